@@ -1,0 +1,43 @@
+package dev.gecko.core;
+
+import java.util.Objects;
+
+/**
+ * A text to embed, with what it is for and, for documents, its title.
+ *
+ * @param text the text; never null (may be empty)
+ * @param taskType the task type, or null for the model's default prompt (as sentence-transformers'
+ *     {@code encode(text)} without a prompt name)
+ * @param title a document title, or null; used by {@link TaskType#RETRIEVAL_DOCUMENT} prompts, and
+ *     prepended as {@code title + " " + text} where the model's prompt has no title slot
+ */
+public record EmbedRequest(String text, TaskType taskType, String title) {
+  /**
+   * Validates the fields.
+   *
+   * @throws NullPointerException if {@code text} is null
+   */
+  public EmbedRequest {
+    Objects.requireNonNull(text, "text is null");
+  }
+
+  /** A text with the model's default prompt. */
+  public static EmbedRequest of(String text) {
+    return new EmbedRequest(text, null, null);
+  }
+
+  /** A text for the given task type. */
+  public static EmbedRequest of(TaskType taskType, String text) {
+    return new EmbedRequest(text, Objects.requireNonNull(taskType, "taskType is null"), null);
+  }
+
+  /** A search query. */
+  public static EmbedRequest query(String text) {
+    return of(TaskType.RETRIEVAL_QUERY, text);
+  }
+
+  /** A corpus document with an optional title (null for none). */
+  public static EmbedRequest document(String title, String text) {
+    return new EmbedRequest(text, TaskType.RETRIEVAL_DOCUMENT, title);
+  }
+}

@@ -1,0 +1,226 @@
+package dev.gecko.core;
+
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Embeds text into L2-normalised vectors, in-process, on ONNX Runtime.
+ *
+ * <pre>{@code
+ * try (GeckoEmbedder embedder = GeckoEmbedder.createDefault()) {
+ *   float[] v = embedder.embed("The quick brown fox", 256);
+ *   float[] q = embedder.embed(EmbedRequest.query("fast animals"), 256);
+ * }
+ * }</pre>
+ *
+ * <h2>Vectors</h2>
+ * A vector is the model's pooled output (mean over the attention mask, or CLS; then the
+ * package's adapter if it has one), cut to its first {@code dims} components, THEN L2-normalised.
+ * {@code dims} may be any value from 1 to {@link #dimensions()}. Without a task type the model's
+ * default prompt applies, so {@code embed(text)} equals sentence-transformers' {@code
+ * encode(text, normalize_embeddings=True)} for the same model.
+ *
+ * <h2>Input</h2>
+ * Texts longer than the model's maximum are truncated to it, unless {@link
+ * Builder#failOnTruncation(boolean)} is set, in which case an {@link InputTooLongException} names
+ * the first such text's index and token count. A null text throws {@link NullPointerException}
+ * naming its index. Empty and blank texts embed (as the special tokens alone). Unpaired
+ * surrogates are replaced with U+FFFD.
+ *
+ * <h2>Batching</h2>
+ * Lists are tokenised, sorted by token count and cut into batches of at most {@link
+ * Builder#maxBatchTokens(int)} padded tokens; each batch is padded only to its longest row, and
+ * results come back in the caller's order. Quantised (int8) models quantise activations with one
+ * scale per tensor, so a vector depends slightly on the other texts of its batch; {@link
+ * Builder#batchIndependent(boolean)} runs every text alone for bit-stable output.
+ *
+ * <h2>Threads and resources</h2>
+ * Thread-safe: share one instance across the application. It holds native memory (the ONNX
+ * Runtime session and the tokenizer). {@link #close()} waits for calls in flight, then frees it;
+ * later calls throw {@link IllegalStateException}. {@code close()} is idempotent.
+ */
+public interface GeckoEmbedder extends AutoCloseable {
+
+  /** Returns a new builder. */
+  static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Opens the default model, {@value Builder#DEFAULT_MODEL}, from its Maven artifact.
+   *
+   * @throws IllegalStateException if the model cannot be loaded
+   */
+  static GeckoEmbedder createDefault() {
+    return builder().build();
+  }
+
+  /** Returns the model package this embedder runs. */
+  ModelPackage model();
+
+  /** Returns the full width of the vectors: the model's pooled width. */
+  int dimensions();
+
+  /**
+   * Embeds one text with the model's default prompt, at full width.
+   *
+   * @throws NullPointerException if {@code text} is null
+   * @throws IllegalStateException if this embedder is closed
+   */
+  default float[] embed(String text) {
+    return embed(text, dimensions());
+  }
+
+  /**
+   * Embeds one text with the model's default prompt, at width {@code dims}.
+   *
+   * @throws IllegalArgumentException if {@code dims} is not in {@code [1, dimensions()]}
+   * @throws NullPointerException if {@code text} is null
+   * @throws IllegalStateException if this embedder is closed
+   */
+  default float[] embed(String text, int dims) {
+    return embed(EmbedRequest.of(Objects.requireNonNull(text, "text is null")), dims);
+  }
+
+  /**
+   * Embeds one request (text, task type, title) at width {@code dims}.
+   *
+   * @throws IllegalArgumentException if {@code dims} is not in {@code [1, dimensions()]}
+   * @throws IllegalStateException if this embedder is closed
+   */
+  default float[] embed(EmbedRequest request, int dims) {
+    return embedRequests(List.of(Objects.requireNonNull(request, "request is null")), dims).get(0);
+  }
+
+  /**
+   * Embeds texts with the model's default prompt, at width {@code dims}, in the given order.
+   *
+   * @throws IllegalArgumentException if {@code dims} is not in {@code [1, dimensions()]}
+   * @throws NullPointerException if the list or a text is null (the message names its index)
+   * @throws IllegalStateException if this embedder is closed
+   */
+  List<float[]> embedAll(List<String> texts, int dims);
+
+  /**
+   * Embeds requests at width {@code dims}, in the given order.
+   *
+   * @throws IllegalArgumentException if {@code dims} is not in {@code [1, dimensions()]}
+   * @throws NullPointerException if the list or a request is null (the message names its index)
+   * @throws IllegalStateException if this embedder is closed
+   */
+  List<float[]> embedRequests(List<EmbedRequest> requests, int dims);
+
+  /**
+   * Returns the number of tokens the model would see for a request (prompt and special tokens
+   * included, before truncation).
+   */
+  int countTokens(EmbedRequest request);
+
+  /** Waits for calls in flight, then frees native memory. Idempotent. */
+  @Override
+  void close();
+
+  /**
+   * Builds a {@link GeckoEmbedder}. Each setter validates its argument at once. Reusable; not
+   * thread-safe.
+   */
+  final class Builder {
+    /** The model used when none is set. */
+    public static final String DEFAULT_MODEL = "bge-small-en-v1.5-int8";
+
+    ModelPackage model;
+    int intraOpThreads = Runtime.getRuntime().availableProcessors();
+    int maxBatchTokens = 8192;
+    int maxBatchSize = 64;
+    boolean failOnTruncation;
+    boolean batchIndependent;
+
+    Builder() {}
+
+    /** Sets the model package to run. Default: {@value #DEFAULT_MODEL}. */
+    public Builder model(ModelPackage model) {
+      this.model = Objects.requireNonNull(model, "model is null");
+      return this;
+    }
+
+    /**
+     * Sets the model by built-in name or folder path (see {@link ModelPackage#resolve(String)}).
+     *
+     * @throws IllegalArgumentException if it is neither
+     */
+    public Builder model(String nameOrPath) {
+      this.model = ModelPackage.resolve(nameOrPath);
+      return this;
+    }
+
+    /**
+     * Sets ONNX Runtime's intra-op threads. Default: the number of available processors (ONNX
+     * Runtime's own default can be one thread).
+     *
+     * @throws IllegalArgumentException if {@code threads < 1}
+     */
+    public Builder intraOpThreads(int threads) {
+      if (threads < 1) {
+        throw new IllegalArgumentException("intraOpThreads must be >= 1, was " + threads);
+      }
+      this.intraOpThreads = threads;
+      return this;
+    }
+
+    /**
+     * Sets the most padded tokens ({@code rows * longest row}) in one inference batch. Default
+     * 8192.
+     *
+     * @throws IllegalArgumentException if {@code tokens < 1}
+     */
+    public Builder maxBatchTokens(int tokens) {
+      if (tokens < 1) {
+        throw new IllegalArgumentException("maxBatchTokens must be >= 1, was " + tokens);
+      }
+      this.maxBatchTokens = tokens;
+      return this;
+    }
+
+    /**
+     * Sets the most texts in one inference batch. Default 64.
+     *
+     * @throws IllegalArgumentException if {@code size < 1}
+     */
+    public Builder maxBatchSize(int size) {
+      if (size < 1) {
+        throw new IllegalArgumentException("maxBatchSize must be >= 1, was " + size);
+      }
+      this.maxBatchSize = size;
+      return this;
+    }
+
+    /**
+     * When true, a text longer than the model's maximum throws {@link InputTooLongException}
+     * instead of being truncated. Default false.
+     */
+    public Builder failOnTruncation(boolean fail) {
+      this.failOnTruncation = fail;
+      return this;
+    }
+
+    /**
+     * When true, every text is run alone (batch of one, no padding), so its vector does not
+     * depend on the other texts of a call; slower. Matters for int8 models, whose activation
+     * quantisation scale is per batch. Default false.
+     */
+    public Builder batchIndependent(boolean independent) {
+      this.batchIndependent = independent;
+      return this;
+    }
+
+    /**
+     * Opens the model and returns the embedder.
+     *
+     * @throws IllegalStateException if the model cannot be loaded (the message names the file)
+     */
+    public GeckoEmbedder build() {
+      ModelPackage pkg = model != null ? model : ModelPackage.builtIn(DEFAULT_MODEL);
+      return OnnxEmbedder.open(pkg, this);
+    }
+  }
+}

@@ -1,0 +1,177 @@
+package dev.gecko.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+import dev.gecko.core.vector.VectorOps;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+class GeckoEmbedderTest {
+  private static GeckoEmbedder embedder;
+  private static List<String> shortTexts;
+
+  @BeforeAll
+  static void open() {
+    embedder = GeckoEmbedder.builder().model("bge-small-en-v1.5").intraOpThreads(2).build();
+    shortTexts = Golden.texts(Golden.read("short.jsonl"));
+  }
+
+  @AfterAll
+  static void close() {
+    embedder.close();
+  }
+
+  @Test
+  void defaultEmbedderIsTheInt8BgeModel() {
+    try (GeckoEmbedder def = GeckoEmbedder.createDefault()) {
+      assertThat(def.model().name()).isEqualTo(GeckoEmbedder.Builder.DEFAULT_MODEL);
+      float[] v = def.embed("some text", 256);
+      assertThat(v).hasSize(256);
+      assertThat(VectorOps.norm(v)).isCloseTo(1f, within(1e-5f));
+    }
+  }
+
+  @Test
+  void matryoshkaTruncatesThenNormalises() {
+    for (String text : shortTexts.subList(0, 16)) {
+      float[] full = embedder.embed(text);
+      assertThat(full).hasSize(384);
+      // truncating the unit vector and renormalising equals truncating the pooled vector: the
+      // norm is a positive scale factor.
+      for (int dims : new int[] {1, 64, 256, 383}) {
+        float[] cut = embedder.embed(text, dims);
+        float[] expected = VectorOps.truncateAndNormalize(full, dims);
+        assertThat(cut).hasSize(dims);
+        for (int i = 0; i < dims; i++) {
+          assertThat(cut[i]).isCloseTo(expected[i], within(1e-6f));
+        }
+      }
+    }
+  }
+
+  @Test
+  void dimsOutOfRangeAreRejected() {
+    assertThatThrownBy(() -> embedder.embed("x", 0)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("dims must be in [1, 384]");
+    assertThatThrownBy(() -> embedder.embed("x", 385)).isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
+  void resultsComeBackInTheCallersOrderWhateverTheBatching() {
+    List<String> mixed = new ArrayList<>();
+    List<String> passages = Golden.texts(Golden.read("passages.jsonl"));
+    for (int i = 0; i < 40; i++) {
+      mixed.add(i % 3 == 0 ? passages.get(i) : shortTexts.get(i));
+    }
+    List<float[]> batched = embedder.embedAll(mixed, 384);
+    try (GeckoEmbedder small = GeckoEmbedder.builder().model("bge-small-en-v1.5").maxBatchTokens(600).maxBatchSize(3)
+        .build()) {
+      List<float[]> tiny = small.embedAll(mixed, 384);
+      for (int i = 0; i < mixed.size(); i++) {
+        assertThat(Golden.cosine(batched.get(i), tiny.get(i))).as("text %d", i).isGreaterThan(0.99999);
+        assertThat(Golden.cosine(batched.get(i), embedder.embed(mixed.get(i)))).isGreaterThan(0.99999);
+      }
+    }
+  }
+
+  @Test
+  void eightThreadsGetTheSameVectorsAsOne() throws Exception {
+    List<String> texts = shortTexts.subList(0, 48);
+    List<float[]> expected = embedder.embedAll(texts, 384);
+    ExecutorService pool = Executors.newFixedThreadPool(8);
+    try {
+      List<Future<List<float[]>>> futures = new ArrayList<>();
+      for (int t = 0; t < 8; t++) {
+        futures.add(pool.submit(() -> embedder.embedAll(texts, 384)));
+      }
+      for (Future<List<float[]>> f : futures) {
+        List<float[]> got = f.get();
+        for (int i = 0; i < texts.size(); i++) {
+          assertThat(got.get(i)).isEqualTo(expected.get(i));
+        }
+      }
+    } finally {
+      pool.shutdown();
+    }
+  }
+
+  @Test
+  void queryPromptIsTheModelsOwn() {
+    String q = "how do closures capture variables";
+    float[] viaTask = embedder.embed(EmbedRequest.query(q), 384);
+    float[] manual = embedder.embed("Represent this sentence for searching relevant passages: " + q);
+    assertThat(viaTask).isEqualTo(manual);
+    // bge has no prompt for documents or similarity: the text as it is
+    assertThat(embedder.embed(EmbedRequest.of(TaskType.SEMANTIC_SIMILARITY, q), 384)).isEqualTo(embedder.embed(q));
+    assertThat(embedder.embed(EmbedRequest.document("Closures", q), 384)).isEqualTo(embedder.embed("Closures " + q));
+  }
+
+  @Test
+  void longInputIsTruncatedOrRejectedWithItsIndexAndTokenCount() {
+    String longText = "word ".repeat(600);
+    assertThat(embedder.embed(longText)).hasSize(384);
+    try (GeckoEmbedder strict = GeckoEmbedder.builder().model("bge-small-en-v1.5").failOnTruncation(true).build()) {
+      assertThatThrownBy(() -> strict.embedAll(List.of("short", longText), 384))
+          .isInstanceOf(InputTooLongException.class)
+          .hasMessageContaining("index 1")
+          .hasMessageContaining("602 tokens")
+          .hasMessageContaining("512");
+    }
+  }
+
+  @Test
+  void badInputGetsAClearExceptionOrADocumentedResult() {
+    List<String> withNull = new ArrayList<>(List.of("a", "b"));
+    withNull.add(null);
+    assertThatThrownBy(() -> embedder.embedAll(withNull, 384)).isInstanceOf(NullPointerException.class)
+        .hasMessage("texts[2] is null");
+    assertThat(VectorOps.norm(embedder.embed(""))).isCloseTo(1f, within(1e-5f));
+    assertThat(VectorOps.norm(embedder.embed("   \t "))).isCloseTo(1f, within(1e-5f));
+    assertThat(embedder.embed("nul\u0000inside")).isEqualTo(embedder.embed("nulinside"));
+    String emoji = "I love it \uD83D\uDE00";
+    assertThat(Golden.cosine(embedder.embed(emoji + " \uDC00"), embedder.embed(emoji + " \uFFFD"))).isEqualTo(1.0,
+        within(1e-6));
+    assertThat(embedder.embedAll(List.of(), 384)).isEmpty();
+  }
+
+  @Test
+  void closeWaitsForCallsInFlightThenRejectsNewOnes() throws Exception {
+    GeckoEmbedder e = GeckoEmbedder.builder().model("bge-small-en-v1.5-int8").build();
+    List<String> many = new ArrayList<>(shortTexts);
+    CountDownLatch started = new CountDownLatch(1);
+    ExecutorService pool = Executors.newSingleThreadExecutor();
+    try {
+      Future<List<float[]>> inFlight = pool.submit(() -> {
+        started.countDown();
+        return e.embedAll(many, 384);
+      });
+      started.await();
+      Thread.sleep(50);
+      e.close();
+      assertThat(inFlight.get()).hasSize(many.size()).allSatisfy(v -> assertThat(v).hasSize(384));
+      assertThatThrownBy(() -> e.embed("x")).isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
+      e.close();
+    } finally {
+      pool.shutdown();
+    }
+  }
+
+  @Test
+  void unknownModelNamesTheBuiltIns() {
+    assertThatThrownBy(() -> GeckoEmbedder.builder().model("no-such-model"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("bge-small-en-v1.5");
+    assertThatThrownBy(() -> GeckoEmbedder.builder().intraOpThreads(0)).isInstanceOf(IllegalArgumentException.class);
+    assertThat(Arrays.asList(ModelPackage.builtInNames())).isNotEmpty();
+  }
+}
