@@ -1,0 +1,188 @@
+package dev.gecko.train.eval;
+
+import dev.gecko.core.EmbedRequest;
+import dev.gecko.core.GeckoEmbedder;
+import dev.gecko.core.TaskType;
+import dev.gecko.core.index.FlatIndex;
+import dev.gecko.core.index.SearchHit;
+import dev.gecko.core.vector.VectorOps;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * BEIR-style retrieval as MTEB scores it: queries embedded as {@link TaskType#RETRIEVAL_QUERY},
+ * documents as {@link TaskType#RETRIEVAL_DOCUMENT} with their title (each model applies its own
+ * prompts; a model whose document prompt has no title slot sees {@code title + " " + text}),
+ * exact top-k by cosine over the whole corpus ({@link FlatIndex}), then the metrics of {@link
+ * RetrievalMetrics} x100 for each cutoff. The main score is {@code ndcg_at_10}.
+ *
+ * <p>As in MTEB, the top {@code max(ks)} documents are retrieved per query and, when {@link
+ * Builder#ignoreIdenticalIds(boolean)} is set (MTEB does for ArguAna and Quora), a document whose
+ * id equals the query id is removed from them afterwards.
+ *
+ * <p>Texts are embedded once at full width; each width truncates and renormalises them and
+ * searches its own index. Thread-safe if its embedder is; does not own the embedder or the cache.
+ */
+public final class RetrievalEvaluator {
+  /** The main metric's name. */
+  public static final String MAIN_METRIC = "ndcg_at_10";
+
+  private final GeckoEmbedder embedder;
+  private final List<Integer> dims;
+  private final List<Integer> ks;
+  private final boolean ignoreIdenticalIds;
+  private final EmbeddingCache cache;
+  private final ProgressListener progress;
+
+  private RetrievalEvaluator(Builder b) {
+    this.embedder = b.embedder;
+    this.dims = Widths.resolve(b.dims, b.embedder.dimensions(), b.embedder.model().name());
+    this.ks = b.ks;
+    this.ignoreIdenticalIds = b.ignoreIdenticalIds;
+    this.cache = b.cache;
+    this.progress = b.progress;
+  }
+
+  /** Returns a builder for an evaluator that uses {@code embedder}. */
+  public static Builder builder(GeckoEmbedder embedder) {
+    return new Builder(embedder);
+  }
+
+  /**
+   * Scores a data set at every configured width.
+   *
+   * @throws IllegalStateException if the embedder is closed
+   */
+  public EvalReport evaluate(BeirDataset data) {
+    Objects.requireNonNull(data, "data is null");
+    long start = System.nanoTime();
+    List<EmbedRequest> queryRequests = new ArrayList<>(data.queries().size());
+    for (BeirDataset.Query q : data.queries()) {
+      queryRequests.add(EmbedRequest.query(q.text()));
+    }
+    List<EmbedRequest> docRequests = new ArrayList<>(data.corpus().size());
+    for (BeirDataset.Document d : data.corpus()) {
+      // MTEB: (title + " " + text).strip(); ModelPackage.render joins and strips the same way.
+      docRequests.add(EmbedRequest.document(d.title(), d.text().strip()));
+    }
+    List<float[]> queryVectors = Encoder.embed(embedder, cache, queryRequests, "embedding queries", progress);
+    List<float[]> docVectors = Encoder.embed(embedder, cache, docRequests, "embedding corpus", progress);
+
+    int maxK = Collections.max(ks);
+    int topK = Math.min(maxK, data.corpus().size());
+    Map<Integer, Double> scores = new LinkedHashMap<>();
+    Map<Integer, Map<String, Double>> metrics = new LinkedHashMap<>();
+    for (int d : dims) {
+      FlatIndex index = new FlatIndex(d);
+      for (float[] v : docVectors) {
+        index.add(VectorOps.truncateAndNormalize(v, d));
+      }
+      Map<String, Map<String, Double>> run = new HashMap<>();
+      String phase = "searching at " + d + " dims";
+      int total = data.queries().size();
+      for (int i = 0; i < total; i++) {
+        BeirDataset.Query q = data.queries().get(i);
+        List<SearchHit> hits = index.search(VectorOps.truncateAndNormalize(queryVectors.get(i), d), topK);
+        Map<String, Double> ranked = new HashMap<>(hits.size() * 2);
+        for (SearchHit h : hits) {
+          ranked.put(data.corpus().get(h.ordinal()).id(), (double) h.score());
+        }
+        if (ignoreIdenticalIds) {
+          ranked.remove(q.id());
+        }
+        run.put(q.id(), ranked);
+        if ((i + 1) % 100 == 0 || i + 1 == total) {
+          progress.onProgress(phase, i + 1, total);
+        }
+      }
+      Map<String, Double> m = new LinkedHashMap<>();
+      RetrievalMetrics.evaluate(data.qrels(), run, ks).forEach((name, v) -> m.put(name, 100 * v));
+      metrics.put(d, m);
+      scores.put(d, m.getOrDefault(MAIN_METRIC, Double.NaN));
+    }
+    Map<String, String> prompts = new LinkedHashMap<>();
+    prompts.put("query", embedder.model().promptTemplate(TaskType.RETRIEVAL_QUERY).orElse("{text}"));
+    prompts.put("document", embedder.model().promptTemplate(TaskType.RETRIEVAL_DOCUMENT).orElse("{text}"));
+    Map<String, Integer> sizes = new LinkedHashMap<>();
+    sizes.put("queries", data.queries().size());
+    sizes.put("documents", data.corpus().size());
+    double seconds = (System.nanoTime() - start) / 1e9;
+    return new EvalReport(embedder.model().name(), data.name(), "retrieval", MAIN_METRIC, scores, metrics, prompts,
+        sizes, seconds);
+  }
+
+  /** Builds a {@link RetrievalEvaluator}. Setters validate at once. Reusable; not thread-safe. */
+  public static final class Builder {
+    private final GeckoEmbedder embedder;
+    private List<Integer> dims = List.of();
+    private List<Integer> ks = RetrievalMetrics.DEFAULT_KS;
+    private boolean ignoreIdenticalIds;
+    private EmbeddingCache cache;
+    private ProgressListener progress = ProgressListener.none();
+
+    private Builder(GeckoEmbedder embedder) {
+      this.embedder = Objects.requireNonNull(embedder, "embedder is null");
+    }
+
+    /**
+     * Sets the widths to report (default: the model's full width).
+     *
+     * @throws IllegalArgumentException if the list is empty or a width is below 1
+     */
+    public Builder dims(List<Integer> dims) {
+      this.dims = Widths.check(Objects.requireNonNull(dims, "dims is null"));
+      return this;
+    }
+
+    /**
+     * Sets the cutoffs (default {@link RetrievalMetrics#DEFAULT_KS}); the main score needs 10.
+     *
+     * @throws IllegalArgumentException if the list is empty or a cutoff is below 1
+     */
+    public Builder ks(List<Integer> ks) {
+      Objects.requireNonNull(ks, "ks is null");
+      if (ks.isEmpty()) {
+        throw new IllegalArgumentException("ks must not be empty");
+      }
+      for (Integer k : ks) {
+        if (k == null || k < 1) {
+          throw new IllegalArgumentException("every cutoff must be >= 1, got " + ks);
+        }
+      }
+      this.ks = List.copyOf(ks);
+      return this;
+    }
+
+    /** When true, a retrieved document whose id equals the query's id is dropped (ArguAna). */
+    public Builder ignoreIdenticalIds(boolean ignore) {
+      this.ignoreIdenticalIds = ignore;
+      return this;
+    }
+
+    /** Sets an embedding cache, or null for none (the default). */
+    public Builder cache(EmbeddingCache cache) {
+      this.cache = cache;
+      return this;
+    }
+
+    /** Sets the progress listener (default: none). */
+    public Builder progress(ProgressListener progress) {
+      this.progress = Objects.requireNonNull(progress, "progress is null");
+      return this;
+    }
+
+    /**
+     * Builds the evaluator.
+     *
+     * @throws IllegalArgumentException if a width exceeds the model's dimensions
+     */
+    public RetrievalEvaluator build() {
+      return new RetrievalEvaluator(this);
+    }
+  }
+}

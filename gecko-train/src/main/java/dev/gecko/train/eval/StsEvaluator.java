@@ -1,0 +1,141 @@
+package dev.gecko.train.eval;
+
+import dev.gecko.core.EmbedRequest;
+import dev.gecko.core.GeckoEmbedder;
+import dev.gecko.core.TaskType;
+import dev.gecko.core.vector.VectorOps;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Semantic textual similarity as MTEB scores it: both sentences of each pair are embedded the same
+ * way (task type {@link TaskType#SEMANTIC_SIMILARITY} by default, so each model applies its own
+ * symmetric prompt), the cosine of the two vectors is compared with the gold score by Spearman's
+ * rank correlation (ties averaged), reported x100 as {@code cosine_spearman}; {@code
+ * cosine_pearson} is reported beside it.
+ *
+ * <p>Sentences are embedded once at full width; each requested width truncates and renormalises
+ * those vectors. Thread-safe if its embedder is; does not own the embedder or the cache.
+ */
+public final class StsEvaluator {
+  /** The main metric's name. */
+  public static final String MAIN_METRIC = "cosine_spearman";
+
+  private final GeckoEmbedder embedder;
+  private final List<Integer> dims;
+  private final TaskType taskType;
+  private final EmbeddingCache cache;
+  private final ProgressListener progress;
+
+  private StsEvaluator(Builder b) {
+    this.embedder = b.embedder;
+    this.dims = Widths.resolve(b.dims, b.embedder.dimensions(), b.embedder.model().name());
+    this.taskType = b.taskType;
+    this.cache = b.cache;
+    this.progress = b.progress;
+  }
+
+  /** Returns a builder for an evaluator that uses {@code embedder}. */
+  public static Builder builder(GeckoEmbedder embedder) {
+    return new Builder(embedder);
+  }
+
+  /**
+   * Scores a data set at every configured width.
+   *
+   * @throws IllegalStateException if the embedder is closed
+   */
+  public EvalReport evaluate(StsDataset data) {
+    Objects.requireNonNull(data, "data is null");
+    long start = System.nanoTime();
+    List<EmbedRequest> requests = new ArrayList<>(2 * data.pairs().size());
+    for (StsDataset.Pair p : data.pairs()) {
+      requests.add(request(p.sentence1()));
+      requests.add(request(p.sentence2()));
+    }
+    List<float[]> full = Encoder.embed(embedder, cache, requests, "embedding sentences", progress);
+    double[] gold = new double[data.pairs().size()];
+    for (int i = 0; i < gold.length; i++) {
+      gold[i] = data.pairs().get(i).score();
+    }
+    Map<Integer, Double> scores = new LinkedHashMap<>();
+    Map<Integer, Map<String, Double>> metrics = new LinkedHashMap<>();
+    for (int d : dims) {
+      double[] cos = new double[gold.length];
+      for (int i = 0; i < gold.length; i++) {
+        float[] a = VectorOps.truncateAndNormalize(full.get(2 * i), d);
+        float[] b = VectorOps.truncateAndNormalize(full.get(2 * i + 1), d);
+        cos[i] = VectorOps.cosine(a, b);
+      }
+      double spearman = 100 * Correlation.spearman(gold, cos);
+      Map<String, Double> m = new LinkedHashMap<>();
+      m.put(MAIN_METRIC, spearman);
+      m.put("cosine_pearson", 100 * Correlation.pearson(gold, cos));
+      scores.put(d, spearman);
+      metrics.put(d, m);
+    }
+    String template = taskType == null
+        ? embedder.model().defaultPrompt().orElse("{text}")
+        : embedder.model().promptTemplate(taskType).orElse("{text}");
+    double seconds = (System.nanoTime() - start) / 1e9;
+    return new EvalReport(embedder.model().name(), data.name(), "sts", MAIN_METRIC, scores, metrics,
+        Map.of("sentence", template), Map.of("pairs", data.pairs().size()), seconds);
+  }
+
+  private EmbedRequest request(String text) {
+    return taskType == null ? EmbedRequest.of(text) : EmbedRequest.of(taskType, text);
+  }
+
+  /** Builds a {@link StsEvaluator}. Setters validate at once. Reusable; not thread-safe. */
+  public static final class Builder {
+    private final GeckoEmbedder embedder;
+    private List<Integer> dims = List.of();
+    private TaskType taskType = TaskType.SEMANTIC_SIMILARITY;
+    private EmbeddingCache cache;
+    private ProgressListener progress = ProgressListener.none();
+
+    private Builder(GeckoEmbedder embedder) {
+      this.embedder = Objects.requireNonNull(embedder, "embedder is null");
+    }
+
+    /**
+     * Sets the widths to report (default: the model's full width).
+     *
+     * @throws IllegalArgumentException if the list is empty or a width is below 1
+     */
+    public Builder dims(List<Integer> dims) {
+      this.dims = Widths.check(Objects.requireNonNull(dims, "dims is null"));
+      return this;
+    }
+
+    /** Sets the task type both sentences are embedded with; null for the model's default prompt. */
+    public Builder taskType(TaskType taskType) {
+      this.taskType = taskType;
+      return this;
+    }
+
+    /** Sets an embedding cache, or null for none (the default). */
+    public Builder cache(EmbeddingCache cache) {
+      this.cache = cache;
+      return this;
+    }
+
+    /** Sets the progress listener (default: none). */
+    public Builder progress(ProgressListener progress) {
+      this.progress = Objects.requireNonNull(progress, "progress is null");
+      return this;
+    }
+
+    /**
+     * Builds the evaluator.
+     *
+     * @throws IllegalArgumentException if a width exceeds the model's dimensions
+     */
+    public StsEvaluator build() {
+      return new StsEvaluator(this);
+    }
+  }
+}
