@@ -1,0 +1,205 @@
+package dev.gecko.cli.eval;
+
+import dev.gecko.core.GeckoEmbedder;
+import dev.gecko.train.eval.BeirDataset;
+import dev.gecko.train.eval.EmbeddingCache;
+import dev.gecko.train.eval.EvalReport;
+import dev.gecko.train.eval.RetrievalEvaluator;
+import dev.gecko.train.eval.StsDataset;
+import dev.gecko.train.eval.StsEvaluator;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code gecko eval}: scores a model on STS pairs or a BEIR retrieval set at one or more
+ * Matryoshka widths. Register it as a subcommand of the main command.
+ */
+@Command(name = "eval", mixinStandardHelpOptions = true,
+    description = "Score a model on STS pairs or a BEIR retrieval set, as MTEB does.",
+    subcommands = {EvalCommand.Sts.class, EvalCommand.Retrieval.class})
+public final class EvalCommand implements Runnable {
+  @Spec
+  CommandLine.Model.CommandSpec spec;
+
+  /** Creates the command (picocli instantiates it). */
+  public EvalCommand() {}
+
+  @Override
+  public void run() {
+    throw new CommandLine.ParameterException(spec.commandLine(), "choose a subcommand: sts or retrieval");
+  }
+
+  /**
+   * Runs {@code eval} on its own (the same as {@code gecko eval ...}).
+   *
+   * @param args command-line arguments
+   */
+  public static void main(String[] args) {
+    System.exit(commandLine().execute(args));
+  }
+
+  /** A command line for this command with the exit codes the CLI uses (1 failure, 2 usage). */
+  static CommandLine commandLine() {
+    CommandLine cl = new CommandLine(new EvalCommand());
+    cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
+      cmd.getErr().println("gecko eval: " + (ex.getMessage() == null ? ex.toString() : ex.getMessage()));
+      return 1;
+    });
+    return cl;
+  }
+
+  /** Options shared by both subcommands. */
+  static final class Common {
+    @Option(names = "--model", paramLabel = "M", defaultValue = GeckoEmbedder.Builder.DEFAULT_MODEL,
+        description = "Built-in model name or model folder (default: ${DEFAULT-VALUE}).")
+    String model;
+
+    @Option(names = "--dims", split = ",", paramLabel = "W",
+        description = "Matryoshka widths to report, e.g. 384,256,128,64 (default: the model's full width).")
+    List<Integer> dims = new ArrayList<>();
+
+    @Option(names = "--json", paramLabel = "OUT", description = "Also write the scores as JSON to OUT.")
+    Path json;
+
+    @Option(names = "--cache", paramLabel = "DIR",
+        description = "Embedding cache folder (default: ~/.cache/gecko/embeddings).")
+    Path cache;
+
+    @Option(names = "--no-cache", description = "Do not read or write the embedding cache.")
+    boolean noCache;
+
+    @Option(names = "--threads", paramLabel = "N",
+        description = "ONNX Runtime intra-op threads (default: available processors).")
+    Integer threads;
+
+    GeckoEmbedder open() {
+      GeckoEmbedder.Builder b = GeckoEmbedder.builder().model(model);
+      if (threads != null) {
+        b.intraOpThreads(threads);
+      }
+      return b.build();
+    }
+
+    EmbeddingCache openCache() {
+      if (noCache) {
+        return null;
+      }
+      Path dir = cache != null ? cache : Path.of(System.getProperty("user.home"), ".cache", "gecko", "embeddings");
+      return EmbeddingCache.open(dir);
+    }
+  }
+
+  /** {@code gecko eval sts}. */
+  @Command(name = "sts", mixinStandardHelpOptions = true,
+      description = "Cosine Spearman x100 on sentence pairs (a pairs TSV or an STS Benchmark CSV).")
+  static final class Sts implements Callable<Integer> {
+    @Mixin
+    Common common = new Common();
+
+    @Option(names = "--data", required = true, paramLabel = "FILE",
+        description = "Pairs TSV (subset, sentence1, sentence2, score) or sts-*.csv.")
+    Path data;
+
+    @Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() {
+      StsDataset dataset = StsDataset.read(data);
+      EvalReport report;
+      try (GeckoEmbedder embedder = common.open(); CliProgress progress = CliProgress.forStderr()) {
+        StsEvaluator.Builder b = StsEvaluator.builder(embedder).cache(common.openCache()).progress(progress);
+        if (!common.dims.isEmpty()) {
+          b.dims(common.dims);
+        }
+        report = b.build().evaluate(dataset);
+      }
+      report = report.withData(data.toString());
+      print(spec.commandLine().getOut(), report, List.of("cosine_spearman", "cosine_pearson"));
+      if (common.json != null) {
+        report.writeJson(common.json);
+      }
+      return 0;
+    }
+  }
+
+  /** {@code gecko eval retrieval}. */
+  @Command(name = "retrieval", mixinStandardHelpOptions = true,
+      description = "nDCG/MAP/Recall/P/MRR@k x100 on a BEIR folder (corpus.jsonl, queries.jsonl, qrels/test.tsv).")
+  static final class Retrieval implements Callable<Integer> {
+    @Mixin
+    Common common = new Common();
+
+    @Option(names = "--data", required = true, paramLabel = "DIR", description = "BEIR folder; files may be .gz.")
+    Path data;
+
+    @Option(names = "--split", defaultValue = "test", description = "Qrels split (default: ${DEFAULT-VALUE}).")
+    String split;
+
+    @Option(names = "--ignore-identical-ids", arity = "0..1", paramLabel = "BOOL",
+        description = "Drop retrieved documents whose id equals the query id "
+            + "(default: on for folders named like arguana or quora, as MTEB does).")
+    Boolean ignoreIdenticalIds;
+
+    @Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() {
+      BeirDataset dataset = BeirDataset.read(data, split);
+      String folder = dataset.name().toLowerCase(Locale.ROOT);
+      boolean ignore = ignoreIdenticalIds != null ? ignoreIdenticalIds
+          : folder.contains("arguana") || folder.contains("quora");
+      EvalReport report;
+      try (GeckoEmbedder embedder = common.open(); CliProgress progress = CliProgress.forStderr()) {
+        RetrievalEvaluator.Builder b = RetrievalEvaluator.builder(embedder).cache(common.openCache())
+            .progress(progress).ignoreIdenticalIds(ignore);
+        if (!common.dims.isEmpty()) {
+          b.dims(common.dims);
+        }
+        report = b.build().evaluate(dataset);
+      }
+      report = report.withData(data.toString());
+      PrintWriter out = spec.commandLine().getOut();
+      out.println("ignore identical ids: " + ignore);
+      print(out, report, List.of("ndcg_at_10", "map_at_10", "recall_at_10", "precision_at_10", "mrr_at_10",
+          "ndcg_at_100", "recall_at_100", "recall_at_1000"));
+      if (common.json != null) {
+        report.writeJson(common.json);
+      }
+      return 0;
+    }
+  }
+
+  static void print(PrintWriter out, EvalReport r, List<String> columns) {
+    out.printf("model: %s   data: %s   %s%n", r.model(), r.data(), r.sizes());
+    for (Map.Entry<String, String> p : r.prompts().entrySet()) {
+      out.printf("prompt %s: \"%s\"%n", p.getKey(), p.getValue());
+    }
+    StringBuilder head = new StringBuilder(String.format("%6s", "width"));
+    for (String c : columns) {
+      head.append(String.format("  %15s", c));
+    }
+    out.println(head);
+    for (Map.Entry<Integer, Map<String, Double>> e : r.metrics().entrySet()) {
+      StringBuilder row = new StringBuilder(String.format("%6d", e.getKey()));
+      for (String c : columns) {
+        Double v = e.getValue().get(c);
+        row.append(v == null ? String.format("  %15s", "-") : String.format(Locale.ROOT, "  %15.2f", v));
+      }
+      out.println(row);
+    }
+    out.printf(Locale.ROOT, "main score: %s x100; %.1f s%n", r.metric(), r.seconds());
+    out.flush();
+  }
+}

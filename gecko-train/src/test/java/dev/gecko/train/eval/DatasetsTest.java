@@ -1,0 +1,87 @@
+package dev.gecko.train.eval;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class DatasetsTest {
+  @TempDir
+  Path tmp;
+
+  @Test
+  void readsPairsTsvAndTheOriginalStsBenchmarkCsvAlike() throws IOException {
+    StsDataset tsv = StsDataset.read(Fixtures.sts("stsbenchmark/pairs.test.tsv"));
+    StsDataset csv = StsDataset.read(Fixtures.sts("stsbenchmark/sts-test.csv"));
+    assertThat(tsv.pairs()).hasSize(1379);
+    assertThat(csv.pairs()).isEqualTo(tsv.pairs());
+    assertThat(tsv.name()).isEqualTo("stsbenchmark/pairs.test.tsv");
+    assertThat(tsv.pairs().get(0))
+        .isEqualTo(new StsDataset.Pair("A girl is styling her hair.", "A girl is brushing her hair.", 2.5));
+    // rows 626.. of sts-test.csv carry extra trailing columns
+    List<String> raw = Files.readAllLines(Fixtures.sts("stsbenchmark/sts-test.csv"));
+    assertThat(raw.get(625).split("\t")).hasSizeGreaterThan(7);
+    assertThat(csv.pairs().get(625).sentence2()).isEqualTo(raw.get(625).split("\t")[6]);
+    assertThat(StsDataset.read(Fixtures.sts("sick/pairs.test.tsv")).pairs()).hasSize(9927);
+  }
+
+  @Test
+  void badStsLinesNameFileAndLine() {
+    Path bad = tmp.resolve("bad.tsv");
+    Fixtures.write(bad, "subset\tsentence1\tsentence2\tscore\nx\ta\tb\t1.0\nx\ta\tb\tfive\n");
+    assertThatThrownBy(() -> StsDataset.read(bad)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining(bad + ":3: score is not a number: 'five'");
+    Fixtures.write(bad, "subset\tsentence1\tsentence2\tscore\nx\ta\tb\n");
+    assertThatThrownBy(() -> StsDataset.read(bad)).hasMessageContaining(bad + ":2: expected 4 tab-separated fields");
+    Path csv = tmp.resolve("sts.csv");
+    Fixtures.write(csv, "g\tf\t2012\t1\t2.5\ta\tb\ng\tf\t2012\t2\t1.0\ta, b\n");
+    assertThatThrownBy(() -> StsDataset.read(csv)).hasMessageContaining(csv + ":2: expected a pairs TSV header");
+  }
+
+  @Test
+  void readsBeirFolderWithGzippedCorpusAndKeepsOnlyJudgedQueries() throws IOException {
+    Path dir = Fixtures.arguanaSlice(tmp.resolve("arguana"), 5, 3);
+    BeirDataset d = BeirDataset.read(dir);
+    assertThat(d.name()).isEqualTo("arguana");
+    assertThat(d.queries()).hasSize(5);
+    assertThat(d.qrels()).hasSize(5);
+    assertThat(d.corpus()).hasSize(13);
+    assertThat(d.corpus()).allSatisfy(doc -> assertThat(doc.text()).isNotEmpty());
+    assertThat(d.queries().get(0).id()).isEqualTo(d.qrels().keySet().iterator().next());
+  }
+
+  @Test
+  void readsTheFullArguAnaAsMtebDoes() {
+    BeirDataset d = BeirDataset.read(Fixtures.shared().resolve("data/beir/arguana"));
+    assertThat(d.corpus()).hasSize(8674);
+    assertThat(d.queries()).hasSize(1406);
+    long missing = d.qrels().values().stream().flatMap(m -> m.keySet().stream())
+        .filter(id -> d.corpus().stream().noneMatch(doc -> doc.id().equals(id))).count();
+    assertThat(missing).isEqualTo(5);
+  }
+
+  @Test
+  void badBeirFilesNameFileLineAndField() throws IOException {
+    Path dir = tmp.resolve("beir");
+    Files.createDirectories(dir.resolve("qrels"));
+    Fixtures.write(dir.resolve("corpus.jsonl"), "{\"_id\":\"d1\",\"text\":\"x\"}\n{\"_id\":\"d2\",\"title\":\"t\"}\n");
+    Fixtures.write(dir.resolve("queries.jsonl"), "{\"_id\":\"q1\",\"text\":\"y\"}\n");
+    Fixtures.write(dir.resolve("qrels/test.tsv"), "query-id\tcorpus-id\tscore\nq1\td1\t1\n");
+    assertThatThrownBy(() -> BeirDataset.read(dir))
+        .hasMessageContaining("corpus.jsonl:2: missing field 'text'");
+    Fixtures.write(dir.resolve("corpus.jsonl"), "{\"_id\":\"d1\",\"text\":\"x\"}\n{oops\n");
+    assertThatThrownBy(() -> BeirDataset.read(dir)).hasMessageContaining("corpus.jsonl:2: not valid JSON");
+    Fixtures.write(dir.resolve("corpus.jsonl"), "{\"_id\":\"d1\",\"text\":\"x\"}\n");
+    Fixtures.write(dir.resolve("qrels/test.tsv"), "query-id\tcorpus-id\tscore\nq1\td1\tyes\n");
+    assertThatThrownBy(() -> BeirDataset.read(dir)).hasMessageContaining("test.tsv:2: score is not an integer");
+    Fixtures.write(dir.resolve("qrels/test.tsv"), "q2\td1\t1\n");
+    assertThatThrownBy(() -> BeirDataset.read(dir)).hasMessageContaining("query-id 'q2' is not in");
+    Files.delete(dir.resolve("queries.jsonl"));
+    assertThatThrownBy(() -> BeirDataset.read(dir)).hasMessageContaining("missing queries.jsonl (or queries.jsonl.gz)");
+  }
+}

@@ -1,0 +1,204 @@
+package dev.gecko.train.eval;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+import dev.gecko.core.EmbedRequest;
+import dev.gecko.core.GeckoEmbedder;
+import dev.gecko.core.ModelPackage;
+import dev.gecko.core.TaskType;
+import dev.gecko.core.vector.VectorOps;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The evaluators end to end on real text with the real all-MiniLM-L6-v2 model. */
+class EvaluatorsTest {
+  private static GeckoEmbedder embedder;
+  private static StsDataset sts;
+  private static BeirDataset arguana;
+
+  @TempDir
+  static Path tmp;
+
+  @BeforeAll
+  static void open() throws IOException {
+    embedder = GeckoEmbedder.builder().model("all-MiniLM-L6-v2").intraOpThreads(2).build();
+    sts = StsDataset.read(Fixtures.head(Fixtures.sts("stsbenchmark/pairs.test.tsv"), 61, tmp.resolve("pairs.tsv")));
+    arguana = BeirDataset.read(Fixtures.arguanaSlice(tmp.resolve("arguana"), 12, 12));
+  }
+
+  @AfterAll
+  static void close() {
+    embedder.close();
+  }
+
+  @Test
+  void stsScoresEveryWidthFromOneEmbeddingPass() {
+    CountingEmbedder counting = new CountingEmbedder(embedder);
+    EvalReport r = StsEvaluator.builder(counting).dims(List.of(384, 64)).build().evaluate(sts);
+    assertThat(r.scores().keySet()).containsExactly(384, 64);
+    assertThat(r.metric()).isEqualTo("cosine_spearman");
+    assertThat(r.sizes()).containsEntry("pairs", 60);
+    assertThat(r.prompts()).containsEntry("sentence", "{text}");
+    // 60 real STS Benchmark pairs: a good model correlates well with the gold scores
+    assertThat(r.scores().get(384)).isBetween(60.0, 100.0);
+    assertThat(r.metrics().get(384)).containsKeys("cosine_spearman", "cosine_pearson");
+    // embedded once: distinct sentences only, at full width
+    long distinct = sts.pairs().stream().flatMap(p -> Stream.of(p.sentence1(), p.sentence2())).distinct().count();
+    assertThat(counting.texts.get()).isEqualTo((int) distinct);
+    assertThat(counting.widths).containsOnly(384);
+
+    // the 64-wide score is what vectors embedded at 64 dims give
+    double[] gold = new double[sts.pairs().size()];
+    double[] cos = new double[gold.length];
+    for (int i = 0; i < gold.length; i++) {
+      StsDataset.Pair p = sts.pairs().get(i);
+      List<float[]> v = embedder.embedRequests(List.of(
+          EmbedRequest.of(TaskType.SEMANTIC_SIMILARITY, p.sentence1()),
+          EmbedRequest.of(TaskType.SEMANTIC_SIMILARITY, p.sentence2())), 64);
+      gold[i] = p.score();
+      cos[i] = VectorOps.dot(v.get(0), v.get(1));
+    }
+    assertThat(r.scores().get(64)).isCloseTo(100 * Correlation.spearman(gold, cos), within(1e-3));
+  }
+
+  @Test
+  void retrievalOnArguAnaSliceIgnoresIdenticalIdsLikeMteb() {
+    EvalReport with = RetrievalEvaluator.builder(embedder).ignoreIdenticalIds(true).dims(List.of(384, 64)).build()
+        .evaluate(arguana);
+    EvalReport without = RetrievalEvaluator.builder(embedder).build().evaluate(arguana);
+    assertThat(with.metric()).isEqualTo("ndcg_at_10");
+    assertThat(with.sizes()).containsEntry("queries", 12).containsEntry("documents", 36);
+    assertThat(with.metrics().get(384)).hasSize(30).containsKeys("ndcg_at_1000", "map_at_3", "mrr_at_100");
+    // each query is itself an argument in the corpus: kept, it takes rank 1 and pushes the
+    // counter-argument down
+    assertThat(without.metrics().get(384).get("precision_at_1")).isLessThan(20.0);
+    assertThat(with.metrics().get(384).get("precision_at_1")).isGreaterThan(40.0);
+    assertThat(with.scores().get(384)).isGreaterThan(without.scores().get(384));
+    for (EvalReport r : List.of(with, without)) {
+      var m = r.metrics().get(384);
+      // one relevant document of grade 1 per query: these agree by definition
+      assertThat(m.get("ndcg_at_1")).isCloseTo(m.get("precision_at_1"), within(1e-9));
+      assertThat(m.get("mrr_at_1")).isCloseTo(m.get("recall_at_1"), within(1e-9));
+      assertThat(m.get("map_at_1000")).isCloseTo(m.get("mrr_at_1000"), within(1e-9));
+      assertThat(m.get("recall_at_1000")).isCloseTo(100.0, within(1e-9));
+      assertThat(m.get("precision_at_10")).isCloseTo(m.get("recall_at_10") / 10, within(1e-9));
+    }
+    // the full width is the same whether or not other widths ride along
+    assertThat(without.metrics().get(384)).isNotEqualTo(with.metrics().get(384));
+    EvalReport alone = RetrievalEvaluator.builder(embedder).ignoreIdenticalIds(true).build().evaluate(arguana);
+    assertThat(alone.metrics().get(384)).isEqualTo(with.metrics().get(384));
+    assertThat(with.prompts()).containsEntry("query", "{text}").containsEntry("document", "{text}");
+  }
+
+  @Test
+  void cacheMakesASecondRunEmbedNothing() throws IOException {
+    Path dir = Files.createDirectories(tmp.resolve("cache"));
+    List<String> phases = new ArrayList<>();
+    CountingEmbedder first = new CountingEmbedder(embedder);
+    EvalReport a = RetrievalEvaluator.builder(first).cache(EmbeddingCache.open(dir)).ignoreIdenticalIds(true)
+        .progress((phase, done, total) -> phases.add(phase + " " + done + "/" + total)).build().evaluate(arguana);
+    assertThat(first.texts.get()).isEqualTo(12 + 36);
+    assertThat(phases).contains("embedding queries 12/12", "embedding corpus 36/36", "searching at 384 dims 12/12");
+
+    CountingEmbedder second = new CountingEmbedder(embedder);
+    phases.clear();
+    EvalReport b = RetrievalEvaluator.builder(second).cache(EmbeddingCache.open(dir)).ignoreIdenticalIds(true)
+        .progress((phase, done, total) -> phases.add(phase + " " + done + "/" + total)).build().evaluate(arguana);
+    assertThat(second.texts.get()).isZero();
+    assertThat(phases).contains("embedding corpus 36/36");
+    assertThat(b.metrics()).isEqualTo(a.metrics());
+    try (Stream<Path> files = Files.list(dir)) {
+      assertThat(files.map(p -> p.getFileName().toString())).singleElement().asString()
+          .startsWith("all-MiniLM-L6-v2-").endsWith(".f32");
+    }
+  }
+
+  @Test
+  void cacheDropsATruncatedLastRecord() throws IOException {
+    Path dir = Files.createDirectories(tmp.resolve("cache-truncated"));
+    StsEvaluator.builder(embedder).cache(EmbeddingCache.open(dir)).build().evaluate(sts);
+    Path file;
+    try (Stream<Path> files = Files.list(dir)) {
+      file = files.findFirst().orElseThrow();
+    }
+    long size = Files.size(file);
+    try (var ch = java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.WRITE)) {
+      ch.truncate(size - 10);
+    }
+    CountingEmbedder counting = new CountingEmbedder(embedder);
+    StsEvaluator.builder(counting).cache(EmbeddingCache.open(dir)).build().evaluate(sts);
+    assertThat(counting.texts.get()).isEqualTo(1);
+    assertThat(Files.size(file)).isEqualTo(size);
+  }
+
+  @Test
+  void widthsAreValidated() {
+    assertThatThrownBy(() -> StsEvaluator.builder(embedder).dims(List.of(512)).build())
+        .hasMessageContaining("width 512 exceeds all-MiniLM-L6-v2's 384 dimensions");
+    assertThatThrownBy(() -> RetrievalEvaluator.builder(embedder).dims(List.of(0)))
+        .hasMessageContaining("every width must be >= 1");
+  }
+
+  @Test
+  void reportJsonIsStable() {
+    EvalReport r = new EvalReport("m", "d", "sts", "cosine_spearman",
+        java.util.Map.of(384, 85.5), java.util.Map.of(384, java.util.Map.of("cosine_spearman", 85.5)),
+        java.util.Map.of("sentence", "{text}"), java.util.Map.of("pairs", 2), 1.25);
+    assertThat(r.toJson()).contains("\"model\" : \"m\"", "\"metric\" : \"cosine_spearman\"",
+        "\"scores\" : {\n    \"384\" : 85.5\n  }", "\"seconds\" : 1.3");
+  }
+
+  /** Delegates to a real embedder and counts the texts it is asked to embed. */
+  private static final class CountingEmbedder implements GeckoEmbedder {
+    private final GeckoEmbedder delegate;
+    final AtomicInteger texts = new AtomicInteger();
+    final List<Integer> widths = new ArrayList<>();
+
+    CountingEmbedder(GeckoEmbedder delegate) {
+      this.delegate = delegate;
+    }
+
+    @Override
+    public ModelPackage model() {
+      return delegate.model();
+    }
+
+    @Override
+    public int dimensions() {
+      return delegate.dimensions();
+    }
+
+    @Override
+    public List<float[]> embedAll(List<String> list, int dims) {
+      texts.addAndGet(list.size());
+      widths.add(dims);
+      return delegate.embedAll(list, dims);
+    }
+
+    @Override
+    public List<float[]> embedRequests(List<EmbedRequest> requests, int dims) {
+      texts.addAndGet(requests.size());
+      widths.add(dims);
+      return delegate.embedRequests(requests, dims);
+    }
+
+    @Override
+    public int countTokens(EmbedRequest request) {
+      return delegate.countTokens(request);
+    }
+
+    @Override
+    public void close() {}
+  }
+}
