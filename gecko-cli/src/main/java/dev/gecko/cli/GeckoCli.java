@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * The {@code gecko} command: {@code embed} and the other subcommands.
+ * The {@code gecko} command: {@code embed}, {@code eval} and the other subcommands.
  *
  * <p>Exit codes: {@value #EXIT_OK} success, {@value #EXIT_FAILURE} failure (bad input file, model
  * that cannot load, I/O error), {@value #EXIT_USAGE} usage error (unknown option, bad value).
@@ -19,7 +19,7 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     versionProvider = GeckoCli.Version.class,
     description = "Compact text embeddings on the JVM.",
-    subcommands = {EmbedCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {EmbedCommand.class, EvalCommand.class, CommandLine.HelpCommand.class})
 public final class GeckoCli implements Runnable {
   /** Success. */
   public static final int EXIT_OK = 0;

@@ -1,7 +1,7 @@
-package dev.gecko.cli.eval;
+package dev.gecko.cli;
 
 import dev.gecko.train.eval.ProgressListener;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.util.Objects;
 import java.util.function.LongSupplier;
 import me.tongfei.progressbar.ConsoleProgressBarConsumer;
@@ -9,12 +9,13 @@ import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 
 /**
- * Renders evaluation progress on stderr: a progress bar when a terminal is attached, otherwise one
- * plain line per phase every {@code intervalNanos} (and at its end), never a carriage return.
+ * Renders evaluation progress: a progress bar on stderr when a terminal is attached, otherwise one
+ * plain line per phase every {@code intervalNanos} (and at its end) to the given writer, never a
+ * carriage return. The clock is injectable for tests.
  * Not thread-safe; evaluators call it from one thread.
  */
 final class CliProgress implements ProgressListener, AutoCloseable {
-  private final PrintStream err;
+  private final PrintWriter err;
   private final boolean terminal;
   private final LongSupplier nanoTime;
   private final long intervalNanos;
@@ -23,16 +24,16 @@ final class CliProgress implements ProgressListener, AutoCloseable {
   private long lastLine;
   private long phaseStart;
 
-  CliProgress(PrintStream err, boolean terminal, LongSupplier nanoTime, long intervalNanos) {
+  CliProgress(PrintWriter err, boolean terminal, LongSupplier nanoTime, long intervalNanos) {
     this.err = Objects.requireNonNull(err);
     this.terminal = terminal;
     this.nanoTime = Objects.requireNonNull(nanoTime);
     this.intervalNanos = intervalNanos;
   }
 
-  /** Bars on a terminal, lines every 10 s otherwise. */
-  static CliProgress forStderr() {
-    return new CliProgress(System.err, System.console() != null, System::nanoTime, 10_000_000_000L);
+  /** Bars on System.err when a terminal is attached, otherwise lines to {@code err} every 10 s. */
+  static CliProgress forStderr(PrintWriter err) {
+    return new CliProgress(err, System.console() != null, System::nanoTime, 10_000_000_000L);
   }
 
   @Override
@@ -45,7 +46,7 @@ final class CliProgress implements ProgressListener, AutoCloseable {
       this.lastLine = now;
       if (terminal) {
         bar = new ProgressBarBuilder().setTaskName(phase).setInitialMax(total)
-            .setConsumer(new ConsoleProgressBarConsumer(err)).setUpdateIntervalMillis(500).build();
+            .setConsumer(new ConsoleProgressBarConsumer(System.err)).setUpdateIntervalMillis(500).build();
       }
     }
     if (bar != null) {
@@ -57,7 +58,7 @@ final class CliProgress implements ProgressListener, AutoCloseable {
     } else if (done >= total || now - lastLine >= intervalNanos) {
       lastLine = now;
       double secs = (now - phaseStart) / 1e9;
-      err.printf("%s: %d/%d (%.0f s)%n", phase, done, total, secs);
+      err.printf(java.util.Locale.ROOT, "%s: %d/%d (%.0f s)%n", phase, done, total, secs);
       err.flush();
     }
   }

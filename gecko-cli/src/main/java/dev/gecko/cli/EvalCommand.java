@@ -1,4 +1,4 @@
-package dev.gecko.cli.eval;
+package dev.gecko.cli;
 
 import dev.gecko.core.GeckoEmbedder;
 import dev.gecko.train.eval.BeirDataset;
@@ -22,46 +22,25 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code gecko eval}: scores a model on STS pairs or a BEIR retrieval set at one or more
- * Matryoshka widths. Register it as a subcommand of the main command.
+ * Matryoshka widths, prints a table on stdout and optionally writes JSON ({@link
+ * EvalReport#toJson()}, stable). Progress goes to stderr.
  */
 @Command(name = "eval", mixinStandardHelpOptions = true,
     description = "Score a model on STS pairs or a BEIR retrieval set, as MTEB does.",
     subcommands = {EvalCommand.Sts.class, EvalCommand.Retrieval.class})
-public final class EvalCommand implements Runnable {
+final class EvalCommand implements Runnable {
   @Spec
   CommandLine.Model.CommandSpec spec;
 
-  /** Creates the command (picocli instantiates it). */
-  public EvalCommand() {}
-
   @Override
   public void run() {
-    throw new CommandLine.ParameterException(spec.commandLine(), "choose a subcommand: sts or retrieval");
-  }
-
-  /**
-   * Runs {@code eval} on its own (the same as {@code gecko eval ...}).
-   *
-   * @param args command-line arguments
-   */
-  public static void main(String[] args) {
-    System.exit(commandLine().execute(args));
-  }
-
-  /** A command line for this command with the exit codes the CLI uses (1 failure, 2 usage). */
-  static CommandLine commandLine() {
-    CommandLine cl = new CommandLine(new EvalCommand());
-    cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
-      cmd.getErr().println("gecko eval: " + (ex.getMessage() == null ? ex.toString() : ex.getMessage()));
-      return 1;
-    });
-    return cl;
+    throw new CommandLine.ParameterException(spec.commandLine(), "missing subcommand: sts or retrieval");
   }
 
   /** Options shared by both subcommands. */
   static final class Common {
-    @Option(names = "--model", paramLabel = "M", defaultValue = GeckoEmbedder.Builder.DEFAULT_MODEL,
-        description = "Built-in model name or model folder (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--model", paramLabel = "M",
+        description = "Built-in model name or model folder. Default: " + GeckoEmbedder.Builder.DEFAULT_MODEL + ".")
     String model;
 
     @Option(names = "--dims", split = ",", paramLabel = "W",
@@ -83,11 +62,15 @@ public final class EvalCommand implements Runnable {
     Integer threads;
 
     GeckoEmbedder open() {
-      GeckoEmbedder.Builder b = GeckoEmbedder.builder().model(model);
-      if (threads != null) {
-        b.intraOpThreads(threads);
+      GeckoEmbedder embedder = Embedders.open(model, threads);
+      for (int d : dims) {
+        if (d < 1 || d > embedder.dimensions()) {
+          embedder.close();
+          throw new GeckoCli.UsageException("--dims: every width must be in [1, " + embedder.dimensions()
+              + "], was " + d);
+        }
       }
-      return b.build();
+      return embedder;
     }
 
     EmbeddingCache openCache() {
@@ -117,7 +100,7 @@ public final class EvalCommand implements Runnable {
     public Integer call() {
       StsDataset dataset = StsDataset.read(data);
       EvalReport report;
-      try (GeckoEmbedder embedder = common.open(); CliProgress progress = CliProgress.forStderr()) {
+      try (GeckoEmbedder embedder = common.open(); CliProgress progress = CliProgress.forStderr(spec.commandLine().getErr())) {
         StsEvaluator.Builder b = StsEvaluator.builder(embedder).cache(common.openCache()).progress(progress);
         if (!common.dims.isEmpty()) {
           b.dims(common.dims);
@@ -161,7 +144,7 @@ public final class EvalCommand implements Runnable {
       boolean ignore = ignoreIdenticalIds != null ? ignoreIdenticalIds
           : folder.contains("arguana") || folder.contains("quora");
       EvalReport report;
-      try (GeckoEmbedder embedder = common.open(); CliProgress progress = CliProgress.forStderr()) {
+      try (GeckoEmbedder embedder = common.open(); CliProgress progress = CliProgress.forStderr(spec.commandLine().getErr())) {
         RetrievalEvaluator.Builder b = RetrievalEvaluator.builder(embedder).cache(common.openCache())
             .progress(progress).ignoreIdenticalIds(ignore);
         if (!common.dims.isEmpty()) {

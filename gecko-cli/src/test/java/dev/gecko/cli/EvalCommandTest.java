@@ -1,0 +1,96 @@
+package dev.gecko.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class EvalCommandTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  static EmbedCommandTest.Run gecko(String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int code = GeckoCli.run(args, new PrintWriter(out), new PrintWriter(err));
+    return new EmbedCommandTest.Run(code, out.toString(), err.toString());
+  }
+
+  static Path shared() {
+    return Path.of(System.getProperty("gecko.shared.dir", "../../shared"));
+  }
+
+  /** The first 30 real STS Benchmark test pairs. */
+  static Path pairs(Path dir) throws Exception {
+    List<String> lines = Files.readAllLines(shared().resolve("data/sts/stsbenchmark/pairs.test.tsv"));
+    return Files.write(dir.resolve("pairs.tsv"), lines.subList(0, 31), StandardCharsets.UTF_8);
+  }
+
+  @Test
+  void stsPrintsATableAndWritesJson(@TempDir Path dir) throws Exception {
+    Path json = dir.resolve("out/sts.json");
+    EmbedCommandTest.Run r = gecko("eval", "sts", "--data", pairs(dir).toString(), "--model", "all-MiniLM-L6-v2",
+        "--dims", "384,64", "--json", json.toString(), "--cache", dir.resolve("cache").toString(), "--threads", "2");
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(r.out()).contains("model: all-MiniLM-L6-v2", "cosine_spearman", "main score: cosine_spearman");
+    assertThat(r.out().lines().filter(l -> l.matches("\\s+(384|64)\\s+\\d+\\.\\d\\d\\s+\\d+\\.\\d\\d"))).hasSize(2);
+    assertThat(r.err()).contains("embedding sentences: ");
+    JsonNode n = JSON.readTree(json.toFile());
+    assertThat(n.get("model").asText()).isEqualTo("all-MiniLM-L6-v2");
+    assertThat(n.get("data").asText()).endsWith("pairs.tsv");
+    assertThat(n.get("metric").asText()).isEqualTo("cosine_spearman");
+    assertThat(n.get("scores").fieldNames()).toIterable().containsExactly("384", "64");
+    assertThat(n.get("scores").get("384").asDouble()).isBetween(50.0, 100.0);
+    assertThat(n.get("metrics").get("64").has("cosine_pearson")).isTrue();
+    // the table shows the JSON's numbers
+    assertThat(r.out()).contains(String.format(java.util.Locale.ROOT, "%.2f", n.get("scores").get("384").asDouble()));
+  }
+
+  @Test
+  void usageAndDataErrorsHaveTheirExitCodes(@TempDir Path dir) throws Exception {
+    assertThat(gecko("eval").code()).isEqualTo(GeckoCli.EXIT_USAGE);
+    assertThat(gecko("eval", "sts").code()).isEqualTo(GeckoCli.EXIT_USAGE);
+    EmbedCommandTest.Run wide = gecko("eval", "sts", "--data", pairs(dir).toString(), "--model", "all-MiniLM-L6-v2",
+        "--dims", "999", "--no-cache");
+    assertThat(wide.code()).isEqualTo(GeckoCli.EXIT_USAGE);
+    assertThat(wide.err()).contains("--dims: every width must be in [1, 384], was 999");
+    Path bad = Files.writeString(dir.resolve("bad.tsv"), "subset\tsentence1\tsentence2\tscore\nx\ta\tb\n");
+    EmbedCommandTest.Run r = gecko("eval", "sts", "--data", bad.toString(), "--no-cache");
+    assertThat(r.code()).isEqualTo(GeckoCli.EXIT_FAILURE);
+    assertThat(r.err()).contains(bad + ":2: expected 4 tab-separated fields");
+    EmbedCommandTest.Run missing = gecko("eval", "retrieval", "--data", dir.toString(), "--no-cache");
+    assertThat(missing.code()).isEqualTo(GeckoCli.EXIT_FAILURE);
+    assertThat(missing.err()).contains("missing corpus.jsonl (or corpus.jsonl.gz)");
+  }
+
+  @Test
+  void progressWithoutATerminalPrintsPlainPeriodicLines() {
+    StringWriter sink = new StringWriter();
+    AtomicLong now = new AtomicLong();
+    List<String> expected = new ArrayList<>();
+    try (CliProgress p = new CliProgress(new PrintWriter(sink), false, now::get, 10_000_000_000L)) {
+      p.onProgress("embedding corpus", 0, 100);
+      now.addAndGet(5_000_000_000L);
+      p.onProgress("embedding corpus", 40, 100); // within 10 s of the last line: quiet
+      now.addAndGet(6_000_000_000L);
+      p.onProgress("embedding corpus", 60, 100);
+      expected.add("embedding corpus: 60/100 (11 s)");
+      now.addAndGet(1_000_000_000L);
+      p.onProgress("embedding corpus", 100, 100);
+      expected.add("embedding corpus: 100/100 (12 s)");
+      p.onProgress("searching", 5, 5);
+      expected.add("searching: 5/5 (0 s)");
+    }
+    assertThat(sink.toString()).doesNotContain("\r");
+    assertThat(sink.toString().lines()).containsExactlyElementsOf(expected);
+  }
+}
