@@ -1,6 +1,7 @@
 package dev.gecko.cli;
 
 import dev.gecko.core.GeckoEmbedder;
+import dev.gecko.core.TaskType;
 import dev.gecko.train.eval.BeirDataset;
 import dev.gecko.train.eval.EmbeddingCache;
 import dev.gecko.train.eval.EvalReport;
@@ -93,15 +94,34 @@ final class EvalCommand implements Runnable {
         description = "Pairs TSV (subset, sentence1, sentence2, score) or sts-*.csv.")
     Path data;
 
+    @Option(names = "--task", paramLabel = "TASK", defaultValue = "SEMANTIC_SIMILARITY",
+        description = "Task type both sentences are embedded with (the model maps it to its prompt), or 'none' "
+            + "for the model's default prompt. Default: ${DEFAULT-VALUE}.")
+    String task;
+
     @Spec
     CommandLine.Model.CommandSpec spec;
 
+    private TaskType taskType() {
+      if ("none".equalsIgnoreCase(task)) {
+        return null;
+      }
+      try {
+        return TaskType.valueOf(task.toUpperCase(Locale.ROOT));
+      } catch (IllegalArgumentException e) {
+        throw new GeckoCli.UsageException("--task must be 'none' or one of " + List.of(TaskType.values()) + ", was '"
+            + task + "'");
+      }
+    }
+
     @Override
     public Integer call() {
+      TaskType taskType = taskType();
       StsDataset dataset = StsDataset.read(data);
       EvalReport report;
       try (GeckoEmbedder embedder = common.open(); CliProgress progress = CliProgress.forStderr(spec.commandLine().getErr())) {
-        StsEvaluator.Builder b = StsEvaluator.builder(embedder).cache(common.openCache()).progress(progress);
+        StsEvaluator.Builder b = StsEvaluator.builder(embedder).cache(common.openCache()).progress(progress)
+            .taskType(taskType);
         if (!common.dims.isEmpty()) {
           b.dims(common.dims);
         }

@@ -59,6 +59,9 @@ class EvalCommandTest {
   void usageAndDataErrorsHaveTheirExitCodes(@TempDir Path dir) throws Exception {
     assertThat(gecko("eval").code()).isEqualTo(GeckoCli.EXIT_USAGE);
     assertThat(gecko("eval", "sts").code()).isEqualTo(GeckoCli.EXIT_USAGE);
+    EmbedCommandTest.Run task = gecko("eval", "sts", "--data", "x.tsv", "--task", "bogus");
+    assertThat(task.code()).isEqualTo(GeckoCli.EXIT_USAGE);
+    assertThat(task.err()).contains("--task must be 'none' or one of");
     EmbedCommandTest.Run wide = gecko("eval", "sts", "--data", pairs(dir).toString(), "--model", "all-MiniLM-L6-v2",
         "--dims", "999", "--no-cache");
     assertThat(wide.code()).isEqualTo(GeckoCli.EXIT_USAGE);
