@@ -7,8 +7,8 @@ import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
 import java.io.BufferedInputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -27,7 +27,7 @@ import java.util.function.IntConsumer;
 
 /**
  * Full-width, L2-normalised embeddings of the frozen base model, cached on disk. One file per
- * model ({@code <name>-<hash of name, model source and file size>.vec}), an append-only list of
+ * model ({@code model-<hash of the model's files>.vec}, see {@link #modelKey}), an append-only list of
  * records: 32-byte SHA-256 of the rendered text (prompt applied), then {@code dims} little-endian
  * floats. A torn last record (crash while appending) is ignored on load. Not thread-safe.
  */
@@ -43,17 +43,25 @@ final class EmbeddingCache {
     this.dims = dims;
   }
 
-  static String modelKey(ModelPackage pkg) {
-    StringBuilder id = new StringBuilder(pkg.name()).append('|').append(pkg.model()).append('|').append(pkg.pooling());
-    pkg.model().path().ifPresent(p -> {
-      try {
-        id.append('|').append(Files.size(p));
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
+  /**
+   * The cache key of a model: a SHA-256 over the bytes of its ONNX graph and tokenizer.json, its
+   * pooling and maximum tokens, so a copied model (a trained package's {@code model.onnx}) shares
+   * the base model's cache and a changed file never reuses stale vectors.
+   */
+  static String modelKey(ModelPackage pkg) throws IOException {
+    MessageDigest md = sha256();
+    for (ModelPackage.Source s : List.of(pkg.model(), pkg.tokenizer())) {
+      try (InputStream in = s.open()) {
+        byte[] buf = new byte[1 << 16];
+        int n;
+        while ((n = in.read(buf)) > 0) {
+          md.update(buf, 0, n);
+        }
       }
-    });
-    String safe = pkg.name().replaceAll("[^A-Za-z0-9._-]", "_");
-    return safe + "-" + sha256(id.toString()).substring(0, 16);
+      md.update((byte) 0);
+    }
+    md.update((pkg.pooling() + "|" + pkg.maxTokens()).getBytes(StandardCharsets.UTF_8));
+    return "model-" + HexFormat.of().formatHex(md.digest()).substring(0, 24);
   }
 
   /** Opens (or creates) the cache of a model in {@code dir}; null dir means in memory only. */
@@ -145,8 +153,12 @@ final class EmbeddingCache {
   }
 
   static String sha256(String s) {
+    return HexFormat.of().formatHex(sha256().digest(s.getBytes(StandardCharsets.UTF_8)));
+  }
+
+  private static MessageDigest sha256() {
     try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
+      return MessageDigest.getInstance("SHA-256");
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }
