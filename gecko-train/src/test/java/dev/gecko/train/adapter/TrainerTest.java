@@ -100,7 +100,9 @@ class TrainerTest {
       TrainingExample e = rows.get(i);
       String neg = i % 3 == 0 ? null : rows.get((i + 7) % rows.size()).positive();
       lines.add("{\"task\":\"Given a sentence, find a paraphrase.\",\"anchor\":" + q(e.anchor()) + ",\"positive\":"
-          + q(e.positive()) + (neg == null ? "" : ",\"negative\":" + q(neg)) + ",\"seed_id\":\"s" + i + "\"}");
+          + q(e.positive()) + (neg == null ? "" : ",\"negative\":" + q(neg)) + ",\"query\":" + q(e.anchor())
+          + ",\"seed_id\":\"s" + i + "\",\"positive_changed\":false,\"seed_rank\":null,"
+          + "\"scorer\":{\"ql\":\"echo\",\"rc\":\"top\"},\"candidates\":[{\"id\":\"d1\",\"rank\":1,\"ql\":null}]}");
     }
     Files.write(f, lines);
     TrainingData data = TrainingData.read(f);
