@@ -51,7 +51,8 @@ import java.util.concurrent.atomic.AtomicReference;
  * task}, {@code query}, {@code seed_id}, {@code positive_id}, {@code negative_id}, {@code
  * positive_changed}, {@code seed_rank} (the seed's fused rank, or null when not retrieved), {@code
  * scorer} ({@code {ql, rc}} scorer ids) and {@code candidates} (every candidate's id, retrieval rank
- * and score, QL and RC scores and ranks, RRF and final rank). {@code rejects.jsonl}: {@code
+ * and score, QL and RC scores and ranks, RRF and final rank; a score is null where the LLM's grade
+ * stayed invalid, which ranks the candidate last under that scorer). {@code rejects.jsonl}: {@code
  * seed_id}, {@code stage}, {@code reason}, {@code answer}. {@code manifest.json}: format, digest,
  * configuration (model, scorers, embedder, parameters, prompts, corpus digest), counts, status.
  *
@@ -116,7 +117,7 @@ public final class FretPipeline {
       report.run();
       AtomicReference<RuntimeException> failure = new AtomicReference<>();
       if (!todo.isEmpty()) {
-        Retriever retriever = new Retriever(b.embedder, b.corpus);
+        Retriever retriever = b.retriever != null ? b.retriever : new Retriever(b.embedder, b.corpus);
         ExecutorService pool = Executors.newFixedThreadPool(b.concurrency, r -> {
           Thread t = new Thread(r, "fret-worker");
           t.setDaemon(true);
@@ -242,11 +243,22 @@ public final class FretPipeline {
     o.putObject("scorer").put("ql", relabeler.qlScorer().id()).put("rc", relabeler.rcScorer().id());
     ArrayNode arr = o.putArray("candidates");
     for (ScoredCandidate c : ranked) {
-      arr.addObject().put("id", c.passage().id()).put("rank", c.rank()).put("rrf", c.rrf())
-          .put("ql", c.ql()).put("ql_rank", c.qlRank()).put("rc", c.rc()).put("rc_rank", c.rcRank())
-          .put("retrieval_rank", c.retrievalRank()).put("retrieval_score", c.retrievalScore());
+      ObjectNode cn = arr.addObject().put("id", c.passage().id()).put("rank", c.rank()).put("rrf", c.rrf());
+      score(cn, "ql", c.ql()).put("ql_rank", c.qlRank());
+      score(cn, "rc", c.rc()).put("rc_rank", c.rcRank());
+      cn.put("retrieval_rank", c.retrievalRank()).put("retrieval_score", c.retrievalScore());
     }
     return o;
+  }
+
+  /** Writes a score; null for a refused grade (negative infinity internally). */
+  private static ObjectNode score(ObjectNode n, String field, double v) {
+    if (Double.isFinite(v)) {
+      n.put(field, v);
+    } else {
+      n.putNull(field);
+    }
+    return n;
   }
 
   private ObjectNode config(Relabeler relabeler) {
@@ -292,6 +304,7 @@ public final class FretPipeline {
     private GeckoEmbedder embedder;
     private List<Passage> corpus;
     private Path output;
+    private Retriever retriever;
     private Prompts prompts = Prompts.defaults();
     private int candidates = 20;
     private NegativeSelection negatives = NegativeSelection.LAST;
@@ -318,6 +331,7 @@ public final class FretPipeline {
     /** Sets the embedder used for retrieval (not closed by the pipeline). Required. */
     public Builder embedder(GeckoEmbedder embedder) {
       this.embedder = Objects.requireNonNull(embedder, "embedder is null");
+      this.retriever = null;
       return this;
     }
 
@@ -339,6 +353,20 @@ public final class FretPipeline {
         }
       }
       this.corpus = copy;
+      if (retriever != null && !retriever.passages().equals(copy)) {
+        this.retriever = null; // another corpus: the pipeline builds its own index
+      }
+      return this;
+    }
+
+    /**
+     * Sets a prebuilt retriever (its embedder and passages become the embedder and corpus), so
+     * that several runs over one corpus embed it once.
+     */
+    public Builder retriever(Retriever r) {
+      this.retriever = Objects.requireNonNull(r, "retriever is null");
+      this.embedder = r.embedder();
+      corpus(r.passages());
       return this;
     }
 

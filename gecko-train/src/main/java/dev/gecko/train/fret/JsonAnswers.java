@@ -10,6 +10,8 @@ final class JsonAnswers {
   private static final ObjectMapper JSON = new ObjectMapper();
   /** Answers longer than this are not searched. */
   static final int MAX_ANSWER_CHARS = 20_000;
+  /** Opening braces tried before giving up (bounds the work on adversarial answers). */
+  static final int MAX_STARTS = 16;
 
   private JsonAnswers() {}
 
@@ -17,10 +19,11 @@ final class JsonAnswers {
     if (answer == null || answer.length() > MAX_ANSWER_CHARS) {
       return Optional.empty();
     }
-    for (int start = answer.indexOf('{'); start >= 0; start = answer.indexOf('{', start + 1)) {
+    int tries = 0;
+    for (int start = answer.indexOf('{'); start >= 0 && tries < MAX_STARTS; start = answer.indexOf('{', start + 1), tries++) {
       int end = matchingBrace(answer, start);
       if (end < 0) {
-        return Optional.empty();
+        continue;
       }
       try {
         JsonNode n = JSON.readTree(answer.substring(start, end + 1));

@@ -20,7 +20,9 @@ import java.util.regex.Pattern;
  * paper does: {@code R(q, p) = 1/rank_QL(p) + 1/rank_RC(p)} (ranks from 1, no constant).
  *
  * <p>Graded answers must be one of the labels 0-3; anything else is sent back once per remaining
- * attempt and finally refused with {@link RejectedAnswerException}. Thread-safe.
+ * attempt. A candidate whose grade stays invalid gets the lowest score under that scorer (so an
+ * injected passage cannot promote itself); when most candidates stay invalid the seed is refused
+ * with {@link RejectedAnswerException}. Thread-safe.
  */
 public final class Relabeler {
   private static final Pattern DIGIT = Pattern.compile("^\\s*([0-9]+)\\s*\\.?\\s*$");
@@ -75,15 +77,34 @@ public final class Relabeler {
    * Scores and fuses the candidates (in retrieval order, with their retrieval scores).
    *
    * @return the candidates ordered by final rank, best first
-   * @throws RejectedAnswerException if a grade stayed invalid after the repair attempts
+   * @throws RejectedAnswerException if most candidates' grades stayed invalid after the repair attempts
    * @throws dev.gecko.train.llm.LlmException if an LLM call fails
    */
   public List<ScoredCandidate> relabel(String query, List<Passage> candidates, float[] retrievalScores) {
     double[] ql = new double[candidates.size()];
     double[] rc = new double[candidates.size()];
+    int invalidQl = 0;
+    int invalidRc = 0;
+    RejectedAnswerException last = null;
     for (int i = 0; i < candidates.size(); i++) {
-      ql[i] = score(qlScorer, query, candidates.get(i));
-      rc[i] = score(rcScorer, query, candidates.get(i));
+      try {
+        ql[i] = score(qlScorer, query, candidates.get(i));
+      } catch (RejectedAnswerException e) {
+        ql[i] = Double.NEGATIVE_INFINITY; // a refused grade ranks last; it cannot promote its passage
+        invalidQl++;
+        last = e;
+      }
+      try {
+        rc[i] = score(rcScorer, query, candidates.get(i));
+      } catch (RejectedAnswerException e) {
+        rc[i] = Double.NEGATIVE_INFINITY;
+        invalidRc++;
+        last = e;
+      }
+    }
+    if (2 * Math.max(invalidQl, invalidRc) > candidates.size()) {
+      throw new RejectedAnswerException(last.stage(), "most candidates got no valid grade (" + invalidQl + " QL, " + invalidRc
+          + " RC of " + candidates.size() + "); last: " + last.getMessage(), last.lastAnswer());
     }
     return fuse(candidates, retrievalScores, ql, rc);
   }

@@ -50,6 +50,11 @@ public final class Retriever {
     this.geckoFormat = embedder.model().promptTemplate(TaskType.RETRIEVAL_QUERY).map(t -> t.contains("task: ")).orElse(false);
   }
 
+  /** Returns the embedder (not owned). */
+  public GeckoEmbedder embedder() {
+    return embedder;
+  }
+
   /** Returns the passages, in index order. */
   public List<Passage> passages() {
     return passages;

@@ -366,8 +366,8 @@ public final class FakeLlmServer implements AutoCloseable {
     for (JsonNode m : req.path("messages")) {
       if (m.path("role").asText().equals("system")) {
         system = m.path("content").asText();
-      } else if (m.path("role").asText().equals("user")) {
-        lastUser = m.path("content").asText();
+      } else if (m.path("role").asText().equals("user") && m.path("content").asText().contains("<passage>")) {
+        lastUser = m.path("content").asText(); // the last turn with a passage (repair turns carry none)
       }
     }
     int top = req.path("logprobs").asBoolean(false) ? req.path("top_logprobs").asInt(0) : 0;
@@ -437,7 +437,7 @@ public final class FakeLlmServer implements AutoCloseable {
     String system = req.path("systemInstruction").path("parts").path(0).path("text").asText("");
     String lastUser = "";
     for (JsonNode c : req.path("contents")) {
-      if (c.path("role").asText().equals("user")) {
+      if (c.path("role").asText().equals("user") && c.path("parts").path(0).path("text").asText().contains("<passage>")) {
         lastUser = c.path("parts").path(0).path("text").asText();
       }
     }
