@@ -322,6 +322,30 @@ public final class FretPipeline {
 
     Builder() {}
 
+    private Builder copy() {
+      Builder c = new Builder();
+      c.llm = llm;
+      c.embedder = embedder;
+      c.corpus = corpus;
+      c.output = output;
+      c.retriever = retriever;
+      c.prompts = prompts;
+      c.candidates = candidates;
+      c.negatives = negatives;
+      c.randomSeed = randomSeed;
+      c.temperature = temperature;
+      c.attempts = attempts;
+      c.concurrency = concurrency;
+      c.limit = limit;
+      c.qlScorer = qlScorer;
+      c.rcScorer = rcScorer;
+      c.newRun = newRun;
+      c.progress = progress;
+      c.meter = meter;
+      c.clock = clock;
+      return c;
+    }
+
     /** Sets the LLM (usually decorated: see {@link dev.gecko.train.llm.LlmClients#standard}). Required. */
     public Builder llm(LlmClient llm) {
       this.llm = Objects.requireNonNull(llm, "llm is null");
@@ -507,7 +531,7 @@ public final class FretPipeline {
       if (llm == null || embedder == null || corpus == null || output == null) {
         throw new IllegalStateException("llm, embedder, corpus and output are required");
       }
-      return new FretPipeline(this);
+      return new FretPipeline(copy());
     }
   }
 }

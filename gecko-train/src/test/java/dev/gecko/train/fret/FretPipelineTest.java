@@ -267,6 +267,19 @@ class FretPipelineTest {
   }
 
   @Test
+  void retrievalUsesTheEmbeddersOwnQueryFormat() {
+    assertThat(retriever.queryRequest("Given a claim, verify it.", "bees dance"))
+        .isEqualTo(dev.gecko.core.EmbedRequest.query("bees dance"));
+    dev.gecko.core.ModelPackage gecko = dev.gecko.core.ModelPackage.builtIn("bge-small-en-v1.5-int8").toBuilder().geckoPrompts().build();
+    try (GeckoEmbedder g = GeckoEmbedder.builder().model(gecko).intraOpThreads(2).build()) {
+      Retriever r = new Retriever(g, corpus.subList(0, 3));
+      assertThat(r.queryRequest("Given a claim, verify it.", "bees dance"))
+          .isEqualTo(dev.gecko.core.EmbedRequest.of("task: Given a claim, verify it. | query: bees dance"));
+      assertThat(r.search("Given a claim, verify it.", "bees dance", 20)).hasSize(3);
+    }
+  }
+
+  @Test
   void geminiUsesTheJudgedQueryLikelihoodFallbackAndRecordsIt(@TempDir Path out) throws Exception {
     UsageMeter meter = new UsageMeter(PriceTable.FREE);
     LlmClient http = LlmClients.gemini().baseUrl(server.geminiBaseUrl()).apiKey("g-key").model("gemini-fake").build();

@@ -84,9 +84,10 @@ public final class FakeLlmServer implements AutoCloseable {
   private final AtomicInteger inFlight = new AtomicInteger();
   private final AtomicInteger maxInFlight = new AtomicInteger();
   private volatile int dieAfter = Integer.MAX_VALUE;
+  private volatile long delayMillis;
 
-  private FakeLlmServer() throws IOException {
-    server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+  private FakeLlmServer(int port) throws IOException {
+    server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 0);
     pool = Executors.newFixedThreadPool(8);
     server.setExecutor(pool);
     server.createContext("/", this::handle);
@@ -95,7 +96,7 @@ public final class FakeLlmServer implements AutoCloseable {
 
   /** Starts a server on 127.0.0.1 and a free port. */
   public static FakeLlmServer start() throws IOException {
-    return new FakeLlmServer();
+    return new FakeLlmServer(0);
   }
 
   /** Base URL for the OpenAI-compatible client. */
@@ -118,6 +119,11 @@ public final class FakeLlmServer implements AutoCloseable {
     ignoreFormat.set(n);
   }
 
+  /** Delays every answer by {@code millis} (a slow model). */
+  public void delayEveryAnswer(long millis) {
+    delayMillis = millis;
+  }
+
   /** The server stops (connections refused) after answering {@code n} more requests. */
   public void dieAfter(int n) {
     dieAfter = served.get() + n;
@@ -138,6 +144,18 @@ public final class FakeLlmServer implements AutoCloseable {
     synchronized (requests) {
       return List.copyOf(requests);
     }
+  }
+
+  /**
+   * Runs a server until killed, for trying {@code gecko generate} by hand: {@code FakeLlmServer
+   * [port]} (0 or nothing: a free port). Prints the base URLs.
+   */
+  public static void main(String[] args) throws Exception {
+    int port = args.length > 0 ? Integer.parseInt(args[0]) : 0;
+    FakeLlmServer s = new FakeLlmServer(port);
+    System.out.println("openai base URL: " + s.openAiBaseUrl());
+    System.out.println("gemini base URL: " + s.geminiBaseUrl());
+    Thread.currentThread().join();
   }
 
   @Override
@@ -307,6 +325,14 @@ public final class FakeLlmServer implements AutoCloseable {
       if (n > dieAfter) {
         server.stop(0);
         return; // connection closed without a response
+      }
+      if (delayMillis > 0) {
+        try {
+          Thread.sleep(delayMillis);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return;
+        }
       }
       Fault f = faults.poll();
       if (f != null && f.delayMillis() > 0) {
