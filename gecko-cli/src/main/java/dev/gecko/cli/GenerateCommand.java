@@ -243,6 +243,8 @@ final class GenerateCommand implements Callable<Integer> {
     private final long start = System.nanoTime();
     private final ProgressBar bar;
     private long lastLine;
+    private long firstDone;
+    private int firstDoneCount = -1;
     private Progress last;
     private boolean closed;
 
@@ -259,6 +261,10 @@ final class GenerateCommand implements Callable<Integer> {
     @Override
     public synchronized void onProgress(Progress p) {
       last = p;
+      if (firstDoneCount < 0 && p.seedsDone() > p.skipped()) {
+        firstDone = System.nanoTime(); // the rate starts with the first finished seed, after the index is built
+        firstDoneCount = p.seedsDone();
+      }
       if (bar != null) {
         bar.stepTo(p.seedsDone());
         bar.setExtraMessage(extra(p));
@@ -294,9 +300,8 @@ final class GenerateCommand implements Callable<Integer> {
     }
 
     private String line(Progress p, long now) {
-      double secs = Math.max(1e-9, (now - start) / 1e9);
-      int doneHere = p.seedsDone() - p.skipped();
-      double rate = doneHere / secs;
+      double secs = (now - firstDone) / 1e9;
+      double rate = firstDoneCount < 0 || secs <= 0 ? 0 : (p.seedsDone() - firstDoneCount) / secs;
       int left = p.seedsTotal() - p.seedsDone();
       String eta = rate > 0 ? formatDuration((long) (left / rate)) : "?";
       return String.format(Locale.ROOT, "gecko generate: %d/%d seeds (%d skipped), %s, %.2f seeds/s, ETA %s", p.seedsDone(), total,
