@@ -120,6 +120,18 @@ class GenerateCommandTest {
   }
 
   @Test
+  void anUnreachableServerStopsTheRunWithExitOneAndAResumeHint(@TempDir Path dir) throws Exception {
+    Path corpus = corpus(dir);
+    String url = server.openAiBaseUrl();
+    server.close(); // nothing listens there any more
+    Run r = gecko("generate", "--corpus", corpus.toString(), "--out", dir.resolve("down").toString(), "--llm", "openai", "--base-url",
+        url, "--llm-model", "m", "--limit", "2", "--max-retries", "0", "--threads", "2");
+    assertThat(r.code()).isEqualTo(1);
+    assertThat(r.err()).contains("run stopped after 0 new examples").contains("I/O error talking to").contains("Rerun the same command");
+    assertThat(r.out()).isEmpty();
+  }
+
+  @Test
   void geminiEndToEnd(@TempDir Path dir) throws Exception {
     Path corpus = corpus(dir);
     Run r = gecko("generate", "--corpus", corpus.toString(), "--out", dir.resolve("g").toString(), "--llm", "gemini", "--base-url",

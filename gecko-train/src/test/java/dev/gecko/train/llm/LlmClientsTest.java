@@ -129,6 +129,19 @@ class LlmClientsTest {
   }
 
   @Test
+  void geminiBlockedPromptsComeBackAsEmptyAnswersNotCrashes() {
+    server.enqueue(Fault.status(200, Map.of(), "{\"promptFeedback\":{\"blockReason\":\"SAFETY\"},\"usageMetadata\":{\"promptTokenCount\":7}}"));
+    LlmClient g = LlmClients.gemini().baseUrl(server.geminiBaseUrl()).model("g").build();
+    LlmResponse r = g.generate(LlmRequest.of("hi", GenerationOptions.DEFAULT));
+    assertThat(r.text()).isEmpty();
+    assertThat(r.finishReason()).isEqualTo("BLOCKED:SAFETY");
+    assertThat(r.usage().promptTokens()).isEqualTo(7);
+    server.enqueue(Fault.status(400, Map.of(), "{\"error\":{\"code\":400,\"message\":\"Logprobs is not enabled for models/g\",\"status\":\"INVALID_ARGUMENT\"}}"));
+    assertThatThrownBy(() -> g.generate(rcRequest("q", "p", 5))).isInstanceOf(BadRequestException.class)
+        .hasMessageContaining("Logprobs is not enabled");
+  }
+
+  @Test
   void rateLimitHonoursRetryAfterSecondsWithoutRealSleeping() {
     server.enqueue(Fault.status(429, Map.of("Retry-After", "7"), "{\"error\":{\"message\":\"slow down\",\"type\":\"rate_limit_error\"}}"));
     LlmClient c = LlmClients.retrying(openAi(EnumSet.of(Capability.TOP_LOGPROBS)), policy(3));
