@@ -131,10 +131,7 @@ public final class FretPipeline {
               }
               try {
                 ObjectNode example = process(seed, generator, retriever, relabeler);
-                if (failure.get() != null) {
-                  return; // the run is stopping; this seed will be redone on resume
-                }
-                store.writeExample(example);
+                store.writeExample(example); // even while the run is stopping: it is paid for and valid
                 written.incrementAndGet();
               } catch (RejectedAnswerException e) {
                 ObjectNode r = JSON.createObjectNode();
