@@ -231,8 +231,7 @@ final class OnnxEmbedder implements GeckoEmbedder {
       }
       float[] pooled = run(batch);
       for (int r = 0; r < batch.size(); r++) {
-        float[] row = Arrays.copyOfRange(pooled, r * width, r * width + width);
-        out[order[start + r]] = VectorOps.truncateAndNormalize(row, dims);
+        out[order[start + r]] = VectorOps.truncateAndNormalize(pooled, r * width, width, dims);
       }
       start = end;
     }
