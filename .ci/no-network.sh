@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Runs a command in an empty network namespace (only loopback, brought up) under strace, and
+# fails if the command - or any process it starts - tries to connect() to an address that is not
+# loopback. Nothing can leave the machine either way; strace still records every attempt.
+#
+#   .ci/no-network.sh CMD [ARGS...]            fail on any non-loopback connect attempt
+#   NO_NETWORK_EXPECT_VIOLATION=1 .ci/no-network.sh CMD   positive control: fail if none is seen
+set -uo pipefail
+trace="$(mktemp)"
+trap 'rm -f "$trace"' EXIT
+unshare -n -- sh -c 'ip link set lo up 2>/dev/null || true; exec "$@"' sh \
+  strace -f -qq -e trace=connect -o "$trace" "$@"
+rc=$?
+# AF_INET/AF_INET6 connects whose address is not 127.0.0.0/8, ::1 or ::ffff:127.x
+violations="$(grep -E 'sa_family=AF_INET6?' "$trace" \
+  | grep -vE 'inet_addr\("127\.|inet_pton\(AF_INET6, "::1"|inet_pton\(AF_INET6, "::ffff:127\.' || true)"
+if [ "${NO_NETWORK_EXPECT_VIOLATION:-}" = "1" ]; then
+  if [ -z "$violations" ]; then
+    echo "no-network: positive control FAILED: expected a non-loopback connect() from: $1" >&2
+    exit 1
+  fi
+  echo "no-network: positive control OK (a non-loopback connect() was detected)" >&2
+  exit 0
+fi
+if [ -n "$violations" ]; then
+  echo "no-network: FAILED: non-loopback connect() attempts by: $1" >&2
+  echo "$violations" | head -20 >&2
+  exit 1
+fi
+echo "no-network: OK: no non-loopback connect() attempts by: $1 (exit $rc)" >&2
+exit $rc

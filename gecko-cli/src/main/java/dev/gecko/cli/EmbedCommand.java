@@ -1,0 +1,184 @@
+package dev.gecko.cli;
+
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.gecko.core.EmbedRequest;
+import dev.gecko.core.GeckoEmbedder;
+import dev.gecko.core.TaskType;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code gecko embed}: one JSON object per input text on standard output, in input order.
+ *
+ * <p>Output contract (stable): each line is {@code {"id": ..., "embedding": [floats]}}; {@code
+ * id} appears only when the input gave one (JSONL input).
+ */
+@Command(
+    name = "embed",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Embed texts and print one JSON object per line: {\"id\": ..., \"embedding\": [...]}.",
+      "Texts come from the arguments, from --input (JSONL with \"text\" and optional \"id\", \"title\"),",
+      "or from standard input, one text per line."
+    })
+final class EmbedCommand implements Callable<Integer> {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final int CHUNK = 256;
+
+  @Parameters(paramLabel = "TEXT", arity = "0..*", description = "Texts to embed.")
+  List<String> texts = new ArrayList<>();
+
+  @Option(names = "--input", paramLabel = "FILE", description = "JSONL file: objects with \"text\" and optional \"id\", \"title\".")
+  Path input;
+
+  @Option(names = "--dims", paramLabel = "N", description = "Matryoshka width (1..model width). Default: full width.")
+  Integer dims;
+
+  @Option(names = "--task", paramLabel = "TASK", description = "Task type: ${COMPLETION-CANDIDATES}. Default: the model's default prompt.")
+  TaskType task;
+
+  @Option(names = "--title", paramLabel = "TITLE", description = "Title for every text (documents; JSONL \"title\" wins).")
+  String title;
+
+  @Option(names = "--model", paramLabel = "MODEL", description = "Built-in model name or model folder. Default: "
+      + GeckoEmbedder.Builder.DEFAULT_MODEL + ".")
+  String model;
+
+  @Option(names = "--threads", paramLabel = "N", description = "ONNX Runtime intra-op threads. Default: all cores.")
+  Integer threads;
+
+  @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public Integer call() throws IOException {
+    if (input != null && !texts.isEmpty()) {
+      throw new GeckoCli.UsageException("give texts as arguments or --input, not both");
+    }
+    if (input != null && !Files.isReadable(input)) {
+      throw new GeckoCli.UsageException("--input: cannot read " + input);
+    }
+    PrintWriter out = spec.commandLine().getOut();
+    try (GeckoEmbedder embedder = Embedders.open(model, threads)) {
+      int width = dims == null ? embedder.dimensions() : dims;
+      if (width < 1 || width > embedder.dimensions()) {
+        throw new GeckoCli.UsageException("--dims must be in [1, " + embedder.dimensions() + "], was " + width);
+      }
+      Batcher batcher = new Batcher(embedder, width, out);
+      if (!texts.isEmpty()) {
+        for (String t : texts) {
+          batcher.add(null, new EmbedRequest(t, task, title));
+        }
+      } else if (input != null) {
+        try (BufferedReader reader = Files.newBufferedReader(input, StandardCharsets.UTF_8)) {
+          readJsonl(reader, input.toString(), batcher);
+        }
+      } else {
+        BufferedReader reader = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+        String line;
+        while ((line = reader.readLine()) != null) {
+          batcher.add(null, new EmbedRequest(line, task, title));
+        }
+      }
+      batcher.flush();
+    }
+    return GeckoCli.EXIT_OK;
+  }
+
+  private void readJsonl(BufferedReader reader, String source, Batcher batcher) throws IOException {
+    String line;
+    int lineNo = 0;
+    while ((line = reader.readLine()) != null) {
+      lineNo++;
+      if (line.isBlank()) {
+        continue;
+      }
+      JsonNode node;
+      try {
+        node = JSON.readTree(line);
+      } catch (IOException e) {
+        throw new IllegalArgumentException(source + ":" + lineNo + ": not valid JSON");
+      }
+      JsonNode text = node == null ? null : node.get("text");
+      if (text == null || !text.isTextual()) {
+        throw new IllegalArgumentException(source + ":" + lineNo + ": field \"text\" must be a string");
+      }
+      JsonNode id = node.get("id");
+      JsonNode t = node.get("title");
+      String docTitle = t != null && t.isTextual() ? t.asText() : title;
+      batcher.add(id, new EmbedRequest(text.asText(), task, docTitle));
+    }
+  }
+
+  /** Embeds in chunks so output streams while input is read; keeps input order. */
+  private static final class Batcher {
+    private final GeckoEmbedder embedder;
+    private final int dims;
+    private final PrintWriter out;
+    private final List<JsonNode> ids = new ArrayList<>();
+    private final List<EmbedRequest> requests = new ArrayList<>();
+
+    Batcher(GeckoEmbedder embedder, int dims, PrintWriter out) {
+      this.embedder = embedder;
+      this.dims = dims;
+      this.out = out;
+    }
+
+    void add(JsonNode id, EmbedRequest request) {
+      ids.add(id);
+      requests.add(request);
+      if (requests.size() >= CHUNK) {
+        flush();
+      }
+    }
+
+    void flush() {
+      if (requests.isEmpty()) {
+        return;
+      }
+      List<float[]> vectors = embedder.embedRequests(requests, dims);
+      try {
+        for (int i = 0; i < vectors.size(); i++) {
+          out.println(line(ids.get(i), vectors.get(i)));
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+      out.flush();
+      ids.clear();
+      requests.clear();
+    }
+
+    private static String line(JsonNode id, float[] vector) throws IOException {
+      java.io.StringWriter sw = new java.io.StringWriter(vector.length * 12);
+      try (JsonGenerator g = JSON.getFactory().createGenerator(sw)) {
+        g.writeStartObject();
+        if (id != null && !id.isNull()) {
+          g.writeFieldName("id");
+          g.writeTree(id);
+        }
+        g.writeFieldName("embedding");
+        g.writeStartArray();
+        for (float v : vector) {
+          g.writeNumber(v);
+        }
+        g.writeEndArray();
+        g.writeEndObject();
+      }
+      return sw.toString();
+    }
+  }
+}

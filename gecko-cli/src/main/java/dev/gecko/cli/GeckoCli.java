@@ -1,0 +1,115 @@
+package dev.gecko.cli;
+
+import java.io.PrintWriter;
+import java.util.logging.Level;
+import java.util.logging.LogManager;
+import java.util.logging.Logger;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * The {@code gecko} command: {@code embed} and the other subcommands.
+ *
+ * <p>Exit codes: {@value #EXIT_OK} success, {@value #EXIT_FAILURE} failure (bad input file, model
+ * that cannot load, I/O error), {@value #EXIT_USAGE} usage error (unknown option, bad value).
+ */
+@Command(
+    name = "gecko",
+    mixinStandardHelpOptions = true,
+    versionProvider = GeckoCli.Version.class,
+    description = "Compact text embeddings on the JVM.",
+    subcommands = {EmbedCommand.class, CommandLine.HelpCommand.class})
+public final class GeckoCli implements Runnable {
+  /** Success. */
+  public static final int EXIT_OK = 0;
+  /** A failure while running: bad input data, a model that cannot load, I/O. */
+  public static final int EXIT_FAILURE = 1;
+  /** A usage error: unknown option, missing or malformed argument. */
+  public static final int EXIT_USAGE = 2;
+
+  @Option(names = {"-v", "--verbose"}, description = "Log library diagnostics (INFO) to standard error.")
+  boolean verbose;
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  /** Runs the command line and exits with its code. */
+  public static void main(String[] args) {
+    System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+  }
+
+  /** Runs the command line with the given streams and returns the exit code (for tests). */
+  public static int run(String[] args, PrintWriter out, PrintWriter err) {
+    configureLogging(java.util.Arrays.asList(args).contains("-v") || java.util.Arrays.asList(args).contains("--verbose"));
+    CommandLine cli = new CommandLine(new GeckoCli());
+    cli.setOut(out);
+    cli.setErr(err);
+    cli.setExitCodeExceptionMapper(e -> e instanceof CommandLine.ParameterException ? EXIT_USAGE : EXIT_FAILURE);
+    cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
+      commandLine.getErr().println("gecko: error: " + describe(e));
+      if (java.util.Arrays.asList(args).contains("--verbose") || java.util.Arrays.asList(args).contains("-v")) {
+        e.printStackTrace(commandLine.getErr());
+      }
+      commandLine.getErr().flush();
+      return e instanceof UsageException ? EXIT_USAGE : EXIT_FAILURE;
+    });
+    int code = cli.execute(args);
+    out.flush();
+    err.flush();
+    return code;
+  }
+
+  private static String describe(Throwable e) {
+    String message = e.getMessage();
+    if (message == null || message.isBlank()) {
+      return e.getClass().getSimpleName();
+    }
+    return message;
+  }
+
+  /** Library diagnostics go to standard error: warnings always, INFO only with --verbose. */
+  private static void configureLogging(boolean verbose) {
+    LogManager.getLogManager().reset();
+    Logger root = Logger.getLogger("");
+    java.util.logging.ConsoleHandler handler = new java.util.logging.ConsoleHandler();
+    Level level = verbose ? Level.INFO : Level.WARNING;
+    handler.setLevel(level);
+    handler.setFormatter(new java.util.logging.SimpleFormatter() {
+      @Override
+      public String format(java.util.logging.LogRecord r) {
+        return "gecko: " + r.getLevel().getName().toLowerCase(java.util.Locale.ROOT) + ": " + formatMessage(r)
+            + System.lineSeparator();
+      }
+    });
+    root.addHandler(handler);
+    root.setLevel(level);
+    // DJL probes for CUDA when it picks its native library and warns on machines without a GPU
+    // driver; that is noise for an embedding CLI.
+    DJL_CUDA.setLevel(verbose ? Level.INFO : Level.SEVERE);
+  }
+
+  /** Held strongly: java.util.logging keeps only weak references to configured loggers. */
+  private static final Logger DJL_CUDA = Logger.getLogger("ai.djl.util.cuda");
+
+  @Override
+  public void run() {
+    throw new CommandLine.ParameterException(spec.commandLine(), "missing subcommand (try 'gecko --help')");
+  }
+
+  /** Thrown by subcommands for invalid arguments found while running; exits with 2. */
+  static final class UsageException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    UsageException(String message) {
+      super(message);
+    }
+  }
+
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      String v = GeckoCli.class.getPackage().getImplementationVersion();
+      return new String[] {"gecko " + (v == null ? "dev" : v)};
+    }
+  }
+}
