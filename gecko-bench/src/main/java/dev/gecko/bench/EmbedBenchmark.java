@@ -21,13 +21,13 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * End-to-end {@code embedAll} of the default model ({@value GeckoEmbedder.Builder#DEFAULT_MODEL})
- * at full width, ONNX Runtime on all cores: per operation the first 128 golden short sentences or
- * the first 32 passages; {@code texts} and {@code tokens} counters are per second.
+ * at full width, ONNX Runtime on all cores: per operation the first 64 golden short sentences or
+ * the first 8 passages; {@code texts} and {@code tokens} counters are per second.
  */
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
-@Warmup(iterations = 2, time = 2)
-@Measurement(iterations = 3, time = 3)
+@Warmup(iterations = 1, time = 2)
+@Measurement(iterations = 3, time = 2)
 @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "-DOPT_OUT_TRACKING=true",
     "-Dai.djl.offline=true"})
 @State(Scope.Benchmark)
@@ -55,7 +55,7 @@ public class EmbedBenchmark {
     impl.select();
     embedder = GeckoEmbedder.createDefault();
     List<String> all = BenchData.goldenTexts(corpus + ".jsonl");
-    texts = all.subList(0, corpus.equals("short") ? 128 : 32);
+    texts = all.subList(0, corpus.equals("short") ? 64 : 8);
     for (String t : texts) {
       tokensPerOp += embedder.countTokens(EmbedRequest.of(t));
     }
