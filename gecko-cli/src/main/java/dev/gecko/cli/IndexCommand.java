@@ -31,7 +31,7 @@ import picocli.CommandLine.Option;
     })
 final class IndexCommand implements Callable<Integer> {
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final int CHUNK = 64;
+  private static final int CHUNK = 32;
 
   @Option(names = "--corpus", required = true, paramLabel = "FILE", description = "JSONL corpus: \"id\", \"text\", optional \"title\".")
   Path corpus;
