@@ -237,11 +237,12 @@ final class OnnxEmbedder implements GeckoEmbedder {
       }
       float[] pooled = run(batch);
       for (int r = 0; r < batch.size(); r++) {
-        float[] row = Arrays.copyOfRange(pooled, r * width, r * width + width);
         if (adapter != null) {
-          row = adapter.apply(row);
+          float[] row = adapter.apply(Arrays.copyOfRange(pooled, r * width, r * width + width));
+          out[order[start + r]] = VectorOps.truncateAndNormalize(row, dims);
+        } else {
+          out[order[start + r]] = VectorOps.truncateAndNormalize(pooled, r * width, width, dims);
         }
-        out[order[start + r]] = VectorOps.truncateAndNormalize(row, dims);
       }
       start = end;
     }
