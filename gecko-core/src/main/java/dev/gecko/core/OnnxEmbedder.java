@@ -7,6 +7,7 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
+import dev.gecko.core.adapter.Adapter;
 import dev.gecko.core.vector.VectorOps;
 import dev.gecko.tokenizer.Encoding;
 import dev.gecko.tokenizer.GeckoTokenizer;
@@ -43,6 +44,8 @@ final class OnnxEmbedder implements GeckoEmbedder {
   private final int maxBatchSize;
   private final boolean failOnTruncation;
   private final boolean batchIndependent;
+  /** Applied to each pooled vector before truncation and normalisation; null for none. */
+  private final Adapter adapter;
   private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
   private volatile boolean closed;
 
@@ -55,6 +58,7 @@ final class OnnxEmbedder implements GeckoEmbedder {
       String outputName,
       boolean takesTokenTypes,
       int width,
+      Adapter adapter,
       Builder b) {
     this.pkg = pkg;
     this.tokenizer = tokenizer;
@@ -64,6 +68,7 @@ final class OnnxEmbedder implements GeckoEmbedder {
     this.outputName = outputName;
     this.takesTokenTypes = takesTokenTypes;
     this.width = width;
+    this.adapter = adapter;
     this.maxBatchTokens = b.maxBatchTokens;
     this.maxBatchSize = b.maxBatchSize;
     this.failOnTruncation = b.failOnTruncation;
@@ -118,8 +123,9 @@ final class OnnxEmbedder implements GeckoEmbedder {
         throw new IllegalStateException(pkg.name() + ": package declares " + pkg.dimensions()
             + " dimensions but the graph outputs " + width);
       }
+      Adapter adapter = loadAdapter(pkg, width);
       OnnxEmbedder embedder = new OnnxEmbedder(
-          pkg, tokenizer, env, options, session, outputName, inputs.contains(TOKEN_TYPE_IDS), width, b);
+          pkg, tokenizer, env, options, session, outputName, inputs.contains(TOKEN_TYPE_IDS), width, adapter, b);
       LOG.log(System.Logger.Level.DEBUG, () -> String.format("opened %s (%d dims, %s pooling, %d threads) in %d ms",
           pkg.name(), width, pkg.pooling(), b.intraOpThreads, (System.nanoTime() - start) / 1_000_000));
       return embedder;
@@ -231,12 +237,32 @@ final class OnnxEmbedder implements GeckoEmbedder {
       }
       float[] pooled = run(batch);
       for (int r = 0; r < batch.size(); r++) {
-        float[] row = Arrays.copyOfRange(pooled, r * width, r * width + width);
-        out[order[start + r]] = VectorOps.truncateAndNormalize(row, dims);
+        if (adapter != null) {
+          float[] row = adapter.apply(Arrays.copyOfRange(pooled, r * width, r * width + width));
+          out[order[start + r]] = VectorOps.truncateAndNormalize(row, dims);
+        } else {
+          out[order[start + r]] = VectorOps.truncateAndNormalize(pooled, r * width, width, dims);
+        }
       }
       start = end;
     }
     return Arrays.asList(out);
+  }
+
+  private static Adapter loadAdapter(ModelPackage pkg, int width) throws IOException {
+    if (pkg.adapter().isEmpty()) {
+      return null;
+    }
+    ModelPackage.Source source = pkg.adapter().get();
+    Adapter adapter;
+    try (InputStream in = source.open()) {
+      adapter = Adapter.read(in, source.toString());
+    }
+    if (adapter.dimensions() != width) {
+      throw new IllegalStateException(source + ": the adapter maps " + adapter.dimensions()
+          + " dimensions but the model outputs " + width);
+    }
+    return adapter;
   }
 
   /** Runs one batch and returns its pooled, unnormalised vectors as a flat [rows, width] array. */

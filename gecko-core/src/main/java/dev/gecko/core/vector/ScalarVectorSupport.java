@@ -1,16 +1,35 @@
 package dev.gecko.core.vector;
 
-/** Plain Java kernels: the reference, and the fallback where the Vector API is missing. */
+import java.util.Arrays;
+
+/**
+ * Plain Java kernels: the reference, and the fallback where the Vector API is missing.
+ *
+ * <p>Deliberately the loops a careful engineer writes without SIMD: one accumulator,
+ * {@code sum += a * b} (not {@code Math.fma}, which without hardware-specific tuning is no faster
+ * and is not what the Panama path is measured against). C2 may auto-vectorise the non-reduction
+ * loops ({@link #scale}, the row sums in {@link #meanPool}); that is the honest baseline.
+ */
 final class ScalarVectorSupport implements VectorSupport {
   static final ScalarVectorSupport INSTANCE = new ScalarVectorSupport();
 
   private ScalarVectorSupport() {}
 
   @Override
+  public String name() {
+    return "scalar";
+  }
+
+  @Override
+  public int vectorBitSize() {
+    return 0;
+  }
+
+  @Override
   public float dot(float[] a, int aOffset, float[] b, int bOffset, int length) {
     float sum = 0f;
     for (int i = 0; i < length; i++) {
-      sum = Math.fma(a[aOffset + i], b[bOffset + i], sum);
+      sum += a[aOffset + i] * b[bOffset + i];
     }
     return sum;
   }
@@ -20,7 +39,7 @@ final class ScalarVectorSupport implements VectorSupport {
     float sum = 0f;
     for (int i = 0; i < length; i++) {
       float v = a[offset + i];
-      sum = Math.fma(v, v, sum);
+      sum += v * v;
     }
     return sum;
   }
@@ -36,7 +55,7 @@ final class ScalarVectorSupport implements VectorSupport {
   public void meanPool(float[] hidden, long[] mask, int batch, int tokens, int hiddenSize, float[] out, int outStride) {
     for (int b = 0; b < batch; b++) {
       int o = b * outStride;
-      java.util.Arrays.fill(out, o, o + hiddenSize, 0f);
+      Arrays.fill(out, o, o + hiddenSize, 0f);
       int count = 0;
       for (int t = 0; t < tokens; t++) {
         if (mask[b * tokens + t] == 0) {
@@ -52,5 +71,23 @@ final class ScalarVectorSupport implements VectorSupport {
         scale(out, o, hiddenSize, 1f / count);
       }
     }
+  }
+
+  @Override
+  public int int8Dot(byte[] a, int aOffset, byte[] b, int bOffset, int length) {
+    int sum = 0;
+    for (int i = 0; i < length; i++) {
+      sum += a[aOffset + i] * b[bOffset + i];
+    }
+    return sum;
+  }
+
+  @Override
+  public int hamming(long[] a, int aOffset, long[] b, int bOffset, int words) {
+    int sum = 0;
+    for (int i = 0; i < words; i++) {
+      sum += Long.bitCount(a[aOffset + i] ^ b[bOffset + i]);
+    }
+    return sum;
   }
 }

@@ -1,14 +1,27 @@
 package dev.gecko.core.vector;
 
+import java.util.Arrays;
 import java.util.Objects;
 
 /**
  * Vector operations used on the embedding path and by search, backed by SIMD kernels where the
  * JVM offers {@code jdk.incubator.vector} and by scalar twins elsewhere. Stateless and
- * thread-safe.
+ * thread-safe; no method keeps a reference to its arguments.
+ *
+ * <p>The implementation is chosen once per JVM, on first use: start the JVM with
+ * {@code --add-modules jdk.incubator.vector} for SIMD (one INFO log line says so); without it, one
+ * WARNING says how to turn it on and the scalar twin computes the same results (float sums may
+ * differ in the last bits, as the summation order differs). {@code -Dgecko.vectorization=scalar}
+ * forces the scalar twin. {@link #implementationName()} says which one runs.
  *
  * <p>Zero vectors: {@link #normalize} leaves a zero vector as it is (all zeros, as PyTorch's
- * {@code F.normalize} does), and {@link #cosine} of a zero vector is 0.
+ * {@code F.normalize} does), {@link #cosine} of a zero vector is 0, and
+ * {@link #quantizeInt8} of a zero vector gives all-zero bytes with scale 0.
+ *
+ * <p>Quantisation: int8 is symmetric per vector, {@code q[i] = round(v[i] / scale)} with
+ * {@code scale = max|v| / 127}, so {@code dot(a, b) ≈ int8Dot(qa, qb) * scaleA * scaleB}. Binary is
+ * one sign bit per component ({@code 1} where {@code v[i] > 0}), packed little-endian into longs:
+ * component {@code i} is bit {@code i % 64} of word {@code i / 64}; padding bits are 0.
  */
 public final class VectorOps {
   private static final VectorSupport IMPL = VectorizationProvider.support();
@@ -17,17 +30,35 @@ public final class VectorOps {
 
   /** Returns the name of the implementation in use: {@code "panama"} or {@code "scalar"}. */
   public static String implementationName() {
-    return VectorizationProvider.name();
+    return IMPL.name();
+  }
+
+  /** Returns the SIMD register width the kernels use in bits, or 0 for the scalar twin. */
+  public static int vectorBitSize() {
+    return IMPL.vectorBitSize();
   }
 
   /**
    * Returns the dot product of two vectors of equal length.
    *
    * @throws IllegalArgumentException if the lengths differ
+   * @throws NullPointerException if either is null
    */
   public static float dot(float[] a, float[] b) {
     checkSameLength(a, b);
     return IMPL.dot(a, 0, b, 0, a.length);
+  }
+
+  /**
+   * Returns the dot product of {@code a[aOffset, aOffset+length)} and {@code b[bOffset,
+   * bOffset+length)}: rows of a flat matrix without copying them.
+   *
+   * @throws IndexOutOfBoundsException if a range is outside its array
+   */
+  public static float dot(float[] a, int aOffset, float[] b, int bOffset, int length) {
+    Objects.checkFromIndexSize(aOffset, length, a.length);
+    Objects.checkFromIndexSize(bOffset, length, b.length);
+    return IMPL.dot(a, aOffset, b, bOffset, length);
   }
 
   /**
@@ -48,11 +79,31 @@ public final class VectorOps {
     return (float) Math.sqrt(IMPL.squaredNorm(a, 0, a.length));
   }
 
+  /**
+   * Returns the Euclidean norm of {@code a[offset, offset+length)}.
+   *
+   * @throws IndexOutOfBoundsException if the range is outside the array
+   */
+  public static float norm(float[] a, int offset, int length) {
+    Objects.checkFromIndexSize(offset, length, a.length);
+    return (float) Math.sqrt(IMPL.squaredNorm(a, offset, length));
+  }
+
   /** Scales {@code a} in place to unit L2 norm; a zero vector stays zero. Returns {@code a}. */
   public static float[] normalize(float[] a) {
     Objects.requireNonNull(a, "vector is null");
-    normalize(a, 0, a.length);
+    normalizeInPlace(a, 0, a.length);
     return a;
+  }
+
+  /**
+   * Scales {@code a[offset, offset+length)} in place to unit L2 norm; a zero range stays zero.
+   *
+   * @throws IndexOutOfBoundsException if the range is outside the array
+   */
+  public static void normalize(float[] a, int offset, int length) {
+    Objects.checkFromIndexSize(offset, length, a.length);
+    normalizeInPlace(a, offset, length);
   }
 
   /**
@@ -63,19 +114,34 @@ public final class VectorOps {
    */
   public static float[] truncateAndNormalize(float[] a, int dims) {
     Objects.requireNonNull(a, "vector is null");
-    if (dims < 1 || dims > a.length) {
-      throw new IllegalArgumentException("dims must be in [1, " + a.length + "], was " + dims);
+    return truncateAndNormalize(a, 0, a.length, dims);
+  }
+
+  /**
+   * Returns a new array with the first {@code dims} components of the row
+   * {@code a[offset, offset+width)}, L2-normalised: a row of a flat pooled batch, without an
+   * intermediate copy of the whole row.
+   *
+   * @throws IllegalArgumentException if {@code dims} is not in {@code [1, width]}
+   * @throws IndexOutOfBoundsException if the row is outside the array
+   */
+  public static float[] truncateAndNormalize(float[] a, int offset, int width, int dims) {
+    Objects.requireNonNull(a, "vector is null");
+    Objects.checkFromIndexSize(offset, width, a.length);
+    if (dims < 1 || dims > width) {
+      throw new IllegalArgumentException("dims must be in [1, " + width + "], was " + dims);
     }
-    float[] out = java.util.Arrays.copyOf(a, dims);
-    normalize(out, 0, dims);
+    float[] out = Arrays.copyOfRange(a, offset, offset + dims);
+    normalizeInPlace(out, 0, dims);
     return out;
   }
 
   /**
-   * Masked mean pooling over a flat {@code [batch, tokens, hiddenSize]} buffer: for each row,
-   * the mean of the token vectors whose mask is non-zero (zeros if none).
+   * Masked mean pooling over a flat {@code [batch, tokens, hiddenSize]} buffer (row-major, as ONNX
+   * Runtime returns it): for each row, the mean of the token vectors whose mask is non-zero; a row
+   * with no unmasked token pools to zeros.
    *
-   * @return a flat {@code [batch, hiddenSize]} array
+   * @return a new flat {@code [batch, hiddenSize]} array
    * @throws IllegalArgumentException if the buffer sizes do not match the shape
    */
   public static float[] meanPool(float[] hidden, long[] mask, int batch, int tokens, int hiddenSize) {
@@ -104,7 +170,147 @@ public final class VectorOps {
     return out;
   }
 
-  static void normalize(float[] a, int offset, int length) {
+  /**
+   * Quantises {@code v} to signed bytes in {@code out} with one scale for the whole vector
+   * ({@code max|v| / 127}) and returns that scale; {@code v[i] ≈ out[i] * scale}.
+   *
+   * @throws IllegalArgumentException if the lengths differ or {@code v} holds NaN or infinity
+   */
+  public static float quantizeInt8(float[] v, byte[] out) {
+    Objects.requireNonNull(v, "vector is null");
+    Objects.requireNonNull(out, "out is null");
+    if (v.length != out.length) {
+      throw new IllegalArgumentException("vector dimensions differ: " + v.length + "!=" + out.length);
+    }
+    return quantizeInt8(v, 0, out, 0, v.length);
+  }
+
+  /**
+   * Quantises {@code v[offset, offset+length)} into {@code out[outOffset, outOffset+length)}, as
+   * {@link #quantizeInt8(float[], byte[])}, and returns the scale.
+   *
+   * @throws IllegalArgumentException if the range holds NaN or infinity
+   * @throws IndexOutOfBoundsException if a range is outside its array
+   */
+  public static float quantizeInt8(float[] v, int offset, byte[] out, int outOffset, int length) {
+    Objects.checkFromIndexSize(offset, length, v.length);
+    Objects.checkFromIndexSize(outOffset, length, out.length);
+    float max = 0f;
+    for (int i = 0; i < length; i++) {
+      float x = v[offset + i];
+      if (!Float.isFinite(x)) {
+        throw new IllegalArgumentException("vector component " + i + " is " + x + "; cannot quantise");
+      }
+      max = Math.max(max, Math.abs(x));
+    }
+    if (max == 0f) {
+      Arrays.fill(out, outOffset, outOffset + length, (byte) 0);
+      return 0f;
+    }
+    float inv = 127f / max;
+    for (int i = 0; i < length; i++) {
+      int q = Math.round(v[offset + i] * inv);
+      out[outOffset + i] = (byte) Math.max(-127, Math.min(127, q));
+    }
+    return max / 127f;
+  }
+
+  /** Returns {@code q[i] * scale} for each component: the float32 approximation of an int8 vector. */
+  public static float[] dequantizeInt8(byte[] q, float scale) {
+    Objects.requireNonNull(q, "vector is null");
+    float[] out = new float[q.length];
+    for (int i = 0; i < q.length; i++) {
+      out[i] = q[i] * scale;
+    }
+    return out;
+  }
+
+  /**
+   * Returns the exact integer dot product of two int8 vectors of equal length.
+   *
+   * @throws IllegalArgumentException if the lengths differ
+   */
+  public static int int8Dot(byte[] a, byte[] b) {
+    Objects.requireNonNull(a, "a is null");
+    Objects.requireNonNull(b, "b is null");
+    if (a.length != b.length) {
+      throw new IllegalArgumentException("vector dimensions differ: " + a.length + "!=" + b.length);
+    }
+    return IMPL.int8Dot(a, 0, b, 0, a.length);
+  }
+
+  /**
+   * Returns the exact integer dot product of {@code a[aOffset, +length)} and
+   * {@code b[bOffset, +length)}.
+   *
+   * @throws IndexOutOfBoundsException if a range is outside its array
+   */
+  public static int int8Dot(byte[] a, int aOffset, byte[] b, int bOffset, int length) {
+    Objects.checkFromIndexSize(aOffset, length, a.length);
+    Objects.checkFromIndexSize(bOffset, length, b.length);
+    return IMPL.int8Dot(a, aOffset, b, bOffset, length);
+  }
+
+  /** Returns the number of longs that hold {@code dims} sign bits: {@code ceil(dims / 64)}. */
+  public static int binaryWords(int dims) {
+    if (dims < 0) {
+      throw new IllegalArgumentException("dims must be >= 0, was " + dims);
+    }
+    return (dims + 63) >>> 6;
+  }
+
+  /** Returns the sign bits of {@code v} (bit set where {@code v[i] > 0}), packed into longs. */
+  public static long[] quantizeBinary(float[] v) {
+    Objects.requireNonNull(v, "vector is null");
+    long[] out = new long[binaryWords(v.length)];
+    quantizeBinary(v, 0, v.length, out, 0);
+    return out;
+  }
+
+  /**
+   * Writes the sign bits of {@code v[offset, offset+length)} to
+   * {@code out[outOffset, outOffset + binaryWords(length))}.
+   *
+   * @throws IndexOutOfBoundsException if a range is outside its array
+   */
+  public static void quantizeBinary(float[] v, int offset, int length, long[] out, int outOffset) {
+    int words = binaryWords(length);
+    Objects.checkFromIndexSize(offset, length, v.length);
+    Objects.checkFromIndexSize(outOffset, words, out.length);
+    Arrays.fill(out, outOffset, outOffset + words, 0L);
+    for (int i = 0; i < length; i++) {
+      if (v[offset + i] > 0f) {
+        out[outOffset + (i >>> 6)] |= 1L << (i & 63);
+      }
+    }
+  }
+
+  /**
+   * Returns the Hamming distance (number of differing bits) of two bit vectors of equal length.
+   *
+   * @throws IllegalArgumentException if the lengths differ
+   */
+  public static int hamming(long[] a, long[] b) {
+    Objects.requireNonNull(a, "a is null");
+    Objects.requireNonNull(b, "b is null");
+    if (a.length != b.length) {
+      throw new IllegalArgumentException("vector dimensions differ: " + a.length + "!=" + b.length + " words");
+    }
+    return IMPL.hamming(a, 0, b, 0, a.length);
+  }
+
+  /**
+   * Returns the Hamming distance of {@code a[aOffset, +words)} and {@code b[bOffset, +words)}.
+   *
+   * @throws IndexOutOfBoundsException if a range is outside its array
+   */
+  public static int hamming(long[] a, int aOffset, long[] b, int bOffset, int words) {
+    Objects.checkFromIndexSize(aOffset, words, a.length);
+    Objects.checkFromIndexSize(bOffset, words, b.length);
+    return IMPL.hamming(a, aOffset, b, bOffset, words);
+  }
+
+  private static void normalizeInPlace(float[] a, int offset, int length) {
     float sq = IMPL.squaredNorm(a, offset, length);
     if (sq > 0f) {
       IMPL.scale(a, offset, length, (float) (1.0 / Math.sqrt(sq)));

@@ -1,9 +1,21 @@
 package dev.gecko.core.vector;
 
-/** The kernels behind {@link VectorOps}; arguments are already validated. */
+/**
+ * The kernels behind {@link VectorOps}, implemented twice: {@link ScalarVectorSupport} (plain
+ * loops) and {@code PanamaVectorSupport} (jdk.incubator.vector). Arguments are already validated
+ * by the facade; implementations are stateless and thread-safe.
+ */
 interface VectorSupport {
+  /** Short name for logs and benchmarks: {@code "scalar"} or {@code "panama"}. */
+  String name();
+
+  /** Bits per SIMD register the kernels use; 0 for the scalar twin. */
+  int vectorBitSize();
+
+  /** Sum of {@code a[aOffset + i] * b[bOffset + i]} for {@code i < length}. */
   float dot(float[] a, int aOffset, float[] b, int bOffset, int length);
 
+  /** Sum of {@code a[offset + i]^2} for {@code i < length}. */
   float squaredNorm(float[] a, int offset, int length);
 
   /** Multiplies {@code a[offset, offset+length)} by {@code factor} in place. */
@@ -11,7 +23,14 @@ interface VectorSupport {
 
   /**
    * Mean of the rows of {@code hidden[b, t, :]} where {@code mask[b, t] != 0}, for every b,
-   * written to {@code out[b * outStride, b * outStride + hiddenSize)}.
+   * written to {@code out[b * outStride, b * outStride + hiddenSize)}; zeros where no token is
+   * unmasked.
    */
   void meanPool(float[] hidden, long[] mask, int batch, int tokens, int hiddenSize, float[] out, int outStride);
+
+  /** Exact sum of {@code a[aOffset + i] * b[bOffset + i]} over signed bytes. */
+  int int8Dot(byte[] a, int aOffset, byte[] b, int bOffset, int length);
+
+  /** Number of differing bits between {@code a[aOffset, +words)} and {@code b[bOffset, +words)}. */
+  int hamming(long[] a, int aOffset, long[] b, int bOffset, int words);
 }

@@ -1,0 +1,71 @@
+package dev.gecko.bench;
+
+import dev.gecko.core.index.FlatIndex;
+import dev.gecko.core.index.SearchHit;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * Exact top-10 over {@code n} random unit vectors of width 384 in one thread, per precision. The
+ * queries cycle through 64 random unit vectors so no single query's branch pattern is learnt.
+ */
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MILLISECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "-Xmx2g"})
+@State(Scope.Benchmark)
+public class SearchBenchmark {
+  @Param({"SCALAR", "PANAMA"})
+  public Impl impl;
+
+  @Param({"FLOAT32", "INT8", "BINARY"})
+  public FlatIndex.Precision precision;
+
+  @Param({"100000"})
+  public int n;
+
+  @Param({"384"})
+  public int dims;
+
+  @Param({"10"})
+  public int k;
+
+  private FlatIndex index;
+  private float[][] queries;
+  private int next;
+
+  @Setup(Level.Trial)
+  public void setup() {
+    impl.select();
+    Random r = new Random(1);
+    index = FlatIndex.builder(dims).precision(precision).build();
+    for (int i = 0; i < n; i++) {
+      index.add(BenchData.randomUnit(r, dims));
+    }
+    queries = new float[64][];
+    for (int i = 0; i < queries.length; i++) {
+      queries[i] = BenchData.randomUnit(r, dims);
+    }
+  }
+
+  @Benchmark
+  public List<SearchHit> topK() {
+    float[] q = queries[next];
+    next = (next + 1) & 63;
+    return index.search(q, k);
+  }
+}

@@ -1,0 +1,131 @@
+package dev.gecko.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.gecko.core.EmbedRequest;
+import dev.gecko.core.GeckoEmbedder;
+import dev.gecko.core.TaskType;
+import dev.gecko.core.index.FlatIndex;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code gecko index}: embeds a JSONL corpus as retrieval documents and writes an exact flat
+ * index folder (see {@link IndexDirectory}) for {@code gecko search}.
+ */
+@Command(
+    name = "index",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Embed a JSONL corpus (objects with \"id\", \"text\" and optional \"title\") as retrieval documents",
+      "and write an exact (brute-force) flat index folder for 'gecko search'."
+    })
+final class IndexCommand implements Callable<Integer> {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final int CHUNK = 32;
+
+  @Option(names = "--corpus", required = true, paramLabel = "FILE", description = "JSONL corpus: \"id\", \"text\", optional \"title\".")
+  Path corpus;
+
+  @Option(names = "--out", required = true, paramLabel = "DIR", description = "Index folder to write (created; files in it are replaced).")
+  Path out;
+
+  @Option(names = "--model", paramLabel = "MODEL", description = "Built-in model name or model folder. Default: "
+      + GeckoEmbedder.Builder.DEFAULT_MODEL + ".")
+  String model;
+
+  @Option(names = "--dims", paramLabel = "N", description = "Matryoshka width (1..model width). Default: full width.")
+  Integer dims;
+
+  @Option(names = "--precision", paramLabel = "P", defaultValue = "float32",
+      description = "Vector storage: float32, int8 or binary (sign bits, Hamming). Default: ${DEFAULT-VALUE}.")
+  String precision;
+
+  @Option(names = "--threads", paramLabel = "N", description = "ONNX Runtime intra-op threads. Default: all cores.")
+  Integer threads;
+
+  @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public Integer call() throws IOException {
+    FlatIndex.Precision p;
+    try {
+      p = FlatIndex.Precision.parse(precision);
+    } catch (IllegalArgumentException e) {
+      throw new GeckoCli.UsageException("--precision: " + e.getMessage());
+    }
+    if (!Files.isReadable(corpus)) {
+      throw new GeckoCli.UsageException("--corpus: cannot read " + corpus);
+    }
+    List<EmbedRequest> requests = new ArrayList<>();
+    List<IndexDirectory.Doc> docs = new ArrayList<>();
+    readCorpus(requests, docs);
+    PrintWriter err = spec.commandLine().getErr();
+    try (GeckoEmbedder embedder = Embedders.open(model, threads)) {
+      int width = dims == null ? embedder.dimensions() : dims;
+      if (width < 1 || width > embedder.dimensions()) {
+        throw new GeckoCli.UsageException("--dims must be in [1, " + embedder.dimensions() + "], was " + width);
+      }
+      FlatIndex index = FlatIndex.builder(width).precision(p).build();
+      try (CliProgress progress = CliProgress.start("indexing", "docs", requests.size(), err)) {
+        for (int start = 0; start < requests.size(); start += CHUNK) {
+          List<EmbedRequest> chunk = requests.subList(start, Math.min(requests.size(), start + CHUNK));
+          for (float[] v : embedder.embedRequests(chunk, width)) {
+            index.add(v);
+          }
+          progress.step(chunk.size());
+        }
+      }
+      String modelName = model != null ? model : GeckoEmbedder.Builder.DEFAULT_MODEL;
+      IndexDirectory.write(out, modelName, index, docs);
+      err.printf("gecko: wrote %s: %d documents, %d dims, %s, model %s%n", out, index.size(), width,
+          index.precision().name().toLowerCase(java.util.Locale.ROOT), modelName);
+      err.flush();
+    }
+    return GeckoCli.EXIT_OK;
+  }
+
+  private void readCorpus(List<EmbedRequest> requests, List<IndexDirectory.Doc> docs) throws IOException {
+    try (BufferedReader reader = Files.newBufferedReader(corpus, StandardCharsets.UTF_8)) {
+      String line;
+      int lineNo = 0;
+      while ((line = reader.readLine()) != null) {
+        lineNo++;
+        if (line.isBlank()) {
+          continue;
+        }
+        JsonNode node;
+        try {
+          node = JSON.readTree(line);
+        } catch (IOException e) {
+          throw new IllegalArgumentException(corpus + ":" + lineNo + ": not valid JSON");
+        }
+        JsonNode text = node == null ? null : node.get("text");
+        if (text == null || !text.isTextual()) {
+          throw new IllegalArgumentException(corpus + ":" + lineNo + ": field \"text\" must be a string");
+        }
+        JsonNode id = node.get("id");
+        if (id != null && !id.isValueNode()) {
+          throw new IllegalArgumentException(corpus + ":" + lineNo + ": field \"id\" must be a string or number");
+        }
+        JsonNode t = node.get("title");
+        String title = t != null && t.isTextual() && !t.asText().isBlank() ? t.asText() : null;
+        requests.add(new EmbedRequest(text.asText(), TaskType.RETRIEVAL_DOCUMENT, title));
+        docs.add(new IndexDirectory.Doc(id == null || id.isNull() ? String.valueOf(docs.size()) : id.asText(),
+            title == null ? "" : title, IndexDirectory.snippet(text.asText())));
+      }
+    }
+    if (requests.isEmpty()) {
+      throw new IllegalArgumentException(corpus + ": no documents");
+    }
+  }
+}

@@ -1,0 +1,78 @@
+package dev.gecko.cli;
+
+import dev.gecko.core.EmbedRequest;
+import dev.gecko.core.GeckoEmbedder;
+import dev.gecko.core.TaskType;
+import dev.gecko.core.index.SearchHit;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code gecko search}: embeds the query as a retrieval query with the index's model and width
+ * and prints the top k documents, best first, as a readable list on standard output.
+ */
+@Command(
+    name = "search",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Search an index folder written by 'gecko index' (exact brute force over every vector) and print",
+      "rank, score, id, title and a snippet of the best documents."
+    })
+final class SearchCommand implements Callable<Integer> {
+  @Option(names = "--index", required = true, paramLabel = "DIR", description = "Index folder from 'gecko index'.")
+  Path indexDir;
+
+  @Option(names = "--k", paramLabel = "K", defaultValue = "10", description = "How many results. Default: ${DEFAULT-VALUE}.")
+  int k;
+
+  @Option(names = "--threads", paramLabel = "N", description = "ONNX Runtime intra-op threads. Default: all cores.")
+  Integer threads;
+
+  @Parameters(paramLabel = "QUERY", arity = "1..*", description = "The query (several words are joined by spaces).")
+  List<String> query;
+
+  @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public Integer call() throws IOException {
+    if (k < 1) {
+      throw new GeckoCli.UsageException("--k must be >= 1, was " + k);
+    }
+    if (!Files.isDirectory(indexDir)) {
+      throw new GeckoCli.UsageException("--index: " + indexDir + " is not a folder");
+    }
+    String q = String.join(" ", query).strip();
+    if (q.isEmpty()) {
+      throw new GeckoCli.UsageException("the query is empty");
+    }
+    IndexDirectory dir = IndexDirectory.read(indexDir);
+    List<SearchHit> hits;
+    try (GeckoEmbedder embedder = Embedders.open(dir.model, threads)) {
+      float[] v = embedder.embed(new EmbedRequest(q, TaskType.RETRIEVAL_QUERY, null), dir.dims);
+      hits = dir.index.search(v, k);
+    }
+    PrintWriter out = spec.commandLine().getOut();
+    int idWidth = 2;
+    for (SearchHit h : hits) {
+      idWidth = Math.max(idWidth, dir.docs.get(h.ordinal()).id().length());
+    }
+    idWidth = Math.min(idWidth, 40);
+    for (int r = 0; r < hits.size(); r++) {
+      SearchHit h = hits.get(r);
+      IndexDirectory.Doc d = dir.docs.get(h.ordinal());
+      out.printf(Locale.ROOT, "%2d. %7.4f  %-" + idWidth + "s  %s%n", r + 1, h.score(), d.id(),
+          d.title().isEmpty() ? "(untitled)" : d.title());
+      out.printf("             %s%n", d.snippet());
+    }
+    out.flush();
+    return GeckoCli.EXIT_OK;
+  }
+}

@@ -1,0 +1,245 @@
+package dev.gecko.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.gecko.core.GeckoEmbedder;
+import dev.gecko.core.adapter.Adapter;
+import dev.gecko.train.adapter.EpochStats;
+import dev.gecko.train.adapter.Objective;
+import dev.gecko.train.adapter.Trainer;
+import dev.gecko.train.adapter.TrainingData;
+import dev.gecko.train.adapter.TrainingProgress;
+import dev.gecko.train.adapter.TrainingResult;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.function.Consumer;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code gecko train}: trains a Matryoshka adapter over a frozen model and writes a model folder
+ * that {@code --model DIR} loads. Progress goes to standard error; a JSON summary (output folder,
+ * curve) to standard output.
+ */
+@Command(
+    name = "train",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Train a residual Matryoshka adapter over a frozen model and write a model folder.",
+      "Data: FRet/sentence-transformers JSONL (anchor, positive[, negative][, task]), scored pairs",
+      "(sentence1, sentence2, score; JSONL or TSV with a header), a BEIR corpus.jsonl, or .txt lines.",
+      "The objective follows the data (scored -> cosent, pairs -> contrastive) unless given."
+    })
+final class TrainCommand implements Callable<Integer> {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  @Option(names = "--model", paramLabel = "MODEL", description = "Base model: built-in name or folder. Default: "
+      + GeckoEmbedder.Builder.DEFAULT_MODEL + ".")
+  String model;
+
+  @Option(names = "--data", required = true, paramLabel = "FILE", description = "Training data file.")
+  Path data;
+
+  @Option(names = "--validation", paramLabel = "FILE", description = "Validation data (default: a 10% split of --data).")
+  Path validation;
+
+  @Option(names = "--out", required = true, paramLabel = "DIR", description = "Model folder to write.")
+  Path out;
+
+  @Option(names = "--unsupervised", description = "Matryoshka-Adaptor objective: texts only, labels ignored.")
+  boolean unsupervised;
+
+  @Option(names = "--objective", paramLabel = "OBJ", description = "${COMPLETION-CANDIDATES} (default: from the data).")
+  Objective objective;
+
+  @Option(names = "--dims", split = ",", paramLabel = "N,N,...", description = "Matryoshka widths (default: full,256,128,64,32).")
+  List<Integer> dims = new ArrayList<>();
+
+  @Option(names = "--adapter", paramLabel = "KIND", description = "${COMPLETION-CANDIDATES} (default: LINEAR).")
+  Adapter.Kind kind = Adapter.Kind.LINEAR;
+
+  @Option(names = "--hidden", paramLabel = "N", description = "MLP hidden width (default: model width).")
+  Integer hidden;
+
+  @Option(names = "--epochs", paramLabel = "N", description = "Maximum epochs (default: 20).")
+  int epochs = 20;
+
+  @Option(names = "--batch-size", paramLabel = "N", description = "Mini-batch size (default: 64).")
+  int batchSize = 64;
+
+  @Option(names = "--lr", paramLabel = "X", description = "Peak learning rate (default: 1e-3).")
+  double lr = 1e-3;
+
+  @Option(names = "--patience", paramLabel = "N", description = "Early stopping patience in epochs (default: 3).")
+  int patience = 3;
+
+  @Option(names = "--seed", paramLabel = "N", description = "Seed (default: 42).")
+  long seed = 42;
+
+  @Option(names = "--temperature", paramLabel = "X", description = "Contrastive temperature (default: 0.05).")
+  double temperature = 0.05;
+
+  @Option(names = "--top-k", paramLabel = "N", description = "Unsupervised neighbourhood size (default: 10).")
+  int topK = 10;
+
+  @Option(names = "--rec-weight", paramLabel = "X", description = "Unsupervised reconstruction weight (default: 1).")
+  double recWeight = 1;
+
+  @Option(names = "--positive-threshold", paramLabel = "X",
+      description = "Contrastive on scored pairs: least score of a positive (default: 4).")
+  double positiveThreshold = 4;
+
+  @Option(names = "--mine-negatives", description = "Contrastive: mine a hard negative for rows without one.")
+  boolean mineNegatives;
+
+  @Option(names = "--cache", paramLabel = "DIR", description = "Embedding cache folder (default: ~/.cache/gecko/embeddings).")
+  Path cache;
+
+  @Option(names = "--threads", paramLabel = "N", description = "ONNX Runtime intra-op threads. Default: all cores.")
+  Integer threads;
+
+  @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public Integer call() throws IOException {
+    if (unsupervised && objective != null && objective != Objective.UNSUPERVISED) {
+      throw new GeckoCli.UsageException("--unsupervised contradicts --objective " + objective);
+    }
+    if (!Files.isReadable(data)) {
+      throw new GeckoCli.UsageException("--data: cannot read " + data);
+    }
+    PrintWriter err = spec.commandLine().getErr();
+    Path cacheDir = cache != null ? cache : Path.of(System.getProperty("user.home"), ".cache", "gecko", "embeddings");
+    try (GeckoEmbedder embedder = Embedders.open(model, threads); Progress progress = new Progress(err)) {
+      Trainer.Builder b = Trainer.builder()
+          .embedder(embedder)
+          .data(TrainingData.read(data))
+          .output(out)
+          .cacheDir(cacheDir)
+          .adapterKind(kind)
+          .epochs(epochs)
+          .batchSize(batchSize)
+          .learningRate(lr)
+          .patience(patience)
+          .seed(seed)
+          .temperature(temperature)
+          .topK(topK)
+          .reconstructionWeight(recWeight)
+          .positiveThreshold(positiveThreshold)
+          .mineHardNegatives(mineNegatives)
+          .progress(progress);
+      if (unsupervised) {
+        b.objective(Objective.UNSUPERVISED);
+      } else if (objective != null) {
+        b.objective(objective);
+      }
+      if (!dims.isEmpty()) {
+        b.dims(dims.stream().mapToInt(Integer::intValue).toArray());
+      }
+      if (hidden != null) {
+        b.hiddenSize(hidden);
+      }
+      if (validation != null) {
+        b.validationData(TrainingData.read(validation));
+      }
+      TrainingResult r = b.build().train();
+      progress.close();
+      ObjectNode summary = JSON.createObjectNode();
+      summary.put("model", r.modelDir().toString());
+      summary.put("bestEpoch", r.bestEpoch());
+      summary.put("baseValidationScore", r.baseValidationScore());
+      summary.put("bestValidationScore", r.bestValidationScore());
+      summary.put("stoppedEarly", r.stoppedEarly());
+      ArrayNode curve = summary.putArray("curve");
+      for (EpochStats e : r.curve()) {
+        ObjectNode o = curve.addObject();
+        o.put("epoch", e.epoch());
+        if (!Double.isNaN(e.trainLoss())) {
+          o.put("trainLoss", e.trainLoss());
+        }
+        o.put("validationScore", e.validationScore());
+      }
+      spec.commandLine().getOut().println(JSON.writeValueAsString(summary));
+    } catch (IllegalArgumentException e) {
+      throw new GeckoCli.UsageException(e.getMessage());
+    }
+    return GeckoCli.EXIT_OK;
+  }
+
+  /**
+   * Progress on standard error: a bar on a terminal, else a plain line per epoch and every 10%
+   * of embedding (never a carriage return).
+   */
+  private static final class Progress implements Consumer<TrainingProgress>, AutoCloseable {
+    private final PrintWriter err;
+    private final boolean terminal = System.console() != null;
+    private ProgressBar bar;
+    private TrainingProgress.Stage barStage;
+    private int barEpoch = -1;
+    private int lastTenth = -1;
+
+    Progress(PrintWriter err) {
+      this.err = err;
+    }
+
+    @Override
+    public void accept(TrainingProgress p) {
+      switch (p.stage()) {
+        case EMBEDDING:
+          if (terminal) {
+            ensureBar(p, "embed");
+            bar.stepTo(p.done());
+          } else {
+            int tenth = p.total() == 0 ? 10 : (int) (10L * p.done() / p.total());
+            if (tenth != lastTenth) {
+              lastTenth = tenth;
+              err.printf(Locale.ROOT, "embedding: %d/%d texts%n", p.done(), p.total());
+              err.flush();
+            }
+          }
+          break;
+        case TRAINING:
+          if (terminal) {
+            ensureBar(p, "epoch " + p.epoch());
+            bar.stepTo(p.done());
+            bar.setExtraMessage(String.format(Locale.ROOT, " loss %.4f val %.4f", p.loss(), p.validationScore()));
+          }
+          break;
+        default:
+          close();
+          err.printf(Locale.ROOT, "epoch %d: train loss %s, validation score %.5f%n", p.epoch(),
+              Double.isNaN(p.loss()) ? "-" : String.format(Locale.ROOT, "%.5f", p.loss()), p.validationScore());
+          err.flush();
+      }
+    }
+
+    private void ensureBar(TrainingProgress p, String name) {
+      if (bar == null || barStage != p.stage() || barEpoch != p.epoch()) {
+        close();
+        bar = new ProgressBarBuilder().setTaskName(name).setInitialMax(p.total())
+            .setStyle(ProgressBarStyle.ASCII).setConsumer(new me.tongfei.progressbar.ConsoleProgressBarConsumer(System.err))
+            .build();
+        barStage = p.stage();
+        barEpoch = p.epoch();
+      }
+    }
+
+    @Override
+    public void close() {
+      if (bar != null) {
+        bar.close();
+        bar = null;
+      }
+    }
+  }
+}

@@ -1,0 +1,50 @@
+package dev.gecko.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class TrainCommandTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final Path STS_DEV = Path.of(System.getProperty("gecko.shared.dir", "../../shared"),
+      "data/sts/stsbenchmark/pairs.dev.tsv");
+
+  @Test
+  void trainsAnUnsupervisedAdapterThatEmbedLoads(@TempDir Path dir) throws Exception {
+    List<String> lines = Files.readAllLines(STS_DEV).subList(0, 41);
+    Path data = dir.resolve("sts.tsv");
+    Files.write(data, lines);
+    Path out = dir.resolve("model");
+    EmbedCommandTest.Run r = EmbedCommandTest.gecko("train", "--model", "bge-small-en-v1.5-int8", "--data",
+        data.toString(), "--out", out.toString(), "--unsupervised", "--dims", "384,64", "--epochs", "2",
+        "--batch-size", "16", "--cache", dir.resolve("cache").toString(), "--threads", "1");
+    assertThat(r.code()).as(r.err()).isZero();
+    JsonNode summary = JSON.readTree(r.out());
+    assertThat(summary.get("model").asText()).isEqualTo(out.toString());
+    assertThat(summary.get("curve")).hasSize(3);
+    assertThat(r.err()).contains("embedding:").contains("epoch 1:").doesNotContain("\r");
+    EmbedCommandTest.Run e = EmbedCommandTest.gecko("embed", "--model", out.toString(), "--dims", "64", "hello");
+    assertThat(e.code()).as(e.err()).isZero();
+    assertThat(JSON.readTree(e.out()).get("embedding")).hasSize(64);
+  }
+
+  @Test
+  void usageErrorsExitWithTwo(@TempDir Path dir) throws Exception {
+    Path data = dir.resolve("texts.txt");
+    Files.write(data, new ArrayList<>(List.of("one", "two")));
+    assertThat(EmbedCommandTest.gecko("train", "--data", data.toString()).code()).isEqualTo(2);
+    assertThat(EmbedCommandTest.gecko("train", "--data", dir.resolve("missing.jsonl").toString(), "--out",
+        dir.resolve("o").toString()).code()).isEqualTo(2);
+    EmbedCommandTest.Run r = EmbedCommandTest.gecko("train", "--model", "bge-small-en-v1.5-int8", "--data",
+        data.toString(), "--out", dir.resolve("o").toString(), "--objective", "COSENT");
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.err()).contains("COSENT");
+  }
+}

@@ -1,0 +1,371 @@
+package dev.gecko.core.adapter;
+
+import dev.gecko.core.vector.VectorOps;
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * A residual adapter over a frozen embedding model: {@code e' = u + f(u)} where {@code u} is the
+ * model's pooled vector L2-normalised at full width and {@code f} is a linear layer or a small
+ * MLP. The embedder then truncates {@code e'} to the requested Matryoshka width and
+ * L2-normalises it, so an adapter trained for several widths serves all of them.
+ *
+ * <ul>
+ *   <li>{@link Kind#LINEAR}: {@code f(u) = W u + b}, {@code W} is {@code [d, d]}, {@code b} is
+ *       {@code [d]}.
+ *   <li>{@link Kind#MLP}: {@code f(u) = W2 relu(W1 u + b1) + b2}, {@code W1} is {@code [h, d]},
+ *       {@code b1} {@code [h]}, {@code W2} {@code [d, h]}, {@code b2} {@code [d]}.
+ * </ul>
+ *
+ * <p>With {@code W = 0, b = 0} (or {@code W2 = 0, b2 = 0}) the adapter is the identity up to the
+ * positive scale factor that normalisation removes, so vectors equal the base model's.
+ *
+ * <h2>File format</h2>
+ * A <a href="https://huggingface.co/docs/safetensors">safetensors</a> file (8-byte little-endian
+ * header length, JSON header, little-endian data) with F32 tensors named {@code weight} and
+ * {@code bias} (linear) or {@code fc1.weight}, {@code fc1.bias}, {@code fc2.weight}, {@code
+ * fc2.bias} (MLP), weights row-major {@code [out, in]} as in PyTorch's {@code nn.Linear}, and
+ * string metadata {@code "format": "gecko-adapter"}, {@code "version": "1"}, {@code "kind":
+ * "linear" | "mlp"}, {@code "input": "l2-normalized-pooled"}, {@code "residual": "true"}. Other
+ * metadata keys are kept and ignored. A model package names the file in its manifest field
+ * {@code "adapter"}.
+ *
+ * <p>Immutable and thread-safe; holds no native resources. Accessors return copies.
+ */
+public final class Adapter {
+  /** The metadata value of {@code "format"}. */
+  public static final String FORMAT = "gecko-adapter";
+
+  /** The shape of the residual function {@code f}. */
+  public enum Kind {
+    /** {@code f(u) = W u + b}. */
+    LINEAR,
+    /** {@code f(u) = W2 relu(W1 u + b1) + b2}. */
+    MLP
+  }
+
+  private final Kind kind;
+  private final int dims;
+  private final float[][] w1;
+  private final float[] b1;
+  private final float[][] w2;
+  private final float[] b2;
+  private final Map<String, String> metadata;
+
+  private Adapter(Kind kind, float[][] w1, float[] b1, float[][] w2, float[] b2, Map<String, String> metadata) {
+    this.kind = kind;
+    this.dims = w1[0].length;
+    this.w1 = w1;
+    this.b1 = b1;
+    this.w2 = w2;
+    this.b2 = b2;
+    this.metadata = Map.copyOf(metadata);
+  }
+
+  /**
+   * A linear adapter {@code f(u) = W u + b}.
+   *
+   * @param weight {@code [d][d]}, row-major {@code [out][in]}; copied
+   * @param bias {@code [d]}; copied
+   * @throws IllegalArgumentException if the shapes do not match or a value is not finite
+   */
+  public static Adapter linear(float[][] weight, float[] bias) {
+    int d = checkMatrix(weight, "weight", -1, -1);
+    checkMatrix(weight, "weight", d, d);
+    checkVector(bias, "bias", d);
+    return new Adapter(Kind.LINEAR, deepCopy(weight), bias.clone(), null, null, Map.of());
+  }
+
+  /**
+   * An MLP adapter {@code f(u) = W2 relu(W1 u + b1) + b2}.
+   *
+   * @param w1 {@code [h][d]}; copied
+   * @param b1 {@code [h]}; copied
+   * @param w2 {@code [d][h]}; copied
+   * @param b2 {@code [d]}; copied
+   * @throws IllegalArgumentException if the shapes do not match or a value is not finite
+   */
+  public static Adapter mlp(float[][] w1, float[] b1, float[][] w2, float[] b2) {
+    int h = checkMatrix(w1, "fc1.weight", -1, -1);
+    int d = w1[0].length;
+    checkMatrix(w1, "fc1.weight", h, d);
+    checkVector(b1, "fc1.bias", h);
+    checkMatrix(w2, "fc2.weight", d, h);
+    checkVector(b2, "fc2.bias", d);
+    return new Adapter(Kind.MLP, deepCopy(w1), b1.clone(), deepCopy(w2), b2.clone(), Map.of());
+  }
+
+  /** The identity adapter of width {@code dims}: a linear adapter with zero weight and bias. */
+  public static Adapter identity(int dims) {
+    if (dims < 1) {
+      throw new IllegalArgumentException("dims must be >= 1, was " + dims);
+    }
+    return linear(new float[dims][dims], new float[dims]);
+  }
+
+  /**
+   * Returns a copy of this adapter carrying extra string metadata (for example the training
+   * command); the keys {@code format}, {@code version} and {@code kind} are reserved.
+   */
+  public Adapter withMetadata(Map<String, String> extra) {
+    Map<String, String> m = new LinkedHashMap<>(metadata);
+    m.putAll(Objects.requireNonNull(extra, "metadata is null"));
+    m.remove("format");
+    m.remove("version");
+    m.remove("kind");
+    return new Adapter(kind, w1, b1, w2, b2, m);
+  }
+
+  /**
+   * Reads an adapter in the format described above. Does not close the stream.
+   *
+   * @param source a name for error messages (a path or resource name)
+   * @throws IOException if reading fails
+   * @throws IllegalArgumentException if the content is not a valid adapter (the message names the
+   *     source and the tensor or field at fault)
+   */
+  public static Adapter read(InputStream in, String source) throws IOException {
+    SafeTensors.Contents c = SafeTensors.read(in, source);
+    String format = c.metadata().get("format");
+    if (!FORMAT.equals(format)) {
+      throw new IllegalArgumentException(source + ": metadata 'format' must be '" + FORMAT + "', was '" + format + "'");
+    }
+    if (!"1".equals(c.metadata().get("version"))) {
+      throw new IllegalArgumentException(source + ": unsupported adapter version '" + c.metadata().get("version") + "'");
+    }
+    String kindName = c.metadata().getOrDefault("kind", "");
+    Map<String, String> extra = new LinkedHashMap<>(c.metadata());
+    Adapter a;
+    try {
+      switch (kindName.toLowerCase(Locale.ROOT)) {
+        case "linear":
+          a = linear(matrix(c, "weight", source), vector(c, "bias", source));
+          break;
+        case "mlp":
+          a = mlp(matrix(c, "fc1.weight", source), vector(c, "fc1.bias", source),
+              matrix(c, "fc2.weight", source), vector(c, "fc2.bias", source));
+          break;
+        default:
+          throw new IllegalArgumentException("metadata 'kind' must be 'linear' or 'mlp', was '" + kindName + "'");
+      }
+    } catch (IllegalArgumentException e) {
+      if (e.getMessage() != null && e.getMessage().startsWith(source)) {
+        throw e;
+      }
+      throw new IllegalArgumentException(source + ": " + e.getMessage(), e);
+    }
+    return a.withMetadata(extra);
+  }
+
+  /**
+   * Loads an adapter file.
+   *
+   * @throws IOException if the file cannot be read
+   * @throws IllegalArgumentException if it is not a valid adapter
+   */
+  public static Adapter load(Path file) throws IOException {
+    try (InputStream in = new BufferedInputStream(Files.newInputStream(file))) {
+      return read(in, file.toString());
+    }
+  }
+
+  /** Writes this adapter in the format described above. Does not close the stream. */
+  public void write(OutputStream out) throws IOException {
+    Map<String, String> meta = new LinkedHashMap<>();
+    meta.put("format", FORMAT);
+    meta.put("version", "1");
+    meta.put("kind", kind.name().toLowerCase(Locale.ROOT));
+    meta.put("input", "l2-normalized-pooled");
+    meta.put("residual", "true");
+    metadata.forEach(meta::putIfAbsent);
+    Map<String, SafeTensors.Tensor> t = new LinkedHashMap<>();
+    if (kind == Kind.LINEAR) {
+      t.put("weight", tensor(w1));
+      t.put("bias", new SafeTensors.Tensor(new int[] {b1.length}, b1));
+    } else {
+      t.put("fc1.weight", tensor(w1));
+      t.put("fc1.bias", new SafeTensors.Tensor(new int[] {b1.length}, b1));
+      t.put("fc2.weight", tensor(w2));
+      t.put("fc2.bias", new SafeTensors.Tensor(new int[] {b2.length}, b2));
+    }
+    SafeTensors.write(out, meta, t);
+  }
+
+  /** Writes this adapter to a file, replacing it. */
+  public void save(Path file) throws IOException {
+    try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(file))) {
+      write(out);
+    }
+  }
+
+  /** Returns the kind of the residual function. */
+  public Kind kind() {
+    return kind;
+  }
+
+  /** Returns the width of the vectors this adapter maps. */
+  public int dimensions() {
+    return dims;
+  }
+
+  /** Returns the MLP's hidden width, or the model width for a linear adapter. */
+  public int hiddenSize() {
+    return w1.length;
+  }
+
+  /** Returns the string metadata read from or to be written to the file (format keys excluded). */
+  public Map<String, String> metadata() {
+    return metadata;
+  }
+
+  /** Returns a copy of the first layer's weight ({@code W} or {@code W1}), {@code [out][in]}. */
+  public float[][] weight1() {
+    return deepCopy(w1);
+  }
+
+  /** Returns a copy of the first layer's bias ({@code b} or {@code b1}). */
+  public float[] bias1() {
+    return b1.clone();
+  }
+
+  /** Returns a copy of {@code W2}, or null for a linear adapter. */
+  public float[][] weight2() {
+    return w2 == null ? null : deepCopy(w2);
+  }
+
+  /** Returns a copy of {@code b2}, or null for a linear adapter. */
+  public float[] bias2() {
+    return b2 == null ? null : b2.clone();
+  }
+
+  /**
+   * Maps a pooled vector: L2-normalises a copy to {@code u} and returns {@code u + f(u)} (not
+   * normalised; the caller truncates and normalises). The argument is not modified.
+   *
+   * @throws IllegalArgumentException if its length is not {@link #dimensions()}
+   */
+  public float[] apply(float[] pooled) {
+    Objects.requireNonNull(pooled, "vector is null");
+    if (pooled.length != dims) {
+      throw new IllegalArgumentException("adapter expects " + dims + " dimensions, vector has " + pooled.length);
+    }
+    float[] u = VectorOps.normalize(pooled.clone());
+    float[] out = u.clone();
+    if (kind == Kind.LINEAR) {
+      for (int r = 0; r < dims; r++) {
+        out[r] += VectorOps.dot(w1[r], u) + b1[r];
+      }
+      return out;
+    }
+    float[] hidden = new float[w1.length];
+    for (int r = 0; r < hidden.length; r++) {
+      hidden[r] = Math.max(0f, VectorOps.dot(w1[r], u) + b1[r]);
+    }
+    for (int r = 0; r < dims; r++) {
+      out[r] += VectorOps.dot(w2[r], hidden) + b2[r];
+    }
+    return out;
+  }
+
+  @Override
+  public String toString() {
+    return "Adapter[" + kind.name().toLowerCase(Locale.ROOT) + ", " + dims + " dims"
+        + (kind == Kind.MLP ? ", hidden " + w1.length : "") + "]";
+  }
+
+  private static SafeTensors.Tensor tensor(float[][] m) {
+    int rows = m.length;
+    int cols = m[0].length;
+    float[] flat = new float[rows * cols];
+    for (int r = 0; r < rows; r++) {
+      System.arraycopy(m[r], 0, flat, r * cols, cols);
+    }
+    return new SafeTensors.Tensor(new int[] {rows, cols}, flat);
+  }
+
+  private static float[][] matrix(SafeTensors.Contents c, String name, String source) {
+    SafeTensors.Tensor t = c.tensors().get(name);
+    if (t == null) {
+      throw new IllegalArgumentException(source + ": tensor '" + name + "' is missing");
+    }
+    if (t.shape().length != 2 || t.shape()[0] < 1 || t.shape()[1] < 1) {
+      throw new IllegalArgumentException(source + ": tensor '" + name + "' must be 2-D, has shape "
+          + Arrays.toString(t.shape()));
+    }
+    int rows = t.shape()[0];
+    int cols = t.shape()[1];
+    float[][] m = new float[rows][];
+    for (int r = 0; r < rows; r++) {
+      m[r] = Arrays.copyOfRange(t.data(), r * cols, r * cols + cols);
+    }
+    return m;
+  }
+
+  private static float[] vector(SafeTensors.Contents c, String name, String source) {
+    SafeTensors.Tensor t = c.tensors().get(name);
+    if (t == null) {
+      throw new IllegalArgumentException(source + ": tensor '" + name + "' is missing");
+    }
+    if (t.shape().length != 1) {
+      throw new IllegalArgumentException(source + ": tensor '" + name + "' must be 1-D, has shape "
+          + Arrays.toString(t.shape()));
+    }
+    return t.data();
+  }
+
+  /** Checks a matrix; with rows/cols = -1 only checks that it is non-empty; returns its rows. */
+  private static int checkMatrix(float[][] m, String name, int rows, int cols) {
+    Objects.requireNonNull(m, name + " is null");
+    if (m.length == 0 || m[0] == null || m[0].length == 0) {
+      throw new IllegalArgumentException(name + " is empty");
+    }
+    if (rows < 0) {
+      return m.length;
+    }
+    if (m.length != rows) {
+      throw new IllegalArgumentException(name + " has " + m.length + " rows, expected " + rows);
+    }
+    for (int r = 0; r < rows; r++) {
+      if (m[r] == null || m[r].length != cols) {
+        throw new IllegalArgumentException(name + " row " + r + " has " + (m[r] == null ? "null" : m[r].length)
+            + " columns, expected " + cols);
+      }
+      for (float v : m[r]) {
+        if (!Float.isFinite(v)) {
+          throw new IllegalArgumentException(name + " row " + r + " holds a non-finite value " + v);
+        }
+      }
+    }
+    return rows;
+  }
+
+  private static void checkVector(float[] v, String name, int length) {
+    Objects.requireNonNull(v, name + " is null");
+    if (v.length != length) {
+      throw new IllegalArgumentException(name + " has " + v.length + " entries, expected " + length);
+    }
+    for (float x : v) {
+      if (!Float.isFinite(x)) {
+        throw new IllegalArgumentException(name + " holds a non-finite value " + x);
+      }
+    }
+  }
+
+  private static float[][] deepCopy(float[][] m) {
+    float[][] c = new float[m.length][];
+    for (int r = 0; r < m.length; r++) {
+      c[r] = m[r].clone();
+    }
+    return c;
+  }
+}

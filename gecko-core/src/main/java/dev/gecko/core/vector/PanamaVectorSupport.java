@@ -1,0 +1,240 @@
+package dev.gecko.core.vector;
+
+import java.util.Arrays;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.Vector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * SIMD kernels on {@code jdk.incubator.vector}. Loaded by name from {@link VectorizationProvider}
+ * only after every guard passed, so nothing else links against the incubator module.
+ */
+final class PanamaVectorSupport implements VectorSupport {
+  private static final VectorSpecies<Float> FLOATS = FloatVector.SPECIES_PREFERRED;
+  private static final int F = FLOATS.length();
+  /** Ints for the int8 dot product: as wide as the preferred shape. */
+  private static final VectorSpecies<Integer> INTS = IntVector.SPECIES_PREFERRED;
+  /** Bytes and shorts with as many lanes as {@link #INTS}; null where that shape does not exist. */
+  private static final VectorSpecies<Byte> BYTES;
+  private static final VectorSpecies<Short> SHORTS;
+
+  static {
+    int bits = VectorShape.preferredShape().vectorBitSize();
+    // a byte vector needs at least 64 bits, so 8-bit products widen cleanly only from 256 bits up
+    BYTES = bits >= 256 ? VectorSpecies.of(byte.class, VectorShape.forBitSize(bits / 4)) : null;
+    SHORTS = bits >= 256 ? VectorSpecies.of(short.class, VectorShape.forBitSize(bits / 2)) : null;
+  }
+
+  PanamaVectorSupport() {
+    if (VectorShape.preferredShape().vectorBitSize() < 128) {
+      throw new UnsupportedOperationException("preferred vector size is "
+          + VectorShape.preferredShape().vectorBitSize() + " bits; SIMD needs at least 128");
+    }
+  }
+
+  @Override
+  public int vectorBitSize() {
+    return VectorShape.preferredShape().vectorBitSize();
+  }
+
+  @Override
+  public String name() {
+    return "panama";
+  }
+
+  @Override
+  public float dot(float[] a, int aOffset, float[] b, int bOffset, int length) {
+    int i = 0;
+    float sum = 0f;
+    if (length >= F) {
+      FloatVector acc1 = FloatVector.zero(FLOATS);
+      FloatVector acc2 = FloatVector.zero(FLOATS);
+      FloatVector acc3 = FloatVector.zero(FLOATS);
+      FloatVector acc4 = FloatVector.zero(FLOATS);
+      // four independent accumulators hide the FMA latency
+      int unrolled = length - length % (4 * F);
+      for (; i < unrolled; i += 4 * F) {
+        acc1 = FloatVector.fromArray(FLOATS, a, aOffset + i).fma(FloatVector.fromArray(FLOATS, b, bOffset + i), acc1);
+        acc2 = FloatVector.fromArray(FLOATS, a, aOffset + i + F)
+            .fma(FloatVector.fromArray(FLOATS, b, bOffset + i + F), acc2);
+        acc3 = FloatVector.fromArray(FLOATS, a, aOffset + i + 2 * F)
+            .fma(FloatVector.fromArray(FLOATS, b, bOffset + i + 2 * F), acc3);
+        acc4 = FloatVector.fromArray(FLOATS, a, aOffset + i + 3 * F)
+            .fma(FloatVector.fromArray(FLOATS, b, bOffset + i + 3 * F), acc4);
+      }
+      // vector tail: whole vectors left over after the unrolled loop
+      int bound = FLOATS.loopBound(length);
+      for (; i < bound; i += F) {
+        acc1 = FloatVector.fromArray(FLOATS, a, aOffset + i).fma(FloatVector.fromArray(FLOATS, b, bOffset + i), acc1);
+      }
+      sum = acc1.add(acc2).add(acc3.add(acc4)).reduceLanes(VectorOperators.ADD);
+    }
+    // scalar tail
+    for (; i < length; i++) {
+      sum = Math.fma(a[aOffset + i], b[bOffset + i], sum);
+    }
+    return sum;
+  }
+
+  @Override
+  public float squaredNorm(float[] a, int offset, int length) {
+    int i = 0;
+    float sum = 0f;
+    if (length >= F) {
+      FloatVector acc1 = FloatVector.zero(FLOATS);
+      FloatVector acc2 = FloatVector.zero(FLOATS);
+      FloatVector acc3 = FloatVector.zero(FLOATS);
+      FloatVector acc4 = FloatVector.zero(FLOATS);
+      int unrolled = length - length % (4 * F);
+      for (; i < unrolled; i += 4 * F) {
+        FloatVector v1 = FloatVector.fromArray(FLOATS, a, offset + i);
+        FloatVector v2 = FloatVector.fromArray(FLOATS, a, offset + i + F);
+        FloatVector v3 = FloatVector.fromArray(FLOATS, a, offset + i + 2 * F);
+        FloatVector v4 = FloatVector.fromArray(FLOATS, a, offset + i + 3 * F);
+        acc1 = v1.fma(v1, acc1);
+        acc2 = v2.fma(v2, acc2);
+        acc3 = v3.fma(v3, acc3);
+        acc4 = v4.fma(v4, acc4);
+      }
+      int bound = FLOATS.loopBound(length);
+      for (; i < bound; i += F) {
+        FloatVector v = FloatVector.fromArray(FLOATS, a, offset + i);
+        acc1 = v.fma(v, acc1);
+      }
+      sum = acc1.add(acc2).add(acc3.add(acc4)).reduceLanes(VectorOperators.ADD);
+    }
+    for (; i < length; i++) {
+      float v = a[offset + i];
+      sum = Math.fma(v, v, sum);
+    }
+    return sum;
+  }
+
+  @Override
+  public void scale(float[] a, int offset, int length, float factor) {
+    int i = 0;
+    int bound = FLOATS.loopBound(length);
+    for (; i < bound; i += F) {
+      FloatVector.fromArray(FLOATS, a, offset + i).mul(factor).intoArray(a, offset + i);
+    }
+    for (; i < length; i++) {
+      a[offset + i] *= factor;
+    }
+  }
+
+  @Override
+  public void meanPool(float[] hidden, long[] mask, int batch, int tokens, int hiddenSize, float[] out, int outStride) {
+    int[] rows = new int[tokens];
+    for (int b = 0; b < batch; b++) {
+      int o = b * outStride;
+      int count = 0;
+      for (int t = 0; t < tokens; t++) {
+        if (mask[b * tokens + t] != 0) {
+          rows[count++] = (b * tokens + t) * hiddenSize;
+        }
+      }
+      if (count == 0) {
+        Arrays.fill(out, o, o + hiddenSize, 0f);
+        continue;
+      }
+      float inv = 1f / count;
+      int i = 0;
+      // column blocks of eight vectors stay in registers across all tokens: one pass over the
+      // hidden states, one store per output element (eight, not four: each token then reads
+      // 8 * F contiguous floats, which the prefetcher follows better)
+      int unrolled = hiddenSize - hiddenSize % (8 * F);
+      for (; i < unrolled; i += 8 * F) {
+        FloatVector s1 = FloatVector.zero(FLOATS);
+        FloatVector s2 = s1;
+        FloatVector s3 = s1;
+        FloatVector s4 = s1;
+        FloatVector s5 = s1;
+        FloatVector s6 = s1;
+        FloatVector s7 = s1;
+        FloatVector s8 = s1;
+        for (int r = 0; r < count; r++) {
+          int h = rows[r] + i;
+          s1 = s1.add(FloatVector.fromArray(FLOATS, hidden, h));
+          s2 = s2.add(FloatVector.fromArray(FLOATS, hidden, h + F));
+          s3 = s3.add(FloatVector.fromArray(FLOATS, hidden, h + 2 * F));
+          s4 = s4.add(FloatVector.fromArray(FLOATS, hidden, h + 3 * F));
+          s5 = s5.add(FloatVector.fromArray(FLOATS, hidden, h + 4 * F));
+          s6 = s6.add(FloatVector.fromArray(FLOATS, hidden, h + 5 * F));
+          s7 = s7.add(FloatVector.fromArray(FLOATS, hidden, h + 6 * F));
+          s8 = s8.add(FloatVector.fromArray(FLOATS, hidden, h + 7 * F));
+        }
+        s1.mul(inv).intoArray(out, o + i);
+        s2.mul(inv).intoArray(out, o + i + F);
+        s3.mul(inv).intoArray(out, o + i + 2 * F);
+        s4.mul(inv).intoArray(out, o + i + 3 * F);
+        s5.mul(inv).intoArray(out, o + i + 4 * F);
+        s6.mul(inv).intoArray(out, o + i + 5 * F);
+        s7.mul(inv).intoArray(out, o + i + 6 * F);
+        s8.mul(inv).intoArray(out, o + i + 7 * F);
+      }
+      // vector tail
+      int bound = FLOATS.loopBound(hiddenSize);
+      for (; i < bound; i += F) {
+        FloatVector s = FloatVector.zero(FLOATS);
+        for (int r = 0; r < count; r++) {
+          s = s.add(FloatVector.fromArray(FLOATS, hidden, rows[r] + i));
+        }
+        s.mul(inv).intoArray(out, o + i);
+      }
+      // scalar tail
+      for (; i < hiddenSize; i++) {
+        float s = 0f;
+        for (int r = 0; r < count; r++) {
+          s += hidden[rows[r] + i];
+        }
+        out[o + i] = s * inv;
+      }
+    }
+  }
+
+  @Override
+  public int int8Dot(byte[] a, int aOffset, byte[] b, int bOffset, int length) {
+    int i = 0;
+    int sum = 0;
+    if (BYTES != null && length >= BYTES.length()) {
+      int step = BYTES.length();
+      IntVector acc1 = IntVector.zero(INTS);
+      IntVector acc2 = IntVector.zero(INTS);
+      // widen bytes to shorts (the product of two int8 fits a short), multiply, widen to ints
+      int unrolled = length - length % (2 * step);
+      for (; i < unrolled; i += 2 * step) {
+        acc1 = acc1.add(int8Products(a, aOffset + i, b, bOffset + i));
+        acc2 = acc2.add(int8Products(a, aOffset + i + step, b, bOffset + i + step));
+      }
+      int bound = BYTES.loopBound(length);
+      for (; i < bound; i += step) {
+        acc1 = acc1.add(int8Products(a, aOffset + i, b, bOffset + i));
+      }
+      sum = acc1.add(acc2).reduceLanes(VectorOperators.ADD);
+    }
+    for (; i < length; i++) {
+      sum += a[aOffset + i] * b[bOffset + i];
+    }
+    return sum;
+  }
+
+  private static IntVector int8Products(byte[] a, int aOffset, byte[] b, int bOffset) {
+    Vector<Short> va = ByteVector.fromArray(BYTES, a, aOffset).convertShape(VectorOperators.B2S, SHORTS, 0);
+    Vector<Short> vb = ByteVector.fromArray(BYTES, b, bOffset).convertShape(VectorOperators.B2S, SHORTS, 0);
+    return (IntVector) va.mul(vb).convertShape(VectorOperators.S2I, INTS, 0);
+  }
+
+  @Override
+  public int hamming(long[] a, int aOffset, long[] b, int bOffset, int words) {
+    // JDK 17's incubator API has no lanewise bit count; Long.bitCount is a POPCNT intrinsic
+    int sum = 0;
+    for (int i = 0; i < words; i++) {
+      sum += Long.bitCount(a[aOffset + i] ^ b[bOffset + i]);
+    }
+    return sum;
+  }
+}

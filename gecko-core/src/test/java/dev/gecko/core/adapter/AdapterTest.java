@@ -1,0 +1,182 @@
+package dev.gecko.core.adapter;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+import dev.gecko.core.GeckoEmbedder;
+import dev.gecko.core.ModelPackage;
+import dev.gecko.core.vector.VectorOps;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class AdapterTest {
+  private static final List<String> TEXTS = List.of("A plane is taking off.", "A man is playing a flute.",
+      "Three dogs run through the snow.", "The stock market fell sharply on Monday.");
+
+  @TempDir
+  Path dir;
+
+  private static float[][] randomMatrix(Random r, int rows, int cols, double scale) {
+    float[][] m = new float[rows][cols];
+    for (float[] row : m) {
+      for (int i = 0; i < cols; i++) {
+        row[i] = (float) (r.nextGaussian() * scale);
+      }
+    }
+    return m;
+  }
+
+  private static float[] randomVector(Random r, int n, double scale) {
+    float[] v = new float[n];
+    for (int i = 0; i < n; i++) {
+      v[i] = (float) (r.nextGaussian() * scale);
+    }
+    return v;
+  }
+
+  @Test
+  void linearAndMlpRoundTripThroughSafetensors() throws IOException {
+    Random r = new Random(1);
+    Adapter lin = Adapter.linear(randomMatrix(r, 7, 7, 0.1), randomVector(r, 7, 0.1))
+        .withMetadata(Map.of("trainedWith", "test"));
+    Adapter mlp = Adapter.mlp(randomMatrix(r, 5, 7, 0.1), randomVector(r, 5, 0.1), randomMatrix(r, 7, 5, 0.1),
+        randomVector(r, 7, 0.1));
+    for (Adapter a : List.of(lin, mlp)) {
+      ByteArrayOutputStream out = new ByteArrayOutputStream();
+      a.write(out);
+      byte[] bytes = out.toByteArray();
+      // safetensors: u64 little-endian header length, 8-byte aligned header, then the data.
+      long headerLen = java.nio.ByteBuffer.wrap(bytes, 0, 8).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong();
+      assertThat(headerLen % 8).isZero();
+      String header = new String(bytes, 8, (int) headerLen, java.nio.charset.StandardCharsets.UTF_8);
+      assertThat(header).contains("\"format\":\"gecko-adapter\"").contains("\"F32\"");
+      Adapter back = Adapter.read(new ByteArrayInputStream(bytes), "mem");
+      assertThat(back.kind()).isEqualTo(a.kind());
+      assertThat(back.dimensions()).isEqualTo(7);
+      assertThat(back.weight1()).isDeepEqualTo(a.weight1());
+      assertThat(back.bias1()).containsExactly(a.bias1());
+      float[] v = randomVector(r, 7, 1);
+      assertThat(back.apply(v)).containsExactly(a.apply(v));
+    }
+    assertThat(Adapter.read(new ByteArrayInputStream(bytesOf(lin)), "x").metadata()).containsEntry("trainedWith", "test");
+  }
+
+  @Test
+  void applyComputesTheResidualMapOnTheNormalisedVector() {
+    Random r = new Random(2);
+    float[][] w1 = randomMatrix(r, 3, 4, 0.5);
+    float[] b1 = randomVector(r, 3, 0.5);
+    float[][] w2 = randomMatrix(r, 4, 3, 0.5);
+    float[] b2 = randomVector(r, 4, 0.5);
+    float[] v = {3f, -1f, 2f, 0.5f};
+    double n = Math.sqrt(9 + 1 + 4 + 0.25);
+    double[] u = new double[4];
+    for (int i = 0; i < 4; i++) {
+      u[i] = v[i] / n;
+    }
+    double[] h = new double[3];
+    for (int j = 0; j < 3; j++) {
+      double s = b1[j];
+      for (int i = 0; i < 4; i++) {
+        s += w1[j][i] * u[i];
+      }
+      h[j] = Math.max(0, s);
+    }
+    float[] got = Adapter.mlp(w1, b1, w2, b2).apply(v);
+    for (int i = 0; i < 4; i++) {
+      double s = u[i] + b2[i];
+      for (int j = 0; j < 3; j++) {
+        s += w2[i][j] * h[j];
+      }
+      assertThat((double) got[i]).isCloseTo(s, within(1e-5));
+    }
+    assertThat(v).containsExactly(3f, -1f, 2f, 0.5f);
+  }
+
+  @Test
+  void identityAdapterLeavesEmbeddingsUnchanged() throws IOException {
+    Path file = dir.resolve("adapter.safetensors");
+    Adapter.identity(384).save(file);
+    ModelPackage base = ModelPackage.builtIn("bge-small-en-v1.5-int8");
+    ModelPackage adapted = base.toBuilder().adapter(ModelPackage.Source.of(file)).build();
+    try (GeckoEmbedder plain = GeckoEmbedder.builder().model(base).intraOpThreads(1).build();
+        GeckoEmbedder withAdapter = GeckoEmbedder.builder().model(adapted).intraOpThreads(1).build()) {
+      for (int dims : new int[] {384, 64}) {
+        List<float[]> a = plain.embedAll(TEXTS, dims);
+        List<float[]> b = withAdapter.embedAll(TEXTS, dims);
+        for (int i = 0; i < TEXTS.size(); i++) {
+          for (int k = 0; k < dims; k++) {
+            assertThat(b.get(i)[k]).isCloseTo(a.get(i)[k], within(1e-6f));
+          }
+        }
+      }
+    }
+  }
+
+  @Test
+  void embedderAppliesTheAdapterBeforeTruncationAndNormalisation() throws IOException {
+    Random r = new Random(3);
+    Adapter adapter = Adapter.linear(randomMatrix(r, 384, 384, 0.05), randomVector(r, 384, 0.01));
+    Path model = dir.resolve("pkg");
+    Files.createDirectories(model);
+    adapter.save(model.resolve("adapter.safetensors"));
+    ModelPackage base = ModelPackage.builtIn("bge-small-en-v1.5-int8");
+    try (var in = base.model().open()) {
+      Files.copy(in, model.resolve("model.onnx"));
+    }
+    try (var in = base.tokenizer().open()) {
+      Files.copy(in, model.resolve("tokenizer.json"));
+    }
+    Files.writeString(model.resolve(ModelPackage.MANIFEST), "{\"name\":\"adapted\",\"pooling\":\"cls\",\"maxTokens\":512,"
+        + "\"dimensions\":384,\"adapter\":\"adapter.safetensors\"}");
+    try (GeckoEmbedder plain = GeckoEmbedder.builder().model(base).intraOpThreads(1).build();
+        GeckoEmbedder adapted = GeckoEmbedder.builder().model(model.toString()).intraOpThreads(1).build()) {
+      assertThat(adapted.model().adapter()).isPresent();
+      List<float[]> fullBase = plain.embedAll(TEXTS, 384);
+      List<float[]> got = adapted.embedAll(TEXTS, 64);
+      for (int i = 0; i < TEXTS.size(); i++) {
+        float[] expected = VectorOps.truncateAndNormalize(adapter.apply(fullBase.get(i)), 64);
+        for (int k = 0; k < 64; k++) {
+          assertThat(got.get(i)[k]).isCloseTo(expected[k], within(2e-5f));
+        }
+        assertThat(VectorOps.cosine(got.get(i), VectorOps.truncateAndNormalize(fullBase.get(i), 64))).isLessThan(0.9999f);
+      }
+    }
+  }
+
+  @Test
+  void badFilesAreRejectedWithTheirName() throws IOException {
+    assertThatThrownBy(() -> Adapter.read(new ByteArrayInputStream(new byte[] {1, 2}), "tiny.bin"))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("tiny.bin");
+    byte[] good = bytesOf(Adapter.identity(4));
+    byte[] cut = java.util.Arrays.copyOf(good, good.length - 4);
+    assertThatThrownBy(() -> Adapter.read(new ByteArrayInputStream(cut), "cut.safetensors"))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("cut.safetensors")
+        .hasMessageContaining("bias");
+    assertThatThrownBy(() -> Adapter.linear(new float[3][4], new float[3]))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("weight");
+    assertThatThrownBy(() -> Adapter.identity(4).apply(new float[5]))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("expects 4");
+    Path wrongWidth = dir.resolve("a.safetensors");
+    Adapter.identity(8).save(wrongWidth);
+    ModelPackage pkg = ModelPackage.builtIn("bge-small-en-v1.5-int8").toBuilder()
+        .adapter(ModelPackage.Source.of(wrongWidth)).build();
+    assertThatThrownBy(() -> GeckoEmbedder.builder().model(pkg).build())
+        .isInstanceOf(IllegalStateException.class).hasMessageContaining("a.safetensors").hasMessageContaining("8 dimensions");
+  }
+
+  private static byte[] bytesOf(Adapter a) throws IOException {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    a.write(out);
+    return out.toByteArray();
+  }
+}

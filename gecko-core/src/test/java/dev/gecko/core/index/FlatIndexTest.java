@@ -1,0 +1,197 @@
+package dev.gecko.core.index;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+import dev.gecko.core.index.FlatIndex.Metric;
+import dev.gecko.core.index.FlatIndex.Precision;
+import dev.gecko.core.vector.VectorOps;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Random;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+class FlatIndexTest {
+  @TempDir
+  Path dir;
+
+  static float[] unit(Random r, int dims) {
+    float[] v = new float[dims];
+    for (int i = 0; i < dims; i++) {
+      v[i] = (float) r.nextGaussian();
+    }
+    return VectorOps.normalize(v);
+  }
+
+  /** The naive oracle: score every vector in doubles / exact integers, sort, take k. */
+  static List<Integer> oracle(List<float[]> vectors, float[] query, int k, Precision precision) {
+    int dims = query.length;
+    double[] scores = new double[vectors.size()];
+    for (int i = 0; i < vectors.size(); i++) {
+      float[] x = vectors.get(i);
+      double s = 0;
+      if (precision == Precision.FLOAT32) {
+        for (int d = 0; d < dims; d++) {
+          s += (double) x[d] * query[d];
+        }
+      } else if (precision == Precision.INT8) {
+        byte[] qx = new byte[dims];
+        byte[] qq = new byte[dims];
+        float sx = VectorOps.quantizeInt8(x, qx);
+        float sq = VectorOps.quantizeInt8(query, qq);
+        long dot = 0;
+        for (int d = 0; d < dims; d++) {
+          dot += qx[d] * qq[d];
+        }
+        s = dot * (double) sx * sq;
+      } else {
+        int differ = 0;
+        for (int d = 0; d < dims; d++) {
+          differ += (x[d] > 0) != (query[d] > 0) ? 1 : 0;
+        }
+        s = -differ;
+      }
+      scores[i] = s;
+    }
+    return IntStream.range(0, vectors.size()).boxed()
+        .sorted(Comparator.<Integer>comparingDouble(i -> -scores[i]).thenComparing(i -> i)).limit(k)
+        .collect(Collectors.toList());
+  }
+
+  @ParameterizedTest
+  @EnumSource(Precision.class)
+  void topKMatchesTheNaiveOracle(Precision precision) {
+    Random r = new Random(precision.ordinal() + 10);
+    int dims = 207;
+    FlatIndex index = FlatIndex.builder(dims).precision(precision).build();
+    List<float[]> vectors = new ArrayList<>();
+    for (int i = 0; i < 500; i++) {
+      float[] v = unit(r, dims);
+      vectors.add(v);
+      assertThat(index.add(v)).isEqualTo(i);
+    }
+    for (int q = 0; q < 20; q++) {
+      float[] query = unit(r, dims);
+      List<SearchHit> hits = index.search(query, 10);
+      List<Integer> got = hits.stream().map(SearchHit::ordinal).collect(Collectors.toList());
+      List<Integer> expected = oracle(vectors, query, 10, precision);
+      if (precision == Precision.BINARY) {
+        // integer distances: ties are common, and broken by the lower ordinal on both sides
+        assertThat(got).isEqualTo(expected);
+      } else {
+        // floats: the oracle sums in doubles, so compare the score sets, then exact order where gaps allow
+        assertThat(got.subList(0, 5)).isEqualTo(expected.subList(0, 5));
+      }
+      for (int i = 1; i < hits.size(); i++) {
+        assertThat(hits.get(i).score()).isLessThanOrEqualTo(hits.get(i - 1).score());
+      }
+    }
+  }
+
+  @Test
+  void scoresAreTheDocumentedOnes() {
+    float[] a = {0.6f, 0.8f, 0f, 0f};
+    float[] b = {-1f, 0f, 0f, 0f};
+    FlatIndex f = new FlatIndex(4);
+    f.add(a);
+    f.add(b);
+    assertThat(f.search(a, 2)).containsExactly(new SearchHit(0, 1f), new SearchHit(1, -0.6f));
+    FlatIndex cos = FlatIndex.builder(4).metric(Metric.COSINE).build();
+    cos.add(new float[] {3f, 4f, 0f, 0f});
+    assertThat(cos.search(new float[] {30f, 40f, 0f, 0f}, 1).get(0).score()).isCloseTo(1f, within(1e-6f));
+    assertThat(cos.vector(0)).containsExactly(0.6f, 0.8f, 0f, 0f);
+    FlatIndex bin = FlatIndex.builder(4).precision(Precision.BINARY).build();
+    bin.add(new float[] {1f, 1f, -1f, -1f});
+    // one bit of four differs: 1 - 2 * 1/4
+    assertThat(bin.search(new float[] {1f, -1f, -1f, -1f}, 1).get(0).score()).isEqualTo(0.5f);
+    assertThat(bin.vector(0)).containsExactly(1f, 1f, -1f, -1f);
+    FlatIndex q = FlatIndex.builder(4).precision(Precision.INT8).build();
+    q.add(a);
+    assertThat(q.search(a, 1).get(0).score()).isCloseTo(1f, within(0.01f));
+  }
+
+  @Test
+  void tiesGoToTheLowerOrdinalAndKMayExceedSize() {
+    FlatIndex f = new FlatIndex(2);
+    for (int i = 0; i < 5; i++) {
+      f.add(new float[] {1f, 0f});
+    }
+    assertThat(f.search(new float[] {1f, 0f}, 3)).extracting(SearchHit::ordinal).containsExactly(0, 1, 2);
+    assertThat(f.search(new float[] {1f, 0f}, 50)).hasSize(5);
+    assertThat(new FlatIndex(2).search(new float[] {1f, 0f}, 3)).isEmpty();
+  }
+
+  @Test
+  void badArgumentsAreNamed() {
+    FlatIndex f = new FlatIndex(3);
+    assertThatThrownBy(() -> f.add(new float[2])).hasMessage("vector dimensions differ: 2!=3");
+    assertThatThrownBy(() -> f.search(new float[3], 0)).hasMessage("k must be >= 1, was 0");
+    assertThatThrownBy(() -> new FlatIndex(0)).hasMessage("dimensions must be >= 1, was 0");
+    assertThatThrownBy(() -> FlatIndex.builder(3).precision(Precision.BINARY).metric(Metric.DOT).build())
+        .hasMessageContaining("metric dot does not fit precision binary");
+    assertThatThrownBy(() -> FlatIndex.builder(3).metric(Metric.HAMMING).build())
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> Precision.parse("fp16")).hasMessageContaining("expected float32, int8 or binary");
+    assertThat(Precision.parse("INT8")).isEqualTo(Precision.INT8);
+  }
+
+  @ParameterizedTest
+  @EnumSource(Precision.class)
+  void savesAndLoadsTheSameIndex(Precision precision) throws IOException {
+    Random r = new Random(3);
+    int dims = 70; // not a multiple of 64 bits or of any vector width
+    FlatIndex index = FlatIndex.builder(dims).precision(precision)
+        .metric(precision == Precision.BINARY ? Metric.HAMMING : Metric.COSINE).build();
+    for (int i = 0; i < 3000; i++) { // more than one 64 KiB I/O buffer
+      index.add(unit(r, dims));
+    }
+    Path file = dir.resolve("sub/vectors.gkfx");
+    index.save(file);
+    assertThat(Files.size(file)).isEqualTo(24 + (precision == Precision.FLOAT32 ? 3000L * dims * 4
+        : precision == Precision.INT8 ? 3000L * (dims + 4) : 3000L * 2 * 8));
+    FlatIndex back = FlatIndex.load(file);
+    assertThat(back.dimensions()).isEqualTo(dims);
+    assertThat(back.size()).isEqualTo(3000);
+    assertThat(back.precision()).isEqualTo(precision);
+    assertThat(back.metric()).isEqualTo(index.metric());
+    for (int i : new int[] {0, 1, 1234, 2999}) {
+      assertThat(back.vector(i)).containsExactly(index.vector(i));
+    }
+    float[] query = unit(r, dims);
+    assertThat(back.search(query, 10)).isEqualTo(index.search(query, 10));
+    // and it keeps growing after a load
+    assertThat(back.add(query)).isEqualTo(3000);
+    assertThat(back.search(query, 1).get(0).ordinal()).isEqualTo(3000);
+  }
+
+  @Test
+  void corruptFilesAreRejectedNamingTheFile() throws IOException {
+    Path notIndex = dir.resolve("x.gkfx");
+    Files.write(notIndex, new byte[40]);
+    assertThatThrownBy(() -> FlatIndex.load(notIndex)).isInstanceOf(IOException.class)
+        .hasMessageContaining("x.gkfx").hasMessageContaining("magic");
+    FlatIndex f = new FlatIndex(4);
+    f.add(new float[] {1, 2, 3, 4});
+    Path good = dir.resolve("good.gkfx");
+    f.save(good);
+    byte[] bytes = Files.readAllBytes(good);
+    Path cut = dir.resolve("cut.gkfx");
+    Files.write(cut, java.util.Arrays.copyOf(bytes, bytes.length - 1));
+    assertThatThrownBy(() -> FlatIndex.load(cut)).hasMessageContaining("cut.gkfx")
+        .hasMessageContaining("needs " + bytes.length);
+    bytes[4] = 9;
+    Path future = dir.resolve("future.gkfx");
+    Files.write(future, bytes);
+    assertThatThrownBy(() -> FlatIndex.load(future)).hasMessageContaining("format version 9");
+  }
+}

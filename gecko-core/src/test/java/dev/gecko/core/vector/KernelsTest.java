@@ -1,0 +1,188 @@
+package dev.gecko.core.vector;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+import static org.assertj.core.api.Assumptions.assumeThat;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Every kernel, scalar and Panama, against a naive double-precision (or exact integer) oracle on
+ * random inputs at awkward sizes, at non-zero offsets. The Panama cases run wherever the
+ * incubator module is present (the default surefire execution) and are skipped, visibly, where
+ * it is not.
+ */
+class KernelsTest {
+  static final int[] SIZES = {1, 3, 7, 8, 31, 64, 207, 384, 702, 768, 1024, 4098};
+
+  static Stream<Arguments> cases() {
+    List<Arguments> out = new ArrayList<>();
+    for (String impl : new String[] {"scalar", "panama"}) {
+      for (int size : SIZES) {
+        out.add(Arguments.of(impl, size));
+      }
+    }
+    return out.stream();
+  }
+
+  static VectorSupport impl(String name) throws ReflectiveOperationException {
+    if (name.equals("scalar")) {
+      return ScalarVectorSupport.INSTANCE;
+    }
+    assumeThat(VectorizationProvider.incubatorModule()).as("jdk.incubator.vector in this JVM").isPresent();
+    return VectorizationProvider.loadPanama();
+  }
+
+  static float[] randomFloats(Random r, int n) {
+    float[] v = new float[n];
+    for (int i = 0; i < n; i++) {
+      v[i] = r.nextFloat() * 2f - 1f;
+    }
+    return v;
+  }
+
+  @ParameterizedTest(name = "{0} size {1}")
+  @MethodSource("cases")
+  void dotAndSquaredNormMatchTheOracle(String name, int size) throws Exception {
+    VectorSupport impl = impl(name);
+    Random r = new Random(size * 31L + 1);
+    int offA = 3;
+    int offB = 5;
+    float[] a = randomFloats(r, size + offA + 2);
+    float[] b = randomFloats(r, size + offB);
+    double dot = 0;
+    double sq = 0;
+    for (int i = 0; i < size; i++) {
+      dot += (double) a[offA + i] * b[offB + i];
+      sq += (double) a[offA + i] * a[offA + i];
+    }
+    float delta = 1e-5f * size;
+    assertThat(impl.dot(a, offA, b, offB, size)).isCloseTo((float) dot, within(delta));
+    assertThat(impl.squaredNorm(a, offA, size)).isCloseTo((float) sq, within(delta));
+    // and at offset 0 against the other implementation through the facade's arrays
+    float[] a0 = java.util.Arrays.copyOfRange(a, offA, offA + size);
+    float[] b0 = java.util.Arrays.copyOfRange(b, offB, offB + size);
+    assertThat(impl.dot(a0, 0, b0, 0, size)).isCloseTo(ScalarVectorSupport.INSTANCE.dot(a0, 0, b0, 0, size),
+        within(delta));
+  }
+
+  @ParameterizedTest(name = "{0} size {1}")
+  @MethodSource("cases")
+  void scaleMatchesTheOracle(String name, int size) throws Exception {
+    VectorSupport impl = impl(name);
+    Random r = new Random(size * 17L + 2);
+    float[] a = randomFloats(r, size + 4);
+    float[] copy = a.clone();
+    impl.scale(a, 2, size, 0.37f);
+    for (int i = 0; i < a.length; i++) {
+      float expected = i >= 2 && i < 2 + size ? copy[i] * 0.37f : copy[i];
+      assertThat(a[i]).as("component %d", i).isEqualTo(expected);
+    }
+  }
+
+  @ParameterizedTest(name = "{0} size {1}")
+  @MethodSource("cases")
+  void int8DotIsExact(String name, int size) throws Exception {
+    VectorSupport impl = impl(name);
+    Random r = new Random(size * 13L + 3);
+    byte[] a = new byte[size + 1];
+    byte[] b = new byte[size + 7];
+    for (int i = 0; i < a.length; i++) {
+      a[i] = (byte) (r.nextInt(255) - 127);
+    }
+    for (int i = 0; i < b.length; i++) {
+      b[i] = (byte) (r.nextInt(255) - 127);
+    }
+    long expected = 0;
+    for (int i = 0; i < size; i++) {
+      expected += a[1 + i] * b[7 + i];
+    }
+    assertThat(impl.int8Dot(a, 1, b, 7, size)).isEqualTo((int) expected);
+    // extremes: -127 * -127 all along, the largest products a short holds
+    byte[] m = new byte[size];
+    java.util.Arrays.fill(m, (byte) -127);
+    assertThat(impl.int8Dot(m, 0, m, 0, size)).isEqualTo(127 * 127 * size);
+  }
+
+  @ParameterizedTest(name = "{0} size {1}")
+  @MethodSource("cases")
+  void hammingIsExact(String name, int size) throws Exception {
+    VectorSupport impl = impl(name);
+    Random r = new Random(size * 7L + 4);
+    long[] a = r.longs(size + 2).toArray();
+    long[] b = r.longs(size).toArray();
+    int expected = 0;
+    for (int i = 0; i < size; i++) {
+      for (int bit = 0; bit < 64; bit++) {
+        if (((a[2 + i] >>> bit) & 1) != ((b[i] >>> bit) & 1)) {
+          expected++;
+        }
+      }
+    }
+    assertThat(impl.hamming(a, 2, b, 0, size)).isEqualTo(expected);
+  }
+
+  static Stream<Arguments> poolCases() {
+    List<Arguments> out = new ArrayList<>();
+    for (String impl : new String[] {"scalar", "panama"}) {
+      for (int hidden : new int[] {1, 7, 31, 64, 207, 384, 768}) {
+        out.add(Arguments.of(impl, hidden));
+      }
+    }
+    return out.stream();
+  }
+
+  @ParameterizedTest(name = "{0} hidden {1}")
+  @MethodSource("poolCases")
+  void meanPoolMatchesTheOracleWithPadding(String name, int hiddenSize) throws Exception {
+    VectorSupport impl = impl(name);
+    Random r = new Random(hiddenSize * 11L + 5);
+    int batch = 5;
+    int tokens = 9;
+    float[] hidden = randomFloats(r, batch * tokens * hiddenSize);
+    long[] mask = new long[batch * tokens];
+    // row 0: all tokens; row 1: only the first; row 2: fully padded; row 3: only the last;
+    // row 4: random
+    for (int t = 0; t < tokens; t++) {
+      mask[t] = 1;
+      mask[4 * tokens + t] = r.nextBoolean() ? 1 : 0;
+    }
+    mask[tokens] = 1;
+    mask[3 * tokens + tokens - 1] = 1;
+    int stride = hiddenSize + 3;
+    float[] out = new float[batch * stride];
+    java.util.Arrays.fill(out, 42f); // fully padded rows must be overwritten with zeros
+    impl.meanPool(hidden, mask, batch, tokens, hiddenSize, out, stride);
+    for (int b = 0; b < batch; b++) {
+      int count = 0;
+      for (int t = 0; t < tokens; t++) {
+        count += mask[b * tokens + t] != 0 ? 1 : 0;
+      }
+      for (int i = 0; i < hiddenSize; i++) {
+        double sum = 0;
+        for (int t = 0; t < tokens; t++) {
+          if (mask[b * tokens + t] != 0) {
+            sum += hidden[(b * tokens + t) * hiddenSize + i];
+          }
+        }
+        double expected = count == 0 ? 0 : sum / count;
+        assertThat(out[b * stride + i]).as("row %d component %d", b, i)
+            .isCloseTo((float) expected, within(1e-5f * tokens));
+      }
+      for (int i = hiddenSize; i < stride; i++) {
+        assertThat(out[b * stride + i]).as("stride padding untouched").isEqualTo(42f);
+      }
+    }
+    // the row with one unmasked token is that token exactly (one add, times 1/1)
+    for (int i = 0; i < hiddenSize; i++) {
+      assertThat(out[stride + i]).isEqualTo(hidden[tokens * hiddenSize + i]);
+      assertThat(out[2 * stride + i]).isZero();
+    }
+  }
+}

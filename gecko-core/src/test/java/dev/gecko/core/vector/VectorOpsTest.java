@@ -1,0 +1,107 @@
+package dev.gecko.core.vector;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/** The public facade, whichever implementation this JVM chose. */
+class VectorOpsTest {
+  @Test
+  void mismatchedDimensionsNameBothLengths() {
+    assertThatThrownBy(() -> VectorOps.dot(new float[3], new float[4])).isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("vector dimensions differ: 3!=4");
+    assertThatThrownBy(() -> VectorOps.int8Dot(new byte[2], new byte[1])).hasMessage("vector dimensions differ: 2!=1");
+    assertThatThrownBy(() -> VectorOps.hamming(new long[2], new long[1])).hasMessageContaining("2!=1");
+    assertThatThrownBy(() -> VectorOps.dot(new float[4], 2, new float[4], 0, 3))
+        .isInstanceOf(IndexOutOfBoundsException.class);
+  }
+
+  @Test
+  void zeroVectorsStayZeroAndHaveZeroCosine() {
+    float[] zero = new float[5];
+    assertThat(VectorOps.normalize(zero)).containsOnly(0f);
+    assertThat(VectorOps.cosine(zero, new float[] {1, 2, 3, 4, 5})).isZero();
+    byte[] q = new byte[5];
+    assertThat(VectorOps.quantizeInt8(zero, q)).isZero();
+    assertThat(q).containsOnly((byte) 0);
+  }
+
+  @Test
+  void normaliseGivesUnitNormAndCosineIsScaleFree() {
+    float[] a = {3, 4, 0, 0, 0, 0, 0, 0, 0, 12};
+    assertThat(VectorOps.norm(a)).isEqualTo(13f);
+    float[] b = a.clone();
+    for (int i = 0; i < b.length; i++) {
+      b[i] *= 7;
+    }
+    assertThat(VectorOps.cosine(a, b)).isCloseTo(1f, within(1e-6f));
+    VectorOps.normalize(a);
+    assertThat(VectorOps.norm(a)).isCloseTo(1f, within(1e-6f));
+    assertThat(a[0]).isCloseTo(3f / 13, within(1e-7f));
+  }
+
+  @Test
+  void truncateThenNormaliseFromARowOfAFlatBatch() {
+    float[] flat = {9, 9, 3, 4, 5, 9};
+    assertThat(VectorOps.truncateAndNormalize(flat, 2, 3, 2)).containsExactly(0.6f, 0.8f);
+    assertThat(VectorOps.truncateAndNormalize(new float[] {3, 4, 5}, 2)).containsExactly(0.6f, 0.8f);
+    assertThatThrownBy(() -> VectorOps.truncateAndNormalize(flat, 2, 3, 4)).hasMessage("dims must be in [1, 3], was 4");
+  }
+
+  @Test
+  void int8QuantisationApproximatesTheDotProduct() {
+    Random r = new Random(7);
+    for (int dims : new int[] {1, 31, 384, 1024}) {
+      float[] a = KernelsTest.randomFloats(r, dims);
+      float[] b = KernelsTest.randomFloats(r, dims);
+      byte[] qa = new byte[dims];
+      byte[] qb = new byte[dims];
+      float sa = VectorOps.quantizeInt8(a, qa);
+      float sb = VectorOps.quantizeInt8(b, qb);
+      float[] back = VectorOps.dequantizeInt8(qa, sa);
+      for (int i = 0; i < dims; i++) {
+        assertThat(back[i]).isCloseTo(a[i], within(sa / 2 + 1e-7f));
+      }
+      // each component errs by at most half a step, so the dot product by about sum of |x| * step
+      float approx = VectorOps.int8Dot(qa, qb) * sa * sb;
+      assertThat(approx).isCloseTo(VectorOps.dot(a, b), within(dims * (sa + sb)));
+    }
+    byte[] q = new byte[3];
+    assertThat(VectorOps.quantizeInt8(new float[] {-2f, 1f, 0.5f}, q)).isEqualTo(2f / 127);
+    assertThat(q).containsExactly(-127, 64, 32);
+    assertThatThrownBy(() -> VectorOps.quantizeInt8(new float[] {1f, Float.NaN}, new byte[2]))
+        .hasMessageContaining("component 1 is NaN");
+  }
+
+  @Test
+  void binaryQuantisationPacksSignBitsLittleEndian() {
+    float[] v = new float[70];
+    v[0] = 1f;
+    v[1] = -1f;
+    v[63] = 0.5f;
+    v[64] = 2f;
+    v[69] = 0f; // zero is not positive
+    long[] bits = VectorOps.quantizeBinary(v);
+    assertThat(bits).containsExactly(1L | (1L << 63), 1L);
+    assertThat(VectorOps.binaryWords(384)).isEqualTo(6);
+    assertThat(VectorOps.binaryWords(385)).isEqualTo(7);
+    float[] w = v.clone();
+    w[0] = -1f;
+    w[1] = 1f;
+    assertThat(VectorOps.hamming(bits, VectorOps.quantizeBinary(w))).isEqualTo(2);
+  }
+
+  @Test
+  void poolingChecksTheShapeAndClsTakesTheFirstToken() {
+    assertThatThrownBy(() -> VectorOps.meanPool(new float[10], new long[4], 2, 2, 3))
+        .hasMessageContaining("hidden has 10 floats, shape [2, 2, 3] needs 12");
+    assertThatThrownBy(() -> VectorOps.meanPool(new float[12], new long[3], 2, 2, 3))
+        .hasMessageContaining("mask has 3 entries");
+    float[] hidden = {1, 2, 3, 4, 5, 6, 7, 8};
+    assertThat(VectorOps.clsPool(hidden, 2, 2, 2)).containsExactly(1, 2, 5, 6);
+    assertThat(VectorOps.meanPool(hidden, new long[] {1, 1, 0, 0}, 2, 2, 2)).containsExactly(2, 3, 0, 0);
+  }
+}

@@ -1,0 +1,12 @@
+package dev.gecko.train.adapter;
+
+/**
+ * One point of the training curve.
+ *
+ * @param epoch the epoch (0 = the untrained, identity adapter)
+ * @param trainLoss the mean training loss over the epoch's steps (NaN for epoch 0)
+ * @param validationScore the validation score after the epoch (higher is better; see {@link
+ *     Trainer})
+ * @param learningRate the learning rate at the epoch's last step
+ */
+public record EpochStats(int epoch, double trainLoss, double validationScore, double learningRate) {}

@@ -1,0 +1,36 @@
+package dev.gecko.train.adapter;
+
+import dev.gecko.core.ModelPackage;
+import dev.gecko.core.adapter.Adapter;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * What {@link Trainer#train()} produced.
+ *
+ * @param modelDir the written model folder ({@code gecko-model.json}, {@code model.onnx}, {@code
+ *     tokenizer.json}, {@code adapter.safetensors}); {@code GeckoEmbedder.builder().model(dir)}
+ *     loads it
+ * @param model the package read back from {@code modelDir}
+ * @param adapter the adapter of the best epoch (the identity if no epoch beat the base model)
+ * @param curve epoch 0 (the base model) then one entry per epoch run
+ * @param bestEpoch the epoch whose adapter was kept (0 = none improved on the base model)
+ * @param stoppedEarly whether early stopping ended training before the last epoch
+ */
+public record TrainingResult(Path modelDir, ModelPackage model, Adapter adapter, List<EpochStats> curve,
+    int bestEpoch, boolean stoppedEarly) {
+  /** Validates and copies. */
+  public TrainingResult {
+    curve = List.copyOf(curve);
+  }
+
+  /** Returns the validation score of the kept adapter. */
+  public double bestValidationScore() {
+    return curve.get(bestEpoch).validationScore();
+  }
+
+  /** Returns the validation score of the base model (epoch 0). */
+  public double baseValidationScore() {
+    return curve.get(0).validationScore();
+  }
+}

@@ -1,0 +1,177 @@
+package dev.gecko.train.adapter;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+import dev.gecko.core.GeckoEmbedder;
+import dev.gecko.core.ModelPackage;
+import dev.gecko.core.adapter.Adapter;
+import dev.gecko.core.vector.VectorOps;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class TrainerTest {
+  private static final Path STS_DEV = Path.of(System.getProperty("gecko.shared.dir", "../../shared"),
+      "data/sts/stsbenchmark/pairs.dev.tsv");
+  private static GeckoEmbedder embedder;
+  private static TrainingData sts;
+
+  @TempDir
+  Path tmp;
+
+  @BeforeAll
+  static void open() throws IOException {
+    embedder = GeckoEmbedder.builder().model("bge-small-en-v1.5-int8").intraOpThreads(1).build();
+    sts = TrainingData.read(STS_DEV).limit(80);
+  }
+
+  @AfterAll
+  static void close() {
+    embedder.close();
+  }
+
+  private Trainer.Builder base(TrainingData data, Path out) {
+    return Trainer.builder().embedder(embedder).data(data).output(out).cacheDir(tmp.resolve("cache"))
+        .epochs(3).batchSize(16).dims(384, 128, 32).learningRate(5e-3).warmupFraction(0).patience(5)
+        .validationFraction(0.25);
+  }
+
+  @Test
+  void unsupervisedAdapterIsWrittenAsAModelFolderThatLoads() throws IOException {
+    List<TrainingProgress> events = new ArrayList<>();
+    TrainingResult r = base(sts, tmp.resolve("out")).objective(Objective.UNSUPERVISED).topK(5)
+        .progress(events::add).build().train();
+    assertThat(r.curve()).hasSize(4);
+    assertThat(r.curve().get(0).epoch()).isZero();
+    assertThat(r.curve().get(1).trainLoss()).isPositive();
+    assertThat(events).extracting(TrainingProgress::stage).contains(TrainingProgress.Stage.EMBEDDING,
+        TrainingProgress.Stage.TRAINING, TrainingProgress.Stage.VALIDATED);
+    assertThat(Files.exists(r.modelDir().resolve("model.onnx"))).isTrue();
+    assertThat(r.model().adapter()).isPresent();
+    assertThat(r.model().matryoshkaDims()).containsExactly(384, 128, 32);
+    try (GeckoEmbedder trained = GeckoEmbedder.builder().model(r.modelDir().toString()).intraOpThreads(1).build()) {
+      List<String> texts = List.of("A man is playing a guitar.", "Two dogs run in the park.");
+      List<float[]> base = embedder.embedAll(texts, 384);
+      List<float[]> got = trained.embedAll(texts, 128);
+      Adapter adapter = Adapter.load(r.modelDir().resolve("adapter.safetensors"));
+      for (int i = 0; i < texts.size(); i++) {
+        float[] expected = VectorOps.truncateAndNormalize(adapter.apply(base.get(i)), 128);
+        for (int t = 0; t < 128; t++) {
+          assertThat(got.get(i)[t]).isCloseTo(expected[t], within(2e-5f));
+        }
+      }
+    }
+  }
+
+  @Test
+  void sameSeedGivesABitIdenticalAdapterAndAnotherSeedDoesNot() throws IOException {
+    Trainer.Builder b = base(sts, tmp.resolve("a")).objective(Objective.COSENT).seed(7);
+    Adapter first = b.build().train().adapter();
+    Adapter second = b.output(tmp.resolve("b")).build().train().adapter();
+    Adapter other = b.output(tmp.resolve("c")).seed(8).build().train().adapter();
+    assertThat(second.weight1()).isDeepEqualTo(first.weight1());
+    assertThat(second.bias1()).containsExactly(first.bias1());
+    assertThat(java.util.Arrays.deepEquals(other.weight1(), first.weight1())).isFalse();
+    assertThat(Files.readAllBytes(tmp.resolve("a/adapter.safetensors")))
+        .isEqualTo(Files.readAllBytes(tmp.resolve("b/adapter.safetensors")));
+  }
+
+  @Test
+  void cosentTrainingImprovesTheTrainingLoss() throws IOException {
+    TrainingResult r = base(sts, tmp.resolve("o")).objective(Objective.COSENT).epochs(6).build().train();
+    assertThat(r.curve().get(r.curve().size() - 1).trainLoss()).isLessThan(r.curve().get(1).trainLoss());
+    assertThat(r.bestValidationScore()).isGreaterThanOrEqualTo(r.baseValidationScore());
+  }
+
+  @Test
+  void fretJsonlWithTasksTrainsContrastivelyWithMinedNegatives() throws IOException {
+    Path f = tmp.resolve("examples.jsonl");
+    List<String> lines = new ArrayList<>();
+    List<TrainingExample> rows = sts.examples();
+    for (int i = 0; i < 40; i++) {
+      TrainingExample e = rows.get(i);
+      String neg = i % 3 == 0 ? null : rows.get((i + 7) % rows.size()).positive();
+      lines.add("{\"task\":\"Given a sentence, find a paraphrase.\",\"anchor\":" + q(e.anchor()) + ",\"positive\":"
+          + q(e.positive()) + (neg == null ? "" : ",\"negative\":" + q(neg)) + ",\"query\":" + q(e.anchor())
+          + ",\"seed_id\":\"s" + i + "\",\"positive_changed\":false,\"seed_rank\":null,"
+          + "\"scorer\":{\"ql\":\"echo\",\"rc\":\"top\"},\"candidates\":[{\"id\":\"d1\",\"rank\":1,\"ql\":null}]}");
+    }
+    Files.write(f, lines);
+    TrainingData data = TrainingData.read(f);
+    assertThat(data.size()).isEqualTo(40);
+    assertThat(data.examples().get(1).task()).isEqualTo("Given a sentence, find a paraphrase.");
+    assertThat(data.examples().get(0).negative()).isNull();
+    assertThat(data.examples().get(1).negative()).isNotNull();
+    TrainingResult r = base(data, tmp.resolve("fret")).mineHardNegatives(true).build().train();
+    assertThat(r.model().adapter()).isPresent();
+    assertThat(r.curve().get(0).validationScore()).isBetween(0.0, 1.0 + 1e-9);
+    assertThat(ModelPackage.fromDirectory(r.modelDir()).name()).isEqualTo("bge-small-en-v1.5-int8-mrl-adapter");
+  }
+
+  private static String q(String s) {
+    return "\"" + s.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
+  }
+
+  @Test
+  void readsSentenceTransformersAndScoredFormats() throws IOException {
+    Path pairs = tmp.resolve("pairs.jsonl");
+    Files.writeString(pairs, "{\"anchor\":\"a\",\"positive\":\"b\"}\n\n{\"query\":\"c\",\"positive\":\"d\",\"negative\":\"e\"}\n");
+    TrainingData p = TrainingData.read(pairs);
+    assertThat(p.examples()).extracting(TrainingExample::anchor).containsExactly("a", "c");
+    assertThat(p.allPaired()).isTrue();
+    assertThat(p.texts()).containsExactly("a", "b", "c", "d", "e");
+    Path scored = tmp.resolve("scored.jsonl");
+    Files.writeString(scored, "{\"sentence1\":\"x\",\"sentence2\":\"y\",\"score\":0.5}\n");
+    assertThat(TrainingData.read(scored).examples().get(0).score()).isEqualTo(0.5);
+    assertThat(sts.allScored()).isTrue();
+    assertThat(sts.examples().get(0).anchor()).isEqualTo("A man with a hard hat is dancing.");
+    assertThat(sts.examples().get(0).score()).isEqualTo(5.0);
+    Path corpus = tmp.resolve("corpus.jsonl");
+    Files.writeString(corpus, "{\"_id\":\"1\",\"title\":\"T\",\"text\":\"body\"}\n");
+    assertThat(TrainingData.read(corpus).examples().get(0).anchor()).isEqualTo("T body");
+  }
+
+  @Test
+  void badRowsNameFileAndLine() throws IOException {
+    Path bad = tmp.resolve("bad.jsonl");
+    Files.writeString(bad, "{\"anchor\":\"a\",\"positive\":\"b\"}\n{\"anchor\":\"a\"}\n");
+    assertThatThrownBy(() -> TrainingData.read(bad)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("bad.jsonl:2").hasMessageContaining("positive");
+    Path badScore = tmp.resolve("bad.tsv");
+    Files.writeString(badScore, "sentence1\tsentence2\tscore\nx\ty\tfive\n");
+    assertThatThrownBy(() -> TrainingData.read(badScore)).hasMessageContaining("bad.tsv:2").hasMessageContaining("five");
+    Path notJson = tmp.resolve("x.jsonl");
+    Files.writeString(notJson, "{oops\n");
+    assertThatThrownBy(() -> TrainingData.read(notJson)).hasMessageContaining("x.jsonl:1");
+    TrainingData unlabeled = TrainingData.of(List.of(TrainingExample.text("a"), TrainingExample.text("b")));
+    assertThatThrownBy(() -> Trainer.builder().embedder(embedder).data(unlabeled).output(tmp.resolve("z"))
+        .objective(Objective.COSENT).build().train()).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("COSENT");
+  }
+
+  @Test
+  void splitIsDeterministicAndKeepsEqualAnchorsTogether() {
+    List<TrainingExample> rows = new ArrayList<>();
+    for (int i = 0; i < 400; i++) {
+      rows.add(TrainingExample.triplet(null, "q" + (i % 100), "p" + i, null));
+    }
+    TrainingData d = TrainingData.of(rows);
+    TrainingData.Split s1 = d.split(0.2, 1);
+    TrainingData.Split s2 = d.split(0.2, 1);
+    assertThat(s1.validation().examples()).isEqualTo(s2.validation().examples());
+    assertThat(s1.validation().size()).isBetween(40, 130);
+    assertThat(s1.train().size() + s1.validation().size()).isEqualTo(400);
+    for (TrainingExample v : s1.validation().examples()) {
+      assertThat(s1.train().examples()).noneMatch(t -> t.anchor().equals(v.anchor()));
+    }
+    assertThat(d.split(0.2, 2).validation().examples()).isNotEqualTo(s1.validation().examples());
+  }
+}
