@@ -53,4 +53,13 @@ calls=${RSS_CALLS:-200}
 for cfg in arena=1 arena=0; do
   "${jvm[@]}" -cp "$cp" dev.gecko.bench.peers.OrtOptionsProbe rss int8 "$cfg" "$calls" 2>/dev/null
 done
+"${jvm[@]}" -cp "$cp" dev.gecko.bench.peers.OrtOptionsProbe rss-gecko bge-small-en-v1.5-int8 "$calls" 2>/dev/null
+
+echo; echo "## ONNX Runtime session options, straight ORT, interleaved (default = Gecko's choice)   $(uptime)"
+for set in ${sets//,/ }; do
+  for model in int8 fp32; do
+    "${jvm[@]}" -Drepeats="$repeats" -cp "$cp" dev.gecko.bench.peers.OrtOptionsProbe throughput "$model" "$set" \
+      default spin=1 opt=extended arena=0 tokens=4096 rows=128,tokens=16384 2>/dev/null
+  done
+done
 echo; echo "# done $(uptime)"

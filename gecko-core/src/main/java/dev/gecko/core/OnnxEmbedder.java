@@ -41,10 +41,11 @@ final class OnnxEmbedder implements GeckoEmbedder {
   private static final String TOKEN_TYPE_IDS = "token_type_ids";
   private static final List<String> OUTPUT_NAMES = List.of("last_hidden_state", "token_embeddings");
   /**
-   * Texts tokenised, sorted and batched together. Longer lists are cut into windows of about this
-   * many texts; the next window is tokenised on a helper thread while the current one runs.
+   * Texts tokenised, sorted and batched together. Longer lists are cut into equal windows of at
+   * most this many texts; the next window is tokenised on a helper thread while the current one
+   * runs. (256 cost padding on mid-sized lists and gained nothing measurable: docs/performance.md.)
    */
-  static final int WINDOW = 256;
+  static final int WINDOW = 512;
   /** Workspaces (reusable native buffers) kept between calls; more concurrent calls make their own. */
   private static final int KEPT_WORKSPACES = Math.max(2, Runtime.getRuntime().availableProcessors());
   private static final AtomicInteger THREAD_IDS = new AtomicInteger();
@@ -118,9 +119,12 @@ final class OnnxEmbedder implements GeckoEmbedder {
       options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
       // Shapes change with every batch: cached memory patterns would only grow memory.
       options.setMemoryPatternOptimization(false);
-      // Chosen by measurement (docs/performance.md): the CPU arena stays on (RSS stays flat over
-      // varying shapes without memory patterns); spinning stays on (throughput).
+      // Chosen by measurement (docs/performance.md): the CPU arena stays on (without it every
+      // run maps and zeroes fresh pages: half the speed); intra-op threads do not spin while
+      // waiting (spinning threads that share cores with other work, or with each other's
+      // callers, burn the slices the working thread needs: 2.9x slower under load).
       options.setCPUArenaAllocator(true);
+      options.addConfigEntry("session.intra_op.allow_spinning", "0");
       if (pkg.model().path().isPresent()) {
         session = env.createSession(pkg.model().path().get().toString(), options);
       } else {

@@ -29,6 +29,8 @@ import java.util.SplittableRandom;
  *   <li>{@code rss MODEL CFG [CALLS]}: one configuration (run each in a fresh JVM): many calls on
  *       random mixed-length batches (1-64 rows of the mixed set, so every call has a new shape);
  *       prints the resident set size as the calls go on. Flat means bounded.
+ *   <li>{@code rss-gecko MODEL_NAME [CALLS]}: the same calls through {@code GeckoEmbedder}
+ *       itself (built-in model name, library defaults).
  * </ul>
  *
  * MODEL is {@code int8} or {@code fp32}. A configuration is comma-separated {@code key=value}:
@@ -36,7 +38,8 @@ import java.util.SplittableRandom;
  * ({@code basic|extended|all}), {@code threads}, {@code spin} ({@code
  * session.intra_op.allow_spinning}), {@code dbb} ({@code session.dynamic_block_base}), {@code
  * tokens} (token budget per batch), {@code rows} (rows per batch). Unset keys take Gecko's
- * defaults. A tool, not library API.
+ * choices ({@code default}: arena=1, pattern=0, opt=all, threads=processors, spin=0, 8192 tokens,
+ * 64 rows). A tool, not library API.
  */
 public final class OrtOptionsProbe {
   private OrtOptionsProbe() {}
@@ -44,7 +47,7 @@ public final class OrtOptionsProbe {
   static Map<String, String> parse(String cfg) {
     Map<String, String> m = new LinkedHashMap<>(Map.of(
         "arena", "1", "pattern", "0", "opt", "all", "threads", String.valueOf(Runtime.getRuntime().availableProcessors()),
-        "spin", "1", "dbb", "0", "tokens", "8192", "rows", "64"));
+        "spin", "0", "dbb", "0", "tokens", "8192", "rows", "64"));
     if (!cfg.equals("default")) {
       for (String kv : cfg.split(",")) {
         String[] p = kv.split("=", 2);
@@ -132,6 +135,10 @@ public final class OrtOptionsProbe {
       System.exit(2);
     }
     OperatingSystemMXBean os = (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+    if (args[0].equals("rss-gecko")) {
+      rssGecko(args[1], args.length > 2 ? Integer.parseInt(args[2]) : 300);
+      return;
+    }
     byte[] model = modelBytes(args[1]);
     Map<String, List<String>> sets = TextSets.load(TextSets.sharedDir());
     try (GeckoTokenizer tok = tokenizer()) {
@@ -162,7 +169,8 @@ public final class OrtOptionsProbe {
             (System.nanoTime() - t0) / 1e9, Uptime.loadAverage());
         return;
       }
-      List<Encoding> enc = tok.encodeAll(sets.get(args[2]));
+      List<String> texts = sets.get(args[2]);
+      List<Encoding> enc = tok.encodeAll(texts.subList(0, Math.min(texts.size(), Integer.getInteger("limit", texts.size()))));
       int repeats = Integer.getInteger("repeats", 5);
       List<String> cfgs = Arrays.asList(args).subList(3, args.length);
       List<OrtSession> sessions = new ArrayList<>();
@@ -200,6 +208,30 @@ public final class OrtOptionsProbe {
             PeerBenchmark.median(wall[k]), tokens / PeerBenchmark.median(wall[k]), PeerBenchmark.median(cpu[k]),
             tokens / PeerBenchmark.median(cpu[k]));
       }
+    }
+  }
+
+  private static void rssGecko(String modelName, int calls) {
+    List<String> mixed = TextSets.load(TextSets.sharedDir()).get("mixed");
+    try (dev.gecko.core.GeckoEmbedder embedder = dev.gecko.core.GeckoEmbedder.builder().model(modelName).build()) {
+      System.out.printf("# rss-gecko %s, %s, RSS after load %.0f MiB%n", modelName, Uptime.loadAverage(), Uptime.statusMiB("VmRSS"));
+      SplittableRandom random = new SplittableRandom(3);
+      long t0 = System.nanoTime();
+      StringBuilder line = new StringBuilder();
+      for (int i = 1; i <= calls; i++) {
+        int rows = 1 + random.nextInt(Integer.getInteger("maxRows", 64));
+        List<String> pick = new ArrayList<>(rows);
+        for (int r = 0; r < rows; r++) {
+          pick.add(mixed.get(random.nextInt(mixed.size())));
+        }
+        embedder.embedAll(pick, embedder.dimensions());
+        if (i % Math.max(1, calls / 10) == 0) {
+          line.append(String.format(" %d:%.0f", i, Uptime.statusMiB("VmRSS")));
+          System.err.printf("  after %d calls: RSS %.0f MiB%n", i, Uptime.statusMiB("VmRSS"));
+        }
+      }
+      System.out.printf("calls:RSS MiB%s | peak %.0f MiB | %.1f s | %s%n", line, Uptime.statusMiB("VmHWM"),
+          (System.nanoTime() - t0) / 1e9, Uptime.loadAverage());
     }
   }
 }
