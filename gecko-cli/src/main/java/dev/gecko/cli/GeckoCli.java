@@ -19,7 +19,7 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     versionProvider = GeckoCli.Version.class,
     description = "Compact text embeddings on the JVM.",
-    subcommands = {EmbedCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {EmbedCommand.class, GenerateCommand.class, CommandLine.HelpCommand.class})
 public final class GeckoCli implements Runnable {
   /** Success. */
   public static final int EXIT_OK = 0;

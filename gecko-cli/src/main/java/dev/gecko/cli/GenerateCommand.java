@@ -1,0 +1,329 @@
+package dev.gecko.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.gecko.core.GeckoEmbedder;
+import dev.gecko.train.fret.Corpus;
+import dev.gecko.train.fret.FretPipeline;
+import dev.gecko.train.fret.NegativeSelection;
+import dev.gecko.train.fret.Passage;
+import dev.gecko.train.fret.Progress;
+import dev.gecko.train.fret.ProgressListener;
+import dev.gecko.train.fret.Prompts;
+import dev.gecko.train.fret.RunSummary;
+import dev.gecko.train.llm.Capability;
+import dev.gecko.train.llm.LlmClient;
+import dev.gecko.train.llm.LlmClients;
+import dev.gecko.train.llm.PriceTable;
+import dev.gecko.train.llm.RetryPolicy;
+import dev.gecko.train.llm.UsageMeter;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import me.tongfei.progressbar.ConsoleProgressBarConsumer;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code gecko generate}: FRet distillation of a corpus with an LLM, into a resumable run folder. */
+@Command(
+    name = "generate",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Distil retrieval training data from a corpus with an LLM (Gecko's FRet): generate a task and query per seed",
+      "passage, retrieve the top N with an embedder, relabel them with the LLM (query likelihood + relevance, fused",
+      "by reciprocal rank), keep the best as positive and the worst as hard negative.",
+      "Writes DIR/examples.jsonl (anchor/positive/negative + provenance), DIR/rejects.jsonl and DIR/manifest.json.",
+      "Rerunning the same command resumes; API keys come from OPENAI_API_KEY / GEMINI_API_KEY."})
+final class GenerateCommand implements Callable<Integer> {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  /** The environment; tests replace it. */
+  static Map<String, String> environment = System.getenv();
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Option(names = "--corpus", required = true, paramLabel = "FILE", description = "JSONL corpus (_id, title, text), .jsonl or .jsonl.gz.")
+  Path corpus;
+
+  @Option(names = "--out", required = true, paramLabel = "DIR", description = "Run folder (created; resumed if it holds this run).")
+  Path out;
+
+  @Option(names = "--llm", required = true, paramLabel = "KIND", description = "openai (any OpenAI-compatible server) or gemini.")
+  String llm;
+
+  @Option(names = "--base-url", paramLabel = "URL", description = "API base URL. Default: OPENAI_BASE_URL / GEMINI_BASE_URL, else the provider's.")
+  String baseUrl;
+
+  @Option(names = "--llm-model", required = true, paramLabel = "NAME", description = "Model name sent to the server.")
+  String llmModel;
+
+  @Option(names = "--concurrency", paramLabel = "N", defaultValue = "4", description = "Seeds and HTTP requests in flight. Default: ${DEFAULT-VALUE}.")
+  int concurrency;
+
+  @Option(names = "--limit", paramLabel = "N", description = "Use only the first N passages as seeds (all stay candidates).")
+  Integer limit;
+
+  @Option(names = "--candidates", paramLabel = "N", defaultValue = "20", description = "Neighbours relabeled per query (the paper's N). Default: ${DEFAULT-VALUE}.")
+  int candidates;
+
+  @Option(names = "--negatives", paramLabel = "HOW", defaultValue = "last", description = "Hard negative: last (fused rank N, the paper's best) or random. Default: ${DEFAULT-VALUE}.")
+  String negatives;
+
+  @Option(names = "--model", paramLabel = "MODEL", description = "Embedder for retrieval: built-in name or model folder. Default: "
+      + GeckoEmbedder.Builder.DEFAULT_MODEL + ".")
+  String model;
+
+  @Option(names = "--threads", paramLabel = "N", description = "ONNX Runtime intra-op threads. Default: all cores.")
+  Integer threads;
+
+  @Option(names = "--prompts", paramLabel = "DIR", description = "Folder with replacement prompt files (" + "query-generation.txt, "
+      + "query-generation-examples.jsonl, relevance.txt, relevance-examples.jsonl, query-likelihood*.txt, query-likelihood-examples.jsonl).")
+  Path prompts;
+
+  @Option(names = "--prompt-logprobs", description = "The server returns prompt-token logprobs on /completions with echo (vLLM): use the paper's QL.")
+  boolean promptLogprobs;
+
+  @Option(names = "--no-logprobs", description = "The server/model returns no token logprobs: grades are parsed from text.")
+  boolean noLogprobs;
+
+  @Option(names = "--no-json-mode", description = "Do not ask the server for JSON mode (the prompt still asks for JSON).")
+  boolean noJsonMode;
+
+  @Option(names = "--temperature", paramLabel = "T", defaultValue = "0.7", description = "Query generation temperature. Default: ${DEFAULT-VALUE}.")
+  double temperature;
+
+  @Option(names = "--attempts", paramLabel = "N", defaultValue = "3", description = "Answers tried per question before a seed is rejected. Default: ${DEFAULT-VALUE}.")
+  int attempts;
+
+  @Option(names = "--max-retries", paramLabel = "N", defaultValue = "5", description = "HTTP retries (429, 5xx, timeouts, I/O). Default: ${DEFAULT-VALUE}.")
+  int maxRetries;
+
+  @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "120", description = "Per-request timeout. Default: ${DEFAULT-VALUE}.")
+  int timeoutSeconds;
+
+  @Option(names = "--price-input", paramLabel = "USD", defaultValue = "0", description = "Price per 1M prompt tokens, for the cost shown. Default: ${DEFAULT-VALUE}.")
+  double priceInput;
+
+  @Option(names = "--price-output", paramLabel = "USD", defaultValue = "0", description = "Price per 1M completion tokens. Default: ${DEFAULT-VALUE}.")
+  double priceOutput;
+
+  @Option(names = "--cache", paramLabel = "DIR", description = "Response cache folder. Default: DIR/cache.")
+  Path cache;
+
+  @Option(names = "--no-cache", description = "Do not cache responses on disk.")
+  boolean noCache;
+
+  @Option(names = "--new-run", description = "Archive an existing run in DIR with another configuration and start over.")
+  boolean newRun;
+
+  @Option(names = "--progress-interval", paramLabel = "SECONDS", defaultValue = "10", description = "Seconds between progress lines when not on a terminal. Default: ${DEFAULT-VALUE}.")
+  int progressSeconds;
+
+  @Override
+  public Integer call() throws IOException {
+    validate();
+    PrintWriter stdout = spec.commandLine().getOut();
+    PrintWriter stderr = spec.commandLine().getErr();
+    if (!Files.isRegularFile(corpus)) {
+      throw new GeckoCli.UsageException("--corpus: file not found: " + corpus);
+    }
+    List<Passage> passages = Corpus.readJsonl(corpus, Integer.MAX_VALUE);
+    if (passages.isEmpty()) {
+      throw new IllegalArgumentException(corpus + ": no passages");
+    }
+    Prompts p = prompts == null ? Prompts.defaults() : Prompts.fromDirectory(prompts);
+    UsageMeter meter = new UsageMeter(new PriceTable(priceInput, priceOutput));
+    LlmClient client = LlmClients.standard(httpClient(), concurrency, RetryPolicy.builder().maxRetries(maxRetries).build(), meter,
+        noCache ? null : (cache != null ? cache : out.resolve("cache")));
+    int seeds = Math.min(limit == null ? Integer.MAX_VALUE : limit, passages.size());
+    try (GeckoEmbedder embedder = Embedders.open(model, threads); Reporter reporter = new Reporter(stderr, seeds, progressSeconds)) {
+      FretPipeline.Builder b = FretPipeline.builder().llm(client).embedder(embedder).corpus(passages).output(out).prompts(p)
+          .candidates(candidates).negatives(NegativeSelection.valueOf(negatives.toUpperCase(Locale.ROOT)))
+          .generationTemperature(temperature).attempts(attempts).concurrency(concurrency).newRun(newRun)
+          .usageMeter(meter).progress(reporter);
+      if (limit != null) {
+        b.limit(limit);
+      }
+      RunSummary s = b.build().run();
+      ObjectNode o = JSON.createObjectNode();
+      UsageMeter.Snapshot u = meter.snapshot();
+      o.put("examples", s.examplesFile().toString()).put("manifest", s.manifestFile().toString()).put("seeds", s.seeds())
+          .put("skipped", s.skipped()).put("written", s.written()).put("rejected", s.rejected()).put("total_examples", s.totalExamples())
+          .put("prompt_tokens", u.promptTokens()).put("completion_tokens", u.completionTokens()).put("cache_hits", u.cacheHits())
+          .put("cost", u.cost()).put("digest", s.digest());
+      reporter.close();
+      stdout.println(o);
+      stdout.flush();
+    }
+    return GeckoCli.EXIT_OK;
+  }
+
+  private void validate() {
+    if (!llm.equals("openai") && !llm.equals("gemini")) {
+      throw new GeckoCli.UsageException("--llm must be openai or gemini, was '" + llm + "'");
+    }
+    if (concurrency < 1 || attempts < 1 || maxRetries < 0 || timeoutSeconds < 1 || candidates < 2 || progressSeconds < 1) {
+      throw new GeckoCli.UsageException("--concurrency, --attempts, --timeout, --progress-interval must be >= 1, --candidates >= 2, "
+          + "--max-retries >= 0");
+    }
+    if (limit != null && limit < 1) {
+      throw new GeckoCli.UsageException("--limit must be >= 1, was " + limit);
+    }
+    if (!negatives.equals("last") && !negatives.equals("random")) {
+      throw new GeckoCli.UsageException("--negatives must be last or random, was '" + negatives + "'");
+    }
+    if (promptLogprobs && noLogprobs) {
+      throw new GeckoCli.UsageException("--prompt-logprobs and --no-logprobs contradict each other");
+    }
+    if (promptLogprobs && llm.equals("gemini")) {
+      throw new GeckoCli.UsageException("--prompt-logprobs: Gemini returns logprobs of generated tokens only");
+    }
+    if (priceInput < 0 || priceOutput < 0 || temperature < 0 || temperature > 2) {
+      throw new GeckoCli.UsageException("prices must be >= 0 and --temperature in [0, 2]");
+    }
+  }
+
+  private LlmClient httpClient() {
+    Set<Capability> caps = EnumSet.noneOf(Capability.class);
+    if (!noJsonMode) {
+      caps.add(Capability.JSON_OUTPUT);
+    }
+    if (!noLogprobs) {
+      caps.add(Capability.TOP_LOGPROBS);
+    }
+    if (promptLogprobs) {
+      caps.add(Capability.PROMPT_LOGPROBS);
+    }
+    try {
+      if (llm.equals("openai")) {
+        LlmClients.OpenAiBuilder b = LlmClients.openAiCompatible().fromEnvironment(environment).model(llmModel).capabilities(caps)
+            .requestTimeout(Duration.ofSeconds(timeoutSeconds));
+        if (baseUrl != null) {
+          b.baseUrl(baseUrl);
+        }
+        String effective = baseUrl != null ? baseUrl : environment.getOrDefault("OPENAI_BASE_URL", LlmClients.OPENAI_DEFAULT_BASE_URL);
+        if (effective.startsWith(LlmClients.OPENAI_DEFAULT_BASE_URL) && blank(environment.get("OPENAI_API_KEY"))) {
+          throw new GeckoCli.UsageException("OPENAI_API_KEY is not set (needed for " + effective + ")");
+        }
+        return b.build();
+      }
+      LlmClients.GeminiBuilder b = LlmClients.gemini().fromEnvironment(environment).model(llmModel).capabilities(caps)
+          .requestTimeout(Duration.ofSeconds(timeoutSeconds));
+      if (baseUrl != null) {
+        b.baseUrl(baseUrl);
+      }
+      if (baseUrl == null && blank(environment.get("GEMINI_API_KEY")) && blank(environment.get("GOOGLE_API_KEY"))) {
+        throw new GeckoCli.UsageException("GEMINI_API_KEY is not set");
+      }
+      return b.build();
+    } catch (IllegalArgumentException e) {
+      throw new GeckoCli.UsageException(e.getMessage());
+    }
+  }
+
+  private static boolean blank(String s) {
+    return s == null || s.isBlank();
+  }
+
+  /** Progress: a bar on a terminal, plain periodic lines on stderr otherwise. */
+  private static final class Reporter implements ProgressListener, AutoCloseable {
+    private final PrintWriter err;
+    private final int total;
+    private final long intervalNanos;
+    private final long start = System.nanoTime();
+    private final ProgressBar bar;
+    private long lastLine;
+    private long firstDone;
+    private int firstDoneCount = -1;
+    private Progress last;
+    private boolean closed;
+
+    Reporter(PrintWriter err, int total, int intervalSeconds) {
+      this.err = err;
+      this.total = total;
+      this.intervalNanos = intervalSeconds * 1_000_000_000L;
+      this.lastLine = start;
+      this.bar = System.console() == null ? null : new ProgressBarBuilder().setTaskName("generate").setInitialMax(total)
+          .setConsumer(new ConsoleProgressBarConsumer(System.err)).setUpdateIntervalMillis(500).showSpeed().setUnit(" seeds", 1)
+          .build();
+    }
+
+    @Override
+    public synchronized void onProgress(Progress p) {
+      last = p;
+      if (firstDoneCount < 0 && p.seedsDone() > p.skipped()) {
+        firstDone = System.nanoTime(); // the rate starts with the first finished seed, after the index is built
+        firstDoneCount = p.seedsDone();
+      }
+      if (bar != null) {
+        bar.stepTo(p.seedsDone());
+        bar.setExtraMessage(extra(p));
+        return;
+      }
+      long now = System.nanoTime();
+      if (now - lastLine >= intervalNanos || p.seedsDone() == p.seedsTotal() && p.seedsTotal() > 0 && lastLineDone(p)) {
+        lastLine = now;
+        err.println(line(p, now));
+        err.flush();
+      }
+    }
+
+    private boolean printedDone;
+
+    private boolean lastLineDone(Progress p) {
+      if (printedDone) {
+        return false;
+      }
+      printedDone = true;
+      return true;
+    }
+
+    private static String extra(Progress p) {
+      StringBuilder s = new StringBuilder().append(p.examplesWritten()).append(" examples");
+      if (p.rejected() > 0) {
+        s.append(", ").append(p.rejected()).append(" rejected");
+      }
+      if (p.usage() != null) {
+        s.append(", ").append(p.usage().totalTokens()).append(" tokens, $").append(String.format(Locale.ROOT, "%.4f", p.usage().cost()));
+      }
+      return s.toString();
+    }
+
+    private String line(Progress p, long now) {
+      double secs = (now - firstDone) / 1e9;
+      double rate = firstDoneCount < 0 || secs <= 0 ? 0 : (p.seedsDone() - firstDoneCount) / secs;
+      int left = p.seedsTotal() - p.seedsDone();
+      String eta = rate > 0 ? formatDuration((long) (left / rate)) : "?";
+      return String.format(Locale.ROOT, "gecko generate: %d/%d seeds (%d skipped), %s, %.2f seeds/s, ETA %s", p.seedsDone(), total,
+          p.skipped(), extra(p), rate, eta);
+    }
+
+    private static String formatDuration(long s) {
+      return s >= 3600 ? String.format(Locale.ROOT, "%dh%02dm", s / 3600, s / 60 % 60) : String.format(Locale.ROOT, "%dm%02ds", s / 60, s % 60);
+    }
+
+    @Override
+    public synchronized void close() {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      if (bar != null) {
+        bar.close();
+      } else if (last != null && !printedDone) {
+        err.println(line(last, System.nanoTime()));
+        err.flush();
+      }
+    }
+  }
+}

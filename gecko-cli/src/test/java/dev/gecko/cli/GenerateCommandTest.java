@@ -1,0 +1,145 @@
+package dev.gecko.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.gecko.train.testing.FakeLlmServer;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.zip.GZIPInputStream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class GenerateCommandTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private FakeLlmServer server;
+
+  record Run(int code, String out, String err) {}
+
+  static Run gecko(String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int code = GeckoCli.run(args, new PrintWriter(out), new PrintWriter(err));
+    return new Run(code, out.toString(), err.toString());
+  }
+
+  @BeforeEach
+  void start() throws Exception {
+    server = FakeLlmServer.start();
+    GenerateCommand.environment = Map.of("OPENAI_API_KEY", "sk-cli-SECRET");
+  }
+
+  @AfterEach
+  void stop() {
+    server.close();
+    GenerateCommand.environment = System.getenv();
+  }
+
+  /** The first 22 ArguAna passages, copied from the shared data at test time into a temp file. */
+  static Path corpus(Path dir) throws Exception {
+    Path shared = Path.of(System.getProperty("gecko.shared.dir", "../../shared"));
+    List<String> lines = new ArrayList<>();
+    try (BufferedReader r = new BufferedReader(new InputStreamReader(
+        new GZIPInputStream(Files.newInputStream(shared.resolve("data/beir/arguana/corpus.jsonl.gz"))), StandardCharsets.UTF_8))) {
+      for (String l; lines.size() < 22 && (l = r.readLine()) != null; ) {
+        lines.add(l);
+      }
+    }
+    Path f = dir.resolve("corpus.jsonl");
+    Files.write(f, lines, StandardCharsets.UTF_8);
+    return f;
+  }
+
+  @Test
+  void generatesResumesAndReportsProgressOnStderr(@TempDir Path dir) throws Exception {
+    Path corpus = corpus(dir);
+    Path out = dir.resolve("run");
+    String[] args = {"generate", "--corpus", corpus.toString(), "--out", out.toString(), "--llm", "openai", "--base-url",
+        server.openAiBaseUrl(), "--llm-model", "fake-llm", "--concurrency", "2", "--limit", "3", "--prompt-logprobs",
+        "--price-input", "0.5", "--price-output", "2", "--threads", "2"};
+    Run r = gecko(args);
+    assertThat(r.code()).as(r.err()).isZero();
+    JsonNode summary = JSON.readTree(r.out().strip());
+    assertThat(summary.path("written").asInt()).isEqualTo(3);
+    assertThat(summary.path("cost").asDouble()).isPositive();
+    assertThat(r.err()).contains("gecko generate: 3/3 seeds").contains("3 examples").contains("tokens").doesNotContain("\r");
+    List<String> lines = Files.readAllLines(out.resolve("examples.jsonl"));
+    assertThat(lines).hasSize(3);
+    Set<String> seeds = new HashSet<>();
+    for (String l : lines) {
+      JsonNode e = JSON.readTree(l);
+      assertThat(seeds.add(e.path("seed_id").asText())).isTrue();
+      assertThat(e.path("scorer").path("ql").asText()).isEqualTo("ql-prompt-logprobs");
+      assertThat(e.path("candidates")).hasSize(20);
+    }
+    assertThat(server.requests().get(0).headers().get("Authorization")).containsExactly("Bearer sk-cli-SECRET");
+    assertThat(Files.readString(out.resolve("manifest.json"))).doesNotContain("sk-cli-SECRET");
+
+    // the same command again: everything skipped, answered by nothing (no new HTTP requests)
+    int before = server.requests().size();
+    Run again = gecko(args);
+    assertThat(again.code()).as(again.err()).isZero();
+    assertThat(JSON.readTree(again.out().strip()).path("skipped").asInt()).isEqualTo(3);
+    assertThat(server.requests()).hasSize(before);
+
+    // a changed parameter is refused with exit 1 and a clear message
+    List<String> changed = new ArrayList<>(List.of(args));
+    changed.addAll(List.of("--candidates", "10"));
+    Run conflict = gecko(changed.toArray(String[]::new));
+    assertThat(conflict.code()).isEqualTo(1);
+    assertThat(conflict.err()).contains("parameters.candidates").contains("--new-run");
+  }
+
+  @Test
+  void usageErrorsExitWithTwo(@TempDir Path dir) throws Exception {
+    Path corpus = corpus(dir);
+    Run bad = gecko("generate", "--corpus", corpus.toString(), "--out", dir.resolve("o").toString(), "--llm", "claude",
+        "--llm-model", "m");
+    assertThat(bad.code()).isEqualTo(2);
+    assertThat(bad.err()).contains("--llm must be openai or gemini");
+    GenerateCommand.environment = Map.of();
+    Run noKey = gecko("generate", "--corpus", corpus.toString(), "--out", dir.resolve("o").toString(), "--llm", "openai",
+        "--llm-model", "gpt-4o-mini");
+    assertThat(noKey.code()).isEqualTo(2);
+    assertThat(noKey.err()).contains("OPENAI_API_KEY is not set");
+    Run missing = gecko("generate", "--out", "x", "--llm", "openai", "--llm-model", "m");
+    assertThat(missing.code()).isEqualTo(2);
+  }
+
+  @Test
+  void anUnreachableServerStopsTheRunWithExitOneAndAResumeHint(@TempDir Path dir) throws Exception {
+    Path corpus = corpus(dir);
+    String url = server.openAiBaseUrl();
+    server.close(); // nothing listens there any more
+    Run r = gecko("generate", "--corpus", corpus.toString(), "--out", dir.resolve("down").toString(), "--llm", "openai", "--base-url",
+        url, "--llm-model", "m", "--limit", "2", "--max-retries", "0", "--threads", "2");
+    assertThat(r.code()).isEqualTo(1);
+    assertThat(r.err()).contains("run stopped after 0 new examples").contains("I/O error talking to").contains("Rerun the same command");
+    assertThat(r.out()).isEmpty();
+  }
+
+  @Test
+  void geminiEndToEnd(@TempDir Path dir) throws Exception {
+    Path corpus = corpus(dir);
+    Run r = gecko("generate", "--corpus", corpus.toString(), "--out", dir.resolve("g").toString(), "--llm", "gemini", "--base-url",
+        server.geminiBaseUrl(), "--llm-model", "gemini-fake", "--limit", "2", "--no-cache", "--threads", "2");
+    assertThat(r.code()).as(r.err()).isZero();
+    List<String> lines = Files.readAllLines(dir.resolve("g/examples.jsonl"));
+    assertThat(lines).hasSize(2);
+    assertThat(JSON.readTree(lines.get(0)).path("scorer").path("ql").asText()).isEqualTo("ql-judged-top-logprobs");
+    assertThat(dir.resolve("g/cache")).doesNotExist();
+  }
+}

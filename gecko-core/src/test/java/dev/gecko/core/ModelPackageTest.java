@@ -1,0 +1,126 @@
+package dev.gecko.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ModelPackageTest {
+  private static final List<String> TEXTS = List.of("A man is playing a guitar.", "Ownership rules in Rust.", "");
+
+  private static void extract(String resource, Path target) throws IOException {
+    Files.createDirectories(target.getParent());
+    try (InputStream in = ModelPackageTest.class.getClassLoader().getResourceAsStream(resource)) {
+      Files.copy(in, target, StandardCopyOption.REPLACE_EXISTING);
+    }
+  }
+
+  @Test
+  void sentenceTransformersExportLoadsWithoutAManifest(@TempDir Path dir) throws Exception {
+    // the layout of an ONNX export of sentence-transformers/all-MiniLM-L6-v2
+    extract("all-minilm-l6-v2-q.onnx", dir.resolve("onnx/model.onnx"));
+    extract("all-minilm-l6-v2-q-tokenizer.json", dir.resolve("tokenizer.json"));
+    Files.writeString(dir.resolve("modules.json"), """
+        [{"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
+         {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
+         {"idx": 2, "name": "2", "path": "2_Normalize", "type": "sentence_transformers.models.Normalize"}]""");
+    Files.createDirectories(dir.resolve("1_Pooling"));
+    Files.writeString(dir.resolve("1_Pooling/config.json"), """
+        {"word_embedding_dimension": 384, "pooling_mode_cls_token": false, "pooling_mode_mean_tokens": true,
+         "pooling_mode_max_tokens": false, "pooling_mode_mean_sqrt_len_tokens": false}""");
+    Files.writeString(dir.resolve("sentence_bert_config.json"), "{\"max_seq_length\": 256, \"do_lower_case\": false}");
+    Files.writeString(dir.resolve("config_sentence_transformers.json"), """
+        {"prompts": {"query": "query: ", "document": "passage: "}, "default_prompt_name": null}""");
+
+    ModelPackage pkg = ModelPackage.fromDirectory(dir);
+    assertThat(pkg.pooling()).isEqualTo(Pooling.MEAN);
+    assertThat(pkg.maxTokens()).isEqualTo(256);
+    assertThat(pkg.dimensions()).isEqualTo(384);
+    assertThat(pkg.promptTemplate(TaskType.RETRIEVAL_QUERY)).contains("query: {text}");
+    assertThat(pkg.render(EmbedRequest.document("T", "x"))).isEqualTo("passage: T x");
+    assertThat(pkg.defaultPrompt()).isEmpty();
+    try (GeckoEmbedder fromDir = GeckoEmbedder.builder().model(dir.toString()).build();
+        GeckoEmbedder builtIn = GeckoEmbedder.builder().model("all-MiniLM-L6-v2-int8").build()) {
+      List<float[]> a = fromDir.embedAll(TEXTS, 384);
+      List<float[]> b = builtIn.embedAll(TEXTS, 384);
+      for (int i = 0; i < TEXTS.size(); i++) {
+        assertThat(a.get(i)).isEqualTo(b.get(i));
+      }
+    }
+  }
+
+  @Test
+  void manifestFolderLoadsAndHonoursItsPrompts(@TempDir Path dir) throws Exception {
+    extract("bge-small-en-v1.5-q.onnx", dir.resolve("model.onnx"));
+    extract("bge-small-en-v1.5-q-tokenizer.json", dir.resolve("tokenizer.json"));
+    Files.writeString(dir.resolve(ModelPackage.MANIFEST), """
+        {"name": "my-gecko", "dimensions": 384, "pooling": "cls", "maxTokens": 512,
+         "model": "model.onnx", "tokenizer": "tokenizer.json", "promptFormat": "gecko",
+         "matryoshkaDims": [384, 256, 128]}""");
+    ModelPackage pkg = ModelPackage.fromDirectory(dir);
+    assertThat(pkg.name()).isEqualTo("my-gecko");
+    assertThat(pkg.matryoshkaDims()).containsExactly(384, 256, 128);
+    assertThat(pkg.render(EmbedRequest.query("q"))).isEqualTo("task: search result | query: q");
+    assertThat(pkg.render(EmbedRequest.document(null, "t"))).isEqualTo("title: none | text: t");
+    assertThat(pkg.render(EmbedRequest.document("A", "t"))).isEqualTo("title: A | text: t");
+    assertThat(pkg.render(EmbedRequest.of(TaskType.FACT_VERIFICATION, "c"))).isEqualTo("task: fact checking | query: c");
+    assertThat(pkg.render(EmbedRequest.of("plain"))).isEqualTo("plain");
+    try (GeckoEmbedder e = GeckoEmbedder.builder().model(pkg).build();
+        GeckoEmbedder builtIn = GeckoEmbedder.builder().model("bge-small-en-v1.5-int8").build()) {
+      assertThat(e.embed("hello", 128)).isEqualTo(builtIn.embed("hello", 128));
+      assertThat(e.embed(EmbedRequest.query("q"), 64)).isEqualTo(builtIn.embed("task: search result | query: q", 64));
+    }
+  }
+
+  @Test
+  void badManifestsNameTheFileAndField(@TempDir Path dir) throws Exception {
+    Path manifest = dir.resolve(ModelPackage.MANIFEST);
+    Files.writeString(manifest, "{\"name\": \"x\", \"pooling\": \"max\", \"maxTokens\": 128}");
+    assertThatThrownBy(() -> ModelPackage.fromDirectory(dir)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining(manifest.toString()).hasMessageContaining("pooling");
+    Files.writeString(manifest, "{\"name\": \"x\", \"pooling\": \"cls\", \"maxTokens\": \"many\"}");
+    assertThatThrownBy(() -> ModelPackage.fromDirectory(dir)).hasMessageContaining("maxTokens");
+    Files.writeString(manifest, "{\"name\": \"x\", \"pooling\": \"cls\", \"maxTokens\": 128}");
+    assertThatThrownBy(() -> ModelPackage.fromDirectory(dir)).hasMessageContaining("model").hasMessageContaining("not found");
+    Files.writeString(manifest, "{\"name\": \"x\", \"pooling\": \"cls\", \"maxTokens\": 128, \"model\": \"../../etc/passwd\"}");
+    assertThatThrownBy(() -> ModelPackage.fromDirectory(dir)).hasMessageContaining("outside the folder");
+    Files.writeString(manifest, "{broken");
+    assertThatThrownBy(() -> ModelPackage.fromDirectory(dir)).hasMessageContaining("not valid JSON");
+    assertThatThrownBy(() -> ModelPackage.fromDirectory(dir.resolve("missing"))).hasMessageContaining("not a folder");
+    // a corrupt ONNX file: a clear error, not a crash
+    Files.writeString(dir.resolve("model.onnx"), "not an onnx graph");
+    extract("bge-small-en-v1.5-q-tokenizer.json", dir.resolve("tokenizer.json"));
+    Files.writeString(manifest, "{\"name\": \"x\", \"pooling\": \"cls\", \"maxTokens\": 128, \"prompts\": {\"SEARCH\": \"{text}\"}}");
+    assertThatThrownBy(() -> ModelPackage.fromDirectory(dir)).hasMessageContaining("prompts.SEARCH");
+    Files.writeString(manifest, "{\"name\": \"x\", \"pooling\": \"cls\", \"maxTokens\": 128}");
+    assertThatThrownBy(() -> GeckoEmbedder.builder().model(ModelPackage.fromDirectory(dir)).build())
+        .isInstanceOf(IllegalStateException.class).hasMessageContaining("model.onnx");
+  }
+
+  @Test
+  void builtInPromptsFollowThePublishedConfigurations() {
+    ModelPackage bge = ModelPackage.builtIn("bge-small-en-v1.5-int8");
+    assertThat(bge.render(EmbedRequest.query("q"))).isEqualTo("Represent this sentence for searching relevant passages: q");
+    for (TaskType t : TaskType.values()) {
+      if (t != TaskType.RETRIEVAL_QUERY) {
+        assertThat(bge.promptTemplate(t)).as(t.name()).isEmpty();
+      }
+    }
+    ModelPackage e5 = ModelPackage.builtIn("e5-small-v2");
+    assertThat(e5.render(EmbedRequest.query("q"))).isEqualTo("query: q");
+    assertThat(e5.render(EmbedRequest.document("Title", "body"))).isEqualTo("passage: Title body");
+    assertThat(e5.render(EmbedRequest.of(TaskType.SEMANTIC_SIMILARITY, "s"))).isEqualTo("query: s");
+    assertThat(e5.render(EmbedRequest.of("plain"))).isEqualTo("plain");
+    assertThat(ModelPackage.builtIn("all-MiniLM-L6-v2").maxTokens()).isEqualTo(256);
+    assertThat(ModelPackage.builtIn("all-MiniLM-L6-v2").prompts()).isEmpty();
+    assertThat(ModelPackage.builtInNames()).containsExactly("bge-small-en-v1.5", "bge-small-en-v1.5-int8",
+        "all-MiniLM-L6-v2", "all-MiniLM-L6-v2-int8", "e5-small-v2", "e5-small-v2-int8");
+  }
+}

@@ -1,0 +1,534 @@
+package dev.gecko.train.fret;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.gecko.core.GeckoEmbedder;
+import dev.gecko.core.index.SearchHit;
+import dev.gecko.train.llm.LlmClient;
+import dev.gecko.train.llm.LlmException;
+import dev.gecko.train.llm.UsageMeter;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Objects;
+import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * The whole FRet distillation over a corpus, into a resumable run folder.
+ *
+ * <pre>{@code
+ * try (GeckoEmbedder embedder = GeckoEmbedder.createDefault()) {
+ *   RunSummary s = FretPipeline.builder()
+ *       .llm(llm).embedder(embedder)
+ *       .corpus(Corpus.readJsonl(Path.of("corpus.jsonl"), Integer.MAX_VALUE))
+ *       .output(Path.of("fret-run"))
+ *       .build().run();
+ * }
+ * }</pre>
+ *
+ * <p>For each seed passage (the first {@code limit} passages of the corpus, in order): generate a
+ * task and query ({@link QueryGenerator}); retrieve the top N from the whole corpus ({@link
+ * Retriever}); relabel them ({@link Relabeler}); positive = fused rank 1, hard negative = fused
+ * rank N (or random, {@link NegativeSelection}). Seeds whose answers stay invalid go to {@code
+ * rejects.jsonl}; an LLM failure that retries cannot fix stops the run (what was written stays).
+ *
+ * <h2>Output folder</h2>
+ * {@code examples.jsonl}: one JSON object per line with {@code anchor} (the query), {@code
+ * positive}, {@code negative} (passage texts: the sentence-transformers triplet columns), {@code
+ * task}, {@code query}, {@code seed_id}, {@code positive_id}, {@code negative_id}, {@code
+ * positive_changed}, {@code seed_rank} (the seed's fused rank, or null when not retrieved), {@code
+ * scorer} ({@code {ql, rc}} scorer ids) and {@code candidates} (every candidate's id, retrieval rank
+ * and score, QL and RC scores and ranks, RRF and final rank; a score is null where the LLM's grade
+ * stayed invalid, which ranks the candidate last under that scorer). {@code rejects.jsonl}: {@code
+ * seed_id}, {@code stage}, {@code reason}, {@code answer}. {@code manifest.json}: format, digest,
+ * configuration (model, scorers, embedder, parameters, prompts, corpus digest), counts, status.
+ *
+ * <h2>Resuming</h2>
+ * Lines are appended, flushed and fsynced one by one. On start, a torn last line is cut off, and
+ * seeds present in either file are skipped, so a restart after a crash or {@code kill -9} loses
+ * nothing finished and writes no duplicates. If the manifest's digest differs from this
+ * configuration's, {@link #run()} throws {@link ResumeConflictException} unless {@link
+ * Builder#newRun(boolean)} is set, which archives the old files. {@code limit} and {@code
+ * concurrency} are not part of the digest (raising the limit extends a run).
+ *
+ * <p>A pipeline is single-use per {@link #run()} call at a time; it does not own the LLM client or
+ * the embedder.
+ */
+public final class FretPipeline {
+  private static final System.Logger LOG = System.getLogger(FretPipeline.class.getName());
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private final Builder b;
+
+  private FretPipeline(Builder b) {
+    this.b = b;
+  }
+
+  /** Returns a new builder. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Runs (or resumes) the distillation.
+   *
+   * @throws ResumeConflictException if the folder holds another configuration's run
+   * @throws LlmException if an LLM call failed beyond retries (the run stopped; rerun to resume)
+   * @throws UncheckedIOException if the output cannot be written
+   */
+  public RunSummary run() {
+    Relabeler relabeler = b.qlScorer != null ? new Relabeler(b.llm, b.prompts, b.qlScorer, b.rcScorer, b.attempts)
+        : new Relabeler(b.llm, b.prompts, b.attempts);
+    QueryGenerator generator = new QueryGenerator(b.llm, b.prompts, b.temperature, b.attempts);
+    ObjectNode config = config(relabeler);
+    String digest = sha256(config.toString());
+    List<Passage> seeds = b.corpus.subList(0, Math.min(b.limit, b.corpus.size()));
+    try (OutputStore store = OutputStore.open(b.output, config, digest, b.newRun, b.clock)) {
+      List<Passage> todo = new ArrayList<>();
+      for (Passage p : seeds) {
+        if (!store.done().contains(p.id())) {
+          todo.add(p);
+        }
+      }
+      int skipped = seeds.size() - todo.size();
+      store.writeManifest("running", null, null, seeds.size());
+      AtomicInteger written = new AtomicInteger();
+      AtomicInteger rejected = new AtomicInteger();
+      AtomicInteger finished = new AtomicInteger(skipped);
+      Object progressLock = new Object();
+      Runnable report = () -> {
+        synchronized (progressLock) {
+          b.progress.onProgress(new Progress(seeds.size(), finished.get(), skipped, written.get(), rejected.get(),
+              b.meter == null ? null : b.meter.snapshot()));
+        }
+      };
+      report.run();
+      AtomicReference<RuntimeException> failure = new AtomicReference<>();
+      if (!todo.isEmpty()) {
+        Retriever retriever = b.retriever != null ? b.retriever : new Retriever(b.embedder, b.corpus);
+        ExecutorService pool = Executors.newFixedThreadPool(b.concurrency, r -> {
+          Thread t = new Thread(r, "fret-worker");
+          t.setDaemon(true);
+          return t;
+        });
+        try {
+          for (Passage seed : todo) {
+            pool.execute(() -> {
+              if (failure.get() != null || Thread.currentThread().isInterrupted()) {
+                return;
+              }
+              try {
+                ObjectNode example = process(seed, generator, retriever, relabeler);
+                store.writeExample(example); // even while the run is stopping: it is paid for and valid
+                written.incrementAndGet();
+              } catch (RejectedAnswerException e) {
+                ObjectNode r = JSON.createObjectNode();
+                r.put("seed_id", seed.id()).put("stage", e.stage()).put("reason", e.getMessage()).put("answer", e.lastAnswer());
+                store.writeReject(r);
+                rejected.incrementAndGet();
+              } catch (RuntimeException e) {
+                failure.compareAndSet(null, e);
+                return;
+              }
+              finished.incrementAndGet();
+              report.run();
+            });
+          }
+        } finally {
+          pool.shutdown();
+          try {
+            while (!pool.awaitTermination(1, TimeUnit.SECONDS)) {
+              // waiting for the workers in flight
+            }
+          } catch (InterruptedException e) {
+            pool.shutdownNow();
+            Thread.currentThread().interrupt();
+            failure.compareAndSet(null, new LlmException("interrupted", e));
+          }
+        }
+      }
+      ObjectNode usage = usageJson();
+      RuntimeException f = failure.get();
+      if (f != null) {
+        String msg = "run stopped after " + written.get() + " new examples (" + store.exampleCount() + " in "
+            + b.output.resolve(OutputStore.EXAMPLES) + "): " + f.getMessage() + ". Rerun the same command to resume.";
+        store.writeManifest("stopped", msg, usage, seeds.size());
+        if (f instanceof LlmException) {
+          throw new LlmException(msg, f);
+        }
+        throw new IllegalStateException(msg, f);
+      }
+      store.writeManifest("complete", null, usage, seeds.size());
+      return new RunSummary(b.output.resolve(OutputStore.EXAMPLES), b.output.resolve(OutputStore.MANIFEST), seeds.size(),
+          skipped, written.get(), rejected.get(), store.exampleCount(), digest);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot use the output folder " + b.output + ": " + e.getMessage(), e);
+    }
+  }
+
+  private ObjectNode usageJson() {
+    if (b.meter == null) {
+      return null;
+    }
+    UsageMeter.Snapshot s = b.meter.snapshot();
+    ObjectNode u = JSON.createObjectNode();
+    u.put("calls", s.calls()).put("failures", s.failures()).put("cacheHits", s.cacheHits())
+        .put("promptTokens", s.promptTokens()).put("completionTokens", s.completionTokens()).put("cost", s.cost());
+    return u;
+  }
+
+  private ObjectNode process(Passage seed, QueryGenerator generator, Retriever retriever, Relabeler relabeler) {
+    GeneratedQuery g = generator.generate(seed);
+    List<SearchHit> hits = retriever.search(g.task(), g.query(), b.candidates);
+    if (hits.size() < 2) {
+      throw new RejectedAnswerException("retrieve", "fewer than 2 candidates retrieved", "");
+    }
+    List<Passage> cands = new ArrayList<>();
+    float[] scores = new float[hits.size()];
+    for (int i = 0; i < hits.size(); i++) {
+      cands.add(retriever.passages().get(hits.get(i).ordinal()));
+      scores[i] = hits.get(i).score();
+    }
+    List<ScoredCandidate> ranked = relabeler.relabel(g.query(), cands, scores);
+    ScoredCandidate pos = ranked.get(0);
+    ScoredCandidate neg;
+    if (b.negatives == NegativeSelection.LAST) {
+      neg = ranked.get(ranked.size() - 1);
+    } else {
+      Random r = new Random(b.randomSeed * 31 + seed.id().hashCode());
+      neg = ranked.get(1 + r.nextInt(ranked.size() - 1));
+    }
+    // the selection must come from the candidate set (defence in depth against any id confusion)
+    if (!cands.contains(pos.passage()) || !cands.contains(neg.passage()) || pos == neg) {
+      throw new RejectedAnswerException("select", "selection outside the candidate set", "");
+    }
+    ObjectNode o = JSON.createObjectNode();
+    o.put("anchor", g.query());
+    o.put("positive", pos.passage().text());
+    o.put("negative", neg.passage().text());
+    o.put("task", g.task());
+    o.put("query", g.query());
+    o.put("seed_id", seed.id());
+    o.put("positive_id", pos.passage().id());
+    o.put("negative_id", neg.passage().id());
+    o.put("positive_title", pos.passage().title());
+    o.put("negative_title", neg.passage().title());
+    o.put("positive_changed", !pos.passage().id().equals(seed.id()));
+    Integer seedRank = null;
+    for (ScoredCandidate c : ranked) {
+      if (c.passage().id().equals(seed.id())) {
+        seedRank = c.rank();
+      }
+    }
+    if (seedRank == null) {
+      o.putNull("seed_rank");
+    } else {
+      o.put("seed_rank", seedRank);
+    }
+    o.putObject("scorer").put("ql", relabeler.qlScorer().id()).put("rc", relabeler.rcScorer().id());
+    ArrayNode arr = o.putArray("candidates");
+    for (ScoredCandidate c : ranked) {
+      ObjectNode cn = arr.addObject().put("id", c.passage().id()).put("rank", c.rank()).put("rrf", c.rrf());
+      score(cn, "ql", c.ql()).put("ql_rank", c.qlRank());
+      score(cn, "rc", c.rc()).put("rc_rank", c.rcRank());
+      cn.put("retrieval_rank", c.retrievalRank()).put("retrieval_score", c.retrievalScore());
+    }
+    return o;
+  }
+
+  /** Writes a score; null for a refused grade (negative infinity internally). */
+  private static ObjectNode score(ObjectNode n, String field, double v) {
+    if (Double.isFinite(v)) {
+      n.put(field, v);
+    } else {
+      n.putNull(field);
+    }
+    return n;
+  }
+
+  private ObjectNode config(Relabeler relabeler) {
+    ObjectNode c = JSON.createObjectNode();
+    c.putObject("llm").put("model", b.llm.model());
+    c.putObject("scorers").put("ql", relabeler.qlScorer().id()).put("rc", relabeler.rcScorer().id());
+    c.putObject("embedder").put("model", b.embedder.model().name()).put("dimensions", b.embedder.dimensions());
+    c.putObject("parameters").put("candidates", b.candidates).put("negatives", b.negatives.name().toLowerCase(java.util.Locale.ROOT))
+        .put("randomSeed", b.randomSeed).put("generationTemperature", b.temperature).put("attempts", b.attempts);
+    c.set("prompts", b.prompts.toJson());
+    c.putObject("corpus").put("passages", b.corpus.size()).put("digest", corpusDigest(b.corpus));
+    return c;
+  }
+
+  static String corpusDigest(List<Passage> corpus) {
+    try {
+      MessageDigest md = MessageDigest.getInstance("SHA-256");
+      for (Passage p : corpus) {
+        md.update(p.id().getBytes(StandardCharsets.UTF_8));
+        md.update((byte) 0);
+        md.update(p.title().getBytes(StandardCharsets.UTF_8));
+        md.update((byte) 0);
+        md.update(p.text().getBytes(StandardCharsets.UTF_8));
+        md.update((byte) 0);
+      }
+      return HexFormat.of().formatHex(md.digest());
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  static String sha256(String s) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** Builds a {@link FretPipeline}. Setters validate at once. Not thread-safe; reusable. */
+  public static final class Builder {
+    private LlmClient llm;
+    private GeckoEmbedder embedder;
+    private List<Passage> corpus;
+    private Path output;
+    private Retriever retriever;
+    private Prompts prompts = Prompts.defaults();
+    private int candidates = 20;
+    private NegativeSelection negatives = NegativeSelection.LAST;
+    private long randomSeed = 42;
+    private double temperature = 0.7;
+    private int attempts = 3;
+    private int concurrency = 4;
+    private int limit = Integer.MAX_VALUE;
+    private Scorer qlScorer;
+    private Scorer rcScorer;
+    private boolean newRun;
+    private ProgressListener progress = ProgressListener.NONE;
+    private UsageMeter meter;
+    private Clock clock = Clock.systemUTC();
+
+    Builder() {}
+
+    private Builder copy() {
+      Builder c = new Builder();
+      c.llm = llm;
+      c.embedder = embedder;
+      c.corpus = corpus;
+      c.output = output;
+      c.retriever = retriever;
+      c.prompts = prompts;
+      c.candidates = candidates;
+      c.negatives = negatives;
+      c.randomSeed = randomSeed;
+      c.temperature = temperature;
+      c.attempts = attempts;
+      c.concurrency = concurrency;
+      c.limit = limit;
+      c.qlScorer = qlScorer;
+      c.rcScorer = rcScorer;
+      c.newRun = newRun;
+      c.progress = progress;
+      c.meter = meter;
+      c.clock = clock;
+      return c;
+    }
+
+    /** Sets the LLM (usually decorated: see {@link dev.gecko.train.llm.LlmClients#standard}). Required. */
+    public Builder llm(LlmClient llm) {
+      this.llm = Objects.requireNonNull(llm, "llm is null");
+      return this;
+    }
+
+    /** Sets the embedder used for retrieval (not closed by the pipeline). Required. */
+    public Builder embedder(GeckoEmbedder embedder) {
+      this.embedder = Objects.requireNonNull(embedder, "embedder is null");
+      this.retriever = null;
+      return this;
+    }
+
+    /**
+     * Sets the corpus: every passage is a retrieval candidate; the first {@code limit} are seeds.
+     * Required.
+     *
+     * @throws IllegalArgumentException if empty or an id repeats
+     */
+    public Builder corpus(List<Passage> passages) {
+      List<Passage> copy = List.copyOf(passages);
+      if (copy.isEmpty()) {
+        throw new IllegalArgumentException("the corpus is empty");
+      }
+      java.util.Set<String> ids = new java.util.HashSet<>();
+      for (Passage p : copy) {
+        if (!ids.add(p.id())) {
+          throw new IllegalArgumentException("duplicate passage id '" + p.id() + "'");
+        }
+      }
+      this.corpus = copy;
+      if (retriever != null && !retriever.passages().equals(copy)) {
+        this.retriever = null; // another corpus: the pipeline builds its own index
+      }
+      return this;
+    }
+
+    /**
+     * Sets a prebuilt retriever (its embedder and passages become the embedder and corpus), so
+     * that several runs over one corpus embed it once.
+     */
+    public Builder retriever(Retriever r) {
+      this.retriever = Objects.requireNonNull(r, "retriever is null");
+      this.embedder = r.embedder();
+      corpus(r.passages());
+      return this;
+    }
+
+    /** Sets the run folder. Required. */
+    public Builder output(Path dir) {
+      this.output = Objects.requireNonNull(dir, "output is null");
+      return this;
+    }
+
+    /** Sets the prompts (default {@link Prompts#defaults()}). */
+    public Builder prompts(Prompts prompts) {
+      this.prompts = Objects.requireNonNull(prompts, "prompts is null");
+      return this;
+    }
+
+    /**
+     * Sets N, the neighbours retrieved and relabeled per query (default 20, as in the paper).
+     *
+     * @throws IllegalArgumentException if {@code n < 2}
+     */
+    public Builder candidates(int n) {
+      if (n < 2) {
+        throw new IllegalArgumentException("candidates must be >= 2, was " + n);
+      }
+      this.candidates = n;
+      return this;
+    }
+
+    /** Sets how the hard negative is chosen (default {@link NegativeSelection#LAST}). */
+    public Builder negatives(NegativeSelection s) {
+      this.negatives = Objects.requireNonNull(s, "negatives is null");
+      return this;
+    }
+
+    /** Sets the seed of {@link NegativeSelection#RANDOM} (default 42). */
+    public Builder randomSeed(long seed) {
+      this.randomSeed = seed;
+      return this;
+    }
+
+    /**
+     * Sets the query generation temperature (default 0.7; scorers always use 0).
+     *
+     * @throws IllegalArgumentException if not in [0, 2]
+     */
+    public Builder generationTemperature(double t) {
+      if (!(t >= 0 && t <= 2)) {
+        throw new IllegalArgumentException("temperature must be in [0, 2], was " + t);
+      }
+      this.temperature = t;
+      return this;
+    }
+
+    /**
+     * Sets the answers tried per LLM question before a seed is rejected (default 3).
+     *
+     * @throws IllegalArgumentException if {@code n < 1}
+     */
+    public Builder attempts(int n) {
+      if (n < 1) {
+        throw new IllegalArgumentException("attempts must be >= 1, was " + n);
+      }
+      this.attempts = n;
+      return this;
+    }
+
+    /**
+     * Sets the seeds processed at once (default 4). Bound in-flight HTTP calls separately with
+     * {@link dev.gecko.train.llm.LlmClients#concurrencyLimited}.
+     *
+     * @throws IllegalArgumentException if {@code n < 1}
+     */
+    public Builder concurrency(int n) {
+      if (n < 1) {
+        throw new IllegalArgumentException("concurrency must be >= 1, was " + n);
+      }
+      this.concurrency = n;
+      return this;
+    }
+
+    /**
+     * Uses only the first {@code n} passages as seeds (all passages remain candidates).
+     *
+     * @throws IllegalArgumentException if {@code n < 1}
+     */
+    public Builder limit(int n) {
+      if (n < 1) {
+        throw new IllegalArgumentException("limit must be >= 1, was " + n);
+      }
+      this.limit = n;
+      return this;
+    }
+
+    /**
+     * Forces the scorers instead of picking the best the client allows.
+     *
+     * @throws IllegalArgumentException if {@code ql} is not a QL scorer or {@code rc} not an RC one
+     */
+    public Builder scorers(Scorer ql, Scorer rc) {
+      if (!ql.isQueryLikelihood() || rc.isQueryLikelihood()) {
+        throw new IllegalArgumentException("need a query likelihood scorer and a relevance scorer, got " + ql + ", " + rc);
+      }
+      this.qlScorer = ql;
+      this.rcScorer = rc;
+      return this;
+    }
+
+    /** When true, an existing run in the folder is archived and a new one starts. Default false. */
+    public Builder newRun(boolean newRun) {
+      this.newRun = newRun;
+      return this;
+    }
+
+    /** Sets the progress listener. */
+    public Builder progress(ProgressListener listener) {
+      this.progress = Objects.requireNonNull(listener, "listener is null");
+      return this;
+    }
+
+    /** Sets the meter whose totals go into progress reports and the manifest. */
+    public Builder usageMeter(UsageMeter meter) {
+      this.meter = meter;
+      return this;
+    }
+
+    /** Sets the clock for manifest timestamps. */
+    public Builder clock(Clock clock) {
+      this.clock = Objects.requireNonNull(clock, "clock is null");
+      return this;
+    }
+
+    /**
+     * Builds the pipeline.
+     *
+     * @throws IllegalStateException if the LLM, embedder, corpus or output is missing
+     */
+    public FretPipeline build() {
+      if (llm == null || embedder == null || corpus == null || output == null) {
+        throw new IllegalStateException("llm, embedder, corpus and output are required");
+      }
+      return new FretPipeline(copy());
+    }
+  }
+}

@@ -1,0 +1,278 @@
+package dev.gecko.train.fret;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.BufferedReader;
+import java.io.Closeable;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The run folder: {@code examples.jsonl}, {@code rejects.jsonl} (append, flush and fsync per line;
+ * a torn last line from a crash is cut off on open) and {@code manifest.json} (written atomically).
+ * Thread-safe writes.
+ */
+final class OutputStore implements Closeable {
+  static final String EXAMPLES = "examples.jsonl";
+  static final String REJECTS = "rejects.jsonl";
+  static final String MANIFEST = "manifest.json";
+  static final String FORMAT = "gecko-fret/1";
+  private static final System.Logger LOG = System.getLogger(OutputStore.class.getName());
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final Path dir;
+  private final ObjectNode manifest;
+  private final Clock clock;
+  private final Set<String> done = new HashSet<>();
+  private FileChannel examples;
+  private FileChannel rejects;
+  private int exampleCount;
+  private int rejectCount;
+
+  private OutputStore(Path dir, ObjectNode manifest, Clock clock) {
+    this.dir = dir;
+    this.manifest = manifest;
+    this.clock = clock;
+  }
+
+  /**
+   * Opens (creating, resuming or, with {@code newRun}, archiving) the run folder.
+   *
+   * @throws ResumeConflictException if the folder holds another configuration's run
+   */
+  static OutputStore open(Path dir, ObjectNode config, String digest, boolean newRun, Clock clock) throws IOException {
+    Files.createDirectories(dir);
+    Path manifestFile = dir.resolve(MANIFEST);
+    Path examplesFile = dir.resolve(EXAMPLES);
+    boolean hasData = Files.exists(examplesFile) || Files.exists(dir.resolve(REJECTS));
+    String created = clock.instant().toString();
+    if (Files.exists(manifestFile) || hasData) {
+      String conflict = null;
+      JsonNode old = null;
+      if (!Files.exists(manifestFile)) {
+        conflict = dir + " has " + EXAMPLES + " or " + REJECTS + " but no " + MANIFEST + ", so its configuration is unknown";
+      } else {
+        try {
+          old = JSON.readTree(manifestFile.toFile());
+        } catch (IOException e) {
+          conflict = manifestFile + " is not valid JSON (" + e.getMessage().lines().findFirst().orElse("") + ")";
+        }
+        if (old != null && !digest.equals(old.path("digest").asText())) {
+          List<String> diffs = new ArrayList<>();
+          diff("", old.path("config"), config, diffs);
+          conflict = dir + " holds a run with a different configuration (digest " + abbrev(old.path("digest").asText())
+              + ", now " + abbrev(digest) + "); differs in: " + (diffs.isEmpty() ? "format" : String.join(", ", diffs));
+        }
+      }
+      if (conflict != null) {
+        if (!newRun) {
+          throw new ResumeConflictException(conflict + ". Refusing to mix datasets: use a new output folder, restore the "
+              + "old settings, or ask for a new run (--new-run / newRun(true)) to archive the old files and start over.");
+        }
+        archive(dir, clock);
+      } else if (newRun) {
+        archive(dir, clock);
+      } else if (old != null) {
+        created = old.path("created").asText(created);
+      }
+    }
+    ObjectNode m = JSON.createObjectNode();
+    m.put("format", FORMAT);
+    m.put("digest", digest);
+    m.put("created", created);
+    m.set("config", config);
+    OutputStore s = new OutputStore(dir, m, clock);
+    s.exampleCount = s.recover(examplesFile, true);
+    s.rejectCount = s.recover(dir.resolve(REJECTS), true);
+    s.examples = FileChannel.open(examplesFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+    s.rejects = FileChannel.open(dir.resolve(REJECTS), StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+    return s;
+  }
+
+  private static String abbrev(String d) {
+    return d.length() > 12 ? d.substring(0, 12) : d;
+  }
+
+  private static void diff(String path, JsonNode a, JsonNode b, List<String> out) {
+    if (out.size() >= 8 || a.equals(b)) {
+      return;
+    }
+    if (a.isNumber() && b.isNumber() && a.decimalValue().compareTo(b.decimalValue()) == 0) {
+      return; // 42 read back as an int equals 42 written as a long
+    }
+    if (a.isObject() && b.isObject()) {
+      Set<String> keys = new java.util.TreeSet<>();
+      a.fieldNames().forEachRemaining(keys::add);
+      b.fieldNames().forEachRemaining(keys::add);
+      for (String k : keys) {
+        diff(path.isEmpty() ? k : path + "." + k, a.path(k), b.path(k), out);
+      }
+      return;
+    }
+    String was = a.isMissingNode() ? "(absent)" : shorten(a.isTextual() ? a.asText() : a.toString());
+    String now = b.isMissingNode() ? "(absent)" : shorten(b.isTextual() ? b.asText() : b.toString());
+    out.add(path + " (was " + was + ", now " + now + ")");
+  }
+
+  private static String shorten(String s) {
+    return s.length() > 60 ? "'" + s.substring(0, 57) + "...'" : "'" + s + "'";
+  }
+
+  private static void archive(Path dir, Clock clock) throws IOException {
+    Path to = dir.resolve("archive-" + clock.instant().toString().replace(':', '-'));
+    Files.createDirectories(to);
+    for (String f : List.of(EXAMPLES, REJECTS, MANIFEST)) {
+      if (Files.exists(dir.resolve(f))) {
+        Files.move(dir.resolve(f), to.resolve(f));
+      }
+    }
+    LOG.log(System.Logger.Level.WARNING, "new run: archived the previous run''s files to {0}", to);
+  }
+
+  /** Cuts a torn last line, reads the seed ids, and returns the number of lines. */
+  private int recover(Path file, boolean collect) throws IOException {
+    if (!Files.exists(file)) {
+      return 0;
+    }
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+      long size = ch.size();
+      long keep = size;
+      ByteBuffer one = ByteBuffer.allocate(1);
+      while (keep > 0) {
+        one.clear();
+        ch.read(one, keep - 1);
+        if (one.get(0) == '\n') {
+          break;
+        }
+        keep--;
+      }
+      if (keep < size) {
+        LOG.log(System.Logger.Level.WARNING, "{0}: cut a torn last line ({1} bytes) left by an interrupted run", file, size - keep);
+        ch.truncate(keep);
+        ch.force(true);
+      }
+    }
+    int lines = 0;
+    try (BufferedReader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+      String line;
+      int n = 0;
+      while ((line = r.readLine()) != null) {
+        n++;
+        if (line.isBlank()) {
+          continue;
+        }
+        JsonNode o;
+        try {
+          o = JSON.readTree(line);
+        } catch (IOException e) {
+          throw new IllegalStateException(file + ":" + n + ": corrupt line (not JSON) in the middle of the file; "
+              + "repair or remove it to resume");
+        }
+        String id = o.path("seed_id").asText("");
+        if (id.isEmpty()) {
+          throw new IllegalStateException(file + ":" + n + ": line has no seed_id");
+        }
+        if (collect && !done.add(id)) {
+          LOG.log(System.Logger.Level.WARNING, "{0}:{1}: seed {2} appears twice", file, n, id);
+        }
+        lines++;
+      }
+    }
+    return lines;
+  }
+
+  Set<String> done() {
+    return done;
+  }
+
+  synchronized void writeExample(ObjectNode example) {
+    append(examples, example);
+    exampleCount++;
+  }
+
+  synchronized void writeReject(ObjectNode reject) {
+    append(rejects, reject);
+    rejectCount++;
+  }
+
+  synchronized int exampleCount() {
+    return exampleCount;
+  }
+
+  synchronized int rejectCount() {
+    return rejectCount;
+  }
+
+  private static void append(FileChannel ch, ObjectNode line) {
+    try {
+      ByteBuffer buf = ByteBuffer.wrap((JSON.writeValueAsString(line) + "\n").getBytes(StandardCharsets.UTF_8));
+      while (buf.hasRemaining()) {
+        ch.write(buf);
+      }
+      ch.force(false);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot append to the run output: " + e.getMessage(), e);
+    }
+  }
+
+  /** Rewrites the manifest with the current counts and status. */
+  synchronized void writeManifest(String status, String error, JsonNode usage, int seeds) {
+    manifest.put("status", status);
+    manifest.put("updated", clock.instant().toString());
+    ObjectNode counts = manifest.putObject("counts");
+    counts.put("examples", exampleCount).put("rejects", rejectCount).put("seedsInLastRun", seeds);
+    if (usage != null) {
+      manifest.set("usageLastRun", usage);
+    } else {
+      manifest.remove("usageLastRun");
+    }
+    if (error != null) {
+      manifest.put("error", error);
+    } else {
+      manifest.remove("error");
+    }
+    Path file = dir.resolve(MANIFEST);
+    try {
+      Path tmp = Files.createTempFile(dir, "manifest-", ".tmp");
+      Files.write(tmp, JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(manifest));
+      try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+        ch.force(true);
+      }
+      try {
+        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      } catch (AtomicMoveNotSupportedException e) {
+        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public synchronized void close() throws IOException {
+    try {
+      if (examples != null) {
+        examples.close();
+      }
+    } finally {
+      if (rejects != null) {
+        rejects.close();
+      }
+    }
+  }
+
+}

@@ -1,0 +1,247 @@
+package dev.gecko.train.fret;
+
+import dev.gecko.train.llm.GenerationOptions;
+import dev.gecko.train.llm.LlmClient;
+import dev.gecko.train.llm.LlmRequest;
+import dev.gecko.train.llm.LlmResponse;
+import dev.gecko.train.llm.Message;
+import dev.gecko.train.llm.TokenLogprob;
+import dev.gecko.train.llm.UnsupportedCapabilityException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Objects;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * FRet step 2's relabeling: scores each retrieved passage with a query likelihood scorer and a
+ * relevance scorer (see {@link Scorer}), ranks the passages by each, and fuses the ranks as the
+ * paper does: {@code R(q, p) = 1/rank_QL(p) + 1/rank_RC(p)} (ranks from 1, no constant).
+ *
+ * <p>Graded answers must be one of the labels 0-3; anything else is sent back once per remaining
+ * attempt. A candidate whose grade stays invalid gets the lowest score under that scorer (so an
+ * injected passage cannot promote itself); when most candidates stay invalid the seed is refused
+ * with {@link RejectedAnswerException}. Thread-safe.
+ */
+public final class Relabeler {
+  private static final Pattern DIGIT = Pattern.compile("^\\s*([0-9]+)\\s*\\.?\\s*$");
+  private static final int LABELS = 4;
+  private final LlmClient llm;
+  private final Prompts prompts;
+  private final Scorer qlScorer;
+  private final Scorer rcScorer;
+  private final int attempts;
+
+  /**
+   * Creates a relabeler with explicit scorers.
+   *
+   * @throws IllegalArgumentException if a scorer is of the wrong kind, or {@code attempts < 1}
+   * @throws UnsupportedCapabilityException if the client lacks what a scorer needs
+   */
+  public Relabeler(LlmClient llm, Prompts prompts, Scorer ql, Scorer rc, int attempts) {
+    this.llm = Objects.requireNonNull(llm, "llm is null");
+    this.prompts = Objects.requireNonNull(prompts, "prompts is null");
+    if (!ql.isQueryLikelihood() || rc.isQueryLikelihood()) {
+      throw new IllegalArgumentException("need a query likelihood scorer and a relevance scorer, got " + ql + ", " + rc);
+    }
+    for (Scorer s : List.of(ql, rc)) {
+      if (s.requires() != null && !llm.capabilities().contains(s.requires())) {
+        throw new UnsupportedCapabilityException(s.requires(), llm.model());
+      }
+    }
+    if (attempts < 1) {
+      throw new IllegalArgumentException("attempts must be >= 1, was " + attempts);
+    }
+    this.qlScorer = ql;
+    this.rcScorer = rc;
+    this.attempts = attempts;
+  }
+
+  /** Creates a relabeler with the best scorers the client's capabilities allow. */
+  public Relabeler(LlmClient llm, Prompts prompts, int attempts) {
+    this(llm, prompts, Scorer.forQl(llm.capabilities()), Scorer.forRc(llm.capabilities()), attempts);
+  }
+
+  /** Returns the query likelihood scorer. */
+  public Scorer qlScorer() {
+    return qlScorer;
+  }
+
+  /** Returns the relevance scorer. */
+  public Scorer rcScorer() {
+    return rcScorer;
+  }
+
+  /**
+   * Scores and fuses the candidates (in retrieval order, with their retrieval scores).
+   *
+   * @return the candidates ordered by final rank, best first
+   * @throws RejectedAnswerException if most candidates' grades stayed invalid after the repair attempts
+   * @throws dev.gecko.train.llm.LlmException if an LLM call fails
+   */
+  public List<ScoredCandidate> relabel(String query, List<Passage> candidates, float[] retrievalScores) {
+    double[] ql = new double[candidates.size()];
+    double[] rc = new double[candidates.size()];
+    int invalidQl = 0;
+    int invalidRc = 0;
+    RejectedAnswerException last = null;
+    for (int i = 0; i < candidates.size(); i++) {
+      try {
+        ql[i] = score(qlScorer, query, candidates.get(i));
+      } catch (RejectedAnswerException e) {
+        ql[i] = Double.NEGATIVE_INFINITY; // a refused grade ranks last; it cannot promote its passage
+        invalidQl++;
+        last = e;
+      }
+      try {
+        rc[i] = score(rcScorer, query, candidates.get(i));
+      } catch (RejectedAnswerException e) {
+        rc[i] = Double.NEGATIVE_INFINITY;
+        invalidRc++;
+        last = e;
+      }
+    }
+    if (2 * Math.max(invalidQl, invalidRc) > candidates.size()) {
+      throw new RejectedAnswerException(last.stage(), "most candidates got no valid grade (" + invalidQl + " QL, " + invalidRc
+          + " RC of " + candidates.size() + "); last: " + last.getMessage(), last.lastAnswer());
+    }
+    return fuse(candidates, retrievalScores, ql, rc);
+  }
+
+  /**
+   * Ranks by each score (descending; ties share the best rank), fuses with {@code 1/rank_QL +
+   * 1/rank_RC} and orders by the fused score (descending; ties by retrieval order).
+   *
+   * @throws IllegalArgumentException if the arrays differ in length or a score is NaN
+   */
+  public static List<ScoredCandidate> fuse(List<Passage> candidates, float[] retrievalScores, double[] ql, double[] rc) {
+    int n = candidates.size();
+    if (retrievalScores.length != n || ql.length != n || rc.length != n) {
+      throw new IllegalArgumentException("candidates and scores differ in length");
+    }
+    int[] qlRank = ranks(ql);
+    int[] rcRank = ranks(rc);
+    List<ScoredCandidate> out = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      double r = 1.0 / qlRank[i] + 1.0 / rcRank[i];
+      out.add(new ScoredCandidate(candidates.get(i), i + 1, retrievalScores[i], ql[i], rc[i], qlRank[i], rcRank[i], r, 0));
+    }
+    out.sort(Comparator.comparingDouble(ScoredCandidate::rrf).reversed().thenComparingInt(ScoredCandidate::retrievalRank));
+    List<ScoredCandidate> ranked = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      ScoredCandidate c = out.get(i);
+      ranked.add(new ScoredCandidate(c.passage(), c.retrievalRank(), c.retrievalScore(), c.ql(), c.rc(), c.qlRank(),
+          c.rcRank(), c.rrf(), i + 1));
+    }
+    return ranked;
+  }
+
+  /** Competition ranks, descending: rank = 1 + number of strictly higher scores. */
+  static int[] ranks(double[] scores) {
+    int[] r = new int[scores.length];
+    for (int i = 0; i < scores.length; i++) {
+      if (Double.isNaN(scores[i])) {
+        throw new IllegalArgumentException("score " + i + " is NaN");
+      }
+      int higher = 0;
+      for (double s : scores) {
+        if (s > scores[i]) {
+          higher++;
+        }
+      }
+      r[i] = higher + 1;
+    }
+    return r;
+  }
+
+  double score(Scorer scorer, String query, Passage p) {
+    if (scorer == Scorer.QL_PROMPT_LOGPROBS) {
+      Prompts.LikelihoodPrompt lp = prompts.likelihoodPrompt(query, p);
+      return llm.promptLogprobs(lp.prompt()).suffixLogLikelihood(lp.queryStart());
+    }
+    List<Message> messages = new ArrayList<>(scorer.isQueryLikelihood()
+        ? prompts.likelihoodJudgedMessages(query, p) : prompts.relevanceMessages(query, p));
+    boolean logprobs = scorer == Scorer.QL_JUDGED_TOP_LOGPROBS || scorer == Scorer.RC_TOP_LOGPROBS;
+    GenerationOptions options = logprobs ? GenerationOptions.DEFAULT.withMaxTokens(1).withTopLogprobs(10)
+        : GenerationOptions.DEFAULT.withMaxTokens(4);
+    String reason = "";
+    String answer = "";
+    for (int i = 0; i < attempts; i++) {
+      LlmResponse r = llm.generate(new LlmRequest(messages, options));
+      answer = r.text();
+      Object v = logprobs ? expectedGrade(r) : textGrade(answer);
+      if (v instanceof Double) {
+        return (Double) v;
+      }
+      reason = (String) v;
+      messages.add(Message.assistant(answer.length() > 200 ? answer.substring(0, 200) : answer));
+      messages.add(Message.user("That answer was refused: " + reason + ". Reply with the single digit 0, 1, 2 or 3 only."));
+    }
+    throw new RejectedAnswerException(scorer.isQueryLikelihood() ? "ql" : "rc", reason + " (after " + attempts + " attempts)", answer);
+  }
+
+  /** The grade parsed from text, or the reason it is refused. */
+  static Object textGrade(String answer) {
+    Matcher m = DIGIT.matcher(answer == null ? "" : answer);
+    if (!m.matches()) {
+      return "the answer is not a single grade digit";
+    }
+    int g;
+    try {
+      g = Integer.parseInt(m.group(1));
+    } catch (NumberFormatException e) {
+      return "grade outside the label set 0-3";
+    }
+    if (g < 0 || g >= LABELS) {
+      return "grade " + g + " is outside the label set 0-3";
+    }
+    return (double) g;
+  }
+
+  /** Expected grade from the first generated token's top log-probabilities, or the refusal reason. */
+  static Object expectedGrade(LlmResponse r) {
+    if (r.logprobs().isEmpty()) {
+      return "the response carries no log-probabilities";
+    }
+    TokenLogprob first = r.logprobs().get(0);
+    double[] lse = new double[LABELS];
+    java.util.Arrays.fill(lse, Double.NEGATIVE_INFINITY);
+    boolean any = false;
+    List<TokenLogprob.Alternative> alts = new ArrayList<>(first.top());
+    if (alts.isEmpty()) {
+      alts.add(new TokenLogprob.Alternative(first.token(), first.logprob()));
+    }
+    for (TokenLogprob.Alternative a : alts) {
+      String t = a.token().strip();
+      if (t.length() == 1 && t.charAt(0) >= '0' && t.charAt(0) < '0' + LABELS && Double.isFinite(a.logprob())) {
+        int k = t.charAt(0) - '0';
+        lse[k] = logAdd(lse[k], a.logprob());
+        any = true;
+      }
+    }
+    if (!any) {
+      return "no grade 0-3 among the first token's likely tokens (answer '" + first.token() + "')";
+    }
+    double max = Double.NEGATIVE_INFINITY;
+    for (double v : lse) {
+      max = Math.max(max, v);
+    }
+    double z = 0;
+    double e = 0;
+    for (int k = 0; k < LABELS; k++) {
+      double w = Math.exp(lse[k] - max);
+      z += w;
+      e += k * w;
+    }
+    return e / z;
+  }
+
+  private static double logAdd(double a, double b) {
+    if (a == Double.NEGATIVE_INFINITY) {
+      return b;
+    }
+    double m = Math.max(a, b);
+    return m + Math.log(Math.exp(a - m) + Math.exp(b - m));
+  }
+}

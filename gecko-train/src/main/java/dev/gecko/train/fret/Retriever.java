@@ -1,0 +1,80 @@
+package dev.gecko.train.fret;
+
+import dev.gecko.core.EmbedRequest;
+import dev.gecko.core.GeckoEmbedder;
+import dev.gecko.core.TaskType;
+import dev.gecko.core.index.FlatIndex;
+import dev.gecko.core.index.SearchHit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * FRet step 2's retrieval: the corpus embedded as documents into an exact {@link FlatIndex}, queried
+ * with the embedder's own query format. For Gecko-format models (whose query template contains
+ * {@code "task: "}) the query text is {@code "task: {t} | query: {q}"}; for other models it is
+ * {@link EmbedRequest#query(String)} (e.g. bge's instruction, e5's {@code "query: "}), and the task
+ * is not part of the text.
+ *
+ * <p>Building embeds every passage once. Thread-safe for searches after construction. Does not own
+ * the embedder.
+ */
+public final class Retriever {
+  private static final int BATCH = 256;
+  private final GeckoEmbedder embedder;
+  private final List<Passage> passages;
+  private final FlatIndex index;
+  private final boolean geckoFormat;
+
+  /**
+   * Embeds {@code passages} (as {@link EmbedRequest#document(String, String)}) at full width.
+   *
+   * @throws IllegalArgumentException if {@code passages} is empty
+   */
+  public Retriever(GeckoEmbedder embedder, List<Passage> passages) {
+    this.embedder = Objects.requireNonNull(embedder, "embedder is null");
+    this.passages = List.copyOf(passages);
+    if (this.passages.isEmpty()) {
+      throw new IllegalArgumentException("the corpus is empty");
+    }
+    this.index = new FlatIndex(embedder.dimensions());
+    for (int from = 0; from < this.passages.size(); from += BATCH) {
+      List<EmbedRequest> batch = new ArrayList<>();
+      for (Passage p : this.passages.subList(from, Math.min(this.passages.size(), from + BATCH))) {
+        batch.add(EmbedRequest.document(p.title().isBlank() ? null : p.title(), p.text()));
+      }
+      for (float[] v : embedder.embedRequests(batch, embedder.dimensions())) {
+        index.add(v);
+      }
+    }
+    this.geckoFormat = embedder.model().promptTemplate(TaskType.RETRIEVAL_QUERY).map(t -> t.contains("task: ")).orElse(false);
+  }
+
+  /** Returns the embedder (not owned). */
+  public GeckoEmbedder embedder() {
+    return embedder;
+  }
+
+  /** Returns the passages, in index order. */
+  public List<Passage> passages() {
+    return passages;
+  }
+
+  /** Returns the request embedded for a task and query (see the class comment). */
+  public EmbedRequest queryRequest(String task, String query) {
+    if (geckoFormat) {
+      return EmbedRequest.of("task: " + task + " | query: " + query);
+    }
+    return EmbedRequest.query(query);
+  }
+
+  /**
+   * Returns the {@code n} nearest passages, best first.
+   *
+   * @throws IllegalArgumentException if {@code n < 1}
+   */
+  public List<SearchHit> search(String task, String query, int n) {
+    float[] q = embedder.embed(queryRequest(task, query), embedder.dimensions());
+    return index.search(q, Math.min(n, passages.size()));
+  }
+}

@@ -1,0 +1,28 @@
+package dev.gecko.train.llm;
+
+import java.time.Duration;
+
+/** HTTP 401 or 403: missing, wrong or unauthorised API key. Not retryable. */
+public class AuthenticationException extends LlmException {
+  private static final long serialVersionUID = 1L;
+
+  /**
+   * Creates an exception.
+   *
+   * @param message what failed
+   * @param statusCode the HTTP status, or 0 if none
+   * @param body the response body, or null
+   * @param requestId the server's request id, or null
+   * @param retryAfter the server's retry hint, or null
+   * @param cause the cause, or null
+   */
+  public AuthenticationException(String message, int statusCode, String body, String requestId, Duration retryAfter, Throwable cause) {
+    super(message, statusCode, body, requestId, retryAfter, cause);
+  }
+
+  /** Returns {@code false}. */
+  @Override
+  public boolean retryable() {
+    return false;
+  }
+}

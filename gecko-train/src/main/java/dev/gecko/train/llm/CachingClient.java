@@ -1,0 +1,218 @@
+package dev.gecko.train.llm;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * Answers repeated requests from disk. Key: SHA-256 of the canonical request JSON (kind, model,
+ * messages, options; or the prompt). Never contains headers or API keys.
+ */
+final class CachingClient implements LlmClient {
+  private static final System.Logger LOG = System.getLogger(CachingClient.class.getName());
+  private final LlmClient inner;
+  private final Path dir;
+  private final UsageMeter meter;
+
+  CachingClient(LlmClient inner, Path dir, UsageMeter meter) {
+    this.inner = inner;
+    this.dir = dir;
+    this.meter = meter;
+    try {
+      Files.createDirectories(dir);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot create cache folder " + dir, e);
+    }
+  }
+
+  @Override
+  public String model() {
+    return inner.model();
+  }
+
+  @Override
+  public Set<Capability> capabilities() {
+    return inner.capabilities();
+  }
+
+  static String key(String model, LlmRequest request) {
+    ObjectNode n = HttpTransport.JSON.createObjectNode();
+    n.put("v", 1).put("kind", "generate").put("model", model);
+    ArrayNode msgs = n.putArray("messages");
+    for (Message m : request.messages()) {
+      msgs.addObject().put("role", m.role().name().toLowerCase(Locale.ROOT)).put("content", m.content());
+    }
+    GenerationOptions o = request.options();
+    n.putObject("options").put("temperature", o.temperature()).put("maxTokens", o.maxTokens())
+        .put("jsonOutput", o.jsonOutput()).put("topLogprobs", o.topLogprobs());
+    return sha256(n.toString());
+  }
+
+  static String key(String model, String prompt) {
+    ObjectNode n = HttpTransport.JSON.createObjectNode();
+    n.put("v", 1).put("kind", "promptLogprobs").put("model", model).put("prompt", prompt);
+    return sha256(n.toString());
+  }
+
+  static String sha256(String s) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  @Override
+  public LlmResponse generate(LlmRequest request) {
+    Path file = file(key(inner.model(), request));
+    JsonNode cached = read(file);
+    if (cached != null) {
+      try {
+        LlmResponse r = fromJson(cached);
+        meter.recordCacheHit();
+        return r;
+      } catch (RuntimeException e) {
+        LOG.log(System.Logger.Level.WARNING, "ignoring unreadable cache entry {0}: {1}", file, e.toString());
+      }
+    }
+    LlmResponse r = inner.generate(request);
+    write(file, toJson(r));
+    return r;
+  }
+
+  @Override
+  public PromptLogprobs promptLogprobs(String prompt) {
+    Path file = file(key(inner.model(), prompt));
+    JsonNode cached = read(file);
+    if (cached != null) {
+      try {
+        List<String> tokens = new ArrayList<>();
+        List<Double> lps = new ArrayList<>();
+        List<Integer> offs = new ArrayList<>();
+        for (JsonNode t : cached.get("tokens")) {
+          tokens.add(t.asText());
+        }
+        for (JsonNode t : cached.get("logprobs")) {
+          lps.add(t.isNull() ? Double.NaN : t.asDouble());
+        }
+        for (JsonNode t : cached.get("offsets")) {
+          offs.add(t.asInt());
+        }
+        PromptLogprobs r = new PromptLogprobs(prompt, tokens, lps, offs,
+            new Usage(cached.path("promptTokens").asLong(), cached.path("completionTokens").asLong()));
+        meter.recordCacheHit();
+        return r;
+      } catch (RuntimeException e) {
+        LOG.log(System.Logger.Level.WARNING, "ignoring unreadable cache entry {0}: {1}", file, e.toString());
+      }
+    }
+    PromptLogprobs r = inner.promptLogprobs(prompt);
+    ObjectNode n = HttpTransport.JSON.createObjectNode();
+    ArrayNode t = n.putArray("tokens");
+    r.tokens().forEach(t::add);
+    ArrayNode l = n.putArray("logprobs");
+    r.logprobs().forEach(v -> {
+      if (Double.isFinite(v)) {
+        l.add(v);
+      } else {
+        l.addNull();
+      }
+    });
+    ArrayNode o = n.putArray("offsets");
+    r.offsets().forEach(o::add);
+    n.put("promptTokens", r.usage().promptTokens()).put("completionTokens", r.usage().completionTokens());
+    write(file, n);
+    return r;
+  }
+
+  private Path file(String key) {
+    return dir.resolve(key.substring(0, 2)).resolve(key + ".json");
+  }
+
+  private static JsonNode read(Path file) {
+    if (!Files.isRegularFile(file)) {
+      return null;
+    }
+    try {
+      return HttpTransport.JSON.readTree(file.toFile());
+    } catch (IOException e) {
+      LOG.log(System.Logger.Level.WARNING, "ignoring unreadable cache entry {0}: {1}", file, e.toString());
+      return null;
+    }
+  }
+
+  private static void write(Path file, JsonNode n) {
+    try {
+      Files.createDirectories(file.getParent());
+      Path tmp = Files.createTempFile(file.getParent(), "tmp-", ".json");
+      Files.write(tmp, HttpTransport.JSON.writeValueAsBytes(n));
+      try {
+        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      } catch (AtomicMoveNotSupportedException e) {
+        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
+      }
+    } catch (IOException e) {
+      LOG.log(System.Logger.Level.WARNING, "cannot write cache entry {0}: {1}", file, e.toString());
+    }
+  }
+
+  private static ObjectNode toJson(LlmResponse r) {
+    ObjectNode n = HttpTransport.JSON.createObjectNode();
+    n.put("text", r.text()).put("finishReason", r.finishReason()).put("requestId", r.requestId());
+    n.put("promptTokens", r.usage().promptTokens()).put("completionTokens", r.usage().completionTokens());
+    ArrayNode lps = n.putArray("logprobs");
+    for (TokenLogprob t : r.logprobs()) {
+      ObjectNode tn = lps.addObject().put("token", t.token());
+      putLogprob(tn, t.logprob());
+      ArrayNode top = tn.putArray("top");
+      for (TokenLogprob.Alternative a : t.top()) {
+        putLogprob(top.addObject().put("token", a.token()), a.logprob());
+      }
+    }
+    return n;
+  }
+
+  private static void putLogprob(ObjectNode n, double v) {
+    if (Double.isFinite(v)) {
+      n.put("logprob", v);
+    } else {
+      n.putNull("logprob");
+    }
+  }
+
+  private static LlmResponse fromJson(JsonNode n) {
+    List<TokenLogprob> lps = new ArrayList<>();
+    for (JsonNode t : n.path("logprobs")) {
+      List<TokenLogprob.Alternative> top = new ArrayList<>();
+      for (JsonNode a : t.path("top")) {
+        top.add(new TokenLogprob.Alternative(a.get("token").asText(), HttpTransport.num(a.path("logprob"))));
+      }
+      lps.add(new TokenLogprob(t.get("token").asText(), HttpTransport.num(t.path("logprob")), top));
+    }
+    if (!n.path("text").isTextual()) {
+      throw new IllegalArgumentException("cache entry has no text");
+    }
+    return new LlmResponse(n.get("text").asText(), lps,
+        new Usage(n.path("promptTokens").asLong(), n.path("completionTokens").asLong()), n.path("finishReason").asText(""),
+        n.path("requestId").asText(""));
+  }
+
+  @Override
+  public String toString() {
+    return "Caching[" + inner + ", " + dir + "]";
+  }
+}

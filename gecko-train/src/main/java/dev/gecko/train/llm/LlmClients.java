@@ -1,0 +1,297 @@
+package dev.gecko.train.llm;
+
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * Builds LLM clients and decorates them. A typical stack, outermost first:
+ *
+ * <pre>{@code
+ * UsageMeter meter = new UsageMeter(new PriceTable(0.15, 0.60));
+ * LlmClient http = LlmClients.openAiCompatible().fromEnvironment(System.getenv())
+ *     .baseUrl("http://localhost:8000/v1").model("Qwen/Qwen2.5-7B-Instruct")
+ *     .capabilities(EnumSet.allOf(Capability.class)).build();
+ * LlmClient llm = LlmClients.caching(
+ *     LlmClients.metered(LlmClients.retrying(LlmClients.concurrencyLimited(http, 8), RetryPolicy.builder().build()), meter),
+ *     Path.of("run/cache"), meter);
+ * }</pre>
+ *
+ * <p>The cache sits outside the meter so cached answers cost nothing; the meter sits outside the
+ * retries so it counts each successful call once. {@link #standard} builds exactly this stack.
+ *
+ * <h2>Environment</h2>
+ * <table>
+ *   <caption>Variables read by {@code fromEnvironment}</caption>
+ *   <tr><th>Variable</th><th>Client</th><th>Meaning</th></tr>
+ *   <tr><td>{@code OPENAI_API_KEY}</td><td>OpenAI-compatible</td><td>Bearer token (optional for local servers)</td></tr>
+ *   <tr><td>{@code OPENAI_BASE_URL}</td><td>OpenAI-compatible</td><td>base URL, default {@value #OPENAI_DEFAULT_BASE_URL}</td></tr>
+ *   <tr><td>{@code GEMINI_API_KEY}</td><td>Gemini</td><td>{@code x-goog-api-key} (falls back to {@code GOOGLE_API_KEY})</td></tr>
+ *   <tr><td>{@code GEMINI_BASE_URL}</td><td>Gemini</td><td>base URL, default {@value #GEMINI_DEFAULT_BASE_URL}</td></tr>
+ * </table>
+ *
+ * <p>All clients and decorators are thread-safe.
+ */
+public final class LlmClients {
+  /** OpenAI's base URL (the API version is part of it, as in the official SDKs). */
+  public static final String OPENAI_DEFAULT_BASE_URL = "https://api.openai.com/v1";
+  /** Google AI Studio's Gemini base URL (the {@code /v1beta} path is added per request). */
+  public static final String GEMINI_DEFAULT_BASE_URL = "https://generativelanguage.googleapis.com";
+  /** Default connect timeout. */
+  public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(10);
+  /** Default timeout for a whole request (response fully read). */
+  public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(120);
+
+  private LlmClients() {}
+
+  /** Returns a builder for an OpenAI-compatible client (OpenAI, vLLM, llama.cpp server, Ollama, ...). */
+  public static OpenAiBuilder openAiCompatible() {
+    return new OpenAiBuilder();
+  }
+
+  /** Returns a builder for a Gemini {@code generateContent} client. */
+  public static GeminiBuilder gemini() {
+    return new GeminiBuilder();
+  }
+
+  /** Retries retryable failures according to {@code policy}. */
+  public static LlmClient retrying(LlmClient client, RetryPolicy policy) {
+    return new RetryingClient(Objects.requireNonNull(client, "client is null"), Objects.requireNonNull(policy, "policy is null"));
+  }
+
+  /**
+   * Allows at most {@code maxInFlight} concurrent calls; others block until a call finishes.
+   *
+   * @throws IllegalArgumentException if {@code maxInFlight < 1}
+   */
+  public static LlmClient concurrencyLimited(LlmClient client, int maxInFlight) {
+    if (maxInFlight < 1) {
+      throw new IllegalArgumentException("maxInFlight must be >= 1, was " + maxInFlight);
+    }
+    return new ConcurrencyLimitedClient(Objects.requireNonNull(client, "client is null"), maxInFlight);
+  }
+
+  /** Adds every successful call's token usage to {@code meter}. */
+  public static LlmClient metered(LlmClient client, UsageMeter meter) {
+    return new MeteredClient(Objects.requireNonNull(client, "client is null"), Objects.requireNonNull(meter, "meter is null"));
+  }
+
+  /**
+   * Answers repeated requests from files under {@code dir}, keyed by the SHA-256 of the canonical
+   * request (model, messages, options; or the scored prompt). Entries are written atomically;
+   * unreadable entries are ignored. Cache hits are counted on {@code meter}.
+   *
+   * @throws java.io.UncheckedIOException if {@code dir} cannot be created
+   */
+  public static LlmClient caching(LlmClient client, Path dir, UsageMeter meter) {
+    return new CachingClient(Objects.requireNonNull(client, "client is null"), Objects.requireNonNull(dir, "dir is null"),
+        Objects.requireNonNull(meter, "meter is null"));
+  }
+
+  /**
+   * The usual stack: cache (if {@code cacheDir} is not null) over meter over retries over a
+   * concurrency limit over {@code http}.
+   */
+  public static LlmClient standard(LlmClient http, int maxInFlight, RetryPolicy policy, UsageMeter meter, Path cacheDir) {
+    LlmClient c = metered(retrying(concurrencyLimited(http, maxInFlight), policy), meter);
+    return cacheDir == null ? c : caching(c, cacheDir, meter);
+  }
+
+  /** Settings shared by the HTTP clients' builders. Not thread-safe; reusable. */
+  public abstract static class HttpBuilder<B extends HttpBuilder<B>> {
+    String baseUrl;
+    String apiKey;
+    String model;
+    Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
+    Duration requestTimeout = DEFAULT_REQUEST_TIMEOUT;
+    Set<Capability> capabilities;
+    Clock clock = Clock.systemUTC();
+    final Map<String, String> extraHeaders = new LinkedHashMap<>();
+
+    HttpBuilder(String baseUrl) {
+      this.baseUrl = baseUrl;
+    }
+
+    abstract B self();
+
+    /**
+     * Sets the base URL.
+     *
+     * @throws IllegalArgumentException if it is not an http(s) URL
+     */
+    public B baseUrl(String url) {
+      Objects.requireNonNull(url, "baseUrl is null");
+      if (!url.startsWith("http://") && !url.startsWith("https://")) {
+        throw new IllegalArgumentException("baseUrl must start with http:// or https://, was '" + url + "'");
+      }
+      this.baseUrl = url;
+      return self();
+    }
+
+    /** Sets the API key (null or empty for none). Never logged. */
+    public B apiKey(String key) {
+      this.apiKey = key == null || key.isBlank() ? null : key.strip();
+      return self();
+    }
+
+    /**
+     * Sets the model name.
+     *
+     * @throws IllegalArgumentException if blank
+     */
+    public B model(String name) {
+      if (name == null || name.isBlank()) {
+        throw new IllegalArgumentException("model name must not be blank");
+      }
+      this.model = name;
+      return self();
+    }
+
+    /** Sets the connect timeout (default 10 s). */
+    public B connectTimeout(Duration d) {
+      this.connectTimeout = positive(d, "connectTimeout");
+      return self();
+    }
+
+    /** Sets the timeout for a whole request, response included (default 120 s). */
+    public B requestTimeout(Duration d) {
+      this.requestTimeout = positive(d, "requestTimeout");
+      return self();
+    }
+
+    /** Declares what the server and model support (the defaults differ per client). */
+    public B capabilities(Set<Capability> caps) {
+      Objects.requireNonNull(caps, "capabilities is null");
+      this.capabilities = caps.isEmpty() ? EnumSet.noneOf(Capability.class) : EnumSet.copyOf(caps);
+      return self();
+    }
+
+    /** Sets the clock used to read HTTP-date Retry-After values. */
+    public B clock(Clock c) {
+      this.clock = Objects.requireNonNull(c, "clock is null");
+      return self();
+    }
+
+    /**
+     * Adds a header sent with every request (e.g. {@code OpenAI-Organization}).
+     *
+     * @throws IllegalArgumentException for headers the client sets itself
+     */
+    public B header(String name, String value) {
+      String n = Objects.requireNonNull(name, "name is null").toLowerCase(java.util.Locale.ROOT);
+      if (n.equals("content-type") || n.equals("authorization") || n.equals("x-goog-api-key")) {
+        throw new IllegalArgumentException("header " + name + " is set by the client");
+      }
+      extraHeaders.put(name, Objects.requireNonNull(value, "value is null"));
+      return self();
+    }
+
+    void checkModel() {
+      if (model == null) {
+        throw new IllegalStateException("no model set: call model(name)");
+      }
+    }
+
+    private static Duration positive(Duration d, String name) {
+      Objects.requireNonNull(d, name + " is null");
+      if (d.isNegative() || d.isZero()) {
+        throw new IllegalArgumentException(name + " must be > 0, was " + d);
+      }
+      return d;
+    }
+  }
+
+  /**
+   * Builds an OpenAI-compatible client. Default capabilities: {@link Capability#JSON_OUTPUT} and
+   * {@link Capability#TOP_LOGPROBS}; add {@link Capability#PROMPT_LOGPROBS} for vLLM (echo with
+   * logprobs on {@code /v1/completions}).
+   */
+  public static final class OpenAiBuilder extends HttpBuilder<OpenAiBuilder> {
+    OpenAiBuilder() {
+      super(OPENAI_DEFAULT_BASE_URL);
+    }
+
+    @Override
+    OpenAiBuilder self() {
+      return this;
+    }
+
+    /** Reads {@code OPENAI_API_KEY} and {@code OPENAI_BASE_URL} from {@code env} where set. */
+    public OpenAiBuilder fromEnvironment(Map<String, String> env) {
+      if (env.get("OPENAI_API_KEY") != null) {
+        apiKey(env.get("OPENAI_API_KEY"));
+      }
+      if (env.get("OPENAI_BASE_URL") != null && !env.get("OPENAI_BASE_URL").isBlank()) {
+        baseUrl(env.get("OPENAI_BASE_URL"));
+      }
+      return this;
+    }
+
+    /**
+     * Builds the client.
+     *
+     * @throws IllegalStateException if no model is set
+     */
+    public LlmClient build() {
+      checkModel();
+      Map<String, String> h = new LinkedHashMap<>(extraHeaders);
+      if (apiKey != null) {
+        h.put("Authorization", "Bearer " + apiKey);
+      }
+      Set<Capability> caps = capabilities != null ? capabilities : EnumSet.of(Capability.JSON_OUTPUT, Capability.TOP_LOGPROBS);
+      return new OpenAiClient(baseUrl, model, caps, new HttpTransport(connectTimeout, requestTimeout, h, apiKey, clock));
+    }
+  }
+
+  /**
+   * Builds a Gemini client. Default capabilities: {@link Capability#JSON_OUTPUT} and {@link
+   * Capability#TOP_LOGPROBS} (remove the latter for models that answer "Logprobs is not enabled").
+   * Gemini never offers {@link Capability#PROMPT_LOGPROBS}.
+   */
+  public static final class GeminiBuilder extends HttpBuilder<GeminiBuilder> {
+    GeminiBuilder() {
+      super(GEMINI_DEFAULT_BASE_URL);
+    }
+
+    @Override
+    GeminiBuilder self() {
+      return this;
+    }
+
+    /** Reads {@code GEMINI_API_KEY} (or {@code GOOGLE_API_KEY}) and {@code GEMINI_BASE_URL} from {@code env}. */
+    public GeminiBuilder fromEnvironment(Map<String, String> env) {
+      String key = env.get("GEMINI_API_KEY") != null ? env.get("GEMINI_API_KEY") : env.get("GOOGLE_API_KEY");
+      if (key != null) {
+        apiKey(key);
+      }
+      if (env.get("GEMINI_BASE_URL") != null && !env.get("GEMINI_BASE_URL").isBlank()) {
+        baseUrl(env.get("GEMINI_BASE_URL"));
+      }
+      return this;
+    }
+
+    /**
+     * Builds the client.
+     *
+     * @throws IllegalStateException if no model is set
+     * @throws IllegalArgumentException if the capabilities include {@link Capability#PROMPT_LOGPROBS}
+     */
+    public LlmClient build() {
+      checkModel();
+      Set<Capability> caps = capabilities != null ? capabilities : EnumSet.of(Capability.JSON_OUTPUT, Capability.TOP_LOGPROBS);
+      if (caps.contains(Capability.PROMPT_LOGPROBS)) {
+        throw new IllegalArgumentException("Gemini returns log-probabilities of generated tokens only; PROMPT_LOGPROBS is not available");
+      }
+      Map<String, String> h = new LinkedHashMap<>(extraHeaders);
+      if (apiKey != null) {
+        h.put("x-goog-api-key", apiKey);
+      }
+      return new GeminiClient(baseUrl, model, caps, new HttpTransport(connectTimeout, requestTimeout, h, apiKey, clock));
+    }
+  }
+}

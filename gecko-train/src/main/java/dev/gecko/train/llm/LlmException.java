@@ -1,0 +1,79 @@
+package dev.gecko.train.llm;
+
+import java.time.Duration;
+import java.util.Optional;
+
+/**
+ * The root of all LLM client failures. Unchecked. Subclasses say whether a retry can help: {@link
+ * RateLimitException}, {@link ServerException}, {@link LlmTimeoutException}, {@link
+ * ConnectionException} and {@link MalformedResponseException} are retryable; {@link
+ * AuthenticationException}, {@link BadRequestException}, {@link ModelNotFoundException} and
+ * {@link UnsupportedCapabilityException} are not.
+ *
+ * <p>Messages and bodies never contain API keys (request headers are never included).
+ */
+public class LlmException extends RuntimeException {
+  private static final long serialVersionUID = 1L;
+  /** Bodies kept on exceptions are cut to this many characters. */
+  public static final int MAX_BODY_CHARS = 2000;
+
+  private final int statusCode;
+  private final String body;
+  private final String requestId;
+  private final transient Duration retryAfter;
+
+  /**
+   * Creates an exception.
+   *
+   * @param message what failed
+   * @param statusCode the HTTP status, or 0 if none
+   * @param body the response body (truncated to {@link #MAX_BODY_CHARS}), or null
+   * @param requestId the server's request id, or null
+   * @param retryAfter the server's retry hint, or null
+   * @param cause the cause, or null
+   */
+  public LlmException(String message, int statusCode, String body, String requestId, Duration retryAfter, Throwable cause) {
+    super(message, cause);
+    this.statusCode = statusCode;
+    this.body = truncate(body);
+    this.requestId = requestId == null ? "" : requestId;
+    this.retryAfter = retryAfter;
+  }
+
+  /** Creates an exception with only a message and cause. */
+  public LlmException(String message, Throwable cause) {
+    this(message, 0, null, null, null, cause);
+  }
+
+  static String truncate(String body) {
+    if (body == null) {
+      return "";
+    }
+    return body.length() <= MAX_BODY_CHARS ? body : body.substring(0, MAX_BODY_CHARS) + "...[truncated]";
+  }
+
+  /** Returns true if trying the same request again may succeed. */
+  public boolean retryable() {
+    return false;
+  }
+
+  /** Returns the HTTP status code, or 0 when the failure happened before a response. */
+  public int statusCode() {
+    return statusCode;
+  }
+
+  /** Returns the response body, truncated to {@link #MAX_BODY_CHARS}; empty if none. */
+  public String body() {
+    return body;
+  }
+
+  /** Returns the server's request id ({@code x-request-id}), or empty. */
+  public String requestId() {
+    return requestId;
+  }
+
+  /** Returns the server's retry hint ({@code retry-after-ms}, {@code Retry-After}), if any. */
+  public Optional<Duration> retryAfter() {
+    return Optional.ofNullable(retryAfter);
+  }
+}

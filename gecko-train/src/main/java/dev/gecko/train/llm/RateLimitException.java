@@ -1,0 +1,28 @@
+package dev.gecko.train.llm;
+
+import java.time.Duration;
+
+/** HTTP 429 (or Gemini RESOURCE_EXHAUSTED): too many requests or tokens. Retryable; honour {@link #retryAfter()}. */
+public class RateLimitException extends LlmException {
+  private static final long serialVersionUID = 1L;
+
+  /**
+   * Creates an exception.
+   *
+   * @param message what failed
+   * @param statusCode the HTTP status, or 0 if none
+   * @param body the response body, or null
+   * @param requestId the server's request id, or null
+   * @param retryAfter the server's retry hint, or null
+   * @param cause the cause, or null
+   */
+  public RateLimitException(String message, int statusCode, String body, String requestId, Duration retryAfter, Throwable cause) {
+    super(message, statusCode, body, requestId, retryAfter, cause);
+  }
+
+  /** Returns {@code true}. */
+  @Override
+  public boolean retryable() {
+    return true;
+  }
+}

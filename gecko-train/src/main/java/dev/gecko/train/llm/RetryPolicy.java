@@ -1,0 +1,146 @@
+package dev.gecko.train.llm;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.Random;
+
+/**
+ * How {@link LlmClients#retrying(LlmClient, RetryPolicy)} retries: only {@link
+ * LlmException#retryable()} failures (408, 409, 429, 5xx, timeouts, I/O errors, unreadable
+ * bodies), at most {@link Builder#maxRetries(int)} times, waiting {@code initial * multiplier^n}
+ * capped at {@code maxBackoff}, with full jitter in {@code [50%, 100%]} of that, or the server's
+ * {@code Retry-After} hint when it is longer (capped at {@code maxRetryAfter}).
+ *
+ * <p>Immutable and thread-safe (the jitter source is synchronised).
+ *
+ * @param maxRetries retries after the first attempt
+ * @param initialBackoff the first wait
+ * @param maxBackoff the longest computed wait
+ * @param multiplier the backoff growth factor
+ * @param maxRetryAfter the longest server hint honoured
+ * @param sleeper how to wait
+ * @param clock the clock (for HTTP-date Retry-After values)
+ * @param random the jitter source
+ */
+public record RetryPolicy(int maxRetries, Duration initialBackoff, Duration maxBackoff, double multiplier,
+    Duration maxRetryAfter, Sleeper sleeper, Clock clock, Random random) {
+
+  /** Validates the fields. */
+  public RetryPolicy {
+    if (maxRetries < 0) {
+      throw new IllegalArgumentException("maxRetries must be >= 0, was " + maxRetries);
+    }
+    if (multiplier < 1) {
+      throw new IllegalArgumentException("multiplier must be >= 1, was " + multiplier);
+    }
+    Objects.requireNonNull(initialBackoff, "initialBackoff is null");
+    Objects.requireNonNull(maxBackoff, "maxBackoff is null");
+    Objects.requireNonNull(maxRetryAfter, "maxRetryAfter is null");
+    Objects.requireNonNull(sleeper, "sleeper is null");
+    Objects.requireNonNull(clock, "clock is null");
+    Objects.requireNonNull(random, "random is null");
+  }
+
+  /** Returns a builder with the defaults: 5 retries, 1 s initial, x2, max 60 s, Retry-After up to 5 min. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** Returns the wait before retry number {@code retry} (from 1) after {@code failure}. */
+  Duration delay(int retry, LlmException failure) {
+    double base = initialBackoff.toMillis() * Math.pow(multiplier, retry - 1);
+    long capped = (long) Math.min(base, maxBackoff.toMillis());
+    double jitter;
+    synchronized (random) {
+      jitter = 0.5 + 0.5 * random.nextDouble();
+    }
+    Duration computed = Duration.ofMillis((long) (capped * jitter));
+    Duration hint = failure.retryAfter().orElse(Duration.ZERO);
+    if (hint.compareTo(maxRetryAfter) > 0) {
+      hint = maxRetryAfter;
+    }
+    return hint.compareTo(computed) > 0 ? hint : computed;
+  }
+
+  /** Builds a {@link RetryPolicy}. Not thread-safe; reusable. */
+  public static final class Builder {
+    private int maxRetries = 5;
+    private Duration initialBackoff = Duration.ofSeconds(1);
+    private Duration maxBackoff = Duration.ofSeconds(60);
+    private double multiplier = 2.0;
+    private Duration maxRetryAfter = Duration.ofMinutes(5);
+    private Sleeper sleeper = Sleeper.SYSTEM;
+    private Clock clock = Clock.systemUTC();
+    private Random random = new Random();
+
+    Builder() {}
+
+    /** Sets the retries after the first attempt (default 5). */
+    public Builder maxRetries(int n) {
+      if (n < 0) {
+        throw new IllegalArgumentException("maxRetries must be >= 0, was " + n);
+      }
+      this.maxRetries = n;
+      return this;
+    }
+
+    /** Sets the first backoff (default 1 s). */
+    public Builder initialBackoff(Duration d) {
+      this.initialBackoff = positive(d, "initialBackoff");
+      return this;
+    }
+
+    /** Sets the longest computed backoff (default 60 s). */
+    public Builder maxBackoff(Duration d) {
+      this.maxBackoff = positive(d, "maxBackoff");
+      return this;
+    }
+
+    /** Sets the growth factor (default 2). */
+    public Builder multiplier(double m) {
+      if (m < 1) {
+        throw new IllegalArgumentException("multiplier must be >= 1, was " + m);
+      }
+      this.multiplier = m;
+      return this;
+    }
+
+    /** Sets the longest Retry-After hint honoured (default 5 min). */
+    public Builder maxRetryAfter(Duration d) {
+      this.maxRetryAfter = positive(d, "maxRetryAfter");
+      return this;
+    }
+
+    /** Sets how to wait (tests pass a recording sleeper). */
+    public Builder sleeper(Sleeper s) {
+      this.sleeper = Objects.requireNonNull(s, "sleeper is null");
+      return this;
+    }
+
+    /** Sets the clock. */
+    public Builder clock(Clock c) {
+      this.clock = Objects.requireNonNull(c, "clock is null");
+      return this;
+    }
+
+    /** Sets the jitter source. */
+    public Builder random(Random r) {
+      this.random = Objects.requireNonNull(r, "random is null");
+      return this;
+    }
+
+    /** Builds the policy. */
+    public RetryPolicy build() {
+      return new RetryPolicy(maxRetries, initialBackoff, maxBackoff, multiplier, maxRetryAfter, sleeper, clock, random);
+    }
+
+    private static Duration positive(Duration d, String name) {
+      Objects.requireNonNull(d, name + " is null");
+      if (d.isNegative()) {
+        throw new IllegalArgumentException(name + " must be >= 0, was " + d);
+      }
+      return d;
+    }
+  }
+}

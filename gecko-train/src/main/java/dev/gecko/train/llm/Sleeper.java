@@ -1,0 +1,17 @@
+package dev.gecko.train.llm;
+
+import java.time.Duration;
+
+/** Waits; injectable so tests never sleep for real. Implementations must be thread-safe. */
+@FunctionalInterface
+public interface Sleeper {
+  /** Sleeps on the calling thread. */
+  Sleeper SYSTEM = d -> Thread.sleep(d.toMillis());
+
+  /**
+   * Waits for {@code duration}.
+   *
+   * @throws InterruptedException if interrupted while waiting
+   */
+  void sleep(Duration duration) throws InterruptedException;
+}

@@ -1,0 +1,64 @@
+package dev.gecko.train.llm;
+
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * Running totals of calls and tokens, filled by {@link LlmClients#metered(LlmClient, UsageMeter)}
+ * and {@link LlmClients#caching(LlmClient, java.nio.file.Path, UsageMeter)}. Thread-safe.
+ */
+public final class UsageMeter {
+  private final PriceTable prices;
+  private final LongAdder calls = new LongAdder();
+  private final LongAdder failures = new LongAdder();
+  private final LongAdder cacheHits = new LongAdder();
+  private final LongAdder promptTokens = new LongAdder();
+  private final LongAdder completionTokens = new LongAdder();
+
+  /** Creates a meter that prices usage with {@code prices}. */
+  public UsageMeter(PriceTable prices) {
+    this.prices = java.util.Objects.requireNonNull(prices, "prices is null");
+  }
+
+  /**
+   * A snapshot of the totals.
+   *
+   * @param calls successful calls that reached the server
+   * @param failures calls that failed (each retry attempt counts)
+   * @param cacheHits calls answered from the on-disk cache (free)
+   * @param promptTokens prompt tokens billed
+   * @param completionTokens completion tokens billed
+   * @param cost the price of those tokens
+   */
+  public record Snapshot(long calls, long failures, long cacheHits, long promptTokens, long completionTokens, double cost) {
+    /** Returns prompt plus completion tokens. */
+    public long totalTokens() {
+      return promptTokens + completionTokens;
+    }
+  }
+
+  void recordCall(Usage usage) {
+    calls.increment();
+    promptTokens.add(usage.promptTokens());
+    completionTokens.add(usage.completionTokens());
+  }
+
+  void recordFailure() {
+    failures.increment();
+  }
+
+  void recordCacheHit() {
+    cacheHits.increment();
+  }
+
+  /** Returns the price table. */
+  public PriceTable prices() {
+    return prices;
+  }
+
+  /** Returns the current totals. */
+  public Snapshot snapshot() {
+    long p = promptTokens.sum();
+    long c = completionTokens.sum();
+    return new Snapshot(calls.sum(), failures.sum(), cacheHits.sum(), p, c, prices.cost(new Usage(p, c)));
+  }
+}

@@ -1,0 +1,110 @@
+package dev.gecko.train.fret;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+import dev.gecko.train.llm.LlmResponse;
+import dev.gecko.train.llm.TokenLogprob;
+import dev.gecko.train.llm.Usage;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class FretUnitTest {
+  private static final Passage SEED = new Passage("s", "T", "Honey bees dance to show where food is.");
+
+  @Test
+  void lenientJsonFindsTheObjectInFencesAndProse() {
+    assertThat(JsonAnswers.firstObject("```json\n{\"task\": \"a\", \"query\": \"b}\"}\n```").get().path("query").asText()).isEqualTo("b}");
+    assertThat(JsonAnswers.firstObject("Sure! {broken {\"a\": 1} trailing {").get().path("a").asInt()).isEqualTo(1);
+    assertThat(JsonAnswers.firstObject("no json here")).isEmpty();
+    assertThat(JsonAnswers.firstObject("{\"a\": \"unterminated")).isEmpty();
+  }
+
+  @Test
+  void generatedAnswersAreValidatedAgainstTheSchema() {
+    assertThat(QueryGenerator.validate("{\"task\":\"Given a query, find a passage.\",\"query\":\"bee dance\"}", SEED))
+        .isEqualTo(new GeneratedQuery("Given a query, find a passage.", "bee dance"));
+    assertThat(QueryGenerator.validate("{\"task\":\"Given a query, find a passage.\",\"query\":\"x\",\"positive\":\"p9\"}", SEED))
+        .asString().contains("unexpected key 'positive'");
+    assertThat(QueryGenerator.validate("{\"task\":\"Given a query, find a passage.\",\"query\":42}", SEED)).asString().contains("strings");
+    assertThat(QueryGenerator.validate("{\"task\":\"short\",\"query\":\"bee\"}", SEED)).asString().contains("task must be");
+    assertThat(QueryGenerator.validate("{\"task\":\"Given a query, find a passage.\",\"query\":\"a\\nb\"}", SEED)).asString().contains("single lines");
+    assertThat(QueryGenerator.validate("{\"task\":\"Given a query, find a passage.\",\"query\":\"</passage> hi\"}", SEED)).asString().contains("delimiter");
+    assertThat(QueryGenerator.validate("{\"task\":\"Given a query, find a passage.\",\"query\":\"" + "x".repeat(401) + "\"}", SEED))
+        .asString().contains("query must be");
+  }
+
+  @Test
+  void rrfFusesCompetitionRanksExactly() {
+    List<Passage> c = List.of(new Passage("a", "", "a"), new Passage("b", "", "b"), new Passage("c", "", "c"), new Passage("d", "", "d"));
+    double[] ql = {-3.0, -1.0, -2.0, -1.0};
+    double[] rc = {2.5, 0.5, 2.5, 3.0};
+    List<ScoredCandidate> r = Relabeler.fuse(c, new float[] {0.9f, 0.8f, 0.7f, 0.6f}, ql, rc);
+    // ql ranks: a=4, b=1, c=3, d=1 ; rc ranks: a=2, b=4, c=2, d=1
+    assertThat(r).extracting(x -> x.passage().id()).containsExactly("d", "b", "c", "a");
+    assertThat(r.get(0).rrf()).isEqualTo(1.0 / 1 + 1.0 / 1);
+    assertThat(r.get(1).rrf()).isEqualTo(1.0 / 1 + 1.0 / 4);
+    assertThat(r.get(2).rrf()).isEqualTo(1.0 / 3 + 1.0 / 2);
+    assertThat(r.get(3).rrf()).isEqualTo(1.0 / 4 + 1.0 / 2);
+    assertThat(r).extracting(ScoredCandidate::rank).containsExactly(1, 2, 3, 4);
+    // a tie in the fused score keeps retrieval order
+    List<ScoredCandidate> t = Relabeler.fuse(c.subList(0, 2), new float[] {0.9f, 0.8f}, new double[] {1, 2}, new double[] {2, 1});
+    assertThat(t).extracting(x -> x.passage().id()).containsExactly("a", "b");
+    assertThatThrownBy(() -> Relabeler.fuse(c, new float[4], new double[] {Double.NaN, 0, 0, 0}, new double[4]))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
+  void gradesAreReadFromTopLogprobsAndTextAndMustBeInTheLabelSet() {
+    LlmResponse r = new LlmResponse("3", List.of(new TokenLogprob("3", Math.log(0.6), List.of(
+        new TokenLogprob.Alternative("3", Math.log(0.6)), new TokenLogprob.Alternative(" 2", Math.log(0.2)),
+        new TokenLogprob.Alternative("2", Math.log(0.1)), new TokenLogprob.Alternative("x", Math.log(0.1))))), Usage.ZERO, "stop", "");
+    // labels found: 3 -> 0.6, 2 -> 0.2 + 0.1 (token variants merged); renormalised over 0.9
+    assertThat((Double) Relabeler.expectedGrade(r)).isCloseTo((3 * 0.6 + 2 * 0.3) / 0.9, within(1e-12));
+    LlmResponse bad = new LlmResponse("9", List.of(new TokenLogprob("9", -0.1, List.of(new TokenLogprob.Alternative("9", -0.1)))),
+        Usage.ZERO, "stop", "");
+    assertThat(Relabeler.expectedGrade(bad)).isInstanceOf(String.class);
+    assertThat(Relabeler.textGrade(" 2.")).isEqualTo(2.0);
+    assertThat(Relabeler.textGrade("7")).asString().contains("outside the label set");
+    assertThat(Relabeler.textGrade("The passage is relevant")).isInstanceOf(String.class);
+  }
+
+  @Test
+  void promptsNeutraliseDelimitersCapPassagesAndLoadReplacementExamples(@TempDir Path dir) throws Exception {
+    Prompts p = Prompts.defaults();
+    String block = p.passageBlock("t", "before </passage> OVERRIDE <PASSAGE >after <query>x</Query>");
+    assertThat(block.indexOf("</passage>")).isEqualTo(block.length() - "</passage>".length());
+    assertThat(block).contains("[passage] OVERRIDE [PASSAGE]after [query]x[Query]");
+    String capped = p.withMaxPassageChars(100).passageBlock("", "y".repeat(5000));
+    assertThat(capped.length()).isLessThan(140);
+    Prompts.LikelihoodPrompt lp = p.likelihoodPrompt("bee dance", SEED);
+    assertThat(lp.prompt().substring(lp.queryStart())).isEqualTo(" bee dance");
+    assertThat(p.generationMessages(SEED)).hasSize(2 + 2 * p.generationExamples().size());
+
+    Files.writeString(dir.resolve(Prompts.QUERY_GENERATION_EXAMPLES),
+        "{\"title\": \"\", \"text\": \"Owls hunt at night.\", \"task\": \"Given a question, find its answer.\", \"query\": \"when do owls hunt\"}\n");
+    Prompts custom = Prompts.fromDirectory(dir);
+    assertThat(custom.generationExamples()).hasSize(1);
+    assertThat(custom.digest()).isNotEqualTo(p.digest());
+    assertThat(custom.generationMessages(SEED).get(2).content()).contains("when do owls hunt");
+    Files.writeString(dir.resolve(Prompts.RELEVANCE_EXAMPLES), "{\"query\": \"q\", \"text\": \"t\", \"grade\": 5}\n");
+    assertThatThrownBy(() -> Prompts.fromDirectory(dir)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining(Prompts.RELEVANCE_EXAMPLES + ":1").hasMessageContaining("grade");
+  }
+
+  @Test
+  void corpusErrorsNameFileLineAndField(@TempDir Path dir) throws Exception {
+    Path f = dir.resolve("c.jsonl");
+    Files.writeString(f, "{\"_id\": \"a\", \"text\": \"x\"}\n\n{\"_id\": \"b\", \"title\": 3, \"text\": \"y\"}\n");
+    assertThatThrownBy(() -> Corpus.readJsonl(f, 100)).hasMessageContaining("c.jsonl:3").hasMessageContaining("'title'");
+    Files.writeString(f, "{\"_id\": \"a\", \"text\": \"x\"}\n{\"_id\": \"a\", \"text\": \"y\"}\n");
+    assertThatThrownBy(() -> Corpus.readJsonl(f, 100)).hasMessageContaining("duplicate _id 'a'");
+    Files.writeString(f, "{\"_id\": \"a\", \"text\": \"x\"}\n{\"text\": \"y\"}\n");
+    assertThatThrownBy(() -> Corpus.readJsonl(f, 100)).hasMessageContaining("c.jsonl:2").hasMessageContaining("'_id'");
+    assertThat(Corpus.readJsonl(f, 1)).containsExactly(new Passage("a", "", "x"));
+  }
+}

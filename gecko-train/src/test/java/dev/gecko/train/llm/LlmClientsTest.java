@@ -1,0 +1,335 @@
+package dev.gecko.train.llm;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.gecko.train.testing.FakeLlmServer;
+import dev.gecko.train.testing.FakeLlmServer.Fault;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class LlmClientsTest {
+  private static final String KEY = "sk-test-SECRET-0123456789";
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final String RC_SYSTEM = "You judge search results.";
+  private FakeLlmServer server;
+  private final List<Duration> sleeps = Collections.synchronizedList(new ArrayList<>());
+
+  @BeforeEach
+  void start() throws Exception {
+    server = FakeLlmServer.start();
+  }
+
+  @AfterEach
+  void stop() {
+    server.close();
+  }
+
+  private LlmClient openAi(EnumSet<Capability> caps) {
+    return LlmClients.openAiCompatible().baseUrl(server.openAiBaseUrl()).apiKey(KEY).model("fake-model")
+        .capabilities(caps).requestTimeout(Duration.ofSeconds(20)).build();
+  }
+
+  private RetryPolicy policy(int retries) {
+    return RetryPolicy.builder().maxRetries(retries).sleeper(sleeps::add).random(new Random(1)).build();
+  }
+
+  private static LlmRequest rcRequest(String query, String passage, int top) {
+    return new LlmRequest(List.of(Message.system(RC_SYSTEM),
+        Message.user("<query>" + query + "</query>\n<passage>\n" + passage + "\n</passage>")),
+        GenerationOptions.DEFAULT.withMaxTokens(1).withTopLogprobs(top));
+  }
+
+  @Test
+  void openAiChatSendsTheKeyAndJsonModeAndParsesLogprobsAndUsage() throws Exception {
+    LlmClient c = openAi(EnumSet.of(Capability.JSON_OUTPUT, Capability.TOP_LOGPROBS));
+    LlmResponse r = c.generate(rcRequest("honey bees dance", "Honey bees dance to show where food is.", 4));
+    double[] lp = FakeLlmServer.gradeLogprobs(server.fraction("honey bees dance", "Honey bees dance to show where food is."), false);
+    assertThat(r.logprobs()).hasSize(1);
+    assertThat(r.logprobs().get(0).top()).hasSize(4);
+    assertThat(r.logprobs().get(0).top()).allSatisfy(a -> assertThat(a.logprob()).isCloseTo(lp[Integer.parseInt(a.token())], within(1e-12)));
+    assertThat(r.usage()).isEqualTo(new Usage(100, 10));
+    assertThat(r.requestId()).startsWith("req-");
+    assertThat(r.finishReason()).isEqualTo("stop");
+
+    c.generate(LlmRequest.of("Reply in JSON", GenerationOptions.DEFAULT.withJsonOutput(true)));
+    FakeLlmServer.Recorded last = server.requests().get(1);
+    assertThat(last.path()).isEqualTo("/v1/chat/completions");
+    assertThat(last.headers().get("Authorization")).containsExactly("Bearer " + KEY);
+    JsonNode body = JSON.readTree(last.body());
+    assertThat(body.path("response_format").path("type").asText()).isEqualTo("json_object");
+    assertThat(body.path("model").asText()).isEqualTo("fake-model");
+    assertThat(body.has("logprobs")).isFalse();
+  }
+
+  @Test
+  void topLogprobsWithoutTheCapabilityIsRefusedBeforeAnyRequest() {
+    LlmClient c = openAi(EnumSet.of(Capability.JSON_OUTPUT));
+    assertThatThrownBy(() -> c.generate(rcRequest("q", "p", 5))).isInstanceOf(UnsupportedCapabilityException.class)
+        .hasMessageContaining("TOP_LOGPROBS");
+    assertThatThrownBy(() -> c.promptLogprobs("hello")).isInstanceOf(UnsupportedCapabilityException.class);
+    assertThat(server.requests()).isEmpty();
+  }
+
+  @Test
+  void promptLogprobsComeFromCompletionsEchoAndScoreTheQuerySuffix() throws Exception {
+    LlmClient c = openAi(EnumSet.allOf(Capability.class));
+    String prompt = "Header\n\n<passage>\nHoney bees dance to show food.\n</passage>\nQuery: honey dance weather";
+    PromptLogprobs pl = c.promptLogprobs(prompt);
+    JsonNode body = JSON.readTree(server.requests().get(0).body());
+    assertThat(server.requests().get(0).path()).isEqualTo("/v1/completions");
+    assertThat(body.path("echo").asBoolean()).isTrue();
+    assertThat(body.path("logprobs").asInt()).isEqualTo(1);
+    assertThat(body.path("max_tokens").asInt()).isEqualTo(1);
+    assertThat(pl.logprobs().get(0)).isNaN();
+    int start = prompt.indexOf("Query:") + "Query:".length();
+    // "honey" and "dance" are in the passage (-0.5 each), "weather" is not (-4.0)
+    assertThat(pl.suffixLogLikelihood(start)).isCloseTo(-5.0, within(1e-12));
+  }
+
+  @Test
+  void geminiMapsRolesConfigAndLogprobsAndSendsTheKeyHeader() throws Exception {
+    LlmClient g = LlmClients.gemini().baseUrl(server.geminiBaseUrl()).apiKey(KEY).model("gemini-2.0-flash").build();
+    assertThat(g.capabilities()).containsExactlyInAnyOrder(Capability.JSON_OUTPUT, Capability.TOP_LOGPROBS);
+    LlmResponse r = g.generate(rcRequest("honey bees dance", "Honey bees dance.", 3));
+    FakeLlmServer.Recorded rec = server.requests().get(0);
+    assertThat(rec.path()).isEqualTo("/v1beta/models/gemini-2.0-flash:generateContent");
+    assertThat(rec.headers().get("X-goog-api-key")).containsExactly(KEY);
+    JsonNode body = JSON.readTree(rec.body());
+    assertThat(body.path("systemInstruction").path("parts").path(0).path("text").asText()).isEqualTo(RC_SYSTEM);
+    assertThat(body.path("contents").path(0).path("role").asText()).isEqualTo("user");
+    assertThat(body.path("generationConfig").path("responseLogprobs").asBoolean()).isTrue();
+    assertThat(body.path("generationConfig").path("logprobs").asInt()).isEqualTo(3);
+    assertThat(r.logprobs().get(0).top()).hasSize(3);
+    assertThat(r.usage()).isEqualTo(new Usage(120, 5));
+    assertThatThrownBy(() -> g.promptLogprobs("x")).isInstanceOf(UnsupportedCapabilityException.class);
+    assertThatThrownBy(() -> LlmClients.gemini().model("m").capabilities(EnumSet.allOf(Capability.class)).build())
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("generated tokens only");
+  }
+
+  @Test
+  void geminiBlockedPromptsComeBackAsEmptyAnswersNotCrashes() {
+    server.enqueue(Fault.status(200, Map.of(), "{\"promptFeedback\":{\"blockReason\":\"SAFETY\"},\"usageMetadata\":{\"promptTokenCount\":7}}"));
+    LlmClient g = LlmClients.gemini().baseUrl(server.geminiBaseUrl()).model("g").build();
+    LlmResponse r = g.generate(LlmRequest.of("hi", GenerationOptions.DEFAULT));
+    assertThat(r.text()).isEmpty();
+    assertThat(r.finishReason()).isEqualTo("BLOCKED:SAFETY");
+    assertThat(r.usage().promptTokens()).isEqualTo(7);
+    server.enqueue(Fault.status(400, Map.of(), "{\"error\":{\"code\":400,\"message\":\"Logprobs is not enabled for models/g\",\"status\":\"INVALID_ARGUMENT\"}}"));
+    assertThatThrownBy(() -> g.generate(rcRequest("q", "p", 5))).isInstanceOf(BadRequestException.class)
+        .hasMessageContaining("Logprobs is not enabled");
+  }
+
+  @Test
+  void rateLimitHonoursRetryAfterSecondsWithoutRealSleeping() {
+    server.enqueue(Fault.status(429, Map.of("Retry-After", "7"), "{\"error\":{\"message\":\"slow down\",\"type\":\"rate_limit_error\"}}"));
+    LlmClient c = LlmClients.retrying(openAi(EnumSet.of(Capability.TOP_LOGPROBS)), policy(3));
+    LlmResponse r = c.generate(rcRequest("a", "b", 2));
+    assertThat(r.text()).isNotEmpty();
+    assertThat(sleeps).containsExactly(Duration.ofSeconds(7));
+    assertThat(server.requests()).hasSize(2);
+  }
+
+  @Test
+  void retryAfterAsHttpDateUsesTheInjectedClock() {
+    Clock clock = Clock.fixed(Instant.parse("2026-01-01T00:00:00Z"), ZoneOffset.UTC);
+    assertThat(HttpTransport.parseRetryAfter("Thu, 01 Jan 2026 00:00:30 GMT", clock)).contains(Duration.ofSeconds(30));
+    assertThat(HttpTransport.parseRetryAfter("1.5", clock)).contains(Duration.ofMillis(1500));
+    assertThat(HttpTransport.parseRetryAfter("soon", clock)).isEmpty();
+    server.enqueue(Fault.status(503, Map.of("Retry-After", "Thu, 01 Jan 2026 00:00:42 GMT"), "busy"));
+    LlmClient c = LlmClients.retrying(LlmClients.openAiCompatible().baseUrl(server.openAiBaseUrl()).model("m").clock(clock).build(), policy(2));
+    c.generate(LlmRequest.of("hi", GenerationOptions.DEFAULT));
+    assertThat(sleeps).containsExactly(Duration.ofSeconds(42));
+  }
+
+  @Test
+  void serverErrorsBackOffExponentiallyWithJitterThenSucceed() {
+    server.enqueue(Fault.status(500, Map.of(), "{\"error\":{\"message\":\"boom\"}}"));
+    server.enqueue(Fault.status(502, Map.of(), "bad gateway"));
+    server.enqueue(Fault.status(408, Map.of(), ""));
+    LlmClient c = LlmClients.retrying(openAi(EnumSet.noneOf(Capability.class)), policy(5));
+    c.generate(LlmRequest.of("hi", GenerationOptions.DEFAULT));
+    assertThat(sleeps).hasSize(3);
+    for (int i = 0; i < 3; i++) {
+      long base = 1000L << i;
+      assertThat(sleeps.get(i).toMillis()).isBetween(base / 2, base);
+    }
+  }
+
+  @Test
+  void givesUpAfterMaxRetriesWithTheLastError() {
+    for (int i = 0; i < 3; i++) {
+      server.enqueue(Fault.status(500, Map.of("x-request-id", "req-fail-" + i), "{\"error\":{\"message\":\"down\"}}"));
+    }
+    LlmClient c = LlmClients.retrying(openAi(EnumSet.noneOf(Capability.class)), policy(2));
+    assertThatThrownBy(() -> c.generate(LlmRequest.of("hi", GenerationOptions.DEFAULT)))
+        .isInstanceOfSatisfying(ServerException.class, e -> {
+          assertThat(e.statusCode()).isEqualTo(500);
+          assertThat(e.requestId()).isEqualTo("req-fail-2");
+          assertThat(e.retryable()).isTrue();
+          assertThat(e.getMessage()).contains("down");
+        });
+    assertThat(server.requests()).hasSize(3);
+  }
+
+  @Test
+  void authenticationAndNotFoundAndBadRequestAreNotRetriedAndNeverShowTheKey() {
+    server.enqueue(Fault.status(401, Map.of(), "{\"error\":{\"message\":\"Incorrect API key provided: " + KEY + "\"}}"));
+    LlmClient c = LlmClients.retrying(openAi(EnumSet.noneOf(Capability.class)), policy(5));
+    assertThatThrownBy(() -> c.generate(LlmRequest.of("hi", GenerationOptions.DEFAULT)))
+        .isInstanceOfSatisfying(AuthenticationException.class, e -> {
+          assertThat(e.retryable()).isFalse();
+          assertThat(e.getMessage()).doesNotContain(KEY).contains("[REDACTED]");
+          assertThat(e.body()).doesNotContain(KEY);
+        });
+    server.enqueue(Fault.status(404, Map.of(), "{\"error\":{\"message\":\"model not found\"}}"));
+    assertThatThrownBy(() -> c.generate(LlmRequest.of("hi", GenerationOptions.DEFAULT))).isInstanceOf(ModelNotFoundException.class);
+    server.enqueue(Fault.status(400, Map.of(), "{\"error\":{\"message\":\"Setting 'echo' and 'logprobs' at the same time is not supported\"}}"));
+    assertThatThrownBy(() -> c.generate(LlmRequest.of("hi", GenerationOptions.DEFAULT))).isInstanceOf(BadRequestException.class)
+        .hasMessageContaining("echo");
+    assertThat(server.requests()).hasSize(3);
+    assertThat(sleeps).isEmpty();
+  }
+
+  @Test
+  void geminiQuotaErrorsReadRetryInfo() {
+    server.enqueue(Fault.status(429, Map.of(), "{\"error\":{\"code\":429,\"message\":\"quota\",\"status\":\"RESOURCE_EXHAUSTED\","
+        + "\"details\":[{\"@type\":\"type.googleapis.com/google.rpc.RetryInfo\",\"retryDelay\":\"34s\"}]}}"));
+    LlmClient g = LlmClients.retrying(LlmClients.gemini().baseUrl(server.geminiBaseUrl()).model("g").build(), policy(2));
+    g.generate(LlmRequest.of("hi", GenerationOptions.DEFAULT));
+    assertThat(sleeps).containsExactly(Duration.ofSeconds(34));
+  }
+
+  @Test
+  void slowAnswersPastTheTimeoutAreRetryableTimeouts() {
+    server.enqueue(Fault.slow(3000));
+    LlmClient c = LlmClients.openAiCompatible().baseUrl(server.openAiBaseUrl()).model("m").requestTimeout(Duration.ofMillis(300)).build();
+    assertThatThrownBy(() -> c.generate(LlmRequest.of("hi", GenerationOptions.DEFAULT)))
+        .isInstanceOfSatisfying(LlmTimeoutException.class, e -> assertThat(e.retryable()).isTrue());
+    // and with retries, the next (fast) answer succeeds
+    server.enqueue(Fault.slow(3000));
+    assertThat(LlmClients.retrying(c, policy(2)).generate(LlmRequest.of("hi", GenerationOptions.DEFAULT)).text()).isNotNull();
+    assertThat(sleeps).hasSize(1);
+  }
+
+  @Test
+  void truncatedAndMalformedBodiesAreRetryable() {
+    LlmClient c = openAi(EnumSet.noneOf(Capability.class));
+    server.enqueue(Fault.truncated());
+    assertThatThrownBy(() -> c.generate(LlmRequest.of("hi", GenerationOptions.DEFAULT)))
+        .isInstanceOfSatisfying(LlmException.class, e -> assertThat(e.retryable()).isTrue());
+    server.enqueue(Fault.malformed());
+    assertThatThrownBy(() -> c.generate(LlmRequest.of("hi", GenerationOptions.DEFAULT)))
+        .isInstanceOf(MalformedResponseException.class).hasMessageContaining("not valid JSON");
+    server.enqueue(Fault.truncated());
+    server.enqueue(Fault.malformed());
+    assertThat(LlmClients.retrying(c, policy(3)).generate(LlmRequest.of("hi", GenerationOptions.DEFAULT)).text()).isNotNull();
+    assertThat(sleeps).hasSize(2);
+  }
+
+  @Test
+  void connectionRefusedIsARetryableConnectionError() {
+    String url = server.openAiBaseUrl();
+    server.close();
+    LlmClient c = LlmClients.openAiCompatible().baseUrl(url).model("m").build();
+    assertThatThrownBy(() -> c.generate(LlmRequest.of("hi", GenerationOptions.DEFAULT)))
+        .isInstanceOfSatisfying(LlmException.class, e -> assertThat(e.retryable()).isTrue());
+  }
+
+  @Test
+  void cacheAnswersRepeatsFromDiskKeyedWithoutTheApiKey(@TempDir Path dir) throws Exception {
+    UsageMeter meter = new UsageMeter(new PriceTable(1.0, 4.0));
+    LlmClient a = LlmClients.caching(LlmClients.metered(openAi(EnumSet.allOf(Capability.class)), meter), dir, meter);
+    LlmResponse first = a.generate(rcRequest("honey bees", "Honey bees dance.", 4));
+    PromptLogprobs p1 = a.promptLogprobs("A\n<passage>\nx\n</passage>\nQuery: honey");
+    // another client with another key shares the cache: the key is not part of the cache key
+    LlmClient b = LlmClients.caching(LlmClients.metered(LlmClients.openAiCompatible().baseUrl(server.openAiBaseUrl())
+        .apiKey("sk-other").model("fake-model").capabilities(EnumSet.allOf(Capability.class)).build(), meter), dir, meter);
+    LlmResponse again = b.generate(rcRequest("honey bees", "Honey bees dance.", 4));
+    PromptLogprobs p2 = b.promptLogprobs("A\n<passage>\nx\n</passage>\nQuery: honey");
+    assertThat(again).isEqualTo(first);
+    assertThat(p2.logprobs().subList(1, p2.logprobs().size())).isEqualTo(p1.logprobs().subList(1, p1.logprobs().size()));
+    assertThat(p2.logprobs().get(0)).isNaN();
+    assertThat(server.requests()).hasSize(2);
+    // a different option is a different request
+    b.generate(new LlmRequest(rcRequest("honey bees", "Honey bees dance.", 4).messages(),
+        GenerationOptions.DEFAULT.withMaxTokens(1).withTopLogprobs(4).withTemperature(0.5)));
+    assertThat(server.requests()).hasSize(3);
+    UsageMeter.Snapshot s = meter.snapshot();
+    assertThat(s.calls()).isEqualTo(3);
+    assertThat(s.cacheHits()).isEqualTo(2);
+    // 2 chats (100+10 each) + 1 echo (prompt tokens counted by the fake server, 1 completion)
+    long echoPrompt = p1.usage().promptTokens();
+    assertThat(s.promptTokens()).isEqualTo(200 + echoPrompt);
+    assertThat(s.completionTokens()).isEqualTo(21);
+    assertThat(s.cost()).isCloseTo((200 + echoPrompt) / 1e6 * 1.0 + 21 / 1e6 * 4.0, within(1e-12));
+    try (Stream<Path> files = Files.walk(dir)) {
+      for (Path f : files.filter(Files::isRegularFile).toList()) {
+        assertThat(Files.readString(f)).doesNotContain(KEY).doesNotContain("sk-other");
+      }
+    }
+    assertThat(CachingClient.key("m", LlmRequest.of("x", GenerationOptions.DEFAULT)))
+        .isNotEqualTo(CachingClient.key("m2", LlmRequest.of("x", GenerationOptions.DEFAULT)));
+  }
+
+  @Test
+  void concurrencyLimitBoundsRequestsInFlight() throws Exception {
+    LlmClient c = LlmClients.concurrencyLimited(openAi(EnumSet.noneOf(Capability.class)), 2);
+    for (int i = 0; i < 8; i++) {
+      server.enqueue(Fault.slow(150));
+    }
+    ExecutorService pool = Executors.newFixedThreadPool(8);
+    try {
+      List<Future<LlmResponse>> fs = new ArrayList<>();
+      for (int i = 0; i < 8; i++) {
+        fs.add(pool.submit(() -> c.generate(LlmRequest.of("hi", GenerationOptions.DEFAULT))));
+      }
+      for (Future<LlmResponse> f : fs) {
+        f.get();
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    assertThat(server.requests()).hasSize(8);
+    assertThat(server.maxInFlight()).isBetween(1, 2);
+  }
+
+  @Test
+  void secretHeadersAreRedactedForLogs() {
+    Map<String, String> h = HttpTransport.redact(Map.of("Authorization", "Bearer " + KEY, "x-goog-api-key", KEY, "OpenAI-Organization", "org-1"));
+    assertThat(h.toString()).doesNotContain(KEY).contains("org-1");
+    assertThat(h).containsEntry("Authorization", "[REDACTED]").containsEntry("x-goog-api-key", "[REDACTED]");
+  }
+
+  @Test
+  void environmentTableIsRead() {
+    LlmClient c = LlmClients.openAiCompatible().fromEnvironment(Map.of("OPENAI_API_KEY", KEY, "OPENAI_BASE_URL", server.openAiBaseUrl()))
+        .model("m").build();
+    c.generate(LlmRequest.of("hi", GenerationOptions.DEFAULT));
+    assertThat(server.requests().get(0).headers().get("Authorization")).containsExactly("Bearer " + KEY);
+    assertThat(c.toString()).doesNotContain(KEY);
+    assertThatThrownBy(() -> LlmClients.openAiCompatible().baseUrl("ftp://x")).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> LlmClients.openAiCompatible().build()).isInstanceOf(IllegalStateException.class);
+  }
+}
