@@ -16,7 +16,7 @@ import java.util.Map;
  * Runtime, the tokenizer and DJL load once). Arguments: {@code A_CLASSES B_CLASSES MODEL SET...}
  * where the first two are gecko-core class folders or jars (put everything else, but not
  * gecko-core, on the class path), MODEL a built-in model name. System property {@code repeats}
- * (default 5). Prints median wall and CPU seconds per pass. A tool, not library API.
+ * (default 5), {@code limit} (first N texts of each set), {@code maxBatchTokens} (for both). Prints median wall and CPU seconds per pass. A tool, not library API.
  */
 public final class CoreAbCompare {
   private CoreAbCompare() {}
@@ -40,12 +40,16 @@ public final class CoreAbCompare {
       }
       Object builder = api.getMethod("builder").invoke(null);
       builder.getClass().getMethod("model", String.class).invoke(builder, args[2]);
+      if (Integer.getInteger("maxBatchTokens") != null) {
+        builder.getClass().getMethod("maxBatchTokens", int.class).invoke(builder, Integer.getInteger("maxBatchTokens"));
+      }
       embedders[k] = builder.getClass().getMethod("build").invoke(builder);
       embedAll[k] = api.getMethod("embedAll", List.class, int.class);
     }
     System.out.println("# CoreAbCompare " + args[2] + ", A=" + args[0] + ", B=" + args[1] + ", repeats " + repeats);
     for (int s = 3; s < args.length; s++) {
-      List<String> texts = sets.get(args[s]);
+      List<String> all = sets.get(args[s]);
+      List<String> texts = all.subList(0, Math.min(all.size(), Integer.getInteger("limit", all.size())));
       double[][] wall = new double[2][repeats];
       double[][] cpu = new double[2][repeats];
       String load = Uptime.loadAverage();
