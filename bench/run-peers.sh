@@ -59,7 +59,7 @@ echo; echo "## ONNX Runtime session options, straight ORT, interleaved (default 
 for set in ${sets//,/ }; do
   for model in int8 fp32; do
     "${jvm[@]}" -Drepeats="$repeats" -cp "$cp" dev.gecko.bench.peers.OrtOptionsProbe throughput "$model" "$set" \
-      default spin=1 opt=extended arena=0 tokens=512 tokens=2048 tokens=8192 2>/dev/null
+      default spin=1 opt=extended arena=0 tokens=1024 tokens=8192 2>/dev/null
   done
 done
 echo; echo "# done $(uptime)"

@@ -38,7 +38,7 @@ import java.util.SplittableRandom;
  * ({@code basic|extended|all}), {@code threads}, {@code spin} ({@code
  * session.intra_op.allow_spinning}), {@code dbb} ({@code session.dynamic_block_base}), {@code
  * tokens} (token budget per batch), {@code rows} (rows per batch). Unset keys take Gecko's
- * choices ({@code default}: arena=1, pattern=0, opt=all, threads=processors, spin=0, 1024 tokens,
+ * choices ({@code default}: arena=1, pattern=0, opt=all, threads=processors, spin=0, 2048 tokens,
  * 64 rows). A tool, not library API.
  */
 public final class OrtOptionsProbe {
@@ -47,7 +47,7 @@ public final class OrtOptionsProbe {
   static Map<String, String> parse(String cfg) {
     Map<String, String> m = new LinkedHashMap<>(Map.of(
         "arena", "1", "pattern", "0", "opt", "all", "threads", String.valueOf(Runtime.getRuntime().availableProcessors()),
-        "spin", "0", "dbb", "0", "tokens", "1024", "rows", "64"));
+        "spin", "0", "dbb", "0", "tokens", "2048", "rows", "64"));
     if (!cfg.equals("default")) {
       for (String kv : cfg.split(",")) {
         String[] p = kv.split("=", 2);
