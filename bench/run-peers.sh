@@ -33,7 +33,7 @@ if [[ ${SKIP_TJS:-0} != 1 ]] && command -v node >/dev/null; then
   echo; echo "## transformers.js (batch 32, 2 intra-op threads)   $(uptime)"
   tjs=$root/bench/transformers-js
   if [[ ! -d $tjs/node_modules/@huggingface/transformers ]]; then
-    (cd "$tjs" && ONNXRUNTIME_NODE_INSTALL=skip npm install --no-audit --no-fund)
+    (cd "$tjs" && ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund)
   fi
   "$tjs/prepare-model.sh" >/dev/null
   node "$tjs/run.mjs" "$out/sets" --repeats "$repeats" --sets "$sets" --out "$out/tjs.json"
