@@ -256,12 +256,13 @@ final class OnnxEmbedder implements GeckoEmbedder {
       }
     } finally {
       if (next != null) {
-        // An inference error left a tokenisation in flight: let it finish before the caller's
-        // read lock is released (close() must not free the tokenizer under it).
-        next.cancel(false);
+        // An inference error left a tokenisation in flight: wait for it (not cancel: a cancelled
+        // future's get() returns at once) so that nothing of this call outlives its read lock.
         try {
           next.get();
-        } catch (Exception ignored) {
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        } catch (ExecutionException ignored) {
           // the inference error is the one to report
         }
       }
