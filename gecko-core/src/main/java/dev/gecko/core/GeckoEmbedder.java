@@ -130,7 +130,7 @@ public interface GeckoEmbedder extends AutoCloseable {
 
     ModelPackage model;
     int intraOpThreads = Runtime.getRuntime().availableProcessors();
-    int maxBatchTokens = 8192;
+    int maxBatchTokens = 2048;
     int maxBatchSize = 64;
     boolean failOnTruncation;
     boolean batchIndependent;
@@ -169,7 +169,7 @@ public interface GeckoEmbedder extends AutoCloseable {
 
     /**
      * Sets the most padded tokens ({@code rows * longest row}) in one inference batch. Default
-     * 8192.
+     * 2048 (measured: larger batches spill activations out of cache; docs/performance.md).
      *
      * @throws IllegalArgumentException if {@code tokens < 1}
      */

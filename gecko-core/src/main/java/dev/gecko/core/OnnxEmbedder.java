@@ -14,7 +14,10 @@ import dev.gecko.tokenizer.GeckoTokenizer;
 import dev.gecko.tokenizer.TokenizedBatch;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
+import java.nio.LongBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -22,6 +25,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /** The ONNX Runtime implementation of {@link GeckoEmbedder}. */
@@ -31,6 +41,15 @@ final class OnnxEmbedder implements GeckoEmbedder {
   private static final String ATTENTION_MASK = "attention_mask";
   private static final String TOKEN_TYPE_IDS = "token_type_ids";
   private static final List<String> OUTPUT_NAMES = List.of("last_hidden_state", "token_embeddings");
+  /**
+   * Texts tokenised, sorted and batched together. Longer lists are cut into equal windows of at
+   * most this many texts; the next window is tokenised on a helper thread while the current one
+   * runs. (256 cost padding on mid-sized lists and gained nothing measurable: docs/performance.md.)
+   */
+  static final int WINDOW = 512;
+  /** Workspaces (reusable native buffers) kept between calls; more concurrent calls make their own. */
+  private static final int KEPT_WORKSPACES = Math.max(2, Runtime.getRuntime().availableProcessors());
+  private static final AtomicInteger THREAD_IDS = new AtomicInteger();
 
   private final ModelPackage pkg;
   private final GeckoTokenizer tokenizer;
@@ -47,6 +66,9 @@ final class OnnxEmbedder implements GeckoEmbedder {
   /** Applied to each pooled vector before truncation and normalisation; null for none. */
   private final Adapter adapter;
   private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
+  private final ConcurrentLinkedDeque<Workspace> workspaces = new ConcurrentLinkedDeque<>();
+  /** Tokenises the next window while the current one runs; threads end after 30 s idle. */
+  private final ThreadPoolExecutor tokenizerThreads;
   private volatile boolean closed;
 
   private OnnxEmbedder(
@@ -73,6 +95,13 @@ final class OnnxEmbedder implements GeckoEmbedder {
     this.maxBatchSize = b.maxBatchSize;
     this.failOnTruncation = b.failOnTruncation;
     this.batchIndependent = b.batchIndependent;
+    int helpers = Math.max(1, Runtime.getRuntime().availableProcessors());
+    this.tokenizerThreads = new ThreadPoolExecutor(helpers, helpers, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
+      Thread t = new Thread(r, "gecko-tokenize-" + THREAD_IDS.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    });
+    this.tokenizerThreads.allowCoreThreadTimeOut(true);
   }
 
   static OnnxEmbedder open(ModelPackage pkg, Builder b) {
@@ -95,6 +124,17 @@ final class OnnxEmbedder implements GeckoEmbedder {
       options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
       // Shapes change with every batch: cached memory patterns would only grow memory.
       options.setMemoryPatternOptimization(false);
+      // Chosen by measurement (docs/performance.md): the CPU arena stays on (without it every
+      // run maps and zeroes fresh pages: half the speed); intra-op threads do not spin while
+      // waiting (spinning threads that share cores with other work, or with each other's
+      // callers, burn the slices the working thread needs: 2.9x slower under load).
+      options.setCPUArenaAllocator(true);
+      options.addConfigEntry("session.intra_op.allow_spinning", "0");
+      // ONNX Runtime's own warnings go to the process's stderr from native code, bypassing the
+      // application's logging; errors still surface as OrtExceptions. (Two native crashes seen
+      // under heavy load were inside ONNX Runtime's log-sink call during run(): this also keeps
+      // that path cold.)
+      options.setSessionLogLevel(ai.onnxruntime.OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR);
       if (pkg.model().path().isPresent()) {
         session = env.createSession(pkg.model().path().get().toString(), options);
       } else {
@@ -203,21 +243,84 @@ final class OnnxEmbedder implements GeckoEmbedder {
 
   private List<float[]> embedOpen(List<String> texts, int dims) {
     int n = texts.size();
-    List<Encoding> encodings = tokenizer.encodeAll(texts);
+    float[][] out = new float[n][];
+    if (n == 0) {
+      return Arrays.asList(out);
+    }
+    int windows = (n + WINDOW - 1) / WINDOW;
+    int size = (n + windows - 1) / windows;
+    Workspace ws = takeWorkspace();
+    Future<List<Encoding>> next = null;
+    try {
+      List<Encoding> current = encodeWindow(texts, 0, Math.min(size, n));
+      for (int from = 0; from < n; from += size) {
+        int nextFrom = from + size;
+        if (nextFrom < n) {
+          int nextTo = Math.min(nextFrom + size, n);
+          next = tokenizerThreads.submit(() -> encodeWindow(texts, nextFrom, nextTo));
+        }
+        embedWindow(current, from, dims, out, ws);
+        if (next != null) {
+          current = join(next);
+          next = null;
+        }
+      }
+    } finally {
+      if (next != null) {
+        // An inference error left a tokenisation in flight: wait for it (not cancel: a cancelled
+        // future's get() returns at once) so that nothing of this call outlives its read lock.
+        try {
+          next.get();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        } catch (ExecutionException ignored) {
+          // the inference error is the one to report
+        }
+      }
+      giveBack(ws);
+    }
+    return Arrays.asList(out);
+  }
+
+  private List<Encoding> encodeWindow(List<String> texts, int from, int to) {
+    List<Encoding> encodings = tokenizer.encodeAll(texts.subList(from, to));
     if (failOnTruncation) {
-      for (int i = 0; i < n; i++) {
+      for (int i = 0; i < encodings.size(); i++) {
         Encoding e = encodings.get(i);
         if (e.truncated()) {
-          throw new InputTooLongException(i, e.originalLength(), tokenizer.maxLength());
+          throw new InputTooLongException(from + i, e.originalLength(), tokenizer.maxLength());
         }
       }
     }
+    return encodings;
+  }
+
+  private static List<Encoding> join(Future<List<Encoding>> future) {
+    try {
+      return future.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while tokenising", e);
+    } catch (ExecutionException e) {
+      Throwable cause = e.getCause();
+      if (cause instanceof RuntimeException) {
+        throw (RuntimeException) cause;
+      }
+      if (cause instanceof Error) {
+        throw (Error) cause;
+      }
+      throw new IllegalStateException("tokenising failed: " + cause, cause);
+    }
+  }
+
+  /** Sorts one window by length, runs it in token-budget batches, writes results at {@code offset + i}. */
+  private void embedWindow(List<Encoding> encodings, int offset, int dims, float[][] out, Workspace ws) {
+    int n = encodings.size();
     Integer[] order = new Integer[n];
     for (int i = 0; i < n; i++) {
       order[i] = i;
     }
     Arrays.sort(order, (x, y) -> Integer.compare(encodings.get(x).length(), encodings.get(y).length()));
-    float[][] out = new float[n][];
     int start = 0;
     while (start < n) {
       int end = start;
@@ -235,18 +338,17 @@ final class OnnxEmbedder implements GeckoEmbedder {
       for (int i = start; i < end; i++) {
         batch.add(encodings.get(order[i]));
       }
-      float[] pooled = run(batch);
+      float[] pooled = run(batch, ws);
       for (int r = 0; r < batch.size(); r++) {
         if (adapter != null) {
           float[] row = adapter.apply(Arrays.copyOfRange(pooled, r * width, r * width + width));
-          out[order[start + r]] = VectorOps.truncateAndNormalize(row, dims);
+          out[offset + order[start + r]] = VectorOps.truncateAndNormalize(row, dims);
         } else {
-          out[order[start + r]] = VectorOps.truncateAndNormalize(pooled, r * width, width, dims);
+          out[offset + order[start + r]] = VectorOps.truncateAndNormalize(pooled, r * width, width, dims);
         }
       }
       start = end;
     }
-    return Arrays.asList(out);
   }
 
   private static Adapter loadAdapter(ModelPackage pkg, int width) throws IOException {
@@ -265,33 +367,28 @@ final class OnnxEmbedder implements GeckoEmbedder {
     return adapter;
   }
 
-  /** Runs one batch and returns its pooled, unnormalised vectors as a flat [rows, width] array. */
-  private float[] run(List<Encoding> rows) {
+  /**
+   * Runs one batch and returns its pooled, unnormalised vectors as a flat [rows, width] array.
+   * Inputs and the output live in the workspace's native buffers (no per-batch tensor copies).
+   */
+  private float[] run(List<Encoding> rows, Workspace ws) {
     TokenizedBatch batch = GeckoTokenizer.pad(rows, tokenizer.padId());
     long[] shape = batch.shape();
+    int tokens = batch.sequenceLength();
+    int cells = batch.rows() * tokens;
+    ws.ensure(cells, width);
     Map<String, OnnxTensor> inputs = new HashMap<>();
+    OnnxTensor output = null;
     try {
-      inputs.put(INPUT_IDS, OnnxTensor.createTensor(env, batch.inputIds(), shape));
-      inputs.put(ATTENTION_MASK, OnnxTensor.createTensor(env, batch.attentionMask(), shape));
+      inputs.put(INPUT_IDS, OnnxTensor.createTensor(env, ws.fill(ws.ids, batch.inputIds(), cells), shape));
+      inputs.put(ATTENTION_MASK, OnnxTensor.createTensor(env, ws.fill(ws.mask, batch.attentionMask(), cells), shape));
       if (takesTokenTypes) {
-        inputs.put(TOKEN_TYPE_IDS, OnnxTensor.createTensor(env, batch.tokenTypeIds(), shape));
+        inputs.put(TOKEN_TYPE_IDS, OnnxTensor.createTensor(env, ws.fill(ws.types, batch.tokenTypeIds(), cells), shape));
       }
-      try (OrtSession.Result result = session.run(inputs, Set.of(outputName))) {
-        OnnxValue value = result.get(outputName)
-            .orElseThrow(() -> new IllegalStateException("model returned no " + outputName));
-        float[] hidden = floats(((OnnxTensor) value).getFloatBuffer());
-        int tokens = batch.sequenceLength();
-        if (hidden.length != batch.rows() * tokens * width) {
-          throw new IllegalStateException("model output has " + hidden.length + " floats, expected ["
-              + batch.rows() + ", " + tokens + ", " + width + "]");
-        }
-        if (pkg.pooling() == Pooling.CLS) {
-          return VectorOps.clsPool(hidden, batch.rows(), tokens, width);
-        }
-        long[] mask = new long[batch.rows() * tokens];
-        batch.attentionMask().get(mask);
-        return VectorOps.meanPool(hidden, mask, batch.rows(), tokens, width);
-      }
+      FloatBuffer hidden = ws.hidden.duplicate().clear().limit(cells * width);
+      output = OnnxTensor.createTensor(env, hidden, new long[] {batch.rows(), tokens, width});
+      session.run(inputs, Map.of(outputName, output)).close();
+      return pool(hidden, batch);
     } catch (OrtException e) {
       throw new IllegalStateException("ONNX Runtime failed on a batch of " + batch.rows() + " x "
           + batch.sequenceLength() + " tokens: " + e.getMessage(), e);
@@ -299,17 +396,86 @@ final class OnnxEmbedder implements GeckoEmbedder {
       for (OnnxTensor t : inputs.values()) {
         t.close();
       }
+      if (output != null) {
+        output.close();
+      }
     }
   }
 
-  private static float[] floats(FloatBuffer buffer) {
-    if (buffer.hasArray() && buffer.arrayOffset() == 0 && buffer.position() == 0
-        && buffer.remaining() == buffer.array().length) {
-      return buffer.array();
+  /** Pools {@code [rows, tokens, width]} hidden states straight from the output buffer. */
+  private float[] pool(FloatBuffer hidden, TokenizedBatch batch) {
+    int rows = batch.rows();
+    int tokens = batch.sequenceLength();
+    float[] pooled = new float[rows * width];
+    if (pkg.pooling() == Pooling.CLS) {
+      for (int r = 0; r < rows; r++) {
+        hidden.get(r * tokens * width, pooled, r * width, width);
+      }
+      return pooled;
     }
-    float[] copy = new float[buffer.remaining()];
-    buffer.get(copy);
-    return copy;
+    // Mean over the attention mask. Rows are left-aligned: the mask is the first length(r)
+    // tokens. Same arithmetic as VectorOps.meanPool: sum in token order, then times 1/count.
+    float[] token = new float[width];
+    for (int r = 0; r < rows; r++) {
+      int len = batch.length(r);
+      int o = r * width;
+      for (int t = 0; t < len; t++) {
+        hidden.get((r * tokens + t) * width, token, 0, width);
+        for (int i = 0; i < width; i++) {
+          pooled[o + i] += token[i];
+        }
+      }
+      float inv = 1f / len;
+      for (int i = 0; i < width; i++) {
+        pooled[o + i] *= inv;
+      }
+    }
+    return pooled;
+  }
+
+  private Workspace takeWorkspace() {
+    Workspace ws = workspaces.pollFirst();
+    return ws != null ? ws : new Workspace();
+  }
+
+  private void giveBack(Workspace ws) {
+    if (workspaces.size() < KEPT_WORKSPACES) {
+      workspaces.offerFirst(ws);
+    }
+  }
+
+  /**
+   * Native (direct) buffers for one call's tensors, grown to the largest batch seen and reused:
+   * ONNX Runtime reads inputs from and writes the output into them without copies. Used by one
+   * thread at a time.
+   */
+  private static final class Workspace {
+    LongBuffer ids = LongBuffer.allocate(0);
+    LongBuffer mask = LongBuffer.allocate(0);
+    LongBuffer types = LongBuffer.allocate(0);
+    FloatBuffer hidden = FloatBuffer.allocate(0);
+
+    void ensure(int cells, int width) {
+      if (ids.capacity() < cells) {
+        int grown = Math.max(cells, ids.capacity() + ids.capacity() / 2);
+        ids = longs(grown);
+        mask = longs(grown);
+        types = longs(grown);
+      }
+      if (hidden.capacity() < cells * width) {
+        hidden = ByteBuffer.allocateDirect(Math.max(cells, ids.capacity()) * width * Float.BYTES).order(ByteOrder.nativeOrder()).asFloatBuffer();
+      }
+    }
+
+    LongBuffer fill(LongBuffer target, LongBuffer source, int cells) {
+      LongBuffer view = target.duplicate().clear();
+      view.put(source);
+      return view.flip().limit(cells);
+    }
+
+    private static LongBuffer longs(int n) {
+      return ByteBuffer.allocateDirect(n * Long.BYTES).order(ByteOrder.nativeOrder()).asLongBuffer();
+    }
   }
 
   private ReentrantReadWriteLock.ReadLock acquire() {
@@ -333,6 +499,8 @@ final class OnnxEmbedder implements GeckoEmbedder {
         return;
       }
       closed = true;
+      tokenizerThreads.shutdownNow();
+      workspaces.clear();
       closeQuietly(session);
       options.close();
       tokenizer.close();
