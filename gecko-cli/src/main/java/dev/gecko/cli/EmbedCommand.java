@@ -99,28 +99,8 @@ final class EmbedCommand implements Callable<Integer> {
   }
 
   private void readJsonl(BufferedReader reader, String source, Batcher batcher) throws IOException {
-    String line;
-    int lineNo = 0;
-    while ((line = reader.readLine()) != null) {
-      lineNo++;
-      if (line.isBlank()) {
-        continue;
-      }
-      JsonNode node;
-      try {
-        node = JSON.readTree(line);
-      } catch (IOException e) {
-        throw new IllegalArgumentException(source + ":" + lineNo + ": not valid JSON");
-      }
-      JsonNode text = node == null ? null : node.get("text");
-      if (text == null || !text.isTextual()) {
-        throw new IllegalArgumentException(source + ":" + lineNo + ": field \"text\" must be a string");
-      }
-      JsonNode id = node.get("id");
-      JsonNode t = node.get("title");
-      String docTitle = t != null && t.isTextual() ? t.asText() : title;
-      batcher.add(id, new EmbedRequest(text.asText(), task, docTitle));
-    }
+    JsonlTexts.read(reader, source, e -> batcher.add(e.id(), new EmbedRequest(e.text(), task,
+        e.title() != null ? e.title() : title)));
   }
 
   /** Embeds in chunks so output streams while input is read; keeps input order. */

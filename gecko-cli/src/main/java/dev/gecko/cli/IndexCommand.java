@@ -1,7 +1,5 @@
 package dev.gecko.cli;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.gecko.core.EmbedRequest;
 import dev.gecko.core.GeckoEmbedder;
 import dev.gecko.core.TaskType;
@@ -30,7 +28,6 @@ import picocli.CommandLine.Option;
       "and write an exact (brute-force) flat index folder for 'gecko search'."
     })
 final class IndexCommand implements Callable<Integer> {
-  private static final ObjectMapper JSON = new ObjectMapper();
   private static final int CHUNK = 32;
 
   @Option(names = "--corpus", required = true, paramLabel = "FILE", description = "JSONL corpus: \"id\", \"text\", optional \"title\".")
@@ -96,36 +93,12 @@ final class IndexCommand implements Callable<Integer> {
 
   private void readCorpus(List<EmbedRequest> requests, List<IndexDirectory.Doc> docs) throws IOException {
     try (BufferedReader reader = Files.newBufferedReader(corpus, StandardCharsets.UTF_8)) {
-      String line;
-      int lineNo = 0;
-      while ((line = reader.readLine()) != null) {
-        lineNo++;
-        if (line.isBlank()) {
-          continue;
-        }
-        JsonNode node;
-        try {
-          node = JSON.readTree(line);
-        } catch (IOException e) {
-          throw new IllegalArgumentException(corpus + ":" + lineNo + ": not valid JSON");
-        }
-        JsonNode text = node == null ? null : node.get("text");
-        if (text == null || !text.isTextual()) {
-          throw new IllegalArgumentException(corpus + ":" + lineNo + ": field \"text\" must be a string");
-        }
-        JsonNode id = node.get("id");
-        if (id != null && !id.isValueNode()) {
-          throw new IllegalArgumentException(corpus + ":" + lineNo + ": field \"id\" must be a string or number");
-        }
-        JsonNode t = node.get("title");
-        String title = t != null && t.isTextual() && !t.asText().isBlank() ? t.asText() : null;
-        requests.add(new EmbedRequest(text.asText(), TaskType.RETRIEVAL_DOCUMENT, title));
-        docs.add(new IndexDirectory.Doc(id == null || id.isNull() ? String.valueOf(docs.size()) : id.asText(),
-            title == null ? "" : title, IndexDirectory.snippet(text.asText())));
-      }
-    }
-    if (requests.isEmpty()) {
-      throw new IllegalArgumentException(corpus + ": no documents");
+      JsonlTexts.read(reader, corpus.toString(), e -> {
+        String title = e.title() != null && !e.title().isBlank() ? e.title() : null;
+        requests.add(new EmbedRequest(e.text(), TaskType.RETRIEVAL_DOCUMENT, title));
+        docs.add(new IndexDirectory.Doc(e.id() == null ? String.valueOf(docs.size()) : e.id().asText(),
+            title == null ? "" : title, IndexDirectory.snippet(e.text())));
+      });
     }
   }
 }

@@ -33,7 +33,7 @@ class IndexSearchCommandTest {
   static final List<String> CORPUS = List.of(
       "{\"id\": \"rust\", \"title\": \"Ownership\", \"text\": \"Rust's borrow checker enforces ownership rules so that references never outlive the data they point to.\"}",
       "{\"id\": \"bread\", \"title\": \"Sourdough\", \"text\": \"Feed the sourdough starter with flour and water, then let the dough rise overnight before baking.\"}",
-      "{\"id\": \"tides\", \"text\": \"Ocean tides are caused mainly by the gravitational pull of the Moon on the Earth's oceans.\"}",
+      "{\"_id\": \"tides\", \"text\": \"Ocean tides are caused mainly by the gravitational pull of the Moon on the Earth's oceans.\"}",
       "{\"id\": 7, \"title\": \"Chess\", \"text\": \"In chess, castling moves the king two squares towards a rook and puts the rook beside it.\"}",
       "",
       "{\"id\": \"jvm\", \"title\": \"Garbage collection\", \"text\": \"The JVM's garbage collector reclaims memory of objects that are no longer reachable.\"}",
