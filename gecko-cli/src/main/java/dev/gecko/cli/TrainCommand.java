@@ -95,6 +95,11 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--rec-weight", paramLabel = "X", description = "Unsupervised reconstruction weight (default: 1).")
   double recWeight = 1;
 
+  @Option(names = "--structure-weight", paramLabel = "X",
+      description = "Contrastive/cosent: add the unsupervised Matryoshka-Adaptor terms times X as a regulariser"
+          + " (Matryoshka-Adaptor's supervised variant; default: 0, off).")
+  double structureWeight;
+
   @Option(names = "--positive-threshold", paramLabel = "X",
       description = "Contrastive on scored pairs: least score of a positive (default: 4).")
   double positiveThreshold = 4;
@@ -135,6 +140,7 @@ final class TrainCommand implements Callable<Integer> {
           .temperature(temperature)
           .topK(topK)
           .reconstructionWeight(recWeight)
+          .structureWeight(structureWeight)
           .positiveThreshold(positiveThreshold)
           .mineHardNegatives(mineNegatives)
           .progress(progress);

@@ -215,11 +215,13 @@ final class Losses {
 
   /**
    * Matryoshka-Adaptor, unsupervised (Yoon et al. 2024, eq. 1-4, with means instead of sums):
-   * {@code L_topk + alpha L_pair + beta L_rec} where {@code L_pair} is the mean over pairs i < j
-   * of the batch of {@code sum_w weights[w] |cos(x_i, x_j) - cos_w(y_i, y_j)|} (target: the
+   * {@code scale (L_topk + alpha L_pair + beta L_rec)} where {@code L_pair} is the mean over pairs
+   * i < j of the batch of {@code sum_w weights[w] |cos(x_i, x_j) - cos_w(y_i, y_j)|} (target: the
    * ORIGINAL full-width similarity), {@code L_topk} the same over each batch item's precomputed
    * full-width nearest neighbours {@code nn[i]}, and {@code L_rec} the mean absolute difference
-   * {@code |y - x|} over the batch items' coordinates.
+   * {@code |y - x|} over the batch items' coordinates. {@code scale} is 1 for the unsupervised
+   * objective and the structure weight where these terms regularise a supervised loss (the
+   * paper's supervised eq. 6 weighs its ranking loss by gamma and these terms by 1).
    *
    * @param items local indices of the batch items
    * @param nn local indices of each item's neighbours
@@ -227,14 +229,14 @@ final class Losses {
    * @param nnTarget full-width original cosine of item i and its neighbour ({@code [B][k]})
    */
   static double unsupervised(double[][] y, double[][] x, int[] items, int[][] nn, double[][] pairTarget,
-      double[][] nnTarget, int[] widths, double[] weights, double alpha, double beta, double[][] g) {
+      double[][] nnTarget, int[] widths, double[] weights, double alpha, double beta, double scale, double[][] g) {
     int b = items.length;
     int nw = widths.length;
     PrefixCos pc = new PrefixCos(nw);
     double[] dcos = new double[nw];
     double loss = 0;
     if (alpha != 0 && b > 1) {
-      double c = alpha * 2.0 / ((double) b * (b - 1));
+      double c = scale * alpha * 2.0 / ((double) b * (b - 1));
       for (int i = 0; i < b; i++) {
         for (int j = i + 1; j < b; j++) {
           loss += absTerm(y[items[i]], y[items[j]], pairTarget[i][j], widths, weights, c, pc, dcos);
@@ -247,7 +249,7 @@ final class Losses {
       pairs += row.length;
     }
     if (pairs > 0) {
-      double c = 1.0 / pairs;
+      double c = scale / pairs;
       for (int i = 0; i < b; i++) {
         for (int k = 0; k < nn[i].length; k++) {
           loss += absTerm(y[items[i]], y[nn[i][k]], nnTarget[i][k], widths, weights, c, pc, dcos);
@@ -257,7 +259,7 @@ final class Losses {
     }
     if (beta != 0) {
       int d = x[0].length;
-      double c = beta / ((double) b * d);
+      double c = scale * beta / ((double) b * d);
       for (int i : items) {
         for (int t = 0; t < d; t++) {
           double diff = y[i][t] - x[i][t];

@@ -56,8 +56,11 @@ import java.util.stream.Stream;
  *       their weights, AdamW, linear warm-up then cosine (or linear) decay.
  *   <li>After each epoch a validation score is computed (higher is better): {@link
  *       Objective#COSENT} the weighted mean over widths of Spearman's rho between cosine and
- *       score; {@link Objective#CONTRASTIVE} the weighted mean reciprocal rank of each validation
- *       query's positive among all validation positives and its own negative; {@link
+ *       score (all validation pairs); {@link Objective#CONTRASTIVE} the weighted mean
+ *       reciprocal rank of each validation query's positive among all validation positives and
+ *       its own negative, or, when every
+ *       validation example carries a score, the same Spearman as COSENT over all of them (the
+ *       graded signal rather than a binarised proxy); {@link
  *       Objective#UNSUPERVISED} minus the similarity-preservation loss on the validation texts
  *       (neighbours taken among them). The epoch with the best score is kept; training stops
  *       after {@link Builder#patience(int)} epochs without improvement. Epoch 0 is the base
@@ -135,8 +138,12 @@ public final class Trainer {
       trainData = split.train();
       valData = split.validation();
     }
+    // Graded validation data is scored by Spearman whatever the training objective: for
+    // CONTRASTIVE on scored pairs it measures what the scores mean, not a binarised proxy.
+    Objective valObjective = objective == Objective.CONTRASTIVE && valData.size() > 0 && valData.allScored()
+        ? Objective.COSENT : objective;
     trainData = prepare(trainData, objective, "training data");
-    valData = prepare(valData, objective, "validation data");
+    valData = prepare(valData, valObjective, "validation data");
     if (valData.size() == 0) {
       throw new IllegalArgumentException("the validation split is empty: give more data, a larger validationFraction"
           + " or validationData");
@@ -148,13 +155,16 @@ public final class Trainer {
     int valSize = valData.size();
     int[] ws = widths;
     LOG.log(System.Logger.Level.INFO, () -> String.format(Locale.ROOT,
-        "training %s adapter on %s: %s, %d train / %d validation examples, widths %s", b.kind, base.name(),
-        objective, trainSize, valSize, Arrays.toString(ws)));
+        "training %s adapter on %s: %s%s, %d train / %d validation examples (%s), widths %s", b.kind, base.name(),
+        objective, b.structureWeight > 0 && objective != Objective.UNSUPERVISED
+            ? " + " + b.structureWeight + " x structure" : "",
+        trainSize, valSize, valObjective == Objective.COSENT ? "Spearman" : valObjective == Objective.CONTRASTIVE
+            ? "MRR" : "similarity preservation", Arrays.toString(ws)));
 
     // --- embed every distinct text once
     Texts texts = new Texts();
     List<int[]> trainRows = texts.rows(trainData, objective);
-    List<int[]> valRows = texts.rows(valData, objective);
+    List<int[]> valRows = texts.rows(valData, valObjective);
     EmbeddingCache cache = EmbeddingCache.open(b.cacheDir, base, width);
     int n = texts.requests.size();
     report(new TrainingProgress(TrainingProgress.Stage.EMBEDDING, 0, n, 0, Double.NaN, Double.NaN));
@@ -172,7 +182,7 @@ public final class Trainer {
     if (objective == Objective.CONTRASTIVE && b.mineHardNegatives) {
       mineHardNegatives(trainRows, vectors);
     }
-    Task task = new Task(objective, widths, weights, x, trainRows, valRows, vectors, texts.scores);
+    Task task = new Task(objective, valObjective, widths, weights, x, trainRows, valRows, vectors, texts.scores);
 
     Model model = new Model(b.kind, width, b.hiddenSize > 0 ? b.hiddenSize : width, rng);
     AdamW opt = new AdamW(model.p.length, b.weightDecay);
@@ -235,6 +245,11 @@ public final class Trainer {
     Map<String, String> meta = new LinkedHashMap<>();
     meta.put("baseModel", base.name());
     meta.put("objective", objective.name());
+    if (b.structureWeight > 0 && objective != Objective.UNSUPERVISED) {
+      meta.put("structureWeight", Double.toString(b.structureWeight));
+    }
+    meta.put("validation", valObjective == Objective.COSENT ? "spearman" : valObjective == Objective.CONTRASTIVE
+        ? "mrr" : "similarity-preservation");
     meta.put("widths", Arrays.toString(widths));
     meta.put("seed", Long.toString(b.seed));
     meta.put("bestEpoch", Integer.toString(bestEpoch));
@@ -391,6 +406,8 @@ public final class Trainer {
   /** The objective-specific batching, loss and validation over cached vectors. */
   private final class Task {
     final Objective objective;
+    /** How validation rows are scored: COSENT = Spearman on scored pairs. */
+    final Objective valObjective;
     final int[] widths;
     final double[] weights;
     final double[][] x;
@@ -403,10 +420,18 @@ public final class Trainer {
     int[][] valNn;
     double[][] valNnSim;
     int[] valItems;
+    /**
+     * Supervised objectives with a structure weight: each training text's full-width neighbours
+     * among all training texts ({@code regNn[regIndex[id]]}), for the regulariser's top-k term.
+     */
+    int[][] regNn;
+    double[][] regNnSim;
+    int[] regIndex;
 
-    Task(Objective objective, int[] widths, double[] weights, double[][] x, List<int[]> train, List<int[]> val,
-        List<float[]> vectors, Map<int[], Double> scores) {
+    Task(Objective objective, Objective valObjective, int[] widths, double[] weights, double[][] x,
+        List<int[]> train, List<int[]> val, List<float[]> vectors, Map<int[], Double> scores) {
       this.objective = objective;
+      this.valObjective = valObjective;
       this.scores = scores;
       this.widths = widths;
       this.weights = weights;
@@ -425,7 +450,22 @@ public final class Trainer {
         valNn = new int[valItems.length][];
         valNnSim = new double[valItems.length][];
         neighbours(valItems, vectors, vk, valNn, valNnSim);
+      } else if (b.structureWeight > 0) {
+        int[] items = train.stream().flatMapToInt(Arrays::stream).filter(id -> id >= 0).distinct().toArray();
+        int k = Math.min(b.topK, items.length - 1);
+        regNn = new int[items.length][];
+        regNnSim = new double[items.length][];
+        neighbours(items, vectors, k, regNn, regNnSim);
+        regIndex = new int[x.length];
+        Arrays.fill(regIndex, -1);
+        for (int i = 0; i < items.length; i++) {
+          regIndex[items[i]] = i;
+        }
       }
+    }
+
+    private boolean regularized() {
+      return regNn != null;
     }
 
     int trainUnits() {
@@ -520,9 +560,20 @@ public final class Trainer {
           }
         }
       }
+      int[] texts = ids.stream().mapToInt(Integer::intValue).filter(id -> id >= 0).distinct().toArray();
+      if (regularized()) {
+        for (int id : texts) {
+          for (int j : regNn[regIndex[id]]) {
+            ids.add(j);
+          }
+        }
+      }
       Local l = new Local(ids.stream().mapToInt(Integer::intValue).toArray(), model);
       double[][] g = new double[l.global.length][model.d];
       double loss = compute(l, batch, train, nn, nnSim, g, b.reconstructionWeight);
+      if (regularized()) {
+        loss += structure(l, texts, g);
+      }
       for (int i = 0; i < l.global.length; i++) {
         model.backward(l.xs[i], l.hs[i], g[i], grad);
       }
@@ -576,17 +627,47 @@ public final class Trainer {
               pairT[i][j] = Stats.cosine(l.xs[items[i]], l.xs[items[j]], l.xs[items[i]].length);
             }
           }
-          return Losses.unsupervised(l.ys, l.xs, items, nn2, pairT, nnT, widths, weights, b.pairWeight, beta, g);
+          return Losses.unsupervised(l.ys, l.xs, items, nn2, pairT, nnT, widths, weights, b.pairWeight, beta, 1, g);
         }
       }
     }
 
+    /**
+     * The Matryoshka-Adaptor terms over the batch's distinct texts (global ids {@code texts}):
+     * all their pairs, each one's precomputed top-k among the training texts, and reconstruction,
+     * times the structure weight.
+     */
+    private double structure(Local l, int[] texts, double[][] g) {
+      int n = texts.length;
+      int[] items = new int[n];
+      int[][] nn2 = new int[n][];
+      double[][] nnT = new double[n][];
+      double[][] pairT = new double[n][n];
+      for (int i = 0; i < n; i++) {
+        items[i] = l.of(texts[i]);
+        int[] nbr = regNn[regIndex[texts[i]]];
+        nn2[i] = new int[nbr.length];
+        for (int k = 0; k < nbr.length; k++) {
+          nn2[i][k] = l.of(nbr[k]);
+        }
+        nnT[i] = regNnSim[regIndex[texts[i]]];
+      }
+      for (int i = 0; i < n; i++) {
+        for (int j = i + 1; j < n; j++) {
+          pairT[i][j] = Stats.cosine(l.xs[items[i]], l.xs[items[j]], l.xs[items[i]].length);
+        }
+      }
+      return Losses.unsupervised(l.ys, l.xs, items, nn2, pairT, nnT, widths, weights, b.pairWeight,
+          b.reconstructionWeight, b.structureWeight, g);
+    }
+
     double validate(Model model) {
       double wsum = Arrays.stream(weights).sum();
-      switch (objective) {
+      switch (valObjective) {
         case COSENT: {
-          int m = Math.min(val.size(), b.maxValidation);
-          List<int[]> rows = val.subList(0, m);
+          // Spearman is cheap: every scored validation pair counts (no maxValidation cap).
+          int m = val.size();
+          List<int[]> rows = val;
           Local l = new Local(rows.stream().flatMapToInt(Arrays::stream).toArray(), model);
           double score = 0;
           double[] gold = new double[m];
@@ -756,6 +837,7 @@ public final class Trainer {
     private int topK = 10;
     private double pairWeight = 1;
     private double reconstructionWeight = 1;
+    private double structureWeight;
     private double positiveThreshold = 4.0;
     private boolean mineHardNegatives;
     private int hardNegativeRank = 2;
@@ -794,6 +876,7 @@ public final class Trainer {
       c.topK = topK;
       c.pairWeight = pairWeight;
       c.reconstructionWeight = reconstructionWeight;
+      c.structureWeight = structureWeight;
       c.positiveThreshold = positiveThreshold;
       c.mineHardNegatives = mineHardNegatives;
       c.hardNegativeRank = hardNegativeRank;
@@ -995,6 +1078,24 @@ public final class Trainer {
       return this;
     }
 
+    /**
+     * For {@link Objective#CONTRASTIVE} and {@link Objective#COSENT}: adds the unsupervised
+     * Matryoshka-Adaptor terms, times {@code weight}, to the supervised loss as a regulariser
+     * (the supervised variant of Yoon et al. 2024, eq. 6). Over each batch's distinct texts
+     * (queries, positives, negatives): every pair's and each text's top-k (see {@link
+     * #topK(int)}, neighbours among all training texts) truncated-width cosines are pulled
+     * towards the base model's full-width cosines, plus the L1 reconstruction term (weights
+     * {@link #pairWeight(double)}, {@link #reconstructionWeight(double)}). The paper weighs
+     * the ranking loss by gamma = 1 and these terms by 1; {@code weight} 1 is that objective.
+     * Default 0 (off). Ignored by {@link Objective#UNSUPERVISED}, which is these terms alone.
+     *
+     * @throws IllegalArgumentException if the weight is negative or not finite
+     */
+    public Builder structureWeight(double weight) {
+      this.structureWeight = nonNegative(weight, "structureWeight");
+      return this;
+    }
+
     /** For {@link Objective#CONTRASTIVE} on scored pairs: the least score of a positive (default 4). */
     public Builder positiveThreshold(double score) {
       if (!Double.isFinite(score)) {
@@ -1020,7 +1121,10 @@ public final class Trainer {
       return this;
     }
 
-    /** Sets the most validation rows or texts scored each epoch (default 1000). */
+    /**
+     * Sets the most validation rows (MRR) or texts (similarity preservation) scored each epoch
+     * (default 1000); Spearman on scored pairs always uses every pair.
+     */
     public Builder maxValidation(int rows) {
       this.maxValidation = positive(rows, "maxValidation");
       return this;

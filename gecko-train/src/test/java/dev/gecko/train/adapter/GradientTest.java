@@ -122,7 +122,49 @@ class GradientTest {
           nnT[i][k] = Stats.cosine(x[items[i]], x[nn[i][k]], D);
         }
       }
-      return Losses.unsupervised(y, x, items, nn, pairT, nnT, WIDTHS, WEIGHTS, 0.7, 0.3, g);
+      return Losses.unsupervised(y, x, items, nn, pairT, nnT, WIDTHS, WEIGHTS, 0.7, 0.3, 1, g);
     }, 8);
+  }
+
+  /** The structure terms over texts {@code items} with neighbours {@code nn}, times {@code scale}. */
+  private static double structure(double[][] y, double[][] x, int[] items, int[][] nn, double scale, double[][] g) {
+    double[][] pairT = new double[items.length][items.length];
+    double[][] nnT = new double[items.length][];
+    for (int i = 0; i < items.length; i++) {
+      for (int j = 0; j < items.length; j++) {
+        pairT[i][j] = Stats.cosine(x[items[i]], x[items[j]], D);
+      }
+      nnT[i] = new double[nn[i].length];
+      for (int k = 0; k < nn[i].length; k++) {
+        nnT[i][k] = Stats.cosine(x[items[i]], x[nn[i][k]], D);
+      }
+    }
+    return Losses.unsupervised(y, x, items, nn, pairT, nnT, WIDTHS, WEIGHTS, 0.7, 0.3, scale, g);
+  }
+
+  @ParameterizedTest
+  @EnumSource(Adapter.Kind.class)
+  void contrastivePlusStructureRegulariser(Adapter.Kind kind) {
+    // the supervised Matryoshka-Adaptor variant: ranking loss + scale x (top-k, pairs, reconstruction)
+    // over every text of the batch (queries, positives, negatives), neighbours outside the batch
+    int[] q = {0, 1, 2, 3};
+    int[] pos = {4, 5, 6, 6};
+    int[] neg = {8, -1, 9, 8};
+    int[] texts = {0, 1, 2, 3, 4, 5, 6, 8, 9};
+    int[][] nn = {{10, 4}, {11, 0}, {7, 10}, {5, 2}, {0, 11}, {1, 7}, {2, 3}, {9, 10}, {8, 11}};
+    check(kind, (y, x, g) -> Losses.contrastive(y, q, pos, neg, WIDTHS, WEIGHTS, 0.2, g)
+        + structure(y, x, texts, nn, 0.4, g), 12);
+  }
+
+  @ParameterizedTest
+  @EnumSource(Adapter.Kind.class)
+  void cosentPlusStructureRegulariser(Adapter.Kind kind) {
+    int[] a = {0, 1, 2, 3};
+    int[] b = {4, 5, 6, 0};
+    double[] label = {4.5, 1.0, 3.0, 0.2};
+    int[] texts = {0, 1, 2, 3, 4, 5, 6};
+    int[][] nn = {{7}, {2}, {8}, {0}, {1}, {7}, {3}};
+    check(kind, (y, x, g) -> Losses.cosent(y, a, b, label, WIDTHS, WEIGHTS, 5, g)
+        + structure(y, x, texts, nn, 2.5, g), 9);
   }
 }

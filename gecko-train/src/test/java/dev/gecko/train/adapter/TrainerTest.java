@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
+import dev.gecko.core.EmbedRequest;
 import dev.gecko.core.GeckoEmbedder;
 import dev.gecko.core.ModelPackage;
 import dev.gecko.core.adapter.Adapter;
@@ -118,6 +119,75 @@ class TrainerTest {
 
   private static String q(String s) {
     return "\"" + s.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
+  }
+
+  @Test
+  void contrastiveOnScoredPairsIsValidatedBySpearmanOverEveryValidationPair() throws IOException {
+    TrainingData val = TrainingData.of(TrainingData.read(STS_DEV).examples().subList(80, 140));
+    TrainingResult r = base(sts, tmp.resolve("c")).objective(Objective.CONTRASTIVE).validationData(val)
+        .maxValidation(10).epochs(1).build().train();
+    // epoch 0 is the base model: the mean over the widths of Spearman(cosine, score) on all 60 pairs
+    EmbeddingCache cache = EmbeddingCache.open(tmp.resolve("cache"), embedder.model(), 384);
+    List<EmbedRequest> reqs = new ArrayList<>();
+    for (TrainingExample e : val.examples()) {
+      reqs.add(EmbedRequest.of(e.anchor()));
+      reqs.add(EmbedRequest.of(e.positive()));
+    }
+    List<float[]> v = cache.embed(embedder, reqs, done -> { });
+    double expected = 0;
+    for (int m : new int[] {384, 128, 32}) {
+      double[] pred = new double[val.size()];
+      double[] gold = new double[val.size()];
+      for (int i = 0; i < val.size(); i++) {
+        pred[i] = Stats.cosine(toDouble(v.get(2 * i)), toDouble(v.get(2 * i + 1)), m);
+        gold[i] = val.examples().get(i).score();
+      }
+      expected += Stats.spearman(pred, gold) / 3;
+    }
+    assertThat(r.baseValidationScore()).isCloseTo(expected, within(1e-12));
+    assertThat(r.adapter().metadata()).containsEntry("validation", "spearman");
+  }
+
+  @Test
+  void structureWeightKeepsASupervisedAdapterCloserToTheBaseModel() throws IOException {
+    // validated on its own training pairs so that both runs keep a trained epoch
+    Trainer.Builder b = base(sts, tmp.resolve("free")).objective(Objective.COSENT).validationData(sts).topK(4);
+    TrainingResult free = b.build().train();
+    TrainingResult held = b.output(tmp.resolve("held")).structureWeight(5).build().train();
+    assertThat(free.bestEpoch()).isPositive();
+    assertThat(held.bestEpoch()).isPositive();
+    assertThat(held.curve().get(1).trainLoss()).isGreaterThan(free.curve().get(1).trainLoss());
+    // what the regulariser preserves: truncated-width cosines close to the base model's full-width ones
+    List<float[]> x = embedder.embedAll(sts.texts(), 384);
+    double heldDrift = drift(held.adapter(), x, 32);
+    double freeDrift = drift(free.adapter(), x, 32);
+    assertThat(heldDrift).isLessThan(0.8 * freeDrift);
+    assertThat(held.adapter().metadata()).containsEntry("structureWeight", "5.0");
+    assertThat(free.adapter().metadata()).doesNotContainKey("structureWeight");
+  }
+
+  /** Mean over pairs of |full-width base cosine - adapted cosine at width m| (adapter null: none). */
+  private static double drift(Adapter a, List<float[]> x, int m) {
+    double sum = 0;
+    int n = 0;
+    for (int i = 0; i < x.size(); i++) {
+      for (int j = i + 1; j < x.size(); j++) {
+        double full = Stats.cosine(toDouble(x.get(i)), toDouble(x.get(j)), 384);
+        float[] yi = a == null ? x.get(i) : a.apply(x.get(i));
+        float[] yj = a == null ? x.get(j) : a.apply(x.get(j));
+        sum += Math.abs(full - Stats.cosine(toDouble(yi), toDouble(yj), m));
+        n++;
+      }
+    }
+    return sum / n;
+  }
+
+  private static double[] toDouble(float[] v) {
+    double[] d = new double[v.length];
+    for (int i = 0; i < v.length; i++) {
+      d[i] = v[i];
+    }
+    return d;
   }
 
   @Test
