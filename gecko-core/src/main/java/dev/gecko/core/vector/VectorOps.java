@@ -310,6 +310,21 @@ public final class VectorOps {
     return IMPL.hamming(a, aOffset, b, bOffset, words);
   }
 
+  /**
+   * Writes to {@code out[0, count)} the Hamming distances of {@code query} to {@code count} bit
+   * vectors of {@code query.length} words stored back to back in {@code codes} from {@code
+   * codesOffset}: the inner loop of a binary scan.
+   *
+   * @throws IndexOutOfBoundsException if the codes or {@code out} are too short
+   */
+  public static void hammingMany(long[] query, long[] codes, int codesOffset, int count, int[] out) {
+    Objects.requireNonNull(query, "query is null");
+    int words = query.length;
+    Objects.checkFromIndexSize(codesOffset, Math.multiplyExact(words, count), codes.length);
+    Objects.checkFromIndexSize(0, count, out.length);
+    IMPL.hammingMany(query, codes, codesOffset, words, count, out);
+  }
+
   private static void normalizeInPlace(float[] a, int offset, int length) {
     float sq = IMPL.squaredNorm(a, offset, length);
     if (sq > 0f) {
