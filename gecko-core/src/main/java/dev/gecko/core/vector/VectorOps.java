@@ -322,7 +322,29 @@ public final class VectorOps {
     int words = query.length;
     Objects.checkFromIndexSize(codesOffset, Math.multiplyExact(words, count), codes.length);
     Objects.checkFromIndexSize(0, count, out.length);
-    IMPL.hammingMany(query, codes, codesOffset, words, count, out);
+    // The same scalar code whichever provider runs: JDK 17's incubator API has no lanewise bit
+    // count, and Long.bitCount is a POPCNT intrinsic. Two codes per step for more independent
+    // work per iteration; one call per block keeps calls and bounds checks off the per-code path.
+    int v = 0;
+    int o = codesOffset;
+    for (; v + 1 < count; v += 2, o += 2 * words) {
+      int s0 = 0;
+      int s1 = 0;
+      for (int w = 0; w < words; w++) {
+        long q = query[w];
+        s0 += Long.bitCount(q ^ codes[o + w]);
+        s1 += Long.bitCount(q ^ codes[o + words + w]);
+      }
+      out[v] = s0;
+      out[v + 1] = s1;
+    }
+    for (; v < count; v++, o += words) {
+      int s = 0;
+      for (int w = 0; w < words; w++) {
+        s += Long.bitCount(query[w] ^ codes[o + w]);
+      }
+      out[v] = s;
+    }
   }
 
   private static void normalizeInPlace(float[] a, int offset, int length) {

@@ -34,19 +34,4 @@ interface VectorSupport {
   /** Number of differing bits between {@code a[aOffset, +words)} and {@code b[bOffset, +words)}. */
   int hamming(long[] a, int aOffset, long[] b, int bOffset, int words);
 
-  /**
-   * Hamming distances of {@code query[0, words)} to {@code count} consecutive codes of {@code
-   * words} words starting at {@code codes[codesOffset]}, written to {@code out[0, count)}.
-   */
-  default void hammingMany(long[] query, long[] codes, int codesOffset, int words, int count, int[] out) {
-    // JDK 17's incubator API has no lanewise bit count; Long.bitCount is a POPCNT intrinsic. One
-    // call per block keeps the per-vector cost at the popcounts (no call, no bounds re-checks).
-    for (int v = 0, off = codesOffset; v < count; v++, off += words) {
-      int sum = 0;
-      for (int w = 0; w < words; w++) {
-        sum += Long.bitCount(query[w] ^ codes[off + w]);
-      }
-      out[v] = sum;
-    }
-  }
 }
