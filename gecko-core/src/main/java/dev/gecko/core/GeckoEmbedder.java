@@ -134,7 +134,7 @@ public interface GeckoEmbedder extends AutoCloseable {
     ModelPackage model;
     int threads = Runtime.getRuntime().availableProcessors();
     int intraOpThreads = 1;
-    int maxBatchTokens = 2048;
+    int maxBatchTokens = 1024;
     int maxBatchSize = 64;
     boolean failOnTruncation;
     boolean batchIndependent;
@@ -192,7 +192,8 @@ public interface GeckoEmbedder extends AutoCloseable {
 
     /**
      * Sets the most padded tokens ({@code rows * longest row}) in one inference batch. Default
-     * 2048 (measured: larger batches spill activations out of cache; docs/performance.md).
+     * 1024 (measured: with one batch per core, larger batches spill activations out of cache and
+     * grow ONNX Runtime's arena; docs/performance.md).
      *
      * @throws IllegalArgumentException if {@code tokens < 1}
      */
