@@ -230,17 +230,10 @@ final class OnnxEmbedder implements GeckoEmbedder {
         } catch (InterruptedException e) {
           interrupted = true;
         } catch (ExecutionException e) {
-          Throwable cause = e.getCause();
-          if (cause instanceof IOException) {
-            throw (IOException) cause;
+          if (e.getCause() instanceof IOException) {
+            throw (IOException) e.getCause();
           }
-          if (cause instanceof RuntimeException) {
-            throw (RuntimeException) cause;
-          }
-          if (cause instanceof Error) {
-            throw (Error) cause;
-          }
-          throw new IllegalStateException("loading the tokenizer failed: " + cause, cause);
+          throw unchecked(e, "loading the tokenizer");
         }
       }
     } finally {
@@ -368,15 +361,20 @@ final class OnnxEmbedder implements GeckoEmbedder {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while tokenising", e);
     } catch (ExecutionException e) {
-      Throwable cause = e.getCause();
-      if (cause instanceof RuntimeException) {
-        throw (RuntimeException) cause;
-      }
-      if (cause instanceof Error) {
-        throw (Error) cause;
-      }
-      throw new IllegalStateException("tokenising failed: " + cause, cause);
+      throw unchecked(e, "tokenising");
     }
+  }
+
+  /** The task's own unchecked exception or error, else the checked cause wrapped. */
+  private static RuntimeException unchecked(ExecutionException e, String what) {
+    Throwable cause = e.getCause();
+    if (cause instanceof Error) {
+      throw (Error) cause;
+    }
+    if (cause instanceof RuntimeException) {
+      return (RuntimeException) cause;
+    }
+    return new IllegalStateException(what + " failed: " + cause, cause);
   }
 
   /**
