@@ -6,7 +6,8 @@
 #
 # usage: bench/run-peers.sh            full run (5 repeats; ~15-25 min on 2 quiet cores)
 #        REPEATS=1 QUICK=1 bench/run-peers.sh   smoke run (short set only, 1 repeat)
-# env:   SHARED (default ../shared relative to the repo), REPEATS, SKIP_TJS=1, MVN (default ./mvnw)
+# env:   SHARED (default ../shared relative to the repo), REPEATS, SKIP_TJS=1, MVN (default ./mvnw),
+#        SKIP_PROBES=1 (stop after the footprint check: no RSS or session-option probes)
 # output: stdout, and a copy in gecko-bench/target/peers/report.md
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -46,6 +47,8 @@ echo; echo "## Gecko vs LangChain4j (same JVM), GEMM peak   $(uptime)"
 
 echo; echo "## Default model: load to first vector, peak RSS embedding the short set (fresh JVM)   $(uptime)"
 "${jvm[@]}" -cp "$cp" dev.gecko.bench.peers.FootprintCheck 3 2>&1 | grep -vE '^SLF4J|VectorizationProvider|^WARNING: Java vector'
+
+if [[ ${SKIP_PROBES:-0} == 1 ]]; then echo; echo "# done (SKIP_PROBES=1: RSS and session-option probes skipped) $(uptime)"; exit 0; fi
 
 echo; echo "## Native memory over varying shapes: int8, random 1-64-row mixed-length calls (fresh JVM each)   $(uptime)"
 calls=${RSS_CALLS:-200}

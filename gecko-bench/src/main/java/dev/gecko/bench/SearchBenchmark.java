@@ -21,12 +21,17 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * Exact top-10 over {@code n} random unit vectors of width 384 in one thread, per precision. The
  * queries cycle through 64 random unit vectors so no single query's branch pattern is learnt.
+ *
+ * <p>Forks ask for transparent huge pages, as docs/search.md recommends for large indexes: the
+ * binary scan's time otherwise depends on whether the kernel happens to back its 4.8 MB array
+ * with huge pages (0.50 vs 0.71 ms/query here, docs/benchmarks.md). {@code -jvmArgsAppend}
+ * on the command line replaces these flags.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "-Xmx2g"})
+@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "-Xmx2g", "-XX:+UseTransparentHugePages"})
 @State(Scope.Benchmark)
 public class SearchBenchmark {
   @Param({"SCALAR", "PANAMA"})

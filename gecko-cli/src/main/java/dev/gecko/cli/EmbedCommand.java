@@ -58,7 +58,7 @@ final class EmbedCommand implements Callable<Integer> {
       + GeckoEmbedder.Builder.DEFAULT_MODEL + ".")
   String model;
 
-  @Option(names = "--threads", paramLabel = "N", description = "ONNX Runtime intra-op threads. Default: all cores.")
+  @Option(names = "--threads", paramLabel = "N", description = "CPU threads for embedding (batches run in parallel, one per thread). Default: all cores.")
   Integer threads;
 
   @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;

@@ -24,7 +24,7 @@ final class Embedders {
       if (threads < 1) {
         throw new GeckoCli.UsageException("--threads must be >= 1, was " + threads);
       }
-      b.intraOpThreads(threads);
+      b.threads(threads);
     }
     return b.build();
   }

@@ -59,7 +59,7 @@ final class EvalCommand implements Runnable {
     boolean noCache;
 
     @Option(names = "--threads", paramLabel = "N",
-        description = "ONNX Runtime intra-op threads (default: available processors).")
+        description = "CPU threads for embedding (batches run in parallel, one per thread). Default: all cores.")
     Integer threads;
 
     GeckoEmbedder open() {

@@ -83,7 +83,7 @@ final class GenerateCommand implements Callable<Integer> {
       + GeckoEmbedder.Builder.DEFAULT_MODEL + ".")
   String model;
 
-  @Option(names = "--threads", paramLabel = "N", description = "ONNX Runtime intra-op threads. Default: all cores.")
+  @Option(names = "--threads", paramLabel = "N", description = "CPU threads for embedding (batches run in parallel, one per thread). Default: all cores.")
   Integer threads;
 
   @Option(names = "--prompts", paramLabel = "DIR", description = "Folder with replacement prompt files (" + "query-generation.txt, "

@@ -47,7 +47,7 @@ final class IndexCommand implements Callable<Integer> {
       description = "Vector storage: float32, int8 or binary (sign bits, Hamming). Default: ${DEFAULT-VALUE}.")
   String precision;
 
-  @Option(names = "--threads", paramLabel = "N", description = "ONNX Runtime intra-op threads. Default: all cores.")
+  @Option(names = "--threads", paramLabel = "N", description = "CPU threads for embedding (batches run in parallel, one per thread). Default: all cores.")
   Integer threads;
 
   @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;

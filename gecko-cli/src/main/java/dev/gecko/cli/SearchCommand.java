@@ -33,7 +33,7 @@ final class SearchCommand implements Callable<Integer> {
   @Option(names = "--k", paramLabel = "K", defaultValue = "10", description = "How many results. Default: ${DEFAULT-VALUE}.")
   int k;
 
-  @Option(names = "--threads", paramLabel = "N", description = "ONNX Runtime intra-op threads. Default: all cores.")
+  @Option(names = "--threads", paramLabel = "N", description = "CPU threads for embedding (batches run in parallel, one per thread). Default: all cores.")
   Integer threads;
 
   @Parameters(paramLabel = "QUERY", arity = "1..*", description = "The query (several words are joined by spaces).")

@@ -110,7 +110,7 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--cache", paramLabel = "DIR", description = "Embedding cache folder (default: ~/.cache/gecko/embeddings).")
   Path cache;
 
-  @Option(names = "--threads", paramLabel = "N", description = "ONNX Runtime intra-op threads. Default: all cores.")
+  @Option(names = "--threads", paramLabel = "N", description = "CPU threads for embedding (batches run in parallel, one per thread). Default: all cores.")
   Integer threads;
 
   @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;

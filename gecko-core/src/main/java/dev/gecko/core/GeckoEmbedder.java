@@ -37,7 +37,10 @@ import java.util.Objects;
  * <h2>Threads and resources</h2>
  * Thread-safe: share one instance across the application. It holds native memory (the ONNX
  * Runtime session and the tokenizer). {@link #close()} waits for calls in flight, then frees it;
- * later calls throw {@link IllegalStateException}. {@code close()} is idempotent.
+ * later calls throw {@link IllegalStateException}. {@code close()} is idempotent. A call uses up to
+ * {@link Builder#threads(int)} threads: its batches run in parallel on the caller's thread and on
+ * daemon helper threads that end after 30 s idle. Batches are formed before any runs, so the
+ * vectors do not depend on the number of threads or on scheduling.
  */
 public interface GeckoEmbedder extends AutoCloseable {
 
@@ -129,8 +132,9 @@ public interface GeckoEmbedder extends AutoCloseable {
     public static final String DEFAULT_MODEL = "bge-small-en-v1.5-int8";
 
     ModelPackage model;
-    int intraOpThreads = Runtime.getRuntime().availableProcessors();
-    int maxBatchTokens = 2048;
+    int threads = Runtime.getRuntime().availableProcessors();
+    int intraOpThreads = 1;
+    int maxBatchTokens = 1024;
     int maxBatchSize = 64;
     boolean failOnTruncation;
     boolean batchIndependent;
@@ -154,8 +158,27 @@ public interface GeckoEmbedder extends AutoCloseable {
     }
 
     /**
-     * Sets ONNX Runtime's intra-op threads. Default: the number of available processors (ONNX
-     * Runtime's own default can be one thread).
+     * Sets how many CPU threads one call may use. Default: the number of available processors.
+     * A call's batches run {@code threads / intraOpThreads} at a time, each on its own thread
+     * (the caller's and helper threads), so with the default of one intra-op thread every core
+     * runs its own batch: measured faster than ONNX Runtime's operator parallelism on one batch,
+     * whose threads synchronise after every operator (docs/performance.md). A call with a single
+     * batch (one text, say) runs on one thread unless {@link #intraOpThreads(int)} is raised.
+     *
+     * @throws IllegalArgumentException if {@code threads < 1}
+     */
+    public Builder threads(int threads) {
+      if (threads < 1) {
+        throw new IllegalArgumentException("threads must be >= 1, was " + threads);
+      }
+      this.threads = threads;
+      return this;
+    }
+
+    /**
+     * Sets ONNX Runtime's intra-op threads: how many threads work on one batch. Default 1. Raise
+     * it (up to {@link #threads(int)}) to cut the latency of single long texts at some cost in
+     * throughput; {@code threads / intraOpThreads} batches then run at a time.
      *
      * @throws IllegalArgumentException if {@code threads < 1}
      */
@@ -169,7 +192,8 @@ public interface GeckoEmbedder extends AutoCloseable {
 
     /**
      * Sets the most padded tokens ({@code rows * longest row}) in one inference batch. Default
-     * 2048 (measured: larger batches spill activations out of cache; docs/performance.md).
+     * 1024 (measured: with one batch per core, larger batches spill activations out of cache and
+     * grow ONNX Runtime's arena; docs/performance.md).
      *
      * @throws IllegalArgumentException if {@code tokens < 1}
      */

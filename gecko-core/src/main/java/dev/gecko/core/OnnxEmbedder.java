@@ -20,6 +20,7 @@ import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -28,6 +29,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
+import java.util.concurrent.FutureTask;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -47,8 +49,8 @@ final class OnnxEmbedder implements GeckoEmbedder {
    * runs. (256 cost padding on mid-sized lists and gained nothing measurable: docs/performance.md.)
    */
   static final int WINDOW = 512;
-  /** Workspaces (reusable native buffers) kept between calls; more concurrent calls make their own. */
-  private static final int KEPT_WORKSPACES = Math.max(2, Runtime.getRuntime().availableProcessors());
+  /** Workspaces (reusable native buffers) kept between calls; more concurrent batches make their own. */
+  private static final int KEPT_WORKSPACES = 2 * Math.max(2, Runtime.getRuntime().availableProcessors());
   private static final AtomicInteger THREAD_IDS = new AtomicInteger();
 
   private final ModelPackage pkg;
@@ -69,6 +71,10 @@ final class OnnxEmbedder implements GeckoEmbedder {
   private final ConcurrentLinkedDeque<Workspace> workspaces = new ConcurrentLinkedDeque<>();
   /** Tokenises the next window while the current one runs; threads end after 30 s idle. */
   private final ThreadPoolExecutor tokenizerThreads;
+  /** Batches of one call that run at a time (caller's thread included). */
+  private final int parallelBatches;
+  /** Runs a call's further batches beside the caller's thread; null when batches run one at a time. */
+  private final ThreadPoolExecutor inferenceThreads;
   private volatile boolean closed;
 
   private OnnxEmbedder(
@@ -102,6 +108,18 @@ final class OnnxEmbedder implements GeckoEmbedder {
       return t;
     });
     this.tokenizerThreads.allowCoreThreadTimeOut(true);
+    this.parallelBatches = Math.max(1, b.threads / b.intraOpThreads);
+    if (parallelBatches > 1) {
+      int n = parallelBatches - 1;
+      this.inferenceThreads = new ThreadPoolExecutor(n, n, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
+        Thread t = new Thread(r, "gecko-infer-" + THREAD_IDS.incrementAndGet());
+        t.setDaemon(true);
+        return t;
+      });
+      this.inferenceThreads.allowCoreThreadTimeOut(true);
+    } else {
+      this.inferenceThreads = null;
+    }
   }
 
   static OnnxEmbedder open(ModelPackage pkg, Builder b) {
@@ -109,13 +127,21 @@ final class OnnxEmbedder implements GeckoEmbedder {
     GeckoTokenizer tokenizer = null;
     OrtSession.SessionOptions options = null;
     OrtSession session = null;
-    try {
+    // The tokenizer (its native library and JSON) loads on a helper thread while ONNX Runtime
+    // loads and optimises the graph here: on two cores that takes about a quarter off the time
+    // to the first vector.
+    FutureTask<GeckoTokenizer> tokenizerLoad = new FutureTask<>(() -> {
       try (InputStream in = pkg.tokenizer().open()) {
-        tokenizer = GeckoTokenizer.builder()
+        return GeckoTokenizer.builder()
             .tokenizerJson(in, pkg.tokenizer().toString())
             .maxLength(pkg.maxTokens())
             .build();
       }
+    });
+    Thread loader = new Thread(tokenizerLoad, "gecko-open-tokenizer");
+    loader.setDaemon(true);
+    loader.start();
+    try {
       OrtEnvironment env = OrtEnvironment.getEnvironment();
       options = new OrtSession.SessionOptions();
       options.setIntraOpNumThreads(b.intraOpThreads);
@@ -164,15 +190,25 @@ final class OnnxEmbedder implements GeckoEmbedder {
             + " dimensions but the graph outputs " + width);
       }
       Adapter adapter = loadAdapter(pkg, width);
+      tokenizer = awaitTokenizer(tokenizerLoad);
       OnnxEmbedder embedder = new OnnxEmbedder(
           pkg, tokenizer, env, options, session, outputName, inputs.contains(TOKEN_TYPE_IDS), width, adapter, b);
-      LOG.log(System.Logger.Level.DEBUG, () -> String.format("opened %s (%d dims, %s pooling, %d threads) in %d ms",
-          pkg.name(), width, pkg.pooling(), b.intraOpThreads, (System.nanoTime() - start) / 1_000_000));
+      LOG.log(System.Logger.Level.DEBUG, () -> String.format(
+          "opened %s (%d dims, %s pooling, %d threads, %d intra-op) in %d ms", pkg.name(), width, pkg.pooling(),
+          b.threads, b.intraOpThreads, (System.nanoTime() - start) / 1_000_000));
       return embedder;
     } catch (IOException | OrtException | RuntimeException e) {
       closeQuietly(session);
       if (options != null) {
         options.close();
+      }
+      if (tokenizer == null) {
+        // ONNX Runtime failed first: wait for the tokenizer so that it can be freed too
+        try {
+          tokenizer = awaitTokenizer(tokenizerLoad);
+        } catch (IOException | RuntimeException ignored) {
+          // the first failure is the one to report
+        }
       }
       if (tokenizer != null) {
         tokenizer.close();
@@ -181,6 +217,29 @@ final class OnnxEmbedder implements GeckoEmbedder {
         throw (IllegalStateException) e;
       }
       throw new IllegalStateException("cannot open model " + pkg.name() + " (" + pkg.model() + "): " + e.getMessage(), e);
+    }
+  }
+
+  /** Waits (uninterruptibly, so that nothing native is left behind) for the tokenizer's load. */
+  private static GeckoTokenizer awaitTokenizer(FutureTask<GeckoTokenizer> load) throws IOException {
+    boolean interrupted = false;
+    try {
+      while (true) {
+        try {
+          return load.get();
+        } catch (InterruptedException e) {
+          interrupted = true;
+        } catch (ExecutionException e) {
+          if (e.getCause() instanceof IOException) {
+            throw (IOException) e.getCause();
+          }
+          throw unchecked(e, "loading the tokenizer");
+        }
+      }
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
     }
   }
 
@@ -302,18 +361,28 @@ final class OnnxEmbedder implements GeckoEmbedder {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while tokenising", e);
     } catch (ExecutionException e) {
-      Throwable cause = e.getCause();
-      if (cause instanceof RuntimeException) {
-        throw (RuntimeException) cause;
-      }
-      if (cause instanceof Error) {
-        throw (Error) cause;
-      }
-      throw new IllegalStateException("tokenising failed: " + cause, cause);
+      throw unchecked(e, "tokenising");
     }
   }
 
-  /** Sorts one window by length, runs it in token-budget batches, writes results at {@code offset + i}. */
+  /** The task's own unchecked exception or error, else the checked cause wrapped. */
+  private static RuntimeException unchecked(ExecutionException e, String what) {
+    Throwable cause = e.getCause();
+    if (cause instanceof Error) {
+      throw (Error) cause;
+    }
+    if (cause instanceof RuntimeException) {
+      return (RuntimeException) cause;
+    }
+    return new IllegalStateException(what + " failed: " + cause, cause);
+  }
+
+  /**
+   * Sorts one window by length, cuts it into token-budget batches and runs them, up to {@code
+   * parallelBatches} at a time (the caller's thread and helpers, each with its own workspace),
+   * longest first so that no thread is left with a long batch at the end; writes results at
+   * {@code offset + i}. Batches are cut before any runs, so vectors do not depend on scheduling.
+   */
   private void embedWindow(List<Encoding> encodings, int offset, int dims, float[][] out, Workspace ws) {
     int n = encodings.size();
     Integer[] order = new Integer[n];
@@ -321,6 +390,7 @@ final class OnnxEmbedder implements GeckoEmbedder {
       order[i] = i;
     }
     Arrays.sort(order, (x, y) -> Integer.compare(encodings.get(x).length(), encodings.get(y).length()));
+    List<int[]> batches = new ArrayList<>();
     int start = 0;
     while (start < n) {
       int end = start;
@@ -334,20 +404,136 @@ final class OnnxEmbedder implements GeckoEmbedder {
         longest = newLongest;
         end++;
       }
+      batches.add(new int[] {start, end});
+      start = end;
+    }
+    Collections.reverse(batches);
+    BatchRun job = new BatchRun(batches, encodings, order, offset, dims, out);
+    int helpers = Math.min(parallelBatches, batches.size()) - 1;
+    for (int h = 0; h < helpers; h++) {
+      inferenceThreads.execute(() -> {
+        if (!job.enter()) {
+          return; // the caller already finished the window: nothing left to do
+        }
+        Workspace own = takeWorkspace();
+        try {
+          job.runBatches(own);
+        } catch (RuntimeException | Error e) {
+          job.fail(e);
+        } finally {
+          giveBack(own);
+          job.exit();
+        }
+      });
+    }
+    try {
+      job.runBatches(ws);
+    } catch (RuntimeException | Error e) {
+      job.fail(e);
+    }
+    // Helpers still running use the session under this call's read lock: wait for them, and keep
+    // those not yet started from starting. (Future.cancel cannot do this: it reports success for a
+    // task that is already running.)
+    job.sealAndAwait();
+    Throwable failure = job.failure();
+    if (failure instanceof RuntimeException) {
+      throw (RuntimeException) failure;
+    }
+    if (failure instanceof Error) {
+      throw (Error) failure;
+    }
+  }
+
+  /**
+   * One window's batches, taken one at a time by whichever thread is free, and the count of
+   * helper threads working on them.
+   */
+  private final class BatchRun {
+    private final List<int[]> batches;
+    private final List<Encoding> encodings;
+    private final Integer[] order;
+    private final int offset;
+    private final int dims;
+    private final float[][] out;
+    private final AtomicInteger next = new AtomicInteger();
+    private int helpersRunning; // guarded by this
+    private boolean sealed; // guarded by this
+    private Throwable failure; // guarded by this
+
+    BatchRun(List<int[]> batches, List<Encoding> encodings, Integer[] order, int offset, int dims, float[][] out) {
+      this.batches = batches;
+      this.encodings = encodings;
+      this.order = order;
+      this.offset = offset;
+      this.dims = dims;
+      this.out = out;
+    }
+
+    /** Registers a helper; false once the caller has stopped waiting for helpers. */
+    synchronized boolean enter() {
+      if (sealed) {
+        return false;
+      }
+      helpersRunning++;
+      return true;
+    }
+
+    synchronized void exit() {
+      helpersRunning--;
+      notifyAll();
+    }
+
+    /** Keeps the first failure; the other threads stop after their current batch. */
+    synchronized void fail(Throwable t) {
+      next.set(batches.size());
+      if (failure == null) {
+        failure = t;
+      }
+    }
+
+    synchronized Throwable failure() {
+      return failure;
+    }
+
+    /** Stops helpers from entering and waits, uninterruptibly, until those inside have left. */
+    synchronized void sealAndAwait() {
+      sealed = true;
+      boolean interrupted = false;
+      while (helpersRunning > 0) {
+        try {
+          wait();
+        } catch (InterruptedException e) {
+          interrupted = true;
+        }
+      }
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
+
+    void runBatches(Workspace ws) {
+      int b;
+      while ((b = next.getAndIncrement()) < batches.size()) {
+        runBatch(batches.get(b)[0], batches.get(b)[1], ws);
+      }
+    }
+
+    private void runBatch(int start, int end, Workspace ws) {
       List<Encoding> batch = new ArrayList<>(end - start);
       for (int i = start; i < end; i++) {
         batch.add(encodings.get(order[i]));
       }
       float[] pooled = run(batch, ws);
       for (int r = 0; r < batch.size(); r++) {
+        float[] vector;
         if (adapter != null) {
           float[] row = adapter.apply(Arrays.copyOfRange(pooled, r * width, r * width + width));
-          out[offset + order[start + r]] = VectorOps.truncateAndNormalize(row, dims);
+          vector = VectorOps.truncateAndNormalize(row, dims);
         } else {
-          out[offset + order[start + r]] = VectorOps.truncateAndNormalize(pooled, r * width, width, dims);
+          vector = VectorOps.truncateAndNormalize(pooled, r * width, width, dims);
         }
+        out[offset + order[start + r]] = vector;
       }
-      start = end;
     }
   }
 
@@ -500,6 +686,9 @@ final class OnnxEmbedder implements GeckoEmbedder {
       }
       closed = true;
       tokenizerThreads.shutdownNow();
+      if (inferenceThreads != null) {
+        inferenceThreads.shutdownNow();
+      }
       workspaces.clear();
       closeQuietly(session);
       options.close();

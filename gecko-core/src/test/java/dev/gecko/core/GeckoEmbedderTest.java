@@ -22,7 +22,7 @@ class GeckoEmbedderTest {
 
   @BeforeAll
   static void open() {
-    embedder = GeckoEmbedder.builder().model("bge-small-en-v1.5").intraOpThreads(2).build();
+    embedder = GeckoEmbedder.builder().model("bge-small-en-v1.5").threads(2).build();
     shortTexts = Golden.texts(Golden.read("short.jsonl"));
   }
 
@@ -106,6 +106,31 @@ class GeckoEmbedderTest {
   }
 
   @Test
+  void parallelBatchesGiveTheSameVectorsAsOneThread() {
+    // int8 vectors depend on their batch's other rows (one activation scale per batch), so
+    // bit-equality shows that batches are cut the same whatever the number of threads.
+    List<String> mixed = new ArrayList<>();
+    List<String> passages = Golden.texts(Golden.read("passages.jsonl"));
+    for (int i = 0; i < 60; i++) {
+      mixed.add(i % 4 == 0 ? passages.get(i) : shortTexts.get(i));
+    }
+    List<List<float[]>> results = new ArrayList<>();
+    int[][] configs = {{1, 1}, {3, 1}, {4, 2}};
+    for (int[] c : configs) {
+      try (GeckoEmbedder e = GeckoEmbedder.builder().model("bge-small-en-v1.5-int8").maxBatchTokens(700)
+          .threads(c[0]).intraOpThreads(c[1]).build()) {
+        results.add(e.embedAll(mixed, 128));
+      }
+    }
+    for (int k = 1; k < results.size(); k++) {
+      for (int i = 0; i < mixed.size(); i++) {
+        assertThat(results.get(k).get(i)).as("threads %s, text %d", Arrays.toString(configs[k]), i)
+            .isEqualTo(results.get(0).get(i));
+      }
+    }
+  }
+
+  @Test
   void queryPromptIsTheModelsOwn() {
     String q = "how do closures capture variables";
     float[] viaTask = embedder.embed(EmbedRequest.query(q), 384);
@@ -171,7 +196,10 @@ class GeckoEmbedderTest {
     assertThatThrownBy(() -> GeckoEmbedder.builder().model("no-such-model"))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("bge-small-en-v1.5");
-    assertThatThrownBy(() -> GeckoEmbedder.builder().intraOpThreads(0)).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> GeckoEmbedder.builder().intraOpThreads(0)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("intraOpThreads");
+    assertThatThrownBy(() -> GeckoEmbedder.builder().threads(0)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("threads must be >= 1");
     assertThat(Arrays.asList(ModelPackage.builtInNames())).isNotEmpty();
   }
 }

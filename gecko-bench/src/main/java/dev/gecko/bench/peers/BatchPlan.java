@@ -8,7 +8,7 @@ import java.util.Arrays;
  * maxBatchTokens} (a single row always fits). Must follow {@code OnnxEmbedder}'s rule.
  */
 final class BatchPlan {
-  static final int DEFAULT_MAX_BATCH_TOKENS = 2048;
+  static final int DEFAULT_MAX_BATCH_TOKENS = 1024;
   static final int DEFAULT_MAX_BATCH_SIZE = 64;
 
   private BatchPlan() {}

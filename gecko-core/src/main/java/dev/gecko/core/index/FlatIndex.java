@@ -84,6 +84,8 @@ public final class FlatIndex {
   static final int VERSION = 1;
   static final int HEADER_BYTES = 24;
   private static final int MAX_ARRAY = Integer.MAX_VALUE - 16;
+  /** Binary codes scored per kernel call (a 4 KiB distance buffer, in L1). */
+  private static final int BINARY_BLOCK = 1024;
 
   private final int dimensions;
   private final Precision precision;
@@ -233,8 +235,21 @@ public final class FlatIndex {
       case BINARY:
         long[] qw = VectorOps.quantizeBinary(q);
         float perBit = 2f / dimensions;
-        for (int i = 0, off = 0; i < size; i++, off += words) {
-          top.offer(i, 1f - VectorOps.hamming(qw, 0, bits, off, words) * perBit);
+        int[] distances = new int[Math.min(BINARY_BLOCK, Math.max(size, 1))];
+        int worst = Integer.MAX_VALUE; // a candidate must beat this distance once the heap is full
+        for (int from = 0; from < size; from += BINARY_BLOCK) {
+          int count = Math.min(BINARY_BLOCK, size - from);
+          VectorOps.hammingMany(qw, bits, from * words, count, distances);
+          for (int j = 0; j < count; j++) {
+            if (distances[j] < worst) {
+              top.offer(from + j, 1f - distances[j] * perBit);
+              if (top.full()) {
+                // the root's distance, plus one so that float rounding can never skip a candidate
+                // (a tie with the root is then offered and refused by the heap)
+                worst = Math.round((1f - top.worstScore()) / perBit) + 1;
+              }
+            }
+          }
         }
         break;
       default:
@@ -489,6 +504,14 @@ public final class FlatIndex {
     TopK(int k) {
       scores = new float[k];
       ordinals = new int[k];
+    }
+
+    boolean full() {
+      return n == scores.length;
+    }
+
+    float worstScore() {
+      return scores[0];
     }
 
     /** Ordinals arrive in increasing order, so on equal scores the newcomer is the worse one. */

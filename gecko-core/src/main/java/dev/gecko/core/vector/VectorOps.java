@@ -310,6 +310,43 @@ public final class VectorOps {
     return IMPL.hamming(a, aOffset, b, bOffset, words);
   }
 
+  /**
+   * Writes to {@code out[0, count)} the Hamming distances of {@code query} to {@code count} bit
+   * vectors of {@code query.length} words stored back to back in {@code codes} from {@code
+   * codesOffset}: the inner loop of a binary scan.
+   *
+   * @throws IndexOutOfBoundsException if the codes or {@code out} are too short
+   */
+  public static void hammingMany(long[] query, long[] codes, int codesOffset, int count, int[] out) {
+    Objects.requireNonNull(query, "query is null");
+    int words = query.length;
+    Objects.checkFromIndexSize(codesOffset, Math.multiplyExact(words, count), codes.length);
+    Objects.checkFromIndexSize(0, count, out.length);
+    // The same scalar code whichever provider runs: JDK 17's incubator API has no lanewise bit
+    // count, and Long.bitCount is a POPCNT intrinsic. Two codes per step for more independent
+    // work per iteration; one call per block keeps calls and bounds checks off the per-code path.
+    int v = 0;
+    int o = codesOffset;
+    for (; v + 1 < count; v += 2, o += 2 * words) {
+      int s0 = 0;
+      int s1 = 0;
+      for (int w = 0; w < words; w++) {
+        long q = query[w];
+        s0 += Long.bitCount(q ^ codes[o + w]);
+        s1 += Long.bitCount(q ^ codes[o + words + w]);
+      }
+      out[v] = s0;
+      out[v + 1] = s1;
+    }
+    for (; v < count; v++, o += words) {
+      int s = 0;
+      for (int w = 0; w < words; w++) {
+        s += Long.bitCount(query[w] ^ codes[o + w]);
+      }
+      out[v] = s;
+    }
+  }
+
   private static void normalizeInPlace(float[] a, int offset, int length) {
     float sq = IMPL.squaredNorm(a, offset, length);
     if (sq > 0f) {

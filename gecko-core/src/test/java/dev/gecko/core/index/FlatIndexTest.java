@@ -75,7 +75,7 @@ class FlatIndexTest {
     int dims = 207;
     FlatIndex index = FlatIndex.builder(dims).precision(precision).build();
     List<float[]> vectors = new ArrayList<>();
-    for (int i = 0; i < 500; i++) {
+    for (int i = 0; i < 2500; i++) { // more than two of the binary scan's 1024-code blocks
       float[] v = unit(r, dims);
       vectors.add(v);
       assertThat(index.add(v)).isEqualTo(i);

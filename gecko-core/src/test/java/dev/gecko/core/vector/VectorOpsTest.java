@@ -20,6 +20,30 @@ class VectorOpsTest {
   }
 
   @Test
+  void hammingManyEqualsOneHammingPerCode() {
+    Random r = new Random(7);
+    for (int words : new int[] {1, 3, 6, 16}) {
+      for (int count : new int[] {0, 1, 2, 5, 64}) {
+        long[] query = r.longs(words).toArray();
+        int offset = 3;
+        long[] codes = r.longs(offset + (long) words * count + 2).toArray();
+        int[] out = new int[count + 1];
+        out[count] = -1;
+        VectorOps.hammingMany(query, codes, offset, count, out);
+        for (int v = 0; v < count; v++) {
+          assertThat(out[v]).as("words %d, code %d of %d", words, v, count)
+              .isEqualTo(VectorOps.hamming(query, 0, codes, offset + v * words, words));
+        }
+        assertThat(out[count]).isEqualTo(-1); // nothing written past count
+      }
+    }
+    assertThatThrownBy(() -> VectorOps.hammingMany(new long[2], new long[5], 0, 3, new int[3]))
+        .isInstanceOf(IndexOutOfBoundsException.class);
+    assertThatThrownBy(() -> VectorOps.hammingMany(new long[2], new long[6], 0, 3, new int[2]))
+        .isInstanceOf(IndexOutOfBoundsException.class);
+  }
+
+  @Test
   void zeroVectorsStayZeroAndHaveZeroCosine() {
     float[] zero = new float[5];
     assertThat(VectorOps.normalize(zero)).containsOnly(0f);
