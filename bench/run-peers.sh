@@ -10,6 +10,7 @@
 #        SKIP_PROBES=1 (stop after the footprint check: no RSS or session-option probes)
 # output: stdout, and a copy in gecko-bench/target/peers/report.md
 set -euo pipefail
+export ORT_DISABLE_TELEMETRY=1   # ONNX Runtime's telemetry client would resolve its collector (DNS)
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 shared=$(cd "${SHARED:-$root/../shared}" && pwd)

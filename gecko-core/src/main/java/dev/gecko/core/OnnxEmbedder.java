@@ -143,6 +143,11 @@ final class OnnxEmbedder implements GeckoEmbedder {
     loader.start();
     try {
       OrtEnvironment env = OrtEnvironment.getEnvironment();
+      // ONNX Runtime's telemetry events off. Not enough on its own: its Linux build's telemetry
+      // client still resolves its collector's host name (a DNS query, seen under strace) unless
+      // the process runs with ORT_DISABLE_TELEMETRY=1, which a library cannot set for its host
+      // (the launcher, the build's test JVMs and CI set it; README "No network").
+      env.setTelemetry(false);
       options = new OrtSession.SessionOptions();
       options.setIntraOpNumThreads(b.intraOpThreads);
       options.setInterOpNumThreads(1);

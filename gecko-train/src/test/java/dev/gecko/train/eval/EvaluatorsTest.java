@@ -34,7 +34,7 @@ class EvaluatorsTest {
 
   @BeforeAll
   static void open() throws IOException {
-    embedder = GeckoEmbedder.builder().model("all-MiniLM-L6-v2").intraOpThreads(2).build();
+    embedder = GeckoEmbedder.builder().model("all-MiniLM-L6-v2").threads(2).build();
     sts = StsDataset.read(Fixtures.head(Fixtures.sts("stsbenchmark/pairs.test.tsv"), 61, tmp.resolve("pairs.tsv")));
     arguana = BeirDataset.read(Fixtures.arguanaSlice(tmp.resolve("arguana"), 10, 10));
     sharedCache = EmbeddingCache.open(tmp.resolve("shared-cache"));

@@ -57,7 +57,7 @@ class FretPipelineTest {
 
   @BeforeAll
   static void open() throws IOException {
-    embedder = GeckoEmbedder.builder().intraOpThreads(2).build();
+    embedder = GeckoEmbedder.builder().threads(2).build();
     corpus = Corpus.readJsonl(shared().resolve("data/beir/arguana/corpus.jsonl.gz"), 24);
     retriever = new Retriever(embedder, corpus);
   }
@@ -271,7 +271,7 @@ class FretPipelineTest {
     assertThat(retriever.queryRequest("Given a claim, verify it.", "bees dance"))
         .isEqualTo(dev.gecko.core.EmbedRequest.query("bees dance"));
     dev.gecko.core.ModelPackage gecko = dev.gecko.core.ModelPackage.builtIn("bge-small-en-v1.5-int8").toBuilder().geckoPrompts().build();
-    try (GeckoEmbedder g = GeckoEmbedder.builder().model(gecko).intraOpThreads(2).build()) {
+    try (GeckoEmbedder g = GeckoEmbedder.builder().model(gecko).threads(2).build()) {
       Retriever r = new Retriever(g, corpus.subList(0, 3));
       assertThat(r.queryRequest("Given a claim, verify it.", "bees dance"))
           .isEqualTo(dev.gecko.core.EmbedRequest.of("task: Given a claim, verify it. | query: bees dance"));
