@@ -33,5 +33,4 @@ interface VectorSupport {
 
   /** Number of differing bits between {@code a[aOffset, +words)} and {@code b[bOffset, +words)}. */
   int hamming(long[] a, int aOffset, long[] b, int bOffset, int words);
-
 }
