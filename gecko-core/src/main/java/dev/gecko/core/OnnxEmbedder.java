@@ -2,7 +2,6 @@ package dev.gecko.core;
 
 import ai.onnxruntime.NodeInfo;
 import ai.onnxruntime.OnnxTensor;
-import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
@@ -101,25 +100,21 @@ final class OnnxEmbedder implements GeckoEmbedder {
     this.maxBatchSize = b.maxBatchSize;
     this.failOnTruncation = b.failOnTruncation;
     this.batchIndependent = b.batchIndependent;
-    int helpers = Math.max(1, Runtime.getRuntime().availableProcessors());
-    this.tokenizerThreads = new ThreadPoolExecutor(helpers, helpers, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
-      Thread t = new Thread(r, "gecko-tokenize-" + THREAD_IDS.incrementAndGet());
-      t.setDaemon(true);
-      return t;
-    });
-    this.tokenizerThreads.allowCoreThreadTimeOut(true);
+    this.tokenizerThreads = daemonPool(Math.max(1, Runtime.getRuntime().availableProcessors()), "gecko-tokenize-");
     this.parallelBatches = Math.max(1, b.threads / b.intraOpThreads);
-    if (parallelBatches > 1) {
-      int n = parallelBatches - 1;
-      this.inferenceThreads = new ThreadPoolExecutor(n, n, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
-        Thread t = new Thread(r, "gecko-infer-" + THREAD_IDS.incrementAndGet());
-        t.setDaemon(true);
-        return t;
-      });
-      this.inferenceThreads.allowCoreThreadTimeOut(true);
-    } else {
-      this.inferenceThreads = null;
-    }
+    this.inferenceThreads = parallelBatches > 1 ? daemonPool(parallelBatches - 1, "gecko-infer-") : null;
+  }
+
+  /** A fixed pool of daemon threads that end after 30 s idle. */
+  private static ThreadPoolExecutor daemonPool(int threads, String namePrefix) {
+    ThreadPoolExecutor pool = new ThreadPoolExecutor(threads, threads, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(),
+        r -> {
+          Thread t = new Thread(r, namePrefix + THREAD_IDS.incrementAndGet());
+          t.setDaemon(true);
+          return t;
+        });
+    pool.allowCoreThreadTimeOut(true);
+    return pool;
   }
 
   static OnnxEmbedder open(ModelPackage pkg, Builder b) {
@@ -567,7 +562,7 @@ final class OnnxEmbedder implements GeckoEmbedder {
     long[] shape = batch.shape();
     int tokens = batch.sequenceLength();
     int cells = batch.rows() * tokens;
-    ws.ensure(cells, width);
+    ws.ensure(cells, width, pkg.pooling() == Pooling.MEAN);
     Map<String, OnnxTensor> inputs = new HashMap<>();
     OnnxTensor output = null;
     try {
@@ -579,7 +574,7 @@ final class OnnxEmbedder implements GeckoEmbedder {
       FloatBuffer hidden = ws.hidden.duplicate().clear().limit(cells * width);
       output = OnnxTensor.createTensor(env, hidden, new long[] {batch.rows(), tokens, width});
       session.run(inputs, Map.of(outputName, output)).close();
-      return pool(hidden, batch);
+      return pool(hidden, batch, ws);
     } catch (OrtException e) {
       throw new IllegalStateException("ONNX Runtime failed on a batch of " + batch.rows() + " x "
           + batch.sequenceLength() + " tokens: " + e.getMessage(), e);
@@ -594,7 +589,7 @@ final class OnnxEmbedder implements GeckoEmbedder {
   }
 
   /** Pools {@code [rows, tokens, width]} hidden states straight from the output buffer. */
-  private float[] pool(FloatBuffer hidden, TokenizedBatch batch) {
+  private float[] pool(FloatBuffer hidden, TokenizedBatch batch, Workspace ws) {
     int rows = batch.rows();
     int tokens = batch.sequenceLength();
     float[] pooled = new float[rows * width];
@@ -604,23 +599,12 @@ final class OnnxEmbedder implements GeckoEmbedder {
       }
       return pooled;
     }
-    // Mean over the attention mask. Rows are left-aligned: the mask is the first length(r)
-    // tokens. Same arithmetic as VectorOps.meanPool: sum in token order, then times 1/count.
-    float[] token = new float[width];
-    for (int r = 0; r < rows; r++) {
-      int len = batch.length(r);
-      int o = r * width;
-      for (int t = 0; t < len; t++) {
-        hidden.get((r * tokens + t) * width, token, 0, width);
-        for (int i = 0; i < width; i++) {
-          pooled[o + i] += token[i];
-        }
-      }
-      float inv = 1f / len;
-      for (int i = 0; i < width; i++) {
-        pooled[o + i] *= inv;
-      }
-    }
+    // Mean over the attention mask with the VectorOps kernel (SIMD when enabled), on heap copies
+    // kept in the workspace: one bulk copy out of the native output buffer.
+    int cells = rows * tokens;
+    hidden.get(0, ws.hiddenHeap, 0, cells * width);
+    batch.attentionMask().get(ws.maskHeap, 0, cells);
+    VectorOps.meanPoolInto(ws.hiddenHeap, ws.maskHeap, rows, tokens, width, pooled);
     return pooled;
   }
 
@@ -645,16 +629,24 @@ final class OnnxEmbedder implements GeckoEmbedder {
     LongBuffer mask = LongBuffer.allocate(0);
     LongBuffer types = LongBuffer.allocate(0);
     FloatBuffer hidden = FloatBuffer.allocate(0);
+    /** Heap copies of the output and the mask for mean pooling (unused for CLS pooling). */
+    float[] hiddenHeap = new float[0];
+    long[] maskHeap = new long[0];
 
-    void ensure(int cells, int width) {
+    void ensure(int cells, int width, boolean meanPooling) {
       if (ids.capacity() < cells) {
         int grown = Math.max(cells, ids.capacity() + ids.capacity() / 2);
         ids = longs(grown);
         mask = longs(grown);
         types = longs(grown);
       }
+      int floats = ids.capacity() * width;
       if (hidden.capacity() < cells * width) {
-        hidden = ByteBuffer.allocateDirect(Math.max(cells, ids.capacity()) * width * Float.BYTES).order(ByteOrder.nativeOrder()).asFloatBuffer();
+        hidden = ByteBuffer.allocateDirect(floats * Float.BYTES).order(ByteOrder.nativeOrder()).asFloatBuffer();
+      }
+      if (meanPooling && hiddenHeap.length < cells * width) {
+        hiddenHeap = new float[floats];
+        maskHeap = new long[ids.capacity()];
       }
     }
 

@@ -152,6 +152,29 @@ public final class VectorOps {
   }
 
   /**
+   * {@link #meanPool(float[], long[], int, int, int)} over reusable buffers: reads the first {@code
+   * batch * tokens * hiddenSize} floats of {@code hidden} and the first {@code batch * tokens}
+   * entries of {@code mask}, and writes the flat {@code [batch, hiddenSize]} result to the start
+   * of {@code out}. For callers that keep buffers sized for their largest batch.
+   *
+   * @throws IllegalArgumentException if the shape is not positive or a buffer is too short for it
+   */
+  public static void meanPoolInto(float[] hidden, long[] mask, int batch, int tokens, int hiddenSize, float[] out) {
+    Objects.requireNonNull(hidden, "hidden is null");
+    Objects.requireNonNull(mask, "mask is null");
+    Objects.requireNonNull(out, "out is null");
+    if (batch < 0 || tokens < 1 || hiddenSize < 1) {
+      throw new IllegalArgumentException("bad shape [" + batch + ", " + tokens + ", " + hiddenSize + "]");
+    }
+    if (hidden.length < (long) batch * tokens * hiddenSize || mask.length < (long) batch * tokens
+        || out.length < (long) batch * hiddenSize) {
+      throw new IllegalArgumentException("buffers of " + hidden.length + " / " + mask.length + " / " + out.length
+          + " elements are too short for shape [" + batch + ", " + tokens + ", " + hiddenSize + "]");
+    }
+    IMPL.meanPool(hidden, mask, batch, tokens, hiddenSize, out, hiddenSize);
+  }
+
+  /**
    * CLS pooling over a flat {@code [batch, tokens, hiddenSize]} buffer: each row's first token.
    *
    * @return a flat {@code [batch, hiddenSize]} array

@@ -44,6 +44,37 @@ class VectorOpsTest {
   }
 
   @Test
+  void meanPoolIntoReadsThePrefixOfLargerBuffersLikeMeanPool() {
+    Random r = new Random(11);
+    int batch = 3;
+    int tokens = 5;
+    int hiddenSize = 37;
+    float[] hidden = new float[batch * tokens * hiddenSize];
+    long[] mask = new long[batch * tokens];
+    for (int i = 0; i < hidden.length; i++) {
+      hidden[i] = r.nextFloat() * 2 - 1;
+    }
+    int[] lengths = {5, 1, 3};
+    for (int b = 0; b < batch; b++) {
+      for (int t = 0; t < lengths[b]; t++) {
+        mask[b * tokens + t] = 1;
+      }
+    }
+    float[] bigHidden = java.util.Arrays.copyOf(hidden, hidden.length + 100);
+    java.util.Arrays.fill(bigHidden, hidden.length, bigHidden.length, 9f);
+    long[] bigMask = java.util.Arrays.copyOf(mask, mask.length + 7);
+    java.util.Arrays.fill(bigMask, mask.length, bigMask.length, 1L);
+    float[] out = new float[batch * hiddenSize + 5];
+    java.util.Arrays.fill(out, -7f);
+    VectorOps.meanPoolInto(bigHidden, bigMask, batch, tokens, hiddenSize, out);
+    assertThat(java.util.Arrays.copyOf(out, batch * hiddenSize))
+        .containsExactly(VectorOps.meanPool(hidden, mask, batch, tokens, hiddenSize));
+    assertThat(java.util.Arrays.copyOfRange(out, batch * hiddenSize, out.length)).containsOnly(-7f);
+    assertThatThrownBy(() -> VectorOps.meanPoolInto(hidden, mask, batch, tokens, hiddenSize, new float[10]))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("too short");
+  }
+
+  @Test
   void zeroVectorsStayZeroAndHaveZeroCosine() {
     float[] zero = new float[5];
     assertThat(VectorOps.normalize(zero)).containsOnly(0f);
