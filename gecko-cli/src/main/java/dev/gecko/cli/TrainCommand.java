@@ -5,12 +5,14 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gecko.core.GeckoEmbedder;
 import dev.gecko.core.adapter.Adapter;
+import dev.gecko.train.adapter.Basis;
 import dev.gecko.train.adapter.EpochStats;
 import dev.gecko.train.adapter.Objective;
 import dev.gecko.train.adapter.Trainer;
 import dev.gecko.train.adapter.TrainingData;
 import dev.gecko.train.adapter.TrainingProgress;
 import dev.gecko.train.adapter.TrainingResult;
+import dev.gecko.train.adapter.UnsupervisedValidation;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -67,6 +69,17 @@ final class TrainCommand implements Callable<Integer> {
 
   @Option(names = "--adapter", paramLabel = "KIND", description = "${COMPLETION-CANDIDATES} (default: LINEAR).")
   Adapter.Kind kind = Adapter.Kind.LINEAR;
+
+  @Option(names = "--basis", paramLabel = "BASIS",
+      description = "${COMPLETION-CANDIDATES}: the fixed basis the residual is trained in (default: IDENTITY,"
+          + " the model's own coordinates; PRINCIPAL_AXES: the training texts' principal axes, for retrieval).")
+  Basis basis = Basis.IDENTITY;
+
+  @Option(names = "--validate-by", paramLabel = "WHAT",
+      description = "Unsupervised: ${COMPLETION-CANDIDATES} (default: SIMILARITIES, how close truncated cosines stay"
+          + " to full-width ones; NEIGHBOURS: how many full-width nearest neighbours survive truncation, for"
+          + " retrieval).")
+  UnsupervisedValidation validateBy = UnsupervisedValidation.SIMILARITIES;
 
   @Option(names = "--hidden", paramLabel = "N", description = "MLP hidden width (default: model width).")
   Integer hidden;
@@ -132,6 +145,8 @@ final class TrainCommand implements Callable<Integer> {
           .output(out)
           .cacheDir(cacheDir)
           .adapterKind(kind)
+          .basis(basis)
+          .unsupervisedValidation(validateBy)
           .epochs(epochs)
           .batchSize(batchSize)
           .learningRate(lr)

@@ -15,10 +15,16 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * A residual adapter over a frozen embedding model: {@code e' = u + f(u)} where {@code u} is the
- * model's pooled vector L2-normalised at full width and {@code f} is a linear layer or a small
- * MLP. The embedder then truncates {@code e'} to the requested Matryoshka width and
- * L2-normalises it, so an adapter trained for several widths serves all of them.
+ * A residual adapter over a frozen embedding model: {@code e' = v + f(v)} with {@code v = B u},
+ * where {@code u} is the model's pooled vector L2-normalised at full width, {@code B} an optional
+ * {@code [d, d]} basis (absent: {@code v = u}) and {@code f} a linear layer or a small MLP. The
+ * embedder then truncates {@code e'} to the requested Matryoshka width and L2-normalises it, so an
+ * adapter trained for several widths serves all of them.
+ *
+ * <p>The basis is how a trainer reorders the coordinates so that the leading ones carry the most
+ * (for example the principal axes of a corpus's vectors, rows sorted by explained energy). An
+ * orthogonal basis with {@code f = 0} leaves every full-width cosine similarity unchanged and only
+ * changes what truncation keeps.
  *
  * <ul>
  *   <li>{@link Kind#LINEAR}: {@code f(u) = W u + b}, {@code W} is {@code [d, d]}, {@code b} is
@@ -27,8 +33,9 @@ import java.util.Objects;
  *       {@code b1} {@code [h]}, {@code W2} {@code [d, h]}, {@code b2} {@code [d]}.
  * </ul>
  *
- * <p>With {@code W = 0, b = 0} (or {@code W2 = 0, b2 = 0}) the adapter is the identity up to the
- * positive scale factor that normalisation removes, so vectors equal the base model's.
+ * <p>With {@code W = 0, b = 0} (or {@code W2 = 0, b2 = 0}) and no basis the adapter is the
+ * identity up to the positive scale factor that normalisation removes, so vectors equal the base
+ * model's.
  *
  * <h2>File format</h2>
  * A <a href="https://huggingface.co/docs/safetensors">safetensors</a> file (8-byte little-endian
@@ -36,9 +43,12 @@ import java.util.Objects;
  * {@code bias} (linear) or {@code fc1.weight}, {@code fc1.bias}, {@code fc2.weight}, {@code
  * fc2.bias} (MLP), weights row-major {@code [out, in]} as in PyTorch's {@code nn.Linear}, and
  * string metadata {@code "format": "gecko-adapter"}, {@code "version": "1"}, {@code "kind":
- * "linear" | "mlp"}, {@code "input": "l2-normalized-pooled"}, {@code "residual": "true"}. Other
- * metadata keys are kept and ignored. A model package names the file in its manifest field
- * {@code "adapter"}.
+ * "linear" | "mlp"}, {@code "input": "l2-normalized-pooled"}, {@code "residual": "true"}. An
+ * adapter with a basis adds the F32 tensor {@code basis} ({@code [d, d]}, row {@code r} gives
+ * {@code v[r] = basis[r] . u}) and is written as {@code "version": "2"}, so that a reader that
+ * knows only version 1 refuses it instead of ignoring the basis; a version 1 file must not hold
+ * one. Other metadata keys are kept and ignored. A model package names the file in its manifest
+ * field {@code "adapter"}.
  *
  * <p>Immutable and thread-safe; holds no native resources. Accessors return copies.
  */
@@ -60,15 +70,18 @@ public final class Adapter {
   private final float[] b1;
   private final float[][] w2;
   private final float[] b2;
+  private final float[][] basis;
   private final Map<String, String> metadata;
 
-  private Adapter(Kind kind, float[][] w1, float[] b1, float[][] w2, float[] b2, Map<String, String> metadata) {
+  private Adapter(Kind kind, float[][] w1, float[] b1, float[][] w2, float[] b2, float[][] basis,
+      Map<String, String> metadata) {
     this.kind = kind;
     this.dims = w1[0].length;
     this.w1 = w1;
     this.b1 = b1;
     this.w2 = w2;
     this.b2 = b2;
+    this.basis = basis;
     this.metadata = Map.copyOf(metadata);
   }
 
@@ -83,7 +96,7 @@ public final class Adapter {
     int d = checkMatrix(weight, "weight", -1, -1);
     checkMatrix(weight, "weight", d, d);
     checkVector(bias, "bias", d);
-    return new Adapter(Kind.LINEAR, deepCopy(weight), bias.clone(), null, null, Map.of());
+    return new Adapter(Kind.LINEAR, deepCopy(weight), bias.clone(), null, null, null, Map.of());
   }
 
   /**
@@ -102,7 +115,7 @@ public final class Adapter {
     checkVector(b1, "fc1.bias", h);
     checkMatrix(w2, "fc2.weight", d, h);
     checkVector(b2, "fc2.bias", d);
-    return new Adapter(Kind.MLP, deepCopy(w1), b1.clone(), deepCopy(w2), b2.clone(), Map.of());
+    return new Adapter(Kind.MLP, deepCopy(w1), b1.clone(), deepCopy(w2), b2.clone(), null, Map.of());
   }
 
   /** The identity adapter of width {@code dims}: a linear adapter with zero weight and bias. */
@@ -123,7 +136,22 @@ public final class Adapter {
     m.remove("format");
     m.remove("version");
     m.remove("kind");
-    return new Adapter(kind, w1, b1, w2, b2, m);
+    return new Adapter(kind, w1, b1, w2, b2, basis, m);
+  }
+
+  /**
+   * Returns a copy of this adapter that first maps the normalised input {@code u} to {@code v = B
+   * u}, then applies its residual function to {@code v}.
+   *
+   * @param basis {@code [d][d]}, row-major {@code [out][in]}; copied; null removes the basis
+   * @throws IllegalArgumentException if the shape is not {@code [d][d]} or a value is not finite
+   */
+  public Adapter withBasis(float[][] basis) {
+    if (basis == null) {
+      return new Adapter(kind, w1, b1, w2, b2, null, metadata);
+    }
+    checkMatrix(basis, "basis", dims, dims);
+    return new Adapter(kind, w1, b1, w2, b2, deepCopy(basis), metadata);
   }
 
   /**
@@ -140,8 +168,12 @@ public final class Adapter {
     if (!FORMAT.equals(format)) {
       throw new IllegalArgumentException(source + ": metadata 'format' must be '" + FORMAT + "', was '" + format + "'");
     }
-    if (!"1".equals(c.metadata().get("version"))) {
-      throw new IllegalArgumentException(source + ": unsupported adapter version '" + c.metadata().get("version") + "'");
+    String version = c.metadata().get("version");
+    if (!"1".equals(version) && !"2".equals(version)) {
+      throw new IllegalArgumentException(source + ": unsupported adapter version '" + version + "'");
+    }
+    if ("1".equals(version) && c.tensors().containsKey("basis")) {
+      throw new IllegalArgumentException(source + ": tensor 'basis' needs metadata 'version' '2', was '1'");
     }
     String kindName = c.metadata().getOrDefault("kind", "");
     Map<String, String> extra = new LinkedHashMap<>(c.metadata());
@@ -157,6 +189,9 @@ public final class Adapter {
           break;
         default:
           throw new IllegalArgumentException("metadata 'kind' must be 'linear' or 'mlp', was '" + kindName + "'");
+      }
+      if (c.tensors().containsKey("basis")) {
+        a = a.withBasis(matrix(c, "basis", source));
       }
     } catch (IllegalArgumentException e) {
       if (e.getMessage() != null && e.getMessage().startsWith(source)) {
@@ -183,12 +218,15 @@ public final class Adapter {
   public void write(OutputStream out) throws IOException {
     Map<String, String> meta = new LinkedHashMap<>();
     meta.put("format", FORMAT);
-    meta.put("version", "1");
+    meta.put("version", basis == null ? "1" : "2");
     meta.put("kind", kind.name().toLowerCase(Locale.ROOT));
     meta.put("input", "l2-normalized-pooled");
     meta.put("residual", "true");
     metadata.forEach(meta::putIfAbsent);
     Map<String, SafeTensors.Tensor> t = new LinkedHashMap<>();
+    if (basis != null) {
+      t.put("basis", tensor(basis));
+    }
     if (kind == Kind.LINEAR) {
       t.put("weight", tensor(w1));
       t.put("bias", new SafeTensors.Tensor(new int[] {b1.length}, b1));
@@ -248,9 +286,15 @@ public final class Adapter {
     return b2 == null ? null : b2.clone();
   }
 
+  /** Returns a copy of the basis {@code B}, {@code [out][in]}, or null if this adapter has none. */
+  public float[][] basis() {
+    return basis == null ? null : deepCopy(basis);
+  }
+
   /**
-   * Maps a pooled vector: L2-normalises a copy to {@code u} and returns {@code u + f(u)} (not
-   * normalised; the caller truncates and normalises). The argument is not modified.
+   * Maps a pooled vector: L2-normalises a copy to {@code u}, applies the basis ({@code v = B u},
+   * or {@code v = u} without one) and returns {@code v + f(v)} (not normalised; the caller
+   * truncates and normalises). The argument is not modified.
    *
    * @throws IllegalArgumentException if its length is not {@link #dimensions()}
    */
@@ -260,6 +304,13 @@ public final class Adapter {
       throw new IllegalArgumentException("adapter expects " + dims + " dimensions, vector has " + pooled.length);
     }
     float[] u = VectorOps.normalize(pooled.clone());
+    if (basis != null) {
+      float[] v = new float[dims];
+      for (int r = 0; r < dims; r++) {
+        v[r] = VectorOps.dot(basis[r], u);
+      }
+      u = v;
+    }
     float[] out = u.clone();
     if (kind == Kind.LINEAR) {
       for (int r = 0; r < dims; r++) {
@@ -280,7 +331,7 @@ public final class Adapter {
   @Override
   public String toString() {
     return "Adapter[" + kind.name().toLowerCase(Locale.ROOT) + ", " + dims + " dims"
-        + (kind == Kind.MLP ? ", hidden " + w1.length : "") + "]";
+        + (kind == Kind.MLP ? ", hidden " + w1.length : "") + (basis != null ? ", with basis" : "") + "]";
   }
 
   private static SafeTensors.Tensor tensor(float[][] m) {

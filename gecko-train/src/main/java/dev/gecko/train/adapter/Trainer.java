@@ -51,7 +51,11 @@ import java.util.stream.Stream;
  *   <li>The frozen base model (any adapter it has is ignored) embeds every distinct text once at
  *       full width; vectors are cached on disk under {@link Builder#cacheDir(Path)} keyed by
  *       model and rendered text, so a second run embeds nothing.
- *   <li>The adapter starts as the identity and is trained on the cached vectors: mini-batches
+ *   <li>The {@link Basis} is fixed: by default ({@link Basis#IDENTITY}) none; with {@link
+ *       Basis#PRINCIPAL_AXES} the principal axes of the training texts' vectors, computed once.
+ *       The residual starts at zero, so the adapter starts as the base model (or as that
+ *       rotation, which leaves full-width similarities unchanged).
+ *   <li>The residual is trained on the cached vectors, rotated into the basis: mini-batches
  *       in a seeded order, the {@link Objective objective's} loss summed over the widths with
  *       their weights, AdamW, linear warm-up then cosine (or linear) decay.
  *   <li>After each epoch a validation score is computed (higher is better): {@link
@@ -61,10 +65,13 @@ import java.util.stream.Stream;
  *       its own negative, or, when every
  *       validation example carries a score, the same Spearman as COSENT over all of them (the
  *       graded signal rather than a binarised proxy); {@link
- *       Objective#UNSUPERVISED} minus the similarity-preservation loss on the validation texts
- *       (neighbours taken among them). The epoch with the best score is kept; training stops
- *       after {@link Builder#patience(int)} epochs without improvement. Epoch 0 is the base
- *       model, so an adapter that never beats it is the identity.
+ *       Objective#UNSUPERVISED} by default minus the similarity-preservation loss on up to {@link
+ *       Builder#maxValidation(int)} validation texts (neighbours taken among them), or with
+ *       {@link UnsupervisedValidation#NEIGHBOURS} their neighbour recall (see {@link
+ *       Builder#unsupervisedValidation}). The epoch with the best score is kept; training stops
+ *       after {@link Builder#patience(int)} epochs without improvement. Epoch 0 is the basis
+ *       alone (the base model itself with {@link Basis#IDENTITY}), so a residual that never beats
+ *       it stays zero.
  * </ol>
  * Same data, settings and seed give a bit-identical adapter (training is single-threaded and
  * uses its own seeded generator).
@@ -159,7 +166,8 @@ public final class Trainer {
         objective, b.structureWeight > 0 && objective != Objective.UNSUPERVISED
             ? " + " + b.structureWeight + " x structure" : "",
         trainSize, valSize, valObjective == Objective.COSENT ? "Spearman" : valObjective == Objective.CONTRASTIVE
-            ? "MRR" : "similarity preservation", Arrays.toString(ws)));
+            ? "MRR" : b.unsupervisedValidation == UnsupervisedValidation.NEIGHBOURS ? "neighbour recall"
+            : "similarity preservation", Arrays.toString(ws)));
 
     // --- embed every distinct text once
     Texts texts = new Texts();
@@ -181,6 +189,11 @@ public final class Trainer {
     Rng rng = new Rng(b.seed);
     if (objective == Objective.CONTRASTIVE && b.mineHardNegatives) {
       mineHardNegatives(trainRows, vectors);
+    }
+    float[][] basis = null;
+    if (b.basis == Basis.PRINCIPAL_AXES) {
+      basis = PrincipalAxes.of(x, trainRows);
+      PrincipalAxes.rotate(basis, x);
     }
     Task task = new Task(objective, valObjective, widths, weights, x, trainRows, valRows, vectors, texts.scores);
 
@@ -249,11 +262,13 @@ public final class Trainer {
       meta.put("structureWeight", Double.toString(b.structureWeight));
     }
     meta.put("validation", valObjective == Objective.COSENT ? "spearman" : valObjective == Objective.CONTRASTIVE
-        ? "mrr" : "similarity-preservation");
+        ? "mrr" : b.unsupervisedValidation == UnsupervisedValidation.NEIGHBOURS ? "neighbour-recall"
+        : "similarity-preservation");
     meta.put("widths", Arrays.toString(widths));
     meta.put("seed", Long.toString(b.seed));
     meta.put("bestEpoch", Integer.toString(bestEpoch));
-    Adapter adapter = model.toAdapter().withMetadata(meta);
+    meta.put("basis", b.basis.name());
+    Adapter adapter = model.toAdapter().withBasis(basis).withMetadata(meta);
     ModelPackage written = writePackage(base, adapter, widths, objective, bestEpoch, curve);
     return new TrainingResult(b.output, written, adapter, curve, bestEpoch, stoppedEarly);
   }
@@ -723,6 +738,9 @@ public final class Trainer {
           return score / wsum;
         }
         default: {
+          if (b.unsupervisedValidation == UnsupervisedValidation.NEIGHBOURS) {
+            return neighbourRecall(model, wsum);
+          }
           List<Integer> ids = new ArrayList<>();
           for (int i = 0; i < valItems.length; i++) {
             ids.add(valItems[i]);
@@ -741,6 +759,58 @@ public final class Trainer {
           return -compute(l, batch, rows, valNn, valNnSim, g, 0) / wsum;
         }
       }
+    }
+
+    /**
+     * {@link UnsupervisedValidation#NEIGHBOURS}: for each validation text, the share of its top-k
+     * full-width neighbours (among the validation texts, base model) that are also its top-k at
+     * each width after the adapter, weighted mean over the widths.
+     */
+    private double neighbourRecall(Model model, double wsum) {
+      int m = valItems.length;
+      Local l = new Local(valItems, model);
+      int k = 0;
+      for (int[] nbrs : valNn) {
+        k = Math.max(k, nbrs.length);
+      }
+      if (k == 0) {
+        return 0;
+      }
+      int nw = widths.length;
+      int[][][] idx = new int[nw][m][k];
+      double[][][] sim = new double[nw][m][k];
+      int[][] count = new int[nw][m];
+      Losses.PrefixCos pc = new Losses.PrefixCos(nw);
+      for (int i = 0; i < m; i++) {
+        double[] yi = l.ys[l.of(valItems[i])];
+        for (int j = i + 1; j < m; j++) {
+          pc.compute(yi, l.ys[l.of(valItems[j])], widths);
+          for (int w = 0; w < nw; w++) {
+            insert(idx[w][i], sim[w][i], count[w], i, j, pc.cos[w], k);
+            insert(idx[w][j], sim[w][j], count[w], j, i, pc.cos[w], k);
+          }
+        }
+      }
+      double score = 0;
+      for (int w = 0; w < nw; w++) {
+        double recall = 0;
+        for (int i = 0; i < m; i++) {
+          int[] want = valNn[i];
+          int found = 0;
+          for (int c = 0; c < count[w][i]; c++) {
+            int got = valItems[idx[w][i][c]];
+            for (int t : want) {
+              if (t == got) {
+                found++;
+                break;
+              }
+            }
+          }
+          recall += want.length == 0 ? 1 : (double) found / want.length;
+        }
+        score += weights[w] * recall / m;
+      }
+      return score / wsum;
     }
   }
 
@@ -777,6 +847,8 @@ public final class Trainer {
     t.put("baseModel", base.name());
     t.put("objective", objective.name());
     t.put("adapterKind", b.kind.name());
+    t.put("basis", b.basis.name());
+    t.put("validation", adapter.metadata().get("validation"));
     t.put("seed", b.seed);
     t.put("bestEpoch", bestEpoch);
     ArrayNode c = t.putArray("curve");
@@ -822,6 +894,8 @@ public final class Trainer {
     private List<Integer> dims = new ArrayList<>();
     private Map<Integer, Double> dimWeights = new HashMap<>();
     private Adapter.Kind kind = Adapter.Kind.LINEAR;
+    private Basis basis = Basis.IDENTITY;
+    private UnsupervisedValidation unsupervisedValidation = UnsupervisedValidation.SIMILARITIES;
     private int hiddenSize;
     private int epochs = 20;
     private int batchSize = 64;
@@ -861,6 +935,8 @@ public final class Trainer {
       c.dims = List.copyOf(dims);
       c.dimWeights = Map.copyOf(dimWeights);
       c.kind = kind;
+      c.basis = basis;
+      c.unsupervisedValidation = unsupervisedValidation;
       c.hiddenSize = hiddenSize;
       c.epochs = epochs;
       c.batchSize = batchSize;
@@ -976,6 +1052,25 @@ public final class Trainer {
     /** Sets the adapter's shape. Default {@link Adapter.Kind#LINEAR}. */
     public Builder adapterKind(Adapter.Kind kind) {
       this.kind = Objects.requireNonNull(kind, "kind is null");
+      return this;
+    }
+
+    /**
+     * The fixed basis the residual is trained in: default {@link Basis#IDENTITY} (the base model's
+     * own coordinates, {@code e' = u} at the start); {@link Basis#PRINCIPAL_AXES} is computed from
+     * the training split's texts and is the better start for retrieval (docs/training.md).
+     */
+    public Builder basis(Basis basis) {
+      this.basis = Objects.requireNonNull(basis, "basis is null");
+      return this;
+    }
+
+    /**
+     * What an unsupervised adapter is validated on (default {@link
+     * UnsupervisedValidation#SIMILARITIES}); ignored by the supervised objectives.
+     */
+    public Builder unsupervisedValidation(UnsupervisedValidation validation) {
+      this.unsupervisedValidation = Objects.requireNonNull(validation, "validation is null");
       return this;
     }
 
@@ -1122,7 +1217,7 @@ public final class Trainer {
     }
 
     /**
-     * Sets the most validation rows (MRR) or texts (similarity preservation) scored each epoch
+     * Sets the most validation rows (MRR) or texts (neighbour recall) scored each epoch
      * (default 1000); Spearman on scored pairs always uses every pair.
      */
     public Builder maxValidation(int rows) {

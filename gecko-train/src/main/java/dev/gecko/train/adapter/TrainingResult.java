@@ -12,9 +12,11 @@ import java.util.List;
  *     tokenizer.json}, {@code adapter.safetensors}); {@code GeckoEmbedder.builder().model(dir)}
  *     loads it
  * @param model the package read back from {@code modelDir}
- * @param adapter the adapter of the best epoch (the identity if no epoch beat the base model)
- * @param curve epoch 0 (the base model) then one entry per epoch run
- * @param bestEpoch the epoch whose adapter was kept (0 = none improved on the base model)
+ * @param adapter the adapter of the best epoch (its basis with a zero residual if no epoch beat
+ *     epoch 0)
+ * @param curve epoch 0 (the basis alone: the base model itself with {@link Basis#IDENTITY}) then
+ *     one entry per epoch run
+ * @param bestEpoch the epoch whose adapter was kept (0 = no trained epoch improved on epoch 0)
  * @param stoppedEarly whether early stopping ended training before the last epoch
  */
 public record TrainingResult(Path modelDir, ModelPackage model, Adapter adapter, List<EpochStats> curve,
@@ -29,7 +31,10 @@ public record TrainingResult(Path modelDir, ModelPackage model, Adapter adapter,
     return curve.get(bestEpoch).validationScore();
   }
 
-  /** Returns the validation score of the base model (epoch 0). */
+  /**
+   * Returns the validation score of epoch 0: the basis with a zero residual (the base model itself
+   * with {@link Basis#IDENTITY}).
+   */
   public double baseValidationScore() {
     return curve.get(0).validationScore();
   }

@@ -51,6 +51,10 @@ class TrainerTest {
     TrainingResult r = base(sts, tmp.resolve("out")).objective(Objective.UNSUPERVISED).topK(5)
         .progress(events::add).build().train();
     assertThat(r.curve()).hasSize(4);
+    assertThat(r.adapter().metadata()).containsEntry("validation", "similarity-preservation")
+        .containsEntry("basis", "IDENTITY");
+    assertThat(r.adapter().basis()).isNull();
+    assertThat(r.baseValidationScore()).isNegative();
     assertThat(r.curve().get(0).epoch()).isZero();
     assertThat(r.curve().get(1).trainLoss()).isPositive();
     assertThat(events).extracting(TrainingProgress::stage).contains(TrainingProgress.Stage.EMBEDDING,
@@ -68,6 +72,35 @@ class TrainerTest {
         for (int t = 0; t < 128; t++) {
           assertThat(got.get(i)[t]).isCloseTo(expected[t], within(2e-5f));
         }
+      }
+    }
+  }
+
+  @Test
+  void principalAxesBasisKeepsFullWidthSimilaritiesAndMoreNeighbours() throws IOException {
+    Trainer.Builder b = base(sts, tmp.resolve("pca")).objective(Objective.UNSUPERVISED).topK(5).epochs(1)
+        .unsupervisedValidation(UnsupervisedValidation.NEIGHBOURS);
+    TrainingResult pca = b.basis(Basis.PRINCIPAL_AXES).build().train();
+    TrainingResult id = b.output(tmp.resolve("id")).basis(Basis.IDENTITY).build().train();
+    assertThat(pca.adapter().metadata()).containsEntry("validation", "neighbour-recall");
+    assertThat(pca.adapter().basis()).isNotNull();
+    assertThat(pca.adapter().metadata()).containsEntry("basis", "PRINCIPAL_AXES");
+    assertThat(id.adapter().basis()).isNull();
+    assertThat(id.adapter().metadata()).containsEntry("basis", "IDENTITY");
+    // validation = neighbour recall in [0, 1]; the rotation alone (epoch 0) already keeps more of
+    // the full-width neighbours at the truncated widths than the base model's own coordinates
+    assertThat(pca.baseValidationScore()).isBetween(0.0, 1.0).isGreaterThan(id.baseValidationScore());
+    // at full width alone, the base model keeps every one of its own neighbours
+    TrainingResult full = b.output(tmp.resolve("full")).dims(384).build().train();
+    assertThat(full.baseValidationScore()).isEqualTo(1.0);
+    // an orthonormal basis with a zero residual leaves full-width cosines unchanged
+    Adapter rotation = Adapter.identity(384).withBasis(pca.adapter().basis());
+    List<float[]> v = embedder.embedAll(List.of("A man is playing a guitar.", "Two dogs run in the park.",
+        "The stock market fell."), 384);
+    for (int i = 0; i < v.size(); i++) {
+      for (int j = 0; j < v.size(); j++) {
+        assertThat(VectorOps.cosine(rotation.apply(v.get(i)), rotation.apply(v.get(j))))
+            .isCloseTo(VectorOps.cosine(v.get(i), v.get(j)), within(1e-5f));
       }
     }
   }
