@@ -138,6 +138,7 @@ public interface GeckoEmbedder extends AutoCloseable {
     int maxBatchSize = 64;
     boolean failOnTruncation;
     boolean batchIndependent;
+    boolean fuseLayerNorm = true;
 
     Builder() {}
 
@@ -234,6 +235,20 @@ public interface GeckoEmbedder extends AutoCloseable {
      */
     public Builder batchIndependent(boolean independent) {
       this.batchIndependent = independent;
+      return this;
+    }
+
+    /**
+     * When true (the default), the graph's residual blocks ({@code MatMul -> Add(bias) ->
+     * Add(residual) -> layer norm}) are rewritten into ONNX Runtime's fused {@code
+     * SkipLayerNormalization} before the session is created ({@link
+     * dev.gecko.core.onnx.SkipLayerNormFusion}); a graph without that pattern loads as shipped.
+     * Same arithmetic, different rounding: fp32 vectors agree with the unfused graph to about
+     * 1e-6, int8 vectors move within their quantisation noise (docs/performance.md). False loads
+     * every graph as shipped.
+     */
+    public Builder fuseLayerNorm(boolean fuse) {
+      this.fuseLayerNorm = fuse;
       return this;
     }
 

@@ -7,6 +7,7 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
 import dev.gecko.core.adapter.Adapter;
+import dev.gecko.core.onnx.SkipLayerNormFusion;
 import dev.gecko.core.vector.VectorOps;
 import dev.gecko.tokenizer.Encoding;
 import dev.gecko.tokenizer.GeckoTokenizer;
@@ -117,6 +118,40 @@ final class OnnxEmbedder implements GeckoEmbedder {
     return pool;
   }
 
+  /**
+   * Creates the session, on the graph with its residual blocks fused ({@link SkipLayerNormFusion})
+   * when asked and the pattern is there; if ONNX Runtime refuses the rewritten graph, on the
+   * graph as shipped (logged once).
+   */
+  private static OrtSession createSession(OrtEnvironment env, ModelPackage pkg, OrtSession.SessionOptions options,
+      boolean fuse) throws IOException, OrtException {
+    if (!fuse) {
+      return pkg.model().path().isPresent()
+          ? env.createSession(pkg.model().path().get().toString(), options)
+          : env.createSession(pkg.model().readAllBytes(), options);
+    }
+    byte[] bytes = pkg.model().readAllBytes();
+    SkipLayerNormFusion.Result fused;
+    try {
+      fused = SkipLayerNormFusion.apply(bytes); // rewrites the array in place: no second copy
+    } catch (IllegalArgumentException e) {
+      throw new IllegalStateException(pkg.model() + ": not a readable ONNX model: " + e.getMessage(), e);
+    }
+    if (fused.fused() == 0) {
+      return env.createSession(fused.model(), options);
+    }
+    try {
+      OrtSession session = env.createSession(fused.model(), options);
+      LOG.log(System.Logger.Level.DEBUG, () -> pkg.name() + ": " + fused.fused()
+          + " residual blocks run as SkipLayerNormalization");
+      return session;
+    } catch (OrtException e) {
+      LOG.log(System.Logger.Level.WARNING, () -> pkg.name() + ": ONNX Runtime refused the graph with fused"
+          + " layer norms (" + e.getMessage() + "); loading it as shipped");
+      return env.createSession(pkg.model().readAllBytes(), options);
+    }
+  }
+
   static OnnxEmbedder open(ModelPackage pkg, Builder b) {
     long start = System.nanoTime();
     GeckoTokenizer tokenizer = null;
@@ -161,11 +196,7 @@ final class OnnxEmbedder implements GeckoEmbedder {
       // under heavy load were inside ONNX Runtime's log-sink call during run(): this also keeps
       // that path cold.)
       options.setSessionLogLevel(ai.onnxruntime.OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR);
-      if (pkg.model().path().isPresent()) {
-        session = env.createSession(pkg.model().path().get().toString(), options);
-      } else {
-        session = env.createSession(pkg.model().readAllBytes(), options);
-      }
+      session = createSession(env, pkg, options, b.fuseLayerNorm);
       Set<String> inputs = session.getInputNames();
       if (!inputs.contains(INPUT_IDS) || !inputs.contains(ATTENTION_MASK)) {
         throw new IllegalStateException(pkg.model() + ": the graph's inputs " + inputs + " lack input_ids or attention_mask");

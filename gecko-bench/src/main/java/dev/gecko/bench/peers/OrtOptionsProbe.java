@@ -37,7 +37,9 @@ import java.util.SplittableRandom;
  * {@code arena} (CPU memory arena, 1/0), {@code pattern} (memory pattern, 1/0), {@code opt}
  * ({@code basic|extended|all}), {@code threads}, {@code spin} ({@code
  * session.intra_op.allow_spinning}), {@code dbb} ({@code session.dynamic_block_base}), {@code
- * tokens} (token budget per batch), {@code rows} (rows per batch). Unset keys take Gecko's
+ * tokens} (token budget per batch), {@code rows} (rows per batch), {@code prof} (ONNX Runtime
+ * profile file prefix; empty: no profile), {@code fuse} (1: the graph after gecko-core's
+ * {@code SkipLayerNormFusion}, as {@code GeckoEmbedder} loads it; default 0, the graph as shipped). Unset keys take Gecko's
  * choices ({@code default}: arena=1, pattern=0, opt=all, threads=processors, spin=0, 2048 tokens,
  * 64 rows). A tool, not library API.
  */
@@ -47,7 +49,7 @@ public final class OrtOptionsProbe {
   static Map<String, String> parse(String cfg) {
     Map<String, String> m = new LinkedHashMap<>(Map.of(
         "arena", "1", "pattern", "0", "opt", "all", "threads", String.valueOf(Runtime.getRuntime().availableProcessors()),
-        "spin", "0", "dbb", "0", "tokens", "2048", "rows", "64"));
+        "spin", "0", "dbb", "0", "tokens", "2048", "rows", "64", "prof", "", "fuse", "0"));
     if (!cfg.equals("default")) {
       for (String kv : cfg.split(",")) {
         String[] p = kv.split("=", 2);
@@ -61,6 +63,9 @@ public final class OrtOptionsProbe {
   }
 
   static OrtSession open(byte[] model, Map<String, String> c) throws OrtException {
+    if (c.get("fuse").equals("1")) {
+      model = dev.gecko.core.onnx.SkipLayerNormFusion.apply(model.clone()).model();
+    }
     OrtSession.SessionOptions o = new OrtSession.SessionOptions();
     o.setIntraOpNumThreads(Integer.parseInt(c.get("threads")));
     o.setInterOpNumThreads(1);
@@ -73,6 +78,9 @@ public final class OrtOptionsProbe {
     o.setMemoryPatternOptimization(c.get("pattern").equals("1"));
     o.setCPUArenaAllocator(c.get("arena").equals("1"));
     o.addConfigEntry("session.intra_op.allow_spinning", c.get("spin"));
+    if (!c.get("prof").isEmpty()) {
+      o.enableProfiling(c.get("prof"));
+    }
     if (!c.get("dbb").equals("0")) {
       o.addConfigEntry("session.dynamic_block_base", c.get("dbb"));
     }
@@ -199,6 +207,11 @@ public final class OrtOptionsProbe {
             wall[j][r] = (System.nanoTime() - t) / 1e9;
             cpu[j][r] = (os.getProcessCpuTime() - c0) / 1e9;
           }
+        }
+      }
+      for (int k = 0; k < cfgs.size(); k++) {
+        if (!parse(cfgs.get(k)).get("prof").isEmpty()) {
+          System.out.printf("# profile: %s%n", sessions.get(k).endProfiling());
         }
       }
       long tokens = enc.stream().mapToLong(Encoding::length).sum();

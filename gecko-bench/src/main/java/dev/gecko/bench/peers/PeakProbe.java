@@ -136,8 +136,8 @@ public final class PeakProbe {
     return new Proto().string(1, name).message(2, new Proto().message(1, tensor));
   }
 
-  /** The few protobuf wire-format writes an ONNX model needs. */
-  private static final class Proto {
+  /** The few protobuf wire-format writes an ONNX model needs (also used by {@code LayerNormProbe}). */
+  static final class Proto {
     private final ByteArrayOutputStream out = new ByteArrayOutputStream();
 
     Proto varint(int field, long value) {
