@@ -14,6 +14,7 @@ import dev.gecko.tokenizer.GeckoTokenizer;
 import dev.gecko.tokenizer.TokenizedBatch;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.file.Files;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
@@ -120,37 +121,45 @@ final class OnnxEmbedder implements GeckoEmbedder {
 
   /**
    * Creates the session, on the graph with its residual blocks fused ({@link SkipLayerNormFusion})
-   * when asked and the pattern is there; if ONNX Runtime refuses the rewritten graph, on the
-   * graph as shipped (logged once).
+   * when asked and the pattern is there. Whenever the rewrite does not apply (no match, weights in
+   * external files, a graph it cannot read, a file too large for one array) or ONNX Runtime
+   * refuses the rewritten graph, the model loads exactly as it would without fusion: from its
+   * path when it has one (so external-data files resolve), else from its bytes. Each fallback
+   * other than "no match" is logged as a warning.
    */
   private static OrtSession createSession(OrtEnvironment env, ModelPackage pkg, OrtSession.SessionOptions options,
       boolean fuse) throws IOException, OrtException {
-    if (!fuse) {
-      return pkg.model().path().isPresent()
-          ? env.createSession(pkg.model().path().get().toString(), options)
-          : env.createSession(pkg.model().readAllBytes(), options);
+    java.util.Optional<java.nio.file.Path> path = pkg.model().path();
+    if (fuse && !(path.isPresent() && Files.size(path.get()) > MAX_FUSED_MODEL_BYTES)) {
+      byte[] bytes = pkg.model().readAllBytes();
+      SkipLayerNormFusion.Result fused = null;
+      try {
+        fused = SkipLayerNormFusion.apply(bytes); // rewrites the array in place: no second copy
+      } catch (IllegalArgumentException e) {
+        LOG.log(System.Logger.Level.WARNING, () -> pkg.model() + ": graph not rewritten (" + e.getMessage()
+            + "); loading it as shipped");
+      }
+      if (fused != null && fused.fused() > 0) {
+        try {
+          OrtSession session = env.createSession(fused.model(), options);
+          int n = fused.fused();
+          LOG.log(System.Logger.Level.DEBUG, () -> pkg.name() + ": " + n + " residual blocks run as SkipLayerNormalization");
+          return session;
+        } catch (OrtException e) {
+          LOG.log(System.Logger.Level.WARNING, () -> pkg.name() + ": ONNX Runtime refused the graph with fused"
+              + " layer norms (" + e.getMessage() + "); loading it as shipped");
+        }
+      } else if (fused != null && path.isEmpty()) {
+        return env.createSession(bytes, options); // untouched: no need to read it twice
+      }
     }
-    byte[] bytes = pkg.model().readAllBytes();
-    SkipLayerNormFusion.Result fused;
-    try {
-      fused = SkipLayerNormFusion.apply(bytes); // rewrites the array in place: no second copy
-    } catch (IllegalArgumentException e) {
-      throw new IllegalStateException(pkg.model() + ": not a readable ONNX model: " + e.getMessage(), e);
-    }
-    if (fused.fused() == 0) {
-      return env.createSession(fused.model(), options);
-    }
-    try {
-      OrtSession session = env.createSession(fused.model(), options);
-      LOG.log(System.Logger.Level.DEBUG, () -> pkg.name() + ": " + fused.fused()
-          + " residual blocks run as SkipLayerNormalization");
-      return session;
-    } catch (OrtException e) {
-      LOG.log(System.Logger.Level.WARNING, () -> pkg.name() + ": ONNX Runtime refused the graph with fused"
-          + " layer norms (" + e.getMessage() + "); loading it as shipped");
-      return env.createSession(pkg.model().readAllBytes(), options);
-    }
+    return path.isPresent()
+        ? env.createSession(path.get().toString(), options)
+        : env.createSession(pkg.model().readAllBytes(), options);
   }
+
+  /** Models larger than this load as shipped: one Java array holds at most 2 GB. */
+  private static final long MAX_FUSED_MODEL_BYTES = Integer.MAX_VALUE - 64;
 
   static OnnxEmbedder open(ModelPackage pkg, Builder b) {
     long start = System.nanoTime();

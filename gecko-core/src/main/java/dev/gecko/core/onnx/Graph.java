@@ -15,6 +15,7 @@ final class Graph {
   // GraphProto
   static final int GRAPH_NODE = 1;
   static final int GRAPH_INITIALIZER = 5;
+  static final int GRAPH_INPUT = 11;
   static final int GRAPH_OUTPUT = 12;
   static final int GRAPH_VALUE_INFO = 13;
   // NodeProto
@@ -30,6 +31,8 @@ final class Graph {
   static final int TENSOR_FLOAT_DATA = 4;
   static final int TENSOR_NAME = 8;
   static final int TENSOR_RAW_DATA = 9;
+  static final int TENSOR_DATA_LOCATION = 14;
+  static final int TENSOR_LOCATION_EXTERNAL = 1;
   static final int TENSOR_FLOAT = 1;
   // AttributeProto
   static final int ATTR_NAME = 1;
@@ -37,6 +40,8 @@ final class Graph {
   static final int ATTR_I = 3;
   static final int ATTR_T = 5;
   static final int ATTR_INTS = 8;
+  static final int ATTR_G = 6;
+  static final int ATTR_GRAPHS = 11;
   static final int ATTR_TYPE = 20;
   static final int ATTR_TYPE_FLOAT = 1;
 
@@ -49,6 +54,11 @@ final class Graph {
   final Map<String, Integer> producer = new HashMap<>();
   final Map<String, List<Integer>> consumers = new HashMap<>();
   final Set<String> graphOutputs = new HashSet<>();
+  final Set<String> graphInputs = new HashSet<>();
+  /** Whether an initialiser keeps its data in another file (then the model must load from its path). */
+  boolean hasExternalData;
+  /** Whether a node carries a subgraph (If, Loop, Scan): values it uses implicitly are not tracked. */
+  boolean hasSubgraphs;
 
   /** A node: its position among the graph's node fields and what it connects. */
   static final class Node {
@@ -97,6 +107,9 @@ final class Graph {
     Protobuf.Field g = null;
     for (Protobuf.Field f : modelFields) {
       if (f.number == MODEL_GRAPH && f.wireType == Protobuf.LEN) {
+        if (g != null) {
+          throw new IllegalArgumentException("the model holds its graph field twice (protobuf would merge them)");
+        }
         g = f;
       }
     }
@@ -119,10 +132,15 @@ final class Graph {
         if (name != null) {
           initializers.put(name, tensor(f));
         }
-      } else if (f.number == GRAPH_OUTPUT && f.wireType == Protobuf.LEN) {
+        for (Protobuf.Field t : Protobuf.parse(model, f.offset, f.length)) {
+          if (t.number == TENSOR_DATA_LOCATION && t.varint == TENSOR_LOCATION_EXTERNAL) {
+            hasExternalData = true;
+          }
+        }
+      } else if ((f.number == GRAPH_OUTPUT || f.number == GRAPH_INPUT) && f.wireType == Protobuf.LEN) {
         for (Protobuf.Field v : Protobuf.parse(model, f.offset, f.length)) {
           if (v.number == 1 && v.wireType == Protobuf.LEN) {
-            graphOutputs.add(v.string(model));
+            (f.number == GRAPH_OUTPUT ? graphOutputs : graphInputs).add(v.string(model));
           }
         }
       }
@@ -155,6 +173,11 @@ final class Graph {
           break;
         case NODE_ATTRIBUTE:
           n.attributes.add(p);
+          for (Protobuf.Field af : Protobuf.parse(buf, p.offset, p.length)) {
+            if (af.number == ATTR_G || af.number == ATTR_GRAPHS) {
+              hasSubgraphs = true;
+            }
+          }
           break;
         default:
           break;

@@ -26,7 +26,10 @@ import java.util.Set;
  * 1-D initialiser of the same width and {@code h} a {@code MatMul} output, or the dequantised
  * output of a dynamically quantised one ({@code Mul(Cast(MatMulInteger(..)), scale)}), in either
  * operand order.
- * Every intermediate value must have no other consumer and must not be a graph output. The
+ * Every intermediate value must have no other consumer and must not be a graph output; the
+ * residual must be a computed activation (not a constant that would broadcast); the reductions
+ * must carry only {@code axes = [-1]} (and {@code keepdims = 1}); {@code eps} and the exponent 2
+ * must be scalars. Graphs with external weight files or subgraphs (If, Loop) are not touched. The
  * embedding layer's normalisation (a sum of lookups, no bias) is left to ONNX Runtime. The
  * arithmetic is the same; only the rounding differs (ONNX Runtime's kernel accumulates the mean
  * and variance in another order), so vectors agree to about 1e-6.
@@ -76,7 +79,20 @@ public final class SkipLayerNormFusion {
    *     is then untouched)
    */
   public static Result apply(byte[] model) {
+    try {
+      return fuse(model);
+    } catch (IllegalArgumentException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      throw new IllegalArgumentException("malformed ONNX graph: " + e, e);
+    }
+  }
+
+  private static Result fuse(byte[] model) {
     Graph g = new Graph(model);
+    if (g.hasExternalData || g.hasSubgraphs) {
+      return new Result(model, 0); // weights in other files, or values used inside subgraphs
+    }
     Set<Integer> removed = new HashSet<>();
     Map<Integer, byte[]> replacements = new HashMap<>();
     Set<String> deadValues = new HashSet<>();
@@ -144,6 +160,9 @@ public final class SkipLayerNormFusion {
     if (mean == null || !mean.is("ReduceMean") || !mean.inputs.equals(List.of(x)) || !lastAxis(g, mean)) {
       return null;
     }
+    if (sqrt.inputs.size() != 1 || sub.outputs.size() != 1 || div.outputs.size() != 1) {
+      return null;
+    }
     Graph.Node epsAdd = g.producerOf(sqrt.inputs.get(0));
     if (epsAdd == null || !epsAdd.is("Add") || epsAdd.inputs.size() != 2) {
       return null;
@@ -162,12 +181,13 @@ public final class SkipLayerNormFusion {
       return null;
     }
     Graph.Node mul = g.soleConsumer(div.outputs.get(0));
-    if (mul == null || !mul.is("Mul") || mul.inputs.size() != 2) {
+    if (mul == null || !mul.is("Mul") || mul.inputs.size() != 2 || mul.outputs.size() != 1) {
       return null;
     }
     String gamma = other(mul.inputs, div.outputs.get(0));
     Graph.Node betaAdd = g.soleConsumer(mul.outputs.get(0));
-    if (gamma == null || betaAdd == null || !betaAdd.is("Add") || betaAdd.inputs.size() != 2) {
+    if (gamma == null || betaAdd == null || !betaAdd.is("Add") || betaAdd.inputs.size() != 2
+        || betaAdd.outputs.size() != 1) {
       return null;
     }
     String beta = other(betaAdd.inputs, mul.outputs.get(0));
@@ -184,7 +204,7 @@ public final class SkipLayerNormFusion {
     String residual = null;
     for (int side = 0; side < 2 && biasAdd == null; side++) {
       Graph.Node candidate = g.producerOf(residualAdd.inputs.get(side));
-      if (candidate != null && candidate.is("Add") && candidate.inputs.size() == 2
+      if (candidate != null && candidate.is("Add") && candidate.inputs.size() == 2 && candidate.outputs.size() == 1
           && g.soleConsumer(candidate.outputs.get(0)) == residualAdd) {
         for (int b = 0; b < 2; b++) {
           Graph.Node mm = g.producerOf(candidate.inputs.get(1 - b));
@@ -195,7 +215,9 @@ public final class SkipLayerNormFusion {
         }
       }
     }
-    if (biasAdd == null) {
+    // the residual must be a computed activation: a constant or initialiser would broadcast
+    if (biasAdd == null || g.initializers.containsKey(residual) || g.constant(residual) != null
+        || g.producerOf(residual) == null && !g.graphInputs.contains(residual)) {
       return null;
     }
     String bias = vectorLength(g, biasAdd.inputs.get(0)) == width ? biasAdd.inputs.get(0) : biasAdd.inputs.get(1);
@@ -262,8 +284,9 @@ public final class SkipLayerNormFusion {
     return false;
   }
 
+  /** A float scalar: rank 0, or rank 1 with one element (no broadcast to a higher rank). */
   private static boolean scalar(Graph.Tensor t) {
-    return t != null && t.smallFloats != null && t.smallFloats.length == 1;
+    return t != null && t.smallFloats != null && t.smallFloats.length == 1 && t.dims.length <= 1;
   }
 
   private static String other(List<String> pair, String one) {
@@ -284,10 +307,11 @@ public final class SkipLayerNormFusion {
     if (reduce.inputs.size() != 1) {
       return false;
     }
+    boolean lastAxisOnly = false;
     for (Protobuf.Field a : reduce.attributes) {
       String name = null;
       List<Long> ints = new ArrayList<>();
-      long keepDims = 1;
+      Long i = null;
       for (Protobuf.Field f : Protobuf.parse(g.buf, a.offset, a.length)) {
         if (f.number == Graph.ATTR_NAME) {
           name = f.string(g.buf);
@@ -296,17 +320,18 @@ public final class SkipLayerNormFusion {
         } else if (f.number == Graph.ATTR_INTS && f.wireType == Protobuf.LEN) {
           return false; // packed axes: not written by the exporters this targets
         } else if (f.number == Graph.ATTR_I) {
-          keepDims = f.varint;
+          i = f.varint;
         }
       }
       if ("axes".equals(name)) {
-        return ints.size() == 1 && ints.get(0) == -1L;
-      }
-      if ("keepdims".equals(name) && keepDims != 1) {
+        lastAxisOnly = ints.size() == 1 && ints.get(0) == -1L;
+      } else if ("keepdims".equals(name) && (i == null || i != 1)) {
         return false;
+      } else if (!"keepdims".equals(name)) {
+        return false; // an attribute this match does not know (noop_with_empty_axes, ...)
       }
     }
-    return false;
+    return lastAxisOnly;
   }
 
   /**

@@ -3,7 +3,7 @@ package dev.gecko.train.adapter;
 /**
  * AdamW (Loshchilov and Hutter 2019): Adam moments with bias correction, and weight decay
  * applied directly to the weights (not through the gradient), scaled by the learning rate.
- * Decay pulls the residual towards zero, that is the adapter towards the identity. Not
+ * Decay pulls the residual towards zero, that is the adapter towards its basis alone. Not
  * thread-safe.
  */
 final class AdamW {

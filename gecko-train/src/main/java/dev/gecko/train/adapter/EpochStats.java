@@ -3,7 +3,8 @@ package dev.gecko.train.adapter;
 /**
  * One point of the training curve.
  *
- * @param epoch the epoch (0 = the untrained, identity adapter)
+ * @param epoch the epoch (0 = the untrained adapter: its basis with a zero residual, the identity
+ *     by default)
  * @param trainLoss the mean training loss over the epoch's steps (NaN for epoch 0)
  * @param validationScore the validation score after the epoch (higher is better; see {@link
  *     Trainer})

@@ -1217,7 +1217,7 @@ public final class Trainer {
     }
 
     /**
-     * Sets the most validation rows (MRR) or texts (neighbour recall) scored each epoch
+     * Sets the most validation rows (MRR) or texts (unsupervised, either validation) scored each epoch
      * (default 1000); Spearman on scored pairs always uses every pair.
      */
     public Builder maxValidation(int rows) {

@@ -90,9 +90,25 @@ class TrainerTest {
     // validation = neighbour recall in [0, 1]; the rotation alone (epoch 0) already keeps more of
     // the full-width neighbours at the truncated widths than the base model's own coordinates
     assertThat(pca.baseValidationScore()).isBetween(0.0, 1.0).isGreaterThan(id.baseValidationScore());
-    // at full width alone, the base model keeps every one of its own neighbours
+    // at full width alone, the base model keeps every one of its own neighbours, and so does a
+    // rotation (up to float rounding of near-ties)
     TrainingResult full = b.output(tmp.resolve("full")).dims(384).build().train();
     assertThat(full.baseValidationScore()).isEqualTo(1.0);
+    TrainingResult fullRotated = b.output(tmp.resolve("fullRotated")).basis(Basis.PRINCIPAL_AXES).build().train();
+    assertThat(fullRotated.baseValidationScore()).isGreaterThan(0.99);
+    // the written basis is applied the way training applied it: its first coordinate carries the
+    // most energy of the training texts (with B transposed by mistake it would not)
+    Adapter rotationOnly = Adapter.identity(384).withBasis(pca.adapter().basis());
+    List<float[]> base = embedder.embedAll(sts.examples().stream().limit(30).map(TrainingExample::anchor).toList(), 384);
+    double[] energy = new double[384];
+    for (float[] u : base) {
+      float[] v = rotationOnly.apply(u);
+      for (int k = 0; k < 384; k++) {
+        energy[k] += v[k] * v[k];
+      }
+    }
+    assertThat(energy[0]).isGreaterThan(energy[1]).isGreaterThan(energy[100]);
+    assertThat(energy[0] / base.size()).isGreaterThan(0.3);
     // an orthonormal basis with a zero residual leaves full-width cosines unchanged
     Adapter rotation = Adapter.identity(384).withBasis(pca.adapter().basis());
     List<float[]> v = embedder.embedAll(List.of("A man is playing a guitar.", "Two dogs run in the park.",
