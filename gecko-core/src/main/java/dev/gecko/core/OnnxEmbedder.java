@@ -14,11 +14,12 @@ import dev.gecko.tokenizer.GeckoTokenizer;
 import dev.gecko.tokenizer.TokenizedBatch;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.file.Files;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -26,6 +27,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.ExecutionException;
@@ -129,7 +131,7 @@ final class OnnxEmbedder implements GeckoEmbedder {
    */
   private static OrtSession createSession(OrtEnvironment env, ModelPackage pkg, OrtSession.SessionOptions options,
       boolean fuse) throws IOException, OrtException {
-    java.util.Optional<java.nio.file.Path> path = pkg.model().path();
+    Optional<Path> path = pkg.model().path();
     if (fuse && !(path.isPresent() && Files.size(path.get()) > MAX_FUSED_MODEL_BYTES)) {
       byte[] bytes = pkg.model().readAllBytes();
       SkipLayerNormFusion.Result fused = null;

@@ -26,12 +26,7 @@ public final class LayerNormProbe {
   private LayerNormProbe() {}
 
   private static PeakProbe.Proto valueInfo(String name, long... dims) {
-    PeakProbe.Proto shape = new PeakProbe.Proto();
-    for (long d : dims) {
-      shape.message(1, new PeakProbe.Proto().varint(1, d));
-    }
-    PeakProbe.Proto tensor = new PeakProbe.Proto().varint(1, 1).message(2, shape);
-    return new PeakProbe.Proto().string(1, name).message(2, new PeakProbe.Proto().message(1, tensor));
+    return PeakProbe.valueInfo(name, PeakProbe.FLOAT, dims);
   }
 
   private static byte[] model(PeakProbe.Proto node, List<PeakProbe.Proto> inputs, PeakProbe.Proto output) {

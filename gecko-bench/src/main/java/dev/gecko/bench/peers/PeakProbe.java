@@ -21,7 +21,7 @@ import java.util.Map;
  * <p>Not thread-safe; a tool, not library API.
  */
 public final class PeakProbe {
-  private static final int FLOAT = 1;
+  static final int FLOAT = 1;
   private static final int UINT8 = 2;
   private static final int INT8 = 3;
   private static final int INT32 = 6;
@@ -128,10 +128,12 @@ public final class PeakProbe {
         .bytes();
   }
 
-  private static Proto valueInfo(String name, int elemType, long rows, long cols) {
-    Proto shape = new Proto()
-        .message(1, new Proto().varint(1, rows))
-        .message(1, new Proto().varint(1, cols));
+  /** A ValueInfoProto: a tensor of element type {@code elemType} and fixed shape {@code dims}. */
+  static Proto valueInfo(String name, int elemType, long... dims) {
+    Proto shape = new Proto();
+    for (long d : dims) {
+      shape.message(1, new Proto().varint(1, d));
+    }
     Proto tensor = new Proto().varint(1, elemType).message(2, shape);
     return new Proto().string(1, name).message(2, new Proto().message(1, tensor));
   }

@@ -63,16 +63,14 @@ final class Graph {
   /** A node: its position among the graph's node fields and what it connects. */
   static final class Node {
     final int index;
-    final Protobuf.Field field;
     final List<String> inputs = new ArrayList<>();
     final List<String> outputs = new ArrayList<>();
     final List<Protobuf.Field> attributes = new ArrayList<>();
     String opType = "";
     String domain = "";
 
-    Node(int index, Protobuf.Field field) {
+    Node(int index) {
       this.index = index;
-      this.field = field;
     }
 
     boolean is(String op) {
@@ -80,24 +78,23 @@ final class Graph {
     }
   }
 
-  /** An initializer or Constant value: shape, element type and, for float scalars, the value. */
+  /**
+   * An initializer or Constant value: name (null for a Constant's), shape, element type, whether
+   * its data lives in another file, and, for float tensors of at most 16 elements, the values.
+   */
   static final class Tensor {
+    final String name;
     final long[] dims;
     final int dataType;
+    final boolean external;
     final float[] smallFloats;
 
-    Tensor(long[] dims, int dataType, float[] smallFloats) {
+    Tensor(String name, long[] dims, int dataType, boolean external, float[] smallFloats) {
+      this.name = name;
       this.dims = dims;
       this.dataType = dataType;
+      this.external = external;
       this.smallFloats = smallFloats;
-    }
-
-    long elements() {
-      long n = 1;
-      for (long d : dims) {
-        n *= d;
-      }
-      return n;
     }
   }
 
@@ -123,25 +120,15 @@ final class Graph {
         Node n = parseNode(nodes.size(), f);
         nodes.add(n);
       } else if (f.number == GRAPH_INITIALIZER && f.wireType == Protobuf.LEN) {
-        String name = null;
-        for (Protobuf.Field t : Protobuf.parse(model, f.offset, f.length)) {
-          if (t.number == TENSOR_NAME) {
-            name = t.string(model);
-          }
+        Tensor t = tensor(f);
+        if (t.name != null) {
+          initializers.put(t.name, t);
         }
-        if (name != null) {
-          initializers.put(name, tensor(f));
-        }
-        for (Protobuf.Field t : Protobuf.parse(model, f.offset, f.length)) {
-          if (t.number == TENSOR_DATA_LOCATION && t.varint == TENSOR_LOCATION_EXTERNAL) {
-            hasExternalData = true;
-          }
-        }
+        hasExternalData |= t.external;
       } else if ((f.number == GRAPH_OUTPUT || f.number == GRAPH_INPUT) && f.wireType == Protobuf.LEN) {
-        for (Protobuf.Field v : Protobuf.parse(model, f.offset, f.length)) {
-          if (v.number == 1 && v.wireType == Protobuf.LEN) {
-            (f.number == GRAPH_OUTPUT ? graphOutputs : graphInputs).add(v.string(model));
-          }
+        String name = valueName(model, f);
+        if (name != null) {
+          (f.number == GRAPH_OUTPUT ? graphOutputs : graphInputs).add(name);
         }
       }
     }
@@ -156,7 +143,7 @@ final class Graph {
   }
 
   private Node parseNode(int index, Protobuf.Field f) {
-    Node n = new Node(index, f);
+    Node n = new Node(index);
     for (Protobuf.Field p : Protobuf.parse(buf, f.offset, f.length)) {
       switch (p.number) {
         case NODE_INPUT:
@@ -189,10 +176,12 @@ final class Graph {
     return n;
   }
 
-  /** Reads a TensorProto's shape and type, and its values when it is a float tensor of <= 16. */
+  /** Reads a TensorProto (one pass over its fields): see {@link Tensor}. */
   Tensor tensor(Protobuf.Field f) {
     List<Long> dims = new ArrayList<>();
     int type = 0;
+    String name = null;
+    boolean external = false;
     Protobuf.Field raw = null;
     List<Protobuf.Field> floats = new ArrayList<>();
     for (Protobuf.Field t : Protobuf.parse(buf, f.offset, f.length)) {
@@ -200,13 +189,14 @@ final class Graph {
         if (t.wireType == Protobuf.VARINT) {
           dims.add(t.varint);
         } else if (t.wireType == Protobuf.LEN) {
-          byte[] packed = packedAsVarints(t);
-          for (Protobuf.Field d : Protobuf.parse(packed, 0, packed.length)) {
-            dims.add(d.varint);
-          }
+          dims.addAll(Protobuf.packedVarints(buf, t));
         }
       } else if (t.number == TENSOR_DATA_TYPE) {
         type = (int) t.varint;
+      } else if (t.number == TENSOR_NAME && t.wireType == Protobuf.LEN) {
+        name = t.string(buf);
+      } else if (t.number == TENSOR_DATA_LOCATION) {
+        external = t.varint == TENSOR_LOCATION_EXTERNAL;
       } else if (t.number == TENSOR_RAW_DATA) {
         raw = t;
       } else if (t.number == TENSOR_FLOAT_DATA) {
@@ -223,7 +213,7 @@ final class Graph {
       if (raw != null && raw.length == 4 * n) {
         values = new float[(int) n];
         for (int i = 0; i < n; i++) {
-          values[i] = new Protobuf.Field(0, Protobuf.FIXED32, 0, raw.offset + 4 * i, 4, 0, 0).fixed32Float(buf);
+          values[i] = Protobuf.float32(buf, raw.offset + 4 * i);
         }
       } else if (!floats.isEmpty()) {
         List<Float> v = new ArrayList<>();
@@ -232,7 +222,7 @@ final class Graph {
             v.add(fl.fixed32Float(buf));
           } else {
             for (int o = fl.offset; o + 4 <= fl.offset + fl.length; o += 4) {
-              v.add(new Protobuf.Field(0, Protobuf.FIXED32, 0, o, 4, 0, 0).fixed32Float(buf));
+              v.add(Protobuf.float32(buf, o));
             }
           }
         }
@@ -244,26 +234,17 @@ final class Graph {
         }
       }
     }
-    return new Tensor(d, type, values);
+    return new Tensor(name, d, type, external, values);
   }
 
-  /** Re-encodes a packed varint payload as a sequence of field-1 varints, for {@link Protobuf#parse}. */
-  private byte[] packedAsVarints(Protobuf.Field packed) {
-    Protobuf.Writer w = new Protobuf.Writer();
-    int pos = packed.offset;
-    int end = packed.offset + packed.length;
-    while (pos < end) {
-      long v = 0;
-      int shift = 0;
-      byte b;
-      do {
-        b = buf[pos++];
-        v |= (long) (b & 0x7F) << shift;
-        shift += 7;
-      } while (b < 0 && pos < end);
-      w.varint(1, v);
+  /** The {@code name} of a ValueInfoProto (graph input, output or value_info), or null. */
+  static String valueName(byte[] buf, Protobuf.Field valueInfo) {
+    for (Protobuf.Field f : Protobuf.parse(buf, valueInfo.offset, valueInfo.length)) {
+      if (f.number == 1 && f.wireType == Protobuf.LEN) {
+        return f.string(buf);
+      }
     }
-    return w.toByteArray();
+    return null;
   }
 
   /** The value feeding {@code name}: an initializer, or a Constant node's {@code value}. */

@@ -46,9 +46,29 @@ final class Protobuf {
     }
 
     float fixed32Float(byte[] buf) {
-      return Float.intBitsToFloat((buf[offset] & 0xFF) | (buf[offset + 1] & 0xFF) << 8
-          | (buf[offset + 2] & 0xFF) << 16 | (buf[offset + 3] & 0xFF) << 24);
+      return float32(buf, offset);
     }
+  }
+
+  /** The little-endian IEEE float at {@code buf[offset, offset + 4)}. */
+  static float float32(byte[] buf, int offset) {
+    return Float.intBitsToFloat((buf[offset] & 0xFF) | (buf[offset + 1] & 0xFF) << 8
+        | (buf[offset + 2] & 0xFF) << 16 | (buf[offset + 3] & 0xFF) << 24);
+  }
+
+  /**
+   * The values of a packed repeated varint field (the payload of a LEN field).
+   *
+   * @throws IllegalArgumentException if a varint runs past the payload
+   */
+  static List<Long> packedVarints(byte[] buf, Field packed) {
+    List<Long> values = new ArrayList<>();
+    int[] pos = {packed.offset};
+    int end = packed.offset + packed.length;
+    while (pos[0] < end) {
+      values.add(readVarint(buf, pos, end));
+    }
+    return values;
   }
 
   /**

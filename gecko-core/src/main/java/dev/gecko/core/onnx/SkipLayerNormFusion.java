@@ -355,7 +355,7 @@ public final class SkipLayerNormFusion {
         } else if (removed.contains(i)) {
           continue;
         }
-      } else if (f.number == Graph.GRAPH_VALUE_INFO && f.wireType == Protobuf.LEN && dead.contains(valueName(buf, f))) {
+      } else if (f.number == Graph.GRAPH_VALUE_INFO && f.wireType == Protobuf.LEN && dead.contains(Graph.valueName(buf, f))) {
         continue;
       }
       graphParts.add(part);
@@ -483,15 +483,6 @@ public final class SkipLayerNormFusion {
       }
     }
     return null;
-  }
-
-  private static String valueName(byte[] buf, Protobuf.Field valueInfo) {
-    for (Protobuf.Field f : Protobuf.parse(buf, valueInfo.offset, valueInfo.length)) {
-      if (f.number == 1 && f.wireType == Protobuf.LEN) {
-        return f.string(buf);
-      }
-    }
-    return "";
   }
 
   /** Counts the graph's nodes by (domain-qualified) operator type; for tests and diagnostics. */
