@@ -161,13 +161,15 @@ public final class Trainer {
     int trainSize = trainData.size();
     int valSize = valData.size();
     int[] ws = widths;
+    // what the validation score is, as recorded in the adapter's metadata and logged
+    String validation = valObjective == Objective.COSENT ? "spearman" : valObjective == Objective.CONTRASTIVE
+        ? "mrr" : b.unsupervisedValidation == UnsupervisedValidation.NEIGHBOURS ? "neighbour-recall"
+        : "similarity-preservation";
     LOG.log(System.Logger.Level.INFO, () -> String.format(Locale.ROOT,
         "training %s adapter on %s: %s%s, %d train / %d validation examples (%s), widths %s", b.kind, base.name(),
         objective, b.structureWeight > 0 && objective != Objective.UNSUPERVISED
             ? " + " + b.structureWeight + " x structure" : "",
-        trainSize, valSize, valObjective == Objective.COSENT ? "Spearman" : valObjective == Objective.CONTRASTIVE
-            ? "MRR" : b.unsupervisedValidation == UnsupervisedValidation.NEIGHBOURS ? "neighbour recall"
-            : "similarity preservation", Arrays.toString(ws)));
+        trainSize, valSize, validation, Arrays.toString(ws)));
 
     // --- embed every distinct text once
     Texts texts = new Texts();
@@ -261,9 +263,7 @@ public final class Trainer {
     if (b.structureWeight > 0 && objective != Objective.UNSUPERVISED) {
       meta.put("structureWeight", Double.toString(b.structureWeight));
     }
-    meta.put("validation", valObjective == Objective.COSENT ? "spearman" : valObjective == Objective.CONTRASTIVE
-        ? "mrr" : b.unsupervisedValidation == UnsupervisedValidation.NEIGHBOURS ? "neighbour-recall"
-        : "similarity-preservation");
+    meta.put("validation", validation);
     meta.put("widths", Arrays.toString(widths));
     meta.put("seed", Long.toString(b.seed));
     meta.put("bestEpoch", Integer.toString(bestEpoch));
