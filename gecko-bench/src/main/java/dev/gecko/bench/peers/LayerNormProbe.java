@@ -83,6 +83,13 @@ public final class LayerNormProbe {
         List.of(valueInfo("X", 1, tokens, width), valueInfo("K", 1, tokens, width), valueInfo("S", width),
             valueInfo("B", width), valueInfo("C", width)),
         valueInfo("Y", 1, tokens, width));
+    // the embedding layer's norm: word + type embeddings [1, tokens, width], position embeddings
+    // broadcast from [1, tokens, width] to a batch of 4, no bias
+    byte[] skipBroadcast = model(new PeakProbe.Proto().string(1, "X").string(1, "K").string(1, "S").string(1, "B")
+            .string(2, "Y").string(3, "n").string(4, "SkipLayerNormalization").string(7, "com.microsoft"),
+        List.of(valueInfo("X", 4, tokens / 4, width), valueInfo("K", 1, tokens / 4, width), valueInfo("S", width),
+            valueInfo("B", width)),
+        valueInfo("Y", 4, tokens / 4, width));
     try (OrtSession.SessionOptions o = new OrtSession.SessionOptions()) {
       o.setIntraOpNumThreads(1);
       o.setInterOpNumThreads(1);
@@ -90,6 +97,9 @@ public final class LayerNormProbe {
       try (OrtSession ln = env.createSession(layerNorm, o);
           OrtSession ad = env.createSession(add, o);
           OrtSession sk = env.createSession(skip, o);
+          OrtSession skb = env.createSession(skipBroadcast, o);
+          OnnxTensor x4 = random(env, 4, tokens / 4, width);
+          OnnxTensor k1 = random(env, 1, tokens / 4, width);
           OnnxTensor x = random(env, 1, tokens, width);
           OnnxTensor k = random(env, 1, tokens, width);
           OnnxTensor gamma = random(env, width);
@@ -100,6 +110,8 @@ public final class LayerNormProbe {
                   + " | SkipLayerNormalization (residual + bias + norm) %.3f ms%n", tokens, width,
               medianMillis(ln, Map.of("X", x, "S", gamma, "B", beta)), medianMillis(ad, Map.of("X", x, "K", k)),
               medianMillis(sk, Map.of("X", x, "K", k, "S", gamma, "B", beta, "C", bias)));
+          System.out.printf(Locale.ROOT, "[4, %d, %d] + [1, %d, %d], 1 thread: SkipLayerNormalization, broadcast skip, no bias %.3f ms%n",
+              tokens / 4, width, tokens / 4, width, medianMillis(skb, Map.of("X", x4, "K", k1, "S", gamma, "B", beta)));
         }
       }
     }

@@ -156,6 +156,10 @@ public final class PeakProbe {
       return len(field, value.bytes());
     }
 
+    Proto bytesField(int field, byte[] value) {
+      return len(field, value);
+    }
+
     private Proto len(int field, byte[] value) {
       raw((field << 3) | 2);
       raw(value.length);
