@@ -7,7 +7,7 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
 import dev.gecko.core.adapter.Adapter;
-import dev.gecko.core.onnx.SkipLayerNormFusion;
+import dev.gecko.core.onnx.ModelRewriter;
 import dev.gecko.core.vector.VectorOps;
 import dev.gecko.tokenizer.Encoding;
 import dev.gecko.tokenizer.GeckoTokenizer;
@@ -53,6 +53,11 @@ final class OnnxEmbedder implements GeckoEmbedder {
    */
   static final int WINDOW = 512;
   /** Workspaces (reusable native buffers) kept between calls; more concurrent batches make their own. */
+  /**
+   * Fewest texts per piece when the first window's tokenisation is split across threads: below
+   * this the hand-off costs more than it saves.
+   */
+  static final int MIN_TOKENIZE_PIECE = 32;
   private static final int KEPT_WORKSPACES = 2 * Math.max(2, Runtime.getRuntime().availableProcessors());
   private static final AtomicInteger THREAD_IDS = new AtomicInteger();
 
@@ -70,12 +75,16 @@ final class OnnxEmbedder implements GeckoEmbedder {
   private final boolean batchIndependent;
   /** Applied to each pooled vector before truncation and normalisation; null for none. */
   private final Adapter adapter;
+  /** Whether the graph outputs each text's first token only ({@code [rows, 1, width]}). */
+  private final boolean firstTokenOnly;
   private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
   private final ConcurrentLinkedDeque<Workspace> workspaces = new ConcurrentLinkedDeque<>();
   /** Tokenises the next window while the current one runs; threads end after 30 s idle. */
   private final ThreadPoolExecutor tokenizerThreads;
   /** Batches of one call that run at a time (caller's thread included). */
   private final int parallelBatches;
+  /** Threads a call may use: how many pieces the first window's tokenisation is cut into. */
+  private final int callThreads;
   /** Runs a call's further batches beside the caller's thread; null when batches run one at a time. */
   private final ThreadPoolExecutor inferenceThreads;
   private volatile boolean closed;
@@ -90,6 +99,7 @@ final class OnnxEmbedder implements GeckoEmbedder {
       boolean takesTokenTypes,
       int width,
       Adapter adapter,
+      boolean firstTokenOnly,
       Builder b) {
     this.pkg = pkg;
     this.tokenizer = tokenizer;
@@ -100,12 +110,14 @@ final class OnnxEmbedder implements GeckoEmbedder {
     this.takesTokenTypes = takesTokenTypes;
     this.width = width;
     this.adapter = adapter;
+    this.firstTokenOnly = firstTokenOnly;
     this.maxBatchTokens = b.maxBatchTokens;
     this.maxBatchSize = b.maxBatchSize;
     this.failOnTruncation = b.failOnTruncation;
     this.batchIndependent = b.batchIndependent;
     this.tokenizerThreads = daemonPool(Math.max(1, Runtime.getRuntime().availableProcessors()), "gecko-tokenize-");
     this.parallelBatches = Math.max(1, b.threads / b.intraOpThreads);
+    this.callThreads = Math.max(1, b.threads);
     this.inferenceThreads = parallelBatches > 1 ? daemonPool(parallelBatches - 1, "gecko-infer-") : null;
   }
 
@@ -121,43 +133,100 @@ final class OnnxEmbedder implements GeckoEmbedder {
     return pool;
   }
 
+  /** A session, and whether its graph's output holds the first token of each text only. */
+  private static final class Loaded {
+    final OrtSession session;
+    final boolean firstTokenOnly;
+
+    Loaded(OrtSession session, boolean firstTokenOnly) {
+      this.session = session;
+      this.firstTokenOnly = firstTokenOnly;
+    }
+  }
+
   /**
-   * Creates the session, on the graph with its residual blocks fused ({@link SkipLayerNormFusion})
-   * when asked and the pattern is there. Whenever the rewrite does not apply (no match, weights in
-   * external files, a graph it cannot read, a file too large for one array) or ONNX Runtime
-   * refuses the rewritten graph, the model loads exactly as it would without fusion: from its
-   * path when it has one (so external-data files resolve), else from its bytes. Each fallback
-   * other than "no match" is logged as a warning.
+   * Creates the session on the graph rewritten by {@link ModelRewriter} as asked: residual blocks
+   * fused into {@code SkipLayerNormalization}, and the last layer computed for the first token
+   * only (then checked on a small input). Whenever a rewrite does not apply (no match, weights in
+   * external files, a graph it cannot read, a file too large for one array), ONNX Runtime refuses
+   * the rewritten graph, or the first-token graph fails its check, the model loads as it would
+   * without that rewrite: in the end as shipped, from its path when it has one (so external-data
+   * files resolve), else from its bytes. Each fallback other than "no match" is logged as a
+   * warning.
    */
-  private static OrtSession createSession(OrtEnvironment env, ModelPackage pkg, OrtSession.SessionOptions options,
-      boolean fuse) throws IOException, OrtException {
+  private static Loaded createSession(OrtEnvironment env, ModelPackage pkg, OrtSession.SessionOptions options,
+      boolean fuse, boolean firstTokenOnly) throws IOException, OrtException {
     Optional<Path> path = pkg.model().path();
-    if (fuse && !(path.isPresent() && Files.size(path.get()) > MAX_FUSED_MODEL_BYTES)) {
+    if ((fuse || firstTokenOnly) && !(path.isPresent() && Files.size(path.get()) > MAX_FUSED_MODEL_BYTES)) {
       byte[] bytes = pkg.model().readAllBytes();
-      SkipLayerNormFusion.Result fused = null;
+      ModelRewriter.Result rewritten = null;
       try {
-        fused = SkipLayerNormFusion.apply(bytes); // rewrites the array in place: no second copy
+        rewritten = ModelRewriter.rewrite(bytes, fuse, firstTokenOnly); // in place: no second copy
       } catch (IllegalArgumentException e) {
         LOG.log(System.Logger.Level.WARNING, () -> pkg.model() + ": graph not rewritten (" + e.getMessage()
             + "); loading it as shipped");
       }
-      if (fused != null && fused.fused() > 0) {
+      if (rewritten != null && rewritten.changed()) {
+        OrtSession session = null;
         try {
-          OrtSession session = env.createSession(fused.model(), options);
-          int n = fused.fused();
-          LOG.log(System.Logger.Level.DEBUG, () -> pkg.name() + ": " + n + " residual blocks run as SkipLayerNormalization");
-          return session;
+          session = env.createSession(rewritten.model(), options);
+          if (!rewritten.firstTokenOnly() || outputsFirstTokenOnly(env, session)) {
+            ModelRewriter.Result r = rewritten;
+            LOG.log(System.Logger.Level.DEBUG, () -> pkg.name() + ": " + r.fusedBlocks()
+                + " residual blocks run as SkipLayerNormalization; last layer for the first token only: "
+                + r.firstTokenOnly());
+            return new Loaded(session, rewritten.firstTokenOnly());
+          }
+          session.close();
+          LOG.log(System.Logger.Level.WARNING, () -> pkg.name() + ": the graph with its last layer cut to the first"
+              + " token failed its check; running the last layer whole");
+          return createSession(env, pkg, options, fuse, false);
         } catch (OrtException e) {
-          LOG.log(System.Logger.Level.WARNING, () -> pkg.name() + ": ONNX Runtime refused the graph with fused"
-              + " layer norms (" + e.getMessage() + "); loading it as shipped");
+          closeQuietly(session);
+          LOG.log(System.Logger.Level.WARNING, () -> pkg.name() + ": ONNX Runtime refused the rewritten graph ("
+              + e.getMessage() + "); loading it " + (firstTokenOnly && fuse ? "with fused layer norms only" : "as shipped"));
+          if (firstTokenOnly && fuse) {
+            return createSession(env, pkg, options, true, false);
+          }
         }
-      } else if (fused != null && path.isEmpty()) {
-        return env.createSession(bytes, options); // untouched: no need to read it twice
+      } else if (rewritten != null && path.isEmpty()) {
+        return new Loaded(env.createSession(bytes, options), false); // untouched: no need to read it twice
       }
     }
-    return path.isPresent()
+    return new Loaded(path.isPresent()
         ? env.createSession(path.get().toString(), options)
-        : env.createSession(pkg.model().readAllBytes(), options);
+        : env.createSession(pkg.model().readAllBytes(), options), false);
+  }
+
+  /**
+   * Whether the session maps one text of three tokens to a {@code [1, 1, width]} output: what a
+   * graph whose last layer computes the first token only must do.
+   */
+  private static boolean outputsFirstTokenOnly(OrtEnvironment env, OrtSession session) {
+    Map<String, OnnxTensor> inputs = new HashMap<>();
+    try {
+      for (String name : session.getInputNames()) {
+        long[][] value = new long[1][3];
+        if (name.equals(ATTENTION_MASK)) {
+          Arrays.fill(value[0], 1);
+        }
+        inputs.put(name, OnnxTensor.createTensor(env, value));
+      }
+      Optional<String> output = OUTPUT_NAMES.stream().filter(session.getOutputNames()::contains).findFirst();
+      if (output.isEmpty()) {
+        return false;
+      }
+      try (OrtSession.Result r = session.run(inputs, Set.of(output.get()))) {
+        long[] shape = ((TensorInfo) r.get(0).getInfo()).getShape();
+        return shape.length == 3 && shape[0] == 1 && shape[1] == 1;
+      }
+    } catch (OrtException | RuntimeException e) {
+      return false;
+    } finally {
+      for (OnnxTensor t : inputs.values()) {
+        t.close();
+      }
+    }
   }
 
   /** Models larger than this load as shipped: one Java array holds at most 2 GB. */
@@ -207,7 +276,8 @@ final class OnnxEmbedder implements GeckoEmbedder {
       // under heavy load were inside ONNX Runtime's log-sink call during run(): this also keeps
       // that path cold.)
       options.setSessionLogLevel(ai.onnxruntime.OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR);
-      session = createSession(env, pkg, options, b.fuseLayerNorm);
+      Loaded loaded = createSession(env, pkg, options, b.fuseLayerNorm, b.firstTokenOnly && pkg.pooling() == Pooling.CLS);
+      session = loaded.session;
       Set<String> inputs = session.getInputNames();
       if (!inputs.contains(INPUT_IDS) || !inputs.contains(ATTENTION_MASK)) {
         throw new IllegalStateException(pkg.model() + ": the graph's inputs " + inputs + " lack input_ids or attention_mask");
@@ -234,7 +304,8 @@ final class OnnxEmbedder implements GeckoEmbedder {
       Adapter adapter = loadAdapter(pkg, width);
       tokenizer = awaitTokenizer(tokenizerLoad);
       OnnxEmbedder embedder = new OnnxEmbedder(
-          pkg, tokenizer, env, options, session, outputName, inputs.contains(TOKEN_TYPE_IDS), width, adapter, b);
+          pkg, tokenizer, env, options, session, outputName, inputs.contains(TOKEN_TYPE_IDS), width, adapter,
+          loaded.firstTokenOnly, b);
       LOG.log(System.Logger.Level.DEBUG, () -> String.format(
           "opened %s (%d dims, %s pooling, %d threads, %d intra-op) in %d ms", pkg.name(), width, pkg.pooling(),
           b.threads, b.intraOpThreads, (System.nanoTime() - start) / 1_000_000));
@@ -353,7 +424,7 @@ final class OnnxEmbedder implements GeckoEmbedder {
     Workspace ws = takeWorkspace();
     Future<List<Encoding>> next = null;
     try {
-      List<Encoding> current = encodeWindow(texts, 0, Math.min(size, n));
+      List<Encoding> current = encodeFirstWindow(texts, Math.min(size, n));
       for (int from = 0; from < n; from += size) {
         int nextFrom = from + size;
         if (nextFrom < n) {
@@ -381,6 +452,65 @@ final class OnnxEmbedder implements GeckoEmbedder {
       giveBack(ws);
     }
     return Arrays.asList(out);
+  }
+
+  /**
+   * Tokenises the first window, which nothing overlaps: cut into up to {@code callThreads} pieces
+   * of at least {@link #MIN_TOKENIZE_PIECE} texts, the first on the caller's thread and the
+   * others on tokeniser threads (the cores would otherwise wait: tokenising is 2-3 % of a call's
+   * CPU time, docs/performance.md). The encodings do not depend on how the window is cut.
+   */
+  private List<Encoding> encodeFirstWindow(List<String> texts, int to) {
+    int pieces = Math.min(callThreads, to / MIN_TOKENIZE_PIECE);
+    if (pieces <= 1) {
+      return encodeWindow(texts, 0, to);
+    }
+    int size = (to + pieces - 1) / pieces;
+    List<Future<List<Encoding>>> others = new ArrayList<>(pieces - 1);
+    for (int from = size; from < to; from += size) {
+      int pieceFrom = from;
+      int pieceTo = Math.min(from + size, to);
+      others.add(tokenizerThreads.submit(() -> encodeWindow(texts, pieceFrom, pieceTo)));
+    }
+    List<Encoding> all = new ArrayList<>(to);
+    Throwable failure = null;
+    try {
+      all.addAll(encodeWindow(texts, 0, Math.min(size, to)));
+    } catch (RuntimeException | Error e) {
+      failure = e;
+    }
+    // Every piece is waited for, uninterruptibly and even after a failure, so that nothing of this
+    // call outlives its read lock; the first failure in text order is the one reported.
+    boolean interrupted = false;
+    for (Future<List<Encoding>> piece : others) {
+      while (true) {
+        try {
+          List<Encoding> encodings = piece.get();
+          if (failure == null) {
+            all.addAll(encodings);
+          }
+          break;
+        } catch (InterruptedException e) {
+          interrupted = true;
+        } catch (ExecutionException e) {
+          if (failure == null) {
+            failure = e.getCause() instanceof RuntimeException || e.getCause() instanceof Error
+                ? e.getCause() : unchecked(e, "tokenising");
+          }
+          break;
+        }
+      }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
+    if (failure instanceof Error) {
+      throw (Error) failure;
+    }
+    if (failure != null) {
+      throw (RuntimeException) failure;
+    }
+    return all;
   }
 
   private List<Encoding> encodeWindow(List<String> texts, int from, int to) {
@@ -604,7 +734,8 @@ final class OnnxEmbedder implements GeckoEmbedder {
     long[] shape = batch.shape();
     int tokens = batch.sequenceLength();
     int cells = batch.rows() * tokens;
-    ws.ensure(cells, width, pkg.pooling() == Pooling.MEAN);
+    int outputTokens = firstTokenOnly ? 1 : tokens;
+    ws.ensure(cells, batch.rows() * outputTokens, width, pkg.pooling() == Pooling.MEAN);
     Map<String, OnnxTensor> inputs = new HashMap<>();
     OnnxTensor output = null;
     try {
@@ -613,8 +744,8 @@ final class OnnxEmbedder implements GeckoEmbedder {
       if (takesTokenTypes) {
         inputs.put(TOKEN_TYPE_IDS, OnnxTensor.createTensor(env, ws.fill(ws.types, batch.tokenTypeIds(), cells), shape));
       }
-      FloatBuffer hidden = ws.hidden.duplicate().clear().limit(cells * width);
-      output = OnnxTensor.createTensor(env, hidden, new long[] {batch.rows(), tokens, width});
+      FloatBuffer hidden = ws.hidden.duplicate().clear().limit(batch.rows() * outputTokens * width);
+      output = OnnxTensor.createTensor(env, hidden, new long[] {batch.rows(), outputTokens, width});
       session.run(inputs, Map.of(outputName, output)).close();
       return pool(hidden, batch, ws);
     } catch (OrtException e) {
@@ -630,14 +761,18 @@ final class OnnxEmbedder implements GeckoEmbedder {
     }
   }
 
-  /** Pools {@code [rows, tokens, width]} hidden states straight from the output buffer. */
+  /**
+   * Pools {@code [rows, tokens, width]} hidden states (or {@code [rows, 1, width]} from a
+   * first-token-only graph) straight from the output buffer.
+   */
   private float[] pool(FloatBuffer hidden, TokenizedBatch batch, Workspace ws) {
     int rows = batch.rows();
     int tokens = batch.sequenceLength();
     float[] pooled = new float[rows * width];
     if (pkg.pooling() == Pooling.CLS) {
+      int stride = firstTokenOnly ? width : tokens * width;
       for (int r = 0; r < rows; r++) {
-        hidden.get(r * tokens * width, pooled, r * width, width);
+        hidden.get(r * stride, pooled, r * width, width);
       }
       return pooled;
     }
@@ -675,7 +810,8 @@ final class OnnxEmbedder implements GeckoEmbedder {
     float[] hiddenHeap = new float[0];
     long[] maskHeap = new long[0];
 
-    void ensure(int cells, int width, boolean meanPooling) {
+    /** Grows the buffers for {@code cells} input tokens and {@code outputCells} output rows. */
+    void ensure(int cells, int outputCells, int width, boolean meanPooling) {
       if (ids.capacity() < cells) {
         int grown = Math.max(cells, ids.capacity() + ids.capacity() / 2);
         ids = longs(grown);
@@ -683,8 +819,9 @@ final class OnnxEmbedder implements GeckoEmbedder {
         types = longs(grown);
       }
       int floats = ids.capacity() * width;
-      if (hidden.capacity() < cells * width) {
-        hidden = ByteBuffer.allocateDirect(floats * Float.BYTES).order(ByteOrder.nativeOrder()).asFloatBuffer();
+      if (hidden.capacity() < outputCells * width) {
+        int grown = Math.max(outputCells, hidden.capacity() / width + hidden.capacity() / width / 2) * width;
+        hidden = ByteBuffer.allocateDirect(grown * Float.BYTES).order(ByteOrder.nativeOrder()).asFloatBuffer();
       }
       if (meanPooling && hiddenHeap.length < cells * width) {
         hiddenHeap = new float[floats];

@@ -145,12 +145,24 @@ class GeckoEmbedderTest {
   void longInputIsTruncatedOrRejectedWithItsIndexAndTokenCount() {
     String longText = "word ".repeat(600);
     assertThat(embedder.embed(longText)).hasSize(384);
-    try (GeckoEmbedder strict = GeckoEmbedder.builder().model("bge-small-en-v1.5").failOnTruncation(true).build()) {
+    try (GeckoEmbedder strict = GeckoEmbedder.builder().model("bge-small-en-v1.5").threads(2).failOnTruncation(true).build()) {
       assertThatThrownBy(() -> strict.embedAll(List.of("short", longText), 384))
           .isInstanceOf(InputTooLongException.class)
           .hasMessageContaining("index 1")
           .hasMessageContaining("602 tokens")
           .hasMessageContaining("512");
+      // a list long enough that its tokenisation is cut into pieces on several threads: the
+      // index is the text's own, and the first too-long text in list order is the one reported
+      List<String> many = new ArrayList<>();
+      for (int i = 0; i < 100; i++) {
+        many.add("text number " + i);
+      }
+      many.set(70, longText);
+      assertThatThrownBy(() -> strict.embedAll(many, 384)).isInstanceOf(InputTooLongException.class)
+          .hasMessageContaining("index 70");
+      many.set(10, longText);
+      assertThatThrownBy(() -> strict.embedAll(many, 384)).isInstanceOf(InputTooLongException.class)
+          .hasMessageContaining("index 10");
     }
   }
 

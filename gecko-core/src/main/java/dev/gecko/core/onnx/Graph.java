@@ -34,6 +34,7 @@ final class Graph {
   static final int TENSOR_DATA_LOCATION = 14;
   static final int TENSOR_LOCATION_EXTERNAL = 1;
   static final int TENSOR_FLOAT = 1;
+  static final int TENSOR_INT64 = 7;
   // AttributeProto
   static final int ATTR_NAME = 1;
   static final int ATTR_F = 2;
@@ -44,6 +45,7 @@ final class Graph {
   static final int ATTR_GRAPHS = 11;
   static final int ATTR_TYPE = 20;
   static final int ATTR_TYPE_FLOAT = 1;
+  static final int ATTR_TYPE_TENSOR = 4;
 
   final byte[] buf;
   final List<Protobuf.Field> modelFields;

@@ -173,6 +173,12 @@ final class Protobuf {
       return this;
     }
 
+    /** Appends bytes already in wire format (a whole field). */
+    Writer raw(byte[] buf, int offset, int length) {
+      out.write(buf, offset, length);
+      return this;
+    }
+
     Writer message(int number, Writer value) {
       return bytes(number, value.toByteArray());
     }

@@ -29,17 +29,18 @@ import java.util.Set;
  * Every intermediate value must have no other consumer and must not be a graph output; the
  * residual must be a computed activation (not a constant that would broadcast); the reductions
  * must carry only {@code axes = [-1]} (and {@code keepdims = 1}); {@code eps} and the exponent 2
- * must be scalars. Graphs with external weight files or subgraphs (If, Loop) are not touched. The
- * embedding layer's normalisation (a sum of lookups, no bias) is left to ONNX Runtime. The
+ * must be scalars. The embedding layer's normalisation is fused too: there {@code x = Add(t, p)}
+ * where {@code t} is a table lookup at the token ids (a graph input), or the sum of one and
+ * another lookup, and {@code p} a table lookup (the positions, which may broadcast over the
+ * batch: it becomes the skip input, the one SkipLayerNormalization broadcasts), with no bias.
+ * Graphs with external weight files or subgraphs (If, Loop) are not touched. The
  * arithmetic is the same; only the rounding differs (ONNX Runtime's kernel accumulates the mean
  * and variance in another order), so vectors agree to about 1e-6.
  *
  * <p>Thread-safe: stateless (but see {@link #apply}: it rewrites its argument).
  */
 public final class SkipLayerNormFusion {
-  private static final String MS_DOMAIN = "com.microsoft";
-  /** The ModelProto field number of the filler; ONNX defines no field with this number. */
-  static final int FILLER_FIELD = 16_000;
+  private static final String MS_DOMAIN = GraphRewrite.MS_DOMAIN;
 
   private SkipLayerNormFusion() {}
 
@@ -70,7 +71,7 @@ public final class SkipLayerNormFusion {
   /**
    * Applies the fusion to a serialised ONNX {@code ModelProto}, <b>in place</b>: the rewritten
    * model is shorter, so it is written over the argument, and the bytes left at the end are
-   * filled with one unknown field ({@value #FILLER_FIELD}) that protobuf readers skip. Loading
+   * filled with one unknown field ({@value GraphRewrite#FILLER_FIELD}) that protobuf readers skip. Loading
    * a second copy of a 130 MB model would raise the process's peak memory by as much. If the
    * layout does not allow it (never seen), a new array is returned and the argument is
    * untouched. With no match the argument is returned untouched.
@@ -80,7 +81,13 @@ public final class SkipLayerNormFusion {
    */
   public static Result apply(byte[] model) {
     try {
-      return fuse(model);
+      Graph g = new Graph(model);
+      if (g.hasExternalData || g.hasSubgraphs) {
+        return new Result(model, 0); // weights in other files, or values used inside subgraphs
+      }
+      GraphRewrite rewrite = new GraphRewrite(g);
+      int fused = plan(rewrite);
+      return new Result(fused == 0 ? model : rewrite.write(), fused);
     } catch (IllegalArgumentException e) {
       throw e;
     } catch (RuntimeException e) {
@@ -88,44 +95,32 @@ public final class SkipLayerNormFusion {
     }
   }
 
-  private static Result fuse(byte[] model) {
-    Graph g = new Graph(model);
-    if (g.hasExternalData || g.hasSubgraphs) {
-      return new Result(model, 0); // weights in other files, or values used inside subgraphs
-    }
-    Set<Integer> removed = new HashSet<>();
-    Map<Integer, byte[]> replacements = new HashMap<>();
-    Set<String> deadValues = new HashSet<>();
+  /**
+   * Plans the fusion into {@code rewrite} (whose graph has neither external data nor subgraphs)
+   * and returns the number of blocks fused.
+   */
+  static int plan(GraphRewrite rewrite) {
+    Graph g = rewrite.graph;
+    int fused = 0;
     for (Graph.Node div : g.nodes) {
       if (!div.is("Div") || div.inputs.size() != 2) {
         continue;
       }
       Match m = match(g, div);
-      if (m == null || overlaps(m.nodes, removed)) {
+      if (m == null || overlaps(m.nodes, rewrite.removed)) {
         continue;
       }
-      removed.addAll(m.nodes);
-      replacements.put(m.last, m.node);
+      rewrite.removed.addAll(m.nodes);
+      rewrite.replacements.put(m.last, m.node);
       for (int i : m.nodes) {
         if (i != m.last) {
-          deadValues.addAll(g.nodes.get(i).outputs);
+          rewrite.deadValues.addAll(g.nodes.get(i).outputs);
         }
       }
+      fused++;
     }
-    if (replacements.isEmpty()) {
-      return new Result(model, 0);
-    }
-    // Constants that fed only removed nodes (the 2 of Pow, eps) go too.
-    for (Graph.Node n : g.nodes) {
-      if (n.is("Constant") && !removed.contains(n.index) && n.outputs.size() == 1) {
-        List<Integer> users = g.consumers.get(n.outputs.get(0));
-        if (users != null && !g.graphOutputs.contains(n.outputs.get(0)) && removed.containsAll(users)) {
-          removed.add(n.index);
-          deadValues.add(n.outputs.get(0));
-        }
-      }
-    }
-    return new Result(write(g, removed, replacements, deadValues), replacements.size());
+    rewrite.usesMsDomain |= fused > 0;
+    return fused;
   }
 
   private static boolean overlaps(List<Integer> nodes, Set<Integer> removed) {
@@ -215,13 +210,37 @@ public final class SkipLayerNormFusion {
         }
       }
     }
-    // the residual must be a computed activation: a constant or initialiser would broadcast
-    if (biasAdd == null || g.initializers.containsKey(residual) || g.constant(residual) != null
-        || g.producerOf(residual) == null && !g.graphInputs.contains(residual)) {
-      return null;
+    String hidden;
+    String bias;
+    List<Integer> nodes;
+    if (biasAdd != null) {
+      // the residual must be a computed activation: a constant or initialiser would broadcast
+      if (g.initializers.containsKey(residual) || g.constant(residual) != null
+          || g.producerOf(residual) == null && !g.graphInputs.contains(residual)) {
+        return null;
+      }
+      bias = vectorLength(g, biasAdd.inputs.get(0)) == width ? biasAdd.inputs.get(0) : biasAdd.inputs.get(1);
+      hidden = other(biasAdd.inputs, bias);
+      nodes = List.of(biasAdd.index, residualAdd.index);
+    } else {
+      // the embedding layer: x = Add(token lookups, position lookup), no bias. The position
+      // lookup may be [1, S, W]; SkipLayerNormalization broadcasts its skip input, not its input.
+      hidden = null;
+      residual = null;
+      bias = null;
+      for (int side = 0; side < 2 && hidden == null; side++) {
+        String in = residualAdd.inputs.get(side);
+        String skip = residualAdd.inputs.get(1 - side);
+        if (tokenLookups(g, in) && lookupIndices(g, skip) != null) {
+          hidden = in;
+          residual = skip;
+        }
+      }
+      if (hidden == null) {
+        return null;
+      }
+      nodes = List.of(residualAdd.index);
     }
-    String bias = vectorLength(g, biasAdd.inputs.get(0)) == width ? biasAdd.inputs.get(0) : biasAdd.inputs.get(1);
-    String hidden = other(biasAdd.inputs, bias);
     // x feeds exactly the two statistics nodes; every other intermediate exactly one node
     List<Integer> xUsers = g.consumers.get(x);
     if (g.graphOutputs.contains(x) || xUsers == null || xUsers.size() != 2 || !xUsers.contains(mean.index)
@@ -243,9 +262,11 @@ public final class SkipLayerNormFusion {
         .string(Graph.NODE_INPUT, hidden)
         .string(Graph.NODE_INPUT, residual)
         .string(Graph.NODE_INPUT, gamma)
-        .string(Graph.NODE_INPUT, beta)
-        .string(Graph.NODE_INPUT, bias)
-        .string(Graph.NODE_OUTPUT, betaAdd.outputs.get(0))
+        .string(Graph.NODE_INPUT, beta);
+    if (bias != null) {
+      node.string(Graph.NODE_INPUT, bias);
+    }
+    node.string(Graph.NODE_OUTPUT, betaAdd.outputs.get(0))
         .string(Graph.NODE_NAME, "gecko/SkipLayerNorm/" + betaAdd.outputs.get(0))
         .string(Graph.NODE_OP_TYPE, "SkipLayerNormalization")
         .message(Graph.NODE_ATTRIBUTE, new Protobuf.Writer()
@@ -253,9 +274,10 @@ public final class SkipLayerNormFusion {
             .fixed32Float(Graph.ATTR_F, epsilon)
             .varint(Graph.ATTR_TYPE, Graph.ATTR_TYPE_FLOAT))
         .string(Graph.NODE_DOMAIN, MS_DOMAIN);
-    List<Integer> nodes = List.of(biasAdd.index, residualAdd.index, mean.index, sub.index, pow.index, var.index,
-        epsAdd.index, sqrt.index, div.index, mul.index, betaAdd.index);
-    return new Match(nodes, betaAdd.index, node.toByteArray());
+    List<Integer> all = new ArrayList<>(nodes);
+    all.addAll(List.of(mean.index, sub.index, pow.index, var.index, epsAdd.index, sqrt.index, div.index, mul.index,
+        betaAdd.index));
+    return new Match(all, betaAdd.index, node.toByteArray());
   }
 
   /**
@@ -284,6 +306,43 @@ public final class SkipLayerNormFusion {
     return false;
   }
 
+  /**
+   * The indices of the table lookup producing {@code name}, or null if it is not one: a {@code
+   * Gather} from a 2-D initialiser, or the {@code DequantizeLinear} of such a lookup in a
+   * quantised table (as dynamic quantisation writes it).
+   */
+  private static String lookupIndices(Graph g, String name) {
+    Graph.Node n = g.producerOf(name);
+    if (n != null && n.is("DequantizeLinear") && !n.inputs.isEmpty() && n.outputs.size() == 1) {
+      n = g.producerOf(n.inputs.get(0));
+    }
+    if (n == null || !n.is("Gather") || n.inputs.size() != 2 || n.outputs.size() != 1) {
+      return null;
+    }
+    Graph.Tensor table = g.initializers.get(n.inputs.get(0));
+    return table != null && table.dims.length == 2 ? n.inputs.get(1) : null;
+  }
+
+  /**
+   * Whether {@code name} is a per-token lookup over the whole batch: a table lookup at indices
+   * that are a graph input (the token ids), or the sum of such a lookup and another.
+   */
+  private static boolean tokenLookups(Graph g, String name) {
+    if (g.graphInputs.contains(lookupIndices(g, name))) {
+      return true;
+    }
+    Graph.Node add = g.producerOf(name);
+    if (add == null || !add.is("Add") || add.inputs.size() != 2) {
+      return false;
+    }
+    for (String in : add.inputs) {
+      if (g.graphInputs.contains(lookupIndices(g, in))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** A float scalar: rank 0, or rank 1 with one element (no broadcast to a higher rank). */
   private static boolean scalar(Graph.Tensor t) {
     return t != null && t.smallFloats != null && t.smallFloats.length == 1 && t.dims.length <= 1;
@@ -303,7 +362,7 @@ public final class SkipLayerNormFusion {
   }
 
   /** Whether a ReduceMean reduces over the last axis only (attribute {@code axes = [-1]}). */
-  private static boolean lastAxis(Graph g, Graph.Node reduce) {
+  static boolean lastAxis(Graph g, Graph.Node reduce) {
     if (reduce.inputs.size() != 1) {
       return false;
     }
@@ -332,157 +391,6 @@ public final class SkipLayerNormFusion {
       }
     }
     return lastAxisOnly;
-  }
-
-  /**
-   * Writes the model with the graph's node list edited, over the input array when every piece
-   * lands at or before the bytes it comes from (pieces are copied in order with memmove
-   * semantics), else into a new array.
-   */
-  private static byte[] write(Graph g, Set<Integer> removed, Map<Integer, byte[]> replacements, Set<String> dead) {
-    byte[] buf = g.buf;
-    // pieces of the output, in order: Protobuf.Field (a raw range of buf) or byte[] (new bytes)
-    List<Object> graphParts = new ArrayList<>();
-    long graphLength = 0;
-    int nodeIndex = 0;
-    for (Protobuf.Field f : g.graphFields) {
-      Object part = f;
-      if (f.number == Graph.GRAPH_NODE && f.wireType == Protobuf.LEN) {
-        int i = nodeIndex++;
-        byte[] replacement = replacements.get(i);
-        if (replacement != null) {
-          part = new Protobuf.Writer().bytes(Graph.GRAPH_NODE, replacement).toByteArray();
-        } else if (removed.contains(i)) {
-          continue;
-        }
-      } else if (f.number == Graph.GRAPH_VALUE_INFO && f.wireType == Protobuf.LEN && dead.contains(Graph.valueName(buf, f))) {
-        continue;
-      }
-      graphParts.add(part);
-      graphLength += length(part);
-    }
-    boolean hasMsOpset = false;
-    for (Protobuf.Field f : g.modelFields) {
-      if (f.number == Graph.MODEL_OPSET_IMPORT && f.wireType == Protobuf.LEN) {
-        for (Protobuf.Field o : Protobuf.parse(buf, f.offset, f.length)) {
-          if (o.number == 1 && o.wireType == Protobuf.LEN && o.string(buf).equals(MS_DOMAIN)) {
-            hasMsOpset = true;
-          }
-        }
-      }
-    }
-    List<Object> parts = new ArrayList<>();
-    for (Protobuf.Field f : g.modelFields) {
-      if (f == g.graphField) {
-        parts.add(Protobuf.Writer.header(Graph.MODEL_GRAPH, graphLength));
-        parts.addAll(graphParts);
-      } else {
-        parts.add(f);
-      }
-    }
-    if (!hasMsOpset) {
-      parts.add(new Protobuf.Writer()
-          .message(Graph.MODEL_OPSET_IMPORT, new Protobuf.Writer().string(1, MS_DOMAIN).varint(2, 1)).toByteArray());
-    }
-    long total = 0;
-    for (Object part : parts) {
-      total += length(part);
-    }
-    byte[] filler = total < buf.length ? filler(buf.length - (int) total) : new byte[0];
-    if (filler != null && total + filler.length == buf.length && fitsInPlace(parts)) {
-      parts.add(filler);
-      copy(parts, buf, buf);
-      return buf;
-    }
-    if (total > Integer.MAX_VALUE - 8) {
-      throw new IllegalArgumentException("the rewritten model would exceed 2 GB");
-    }
-    byte[] out = new byte[(int) total];
-    copy(parts, buf, out);
-    return out;
-  }
-
-  private static long length(Object part) {
-    return part instanceof byte[] ? ((byte[]) part).length : ((Protobuf.Field) part).end - ((Protobuf.Field) part).start;
-  }
-
-  /** Whether writing the pieces in order over their source never overwrites a byte not yet read. */
-  private static boolean fitsInPlace(List<Object> parts) {
-    long out = 0;
-    for (int i = 0; i < parts.size(); i++) {
-      Object part = parts.get(i);
-      if (part instanceof Protobuf.Field) {
-        if (out > ((Protobuf.Field) part).start) {
-          return false;
-        }
-      } else {
-        long nextUnread = Long.MAX_VALUE;
-        for (int j = i + 1; j < parts.size(); j++) {
-          if (parts.get(j) instanceof Protobuf.Field) {
-            nextUnread = ((Protobuf.Field) parts.get(j)).start;
-            break;
-          }
-        }
-        if (out + length(part) > nextUnread) {
-          return false;
-        }
-      }
-      out += length(part);
-    }
-    return true;
-  }
-
-  private static void copy(List<Object> parts, byte[] from, byte[] to) {
-    int pos = 0;
-    for (Object part : parts) {
-      if (part instanceof byte[]) {
-        byte[] b = (byte[]) part;
-        System.arraycopy(b, 0, to, pos, b.length);
-        pos += b.length;
-      } else {
-        Protobuf.Field f = (Protobuf.Field) part;
-        System.arraycopy(from, f.start, to, pos, f.end - f.start); // memmove when from == to
-        pos += f.end - f.start;
-      }
-    }
-  }
-
-  /**
-   * Fields of the unknown number {@link #FILLER_FIELD} that take exactly {@code size} bytes: one
-   * LEN field of zeros, or, where no length prefix fits exactly (at varint boundaries), a 4-byte
-   * VARINT field first. Null for sizes below 4.
-   */
-  static byte[] filler(int size) {
-    byte[] one = singleFiller(size);
-    if (one != null) {
-      return one;
-    }
-    byte[] rest = size >= 8 ? singleFiller(size - 4) : null;
-    if (size == 4 || rest != null) {
-      Protobuf.Writer w = new Protobuf.Writer(size).varint(FILLER_FIELD, 0);
-      byte[] head = w.toByteArray();
-      byte[] out = new byte[size];
-      System.arraycopy(head, 0, out, 0, head.length);
-      if (rest != null) {
-        System.arraycopy(rest, 0, out, head.length, rest.length);
-      }
-      return head.length + (rest == null ? 0 : rest.length) == size ? out : null;
-    }
-    return null;
-  }
-
-  private static byte[] singleFiller(int size) {
-    int tag = Protobuf.Writer.header(FILLER_FIELD, 0).length - 1;
-    for (int lenBytes = 1; lenBytes <= 5; lenBytes++) {
-      long payload = (long) size - tag - lenBytes;
-      if (payload >= 0 && Protobuf.Writer.header(FILLER_FIELD, payload).length == tag + lenBytes) {
-        byte[] header = Protobuf.Writer.header(FILLER_FIELD, payload);
-        byte[] out = new byte[size];
-        System.arraycopy(header, 0, out, 0, header.length);
-        return out;
-      }
-    }
-    return null;
   }
 
   /** Counts the graph's nodes by (domain-qualified) operator type; for tests and diagnostics. */

@@ -1,0 +1,78 @@
+package dev.gecko.core.onnx;
+
+/**
+ * Applies gecko's graph rewrites to a serialised ONNX {@code ModelProto} in one pass, <b>in
+ * place</b> where the layout allows (see {@link SkipLayerNormFusion#apply}): residual blocks fused
+ * into {@code SkipLayerNormalization} ({@link SkipLayerNormFusion}), and, for models read at the
+ * first token, the last layer computed for that token only ({@link ClsTokenPruning}).
+ *
+ * <p>Thread-safe: stateless (but {@link #rewrite} rewrites its argument).
+ */
+public final class ModelRewriter {
+  private ModelRewriter() {}
+
+  /** The rewritten model and what was done to it. */
+  public static final class Result {
+    private final byte[] model;
+    private final int fusedBlocks;
+    private final boolean firstTokenOnly;
+
+    Result(byte[] model, int fusedBlocks, boolean firstTokenOnly) {
+      this.model = model;
+      this.fusedBlocks = fusedBlocks;
+      this.firstTokenOnly = firstTokenOnly;
+    }
+
+    /**
+     * Returns the model to load: the argument of {@link #rewrite} (rewritten in place, or
+     * untouched when nothing applied), or a new array when the rewrite could not be done in place.
+     */
+    public byte[] model() {
+      return model;
+    }
+
+    /** Returns the number of residual blocks fused into {@code SkipLayerNormalization}. */
+    public int fusedBlocks() {
+      return fusedBlocks;
+    }
+
+    /**
+     * Returns whether the last layer now computes the first token only: the output is then
+     * {@code [batch, 1, width]} instead of {@code [batch, tokens, width]}.
+     */
+    public boolean firstTokenOnly() {
+      return firstTokenOnly;
+    }
+
+    /** Returns whether anything was rewritten. */
+    public boolean changed() {
+      return fusedBlocks > 0 || firstTokenOnly;
+    }
+  }
+
+  /**
+   * Rewrites {@code model}. Graphs with external weight files or subgraphs are returned untouched.
+   *
+   * @param fuseLayerNorm fuse residual blocks into {@code SkipLayerNormalization}
+   * @param firstTokenOnly compute the last layer for the first token only (only for models whose
+   *     vectors are read from that token; the caller must check the output shape before use)
+   * @throws IllegalArgumentException if the bytes are not a well-formed ONNX model (the argument
+   *     is then untouched)
+   */
+  public static Result rewrite(byte[] model, boolean fuseLayerNorm, boolean firstTokenOnly) {
+    try {
+      Graph g = new Graph(model);
+      if (g.hasExternalData || g.hasSubgraphs) {
+        return new Result(model, 0, false);
+      }
+      GraphRewrite rewrite = new GraphRewrite(g);
+      int fused = fuseLayerNorm ? SkipLayerNormFusion.plan(rewrite) : 0;
+      boolean pruned = firstTokenOnly && ClsTokenPruning.plan(rewrite);
+      return rewrite.isEmpty() ? new Result(model, 0, false) : new Result(rewrite.write(), fused, pruned);
+    } catch (IllegalArgumentException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      throw new IllegalArgumentException("malformed ONNX graph: " + e, e);
+    }
+  }
+}
