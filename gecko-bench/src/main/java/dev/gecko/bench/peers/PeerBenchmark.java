@@ -23,13 +23,15 @@ import java.util.Map;
  * ONNX files (both read them from the same Maven jars) and the same texts, in the same JVM, with
  * the peers' runs interleaved so that load from other processes hits both alike. Prints a
  * markdown table: medians over repeats of the whole-set wall time, texts/s, tokens/s (real
- * tokens with special tokens; no padding), Gecko's padding overhead, useful GFLOP/s and its
- * share of the GEMM peak measured by {@link PeakProbe} in the same run.
+ * tokens with special tokens; no padding), Gecko's padding overhead, executed GFLOP/s (the
+ * FLOP each peer's graph performs: LangChain4j the whole model, Gecko the model less what its
+ * first-token-only last layer skips) and its share of the GEMM peak measured by {@link PeakProbe}
+ * in the same run.
  *
  * <p>System properties: {@code gecko.shared.dir} (default {@code ../shared}), {@code repeats}
  * (default 5), {@code models} ({@code int8,fp32}), {@code sets} ({@code short,passages,mixed}),
  * {@code peakSeconds} (per probe shape, default 1), {@code maxBatchTokens}, {@code maxBatchSize}
- * (Gecko's batching; defaults are the library's), {@code tjs} (a transformers.js result file
+ * (Gecko's batching; defaults are the library's), {@code firstTokenOnly} (default true), {@code tjs} (a transformers.js result file
  * from {@code bench/transformers-js/run.mjs} to add as a column), {@code out} (a JSON result
  * file to write). Not thread-safe; a tool, not library API.
  */
@@ -40,11 +42,29 @@ public final class PeerBenchmark {
   /** Attention scores and weighted sum: 12 layers x 2 x 2 x 384 FLOP per token per key. */
   static final double ATTENTION_FLOP_PER_TOKEN_PAIR = 12 * 4 * 384;
 
+  /** The model's FLOP for one text of {@code n} tokens (what LangChain4j executes). */
+  static double modelFlop(int n) {
+    return FLOP_PER_TOKEN * n + ATTENTION_FLOP_PER_TOKEN_PAIR * n * (double) n;
+  }
+
+  /**
+   * The FLOP Gecko executes for one text of {@code n} tokens when the last layer computes the
+   * [CLS] token only: 11 whole layers, then keys and values for every token, and the query,
+   * attention row, output projection and feed-forward block for one.
+   */
+  static double firstTokenOnlyFlop(int n) {
+    double layer = FLOP_PER_TOKEN / 12;
+    double attention = ATTENTION_FLOP_PER_TOKEN_PAIR / 12;
+    double keysValues = 2.0 * 2 * 384 * 384 * n;
+    double oneToken = layer - 2.0 * 2 * 384 * 384 + attention * n;
+    return 11 * (layer * n + attention * n * (double) n) + keysValues + oneToken;
+  }
+
   private PeerBenchmark() {}
 
   /** One measured cell. */
   record Cell(String model, String set, String peer, double medianSeconds, double minSeconds,
-      int texts, long tokens, double usefulFlop, double paddingOverhead, String load) {
+      int texts, long tokens, double executedFlop, double paddingOverhead, String load) {
     double textsPerSecond() {
       return texts / medianSeconds;
     }
@@ -54,7 +74,7 @@ public final class PeerBenchmark {
     }
 
     double gflops() {
-      return usefulFlop / medianSeconds / 1e9;
+      return executedFlop / medianSeconds / 1e9;
     }
   }
 
@@ -80,7 +100,8 @@ public final class PeerBenchmark {
     for (String model : models) {
       boolean int8 = model.equals("int8");
       String geckoName = int8 ? "bge-small-en-v1.5-int8" : "bge-small-en-v1.5";
-      try (GeckoEmbedder gecko = GeckoEmbedder.builder().model(geckoName)
+      boolean firstTokenOnly = Boolean.parseBoolean(System.getProperty("firstTokenOnly", "true"));
+      try (GeckoEmbedder gecko = GeckoEmbedder.builder().model(geckoName).firstTokenOnly(firstTokenOnly)
           .maxBatchTokens(maxBatchTokens).maxBatchSize(maxBatchSize).build()) {
         EmbeddingModel lc4j = int8 ? new BgeSmallEnV15QuantizedEmbeddingModel() : new BgeSmallEnV15EmbeddingModel();
         for (String setName : setNames) {
@@ -91,10 +112,12 @@ public final class PeerBenchmark {
           int[] lengths = new int[texts.size()];
           long tokens = 0;
           double flop = 0;
+          double geckoFlop = 0;
           for (int i = 0; i < lengths.length; i++) {
             lengths[i] = gecko.countTokens(EmbedRequest.of(texts.get(i)));
             tokens += lengths[i];
-            flop += FLOP_PER_TOKEN * lengths[i] + ATTENTION_FLOP_PER_TOKEN_PAIR * lengths[i] * (double) lengths[i];
+            flop += modelFlop(lengths[i]);
+            geckoFlop += firstTokenOnly ? firstTokenOnlyFlop(lengths[i]) : modelFlop(lengths[i]);
           }
           double padding = BatchPlan.paddingOverhead(lengths, maxBatchTokens, maxBatchSize);
           List<TextSegment> segments = texts.stream().map(TextSegment::from).toList();
@@ -118,7 +141,7 @@ public final class PeerBenchmark {
             }
           }
           load = load + " -> " + Uptime.loadAverage().replace("load average: ", "");
-          Cell cg = new Cell(model, setName, "gecko", median(tg), min(tg), texts.size(), tokens, flop, padding, load);
+          Cell cg = new Cell(model, setName, "gecko", median(tg), min(tg), texts.size(), tokens, geckoFlop, padding, load);
           Cell cl = new Cell(model, setName, "langchain4j", median(tl), min(tl), texts.size(), tokens, flop, 0, load);
           cells.add(cg);
           cells.add(cl);
@@ -129,7 +152,7 @@ public final class PeerBenchmark {
     }
 
     System.out.println();
-    System.out.println("| model | set | peer | texts/s | tokens/s | padding | useful GFLOP/s | % of peak | Gecko / peer | load (1m 5m 15m, before -> after) |");
+    System.out.println("| model | set | peer | texts/s | tokens/s | padding | executed GFLOP/s | % of peak | Gecko / peer | load (1m 5m 15m, before -> after) |");
     System.out.println("|---|---|---|---:|---:|---:|---:|---:|---:|---|");
     for (int i = 0; i < cells.size(); i += 2) {
       Cell g = cells.get(i);
@@ -140,14 +163,16 @@ public final class PeerBenchmark {
       Double t = tjs.get(g.model() + "/" + g.set());
       if (t != null) {
         System.out.printf("| %s | %s | transformers.js | %.1f | %.0f | | %.1f | %.0f%% | %.2fx | (separate process) |%n",
-            g.model(), g.set(), t / g.tokens() * g.texts(), t, g.usefulFlop() / g.tokens() * t / 1e9,
-            100 * g.usefulFlop() / g.tokens() * t / 1e9 / peak, g.tokensPerSecond() / t);
+            g.model(), g.set(), t / g.tokens() * g.texts(), t, l.executedFlop() / g.tokens() * t / 1e9,
+            100 * l.executedFlop() / g.tokens() * t / 1e9 / peak, g.tokensPerSecond() / t);
       }
     }
     System.out.printf("%npeak (best GEMM run, %d threads): fp32 %.1f GFLOP/s (%dx%dx%d), int8 %.1f GOP/s (%dx%dx%d); %% of peak"
-            + " uses the fp32 peak for fp32 rows and the int8 peak for int8 rows%n",
+            + " uses the fp32 peak for fp32 rows and the int8 peak for int8 rows; executed GFLOP/s counts the"
+            + " work each peer does (Gecko with firstTokenOnly=%s: the last layer for the [CLS] token only)%n",
         cores, fp32Peak.bestGflops(), fp32Peak.m(), fp32Peak.k(), fp32Peak.n(),
-        int8Peak.bestGflops(), int8Peak.m(), int8Peak.k(), int8Peak.n());
+        int8Peak.bestGflops(), int8Peak.m(), int8Peak.k(), int8Peak.n(),
+        System.getProperty("firstTokenOnly", "true"));
     String out = System.getProperty("out");
     if (out != null) {
       Map<String, Object> json = new LinkedHashMap<>();
