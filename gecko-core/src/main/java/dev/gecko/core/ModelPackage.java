@@ -444,10 +444,35 @@ public final class ModelPackage {
       return in;
     }
 
-    /** Reads the whole source. */
+    /**
+     * Reads the whole source into one array of its exact size when the size is known (files, and
+     * jar entries that record it), so that reading a large model leaves no second copy of garbage
+     * behind (InputStream.readAllBytes gathers chunks and copies them).
+     *
+     * @throws IOException if it cannot be read, or changes size while being read (the message names
+     *     the source)
+     */
     public byte[] readAllBytes() throws IOException {
-      try (InputStream in = open()) {
-        return in.readAllBytes();
+      if (path != null) {
+        return Files.readAllBytes(path);
+      }
+      java.net.URL url = loader.getResource(resource);
+      if (url == null) {
+        throw new IOException("classpath resource not found: " + resource);
+      }
+      java.net.URLConnection connection = url.openConnection();
+      connection.setUseCaches(false); // a jar opened for this read is closed with the stream
+      long size = connection.getContentLengthLong();
+      try (InputStream in = connection.getInputStream()) {
+        if (size < 0 || size > Integer.MAX_VALUE - 8) {
+          return in.readAllBytes();
+        }
+        byte[] bytes = new byte[(int) size];
+        int read = in.readNBytes(bytes, 0, bytes.length);
+        if (read != bytes.length || in.read() != -1) {
+          throw new IOException(this + ": expected " + size + " bytes, read " + (read != bytes.length ? read : "more"));
+        }
+        return bytes;
       }
     }
 

@@ -13,6 +13,24 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class ModelPackageTest {
+  @Test
+  void sourcesReadWholeFromJarsAndFiles(@TempDir Path dir) throws Exception {
+    // a jar entry (the built-in model's tokenizer), read at its recorded size and as a stream
+    ModelPackage.Source tokenizer = ModelPackage.builtIn("bge-small-en-v1.5-int8").tokenizer();
+    byte[] streamed;
+    try (InputStream in = tokenizer.open()) {
+      streamed = in.readAllBytes();
+    }
+    assertThat(tokenizer.readAllBytes()).hasSizeGreaterThan(100_000).isEqualTo(streamed);
+    Path file = dir.resolve("model.onnx");
+    Files.write(file, new byte[] {1, 2, 3});
+    assertThat(ModelPackage.Source.of(file).readAllBytes()).containsExactly(1, 2, 3);
+    assertThatThrownBy(() -> ModelPackage.Source.of(dir.resolve("missing.onnx")).readAllBytes())
+        .isInstanceOf(IOException.class).hasMessageContaining("missing.onnx");
+    assertThatThrownBy(() -> ModelPackage.Source.ofResource("no/such/model.onnx", getClass().getClassLoader())
+        .readAllBytes()).isInstanceOf(IOException.class).hasMessageContaining("no/such/model.onnx");
+  }
+
   private static final List<String> TEXTS = List.of("A man is playing a guitar.", "Ownership rules in Rust.", "");
 
   private static void extract(String resource, Path target) throws IOException {
