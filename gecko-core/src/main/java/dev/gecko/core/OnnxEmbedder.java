@@ -562,23 +562,11 @@ final class OnnxEmbedder implements GeckoEmbedder {
       order[i] = i;
     }
     Arrays.sort(order, (x, y) -> Integer.compare(encodings.get(x).length(), encodings.get(y).length()));
-    List<int[]> batches = new ArrayList<>();
-    int start = 0;
-    while (start < n) {
-      int end = start;
-      int longest = 0;
-      while (end < n && end - start < maxBatchSize) {
-        int len = encodings.get(order[end]).length();
-        int newLongest = Math.max(longest, len);
-        if (end > start && ((long) (end - start + 1) * newLongest > maxBatchTokens || batchIndependent)) {
-          break;
-        }
-        longest = newLongest;
-        end++;
-      }
-      batches.add(new int[] {start, end});
-      start = end;
+    int[] lengths = new int[n];
+    for (int i = 0; i < n; i++) {
+      lengths[i] = encodings.get(order[i]).length();
     }
+    List<int[]> batches = batchIndependent ? oneEach(n) : ranges(BatchCutter.cut(lengths, maxBatchTokens, maxBatchSize));
     Collections.reverse(batches);
     BatchRun job = new BatchRun(batches, encodings, order, offset, dims, out);
     int helpers = Math.min(parallelBatches, batches.size()) - 1;
@@ -614,6 +602,25 @@ final class OnnxEmbedder implements GeckoEmbedder {
     if (failure instanceof Error) {
       throw (Error) failure;
     }
+  }
+
+  /** [start, end) pairs from ascending batch ends. */
+  private static List<int[]> ranges(int[] ends) {
+    List<int[]> batches = new ArrayList<>(ends.length);
+    int start = 0;
+    for (int end : ends) {
+      batches.add(new int[] {start, end});
+      start = end;
+    }
+    return batches;
+  }
+
+  private static List<int[]> oneEach(int n) {
+    List<int[]> batches = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      batches.add(new int[] {i, i + 1});
+    }
+    return batches;
   }
 
   /**
