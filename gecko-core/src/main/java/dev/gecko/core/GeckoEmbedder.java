@@ -29,8 +29,8 @@ import java.util.Objects;
  *
  * <h2>Batching</h2>
  * Lists are tokenised, sorted by token count and cut into batches of at most {@link
- * Builder#maxBatchTokens(int)} padded tokens; each batch is padded only to its longest row, and
- * results come back in the caller's order. Quantised (int8) models quantise activations with one
+ * Builder#maxBatchTokens(int)} padded tokens where {@link BatchCutter} finds the least padding;
+ * each batch is padded only to its longest row, and results come back in the caller's order. Quantised (int8) models quantise activations with one
  * scale per tensor, so a vector depends slightly on the other texts of its batch; {@link
  * Builder#batchIndependent(boolean)} runs every text alone for bit-stable output.
  *
