@@ -242,34 +242,12 @@ public final class AttentionProbe {
                 OnnxTensor it = OnnxTensor.createTensor(env, idx, new long[] {batch, seq})) {
               Map<String, OnnxTensor> din = new HashMap<>(Map.of("X", xt, "M", mt));
               Map<String, OnnxTensor> fin = new HashMap<>(Map.of("X", xt, "I", it));
-              double diff = 0;
-              try (OrtSession.Result a = dec.run(din); OrtSession.Result c = fus.run(fin)) {
-                float[] ya = flat((OnnxTensor) a.get(0));
-                float[] yc = flat((OnnxTensor) c.get(0));
-                for (int i = 0; i < batch; i++) {
-                  int valid = i % 2 == 0 ? seq : seq * 3 / 4;
-                  for (int j = 0; j < valid * W; j++) {
-                    int k = (i * seq) * W + j;
-                    diff = Math.max(diff, Math.abs(ya[k] - yc[k]));
-                  }
-                }
-              }
+              double diff = maxDiff(dec, din, fus, fin, batch, seq);
               int runs = Math.max(20, 4000 / seq);
               double td = medianMillis(dec, din, runs);
               double tf = medianMillis(fus, fin, runs);
               double tm = medianMillis(mhaSplit, fin, runs);
-              double dm = 0;
-              try (OrtSession.Result a = dec.run(din); OrtSession.Result c = mhaSplit.run(fin)) {
-                float[] ya = flat((OnnxTensor) a.get(0));
-                float[] yc = flat((OnnxTensor) c.get(0));
-                for (int i = 0; i < batch; i++) {
-                  int valid = i % 2 == 0 ? seq : seq * 3 / 4;
-                  for (int j = 0; j < valid * W; j++) {
-                    int k = (i * seq) * W + j;
-                    dm = Math.max(dm, Math.abs(ya[k] - yc[k]));
-                  }
-                }
-              }
+              double dm = maxDiff(dec, din, mhaSplit, fin, batch, seq);
               System.out.printf(Locale.ROOT, "  MultiHeadAttention after one QKV MatMul: %.3f ms (%.2fx), max |diff| %.2g%n",
                   tm, td / tm, dm);
               System.out.printf(Locale.ROOT, "[%d, %d]: decomposed %.3f ms, Attention %.3f ms (%.2fx), max |diff| %.2g%n",
@@ -279,6 +257,24 @@ public final class AttentionProbe {
         }
       }
     }
+  }
+
+  /** The largest difference between two sessions' outputs over the unpadded rows. */
+  private static double maxDiff(OrtSession a, Map<String, OnnxTensor> inA, OrtSession b, Map<String, OnnxTensor> inB,
+      int batch, int seq) throws OrtException {
+    double diff = 0;
+    try (OrtSession.Result ra = a.run(inA); OrtSession.Result rb = b.run(inB)) {
+      float[] ya = flat((OnnxTensor) ra.get(0));
+      float[] yb = flat((OnnxTensor) rb.get(0));
+      for (int i = 0; i < batch; i++) {
+        int valid = i % 2 == 0 ? seq : seq * 3 / 4;
+        for (int j = 0; j < valid * W; j++) {
+          int k = i * seq * W + j;
+          diff = Math.max(diff, Math.abs(ya[k] - yb[k]));
+        }
+      }
+    }
+    return diff;
   }
 
   private static float[] flat(OnnxTensor t) {

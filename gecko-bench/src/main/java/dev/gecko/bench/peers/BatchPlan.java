@@ -1,12 +1,13 @@
 package dev.gecko.bench.peers;
 
 import dev.gecko.core.BatchCutter;
+import dev.gecko.core.GeckoEmbedder;
 import java.util.Arrays;
 
 /** The padding of Gecko's batches over a set: {@link BatchCutter}'s cut of the sorted lengths. */
 final class BatchPlan {
-  static final int DEFAULT_MAX_BATCH_TOKENS = 1024;
-  static final int DEFAULT_MAX_BATCH_SIZE = 64;
+  static final int DEFAULT_MAX_BATCH_TOKENS = GeckoEmbedder.Builder.DEFAULT_MAX_BATCH_TOKENS;
+  static final int DEFAULT_MAX_BATCH_SIZE = GeckoEmbedder.Builder.DEFAULT_MAX_BATCH_SIZE;
 
   private BatchPlan() {}
 

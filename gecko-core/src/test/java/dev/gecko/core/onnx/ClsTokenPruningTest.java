@@ -2,12 +2,8 @@ package dev.gecko.core.onnx;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import ai.onnxruntime.OnnxTensor;
-import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
-import ai.onnxruntime.OrtSession;
 import dev.gecko.core.GeckoEmbedder;
-import dev.gecko.core.ModelPackage;
 import dev.gecko.core.vector.VectorOps;
 import java.io.IOException;
 import java.util.List;
@@ -20,21 +16,11 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 class ClsTokenPruningTest {
   private static byte[] shipped(String name) throws IOException {
-    return ModelPackage.builtIn(name).model().readAllBytes();
+    return SkipLayerNormFusionTest.shipped(name);
   }
 
   private static float[][][] run(byte[] model, long[][] ids, long[][] mask) throws OrtException {
-    OrtEnvironment env = OrtEnvironment.getEnvironment();
-    try (OrtSession.SessionOptions o = new OrtSession.SessionOptions()) {
-      o.setIntraOpNumThreads(1);
-      try (OrtSession s = env.createSession(model, o);
-          OnnxTensor i = OnnxTensor.createTensor(env, ids);
-          OnnxTensor m = OnnxTensor.createTensor(env, mask);
-          OnnxTensor t = OnnxTensor.createTensor(env, new long[ids.length][ids[0].length]);
-          OrtSession.Result r = s.run(Map.of("input_ids", i, "attention_mask", m, "token_type_ids", t))) {
-        return (float[][][]) r.get(0).getValue();
-      }
-    }
+    return SkipLayerNormFusionTest.run(model, ids, mask);
   }
 
   /** Three texts of 37 tokens, the second and third padded by 6 and 12. */

@@ -20,11 +20,12 @@ import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Test;
 
 class SkipLayerNormFusionTest {
-  private static byte[] shipped(String name) throws IOException {
+  static byte[] shipped(String name) throws IOException {
     return ModelPackage.builtIn(name).model().readAllBytes();
   }
 
-  private static float[][][] run(byte[] model, long[][] ids, long[][] mask) throws OrtException {
+  /** Runs a BERT graph on token ids and mask (token types 0) with one thread; returns its output. */
+  static float[][][] run(byte[] model, long[][] ids, long[][] mask) throws OrtException {
     OrtEnvironment env = OrtEnvironment.getEnvironment();
     try (OrtSession.SessionOptions o = new OrtSession.SessionOptions()) {
       o.setIntraOpNumThreads(1);
