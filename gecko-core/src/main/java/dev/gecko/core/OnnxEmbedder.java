@@ -52,12 +52,14 @@ final class OnnxEmbedder implements GeckoEmbedder {
    * runs. (256 cost padding on mid-sized lists and gained nothing measurable: docs/performance.md.)
    */
   static final int WINDOW = 512;
-  /** Workspaces (reusable native buffers) kept between calls; more concurrent batches make their own. */
   /**
    * Fewest texts per piece when the first window's tokenisation is split across threads: below
    * this the hand-off costs more than it saves.
    */
   static final int MIN_TOKENIZE_PIECE = 32;
+  /** Models larger than this load as shipped: one Java array holds at most 2 GB. */
+  private static final long MAX_FUSED_MODEL_BYTES = Integer.MAX_VALUE - 64;
+  /** Workspaces (reusable native buffers) kept between calls; more concurrent batches make their own. */
   private static final int KEPT_WORKSPACES = 2 * Math.max(2, Runtime.getRuntime().availableProcessors());
   private static final AtomicInteger THREAD_IDS = new AtomicInteger();
 
@@ -229,9 +231,6 @@ final class OnnxEmbedder implements GeckoEmbedder {
     }
   }
 
-  /** Models larger than this load as shipped: one Java array holds at most 2 GB. */
-  private static final long MAX_FUSED_MODEL_BYTES = Integer.MAX_VALUE - 64;
-
   static OnnxEmbedder open(ModelPackage pkg, Builder b) {
     long start = System.nanoTime();
     GeckoTokenizer tokenizer = null;
@@ -335,18 +334,28 @@ final class OnnxEmbedder implements GeckoEmbedder {
 
   /** Waits (uninterruptibly, so that nothing native is left behind) for the tokenizer's load. */
   private static GeckoTokenizer awaitTokenizer(FutureTask<GeckoTokenizer> load) throws IOException {
+    try {
+      return getUninterruptibly(load);
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof IOException) {
+        throw (IOException) e.getCause();
+      }
+      throw unchecked(e, "loading the tokenizer");
+    }
+  }
+
+  /**
+   * Waits for a task without giving up on interrupts (work of a call must not outlive it); an
+   * interrupt that arrived meanwhile is restored for the caller.
+   */
+  private static <T> T getUninterruptibly(Future<T> future) throws ExecutionException {
     boolean interrupted = false;
     try {
       while (true) {
         try {
-          return load.get();
+          return future.get();
         } catch (InterruptedException e) {
           interrupted = true;
-        } catch (ExecutionException e) {
-          if (e.getCause() instanceof IOException) {
-            throw (IOException) e.getCause();
-          }
-          throw unchecked(e, "loading the tokenizer");
         }
       }
     } finally {
@@ -442,9 +451,7 @@ final class OnnxEmbedder implements GeckoEmbedder {
         // An inference error left a tokenisation in flight: wait for it (not cancel: a cancelled
         // future's get() returns at once) so that nothing of this call outlives its read lock.
         try {
-          next.get();
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
+          getUninterruptibly(next);
         } catch (ExecutionException ignored) {
           // the inference error is the one to report
         }
@@ -481,28 +488,17 @@ final class OnnxEmbedder implements GeckoEmbedder {
     }
     // Every piece is waited for, uninterruptibly and even after a failure, so that nothing of this
     // call outlives its read lock; the first failure in text order is the one reported.
-    boolean interrupted = false;
     for (Future<List<Encoding>> piece : others) {
-      while (true) {
-        try {
-          List<Encoding> encodings = piece.get();
-          if (failure == null) {
-            all.addAll(encodings);
-          }
-          break;
-        } catch (InterruptedException e) {
-          interrupted = true;
-        } catch (ExecutionException e) {
-          if (failure == null) {
-            failure = e.getCause() instanceof RuntimeException || e.getCause() instanceof Error
-                ? e.getCause() : unchecked(e, "tokenising");
-          }
-          break;
+      try {
+        List<Encoding> encodings = getUninterruptibly(piece);
+        if (failure == null) {
+          all.addAll(encodings);
+        }
+      } catch (ExecutionException e) {
+        if (failure == null) {
+          failure = e.getCause() instanceof Error ? e.getCause() : unchecked(e, "tokenising");
         }
       }
-    }
-    if (interrupted) {
-      Thread.currentThread().interrupt();
     }
     if (failure instanceof Error) {
       throw (Error) failure;
@@ -566,7 +562,7 @@ final class OnnxEmbedder implements GeckoEmbedder {
     for (int i = 0; i < n; i++) {
       lengths[i] = encodings.get(order[i]).length();
     }
-    List<int[]> batches = batchIndependent ? oneEach(n) : ranges(BatchCutter.cut(lengths, maxBatchTokens, maxBatchSize));
+    List<int[]> batches = ranges(BatchCutter.cut(lengths, maxBatchTokens, batchIndependent ? 1 : maxBatchSize));
     Collections.reverse(batches);
     BatchRun job = new BatchRun(batches, encodings, order, offset, dims, out);
     int helpers = Math.min(parallelBatches, batches.size()) - 1;
@@ -611,14 +607,6 @@ final class OnnxEmbedder implements GeckoEmbedder {
     for (int end : ends) {
       batches.add(new int[] {start, end});
       start = end;
-    }
-    return batches;
-  }
-
-  private static List<int[]> oneEach(int n) {
-    List<int[]> batches = new ArrayList<>(n);
-    for (int i = 0; i < n; i++) {
-      batches.add(new int[] {i, i + 1});
     }
     return batches;
   }

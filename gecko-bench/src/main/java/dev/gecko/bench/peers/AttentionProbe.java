@@ -185,19 +185,6 @@ public final class AttentionProbe {
     return model(g);
   }
 
-  private static double medianMillis(OrtSession s, Map<String, OnnxTensor> in, int runs) throws OrtException {
-    for (int i = 0; i < 5; i++) {
-      s.run(in).close();
-    }
-    double[] t = new double[runs];
-    for (int i = 0; i < t.length; i++) {
-      long t0 = System.nanoTime();
-      s.run(in).close();
-      t[i] = (System.nanoTime() - t0) / 1e6;
-    }
-    Arrays.sort(t);
-    return t[t.length / 2];
-  }
 
   /** Prints both spellings' median times per shape, and how far their outputs differ. */
   public static void main(String[] args) throws OrtException {
@@ -244,9 +231,9 @@ public final class AttentionProbe {
               Map<String, OnnxTensor> fin = new HashMap<>(Map.of("X", xt, "I", it));
               double diff = maxDiff(dec, din, fus, fin, batch, seq);
               int runs = Math.max(20, 4000 / seq);
-              double td = medianMillis(dec, din, runs);
-              double tf = medianMillis(fus, fin, runs);
-              double tm = medianMillis(mhaSplit, fin, runs);
+              double td = LayerNormProbe.medianMillis(dec, din, 5, runs);
+              double tf = LayerNormProbe.medianMillis(fus, fin, 5, runs);
+              double tm = LayerNormProbe.medianMillis(mhaSplit, fin, 5, runs);
               double dm = maxDiff(dec, din, mhaSplit, fin, batch, seq);
               System.out.printf(Locale.ROOT, "  MultiHeadAttention after one QKV MatMul: %.3f ms (%.2fx), max |diff| %.2g%n",
                   tm, td / tm, dm);

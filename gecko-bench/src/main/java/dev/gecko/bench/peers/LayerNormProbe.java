@@ -53,11 +53,12 @@ public final class LayerNormProbe {
     return OnnxTensor.createTensor(env, b.flip(), shape);
   }
 
-  private static double medianMillis(OrtSession s, Map<String, OnnxTensor> in) throws OrtException {
-    for (int i = 0; i < 20; i++) {
+  /** Median milliseconds of {@code runs} runs of {@code s} after {@code warmups} (also used by AttentionProbe). */
+  static double medianMillis(OrtSession s, Map<String, OnnxTensor> in, int warmups, int runs) throws OrtException {
+    for (int i = 0; i < warmups; i++) {
       s.run(in).close();
     }
-    double[] t = new double[200];
+    double[] t = new double[runs];
     for (int i = 0; i < t.length; i++) {
       long t0 = System.nanoTime();
       s.run(in).close();
@@ -66,6 +67,7 @@ public final class LayerNormProbe {
     Arrays.sort(t);
     return t[t.length / 2];
   }
+
 
   /** Prints the median time of each node, three rounds. */
   public static void main(String[] args) throws OrtException {
@@ -108,10 +110,10 @@ public final class LayerNormProbe {
         for (int round = 0; round < 3; round++) {
           System.out.printf(Locale.ROOT, "[1, %d, %d], 1 thread: LayerNormalization %.3f ms | Add %.3f ms"
                   + " | SkipLayerNormalization (residual + bias + norm) %.3f ms%n", tokens, width,
-              medianMillis(ln, Map.of("X", x, "S", gamma, "B", beta)), medianMillis(ad, Map.of("X", x, "K", k)),
-              medianMillis(sk, Map.of("X", x, "K", k, "S", gamma, "B", beta, "C", bias)));
+              medianMillis(ln, Map.of("X", x, "S", gamma, "B", beta), 20, 200), medianMillis(ad, Map.of("X", x, "K", k), 20, 200),
+              medianMillis(sk, Map.of("X", x, "K", k, "S", gamma, "B", beta, "C", bias), 20, 200));
           System.out.printf(Locale.ROOT, "[4, %d, %d] + [1, %d, %d], 1 thread: SkipLayerNormalization, broadcast skip, no bias %.3f ms%n",
-              tokens / 4, width, tokens / 4, width, medianMillis(skb, Map.of("X", x4, "K", k1, "S", gamma, "B", beta)));
+              tokens / 4, width, tokens / 4, width, medianMillis(skb, Map.of("X", x4, "K", k1, "S", gamma, "B", beta), 20, 200));
         }
       }
     }

@@ -1,8 +1,6 @@
 package dev.gecko.core.onnx;
 
 import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -80,19 +78,8 @@ public final class SkipLayerNormFusion {
    *     is then untouched)
    */
   public static Result apply(byte[] model) {
-    try {
-      Graph g = new Graph(model);
-      if (g.hasExternalData || g.hasSubgraphs) {
-        return new Result(model, 0); // weights in other files, or values used inside subgraphs
-      }
-      GraphRewrite rewrite = new GraphRewrite(g);
-      int fused = plan(rewrite);
-      return new Result(fused == 0 ? model : rewrite.write(), fused);
-    } catch (IllegalArgumentException e) {
-      throw e;
-    } catch (RuntimeException e) {
-      throw new IllegalArgumentException("malformed ONNX graph: " + e, e);
-    }
+    ModelRewriter.Result r = ModelRewriter.rewrite(model, true, false);
+    return new Result(r.model(), r.fusedBlocks());
   }
 
   /**
