@@ -47,7 +47,13 @@ public final class ModelPackage {
   /** The manifest file name inside a model folder. */
   public static final String MANIFEST = "gecko-model.json";
 
-  private static final ObjectMapper JSON = new ObjectMapper();
+  /**
+   * Jackson, created on first use: loading its classes takes about a third of a second, which a
+   * built-in model (no manifest to read) should not pay on the way to its first vector.
+   */
+  private static final class Json {
+    static final ObjectMapper MAPPER = new ObjectMapper();
+  }
 
   private final String name;
   private final int dimensions;
@@ -260,7 +266,7 @@ public final class ModelPackage {
       throw new IllegalArgumentException(file + ": missing");
     }
     try {
-      return JSON.readTree(file.toFile());
+      return Json.MAPPER.readTree(file.toFile());
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
       throw new IllegalArgumentException(file + ": not valid JSON: " + e.getOriginalMessage(), e);
     }
@@ -474,6 +480,11 @@ public final class ModelPackage {
         }
         return bytes;
       }
+    }
+
+    /** Returns where the resource is, if this source is a resource that exists. */
+    Optional<java.net.URL> resourceUrl() {
+      return resource == null ? Optional.empty() : Optional.ofNullable(loader.getResource(resource));
     }
 
     @Override

@@ -1,5 +1,20 @@
 package dev.gecko.core.onnx;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.CodeSource;
+import java.util.Enumeration;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.jar.JarEntry;
+import java.util.jar.JarFile;
+import java.util.stream.Stream;
+import java.util.zip.CRC32;
+
 /**
  * Applies gecko's graph rewrites to a serialised ONNX {@code ModelProto} in one pass, <b>in
  * place</b> where the layout allows (see {@link SkipLayerNormFusion#apply}): residual blocks fused
@@ -10,6 +25,64 @@ package dev.gecko.core.onnx;
  */
 public final class ModelRewriter {
   private ModelRewriter() {}
+
+  private static final class Fingerprint {
+    static final Optional<String> VALUE = compute();
+  }
+
+  /**
+   * Returns an identifier of the rewriting code (a CRC-32 over the class files of this package),
+   * for caches of rewritten graphs: it changes whenever the code that decides a rewrite's output
+   * does. Empty where the class files cannot be read (classes not loaded from a directory or a
+   * jar file).
+   */
+  public static Optional<String> codeFingerprint() {
+    return Fingerprint.VALUE;
+  }
+
+  private static Optional<String> compute() {
+    String pkg = ModelRewriter.class.getPackageName().replace('.', '/') + "/";
+    TreeMap<String, byte[]> classes = new TreeMap<>();
+    try {
+      CodeSource source = ModelRewriter.class.getProtectionDomain().getCodeSource();
+      if (source == null || source.getLocation() == null || !"file".equals(source.getLocation().getProtocol())) {
+        return Optional.empty();
+      }
+      Path location = Path.of(source.getLocation().toURI());
+      if (Files.isDirectory(location)) {
+        try (Stream<Path> files = Files.list(location.resolve(pkg))) {
+          for (Path f : (Iterable<Path>) files::iterator) {
+            if (f.getFileName().toString().endsWith(".class")) {
+              classes.put(f.getFileName().toString(), Files.readAllBytes(f));
+            }
+          }
+        }
+      } else {
+        try (JarFile jar = new JarFile(location.toFile())) {
+          for (Enumeration<JarEntry> e = jar.entries(); e.hasMoreElements(); ) {
+            JarEntry entry = e.nextElement();
+            String name = entry.getName();
+            if (name.startsWith(pkg) && name.endsWith(".class") && name.indexOf('/', pkg.length()) < 0) {
+              try (InputStream in = jar.getInputStream(entry)) {
+                classes.put(name.substring(pkg.length()), in.readAllBytes());
+              }
+            }
+          }
+        }
+      }
+    } catch (IOException | URISyntaxException | RuntimeException e) {
+      return Optional.empty();
+    }
+    if (!classes.containsKey(ModelRewriter.class.getSimpleName() + ".class")) {
+      return Optional.empty();
+    }
+    CRC32 crc = new CRC32();
+    classes.forEach((name, bytes) -> {
+      crc.update(name.getBytes(StandardCharsets.UTF_8));
+      crc.update(bytes);
+    });
+    return Optional.of(String.format("%08x", crc.getValue()));
+  }
 
   /** The rewritten model and what was done to it. */
   public static final class Result {

@@ -1,0 +1,322 @@
+package dev.gecko.core;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.JarURLConnection;
+import java.net.URL;
+import java.net.URLConnection;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.DirectoryStream;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.jar.JarEntry;
+import java.util.jar.JarFile;
+import java.util.zip.CRC32;
+import java.util.zip.ZipEntry;
+
+/**
+ * Files that ONNX Runtime loads, made from compressed jar entries once and kept in a directory, so
+ * that later JVMs hand it a path instead of inflating the entry again: native libraries ({@link
+ * OrtLibraries}), and model graphs as shipped or as rewritten ({@link Derived}). ONNX Runtime
+ * reads a graph from a path much faster than from a Java array, which must be inflated, filled and
+ * copied first: for the default model 0.4 s against 0.8 s, about half its time to the first vector.
+ *
+ * <p>A copy is named by the entry's CRC-32 and size as the jar's central directory records them
+ * ({@code <dir>/<crc>-<size>/<file name>}), a derived file by its recipe, the version of the code
+ * that made it, and its own CRC-32 and size ({@code <stem>.<recipe>.v<version>.<crc>-<size><ext>}
+ * beside the copy; a new version's file replaces the old one's). Each is written to a temporary
+ * file and moved into place, and checked against its size and CRC every time it is used: a damaged
+ * or foreign file is never used. Nothing here throws for a cache that cannot be used: callers load
+ * from the jar as before (logged once at INFO).
+ *
+ * <p>Where: {@code -Dgecko.cache.dir}, else {@code $XDG_CACHE_HOME/gecko}, else {@code
+ * ~/.cache/gecko}; {@code -Dgecko.cache=false} turns it off. Directories it creates are private to
+ * the user (POSIX {@code rwx------}). Stale files are not pruned.
+ */
+final class ResourceCache {
+  private static final System.Logger LOG = System.getLogger(ResourceCache.class.getName());
+  /** {@code false} turns the cache off. */
+  static final String ENABLED_PROPERTY = "gecko.cache";
+  /** The cache directory. */
+  static final String DIR_PROPERTY = "gecko.cache.dir";
+  private static final AtomicBoolean UNUSABLE_LOGGED = new AtomicBoolean();
+  private static final int BUFFER = 1 << 20;
+
+  private final Path root;
+
+  ResourceCache(Path root) {
+    this.root = root;
+  }
+
+  /** Returns the cache the system properties and environment name, or empty where it is off. */
+  static Optional<ResourceCache> configured() {
+    if ("false".equalsIgnoreCase(System.getProperty(ENABLED_PROPERTY, "").trim())) {
+      return Optional.empty();
+    }
+    try {
+      String dir = System.getProperty(DIR_PROPERTY, "").trim();
+      if (!dir.isEmpty()) {
+        return Optional.of(new ResourceCache(Path.of(dir)));
+      }
+      String xdg = System.getenv("XDG_CACHE_HOME");
+      if (xdg != null && !xdg.isBlank() && Path.of(xdg).isAbsolute()) {
+        return Optional.of(new ResourceCache(Path.of(xdg, "gecko")));
+      }
+      String home = System.getProperty("user.home", "");
+      if (home.isBlank() || home.equals("?")) {
+        return Optional.empty();
+      }
+      return Optional.of(new ResourceCache(Path.of(home, ".cache", "gecko")));
+    } catch (InvalidPathException e) {
+      unusable("the cache directory is not a valid path: " + e.getMessage());
+      return Optional.empty();
+    }
+  }
+
+  /** Returns the cache's directory. */
+  Path root() {
+    return root;
+  }
+
+  /**
+   * Returns a file with the content of a compressed jar entry, extracting it on first use. Empty
+   * where {@code url} is not a compressed jar entry with a recorded size and CRC, or the cache
+   * cannot hold it.
+   */
+  Optional<Path> file(URL url) {
+    Optional<Entry> entry = Entry.of(url);
+    if (entry.isEmpty()) {
+      return Optional.empty();
+    }
+    Entry e = entry.get();
+    Path copy = copyOf(e);
+    if (sound(copy, e.size, e.crc)) {
+      return Optional.of(copy);
+    }
+    boolean stored = store(copy, out -> {
+      try (InputStream in = e.open()) {
+        in.transferTo(out);
+      }
+    });
+    return stored && sound(copy, e.size, e.crc) ? Optional.of(copy) : Optional.empty();
+  }
+
+  /**
+   * Returns the place for a file made from a compressed jar entry by {@code recipe} (a graph
+   * rewritten a given way) at {@code version} of the code that makes it (letters, digits and
+   * dashes each), kept beside the entry's copy. Empty where {@code url} is not a compressed jar
+   * entry with a recorded size and CRC.
+   */
+  Optional<Derived> derived(URL url, String recipe, String version) {
+    for (String part : new String[] {recipe, version}) {
+      if (!part.matches("[A-Za-z0-9-]+")) {
+        throw new IllegalArgumentException("recipe and version must be letters, digits and dashes: " + part);
+      }
+    }
+    return Entry.of(url).map(e -> new Derived(copyOf(e), recipe, version));
+  }
+
+  /**
+   * A file made from a jar entry by a recipe: {@code <copy stem>.<recipe>.v<version>.<crc>-<size>
+   * <ext>}, so that finding it also gives what to check it against. Storing one removes the
+   * recipe's files of other versions.
+   */
+  final class Derived {
+    private final Path dir;
+    private final String recipePrefix;
+    private final String prefix;
+    private final String extension;
+
+    private Derived(Path copy, String recipe, String version) {
+      String name = copy.getFileName().toString();
+      int dot = name.lastIndexOf('.');
+      this.dir = copy.getParent();
+      this.recipePrefix = (dot > 0 ? name.substring(0, dot) : name) + "." + recipe + ".v";
+      this.prefix = recipePrefix + version + ".";
+      this.extension = dot > 0 ? name.substring(dot) : "";
+    }
+
+    /** Returns the stored file, if one is there and sound. */
+    Optional<Path> find() {
+      if (!Files.isDirectory(dir)) {
+        return Optional.empty();
+      }
+      try (DirectoryStream<Path> files = Files.newDirectoryStream(dir)) {
+        for (Path f : files) {
+          String name = f.getFileName().toString();
+          if (!name.startsWith(prefix) || !name.endsWith(extension)) {
+            continue;
+          }
+          String[] crcSize = name.substring(prefix.length(), name.length() - extension.length()).split("-");
+          if (crcSize.length == 2 && crcSize[0].matches("[0-9a-f]{8}") && crcSize[1].matches("[0-9]{1,18}")
+              && sound(f, Long.parseLong(crcSize[1]), Long.parseLong(crcSize[0], 16))) {
+            return Optional.of(f);
+          }
+        }
+      } catch (IOException | RuntimeException e) {
+        LOG.log(System.Logger.Level.DEBUG, () -> "cannot list " + dir + ": " + e);
+      }
+      return Optional.empty();
+    }
+
+    /** Stores {@code content} (best effort: a failure is logged once and otherwise ignored). */
+    void store(byte[] content) {
+      Path file = dir.resolve(prefix + String.format("%08x-%d", crc(content), content.length) + extension);
+      if (!ResourceCache.this.store(file, out -> out.write(content))) {
+        return;
+      }
+      try (DirectoryStream<Path> files = Files.newDirectoryStream(dir)) {
+        for (Path f : files) {
+          String name = f.getFileName().toString();
+          if (name.startsWith(recipePrefix) && name.endsWith(extension) && !f.equals(file)) {
+            Files.deleteIfExists(f); // made by another version of the code: superseded
+          }
+        }
+      } catch (IOException | RuntimeException e) {
+        LOG.log(System.Logger.Level.DEBUG, () -> "cannot remove superseded files in " + dir + ": " + e);
+      }
+    }
+  }
+
+  private Path copyOf(Entry e) {
+    String name = e.name.substring(e.name.lastIndexOf('/') + 1).replaceAll("[^A-Za-z0-9._-]", "_");
+    return root.resolve(String.format("%08x-%d", e.crc, e.size)).resolve(name.isEmpty() ? "entry" : name);
+  }
+
+  /** Whether {@code file} has the given size and CRC (streamed: graphs and libraries are large). */
+  private static boolean sound(Path file, long size, long expectedCrc) {
+    try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+      if (channel.size() != size) {
+        return false;
+      }
+      CRC32 crc = new CRC32();
+      ByteBuffer buffer = ByteBuffer.allocateDirect(BUFFER);
+      while (channel.read(buffer.clear()) >= 0) {
+        crc.update(buffer.flip());
+      }
+      return crc.getValue() == expectedCrc;
+    } catch (IOException | RuntimeException absent) {
+      return false;
+    }
+  }
+
+  private interface Writer {
+    void writeTo(OutputStream out) throws IOException;
+  }
+
+  /** Writes a copy beside its final name and moves it into place; false (logged once) on failure. */
+  private boolean store(Path copy, Writer writer) {
+    Path tmp = null;
+    try {
+      createPrivateDirectories(copy.getParent());
+      tmp = Files.createTempFile(copy.getParent(), copy.getFileName().toString(), ".part");
+      try (OutputStream out = Files.newOutputStream(tmp)) {
+        writer.writeTo(out);
+      }
+      try {
+        Files.move(tmp, copy, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      } catch (AtomicMoveNotSupportedException e) {
+        Files.move(tmp, copy, StandardCopyOption.REPLACE_EXISTING);
+      }
+      return true;
+    } catch (IOException | RuntimeException e) {
+      unusable("cannot write " + copy + " (" + e + ")");
+      return false;
+    } finally {
+      if (tmp != null) {
+        try {
+          Files.deleteIfExists(tmp);
+        } catch (IOException ignored) {
+          // a stray .part file; the next store writes a new one
+        }
+      }
+    }
+  }
+
+  private void createPrivateDirectories(Path dir) throws IOException {
+    if (Files.isDirectory(dir)) {
+      return;
+    }
+    Path parent = dir.getParent();
+    if (parent != null) {
+      createPrivateDirectories(parent);
+    }
+    try {
+      if (dir.getFileSystem().supportedFileAttributeViews().contains("posix")) {
+        Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+      } else {
+        Files.createDirectory(dir);
+      }
+    } catch (FileAlreadyExistsException raced) {
+      // another JVM made it first
+    }
+  }
+
+  static long crc(byte[] bytes) {
+    CRC32 crc = new CRC32();
+    crc.update(bytes, 0, bytes.length);
+    return crc.getValue();
+  }
+
+  private static void unusable(String why) {
+    if (UNUSABLE_LOGGED.compareAndSet(false, true)) {
+      LOG.log(System.Logger.Level.INFO, "resource cache not used: " + why + "; models and native libraries "
+          + "load from their jars (slower to open). Set -D" + DIR_PROPERTY + "=<dir>, or -D" + ENABLED_PROPERTY
+          + "=false to stop trying.");
+    }
+  }
+
+  /** A compressed jar entry as the jar's central directory describes it. */
+  private static final class Entry {
+    final URL url;
+    final String name;
+    final long size;
+    final long crc;
+
+    private Entry(URL url, String name, long size, long crc) {
+      this.url = url;
+      this.name = name;
+      this.size = size;
+      this.crc = crc;
+    }
+
+    static Optional<Entry> of(URL url) {
+      if (url == null || !"jar".equals(url.getProtocol())) {
+        return Optional.empty();
+      }
+      try {
+        URLConnection connection = url.openConnection();
+        if (!(connection instanceof JarURLConnection)) {
+          return Optional.empty();
+        }
+        JarURLConnection jar = (JarURLConnection) connection;
+        jar.setUseCaches(false); // this JarFile is ours to close
+        try (JarFile file = jar.getJarFile()) {
+          JarEntry e = file.getJarEntry(jar.getEntryName());
+          if (e == null || e.getMethod() != ZipEntry.DEFLATED || e.getSize() < 0 || e.getCrc() < 0) {
+            return Optional.empty(); // stored entries read at disk speed already
+          }
+          return Optional.of(new Entry(url, e.getName(), e.getSize(), e.getCrc()));
+        }
+      } catch (IOException | RuntimeException e) {
+        return Optional.empty();
+      }
+    }
+
+    InputStream open() throws IOException {
+      URLConnection connection = url.openConnection();
+      connection.setUseCaches(false); // the jar opened for this read is closed with the stream
+      return connection.getInputStream();
+    }
+  }
+}
