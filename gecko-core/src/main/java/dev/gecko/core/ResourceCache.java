@@ -1,5 +1,6 @@
 package dev.gecko.core;
 
+import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -16,8 +17,11 @@ import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.LinkOption;
+import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.jar.JarEntry;
 import java.util.jar.JarFile;
@@ -36,7 +40,7 @@ import java.util.zip.ZipEntry;
  * that made it, and its own CRC-32 and size ({@code <stem>.<recipe>.v<version>.<crc>-<size><ext>}
  * beside the copy; a new version's file replaces the old one's). Each is written to a temporary
  * file and moved into place, and checked against its size and CRC every time it is used: a damaged
- * or foreign file is never used. Nothing here throws for a cache that cannot be used: callers load
+ * file is never used, nor one that another user could have written (POSIX owner and permissions). Nothing here throws for a cache that cannot be used: callers load
  * from the jar as before (logged once at INFO).
  *
  * <p>Where: {@code -Dgecko.cache.dir}, else {@code $XDG_CACHE_HOME/gecko}, else {@code
@@ -50,7 +54,7 @@ final class ResourceCache {
   /** The cache directory. */
   static final String DIR_PROPERTY = "gecko.cache.dir";
   private static final AtomicBoolean UNUSABLE_LOGGED = new AtomicBoolean();
-  private static final int BUFFER = 1 << 20;
+  private static final int BUFFER = 1 << 18;
 
   private final Path root;
 
@@ -104,11 +108,20 @@ final class ResourceCache {
       return Optional.of(copy);
     }
     boolean stored = store(copy, out -> {
+      CRC32 crc = new CRC32();
+      long size = 0;
+      byte[] buffer = new byte[BUFFER];
       try (InputStream in = e.open()) {
-        in.transferTo(out);
+        for (int n; (n = in.read(buffer)) >= 0; size += n) {
+          crc.update(buffer, 0, n);
+          out.write(buffer, 0, n);
+        }
+      }
+      if (size != e.size || crc.getValue() != e.crc) { // checked here, so the copy need not be read back
+        throw new IOException(url + " does not match the size and CRC-32 its jar records");
       }
     });
-    return stored && sound(copy, e.size, e.crc) ? Optional.of(copy) : Optional.empty();
+    return stored && trusted(copy) ? Optional.of(copy) : Optional.empty();
   }
 
   /**
@@ -172,7 +185,12 @@ final class ResourceCache {
     /** Stores {@code content} (best effort: a failure is logged once and otherwise ignored). */
     void store(byte[] content) {
       Path file = dir.resolve(prefix + String.format("%08x-%d", crc(content), content.length) + extension);
-      if (!ResourceCache.this.store(file, out -> out.write(content))) {
+      boolean stored = ResourceCache.this.store(file, out -> {
+        for (int from = 0; from < content.length; from += BUFFER) {
+          out.write(content, from, Math.min(BUFFER, content.length - from));
+        }
+      });
+      if (!stored) {
         return;
       }
       try (DirectoryStream<Path> files = Files.newDirectoryStream(dir)) {
@@ -196,7 +214,7 @@ final class ResourceCache {
   /** Whether {@code file} has the given size and CRC (streamed: graphs and libraries are large). */
   private static boolean sound(Path file, long size, long expectedCrc) {
     try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
-      if (channel.size() != size) {
+      if (channel.size() != size || !trusted(file)) {
         return false;
       }
       CRC32 crc = new CRC32();
@@ -210,6 +228,35 @@ final class ResourceCache {
     }
   }
 
+  /** Whether the file and its directory are {@linkplain #ours ours}. */
+  private static boolean trusted(Path file) {
+    try {
+      return ours(file) && ours(file.getParent());
+    } catch (IOException | RuntimeException e) {
+      return false;
+    }
+  }
+
+  /**
+   * Whether {@code path} belongs to this process's user and no one else may write it (POSIX; true
+   * elsewhere). A CRC-32 tells damage, not forgery: a file someone else could have written is
+   * not loaded, whatever its CRC.
+   */
+  private static boolean ours(Path path) throws IOException {
+    if (!path.getFileSystem().supportedFileAttributeViews().contains("posix")) {
+      return true;
+    }
+    Set<PosixFilePermission> permissions = Files.getPosixFilePermissions(path, LinkOption.NOFOLLOW_LINKS);
+    if (permissions.contains(PosixFilePermission.GROUP_WRITE) || permissions.contains(PosixFilePermission.OTHERS_WRITE)) {
+      return false;
+    }
+    Path self = Path.of("/proc/self");
+    if (Files.isDirectory(self) && path.getFileSystem().supportedFileAttributeViews().contains("unix")) {
+      return Files.getAttribute(path, "unix:uid", LinkOption.NOFOLLOW_LINKS).equals(Files.getAttribute(self, "unix:uid"));
+    }
+    return Files.getOwner(path, LinkOption.NOFOLLOW_LINKS).getName().equals(System.getProperty("user.name"));
+  }
+
   private interface Writer {
     void writeTo(OutputStream out) throws IOException;
   }
@@ -220,7 +267,9 @@ final class ResourceCache {
     try {
       createPrivateDirectories(copy.getParent());
       tmp = Files.createTempFile(copy.getParent(), copy.getFileName().toString(), ".part");
-      try (OutputStream out = Files.newOutputStream(tmp)) {
+      // java.io's stream, written in chunks: NIO's channel stream would copy a large array into a
+      // temporary direct buffer of its size and keep that buffer cached in the calling thread
+      try (OutputStream out = new FileOutputStream(tmp.toFile())) {
         writer.writeTo(out);
       }
       try {

@@ -2,6 +2,7 @@ package dev.gecko.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.net.URL;
@@ -83,6 +84,22 @@ class ResourceCacheTest {
     Files.write(file, new byte[10]); // truncated
     assertThat(cache.file(deflated)).contains(file);
     assertThat(file).hasBinaryContent(content);
+  }
+
+  @Test
+  void doesNotUseAFileOthersCouldHaveWritten() throws IOException {
+    Path file = cache.file(deflated).orElseThrow();
+    assumeTrue(file.getFileSystem().supportedFileAttributeViews().contains("posix"));
+    Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-rw-rw-"));
+
+    assertThat(cache.file(deflated)).contains(file); // written again, private
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file))).isEqualTo("rw-------");
+
+    Files.setPosixFilePermissions(file.getParent(), PosixFilePermissions.fromString("rwxrwxrwx"));
+    assertThat(cache.file(deflated)).isEmpty(); // a directory anyone may write: not trusted, not fixed
+    ResourceCache.Derived derived = cache.derived(deflated, "fused", "1").orElseThrow();
+    derived.store(content);
+    assertThat(derived.find()).isEmpty();
   }
 
   @Test
