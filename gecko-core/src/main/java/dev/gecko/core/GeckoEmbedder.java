@@ -278,7 +278,11 @@ public interface GeckoEmbedder extends AutoCloseable {
     }
 
     /**
-     * Opens the model and returns the embedder.
+     * Opens the model and returns the embedder. A built-in model's rewritten graph and ONNX
+     * Runtime's native libraries are kept as files in {@code ~/.cache/gecko} on the first open
+     * and loaded by path afterwards, checked by size and CRC-32 each time ({@code
+     * -Dgecko.cache.dir} moves them, {@code -Dgecko.cache=false} keeps nothing; a cache that
+     * cannot be written only costs speed). See docs/embedding.md, "Opening fast".
      *
      * @throws IllegalStateException if the model cannot be loaded (the message names the file)
      */
