@@ -2,8 +2,6 @@ package dev.gecko.tokenizer;
 
 import ai.djl.huggingface.tokenizers.jni.LibUtils;
 import ai.djl.huggingface.tokenizers.jni.TokenizersLibrary;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -43,7 +41,6 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * IllegalStateException}. {@code close()} is idempotent.
  */
 public final class GeckoTokenizer implements AutoCloseable {
-  private static final ObjectMapper JSON = new ObjectMapper();
   private static final int DEFAULT_MAX_LENGTH = 512;
 
   private final long fullHandle;
@@ -354,46 +351,13 @@ public final class GeckoTokenizer implements AutoCloseable {
       if (json == null) {
         throw new IllegalStateException("no tokenizer.json given");
       }
-      JsonNode root;
+      TokenizerJsonFacts facts = TokenizerJsonFacts.read(json, source);
+      int max = maxLength != null ? maxLength : facts.maxLength(DEFAULT_MAX_LENGTH);
       try {
-        root = JSON.readTree(json);
-      } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-        throw new IllegalArgumentException(source + ": not valid JSON: " + e.getOriginalMessage(), e);
-      }
-      if (root == null || !root.isObject() || !root.has("model")) {
-        throw new IllegalArgumentException(source + ": not a tokenizer.json (no \"model\" field)");
-      }
-      int max = maxLength != null ? maxLength : declaredMaxLength(root);
-      try {
-        return new GeckoTokenizer(json, max, padIdOf(root));
+        return new GeckoTokenizer(json, max, facts.padId());
       } catch (RuntimeException e) {
         throw new IllegalArgumentException(source + ": the native tokenizer rejected it: " + e.getMessage(), e);
       }
-    }
-
-    private static int declaredMaxLength(JsonNode root) {
-      JsonNode t = root.path("truncation").path("max_length");
-      return t.isInt() && t.asInt() >= 2 ? t.asInt() : DEFAULT_MAX_LENGTH;
-    }
-
-    static long padIdOf(JsonNode root) {
-      JsonNode padding = root.path("padding");
-      if (padding.has("pad_id")) {
-        return padding.get("pad_id").asLong();
-      }
-      for (JsonNode added : root.path("added_tokens")) {
-        String content = added.path("content").asText();
-        if ("[PAD]".equals(content) || "<pad>".equals(content)) {
-          return added.path("id").asLong();
-        }
-      }
-      JsonNode vocab = root.path("model").path("vocab");
-      for (String name : new String[] {"[PAD]", "<pad>"}) {
-        if (vocab.has(name)) {
-          return vocab.get(name).asLong();
-        }
-      }
-      return 0;
     }
   }
 }
