@@ -171,9 +171,15 @@ final class OnnxEmbedder implements GeckoEmbedder {
       if (cached.isPresent()) {
         try {
           OrtSession session = env.createSession(cached.get().toString(), options);
-          // only graphs that passed the check below are stored: a full-width output here means the
-          // last layer was not cut (no match), not a failed cut
-          return new Loaded(session, firstTokenOnly && outputsFirstTokenOnly(env, session));
+          // only graphs that passed the check below are stored, so three positions out mean a
+          // last layer left whole (no match); anything but one or three is not used
+          int out = outputTokens(env, session);
+          if (out == 3 || (out == 1 && firstTokenOnly)) {
+            return new Loaded(session, out == 1);
+          }
+          session.close();
+          LOG.log(System.Logger.Level.WARNING, () -> pkg.name() + ": the cached rewritten graph " + cached.get()
+              + " failed its check; rewriting it again");
         } catch (OrtException e) {
           LOG.log(System.Logger.Level.WARNING, () -> pkg.name() + ": ONNX Runtime refused the cached rewritten graph "
               + cached.get() + " (" + e.getMessage() + "); rewriting it again");
@@ -240,6 +246,14 @@ final class OnnxEmbedder implements GeckoEmbedder {
    * graph whose last layer computes the first token only must do.
    */
   private static boolean outputsFirstTokenOnly(OrtEnvironment env, OrtSession session) {
+    return outputTokens(env, session) == 1;
+  }
+
+  /**
+   * How many positions the session's output has for one text of three tokens (the output must
+   * be {@code [1, positions, width]}), or -1 where it cannot run it or the shape is otherwise.
+   */
+  private static int outputTokens(OrtEnvironment env, OrtSession session) {
     Map<String, OnnxTensor> inputs = new HashMap<>();
     try {
       for (String name : session.getInputNames()) {
@@ -251,14 +265,14 @@ final class OnnxEmbedder implements GeckoEmbedder {
       }
       Optional<String> output = OUTPUT_NAMES.stream().filter(session.getOutputNames()::contains).findFirst();
       if (output.isEmpty()) {
-        return false;
+        return -1;
       }
       try (OrtSession.Result r = session.run(inputs, Set.of(output.get()))) {
         long[] shape = ((TensorInfo) r.get(0).getInfo()).getShape();
-        return shape.length == 3 && shape[0] == 1 && shape[1] == 1;
+        return shape.length == 3 && shape[0] == 1 && shape[1] >= 1 && shape[1] <= 3 ? (int) shape[1] : -1;
       }
     } catch (OrtException | RuntimeException e) {
-      return false;
+      return -1;
     } finally {
       for (OnnxTensor t : inputs.values()) {
         t.close();
@@ -286,8 +300,7 @@ final class OnnxEmbedder implements GeckoEmbedder {
     loader.setDaemon(true);
     loader.start();
     try {
-      OrtLibraries.preferCached();
-      OrtEnvironment env = OrtEnvironment.getEnvironment();
+      OrtEnvironment env = OrtLibraries.environment();
       // ONNX Runtime's telemetry events off. Not enough on its own: its Linux build's telemetry
       // client still resolves its collector's host name (a DNS query, seen under strace) unless
       // the process runs with ORT_DISABLE_TELEMETRY=1, which a library cannot set for its host
@@ -345,7 +358,7 @@ final class OnnxEmbedder implements GeckoEmbedder {
           "opened %s (%d dims, %s pooling, %d threads, %d intra-op) in %d ms", pkg.name(), width, pkg.pooling(),
           b.threads, b.intraOpThreads, (System.nanoTime() - start) / 1_000_000));
       return embedder;
-    } catch (IOException | OrtException | RuntimeException e) {
+    } catch (IOException | OrtException | RuntimeException | LinkageError e) { // LinkageError: native libraries
       closeQuietly(session);
       if (options != null) {
         options.close();

@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.net.URL;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
@@ -18,8 +19,9 @@ import java.util.Optional;
  * onnxruntime.native.onnxruntime.path}, {@code onnxruntime.native.onnxruntime4j_jni.path}), and
  * only where all of these hold: Linux; neither those nor {@code onnxruntime.native.path} are set;
  * the jar is the CPU build (GPU builds extract provider libraries that must sit beside the
- * runtime); the cache directory is not on a {@code noexec} mount. Otherwise ONNX Runtime loads
- * its libraries its own way. Has no effect once ONNX Runtime is loaded.
+ * runtime); ONNX Runtime is on the application class loader; the cache directory is not on a
+ * {@code noexec} mount. Otherwise ONNX Runtime loads its libraries its own way. The properties
+ * are cleared once ONNX Runtime has loaded. Has no effect once ONNX Runtime is loaded.
  */
 final class OrtLibraries {
   private static final String PREFIX = "onnxruntime.native.";
@@ -27,39 +29,64 @@ final class OrtLibraries {
 
   private OrtLibraries() {}
 
-  /** Sets the properties once per JVM, before the first use of ONNX Runtime. */
-  static synchronized void preferCached() {
+  /**
+   * Returns ONNX Runtime's environment. The first call in a class loader loads ONNX Runtime (if
+   * nothing has yet), from the cached copies where they apply; the properties are set only around
+   * that load and cleared after it, so that an ONNX Runtime in another class loader (a second
+   * web application, a plugin) extracts its own copy as usual: one native library file cannot be
+   * loaded by two class loaders.
+   */
+  static synchronized OrtEnvironment environment() {
     if (done) {
-      return;
+      return OrtEnvironment.getEnvironment();
     }
     done = true;
+    List<String> set = preferCached();
+    try {
+      return OrtEnvironment.getEnvironment();
+    } finally {
+      set.forEach(System::clearProperty);
+    }
+  }
+
+  /** Sets the properties that apply; returns their names. */
+  private static List<String> preferCached() {
     if (!System.getProperty("os.name", "").startsWith("Linux") || System.getProperty(PREFIX + "path") != null) {
-      return;
+      return List.of();
     }
     String arch = switch (System.getProperty("os.arch", "")) {
       case "amd64", "x86_64" -> "x64";
       case "aarch64" -> "aarch64";
       default -> null;
     };
-    if (arch == null) {
-      return;
+    // a class literal: ONNX Runtime is not loaded by this. Only ONNX Runtime on the application
+    // class loader, which exists once per JVM: in a child loader (a web application) a redeploy
+    // would load the same file again in a new loader, which the JVM refuses.
+    ClassLoader loader = OrtEnvironment.class.getClassLoader();
+    if (arch == null || loader == null || loader != ClassLoader.getSystemClassLoader()) {
+      return List.of();
     }
     String dir = "ai/onnxruntime/native/linux-" + arch + "/";
-    ClassLoader loader = OrtEnvironment.class.getClassLoader(); // a class literal: ONNX Runtime not loaded yet
-    if (loader == null || loader.getResource(dir + System.mapLibraryName("onnxruntime_providers_shared")) != null) {
-      return;
+    if (loader.getResource(dir + System.mapLibraryName("onnxruntime_providers_shared")) != null) {
+      return List.of();
     }
     Optional<ResourceCache> cache = ResourceCache.configured();
     if (cache.isEmpty() || onNoexecMount(cache.get().root())) {
-      return;
+      return List.of();
     }
+    List<String> set = new ArrayList<>();
     for (String library : List.of("onnxruntime", "onnxruntime4j_jni")) {
       String property = PREFIX + library + ".path";
       URL url = loader.getResource(dir + System.mapLibraryName(library));
       if (System.getProperty(property) == null && url != null) {
-        cache.get().file(url).ifPresent(file -> System.setProperty(property, file.toString()));
+        Optional<Path> file = cache.get().file(url);
+        if (file.isPresent()) {
+          System.setProperty(property, file.get().toString());
+          set.add(property);
+        }
       }
     }
+    return set;
   }
 
   /**

@@ -1,5 +1,6 @@
 package dev.gecko.core;
 
+import java.io.FileInputStream;
 import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -7,8 +8,6 @@ import java.io.OutputStream;
 import java.net.JarURLConnection;
 import java.net.URL;
 import java.net.URLConnection;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.DirectoryStream;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileAlreadyExistsException;
@@ -16,7 +15,6 @@ import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.LinkOption;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -99,7 +97,7 @@ final class ResourceCache {
    */
   Optional<Path> file(URL url) {
     Optional<Entry> entry = Entry.of(url);
-    if (entry.isEmpty()) {
+    if (entry.isEmpty() || !secureRoot()) {
       return Optional.empty();
     }
     Entry e = entry.get();
@@ -121,7 +119,11 @@ final class ResourceCache {
         throw new IOException(url + " does not match the size and CRC-32 its jar records");
       }
     });
-    return stored && trusted(copy) ? Optional.of(copy) : Optional.empty();
+    if (stored && !trusted(copy)) {
+      unusable(copy + " or its directory can be written by others once written (umask, ACLs)");
+      return Optional.empty();
+    }
+    return stored ? Optional.of(copy) : Optional.empty();
   }
 
   /**
@@ -136,7 +138,7 @@ final class ResourceCache {
         throw new IllegalArgumentException("recipe and version must be letters, digits and dashes: " + part);
       }
     }
-    return Entry.of(url).map(e -> new Derived(copyOf(e), recipe, version));
+    return secureRoot() ? Entry.of(url).map(e -> new Derived(copyOf(e), recipe, version)) : Optional.empty();
   }
 
   /**
@@ -213,17 +215,54 @@ final class ResourceCache {
 
   /** Whether {@code file} has the given size and CRC (streamed: graphs and libraries are large). */
   private static boolean sound(Path file, long size, long expectedCrc) {
-    try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
-      if (channel.size() != size || !trusted(file)) {
+    try {
+      // checked before it is opened: a link, a pipe or another user's file is never read
+      if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS) || Files.size(file) != size || !trusted(file)) {
         return false;
       }
       CRC32 crc = new CRC32();
-      ByteBuffer buffer = ByteBuffer.allocateDirect(BUFFER);
-      while (channel.read(buffer.clear()) >= 0) {
-        crc.update(buffer.flip());
+      byte[] buffer = new byte[BUFFER];
+      try (InputStream in = new FileInputStream(file.toFile())) {
+        for (int n; (n = in.read(buffer)) >= 0; ) {
+          crc.update(buffer, 0, n);
+        }
       }
       return crc.getValue() == expectedCrc;
     } catch (IOException | RuntimeException absent) {
+      return false;
+    }
+  }
+
+  /**
+   * Whether the cache directory is this user's and private, and no one else can move it: each
+   * existing parent belongs to this user or to root and is not writable by others unless sticky
+   * (like {@code /tmp}). Logged once when not. True where POSIX attributes do not exist.
+   */
+  boolean secureRoot() {
+    try {
+      Path p = root.toAbsolutePath();
+      while (p != null && !Files.exists(p)) {
+        p = p.getParent();
+      }
+      if (p == null || !p.getFileSystem().supportedFileAttributeViews().contains("unix")) {
+        return true;
+      }
+      Object me = Files.isDirectory(Path.of("/proc/self")) ? Files.getAttribute(Path.of("/proc/self"), "unix:uid") : null;
+      boolean isRoot = p.equals(root.toAbsolutePath());
+      for (Path dir = p.toRealPath(); dir != null; dir = dir.getParent(), isRoot = false) {
+        Object uid = Files.getAttribute(dir, "unix:uid", LinkOption.NOFOLLOW_LINKS);
+        int mode = (Integer) Files.getAttribute(dir, "unix:mode", LinkOption.NOFOLLOW_LINKS);
+        boolean owned = me == null ? Files.getOwner(dir).getName().equals(System.getProperty("user.name")) : uid.equals(me);
+        boolean othersWrite = (mode & 0022) != 0;
+        boolean sticky = (mode & 01000) != 0;
+        if (isRoot ? !owned || othersWrite : !(owned || uid.equals(0)) || (othersWrite && !sticky)) {
+          unusable(dir + " belongs to another user or others may write it");
+          return false;
+        }
+      }
+      return true;
+    } catch (IOException | RuntimeException e) {
+      unusable("cannot check who owns " + root + " (" + e + ")");
       return false;
     }
   }
@@ -347,6 +386,9 @@ final class ResourceCache {
         URLConnection connection = url.openConnection();
         if (!(connection instanceof JarURLConnection)) {
           return Optional.empty();
+        }
+        if (!connection.getClass().getName().startsWith("sun.net.www.protocol.jar.")) {
+          return Optional.empty(); // another jar handler (Spring Boot's) may share the JarFile it returns
         }
         JarURLConnection jar = (JarURLConnection) connection;
         jar.setUseCaches(false); // this JarFile is ours to close

@@ -103,6 +103,31 @@ class ResourceCacheTest {
   }
 
   @Test
+  void doesNotUseADirectoryOthersCanMove() throws IOException {
+    assumeTrue(tmp.getFileSystem().supportedFileAttributeViews().contains("posix"));
+    Path open = Files.createDirectory(tmp.resolve("open"));
+    Files.setPosixFilePermissions(open, PosixFilePermissions.fromString("rwxrwxrwx"));
+    assertThat(new ResourceCache(open.resolve("gecko")).file(deflated)).isEmpty(); // a parent anyone may write
+    assertThat(new ResourceCache(open).derived(deflated, "fused", "1")).isEmpty(); // the root itself
+    assertThat(open).isEmptyDirectory();
+
+    Path sticky = Files.createDirectory(tmp.resolve("sticky"));
+    Files.setPosixFilePermissions(sticky, PosixFilePermissions.fromString("rwxrwxrwx"));
+    Process chmod = new ProcessBuilder("chmod", "+t", sticky.toString()).start();
+    assumeTrue(waitFor(chmod) == 0, "chmod +t");
+    assertThat(new ResourceCache(sticky.resolve("gecko")).file(deflated)).isPresent(); // like /tmp
+  }
+
+  private static int waitFor(Process p) {
+    try {
+      return p.waitFor();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return -1;
+    }
+  }
+
+  @Test
   void leavesStoredEntriesAndPlainFilesAlone() throws IOException {
     assertThat(cache.file(stored)).isEmpty();
     assertThat(cache.file(tmp.resolve("model.jar").toUri().toURL())).isEmpty();
