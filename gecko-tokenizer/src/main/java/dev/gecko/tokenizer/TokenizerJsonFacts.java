@@ -44,38 +44,24 @@ final class TokenizerJsonFacts {
               facts.readModel(p, value);
               break;
             case "truncation":
-              facts.truncation = null;
-              if (value == JsonToken.START_OBJECT) {
-                while (p.nextToken() == JsonToken.FIELD_NAME) {
-                  String name = p.currentName();
-                  JsonToken v = p.nextToken();
-                  if (name.equals("max_length") && v == JsonToken.VALUE_NUMBER_INT
-                      && p.getNumberType() == JsonParser.NumberType.INT) {
-                    facts.truncation = p.getIntValue();
-                  }
-                  p.skipChildren();
-                }
-              }
+              facts.truncation = fieldOf(p, value, "max_length", (q, v) ->
+                  v == JsonToken.VALUE_NUMBER_INT && q.getNumberType() == JsonParser.NumberType.INT ? q.getIntValue() : null);
               break;
             case "padding":
-              facts.paddingId = null;
-              if (value == JsonToken.START_OBJECT) {
-                while (p.nextToken() == JsonToken.FIELD_NAME) {
-                  String name = p.currentName();
-                  JsonToken v = p.nextToken();
-                  if (name.equals("pad_id")) {
-                    facts.paddingId = longValue(p, v);
-                  }
-                  p.skipChildren();
-                }
-              }
+              facts.paddingId = fieldOf(p, value, "pad_id", TokenizerJsonFacts::longValue);
               break;
             case "added_tokens":
               facts.addedPad = null;
               if (value == JsonToken.START_ARRAY) {
-                while (p.nextToken() == JsonToken.START_OBJECT) {
-                  facts.readAddedToken(p);
+                for (JsonToken t; (t = p.nextToken()) != JsonToken.END_ARRAY; ) {
+                  if (t == JsonToken.START_OBJECT) {
+                    facts.readAddedToken(p);
+                  } else {
+                    p.skipChildren();
+                  }
                 }
+              } else {
+                p.skipChildren();
               }
               break;
             default:
@@ -158,8 +144,33 @@ final class TokenizerJsonFacts {
     }
   }
 
+  private interface ValueReader<T> {
+    T read(JsonParser p, JsonToken value) throws IOException;
+  }
+
+  /**
+   * Reads one field of an object value with {@code reader} and skips the rest; null where the
+   * value is not an object or lacks the field. Leaves the parser after the value.
+   */
+  private static <T> T fieldOf(JsonParser p, JsonToken value, String field, ValueReader<T> reader) throws IOException {
+    if (value != JsonToken.START_OBJECT) {
+      p.skipChildren();
+      return null;
+    }
+    T result = null;
+    while (p.nextToken() == JsonToken.FIELD_NAME) {
+      String name = p.currentName();
+      JsonToken v = p.nextToken();
+      if (name.equals(field)) {
+        result = reader.read(p, v);
+      }
+      p.skipChildren();
+    }
+    return result;
+  }
+
   /** A value as a long, leniently (numbers, numeric strings), as Jackson's {@code asLong}; 0 otherwise. */
-  private static long longValue(JsonParser p, JsonToken v) throws IOException {
+  private static Long longValue(JsonParser p, JsonToken v) throws IOException {
     return v == JsonToken.START_OBJECT || v == JsonToken.START_ARRAY ? 0 : p.getValueAsLong(0);
   }
 }

@@ -43,6 +43,8 @@ class TokenizerJsonFactsTest {
       "{\"truncation\": {\"max_length\": \"256\"}, \"model\": []}",
       "{\"padding\": {\"pad_id\": \"12\"}, \"model\": {\"vocab\": [[\"<pad>\", 0.0]]}}",
       "{\"padding\": {\"strategy\": {\"Fixed\": 128}}, \"model\": {\"vocab\": {\"[PAD]\": {\"odd\": 1}}}}",
+      "{\"truncation\": [1, 2], \"padding\": [3], \"added_tokens\": {\"a\": 1}, \"model\": {\"vocab\": {\"[PAD]\": 5}}}",
+      "{\"added_tokens\": [1, [2], {\"content\": \"[PAD]\", \"id\": 6}], \"model\": {}}",
   })
   void agreesWithTheTree(String json) throws Exception {
     TokenizerJsonFacts facts = TokenizerJsonFacts.read(json, "t.json");
