@@ -197,7 +197,7 @@ final class OnnxEmbedder implements GeckoEmbedder {
         OrtSession session = null;
         try {
           session = env.createSession(rewritten.model(), options);
-          if (!rewritten.firstTokenOnly() || outputsFirstTokenOnly(env, session)) {
+          if (!rewritten.firstTokenOnly() || outputTokens(env, session) == 1) {
             ModelRewriter.Result r = rewritten;
             LOG.log(System.Logger.Level.DEBUG, () -> pkg.name() + ": " + r.fusedBlocks()
                 + " residual blocks run as SkipLayerNormalization; last layer for the first token only: "
@@ -242,16 +242,9 @@ final class OnnxEmbedder implements GeckoEmbedder {
   }
 
   /**
-   * Whether the session maps one text of three tokens to a {@code [1, 1, width]} output: what a
-   * graph whose last layer computes the first token only must do.
-   */
-  private static boolean outputsFirstTokenOnly(OrtEnvironment env, OrtSession session) {
-    return outputTokens(env, session) == 1;
-  }
-
-  /**
    * How many positions the session's output has for one text of three tokens (the output must
-   * be {@code [1, positions, width]}), or -1 where it cannot run it or the shape is otherwise.
+   * be {@code [1, positions, width]}), or -1 where it cannot run it or the shape is otherwise. A
+   * graph whose last layer computes the first token only must give 1.
    */
   private static int outputTokens(OrtEnvironment env, OrtSession session) {
     Map<String, OnnxTensor> inputs = new HashMap<>();

@@ -95,11 +95,8 @@ final class OrtLibraries {
    */
   static boolean onNoexecMount(Path dir) {
     try {
-      Path p = dir.toAbsolutePath();
-      while (p != null && !Files.exists(p)) {
-        p = p.getParent();
-      }
-      return p == null || noexec(p.toRealPath().toString(), Files.readAllLines(Path.of("/proc/self/mountinfo")));
+      Optional<Path> p = ResourceCache.nearestExisting(dir);
+      return p.isEmpty() || noexec(p.get().toRealPath().toString(), Files.readAllLines(Path.of("/proc/self/mountinfo")));
     } catch (IOException | RuntimeException e) {
       return true;
     }

@@ -8,14 +8,14 @@ import java.io.OutputStream;
 import java.net.JarURLConnection;
 import java.net.URL;
 import java.net.URLConnection;
-import java.nio.file.DirectoryStream;
 import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.LinkOption;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Optional;
@@ -38,8 +38,9 @@ import java.util.zip.ZipEntry;
  * that made it, and its own CRC-32 and size ({@code <stem>.<recipe>.v<version>.<crc>-<size><ext>}
  * beside the copy; a new version's file replaces the old one's). Each is written to a temporary
  * file and moved into place, and checked against its size and CRC every time it is used: a damaged
- * file is never used, nor one that another user could have written (POSIX owner and permissions). Nothing here throws for a cache that cannot be used: callers load
- * from the jar as before (logged once at INFO).
+ * file is never used, nor one that another user could have written (POSIX owner and permissions).
+ * Nothing here throws for a cache that cannot be used: callers load from the jar as before (logged
+ * once at INFO).
  *
  * <p>Where: {@code -Dgecko.cache.dir}, else {@code $XDG_CACHE_HOME/gecko}, else {@code
  * ~/.cache/gecko}; {@code -Dgecko.cache=false} turns it off. Directories it creates are private to
@@ -234,28 +235,30 @@ final class ResourceCache {
   }
 
   /**
-   * Whether the cache directory is this user's and private, and no one else can move it: each
+   * Whether the cache directory is {@linkplain #ours ours}, and no one else can move it: each
    * existing parent belongs to this user or to root and is not writable by others unless sticky
    * (like {@code /tmp}). Logged once when not. True where POSIX attributes do not exist.
    */
   boolean secureRoot() {
     try {
-      Path p = root.toAbsolutePath();
-      while (p != null && !Files.exists(p)) {
-        p = p.getParent();
-      }
-      if (p == null || !p.getFileSystem().supportedFileAttributeViews().contains("unix")) {
+      Optional<Path> existing = nearestExisting(root);
+      if (existing.isEmpty() || !existing.get().getFileSystem().supportedFileAttributeViews().contains("unix")) {
         return true;
       }
-      Object me = Files.isDirectory(Path.of("/proc/self")) ? Files.getAttribute(Path.of("/proc/self"), "unix:uid") : null;
-      boolean isRoot = p.equals(root.toAbsolutePath());
-      for (Path dir = p.toRealPath(); dir != null; dir = dir.getParent(), isRoot = false) {
-        Object uid = Files.getAttribute(dir, "unix:uid", LinkOption.NOFOLLOW_LINKS);
+      Path dir = existing.get().toRealPath();
+      if (existing.get().equals(root.toAbsolutePath())) {
+        if (!ours(dir)) {
+          unusable(dir + " belongs to another user or others may write it");
+          return false;
+        }
+        dir = dir.getParent();
+      }
+      for (; dir != null; dir = dir.getParent()) {
         int mode = (Integer) Files.getAttribute(dir, "unix:mode", LinkOption.NOFOLLOW_LINKS);
-        boolean owned = me == null ? Files.getOwner(dir).getName().equals(System.getProperty("user.name")) : uid.equals(me);
         boolean othersWrite = (mode & 0022) != 0;
         boolean sticky = (mode & 01000) != 0;
-        if (isRoot ? !owned || othersWrite : !(owned || uid.equals(0)) || (othersWrite && !sticky)) {
+        boolean byRoot = Files.getAttribute(dir, "unix:uid", LinkOption.NOFOLLOW_LINKS).equals(0);
+        if (!(byRoot || ownedByMe(dir)) || (othersWrite && !sticky)) {
           unusable(dir + " belongs to another user or others may write it");
           return false;
         }
@@ -265,6 +268,15 @@ final class ResourceCache {
       unusable("cannot check who owns " + root + " (" + e + ")");
       return false;
     }
+  }
+
+  /** Returns {@code path} (absolute) or its nearest parent that exists; empty where none does. */
+  static Optional<Path> nearestExisting(Path path) {
+    Path p = path.toAbsolutePath();
+    while (p != null && !Files.exists(p)) {
+      p = p.getParent();
+    }
+    return Optional.ofNullable(p);
   }
 
   /** Whether the file and its directory are {@linkplain #ours ours}. */
@@ -286,14 +298,30 @@ final class ResourceCache {
       return true;
     }
     Set<PosixFilePermission> permissions = Files.getPosixFilePermissions(path, LinkOption.NOFOLLOW_LINKS);
-    if (permissions.contains(PosixFilePermission.GROUP_WRITE) || permissions.contains(PosixFilePermission.OTHERS_WRITE)) {
-      return false;
+    return !permissions.contains(PosixFilePermission.GROUP_WRITE)
+        && !permissions.contains(PosixFilePermission.OTHERS_WRITE) && ownedByMe(path);
+  }
+
+  /** Whether this process's user owns {@code path} (its uid on Linux, else its user name). */
+  private static boolean ownedByMe(Path path) throws IOException {
+    Optional<Object> me = Uid.OF_THIS_PROCESS;
+    return me.isPresent() && path.getFileSystem().supportedFileAttributeViews().contains("unix")
+        ? Files.getAttribute(path, "unix:uid", LinkOption.NOFOLLOW_LINKS).equals(me.get())
+        : Files.getOwner(path, LinkOption.NOFOLLOW_LINKS).getName().equals(System.getProperty("user.name"));
+  }
+
+  /** This process's user id: the owner of {@code /proc/self} (Linux); empty elsewhere. */
+  private static final class Uid {
+    static final Optional<Object> OF_THIS_PROCESS = read();
+
+    private static Optional<Object> read() {
+      try {
+        Path self = Path.of("/proc/self");
+        return Files.isDirectory(self) ? Optional.of(Files.getAttribute(self, "unix:uid")) : Optional.empty();
+      } catch (IOException | RuntimeException e) {
+        return Optional.empty();
+      }
     }
-    Path self = Path.of("/proc/self");
-    if (Files.isDirectory(self) && path.getFileSystem().supportedFileAttributeViews().contains("unix")) {
-      return Files.getAttribute(path, "unix:uid", LinkOption.NOFOLLOW_LINKS).equals(Files.getAttribute(self, "unix:uid"));
-    }
-    return Files.getOwner(path, LinkOption.NOFOLLOW_LINKS).getName().equals(System.getProperty("user.name"));
   }
 
   private interface Writer {
@@ -350,7 +378,7 @@ final class ResourceCache {
     }
   }
 
-  static long crc(byte[] bytes) {
+  private static long crc(byte[] bytes) {
     CRC32 crc = new CRC32();
     crc.update(bytes, 0, bytes.length);
     return crc.getValue();
