@@ -34,42 +34,56 @@ final class TokenizerJsonFacts {
   static TokenizerJsonFacts read(String json, String source) {
     TokenizerJsonFacts facts = new TokenizerJsonFacts();
     try (JsonParser p = JSON.createParser(json)) {
-      if (p.nextToken() == JsonToken.START_OBJECT) {
-        while (p.nextToken() == JsonToken.FIELD_NAME) {
-          String field = p.currentName();
-          JsonToken value = p.nextToken();
-          switch (field) {
-            case "model":
-              facts.hasModel = true;
-              facts.readModel(p, value);
-              break;
-            case "truncation":
-              facts.truncation = fieldOf(p, value, "max_length", (q, v) ->
-                  v == JsonToken.VALUE_NUMBER_INT && q.getNumberType() == JsonParser.NumberType.INT ? q.getIntValue() : null);
-              break;
-            case "padding":
-              facts.paddingId = fieldOf(p, value, "pad_id", TokenizerJsonFacts::longValue);
-              break;
-            case "added_tokens":
-              facts.addedPad = null;
-              if (value == JsonToken.START_ARRAY) {
-                for (JsonToken t; (t = p.nextToken()) != JsonToken.END_ARRAY; ) {
-                  if (t == JsonToken.START_OBJECT) {
-                    facts.readAddedToken(p);
-                  } else {
-                    p.skipChildren();
+      // fields of the root object; anything after it is not looked at (as Jackson's readTree)
+      forEachField(p, p.nextToken(), (field, value) -> {
+        switch (field) {
+          case "model":
+            facts.hasModel = true;
+            facts.vocabBracketPad = null;
+            facts.vocabAnglePad = null;
+            forEachField(p, value, (name, v) -> {
+              if (name.equals("vocab")) {
+                forEachField(p, v, (token, id) -> {
+                  if (token.equals("[PAD]")) {
+                    facts.vocabBracketPad = longValue(p, id);
+                  } else if (token.equals("<pad>")) {
+                    facts.vocabAnglePad = longValue(p, id);
                   }
-                }
-              } else {
-                p.skipChildren();
+                });
               }
-              break;
-            default:
+            });
+            break;
+          case "truncation":
+            facts.truncation = null;
+            forEachField(p, value, (name, v) -> {
+              if (name.equals("max_length")) {
+                facts.truncation = v == JsonToken.VALUE_NUMBER_INT && p.getNumberType() == JsonParser.NumberType.INT
+                    ? p.getIntValue() : null;
+              }
+            });
+            break;
+          case "padding":
+            facts.paddingId = null;
+            forEachField(p, value, (name, v) -> {
+              if (name.equals("pad_id")) {
+                facts.paddingId = longValue(p, v);
+              }
+            });
+            break;
+          case "added_tokens":
+            facts.addedPad = null;
+            if (value == JsonToken.START_ARRAY) {
+              for (JsonToken t; (t = p.nextToken()) != JsonToken.END_ARRAY; ) {
+                facts.readAddedToken(p, t);
+              }
+            } else {
               p.skipChildren();
-          }
+            }
+            break;
+          default:
+            break; // skipped by forEachField
         }
-        // the end of the root object: anything after it is not looked at (as Jackson's readTree)
-      }
+      });
     } catch (JsonProcessingException e) {
       throw new IllegalArgumentException(source + ": not valid JSON: " + e.getOriginalMessage(), e);
     } catch (IOException e) {
@@ -99,9 +113,32 @@ final class TokenizerJsonFacts {
     return 0;
   }
 
-  private void readModel(JsonParser p, JsonToken value) throws IOException {
-    vocabBracketPad = null;
-    vocabAnglePad = null;
+  /** Reads one element of {@code added_tokens}: a {@code [PAD]} or {@code <pad>} token's id. */
+  private void readAddedToken(JsonParser p, JsonToken element) throws IOException {
+    String[] content = {null};
+    Long[] id = {null};
+    forEachField(p, element, (name, v) -> {
+      if (name.equals("content") && v == JsonToken.VALUE_STRING) {
+        content[0] = p.getText();
+      } else if (name.equals("id")) {
+        id[0] = longValue(p, v);
+      }
+    });
+    if (addedPad == null && ("[PAD]".equals(content[0]) || "<pad>".equals(content[0]))) {
+      addedPad = id[0] != null ? id[0] : 0L;
+    }
+  }
+
+  private interface FieldVisitor {
+    void visit(String name, JsonToken value) throws IOException;
+  }
+
+  /**
+   * Calls {@code visitor} on each field of an object value, the parser at the field's value; what
+   * the visitor leaves unread is skipped, and so is a value that is not an object. Leaves the
+   * parser at the end of the value.
+   */
+  private static void forEachField(JsonParser p, JsonToken value, FieldVisitor visitor) throws IOException {
     if (value != JsonToken.START_OBJECT) {
       p.skipChildren();
       return;
@@ -109,64 +146,9 @@ final class TokenizerJsonFacts {
     while (p.nextToken() == JsonToken.FIELD_NAME) {
       String name = p.currentName();
       JsonToken v = p.nextToken();
-      if (name.equals("vocab") && v == JsonToken.START_OBJECT) {
-        while (p.nextToken() == JsonToken.FIELD_NAME) {
-          String token = p.currentName();
-          JsonToken id = p.nextToken();
-          if (token.equals("[PAD]")) {
-            vocabBracketPad = longValue(p, id);
-          } else if (token.equals("<pad>")) {
-            vocabAnglePad = longValue(p, id);
-          }
-          p.skipChildren();
-        }
-      } else {
-        p.skipChildren();
-      }
-    }
-  }
-
-  private void readAddedToken(JsonParser p) throws IOException {
-    String content = null;
-    Long id = null;
-    while (p.nextToken() == JsonToken.FIELD_NAME) {
-      String name = p.currentName();
-      JsonToken v = p.nextToken();
-      if (name.equals("content") && v == JsonToken.VALUE_STRING) {
-        content = p.getText();
-      } else if (name.equals("id")) {
-        id = longValue(p, v);
-      }
+      visitor.visit(name, v);
       p.skipChildren();
     }
-    if (addedPad == null && ("[PAD]".equals(content) || "<pad>".equals(content))) {
-      addedPad = id != null ? id : 0L;
-    }
-  }
-
-  private interface ValueReader<T> {
-    T read(JsonParser p, JsonToken value) throws IOException;
-  }
-
-  /**
-   * Reads one field of an object value with {@code reader} and skips the rest; null where the
-   * value is not an object or lacks the field. Leaves the parser after the value.
-   */
-  private static <T> T fieldOf(JsonParser p, JsonToken value, String field, ValueReader<T> reader) throws IOException {
-    if (value != JsonToken.START_OBJECT) {
-      p.skipChildren();
-      return null;
-    }
-    T result = null;
-    while (p.nextToken() == JsonToken.FIELD_NAME) {
-      String name = p.currentName();
-      JsonToken v = p.nextToken();
-      if (name.equals(field)) {
-        result = reader.read(p, v);
-      }
-      p.skipChildren();
-    }
-    return result;
   }
 
   /** A value as a long, leniently (numbers, numeric strings), as Jackson's {@code asLong}; 0 otherwise. */
