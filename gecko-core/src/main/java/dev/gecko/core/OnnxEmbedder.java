@@ -274,6 +274,13 @@ final class OnnxEmbedder implements GeckoEmbedder {
   }
 
   static OnnxEmbedder open(ModelPackage pkg, Builder b) {
+    // The whole open is one native call for the shutdown gate: an exit waits for it to finish.
+    try (OrtRuntime.Call ignored = OrtRuntime.enter()) {
+      return openGated(pkg, b);
+    }
+  }
+
+  private static OnnxEmbedder openGated(ModelPackage pkg, Builder b) {
     long start = System.nanoTime();
     GeckoTokenizer tokenizer = null;
     OrtSession.SessionOptions options = null;
@@ -293,7 +300,7 @@ final class OnnxEmbedder implements GeckoEmbedder {
     loader.setDaemon(true);
     loader.start();
     try {
-      OrtEnvironment env = OrtLibraries.environment();
+      OrtEnvironment env = OrtRuntime.environment();
       // ONNX Runtime's telemetry events off. Not enough on its own: its Linux build's telemetry
       // client still resolves its collector's host name (a DNS query, seen under strace) unless
       // the process runs with ORT_DISABLE_TELEMETRY=1, which a library cannot set for its host
@@ -775,6 +782,7 @@ final class OnnxEmbedder implements GeckoEmbedder {
     ws.ensure(cells, batch.rows() * outputTokens, width, pkg.pooling() == Pooling.MEAN);
     Map<String, OnnxTensor> inputs = new HashMap<>();
     OnnxTensor output = null;
+    OrtRuntime.Call call = OrtRuntime.enter(); // tensors are created, run and freed inside the gate
     try {
       inputs.put(INPUT_IDS, OnnxTensor.createTensor(env, ws.fill(ws.ids, batch.inputIds(), cells), shape));
       inputs.put(ATTENTION_MASK, OnnxTensor.createTensor(env, ws.fill(ws.mask, batch.attentionMask(), cells), shape));
@@ -795,6 +803,7 @@ final class OnnxEmbedder implements GeckoEmbedder {
       if (output != null) {
         output.close();
       }
+      call.close();
     }
   }
 
@@ -903,9 +912,16 @@ final class OnnxEmbedder implements GeckoEmbedder {
         inferenceThreads.shutdownNow();
       }
       workspaces.clear();
-      closeQuietly(session);
-      options.close();
       tokenizer.close();
+      if (OrtRuntime.shuttingDown()) {
+        return; // the process is ending: its native memory goes with it, and ONNX Runtime's gate is shut
+      }
+      try (OrtRuntime.Call ignored = OrtRuntime.enter()) {
+        closeQuietly(session);
+        options.close();
+      } catch (IllegalStateException shuttingDown) {
+        // lost the race with the JVM's shutdown: as above
+      }
     } finally {
       lock.writeLock().unlock();
     }

@@ -30,13 +30,13 @@ final class OrtLibraries {
   private OrtLibraries() {}
 
   /**
-   * Returns ONNX Runtime's environment. The first call in a class loader loads ONNX Runtime (if
-   * nothing has yet), from the cached copies where they apply; the properties are set only around
-   * that load and cleared after it, so that an ONNX Runtime in another class loader (a second
-   * web application, a plugin) extracts its own copy as usual: one native library file cannot be
-   * loaded by two class loaders.
+   * Returns ONNX Runtime's environment; called once, by {@link OrtRuntime#environment()}. The first
+   * call in a class loader loads ONNX Runtime (if nothing has yet), from the cached copies where
+   * they apply; the properties are set only around that load and cleared after it, so that an ONNX
+   * Runtime in another class loader (a second web application, a plugin) extracts its own copy as
+   * usual: one native library file cannot be loaded by two class loaders.
    */
-  static synchronized OrtEnvironment environment() {
+  static synchronized OrtEnvironment load() {
     if (done) {
       return OrtEnvironment.getEnvironment();
     }

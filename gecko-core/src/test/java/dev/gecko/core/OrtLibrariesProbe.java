@@ -14,7 +14,7 @@ public final class OrtLibrariesProbe {
   private OrtLibrariesProbe() {}
 
   public static void main(String[] args) throws Exception {
-    OrtLibraries.environment();
+    OrtRuntime.environment();
     for (String line : Files.readAllLines(Path.of("/proc/self/maps"))) {
       if (line.endsWith("/libonnxruntime.so")) {
         System.out.println("mapped " + line.substring(line.indexOf('/')));
