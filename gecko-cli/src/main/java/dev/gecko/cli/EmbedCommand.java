@@ -6,13 +6,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.gecko.core.EmbedRequest;
 import dev.gecko.core.GeckoEmbedder;
 import dev.gecko.core.TaskType;
-import java.io.BufferedReader;
+import dev.gecko.core.io.LineReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -42,13 +39,14 @@ final class EmbedCommand implements Callable<Integer> {
   @Parameters(paramLabel = "TEXT", arity = "0..*", description = "Texts to embed.")
   List<String> texts = new ArrayList<>();
 
-  @Option(names = "--input", paramLabel = "FILE", description = "JSONL file: objects with \"text\" and optional \"id\", \"title\".")
+  @Option(names = "--input", paramLabel = "FILE", description = "JSONL file (or .jsonl.gz): objects with \"text\" and optional \"id\", \"title\".")
   Path input;
 
   @Option(names = "--dims", paramLabel = "N", description = "Matryoshka width (1..model width). Default: full width.")
   Integer dims;
 
-  @Option(names = "--task", paramLabel = "TASK", description = "Task type: ${COMPLETION-CANDIDATES}. Default: the model's default prompt.")
+  @Option(names = "--task", paramLabel = "TASK", description = "Task type, any case: retrieval-query, retrieval-document, semantic-similarity, classification, "
+      + "clustering, question-answering, fact-verification, code-retrieval-query. Default: the model's default prompt.")
   TaskType task;
 
   @Option(names = "--title", paramLabel = "TITLE", description = "Title for every text (documents; JSONL \"title\" wins).")
@@ -68,8 +66,8 @@ final class EmbedCommand implements Callable<Integer> {
     if (input != null && !texts.isEmpty()) {
       throw new GeckoCli.UsageException("give texts as arguments or --input, not both");
     }
-    if (input != null && !Files.isReadable(input)) {
-      throw new GeckoCli.UsageException("--input: cannot read " + input);
+    if (input != null) {
+      CliFiles.readableFile("--input", input);
     }
     PrintWriter out = spec.commandLine().getOut();
     try (GeckoEmbedder embedder = Embedders.open(model, threads)) {
@@ -83,24 +81,19 @@ final class EmbedCommand implements Callable<Integer> {
           batcher.add(null, new EmbedRequest(t, task, title));
         }
       } else if (input != null) {
-        try (BufferedReader reader = Files.newBufferedReader(input, StandardCharsets.UTF_8)) {
-          readJsonl(reader, input.toString(), batcher);
-        }
+        JsonlTexts.read(input, e -> batcher.add(e.id(), new EmbedRequest(e.text(), task,
+            e.title() != null ? e.title() : title)));
       } else {
-        BufferedReader reader = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
-        String line;
-        while ((line = reader.readLine()) != null) {
-          batcher.add(null, new EmbedRequest(line, task, title));
+        try (LineReader lines = LineReader.of(System.in, "standard input")) {
+          String line;
+          while ((line = lines.readLine()) != null) {
+            batcher.add(null, new EmbedRequest(line, task, title));
+          }
         }
       }
       batcher.flush();
     }
     return GeckoCli.EXIT_OK;
-  }
-
-  private void readJsonl(BufferedReader reader, String source, Batcher batcher) throws IOException {
-    JsonlTexts.read(reader, source, e -> batcher.add(e.id(), new EmbedRequest(e.text(), task,
-        e.title() != null ? e.title() : title)));
   }
 
   /** Embeds in chunks so output streams while input is read; keeps input order. */

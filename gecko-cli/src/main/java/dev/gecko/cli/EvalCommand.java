@@ -8,6 +8,7 @@ import dev.gecko.train.eval.EvalReport;
 import dev.gecko.train.eval.RetrievalEvaluator;
 import dev.gecko.train.eval.StsDataset;
 import dev.gecko.train.eval.StsEvaluator;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -95,8 +96,8 @@ final class EvalCommand implements Runnable {
     Path data;
 
     @Option(names = "--task", paramLabel = "TASK", defaultValue = "SEMANTIC_SIMILARITY",
-        description = "Task type both sentences are embedded with (the model maps it to its prompt), or 'none' "
-            + "for the model's default prompt. Default: ${DEFAULT-VALUE}.")
+        description = "Task type both sentences are embedded with (the model maps it to its prompt; any case, e.g. "
+            + "semantic-similarity), or 'none' for the model's default prompt. Default: ${DEFAULT-VALUE}.")
     String task;
 
     @Spec
@@ -107,17 +108,16 @@ final class EvalCommand implements Runnable {
         return null;
       }
       try {
-        return TaskType.valueOf(task.toUpperCase(Locale.ROOT));
-      } catch (IllegalArgumentException e) {
-        throw new GeckoCli.UsageException("--task must be 'none' or one of " + List.of(TaskType.values()) + ", was '"
-            + task + "'");
+        return TaskTypes.parse(task);
+      } catch (CommandLine.TypeConversionException e) {
+        throw new GeckoCli.UsageException("--task: " + e.getMessage() + ", or none");
       }
     }
 
     @Override
-    public Integer call() {
+    public Integer call() throws IOException {
       TaskType taskType = taskType();
-      StsDataset dataset = StsDataset.read(data);
+      StsDataset dataset = StsDataset.read(CliFiles.readableFile("--data", data));
       EvalReport report;
       try (GeckoEmbedder embedder = common.open(); EvalProgress progress = new EvalProgress(spec.commandLine().getErr())) {
         StsEvaluator.Builder b = StsEvaluator.builder(embedder).cache(common.openCache()).progress(progress)
@@ -158,8 +158,8 @@ final class EvalCommand implements Runnable {
     CommandLine.Model.CommandSpec spec;
 
     @Override
-    public Integer call() {
-      BeirDataset dataset = BeirDataset.read(data, split);
+    public Integer call() throws IOException {
+      BeirDataset dataset = BeirDataset.read(CliFiles.readableFolder("--data", data), split);
       String folder = dataset.name().toLowerCase(Locale.ROOT);
       boolean ignore = ignoreIdenticalIds != null ? ignoreIdenticalIds
           : folder.contains("arguana") || folder.contains("quora");

@@ -45,6 +45,16 @@ public final class GeckoCli implements Runnable {
     CommandLine cli = new CommandLine(new GeckoCli());
     cli.setOut(out);
     cli.setErr(err);
+    cli.setCaseInsensitiveEnumValuesAllowed(true);
+    cli.registerConverter(dev.gecko.core.TaskType.class, TaskTypes::parse);
+    // A usage error prints what is wrong and where to look, not the whole usage text.
+    cli.setParameterExceptionHandler((e, args1) -> {
+      CommandLine c = e.getCommandLine();
+      c.getErr().println("gecko: usage error: " + e.getMessage());
+      c.getErr().println("Try '" + c.getCommandSpec().qualifiedName() + " --help' for more information.");
+      c.getErr().flush();
+      return EXIT_USAGE;
+    });
     cli.setExitCodeExceptionMapper(e -> e instanceof CommandLine.ParameterException ? EXIT_USAGE : EXIT_FAILURE);
     cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
       commandLine.getErr().println("gecko: error: " + describe(e));
@@ -60,7 +70,23 @@ public final class GeckoCli implements Runnable {
     return code;
   }
 
-  private static String describe(Throwable e) {
+  /**
+   * The message for an error: I/O exceptions whose message is a bare path get the reason (the
+   * JDK's {@code NoSuchFileException} says only the path).
+   */
+  static String describe(Throwable e) {
+    if (e instanceof java.nio.file.FileSystemException f && f.getReason() == null) {
+      String reason = e instanceof java.nio.file.NoSuchFileException ? "file not found"
+          : e instanceof java.nio.file.AccessDeniedException ? "permission denied"
+          : e instanceof java.nio.file.NotDirectoryException ? "not a folder"
+          : e instanceof java.nio.file.FileAlreadyExistsException ? "already exists"
+          : e instanceof java.nio.file.DirectoryNotEmptyException ? "folder not empty" : "cannot access";
+      return f.getFile() + (f.getOtherFile() != null ? " -> " + f.getOtherFile() : "") + ": " + reason;
+    }
+    if (e instanceof java.io.UncheckedIOException && e.getCause() != null && e.getMessage() != null
+        && e.getMessage().equals(e.getCause().toString())) {
+      return describe(e.getCause());
+    }
     String message = e.getMessage();
     if (message == null || message.isBlank()) {
       return e.getClass().getSimpleName();
@@ -106,11 +132,18 @@ public final class GeckoCli implements Runnable {
     }
   }
 
+  /** The version Maven wrote into {@code version.properties} when it built the CLI. */
   static final class Version implements CommandLine.IVersionProvider {
     @Override
-    public String[] getVersion() {
-      String v = GeckoCli.class.getPackage().getImplementationVersion();
-      return new String[] {"gecko " + (v == null ? "dev" : v)};
+    public String[] getVersion() throws java.io.IOException {
+      java.util.Properties p = new java.util.Properties();
+      try (java.io.InputStream in = GeckoCli.class.getResourceAsStream("version.properties")) {
+        if (in != null) {
+          p.load(in);
+        }
+      }
+      return new String[] {"gecko " + p.getProperty("version", "(unknown version)"),
+          "Java " + System.getProperty("java.version") + " (" + System.getProperty("java.vm.name") + ")"};
     }
   }
 }

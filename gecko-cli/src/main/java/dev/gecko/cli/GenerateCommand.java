@@ -40,9 +40,10 @@ import picocli.CommandLine.Option;
     name = "generate",
     mixinStandardHelpOptions = true,
     description = {
-      "Distil retrieval training data from a corpus with an LLM (Gecko's FRet): generate a task and query per seed",
-      "passage, retrieve the top N with an embedder, relabel them with the LLM (query likelihood + relevance, fused",
-      "by reciprocal rank), keep the best as positive and the worst as hard negative.",
+      "Distil retrieval training data from a corpus with an LLM (Gecko's FRet).",
+      "For each seed passage: generate a task and query, retrieve the top N with an embedder, relabel them",
+      "with the LLM (query likelihood + relevance, fused by reciprocal rank), keep the best as positive and",
+      "the worst as hard negative.",
       "Writes DIR/examples.jsonl (anchor/positive/negative + provenance), DIR/rejects.jsonl and DIR/manifest.json.",
       "Rerunning the same command resumes; API keys come from OPENAI_API_KEY / GEMINI_API_KEY."})
 final class GenerateCommand implements Callable<Integer> {
@@ -134,10 +135,7 @@ final class GenerateCommand implements Callable<Integer> {
     validate();
     PrintWriter stdout = spec.commandLine().getOut();
     PrintWriter stderr = spec.commandLine().getErr();
-    if (!Files.isRegularFile(corpus)) {
-      throw new GeckoCli.UsageException("--corpus: file not found: " + corpus);
-    }
-    List<Passage> passages = Corpus.readJsonl(corpus, Integer.MAX_VALUE);
+    List<Passage> passages = Corpus.readJsonl(CliFiles.readableFile("--corpus", corpus), Integer.MAX_VALUE);
     if (passages.isEmpty()) {
       throw new IllegalArgumentException(corpus + ": no passages");
     }

@@ -4,11 +4,10 @@ import dev.gecko.core.EmbedRequest;
 import dev.gecko.core.GeckoEmbedder;
 import dev.gecko.core.TaskType;
 import dev.gecko.core.index.FlatIndex;
-import java.io.BufferedReader;
+import dev.gecko.core.io.Corpus;
+import dev.gecko.core.io.Passage;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,13 +23,14 @@ import picocli.CommandLine.Option;
     name = "index",
     mixinStandardHelpOptions = true,
     description = {
-      "Embed a JSONL corpus (objects with \"id\", \"text\" and optional \"title\") as retrieval documents",
-      "and write an exact (brute-force) flat index folder for 'gecko search'."
+      "Embed a corpus as retrieval documents into an exact index folder for 'gecko search'.",
+      "The corpus is JSON Lines (.jsonl or .jsonl.gz): \"text\", an id (\"_id\" or \"id\"; default: the line",
+      "number) and an optional \"title\". The index is exact (brute force over every vector)."
     })
 final class IndexCommand implements Callable<Integer> {
   private static final int CHUNK = 32;
 
-  @Option(names = "--corpus", required = true, paramLabel = "FILE", description = "JSONL corpus: \"id\", \"text\", optional \"title\".")
+  @Option(names = "--corpus", required = true, paramLabel = "FILE", description = "JSONL corpus (.jsonl or .jsonl.gz): \"_id\" or \"id\", \"text\", optional \"title\".")
   Path corpus;
 
   @Option(names = "--out", required = true, paramLabel = "DIR", description = "Index folder to write (created; files in it are replaced).")
@@ -60,12 +60,13 @@ final class IndexCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw new GeckoCli.UsageException("--precision: " + e.getMessage());
     }
-    if (!Files.isReadable(corpus)) {
-      throw new GeckoCli.UsageException("--corpus: cannot read " + corpus);
-    }
     List<EmbedRequest> requests = new ArrayList<>();
     List<IndexDirectory.Doc> docs = new ArrayList<>();
-    readCorpus(requests, docs);
+    for (Passage passage : Corpus.read(CliFiles.readableFile("--corpus", corpus))) {
+      String title = passage.hasTitle() ? passage.title() : null;
+      requests.add(new EmbedRequest(passage.text(), TaskType.RETRIEVAL_DOCUMENT, title));
+      docs.add(new IndexDirectory.Doc(passage.id(), passage.title(), IndexDirectory.snippet(passage.text())));
+    }
     PrintWriter err = spec.commandLine().getErr();
     try (GeckoEmbedder embedder = Embedders.open(model, threads)) {
       int width = dims == null ? embedder.dimensions() : dims;
@@ -89,16 +90,5 @@ final class IndexCommand implements Callable<Integer> {
       err.flush();
     }
     return GeckoCli.EXIT_OK;
-  }
-
-  private void readCorpus(List<EmbedRequest> requests, List<IndexDirectory.Doc> docs) throws IOException {
-    try (BufferedReader reader = Files.newBufferedReader(corpus, StandardCharsets.UTF_8)) {
-      JsonlTexts.read(reader, corpus.toString(), e -> {
-        String title = e.title() != null && !e.title().isBlank() ? e.title() : null;
-        requests.add(new EmbedRequest(e.text(), TaskType.RETRIEVAL_DOCUMENT, title));
-        docs.add(new IndexDirectory.Doc(e.id() == null ? String.valueOf(docs.size()) : e.id().asText(),
-            title == null ? "" : title, IndexDirectory.snippet(e.text())));
-      });
-    }
   }
 }

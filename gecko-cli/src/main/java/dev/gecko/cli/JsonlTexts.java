@@ -1,22 +1,22 @@
 package dev.gecko.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.BufferedReader;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.gecko.core.io.JsonlReader;
 import java.io.IOException;
+import java.nio.file.Path;
 
 /**
- * Reads JSONL text inputs shared by the commands: one object per line with a string {@code
- * text}, an optional {@code id} (or BEIR's {@code _id}), string or number, and an optional string
- * {@code title}. Blank lines are skipped; a bad line fails with the source and line number.
+ * Reads {@code gecko embed --input}: JSON Lines with a string {@code text}, an optional {@code id}
+ * (or BEIR's {@code _id}; they must agree where both are given), a string or an integer, echoed as
+ * given, and an optional string {@code title}. Blank lines are skipped; gzip, strict UTF-8 and errors
+ * naming the file and line come from {@link JsonlReader}.
  */
 final class JsonlTexts {
-  private static final ObjectMapper JSON = new ObjectMapper();
-
   /** One input line: its text, id node (null when absent) and title (null when absent). */
   record Entry(int line, String text, JsonNode id, String title) {}
 
-  /** Receives entries; may throw I/O errors. */
+  /** Receives entries. */
   interface Sink {
     void accept(Entry entry) throws IOException;
   }
@@ -24,38 +24,28 @@ final class JsonlTexts {
   private JsonlTexts() {}
 
   /**
-   * Reads every line of {@code reader}, naming {@code source} in errors.
+   * Reads every line of {@code file}.
    *
-   * @throws IllegalArgumentException for a line that is not a JSON object with a string "text",
-   *     or whose id is not a string or number
+   * @throws IOException if it cannot be read
+   * @throws dev.gecko.core.InvalidDataException for a line that is not a JSON object with a string
+   *     {@code text}, or whose id or title is malformed (naming the file and line)
    */
-  static void read(BufferedReader reader, String source, Sink sink) throws IOException {
-    String line;
-    int lineNo = 0;
-    while ((line = reader.readLine()) != null) {
-      lineNo++;
-      if (line.isBlank()) {
-        continue;
+  static void read(Path file, Sink sink) throws IOException {
+    try (JsonlReader in = JsonlReader.open(file)) {
+      ObjectNode o;
+      while ((o = in.next()) != null) {
+        JsonNode text = o.get("text");
+        if (text == null || !text.isTextual()) {
+          throw in.invalid("field 'text' must be a string" + (text == null ? " (missing)" : ""));
+        }
+        JsonNode id = o.hasNonNull("_id") ? o.get("_id") : o.get("id");
+        if (id != null && id.isNull()) {
+          id = null;
+        }
+        dev.gecko.core.io.Corpus.passage(o, in); // the corpus rule for id and title, so that errors match
+        JsonNode title = o.get("title");
+        sink.accept(new Entry(in.lineNumber(), text.asText(), id, title != null && title.isTextual() ? title.asText() : null));
       }
-      JsonNode node;
-      try {
-        node = JSON.readTree(line);
-      } catch (IOException e) {
-        throw new IllegalArgumentException(source + ":" + lineNo + ": not valid JSON");
-      }
-      JsonNode text = node == null ? null : node.get("text");
-      if (text == null || !text.isTextual()) {
-        throw new IllegalArgumentException(source + ":" + lineNo + ": field \"text\" must be a string");
-      }
-      JsonNode id = node.has("id") ? node.get("id") : node.get("_id");
-      if (id != null && id.isNull()) {
-        id = null;
-      }
-      if (id != null && !id.isValueNode()) {
-        throw new IllegalArgumentException(source + ":" + lineNo + ": field \"id\" must be a string or number");
-      }
-      JsonNode title = node.get("title");
-      sink.accept(new Entry(lineNo, text.asText(), id, title != null && title.isTextual() ? title.asText() : null));
     }
   }
 }

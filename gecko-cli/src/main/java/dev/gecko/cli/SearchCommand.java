@@ -23,8 +23,8 @@ import picocli.CommandLine.Parameters;
     name = "search",
     mixinStandardHelpOptions = true,
     description = {
-      "Search an index folder written by 'gecko index' (exact brute force over every vector) and print",
-      "rank, score, id, title and a snippet of the best documents."
+      "Search an index folder written by 'gecko index' and print the best documents.",
+      "Exact brute force over every vector; prints rank, score, id, title and a snippet of each hit."
     })
 final class SearchCommand implements Callable<Integer> {
   @Option(names = "--index", required = true, paramLabel = "DIR", description = "Index folder from 'gecko index'.")

@@ -133,8 +133,9 @@ final class TrainCommand implements Callable<Integer> {
     if (unsupervised && objective != null && objective != Objective.UNSUPERVISED) {
       throw new GeckoCli.UsageException("--unsupervised contradicts --objective " + objective);
     }
-    if (!Files.isReadable(data)) {
-      throw new GeckoCli.UsageException("--data: cannot read " + data);
+    CliFiles.readableFile("--data", data);
+    if (validation != null) {
+      CliFiles.readableFile("--validation", validation);
     }
     PrintWriter err = spec.commandLine().getErr();
     Path cacheDir = cache != null ? cache : Path.of(System.getProperty("user.home"), ".cache", "gecko", "embeddings");
@@ -173,10 +174,22 @@ final class TrainCommand implements Callable<Integer> {
       if (validation != null) {
         b.validationData(TrainingData.read(validation));
       }
-      TrainingResult r = b.build().train();
+      Trainer trainer;
+      try {
+        trainer = b.build();
+      } catch (IllegalArgumentException e) {
+        throw new GeckoCli.UsageException("--out: " + e.getMessage());
+      }
+      TrainingResult r = trainer.train();
       progress.close();
+      if (!r.improved()) {
+        err.printf(Locale.ROOT, "gecko: warning: no epoch beat the base model's validation score (%.5f); the model"
+            + " written to %s is the base with an untrained adapter%n", r.baseValidationScore(), r.modelDir());
+        err.flush();
+      }
       ObjectNode summary = JSON.createObjectNode();
       summary.put("model", r.modelDir().toString());
+      summary.put("improved", r.improved());
       summary.put("bestEpoch", r.bestEpoch());
       summary.put("baseValidationScore", r.baseValidationScore());
       summary.put("bestValidationScore", r.bestValidationScore());

@@ -59,7 +59,8 @@ class EvalCommandTest {
     assertThat(gecko("eval", "sts").code()).isEqualTo(GeckoCli.EXIT_USAGE);
     EmbedCommandTest.Run task = gecko("eval", "sts", "--data", "x.tsv", "--task", "bogus");
     assertThat(task.code()).isEqualTo(GeckoCli.EXIT_USAGE);
-    assertThat(task.err()).contains("--task must be 'none' or one of");
+    assertThat(task.err()).contains("--task: unknown task type 'bogus'; expected one of retrieval-query,")
+        .contains("or none").doesNotContain("Usage:");
     EmbedCommandTest.Run wide = gecko("eval", "sts", "--data", pairs(dir).toString(), "--model", "all-MiniLM-L6-v2",
         "--dims", "999", "--no-cache");
     assertThat(wide.code()).isEqualTo(GeckoCli.EXIT_USAGE);
@@ -70,7 +71,7 @@ class EvalCommandTest {
     assertThat(r.err()).contains(bad + ":2: expected 4 tab-separated fields");
     EmbedCommandTest.Run missing = gecko("eval", "retrieval", "--data", dir.toString(), "--no-cache");
     assertThat(missing.code()).isEqualTo(GeckoCli.EXIT_FAILURE);
-    assertThat(missing.err()).contains("missing corpus.jsonl (or corpus.jsonl.gz)");
+    assertThat(missing.err()).contains("corpus.jsonl: missing (and no corpus.jsonl.gz)");
   }
 
   @Test

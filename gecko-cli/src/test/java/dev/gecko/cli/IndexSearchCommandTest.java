@@ -75,7 +75,7 @@ class IndexSearchCommandTest {
     Files.write(corpus, List.of("{\"id\": \"a\", \"text\": \"fine\"}", "{\"id\": \"b\", \"txt\": \"typo\"}"));
     Run r = gecko("index", "--corpus", corpus.toString(), "--out", dir.resolve("x").toString());
     assertThat(r.code()).isEqualTo(1);
-    assertThat(r.err()).contains("bad.jsonl:2: field \"text\" must be a string");
+    assertThat(r.err()).contains("bad.jsonl:2: field 'text' must be a string (missing)");
     assertThat(gecko("index", "--corpus", corpus.toString(), "--out", "x", "--precision", "fp16").code()).isEqualTo(2);
     assertThat(gecko("search", "--index", dir.toString(), "q").err()).contains("is not a gecko index");
     assertThat(gecko("search", "--index", dir.toString(), "--k", "0", "q").code()).isEqualTo(2);

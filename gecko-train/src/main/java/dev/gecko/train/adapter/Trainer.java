@@ -257,6 +257,12 @@ public final class Trainer {
       }
     }
     System.arraycopy(bestParams, 0, model.p, 0, bestParams.length);
+    if (bestEpoch == 0) {
+      double baseScore = best;
+      LOG.log(System.Logger.Level.WARNING, () -> String.format(Locale.ROOT, "no epoch beat the base (validation %.5f);"
+          + " the model written to %s is the basis with a zero residual%s", baseScore, b.output,
+          b.basis == Basis.IDENTITY ? ", which embeds exactly as the base model does" : ""));
+    }
     Map<String, String> meta = new LinkedHashMap<>();
     meta.put("baseModel", base.name());
     meta.put("objective", objective.name());
@@ -1268,15 +1274,48 @@ public final class Trainer {
     }
 
     /**
-     * Returns the trainer.
+     * Returns the trainer, after checking that the output folder can be written (so that a bad
+     * folder is refused before minutes of training, not after).
      *
      * @throws IllegalStateException if base model, data or output is missing
+     * @throws IllegalArgumentException if the output folder is a file, is not empty and holds no
+     *     {@code gecko-model.json}, or cannot be created or written
      */
     public Trainer build() {
       if (baseModel == null || data == null || output == null) {
         throw new IllegalStateException("baseModel, data and output are required");
       }
+      checkOutputFolder(output);
       return new Trainer(this);
+    }
+
+    /** The checks of {@link #build()} on the output folder. */
+    static void checkOutputFolder(Path dir) {
+      if (Files.exists(dir)) {
+        if (!Files.isDirectory(dir)) {
+          throw new IllegalArgumentException(dir + ": the output folder is a file");
+        }
+        try (Stream<Path> s = Files.list(dir)) {
+          if (s.findAny().isPresent() && !Files.exists(dir.resolve(ModelPackage.MANIFEST))) {
+            throw new IllegalArgumentException(dir + ": the output folder is not empty and holds no "
+                + ModelPackage.MANIFEST + " (not an earlier output); refusing to write into it");
+          }
+        } catch (IOException e) {
+          throw new IllegalArgumentException(dir + ": cannot list the output folder: " + e.getMessage(), e);
+        }
+        if (!Files.isWritable(dir)) {
+          throw new IllegalArgumentException(dir + ": the output folder is not writable");
+        }
+        return;
+      }
+      Path parent = dir.toAbsolutePath().getParent();
+      while (parent != null && !Files.exists(parent)) {
+        parent = parent.getParent();
+      }
+      if (parent == null || !Files.isDirectory(parent) || !Files.isWritable(parent)) {
+        throw new IllegalArgumentException(dir + ": the output folder cannot be created ("
+            + (parent == null ? "no existing parent" : parent + " is not a writable folder") + ")");
+      }
     }
 
     private static int positive(int v, String name) {

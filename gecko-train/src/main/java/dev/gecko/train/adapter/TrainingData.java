@@ -1,13 +1,11 @@
 package dev.gecko.train.adapter;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.BufferedReader;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.gecko.core.InvalidDataException;
+import dev.gecko.core.io.JsonlReader;
+import dev.gecko.core.io.LineReader;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -15,7 +13,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.Set;
-import java.util.zip.GZIPInputStream;
+import java.util.function.Function;
 
 /**
  * An immutable list of {@link TrainingExample training examples}, read from a file or built in
@@ -42,8 +40,6 @@ import java.util.zip.GZIPInputStream;
  * <p>Immutable and thread-safe.
  */
 public final class TrainingData {
-  private static final ObjectMapper JSON = new ObjectMapper();
-
   private final List<TrainingExample> examples;
 
   private TrainingData(List<TrainingExample> examples) {
@@ -60,98 +56,81 @@ public final class TrainingData {
   }
 
   /**
-   * Reads a file in one of the formats above.
+   * Reads a file in one of the formats above (plain or gzip-compressed UTF-8, read by {@link
+   * LineReader}).
    *
    * @throws IOException if it cannot be read
-   * @throws IllegalArgumentException if a row is malformed (the message names file and line) or
-   *     the file holds no examples
+   * @throws InvalidDataException if a row is malformed (the message names file and line) or the
+   *     file holds no examples
+   * @throws IllegalArgumentException if the file name has none of the extensions above
    */
   public static TrainingData read(Path file) throws IOException {
     Objects.requireNonNull(file, "file is null");
     String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
-    boolean gz = name.endsWith(".gz");
-    String base = gz ? name.substring(0, name.length() - 3) : name;
+    String base = name.endsWith(".gz") ? name.substring(0, name.length() - 3) : name;
+    boolean jsonl = base.endsWith(".jsonl") || base.endsWith(".json");
+    boolean tsv = base.endsWith(".tsv");
+    if (!jsonl && !tsv && !base.endsWith(".txt")) {
+      throw new IllegalArgumentException(file + ": unknown data format; expected .jsonl, .json, .tsv or .txt"
+          + " (optionally .gz)");
+    }
     List<TrainingExample> out = new ArrayList<>();
-    try (InputStream raw = Files.newInputStream(file);
-        InputStream in = gz ? new GZIPInputStream(raw) : raw;
-        BufferedReader reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
-      if (base.endsWith(".jsonl") || base.endsWith(".json")) {
-        readJsonl(reader, file, out);
-      } else if (base.endsWith(".tsv")) {
-        readTsv(reader, file, out);
-      } else if (base.endsWith(".txt")) {
+    try (LineReader lines = LineReader.open(file)) {
+      if (jsonl) {
+        readJsonl(JsonlReader.of(lines), out);
+      } else if (tsv) {
+        readTsv(lines, out);
+      } else {
         String line;
-        int n = 0;
-        while ((line = reader.readLine()) != null) {
-          n++;
+        while ((line = lines.readLine()) != null) {
           if (!line.isBlank()) {
-            out.add(new TrainingExample(null, line.strip(), null, null, null, file + ":" + n));
+            out.add(new TrainingExample(null, line.strip(), null, null, null, file + ":" + lines.lineNumber()));
           }
         }
-      } else {
-        throw new IllegalArgumentException(file + ": unknown data format; expected .jsonl, .json, .tsv or .txt"
-            + " (optionally .gz)");
       }
     }
     if (out.isEmpty()) {
-      throw new IllegalArgumentException(file + ": no examples");
+      throw new InvalidDataException(file.toString(), 0, "no examples");
     }
     return new TrainingData(out);
   }
 
-  private static void readJsonl(BufferedReader reader, Path file, List<TrainingExample> out) throws IOException {
-    String line;
-    int n = 0;
-    while ((line = reader.readLine()) != null) {
-      n++;
-      if (line.isBlank()) {
-        continue;
-      }
-      String where = file + ":" + n;
-      JsonNode row;
-      try {
-        row = JSON.readTree(line);
-      } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-        throw new IllegalArgumentException(where + ": not valid JSON: " + e.getOriginalMessage(), e);
-      }
-      if (row == null || !row.isObject()) {
-        throw new IllegalArgumentException(where + ": expected a JSON object");
-      }
+  private static void readJsonl(JsonlReader in, List<TrainingExample> out) throws IOException {
+    ObjectNode row;
+    while ((row = in.next()) != null) {
+      ObjectNode r = row;
       out.add(fromFields(name -> {
-        JsonNode v = row.get(name);
+        JsonNode v = r.get(name);
         if (v == null || v.isNull()) {
           return null;
         }
         if (!v.isValueNode()) {
-          throw new IllegalArgumentException(where + ": field '" + name + "' must be a string or number");
+          throw in.invalid("field '" + name + "' must be a string or number");
         }
         return v.asText();
-      }, where));
+      }, in.source() + ":" + in.lineNumber(), in::invalid));
     }
   }
 
-  private static void readTsv(BufferedReader reader, Path file, List<TrainingExample> out) throws IOException {
-    String header = reader.readLine();
+  private static void readTsv(LineReader in, List<TrainingExample> out) throws IOException {
+    String header = in.readLine();
     if (header == null) {
       return;
     }
     List<String> columns = List.of(header.split("\t", -1));
     String line;
-    int n = 1;
-    while ((line = reader.readLine()) != null) {
-      n++;
+    while ((line = in.readLine()) != null) {
       if (line.isBlank()) {
         continue;
       }
-      String where = file + ":" + n;
       String[] cells = line.split("\t", -1);
       if (cells.length < columns.size()) {
-        throw new IllegalArgumentException(where + ": " + cells.length + " columns, the header has " + columns.size());
+        throw in.invalid(cells.length + " columns, the header has " + columns.size());
       }
       out.add(fromFields(name -> {
         int i = columns.indexOf(name);
         return i < 0 ? null : cells[i];
-      }, where));
+      }, in.source() + ":" + in.lineNumber(), in::invalid));
     }
   }
 
@@ -159,25 +138,28 @@ public final class TrainingData {
     String get(String name);
   }
 
-  private static TrainingExample fromFields(Fields f, String where) {
+  private static TrainingExample fromFields(Fields f, String where, Function<String, InvalidDataException> invalid) {
     String task = f.get("task");
     String s1 = f.get("sentence1");
     if (s1 != null) {
-      String s2 = require(f.get("sentence2"), "sentence2", where);
+      String s2 = require(f.get("sentence2"), "sentence2", invalid);
       String scoreText = f.get("score") != null ? f.get("score") : f.get("label");
       Double score = null;
       if (scoreText != null) {
         try {
           score = Double.parseDouble(scoreText.strip());
         } catch (NumberFormatException e) {
-          throw new IllegalArgumentException(where + ": score '" + scoreText + "' is not a number");
+          throw invalid.apply("score '" + scoreText + "' is not a number");
+        }
+        if (!Double.isFinite(score)) {
+          throw invalid.apply("score '" + scoreText + "' is not finite");
         }
       }
       return new TrainingExample(task, s1, s2, null, score, where);
     }
     String anchor = f.get("anchor") != null ? f.get("anchor") : f.get("query");
     if (anchor != null) {
-      String positive = require(f.get("positive"), "positive", where);
+      String positive = require(f.get("positive"), "positive", invalid);
       String negative = f.get("negative");
       return new TrainingExample(task, anchor, positive, negative == null || negative.isEmpty() ? null : negative,
           null, where);
@@ -188,13 +170,12 @@ public final class TrainingData {
       String full = title == null || title.isBlank() ? text : (title + " " + text).strip();
       return new TrainingExample(task, full, null, null, null, where);
     }
-    throw new IllegalArgumentException(where + ": expected fields anchor/positive[/negative], query/positive,"
-        + " sentence1/sentence2[/score] or text");
+    throw invalid.apply("expected fields anchor/positive[/negative], query/positive, sentence1/sentence2[/score] or text");
   }
 
-  private static String require(String value, String field, String where) {
+  private static String require(String value, String field, Function<String, InvalidDataException> invalid) {
     if (value == null) {
-      throw new IllegalArgumentException(where + ": missing field '" + field + "'");
+      throw invalid.apply("missing field '" + field + "'");
     }
     return value;
   }

@@ -31,6 +31,11 @@ public record TrainingResult(Path modelDir, ModelPackage model, Adapter adapter,
     return curve.get(bestEpoch).validationScore();
   }
 
+  /** Whether a trained epoch beat epoch 0 (when not, the written model is the basis alone). */
+  public boolean improved() {
+    return bestEpoch > 0;
+  }
+
   /**
    * Returns the validation score of epoch 0: the basis with a zero residual (the base model itself
    * with {@link Basis#IDENTITY}).

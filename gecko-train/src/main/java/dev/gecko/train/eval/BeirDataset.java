@@ -1,31 +1,32 @@
 package dev.gecko.train.eval;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.BufferedReader;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.gecko.core.InvalidDataException;
+import dev.gecko.core.io.Corpus;
+import dev.gecko.core.io.JsonlReader;
+import dev.gecko.core.io.LineReader;
+import dev.gecko.core.io.Passage;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.HashSet;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
 
 /**
  * A retrieval test set in the BEIR layout: a corpus, queries and graded relevance judgements.
  *
- * <p>{@link #read(Path)} reads a folder with {@code corpus.jsonl} (one JSON object a line: {@code
- * _id}, optional {@code title}, {@code text}), {@code queries.jsonl} ({@code _id}, {@code text})
- * and {@code qrels/test.tsv} ({@code query-id, corpus-id, score}, header row optional); any of
- * them may be gzipped ({@code corpus.jsonl.gz}). As BEIR's loader does, only queries that have
- * qrels are kept. Qrels may point at documents missing from the corpus (they still count as
- * relevant, as in MTEB).
+ * <p>{@link #read(Path)} reads a folder with {@code corpus.jsonl} (read by {@link Corpus}: {@code
+ * _id}, optional {@code title}, {@code text}), {@code queries.jsonl} ({@code _id}, {@code text},
+ * by the same id rule) and {@code qrels/test.tsv} ({@code query-id, corpus-id, score}, header row
+ * optional); any of them may be gzipped ({@code corpus.jsonl.gz}). As BEIR's loader does, only
+ * queries that have qrels are kept. Qrels may point at documents missing from the corpus (they
+ * still count as relevant, as in MTEB).
  *
  * @param name a label for reports (the folder name)
  * @param corpus the documents, in file order; immutable
@@ -33,25 +34,7 @@ import java.util.Set;
  * @param qrels query id to (document id to grade); immutable
  */
 public record BeirDataset(
-    String name, List<Document> corpus, List<Query> queries, Map<String, Map<String, Integer>> qrels) {
-
-  private static final ObjectMapper JSON = new ObjectMapper();
-
-  /**
-   * A corpus document.
-   *
-   * @param id the document id
-   * @param title the title, empty if none
-   * @param text the text
-   */
-  public record Document(String id, String title, String text) {
-    /** Validates the fields. */
-    public Document {
-      Objects.requireNonNull(id, "id is null");
-      Objects.requireNonNull(title, "title is null");
-      Objects.requireNonNull(text, "text is null");
-    }
-  }
+    String name, List<Passage> corpus, List<Query> queries, Map<String, Map<String, Integer>> qrels) {
 
   /**
    * A query.
@@ -90,56 +73,51 @@ public record BeirDataset(
   /**
    * Reads the {@code test} split of a BEIR folder.
    *
-   * @throws IllegalArgumentException if a file is missing or malformed (the message names file,
-   *     line and field)
-   * @throws UncheckedIOException if a file cannot be read
+   * @throws NoSuchFileException if the folder or one of its files is missing
+   * @throws InvalidDataException if a file is malformed (the message names file, line and field)
+   * @throws IOException if a file cannot be read
    */
-  public static BeirDataset read(Path dir) {
+  public static BeirDataset read(Path dir) throws IOException {
     return read(dir, "test");
   }
 
   /**
    * Reads a split ({@code qrels/<split>.tsv}) of a BEIR folder.
    *
-   * @throws IllegalArgumentException if a file is missing or malformed (the message names file,
-   *     line and field)
-   * @throws UncheckedIOException if a file cannot be read
+   * @throws NoSuchFileException if the folder or one of its files is missing
+   * @throws InvalidDataException if a file is malformed (the message names file, line and field)
+   * @throws IOException if a file cannot be read
    */
-  public static BeirDataset read(Path dir, String split) {
+  public static BeirDataset read(Path dir, String split) throws IOException {
     Objects.requireNonNull(dir, "dir is null");
     Objects.requireNonNull(split, "split is null");
     if (!Files.isDirectory(dir)) {
-      throw new IllegalArgumentException(dir + ": not a folder");
+      throw new NoSuchFileException(dir.toString(), null, "not a folder");
     }
     Path corpusFile = require(dir, "corpus.jsonl");
     Path queriesFile = require(dir, "queries.jsonl");
     Path qrelsFile = require(dir, "qrels/" + split + ".tsv");
 
     Map<String, Map<String, Integer>> qrels = readQrels(qrelsFile);
-    List<Document> corpus = new ArrayList<>();
-    Set<String> docIds = new HashSet<>();
-    forEachJson(corpusFile, (node, lineNo) -> {
-      String id = field(node, "_id", true, corpusFile, lineNo);
-      if (!docIds.add(id)) {
-        throw new IllegalArgumentException(corpusFile + ":" + lineNo + ": duplicate _id '" + id + "'");
-      }
-      String title = field(node, "title", false, corpusFile, lineNo);
-      corpus.add(new Document(id, title == null ? "" : title, field(node, "text", true, corpusFile, lineNo)));
-    });
+    List<Passage> corpus = Corpus.read(corpusFile);
     List<Query> queries = new ArrayList<>();
-    Set<String> queryIds = new HashSet<>();
-    forEachJson(queriesFile, (node, lineNo) -> {
-      String id = field(node, "_id", true, queriesFile, lineNo);
-      if (!queryIds.add(id)) {
-        throw new IllegalArgumentException(queriesFile + ":" + lineNo + ": duplicate _id '" + id + "'");
+    Map<String, Integer> queryLines = new HashMap<>();
+    try (JsonlReader in = JsonlReader.open(queriesFile)) {
+      ObjectNode o;
+      while ((o = in.next()) != null) {
+        Passage q = Corpus.passage(o, in); // the corpus rule for ids and text
+        Integer before = queryLines.putIfAbsent(q.id(), in.lineNumber());
+        if (before != null) {
+          throw in.invalid("duplicate id '" + q.id() + "' (first on line " + before + ")");
+        }
+        if (qrels.containsKey(q.id())) {
+          queries.add(new Query(q.id(), q.text()));
+        }
       }
-      if (qrels.containsKey(id)) {
-        queries.add(new Query(id, field(node, "text", true, queriesFile, lineNo)));
-      }
-    });
+    }
     for (String q : qrels.keySet()) {
-      if (!queryIds.contains(q)) {
-        throw new IllegalArgumentException(qrelsFile + ": query-id '" + q + "' is not in " + queriesFile);
+      if (!queryLines.containsKey(q)) {
+        throw new InvalidDataException(qrelsFile.toString(), 0, "query-id '" + q + "' is not in " + queriesFile);
       }
     }
     Path abs = dir.toAbsolutePath().normalize();
@@ -147,94 +125,40 @@ public record BeirDataset(
     return new BeirDataset(name, corpus, queries, qrels);
   }
 
-  private interface LineHandler {
-    void accept(JsonNode node, int lineNo);
-  }
-
-  private static void forEachJson(Path file, LineHandler handler) {
-    try (BufferedReader in = DataFiles.open(file)) {
-      String line;
-      int lineNo = 0;
-      while ((line = in.readLine()) != null) {
-        lineNo++;
-        if (lineNo == 1) {
-          line = DataFiles.stripBom(line);
-        }
-        if (line.isBlank()) {
-          continue;
-        }
-        JsonNode node;
-        try {
-          node = JSON.readTree(line);
-        } catch (JsonProcessingException e) {
-          throw new IllegalArgumentException(file + ":" + lineNo + ": not valid JSON: " + e.getOriginalMessage());
-        }
-        if (node == null || !node.isObject()) {
-          throw new IllegalArgumentException(file + ":" + lineNo + ": expected a JSON object");
-        }
-        handler.accept(node, lineNo);
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException(file + ": " + e.getMessage(), e);
-    }
-  }
-
-  private static String field(JsonNode node, String name, boolean required, Path file, int lineNo) {
-    JsonNode v = node.get(name);
-    if (v == null || v.isNull()) {
-      if (required) {
-        throw new IllegalArgumentException(file + ":" + lineNo + ": missing field '" + name + "'");
-      }
-      return null;
-    }
-    if (!v.isTextual() && !v.isNumber()) {
-      throw new IllegalArgumentException(file + ":" + lineNo + ": field '" + name + "' must be a string");
-    }
-    return v.asText();
-  }
-
-  private static Map<String, Map<String, Integer>> readQrels(Path file) {
+  private static Map<String, Map<String, Integer>> readQrels(Path file) throws IOException {
     Map<String, Map<String, Integer>> qrels = new LinkedHashMap<>();
-    try (BufferedReader in = DataFiles.open(file)) {
+    try (LineReader in = LineReader.open(file)) {
       String line;
-      int lineNo = 0;
       while ((line = in.readLine()) != null) {
-        lineNo++;
-        if (lineNo == 1) {
-          line = DataFiles.stripBom(line);
-          if (line.startsWith("query-id\t") || line.startsWith("query_id\t")) {
-            continue;
-          }
+        if (in.lineNumber() == 1 && (line.startsWith("query-id\t") || line.startsWith("query_id\t"))) {
+          continue;
         }
         if (line.isBlank()) {
           continue;
         }
         String[] f = line.split("\t", -1);
         if (f.length != 3) {
-          throw new IllegalArgumentException(file + ":" + lineNo + ": expected 3 tab-separated fields (query-id, "
-              + "corpus-id, score), got " + f.length);
+          throw in.invalid("expected 3 tab-separated fields (query-id, corpus-id, score), got " + f.length);
         }
         int grade;
         try {
           grade = Integer.parseInt(f[2].strip());
         } catch (NumberFormatException e) {
-          throw new IllegalArgumentException(file + ":" + lineNo + ": score is not an integer: '" + f[2] + "'");
+          throw in.invalid("score is not an integer: '" + f[2] + "'");
         }
         qrels.computeIfAbsent(f[0], k -> new LinkedHashMap<>()).put(f[1], grade);
       }
-    } catch (IOException e) {
-      throw new UncheckedIOException(file + ": " + e.getMessage(), e);
     }
     if (qrels.isEmpty()) {
-      throw new IllegalArgumentException(file + ": no qrels");
+      throw new InvalidDataException(file.toString(), 0, "no qrels");
     }
     return qrels;
   }
 
-  private static Path require(Path dir, String base) {
+  private static Path require(Path dir, String base) throws NoSuchFileException {
     Path p = DataFiles.plainOrGz(dir, base);
     if (p == null) {
-      throw new IllegalArgumentException(dir + ": missing " + base + " (or " + base + ".gz)");
+      throw new NoSuchFileException(dir.resolve(base).toString(), null, "missing (and no " + base + ".gz)");
     }
     return p;
   }

@@ -66,7 +66,7 @@ public final class RetrievalEvaluator {
       queryRequests.add(EmbedRequest.query(q.text()));
     }
     List<EmbedRequest> docRequests = new ArrayList<>(data.corpus().size());
-    for (BeirDataset.Document d : data.corpus()) {
+    for (dev.gecko.core.io.Passage d : data.corpus()) {
       // MTEB: (title + " " + text).strip(); ModelPackage.render joins and strips the same way.
       docRequests.add(EmbedRequest.document(d.title(), d.text().strip()));
     }

@@ -1,8 +1,8 @@
 package dev.gecko.train.eval;
 
-import java.io.BufferedReader;
+import dev.gecko.core.InvalidDataException;
+import dev.gecko.core.io.LineReader;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -12,7 +12,8 @@ import java.util.Objects;
 /**
  * Sentence pairs with gold similarity scores.
  *
- * <p>{@link #read(Path)} accepts two layouts (optionally gzipped):
+ * <p>{@link #read(Path)} accepts two layouts (plain or gzip-compressed UTF-8, read by {@link
+ * LineReader}):
  *
  * <ul>
  *   <li>a pairs TSV with a header row naming at least {@code sentence1}, {@code sentence2} and
@@ -61,35 +62,32 @@ public record StsDataset(String name, List<Pair> pairs) {
   /**
    * Reads a pairs TSV or an STS Benchmark CSV (see the class comment).
    *
-   * @throws IllegalArgumentException if a line is malformed (the message names file and line)
-   * @throws UncheckedIOException if the file cannot be read
+   * @throws InvalidDataException if a line is malformed (the message names file and line), or the
+   *     file holds fewer than 2 pairs
+   * @throws IOException if the file cannot be read
    */
-  public static StsDataset read(Path file) {
+  public static StsDataset read(Path file) throws IOException {
     Objects.requireNonNull(file, "file is null");
     List<Pair> pairs = new ArrayList<>();
-    try (BufferedReader in = DataFiles.open(file)) {
+    try (LineReader in = LineReader.open(file)) {
       String line = in.readLine();
       if (line == null) {
-        throw new IllegalArgumentException(file + ": empty file");
+        throw new InvalidDataException(file.toString(), 0, "empty file");
       }
-      line = DataFiles.stripBom(line);
       List<String> header = Arrays.asList(line.split("\t", -1));
-      int lineNo = 1;
       if (header.contains("sentence1") && header.contains("sentence2") && header.contains("score")) {
         int s1 = header.indexOf("sentence1");
         int s2 = header.indexOf("sentence2");
         int sc = header.indexOf("score");
         while ((line = in.readLine()) != null) {
-          lineNo++;
           if (line.isEmpty()) {
             continue;
           }
           String[] f = line.split("\t", -1);
           if (f.length != header.size()) {
-            throw new IllegalArgumentException(file + ":" + lineNo + ": expected " + header.size()
-                + " tab-separated fields as in the header, got " + f.length);
+            throw in.invalid("expected " + header.size() + " tab-separated fields as in the header, got " + f.length);
           }
-          pairs.add(new Pair(f[s1], f[s2], score(f[sc], file, lineNo)));
+          pairs.add(new Pair(f[s1], f[s2], score(f[sc], in)));
         }
       } else {
         // STS Benchmark: genre, file, year, id, score, sentence1, sentence2 [, extra...]
@@ -97,20 +95,17 @@ public record StsDataset(String name, List<Pair> pairs) {
           if (!line.isEmpty()) {
             String[] f = line.split("\t", -1);
             if (f.length < 7) {
-              throw new IllegalArgumentException(file + ":" + lineNo + ": expected a pairs TSV header (sentence1, "
-                  + "sentence2, score) or STS Benchmark rows of at least 7 tab-separated fields (genre, file, year, "
-                  + "id, score, sentence1, sentence2), got " + f.length + " fields");
+              throw in.invalid("expected a pairs TSV header (sentence1, sentence2, score) or STS Benchmark rows of at"
+                  + " least 7 tab-separated fields (genre, file, year, id, score, sentence1, sentence2), got " + f.length
+                  + " fields");
             }
-            pairs.add(new Pair(f[5], f[6], score(f[4], file, lineNo)));
+            pairs.add(new Pair(f[5], f[6], score(f[4], in)));
           }
-          lineNo++;
         } while ((line = in.readLine()) != null);
       }
-    } catch (IOException e) {
-      throw new UncheckedIOException(file + ": " + e.getMessage(), e);
     }
     if (pairs.size() < 2) {
-      throw new IllegalArgumentException(file + ": need at least 2 pairs, got " + pairs.size());
+      throw new InvalidDataException(file.toString(), 0, "need at least 2 pairs, got " + pairs.size());
     }
     return new StsDataset(label(file), pairs);
   }
@@ -124,7 +119,7 @@ public record StsDataset(String name, List<Pair> pairs) {
         : parent.getFileName() + "/" + abs.getFileName();
   }
 
-  private static double score(String s, Path file, int lineNo) {
+  private static double score(String s, LineReader in) {
     try {
       double v = Double.parseDouble(s.strip());
       if (!Double.isFinite(v)) {
@@ -132,7 +127,7 @@ public record StsDataset(String name, List<Pair> pairs) {
       }
       return v;
     } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(file + ":" + lineNo + ": score is not a number: '" + s + "'");
+      throw in.invalid("score is not a number: '" + s + "'");
     }
   }
 }

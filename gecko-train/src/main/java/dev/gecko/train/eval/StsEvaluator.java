@@ -1,5 +1,8 @@
 package dev.gecko.train.eval;
 
+import dev.gecko.core.GeckoException;
+import dev.gecko.core.InvalidDataException;
+
 import dev.gecko.core.EmbedRequest;
 import dev.gecko.core.GeckoEmbedder;
 import dev.gecko.core.TaskType;
@@ -46,11 +49,19 @@ public final class StsEvaluator {
   /**
    * Scores a data set at every configured width.
    *
+   * @throws InvalidDataException if every gold score is the same (a correlation with them is
+   *     undefined), checked before anything is embedded
+   * @throws dev.gecko.core.GeckoException if the model gives every pair the same cosine at a width
    * @throws IllegalStateException if the embedder is closed
    */
   public EvalReport evaluate(StsDataset data) {
     Objects.requireNonNull(data, "data is null");
     long start = System.nanoTime();
+    double first = data.pairs().get(0).score();
+    if (data.pairs().stream().allMatch(p -> p.score() == first)) {
+      throw new InvalidDataException(data.name(), 0, "all " + data.pairs().size() + " gold scores are " + first
+          + ": a correlation with constant scores is undefined");
+    }
     List<EmbedRequest> requests = new ArrayList<>(2 * data.pairs().size());
     for (StsDataset.Pair p : data.pairs()) {
       requests.add(request(p.sentence1()));
@@ -71,6 +82,10 @@ public final class StsEvaluator {
         cos[i] = VectorOps.cosine(a, b);
       }
       double spearman = 100 * Correlation.spearman(gold, cos);
+      if (Double.isNaN(spearman)) {
+        throw new GeckoException(embedder.model().name() + " gives every pair of " + data.name()
+            + " the same cosine at width " + d + ": the correlation is undefined");
+      }
       Map<String, Double> m = new LinkedHashMap<>();
       m.put(MAIN_METRIC, spearman);
       m.put("cosine_pearson", 100 * Correlation.pearson(gold, cos));

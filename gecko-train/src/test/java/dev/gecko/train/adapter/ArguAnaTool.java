@@ -38,7 +38,7 @@ final class ArguAnaTool {
       queries.add(EmbedRequest.query(q.text()));
     }
     List<EmbedRequest> docs = new ArrayList<>();
-    for (BeirDataset.Document d : data.corpus()) {
+    for (dev.gecko.core.io.Passage d : data.corpus()) {
       docs.add(EmbedRequest.document(d.title(), d.text().strip()));
     }
     try (GeckoEmbedder embedder = GeckoEmbedder.builder().model(pkg.toBuilder().adapter(null).build()).build()) {

@@ -262,8 +262,8 @@ class TrainerTest {
   void badRowsNameFileAndLine() throws IOException {
     Path bad = tmp.resolve("bad.jsonl");
     Files.writeString(bad, "{\"anchor\":\"a\",\"positive\":\"b\"}\n{\"anchor\":\"a\"}\n");
-    assertThatThrownBy(() -> TrainingData.read(bad)).isInstanceOf(IllegalArgumentException.class)
-        .hasMessageContaining("bad.jsonl:2").hasMessageContaining("positive");
+    assertThatThrownBy(() -> TrainingData.read(bad)).isInstanceOf(dev.gecko.core.InvalidDataException.class)
+        .hasMessageContaining("bad.jsonl:2: missing field 'positive'");
     Path badScore = tmp.resolve("bad.tsv");
     Files.writeString(badScore, "sentence1\tsentence2\tscore\nx\ty\tfive\n");
     assertThatThrownBy(() -> TrainingData.read(badScore)).hasMessageContaining("bad.tsv:2").hasMessageContaining("five");

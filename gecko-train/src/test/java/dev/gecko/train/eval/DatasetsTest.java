@@ -34,7 +34,7 @@ class DatasetsTest {
   void badStsLinesNameFileAndLine() {
     Path bad = tmp.resolve("bad.tsv");
     Fixtures.write(bad, "subset\tsentence1\tsentence2\tscore\nx\ta\tb\t1.0\nx\ta\tb\tfive\n");
-    assertThatThrownBy(() -> StsDataset.read(bad)).isInstanceOf(IllegalArgumentException.class)
+    assertThatThrownBy(() -> StsDataset.read(bad)).isInstanceOf(dev.gecko.core.InvalidDataException.class)
         .hasMessageContaining(bad + ":3: score is not a number: 'five'");
     Fixtures.write(bad, "subset\tsentence1\tsentence2\tscore\nx\ta\tb\n");
     assertThatThrownBy(() -> StsDataset.read(bad)).hasMessageContaining(bad + ":2: expected 4 tab-separated fields");
@@ -56,7 +56,7 @@ class DatasetsTest {
   }
 
   @Test
-  void readsTheFullArguAnaAsMtebDoes() {
+  void readsTheFullArguAnaAsMtebDoes() throws IOException {
     BeirDataset d = BeirDataset.read(Fixtures.shared().resolve("data/beir/arguana"));
     assertThat(d.corpus()).hasSize(8674);
     assertThat(d.queries()).hasSize(1406);
@@ -73,7 +73,7 @@ class DatasetsTest {
     Fixtures.write(dir.resolve("queries.jsonl"), "{\"_id\":\"q1\",\"text\":\"y\"}\n");
     Fixtures.write(dir.resolve("qrels/test.tsv"), "query-id\tcorpus-id\tscore\nq1\td1\t1\n");
     assertThatThrownBy(() -> BeirDataset.read(dir))
-        .hasMessageContaining("corpus.jsonl:2: missing field 'text'");
+        .hasMessageContaining("corpus.jsonl:2: field 'text' must be a string (missing)");
     Fixtures.write(dir.resolve("corpus.jsonl"), "{\"_id\":\"d1\",\"text\":\"x\"}\n{oops\n");
     assertThatThrownBy(() -> BeirDataset.read(dir)).hasMessageContaining("corpus.jsonl:2: not valid JSON");
     Fixtures.write(dir.resolve("corpus.jsonl"), "{\"_id\":\"d1\",\"text\":\"x\"}\n");
@@ -82,6 +82,7 @@ class DatasetsTest {
     Fixtures.write(dir.resolve("qrels/test.tsv"), "q2\td1\t1\n");
     assertThatThrownBy(() -> BeirDataset.read(dir)).hasMessageContaining("query-id 'q2' is not in");
     Files.delete(dir.resolve("queries.jsonl"));
-    assertThatThrownBy(() -> BeirDataset.read(dir)).hasMessageContaining("missing queries.jsonl (or queries.jsonl.gz)");
+    assertThatThrownBy(() -> BeirDataset.read(dir)).isInstanceOf(java.nio.file.NoSuchFileException.class)
+        .hasMessageContaining("queries.jsonl: missing (and no queries.jsonl.gz)");
   }
 }

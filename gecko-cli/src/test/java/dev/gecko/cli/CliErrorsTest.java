@@ -1,0 +1,177 @@
+package dev.gecko.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.zip.GZIPOutputStream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** The CLI as a new user meets it: one exit-code rule, errors that say what and where, readable help. */
+class CliErrorsTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  @TempDir Path dir;
+
+  private static EmbedCommandTest.Run gecko(String... args) {
+    return EmbedCommandTest.gecko(args);
+  }
+
+  private static byte[] gzip(String text) throws IOException {
+    ByteArrayOutputStream b = new ByteArrayOutputStream();
+    try (GZIPOutputStream z = new GZIPOutputStream(b)) {
+      z.write(text.getBytes(StandardCharsets.UTF_8));
+    }
+    return b.toByteArray();
+  }
+
+  @Test
+  void indexReadsAGzippedCorpusAsShipped() throws Exception {
+    Path corpus = dir.resolve("corpus.jsonl.gz");
+    Files.write(corpus, gzip(String.join("\n", IndexSearchCommandTest.CORPUS) + "\n"));
+    EmbedCommandTest.Run r = gecko("index", "--corpus", corpus.toString(), "--out", dir.resolve("idx").toString(),
+        "--dims", "64", "--threads", "1");
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(r.err()).contains("6 documents");
+    assertThat(Files.readString(dir.resolve("idx/docs.jsonl"))).contains("\"id\":\"rust\"", "\"id\":\"tides\"",
+        "\"id\":\"7\"");
+  }
+
+  /** A missing input file exits 1 with "file not found" from every command, before any model opens. */
+  @ParameterizedTest
+  @ValueSource(strings = {"embed", "index", "eval-sts", "eval-retrieval", "train", "generate"})
+  void aMissingInputFileIsAFailureThatSaysSo(String command) {
+    Path missing = dir.resolve("missing.jsonl");
+    String m = missing.toString();
+    String out = dir.resolve("out").toString();
+    EmbedCommandTest.Run r = switch (command) {
+      case "embed" -> gecko("embed", "--input", m);
+      case "index" -> gecko("index", "--corpus", m, "--out", out);
+      case "eval-sts" -> gecko("eval", "sts", "--data", m, "--no-cache");
+      case "eval-retrieval" -> gecko("eval", "retrieval", "--data", m, "--no-cache");
+      case "train" -> gecko("train", "--data", m, "--out", out);
+      default -> gecko("generate", "--corpus", m, "--out", out, "--llm", "openai", "--llm-model", "m",
+          "--base-url", "http://127.0.0.1:9/v1");
+    };
+    assertThat(r.code()).as(r.err()).isEqualTo(GeckoCli.EXIT_FAILURE);
+    assertThat(r.err()).contains(m + ": ").contains("not found");
+  }
+
+  @Test
+  void readErrorsNameFileLineAndReason() throws Exception {
+    Path latin1 = dir.resolve("latin1.jsonl");
+    Files.write(latin1, "{\"_id\": \"a\", \"text\": \"fine\"}\n{\"_id\": \"b\", \"text\": \"caf\u00e9\"}\n"
+        .getBytes(StandardCharsets.ISO_8859_1));
+    EmbedCommandTest.Run index = gecko("index", "--corpus", latin1.toString(), "--out", dir.resolve("i").toString());
+    assertThat(index.code()).isEqualTo(GeckoCli.EXIT_FAILURE);
+    assertThat(index.err()).contains(latin1 + ":2: not valid UTF-8");
+    EmbedCommandTest.Run embed = gecko("embed", "--input", latin1.toString());
+    assertThat(embed.code()).isEqualTo(GeckoCli.EXIT_FAILURE);
+    assertThat(embed.err()).contains(latin1 + ":2: not valid UTF-8");
+    Path two = Files.writeString(dir.resolve("two.jsonl"), "{\"id\": 1, \"text\": \"a\"} {\"id\": 2, \"text\": \"b\"}\n");
+    EmbedCommandTest.Run trailing = gecko("embed", "--input", two.toString());
+    assertThat(trailing.code()).isEqualTo(GeckoCli.EXIT_FAILURE);
+    assertThat(trailing.err()).contains(two + ":1: more content after the JSON object");
+    byte[] gz = gzip("{\"_id\": \"a\", \"text\": \"" + "word ".repeat(20000) + "\"}\n");
+    Path truncated = dir.resolve("cut.jsonl.gz");
+    Files.write(truncated, java.util.Arrays.copyOf(gz, gz.length / 2));
+    EmbedCommandTest.Run cut = gecko("index", "--corpus", truncated.toString(), "--out", dir.resolve("j").toString());
+    assertThat(cut.code()).isEqualTo(GeckoCli.EXIT_FAILURE);
+    assertThat(cut.err()).contains(truncated + ":1: truncated gzip data");
+  }
+
+  @Test
+  void taskTypesAnyCaseAndAShortErrorForABadOne() throws Exception {
+    EmbedCommandTest.Run lower = gecko("embed", "--task", "retrieval-query", "--dims", "8", "--threads", "1", "what");
+    EmbedCommandTest.Run upper = gecko("embed", "--task", "RETRIEVAL_QUERY", "--dims", "8", "--threads", "1", "what");
+    assertThat(lower.code()).as(lower.err()).isZero();
+    assertThat(JSON.readTree(lower.out())).isEqualTo(JSON.readTree(upper.out()));
+    EmbedCommandTest.Run bad = gecko("embed", "--task", "query", "x");
+    assertThat(bad.code()).isEqualTo(GeckoCli.EXIT_USAGE);
+    assertThat(bad.err()).contains("unknown task type 'query'; expected one of retrieval-query, retrieval-document")
+        .contains("Try 'gecko embed --help'").doesNotContain("Usage:");
+    assertThat(bad.err().lines().count()).isLessThanOrEqualTo(3);
+  }
+
+  @Test
+  void versionNamesTheBuild() {
+    EmbedCommandTest.Run v = gecko("--version");
+    assertThat(v.code()).isZero();
+    assertThat(v.out()).startsWith("gecko 0.").doesNotContain("gecko dev").doesNotContain("${");
+  }
+
+  @Test
+  void everyCommandSummaryInTheHelpIsAWholeSentence() {
+    EmbedCommandTest.Run help = gecko("--help");
+    assertThat(help.code()).isZero();
+    List<String> summaries = new ArrayList<>();
+    boolean inCommands = false;
+    for (String line : help.out().lines().toList()) {
+      if (line.equals("Commands:")) {
+        inCommands = true;
+      } else if (inCommands && line.matches("  \\S.*")) {
+        summaries.add(line.strip().replaceFirst("^\\S+\\s+", ""));
+      } else if (inCommands && line.startsWith("      ") && !summaries.isEmpty()) {
+        int last = summaries.size() - 1;
+        summaries.set(last, summaries.get(last) + " " + line.strip());
+      }
+    }
+    assertThat(summaries).hasSizeGreaterThanOrEqualTo(7).allSatisfy(s -> assertThat(s).endsWith("."));
+  }
+
+  @Test
+  void evalStsOnConstantGoldScoresSaysWhyAndFails() throws Exception {
+    StringBuilder tsv = new StringBuilder("subset\tsentence1\tsentence2\tscore\n");
+    for (int i = 0; i < 5; i++) {
+      tsv.append("x\tA man plays guitar ").append(i).append(".\tA woman sings ").append(i).append(".\t3.0\n");
+    }
+    Path pairs = Files.writeString(dir.resolve("constant.tsv"), tsv.toString());
+    EmbedCommandTest.Run r = gecko("eval", "sts", "--data", pairs.toString(), "--no-cache", "--threads", "1");
+    assertThat(r.code()).isEqualTo(GeckoCli.EXIT_FAILURE);
+    assertThat(r.err()).contains("all 5 gold scores are 3.0").contains("undefined");
+    assertThat(r.out()).doesNotContain("NaN");
+  }
+
+  @Test
+  void trainRefusesABadOutputFolderBeforeTraining() throws Exception {
+    Path data = Files.write(dir.resolve("texts.txt"), List.of("one", "two", "three", "four"));
+    Path busy = Files.createDirectories(dir.resolve("busy"));
+    Files.writeString(busy.resolve("notes.txt"), "mine");
+    EmbedCommandTest.Run r = gecko("train", "--data", data.toString(), "--out", busy.toString(), "--unsupervised",
+        "--threads", "1");
+    assertThat(r.code()).as(r.err()).isEqualTo(GeckoCli.EXIT_USAGE);
+    assertThat(r.err()).contains(busy + ": the output folder is not empty and holds no gecko-model.json")
+        .doesNotContain("embedding:");
+    Path file = Files.writeString(dir.resolve("a-file"), "x");
+    EmbedCommandTest.Run f = gecko("train", "--data", data.toString(), "--out", file.toString(), "--unsupervised");
+    assertThat(f.code()).isEqualTo(GeckoCli.EXIT_USAGE);
+    assertThat(f.err()).contains(file + ": the output folder is a file");
+  }
+
+  @Test
+  void trainSaysPlainlyWhenNoEpochBeatTheBase() throws Exception {
+    List<String> lines = Files.readAllLines(Path.of(System.getProperty("gecko.shared.dir", "../../shared"),
+        "data/sts/stsbenchmark/pairs.dev.tsv")).subList(0, 41);
+    Path data = Files.write(dir.resolve("sts.tsv"), lines);
+    Path out = dir.resolve("model");
+    // a learning rate too small to move the adapter: no epoch can beat epoch 0 (the base itself)
+    EmbedCommandTest.Run r = gecko("train", "--model", "bge-small-en-v1.5-int8", "--data", data.toString(), "--out",
+        out.toString(), "--unsupervised", "--dims", "384,64", "--epochs", "1", "--lr", "1e-30",
+        "--cache", dir.resolve("cache").toString(), "--threads", "1");
+    assertThat(r.code()).as(r.err()).isZero();
+    JsonNode summary = JSON.readTree(r.out());
+    assertThat(summary.get("improved").asBoolean()).isFalse();
+    assertThat(summary.get("bestEpoch").asInt()).isZero();
+    assertThat(r.err()).contains("gecko: warning: no epoch beat the base model's validation score");
+  }
+}

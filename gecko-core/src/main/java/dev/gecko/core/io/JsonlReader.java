@@ -1,0 +1,147 @@
+package dev.gecko.core.io;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.gecko.core.InvalidDataException;
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Objects;
+import java.util.stream.Collectors;
+
+/**
+ * Reads JSON Lines: one JSON object per line, blank lines skipped, over a {@link LineReader} (so
+ * gzip, strict UTF-8 and errors naming the file and line come with it). A line must hold exactly
+ * one object: trailing content after it ({@code {"id":1} {"id":2}}) is an error, not silently
+ * dropped.
+ *
+ * <p>Lines can be read as trees ({@link #next()}) or bound to a record or class with Jackson
+ * databind ({@link #next(Class)}); unknown fields are ignored in bound reads, and a field of the
+ * wrong type or a value the type's constructor refuses becomes an {@link InvalidDataException}
+ * naming the file, line and field.
+ *
+ * <p>Not thread-safe. Owns its {@link LineReader}.
+ */
+public final class JsonlReader implements Closeable {
+  private static final ObjectMapper JSON = JsonMapper.builder()
+      .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+      .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+      .build();
+
+  private final LineReader lines;
+
+  private JsonlReader(LineReader lines) {
+    this.lines = lines;
+  }
+
+  /**
+   * Opens a JSON Lines file, plain or gzip-compressed.
+   *
+   * @throws IOException if it does not exist or cannot be read
+   */
+  public static JsonlReader open(Path file) throws IOException {
+    return new JsonlReader(LineReader.open(file));
+  }
+
+  /** Reads JSON Lines from a line reader, which it then owns. */
+  public static JsonlReader of(LineReader lines) {
+    return new JsonlReader(Objects.requireNonNull(lines, "lines is null"));
+  }
+
+  /**
+   * Returns the next non-blank line's object, or null at the end.
+   *
+   * @throws InvalidDataException if the line is not one JSON object (the message names the file,
+   *     the line and the parser's reason), or the bytes are not UTF-8 or not valid gzip
+   * @throws IOException if reading fails
+   */
+  public ObjectNode next() throws IOException {
+    String line;
+    do {
+      line = lines.readLine();
+      if (line == null) {
+        return null;
+      }
+    } while (line.isBlank());
+    JsonNode node;
+    try {
+      node = JSON.readTree(line);
+    } catch (JsonProcessingException e) {
+      String m = e.getOriginalMessage();
+      throw lines.invalid(m != null && m.startsWith("Trailing token")
+          ? "more content after the JSON object (one object per line)" : reason(e));
+    }
+    if (!(node instanceof ObjectNode)) {
+      throw lines.invalid("expected a JSON object, found " + (node == null ? "nothing" : node.getNodeType()
+          .name().toLowerCase(java.util.Locale.ROOT)));
+    }
+    return (ObjectNode) node;
+  }
+
+  /**
+   * Returns the next non-blank line bound to {@code type}, or null at the end.
+   *
+   * @throws InvalidDataException if the line is not one JSON object or does not fit {@code type}
+   *     (the message names the file, line and field)
+   * @throws IOException if reading fails
+   */
+  public <T> T next(Class<T> type) throws IOException {
+    ObjectNode node = next();
+    return node == null ? null : bind(node, type);
+  }
+
+  /**
+   * Binds an object of the line last read to {@code type}.
+   *
+   * @throws InvalidDataException if it does not fit, naming the file, line and field
+   */
+  public <T> T bind(JsonNode node, Class<T> type) {
+    try {
+      return JSON.treeToValue(node, type);
+    } catch (ValueInstantiationException e) {
+      Throwable cause = e.getCause() != null ? e.getCause() : e;
+      throw lines.invalid(cause.getMessage() == null ? cause.toString() : cause.getMessage());
+    } catch (JsonMappingException e) {
+      String field = e.getPath().stream().map(r -> r.getFieldName() != null ? r.getFieldName()
+          : "[" + r.getIndex() + "]").collect(Collectors.joining("."));
+      throw lines.invalid((field.isEmpty() ? "" : "field '" + field + "': ") + reason(e));
+    } catch (JsonProcessingException e) {
+      throw lines.invalid(reason(e));
+    }
+  }
+
+  /** Returns the number of the line last returned (1-based). */
+  public int lineNumber() {
+    return lines.lineNumber();
+  }
+
+  /** Returns the name used in errors. */
+  public String source() {
+    return lines.source();
+  }
+
+  /** Returns an {@link InvalidDataException} for the line last returned. */
+  public InvalidDataException invalid(String reason) {
+    return lines.invalid(reason);
+  }
+
+  private static String reason(JsonProcessingException e) {
+    String m = e.getOriginalMessage();
+    if (m == null) {
+      return "not valid JSON";
+    }
+    String first = m.lines().findFirst().orElse(m);
+    return (e instanceof JsonMappingException ? "" : "not valid JSON: ") + first;
+  }
+
+  @Override
+  public void close() throws IOException {
+    lines.close();
+  }
+}

@@ -1,0 +1,166 @@
+package dev.gecko.core.io;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.gecko.core.InvalidDataException;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.zip.GZIPOutputStream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The one way data files are read: lines, JSON Lines and corpora, with every error naming file and line. */
+class ReadersTest {
+  @TempDir Path dir;
+
+  private Path write(String name, byte[] bytes) throws IOException {
+    Path f = dir.resolve(name);
+    Files.write(f, bytes);
+    return f;
+  }
+
+  private Path write(String name, String text) throws IOException {
+    return write(name, text.getBytes(StandardCharsets.UTF_8));
+  }
+
+  private static byte[] gzip(String text) throws IOException {
+    ByteArrayOutputStream b = new ByteArrayOutputStream();
+    try (GZIPOutputStream z = new GZIPOutputStream(b)) {
+      z.write(text.getBytes(StandardCharsets.UTF_8));
+    }
+    return b.toByteArray();
+  }
+
+  private static List<String> lines(Path f) throws IOException {
+    List<String> out = new ArrayList<>();
+    try (LineReader r = LineReader.open(f)) {
+      String l;
+      while ((l = r.readLine()) != null) {
+        out.add(l);
+      }
+    }
+    return out;
+  }
+
+  @Test
+  void readsPlainAndGzipAlikeWhateverTheName() throws IOException {
+    String text = "\uFEFFfirst\nsecond é\n\nlast";
+    assertThat(lines(write("a.txt", text))).containsExactly("first", "second é", "", "last");
+    assertThat(lines(write("b.txt.gz", gzip(text)))).containsExactly("first", "second é", "", "last");
+    assertThat(lines(write("c.txt", gzip(text)))).containsExactly("first", "second é", "", "last");
+  }
+
+  @Test
+  void latin1BytesNameFileAndLine() throws IOException {
+    byte[] latin1 = "{\"text\": \"ok\"}\n{\"text\": \"caf\u00e9\"}\n".getBytes(StandardCharsets.ISO_8859_1);
+    Path f = write("latin1.jsonl", latin1);
+    assertThatThrownBy(() -> Corpus.read(f)).isInstanceOf(InvalidDataException.class)
+        .hasMessage(f + ":2: not valid UTF-8 (save the file as UTF-8)")
+        .satisfies(e -> assertThat(((InvalidDataException) e).line()).isEqualTo(2));
+  }
+
+  @Test
+  void corruptAndTruncatedGzipNameFileAndLine() throws IOException {
+    StringBuilder b = new StringBuilder();
+    for (int i = 0; i < 2000; i++) {
+      b.append("{\"_id\": \"").append(i).append("\", \"text\": \"passage number ").append(i).append(" with words\"}\n");
+    }
+    byte[] gz = gzip(b.toString());
+    Path truncated = write("truncated.jsonl.gz", Arrays.copyOf(gz, gz.length / 2));
+    assertThatThrownBy(() -> Corpus.read(truncated)).isInstanceOf(InvalidDataException.class)
+        .hasMessageStartingWith(truncated + ":")
+        .hasMessageContaining("truncated gzip data");
+    byte[] corrupt = gz.clone();
+    for (int i = 40; i < 80; i++) {
+      corrupt[i] ^= 0x5a;
+    }
+    Path broken = write("corrupt.jsonl.gz", corrupt);
+    assertThatThrownBy(() -> Corpus.read(broken)).isInstanceOf(InvalidDataException.class)
+        .hasMessageStartingWith(broken + ":")
+        .hasMessageContaining("gzip");
+    Path header = write("header.jsonl.gz", new byte[] {0x1f, (byte) 0x8b, 1});
+    assertThatThrownBy(() -> Corpus.read(header)).isInstanceOf(InvalidDataException.class)
+        .hasMessageStartingWith(header + ": corrupt gzip header");
+  }
+
+  @Test
+  void contentAfterTheObjectIsAnErrorNotDropped() throws IOException {
+    Path f = write("two.jsonl", "{\"id\": 1, \"text\": \"a\"} {\"id\": 2, \"text\": \"b\"}\n");
+    assertThatThrownBy(() -> Corpus.read(f)).isInstanceOf(InvalidDataException.class)
+        .hasMessage(f + ":1: more content after the JSON object (one object per line)");
+  }
+
+  @Test
+  void notJsonAndNotObjectsNameTheLine() throws IOException {
+    Path f = write("bad.jsonl", "{\"text\": \"a\"}\n\n{oops\n");
+    assertThatThrownBy(() -> Corpus.read(f)).hasMessageStartingWith(f + ":3: not valid JSON: ");
+    Path g = write("array.jsonl", "[1, 2]\n");
+    assertThatThrownBy(() -> Corpus.read(g)).hasMessage(g + ":1: expected a JSON object, found array");
+  }
+
+  @Test
+  void oneIdRuleForEveryCorpus() throws IOException {
+    Path f = write("corpus.jsonl", String.join("\n",
+        "{\"_id\": \"a\", \"title\": \"T\", \"text\": \"one\"}",
+        "{\"id\": 7, \"text\": \"two\"}",
+        "{\"_id\": \"c\", \"id\": \"c\", \"title\": null, \"text\": \"three\", \"metadata\": {}}",
+        "",
+        "{\"text\": \"no id: the line number\"}"));
+    assertThat(Corpus.read(f)).containsExactly(
+        new Passage("a", "T", "one"), new Passage("7", "", "two"), new Passage("c", "", "three"),
+        new Passage("5", "", "no id: the line number"));
+    assertThat(Corpus.read(f, 2)).hasSize(2);
+  }
+
+  @Test
+  void idAndFieldErrorsNameTheLine() throws IOException {
+    Path disagree = write("d.jsonl", "{\"_id\": \"a\", \"id\": \"b\", \"text\": \"x\"}\n");
+    assertThatThrownBy(() -> Corpus.read(disagree)).hasMessage(disagree + ":1: fields '_id' (a) and 'id' (b) disagree");
+    Path duplicate = write("dup.jsonl", "{\"_id\": \"a\", \"text\": \"x\"}\n{\"id\": \"a\", \"text\": \"y\"}\n");
+    assertThatThrownBy(() -> Corpus.read(duplicate)).hasMessage(duplicate + ":2: duplicate id 'a' (first on line 1)");
+    Path noText = write("t.jsonl", "{\"_id\": \"a\", \"title\": \"x\"}\n");
+    assertThatThrownBy(() -> Corpus.read(noText)).hasMessage(noText + ":1: field 'text' must be a string (missing)");
+    Path floatId = write("f.jsonl", "{\"_id\": 1.5, \"text\": \"x\"}\n");
+    assertThatThrownBy(() -> Corpus.read(floatId))
+        .hasMessage(floatId + ":1: field '_id' must be a non-empty string or an integer");
+    Path badTitle = write("b.jsonl", "{\"_id\": \"a\", \"title\": 3, \"text\": \"x\"}\n");
+    assertThatThrownBy(() -> Corpus.read(badTitle)).hasMessage(badTitle + ":1: field 'title' must be a string");
+  }
+
+  @Test
+  void aMissingFileSaysSo() {
+    Path missing = dir.resolve("nope.jsonl");
+    assertThatThrownBy(() -> Corpus.read(missing)).isInstanceOf(NoSuchFileException.class)
+        .hasMessage(missing + ": file not found");
+  }
+
+  record Row(String name, int count) {
+    Row {
+      if (count < 0) {
+        throw new IllegalArgumentException("count must be >= 0");
+      }
+    }
+  }
+
+  @Test
+  void bindsLinesToRecordsNamingTheField() throws IOException {
+    Path f = write("rows.jsonl", "{\"name\": \"a\", \"count\": 2, \"extra\": true}\n{\"name\": \"b\", \"count\": \"many\"}\n");
+    try (JsonlReader in = JsonlReader.open(f)) {
+      assertThat(in.next(Row.class)).isEqualTo(new Row("a", 2));
+      assertThatThrownBy(() -> in.next(Row.class)).isInstanceOf(InvalidDataException.class)
+          .hasMessageStartingWith(f + ":2: field 'count': ");
+    }
+    Path g = write("neg.jsonl", "{\"name\": \"a\", \"count\": -1}\n");
+    try (JsonlReader in = JsonlReader.open(g)) {
+      assertThatThrownBy(() -> in.next(Row.class)).hasMessage(g + ":1: count must be >= 0");
+    }
+  }
+}
