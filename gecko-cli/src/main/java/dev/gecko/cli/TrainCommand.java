@@ -52,7 +52,7 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--data", required = true, paramLabel = "FILE", description = "Training data file.")
   Path data;
 
-  @Option(names = "--validation", paramLabel = "FILE", description = "Validation data (default: a 10% split of --data).")
+  @Option(names = "--validation", paramLabel = "FILE", description = "Validation data (default: a 10%% split of --data).")
   Path validation;
 
   @Option(names = "--out", required = true, paramLabel = "DIR", description = "Model folder to write.")

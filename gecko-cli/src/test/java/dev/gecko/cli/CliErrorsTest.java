@@ -129,6 +129,25 @@ class CliErrorsTest {
     assertThat(summaries).hasSizeGreaterThanOrEqualTo(7).allSatisfy(s -> assertThat(s).endsWith("."));
   }
 
+  @ParameterizedTest
+  @ValueSource(strings = {"embed", "index", "search", "generate", "train", "eval sts", "eval retrieval"})
+  void everyHelpRendersWithoutPicocliWarnings(String command) {
+    java.io.PrintStream saved = System.err;
+    ByteArrayOutputStream captured = new ByteArrayOutputStream();
+    System.setErr(new java.io.PrintStream(captured, true, StandardCharsets.UTF_8));
+    EmbedCommandTest.Run help;
+    try {
+      List<String> args = new ArrayList<>(List.of(command.split(" ")));
+      args.add("--help");
+      help = gecko(args.toArray(String[]::new));
+    } finally {
+      System.setErr(saved);
+    }
+    assertThat(help.code()).isZero();
+    assertThat(help.out()).contains("Usage: gecko " + command);
+    assertThat(captured.toString(StandardCharsets.UTF_8)).doesNotContain("picocli WARN");
+  }
+
   @Test
   void evalStsOnConstantGoldScoresSaysWhyAndFails() throws Exception {
     StringBuilder tsv = new StringBuilder("subset\tsentence1\tsentence2\tscore\n");
