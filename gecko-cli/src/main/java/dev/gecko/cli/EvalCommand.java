@@ -2,12 +2,12 @@ package dev.gecko.cli;
 
 import dev.gecko.core.GeckoEmbedder;
 import dev.gecko.core.TaskType;
-import dev.gecko.train.eval.BeirDataset;
-import dev.gecko.train.eval.EmbeddingCache;
-import dev.gecko.train.eval.EvalReport;
-import dev.gecko.train.eval.RetrievalEvaluator;
-import dev.gecko.train.eval.StsDataset;
-import dev.gecko.train.eval.StsEvaluator;
+import dev.gecko.eval.BeirDataset;
+import dev.gecko.eval.EmbeddingCache;
+import dev.gecko.eval.EvalReport;
+import dev.gecko.eval.RetrievalEvaluator;
+import dev.gecko.eval.StsDataset;
+import dev.gecko.eval.StsEvaluator;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;

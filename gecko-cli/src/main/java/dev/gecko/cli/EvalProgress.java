@@ -1,6 +1,6 @@
 package dev.gecko.cli;
 
-import dev.gecko.train.eval.ProgressListener;
+import dev.gecko.eval.ProgressListener;
 import java.io.PrintWriter;
 import java.util.Objects;
 

@@ -1,6 +1,6 @@
 package dev.gecko.train.adapter;
 
-import dev.gecko.train.eval.Correlation;
+import dev.gecko.eval.Correlation;
 
 /** Small statistics helpers for training: validation Spearman, cosine on prefixes. */
 final class Stats {

@@ -1,4 +1,4 @@
-package dev.gecko.train.eval;
+package dev.gecko.eval;
 
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,4 +1,4 @@
-package dev.gecko.train.eval;
+package dev.gecko.eval;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;

@@ -1,4 +1,4 @@
-package dev.gecko.train.eval;
+package dev.gecko.eval;
 
 import java.util.Arrays;
 import java.util.Objects;

@@ -1,4 +1,4 @@
-package dev.gecko.train.eval;
+package dev.gecko.eval;
 
 import dev.gecko.core.EmbedRequest;
 import dev.gecko.core.GeckoEmbedder;

@@ -1,4 +1,4 @@
-package dev.gecko.train.eval;
+package dev.gecko.eval;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

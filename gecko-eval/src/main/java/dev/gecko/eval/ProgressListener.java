@@ -1,4 +1,4 @@
-package dev.gecko.train.eval;
+package dev.gecko.eval;
 
 /**
  * Receives progress of a long evaluation step, for example "embedding corpus" 2048 of 8674.
