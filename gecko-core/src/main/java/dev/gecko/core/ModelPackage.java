@@ -102,11 +102,16 @@ public final class ModelPackage {
   /**
    * Resolves a built-in name or a model folder path.
    *
-   * @throws IllegalArgumentException if it is neither
+   * @throws IllegalArgumentException if it is neither, or blank (an empty path would name the
+   *     current folder)
    * @throws UncheckedIOException if the folder's files cannot be read
    */
   public static ModelPackage resolve(String nameOrPath) {
     Objects.requireNonNull(nameOrPath, "model name or path is null");
+    if (nameOrPath.isBlank()) {
+      throw new IllegalArgumentException("model name or path is blank: give a built-in name " + BuiltInModels.names()
+          + " or a model folder");
+    }
     if (BuiltInModels.names().contains(nameOrPath)) {
       return builtIn(nameOrPath);
     }
@@ -123,11 +128,13 @@ public final class ModelPackage {
   }
 
   /**
-   * Loads a model folder: a Gecko manifest, or a sentence-transformers ONNX export.
+   * Loads a model folder: a Gecko manifest, or a sentence-transformers ONNX export. Every file the
+   * package uses must lie inside the folder: a path with {@code ..}, an absolute path, or a
+   * symbolic link whose target lies outside the folder's real path is refused.
    *
    * @throws IOException if a file cannot be read
-   * @throws IllegalArgumentException if the folder is not a model package (the message names the
-   *     file and field at fault)
+   * @throws IllegalArgumentException if the folder is not a model package, or a file of it lies
+   *     outside the folder (the message names the file and field at fault)
    */
   public static ModelPackage fromDirectory(Path dir) throws IOException {
     Objects.requireNonNull(dir, "dir is null");
@@ -192,7 +199,8 @@ public final class ModelPackage {
     for (JsonNode module : readJson(dir.resolve("modules.json"))) {
       String type = module.path("type").asText("");
       if (type.endsWith("Pooling")) {
-        poolingConfig = dir.resolve(module.path("path").asText("1_Pooling")).resolve("config.json");
+        poolingConfig = inside(dir, module.path("path").asText("1_Pooling") + "/config.json",
+            dir.resolve("modules.json"), "the Pooling module's \"path\"");
         sawPooling = true;
       }
     }
@@ -230,14 +238,14 @@ public final class ModelPackage {
         b.defaultPrompt(named.get(defaultName) + "{text}");
       }
     }
-    Path onnx = dir.resolve("model.onnx");
-    if (!Files.exists(onnx)) {
-      onnx = dir.resolve("onnx/model.onnx");
+    String onnx = "model.onnx";
+    if (!Files.exists(dir.resolve(onnx))) {
+      onnx = "onnx/model.onnx";
     }
-    if (!Files.exists(onnx)) {
+    if (!Files.exists(dir.resolve(onnx))) {
       throw new IllegalArgumentException(dir + ": no model.onnx or onnx/model.onnx");
     }
-    b.model(Source.of(onnx));
+    b.model(Source.of(inside(dir, onnx, dir, onnx)));
     b.tokenizer(file(dir, "tokenizer.json", dir.resolve("modules.json"), "tokenizer"));
     return b.build();
   }
@@ -296,15 +304,36 @@ public final class ModelPackage {
     }
   }
 
-  private static Source file(Path dir, String relative, Path manifest, String field) {
-    Path p = dir.resolve(relative).normalize();
-    if (!p.startsWith(dir.normalize())) {
-      throw new IllegalArgumentException(manifest + ": field '" + field + "' points outside the folder: " + relative);
-    }
+  private static Source file(Path dir, String relative, Path manifest, String field) throws IOException {
+    Path p = inside(dir, relative, manifest, "field '" + field + "'");
     if (!Files.isRegularFile(p)) {
       throw new IllegalArgumentException(manifest + ": field '" + field + "': file not found: " + p);
     }
     return Source.of(p);
+  }
+
+  /**
+   * Returns {@code dir.resolve(relative)}, normalised, after checking that it stays inside {@code
+   * dir}: by its name ({@code ..} and absolute paths are refused) and, where it exists, by its
+   * real path (a symbolic link, of the file or of a folder on the way, may not lead out of the
+   * folder's real path; the folder itself may be reached through a link).
+   *
+   * @throws IllegalArgumentException naming {@code origin} and {@code what} if it leaves the folder
+   */
+  private static Path inside(Path dir, String relative, Path origin, String what) throws IOException {
+    Path base = dir.toAbsolutePath().normalize();
+    Path p = dir.resolve(relative).normalize();
+    if (!p.toAbsolutePath().normalize().startsWith(base)) {
+      throw new IllegalArgumentException(origin + ": " + what + " points outside the folder: " + relative);
+    }
+    if (Files.exists(p)) {
+      Path real = p.toRealPath();
+      if (!real.startsWith(base.toRealPath())) {
+        throw new IllegalArgumentException(origin + ": " + what + " points outside the folder: " + relative
+            + " is a link to " + real);
+      }
+    }
+    return p;
   }
 
   /** Returns the model's name. */
