@@ -59,6 +59,8 @@ public final class ModelPackage {
   private final int dimensions;
   private final Pooling pooling;
   private final int maxTokens;
+  /** Where {@link #maxTokens} was set, for messages: a manifest field, or the builder's method. */
+  private final String maxTokensSource;
   private final Map<TaskType, String> prompts;
   private final String defaultPrompt;
   private final List<Integer> matryoshkaDims;
@@ -71,6 +73,7 @@ public final class ModelPackage {
     this.dimensions = b.dimensions;
     this.pooling = b.pooling;
     this.maxTokens = b.maxTokens;
+    this.maxTokensSource = b.maxTokensSource != null ? b.maxTokensSource : "maxTokens";
     this.prompts = Collections.unmodifiableMap(new EnumMap<>(b.prompts));
     this.defaultPrompt = b.defaultPrompt;
     this.matryoshkaDims = List.copyOf(b.matryoshkaDims);
@@ -156,7 +159,7 @@ public final class ModelPackage {
     Builder b = builder()
         .name(text(root, "name", manifest))
         .pooling(pooling(text(root, "pooling", manifest), manifest))
-        .maxTokens(integer(root, "maxTokens", manifest))
+        .maxTokens(integer(root, "maxTokens", manifest), manifest + ": field 'maxTokens'")
         .model(file(dir, root.path("model").asText("model.onnx"), manifest, "model"))
         .tokenizer(file(dir, root.path("tokenizer").asText("tokenizer.json"), manifest, "tokenizer"));
     if (root.has("dimensions")) {
@@ -219,7 +222,11 @@ public final class ModelPackage {
       b.dimensions(pool.get("word_embedding_dimension").asInt());
     }
     Path sbert = dir.resolve("sentence_bert_config.json");
-    b.maxTokens(Files.exists(sbert) ? integer(readJson(sbert), "max_seq_length", sbert) : 512);
+    if (Files.exists(sbert)) {
+      b.maxTokens(integer(readJson(sbert), "max_seq_length", sbert), sbert + ": field 'max_seq_length'");
+    } else {
+      b.maxTokens(512, dir + ": maxTokens (512 where there is no sentence_bert_config.json with max_seq_length)");
+    }
     Path stConfig = dir.resolve("config_sentence_transformers.json");
     if (Files.exists(stConfig)) {
       JsonNode st = readJson(stConfig);
@@ -359,6 +366,14 @@ public final class ModelPackage {
     return maxTokens;
   }
 
+  /**
+   * Where {@link #maxTokens()} came from, for messages: {@code "<manifest>: field 'maxTokens'"},
+   * {@code "<folder>/sentence_bert_config.json: field 'max_seq_length'"}, or {@code "maxTokens"}.
+   */
+  String maxTokensSource() {
+    return maxTokensSource;
+  }
+
   /** Returns the prompt template for a task type, if the model has one. */
   public Optional<String> promptTemplate(TaskType taskType) {
     return Optional.ofNullable(prompts.get(taskType));
@@ -414,7 +429,8 @@ public final class ModelPackage {
 
   /** Returns a builder initialised with this package's values. */
   public Builder toBuilder() {
-    Builder b = builder().name(name).pooling(pooling).maxTokens(maxTokens).model(model).tokenizer(tokenizer);
+    Builder b = builder().name(name).pooling(pooling).maxTokens(maxTokens, maxTokensSource).model(model)
+        .tokenizer(tokenizer);
     b.dimensions = dimensions;
     b.prompts.putAll(prompts);
     b.defaultPrompt = defaultPrompt;
@@ -511,6 +527,11 @@ public final class ModelPackage {
       }
     }
 
+    /** Returns whether this source is the resource {@code name} of {@code loader}. */
+    boolean isResource(String name, ClassLoader loader) {
+      return resource != null && resource.equals(name) && this.loader == loader;
+    }
+
     /** Returns where the resource is, if this source is a resource that exists. */
     Optional<java.net.URL> resourceUrl() {
       return resource == null ? Optional.empty() : Optional.ofNullable(loader.getResource(resource));
@@ -528,6 +549,7 @@ public final class ModelPackage {
     private int dimensions;
     private Pooling pooling;
     private int maxTokens = 512;
+    private String maxTokensSource;
     private final Map<TaskType, String> prompts = new EnumMap<>(TaskType.class);
     private String defaultPrompt;
     private final List<Integer> matryoshkaDims = new ArrayList<>();
@@ -558,12 +580,22 @@ public final class ModelPackage {
       return this;
     }
 
-    /** Sets the maximum tokens per text (default 512). */
+    /**
+     * Sets the maximum tokens per text (default 512). It may not exceed the positions the graph
+     * embeds: an embedder refuses to open a package whose maximum does (where it can read the
+     * graph's position table, see docs/embedding.md).
+     */
     public Builder maxTokens(int maxTokens) {
+      return maxTokens(maxTokens, null);
+    }
+
+    /** Sets the maximum tokens per text and where the value comes from (for messages; null: this builder). */
+    Builder maxTokens(int maxTokens, String source) {
       if (maxTokens < 2) {
         throw new IllegalArgumentException("maxTokens must be >= 2, was " + maxTokens);
       }
       this.maxTokens = maxTokens;
+      this.maxTokensSource = source;
       return this;
     }
 

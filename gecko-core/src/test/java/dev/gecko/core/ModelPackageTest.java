@@ -222,4 +222,55 @@ class ModelPackageTest {
           .hasMessageContaining("model name or path is blank");
     }
   }
+
+  @Test
+  void aManifestMaxTokensAboveTheGraphsPositionTableIsRefusedAtOpen(@TempDir Path dir) throws Exception {
+    extract("bge-small-en-v1.5-q.onnx", dir.resolve("model.onnx"));
+    extract("bge-small-en-v1.5-q-tokenizer.json", dir.resolve("tokenizer.json"));
+    Path manifest = dir.resolve(ModelPackage.MANIFEST);
+    Files.writeString(manifest, "{\"name\": \"long\", \"pooling\": \"cls\", \"maxTokens\": 1024}");
+    ModelPackage pkg = ModelPackage.fromDirectory(dir);
+    // rewritten (the graph is read anyway) and as shipped (read for the check alone)
+    for (boolean rewrite : new boolean[] {true, false}) {
+      assertThatThrownBy(() -> GeckoEmbedder.builder().model(pkg).fuseLayerNorm(rewrite).firstTokenOnly(rewrite).build())
+          .as("rewrite %s", rewrite).isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining(manifest + ": field 'maxTokens' is 1024")
+          .hasMessageContaining("embeddings.position_embeddings.weight_quantized")
+          .hasMessageContaining("512 positions");
+    }
+    // at the table's size it opens and embeds a text longer than the table
+    Files.writeString(manifest, "{\"name\": \"long\", \"pooling\": \"cls\", \"maxTokens\": 512}");
+    try (GeckoEmbedder e = GeckoEmbedder.builder().model(dir.toString()).build()) {
+      assertThat(e.embed("word ".repeat(2000), 8)).hasSize(8);
+    }
+  }
+
+  @Test
+  void aSentenceTransformersMaxSeqLengthAboveThePositionTableIsRefusedAtOpen(@TempDir Path dir) throws Exception {
+    extract("all-minilm-l6-v2-q.onnx", dir.resolve("model.onnx"));
+    extract("all-minilm-l6-v2-q-tokenizer.json", dir.resolve("tokenizer.json"));
+    Files.writeString(dir.resolve("modules.json"), "[]");
+    Files.createDirectories(dir.resolve("1_Pooling"));
+    Files.writeString(dir.resolve("1_Pooling/config.json"), "{\"pooling_mode_mean_tokens\": true}");
+    Path sbert = dir.resolve("sentence_bert_config.json");
+    Files.writeString(sbert, "{\"max_seq_length\": 2048}");
+    assertThatThrownBy(() -> GeckoEmbedder.builder().model(dir.toString()).build())
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining(sbert + ": field 'max_seq_length' is 2048").hasMessageContaining("512 positions");
+  }
+
+  @Test
+  void aBuiltInGraphIsCheckedAgainstItsKnownTable() throws Exception {
+    ModelPackage longer = ModelPackage.builtIn("all-MiniLM-L6-v2-int8").toBuilder().maxTokens(600).build();
+    assertThatThrownBy(() -> GeckoEmbedder.builder().model(longer).build()).isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("maxTokens is 600").hasMessageContaining("512 positions");
+    // what is known of the built-in graphs is what their graphs say
+    for (String name : ModelPackage.builtInNames()) {
+      ModelPackage pkg = ModelPackage.builtIn(name);
+      assertThat(BuiltInModels.positions(pkg.model()))
+          .hasValue((int) dev.gecko.core.onnx.PositionTable.find(pkg.model().readAllBytes()).orElseThrow().positions());
+      assertThat(pkg.maxTokens()).isLessThanOrEqualTo(BuiltInModels.positions(pkg.model()).getAsInt());
+    }
+    assertThat(BuiltInModels.positions(ModelPackage.Source.of(Path.of("bge-small-en-v1.5.onnx")))).isEmpty();
+  }
 }
