@@ -132,8 +132,8 @@ public final class ModelPackage {
 
   /**
    * Loads a model folder: a Gecko manifest, or a sentence-transformers ONNX export. Every file the
-   * package uses must lie inside the folder: a path with {@code ..}, an absolute path, or a
-   * symbolic link whose target lies outside the folder's real path is refused.
+   * package uses must lie inside the folder: a path that leads out with {@code ..}, an absolute
+   * path, or a symbolic link whose target lies outside the folder's real path is refused.
    *
    * @throws IOException if a file cannot be read
    * @throws IllegalArgumentException if the folder is not a model package, or a file of it lies
@@ -321,9 +321,9 @@ public final class ModelPackage {
 
   /**
    * Returns {@code dir.resolve(relative)}, normalised, after checking that it stays inside {@code
-   * dir}: by its name ({@code ..} and absolute paths are refused) and, where it exists, by its
-   * real path (a symbolic link, of the file or of a folder on the way, may not lead out of the
-   * folder's real path; the folder itself may be reached through a link).
+   * dir}: by its name (absolute paths and paths that climb out with {@code ..} are refused) and,
+   * where it exists, by its real path (a symbolic link, of the file or of a folder on the way, may
+   * not lead out of the folder's real path; the folder itself may be reached through a link).
    *
    * @throws IllegalArgumentException naming {@code origin} and {@code what} if it leaves the folder
    */
