@@ -84,7 +84,7 @@ final class IndexCommand implements Callable<Integer> {
         }
       }
       String modelName = model != null ? model : GeckoEmbedder.Builder.DEFAULT_MODEL;
-      IndexDirectory.write(out, modelName, index, docs);
+      IndexDirectory.write(out, modelName, embedder.model(), index, docs);
       err.printf("gecko: wrote %s: %d documents, %d dims, %s, model %s%n", out, index.size(), width,
           index.precision().name().toLowerCase(java.util.Locale.ROOT), modelName);
       err.flush();

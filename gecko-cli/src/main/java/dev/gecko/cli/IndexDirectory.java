@@ -3,50 +3,84 @@ package dev.gecko.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.gecko.core.ModelPackage;
+import dev.gecko.core.TaskType;
 import dev.gecko.core.index.FlatIndex;
 import java.io.BufferedReader;
 import java.io.BufferedWriter;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.zip.CRC32C;
 
 /**
  * The folder {@code gecko index} writes and {@code gecko search} reads:
  *
  * <ul>
- *   <li>{@code index.json}: {@code {"format": "gecko-index", "version": 1, "model": ..., "dims": N,
- *       "precision": "float32|int8|binary", "metric": "dot|hamming", "count": N, "vectors":
- *       "vectors.gkfx", "docs": "docs.jsonl"}};
+ *   <li>{@code index.json}: {@code {"format": "gecko-index", "version": 2, "model": ...,
+ *       "modelName": ..., "modelFingerprint": ..., "dims": N, "precision": "float32|int8|binary",
+ *       "metric": "dot|cosine|hamming", "count": N, "vectors": "vectors.gkfx", "docs":
+ *       "docs.jsonl"}}, written last (a folder without it is an unfinished index);
  *   <li>{@code vectors.gkfx}: the {@link FlatIndex} file (format in its Javadoc);
  *   <li>{@code docs.jsonl}: one {@code {"id", "title", "snippet"}} per vector, in ordinal order.
  * </ul>
+ *
+ * <p>{@link #read} believes nothing in {@code index.json} that it can check: its dims,
+ * precision, metric and count must be those of the vectors file and its count that of the docs
+ * file; {@code vectors} and {@code docs} must name files inside the folder (no absolute path, no
+ * {@code ..}, no symbolic link whose real path leaves the folder). {@link #checkModel} refuses a
+ * model other than the one the vectors were made with: {@code model} is the name or folder given
+ * to {@code gecko index}, {@code modelName} the package's name and {@code modelFingerprint}
+ * {@code built-in:<name>} for a built-in model or {@code crc32c:<hex>} over a folder model's
+ * graph, tokenizer.json, adapter and settings (pooling, maximum tokens, prompts). Version 1
+ * manifests (no fingerprint) are refused with a message to re-create the index.
  */
 final class IndexDirectory {
   static final String MANIFEST = "index.json";
   static final String VECTORS = "vectors.gkfx";
   static final String DOCS = "docs.jsonl";
+  static final int VERSION = 2;
   static final int SNIPPET_CHARS = 240;
   private static final ObjectMapper JSON = new ObjectMapper();
 
   /** One indexed document as search prints it. */
   record Doc(String id, String title, String snippet) {}
 
+  final Path manifest;
+  /** The model as given to {@code gecko index}: a built-in name or a folder. */
   final String model;
+  final String modelName;
+  final String modelFingerprint;
   final int dims;
   final FlatIndex index;
   final List<Doc> docs;
 
-  private IndexDirectory(String model, int dims, FlatIndex index, List<Doc> docs) {
+  private IndexDirectory(Path manifest, String model, String modelName, String modelFingerprint, FlatIndex index,
+      List<Doc> docs) {
+    this.manifest = manifest;
     this.model = model;
-    this.dims = dims;
+    this.modelName = modelName;
+    this.modelFingerprint = modelFingerprint;
+    this.dims = index.dimensions();
     this.index = index;
     this.docs = docs;
   }
 
-  static void write(Path dir, String model, FlatIndex index, List<Doc> docs) throws IOException {
+  /**
+   * Writes an index folder: vectors, docs, then the manifest.
+   *
+   * @param model the model as the user named it (opened again by {@code gecko search})
+   * @param pkg the package that made the vectors, fingerprinted into the manifest
+   */
+  static void write(Path dir, String model, ModelPackage pkg, FlatIndex index, List<Doc> docs) throws IOException {
     Files.createDirectories(dir);
     index.save(dir.resolve(VECTORS));
     try (BufferedWriter w = Files.newBufferedWriter(dir.resolve(DOCS), StandardCharsets.UTF_8)) {
@@ -61,11 +95,13 @@ final class IndexDirectory {
     }
     ObjectNode m = JSON.createObjectNode();
     m.put("format", "gecko-index");
-    m.put("version", 1);
+    m.put("version", VERSION);
     m.put("model", model);
+    m.put("modelName", pkg.name());
+    m.put("modelFingerprint", fingerprint(pkg));
     m.put("dims", index.dimensions());
-    m.put("precision", index.precision().name().toLowerCase(java.util.Locale.ROOT));
-    m.put("metric", index.metric().name().toLowerCase(java.util.Locale.ROOT));
+    m.put("precision", lower(index.precision()));
+    m.put("metric", lower(index.metric()));
     m.put("count", index.size());
     m.put("vectors", VECTORS);
     m.put("docs", DOCS);
@@ -74,10 +110,11 @@ final class IndexDirectory {
   }
 
   /**
-   * Reads an index folder.
+   * Reads an index folder and checks that its files agree (see the class comment).
    *
-   * @throws IllegalArgumentException naming the file and the problem if the folder is not a
-   *     complete index
+   * @throws IllegalArgumentException naming the file, the field and the problem if the folder is
+   *     not a complete, consistent index
+   * @throws IOException if a file cannot be read, or the vectors file is damaged (naming it)
    */
   static IndexDirectory read(Path dir) throws IOException {
     Path manifest = dir.resolve(MANIFEST);
@@ -90,20 +127,42 @@ final class IndexDirectory {
     } catch (IOException e) {
       throw new IllegalArgumentException(manifest + ": not valid JSON");
     }
-    if (m == null || !"gecko-index".equals(m.path("format").asText()) || m.path("version").asInt() != 1) {
-      throw new IllegalArgumentException(manifest + ": not a version 1 gecko-index manifest");
+    if (m == null || !m.isObject() || !"gecko-index".equals(m.path("format").asText())) {
+      throw new IllegalArgumentException(manifest + ": not a gecko-index manifest (no \"format\": \"gecko-index\")");
     }
-    String model = m.path("model").asText(null);
-    if (model == null || model.isBlank()) {
-      throw new IllegalArgumentException(manifest + ": field \"model\" is missing");
+    int version = integer(m, "version", manifest);
+    if (version == 1) {
+      throw new IllegalArgumentException(manifest + ": a version 1 index, which does not record what identifies its"
+          + " model and whose vectors file has no checksum; re-create it with gecko index");
     }
-    FlatIndex index = FlatIndex.load(dir.resolve(m.path("vectors").asText(VECTORS)));
-    int dims = m.path("dims").asInt(-1);
+    if (version != VERSION) {
+      throw new IllegalArgumentException(manifest + ": index version " + version + ", this build reads " + VERSION);
+    }
+    String model = text(m, "model", manifest);
+    String modelName = text(m, "modelName", manifest);
+    String modelFingerprint = text(m, "modelFingerprint", manifest);
+    int dims = integer(m, "dims", manifest);
+    String precision = text(m, "precision", manifest);
+    String metric = text(m, "metric", manifest);
+    int count = integer(m, "count", manifest);
+    FlatIndex index = FlatIndex.load(inside(dir, manifest, m, "vectors"));
     if (dims != index.dimensions()) {
       throw new IllegalArgumentException(manifest + ": dims " + dims + " but the vectors have " + index.dimensions());
     }
+    if (!precision.equals(lower(index.precision()))) {
+      throw new IllegalArgumentException(manifest + ": precision " + precision + " but the vectors are "
+          + lower(index.precision()));
+    }
+    if (!metric.equals(lower(index.metric()))) {
+      throw new IllegalArgumentException(manifest + ": metric " + metric + " but the vectors are scored by "
+          + lower(index.metric()));
+    }
+    if (count != index.size()) {
+      throw new IllegalArgumentException(manifest + ": count " + count + " but the vectors file holds " + index.size()
+          + " vectors");
+    }
+    Path docsFile = inside(dir, manifest, m, "docs");
     List<Doc> docs = new ArrayList<>(index.size());
-    Path docsFile = dir.resolve(m.path("docs").asText(DOCS));
     try (BufferedReader r = Files.newBufferedReader(docsFile, StandardCharsets.UTF_8)) {
       String line;
       int lineNo = 0;
@@ -115,6 +174,9 @@ final class IndexDirectory {
         } catch (IOException e) {
           throw new IllegalArgumentException(docsFile + ":" + lineNo + ": not valid JSON");
         }
+        if (n == null || !n.isObject()) {
+          throw new IllegalArgumentException(docsFile + ":" + lineNo + ": not a JSON object");
+        }
         docs.add(new Doc(n.path("id").asText(""), n.path("title").asText(""), n.path("snippet").asText("")));
       }
     }
@@ -122,7 +184,116 @@ final class IndexDirectory {
       throw new IllegalArgumentException(docsFile + " has " + docs.size() + " documents but the index has "
           + index.size() + " vectors");
     }
-    return new IndexDirectory(model, dims, index, docs);
+    return new IndexDirectory(manifest, model, modelName, modelFingerprint, index, docs);
+  }
+
+  /**
+   * Refuses a model package other than the one the vectors were made with: scores against it
+   * would be meaningless.
+   *
+   * @throws IllegalArgumentException naming the manifest, what it records and what the package is
+   * @throws IOException if the package's files cannot be read
+   */
+  void checkModel(ModelPackage pkg) throws IOException {
+    String fingerprint = fingerprint(pkg);
+    if (!pkg.name().equals(modelName) || !fingerprint.equals(modelFingerprint)) {
+      throw new IllegalArgumentException(manifest + ": the vectors were made with model " + modelName + " ("
+          + modelFingerprint + "), but its \"model\" '" + model + "' is now " + pkg.name() + " (" + fingerprint
+          + "): scores of its queries against these vectors would be meaningless; re-create the index with gecko"
+          + " index, or restore that model");
+    }
+  }
+
+  /**
+   * What identifies a model package's vectors: {@code built-in:<name>} for a built-in model (its
+   * files and settings come with this build), else {@code crc32c:<hex>} over its settings and the
+   * bytes of its graph, tokenizer.json and adapter.
+   */
+  static String fingerprint(ModelPackage pkg) throws IOException {
+    if (pkg.model().path().isEmpty() && ModelPackage.builtInNames().contains(pkg.name())) {
+      return "built-in:" + pkg.name();
+    }
+    CRC32C crc = new CRC32C();
+    StringBuilder settings = new StringBuilder();
+    settings.append("pooling=").append(pkg.pooling()).append("\nmaxTokens=").append(pkg.maxTokens())
+        .append("\ndimensions=").append(pkg.dimensions()).append("\ndefaultPrompt=")
+        .append(pkg.defaultPrompt().orElse("")).append('\n');
+    for (Map.Entry<TaskType, String> e : pkg.prompts().entrySet()) {
+      settings.append("prompt.").append(e.getKey()).append('=').append(e.getValue()).append('\n');
+    }
+    crc.update(settings.toString().getBytes(StandardCharsets.UTF_8));
+    update(crc, "model", pkg.model());
+    update(crc, "tokenizer", pkg.tokenizer());
+    Optional<ModelPackage.Source> adapter = pkg.adapter();
+    if (adapter.isPresent()) {
+      update(crc, "adapter", adapter.get());
+    }
+    return String.format(Locale.ROOT, "crc32c:%08x", crc.getValue());
+  }
+
+  private static void update(CRC32C crc, String role, ModelPackage.Source source) throws IOException {
+    crc.update((role + "\n").getBytes(StandardCharsets.UTF_8));
+    byte[] buf = new byte[1 << 16];
+    long size = 0;
+    try (InputStream in = source.open()) {
+      for (int n; (n = in.read(buf)) > 0; ) {
+        crc.update(buf, 0, n);
+        size += n;
+      }
+    }
+    crc.update(("\n" + size + "\n").getBytes(StandardCharsets.UTF_8));
+  }
+
+  /**
+   * The file a manifest field names, checked to lie inside the index folder: a plain relative
+   * path, without {@code ..}, whose real path (symbolic links followed) is inside the folder's.
+   */
+  private static Path inside(Path dir, Path manifest, JsonNode m, String field) throws IOException {
+    String name = text(m, field, manifest);
+    Path relative;
+    try {
+      relative = Path.of(name);
+    } catch (InvalidPathException e) {
+      throw new IllegalArgumentException(manifest + ": field \"" + field + "\" is not a path: " + name);
+    }
+    boolean climbs = false;
+    for (Path part : relative) {
+      climbs |= part.toString().equals("..");
+    }
+    if (relative.isAbsolute() || relative.getRoot() != null || climbs) {
+      throw new IllegalArgumentException(manifest + ": field \"" + field + "\" must name a file inside the index"
+          + " folder, was " + name);
+    }
+    Path file = dir.resolve(relative);
+    if (!Files.isRegularFile(file)) {
+      throw new IllegalArgumentException(manifest + ": field \"" + field + "\": file not found: " + file);
+    }
+    Path real = file.toRealPath();
+    if (!real.startsWith(dir.toRealPath())) {
+      throw new IllegalArgumentException(manifest + ": field \"" + field + "\" must name a file inside the index"
+          + " folder, but " + file + " is a link to " + real);
+    }
+    return file;
+  }
+
+  private static String text(JsonNode m, String field, Path manifest) {
+    JsonNode n = m.get(field);
+    if (n == null || !n.isTextual() || n.asText().isBlank()) {
+      throw new IllegalArgumentException(manifest + ": field \"" + field + "\" must be a non-empty string");
+    }
+    return n.asText();
+  }
+
+  private static int integer(JsonNode m, String field, Path manifest) {
+    JsonNode n = m.get(field);
+    if (n == null || !n.isIntegralNumber() || !n.canConvertToInt()) {
+      throw new IllegalArgumentException(manifest + ": field \"" + field + "\" must be an integer");
+    }
+    return n.asInt();
+  }
+
+  private static String lower(Enum<?> e) {
+    return e.name().toLowerCase(Locale.ROOT);
   }
 
   static String snippet(String text) {

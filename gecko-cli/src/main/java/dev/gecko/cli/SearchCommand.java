@@ -1,7 +1,10 @@
 package dev.gecko.cli;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gecko.core.EmbedRequest;
 import dev.gecko.core.GeckoEmbedder;
+import dev.gecko.core.ModelPackage;
 import dev.gecko.core.TaskType;
 import dev.gecko.core.index.SearchHit;
 import java.io.IOException;
@@ -17,21 +20,31 @@ import picocli.CommandLine.Parameters;
 
 /**
  * {@code gecko search}: embeds the query as a retrieval query with the index's model and width
- * and prints the top k documents, best first, as a readable list on standard output.
+ * and prints the top k documents, best first, on standard output: a readable list, or with
+ * {@code --json} one JSON object per hit and line ({@code {"rank", "score", "id", "title",
+ * "snippet"}}). The index folder is checked first ({@link IndexDirectory#read}), and the model it
+ * names must be the one its vectors were made with ({@link IndexDirectory#checkModel}).
  */
 @Command(
     name = "search",
     mixinStandardHelpOptions = true,
     description = {
       "Search an index folder written by 'gecko index' and print the best documents.",
-      "Exact brute force over every vector; prints rank, score, id, title and a snippet of each hit."
+      "Exact brute force over every vector; prints rank, score, id, title and a snippet of each hit",
+      "(--json: one JSON object per hit and line)."
     })
 final class SearchCommand implements Callable<Integer> {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
   @Option(names = "--index", required = true, paramLabel = "DIR", description = "Index folder from 'gecko index'.")
   Path indexDir;
 
   @Option(names = "--k", paramLabel = "K", defaultValue = "10", description = "How many results. Default: ${DEFAULT-VALUE}.")
   int k;
+
+  @Option(names = "--json", description = "Print one JSON object per hit and line: "
+      + "{\"rank\", \"score\", \"id\", \"title\", \"snippet\"} (title \"\" when untitled).")
+  boolean json;
 
   @Option(names = "--threads", paramLabel = "N", description = "CPU threads for embedding (batches run in parallel, one per thread). Default: all cores.")
   Integer threads;
@@ -54,12 +67,34 @@ final class SearchCommand implements Callable<Integer> {
       throw new GeckoCli.UsageException("the query is empty");
     }
     IndexDirectory dir = IndexDirectory.read(indexDir);
+    ModelPackage pkg;
+    try {
+      pkg = ModelPackage.resolve(dir.model);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(dir.manifest + ": field \"model\": " + e.getMessage(), e);
+    }
+    dir.checkModel(pkg);
     List<SearchHit> hits;
     try (GeckoEmbedder embedder = Embedders.open(dir.model, threads)) {
       float[] v = embedder.embed(new EmbedRequest(q, TaskType.RETRIEVAL_QUERY, null), dir.dims);
       hits = dir.index.search(v, k);
     }
     PrintWriter out = spec.commandLine().getOut();
+    if (json) {
+      for (int r = 0; r < hits.size(); r++) {
+        SearchHit h = hits.get(r);
+        IndexDirectory.Doc d = dir.docs.get(h.ordinal());
+        ObjectNode n = JSON.createObjectNode();
+        n.put("rank", r + 1);
+        n.put("score", h.score());
+        n.put("id", d.id());
+        n.put("title", d.title());
+        n.put("snippet", d.snippet());
+        out.println(JSON.writeValueAsString(n));
+      }
+      out.flush();
+      return GeckoCli.EXIT_OK;
+    }
     int idWidth = 2;
     for (SearchHit h : hits) {
       idWidth = Math.max(idWidth, dir.docs.get(h.ordinal()).id().length());

@@ -55,6 +55,9 @@ class IndexSearchCommandTest {
     assertThat(manifest.get("precision").asText()).isEqualTo(precision);
     assertThat(manifest.get("count").asInt()).isEqualTo(6);
     assertThat(manifest.get("model").asText()).isEqualTo("bge-small-en-v1.5-int8");
+    assertThat(manifest.get("version").asInt()).isEqualTo(2);
+    assertThat(manifest.get("modelName").asText()).isEqualTo("bge-small-en-v1.5-int8");
+    assertThat(manifest.get("modelFingerprint").asText()).isEqualTo("built-in:bge-small-en-v1.5-int8");
     assertThat(FlatIndex.load(out.resolve("vectors.gkfx")).precision()).isEqualTo(FlatIndex.Precision.parse(precision));
 
     Run s = gecko("search", "--index", out.toString(), "--k", "3", "how", "does", "the", "borrow", "checker", "work");
@@ -80,5 +83,160 @@ class IndexSearchCommandTest {
     assertThat(gecko("search", "--index", dir.toString(), "q").err()).contains("is not a gecko index");
     assertThat(gecko("search", "--index", dir.toString(), "--k", "0", "q").code()).isEqualTo(2);
     assertThat(gecko("search", "--index", dir.toString()).code()).isEqualTo(2);
+  }
+
+  /** Indexes {@link #CORPUS} into {@code dir/idx} (float32, 64 dims) with the given extra options. */
+  private Path indexed(String... extra) throws Exception {
+    Path corpus = dir.resolve("corpus.jsonl");
+    Files.write(corpus, CORPUS);
+    Path out = dir.resolve("idx");
+    List<String> args = new java.util.ArrayList<>(List.of("index", "--corpus", corpus.toString(), "--out",
+        out.toString(), "--dims", "64", "--threads", "1"));
+    args.addAll(List.of(extra));
+    Run r = gecko(args.toArray(String[]::new));
+    assertThat(r.code()).as(r.err()).isZero();
+    return out;
+  }
+
+  private static void edit(Path index, String field, Object value) throws Exception {
+    com.fasterxml.jackson.databind.node.ObjectNode m =
+        (com.fasterxml.jackson.databind.node.ObjectNode) JSON.readTree(index.resolve("index.json").toFile());
+    m.set(field, JSON.valueToTree(value));
+    Files.writeString(index.resolve("index.json"), JSON.writeValueAsString(m));
+  }
+
+  @Test
+  void searchJsonPrintsOneObjectPerHit() throws Exception {
+    Path idx = indexed();
+    Run s = gecko("search", "--index", idx.toString(), "--k", "3", "--json", "--threads", "1", "how", "does", "the",
+        "borrow", "checker", "work");
+    assertThat(s.code()).as(s.err()).isZero();
+    List<String> lines = s.out().lines().toList();
+    assertThat(lines).hasSize(3);
+    float previous = Float.POSITIVE_INFINITY;
+    for (int i = 0; i < lines.size(); i++) {
+      JsonNode hit = JSON.readTree(lines.get(i));
+      assertThat(hit.fieldNames()).toIterable().containsExactly("rank", "score", "id", "title", "snippet");
+      assertThat(hit.get("rank").asInt()).isEqualTo(i + 1);
+      float score = (float) hit.get("score").asDouble();
+      assertThat(score).isLessThanOrEqualTo(previous).isBetween(-1f, 1f);
+      previous = score;
+    }
+    JsonNode best = JSON.readTree(lines.get(0));
+    assertThat(best.get("id").asText()).isEqualTo("rust");
+    assertThat(best.get("title").asText()).isEqualTo("Ownership");
+    assertThat(best.get("snippet").asText()).startsWith("Rust's borrow checker enforces ownership");
+    // the same hits, in the same order, as the readable list
+    Run readable = gecko("search", "--index", idx.toString(), "--k", "3", "--threads", "1", "how", "does", "the",
+        "borrow", "checker", "work");
+    List<String> ids = lines.stream().map(l -> {
+      try {
+        return JSON.readTree(l).get("id").asText();
+      } catch (Exception e) {
+        throw new AssertionError(e);
+      }
+    }).toList();
+    List<String> readableLines = readable.out().lines().toList();
+    for (int i = 0; i < 3; i++) {
+      assertThat(readableLines.get(2 * i)).contains(ids.get(i));
+    }
+    // an untitled document has an empty title, not the readable list's placeholder
+    Run tides = gecko("search", "--index", idx.toString(), "--k", "1", "--json", "--threads", "1",
+        "why does the sea rise and fall");
+    JsonNode t = JSON.readTree(tides.out().lines().findFirst().orElseThrow());
+    assertThat(t.get("id").asText()).isEqualTo("tides");
+    assertThat(t.get("title").asText()).isEmpty();
+  }
+
+  @Test
+  void aManifestThatDisagreesWithItsFilesIsRefused() throws Exception {
+    Path idx = indexed();
+    byte[] good = Files.readAllBytes(idx.resolve("index.json"));
+    Object[][] lies = {
+      {"count", 5, "count 5 but the vectors file holds 6 vectors"},
+      {"precision", "int8", "precision int8 but the vectors are float32"},
+      {"metric", "cosine", "metric cosine but the vectors are scored by dot"},
+      {"dims", 128, "dims 128 but the vectors have 64"},
+      {"count", "6", "field \"count\" must be an integer"},
+      {"version", 1, "re-create it with gecko index"},
+    };
+    for (Object[] lie : lies) {
+      edit(idx, (String) lie[0], lie[1]);
+      Run s = gecko("search", "--index", idx.toString(), "q");
+      assertThat(s.code()).as("%s: %s", lie[0], s.err()).isEqualTo(1);
+      assertThat(s.err()).contains(idx.resolve("index.json").toString()).contains((String) lie[2]);
+      Files.write(idx.resolve("index.json"), good);
+    }
+    // a damaged vectors file: refused, naming it
+    Path vectors = idx.resolve("vectors.gkfx");
+    byte[] bytes = Files.readAllBytes(vectors);
+    bytes[bytes.length / 2] ^= 0x10;
+    Files.write(vectors, bytes);
+    Run damaged = gecko("search", "--index", idx.toString(), "q");
+    assertThat(damaged.code()).isEqualTo(1);
+    assertThat(damaged.err()).contains(vectors.toString()).contains("checksum");
+  }
+
+  @Test
+  void manifestPathsMustStayInsideTheIndexFolder() throws Exception {
+    Path idx = indexed();
+    Path outside = Files.createDirectories(dir.resolve("outside"));
+    // a complete, consistent docs file outside the folder: only where it lies is wrong
+    Files.move(idx.resolve("docs.jsonl"), outside.resolve("docs.jsonl"));
+    for (String path : List.of("../outside/docs.jsonl", outside.resolve("docs.jsonl").toString())) {
+      edit(idx, "docs", path);
+      Run s = gecko("search", "--index", idx.toString(), "q");
+      assertThat(s.code()).as(path).isEqualTo(1);
+      assertThat(s.err()).contains("index.json: field \"docs\" must name a file inside the index folder, was " + path);
+    }
+    edit(idx, "docs", "docs.jsonl");
+    Files.createSymbolicLink(idx.resolve("docs.jsonl"), outside.resolve("docs.jsonl"));
+    Run linked = gecko("search", "--index", idx.toString(), "q");
+    assertThat(linked.code()).isEqualTo(1);
+    assertThat(linked.err()).contains("field \"docs\" must name a file inside the index folder")
+        .contains("is a link to");
+    Files.move(idx.resolve("vectors.gkfx"), outside.resolve("vectors.gkfx"));
+    edit(idx, "vectors", "../outside/vectors.gkfx");
+    assertThat(gecko("search", "--index", idx.toString(), "q").err())
+        .contains("field \"vectors\" must name a file inside the index folder");
+  }
+
+  @Test
+  void anIndexIsSearchedOnlyWithTheModelThatMadeIt() throws Exception {
+    // a model folder: the default model's files under a manifest
+    Path model = Files.createDirectories(dir.resolve("model"));
+    for (String[] f : new String[][] {{"bge-small-en-v1.5-q.onnx", "model.onnx"},
+        {"bge-small-en-v1.5-q-tokenizer.json", "tokenizer.json"}}) {
+      try (java.io.InputStream in = getClass().getClassLoader().getResourceAsStream(f[0])) {
+        Files.copy(in, model.resolve(f[1]));
+      }
+    }
+    Files.writeString(model.resolve("gecko-model.json"),
+        "{\"name\": \"my-bge\", \"pooling\": \"cls\", \"maxTokens\": 512}");
+    Path idx = indexed("--model", model.toString());
+    JsonNode manifest = JSON.readTree(idx.resolve("index.json").toFile());
+    assertThat(manifest.get("modelName").asText()).isEqualTo("my-bge");
+    assertThat(manifest.get("modelFingerprint").asText()).matches("crc32c:[0-9a-f]{8}");
+    Run ok = gecko("search", "--index", idx.toString(), "--k", "1", "--threads", "1", "borrow checker");
+    assertThat(ok.code()).as(ok.err()).isZero();
+    // the folder's tokenizer changed since: other vectors
+    Files.writeString(model.resolve("tokenizer.json"), " ", java.nio.file.StandardOpenOption.APPEND);
+    Run changed = gecko("search", "--index", idx.toString(), "q");
+    assertThat(changed.code()).isEqualTo(1);
+    assertThat(changed.err()).contains(idx.resolve("index.json").toString())
+        .contains("the vectors were made with model my-bge (" + manifest.get("modelFingerprint").asText() + ")")
+        .contains("\"model\" '" + model + "' is now my-bge (crc32c:")
+        .contains("re-create the index");
+    // another model named in index.json
+    edit(idx, "model", "all-MiniLM-L6-v2-int8");
+    Run other = gecko("search", "--index", idx.toString(), "q");
+    assertThat(other.code()).isEqualTo(1);
+    assertThat(other.err()).contains("\"model\" 'all-MiniLM-L6-v2-int8' is now all-MiniLM-L6-v2-int8"
+        + " (built-in:all-MiniLM-L6-v2-int8)");
+    // a model that is not there at all: the manifest field is named (not a --model usage error)
+    edit(idx, "model", dir.resolve("gone").toString());
+    Run gone = gecko("search", "--index", idx.toString(), "q");
+    assertThat(gone.code()).isEqualTo(1);
+    assertThat(gone.err()).contains("index.json: field \"model\": unknown model");
   }
 }

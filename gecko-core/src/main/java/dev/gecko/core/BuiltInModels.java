@@ -4,6 +4,7 @@ import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalInt;
 
 /** The models whose weights ship in Maven artifacts, and their published configurations. */
 final class BuiltInModels {
@@ -11,6 +12,13 @@ final class BuiltInModels {
 
   /** bge-small-en-v1.5 (BAAI): CLS pooling, 512 tokens, an instruction on retrieval queries only. */
   private static final String BGE_QUERY = "Represent this sentence for searching relevant passages: {text}";
+
+  /**
+   * Rows of every built-in graph's position-embedding table, read from the graphs (the test
+   * {@code aBuiltInGraphIsCheckedAgainstItsKnownTable} reads them again): a built-in model's
+   * maximum tokens are checked against this instead of reading its graph at open.
+   */
+  private static final int POSITIONS = 512;
 
   private record Entry(
       String onnx, String tokenizer, String artifact, Pooling pooling, int maxTokens, Map<TaskType, String> prompts) {}
@@ -41,6 +49,20 @@ final class BuiltInModels {
         lc4j + "e5-small-v2-q:1.11.0-beta19", Pooling.MEAN, 512, e5));
   }
 
+  /**
+   * Returns how many positions a built-in graph embeds, when {@code model} is one of the built-in
+   * graphs (a resource of this class's loader with a built-in graph's name); empty otherwise.
+   */
+  static OptionalInt positions(ModelPackage.Source model) {
+    ClassLoader loader = BuiltInModels.class.getClassLoader();
+    for (Entry e : MODELS.values()) {
+      if (model.isResource(e.onnx(), loader)) {
+        return OptionalInt.of(POSITIONS);
+      }
+    }
+    return OptionalInt.empty();
+  }
+
   static List<String> names() {
     return List.copyOf(MODELS.keySet());
   }
@@ -60,7 +82,7 @@ final class BuiltInModels {
         .name(name)
         .dimensions(384)
         .pooling(e.pooling())
-        .maxTokens(e.maxTokens())
+        .maxTokens(e.maxTokens(), "built-in model " + name + ": maxTokens")
         .model(onnx)
         .tokenizer(ModelPackage.Source.ofResource(e.tokenizer(), loader));
     e.prompts().forEach(b::prompt);

@@ -156,7 +156,7 @@ public interface GeckoEmbedder extends AutoCloseable {
     /**
      * Sets the model by built-in name or folder path (see {@link ModelPackage#resolve(String)}).
      *
-     * @throws IllegalArgumentException if it is neither
+     * @throws IllegalArgumentException if it is neither, or blank
      */
     public Builder model(String nameOrPath) {
       this.model = ModelPackage.resolve(nameOrPath);

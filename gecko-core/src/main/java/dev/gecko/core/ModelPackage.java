@@ -59,6 +59,8 @@ public final class ModelPackage {
   private final int dimensions;
   private final Pooling pooling;
   private final int maxTokens;
+  /** Where {@link #maxTokens} was set, for messages: a manifest field, or the builder's method. */
+  private final String maxTokensSource;
   private final Map<TaskType, String> prompts;
   private final String defaultPrompt;
   private final List<Integer> matryoshkaDims;
@@ -71,6 +73,7 @@ public final class ModelPackage {
     this.dimensions = b.dimensions;
     this.pooling = b.pooling;
     this.maxTokens = b.maxTokens;
+    this.maxTokensSource = b.maxTokensSource != null ? b.maxTokensSource : "maxTokens";
     this.prompts = Collections.unmodifiableMap(new EnumMap<>(b.prompts));
     this.defaultPrompt = b.defaultPrompt;
     this.matryoshkaDims = List.copyOf(b.matryoshkaDims);
@@ -102,11 +105,16 @@ public final class ModelPackage {
   /**
    * Resolves a built-in name or a model folder path.
    *
-   * @throws IllegalArgumentException if it is neither
+   * @throws IllegalArgumentException if it is neither, or blank (an empty path would name the
+   *     current folder)
    * @throws UncheckedIOException if the folder's files cannot be read
    */
   public static ModelPackage resolve(String nameOrPath) {
     Objects.requireNonNull(nameOrPath, "model name or path is null");
+    if (nameOrPath.isBlank()) {
+      throw new IllegalArgumentException("model name or path is blank: give a built-in name " + BuiltInModels.names()
+          + " or a model folder");
+    }
     if (BuiltInModels.names().contains(nameOrPath)) {
       return builtIn(nameOrPath);
     }
@@ -123,11 +131,13 @@ public final class ModelPackage {
   }
 
   /**
-   * Loads a model folder: a Gecko manifest, or a sentence-transformers ONNX export.
+   * Loads a model folder: a Gecko manifest, or a sentence-transformers ONNX export. Every file the
+   * package uses must lie inside the folder: a path that leads out with {@code ..}, an absolute
+   * path, or a symbolic link whose target lies outside the folder's real path is refused.
    *
    * @throws IOException if a file cannot be read
-   * @throws IllegalArgumentException if the folder is not a model package (the message names the
-   *     file and field at fault)
+   * @throws IllegalArgumentException if the folder is not a model package, or a file of it lies
+   *     outside the folder (the message names the file and field at fault)
    */
   public static ModelPackage fromDirectory(Path dir) throws IOException {
     Objects.requireNonNull(dir, "dir is null");
@@ -149,7 +159,7 @@ public final class ModelPackage {
     Builder b = builder()
         .name(text(root, "name", manifest))
         .pooling(pooling(text(root, "pooling", manifest), manifest))
-        .maxTokens(integer(root, "maxTokens", manifest))
+        .maxTokens(integer(root, "maxTokens", manifest), manifest + ": field 'maxTokens'")
         .model(file(dir, root.path("model").asText("model.onnx"), manifest, "model"))
         .tokenizer(file(dir, root.path("tokenizer").asText("tokenizer.json"), manifest, "tokenizer"));
     if (root.has("dimensions")) {
@@ -192,7 +202,8 @@ public final class ModelPackage {
     for (JsonNode module : readJson(dir.resolve("modules.json"))) {
       String type = module.path("type").asText("");
       if (type.endsWith("Pooling")) {
-        poolingConfig = dir.resolve(module.path("path").asText("1_Pooling")).resolve("config.json");
+        poolingConfig = inside(dir, module.path("path").asText("1_Pooling") + "/config.json",
+            dir.resolve("modules.json"), "the Pooling module's \"path\"");
         sawPooling = true;
       }
     }
@@ -211,7 +222,11 @@ public final class ModelPackage {
       b.dimensions(pool.get("word_embedding_dimension").asInt());
     }
     Path sbert = dir.resolve("sentence_bert_config.json");
-    b.maxTokens(Files.exists(sbert) ? integer(readJson(sbert), "max_seq_length", sbert) : 512);
+    if (Files.exists(sbert)) {
+      b.maxTokens(integer(readJson(sbert), "max_seq_length", sbert), sbert + ": field 'max_seq_length'");
+    } else {
+      b.maxTokens(512, dir + ": maxTokens (512 where there is no sentence_bert_config.json with max_seq_length)");
+    }
     Path stConfig = dir.resolve("config_sentence_transformers.json");
     if (Files.exists(stConfig)) {
       JsonNode st = readJson(stConfig);
@@ -230,14 +245,14 @@ public final class ModelPackage {
         b.defaultPrompt(named.get(defaultName) + "{text}");
       }
     }
-    Path onnx = dir.resolve("model.onnx");
-    if (!Files.exists(onnx)) {
-      onnx = dir.resolve("onnx/model.onnx");
+    String onnx = "model.onnx";
+    if (!Files.exists(dir.resolve(onnx))) {
+      onnx = "onnx/model.onnx";
     }
-    if (!Files.exists(onnx)) {
+    if (!Files.exists(dir.resolve(onnx))) {
       throw new IllegalArgumentException(dir + ": no model.onnx or onnx/model.onnx");
     }
-    b.model(Source.of(onnx));
+    b.model(Source.of(inside(dir, onnx, dir, onnx)));
     b.tokenizer(file(dir, "tokenizer.json", dir.resolve("modules.json"), "tokenizer"));
     return b.build();
   }
@@ -296,15 +311,36 @@ public final class ModelPackage {
     }
   }
 
-  private static Source file(Path dir, String relative, Path manifest, String field) {
-    Path p = dir.resolve(relative).normalize();
-    if (!p.startsWith(dir.normalize())) {
-      throw new IllegalArgumentException(manifest + ": field '" + field + "' points outside the folder: " + relative);
-    }
+  private static Source file(Path dir, String relative, Path manifest, String field) throws IOException {
+    Path p = inside(dir, relative, manifest, "field '" + field + "'");
     if (!Files.isRegularFile(p)) {
       throw new IllegalArgumentException(manifest + ": field '" + field + "': file not found: " + p);
     }
     return Source.of(p);
+  }
+
+  /**
+   * Returns {@code dir.resolve(relative)}, normalised, after checking that it stays inside {@code
+   * dir}: by its name (absolute paths and paths that climb out with {@code ..} are refused) and,
+   * where it exists, by its real path (a symbolic link, of the file or of a folder on the way, may
+   * not lead out of the folder's real path; the folder itself may be reached through a link).
+   *
+   * @throws IllegalArgumentException naming {@code origin} and {@code what} if it leaves the folder
+   */
+  private static Path inside(Path dir, String relative, Path origin, String what) throws IOException {
+    Path base = dir.toAbsolutePath().normalize();
+    Path p = dir.resolve(relative).normalize();
+    if (!p.toAbsolutePath().normalize().startsWith(base)) {
+      throw new IllegalArgumentException(origin + ": " + what + " points outside the folder: " + relative);
+    }
+    if (Files.exists(p)) {
+      Path real = p.toRealPath();
+      if (!real.startsWith(base.toRealPath())) {
+        throw new IllegalArgumentException(origin + ": " + what + " points outside the folder: " + relative
+            + " is a link to " + real);
+      }
+    }
+    return p;
   }
 
   /** Returns the model's name. */
@@ -328,6 +364,14 @@ public final class ModelPackage {
   /** Returns the maximum tokens per text, special tokens included. */
   public int maxTokens() {
     return maxTokens;
+  }
+
+  /**
+   * Where {@link #maxTokens()} came from, for messages: {@code "<manifest>: field 'maxTokens'"},
+   * {@code "<folder>/sentence_bert_config.json: field 'max_seq_length'"}, or {@code "maxTokens"}.
+   */
+  String maxTokensSource() {
+    return maxTokensSource;
   }
 
   /** Returns the prompt template for a task type, if the model has one. */
@@ -385,7 +429,8 @@ public final class ModelPackage {
 
   /** Returns a builder initialised with this package's values. */
   public Builder toBuilder() {
-    Builder b = builder().name(name).pooling(pooling).maxTokens(maxTokens).model(model).tokenizer(tokenizer);
+    Builder b = builder().name(name).pooling(pooling).maxTokens(maxTokens, maxTokensSource).model(model)
+        .tokenizer(tokenizer);
     b.dimensions = dimensions;
     b.prompts.putAll(prompts);
     b.defaultPrompt = defaultPrompt;
@@ -482,6 +527,11 @@ public final class ModelPackage {
       }
     }
 
+    /** Returns whether this source is the resource {@code name} of {@code loader}. */
+    boolean isResource(String name, ClassLoader loader) {
+      return resource != null && resource.equals(name) && this.loader == loader;
+    }
+
     /** Returns where the resource is, if this source is a resource that exists. */
     Optional<java.net.URL> resourceUrl() {
       return resource == null ? Optional.empty() : Optional.ofNullable(loader.getResource(resource));
@@ -499,6 +549,7 @@ public final class ModelPackage {
     private int dimensions;
     private Pooling pooling;
     private int maxTokens = 512;
+    private String maxTokensSource;
     private final Map<TaskType, String> prompts = new EnumMap<>(TaskType.class);
     private String defaultPrompt;
     private final List<Integer> matryoshkaDims = new ArrayList<>();
@@ -529,12 +580,22 @@ public final class ModelPackage {
       return this;
     }
 
-    /** Sets the maximum tokens per text (default 512). */
+    /**
+     * Sets the maximum tokens per text (default 512). It may not exceed the positions the graph
+     * embeds: an embedder refuses to open a package whose maximum does (where it can read the
+     * graph's position table, see docs/embedding.md).
+     */
     public Builder maxTokens(int maxTokens) {
+      return maxTokens(maxTokens, null);
+    }
+
+    /** Sets the maximum tokens per text and where the value comes from (for messages; null: this builder). */
+    Builder maxTokens(int maxTokens, String source) {
       if (maxTokens < 2) {
         throw new IllegalArgumentException("maxTokens must be >= 2, was " + maxTokens);
       }
       this.maxTokens = maxTokens;
+      this.maxTokensSource = source;
       return this;
     }
 

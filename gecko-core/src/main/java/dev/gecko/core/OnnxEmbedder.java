@@ -8,6 +8,7 @@ import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
 import dev.gecko.core.adapter.Adapter;
 import dev.gecko.core.onnx.ModelRewriter;
+import dev.gecko.core.onnx.PositionTable;
 import dev.gecko.core.vector.VectorOps;
 import dev.gecko.tokenizer.Encoding;
 import dev.gecko.tokenizer.GeckoTokenizer;
@@ -28,6 +29,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.ExecutionException;
@@ -161,11 +163,24 @@ final class OnnxEmbedder implements GeckoEmbedder {
    * {@link ModelRewriter#codeFingerprint()}: later JVMs hand ONNX Runtime that file's path, which
    * skips inflating, rewriting and copying the graph through the Java heap (about 0.4 s of the 0.8
    * s these steps take for the default model).
+   *
+   * <p>Before any session is created, the package's maximum tokens are checked against the
+   * positions the graph embeds ({@link #checkMaxTokens}): for a built-in graph against its known
+   * table (nothing read), else on the graph the rewrite parses anyway, or, when no rewrite runs,
+   * on the model file read for this alone. Not checked: a graph too large for one array, a
+   * classpath model that is not built in when no rewrite reads its graph (rewrites off, or its
+   * rewritten graph cached), and a graph with no recognisable table.
    */
   private static Loaded createSession(OrtEnvironment env, ModelPackage pkg, OrtSession.SessionOptions options,
       boolean fuse, boolean firstTokenOnly) throws IOException, OrtException {
     Optional<Path> path = pkg.model().path();
-    if ((fuse || firstTokenOnly) && !(path.isPresent() && Files.size(path.get()) > MAX_FUSED_MODEL_BYTES)) {
+    OptionalInt builtInPositions = BuiltInModels.positions(pkg.model());
+    if (builtInPositions.isPresent()) {
+      checkMaxTokens(pkg, builtInPositions.getAsInt(), "its built-in position table");
+    }
+    boolean checked = builtInPositions.isPresent();
+    boolean tooLarge = path.isPresent() && Files.size(path.get()) > MAX_FUSED_MODEL_BYTES;
+    if ((fuse || firstTokenOnly) && !tooLarge) {
       Optional<ResourceCache.Derived> cache = rewrittenGraphCache(pkg, fuse, firstTokenOnly);
       Optional<Path> cached = cache.flatMap(ResourceCache.Derived::find);
       if (cached.isPresent()) {
@@ -192,6 +207,10 @@ final class OnnxEmbedder implements GeckoEmbedder {
       } catch (IllegalArgumentException e) {
         LOG.log(System.Logger.Level.WARNING, () -> pkg.model() + ": graph not rewritten (" + e.getMessage()
             + "); loading it as shipped");
+      }
+      checked = true; // a graph the rewriter cannot parse is left to ONNX Runtime
+      if (rewritten != null && builtInPositions.isEmpty()) {
+        rewritten.positionTable().ifPresent(t -> checkMaxTokens(pkg, t.positions(), "its position table " + t.name()));
       }
       if (rewritten != null && rewritten.changed()) {
         OrtSession session = null;
@@ -221,6 +240,15 @@ final class OnnxEmbedder implements GeckoEmbedder {
         return new Loaded(env.createSession(bytes, options), false); // untouched: no need to read it twice
       }
     }
+    if (!checked && path.isPresent() && !tooLarge) {
+      // no rewrite asked for: the graph is read for the check alone (folder models only)
+      try {
+        PositionTable.find(Files.readAllBytes(path.get()))
+            .ifPresent(t -> checkMaxTokens(pkg, t.positions(), "its position table " + t.name()));
+      } catch (IllegalArgumentException e) {
+        // not a graph this reader understands: ONNX Runtime will say what is wrong with it
+      }
+    }
     if (path.isEmpty()) { // a resource: from a copy in the cache where there is one
       Optional<java.net.URL> url = pkg.model().resourceUrl();
       path = url.flatMap(u -> ResourceCache.configured().flatMap(cache -> cache.file(u)));
@@ -228,6 +256,21 @@ final class OnnxEmbedder implements GeckoEmbedder {
     return new Loaded(path.isPresent()
         ? env.createSession(path.get().toString(), options)
         : env.createSession(pkg.model().readAllBytes(), options), false);
+  }
+
+  /**
+   * Refuses a package whose maximum tokens exceed the positions its graph embeds: such a text
+   * would fail inside ONNX Runtime at run time (a shape mismatch in the embedding layer).
+   *
+   * @throws IllegalStateException naming where the maximum was set, its value, the graph and the
+   *     table's size
+   */
+  private static void checkMaxTokens(ModelPackage pkg, long positions, String table) {
+    if (pkg.maxTokens() > positions) {
+      throw new IllegalStateException(pkg.maxTokensSource() + " is " + pkg.maxTokens() + ", but the graph "
+          + pkg.model() + " embeds at most " + positions + " positions (" + table + "); set it to " + positions
+          + " or less");
+    }
   }
 
   /** Where a rewritten graph of a model in a jar is kept; empty when there is nowhere to keep it. */

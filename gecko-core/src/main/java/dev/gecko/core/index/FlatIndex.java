@@ -15,6 +15,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.zip.CRC32C;
 
 /**
  * An exact top-k index over vectors of one width, stored as float32, int8 or binary (sign bits)
@@ -37,13 +38,20 @@ import java.util.Objects;
  * <p>Thread-safety: not thread-safe while vectors are added; concurrent searches are safe once
  * adding is done (and the index was safely published).
  *
- * <p>File format ({@link #save}, {@link #load}), all little-endian: a 24-byte header of the magic
- * {@code "GKFX"} (4 ASCII bytes), then int32 fields version (1), precision (0 float32, 1 int8,
- * 2 binary), metric (0 dot, 1 cosine, 2 hamming), dimensions and count; then the payload:
- * float32: {@code count * dimensions} float32; int8: {@code count} float32 scales, then
- * {@code count * dimensions} int8; binary: {@code count * ceil(dimensions / 64)} int64 words as
- * {@link VectorOps#quantizeBinary(float[])} packs them. Ids and metadata of the vectors are the
- * caller's to store (the CLI keeps them in a JSONL file beside the index).
+ * <p>Only finite values are held: {@link #add} and {@link #search} refuse a vector with NaN or an
+ * infinity, and {@link #load} refuses a file that holds one.
+ *
+ * <p>File format ({@link #save}, {@link #load}), all little-endian: a 32-byte header of the magic
+ * {@code "GKFX"} (4 ASCII bytes), then int32 fields version (2), precision (0 float32, 1 int8,
+ * 2 binary), metric (0 dot, 1 cosine, 2 hamming), dimensions, count, the CRC-32C of the payload
+ * and the CRC-32C of the header's first 28 bytes; then the payload: float32: {@code count *
+ * dimensions} float32; int8: {@code count} float32 scales, then {@code count * dimensions} int8;
+ * binary: {@code count * ceil(dimensions / 64)} int64 words as {@link
+ * VectorOps#quantizeBinary(float[])} packs them. {@link #load} verifies both checksums once, while
+ * it reads the file, so a damaged file (a flipped bit anywhere) is refused instead of searched.
+ * Version 1 files (a 24-byte header, no checksums) are refused with a message to re-create the
+ * index: nothing in them tells a damaged vector from a good one. Ids and metadata of the vectors
+ * are the caller's to store (the CLI keeps them in a JSONL file beside the index).
  */
 public final class FlatIndex {
   /** How vectors are stored. */
@@ -81,8 +89,10 @@ public final class FlatIndex {
   }
 
   static final byte[] MAGIC = "GKFX".getBytes(StandardCharsets.US_ASCII);
-  static final int VERSION = 1;
-  static final int HEADER_BYTES = 24;
+  static final int VERSION = 2;
+  static final int HEADER_BYTES = 32;
+  /** The header bytes its own checksum covers: everything before that checksum. */
+  private static final int HEADER_CHECKED_BYTES = HEADER_BYTES - 4;
   private static final int MAX_ARRAY = Integer.MAX_VALUE - 16;
   /** Binary codes scored per kernel call (a 4 KiB distance buffer, in L1). */
   private static final int BINARY_BLOCK = 1024;
@@ -150,11 +160,11 @@ public final class FlatIndex {
    * its ordinal.
    *
    * @throws IllegalArgumentException if its width differs from {@link #dimensions()}, or if it holds
-   *     NaN or infinity (int8)
+   *     NaN or an infinity (the message names the component)
    * @throws IllegalStateException if the index is full (its array would pass 2^31 elements)
    */
   public int add(float[] vector) {
-    checkWidth(vector);
+    checkVector(vector);
     float[] v = metric == Metric.COSINE ? VectorOps.normalize(vector.clone()) : vector;
     switch (precision) {
       case FLOAT32:
@@ -210,10 +220,11 @@ public final class FlatIndex {
    * holds fewer). The query is a float vector for every precision; it is quantised like the
    * stored vectors.
    *
-   * @throws IllegalArgumentException if {@code k < 1} or the query's width differs
+   * @throws IllegalArgumentException if {@code k < 1}, the query's width differs, or it holds NaN or
+   *     an infinity
    */
   public List<SearchHit> search(float[] query, int k) {
-    checkWidth(query);
+    checkVector(query);
     if (k < 1) {
       throw new IllegalArgumentException("k must be >= 1, was " + k);
     }
@@ -274,17 +285,16 @@ public final class FlatIndex {
     try {
       try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
           StandardOpenOption.TRUNCATE_EXISTING)) {
-        ByteBuffer header = ByteBuffer.allocate(HEADER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
-        header.put(MAGIC).putInt(VERSION).putInt(precision.ordinal()).putInt(metric.ordinal()).putInt(dimensions)
-            .putInt(size).flip();
-        writeFully(ch, header);
+        ch.position(HEADER_BYTES); // the header, with the payload's checksum, is written last
+        CRC32C crc = new CRC32C();
         ByteBuffer buf = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
         switch (precision) {
           case FLOAT32:
-            writeFloats(ch, buf, floats, (long) size * dimensions);
+            writeFloats(ch, buf, floats, (long) size * dimensions, crc);
             break;
           case INT8:
-            writeFloats(ch, buf, scales, size);
+            writeFloats(ch, buf, scales, size, crc);
+            crc.update(bytes, 0, size * dimensions);
             writeFully(ch, ByteBuffer.wrap(bytes, 0, size * dimensions));
             break;
           case BINARY:
@@ -294,12 +304,19 @@ public final class FlatIndex {
                 buf.putLong(bits[(int) i++]);
               }
               buf.flip();
+              crc.update(buf.duplicate());
               writeFully(ch, buf);
             }
             break;
           default:
             throw new AssertionError(precision);
         }
+        ByteBuffer header = ByteBuffer.allocate(HEADER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        header.put(MAGIC).putInt(VERSION).putInt(precision.ordinal()).putInt(metric.ordinal()).putInt(dimensions)
+            .putInt(size).putInt((int) crc.getValue());
+        header.putInt(headerCrc(header.array())).flip();
+        ch.position(0);
+        writeFully(ch, header);
       }
       Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     } finally {
@@ -311,7 +328,9 @@ public final class FlatIndex {
    * Reads an index written by {@link #save}.
    *
    * @throws IOException if reading fails, or naming the file and the problem if it is not a flat
-   *     index of a supported version or its length does not match its header
+   *     index of this version (version 1 files, which have no checksums, are refused with a message
+   *     to re-create the index), its length does not match its header, a checksum does not match
+   *     (the file is damaged), or it holds NaN or an infinity
    */
   public static FlatIndex load(Path file) throws IOException {
     Objects.requireNonNull(file, "file is null");
@@ -329,6 +348,11 @@ public final class FlatIndex {
         throw new IOException(file + ": not a Gecko flat index (magic is not GKFX)");
       }
       int version = header.getInt();
+      if (version == 1) {
+        throw new IOException(file + ": flat index format version 1 has no checksums, so damage in it cannot be told"
+            + " from data, and this build no longer reads it; re-create the index (gecko index, or add the vectors"
+            + " to a new FlatIndex and save it)");
+      }
       if (version != VERSION) {
         throw new IOException(file + ": flat index format version " + version + ", this build reads " + VERSION);
       }
@@ -336,6 +360,12 @@ public final class FlatIndex {
       int m = header.getInt();
       int dims = header.getInt();
       int count = header.getInt();
+      int payloadCrc = header.getInt();
+      int storedHeaderCrc = header.getInt();
+      if (storedHeaderCrc != headerCrc(header.array())) {
+        throw new IOException(file + ": header checksum mismatch (CRC-32C stored " + hex(storedHeaderCrc) + ", computed "
+            + hex(headerCrc(header.array())) + "): the file is damaged; re-create the index");
+      }
       if (p < 0 || p >= Precision.values().length || m < 0 || m >= Metric.values().length || dims < 1 || count < 0) {
         throw new IOException(file + ": corrupt header (precision " + p + ", metric " + m + ", dimensions " + dims
             + ", count " + count + ")");
@@ -351,23 +381,30 @@ public final class FlatIndex {
         throw new IOException(file + ": " + length + " bytes, but the header (" + index.precision + ", " + dims
             + " dimensions, " + count + " vectors) needs " + (HEADER_BYTES + payload));
       }
+      long elements = (long) count * (index.precision == Precision.BINARY ? index.words : dims);
+      if (elements > MAX_ARRAY) {
+        throw new IOException(file + ": " + count + " vectors of " + dims + " dimensions do not fit one Java array");
+      }
+      CRC32C crc = new CRC32C();
       ByteBuffer buf = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
       switch (index.precision) {
         case FLOAT32:
-          index.floats = readFloats(ch, buf, (long) count * dims, file);
+          index.floats = readFloats(ch, buf, elements, file, crc);
           break;
         case INT8:
-          index.scales = readFloats(ch, buf, count, file);
-          index.bytes = new byte[count * dims];
+          index.scales = readFloats(ch, buf, count, file, crc);
+          index.bytes = new byte[(int) elements];
           readFully(ch, ByteBuffer.wrap(index.bytes), file);
+          crc.update(index.bytes, 0, index.bytes.length);
           break;
         case BINARY:
-          index.bits = new long[count * index.words];
+          index.bits = new long[(int) elements];
           for (int i = 0; i < index.bits.length; ) {
             buf.clear();
             buf.limit(Math.min(buf.capacity(), (index.bits.length - i) * 8));
             readFully(ch, buf, file);
             buf.flip();
+            crc.update(buf.duplicate());
             while (buf.remaining() >= 8) {
               index.bits[i++] = buf.getLong();
             }
@@ -376,9 +413,50 @@ public final class FlatIndex {
         default:
           throw new AssertionError(index.precision);
       }
+      if ((int) crc.getValue() != payloadCrc) {
+        throw new IOException(file + ": payload checksum mismatch (CRC-32C stored " + hex(payloadCrc) + ", computed "
+            + hex((int) crc.getValue()) + "): the vectors are damaged; re-create the index");
+      }
+      index.checkLoadedValues(count, file);
       index.size = count;
       return index;
     }
+  }
+
+  /**
+   * Refuses NaN and infinities in a loaded payload whose checksum matched (written by something
+   * other than {@link #save}): float32 components, and int8 scales (which {@link
+   * VectorOps#quantizeInt8} never makes negative either).
+   */
+  private void checkLoadedValues(int count, Path file) throws IOException {
+    if (precision == Precision.FLOAT32) {
+      for (int i = 0; i < count; i++) {
+        for (int d = 0, off = i * dimensions; d < dimensions; d++) {
+          float x = floats[off + d];
+          if (!Float.isFinite(x)) {
+            throw new IOException(file + ": vector " + i + " component " + d + " is " + x
+                + "; a flat index holds finite values only");
+          }
+        }
+      }
+    } else if (precision == Precision.INT8) {
+      for (int i = 0; i < count; i++) {
+        if (!Float.isFinite(scales[i]) || scales[i] < 0f) {
+          throw new IOException(file + ": vector " + i + " has int8 scale " + scales[i]
+              + "; scales are finite and not negative");
+        }
+      }
+    }
+  }
+
+  private static int headerCrc(byte[] header) {
+    CRC32C crc = new CRC32C();
+    crc.update(header, 0, HEADER_CHECKED_BYTES);
+    return (int) crc.getValue();
+  }
+
+  private static String hex(int crc) {
+    return String.format(Locale.ROOT, "%08x", crc);
   }
 
   private long payloadBytes(long count) {
@@ -394,10 +472,17 @@ public final class FlatIndex {
     }
   }
 
-  private void checkWidth(float[] vector) {
+  /** Checks the width and that every component is finite (NaN and infinities score as nonsense). */
+  private void checkVector(float[] vector) {
     Objects.requireNonNull(vector, "vector is null");
     if (vector.length != dimensions) {
       throw new IllegalArgumentException("vector dimensions differ: " + vector.length + "!=" + dimensions);
+    }
+    for (int i = 0; i < vector.length; i++) {
+      if (!Float.isFinite(vector[i])) {
+        throw new IllegalArgumentException("vector component " + i + " is " + vector[i]
+            + "; a flat index holds and searches finite values only");
+      }
     }
   }
 
@@ -412,24 +497,26 @@ public final class FlatIndex {
     return (int) Math.min(MAX_ARRAY, Math.max(needed, Math.max(64, (long) current * 2)));
   }
 
-  private static void writeFloats(FileChannel ch, ByteBuffer buf, float[] a, long n) throws IOException {
+  private static void writeFloats(FileChannel ch, ByteBuffer buf, float[] a, long n, CRC32C crc) throws IOException {
     for (int i = 0; i < n; ) {
       buf.clear();
       while (buf.remaining() >= 4 && i < n) {
         buf.putFloat(a[i++]);
       }
       buf.flip();
+      crc.update(buf.duplicate());
       writeFully(ch, buf);
     }
   }
 
-  private static float[] readFloats(FileChannel ch, ByteBuffer buf, long n, Path file) throws IOException {
+  private static float[] readFloats(FileChannel ch, ByteBuffer buf, long n, Path file, CRC32C crc) throws IOException {
     float[] out = new float[(int) n];
     for (int i = 0; i < n; ) {
       buf.clear();
       buf.limit((int) Math.min(buf.capacity(), (n - i) * 4));
       readFully(ch, buf, file);
       buf.flip();
+      crc.update(buf.duplicate());
       int got = buf.remaining() / 4;
       buf.asFloatBuffer().get(out, i, got);
       i += got;

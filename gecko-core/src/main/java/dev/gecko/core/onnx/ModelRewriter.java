@@ -89,11 +89,13 @@ public final class ModelRewriter {
     private final byte[] model;
     private final int fusedBlocks;
     private final boolean firstTokenOnly;
+    private final PositionTable positionTable;
 
-    Result(byte[] model, int fusedBlocks, boolean firstTokenOnly) {
+    Result(byte[] model, int fusedBlocks, boolean firstTokenOnly, PositionTable positionTable) {
       this.model = model;
       this.fusedBlocks = fusedBlocks;
       this.firstTokenOnly = firstTokenOnly;
+      this.positionTable = positionTable;
     }
 
     /**
@@ -117,6 +119,14 @@ public final class ModelRewriter {
       return firstTokenOnly;
     }
 
+    /**
+     * Returns the graph's position-embedding table, read while the graph was parsed for the
+     * rewrite (see {@link PositionTable}); empty where none was found.
+     */
+    public Optional<PositionTable> positionTable() {
+      return Optional.ofNullable(positionTable);
+    }
+
     /** Returns whether anything was rewritten. */
     public boolean changed() {
       return fusedBlocks > 0 || firstTokenOnly;
@@ -124,7 +134,9 @@ public final class ModelRewriter {
   }
 
   /**
-   * Rewrites {@code model}. Graphs with external weight files or subgraphs are returned untouched.
+   * Rewrites {@code model}, and reads its position table on the way ({@link
+   * Result#positionTable()}). Graphs with external weight files or subgraphs are returned
+   * untouched.
    *
    * @param fuseLayerNorm fuse residual blocks into {@code SkipLayerNormalization}
    * @param firstTokenOnly compute the last layer for the first token only (only for models whose
@@ -135,13 +147,15 @@ public final class ModelRewriter {
   public static Result rewrite(byte[] model, boolean fuseLayerNorm, boolean firstTokenOnly) {
     try {
       Graph g = new Graph(model);
+      PositionTable positions = PositionTable.find(g).orElse(null); // before the bytes are rewritten
       if (g.hasExternalData || g.hasSubgraphs) {
-        return new Result(model, 0, false);
+        return new Result(model, 0, false, positions);
       }
       GraphRewrite rewrite = new GraphRewrite(g);
       int fused = fuseLayerNorm ? SkipLayerNormFusion.plan(rewrite) : 0;
       boolean pruned = firstTokenOnly && ClsTokenPruning.plan(rewrite);
-      return rewrite.isEmpty() ? new Result(model, 0, false) : new Result(rewrite.write(), fused, pruned);
+      return rewrite.isEmpty() ? new Result(model, 0, false, positions)
+          : new Result(rewrite.write(), fused, pruned, positions);
     } catch (IllegalArgumentException e) {
       throw e;
     } catch (RuntimeException e) {

@@ -8,6 +8,8 @@ import dev.gecko.core.index.FlatIndex.Metric;
 import dev.gecko.core.index.FlatIndex.Precision;
 import dev.gecko.core.vector.VectorOps;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -16,6 +18,7 @@ import java.util.List;
 import java.util.Random;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
+import java.util.zip.CRC32C;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -157,7 +160,7 @@ class FlatIndexTest {
     }
     Path file = dir.resolve("sub/vectors.gkfx");
     index.save(file);
-    assertThat(Files.size(file)).isEqualTo(24 + (precision == Precision.FLOAT32 ? 3000L * dims * 4
+    assertThat(Files.size(file)).isEqualTo(32 + (precision == Precision.FLOAT32 ? 3000L * dims * 4
         : precision == Precision.INT8 ? 3000L * (dims + 4) : 3000L * 2 * 8));
     FlatIndex back = FlatIndex.load(file);
     assertThat(back.dimensions()).isEqualTo(dims);
@@ -193,5 +196,110 @@ class FlatIndexTest {
     Path future = dir.resolve("future.gkfx");
     Files.write(future, bytes);
     assertThatThrownBy(() -> FlatIndex.load(future)).hasMessageContaining("format version 9");
+  }
+
+  private static FlatIndex filled(Precision precision, int dims, int count, long seed) {
+    Random r = new Random(seed);
+    FlatIndex index = FlatIndex.builder(dims).precision(precision).build();
+    for (int i = 0; i < count; i++) {
+      index.add(unit(r, dims));
+    }
+    return index;
+  }
+
+  @ParameterizedTest
+  @EnumSource(Precision.class)
+  void bitFlipsInThePayloadAreCaughtOnLoad(Precision precision) throws IOException {
+    Path file = dir.resolve("flipped.gkfx");
+    filled(precision, 100, 500, 5).save(file);
+    byte[] bytes = Files.readAllBytes(file);
+    Random r = new Random(6);
+    for (int i = 0; i < 50; i++) {
+      int at = FlatIndex.HEADER_BYTES + r.nextInt(bytes.length - FlatIndex.HEADER_BYTES);
+      bytes[at] ^= (byte) (1 << r.nextInt(8));
+    }
+    Files.write(file, bytes);
+    assertThatThrownBy(() -> FlatIndex.load(file)).isInstanceOf(IOException.class)
+        .hasMessageContaining("flipped.gkfx").hasMessageContaining("checksum");
+    // one flipped bit is enough
+    filled(precision, 100, 500, 5).save(file);
+    bytes = Files.readAllBytes(file);
+    bytes[bytes.length - 1] ^= 1;
+    Files.write(file, bytes);
+    assertThatThrownBy(() -> FlatIndex.load(file)).hasMessageContaining("flipped.gkfx").hasMessageContaining("checksum");
+  }
+
+  @Test
+  void aFlippedHeaderFieldIsCaughtEvenWhenTheLengthStillFits() throws IOException {
+    Path file = dir.resolve("metric.gkfx");
+    filled(Precision.FLOAT32, 8, 10, 7).save(file);
+    byte[] bytes = Files.readAllBytes(file);
+    bytes[12] ^= 1; // metric: dot becomes cosine, and the file's length still matches the header
+    Files.write(file, bytes);
+    assertThatThrownBy(() -> FlatIndex.load(file)).isInstanceOf(IOException.class)
+        .hasMessageContaining("metric.gkfx").hasMessageContaining("header checksum");
+  }
+
+  @ParameterizedTest
+  @EnumSource(Precision.class)
+  void nonFiniteVectorsAreRefusedOnAddAndSearch(Precision precision) {
+    FlatIndex index = FlatIndex.builder(3).precision(precision).build();
+    for (float bad : new float[] {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY}) {
+      assertThatThrownBy(() -> index.add(new float[] {0.5f, bad, 0.1f})).isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("component 1").hasMessageContaining(String.valueOf(bad));
+      assertThatThrownBy(() -> index.search(new float[] {bad, 0f, 0f}, 1)).isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("component 0").hasMessageContaining(String.valueOf(bad));
+    }
+    assertThat(index.size()).isZero(); // nothing half-added
+    FlatIndex cosine = FlatIndex.builder(3).precision(precision)
+        .metric(precision == Precision.BINARY ? Metric.HAMMING : Metric.COSINE).build();
+    assertThatThrownBy(() -> cosine.add(new float[] {Float.NaN, 1f, 1f})).hasMessageContaining("NaN");
+  }
+
+  /** A version 2 file written here, byte by byte, with correct checksums over whatever payload is given. */
+  private static byte[] handWritten(Precision precision, int dims, int count, ByteBuffer payload) {
+    payload.flip();
+    CRC32C crc = new CRC32C();
+    crc.update(payload.duplicate());
+    ByteBuffer header = ByteBuffer.allocate(FlatIndex.HEADER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+    header.put(FlatIndex.MAGIC).putInt(2).putInt(precision.ordinal()).putInt(0).putInt(dims).putInt(count)
+        .putInt((int) crc.getValue());
+    CRC32C headerCrc = new CRC32C();
+    headerCrc.update(header.array(), 0, 28);
+    header.putInt((int) headerCrc.getValue());
+    ByteBuffer all = ByteBuffer.allocate(header.capacity() + payload.remaining());
+    return all.put(header.array()).put(payload).array();
+  }
+
+  @Test
+  void nonFiniteValuesInAFileWithAGoodChecksumAreRefusedOnLoad() throws IOException {
+    ByteBuffer floats = ByteBuffer.allocate(2 * 3 * 4).order(ByteOrder.LITTLE_ENDIAN);
+    floats.putFloat(1f).putFloat(0f).putFloat(0f).putFloat(0f).putFloat(Float.NaN).putFloat(0f);
+    Path f32 = dir.resolve("nan.gkfx");
+    Files.write(f32, handWritten(Precision.FLOAT32, 3, 2, floats));
+    assertThatThrownBy(() -> FlatIndex.load(f32)).isInstanceOf(IOException.class).hasMessageContaining("nan.gkfx")
+        .hasMessageContaining("vector 1").hasMessageContaining("NaN");
+    ByteBuffer int8 = ByteBuffer.allocate(2 * 4 + 2 * 3).order(ByteOrder.LITTLE_ENDIAN);
+    int8.putFloat(0.01f).putFloat(Float.POSITIVE_INFINITY).put(new byte[] {1, 2, 3, 4, 5, 6});
+    Path q = dir.resolve("inf.gkfx");
+    Files.write(q, handWritten(Precision.INT8, 3, 2, int8));
+    assertThatThrownBy(() -> FlatIndex.load(q)).isInstanceOf(IOException.class).hasMessageContaining("inf.gkfx")
+        .hasMessageContaining("vector 1").hasMessageContaining("scale").hasMessageContaining("Infinity");
+    // the same bytes with finite values load: the checksums above are the format's
+    ByteBuffer fine = ByteBuffer.allocate(2 * 3 * 4).order(ByteOrder.LITTLE_ENDIAN);
+    fine.putFloat(1f).putFloat(0f).putFloat(0f).putFloat(0f).putFloat(1f).putFloat(0f);
+    Path ok = dir.resolve("ok.gkfx");
+    Files.write(ok, handWritten(Precision.FLOAT32, 3, 2, fine));
+    assertThat(FlatIndex.load(ok).vector(1)).containsExactly(0f, 1f, 0f);
+  }
+
+  @Test
+  void version1FilesWithoutAChecksumAreRefusedWithAHintToReIndex() throws IOException {
+    ByteBuffer v1 = ByteBuffer.allocate(24 + 2 * 4).order(ByteOrder.LITTLE_ENDIAN);
+    v1.put(FlatIndex.MAGIC).putInt(1).putInt(0).putInt(0).putInt(2).putInt(1).putFloat(1f).putFloat(0f);
+    Path file = dir.resolve("old.gkfx");
+    Files.write(file, v1.array());
+    assertThatThrownBy(() -> FlatIndex.load(file)).isInstanceOf(IOException.class).hasMessageContaining("old.gkfx")
+        .hasMessageContaining("version 1").hasMessageContaining("re-create");
   }
 }
