@@ -1,18 +1,23 @@
 package dev.gecko.train.llm;
 
+import dev.gecko.core.GeckoException;
 import java.time.Duration;
 import java.util.Optional;
 
 /**
- * The root of all LLM client failures. Unchecked. Subclasses say whether a retry can help: {@link
+ * The root of all LLM client failures, under the library's unchecked root {@link GeckoException}
+ * (so a caller that handles every Gecko failure in one place handles these too). Subclasses say
+ * whether a retry can help: {@link
  * RateLimitException}, {@link ServerException}, {@link LlmTimeoutException}, {@link
  * ConnectionException} and {@link MalformedResponseException} are retryable; {@link
  * AuthenticationException}, {@link BadRequestException}, {@link ModelNotFoundException} and
  * {@link UnsupportedCapabilityException} are not.
  *
- * <p>Messages and bodies never contain API keys (request headers are never included).
+ * <p>Messages and bodies never contain API keys (request headers are never included). Like any
+ * exception, an instance is meant to be thrown and read by one thread at a time; its fields do not
+ * change after construction.
  */
-public class LlmException extends RuntimeException {
+public class LlmException extends GeckoException {
   private static final long serialVersionUID = 1L;
   /** Bodies kept on exceptions are cut to this many characters. */
   public static final int MAX_BODY_CHARS = 2000;

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.gecko.core.GeckoException;
 import dev.gecko.train.testing.FakeLlmServer;
 import dev.gecko.train.testing.FakeLlmServer.Fault;
 import java.nio.file.Files;
@@ -210,6 +211,16 @@ class LlmClientsTest {
         .hasMessageContaining("echo");
     assertThat(server.requests()).hasSize(3);
     assertThat(sleeps).isEmpty();
+  }
+
+  @Test
+  void llmFailuresAreGeckoExceptionsSoOneHandlerCatchesEveryLibraryFailure() {
+    server.enqueue(Fault.status(500, Map.of(), "{\"error\":{\"message\":\"down\"}}"));
+    LlmClient c = openAi(EnumSet.noneOf(Capability.class));
+    assertThatThrownBy(() -> c.generate(LlmRequest.of("hi", GenerationOptions.DEFAULT)))
+        .isInstanceOf(ServerException.class).isInstanceOf(GeckoException.class);
+    assertThatThrownBy(() -> c.promptLogprobs("hi"))
+        .isInstanceOf(UnsupportedCapabilityException.class).isInstanceOf(GeckoException.class);
   }
 
   @Test
