@@ -16,20 +16,18 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
-import java.util.Set;
 
 /**
  * Answers repeated requests from disk. Key: SHA-256 of the canonical request JSON (kind, model,
  * messages, options; or the prompt). Never contains headers or API keys.
  */
-final class CachingClient implements LlmClient {
+final class CachingClient extends ForwardingLlmClient {
   private static final System.Logger LOG = System.getLogger(CachingClient.class.getName());
-  private final LlmClient inner;
   private final Path dir;
   private final UsageMeter meter;
 
   CachingClient(LlmClient inner, Path dir, UsageMeter meter) {
-    this.inner = inner;
+    super("Caching", inner);
     this.dir = dir;
     this.meter = meter;
     try {
@@ -37,16 +35,6 @@ final class CachingClient implements LlmClient {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot create cache folder " + dir, e);
     }
-  }
-
-  @Override
-  public String model() {
-    return inner.model();
-  }
-
-  @Override
-  public Set<Capability> capabilities() {
-    return inner.capabilities();
   }
 
   static String key(String model, LlmRequest request) {
@@ -211,6 +199,7 @@ final class CachingClient implements LlmClient {
         n.path("requestId").asText(""));
   }
 
+  /** Names the folder too, as {@code Caching[inner, dir]}. */
   @Override
   public String toString() {
     return "Caching[" + inner + ", " + dir + "]";

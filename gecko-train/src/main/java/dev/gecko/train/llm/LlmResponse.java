@@ -13,7 +13,8 @@ import java.util.Objects;
  *     length}, {@code STOP}), or empty
  * @param requestId the server's request id, or empty
  */
-public record LlmResponse(String text, List<TokenLogprob> logprobs, Usage usage, String finishReason, String requestId) {
+public record LlmResponse(String text, List<TokenLogprob> logprobs, Usage usage, String finishReason, String requestId)
+    implements CallResult {
   /** Validates and copies the fields. */
   public LlmResponse {
     Objects.requireNonNull(text, "text is null");

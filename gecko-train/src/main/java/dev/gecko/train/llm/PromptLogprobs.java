@@ -14,7 +14,8 @@ import java.util.Objects;
  * @param offsets each token's start offset in {@code prompt} (chars)
  * @param usage token counts
  */
-public record PromptLogprobs(String prompt, List<String> tokens, List<Double> logprobs, List<Integer> offsets, Usage usage) {
+public record PromptLogprobs(String prompt, List<String> tokens, List<Double> logprobs, List<Integer> offsets, Usage usage)
+    implements CallResult {
   /**
    * Validates and copies the fields.
    *
