@@ -164,7 +164,10 @@ public final class LlmClients {
       return self();
     }
 
-    /** Declares what the server and model support (the defaults differ per client). */
+    /**
+     * Declares what the server and model support (default: {@link Capability#JSON_OUTPUT} and
+     * {@link Capability#TOP_LOGPROBS}).
+     */
     public B capabilities(Set<Capability> caps) {
       Objects.requireNonNull(caps, "capabilities is null");
       this.capabilities = caps.isEmpty() ? EnumSet.noneOf(Capability.class) : EnumSet.copyOf(caps);
@@ -195,6 +198,20 @@ public final class LlmClients {
       if (model == null) {
         throw new IllegalStateException("no model set: call model(name)");
       }
+    }
+
+    /** Returns the declared capabilities, or both clients' default: JSON output and top log-probabilities. */
+    Set<Capability> capabilitiesOrDefault() {
+      return capabilities != null ? capabilities : EnumSet.of(Capability.JSON_OUTPUT, Capability.TOP_LOGPROBS);
+    }
+
+    /** Returns a transport that sends the extra headers, and the API key (if any) as {@code keyHeader: keyPrefix + key}. */
+    HttpTransport transport(String keyHeader, String keyPrefix) {
+      Map<String, String> h = new LinkedHashMap<>(extraHeaders);
+      if (apiKey != null) {
+        h.put(keyHeader, keyPrefix + apiKey);
+      }
+      return new HttpTransport(connectTimeout, requestTimeout, h, apiKey, clock);
     }
 
     private static Duration positive(Duration d, String name) {
@@ -239,12 +256,7 @@ public final class LlmClients {
      */
     public LlmClient build() {
       checkModel();
-      Map<String, String> h = new LinkedHashMap<>(extraHeaders);
-      if (apiKey != null) {
-        h.put("Authorization", "Bearer " + apiKey);
-      }
-      Set<Capability> caps = capabilities != null ? capabilities : EnumSet.of(Capability.JSON_OUTPUT, Capability.TOP_LOGPROBS);
-      return new OpenAiClient(baseUrl, model, caps, new HttpTransport(connectTimeout, requestTimeout, h, apiKey, clock));
+      return new OpenAiClient(baseUrl, model, capabilitiesOrDefault(), transport("Authorization", "Bearer "));
     }
   }
 
@@ -283,15 +295,11 @@ public final class LlmClients {
      */
     public LlmClient build() {
       checkModel();
-      Set<Capability> caps = capabilities != null ? capabilities : EnumSet.of(Capability.JSON_OUTPUT, Capability.TOP_LOGPROBS);
+      Set<Capability> caps = capabilitiesOrDefault();
       if (caps.contains(Capability.PROMPT_LOGPROBS)) {
         throw new IllegalArgumentException("Gemini returns log-probabilities of generated tokens only; PROMPT_LOGPROBS is not available");
       }
-      Map<String, String> h = new LinkedHashMap<>(extraHeaders);
-      if (apiKey != null) {
-        h.put("x-goog-api-key", apiKey);
-      }
-      return new GeminiClient(baseUrl, model, caps, new HttpTransport(connectTimeout, requestTimeout, h, apiKey, clock));
+      return new GeminiClient(baseUrl, model, caps, transport("x-goog-api-key", ""));
     }
   }
 }
