@@ -19,7 +19,8 @@ import java.util.Locale;
 
 /**
  * Answers repeated requests from disk. Key: SHA-256 of the canonical request JSON (kind, model,
- * messages, options; or the prompt). Never contains headers or API keys.
+ * messages, options; or the prompt). Never contains headers or API keys. Thread-safe: each entry is
+ * written to a temporary file and moved into place, so readers see a whole entry or none.
  */
 final class CachingClient extends ForwardingLlmClient {
   private static final System.Logger LOG = System.getLogger(CachingClient.class.getName());

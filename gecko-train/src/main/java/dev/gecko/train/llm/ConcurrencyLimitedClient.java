@@ -3,7 +3,7 @@ package dev.gecko.train.llm;
 import java.util.concurrent.Semaphore;
 import java.util.function.Supplier;
 
-/** At most {@code permits} calls in flight; the rest wait (fairly). */
+/** At most {@code permits} calls in flight; the rest wait (fairly). Thread-safe. */
 final class ConcurrencyLimitedClient extends ForwardingLlmClient {
   private final Semaphore permits;
 

@@ -9,7 +9,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 
-/** Gemini {@code generateContent}; log-probabilities of generated tokens only, never of the prompt. */
+/**
+ * Gemini {@code generateContent}; log-probabilities of generated tokens only, never of the prompt.
+ * Thread-safe, as {@link HttpLlmClient}.
+ */
 final class GeminiClient extends HttpLlmClient {
 
   GeminiClient(String baseUrl, String model, Set<Capability> capabilities, HttpTransport transport) {

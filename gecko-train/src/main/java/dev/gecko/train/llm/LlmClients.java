@@ -35,7 +35,10 @@ import java.util.Set;
  *   <tr><td>{@code GEMINI_BASE_URL}</td><td>Gemini</td><td>base URL, default {@value #GEMINI_DEFAULT_BASE_URL}</td></tr>
  * </table>
  *
- * <p>All clients and decorators are thread-safe.
+ * <p>All clients and decorators are thread-safe; build one stack per run and share it among its
+ * threads. Nothing here needs closing: a decorator shares (never owns) its inner client and the
+ * meter, policy and cache folder it is given, and each HTTP client has its own connection pool,
+ * released when the client is no longer reachable. This class has no state.
  */
 public final class LlmClients {
   /** OpenAI's base URL (the API version is part of it, as in the official SDKs). */
@@ -102,7 +105,11 @@ public final class LlmClients {
     return cacheDir == null ? c : caching(c, cacheDir, meter);
   }
 
-  /** Settings shared by the HTTP clients' builders. Not thread-safe; reusable. */
+  /**
+   * Settings shared by the HTTP clients' builders. Not thread-safe: use a builder from one thread.
+   * Reusable: each {@code build()} returns a new, independent client from the current settings,
+   * and the builder keeps no reference to it.
+   */
   public abstract static class HttpBuilder<B extends HttpBuilder<B>> {
     String baseUrl;
     String apiKey;
@@ -226,7 +233,7 @@ public final class LlmClients {
   /**
    * Builds an OpenAI-compatible client. Default capabilities: {@link Capability#JSON_OUTPUT} and
    * {@link Capability#TOP_LOGPROBS}; add {@link Capability#PROMPT_LOGPROBS} for vLLM (echo with
-   * logprobs on {@code /v1/completions}).
+   * logprobs on {@code /v1/completions}). Not thread-safe; reusable (see {@link HttpBuilder}).
    */
   public static final class OpenAiBuilder extends HttpBuilder<OpenAiBuilder> {
     OpenAiBuilder() {
@@ -263,7 +270,8 @@ public final class LlmClients {
   /**
    * Builds a Gemini client. Default capabilities: {@link Capability#JSON_OUTPUT} and {@link
    * Capability#TOP_LOGPROBS} (remove the latter for models that answer "Logprobs is not enabled").
-   * Gemini never offers {@link Capability#PROMPT_LOGPROBS}.
+   * Gemini never offers {@link Capability#PROMPT_LOGPROBS}. Not thread-safe; reusable (see {@link
+   * HttpBuilder}).
    */
   public static final class GeminiBuilder extends HttpBuilder<GeminiBuilder> {
     GeminiBuilder() {

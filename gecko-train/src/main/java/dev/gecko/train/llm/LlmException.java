@@ -13,9 +13,10 @@ import java.util.Optional;
  * AuthenticationException}, {@link BadRequestException}, {@link ModelNotFoundException} and
  * {@link UnsupportedCapabilityException} are not.
  *
- * <p>Messages and bodies never contain API keys (request headers are never included). Like any
- * exception, an instance is meant to be thrown and read by one thread at a time; its fields do not
- * change after construction.
+ * <p>Messages and bodies never contain API keys (request headers are never included). Its fields
+ * are set once, in the constructor, and it holds no resources, so it may be handed to another
+ * thread (as a pipeline does with a worker's failure); like any {@link Throwable}, it is not meant
+ * to be changed (suppressed exceptions added) by two threads at once.
  */
 public class LlmException extends GeckoException {
   private static final long serialVersionUID = 1L;

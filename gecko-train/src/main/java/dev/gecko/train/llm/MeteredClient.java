@@ -2,7 +2,7 @@ package dev.gecko.train.llm;
 
 import java.util.function.Supplier;
 
-/** Adds each successful call's usage to a {@link UsageMeter}, and counts each failed call. */
+/** Adds each successful call's usage to a {@link UsageMeter}, and counts each failed call. Thread-safe. */
 final class MeteredClient extends ForwardingLlmClient {
   private final UsageMeter meter;
 

@@ -8,7 +8,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 
-/** OpenAI-compatible chat completions and legacy completions (echo + logprobs). */
+/** OpenAI-compatible chat completions and legacy completions (echo + logprobs). Thread-safe, as {@link HttpLlmClient}. */
 final class OpenAiClient extends HttpLlmClient {
 
   OpenAiClient(String baseUrl, String model, Set<Capability> capabilities, HttpTransport transport) {

@@ -5,7 +5,8 @@ import java.util.Objects;
 
 /**
  * Log-probabilities of a prompt's own tokens (teacher-forced), from {@link
- * LlmClient#promptLogprobs(String)}.
+ * LlmClient#promptLogprobs(String)}. Immutable and thread-safe: it holds its own unmodifiable
+ * copies of the lists.
  *
  * @param prompt the prompt that was scored
  * @param tokens the prompt's tokens in order

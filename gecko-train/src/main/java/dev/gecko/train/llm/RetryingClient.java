@@ -3,7 +3,7 @@ package dev.gecko.train.llm;
 import java.time.Duration;
 import java.util.function.Supplier;
 
-/** Retries retryable failures with exponential backoff, jitter and Retry-After. */
+/** Retries retryable failures with exponential backoff, jitter and Retry-After. Thread-safe; waits on the caller's thread. */
 final class RetryingClient extends ForwardingLlmClient {
   private static final System.Logger LOG = System.getLogger(RetryingClient.class.getName());
   private final RetryPolicy policy;
