@@ -168,6 +168,20 @@ class DecoratorsTest {
   }
 
   @Test
+  void theStandardStackMetersAFailedCallOnceHoweverManyAttemptsItTook() {
+    StubClient stub = new StubClient();
+    UsageMeter meter = new UsageMeter(PriceTable.FREE);
+    LlmClient stack = LlmClients.standard(stub, 1, policy(2), meter, null);
+    for (int i = 0; i < 3; i++) {
+      stub.failures.add(serverError());
+    }
+    assertThatThrownBy(() -> stack.promptLogprobs("down")).isInstanceOf(ServerException.class);
+    assertThat(stub.promptCalls).hasValue(3);
+    assertThat(meter.snapshot().failures()).isEqualTo(1);
+    assertThat(meter.snapshot().calls()).isZero();
+  }
+
+  @Test
   void retryingRetriesPromptLogprobsAsGenerateAndNeverAProgrammingError() {
     StubClient stub = new StubClient();
     LlmClient retrying = LlmClients.retrying(stub, policy(3));
