@@ -3,6 +3,7 @@ package dev.gecko.train.llm;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -18,6 +19,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -137,6 +139,40 @@ class DecoratorsTest {
         });
     assertThat(sleeps).isEmpty();
     assertThat(meter.snapshot().failures()).isEqualTo(1);
+  }
+
+  @Test
+  void cachingAnswersBothKindsOfCallFromDiskAndReplacesUnreadableEntries(@TempDir Path dir) throws Exception {
+    StubClient stub = new StubClient();
+    UsageMeter meter = new UsageMeter(PriceTable.FREE);
+    LlmClient caching = LlmClients.caching(stub, dir, meter);
+    LlmRequest request = LlmRequest.of("hi", GenerationOptions.DEFAULT);
+    LlmResponse answer = caching.generate(request);
+    PromptLogprobs scored = caching.promptLogprobs("Query: honey");
+    assertThat(caching.generate(request)).isEqualTo(answer);
+    assertThat(caching.promptLogprobs("Query: honey").usage()).isEqualTo(scored.usage());
+    assertThat(stub.generateCalls).hasValue(1);
+    assertThat(stub.promptCalls).hasValue(1);
+    assertThat(meter.snapshot().cacheHits()).isEqualTo(2);
+
+    List<Path> entries;
+    try (Stream<Path> files = Files.walk(dir)) {
+      entries = files.filter(f -> f.toString().endsWith(".json")).toList();
+    }
+    assertThat(entries).hasSize(2);
+    for (Path f : entries) {
+      Files.writeString(f, "{\"neither\": \"a response\", \"nor\": \"prompt logprobs\"}");
+    }
+    assertThat(caching.generate(request)).isEqualTo(answer);
+    assertThat(caching.promptLogprobs("Query: honey").tokens()).isEqualTo(scored.tokens());
+    assertThat(stub.generateCalls).hasValue(2);
+    assertThat(stub.promptCalls).hasValue(2);
+    assertThat(meter.snapshot().cacheHits()).isEqualTo(2);
+    caching.generate(request);
+    caching.promptLogprobs("Query: honey");
+    assertThat(stub.generateCalls).as("the unreadable entry was replaced").hasValue(2);
+    assertThat(stub.promptCalls).hasValue(2);
+    assertThat(meter.snapshot().cacheHits()).isEqualTo(4);
   }
 
   @Test
