@@ -2,7 +2,11 @@ package dev.gecko.train.llm;
 
 import java.time.Duration;
 
-/** HTTP 401 or 403: missing, wrong or unauthorised API key. Not retryable. */
+/**
+ * HTTP 401 or 403: missing, wrong or unauthorised API key. Not retryable.
+ *
+ * <p>Thread-safety and ownership as for every {@link LlmException}: fields set once, no resources.
+ */
 public class AuthenticationException extends LlmException {
   private static final long serialVersionUID = 1L;
 

@@ -2,7 +2,11 @@ package dev.gecko.train.llm;
 
 import java.time.Duration;
 
-/** HTTP 400, 413 or 422: the request is invalid for this server or model. Not retryable. */
+/**
+ * HTTP 400, 413 or 422: the request is invalid for this server or model. Not retryable.
+ *
+ * <p>Thread-safety and ownership as for every {@link LlmException}: fields set once, no resources.
+ */
 public class BadRequestException extends LlmException {
   private static final long serialVersionUID = 1L;
 

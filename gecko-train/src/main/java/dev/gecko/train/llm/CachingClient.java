@@ -16,20 +16,21 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
-import java.util.Set;
+import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * Answers repeated requests from disk. Key: SHA-256 of the canonical request JSON (kind, model,
- * messages, options; or the prompt). Never contains headers or API keys.
+ * messages, options; or the prompt). Never contains headers or API keys. Thread-safe: each entry is
+ * written to a temporary file and moved into place, so readers see a whole entry or none.
  */
-final class CachingClient implements LlmClient {
+final class CachingClient extends ForwardingLlmClient {
   private static final System.Logger LOG = System.getLogger(CachingClient.class.getName());
-  private final LlmClient inner;
   private final Path dir;
   private final UsageMeter meter;
 
   CachingClient(LlmClient inner, Path dir, UsageMeter meter) {
-    this.inner = inner;
+    super("Caching", inner);
     this.dir = dir;
     this.meter = meter;
     try {
@@ -37,16 +38,6 @@ final class CachingClient implements LlmClient {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot create cache folder " + dir, e);
     }
-  }
-
-  @Override
-  public String model() {
-    return inner.model();
-  }
-
-  @Override
-  public Set<Capability> capabilities() {
-    return inner.capabilities();
   }
 
   static String key(String model, LlmRequest request) {
@@ -78,64 +69,34 @@ final class CachingClient implements LlmClient {
 
   @Override
   public LlmResponse generate(LlmRequest request) {
-    Path file = file(key(inner.model(), request));
-    JsonNode cached = read(file);
-    if (cached != null) {
-      try {
-        LlmResponse r = fromJson(cached);
-        meter.recordCacheHit();
-        return r;
-      } catch (RuntimeException e) {
-        LOG.log(System.Logger.Level.WARNING, "ignoring unreadable cache entry {0}: {1}", file, e.toString());
-      }
-    }
-    LlmResponse r = inner.generate(request);
-    write(file, toJson(r));
-    return r;
+    return cached(key(inner.model(), request), CachingClient::responseFromJson, () -> inner.generate(request),
+        CachingClient::responseToJson);
   }
 
   @Override
   public PromptLogprobs promptLogprobs(String prompt) {
-    Path file = file(key(inner.model(), prompt));
-    JsonNode cached = read(file);
-    if (cached != null) {
+    return cached(key(inner.model(), prompt), n -> promptFromJson(prompt, n), () -> inner.promptLogprobs(prompt),
+        CachingClient::promptToJson);
+  }
+
+  /**
+   * Returns the entry stored under {@code key} if it reads back (a cache hit, counted on the meter);
+   * else makes {@code call} and stores its result. An unreadable entry is logged and replaced.
+   */
+  private <T> T cached(String key, Function<JsonNode, T> decode, Supplier<T> call, Function<T, ObjectNode> encode) {
+    Path file = file(key);
+    JsonNode entry = read(file);
+    if (entry != null) {
       try {
-        List<String> tokens = new ArrayList<>();
-        List<Double> lps = new ArrayList<>();
-        List<Integer> offs = new ArrayList<>();
-        for (JsonNode t : cached.get("tokens")) {
-          tokens.add(t.asText());
-        }
-        for (JsonNode t : cached.get("logprobs")) {
-          lps.add(t.isNull() ? Double.NaN : t.asDouble());
-        }
-        for (JsonNode t : cached.get("offsets")) {
-          offs.add(t.asInt());
-        }
-        PromptLogprobs r = new PromptLogprobs(prompt, tokens, lps, offs,
-            new Usage(cached.path("promptTokens").asLong(), cached.path("completionTokens").asLong()));
+        T r = decode.apply(entry);
         meter.recordCacheHit();
         return r;
       } catch (RuntimeException e) {
         LOG.log(System.Logger.Level.WARNING, "ignoring unreadable cache entry {0}: {1}", file, e.toString());
       }
     }
-    PromptLogprobs r = inner.promptLogprobs(prompt);
-    ObjectNode n = HttpTransport.JSON.createObjectNode();
-    ArrayNode t = n.putArray("tokens");
-    r.tokens().forEach(t::add);
-    ArrayNode l = n.putArray("logprobs");
-    r.logprobs().forEach(v -> {
-      if (Double.isFinite(v)) {
-        l.add(v);
-      } else {
-        l.addNull();
-      }
-    });
-    ArrayNode o = n.putArray("offsets");
-    r.offsets().forEach(o::add);
-    n.put("promptTokens", r.usage().promptTokens()).put("completionTokens", r.usage().completionTokens());
-    write(file, n);
+    T r = call.get();
+    write(file, encode.apply(r));
     return r;
   }
 
@@ -170,7 +131,7 @@ final class CachingClient implements LlmClient {
     }
   }
 
-  private static ObjectNode toJson(LlmResponse r) {
+  private static ObjectNode responseToJson(LlmResponse r) {
     ObjectNode n = HttpTransport.JSON.createObjectNode();
     n.put("text", r.text()).put("finishReason", r.finishReason()).put("requestId", r.requestId());
     n.put("promptTokens", r.usage().promptTokens()).put("completionTokens", r.usage().completionTokens());
@@ -194,7 +155,7 @@ final class CachingClient implements LlmClient {
     }
   }
 
-  private static LlmResponse fromJson(JsonNode n) {
+  private static LlmResponse responseFromJson(JsonNode n) {
     List<TokenLogprob> lps = new ArrayList<>();
     for (JsonNode t : n.path("logprobs")) {
       List<TokenLogprob.Alternative> top = new ArrayList<>();
@@ -211,6 +172,42 @@ final class CachingClient implements LlmClient {
         n.path("requestId").asText(""));
   }
 
+  private static ObjectNode promptToJson(PromptLogprobs r) {
+    ObjectNode n = HttpTransport.JSON.createObjectNode();
+    ArrayNode t = n.putArray("tokens");
+    r.tokens().forEach(t::add);
+    ArrayNode l = n.putArray("logprobs");
+    r.logprobs().forEach(v -> {
+      if (Double.isFinite(v)) {
+        l.add(v);
+      } else {
+        l.addNull();
+      }
+    });
+    ArrayNode o = n.putArray("offsets");
+    r.offsets().forEach(o::add);
+    n.put("promptTokens", r.usage().promptTokens()).put("completionTokens", r.usage().completionTokens());
+    return n;
+  }
+
+  private static PromptLogprobs promptFromJson(String prompt, JsonNode n) {
+    List<String> tokens = new ArrayList<>();
+    List<Double> lps = new ArrayList<>();
+    List<Integer> offs = new ArrayList<>();
+    for (JsonNode t : n.get("tokens")) {
+      tokens.add(t.asText());
+    }
+    for (JsonNode t : n.get("logprobs")) {
+      lps.add(t.isNull() ? Double.NaN : t.asDouble());
+    }
+    for (JsonNode t : n.get("offsets")) {
+      offs.add(t.asInt());
+    }
+    return new PromptLogprobs(prompt, tokens, lps, offs,
+        new Usage(n.path("promptTokens").asLong(), n.path("completionTokens").asLong()));
+  }
+
+  /** Names the folder too, as {@code Caching[inner, dir]}. */
   @Override
   public String toString() {
     return "Caching[" + inner + ", " + dir + "]";

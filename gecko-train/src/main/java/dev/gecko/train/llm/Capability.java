@@ -1,6 +1,6 @@
 package dev.gecko.train.llm;
 
-/** What an {@link LlmClient} can do beyond plain text generation. */
+/** What an {@link LlmClient} can do beyond plain text generation. Constants: thread-safe. */
 public enum Capability {
   /** {@link GenerationOptions#jsonOutput()} is enforced by the server (JSON mode). */
   JSON_OUTPUT,

@@ -2,7 +2,11 @@ package dev.gecko.train.llm;
 
 import java.time.Duration;
 
-/** An I/O error: the connection was refused, reset or closed mid-response. Retryable. */
+/**
+ * An I/O error: the connection was refused, reset or closed mid-response. Retryable.
+ *
+ * <p>Thread-safety and ownership as for every {@link LlmException}: fields set once, no resources.
+ */
 public class ConnectionException extends LlmException {
   private static final long serialVersionUID = 1L;
 

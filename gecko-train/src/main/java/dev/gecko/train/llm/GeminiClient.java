@@ -3,43 +3,25 @@ package dev.gecko.train.llm;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.net.URI;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 
-/** Gemini {@code generateContent}; log-probabilities of generated tokens only, never of the prompt. */
-final class GeminiClient implements LlmClient {
-  private final String baseUrl;
-  private final String model;
-  private final Set<Capability> capabilities;
-  private final HttpTransport transport;
+/**
+ * Gemini {@code generateContent}; log-probabilities of generated tokens only, never of the prompt.
+ * Thread-safe, as {@link HttpLlmClient}.
+ */
+final class GeminiClient extends HttpLlmClient {
 
   GeminiClient(String baseUrl, String model, Set<Capability> capabilities, HttpTransport transport) {
-    this.baseUrl = baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl;
-    this.model = model;
-    this.capabilities = Set.copyOf(capabilities);
-    this.transport = transport;
+    super(baseUrl, model, capabilities, transport);
   }
 
   @Override
-  public String model() {
-    return model;
-  }
-
-  @Override
-  public Set<Capability> capabilities() {
-    return capabilities;
-  }
-
-  @Override
-  public LlmResponse generate(LlmRequest request) {
+  LlmResponse send(LlmRequest request) {
     GenerationOptions o = request.options();
-    if (o.topLogprobs() > 0 && !capabilities.contains(Capability.TOP_LOGPROBS)) {
-      throw new UnsupportedCapabilityException(Capability.TOP_LOGPROBS, model);
-    }
     ObjectNode body = HttpTransport.JSON.createObjectNode();
     StringBuilder system = new StringBuilder();
     ArrayNode contents = body.putArray("contents");
@@ -59,17 +41,16 @@ final class GeminiClient implements LlmClient {
     gc.put("temperature", o.temperature());
     gc.put("maxOutputTokens", o.maxTokens());
     gc.put("candidateCount", 1);
-    if (o.jsonOutput() && capabilities.contains(Capability.JSON_OUTPUT)) {
+    if (o.jsonOutput() && supports(Capability.JSON_OUTPUT)) {
       gc.put("responseMimeType", "application/json");
     }
     if (o.topLogprobs() > 0) {
       gc.put("responseLogprobs", true);
       gc.put("logprobs", o.topLogprobs());
     }
-    URI uri = URI.create(baseUrl + "/v1beta/models/" + URLEncoder.encode(model, StandardCharsets.UTF_8) + ":generateContent");
-    HttpTransport.Reply reply = transport.post(uri, body);
+    HttpTransport.Reply reply = post("/v1beta/models/" + URLEncoder.encode(model(), StandardCharsets.UTF_8) + ":generateContent", body);
     JsonNode json = reply.json();
-    String id = reply.requestId().isEmpty() ? json.path("responseId").asText("") : reply.requestId();
+    String id = reply.requestIdOr("responseId");
     JsonNode usageNode = json.path("usageMetadata");
     Usage usage = new Usage(usageNode.path("promptTokenCount").asLong(0),
         usageNode.path("candidatesTokenCount").asLong(0) + usageNode.path("thoughtsTokenCount").asLong(0));
@@ -100,10 +81,5 @@ final class GeminiClient implements LlmClient {
       lps.add(new TokenLogprob(c.path("token").asText(""), HttpTransport.num(c.path("logProbability")), top));
     }
     return new LlmResponse(text.toString(), lps, usage, cand.path("finishReason").asText(""), id);
-  }
-
-  @Override
-  public String toString() {
-    return "GeminiClient[" + baseUrl + ", " + model + ", " + capabilities + "]";
   }
 }

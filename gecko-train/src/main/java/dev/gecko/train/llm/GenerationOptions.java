@@ -1,7 +1,8 @@
 package dev.gecko.train.llm;
 
 /**
- * Sampling options for one generation.
+ * Sampling options for one generation. Immutable and thread-safe; one instance may serve any number
+ * of requests.
  *
  * @param temperature sampling temperature, {@code >= 0}
  * @param maxTokens the most tokens to generate, {@code >= 1}

@@ -55,8 +55,13 @@ final class HttpTransport {
     return n != null && n.isNumber() ? n.asDouble() : Double.NEGATIVE_INFINITY;
   }
 
-  /** A parsed 2xx response. */
-  record Reply(JsonNode json, String requestId) {}
+  /** A parsed 2xx response: its JSON object, and the {@code x-request-id} header or empty. */
+  record Reply(JsonNode json, String requestId) {
+    /** Returns the {@code x-request-id} header, or where there is none the body's field {@code field}, or empty. */
+    String requestIdOr(String field) {
+      return requestId.isEmpty() ? json.path(field).asText("") : requestId;
+    }
+  }
 
   Reply post(URI uri, JsonNode body) {
     byte[] bytes;

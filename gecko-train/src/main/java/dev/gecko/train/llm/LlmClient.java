@@ -7,7 +7,8 @@ import java.util.Set;
  *
  * <p>Implementations are thread-safe; one instance is shared by all threads of a run. Every
  * method throws an unchecked {@link LlmException} on failure; {@link LlmException#retryable()}
- * says whether trying again can help. Clients hold no resources that need closing.
+ * says whether trying again can help. Clients hold no resources that need closing, so whoever
+ * builds one simply drops it when done; a decorator shares its inner client, it does not own it.
  */
 public interface LlmClient {
 

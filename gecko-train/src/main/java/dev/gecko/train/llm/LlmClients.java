@@ -35,7 +35,10 @@ import java.util.Set;
  *   <tr><td>{@code GEMINI_BASE_URL}</td><td>Gemini</td><td>base URL, default {@value #GEMINI_DEFAULT_BASE_URL}</td></tr>
  * </table>
  *
- * <p>All clients and decorators are thread-safe.
+ * <p>All clients and decorators are thread-safe; build one stack per run and share it among its
+ * threads. Nothing here needs closing: a decorator shares (never owns) its inner client and the
+ * meter, policy and cache folder it is given, and each HTTP client has its own connection pool,
+ * released when the client is no longer reachable. This class has no state.
  */
 public final class LlmClients {
   /** OpenAI's base URL (the API version is part of it, as in the official SDKs). */
@@ -102,7 +105,11 @@ public final class LlmClients {
     return cacheDir == null ? c : caching(c, cacheDir, meter);
   }
 
-  /** Settings shared by the HTTP clients' builders. Not thread-safe; reusable. */
+  /**
+   * Settings shared by the HTTP clients' builders. Not thread-safe: use a builder from one thread.
+   * Reusable: each {@code build()} returns a new, independent client from the current settings,
+   * and the builder keeps no reference to it.
+   */
   public abstract static class HttpBuilder<B extends HttpBuilder<B>> {
     String baseUrl;
     String apiKey;
@@ -164,7 +171,10 @@ public final class LlmClients {
       return self();
     }
 
-    /** Declares what the server and model support (the defaults differ per client). */
+    /**
+     * Declares what the server and model support (default: {@link Capability#JSON_OUTPUT} and
+     * {@link Capability#TOP_LOGPROBS}).
+     */
     public B capabilities(Set<Capability> caps) {
       Objects.requireNonNull(caps, "capabilities is null");
       this.capabilities = caps.isEmpty() ? EnumSet.noneOf(Capability.class) : EnumSet.copyOf(caps);
@@ -197,6 +207,20 @@ public final class LlmClients {
       }
     }
 
+    /** Returns the declared capabilities, or both clients' default: JSON output and top log-probabilities. */
+    Set<Capability> capabilitiesOrDefault() {
+      return capabilities != null ? capabilities : EnumSet.of(Capability.JSON_OUTPUT, Capability.TOP_LOGPROBS);
+    }
+
+    /** Returns a transport that sends the extra headers, and the API key (if any) as {@code keyHeader: keyPrefix + key}. */
+    HttpTransport transport(String keyHeader, String keyPrefix) {
+      Map<String, String> h = new LinkedHashMap<>(extraHeaders);
+      if (apiKey != null) {
+        h.put(keyHeader, keyPrefix + apiKey);
+      }
+      return new HttpTransport(connectTimeout, requestTimeout, h, apiKey, clock);
+    }
+
     private static Duration positive(Duration d, String name) {
       Objects.requireNonNull(d, name + " is null");
       if (d.isNegative() || d.isZero()) {
@@ -209,7 +233,7 @@ public final class LlmClients {
   /**
    * Builds an OpenAI-compatible client. Default capabilities: {@link Capability#JSON_OUTPUT} and
    * {@link Capability#TOP_LOGPROBS}; add {@link Capability#PROMPT_LOGPROBS} for vLLM (echo with
-   * logprobs on {@code /v1/completions}).
+   * logprobs on {@code /v1/completions}). Not thread-safe; reusable (see {@link HttpBuilder}).
    */
   public static final class OpenAiBuilder extends HttpBuilder<OpenAiBuilder> {
     OpenAiBuilder() {
@@ -239,19 +263,15 @@ public final class LlmClients {
      */
     public LlmClient build() {
       checkModel();
-      Map<String, String> h = new LinkedHashMap<>(extraHeaders);
-      if (apiKey != null) {
-        h.put("Authorization", "Bearer " + apiKey);
-      }
-      Set<Capability> caps = capabilities != null ? capabilities : EnumSet.of(Capability.JSON_OUTPUT, Capability.TOP_LOGPROBS);
-      return new OpenAiClient(baseUrl, model, caps, new HttpTransport(connectTimeout, requestTimeout, h, apiKey, clock));
+      return new OpenAiClient(baseUrl, model, capabilitiesOrDefault(), transport("Authorization", "Bearer "));
     }
   }
 
   /**
    * Builds a Gemini client. Default capabilities: {@link Capability#JSON_OUTPUT} and {@link
    * Capability#TOP_LOGPROBS} (remove the latter for models that answer "Logprobs is not enabled").
-   * Gemini never offers {@link Capability#PROMPT_LOGPROBS}.
+   * Gemini never offers {@link Capability#PROMPT_LOGPROBS}. Not thread-safe; reusable (see {@link
+   * HttpBuilder}).
    */
   public static final class GeminiBuilder extends HttpBuilder<GeminiBuilder> {
     GeminiBuilder() {
@@ -283,15 +303,11 @@ public final class LlmClients {
      */
     public LlmClient build() {
       checkModel();
-      Set<Capability> caps = capabilities != null ? capabilities : EnumSet.of(Capability.JSON_OUTPUT, Capability.TOP_LOGPROBS);
+      Set<Capability> caps = capabilitiesOrDefault();
       if (caps.contains(Capability.PROMPT_LOGPROBS)) {
         throw new IllegalArgumentException("Gemini returns log-probabilities of generated tokens only; PROMPT_LOGPROBS is not available");
       }
-      Map<String, String> h = new LinkedHashMap<>(extraHeaders);
-      if (apiKey != null) {
-        h.put("x-goog-api-key", apiKey);
-      }
-      return new GeminiClient(baseUrl, model, caps, new HttpTransport(connectTimeout, requestTimeout, h, apiKey, clock));
+      return new GeminiClient(baseUrl, model, caps, transport("x-goog-api-key", ""));
     }
   }
 }

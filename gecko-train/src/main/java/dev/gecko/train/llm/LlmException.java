@@ -1,18 +1,24 @@
 package dev.gecko.train.llm;
 
+import dev.gecko.core.GeckoException;
 import java.time.Duration;
 import java.util.Optional;
 
 /**
- * The root of all LLM client failures. Unchecked. Subclasses say whether a retry can help: {@link
+ * The root of all LLM client failures, under the library's unchecked root {@link GeckoException}
+ * (so a caller that handles every Gecko failure in one place handles these too). Subclasses say
+ * whether a retry can help: {@link
  * RateLimitException}, {@link ServerException}, {@link LlmTimeoutException}, {@link
  * ConnectionException} and {@link MalformedResponseException} are retryable; {@link
  * AuthenticationException}, {@link BadRequestException}, {@link ModelNotFoundException} and
  * {@link UnsupportedCapabilityException} are not.
  *
- * <p>Messages and bodies never contain API keys (request headers are never included).
+ * <p>Messages and bodies never contain API keys (request headers are never included). Its fields
+ * are set once, in the constructor, and it holds no resources, so it may be handed to another
+ * thread (as a pipeline does with a worker's failure); like any {@link Throwable}, it is not meant
+ * to be changed (suppressed exceptions added) by two threads at once.
  */
-public class LlmException extends RuntimeException {
+public class LlmException extends GeckoException {
   private static final long serialVersionUID = 1L;
   /** Bodies kept on exceptions are cut to this many characters. */
   public static final int MAX_BODY_CHARS = 2000;

@@ -4,7 +4,8 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * A chat generation request: messages and options. The model is the client's.
+ * A chat generation request: messages and options. The model is the client's. Immutable and
+ * thread-safe: it holds its own unmodifiable copy of the messages.
  *
  * @param messages the conversation, at least one message
  * @param options sampling options

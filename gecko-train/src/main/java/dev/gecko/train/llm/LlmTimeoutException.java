@@ -2,7 +2,11 @@ package dev.gecko.train.llm;
 
 import java.time.Duration;
 
-/** The connect or request timeout elapsed. Retryable. */
+/**
+ * The connect or request timeout elapsed. Retryable.
+ *
+ * <p>Thread-safety and ownership as for every {@link LlmException}: fields set once, no resources.
+ */
 public class LlmTimeoutException extends LlmException {
   private static final long serialVersionUID = 1L;
 

@@ -2,7 +2,11 @@ package dev.gecko.train.llm;
 
 import java.time.Duration;
 
-/** The server answered 2xx with a body that is not the expected JSON (truncated, garbled). Retryable. */
+/**
+ * The server answered 2xx with a body that is not the expected JSON (truncated, garbled). Retryable.
+ *
+ * <p>Thread-safety and ownership as for every {@link LlmException}: fields set once, no resources.
+ */
 public class MalformedResponseException extends LlmException {
   private static final long serialVersionUID = 1L;
 

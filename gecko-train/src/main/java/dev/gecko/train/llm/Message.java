@@ -3,7 +3,7 @@ package dev.gecko.train.llm;
 import java.util.Objects;
 
 /**
- * One chat message.
+ * One chat message. Immutable and thread-safe.
  *
  * @param role who says it
  * @param content the text; never null

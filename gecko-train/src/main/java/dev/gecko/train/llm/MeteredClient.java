@@ -1,53 +1,26 @@
 package dev.gecko.train.llm;
 
-import java.util.Set;
+import java.util.function.Supplier;
 
-/** Adds each response's usage to a {@link UsageMeter}. */
-final class MeteredClient implements LlmClient {
-  private final LlmClient inner;
+/** Adds each successful call's usage to a {@link UsageMeter}, and counts each failed call. Thread-safe. */
+final class MeteredClient extends ForwardingLlmClient {
   private final UsageMeter meter;
 
   MeteredClient(LlmClient inner, UsageMeter meter) {
-    this.inner = inner;
+    super("Metered", inner);
     this.meter = meter;
   }
 
   @Override
-  public String model() {
-    return inner.model();
-  }
-
-  @Override
-  public Set<Capability> capabilities() {
-    return inner.capabilities();
-  }
-
-  @Override
-  public LlmResponse generate(LlmRequest request) {
+  <T extends CallResult> T call(Supplier<T> call) {
+    T r;
     try {
-      LlmResponse r = inner.generate(request);
-      meter.recordCall(r.usage());
-      return r;
+      r = call.get();
     } catch (LlmException e) {
       meter.recordFailure();
       throw e;
     }
-  }
-
-  @Override
-  public PromptLogprobs promptLogprobs(String prompt) {
-    try {
-      PromptLogprobs r = inner.promptLogprobs(prompt);
-      meter.recordCall(r.usage());
-      return r;
-    } catch (LlmException e) {
-      meter.recordFailure();
-      throw e;
-    }
-  }
-
-  @Override
-  public String toString() {
-    return "Metered[" + inner + "]";
+    meter.recordCall(r.usage());
+    return r;
   }
 }

@@ -2,7 +2,11 @@ package dev.gecko.train.llm;
 
 import java.time.Duration;
 
-/** HTTP 404: the model (or endpoint) does not exist. Not retryable. */
+/**
+ * HTTP 404: the model (or endpoint) does not exist. Not retryable.
+ *
+ * <p>Thread-safety and ownership as for every {@link LlmException}: fields set once, no resources.
+ */
 public class ModelNotFoundException extends LlmException {
   private static final long serialVersionUID = 1L;
 

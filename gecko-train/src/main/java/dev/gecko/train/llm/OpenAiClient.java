@@ -3,58 +3,37 @@ package dev.gecko.train.llm;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 
-/** OpenAI-compatible chat completions and legacy completions (echo + logprobs). */
-final class OpenAiClient implements LlmClient {
-  private final String baseUrl;
-  private final String model;
-  private final Set<Capability> capabilities;
-  private final HttpTransport transport;
+/** OpenAI-compatible chat completions and legacy completions (echo + logprobs). Thread-safe, as {@link HttpLlmClient}. */
+final class OpenAiClient extends HttpLlmClient {
 
   OpenAiClient(String baseUrl, String model, Set<Capability> capabilities, HttpTransport transport) {
-    this.baseUrl = baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl;
-    this.model = model;
-    this.capabilities = Set.copyOf(capabilities);
-    this.transport = transport;
+    super(baseUrl, model, capabilities, transport);
   }
 
   @Override
-  public String model() {
-    return model;
-  }
-
-  @Override
-  public Set<Capability> capabilities() {
-    return capabilities;
-  }
-
-  @Override
-  public LlmResponse generate(LlmRequest request) {
+  LlmResponse send(LlmRequest request) {
     GenerationOptions o = request.options();
-    if (o.topLogprobs() > 0 && !capabilities.contains(Capability.TOP_LOGPROBS)) {
-      throw new UnsupportedCapabilityException(Capability.TOP_LOGPROBS, model);
-    }
     ObjectNode body = HttpTransport.JSON.createObjectNode();
-    body.put("model", model);
+    body.put("model", model());
     ArrayNode msgs = body.putArray("messages");
     for (Message m : request.messages()) {
       msgs.addObject().put("role", m.role().name().toLowerCase(Locale.ROOT)).put("content", m.content());
     }
     body.put("temperature", o.temperature());
     body.put("max_tokens", o.maxTokens());
-    if (o.jsonOutput() && capabilities.contains(Capability.JSON_OUTPUT)) {
+    if (o.jsonOutput() && supports(Capability.JSON_OUTPUT)) {
       body.putObject("response_format").put("type", "json_object");
     }
     if (o.topLogprobs() > 0) {
       body.put("logprobs", true);
       body.put("top_logprobs", o.topLogprobs());
     }
-    HttpTransport.Reply reply = transport.post(URI.create(baseUrl + "/chat/completions"), body);
+    HttpTransport.Reply reply = post("/chat/completions", body);
     JsonNode json = reply.json();
     JsonNode choice = json.path("choices").path(0);
     if (choice.isMissingNode()) {
@@ -69,23 +48,20 @@ final class OpenAiClient implements LlmClient {
       }
       lps.add(new TokenLogprob(t.path("token").asText(""), HttpTransport.num(t.path("logprob")), top));
     }
-    String id = reply.requestId().isEmpty() ? json.path("id").asText("") : reply.requestId();
-    return new LlmResponse(text, lps, usage(json), choice.path("finish_reason").asText(""), id);
+    return new LlmResponse(text, lps, usage(json), choice.path("finish_reason").asText(""), reply.requestIdOr("id"));
   }
 
   @Override
   public PromptLogprobs promptLogprobs(String prompt) {
-    if (!capabilities.contains(Capability.PROMPT_LOGPROBS)) {
-      throw new UnsupportedCapabilityException(Capability.PROMPT_LOGPROBS, model);
-    }
+    require(Capability.PROMPT_LOGPROBS);
     ObjectNode body = HttpTransport.JSON.createObjectNode();
-    body.put("model", model);
+    body.put("model", model());
     body.put("prompt", prompt);
     body.put("max_tokens", 1); // max_tokens=0 is rejected or buggy on some vLLM versions
     body.put("echo", true);
     body.put("logprobs", 1);
     body.put("temperature", 0.0);
-    HttpTransport.Reply reply = transport.post(URI.create(baseUrl + "/completions"), body);
+    HttpTransport.Reply reply = post("/completions", body);
     JsonNode lp = reply.json().path("choices").path(0).path("logprobs");
     JsonNode tokens = lp.path("tokens");
     JsonNode values = lp.path("token_logprobs");
@@ -108,10 +84,5 @@ final class OpenAiClient implements LlmClient {
   private static Usage usage(JsonNode json) {
     JsonNode u = json.path("usage");
     return new Usage(u.path("prompt_tokens").asLong(0), u.path("completion_tokens").asLong(0));
-  }
-
-  @Override
-  public String toString() {
-    return "OpenAiClient[" + baseUrl + ", " + model + ", " + capabilities + "]";
   }
 }

@@ -2,6 +2,7 @@ package dev.gecko.train.llm;
 
 /**
  * Prices per one million tokens, in any currency (the docs use US dollars), for cost accounting.
+ * Immutable and thread-safe; a {@link UsageMeter} keeps the table it is given.
  *
  * @param inputPerMillion price of 1M prompt tokens, {@code >= 0}
  * @param outputPerMillion price of 1M generated tokens, {@code >= 0}

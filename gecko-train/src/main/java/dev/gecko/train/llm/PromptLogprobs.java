@@ -5,7 +5,8 @@ import java.util.Objects;
 
 /**
  * Log-probabilities of a prompt's own tokens (teacher-forced), from {@link
- * LlmClient#promptLogprobs(String)}.
+ * LlmClient#promptLogprobs(String)}. Immutable and thread-safe: it holds its own unmodifiable
+ * copies of the lists.
  *
  * @param prompt the prompt that was scored
  * @param tokens the prompt's tokens in order
@@ -14,7 +15,8 @@ import java.util.Objects;
  * @param offsets each token's start offset in {@code prompt} (chars)
  * @param usage token counts
  */
-public record PromptLogprobs(String prompt, List<String> tokens, List<Double> logprobs, List<Integer> offsets, Usage usage) {
+public record PromptLogprobs(String prompt, List<String> tokens, List<Double> logprobs, List<Integer> offsets, Usage usage)
+    implements CallResult {
   /**
    * Validates and copies the fields.
    *

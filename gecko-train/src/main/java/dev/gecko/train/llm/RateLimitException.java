@@ -2,7 +2,11 @@ package dev.gecko.train.llm;
 
 import java.time.Duration;
 
-/** HTTP 429 (or Gemini RESOURCE_EXHAUSTED): too many requests or tokens. Retryable; honour {@link #retryAfter()}. */
+/**
+ * HTTP 429 (or Gemini RESOURCE_EXHAUSTED): too many requests or tokens. Retryable; honour {@link #retryAfter()}.
+ *
+ * <p>Thread-safety and ownership as for every {@link LlmException}: fields set once, no resources.
+ */
 public class RateLimitException extends LlmException {
   private static final long serialVersionUID = 1L;
 

@@ -1,6 +1,5 @@
 package dev.gecko.train.llm;
 
-import java.time.Clock;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Random;
@@ -10,9 +9,13 @@ import java.util.Random;
  * LlmException#retryable()} failures (408, 409, 429, 5xx, timeouts, I/O errors, unreadable
  * bodies), at most {@link Builder#maxRetries(int)} times, waiting {@code initial * multiplier^n}
  * capped at {@code maxBackoff}, with full jitter in {@code [50%, 100%]} of that, or the server's
- * {@code Retry-After} hint when it is longer (capped at {@code maxRetryAfter}).
+ * {@code Retry-After} hint when it is longer (capped at {@code maxRetryAfter}). The hint is read by
+ * the HTTP client when the failure arrives, with the clock set on its builder ({@link
+ * LlmClients.HttpBuilder#clock}); the policy itself needs no clock.
  *
- * <p>Immutable and thread-safe (the jitter source is synchronised).
+ * <p>Immutable and thread-safe; one policy may serve any number of clients. It shares, and does not
+ * own, the {@link Sleeper} and {@link Random} it was given (jitter is drawn under the {@code
+ * Random}'s lock, so a seeded source gives one sequence across threads).
  *
  * @param maxRetries retries after the first attempt
  * @param initialBackoff the first wait
@@ -20,11 +23,10 @@ import java.util.Random;
  * @param multiplier the backoff growth factor
  * @param maxRetryAfter the longest server hint honoured
  * @param sleeper how to wait
- * @param clock the clock (for HTTP-date Retry-After values)
  * @param random the jitter source
  */
 public record RetryPolicy(int maxRetries, Duration initialBackoff, Duration maxBackoff, double multiplier,
-    Duration maxRetryAfter, Sleeper sleeper, Clock clock, Random random) {
+    Duration maxRetryAfter, Sleeper sleeper, Random random) {
 
   /** Validates the fields. */
   public RetryPolicy {
@@ -38,7 +40,6 @@ public record RetryPolicy(int maxRetries, Duration initialBackoff, Duration maxB
     Objects.requireNonNull(maxBackoff, "maxBackoff is null");
     Objects.requireNonNull(maxRetryAfter, "maxRetryAfter is null");
     Objects.requireNonNull(sleeper, "sleeper is null");
-    Objects.requireNonNull(clock, "clock is null");
     Objects.requireNonNull(random, "random is null");
   }
 
@@ -71,7 +72,6 @@ public record RetryPolicy(int maxRetries, Duration initialBackoff, Duration maxB
     private double multiplier = 2.0;
     private Duration maxRetryAfter = Duration.ofMinutes(5);
     private Sleeper sleeper = Sleeper.SYSTEM;
-    private Clock clock = Clock.systemUTC();
     private Random random = new Random();
 
     Builder() {}
@@ -118,12 +118,6 @@ public record RetryPolicy(int maxRetries, Duration initialBackoff, Duration maxB
       return this;
     }
 
-    /** Sets the clock. */
-    public Builder clock(Clock c) {
-      this.clock = Objects.requireNonNull(c, "clock is null");
-      return this;
-    }
-
     /** Sets the jitter source. */
     public Builder random(Random r) {
       this.random = Objects.requireNonNull(r, "random is null");
@@ -132,7 +126,7 @@ public record RetryPolicy(int maxRetries, Duration initialBackoff, Duration maxB
 
     /** Builds the policy. */
     public RetryPolicy build() {
-      return new RetryPolicy(maxRetries, initialBackoff, maxBackoff, multiplier, maxRetryAfter, sleeper, clock, random);
+      return new RetryPolicy(maxRetries, initialBackoff, maxBackoff, multiplier, maxRetryAfter, sleeper, random);
     }
 
     private static Duration positive(Duration d, String name) {

@@ -1,41 +1,20 @@
 package dev.gecko.train.llm;
 
 import java.time.Duration;
-import java.util.Set;
 import java.util.function.Supplier;
 
-/** Retries retryable failures with exponential backoff, jitter and Retry-After. */
-final class RetryingClient implements LlmClient {
+/** Retries retryable failures with exponential backoff, jitter and Retry-After. Thread-safe; waits on the caller's thread. */
+final class RetryingClient extends ForwardingLlmClient {
   private static final System.Logger LOG = System.getLogger(RetryingClient.class.getName());
-  private final LlmClient inner;
   private final RetryPolicy policy;
 
   RetryingClient(LlmClient inner, RetryPolicy policy) {
-    this.inner = inner;
+    super("Retrying", inner);
     this.policy = policy;
   }
 
   @Override
-  public String model() {
-    return inner.model();
-  }
-
-  @Override
-  public Set<Capability> capabilities() {
-    return inner.capabilities();
-  }
-
-  @Override
-  public LlmResponse generate(LlmRequest request) {
-    return call(() -> inner.generate(request));
-  }
-
-  @Override
-  public PromptLogprobs promptLogprobs(String prompt) {
-    return call(() -> inner.promptLogprobs(prompt));
-  }
-
-  private <T> T call(Supplier<T> attempt) {
+  <T extends CallResult> T call(Supplier<T> attempt) {
     for (int retry = 1; ; retry++) {
       try {
         return attempt.get();
@@ -59,10 +38,5 @@ final class RetryingClient implements LlmClient {
         }
       }
     }
-  }
-
-  @Override
-  public String toString() {
-    return "Retrying[" + inner + "]";
   }
 }

@@ -2,7 +2,11 @@ package dev.gecko.train.llm;
 
 import java.time.Duration;
 
-/** HTTP 5xx, 408 or 409: the server failed or asked to try again. Retryable. */
+/**
+ * HTTP 5xx, 408 or 409: the server failed or asked to try again. Retryable.
+ *
+ * <p>Thread-safety and ownership as for every {@link LlmException}: fields set once, no resources.
+ */
 public class ServerException extends LlmException {
   private static final long serialVersionUID = 1L;
 

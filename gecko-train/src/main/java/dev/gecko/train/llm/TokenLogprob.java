@@ -5,6 +5,7 @@ import java.util.Objects;
 
 /**
  * One generated token with its log-probability and the most likely alternatives at its position.
+ * Immutable and thread-safe: it holds its own unmodifiable copy of the alternatives.
  *
  * @param token the token text
  * @param logprob its natural-log probability
@@ -12,7 +13,7 @@ import java.util.Objects;
  */
 public record TokenLogprob(String token, double logprob, List<Alternative> top) {
   /**
-   * One alternative token.
+   * One alternative token. Immutable and thread-safe.
    *
    * @param token the token text
    * @param logprob its natural-log probability

@@ -1,6 +1,10 @@
 package dev.gecko.train.llm;
 
-/** A request needed a {@link Capability} the client does not declare. Not retryable. */
+/**
+ * A request needed a {@link Capability} the client does not declare. Not retryable.
+ *
+ * <p>Thread-safety and ownership as for every {@link LlmException}: fields set once, no resources.
+ */
 public class UnsupportedCapabilityException extends LlmException {
   private static final long serialVersionUID = 1L;
   private final Capability capability;

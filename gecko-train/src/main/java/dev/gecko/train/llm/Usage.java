@@ -2,6 +2,7 @@ package dev.gecko.train.llm;
 
 /**
  * Token counts of one call, from the response's usage fields (0 when the server reports none).
+ * Immutable and thread-safe.
  *
  * @param promptTokens input tokens
  * @param completionTokens generated tokens

@@ -4,7 +4,11 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Running totals of calls and tokens, filled by {@link LlmClients#metered(LlmClient, UsageMeter)}
- * and {@link LlmClients#caching(LlmClient, java.nio.file.Path, UsageMeter)}. Thread-safe.
+ * and {@link LlmClients#caching(LlmClient, java.nio.file.Path, UsageMeter)}.
+ *
+ * <p>Thread-safe: any number of clients and threads may add to one meter while others take {@link
+ * #snapshot()}s. The caller creates and owns it; the decorators only add to it (the standard stack
+ * gives the same meter to the cache and to the metering decorator).
  */
 public final class UsageMeter {
   private final PriceTable prices;
@@ -20,10 +24,12 @@ public final class UsageMeter {
   }
 
   /**
-   * A snapshot of the totals.
+   * A snapshot of the totals. Immutable and thread-safe.
    *
    * @param calls successful calls that reached the server
-   * @param failures calls that failed (each retry attempt counts)
+   * @param failures calls that failed, as the metering decorator saw them: in {@link
+   *     LlmClients#standard} it sits outside the retries, so a failed call counts once, however
+   *     many attempts it took
    * @param cacheHits calls answered from the on-disk cache (free)
    * @param promptTokens prompt tokens billed
    * @param completionTokens completion tokens billed

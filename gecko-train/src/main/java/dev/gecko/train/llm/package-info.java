@@ -6,7 +6,8 @@
  * dev.gecko.train.llm.LlmClients} builds the real clients (OpenAI-compatible, Gemini) over {@code
  * java.net.http} and wraps them in decorators (retry with backoff, bounded concurrency, on-disk
  * response cache, token and cost accounting). All failures are unchecked {@link
- * dev.gecko.train.llm.LlmException}s whose subclasses say whether a retry can help. API keys are
+ * dev.gecko.train.llm.LlmException}s (a {@link dev.gecko.core.GeckoException}) whose subclasses say
+ * whether a retry can help. API keys are
  * never logged, cached or put in exception messages.
  */
 package dev.gecko.train.llm;

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.gecko.core.GeckoException;
 import dev.gecko.train.testing.FakeLlmServer;
 import dev.gecko.train.testing.FakeLlmServer.Fault;
 import java.nio.file.Files;
@@ -129,6 +130,40 @@ class LlmClientsTest {
   }
 
   @Test
+  void bothHttpClientsDropATrailingSlashRefuseUndeclaredLogprobsAndNameThemselvesWithoutTheKey() {
+    LlmClient o = LlmClients.openAiCompatible().baseUrl(server.openAiBaseUrl() + "/").apiKey(KEY).model("m")
+        .capabilities(EnumSet.of(Capability.JSON_OUTPUT)).build();
+    LlmClient g = LlmClients.gemini().baseUrl(server.geminiBaseUrl() + "/").apiKey(KEY).model("g")
+        .capabilities(EnumSet.of(Capability.JSON_OUTPUT)).build();
+    assertThat(o).hasToString("OpenAiClient[" + server.openAiBaseUrl() + ", m, [JSON_OUTPUT]]");
+    assertThat(g).hasToString("GeminiClient[" + server.geminiBaseUrl() + ", g, [JSON_OUTPUT]]");
+    for (LlmClient c : List.of(o, g)) {
+      assertThatThrownBy(() -> c.generate(rcRequest("q", "p", 2)))
+          .isInstanceOfSatisfying(UnsupportedCapabilityException.class, e -> assertThat(e.capability()).isEqualTo(Capability.TOP_LOGPROBS));
+      assertThatThrownBy(() -> c.promptLogprobs("hello"))
+          .isInstanceOfSatisfying(UnsupportedCapabilityException.class, e -> assertThat(e.capability()).isEqualTo(Capability.PROMPT_LOGPROBS));
+    }
+    assertThat(server.requests()).isEmpty();
+    o.generate(LlmRequest.of("hi", GenerationOptions.DEFAULT));
+    g.generate(LlmRequest.of("hi", GenerationOptions.DEFAULT));
+    assertThat(server.requests()).extracting(FakeLlmServer.Recorded::path)
+        .containsExactly("/v1/chat/completions", "/v1beta/models/g:generateContent");
+  }
+
+  @Test
+  void withoutARequestIdHeaderTheIdComesFromTheBody() {
+    server.enqueue(Fault.status(200, Map.of(), "{\"id\":\"chatcmpl-7\",\"choices\":[{\"message\":{\"content\":\"ok\"}}]}"));
+    LlmResponse o = openAi(EnumSet.noneOf(Capability.class)).generate(LlmRequest.of("hi", GenerationOptions.DEFAULT));
+    assertThat(o.requestId()).isEqualTo("chatcmpl-7");
+    server.enqueue(Fault.status(200, Map.of(), "{\"responseId\":\"resp-9\",\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"ok\"}]}}]}"));
+    LlmResponse g = LlmClients.gemini().baseUrl(server.geminiBaseUrl()).model("g").build()
+        .generate(LlmRequest.of("hi", GenerationOptions.DEFAULT));
+    assertThat(g.requestId()).isEqualTo("resp-9");
+    assertThat(openAi(EnumSet.noneOf(Capability.class)).generate(LlmRequest.of("hi", GenerationOptions.DEFAULT)).requestId())
+        .as("the header wins where there is one").startsWith("req-");
+  }
+
+  @Test
   void geminiBlockedPromptsComeBackAsEmptyAnswersNotCrashes() {
     server.enqueue(Fault.status(200, Map.of(), "{\"promptFeedback\":{\"blockReason\":\"SAFETY\"},\"usageMetadata\":{\"promptTokenCount\":7}}"));
     LlmClient g = LlmClients.gemini().baseUrl(server.geminiBaseUrl()).model("g").build();
@@ -210,6 +245,16 @@ class LlmClientsTest {
         .hasMessageContaining("echo");
     assertThat(server.requests()).hasSize(3);
     assertThat(sleeps).isEmpty();
+  }
+
+  @Test
+  void llmFailuresAreGeckoExceptionsSoOneHandlerCatchesEveryLibraryFailure() {
+    server.enqueue(Fault.status(500, Map.of(), "{\"error\":{\"message\":\"down\"}}"));
+    LlmClient c = openAi(EnumSet.noneOf(Capability.class));
+    assertThatThrownBy(() -> c.generate(LlmRequest.of("hi", GenerationOptions.DEFAULT)))
+        .isInstanceOf(ServerException.class).isInstanceOf(GeckoException.class);
+    assertThatThrownBy(() -> c.promptLogprobs("hi"))
+        .isInstanceOf(UnsupportedCapabilityException.class).isInstanceOf(GeckoException.class);
   }
 
   @Test

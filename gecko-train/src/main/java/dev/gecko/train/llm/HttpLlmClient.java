@@ -1,0 +1,79 @@
+package dev.gecko.train.llm;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.net.URI;
+import java.util.Set;
+
+/**
+ * The base of the HTTP clients: holds the base URL (without a trailing slash), the model, the
+ * declared capabilities and the {@link HttpTransport}; refuses a generation that asks for top
+ * log-probabilities the client does not declare before anything is sent; and names itself {@code
+ * Name[baseUrl, model, capabilities]} (never with the API key). A subclass holds only its
+ * protocol's mapping of requests and responses.
+ *
+ * <p>Immutable and thread-safe. It owns its transport, which holds nothing that needs closing.
+ */
+abstract class HttpLlmClient implements LlmClient {
+  private final String baseUrl;
+  private final String model;
+  private final Set<Capability> capabilities;
+  private final HttpTransport transport;
+
+  HttpLlmClient(String baseUrl, String model, Set<Capability> capabilities, HttpTransport transport) {
+    this.baseUrl = baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl;
+    this.model = model;
+    this.capabilities = Set.copyOf(capabilities);
+    this.transport = transport;
+  }
+
+  @Override
+  public final String model() {
+    return model;
+  }
+
+  @Override
+  public final Set<Capability> capabilities() {
+    return capabilities;
+  }
+
+  @Override
+  public final LlmResponse generate(LlmRequest request) {
+    if (request.options().topLogprobs() > 0) {
+      require(Capability.TOP_LOGPROBS);
+    }
+    return send(request);
+  }
+
+  /**
+   * Sends a generation request that the capability check let through, and maps the answer.
+   *
+   * @throws LlmException on any failure
+   */
+  abstract LlmResponse send(LlmRequest request);
+
+  /** Returns whether this client declares {@code capability}. */
+  final boolean supports(Capability capability) {
+    return capabilities.contains(capability);
+  }
+
+  /**
+   * Returns normally if this client declares {@code capability}.
+   *
+   * @throws UnsupportedCapabilityException if it does not
+   */
+  final void require(Capability capability) {
+    if (!supports(capability)) {
+      throw new UnsupportedCapabilityException(capability, model);
+    }
+  }
+
+  /** POSTs {@code body} to {@code path} under the base URL ({@code path} starts with {@code /}). */
+  final HttpTransport.Reply post(String path, JsonNode body) {
+    return transport.post(URI.create(baseUrl + path), body);
+  }
+
+  @Override
+  public String toString() {
+    return getClass().getSimpleName() + "[" + baseUrl + ", " + model + ", " + capabilities + "]";
+  }
+}

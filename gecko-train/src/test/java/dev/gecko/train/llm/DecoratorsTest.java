@@ -1,0 +1,267 @@
+package dev.gecko.train.llm;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The four decorators over an in-memory client: what they forward, and that both kinds of call go through them. */
+class DecoratorsTest {
+  private static final Usage GENERATE_USAGE = new Usage(7, 3);
+  private static final Usage PROMPT_USAGE = new Usage(5, 1);
+  private final List<Duration> sleeps = Collections.synchronizedList(new ArrayList<>());
+
+  /** Answers from memory; fails with the queued exceptions first; can hold a call until released. */
+  private static final class StubClient implements LlmClient {
+    final Set<Capability> capabilities = Set.of(Capability.PROMPT_LOGPROBS);
+    final ConcurrentLinkedQueue<LlmException> failures = new ConcurrentLinkedQueue<>();
+    final AtomicInteger generateCalls = new AtomicInteger();
+    final AtomicInteger promptCalls = new AtomicInteger();
+    volatile CountDownLatch entered;
+    volatile CountDownLatch release;
+
+    @Override
+    public String model() {
+      return "stub-model";
+    }
+
+    @Override
+    public Set<Capability> capabilities() {
+      return capabilities;
+    }
+
+    @Override
+    public LlmResponse generate(LlmRequest request) {
+      generateCalls.incrementAndGet();
+      enter();
+      return new LlmResponse("answer to " + request.messages().get(0).content(), List.of(), GENERATE_USAGE, "stop", "");
+    }
+
+    @Override
+    public PromptLogprobs promptLogprobs(String prompt) {
+      promptCalls.incrementAndGet();
+      enter();
+      return new PromptLogprobs(prompt, List.of(prompt), List.of(Double.NaN), List.of(0), PROMPT_USAGE);
+    }
+
+    private void enter() {
+      LlmException f = failures.poll();
+      if (f != null) {
+        throw f;
+      }
+      CountDownLatch hold = release;
+      if (hold != null) {
+        entered.countDown();
+        try {
+          hold.await();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+    }
+
+    @Override
+    public String toString() {
+      return "Stub";
+    }
+  }
+
+  private RetryPolicy policy(int retries) {
+    return RetryPolicy.builder().maxRetries(retries).sleeper(sleeps::add).random(new Random(1)).build();
+  }
+
+  private static ServerException serverError() {
+    return new ServerException("HTTP 503: busy", 503, "busy", "", null, null);
+  }
+
+  @Test
+  void everyDecoratorReportsTheInnerModelAndCapabilitiesAndNamesItselfAroundTheInnerClient(@TempDir Path dir) {
+    StubClient stub = new StubClient();
+    UsageMeter meter = new UsageMeter(PriceTable.FREE);
+    Map<String, LlmClient> decorators = new LinkedHashMap<>();
+    decorators.put("Retrying[Stub]", LlmClients.retrying(stub, policy(1)));
+    decorators.put("ConcurrencyLimited[Stub]", LlmClients.concurrencyLimited(stub, 2));
+    decorators.put("Metered[Stub]", LlmClients.metered(stub, meter));
+    decorators.put("Caching[Stub, " + dir + "]", LlmClients.caching(stub, dir, meter));
+    decorators.forEach((name, d) -> {
+      assertThat(d.model()).as(name).isEqualTo("stub-model");
+      assertThat(d.capabilities()).as(name).isEqualTo(Set.of(Capability.PROMPT_LOGPROBS));
+      assertThat(d).as(name).hasToString(name);
+    });
+    LlmClient standard = LlmClients.standard(stub, 2, policy(1), meter, dir);
+    assertThat(standard).hasToString("Caching[Metered[Retrying[ConcurrencyLimited[Stub]]], " + dir + "]");
+    assertThat(standard.model()).isEqualTo("stub-model");
+    assertThat(standard.capabilities()).isEqualTo(Set.of(Capability.PROMPT_LOGPROBS));
+  }
+
+  @Test
+  void everyDecoratorForwardsTheInnerClientsRefusalOfPromptLogprobs(@TempDir Path dir) {
+    LlmClient plain = new LlmClient() {
+      @Override
+      public String model() {
+        return "chat-only";
+      }
+
+      @Override
+      public Set<Capability> capabilities() {
+        return EnumSet.noneOf(Capability.class);
+      }
+
+      @Override
+      public LlmResponse generate(LlmRequest request) {
+        throw new AssertionError("not called");
+      }
+    };
+    UsageMeter meter = new UsageMeter(PriceTable.FREE);
+    LlmClient stack = LlmClients.standard(plain, 1, policy(3), meter, dir);
+    assertThatThrownBy(() -> stack.promptLogprobs("hello"))
+        .isInstanceOfSatisfying(UnsupportedCapabilityException.class, e -> {
+          assertThat(e.capability()).isEqualTo(Capability.PROMPT_LOGPROBS);
+          assertThat(e.getMessage()).contains("chat-only");
+        });
+    assertThat(sleeps).isEmpty();
+    assertThat(meter.snapshot().failures()).isEqualTo(1);
+  }
+
+  @Test
+  void cachingAnswersBothKindsOfCallFromDiskAndReplacesUnreadableEntries(@TempDir Path dir) throws Exception {
+    StubClient stub = new StubClient();
+    UsageMeter meter = new UsageMeter(PriceTable.FREE);
+    LlmClient caching = LlmClients.caching(stub, dir, meter);
+    LlmRequest request = LlmRequest.of("hi", GenerationOptions.DEFAULT);
+    LlmResponse answer = caching.generate(request);
+    PromptLogprobs scored = caching.promptLogprobs("Query: honey");
+    assertThat(caching.generate(request)).isEqualTo(answer);
+    assertThat(caching.promptLogprobs("Query: honey").usage()).isEqualTo(scored.usage());
+    assertThat(stub.generateCalls).hasValue(1);
+    assertThat(stub.promptCalls).hasValue(1);
+    assertThat(meter.snapshot().cacheHits()).isEqualTo(2);
+
+    List<Path> entries;
+    try (Stream<Path> files = Files.walk(dir)) {
+      entries = files.filter(f -> f.toString().endsWith(".json")).toList();
+    }
+    assertThat(entries).hasSize(2);
+    for (Path f : entries) {
+      Files.writeString(f, "{\"neither\": \"a response\", \"nor\": \"prompt logprobs\"}");
+    }
+    assertThat(caching.generate(request)).isEqualTo(answer);
+    assertThat(caching.promptLogprobs("Query: honey").tokens()).isEqualTo(scored.tokens());
+    assertThat(stub.generateCalls).hasValue(2);
+    assertThat(stub.promptCalls).hasValue(2);
+    assertThat(meter.snapshot().cacheHits()).isEqualTo(2);
+    caching.generate(request);
+    caching.promptLogprobs("Query: honey");
+    assertThat(stub.generateCalls).as("the unreadable entry was replaced").hasValue(2);
+    assertThat(stub.promptCalls).hasValue(2);
+    assertThat(meter.snapshot().cacheHits()).isEqualTo(4);
+  }
+
+  @Test
+  void meteringCountsTheUsageOfPromptLogprobsAsOfGenerateAndEachFailure() {
+    StubClient stub = new StubClient();
+    UsageMeter meter = new UsageMeter(PriceTable.FREE);
+    LlmClient metered = LlmClients.metered(stub, meter);
+
+    metered.promptLogprobs("Query: honey");
+    UsageMeter.Snapshot s = meter.snapshot();
+    assertThat(s.calls()).isEqualTo(1);
+    assertThat(s.promptTokens()).isEqualTo(5);
+    assertThat(s.completionTokens()).isEqualTo(1);
+
+    metered.generate(LlmRequest.of("hi", GenerationOptions.DEFAULT));
+    s = meter.snapshot();
+    assertThat(s.calls()).isEqualTo(2);
+    assertThat(s.promptTokens()).isEqualTo(12);
+    assertThat(s.completionTokens()).isEqualTo(4);
+
+    stub.failures.add(serverError());
+    assertThatThrownBy(() -> metered.promptLogprobs("again")).isInstanceOf(ServerException.class);
+    stub.failures.add(serverError());
+    assertThatThrownBy(() -> metered.generate(LlmRequest.of("hi", GenerationOptions.DEFAULT))).isInstanceOf(ServerException.class);
+    s = meter.snapshot();
+    assertThat(s.failures()).isEqualTo(2);
+    assertThat(s.calls()).isEqualTo(2);
+    assertThat(s.totalTokens()).isEqualTo(16);
+  }
+
+  @Test
+  void theStandardStackMetersAFailedCallOnceHoweverManyAttemptsItTook() {
+    StubClient stub = new StubClient();
+    UsageMeter meter = new UsageMeter(PriceTable.FREE);
+    LlmClient stack = LlmClients.standard(stub, 1, policy(2), meter, null);
+    for (int i = 0; i < 3; i++) {
+      stub.failures.add(serverError());
+    }
+    assertThatThrownBy(() -> stack.promptLogprobs("down")).isInstanceOf(ServerException.class);
+    assertThat(stub.promptCalls).hasValue(3);
+    assertThat(meter.snapshot().failures()).isEqualTo(1);
+    assertThat(meter.snapshot().calls()).isZero();
+  }
+
+  @Test
+  void retryingRetriesPromptLogprobsAsGenerateAndNeverAProgrammingError() {
+    StubClient stub = new StubClient();
+    LlmClient retrying = LlmClients.retrying(stub, policy(3));
+    stub.failures.add(serverError());
+    stub.failures.add(serverError());
+    assertThat(retrying.promptLogprobs("Query: honey").usage()).isEqualTo(PROMPT_USAGE);
+    assertThat(stub.promptCalls).hasValue(3);
+    assertThat(sleeps).hasSize(2);
+
+    stub.failures.add(new BadRequestException("HTTP 400", 400, "", "", null, null));
+    assertThatThrownBy(() -> retrying.promptLogprobs("bad")).isInstanceOf(BadRequestException.class);
+    assertThat(stub.promptCalls).hasValue(4);
+    assertThat(sleeps).hasSize(2);
+
+    stub.failures.add(serverError());
+    assertThat(retrying.generate(LlmRequest.of("hi", GenerationOptions.DEFAULT)).usage()).isEqualTo(GENERATE_USAGE);
+    assertThat(stub.generateCalls).hasValue(2);
+    assertThat(sleeps).hasSize(3);
+  }
+
+  @Test
+  void concurrencyLimitHoldsPromptLogprobsAndGenerateAlikeAndFreesThePermitOnFailure() throws Exception {
+    StubClient stub = new StubClient();
+    LlmClient limited = LlmClients.concurrencyLimited(stub, 1);
+    stub.failures.add(serverError());
+    assertThatThrownBy(() -> limited.promptLogprobs("fails")).isInstanceOf(ServerException.class);
+
+    stub.entered = new CountDownLatch(1);
+    stub.release = new CountDownLatch(1);
+    Thread first = new Thread(() -> limited.promptLogprobs("held"), "first");
+    first.setDaemon(true); // a broken limit must fail the test, not hang the fork
+    first.start();
+    assertThat(stub.entered.await(60, TimeUnit.SECONDS)).as("the permit freed after the failure lets a call in").isTrue();
+    Thread second = new Thread(() -> limited.generate(LlmRequest.of("waits", GenerationOptions.DEFAULT)), "second");
+    second.setDaemon(true);
+    second.start();
+    while (second.isAlive() && LockSupport.getBlocker(second) == null) {
+      Thread.onSpinWait(); // until the second caller parks: on the permit, or (were it let through) in the stub
+    }
+    assertThat(stub.generateCalls).as("a generate call waits while a promptLogprobs call holds the only permit").hasValue(0);
+    stub.release.countDown();
+    first.join();
+    second.join();
+    assertThat(stub.promptCalls).hasValue(2);
+    assertThat(stub.generateCalls).hasValue(1);
+  }
+}
