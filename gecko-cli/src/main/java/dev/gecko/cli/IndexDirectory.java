@@ -1,5 +1,6 @@
 package dev.gecko.cli;
 
+import dev.gecko.core.ModelSource;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -224,14 +225,14 @@ final class IndexDirectory {
     crc.update(settings.toString().getBytes(StandardCharsets.UTF_8));
     update(crc, "model", pkg.model());
     update(crc, "tokenizer", pkg.tokenizer());
-    Optional<ModelPackage.Source> adapter = pkg.adapter();
+    Optional<ModelSource> adapter = pkg.adapter();
     if (adapter.isPresent()) {
       update(crc, "adapter", adapter.get());
     }
     return String.format(Locale.ROOT, "crc32c:%08x", crc.getValue());
   }
 
-  private static void update(CRC32C crc, String role, ModelPackage.Source source) throws IOException {
+  private static void update(CRC32C crc, String role, ModelSource source) throws IOException {
     crc.update((role + "\n").getBytes(StandardCharsets.UTF_8));
     byte[] buf = new byte[1 << 16];
     long size = 0;

@@ -1,5 +1,7 @@
 package dev.gecko.core;
 
+import dev.gecko.core.internal.runtime.EmbedderSettings;
+import dev.gecko.core.internal.runtime.OnnxEmbedder;
 import java.util.List;
 import java.util.Objects;
 
@@ -29,7 +31,7 @@ import java.util.Objects;
  *
  * <h2>Batching</h2>
  * Lists are tokenised, sorted by token count and cut into batches of at most {@link
- * Builder#maxBatchTokens(int)} padded tokens where {@link BatchCutter} finds the least padding;
+ * Builder#maxBatchTokens(int)} padded tokens where cutting finds the least padding (docs/embedding.md);
  * each batch is padded only to its longest row, and results come back in the caller's order. Quantised (int8) models quantise activations with one
  * scale per tensor, so a vector depends slightly on the other texts of its batch; {@link
  * Builder#batchIndependent(boolean)} runs every text alone for bit-stable output.
@@ -52,7 +54,7 @@ public interface GeckoEmbedder extends AutoCloseable {
   /**
    * Opens the default model, {@value Builder#DEFAULT_MODEL}, from its Maven artifact.
    *
-   * @throws IllegalStateException if the model cannot be loaded
+   * @throws ModelLoadException if the model cannot be loaded
    */
   static GeckoEmbedder createDefault() {
     return builder().build();
@@ -248,7 +250,7 @@ public interface GeckoEmbedder extends AutoCloseable {
      * When true (the default), the graph's residual blocks ({@code MatMul -> Add(bias) ->
      * Add(residual) -> layer norm}) are rewritten into ONNX Runtime's fused {@code
      * SkipLayerNormalization} before the session is created ({@link
-     * dev.gecko.core.onnx.SkipLayerNormFusion}); a graph without that pattern, with weights in
+     * dev.gecko.core.internal.onnx.SkipLayerNormFusion}); a graph without that pattern, with weights in
      * external files, or one that ONNX Runtime refuses once rewritten, loads as shipped. The
      * rewrite reads the model file into the Java heap once (built-in models are read so anyway).
      * Same arithmetic, different rounding: fp32 vectors agree with the unfused graph to about
@@ -263,7 +265,7 @@ public interface GeckoEmbedder extends AutoCloseable {
     /**
      * When true (the default) and the model's vectors are its first token's hidden state ({@link
      * Pooling#CLS}, as in the bge models), the graph's last layer is rewritten to compute that
-     * token only ({@code dev.gecko.core.onnx.ClsTokenPruning}): every other token's query,
+     * token only ({@code dev.gecko.core.internal.onnx.ClsTokenPruning}): every other token's query,
      * attention, projection and feed-forward rows in the last layer are work whose result is never
      * read. Keys and values still see every token, so the vector is the same up to rounding (fp32
      * within about 1e-6; int8 within its quantisation noise, since the last layer's activation
@@ -284,11 +286,12 @@ public interface GeckoEmbedder extends AutoCloseable {
      * -Dgecko.cache.dir} moves them, {@code -Dgecko.cache=false} keeps nothing; a cache that
      * cannot be written only costs speed). See docs/embedding.md, "Opening fast".
      *
-     * @throws IllegalStateException if the model cannot be loaded (the message names the file)
+     * @throws ModelLoadException if the model cannot be loaded (the message names the file)
      */
     public GeckoEmbedder build() {
       ModelPackage pkg = model != null ? model : ModelPackage.builtIn(DEFAULT_MODEL);
-      return OnnxEmbedder.open(pkg, this);
+      return OnnxEmbedder.open(pkg, new EmbedderSettings(threads, intraOpThreads, maxBatchTokens, maxBatchSize,
+          failOnTruncation, batchIndependent, fuseLayerNorm, firstTokenOnly));
     }
   }
 }

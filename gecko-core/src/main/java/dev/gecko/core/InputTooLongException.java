@@ -10,7 +10,8 @@ public final class InputTooLongException extends IllegalArgumentException {
   private final int tokenCount;
   private final int maxTokens;
 
-  InputTooLongException(int index, int tokenCount, int maxTokens) {
+  /** Creates the exception for the text at {@code index} of a call. */
+  public InputTooLongException(int index, int tokenCount, int maxTokens) {
     super("text at index " + index + " has " + tokenCount + " tokens, more than the model's maximum of " + maxTokens
         + " (truncation is disabled)");
     this.index = index;

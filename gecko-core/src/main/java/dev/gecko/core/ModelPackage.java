@@ -1,7 +1,9 @@
 package dev.gecko.core;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.gecko.core.internal.model.BuiltInModels;
+import dev.gecko.core.internal.model.Fingerprints;
+import dev.gecko.core.internal.model.ModelFolders;
+import dev.gecko.core.internal.model.PromptRenderer;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -28,8 +30,8 @@ import java.util.Optional;
  *       classpath ({@code bge-small-en-v1.5}, {@code bge-small-en-v1.5-int8}, {@code
  *       all-MiniLM-L6-v2}, {@code all-MiniLM-L6-v2-int8}, {@code e5-small-v2}, {@code
  *       e5-small-v2-int8});
- *   <li>{@link #fromDirectory(Path)}: a folder with {@code gecko-model.json} (the manifest, see
- *       {@code docs/model-packages.md}), or a sentence-transformers ONNX export ({@code
+ *   <li>{@link #fromDirectory(Path)}: a folder with {@code gecko-model.json} (see {@link
+ *       ModelManifest}), or a sentence-transformers ONNX export ({@code
  *       modules.json}, {@code 1_Pooling/config.json}, {@code sentence_bert_config.json}, {@code
  *       config_sentence_transformers.json}) with no manifest;
  *   <li>{@link #builder()}: by hand.
@@ -44,16 +46,8 @@ import java.util.Optional;
  * <p>Immutable and thread-safe. Holds no native resources.
  */
 public final class ModelPackage {
-  /** The manifest file name inside a model folder. */
-  public static final String MANIFEST = "gecko-model.json";
-
-  /**
-   * Jackson, created on first use: loading its classes takes about a third of a second, which a
-   * built-in model (no manifest to read) should not pay on the way to its first vector.
-   */
-  private static final class Json {
-    static final ObjectMapper MAPPER = new ObjectMapper();
-  }
+  /** The manifest file name inside a model folder ({@link ModelManifest#FILE_NAME}). */
+  public static final String MANIFEST = ModelManifest.FILE_NAME;
 
   private final String name;
   private final int dimensions;
@@ -64,9 +58,10 @@ public final class ModelPackage {
   private final Map<TaskType, String> prompts;
   private final String defaultPrompt;
   private final List<Integer> matryoshkaDims;
-  private final Source model;
-  private final Source tokenizer;
-  private final Source adapter;
+  private final ModelSource model;
+  private final ModelSource tokenizer;
+  private final ModelSource adapter;
+  private volatile String fingerprint;
 
   private ModelPackage(Builder b) {
     this.name = b.name;
@@ -131,216 +126,19 @@ public final class ModelPackage {
   }
 
   /**
-   * Loads a model folder: a Gecko manifest, or a sentence-transformers ONNX export. Every file the
-   * package uses must lie inside the folder: a path that leads out with {@code ..}, an absolute
-   * path, or a symbolic link whose target lies outside the folder's real path is refused.
+   * Loads a model folder: a {@value ModelManifest#FILE_NAME} manifest ({@link ModelManifest}), or a
+   * sentence-transformers ONNX export ({@code modules.json}, {@code 1_Pooling/config.json}, {@code
+   * sentence_bert_config.json}, {@code config_sentence_transformers.json}) with no manifest. Every
+   * file the package uses must lie inside the folder: a path that leads out with {@code ..}, an
+   * absolute path, or a symbolic link whose target lies outside the folder's real path is refused.
    *
+   * @throws java.nio.file.NoSuchFileException if the folder or a file it names does not exist
    * @throws IOException if a file cannot be read
-   * @throws IllegalArgumentException if the folder is not a model package, or a file of it lies
-   *     outside the folder (the message names the file and field at fault)
+   * @throws InvalidDataException if the folder is not a model package, a file is malformed, or a
+   *     file lies outside the folder (the message names the file and field at fault)
    */
   public static ModelPackage fromDirectory(Path dir) throws IOException {
-    Objects.requireNonNull(dir, "dir is null");
-    if (!Files.isDirectory(dir)) {
-      throw new IllegalArgumentException(dir + ": not a folder");
-    }
-    Path manifest = dir.resolve(MANIFEST);
-    if (Files.exists(manifest)) {
-      return fromManifest(dir, manifest);
-    }
-    if (Files.exists(dir.resolve("modules.json"))) {
-      return fromSentenceTransformers(dir);
-    }
-    throw new IllegalArgumentException(dir + ": no " + MANIFEST + " and no sentence-transformers modules.json");
-  }
-
-  private static ModelPackage fromManifest(Path dir, Path manifest) throws IOException {
-    JsonNode root = readJson(manifest);
-    Builder b = builder()
-        .name(text(root, "name", manifest))
-        .pooling(pooling(text(root, "pooling", manifest), manifest))
-        .maxTokens(integer(root, "maxTokens", manifest), manifest + ": field 'maxTokens'")
-        .model(file(dir, root.path("model").asText("model.onnx"), manifest, "model"))
-        .tokenizer(file(dir, root.path("tokenizer").asText("tokenizer.json"), manifest, "tokenizer"));
-    if (root.has("dimensions")) {
-      b.dimensions(integer(root, "dimensions", manifest));
-    }
-    String format = root.path("promptFormat").asText("");
-    if ("gecko".equals(format)) {
-      b.geckoPrompts();
-    } else if (!format.isEmpty()) {
-      throw new IllegalArgumentException(manifest + ": field 'promptFormat' must be 'gecko' or absent, was '" + format + "'");
-    }
-    Iterator<Map.Entry<String, JsonNode>> it = root.path("prompts").fields();
-    while (it.hasNext()) {
-      Map.Entry<String, JsonNode> e = it.next();
-      TaskType t;
-      try {
-        t = TaskType.valueOf(e.getKey());
-      } catch (IllegalArgumentException ex) {
-        throw new IllegalArgumentException(manifest + ": prompts." + e.getKey() + ": unknown task type; expected one of "
-            + List.of(TaskType.values()));
-      }
-      b.prompt(t, e.getValue().asText());
-    }
-    if (root.hasNonNull("defaultPrompt")) {
-      b.defaultPrompt(root.get("defaultPrompt").asText());
-    }
-    for (JsonNode d : root.path("matryoshkaDims")) {
-      b.matryoshkaDim(d.asInt());
-    }
-    if (root.hasNonNull("adapter")) {
-      b.adapter(file(dir, root.get("adapter").asText(), manifest, "adapter"));
-    }
-    return b.build();
-  }
-
-  private static ModelPackage fromSentenceTransformers(Path dir) throws IOException {
-    Builder b = builder().name(dir.getFileName() == null ? dir.toString() : dir.getFileName().toString());
-    Path poolingConfig = null;
-    boolean sawPooling = false;
-    for (JsonNode module : readJson(dir.resolve("modules.json"))) {
-      String type = module.path("type").asText("");
-      if (type.endsWith("Pooling")) {
-        poolingConfig = inside(dir, module.path("path").asText("1_Pooling") + "/config.json",
-            dir.resolve("modules.json"), "the Pooling module's \"path\"");
-        sawPooling = true;
-      }
-    }
-    if (!sawPooling) {
-      poolingConfig = dir.resolve("1_Pooling/config.json");
-    }
-    JsonNode pool = readJson(poolingConfig);
-    if (pool.path("pooling_mode_cls_token").asBoolean(false)) {
-      b.pooling(Pooling.CLS);
-    } else if (pool.path("pooling_mode_mean_tokens").asBoolean(false)) {
-      b.pooling(Pooling.MEAN);
-    } else {
-      throw new IllegalArgumentException(poolingConfig + ": only pooling_mode_cls_token and pooling_mode_mean_tokens are supported");
-    }
-    if (pool.has("word_embedding_dimension")) {
-      b.dimensions(pool.get("word_embedding_dimension").asInt());
-    }
-    Path sbert = dir.resolve("sentence_bert_config.json");
-    if (Files.exists(sbert)) {
-      b.maxTokens(integer(readJson(sbert), "max_seq_length", sbert), sbert + ": field 'max_seq_length'");
-    } else {
-      b.maxTokens(512, dir + ": maxTokens (512 where there is no sentence_bert_config.json with max_seq_length)");
-    }
-    Path stConfig = dir.resolve("config_sentence_transformers.json");
-    if (Files.exists(stConfig)) {
-      JsonNode st = readJson(stConfig);
-      Map<String, String> named = new java.util.HashMap<>();
-      Iterator<Map.Entry<String, JsonNode>> it = st.path("prompts").fields();
-      while (it.hasNext()) {
-        Map.Entry<String, JsonNode> e = it.next();
-        String prefix = e.getValue().asText();
-        named.put(e.getKey(), prefix);
-        for (TaskType t : taskTypesForPromptName(e.getKey())) {
-          b.prompt(t, prefix + "{text}");
-        }
-      }
-      String defaultName = st.path("default_prompt_name").asText(null);
-      if (defaultName != null && named.containsKey(defaultName)) {
-        b.defaultPrompt(named.get(defaultName) + "{text}");
-      }
-    }
-    String onnx = "model.onnx";
-    if (!Files.exists(dir.resolve(onnx))) {
-      onnx = "onnx/model.onnx";
-    }
-    if (!Files.exists(dir.resolve(onnx))) {
-      throw new IllegalArgumentException(dir + ": no model.onnx or onnx/model.onnx");
-    }
-    b.model(Source.of(inside(dir, onnx, dir, onnx)));
-    b.tokenizer(file(dir, "tokenizer.json", dir.resolve("modules.json"), "tokenizer"));
-    return b.build();
-  }
-
-  private static List<TaskType> taskTypesForPromptName(String promptName) {
-    String n = promptName.toLowerCase(Locale.ROOT);
-    switch (n) {
-      case "query":
-        return List.of(TaskType.RETRIEVAL_QUERY);
-      case "document":
-      case "passage":
-      case "corpus":
-        return List.of(TaskType.RETRIEVAL_DOCUMENT);
-      default:
-        for (TaskType t : TaskType.values()) {
-          if (t.name().equalsIgnoreCase(promptName)) {
-            return List.of(t);
-          }
-        }
-        return List.of();
-    }
-  }
-
-  private static JsonNode readJson(Path file) throws IOException {
-    if (!Files.exists(file)) {
-      throw new IllegalArgumentException(file + ": missing");
-    }
-    try {
-      return Json.MAPPER.readTree(file.toFile());
-    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-      throw new IllegalArgumentException(file + ": not valid JSON: " + e.getOriginalMessage(), e);
-    }
-  }
-
-  private static String text(JsonNode root, String field, Path file) {
-    JsonNode n = root.get(field);
-    if (n == null || !n.isTextual() || n.asText().isBlank()) {
-      throw new IllegalArgumentException(file + ": field '" + field + "' must be a non-empty string");
-    }
-    return n.asText();
-  }
-
-  private static int integer(JsonNode root, String field, Path file) {
-    JsonNode n = root.get(field);
-    if (n == null || !n.canConvertToInt() || !n.isIntegralNumber()) {
-      throw new IllegalArgumentException(file + ": field '" + field + "' must be an integer");
-    }
-    return n.asInt();
-  }
-
-  private static Pooling pooling(String value, Path file) {
-    try {
-      return Pooling.valueOf(value.toUpperCase(Locale.ROOT));
-    } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException(file + ": field 'pooling' must be 'cls' or 'mean', was '" + value + "'");
-    }
-  }
-
-  private static Source file(Path dir, String relative, Path manifest, String field) throws IOException {
-    Path p = inside(dir, relative, manifest, "field '" + field + "'");
-    if (!Files.isRegularFile(p)) {
-      throw new IllegalArgumentException(manifest + ": field '" + field + "': file not found: " + p);
-    }
-    return Source.of(p);
-  }
-
-  /**
-   * Returns {@code dir.resolve(relative)}, normalised, after checking that it stays inside {@code
-   * dir}: by its name (absolute paths and paths that climb out with {@code ..} are refused) and,
-   * where it exists, by its real path (a symbolic link, of the file or of a folder on the way, may
-   * not lead out of the folder's real path; the folder itself may be reached through a link).
-   *
-   * @throws IllegalArgumentException naming {@code origin} and {@code what} if it leaves the folder
-   */
-  private static Path inside(Path dir, String relative, Path origin, String what) throws IOException {
-    Path base = dir.toAbsolutePath().normalize();
-    Path p = dir.resolve(relative).normalize();
-    if (!p.toAbsolutePath().normalize().startsWith(base)) {
-      throw new IllegalArgumentException(origin + ": " + what + " points outside the folder: " + relative);
-    }
-    if (Files.exists(p)) {
-      Path real = p.toRealPath();
-      if (!real.startsWith(base.toRealPath())) {
-        throw new IllegalArgumentException(origin + ": " + what + " points outside the folder: " + relative
-            + " is a link to " + real);
-      }
-    }
-    return p;
+    return ModelFolders.read(Objects.requireNonNull(dir, "dir is null"));
   }
 
   /** Returns the model's name. */
@@ -367,10 +165,10 @@ public final class ModelPackage {
   }
 
   /**
-   * Where {@link #maxTokens()} came from, for messages: {@code "<manifest>: field 'maxTokens'"},
+   * Where {@link #maxTokens()} was declared, for messages: {@code "<manifest>: field 'maxTokens'"},
    * {@code "<folder>/sentence_bert_config.json: field 'max_seq_length'"}, or {@code "maxTokens"}.
    */
-  String maxTokensSource() {
+  public String maxTokensOrigin() {
     return maxTokensSource;
   }
 
@@ -395,17 +193,17 @@ public final class ModelPackage {
   }
 
   /** Returns where the ONNX graph comes from. */
-  public Source model() {
+  public ModelSource model() {
     return model;
   }
 
   /** Returns where the tokenizer.json comes from. */
-  public Source tokenizer() {
+  public ModelSource tokenizer() {
     return tokenizer;
   }
 
   /** Returns where the adapter weights come from, if the package has an adapter. */
-  public Optional<Source> adapter() {
+  public Optional<ModelSource> adapter() {
     return Optional.ofNullable(adapter);
   }
 
@@ -414,17 +212,30 @@ public final class ModelPackage {
    * default prompt when it has none) applied to its text and title.
    */
   public String render(EmbedRequest request) {
-    String template = request.taskType() == null ? defaultPrompt : prompts.get(request.taskType());
-    String title = request.title();
-    boolean hasTitle = title != null && !title.isBlank();
-    if (template == null) {
-      return hasTitle ? (title + " " + request.text()).strip() : request.text();
+    Objects.requireNonNull(request, "request is null");
+    return PromptRenderer.render(request.taskType() == null ? defaultPrompt : prompts.get(request.taskType()), request);
+  }
+
+  /**
+   * Returns what identifies the vectors this package makes, for caches and index manifests: a
+   * SHA-256 (hex) over its settings (pooling, maximum tokens, width, prompts) and the content of
+   * its graph, tokenizer and adapter. Files are hashed whole (a model retrained in place, of the
+   * same size, gets another fingerprint); a compressed jar entry (a built-in model) is identified
+   * by the CRC-32 and size its jar records, which costs nothing. Computed once per instance.
+   *
+   * @throws UncheckedIOException if a file cannot be read
+   */
+  public String fingerprint() {
+    String f = fingerprint;
+    if (f == null) {
+      try {
+        f = Fingerprints.of(this);
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot fingerprint " + name + ": " + e.getMessage(), e);
+      }
+      fingerprint = f;
     }
-    if (template.contains("{title}")) {
-      return template.replace("{title}", hasTitle ? title : "none").replace("{text}", request.text());
-    }
-    String body = hasTitle ? (title + " " + request.text()).strip() : request.text();
-    return template.replace("{text}", body);
+    return f;
   }
 
   /** Returns a builder initialised with this package's values. */
@@ -444,105 +255,6 @@ public final class ModelPackage {
     return "ModelPackage[" + name + ", " + pooling + ", maxTokens=" + maxTokens + ", model=" + model + "]";
   }
 
-  /**
-   * Where a file of a package comes from: a path on disk or a classpath resource. Immutable.
-   */
-  public static final class Source {
-    private final Path path;
-    private final String resource;
-    private final ClassLoader loader;
-
-    private Source(Path path, String resource, ClassLoader loader) {
-      this.path = path;
-      this.resource = resource;
-      this.loader = loader;
-    }
-
-    /** A file on disk. */
-    public static Source of(Path path) {
-      return new Source(Objects.requireNonNull(path, "path is null"), null, null);
-    }
-
-    /** A classpath resource (absolute name, without a leading slash) of the given loader. */
-    public static Source ofResource(String resource, ClassLoader loader) {
-      return new Source(null, Objects.requireNonNull(resource, "resource is null"),
-          Objects.requireNonNull(loader, "loader is null"));
-    }
-
-    /** Returns the path on disk, if this source is a file. */
-    public Optional<Path> path() {
-      return Optional.ofNullable(path);
-    }
-
-    /** Returns whether the source exists. */
-    public boolean exists() {
-      return path != null ? Files.isRegularFile(path) : loader.getResource(resource) != null;
-    }
-
-    /**
-     * Opens the source for reading. The caller closes the stream.
-     *
-     * @throws IOException if it cannot be opened (the message names the source)
-     */
-    public InputStream open() throws IOException {
-      if (path != null) {
-        return Files.newInputStream(path);
-      }
-      InputStream in = loader.getResourceAsStream(resource);
-      if (in == null) {
-        throw new IOException("classpath resource not found: " + resource);
-      }
-      return in;
-    }
-
-    /**
-     * Reads the whole source into one array of its exact size when the size is known (files, and
-     * jar entries that record it), so that reading a large model leaves no second copy of garbage
-     * behind (InputStream.readAllBytes gathers chunks and copies them).
-     *
-     * @throws IOException if it cannot be read, or changes size while being read (the message names
-     *     the source)
-     */
-    public byte[] readAllBytes() throws IOException {
-      if (path != null) {
-        return Files.readAllBytes(path);
-      }
-      java.net.URL url = loader.getResource(resource);
-      if (url == null) {
-        throw new IOException("classpath resource not found: " + resource);
-      }
-      java.net.URLConnection connection = url.openConnection();
-      connection.setUseCaches(false); // a jar opened for this read is closed with the stream
-      long size = connection.getContentLengthLong();
-      try (InputStream in = connection.getInputStream()) {
-        if (size < 0 || size > Integer.MAX_VALUE - 8) {
-          return in.readAllBytes();
-        }
-        byte[] bytes = new byte[(int) size];
-        int read = in.readNBytes(bytes, 0, bytes.length);
-        if (read != bytes.length || in.read() != -1) {
-          throw new IOException(this + ": expected " + size + " bytes, read " + (read != bytes.length ? read : "more"));
-        }
-        return bytes;
-      }
-    }
-
-    /** Returns whether this source is the resource {@code name} of {@code loader}. */
-    boolean isResource(String name, ClassLoader loader) {
-      return resource != null && resource.equals(name) && this.loader == loader;
-    }
-
-    /** Returns where the resource is, if this source is a resource that exists. */
-    Optional<java.net.URL> resourceUrl() {
-      return resource == null ? Optional.empty() : Optional.ofNullable(loader.getResource(resource));
-    }
-
-    @Override
-    public String toString() {
-      return path != null ? path.toString() : "classpath:" + resource;
-    }
-  }
-
   /** Builds a {@link ModelPackage}. Reusable; not thread-safe. */
   public static final class Builder {
     private String name;
@@ -553,9 +265,9 @@ public final class ModelPackage {
     private final Map<TaskType, String> prompts = new EnumMap<>(TaskType.class);
     private String defaultPrompt;
     private final List<Integer> matryoshkaDims = new ArrayList<>();
-    private Source model;
-    private Source tokenizer;
-    private Source adapter;
+    private ModelSource model;
+    private ModelSource tokenizer;
+    private ModelSource adapter;
 
     private Builder() {}
 
@@ -590,7 +302,11 @@ public final class ModelPackage {
     }
 
     /** Sets the maximum tokens per text and where the value comes from (for messages; null: this builder). */
-    Builder maxTokens(int maxTokens, String source) {
+    /**
+     * Sets the maximum tokens per text and where that value was declared (named in errors, e.g. a
+     * manifest's field).
+     */
+    public Builder maxTokens(int maxTokens, String source) {
       if (maxTokens < 2) {
         throw new IllegalArgumentException("maxTokens must be >= 2, was " + maxTokens);
       }
@@ -635,19 +351,19 @@ public final class ModelPackage {
     }
 
     /** Sets where the ONNX graph comes from. */
-    public Builder model(Source model) {
+    public Builder model(ModelSource model) {
       this.model = Objects.requireNonNull(model, "model is null");
       return this;
     }
 
     /** Sets where the tokenizer.json comes from. */
-    public Builder tokenizer(Source tokenizer) {
+    public Builder tokenizer(ModelSource tokenizer) {
       this.tokenizer = Objects.requireNonNull(tokenizer, "tokenizer is null");
       return this;
     }
 
     /** Sets where the adapter weights come from, or null for none. */
-    public Builder adapter(Source adapter) {
+    public Builder adapter(ModelSource adapter) {
       this.adapter = adapter;
       return this;
     }

@@ -1,5 +1,7 @@
 package dev.gecko.core;
 
+import dev.gecko.core.internal.cache.ResourceCache;
+import dev.gecko.core.internal.model.BuiltInModels;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -16,7 +18,7 @@ class ModelPackageTest {
   @Test
   void sourcesReadWholeFromJarsAndFiles(@TempDir Path dir) throws Exception {
     // a jar entry (the built-in model's tokenizer), read at its recorded size and as a stream
-    ModelPackage.Source tokenizer = ModelPackage.builtIn("bge-small-en-v1.5-int8").tokenizer();
+    ModelSource tokenizer = ModelPackage.builtIn("bge-small-en-v1.5-int8").tokenizer();
     byte[] streamed;
     try (InputStream in = tokenizer.open()) {
       streamed = in.readAllBytes();
@@ -24,10 +26,10 @@ class ModelPackageTest {
     assertThat(tokenizer.readAllBytes()).hasSizeGreaterThan(100_000).isEqualTo(streamed);
     Path file = dir.resolve("model.onnx");
     Files.write(file, new byte[] {1, 2, 3});
-    assertThat(ModelPackage.Source.of(file).readAllBytes()).containsExactly(1, 2, 3);
-    assertThatThrownBy(() -> ModelPackage.Source.of(dir.resolve("missing.onnx")).readAllBytes())
+    assertThat(ModelSource.of(file).readAllBytes()).containsExactly(1, 2, 3);
+    assertThatThrownBy(() -> ModelSource.of(dir.resolve("missing.onnx")).readAllBytes())
         .isInstanceOf(IOException.class).hasMessageContaining("missing.onnx");
-    assertThatThrownBy(() -> ModelPackage.Source.ofResource("no/such/model.onnx", getClass().getClassLoader())
+    assertThatThrownBy(() -> ModelSource.ofResource("no/such/model.onnx", getClass().getClassLoader())
         .readAllBytes()).isInstanceOf(IOException.class).hasMessageContaining("no/such/model.onnx");
   }
 
@@ -101,7 +103,7 @@ class ModelPackageTest {
   void badManifestsNameTheFileAndField(@TempDir Path dir) throws Exception {
     Path manifest = dir.resolve(ModelPackage.MANIFEST);
     Files.writeString(manifest, "{\"name\": \"x\", \"pooling\": \"max\", \"maxTokens\": 128}");
-    assertThatThrownBy(() -> ModelPackage.fromDirectory(dir)).isInstanceOf(IllegalArgumentException.class)
+    assertThatThrownBy(() -> ModelPackage.fromDirectory(dir)).isInstanceOf(InvalidDataException.class)
         .hasMessageContaining(manifest.toString()).hasMessageContaining("pooling");
     Files.writeString(manifest, "{\"name\": \"x\", \"pooling\": \"cls\", \"maxTokens\": \"many\"}");
     assertThatThrownBy(() -> ModelPackage.fromDirectory(dir)).hasMessageContaining("maxTokens");
@@ -111,7 +113,8 @@ class ModelPackageTest {
     assertThatThrownBy(() -> ModelPackage.fromDirectory(dir)).hasMessageContaining("outside the folder");
     Files.writeString(manifest, "{broken");
     assertThatThrownBy(() -> ModelPackage.fromDirectory(dir)).hasMessageContaining("not valid JSON");
-    assertThatThrownBy(() -> ModelPackage.fromDirectory(dir.resolve("missing"))).hasMessageContaining("not a folder");
+    assertThatThrownBy(() -> ModelPackage.fromDirectory(dir.resolve("missing"))).isInstanceOf(java.nio.file.NoSuchFileException.class)
+        .hasMessageContaining("folder not found");
     // a corrupt ONNX file: a clear error, not a crash
     Files.writeString(dir.resolve("model.onnx"), "not an onnx graph");
     extract("bge-small-en-v1.5-q-tokenizer.json", dir.resolve("tokenizer.json"));
@@ -119,7 +122,7 @@ class ModelPackageTest {
     assertThatThrownBy(() -> ModelPackage.fromDirectory(dir)).hasMessageContaining("prompts.SEARCH");
     Files.writeString(manifest, "{\"name\": \"x\", \"pooling\": \"cls\", \"maxTokens\": 128}");
     assertThatThrownBy(() -> GeckoEmbedder.builder().model(ModelPackage.fromDirectory(dir)).build())
-        .isInstanceOf(IllegalStateException.class).hasMessageContaining("model.onnx");
+        .isInstanceOf(ModelLoadException.class).hasMessageContaining("model.onnx");
   }
 
   @Test
@@ -160,7 +163,7 @@ class ModelPackageTest {
     Files.createSymbolicLink(dir.resolve("model.onnx"), outside.resolve("model.onnx"));
     Files.write(dir.resolve("tokenizer.json"), new byte[] {2});
     Files.write(dir.resolve("adapter.safetensors"), new byte[] {3});
-    assertThatThrownBy(() -> ModelPackage.fromDirectory(dir)).isInstanceOf(IllegalArgumentException.class)
+    assertThatThrownBy(() -> ModelPackage.fromDirectory(dir)).isInstanceOf(InvalidDataException.class)
         .hasMessageContaining(ModelPackage.MANIFEST).hasMessageContaining("'model'")
         .hasMessageContaining("outside the folder");
     // a relative link that climbs out, on the tokenizer
@@ -200,7 +203,7 @@ class ModelPackageTest {
     Files.writeString(dir.resolve("1_Pooling/config.json"), "{\"pooling_mode_mean_tokens\": true}");
     Files.write(dir.resolve("tokenizer.json"), new byte[] {2});
     Files.createSymbolicLink(dir.resolve("model.onnx"), outside.resolve("model.onnx"));
-    assertThatThrownBy(() -> ModelPackage.fromDirectory(dir)).isInstanceOf(IllegalArgumentException.class)
+    assertThatThrownBy(() -> ModelPackage.fromDirectory(dir)).isInstanceOf(InvalidDataException.class)
         .hasMessageContaining("model.onnx").hasMessageContaining("outside the folder");
     // modules.json may not send the pooling config out of the folder either
     Files.delete(dir.resolve("model.onnx"));
@@ -233,7 +236,7 @@ class ModelPackageTest {
     // rewritten (the graph is read anyway) and as shipped (read for the check alone)
     for (boolean rewrite : new boolean[] {true, false}) {
       assertThatThrownBy(() -> GeckoEmbedder.builder().model(pkg).fuseLayerNorm(rewrite).firstTokenOnly(rewrite).build())
-          .as("rewrite %s", rewrite).isInstanceOf(IllegalStateException.class)
+          .as("rewrite %s", rewrite).isInstanceOf(ModelLoadException.class)
           .hasMessageContaining(manifest + ": field 'maxTokens' is 1024")
           .hasMessageContaining("embeddings.position_embeddings.weight_quantized")
           .hasMessageContaining("512 positions");
@@ -255,22 +258,22 @@ class ModelPackageTest {
     Path sbert = dir.resolve("sentence_bert_config.json");
     Files.writeString(sbert, "{\"max_seq_length\": 2048}");
     assertThatThrownBy(() -> GeckoEmbedder.builder().model(dir.toString()).build())
-        .isInstanceOf(IllegalStateException.class)
+        .isInstanceOf(ModelLoadException.class)
         .hasMessageContaining(sbert + ": field 'max_seq_length' is 2048").hasMessageContaining("512 positions");
   }
 
   @Test
   void aBuiltInGraphIsCheckedAgainstItsKnownTable() throws Exception {
     ModelPackage longer = ModelPackage.builtIn("all-MiniLM-L6-v2-int8").toBuilder().maxTokens(600).build();
-    assertThatThrownBy(() -> GeckoEmbedder.builder().model(longer).build()).isInstanceOf(IllegalStateException.class)
+    assertThatThrownBy(() -> GeckoEmbedder.builder().model(longer).build()).isInstanceOf(ModelLoadException.class)
         .hasMessageContaining("maxTokens is 600").hasMessageContaining("512 positions");
     // what is known of the built-in graphs is what their graphs say
     for (String name : ModelPackage.builtInNames()) {
       ModelPackage pkg = ModelPackage.builtIn(name);
       assertThat(BuiltInModels.positions(pkg.model()))
-          .hasValue((int) dev.gecko.core.onnx.PositionTable.find(pkg.model().readAllBytes()).orElseThrow().positions());
+          .hasValue((int) dev.gecko.core.internal.onnx.PositionTable.find(pkg.model().readAllBytes()).orElseThrow().positions());
       assertThat(pkg.maxTokens()).isLessThanOrEqualTo(BuiltInModels.positions(pkg.model()).getAsInt());
     }
-    assertThat(BuiltInModels.positions(ModelPackage.Source.of(Path.of("bge-small-en-v1.5.onnx")))).isEmpty();
+    assertThat(BuiltInModels.positions(ModelSource.of(Path.of("bge-small-en-v1.5.onnx")))).isEmpty();
   }
 }

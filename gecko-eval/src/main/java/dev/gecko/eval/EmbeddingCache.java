@@ -1,5 +1,6 @@
 package dev.gecko.eval;
 
+import dev.gecko.core.ModelSource;
 import dev.gecko.core.ModelPackage;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -85,7 +86,7 @@ public final class EmbeddingCache {
     return sb.toString();
   }
 
-  private static String source(ModelPackage.Source s) {
+  private static String source(ModelSource s) {
     return s.path().map(p -> {
       try {
         return p.toAbsolutePath() + ":" + Files.size(p) + ":" + Files.getLastModifiedTime(p).toMillis();

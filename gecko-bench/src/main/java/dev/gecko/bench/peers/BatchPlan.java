@@ -1,6 +1,6 @@
 package dev.gecko.bench.peers;
 
-import dev.gecko.core.BatchCutter;
+import dev.gecko.core.internal.runtime.BatchCutter;
 import dev.gecko.core.GeckoEmbedder;
 import java.util.Arrays;
 

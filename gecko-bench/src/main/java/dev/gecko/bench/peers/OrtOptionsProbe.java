@@ -64,7 +64,7 @@ public final class OrtOptionsProbe {
 
   static OrtSession open(byte[] model, Map<String, String> c) throws OrtException {
     if (c.get("fuse").equals("1")) {
-      model = dev.gecko.core.onnx.SkipLayerNormFusion.apply(model.clone()).model();
+      model = dev.gecko.core.internal.onnx.SkipLayerNormFusion.apply(model.clone()).model();
     }
     OrtSession.SessionOptions o = new OrtSession.SessionOptions();
     o.setIntraOpNumThreads(Integer.parseInt(c.get("threads")));

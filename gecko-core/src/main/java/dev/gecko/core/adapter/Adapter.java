@@ -1,5 +1,6 @@
 package dev.gecko.core.adapter;
 
+import dev.gecko.core.InvalidDataException;
 import dev.gecko.core.vector.VectorOps;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
@@ -159,10 +160,19 @@ public final class Adapter {
    *
    * @param source a name for error messages (a path or resource name)
    * @throws IOException if reading fails
-   * @throws IllegalArgumentException if the content is not a valid adapter (the message names the
+   * @throws InvalidDataException if the content is not a valid adapter (the message names the
    *     source and the tensor or field at fault)
    */
   public static Adapter read(InputStream in, String source) throws IOException {
+    try {
+      return readValid(in, source);
+    } catch (IllegalArgumentException e) {
+      String m = e.getMessage() == null ? e.toString() : e.getMessage();
+      throw new InvalidDataException(source, 0, m.startsWith(source + ": ") ? m.substring(source.length() + 2) : m, e);
+    }
+  }
+
+  private static Adapter readValid(InputStream in, String source) throws IOException {
     SafeTensors.Contents c = SafeTensors.read(in, source);
     String format = c.metadata().get("format");
     if (!FORMAT.equals(format)) {
@@ -206,7 +216,7 @@ public final class Adapter {
    * Loads an adapter file.
    *
    * @throws IOException if the file cannot be read
-   * @throws IllegalArgumentException if it is not a valid adapter
+   * @throws InvalidDataException if it is not a valid adapter
    */
   public static Adapter load(Path file) throws IOException {
     try (InputStream in = new BufferedInputStream(Files.newInputStream(file))) {

@@ -1,5 +1,6 @@
 package dev.gecko.core.adapter;
 
+import dev.gecko.core.ModelSource;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
@@ -140,7 +141,7 @@ class AdapterTest {
     byte[] forged = new String(bytes, java.nio.charset.StandardCharsets.ISO_8859_1)
         .replace("\"version\":\"2\"", "\"version\":\"1\"").getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
     assertThatThrownBy(() -> Adapter.read(new ByteArrayInputStream(forged), "forged.safetensors"))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("forged.safetensors")
+        .isInstanceOf(dev.gecko.core.InvalidDataException.class).hasMessageContaining("forged.safetensors")
         .hasMessageContaining("basis");
     assertThatThrownBy(() -> Adapter.identity(4).withBasis(new float[4][3]))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("basis");
@@ -151,7 +152,7 @@ class AdapterTest {
     Path file = dir.resolve("adapter.safetensors");
     Adapter.identity(384).save(file);
     ModelPackage base = ModelPackage.builtIn("bge-small-en-v1.5-int8");
-    ModelPackage adapted = base.toBuilder().adapter(ModelPackage.Source.of(file)).build();
+    ModelPackage adapted = base.toBuilder().adapter(ModelSource.of(file)).build();
     try (GeckoEmbedder plain = GeckoEmbedder.builder().model(base).intraOpThreads(1).build();
         GeckoEmbedder withAdapter = GeckoEmbedder.builder().model(adapted).intraOpThreads(1).build()) {
       for (int dims : new int[] {384, 64}) {
@@ -200,11 +201,11 @@ class AdapterTest {
   @Test
   void badFilesAreRejectedWithTheirName() throws IOException {
     assertThatThrownBy(() -> Adapter.read(new ByteArrayInputStream(new byte[] {1, 2}), "tiny.bin"))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("tiny.bin");
+        .isInstanceOf(dev.gecko.core.InvalidDataException.class).hasMessageContaining("tiny.bin");
     byte[] good = bytesOf(Adapter.identity(4));
     byte[] cut = java.util.Arrays.copyOf(good, good.length - 4);
     assertThatThrownBy(() -> Adapter.read(new ByteArrayInputStream(cut), "cut.safetensors"))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("cut.safetensors")
+        .isInstanceOf(dev.gecko.core.InvalidDataException.class).hasMessageContaining("cut.safetensors")
         .hasMessageContaining("bias");
     assertThatThrownBy(() -> Adapter.linear(new float[3][4], new float[3]))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("weight");
@@ -213,9 +214,9 @@ class AdapterTest {
     Path wrongWidth = dir.resolve("a.safetensors");
     Adapter.identity(8).save(wrongWidth);
     ModelPackage pkg = ModelPackage.builtIn("bge-small-en-v1.5-int8").toBuilder()
-        .adapter(ModelPackage.Source.of(wrongWidth)).build();
+        .adapter(ModelSource.of(wrongWidth)).build();
     assertThatThrownBy(() -> GeckoEmbedder.builder().model(pkg).build())
-        .isInstanceOf(IllegalStateException.class).hasMessageContaining("a.safetensors").hasMessageContaining("8 dimensions");
+        .isInstanceOf(dev.gecko.core.ModelLoadException.class).hasMessageContaining("a.safetensors").hasMessageContaining("8 dimensions");
   }
 
   private static byte[] bytesOf(Adapter a) throws IOException {

@@ -1,5 +1,6 @@
 package dev.gecko.train.adapter;
 
+import dev.gecko.core.ModelSource;
 import dev.gecko.core.EmbedRequest;
 import dev.gecko.core.GeckoEmbedder;
 import dev.gecko.core.ModelPackage;
@@ -50,7 +51,7 @@ final class EmbeddingCache {
    */
   static String modelKey(ModelPackage pkg) throws IOException {
     MessageDigest md = sha256();
-    for (ModelPackage.Source s : List.of(pkg.model(), pkg.tokenizer())) {
+    for (ModelSource s : List.of(pkg.model(), pkg.tokenizer())) {
       try (InputStream in = s.open()) {
         byte[] buf = new byte[1 << 16];
         int n;

@@ -1,5 +1,6 @@
 package dev.gecko.train.adapter;
 
+import dev.gecko.core.ModelSource;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -868,7 +869,7 @@ public final class Trainer {
     return ModelPackage.fromDirectory(dir);
   }
 
-  private static void copy(ModelPackage.Source from, Path to) throws IOException {
+  private static void copy(ModelSource from, Path to) throws IOException {
     if (from.path().isPresent() && Files.exists(to) && Files.isSameFile(from.path().get(), to)) {
       return;
     }

@@ -1,0 +1,224 @@
+package dev.gecko.core.internal.model;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.gecko.core.InvalidDataException;
+import dev.gecko.core.ModelManifest;
+import dev.gecko.core.ModelPackage;
+import dev.gecko.core.ModelSource;
+import dev.gecko.core.Pooling;
+import dev.gecko.core.TaskType;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Reads a model folder into a {@link ModelPackage}: a Gecko folder ({@code gecko-model.json}, read
+ * by {@link ModelManifest}) or a sentence-transformers ONNX export ({@code modules.json}, {@code
+ * 1_Pooling/config.json}, {@code sentence_bert_config.json}, {@code
+ * config_sentence_transformers.json}). Every file the package uses must lie inside the folder: a
+ * path that leads out with {@code ..}, an absolute path, or a symbolic link whose target lies
+ * outside the folder's real path is refused. Internal: {@link ModelPackage#fromDirectory(Path)} is
+ * the API.
+ *
+ * <p>Stateless and thread-safe.
+ */
+public final class ModelFolders {
+  private ModelFolders() {}
+
+  /**
+   * Reads a model folder.
+   *
+   * @throws NoSuchFileException if {@code dir} does not exist
+   * @throws IOException if a file cannot be read
+   * @throws InvalidDataException if the folder is not a model package, a file of it is malformed,
+   *     or a file lies outside the folder (naming the file and field at fault)
+   */
+  public static ModelPackage read(Path dir) throws IOException {
+    if (!Files.exists(dir)) {
+      throw new NoSuchFileException(dir.toString(), null, "folder not found");
+    }
+    if (!Files.isDirectory(dir)) {
+      throw new InvalidDataException(dir.toString(), 0, "not a folder");
+    }
+    Path manifest = dir.resolve(ModelManifest.FILE_NAME);
+    if (Files.exists(manifest)) {
+      return fromManifest(dir, manifest, ModelManifest.read(manifest));
+    }
+    if (Files.exists(dir.resolve("modules.json"))) {
+      return fromSentenceTransformers(dir);
+    }
+    throw new InvalidDataException(dir.toString(), 0, "not a model folder: no " + ModelManifest.FILE_NAME
+        + " and no sentence-transformers modules.json");
+  }
+
+  private static ModelPackage fromManifest(Path dir, Path file, ModelManifest m) throws IOException {
+    ModelPackage.Builder b = ModelPackage.builder()
+        .name(m.name())
+        .pooling(m.poolingMode())
+        .maxTokens(m.maxTokens(), file + ": field 'maxTokens'")
+        .model(file(dir, m.model(), file, "model"))
+        .tokenizer(file(dir, m.tokenizer(), file, "tokenizer"));
+    if (m.dimensions() != null) {
+      b.dimensions(m.dimensions());
+    }
+    if ("gecko".equals(m.promptFormat())) {
+      b.geckoPrompts();
+    }
+    m.prompts().forEach(b::prompt);
+    if (m.defaultPrompt() != null) {
+      b.defaultPrompt(m.defaultPrompt());
+    }
+    m.matryoshkaDims().forEach(b::matryoshkaDim);
+    if (m.adapter() != null) {
+      b.adapter(file(dir, m.adapter(), file, "adapter"));
+    }
+    return build(b, file);
+  }
+
+  private static ModelPackage fromSentenceTransformers(Path dir) throws IOException {
+    Path modules = dir.resolve("modules.json");
+    ModelPackage.Builder b = ModelPackage.builder()
+        .name(dir.getFileName() == null ? dir.toString() : dir.getFileName().toString());
+    Path poolingConfig = dir.resolve("1_Pooling/config.json");
+    for (JsonNode module : readJson(modules)) {
+      if (module.path("type").asText("").endsWith("Pooling")) {
+        poolingConfig = inside(dir, module.path("path").asText("1_Pooling") + "/config.json", modules,
+            "the Pooling module's \"path\"");
+      }
+    }
+    JsonNode pool = readJson(poolingConfig);
+    if (pool.path("pooling_mode_cls_token").asBoolean(false)) {
+      b.pooling(Pooling.CLS);
+    } else if (pool.path("pooling_mode_mean_tokens").asBoolean(false)) {
+      b.pooling(Pooling.MEAN);
+    } else {
+      throw new InvalidDataException(poolingConfig.toString(), 0,
+          "only pooling_mode_cls_token and pooling_mode_mean_tokens are supported");
+    }
+    if (pool.has("word_embedding_dimension")) {
+      b.dimensions(integer(pool, "word_embedding_dimension", poolingConfig));
+    }
+    Path sbert = dir.resolve("sentence_bert_config.json");
+    if (Files.exists(sbert)) {
+      b.maxTokens(integer(readJson(sbert), "max_seq_length", sbert), sbert + ": field 'max_seq_length'");
+    } else {
+      b.maxTokens(512, dir + ": maxTokens (512 where there is no sentence_bert_config.json with max_seq_length)");
+    }
+    Path stConfig = dir.resolve("config_sentence_transformers.json");
+    if (Files.exists(stConfig)) {
+      JsonNode st = readJson(stConfig);
+      Map<String, String> named = new HashMap<>();
+      Iterator<Map.Entry<String, JsonNode>> it = st.path("prompts").fields();
+      while (it.hasNext()) {
+        Map.Entry<String, JsonNode> e = it.next();
+        String prefix = e.getValue().asText();
+        named.put(e.getKey(), prefix);
+        for (TaskType t : taskTypesForPromptName(e.getKey())) {
+          b.prompt(t, prefix + "{text}");
+        }
+      }
+      String defaultName = st.path("default_prompt_name").asText(null);
+      if (defaultName != null && named.containsKey(defaultName)) {
+        b.defaultPrompt(named.get(defaultName) + "{text}");
+      }
+    }
+    String onnx = Files.exists(dir.resolve("model.onnx")) ? "model.onnx" : "onnx/model.onnx";
+    if (!Files.exists(dir.resolve(onnx))) {
+      throw new InvalidDataException(dir.toString(), 0, "no model.onnx or onnx/model.onnx");
+    }
+    b.model(ModelSource.of(inside(dir, onnx, dir, onnx)));
+    b.tokenizer(file(dir, "tokenizer.json", modules, "tokenizer"));
+    return build(b, modules);
+  }
+
+  private static ModelPackage build(ModelPackage.Builder b, Path origin) {
+    try {
+      return b.build();
+    } catch (IllegalStateException | IllegalArgumentException e) {
+      throw new InvalidDataException(origin.toString(), 0, e.getMessage(), e);
+    }
+  }
+
+  private static List<TaskType> taskTypesForPromptName(String promptName) {
+    switch (promptName.toLowerCase(Locale.ROOT)) {
+      case "query":
+        return List.of(TaskType.RETRIEVAL_QUERY);
+      case "document":
+      case "passage":
+      case "corpus":
+        return List.of(TaskType.RETRIEVAL_DOCUMENT);
+      default:
+        for (TaskType t : TaskType.values()) {
+          if (t.name().equalsIgnoreCase(promptName)) {
+            return List.of(t);
+          }
+        }
+        return List.of();
+    }
+  }
+
+  /** Jackson, created on first use: built-in models never read a folder. */
+  private static final class Json {
+    static final ObjectMapper MAPPER = new ObjectMapper();
+  }
+
+  private static JsonNode readJson(Path file) throws IOException {
+    if (!Files.exists(file)) {
+      throw new NoSuchFileException(file.toString(), null, "file not found");
+    }
+    try {
+      return Json.MAPPER.readTree(file.toFile());
+    } catch (JsonProcessingException e) {
+      throw new InvalidDataException(file.toString(), 0, "not valid JSON: "
+          + e.getOriginalMessage().lines().findFirst().orElse(""), e);
+    }
+  }
+
+  private static int integer(JsonNode root, String field, Path file) {
+    JsonNode n = root.get(field);
+    if (n == null || !n.canConvertToInt() || !n.isIntegralNumber()) {
+      throw new InvalidDataException(file.toString(), 0, "field '" + field + "' must be an integer");
+    }
+    return n.asInt();
+  }
+
+  private static ModelSource file(Path dir, String relative, Path origin, String field) throws IOException {
+    Path p = inside(dir, relative, origin, "field '" + field + "'");
+    if (!Files.isRegularFile(p)) {
+      throw new InvalidDataException(origin.toString(), 0, "field '" + field + "': file not found: " + p);
+    }
+    return ModelSource.of(p);
+  }
+
+  /**
+   * Returns {@code dir.resolve(relative)}, normalised, after checking that it stays inside {@code
+   * dir}: by its name (absolute paths and paths that climb out with {@code ..} are refused) and,
+   * where it exists, by its real path (a symbolic link, of the file or of a folder on the way, may
+   * not lead out of the folder's real path; the folder itself may be reached through a link).
+   *
+   * @throws InvalidDataException naming {@code origin} and {@code what} if it leaves the folder
+   */
+  static Path inside(Path dir, String relative, Path origin, String what) throws IOException {
+    Path base = dir.toAbsolutePath().normalize();
+    Path p = dir.resolve(relative).normalize();
+    if (!p.toAbsolutePath().normalize().startsWith(base)) {
+      throw new InvalidDataException(origin.toString(), 0, what + " points outside the folder: " + relative);
+    }
+    if (Files.exists(p)) {
+      Path real = p.toRealPath();
+      if (!real.startsWith(base.toRealPath())) {
+        throw new InvalidDataException(origin.toString(), 0, what + " points outside the folder: " + relative
+            + " is a link to " + real);
+      }
+    }
+    return p;
+  }
+}

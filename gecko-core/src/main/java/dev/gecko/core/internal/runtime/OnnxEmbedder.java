@@ -1,0 +1,239 @@
+package dev.gecko.core.internal.runtime;
+
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import dev.gecko.core.EmbedRequest;
+import dev.gecko.core.GeckoEmbedder;
+import dev.gecko.core.GeckoException;
+import dev.gecko.core.ModelLoadException;
+import dev.gecko.core.ModelPackage;
+import dev.gecko.core.ModelSource;
+import dev.gecko.core.adapter.Adapter;
+import dev.gecko.tokenizer.GeckoTokenizer;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+
+/**
+ * The ONNX Runtime implementation of {@link GeckoEmbedder}: requests rendered with the package's
+ * prompts, then run by a {@link BatchScheduler} on an {@link InferenceSession}; a read-write lock
+ * keeps {@link #close()} from freeing what a call in flight uses. Opening loads the tokenizer on a
+ * helper thread while {@link SessionLoader} opens the graph. Internal: {@code
+ * GeckoEmbedder.Builder} is the API.
+ *
+ * <p>Thread-safe. Owns the tokenizer, the session and the scheduler's threads.
+ */
+public final class OnnxEmbedder implements GeckoEmbedder {
+  private static final System.Logger LOG = System.getLogger(OnnxEmbedder.class.getName());
+
+  private final ModelPackage pkg;
+  private final GeckoTokenizer tokenizer;
+  private final InferenceSession session;
+  private final BatchScheduler scheduler;
+  private final int width;
+  private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
+  private volatile boolean closed;
+
+  private OnnxEmbedder(ModelPackage pkg, GeckoTokenizer tokenizer, InferenceSession session, Adapter adapter,
+      EmbedderSettings settings) {
+    this.pkg = pkg;
+    this.tokenizer = tokenizer;
+    this.session = session;
+    this.width = session.width();
+    this.scheduler = new BatchScheduler(tokenizer, session, adapter, settings);
+  }
+
+  /**
+   * Opens a package.
+   *
+   * @throws ModelLoadException if it cannot be opened (the message names the model and file)
+   * @throws IllegalStateException if the JVM is shutting down
+   */
+  public static OnnxEmbedder open(ModelPackage pkg, EmbedderSettings settings) {
+    Objects.requireNonNull(pkg, "pkg is null");
+    Objects.requireNonNull(settings, "settings is null");
+    // The whole open is one native call for the shutdown gate: an exit waits for it to finish.
+    try (OrtRuntime.Call ignored = OrtRuntime.enter()) {
+      return openGated(pkg, settings);
+    }
+  }
+
+  private static OnnxEmbedder openGated(ModelPackage pkg, EmbedderSettings settings) {
+    long start = System.nanoTime();
+    GeckoTokenizer tokenizer = null;
+    InferenceSession session = null;
+    // The tokenizer (its native library and JSON) loads on a helper thread while ONNX Runtime
+    // loads and optimises the graph here: on two cores that takes about a quarter off the time
+    // to the first vector.
+    FutureTask<GeckoTokenizer> tokenizerLoad = new FutureTask<>(() -> {
+      try (InputStream in = pkg.tokenizer().open()) {
+        return GeckoTokenizer.builder()
+            .tokenizerJson(in, pkg.tokenizer().toString())
+            .maxLength(pkg.maxTokens())
+            .build();
+      }
+    });
+    Thread loader = new Thread(tokenizerLoad, "gecko-open-tokenizer");
+    loader.setDaemon(true);
+    loader.start();
+    try {
+      OrtEnvironment env = OrtRuntime.environment();
+      // ONNX Runtime's telemetry events off. Not enough on its own: its Linux build's telemetry
+      // client still resolves its collector's host name (a DNS query, seen under strace) unless
+      // the process runs with ORT_DISABLE_TELEMETRY=1, which a library cannot set for its host
+      // (the launcher, the build's test JVMs and CI set it; README "No network").
+      env.setTelemetry(false);
+      session = SessionLoader.open(env, pkg, settings);
+      Adapter adapter = loadAdapter(pkg, session.width());
+      tokenizer = awaitTokenizer(tokenizerLoad);
+      OnnxEmbedder embedder = new OnnxEmbedder(pkg, tokenizer, session, adapter, settings);
+      LOG.log(System.Logger.Level.DEBUG, () -> String.format(
+          "opened %s (%d dims, %s pooling, %d threads, %d intra-op) in %d ms", pkg.name(), embedder.width,
+          pkg.pooling(), settings.threads(), settings.intraOpThreads(), (System.nanoTime() - start) / 1_000_000));
+      return embedder;
+    } catch (IOException | OrtException | RuntimeException | LinkageError e) { // LinkageError: native libraries
+      if (session != null) {
+        session.close();
+      }
+      if (tokenizer == null) {
+        // it failed first, or ONNX Runtime did: wait for the tokenizer so that it can be freed too
+        try {
+          tokenizer = awaitTokenizer(tokenizerLoad);
+        } catch (IOException | RuntimeException ignored) {
+          // the first failure is the one to report
+        }
+      }
+      if (tokenizer != null) {
+        tokenizer.close();
+      }
+      if (e instanceof GeckoException || e instanceof IllegalStateException) {
+        throw (RuntimeException) e;
+      }
+      throw new ModelLoadException("cannot open model " + pkg.name() + " (" + pkg.model() + "): " + e.getMessage(), e);
+    }
+  }
+
+  private static Adapter loadAdapter(ModelPackage pkg, int width) throws IOException {
+    if (pkg.adapter().isEmpty()) {
+      return null;
+    }
+    ModelSource source = pkg.adapter().get();
+    Adapter adapter;
+    try (InputStream in = source.open()) {
+      adapter = Adapter.read(in, source.toString());
+    }
+    if (adapter.dimensions() != width) {
+      throw new ModelLoadException(source + ": the adapter maps " + adapter.dimensions()
+          + " dimensions but the model outputs " + width);
+    }
+    return adapter;
+  }
+
+  /** Waits (uninterruptibly, so that nothing native is left behind) for the tokenizer's load. */
+  private static GeckoTokenizer awaitTokenizer(FutureTask<GeckoTokenizer> load) throws IOException {
+    try {
+      return Futures.getUninterruptibly(load);
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof IOException) {
+        throw (IOException) e.getCause();
+      }
+      throw Futures.unchecked(e, "loading the tokenizer");
+    }
+  }
+
+  @Override
+  public ModelPackage model() {
+    return pkg;
+  }
+
+  @Override
+  public int dimensions() {
+    return width;
+  }
+
+  @Override
+  public List<float[]> embedAll(List<String> texts, int dims) {
+    Objects.requireNonNull(texts, "texts is null");
+    List<EmbedRequest> requests = new ArrayList<>(texts.size());
+    for (int i = 0; i < texts.size(); i++) {
+      String text = texts.get(i);
+      if (text == null) {
+        throw new NullPointerException("texts[" + i + "] is null");
+      }
+      requests.add(EmbedRequest.of(text));
+    }
+    return embedRequests(requests, dims);
+  }
+
+  @Override
+  public List<float[]> embedRequests(List<EmbedRequest> requests, int dims) {
+    Objects.requireNonNull(requests, "requests is null");
+    if (dims < 1 || dims > width) {
+      throw new IllegalArgumentException("dims must be in [1, " + width + "] for " + pkg.name() + ", was " + dims);
+    }
+    List<String> rendered = new ArrayList<>(requests.size());
+    for (int i = 0; i < requests.size(); i++) {
+      EmbedRequest r = requests.get(i);
+      if (r == null) {
+        throw new NullPointerException("requests[" + i + "] is null");
+      }
+      rendered.add(pkg.render(r));
+    }
+    ReentrantReadWriteLock.ReadLock read = acquire();
+    try {
+      return scheduler.embed(rendered, dims);
+    } finally {
+      read.unlock();
+    }
+  }
+
+  @Override
+  public int countTokens(EmbedRequest request) {
+    Objects.requireNonNull(request, "request is null");
+    ReentrantReadWriteLock.ReadLock read = acquire();
+    try {
+      return tokenizer.countTokens(pkg.render(request));
+    } finally {
+      read.unlock();
+    }
+  }
+
+  private ReentrantReadWriteLock.ReadLock acquire() {
+    ReentrantReadWriteLock.ReadLock read = lock.readLock();
+    read.lock();
+    if (closed) {
+      read.unlock();
+      throw new IllegalStateException("embedder is closed");
+    }
+    return read;
+  }
+
+  @Override
+  public void close() {
+    if (closed) {
+      return;
+    }
+    lock.writeLock().lock();
+    try {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      scheduler.shutdown();
+      tokenizer.close();
+      session.close();
+    } finally {
+      lock.writeLock().unlock();
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "GeckoEmbedder[" + pkg.name() + ", " + width + " dims" + (closed ? ", closed" : "") + "]";
+  }
+}

@@ -1,0 +1,50 @@
+package dev.gecko.core.internal.runtime;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.nio.LongBuffer;
+
+/**
+ * Native (direct) buffers for one call's tensors, grown to the largest batch seen and reused:
+ * ONNX Runtime reads inputs from and writes the output into them without copies. Used by one
+ * thread at a time.
+ */
+final class Workspace {
+  LongBuffer ids = LongBuffer.allocate(0);
+  LongBuffer mask = LongBuffer.allocate(0);
+  LongBuffer types = LongBuffer.allocate(0);
+  FloatBuffer hidden = FloatBuffer.allocate(0);
+  /** Heap copies of the output and the mask for mean pooling (unused for CLS pooling). */
+  float[] hiddenHeap = new float[0];
+  long[] maskHeap = new long[0];
+
+  /** Grows the buffers for {@code cells} input tokens and {@code outputCells} output rows. */
+  void ensure(int cells, int outputCells, int width, boolean meanPooling) {
+    if (ids.capacity() < cells) {
+      int grown = Math.max(cells, ids.capacity() + ids.capacity() / 2);
+      ids = longs(grown);
+      mask = longs(grown);
+      types = longs(grown);
+    }
+    int floats = ids.capacity() * width;
+    if (hidden.capacity() < outputCells * width) {
+      int grown = Math.max(outputCells, hidden.capacity() / width + hidden.capacity() / width / 2) * width;
+      hidden = ByteBuffer.allocateDirect(grown * Float.BYTES).order(ByteOrder.nativeOrder()).asFloatBuffer();
+    }
+    if (meanPooling && hiddenHeap.length < cells * width) {
+      hiddenHeap = new float[floats];
+      maskHeap = new long[ids.capacity()];
+    }
+  }
+
+  LongBuffer fill(LongBuffer target, LongBuffer source, int cells) {
+    LongBuffer view = target.duplicate().clear();
+    view.put(source);
+    return view.flip().limit(cells);
+  }
+
+  private static LongBuffer longs(int n) {
+    return ByteBuffer.allocateDirect(n * Long.BYTES).order(ByteOrder.nativeOrder()).asLongBuffer();
+  }
+}
