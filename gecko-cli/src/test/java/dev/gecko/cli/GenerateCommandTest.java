@@ -104,6 +104,29 @@ class GenerateCommandTest {
   }
 
   @Test
+  void answersWithExtraKeysInCodeFencesAmidProseBecomeExamples(@TempDir Path dir) throws Exception {
+    server.generationStyle(FakeLlmServer.GenerationStyle.CHATTY);
+    Path corpus = corpus(dir);
+    Path out = dir.resolve("chatty");
+    Run r = gecko("generate", "--corpus", corpus.toString(), "--out", out.toString(), "--llm", "openai", "--base-url",
+        server.openAiBaseUrl(), "--llm-model", "chatty-llm", "--limit", "10", "--no-cache", "--threads", "2");
+    assertThat(r.code()).as(r.err()).isZero();
+    JsonNode summary = JSON.readTree(r.out().strip());
+    assertThat(summary.path("seeds").asInt()).isEqualTo(10);
+    assertThat(summary.path("written").asInt()).as(r.out()).isGreaterThanOrEqualTo(9);
+    List<String> lines = Files.readAllLines(out.resolve("examples.jsonl"));
+    assertThat(lines).hasSize(summary.path("written").asInt());
+    for (String l : lines) {
+      JsonNode e = JSON.readTree(l);
+      String query = e.path("query").asText();
+      assertThat(e.path("anchor").asText()).isEqualTo(query);
+      // the model's extra "question" is recorded, and it is not what became the query
+      assertThat(e.path("extra").path("question").asText()).isEqualTo("Which passage talks about " + query + "?");
+      assertThat(e.path("extra").path("task_description").asText()).isEqualTo("The task: " + e.path("task").asText());
+    }
+  }
+
+  @Test
   void usageErrorsExitWithTwo(@TempDir Path dir) throws Exception {
     Path corpus = corpus(dir);
     Run bad = gecko("generate", "--corpus", corpus.toString(), "--out", dir.resolve("o").toString(), "--llm", "claude",

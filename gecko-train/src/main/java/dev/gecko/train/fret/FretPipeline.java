@@ -220,6 +220,10 @@ public final class FretPipeline {
     o.put("negative", neg.passage().text());
     o.put("task", g.task());
     o.put("query", g.query());
+    if (!g.extra().isEmpty()) {
+      ObjectNode extra = o.putObject("extra"); // the answer's other keys: provenance, never the query
+      g.extra().forEach(extra::put);
+    }
     o.put("seed_id", seed.id());
     o.put("positive_id", pos.passage().id());
     o.put("negative_id", neg.passage().id());
