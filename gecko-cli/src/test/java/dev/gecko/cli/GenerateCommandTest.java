@@ -74,6 +74,8 @@ class GenerateCommandTest {
     assertThat(r.code()).as(r.err()).isZero();
     JsonNode summary = JSON.readTree(r.out().strip());
     assertThat(summary.path("written").asInt()).isEqualTo(3);
+    assertThat(summary.path("reject_reasons")).as(r.out()).isEmpty();
+    assertThat(summary.path("reject_reasons").isArray()).isTrue();
     assertThat(summary.path("cost").asDouble()).isPositive();
     assertThat(r.err()).contains("gecko generate: 3/3 seeds").contains("3 examples").contains("tokens").doesNotContain("\r");
     List<String> lines = Files.readAllLines(out.resolve("examples.jsonl"));
@@ -127,6 +129,52 @@ class GenerateCommandTest {
   }
 
   @Test
+  void aModelThatOnlyRefusesStopsTheRunEarlyWithExitOneAndTheReasons(@TempDir Path dir) throws Exception {
+    server.generationStyle(FakeLlmServer.GenerationStyle.REFUSING);
+    Path corpus = corpus(dir); // 22 passages: more seeds than the default early stop watches (20)
+    Path out = dir.resolve("refused");
+    Run r = gecko("generate", "--corpus", corpus.toString(), "--out", out.toString(), "--llm", "openai", "--base-url",
+        server.openAiBaseUrl(), "--llm-model", "refusing-llm", "--concurrency", "2", "--no-cache", "--threads", "2");
+    assertThat(r.code()).as(r.err()).isEqualTo(1);
+    assertThat(r.out()).isEmpty();
+    List<String> rejects = Files.readAllLines(out.resolve("rejects.jsonl"));
+    // stopped once the first 20 finished seeds were rejected: only the one other seed in flight finished after
+    assertThat(rejects.size()).isBetween(20, 21);
+    assertThat(r.err()).contains("run stopped early: the first 20 seeds it finished were all rejected")
+        .contains("  " + rejects.size() + " seeds: generate: no JSON object in the answer (after 3 attempts); e.g. answer: \""
+            + FakeLlmServer.REFUSAL + "\"")
+        .contains("--new-run");
+    assertThat(JSON.readTree(out.resolve("manifest.json").toFile()).path("status").asText()).isEqualTo("stopped");
+  }
+
+  @Test
+  void aRunThatWritesNothingExitsOneAndListsItsRejectReasons(@TempDir Path dir) throws Exception {
+    server.generationStyle(FakeLlmServer.GenerationStyle.REFUSING);
+    Path corpus = corpus(dir);
+    Path out = dir.resolve("nothing");
+    String[] args = {"generate", "--corpus", corpus.toString(), "--out", out.toString(), "--llm", "openai", "--base-url",
+        server.openAiBaseUrl(), "--llm-model", "refusing-llm", "--limit", "3", "--attempts", "2", "--no-cache", "--threads", "2"};
+    Run r = gecko(args); // 3 seeds: fewer than the early stop watches, so the run completes, with nothing
+    assertThat(r.code()).as(r.err()).isEqualTo(1);
+    JsonNode summary = JSON.readTree(r.out().strip());
+    assertThat(summary.path("written").asInt()).isZero();
+    assertThat(summary.path("rejected").asInt()).isEqualTo(3);
+    JsonNode reasons = summary.path("reject_reasons");
+    assertThat(reasons).hasSize(1);
+    assertThat(reasons.get(0).path("reason").asText()).isEqualTo("generate: no JSON object in the answer (after 2 attempts)");
+    assertThat(reasons.get(0).path("count").asInt()).isEqualTo(3);
+    assertThat(reasons.get(0).path("example").asText()).isEqualTo(FakeLlmServer.REFUSAL);
+    assertThat(r.err()).contains("gecko: error: no examples in " + out.resolve("examples.jsonl"))
+        .contains("3 seeds: generate: no JSON object in the answer (after 2 attempts)");
+
+    // the same command again: nothing left to do, and still no dataset: still a failure
+    Run again = gecko(args);
+    assertThat(again.code()).as(again.err()).isEqualTo(1);
+    assertThat(JSON.readTree(again.out().strip()).path("skipped").asInt()).isEqualTo(3);
+    assertThat(again.err()).contains("3 done by earlier runs");
+  }
+
+  @Test
   void usageErrorsExitWithTwo(@TempDir Path dir) throws Exception {
     Path corpus = corpus(dir);
     Run bad = gecko("generate", "--corpus", corpus.toString(), "--out", dir.resolve("o").toString(), "--llm", "claude",
@@ -140,6 +188,10 @@ class GenerateCommandTest {
     assertThat(noKey.err()).contains("OPENAI_API_KEY is not set");
     Run missing = gecko("generate", "--out", "x", "--llm", "openai", "--llm-model", "m");
     assertThat(missing.code()).isEqualTo(2);
+    Run negative = gecko("generate", "--corpus", corpus.toString(), "--out", dir.resolve("o").toString(), "--llm", "openai",
+        "--base-url", server.openAiBaseUrl(), "--llm-model", "m", "--early-stop", "-1");
+    assertThat(negative.code()).isEqualTo(2);
+    assertThat(negative.err()).contains("--early-stop must be >= 0");
   }
 
   @Test

@@ -23,6 +23,7 @@ import java.util.Random;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -70,6 +71,8 @@ import java.util.concurrent.atomic.AtomicReference;
 public final class FretPipeline {
   private static final System.Logger LOG = System.getLogger(FretPipeline.class.getName());
   private static final ObjectMapper JSON = new ObjectMapper();
+  /** Default of {@link Builder#earlyStop(int)}: seeds that must not all be rejected at the start of a run. */
+  public static final int DEFAULT_EARLY_STOP = 20;
   private final Builder b;
 
   private FretPipeline(Builder b) {
@@ -85,6 +88,8 @@ public final class FretPipeline {
    * Runs (or resumes) the distillation.
    *
    * @throws ResumeConflictException if the folder holds another configuration's run
+   * @throws TooManyRejectsException if the first seeds this run finished were all rejected (see
+   *     {@link Builder#earlyStop(int)}; the run stopped)
    * @throws LlmException if an LLM call failed beyond retries (the run stopped; rerun to resume)
    * @throws UncheckedIOException if the output cannot be written
    */
@@ -107,6 +112,9 @@ public final class FretPipeline {
       AtomicInteger written = new AtomicInteger();
       AtomicInteger rejected = new AtomicInteger();
       AtomicInteger finished = new AtomicInteger(skipped);
+      AtomicInteger earlyRejects = new AtomicInteger(); // rejects among the first earlyStop seeds this run finishes
+      AtomicBoolean stopEarly = new AtomicBoolean();
+      RejectTally tally = new RejectTally();
       Object progressLock = new Object();
       Runnable report = () -> {
         synchronized (progressLock) {
@@ -126,9 +134,10 @@ public final class FretPipeline {
         try {
           for (Passage seed : todo) {
             pool.execute(() -> {
-              if (failure.get() != null || Thread.currentThread().isInterrupted()) {
+              if (failure.get() != null || stopEarly.get() || Thread.currentThread().isInterrupted()) {
                 return;
               }
+              boolean isReject = false;
               try {
                 ObjectNode example = process(seed, generator, retriever, relabeler);
                 store.writeExample(example); // even while the run is stopping: it is paid for and valid
@@ -137,12 +146,18 @@ public final class FretPipeline {
                 ObjectNode r = JSON.createObjectNode();
                 r.put("seed_id", seed.id()).put("stage", e.stage()).put("reason", e.getMessage()).put("answer", e.lastAnswer());
                 store.writeReject(r);
+                tally.add(e);
                 rejected.incrementAndGet();
+                isReject = true;
               } catch (RuntimeException e) {
                 failure.compareAndSet(null, e);
                 return;
               }
-              finished.incrementAndGet();
+              // the order in which seeds finish decides which are "the first": a seed's own index, taken once
+              int index = finished.incrementAndGet() - skipped;
+              if (isReject && index <= b.earlyStop && earlyRejects.incrementAndGet() == b.earlyStop) {
+                stopEarly.set(true); // the first earlyStop seeds were all rejected
+              }
               report.run();
             });
           }
@@ -160,6 +175,7 @@ public final class FretPipeline {
         }
       }
       ObjectNode usage = usageJson();
+      List<RejectReason> reasons = tally.reasons();
       RuntimeException f = failure.get();
       if (f != null) {
         String msg = "run stopped after " + written.get() + " new examples (" + store.exampleCount() + " in "
@@ -170,9 +186,19 @@ public final class FretPipeline {
         }
         throw new IllegalStateException(msg, f);
       }
+      if (stopEarly.get()) {
+        String msg = "run stopped early: the first " + b.earlyStop + " seeds it finished were all rejected, so the LLM's answers "
+            + "do not fit what the pipeline asks (this run: " + written.get() + " examples written, " + rejected.get()
+            + " seeds rejected; " + store.exampleCount() + " examples in " + b.output.resolve(OutputStore.EXAMPLES) + ", rejects in "
+            + b.output.resolve(OutputStore.REJECTS) + "). Most common reasons:\n" + RejectReason.describe(reasons, 3)
+            + "\nFix the cause (the model, its server's options such as logprobs or JSON mode, the prompts), then start a new run "
+            + "(--new-run / newRun(true)) or use another folder: rejected seeds count as done, so a plain rerun skips them.";
+        store.writeManifest("stopped", msg, usage, seeds.size());
+        throw new TooManyRejectsException(msg, reasons);
+      }
       store.writeManifest("complete", null, usage, seeds.size());
       return new RunSummary(b.output.resolve(OutputStore.EXAMPLES), b.output.resolve(OutputStore.MANIFEST), seeds.size(),
-          skipped, written.get(), rejected.get(), store.exampleCount(), digest);
+          skipped, written.get(), rejected.get(), store.exampleCount(), digest, reasons);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot use the output folder " + b.output + ": " + e.getMessage(), e);
     }
@@ -314,6 +340,7 @@ public final class FretPipeline {
     private int attempts = 3;
     private int concurrency = 4;
     private int limit = Integer.MAX_VALUE;
+    private int earlyStop = DEFAULT_EARLY_STOP;
     private Scorer qlScorer;
     private Scorer rcScorer;
     private boolean newRun;
@@ -338,6 +365,7 @@ public final class FretPipeline {
       c.attempts = attempts;
       c.concurrency = concurrency;
       c.limit = limit;
+      c.earlyStop = earlyStop;
       c.qlScorer = qlScorer;
       c.rcScorer = rcScorer;
       c.newRun = newRun;
@@ -482,6 +510,23 @@ public final class FretPipeline {
         throw new IllegalArgumentException("limit must be >= 1, was " + n);
       }
       this.limit = n;
+      return this;
+    }
+
+    /**
+     * Stops the run with {@link TooManyRejectsException} when the first {@code n} seeds it finishes
+     * (in the order they finish; seeds done by an earlier run do not count) are all rejected: the
+     * LLM's answers do not fit, and going on would only pay for more rejects. Seeds already in
+     * flight finish first. 0 never stops early. Default {@value FretPipeline#DEFAULT_EARLY_STOP}.
+     * Not part of the configuration digest.
+     *
+     * @throws IllegalArgumentException if {@code n < 0}
+     */
+    public Builder earlyStop(int n) {
+      if (n < 0) {
+        throw new IllegalArgumentException("earlyStop must be >= 0 (0: never stop early), was " + n);
+      }
+      this.earlyStop = n;
       return this;
     }
 
