@@ -47,8 +47,9 @@ import picocli.CommandLine.Option;
       "by reciprocal rank), keep the best as positive and the worst as hard negative.",
       "Writes DIR/examples.jsonl (anchor/positive/negative + provenance), DIR/rejects.jsonl and DIR/manifest.json.",
       "Rerunning the same command resumes; API keys come from OPENAI_API_KEY / GEMINI_API_KEY.",
-      "Exit codes: 0 examples written or present, 1 failure (the run stopped, was stopped early for rejects, or left no",
-      "examples), 2 usage error."})
+      "One run per DIR at a time: a second is refused (DIR/run.lock).",
+      "Exit codes: 0 examples written or present, 1 failure (the run stopped, was stopped early for rejects, left no",
+      "examples, or DIR is in use by another run), 2 usage error."})
 final class GenerateCommand implements Callable<Integer> {
   private static final ObjectMapper JSON = new ObjectMapper();
   /** The environment; tests replace it. */

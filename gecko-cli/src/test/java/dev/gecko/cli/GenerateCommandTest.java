@@ -17,6 +17,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.zip.GZIPInputStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -172,6 +173,36 @@ class GenerateCommandTest {
     assertThat(again.code()).as(again.err()).isEqualTo(1);
     assertThat(JSON.readTree(again.out().strip()).path("skipped").asInt()).isEqualTo(3);
     assertThat(again.err()).contains("3 done by earlier runs");
+  }
+
+  @Test
+  void aSecondWriterOnTheSameFolderIsRefusedWithExitOne(@TempDir Path dir) throws Exception {
+    Path corpus = corpus(dir);
+    Path out = dir.resolve("shared-run");
+    String[] args = {"generate", "--corpus", corpus.toString(), "--out", out.toString(), "--llm", "openai", "--base-url",
+        server.openAiBaseUrl(), "--llm-model", "fake-llm", "--limit", "4", "--concurrency", "2", "--no-cache", "--threads", "2"};
+    server.pause(); // the first run waits on its first LLM call, holding the folder
+    CompletableFuture<Run> first = CompletableFuture.supplyAsync(() -> gecko(args));
+    try {
+      long deadline = System.nanoTime() + 240_000_000_000L;
+      while (!Files.exists(out.resolve("manifest.json")) && !first.isDone() && System.nanoTime() < deadline) {
+        Thread.sleep(20); // the manifest is written once the folder is locked
+      }
+      assertThat(first.isDone()).as("the first run must still be running").isFalse();
+      List<String> secondArgs = new ArrayList<>(List.of(args));
+      secondArgs.addAll(List.of("--timeout", "5", "--max-retries", "0")); // without a lock it would wait on the paused server
+      Run second = gecko(secondArgs.toArray(String[]::new));
+      assertThat(second.code()).as(second.err()).isEqualTo(1);
+      assertThat(second.err()).contains("gecko: error: " + out + " is in use by another run");
+      assertThat(second.out()).isEmpty();
+    } finally {
+      server.resume();
+    }
+    Run r = first.get();
+    assertThat(r.code()).as(r.err()).isZero();
+    List<String> lines = Files.readAllLines(out.resolve("examples.jsonl"));
+    assertThat(lines).hasSize(4);
+    assertThat(lines).extracting(l -> JSON.readTree(l).path("seed_id").asText()).doesNotHaveDuplicates();
   }
 
   @Test

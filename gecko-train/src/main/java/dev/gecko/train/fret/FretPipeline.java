@@ -44,18 +44,25 @@ import java.util.concurrent.atomic.AtomicReference;
  * task and query ({@link QueryGenerator}); retrieve the top N from the whole corpus ({@link
  * Retriever}); relabel them ({@link Relabeler}); positive = fused rank 1, hard negative = fused
  * rank N (or random, {@link NegativeSelection}). Seeds whose answers stay invalid go to {@code
- * rejects.jsonl}; an LLM failure that retries cannot fix stops the run (what was written stays).
+ * rejects.jsonl}; an LLM failure that retries cannot fix stops the run (what was written stays), and
+ * so does a start where every seed is rejected ({@link Builder#earlyStop(int)}, {@link
+ * TooManyRejectsException}). The summary counts the rejects by reason ({@link
+ * RunSummary#rejectReasons()}).
  *
  * <h2>Output folder</h2>
  * {@code examples.jsonl}: one JSON object per line with {@code anchor} (the query), {@code
  * positive}, {@code negative} (passage texts: the sentence-transformers triplet columns), {@code
- * task}, {@code query}, {@code seed_id}, {@code positive_id}, {@code negative_id}, {@code
+ * task}, {@code query}, {@code extra} (only when the generation answer had keys besides task and
+ * query: their names and values, bounded; provenance, never used), {@code seed_id}, {@code positive_id}, {@code negative_id}, {@code
  * positive_changed}, {@code seed_rank} (the seed's fused rank, or null when not retrieved), {@code
  * scorer} ({@code {ql, rc}} scorer ids) and {@code candidates} (every candidate's id, retrieval rank
  * and score, QL and RC scores and ranks, RRF and final rank; a score is null where the LLM's grade
  * stayed invalid, which ranks the candidate last under that scorer). {@code rejects.jsonl}: {@code
  * seed_id}, {@code stage}, {@code reason}, {@code answer}. {@code manifest.json}: format, digest,
  * configuration (model, scorers, embedder, parameters, prompts, corpus digest), counts, status.
+ * {@code run.lock}: held (an OS file lock) by the run writing the folder: a second writer, in this
+ * process or another, is refused at once with {@link RunFolderInUseException}; the lock goes when
+ * the run ends or its process dies.
  *
  * <h2>Resuming</h2>
  * Lines are appended, flushed and fsynced one by one. On start, a torn last line is cut off, and
@@ -87,6 +94,7 @@ public final class FretPipeline {
   /**
    * Runs (or resumes) the distillation.
    *
+   * @throws RunFolderInUseException if another run (in this process or another) writes to the folder
    * @throws ResumeConflictException if the folder holds another configuration's run
    * @throws TooManyRejectsException if the first seeds this run finished were all rejected (see
    *     {@link Builder#earlyStop(int)}; the run stopped)
