@@ -191,11 +191,15 @@ public final class FakeLlmServer implements AutoCloseable {
 
   /**
    * Runs a server until killed, for trying {@code gecko generate} by hand: {@code FakeLlmServer
-   * [port]} (0 or nothing: a free port). Prints the base URLs.
+   * [port [style]]} (port 0 or nothing: a free port; style {@code fenced}, the default, {@code
+   * chatty} or {@code refusing}: see {@link GenerationStyle}). Prints the base URLs.
    */
   public static void main(String[] args) throws Exception {
     int port = args.length > 0 ? Integer.parseInt(args[0]) : 0;
     FakeLlmServer s = new FakeLlmServer(port);
+    if (args.length > 1) {
+      s.generationStyle(GenerationStyle.valueOf(args[1].toUpperCase(Locale.ROOT)));
+    }
     System.out.println("openai base URL: " + s.openAiBaseUrl());
     System.out.println("gemini base URL: " + s.geminiBaseUrl());
     Thread.currentThread().join();
