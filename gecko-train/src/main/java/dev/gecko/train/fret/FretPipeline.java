@@ -53,11 +53,12 @@ import java.util.concurrent.atomic.AtomicReference;
  * {@code examples.jsonl}: one JSON object per line with {@code anchor} (the query), {@code
  * positive}, {@code negative} (passage texts: the sentence-transformers triplet columns), {@code
  * task}, {@code query}, {@code extra} (only when the generation answer had keys besides task and
- * query: their names and values, bounded; provenance, never used), {@code seed_id}, {@code positive_id}, {@code negative_id}, {@code
- * positive_changed}, {@code seed_rank} (the seed's fused rank, or null when not retrieved), {@code
- * scorer} ({@code {ql, rc}} scorer ids) and {@code candidates} (every candidate's id, retrieval rank
- * and score, QL and RC scores and ranks, RRF and final rank; a score is null where the LLM's grade
- * stayed invalid, which ranks the candidate last under that scorer). {@code rejects.jsonl}: {@code
+ * query: their names and values, bounded; provenance, never used), {@code seed_id}, {@code
+ * positive_id}, {@code negative_id}, {@code positive_changed}, {@code seed_rank} (the seed's fused
+ * rank, or null when not retrieved), {@code scorer} ({@code {ql, rc}} scorer ids) and {@code
+ * candidates} (every candidate's id, retrieval rank and score, QL and RC scores and ranks, RRF and
+ * final rank; a score is null where the LLM's grade stayed invalid, which ranks the candidate last
+ * under that scorer). {@code rejects.jsonl}: {@code
  * seed_id}, {@code stage}, {@code reason}, {@code answer}. {@code manifest.json}: format, digest,
  * configuration (model, scorers, embedder, parameters, prompts, corpus digest), counts, status.
  * {@code run.lock}: held (an OS file lock) by the run writing the folder: a second writer, in this
