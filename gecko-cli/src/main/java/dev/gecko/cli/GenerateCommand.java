@@ -1,6 +1,7 @@
 package dev.gecko.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gecko.core.GeckoEmbedder;
 import dev.gecko.train.fret.Corpus;
@@ -10,6 +11,7 @@ import dev.gecko.train.fret.Passage;
 import dev.gecko.train.fret.Progress;
 import dev.gecko.train.fret.ProgressListener;
 import dev.gecko.train.fret.Prompts;
+import dev.gecko.train.fret.RejectReason;
 import dev.gecko.train.fret.RunSummary;
 import dev.gecko.train.llm.Capability;
 import dev.gecko.train.llm.LlmClient;
@@ -45,7 +47,10 @@ import picocli.CommandLine.Option;
       "with the LLM (query likelihood + relevance, fused by reciprocal rank), keep the best as positive and",
       "the worst as hard negative.",
       "Writes DIR/examples.jsonl (anchor/positive/negative + provenance), DIR/rejects.jsonl and DIR/manifest.json.",
-      "Rerunning the same command resumes; API keys come from OPENAI_API_KEY / GEMINI_API_KEY."})
+      "Rerunning the same command resumes; API keys come from OPENAI_API_KEY / GEMINI_API_KEY.",
+      "One run per DIR at a time: a second is refused (DIR/run.lock).",
+      "Exit codes: 0 examples written or present, 1 failure (the run stopped, was stopped early for rejects, left no",
+      "examples, or DIR is in use by another run), 2 usage error."})
 final class GenerateCommand implements Callable<Integer> {
   private static final ObjectMapper JSON = new ObjectMapper();
   /** The environment; tests replace it. */
@@ -127,6 +132,10 @@ final class GenerateCommand implements Callable<Integer> {
   @Option(names = "--new-run", description = "Archive an existing run in DIR with another configuration and start over.")
   boolean newRun;
 
+  @Option(names = "--early-stop", paramLabel = "N", defaultValue = "" + FretPipeline.DEFAULT_EARLY_STOP, description = "Stop the run "
+      + "(exit 1) when the first N seeds it finishes are all rejected: the LLM's answers do not fit. 0: never. Default: ${DEFAULT-VALUE}.")
+  int earlyStop;
+
   @Option(names = "--progress-interval", paramLabel = "SECONDS", defaultValue = "10", description = "Seconds between progress lines when not on a terminal. Default: ${DEFAULT-VALUE}.")
   int progressSeconds;
 
@@ -147,7 +156,7 @@ final class GenerateCommand implements Callable<Integer> {
     try (GeckoEmbedder embedder = Embedders.open(model, threads); Reporter reporter = new Reporter(stderr, seeds, progressSeconds)) {
       FretPipeline.Builder b = FretPipeline.builder().llm(client).embedder(embedder).corpus(passages).output(out).prompts(p)
           .candidates(candidates).negatives(NegativeSelection.valueOf(negatives.toUpperCase(Locale.ROOT)))
-          .generationTemperature(temperature).attempts(attempts).concurrency(concurrency).newRun(newRun)
+          .generationTemperature(temperature).attempts(attempts).concurrency(concurrency).newRun(newRun).earlyStop(earlyStop)
           .usageMeter(meter).progress(reporter);
       if (limit != null) {
         b.limit(limit);
@@ -159,9 +168,22 @@ final class GenerateCommand implements Callable<Integer> {
           .put("skipped", s.skipped()).put("written", s.written()).put("rejected", s.rejected()).put("total_examples", s.totalExamples())
           .put("prompt_tokens", u.promptTokens()).put("completion_tokens", u.completionTokens()).put("cache_hits", u.cacheHits())
           .put("cost", u.cost()).put("digest", s.digest());
+      ArrayNode reasons = o.putArray("reject_reasons");
+      for (RejectReason r : s.rejectReasons()) {
+        reasons.addObject().put("reason", r.reason()).put("count", r.count()).put("example", r.example());
+      }
       reporter.close();
       stdout.println(o);
       stdout.flush();
+      if (s.totalExamples() == 0) {
+        // a run that leaves no dataset failed, whatever the cause: say why on stderr
+        String why = s.rejectReasons().isEmpty() ? "" : " Most common reasons:\n" + RejectReason.describe(s.rejectReasons(), 3);
+        stderr.println("gecko: error: no examples in " + s.examplesFile() + ": this run wrote none (" + s.rejected()
+            + " seeds rejected, " + s.skipped() + " done by earlier runs; see " + s.examplesFile().resolveSibling("rejects.jsonl")
+            + ")." + why);
+        stderr.flush();
+        return GeckoCli.EXIT_FAILURE;
+      }
     }
     return GeckoCli.EXIT_OK;
   }
@@ -173,6 +195,9 @@ final class GenerateCommand implements Callable<Integer> {
     if (concurrency < 1 || attempts < 1 || maxRetries < 0 || timeoutSeconds < 1 || candidates < 2 || progressSeconds < 1) {
       throw new GeckoCli.UsageException("--concurrency, --attempts, --timeout, --progress-interval must be >= 1, --candidates >= 2, "
           + "--max-retries >= 0");
+    }
+    if (earlyStop < 0) {
+      throw new GeckoCli.UsageException("--early-stop must be >= 0 (0: never stop early), was " + earlyStop);
     }
     if (limit != null && limit < 1) {
       throw new GeckoCli.UsageException("--limit must be >= 1, was " + limit);

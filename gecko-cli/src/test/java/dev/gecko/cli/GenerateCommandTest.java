@@ -17,6 +17,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.zip.GZIPInputStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -74,6 +75,8 @@ class GenerateCommandTest {
     assertThat(r.code()).as(r.err()).isZero();
     JsonNode summary = JSON.readTree(r.out().strip());
     assertThat(summary.path("written").asInt()).isEqualTo(3);
+    assertThat(summary.path("reject_reasons")).as(r.out()).isEmpty();
+    assertThat(summary.path("reject_reasons").isArray()).isTrue();
     assertThat(summary.path("cost").asDouble()).isPositive();
     assertThat(r.err()).contains("gecko generate: 3/3 seeds").contains("3 examples").contains("tokens").doesNotContain("\r");
     List<String> lines = Files.readAllLines(out.resolve("examples.jsonl"));
@@ -104,6 +107,105 @@ class GenerateCommandTest {
   }
 
   @Test
+  void answersWithExtraKeysInCodeFencesAmidProseBecomeExamples(@TempDir Path dir) throws Exception {
+    server.generationStyle(FakeLlmServer.GenerationStyle.CHATTY);
+    Path corpus = corpus(dir);
+    Path out = dir.resolve("chatty");
+    Run r = gecko("generate", "--corpus", corpus.toString(), "--out", out.toString(), "--llm", "openai", "--base-url",
+        server.openAiBaseUrl(), "--llm-model", "chatty-llm", "--limit", "10", "--no-cache", "--threads", "2");
+    assertThat(r.code()).as(r.err()).isZero();
+    JsonNode summary = JSON.readTree(r.out().strip());
+    assertThat(summary.path("seeds").asInt()).isEqualTo(10);
+    assertThat(summary.path("written").asInt()).as(r.out()).isGreaterThanOrEqualTo(9);
+    List<String> lines = Files.readAllLines(out.resolve("examples.jsonl"));
+    assertThat(lines).hasSize(summary.path("written").asInt());
+    for (String l : lines) {
+      JsonNode e = JSON.readTree(l);
+      String query = e.path("query").asText();
+      assertThat(e.path("anchor").asText()).isEqualTo(query);
+      // the model's extra "question" is recorded, and it is not what became the query
+      assertThat(e.path("extra").path("question").asText()).isEqualTo("Which passage talks about " + query + "?");
+      assertThat(e.path("extra").path("task_description").asText()).isEqualTo("The task: " + e.path("task").asText());
+    }
+  }
+
+  @Test
+  void aModelThatOnlyRefusesStopsTheRunEarlyWithExitOneAndTheReasons(@TempDir Path dir) throws Exception {
+    server.generationStyle(FakeLlmServer.GenerationStyle.REFUSING);
+    Path corpus = corpus(dir); // 22 passages: more seeds than the default early stop watches (20)
+    Path out = dir.resolve("refused");
+    Run r = gecko("generate", "--corpus", corpus.toString(), "--out", out.toString(), "--llm", "openai", "--base-url",
+        server.openAiBaseUrl(), "--llm-model", "refusing-llm", "--concurrency", "2", "--no-cache", "--threads", "2");
+    assertThat(r.code()).as(r.err()).isEqualTo(1);
+    assertThat(r.out()).isEmpty();
+    List<String> rejects = Files.readAllLines(out.resolve("rejects.jsonl"));
+    // stopped once the first 20 finished seeds were rejected: only the one other seed in flight finished after
+    assertThat(rejects.size()).isBetween(20, 21);
+    assertThat(r.err()).contains("run stopped early: the first 20 seeds it finished were all rejected")
+        .contains("  " + rejects.size() + " seeds: generate: no JSON object in the answer (after 3 attempts); e.g. answer: \""
+            + FakeLlmServer.REFUSAL + "\"")
+        .contains("--new-run");
+    assertThat(JSON.readTree(out.resolve("manifest.json").toFile()).path("status").asText()).isEqualTo("stopped");
+  }
+
+  @Test
+  void aRunThatWritesNothingExitsOneAndListsItsRejectReasons(@TempDir Path dir) throws Exception {
+    server.generationStyle(FakeLlmServer.GenerationStyle.REFUSING);
+    Path corpus = corpus(dir);
+    Path out = dir.resolve("nothing");
+    String[] args = {"generate", "--corpus", corpus.toString(), "--out", out.toString(), "--llm", "openai", "--base-url",
+        server.openAiBaseUrl(), "--llm-model", "refusing-llm", "--limit", "3", "--attempts", "2", "--no-cache", "--threads", "2"};
+    Run r = gecko(args); // 3 seeds: fewer than the early stop watches, so the run completes, with nothing
+    assertThat(r.code()).as(r.err()).isEqualTo(1);
+    JsonNode summary = JSON.readTree(r.out().strip());
+    assertThat(summary.path("written").asInt()).isZero();
+    assertThat(summary.path("rejected").asInt()).isEqualTo(3);
+    JsonNode reasons = summary.path("reject_reasons");
+    assertThat(reasons).hasSize(1);
+    assertThat(reasons.get(0).path("reason").asText()).isEqualTo("generate: no JSON object in the answer (after 2 attempts)");
+    assertThat(reasons.get(0).path("count").asInt()).isEqualTo(3);
+    assertThat(reasons.get(0).path("example").asText()).isEqualTo(FakeLlmServer.REFUSAL);
+    assertThat(r.err()).contains("gecko: error: no examples in " + out.resolve("examples.jsonl"))
+        .contains("3 seeds: generate: no JSON object in the answer (after 2 attempts)");
+
+    // the same command again: nothing left to do, and still no dataset: still a failure
+    Run again = gecko(args);
+    assertThat(again.code()).as(again.err()).isEqualTo(1);
+    assertThat(JSON.readTree(again.out().strip()).path("skipped").asInt()).isEqualTo(3);
+    assertThat(again.err()).contains("3 done by earlier runs");
+  }
+
+  @Test
+  void aSecondWriterOnTheSameFolderIsRefusedWithExitOne(@TempDir Path dir) throws Exception {
+    Path corpus = corpus(dir);
+    Path out = dir.resolve("shared-run");
+    String[] args = {"generate", "--corpus", corpus.toString(), "--out", out.toString(), "--llm", "openai", "--base-url",
+        server.openAiBaseUrl(), "--llm-model", "fake-llm", "--limit", "4", "--concurrency", "2", "--no-cache", "--threads", "2"};
+    server.pause(); // the first run waits on its first LLM call, holding the folder
+    CompletableFuture<Run> first = CompletableFuture.supplyAsync(() -> gecko(args));
+    try {
+      long deadline = System.nanoTime() + 240_000_000_000L;
+      while (!Files.exists(out.resolve("manifest.json")) && !first.isDone() && System.nanoTime() < deadline) {
+        Thread.sleep(20); // the manifest is written once the folder is locked
+      }
+      assertThat(first.isDone()).as("the first run must still be running").isFalse();
+      List<String> secondArgs = new ArrayList<>(List.of(args));
+      secondArgs.addAll(List.of("--timeout", "5", "--max-retries", "0")); // without a lock it would wait on the paused server
+      Run second = gecko(secondArgs.toArray(String[]::new));
+      assertThat(second.code()).as(second.err()).isEqualTo(1);
+      assertThat(second.err()).contains("gecko: error: " + out + " is in use by another run");
+      assertThat(second.out()).isEmpty();
+    } finally {
+      server.resume();
+    }
+    Run r = first.get();
+    assertThat(r.code()).as(r.err()).isZero();
+    List<String> lines = Files.readAllLines(out.resolve("examples.jsonl"));
+    assertThat(lines).hasSize(4);
+    assertThat(lines).extracting(l -> JSON.readTree(l).path("seed_id").asText()).doesNotHaveDuplicates();
+  }
+
+  @Test
   void usageErrorsExitWithTwo(@TempDir Path dir) throws Exception {
     Path corpus = corpus(dir);
     Run bad = gecko("generate", "--corpus", corpus.toString(), "--out", dir.resolve("o").toString(), "--llm", "claude",
@@ -117,6 +219,10 @@ class GenerateCommandTest {
     assertThat(noKey.err()).contains("OPENAI_API_KEY is not set");
     Run missing = gecko("generate", "--out", "x", "--llm", "openai", "--llm-model", "m");
     assertThat(missing.code()).isEqualTo(2);
+    Run negative = gecko("generate", "--corpus", corpus.toString(), "--out", dir.resolve("o").toString(), "--llm", "openai",
+        "--base-url", server.openAiBaseUrl(), "--llm-model", "m", "--early-stop", "-1");
+    assertThat(negative.code()).isEqualTo(2);
+    assertThat(negative.err()).contains("--early-stop must be >= 0");
   }
 
   @Test

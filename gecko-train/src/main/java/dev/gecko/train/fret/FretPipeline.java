@@ -23,6 +23,7 @@ import java.util.Random;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -43,18 +44,26 @@ import java.util.concurrent.atomic.AtomicReference;
  * task and query ({@link QueryGenerator}); retrieve the top N from the whole corpus ({@link
  * Retriever}); relabel them ({@link Relabeler}); positive = fused rank 1, hard negative = fused
  * rank N (or random, {@link NegativeSelection}). Seeds whose answers stay invalid go to {@code
- * rejects.jsonl}; an LLM failure that retries cannot fix stops the run (what was written stays).
+ * rejects.jsonl}; an LLM failure that retries cannot fix stops the run (what was written stays), and
+ * so does a start where every seed is rejected ({@link Builder#earlyStop(int)}, {@link
+ * TooManyRejectsException}). The summary counts the rejects by reason ({@link
+ * RunSummary#rejectReasons()}).
  *
  * <h2>Output folder</h2>
  * {@code examples.jsonl}: one JSON object per line with {@code anchor} (the query), {@code
  * positive}, {@code negative} (passage texts: the sentence-transformers triplet columns), {@code
- * task}, {@code query}, {@code seed_id}, {@code positive_id}, {@code negative_id}, {@code
- * positive_changed}, {@code seed_rank} (the seed's fused rank, or null when not retrieved), {@code
- * scorer} ({@code {ql, rc}} scorer ids) and {@code candidates} (every candidate's id, retrieval rank
- * and score, QL and RC scores and ranks, RRF and final rank; a score is null where the LLM's grade
- * stayed invalid, which ranks the candidate last under that scorer). {@code rejects.jsonl}: {@code
+ * task}, {@code query}, {@code extra} (only when the generation answer had keys besides task and
+ * query: their names and values, bounded; provenance, never used), {@code seed_id}, {@code
+ * positive_id}, {@code negative_id}, {@code positive_changed}, {@code seed_rank} (the seed's fused
+ * rank, or null when not retrieved), {@code scorer} ({@code {ql, rc}} scorer ids) and {@code
+ * candidates} (every candidate's id, retrieval rank and score, QL and RC scores and ranks, RRF and
+ * final rank; a score is null where the LLM's grade stayed invalid, which ranks the candidate last
+ * under that scorer). {@code rejects.jsonl}: {@code
  * seed_id}, {@code stage}, {@code reason}, {@code answer}. {@code manifest.json}: format, digest,
  * configuration (model, scorers, embedder, parameters, prompts, corpus digest), counts, status.
+ * {@code run.lock}: held (an OS file lock) by the run writing the folder: a second writer, in this
+ * process or another, is refused at once with {@link RunFolderInUseException}; the lock goes when
+ * the run ends or its process dies.
  *
  * <h2>Resuming</h2>
  * Lines are appended, flushed and fsynced one by one. On start, a torn last line is cut off, and
@@ -70,6 +79,8 @@ import java.util.concurrent.atomic.AtomicReference;
 public final class FretPipeline {
   private static final System.Logger LOG = System.getLogger(FretPipeline.class.getName());
   private static final ObjectMapper JSON = new ObjectMapper();
+  /** Default of {@link Builder#earlyStop(int)}: seeds that must not all be rejected at the start of a run. */
+  public static final int DEFAULT_EARLY_STOP = 20;
   private final Builder b;
 
   private FretPipeline(Builder b) {
@@ -84,7 +95,10 @@ public final class FretPipeline {
   /**
    * Runs (or resumes) the distillation.
    *
+   * @throws RunFolderInUseException if another run (in this process or another) writes to the folder
    * @throws ResumeConflictException if the folder holds another configuration's run
+   * @throws TooManyRejectsException if the first seeds this run finished were all rejected (see
+   *     {@link Builder#earlyStop(int)}; the run stopped)
    * @throws LlmException if an LLM call failed beyond retries (the run stopped; rerun to resume)
    * @throws UncheckedIOException if the output cannot be written
    */
@@ -107,6 +121,9 @@ public final class FretPipeline {
       AtomicInteger written = new AtomicInteger();
       AtomicInteger rejected = new AtomicInteger();
       AtomicInteger finished = new AtomicInteger(skipped);
+      AtomicInteger earlyRejects = new AtomicInteger(); // rejects among the first earlyStop seeds this run finishes
+      AtomicBoolean stopEarly = new AtomicBoolean();
+      RejectTally tally = new RejectTally();
       Object progressLock = new Object();
       Runnable report = () -> {
         synchronized (progressLock) {
@@ -126,9 +143,10 @@ public final class FretPipeline {
         try {
           for (Passage seed : todo) {
             pool.execute(() -> {
-              if (failure.get() != null || Thread.currentThread().isInterrupted()) {
+              if (failure.get() != null || stopEarly.get() || Thread.currentThread().isInterrupted()) {
                 return;
               }
+              boolean isReject = false;
               try {
                 ObjectNode example = process(seed, generator, retriever, relabeler);
                 store.writeExample(example); // even while the run is stopping: it is paid for and valid
@@ -137,12 +155,18 @@ public final class FretPipeline {
                 ObjectNode r = JSON.createObjectNode();
                 r.put("seed_id", seed.id()).put("stage", e.stage()).put("reason", e.getMessage()).put("answer", e.lastAnswer());
                 store.writeReject(r);
+                tally.add(e);
                 rejected.incrementAndGet();
+                isReject = true;
               } catch (RuntimeException e) {
                 failure.compareAndSet(null, e);
                 return;
               }
-              finished.incrementAndGet();
+              // the order in which seeds finish decides which are "the first": a seed's own index, taken once
+              int index = finished.incrementAndGet() - skipped;
+              if (isReject && index <= b.earlyStop && earlyRejects.incrementAndGet() == b.earlyStop) {
+                stopEarly.set(true); // the first earlyStop seeds were all rejected
+              }
               report.run();
             });
           }
@@ -160,6 +184,7 @@ public final class FretPipeline {
         }
       }
       ObjectNode usage = usageJson();
+      List<RejectReason> reasons = tally.reasons();
       RuntimeException f = failure.get();
       if (f != null) {
         String msg = "run stopped after " + written.get() + " new examples (" + store.exampleCount() + " in "
@@ -170,9 +195,19 @@ public final class FretPipeline {
         }
         throw new IllegalStateException(msg, f);
       }
+      if (stopEarly.get()) {
+        String msg = "run stopped early: the first " + b.earlyStop + " seeds it finished were all rejected, so the LLM's answers "
+            + "do not fit what the pipeline asks (this run: " + written.get() + " examples written, " + rejected.get()
+            + " seeds rejected; " + store.exampleCount() + " examples in " + b.output.resolve(OutputStore.EXAMPLES) + ", rejects in "
+            + b.output.resolve(OutputStore.REJECTS) + "). Most common reasons:\n" + RejectReason.describe(reasons, 3)
+            + "\nFix the cause (the model, its server's options such as logprobs or JSON mode, the prompts), then start a new run "
+            + "(--new-run / newRun(true)) or use another folder: rejected seeds count as done, so a plain rerun skips them.";
+        store.writeManifest("stopped", msg, usage, seeds.size());
+        throw new TooManyRejectsException(msg, reasons);
+      }
       store.writeManifest("complete", null, usage, seeds.size());
       return new RunSummary(b.output.resolve(OutputStore.EXAMPLES), b.output.resolve(OutputStore.MANIFEST), seeds.size(),
-          skipped, written.get(), rejected.get(), store.exampleCount(), digest);
+          skipped, written.get(), rejected.get(), store.exampleCount(), digest, reasons);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot use the output folder " + b.output + ": " + e.getMessage(), e);
     }
@@ -220,6 +255,10 @@ public final class FretPipeline {
     o.put("negative", neg.passage().text());
     o.put("task", g.task());
     o.put("query", g.query());
+    if (!g.extra().isEmpty()) {
+      ObjectNode extra = o.putObject("extra"); // the answer's other keys: provenance, never the query
+      g.extra().forEach(extra::put);
+    }
     o.put("seed_id", seed.id());
     o.put("positive_id", pos.passage().id());
     o.put("negative_id", neg.passage().id());
@@ -310,6 +349,7 @@ public final class FretPipeline {
     private int attempts = 3;
     private int concurrency = 4;
     private int limit = Integer.MAX_VALUE;
+    private int earlyStop = DEFAULT_EARLY_STOP;
     private Scorer qlScorer;
     private Scorer rcScorer;
     private boolean newRun;
@@ -334,6 +374,7 @@ public final class FretPipeline {
       c.attempts = attempts;
       c.concurrency = concurrency;
       c.limit = limit;
+      c.earlyStop = earlyStop;
       c.qlScorer = qlScorer;
       c.rcScorer = rcScorer;
       c.newRun = newRun;
@@ -478,6 +519,23 @@ public final class FretPipeline {
         throw new IllegalArgumentException("limit must be >= 1, was " + n);
       }
       this.limit = n;
+      return this;
+    }
+
+    /**
+     * Stops the run with {@link TooManyRejectsException} when the first {@code n} seeds it finishes
+     * (in the order they finish; seeds done by an earlier run do not count) are all rejected: the
+     * LLM's answers do not fit, and going on would only pay for more rejects. Seeds already in
+     * flight finish first. 0 never stops early. Default {@value FretPipeline#DEFAULT_EARLY_STOP}.
+     * Not part of the configuration digest.
+     *
+     * @throws IllegalArgumentException if {@code n < 0}
+     */
+    public Builder earlyStop(int n) {
+      if (n < 0) {
+        throw new IllegalArgumentException("earlyStop must be >= 0 (0: never stop early), was " + n);
+      }
+      this.earlyStop = n;
       return this;
     }
 

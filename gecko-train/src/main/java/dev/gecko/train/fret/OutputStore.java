@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
@@ -20,16 +21,27 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The run folder: {@code examples.jsonl}, {@code rejects.jsonl} (append, flush and fsync per line;
  * a torn last line from a crash is cut off on open) and {@code manifest.json} (written atomically).
- * Thread-safe writes.
+ *
+ * <p>One writer per folder: {@link #open} takes an exclusive lock on {@value #LOCK} (an OS file
+ * lock, so another process is refused, and a process that dies releases it) before reading or
+ * changing anything, and {@link #close()} releases it. Within one JVM a set of held folders refuses
+ * a second store before it opens the lock file at all: on POSIX systems, closing any channel to a
+ * file drops every lock the process holds on it, so the second store must not open and close one.
+ * The lock file stays after the run and holds the owner's process id, for the refusal message.
+ * Thread-safe writes; the opener owns the store and closes it.
  */
 final class OutputStore implements Closeable {
   static final String EXAMPLES = "examples.jsonl";
   static final String REJECTS = "rejects.jsonl";
   static final String MANIFEST = "manifest.json";
+  static final String LOCK = "run.lock";
+  /** Lock files held by stores of this JVM (real paths). */
+  private static final Set<Path> HELD = ConcurrentHashMap.newKeySet();
   static final String FORMAT = "gecko-fret/1";
   private static final System.Logger LOG = System.getLogger(OutputStore.class.getName());
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -38,6 +50,8 @@ final class OutputStore implements Closeable {
   private final ObjectNode manifest;
   private final Clock clock;
   private final Set<String> done = new HashSet<>();
+  private Path lockFile;
+  private FileChannel lock;
   private FileChannel examples;
   private FileChannel rejects;
   private int exampleCount;
@@ -52,10 +66,73 @@ final class OutputStore implements Closeable {
   /**
    * Opens (creating, resuming or, with {@code newRun}, archiving) the run folder.
    *
+   * @throws RunFolderInUseException if another store, in this process or another, has the folder open
    * @throws ResumeConflictException if the folder holds another configuration's run
    */
   static OutputStore open(Path dir, ObjectNode config, String digest, boolean newRun, Clock clock) throws IOException {
     Files.createDirectories(dir);
+    Path lockFile = dir.toRealPath().resolve(LOCK);
+    FileChannel lock = lock(dir, lockFile);
+    try {
+      return open(dir, config, digest, newRun, clock, lockFile, lock);
+    } catch (IOException | RuntimeException | Error e) {
+      unlock(lockFile, lock);
+      throw e;
+    }
+  }
+
+  /** Takes the folder's lock, or refuses at once naming the folder and, when known, the holder. */
+  private static FileChannel lock(Path dir, Path lockFile) throws IOException {
+    if (!HELD.add(lockFile)) {
+      throw new RunFolderInUseException(dir + " is in use by another run in this process (it holds " + lockFile
+          + "): one writer per run folder. Wait for that run to end, or use another output folder.");
+    }
+    FileChannel ch = null;
+    try {
+      ch = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+      FileLock held = ch.tryLock();
+      if (held == null) {
+        String holder = holder(ch);
+        throw new RunFolderInUseException(dir + " is in use by another run (" + (holder.isEmpty() ? "another process" : holder)
+            + " holds the lock on " + lockFile + "): one writer per run folder. Wait for that run to end, or use another output "
+            + "folder.");
+      }
+      ch.truncate(0);
+      ch.write(ByteBuffer.wrap(("process " + ProcessHandle.current().pid() + "\n").getBytes(StandardCharsets.UTF_8)), 0);
+      return ch;
+    } catch (IOException | RuntimeException | Error e) {
+      unlock(lockFile, ch);
+      throw e;
+    }
+  }
+
+  /** The holder named in a lock file ("process 1234"), or empty if unreadable (a mandatory lock, say). */
+  private static String holder(FileChannel ch) {
+    try {
+      ByteBuffer buf = ByteBuffer.allocate(64);
+      ch.read(buf, 0);
+      String s = new String(buf.array(), 0, buf.position(), StandardCharsets.UTF_8).strip();
+      return s.matches("process [0-9]+") ? s : "";
+    } catch (IOException e) {
+      return "";
+    }
+  }
+
+  /** Releases the lock (closing its channel releases it) and forgets the folder. */
+  private static void unlock(Path lockFile, FileChannel ch) {
+    try {
+      if (ch != null) {
+        ch.close();
+      }
+    } catch (IOException e) {
+      LOG.log(System.Logger.Level.WARNING, "cannot close {0}: {1}", lockFile, e.getMessage());
+    } finally {
+      HELD.remove(lockFile);
+    }
+  }
+
+  private static OutputStore open(Path dir, ObjectNode config, String digest, boolean newRun, Clock clock, Path lockFile,
+      FileChannel lock) throws IOException {
     Path manifestFile = dir.resolve(MANIFEST);
     Path examplesFile = dir.resolve(EXAMPLES);
     boolean hasData = Files.exists(examplesFile) || Files.exists(dir.resolve(REJECTS));
@@ -96,10 +173,17 @@ final class OutputStore implements Closeable {
     m.put("created", created);
     m.set("config", config);
     OutputStore s = new OutputStore(dir, m, clock);
+    s.lockFile = lockFile;
+    s.lock = lock;
     s.exampleCount = s.recover(examplesFile, true);
     s.rejectCount = s.recover(dir.resolve(REJECTS), true);
     s.examples = FileChannel.open(examplesFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
-    s.rejects = FileChannel.open(dir.resolve(REJECTS), StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+    try {
+      s.rejects = FileChannel.open(dir.resolve(REJECTS), StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+    } catch (IOException | RuntimeException e) {
+      s.examples.close();
+      throw e;
+    }
     return s;
   }
 
@@ -262,6 +346,7 @@ final class OutputStore implements Closeable {
     }
   }
 
+  /** Closes the files and releases the folder's lock, also when closing a file fails. Idempotent. */
   @Override
   public synchronized void close() throws IOException {
     try {
@@ -269,8 +354,15 @@ final class OutputStore implements Closeable {
         examples.close();
       }
     } finally {
-      if (rejects != null) {
-        rejects.close();
+      try {
+        if (rejects != null) {
+          rejects.close();
+        }
+      } finally {
+        if (lock != null) {
+          unlock(lockFile, lock);
+          lock = null;
+        }
       }
     }
   }

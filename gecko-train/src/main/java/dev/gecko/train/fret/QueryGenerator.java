@@ -8,22 +8,37 @@ import dev.gecko.train.llm.LlmResponse;
 import dev.gecko.train.llm.Message;
 import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 
 /**
- * FRet step 1: {@code LLM(P_QG, p_seed) -> (t, q)}. The answer must be a JSON object with exactly
- * the string keys {@code task} and {@code query} (lenient about code fences and surrounding prose);
- * a refused answer is sent back with the reason, at most {@code attempts} times in all.
+ * FRet step 1: {@code LLM(P_QG, p_seed) -> (t, q)}. The answer must contain a JSON object with the
+ * string keys {@code task} and {@code query}; the first parseable object is used, wherever it
+ * stands (code fences and prose around it are fine). A refused answer is sent back with the
+ * reason, at most {@code attempts} times in all.
  *
- * <p>Validation: task 8-300 chars, query 2-{@link #MAX_QUERY_CHARS} chars, single lines, no
- * control characters, no delimiter tags, query not the passage copied. Thread-safe.
+ * <p>Keys: the exact names win; a single case variant ({@code "Query"}) stands in for a missing
+ * one, two variants ({@code "Query"} and {@code "QUERY"}) are refused as ambiguous. Other keys, as
+ * chat models often add ({@code task_description}, {@code question}), are accepted and kept only as
+ * provenance ({@link GeneratedQuery#extra()}: at most {@link #MAX_EXTRA_KEYS}, names and values cut
+ * to {@link #MAX_EXTRA_CHARS} chars); they never become the task or the query.
+ *
+ * <p>Validation of the two values: task 8-300 chars, query 2-{@link #MAX_QUERY_CHARS} chars,
+ * single lines, no control characters, no delimiter tags, query not the passage copied.
+ * Thread-safe.
  */
 public final class QueryGenerator {
   /** Longest accepted query. */
   public static final int MAX_QUERY_CHARS = 400;
+  /** Most extra keys recorded per answer. */
+  public static final int MAX_EXTRA_KEYS = 8;
+  /** Longest extra key name or value recorded (longer ones are cut to this). */
+  public static final int MAX_EXTRA_CHARS = 200;
   private final LlmClient llm;
   private final Prompts prompts;
   private final GenerationOptions options;
@@ -77,15 +92,20 @@ public final class QueryGenerator {
       return "no JSON object in the answer";
     }
     JsonNode o = parsed.get();
-    for (Iterator<String> it = o.fieldNames(); it.hasNext(); ) {
-      String f = it.next();
-      if (!f.equals("task") && !f.equals("query")) {
-        return "unexpected key '" + f + "'";
+    String[] names = {"task", "query"};
+    for (int i = 0; i < names.length; i++) {
+      List<String> found = keys(o, names[i]);
+      if (found.isEmpty()) {
+        return "the answer has no '" + names[i] + "' key";
       }
+      if (found.size() > 1) {
+        return "ambiguous keys '" + String.join("', '", found) + "' for '" + names[i] + "'";
+      }
+      names[i] = found.get(0);
     }
-    JsonNode t = o.get("task");
-    JsonNode q = o.get("query");
-    if (t == null || !t.isTextual() || q == null || !q.isTextual()) {
+    JsonNode t = o.get(names[0]);
+    JsonNode q = o.get(names[1]);
+    if (!t.isTextual() || !q.isTextual()) {
       return "keys 'task' and 'query' must both be strings";
     }
     String task = t.asText().strip();
@@ -108,6 +128,42 @@ public final class QueryGenerator {
     if (query.length() > 40 && seed.text().strip().equals(query)) {
       return "query copies the passage";
     }
-    return new GeneratedQuery(task, query);
+    return new GeneratedQuery(task, query, extra(o, Set.of(names)));
+  }
+
+  /** The field holding {@code name}: the exact name if present, else all its case variants ({@code "Query"}). */
+  private static List<String> keys(JsonNode o, String name) {
+    if (o.has(name)) {
+      return List.of(name);
+    }
+    List<String> variants = new ArrayList<>();
+    for (Iterator<String> it = o.fieldNames(); it.hasNext(); ) {
+      String f = it.next();
+      if (f.equalsIgnoreCase(name)) {
+        variants.add(f);
+      }
+    }
+    return variants;
+  }
+
+  /** The other keys, in answer order: at most {@link #MAX_EXTRA_KEYS}, names and values cut to {@link #MAX_EXTRA_CHARS}. */
+  private static Map<String, String> extra(JsonNode o, Set<String> used) {
+    Map<String, String> extra = new LinkedHashMap<>();
+    for (Iterator<Map.Entry<String, JsonNode>> it = o.fields(); it.hasNext() && extra.size() < MAX_EXTRA_KEYS; ) {
+      Map.Entry<String, JsonNode> f = it.next();
+      if (!used.contains(f.getKey())) {
+        String value = f.getValue().isTextual() ? f.getValue().asText() : f.getValue().toString();
+        extra.putIfAbsent(cut(f.getKey()), cut(value));
+      }
+    }
+    return extra;
+  }
+
+  private static String cut(String s) {
+    if (s.length() <= MAX_EXTRA_CHARS) {
+      return s;
+    }
+    int end = Character.isHighSurrogate(s.charAt(MAX_EXTRA_CHARS - 1)) ? MAX_EXTRA_CHARS - 1 : MAX_EXTRA_CHARS;
+    return s.substring(0, end); // never half a surrogate pair
   }
 }

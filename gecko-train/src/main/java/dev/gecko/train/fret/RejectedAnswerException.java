@@ -7,6 +7,7 @@ package dev.gecko.train.fret;
 public final class RejectedAnswerException extends RuntimeException {
   private static final long serialVersionUID = 1L;
   private final String stage;
+  private final String reason;
   private final String lastAnswer;
 
   /**
@@ -17,14 +18,33 @@ public final class RejectedAnswerException extends RuntimeException {
    * @param lastAnswer the last answer, cut to 500 chars
    */
   public RejectedAnswerException(String stage, String reason, String lastAnswer) {
-    super(stage + ": " + reason);
+    this(stage, reason, "", lastAnswer);
+  }
+
+  /**
+   * Creates an exception whose message adds a detail particular to this seed (such as counts) to
+   * the reason; {@link #reason()} stays without it, so that seeds rejected for one cause share it.
+   *
+   * @param stage {@code generate}, {@code ql}, {@code rc}, {@code retrieve} or {@code select}
+   * @param reason why the last answer was refused
+   * @param detail what is particular to this seed, or empty
+   * @param lastAnswer the last answer, cut to 500 chars
+   */
+  public RejectedAnswerException(String stage, String reason, String detail, String lastAnswer) {
+    super(stage + ": " + reason + (detail == null || detail.isEmpty() ? "" : " " + detail));
     this.stage = stage;
+    this.reason = reason;
     this.lastAnswer = lastAnswer == null ? "" : lastAnswer.length() > 500 ? lastAnswer.substring(0, 500) : lastAnswer;
   }
 
   /** Returns the stage that failed. */
   public String stage() {
     return stage;
+  }
+
+  /** Returns why the answer was refused, without the seed's detail (see the message for that). */
+  public String reason() {
+    return reason;
   }
 
   /** Returns the last refused answer (cut to 500 chars). */

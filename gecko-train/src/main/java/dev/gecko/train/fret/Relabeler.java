@@ -103,8 +103,8 @@ public final class Relabeler {
       }
     }
     if (2 * Math.max(invalidQl, invalidRc) > candidates.size()) {
-      throw new RejectedAnswerException(last.stage(), "most candidates got no valid grade (" + invalidQl + " QL, " + invalidRc
-          + " RC of " + candidates.size() + "); last: " + last.getMessage(), last.lastAnswer());
+      throw new RejectedAnswerException(last.stage(), "most candidates got no valid grade; last: " + last.reason(),
+          "(" + invalidQl + " QL, " + invalidRc + " RC of " + candidates.size() + " invalid)", last.lastAnswer());
     }
     return fuse(candidates, retrievalScores, ql, rc);
   }

@@ -13,7 +13,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.EnumSet;
 
-/** Runs the pipeline in a child JVM (killed with SIGKILL by {@code FretKillTest}). Args: baseUrl outDir limit. */
+/**
+ * Runs the pipeline in a child JVM (killed with SIGKILL by {@code FretKillTest} and {@code
+ * FretLockTest}). Args: baseUrl outDir limit. Or {@code probe-lock outDir}: tries to open the run
+ * folder's store and exits {@value #PROBE_LOCKED} if it is refused as in use (0 if it got it).
+ */
 public final class FretChildMain {
   private FretChildMain() {}
 
@@ -26,7 +30,20 @@ public final class FretChildMain {
     return out;
   }
 
+  /** Exit status of {@code probe-lock} when the folder was in use. */
+  static final int PROBE_LOCKED = 3;
+
   public static void main(String[] args) throws Exception {
+    if (args[0].equals("probe-lock")) {
+      try (OutputStore s = OutputStore.open(Path.of(args[1]), new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode(),
+          "probe", false, java.time.Clock.systemUTC())) {
+        System.out.println("probe got the lock");
+      } catch (RunFolderInUseException e) {
+        System.out.println(e.getMessage());
+        System.exit(PROBE_LOCKED);
+      }
+      return;
+    }
     LlmClient http = LlmClients.openAiCompatible().baseUrl(args[0]).model("fake-llm").capabilities(EnumSet.allOf(Capability.class)).build();
     LlmClient llm = LlmClients.standard(http, 2, RetryPolicy.builder().build(), new UsageMeter(PriceTable.FREE), null);
     try (GeckoEmbedder embedder = GeckoEmbedder.builder().intraOpThreads(1).build()) {

@@ -2,6 +2,7 @@ package dev.gecko.train.fret;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -316,6 +317,11 @@ class FretPipelineTest {
     RunSummary s = pipeline(client(server, EnumSet.allOf(Capability.class), new UsageMeter(PriceTable.FREE)), out.resolve("b")).limit(3)
         .attempts(2).build().run();
     assertThat(s.rejected()).isEqualTo(3);
+    assertThat(s.rejectReasons()).singleElement().satisfies(r -> {
+      assertThat(r.reason()).isEqualTo("generate: no JSON object in the answer (after 2 attempts)");
+      assertThat(r.count()).isEqualTo(3);
+      assertThat(r.example()).startsWith("Sure! A good query for this would be about ");
+    });
     assertThat(lines(out.resolve("b/examples.jsonl"))).isEmpty();
     List<JsonNode> rejects = lines(out.resolve("b/rejects.jsonl"));
     assertThat(rejects).hasSize(3).allSatisfy(r -> {
@@ -327,6 +333,82 @@ class FretPipelineTest {
     assertThat(pipeline(client(server, EnumSet.allOf(Capability.class), new UsageMeter(PriceTable.FREE)), out.resolve("b")).limit(3)
         .attempts(2).build().run().skipped()).isEqualTo(3);
     assertThat(server.requests()).hasSize(before);
+  }
+
+  @Test
+  void chattyAnswersWithExtraKeysBecomeExamplesAndTheExtrasAreOnlyProvenance(@TempDir Path out) throws Exception {
+    server.generationStyle(FakeLlmServer.GenerationStyle.CHATTY);
+    RunSummary s = pipeline(client(server, EnumSet.allOf(Capability.class), new UsageMeter(PriceTable.FREE)), out).limit(4).build().run();
+    assertThat(s.rejected()).isZero();
+    List<JsonNode> ex = lines(out.resolve("examples.jsonl"));
+    assertThat(ex).hasSize(4);
+    for (JsonNode e : ex) {
+      checkExample(e, "ql-prompt-logprobs", "rc-top-logprobs"); // task and query are the asked keys' values
+      String seen = seen(byId().get(e.path("seed_id").asText()));
+      JsonNode extra = e.path("extra");
+      assertThat(extra.size()).as(e.toString()).isEqualTo(2);
+      assertThat(extra.path("question").asText()).isEqualTo(FakeLlmServer.questionFor(seen)).isNotEqualTo(e.path("query").asText());
+      assertThat(extra.path("task_description").asText()).isEqualTo("The task: " + FakeLlmServer.taskFor(seen));
+    }
+    // the first answer of each seed was accepted: no repair turn was needed
+    assertThat(server.requests()).noneSatisfy(r -> assertThat(r.body()).contains("That answer was refused"));
+  }
+
+  @Test
+  void aModelThatOnlyRefusesStopsTheRunEarlyNamingTheReasons(@TempDir Path out) throws Exception {
+    server.generationStyle(FakeLlmServer.GenerationStyle.REFUSING);
+    FretPipeline.Builder b = pipeline(client(server, EnumSet.allOf(Capability.class), new UsageMeter(PriceTable.FREE)), out).limit(12)
+        .concurrency(2).attempts(2).earlyStop(4);
+    TooManyRejectsException e = catchThrowableOfType(TooManyRejectsException.class, () -> b.build().run());
+    assertThat(e).isNotNull();
+    List<JsonNode> rejects = lines(out.resolve("rejects.jsonl"));
+    assertThat(rejects.size()).isBetween(4, 5); // the 4 watched, and at most the one other seed in flight
+    assertThat(e.reasons()).singleElement().satisfies(r -> {
+      assertThat(r.reason()).isEqualTo("generate: no JSON object in the answer (after 2 attempts)");
+      assertThat(r.count()).isEqualTo(rejects.size());
+      assertThat(r.example()).isEqualTo(FakeLlmServer.REFUSAL);
+    });
+    assertThat(e).hasMessageContaining("run stopped early: the first 4 seeds it finished were all rejected")
+        .hasMessageContaining(rejects.size() + " seeds: generate: no JSON object in the answer (after 2 attempts); e.g. answer: \""
+            + FakeLlmServer.REFUSAL + "\"")
+        .hasMessageContaining(out.resolve("rejects.jsonl").toString());
+    JsonNode manifest = JSON.readTree(out.resolve("manifest.json").toFile());
+    assertThat(manifest.path("status").asText()).isEqualTo("stopped");
+    assertThat(manifest.path("error").asText()).isEqualTo(e.getMessage());
+
+    // the stop is for runs whose first seeds yield nothing: rejected, rejected, accepted goes on with earlyStop(3)...
+    server.generationStyle(FakeLlmServer.GenerationStyle.FENCED);
+    server.ignoreFormatFor(2);
+    RunSummary s = pipeline(client(server, EnumSet.allOf(Capability.class), new UsageMeter(PriceTable.FREE)), out.resolve("mixed"))
+        .limit(4).concurrency(1).attempts(1).earlyStop(3).build().run();
+    assertThat(s.rejected()).isEqualTo(2);
+    assertThat(s.written()).isEqualTo(2);
+    // ... and stops with earlyStop(2)
+    server.ignoreFormatFor(2);
+    assertThatThrownBy(() -> pipeline(client(server, EnumSet.allOf(Capability.class), new UsageMeter(PriceTable.FREE)),
+        out.resolve("stopped")).limit(4).concurrency(1).attempts(1).earlyStop(2).build().run())
+        .isInstanceOf(TooManyRejectsException.class).hasMessageContaining("the first 2 seeds");
+    assertThat(lines(out.resolve("stopped/rejects.jsonl"))).hasSize(2);
+    assertThat(lines(out.resolve("stopped/examples.jsonl"))).isEmpty();
+    assertThatThrownBy(() -> FretPipeline.builder().earlyStop(-1)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("earlyStop must be >= 0");
+  }
+
+  @Test
+  void reasonsRejectedForOneCauseAreCountedTogether() {
+    RejectTally t = new RejectTally();
+    t.add(new RejectedAnswerException("rc", "most candidates got no valid grade; last: x", "(11 QL, 12 RC of 20 invalid)", "a1"));
+    t.add(new RejectedAnswerException("rc", "most candidates got no valid grade; last: x", "(3 QL, 15 RC of 20 invalid)", "a2"));
+    t.add(new RejectedAnswerException("generate", "no JSON object in the answer (after 3 attempts)", "b"));
+    assertThat(t.reasons()).containsExactly(new RejectReason("rc: most candidates got no valid grade; last: x", 2, "a1"),
+        new RejectReason("generate: no JSON object in the answer (after 3 attempts)", 1, "b"));
+    for (int i = 0; i < RejectTally.MAX_REASONS + 5; i++) {
+      t.add(new RejectedAnswerException("generate", "unexpected thing " + i, "c" + i));
+    }
+    assertThat(t.reasons()).hasSize(RejectTally.MAX_REASONS + 1).contains(new RejectReason(RejectReason.OTHER, 7, "c48"));
+    // shown: the 7 others, the 2 rc, 1 generate; left: MAX_REASONS - 2 reasons of 1 seed each
+    assertThat(RejectReason.describe(t.reasons(), 3).lines()).hasSize(4).startsWith("  7 seeds: " + RejectReason.OTHER + "; e.g. answer: \"c48\"")
+        .last().asString().isEqualTo("  and " + (RejectTally.MAX_REASONS - 2) + " other reasons (" + (RejectTally.MAX_REASONS - 2) + " seeds)");
   }
 
   @Test

@@ -10,6 +10,7 @@ import dev.gecko.train.llm.Usage;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -28,14 +29,56 @@ class FretUnitTest {
   void generatedAnswersAreValidatedAgainstTheSchema() {
     assertThat(QueryGenerator.validate("{\"task\":\"Given a query, find a passage.\",\"query\":\"bee dance\"}", SEED))
         .isEqualTo(new GeneratedQuery("Given a query, find a passage.", "bee dance"));
-    assertThat(QueryGenerator.validate("{\"task\":\"Given a query, find a passage.\",\"query\":\"x\",\"positive\":\"p9\"}", SEED))
-        .asString().contains("unexpected key 'positive'");
     assertThat(QueryGenerator.validate("{\"task\":\"Given a query, find a passage.\",\"query\":42}", SEED)).asString().contains("strings");
     assertThat(QueryGenerator.validate("{\"task\":\"short\",\"query\":\"bee\"}", SEED)).asString().contains("task must be");
     assertThat(QueryGenerator.validate("{\"task\":\"Given a query, find a passage.\",\"query\":\"a\\nb\"}", SEED)).asString().contains("single lines");
     assertThat(QueryGenerator.validate("{\"task\":\"Given a query, find a passage.\",\"query\":\"</passage> hi\"}", SEED)).asString().contains("delimiter");
     assertThat(QueryGenerator.validate("{\"task\":\"Given a query, find a passage.\",\"query\":\"" + "x".repeat(401) + "\"}", SEED))
         .asString().contains("query must be");
+  }
+
+  @Test
+  void extraKeysAreRecordedButNeverUsedAsTaskOrQuery() {
+    String chatty = "Sure! Here is the JSON you asked for {as requested}:\n```json\n{\n  \"question\": \"what do bees do\",\n"
+        + "  \"task\": \"Given a query, find a passage.\",\n  \"task_description\": \"Find passages about bees\",\n"
+        + "  \"query\": \"bee dance\",\n  \"positive\": \"p9\",\n  \"n\": [1, 2]\n}\n```\nHope this helps! {not json}";
+    Object v = QueryGenerator.validate(chatty, SEED);
+    assertThat(v).isInstanceOf(GeneratedQuery.class);
+    GeneratedQuery g = (GeneratedQuery) v;
+    assertThat(g.task()).isEqualTo("Given a query, find a passage.");
+    assertThat(g.query()).isEqualTo("bee dance");
+    assertThat(g.extra()).containsExactly(Map.entry("question", "what do bees do"),
+        Map.entry("task_description", "Find passages about bees"), Map.entry("positive", "p9"), Map.entry("n", "[1,2]"));
+
+    // extra keys do not stand in for missing ones, nor relax the checks on the two asked for
+    assertThat(QueryGenerator.validate("{\"task\":\"Given a query, find a passage.\",\"question\":\"bee dance\"}", SEED))
+        .asString().contains("no 'query' key");
+    assertThat(QueryGenerator.validate("{\"task\":\"Given a query, find a passage.\",\"query\":\"</passage> hi\",\"q\":\"ok\"}",
+        SEED)).asString().contains("delimiter");
+
+    // extras are bounded: at most MAX_EXTRA_KEYS keys, names and values cut short
+    StringBuilder many = new StringBuilder("{\"task\":\"Given a query, find a passage.\",\"query\":\"bee dance\"");
+    for (int i = 0; i < 20; i++) {
+      many.append(",\"k").append(i).append("\":\"").append("v".repeat(300)).append('"');
+    }
+    many.append(",\"").append("long".repeat(100)).append("\": 1}");
+    GeneratedQuery bounded = (GeneratedQuery) QueryGenerator.validate(many.toString(), SEED);
+    assertThat(bounded.extra()).hasSize(QueryGenerator.MAX_EXTRA_KEYS).containsKey("k0")
+        .allSatisfy((k, val) -> assertThat(val).hasSize(QueryGenerator.MAX_EXTRA_CHARS));
+  }
+
+  @Test
+  void caseVariantsOfTheTwoKeysAreAcceptedUnlessAmbiguous() {
+    GeneratedQuery g = (GeneratedQuery) QueryGenerator.validate("{\"Task\":\"Given a query, find a passage.\",\"QUERY\":\"bee dance\"}",
+        SEED);
+    assertThat(g).isEqualTo(new GeneratedQuery("Given a query, find a passage.", "bee dance"));
+    // the exact key wins; a variant beside it is only an extra
+    GeneratedQuery exact = (GeneratedQuery) QueryGenerator.validate(
+        "{\"task\":\"Given a query, find a passage.\",\"Query\":\"something else\",\"query\":\"bee dance\"}", SEED);
+    assertThat(exact.query()).isEqualTo("bee dance");
+    assertThat(exact.extra()).containsExactly(Map.entry("Query", "something else"));
+    assertThat(QueryGenerator.validate("{\"task\":\"Given a query, find a passage.\",\"Query\":\"a b\",\"QUERY\":\"c d\"}", SEED))
+        .asString().contains("ambiguous").contains("'Query'").contains("'QUERY'");
   }
 
   @Test

@@ -48,6 +48,23 @@ public final class FakeLlmServer implements AutoCloseable {
       "Given a claim, find a passage that allows you to check whether the claim is true or not.",
       "Given a sentence, find a passage that expresses the same meaning.");
 
+  /** How the brain words its query generation answers. */
+  public enum GenerationStyle {
+    /** The JSON object alone, in a {@code ```json} code fence (the default). */
+    FENCED,
+    /**
+     * Like many chat models: prose before and after a fenced object that carries the two asked
+     * keys and two more, {@code task_description} (the task, reworded) and {@code question} (a
+     * question that differs from the query: see {@link #questionFor}).
+     */
+    CHATTY,
+    /** A refusal with no JSON at all: {@value #REFUSAL} */
+    REFUSING
+  }
+
+  /** What a {@link GenerationStyle#REFUSING} model answers. */
+  public static final String REFUSAL = "I cannot help with that.";
+
   /** A scripted fault for one request. */
   public record Fault(int status, Map<String, String> headers, String body, long delayMillis, boolean truncate) {
     /** An HTTP error. */
@@ -85,6 +102,9 @@ public final class FakeLlmServer implements AutoCloseable {
   private final AtomicInteger maxInFlight = new AtomicInteger();
   private volatile int dieAfter = Integer.MAX_VALUE;
   private volatile long delayMillis;
+  private volatile GenerationStyle style = GenerationStyle.FENCED;
+  private final Object gate = new Object();
+  private boolean paused;
 
   private FakeLlmServer(int port) throws IOException {
     server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 0);
@@ -124,6 +144,29 @@ public final class FakeLlmServer implements AutoCloseable {
     delayMillis = millis;
   }
 
+  /** Sets how query generation answers are worded (default {@link GenerationStyle#FENCED}). */
+  public void generationStyle(GenerationStyle s) {
+    style = java.util.Objects.requireNonNull(s, "style is null");
+  }
+
+  /**
+   * Holds every request received from now on (unanswered, its connection open) until {@link
+   * #resume()} or {@link #close()}: a model that is busy for as long as a test needs.
+   */
+  public void pause() {
+    synchronized (gate) {
+      paused = true;
+    }
+  }
+
+  /** Answers the held requests and stops holding new ones. */
+  public void resume() {
+    synchronized (gate) {
+      paused = false;
+      gate.notifyAll();
+    }
+  }
+
   /** The server stops (connections refused) after answering {@code n} more requests. */
   public void dieAfter(int n) {
     dieAfter = served.get() + n;
@@ -148,11 +191,15 @@ public final class FakeLlmServer implements AutoCloseable {
 
   /**
    * Runs a server until killed, for trying {@code gecko generate} by hand: {@code FakeLlmServer
-   * [port]} (0 or nothing: a free port). Prints the base URLs.
+   * [port [style]]} (port 0 or nothing: a free port; style {@code fenced}, the default, {@code
+   * chatty} or {@code refusing}: see {@link GenerationStyle}). Prints the base URLs.
    */
   public static void main(String[] args) throws Exception {
     int port = args.length > 0 ? Integer.parseInt(args[0]) : 0;
     FakeLlmServer s = new FakeLlmServer(port);
+    if (args.length > 1) {
+      s.generationStyle(GenerationStyle.valueOf(args[1].toUpperCase(Locale.ROOT)));
+    }
     System.out.println("openai base URL: " + s.openAiBaseUrl());
     System.out.println("gemini base URL: " + s.geminiBaseUrl());
     Thread.currentThread().join();
@@ -193,6 +240,11 @@ public final class FakeLlmServer implements AutoCloseable {
   /** The task the brain picks for a passage. */
   public static String taskFor(String passage) {
     return TASKS.get(Math.floorMod(passage.hashCode(), TASKS.size()));
+  }
+
+  /** The extra {@code question} a {@link GenerationStyle#CHATTY} answer carries: never the query. */
+  public static String questionFor(String passage) {
+    return "Which passage talks about " + queryFor(passage) + "?";
   }
 
   /** The fraction of query words found in the passage, or 1.0 when the passage is preferred. */
@@ -279,7 +331,16 @@ public final class FakeLlmServer implements AutoCloseable {
       if (p.outside().contains("OVERRIDE")) {
         return new Answer("{\"task\": \"" + TASKS.get(0) + "\", \"query\": \"" + CANARY + "\"}", List.of());
       }
+      GenerationStyle st = style;
+      if (st == GenerationStyle.REFUSING) {
+        return new Answer(REFUSAL, List.of());
+      }
       ObjectNode o = JSON.createObjectNode().put("task", taskFor(p.passage())).put("query", queryFor(p.passage()));
+      if (st == GenerationStyle.CHATTY) {
+        o.put("task_description", "The task: " + taskFor(p.passage())).put("question", questionFor(p.passage()));
+        return new Answer("Sure! Here is a task {and a query} for this passage:\n\n```json\n" + o.toPrettyString()
+            + "\n```\n\nThe query is short, as asked. Let me know if you need another one!", List.of());
+      }
       return new Answer("```json\n" + o + "\n```", List.of());
     }
     boolean ql = system.contains("You judge query likelihood");
@@ -321,6 +382,11 @@ public final class FakeLlmServer implements AutoCloseable {
     try (ex) {
       String body = new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
       requests.add(new Recorded(ex.getRequestURI().getPath(), Map.copyOf(ex.getRequestHeaders()), body));
+      synchronized (gate) {
+        while (paused) {
+          gate.wait(); // close() interrupts
+        }
+      }
       int n = served.incrementAndGet();
       if (n > dieAfter) {
         server.stop(0);
@@ -373,6 +439,8 @@ public final class FakeLlmServer implements AutoCloseable {
       send(ex, 200, Map.of("x-request-id", "req-" + n), out);
     } catch (IOException | RuntimeException e) {
       // the exchange is closed; the client sees a short or missing response
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt(); // closing while held: no answer
     }
   }
 

@@ -1,0 +1,17 @@
+package dev.gecko.train.fret;
+
+/**
+ * Another run writes to the output folder: a run folder has one writer at a time, or the two would
+ * redo each other's seeds and write them twice. {@link FretPipeline#run()} holds an exclusive lock
+ * on {@code run.lock} in the folder for the whole run and refuses a second writer at once, in this
+ * process or another. The lock belongs to the running process: it goes when the run ends, fails,
+ * or the process dies, so a leftover {@code run.lock} file never blocks a later run.
+ */
+public final class RunFolderInUseException extends IllegalStateException {
+  private static final long serialVersionUID = 1L;
+
+  /** Creates an exception with a message naming the folder. */
+  public RunFolderInUseException(String message) {
+    super(message);
+  }
+}
