@@ -78,7 +78,7 @@ public final class RetrievalEvaluator {
     Map<Integer, Double> scores = new LinkedHashMap<>();
     Map<Integer, Map<String, Double>> metrics = new LinkedHashMap<>();
     for (int d : dims) {
-      FlatIndex index = new FlatIndex(d);
+      FlatIndex index = FlatIndex.builder(d).build();
       for (float[] v : docVectors) {
         index.add(VectorOps.truncateAndNormalize(v, d));
       }

@@ -1,21 +1,18 @@
 package dev.gecko.core.index;
 
+import dev.gecko.core.InvalidDataException;
+import dev.gecko.core.internal.index.BinaryStorage;
+import dev.gecko.core.internal.index.FlatIndexFile;
+import dev.gecko.core.internal.index.Float32Storage;
+import dev.gecko.core.internal.index.Int8Storage;
+import dev.gecko.core.internal.index.TopK;
+import dev.gecko.core.internal.index.VectorStorage;
 import dev.gecko.core.vector.VectorOps;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
-import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
-import java.util.zip.CRC32C;
 
 /**
  * An exact top-k index over vectors of one width, stored as float32, int8 or binary (sign bits)
@@ -52,6 +49,8 @@ import java.util.zip.CRC32C;
  * Version 1 files (a 24-byte header, no checksums) are refused with a message to re-create the
  * index: nothing in them tells a damaged vector from a good one. Ids and metadata of the vectors
  * are the caller's to store (the CLI keeps them in a JSONL file beside the index).
+ *
+ * <p>Construction: {@link #builder(int)} for a new index, {@link #load(Path)} for a saved one.
  */
 public final class FlatIndex {
   /** How vectors are stored. */
@@ -88,42 +87,33 @@ public final class FlatIndex {
     HAMMING
   }
 
-  static final byte[] MAGIC = "GKFX".getBytes(StandardCharsets.US_ASCII);
-  static final int VERSION = 2;
-  static final int HEADER_BYTES = 32;
-  /** The header bytes its own checksum covers: everything before that checksum. */
-  private static final int HEADER_CHECKED_BYTES = HEADER_BYTES - 4;
-  private static final int MAX_ARRAY = Integer.MAX_VALUE - 16;
-  /** Binary codes scored per kernel call (a 4 KiB distance buffer, in L1). */
-  private static final int BINARY_BLOCK = 1024;
-
   private final int dimensions;
   private final Precision precision;
   private final Metric metric;
-  private final int words;
-  private float[] floats = new float[0];
-  private byte[] bytes = new byte[0];
-  private float[] scales = new float[0];
-  private long[] bits = new long[0];
-  private int size;
-
-  /**
-   * Creates an empty float32 index scored by dot product.
-   *
-   * @throws IllegalArgumentException if {@code dimensions < 1}
-   */
-  public FlatIndex(int dimensions) {
-    this(dimensions, Precision.FLOAT32, Metric.DOT);
-  }
+  private final VectorStorage storage;
 
   private FlatIndex(int dimensions, Precision precision, Metric metric) {
-    if (dimensions < 1) {
-      throw new IllegalArgumentException("dimensions must be >= 1, was " + dimensions);
-    }
+    this(dimensions, precision, metric, storage(precision, dimensions));
+  }
+
+  private FlatIndex(int dimensions, Precision precision, Metric metric, VectorStorage storage) {
     this.dimensions = dimensions;
     this.precision = precision;
     this.metric = metric;
-    this.words = VectorOps.binaryWords(dimensions);
+    this.storage = storage;
+  }
+
+  private static VectorStorage storage(Precision precision, int dimensions) {
+    switch (precision) {
+      case FLOAT32:
+        return new Float32Storage(dimensions);
+      case INT8:
+        return new Int8Storage(dimensions);
+      case BINARY:
+        return new BinaryStorage(dimensions);
+      default:
+        throw new AssertionError(precision);
+    }
   }
 
   /**
@@ -142,7 +132,7 @@ public final class FlatIndex {
 
   /** Returns the number of vectors. */
   public int size() {
-    return size;
+    return storage.size();
   }
 
   /** Returns how vectors are stored. */
@@ -165,29 +155,8 @@ public final class FlatIndex {
    */
   public int add(float[] vector) {
     checkVector(vector);
-    float[] v = metric == Metric.COSINE ? VectorOps.normalize(vector.clone()) : vector;
-    switch (precision) {
-      case FLOAT32:
-        floats = grow(floats, (long) (size + 1) * dimensions);
-        System.arraycopy(v, 0, floats, size * dimensions, dimensions);
-        break;
-      case INT8:
-        if (bytes.length < (long) (size + 1) * dimensions) {
-          bytes = Arrays.copyOf(bytes, capacity(bytes.length, (long) (size + 1) * dimensions));
-        }
-        scales = grow(scales, size + 1L);
-        scales[size] = VectorOps.quantizeInt8(v, 0, bytes, size * dimensions, dimensions);
-        break;
-      case BINARY:
-        if (bits.length < (long) (size + 1) * words) {
-          bits = Arrays.copyOf(bits, capacity(bits.length, (long) (size + 1) * words));
-        }
-        VectorOps.quantizeBinary(v, 0, dimensions, bits, size * words);
-        break;
-      default:
-        throw new AssertionError(precision);
-    }
-    return size++;
+    storage.add(metric == Metric.COSINE ? VectorOps.normalize(vector.clone()) : vector);
+    return storage.size() - 1;
   }
 
   /**
@@ -197,22 +166,8 @@ public final class FlatIndex {
    * @throws IndexOutOfBoundsException if {@code ordinal} is not in {@code [0, size())}
    */
   public float[] vector(int ordinal) {
-    Objects.checkIndex(ordinal, size);
-    switch (precision) {
-      case FLOAT32:
-        return Arrays.copyOfRange(floats, ordinal * dimensions, (ordinal + 1) * dimensions);
-      case INT8:
-        return VectorOps.dequantizeInt8(Arrays.copyOfRange(bytes, ordinal * dimensions, (ordinal + 1) * dimensions),
-            scales[ordinal]);
-      case BINARY:
-        float[] out = new float[dimensions];
-        for (int i = 0; i < dimensions; i++) {
-          out[i] = (bits[ordinal * words + (i >>> 6)] >>> (i & 63) & 1L) != 0 ? 1f : -1f;
-        }
-        return out;
-      default:
-        throw new AssertionError(precision);
-    }
+    Objects.checkIndex(ordinal, storage.size());
+    return storage.vector(ordinal);
   }
 
   /**
@@ -228,44 +183,8 @@ public final class FlatIndex {
     if (k < 1) {
       throw new IllegalArgumentException("k must be >= 1, was " + k);
     }
-    TopK top = new TopK(Math.min(k, Math.max(size, 1)));
-    float[] q = metric == Metric.COSINE ? VectorOps.normalize(query.clone()) : query;
-    switch (precision) {
-      case FLOAT32:
-        for (int i = 0, off = 0; i < size; i++, off += dimensions) {
-          top.offer(i, VectorOps.dot(q, 0, floats, off, dimensions));
-        }
-        break;
-      case INT8:
-        byte[] qb = new byte[dimensions];
-        float qs = VectorOps.quantizeInt8(q, qb);
-        for (int i = 0, off = 0; i < size; i++, off += dimensions) {
-          top.offer(i, VectorOps.int8Dot(qb, 0, bytes, off, dimensions) * scales[i] * qs);
-        }
-        break;
-      case BINARY:
-        long[] qw = VectorOps.quantizeBinary(q);
-        float perBit = 2f / dimensions;
-        int[] distances = new int[Math.min(BINARY_BLOCK, Math.max(size, 1))];
-        int worst = Integer.MAX_VALUE; // a candidate must beat this distance once the heap is full
-        for (int from = 0; from < size; from += BINARY_BLOCK) {
-          int count = Math.min(BINARY_BLOCK, size - from);
-          VectorOps.hammingMany(qw, bits, from * words, count, distances);
-          for (int j = 0; j < count; j++) {
-            if (distances[j] < worst) {
-              top.offer(from + j, 1f - distances[j] * perBit);
-              if (top.full()) {
-                // the root's distance, plus one so that float rounding can never skip a candidate
-                // (a tie with the root is then offered and refused by the heap)
-                worst = Math.round((1f - top.worstScore()) / perBit) + 1;
-              }
-            }
-          }
-        }
-        break;
-      default:
-        throw new AssertionError(precision);
-    }
+    TopK top = new TopK(Math.min(k, Math.max(storage.size(), 1)));
+    storage.search(metric == Metric.COSINE ? VectorOps.normalize(query.clone()) : query, top);
     return top.sorted();
   }
 
@@ -277,199 +196,34 @@ public final class FlatIndex {
    */
   public void save(Path file) throws IOException {
     Objects.requireNonNull(file, "file is null");
-    Path parent = file.toAbsolutePath().getParent();
-    if (parent != null) {
-      Files.createDirectories(parent);
-    }
-    Path tmp = file.resolveSibling("." + file.getFileName() + ".tmp");
-    try {
-      try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-          StandardOpenOption.TRUNCATE_EXISTING)) {
-        ch.position(HEADER_BYTES); // the header, with the payload's checksum, is written last
-        CRC32C crc = new CRC32C();
-        ByteBuffer buf = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
-        switch (precision) {
-          case FLOAT32:
-            writeFloats(ch, buf, floats, (long) size * dimensions, crc);
-            break;
-          case INT8:
-            writeFloats(ch, buf, scales, size, crc);
-            crc.update(bytes, 0, size * dimensions);
-            writeFully(ch, ByteBuffer.wrap(bytes, 0, size * dimensions));
-            break;
-          case BINARY:
-            for (long i = 0, n = (long) size * words; i < n; ) {
-              buf.clear();
-              while (buf.remaining() >= 8 && i < n) {
-                buf.putLong(bits[(int) i++]);
-              }
-              buf.flip();
-              crc.update(buf.duplicate());
-              writeFully(ch, buf);
-            }
-            break;
-          default:
-            throw new AssertionError(precision);
-        }
-        ByteBuffer header = ByteBuffer.allocate(HEADER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
-        header.put(MAGIC).putInt(VERSION).putInt(precision.ordinal()).putInt(metric.ordinal()).putInt(dimensions)
-            .putInt(size).putInt((int) crc.getValue());
-        header.putInt(headerCrc(header.array())).flip();
-        ch.position(0);
-        writeFully(ch, header);
-      }
-      Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-    } finally {
-      Files.deleteIfExists(tmp);
-    }
+    FlatIndexFile.write(file, precision.ordinal(), metric.ordinal(), storage);
   }
 
   /**
    * Reads an index written by {@link #save}.
    *
-   * @throws IOException if reading fails, or naming the file and the problem if it is not a flat
-   *     index of this version (version 1 files, which have no checksums, are refused with a message
-   *     to re-create the index), its length does not match its header, a checksum does not match
-   *     (the file is damaged), or it holds NaN or an infinity
+   * @throws java.nio.file.NoSuchFileException if the file does not exist
+   * @throws InvalidDataException naming the file and the problem if it is not a flat index of this
+   *     version (version 1 files, which have no checksums, are refused with a message to re-create
+   *     the index), its length does not match its header, a checksum does not match (the file is
+   *     damaged), or it holds NaN or an infinity
+   * @throws IOException if reading fails
    */
   public static FlatIndex load(Path file) throws IOException {
     Objects.requireNonNull(file, "file is null");
-    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-      long length = ch.size();
-      if (length < HEADER_BYTES) {
-        throw new IOException(file + ": not a Gecko flat index (only " + length + " bytes)");
+    Precision[] precision = new Precision[1];
+    Metric[] metric = new Metric[1];
+    VectorStorage storage = FlatIndexFile.read(file, h -> {
+      if (h.precision() < 0 || h.precision() >= Precision.values().length || h.metric() < 0
+          || h.metric() >= Metric.values().length) {
+        throw new IllegalArgumentException("precision " + h.precision() + ", metric " + h.metric());
       }
-      ByteBuffer header = ByteBuffer.allocate(HEADER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
-      readFully(ch, header, file);
-      header.flip();
-      byte[] magic = new byte[4];
-      header.get(magic);
-      if (!Arrays.equals(magic, MAGIC)) {
-        throw new IOException(file + ": not a Gecko flat index (magic is not GKFX)");
-      }
-      int version = header.getInt();
-      if (version == 1) {
-        throw new IOException(file + ": flat index format version 1 has no checksums, so damage in it cannot be told"
-            + " from data, and this build no longer reads it; re-create the index (gecko index, or add the vectors"
-            + " to a new FlatIndex and save it)");
-      }
-      if (version != VERSION) {
-        throw new IOException(file + ": flat index format version " + version + ", this build reads " + VERSION);
-      }
-      int p = header.getInt();
-      int m = header.getInt();
-      int dims = header.getInt();
-      int count = header.getInt();
-      int payloadCrc = header.getInt();
-      int storedHeaderCrc = header.getInt();
-      if (storedHeaderCrc != headerCrc(header.array())) {
-        throw new IOException(file + ": header checksum mismatch (CRC-32C stored " + hex(storedHeaderCrc) + ", computed "
-            + hex(headerCrc(header.array())) + "): the file is damaged; re-create the index");
-      }
-      if (p < 0 || p >= Precision.values().length || m < 0 || m >= Metric.values().length || dims < 1 || count < 0) {
-        throw new IOException(file + ": corrupt header (precision " + p + ", metric " + m + ", dimensions " + dims
-            + ", count " + count + ")");
-      }
-      FlatIndex index;
-      try {
-        index = builder(dims).precision(Precision.values()[p]).metric(Metric.values()[m]).build();
-      } catch (IllegalArgumentException e) {
-        throw new IOException(file + ": corrupt header: " + e.getMessage(), e);
-      }
-      long payload = index.payloadBytes(count);
-      if (length != HEADER_BYTES + payload) {
-        throw new IOException(file + ": " + length + " bytes, but the header (" + index.precision + ", " + dims
-            + " dimensions, " + count + " vectors) needs " + (HEADER_BYTES + payload));
-      }
-      long elements = (long) count * (index.precision == Precision.BINARY ? index.words : dims);
-      if (elements > MAX_ARRAY) {
-        throw new IOException(file + ": " + count + " vectors of " + dims + " dimensions do not fit one Java array");
-      }
-      CRC32C crc = new CRC32C();
-      ByteBuffer buf = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
-      switch (index.precision) {
-        case FLOAT32:
-          index.floats = readFloats(ch, buf, elements, file, crc);
-          break;
-        case INT8:
-          index.scales = readFloats(ch, buf, count, file, crc);
-          index.bytes = new byte[(int) elements];
-          readFully(ch, ByteBuffer.wrap(index.bytes), file);
-          crc.update(index.bytes, 0, index.bytes.length);
-          break;
-        case BINARY:
-          index.bits = new long[(int) elements];
-          for (int i = 0; i < index.bits.length; ) {
-            buf.clear();
-            buf.limit(Math.min(buf.capacity(), (index.bits.length - i) * 8));
-            readFully(ch, buf, file);
-            buf.flip();
-            crc.update(buf.duplicate());
-            while (buf.remaining() >= 8) {
-              index.bits[i++] = buf.getLong();
-            }
-          }
-          break;
-        default:
-          throw new AssertionError(index.precision);
-      }
-      if ((int) crc.getValue() != payloadCrc) {
-        throw new IOException(file + ": payload checksum mismatch (CRC-32C stored " + hex(payloadCrc) + ", computed "
-            + hex((int) crc.getValue()) + "): the vectors are damaged; re-create the index");
-      }
-      index.checkLoadedValues(count, file);
-      index.size = count;
-      return index;
-    }
-  }
-
-  /**
-   * Refuses NaN and infinities in a loaded payload whose checksum matched (written by something
-   * other than {@link #save}): float32 components, and int8 scales (which {@link
-   * VectorOps#quantizeInt8} never makes negative either).
-   */
-  private void checkLoadedValues(int count, Path file) throws IOException {
-    if (precision == Precision.FLOAT32) {
-      for (int i = 0; i < count; i++) {
-        for (int d = 0, off = i * dimensions; d < dimensions; d++) {
-          float x = floats[off + d];
-          if (!Float.isFinite(x)) {
-            throw new IOException(file + ": vector " + i + " component " + d + " is " + x
-                + "; a flat index holds finite values only");
-          }
-        }
-      }
-    } else if (precision == Precision.INT8) {
-      for (int i = 0; i < count; i++) {
-        if (!Float.isFinite(scales[i]) || scales[i] < 0f) {
-          throw new IOException(file + ": vector " + i + " has int8 scale " + scales[i]
-              + "; scales are finite and not negative");
-        }
-      }
-    }
-  }
-
-  private static int headerCrc(byte[] header) {
-    CRC32C crc = new CRC32C();
-    crc.update(header, 0, HEADER_CHECKED_BYTES);
-    return (int) crc.getValue();
-  }
-
-  private static String hex(int crc) {
-    return String.format(Locale.ROOT, "%08x", crc);
-  }
-
-  private long payloadBytes(long count) {
-    switch (precision) {
-      case FLOAT32:
-        return count * dimensions * 4;
-      case INT8:
-        return count * 4 + count * dimensions;
-      case BINARY:
-        return count * words * 8;
-      default:
-        throw new AssertionError(precision);
-    }
+      precision[0] = Precision.values()[h.precision()];
+      metric[0] = Metric.values()[h.metric()];
+      checkFit(precision[0], metric[0]);
+      return storage(precision[0], h.dimensions());
+    });
+    return new FlatIndex(storage.dimensions(), precision[0], metric[0], storage);
   }
 
   /** Checks the width and that every component is finite (NaN and infinities score as nonsense). */
@@ -486,55 +240,11 @@ public final class FlatIndex {
     }
   }
 
-  private static float[] grow(float[] a, long needed) {
-    return a.length >= needed ? a : Arrays.copyOf(a, capacity(a.length, needed));
-  }
-
-  private static int capacity(int current, long needed) {
-    if (needed > MAX_ARRAY) {
-      throw new IllegalStateException("flat index is full: " + needed + " elements do not fit one Java array");
-    }
-    return (int) Math.min(MAX_ARRAY, Math.max(needed, Math.max(64, (long) current * 2)));
-  }
-
-  private static void writeFloats(FileChannel ch, ByteBuffer buf, float[] a, long n, CRC32C crc) throws IOException {
-    for (int i = 0; i < n; ) {
-      buf.clear();
-      while (buf.remaining() >= 4 && i < n) {
-        buf.putFloat(a[i++]);
-      }
-      buf.flip();
-      crc.update(buf.duplicate());
-      writeFully(ch, buf);
-    }
-  }
-
-  private static float[] readFloats(FileChannel ch, ByteBuffer buf, long n, Path file, CRC32C crc) throws IOException {
-    float[] out = new float[(int) n];
-    for (int i = 0; i < n; ) {
-      buf.clear();
-      buf.limit((int) Math.min(buf.capacity(), (n - i) * 4));
-      readFully(ch, buf, file);
-      buf.flip();
-      crc.update(buf.duplicate());
-      int got = buf.remaining() / 4;
-      buf.asFloatBuffer().get(out, i, got);
-      i += got;
-    }
-    return out;
-  }
-
-  private static void writeFully(FileChannel ch, ByteBuffer buf) throws IOException {
-    while (buf.hasRemaining()) {
-      ch.write(buf);
-    }
-  }
-
-  private static void readFully(FileChannel ch, ByteBuffer buf, Path file) throws IOException {
-    while (buf.hasRemaining()) {
-      if (ch.read(buf) < 0) {
-        throw new IOException(file + ": unexpected end of file");
-      }
+  /** Refuses a metric that does not fit the precision. */
+  private static void checkFit(Precision precision, Metric m) {
+    if ((precision == Precision.BINARY) != (m == Metric.HAMMING)) {
+      throw new IllegalArgumentException("metric " + m.name().toLowerCase(Locale.ROOT) + " does not fit precision "
+          + precision.name().toLowerCase(Locale.ROOT) + ": binary uses hamming, float32 and int8 use dot or cosine");
     }
   }
 
@@ -574,99 +284,9 @@ public final class FlatIndex {
      */
     public FlatIndex build() {
       Metric m = metric != null ? metric : precision == Precision.BINARY ? Metric.HAMMING : Metric.DOT;
-      if ((precision == Precision.BINARY) != (m == Metric.HAMMING)) {
-        throw new IllegalArgumentException("metric " + m.name().toLowerCase(Locale.ROOT) + " does not fit precision "
-            + precision.name().toLowerCase(Locale.ROOT) + ": binary uses hamming, float32 and int8 use dot or cosine");
-      }
+      checkFit(precision, m);
       return new FlatIndex(dimensions, precision, m);
     }
   }
 
-  /** A bounded heap of the best hits so far, worst at the root; no allocation per candidate. */
-  private static final class TopK {
-    private final float[] scores;
-    private final int[] ordinals;
-    private int n;
-
-    TopK(int k) {
-      scores = new float[k];
-      ordinals = new int[k];
-    }
-
-    boolean full() {
-      return n == scores.length;
-    }
-
-    float worstScore() {
-      return scores[0];
-    }
-
-    /** Ordinals arrive in increasing order, so on equal scores the newcomer is the worse one. */
-    void offer(int ordinal, float score) {
-      if (n < scores.length) {
-        int i = n++;
-        scores[i] = score;
-        ordinals[i] = ordinal;
-        siftUp(i);
-      } else if (score > scores[0]) {
-        scores[0] = score;
-        ordinals[0] = ordinal;
-        siftDown(0);
-      }
-    }
-
-    List<SearchHit> sorted() {
-      List<SearchHit> hits = new ArrayList<>(n);
-      for (int i = 0; i < n; i++) {
-        hits.add(new SearchHit(ordinals[i], scores[i]));
-      }
-      // best first: higher score, then lower ordinal
-      hits.sort((a, b) -> {
-        int c = Float.compare(b.score(), a.score());
-        return c != 0 ? c : Integer.compare(a.ordinal(), b.ordinal());
-      });
-      return hits;
-    }
-
-    private static boolean worse(float s1, int o1, float s2, int o2) {
-      int c = Float.compare(s1, s2);
-      return c != 0 ? c < 0 : o1 > o2;
-    }
-
-    private void siftUp(int i) {
-      while (i > 0) {
-        int parent = (i - 1) >>> 1;
-        if (!worse(scores[i], ordinals[i], scores[parent], ordinals[parent])) {
-          return;
-        }
-        swap(i, parent);
-        i = parent;
-      }
-    }
-
-    private void siftDown(int i) {
-      while (true) {
-        int l = 2 * i + 1;
-        if (l >= n) {
-          return;
-        }
-        int r = l + 1;
-        int w = r < n && worse(scores[r], ordinals[r], scores[l], ordinals[l]) ? r : l;
-        if (!worse(scores[w], ordinals[w], scores[i], ordinals[i])) {
-          return;
-        }
-        swap(i, w);
-        i = w;
-      }
-    }
-
-    private void swap(int i, int j) {
-      float s = scores[i];
-      scores[i] = scores[j];
-      scores[j] = s;
-      int o = ordinals[i];
-      ordinals[i] = ordinals[j];
-      ordinals[j] = o;
-    }
-  }
 }

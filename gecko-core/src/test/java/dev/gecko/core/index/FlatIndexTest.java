@@ -1,5 +1,7 @@
 package dev.gecko.core.index;
 
+import dev.gecko.core.InvalidDataException;
+import dev.gecko.core.internal.index.FlatIndexFile;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
@@ -105,7 +107,7 @@ class FlatIndexTest {
   void scoresAreTheDocumentedOnes() {
     float[] a = {0.6f, 0.8f, 0f, 0f};
     float[] b = {-1f, 0f, 0f, 0f};
-    FlatIndex f = new FlatIndex(4);
+    FlatIndex f = FlatIndex.builder(4).build();
     f.add(a);
     f.add(b);
     assertThat(f.search(a, 2)).containsExactly(new SearchHit(0, 1f), new SearchHit(1, -0.6f));
@@ -125,21 +127,21 @@ class FlatIndexTest {
 
   @Test
   void tiesGoToTheLowerOrdinalAndKMayExceedSize() {
-    FlatIndex f = new FlatIndex(2);
+    FlatIndex f = FlatIndex.builder(2).build();
     for (int i = 0; i < 5; i++) {
       f.add(new float[] {1f, 0f});
     }
     assertThat(f.search(new float[] {1f, 0f}, 3)).extracting(SearchHit::ordinal).containsExactly(0, 1, 2);
     assertThat(f.search(new float[] {1f, 0f}, 50)).hasSize(5);
-    assertThat(new FlatIndex(2).search(new float[] {1f, 0f}, 3)).isEmpty();
+    assertThat(FlatIndex.builder(2).build().search(new float[] {1f, 0f}, 3)).isEmpty();
   }
 
   @Test
   void badArgumentsAreNamed() {
-    FlatIndex f = new FlatIndex(3);
+    FlatIndex f = FlatIndex.builder(3).build();
     assertThatThrownBy(() -> f.add(new float[2])).hasMessage("vector dimensions differ: 2!=3");
     assertThatThrownBy(() -> f.search(new float[3], 0)).hasMessage("k must be >= 1, was 0");
-    assertThatThrownBy(() -> new FlatIndex(0)).hasMessage("dimensions must be >= 1, was 0");
+    assertThatThrownBy(() -> FlatIndex.builder(0).build()).hasMessage("dimensions must be >= 1, was 0");
     assertThatThrownBy(() -> FlatIndex.builder(3).precision(Precision.BINARY).metric(Metric.DOT).build())
         .hasMessageContaining("metric dot does not fit precision binary");
     assertThatThrownBy(() -> FlatIndex.builder(3).metric(Metric.HAMMING).build())
@@ -181,9 +183,9 @@ class FlatIndexTest {
   void corruptFilesAreRejectedNamingTheFile() throws IOException {
     Path notIndex = dir.resolve("x.gkfx");
     Files.write(notIndex, new byte[40]);
-    assertThatThrownBy(() -> FlatIndex.load(notIndex)).isInstanceOf(IOException.class)
+    assertThatThrownBy(() -> FlatIndex.load(notIndex)).isInstanceOf(InvalidDataException.class)
         .hasMessageContaining("x.gkfx").hasMessageContaining("magic");
-    FlatIndex f = new FlatIndex(4);
+    FlatIndex f = FlatIndex.builder(4).build();
     f.add(new float[] {1, 2, 3, 4});
     Path good = dir.resolve("good.gkfx");
     f.save(good);
@@ -215,11 +217,11 @@ class FlatIndexTest {
     byte[] bytes = Files.readAllBytes(file);
     Random r = new Random(6);
     for (int i = 0; i < 50; i++) {
-      int at = FlatIndex.HEADER_BYTES + r.nextInt(bytes.length - FlatIndex.HEADER_BYTES);
+      int at = FlatIndexFile.HEADER_BYTES + r.nextInt(bytes.length - FlatIndexFile.HEADER_BYTES);
       bytes[at] ^= (byte) (1 << r.nextInt(8));
     }
     Files.write(file, bytes);
-    assertThatThrownBy(() -> FlatIndex.load(file)).isInstanceOf(IOException.class)
+    assertThatThrownBy(() -> FlatIndex.load(file)).isInstanceOf(InvalidDataException.class)
         .hasMessageContaining("flipped.gkfx").hasMessageContaining("checksum");
     // one flipped bit is enough
     filled(precision, 100, 500, 5).save(file);
@@ -236,7 +238,7 @@ class FlatIndexTest {
     byte[] bytes = Files.readAllBytes(file);
     bytes[12] ^= 1; // metric: dot becomes cosine, and the file's length still matches the header
     Files.write(file, bytes);
-    assertThatThrownBy(() -> FlatIndex.load(file)).isInstanceOf(IOException.class)
+    assertThatThrownBy(() -> FlatIndex.load(file)).isInstanceOf(InvalidDataException.class)
         .hasMessageContaining("metric.gkfx").hasMessageContaining("header checksum");
   }
 
@@ -261,8 +263,8 @@ class FlatIndexTest {
     payload.flip();
     CRC32C crc = new CRC32C();
     crc.update(payload.duplicate());
-    ByteBuffer header = ByteBuffer.allocate(FlatIndex.HEADER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
-    header.put(FlatIndex.MAGIC).putInt(2).putInt(precision.ordinal()).putInt(0).putInt(dims).putInt(count)
+    ByteBuffer header = ByteBuffer.allocate(FlatIndexFile.HEADER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+    header.put("GKFX".getBytes(java.nio.charset.StandardCharsets.US_ASCII)).putInt(2).putInt(precision.ordinal()).putInt(0).putInt(dims).putInt(count)
         .putInt((int) crc.getValue());
     CRC32C headerCrc = new CRC32C();
     headerCrc.update(header.array(), 0, 28);
@@ -277,13 +279,13 @@ class FlatIndexTest {
     floats.putFloat(1f).putFloat(0f).putFloat(0f).putFloat(0f).putFloat(Float.NaN).putFloat(0f);
     Path f32 = dir.resolve("nan.gkfx");
     Files.write(f32, handWritten(Precision.FLOAT32, 3, 2, floats));
-    assertThatThrownBy(() -> FlatIndex.load(f32)).isInstanceOf(IOException.class).hasMessageContaining("nan.gkfx")
+    assertThatThrownBy(() -> FlatIndex.load(f32)).isInstanceOf(InvalidDataException.class).hasMessageContaining("nan.gkfx")
         .hasMessageContaining("vector 1").hasMessageContaining("NaN");
     ByteBuffer int8 = ByteBuffer.allocate(2 * 4 + 2 * 3).order(ByteOrder.LITTLE_ENDIAN);
     int8.putFloat(0.01f).putFloat(Float.POSITIVE_INFINITY).put(new byte[] {1, 2, 3, 4, 5, 6});
     Path q = dir.resolve("inf.gkfx");
     Files.write(q, handWritten(Precision.INT8, 3, 2, int8));
-    assertThatThrownBy(() -> FlatIndex.load(q)).isInstanceOf(IOException.class).hasMessageContaining("inf.gkfx")
+    assertThatThrownBy(() -> FlatIndex.load(q)).isInstanceOf(InvalidDataException.class).hasMessageContaining("inf.gkfx")
         .hasMessageContaining("vector 1").hasMessageContaining("scale").hasMessageContaining("Infinity");
     // the same bytes with finite values load: the checksums above are the format's
     ByteBuffer fine = ByteBuffer.allocate(2 * 3 * 4).order(ByteOrder.LITTLE_ENDIAN);
@@ -296,10 +298,10 @@ class FlatIndexTest {
   @Test
   void version1FilesWithoutAChecksumAreRefusedWithAHintToReIndex() throws IOException {
     ByteBuffer v1 = ByteBuffer.allocate(24 + 2 * 4).order(ByteOrder.LITTLE_ENDIAN);
-    v1.put(FlatIndex.MAGIC).putInt(1).putInt(0).putInt(0).putInt(2).putInt(1).putFloat(1f).putFloat(0f);
+    v1.put("GKFX".getBytes(java.nio.charset.StandardCharsets.US_ASCII)).putInt(1).putInt(0).putInt(0).putInt(2).putInt(1).putFloat(1f).putFloat(0f);
     Path file = dir.resolve("old.gkfx");
     Files.write(file, v1.array());
-    assertThatThrownBy(() -> FlatIndex.load(file)).isInstanceOf(IOException.class).hasMessageContaining("old.gkfx")
+    assertThatThrownBy(() -> FlatIndex.load(file)).isInstanceOf(InvalidDataException.class).hasMessageContaining("old.gkfx")
         .hasMessageContaining("version 1").hasMessageContaining("re-create");
   }
 }

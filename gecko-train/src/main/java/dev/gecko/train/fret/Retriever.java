@@ -37,7 +37,7 @@ public final class Retriever {
     if (this.passages.isEmpty()) {
       throw new IllegalArgumentException("the corpus is empty");
     }
-    this.index = new FlatIndex(embedder.dimensions());
+    this.index = FlatIndex.builder(embedder.dimensions()).build();
     for (int from = 0; from < this.passages.size(); from += BATCH) {
       List<EmbedRequest> batch = new ArrayList<>();
       for (Passage p : this.passages.subList(from, Math.min(this.passages.size(), from + BATCH))) {

@@ -54,7 +54,7 @@ final class ArguAnaTool {
       int topK = Math.min(1000, d.size());
       for (String ds : dimList) {
         int m = Integer.parseInt(ds.trim());
-        FlatIndex index = new FlatIndex(m);
+        FlatIndex index = FlatIndex.builder(m).build();
         for (float[] v : d) {
           index.add(VectorOps.truncateAndNormalize(v, m));
         }

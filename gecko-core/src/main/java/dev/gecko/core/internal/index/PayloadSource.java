@@ -1,0 +1,72 @@
+package dev.gecko.core.internal.index;
+
+import dev.gecko.core.InvalidDataException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.util.zip.CRC32C;
+
+/** Little-endian payload reading with a running CRC-32C. Internal. Not thread-safe. */
+public final class PayloadSource {
+  private final FileChannel ch;
+  private final String file;
+  private final CRC32C crc = new CRC32C();
+  private final ByteBuffer buf = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
+
+  PayloadSource(FileChannel ch, String file) {
+    this.ch = ch;
+    this.file = file;
+  }
+
+  /** Returns the CRC-32C of everything read so far. */
+  int crc() {
+    return (int) crc.getValue();
+  }
+
+  float[] floats(int n) throws IOException {
+    float[] out = new float[n];
+    for (int i = 0; i < n; ) {
+      fill(Math.min(buf.capacity(), (long) (n - i) * 4));
+      int got = buf.remaining() / 4;
+      buf.asFloatBuffer().get(out, i, got);
+      i += got;
+    }
+    return out;
+  }
+
+  long[] longs(int n) throws IOException {
+    long[] out = new long[n];
+    for (int i = 0; i < n; ) {
+      fill(Math.min(buf.capacity(), (long) (n - i) * 8));
+      int got = buf.remaining() / 8;
+      buf.asLongBuffer().get(out, i, got);
+      i += got;
+    }
+    return out;
+  }
+
+  byte[] bytes(int n) throws IOException {
+    byte[] out = new byte[n];
+    ByteBuffer target = ByteBuffer.wrap(out);
+    readFully(target);
+    crc.update(out, 0, n);
+    return out;
+  }
+
+  private void fill(long bytes) throws IOException {
+    buf.clear();
+    buf.limit((int) bytes);
+    readFully(buf);
+    buf.flip();
+    crc.update(buf.duplicate());
+  }
+
+  private void readFully(ByteBuffer target) throws IOException {
+    while (target.hasRemaining()) {
+      if (ch.read(target) < 0) {
+        throw new InvalidDataException(file, 0, "unexpected end of file");
+      }
+    }
+  }
+}
