@@ -4,10 +4,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gecko.core.GeckoEmbedder;
-import dev.gecko.train.fret.Corpus;
+import dev.gecko.core.io.Corpus;
 import dev.gecko.train.fret.FretPipeline;
 import dev.gecko.train.fret.NegativeSelection;
-import dev.gecko.train.fret.Passage;
+import dev.gecko.core.io.Passage;
 import dev.gecko.train.fret.Progress;
 import dev.gecko.train.fret.ProgressListener;
 import dev.gecko.train.fret.Prompts;
@@ -144,7 +144,7 @@ final class GenerateCommand implements Callable<Integer> {
     validate();
     PrintWriter stdout = spec.commandLine().getOut();
     PrintWriter stderr = spec.commandLine().getErr();
-    List<Passage> passages = Corpus.readJsonl(CliFiles.readableFile("--corpus", corpus), Integer.MAX_VALUE);
+    List<Passage> passages = Corpus.read(CliFiles.readableFile("--corpus", corpus), Integer.MAX_VALUE);
     if (passages.isEmpty()) {
       throw new IllegalArgumentException(corpus + ": no passages");
     }

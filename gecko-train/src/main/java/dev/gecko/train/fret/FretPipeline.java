@@ -1,5 +1,7 @@
 package dev.gecko.train.fret;
 
+import dev.gecko.core.io.Corpus;
+import dev.gecko.core.io.Passage;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -34,7 +36,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * try (GeckoEmbedder embedder = GeckoEmbedder.createDefault()) {
  *   RunSummary s = FretPipeline.builder()
  *       .llm(llm).embedder(embedder)
- *       .corpus(Corpus.readJsonl(Path.of("corpus.jsonl"), Integer.MAX_VALUE))
+ *       .corpus(Corpus.read(Path.of("corpus.jsonl"), Integer.MAX_VALUE))
  *       .output(Path.of("fret-run"))
  *       .build().run();
  * }

@@ -1,5 +1,6 @@
 package dev.gecko.train.fret;
 
+import dev.gecko.core.io.Passage;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;

@@ -1,5 +1,6 @@
 package dev.gecko.train.fret;
 
+import dev.gecko.core.io.Passage;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.gecko.train.llm.GenerationOptions;
 import dev.gecko.train.llm.LlmClient;

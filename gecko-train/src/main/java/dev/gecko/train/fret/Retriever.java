@@ -1,5 +1,6 @@
 package dev.gecko.train.fret;
 
+import dev.gecko.core.io.Passage;
 import dev.gecko.core.EmbedRequest;
 import dev.gecko.core.GeckoEmbedder;
 import dev.gecko.core.TaskType;

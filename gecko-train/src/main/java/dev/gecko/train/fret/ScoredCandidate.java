@@ -1,5 +1,6 @@
 package dev.gecko.train.fret;
 
+import dev.gecko.core.io.Passage;
 /**
  * One of the N retrieved passages after relabeling.
  *

@@ -1,5 +1,7 @@
 package dev.gecko.train.fret;
 
+import dev.gecko.core.io.Corpus;
+import dev.gecko.core.io.Passage;
 import dev.gecko.core.GeckoEmbedder;
 import dev.gecko.train.llm.Capability;
 import dev.gecko.train.llm.LlmClient;
@@ -24,7 +26,7 @@ public final class FretChildMain {
   /** 24 ArguAna passages, each cut to its first 500 characters (so that two JVMs embed them quickly). */
   static List<Passage> corpus() throws IOException {
     List<Passage> out = new ArrayList<>();
-    for (Passage p : Corpus.readJsonl(FretPipelineTest.shared().resolve("data/beir/arguana/corpus.jsonl.gz"), 24)) {
+    for (Passage p : Corpus.read(FretPipelineTest.shared().resolve("data/beir/arguana/corpus.jsonl.gz"), 24)) {
       out.add(new Passage(p.id(), p.title(), p.text().substring(0, Math.min(500, p.text().length()))));
     }
     return out;

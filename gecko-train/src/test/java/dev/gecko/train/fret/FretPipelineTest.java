@@ -1,5 +1,7 @@
 package dev.gecko.train.fret;
 
+import dev.gecko.core.io.Corpus;
+import dev.gecko.core.io.Passage;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
@@ -59,7 +61,7 @@ class FretPipelineTest {
   @BeforeAll
   static void open() throws IOException {
     embedder = GeckoEmbedder.builder().threads(2).build();
-    corpus = Corpus.readJsonl(shared().resolve("data/beir/arguana/corpus.jsonl.gz"), 24);
+    corpus = Corpus.read(shared().resolve("data/beir/arguana/corpus.jsonl.gz"), 24);
     retriever = new Retriever(embedder, corpus);
   }
 

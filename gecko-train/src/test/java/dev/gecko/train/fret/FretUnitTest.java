@@ -1,5 +1,7 @@
 package dev.gecko.train.fret;
 
+import dev.gecko.core.io.Corpus;
+import dev.gecko.core.io.Passage;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
@@ -143,12 +145,12 @@ class FretUnitTest {
   void corpusErrorsNameFileLineAndField(@TempDir Path dir) throws Exception {
     Path f = dir.resolve("c.jsonl");
     Files.writeString(f, "{\"_id\": \"a\", \"text\": \"x\"}\n\n{\"_id\": \"b\", \"title\": 3, \"text\": \"y\"}\n");
-    assertThatThrownBy(() -> Corpus.readJsonl(f, 100)).hasMessageContaining("c.jsonl:3").hasMessageContaining("'title'");
+    assertThatThrownBy(() -> Corpus.read(f, 100)).hasMessageContaining("c.jsonl:3").hasMessageContaining("'title'");
     Files.writeString(f, "{\"_id\": \"a\", \"text\": \"x\"}\n{\"_id\": \"a\", \"text\": \"y\"}\n");
-    assertThatThrownBy(() -> Corpus.readJsonl(f, 100)).hasMessageContaining("c.jsonl:2: duplicate id 'a' (first on line 1)");
+    assertThatThrownBy(() -> Corpus.read(f, 100)).hasMessageContaining("c.jsonl:2: duplicate id 'a' (first on line 1)");
     // the corpus rule shared by every command: no id means the line number
     Files.writeString(f, "{\"_id\": \"a\", \"text\": \"x\"}\n{\"text\": \"y\"}\n");
-    assertThat(Corpus.readJsonl(f, 100)).containsExactly(new Passage("a", "", "x"), new Passage("2", "", "y"));
-    assertThat(Corpus.readJsonl(f, 1)).containsExactly(new Passage("a", "", "x"));
+    assertThat(Corpus.read(f, 100)).containsExactly(new Passage("a", "", "x"), new Passage("2", "", "y"));
+    assertThat(Corpus.read(f, 1)).containsExactly(new Passage("a", "", "x"));
   }
 }
