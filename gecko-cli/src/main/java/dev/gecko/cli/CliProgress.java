@@ -1,101 +1,195 @@
 package dev.gecko.cli;
 
+import dev.gecko.core.Progress;
+import dev.gecko.core.ProgressListener;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.time.Duration;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
 import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
 
 /**
- * Progress of a long command on standard error: a redrawn bar on a terminal, plain lines (no
- * {@code '\r'}) at every tenth of the work when standard error is piped or captured.
+ * The one progress display of every command: it takes the library's {@link Progress} reports
+ * (embedding, evaluation phases, FRet generation, training epochs) and shows each phase on standard
+ * error: a redrawn bar on a terminal, and, when standard error is piped or captured, plain lines
+ * (never a {@code '\r'}) at every tenth of a phase, at most {@code interval} apart while it runs,
+ * and once when it ends. A line reads {@code gecko: <phase>: <done>/<total> <unit> (<percent>%),
+ * <rate> <unit>/s, ETA <time>[, <metric> <value>...]}; the rate starts with the phase's first
+ * progress (so an index built first does not count).
+ *
+ * <p>Thread-safe: reports may come from worker threads.
  */
-interface CliProgress extends AutoCloseable {
-  /** Records {@code n} more units of work done. */
-  void step(long n);
-
-  @Override
-  void close();
+final class CliProgress implements ProgressListener, AutoCloseable {
+  private final PrintWriter err;
+  private final long intervalNanos;
+  private final boolean terminal;
+  private Phase current;
 
   /**
-   * Starts a progress display for {@code total} units named {@code unit}: a bar when the JVM has a
-   * console, else plain lines on {@code err}.
+   * A display on {@code err} (a terminal bar when the JVM has a console), with plain lines at most
+   * {@code interval} apart.
    */
-  static CliProgress start(String task, String unit, long total, PrintWriter err) {
-    if (System.console() != null) {
-      return new Bar(task, unit, total, System.err);
-    }
-    return new Lines(task, unit, total, err);
+  CliProgress(PrintWriter err, Duration interval) {
+    this(err, interval, System.console() != null);
   }
 
-  /** me.tongfei progress bar, for terminals. */
-  final class Bar implements CliProgress {
+  CliProgress(PrintWriter err, Duration interval, boolean terminal) {
+    this.err = Objects.requireNonNull(err, "err is null");
+    this.intervalNanos = interval.toNanos();
+    this.terminal = terminal;
+  }
+
+  /** A display with lines at most 10 s apart. */
+  static CliProgress on(PrintWriter err) {
+    return new CliProgress(err, Duration.ofSeconds(10));
+  }
+
+  @Override
+  public synchronized void onProgress(Progress p) {
+    if (current == null || !current.phase.equals(p.phase()) || p.done() < current.done) {
+      finish();
+      current = terminal ? new Bar(p, System.err) : new Lines(p);
+    }
+    current.update(p);
+    if (p.finished()) {
+      finish();
+    }
+  }
+
+  private void finish() {
+    if (current != null) {
+      current.end();
+      current = null;
+    }
+  }
+
+  @Override
+  public synchronized void close() {
+    finish();
+  }
+
+  /** The metrics of a report as {@code ", name value"} pairs. */
+  static String metrics(Progress p) {
+    StringBuilder s = new StringBuilder();
+    for (Map.Entry<String, Double> m : p.metrics().entrySet()) {
+      double v = m.getValue();
+      s.append(", ").append(m.getKey()).append(' ');
+      if (v == Math.rint(v) && Math.abs(v) < 1e15) {
+        s.append((long) v);
+      } else {
+        s.append(String.format(Locale.ROOT, Math.abs(v) < 1 ? "%.4f" : "%.2f", v));
+      }
+    }
+    return s.toString();
+  }
+
+  /** One phase on the display. */
+  private abstract static class Phase {
+    final String phase;
+    long done;
+
+    Phase(Progress first) {
+      this.phase = first.phase();
+      this.done = first.done();
+    }
+
+    abstract void update(Progress p);
+
+    abstract void end();
+  }
+
+  /** me.tongfei's progress bar, for terminals. */
+  private static final class Bar extends Phase {
     private final ProgressBar bar;
 
-    Bar(String task, String unit, long total, PrintStream stream) {
-      bar = new ProgressBarBuilder().setTaskName(task).setInitialMax(total).setUnit(" " + unit, 1)
-          .setStyle(ProgressBarStyle.COLORFUL_UNICODE_BLOCK).setUpdateIntervalMillis(250).showSpeed()
-          .setConsumer(new ConsoleProgressBarConsumer(stream)).setMaxRenderedLength(100).build();
+    Bar(Progress first, PrintStream stream) {
+      super(first);
+      bar = new ProgressBarBuilder().setTaskName(first.phase()).setInitialMax(first.total())
+          .setUnit(" " + first.unit(), 1).setStyle(ProgressBarStyle.COLORFUL_UNICODE_BLOCK).setUpdateIntervalMillis(250)
+          .showSpeed().setConsumer(new ConsoleProgressBarConsumer(stream)).setMaxRenderedLength(120).build();
     }
 
     @Override
-    public void step(long n) {
-      bar.stepBy(n);
+    void update(Progress p) {
+      done = p.done();
+      bar.maxHint(p.total());
+      bar.stepTo(p.done());
+      String extra = metrics(p);
+      bar.setExtraMessage(extra.isEmpty() ? "" : extra.substring(2));
     }
 
     @Override
-    public void close() {
+    void end() {
       bar.close();
     }
   }
 
-  /** Plain lines for logs: at each tenth of the total and at the end, with the rate. */
-  final class Lines implements CliProgress {
-    private final String task;
-    private final String unit;
-    private final long total;
-    private final PrintWriter err;
+  /** Plain lines for logs. */
+  private final class Lines extends Phase {
     private final long startNanos = System.nanoTime();
-    private long done;
+    private long rateFromNanos = -1;
+    private long rateFromDone;
+    private long lastLineNanos = startNanos;
     private long nextTenth = 1;
-    private boolean closed;
+    private Progress last;
+    private boolean printedEnd;
 
-    Lines(String task, String unit, long total, PrintWriter err) {
-      this.task = task;
-      this.unit = unit;
-      this.total = total;
-      this.err = err;
+    Lines(Progress first) {
+      super(first);
     }
 
     @Override
-    public void step(long n) {
-      done += n;
-      boolean print = false;
-      while (total > 0 && nextTenth <= 10 && done * 10 >= nextTenth * total) {
-        nextTenth++;
-        print = true;
+    void update(Progress p) {
+      long now = System.nanoTime();
+      if (rateFromNanos < 0 && p.done() > done) {
+        rateFromNanos = lastReportNanos;
+        rateFromDone = done;
       }
-      if (print) {
-        line();
+      lastReportNanos = now;
+      done = p.done();
+      last = p;
+      boolean tenth = false;
+      while (p.total() > 0 && nextTenth <= 10 && p.done() * 10 >= nextTenth * p.total()) {
+        nextTenth++;
+        tenth = true;
+      }
+      if (p.finished()) {
+        return; // end() prints the last line
+      }
+      if (tenth || now - lastLineNanos >= intervalNanos) {
+        line(p, now);
       }
     }
 
-    private void line() {
-      long percent = total == 0 ? 100 : done * 100 / total;
-      Duration elapsed = Duration.ofNanos(System.nanoTime() - startNanos);
-      double rate = done / Math.max(1e-3, elapsed.toNanos() / 1e9);
-      err.printf("gecko: %s: %d/%d %s (%d%%), %.1f %s/s%n", task, done, total, unit, percent, rate, unit);
+    private long lastReportNanos = startNanos;
+
+    private void line(Progress p, long now) {
+      lastLineNanos = now;
+      long percent = p.total() == 0 ? 100 : p.done() * 100 / p.total();
+      double secs = rateFromNanos < 0 ? 0 : (now - rateFromNanos) / 1e9;
+      double rate = secs <= 0 ? 0 : (p.done() - rateFromDone) / secs;
+      String eta = rate > 0 ? duration((long) Math.ceil((p.total() - p.done()) / rate)) : "?";
+      err.printf(Locale.ROOT, "gecko: %s: %d/%d %s (%d%%), %.1f %s/s, ETA %s%s%n", p.phase(), p.done(), p.total(), p.unit(),
+          percent, rate, p.unit(), eta, metrics(p));
       err.flush();
     }
 
     @Override
-    public void close() {
-      if (!closed && nextTenth <= 10) {
-        line();
+    void end() {
+      if (last != null && !printedEnd) {
+        printedEnd = true;
+        line(last, System.nanoTime());
       }
-      closed = true;
     }
+  }
+
+  static String duration(long s) {
+    return s >= 3600 ? String.format(Locale.ROOT, "%dh%02dm", s / 3600, s / 60 % 60)
+        : String.format(Locale.ROOT, "%dm%02ds", s / 60, s % 60);
   }
 }

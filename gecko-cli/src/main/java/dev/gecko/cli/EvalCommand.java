@@ -119,7 +119,7 @@ final class EvalCommand implements Runnable {
       TaskType taskType = taskType();
       StsDataset dataset = StsDataset.read(CliFiles.readableFile("--data", data));
       EvalReport report;
-      try (GeckoEmbedder embedder = common.open(); EvalProgress progress = new EvalProgress(spec.commandLine().getErr())) {
+      try (GeckoEmbedder embedder = common.open(); CliProgress progress = CliProgress.on(spec.commandLine().getErr())) {
         StsEvaluator.Builder b = StsEvaluator.builder(embedder).cache(common.openCache()).progress(progress)
             .taskType(taskType);
         if (!common.dims.isEmpty()) {
@@ -164,7 +164,7 @@ final class EvalCommand implements Runnable {
       boolean ignore = ignoreIdenticalIds != null ? ignoreIdenticalIds
           : folder.contains("arguana") || folder.contains("quora");
       EvalReport report;
-      try (GeckoEmbedder embedder = common.open(); EvalProgress progress = new EvalProgress(spec.commandLine().getErr())) {
+      try (GeckoEmbedder embedder = common.open(); CliProgress progress = CliProgress.on(spec.commandLine().getErr())) {
         RetrievalEvaluator.Builder b = RetrievalEvaluator.builder(embedder).cache(common.openCache())
             .progress(progress).ignoreIdenticalIds(ignore);
         if (!common.dims.isEmpty()) {

@@ -8,8 +8,6 @@ import dev.gecko.core.io.Corpus;
 import dev.gecko.train.fret.FretPipeline;
 import dev.gecko.train.fret.NegativeSelection;
 import dev.gecko.core.io.Passage;
-import dev.gecko.train.fret.Progress;
-import dev.gecko.train.fret.ProgressListener;
 import dev.gecko.train.fret.Prompts;
 import dev.gecko.train.fret.RejectReason;
 import dev.gecko.train.fret.RunSummary;
@@ -30,9 +28,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
-import me.tongfei.progressbar.ConsoleProgressBarConsumer;
-import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -152,8 +147,7 @@ final class GenerateCommand implements Callable<Integer> {
     UsageMeter meter = new UsageMeter(new PriceTable(priceInput, priceOutput));
     LlmClient client = LlmClients.standard(httpClient(), concurrency, RetryPolicy.builder().maxRetries(maxRetries).build(), meter,
         noCache ? null : (cache != null ? cache : out.resolve("cache")));
-    int seeds = Math.min(limit == null ? Integer.MAX_VALUE : limit, passages.size());
-    try (GeckoEmbedder embedder = Embedders.open(model, threads); Reporter reporter = new Reporter(stderr, seeds, progressSeconds)) {
+    try (GeckoEmbedder embedder = Embedders.open(model, threads); CliProgress reporter = new CliProgress(stderr, Duration.ofSeconds(progressSeconds))) {
       FretPipeline.Builder b = FretPipeline.builder().llm(client).embedder(embedder).corpus(passages).output(out).prompts(p)
           .candidates(candidates).negatives(NegativeSelection.valueOf(negatives.toUpperCase(Locale.ROOT)))
           .generationTemperature(temperature).attempts(attempts).concurrency(concurrency).newRun(newRun).earlyStop(earlyStop)
@@ -256,97 +250,5 @@ final class GenerateCommand implements Callable<Integer> {
 
   private static boolean blank(String s) {
     return s == null || s.isBlank();
-  }
-
-  /** Progress: a bar on a terminal, plain periodic lines on stderr otherwise. */
-  private static final class Reporter implements ProgressListener, AutoCloseable {
-    private final PrintWriter err;
-    private final int total;
-    private final long intervalNanos;
-    private final long start = System.nanoTime();
-    private final ProgressBar bar;
-    private long lastLine;
-    private long firstDone;
-    private int firstDoneCount = -1;
-    private Progress last;
-    private boolean closed;
-
-    Reporter(PrintWriter err, int total, int intervalSeconds) {
-      this.err = err;
-      this.total = total;
-      this.intervalNanos = intervalSeconds * 1_000_000_000L;
-      this.lastLine = start;
-      this.bar = System.console() == null ? null : new ProgressBarBuilder().setTaskName("generate").setInitialMax(total)
-          .setConsumer(new ConsoleProgressBarConsumer(System.err)).setUpdateIntervalMillis(500).showSpeed().setUnit(" seeds", 1)
-          .build();
-    }
-
-    @Override
-    public synchronized void onProgress(Progress p) {
-      last = p;
-      if (firstDoneCount < 0 && p.seedsDone() > p.skipped()) {
-        firstDone = System.nanoTime(); // the rate starts with the first finished seed, after the index is built
-        firstDoneCount = p.seedsDone();
-      }
-      if (bar != null) {
-        bar.stepTo(p.seedsDone());
-        bar.setExtraMessage(extra(p));
-        return;
-      }
-      long now = System.nanoTime();
-      if (now - lastLine >= intervalNanos || p.seedsDone() == p.seedsTotal() && p.seedsTotal() > 0 && lastLineDone(p)) {
-        lastLine = now;
-        err.println(line(p, now));
-        err.flush();
-      }
-    }
-
-    private boolean printedDone;
-
-    private boolean lastLineDone(Progress p) {
-      if (printedDone) {
-        return false;
-      }
-      printedDone = true;
-      return true;
-    }
-
-    private static String extra(Progress p) {
-      StringBuilder s = new StringBuilder().append(p.examplesWritten()).append(" examples");
-      if (p.rejected() > 0) {
-        s.append(", ").append(p.rejected()).append(" rejected");
-      }
-      if (p.usage() != null) {
-        s.append(", ").append(p.usage().totalTokens()).append(" tokens, $").append(String.format(Locale.ROOT, "%.4f", p.usage().cost()));
-      }
-      return s.toString();
-    }
-
-    private String line(Progress p, long now) {
-      double secs = (now - firstDone) / 1e9;
-      double rate = firstDoneCount < 0 || secs <= 0 ? 0 : (p.seedsDone() - firstDoneCount) / secs;
-      int left = p.seedsTotal() - p.seedsDone();
-      String eta = rate > 0 ? formatDuration((long) (left / rate)) : "?";
-      return String.format(Locale.ROOT, "gecko generate: %d/%d seeds (%d skipped), %s, %.2f seeds/s, ETA %s", p.seedsDone(), total,
-          p.skipped(), extra(p), rate, eta);
-    }
-
-    private static String formatDuration(long s) {
-      return s >= 3600 ? String.format(Locale.ROOT, "%dh%02dm", s / 3600, s / 60 % 60) : String.format(Locale.ROOT, "%dm%02ds", s / 60, s % 60);
-    }
-
-    @Override
-    public synchronized void close() {
-      if (closed) {
-        return;
-      }
-      closed = true;
-      if (bar != null) {
-        bar.close();
-      } else if (last != null && !printedDone) {
-        err.println(line(last, System.nanoTime()));
-        err.flush();
-      }
-    }
   }
 }

@@ -2,6 +2,7 @@ package dev.gecko.cli;
 
 import dev.gecko.core.EmbedRequest;
 import dev.gecko.core.GeckoEmbedder;
+import dev.gecko.core.Progress;
 import dev.gecko.core.TaskType;
 import dev.gecko.core.index.FlatIndex;
 import dev.gecko.core.io.Corpus;
@@ -28,8 +29,6 @@ import picocli.CommandLine.Option;
       "number) and an optional \"title\". The index is exact (brute force over every vector)."
     })
 final class IndexCommand implements Callable<Integer> {
-  private static final int CHUNK = 32;
-
   @Option(names = "--corpus", required = true, paramLabel = "FILE", description = "JSONL corpus (.jsonl or .jsonl.gz): \"_id\" or \"id\", \"text\", optional \"title\".")
   Path corpus;
 
@@ -74,13 +73,10 @@ final class IndexCommand implements Callable<Integer> {
         throw new GeckoCli.UsageException("--dims must be in [1, " + embedder.dimensions() + "], was " + width);
       }
       FlatIndex index = FlatIndex.builder(width).precision(p).build();
-      try (CliProgress progress = CliProgress.start("indexing", "docs", requests.size(), err)) {
-        for (int start = 0; start < requests.size(); start += CHUNK) {
-          List<EmbedRequest> chunk = requests.subList(start, Math.min(requests.size(), start + CHUNK));
-          for (float[] v : embedder.embedRequests(chunk, width)) {
-            index.add(v);
-          }
-          progress.step(chunk.size());
+      try (CliProgress progress = CliProgress.on(err)) {
+        for (float[] v : embedder.embedRequests(requests, width,
+            e -> progress.onProgress(new Progress("indexing", "docs", e.done(), e.total(), e.metrics())))) {
+          index.add(v);
         }
       }
       String modelName = model != null ? model : GeckoEmbedder.Builder.DEFAULT_MODEL;

@@ -3,7 +3,13 @@ package dev.gecko.core;
 import java.util.Objects;
 
 /**
- * A text to embed, with what it is for and, for documents, its title.
+ * A text to embed, with what it is for and, for documents, its title. Immutable and thread-safe.
+ *
+ * <pre>{@code
+ * EmbedRequest.query("who owns a value in rust?");
+ * EmbedRequest.document("Each value in Rust has an owner.").withTitle("Ownership");
+ * EmbedRequest.of(TaskType.CLUSTERING, "a news headline");
+ * }</pre>
  *
  * @param text the text; never null (may be empty)
  * @param taskType the task type, or null for the model's default prompt (as sentence-transformers'
@@ -36,8 +42,13 @@ public record EmbedRequest(String text, TaskType taskType, String title) {
     return of(TaskType.RETRIEVAL_QUERY, text);
   }
 
-  /** A corpus document with an optional title (null for none). */
-  public static EmbedRequest document(String title, String text) {
-    return new EmbedRequest(text, TaskType.RETRIEVAL_DOCUMENT, title);
+  /** A corpus document, without a title (add one with {@link #withTitle(String)}). */
+  public static EmbedRequest document(String text) {
+    return new EmbedRequest(text, TaskType.RETRIEVAL_DOCUMENT, null);
+  }
+
+  /** Returns this request with a title (null or blank for none). */
+  public EmbedRequest withTitle(String newTitle) {
+    return new EmbedRequest(text, taskType, newTitle);
   }
 }

@@ -113,7 +113,21 @@ public interface GeckoEmbedder extends AutoCloseable {
    * @throws NullPointerException if the list or a request is null (the message names its index)
    * @throws IllegalStateException if this embedder is closed
    */
-  List<float[]> embedRequests(List<EmbedRequest> requests, int dims);
+  default List<float[]> embedRequests(List<EmbedRequest> requests, int dims) {
+    return embedRequests(requests, dims, ProgressListener.none());
+  }
+
+  /**
+   * Embeds requests at width {@code dims}, in the given order, reporting progress to {@code
+   * progress} (phase {@code "embedding"}, unit {@code "texts"}): once before any work, then as each
+   * window of up to 512 texts is done, the last report with {@code done == total}. Reports come on
+   * the calling thread.
+   *
+   * @throws IllegalArgumentException if {@code dims} is not in {@code [1, dimensions()]}
+   * @throws NullPointerException if the list, a request or the listener is null
+   * @throws IllegalStateException if this embedder is closed
+   */
+  List<float[]> embedRequests(List<EmbedRequest> requests, int dims, ProgressListener progress);
 
   /**
    * Returns the number of tokens the model would see for a request (prompt and special tokens

@@ -138,7 +138,7 @@ class GeckoEmbedderTest {
     assertThat(viaTask).isEqualTo(manual);
     // bge has no prompt for documents or similarity: the text as it is
     assertThat(embedder.embed(EmbedRequest.of(TaskType.SEMANTIC_SIMILARITY, q), 384)).isEqualTo(embedder.embed(q));
-    assertThat(embedder.embed(EmbedRequest.document("Closures", q), 384)).isEqualTo(embedder.embed("Closures " + q));
+    assertThat(embedder.embed(EmbedRequest.document(q).withTitle("Closures"), 384)).isEqualTo(embedder.embed("Closures " + q));
   }
 
   @Test

@@ -64,7 +64,7 @@ class ModelPackageTest {
     assertThat(pkg.maxTokens()).isEqualTo(256);
     assertThat(pkg.dimensions()).isEqualTo(384);
     assertThat(pkg.promptTemplate(TaskType.RETRIEVAL_QUERY)).contains("query: {text}");
-    assertThat(pkg.render(EmbedRequest.document("T", "x"))).isEqualTo("passage: T x");
+    assertThat(pkg.render(EmbedRequest.document("x").withTitle("T"))).isEqualTo("passage: T x");
     assertThat(pkg.defaultPrompt()).isEmpty();
     try (GeckoEmbedder fromDir = GeckoEmbedder.builder().model(dir.toString()).build();
         GeckoEmbedder builtIn = GeckoEmbedder.builder().model("all-MiniLM-L6-v2-int8").build()) {
@@ -88,8 +88,8 @@ class ModelPackageTest {
     assertThat(pkg.name()).isEqualTo("my-gecko");
     assertThat(pkg.matryoshkaDims()).containsExactly(384, 256, 128);
     assertThat(pkg.render(EmbedRequest.query("q"))).isEqualTo("task: search result | query: q");
-    assertThat(pkg.render(EmbedRequest.document(null, "t"))).isEqualTo("title: none | text: t");
-    assertThat(pkg.render(EmbedRequest.document("A", "t"))).isEqualTo("title: A | text: t");
+    assertThat(pkg.render(EmbedRequest.document("t").withTitle(null))).isEqualTo("title: none | text: t");
+    assertThat(pkg.render(EmbedRequest.document("t").withTitle("A"))).isEqualTo("title: A | text: t");
     assertThat(pkg.render(EmbedRequest.of(TaskType.FACT_VERIFICATION, "c"))).isEqualTo("task: fact checking | query: c");
     assertThat(pkg.render(EmbedRequest.of("plain"))).isEqualTo("plain");
     try (GeckoEmbedder e = GeckoEmbedder.builder().model(pkg).build();
@@ -136,7 +136,7 @@ class ModelPackageTest {
     }
     ModelPackage e5 = ModelPackage.builtIn("e5-small-v2");
     assertThat(e5.render(EmbedRequest.query("q"))).isEqualTo("query: q");
-    assertThat(e5.render(EmbedRequest.document("Title", "body"))).isEqualTo("passage: Title body");
+    assertThat(e5.render(EmbedRequest.document("body").withTitle("Title"))).isEqualTo("passage: Title body");
     assertThat(e5.render(EmbedRequest.of(TaskType.SEMANTIC_SIMILARITY, "s"))).isEqualTo("query: s");
     assertThat(e5.render(EmbedRequest.of("plain"))).isEqualTo("plain");
     assertThat(ModelPackage.builtIn("all-MiniLM-L6-v2").maxTokens()).isEqualTo(256);

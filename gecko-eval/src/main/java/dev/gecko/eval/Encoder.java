@@ -1,5 +1,7 @@
 package dev.gecko.eval;
 
+import dev.gecko.core.Progress;
+import dev.gecko.core.ProgressListener;
 import dev.gecko.core.EmbedRequest;
 import dev.gecko.core.GeckoEmbedder;
 import java.util.ArrayList;
@@ -48,7 +50,7 @@ final class Encoder {
     }
     long total = unique.size();
     long done = total - missing.size();
-    progress.onProgress(phase, done, total);
+    progress.onProgress(Progress.of(phase, "texts", done, total));
     // Similar lengths in one call let the embedder cut tight batches.
     missing.sort(Comparator.comparingInt(u -> unique.get(u).length()));
     for (int from = 0; from < missing.size(); from += CHUNK) {
@@ -67,7 +69,7 @@ final class Encoder {
         store.putAll(texts, out);
       }
       done += chunk.size();
-      progress.onProgress(phase, done, total);
+      progress.onProgress(Progress.of(phase, "texts", done, total));
     }
     List<float[]> result = new ArrayList<>(requests.size());
     for (int i : index) {

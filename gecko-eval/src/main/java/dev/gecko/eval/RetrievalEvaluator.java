@@ -1,5 +1,7 @@
 package dev.gecko.eval;
 
+import dev.gecko.core.Progress;
+import dev.gecko.core.ProgressListener;
 import dev.gecko.core.EmbedRequest;
 import dev.gecko.core.GeckoEmbedder;
 import dev.gecko.core.TaskType;
@@ -68,7 +70,7 @@ public final class RetrievalEvaluator {
     List<EmbedRequest> docRequests = new ArrayList<>(data.corpus().size());
     for (dev.gecko.core.io.Passage d : data.corpus()) {
       // MTEB: (title + " " + text).strip(); ModelPackage.render joins and strips the same way.
-      docRequests.add(EmbedRequest.document(d.title(), d.text().strip()));
+      docRequests.add(EmbedRequest.document(d.text().strip()).withTitle(d.title()));
     }
     List<float[]> queryVectors = Encoder.embed(embedder, cache, queryRequests, "embedding queries", progress);
     List<float[]> docVectors = Encoder.embed(embedder, cache, docRequests, "embedding corpus", progress);
@@ -97,7 +99,7 @@ public final class RetrievalEvaluator {
         }
         run.put(q.id(), ranked);
         if ((i + 1) % 100 == 0 || i + 1 == total) {
-          progress.onProgress(phase, i + 1, total);
+          progress.onProgress(Progress.of(phase, "queries", i + 1, total));
         }
       }
       Map<String, Double> m = new LinkedHashMap<>();

@@ -1,5 +1,7 @@
 package dev.gecko.eval;
 
+
+import dev.gecko.core.ProgressListener;
 import dev.gecko.core.GeckoException;
 import dev.gecko.core.InvalidDataException;
 

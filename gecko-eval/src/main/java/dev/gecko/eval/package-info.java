@@ -6,6 +6,6 @@
  *
  * <p>Texts are embedded once at the model's full width, optionally through an on-disk {@link
  * dev.gecko.eval.EmbeddingCache}, then truncated and renormalised per width. Long runs
- * report progress to a {@link dev.gecko.eval.ProgressListener}; nothing is printed.
+ * report progress to a {@link dev.gecko.core.ProgressListener}; nothing is printed.
  */
 package dev.gecko.eval;

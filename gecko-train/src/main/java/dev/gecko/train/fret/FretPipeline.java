@@ -1,5 +1,9 @@
 package dev.gecko.train.fret;
 
+import dev.gecko.core.Progress;
+import dev.gecko.core.ProgressListener;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import dev.gecko.core.io.Corpus;
 import dev.gecko.core.io.Passage;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -79,6 +83,12 @@ import java.util.concurrent.atomic.AtomicReference;
  * the embedder.
  */
 public final class FretPipeline {
+  /**
+   * The phase of this pipeline's {@link Progress} reports: unit {@code "seeds"}, metrics {@code
+   * skipped}, {@code examples}, {@code rejected} and, with a usage meter, {@code tokens} and {@code
+   * cost}.
+   */
+  public static final String PHASE = "generating";
   private static final System.Logger LOG = System.getLogger(FretPipeline.class.getName());
   private static final ObjectMapper JSON = new ObjectMapper();
   /** Default of {@link Builder#earlyStop(int)}: seeds that must not all be rejected at the start of a run. */
@@ -129,8 +139,16 @@ public final class FretPipeline {
       Object progressLock = new Object();
       Runnable report = () -> {
         synchronized (progressLock) {
-          b.progress.onProgress(new Progress(seeds.size(), finished.get(), skipped, written.get(), rejected.get(),
-              b.meter == null ? null : b.meter.snapshot()));
+          Map<String, Double> metrics = new LinkedHashMap<>();
+          metrics.put("skipped", (double) skipped);
+          metrics.put("examples", (double) written.get());
+          metrics.put("rejected", (double) rejected.get());
+          if (b.meter != null) {
+            UsageMeter.Snapshot u = b.meter.snapshot();
+            metrics.put("tokens", (double) u.totalTokens());
+            metrics.put("cost", u.cost());
+          }
+          b.progress.onProgress(new Progress(PHASE, "seeds", finished.get(), seeds.size(), metrics));
         }
       };
       report.run();
@@ -355,7 +373,7 @@ public final class FretPipeline {
     private Scorer qlScorer;
     private Scorer rcScorer;
     private boolean newRun;
-    private ProgressListener progress = ProgressListener.NONE;
+    private ProgressListener progress = ProgressListener.none();
     private UsageMeter meter;
     private Clock clock = Clock.systemUTC();
 

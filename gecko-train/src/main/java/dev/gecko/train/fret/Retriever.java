@@ -28,7 +28,7 @@ public final class Retriever {
   private final boolean geckoFormat;
 
   /**
-   * Embeds {@code passages} (as {@link EmbedRequest#document(String, String)}) at full width.
+   * Embeds {@code passages} (as {@link EmbedRequest#document(String)} with their title) at full width.
    *
    * @throws IllegalArgumentException if {@code passages} is empty
    */
@@ -42,7 +42,7 @@ public final class Retriever {
     for (int from = 0; from < this.passages.size(); from += BATCH) {
       List<EmbedRequest> batch = new ArrayList<>();
       for (Passage p : this.passages.subList(from, Math.min(this.passages.size(), from + BATCH))) {
-        batch.add(EmbedRequest.document(p.title().isBlank() ? null : p.title(), p.text()));
+        batch.add(EmbedRequest.document(p.text()).withTitle(p.title().isBlank() ? null : p.title()));
       }
       for (float[] v : embedder.embedRequests(batch, embedder.dimensions())) {
         index.add(v);

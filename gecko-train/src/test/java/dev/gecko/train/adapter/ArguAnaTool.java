@@ -39,7 +39,7 @@ final class ArguAnaTool {
     }
     List<EmbedRequest> docs = new ArrayList<>();
     for (dev.gecko.core.io.Passage d : data.corpus()) {
-      docs.add(EmbedRequest.document(d.title(), d.text().strip()));
+      docs.add(EmbedRequest.document(d.text().strip()).withTitle(d.title()));
     }
     try (GeckoEmbedder embedder = GeckoEmbedder.builder().model(pkg.toBuilder().adapter(null).build()).build()) {
       EmbeddingCache cache = EmbeddingCache.open(Path.of(args[1]), embedder.model(), embedder.dimensions());

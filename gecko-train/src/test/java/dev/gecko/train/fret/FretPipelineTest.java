@@ -1,5 +1,6 @@
 package dev.gecko.train.fret;
 
+import dev.gecko.core.Progress;
 import dev.gecko.core.io.Corpus;
 import dev.gecko.core.io.Passage;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -240,7 +241,8 @@ class FretPipelineTest {
     assertThat(manifest.path("config").path("prompts").path(Prompts.RELEVANCE).asText()).contains("You judge search results");
     assertThat(manifest.path("usageLastRun").path("cost").asDouble()).isEqualTo(meter.snapshot().cost()).isPositive();
     assertThat(Files.readString(out.resolve("manifest.json"))).doesNotContain("sk-test");
-    assertThat(progress.get(progress.size() - 1).seedsDone()).isEqualTo(6);
+    assertThat(progress.get(progress.size() - 1).done()).isEqualTo(6);
+    assertThat(progress.get(progress.size() - 1).metric("examples")).hasValue(6);
 
     // a rerun skips everything and asks the LLM nothing
     int before = server.requests().size();

@@ -1,6 +1,8 @@
 package dev.gecko.core.internal.runtime;
 
 import dev.gecko.core.InputTooLongException;
+import dev.gecko.core.Progress;
+import dev.gecko.core.ProgressListener;
 import dev.gecko.core.adapter.Adapter;
 import dev.gecko.core.vector.VectorOps;
 import dev.gecko.tokenizer.Encoding;
@@ -40,6 +42,8 @@ final class BatchScheduler {
    * this the hand-off costs more than it saves.
    */
   static final int MIN_TOKENIZE_PIECE = 32;
+  private static final String PHASE = "embedding";
+  private static final String UNIT = "texts";
   /** Workspaces (reusable native buffers) kept between calls; more concurrent batches make their own. */
   private static final int KEPT_WORKSPACES = 2 * Math.max(2, Runtime.getRuntime().availableProcessors());
   private static final AtomicInteger THREAD_IDS = new AtomicInteger();
@@ -83,8 +87,8 @@ final class BatchScheduler {
    * Embeds rendered texts at width {@code dims}, in their order. The caller holds the embedder's
    * read lock (nothing of this call outlives it).
    */
-  List<float[]> embed(List<String> texts, int dims) {
-    return embedWindows(texts, dims);
+  List<float[]> embed(List<String> texts, int dims, ProgressListener progress) {
+    return embedWindows(texts, dims, progress);
   }
 
   /** Stops the helper threads (idle ones end; a call in flight has finished under the lock). */
@@ -108,9 +112,10 @@ final class BatchScheduler {
     return pool;
   }
 
-  private List<float[]> embedWindows(List<String> texts, int dims) {
+  private List<float[]> embedWindows(List<String> texts, int dims, ProgressListener progress) {
     int n = texts.size();
     float[][] out = new float[n][];
+    progress.onProgress(Progress.of(PHASE, UNIT, 0, n));
     if (n == 0) {
       return Arrays.asList(out);
     }
@@ -127,6 +132,7 @@ final class BatchScheduler {
           next = tokenizerThreads.submit(() -> encodeWindow(texts, nextFrom, nextTo));
         }
         embedWindow(current, from, dims, out, ws);
+        progress.onProgress(Progress.of(PHASE, UNIT, Math.min(from + size, n), n));
         if (next != null) {
           current = join(next);
           next = null;

@@ -8,6 +8,7 @@ import dev.gecko.core.GeckoException;
 import dev.gecko.core.ModelLoadException;
 import dev.gecko.core.ModelPackage;
 import dev.gecko.core.ModelSource;
+import dev.gecko.core.ProgressListener;
 import dev.gecko.core.adapter.Adapter;
 import dev.gecko.tokenizer.GeckoTokenizer;
 import java.io.IOException;
@@ -171,8 +172,9 @@ public final class OnnxEmbedder implements GeckoEmbedder {
   }
 
   @Override
-  public List<float[]> embedRequests(List<EmbedRequest> requests, int dims) {
+  public List<float[]> embedRequests(List<EmbedRequest> requests, int dims, ProgressListener progress) {
     Objects.requireNonNull(requests, "requests is null");
+    Objects.requireNonNull(progress, "progress is null");
     if (dims < 1 || dims > width) {
       throw new IllegalArgumentException("dims must be in [1, " + width + "] for " + pkg.name() + ", was " + dims);
     }
@@ -186,7 +188,7 @@ public final class OnnxEmbedder implements GeckoEmbedder {
     }
     ReentrantReadWriteLock.ReadLock read = acquire();
     try {
-      return scheduler.embed(rendered, dims);
+      return scheduler.embed(rendered, dims, progress);
     } finally {
       read.unlock();
     }
