@@ -10,6 +10,7 @@ import dev.gecko.core.ModelPackage;
 import dev.gecko.core.TaskType;
 import dev.gecko.core.adapter.Adapter;
 import dev.gecko.core.vector.VectorOps;
+import dev.gecko.eval.RetrievalMetrics;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -705,36 +706,52 @@ public final class Trainer {
           return score / wsum;
         }
         case CONTRASTIVE: {
+          // MRR (RetrievalMetrics) of each row's positive among all the rows' positives and the row's
+          // own negative; the positive wins ties. A negative that is also another row's positive
+          // stands twice.
           int m = Math.min(val.size(), b.maxValidation);
           List<int[]> rows = val.subList(0, m);
           Local l = new Local(rows.stream().flatMapToInt(Arrays::stream).toArray(), model);
           int[] cands = rows.stream().mapToInt(r -> l.of(r[1])).distinct().toArray();
-          Losses.PrefixCos pc = new Losses.PrefixCos(widths.length);
-          double[] mrr = new double[widths.length];
+          // Document ids: RetrievalMetrics ranks equal scores by id descending, so "p" (the positive)
+          // goes before "n" (the row's negative) and "c..." (the candidates).
+          String[] candId = new String[cands.length];
+          for (int c = 0; c < cands.length; c++) {
+            candId[c] = "c" + c;
+          }
+          Map<String, Integer> relevant = Map.of("p", 1);
+          int nw = widths.length;
+          Losses.PrefixCos pc = new Losses.PrefixCos(nw);
+          double[] mrr = new double[nw];
           for (int[] r : rows) {
             double[] y = l.ys[l.of(r[0])];
-            double[] target = pc.compute(y, l.ys[l.of(r[1])], widths).cos.clone();
-            int[] better = new int[widths.length];
-            List<Integer> all = new ArrayList<>();
-            for (int c : cands) {
-              all.add(c);
+            int positive = l.of(r[1]);
+            List<Map<String, Double>> runs = new ArrayList<>(nw);
+            pc.compute(y, l.ys[positive], widths);
+            for (int w = 0; w < nw; w++) {
+              Map<String, Double> run = new HashMap<>(2 * cands.length + 4);
+              run.put("p", pc.cos[w]);
+              runs.add(run);
             }
-            if (r[2] >= 0) {
-              all.add(l.of(r[2]));
-            }
-            for (int c : all) {
-              if (c == l.of(r[1])) {
-                continue;
-              }
-              pc.compute(y, l.ys[c], widths);
-              for (int w = 0; w < widths.length; w++) {
-                if (pc.cos[w] > target[w]) {
-                  better[w]++;
+            for (int c = 0; c < cands.length; c++) {
+              if (cands[c] != positive) {
+                pc.compute(y, l.ys[cands[c]], widths);
+                for (int w = 0; w < nw; w++) {
+                  runs.get(w).put(candId[c], pc.cos[w]);
                 }
               }
             }
-            for (int w = 0; w < widths.length; w++) {
-              mrr[w] += 1.0 / (1 + better[w]) / rows.size();
+            int negative = l.of(r[2]);
+            if (negative >= 0 && negative != positive) {
+              pc.compute(y, l.ys[negative], widths);
+              for (int w = 0; w < nw; w++) {
+                runs.get(w).put("n", pc.cos[w]);
+              }
+            }
+            for (int w = 0; w < nw; w++) {
+              int k = runs.get(w).size();
+              mrr[w] += RetrievalMetrics.evaluateQuery(relevant, runs.get(w), List.of(k)).get("mrr_at_" + k)
+                  / rows.size();
             }
           }
           double score = 0;
@@ -770,11 +787,11 @@ public final class Trainer {
     /**
      * {@link UnsupervisedValidation#NEIGHBOURS}: for each validation text, the share of its top-k
      * full-width neighbours (among the validation texts, base model) that are also its top-k at
-     * each width after the adapter, weighted mean over the widths.
+     * each width after the adapter ({@link RetrievalMetrics}' recall at k, every other validation
+     * text retrieved), weighted mean over the widths.
      */
     private double neighbourRecall(Model model, double wsum) {
       int m = valItems.length;
-      Local l = new Local(valItems, model);
       int k = 0;
       for (int[] nbrs : valNn) {
         k = Math.max(k, nbrs.length);
@@ -782,39 +799,45 @@ public final class Trainer {
       if (k == 0) {
         return 0;
       }
+      // Document ids that sort in DESCENDING order of position: RetrievalMetrics ranks equal scores
+      // by id descending, and so it keeps the earlier text first, as the trainer's top-k does.
+      String[] docId = new String[m];
+      Map<Integer, Integer> position = new HashMap<>();
+      for (int j = 0; j < m; j++) {
+        docId[j] = String.format(Locale.ROOT, "%010d", Integer.MAX_VALUE - j);
+        position.put(valItems[j], j);
+      }
+      Local l = new Local(valItems, model);
       int nw = widths.length;
-      int[][][] idx = new int[nw][m][k];
-      double[][][] sim = new double[nw][m][k];
-      int[][] count = new int[nw][m];
       Losses.PrefixCos pc = new Losses.PrefixCos(nw);
+      List<Integer> cutoff = List.of(k);
+      String metric = "recall_at_" + k;
+      double[] recall = new double[nw];
       for (int i = 0; i < m; i++) {
+        Map<String, Integer> wanted = new HashMap<>();
+        for (int t : valNn[i]) {
+          wanted.put(docId[position.get(t)], 1);
+        }
+        List<Map<String, Double>> runs = new ArrayList<>(nw);
+        for (int w = 0; w < nw; w++) {
+          runs.add(new HashMap<>(2 * m));
+        }
         double[] yi = l.ys[l.of(valItems[i])];
-        for (int j = i + 1; j < m; j++) {
-          pc.compute(yi, l.ys[l.of(valItems[j])], widths);
-          for (int w = 0; w < nw; w++) {
-            insert(idx[w][i], sim[w][i], count[w], i, j, pc.cos[w], k);
-            insert(idx[w][j], sim[w][j], count[w], j, i, pc.cos[w], k);
+        for (int j = 0; j < m; j++) {
+          if (j != i) {
+            pc.compute(yi, l.ys[l.of(valItems[j])], widths);
+            for (int w = 0; w < nw; w++) {
+              runs.get(w).put(docId[j], pc.cos[w]);
+            }
           }
+        }
+        for (int w = 0; w < nw; w++) {
+          recall[w] += RetrievalMetrics.evaluateQuery(wanted, runs.get(w), cutoff).get(metric);
         }
       }
       double score = 0;
       for (int w = 0; w < nw; w++) {
-        double recall = 0;
-        for (int i = 0; i < m; i++) {
-          int[] want = valNn[i];
-          int found = 0;
-          for (int c = 0; c < count[w][i]; c++) {
-            int got = valItems[idx[w][i][c]];
-            for (int t : want) {
-              if (t == got) {
-                found++;
-                break;
-              }
-            }
-          }
-          recall += want.length == 0 ? 1 : (double) found / want.length;
-        }
-        score += weights[w] * recall / m;
+        score += weights[w] * recall[w] / m;
       }
       return score / wsum;
     }
