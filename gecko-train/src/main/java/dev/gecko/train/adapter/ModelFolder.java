@@ -64,7 +64,7 @@ final class ModelFolder {
   /**
    * Writes the folder {@code config.output()} and reads it back.
    *
-   * @param curve the training curve
+   * @param curve the training curve as reported (validation scores x 100)
    * @throws IOException if a file cannot be read or written
    * @throws IllegalArgumentException if the folder became unusable since {@link #checkUsable}
    */

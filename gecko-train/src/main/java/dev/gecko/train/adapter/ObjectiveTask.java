@@ -91,6 +91,9 @@ abstract class ObjectiveTask {
    */
   abstract double lossAndGrad(Model model, int[] batch, double[] grad);
 
-  /** Returns the validation score of the model (higher is better). */
+  /**
+   * Returns the validation score of the model (higher is better), as computed: a fraction for
+   * Spearman, MRR and recall ({@link Trainer} reports it x 100).
+   */
   abstract double validate(Model model);
 }

@@ -46,8 +46,8 @@ import java.util.stream.Stream;
  *   <li>The residual is trained on the cached vectors, rotated into the basis: mini-batches
  *       in a seeded order, the {@link Objective objective's} loss summed over the widths with
  *       their weights, AdamW, linear warm-up then cosine (or linear) decay.
- *   <li>After each epoch a validation score is computed (higher is better): {@link
- *       Objective#COSENT} the weighted mean over widths of
+ *   <li>After each epoch a validation score is computed (higher is better), x 100 as gecko-eval
+ *       reports its scores: {@link Objective#COSENT} the weighted mean over widths of
  *       Spearman's rho between cosine and score (all validation pairs); {@link
  *       Objective#CONTRASTIVE} the weighted mean reciprocal rank of each validation query's
  *       positive among all validation positives and its own negative, or, when every validation
@@ -186,12 +186,14 @@ public final class Trainer {
     int totalSteps = stepsPerEpoch * config.epochs();
     int warmup = (int) Math.round(config.warmupFraction() * totalSteps);
 
+    // Epochs are compared on the validation score as computed (a fraction); the curve, progress
+    // and log report it x 100.
     List<EpochStats> curve = new ArrayList<>();
     double best = task.validate(model);
     double[] bestParams = model.p.clone();
     int bestEpoch = 0;
-    curve.add(new EpochStats(0, Double.NaN, best, 0));
-    report(new TrainingProgress(TrainingProgress.Stage.VALIDATED, 0, 0, 0, Double.NaN, best));
+    curve.add(new EpochStats(0, Double.NaN, percent(best), 0));
+    report(new TrainingProgress(TrainingProgress.Stage.VALIDATED, 0, 0, 0, Double.NaN, percent(best)));
     int sinceBest = 0;
     int step = 0;
     boolean stoppedEarly = false;
@@ -222,11 +224,12 @@ public final class Trainer {
       }
       double score = task.validate(model);
       double meanLoss = steps == 0 ? Double.NaN : lossSum / steps;
-      curve.add(new EpochStats(epoch, meanLoss, score, lr));
-      report(new TrainingProgress(TrainingProgress.Stage.VALIDATED, steps, stepsPerEpoch, epoch, meanLoss, score));
+      curve.add(new EpochStats(epoch, meanLoss, percent(score), lr));
+      report(new TrainingProgress(TrainingProgress.Stage.VALIDATED, steps, stepsPerEpoch, epoch, meanLoss,
+          percent(score)));
       int e = epoch;
-      LOG.log(System.Logger.Level.INFO, () -> String.format(Locale.ROOT, "epoch %d: loss %.5f, validation %.5f",
-          e, meanLoss, score));
+      LOG.log(System.Logger.Level.INFO, () -> String.format(Locale.ROOT, "epoch %d: loss %.5f, validation %.3f",
+          e, meanLoss, percent(score)));
       if (score > best) {
         best = score;
         bestParams = model.p.clone();
@@ -239,8 +242,8 @@ public final class Trainer {
     }
     System.arraycopy(bestParams, 0, model.p, 0, bestParams.length);
     if (bestEpoch == 0) {
-      double baseScore = best;
-      LOG.log(System.Logger.Level.WARNING, () -> String.format(Locale.ROOT, "no epoch beat the base (validation %.5f);"
+      double baseScore = percent(best);
+      LOG.log(System.Logger.Level.WARNING, () -> String.format(Locale.ROOT, "no epoch beat the base (validation %.3f);"
           + " the model written to %s is the basis with a zero residual%s", baseScore, config.output(),
           config.basis() == Basis.IDENTITY ? ", which embeds exactly as the base model does" : ""));
     }
@@ -258,6 +261,11 @@ public final class Trainer {
     Adapter adapter = model.toAdapter().withBasis(basis).withMetadata(meta);
     ModelPackage written = ModelFolder.write(config, base, adapter, widths, objective, bestEpoch, curve);
     return new TrainingResult(config.output(), written, adapter, curve, bestEpoch, stoppedEarly);
+  }
+
+  /** A validation score as reported: x 100, as gecko-eval reports its scores. */
+  private static double percent(double score) {
+    return 100 * score;
   }
 
   private double learningRate(int step, int warmup, int total) {

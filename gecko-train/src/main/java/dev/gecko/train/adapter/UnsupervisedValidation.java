@@ -9,7 +9,8 @@ package dev.gecko.train.adapter;
  */
 public enum UnsupervisedValidation {
   /**
-   * Minus the similarity-preservation loss (the trained loss without the reconstruction term):
+   * Minus the similarity-preservation loss (the trained loss without the reconstruction term;
+   * reported x 100, as every validation score):
    * how close each width's cosines stay to the full-width ones. For uses that read the cosine
    * itself, such as semantic similarity scores.
    */

@@ -87,15 +87,15 @@ class TrainerTest {
     assertThat(pca.adapter().metadata()).containsEntry("basis", "PRINCIPAL_AXES");
     assertThat(id.adapter().basis()).isNull();
     assertThat(id.adapter().metadata()).containsEntry("basis", "IDENTITY");
-    // validation = neighbour recall in [0, 1]; the rotation alone (epoch 0) already keeps more of
-    // the full-width neighbours at the truncated widths than the base model's own coordinates
-    assertThat(pca.baseValidationScore()).isBetween(0.0, 1.0).isGreaterThan(id.baseValidationScore());
+    // validation = neighbour recall x 100, in [0, 100]; the rotation alone (epoch 0) already keeps
+    // more of the full-width neighbours at the truncated widths than the base model's own coordinates
+    assertThat(pca.baseValidationScore()).isBetween(0.0, 100.0).isGreaterThan(id.baseValidationScore());
     // at full width alone, the base model keeps every one of its own neighbours, and so does a
     // rotation (up to float rounding of near-ties)
     TrainingResult full = b.output(tmp.resolve("full")).dims(384).build().train();
-    assertThat(full.baseValidationScore()).isEqualTo(1.0);
+    assertThat(full.baseValidationScore()).isEqualTo(100.0);
     TrainingResult fullRotated = b.output(tmp.resolve("fullRotated")).basis(Basis.PRINCIPAL_AXES).build().train();
-    assertThat(fullRotated.baseValidationScore()).isGreaterThan(0.99);
+    assertThat(fullRotated.baseValidationScore()).isGreaterThan(99.0);
     // the written basis is applied the way training applied it: its first coordinate carries the
     // most energy of the training texts (with B transposed by mistake it would not)
     Adapter rotationOnly = Adapter.identity(384).withBasis(pca.adapter().basis());
@@ -162,7 +162,7 @@ class TrainerTest {
     assertThat(data.examples().get(1).negative()).isNotNull();
     TrainingResult r = base(data, tmp.resolve("fret")).mineHardNegatives(true).build().train();
     assertThat(r.model().adapter()).isPresent();
-    assertThat(r.curve().get(0).validationScore()).isBetween(0.0, 1.0 + 1e-9);
+    assertThat(r.curve().get(0).validationScore()).isBetween(0.0, 100.0 + 1e-7);
     assertThat(ModelPackage.fromDirectory(r.modelDir()).name()).isEqualTo("bge-small-en-v1.5-int8-mrl-adapter");
   }
 
@@ -175,7 +175,8 @@ class TrainerTest {
     TrainingData val = TrainingData.of(TrainingData.read(STS_DEV).examples().subList(80, 140));
     TrainingResult r = base(sts, tmp.resolve("c")).objective(Objective.CONTRASTIVE).validationData(val)
         .maxValidation(10).epochs(1).build().train();
-    // epoch 0 is the base model: the mean over the widths of Spearman(cosine, score) on all 60 pairs
+    // epoch 0 is the base model: the mean over the widths of Spearman(cosine, score) on all 60
+    // pairs, x 100
     EmbeddingCache cache = EmbeddingCache.open(tmp.resolve("cache"), embedder.model(), 384);
     List<EmbedRequest> reqs = new ArrayList<>();
     for (TrainingExample e : val.examples()) {
@@ -193,7 +194,7 @@ class TrainerTest {
       }
       expected += Stats.spearman(pred, gold) / 3;
     }
-    assertThat(r.baseValidationScore()).isCloseTo(expected, within(1e-12));
+    assertThat(r.baseValidationScore()).isCloseTo(100 * expected, within(1e-10));
     assertThat(r.adapter().metadata()).containsEntry("validation", "spearman");
   }
 
