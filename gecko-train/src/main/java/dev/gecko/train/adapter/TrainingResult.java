@@ -7,7 +7,7 @@ import java.util.List;
 
 /**
  * What {@link Trainer#train()} produced. Immutable and thread-safe (the curve is copied); the
- * model folder it names is the caller's, nothing in it is open.
+ * model folder it names belongs to the caller, and nothing in it is held open.
  *
  * @param modelDir the written model folder ({@code gecko-model.json}, {@code model.onnx}, {@code
  *     tokenizer.json}, {@code adapter.safetensors}); {@code GeckoEmbedder.builder().model(dir)}
