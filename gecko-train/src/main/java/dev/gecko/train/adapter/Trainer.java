@@ -347,7 +347,7 @@ public final class Trainer {
 
     private Builder() {}
 
-  /** Sets the frozen base model (its adapter, if any, is ignored). Required. */
+    /** Sets the frozen base model (its adapter, if any, is ignored). Required. */
     public Builder baseModel(ModelPackage model) {
       this.baseModel = Objects.requireNonNull(model, "model is null");
       return this;
