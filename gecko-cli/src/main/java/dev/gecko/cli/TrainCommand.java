@@ -31,7 +31,7 @@ import picocli.CommandLine.Option;
 /**
  * {@code gecko train}: trains a Matryoshka adapter over a frozen model and writes a model folder
  * that {@code --model DIR} loads. Progress goes to standard error; a JSON summary (output folder,
- * curve) to standard output.
+ * curve) to standard output. Validation scores are x 100, as {@code gecko eval} reports scores.
  */
 @Command(
     name = "train",
@@ -183,7 +183,7 @@ final class TrainCommand implements Callable<Integer> {
       TrainingResult r = trainer.train();
       progress.close();
       if (!r.improved()) {
-        err.printf(Locale.ROOT, "gecko: warning: no epoch beat the base model's validation score (%.5f); the model"
+        err.printf(Locale.ROOT, "gecko: warning: no epoch beat the base model's validation score (%.3f); the model"
             + " written to %s is the base with an untrained adapter%n", r.baseValidationScore(), r.modelDir());
         err.flush();
       }
@@ -246,12 +246,12 @@ final class TrainCommand implements Callable<Integer> {
           if (terminal) {
             ensureBar(p, "epoch " + p.epoch());
             bar.stepTo(p.done());
-            bar.setExtraMessage(String.format(Locale.ROOT, " loss %.4f val %.4f", p.loss(), p.validationScore()));
+            bar.setExtraMessage(String.format(Locale.ROOT, " loss %.4f val %.2f", p.loss(), p.validationScore()));
           }
           break;
         default:
           close();
-          err.printf(Locale.ROOT, "epoch %d: train loss %s, validation score %.5f%n", p.epoch(),
+          err.printf(Locale.ROOT, "epoch %d: train loss %s, validation score %.3f%n", p.epoch(),
               Double.isNaN(p.loss()) ? "-" : String.format(Locale.ROOT, "%.5f", p.loss()), p.validationScore());
           err.flush();
       }

@@ -3,7 +3,8 @@ package dev.gecko.train.adapter;
 /**
  * The fixed basis an adapter's residual is trained in ({@code v = B u}, see {@code Adapter}).
  * Both choices leave every full-width cosine similarity as the base model gives it; they differ in
- * which directions the leading coordinates, the ones truncation keeps, hold.
+ * which directions the leading coordinates, the ones truncation keeps, hold. Immutable and
+ * thread-safe.
  */
 public enum Basis {
   /** {@code B = I}: the residual starts from the base model's own coordinates ({@code e' = u}). */

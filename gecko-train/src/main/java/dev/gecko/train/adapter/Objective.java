@@ -1,6 +1,6 @@
 package dev.gecko.train.adapter;
 
-/** What the adapter is trained to do. */
+/** What the adapter is trained to do. Immutable and thread-safe. */
 public enum Objective {
   /**
    * Matryoshka-Adaptor, unsupervised (Yoon et al. 2024): from the texts alone, keep every

@@ -1,32 +1,19 @@
 package dev.gecko.train.adapter;
 
-import dev.gecko.core.ModelSource;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.gecko.core.EmbedRequest;
 import dev.gecko.core.GeckoEmbedder;
 import dev.gecko.core.ModelPackage;
 import dev.gecko.core.TaskType;
 import dev.gecko.core.adapter.Adapter;
-import dev.gecko.core.vector.VectorOps;
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
-import java.util.TreeSet;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
 
@@ -59,42 +46,55 @@ import java.util.stream.Stream;
  *   <li>The residual is trained on the cached vectors, rotated into the basis: mini-batches
  *       in a seeded order, the {@link Objective objective's} loss summed over the widths with
  *       their weights, AdamW, linear warm-up then cosine (or linear) decay.
- *   <li>After each epoch a validation score is computed (higher is better): {@link
- *       Objective#COSENT} the weighted mean over widths of Spearman's rho between cosine and
- *       score (all validation pairs); {@link Objective#CONTRASTIVE} the weighted mean
- *       reciprocal rank of each validation query's positive among all validation positives and
- *       its own negative, or, when every
- *       validation example carries a score, the same Spearman as COSENT over all of them (the
- *       graded signal rather than a binarised proxy); {@link
- *       Objective#UNSUPERVISED} by default minus the similarity-preservation loss on up to {@link
- *       Builder#maxValidation(int)} validation texts (neighbours taken among them), or with
- *       {@link UnsupervisedValidation#NEIGHBOURS} their neighbour recall (see {@link
- *       Builder#unsupervisedValidation}). The epoch with the best score is kept; training stops
- *       after {@link Builder#patience(int)} epochs without improvement. Epoch 0 is the basis
- *       alone (the base model itself with {@link Basis#IDENTITY}), so a residual that never beats
- *       it stays zero.
+ *   <li>After each epoch a validation score is computed (higher is better), x 100 as gecko-eval
+ *       reports its scores: {@link Objective#COSENT} the weighted mean over widths of
+ *       Spearman's rho between cosine and score (all validation pairs); {@link
+ *       Objective#CONTRASTIVE} the weighted mean reciprocal rank of each validation query's
+ *       positive among all validation positives and its own negative, or, when every validation
+ *       example carries a score, the same Spearman as COSENT over all of them (the graded signal
+ *       rather than a binarised proxy); {@link Objective#UNSUPERVISED} by default minus the
+ *       similarity-preservation loss on up to {@link Builder#maxValidation(int)} validation texts
+ *       (neighbours taken among them), or with {@link UnsupervisedValidation#NEIGHBOURS} their
+ *       neighbour recall (see {@link Builder#unsupervisedValidation}). Spearman is gecko-eval's
+ *       {@code Correlation}, MRR and recall its {@code RetrievalMetrics}. The epoch with the best
+ *       score is kept; training stops after {@link Builder#patience(int)} epochs without
+ *       improvement. Epoch 0 is the basis alone (the base model itself with {@link
+ *       Basis#IDENTITY}), so a residual that never beats it stays zero.
  * </ol>
  * Same data, settings and seed give a bit-identical adapter (training is single-threaded and
  * uses its own seeded generator).
  *
- * <p>A {@code Trainer} is immutable; {@link #train()} may be called more than once (each call
- * trains from scratch). Not for concurrent use on the same output folder.
+ * <p>A {@code Trainer} is immutable and holds its {@link TrainerConfig}. {@link #train()} may be
+ * called more than once (each call trains from scratch and rewrites the output folder), but not
+ * concurrently: two runs at a time would write the same folder. The configuration's embedder
+ * stays the caller's (the trainer never closes it); without one, {@link #train()} opens its own
+ * and closes it before returning.
  */
 public final class Trainer {
   private static final System.Logger LOG = System.getLogger(Trainer.class.getName());
-  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-  /** Names of the files the trainer writes into a model folder. */
-  static final String ADAPTER_FILE = "adapter.safetensors";
 
-  private final Builder b;
+  private final TrainerConfig config;
 
-  private Trainer(Builder b) {
-    this.b = b.copy();
+  /**
+   * Returns a trainer for the configuration, after checking that its output folder can be
+   * written (so that a bad folder is refused before minutes of training, not after).
+   *
+   * @throws IllegalArgumentException if the output folder is a file, is not empty and holds no
+   *     {@code gecko-model.json}, or cannot be created or written
+   */
+  public Trainer(TrainerConfig config) {
+    this.config = Objects.requireNonNull(config, "config is null");
+    ModelFolder.checkUsable(config.output());
   }
 
   /** Returns a new builder. */
   public static Builder builder() {
     return new Builder();
+  }
+
+  /** Returns the configuration. */
+  public TrainerConfig config() {
+    return config;
   }
 
   /**
@@ -106,10 +106,10 @@ public final class Trainer {
    * @throws IllegalStateException if the base model cannot be opened
    */
   public TrainingResult train() throws IOException {
-    ModelPackage base = b.baseModel.toBuilder().adapter(null).build();
-    GeckoEmbedder owned = b.embedder == null ? GeckoEmbedder.builder().model(base).build() : null;
+    ModelPackage base = config.baseModel().toBuilder().adapter(null).build();
+    GeckoEmbedder owned = config.embedder() == null ? GeckoEmbedder.builder().model(base).build() : null;
     try {
-      GeckoEmbedder embedder = b.embedder != null ? b.embedder : owned;
+      GeckoEmbedder embedder = config.embedder() != null ? config.embedder() : owned;
       return run(embedder);
     } finally {
       if (owned != null) {
@@ -121,7 +121,7 @@ public final class Trainer {
   private TrainingResult run(GeckoEmbedder embedder) throws IOException {
     ModelPackage base = embedder.model();
     int width = embedder.dimensions();
-    int[] widths = b.dims.stream().mapToInt(Integer::intValue).sorted().distinct().toArray();
+    int[] widths = config.dims().stream().mapToInt(Integer::intValue).sorted().distinct().toArray();
     if (widths.length == 0) {
       widths = Stream.of(width, 256, 128, 64, 32).filter(d -> d <= width).mapToInt(Integer::intValue)
           .sorted().distinct().toArray();
@@ -131,55 +131,36 @@ public final class Trainer {
     }
     double[] weights = new double[widths.length];
     for (int w = 0; w < widths.length; w++) {
-      weights[w] = b.dimWeights.getOrDefault(widths[w], 1.0);
+      weights[w] = config.dimWeights().getOrDefault(widths[w], 1.0);
     }
-    Objective objective = b.objective != null ? b.objective
-        : b.data.allScored() ? Objective.COSENT : b.data.allPaired() ? Objective.CONTRASTIVE : Objective.UNSUPERVISED;
+    TrainingData data = config.data();
+    Objective objective = config.objective() != null ? config.objective()
+        : data.allScored() ? Objective.COSENT : data.allPaired() ? Objective.CONTRASTIVE : Objective.UNSUPERVISED;
 
     TrainingData trainData;
     TrainingData valData;
-    if (b.validationData != null) {
-      trainData = b.data;
-      valData = b.validationData;
+    if (config.validationData() != null) {
+      trainData = data;
+      valData = config.validationData();
     } else {
-      TrainingData.Split split = b.data.split(b.validationFraction, b.seed);
+      TrainingData.Split split = data.split(config.validationFraction(), config.seed());
       trainData = split.train();
       valData = split.validation();
     }
-    // Graded validation data is scored by Spearman whatever the training objective: for
-    // CONTRASTIVE on scored pairs it measures what the scores mean, not a binarised proxy.
-    Objective valObjective = objective == Objective.CONTRASTIVE && valData.size() > 0 && valData.allScored()
-        ? Objective.COSENT : objective;
-    trainData = prepare(trainData, objective, "training data");
-    valData = prepare(valData, valObjective, "validation data");
-    if (valData.size() == 0) {
-      throw new IllegalArgumentException("the validation split is empty: give more data, a larger validationFraction"
-          + " or validationData");
-    }
-    if (trainData.size() == 0) {
-      throw new IllegalArgumentException("the training split is empty");
-    }
-    int trainSize = trainData.size();
-    int valSize = valData.size();
+    Texts texts = new Texts(config.queryTaskType(), config.documentTaskType());
+    ObjectiveTask task = ObjectiveTask.create(objective, config, widths, weights, trainData, valData, texts);
     int[] ws = widths;
-    // what the validation score is, as recorded in the adapter's metadata and logged
-    String validation = valObjective == Objective.COSENT ? "spearman" : valObjective == Objective.CONTRASTIVE
-        ? "mrr" : b.unsupervisedValidation == UnsupervisedValidation.NEIGHBOURS ? "neighbour-recall"
-        : "similarity-preservation";
     LOG.log(System.Logger.Level.INFO, () -> String.format(Locale.ROOT,
-        "training %s adapter on %s: %s%s, %d train / %d validation examples (%s), widths %s", b.kind, base.name(),
-        objective, b.structureWeight > 0 && objective != Objective.UNSUPERVISED
-            ? " + " + b.structureWeight + " x structure" : "",
-        trainSize, valSize, validation, Arrays.toString(ws)));
+        "training %s adapter on %s: %s%s, %d train / %d validation examples (%s), widths %s", config.adapterKind(),
+        base.name(), objective, config.structureWeight() > 0 && objective != Objective.UNSUPERVISED
+            ? " + " + config.structureWeight() + " x structure" : "",
+        task.trainExamples, task.validationExamples, task.validation(), Arrays.toString(ws)));
 
     // --- embed every distinct text once
-    Texts texts = new Texts();
-    List<int[]> trainRows = texts.rows(trainData, objective);
-    List<int[]> valRows = texts.rows(valData, valObjective);
-    EmbeddingCache cache = EmbeddingCache.open(b.cacheDir, base, width);
-    int n = texts.requests.size();
+    EmbeddingCache cache = EmbeddingCache.open(config.cacheDir(), base, width);
+    int n = texts.requests().size();
     report(new TrainingProgress(TrainingProgress.Stage.EMBEDDING, 0, n, 0, Double.NaN, Double.NaN));
-    List<float[]> vectors = cache.embed(embedder, texts.requests,
+    List<float[]> vectors = cache.embed(embedder, texts.requests(),
         done -> report(new TrainingProgress(TrainingProgress.Stage.EMBEDDING, done, n, 0, Double.NaN, Double.NaN)));
     double[][] x = new double[n][width];
     for (int i = 0; i < n; i++) {
@@ -189,44 +170,45 @@ public final class Trainer {
       }
     }
 
-    Rng rng = new Rng(b.seed);
-    if (objective == Objective.CONTRASTIVE && b.mineHardNegatives) {
-      mineHardNegatives(trainRows, vectors);
-    }
+    Rng rng = new Rng(config.seed());
+    task.start(vectors, x);
     float[][] basis = null;
-    if (b.basis == Basis.PRINCIPAL_AXES) {
-      basis = PrincipalAxes.of(x, trainRows);
+    if (config.basis() == Basis.PRINCIPAL_AXES) {
+      basis = PrincipalAxes.of(x, task.train);
       PrincipalAxes.rotate(basis, x);
     }
-    Task task = new Task(objective, valObjective, widths, weights, x, trainRows, valRows, vectors, texts.scores);
 
-    Model model = new Model(b.kind, width, b.hiddenSize > 0 ? b.hiddenSize : width, rng);
-    AdamW opt = new AdamW(model.p.length, b.weightDecay);
-    int stepsPerEpoch = (task.trainUnits() + b.batchSize - 1) / b.batchSize;
-    int totalSteps = stepsPerEpoch * b.epochs;
-    int warmup = (int) Math.round(b.warmupFraction * totalSteps);
+    Model model = new Model(config.adapterKind(), width, config.hiddenSize() > 0 ? config.hiddenSize() : width, rng);
+    AdamW opt = new AdamW(model.p.length, config.weightDecay());
+    int units = task.train.size();
+    int batchSize = config.batchSize();
+    int stepsPerEpoch = (units + batchSize - 1) / batchSize;
+    int totalSteps = stepsPerEpoch * config.epochs();
+    int warmup = (int) Math.round(config.warmupFraction() * totalSteps);
 
+    // Epochs are compared on the validation score as computed (a fraction); the curve, progress
+    // and log report it x 100.
     List<EpochStats> curve = new ArrayList<>();
     double best = task.validate(model);
     double[] bestParams = model.p.clone();
     int bestEpoch = 0;
-    curve.add(new EpochStats(0, Double.NaN, best, 0));
-    report(new TrainingProgress(TrainingProgress.Stage.VALIDATED, 0, 0, 0, Double.NaN, best));
+    curve.add(new EpochStats(0, Double.NaN, percent(best), 0));
+    report(new TrainingProgress(TrainingProgress.Stage.VALIDATED, 0, 0, 0, Double.NaN, percent(best)));
     int sinceBest = 0;
     int step = 0;
     boolean stoppedEarly = false;
     double lr = 0;
     double[] grad = new double[model.p.length];
-    for (int epoch = 1; epoch <= b.epochs; epoch++) {
-      int[] order = new int[task.trainUnits()];
+    for (int epoch = 1; epoch <= config.epochs(); epoch++) {
+      int[] order = new int[units];
       for (int i = 0; i < order.length; i++) {
         order[i] = i;
       }
       rng.shuffle(order);
       double lossSum = 0;
       int steps = 0;
-      for (int start = 0; start < order.length; start += b.batchSize) {
-        int[] batch = Arrays.copyOfRange(order, start, Math.min(order.length, start + b.batchSize));
+      for (int start = 0; start < order.length; start += batchSize) {
+        int[] batch = Arrays.copyOfRange(order, start, Math.min(order.length, start + batchSize));
         if (batch.length < 2 && order.length >= 2) {
           continue; // a contrastive or ranking batch of one has no negatives
         }
@@ -242,643 +224,73 @@ public final class Trainer {
       }
       double score = task.validate(model);
       double meanLoss = steps == 0 ? Double.NaN : lossSum / steps;
-      curve.add(new EpochStats(epoch, meanLoss, score, lr));
-      report(new TrainingProgress(TrainingProgress.Stage.VALIDATED, steps, stepsPerEpoch, epoch, meanLoss, score));
+      curve.add(new EpochStats(epoch, meanLoss, percent(score), lr));
+      report(new TrainingProgress(TrainingProgress.Stage.VALIDATED, steps, stepsPerEpoch, epoch, meanLoss,
+          percent(score)));
       int e = epoch;
-      LOG.log(System.Logger.Level.INFO, () -> String.format(Locale.ROOT, "epoch %d: loss %.5f, validation %.5f",
-          e, meanLoss, score));
+      LOG.log(System.Logger.Level.INFO, () -> String.format(Locale.ROOT, "epoch %d: loss %.5f, validation %.3f",
+          e, meanLoss, percent(score)));
       if (score > best) {
         best = score;
         bestParams = model.p.clone();
         bestEpoch = epoch;
         sinceBest = 0;
-      } else if (++sinceBest >= b.patience) {
-        stoppedEarly = epoch < b.epochs;
+      } else if (++sinceBest >= config.patience()) {
+        stoppedEarly = epoch < config.epochs();
         break;
       }
     }
     System.arraycopy(bestParams, 0, model.p, 0, bestParams.length);
     if (bestEpoch == 0) {
-      double baseScore = best;
-      LOG.log(System.Logger.Level.WARNING, () -> String.format(Locale.ROOT, "no epoch beat the base (validation %.5f);"
-          + " the model written to %s is the basis with a zero residual%s", baseScore, b.output,
-          b.basis == Basis.IDENTITY ? ", which embeds exactly as the base model does" : ""));
+      double baseScore = percent(best);
+      LOG.log(System.Logger.Level.WARNING, () -> String.format(Locale.ROOT, "no epoch beat the base (validation %.3f);"
+          + " the model written to %s is the basis with a zero residual%s", baseScore, config.output(),
+          config.basis() == Basis.IDENTITY ? ", which embeds exactly as the base model does" : ""));
     }
     Map<String, String> meta = new LinkedHashMap<>();
     meta.put("baseModel", base.name());
     meta.put("objective", objective.name());
-    if (b.structureWeight > 0 && objective != Objective.UNSUPERVISED) {
-      meta.put("structureWeight", Double.toString(b.structureWeight));
+    if (config.structureWeight() > 0 && objective != Objective.UNSUPERVISED) {
+      meta.put("structureWeight", Double.toString(config.structureWeight()));
     }
-    meta.put("validation", validation);
+    meta.put("validation", task.validation());
     meta.put("widths", Arrays.toString(widths));
-    meta.put("seed", Long.toString(b.seed));
+    meta.put("seed", Long.toString(config.seed()));
     meta.put("bestEpoch", Integer.toString(bestEpoch));
-    meta.put("basis", b.basis.name());
+    meta.put("basis", config.basis().name());
     Adapter adapter = model.toAdapter().withBasis(basis).withMetadata(meta);
-    ModelPackage written = writePackage(base, adapter, widths, objective, bestEpoch, curve);
-    return new TrainingResult(b.output, written, adapter, curve, bestEpoch, stoppedEarly);
+    ModelPackage written = ModelFolder.write(config, base, adapter, widths, objective, bestEpoch, curve);
+    return new TrainingResult(config.output(), written, adapter, curve, bestEpoch, stoppedEarly);
+  }
+
+  /** A validation score as reported: x 100, as gecko-eval reports its scores. */
+  private static double percent(double score) {
+    return 100 * score;
   }
 
   private double learningRate(int step, int warmup, int total) {
+    double peak = config.learningRate();
     if (warmup > 0 && step < warmup) {
-      return b.learningRate * (step + 1) / warmup;
+      return peak * (step + 1) / warmup;
     }
     double progress = total <= warmup ? 1 : (double) (step - warmup) / (total - warmup);
-    switch (b.schedule) {
+    switch (config.schedule()) {
       case CONSTANT:
-        return b.learningRate;
+        return peak;
       case LINEAR:
-        return b.learningRate * Math.max(0, 1 - progress);
+        return peak * Math.max(0, 1 - progress);
       default:
-        return b.learningRate * 0.5 * (1 + Math.cos(Math.PI * Math.min(1, progress)));
+        return peak * 0.5 * (1 + Math.cos(Math.PI * Math.min(1, progress)));
     }
   }
 
   private void report(TrainingProgress p) {
-    if (b.progress != null) {
-      b.progress.accept(p);
+    if (config.progress() != null) {
+      config.progress().accept(p);
     }
   }
 
-  /** Checks the data against the objective and turns scored pairs into pairs where needed. */
-  private TrainingData prepare(TrainingData data, Objective objective, String what) {
-    List<TrainingExample> out = new ArrayList<>();
-    for (TrainingExample e : data.examples()) {
-      switch (objective) {
-        case COSENT:
-          if (e.score() == null) {
-            throw new IllegalArgumentException(TrainingExample.where(e.source()) + what
-                + ": the COSENT objective needs scored pairs (sentence1, sentence2, score)");
-          }
-          out.add(e);
-          break;
-        case CONTRASTIVE:
-          if (e.positive() == null) {
-            throw new IllegalArgumentException(TrainingExample.where(e.source()) + what
-                + ": the CONTRASTIVE objective needs pairs or triplets (anchor, positive[, negative])");
-          }
-          if (e.score() == null || e.score() >= b.positiveThreshold) {
-            out.add(e);
-          }
-          break;
-        default:
-          out.add(e);
-      }
-    }
-    return TrainingData.of(out);
-  }
-
-  /** Maps (role, text) to vector indices and collects the requests to embed. */
-  private final class Texts {
-    final List<EmbedRequest> requests = new ArrayList<>();
-    final Map<String, Integer> index = new HashMap<>();
-    final List<String> text = new ArrayList<>();
-    final List<Boolean> query = new ArrayList<>();
-    /** The score of each COSENT row (rows are identity-keyed). */
-    final Map<int[], Double> scores = new java.util.IdentityHashMap<>();
-
-    int id(String t, boolean isQuery) {
-      // Queries and documents may render differently (task prompts), so they are different vectors.
-      boolean asQuery = isQuery && b.queryTaskType != null;
-      String key = (asQuery ? "q\u0000" : "d\u0000") + t;
-      Integer i = index.get(key);
-      if (i == null) {
-        i = requests.size();
-        index.put(key, i);
-        TaskType tt = asQuery ? b.queryTaskType : b.documentTaskType;
-        requests.add(tt == null ? EmbedRequest.of(t) : EmbedRequest.of(tt, t));
-        text.add(t);
-        query.add(asQuery);
-      }
-      return i;
-    }
-
-    /** Rows of vector indices: UNSUPERVISED {text}, CONTRASTIVE {q, p, n or -1}, COSENT {a, b}. */
-    List<int[]> rows(TrainingData data, Objective objective) {
-      List<int[]> rows = new ArrayList<>();
-      if (objective == Objective.UNSUPERVISED) {
-        Set<Integer> seen = new LinkedHashSet<>();
-        for (TrainingExample e : data.examples()) {
-          seen.add(id(e.anchor(), false));
-          if (e.positive() != null) {
-            seen.add(id(e.positive(), false));
-          }
-          if (e.negative() != null) {
-            seen.add(id(e.negative(), false));
-          }
-        }
-        for (int i : seen) {
-          rows.add(new int[] {i});
-        }
-        return rows;
-      }
-      for (TrainingExample e : data.examples()) {
-        int q = id(e.anchor(), true);
-        int p = id(e.positive(), false);
-        if (objective == Objective.COSENT) {
-          int[] row = {q, p};
-          scores.put(row, e.score());
-          rows.add(row);
-        } else {
-          rows.add(new int[] {q, p, e.negative() == null ? -1 : id(e.negative(), false)});
-        }
-      }
-      return rows;
-    }
-  }
-
-  /**
-   * For rows without a negative: the candidate at rank {@code hardNegativeRank} (0-based) among
-   * the training documents most similar to the query at full width, skipping the query itself
-   * and every positive of that query.
-   */
-  private void mineHardNegatives(List<int[]> rows, List<float[]> vectors) {
-    int[] pool = rows.stream().mapToInt(r -> r[1]).distinct().toArray();
-    Map<Integer, Set<Integer>> positives = new HashMap<>();
-    for (int[] r : rows) {
-      positives.computeIfAbsent(r[0], k -> new TreeSet<>()).add(r[1]);
-    }
-    Map<Integer, Integer> mined = new HashMap<>();
-    for (int[] r : rows) {
-      if (r[2] >= 0) {
-        continue;
-      }
-      Integer neg = mined.get(r[0]);
-      if (neg == null) {
-        float[] q = vectors.get(r[0]);
-        Set<Integer> skip = positives.get(r[0]);
-        Integer[] cand = Arrays.stream(pool).filter(c -> c != r[0] && !skip.contains(c)).boxed().toArray(Integer[]::new);
-        if (cand.length == 0) {
-          continue;
-        }
-        double[] sim = new double[vectors.size()];
-        for (int c : cand) {
-          sim[c] = VectorOps.dot(q, vectors.get(c));
-        }
-        Arrays.sort(cand, (u, v) -> u.equals(v) ? 0 : sim[u] != sim[v] ? Double.compare(sim[v], sim[u])
-            : Integer.compare(u, v));
-        neg = cand[Math.min(b.hardNegativeRank, cand.length - 1)];
-        mined.put(r[0], neg);
-      }
-      r[2] = neg;
-    }
-  }
-
-  /** The objective-specific batching, loss and validation over cached vectors. */
-  private final class Task {
-    final Objective objective;
-    /** How validation rows are scored: COSENT = Spearman on scored pairs. */
-    final Objective valObjective;
-    final int[] widths;
-    final double[] weights;
-    final double[][] x;
-    final List<int[]> train;
-    final List<int[]> val;
-    final Map<int[], Double> scores;
-    /** UNSUPERVISED: each training text's full-width neighbours (vector indices) and cosines. */
-    int[][] nn;
-    double[][] nnSim;
-    int[][] valNn;
-    double[][] valNnSim;
-    int[] valItems;
-    /**
-     * Supervised objectives with a structure weight: each training text's full-width neighbours
-     * among all training texts ({@code regNn[regIndex[id]]}), for the regulariser's top-k term.
-     */
-    int[][] regNn;
-    double[][] regNnSim;
-    int[] regIndex;
-
-    Task(Objective objective, Objective valObjective, int[] widths, double[] weights, double[][] x,
-        List<int[]> train, List<int[]> val, List<float[]> vectors, Map<int[], Double> scores) {
-      this.objective = objective;
-      this.valObjective = valObjective;
-      this.scores = scores;
-      this.widths = widths;
-      this.weights = weights;
-      this.x = x;
-      this.train = train;
-      this.val = val;
-      if (objective == Objective.UNSUPERVISED) {
-        int[] items = train.stream().mapToInt(r -> r[0]).toArray();
-        int k = Math.min(b.topK, items.length - 1);
-        nn = new int[items.length][];
-        nnSim = new double[items.length][];
-        neighbours(items, vectors, k, nn, nnSim);
-        int cap = Math.min(val.size(), b.maxValidation);
-        valItems = val.stream().limit(cap).mapToInt(r -> r[0]).toArray();
-        int vk = Math.min(b.topK, valItems.length - 1);
-        valNn = new int[valItems.length][];
-        valNnSim = new double[valItems.length][];
-        neighbours(valItems, vectors, vk, valNn, valNnSim);
-      } else if (b.structureWeight > 0) {
-        int[] items = train.stream().flatMapToInt(Arrays::stream).filter(id -> id >= 0).distinct().toArray();
-        int k = Math.min(b.topK, items.length - 1);
-        regNn = new int[items.length][];
-        regNnSim = new double[items.length][];
-        neighbours(items, vectors, k, regNn, regNnSim);
-        regIndex = new int[x.length];
-        Arrays.fill(regIndex, -1);
-        for (int i = 0; i < items.length; i++) {
-          regIndex[items[i]] = i;
-        }
-      }
-    }
-
-    private boolean regularized() {
-      return regNn != null;
-    }
-
-    int trainUnits() {
-      return train.size();
-    }
-
-    /** Exact top-k by full-width cosine (vectors are unit length), ties by index. */
-    private void neighbours(int[] items, List<float[]> vectors, int k, int[][] outIdx, double[][] outSim) {
-      int m = items.length;
-      int[][] idx = new int[m][k];
-      double[][] sim = new double[m][k];
-      int[] count = new int[m];
-      for (int i = 0; i < m; i++) {
-        float[] vi = vectors.get(items[i]);
-        for (int j = i + 1; j < m; j++) {
-          double s = VectorOps.dot(vi, vectors.get(items[j]));
-          insert(idx[i], sim[i], count, i, j, s, k);
-          insert(idx[j], sim[j], count, j, i, s, k);
-        }
-      }
-      for (int i = 0; i < m; i++) {
-        outIdx[i] = new int[count[i]];
-        outSim[i] = new double[count[i]];
-        for (int j = 0; j < count[i]; j++) {
-          outIdx[i][j] = items[idx[i][j]];
-          outSim[i][j] = sim[i][j];
-        }
-      }
-    }
-
-    private void insert(int[] idx, double[] sim, int[] count, int row, int cand, double s, int k) {
-      if (k == 0) {
-        return;
-      }
-      int c = count[row];
-      if (c == k && s <= sim[k - 1]) {
-        return;
-      }
-      int pos = c == k ? k - 1 : c;
-      while (pos > 0 && sim[pos - 1] < s) {
-        sim[pos] = sim[pos - 1];
-        idx[pos] = idx[pos - 1];
-        pos--;
-      }
-      sim[pos] = s;
-      idx[pos] = cand;
-      if (c < k) {
-        count[row] = c + 1;
-      }
-    }
-
-    /** Forward pass over a set of vector indices; returns local arrays. */
-    private final class Local {
-      final int[] global;
-      final Map<Integer, Integer> local = new HashMap<>();
-      final double[][] xs;
-      final double[][] ys;
-      final double[][] hs;
-
-      Local(int[] ids, Model model) {
-        LinkedHashSet<Integer> uniq = new LinkedHashSet<>();
-        for (int id : ids) {
-          if (id >= 0) {
-            uniq.add(id);
-          }
-        }
-        global = uniq.stream().mapToInt(Integer::intValue).toArray();
-        xs = new double[global.length][];
-        ys = new double[global.length][model.d];
-        hs = new double[global.length][model.cacheSize()];
-        for (int i = 0; i < global.length; i++) {
-          local.put(global[i], i);
-          xs[i] = x[global[i]];
-          model.forward(xs[i], ys[i], hs[i]);
-        }
-      }
-
-      int of(int g) {
-        return g < 0 ? -1 : local.get(g);
-      }
-    }
-
-    double lossAndGrad(Model model, int[] batch, double[] grad) {
-      List<Integer> ids = new ArrayList<>();
-      for (int r : batch) {
-        for (int id : train.get(r)) {
-          ids.add(id);
-        }
-        if (objective == Objective.UNSUPERVISED) {
-          for (int j : nn[r]) {
-            ids.add(j);
-          }
-        }
-      }
-      int[] texts = ids.stream().mapToInt(Integer::intValue).filter(id -> id >= 0).distinct().toArray();
-      if (regularized()) {
-        for (int id : texts) {
-          for (int j : regNn[regIndex[id]]) {
-            ids.add(j);
-          }
-        }
-      }
-      Local l = new Local(ids.stream().mapToInt(Integer::intValue).toArray(), model);
-      double[][] g = new double[l.global.length][model.d];
-      double loss = compute(l, batch, train, nn, nnSim, g, b.reconstructionWeight);
-      if (regularized()) {
-        loss += structure(l, texts, g);
-      }
-      for (int i = 0; i < l.global.length; i++) {
-        model.backward(l.xs[i], l.hs[i], g[i], grad);
-      }
-      return loss;
-    }
-
-    private double compute(Local l, int[] batch, List<int[]> rows, int[][] nbr, double[][] nbrSim, double[][] g,
-        double beta) {
-      int n = batch.length;
-      switch (objective) {
-        case CONTRASTIVE: {
-          int[] q = new int[n];
-          int[] p = new int[n];
-          int[] ng = new int[n];
-          for (int i = 0; i < n; i++) {
-            int[] r = rows.get(batch[i]);
-            q[i] = l.of(r[0]);
-            p[i] = l.of(r[1]);
-            ng[i] = l.of(r[2]);
-          }
-          return Losses.contrastive(l.ys, q, p, ng, widths, weights, b.temperature, g);
-        }
-        case COSENT: {
-          int[] a = new int[n];
-          int[] c = new int[n];
-          double[] label = new double[n];
-          for (int i = 0; i < n; i++) {
-            int[] r = rows.get(batch[i]);
-            a[i] = l.of(r[0]);
-            c[i] = l.of(r[1]);
-            label[i] = scores.get(r);
-          }
-          return Losses.cosent(l.ys, a, c, label, widths, weights, b.cosentScale, g);
-        }
-        default: {
-          int[] items = new int[n];
-          int[][] nn2 = new int[n][];
-          double[][] nnT = new double[n][];
-          double[][] pairT = new double[n][n];
-          for (int i = 0; i < n; i++) {
-            int gi = rows.get(batch[i])[0];
-            items[i] = l.of(gi);
-            nn2[i] = new int[nbr[batch[i]].length];
-            for (int k = 0; k < nn2[i].length; k++) {
-              nn2[i][k] = l.of(nbr[batch[i]][k]);
-            }
-            nnT[i] = nbrSim[batch[i]];
-          }
-          for (int i = 0; i < n; i++) {
-            for (int j = i + 1; j < n; j++) {
-              pairT[i][j] = Stats.cosine(l.xs[items[i]], l.xs[items[j]], l.xs[items[i]].length);
-            }
-          }
-          return Losses.unsupervised(l.ys, l.xs, items, nn2, pairT, nnT, widths, weights, b.pairWeight, beta, 1, g);
-        }
-      }
-    }
-
-    /**
-     * The Matryoshka-Adaptor terms over the batch's distinct texts (global ids {@code texts}):
-     * all their pairs, each one's precomputed top-k among the training texts, and reconstruction,
-     * times the structure weight.
-     */
-    private double structure(Local l, int[] texts, double[][] g) {
-      int n = texts.length;
-      int[] items = new int[n];
-      int[][] nn2 = new int[n][];
-      double[][] nnT = new double[n][];
-      double[][] pairT = new double[n][n];
-      for (int i = 0; i < n; i++) {
-        items[i] = l.of(texts[i]);
-        int[] nbr = regNn[regIndex[texts[i]]];
-        nn2[i] = new int[nbr.length];
-        for (int k = 0; k < nbr.length; k++) {
-          nn2[i][k] = l.of(nbr[k]);
-        }
-        nnT[i] = regNnSim[regIndex[texts[i]]];
-      }
-      for (int i = 0; i < n; i++) {
-        for (int j = i + 1; j < n; j++) {
-          pairT[i][j] = Stats.cosine(l.xs[items[i]], l.xs[items[j]], l.xs[items[i]].length);
-        }
-      }
-      return Losses.unsupervised(l.ys, l.xs, items, nn2, pairT, nnT, widths, weights, b.pairWeight,
-          b.reconstructionWeight, b.structureWeight, g);
-    }
-
-    double validate(Model model) {
-      double wsum = Arrays.stream(weights).sum();
-      switch (valObjective) {
-        case COSENT: {
-          // Spearman is cheap: every scored validation pair counts (no maxValidation cap).
-          int m = val.size();
-          List<int[]> rows = val;
-          Local l = new Local(rows.stream().flatMapToInt(Arrays::stream).toArray(), model);
-          double score = 0;
-          double[] gold = new double[m];
-          for (int i = 0; i < m; i++) {
-            gold[i] = scores.get(rows.get(i));
-          }
-          for (int w = 0; w < widths.length; w++) {
-            double[] pred = new double[m];
-            for (int i = 0; i < m; i++) {
-              pred[i] = Stats.cosine(l.ys[l.of(rows.get(i)[0])], l.ys[l.of(rows.get(i)[1])], widths[w]);
-            }
-            score += weights[w] * Stats.spearman(pred, gold);
-          }
-          return score / wsum;
-        }
-        case CONTRASTIVE: {
-          int m = Math.min(val.size(), b.maxValidation);
-          List<int[]> rows = val.subList(0, m);
-          Local l = new Local(rows.stream().flatMapToInt(Arrays::stream).toArray(), model);
-          int[] cands = rows.stream().mapToInt(r -> l.of(r[1])).distinct().toArray();
-          Losses.PrefixCos pc = new Losses.PrefixCos(widths.length);
-          double[] mrr = new double[widths.length];
-          for (int[] r : rows) {
-            double[] y = l.ys[l.of(r[0])];
-            double[] target = pc.compute(y, l.ys[l.of(r[1])], widths).cos.clone();
-            int[] better = new int[widths.length];
-            List<Integer> all = new ArrayList<>();
-            for (int c : cands) {
-              all.add(c);
-            }
-            if (r[2] >= 0) {
-              all.add(l.of(r[2]));
-            }
-            for (int c : all) {
-              if (c == l.of(r[1])) {
-                continue;
-              }
-              pc.compute(y, l.ys[c], widths);
-              for (int w = 0; w < widths.length; w++) {
-                if (pc.cos[w] > target[w]) {
-                  better[w]++;
-                }
-              }
-            }
-            for (int w = 0; w < widths.length; w++) {
-              mrr[w] += 1.0 / (1 + better[w]) / rows.size();
-            }
-          }
-          double score = 0;
-          for (int w = 0; w < widths.length; w++) {
-            score += weights[w] * mrr[w];
-          }
-          return score / wsum;
-        }
-        default: {
-          if (b.unsupervisedValidation == UnsupervisedValidation.NEIGHBOURS) {
-            return neighbourRecall(model, wsum);
-          }
-          List<Integer> ids = new ArrayList<>();
-          for (int i = 0; i < valItems.length; i++) {
-            ids.add(valItems[i]);
-            for (int j : valNn[i]) {
-              ids.add(j);
-            }
-          }
-          Local l = new Local(ids.stream().mapToInt(Integer::intValue).toArray(), model);
-          List<int[]> rows = new ArrayList<>();
-          int[] batch = new int[valItems.length];
-          for (int i = 0; i < valItems.length; i++) {
-            rows.add(new int[] {valItems[i]});
-            batch[i] = i;
-          }
-          double[][] g = new double[l.global.length][model.d];
-          return -compute(l, batch, rows, valNn, valNnSim, g, 0) / wsum;
-        }
-      }
-    }
-
-    /**
-     * {@link UnsupervisedValidation#NEIGHBOURS}: for each validation text, the share of its top-k
-     * full-width neighbours (among the validation texts, base model) that are also its top-k at
-     * each width after the adapter, weighted mean over the widths.
-     */
-    private double neighbourRecall(Model model, double wsum) {
-      int m = valItems.length;
-      Local l = new Local(valItems, model);
-      int k = 0;
-      for (int[] nbrs : valNn) {
-        k = Math.max(k, nbrs.length);
-      }
-      if (k == 0) {
-        return 0;
-      }
-      int nw = widths.length;
-      int[][][] idx = new int[nw][m][k];
-      double[][][] sim = new double[nw][m][k];
-      int[][] count = new int[nw][m];
-      Losses.PrefixCos pc = new Losses.PrefixCos(nw);
-      for (int i = 0; i < m; i++) {
-        double[] yi = l.ys[l.of(valItems[i])];
-        for (int j = i + 1; j < m; j++) {
-          pc.compute(yi, l.ys[l.of(valItems[j])], widths);
-          for (int w = 0; w < nw; w++) {
-            insert(idx[w][i], sim[w][i], count[w], i, j, pc.cos[w], k);
-            insert(idx[w][j], sim[w][j], count[w], j, i, pc.cos[w], k);
-          }
-        }
-      }
-      double score = 0;
-      for (int w = 0; w < nw; w++) {
-        double recall = 0;
-        for (int i = 0; i < m; i++) {
-          int[] want = valNn[i];
-          int found = 0;
-          for (int c = 0; c < count[w][i]; c++) {
-            int got = valItems[idx[w][i][c]];
-            for (int t : want) {
-              if (t == got) {
-                found++;
-                break;
-              }
-            }
-          }
-          recall += want.length == 0 ? 1 : (double) found / want.length;
-        }
-        score += weights[w] * recall / m;
-      }
-      return score / wsum;
-    }
-  }
-
-  private ModelPackage writePackage(ModelPackage base, Adapter adapter, int[] widths, Objective objective,
-      int bestEpoch, List<EpochStats> curve) throws IOException {
-    Path dir = b.output;
-    Files.createDirectories(dir);
-    try (Stream<Path> s = Files.list(dir)) {
-      List<Path> existing = s.toList();
-      if (!existing.isEmpty() && !Files.exists(dir.resolve(ModelPackage.MANIFEST))) {
-        throw new IllegalArgumentException(dir + ": output folder is not empty and holds no " + ModelPackage.MANIFEST
-            + "; refusing to write into it");
-      }
-    }
-    copy(base.model(), dir.resolve("model.onnx"));
-    copy(base.tokenizer(), dir.resolve("tokenizer.json"));
-    adapter.save(dir.resolve(ADAPTER_FILE));
-    ObjectNode m = JSON.createObjectNode();
-    m.put("name", b.outputName != null ? b.outputName : base.name() + "-mrl-adapter");
-    m.put("pooling", base.pooling().name().toLowerCase(Locale.ROOT));
-    m.put("maxTokens", base.maxTokens());
-    m.put("dimensions", adapter.dimensions());
-    m.put("model", "model.onnx");
-    m.put("tokenizer", "tokenizer.json");
-    ObjectNode prompts = m.putObject("prompts");
-    base.prompts().forEach((t, p) -> prompts.put(t.name(), p));
-    base.defaultPrompt().ifPresent(p -> m.put("defaultPrompt", p));
-    ArrayNode dims = m.putArray("matryoshkaDims");
-    for (int w = widths.length - 1; w >= 0; w--) {
-      dims.add(widths[w]);
-    }
-    m.put("adapter", ADAPTER_FILE);
-    ObjectNode t = m.putObject("training");
-    t.put("baseModel", base.name());
-    t.put("objective", objective.name());
-    t.put("adapterKind", b.kind.name());
-    t.put("basis", b.basis.name());
-    t.put("validation", adapter.metadata().get("validation"));
-    t.put("seed", b.seed);
-    t.put("bestEpoch", bestEpoch);
-    ArrayNode c = t.putArray("curve");
-    for (EpochStats e : curve) {
-      ObjectNode o = c.addObject();
-      o.put("epoch", e.epoch());
-      o.put("trainLoss", Double.isNaN(e.trainLoss()) ? null : e.trainLoss());
-      o.put("validationScore", e.validationScore());
-    }
-    JSON.writeValue(dir.resolve(ModelPackage.MANIFEST).toFile(), m);
-    return ModelPackage.fromDirectory(dir);
-  }
-
-  private static void copy(ModelSource from, Path to) throws IOException {
-    if (from.path().isPresent() && Files.exists(to) && Files.isSameFile(from.path().get(), to)) {
-      return;
-    }
-    try (InputStream in = from.open()) {
-      Files.copy(in, to, StandardCopyOption.REPLACE_EXISTING);
-    }
-  }
-
-  /** How the learning rate decays after warm-up. */
+  /** How the learning rate decays after warm-up. Immutable and thread-safe. */
   public enum Schedule {
     /** Half a cosine from the peak to zero. */
     COSINE,
@@ -889,8 +301,11 @@ public final class Trainer {
   }
 
   /**
-   * Builds a {@link Trainer}. Each setter validates its argument at once; {@link #build()} checks
-   * that base model, data and output are set. Reusable; not thread-safe.
+   * Builds a {@link TrainerConfig} and the {@link Trainer} that runs it. Each setter validates its
+   * argument at once (the rules of {@link TrainerConfig}); {@link #build()} checks that base model,
+   * data and output are set and that the output folder is usable. Reusable: each {@link #build()}
+   * takes a snapshot, so changing a setting afterwards changes no trainer built before. Not
+   * thread-safe. It keeps references to the embedder and listener it is given, not ownership.
    */
   public static final class Builder {
     private ModelPackage baseModel;
@@ -899,7 +314,7 @@ public final class Trainer {
     private TrainingData validationData;
     private Objective objective;
     private List<Integer> dims = new ArrayList<>();
-    private Map<Integer, Double> dimWeights = new HashMap<>();
+    private final Map<Integer, Double> dimWeights = new HashMap<>();
     private Adapter.Kind kind = Adapter.Kind.LINEAR;
     private Basis basis = Basis.IDENTITY;
     private UnsupervisedValidation unsupervisedValidation = UnsupervisedValidation.SIMILARITIES;
@@ -932,47 +347,6 @@ public final class Trainer {
 
     private Builder() {}
 
-    private Builder copy() {
-      Builder c = new Builder();
-      c.baseModel = baseModel;
-      c.embedder = embedder;
-      c.data = data;
-      c.validationData = validationData;
-      c.objective = objective;
-      c.dims = List.copyOf(dims);
-      c.dimWeights = Map.copyOf(dimWeights);
-      c.kind = kind;
-      c.basis = basis;
-      c.unsupervisedValidation = unsupervisedValidation;
-      c.hiddenSize = hiddenSize;
-      c.epochs = epochs;
-      c.batchSize = batchSize;
-      c.learningRate = learningRate;
-      c.weightDecay = weightDecay;
-      c.warmupFraction = warmupFraction;
-      c.schedule = schedule;
-      c.seed = seed;
-      c.validationFraction = validationFraction;
-      c.patience = patience;
-      c.temperature = temperature;
-      c.cosentScale = cosentScale;
-      c.topK = topK;
-      c.pairWeight = pairWeight;
-      c.reconstructionWeight = reconstructionWeight;
-      c.structureWeight = structureWeight;
-      c.positiveThreshold = positiveThreshold;
-      c.mineHardNegatives = mineHardNegatives;
-      c.hardNegativeRank = hardNegativeRank;
-      c.maxValidation = maxValidation;
-      c.queryTaskType = queryTaskType;
-      c.documentTaskType = documentTaskType;
-      c.cacheDir = cacheDir;
-      c.output = output;
-      c.outputName = outputName;
-      c.progress = progress;
-      return c;
-    }
-
     /** Sets the frozen base model (its adapter, if any, is ignored). Required. */
     public Builder baseModel(ModelPackage model) {
       this.baseModel = Objects.requireNonNull(model, "model is null");
@@ -995,11 +369,7 @@ public final class Trainer {
      * @throws IllegalArgumentException if it has an adapter
      */
     public Builder embedder(GeckoEmbedder embedder) {
-      Objects.requireNonNull(embedder, "embedder is null");
-      if (embedder.model().adapter().isPresent()) {
-        throw new IllegalArgumentException("the embedder's model already has an adapter; give the base model");
-      }
-      this.embedder = embedder;
+      this.embedder = TrainerConfig.checkEmbedder(embedder);
       this.baseModel = embedder.model();
       return this;
     }
@@ -1034,10 +404,7 @@ public final class Trainer {
     public Builder dims(int... widths) {
       List<Integer> l = new ArrayList<>();
       for (int d : widths) {
-        if (d < 1) {
-          throw new IllegalArgumentException("widths must be >= 1, was " + d);
-        }
-        l.add(d);
+        l.add(TrainerConfig.checkWidth(d));
       }
       this.dims = l;
       return this;
@@ -1049,10 +416,7 @@ public final class Trainer {
      * @throws IllegalArgumentException if the weight is negative or not finite
      */
     public Builder dimWeight(int width, double weight) {
-      if (!(weight >= 0) || Double.isInfinite(weight)) {
-        throw new IllegalArgumentException("weight must be finite and >= 0, was " + weight);
-      }
-      dimWeights.put(width, weight);
+      dimWeights.put(width, TrainerConfig.checkDimWeight(width, weight));
       return this;
     }
 
@@ -1083,43 +447,37 @@ public final class Trainer {
 
     /** Sets the MLP's hidden width (default: the model's width). */
     public Builder hiddenSize(int hidden) {
-      this.hiddenSize = positive(hidden, "hiddenSize");
+      this.hiddenSize = TrainerConfig.atLeast(hidden, 1, "hiddenSize");
       return this;
     }
 
     /** Sets the maximum number of epochs (default 20). */
     public Builder epochs(int epochs) {
-      this.epochs = positive(epochs, "epochs");
+      this.epochs = TrainerConfig.atLeast(epochs, 1, "epochs");
       return this;
     }
 
     /** Sets the mini-batch size (default 64). */
     public Builder batchSize(int size) {
-      if (size < 2) {
-        throw new IllegalArgumentException("batchSize must be >= 2, was " + size);
-      }
-      this.batchSize = size;
+      this.batchSize = TrainerConfig.atLeast(size, 2, "batchSize");
       return this;
     }
 
     /** Sets the peak learning rate (default 1e-3). */
     public Builder learningRate(double lr) {
-      this.learningRate = positive(lr, "learningRate");
+      this.learningRate = TrainerConfig.positive(lr, "learningRate");
       return this;
     }
 
     /** Sets AdamW's decoupled weight decay (default 0.01; 0 for plain Adam). */
     public Builder weightDecay(double decay) {
-      this.weightDecay = nonNegative(decay, "weightDecay");
+      this.weightDecay = TrainerConfig.nonNegative(decay, "weightDecay");
       return this;
     }
 
     /** Sets the fraction of all steps spent warming the learning rate up linearly (default 0.1). */
     public Builder warmupFraction(double fraction) {
-      if (!(fraction >= 0 && fraction < 1)) {
-        throw new IllegalArgumentException("warmupFraction must be in [0, 1), was " + fraction);
-      }
-      this.warmupFraction = fraction;
+      this.warmupFraction = TrainerConfig.checkWarmupFraction(fraction);
       return this;
     }
 
@@ -1137,46 +495,43 @@ public final class Trainer {
 
     /** Sets the validation fraction of the deterministic split (default 0.1). */
     public Builder validationFraction(double fraction) {
-      if (!(fraction > 0 && fraction < 1)) {
-        throw new IllegalArgumentException("validationFraction must be in (0, 1), was " + fraction);
-      }
-      this.validationFraction = fraction;
+      this.validationFraction = TrainerConfig.checkValidationFraction(fraction);
       return this;
     }
 
     /** Sets how many epochs without a better validation score end training (default 3). */
     public Builder patience(int epochs) {
-      this.patience = positive(epochs, "patience");
+      this.patience = TrainerConfig.atLeast(epochs, 1, "patience");
       return this;
     }
 
     /** Sets the softmax temperature of {@link Objective#CONTRASTIVE} (default 0.05). */
     public Builder temperature(double tau) {
-      this.temperature = positive(tau, "temperature");
+      this.temperature = TrainerConfig.positive(tau, "temperature");
       return this;
     }
 
     /** Sets the CoSENT scale (inverse temperature, default 20). */
     public Builder cosentScale(double scale) {
-      this.cosentScale = positive(scale, "cosentScale");
+      this.cosentScale = TrainerConfig.positive(scale, "cosentScale");
       return this;
     }
 
     /** Sets k of the unsupervised top-k neighbourhood loss (default 10). */
     public Builder topK(int k) {
-      this.topK = nonNegativeInt(k, "topK");
+      this.topK = TrainerConfig.atLeast(k, 0, "topK");
       return this;
     }
 
     /** Sets alpha, the weight of the unsupervised all-pairs loss (default 1). */
     public Builder pairWeight(double alpha) {
-      this.pairWeight = nonNegative(alpha, "pairWeight");
+      this.pairWeight = TrainerConfig.nonNegative(alpha, "pairWeight");
       return this;
     }
 
     /** Sets beta, the weight of the unsupervised L1 reconstruction loss (default 1). */
     public Builder reconstructionWeight(double beta) {
-      this.reconstructionWeight = nonNegative(beta, "reconstructionWeight");
+      this.reconstructionWeight = TrainerConfig.nonNegative(beta, "reconstructionWeight");
       return this;
     }
 
@@ -1194,16 +549,13 @@ public final class Trainer {
      * @throws IllegalArgumentException if the weight is negative or not finite
      */
     public Builder structureWeight(double weight) {
-      this.structureWeight = nonNegative(weight, "structureWeight");
+      this.structureWeight = TrainerConfig.nonNegative(weight, "structureWeight");
       return this;
     }
 
     /** For {@link Objective#CONTRASTIVE} on scored pairs: the least score of a positive (default 4). */
     public Builder positiveThreshold(double score) {
-      if (!Double.isFinite(score)) {
-        throw new IllegalArgumentException("positiveThreshold must be finite");
-      }
-      this.positiveThreshold = score;
+      this.positiveThreshold = TrainerConfig.checkPositiveThreshold(score);
       return this;
     }
 
@@ -1219,7 +571,7 @@ public final class Trainer {
 
     /** Sets the rank of mined hard negatives (see {@link #mineHardNegatives(boolean)}). */
     public Builder hardNegativeRank(int rank) {
-      this.hardNegativeRank = nonNegativeInt(rank, "hardNegativeRank");
+      this.hardNegativeRank = TrainerConfig.atLeast(rank, 0, "hardNegativeRank");
       return this;
     }
 
@@ -1228,7 +580,7 @@ public final class Trainer {
      * (default 1000); Spearman on scored pairs always uses every pair.
      */
     public Builder maxValidation(int rows) {
-      this.maxValidation = positive(rows, "maxValidation");
+      this.maxValidation = TrainerConfig.atLeast(rows, 1, "maxValidation");
       return this;
     }
 
@@ -1261,10 +613,7 @@ public final class Trainer {
 
     /** Sets the name in the written manifest (default: base name + {@code "-mrl-adapter"}). */
     public Builder outputName(String name) {
-      if (name == null || name.isBlank()) {
-        throw new IllegalArgumentException("outputName must be a non-empty string");
-      }
-      this.outputName = name;
+      this.outputName = TrainerConfig.checkOutputName(name);
       return this;
     }
 
@@ -1275,76 +624,31 @@ public final class Trainer {
     }
 
     /**
-     * Returns the trainer, after checking that the output folder can be written (so that a bad
-     * folder is refused before minutes of training, not after).
+     * Returns the configuration set so far.
+     *
+     * @throws IllegalStateException if base model, data or output is missing
+     */
+    public TrainerConfig config() {
+      if (baseModel == null || data == null || output == null) {
+        throw new IllegalStateException("baseModel, data and output are required");
+      }
+      return new TrainerConfig(baseModel, embedder, data, validationData, objective, dims, dimWeights, kind, basis,
+          unsupervisedValidation, hiddenSize, epochs, batchSize, learningRate, weightDecay, warmupFraction, schedule,
+          seed, validationFraction, patience, temperature, cosentScale, topK, pairWeight, reconstructionWeight,
+          structureWeight, positiveThreshold, mineHardNegatives, hardNegativeRank, maxValidation, queryTaskType,
+          documentTaskType, cacheDir, output, outputName, progress);
+    }
+
+    /**
+     * Returns the trainer of {@link #config()}, after checking that the output folder can be
+     * written (so that a bad folder is refused before minutes of training, not after).
      *
      * @throws IllegalStateException if base model, data or output is missing
      * @throws IllegalArgumentException if the output folder is a file, is not empty and holds no
      *     {@code gecko-model.json}, or cannot be created or written
      */
     public Trainer build() {
-      if (baseModel == null || data == null || output == null) {
-        throw new IllegalStateException("baseModel, data and output are required");
-      }
-      checkOutputFolder(output);
-      return new Trainer(this);
-    }
-
-    /** The checks of {@link #build()} on the output folder. */
-    static void checkOutputFolder(Path dir) {
-      if (Files.exists(dir)) {
-        if (!Files.isDirectory(dir)) {
-          throw new IllegalArgumentException(dir + ": the output folder is a file");
-        }
-        try (Stream<Path> s = Files.list(dir)) {
-          if (s.findAny().isPresent() && !Files.exists(dir.resolve(ModelPackage.MANIFEST))) {
-            throw new IllegalArgumentException(dir + ": the output folder is not empty and holds no "
-                + ModelPackage.MANIFEST + " (not an earlier output); refusing to write into it");
-          }
-        } catch (IOException e) {
-          throw new IllegalArgumentException(dir + ": cannot list the output folder: " + e.getMessage(), e);
-        }
-        if (!Files.isWritable(dir)) {
-          throw new IllegalArgumentException(dir + ": the output folder is not writable");
-        }
-        return;
-      }
-      Path parent = dir.toAbsolutePath().getParent();
-      while (parent != null && !Files.exists(parent)) {
-        parent = parent.getParent();
-      }
-      if (parent == null || !Files.isDirectory(parent) || !Files.isWritable(parent)) {
-        throw new IllegalArgumentException(dir + ": the output folder cannot be created ("
-            + (parent == null ? "no existing parent" : parent + " is not a writable folder") + ")");
-      }
-    }
-
-    private static int positive(int v, String name) {
-      if (v < 1) {
-        throw new IllegalArgumentException(name + " must be >= 1, was " + v);
-      }
-      return v;
-    }
-
-    private static int nonNegativeInt(int v, String name) {
-      if (v < 0) {
-        throw new IllegalArgumentException(name + " must be >= 0, was " + v);
-      }
-      return v;
-    }
-
-    private static double positive(double v, String name) {
-      if (!(v > 0) || Double.isInfinite(v)) {
-        throw new IllegalArgumentException(name + " must be finite and > 0, was " + v);
-      }
-      return v;
-    }
-
-    private static double nonNegative(double v, String name) {
-      if (!(v >= 0) || Double.isInfinite(v)) {
-        throw new IllegalArgumentException(name + " must be finite and >= 0, was " + v);
-      }
-      return v;
+      return new Trainer(config());
     }
   }
 }

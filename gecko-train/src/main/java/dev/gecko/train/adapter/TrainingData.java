@@ -37,7 +37,7 @@ import java.util.function.Function;
  * </ul>
  * A row that fits none of these, a missing field, or a bad score fails with the file and line.
  *
- * <p>Immutable and thread-safe.
+ * <p>Immutable and thread-safe; it holds its examples in memory and no open file.
  */
 public final class TrainingData {
   private final List<TrainingExample> examples;
@@ -215,7 +215,7 @@ public final class TrainingData {
     return examples.stream().allMatch(e -> e.score() != null);
   }
 
-  /** The two sides of a split. */
+  /** The two sides of a split. Immutable and thread-safe. */
   public record Split(TrainingData train, TrainingData validation) {}
 
   /**

@@ -13,6 +13,8 @@ import java.util.Objects;
  *       score}.
  * </ul>
  *
+ * <p>Immutable and thread-safe; it holds only strings and a score.
+ *
  * @param task the task description (FRet's {@code task}, for example "Given a query, find a
  *     passage that has the answer to the query."), or null
  * @param anchor the query or first sentence; never null

@@ -6,7 +6,8 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * What {@link Trainer#train()} produced.
+ * What {@link Trainer#train()} produced. Immutable and thread-safe (the curve is copied); the
+ * model folder it names belongs to the caller, and nothing in it is held open.
  *
  * @param modelDir the written model folder ({@code gecko-model.json}, {@code model.onnx}, {@code
  *     tokenizer.json}, {@code adapter.safetensors}); {@code GeckoEmbedder.builder().model(dir)}
@@ -15,7 +16,7 @@ import java.util.List;
  * @param adapter the adapter of the best epoch (its basis with a zero residual if no epoch beat
  *     epoch 0)
  * @param curve epoch 0 (the basis alone: the base model itself with {@link Basis#IDENTITY}) then
- *     one entry per epoch run
+ *     one entry per epoch run; validation scores x 100
  * @param bestEpoch the epoch whose adapter was kept (0 = no trained epoch improved on epoch 0)
  * @param stoppedEarly whether early stopping ended training before the last epoch
  */
@@ -26,7 +27,7 @@ public record TrainingResult(Path modelDir, ModelPackage model, Adapter adapter,
     curve = List.copyOf(curve);
   }
 
-  /** Returns the validation score of the kept adapter. */
+  /** Returns the validation score of the kept adapter (x 100), the highest of the curve. */
   public double bestValidationScore() {
     return curve.get(bestEpoch).validationScore();
   }
@@ -37,8 +38,8 @@ public record TrainingResult(Path modelDir, ModelPackage model, Adapter adapter,
   }
 
   /**
-   * Returns the validation score of epoch 0: the basis with a zero residual (the base model itself
-   * with {@link Basis#IDENTITY}).
+   * Returns the validation score (x 100) of epoch 0: the basis with a zero residual (the base model
+   * itself with {@link Basis#IDENTITY}).
    */
   public double baseValidationScore() {
     return curve.get(0).validationScore();

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.gecko.core.EmbedRequest;
 import dev.gecko.core.GeckoEmbedder;
 import dev.gecko.core.ModelPackage;
@@ -13,6 +15,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -87,15 +90,15 @@ class TrainerTest {
     assertThat(pca.adapter().metadata()).containsEntry("basis", "PRINCIPAL_AXES");
     assertThat(id.adapter().basis()).isNull();
     assertThat(id.adapter().metadata()).containsEntry("basis", "IDENTITY");
-    // validation = neighbour recall in [0, 1]; the rotation alone (epoch 0) already keeps more of
-    // the full-width neighbours at the truncated widths than the base model's own coordinates
-    assertThat(pca.baseValidationScore()).isBetween(0.0, 1.0).isGreaterThan(id.baseValidationScore());
+    // validation = neighbour recall x 100, in [0, 100]; the rotation alone (epoch 0) already keeps
+    // more of the full-width neighbours at the truncated widths than the base model's own coordinates
+    assertThat(pca.baseValidationScore()).isBetween(0.0, 100.0).isGreaterThan(id.baseValidationScore());
     // at full width alone, the base model keeps every one of its own neighbours, and so does a
     // rotation (up to float rounding of near-ties)
     TrainingResult full = b.output(tmp.resolve("full")).dims(384).build().train();
-    assertThat(full.baseValidationScore()).isEqualTo(1.0);
+    assertThat(full.baseValidationScore()).isEqualTo(100.0);
     TrainingResult fullRotated = b.output(tmp.resolve("fullRotated")).basis(Basis.PRINCIPAL_AXES).build().train();
-    assertThat(fullRotated.baseValidationScore()).isGreaterThan(0.99);
+    assertThat(fullRotated.baseValidationScore()).isGreaterThan(99.0);
     // the written basis is applied the way training applied it: its first coordinate carries the
     // most energy of the training texts (with B transposed by mistake it would not)
     Adapter rotationOnly = Adapter.identity(384).withBasis(pca.adapter().basis());
@@ -138,7 +141,33 @@ class TrainerTest {
   void cosentTrainingImprovesTheTrainingLoss() throws IOException {
     TrainingResult r = base(sts, tmp.resolve("o")).objective(Objective.COSENT).epochs(6).build().train();
     assertThat(r.curve().get(r.curve().size() - 1).trainLoss()).isLessThan(r.curve().get(1).trainLoss());
-    assertThat(r.bestValidationScore()).isGreaterThanOrEqualTo(r.baseValidationScore());
+  }
+
+  @Test
+  void keepsTheBestEpochAndWritesTheAdapterThatScoresIt() throws IOException {
+    // CoSENT on real STS-B dev pairs, validated by Spearman x 100 on the seeded split's other
+    // pairs; patience 2, so the run goes on past its best epoch before it stops
+    long seed = 7;
+    TrainingResult r = base(sts, tmp.resolve("best")).objective(Objective.COSENT).seed(seed).epochs(8).patience(2)
+        .build().train();
+    List<Double> scores = r.curve().stream().map(EpochStats::validationScore).toList();
+    // training improves the held-out score strictly over the base model (epoch 0)
+    assertThat(r.improved()).isTrue();
+    assertThat(r.bestValidationScore()).isGreaterThan(r.baseValidationScore());
+    // the kept epoch is the first maximum of the curve, and later epochs were worse
+    assertThat(r.stoppedEarly()).isTrue();
+    assertThat(r.bestEpoch()).isEqualTo(scores.indexOf(Collections.max(scores))).isLessThan(scores.size() - 1);
+    // the written adapter is that epoch's: scored again from the model folder, on the same split and
+    // the same cached vectors, it gives the best score (not the last epoch's)
+    Adapter written = Adapter.load(r.modelDir().resolve("adapter.safetensors"));
+    assertThat(spearman(sts.split(0.25, seed).validation(), written))
+        .isCloseTo(r.bestValidationScore(), within(1e-10));
+    // and the manifest records the same curve and epoch
+    JsonNode training = new ObjectMapper().readTree(r.modelDir().resolve(ModelPackage.MANIFEST).toFile())
+        .path("training");
+    assertThat(training.path("bestEpoch").asInt()).isEqualTo(r.bestEpoch());
+    assertThat(training.path("curve").findValues("validationScore")).extracting(JsonNode::asDouble)
+        .containsExactlyElementsOf(scores);
   }
 
   @Test
@@ -162,7 +191,7 @@ class TrainerTest {
     assertThat(data.examples().get(1).negative()).isNotNull();
     TrainingResult r = base(data, tmp.resolve("fret")).mineHardNegatives(true).build().train();
     assertThat(r.model().adapter()).isPresent();
-    assertThat(r.curve().get(0).validationScore()).isBetween(0.0, 1.0 + 1e-9);
+    assertThat(r.curve().get(0).validationScore()).isBetween(0.0, 100.0 + 1e-7);
     assertThat(ModelPackage.fromDirectory(r.modelDir()).name()).isEqualTo("bge-small-en-v1.5-int8-mrl-adapter");
   }
 
@@ -175,26 +204,39 @@ class TrainerTest {
     TrainingData val = TrainingData.of(TrainingData.read(STS_DEV).examples().subList(80, 140));
     TrainingResult r = base(sts, tmp.resolve("c")).objective(Objective.CONTRASTIVE).validationData(val)
         .maxValidation(10).epochs(1).build().train();
-    // epoch 0 is the base model: the mean over the widths of Spearman(cosine, score) on all 60 pairs
+    // epoch 0 is the base model: the mean over the widths of Spearman(cosine, score) on all 60
+    // pairs, x 100
+    assertThat(r.baseValidationScore()).isCloseTo(spearman(val, null), within(1e-10));
+    assertThat(r.adapter().metadata()).containsEntry("validation", "spearman");
+  }
+
+  /**
+   * The trainer's Spearman validation computed outside it: the mean over the widths 384, 128, 32
+   * of Spearman's rho between the pairs' cosines and their scores, x 100, on the cached base
+   * vectors after {@code adapter} (null: none).
+   */
+  private double spearman(TrainingData pairs, Adapter adapter) throws IOException {
     EmbeddingCache cache = EmbeddingCache.open(tmp.resolve("cache"), embedder.model(), 384);
     List<EmbedRequest> reqs = new ArrayList<>();
-    for (TrainingExample e : val.examples()) {
+    for (TrainingExample e : pairs.examples()) {
       reqs.add(EmbedRequest.of(e.anchor()));
       reqs.add(EmbedRequest.of(e.positive()));
     }
     List<float[]> v = cache.embed(embedder, reqs, done -> { });
-    double expected = 0;
-    for (int m : new int[] {384, 128, 32}) {
-      double[] pred = new double[val.size()];
-      double[] gold = new double[val.size()];
-      for (int i = 0; i < val.size(); i++) {
-        pred[i] = Stats.cosine(toDouble(v.get(2 * i)), toDouble(v.get(2 * i + 1)), m);
-        gold[i] = val.examples().get(i).score();
-      }
-      expected += Stats.spearman(pred, gold) / 3;
+    if (adapter != null) {
+      v = v.stream().map(adapter::apply).toList();
     }
-    assertThat(r.baseValidationScore()).isCloseTo(expected, within(1e-12));
-    assertThat(r.adapter().metadata()).containsEntry("validation", "spearman");
+    double sum = 0;
+    for (int m : new int[] {384, 128, 32}) {
+      double[] pred = new double[pairs.size()];
+      double[] gold = new double[pairs.size()];
+      for (int i = 0; i < pairs.size(); i++) {
+        pred[i] = Stats.cosine(toDouble(v.get(2 * i)), toDouble(v.get(2 * i + 1)), m);
+        gold[i] = pairs.examples().get(i).score();
+      }
+      sum += Stats.spearman(pred, gold);
+    }
+    return 100 * sum / 3;
   }
 
   @Test

@@ -1,0 +1,179 @@
+package dev.gecko.train.adapter;
+
+import dev.gecko.eval.RetrievalMetrics;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * {@link Objective#CONTRASTIVE}: rows {@code {query, positive, negative or -1}}, Gecko's eq. 3
+ * ({@link Losses#contrastive}) at every width, optionally with mined hard negatives. Scored pairs
+ * train as pairs when their score reaches the positive threshold. Validated by Spearman when
+ * every validation example carries a score (the graded signal rather than a binarised proxy),
+ * else by the mean reciprocal rank of each query's positive. Not thread-safe.
+ */
+final class ContrastiveTask extends SupervisedTask {
+  /** Graded validation: Spearman over every validation pair; null for MRR. */
+  private final ScoredPairs scoredValidation;
+  /** MRR validation rows {@code {query, positive, negative or -1}}; empty with graded validation. */
+  private final List<int[]> validation = new ArrayList<>();
+
+  ContrastiveTask(TrainerConfig config, int[] widths, double[] weights, TrainingData trainData,
+      TrainingData validationData, Texts texts) {
+    super(config, widths, weights);
+    boolean graded = validationData.size() > 0 && validationData.allScored();
+    trainData = pairs(trainData, "training data");
+    validationData = graded ? ScoredPairs.require(validationData, "validation data")
+        : pairs(validationData, "validation data");
+    kept(trainData, validationData);
+    train.addAll(triplets(trainData, texts));
+    if (graded) {
+      scoredValidation = ScoredPairs.of(validationData, texts);
+    } else {
+      scoredValidation = null;
+      validation.addAll(triplets(validationData, texts));
+    }
+  }
+
+  /** Checks that every example is a pair and keeps those whose score, if any, reaches the threshold. */
+  private TrainingData pairs(TrainingData data, String what) {
+    List<TrainingExample> out = new ArrayList<>();
+    for (TrainingExample e : data.examples()) {
+      if (e.positive() == null) {
+        throw new IllegalArgumentException(TrainingExample.where(e.source()) + what
+            + ": the CONTRASTIVE objective needs pairs or triplets (anchor, positive[, negative])");
+      }
+      if (e.score() == null || e.score() >= config.positiveThreshold()) {
+        out.add(e);
+      }
+    }
+    return TrainingData.of(out);
+  }
+
+  private static List<int[]> triplets(TrainingData data, Texts texts) {
+    List<int[]> rows = new ArrayList<>();
+    for (TrainingExample e : data.examples()) {
+      int q = texts.id(e.anchor(), true);
+      int p = texts.id(e.positive(), false);
+      rows.add(new int[] {q, p, e.negative() == null ? -1 : texts.id(e.negative(), false)});
+    }
+    return rows;
+  }
+
+  @Override
+  String validation() {
+    return scoredValidation != null ? "spearman" : "mrr";
+  }
+
+  @Override
+  void start(List<float[]> vectors, double[][] x) {
+    if (config.mineHardNegatives()) {
+      mineHardNegatives(vectors);
+    }
+    super.start(vectors, x); // the structure regulariser's neighbours include mined negatives
+  }
+
+  /**
+   * For rows without a negative: the candidate at rank {@code hardNegativeRank} (0-based, or the
+   * last) among the training documents most similar to the query at full width, skipping the
+   * query itself and every positive of that query.
+   */
+  private void mineHardNegatives(List<float[]> vectors) {
+    int[] pool = train.stream().mapToInt(r -> r[1]).distinct().toArray();
+    Map<Integer, Set<Integer>> positives = new HashMap<>();
+    for (int[] r : train) {
+      positives.computeIfAbsent(r[0], k -> new TreeSet<>()).add(r[1]);
+    }
+    Map<Integer, Integer> mined = new HashMap<>();
+    for (int[] r : train) {
+      if (r[2] >= 0) {
+        continue;
+      }
+      Integer neg = mined.get(r[0]);
+      if (neg == null) {
+        Set<Integer> skip = positives.get(r[0]);
+        int[] cand = Arrays.stream(pool).filter(c -> c != r[0] && !skip.contains(c)).toArray();
+        if (cand.length == 0) {
+          continue;
+        }
+        int[] nearest = TopK.nearest(vectors.get(r[0]), cand, vectors,
+            Math.min(config.hardNegativeRank(), cand.length - 1) + 1);
+        neg = nearest[nearest.length - 1];
+        mined.put(r[0], neg);
+      }
+      r[2] = neg;
+    }
+  }
+
+  @Override
+  double rankingLoss(Forward l, int[] batch, double[][] g) {
+    return Losses.contrastive(l.ys, column(l, batch, 0), column(l, batch, 1), column(l, batch, 2), widths, weights,
+        config.temperature(), g);
+  }
+
+  @Override
+  double validate(Model model) {
+    return scoredValidation != null ? scoredValidation.spearman(model, x, widths, weights, weightSum) : mrr(model);
+  }
+
+  /**
+   * The weighted mean over the widths of the mean reciprocal rank ({@link RetrievalMetrics}' MRR)
+   * of each of the first maxValidation rows' positive among all their positives and the row's own
+   * negative; the positive wins ties. A negative that is also another row's positive stands twice.
+   */
+  private double mrr(Model model) {
+    int m = Math.min(validation.size(), config.maxValidation());
+    List<int[]> rows = validation.subList(0, m);
+    Forward l = new Forward(rows.stream().flatMapToInt(Arrays::stream).toArray(), model, x);
+    int[] cands = rows.stream().mapToInt(r -> l.of(r[1])).distinct().toArray();
+    // Document ids: RetrievalMetrics ranks equal scores by id descending, so "p" (the positive)
+    // goes before "n" (the row's negative) and "c..." (the candidates).
+    String[] candId = new String[cands.length];
+    for (int c = 0; c < cands.length; c++) {
+      candId[c] = "c" + c;
+    }
+    Map<String, Integer> relevant = Map.of("p", 1);
+    int nw = widths.length;
+    Losses.PrefixCos pc = new Losses.PrefixCos(nw);
+    double[] mrr = new double[nw];
+    for (int[] r : rows) {
+      double[] y = l.ys[l.of(r[0])];
+      int positive = l.of(r[1]);
+      List<Map<String, Double>> runs = new ArrayList<>(nw);
+      pc.compute(y, l.ys[positive], widths);
+      for (int w = 0; w < nw; w++) {
+        Map<String, Double> run = new HashMap<>(2 * cands.length + 4);
+        run.put("p", pc.cos[w]);
+        runs.add(run);
+      }
+      for (int c = 0; c < cands.length; c++) {
+        if (cands[c] != positive) {
+          pc.compute(y, l.ys[cands[c]], widths);
+          for (int w = 0; w < nw; w++) {
+            runs.get(w).put(candId[c], pc.cos[w]);
+          }
+        }
+      }
+      int negative = l.of(r[2]);
+      if (negative >= 0 && negative != positive) {
+        pc.compute(y, l.ys[negative], widths);
+        for (int w = 0; w < nw; w++) {
+          runs.get(w).put("n", pc.cos[w]);
+        }
+      }
+      for (int w = 0; w < nw; w++) {
+        int k = runs.get(w).size();
+        mrr[w] += RetrievalMetrics.evaluateQuery(relevant, runs.get(w), List.of(k)).get("mrr_at_" + k) / rows.size();
+      }
+    }
+    double score = 0;
+    for (int w = 0; w < nw; w++) {
+      score += weights[w] * mrr[w];
+    }
+    return score / weightSum;
+  }
+}

@@ -1,0 +1,128 @@
+package dev.gecko.train.adapter;
+
+import dev.gecko.core.ModelSource;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.gecko.core.ModelPackage;
+import dev.gecko.core.adapter.Adapter;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.List;
+import java.util.Locale;
+import java.util.stream.Stream;
+
+/**
+ * The model folder a training run writes: the base model's {@code model.onnx} and {@code
+ * tokenizer.json}, the adapter, and a manifest with a {@code training} block. Stateless.
+ */
+final class ModelFolder {
+  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+  /** The adapter's file name in the folder. */
+  static final String ADAPTER_FILE = "adapter.safetensors";
+
+  private ModelFolder() {}
+
+  /**
+   * Checks that {@code dir} can become the output folder: new (creatable), empty, or an earlier
+   * output (it holds the manifest), and writable.
+   *
+   * @throws IllegalArgumentException if the folder is a file, is not empty and holds no {@code
+   *     gecko-model.json}, or cannot be created or written
+   */
+  static void checkUsable(Path dir) {
+    if (Files.exists(dir)) {
+      if (!Files.isDirectory(dir)) {
+        throw new IllegalArgumentException(dir + ": the output folder is a file");
+      }
+      try (Stream<Path> s = Files.list(dir)) {
+        if (s.findAny().isPresent() && !Files.exists(dir.resolve(ModelPackage.MANIFEST))) {
+          throw new IllegalArgumentException(dir + ": the output folder is not empty and holds no "
+              + ModelPackage.MANIFEST + " (not an earlier output); refusing to write into it");
+        }
+      } catch (IOException e) {
+        throw new IllegalArgumentException(dir + ": cannot list the output folder: " + e.getMessage(), e);
+      }
+      if (!Files.isWritable(dir)) {
+        throw new IllegalArgumentException(dir + ": the output folder is not writable");
+      }
+      return;
+    }
+    Path parent = dir.toAbsolutePath().getParent();
+    while (parent != null && !Files.exists(parent)) {
+      parent = parent.getParent();
+    }
+    if (parent == null || !Files.isDirectory(parent) || !Files.isWritable(parent)) {
+      throw new IllegalArgumentException(dir + ": the output folder cannot be created ("
+          + (parent == null ? "no existing parent" : parent + " is not a writable folder") + ")");
+    }
+  }
+
+  /**
+   * Writes the folder {@code config.output()} and reads it back.
+   *
+   * @param curve the training curve as reported (validation scores x 100)
+   * @throws IOException if a file cannot be read or written
+   * @throws IllegalArgumentException if the folder became unusable since {@link #checkUsable}
+   */
+  static ModelPackage write(TrainerConfig config, ModelPackage base, Adapter adapter, int[] widths,
+      Objective objective, int bestEpoch, List<EpochStats> curve) throws IOException {
+    Path dir = config.output();
+    Files.createDirectories(dir);
+    try (Stream<Path> s = Files.list(dir)) {
+      List<Path> existing = s.toList();
+      if (!existing.isEmpty() && !Files.exists(dir.resolve(ModelPackage.MANIFEST))) {
+        throw new IllegalArgumentException(dir + ": output folder is not empty and holds no " + ModelPackage.MANIFEST
+            + "; refusing to write into it");
+      }
+    }
+    copy(base.model(), dir.resolve("model.onnx"));
+    copy(base.tokenizer(), dir.resolve("tokenizer.json"));
+    adapter.save(dir.resolve(ADAPTER_FILE));
+    ObjectNode m = JSON.createObjectNode();
+    m.put("name", config.outputName() != null ? config.outputName() : base.name() + "-mrl-adapter");
+    m.put("pooling", base.pooling().name().toLowerCase(Locale.ROOT));
+    m.put("maxTokens", base.maxTokens());
+    m.put("dimensions", adapter.dimensions());
+    m.put("model", "model.onnx");
+    m.put("tokenizer", "tokenizer.json");
+    ObjectNode prompts = m.putObject("prompts");
+    base.prompts().forEach((t, p) -> prompts.put(t.name(), p));
+    base.defaultPrompt().ifPresent(p -> m.put("defaultPrompt", p));
+    ArrayNode dims = m.putArray("matryoshkaDims");
+    for (int w = widths.length - 1; w >= 0; w--) {
+      dims.add(widths[w]);
+    }
+    m.put("adapter", ADAPTER_FILE);
+    ObjectNode t = m.putObject("training");
+    t.put("baseModel", base.name());
+    t.put("objective", objective.name());
+    t.put("adapterKind", config.adapterKind().name());
+    t.put("basis", config.basis().name());
+    t.put("validation", adapter.metadata().get("validation"));
+    t.put("seed", config.seed());
+    t.put("bestEpoch", bestEpoch);
+    ArrayNode c = t.putArray("curve");
+    for (EpochStats e : curve) {
+      ObjectNode o = c.addObject();
+      o.put("epoch", e.epoch());
+      o.put("trainLoss", Double.isNaN(e.trainLoss()) ? null : e.trainLoss());
+      o.put("validationScore", e.validationScore());
+    }
+    JSON.writeValue(dir.resolve(ModelPackage.MANIFEST).toFile(), m);
+    return ModelPackage.fromDirectory(dir);
+  }
+
+  private static void copy(ModelSource from, Path to) throws IOException {
+    if (from.path().isPresent() && Files.exists(to) && Files.isSameFile(from.path().get(), to)) {
+      return;
+    }
+    try (InputStream in = from.open()) {
+      Files.copy(in, to, StandardCopyOption.REPLACE_EXISTING);
+    }
+  }
+}
