@@ -10,7 +10,6 @@ import dev.gecko.train.adapter.EpochStats;
 import dev.gecko.train.adapter.Objective;
 import dev.gecko.train.adapter.Trainer;
 import dev.gecko.train.adapter.TrainingData;
-import dev.gecko.train.adapter.TrainingProgress;
 import dev.gecko.train.adapter.TrainingResult;
 import dev.gecko.train.adapter.UnsupervisedValidation;
 import java.io.IOException;
@@ -21,10 +20,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import java.util.function.Consumer;
-import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -139,7 +134,7 @@ final class TrainCommand implements Callable<Integer> {
     }
     PrintWriter err = spec.commandLine().getErr();
     Path cacheDir = cache != null ? cache : Path.of(System.getProperty("user.home"), ".cache", "gecko", "embeddings");
-    try (GeckoEmbedder embedder = Embedders.open(model, threads); Progress progress = new Progress(err)) {
+    try (GeckoEmbedder embedder = Embedders.open(model, threads); CliProgress progress = CliProgress.on(err)) {
       Trainer.Builder b = Trainer.builder()
           .embedder(embedder)
           .data(TrainingData.read(data))
@@ -208,72 +203,5 @@ final class TrainCommand implements Callable<Integer> {
       throw new GeckoCli.UsageException(e.getMessage());
     }
     return GeckoCli.EXIT_OK;
-  }
-
-  /**
-   * Progress on standard error: a bar on a terminal, else a plain line per epoch and every 10%
-   * of embedding (never a carriage return).
-   */
-  private static final class Progress implements Consumer<TrainingProgress>, AutoCloseable {
-    private final PrintWriter err;
-    private final boolean terminal = System.console() != null;
-    private ProgressBar bar;
-    private TrainingProgress.Stage barStage;
-    private int barEpoch = -1;
-    private int lastTenth = -1;
-
-    Progress(PrintWriter err) {
-      this.err = err;
-    }
-
-    @Override
-    public void accept(TrainingProgress p) {
-      switch (p.stage()) {
-        case EMBEDDING:
-          if (terminal) {
-            ensureBar(p, "embed");
-            bar.stepTo(p.done());
-          } else {
-            int tenth = p.total() == 0 ? 10 : (int) (10L * p.done() / p.total());
-            if (tenth != lastTenth) {
-              lastTenth = tenth;
-              err.printf(Locale.ROOT, "embedding: %d/%d texts%n", p.done(), p.total());
-              err.flush();
-            }
-          }
-          break;
-        case TRAINING:
-          if (terminal) {
-            ensureBar(p, "epoch " + p.epoch());
-            bar.stepTo(p.done());
-            bar.setExtraMessage(String.format(Locale.ROOT, " loss %.4f val %.2f", p.loss(), p.validationScore()));
-          }
-          break;
-        default:
-          close();
-          err.printf(Locale.ROOT, "epoch %d: train loss %s, validation score %.3f%n", p.epoch(),
-              Double.isNaN(p.loss()) ? "-" : String.format(Locale.ROOT, "%.5f", p.loss()), p.validationScore());
-          err.flush();
-      }
-    }
-
-    private void ensureBar(TrainingProgress p, String name) {
-      if (bar == null || barStage != p.stage() || barEpoch != p.epoch()) {
-        close();
-        bar = new ProgressBarBuilder().setTaskName(name).setInitialMax(p.total())
-            .setStyle(ProgressBarStyle.ASCII).setConsumer(new me.tongfei.progressbar.ConsoleProgressBarConsumer(System.err))
-            .build();
-        barStage = p.stage();
-        barEpoch = p.epoch();
-      }
-    }
-
-    @Override
-    public void close() {
-      if (bar != null) {
-        bar.close();
-        bar = null;
-      }
-    }
   }
 }

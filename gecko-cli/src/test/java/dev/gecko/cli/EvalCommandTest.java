@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.gecko.core.Progress;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
@@ -77,17 +78,17 @@ class EvalCommandTest {
   @Test
   void progressWithoutATerminalPrintsPlainLinesPerPhase() {
     StringWriter sink = new StringWriter();
-    try (EvalProgress p = new EvalProgress(new PrintWriter(sink))) {
-      p.onProgress("embedding corpus", 0, 100);
-      p.onProgress("embedding corpus", 40, 100);
-      p.onProgress("embedding corpus", 100, 100);
-      p.onProgress("searching at 64 dims", 5, 5);
+    try (CliProgress p = new CliProgress(new PrintWriter(sink), java.time.Duration.ofHours(1), false)) {
+      p.onProgress(Progress.of("embedding corpus", "texts", 0, 100));
+      p.onProgress(Progress.of("embedding corpus", "texts", 40, 100));
+      p.onProgress(Progress.of("embedding corpus", "texts", 100, 100));
+      p.onProgress(new Progress("searching at 64 dims", "queries", 5, 5, java.util.Map.of("loss", 0.125)));
     }
     List<String> lines = sink.toString().lines().toList();
     assertThat(sink.toString()).doesNotContain("\r");
     assertThat(lines).anyMatch(l -> l.startsWith("gecko: embedding corpus: 40/100 texts (40%)"));
     assertThat(lines).anyMatch(l -> l.startsWith("gecko: embedding corpus: 100/100 texts (100%)"));
-    assertThat(lines).anyMatch(l -> l.startsWith("gecko: searching at 64 dims: 5/5 queries (100%)"));
+    assertThat(lines).anyMatch(l -> l.startsWith("gecko: searching at 64 dims: 5/5 queries (100%)") && l.endsWith(", loss 0.1250"));
     assertThat(lines.stream().filter(l -> l.contains("100/100"))).hasSize(1);
   }
 }

@@ -78,7 +78,8 @@ class GenerateCommandTest {
     assertThat(summary.path("reject_reasons")).as(r.out()).isEmpty();
     assertThat(summary.path("reject_reasons").isArray()).isTrue();
     assertThat(summary.path("cost").asDouble()).isPositive();
-    assertThat(r.err()).contains("gecko generate: 3/3 seeds").contains("3 examples").contains("tokens").doesNotContain("\r");
+    assertThat(r.err()).contains("gecko: generating: 3/3 seeds (100%)").contains("examples 3").contains("tokens")
+        .doesNotContain("\r");
     List<String> lines = Files.readAllLines(out.resolve("examples.jsonl"));
     assertThat(lines).hasSize(3);
     Set<String> seeds = new HashSet<>();

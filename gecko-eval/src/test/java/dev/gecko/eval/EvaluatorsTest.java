@@ -111,14 +111,14 @@ class EvaluatorsTest {
     List<String> phases = new ArrayList<>();
     CountingEmbedder first = new CountingEmbedder(embedder);
     EvalReport a = RetrievalEvaluator.builder(first).cache(EmbeddingCache.open(dir)).ignoreIdenticalIds(true)
-        .progress((phase, done, total) -> phases.add(phase + " " + done + "/" + total)).build().evaluate(arguana);
+        .progress(p -> phases.add(p.phase() + " " + p.done() + "/" + p.total())).build().evaluate(arguana);
     assertThat(first.texts.get()).isEqualTo(10 + 30);
     assertThat(phases).contains("embedding queries 10/10", "embedding corpus 30/30", "searching at 384 dims 10/10");
 
     CountingEmbedder second = new CountingEmbedder(embedder);
     phases.clear();
     EvalReport b = RetrievalEvaluator.builder(second).cache(EmbeddingCache.open(dir)).ignoreIdenticalIds(true)
-        .progress((phase, done, total) -> phases.add(phase + " " + done + "/" + total)).build().evaluate(arguana);
+        .progress(p -> phases.add(p.phase() + " " + p.done() + "/" + p.total())).build().evaluate(arguana);
     assertThat(second.texts.get()).isZero();
     assertThat(phases).contains("embedding corpus 30/30");
     assertThat(b.metrics()).isEqualTo(a.metrics());
@@ -191,10 +191,10 @@ class EvaluatorsTest {
     }
 
     @Override
-    public List<float[]> embedRequests(List<EmbedRequest> requests, int dims) {
+    public List<float[]> embedRequests(List<EmbedRequest> requests, int dims, dev.gecko.core.ProgressListener progress) {
       texts.addAndGet(requests.size());
       widths.add(dims);
-      return delegate.embedRequests(requests, dims);
+      return delegate.embedRequests(requests, dims, progress);
     }
 
     @Override

@@ -100,7 +100,7 @@ final class ContrastiveTask extends SupervisedTask {
         if (cand.length == 0) {
           continue;
         }
-        int[] nearest = TopK.nearest(vectors.get(r[0]), cand, vectors,
+        int[] nearest = SimilarTexts.nearest(vectors.get(r[0]), cand, vectors,
             Math.min(config.hardNegativeRank(), cand.length - 1) + 1);
         neg = nearest[nearest.length - 1];
         mined.put(r[0], neg);

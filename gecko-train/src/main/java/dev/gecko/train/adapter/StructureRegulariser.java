@@ -10,7 +10,7 @@ import java.util.List;
  */
 final class StructureRegulariser {
   private final TrainerConfig config;
-  private final TopK.Neighbours neighbours;
+  private final SimilarTexts.Neighbours neighbours;
   /** A vector id's row in {@link #neighbours}, -1 for texts outside the training rows. */
   private final int[] index;
 
@@ -18,7 +18,7 @@ final class StructureRegulariser {
   StructureRegulariser(TrainerConfig config, List<int[]> train, List<float[]> vectors) {
     this.config = config;
     int[] items = train.stream().flatMapToInt(Arrays::stream).filter(id -> id >= 0).distinct().toArray();
-    neighbours = TopK.among(items, vectors, Math.min(config.topK(), items.length - 1));
+    neighbours = SimilarTexts.among(items, vectors, Math.min(config.topK(), items.length - 1));
     index = new int[vectors.size()];
     Arrays.fill(index, -1);
     for (int i = 0; i < items.length; i++) {

@@ -1,6 +1,8 @@
 package dev.gecko.train.adapter;
 
 import dev.gecko.core.GeckoEmbedder;
+import dev.gecko.core.Progress;
+import dev.gecko.core.ProgressListener;
 import dev.gecko.core.ModelPackage;
 import dev.gecko.core.TaskType;
 import dev.gecko.core.adapter.Adapter;
@@ -14,7 +16,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
-import java.util.function.Consumer;
 import java.util.stream.Stream;
 
 /**
@@ -71,6 +72,20 @@ import java.util.stream.Stream;
  * and closes it before returning.
  */
 public final class Trainer {
+  /** The phase of the reports while texts are embedded (unit {@code "texts"}). */
+  public static final String EMBEDDING = "embedding";
+  /** The phase of the one report of the base's validation score (metric {@code validation}). */
+  public static final String BASE_VALIDATION = "validating the base";
+  /**
+   * The phase of an epoch's reports, followed by its number (unit {@code "steps"}; metrics {@code
+   * loss}, the epoch's mean so far, and {@code validation}, the latest score x100; its last report
+   * has the epoch's own validation score).
+   */
+  public static final String EPOCH = "epoch ";
+  /** The name of the loss metric. */
+  public static final String LOSS = "loss";
+  /** The name of the validation metric (x100). */
+  public static final String VALIDATION = "validation";
   private static final System.Logger LOG = System.getLogger(Trainer.class.getName());
 
   private final TrainerConfig config;
@@ -159,9 +174,8 @@ public final class Trainer {
     // --- embed every distinct text once
     EmbeddingCache cache = EmbeddingCache.open(config.cacheDir(), base, width);
     int n = texts.requests().size();
-    report(new TrainingProgress(TrainingProgress.Stage.EMBEDDING, 0, n, 0, Double.NaN, Double.NaN));
-    List<float[]> vectors = cache.embed(embedder, texts.requests(),
-        done -> report(new TrainingProgress(TrainingProgress.Stage.EMBEDDING, done, n, 0, Double.NaN, Double.NaN)));
+    report(Progress.of(EMBEDDING, "texts", 0, n));
+    List<float[]> vectors = cache.embed(embedder, texts.requests(), done -> report(Progress.of(EMBEDDING, "texts", done, n)));
     double[][] x = new double[n][width];
     for (int i = 0; i < n; i++) {
       float[] v = vectors.get(i);
@@ -193,7 +207,7 @@ public final class Trainer {
     double[] bestParams = model.p.clone();
     int bestEpoch = 0;
     curve.add(new EpochStats(0, Double.NaN, percent(best), 0));
-    report(new TrainingProgress(TrainingProgress.Stage.VALIDATED, 0, 0, 0, Double.NaN, percent(best)));
+    report(new Progress(BASE_VALIDATION, "checks", 1, 1, Map.of(VALIDATION, percent(best))));
     int sinceBest = 0;
     int step = 0;
     boolean stoppedEarly = false;
@@ -219,14 +233,15 @@ public final class Trainer {
         step++;
         steps++;
         lossSum += loss;
-        report(new TrainingProgress(TrainingProgress.Stage.TRAINING, steps, stepsPerEpoch, epoch, lossSum / steps,
-            curve.get(curve.size() - 1).validationScore()));
+        if (steps < stepsPerEpoch) { // the epoch's last report comes with its validation score
+          report(new Progress(EPOCH + epoch, "steps", steps, stepsPerEpoch, metrics(lossSum / steps,
+              curve.get(curve.size() - 1).validationScore())));
+        }
       }
       double score = task.validate(model);
       double meanLoss = steps == 0 ? Double.NaN : lossSum / steps;
       curve.add(new EpochStats(epoch, meanLoss, percent(score), lr));
-      report(new TrainingProgress(TrainingProgress.Stage.VALIDATED, steps, stepsPerEpoch, epoch, meanLoss,
-          percent(score)));
+      report(new Progress(EPOCH + epoch, "steps", stepsPerEpoch, stepsPerEpoch, metrics(meanLoss, percent(score))));
       int e = epoch;
       LOG.log(System.Logger.Level.INFO, () -> String.format(Locale.ROOT, "epoch %d: loss %.5f, validation %.3f",
           e, meanLoss, percent(score)));
@@ -284,9 +299,19 @@ public final class Trainer {
     }
   }
 
-  private void report(TrainingProgress p) {
+  /** The metrics of an epoch's reports: the mean loss so far (when known) and the validation score. */
+  private static Map<String, Double> metrics(double loss, double validation) {
+    Map<String, Double> m = new LinkedHashMap<>();
+    if (!Double.isNaN(loss)) {
+      m.put(LOSS, loss);
+    }
+    m.put(VALIDATION, validation);
+    return m;
+  }
+
+  private void report(Progress p) {
     if (config.progress() != null) {
-      config.progress().accept(p);
+      config.progress().onProgress(p);
     }
   }
 
@@ -343,7 +368,7 @@ public final class Trainer {
     private Path cacheDir;
     private Path output;
     private String outputName;
-    private Consumer<TrainingProgress> progress;
+    private ProgressListener progress;
 
     private Builder() {}
 
@@ -618,7 +643,7 @@ public final class Trainer {
     }
 
     /** Receives progress on the training thread; null for none. */
-    public Builder progress(Consumer<TrainingProgress> listener) {
+    public Builder progress(ProgressListener listener) {
       this.progress = listener;
       return this;
     }

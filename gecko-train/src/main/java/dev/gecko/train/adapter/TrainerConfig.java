@@ -1,5 +1,6 @@
 package dev.gecko.train.adapter;
 
+import dev.gecko.core.ProgressListener;
 import dev.gecko.core.GeckoEmbedder;
 import dev.gecko.core.ModelPackage;
 import dev.gecko.core.TaskType;
@@ -8,7 +9,6 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.function.Consumer;
 
 /**
  * Every setting of a {@link Trainer}, validated when constructed. Usually built with {@link
@@ -99,7 +99,7 @@ public record TrainerConfig(
     Path cacheDir,
     Path output,
     String outputName,
-    Consumer<TrainingProgress> progress) {
+    ProgressListener progress) {
 
   /**
    * Validates every setting and copies the collections.

@@ -19,10 +19,10 @@ final class UnsupervisedTask extends ObjectiveTask {
   /** The validation texts (vector ids), at most maxValidation of them. */
   private final List<Integer> validation = new ArrayList<>();
   /** Each training row's (text's) neighbours among the training texts. */
-  private TopK.Neighbours trainNeighbours;
+  private SimilarTexts.Neighbours trainNeighbours;
   private int[] valItems;
   /** Each validation text's neighbours among the validation texts. */
-  private TopK.Neighbours valNeighbours;
+  private SimilarTexts.Neighbours valNeighbours;
 
   UnsupervisedTask(TrainerConfig config, int[] widths, double[] weights, TrainingData trainData,
       TrainingData validationData, Texts texts) {
@@ -59,10 +59,10 @@ final class UnsupervisedTask extends ObjectiveTask {
   void start(List<float[]> vectors, double[][] x) {
     super.start(vectors, x);
     int[] items = train.stream().mapToInt(r -> r[0]).toArray();
-    trainNeighbours = TopK.among(items, vectors, Math.min(config.topK(), items.length - 1));
+    trainNeighbours = SimilarTexts.among(items, vectors, Math.min(config.topK(), items.length - 1));
     valItems = validation.stream().limit(Math.min(validation.size(), config.maxValidation()))
         .mapToInt(Integer::intValue).toArray();
-    valNeighbours = TopK.among(valItems, vectors, Math.min(config.topK(), valItems.length - 1));
+    valNeighbours = SimilarTexts.among(valItems, vectors, Math.min(config.topK(), valItems.length - 1));
   }
 
   @Override

@@ -50,7 +50,7 @@ class TrainerTest {
 
   @Test
   void unsupervisedAdapterIsWrittenAsAModelFolderThatLoads() throws IOException {
-    List<TrainingProgress> events = new ArrayList<>();
+    List<dev.gecko.core.Progress> events = new ArrayList<>();
     TrainingResult r = base(sts, tmp.resolve("out")).objective(Objective.UNSUPERVISED).topK(5)
         .progress(events::add).build().train();
     assertThat(r.curve()).hasSize(4);
@@ -60,8 +60,15 @@ class TrainerTest {
     assertThat(r.baseValidationScore()).isNegative();
     assertThat(r.curve().get(0).epoch()).isZero();
     assertThat(r.curve().get(1).trainLoss()).isPositive();
-    assertThat(events).extracting(TrainingProgress::stage).contains(TrainingProgress.Stage.EMBEDDING,
-        TrainingProgress.Stage.TRAINING, TrainingProgress.Stage.VALIDATED);
+    assertThat(events).extracting(dev.gecko.core.Progress::phase)
+        .contains(Trainer.EMBEDDING, Trainer.BASE_VALIDATION, "epoch 1", "epoch 3");
+    // each epoch's last report is finished and carries that epoch's validation score, as the curve has it
+    for (int epoch = 1; epoch <= 3; epoch++) {
+      String phase = "epoch " + epoch;
+      dev.gecko.core.Progress last = events.stream().filter(p -> p.phase().equals(phase)).reduce((a, b) -> b).orElseThrow();
+      assertThat(last.finished()).isTrue();
+      assertThat(last.metric(Trainer.VALIDATION)).hasValue(r.curve().get(epoch).validationScore());
+    }
     assertThat(Files.exists(r.modelDir().resolve("model.onnx"))).isTrue();
     assertThat(r.model().adapter()).isPresent();
     assertThat(r.model().matryoshkaDims()).containsExactly(384, 128, 32);
