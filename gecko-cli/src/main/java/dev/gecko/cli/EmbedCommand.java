@@ -33,6 +33,8 @@ import picocli.CommandLine.Parameters;
       "or from standard input, one text per line."
     })
 final class EmbedCommand implements Callable<Integer> {
+  @picocli.CommandLine.Mixin ModelOptions models = new ModelOptions();
+
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final int CHUNK = 256;
 
@@ -52,12 +54,7 @@ final class EmbedCommand implements Callable<Integer> {
   @Option(names = "--title", paramLabel = "TITLE", description = "Title for every text (documents; JSONL \"title\" wins).")
   String title;
 
-  @Option(names = "--model", paramLabel = "MODEL", description = "Built-in model name or model folder. Default: "
-      + GeckoEmbedder.Builder.DEFAULT_MODEL + ".")
-  String model;
 
-  @Option(names = "--threads", paramLabel = "N", description = "CPU threads for embedding (batches run in parallel, one per thread). Default: all cores.")
-  Integer threads;
 
   @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
 
@@ -70,7 +67,7 @@ final class EmbedCommand implements Callable<Integer> {
       CliFiles.readableFile("--input", input);
     }
     PrintWriter out = spec.commandLine().getOut();
-    try (GeckoEmbedder embedder = Embedders.open(model, threads)) {
+    try (GeckoEmbedder embedder = models.open()) {
       int width = dims == null ? embedder.dimensions() : dims;
       if (width < 1 || width > embedder.dimensions()) {
         throw new GeckoCli.UsageException("--dims must be in [1, " + embedder.dimensions() + "], was " + width);

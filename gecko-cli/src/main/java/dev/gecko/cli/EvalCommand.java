@@ -41,9 +41,8 @@ final class EvalCommand implements Runnable {
 
   /** Options shared by both subcommands. */
   static final class Common {
-    @Option(names = "--model", paramLabel = "M",
-        description = "Built-in model name or model folder. Default: " + GeckoEmbedder.Builder.DEFAULT_MODEL + ".")
-    String model;
+    @Mixin
+    ModelOptions models = new ModelOptions();
 
     @Option(names = "--dims", split = ",", paramLabel = "W",
         description = "Matryoshka widths to report, e.g. 384,256,128,64 (default: the model's full width).")
@@ -53,18 +52,16 @@ final class EvalCommand implements Runnable {
     Path json;
 
     @Option(names = "--cache", paramLabel = "DIR",
-        description = "Embedding cache folder (default: ~/.cache/gecko/embeddings).")
+        description = "Embedding cache folder (default: embeddings/ in the gecko cache folder: -Dgecko.cache.dir, "
+            + "$XDG_CACHE_HOME/gecko or ~/.cache/gecko).")
     Path cache;
 
     @Option(names = "--no-cache", description = "Do not read or write the embedding cache.")
     boolean noCache;
 
-    @Option(names = "--threads", paramLabel = "N",
-        description = "CPU threads for embedding (batches run in parallel, one per thread). Default: all cores.")
-    Integer threads;
 
     GeckoEmbedder open() {
-      GeckoEmbedder embedder = Embedders.open(model, threads);
+      GeckoEmbedder embedder = models.open();
       for (int d : dims) {
         if (d < 1 || d > embedder.dimensions()) {
           embedder.close();
@@ -75,12 +72,11 @@ final class EvalCommand implements Runnable {
       return embedder;
     }
 
-    EmbeddingCache openCache() {
+    EmbeddingCache openCache() throws java.io.IOException {
       if (noCache) {
         return null;
       }
-      Path dir = cache != null ? cache : Path.of(System.getProperty("user.home"), ".cache", "gecko", "embeddings");
-      return EmbeddingCache.open(dir);
+      return cache != null ? EmbeddingCache.open(cache) : EmbeddingCache.openDefault();
     }
   }
 

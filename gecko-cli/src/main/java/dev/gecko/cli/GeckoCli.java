@@ -29,8 +29,19 @@ public final class GeckoCli implements Runnable {
   /** A usage error: unknown option, missing or malformed argument. */
   public static final int EXIT_USAGE = 2;
 
-  @Option(names = {"-v", "--verbose"}, description = "Log library diagnostics (INFO) to standard error.")
+  @Option(names = {"-v", "--verbose"}, scope = CommandLine.ScopeType.INHERIT,
+      description = "Log library diagnostics (INFO, and stack traces of errors) to standard error.")
   boolean verbose;
+
+  /** Whether -v was given to the command or any of its subcommands. */
+  private static boolean verbose(CommandLine.ParseResult r) {
+    for (CommandLine.ParseResult p = r; p != null; p = p.subcommand()) {
+      if (p.hasMatchedOption("--verbose")) {
+        return true;
+      }
+    }
+    return false;
+  }
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -41,7 +52,7 @@ public final class GeckoCli implements Runnable {
 
   /** Runs the command line with the given streams and returns the exit code (for tests). */
   public static int run(String[] args, PrintWriter out, PrintWriter err) {
-    configureLogging(java.util.Arrays.asList(args).contains("-v") || java.util.Arrays.asList(args).contains("--verbose"));
+    configureLogging(false);
     CommandLine cli = new CommandLine(new GeckoCli());
     cli.setOut(out);
     cli.setErr(err);
@@ -56,9 +67,16 @@ public final class GeckoCli implements Runnable {
       return EXIT_USAGE;
     });
     cli.setExitCodeExceptionMapper(e -> e instanceof CommandLine.ParameterException ? EXIT_USAGE : EXIT_FAILURE);
+    // -v is inherited by every subcommand: logging is set up once the command line is parsed.
+    cli.setExecutionStrategy(parseResult -> {
+      if (verbose(parseResult)) {
+        configureLogging(true);
+      }
+      return new CommandLine.RunLast().execute(parseResult);
+    });
     cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
       commandLine.getErr().println("gecko: error: " + describe(e));
-      if (java.util.Arrays.asList(args).contains("--verbose") || java.util.Arrays.asList(args).contains("-v")) {
+      if (verbose(parseResult)) {
         e.printStackTrace(commandLine.getErr());
       }
       commandLine.getErr().flush();

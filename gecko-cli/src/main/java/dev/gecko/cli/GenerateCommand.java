@@ -47,6 +47,8 @@ import picocli.CommandLine.Option;
       "Exit codes: 0 examples written or present, 1 failure (the run stopped, was stopped early for rejects, left no",
       "examples, or DIR is in use by another run), 2 usage error."})
 final class GenerateCommand implements Callable<Integer> {
+  @picocli.CommandLine.Mixin ModelOptions models = new ModelOptions();
+
   private static final ObjectMapper JSON = new ObjectMapper();
   /** The environment; tests replace it. */
   static Map<String, String> environment = System.getenv();
@@ -80,12 +82,7 @@ final class GenerateCommand implements Callable<Integer> {
   @Option(names = "--negatives", paramLabel = "HOW", defaultValue = "last", description = "Hard negative: last (fused rank N, the paper's best) or random. Default: ${DEFAULT-VALUE}.")
   String negatives;
 
-  @Option(names = "--model", paramLabel = "MODEL", description = "Embedder for retrieval: built-in name or model folder. Default: "
-      + GeckoEmbedder.Builder.DEFAULT_MODEL + ".")
-  String model;
 
-  @Option(names = "--threads", paramLabel = "N", description = "CPU threads for embedding (batches run in parallel, one per thread). Default: all cores.")
-  Integer threads;
 
   @Option(names = "--prompts", paramLabel = "DIR", description = "Folder with replacement prompt files (" + "query-generation.txt, "
       + "query-generation-examples.jsonl, relevance.txt, relevance-examples.jsonl, query-likelihood*.txt, query-likelihood-examples.jsonl).")
@@ -147,7 +144,7 @@ final class GenerateCommand implements Callable<Integer> {
     UsageMeter meter = new UsageMeter(new PriceTable(priceInput, priceOutput));
     LlmClient client = LlmClients.standard(httpClient(), concurrency, RetryPolicy.builder().maxRetries(maxRetries).build(), meter,
         noCache ? null : (cache != null ? cache : out.resolve("cache")));
-    try (GeckoEmbedder embedder = Embedders.open(model, threads); CliProgress reporter = new CliProgress(stderr, Duration.ofSeconds(progressSeconds))) {
+    try (GeckoEmbedder embedder = models.open(); CliProgress reporter = new CliProgress(stderr, Duration.ofSeconds(progressSeconds))) {
       FretPipeline.Builder b = FretPipeline.builder().llm(client).embedder(embedder).corpus(passages).output(out).prompts(p)
           .candidates(candidates).negatives(NegativeSelection.valueOf(negatives.toUpperCase(Locale.ROOT)))
           .generationTemperature(temperature).attempts(attempts).concurrency(concurrency).newRun(newRun).earlyStop(earlyStop)

@@ -29,15 +29,14 @@ import picocli.CommandLine.Option;
       "number) and an optional \"title\". The index is exact (brute force over every vector)."
     })
 final class IndexCommand implements Callable<Integer> {
+  @picocli.CommandLine.Mixin ModelOptions models = new ModelOptions();
+
   @Option(names = "--corpus", required = true, paramLabel = "FILE", description = "JSONL corpus (.jsonl or .jsonl.gz): \"_id\" or \"id\", \"text\", optional \"title\".")
   Path corpus;
 
   @Option(names = "--out", required = true, paramLabel = "DIR", description = "Index folder to write (created; files in it are replaced).")
   Path out;
 
-  @Option(names = "--model", paramLabel = "MODEL", description = "Built-in model name or model folder. Default: "
-      + GeckoEmbedder.Builder.DEFAULT_MODEL + ".")
-  String model;
 
   @Option(names = "--dims", paramLabel = "N", description = "Matryoshka width (1..model width). Default: full width.")
   Integer dims;
@@ -46,8 +45,6 @@ final class IndexCommand implements Callable<Integer> {
       description = "Vector storage: float32, int8 or binary (sign bits, Hamming). Default: ${DEFAULT-VALUE}.")
   String precision;
 
-  @Option(names = "--threads", paramLabel = "N", description = "CPU threads for embedding (batches run in parallel, one per thread). Default: all cores.")
-  Integer threads;
 
   @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
 
@@ -67,7 +64,7 @@ final class IndexCommand implements Callable<Integer> {
       docs.add(new IndexDirectory.Doc(passage.id(), passage.title(), IndexDirectory.snippet(passage.text())));
     }
     PrintWriter err = spec.commandLine().getErr();
-    try (GeckoEmbedder embedder = Embedders.open(model, threads)) {
+    try (GeckoEmbedder embedder = models.open()) {
       int width = dims == null ? embedder.dimensions() : dims;
       if (width < 1 || width > embedder.dimensions()) {
         throw new GeckoCli.UsageException("--dims must be in [1, " + embedder.dimensions() + "], was " + width);
@@ -79,7 +76,7 @@ final class IndexCommand implements Callable<Integer> {
           index.add(v);
         }
       }
-      String modelName = model != null ? model : GeckoEmbedder.Builder.DEFAULT_MODEL;
+      String modelName = models.name();
       IndexDirectory.write(out, modelName, embedder.model(), index, docs);
       err.printf("gecko: wrote %s: %d documents, %d dims, %s, model %s%n", out, index.size(), width,
           index.precision().name().toLowerCase(java.util.Locale.ROOT), modelName);

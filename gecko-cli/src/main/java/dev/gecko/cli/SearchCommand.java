@@ -34,6 +34,8 @@ import picocli.CommandLine.Parameters;
       "(--json: one JSON object per hit and line)."
     })
 final class SearchCommand implements Callable<Integer> {
+  @picocli.CommandLine.Mixin ThreadOptions threads = new ThreadOptions();
+
   private static final ObjectMapper JSON = new ObjectMapper();
 
   @Option(names = "--index", required = true, paramLabel = "DIR", description = "Index folder from 'gecko index'.")
@@ -46,8 +48,6 @@ final class SearchCommand implements Callable<Integer> {
       + "{\"rank\", \"score\", \"id\", \"title\", \"snippet\"} (title \"\" when untitled).")
   boolean json;
 
-  @Option(names = "--threads", paramLabel = "N", description = "CPU threads for embedding (batches run in parallel, one per thread). Default: all cores.")
-  Integer threads;
 
   @Parameters(paramLabel = "QUERY", arity = "1..*", description = "The query (several words are joined by spaces).")
   List<String> query;
@@ -75,7 +75,7 @@ final class SearchCommand implements Callable<Integer> {
     }
     dir.checkModel(pkg);
     List<SearchHit> hits;
-    try (GeckoEmbedder embedder = Embedders.open(dir.model, threads)) {
+    try (GeckoEmbedder embedder = threads.builder("index.json \"model\"", dir.model).build()) {
       float[] v = embedder.embed(new EmbedRequest(q, TaskType.RETRIEVAL_QUERY, null), dir.dims);
       hits = dir.index.search(v, k);
     }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gecko.core.GeckoEmbedder;
+import dev.gecko.eval.EmbeddingCache;
 import dev.gecko.core.adapter.Adapter;
 import dev.gecko.train.adapter.Basis;
 import dev.gecko.train.adapter.EpochStats;
@@ -38,11 +39,10 @@ import picocli.CommandLine.Option;
       "The objective follows the data (scored -> cosent, pairs -> contrastive) unless given."
     })
 final class TrainCommand implements Callable<Integer> {
+  @picocli.CommandLine.Mixin ModelOptions models = new ModelOptions();
+
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  @Option(names = "--model", paramLabel = "MODEL", description = "Base model: built-in name or folder. Default: "
-      + GeckoEmbedder.Builder.DEFAULT_MODEL + ".")
-  String model;
 
   @Option(names = "--data", required = true, paramLabel = "FILE", description = "Training data file.")
   Path data;
@@ -115,11 +115,9 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--mine-negatives", description = "Contrastive: mine a hard negative for rows without one.")
   boolean mineNegatives;
 
-  @Option(names = "--cache", paramLabel = "DIR", description = "Embedding cache folder (default: ~/.cache/gecko/embeddings).")
+  @Option(names = "--cache", paramLabel = "DIR", description = "Embedding cache folder (default: embeddings/ in the gecko cache folder).")
   Path cache;
 
-  @Option(names = "--threads", paramLabel = "N", description = "CPU threads for embedding (batches run in parallel, one per thread). Default: all cores.")
-  Integer threads;
 
   @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
 
@@ -133,8 +131,8 @@ final class TrainCommand implements Callable<Integer> {
       CliFiles.readableFile("--validation", validation);
     }
     PrintWriter err = spec.commandLine().getErr();
-    Path cacheDir = cache != null ? cache : Path.of(System.getProperty("user.home"), ".cache", "gecko", "embeddings");
-    try (GeckoEmbedder embedder = Embedders.open(model, threads); CliProgress progress = CliProgress.on(err)) {
+    Path cacheDir = cache != null ? cache : EmbeddingCache.openDefault().directory().orElse(null);
+    try (GeckoEmbedder embedder = models.open(); CliProgress progress = CliProgress.on(err)) {
       Trainer.Builder b = Trainer.builder()
           .embedder(embedder)
           .data(TrainingData.read(data))

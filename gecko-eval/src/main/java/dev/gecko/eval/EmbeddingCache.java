@@ -1,43 +1,67 @@
 package dev.gecko.eval;
 
-import dev.gecko.core.ModelSource;
+import dev.gecko.core.EmbedRequest;
+import dev.gecko.core.GeckoEmbedder;
+import dev.gecko.core.InvalidDataException;
 import dev.gecko.core.ModelPackage;
+import dev.gecko.core.Progress;
+import dev.gecko.core.ProgressListener;
+import dev.gecko.core.internal.cache.ResourceCache;
+import dev.gecko.core.internal.io.Hashes;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
- * Full-width embeddings on disk, keyed by model and by the exact text the model sees (prompt and
- * title rendered in), so a second run of an evaluation, or of another evaluation over the same
- * texts, embeds nothing.
+ * Full-width embeddings kept on disk, keyed by the model's content and by the exact text the model
+ * sees (prompt and title rendered in), so that a second evaluation or training run over the same
+ * texts embeds nothing. The one embedding cache of the project: the evaluators and the adapter
+ * trainer use it.
  *
- * <p>One file per model in the folder, named after the model and a hash of its identity (name,
- * where its weights come from, their size and modification time for files, pooling, maximum
- * tokens, adapter). Each record is the SHA-256 of the rendered text followed by the raw vector.
- * Records are appended; a truncated last record (an interrupted run) is dropped on the next open.
- * Vectors of int8 models depend slightly on the other texts of their inference batch, so a cached
- * int8 vector can differ in the last digits from a fresh one.
+ * <h2>Keys</h2>
+ * A model's vectors go to one file per model and width, named after the model and a hash of its
+ * {@link ModelPackage#fingerprint()} (a SHA-256 over its settings and the content of its graph,
+ * tokenizer and adapter): a model retrained in place, even of the same size, never reuses stale
+ * vectors. Each record is the SHA-256 of the rendered text followed by the raw little-endian
+ * vector.
+ *
+ * <h2>Files</h2>
+ * A file starts with a header (the magic {@code "GKEMB002"}, the width, the model's fingerprint)
+ * that is checked on open; a file of another model or width is refused, naming it. Records are
+ * appended under an exclusive file lock (several JVMs may share a folder); a truncated last record
+ * (an interrupted run) is dropped on the next open. Where: {@link #open(Path)} a given folder,
+ * {@link #openDefault()} {@code embeddings/} in the cache folder the library's other caches use
+ * ({@code -Dgecko.cache.dir}, else {@code $XDG_CACHE_HOME/gecko}, else {@code ~/.cache/gecko}),
+ * {@link #inMemory()} nowhere (vectors live as long as the cache object).
+ *
+ * <p>Vectors of int8 models depend slightly on the other texts of their inference batch, so a
+ * cached int8 vector can differ in the last digits from a fresh one.
  *
  * <p>Thread-safe. Holds no open files between calls.
  */
 public final class EmbeddingCache {
   private static final System.Logger LOG = System.getLogger(EmbeddingCache.class.getName());
-  private static final byte[] MAGIC = "GKEMB001".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] MAGIC = "GKEMB002".getBytes(StandardCharsets.US_ASCII);
   private static final int KEY_BYTES = 32;
+  private static final int HEADER_BYTES = MAGIC.length + 4 + 32;
+  /** Texts per call to the embedder: big enough for length-sorted batches, small for progress. */
+  static final int CHUNK = 256;
 
   private final Path dir;
   private final Map<String, Store> stores = new HashMap<>();
@@ -49,79 +73,139 @@ public final class EmbeddingCache {
   /**
    * Opens (creating if needed) a cache folder.
    *
-   * @throws UncheckedIOException if the folder cannot be created
+   * @throws IOException if the folder cannot be created
    */
-  public static EmbeddingCache open(Path dir) {
+  public static EmbeddingCache open(Path dir) throws IOException {
     Objects.requireNonNull(dir, "dir is null");
-    try {
-      Files.createDirectories(dir);
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot create cache folder " + dir + ": " + e.getMessage(), e);
-    }
+    Files.createDirectories(dir);
     return new EmbeddingCache(dir);
   }
 
-  /** Returns the cache folder. */
-  public Path directory() {
-    return dir;
+  /**
+   * Opens {@code embeddings/} in the library's cache folder (see the class comment); in memory
+   * where the cache is turned off ({@code -Dgecko.cache=false}) or has no folder.
+   *
+   * @throws IOException if the folder cannot be created
+   */
+  public static EmbeddingCache openDefault() throws IOException {
+    Optional<ResourceCache> cache = ResourceCache.configured();
+    return cache.isPresent() ? open(cache.get().root().resolve("embeddings")) : inMemory();
+  }
+
+  /** A cache that keeps vectors in memory only, for one run. */
+  public static EmbeddingCache inMemory() {
+    return new EmbeddingCache(null);
+  }
+
+  /** Returns the cache folder, if the cache has one. */
+  public Optional<Path> directory() {
+    return Optional.ofNullable(dir);
+  }
+
+  /**
+   * Returns full-width vectors aligned with {@code requests}, embedding only the rendered texts
+   * the cache does not hold yet (each distinct text once, in chunks of similar length, appended to
+   * the cache as they come). Equal rendered texts share one array: do not modify them. Progress
+   * goes to {@code progress} under {@code phase}, in units of distinct texts.
+   *
+   * @throws UncheckedIOException if the cache file cannot be read or written
+   * @throws InvalidDataException if the model's cache file is not one of this model and width
+   */
+  public List<float[]> embed(GeckoEmbedder embedder, List<EmbedRequest> requests, String phase,
+      ProgressListener progress) {
+    Objects.requireNonNull(embedder, "embedder is null");
+    Objects.requireNonNull(requests, "requests is null");
+    Objects.requireNonNull(progress, "progress is null");
+    Map<String, Integer> slot = new HashMap<>();
+    List<String> unique = new ArrayList<>();
+    List<EmbedRequest> uniqueRequests = new ArrayList<>();
+    int[] index = new int[requests.size()];
+    for (int i = 0; i < requests.size(); i++) {
+      String rendered = embedder.model().render(requests.get(i));
+      Integer s = slot.get(rendered);
+      if (s == null) {
+        s = unique.size();
+        slot.put(rendered, s);
+        unique.add(rendered);
+        uniqueRequests.add(requests.get(i));
+      }
+      index[i] = s;
+    }
+    int width = embedder.dimensions();
+    Store store = store(embedder.model(), width);
+    float[][] vectors = new float[unique.size()][];
+    List<Integer> missing = new ArrayList<>();
+    for (int u = 0; u < unique.size(); u++) {
+      vectors[u] = store.get(unique.get(u));
+      if (vectors[u] == null) {
+        missing.add(u);
+      }
+    }
+    long total = unique.size();
+    long done = total - missing.size();
+    progress.onProgress(Progress.of(phase, "texts", done, total));
+    // Similar lengths in one call let the embedder cut tight batches.
+    missing.sort(Comparator.comparingInt(u -> unique.get(u).length()));
+    for (int from = 0; from < missing.size(); from += CHUNK) {
+      List<Integer> chunk = missing.subList(from, Math.min(missing.size(), from + CHUNK));
+      List<EmbedRequest> batch = new ArrayList<>(chunk.size());
+      List<String> texts = new ArrayList<>(chunk.size());
+      for (int u : chunk) {
+        batch.add(uniqueRequests.get(u));
+        texts.add(unique.get(u));
+      }
+      List<float[]> out = embedder.embedRequests(batch, width);
+      for (int j = 0; j < chunk.size(); j++) {
+        vectors[chunk.get(j)] = out.get(j);
+      }
+      store.putAll(texts, out);
+      done += chunk.size();
+      progress.onProgress(Progress.of(phase, "texts", done, total));
+    }
+    List<float[]> result = new ArrayList<>(requests.size());
+    for (int i : index) {
+      result.add(vectors[i]);
+    }
+    return result;
   }
 
   /** Returns the store of one model at one width, loading its file on first use. */
   synchronized Store store(ModelPackage model, int width) {
-    String id = fingerprint(model) + "|" + width;
+    String fingerprint = model.fingerprint();
+    String id = fingerprint + "|" + width;
     Store s = stores.get(id);
     if (s == null) {
-      String safe = model.name().replaceAll("[^A-Za-z0-9._-]", "_");
-      Path file = dir.resolve(safe + "-" + HexFormat.of().formatHex(sha256(id)).substring(0, 12) + ".f32");
-      s = new Store(file, width);
+      Path file = null;
+      if (dir != null) {
+        String safe = model.name().replaceAll("[^A-Za-z0-9._-]", "_");
+        file = dir.resolve(safe + "-" + Hashes.sha256Hex(id).substring(0, 16) + ".f32");
+      }
+      s = new Store(file, width, HexFormat.of().parseHex(fingerprint));
       stores.put(id, s);
     }
     return s;
   }
 
-  private static String fingerprint(ModelPackage m) {
-    StringBuilder sb = new StringBuilder();
-    sb.append(m.name()).append('\n').append(source(m.model())).append('\n').append(m.pooling()).append('\n')
-        .append(m.maxTokens()).append('\n').append(m.adapter().map(EmbeddingCache::source).orElse("-"));
-    return sb.toString();
-  }
-
-  private static String source(ModelSource s) {
-    return s.path().map(p -> {
-      try {
-        return p.toAbsolutePath() + ":" + Files.size(p) + ":" + Files.getLastModifiedTime(p).toMillis();
-      } catch (IOException e) {
-        return p.toAbsolutePath().toString();
-      }
-    }).orElse(s.toString());
-  }
-
-  static byte[] sha256(String text) {
-    try {
-      return MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 unavailable", e);
-    }
-  }
-
-  /** The vectors of one model at one width. */
+  /** The vectors of one model at one width; file null for memory only. */
   static final class Store {
     private final Path file;
     private final int width;
+    private final byte[] fingerprint;
     private Map<Key, float[]> vectors;
 
-    Store(Path file, int width) {
+    Store(Path file, int width, byte[] fingerprint) {
       this.file = file;
       this.width = width;
+      this.fingerprint = fingerprint;
     }
 
-    Path file() {
-      return file;
+    Optional<Path> file() {
+      return Optional.ofNullable(file);
     }
 
     synchronized float[] get(String rendered) {
       load();
-      return vectors.get(new Key(sha256(rendered)));
+      return vectors.get(new Key(Hashes.sha256().digest(rendered.getBytes(StandardCharsets.UTF_8))));
     }
 
     synchronized void putAll(List<String> rendered, List<float[]> vecs) {
@@ -133,8 +217,8 @@ public final class EmbeddingCache {
         if (v.length != width) {
           throw new IllegalArgumentException("vector width " + v.length + " != cache width " + width);
         }
-        byte[] key = sha256(rendered.get(i));
-        if (vectors.putIfAbsent(new Key(key), v.clone()) != null) {
+        byte[] key = Hashes.sha256().digest(rendered.get(i).getBytes(StandardCharsets.UTF_8));
+        if (vectors.putIfAbsent(new Key(key), v.clone()) != null || file == null) {
           continue;
         }
         buf.put(key);
@@ -143,21 +227,32 @@ public final class EmbeddingCache {
         }
       }
       buf.flip();
-      try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-          StandardOpenOption.APPEND)) {
-        if (ch.size() == 0) {
-          ByteBuffer header = ByteBuffer.allocate(MAGIC.length + 4).order(ByteOrder.LITTLE_ENDIAN);
-          header.put(MAGIC).putInt(width).flip();
-          while (header.hasRemaining()) {
-            ch.write(header);
-          }
+      if (file == null || !buf.hasRemaining()) {
+        return;
+      }
+      try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+          FileLock lock = ch.lock()) {
+        long size = ch.size();
+        if (size == 0) {
+          ch.write(header(), 0);
+          size = HEADER_BYTES;
+        } else {
+          size = HEADER_BYTES + (size - HEADER_BYTES) / recordBytes * recordBytes; // past a torn record
         }
+        long at = size;
         while (buf.hasRemaining()) {
-          ch.write(buf);
+          at += ch.write(buf, at);
         }
+        ch.truncate(at);
       } catch (IOException e) {
         throw new UncheckedIOException("cannot write embedding cache " + file + ": " + e.getMessage(), e);
       }
+    }
+
+    private ByteBuffer header() {
+      ByteBuffer header = ByteBuffer.allocate(HEADER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+      header.put(MAGIC).putInt(width).put(fingerprint).flip();
+      return header;
     }
 
     private void load() {
@@ -165,17 +260,16 @@ public final class EmbeddingCache {
         return;
       }
       vectors = new HashMap<>();
-      if (!Files.exists(file)) {
+      if (file == null || !Files.exists(file)) {
         return;
       }
-      try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+      try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
         long size = ch.size();
-        int headerBytes = MAGIC.length + 4;
-        if (size < headerBytes) {
-          ch.truncate(0);
-          return;
+        if (size < HEADER_BYTES) {
+          return; // an empty or torn header: the next write starts the file again
         }
-        ByteBuffer all = ByteBuffer.allocate((int) size).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer all = ByteBuffer.allocate((int) Math.min(size, Integer.MAX_VALUE - 8))
+            .order(ByteOrder.LITTLE_ENDIAN);
         while (all.hasRemaining() && ch.read(all) >= 0) {
           // read fully
         }
@@ -183,25 +277,25 @@ public final class EmbeddingCache {
         byte[] magic = new byte[MAGIC.length];
         all.get(magic);
         int w = all.getInt();
-        if (!Arrays.equals(magic, MAGIC) || w != width) {
-          throw new IllegalStateException(file + ": not an embedding cache of width " + width
-              + " (delete the file to rebuild it)");
+        byte[] print = new byte[32];
+        all.get(print);
+        if (!Arrays.equals(magic, MAGIC) || w != width || !Arrays.equals(print, fingerprint)) {
+          throw new InvalidDataException(file.toString(), 0, "not this model's embedding cache at width " + width
+              + " (header: width " + w + ", another model or format); delete the file to rebuild it");
         }
         int recordBytes = KEY_BYTES + 4 * width;
-        long records = (size - headerBytes) / recordBytes;
+        long records = (all.limit() - HEADER_BYTES) / recordBytes;
         for (long r = 0; r < records; r++) {
           byte[] key = new byte[KEY_BYTES];
           all.get(key);
           float[] v = new float[width];
-          for (int i = 0; i < width; i++) {
-            v[i] = all.getFloat();
-          }
+          all.asFloatBuffer().get(v);
+          all.position(all.position() + 4 * width);
           vectors.put(new Key(key), v);
         }
-        long good = headerBytes + records * recordBytes;
+        long good = HEADER_BYTES + records * recordBytes;
         if (good != size) {
-          LOG.log(System.Logger.Level.WARNING, "{0}: dropping a truncated last record ({1} bytes)", file, size - good);
-          ch.truncate(good);
+          LOG.log(System.Logger.Level.WARNING, "{0}: ignoring a truncated last record ({1} bytes)", file, size - good);
         }
       } catch (IOException e) {
         throw new UncheckedIOException("cannot read embedding cache " + file + ": " + e.getMessage(), e);

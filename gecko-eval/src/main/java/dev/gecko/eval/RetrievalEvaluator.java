@@ -43,10 +43,10 @@ public final class RetrievalEvaluator {
 
   private RetrievalEvaluator(Builder b) {
     this.embedder = b.embedder;
-    this.dims = Widths.resolve(b.dims, b.embedder.dimensions(), b.embedder.model().name());
+    this.dims = b.widths();
     this.ks = b.ks;
     this.ignoreIdenticalIds = b.ignoreIdenticalIds;
-    this.cache = b.cache;
+    this.cache = b.cacheOrMemory();
     this.progress = b.progress;
   }
 
@@ -72,8 +72,8 @@ public final class RetrievalEvaluator {
       // MTEB: (title + " " + text).strip(); ModelPackage.render joins and strips the same way.
       docRequests.add(EmbedRequest.document(d.text().strip()).withTitle(d.title()));
     }
-    List<float[]> queryVectors = Encoder.embed(embedder, cache, queryRequests, "embedding queries", progress);
-    List<float[]> docVectors = Encoder.embed(embedder, cache, docRequests, "embedding corpus", progress);
+    List<float[]> queryVectors = cache.embed(embedder, queryRequests, "embedding queries", progress);
+    List<float[]> docVectors = cache.embed(embedder, docRequests, "embedding corpus", progress);
 
     int maxK = Collections.max(ks);
     int topK = Math.min(maxK, data.corpus().size());
@@ -119,25 +119,16 @@ public final class RetrievalEvaluator {
   }
 
   /** Builds a {@link RetrievalEvaluator}. Setters validate at once. Reusable; not thread-safe. */
-  public static final class Builder {
-    private final GeckoEmbedder embedder;
-    private List<Integer> dims = List.of();
+  public static final class Builder extends EvaluatorBuilder<Builder> {
     private List<Integer> ks = RetrievalMetrics.DEFAULT_KS;
     private boolean ignoreIdenticalIds;
-    private EmbeddingCache cache;
-    private ProgressListener progress = ProgressListener.none();
 
     private Builder(GeckoEmbedder embedder) {
-      this.embedder = Objects.requireNonNull(embedder, "embedder is null");
+      super(embedder);
     }
 
-    /**
-     * Sets the widths to report (default: the model's full width).
-     *
-     * @throws IllegalArgumentException if the list is empty or a width is below 1
-     */
-    public Builder dims(List<Integer> dims) {
-      this.dims = Widths.check(Objects.requireNonNull(dims, "dims is null"));
+    @Override
+    Builder self() {
       return this;
     }
 
@@ -163,18 +154,6 @@ public final class RetrievalEvaluator {
     /** When true, a retrieved document whose id equals the query's id is dropped (ArguAna). */
     public Builder ignoreIdenticalIds(boolean ignore) {
       this.ignoreIdenticalIds = ignore;
-      return this;
-    }
-
-    /** Sets an embedding cache, or null for none (the default). */
-    public Builder cache(EmbeddingCache cache) {
-      this.cache = cache;
-      return this;
-    }
-
-    /** Sets the progress listener (default: none). */
-    public Builder progress(ProgressListener progress) {
-      this.progress = Objects.requireNonNull(progress, "progress is null");
       return this;
     }
 

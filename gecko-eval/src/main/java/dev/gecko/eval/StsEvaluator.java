@@ -37,9 +37,9 @@ public final class StsEvaluator {
 
   private StsEvaluator(Builder b) {
     this.embedder = b.embedder;
-    this.dims = Widths.resolve(b.dims, b.embedder.dimensions(), b.embedder.model().name());
+    this.dims = b.widths();
     this.taskType = b.taskType;
-    this.cache = b.cache;
+    this.cache = b.cacheOrMemory();
     this.progress = b.progress;
   }
 
@@ -69,7 +69,7 @@ public final class StsEvaluator {
       requests.add(request(p.sentence1()));
       requests.add(request(p.sentence2()));
     }
-    List<float[]> full = Encoder.embed(embedder, cache, requests, "embedding sentences", progress);
+    List<float[]> full = cache.embed(embedder, requests, "embedding sentences", progress);
     double[] gold = new double[data.pairs().size()];
     for (int i = 0; i < gold.length; i++) {
       gold[i] = data.pairs().get(i).score();
@@ -107,42 +107,21 @@ public final class StsEvaluator {
   }
 
   /** Builds a {@link StsEvaluator}. Setters validate at once. Reusable; not thread-safe. */
-  public static final class Builder {
-    private final GeckoEmbedder embedder;
-    private List<Integer> dims = List.of();
+  public static final class Builder extends EvaluatorBuilder<Builder> {
     private TaskType taskType = TaskType.SEMANTIC_SIMILARITY;
-    private EmbeddingCache cache;
-    private ProgressListener progress = ProgressListener.none();
 
     private Builder(GeckoEmbedder embedder) {
-      this.embedder = Objects.requireNonNull(embedder, "embedder is null");
+      super(embedder);
     }
 
-    /**
-     * Sets the widths to report (default: the model's full width).
-     *
-     * @throws IllegalArgumentException if the list is empty or a width is below 1
-     */
-    public Builder dims(List<Integer> dims) {
-      this.dims = Widths.check(Objects.requireNonNull(dims, "dims is null"));
+    @Override
+    Builder self() {
       return this;
     }
 
     /** Sets the task type both sentences are embedded with; null for the model's default prompt. */
     public Builder taskType(TaskType taskType) {
       this.taskType = taskType;
-      return this;
-    }
-
-    /** Sets an embedding cache, or null for none (the default). */
-    public Builder cache(EmbeddingCache cache) {
-      this.cache = cache;
-      return this;
-    }
-
-    /** Sets the progress listener (default: none). */
-    public Builder progress(ProgressListener progress) {
-      this.progress = Objects.requireNonNull(progress, "progress is null");
       return this;
     }
 

@@ -1,6 +1,7 @@
 package dev.gecko.train.adapter;
 
 import dev.gecko.core.GeckoEmbedder;
+import dev.gecko.eval.EmbeddingCache;
 import dev.gecko.core.Progress;
 import dev.gecko.core.ProgressListener;
 import dev.gecko.core.ModelPackage;
@@ -172,10 +173,9 @@ public final class Trainer {
         task.trainExamples, task.validationExamples, task.validation(), Arrays.toString(ws)));
 
     // --- embed every distinct text once
-    EmbeddingCache cache = EmbeddingCache.open(config.cacheDir(), base, width);
+    EmbeddingCache cache = config.cacheDir() == null ? EmbeddingCache.inMemory() : EmbeddingCache.open(config.cacheDir());
     int n = texts.requests().size();
-    report(Progress.of(EMBEDDING, "texts", 0, n));
-    List<float[]> vectors = cache.embed(embedder, texts.requests(), done -> report(Progress.of(EMBEDDING, "texts", done, n)));
+    List<float[]> vectors = cache.embed(embedder, texts.requests(), EMBEDDING, this::report);
     double[][] x = new double[n][width];
     for (int i = 0; i < n; i++) {
       float[] v = vectors.get(i);

@@ -42,11 +42,11 @@ final class ArguAnaTool {
       docs.add(EmbedRequest.document(d.text().strip()).withTitle(d.title()));
     }
     try (GeckoEmbedder embedder = GeckoEmbedder.builder().model(pkg.toBuilder().adapter(null).build()).build()) {
-      EmbeddingCache cache = EmbeddingCache.open(Path.of(args[1]), embedder.model(), embedder.dimensions());
+      dev.gecko.eval.EmbeddingCache cache = dev.gecko.eval.EmbeddingCache.open(Path.of(args[1]));
       Adapter adapter = pkg.adapter().isPresent() ? Adapter.load(pkg.adapter().get().path().orElseThrow()) : null;
       long t0 = System.nanoTime();
-      List<float[]> d = adapt(cache.embed(embedder, docs, x -> { }), adapter);
-      List<float[]> q = adapt(cache.embed(embedder, queries, x -> { }), adapter);
+      List<float[]> d = adapt(cache.embed(embedder, docs, "embedding", dev.gecko.core.ProgressListener.none()), adapter);
+      List<float[]> q = adapt(cache.embed(embedder, queries, "embedding", dev.gecko.core.ProgressListener.none()), adapter);
       System.err.printf(Locale.ROOT, "embedded %d docs, %d queries in %.1f s%n", d.size(), q.size(),
           (System.nanoTime() - t0) / 1e9);
       StringBuilder out = new StringBuilder("| data | " + String.join(" | ", dimList) + " |\n| " + data.name()

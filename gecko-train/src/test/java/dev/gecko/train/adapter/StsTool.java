@@ -25,7 +25,7 @@ final class StsTool {
     String[] dimList = args[2].split(",");
     ModelPackage pkg = ModelPackage.resolve(model);
     try (GeckoEmbedder embedder = GeckoEmbedder.builder().model(pkg.toBuilder().adapter(null).build()).build()) {
-      EmbeddingCache cache = EmbeddingCache.open(cacheDir, embedder.model(), embedder.dimensions());
+      dev.gecko.eval.EmbeddingCache cache = dev.gecko.eval.EmbeddingCache.open(cacheDir);
       dev.gecko.core.adapter.Adapter adapter = pkg.adapter().isPresent()
           ? dev.gecko.core.adapter.Adapter.load(pkg.adapter().get().path().orElseThrow()) : null;
       StringBuilder table = new StringBuilder("| data | " + String.join(" | ", dimList) + " |\n");
@@ -37,7 +37,7 @@ final class StsTool {
           reqs.add(EmbedRequest.of(e.positive()));
         }
         long t0 = System.nanoTime();
-        List<float[]> vs = cache.embed(embedder, reqs, done -> { });
+        List<float[]> vs = cache.embed(embedder, reqs, "embedding", dev.gecko.core.ProgressListener.none());
         System.err.printf(Locale.ROOT, "%s: %d texts in %.1f s%n", args[f], reqs.size(), (System.nanoTime() - t0) / 1e9);
         table.append("| ").append(Path.of(args[f]).getParent().getFileName()).append('/')
             .append(Path.of(args[f]).getFileName());

@@ -223,13 +223,13 @@ class TrainerTest {
    * vectors after {@code adapter} (null: none).
    */
   private double spearman(TrainingData pairs, Adapter adapter) throws IOException {
-    EmbeddingCache cache = EmbeddingCache.open(tmp.resolve("cache"), embedder.model(), 384);
+    dev.gecko.eval.EmbeddingCache cache = dev.gecko.eval.EmbeddingCache.open(tmp.resolve("cache"));
     List<EmbedRequest> reqs = new ArrayList<>();
     for (TrainingExample e : pairs.examples()) {
       reqs.add(EmbedRequest.of(e.anchor()));
       reqs.add(EmbedRequest.of(e.positive()));
     }
-    List<float[]> v = cache.embed(embedder, reqs, done -> { });
+    List<float[]> v = cache.embed(embedder, reqs, "embedding", dev.gecko.core.ProgressListener.none());
     if (adapter != null) {
       v = v.stream().map(adapter::apply).toList();
     }
