@@ -9,7 +9,6 @@ import dev.gecko.core.ProgressListener;
 import dev.gecko.core.internal.cache.ResourceCache;
 import dev.gecko.core.internal.io.Hashes;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
@@ -108,11 +107,11 @@ public final class EmbeddingCache {
    * the cache as they come). Equal rendered texts share one array: do not modify them. Progress
    * goes to {@code progress} under {@code phase}, in units of distinct texts.
    *
-   * @throws UncheckedIOException if the cache file cannot be read or written
+   * @throws IOException if the cache file cannot be read or written
    * @throws InvalidDataException if the model's cache file is not one of this model and width
    */
   public List<float[]> embed(GeckoEmbedder embedder, List<EmbedRequest> requests, String phase,
-      ProgressListener progress) {
+      ProgressListener progress) throws IOException {
     Objects.requireNonNull(embedder, "embedder is null");
     Objects.requireNonNull(requests, "requests is null");
     Objects.requireNonNull(progress, "progress is null");
@@ -203,12 +202,12 @@ public final class EmbeddingCache {
       return Optional.ofNullable(file);
     }
 
-    synchronized float[] get(String rendered) {
+    synchronized float[] get(String rendered) throws IOException {
       load();
       return vectors.get(new Key(Hashes.sha256().digest(rendered.getBytes(StandardCharsets.UTF_8))));
     }
 
-    synchronized void putAll(List<String> rendered, List<float[]> vecs) {
+    synchronized void putAll(List<String> rendered, List<float[]> vecs) throws IOException {
       load();
       int recordBytes = KEY_BYTES + 4 * width;
       ByteBuffer buf = ByteBuffer.allocate(recordBytes * rendered.size()).order(ByteOrder.LITTLE_ENDIAN);
@@ -245,7 +244,7 @@ public final class EmbeddingCache {
         }
         ch.truncate(at);
       } catch (IOException e) {
-        throw new UncheckedIOException("cannot write embedding cache " + file + ": " + e.getMessage(), e);
+        throw new IOException("cannot write embedding cache " + file + ": " + e.getMessage(), e);
       }
     }
 
@@ -255,7 +254,7 @@ public final class EmbeddingCache {
       return header;
     }
 
-    private void load() {
+    private void load() throws IOException {
       if (vectors != null) {
         return;
       }
@@ -298,7 +297,7 @@ public final class EmbeddingCache {
           LOG.log(System.Logger.Level.WARNING, "{0}: ignoring a truncated last record ({1} bytes)", file, size - good);
         }
       } catch (IOException e) {
-        throw new UncheckedIOException("cannot read embedding cache " + file + ": " + e.getMessage(), e);
+        throw new IOException("cannot read embedding cache " + file + ": " + e.getMessage(), e);
       }
     }
   }

@@ -1,5 +1,6 @@
 package dev.gecko.eval;
 
+import dev.gecko.core.internal.io.AtomicFiles;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -90,19 +91,11 @@ public record EvalReport(
   }
 
   /**
-   * Writes {@link #toJson()} to a file, creating parent folders.
+   * Writes {@link #toJson()} to a file atomically, creating parent folders.
    *
-   * @throws UncheckedIOException if it cannot be written
+   * @throws IOException if it cannot be written
    */
-  public void writeJson(Path file) {
-    try {
-      Path parent = file.toAbsolutePath().getParent();
-      if (parent != null) {
-        Files.createDirectories(parent);
-      }
-      Files.writeString(file, toJson() + "\n");
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
-    }
+  public void writeJson(Path file) throws IOException {
+    AtomicFiles.write(file, (toJson() + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
   }
 }

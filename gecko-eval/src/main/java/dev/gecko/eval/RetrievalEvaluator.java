@@ -58,9 +58,10 @@ public final class RetrievalEvaluator {
   /**
    * Scores a data set at every configured width.
    *
+   * @throws java.io.IOException if the embedding cache cannot be read or written
    * @throws IllegalStateException if the embedder is closed
    */
-  public EvalReport evaluate(BeirDataset data) {
+  public EvalReport evaluate(BeirDataset data) throws java.io.IOException {
     Objects.requireNonNull(data, "data is null");
     long start = System.nanoTime();
     List<EmbedRequest> queryRequests = new ArrayList<>(data.queries().size());

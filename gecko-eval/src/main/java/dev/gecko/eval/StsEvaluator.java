@@ -54,9 +54,10 @@ public final class StsEvaluator {
    * @throws InvalidDataException if every gold score is the same (a correlation with them is
    *     undefined), checked before anything is embedded
    * @throws dev.gecko.core.GeckoException if the model gives every pair the same cosine at a width
+   * @throws java.io.IOException if the embedding cache cannot be read or written
    * @throws IllegalStateException if the embedder is closed
    */
-  public EvalReport evaluate(StsDataset data) {
+  public EvalReport evaluate(StsDataset data) throws java.io.IOException {
     Objects.requireNonNull(data, "data is null");
     long start = System.nanoTime();
     double first = data.pairs().get(0).score();

@@ -46,7 +46,7 @@ class EvaluatorsTest {
   }
 
   @Test
-  void stsScoresEveryWidthFromOneEmbeddingPass() {
+  void stsScoresEveryWidthFromOneEmbeddingPass() throws IOException {
     CountingEmbedder counting = new CountingEmbedder(embedder);
     EvalReport r = StsEvaluator.builder(counting).dims(List.of(384, 64)).build().evaluate(sts);
     assertThat(r.scores().keySet()).containsExactly(384, 64);
@@ -76,7 +76,7 @@ class EvaluatorsTest {
   }
 
   @Test
-  void retrievalOnArguAnaSliceIgnoresIdenticalIdsLikeMteb() {
+  void retrievalOnArguAnaSliceIgnoresIdenticalIdsLikeMteb() throws IOException {
     EvalReport with = RetrievalEvaluator.builder(embedder).cache(sharedCache).ignoreIdenticalIds(true)
         .dims(List.of(384, 64)).build().evaluate(arguana);
     EvalReport without = RetrievalEvaluator.builder(embedder).cache(sharedCache).build().evaluate(arguana);
@@ -147,7 +147,7 @@ class EvaluatorsTest {
   }
 
   @Test
-  void widthsAreValidated() {
+  void widthsAreValidated() throws IOException {
     assertThatThrownBy(() -> StsEvaluator.builder(embedder).dims(List.of(512)).build())
         .hasMessageContaining("width 512 exceeds all-MiniLM-L6-v2's 384 dimensions");
     assertThatThrownBy(() -> RetrievalEvaluator.builder(embedder).dims(List.of(0)))
@@ -155,7 +155,7 @@ class EvaluatorsTest {
   }
 
   @Test
-  void reportJsonIsStable() {
+  void reportJsonIsStable() throws IOException {
     EvalReport r = new EvalReport("m", "d", "sts", "cosine_spearman",
         java.util.Map.of(384, 85.5), java.util.Map.of(384, java.util.Map.of("cosine_spearman", 85.5)),
         java.util.Map.of("sentence", "{text}"), java.util.Map.of("pairs", 2), 1.25);

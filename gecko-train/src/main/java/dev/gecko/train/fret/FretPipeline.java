@@ -112,9 +112,9 @@ public final class FretPipeline {
    * @throws TooManyRejectsException if the first seeds this run finished were all rejected (see
    *     {@link Builder#earlyStop(int)}; the run stopped)
    * @throws LlmException if an LLM call failed beyond retries (the run stopped; rerun to resume)
-   * @throws UncheckedIOException if the output cannot be written
+   * @throws IOException if the output folder cannot be used or written
    */
-  public RunSummary run() {
+  public RunSummary run() throws IOException {
     Relabeler relabeler = b.qlScorer != null ? new Relabeler(b.llm, b.prompts, b.qlScorer, b.rcScorer, b.attempts)
         : new Relabeler(b.llm, b.prompts, b.attempts);
     QueryGenerator generator = new QueryGenerator(b.llm, b.prompts, b.temperature, b.attempts);
@@ -213,6 +213,9 @@ public final class FretPipeline {
         if (f instanceof LlmException) {
           throw new LlmException(msg, f);
         }
+        if (f instanceof UncheckedIOException u) {
+          throw new IOException(msg, u.getCause());
+        }
         throw new IllegalStateException(msg, f);
       }
       if (stopEarly.get()) {
@@ -228,8 +231,9 @@ public final class FretPipeline {
       store.writeManifest("complete", null, usage, seeds.size());
       return new RunSummary(b.output.resolve(OutputStore.EXAMPLES), b.output.resolve(OutputStore.MANIFEST), seeds.size(),
           skipped, written.get(), rejected.get(), store.exampleCount(), digest, reasons);
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot use the output folder " + b.output + ": " + e.getMessage(), e);
+    } catch (UncheckedIOException e) { // a worker's append failed
+      throw new IOException("cannot write to the output folder " + b.output + ": " + e.getCause().getMessage(),
+          e.getCause());
     }
   }
 

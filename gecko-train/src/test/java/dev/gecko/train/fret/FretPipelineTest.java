@@ -480,8 +480,14 @@ class FretPipelineTest {
 
   @Test
   void aTornLastLineFromACrashIsCutAndItsSeedRedone(@TempDir Path out) throws Exception {
-    Consumer<Integer> run = limit -> pipeline(client(server, EnumSet.allOf(Capability.class), new UsageMeter(PriceTable.FREE)), out)
-        .limit(limit).build().run();
+    Consumer<Integer> run = limit -> {
+      try {
+        pipeline(client(server, EnumSet.allOf(Capability.class), new UsageMeter(PriceTable.FREE)), out)
+            .limit(limit).build().run();
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    };
     run.accept(4);
     Path file = out.resolve("examples.jsonl");
     List<String> ls = Files.readAllLines(file, StandardCharsets.UTF_8);
