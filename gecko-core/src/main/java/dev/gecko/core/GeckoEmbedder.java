@@ -2,7 +2,9 @@ package dev.gecko.core;
 
 import dev.gecko.core.internal.runtime.EmbedderSettings;
 import dev.gecko.core.internal.runtime.OnnxEmbedder;
+import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.Objects;
 
 /**
@@ -36,13 +38,27 @@ import java.util.Objects;
  * scale per tensor, so a vector depends slightly on the other texts of its batch; {@link
  * Builder#batchIndependent(boolean)} runs every text alone for bit-stable output.
  *
+ * <h2>Many callers</h2>
+ * Calls of up to {@link Builder#maxBatchSize(int)} texts from many threads (a web service's
+ * requests, say) are coalesced: their texts wait in one queue and are cut into shared batches by
+ * the same least-padding rule, at most {@code threads / intraOpThreads} batches running at a time,
+ * and each call gets its own vectors at its own width. On an idle embedder a call's batch starts at
+ * once; while other batches run, a batch not yet full waits up to {@link
+ * Builder#coalescingWindow(Duration)} for company. fp32 vectors equal a call's own batch's up to
+ * float rounding (cosine >= 0.99999); int8 vectors show the documented batch effect; {@link
+ * Builder#batchIndependent(boolean)} never coalesces. At most {@link
+ * Builder#maxQueuedTokens(long)} tokens wait: past it synchronous calls wait and asynchronous
+ * ones are refused (or wait, {@link Builder#rejectAsyncWhenFull(boolean)}). {@link #metrics()}
+ * counts calls, batches, their fill, queue wait and run time.
+ *
  * <h2>Threads and resources</h2>
  * Thread-safe: share one instance across the application. It holds native memory (the ONNX
- * Runtime session and the tokenizer). {@link #close()} waits for calls in flight, then frees it;
- * later calls throw {@link IllegalStateException}. {@code close()} is idempotent. A call uses up to
- * {@link Builder#threads(int)} threads: its batches run in parallel on the caller's thread and on
- * daemon helper threads that end after 30 s idle. Batches are formed before any runs, so the
- * vectors do not depend on the number of threads or on scheduling.
+ * Runtime session and the tokenizer). {@link #close()} waits for the calls it accepted (synchronous
+ * and asynchronous), then frees it; later calls throw {@link IllegalStateException} (asynchronous
+ * ones fail their future). {@code close()} is idempotent. A larger call uses up to {@link
+ * Builder#threads(int)} threads: its batches run in parallel on the caller's thread and on daemon
+ * helper threads that end after 30 s idle. Its batches are formed before any runs, so its vectors
+ * do not depend on the number of threads or on scheduling.
  */
 public interface GeckoEmbedder extends AutoCloseable {
 
@@ -130,6 +146,40 @@ public interface GeckoEmbedder extends AutoCloseable {
   List<float[]> embedRequests(List<EmbedRequest> requests, int dims, ProgressListener progress);
 
   /**
+   * Embeds one request asynchronously. Concurrent small calls (synchronous or not) share batches
+   * (see "Many callers" in the class comment). The future fails, alone, with the exception the
+   * synchronous call would throw (a null or too long text, a closed embedder) or with {@link
+   * java.util.concurrent.RejectedExecutionException} when the queue is full ({@link
+   * Builder#rejectAsyncWhenFull(boolean)}). Cancelling it before its batch starts removes its text
+   * from the queue.
+   */
+  default CompletableFuture<float[]> embedAsync(EmbedRequest request, int dims) {
+    if (request == null) {
+      return CompletableFuture.failedFuture(new NullPointerException("request is null"));
+    }
+    CompletableFuture<List<float[]>> all = embedRequestsAsync(List.of(request), dims);
+    CompletableFuture<float[]> one = all.thenApply(l -> l.get(0));
+    one.whenComplete((v, e) -> {
+      if (one.isCancelled()) {
+        all.cancel(false); // so that the text leaves the queue
+      }
+    });
+    return one;
+  }
+
+  /**
+   * Embeds requests asynchronously, in the given order; see {@link #embedAsync}. Validation
+   * failures fail the future rather than being thrown.
+   */
+  CompletableFuture<List<float[]>> embedRequestsAsync(List<EmbedRequest> requests, int dims);
+
+  /**
+   * Returns a snapshot of what this embedder has done: calls, texts, tokens, batches and their
+   * fill, queue wait and run time histograms.
+   */
+  EmbedderMetrics metrics();
+
+  /**
    * Returns the number of tokens the model would see for a request (prompt and special tokens
    * included, before truncation).
    */
@@ -150,6 +200,12 @@ public interface GeckoEmbedder extends AutoCloseable {
     public static final int DEFAULT_MAX_BATCH_TOKENS = 512;
     /** The default {@link #maxBatchSize(int)}. */
     public static final int DEFAULT_MAX_BATCH_SIZE = 64;
+    /** The default {@link #coalescingWindow(Duration)}, in milliseconds. */
+    public static final int DEFAULT_COALESCING_WINDOW_MILLIS = 1;
+    /** The default {@link #coalescingWindow(Duration)}. */
+    public static final Duration DEFAULT_COALESCING_WINDOW = Duration.ofMillis(DEFAULT_COALESCING_WINDOW_MILLIS);
+    /** The default {@link #maxQueuedTokens(long)}. */
+    public static final long DEFAULT_MAX_QUEUED_TOKENS = 65_536;
 
     ModelPackage model;
     int threads = Runtime.getRuntime().availableProcessors();
@@ -160,6 +216,9 @@ public interface GeckoEmbedder extends AutoCloseable {
     boolean batchIndependent;
     boolean fuseLayerNorm = true;
     boolean firstTokenOnly = true;
+    Duration coalescingWindow = DEFAULT_COALESCING_WINDOW;
+    long maxQueuedTokens = DEFAULT_MAX_QUEUED_TOKENS;
+    boolean rejectAsyncWhenFull = true;
 
     Builder() {}
 
@@ -294,6 +353,48 @@ public interface GeckoEmbedder extends AutoCloseable {
     }
 
     /**
+     * Sets how long a batch not yet full may wait for other calls' texts while other batches run
+     * (see "Many callers" in {@link GeckoEmbedder}). A call on an idle embedder never waits.
+     * Default {@value #DEFAULT_COALESCING_WINDOW_MILLIS} ms; {@link Duration#ZERO} turns coalescing
+     * off: every call runs its own batches, as with {@link #batchIndependent(boolean)}.
+     *
+     * @throws IllegalArgumentException if negative or longer than 1 s
+     */
+    public Builder coalescingWindow(Duration window) {
+      Objects.requireNonNull(window, "window is null");
+      if (window.isNegative() || window.compareTo(Duration.ofSeconds(1)) > 0) {
+        throw new IllegalArgumentException("coalescingWindow must be in [0, 1 s], was " + window);
+      }
+      this.coalescingWindow = window;
+      return this;
+    }
+
+    /**
+     * Sets the most tokens that wait to be coalesced (a call larger than that alone is let in when
+     * nothing waits). Past it synchronous calls wait, and asynchronous ones are refused or wait
+     * ({@link #rejectAsyncWhenFull(boolean)}). Default {@value #DEFAULT_MAX_QUEUED_TOKENS}.
+     *
+     * @throws IllegalArgumentException if {@code tokens < 1}
+     */
+    public Builder maxQueuedTokens(long tokens) {
+      if (tokens < 1) {
+        throw new IllegalArgumentException("maxQueuedTokens must be >= 1, was " + tokens);
+      }
+      this.maxQueuedTokens = tokens;
+      return this;
+    }
+
+    /**
+     * When true (the default), an asynchronous call that finds the queue full fails its future with
+     * {@link java.util.concurrent.RejectedExecutionException} at once; when false, the caller waits
+     * for room, as synchronous calls do.
+     */
+    public Builder rejectAsyncWhenFull(boolean reject) {
+      this.rejectAsyncWhenFull = reject;
+      return this;
+    }
+
+    /**
      * Opens the model and returns the embedder. A built-in model's rewritten graph and ONNX
      * Runtime's native libraries are kept as files in {@code ~/.cache/gecko} on the first open
      * and loaded by path afterwards, checked by size and CRC-32 each time ({@code
@@ -305,7 +406,8 @@ public interface GeckoEmbedder extends AutoCloseable {
     public GeckoEmbedder build() {
       ModelPackage pkg = model != null ? model : ModelPackage.builtIn(DEFAULT_MODEL);
       return OnnxEmbedder.open(pkg, new EmbedderSettings(threads, intraOpThreads, maxBatchTokens, maxBatchSize,
-          failOnTruncation, batchIndependent, fuseLayerNorm, firstTokenOnly));
+          failOnTruncation, batchIndependent, fuseLayerNorm, firstTokenOnly, coalescingWindow, maxQueuedTokens,
+          rejectAsyncWhenFull));
     }
   }
 }

@@ -198,6 +198,19 @@ class EvaluatorsTest {
     }
 
     @Override
+    public java.util.concurrent.CompletableFuture<List<float[]>> embedRequestsAsync(List<EmbedRequest> requests,
+        int dims) {
+      texts.addAndGet(requests.size());
+      widths.add(dims);
+      return delegate.embedRequestsAsync(requests, dims);
+    }
+
+    @Override
+    public dev.gecko.core.EmbedderMetrics metrics() {
+      return delegate.metrics();
+    }
+
+    @Override
     public int countTokens(EmbedRequest request) {
       return delegate.countTokens(request);
     }

@@ -11,7 +11,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
-import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -44,8 +43,6 @@ final class BatchScheduler {
   static final int MIN_TOKENIZE_PIECE = 32;
   private static final String PHASE = "embedding";
   private static final String UNIT = "texts";
-  /** Workspaces (reusable native buffers) kept between calls; more concurrent batches make their own. */
-  private static final int KEPT_WORKSPACES = 2 * Math.max(2, Runtime.getRuntime().availableProcessors());
   private static final AtomicInteger THREAD_IDS = new AtomicInteger();
 
   private final GeckoTokenizer tokenizer;
@@ -57,7 +54,8 @@ final class BatchScheduler {
   private final boolean batchIndependent;
   /** Applied to each pooled vector before truncation and normalisation; null for none. */
   private final Adapter adapter;
-  private final ConcurrentLinkedDeque<Workspace> workspaces = new ConcurrentLinkedDeque<>();
+  private final WorkspacePool workspaces;
+  private final Stats stats;
   /** Threads a call may use: how many pieces the first window's tokenisation is cut into. */
   private final int callThreads;
   /** Tokenises the next window while the current one runs; threads end after 30 s idle. */
@@ -67,7 +65,10 @@ final class BatchScheduler {
   /** Runs a call's further batches beside the caller's thread; null when batches run one at a time. */
   private final ThreadPoolExecutor inferenceThreads;
 
-  BatchScheduler(GeckoTokenizer tokenizer, InferenceSession session, Adapter adapter, EmbedderSettings s) {
+  BatchScheduler(GeckoTokenizer tokenizer, InferenceSession session, Adapter adapter, EmbedderSettings s,
+      WorkspacePool workspaces, Stats stats) {
+    this.workspaces = workspaces;
+    this.stats = stats;
     this.tokenizer = tokenizer;
     this.session = session;
     this.width = session.width();
@@ -91,6 +92,15 @@ final class BatchScheduler {
     return embedWindows(texts, dims, progress);
   }
 
+  /**
+   * Tokenises texts on the calling thread, checking their length when truncation is refused.
+   *
+   * @throws dev.gecko.core.InputTooLongException naming the first text over the maximum
+   */
+  List<Encoding> encode(List<String> texts) {
+    return encodeWindow(texts, 0, texts.size());
+  }
+
   /** Stops the helper threads (idle ones end; a call in flight has finished under the lock). */
   void shutdown() {
     tokenizerThreads.shutdownNow();
@@ -101,7 +111,7 @@ final class BatchScheduler {
   }
 
   /** A fixed pool of daemon threads that end after 30 s idle. */
-  private static ThreadPoolExecutor daemonPool(int threads, String namePrefix) {
+  static ThreadPoolExecutor daemonPool(int threads, String namePrefix) {
     ThreadPoolExecutor pool = new ThreadPoolExecutor(threads, threads, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(),
         r -> {
           Thread t = new Thread(r, namePrefix + THREAD_IDS.incrementAndGet());
@@ -372,7 +382,14 @@ final class BatchScheduler {
       for (int i = start; i < end; i++) {
         batch.add(encodings.get(order[i]));
       }
+      long started = System.nanoTime();
       float[] pooled = session.run(GeckoTokenizer.pad(batch, tokenizer.padId()), ws);
+      stats.runTime(System.nanoTime() - started);
+      long real = 0;
+      for (Encoding e : batch) {
+        real += e.length();
+      }
+      stats.batch(batch.size(), real, (long) batch.size() * batch.get(batch.size() - 1).length(), false);
       for (int r = 0; r < batch.size(); r++) {
         float[] vector;
         if (adapter != null) {
@@ -387,13 +404,10 @@ final class BatchScheduler {
   }
 
   private Workspace takeWorkspace() {
-    Workspace ws = workspaces.pollFirst();
-    return ws != null ? ws : new Workspace();
+    return workspaces.take();
   }
 
   private void giveBack(Workspace ws) {
-    if (workspaces.size() < KEPT_WORKSPACES) {
-      workspaces.offerFirst(ws);
-    }
+    workspaces.giveBack(ws);
   }
 }

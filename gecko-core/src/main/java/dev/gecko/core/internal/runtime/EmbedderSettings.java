@@ -12,6 +12,18 @@ package dev.gecko.core.internal.runtime;
  * @param batchIndependent run every text alone
  * @param fuseLayerNorm rewrite residual blocks into SkipLayerNormalization
  * @param firstTokenOnly cut a CLS-pooled graph's last layer to the first token
+ * @param coalescingWindow how long a batch not yet full may wait for other calls' texts; zero turns
+ *     coalescing off
+ * @param maxQueuedTokens the most tokens waiting to be coalesced
+ * @param rejectAsyncWhenFull whether an asynchronous call finding the queue full is refused (else it
+ *     waits)
  */
 public record EmbedderSettings(int threads, int intraOpThreads, int maxBatchTokens, int maxBatchSize,
-    boolean failOnTruncation, boolean batchIndependent, boolean fuseLayerNorm, boolean firstTokenOnly) {}
+    boolean failOnTruncation, boolean batchIndependent, boolean fuseLayerNorm, boolean firstTokenOnly,
+    java.time.Duration coalescingWindow, long maxQueuedTokens, boolean rejectAsyncWhenFull) {
+
+  /** Whether concurrent calls are gathered into shared batches. */
+  public boolean coalescing() {
+    return !coalescingWindow.isZero() && !batchIndependent;
+  }
+}

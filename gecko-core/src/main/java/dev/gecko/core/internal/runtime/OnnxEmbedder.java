@@ -3,6 +3,8 @@ package dev.gecko.core.internal.runtime;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import dev.gecko.core.EmbedRequest;
+import dev.gecko.core.EmbedderMetrics;
+import dev.gecko.core.Progress;
 import dev.gecko.core.GeckoEmbedder;
 import dev.gecko.core.GeckoException;
 import dev.gecko.core.ModelLoadException;
@@ -18,12 +20,14 @@ import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.FutureTask;
-import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ThreadPoolExecutor;
 
 /**
  * The ONNX Runtime implementation of {@link GeckoEmbedder}: requests rendered with the package's
- * prompts, then run by a {@link BatchScheduler} on an {@link InferenceSession}; a read-write lock
- * keeps {@link #close()} from freeing what a call in flight uses. Opening loads the tokenizer on a
+ * prompts, then run by a {@link BatchScheduler} on an {@link InferenceSession} (large calls) or
+ * gathered with other calls' texts by the {@link Coalescer} (small calls); a {@link CallGate} keeps
+ * {@link #close()} from freeing what a call in flight uses. Opening loads the tokenizer on a
  * helper thread while {@link SessionLoader} opens the graph. Internal: {@code
  * GeckoEmbedder.Builder} is the API.
  *
@@ -37,8 +41,16 @@ public final class OnnxEmbedder implements GeckoEmbedder {
   private final InferenceSession session;
   private final BatchScheduler scheduler;
   private final int width;
-  private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
-  private volatile boolean closed;
+  private final EmbedderSettings settings;
+  private final CallGate gate = new CallGate();
+  private final Stats stats = new Stats();
+  private final WorkspacePool workspaces = new WorkspacePool();
+  /** Null when coalescing is off. */
+  private final Coalescer coalescer;
+  /** Runs coalesced batches of asynchronous calls; null when coalescing is off. */
+  private final ThreadPoolExecutor coalescerThreads;
+  /** Runs asynchronous calls that are not coalesced. */
+  private final ThreadPoolExecutor asyncThreads;
 
   private OnnxEmbedder(ModelPackage pkg, GeckoTokenizer tokenizer, InferenceSession session, Adapter adapter,
       EmbedderSettings settings) {
@@ -46,7 +58,17 @@ public final class OnnxEmbedder implements GeckoEmbedder {
     this.tokenizer = tokenizer;
     this.session = session;
     this.width = session.width();
-    this.scheduler = new BatchScheduler(tokenizer, session, adapter, settings);
+    this.settings = settings;
+    this.scheduler = new BatchScheduler(tokenizer, session, adapter, settings, workspaces, stats);
+    int runners = Math.max(1, settings.threads() / settings.intraOpThreads());
+    this.asyncThreads = BatchScheduler.daemonPool(runners, "gecko-async-");
+    if (settings.coalescing()) {
+      this.coalescerThreads = BatchScheduler.daemonPool(runners, "gecko-coalesce-");
+      this.coalescer = new Coalescer(tokenizer, session, adapter, settings, coalescerThreads, gate, workspaces, stats);
+    } else {
+      this.coalescerThreads = null;
+      this.coalescer = null;
+    }
   }
 
   /**
@@ -173,8 +195,80 @@ public final class OnnxEmbedder implements GeckoEmbedder {
 
   @Override
   public List<float[]> embedRequests(List<EmbedRequest> requests, int dims, ProgressListener progress) {
-    Objects.requireNonNull(requests, "requests is null");
     Objects.requireNonNull(progress, "progress is null");
+    List<String> rendered = render(requests, dims);
+    gate.enter();
+    try {
+      stats.calls.increment();
+      if (coalesces(rendered)) {
+        progress.onProgress(Progress.of(PHASE, UNIT, 0, rendered.size()));
+        List<float[]> out = coalescer.embed(scheduler.encode(rendered), dims);
+        progress.onProgress(Progress.of(PHASE, UNIT, rendered.size(), rendered.size()));
+        return out;
+      }
+      return scheduler.embed(rendered, dims, progress);
+    } finally {
+      gate.exit();
+    }
+  }
+
+  @Override
+  public CompletableFuture<List<float[]>> embedRequestsAsync(List<EmbedRequest> requests, int dims) {
+    List<String> rendered;
+    try {
+      rendered = render(requests, dims);
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+    if (!gate.tryEnter()) {
+      return CompletableFuture.failedFuture(new IllegalStateException("embedder is closed"));
+    }
+    stats.calls.increment();
+    CompletableFuture<List<float[]>> future;
+    try {
+      if (coalesces(rendered)) {
+        future = coalescer.submit(scheduler.encode(rendered), dims);
+      } else {
+        CompletableFuture<List<float[]>> f = new CompletableFuture<>();
+        asyncThreads.execute(() -> {
+          // cancelled before it started: nothing runs; else the run holds the gate itself, so that a
+          // cancel while it runs does not let close free what it uses
+          if (f.isDone() || !gate.tryEnterForCallsInside()) {
+            return;
+          }
+          try {
+            f.complete(scheduler.embed(rendered, dims, ProgressListener.none()));
+          } catch (RuntimeException | Error e) {
+            f.completeExceptionally(e);
+          } finally {
+            gate.exit();
+          }
+        });
+        future = f;
+      }
+    } catch (RuntimeException e) { // a null or too long text: this call's future fails, alone
+      gate.exit();
+      return CompletableFuture.failedFuture(e);
+    }
+    // the gate is left when the call ends; a call cancelled early leaves it at once (its texts are
+    // dropped from the queue, and a helper that runs a batch holds the gate itself)
+    future.whenComplete((v, e) -> gate.exit());
+    return future;
+  }
+
+  @Override
+  public EmbedderMetrics metrics() {
+    return stats.snapshot();
+  }
+
+  /** Whether a call of these texts goes through the coalescer: small calls, when coalescing is on. */
+  private boolean coalesces(List<String> rendered) {
+    return coalescer != null && !rendered.isEmpty() && rendered.size() <= settings.maxBatchSize();
+  }
+
+  /** Checks the arguments and renders the prompts. */
+  private List<String> render(List<EmbedRequest> requests, int dims) {
+    Objects.requireNonNull(requests, "requests is null");
     if (dims < 1 || dims > width) {
       throw new IllegalArgumentException("dims must be in [1, " + width + "] for " + pkg.name() + ", was " + dims);
     }
@@ -186,56 +280,44 @@ public final class OnnxEmbedder implements GeckoEmbedder {
       }
       rendered.add(pkg.render(r));
     }
-    ReentrantReadWriteLock.ReadLock read = acquire();
-    try {
-      return scheduler.embed(rendered, dims, progress);
-    } finally {
-      read.unlock();
-    }
+    return rendered;
   }
 
   @Override
   public int countTokens(EmbedRequest request) {
     Objects.requireNonNull(request, "request is null");
-    ReentrantReadWriteLock.ReadLock read = acquire();
+    gate.enter();
     try {
       return tokenizer.countTokens(pkg.render(request));
     } finally {
-      read.unlock();
+      gate.exit();
     }
   }
 
-  private ReentrantReadWriteLock.ReadLock acquire() {
-    ReentrantReadWriteLock.ReadLock read = lock.readLock();
-    read.lock();
-    if (closed) {
-      read.unlock();
-      throw new IllegalStateException("embedder is closed");
-    }
-    return read;
-  }
-
+  /**
+   * Waits for every call accepted (synchronous and asynchronous) to finish, then frees the native
+   * memory; later calls throw {@link IllegalStateException} (asynchronous ones fail their future).
+   */
   @Override
   public void close() {
-    if (closed) {
+    if (!gate.closeAndAwait()) {
       return;
     }
-    lock.writeLock().lock();
-    try {
-      if (closed) {
-        return;
-      }
-      closed = true;
-      scheduler.shutdown();
-      tokenizer.close();
-      session.close();
-    } finally {
-      lock.writeLock().unlock();
+    scheduler.shutdown();
+    asyncThreads.shutdownNow();
+    if (coalescerThreads != null) {
+      coalescerThreads.shutdownNow();
     }
+    workspaces.clear();
+    tokenizer.close();
+    session.close();
   }
 
   @Override
   public String toString() {
-    return "GeckoEmbedder[" + pkg.name() + ", " + width + " dims" + (closed ? ", closed" : "") + "]";
+    return "GeckoEmbedder[" + pkg.name() + ", " + width + " dims" + (gate.isClosed() ? ", closed" : "") + "]";
   }
+
+  private static final String PHASE = "embedding";
+  private static final String UNIT = "texts";
 }

@@ -1,0 +1,477 @@
+package dev.gecko.core.internal.runtime;
+
+import dev.gecko.core.InferenceException;
+import dev.gecko.core.adapter.Adapter;
+import dev.gecko.core.vector.VectorOps;
+import dev.gecko.tokenizer.Encoding;
+import dev.gecko.tokenizer.GeckoTokenizer;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * Gathers the texts of concurrent small calls into shared batches (dynamic batching, as Text
+ * Embeddings Inference does in its server).
+ *
+ * <p>Calls put their tokenised texts in one queue. At most {@code runners} batches run at a time:
+ * on an idle embedder the caller runs its own batch (no hand-off to another thread); while it is
+ * busy, helper threads drain the queue and callers wait for their vectors. A free runner takes the
+ * oldest queued text and
+ * the texts cut into one batch with it (the queue's texts sorted by length and cut by {@link
+ * BatchCutter}, least padding under the token budget), runs it and hands each text's vector to
+ * its call, truncated to that call's width. On an idle embedder a call's batch starts at once;
+ * while other batches run, a free runner with a batch not yet full waits up to {@code window} for
+ * more texts. Each text's vector is computed exactly as in a batch of its own call (prompts applied
+ * before tokenising, width applied after pooling); only the batch's shape differs.
+ *
+ * <p>Failures stay with their call: inputs are checked before they are queued, and a batch of
+ * several calls that ONNX Runtime refuses is run again call by call, so that only the call at
+ * fault fails. A call's future cancelled before its texts start is removed from the queue.
+ *
+ * <p>Back-pressure: at most {@code maxQueuedTokens} tokens wait in the queue (a call larger than
+ * that alone is let in when the queue is empty); beyond it synchronous calls wait and
+ * asynchronous ones are refused ({@link RejectedExecutionException}) or wait, as configured.
+ *
+ * <p>Thread-safe. Internal: {@link OnnxEmbedder} owns it; it owns nothing native (the session, the
+ * tokenizer and the workspaces are the embedder's).
+ */
+final class Coalescer {
+  private static final System.Logger LOG = System.getLogger(Coalescer.class.getName());
+  /** Queued texts looked at when a batch is cut: the oldest text's batch is among them. */
+  private static final int LOOKAHEAD_BATCHES = 4;
+
+  private final GeckoTokenizer tokenizer;
+  private final InferenceSession session;
+  private final Adapter adapter;
+  private final int width;
+  private final int maxBatchTokens;
+  private final int maxBatchSize;
+  private final int runners;
+  private final long windowNanos;
+  private final long maxQueuedTokens;
+  private final boolean rejectAsyncWhenFull;
+  private final Executor helperThreads;
+  private final CallGate gate;
+  private final WorkspacePool workspaces;
+  private final Stats stats;
+
+  private final ReentrantLock lock = new ReentrantLock();
+  /** Signalled when a batch ends, a runner leaves, or texts are queued or dropped. */
+  private final Condition changed = lock.newCondition();
+  private final ArrayDeque<Item> queue = new ArrayDeque<>(); // guarded by lock
+  private long queuedTokens; // guarded by lock
+  private int activeRunners; // guarded by lock
+
+  Coalescer(GeckoTokenizer tokenizer, InferenceSession session, Adapter adapter, EmbedderSettings s,
+      Executor helperThreads, CallGate gate, WorkspacePool workspaces, Stats stats) {
+    this.tokenizer = tokenizer;
+    this.session = session;
+    this.adapter = adapter;
+    this.width = session.width();
+    this.maxBatchTokens = s.maxBatchTokens();
+    this.maxBatchSize = s.maxBatchSize();
+    this.runners = Math.max(1, s.threads() / s.intraOpThreads());
+    this.windowNanos = s.coalescingWindow().toNanos();
+    this.maxQueuedTokens = s.maxQueuedTokens();
+    this.rejectAsyncWhenFull = s.rejectAsyncWhenFull();
+    this.helperThreads = helperThreads;
+    this.gate = gate;
+    this.workspaces = workspaces;
+    this.stats = stats;
+  }
+
+  /** One call's texts and where their vectors go. */
+  final class Job {
+    final int dims;
+    final float[][] out;
+    final CompletableFuture<List<float[]>> future = new CompletableFuture<>();
+    final AtomicInteger remaining;
+    final long tokens;
+    final List<Item> items = new ArrayList<>();
+
+    Job(List<Encoding> encodings, int dims) {
+      this.dims = dims;
+      this.out = new float[encodings.size()][];
+      this.remaining = new AtomicInteger(encodings.size());
+      long t = 0;
+      long now = System.nanoTime();
+      for (int i = 0; i < encodings.size(); i++) {
+        items.add(new Item(this, i, encodings.get(i), now));
+        t += encodings.get(i).length();
+      }
+      this.tokens = t;
+      if (encodings.isEmpty()) {
+        future.complete(List.of());
+      }
+    }
+  }
+
+  /** One text of a call. */
+  record Item(Job job, int index, Encoding encoding, long enqueuedNanos) {
+    int length() {
+      return encoding.length();
+    }
+  }
+
+  /**
+   * Embeds a synchronous call's texts and returns its vectors in order. On an idle embedder the
+   * caller runs the batch itself (no hand-off); otherwise its texts join the queue that the runners
+   * drain, and it waits for its vectors.
+   *
+   * @throws InferenceException if ONNX Runtime fails on the call's texts
+   */
+  List<float[]> embed(List<Encoding> encodings, int dims) {
+    Job job = new Job(encodings, dims);
+    if (job.items.isEmpty()) {
+      return List.of();
+    }
+    enqueue(job, true);
+    boolean inline = false;
+    lock.lock();
+    try {
+      if (activeRunners == 0) {
+        activeRunners++;
+        inline = true;
+      } else if (activeRunners < runners) {
+        startHelper();
+      }
+    } finally {
+      lock.unlock();
+    }
+    if (inline) {
+      try {
+        while (!job.future.isDone() && runOneBatch()) {
+          // its own batch (and any that came before it)
+        }
+      } finally {
+        lock.lock();
+        try {
+          activeRunners--;
+          changed.signalAll();
+          if (!queue.isEmpty() && activeRunners < runners) {
+            startHelper(); // what came meanwhile does not wait for this caller's next call
+          }
+        } finally {
+          lock.unlock();
+        }
+      }
+    }
+    return awaitUninterruptibly(job.future);
+  }
+
+  private static <T> T awaitUninterruptibly(CompletableFuture<T> future) {
+    try {
+      return Futures.getUninterruptibly(future);
+    } catch (java.util.concurrent.ExecutionException e) {
+      throw Futures.unchecked(e, "embedding");
+    }
+  }
+
+  /**
+   * Queues an asynchronous call's texts and returns its future; helper threads run the batches.
+   * A full queue refuses the call (its future fails with {@link RejectedExecutionException}) or,
+   * where so configured, makes the caller wait.
+   */
+  CompletableFuture<List<float[]>> submit(List<Encoding> encodings, int dims) {
+    Job job = new Job(encodings, dims);
+    if (job.items.isEmpty()) {
+      return job.future;
+    }
+    if (!enqueue(job, !rejectAsyncWhenFull)) {
+      stats.rejected.increment();
+      job.future.completeExceptionally(new RejectedExecutionException("the embedder's queue is full: "
+          + queuedTokens() + " tokens wait, the limit is " + maxQueuedTokens + " (maxQueuedTokens); retry later"));
+      return job.future;
+    }
+    lock.lock();
+    try {
+      if (activeRunners < runners) {
+        startHelper();
+      }
+    } finally {
+      lock.unlock();
+    }
+    return job.future;
+  }
+
+  private long queuedTokens() {
+    lock.lock();
+    try {
+      return queuedTokens;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Puts a job's texts in the queue; false if it is full and {@code wait} is false. */
+  private boolean enqueue(Job job, boolean wait) {
+    lock.lock();
+    try {
+      while (queuedTokens > 0 && queuedTokens + job.tokens > maxQueuedTokens) {
+        if (!wait) {
+          return false;
+        }
+        changed.awaitUninterruptibly();
+      }
+      queue.addAll(job.items);
+      queuedTokens += job.tokens;
+      changed.signalAll();
+      return true;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Starts a helper runner; the caller holds the lock and has checked there is room. */
+  private void startHelper() {
+    activeRunners++;
+    try {
+      helperThreads.execute(this::helperLoop);
+    } catch (RejectedExecutionException e) {
+      activeRunners--; // the embedder is closing: its callers hold the queue's work
+    }
+  }
+
+  /**
+   * A helper runner: batches until the queue is empty. It runs inside the embedder's call gate,
+   * so that close waits for its batch even when every call in it was cancelled; once the embedder
+   * is closed (no call inside) it runs nothing.
+   */
+  private void helperLoop() {
+    boolean entered = gate.tryEnterForCallsInside();
+    try {
+      while (entered && runOneBatch()) {
+        // next batch
+      }
+    } finally {
+      if (entered) {
+        gate.exit();
+      }
+      lock.lock();
+      try {
+        activeRunners--;
+        changed.signalAll();
+        if (!queue.isEmpty() && activeRunners < runners) {
+          startHelper(); // texts queued as this helper left
+        }
+      } finally {
+        lock.unlock();
+      }
+    }
+  }
+
+  /** Takes one batch from the queue and runs it; false if the queue was empty. */
+  private boolean runOneBatch() {
+    List<Item> batch = take();
+    if (batch.isEmpty()) {
+      return false;
+    }
+    Workspace ws = workspaces.take();
+    try {
+      run(batch, ws);
+    } finally {
+      workspaces.giveBack(ws);
+    }
+    return true;
+  }
+
+  /**
+   * Removes and returns the batch of the oldest live text: up to {@value #LOOKAHEAD_BATCHES}
+   * batches' worth of the oldest texts, sorted by length, cut by the least-padding rule; the piece
+   * holding the oldest text. Waits up to the window for more texts when the batch would not be
+   * full and other batches are running. Drops texts of cancelled calls.
+   */
+  private List<Item> take() {
+    lock.lock();
+    try {
+      dropCancelled();
+      if (queue.isEmpty()) {
+        return List.of();
+      }
+      if (windowNanos > 0 && activeRunners > 1 && queue.size() < maxBatchSize) {
+        long deadline = System.nanoTime() + windowNanos;
+        long left;
+        while (queue.size() < maxBatchSize && (left = deadline - System.nanoTime()) > 0) {
+          try {
+            changed.awaitNanos(left);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            break;
+          }
+        }
+        dropCancelled();
+        if (queue.isEmpty()) {
+          return List.of();
+        }
+      }
+      List<Item> candidates = new ArrayList<>();
+      Iterator<Item> it = queue.iterator();
+      while (it.hasNext() && candidates.size() < LOOKAHEAD_BATCHES * maxBatchSize) {
+        candidates.add(it.next());
+      }
+      Item oldest = candidates.get(0);
+      candidates.sort((a, b) -> Integer.compare(a.length(), b.length()));
+      int[] lengths = new int[candidates.size()];
+      for (int i = 0; i < lengths.length; i++) {
+        lengths[i] = candidates.get(i).length();
+      }
+      int start = 0;
+      List<Item> chosen = null;
+      for (int end : BatchCutter.cut(lengths, maxBatchTokens, maxBatchSize)) {
+        List<Item> piece = candidates.subList(start, end);
+        if (piece.contains(oldest)) {
+          chosen = new ArrayList<>(piece);
+          break;
+        }
+        start = end;
+      }
+      Set<Item> taken = new LinkedHashSet<>(chosen);
+      queue.removeIf(taken::contains);
+      for (Item i : chosen) {
+        queuedTokens -= i.length();
+      }
+      changed.signalAll(); // room in the queue
+      return chosen;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Removes texts of calls whose futures are done (cancelled, or failed elsewhere). */
+  private void dropCancelled() {
+    Iterator<Item> it = queue.iterator();
+    while (it.hasNext()) {
+      Item i = it.next();
+      if (i.job().future.isDone()) {
+        it.remove();
+        queuedTokens -= i.length();
+      }
+    }
+  }
+
+  /** Runs a batch and delivers its vectors; on an ONNX Runtime failure, retries call by call. */
+  private void run(List<Item> batch, Workspace ws) {
+    long start = System.nanoTime();
+    Set<Job> jobs = new LinkedHashSet<>();
+    for (Item i : batch) {
+      jobs.add(i.job());
+      stats.queueWait(start - i.enqueuedNanos());
+    }
+    try {
+      float[] pooled = runBatch(batch, ws);
+      long elapsed = System.nanoTime() - start;
+      stats.runTime(elapsed);
+      deliver(batch, pooled);
+      if (LOG.isLoggable(System.Logger.Level.DEBUG)) {
+        int longest = batch.stream().mapToInt(Item::length).max().orElse(0);
+        long real = batch.stream().mapToLong(Item::length).sum();
+        LOG.log(System.Logger.Level.DEBUG, String.format("batch of %d texts from %d calls, %d tokens (%d padded),"
+            + " ran %.2f ms", batch.size(), jobs.size(), real, (long) batch.size() * longest, elapsed / 1e6));
+      }
+    } catch (InferenceException e) {
+      if (jobs.size() == 1) {
+        fail(jobs, e);
+        return;
+      }
+      for (Job job : jobs) { // only the call at fault fails
+        List<Item> own = new ArrayList<>();
+        for (Item i : batch) {
+          if (i.job() == job) {
+            own.add(i);
+          }
+        }
+        try {
+          deliver(own, runBatch(own, ws));
+        } catch (RuntimeException | Error again) {
+          job.future.completeExceptionally(again);
+        }
+      }
+    } catch (RuntimeException | Error e) {
+      fail(jobs, e);
+    } finally {
+      signal();
+    }
+  }
+
+  private float[] runBatch(List<Item> batch, Workspace ws) {
+    List<Encoding> rows = new ArrayList<>(batch.size());
+    long real = 0;
+    int longest = 0;
+    Job first = batch.get(0).job();
+    boolean coalesced = false;
+    for (Item i : batch) {
+      rows.add(i.encoding());
+      real += i.length();
+      longest = Math.max(longest, i.length());
+      coalesced |= i.job() != first;
+    }
+    float[] pooled = session.run(GeckoTokenizer.pad(rows, tokenizer.padId()), ws);
+    stats.batch(batch.size(), real, (long) batch.size() * longest, coalesced);
+    return pooled;
+  }
+
+  private void deliver(List<Item> batch, float[] pooled) {
+    for (int r = 0; r < batch.size(); r++) {
+      Item i = batch.get(r);
+      Job job = i.job();
+      float[] vector;
+      if (adapter != null) {
+        vector = VectorOps.truncateAndNormalize(adapter.apply(Arrays.copyOfRange(pooled, r * width, r * width + width)),
+            job.dims);
+      } else {
+        vector = VectorOps.truncateAndNormalize(pooled, r * width, width, job.dims);
+      }
+      job.out[i.index()] = vector;
+      if (job.remaining.decrementAndGet() == 0) {
+        job.future.complete(Arrays.asList(job.out));
+      }
+    }
+  }
+
+  private static void fail(Set<Job> jobs, Throwable e) {
+    for (Job job : jobs) {
+      job.future.completeExceptionally(e);
+    }
+  }
+
+  private void signal() {
+    lock.lock();
+    try {
+      changed.signalAll();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Waits (bounded) until no text is queued; used by tests and by close after new calls stop. */
+  boolean awaitEmpty(long timeout, TimeUnit unit) {
+    long deadline = System.nanoTime() + unit.toNanos(timeout);
+    lock.lock();
+    try {
+      while (!queue.isEmpty() || activeRunners > 0) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          return false;
+        }
+        changed.awaitNanos(left);
+      }
+      return true;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    } finally {
+      lock.unlock();
+    }
+  }
+}

@@ -1,0 +1,280 @@
+package dev.gecko.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.gecko.core.vector.VectorOps;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Many callers on one embedder: concurrent small calls share batches, and each caller gets exactly
+ * its own vectors (compared with the same texts embedded alone, one thread), a failing caller fails
+ * alone, cancelled calls leave the queue, a full queue refuses async calls, and close() during load
+ * loses no accepted call. Not timed: docs/performance.md measures the speed.
+ */
+class CoalescingTest {
+  static GeckoEmbedder fp32;
+  static ModelPackage fp32Package;
+  static final List<String> TEXTS = new ArrayList<>();
+
+  @BeforeAll
+  static void open() {
+    fp32Package = ModelPackage.builtIn("bge-small-en-v1.5");
+    fp32 = GeckoEmbedder.builder().model(fp32Package).threads(2).build();
+    String[] words = {"river", "mountain", "library", "engine", "garden", "violin", "harbour", "desert", "comet"};
+    for (int i = 0; i < 60; i++) {
+      StringBuilder b = new StringBuilder("Sentence " + i + " about");
+      for (int w = 0; w <= i % 7; w++) {
+        b.append(' ').append(words[(i + w) % words.length]);
+      }
+      TEXTS.add(b.append('.').toString());
+    }
+  }
+
+  @AfterAll
+  static void close() {
+    fp32.close();
+  }
+
+  /** One caller's request: which text, task type and width. */
+  record Call(int text, TaskType task, int dims) {
+    EmbedRequest request() {
+      return task == null ? EmbedRequest.of(TEXTS.get(text)) : EmbedRequest.of(task, TEXTS.get(text));
+    }
+  }
+
+  private static List<Call> calls(int n) {
+    TaskType[] tasks = {null, TaskType.RETRIEVAL_QUERY, TaskType.RETRIEVAL_DOCUMENT, TaskType.SEMANTIC_SIMILARITY};
+    int[] widths = {384, 256, 64, 17};
+    List<Call> calls = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      calls.add(new Call(i % TEXTS.size(), tasks[i % tasks.length], widths[(i / 3) % widths.length]));
+    }
+    return calls;
+  }
+
+  /** The vectors each call would get alone: each request embedded by itself, coalescing off. */
+  private static Map<Call, float[]> alone(List<Call> calls) {
+    Map<Call, float[]> expected = new ConcurrentHashMap<>();
+    try (GeckoEmbedder single = GeckoEmbedder.builder().model(fp32Package).threads(1)
+        .coalescingWindow(Duration.ZERO).build()) {
+      for (Call c : calls) {
+        expected.computeIfAbsent(c, k -> single.embed(k.request(), k.dims()));
+      }
+    }
+    return expected;
+  }
+
+  @Test
+  void manyThreadsWithMixedWidthsAndTasksGetExactlyTheirOwnVectors() throws Exception {
+    List<Call> calls = calls(240);
+    Map<Call, float[]> expected = alone(calls);
+    EmbedderMetrics before = fp32.metrics();
+    ExecutorService pool = Executors.newFixedThreadPool(16);
+    try {
+      CountDownLatch go = new CountDownLatch(1);
+      List<Future<float[]>> results = new ArrayList<>();
+      for (Call c : calls) {
+        results.add(pool.submit(() -> {
+          go.await();
+          return fp32.embed(c.request(), c.dims());
+        }));
+      }
+      go.countDown();
+      for (int i = 0; i < calls.size(); i++) {
+        float[] got = results.get(i).get(120, TimeUnit.SECONDS);
+        float[] want = expected.get(calls.get(i));
+        assertThat(got).as("call %d", i).hasSize(calls.get(i).dims());
+        assertThat(VectorOps.cosine(got, want)).as("call %d: %s", i, calls.get(i)).isGreaterThanOrEqualTo(0.99999f);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    EmbedderMetrics after = fp32.metrics();
+    assertThat(after.calls() - before.calls()).isEqualTo(240);
+    assertThat(after.texts() - before.texts()).isEqualTo(240);
+    // sixteen threads on a two-runner embedder: texts of different calls shared batches
+    assertThat(after.coalescedBatches() - before.coalescedBatches()).isPositive();
+    assertThat(after.batches() - before.batches()).isLessThan(240);
+    assertThat(after.queueWait().count()).isGreaterThanOrEqualTo(240);
+  }
+
+  @Test
+  void aFailingCallerFailsAloneAndItsNeighboursGetTheirVectors() throws Exception {
+    try (GeckoEmbedder strict = GeckoEmbedder.builder().model(fp32Package).threads(2).failOnTruncation(true).build()) {
+      String tooLong = "word ".repeat(2000);
+      List<CompletableFuture<float[]>> futures = new ArrayList<>();
+      List<Integer> bad = new ArrayList<>();
+      for (int i = 0; i < 40; i++) {
+        if (i % 10 == 3) {
+          bad.add(i);
+          futures.add(strict.embedAsync(EmbedRequest.of(tooLong), 64));
+        } else if (i % 10 == 7) {
+          bad.add(i);
+          futures.add(strict.embedAsync(null, 64));
+        } else {
+          futures.add(strict.embedAsync(EmbedRequest.of(TEXTS.get(i)), 64));
+        }
+      }
+      for (int i = 0; i < futures.size(); i++) {
+        CompletableFuture<float[]> f = futures.get(i);
+        if (bad.contains(i)) {
+          assertThatThrownBy(() -> f.get(60, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class)
+              .cause().isInstanceOfAny(InputTooLongException.class, NullPointerException.class);
+        } else {
+          float[] want = fp32.embed(EmbedRequest.of(TEXTS.get(i)), 64);
+          assertThat(VectorOps.cosine(f.get(60, TimeUnit.SECONDS), want)).isGreaterThanOrEqualTo(0.99999f);
+        }
+      }
+      // a synchronous caller's bad input is thrown to it, and only to it
+      assertThatThrownBy(() -> strict.embed(tooLong, 8)).isInstanceOf(InputTooLongException.class);
+      assertThat(strict.embed(TEXTS.get(0), 8)).hasSize(8);
+    }
+  }
+
+  @Test
+  void closeDuringLoadLosesNoAcceptedCallAndRefusesNewOnes() throws Exception {
+    GeckoEmbedder e = GeckoEmbedder.builder().model(fp32Package).threads(2).build();
+    List<CompletableFuture<float[]>> accepted = Collections.synchronizedList(new ArrayList<>());
+    AtomicInteger refused = new AtomicInteger();
+    ExecutorService pool = Executors.newFixedThreadPool(8);
+    CountDownLatch started = new CountDownLatch(8);
+    for (int t = 0; t < 8; t++) {
+      int thread = t;
+      pool.submit(() -> {
+        started.countDown();
+        for (int i = 0; i < 40; i++) {
+          CompletableFuture<float[]> f = e.embedAsync(EmbedRequest.of(TEXTS.get((thread * 40 + i) % TEXTS.size())), 32);
+          if (f.isCompletedExceptionally() && f.handle((v, x) -> x).join() instanceof IllegalStateException) {
+            refused.incrementAndGet();
+          } else {
+            accepted.add(f);
+          }
+        }
+      });
+    }
+    started.await();
+    Thread.sleep(20);
+    e.close(); // waits for every accepted call
+    for (CompletableFuture<float[]> f : accepted) {
+      assertThat(f).as("accepted before close").isDone();
+      assertThat(f.get()).hasSize(32);
+    }
+    pool.shutdown();
+    assertThat(pool.awaitTermination(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(accepted.size() + refused.get()).isEqualTo(320);
+    assertThatThrownBy(() -> e.embed("after close", 8)).isInstanceOf(IllegalStateException.class);
+    assertThat(e.embedAsync(EmbedRequest.of("after close"), 8)).isCompletedExceptionally();
+  }
+
+  @Test
+  void aFullQueueRefusesAsyncCallsOrMakesThemWait() throws Exception {
+    // a queue of a few tokens: a burst of async calls finds it full
+    try (GeckoEmbedder tiny = GeckoEmbedder.builder().model(fp32Package).threads(1).maxQueuedTokens(16).build()) {
+      List<CompletableFuture<float[]>> burst = new ArrayList<>();
+      for (int i = 0; i < 60; i++) {
+        burst.add(tiny.embedAsync(EmbedRequest.of(TEXTS.get(i)), 16));
+      }
+      int rejected = 0;
+      for (CompletableFuture<float[]> f : burst) {
+        try {
+          assertThat(f.get(60, TimeUnit.SECONDS)).hasSize(16);
+        } catch (ExecutionException x) {
+          assertThat(x.getCause()).isInstanceOf(RejectedExecutionException.class).hasMessageContaining("maxQueuedTokens");
+          rejected++;
+        }
+      }
+      assertThat(rejected).isPositive();
+      assertThat(tiny.metrics().rejected()).isEqualTo(rejected);
+    }
+    try (GeckoEmbedder waiting = GeckoEmbedder.builder().model(fp32Package).threads(1).maxQueuedTokens(16)
+        .rejectAsyncWhenFull(false).build()) {
+      List<CompletableFuture<float[]>> burst = new ArrayList<>();
+      for (int i = 0; i < 60; i++) {
+        burst.add(waiting.embedAsync(EmbedRequest.of(TEXTS.get(i)), 16));
+      }
+      for (CompletableFuture<float[]> f : burst) {
+        assertThat(f.get(60, TimeUnit.SECONDS)).hasSize(16);
+      }
+      assertThat(waiting.metrics().rejected()).isZero();
+    }
+  }
+
+  @Test
+  void aCallCancelledBeforeItsBatchStartsLeavesTheQueue() throws Exception {
+    try (GeckoEmbedder one = GeckoEmbedder.builder().model(fp32Package).threads(1).build()) {
+      // a long call occupies the only runner; the small ones queue behind it
+      List<String> longTexts = new ArrayList<>();
+      for (int i = 0; i < 40; i++) {
+        longTexts.add("a longer passage number " + i + " " + "with many words in it ".repeat(20));
+      }
+      CompletableFuture<List<float[]>> busy = one.embedRequestsAsync(
+          longTexts.stream().map(EmbedRequest::of).toList(), 384);
+      List<CompletableFuture<float[]>> queued = new ArrayList<>();
+      for (int i = 0; i < 20; i++) {
+        queued.add(one.embedAsync(EmbedRequest.of(TEXTS.get(i)), 8));
+      }
+      int cancelled = 0;
+      for (CompletableFuture<float[]> f : queued) {
+        if (f.cancel(false)) {
+          cancelled++;
+        }
+      }
+      busy.get(120, TimeUnit.SECONDS);
+      assertThat(cancelled).isPositive();
+      for (CompletableFuture<float[]> f : queued) {
+        if (f.isCancelled()) {
+          assertThatThrownBy(f::join).isInstanceOf(CancellationException.class);
+        } else {
+          assertThat(f.get(60, TimeUnit.SECONDS)).hasSize(8);
+        }
+      }
+      // texts of cancelled calls were not embedded: 40 long ones and the small ones that ran
+      assertThat(one.metrics().texts()).isEqualTo(40 + (20 - cancelled));
+    }
+  }
+
+  @Test
+  void batchIndependentAndAZeroWindowNeverCoalesce() throws Exception {
+    for (GeckoEmbedder.Builder b : List.of(
+        GeckoEmbedder.builder().model(fp32Package).threads(2).batchIndependent(true),
+        GeckoEmbedder.builder().model(fp32Package).threads(2).coalescingWindow(Duration.ZERO))) {
+      try (GeckoEmbedder e = b.build()) {
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        List<Future<float[]>> results = new ArrayList<>();
+        for (int i = 0; i < 48; i++) {
+          int t = i;
+          results.add(pool.submit(() -> e.embed(TEXTS.get(t), 64)));
+        }
+        for (Future<float[]> f : results) {
+          assertThat(f.get(60, TimeUnit.SECONDS)).hasSize(64);
+        }
+        pool.shutdown();
+        assertThat(e.metrics().coalescedBatches()).isZero();
+        assertThat(e.metrics().batches()).isEqualTo(48);
+      }
+    }
+    assertThatThrownBy(() -> GeckoEmbedder.builder().coalescingWindow(Duration.ofMillis(-1)))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("coalescingWindow");
+    assertThatThrownBy(() -> GeckoEmbedder.builder().maxQueuedTokens(0))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("maxQueuedTokens");
+  }
+}
