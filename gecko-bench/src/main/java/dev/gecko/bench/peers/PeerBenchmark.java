@@ -32,7 +32,7 @@ import java.util.Map;
  * (default 5), {@code models} ({@code int8,fp32}), {@code sets} ({@code short,passages,mixed}),
  * {@code peakSeconds} (per probe shape, default 1), {@code maxBatchTokens}, {@code maxBatchSize}
  * (Gecko's batching; defaults are the library's), {@code firstTokenOnly} (default true), {@code tjs} (a transformers.js result file
- * from {@code bench/transformers-js/run.mjs} to add as a column), {@code out} (a JSON result
+ * from {@code gecko-bench/transformers-js/run.mjs} to add as a column), {@code out} (a JSON result
  * file to write). Not thread-safe; a tool, not library API.
  */
 public final class PeerBenchmark {

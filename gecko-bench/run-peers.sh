@@ -4,8 +4,8 @@
 # passages and mixed sets, plus the GEMM peak, load-to-first-vector, peak RSS and the
 # native-memory check. Run on a quiet machine; every section prints `uptime` load averages.
 #
-# usage: bench/run-peers.sh            full run (5 repeats; ~15-25 min on 2 quiet cores)
-#        REPEATS=1 QUICK=1 bench/run-peers.sh   smoke run (short set only, 1 repeat)
+# usage: gecko-bench/run-peers.sh            full run (5 repeats; ~15-25 min on 2 quiet cores)
+#        REPEATS=1 QUICK=1 gecko-bench/run-peers.sh   smoke run (short set only, 1 repeat)
 # env:   SHARED (default ../shared relative to the repo), REPEATS, SKIP_TJS=1, MVN (default ./mvnw),
 #        SKIP_PROBES=1 (stop after the footprint check: no RSS or session-option probes)
 # output: stdout, and a copy in gecko-bench/target/peers/report.md
@@ -33,7 +33,7 @@ cp="$root/gecko-bench/target/classes:$(cat "$root/gecko-bench/target/cp.txt")"
 tjs_json=
 if [[ ${SKIP_TJS:-0} != 1 ]] && command -v node >/dev/null; then
   echo; echo "## transformers.js (batch 32, 2 intra-op threads)   $(uptime)"
-  tjs=$root/bench/transformers-js
+  tjs=$root/gecko-bench/transformers-js
   if [[ ! -d $tjs/node_modules/@huggingface/transformers ]]; then
     (cd "$tjs" && ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund)
   fi
