@@ -19,7 +19,6 @@ import dev.gecko.train.llm.RetryPolicy;
 import dev.gecko.train.llm.UsageMeter;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.EnumSet;

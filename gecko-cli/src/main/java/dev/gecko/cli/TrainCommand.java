@@ -15,7 +15,6 @@ import dev.gecko.train.adapter.TrainingResult;
 import dev.gecko.train.adapter.UnsupervisedValidation;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;

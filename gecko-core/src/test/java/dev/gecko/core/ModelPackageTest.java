@@ -1,6 +1,5 @@
 package dev.gecko.core;
 
-import dev.gecko.core.internal.cache.ResourceCache;
 import dev.gecko.core.internal.model.BuiltInModels;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

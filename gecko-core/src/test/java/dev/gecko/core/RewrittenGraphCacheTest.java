@@ -1,7 +1,6 @@
 package dev.gecko.core;
 
 import dev.gecko.core.internal.cache.ResourceCache;
-import dev.gecko.core.internal.model.BuiltInModels;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;

@@ -1,5 +1,6 @@
 package dev.gecko.train.fret;
 
+import dev.gecko.core.internal.io.Hashes;
 import dev.gecko.core.Progress;
 import dev.gecko.core.ProgressListener;
 import java.util.LinkedHashMap;
@@ -19,10 +20,8 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Objects;
 import java.util.Random;
@@ -334,28 +333,20 @@ public final class FretPipeline {
   }
 
   static String corpusDigest(List<Passage> corpus) {
-    try {
-      MessageDigest md = MessageDigest.getInstance("SHA-256");
-      for (Passage p : corpus) {
-        md.update(p.id().getBytes(StandardCharsets.UTF_8));
-        md.update((byte) 0);
-        md.update(p.title().getBytes(StandardCharsets.UTF_8));
-        md.update((byte) 0);
-        md.update(p.text().getBytes(StandardCharsets.UTF_8));
-        md.update((byte) 0);
-      }
-      return HexFormat.of().formatHex(md.digest());
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
+    MessageDigest md = Hashes.sha256();
+    for (Passage p : corpus) {
+      md.update(p.id().getBytes(StandardCharsets.UTF_8));
+      md.update((byte) 0);
+      md.update(p.title().getBytes(StandardCharsets.UTF_8));
+      md.update((byte) 0);
+      md.update(p.text().getBytes(StandardCharsets.UTF_8));
+      md.update((byte) 0);
     }
+    return Hashes.hex(md);
   }
 
   static String sha256(String s) {
-    try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
+    return Hashes.sha256Hex(s);
   }
 
   /** Builds a {@link FretPipeline}. Setters validate at once. Not thread-safe; reusable. */

@@ -1,19 +1,15 @@
 package dev.gecko.train.llm;
 
+import dev.gecko.core.internal.io.AtomicFiles;
+import dev.gecko.core.internal.io.Hashes;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.function.Function;
@@ -60,11 +56,7 @@ final class CachingClient extends ForwardingLlmClient {
   }
 
   static String sha256(String s) {
-    try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
+    return Hashes.sha256Hex(s);
   }
 
   @Override
@@ -118,14 +110,7 @@ final class CachingClient extends ForwardingLlmClient {
 
   private static void write(Path file, JsonNode n) {
     try {
-      Files.createDirectories(file.getParent());
-      Path tmp = Files.createTempFile(file.getParent(), "tmp-", ".json");
-      Files.write(tmp, HttpTransport.JSON.writeValueAsBytes(n));
-      try {
-        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      } catch (AtomicMoveNotSupportedException e) {
-        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
-      }
+      AtomicFiles.write(file, HttpTransport.JSON.writeValueAsBytes(n));
     } catch (IOException e) {
       LOG.log(System.Logger.Level.WARNING, "cannot write cache entry {0}: {1}", file, e.toString());
     }

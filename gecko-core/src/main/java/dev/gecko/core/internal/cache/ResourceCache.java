@@ -1,21 +1,19 @@
 package dev.gecko.core.internal.cache;
 
+import dev.gecko.core.internal.io.AtomicFiles;
 import java.io.FileInputStream;
-import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.JarURLConnection;
 import java.net.URL;
 import java.net.URLConnection;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Optional;
@@ -330,32 +328,13 @@ public final class ResourceCache {
 
   /** Writes a copy beside its final name and moves it into place; false (logged once) on failure. */
   private boolean store(Path copy, Writer writer) {
-    Path tmp = null;
     try {
       createPrivateDirectories(copy.getParent());
-      tmp = Files.createTempFile(copy.getParent(), copy.getFileName().toString(), ".part");
-      // java.io's stream, written in chunks: NIO's channel stream would copy a large array into a
-      // temporary direct buffer of its size and keep that buffer cached in the calling thread
-      try (OutputStream out = new FileOutputStream(tmp.toFile())) {
-        writer.writeTo(out);
-      }
-      try {
-        Files.move(tmp, copy, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      } catch (AtomicMoveNotSupportedException e) {
-        Files.move(tmp, copy, StandardCopyOption.REPLACE_EXISTING);
-      }
+      AtomicFiles.write(copy, writer::writeTo, true);
       return true;
     } catch (IOException | RuntimeException e) {
       unusable("cannot write " + copy + " (" + e + ")");
       return false;
-    } finally {
-      if (tmp != null) {
-        try {
-          Files.deleteIfExists(tmp);
-        } catch (IOException ignored) {
-          // a stray .part file; the next store writes a new one
-        }
-      }
     }
   }
 

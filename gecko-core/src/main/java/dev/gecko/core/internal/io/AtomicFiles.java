@@ -1,25 +1,32 @@
 package dev.gecko.core.internal.io;
 
+import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.nio.channels.Channels;
-import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Objects;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Writes a file so that a reader sees the old content or the new, never a part: the bytes go to a
- * temporary sibling, are forced to the device, and the sibling is moved over the target
- * (atomically where the file system allows; a plain replace otherwise). The one implementation of
- * this pattern in the project. Internal: not part of the API.
+ * temporary sibling ({@code .<name>.<random>.tmp}, created with the process's default permissions),
+ * are forced to the device, and the sibling is moved over the target (atomically where the file
+ * system allows; a plain replace otherwise). The one implementation of this pattern in the project.
+ * Internal: not part of the API.
+ *
+ * <p>Bytes are written through {@code java.io} in chunks: NIO's channel streams copy a large heap
+ * array into a temporary direct buffer of its size and keep that buffer cached in the thread.
  *
  * <p>Thread-safe (stateless); two writers of one target end with one of the two contents.
  */
 public final class AtomicFiles {
+  private static final int CHUNK = 1 << 18;
+
   private AtomicFiles() {}
 
   /** What writes the new content; the stream is closed by {@link #write(Path, Body)}. */
@@ -36,7 +43,11 @@ public final class AtomicFiles {
    */
   public static void write(Path target, byte[] bytes) throws IOException {
     Objects.requireNonNull(bytes, "bytes is null");
-    write(target, out -> out.write(bytes));
+    write(target, out -> {
+      for (int from = 0; from < bytes.length; from += CHUNK) {
+        out.write(bytes, from, Math.min(CHUNK, bytes.length - from));
+      }
+    });
   }
 
   /**
@@ -45,19 +56,27 @@ public final class AtomicFiles {
    * @throws IOException if it cannot be written (the temporary file is removed)
    */
   public static void write(Path target, Body body) throws IOException {
+    write(target, body, false);
+  }
+
+  /**
+   * As {@link #write(Path, Body)}; with {@code ownerOnly} the file is readable and writable by its
+   * owner only (POSIX {@code rw-------}; elsewhere the default permissions).
+   *
+   * @throws IOException if it cannot be written (the temporary file is removed)
+   */
+  public static void write(Path target, Body body, boolean ownerOnly) throws IOException {
     Objects.requireNonNull(target, "target is null");
     Objects.requireNonNull(body, "body is null");
     Path parent = target.toAbsolutePath().getParent();
-    if (parent != null) {
-      Files.createDirectories(parent);
-    }
-    Path tmp = Files.createTempFile(parent, "." + target.getFileName(), ".tmp");
+    Files.createDirectories(parent);
+    Path tmp = temporarySibling(parent, target.getFileName().toString(), ownerOnly);
     try {
-      try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
-          OutputStream out = new java.io.BufferedOutputStream(Channels.newOutputStream(ch), 1 << 16)) {
+      try (FileOutputStream file = new FileOutputStream(tmp.toFile());
+          OutputStream out = new ChunkedOutputStream(file)) {
         body.writeTo(out);
         out.flush();
-        ch.force(true);
+        file.getFD().sync();
       }
       try {
         Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
@@ -66,6 +85,72 @@ public final class AtomicFiles {
       }
     } finally {
       Files.deleteIfExists(tmp);
+    }
+  }
+
+  private static Path temporarySibling(Path dir, String name, boolean ownerOnly) throws IOException {
+    boolean posix = dir.getFileSystem().supportedFileAttributeViews().contains("posix");
+    for (int attempt = 0; ; attempt++) {
+      Path tmp = dir.resolve("." + name + "." + Long.toHexString(ThreadLocalRandom.current().nextLong()) + ".tmp");
+      try {
+        return ownerOnly && posix
+            ? Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")))
+            : Files.createFile(tmp);
+      } catch (FileAlreadyExistsException e) {
+        if (attempt > 16) {
+          throw e;
+        }
+      }
+    }
+  }
+
+  /** Passes writes on in chunks of at most {@link #CHUNK} bytes, buffering small ones. */
+  private static final class ChunkedOutputStream extends OutputStream {
+    private final OutputStream out;
+    private final byte[] buffer = new byte[1 << 16];
+    private int used;
+
+    ChunkedOutputStream(OutputStream out) {
+      this.out = out;
+    }
+
+    @Override
+    public void write(int b) throws IOException {
+      if (used == buffer.length) {
+        flushBuffer();
+      }
+      buffer[used++] = (byte) b;
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) throws IOException {
+      if (len <= buffer.length - used) {
+        System.arraycopy(b, off, buffer, used, len);
+        used += len;
+        return;
+      }
+      flushBuffer();
+      for (int from = off, end = off + len; from < end; from += CHUNK) {
+        out.write(b, from, Math.min(CHUNK, end - from));
+      }
+    }
+
+    private void flushBuffer() throws IOException {
+      if (used > 0) {
+        out.write(buffer, 0, used);
+        used = 0;
+      }
+    }
+
+    @Override
+    public void flush() throws IOException {
+      flushBuffer();
+      out.flush();
+    }
+
+    @Override
+    public void close() throws IOException {
+      flush();
     }
   }
 }
