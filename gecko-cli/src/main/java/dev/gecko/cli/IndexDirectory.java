@@ -99,7 +99,7 @@ final class IndexDirectory {
     m.put("version", VERSION);
     m.put("model", model);
     m.put("modelName", pkg.name());
-    m.put("modelFingerprint", fingerprint(pkg));
+    m.put("modelFingerprint", pkg.fingerprint());
     m.put("dims", index.dimensions());
     m.put("precision", lower(index.precision()));
     m.put("metric", lower(index.metric()));
@@ -196,7 +196,7 @@ final class IndexDirectory {
    * @throws IOException if the package's files cannot be read
    */
   void checkModel(ModelPackage pkg) throws IOException {
-    String fingerprint = fingerprint(pkg);
+    String fingerprint = pkg.fingerprint();
     if (!pkg.name().equals(modelName) || !fingerprint.equals(modelFingerprint)) {
       throw new IllegalArgumentException(manifest + ": the vectors were made with model " + modelName + " ("
           + modelFingerprint + "), but its \"model\" '" + model + "' is now " + pkg.name() + " (" + fingerprint
@@ -205,45 +205,7 @@ final class IndexDirectory {
     }
   }
 
-  /**
-   * What identifies a model package's vectors: {@code built-in:<name>} for a built-in model (its
-   * files and settings come with this build), else {@code crc32c:<hex>} over its settings and the
-   * bytes of its graph, tokenizer.json and adapter.
-   */
-  static String fingerprint(ModelPackage pkg) throws IOException {
-    if (pkg.model().path().isEmpty() && ModelPackage.builtInNames().contains(pkg.name())) {
-      return "built-in:" + pkg.name();
-    }
-    CRC32C crc = new CRC32C();
-    StringBuilder settings = new StringBuilder();
-    settings.append("pooling=").append(pkg.pooling()).append("\nmaxTokens=").append(pkg.maxTokens())
-        .append("\ndimensions=").append(pkg.dimensions()).append("\ndefaultPrompt=")
-        .append(pkg.defaultPrompt().orElse("")).append('\n');
-    for (Map.Entry<TaskType, String> e : pkg.prompts().entrySet()) {
-      settings.append("prompt.").append(e.getKey()).append('=').append(e.getValue()).append('\n');
-    }
-    crc.update(settings.toString().getBytes(StandardCharsets.UTF_8));
-    update(crc, "model", pkg.model());
-    update(crc, "tokenizer", pkg.tokenizer());
-    Optional<ModelSource> adapter = pkg.adapter();
-    if (adapter.isPresent()) {
-      update(crc, "adapter", adapter.get());
-    }
-    return String.format(Locale.ROOT, "crc32c:%08x", crc.getValue());
-  }
 
-  private static void update(CRC32C crc, String role, ModelSource source) throws IOException {
-    crc.update((role + "\n").getBytes(StandardCharsets.UTF_8));
-    byte[] buf = new byte[1 << 16];
-    long size = 0;
-    try (InputStream in = source.open()) {
-      for (int n; (n = in.read(buf)) > 0; ) {
-        crc.update(buf, 0, n);
-        size += n;
-      }
-    }
-    crc.update(("\n" + size + "\n").getBytes(StandardCharsets.UTF_8));
-  }
 
   /**
    * The file a manifest field names, checked to lie inside the index folder: a plain relative

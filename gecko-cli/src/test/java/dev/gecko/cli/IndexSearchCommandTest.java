@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.gecko.core.ModelPackage;
 import dev.gecko.core.index.FlatIndex;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -57,7 +58,8 @@ class IndexSearchCommandTest {
     assertThat(manifest.get("model").asText()).isEqualTo("bge-small-en-v1.5-int8");
     assertThat(manifest.get("version").asInt()).isEqualTo(2);
     assertThat(manifest.get("modelName").asText()).isEqualTo("bge-small-en-v1.5-int8");
-    assertThat(manifest.get("modelFingerprint").asText()).isEqualTo("built-in:bge-small-en-v1.5-int8");
+    assertThat(manifest.get("modelFingerprint").asText())
+        .isEqualTo(ModelPackage.builtIn("bge-small-en-v1.5-int8").fingerprint()).matches("[0-9a-f]{64}");
     assertThat(FlatIndex.load(out.resolve("vectors.gkfx")).precision()).isEqualTo(FlatIndex.Precision.parse(precision));
 
     Run s = gecko("search", "--index", out.toString(), "--k", "3", "how", "does", "the", "borrow", "checker", "work");
@@ -216,7 +218,7 @@ class IndexSearchCommandTest {
     Path idx = indexed("--model", model.toString());
     JsonNode manifest = JSON.readTree(idx.resolve("index.json").toFile());
     assertThat(manifest.get("modelName").asText()).isEqualTo("my-bge");
-    assertThat(manifest.get("modelFingerprint").asText()).matches("crc32c:[0-9a-f]{8}");
+    assertThat(manifest.get("modelFingerprint").asText()).matches("[0-9a-f]{64}");
     Run ok = gecko("search", "--index", idx.toString(), "--k", "1", "--threads", "1", "borrow checker");
     assertThat(ok.code()).as(ok.err()).isZero();
     // the folder's tokenizer changed since: other vectors
@@ -225,14 +227,14 @@ class IndexSearchCommandTest {
     assertThat(changed.code()).isEqualTo(1);
     assertThat(changed.err()).contains(idx.resolve("index.json").toString())
         .contains("the vectors were made with model my-bge (" + manifest.get("modelFingerprint").asText() + ")")
-        .contains("\"model\" '" + model + "' is now my-bge (crc32c:")
+        .contains("\"model\" '" + model + "' is now my-bge (")
         .contains("re-create the index");
     // another model named in index.json
     edit(idx, "model", "all-MiniLM-L6-v2-int8");
     Run other = gecko("search", "--index", idx.toString(), "q");
     assertThat(other.code()).isEqualTo(1);
     assertThat(other.err()).contains("\"model\" 'all-MiniLM-L6-v2-int8' is now all-MiniLM-L6-v2-int8"
-        + " (built-in:all-MiniLM-L6-v2-int8)");
+        + " (" + ModelPackage.builtIn("all-MiniLM-L6-v2-int8").fingerprint() + ")");
     // a model that is not there at all: the manifest field is named (not a --model usage error)
     edit(idx, "model", dir.resolve("gone").toString());
     Run gone = gecko("search", "--index", idx.toString(), "q");

@@ -163,7 +163,11 @@ class CoalescingTest {
         started.countDown();
         for (int i = 0; i < 40; i++) {
           CompletableFuture<float[]> f = e.embedAsync(EmbedRequest.of(TEXTS.get((thread * 40 + i) % TEXTS.size())), 32);
-          if (f.isCompletedExceptionally() && f.handle((v, x) -> x).join() instanceof IllegalStateException) {
+          Throwable failure = f.isCompletedExceptionally() ? f.handle((v, x) -> x).join() : null;
+          if (failure instanceof java.util.concurrent.CompletionException) {
+            failure = failure.getCause();
+          }
+          if (failure instanceof IllegalStateException) {
             refused.incrementAndGet();
           } else {
             accepted.add(f);

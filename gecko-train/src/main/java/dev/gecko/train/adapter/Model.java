@@ -87,17 +87,7 @@ final class Model {
   /** Accumulates dL/dparams into {@code grad} given dL/dy for one vector. */
   void backward(double[] x, double[] hidden, double[] gy, double[] grad) {
     if (kind == Adapter.Kind.LINEAR) {
-      for (int r = 0; r < d; r++) {
-        double g = gy[r];
-        if (g == 0) {
-          continue;
-        }
-        int row = r * d;
-        for (int c = 0; c < d; c++) {
-          grad[row + c] += g * x[c];
-        }
-        grad[b1 + r] += g;
-      }
+      accumulateFirstLayer(x, gy, d, grad);
       return;
     }
     double[] gh = new double[h];
@@ -116,16 +106,21 @@ final class Model {
       }
       grad[b2 + r] += g;
     }
-    for (int r = 0; r < h; r++) {
-      double g = gh[r];
-      if (g == 0) {
+    accumulateFirstLayer(x, gh, h, grad);
+  }
+
+  /** Adds the gradient of the first layer ({@code rows} outputs over x) for output gradient {@code g}. */
+  private void accumulateFirstLayer(double[] x, double[] g, int rows, double[] grad) {
+    for (int r = 0; r < rows; r++) {
+      double gr = g[r];
+      if (gr == 0) {
         continue;
       }
       int row = r * d;
       for (int c = 0; c < d; c++) {
-        grad[row + c] += g * x[c];
+        grad[row + c] += gr * x[c];
       }
-      grad[b1 + r] += g;
+      grad[b1 + r] += gr;
     }
   }
 

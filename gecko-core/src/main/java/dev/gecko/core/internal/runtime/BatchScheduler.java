@@ -303,10 +303,7 @@ final class BatchScheduler {
     return batches;
   }
 
-  /**
-   * One window's batches, taken one at a time by whichever thread is free, and the count of
-   * helper threads working on them.
-   */
+  /** One window's batches, taken one at a time by whichever thread is free, and the helpers on them. */
   private final class BatchRun {
     private final List<int[]> batches;
     private final List<Encoding> encodings;
@@ -315,8 +312,8 @@ final class BatchScheduler {
     private final int dims;
     private final float[][] out;
     private final AtomicInteger next = new AtomicInteger();
-    private int helpersRunning; // guarded by this
-    private boolean sealed; // guarded by this
+    /** The helper threads inside; sealed when the caller stops waiting for helpers. */
+    private final CallGate helpers = new CallGate();
     private Throwable failure; // guarded by this
 
     BatchRun(List<int[]> batches, List<Encoding> encodings, Integer[] order, int offset, int dims, float[][] out) {
@@ -329,17 +326,12 @@ final class BatchScheduler {
     }
 
     /** Registers a helper; false once the caller has stopped waiting for helpers. */
-    synchronized boolean enter() {
-      if (sealed) {
-        return false;
-      }
-      helpersRunning++;
-      return true;
+    boolean enter() {
+      return helpers.tryEnter();
     }
 
-    synchronized void exit() {
-      helpersRunning--;
-      notifyAll();
+    void exit() {
+      helpers.exit();
     }
 
     /** Keeps the first failure; the other threads stop after their current batch. */
@@ -355,19 +347,8 @@ final class BatchScheduler {
     }
 
     /** Stops helpers from entering and waits, uninterruptibly, until those inside have left. */
-    synchronized void sealAndAwait() {
-      sealed = true;
-      boolean interrupted = false;
-      while (helpersRunning > 0) {
-        try {
-          wait();
-        } catch (InterruptedException e) {
-          interrupted = true;
-        }
-      }
-      if (interrupted) {
-        Thread.currentThread().interrupt();
-      }
+    void sealAndAwait() {
+      helpers.closeAndAwait();
     }
 
     void runBatches(Workspace ws) {

@@ -3,8 +3,8 @@ package dev.gecko.core.internal.runtime;
 /**
  * Keeps {@code close()} from freeing what calls in flight use, without tying a call to one thread
  * (an asynchronous call ends on another thread than it began): calls enter and exit; {@link
- * #closeAndAwait()} refuses new calls, then waits until those inside have left. Internal.
- * Thread-safe.
+ * #closeAndAwait()} refuses new calls, then waits until those inside have left. The embedder's
+ * calls and a call's helper threads ({@link BatchScheduler}) use it. Internal. Thread-safe.
  */
 final class CallGate {
   private int inside; // guarded by this
