@@ -1,16 +1,13 @@
 package dev.gecko.cli;
 
-import dev.gecko.core.ModelSource;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gecko.core.ModelPackage;
-import dev.gecko.core.TaskType;
 import dev.gecko.core.index.FlatIndex;
 import java.io.BufferedReader;
 import java.io.BufferedWriter;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
@@ -18,9 +15,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
-import java.util.Optional;
-import java.util.zip.CRC32C;
 
 /**
  * The folder {@code gecko index} writes and {@code gecko search} reads:

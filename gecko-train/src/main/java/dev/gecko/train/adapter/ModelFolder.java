@@ -1,10 +1,7 @@
 package dev.gecko.train.adapter;
 
 import dev.gecko.core.ModelSource;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.gecko.core.ModelManifest;
 import dev.gecko.core.ModelPackage;
 import dev.gecko.core.adapter.Adapter;
 import java.io.IOException;
@@ -12,16 +9,18 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
+import java.util.Map;
 import java.util.stream.Stream;
 
 /**
  * The model folder a training run writes: the base model's {@code model.onnx} and {@code
- * tokenizer.json}, the adapter, and a manifest with a {@code training} block. Stateless.
+ * tokenizer.json}, the adapter, and a manifest ({@link ModelManifest}) with a {@code training}
+ * block. Stateless.
  */
 final class ModelFolder {
-  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
   /** The adapter's file name in the folder. */
   static final String ADAPTER_FILE = "adapter.safetensors";
 
@@ -72,48 +71,38 @@ final class ModelFolder {
   static ModelPackage write(TrainerConfig config, ModelPackage base, Adapter adapter, int[] widths,
       Objective objective, int bestEpoch, List<EpochStats> curve) throws IOException {
     Path dir = config.output();
+    checkUsable(dir);
     Files.createDirectories(dir);
-    try (Stream<Path> s = Files.list(dir)) {
-      List<Path> existing = s.toList();
-      if (!existing.isEmpty() && !Files.exists(dir.resolve(ModelPackage.MANIFEST))) {
-        throw new IllegalArgumentException(dir + ": output folder is not empty and holds no " + ModelPackage.MANIFEST
-            + "; refusing to write into it");
-      }
-    }
     copy(base.model(), dir.resolve("model.onnx"));
     copy(base.tokenizer(), dir.resolve("tokenizer.json"));
     adapter.save(dir.resolve(ADAPTER_FILE));
-    ObjectNode m = JSON.createObjectNode();
-    m.put("name", config.outputName() != null ? config.outputName() : base.name() + "-mrl-adapter");
-    m.put("pooling", base.pooling().name().toLowerCase(Locale.ROOT));
-    m.put("maxTokens", base.maxTokens());
-    m.put("dimensions", adapter.dimensions());
-    m.put("model", "model.onnx");
-    m.put("tokenizer", "tokenizer.json");
-    ObjectNode prompts = m.putObject("prompts");
-    base.prompts().forEach((t, p) -> prompts.put(t.name(), p));
-    base.defaultPrompt().ifPresent(p -> m.put("defaultPrompt", p));
-    ArrayNode dims = m.putArray("matryoshkaDims");
+    List<Integer> dims = new ArrayList<>();
     for (int w = widths.length - 1; w >= 0; w--) {
       dims.add(widths[w]);
     }
-    m.put("adapter", ADAPTER_FILE);
-    ObjectNode t = m.putObject("training");
-    t.put("baseModel", base.name());
-    t.put("objective", objective.name());
-    t.put("adapterKind", config.adapterKind().name());
-    t.put("basis", config.basis().name());
-    t.put("validation", adapter.metadata().get("validation"));
-    t.put("seed", config.seed());
-    t.put("bestEpoch", bestEpoch);
-    ArrayNode c = t.putArray("curve");
+    Map<String, Object> training = new LinkedHashMap<>();
+    training.put("baseModel", base.name());
+    training.put("objective", objective.name());
+    training.put("adapterKind", config.adapterKind().name());
+    training.put("basis", config.basis().name());
+    training.put("validation", adapter.metadata().get("validation"));
+    training.put("seed", config.seed());
+    training.put("bestEpoch", bestEpoch);
+    List<Map<String, Object>> points = new ArrayList<>();
     for (EpochStats e : curve) {
-      ObjectNode o = c.addObject();
-      o.put("epoch", e.epoch());
-      o.put("trainLoss", Double.isNaN(e.trainLoss()) ? null : e.trainLoss());
-      o.put("validationScore", e.validationScore());
+      Map<String, Object> point = new LinkedHashMap<>();
+      point.put("epoch", e.epoch());
+      point.put("trainLoss", Double.isNaN(e.trainLoss()) ? null : e.trainLoss());
+      point.put("validationScore", e.validationScore());
+      points.add(point);
     }
-    JSON.writeValue(dir.resolve(ModelPackage.MANIFEST).toFile(), m);
+    training.put("curve", points);
+    ModelManifest.describing(base)
+        .withName(config.outputName() != null ? config.outputName() : base.name() + "-mrl-adapter")
+        .withDimensions(adapter.dimensions(), dims)
+        .withAdapter(ADAPTER_FILE)
+        .withTraining(training)
+        .write(dir.resolve(ModelManifest.FILE_NAME));
     return ModelPackage.fromDirectory(dir);
   }
 
