@@ -1,10 +1,11 @@
 package dev.gecko.train.fret;
 
+import dev.gecko.core.InvalidDataException;
+import dev.gecko.core.io.JsonlReader;
 import dev.gecko.core.internal.io.AtomicFiles;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.BufferedReader;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -250,27 +251,25 @@ final class OutputStore implements Closeable {
       }
     }
     int lines = 0;
-    try (BufferedReader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-      String line;
-      int n = 0;
-      while ((line = r.readLine()) != null) {
-        n++;
-        if (line.isBlank()) {
-          continue;
-        }
-        JsonNode o;
+    try (JsonlReader in = JsonlReader.open(file)) {
+      ObjectNode o;
+      while (true) {
         try {
-          o = JSON.readTree(line);
-        } catch (IOException e) {
-          throw new IllegalStateException(file + ":" + n + ": corrupt line (not JSON) in the middle of the file; "
-              + "repair or remove it to resume");
+          o = in.next();
+        } catch (InvalidDataException e) {
+          throw new InvalidDataException(file.toString(), e.line(), "corrupt line in the middle of the file ("
+              + e.getMessage().substring(e.getMessage().indexOf(": ", file.toString().length()) + 2)
+              + "); repair or remove it to resume", e);
+        }
+        if (o == null) {
+          break;
         }
         String id = o.path("seed_id").asText("");
         if (id.isEmpty()) {
-          throw new IllegalStateException(file + ":" + n + ": line has no seed_id");
+          throw in.invalid("line has no seed_id");
         }
         if (collect && !done.add(id)) {
-          LOG.log(System.Logger.Level.WARNING, "{0}:{1}: seed {2} appears twice", file, n, id);
+          LOG.log(System.Logger.Level.WARNING, "{0}:{1}: seed {2} appears twice", file, in.lineNumber(), id);
         }
         lines++;
       }

@@ -1,10 +1,12 @@
 package dev.gecko.train.fret;
 
+import dev.gecko.core.GeckoException;
+
 /**
  * The LLM kept answering outside the expected schema (or pointed outside the candidate set) after
  * the bounded repair attempts. The pipeline records the seed in {@code rejects.jsonl} and goes on.
  */
-public final class RejectedAnswerException extends RuntimeException {
+public final class RejectedAnswerException extends GeckoException {
   private static final long serialVersionUID = 1L;
   private final String stage;
   private final String reason;

@@ -1,5 +1,7 @@
 package dev.gecko.train.fret;
 
+import dev.gecko.core.GeckoException;
+
 /**
  * Another run writes to the output folder: a run folder has one writer at a time, or the two would
  * redo each other's seeds and write them twice. {@link FretPipeline#run()} holds an exclusive lock
@@ -7,7 +9,7 @@ package dev.gecko.train.fret;
  * process or another. The lock belongs to the running process: it goes when the run ends, fails,
  * or the process dies, so a leftover {@code run.lock} file never blocks a later run.
  */
-public final class RunFolderInUseException extends IllegalStateException {
+public final class RunFolderInUseException extends GeckoException {
   private static final long serialVersionUID = 1L;
 
   /** Creates an exception with a message naming the folder. */

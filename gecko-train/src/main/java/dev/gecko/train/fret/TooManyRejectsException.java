@@ -1,5 +1,7 @@
 package dev.gecko.train.fret;
 
+import dev.gecko.core.GeckoException;
+
 import java.util.List;
 
 /**
@@ -11,7 +13,7 @@ import java.util.List;
  * FretPipeline.Builder#newRun(boolean)}, {@code gecko generate --new-run}) or use another folder.
  * The message names the three most common reasons with their counts and an example answer.
  */
-public final class TooManyRejectsException extends RuntimeException {
+public final class TooManyRejectsException extends GeckoException {
   private static final long serialVersionUID = 1L;
   /** Not serialized: records are not {@link java.io.Serializable}. */
   private final transient List<RejectReason> reasons;

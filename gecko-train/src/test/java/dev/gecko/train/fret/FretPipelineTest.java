@@ -503,6 +503,7 @@ class FretPipelineTest {
     List<String> now = Files.readAllLines(file, StandardCharsets.UTF_8);
     now.set(1, "{garbage");
     Files.write(file, now, StandardCharsets.UTF_8);
-    assertThatThrownBy(() -> run.accept(4)).isInstanceOf(IllegalStateException.class).hasMessageContaining("examples.jsonl:2");
+    assertThatThrownBy(() -> run.accept(4)).isInstanceOf(dev.gecko.core.InvalidDataException.class)
+        .hasMessageContaining("examples.jsonl:2: corrupt line in the middle of the file");
   }
 }
