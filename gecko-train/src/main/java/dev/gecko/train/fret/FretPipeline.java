@@ -8,7 +8,6 @@ import java.util.Map;
 import dev.gecko.core.io.Corpus;
 import dev.gecko.core.io.Passage;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gecko.core.GeckoEmbedder;
 import dev.gecko.core.index.SearchHit;
@@ -167,13 +166,11 @@ public final class FretPipeline {
               }
               boolean isReject = false;
               try {
-                ObjectNode example = process(seed, generator, retriever, relabeler);
+                FretExample example = process(seed, generator, retriever, relabeler);
                 store.writeExample(example); // even while the run is stopping: it is paid for and valid
                 written.incrementAndGet();
               } catch (RejectedAnswerException e) {
-                ObjectNode r = JSON.createObjectNode();
-                r.put("seed_id", seed.id()).put("stage", e.stage()).put("reason", e.getMessage()).put("answer", e.lastAnswer());
-                store.writeReject(r);
+                store.writeReject(new FretReject(seed.id(), e.stage(), e.getMessage(), e.lastAnswer()));
                 tally.add(e);
                 rejected.incrementAndGet();
                 isReject = true;
@@ -247,7 +244,7 @@ public final class FretPipeline {
     return u;
   }
 
-  private ObjectNode process(Passage seed, QueryGenerator generator, Retriever retriever, Relabeler relabeler) {
+  private FretExample process(Passage seed, QueryGenerator generator, Retriever retriever, Relabeler relabeler) {
     GeneratedQuery g = generator.generate(seed);
     List<SearchHit> hits = retriever.search(g.task(), g.query(), b.candidates);
     if (hits.size() < 2) {
@@ -272,52 +269,24 @@ public final class FretPipeline {
     if (!cands.contains(pos.passage()) || !cands.contains(neg.passage()) || pos == neg) {
       throw new RejectedAnswerException("select", "selection outside the candidate set", "");
     }
-    ObjectNode o = JSON.createObjectNode();
-    o.put("anchor", g.query());
-    o.put("positive", pos.passage().text());
-    o.put("negative", neg.passage().text());
-    o.put("task", g.task());
-    o.put("query", g.query());
-    if (!g.extra().isEmpty()) {
-      ObjectNode extra = o.putObject("extra"); // the answer's other keys: provenance, never the query
-      g.extra().forEach(extra::put);
-    }
-    o.put("seed_id", seed.id());
-    o.put("positive_id", pos.passage().id());
-    o.put("negative_id", neg.passage().id());
-    o.put("positive_title", pos.passage().title());
-    o.put("negative_title", neg.passage().title());
-    o.put("positive_changed", !pos.passage().id().equals(seed.id()));
     Integer seedRank = null;
+    List<FretExample.Candidate> candidates = new ArrayList<>(ranked.size());
     for (ScoredCandidate c : ranked) {
       if (c.passage().id().equals(seed.id())) {
         seedRank = c.rank();
       }
+      candidates.add(new FretExample.Candidate(c.passage().id(), c.rank(), c.rrf(), finite(c.ql()), c.qlRank(),
+          finite(c.rc()), c.rcRank(), c.retrievalRank(), c.retrievalScore()));
     }
-    if (seedRank == null) {
-      o.putNull("seed_rank");
-    } else {
-      o.put("seed_rank", seedRank);
-    }
-    o.putObject("scorer").put("ql", relabeler.qlScorer().id()).put("rc", relabeler.rcScorer().id());
-    ArrayNode arr = o.putArray("candidates");
-    for (ScoredCandidate c : ranked) {
-      ObjectNode cn = arr.addObject().put("id", c.passage().id()).put("rank", c.rank()).put("rrf", c.rrf());
-      score(cn, "ql", c.ql()).put("ql_rank", c.qlRank());
-      score(cn, "rc", c.rc()).put("rc_rank", c.rcRank());
-      cn.put("retrieval_rank", c.retrievalRank()).put("retrieval_score", c.retrievalScore());
-    }
-    return o;
+    return new FretExample(g.query(), pos.passage().text(), neg.passage().text(), g.task(), g.query(), g.extra(),
+        seed.id(), pos.passage().id(), neg.passage().id(), pos.passage().title(), neg.passage().title(),
+        !pos.passage().id().equals(seed.id()), seedRank,
+        Map.of("ql", relabeler.qlScorer().id(), "rc", relabeler.rcScorer().id()), candidates);
   }
 
-  /** Writes a score; null for a refused grade (negative infinity internally). */
-  private static ObjectNode score(ObjectNode n, String field, double v) {
-    if (Double.isFinite(v)) {
-      n.put(field, v);
-    } else {
-      n.putNull(field);
-    }
-    return n;
+  /** A score, or null for a refused grade (negative infinity internally). */
+  private static Double finite(double v) {
+    return Double.isFinite(v) ? v : null;
   }
 
   private ObjectNode config(Relabeler relabeler) {

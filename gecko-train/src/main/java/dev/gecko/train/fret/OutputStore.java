@@ -281,12 +281,12 @@ final class OutputStore implements Closeable {
     return done;
   }
 
-  synchronized void writeExample(ObjectNode example) {
+  synchronized void writeExample(FretExample example) {
     append(examples, example);
     exampleCount++;
   }
 
-  synchronized void writeReject(ObjectNode reject) {
+  synchronized void writeReject(FretReject reject) {
     append(rejects, reject);
     rejectCount++;
   }
@@ -299,7 +299,7 @@ final class OutputStore implements Closeable {
     return rejectCount;
   }
 
-  private static void append(FileChannel ch, ObjectNode line) {
+  private static void append(FileChannel ch, Object line) {
     try {
       ByteBuffer buf = ByteBuffer.wrap((JSON.writeValueAsString(line) + "\n").getBytes(StandardCharsets.UTF_8));
       while (buf.hasRemaining()) {

@@ -1,0 +1,16 @@
+package dev.gecko.train.fret;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+
+/**
+ * One line of a FRet run's {@code rejects.jsonl}: a seed whose answers stayed invalid.
+ *
+ * @param seedId the seed passage's id
+ * @param stage where it was refused: {@code generate}, {@code ql}, {@code rc}, {@code retrieve} or
+ *     {@code select}
+ * @param reason why
+ * @param answer the last refused answer, cut to 500 characters
+ */
+@JsonPropertyOrder({"seed_id", "stage", "reason", "answer"})
+public record FretReject(@JsonProperty("seed_id") String seedId, String stage, String reason, String answer) {}
