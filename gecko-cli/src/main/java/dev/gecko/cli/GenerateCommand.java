@@ -1,8 +1,8 @@
 package dev.gecko.cli;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import dev.gecko.core.GeckoEmbedder;
 import dev.gecko.core.io.Corpus;
 import dev.gecko.train.fret.FretPipeline;
@@ -152,18 +152,12 @@ final class GenerateCommand implements Callable<Integer> {
         b.limit(limit);
       }
       RunSummary s = b.build().run();
-      ObjectNode o = JSON.createObjectNode();
       UsageMeter.Snapshot u = meter.snapshot();
-      o.put("examples", s.examplesFile().toString()).put("manifest", s.manifestFile().toString()).put("seeds", s.seeds())
-          .put("skipped", s.skipped()).put("written", s.written()).put("rejected", s.rejected()).put("total_examples", s.totalExamples())
-          .put("prompt_tokens", u.promptTokens()).put("completion_tokens", u.completionTokens()).put("cache_hits", u.cacheHits())
-          .put("cost", u.cost()).put("digest", s.digest());
-      ArrayNode reasons = o.putArray("reject_reasons");
-      for (RejectReason r : s.rejectReasons()) {
-        reasons.addObject().put("reason", r.reason()).put("count", r.count()).put("example", r.example());
-      }
+      GenerateSummary summary = new GenerateSummary(s.examplesFile().toString(), s.manifestFile().toString(), s.seeds(),
+          s.skipped(), s.written(), s.rejected(), s.totalExamples(), u.promptTokens(), u.completionTokens(), u.cacheHits(),
+          u.cost(), s.digest(), s.rejectReasons());
       reporter.close();
-      stdout.println(o);
+      stdout.println(JSON.writeValueAsString(summary));
       stdout.flush();
       if (s.totalExamples() == 0) {
         // a run that leaves no dataset failed, whatever the cause: say why on stderr
@@ -176,6 +170,15 @@ final class GenerateCommand implements Callable<Integer> {
       }
     }
     return GeckoCli.EXIT_OK;
+  }
+
+  /** The one JSON line {@code gecko generate} prints on stdout (a contract: keys and order are kept). */
+  @JsonPropertyOrder({"examples", "manifest", "seeds", "skipped", "written", "rejected", "total_examples", "prompt_tokens",
+      "completion_tokens", "cache_hits", "cost", "digest", "reject_reasons"})
+  record GenerateSummary(String examples, String manifest, int seeds, int skipped, int written, int rejected,
+      @JsonProperty("total_examples") int totalExamples, @JsonProperty("prompt_tokens") long promptTokens,
+      @JsonProperty("completion_tokens") long completionTokens, @JsonProperty("cache_hits") long cacheHits, double cost,
+      String digest, @JsonProperty("reject_reasons") List<RejectReason> rejectReasons) {
   }
 
   private void validate() {

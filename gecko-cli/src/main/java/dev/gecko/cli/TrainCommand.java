@@ -1,8 +1,8 @@
 package dev.gecko.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import dev.gecko.core.GeckoEmbedder;
 import dev.gecko.eval.EmbeddingCache;
 import dev.gecko.core.adapter.Adapter;
@@ -179,26 +179,28 @@ final class TrainCommand implements Callable<Integer> {
             + " written to %s is the base with an untrained adapter%n", r.baseValidationScore(), r.modelDir());
         err.flush();
       }
-      ObjectNode summary = JSON.createObjectNode();
-      summary.put("model", r.modelDir().toString());
-      summary.put("improved", r.improved());
-      summary.put("bestEpoch", r.bestEpoch());
-      summary.put("baseValidationScore", r.baseValidationScore());
-      summary.put("bestValidationScore", r.bestValidationScore());
-      summary.put("stoppedEarly", r.stoppedEarly());
-      ArrayNode curve = summary.putArray("curve");
+      List<CurvePoint> curve = new ArrayList<>();
       for (EpochStats e : r.curve()) {
-        ObjectNode o = curve.addObject();
-        o.put("epoch", e.epoch());
-        if (!Double.isNaN(e.trainLoss())) {
-          o.put("trainLoss", e.trainLoss());
-        }
-        o.put("validationScore", e.validationScore());
+        curve.add(new CurvePoint(e.epoch(), Double.isNaN(e.trainLoss()) ? null : e.trainLoss(), e.validationScore()));
       }
+      TrainSummary summary = new TrainSummary(r.modelDir().toString(), r.improved(), r.bestEpoch(), r.baseValidationScore(),
+          r.bestValidationScore(), r.stoppedEarly(), curve);
       spec.commandLine().getOut().println(JSON.writeValueAsString(summary));
     } catch (IllegalArgumentException e) {
       throw new GeckoCli.UsageException(e.getMessage());
     }
     return GeckoCli.EXIT_OK;
+  }
+
+  /** The one JSON line {@code gecko train} prints on stdout (a contract: keys and order are kept). */
+  @JsonPropertyOrder({"model", "improved", "bestEpoch", "baseValidationScore", "bestValidationScore", "stoppedEarly", "curve"})
+  record TrainSummary(String model, boolean improved, int bestEpoch, double baseValidationScore, double bestValidationScore,
+      boolean stoppedEarly, List<CurvePoint> curve) {
+  }
+
+  /** One epoch of {@link TrainSummary#curve()}; {@code trainLoss} is left out when the epoch has none. */
+  @JsonPropertyOrder({"epoch", "trainLoss", "validationScore"})
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  record CurvePoint(int epoch, Double trainLoss, double validationScore) {
   }
 }
