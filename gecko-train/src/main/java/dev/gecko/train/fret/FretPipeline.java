@@ -8,7 +8,6 @@ import java.util.Map;
 import dev.gecko.core.io.Corpus;
 import dev.gecko.core.io.Passage;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gecko.core.GeckoEmbedder;
 import dev.gecko.core.index.SearchHit;
 import dev.gecko.train.llm.LlmClient;
@@ -116,8 +115,8 @@ public final class FretPipeline {
     Relabeler relabeler = b.qlScorer != null ? new Relabeler(b.llm, b.prompts, b.qlScorer, b.rcScorer, b.attempts)
         : new Relabeler(b.llm, b.prompts, b.attempts);
     QueryGenerator generator = new QueryGenerator(b.llm, b.prompts, b.temperature, b.attempts);
-    ObjectNode config = config(relabeler);
-    String digest = sha256(config.toString());
+    RunManifest.Config config = config(relabeler);
+    String digest = sha256(JSON.writeValueAsString(config));
     List<Passage> seeds = b.corpus.subList(0, Math.min(b.limit, b.corpus.size()));
     try (OutputStore store = OutputStore.open(b.output, config, digest, b.newRun, b.clock)) {
       List<Passage> todo = new ArrayList<>();
@@ -199,7 +198,7 @@ public final class FretPipeline {
           }
         }
       }
-      ObjectNode usage = usageJson();
+      UsageMeter.Snapshot usage = b.meter == null ? null : b.meter.snapshot();
       List<RejectReason> reasons = tally.reasons();
       RuntimeException f = failure.get();
       if (f != null) {
@@ -231,17 +230,6 @@ public final class FretPipeline {
       throw new IOException("cannot write to the output folder " + b.output + ": " + e.getCause().getMessage(),
           e.getCause());
     }
-  }
-
-  private ObjectNode usageJson() {
-    if (b.meter == null) {
-      return null;
-    }
-    UsageMeter.Snapshot s = b.meter.snapshot();
-    ObjectNode u = JSON.createObjectNode();
-    u.put("calls", s.calls()).put("failures", s.failures()).put("cacheHits", s.cacheHits())
-        .put("promptTokens", s.promptTokens()).put("completionTokens", s.completionTokens()).put("cost", s.cost());
-    return u;
   }
 
   private FretExample process(Passage seed, QueryGenerator generator, Retriever retriever, Relabeler relabeler) {
@@ -289,16 +277,13 @@ public final class FretPipeline {
     return Double.isFinite(v) ? v : null;
   }
 
-  private ObjectNode config(Relabeler relabeler) {
-    ObjectNode c = JSON.createObjectNode();
-    c.putObject("llm").put("model", b.llm.model());
-    c.putObject("scorers").put("ql", relabeler.qlScorer().id()).put("rc", relabeler.rcScorer().id());
-    c.putObject("embedder").put("model", b.embedder.model().name()).put("dimensions", b.embedder.dimensions());
-    c.putObject("parameters").put("candidates", b.candidates).put("negatives", b.negatives.name().toLowerCase(java.util.Locale.ROOT))
-        .put("randomSeed", b.randomSeed).put("generationTemperature", b.temperature).put("attempts", b.attempts);
-    c.set("prompts", b.prompts.toJson());
-    c.putObject("corpus").put("passages", b.corpus.size()).put("digest", corpusDigest(b.corpus));
-    return c;
+  private RunManifest.Config config(Relabeler relabeler) {
+    return new RunManifest.Config(new RunManifest.Llm(b.llm.model()),
+        new RunManifest.Scorers(relabeler.qlScorer().id(), relabeler.rcScorer().id()),
+        new RunManifest.Embedder(b.embedder.model().name(), b.embedder.dimensions()),
+        new RunManifest.Parameters(b.candidates, b.negatives.name().toLowerCase(java.util.Locale.ROOT), b.randomSeed,
+            b.temperature, b.attempts),
+        b.prompts.toJson(), new RunManifest.Corpus(b.corpus.size(), corpusDigest(b.corpus)));
   }
 
   static String corpusDigest(List<Passage> corpus) {

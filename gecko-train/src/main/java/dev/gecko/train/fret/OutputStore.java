@@ -3,6 +3,7 @@ package dev.gecko.train.fret;
 import dev.gecko.core.InvalidDataException;
 import dev.gecko.core.io.JsonlReader;
 import dev.gecko.core.internal.io.AtomicFiles;
+import dev.gecko.train.llm.UsageMeter;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -47,7 +48,7 @@ final class OutputStore implements Closeable {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private final Path dir;
-  private final ObjectNode manifest;
+  private final RunManifest manifest; // format, digest, created and config; writeManifest adds the rest
   private final Clock clock;
   private final Set<String> done = new HashSet<>();
   private Path lockFile;
@@ -57,7 +58,7 @@ final class OutputStore implements Closeable {
   private int exampleCount;
   private int rejectCount;
 
-  private OutputStore(Path dir, ObjectNode manifest, Clock clock) {
+  private OutputStore(Path dir, RunManifest manifest, Clock clock) {
     this.dir = dir;
     this.manifest = manifest;
     this.clock = clock;
@@ -69,7 +70,7 @@ final class OutputStore implements Closeable {
    * @throws RunFolderInUseException if another store, in this process or another, has the folder open
    * @throws ResumeConflictException if the folder holds another configuration's run
    */
-  static OutputStore open(Path dir, ObjectNode config, String digest, boolean newRun, Clock clock) throws IOException {
+  static OutputStore open(Path dir, RunManifest.Config config, String digest, boolean newRun, Clock clock) throws IOException {
     Files.createDirectories(dir);
     Path lockFile = dir.toRealPath().resolve(LOCK);
     FileChannel lock = lock(dir, lockFile);
@@ -131,7 +132,7 @@ final class OutputStore implements Closeable {
     }
   }
 
-  private static OutputStore open(Path dir, ObjectNode config, String digest, boolean newRun, Clock clock, Path lockFile,
+  private static OutputStore open(Path dir, RunManifest.Config config, String digest, boolean newRun, Clock clock, Path lockFile,
       FileChannel lock) throws IOException {
     Path manifestFile = dir.resolve(MANIFEST);
     Path examplesFile = dir.resolve(EXAMPLES);
@@ -139,19 +140,20 @@ final class OutputStore implements Closeable {
     String created = clock.instant().toString();
     if (Files.exists(manifestFile) || hasData) {
       String conflict = null;
-      JsonNode old = null;
+      RunManifest old = null;
       if (!Files.exists(manifestFile)) {
         conflict = dir + " has " + EXAMPLES + " or " + REJECTS + " but no " + MANIFEST + ", so its configuration is unknown";
       } else {
         try {
-          old = JSON.readTree(manifestFile.toFile());
+          old = JSON.readValue(manifestFile.toFile(), RunManifest.class);
         } catch (IOException e) {
-          conflict = manifestFile + " is not valid JSON (" + e.getMessage().lines().findFirst().orElse("") + ")";
+          conflict = manifestFile + " is not a run manifest (" + e.getMessage().lines().findFirst().orElse("") + ")";
         }
-        if (old != null && !digest.equals(old.path("digest").asText())) {
+        if (old != null && !digest.equals(old.digest())) {
           List<String> diffs = new ArrayList<>();
-          diff("", old.path("config"), config, diffs);
-          conflict = dir + " holds a run with a different configuration (digest " + abbrev(old.path("digest").asText())
+          diff("", JSON.valueToTree(old.config()), JSON.valueToTree(config), diffs);
+          String was = old.digest() == null ? "none" : abbrev(old.digest());
+          conflict = dir + " holds a run with a different configuration (digest " + was
               + ", now " + abbrev(digest) + "); differs in: " + (diffs.isEmpty() ? "format" : String.join(", ", diffs));
         }
       }
@@ -164,14 +166,10 @@ final class OutputStore implements Closeable {
       } else if (newRun) {
         archive(dir, clock);
       } else if (old != null) {
-        created = old.path("created").asText(created);
+        created = old.created() != null ? old.created() : created;
       }
     }
-    ObjectNode m = JSON.createObjectNode();
-    m.put("format", FORMAT);
-    m.put("digest", digest);
-    m.put("created", created);
-    m.set("config", config);
+    RunManifest m = new RunManifest(FORMAT, digest, created, config, null, null, null, null, null);
     OutputStore s = new OutputStore(dir, m, clock);
     s.lockFile = lockFile;
     s.lock = lock;
@@ -312,24 +310,12 @@ final class OutputStore implements Closeable {
   }
 
   /** Rewrites the manifest with the current counts and status. */
-  synchronized void writeManifest(String status, String error, JsonNode usage, int seeds) {
-    manifest.put("status", status);
-    manifest.put("updated", clock.instant().toString());
-    ObjectNode counts = manifest.putObject("counts");
-    counts.put("examples", exampleCount).put("rejects", rejectCount).put("seedsInLastRun", seeds);
-    if (usage != null) {
-      manifest.set("usageLastRun", usage);
-    } else {
-      manifest.remove("usageLastRun");
-    }
-    if (error != null) {
-      manifest.put("error", error);
-    } else {
-      manifest.remove("error");
-    }
+  synchronized void writeManifest(String status, String error, UsageMeter.Snapshot usage, int seeds) {
+    RunManifest m = new RunManifest(manifest.format(), manifest.digest(), manifest.created(), manifest.config(), status,
+        clock.instant().toString(), new RunManifest.Counts(exampleCount, rejectCount, seeds), usage, error);
     Path file = dir.resolve(MANIFEST);
     try {
-      AtomicFiles.write(file, JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(manifest));
+      AtomicFiles.write(file, JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(m));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
     }

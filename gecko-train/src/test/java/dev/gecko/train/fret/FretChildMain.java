@@ -37,7 +37,7 @@ public final class FretChildMain {
 
   public static void main(String[] args) throws Exception {
     if (args[0].equals("probe-lock")) {
-      try (OutputStore s = OutputStore.open(Path.of(args[1]), new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode(),
+      try (OutputStore s = OutputStore.open(Path.of(args[1]), FretLockTest.CONFIG,
           "probe", false, java.time.Clock.systemUTC())) {
         System.out.println("probe got the lock");
       } catch (RunFolderInUseException e) {

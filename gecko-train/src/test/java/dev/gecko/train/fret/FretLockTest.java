@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gecko.core.GeckoEmbedder;
 import dev.gecko.train.llm.Capability;
 import dev.gecko.train.llm.LlmClient;
@@ -26,6 +25,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** One writer per run folder: a second writer is refused at once, in this process or another; the lock goes with its run. */
 class FretLockTest {
+  /** A run configuration for stores opened outside a pipeline. */
+  static final RunManifest.Config CONFIG =
+      new RunManifest.Config(new RunManifest.Llm("probe"), null, null, null, null, null);
+
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final int SEEDS = 6;
 
@@ -46,7 +49,7 @@ class FretLockTest {
 
   @Test
   void aSecondStoreInThisProcessIsRefusedAndTheLockGoesWithClose(@TempDir Path dir) throws Exception {
-    ObjectNode config = JSON.createObjectNode().put("k", 1);
+    RunManifest.Config config = CONFIG;
     Clock clock = Clock.systemUTC();
     try (OutputStore first = OutputStore.open(dir, config, "d1", false, clock)) {
       first.writeManifest("running", null, null, 1);
@@ -66,11 +69,11 @@ class FretLockTest {
   @Test
   void anotherProcessIsRefusedWhileThisOneHoldsTheFolderEvenAfterARefusalHere(@TempDir Path dir) throws Exception {
     Path out = Files.createDirectories(dir.resolve("run"));
-    try (OutputStore held = OutputStore.open(out, JSON.createObjectNode(), "probe", false, Clock.systemUTC())) {
+    try (OutputStore held = OutputStore.open(out, CONFIG, "probe", false, Clock.systemUTC())) {
       held.writeManifest("running", null, null, 1); // the probe's configuration: once it gets the lock, it resumes
       // refused in-process first: that refusal must not drop this process's OS lock (POSIX drops all of a process's
       // locks on a file when any of its channels to the file closes)
-      assertThatThrownBy(() -> OutputStore.open(out, JSON.createObjectNode(), "probe", false, Clock.systemUTC()))
+      assertThatThrownBy(() -> OutputStore.open(out, CONFIG, "probe", false, Clock.systemUTC()))
           .isInstanceOf(RunFolderInUseException.class);
       Process probe = childJvm(dir.resolve("probe.log"), "probe-lock", out.toString());
       assertThat(probe.waitFor()).as(Files.readString(dir.resolve("probe.log"))).isEqualTo(FretChildMain.PROBE_LOCKED);
