@@ -1,11 +1,17 @@
 package dev.gecko.cli;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.MapperFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.cfg.CoercionAction;
+import com.fasterxml.jackson.databind.cfg.CoercionInputShape;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.type.LogicalType;
 import dev.gecko.core.ModelPackage;
 import dev.gecko.core.index.FlatIndex;
-import java.io.BufferedReader;
+import dev.gecko.core.io.JsonlReader;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -15,6 +21,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.stream.Collectors;
 
 /**
  * The folder {@code gecko index} writes and {@code gecko search} reads:
@@ -44,10 +51,28 @@ final class IndexDirectory {
   static final String DOCS = "docs.jsonl";
   static final int VERSION = 2;
   static final int SNIPPET_CHARS = 240;
-  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final ObjectMapper JSON = JsonMapper.builder().disable(MapperFeature.ALLOW_COERCION_OF_SCALARS)
+      .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES).disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
+      .withCoercionConfig(LogicalType.Textual, c -> c.setCoercion(CoercionInputShape.Integer, CoercionAction.Fail)
+          .setCoercion(CoercionInputShape.Float, CoercionAction.Fail).setCoercion(CoercionInputShape.Boolean, CoercionAction.Fail))
+      .build();
 
-  /** One indexed document as search prints it. */
-  record Doc(String id, String title, String snippet) {}
+  /** One indexed document as search prints it (a line of {@code docs.jsonl}); absent fields read as "". */
+  @JsonPropertyOrder({"id", "title", "snippet"})
+  record Doc(String id, String title, String snippet) {
+    Doc {
+      id = id == null ? "" : id;
+      title = title == null ? "" : title;
+      snippet = snippet == null ? "" : snippet;
+    }
+  }
+
+  /** {@code index.json}; fields are boxed so that a missing one is told apart from zero. */
+  @JsonPropertyOrder({"format", "version", "model", "modelName", "modelFingerprint", "dims", "precision", "metric", "count",
+      "vectors", "docs"})
+  record Manifest(String format, Integer version, String model, String modelName, String modelFingerprint, Integer dims,
+      String precision, String metric, Integer count, String vectors, String docs) {
+  }
 
   final Path manifest;
   /** The model as given to {@code gecko index}: a built-in name or a folder. */
@@ -80,26 +105,12 @@ final class IndexDirectory {
     index.save(dir.resolve(VECTORS));
     try (BufferedWriter w = Files.newBufferedWriter(dir.resolve(DOCS), StandardCharsets.UTF_8)) {
       for (Doc d : docs) {
-        ObjectNode n = JSON.createObjectNode();
-        n.put("id", d.id());
-        n.put("title", d.title());
-        n.put("snippet", d.snippet());
-        w.write(JSON.writeValueAsString(n));
+        w.write(JSON.writeValueAsString(d));
         w.newLine();
       }
     }
-    ObjectNode m = JSON.createObjectNode();
-    m.put("format", "gecko-index");
-    m.put("version", VERSION);
-    m.put("model", model);
-    m.put("modelName", pkg.name());
-    m.put("modelFingerprint", pkg.fingerprint());
-    m.put("dims", index.dimensions());
-    m.put("precision", lower(index.precision()));
-    m.put("metric", lower(index.metric()));
-    m.put("count", index.size());
-    m.put("vectors", VECTORS);
-    m.put("docs", DOCS);
+    Manifest m = new Manifest("gecko-index", VERSION, model, pkg.name(), pkg.fingerprint(), index.dimensions(),
+        lower(index.precision()), lower(index.metric()), index.size(), VECTORS, DOCS);
     // written last: a folder without it is an unfinished index
     Files.writeString(dir.resolve(MANIFEST), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(m) + "\n");
   }
@@ -116,16 +127,25 @@ final class IndexDirectory {
     if (!Files.isRegularFile(manifest)) {
       throw new IllegalArgumentException(dir + " is not a gecko index (no " + MANIFEST + "; create one with gecko index)");
     }
-    JsonNode m;
+    Manifest m;
     try {
-      m = JSON.readTree(manifest.toFile());
+      m = JSON.readValue(manifest.toFile(), Manifest.class);
+    } catch (MismatchedInputException e) {
+      String field = e.getPath().stream().map(r -> r.getFieldName() != null ? r.getFieldName() : "[" + r.getIndex() + "]")
+          .collect(Collectors.joining("."));
+      if (field.isEmpty()) {
+        throw new IllegalArgumentException(manifest + ": not a gecko-index manifest (not a JSON object)");
+      }
+      String want = e.getTargetType() == Integer.class ? "an integer" : e.getTargetType() == String.class
+          ? "a non-empty string" : e.getTargetType().getSimpleName();
+      throw new IllegalArgumentException(manifest + ": field \"" + field + "\" must be " + want);
     } catch (IOException e) {
       throw new IllegalArgumentException(manifest + ": not valid JSON");
     }
-    if (m == null || !m.isObject() || !"gecko-index".equals(m.path("format").asText())) {
+    if (m == null || !"gecko-index".equals(m.format())) {
       throw new IllegalArgumentException(manifest + ": not a gecko-index manifest (no \"format\": \"gecko-index\")");
     }
-    int version = integer(m, "version", manifest);
+    int version = integer(m.version(), "version", manifest);
     if (version == 1) {
       throw new IllegalArgumentException(manifest + ": a version 1 index, which does not record what identifies its"
           + " model and whose vectors file has no checksum; re-create it with gecko index");
@@ -133,14 +153,14 @@ final class IndexDirectory {
     if (version != VERSION) {
       throw new IllegalArgumentException(manifest + ": index version " + version + ", this build reads " + VERSION);
     }
-    String model = text(m, "model", manifest);
-    String modelName = text(m, "modelName", manifest);
-    String modelFingerprint = text(m, "modelFingerprint", manifest);
-    int dims = integer(m, "dims", manifest);
-    String precision = text(m, "precision", manifest);
-    String metric = text(m, "metric", manifest);
-    int count = integer(m, "count", manifest);
-    FlatIndex index = FlatIndex.load(inside(dir, manifest, m, "vectors"));
+    String model = text(m.model(), "model", manifest);
+    String modelName = text(m.modelName(), "modelName", manifest);
+    String modelFingerprint = text(m.modelFingerprint(), "modelFingerprint", manifest);
+    int dims = integer(m.dims(), "dims", manifest);
+    String precision = text(m.precision(), "precision", manifest);
+    String metric = text(m.metric(), "metric", manifest);
+    int count = integer(m.count(), "count", manifest);
+    FlatIndex index = FlatIndex.load(inside(dir, manifest, m.vectors(), "vectors"));
     if (dims != index.dimensions()) {
       throw new IllegalArgumentException(manifest + ": dims " + dims + " but the vectors have " + index.dimensions());
     }
@@ -156,23 +176,12 @@ final class IndexDirectory {
       throw new IllegalArgumentException(manifest + ": count " + count + " but the vectors file holds " + index.size()
           + " vectors");
     }
-    Path docsFile = inside(dir, manifest, m, "docs");
+    Path docsFile = inside(dir, manifest, m.docs(), "docs");
     List<Doc> docs = new ArrayList<>(index.size());
-    try (BufferedReader r = Files.newBufferedReader(docsFile, StandardCharsets.UTF_8)) {
-      String line;
-      int lineNo = 0;
-      while ((line = r.readLine()) != null) {
-        lineNo++;
-        JsonNode n;
-        try {
-          n = JSON.readTree(line);
-        } catch (IOException e) {
-          throw new IllegalArgumentException(docsFile + ":" + lineNo + ": not valid JSON");
-        }
-        if (n == null || !n.isObject()) {
-          throw new IllegalArgumentException(docsFile + ":" + lineNo + ": not a JSON object");
-        }
-        docs.add(new Doc(n.path("id").asText(""), n.path("title").asText(""), n.path("snippet").asText("")));
+    try (JsonlReader r = JsonlReader.open(docsFile)) {
+      Doc d;
+      while ((d = r.next(Doc.class)) != null) {
+        docs.add(d);
       }
     }
     if (docs.size() != index.size()) {
@@ -205,8 +214,8 @@ final class IndexDirectory {
    * The file a manifest field names, checked to lie inside the index folder: a plain relative
    * path, without {@code ..}, whose real path (symbolic links followed) is inside the folder's.
    */
-  private static Path inside(Path dir, Path manifest, JsonNode m, String field) throws IOException {
-    String name = text(m, field, manifest);
+  private static Path inside(Path dir, Path manifest, String value, String field) throws IOException {
+    String name = text(value, field, manifest);
     Path relative;
     try {
       relative = Path.of(name);
@@ -233,20 +242,18 @@ final class IndexDirectory {
     return file;
   }
 
-  private static String text(JsonNode m, String field, Path manifest) {
-    JsonNode n = m.get(field);
-    if (n == null || !n.isTextual() || n.asText().isBlank()) {
+  private static String text(String value, String field, Path manifest) {
+    if (value == null || value.isBlank()) {
       throw new IllegalArgumentException(manifest + ": field \"" + field + "\" must be a non-empty string");
     }
-    return n.asText();
+    return value;
   }
 
-  private static int integer(JsonNode m, String field, Path manifest) {
-    JsonNode n = m.get(field);
-    if (n == null || !n.isIntegralNumber() || !n.canConvertToInt()) {
+  private static int integer(Integer value, String field, Path manifest) {
+    if (value == null) {
       throw new IllegalArgumentException(manifest + ": field \"" + field + "\" must be an integer");
     }
-    return n.asInt();
+    return value;
   }
 
   private static String lower(Enum<?> e) {

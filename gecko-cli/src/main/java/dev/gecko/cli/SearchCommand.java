@@ -1,7 +1,7 @@
 package dev.gecko.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import dev.gecko.core.EmbedRequest;
 import dev.gecko.core.GeckoEmbedder;
 import dev.gecko.core.ModelPackage;
@@ -84,12 +84,7 @@ final class SearchCommand implements Callable<Integer> {
       for (int r = 0; r < hits.size(); r++) {
         SearchHit h = hits.get(r);
         IndexDirectory.Doc d = dir.docs.get(h.ordinal());
-        ObjectNode n = JSON.createObjectNode();
-        n.put("rank", r + 1);
-        n.put("score", h.score());
-        n.put("id", d.id());
-        n.put("title", d.title());
-        n.put("snippet", d.snippet());
+        Hit n = new Hit(r + 1, h.score(), d.id(), d.title(), d.snippet());
         out.println(JSON.writeValueAsString(n));
       }
       out.flush();
@@ -109,5 +104,10 @@ final class SearchCommand implements Callable<Integer> {
     }
     out.flush();
     return GeckoCli.EXIT_OK;
+  }
+
+  /** One line of {@code gecko search --json} (a contract: keys and order are kept). */
+  @JsonPropertyOrder({"rank", "score", "id", "title", "snippet"})
+  record Hit(int rank, float score, String id, String title, String snippet) {
   }
 }

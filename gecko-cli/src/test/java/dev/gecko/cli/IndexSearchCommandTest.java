@@ -160,6 +160,9 @@ class IndexSearchCommandTest {
       {"metric", "cosine", "metric cosine but the vectors are scored by dot"},
       {"dims", 128, "dims 128 but the vectors have 64"},
       {"count", "6", "field \"count\" must be an integer"},
+      {"dims", 64.5, "field \"dims\" must be an integer"},
+      {"modelName", 7, "field \"modelName\" must be a non-empty string"},
+      {"modelFingerprint", " ", "field \"modelFingerprint\" must be a non-empty string"},
       {"version", 1, "re-create it with gecko index"},
     };
     for (Object[] lie : lies) {
