@@ -1,9 +1,9 @@
 package dev.gecko.eval;
 
 import dev.gecko.core.internal.io.AtomicFiles;
+import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -31,6 +31,7 @@ import java.util.Objects;
  * @param sizes counts, e.g. {@code "pairs"}, {@code "queries"}, {@code "documents"}
  * @param seconds wall time of the evaluation, embedding included
  */
+@JsonPropertyOrder({"model", "data", "task", "metric", "scores", "metrics", "prompts", "sizes", "seconds"})
 public record EvalReport(
     String model,
     String data,
@@ -65,25 +66,10 @@ public record EvalReport(
 
   /** Returns the report as pretty-printed JSON (see the class comment). */
   public String toJson() {
-    ObjectNode root = JSON.createObjectNode();
-    root.put("model", model);
-    root.put("data", data);
-    root.put("task", task);
-    root.put("metric", metric);
-    ObjectNode s = root.putObject("scores");
-    scores.forEach((w, v) -> s.put(String.valueOf(w), v));
-    ObjectNode all = root.putObject("metrics");
-    metrics.forEach((w, values) -> {
-      ObjectNode one = all.putObject(String.valueOf(w));
-      values.forEach(one::put);
-    });
-    ObjectNode p = root.putObject("prompts");
-    prompts.forEach(p::put);
-    ObjectNode z = root.putObject("sizes");
-    sizes.forEach(z::put);
-    root.put("seconds", Math.round(seconds * 10) / 10.0);
+    EvalReport rounded = new EvalReport(model, data, task, metric, scores, metrics, prompts, sizes,
+        Math.round(seconds * 10) / 10.0);
     try {
-      return JSON.writeValueAsString(root);
+      return JSON.writeValueAsString(rounded);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

@@ -159,8 +159,27 @@ class EvaluatorsTest {
     EvalReport r = new EvalReport("m", "d", "sts", "cosine_spearman",
         java.util.Map.of(384, 85.5), java.util.Map.of(384, java.util.Map.of("cosine_spearman", 85.5)),
         java.util.Map.of("sentence", "{text}"), java.util.Map.of("pairs", 2), 1.25);
-    assertThat(r.toJson()).contains("\"model\" : \"m\"", "\"metric\" : \"cosine_spearman\"",
-        "\"scores\" : {\n    \"384\" : 85.5\n  }", "\"seconds\" : 1.3");
+    assertThat(r.toJson()).isEqualTo(String.join(System.lineSeparator(), "{",
+        "  \"model\" : \"m\",",
+        "  \"data\" : \"d\",",
+        "  \"task\" : \"sts\",",
+        "  \"metric\" : \"cosine_spearman\",",
+        "  \"scores\" : {",
+        "    \"384\" : 85.5",
+        "  },",
+        "  \"metrics\" : {",
+        "    \"384\" : {",
+        "      \"cosine_spearman\" : 85.5",
+        "    }",
+        "  },",
+        "  \"prompts\" : {",
+        "    \"sentence\" : \"{text}\"",
+        "  },",
+        "  \"sizes\" : {",
+        "    \"pairs\" : 2",
+        "  },",
+        "  \"seconds\" : 1.3",
+        "}"));
   }
 
   /** Delegates to a real embedder and counts the texts it is asked to embed. */
