@@ -78,6 +78,35 @@ class GeckoEmbeddingAutoConfigurationTest {
         });
   }
 
+  /** A model folder (a trained model's layout: manifest read with Jackson databind, an adapter) by path. */
+  @Test
+  void aModelFolderIsConfiguredByPath(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+    for (String[] f : new String[][] {{"gecko-models/all-minilm-l6-v2-q.onnx", "model.onnx"},
+        {"gecko-models/all-minilm-l6-v2-q-tokenizer.json", "tokenizer.json"}}) {
+      try (InputStream in = getClass().getClassLoader().getResourceAsStream(f[0])) {
+        java.nio.file.Files.copy(in, dir.resolve(f[1]));
+      }
+    }
+    float[][] twice = new float[384][384];
+    for (int i = 0; i < 384; i++) {
+      twice[i][i] = 2f;
+    }
+    dev.gecko.core.adapter.Adapter.linear(twice, new float[384]).save(dir.resolve("adapter.safetensors"));
+    java.nio.file.Files.writeString(dir.resolve(dev.gecko.core.ModelPackage.MANIFEST),
+        "{\"name\": \"minilm-scaled\", \"pooling\": \"mean\", \"maxTokens\": 256, \"adapter\": \"adapter.safetensors\"}");
+    runner.withPropertyValues("gecko.embedding.model=" + dir, "gecko.embedding.dims=64").run(context -> {
+      GeckoEmbeddingModel model = context.getBean(GeckoEmbeddingModel.class);
+      assertThat(model.modelName()).isEqualTo("minilm-scaled");
+      try (GeckoEmbedder builtIn = GeckoEmbedder.builder().model("all-MiniLM-L6-v2-int8").threads(1).build()) {
+        float[] a = model.embed("a scaled identity changes nothing once normalised");
+        float[] b = builtIn.embed(EmbedRequest.query("a scaled identity changes nothing once normalised"), 64);
+        for (int i = 0; i < a.length; i++) {
+          assertThat(a[i]).isCloseTo(b[i], org.assertj.core.data.Offset.offset(1e-5f));
+        }
+      }
+    });
+  }
+
   @Configuration(proxyBeanMethods = false)
   static class OwnModel {
     @Bean
@@ -123,10 +152,17 @@ class GeckoEmbeddingAutoConfigurationTest {
 
   @Test
   void ideMetadataDescribesEveryProperty() throws Exception {
-    JsonNode metadata;
-    try (InputStream in = getClass().getClassLoader().getResourceAsStream("META-INF/spring-configuration-metadata.json")) {
-      metadata = new ObjectMapper().readTree(in);
+    JsonNode metadata = null;
+    for (java.net.URL url : java.util.Collections.list(getClass().getClassLoader()
+        .getResources("META-INF/spring-configuration-metadata.json"))) { // Spring Boot's own jars have one too
+      try (InputStream in = url.openStream()) {
+        JsonNode m = new ObjectMapper().readTree(in);
+        if (m.path("groups").path(0).path("name").asText().equals(GeckoEmbeddingProperties.PREFIX)) {
+          metadata = m;
+        }
+      }
     }
+    assertThat(metadata).as("gecko's configuration metadata on the classpath").isNotNull();
     Map<String, JsonNode> properties = new HashMap<>();
     metadata.path("properties").forEach(p -> properties.put(p.path("name").asText(), p));
     assertThat(properties).containsKeys("gecko.embedding.model", "gecko.embedding.dims",
