@@ -210,8 +210,8 @@ class IndexSearchCommandTest {
   void anIndexIsSearchedOnlyWithTheModelThatMadeIt() throws Exception {
     // a model folder: the default model's files under a manifest
     Path model = Files.createDirectories(dir.resolve("model"));
-    for (String[] f : new String[][] {{"bge-small-en-v1.5-q.onnx", "model.onnx"},
-        {"bge-small-en-v1.5-q-tokenizer.json", "tokenizer.json"}}) {
+    for (String[] f : new String[][] {{"gecko-models/bge-small-en-v1.5-q.onnx", "model.onnx"},
+        {"gecko-models/bge-small-en-v1.5-q-tokenizer.json", "tokenizer.json"}}) {
       try (java.io.InputStream in = getClass().getClassLoader().getResourceAsStream(f[0])) {
         Files.copy(in, model.resolve(f[1]));
       }

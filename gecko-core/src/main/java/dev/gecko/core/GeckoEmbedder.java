@@ -135,9 +135,10 @@ public interface GeckoEmbedder extends AutoCloseable {
 
   /**
    * Embeds requests at width {@code dims}, in the given order, reporting progress to {@code
-   * progress} (phase {@code "embedding"}, unit {@code "texts"}): once before any work, then as each
-   * window of up to 512 texts is done, the last report with {@code done == total}. Reports come on
-   * the calling thread.
+   * progress} (phase {@code "embedding"}, unit {@code "texts"}, metric {@code "tokens"}: the tokens
+   * the model ran for the texts done so far, special tokens included, after truncation, padding
+   * not counted): once before any work, then as each window of up to 512 texts is done, the last
+   * report with {@code done == total}. Reports come on the calling thread.
    *
    * @throws IllegalArgumentException if {@code dims} is not in {@code [1, dimensions()]}
    * @throws NullPointerException if the list, a request or the listener is null

@@ -43,6 +43,29 @@ class GeckoEmbedderTest {
   }
 
   @Test
+  void progressCountsTheTokensTheModelRan() {
+    List<EmbedRequest> requests = new ArrayList<>();
+    long expected = 0;
+    for (int i = 0; i < 520; i++) { // two windows of up to 512
+      EmbedRequest r = i % 3 == 0 ? EmbedRequest.query(shortTexts.get(i % shortTexts.size()))
+          : EmbedRequest.document(shortTexts.get(i % shortTexts.size())).withTitle("T" + i);
+      requests.add(r);
+      expected += embedder.countTokens(r);
+    }
+    String long_ = "word ".repeat(600); // truncated at the model's 512
+    requests.add(EmbedRequest.of(long_));
+    expected += 512;
+    assertThat(embedder.countTokens(EmbedRequest.of(long_))).isGreaterThan(512);
+    List<Progress> reports = new ArrayList<>();
+    embedder.embedRequests(requests, 16, reports::add);
+    assertThat(reports.get(0).metric("tokens")).hasValue(0);
+    assertThat(reports.size()).isGreaterThan(2);
+    Progress last = reports.get(reports.size() - 1);
+    assertThat(last.done()).isEqualTo(requests.size());
+    assertThat(last.metric("tokens")).hasValue((double) expected);
+  }
+
+  @Test
   void matryoshkaTruncatesThenNormalises() {
     for (String text : shortTexts.subList(0, 16)) {
       float[] full = embedder.embed(text);

@@ -44,8 +44,8 @@ class ModelPackageTest {
   @Test
   void sentenceTransformersExportLoadsWithoutAManifest(@TempDir Path dir) throws Exception {
     // the layout of an ONNX export of sentence-transformers/all-MiniLM-L6-v2
-    extract("all-minilm-l6-v2-q.onnx", dir.resolve("onnx/model.onnx"));
-    extract("all-minilm-l6-v2-q-tokenizer.json", dir.resolve("tokenizer.json"));
+    extract("gecko-models/all-minilm-l6-v2-q.onnx", dir.resolve("onnx/model.onnx"));
+    extract("gecko-models/all-minilm-l6-v2-q-tokenizer.json", dir.resolve("tokenizer.json"));
     Files.writeString(dir.resolve("modules.json"), """
         [{"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
          {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
@@ -77,8 +77,8 @@ class ModelPackageTest {
 
   @Test
   void manifestFolderLoadsAndHonoursItsPrompts(@TempDir Path dir) throws Exception {
-    extract("bge-small-en-v1.5-q.onnx", dir.resolve("model.onnx"));
-    extract("bge-small-en-v1.5-q-tokenizer.json", dir.resolve("tokenizer.json"));
+    extract("gecko-models/bge-small-en-v1.5-q.onnx", dir.resolve("model.onnx"));
+    extract("gecko-models/bge-small-en-v1.5-q-tokenizer.json", dir.resolve("tokenizer.json"));
     Files.writeString(dir.resolve(ModelPackage.MANIFEST), """
         {"name": "my-gecko", "dimensions": 384, "pooling": "cls", "maxTokens": 512,
          "model": "model.onnx", "tokenizer": "tokenizer.json", "promptFormat": "gecko",
@@ -116,7 +116,7 @@ class ModelPackageTest {
         .hasMessageContaining("folder not found");
     // a corrupt ONNX file: a clear error, not a crash
     Files.writeString(dir.resolve("model.onnx"), "not an onnx graph");
-    extract("bge-small-en-v1.5-q-tokenizer.json", dir.resolve("tokenizer.json"));
+    extract("gecko-models/bge-small-en-v1.5-q-tokenizer.json", dir.resolve("tokenizer.json"));
     Files.writeString(manifest, "{\"name\": \"x\", \"pooling\": \"cls\", \"maxTokens\": 128, \"prompts\": {\"SEARCH\": \"{text}\"}}");
     assertThatThrownBy(() -> ModelPackage.fromDirectory(dir)).hasMessageContaining("prompts.SEARCH");
     Files.writeString(manifest, "{\"name\": \"x\", \"pooling\": \"cls\", \"maxTokens\": 128}");
@@ -227,8 +227,8 @@ class ModelPackageTest {
 
   @Test
   void aManifestMaxTokensAboveTheGraphsPositionTableIsRefusedAtOpen(@TempDir Path dir) throws Exception {
-    extract("bge-small-en-v1.5-q.onnx", dir.resolve("model.onnx"));
-    extract("bge-small-en-v1.5-q-tokenizer.json", dir.resolve("tokenizer.json"));
+    extract("gecko-models/bge-small-en-v1.5-q.onnx", dir.resolve("model.onnx"));
+    extract("gecko-models/bge-small-en-v1.5-q-tokenizer.json", dir.resolve("tokenizer.json"));
     Path manifest = dir.resolve(ModelPackage.MANIFEST);
     Files.writeString(manifest, "{\"name\": \"long\", \"pooling\": \"cls\", \"maxTokens\": 1024}");
     ModelPackage pkg = ModelPackage.fromDirectory(dir);
@@ -249,8 +249,8 @@ class ModelPackageTest {
 
   @Test
   void aSentenceTransformersMaxSeqLengthAboveThePositionTableIsRefusedAtOpen(@TempDir Path dir) throws Exception {
-    extract("all-minilm-l6-v2-q.onnx", dir.resolve("model.onnx"));
-    extract("all-minilm-l6-v2-q-tokenizer.json", dir.resolve("tokenizer.json"));
+    extract("gecko-models/all-minilm-l6-v2-q.onnx", dir.resolve("model.onnx"));
+    extract("gecko-models/all-minilm-l6-v2-q-tokenizer.json", dir.resolve("tokenizer.json"));
     Files.writeString(dir.resolve("modules.json"), "[]");
     Files.createDirectories(dir.resolve("1_Pooling"));
     Files.writeString(dir.resolve("1_Pooling/config.json"), "{\"pooling_mode_mean_tokens\": true}");

@@ -25,10 +25,29 @@ import org.junit.jupiter.api.io.TempDir;
 class ModulePathTest {
   @TempDir Path dir;
 
-  private static String modulePath() {
+  private static List<String> entries() {
     return Arrays.stream(System.getProperty("java.class.path").split(File.pathSeparator))
         .filter(p -> !p.contains("test-classes") && !p.matches(".*(junit|opentest4j|apiguardian|assertj|byte-buddy).*"))
-        .collect(Collectors.joining(File.pathSeparator));
+        .toList();
+  }
+
+  /** Jars (automatic or named modules) and folders with a module descriptor. */
+  private static String modulePath() {
+    return entries().stream().filter(p -> !isPlainFolder(p)).collect(Collectors.joining(File.pathSeparator));
+  }
+
+  /**
+   * Folders without a module descriptor: a reactor build that stops before packaging resolves the
+   * resource-only model artifacts to their target/classes folders, which a module path would read
+   * as folders OF modules; a launcher puts such a folder on the class path, and so does this test.
+   */
+  private static String classPath() {
+    return entries().stream().filter(ModulePathTest::isPlainFolder).collect(Collectors.joining(File.pathSeparator));
+  }
+
+  private static boolean isPlainFolder(String entry) {
+    Path p = Path.of(entry);
+    return Files.isDirectory(p) && !Files.exists(p.resolve("module-info.class"));
   }
 
   private Path app(String name, String body) throws Exception {
@@ -63,9 +82,14 @@ class ModulePathTest {
     StringWriter errors = new StringWriter();
     assertThat(compile(ok, errors)).as(errors.toString()).isZero();
     Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-    ProcessBuilder pb = new ProcessBuilder(java.toString(), "-Dgecko.cache.dir=" + System.getProperty("gecko.cache.dir",
-        dir.resolve("cache").toString()), "--module-path", ok.resolve("out") + File.pathSeparator + modulePath(),
-        "-m", "demo.app/demo.Main");
+    List<String> command = new ArrayList<>(List.of(java.toString(), "-Dgecko.cache.dir=" + System.getProperty(
+        "gecko.cache.dir", dir.resolve("cache").toString()), "--module-path", ok.resolve("out") + File.pathSeparator
+        + modulePath()));
+    if (!classPath().isEmpty()) {
+      command.addAll(List.of("-cp", classPath()));
+    }
+    command.addAll(List.of("-m", "demo.app/demo.Main"));
+    ProcessBuilder pb = new ProcessBuilder(command);
     pb.environment().put("ORT_DISABLE_TELEMETRY", "1");
     pb.redirectErrorStream(true);
     Process p = pb.start();

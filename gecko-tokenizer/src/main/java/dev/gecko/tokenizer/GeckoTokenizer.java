@@ -1,6 +1,5 @@
 package dev.gecko.tokenizer;
 
-import ai.djl.huggingface.tokenizers.jni.LibUtils;
 import ai.djl.huggingface.tokenizers.jni.TokenizersLibrary;
 import java.io.IOException;
 import java.io.InputStream;
@@ -33,7 +32,9 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * <h2>No network</h2>
  * This class calls the native tokenizer directly and never goes through DJL's {@code
  * HuggingFaceTokenizer} factories, which contact an AWS metadata address and a telemetry URL
- * unless opted out. Loading it opens no connection and sets no system property.
+ * unless opted out. Loading it opens no connection and sets no system property. DJL's native
+ * library is loaded by path from DJL's own cache folder, bypassing DJL's platform detection, so
+ * that a start prints no SLF4J or CUDA warnings (where that cannot be done, DJL loads it).
  *
  * <h2>Threads and resources</h2>
  * Thread-safe: one instance may be shared by all threads. It holds native memory: {@link #close()}
@@ -51,7 +52,7 @@ public final class GeckoTokenizer implements AutoCloseable {
   private volatile boolean closed;
 
   private GeckoTokenizer(String json, int maxLength, long padId) {
-    LibUtils.checkStatus();
+    TokenizerNatives.ensureLoaded();
     TokenizersLibrary lib = TokenizersLibrary.LIB;
     long full = lib.createTokenizerFromString(json);
     long truncating;

@@ -35,7 +35,7 @@ class GeckoTokenizerTest {
   }
 
   static GeckoTokenizer load(int maxLength) throws IOException {
-    try (InputStream in = GeckoTokenizerTest.class.getResourceAsStream("/all-minilm-l6-v2-q-tokenizer.json")) {
+    try (InputStream in = GeckoTokenizerTest.class.getResourceAsStream("/gecko-models/all-minilm-l6-v2-q-tokenizer.json")) {
       return GeckoTokenizer.builder().tokenizerJson(in, "all-minilm-l6-v2-q-tokenizer.json").maxLength(maxLength).build();
     }
   }

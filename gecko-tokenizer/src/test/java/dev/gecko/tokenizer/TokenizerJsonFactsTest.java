@@ -21,7 +21,7 @@ class TokenizerJsonFactsTest {
   @Test
   void agreesWithTheTreeOnAShippedTokenizer() throws Exception {
     String json;
-    try (InputStream in = GeckoTokenizerTest.class.getClassLoader().getResourceAsStream("all-minilm-l6-v2-q-tokenizer.json")) {
+    try (InputStream in = GeckoTokenizerTest.class.getClassLoader().getResourceAsStream("gecko-models/all-minilm-l6-v2-q-tokenizer.json")) {
       json = new String(in.readAllBytes(), StandardCharsets.UTF_8);
     }
     TokenizerJsonFacts facts = TokenizerJsonFacts.read(json, "minilm");

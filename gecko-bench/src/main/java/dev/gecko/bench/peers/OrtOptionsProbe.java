@@ -89,7 +89,7 @@ public final class OrtOptionsProbe {
   }
 
   static byte[] modelBytes(String model) throws IOException {
-    String name = model.equals("int8") ? "bge-small-en-v1.5-q.onnx" : "bge-small-en-v1.5.onnx";
+    String name = model.equals("int8") ? "gecko-models/bge-small-en-v1.5-q.onnx" : "gecko-models/bge-small-en-v1.5.onnx";
     try (InputStream in = OrtOptionsProbe.class.getClassLoader().getResourceAsStream(name)) {
       if (in == null) {
         throw new IOException(name + " is not on the classpath");
@@ -99,7 +99,7 @@ public final class OrtOptionsProbe {
   }
 
   static GeckoTokenizer tokenizer() throws IOException {
-    try (InputStream in = OrtOptionsProbe.class.getClassLoader().getResourceAsStream("bge-small-en-v1.5-tokenizer.json")) {
+    try (InputStream in = OrtOptionsProbe.class.getClassLoader().getResourceAsStream("gecko-models/bge-small-en-v1.5-tokenizer.json")) {
       return GeckoTokenizer.builder().tokenizerJson(in, "bge-small-en-v1.5-tokenizer.json").maxLength(512).build();
     }
   }

@@ -2,7 +2,7 @@
  * Peer benchmarks: Gecko against LangChain4j's in-process models (and, from a script,
  * transformers.js) on the same ONNX files and texts, with a measured peak-FLOP/s probe.
  *
- * <p>Entry points (all {@code main} classes, run with {@code bench/run-peers.sh}):
+ * <p>Entry points (all {@code main} classes, run with {@code gecko-bench/run-peers.sh}):
  * {@link dev.gecko.bench.peers.PeerBenchmark} (throughput table),
  * {@link dev.gecko.bench.peers.PeakProbe} (GEMM roofline),
  * {@link dev.gecko.bench.peers.FootprintCheck} (load-to-first-vector, peak RSS),

@@ -121,22 +121,7 @@ final class HttpTransport {
     Duration retryAfter = retryAfter(h, body).orElse(null);
     String msg = "HTTP " + status + " from " + uri + (detail.isEmpty() ? "" : ": " + detail)
         + (requestId.isEmpty() ? "" : " (request id " + requestId + ")");
-    if (status == 429) {
-      return new RateLimitException(msg, status, body, requestId, retryAfter, null);
-    }
-    if (status == 408 || status == 409 || status >= 500) {
-      return new ServerException(msg, status, body, requestId, retryAfter, null);
-    }
-    if (status == 401 || status == 403) {
-      return new AuthenticationException(msg + " (check the API key)", status, body, requestId, null, null);
-    }
-    if (status == 404) {
-      return new ModelNotFoundException(msg + " (check the model name and base URL)", status, body, requestId, null, null);
-    }
-    if (status == 400 || status == 413 || status == 422) {
-      return new BadRequestException(msg, status, body, requestId, null, null);
-    }
-    return new LlmException(msg, status, body, requestId, null, null);
+    return LlmException.forStatus(msg, status, body, requestId, retryAfter, null);
   }
 
   private static String errorMessage(String body) {

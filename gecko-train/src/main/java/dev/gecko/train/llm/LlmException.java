@@ -51,6 +51,41 @@ public class LlmException extends GeckoException {
     this(message, 0, null, null, null, cause);
   }
 
+  /**
+   * The exception type for an HTTP status, the one place that decides it: 429 {@link
+   * RateLimitException}; 408, 409 and 5xx {@link ServerException}; 401 and 403 {@link
+   * AuthenticationException}; 404 {@link ModelNotFoundException}; 400, 413 and 422 {@link
+   * BadRequestException}; any other a plain (not retryable) {@code LlmException}. The 401/403 and
+   * 404 messages get a hint (check the API key; the model name and base URL).
+   *
+   * @param message what failed, naming the endpoint and the status
+   * @param statusCode the HTTP status
+   * @param body the response body, or null
+   * @param requestId the server's request id, or null
+   * @param retryAfter the server's retry hint, or null (kept for the retryable types only)
+   * @param cause the cause, or null
+   */
+  public static LlmException forStatus(String message, int statusCode, String body, String requestId,
+      Duration retryAfter, Throwable cause) {
+    if (statusCode == 429) {
+      return new RateLimitException(message, statusCode, body, requestId, retryAfter, cause);
+    }
+    if (statusCode == 408 || statusCode == 409 || statusCode >= 500) {
+      return new ServerException(message, statusCode, body, requestId, retryAfter, cause);
+    }
+    if (statusCode == 401 || statusCode == 403) {
+      return new AuthenticationException(message + " (check the API key)", statusCode, body, requestId, null, cause);
+    }
+    if (statusCode == 404) {
+      return new ModelNotFoundException(message + " (check the model name and base URL)", statusCode, body, requestId,
+          null, cause);
+    }
+    if (statusCode == 400 || statusCode == 413 || statusCode == 422) {
+      return new BadRequestException(message, statusCode, body, requestId, null, cause);
+    }
+    return new LlmException(message, statusCode, body, requestId, null, cause);
+  }
+
   static String truncate(String body) {
     if (body == null) {
       return "";

@@ -24,8 +24,19 @@ public final class BuiltInModels {
    */
   private static final int POSITIONS = 512;
 
+  /**
+   * Where the gecko-model-* jars keep their files: a folder that is not a package, so that the
+   * jars, automatic modules on a module path, export nothing and cannot split a package.
+   */
+  public static final String RESOURCE_FOLDER = "gecko-models/";
+
   private record Entry(
-      String onnx, String tokenizer, String artifact, Pooling pooling, int maxTokens, Map<TaskType, String> prompts) {}
+      String onnx, String tokenizer, String artifact, Pooling pooling, int maxTokens, Map<TaskType, String> prompts) {
+    Entry {
+      onnx = RESOURCE_FOLDER + onnx;
+      tokenizer = RESOURCE_FOLDER + tokenizer;
+    }
+  }
 
   private static final Map<String, Entry> MODELS = new LinkedHashMap<>();
 
@@ -37,20 +48,21 @@ public final class BuiltInModels {
       e5.put(t, "query: {text}");
     }
     e5.put(TaskType.RETRIEVAL_DOCUMENT, "passage: {text}");
-    String lc4j = "dev.langchain4j:langchain4j-embeddings-";
+    // this project's resource-only jars (gecko-models), made from LangChain4j's model jars by the build
+    String jar = "dev.gecko:gecko-model-";
     MODELS.put("bge-small-en-v1.5", new Entry("bge-small-en-v1.5.onnx", "bge-small-en-v1.5-tokenizer.json",
-        lc4j + "bge-small-en-v15:1.11.0-beta19", Pooling.CLS, 512, bge));
+        jar + "bge-small-en-v15", Pooling.CLS, 512, bge));
     MODELS.put("bge-small-en-v1.5-int8", new Entry("bge-small-en-v1.5-q.onnx", "bge-small-en-v1.5-q-tokenizer.json",
-        lc4j + "bge-small-en-v15-q:1.11.0-beta19", Pooling.CLS, 512, bge));
+        jar + "bge-small-en-v15-int8", Pooling.CLS, 512, bge));
     // sentence-transformers uses max_seq_length 256; the tokenizer.json in the jar says 128.
     MODELS.put("all-MiniLM-L6-v2", new Entry("all-minilm-l6-v2.onnx", "all-minilm-l6-v2-tokenizer.json",
-        lc4j + "all-minilm-l6-v2:1.19.0-beta29", Pooling.MEAN, 256, Map.of()));
+        jar + "all-minilm-l6-v2", Pooling.MEAN, 256, Map.of()));
     MODELS.put("all-MiniLM-L6-v2-int8", new Entry("all-minilm-l6-v2-q.onnx", "all-minilm-l6-v2-q-tokenizer.json",
-        lc4j + "all-minilm-l6-v2-q:1.19.0-beta29", Pooling.MEAN, 256, Map.of()));
+        jar + "all-minilm-l6-v2-int8", Pooling.MEAN, 256, Map.of()));
     MODELS.put("e5-small-v2", new Entry("e5-small-v2.onnx", "e5-small-v2-tokenizer.json",
-        lc4j + "e5-small-v2:1.11.0-beta19", Pooling.MEAN, 512, e5));
+        jar + "e5-small-v2", Pooling.MEAN, 512, e5));
     MODELS.put("e5-small-v2-int8", new Entry("e5-small-v2-q.onnx", "e5-small-v2-q-tokenizer.json",
-        lc4j + "e5-small-v2-q:1.11.0-beta19", Pooling.MEAN, 512, e5));
+        jar + "e5-small-v2-int8", Pooling.MEAN, 512, e5));
   }
 
   /**
@@ -80,7 +92,7 @@ public final class BuiltInModels {
     ModelSource onnx = ModelSource.ofResource(e.onnx(), loader);
     if (!onnx.exists()) {
       throw new IllegalArgumentException("model '" + name + "' needs its weights on the classpath: add the Maven "
-          + "dependency " + e.artifact() + " (exclude its transitive dependencies)");
+          + "dependency " + e.artifact() + " (the version of gecko-core; gecko-bom manages it)");
     }
     ModelPackage.Builder b = ModelPackage.builder()
         .name(name)

@@ -43,6 +43,8 @@ final class BatchScheduler {
   static final int MIN_TOKENIZE_PIECE = 32;
   private static final String PHASE = "embedding";
   private static final String UNIT = "texts";
+  /** The metric of the progress reports: tokens the model ran so far (after truncation, no padding). */
+  static final String TOKENS = "tokens";
   private static final AtomicInteger THREAD_IDS = new AtomicInteger();
 
   private final GeckoTokenizer tokenizer;
@@ -125,7 +127,7 @@ final class BatchScheduler {
   private List<float[]> embedWindows(List<String> texts, int dims, ProgressListener progress) {
     int n = texts.size();
     float[][] out = new float[n][];
-    progress.onProgress(Progress.of(PHASE, UNIT, 0, n));
+    progress.onProgress(report(0, n, 0));
     if (n == 0) {
       return Arrays.asList(out);
     }
@@ -135,6 +137,7 @@ final class BatchScheduler {
     Future<List<Encoding>> next = null;
     try {
       List<Encoding> current = encodeFirstWindow(texts, Math.min(size, n));
+      long tokens = 0;
       for (int from = 0; from < n; from += size) {
         int nextFrom = from + size;
         if (nextFrom < n) {
@@ -142,7 +145,10 @@ final class BatchScheduler {
           next = tokenizerThreads.submit(() -> encodeWindow(texts, nextFrom, nextTo));
         }
         embedWindow(current, from, dims, out, ws);
-        progress.onProgress(Progress.of(PHASE, UNIT, Math.min(from + size, n), n));
+        for (Encoding e : current) {
+          tokens += e.length();
+        }
+        progress.onProgress(report(Math.min(from + size, n), n, tokens));
         if (next != null) {
           current = join(next);
           next = null;
@@ -161,6 +167,10 @@ final class BatchScheduler {
       giveBack(ws);
     }
     return Arrays.asList(out);
+  }
+
+  private static Progress report(long done, long total, long tokens) {
+    return new Progress(PHASE, UNIT, done, total, java.util.Map.of(TOKENS, (double) tokens));
   }
 
   /**

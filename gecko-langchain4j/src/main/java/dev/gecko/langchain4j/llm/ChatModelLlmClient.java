@@ -1,0 +1,276 @@
+package dev.gecko.langchain4j.llm;
+
+import dev.gecko.train.llm.AuthenticationException;
+import dev.gecko.train.llm.BadRequestException;
+import dev.gecko.train.llm.Capability;
+import dev.gecko.train.llm.ConnectionException;
+import dev.gecko.train.llm.GenerationOptions;
+import dev.gecko.train.llm.LlmClient;
+import dev.gecko.train.llm.LlmException;
+import dev.gecko.train.llm.LlmRequest;
+import dev.gecko.train.llm.LlmResponse;
+import dev.gecko.train.llm.LlmTimeoutException;
+import dev.gecko.train.llm.Message;
+import dev.gecko.train.llm.ModelNotFoundException;
+import dev.gecko.train.llm.RateLimitException;
+import dev.gecko.train.llm.ServerException;
+import dev.gecko.train.llm.UnsupportedCapabilityException;
+import dev.gecko.train.llm.Usage;
+import dev.langchain4j.data.message.AiMessage;
+import dev.langchain4j.data.message.ChatMessage;
+import dev.langchain4j.data.message.SystemMessage;
+import dev.langchain4j.data.message.UserMessage;
+import dev.langchain4j.exception.HttpException;
+import dev.langchain4j.exception.InvalidRequestException;
+import dev.langchain4j.exception.LangChain4jException;
+import dev.langchain4j.exception.RetriableException;
+import dev.langchain4j.exception.TimeoutException;
+import dev.langchain4j.exception.UnresolvedModelServerException;
+import dev.langchain4j.exception.UnsupportedFeatureException;
+import dev.langchain4j.model.chat.ChatModel;
+import dev.langchain4j.model.chat.request.ChatRequest;
+import dev.langchain4j.model.chat.request.ResponseFormat;
+import dev.langchain4j.model.chat.response.ChatResponse;
+import dev.langchain4j.model.output.FinishReason;
+import dev.langchain4j.model.output.TokenUsage;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * Any LangChain4j {@link ChatModel} (OpenAI, Anthropic, Ollama, Bedrock, Azure OpenAI, Vertex AI
+ * Gemini, ...) as gecko-train's {@link LlmClient}, so that FRet distillation runs on every provider
+ * LangChain4j supports.
+ *
+ * <pre>{@code
+ * ChatModel chat = AnthropicChatModel.builder().apiKey(key).modelName("claude-sonnet-4-5").maxRetries(0).build();
+ * LlmClient llm = LlmClients.standard(ChatModelLlmClient.of(chat, "claude-sonnet-4-5"), 4,
+ *     RetryPolicy.builder().build(), meter, Path.of("run/cache"));
+ * FretPipeline.builder().llm(llm).embedder(embedder).corpus(corpus).output(Path.of("run")).build().run();
+ * }</pre>
+ *
+ * <h2>Capabilities</h2>
+ * It declares only what the chat model really gives. LangChain4j's {@link ChatResponse} (1.x)
+ * carries no log-probabilities for any provider, so neither {@link Capability#TOP_LOGPROBS} nor
+ * {@link Capability#PROMPT_LOGPROBS} is ever declared, and FRet's relabeler uses its text scorers
+ * ({@code ql-judged-text}, {@code rc-text}: docs/distillation.md); a request for top
+ * log-probabilities throws {@link UnsupportedCapabilityException}. For the log-probability
+ * scorers, use gecko-train's own OpenAI-compatible client (vLLM). {@link Capability#JSON_OUTPUT}
+ * is declared where the chat model lists LangChain4j's {@code RESPONSE_FORMAT_JSON_SCHEMA}
+ * capability, or where {@link Builder#jsonMode(boolean)} says so; then a request for JSON output
+ * is sent with {@link ResponseFormat#JSON}. The pipeline parses JSON out of plain answers either
+ * way.
+ *
+ * <h2>Usage and errors</h2>
+ * A response's {@link TokenUsage} becomes its {@link Usage} (0 where the provider reports none), so
+ * {@code LlmClients.metered} counts and prices it; its finish reason and id are kept. LangChain4j's
+ * exceptions become gecko-train's, so that {@code LlmClients.retrying} retries what can succeed
+ * on retry: rate limits, server errors, timeouts and I/O failures are retryable; authentication,
+ * invalid requests (content filters included), unknown models, unresolvable hosts and unsupported
+ * features are not (an {@link HttpException}'s status decides through {@link
+ * LlmException#forStatus}). LangChain4j's exceptions carry no {@code Retry-After}, so gecko's retry
+ * policy backs off on its own schedule. LangChain4j's models retry on their own too ({@code
+ * maxRetries}, default 2 or 3 by provider): set it to 0 and let gecko's retry decorator do it (it
+ * counts and logs each retry), or keep both knowing that attempts multiply.
+ *
+ * <p>Thread-safe as far as the chat model is (LangChain4j's models are). It does not own the chat
+ * model: nothing here needs closing.
+ */
+public final class ChatModelLlmClient implements LlmClient {
+  private final ChatModel chatModel;
+  private final String model;
+  private final Set<Capability> capabilities;
+
+  private ChatModelLlmClient(ChatModel chatModel, String model, Set<Capability> capabilities) {
+    this.chatModel = chatModel;
+    this.model = model;
+    this.capabilities = capabilities;
+  }
+
+  /** Returns a new builder. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * A client for {@code chatModel}, named {@code modelName} (part of cache keys and run
+   * manifests: give the provider's model name), with the capabilities the chat model lists.
+   *
+   * @throws IllegalArgumentException if the name is blank
+   */
+  public static ChatModelLlmClient of(ChatModel chatModel, String modelName) {
+    return builder().chatModel(chatModel).modelName(modelName).build();
+  }
+
+  @Override
+  public String model() {
+    return model;
+  }
+
+  @Override
+  public Set<Capability> capabilities() {
+    return capabilities;
+  }
+
+  /**
+   * Sends the conversation to the chat model: temperature and maximum output tokens from the
+   * options, {@link ResponseFormat#JSON} where JSON output is asked for and declared.
+   *
+   * @throws UnsupportedCapabilityException if the options ask for top log-probabilities
+   * @throws LlmException on any failure of the chat model (see the class description)
+   */
+  @Override
+  public LlmResponse generate(LlmRequest request) {
+    Objects.requireNonNull(request, "request is null");
+    GenerationOptions o = request.options();
+    if (o.topLogprobs() > 0) {
+      throw new UnsupportedCapabilityException(Capability.TOP_LOGPROBS, model);
+    }
+    List<ChatMessage> messages = new ArrayList<>(request.messages().size());
+    for (Message m : request.messages()) {
+      messages.add(switch (m.role()) {
+        case SYSTEM -> SystemMessage.from(m.content());
+        case USER -> UserMessage.from(m.content());
+        case ASSISTANT -> AiMessage.from(m.content());
+      });
+    }
+    ChatRequest.Builder b = ChatRequest.builder().messages(messages).temperature(o.temperature())
+        .maxOutputTokens(o.maxTokens());
+    if (o.jsonOutput() && capabilities.contains(Capability.JSON_OUTPUT)) {
+      b.responseFormat(ResponseFormat.JSON);
+    }
+    ChatResponse response;
+    try {
+      response = chatModel.chat(b.build());
+    } catch (LangChain4jException e) {
+      throw map(e);
+    }
+    AiMessage ai = response == null ? null : response.aiMessage();
+    if (ai == null) {
+      throw new dev.gecko.train.llm.MalformedResponseException(model + ": the chat model returned no message", 0, null,
+          null, null, null);
+    }
+    return new LlmResponse(ai.text() == null ? "" : ai.text(), List.of(), usage(response.tokenUsage()),
+        finishReason(response.finishReason()), response.id());
+  }
+
+  private static Usage usage(TokenUsage u) {
+    if (u == null) {
+      return Usage.ZERO;
+    }
+    return new Usage(u.inputTokenCount() == null ? 0 : u.inputTokenCount(),
+        u.outputTokenCount() == null ? 0 : u.outputTokenCount());
+  }
+
+  private static String finishReason(FinishReason r) {
+    return r == null ? "" : r.name().toLowerCase(Locale.ROOT);
+  }
+
+  /** LangChain4j's exception as gecko-train's: the type says whether a retry can help. */
+  LlmException map(LangChain4jException e) {
+    String msg = model + ": " + e.getClass().getSimpleName() + ": " + e.getMessage();
+    if (e instanceof HttpException h) {
+      return LlmException.forStatus(msg, h.statusCode(), e.getMessage(), null, null, e);
+    }
+    if (e instanceof dev.langchain4j.exception.RateLimitException) {
+      return new RateLimitException(msg, 429, null, null, null, e);
+    }
+    if (e instanceof TimeoutException) {
+      return new LlmTimeoutException(msg, 0, null, null, null, e);
+    }
+    if (e instanceof dev.langchain4j.exception.InternalServerException) {
+      return new ServerException(msg, 0, null, null, null, e);
+    }
+    if (e instanceof RetriableException) {
+      return new ConnectionException(msg, 0, null, null, null, e);
+    }
+    if (e instanceof dev.langchain4j.exception.AuthenticationException) {
+      return new AuthenticationException(msg + " (check the API key)", 0, null, null, null, e);
+    }
+    if (e instanceof dev.langchain4j.exception.ModelNotFoundException) {
+      return new ModelNotFoundException(msg + " (check the model name)", 0, null, null, null, e);
+    }
+    if (e instanceof UnsupportedFeatureException) {
+      return new BadRequestException(msg + (capabilities.contains(Capability.JSON_OUTPUT)
+          ? " (if the model refuses JSON output, build the client with jsonMode(false))" : ""), 0, null, null, null, e);
+    }
+    if (e instanceof InvalidRequestException) { // content filters included
+      return new BadRequestException(msg, 0, null, null, null, e);
+    }
+    if (e instanceof UnresolvedModelServerException) {
+      return new LlmException(msg + " (check the base URL)", e); // not retryable
+    }
+    // an I/O failure wrapped by the HTTP client, or another framework error
+    return e.getCause() instanceof java.io.IOException ? new ConnectionException(msg, 0, null, null, null, e)
+        : new LlmException(msg, e);
+  }
+
+  @Override
+  public String toString() {
+    return "ChatModelLlmClient[" + model + ", " + chatModel.getClass().getSimpleName() + ", " + capabilities + "]";
+  }
+
+  /** Builds a {@link ChatModelLlmClient}. Setters validate at once. Not thread-safe; reusable. */
+  public static final class Builder {
+    private ChatModel chatModel;
+    private String modelName;
+    private Boolean jsonMode;
+
+    private Builder() {}
+
+    /** Sets the chat model (required). The client does not own it. */
+    public Builder chatModel(ChatModel chatModel) {
+      this.chatModel = Objects.requireNonNull(chatModel, "chatModel is null");
+      return this;
+    }
+
+    /**
+     * Sets the model name the client reports (part of LLM cache keys and run manifests). Default:
+     * the chat model's default request parameters' model name, where it has one.
+     *
+     * @throws IllegalArgumentException if blank
+     */
+    public Builder modelName(String name) {
+      if (name == null || name.isBlank()) {
+        throw new IllegalArgumentException("modelName must not be blank");
+      }
+      this.modelName = name;
+      return this;
+    }
+
+    /**
+     * Declares (true) or withholds (false) {@link Capability#JSON_OUTPUT}. Default: declared when
+     * the chat model lists LangChain4j's {@code RESPONSE_FORMAT_JSON_SCHEMA} capability.
+     */
+    public Builder jsonMode(boolean json) {
+      this.jsonMode = json;
+      return this;
+    }
+
+    /**
+     * Builds the client.
+     *
+     * @throws IllegalStateException if no chat model is set, or no model name is set and the chat
+     *     model's default parameters name none
+     */
+    public ChatModelLlmClient build() {
+      if (chatModel == null) {
+        throw new IllegalStateException("no chat model set: call chatModel(model)");
+      }
+      String name = modelName;
+      if (name == null && chatModel.defaultRequestParameters() != null) {
+        name = chatModel.defaultRequestParameters().modelName();
+      }
+      if (name == null || name.isBlank()) {
+        throw new IllegalStateException("no model name: call modelName(name) (the chat model's default parameters name none)");
+      }
+      boolean json = jsonMode != null ? jsonMode
+          : chatModel.supportedCapabilities().contains(dev.langchain4j.model.chat.Capability.RESPONSE_FORMAT_JSON_SCHEMA);
+      Set<Capability> caps = json ? EnumSet.of(Capability.JSON_OUTPUT) : EnumSet.noneOf(Capability.class);
+      return new ChatModelLlmClient(chatModel, name, java.util.Collections.unmodifiableSet(caps));
+    }
+  }
+}

@@ -1,0 +1,75 @@
+package dev.gecko.springai.autoconfigure;
+
+import dev.gecko.core.GeckoException;
+import dev.gecko.springai.GeckoEmbeddingModel;
+import java.io.UncheckedIOException;
+import org.springframework.ai.embedding.EmbeddingModel;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException;
+import org.springframework.context.annotation.Bean;
+
+/**
+ * Spring Boot auto-configuration of Gecko's Spring AI {@link EmbeddingModel}: a {@link
+ * GeckoEmbeddingModel} bean built from {@link GeckoEmbeddingProperties} ({@code gecko.embedding.*}),
+ * unless the application defines an {@code EmbeddingModel} of its own, or selects another provider
+ * with Spring AI's {@code spring.ai.model.embedding} property (any value but {@code gecko}).
+ *
+ * <p>The bean owns its embedder and closes it when the application context closes. A property
+ * value the model refuses (an unknown model, a width above the model's) stops the context with an
+ * {@link InvalidConfigurationPropertyValueException} that names the property. Stateless; Spring
+ * creates and owns the instance.
+ */
+@AutoConfiguration
+@ConditionalOnClass({GeckoEmbeddingModel.class, EmbeddingModel.class})
+@ConditionalOnProperty(name = GeckoEmbeddingAutoConfiguration.SPRING_AI_EMBEDDING_MODEL, havingValue = "gecko",
+    matchIfMissing = true)
+@EnableConfigurationProperties(GeckoEmbeddingProperties.class)
+public class GeckoEmbeddingAutoConfiguration {
+  /** Spring AI's property that selects the embedding model's provider. */
+  public static final String SPRING_AI_EMBEDDING_MODEL = "spring.ai.model.embedding";
+
+  /** Created by Spring. */
+  public GeckoEmbeddingAutoConfiguration() {}
+
+  /**
+   * The embedding model, opened from the properties; closed with the context.
+   *
+   * @throws InvalidConfigurationPropertyValueException if the model cannot be opened or the width
+   *     exceeds the model's (naming the property)
+   */
+  @Bean(destroyMethod = "close")
+  @ConditionalOnMissingBean(EmbeddingModel.class)
+  public GeckoEmbeddingModel geckoEmbeddingModel(GeckoEmbeddingProperties properties) {
+    GeckoEmbeddingModel.Builder b = GeckoEmbeddingModel.builder()
+        .model(properties.getModel())
+        .documentTaskType(properties.getDocumentTaskType())
+        .queryTaskType(properties.getQueryTaskType())
+        .titleMetadataKey(properties.getTitleMetadataKey());
+    if (properties.getThreads() != null) {
+      b.threads(properties.getThreads());
+    }
+    if (properties.getMaxBatchTokens() != null) {
+      b.maxBatchTokens(properties.getMaxBatchTokens());
+    }
+    if (properties.getDims() != null) {
+      b.dims(properties.getDims());
+    }
+    try {
+      return b.build();
+    } catch (IllegalArgumentException e) {
+      boolean width = e.getMessage() != null && e.getMessage().startsWith("dims ");
+      throw width
+          ? new InvalidConfigurationPropertyValueException(GeckoEmbeddingProperties.PREFIX + ".dims",
+              properties.getDims(), e.getMessage())
+          : new InvalidConfigurationPropertyValueException(GeckoEmbeddingProperties.PREFIX + ".model",
+              properties.getModel(), e.getMessage());
+    } catch (GeckoException | UncheckedIOException e) {
+      throw new InvalidConfigurationPropertyValueException(GeckoEmbeddingProperties.PREFIX + ".model",
+          properties.getModel(), e.getMessage());
+    }
+  }
+}

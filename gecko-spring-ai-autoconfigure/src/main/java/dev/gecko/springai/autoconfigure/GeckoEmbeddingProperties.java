@@ -1,0 +1,140 @@
+package dev.gecko.springai.autoconfigure;
+
+import dev.gecko.core.GeckoEmbedder;
+import dev.gecko.core.TaskType;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.validation.Errors;
+import org.springframework.validation.Validator;
+
+/**
+ * The {@code gecko.embedding.*} properties of {@link GeckoEmbeddingAutoConfiguration}. They validate
+ * themselves ({@link Validator}: Spring Boot runs a properties bean's own validation after binding),
+ * so that a value out of range stops the application context with a message that names the
+ * property, its value and the rule; a value of the wrong type fails binding, named the same way.
+ *
+ * <p>A mutable bean, bound once by Spring Boot at start-up and read by the auto-configuration; not
+ * meant to be shared or changed afterwards (not thread-safe).
+ */
+@ConfigurationProperties(prefix = GeckoEmbeddingProperties.PREFIX)
+public class GeckoEmbeddingProperties implements Validator {
+  /** The properties' prefix. */
+  public static final String PREFIX = "gecko.embedding";
+
+  /**
+   * The model: a built-in name (bge-small-en-v1.5-int8, bge-small-en-v1.5, all-MiniLM-L6-v2,
+   * all-MiniLM-L6-v2-int8, e5-small-v2, e5-small-v2-int8; each needs its dev.gecko:gecko-model-*
+   * jar) or the path of a model folder.
+   */
+  private String model = GeckoEmbedder.Builder.DEFAULT_MODEL;
+
+  /** The vector width: 1 to the model's width (a request's dimensions option overrides it). Default: the model's width. */
+  private Integer dims;
+
+  /** The task type of documents (what vector stores add). */
+  private TaskType documentTaskType = TaskType.RETRIEVAL_DOCUMENT;
+
+  /** The task type of plain texts (what vector stores search with). */
+  private TaskType queryTaskType = TaskType.RETRIEVAL_QUERY;
+
+  /** The document metadata key whose value is the document's title; empty for none. */
+  private String titleMetadataKey = "title";
+
+  /** CPU threads one call may use. Default: the available processors. */
+  private Integer threads;
+
+  /** The most padded tokens in one inference batch. Default: the embedder's (512). */
+  private Integer maxBatchTokens;
+
+  public String getModel() {
+    return model;
+  }
+
+  /** Sets the model. */
+  public void setModel(String model) {
+    this.model = model == null ? null : model.strip();
+  }
+
+  public Integer getDims() {
+    return dims;
+  }
+
+  /** Sets the vector width. */
+  public void setDims(Integer dims) {
+    this.dims = dims;
+  }
+
+  public TaskType getDocumentTaskType() {
+    return documentTaskType;
+  }
+
+  /** Sets the document task type. */
+  public void setDocumentTaskType(TaskType documentTaskType) {
+    this.documentTaskType = documentTaskType;
+  }
+
+  public TaskType getQueryTaskType() {
+    return queryTaskType;
+  }
+
+  /** Sets the query task type. */
+  public void setQueryTaskType(TaskType queryTaskType) {
+    this.queryTaskType = queryTaskType;
+  }
+
+  public String getTitleMetadataKey() {
+    return titleMetadataKey;
+  }
+
+  /** Sets the title metadata key (empty or null for none). */
+  public void setTitleMetadataKey(String titleMetadataKey) {
+    this.titleMetadataKey = titleMetadataKey == null || titleMetadataKey.isBlank() ? null : titleMetadataKey;
+  }
+
+  public Integer getThreads() {
+    return threads;
+  }
+
+  /** Sets the threads. */
+  public void setThreads(Integer threads) {
+    this.threads = threads;
+  }
+
+  public Integer getMaxBatchTokens() {
+    return maxBatchTokens;
+  }
+
+  /** Sets the token budget of a batch. */
+  public void setMaxBatchTokens(Integer maxBatchTokens) {
+    this.maxBatchTokens = maxBatchTokens;
+  }
+
+  /** Validates properties beans of this type. */
+  @Override
+  public boolean supports(Class<?> type) {
+    return GeckoEmbeddingProperties.class.isAssignableFrom(type);
+  }
+
+  /** Checks the bound values: a model named, widths, threads and budgets at least 1, task types set. */
+  @Override
+  public void validate(Object target, Errors errors) {
+    GeckoEmbeddingProperties p = (GeckoEmbeddingProperties) target;
+    if (p.model == null || p.model.isBlank()) {
+      errors.rejectValue("model", "blank", "must name a built-in model or a model folder");
+    }
+    atLeastOne(errors, "dims", p.dims);
+    atLeastOne(errors, "threads", p.threads);
+    atLeastOne(errors, "maxBatchTokens", p.maxBatchTokens);
+    if (p.documentTaskType == null) {
+      errors.rejectValue("documentTaskType", "null", "must be a task type");
+    }
+    if (p.queryTaskType == null) {
+      errors.rejectValue("queryTaskType", "null", "must be a task type");
+    }
+  }
+
+  private static void atLeastOne(Errors errors, String field, Integer value) {
+    if (value != null && value < 1) {
+      errors.rejectValue(field, "min", "must be at least 1, was " + value);
+    }
+  }
+}

@@ -1,0 +1,229 @@
+package dev.gecko.springai.autoconfigure;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.gecko.core.EmbedRequest;
+import dev.gecko.core.GeckoEmbedder;
+import dev.gecko.core.TaskType;
+import dev.gecko.core.io.Passage;
+import dev.gecko.core.vector.VectorOps;
+import dev.gecko.eval.BeirDataset;
+import dev.gecko.springai.GeckoEmbeddingModel;
+import java.io.InputStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.Test;
+import org.springframework.ai.document.Document;
+import org.springframework.ai.embedding.EmbeddingModel;
+import org.springframework.ai.embedding.EmbeddingRequest;
+import org.springframework.ai.embedding.EmbeddingResponse;
+import org.springframework.ai.vectorstore.SearchRequest;
+import org.springframework.ai.vectorstore.SimpleVectorStore;
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+/** The auto-configuration in a real Spring application context ({@link ApplicationContextRunner}). */
+class GeckoEmbeddingAutoConfigurationTest {
+  private final ApplicationContextRunner runner = new ApplicationContextRunner()
+      .withConfiguration(AutoConfigurations.of(GeckoEmbeddingAutoConfiguration.class))
+      .withPropertyValues("gecko.embedding.threads=2");
+
+  static Path shared() {
+    return Path.of(System.getProperty("gecko.shared.dir", "../../shared"));
+  }
+
+  @Test
+  void theDefaultModelIsConfiguredAndClosedWithTheContext() {
+    AtomicReference<GeckoEmbeddingModel> seen = new AtomicReference<>();
+    runner.run(context -> {
+      assertThat(context).hasSingleBean(EmbeddingModel.class);
+      GeckoEmbeddingModel model = context.getBean(GeckoEmbeddingModel.class);
+      assertThat(model.modelName()).isEqualTo(GeckoEmbedder.Builder.DEFAULT_MODEL);
+      assertThat(model.dimensions()).isEqualTo(384);
+      assertThat(model.embed("hello")).hasSize(384);
+      seen.set(model);
+    });
+    assertThatThrownBy(() -> seen.get().embed("after close")).isInstanceOf(IllegalStateException.class);
+  }
+
+  @Test
+  void propertiesConfigureModelWidthAndTaskTypes() {
+    runner.withPropertyValues("gecko.embedding.model=all-MiniLM-L6-v2-int8", "gecko.embedding.dims=128",
+        "gecko.embedding.query-task-type=clustering", "gecko.embedding.document-task-type=SEMANTIC_SIMILARITY",
+        "gecko.embedding.max-batch-tokens=256", "gecko.embedding.title-metadata-key=")
+        .run(context -> {
+          GeckoEmbeddingModel model = context.getBean(GeckoEmbeddingModel.class);
+          assertThat(model.modelName()).isEqualTo("all-MiniLM-L6-v2-int8");
+          assertThat(model.dimensions()).isEqualTo(128);
+          GeckoEmbeddingProperties p = context.getBean(GeckoEmbeddingProperties.class);
+          assertThat(p.getQueryTaskType()).isEqualTo(TaskType.CLUSTERING);
+          assertThat(p.getDocumentTaskType()).isEqualTo(TaskType.SEMANTIC_SIMILARITY);
+          assertThat(p.getTitleMetadataKey()).isNull();
+          assertThat(p.getMaxBatchTokens()).isEqualTo(256);
+          EmbeddingResponse r = model.call(new EmbeddingRequest(List.of("a", "b"), null));
+          assertThat(r.getResults().get(0).getOutput()).hasSize(128);
+        });
+  }
+
+  /** A model folder (a trained model's layout: manifest read with Jackson databind, an adapter) by path. */
+  @Test
+  void aModelFolderIsConfiguredByPath(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+    for (String[] f : new String[][] {{"gecko-models/all-minilm-l6-v2-q.onnx", "model.onnx"},
+        {"gecko-models/all-minilm-l6-v2-q-tokenizer.json", "tokenizer.json"}}) {
+      try (InputStream in = getClass().getClassLoader().getResourceAsStream(f[0])) {
+        java.nio.file.Files.copy(in, dir.resolve(f[1]));
+      }
+    }
+    float[][] twice = new float[384][384];
+    for (int i = 0; i < 384; i++) {
+      twice[i][i] = 2f;
+    }
+    dev.gecko.core.adapter.Adapter.linear(twice, new float[384]).save(dir.resolve("adapter.safetensors"));
+    java.nio.file.Files.writeString(dir.resolve(dev.gecko.core.ModelPackage.MANIFEST),
+        "{\"name\": \"minilm-scaled\", \"pooling\": \"mean\", \"maxTokens\": 256, \"adapter\": \"adapter.safetensors\"}");
+    runner.withPropertyValues("gecko.embedding.model=" + dir, "gecko.embedding.dims=64").run(context -> {
+      GeckoEmbeddingModel model = context.getBean(GeckoEmbeddingModel.class);
+      assertThat(model.modelName()).isEqualTo("minilm-scaled");
+      try (GeckoEmbedder builtIn = GeckoEmbedder.builder().model("all-MiniLM-L6-v2-int8").threads(1).build()) {
+        float[] a = model.embed("a scaled identity changes nothing once normalised");
+        float[] b = builtIn.embed(EmbedRequest.query("a scaled identity changes nothing once normalised"), 64);
+        for (int i = 0; i < a.length; i++) {
+          assertThat(a[i]).isCloseTo(b[i], org.assertj.core.data.Offset.offset(1e-5f));
+        }
+      }
+    });
+  }
+
+  @Configuration(proxyBeanMethods = false)
+  static class OwnModel {
+    @Bean
+    EmbeddingModel myModel() {
+      return GeckoEmbeddingModel.builder().model("all-MiniLM-L6-v2-int8").threads(1).dims(16).build();
+    }
+  }
+
+  @Test
+  void anApplicationsOwnModelOrAnotherProviderWins() {
+    runner.withUserConfiguration(OwnModel.class).run(context -> {
+      assertThat(context).hasSingleBean(EmbeddingModel.class);
+      assertThat(context.getBean(EmbeddingModel.class).dimensions()).isEqualTo(16);
+      assertThat(context).doesNotHaveBean("geckoEmbeddingModel");
+    });
+    runner.withPropertyValues("spring.ai.model.embedding=openai")
+        .run(context -> assertThat(context).doesNotHaveBean(EmbeddingModel.class));
+    runner.withPropertyValues("spring.ai.model.embedding=gecko", "gecko.embedding.model=all-MiniLM-L6-v2-int8")
+        .run(context -> assertThat(context).hasSingleBean(GeckoEmbeddingModel.class));
+  }
+
+  @Test
+  void aBadValueFailsTheStartWithAMessageNamingTheProperty() {
+    Map<String, String> bad = Map.of(
+        "gecko.embedding.dims=0", "gecko.embedding.dims",
+        "gecko.embedding.dims=many", "gecko.embedding.dims",
+        "gecko.embedding.dims=1000", "gecko.embedding.dims",
+        "gecko.embedding.threads=0", "gecko.embedding.threads",
+        "gecko.embedding.document-task-type=summary", "gecko.embedding.document-task-type",
+        "gecko.embedding.model=no-such-model", "gecko.embedding.model",
+        "gecko.embedding.model=", "gecko.embedding.model");
+    bad.forEach((property, name) -> runner.withPropertyValues("gecko.embedding.model=all-MiniLM-L6-v2-int8", property)
+        .run(context -> {
+          assertThat(context).as(property).hasFailed();
+          Throwable t = context.getStartupFailure();
+          StringBuilder messages = new StringBuilder();
+          for (Throwable c = t; c != null; c = c.getCause()) {
+            messages.append(c.getMessage()).append('\n');
+          }
+          assertThat(messages.toString()).as(property).contains(name);
+        }));
+  }
+
+  @Test
+  void ideMetadataDescribesEveryProperty() throws Exception {
+    JsonNode metadata = null;
+    for (java.net.URL url : java.util.Collections.list(getClass().getClassLoader()
+        .getResources("META-INF/spring-configuration-metadata.json"))) { // Spring Boot's own jars have one too
+      try (InputStream in = url.openStream()) {
+        JsonNode m = new ObjectMapper().readTree(in);
+        if (m.path("groups").path(0).path("name").asText().equals(GeckoEmbeddingProperties.PREFIX)) {
+          metadata = m;
+        }
+      }
+    }
+    assertThat(metadata).as("gecko's configuration metadata on the classpath").isNotNull();
+    Map<String, JsonNode> properties = new HashMap<>();
+    metadata.path("properties").forEach(p -> properties.put(p.path("name").asText(), p));
+    assertThat(properties).containsKeys("gecko.embedding.model", "gecko.embedding.dims",
+        "gecko.embedding.document-task-type", "gecko.embedding.query-task-type", "gecko.embedding.threads",
+        "gecko.embedding.max-batch-tokens", "gecko.embedding.title-metadata-key");
+    properties.values().forEach(p -> assertThat(p.path("description").asText()).as(p.path("name").asText()).isNotBlank());
+    assertThat(properties.get("gecko.embedding.model").path("defaultValue").asText()).isEqualTo(GeckoEmbedder.Builder.DEFAULT_MODEL);
+    assertThat(properties.get("gecko.embedding.query-task-type").path("defaultValue").asText()).isEqualTo("retrieval-query");
+    List<String> hinted = new ArrayList<>();
+    metadata.path("hints").path(0).path("values").forEach(v -> hinted.add(v.path("value").asText()));
+    assertThat(hinted).containsExactlyInAnyOrderElementsOf(dev.gecko.core.ModelPackage.builtInNames());
+  }
+
+  /**
+   * A SimpleVectorStore over 120 ArguAna passages, searched with 20 of its queries: the hits are
+   * those of an exact search over Gecko's own vectors (documents with titles, queries with the
+   * query instruction), in the same order. (SimpleVectorStore embeds its documents one at a time,
+   * so the expected vectors are made one at a time too: int8 vectors depend slightly on their batch.)
+   */
+  @Test
+  void aSimpleVectorStoreSearchesRealTextWithGeckosVectors() throws Exception {
+    BeirDataset arguana = BeirDataset.read(shared().resolve("data/beir/arguana"));
+    List<Passage> passages = arguana.corpus().subList(0, 120);
+    Set<String> ids = new HashSet<>();
+    passages.forEach(p -> ids.add(p.id()));
+    List<BeirDataset.Query> queries = arguana.queries().stream()
+        .filter(q -> arguana.qrels().get(q.id()).keySet().stream().anyMatch(ids::contains)).limit(20).toList();
+    assertThat(queries).hasSize(20);
+    runner.run(context -> {
+      EmbeddingModel model = context.getBean(EmbeddingModel.class);
+      SimpleVectorStore store = SimpleVectorStore.builder(model).build();
+      List<Document> documents = new ArrayList<>();
+      for (Passage p : passages) {
+        documents.add(Document.builder().id(p.id()).text(p.text().strip()).metadata("title", p.title()).build());
+      }
+      store.add(documents);
+
+      GeckoEmbedder gecko = ((GeckoEmbeddingModel) model).embedder();
+      List<float[]> docVectors = passages.stream()
+          .map(p -> gecko.embed(EmbedRequest.document(p.text().strip()).withTitle(p.title()), 384)).toList();
+      int goldFirst = 0;
+      int goldInTop = 0;
+      for (BeirDataset.Query q : queries) {
+        List<String> hits = store.similaritySearch(SearchRequest.builder().query(q.text()).topK(10).build())
+            .stream().map(Document::getId).toList();
+        float[] qv = gecko.embed(EmbedRequest.query(q.text()), 384);
+        List<String> exact = IntStream.range(0, passages.size()).boxed()
+            .sorted(Comparator.comparingDouble((Integer i) -> -VectorOps.dot(qv, docVectors.get(i))))
+            .limit(10).map(i -> passages.get(i).id()).toList();
+        assertThat(hits).as(q.id()).isEqualTo(exact);
+        List<String> other = hits.stream().filter(id -> !id.equals(q.id())).toList();
+        if (arguana.qrels().get(q.id()).containsKey(other.get(0))) {
+          goldFirst++;
+        }
+        if (other.stream().anyMatch(arguana.qrels().get(q.id())::containsKey)) {
+          goldInTop++;
+        }
+      }
+      // real retrieval, not chance (1 in 120): the counter-argument is usually among the hits, often first
+      assertThat(goldInTop).isGreaterThan(2 * queries.size() / 3);
+      assertThat(goldFirst).isGreaterThan(queries.size() / 4);
+    });
+  }
+}
