@@ -100,6 +100,21 @@ public final class BertEncoder implements AutoCloseable {
     }
   }
 
+  /** Copies a parameter's values out as doubles (float64 encoders: exactly). */
+  public double[] doubles(String name) {
+    try (NDArray d = params.get(name).toType(DataType.FLOAT64, true)) {
+      return d.toDoubleArray();
+    }
+  }
+
+  /** Overwrites a parameter of a float64 encoder with {@code values}. */
+  public void setDoubles(String name, double[] values) {
+    if (dtype != DataType.FLOAT64) {
+      throw new IllegalStateException("not a float64 encoder");
+    }
+    params.get(name).set(values);
+  }
+
   /** Overwrites a parameter with {@code values} (no gradient is recorded). */
   public void set(String name, float[] values) {
     NDArray p = params.get(name);
