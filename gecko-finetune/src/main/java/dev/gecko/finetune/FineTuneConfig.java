@@ -27,6 +27,7 @@ import java.util.List;
  * @param baseAverage after training, mix this share of the base weights back in (0: none)
  * @param seed data order, split and initialisation
  * @param validateEvery validate every this many steps (and after the last)
+ * @param keepBest write the weights of the best validation (else the last ones)
  * @param patience stop after this many validations without improvement (0: never)
  * @param checkpointEvery write a resumable checkpoint every this many steps (0: never)
  * @param resume continue from the output folder's checkpoint
@@ -38,7 +39,7 @@ public record FineTuneConfig(FineTuneObjective objective, List<Integer> dims, Li
     int batchSize, int miniBatchSize, int maxLength, double learningRate, double warmupRatio, double weightDecay,
     double maxGradNorm, double temperature, double cosentScale, double positiveThreshold, boolean allHardNegatives,
     PromptStyle promptStyle, boolean freezeEmbeddings, double baseAverage, long seed, int validateEvery,
-    int patience, int checkpointEvery, boolean resume, Path output, boolean quantizeInt8, Path teacherCache) {
+    boolean keepBest, int patience, int checkpointEvery, boolean resume, Path output, boolean quantizeInt8, Path teacherCache) {
   /** Copies the lists. */
   public FineTuneConfig {
     dims = List.copyOf(dims);

@@ -100,6 +100,7 @@ public final class FineTuner {
     private long seed = 42;
     private int validateEvery = 100;
     private int patience;
+    private boolean keepBest = true;
     private int checkpointEvery;
     private boolean resume;
     private Path output;
@@ -296,6 +297,12 @@ public final class FineTuner {
       return this;
     }
 
+    /** Writes the weights of the best validation, the base's if none beat it (default true); false: the last weights. */
+    public Builder keepBest(boolean keep) {
+      this.keepBest = keep;
+      return this;
+    }
+
     /** Stops after this many validations without improvement (default 0: never). */
     public Builder patience(int validations) {
       if (validations < 0) {
@@ -390,7 +397,7 @@ public final class FineTuner {
       FineTuneConfig config = new FineTuneConfig(obj, widths, weights, epochs, batchSize, miniBatchSize,
           Math.min(maxLength, base.maxTokens()), learningRate, warmupRatio, weightDecay, maxGradNorm, temperature,
           cosentScale, positiveThreshold, allHardNegatives, promptStyle, freezeEmbeddings, baseAverage, seed,
-          validateEvery, patience, checkpointEvery, resume, output, quantizeInt8, teacherCache);
+          validateEvery, keepBest, patience, checkpointEvery, resume, output, quantizeInt8, teacherCache);
       return new FineTuner(this, config);
     }
 

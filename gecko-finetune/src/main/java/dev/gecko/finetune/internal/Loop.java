@@ -270,7 +270,7 @@ public final class Loop {
           Checkpoint.write(ckpt, encoder, opt, s);
         }
       }
-      if (validation == null) {
+      if (validation == null || !config.keepBest()) {
         s.bestStep = s.step;
       } else if (s.bestStep == 0) {
         restore(encoder, baseWeights);
