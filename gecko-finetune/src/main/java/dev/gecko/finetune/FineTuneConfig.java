@@ -4,7 +4,8 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * The settings of one fine-tuning run, as {@link FineTuner.Builder} validated them. Immutable.
+ * The settings of one fine-tuning run, as {@link FineTuner.Builder} validated them. Immutable and
+ * thread-safe.
  *
  * @param objective the loss
  * @param dims the Matryoshka widths, widest first (the full width always included)

@@ -1,6 +1,6 @@
 package dev.gecko.finetune;
 
-/** What a {@link FineTuner} trains the encoder for; every loss is summed over the Matryoshka widths. */
+/** What a {@link FineTuner} trains the encoder for; every loss is summed over the Matryoshka widths. Thread-safe (an enum). */
 public enum FineTuneObjective {
   /**
    * Gecko's in-batch contrastive loss (Lee et al. 2024, eq. 3) on (query, positive[, hard

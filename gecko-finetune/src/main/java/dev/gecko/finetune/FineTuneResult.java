@@ -5,7 +5,7 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * What {@link FineTuner#train()} produced. Immutable.
+ * What {@link FineTuner#train()} produced. Immutable and thread-safe.
  *
  * @param modelDir the written model folder ({@code GeckoEmbedder.builder().model(dir)} loads it)
  * @param int8Dir the int8 model folder, when one was asked for

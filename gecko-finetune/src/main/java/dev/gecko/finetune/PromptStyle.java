@@ -1,6 +1,6 @@
 package dev.gecko.finetune;
 
-/** How training texts are rendered, and so which prompts the trained package declares. */
+/** How training texts are rendered, and so which prompts the trained package declares. Thread-safe (an enum). */
 public enum PromptStyle {
   /** Gecko format when the objective is {@link FineTuneObjective#GECKO} and the data carries tasks; else the model's. */
   AUTO,

@@ -1,7 +1,7 @@
 package dev.gecko.finetune;
 
 /**
- * One point of the training curve.
+ * One point of the training curve. Immutable and thread-safe.
  *
  * @param step the optimizer steps done
  * @param trainLoss the mean training loss since the previous point
