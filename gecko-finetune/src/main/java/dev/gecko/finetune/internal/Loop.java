@@ -259,7 +259,6 @@ public final class Loop {
             if (score > s.bestScore) {
               s.bestScore = score;
               s.bestStep = s.step;
-              s.best = null; // the current weights
               s.sinceBest = 0;
               s.bestWeights = snapshot(encoder);
             } else if (config.patience() > 0 && ++s.sinceBest >= config.patience()) {
@@ -293,6 +292,7 @@ public final class Loop {
       ModelWriter.Written written = ModelWriter.write(graph, mapping, encoder, pkg, trainedPackage(), style(),
           config, provenance);
       Files.deleteIfExists(ckpt);
+      Files.deleteIfExists(ckpt.resolveSibling(CHECKPOINT + ".tmp")); // left by a kill during a checkpoint write
       return new FineTuneResult(written.dir(), Optional.ofNullable(written.int8Dir()), s.curve, s.step, s.bestStep,
           s.baseScore, s.bestScore, s.stopped);
     }
@@ -557,7 +557,6 @@ public final class Loop {
     boolean stopped;
     double lossSum;
     int lossCount;
-    Object best;
     Map<String, float[]> bestWeights;
     final List<StepStats> curve = new ArrayList<>();
   }
