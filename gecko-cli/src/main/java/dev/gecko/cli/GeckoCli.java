@@ -20,7 +20,7 @@ import picocli.CommandLine.Option;
     versionProvider = GeckoCli.Version.class,
     description = "Compact text embeddings on the JVM.",
     subcommands = {EmbedCommand.class, IndexCommand.class, SearchCommand.class, GenerateCommand.class,
-        TrainCommand.class, EvalCommand.class, CommandLine.HelpCommand.class})
+        TrainCommand.class, FinetuneCommand.class, EvalCommand.class, CommandLine.HelpCommand.class})
 public final class GeckoCli implements Runnable {
   /** Success. */
   public static final int EXIT_OK = 0;

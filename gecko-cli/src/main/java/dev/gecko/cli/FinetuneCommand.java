@@ -1,0 +1,201 @@
+package dev.gecko.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.gecko.finetune.FineTuneObjective;
+import dev.gecko.finetune.FineTuneResult;
+import dev.gecko.finetune.FineTuner;
+import dev.gecko.finetune.PromptStyle;
+import dev.gecko.finetune.StepStats;
+import dev.gecko.train.adapter.TrainingData;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code gecko finetune}: fine-tunes the whole encoder (gecko-finetune) and writes a model folder
+ * that {@code --model DIR} loads. Progress goes to standard error; a JSON summary (output folder,
+ * curve) to standard output.
+ */
+@Command(
+    name = "finetune",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Fine-tune the whole encoder with Gecko's loss and Matryoshka widths; write a model folder.",
+      "Data as gecko train reads it: FRet examples.jsonl, scored pairs (TSV/JSONL), a corpus (JSONL/TXT).",
+      "The objective follows the data (scores -> cosent, pairs -> gecko, texts -> mrl-distill) unless given."
+    })
+final class FinetuneCommand implements Callable<Integer> {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  @Option(names = "--model", paramLabel = "MODEL", description = "Built-in fp32 model name or model folder "
+      + "(default: bge-small-en-v1.5).")
+  String model = "bge-small-en-v1.5";
+
+  @Option(names = "--data", required = true, paramLabel = "FILE", description = "Training data file.")
+  Path data;
+
+  @Option(names = "--validation", paramLabel = "FILE", description = "Validation data (default: a 10%% split of --data).")
+  Path validation;
+
+  @Option(names = "--out", required = true, paramLabel = "DIR", description = "Model folder to write.")
+  Path out;
+
+  @Option(names = "--objective", paramLabel = "OBJ", description = "gecko, cosent or mrl-distill (default: from the data).")
+  String objective;
+
+  @Option(names = "--dims", split = ",", paramLabel = "N,N,...", description = "Matryoshka widths (default: full width only).")
+  List<Integer> dims = new ArrayList<>();
+
+  @Option(names = "--epochs", paramLabel = "N", description = "Epochs (default: 1).")
+  int epochs = 1;
+
+  @Option(names = "--batch-size", paramLabel = "N", description = "Rows per step (default: 64).")
+  int batchSize = 64;
+
+  @Option(names = "--mini-batch-size", paramLabel = "N", description = "Texts per forward pass; gradient caching "
+      + "keeps the whole batch's gradients (default: 32).")
+  int miniBatchSize = 32;
+
+  @Option(names = "--max-length", paramLabel = "N", description = "Most tokens per training text (default: 128).")
+  int maxLength = 128;
+
+  @Option(names = "--lr", paramLabel = "X", description = "Peak learning rate (default: 2e-5).")
+  double lr = 2e-5;
+
+  @Option(names = "--temperature", paramLabel = "X", description = "Softmax temperature (default: 0.05).")
+  double temperature = 0.05;
+
+  @Option(names = "--all-hard-negatives", description = "Every row's hard negative in each softmax (default: own only).")
+  boolean allHardNegatives;
+
+  @Option(names = "--prompts", paramLabel = "STYLE", description = "auto, gecko or model (default: auto).")
+  String prompts = "auto";
+
+  @Option(names = "--freeze-embeddings", description = "Leave the embedding layer untouched.")
+  boolean freezeEmbeddings;
+
+  @Option(names = "--base-average", paramLabel = "X", description = "Mix this share of the base weights back in "
+      + "after training (default: 0).")
+  double baseAverage;
+
+  @Option(names = "--validate-every", paramLabel = "N", description = "Validate every N steps (default: 100).")
+  int validateEvery = 100;
+
+  @Option(names = "--patience", paramLabel = "N", description = "Stop after N validations without improvement "
+      + "(default: 0, never).")
+  int patience;
+
+  @Option(names = "--checkpoint-every", paramLabel = "N", description = "Write a resumable checkpoint every N steps "
+      + "(default: 0, never).")
+  int checkpointEvery;
+
+  @Option(names = "--resume", description = "Continue from the checkpoint in --out.")
+  boolean resume;
+
+  @Option(names = "--quantize", paramLabel = "int8", description = "Also write an int8 twin in DIR/int8.")
+  String quantize;
+
+  @Option(names = "--seed", paramLabel = "N", description = "Seed (default: 42).")
+  long seed = 42;
+
+  @Option(names = "--cache", paramLabel = "DIR", description = "Teacher-vector cache folder (mrl-distill).")
+  Path cache;
+
+  @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public Integer call() throws IOException {
+    CliFiles.readableFile("--data", data);
+    if (validation != null) {
+      CliFiles.readableFile("--validation", validation);
+    }
+    if (quantize != null && !quantize.equals("int8")) {
+      throw new GeckoCli.UsageException("--quantize: only int8 is supported, was '" + quantize + "'");
+    }
+    FineTuneObjective obj = objective == null ? null : parse(FineTuneObjective.class, "--objective", objective);
+    PromptStyle style = parse(PromptStyle.class, "--prompts", prompts);
+    PrintWriter err = spec.commandLine().getErr();
+    try (CliProgress progress = CliProgress.on(err)) {
+      FineTuner.Builder b;
+      FineTuner tuner;
+      try {
+        b = FineTuner.builder()
+            .baseModel(model)
+            .data(TrainingData.read(data))
+            .objective(obj)
+            .epochs(epochs)
+            .batchSize(batchSize)
+            .miniBatchSize(miniBatchSize)
+            .maxLength(maxLength)
+            .learningRate(lr)
+            .temperature(temperature)
+            .allHardNegatives(allHardNegatives)
+            .promptStyle(style)
+            .freezeEmbeddings(freezeEmbeddings)
+            .baseAverage(baseAverage)
+            .validateEvery(validateEvery)
+            .patience(patience)
+            .checkpointEvery(checkpointEvery)
+            .resume(resume)
+            .quantizeInt8(quantize != null)
+            .seed(seed)
+            .teacherCache(cache)
+            .output(out)
+            .progress(progress);
+        if (!dims.isEmpty()) {
+          b.dims(dims.stream().mapToInt(Integer::intValue).toArray());
+        }
+        if (validation != null) {
+          b.validation(TrainingData.read(validation));
+        }
+        tuner = b.build();
+      } catch (IllegalArgumentException | IllegalStateException e) {
+        throw new GeckoCli.UsageException(e.getMessage());
+      } catch (UncheckedIOException e) {
+        throw new GeckoCli.UsageException("--out: " + e.getMessage());
+      }
+      FineTuneResult r = tuner.train();
+      progress.close();
+      ObjectNode summary = JSON.createObjectNode();
+      summary.put("model", r.modelDir().toString());
+      r.int8Dir().ifPresent(d -> summary.put("int8", d.toString()));
+      summary.put("steps", r.steps());
+      summary.put("bestStep", r.bestStep());
+      putScore(summary, "baseValidationScore", r.baseScore());
+      putScore(summary, "bestValidationScore", r.bestScore());
+      summary.put("stoppedEarly", r.stoppedEarly());
+      ArrayNode curve = summary.putArray("curve");
+      for (StepStats s : r.curve()) {
+        ObjectNode o = curve.addObject();
+        o.put("step", s.step());
+        putScore(o, "trainLoss", s.trainLoss());
+        putScore(o, "validationScore", s.validationScore());
+      }
+      spec.commandLine().getOut().println(JSON.writeValueAsString(summary));
+    }
+    return GeckoCli.EXIT_OK;
+  }
+
+  private static void putScore(ObjectNode o, String name, double v) {
+    if (!Double.isNaN(v)) {
+      o.put(name, v);
+    }
+  }
+
+  private static <E extends Enum<E>> E parse(Class<E> type, String option, String value) {
+    try {
+      return Enum.valueOf(type, value.toUpperCase(Locale.ROOT).replace('-', '_'));
+    } catch (IllegalArgumentException e) {
+      throw new GeckoCli.UsageException(option + ": unknown value '" + value + "'");
+    }
+  }
+}

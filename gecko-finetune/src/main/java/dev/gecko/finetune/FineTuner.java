@@ -1,0 +1,456 @@
+package dev.gecko.finetune;
+
+import dev.gecko.core.InvalidDataException;
+import dev.gecko.core.ModelLoadException;
+import dev.gecko.core.ModelPackage;
+import dev.gecko.core.ProgressListener;
+import dev.gecko.finetune.internal.Loop;
+import dev.gecko.train.adapter.TrainingData;
+import dev.gecko.train.adapter.TrainingExample;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.TreeMap;
+
+/**
+ * Fine-tunes a whole BERT-family encoder (bge-small-en-v1.5, all-MiniLM-L6-v2, e5-small-v2, a
+ * sentence-transformers ONNX folder) on the CPU with DJL's PyTorch engine, and writes a model
+ * folder that {@code GeckoEmbedder} and every CLI command load: the package's own ONNX graph with
+ * the trained weights written into its initializers, the tokenizer, and a manifest with
+ * provenance.
+ *
+ * <pre>{@code
+ * FineTuneResult r = FineTuner.builder()
+ *     .baseModel("bge-small-en-v1.5")
+ *     .data(TrainingData.read(Path.of("pairs.train.tsv")))
+ *     .validation(TrainingData.read(Path.of("pairs.dev.tsv")))
+ *     .objective(FineTuneObjective.COSENT)
+ *     .dims(384, 256, 128, 64)
+ *     .output(Path.of("bge-sts"))
+ *     .progress(p -> System.err.println(p))
+ *     .build()
+ *     .train();
+ * }</pre>
+ *
+ * <p>Not thread-safe: one {@link #train()} at a time. It owns no resource between calls: each
+ * {@link #train()} opens the engine's native arrays and frees them before it returns.
+ */
+public final class FineTuner {
+  private final ModelPackage base;
+  private final TrainingData data;
+  private final TrainingData validation;
+  private final FineTuneConfig config;
+  private final ProgressListener progress;
+
+  private FineTuner(Builder b, FineTuneConfig config) {
+    this.base = b.base;
+    this.data = b.data;
+    this.validation = b.validation;
+    this.config = config;
+    this.progress = b.progress;
+  }
+
+  /** Returns a new builder. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** Returns the validated settings. */
+  public FineTuneConfig config() {
+    return config;
+  }
+
+  /**
+   * Trains and writes the model folder.
+   *
+   * @throws IOException if a file cannot be read or written
+   * @throws ModelLoadException if the engine or the model cannot be loaded
+   */
+  public FineTuneResult train() throws IOException {
+    return new Loop(base, data, validation, config, progress).run();
+  }
+
+  /** Builds a {@link FineTuner}; each setter validates at once, {@link #build()} the whole. Reusable; not thread-safe. */
+  public static final class Builder {
+    private ModelPackage base;
+    private TrainingData data;
+    private TrainingData validation;
+    private FineTuneObjective objective;
+    private final List<Integer> dims = new ArrayList<>();
+    private final TreeMap<Integer, Double> dimWeights = new TreeMap<>();
+    private int epochs = 1;
+    private int batchSize = 64;
+    private int miniBatchSize = 32;
+    private int maxLength = 128;
+    private double learningRate = 2e-5;
+    private double warmupRatio = 0.1;
+    private double weightDecay = 0.01;
+    private double maxGradNorm = 1.0;
+    private double temperature = 0.05;
+    private double cosentScale = 20;
+    private double positiveThreshold = 4;
+    private boolean allHardNegatives;
+    private PromptStyle promptStyle = PromptStyle.AUTO;
+    private boolean freezeEmbeddings;
+    private double baseAverage;
+    private long seed = 42;
+    private int validateEvery = 100;
+    private int patience;
+    private boolean keepBest = true;
+    private int checkpointEvery;
+    private boolean resume;
+    private Path output;
+    private boolean quantizeInt8;
+    private Path teacherCache;
+    private ProgressListener progress = ProgressListener.none();
+
+    private Builder() {}
+
+    /**
+     * The model to start from: a built-in name or a model folder.
+     *
+     * @throws IllegalArgumentException if it is neither
+     */
+    public Builder baseModel(String nameOrPath) {
+      return baseModel(ModelPackage.resolve(Objects.requireNonNull(nameOrPath, "baseModel is null")));
+    }
+
+    /** The model to start from. */
+    public Builder baseModel(ModelPackage pkg) {
+      this.base = Objects.requireNonNull(pkg, "baseModel is null");
+      return this;
+    }
+
+    /**
+     * The training data ({@link TrainingData#read(Path)} reads FRet {@code examples.jsonl}, scored
+     * pairs, corpora).
+     *
+     * @throws InvalidDataException if it holds no examples
+     */
+    public Builder data(TrainingData data) {
+      Objects.requireNonNull(data, "data is null");
+      if (data.size() == 0) {
+        throw new InvalidDataException("training data", 0, "no examples");
+      }
+      this.data = data;
+      return this;
+    }
+
+    /** Validation data; null: a seeded 10% of the training data is held out. */
+    public Builder validation(TrainingData validation) {
+      this.validation = validation;
+      return this;
+    }
+
+    /** The loss; null (default): follows the data (scores: COSENT, pairs: GECKO, texts: MRL_DISTILL). */
+    public Builder objective(FineTuneObjective objective) {
+      this.objective = objective;
+      return this;
+    }
+
+    /**
+     * The Matryoshka widths (the model's full width is added when missing).
+     *
+     * @throws IllegalArgumentException if a width is below 1 or repeated
+     */
+    public Builder dims(int... widths) {
+      dims.clear();
+      for (int w : widths) {
+        if (w < 1) {
+          throw new IllegalArgumentException("a Matryoshka width must be >= 1, was " + w);
+        }
+        if (dims.contains(w)) {
+          throw new IllegalArgumentException("Matryoshka width " + w + " given twice");
+        }
+        dims.add(w);
+      }
+      return this;
+    }
+
+    /** The weight of one width's loss (default 1). */
+    public Builder dimWeight(int width, double weight) {
+      if (!(weight >= 0) || Double.isInfinite(weight)) {
+        throw new IllegalArgumentException("a width's weight must be finite and >= 0, was " + weight);
+      }
+      dimWeights.put(width, weight);
+      return this;
+    }
+
+    /** Passes over the data (default 1). */
+    public Builder epochs(int epochs) {
+      this.epochs = positive(epochs, "epochs");
+      return this;
+    }
+
+    /** Rows per step (default 64): the in-batch negatives. */
+    public Builder batchSize(int batchSize) {
+      if (batchSize < 2) {
+        throw new IllegalArgumentException("batchSize must be >= 2 (in-batch losses), was " + batchSize);
+      }
+      this.batchSize = batchSize;
+      return this;
+    }
+
+    /** Texts per forward pass (default 32); gradient caching keeps the gradients of the whole batch. */
+    public Builder miniBatchSize(int miniBatchSize) {
+      this.miniBatchSize = positive(miniBatchSize, "miniBatchSize");
+      return this;
+    }
+
+    /** The most tokens per training text (default 128; at most the model's maximum). */
+    public Builder maxLength(int maxLength) {
+      if (maxLength < 2) {
+        throw new IllegalArgumentException("maxLength must be >= 2, was " + maxLength);
+      }
+      this.maxLength = maxLength;
+      return this;
+    }
+
+    /** The peak learning rate (default 2e-5). */
+    public Builder learningRate(double lr) {
+      this.learningRate = positiveFinite(lr, "learningRate");
+      return this;
+    }
+
+    /** The warm-up share of the steps (default 0.1). */
+    public Builder warmupRatio(double ratio) {
+      if (!(ratio >= 0 && ratio < 1)) {
+        throw new IllegalArgumentException("warmupRatio must be in [0, 1), was " + ratio);
+      }
+      this.warmupRatio = ratio;
+      return this;
+    }
+
+    /** Decoupled weight decay (default 0.01). */
+    public Builder weightDecay(double wd) {
+      if (!(wd >= 0) || Double.isInfinite(wd)) {
+        throw new IllegalArgumentException("weightDecay must be finite and >= 0, was " + wd);
+      }
+      this.weightDecay = wd;
+      return this;
+    }
+
+    /** Global gradient-norm clipping (default 1; 0 for none). */
+    public Builder maxGradNorm(double norm) {
+      if (!(norm >= 0) || Double.isInfinite(norm)) {
+        throw new IllegalArgumentException("maxGradNorm must be finite and >= 0, was " + norm);
+      }
+      this.maxGradNorm = norm;
+      return this;
+    }
+
+    /** The softmax temperature of GECKO and MRL_DISTILL (default 0.05). */
+    public Builder temperature(double tau) {
+      this.temperature = positiveFinite(tau, "temperature");
+      return this;
+    }
+
+    /** The score threshold that makes a scored pair a positive for GECKO (default 4). */
+    public Builder positiveThreshold(double threshold) {
+      if (!Double.isFinite(threshold)) {
+        throw new IllegalArgumentException("positiveThreshold must be finite");
+      }
+      this.positiveThreshold = threshold;
+      return this;
+    }
+
+    /** Every row's hard negative in each row's softmax (sentence-transformers), not only its own (default: own). */
+    public Builder allHardNegatives(boolean all) {
+      this.allHardNegatives = all;
+      return this;
+    }
+
+    /** How texts are rendered (default {@link PromptStyle#AUTO}). */
+    public Builder promptStyle(PromptStyle style) {
+      this.promptStyle = Objects.requireNonNull(style, "promptStyle is null");
+      return this;
+    }
+
+    /** Leaves the embedding layer untouched (default false). */
+    public Builder freezeEmbeddings(boolean freeze) {
+      this.freezeEmbeddings = freeze;
+      return this;
+    }
+
+    /** After training, {@code w = (1 - share) w_trained + share w_base} (default 0). */
+    public Builder baseAverage(double share) {
+      if (!(share >= 0 && share < 1)) {
+        throw new IllegalArgumentException("baseAverage must be in [0, 1), was " + share);
+      }
+      this.baseAverage = share;
+      return this;
+    }
+
+    /** The seed (default 42). */
+    public Builder seed(long seed) {
+      this.seed = seed;
+      return this;
+    }
+
+    /** Validates every this many steps (default 100). */
+    public Builder validateEvery(int steps) {
+      this.validateEvery = positive(steps, "validateEvery");
+      return this;
+    }
+
+    /** Writes the weights of the best validation, the base's if none beat it (default true); false: the last weights. */
+    public Builder keepBest(boolean keep) {
+      this.keepBest = keep;
+      return this;
+    }
+
+    /** Stops after this many validations without improvement (default 0: never). */
+    public Builder patience(int validations) {
+      if (validations < 0) {
+        throw new IllegalArgumentException("patience must be >= 0, was " + validations);
+      }
+      this.patience = validations;
+      return this;
+    }
+
+    /** Writes a resumable checkpoint every this many steps (default 0: never). */
+    public Builder checkpointEvery(int steps) {
+      if (steps < 0) {
+        throw new IllegalArgumentException("checkpointEvery must be >= 0, was " + steps);
+      }
+      this.checkpointEvery = steps;
+      return this;
+    }
+
+    /** Continues from the output folder's checkpoint (default false). */
+    public Builder resume(boolean resume) {
+      this.resume = resume;
+      return this;
+    }
+
+    /** The model folder to write; required. */
+    public Builder output(Path dir) {
+      this.output = Objects.requireNonNull(dir, "output is null");
+      return this;
+    }
+
+    /** Also writes an int8 twin in {@code output/int8} (default false). */
+    public Builder quantizeInt8(boolean int8) {
+      this.quantizeInt8 = int8;
+      return this;
+    }
+
+    /** Where the teacher vectors of MRL_DISTILL are cached (default: memory only). */
+    public Builder teacherCache(Path dir) {
+      this.teacherCache = dir;
+      return this;
+    }
+
+    /** Receives progress: phase "training", unit "steps", metrics loss, tokens/s, validation. */
+    public Builder progress(ProgressListener listener) {
+      this.progress = Objects.requireNonNull(listener, "progress is null");
+      return this;
+    }
+
+    /**
+     * Validates the whole and builds. The model's graph is read here, and the output folder is
+     * created and checked for writing, so that nothing is refused after training started.
+     *
+     * @throws IllegalStateException if the base model, data or output is missing
+     * @throws InvalidDataException if a row does not suit the objective (naming file and line)
+     * @throws IllegalArgumentException if a width exceeds the model's
+     * @throws ModelLoadException if the model is not a BERT-like graph this trainer recognises
+     * @throws UncheckedIOException if the output folder cannot be created or written
+     */
+    public FineTuner build() {
+      if (base == null || data == null || output == null) {
+        throw new IllegalStateException("baseModel, data and output are required");
+      }
+      FineTuneObjective obj = objective != null ? objective
+          : data.allScored() ? FineTuneObjective.COSENT
+          : data.allPaired() ? FineTuneObjective.GECKO : FineTuneObjective.MRL_DISTILL;
+      checkRows(data, obj, "training data");
+      if (validation != null && validation.size() > 0 && !(obj == FineTuneObjective.GECKO && validation.allScored())) {
+        checkRows(validation, obj, "validation data");
+      }
+      int width = Loop.width(base);
+      List<Integer> widths = new ArrayList<>(dims.isEmpty() ? List.of(width) : dims);
+      for (int w : widths) {
+        if (w > width) {
+          throw new IllegalArgumentException("Matryoshka width " + w + " exceeds the model's width " + width + " ("
+              + base.name() + ")");
+        }
+      }
+      if (!widths.contains(width)) {
+        widths.add(width);
+      }
+      widths.sort((a, b) -> Integer.compare(b, a));
+      for (int w : dimWeights.keySet()) {
+        if (!widths.contains(w)) {
+          throw new IllegalArgumentException("a weight was given for width " + w + ", which is not trained " + widths);
+        }
+      }
+      List<Double> weights = new ArrayList<>();
+      for (int w : widths) {
+        weights.add(dimWeights.getOrDefault(w, 1.0));
+      }
+      checkWritable(output, resume);
+      FineTuneConfig config = new FineTuneConfig(obj, widths, weights, epochs, batchSize, miniBatchSize,
+          Math.min(maxLength, base.maxTokens()), learningRate, warmupRatio, weightDecay, maxGradNorm, temperature,
+          cosentScale, positiveThreshold, allHardNegatives, promptStyle, freezeEmbeddings, baseAverage, seed,
+          validateEvery, keepBest, patience, checkpointEvery, resume, output, quantizeInt8, teacherCache);
+      return new FineTuner(this, config);
+    }
+
+    private static void checkRows(TrainingData d, FineTuneObjective obj, String what) {
+      for (TrainingExample e : d.examples()) {
+        String where = e.source() != null ? e.source() : what;
+        if ((obj == FineTuneObjective.GECKO || obj == FineTuneObjective.COSENT) && e.positive() == null) {
+          throw invalid(where, "the " + obj + " objective needs a positive in every row (anchor/positive or "
+              + "sentence1/sentence2); this row has none");
+        }
+        if (obj == FineTuneObjective.COSENT && e.score() == null) {
+          throw invalid(where, "the COSENT objective needs a score in every row; this row has none");
+        }
+      }
+    }
+
+    private static InvalidDataException invalid(String where, String reason) {
+      int colon = where.lastIndexOf(':');
+      if (colon > 0) {
+        try {
+          return new InvalidDataException(where.substring(0, colon), Integer.parseInt(where.substring(colon + 1)), reason);
+        } catch (NumberFormatException e) {
+          // not file:line
+        }
+      }
+      return new InvalidDataException(where, 0, reason);
+    }
+
+    private static void checkWritable(Path dir, boolean resume) {
+      try {
+        Files.createDirectories(dir);
+        Path probe = Files.createTempFile(dir, ".write-probe", ".tmp");
+        Files.delete(probe);
+      } catch (IOException e) {
+        throw new UncheckedIOException("output folder " + dir + " is not writable: " + e.getMessage(), e);
+      }
+      if (resume && !Files.exists(dir.resolve(Loop.CHECKPOINT))) {
+        throw new IllegalStateException("nothing to resume: " + dir.resolve(Loop.CHECKPOINT) + " does not exist");
+      }
+    }
+
+    private static int positive(int v, String what) {
+      if (v < 1) {
+        throw new IllegalArgumentException(what + " must be >= 1, was " + v);
+      }
+      return v;
+    }
+
+    private static double positiveFinite(double v, String what) {
+      if (!(v > 0) || Double.isInfinite(v)) {
+        throw new IllegalArgumentException(what + " must be finite and > 0, was " + v);
+      }
+      return v;
+    }
+  }
+}

@@ -1,0 +1,567 @@
+package dev.gecko.finetune.internal;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.GradientCollector;
+import dev.gecko.core.EmbedRequest;
+import dev.gecko.core.GeckoEmbedder;
+import dev.gecko.core.ModelLoadException;
+import dev.gecko.core.ModelPackage;
+import dev.gecko.core.Progress;
+import dev.gecko.core.ProgressListener;
+import dev.gecko.core.TaskType;
+import dev.gecko.core.internal.onnx.OnnxModel;
+import dev.gecko.core.io.Passage;
+import dev.gecko.eval.BeirDataset;
+import dev.gecko.eval.EmbeddingCache;
+import dev.gecko.eval.EvalReport;
+import dev.gecko.eval.RetrievalEvaluator;
+import dev.gecko.eval.StsDataset;
+import dev.gecko.eval.StsEvaluator;
+import dev.gecko.finetune.FineTuneConfig;
+import dev.gecko.finetune.FineTuneObjective;
+import dev.gecko.finetune.FineTuneResult;
+import dev.gecko.finetune.PromptStyle;
+import dev.gecko.finetune.StepStats;
+import dev.gecko.tokenizer.Encoding;
+import dev.gecko.tokenizer.GeckoTokenizer;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Random;
+
+/**
+ * One fine-tuning run: data rendered and tokenized once, then optimizer steps (gradient caching
+ * when a batch has more texts than a forward pass takes), validation, checkpoints, and the output
+ * folder. Internal: {@code FineTuner} is the API. Not thread-safe; owns its native arrays and
+ * frees them before {@link #run()} returns.
+ */
+public final class Loop {
+  /** The checkpoint file inside the output folder. */
+  public static final String CHECKPOINT = "checkpoint.bin";
+  private static final System.Logger LOG = System.getLogger(Loop.class.getName());
+
+  private final ModelPackage base;
+  private final dev.gecko.train.adapter.TrainingData data;
+  private final dev.gecko.train.adapter.TrainingData validationData;
+  private final FineTuneConfig config;
+  private final ProgressListener progress;
+  private final int[] widths;
+  private final double[] weights;
+
+  /** Distinct rendered texts of training and validation, and their tokens. */
+  private final List<String> texts = new ArrayList<>();
+  private final Map<String, Integer> textIds = new HashMap<>();
+  private List<Encoding> encodings;
+  private long padId;
+  private float[][] teacher;
+
+  /** A training row: text ids {query/sentence1/text, positive/sentence2 or -1, negative or -1}, score. */
+  record Row(int a, int p, int n, double score) {}
+
+  public Loop(ModelPackage base, dev.gecko.train.adapter.TrainingData data,
+      dev.gecko.train.adapter.TrainingData validationData, FineTuneConfig config, ProgressListener progress) {
+    this.base = base;
+    this.data = data;
+    this.validationData = validationData;
+    this.config = config;
+    this.progress = progress;
+    this.widths = config.dims().stream().mapToInt(Integer::intValue).toArray();
+    this.weights = config.dimWeights().stream().mapToDouble(Double::doubleValue).toArray();
+  }
+
+  /**
+   * The pooled width of a package's graph, reading and checking its layout.
+   *
+   * @throws ModelLoadException if the graph cannot be read or is not BERT-like
+   */
+  public static int width(ModelPackage pkg) {
+    return BertLayout.read(graph(pkg), pkg.model().toString()).config().hidden();
+  }
+
+  static OnnxModel graph(ModelPackage pkg) {
+    try {
+      return OnnxModel.parse(pkg.model().readAllBytes());
+    } catch (IOException e) {
+      throw new ModelLoadException("cannot read " + pkg.model() + ": " + e.getMessage(), e);
+    } catch (IllegalArgumentException e) {
+      throw new UnsupportedModelException(pkg.model() + ": " + e.getMessage());
+    }
+  }
+
+  PromptStyle style() {
+    if (config.promptStyle() != PromptStyle.AUTO) {
+      return config.promptStyle();
+    }
+    boolean tasks = data.examples().stream().anyMatch(e -> e.task() != null);
+    return config.objective() == FineTuneObjective.GECKO && tasks ? PromptStyle.GECKO : PromptStyle.MODEL;
+  }
+
+  /** The package the trained model is described by (prompts of the chosen style). */
+  ModelPackage trainedPackage() {
+    if (style() == PromptStyle.GECKO) {
+      ModelPackage.Builder b = base.toBuilder().geckoPrompts().defaultPrompt(null);
+      return b.build();
+    }
+    return base;
+  }
+
+  private int id(String rendered) {
+    Integer i = textIds.get(rendered);
+    if (i == null) {
+      i = texts.size();
+      texts.add(rendered);
+      textIds.put(rendered, i);
+    }
+    return i;
+  }
+
+  private String renderQuery(String task, String text) {
+    if (style() == PromptStyle.GECKO) {
+      return "task: " + (task == null || task.isBlank() ? "search result" : task.strip()) + " | query: " + text;
+    }
+    return base.render(EmbedRequest.of(TaskType.RETRIEVAL_QUERY, text));
+  }
+
+  private String renderDocument(String text) {
+    if (style() == PromptStyle.GECKO) {
+      return "title: none | text: " + text;
+    }
+    return base.render(EmbedRequest.of(TaskType.RETRIEVAL_DOCUMENT, text));
+  }
+
+  private String renderSimilarity(String text) {
+    return trainedPackage().render(EmbedRequest.of(TaskType.SEMANTIC_SIMILARITY, text));
+  }
+
+  List<Row> rows(dev.gecko.train.adapter.TrainingData d) {
+    List<Row> rows = new ArrayList<>();
+    for (dev.gecko.train.adapter.TrainingExample e : d.examples()) {
+      switch (config.objective()) {
+        case COSENT:
+          rows.add(new Row(id(renderSimilarity(e.anchor())), id(renderSimilarity(e.positive())), -1, e.score()));
+          break;
+        case GECKO:
+          if (e.score() != null && e.score() < config.positiveThreshold()) {
+            break;
+          }
+          rows.add(new Row(id(renderQuery(e.task(), e.anchor())), id(renderDocument(e.positive())),
+              e.negative() == null ? -1 : id(renderDocument(e.negative())), 0));
+          break;
+        default:
+          rows.add(new Row(id(renderDocument(e.anchor())), -1, -1, 0));
+      }
+    }
+    return rows;
+  }
+
+  /** Runs the training. */
+  public FineTuneResult run() throws IOException {
+    long started = System.nanoTime();
+    Torch.engine();
+    ModelPackage pkg = base;
+    OnnxModel graph = graph(pkg);
+    BertLayout.Mapping mapping = BertLayout.read(graph, pkg.model().toString());
+    dev.gecko.train.adapter.TrainingData train = data;
+    dev.gecko.train.adapter.TrainingData val = validationData;
+    if (val == null) {
+      dev.gecko.train.adapter.TrainingData.Split split = data.split(0.1, config.seed());
+      train = split.train();
+      val = split.validation();
+    }
+    List<Row> trainRows = rows(train);
+    if (trainRows.size() < 2) {
+      throw new dev.gecko.core.InvalidDataException("training data", 0, "fewer than 2 usable rows ("
+          + trainRows.size() + ") for " + config.objective());
+    }
+    boolean gradedValidation = val.size() > 0 && val.allScored() && config.objective() != FineTuneObjective.MRL_DISTILL;
+    List<Row> valRows = gradedValidation ? List.of() : rows(val);
+    try (GeckoTokenizer tokenizer = tokenizer(pkg, config.maxLength());
+        GeckoTokenizer evalTokenizer = tokenizer(pkg, pkg.maxTokens());
+        NDManager manager = NDManager.newBaseManager();
+        BertEncoder encoder = BertEncoder.load(graph, mapping, manager, DataType.FLOAT32)) {
+      encodings = tokenizer.encodeAll(texts);
+      padId = tokenizer.padId();
+      if (config.objective() == FineTuneObjective.MRL_DISTILL) {
+        teacher = teacherVectors(pkg);
+      }
+      Map<String, float[]> baseWeights = new LinkedHashMap<>();
+      for (String name : encoder.parameters().keySet()) {
+        baseWeights.put(name, encoder.values(name));
+      }
+      TorchEmbedder evalEmbedder = new TorchEmbedder(trainedPackage(), evalTokenizer, encoder, manager, 8192);
+      Validation validation = gradedValidation ? stsValidation(val, evalEmbedder)
+          : config.objective() == FineTuneObjective.GECKO ? retrievalValidation(val, evalEmbedder)
+          : distillValidation(valRows, encoder, manager);
+      Optimizer opt = new Optimizer(encoder, config, manager);
+      State s = new State();
+      int stepsPerEpoch = (trainRows.size() + config.batchSize() - 1) / config.batchSize();
+      long total = (long) stepsPerEpoch * config.epochs();
+      Path ckpt = config.output().resolve(CHECKPOINT);
+      if (config.resume()) {
+        Checkpoint.read(ckpt, encoder, opt, s);
+      } else {
+        s.baseScore = validation == null ? Double.NaN : validation.score();
+        s.bestScore = s.baseScore;
+        s.bestStep = 0;
+        if (validation != null) {
+          s.curve.add(new StepStats(0, Double.NaN, s.baseScore));
+        }
+      }
+      long tokens = 0;
+      long trainingNanos = 0; // optimizer steps only: validation and checkpoints are not in tokens/s
+      while (s.step < total && !s.stopped) {
+        int epoch = (int) (s.step / stepsPerEpoch);
+        int[] order = order(trainRows.size(), config.seed() + epoch);
+        int first = (int) (s.step % stepsPerEpoch) * config.batchSize();
+        List<Row> batch = new ArrayList<>();
+        for (int i = first; i < Math.min(first + config.batchSize(), order.length); i++) {
+          batch.add(trainRows.get(order[i]));
+        }
+        if (batch.size() < 2) { // a lone last row has no in-batch negatives: skip it
+          s.step++;
+          continue;
+        }
+        double lr = lr(s.step, total);
+        double[] stepTokens = new double[1];
+        long stepStart = System.nanoTime();
+        double loss = gradients(encoder, manager, batch, stepTokens);
+        opt.step(lr);
+        trainingNanos += System.nanoTime() - stepStart;
+        tokens += (long) stepTokens[0];
+        s.step++;
+        s.lossSum += loss;
+        s.lossCount++;
+        double seconds = trainingNanos / 1e9;
+        Map<String, Double> metrics = new LinkedHashMap<>();
+        metrics.put("loss", loss);
+        metrics.put("tokens/s", tokens / Math.max(seconds, 1e-9));
+        boolean validate = s.step % config.validateEvery() == 0 || s.step == total;
+        if (validate) {
+          double score = validation == null ? Double.NaN : validation.score();
+          s.curve.add(new StepStats(s.step, s.lossSum / s.lossCount, score));
+          s.lossSum = 0;
+          s.lossCount = 0;
+          if (validation != null) {
+            metrics.put("validation", score);
+            if (score > s.bestScore) {
+              s.bestScore = score;
+              s.bestStep = s.step;
+              s.sinceBest = 0;
+              s.bestWeights = snapshot(encoder);
+            } else if (config.patience() > 0 && ++s.sinceBest >= config.patience()) {
+              s.stopped = true;
+            }
+          }
+        }
+        progress.onProgress(new Progress("training", "steps", s.step, total, metrics));
+        if (config.checkpointEvery() > 0 && s.step % config.checkpointEvery() == 0 && s.step < total && !s.stopped) {
+          Checkpoint.write(ckpt, encoder, opt, s);
+        }
+      }
+      if (validation == null || !config.keepBest()) {
+        s.bestStep = s.step;
+      } else if (s.bestStep == 0) {
+        restore(encoder, baseWeights);
+      } else if (s.bestWeights != null) {
+        restore(encoder, s.bestWeights);
+      }
+      if (config.baseAverage() > 0) {
+        for (String name : encoder.parameters().keySet()) {
+          float[] w = encoder.values(name);
+          float[] b = baseWeights.get(name);
+          for (int i = 0; i < w.length; i++) {
+            w[i] = (float) ((1 - config.baseAverage()) * w[i] + config.baseAverage() * b[i]);
+          }
+          encoder.set(name, w);
+        }
+      }
+      Map<String, Object> provenance = provenance(pkg, s, total, started);
+      ModelWriter.Written written = ModelWriter.write(graph, mapping, encoder, pkg, trainedPackage(), style(),
+          config, provenance);
+      Files.deleteIfExists(ckpt);
+      Files.deleteIfExists(ckpt.resolveSibling(CHECKPOINT + ".tmp")); // left by a kill during a checkpoint write
+      return new FineTuneResult(written.dir(), Optional.ofNullable(written.int8Dir()), s.curve, s.step, s.bestStep,
+          s.baseScore, s.bestScore, s.stopped);
+    }
+  }
+
+  private Map<String, Object> provenance(ModelPackage pkg, State s, long total, long started) throws IOException {
+    Map<String, Object> p = new LinkedHashMap<>();
+    p.put("trainer", "gecko-finetune");
+    p.put("baseModel", pkg.name());
+    p.put("baseFingerprint", pkg.fingerprint());
+    p.put("dataDigest", dataDigest());
+    p.put("examples", data.size());
+    p.put("objective", config.objective().name());
+    p.put("promptStyle", style().name());
+    p.put("widths", config.dims());
+    p.put("widthWeights", config.dimWeights());
+    p.put("epochs", config.epochs());
+    p.put("batchSize", config.batchSize());
+    p.put("maxLength", config.maxLength());
+    p.put("learningRate", config.learningRate());
+    p.put("temperature", config.temperature());
+    p.put("seed", config.seed());
+    p.put("steps", s.step);
+    p.put("plannedSteps", total);
+    p.put("bestStep", s.bestStep);
+    p.put("baseValidationScore", s.baseScore);
+    p.put("bestValidationScore", s.bestScore);
+    p.put("stoppedEarly", s.stopped);
+    p.put("baseAverage", config.baseAverage());
+    List<Map<String, Object>> curve = new ArrayList<>();
+    for (StepStats st : s.curve) {
+      Map<String, Object> c = new LinkedHashMap<>();
+      c.put("step", st.step());
+      c.put("trainLoss", Double.isNaN(st.trainLoss()) ? null : st.trainLoss());
+      c.put("validationScore", Double.isNaN(st.validationScore()) ? null : st.validationScore());
+      curve.add(c);
+    }
+    p.put("curve", curve);
+    return p;
+  }
+
+  /** SHA-256 over the training examples' fields, in order. */
+  private String dataDigest() {
+    java.security.MessageDigest d = dev.gecko.core.internal.io.Hashes.sha256();
+    for (dev.gecko.train.adapter.TrainingExample e : data.examples()) {
+      for (Object f : new Object[] {e.task(), e.anchor(), e.positive(), e.negative(), e.score()}) {
+        d.update(String.valueOf(f).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        d.update((byte) 0);
+      }
+    }
+    return dev.gecko.core.internal.io.Hashes.hex(d);
+  }
+
+  static GeckoTokenizer tokenizer(ModelPackage pkg, int maxLength) throws IOException {
+    try (InputStream in = pkg.tokenizer().open()) {
+      return GeckoTokenizer.builder().tokenizerJson(in, pkg.tokenizer().toString()).maxLength(maxLength).build();
+    }
+  }
+
+  /** Warm-up to the peak learning rate, then linear decay to 0. */
+  double lr(long step, long total) {
+    long warm = (long) Math.floor(config.warmupRatio() * total);
+    if (step < warm) {
+      return config.learningRate() * (step + 1) / (double) warm;
+    }
+    return config.learningRate() * Math.max(0, (double) (total - step) / Math.max(1, total - warm));
+  }
+
+  static int[] order(int n, long seed) {
+    int[] o = new int[n];
+    for (int i = 0; i < n; i++) {
+      o[i] = i;
+    }
+    Random r = new Random(seed);
+    for (int i = n - 1; i > 0; i--) {
+      int j = r.nextInt(i + 1);
+      int t = o[i];
+      o[i] = o[j];
+      o[j] = t;
+    }
+    return o;
+  }
+
+  /**
+   * Accumulates the batch's loss gradients into the parameters and returns the loss. With more
+   * distinct texts than a mini-batch, gradient caching: the vectors are computed without autograd,
+   * the loss's gradient with respect to them is taken, then each mini-batch is encoded again
+   * with autograd and back-propagates {@code sum(vectors * their gradient)}: the same parameter
+   * gradients as one pass over the whole batch.
+   */
+  double gradients(BertEncoder encoder, NDManager manager, List<Row> batch, double[] tokens) {
+    Map<Integer, Integer> local = new LinkedHashMap<>();
+    int[][] idx = new int[3][batch.size()];
+    double[] scores = new double[batch.size()];
+    for (int i = 0; i < batch.size(); i++) {
+      Row r = batch.get(i);
+      idx[0][i] = local.computeIfAbsent(r.a, k -> local.size());
+      idx[1][i] = r.p < 0 ? -1 : local.computeIfAbsent(r.p, k -> local.size());
+      idx[2][i] = r.n < 0 ? -1 : local.computeIfAbsent(r.n, k -> local.size());
+      scores[i] = r.score;
+    }
+    List<Integer> ids = new ArrayList<>(local.keySet());
+    return GradCache.run(encoder, manager, encodings(ids), padId, base.pooling(), config.miniBatchSize(),
+        emb -> loss(emb, idx, scores, ids), tokens);
+  }
+
+  List<Encoding> encodings(List<Integer> ids) {
+    List<Encoding> e = new ArrayList<>(ids.size());
+    for (int id : ids) {
+      e.add(encodings.get(id));
+    }
+    return e;
+  }
+
+  NDArray loss(NDArray emb, int[][] idx, double[] scores, List<Integer> ids) {
+    switch (config.objective()) {
+      case COSENT:
+        return Objectives.cosent(emb, idx[0], idx[1], scores, widths, weights, config.cosentScale());
+      case GECKO:
+        return Objectives.gecko(emb, idx[0], idx[1], idx[2], widths, weights, config.temperature(),
+            config.allHardNegatives());
+      default: {
+        float[] t = new float[ids.size() * teacher[0].length];
+        for (int i = 0; i < ids.size(); i++) {
+          System.arraycopy(teacher[ids.get(i)], 0, t, i * teacher[0].length, teacher[0].length);
+        }
+        NDArray ta = emb.getManager().create(t, new Shape(ids.size(), teacher[0].length));
+        if (emb.getDataType() != DataType.FLOAT32) {
+          ta = ta.toType(emb.getDataType(), false);
+        }
+        return Objectives.distill(emb, ta, widths, weights, config.temperature());
+      }
+    }
+  }
+
+  /** Full-width teacher vectors of every text, from ONNX Runtime on the base package, cached. */
+  private float[][] teacherVectors(ModelPackage pkg) throws IOException {
+    EmbeddingCache cache = config.teacherCache() == null ? EmbeddingCache.inMemory()
+        : EmbeddingCache.open(config.teacherCache());
+    // The texts are rendered already: a package without prompts embeds them as they are.
+    ModelPackage plain = ModelPackage.builder().name(pkg.name()).pooling(pkg.pooling())
+        .maxTokens(pkg.maxTokens()).model(pkg.model()).tokenizer(pkg.tokenizer()).dimensions(pkg.dimensions())
+        .build();
+    List<EmbedRequest> requests = new ArrayList<>(texts.size());
+    for (String t : texts) {
+      requests.add(EmbedRequest.of(t));
+    }
+    try (GeckoEmbedder ort = GeckoEmbedder.builder().model(plain).build()) {
+      List<float[]> v = cache.embed(ort, requests, "teacher vectors", progress);
+      return v.toArray(new float[0][]);
+    }
+  }
+
+  interface Validation {
+    double score() throws IOException;
+  }
+
+  private double weighted(EvalReport report) {
+    double sum = 0;
+    double wsum = 0;
+    for (int w = 0; w < widths.length; w++) {
+      sum += weights[w] * report.scores().get(widths[w]);
+      wsum += weights[w];
+    }
+    return sum / wsum;
+  }
+
+  private Validation stsValidation(dev.gecko.train.adapter.TrainingData val, TorchEmbedder embedder) {
+    List<StsDataset.Pair> pairs = new ArrayList<>();
+    for (dev.gecko.train.adapter.TrainingExample e : val.examples()) {
+      pairs.add(new StsDataset.Pair(e.anchor(), e.positive(), e.score()));
+    }
+    StsDataset d = new StsDataset("validation", pairs);
+    // a new in-memory cache each time: the weights change, the package's fingerprint does not
+    return () -> weighted(StsEvaluator.builder(embedder).dims(config.dims()).cache(EmbeddingCache.inMemory()).build()
+        .evaluate(d));
+  }
+
+  private Validation retrievalValidation(dev.gecko.train.adapter.TrainingData val, TorchEmbedder embedder) {
+    if (val.size() == 0) {
+      return null;
+    }
+    Map<String, String> docs = new LinkedHashMap<>();
+    List<BeirDataset.Query> queries = new ArrayList<>();
+    Map<String, Map<String, Integer>> qrels = new LinkedHashMap<>();
+    int q = 0;
+    for (dev.gecko.train.adapter.TrainingExample e : val.examples()) {
+      if (e.positive() == null) {
+        continue;
+      }
+      String pid = docs.computeIfAbsent(e.positive(), k -> "d" + docs.size());
+      if (e.negative() != null) {
+        docs.computeIfAbsent(e.negative(), k -> "d" + docs.size());
+      }
+      String qid = "q" + q++;
+      queries.add(new BeirDataset.Query(qid, e.anchor()));
+      qrels.put(qid, Map.of(pid, 1));
+    }
+    if (queries.isEmpty()) {
+      return null;
+    }
+    List<Passage> corpus = new ArrayList<>();
+    docs.forEach((text, id) -> corpus.add(new Passage(id, "", text)));
+    BeirDataset d = new BeirDataset("validation", corpus, queries, qrels);
+    return () -> weighted(RetrievalEvaluator.builder(embedder).dims(config.dims()).cache(EmbeddingCache.inMemory())
+        .build().evaluate(d));
+  }
+
+  /** Minus the distillation loss (x100) over the held-out texts, in batches of the training batch size. */
+  private Validation distillValidation(List<Row> valRows, BertEncoder encoder, NDManager manager) {
+    if (valRows.size() < 2) {
+      return null;
+    }
+    return () -> {
+      double sum = 0;
+      int n = 0;
+      for (int start = 0; start + 1 < valRows.size(); start += config.batchSize()) {
+        List<Integer> ids = new ArrayList<>();
+        for (int i = start; i < Math.min(start + config.batchSize(), valRows.size()); i++) {
+          if (!ids.contains(valRows.get(i).a)) {
+            ids.add(valRows.get(i).a);
+          }
+        }
+        if (ids.size() < 2) {
+          continue;
+        }
+        try (NDManager sm = manager.newSubManager()) {
+          List<NDArray> parts = new ArrayList<>();
+          List<Encoding> enc = encodings(ids);
+          for (int s = 0; s < enc.size(); s += config.miniBatchSize()) {
+            parts.add(encoder.encode(sm, dev.gecko.tokenizer.GeckoTokenizer.pad(
+                enc.subList(s, Math.min(s + config.miniBatchSize(), enc.size())), padId), base.pooling()));
+          }
+          NDArray emb = NDArrays.concat(new NDList(parts));
+          sum += GradCache.scalar(loss(emb, null, null, ids));
+          n++;
+        }
+      }
+      return n == 0 ? Double.NaN : -100 * sum / n;
+    };
+  }
+
+  static Map<String, float[]> snapshot(BertEncoder encoder) {
+    Map<String, float[]> m = new LinkedHashMap<>();
+    for (String name : encoder.parameters().keySet()) {
+      m.put(name, encoder.values(name));
+    }
+    return m;
+  }
+
+  static void restore(BertEncoder encoder, Map<String, float[]> weights) {
+    weights.forEach(encoder::set);
+  }
+
+  /** What a checkpoint keeps besides the weights and the optimizer's moments. */
+  static final class State {
+    long step;
+    long bestStep;
+    double baseScore = Double.NaN;
+    double bestScore = Double.NaN;
+    int sinceBest;
+    boolean stopped;
+    double lossSum;
+    int lossCount;
+    Map<String, float[]> bestWeights;
+    final List<StepStats> curve = new ArrayList<>();
+  }
+
+  static UncheckedIOException unchecked(IOException e) {
+    return new UncheckedIOException(e);
+  }
+}

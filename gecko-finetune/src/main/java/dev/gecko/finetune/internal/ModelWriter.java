@@ -1,0 +1,77 @@
+package dev.gecko.finetune.internal;
+
+import dev.gecko.core.ModelManifest;
+import dev.gecko.core.ModelPackage;
+import dev.gecko.core.internal.io.AtomicFiles;
+import dev.gecko.core.internal.onnx.OnnxModel;
+import dev.gecko.finetune.FineTuneConfig;
+import dev.gecko.finetune.PromptStyle;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Writes a trained model folder: the base package's own ONNX graph with the trained weights
+ * copied into its initializers ({@code model.onnx}), its {@code tokenizer.json}, and a {@code
+ * gecko-model.json} with the prompts of the training format and the training provenance; with
+ * int8, a second complete folder {@code int8/} whose graph is quantised by {@link Int8Quantizer}.
+ * Stateless.
+ */
+public final class ModelWriter {
+  private ModelWriter() {}
+
+  /** The folders written. */
+  public record Written(Path dir, Path int8Dir) {}
+
+  /** The base graph with the encoder's weights in its initializers. */
+  public static byte[] trainedGraph(OnnxModel graph, BertLayout.Mapping mapping, BertEncoder encoder) {
+    OnnxModel.Editor edit = graph.edit();
+    mapping.parameters().forEach((param, init) -> edit.replace(init, encoder.values(param)));
+    return edit.write();
+  }
+
+  static Written write(OnnxModel graph, BertLayout.Mapping mapping, BertEncoder encoder, ModelPackage base,
+      ModelPackage trained, PromptStyle style, FineTuneConfig config, Map<String, Object> provenance)
+      throws IOException {
+    Path dir = config.output();
+    byte[] model = trainedGraph(graph, mapping, encoder);
+    byte[] tokenizer;
+    try (InputStream in = base.tokenizer().open()) {
+      tokenizer = in.readAllBytes();
+    }
+    String name = base.name() + "-finetuned";
+    writeFolder(dir, model, tokenizer, manifest(name, base, trained, style, config, provenance));
+    Path int8 = null;
+    if (config.quantizeInt8()) {
+      int8 = dir.resolve("int8");
+      Files.createDirectories(int8);
+      byte[] q = Int8Quantizer.quantize(OnnxModel.parse(model));
+      Map<String, Object> p = new LinkedHashMap<>(provenance);
+      p.put("quantization", "int8 dynamic (weights per output column, symmetric int8 in [-64, 64]; "
+          + "embedding tables uint8, zero point 128)");
+      writeFolder(int8, q, tokenizer, manifest(name + "-int8", base, trained, style, config, p));
+    }
+    return new Written(dir, int8);
+  }
+
+  private static ModelManifest manifest(String name, ModelPackage base, ModelPackage trained, PromptStyle style,
+      FineTuneConfig config, Map<String, Object> provenance) {
+    ModelManifest m = ModelManifest.describing(trained).withName(name)
+        .withDimensions(config.dims().get(0), config.dims());
+    if (style == PromptStyle.GECKO) {
+      m = new ModelManifest(m.name(), m.pooling(), m.maxTokens(), m.dimensions(), m.model(), m.tokenizer(), "gecko",
+          Map.of(), null, m.matryoshkaDims(), null, null);
+    }
+    return m.withTraining(provenance);
+  }
+
+  private static void writeFolder(Path dir, byte[] model, byte[] tokenizer, ModelManifest manifest)
+      throws IOException {
+    AtomicFiles.write(dir.resolve("model.onnx"), model);
+    AtomicFiles.write(dir.resolve("tokenizer.json"), tokenizer);
+    manifest.write(dir.resolve(ModelManifest.FILE_NAME));
+  }
+}

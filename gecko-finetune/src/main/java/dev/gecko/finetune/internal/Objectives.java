@@ -1,0 +1,156 @@
+package dev.gecko.finetune.internal;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.Shape;
+
+/**
+ * The fine-tuning losses over pooled vectors {@code emb [N, H]} (one row per distinct text of a
+ * batch), each summed over Matryoshka widths with weights: at width m the rows are truncated to
+ * their first m coordinates and L2-normalised, the loss is computed, and weighted.
+ *
+ * <p>Duplicates are recognised by row index: a batch's texts are deduplicated before encoding,
+ * so two rows of a batch that name the same text name the same row. Stateless; every array it
+ * creates is attached to {@code emb}'s manager.
+ */
+public final class Objectives {
+  /** Added to a masked logit: its softmax weight is exactly 0 in float32 and float64. */
+  static final double MASKED = -1e9;
+
+  private Objectives() {}
+
+  /** Truncates to m coordinates and L2-normalises each row. */
+  static NDArray truncateNormalize(NDArray emb, int m) {
+    NDArray t = m == emb.getShape().get(1) ? emb : emb.get(new NDIndex(":, :" + m));
+    return t.div(t.square().sum(new int[] {1}, true).sqrt());
+  }
+
+  static NDArray rows(NDArray e, int[] idx) {
+    NDManager m = e.getManager();
+    long[] l = new long[idx.length];
+    for (int i = 0; i < idx.length; i++) {
+      l[i] = Math.max(idx[i], 0);
+    }
+    return e.get(new NDIndex("{}", m.create(l)));
+  }
+
+  /**
+   * Gecko's contrastive loss (Lee et al. 2024, eq. 3), the adapter trainer's CONTRASTIVE
+   * objective: for row i, softmax cross-entropy at temperature tau of {@code cos(q_i, p_i)}
+   * against {@code cos(q_i, p_j)} for every j, {@code cos(q_i, q_j)} for j != i (same-tower
+   * negatives) and the hard negatives: the row's own {@code n_i} ({@code allNegatives} false, the
+   * paper) or every row's {@code n_j} (sentence-transformers' choice); mean over rows. Entries
+   * that are the same text as the row's positive or query are masked (never pushed away).
+   *
+   * @param neg the row of each hard negative, or -1 for none
+   */
+  public static NDArray gecko(NDArray emb, int[] q, int[] pos, int[] neg, int[] widths, double[] weights,
+      double tau, boolean allNegatives) {
+    int b = q.length;
+    int negCols = allNegatives ? b : 1;
+    int cols = 2 * b + negCols;
+    double[] mask = new double[b * cols];
+    double[] onehot = new double[b * cols];
+    for (int i = 0; i < b; i++) {
+      for (int j = 0; j < b; j++) {
+        if (j != i && pos[j] == pos[i]) {
+          mask[i * cols + j] = MASKED;
+        }
+        if (j == i || q[j] == q[i] || q[j] == pos[i]) {
+          mask[i * cols + b + j] = MASKED;
+        }
+      }
+      for (int j = 0; j < negCols; j++) {
+        int n = allNegatives ? neg[j] : neg[i];
+        if (n < 0 || n == pos[i] || n == q[i]) {
+          mask[i * cols + 2 * b + j] = MASKED;
+        }
+      }
+      onehot[i * cols + i] = 1;
+    }
+    NDManager m = emb.getManager();
+    NDArray maskA = m.create(mask, new Shape(b, cols)).toType(emb.getDataType(), false);
+    NDArray onehotA = m.create(onehot, new Shape(b, cols)).toType(emb.getDataType(), false);
+    NDArray total = null;
+    for (int w = 0; w < widths.length; w++) {
+      NDArray e = truncateNormalize(emb, widths[w]);
+      NDArray qe = rows(e, q);
+      NDArray pe = rows(e, pos);
+      NDArray negSims;
+      if (allNegatives) {
+        negSims = qe.matMul(rows(e, neg).transpose());
+      } else {
+        negSims = qe.mul(rows(e, neg)).sum(new int[] {1}, true);
+      }
+      NDArray logits = NDArrays.concat(new NDList(qe.matMul(pe.transpose()), qe.matMul(qe.transpose()), negSims), 1)
+          .div(tau).add(maskA);
+      NDArray loss = logits.logSoftmax(1).mul(onehotA).sum().neg().div(b).mul(weights[w]);
+      total = total == null ? loss : total.add(loss);
+    }
+    return total;
+  }
+
+  /**
+   * CoSENT at each width: {@code log(1 + sum over pairs (p, q) with label_p < label_q of
+   * exp(scale (cos_p - cos_q)))}, one scalar per batch, as sentence-transformers' CoSENTLoss.
+   */
+  public static NDArray cosent(NDArray emb, int[] a, int[] bIdx, double[] label, int[] widths, double[] weights,
+      double scale) {
+    int n = a.length;
+    double[] mask = new double[n * n];
+    for (int p = 0; p < n; p++) {
+      for (int q = 0; q < n; q++) {
+        mask[p * n + q] = label[p] < label[q] ? 0 : MASKED;
+      }
+    }
+    NDManager m = emb.getManager();
+    NDArray maskA = m.create(mask, new Shape(n, n)).toType(emb.getDataType(), false);
+    NDArray zero = m.zeros(new Shape(1), emb.getDataType());
+    NDArray total = null;
+    for (int w = 0; w < widths.length; w++) {
+      NDArray e = truncateNormalize(emb, widths[w]);
+      NDArray s = rows(e, a).mul(rows(e, bIdx)).sum(new int[] {1}).mul(scale);
+      NDArray diff = s.expandDims(1).sub(s.expandDims(0)).add(maskA).reshape(n * n);
+      NDArray all = NDArrays.concat(new NDList(zero, diff));
+      NDArray loss = logSumExp(all).mul(weights[w]);
+      total = total == null ? loss : total.add(loss);
+    }
+    return total;
+  }
+
+  /**
+   * Matryoshka self-distillation: at each width, KL(teacher || student) of the rows' in-batch
+   * similarity distributions, {@code softmax(cos(t_i, t_j) / tau)} of the frozen base model's
+   * full-width vectors {@code teacher [N, H]} against {@code softmax(cos_m(e_i, e_j) / tau)} of
+   * the model being trained at width m, j != i; mean over rows.
+   */
+  public static NDArray distill(NDArray emb, NDArray teacher, int[] widths, double[] weights, double tau) {
+    int n = (int) emb.getShape().get(0);
+    NDManager m = emb.getManager();
+    double[] mask = new double[n * n];
+    for (int i = 0; i < n; i++) {
+      mask[i * n + i] = MASKED;
+    }
+    NDArray maskA = m.create(mask, new Shape(n, n)).toType(emb.getDataType(), false);
+    NDArray t = truncateNormalize(teacher, (int) teacher.getShape().get(1));
+    NDArray logT = t.matMul(t.transpose()).div(tau).add(maskA).logSoftmax(1);
+    NDArray pT = logT.exp();
+    NDArray total = null;
+    for (int w = 0; w < widths.length; w++) {
+      NDArray e = truncateNormalize(emb, widths[w]);
+      NDArray logS = e.matMul(e.transpose()).div(tau).add(maskA).logSoftmax(1);
+      NDArray loss = pT.mul(logT.sub(logS)).sum().div(n).mul(weights[w]);
+      total = total == null ? loss : total.add(loss);
+    }
+    return total;
+  }
+
+  /** log(sum(exp(x))) of a vector, stable. */
+  static NDArray logSumExp(NDArray x) {
+    NDArray max = x.max().stopGradient();
+    return x.sub(max).exp().sum().log().add(max);
+  }
+}

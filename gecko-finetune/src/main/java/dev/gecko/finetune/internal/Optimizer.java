@@ -1,0 +1,99 @@
+package dev.gecko.finetune.internal;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import dev.gecko.finetune.FineTuneConfig;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * AdamW (Loshchilov and Hutter; beta 0.9 / 0.999, eps 1e-8, decoupled weight decay, none on
+ * biases and layer norms) with global gradient-norm clipping (PyTorch's {@code
+ * clip_grad_norm_}: every gradient scaled by {@code max / (norm + 1e-6)} when the norm of all of
+ * them together exceeds {@code max}). Runs on the engine, in place; reads each parameter's
+ * gradient through a handle it closes, and zeroes the gradients after the step. Owns its moment
+ * arrays (in a sub-manager of the one given). Not thread-safe.
+ */
+final class Optimizer {
+  static final double BETA1 = 0.9;
+  static final double BETA2 = 0.999;
+  static final double EPS = 1e-8;
+
+  private final BertEncoder encoder;
+  private final FineTuneConfig config;
+  final Map<String, NDArray> m = new LinkedHashMap<>();
+  final Map<String, NDArray> v = new LinkedHashMap<>();
+  long t;
+
+  Optimizer(BertEncoder encoder, FineTuneConfig config, NDManager parent) {
+    this.encoder = encoder;
+    this.config = config;
+    NDManager own = parent.newSubManager();
+    encoder.parameters().forEach((name, p) -> {
+      boolean trainable = !(config.freezeEmbeddings() && BertConfig.isEmbedding(name));
+      p.setRequiresGradient(trainable);
+      if (trainable) {
+        m.put(name, own.zeros(p.getShape(), p.getDataType()));
+        v.put(name, own.zeros(p.getShape(), p.getDataType()));
+      }
+    });
+  }
+
+  /** Trainable parameter names. */
+  Iterable<String> trainable() {
+    return m.keySet();
+  }
+
+  /** Returns the global gradient norm. */
+  double gradNorm() {
+    double sq = 0;
+    for (String name : m.keySet()) {
+      try (NDArray g = encoder.parameters().get(name).getGradient(); NDArray s = g.square(); NDArray sum = s.sum();
+          NDArray d = sum.toType(ai.djl.ndarray.types.DataType.FLOAT64, true)) {
+        sq += d.getDouble();
+      }
+    }
+    return Math.sqrt(sq);
+  }
+
+  /** One step at learning rate {@code lr}, then zeroes the gradients. */
+  void step(double lr) {
+    double clip = 1;
+    if (config.maxGradNorm() > 0) {
+      double norm = gradNorm();
+      if (norm > config.maxGradNorm()) {
+        clip = config.maxGradNorm() / (norm + 1e-6);
+      }
+    }
+    t++;
+    double bc1 = 1 - Math.pow(BETA1, t);
+    double bc2 = 1 - Math.pow(BETA2, t);
+    for (String name : m.keySet()) {
+      NDArray p = encoder.parameters().get(name);
+      NDArray mi = m.get(name);
+      NDArray vi = v.get(name);
+      try (NDArray g = p.getGradient()) {
+        if (clip != 1) {
+          g.muli(clip);
+        }
+        mi.muli(BETA1);
+        try (NDArray a = g.mul(1 - BETA1)) {
+          mi.addi(a);
+        }
+        vi.muli(BETA2);
+        try (NDArray g2 = g.square(); NDArray a = g2.muli(1 - BETA2)) {
+          vi.addi(a);
+        }
+        if (!BertConfig.noDecay(name) && config.weightDecay() > 0) {
+          p.muli(1 - lr * config.weightDecay());
+        }
+        try (NDArray denom = vi.div(bc2); NDArray s = denom.sqrt(); NDArray d = s.addi(EPS);
+            NDArray upd = mi.div(d)) {
+          upd.muli(lr / bc1);
+          p.subi(upd);
+        }
+        g.subi(g); // zero in place: the handle shares the gradient's storage
+      }
+    }
+  }
+}

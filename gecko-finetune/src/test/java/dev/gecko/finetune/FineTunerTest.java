@@ -1,0 +1,122 @@
+package dev.gecko.finetune;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.gecko.core.GeckoEmbedder;
+import dev.gecko.core.InvalidDataException;
+import dev.gecko.core.ModelLoadException;
+import dev.gecko.core.ModelManifest;
+import dev.gecko.core.ModelPackage;
+import dev.gecko.core.vector.VectorOps;
+import dev.gecko.finetune.internal.BertEncoder;
+import dev.gecko.finetune.internal.BertLayout;
+import dev.gecko.finetune.internal.TestModels;
+import dev.gecko.finetune.internal.Torch;
+import dev.gecko.finetune.internal.TorchEmbedder;
+import dev.gecko.train.adapter.TrainingData;
+import dev.gecko.train.adapter.TrainingExample;
+import dev.gecko.core.internal.onnx.OnnxModel;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A short real training run on all-MiniLM-L6-v2: export, provenance, resume; and bad input refused before training. */
+class FineTunerTest {
+  static TrainingData sts(String split, int n) throws IOException {
+    return TrainingData.read(TestModels.shared().resolve("data/sts/stsbenchmark/pairs." + split + ".tsv")).limit(n);
+  }
+
+  static FineTuner.Builder small(Path out) throws IOException {
+    return FineTuner.builder()
+        .baseModel("all-MiniLM-L6-v2")
+        .data(sts("train", 24))
+        .validation(sts("dev", 24))
+        .dims(384, 64)
+        .batchSize(8)
+        .miniBatchSize(4)
+        .maxLength(24)
+        .learningRate(1e-4)
+        .warmupRatio(0)
+        .validateEvery(100)
+        .keepBest(false)
+        .output(out);
+  }
+
+  @Test
+  void trainsExportsAndResumesToTheSameWeights(@TempDir Path tmp) throws Exception {
+    Path a = tmp.resolve("a");
+    FineTuneResult r = small(a).checkpointEvery(1).build().train();
+    assertThat(r.steps()).isEqualTo(3);
+    assertThat(r.curve()).extracting(StepStats::step).containsExactly(0L, 3L);
+    ModelManifest m = ModelManifest.read(a.resolve(ModelManifest.FILE_NAME));
+    assertThat(m.training()).containsEntry("objective", "COSENT").containsEntry("baseModel", "all-MiniLM-L6-v2");
+    assertThat(m.matryoshkaDims()).containsExactly(384, 64);
+    assertThat(Files.exists(a.resolve("checkpoint.bin"))).isFalse();
+
+    // the exported graph gives the trainable model's vectors, and differs from the base
+    ModelPackage trained = ModelPackage.fromDirectory(a);
+    OnnxModel graph = TestModels.graph(trained);
+    List<String> texts = TestModels.golden("short.jsonl", 16);
+    Torch.engine();
+    try (NDManager nd = NDManager.newBaseManager();
+        BertEncoder enc = BertEncoder.load(graph, BertLayout.read(graph, "trained"), nd, DataType.FLOAT32);
+        var tok = TestModels.tokenizer(trained);
+        GeckoEmbedder ort = GeckoEmbedder.builder().model(trained).build();
+        GeckoEmbedder base = GeckoEmbedder.builder().model("all-MiniLM-L6-v2").build()) {
+      List<float[]> x = ort.embedAll(texts, 384);
+      List<float[]> y = new TorchEmbedder(trained, tok, enc, nd, 4096).embedAll(texts, 384);
+      List<float[]> z = base.embedAll(texts, 384);
+      double worst = 1;
+      double changed = 1;
+      for (int i = 0; i < texts.size(); i++) {
+        worst = Math.min(worst, VectorOps.dot(x.get(i), y.get(i)));
+        changed = Math.min(changed, VectorOps.dot(x.get(i), z.get(i)));
+      }
+      assertThat(worst).as("exported ONNX vs trainable model").isGreaterThanOrEqualTo(0.9999);
+      assertThat(changed).as("trained vs base").isLessThan(0.99999);
+    }
+
+    // an interrupted run (aborted after step 2's report; its last checkpoint is step 1's) resumes to the same weights
+    Path b = tmp.resolve("b");
+    FineTuner crashing = small(b).checkpointEvery(1).progress(p -> {
+      if (p.done() == 2) {
+        throw new IllegalStateException("simulated crash");
+      }
+    }).build();
+    assertThatThrownBy(crashing::train).hasMessageContaining("simulated crash");
+    assertThat(Files.exists(b.resolve("checkpoint.bin"))).isTrue();
+    small(b).checkpointEvery(1).resume(true).build().train();
+    assertThat(Files.readAllBytes(b.resolve("model.onnx"))).isEqualTo(Files.readAllBytes(a.resolve("model.onnx")));
+  }
+
+  @Test
+  void badInputIsRefusedBeforeTraining(@TempDir Path tmp) throws IOException {
+    Path empty = Files.writeString(tmp.resolve("empty.jsonl"), "");
+    assertThatThrownBy(() -> TrainingData.read(empty)).isInstanceOf(InvalidDataException.class)
+        .hasMessageContaining("empty.jsonl");
+    Path noPositive = Files.writeString(tmp.resolve("rows.jsonl"),
+        "{\"anchor\": \"q1\", \"positive\": \"p1\"}\n{\"text\": \"just a text\"}\n");
+    assertThatThrownBy(() -> FineTuner.builder().baseModel("all-MiniLM-L6-v2").data(TrainingData.read(noPositive))
+        .objective(FineTuneObjective.GECKO).output(tmp.resolve("o1")).build())
+        .isInstanceOf(InvalidDataException.class).hasMessageContaining("rows.jsonl:2")
+        .hasMessageContaining("positive");
+    assertThatThrownBy(() -> small(tmp.resolve("o2")).dims(512, 64).build())
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("512").hasMessageContaining("384");
+    Path notBert = Files.createDirectories(tmp.resolve("int8"));
+    ModelPackage int8 = ModelPackage.builtIn("bge-small-en-v1.5-int8");
+    Files.write(notBert.resolve("model.onnx"), int8.model().readAllBytes());
+    Files.write(notBert.resolve("tokenizer.json"), int8.tokenizer().readAllBytes());
+    new ModelManifest("q", "cls", 512, null, null, null, null, null, null, null, null, null)
+        .write(notBert.resolve(ModelManifest.FILE_NAME));
+    assertThatThrownBy(() -> small(tmp.resolve("o3")).baseModel(notBert.toString()).build())
+        .isInstanceOf(ModelLoadException.class).hasMessageContaining("model.onnx");
+    Path file = Files.writeString(tmp.resolve("a-file"), "x");
+    assertThatThrownBy(() -> small(file.resolve("out")).build()).hasMessageContaining("not writable");
+  }
+}

@@ -1,0 +1,53 @@
+package dev.gecko.finetune.internal;
+
+import dev.gecko.core.ModelPackage;
+import dev.gecko.core.internal.onnx.OnnxModel;
+import dev.gecko.tokenizer.GeckoTokenizer;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Shared helpers of the fine-tuning tests: built-in graphs, tokenizers, the golden texts. */
+public final class TestModels {
+  private TestModels() {}
+
+  public static Path shared() {
+    return Path.of(System.getProperty("gecko.shared.dir", "../../shared"));
+  }
+
+  public static OnnxModel graph(ModelPackage pkg) {
+    try {
+      return OnnxModel.parse(pkg.model().readAllBytes());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  public static GeckoTokenizer tokenizer(ModelPackage pkg) {
+    try (InputStream in = pkg.tokenizer().open()) {
+      return GeckoTokenizer.builder().tokenizerJson(in, pkg.tokenizer().toString()).maxLength(pkg.maxTokens()).build();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** The first {@code n} texts of a golden file (short.jsonl, passages.jsonl). */
+  public static List<String> golden(String file, int n) {
+    List<String> out = new ArrayList<>();
+    try {
+      for (String line : Files.readAllLines(shared().resolve("golden").resolve(file))) {
+        out.add(com.fasterxml.jackson.databind.json.JsonMapper.builder().build().readTree(line).get("text").asText());
+        if (out.size() == n) {
+          break;
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return out;
+  }
+}
