@@ -7,7 +7,6 @@ import java.util.Map;
 import dev.gecko.core.io.Corpus;
 import dev.gecko.core.io.Passage;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gecko.core.GeckoEmbedder;
 import dev.gecko.core.index.SearchHit;
@@ -25,7 +24,6 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Objects;
-import java.util.Random;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -172,9 +170,7 @@ public final class FretPipeline {
                 store.writeExample(example); // even while the run is stopping: it is paid for and valid
                 written.incrementAndGet();
               } catch (RejectedAnswerException e) {
-                ObjectNode r = JSON.createObjectNode();
-                r.put("seed_id", seed.id()).put("stage", e.stage()).put("reason", e.getMessage()).put("answer", e.lastAnswer());
-                store.writeReject(r);
+                store.writeReject(FretExamples.reject(seed.id(), e));
                 tally.add(e);
                 rejected.incrementAndGet();
                 isReject = true;
@@ -251,74 +247,13 @@ public final class FretPipeline {
   private ObjectNode process(Passage seed, QueryGenerator generator, Retriever retriever, Relabeler relabeler) {
     GeneratedQuery g = generator.generate(seed);
     List<SearchHit> hits = retriever.search(g.task(), g.query(), b.candidates);
-    if (hits.size() < 2) {
-      throw new RejectedAnswerException("retrieve", "fewer than 2 candidates retrieved", "");
-    }
     List<Passage> cands = new ArrayList<>();
     float[] scores = new float[hits.size()];
     for (int i = 0; i < hits.size(); i++) {
       cands.add(retriever.passages().get(hits.get(i).ordinal()));
       scores[i] = hits.get(i).score();
     }
-    List<ScoredCandidate> ranked = relabeler.relabel(g.query(), cands, scores);
-    ScoredCandidate pos = ranked.get(0);
-    ScoredCandidate neg;
-    if (b.negatives == NegativeSelection.LAST) {
-      neg = ranked.get(ranked.size() - 1);
-    } else {
-      Random r = new Random(b.randomSeed * 31 + seed.id().hashCode());
-      neg = ranked.get(1 + r.nextInt(ranked.size() - 1));
-    }
-    // the selection must come from the candidate set (defence in depth against any id confusion)
-    if (!cands.contains(pos.passage()) || !cands.contains(neg.passage()) || pos == neg) {
-      throw new RejectedAnswerException("select", "selection outside the candidate set", "");
-    }
-    ObjectNode o = JSON.createObjectNode();
-    o.put("anchor", g.query());
-    o.put("positive", pos.passage().text());
-    o.put("negative", neg.passage().text());
-    o.put("task", g.task());
-    o.put("query", g.query());
-    if (!g.extra().isEmpty()) {
-      ObjectNode extra = o.putObject("extra"); // the answer's other keys: provenance, never the query
-      g.extra().forEach(extra::put);
-    }
-    o.put("seed_id", seed.id());
-    o.put("positive_id", pos.passage().id());
-    o.put("negative_id", neg.passage().id());
-    o.put("positive_title", pos.passage().title());
-    o.put("negative_title", neg.passage().title());
-    o.put("positive_changed", !pos.passage().id().equals(seed.id()));
-    Integer seedRank = null;
-    for (ScoredCandidate c : ranked) {
-      if (c.passage().id().equals(seed.id())) {
-        seedRank = c.rank();
-      }
-    }
-    if (seedRank == null) {
-      o.putNull("seed_rank");
-    } else {
-      o.put("seed_rank", seedRank);
-    }
-    o.putObject("scorer").put("ql", relabeler.qlScorer().id()).put("rc", relabeler.rcScorer().id());
-    ArrayNode arr = o.putArray("candidates");
-    for (ScoredCandidate c : ranked) {
-      ObjectNode cn = arr.addObject().put("id", c.passage().id()).put("rank", c.rank()).put("rrf", c.rrf());
-      score(cn, "ql", c.ql()).put("ql_rank", c.qlRank());
-      score(cn, "rc", c.rc()).put("rc_rank", c.rcRank());
-      cn.put("retrieval_rank", c.retrievalRank()).put("retrieval_score", c.retrievalScore());
-    }
-    return o;
-  }
-
-  /** Writes a score; null for a refused grade (negative infinity internally). */
-  private static ObjectNode score(ObjectNode n, String field, double v) {
-    if (Double.isFinite(v)) {
-      n.put(field, v);
-    } else {
-      n.putNull(field);
-    }
-    return n;
+    return FretExamples.example(seed, g, cands, scores, relabeler, b.negatives, b.randomSeed);
   }
 
   private ObjectNode config(Relabeler relabeler) {
