@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Test;
 /** {@link GeckoEmbeddings} on a real local Spark against {@link GeckoEmbedder#embedRequests} on real ArguAna passages. */
 class GeckoEmbeddingsTest {
   /** A real slice small enough for CI; the whole corpus is GeckoEmbeddingsArguAnaTest's (docs/spark.md). */
-  private static final int PASSAGES = 160;
+  private static final int PASSAGES = 120;
   /**
    * The fp32 model of the CI checks: six layers, so four times faster than bge-small; fp32 vectors do
    * not depend on the batch (docs/embedding.md), whichever model. bge-small fp32 and int8 on the whole

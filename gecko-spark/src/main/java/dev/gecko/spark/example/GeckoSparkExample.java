@@ -49,7 +49,8 @@ import org.apache.spark.sql.types.StructType;
  * eval-retrieval  --data BEIR_DIR [--model M] [--dims 384,128] [--ignore-identical-ids] [--shards S] [--partitions N] [--json OUT]
  * generate        --corpus PATH --out DIR --base-url URL --llm-model NAME [--llm openai|gemini] [--limit N]
  *                 [--concurrency N] [--candidates N] [--model M] [--prompt-logprobs] [--no-logprobs] [--shards S]
- * check-embeddings --data BEIR_DIR [--model M] [--partitions 4,1]   Spark's vectors against GeckoEmbedder.embedRequests
+ * check-embeddings --data BEIR_DIR [--model M] [--partitions 4,1] [--topk K]   Spark's vectors against GeckoEmbedder.embedRequests
+ *                 (and, with --topk, check-topk on the first partitioning's vectors)
  * check-topk      --data BEIR_DIR [--model M] [--k 100] [--shards S]  DistributedTopK against one FlatIndex
  * </pre>
  *
@@ -97,6 +98,7 @@ public final class GeckoSparkExample {
     }
     long start = System.nanoTime();
     SparkSession spark = b.getOrCreate();
+    spark.sparkContext().setLogLevel(System.getProperty("gecko.spark.logLevel", "WARN"));
     double startup = (System.nanoTime() - start) / 1e9;
     boolean ok;
     try {
@@ -222,7 +224,8 @@ public final class GeckoSparkExample {
       .add("text", DataTypes.StringType, false).add("title", DataTypes.StringType, true).add("task", DataTypes.StringType, false);
 
   /** Embeds the BEIR folder's texts on Spark (documents and queries in their formats), in {@code partitions} partitions. */
-  private static Map<String, float[]> sparkVectors(SparkSession spark, List<Object[]> texts, String model, int partitions) {
+  private static Map<String, float[]> sparkVectors(SparkSession spark, List<Object[]> texts, String model, int partitions,
+      int threads) {
     List<Row> rows = new ArrayList<>();
     for (Object[] t : texts) {
       EmbedRequest r = (EmbedRequest) t[1];
@@ -231,7 +234,7 @@ public final class GeckoSparkExample {
     Dataset<Row> df = spark.createDataFrame(JavaSparkContext.fromSparkContext(spark.sparkContext()).parallelize(rows, partitions), TEXTS);
     Map<String, float[]> out = new HashMap<>();
     for (String task : List.of(TaskType.RETRIEVAL_DOCUMENT.name(), TaskType.RETRIEVAL_QUERY.name())) {
-      GeckoEmbeddings e = new GeckoEmbeddings().setModel(model).setTitleCol("title").setTaskType(task);
+      GeckoEmbeddings e = new GeckoEmbeddings().setModel(model).setTitleCol("title").setTaskType(task).setThreads(threads);
       for (Row r : e.transform(df.filter(df.col("task").equalTo(task))).select("id", "embedding").collectAsList()) {
         out.put(r.getString(0), floats(r.get(1)));
       }
@@ -269,8 +272,12 @@ public final class GeckoSparkExample {
     ObjectNode o = JSON.createObjectNode().put("command", "check-embeddings").put("model", model()).put("texts", texts.size())
         .put("min_cosine_required", floor);
     boolean ok = true;
+    boolean first = true;
     for (String p : options.getOrDefault("partitions", "4,1").split(",")) {
-      Map<String, float[]> spark1 = sparkVectors(spark, texts, model(), Integer.parseInt(p.strip()));
+      int partitions = Integer.parseInt(p.strip());
+      // one partition is one task: let it use every core (vectors do not depend on threads)
+      int threads = partitions == 1 ? spark.sparkContext().defaultParallelism() : 1;
+      Map<String, float[]> spark1 = sparkVectors(spark, texts, model(), partitions, threads);
       double min = 1;
       double sum = 0;
       for (int i = 0; i < texts.size(); i++) {
@@ -284,7 +291,13 @@ public final class GeckoSparkExample {
         sum += dot;
       }
       ok &= min >= floor;
-      o.putObject("partitions_" + p.strip()).put("min_cosine", min).put("mean_cosine", sum / texts.size());
+      o.putObject("partitions_" + p.strip()).put("min_cosine", min).put("mean_cosine", sum / texts.size()).put("threads", threads);
+      if (first && options.containsKey("topk")) { // the same vectors, searched: saves embedding them again
+        ObjectNode t = topK(spark, data, spark1, Integer.parseInt(options.get("topk")));
+        o.set("topk", t);
+        ok &= t.path("ok").asBoolean();
+      }
+      first = false;
     }
     return o.put("ok", ok);
   }
@@ -292,8 +305,10 @@ public final class GeckoSparkExample {
   /** {@link DistributedTopK} over Spark's vectors of a BEIR folder against one {@link FlatIndex} over the same vectors. */
   private ObjectNode checkTopK(SparkSession spark) throws Exception {
     BeirDataset data = BeirDataset.read(Path.of(required("data")));
-    int k = intOption("k", 100);
-    Map<String, float[]> vectors = sparkVectors(spark, texts(data), model(), intOption("partitions", 8));
+    return topK(spark, data, sparkVectors(spark, texts(data), model(), intOption("partitions", 8), 1), intOption("k", 100));
+  }
+
+  private ObjectNode topK(SparkSession spark, BeirDataset data, Map<String, float[]> vectors, int k) {
     StructType schema = new StructType().add("id", DataTypes.StringType, false)
         .add("embedding", DataTypes.createArrayType(DataTypes.FloatType, false), false);
     List<Row> docs = new ArrayList<>();
@@ -312,7 +327,7 @@ public final class GeckoSparkExample {
     }
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     long start = System.nanoTime();
-    List<Row> hits = DistributedTopK.builder().k(k).shards(intOption("shards", 4)).queryBlocks(intOption("partitions", 8)).build()
+    List<Row> hits = DistributedTopK.builder().k(k).shards(intOption("shards", 4)).queryBlocks(intOption("blocks", 8)).build()
         .search(spark.createDataFrame(jsc.parallelize(queries, 8), schema), spark.createDataFrame(jsc.parallelize(docs, 8), schema))
         .collectAsList();
     double seconds = (System.nanoTime() - start) / 1e9;
