@@ -3,6 +3,8 @@ package dev.gecko.train.fret;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -46,8 +48,8 @@ public record FretExample(String anchor, String positive, String negative, Strin
 
   /** Copies the collections. */
   public FretExample {
-    extra = extra == null ? Map.of() : Map.copyOf(extra);
-    scorer = scorer == null ? Map.of() : Map.copyOf(scorer);
+    extra = extra == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(extra)); // keeps the order
+    scorer = scorer == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(scorer));
     candidates = candidates == null ? List.of() : List.copyOf(candidates);
   }
 

@@ -22,7 +22,6 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
-import java.util.Random;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -169,7 +168,7 @@ public final class FretPipeline {
                 store.writeExample(example); // even while the run is stopping: it is paid for and valid
                 written.incrementAndGet();
               } catch (RejectedAnswerException e) {
-                store.writeReject(new FretReject(seed.id(), e.stage(), e.getMessage(), e.lastAnswer()));
+                store.writeReject(FretExamples.reject(seed.id(), e));
                 tally.add(e);
                 rejected.incrementAndGet();
                 isReject = true;
@@ -235,46 +234,13 @@ public final class FretPipeline {
   private FretExample process(Passage seed, QueryGenerator generator, Retriever retriever, Relabeler relabeler) {
     GeneratedQuery g = generator.generate(seed);
     List<SearchHit> hits = retriever.search(g.task(), g.query(), b.candidates);
-    if (hits.size() < 2) {
-      throw new RejectedAnswerException("retrieve", "fewer than 2 candidates retrieved", "");
-    }
     List<Passage> cands = new ArrayList<>();
     float[] scores = new float[hits.size()];
     for (int i = 0; i < hits.size(); i++) {
       cands.add(retriever.passages().get(hits.get(i).ordinal()));
       scores[i] = hits.get(i).score();
     }
-    List<ScoredCandidate> ranked = relabeler.relabel(g.query(), cands, scores);
-    ScoredCandidate pos = ranked.get(0);
-    ScoredCandidate neg;
-    if (b.negatives == NegativeSelection.LAST) {
-      neg = ranked.get(ranked.size() - 1);
-    } else {
-      Random r = new Random(b.randomSeed * 31 + seed.id().hashCode());
-      neg = ranked.get(1 + r.nextInt(ranked.size() - 1));
-    }
-    // the selection must come from the candidate set (defence in depth against any id confusion)
-    if (!cands.contains(pos.passage()) || !cands.contains(neg.passage()) || pos == neg) {
-      throw new RejectedAnswerException("select", "selection outside the candidate set", "");
-    }
-    Integer seedRank = null;
-    List<FretExample.Candidate> candidates = new ArrayList<>(ranked.size());
-    for (ScoredCandidate c : ranked) {
-      if (c.passage().id().equals(seed.id())) {
-        seedRank = c.rank();
-      }
-      candidates.add(new FretExample.Candidate(c.passage().id(), c.rank(), c.rrf(), finite(c.ql()), c.qlRank(),
-          finite(c.rc()), c.rcRank(), c.retrievalRank(), c.retrievalScore()));
-    }
-    return new FretExample(g.query(), pos.passage().text(), neg.passage().text(), g.task(), g.query(), g.extra(),
-        seed.id(), pos.passage().id(), neg.passage().id(), pos.passage().title(), neg.passage().title(),
-        !pos.passage().id().equals(seed.id()), seedRank,
-        Map.of("ql", relabeler.qlScorer().id(), "rc", relabeler.rcScorer().id()), candidates);
-  }
-
-  /** A score, or null for a refused grade (negative infinity internally). */
-  private static Double finite(double v) {
-    return Double.isFinite(v) ? v : null;
+    return FretExamples.example(seed, g, cands, scores, relabeler, b.negatives, b.randomSeed);
   }
 
   private RunManifest.Config config(Relabeler relabeler) {

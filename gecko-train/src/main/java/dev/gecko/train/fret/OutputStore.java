@@ -299,7 +299,7 @@ final class OutputStore implements Closeable {
 
   private static void append(FileChannel ch, Object line) {
     try {
-      ByteBuffer buf = ByteBuffer.wrap((JSON.writeValueAsString(line) + "\n").getBytes(StandardCharsets.UTF_8));
+      ByteBuffer buf = ByteBuffer.wrap((FretExamples.write(line) + "\n").getBytes(StandardCharsets.UTF_8));
       while (buf.hasRemaining()) {
         ch.write(buf);
       }

@@ -28,9 +28,11 @@ import java.util.regex.Pattern;
  * </passage>} (and {@code <query>}/{@code </query>}) delimiters, any delimiter-like tag inside them
  * is neutralised, and passages are cut to {@link #maxPassageChars()}.
  *
- * <p>Immutable and thread-safe.
+ * <p>Immutable and thread-safe. Serializable, so that distributed runners (gecko-spark) can ship
+ * one to their workers.
  */
-public final class Prompts {
+public final class Prompts implements java.io.Serializable {
+  private static final long serialVersionUID = 1L;
   /** Instruction of the query generation prompt. */
   public static final String QUERY_GENERATION = "query-generation.txt";
   /** Few-shot examples of the query generation prompt: {@code title, text, task, query}. */
@@ -62,7 +64,7 @@ public final class Prompts {
    * @param task the task description
    * @param query the query
    */
-  public record GenerationExample(String title, String text, String task, String query) {}
+  public record GenerationExample(String title, String text, String task, String query) implements java.io.Serializable {}
 
   /**
    * A relevance example.
@@ -72,7 +74,7 @@ public final class Prompts {
    * @param text passage text
    * @param grade 0 (not relevant) to 3 (highly relevant)
    */
-  public record RelevanceExample(String query, String title, String text, int grade) {}
+  public record RelevanceExample(String query, String title, String text, int grade) implements java.io.Serializable {}
 
   /**
    * A query likelihood example: a passage and a query written from it.
@@ -81,7 +83,7 @@ public final class Prompts {
    * @param text passage text
    * @param query the query
    */
-  public record LikelihoodExample(String title, String text, String query) {}
+  public record LikelihoodExample(String title, String text, String query) implements java.io.Serializable {}
 
   private final String generation;
   private final List<GenerationExample> generationExamples;

@@ -3,6 +3,7 @@ package dev.gecko.train.fret;
 import dev.gecko.core.io.Passage;
 import dev.gecko.core.EmbedRequest;
 import dev.gecko.core.GeckoEmbedder;
+import dev.gecko.core.ModelPackage;
 import dev.gecko.core.TaskType;
 import dev.gecko.core.index.FlatIndex;
 import dev.gecko.core.index.SearchHit;
@@ -42,13 +43,13 @@ public final class Retriever {
     for (int from = 0; from < this.passages.size(); from += BATCH) {
       List<EmbedRequest> batch = new ArrayList<>();
       for (Passage p : this.passages.subList(from, Math.min(this.passages.size(), from + BATCH))) {
-        batch.add(EmbedRequest.document(p.text()).withTitle(p.title().isBlank() ? null : p.title()));
+        batch.add(passageRequest(p));
       }
       for (float[] v : embedder.embedRequests(batch, embedder.dimensions())) {
         index.add(v);
       }
     }
-    this.geckoFormat = embedder.model().promptTemplate(TaskType.RETRIEVAL_QUERY).map(t -> t.contains("task: ")).orElse(false);
+    this.geckoFormat = isGeckoFormat(embedder.model());
   }
 
   /** Returns the embedder (not owned). */
@@ -63,10 +64,34 @@ public final class Retriever {
 
   /** Returns the request embedded for a task and query (see the class comment). */
   public EmbedRequest queryRequest(String task, String query) {
+    return queryRequest(geckoFormat, task, query);
+  }
+
+  /**
+   * Returns the request a retriever over {@code model} embeds for a task and query (see the class
+   * comment), for runners that embed queries themselves (gecko-spark) and must match this class.
+   */
+  public static EmbedRequest queryRequest(ModelPackage model, String task, String query) {
+    return queryRequest(isGeckoFormat(model), task, query);
+  }
+
+  private static EmbedRequest queryRequest(boolean geckoFormat, String task, String query) {
     if (geckoFormat) {
       return EmbedRequest.of("task: " + task + " | query: " + query);
     }
     return EmbedRequest.query(query);
+  }
+
+  /**
+   * Returns the request a retriever embeds for a passage: a document with its title (none when
+   * blank), for runners that embed the corpus themselves.
+   */
+  public static EmbedRequest passageRequest(Passage p) {
+    return EmbedRequest.document(p.text()).withTitle(p.title().isBlank() ? null : p.title());
+  }
+
+  private static boolean isGeckoFormat(ModelPackage model) {
+    return model.promptTemplate(TaskType.RETRIEVAL_QUERY).map(t -> t.contains("task: ")).orElse(false);
   }
 
   /**

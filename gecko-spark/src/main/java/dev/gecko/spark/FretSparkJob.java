@@ -1,0 +1,920 @@
+package dev.gecko.spark;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.gecko.core.ModelPackage;
+import dev.gecko.core.internal.io.AtomicFiles;
+import dev.gecko.core.internal.io.Hashes;
+import dev.gecko.core.io.Passage;
+import dev.gecko.train.fret.FretPipeline;
+import dev.gecko.train.fret.NegativeSelection;
+import dev.gecko.train.fret.Prompts;
+import dev.gecko.train.fret.Relabeler;
+import dev.gecko.train.fret.RejectReason;
+import dev.gecko.train.fret.ResumeConflictException;
+import dev.gecko.train.fret.RunFolderInUseException;
+import dev.gecko.train.fret.Scorer;
+import dev.gecko.train.fret.TooManyRejectsException;
+import dev.gecko.train.llm.LlmException;
+import java.io.IOException;
+import java.io.Serializable;
+import java.io.UncheckedIOException;
+import java.math.BigInteger;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.stream.Stream;
+import org.apache.spark.HashPartitioner;
+import org.apache.spark.api.java.JavaPairRDD;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.apache.spark.storage.StorageLevel;
+import org.apache.spark.util.DoubleAccumulator;
+import org.apache.spark.util.LongAccumulator;
+import scala.Tuple2;
+
+/**
+ * FRet (gecko-train's {@link FretPipeline}) as a Spark job: the same steps, prompts, client stack and
+ * output lines, with the seeds spread over the executors and retrieval through {@link
+ * DistributedTopK}, so that neither the LLM calls nor the corpus index are bounded by one JVM.
+ *
+ * <pre>{@code
+ * LlmSpec llm = LlmSpec.builder(LlmSpec.Provider.OPENAI, "Qwen/Qwen2.5-7B-Instruct")
+ *     .baseUrl("http://vllm:8000/v1").build();
+ * FretSparkSummary s = FretSparkJob.builder().llm(llm).output(Path.of("/shared/fret-run"))
+ *     .limit(100_000).concurrency(16).build()
+ *     .run(spark, SparkCorpus.read(spark, "hdfs://nn/corpus/"));
+ * }</pre>
+ *
+ * <h2>Steps</h2>
+ * The corpus (rows {@code ordinal}, {@code id}, {@code title}, {@code text}: {@link SparkCorpus}'s;
+ * without {@code ordinal}, the rows' order) is embedded once as documents ({@link GeckoEmbeddings})
+ * and packed into shards. The seeds are its first {@code limit} passages by ordinal, less those the
+ * folder already holds; they are done in waves (the first of {@code earlyStop} seeds, then {@link
+ * Builder#waveSize(int) waveSize}), each wave in three stages: tasks of {@link
+ * Builder#seedsPerTask(int) seedsPerTask} seeds generate a task and query per seed ({@link
+ * dev.gecko.train.fret.QueryGenerator}, up to {@code concurrency} seeds at once); each query is
+ * embedded alone in the embedder's query format ({@link dev.gecko.train.fret.Retriever#queryRequest})
+ * and searched in every shard; the same tasks then relabel each seed's candidates and write its
+ * line ({@link dev.gecko.train.fret.FretExamples}). Each executor opens one embedder and one LLM
+ * client stack (a concurrency limit of {@code concurrency} requests in flight per executor, the
+ * retries of the {@link LlmSpec}), shared by its tasks; each task meters its calls and reads and
+ * writes the response cache ({@code DIR/cache} by default: put it on the shared folder so that a
+ * retried or re-run task pays for nothing twice).
+ *
+ * <h2>Output: exactly once per seed</h2>
+ * {@code DIR} must be a folder every executor and the driver see at the same path (local in local
+ * mode, a shared mount on a cluster). Each relabel task writes its seeds' lines into a folder of its
+ * own attempt under {@code DIR/_attempts}, then renames that folder to {@code
+ * DIR/parts/part-<first seed's ordinal>-<digest of its seed ids>}, an atomic rename that only the
+ * first attempt to finish can make: a retried, killed or speculative attempt of the same task finds
+ * the part there and writes nothing. A part holds {@code examples.jsonl} and {@code rejects.jsonl}
+ * (the lines of {@code gecko generate}), {@code seeds.txt} (its seed ids) and {@code part.json}
+ * (counts). A run starts by listing the parts' seeds, so a job re-run over its own folder does only
+ * the seeds that are missing; an interrupted run loses at most the parts not yet renamed. The
+ * driver holds {@code DIR/run.lock} (one job per folder) and writes {@code DIR/manifest.json}:
+ * configuration and digest (a re-run with another configuration is refused), status, counts.
+ * sentence-transformers reads {@code DIR/parts/*}{@code /examples.jsonl}.
+ *
+ * <p>An LLM failure that retries cannot fix fails its task; once Spark's task retries are spent the
+ * run stops ({@link LlmException}; the manifest says {@code stopped}) with the parts already
+ * renamed kept. When the first wave's seeds are all rejected the run stops with {@link
+ * TooManyRejectsException}, as {@link FretPipeline} does.
+ *
+ * <p>A job is immutable and may run several times (one at a time per folder). It owns nothing but
+ * the lock it holds while running; it does not stop the Spark session.
+ */
+public final class FretSparkJob {
+  private static final System.Logger LOG = System.getLogger(FretSparkJob.class.getName());
+  private static final ObjectMapper JSON = new ObjectMapper();
+  /** The manifest's format tag. */
+  public static final String FORMAT = "gecko-fret-spark/1";
+  static final String PARTS = "parts";
+  static final String ATTEMPTS = "_attempts";
+  static final String MANIFEST = "manifest.json";
+
+  private final Builder b;
+
+  private FretSparkJob(Builder b) {
+    this.b = b;
+  }
+
+  /** Returns a new builder. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Runs (or resumes) the job over {@code corpus}.
+   *
+   * @throws RunFolderInUseException if another run holds the folder
+   * @throws ResumeConflictException if the folder holds a run with another configuration
+   * @throws TooManyRejectsException if the first wave's seeds were all rejected (the run stopped)
+   * @throws LlmException if LLM calls failed beyond the retries of every task attempt (the run stopped)
+   * @throws IllegalArgumentException if the corpus lacks a column, has a null text or repeats an id
+   * @throws IOException if the folder cannot be used or written
+   */
+  public FretSparkSummary run(SparkSession spark, Dataset<Row> corpus) throws IOException {
+    Objects.requireNonNull(spark, "spark is null");
+    Path out = b.output.toAbsolutePath().normalize();
+    Files.createDirectories(out);
+    try (FileChannel lockFile = FileChannel.open(out.resolve("run.lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+      FileLock lock;
+      try {
+        lock = lockFile.tryLock();
+      } catch (OverlappingFileLockException e) {
+        lock = null;
+      }
+      if (lock == null) {
+        throw new RunFolderInUseException(out + " is in use by another run (it holds " + out.resolve("run.lock")
+            + "): one job per run folder");
+      }
+      try {
+        return runLocked(spark, corpus, out);
+      } finally {
+        lock.release();
+      }
+    }
+  }
+
+  private FretSparkSummary runLocked(SparkSession spark, Dataset<Row> corpus, Path out) throws IOException {
+    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+    deleteTree(out.resolve(ATTEMPTS)); // attempts of earlier runs never renamed: nobody else writes here now
+    JavaRDD<SeedText> passages = passages(corpus).persist(StorageLevel.MEMORY_AND_DISK());
+    try {
+      checkUniqueIds(passages);
+      long size = passages.count();
+      if (size == 0) {
+        throw new IllegalArgumentException("the corpus is empty");
+      }
+      ModelPackage model = ModelPackage.resolve(ExecutorEmbedders.resolve(b.model));
+      Relabeler relabeler = b.qlScorer != null ? new Relabeler(b.llm.http(System.getenv()), b.prompts, b.qlScorer, b.rcScorer,
+          b.attempts) : new Relabeler(b.llm.http(System.getenv()), b.prompts, b.attempts);
+      ObjectNode config = config(relabeler, model, size, corpusDigest(passages));
+      String digest = Hashes.sha256Hex(config.toString());
+      ObjectNode previous = readManifest(out);
+      if (previous != null && !digest.equals(previous.path("digest").asText())) {
+        throw new ResumeConflictException(out + " holds a run with a different configuration (digest "
+            + previous.path("digest").asText().substring(0, Math.min(12, previous.path("digest").asText().length())) + ", now "
+            + digest.substring(0, 12) + "); use a new output folder or restore the old settings");
+      }
+      String created = previous != null ? previous.path("created").asText() : b.clock.instant().toString();
+      Set<String> done = doneSeeds(out);
+      List<Tuple2<Long, String>> seeds = passages.map(p -> new Tuple2<>(p.ordinal, p.id))
+          .takeOrdered(b.limit, new OrdinalOrder());
+      List<Long> todo = new ArrayList<>();
+      for (Tuple2<Long, String> s : seeds) {
+        if (!done.contains(s._2())) {
+          todo.add(s._1());
+        }
+      }
+      int skipped = seeds.size() - todo.size();
+      Counts counts = new Counts(jsc);
+      writeManifest(out, config, digest, created, "running", null, seeds.size(), skipped, 0, 0, counts);
+      int written = 0;
+      int rejected = 0;
+      List<Path> newParts = new ArrayList<>();
+      JavaRDD<TopKParts.Shard> shards = null;
+      JavaPairRDD<Long, SeedText> byOrdinal = null;
+      try {
+        if (!todo.isEmpty()) {
+          byOrdinal = passages.mapToPair(p -> new Tuple2<>(p.ordinal, p))
+              .partitionBy(new HashPartitioner(Math.max(1, passages.getNumPartitions())))
+              .persist(StorageLevel.MEMORY_AND_DISK());
+          shards = DistributedTopK.pack(corpusVectors(spark, passages), b.shards);
+        }
+        int from = 0;
+        boolean first = true;
+        while (from < todo.size()) {
+          int wave = first && b.earlyStop > 0 ? Math.min(b.earlyStop, b.waveSize) : b.waveSize;
+          List<Long> ordinals = todo.subList(from, Math.min(todo.size(), from + wave));
+          List<Path> parts = runWave(jsc, ordinals, byOrdinal, shards, relabeler, out, counts);
+          newParts.addAll(parts);
+          int[] wr = partCounts(parts);
+          written += wr[0];
+          rejected += wr[1];
+          if (first && b.earlyStop > 0 && ordinals.size() >= b.earlyStop && wr[0] == 0) {
+            List<RejectReason> reasons = reasons(newParts);
+            String msg = "run stopped early: the first " + ordinals.size() + " seeds it finished were all rejected, so the "
+                + "LLM's answers do not fit what the pipeline asks (" + rejected + " seeds rejected; rejects in "
+                + out.resolve(PARTS) + "). Most common reasons:\n" + RejectReason.describe(reasons, 3)
+                + "\nFix the cause, then use another folder: rejected seeds count as done.";
+            writeManifest(out, config, digest, created, "stopped", msg, seeds.size(), skipped, written, rejected, counts);
+            throw new TooManyRejectsException(msg, reasons);
+          }
+          from += ordinals.size();
+          first = false;
+        }
+      } catch (RuntimeException e) {
+        if (!(e instanceof TooManyRejectsException)) {
+          String msg = "run stopped after " + written + " new examples: " + e.getMessage() + ". Run the job again to resume.";
+          writeManifest(out, config, digest, created, "stopped", msg, seeds.size(), skipped, written, rejected, counts);
+          LlmException llm = cause(e, LlmException.class);
+          if (llm != null) {
+            throw new LlmException(msg, e);
+          }
+        }
+        throw e;
+      } finally {
+        if (shards != null) {
+          shards.unpersist(false);
+        }
+        if (byOrdinal != null) {
+          byOrdinal.unpersist(false);
+        }
+      }
+      writeManifest(out, config, digest, created, "complete", null, seeds.size(), skipped, written, rejected, counts);
+      long total = totalExamples(out);
+      return new FretSparkSummary(out, seeds.size(), skipped, written, rejected, total, digest, counts.calls.value(),
+          counts.cacheHits.value(), counts.promptTokens.value(), counts.completionTokens.value(), counts.cost.value(),
+          reasons(newParts));
+    } finally {
+      passages.unpersist(false);
+    }
+  }
+
+  // ------------------------------------------------------------------ one wave
+
+  private List<Path> runWave(JavaSparkContext jsc, List<Long> ordinals, JavaPairRDD<Long, SeedText> byOrdinal,
+      JavaRDD<TopKParts.Shard> shards, Relabeler relabeler, Path out, Counts counts) {
+    int tasks = Math.max(1, (ordinals.size() + b.seedsPerTask - 1) / b.seedsPerTask);
+    WavePartitioner partitioner = new WavePartitioner(b.seedsPerTask, tasks);
+    List<Tuple2<Long, Integer>> indexed = new ArrayList<>();
+    for (int i = 0; i < ordinals.size(); i++) {
+      indexed.add(new Tuple2<>(ordinals.get(i), i));
+    }
+    JavaPairRDD<Integer, SeedText> seeds = jsc.parallelizePairs(indexed, tasks).join(byOrdinal)
+        .mapToPair(t -> new Tuple2<>(t._2()._1(), t._2()._2())).partitionBy(partitioner);
+    Settings s = settings(relabeler, out);
+    JavaPairRDD<Integer, Generated> generated = seeds.mapPartitionsToPair(new FretTasks.GenerateTask(s, counts), true)
+        .persist(StorageLevel.MEMORY_AND_DISK());
+    try {
+      JavaRDD<TopKParts.Query> queries = generated.filter(t -> t._2().reject == null).mapPartitions(new FretTasks.EmbedQueries(s));
+      JavaPairRDD<Long, TopKParts.Hits> hits = DistributedTopK.search(queries, shards, b.candidates, tasks,
+          dev.gecko.core.index.FlatIndex.Precision.FLOAT32, dev.gecko.core.index.FlatIndex.Metric.DOT);
+      JavaPairRDD<Long, Candidate> byCandidate = hits.flatMapToPair(t -> {
+        List<Tuple2<Long, Candidate>> c = new ArrayList<>();
+        for (int i = 0; i < t._2().size(); i++) {
+          c.add(new Tuple2<>(t._2().ordinals[i], new Candidate(t._1().intValue(), i + 1, t._2().scores[i], null)));
+        }
+        return c.iterator();
+      });
+      JavaPairRDD<Integer, Candidate> candidates = byCandidate.join(byOrdinal)
+          .mapToPair(t -> new Tuple2<>(t._2()._1().seed, t._2()._1().with(t._2()._2())));
+      List<String> parts = generated.cogroup(candidates, partitioner).mapPartitions(new FretTasks.RelabelTask(s, counts)).collect();
+      List<Path> paths = new ArrayList<>();
+      for (String p : parts) {
+        paths.add(out.resolve(PARTS).resolve(p));
+      }
+      return paths;
+    } finally {
+      generated.unpersist(false);
+    }
+  }
+
+  private Settings settings(Relabeler relabeler, Path out) {
+    return new Settings(b.llm, b.concurrency, b.model, b.threads, b.maxBatchTokens, b.prompts, relabeler.qlScorer(),
+        relabeler.rcScorer(), b.attempts, b.temperature, b.negatives, b.randomSeed, out.toString(),
+        b.cacheDir == null ? null : b.cacheDir.toAbsolutePath().toString(), b.hook);
+  }
+
+  /** Everything a task needs, serializable. */
+  record Settings(LlmSpec llm, int concurrency, String model, int threads, int maxBatchTokens, Prompts prompts, Scorer ql,
+      Scorer rc, int attempts, double temperature, NegativeSelection negatives, long randomSeed, String output,
+      String cacheDir, TaskHook hook) implements Serializable {}
+
+  /** A passage and its corpus ordinal, serializable ({@link Passage} is not). */
+  static final class SeedText implements Serializable {
+    private static final long serialVersionUID = 1L;
+    final long ordinal;
+    final String id;
+    final String title;
+    final String text;
+
+    SeedText(long ordinal, String id, String title, String text) {
+      this.ordinal = ordinal;
+      this.id = id;
+      this.title = title;
+      this.text = text;
+    }
+
+    Passage passage() {
+      return new Passage(id, title, text);
+    }
+  }
+
+  /** A seed after step 1: its task and query, or its reject line. */
+  static final class Generated implements Serializable {
+    private static final long serialVersionUID = 1L;
+    final SeedText seed;
+    final String task;
+    final String query;
+    final LinkedHashMap<String, String> extra;
+    final String reject;
+
+    Generated(SeedText seed, String task, String query, Map<String, String> extra, String reject) {
+      this.seed = seed;
+      this.task = task;
+      this.query = query;
+      this.extra = extra == null ? null : new LinkedHashMap<>(extra);
+      this.reject = reject;
+    }
+  }
+
+  /** One retrieved passage of a seed (its index in the wave), with its rank and score. */
+  static final class Candidate implements Serializable {
+    private static final long serialVersionUID = 1L;
+    final int seed;
+    final int rank;
+    final float score;
+    final SeedText passage;
+
+    Candidate(int seed, int rank, float score, SeedText passage) {
+      this.seed = seed;
+      this.rank = rank;
+      this.score = score;
+      this.passage = passage;
+    }
+
+    Candidate with(SeedText p) {
+      return new Candidate(seed, rank, score, p);
+    }
+  }
+
+  /** A wave's seeds by their index: task t holds seeds [t * perTask, (t + 1) * perTask). */
+  static final class WavePartitioner extends org.apache.spark.Partitioner {
+    private static final long serialVersionUID = 1L;
+    private final int perTask;
+    private final int tasks;
+
+    WavePartitioner(int perTask, int tasks) {
+      this.perTask = perTask;
+      this.tasks = tasks;
+    }
+
+    @Override
+    public int numPartitions() {
+      return tasks;
+    }
+
+    @Override
+    public int getPartition(Object key) {
+      return Math.min(tasks - 1, (Integer) key / perTask);
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof WavePartitioner w && w.perTask == perTask && w.tasks == tasks;
+    }
+
+    @Override
+    public int hashCode() {
+      return perTask * 31 + tasks;
+    }
+  }
+
+  /** Orders (ordinal, id) pairs by ordinal. */
+  static final class OrdinalOrder implements Comparator<Tuple2<Long, String>>, Serializable {
+    private static final long serialVersionUID = 1L;
+
+    @Override
+    public int compare(Tuple2<Long, String> a, Tuple2<Long, String> b) {
+      return Long.compare(a._1(), b._1());
+    }
+  }
+
+  /**
+   * Called by a task after each seed it finished (for tests: a hook that blocks lets a test kill
+   * the task mid-run). Stage 0 generates, stage 1 relabels and writes.
+   */
+  interface TaskHook extends Serializable {
+    void afterSeed(int stage, int partition, int attempt, long taskAttemptId, int seedsDone);
+  }
+
+  /** The job's counters: LLM usage, summed from every task attempt. */
+  static final class Counts implements Serializable {
+    private static final long serialVersionUID = 1L;
+    final LongAccumulator calls;
+    final LongAccumulator cacheHits;
+    final LongAccumulator promptTokens;
+    final LongAccumulator completionTokens;
+    final DoubleAccumulator cost;
+
+    Counts(JavaSparkContext jsc) {
+      calls = jsc.sc().longAccumulator("gecko fret: LLM calls");
+      cacheHits = jsc.sc().longAccumulator("gecko fret: LLM cache hits");
+      promptTokens = jsc.sc().longAccumulator("gecko fret: prompt tokens");
+      completionTokens = jsc.sc().longAccumulator("gecko fret: completion tokens");
+      cost = jsc.sc().doubleAccumulator("gecko fret: cost");
+    }
+
+    void add(dev.gecko.train.llm.UsageMeter.Snapshot u) {
+      calls.add(u.calls());
+      cacheHits.add(u.cacheHits());
+      promptTokens.add(u.promptTokens());
+      completionTokens.add(u.completionTokens());
+      cost.add(u.cost());
+    }
+  }
+
+  // ------------------------------------------------------------------ corpus
+
+  private static JavaRDD<SeedText> passages(Dataset<Row> corpus) {
+    StructType schema = corpus.schema();
+    List<String> names = List.of(schema.fieldNames());
+    for (String c : List.of("id", "text")) {
+      if (!names.contains(c)) {
+        throw new IllegalArgumentException("corpus: no column '" + c + "' in " + schema.simpleString()
+            + " (expected ordinal, id, title, text: SparkCorpus's rows)");
+      }
+    }
+    int id = schema.fieldIndex("id");
+    int text = schema.fieldIndex("text");
+    int title = names.contains("title") ? schema.fieldIndex("title") : -1;
+    if (names.contains("ordinal")) {
+      if (!schema.apply("ordinal").dataType().equals(DataTypes.LongType)) {
+        throw new IllegalArgumentException("corpus: column 'ordinal' must be bigint");
+      }
+      int ord = schema.fieldIndex("ordinal");
+      return corpus.javaRDD().map(r -> seedText(r.getLong(ord), r, id, title, text));
+    }
+    return corpus.javaRDD().zipWithIndex().map(t -> seedText(t._2(), t._1(), id, title, text));
+  }
+
+  private static SeedText seedText(long ordinal, Row r, int id, int title, int text) {
+    if (r.isNullAt(id) || r.isNullAt(text)) {
+      throw new IllegalArgumentException("corpus row " + ordinal + ": id and text must not be null");
+    }
+    String t = title < 0 || r.isNullAt(title) ? "" : r.getString(title);
+    return new SeedText(ordinal, String.valueOf(r.get(id)), t, r.getString(text));
+  }
+
+  private static void checkUniqueIds(JavaRDD<SeedText> passages) {
+    List<Tuple2<String, Integer>> dup = passages.mapToPair(p -> new Tuple2<>(p.id, 1)).reduceByKey(Integer::sum)
+        .filter(t -> t._2() > 1).take(1);
+    if (!dup.isEmpty()) {
+      throw new IllegalArgumentException("duplicate passage id '" + dup.get(0)._1() + "' (" + dup.get(0)._2() + " rows)");
+    }
+  }
+
+  /** SHA-256 of (ordinal, id, title, text) summed over the passages mod 2^256: order-aware, partition-blind. */
+  private static String corpusDigest(JavaRDD<SeedText> passages) {
+    BigInteger mod = BigInteger.ONE.shiftLeft(256);
+    BigInteger sum = passages.map(p -> {
+      java.security.MessageDigest md = Hashes.sha256();
+      for (String s : List.of(Long.toString(p.ordinal), p.id, p.title, p.text)) {
+        md.update(s.getBytes(StandardCharsets.UTF_8));
+        md.update((byte) 0);
+      }
+      return new BigInteger(1, md.digest());
+    }).fold(BigInteger.ZERO, (a, c) -> a.add(c).mod(mod));
+    return String.format(Locale.ROOT, "%064x", sum);
+  }
+
+  /** The corpus embedded as the single-JVM retriever embeds it: documents, with their title when not blank. */
+  private JavaRDD<TopKParts.Entry> corpusVectors(SparkSession spark, JavaRDD<SeedText> passages) {
+    StructType schema = new StructType().add("ordinal", DataTypes.LongType, false).add("id", DataTypes.StringType, false)
+        .add("title", DataTypes.StringType, true).add("text", DataTypes.StringType, false);
+    Dataset<Row> rows = spark.createDataFrame(passages.map(p -> RowFactory.create(p.ordinal, p.id,
+        p.title.isBlank() ? null : p.title, p.text)), schema);
+    GeckoEmbeddings embed = new GeckoEmbeddings().setModel(b.model).setThreads(b.threads).setMaxBatchTokens(b.maxBatchTokens)
+        .setTaskType(dev.gecko.core.TaskType.RETRIEVAL_DOCUMENT).setTitleCol("title").setInputCol("text");
+    return embed.transform(rows).javaRDD().map(r -> new TopKParts.Entry(r.getLong(0), r.getString(1), DistributedTopK.floats(r.get(4))));
+  }
+
+  // ------------------------------------------------------------------ the folder
+
+  private ObjectNode config(Relabeler relabeler, ModelPackage model, long passages, String corpusDigest) {
+    ObjectNode c = JSON.createObjectNode();
+    c.put("runner", "spark");
+    c.putObject("llm").put("model", b.llm.model());
+    c.putObject("scorers").put("ql", relabeler.qlScorer().id()).put("rc", relabeler.rcScorer().id());
+    c.putObject("embedder").put("model", model.name()).put("dimensions", model.dimensions());
+    c.putObject("parameters").put("candidates", b.candidates).put("negatives", b.negatives.name().toLowerCase(Locale.ROOT))
+        .put("randomSeed", b.randomSeed).put("generationTemperature", b.temperature).put("attempts", b.attempts);
+    c.set("prompts", b.prompts.toJson());
+    c.putObject("corpus").put("passages", passages).put("digest", corpusDigest);
+    return c;
+  }
+
+  private void writeManifest(Path out, ObjectNode config, String digest, String created, String status, String error, int seeds,
+      int skipped, int written, int rejected, Counts counts) throws IOException {
+    ObjectNode m = JSON.createObjectNode();
+    m.put("format", FORMAT).put("digest", digest).put("status", status);
+    if (error != null) {
+      m.put("error", error);
+    }
+    m.set("config", config);
+    m.putObject("counts").put("seeds", seeds).put("skipped", skipped).put("written", written).put("rejected", rejected)
+        .put("totalExamples", totalExamples(out));
+    m.putObject("usageLastRun").put("calls", counts.calls.value()).put("cacheHits", counts.cacheHits.value())
+        .put("promptTokens", counts.promptTokens.value()).put("completionTokens", counts.completionTokens.value())
+        .put("cost", counts.cost.value());
+    m.put("created", created).put("updated", b.clock.instant().toString());
+    AtomicFiles.write(out.resolve(MANIFEST), (JSON.writerWithDefaultPrettyPrinter().writeValueAsString(m) + "\n")
+        .getBytes(StandardCharsets.UTF_8));
+  }
+
+  private static ObjectNode readManifest(Path out) throws IOException {
+    Path f = out.resolve(MANIFEST);
+    if (!Files.exists(f)) {
+      return null;
+    }
+    JsonNode n = JSON.readTree(f.toFile());
+    if (!(n instanceof ObjectNode o) || !FORMAT.equals(o.path("format").asText())) {
+      throw new ResumeConflictException(f + " is not a " + FORMAT + " manifest; use a new output folder");
+    }
+    return o;
+  }
+
+  /** The committed parts (folders under {@code parts/}), sorted by name. */
+  static List<Path> parts(Path out) throws IOException {
+    Path dir = out.resolve(PARTS);
+    List<Path> parts = new ArrayList<>();
+    if (Files.isDirectory(dir)) {
+      try (DirectoryStream<Path> s = Files.newDirectoryStream(dir, "part-*")) {
+        s.forEach(parts::add);
+      }
+    }
+    Collections.sort(parts);
+    return parts;
+  }
+
+  private static Set<String> doneSeeds(Path out) throws IOException {
+    Set<String> done = new HashSet<>();
+    for (Path p : parts(out)) {
+      done.addAll(Files.readAllLines(p.resolve("seeds.txt"), StandardCharsets.UTF_8));
+    }
+    return done;
+  }
+
+  private static long totalExamples(Path out) throws IOException {
+    long n = 0;
+    for (Path p : parts(out)) {
+      n += JSON.readTree(p.resolve("part.json").toFile()).path("examples").asLong();
+    }
+    return n;
+  }
+
+  private static int[] partCounts(List<Path> parts) throws IOException {
+    int[] c = new int[2];
+    for (Path p : parts) {
+      JsonNode n = JSON.readTree(p.resolve("part.json").toFile());
+      c[0] += n.path("examples").asInt();
+      c[1] += n.path("rejects").asInt();
+    }
+    return c;
+  }
+
+  private static List<RejectReason> reasons(List<Path> parts) throws IOException {
+    Map<String, int[]> counts = new LinkedHashMap<>();
+    Map<String, String> examples = new LinkedHashMap<>();
+    for (Path p : parts) {
+      for (String line : Files.readAllLines(p.resolve("rejects.jsonl"), StandardCharsets.UTF_8)) {
+        if (line.isBlank()) {
+          continue;
+        }
+        JsonNode r = JSON.readTree(line);
+        String reason = r.path("reason").asText();
+        counts.computeIfAbsent(reason, k -> new int[1])[0]++;
+        examples.putIfAbsent(reason, r.path("answer").asText());
+      }
+    }
+    List<RejectReason> out = new ArrayList<>();
+    counts.forEach((reason, n) -> out.add(new RejectReason(reason, n[0], examples.get(reason))));
+    out.sort(Comparator.comparingInt(RejectReason::count).reversed());
+    return out;
+  }
+
+  static void deleteTree(Path dir) throws IOException {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (Stream<Path> s = Files.walk(dir)) {
+      for (Path p : (Iterable<Path>) s.sorted(Comparator.reverseOrder())::iterator) {
+        Files.deleteIfExists(p);
+      }
+    } catch (UncheckedIOException e) {
+      throw e.getCause();
+    }
+  }
+
+  private static <T extends Throwable> T cause(Throwable e, Class<T> type) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (type.isInstance(t)) {
+        return type.cast(t);
+      }
+    }
+    return null;
+  }
+
+  /** Builds a {@link FretSparkJob}. Setters validate at once. Reusable; not thread-safe. */
+  public static final class Builder {
+    private LlmSpec llm;
+    private Path output;
+    private Path cacheDir;
+    private boolean cacheSet;
+    private String model = dev.gecko.core.GeckoEmbedder.Builder.DEFAULT_MODEL;
+    private int threads = 1;
+    private int maxBatchTokens = dev.gecko.core.GeckoEmbedder.Builder.DEFAULT_MAX_BATCH_TOKENS;
+    private Prompts prompts = Prompts.defaults();
+    private int candidates = 20;
+    private NegativeSelection negatives = NegativeSelection.LAST;
+    private long randomSeed = 42;
+    private double temperature = 0.7;
+    private int attempts = 3;
+    private int concurrency = 4;
+    private int limit = Integer.MAX_VALUE;
+    private int earlyStop = FretPipeline.DEFAULT_EARLY_STOP;
+    private int waveSize = 10_000;
+    private int seedsPerTask = 50;
+    private int shards = 4;
+    private Scorer qlScorer;
+    private Scorer rcScorer;
+    private Clock clock = Clock.systemUTC();
+    private TaskHook hook;
+
+    private Builder() {}
+
+    /** Sets the LLM every executor calls. Required. */
+    public Builder llm(LlmSpec spec) {
+      this.llm = Objects.requireNonNull(spec, "llm is null");
+      return this;
+    }
+
+    /** Sets the run folder: a path the driver and every executor see (see the class comment). Required. */
+    public Builder output(Path dir) {
+      this.output = Objects.requireNonNull(dir, "output is null");
+      return this;
+    }
+
+    /**
+     * Sets the response cache folder, null for none (default {@code DIR/cache}); like the run
+     * folder, a path every executor sees.
+     */
+    public Builder cache(Path dir) {
+      this.cacheDir = dir;
+      this.cacheSet = true;
+      return this;
+    }
+
+    /** Sets the embedder's model (as {@link GeckoEmbeddings#setModel}). Default {@value dev.gecko.core.GeckoEmbedder.Builder#DEFAULT_MODEL}. */
+    public Builder model(String nameOrFolder) {
+      if (nameOrFolder == null || nameOrFolder.isBlank()) {
+        throw new IllegalArgumentException("model must not be blank");
+      }
+      this.model = nameOrFolder;
+      return this;
+    }
+
+    /**
+     * Sets the threads of each executor's embedder (as {@link GeckoEmbeddings#setThreads}). Default 1.
+     *
+     * @throws IllegalArgumentException if below 1
+     */
+    public Builder threads(int n) {
+      if (n < 1) {
+        throw new IllegalArgumentException("threads must be >= 1, was " + n);
+      }
+      this.threads = n;
+      return this;
+    }
+
+    /**
+     * Sets the padded tokens per inference batch. Default 512.
+     *
+     * @throws IllegalArgumentException if below 1
+     */
+    public Builder maxBatchTokens(int n) {
+      if (n < 1) {
+        throw new IllegalArgumentException("maxBatchTokens must be >= 1, was " + n);
+      }
+      this.maxBatchTokens = n;
+      return this;
+    }
+
+    /** Sets the prompts (default {@link Prompts#defaults()}). */
+    public Builder prompts(Prompts p) {
+      this.prompts = Objects.requireNonNull(p, "prompts is null");
+      return this;
+    }
+
+    /**
+     * Sets N, the neighbours retrieved and relabeled per query. Default 20.
+     *
+     * @throws IllegalArgumentException if below 2
+     */
+    public Builder candidates(int n) {
+      if (n < 2) {
+        throw new IllegalArgumentException("candidates must be >= 2, was " + n);
+      }
+      this.candidates = n;
+      return this;
+    }
+
+    /** Sets how the hard negative is chosen. Default {@link NegativeSelection#LAST}. */
+    public Builder negatives(NegativeSelection s) {
+      this.negatives = Objects.requireNonNull(s, "negatives is null");
+      return this;
+    }
+
+    /** Sets the seed of random negatives. Default 42. */
+    public Builder randomSeed(long seed) {
+      this.randomSeed = seed;
+      return this;
+    }
+
+    /**
+     * Sets the query generation temperature. Default 0.7.
+     *
+     * @throws IllegalArgumentException if not in [0, 2]
+     */
+    public Builder generationTemperature(double t) {
+      if (!(t >= 0 && t <= 2)) {
+        throw new IllegalArgumentException("temperature must be in [0, 2], was " + t);
+      }
+      this.temperature = t;
+      return this;
+    }
+
+    /**
+     * Sets the answers tried per LLM question. Default 3.
+     *
+     * @throws IllegalArgumentException if below 1
+     */
+    public Builder attempts(int n) {
+      if (n < 1) {
+        throw new IllegalArgumentException("attempts must be >= 1, was " + n);
+      }
+      this.attempts = n;
+      return this;
+    }
+
+    /**
+     * Sets the LLM requests in flight per executor (its client's limit), and the seeds each task
+     * works on at once. Default 4.
+     *
+     * @throws IllegalArgumentException if below 1
+     */
+    public Builder concurrency(int n) {
+      if (n < 1) {
+        throw new IllegalArgumentException("concurrency must be >= 1, was " + n);
+      }
+      this.concurrency = n;
+      return this;
+    }
+
+    /**
+     * Uses only the first {@code n} passages (by ordinal) as seeds; all remain candidates. Their
+     * ordinals and ids are listed on the driver.
+     *
+     * @throws IllegalArgumentException if below 1
+     */
+    public Builder limit(int n) {
+      if (n < 1) {
+        throw new IllegalArgumentException("limit must be >= 1, was " + n);
+      }
+      this.limit = n;
+      return this;
+    }
+
+    /**
+     * Sets the first wave's size, and stops the run when its seeds are all rejected ({@link
+     * TooManyRejectsException}). 0: no first wave, never stop. Default {@value FretPipeline#DEFAULT_EARLY_STOP}.
+     *
+     * @throws IllegalArgumentException if negative
+     */
+    public Builder earlyStop(int n) {
+      if (n < 0) {
+        throw new IllegalArgumentException("earlyStop must be >= 0, was " + n);
+      }
+      this.earlyStop = n;
+      return this;
+    }
+
+    /**
+     * Sets the seeds of one wave (one pass of the three stages; what an interruption can lose).
+     * Default 10,000.
+     *
+     * @throws IllegalArgumentException if below 1
+     */
+    public Builder waveSize(int n) {
+      if (n < 1) {
+        throw new IllegalArgumentException("waveSize must be >= 1, was " + n);
+      }
+      this.waveSize = n;
+      return this;
+    }
+
+    /**
+     * Sets the seeds of one task (and of one output part). Default 50.
+     *
+     * @throws IllegalArgumentException if below 1
+     */
+    public Builder seedsPerTask(int n) {
+      if (n < 1) {
+        throw new IllegalArgumentException("seedsPerTask must be >= 1, was " + n);
+      }
+      this.seedsPerTask = n;
+      return this;
+    }
+
+    /**
+     * Sets the corpus shards of the retrieval ({@link DistributedTopK.Builder#shards}). Default 4.
+     *
+     * @throws IllegalArgumentException if below 1
+     */
+    public Builder shards(int n) {
+      if (n < 1) {
+        throw new IllegalArgumentException("shards must be >= 1, was " + n);
+      }
+      this.shards = n;
+      return this;
+    }
+
+    /**
+     * Forces the scorers instead of the best the LLM's capabilities allow.
+     *
+     * @throws IllegalArgumentException if {@code ql} is not a QL scorer or {@code rc} not an RC one
+     */
+    public Builder scorers(Scorer ql, Scorer rc) {
+      if (!ql.isQueryLikelihood() || rc.isQueryLikelihood()) {
+        throw new IllegalArgumentException("need a query likelihood scorer and a relevance scorer, got " + ql + ", " + rc);
+      }
+      this.qlScorer = ql;
+      this.rcScorer = rc;
+      return this;
+    }
+
+    /** Sets the clock of the manifest's timestamps. */
+    public Builder clock(Clock c) {
+      this.clock = Objects.requireNonNull(c, "clock is null");
+      return this;
+    }
+
+    /** For tests: called by tasks after each seed (see {@link TaskHook}). */
+    Builder hook(TaskHook h) {
+      this.hook = h;
+      return this;
+    }
+
+    /**
+     * Builds the job.
+     *
+     * @throws IllegalStateException if the LLM or the output folder is missing
+     */
+    public FretSparkJob build() {
+      if (llm == null || output == null) {
+        throw new IllegalStateException("llm and output are required");
+      }
+      Builder c = new Builder();
+      c.llm = llm;
+      c.output = output;
+      c.cacheDir = cacheSet ? cacheDir : output.resolve("cache");
+      c.cacheSet = true;
+      c.model = model;
+      c.threads = threads;
+      c.maxBatchTokens = maxBatchTokens;
+      c.prompts = prompts;
+      c.candidates = candidates;
+      c.negatives = negatives;
+      c.randomSeed = randomSeed;
+      c.temperature = temperature;
+      c.attempts = attempts;
+      c.concurrency = concurrency;
+      c.limit = limit;
+      c.earlyStop = earlyStop;
+      c.waveSize = waveSize;
+      c.seedsPerTask = seedsPerTask;
+      c.shards = shards;
+      c.qlScorer = qlScorer;
+      c.rcScorer = rcScorer;
+      c.clock = clock;
+      c.hook = hook;
+      return new FretSparkJob(c);
+    }
+  }
+}

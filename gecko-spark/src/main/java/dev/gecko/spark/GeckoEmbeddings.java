@@ -1,0 +1,482 @@
+package dev.gecko.spark;
+
+import dev.gecko.core.GeckoEmbedder;
+import dev.gecko.core.ModelPackage;
+import dev.gecko.core.TaskType;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.stream.Stream;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipOutputStream;
+import org.apache.spark.SparkContext;
+import org.apache.spark.ml.Transformer;
+import org.apache.spark.ml.linalg.VectorUDT;
+import org.apache.spark.ml.param.BooleanParam;
+import org.apache.spark.ml.param.IntParam;
+import org.apache.spark.ml.param.Param;
+import org.apache.spark.ml.param.ParamMap;
+import org.apache.spark.ml.util.DefaultParamsReadable;
+import org.apache.spark.ml.util.DefaultParamsWritable;
+import org.apache.spark.ml.util.Identifiable;
+import org.apache.spark.ml.util.MLReader;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
+
+/**
+ * A Spark ML {@link Transformer} that embeds a text column with a {@link GeckoEmbedder}: the
+ * output is the input with one more column, the vector ({@code array<float>}, or Spark ML's
+ * vector type with {@link #setVectorOutput(boolean)}).
+ *
+ * <pre>{@code
+ * GeckoEmbeddings embed = new GeckoEmbeddings()
+ *     .setInputCol("text").setTitleCol("title").setOutputCol("embedding")
+ *     .setModel("bge-small-en-v1.5-int8").setTaskType("RETRIEVAL_DOCUMENT").setDims(256);
+ * Dataset<Row> vectors = embed.transform(corpus);
+ * new Pipeline().setStages(new PipelineStage[] {embed}).fit(corpus).write().save("pipeline");  // saves and loads
+ * }</pre>
+ *
+ * <h2>How rows are embedded</h2>
+ * Inside {@code mapPartitions}, never a row-at-a-time UDF: each task hands its partition's rows to
+ * the embedder in calls of 512 rows, within which the embedder sorts by length and cuts batches of
+ * at most {@link #setMaxBatchTokens(int) maxBatchTokens} padded tokens (docs/embedding.md). Output
+ * rows keep their partition and order. Each executor JVM opens one {@link GeckoEmbedder} per model
+ * and options, lazily, and shares it among all its task threads; it is never serialised and lives
+ * as long as the executor. {@link #setThreads(int) threads} is that embedder's thread count: each
+ * running task embeds on its own thread and up to {@code threads - 1} helper threads are shared by
+ * all of them, so the default of 1 uses one core per task slot, as Spark schedules.
+ *
+ * <h2>Where the model comes from</h2>
+ * A built-in name ({@link ModelPackage#builtInNames()}) loads from the classpath: ship the
+ * model's jar with the application ({@code --jars}/{@code --packages}). A model folder is either a
+ * path every node sees (a shared mount), or shipped with the job: {@link #shipModelFolder} packs it
+ * as an archive and adds it with {@code SparkContext.addArchive}, and the name it returns is the
+ * model to set (a folder added from a distributed file system with {@code addFile(path, true)}
+ * works the same way: set the path, its last segment is looked up with {@code SparkFiles}).
+ *
+ * <h2>Rows that are not plain text</h2>
+ * A null text gives a null vector. Text whose Unicode was broken at its source (U+FFFD, or unpaired
+ * surrogates, which the embedder replaces by U+FFFD; see {@link EmbeddingCounters} for what Spark
+ * itself does to them) is embedded as it is. A text over the model's maximum tokens is truncated,
+ * or, with {@link #setFailOnTruncation(boolean) failOnTruncation}, fails its task with {@link
+ * dev.gecko.core.InputTooLongException} (the job fails once Spark's retries are spent; the
+ * executor lives on). Each kind is counted ({@link EmbeddingCounters}: {@link #transform(Dataset,
+ * EmbeddingCounters)}, or {@link #lastCounters()} after {@link #transform(Dataset)}).
+ *
+ * <h2>Threads, state, persistence</h2>
+ * A transformer is a set of {@link Param}s: configure it on one thread, then use it from any; the
+ * params are saved and loaded with {@link #write()} / {@link #load(String)} (and inside a saved
+ * {@code Pipeline}). It owns no resources. {@link #lastCounters()} is not a param and is not saved.
+ */
+public final class GeckoEmbeddings extends Transformer implements DefaultParamsWritable {
+  private static final long serialVersionUID = 1L;
+
+  private final String uid;
+  private final Param<String> inputCol;
+  private final Param<String> titleCol;
+  private final Param<String> outputCol;
+  private final Param<String> model;
+  private final IntParam dims;
+  private final Param<String> taskType;
+  private final IntParam maxBatchTokens;
+  private final IntParam threads;
+  private final BooleanParam failOnTruncation;
+  private final BooleanParam vectorOutput;
+  private transient volatile EmbeddingCounters lastCounters;
+
+  /** A transformer with a random uid and the default params. */
+  public GeckoEmbeddings() {
+    this(Identifiable.randomUID("geckoEmbeddings"));
+  }
+
+  /** A transformer with the given uid and the default params (Spark ML's reader calls this). */
+  public GeckoEmbeddings(String uid) {
+    this.uid = Objects.requireNonNull(uid, "uid is null");
+    inputCol = new Param<>(this, "inputCol", "the text column (string)");
+    titleCol = new Param<>(this, "titleCol", "an optional title column (string): documents' titles, joined as the model's "
+        + "prompt says; empty for none");
+    outputCol = new Param<>(this, "outputCol", "the vector column added");
+    model = new Param<>(this, "model", "a built-in model name, a model folder every node sees, or the name of a folder "
+        + "shipped with shipModelFolder / SparkContext.addArchive");
+    dims = new IntParam(this, "dims", "the Matryoshka width (1 to the model's width); 0 for the model's full width");
+    taskType = new Param<>(this, "taskType", "a task type (" + Arrays.toString(TaskType.values())
+        + ", any case, '-' for '_'); empty for the model's default prompt");
+    maxBatchTokens = new IntParam(this, "maxBatchTokens", "the most padded tokens in one inference batch");
+    threads = new IntParam(this, "threads", "threads of each executor's shared embedder: each task embeds on its own "
+        + "thread, plus up to threads - 1 helpers shared by the executor's tasks");
+    failOnTruncation = new BooleanParam(this, "failOnTruncation", "fail the task on a text over the model's maximum "
+        + "tokens instead of truncating it");
+    vectorOutput = new BooleanParam(this, "vectorOutput", "output Spark ML vectors (doubles) instead of array<float>");
+    setDefault(inputCol, "text");
+    setDefault(titleCol, "");
+    setDefault(outputCol, "embedding");
+    setDefault(model, GeckoEmbedder.Builder.DEFAULT_MODEL);
+    setDefault(dims, 0);
+    setDefault(taskType, "");
+    setDefault(maxBatchTokens, GeckoEmbedder.Builder.DEFAULT_MAX_BATCH_TOKENS);
+    setDefault(threads, 1);
+    setDefault(failOnTruncation, false);
+    setDefault(vectorOutput, false);
+  }
+
+  @Override
+  public String uid() {
+    return uid;
+  }
+
+  // ------------------------------------------------------------------ params
+
+  /** The text column (string). Default {@code text}. */
+  public Param<String> inputCol() {
+    return inputCol;
+  }
+
+  /** An optional title column (string); empty for none. Default empty. */
+  public Param<String> titleCol() {
+    return titleCol;
+  }
+
+  /** The vector column added. Default {@code embedding}. */
+  public Param<String> outputCol() {
+    return outputCol;
+  }
+
+  /** The model: built-in name or folder. Default {@value GeckoEmbedder.Builder#DEFAULT_MODEL}. */
+  public Param<String> model() {
+    return model;
+  }
+
+  /** The Matryoshka width; 0 for full width. Default 0. */
+  public IntParam dims() {
+    return dims;
+  }
+
+  /** The task type's name; empty for the model's default prompt. Default empty. */
+  public Param<String> taskType() {
+    return taskType;
+  }
+
+  /** Padded tokens per inference batch. Default {@value GeckoEmbedder.Builder#DEFAULT_MAX_BATCH_TOKENS}. */
+  public IntParam maxBatchTokens() {
+    return maxBatchTokens;
+  }
+
+  /** Threads of each executor's shared embedder. Default 1. */
+  public IntParam threads() {
+    return threads;
+  }
+
+  /** Whether an over-long text fails its task. Default false (it is truncated and counted). */
+  public BooleanParam failOnTruncation() {
+    return failOnTruncation;
+  }
+
+  /** Whether the output column is Spark ML's vector type. Default false ({@code array<float>}). */
+  public BooleanParam vectorOutput() {
+    return vectorOutput;
+  }
+
+  /** Returns the text column. */
+  public String getInputCol() {
+    return getOrDefault(inputCol);
+  }
+
+  /** Returns the title column, empty for none. */
+  public String getTitleCol() {
+    return getOrDefault(titleCol);
+  }
+
+  /** Returns the output column. */
+  public String getOutputCol() {
+    return getOrDefault(outputCol);
+  }
+
+  /** Returns the model. */
+  public String getModel() {
+    return getOrDefault(model);
+  }
+
+  /** Returns the width, 0 for full. */
+  public int getDims() {
+    return (Integer) getOrDefault(dims);
+  }
+
+  /** Returns the task type's name, empty for none. */
+  public String getTaskType() {
+    return getOrDefault(taskType);
+  }
+
+  /** Returns the padded tokens per batch. */
+  public int getMaxBatchTokens() {
+    return (Integer) getOrDefault(maxBatchTokens);
+  }
+
+  /** Returns the threads of each executor's embedder. */
+  public int getThreads() {
+    return (Integer) getOrDefault(threads);
+  }
+
+  /** Returns whether an over-long text fails its task. */
+  public boolean getFailOnTruncation() {
+    return (Boolean) getOrDefault(failOnTruncation);
+  }
+
+  /** Returns whether the output is Spark ML vectors. */
+  public boolean getVectorOutput() {
+    return (Boolean) getOrDefault(vectorOutput);
+  }
+
+  /**
+   * Sets the text column.
+   *
+   * @throws IllegalArgumentException if blank
+   */
+  public GeckoEmbeddings setInputCol(String column) {
+    set(inputCol, nonBlank(column, "inputCol"));
+    return this;
+  }
+
+  /** Sets the title column (null or empty for none). */
+  public GeckoEmbeddings setTitleCol(String column) {
+    set(titleCol, column == null ? "" : column);
+    return this;
+  }
+
+  /**
+   * Sets the output column.
+   *
+   * @throws IllegalArgumentException if blank
+   */
+  public GeckoEmbeddings setOutputCol(String column) {
+    set(outputCol, nonBlank(column, "outputCol"));
+    return this;
+  }
+
+  /**
+   * Sets the model: a built-in name, a folder path every node sees, or a name returned by {@link
+   * #shipModelFolder}. Checked where the tasks run.
+   *
+   * @throws IllegalArgumentException if blank
+   */
+  public GeckoEmbeddings setModel(String nameOrFolder) {
+    set(model, nonBlank(nameOrFolder, "model"));
+    return this;
+  }
+
+  /**
+   * Sets the Matryoshka width (0: the model's full width); checked against the model's width where
+   * the tasks run.
+   *
+   * @throws IllegalArgumentException if negative
+   */
+  public GeckoEmbeddings setDims(int width) {
+    if (width < 0) {
+      throw new IllegalArgumentException("dims must be >= 0 (0: the model's width), was " + width);
+    }
+    set(dims, width);
+    return this;
+  }
+
+  /**
+   * Sets the task type by name ({@code RETRIEVAL_QUERY}, {@code retrieval-query}, ...); null or
+   * empty for the model's default prompt.
+   *
+   * @throws IllegalArgumentException if it names no task type
+   */
+  public GeckoEmbeddings setTaskType(String name) {
+    String n = name == null ? "" : name.strip();
+    parseTaskType(n);
+    set(taskType, n);
+    return this;
+  }
+
+  /** Sets the task type; null for the model's default prompt. */
+  public GeckoEmbeddings setTaskType(TaskType type) {
+    set(taskType, type == null ? "" : type.name());
+    return this;
+  }
+
+  /**
+   * Sets the most padded tokens per inference batch.
+   *
+   * @throws IllegalArgumentException if below 1
+   */
+  public GeckoEmbeddings setMaxBatchTokens(int tokens) {
+    if (tokens < 1) {
+      throw new IllegalArgumentException("maxBatchTokens must be >= 1, was " + tokens);
+    }
+    set(maxBatchTokens, tokens);
+    return this;
+  }
+
+  /**
+   * Sets the threads of each executor's shared embedder (see the class comment).
+   *
+   * @throws IllegalArgumentException if below 1
+   */
+  public GeckoEmbeddings setThreads(int n) {
+    if (n < 1) {
+      throw new IllegalArgumentException("threads must be >= 1, was " + n);
+    }
+    set(threads, n);
+    return this;
+  }
+
+  /** Sets whether a text over the model's maximum tokens fails its task (instead of being truncated). */
+  public GeckoEmbeddings setFailOnTruncation(boolean fail) {
+    set(failOnTruncation, fail);
+    return this;
+  }
+
+  /** Sets whether the output column is Spark ML's vector type (doubles) instead of {@code array<float>}. */
+  public GeckoEmbeddings setVectorOutput(boolean vectors) {
+    set(vectorOutput, vectors);
+    return this;
+  }
+
+  // ------------------------------------------------------------------ transform
+
+  /**
+   * Returns the input schema with the output column added.
+   *
+   * @throws IllegalArgumentException if the text or title column is missing or not a string, or
+   *     the output column exists already
+   */
+  @Override
+  public StructType transformSchema(StructType schema) {
+    checkString(schema, getInputCol(), "inputCol");
+    if (!getTitleCol().isEmpty()) {
+      checkString(schema, getTitleCol(), "titleCol");
+    }
+    if (Arrays.asList(schema.fieldNames()).contains(getOutputCol())) {
+      throw new IllegalArgumentException("output column '" + getOutputCol() + "' exists already");
+    }
+    DataType type = getVectorOutput() ? new VectorUDT() : DataTypes.createArrayType(DataTypes.FloatType, false);
+    return schema.add(new StructField(getOutputCol(), type, true, org.apache.spark.sql.types.Metadata.empty()));
+  }
+
+  /**
+   * Embeds the dataset, counting on a new set of {@link EmbeddingCounters} (then {@link
+   * #lastCounters()}). Lazy, like every transformation: nothing runs before an action.
+   */
+  @Override
+  public Dataset<Row> transform(Dataset<?> dataset) {
+    EmbeddingCounters counters = EmbeddingCounters.register(dataset.sparkSession().sparkContext(), uid);
+    lastCounters = counters;
+    return transform(dataset, counters);
+  }
+
+  /**
+   * Embeds the dataset, counting on {@code counters}. Lazy: nothing runs before an action.
+   *
+   * @throws IllegalArgumentException as {@link #transformSchema} does
+   */
+  public Dataset<Row> transform(Dataset<?> dataset, EmbeddingCounters counters) {
+    Objects.requireNonNull(counters, "counters is null");
+    StructType in = dataset.schema();
+    StructType out = transformSchema(in);
+    int text = in.fieldIndex(getInputCol());
+    int title = getTitleCol().isEmpty() ? -1 : in.fieldIndex(getTitleCol());
+    EmbedPartition.Settings s = new EmbedPartition.Settings(getModel(), getThreads(), getMaxBatchTokens(), getDims(),
+        parseTaskType(getTaskType()), getFailOnTruncation(), getVectorOutput());
+    return dataset.toDF().mapPartitions(new EmbedPartition(s, text, title, counters), Encoders.row(out));
+  }
+
+  /** Returns the counters of the last {@link #transform(Dataset)} call, or null before any. */
+  public EmbeddingCounters lastCounters() {
+    return lastCounters;
+  }
+
+  @Override
+  public GeckoEmbeddings copy(ParamMap extra) {
+    return defaultCopy(extra);
+  }
+
+  // ------------------------------------------------------------------ persistence, shipping
+
+  /** Spark ML's reader: loads a transformer saved with {@link #write()}. */
+  public static MLReader<GeckoEmbeddings> read() {
+    return new DefaultParamsReadable<GeckoEmbeddings>() {}.read();
+  }
+
+  /** Loads a transformer saved with {@code write().save(path)}. */
+  public static GeckoEmbeddings load(String path) {
+    return read().load(path);
+  }
+
+  /**
+   * Ships a model folder to the executors: packs it as {@code <folder name>.zip} in a temporary
+   * folder and adds it with {@link SparkContext#addArchive(String)}, which unpacks it on every
+   * node. Returns the name to pass to {@link #setModel(String)}.
+   *
+   * @throws IllegalArgumentException if {@code folder} is not a folder
+   * @throws UncheckedIOException if it cannot be packed
+   */
+  public static String shipModelFolder(SparkContext sc, Path folder) {
+    Objects.requireNonNull(sc, "sc is null");
+    if (!Files.isDirectory(folder)) {
+      throw new IllegalArgumentException(folder + " is not a folder");
+    }
+    Path dir = folder.toAbsolutePath().normalize();
+    String name = dir.getFileName() + ".zip";
+    try {
+      Path zip = Files.createTempDirectory("gecko-model-").resolve(name);
+      try (OutputStream os = Files.newOutputStream(zip); ZipOutputStream z = new ZipOutputStream(os);
+          Stream<Path> files = Files.walk(dir)) {
+        for (Path f : (Iterable<Path>) files.filter(Files::isRegularFile).sorted()::iterator) {
+          z.putNextEntry(new ZipEntry(dir.relativize(f).toString().replace('\\', '/')));
+          Files.copy(f, z);
+          z.closeEntry();
+        }
+      }
+      sc.addArchive(zip.toString());
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot pack " + dir + ": " + e.getMessage(), e);
+    }
+    return name;
+  }
+
+  // ------------------------------------------------------------------ helpers
+
+  static TaskType parseTaskType(String name) {
+    if (name == null || name.isEmpty()) {
+      return null;
+    }
+    String n = name.strip().replace('-', '_').toUpperCase(Locale.ROOT);
+    for (TaskType t : TaskType.values()) {
+      if (t.name().equals(n)) {
+        return t;
+      }
+    }
+    throw new IllegalArgumentException("unknown task type '" + name + "': expected one of " + List.of(TaskType.values())
+        + " or empty");
+  }
+
+  private static String nonBlank(String s, String what) {
+    if (s == null || s.isBlank()) {
+      throw new IllegalArgumentException(what + " must not be blank");
+    }
+    return s;
+  }
+
+  private static void checkString(StructType schema, String column, String what) {
+    if (!Arrays.asList(schema.fieldNames()).contains(column)) {
+      throw new IllegalArgumentException(what + ": no column '" + column + "' in " + schema.simpleString());
+    }
+    DataType t = schema.apply(column).dataType();
+    if (!t.equals(DataTypes.StringType)) {
+      throw new IllegalArgumentException(what + ": column '" + column + "' is " + t.simpleString() + ", not a string");
+    }
+  }
+}

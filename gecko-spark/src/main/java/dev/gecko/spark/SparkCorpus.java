@@ -1,0 +1,159 @@
+package dev.gecko.spark;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.gecko.core.io.Corpus;
+import dev.gecko.core.io.JsonlReader;
+import dev.gecko.core.io.LineReader;
+import dev.gecko.core.io.Passage;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.NoSuchElementException;
+import java.util.Objects;
+import org.apache.spark.api.java.JavaPairRDD;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.api.java.function.FlatMapFunction;
+import org.apache.spark.input.PortableDataStream;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import scala.Tuple2;
+
+/**
+ * Reads corpora into Spark by gecko-core's one rule for corpus files ({@link Corpus}): JSON Lines,
+ * plain or gzip-compressed (recognised by content), strict UTF-8, {@code _id}/{@code id} (string or
+ * integer; the line number where neither), optional {@code title}, required {@code text}. Each file
+ * is read whole by one task, as {@link Corpus#read} reads it (so gzip, which cannot be split,
+ * costs nothing more); a bad line fails its task with an {@link dev.gecko.core.InvalidDataException}
+ * naming the file, line and field, as it stops every gecko command.
+ *
+ * <pre>{@code
+ * Dataset<Row> corpus = SparkCorpus.read(spark, "hdfs://nn/corpus/");   // ordinal, id, title, text
+ * }</pre>
+ *
+ * <p>Rows: {@code ordinal} (long: the file's place among the paths sorted by name, times 2^32, plus
+ * the line number: the corpus order, unique; rows come in that order within a file, files in
+ * Spark's order, so sort by it where order matters), {@code id}, {@code title} (empty when none), {@code
+ * text}. Unpaired UTF-16 surrogates (from JSON escapes such as a lone {@code \ud83d}) are replaced
+ * by U+FFFD before Spark stores the strings, as {@code GeckoEmbedder} replaces them (Spark would
+ * store {@code '?'} instead; see {@link EmbeddingCounters}), so the same file gives the same
+ * vectors here and in a single JVM. Ids must be unique within a file, as {@link Corpus} requires;
+ * uniqueness across files is not checked here ({@link FretSparkJob} checks it).
+ *
+ * <p>Stateless and thread-safe.
+ */
+public final class SparkCorpus {
+  /** The schema of the rows read. */
+  public static final StructType SCHEMA = new StructType().add("ordinal", DataTypes.LongType, false)
+      .add("id", DataTypes.StringType, false).add("title", DataTypes.StringType, false)
+      .add("text", DataTypes.StringType, false);
+
+  private SparkCorpus() {}
+
+  /**
+   * Reads every corpus file at {@code path} (a file, a folder or a glob, on any file system Spark
+   * reads). Lazy, apart from listing the files.
+   *
+   * @throws IllegalArgumentException if no file matches
+   */
+  public static Dataset<Row> read(SparkSession spark, String path) {
+    Objects.requireNonNull(path, "path is null");
+    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+    JavaPairRDD<String, PortableDataStream> files = jsc.binaryFiles(path);
+    List<String> names = new ArrayList<>(files.keys().collect());
+    if (names.isEmpty()) {
+      throw new IllegalArgumentException("no corpus file at " + path);
+    }
+    names.sort(null);
+    Map<String, Integer> index = new HashMap<>();
+    for (int i = 0; i < names.size(); i++) {
+      index.put(names.get(i), i);
+    }
+    JavaRDD<Row> rows = files.flatMap(new ReadFile(index));
+    return spark.createDataFrame(rows, SCHEMA);
+  }
+
+  /** Reads one file lazily, line by line. Serializable: carries the file index only. */
+  private static final class ReadFile implements FlatMapFunction<Tuple2<String, PortableDataStream>, Row> {
+    private static final long serialVersionUID = 1L;
+    private final Map<String, Integer> index;
+
+    ReadFile(Map<String, Integer> index) {
+      this.index = new HashMap<>(index);
+    }
+
+    @Override
+    public Iterator<Row> call(Tuple2<String, PortableDataStream> file) throws IOException {
+      long base = (long) index.get(file._1()) << 32;
+      JsonlReader in = JsonlReader.of(LineReader.of(file._2().open(), file._1()));
+      Map<String, Integer> firstLine = new HashMap<>();
+      return new Iterator<>() {
+        private Row next = advance();
+
+        private Row advance() {
+          try {
+            ObjectNode o = in.next();
+            if (o == null) {
+              in.close();
+              return null;
+            }
+            Passage p = Corpus.passage(o, in);
+            Integer before = firstLine.putIfAbsent(p.id(), in.lineNumber());
+            if (before != null) {
+              throw in.invalid("duplicate id '" + p.id() + "' (first on line " + before + ")");
+            }
+            return RowFactory.create(base + in.lineNumber(), wellFormed(p.id()), wellFormed(p.title()), wellFormed(p.text()));
+          } catch (IOException e) {
+            throw new UncheckedIOException(e);
+          }
+        }
+
+        @Override
+        public boolean hasNext() {
+          return next != null;
+        }
+
+        @Override
+        public Row next() {
+          if (next == null) {
+            throw new NoSuchElementException();
+          }
+          Row r = next;
+          next = advance();
+          return r;
+        }
+      };
+    }
+  }
+
+  /** {@code s} with each unpaired surrogate replaced by U+FFFD, as the embedder replaces them. */
+  static String wellFormed(String s) {
+    StringBuilder b = null;
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      boolean paired = Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1));
+      if (paired) {
+        if (b != null) {
+          b.append(c).append(s.charAt(i + 1));
+        }
+        i++;
+      } else if (Character.isSurrogate(c)) {
+        if (b == null) {
+          b = new StringBuilder(s.length()).append(s, 0, i);
+        }
+        b.append('\uFFFD');
+      } else if (b != null) {
+        b.append(c);
+      }
+    }
+    return b == null ? s : b.toString();
+  }
+}

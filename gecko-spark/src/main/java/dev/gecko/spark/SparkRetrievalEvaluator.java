@@ -1,0 +1,266 @@
+package dev.gecko.spark;
+
+import dev.gecko.core.ModelPackage;
+import dev.gecko.core.TaskType;
+import dev.gecko.core.io.Passage;
+import dev.gecko.core.vector.VectorOps;
+import dev.gecko.eval.BeirDataset;
+import dev.gecko.eval.EvalReport;
+import dev.gecko.eval.RetrievalEvaluator;
+import dev.gecko.eval.RetrievalMetrics;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+
+/**
+ * {@code gecko eval retrieval} with Spark doing the work: BEIR-style retrieval scored as gecko-eval's
+ * {@link RetrievalEvaluator} scores it (the same requests: queries as {@link
+ * TaskType#RETRIEVAL_QUERY}, documents as {@link TaskType#RETRIEVAL_DOCUMENT} with their title and
+ * stripped text; the same exact top-k, through {@link DistributedTopK}; the same {@link
+ * RetrievalMetrics}; the same {@link EvalReport}), with embedding and search distributed.
+ *
+ * <pre>{@code
+ * EvalReport r = SparkRetrievalEvaluator.builder(new GeckoEmbeddings().setModel("bge-small-en-v1.5"))
+ *     .ignoreIdenticalIds(true).shards(8).build().evaluate(spark, BeirDataset.read(Path.of("arguana")));
+ * }</pre>
+ *
+ * <p>The queries, the qrels and the run (top {@code max(ks)} per query) are the driver's, as
+ * metrics need them whole; the corpus is the driver's in {@link #evaluate(SparkSession,
+ * BeirDataset)}, and a distributed dataset in {@link #evaluate(SparkSession, Dataset, List, Map,
+ * String)}. An int8 model's vectors depend on the batch they were embedded in (docs/embedding.md),
+ * so its scores can differ from the single-JVM evaluator's in the last digits; an fp32 model's
+ * agree.
+ *
+ * <p>Immutable and thread-safe. Owns nothing.
+ */
+public final class SparkRetrievalEvaluator {
+  private static final StructType CORPUS = new StructType().add("ordinal", DataTypes.LongType, false)
+      .add("id", DataTypes.StringType, false).add("title", DataTypes.StringType, false)
+      .add("text", DataTypes.StringType, false);
+  private static final StructType QUERIES = new StructType().add("id", DataTypes.StringType, false)
+      .add("text", DataTypes.StringType, false);
+
+  private final GeckoEmbeddings embeddings;
+  private final List<Integer> dims;
+  private final List<Integer> ks;
+  private final boolean ignoreIdenticalIds;
+  private final int shards;
+  private final int partitions;
+
+  private SparkRetrievalEvaluator(Builder b) {
+    this.embeddings = b.embeddings;
+    this.dims = b.dims;
+    this.ks = b.ks;
+    this.ignoreIdenticalIds = b.ignoreIdenticalIds;
+    this.shards = b.shards;
+    this.partitions = b.partitions;
+  }
+
+  /**
+   * Returns a builder; the model, threads and batch settings come from {@code embeddings} (its
+   * columns, task type and width are set here).
+   */
+  public static Builder builder(GeckoEmbeddings embeddings) {
+    return new Builder(embeddings);
+  }
+
+  /**
+   * Scores a data set read on the driver.
+   *
+   * @throws IllegalArgumentException if a width exceeds the model's
+   */
+  public EvalReport evaluate(SparkSession spark, BeirDataset data) {
+    List<Row> rows = new ArrayList<>(data.corpus().size());
+    long ordinal = 0;
+    for (Passage p : data.corpus()) {
+      rows.add(RowFactory.create(ordinal++, p.id(), p.title(), p.text()));
+    }
+    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+    Dataset<Row> corpus = spark.createDataFrame(jsc.parallelize(rows, partitions), CORPUS);
+    List<String[]> queries = new ArrayList<>();
+    for (BeirDataset.Query q : data.queries()) {
+      queries.add(new String[] {q.id(), q.text()});
+    }
+    return evaluate(spark, corpus, queries, data.qrels(), data.name());
+  }
+
+  /**
+   * Scores a distributed corpus ({@code ordinal} long, {@code id}, {@code title}, {@code text}:
+   * {@link SparkCorpus}'s rows) against queries ({@code {id, text}} pairs) and qrels (query id to
+   * document id to grade).
+   *
+   * @throws IllegalArgumentException if a width exceeds the model's, or no query is in the qrels
+   */
+  public EvalReport evaluate(SparkSession spark, Dataset<Row> corpus, List<String[]> queries,
+      Map<String, Map<String, Integer>> qrels, String name) {
+    long start = System.nanoTime();
+    ModelPackage model = ModelPackage.resolve(ExecutorEmbedders.resolve(embeddings.getModel()));
+    for (int d : dims) {
+      if (d < 1 || d > model.dimensions()) {
+        throw new IllegalArgumentException("width " + d + " is not in [1, " + model.dimensions() + "]");
+      }
+    }
+    List<Row> qrows = new ArrayList<>();
+    for (String[] q : queries) {
+      qrows.add(RowFactory.create(q[0], q[1]));
+    }
+    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+    Dataset<Row> qdf = spark.createDataFrame(jsc.parallelize(qrows, Math.max(1, Math.min(partitions, qrows.size()))), QUERIES);
+    // MTEB: (title + " " + text).strip(); the documents' text stripped, as RetrievalEvaluator does
+    Dataset<Row> docs = spark.createDataFrame(corpus.select("ordinal", "id", "title", "text").javaRDD()
+        .map(r -> RowFactory.create(r.getLong(0), r.getString(1), r.isNullAt(2) ? "" : r.getString(2), r.getString(3).strip())), CORPUS);
+    GeckoEmbeddings embed = embeddings.copy(new org.apache.spark.ml.param.ParamMap()).setDims(0).setVectorOutput(false)
+        .setOutputCol("embedding").setInputCol("text");
+    Dataset<Row> qvec = embed.copy(new org.apache.spark.ml.param.ParamMap()).setTitleCol("").setTaskType(TaskType.RETRIEVAL_QUERY)
+        .transform(qdf).cache();
+    Dataset<Row> dvec = embed.copy(new org.apache.spark.ml.param.ParamMap()).setTitleCol("title")
+        .setTaskType(TaskType.RETRIEVAL_DOCUMENT).transform(docs).select("ordinal", "id", "embedding").cache();
+    long documents = dvec.count();
+    int maxK = Collections.max(ks);
+    int topK = (int) Math.min(maxK, documents);
+
+    Map<Integer, Double> scores = new LinkedHashMap<>();
+    Map<Integer, Map<String, Double>> metrics = new LinkedHashMap<>();
+    try {
+      for (int d : dims) {
+        Dataset<Row> q = truncated(spark, qvec.select("id", "embedding"), d, false);
+        Dataset<Row> c = truncated(spark, dvec, d, true);
+        List<Row> hits = DistributedTopK.builder().k(topK).shards(shards).queryBlocks(partitions).ordinalCol("ordinal")
+            .build().search(q, c).collectAsList();
+        Map<String, Map<String, Double>> run = new HashMap<>();
+        for (String[] query : queries) {
+          run.put(query[0], new HashMap<>());
+        }
+        for (Row h : hits) {
+          run.get(h.getString(0)).put(h.getString(2), (double) h.getFloat(3));
+        }
+        if (ignoreIdenticalIds) {
+          run.forEach((qid, ranked) -> ranked.remove(qid));
+        }
+        Map<String, Double> m = new LinkedHashMap<>();
+        RetrievalMetrics.evaluate(qrels, run, ks).forEach((metric, v) -> m.put(metric, 100 * v));
+        metrics.put(d, m);
+        scores.put(d, m.getOrDefault(RetrievalEvaluator.MAIN_METRIC, Double.NaN));
+      }
+    } finally {
+      qvec.unpersist();
+      dvec.unpersist();
+    }
+    Map<String, String> prompts = new LinkedHashMap<>();
+    prompts.put("query", model.promptTemplate(TaskType.RETRIEVAL_QUERY).orElse("{text}"));
+    prompts.put("document", model.promptTemplate(TaskType.RETRIEVAL_DOCUMENT).orElse("{text}"));
+    Map<String, Integer> sizes = new LinkedHashMap<>();
+    sizes.put("queries", queries.size());
+    sizes.put("documents", (int) documents);
+    return new EvalReport(model.name(), name, "retrieval", RetrievalEvaluator.MAIN_METRIC, scores, metrics, prompts, sizes,
+        (System.nanoTime() - start) / 1e9);
+  }
+
+  /** The vectors cut to {@code d} and normalised again, as the single-JVM evaluator cuts them. */
+  private static Dataset<Row> truncated(SparkSession spark, Dataset<Row> in, int d, boolean withOrdinal) {
+    StructType schema = in.schema();
+    int v = schema.fieldIndex("embedding");
+    return spark.createDataFrame(in.javaRDD().map(r -> {
+      Object[] values = new Object[r.length()];
+      for (int i = 0; i < r.length(); i++) {
+        values[i] = r.get(i);
+      }
+      if (!r.isNullAt(v)) {
+        values[v] = VectorOps.truncateAndNormalize(DistributedTopK.floats(r.get(v)), d);
+      }
+      return RowFactory.create(values);
+    }), schema);
+  }
+
+  /** Builds a {@link SparkRetrievalEvaluator}. Setters validate at once. Reusable; not thread-safe. */
+  public static final class Builder {
+    private final GeckoEmbeddings embeddings;
+    private List<Integer> dims;
+    private List<Integer> ks = RetrievalMetrics.DEFAULT_KS;
+    private boolean ignoreIdenticalIds;
+    private int shards = 4;
+    private int partitions = 8;
+
+    private Builder(GeckoEmbeddings embeddings) {
+      this.embeddings = Objects.requireNonNull(embeddings, "embeddings is null");
+    }
+
+    /**
+     * Sets the widths to score (default: the model's full width).
+     *
+     * @throws IllegalArgumentException if empty
+     */
+    public Builder dims(List<Integer> widths) {
+      if (widths.isEmpty()) {
+        throw new IllegalArgumentException("dims must not be empty");
+      }
+      this.dims = List.copyOf(widths);
+      return this;
+    }
+
+    /**
+     * Sets the cutoffs (default {@link RetrievalMetrics#DEFAULT_KS}).
+     *
+     * @throws IllegalArgumentException if empty or a cutoff is below 1
+     */
+    public Builder ks(List<Integer> cutoffs) {
+      if (cutoffs.isEmpty() || cutoffs.stream().anyMatch(k -> k == null || k < 1)) {
+        throw new IllegalArgumentException("every cutoff must be >= 1, got " + cutoffs);
+      }
+      this.ks = List.copyOf(cutoffs);
+      return this;
+    }
+
+    /** When true, a retrieved document whose id equals the query's is dropped (ArguAna), as MTEB does. */
+    public Builder ignoreIdenticalIds(boolean ignore) {
+      this.ignoreIdenticalIds = ignore;
+      return this;
+    }
+
+    /**
+     * Sets the corpus shards of the top-k ({@link DistributedTopK.Builder#shards}). Default 4.
+     *
+     * @throws IllegalArgumentException if below 1
+     */
+    public Builder shards(int n) {
+      if (n < 1) {
+        throw new IllegalArgumentException("shards must be >= 1, was " + n);
+      }
+      this.shards = n;
+      return this;
+    }
+
+    /**
+     * Sets the partitions the driver's corpus and queries are cut into for embedding, and the
+     * query blocks of the top-k. Default 8.
+     *
+     * @throws IllegalArgumentException if below 1
+     */
+    public Builder partitions(int n) {
+      if (n < 1) {
+        throw new IllegalArgumentException("partitions must be >= 1, was " + n);
+      }
+      this.partitions = n;
+      return this;
+    }
+
+    /** Builds the evaluator. */
+    public SparkRetrievalEvaluator build() {
+      if (dims == null) {
+        dims = List.of(ModelPackage.resolve(ExecutorEmbedders.resolve(embeddings.getModel())).dimensions());
+      }
+      return new SparkRetrievalEvaluator(this);
+    }
+  }
+}

@@ -1,0 +1,135 @@
+package dev.gecko.spark;
+
+import dev.gecko.core.index.FlatIndex;
+import dev.gecko.core.index.SearchHit;
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.List;
+
+/** The pieces {@link DistributedTopK} moves between tasks. Serializable values; not thread-safe. */
+final class TopKParts {
+  private TopKParts() {}
+
+  /** One shard of the corpus: vectors in increasing corpus ordinal, packed in one array. */
+  static final class Shard implements Serializable {
+    private static final long serialVersionUID = 1L;
+    final int index;
+    final int dims;
+    final long[] ordinals;
+    final String[] ids;
+    final float[] vectors;
+
+    Shard(int index, int dims, long[] ordinals, String[] ids, float[] vectors) {
+      this.index = index;
+      this.dims = dims;
+      this.ordinals = ordinals;
+      this.ids = ids;
+      this.vectors = vectors;
+    }
+
+    int size() {
+      return ids.length;
+    }
+
+    /** Packs (ordinal, id, vector) entries, sorting them by ordinal. */
+    static Shard pack(int index, Iterator<Entry> entries) {
+      List<Entry> all = new ArrayList<>();
+      entries.forEachRemaining(all::add);
+      all.sort((a, b) -> Long.compare(a.ordinal, b.ordinal));
+      int dims = all.isEmpty() ? 0 : all.get(0).vector.length;
+      long[] ordinals = new long[all.size()];
+      String[] ids = new String[all.size()];
+      float[] vectors = new float[Math.multiplyExact(all.size(), dims)];
+      for (int i = 0; i < all.size(); i++) {
+        Entry e = all.get(i);
+        if (e.vector.length != dims) {
+          throw new IllegalArgumentException("corpus vectors differ in width: " + e.vector.length + "!=" + dims + " (id '"
+              + e.id + "')");
+        }
+        ordinals[i] = e.ordinal;
+        ids[i] = e.id;
+        System.arraycopy(e.vector, 0, vectors, i * dims, dims);
+      }
+      return new Shard(index, dims, ordinals, ids, vectors);
+    }
+
+    /** A flat index of this shard's vectors, in ordinal order (local ordinal i is entry i). */
+    FlatIndex index(FlatIndex.Precision precision, FlatIndex.Metric metric) {
+      FlatIndex index = FlatIndex.builder(Math.max(dims, 1)).precision(precision).metric(metric).build();
+      for (int i = 0; i < ids.length; i++) {
+        index.add(Arrays.copyOfRange(vectors, i * dims, (i + 1) * dims));
+      }
+      return index;
+    }
+  }
+
+  /** One corpus row on its way into a shard. */
+  record Entry(long ordinal, String id, float[] vector) implements Serializable {}
+
+  /** One query: a key unique in the search, its id, its vector. */
+  record Query(long key, String id, float[] vector) implements Serializable {}
+
+  /**
+   * The best hits of one query so far, best first: score descending, then corpus ordinal
+   * ascending, as {@link FlatIndex} orders them (its ties go to the lower ordinal).
+   */
+  static final class Hits implements Serializable {
+    private static final long serialVersionUID = 1L;
+    final String queryId;
+    final float[] scores;
+    final long[] ordinals;
+    final String[] ids;
+
+    Hits(String queryId, float[] scores, long[] ordinals, String[] ids) {
+      this.queryId = queryId;
+      this.scores = scores;
+      this.ordinals = ordinals;
+      this.ids = ids;
+    }
+
+    /** A shard's hits, mapped from local to corpus ordinals (the local order is the corpus order). */
+    static Hits of(String queryId, List<SearchHit> hits, Shard shard) {
+      float[] s = new float[hits.size()];
+      long[] o = new long[hits.size()];
+      String[] ids = new String[hits.size()];
+      for (int i = 0; i < hits.size(); i++) {
+        SearchHit h = hits.get(i);
+        s[i] = h.score();
+        o[i] = shard.ordinals[h.ordinal()];
+        ids[i] = shard.ids[h.ordinal()];
+      }
+      return new Hits(queryId, s, o, ids);
+    }
+
+    int size() {
+      return scores.length;
+    }
+
+    /** Whether hit i of a ranks before hit j of b. */
+    private static boolean before(Hits a, int i, Hits b, int j) {
+      int c = Float.compare(a.scores[i], b.scores[j]);
+      return c != 0 ? c > 0 : a.ordinals[i] < b.ordinals[j];
+    }
+
+    /** The best {@code k} of two lists (each best first), best first. */
+    static Hits merge(Hits a, Hits b, int k) {
+      int n = Math.min(k, a.size() + b.size());
+      float[] s = new float[n];
+      long[] o = new long[n];
+      String[] ids = new String[n];
+      int i = 0;
+      int j = 0;
+      for (int out = 0; out < n; out++) {
+        boolean takeA = j >= b.size() || (i < a.size() && before(a, i, b, j));
+        Hits from = takeA ? a : b;
+        int at = takeA ? i++ : j++;
+        s[out] = from.scores[at];
+        o[out] = from.ordinals[at];
+        ids[out] = from.ids[at];
+      }
+      return new Hits(a.queryId, s, o, ids);
+    }
+  }
+}

@@ -1,0 +1,219 @@
+package dev.gecko.spark;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.gecko.cli.GeckoCli;
+import dev.gecko.core.io.Passage;
+import dev.gecko.train.llm.Capability;
+import dev.gecko.train.testing.FakeLlmServer;
+import dev.gecko.train.testing.FakeLlmServer.Fault;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.spark.scheduler.SparkListener;
+import org.apache.spark.scheduler.SparkListenerTaskEnd;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * FRet on Spark over 200 real ArguAna passages against the loopback fake LLM with scripted faults,
+ * one relabel task killed mid-run and retried, compared with a single-JVM {@code gecko generate}
+ * of the same seeds.
+ */
+class FretSparkJobTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final int SEEDS = 200;
+  /** An fp32 model: its vectors do not depend on the batch, so both runs retrieve the same neighbours. */
+  private static final String MODEL = GeckoEmbeddingsTest.FP32;
+  /** Neighbours relabelled per seed: 21 LLM calls a seed (the paper's 20 doubles the test's time, not what it checks). */
+  private static final int CANDIDATES = 10;
+  /** Task attempts the hook asks the test to kill. */
+  static final BlockingQueue<Long> TO_KILL = new LinkedBlockingQueue<>();
+  private static FakeLlmServer server;
+  private static Path corpusFile;
+
+  @TempDir static Path dir;
+
+  @BeforeAll
+  static void start() throws Exception {
+    server = FakeLlmServer.start();
+    corpusFile = dir.resolve("arguana-200.jsonl");
+    StringBuilder b = new StringBuilder();
+    for (Passage p : TestSpark.arguanaPassages(SEEDS)) {
+      ObjectNode o = JSON.createObjectNode().put("_id", p.id()).put("title", p.title()).put("text", p.text());
+      b.append(o).append('\n');
+    }
+    Files.writeString(corpusFile, b.toString());
+  }
+
+  @AfterAll
+  static void stop() {
+    server.close();
+  }
+
+  /** Kills relabel task 2 of the second wave in its first attempt, after its third seed. */
+  static final class KillOnce implements FretSparkJob.TaskHook {
+    private static final long serialVersionUID = 1L;
+
+    @Override
+    public void afterSeed(int stage, int partition, int attempt, long taskAttemptId, int seedsDone) {
+      if (stage == 1 && partition == 2 && attempt == 0 && seedsDone == 3) {
+        TO_KILL.add(taskAttemptId);
+        try {
+          Thread.sleep(120_000); // until the kill interrupts this task
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new IllegalStateException("killed");
+        }
+      }
+    }
+  }
+
+  private static final class TaskEnds extends SparkListener {
+    final AtomicInteger killed = new AtomicInteger();
+
+    @Override
+    public void onTaskEnd(SparkListenerTaskEnd end) {
+      if (end.reason().toString().startsWith("TaskKilled")) {
+        killed.incrementAndGet();
+      }
+    }
+  }
+
+  private static FretSparkJob.Builder job(Path out) {
+    LlmSpec llm = LlmSpec.builder(LlmSpec.Provider.OPENAI, "fake-llm").baseUrl(server.openAiBaseUrl())
+        .capabilities(EnumSet.of(Capability.JSON_OUTPUT, Capability.TOP_LOGPROBS)).requestTimeout(Duration.ofSeconds(30))
+        .retries(5, Duration.ofMillis(10), Duration.ofMillis(200)).build();
+    return FretSparkJob.builder().llm(llm).output(out).model(MODEL).limit(SEEDS).candidates(CANDIDATES).concurrency(8).seedsPerTask(25).shards(3);
+  }
+
+  /** Every line of the run's parts: seed id to its example or reject, failing on a seed seen twice. */
+  private static Map<String, JsonNode> lines(Path out, String file) throws Exception {
+    Map<String, JsonNode> m = new HashMap<>();
+    for (Path part : FretSparkJob.parts(out)) {
+      for (String l : Files.readAllLines(part.resolve(file), StandardCharsets.UTF_8)) {
+        JsonNode n = JSON.readTree(l);
+        assertThat(m.put(n.path("seed_id").asText(), n)).as("seed %s twice", n.path("seed_id").asText()).isNull();
+      }
+    }
+    return m;
+  }
+
+  private static Map<String, JsonNode> reference(Path file) throws Exception {
+    Map<String, JsonNode> m = new HashMap<>();
+    if (Files.exists(file)) {
+      for (String l : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+        JsonNode n = JSON.readTree(l);
+        m.put(n.path("seed_id").asText(), n);
+      }
+    }
+    return m;
+  }
+
+  @Test
+  void sparkRunWithAKilledTaskEqualsGeckoGenerateAndReRunsDoOnlyWhatIsMissing() throws Exception {
+    // the single-JVM reference: gecko generate, as a user runs it
+    Path ref = dir.resolve("reference");
+    StringWriter outText = new StringWriter();
+    StringWriter errText = new StringWriter();
+    int code = GeckoCli.run(new String[] {"generate", "--corpus", corpusFile.toString(), "--out", ref.toString(), "--llm", "openai",
+        "--base-url", server.openAiBaseUrl(), "--llm-model", "fake-llm", "--model", MODEL, "--limit", "" + SEEDS,
+        "--candidates", "" + CANDIDATES, "--concurrency", "8", "--progress-interval", "600"}, new PrintWriter(outText), new PrintWriter(errText));
+    assertThat(code).as(errText.toString()).isZero();
+    Map<String, JsonNode> refExamples = reference(ref.resolve("examples.jsonl"));
+    Map<String, JsonNode> refRejects = reference(ref.resolve("rejects.jsonl"));
+    assertThat(refExamples.size() + refRejects.size()).isEqualTo(SEEDS);
+    assertThat(refExamples.size()).isGreaterThan(SEEDS / 2);
+
+    // the Spark run: faults on the first requests, one relabel task killed after its third seed
+    server.enqueue(Fault.status(429, Map.of("Retry-After", "1"), "{\"error\":{\"message\":\"rate limited\"}}"));
+    server.enqueue(Fault.status(500, Map.of(), "{\"error\":{\"message\":\"oops\"}}"));
+    server.enqueue(Fault.truncated());
+    server.enqueue(Fault.malformed());
+    int requestsBefore = server.requests().size();
+    Path out = dir.resolve("spark");
+    TaskEnds ends = new TaskEnds();
+    TestSpark.session().sparkContext().addSparkListener(ends);
+    Thread killer = new Thread(() -> {
+      try {
+        Long id = TO_KILL.poll(10, TimeUnit.MINUTES);
+        if (id != null) {
+          TestSpark.session().sparkContext().killTaskAttempt(id, true, "test: killed mid-run");
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    });
+    killer.start();
+    Dataset<Row> corpus = SparkCorpus.read(TestSpark.session(), corpusFile.toString());
+    FretSparkSummary s = job(out).hook(new KillOnce()).build().run(TestSpark.session(), corpus);
+    killer.join(1000);
+    TestSpark.session().sparkContext().listenerBus().waitUntilEmpty(30_000);
+    TestSpark.session().sparkContext().removeSparkListener(ends);
+    assertThat(ends.killed).as("tasks killed").hasValueGreaterThanOrEqualTo(1);
+    assertThat(server.requests().size() - requestsBefore).as("requests, faults included").isGreaterThanOrEqualTo((int) s.calls() + 4);
+
+    Map<String, JsonNode> examples = lines(out, "examples.jsonl");
+    Map<String, JsonNode> rejects = lines(out, "rejects.jsonl");
+    assertThat(examples.keySet().stream().filter(rejects::containsKey)).as("seeds with an example and a reject").isEmpty();
+    assertThat(examples.size() + rejects.size()).isEqualTo(SEEDS);
+    assertThat(s.seeds()).isEqualTo(SEEDS);
+    assertThat(s.written()).isEqualTo(examples.size());
+    assertThat(s.rejected()).isEqualTo(rejects.size());
+    assertThat(s.totalExamples()).isEqualTo(examples.size());
+    // the killed task's part was committed by its retry
+    boolean retried = false;
+    for (Path part : FretSparkJob.parts(out)) {
+      retried |= JSON.readTree(part.resolve("part.json").toFile()).path("attempt").asInt() > 0;
+    }
+    assertThat(retried).as("a part written by a retried attempt").isTrue();
+
+    // the examples equal gecko generate's, field by field
+    assertThat(examples.keySet()).isEqualTo(refExamples.keySet());
+    assertThat(rejects.keySet()).isEqualTo(refRejects.keySet());
+    for (Map.Entry<String, JsonNode> e : examples.entrySet()) {
+      assertThat(e.getValue()).as("example of seed %s", e.getKey()).isEqualTo(refExamples.get(e.getKey()));
+    }
+
+    // run again over its own folder: nothing is missing, nothing is asked
+    int requests = server.requests().size();
+    FretSparkSummary again = job(out).build().run(TestSpark.session(), corpus);
+    assertThat(again.skipped()).isEqualTo(SEEDS);
+    assertThat(again.written() + again.rejected()).isZero();
+    assertThat(server.requests().size()).isEqualTo(requests);
+
+    // lose one part (as an interrupted run would): only its seeds are done again, from the response cache
+    Path lost = FretSparkJob.parts(out).get(3);
+    List<String> lostSeeds = Files.readAllLines(lost.resolve("seeds.txt"));
+    FretSparkJob.deleteTree(lost);
+    FretSparkSummary resumed = job(out).build().run(TestSpark.session(), corpus);
+    assertThat(resumed.skipped()).isEqualTo(SEEDS - lostSeeds.size());
+    assertThat(resumed.written() + resumed.rejected()).isEqualTo(lostSeeds.size());
+    assertThat(resumed.calls()).as("every answer came from the cache").isZero();
+    Map<String, JsonNode> after = lines(out, "examples.jsonl");
+    assertThat(after.size() + lines(out, "rejects.jsonl").size()).isEqualTo(SEEDS);
+    assertThat(after).isEqualTo(examples);
+    JsonNode manifest = JSON.readTree(out.resolve(FretSparkJob.MANIFEST).toFile());
+    assertThat(manifest.path("status").asText()).isEqualTo("complete");
+    assertThat(manifest.path("counts").path("totalExamples").asLong()).isEqualTo(examples.size());
+  }
+}

@@ -1,0 +1,90 @@
+package dev.gecko.spark;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.gecko.cli.GeckoCli;
+import dev.gecko.core.io.Passage;
+import dev.gecko.eval.BeirDataset;
+import dev.gecko.eval.EvalReport;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code gecko eval retrieval} on a real ArguAna slice against the same evaluation with Spark doing
+ * the embedding and the search; the whole of ArguAna is SparkArguAnaTest's (docs/spark.md).
+ */
+class SparkRetrievalEvaluatorTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final int PASSAGES = 200;
+
+  /** A BEIR folder: the first {@code n} passages, and the queries whose relevant passages are among them. */
+  static Path slice(Path dir, int n) throws Exception {
+    List<Passage> corpus = TestSpark.arguanaPassages(n);
+    Set<String> ids = new HashSet<>();
+    StringBuilder c = new StringBuilder();
+    for (Passage p : corpus) {
+      ids.add(p.id());
+      c.append(JSON.createObjectNode().put("_id", p.id()).put("title", p.title()).put("text", p.text())).append('\n');
+    }
+    BeirDataset all = BeirDataset.read(TestSpark.arguana());
+    StringBuilder q = new StringBuilder();
+    StringBuilder qrels = new StringBuilder("query-id\tcorpus-id\tscore\n");
+    for (BeirDataset.Query query : all.queries()) {
+      Map<String, Integer> rel = all.qrels().get(query.id());
+      if (ids.containsAll(rel.keySet())) {
+        q.append(JSON.createObjectNode().put("_id", query.id()).put("text", query.text())).append('\n');
+        rel.forEach((doc, grade) -> qrels.append(query.id()).append('\t').append(doc).append('\t').append(grade).append('\n'));
+      }
+    }
+    Files.createDirectories(dir.resolve("qrels"));
+    Files.writeString(dir.resolve("corpus.jsonl"), c);
+    Files.writeString(dir.resolve("queries.jsonl"), q);
+    Files.writeString(dir.resolve("qrels/test.tsv"), qrels);
+    return dir;
+  }
+
+  @Test
+  void geckoEvalRetrievalNumbersReproduceThroughSpark(@TempDir Path dir) throws Exception {
+    Path data = slice(dir.resolve("arguana-slice"), PASSAGES);
+    Path json = dir.resolve("cli.json");
+    StringWriter err = new StringWriter();
+    int code = GeckoCli.run(new String[] {"eval", "retrieval", "--data", data.toString(), "--model", GeckoEmbeddingsTest.FP32,
+        "--dims", "384,128", "--ignore-identical-ids", "--no-cache", "--json", json.toString()},
+        new PrintWriter(new StringWriter()), new PrintWriter(err));
+    assertThat(code).as(err.toString()).isZero();
+    JsonNode cli = JSON.readTree(json.toFile());
+
+    BeirDataset slice = BeirDataset.read(data);
+    assertThat(slice.queries().size()).isGreaterThan(40);
+    EvalReport spark = SparkRetrievalEvaluator.builder(new GeckoEmbeddings().setModel(GeckoEmbeddingsTest.FP32)).dims(List.of(384, 128))
+        .ignoreIdenticalIds(true).shards(3).partitions(4).build().evaluate(TestSpark.session(), slice);
+    ObjectNode sparkJson = (ObjectNode) JSON.readTree(spark.toJson());
+    for (String field : List.of("model", "task", "metric", "prompts", "sizes")) {
+      assertThat(sparkJson.get(field)).as(field).isEqualTo(cli.get(field));
+    }
+    int compared = 0;
+    for (String width : List.of("384", "128")) {
+      for (Iterator<Map.Entry<String, JsonNode>> it = cli.path("metrics").path(width).fields(); it.hasNext(); ) {
+        Map.Entry<String, JsonNode> m = it.next();
+        assertThat(sparkJson.path("metrics").path(width).path(m.getKey()).asDouble()).as("%s at %s", m.getKey(), width)
+            .isCloseTo(m.getValue().asDouble(), within(1e-9));
+        compared++;
+      }
+    }
+    assertThat(compared).isEqualTo(2 * 5 * 6);
+    assertThat(sparkJson.path("scores").path("384").asDouble()).isGreaterThan(20);
+  }
+}

@@ -1,0 +1,119 @@
+package dev.gecko.train.fret;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.gecko.core.io.Passage;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Random;
+
+/**
+ * FRet's last steps for one seed, as a function: relabel the retrieved candidates, select the
+ * positive and the hard negative, and write the output line. {@link FretPipeline} runs it for each
+ * seed after its own retrieval; runners that retrieve another way (gecko-spark's distributed top-k)
+ * call it with their candidates, so that the same seed, query and candidates give the same example
+ * wherever it runs. The line formats are those of {@code examples.jsonl} and {@code rejects.jsonl}
+ * described in {@link FretPipeline}.
+ *
+ * <p>Stateless and thread-safe (the LLM calls go through the relabeler's client).
+ */
+public final class FretExamples {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private FretExamples() {}
+
+  /**
+   * Relabels one seed's candidates and returns its {@code examples.jsonl} line.
+   *
+   * @param seed the seed passage
+   * @param query the task and query generated for it (step 1)
+   * @param candidates the retrieved passages, nearest first (step 2)
+   * @param retrievalScores their retrieval scores, in the same order
+   * @param relabeler the relabeler (step 3: its LLM calls happen here)
+   * @param negatives how the hard negative is chosen
+   * @param randomSeed the run's seed for {@link NegativeSelection#RANDOM}
+   * @throws RejectedAnswerException if fewer than 2 candidates were retrieved (stage {@code
+   *     retrieve}), the LLM's grades stayed invalid (stage {@code ql} or {@code rc}), or the
+   *     selection fell outside the candidates (stage {@code select})
+   * @throws IllegalArgumentException if the candidates and scores differ in length
+   * @throws dev.gecko.train.llm.LlmException if an LLM call failed beyond the client's retries
+   */
+  public static FretExample example(Passage seed, GeneratedQuery query, List<Passage> candidates, float[] retrievalScores,
+      Relabeler relabeler, NegativeSelection negatives, long randomSeed) {
+    Objects.requireNonNull(seed, "seed is null");
+    Objects.requireNonNull(query, "query is null");
+    Objects.requireNonNull(negatives, "negatives is null");
+    if (candidates.size() != retrievalScores.length) {
+      throw new IllegalArgumentException(candidates.size() + " candidates but " + retrievalScores.length + " scores");
+    }
+    if (candidates.size() < 2) {
+      throw new RejectedAnswerException("retrieve", "fewer than 2 candidates retrieved", "");
+    }
+    List<ScoredCandidate> ranked = relabeler.relabel(query.query(), candidates, retrievalScores);
+    ScoredCandidate pos = ranked.get(0);
+    ScoredCandidate neg;
+    if (negatives == NegativeSelection.LAST) {
+      neg = ranked.get(ranked.size() - 1);
+    } else {
+      Random r = new Random(randomSeed * 31 + seed.id().hashCode());
+      neg = ranked.get(1 + r.nextInt(ranked.size() - 1));
+    }
+    // the selection must come from the candidate set (defence in depth against any id confusion)
+    if (!candidates.contains(pos.passage()) || !candidates.contains(neg.passage()) || pos == neg) {
+      throw new RejectedAnswerException("select", "selection outside the candidate set", "");
+    }
+    Integer seedRank = null;
+    List<FretExample.Candidate> ranks = new ArrayList<>(ranked.size());
+    for (ScoredCandidate c : ranked) {
+      if (c.passage().id().equals(seed.id())) {
+        seedRank = c.rank();
+      }
+      ranks.add(new FretExample.Candidate(c.passage().id(), c.rank(), c.rrf(), finite(c.ql()), c.qlRank(),
+          finite(c.rc()), c.rcRank(), c.retrievalRank(), c.retrievalScore()));
+    }
+    Map<String, String> scorer = new LinkedHashMap<>();
+    scorer.put("ql", relabeler.qlScorer().id());
+    scorer.put("rc", relabeler.rcScorer().id());
+    return new FretExample(query.query(), pos.passage().text(), neg.passage().text(), query.task(), query.query(),
+        query.extra(), seed.id(), pos.passage().id(), neg.passage().id(), pos.passage().title(), neg.passage().title(),
+        !pos.passage().id().equals(seed.id()), seedRank, scorer, ranks);
+  }
+
+  /**
+   * Returns the {@code rejects.jsonl} line of a seed: {@code seed_id}, {@code stage}, {@code
+   * reason} (the exception's message) and {@code answer} (the last answer, cut to 500 chars).
+   */
+  public static FretReject reject(String seedId, RejectedAnswerException e) {
+    Objects.requireNonNull(seedId, "seedId is null");
+    return new FretReject(seedId, e.stage(), e.getMessage(), e.lastAnswer());
+  }
+
+  /**
+   * Returns an example's or a reject's line as {@code examples.jsonl} and {@code rejects.jsonl}
+   * hold it (one JSON object, no line break): the one writer of both files.
+   */
+  public static String jsonLine(FretExample example) {
+    return write(example);
+  }
+
+  /** Returns a reject's {@code rejects.jsonl} line; see {@link #jsonLine(FretExample)}. */
+  public static String jsonLine(FretReject reject) {
+    return write(reject);
+  }
+
+  static String write(Object line) {
+    try {
+      return JSON.writeValueAsString(line);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("cannot write a FRet line: " + e.getOriginalMessage(), e);
+    }
+  }
+
+  /** A score, or null for a refused grade (negative infinity internally). */
+  private static Double finite(double v) {
+    return Double.isFinite(v) ? v : null;
+  }
+}
