@@ -169,7 +169,8 @@ final class BatchScheduler {
     return Arrays.asList(out);
   }
 
-  private static Progress report(long done, long total, long tokens) {
+  /** A progress report of the embedding phase with its tokens metric. */
+  static Progress report(long done, long total, long tokens) {
     return new Progress(PHASE, UNIT, done, total, java.util.Map.of(TOKENS, (double) tokens));
   }
 

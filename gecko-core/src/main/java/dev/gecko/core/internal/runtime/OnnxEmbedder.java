@@ -4,7 +4,6 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import dev.gecko.core.EmbedRequest;
 import dev.gecko.core.EmbedderMetrics;
-import dev.gecko.core.Progress;
 import dev.gecko.core.GeckoEmbedder;
 import dev.gecko.core.GeckoException;
 import dev.gecko.core.ModelLoadException;
@@ -13,6 +12,7 @@ import dev.gecko.core.ModelSource;
 import dev.gecko.core.ProgressListener;
 import dev.gecko.core.adapter.Adapter;
 import dev.gecko.tokenizer.GeckoTokenizer;
+import dev.gecko.tokenizer.Encoding;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.ArrayList;
@@ -201,9 +201,14 @@ public final class OnnxEmbedder implements GeckoEmbedder {
     try {
       stats.calls.increment();
       if (coalesces(rendered)) {
-        progress.onProgress(Progress.of(PHASE, UNIT, 0, rendered.size()));
-        List<float[]> out = coalescer.embed(scheduler.encode(rendered), dims);
-        progress.onProgress(Progress.of(PHASE, UNIT, rendered.size(), rendered.size()));
+        progress.onProgress(BatchScheduler.report(0, rendered.size(), 0));
+        List<Encoding> encodings = scheduler.encode(rendered);
+        List<float[]> out = coalescer.embed(encodings, dims);
+        long tokens = 0;
+        for (Encoding e : encodings) {
+          tokens += e.length();
+        }
+        progress.onProgress(BatchScheduler.report(rendered.size(), rendered.size(), tokens));
         return out;
       }
       return scheduler.embed(rendered, dims, progress);
@@ -317,7 +322,4 @@ public final class OnnxEmbedder implements GeckoEmbedder {
   public String toString() {
     return "GeckoEmbedder[" + pkg.name() + ", " + width + " dims" + (gate.isClosed() ? ", closed" : "") + "]";
   }
-
-  private static final String PHASE = "embedding";
-  private static final String UNIT = "texts";
 }
