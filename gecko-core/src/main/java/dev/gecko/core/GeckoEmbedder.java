@@ -201,10 +201,14 @@ public interface GeckoEmbedder extends AutoCloseable {
     public static final int DEFAULT_MAX_BATCH_TOKENS = 512;
     /** The default {@link #maxBatchSize(int)}. */
     public static final int DEFAULT_MAX_BATCH_SIZE = 64;
-    /** The default {@link #coalescingWindow(Duration)}, in milliseconds. */
-    public static final int DEFAULT_COALESCING_WINDOW_MILLIS = 1;
+    /**
+     * The default {@link #coalescingWindow(Duration)}, in microseconds: the best of 25, 100, 250,
+     * 500 and 1,000 µs under gecko-bench's LoadBenchmark at 4, 16 and 64 callers
+     * (docs/performance.md, "Many callers").
+     */
+    public static final int DEFAULT_COALESCING_WINDOW_MICROS = 100;
     /** The default {@link #coalescingWindow(Duration)}. */
-    public static final Duration DEFAULT_COALESCING_WINDOW = Duration.ofMillis(DEFAULT_COALESCING_WINDOW_MILLIS);
+    public static final Duration DEFAULT_COALESCING_WINDOW = Duration.ofNanos(DEFAULT_COALESCING_WINDOW_MICROS * 1000L);
     /** The default {@link #maxQueuedTokens(long)}. */
     public static final long DEFAULT_MAX_QUEUED_TOKENS = 65_536;
 
@@ -356,7 +360,7 @@ public interface GeckoEmbedder extends AutoCloseable {
     /**
      * Sets how long a batch not yet full may wait for other calls' texts while other batches run
      * (see "Many callers" in {@link GeckoEmbedder}). A call on an idle embedder never waits.
-     * Default {@value #DEFAULT_COALESCING_WINDOW_MILLIS} ms; {@link Duration#ZERO} turns coalescing
+     * Default {@value #DEFAULT_COALESCING_WINDOW_MICROS} µs; {@link Duration#ZERO} turns coalescing
      * off: every call runs its own batches, as with {@link #batchIndependent(boolean)}.
      *
      * @throws IllegalArgumentException if negative or longer than 1 s

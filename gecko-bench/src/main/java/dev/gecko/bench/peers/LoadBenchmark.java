@@ -103,8 +103,14 @@ public final class LoadBenchmark {
 
   static Peer open(String name) {
     switch (name) {
-      case "gecko":
-        return gecko(GeckoEmbedder.builder().build());
+      case "gecko": { // -DwindowMicros: another coalescing window than the default, to tune it
+        GeckoEmbedder.Builder b = GeckoEmbedder.builder();
+        String window = System.getProperty("windowMicros");
+        if (window != null) {
+          b.coalescingWindow(Duration.ofNanos(Long.parseLong(window) * 1000));
+        }
+        return gecko(b.build());
+      }
       case "gecko-off":
         return gecko(GeckoEmbedder.builder().coalescingWindow(Duration.ZERO).build());
       case "lc4j":
