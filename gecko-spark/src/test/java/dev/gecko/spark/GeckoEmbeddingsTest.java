@@ -19,12 +19,12 @@ import org.junit.jupiter.api.Test;
 
 /** {@link GeckoEmbeddings} on a real local Spark against {@link GeckoEmbedder#embedRequests} on real ArguAna passages. */
 class GeckoEmbeddingsTest {
-  /** A real slice small enough for CI; the whole corpus is GeckoEmbeddingsArguAnaTest's (docs/spark.md). */
+  /** A real slice small enough for CI; the whole corpus is the example's check-embeddings command (docs/spark.md). */
   private static final int PASSAGES = 120;
   /**
    * The fp32 model of the CI checks: six layers, so four times faster than bge-small; fp32 vectors do
-   * not depend on the batch (docs/embedding.md), whichever model. bge-small fp32 and int8 on the whole
-   * corpus: docs/spark.md.
+   * not depend on the batch (docs/embedding.md), whichever model. The whole corpus: the example's
+   * check-embeddings command (docs/spark.md).
    */
   static final String FP32 = "all-MiniLM-L6-v2";
   private static List<Passage> passages;

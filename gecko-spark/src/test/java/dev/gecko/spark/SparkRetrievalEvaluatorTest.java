@@ -24,7 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code gecko eval retrieval} on a real ArguAna slice against the same evaluation with Spark doing
- * the embedding and the search; the whole of ArguAna is SparkArguAnaTest's (docs/spark.md).
+ * the embedding and the search; the whole of ArguAna is the example's eval-retrieval command (docs/spark.md).
  */
 class SparkRetrievalEvaluatorTest {
   private static final ObjectMapper JSON = new ObjectMapper();
