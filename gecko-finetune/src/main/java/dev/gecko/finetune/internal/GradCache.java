@@ -49,10 +49,11 @@ final class GradCache {
       for (int s = 0; s < texts.size(); s += miniBatch) {
         chunks.add(new int[] {s, Math.min(s + miniBatch, texts.size())});
       }
-      // 1. the vectors, without autograd
+      // 1. the vectors, without autograd: each mini-batch's intermediates are freed with its own
+      //    manager (kept in the step's manager they held every mini-batch's activations at once)
       List<NDArray> parts = new ArrayList<>();
       for (int[] c : chunks) {
-        parts.add(encoder.encode(sm, batch(texts, c, padId), pooling));
+        parts.add(detached(encoder, sm, batch(texts, c, padId), pooling));
       }
       NDArray emb = NDArrays.concat(new NDList(parts));
       emb.setRequiresGradient(true);
@@ -70,13 +71,26 @@ final class GradCache {
       }
       // 3. each mini-batch again, with autograd, back-propagating sum(vectors * cached gradient)
       for (int[] c : chunks) {
-        try (GradientCollector gc = Engine.getEngine("PyTorch").newGradientCollector()) {
-          NDArray part = encoder.encode(sm, batch(texts, c, padId), pooling);
+        try (NDManager cm = sm.newSubManager();
+            GradientCollector gc = Engine.getEngine("PyTorch").newGradientCollector()) {
+          NDArray part = encoder.encode(cm, batch(texts, c, padId), pooling);
           NDArray surrogate = part.mul(cached.get(new NDIndex(c[0] + ":" + c[1]))).sum();
           gc.backward(surrogate);
         }
       }
       return value;
+    }
+  }
+
+  /**
+   * Encodes a mini-batch in a manager of its own and returns its vectors, cut from autograd's
+   * graph and attached to {@code sm}; everything else the encoder made is freed.
+   */
+  static NDArray detached(BertEncoder encoder, NDManager sm, TokenizedBatch batch, Pooling pooling) {
+    try (NDManager cm = sm.newSubManager()) {
+      NDArray out = encoder.encode(cm, batch, pooling).stopGradient();
+      out.attach(sm);
+      return out;
     }
   }
 

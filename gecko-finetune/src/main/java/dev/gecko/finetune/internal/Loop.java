@@ -523,7 +523,7 @@ public final class Loop {
           List<NDArray> parts = new ArrayList<>();
           List<Encoding> enc = encodings(ids);
           for (int s = 0; s < enc.size(); s += config.miniBatchSize()) {
-            parts.add(encoder.encode(sm, dev.gecko.tokenizer.GeckoTokenizer.pad(
+            parts.add(GradCache.detached(encoder, sm, dev.gecko.tokenizer.GeckoTokenizer.pad(
                 enc.subList(s, Math.min(s + config.miniBatchSize(), enc.size())), padId), base.pooling()));
           }
           NDArray emb = NDArrays.concat(new NDList(parts));
