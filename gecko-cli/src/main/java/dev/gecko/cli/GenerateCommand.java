@@ -6,6 +6,7 @@ import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import dev.gecko.core.GeckoEmbedder;
 import dev.gecko.core.io.Corpus;
 import dev.gecko.train.fret.FretPipeline;
+import dev.gecko.train.fret.FretSettings;
 import dev.gecko.train.fret.NegativeSelection;
 import dev.gecko.core.io.Passage;
 import dev.gecko.train.fret.Prompts;
@@ -123,7 +124,7 @@ final class GenerateCommand implements Callable<Integer> {
   @Option(names = "--new-run", description = "Archive an existing run in DIR with another configuration and start over.")
   boolean newRun;
 
-  @Option(names = "--early-stop", paramLabel = "N", defaultValue = "" + FretPipeline.DEFAULT_EARLY_STOP, description = "Stop the run "
+  @Option(names = "--early-stop", paramLabel = "N", defaultValue = "" + FretSettings.DEFAULT_EARLY_STOP, description = "Stop the run "
       + "(exit 1) when the first N seeds it finishes are all rejected: the LLM's answers do not fit. 0: never. Default: ${DEFAULT-VALUE}.")
   int earlyStop;
 
@@ -144,14 +145,14 @@ final class GenerateCommand implements Callable<Integer> {
     LlmClient client = LlmClients.standard(httpClient(), concurrency, RetryPolicy.builder().maxRetries(maxRetries).build(), meter,
         noCache ? null : (cache != null ? cache : out.resolve("cache")));
     try (GeckoEmbedder embedder = models.open(); CliProgress reporter = new CliProgress(stderr, Duration.ofSeconds(progressSeconds))) {
-      FretPipeline.Builder b = FretPipeline.builder().llm(client).embedder(embedder).corpus(passages).output(out).prompts(p)
-          .candidates(candidates).negatives(NegativeSelection.valueOf(negatives.toUpperCase(Locale.ROOT)))
-          .generationTemperature(temperature).attempts(attempts).concurrency(concurrency).newRun(newRun).earlyStop(earlyStop)
-          .usageMeter(meter).progress(reporter);
+      FretSettings.Builder settings = FretSettings.builder().prompts(p).candidates(candidates)
+          .negatives(NegativeSelection.valueOf(negatives.toUpperCase(Locale.ROOT))).generationTemperature(temperature)
+          .attempts(attempts).concurrency(concurrency).earlyStop(earlyStop);
       if (limit != null) {
-        b.limit(limit);
+        settings.limit(limit);
       }
-      RunSummary s = b.build().run();
+      RunSummary s = FretPipeline.builder().llm(client).embedder(embedder).corpus(passages).output(out)
+          .settings(settings.build()).newRun(newRun).usageMeter(meter).progress(reporter).build().run();
       UsageMeter.Snapshot u = meter.snapshot();
       GenerateSummary summary = new GenerateSummary(s.examplesFile().toString(), s.manifestFile().toString(), s.seeds(),
           s.skipped(), s.written(), s.rejected(), s.totalExamples(), u.promptTokens(), u.completionTokens(), u.cacheHits(),

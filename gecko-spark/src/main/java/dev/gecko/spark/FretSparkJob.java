@@ -8,13 +8,11 @@ import dev.gecko.core.internal.io.AtomicFiles;
 import dev.gecko.core.internal.io.Hashes;
 import dev.gecko.core.io.Passage;
 import dev.gecko.train.fret.FretPipeline;
-import dev.gecko.train.fret.NegativeSelection;
-import dev.gecko.train.fret.Prompts;
+import dev.gecko.train.fret.FretSettings;
 import dev.gecko.train.fret.Relabeler;
 import dev.gecko.train.fret.RejectReason;
 import dev.gecko.train.fret.ResumeConflictException;
 import dev.gecko.train.fret.RunFolderInUseException;
-import dev.gecko.train.fret.Scorer;
 import dev.gecko.train.fret.TooManyRejectsException;
 import dev.gecko.train.llm.LlmException;
 import java.io.IOException;
@@ -65,14 +63,14 @@ import scala.Tuple2;
  * LlmSpec llm = LlmSpec.builder(LlmSpec.Provider.OPENAI, "Qwen/Qwen2.5-7B-Instruct")
  *     .baseUrl("http://vllm:8000/v1").build();
  * FretSparkSummary s = FretSparkJob.builder().llm(llm).output(Path.of("/shared/fret-run"))
- *     .limit(100_000).concurrency(16).build()
+ *     .settings(FretSettings.builder().limit(100_000).concurrency(16).build()).build()
  *     .run(spark, SparkCorpus.read(spark, "hdfs://nn/corpus/"));
  * }</pre>
  *
  * <h2>Steps</h2>
  * The corpus (rows {@code ordinal}, {@code id}, {@code title}, {@code text}: {@link SparkCorpus}'s;
  * without {@code ordinal}, the rows' order) is embedded once as documents ({@link GeckoEmbeddings})
- * and packed into shards. The seeds are its first {@code limit} passages by ordinal, less those the
+ * and packed into shards. The seeds are its first {@link FretSettings#limit() limit} passages by ordinal, less those the
  * folder already holds; they are done in waves (the first of {@code earlyStop} seeds, then {@link
  * Builder#waveSize(int) waveSize}), each wave in three stages: tasks of {@link
  * Builder#seedsPerTask(int) seedsPerTask} seeds generate a task and query per seed ({@link
@@ -171,8 +169,7 @@ public final class FretSparkJob {
         throw new IllegalArgumentException("the corpus is empty");
       }
       ModelPackage model = ModelPackage.resolve(ExecutorEmbedders.resolve(b.model));
-      Relabeler relabeler = b.qlScorer != null ? new Relabeler(b.llm.http(System.getenv()), b.prompts, b.qlScorer, b.rcScorer,
-          b.attempts) : new Relabeler(b.llm.http(System.getenv()), b.prompts, b.attempts);
+      Relabeler relabeler = b.settings.relabeler(b.llm.http(System.getenv()));
       ObjectNode config = config(relabeler, model, size, corpusDigest(passages));
       String digest = Hashes.sha256Hex(config.toString());
       ObjectNode previous = readManifest(out);
@@ -184,7 +181,7 @@ public final class FretSparkJob {
       String created = previous != null ? previous.path("created").asText() : b.clock.instant().toString();
       Set<String> done = doneSeeds(out);
       List<Tuple2<Long, String>> seeds = passages.map(p -> new Tuple2<>(p.ordinal, p.id))
-          .takeOrdered(b.limit, new OrdinalOrder());
+          .takeOrdered(b.settings.limit(), new OrdinalOrder());
       List<Long> todo = new ArrayList<>();
       for (Tuple2<Long, String> s : seeds) {
         if (!done.contains(s._2())) {
@@ -209,14 +206,15 @@ public final class FretSparkJob {
         int from = 0;
         boolean first = true;
         while (from < todo.size()) {
-          int wave = first && b.earlyStop > 0 ? Math.min(b.earlyStop, b.waveSize) : b.waveSize;
+          int earlyStop = b.settings.earlyStop();
+          int wave = first && earlyStop > 0 ? Math.min(earlyStop, b.waveSize) : b.waveSize;
           List<Long> ordinals = todo.subList(from, Math.min(todo.size(), from + wave));
           List<Path> parts = runWave(jsc, ordinals, byOrdinal, shards, relabeler, out, counts);
           newParts.addAll(parts);
           int[] wr = partCounts(parts);
           written += wr[0];
           rejected += wr[1];
-          if (first && b.earlyStop > 0 && ordinals.size() >= b.earlyStop && wr[0] == 0) {
+          if (first && earlyStop > 0 && ordinals.size() >= earlyStop && wr[0] == 0) {
             List<RejectReason> reasons = reasons(newParts);
             String msg = "run stopped early: the first " + ordinals.size() + " seeds it finished were all rejected, so the "
                 + "LLM's answers do not fit what the pipeline asks (" + rejected + " seeds rejected; rejects in "
@@ -273,7 +271,7 @@ public final class FretSparkJob {
         .persist(StorageLevel.MEMORY_AND_DISK());
     try {
       JavaRDD<TopKParts.Query> queries = generated.filter(t -> t._2().reject == null).mapPartitions(new FretTasks.EmbedQueries(s));
-      JavaPairRDD<Long, TopKParts.Hits> hits = DistributedTopK.search(queries, shards, b.candidates, tasks,
+      JavaPairRDD<Long, TopKParts.Hits> hits = DistributedTopK.search(queries, shards, b.settings.candidates(), tasks,
           dev.gecko.core.index.FlatIndex.Precision.FLOAT32, dev.gecko.core.index.FlatIndex.Metric.DOT);
       JavaPairRDD<Long, Candidate> byCandidate = hits.flatMapToPair(t -> {
         List<Tuple2<Long, Candidate>> c = new ArrayList<>();
@@ -296,14 +294,14 @@ public final class FretSparkJob {
   }
 
   private Settings settings(Relabeler relabeler, Path out) {
-    return new Settings(b.llm, b.concurrency, b.model, b.threads, b.maxBatchTokens, b.prompts, relabeler.qlScorer(),
-        relabeler.rcScorer(), b.attempts, b.temperature, b.negatives, b.randomSeed, out.toString(),
+    // the driver's scorers, forced: every task relabels as the configuration digest says
+    FretSettings fret = b.settings.toBuilder().scorers(relabeler.qlScorer(), relabeler.rcScorer()).build();
+    return new Settings(b.llm, fret, b.model, b.threads, b.maxBatchTokens, out.toString(),
         b.cacheDir == null ? null : b.cacheDir.toAbsolutePath().toString(), b.hook);
   }
 
   /** Everything a task needs, serializable. */
-  record Settings(LlmSpec llm, int concurrency, String model, int threads, int maxBatchTokens, Prompts prompts, Scorer ql,
-      Scorer rc, int attempts, double temperature, NegativeSelection negatives, long randomSeed, String output,
+  record Settings(LlmSpec llm, FretSettings fret, String model, int threads, int maxBatchTokens, String output,
       String cacheDir, TaskHook hook) implements Serializable {}
 
   /** A passage and its corpus ordinal, serializable ({@link Passage} is not). */
@@ -513,9 +511,10 @@ public final class FretSparkJob {
     c.putObject("llm").put("model", b.llm.model());
     c.putObject("scorers").put("ql", relabeler.qlScorer().id()).put("rc", relabeler.rcScorer().id());
     c.putObject("embedder").put("model", model.name()).put("dimensions", model.dimensions());
-    c.putObject("parameters").put("candidates", b.candidates).put("negatives", b.negatives.name().toLowerCase(Locale.ROOT))
-        .put("randomSeed", b.randomSeed).put("generationTemperature", b.temperature).put("attempts", b.attempts);
-    c.set("prompts", b.prompts.toJson());
+    FretSettings s = b.settings;
+    c.putObject("parameters").put("candidates", s.candidates()).put("negatives", s.negatives().name().toLowerCase(Locale.ROOT))
+        .put("randomSeed", s.randomSeed()).put("generationTemperature", s.generationTemperature()).put("attempts", s.attempts());
+    c.set("prompts", s.prompts().toJson());
     c.putObject("corpus").put("passages", passages).put("digest", corpusDigest);
     return c;
   }
@@ -640,20 +639,10 @@ public final class FretSparkJob {
     private String model = dev.gecko.core.GeckoEmbedder.Builder.DEFAULT_MODEL;
     private int threads = 1;
     private int maxBatchTokens = dev.gecko.core.GeckoEmbedder.Builder.DEFAULT_MAX_BATCH_TOKENS;
-    private Prompts prompts = Prompts.defaults();
-    private int candidates = 20;
-    private NegativeSelection negatives = NegativeSelection.LAST;
-    private long randomSeed = 42;
-    private double temperature = 0.7;
-    private int attempts = 3;
-    private int concurrency = 4;
-    private int limit = Integer.MAX_VALUE;
-    private int earlyStop = FretPipeline.DEFAULT_EARLY_STOP;
+    private FretSettings settings = FretSettings.defaults();
     private int waveSize = 10_000;
     private int seedsPerTask = 50;
     private int shards = 4;
-    private Scorer qlScorer;
-    private Scorer rcScorer;
     private Clock clock = Clock.systemUTC();
     private TaskHook hook;
 
@@ -716,102 +705,15 @@ public final class FretSparkJob {
       return this;
     }
 
-    /** Sets the prompts (default {@link Prompts#defaults()}). */
-    public Builder prompts(Prompts p) {
-      this.prompts = Objects.requireNonNull(p, "prompts is null");
-      return this;
-    }
-
     /**
-     * Sets N, the neighbours retrieved and relabeled per query. Default 20.
-     *
-     * @throws IllegalArgumentException if below 2
+     * Sets what the run asks of the LLM and how it picks examples (default {@link
+     * FretSettings#defaults()}): the same settings give the same examples as {@code FretPipeline}.
+     * Here {@link FretSettings#concurrency()} is the seeds each task works on at once, and the
+     * LLM requests in flight per task; {@link FretSettings#earlyStop()} is also the first wave's
+     * size.
      */
-    public Builder candidates(int n) {
-      if (n < 2) {
-        throw new IllegalArgumentException("candidates must be >= 2, was " + n);
-      }
-      this.candidates = n;
-      return this;
-    }
-
-    /** Sets how the hard negative is chosen. Default {@link NegativeSelection#LAST}. */
-    public Builder negatives(NegativeSelection s) {
-      this.negatives = Objects.requireNonNull(s, "negatives is null");
-      return this;
-    }
-
-    /** Sets the seed of random negatives. Default 42. */
-    public Builder randomSeed(long seed) {
-      this.randomSeed = seed;
-      return this;
-    }
-
-    /**
-     * Sets the query generation temperature. Default 0.7.
-     *
-     * @throws IllegalArgumentException if not in [0, 2]
-     */
-    public Builder generationTemperature(double t) {
-      if (!(t >= 0 && t <= 2)) {
-        throw new IllegalArgumentException("temperature must be in [0, 2], was " + t);
-      }
-      this.temperature = t;
-      return this;
-    }
-
-    /**
-     * Sets the answers tried per LLM question. Default 3.
-     *
-     * @throws IllegalArgumentException if below 1
-     */
-    public Builder attempts(int n) {
-      if (n < 1) {
-        throw new IllegalArgumentException("attempts must be >= 1, was " + n);
-      }
-      this.attempts = n;
-      return this;
-    }
-
-    /**
-     * Sets the LLM requests in flight per executor (its client's limit), and the seeds each task
-     * works on at once. Default 4.
-     *
-     * @throws IllegalArgumentException if below 1
-     */
-    public Builder concurrency(int n) {
-      if (n < 1) {
-        throw new IllegalArgumentException("concurrency must be >= 1, was " + n);
-      }
-      this.concurrency = n;
-      return this;
-    }
-
-    /**
-     * Uses only the first {@code n} passages (by ordinal) as seeds; all remain candidates. Their
-     * ordinals and ids are listed on the driver.
-     *
-     * @throws IllegalArgumentException if below 1
-     */
-    public Builder limit(int n) {
-      if (n < 1) {
-        throw new IllegalArgumentException("limit must be >= 1, was " + n);
-      }
-      this.limit = n;
-      return this;
-    }
-
-    /**
-     * Sets the first wave's size, and stops the run when its seeds are all rejected ({@link
-     * TooManyRejectsException}). 0: no first wave, never stop. Default {@value FretPipeline#DEFAULT_EARLY_STOP}.
-     *
-     * @throws IllegalArgumentException if negative
-     */
-    public Builder earlyStop(int n) {
-      if (n < 0) {
-        throw new IllegalArgumentException("earlyStop must be >= 0, was " + n);
-      }
-      this.earlyStop = n;
+    public Builder settings(FretSettings s) {
+      this.settings = Objects.requireNonNull(s, "settings is null");
       return this;
     }
 
@@ -855,20 +757,6 @@ public final class FretSparkJob {
       return this;
     }
 
-    /**
-     * Forces the scorers instead of the best the LLM's capabilities allow.
-     *
-     * @throws IllegalArgumentException if {@code ql} is not a QL scorer or {@code rc} not an RC one
-     */
-    public Builder scorers(Scorer ql, Scorer rc) {
-      if (!ql.isQueryLikelihood() || rc.isQueryLikelihood()) {
-        throw new IllegalArgumentException("need a query likelihood scorer and a relevance scorer, got " + ql + ", " + rc);
-      }
-      this.qlScorer = ql;
-      this.rcScorer = rc;
-      return this;
-    }
-
     /** Sets the clock of the manifest's timestamps. */
     public Builder clock(Clock c) {
       this.clock = Objects.requireNonNull(c, "clock is null");
@@ -898,20 +786,10 @@ public final class FretSparkJob {
       c.model = model;
       c.threads = threads;
       c.maxBatchTokens = maxBatchTokens;
-      c.prompts = prompts;
-      c.candidates = candidates;
-      c.negatives = negatives;
-      c.randomSeed = randomSeed;
-      c.temperature = temperature;
-      c.attempts = attempts;
-      c.concurrency = concurrency;
-      c.limit = limit;
-      c.earlyStop = earlyStop;
+      c.settings = settings;
       c.waveSize = waveSize;
       c.seedsPerTask = seedsPerTask;
       c.shards = shards;
-      c.qlScorer = qlScorer;
-      c.rcScorer = rcScorer;
       c.clock = clock;
       c.hook = hook;
       return new FretSparkJob(c);

@@ -111,11 +111,11 @@ final class FretTasks {
       it.forEachRemaining(seeds::add);
       seeds.sort((a, b) -> Integer.compare(a._1(), b._1()));
       UsageMeter meter = new UsageMeter(s.llm().prices());
-      LlmClient llm = ExecutorLlms.forTask(s.llm(), s.concurrency(), meter, cache(s));
-      QueryGenerator generator = new QueryGenerator(llm, s.prompts(), s.temperature(), s.attempts());
+      LlmClient llm = ExecutorLlms.forTask(s.llm(), s.fret().concurrency(), meter, cache(s));
+      QueryGenerator generator = s.fret().queryGenerator(llm);
       AtomicInteger done = new AtomicInteger();
       try {
-        return parallel(seeds, s.concurrency(), seed -> {
+        return parallel(seeds, s.fret().concurrency(), seed -> {
           Generated g;
           try {
             GeneratedQuery q = generator.generate(seed._2().passage());
@@ -206,12 +206,12 @@ final class FretTasks {
         return List.of(name).iterator(); // another attempt of this task committed first
       }
       UsageMeter meter = new UsageMeter(s.llm().prices());
-      LlmClient llm = ExecutorLlms.forTask(s.llm(), s.concurrency(), meter, cache(s));
-      Relabeler relabeler = new Relabeler(llm, s.prompts(), s.ql(), s.rc(), s.attempts());
+      LlmClient llm = ExecutorLlms.forTask(s.llm(), s.fret().concurrency(), meter, cache(s));
+      Relabeler relabeler = s.fret().relabeler(llm);
       AtomicInteger done = new AtomicInteger();
       List<String[]> lines;
       try {
-        lines = parallel(seeds, s.concurrency(), seed -> {
+        lines = parallel(seeds, s.fret().concurrency(), seed -> {
           String[] line = line(seed, relabeler);
           if (s.hook() != null) {
             s.hook().afterSeed(1, place.partition(), place.attempt(), place.attemptId(), done.incrementAndGet());
@@ -240,7 +240,7 @@ final class FretTasks {
       }
       try {
         FretExample ex = FretExamples.example(p, new GeneratedQuery(g.task, g.query, g.extra), cands, scores, relabeler,
-            s.negatives(), s.randomSeed());
+            s.fret().negatives(), s.fret().randomSeed());
         return new String[] {"example", FretExamples.jsonLine(ex)};
       } catch (RejectedAnswerException e) {
         return new String[] {"reject", FretExamples.jsonLine(FretExamples.reject(p.id(), e))};

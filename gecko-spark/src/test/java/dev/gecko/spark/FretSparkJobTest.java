@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.gecko.train.fret.FretSettings;
 import dev.gecko.cli.GeckoCli;
 import dev.gecko.core.io.Passage;
 import dev.gecko.train.llm.Capability;
@@ -103,7 +104,8 @@ class FretSparkJobTest {
     LlmSpec llm = LlmSpec.builder(LlmSpec.Provider.OPENAI, "fake-llm").baseUrl(server.openAiBaseUrl())
         .capabilities(EnumSet.of(Capability.JSON_OUTPUT, Capability.TOP_LOGPROBS)).requestTimeout(Duration.ofSeconds(30))
         .retries(5, Duration.ofMillis(10), Duration.ofMillis(200)).build();
-    return FretSparkJob.builder().llm(llm).output(out).model(MODEL).limit(SEEDS).candidates(CANDIDATES).concurrency(8).seedsPerTask(25).shards(3);
+    return FretSparkJob.builder().llm(llm).output(out).model(MODEL)
+        .settings(FretSettings.builder().limit(SEEDS).candidates(CANDIDATES).concurrency(8).build()).seedsPerTask(25).shards(3);
   }
 
   /** Every line of the run's parts: seed id to its example or reject, failing on a seed seen twice. */

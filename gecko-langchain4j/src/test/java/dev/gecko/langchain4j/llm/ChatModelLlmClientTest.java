@@ -9,6 +9,7 @@ import dev.gecko.core.GeckoEmbedder;
 import dev.gecko.core.io.Corpus;
 import dev.gecko.core.io.Passage;
 import dev.gecko.train.fret.FretPipeline;
+import dev.gecko.train.fret.FretSettings;
 import dev.gecko.train.fret.RunSummary;
 import dev.gecko.train.llm.AuthenticationException;
 import dev.gecko.train.llm.BadRequestException;
@@ -94,8 +95,8 @@ class ChatModelLlmClientTest {
 
   private RunSummary run(LlmClient client, UsageMeter meter, Path out) throws IOException {
     LlmClient llm = LlmClients.standard(client, 2, noSleep(), meter, null);
-    return FretPipeline.builder().llm(llm).embedder(embedder).corpus(corpus).output(out).concurrency(2).limit(6)
-        .usageMeter(meter).build().run();
+    return FretPipeline.builder().llm(llm).embedder(embedder).corpus(corpus).output(out)
+        .settings(FretSettings.builder().concurrency(2).limit(6).build()).usageMeter(meter).build().run();
   }
 
   private static List<JsonNode> lines(Path file) throws IOException {

@@ -19,6 +19,7 @@ import dev.gecko.spark.GeckoEmbeddings;
 import dev.gecko.spark.LlmSpec;
 import dev.gecko.spark.SparkCorpus;
 import dev.gecko.spark.SparkRetrievalEvaluator;
+import dev.gecko.train.fret.FretSettings;
 import dev.gecko.train.fret.RejectReason;
 import dev.gecko.train.llm.Capability;
 import java.nio.file.Path;
@@ -190,12 +191,14 @@ public final class GeckoSparkExample {
     if (options.containsKey("base-url")) {
       llm.baseUrl(options.get("base-url"));
     }
-    FretSparkJob.Builder job = FretSparkJob.builder().llm(llm.build()).output(Path.of(required("out"))).model(model())
-        .concurrency(intOption("concurrency", 4)).candidates(intOption("candidates", 20)).shards(intOption("shards", 4));
+    FretSettings.Builder settings = FretSettings.builder().concurrency(intOption("concurrency", 4))
+        .candidates(intOption("candidates", 20));
     if (options.containsKey("limit")) {
-      job.limit(Integer.parseInt(options.get("limit")));
+      settings.limit(Integer.parseInt(options.get("limit")));
     }
-    FretSparkSummary s = job.build().run(spark, SparkCorpus.read(spark, required("corpus")));
+    FretSparkSummary s = FretSparkJob.builder().llm(llm.build()).output(Path.of(required("out"))).model(model())
+        .settings(settings.build()).shards(intOption("shards", 4)).build()
+        .run(spark, SparkCorpus.read(spark, required("corpus")));
     ObjectNode o = JSON.createObjectNode().put("command", "generate").put("output", s.output().toString()).put("seeds", s.seeds())
         .put("skipped", s.skipped()).put("written", s.written()).put("rejected", s.rejected())
         .put("total_examples", s.totalExamples()).put("calls", s.calls()).put("cache_hits", s.cacheHits())

@@ -47,7 +47,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * Retriever}); relabel them ({@link Relabeler}); positive = fused rank 1, hard negative = fused
  * rank N (or random, {@link NegativeSelection}). Seeds whose answers stay invalid go to {@code
  * rejects.jsonl}; an LLM failure that retries cannot fix stops the run (what was written stays), and
- * so does a start where every seed is rejected ({@link Builder#earlyStop(int)}, {@link
+ * so does a start where every seed is rejected ({@link FretSettings.Builder#earlyStop(int)}, {@link
  * TooManyRejectsException}). The summary counts the rejects by reason ({@link
  * RunSummary#rejectReasons()}).
  *
@@ -87,8 +87,6 @@ public final class FretPipeline {
   public static final String PHASE = "generating";
   private static final System.Logger LOG = System.getLogger(FretPipeline.class.getName());
   private static final ObjectMapper JSON = new ObjectMapper();
-  /** Default of {@link Builder#earlyStop(int)}: seeds that must not all be rejected at the start of a run. */
-  public static final int DEFAULT_EARLY_STOP = 20;
   private final Builder b;
 
   private FretPipeline(Builder b) {
@@ -106,17 +104,17 @@ public final class FretPipeline {
    * @throws RunFolderInUseException if another run (in this process or another) writes to the folder
    * @throws ResumeConflictException if the folder holds another configuration's run
    * @throws TooManyRejectsException if the first seeds this run finished were all rejected (see
-   *     {@link Builder#earlyStop(int)}; the run stopped)
+   *     {@link FretSettings.Builder#earlyStop(int)}; the run stopped)
    * @throws LlmException if an LLM call failed beyond retries (the run stopped; rerun to resume)
    * @throws IOException if the output folder cannot be used or written
    */
   public RunSummary run() throws IOException {
-    Relabeler relabeler = b.qlScorer != null ? new Relabeler(b.llm, b.prompts, b.qlScorer, b.rcScorer, b.attempts)
-        : new Relabeler(b.llm, b.prompts, b.attempts);
-    QueryGenerator generator = new QueryGenerator(b.llm, b.prompts, b.temperature, b.attempts);
+    FretSettings s = b.settings;
+    Relabeler relabeler = s.relabeler(b.llm);
+    QueryGenerator generator = s.queryGenerator(b.llm);
     RunManifest.Config config = config(relabeler);
     String digest = sha256(JSON.writeValueAsString(config));
-    List<Passage> seeds = b.corpus.subList(0, Math.min(b.limit, b.corpus.size()));
+    List<Passage> seeds = b.corpus.subList(0, Math.min(s.limit(), b.corpus.size()));
     try (OutputStore store = OutputStore.open(b.output, config, digest, b.newRun, b.clock)) {
       List<Passage> todo = new ArrayList<>();
       for (Passage p : seeds) {
@@ -151,7 +149,7 @@ public final class FretPipeline {
       AtomicReference<RuntimeException> failure = new AtomicReference<>();
       if (!todo.isEmpty()) {
         Retriever retriever = b.retriever != null ? b.retriever : new Retriever(b.embedder, b.corpus);
-        ExecutorService pool = Executors.newFixedThreadPool(b.concurrency, r -> {
+        ExecutorService pool = Executors.newFixedThreadPool(s.concurrency(), r -> {
           Thread t = new Thread(r, "fret-worker");
           t.setDaemon(true);
           return t;
@@ -178,7 +176,7 @@ public final class FretPipeline {
               }
               // the order in which seeds finish decides which are "the first": a seed's own index, taken once
               int index = finished.incrementAndGet() - skipped;
-              if (isReject && index <= b.earlyStop && earlyRejects.incrementAndGet() == b.earlyStop) {
+              if (isReject && index <= s.earlyStop() && earlyRejects.incrementAndGet() == s.earlyStop()) {
                 stopEarly.set(true); // the first earlyStop seeds were all rejected
               }
               report.run();
@@ -213,7 +211,7 @@ public final class FretPipeline {
         throw new IllegalStateException(msg, f);
       }
       if (stopEarly.get()) {
-        String msg = "run stopped early: the first " + b.earlyStop + " seeds it finished were all rejected, so the LLM's answers "
+        String msg = "run stopped early: the first " + s.earlyStop() + " seeds it finished were all rejected, so the LLM's answers "
             + "do not fit what the pipeline asks (this run: " + written.get() + " examples written, " + rejected.get()
             + " seeds rejected; " + store.exampleCount() + " examples in " + b.output.resolve(OutputStore.EXAMPLES) + ", rejects in "
             + b.output.resolve(OutputStore.REJECTS) + "). Most common reasons:\n" + RejectReason.describe(reasons, 3)
@@ -233,23 +231,24 @@ public final class FretPipeline {
 
   private FretExample process(Passage seed, QueryGenerator generator, Retriever retriever, Relabeler relabeler) {
     GeneratedQuery g = generator.generate(seed);
-    List<SearchHit> hits = retriever.search(g.task(), g.query(), b.candidates);
+    List<SearchHit> hits = retriever.search(g.task(), g.query(), b.settings.candidates());
     List<Passage> cands = new ArrayList<>();
     float[] scores = new float[hits.size()];
     for (int i = 0; i < hits.size(); i++) {
       cands.add(retriever.passages().get(hits.get(i).ordinal()));
       scores[i] = hits.get(i).score();
     }
-    return FretExamples.example(seed, g, cands, scores, relabeler, b.negatives, b.randomSeed);
+    return FretExamples.example(seed, g, cands, scores, relabeler, b.settings.negatives(), b.settings.randomSeed());
   }
 
   private RunManifest.Config config(Relabeler relabeler) {
+    FretSettings s = b.settings;
     return new RunManifest.Config(new RunManifest.Llm(b.llm.model()),
         new RunManifest.Scorers(relabeler.qlScorer().id(), relabeler.rcScorer().id()),
         new RunManifest.Embedder(b.embedder.model().name(), b.embedder.dimensions()),
-        new RunManifest.Parameters(b.candidates, b.negatives.name().toLowerCase(java.util.Locale.ROOT), b.randomSeed,
-            b.temperature, b.attempts),
-        b.prompts.toJson(), new RunManifest.Corpus(b.corpus.size(), corpusDigest(b.corpus)));
+        new RunManifest.Parameters(s.candidates(), s.negatives().name().toLowerCase(java.util.Locale.ROOT), s.randomSeed(),
+            s.generationTemperature(), s.attempts()),
+        s.prompts().toJson(), new RunManifest.Corpus(b.corpus.size(), corpusDigest(b.corpus)));
   }
 
   static String corpusDigest(List<Passage> corpus) {
@@ -276,17 +275,7 @@ public final class FretPipeline {
     private List<Passage> corpus;
     private Path output;
     private Retriever retriever;
-    private Prompts prompts = Prompts.defaults();
-    private int candidates = 20;
-    private NegativeSelection negatives = NegativeSelection.LAST;
-    private long randomSeed = 42;
-    private double temperature = 0.7;
-    private int attempts = 3;
-    private int concurrency = 4;
-    private int limit = Integer.MAX_VALUE;
-    private int earlyStop = DEFAULT_EARLY_STOP;
-    private Scorer qlScorer;
-    private Scorer rcScorer;
+    private FretSettings settings = FretSettings.defaults();
     private boolean newRun;
     private ProgressListener progress = ProgressListener.none();
     private UsageMeter meter;
@@ -301,17 +290,7 @@ public final class FretPipeline {
       c.corpus = corpus;
       c.output = output;
       c.retriever = retriever;
-      c.prompts = prompts;
-      c.candidates = candidates;
-      c.negatives = negatives;
-      c.randomSeed = randomSeed;
-      c.temperature = temperature;
-      c.attempts = attempts;
-      c.concurrency = concurrency;
-      c.limit = limit;
-      c.earlyStop = earlyStop;
-      c.qlScorer = qlScorer;
-      c.rcScorer = rcScorer;
+      c.settings = settings;
       c.newRun = newRun;
       c.progress = progress;
       c.meter = meter;
@@ -373,118 +352,9 @@ public final class FretPipeline {
       return this;
     }
 
-    /** Sets the prompts (default {@link Prompts#defaults()}). */
-    public Builder prompts(Prompts prompts) {
-      this.prompts = Objects.requireNonNull(prompts, "prompts is null");
-      return this;
-    }
-
-    /**
-     * Sets N, the neighbours retrieved and relabeled per query (default 20, as in the paper).
-     *
-     * @throws IllegalArgumentException if {@code n < 2}
-     */
-    public Builder candidates(int n) {
-      if (n < 2) {
-        throw new IllegalArgumentException("candidates must be >= 2, was " + n);
-      }
-      this.candidates = n;
-      return this;
-    }
-
-    /** Sets how the hard negative is chosen (default {@link NegativeSelection#LAST}). */
-    public Builder negatives(NegativeSelection s) {
-      this.negatives = Objects.requireNonNull(s, "negatives is null");
-      return this;
-    }
-
-    /** Sets the seed of {@link NegativeSelection#RANDOM} (default 42). */
-    public Builder randomSeed(long seed) {
-      this.randomSeed = seed;
-      return this;
-    }
-
-    /**
-     * Sets the query generation temperature (default 0.7; scorers always use 0).
-     *
-     * @throws IllegalArgumentException if not in [0, 2]
-     */
-    public Builder generationTemperature(double t) {
-      if (!(t >= 0 && t <= 2)) {
-        throw new IllegalArgumentException("temperature must be in [0, 2], was " + t);
-      }
-      this.temperature = t;
-      return this;
-    }
-
-    /**
-     * Sets the answers tried per LLM question before a seed is rejected (default 3).
-     *
-     * @throws IllegalArgumentException if {@code n < 1}
-     */
-    public Builder attempts(int n) {
-      if (n < 1) {
-        throw new IllegalArgumentException("attempts must be >= 1, was " + n);
-      }
-      this.attempts = n;
-      return this;
-    }
-
-    /**
-     * Sets the seeds processed at once (default 4). Bound in-flight HTTP calls separately with
-     * {@link dev.gecko.train.llm.LlmClients#concurrencyLimited}.
-     *
-     * @throws IllegalArgumentException if {@code n < 1}
-     */
-    public Builder concurrency(int n) {
-      if (n < 1) {
-        throw new IllegalArgumentException("concurrency must be >= 1, was " + n);
-      }
-      this.concurrency = n;
-      return this;
-    }
-
-    /**
-     * Uses only the first {@code n} passages as seeds (all passages remain candidates).
-     *
-     * @throws IllegalArgumentException if {@code n < 1}
-     */
-    public Builder limit(int n) {
-      if (n < 1) {
-        throw new IllegalArgumentException("limit must be >= 1, was " + n);
-      }
-      this.limit = n;
-      return this;
-    }
-
-    /**
-     * Stops the run with {@link TooManyRejectsException} when the first {@code n} seeds it finishes
-     * (in the order they finish; seeds done by an earlier run do not count) are all rejected: the
-     * LLM's answers do not fit, and going on would only pay for more rejects. Seeds already in
-     * flight finish first. 0 never stops early. Default {@value FretPipeline#DEFAULT_EARLY_STOP}.
-     * Not part of the configuration digest.
-     *
-     * @throws IllegalArgumentException if {@code n < 0}
-     */
-    public Builder earlyStop(int n) {
-      if (n < 0) {
-        throw new IllegalArgumentException("earlyStop must be >= 0 (0: never stop early), was " + n);
-      }
-      this.earlyStop = n;
-      return this;
-    }
-
-    /**
-     * Forces the scorers instead of picking the best the client allows.
-     *
-     * @throws IllegalArgumentException if {@code ql} is not a QL scorer or {@code rc} not an RC one
-     */
-    public Builder scorers(Scorer ql, Scorer rc) {
-      if (!ql.isQueryLikelihood() || rc.isQueryLikelihood()) {
-        throw new IllegalArgumentException("need a query likelihood scorer and a relevance scorer, got " + ql + ", " + rc);
-      }
-      this.qlScorer = ql;
-      this.rcScorer = rc;
+    /** Sets what the run asks of the LLM and how it picks examples (default {@link FretSettings#defaults()}). */
+    public Builder settings(FretSettings settings) {
+      this.settings = Objects.requireNonNull(settings, "settings is null");
       return this;
     }
 

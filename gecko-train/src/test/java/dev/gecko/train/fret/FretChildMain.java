@@ -51,7 +51,7 @@ public final class FretChildMain {
     try (GeckoEmbedder embedder = GeckoEmbedder.builder().intraOpThreads(1).build()) {
       FretPipeline.builder().llm(llm).embedder(embedder)
           .corpus(corpus())
-          .output(Path.of(args[1])).limit(Integer.parseInt(args[2])).concurrency(2).build().run();
+          .output(Path.of(args[1])).settings(FretSettings.builder().limit(Integer.parseInt(args[2])).concurrency(2).build()).build().run();
     }
     System.out.println("child finished");
   }

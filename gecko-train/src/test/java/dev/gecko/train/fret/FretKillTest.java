@@ -64,7 +64,7 @@ class FretKillTest {
       try (GeckoEmbedder embedder = GeckoEmbedder.builder().threads(2).build()) {
         RunSummary s = FretPipeline.builder().llm(llm).embedder(embedder)
             .corpus(FretChildMain.corpus())
-            .output(out).limit(SEEDS).concurrency(2).build().run();
+            .output(out).settings(FretSettings.builder().limit(SEEDS).concurrency(2).build()).build().run();
         assertThat(s.totalExamples()).isEqualTo(SEEDS);
       }
       List<JsonNode> all = FretPipelineTest.lines(examples);

@@ -44,7 +44,8 @@ class FretLockTest {
     LlmClient http = LlmClients.openAiCompatible().baseUrl(server.openAiBaseUrl()).model("fake-llm")
         .capabilities(EnumSet.allOf(Capability.class)).build();
     LlmClient llm = LlmClients.standard(http, 2, RetryPolicy.builder().build(), new UsageMeter(PriceTable.FREE), null);
-    return FretPipeline.builder().llm(llm).embedder(embedder).corpus(FretChildMain.corpus()).output(out).limit(SEEDS).concurrency(2);
+    return FretPipeline.builder().llm(llm).embedder(embedder).corpus(FretChildMain.corpus()).output(out)
+        .settings(FretSettings.builder().limit(SEEDS).concurrency(2).build());
   }
 
   @Test

@@ -88,8 +88,13 @@ class FretPipelineTest {
     return LlmClients.standard(http, 4, policy, meter, null);
   }
 
-  private FretPipeline.Builder pipeline(LlmClient llm, Path out) {
-    return FretPipeline.builder().llm(llm).retriever(retriever).output(out).concurrency(2);
+  private FretPipeline.Builder pipeline(LlmClient llm, Path out, FretSettings.Builder settings) {
+    return FretPipeline.builder().llm(llm).retriever(retriever).output(out).settings(settings.build());
+  }
+
+  /** Settings of a run over the first {@code n} seeds, two at a time. */
+  private static FretSettings.Builder seeds(int n) {
+    return FretSettings.builder().limit(n).concurrency(2);
   }
 
   static List<JsonNode> lines(Path file) throws IOException {
@@ -215,7 +220,7 @@ class FretPipelineTest {
 
     UsageMeter meter = new UsageMeter(new PriceTable(0.5, 1.5));
     List<Progress> progress = Collections.synchronizedList(new ArrayList<>());
-    RunSummary s = pipeline(client(server, EnumSet.allOf(Capability.class), meter), out).limit(6).usageMeter(meter)
+    RunSummary s = pipeline(client(server, EnumSet.allOf(Capability.class), meter), out, seeds(6)).usageMeter(meter)
         .progress(progress::add).build().run();
     assertThat(s.written()).isEqualTo(6);
     assertThat(s.rejected()).isZero();
@@ -246,23 +251,23 @@ class FretPipelineTest {
 
     // a rerun skips everything and asks the LLM nothing
     int before = server.requests().size();
-    RunSummary again = pipeline(client(server, EnumSet.allOf(Capability.class), meter), out).limit(6).build().run();
+    RunSummary again = pipeline(client(server, EnumSet.allOf(Capability.class), meter), out, seeds(6)).build().run();
     assertThat(again.skipped()).isEqualTo(6);
     assertThat(again.written()).isZero();
     assertThat(server.requests()).hasSize(before);
     // raising the limit extends the run
-    RunSummary more = pipeline(client(server, EnumSet.allOf(Capability.class), meter), out).limit(8).build().run();
+    RunSummary more = pipeline(client(server, EnumSet.allOf(Capability.class), meter), out, seeds(8)).build().run();
     assertThat(more.written()).isEqualTo(2);
     assertThat(more.totalExamples()).isEqualTo(8);
 
     // a changed parameter is refused, naming it; a new run archives the old one
-    assertThatThrownBy(() -> pipeline(client(server, EnumSet.allOf(Capability.class), meter), out).limit(8).candidates(10).build().run())
+    assertThatThrownBy(() -> pipeline(client(server, EnumSet.allOf(Capability.class), meter), out, seeds(8).candidates(10)).build().run())
         .isInstanceOf(ResumeConflictException.class).hasMessageContaining("parameters.candidates (was '20', now '10')")
         .hasMessageContaining("--new-run");
-    assertThatThrownBy(() -> pipeline(client(server, EnumSet.of(Capability.TOP_LOGPROBS), meter), out).limit(8).build().run())
+    assertThatThrownBy(() -> pipeline(client(server, EnumSet.of(Capability.TOP_LOGPROBS), meter), out, seeds(8)).build().run())
         .isInstanceOf(ResumeConflictException.class).hasMessageContaining("scorers.ql");
     assertThat(lines(out.resolve("examples.jsonl"))).hasSize(8);
-    RunSummary fresh = pipeline(client(server, EnumSet.allOf(Capability.class), meter), out).limit(2).candidates(10).newRun(true)
+    RunSummary fresh = pipeline(client(server, EnumSet.allOf(Capability.class), meter), out, seeds(2).candidates(10)).newRun(true)
         .build().run();
     assertThat(fresh.totalExamples()).isEqualTo(2);
     try (var dirs = Files.list(out)) {
@@ -289,7 +294,7 @@ class FretPipelineTest {
     UsageMeter meter = new UsageMeter(PriceTable.FREE);
     LlmClient http = LlmClients.gemini().baseUrl(server.geminiBaseUrl()).apiKey("g-key").model("gemini-fake").build();
     LlmClient llm = LlmClients.standard(http, 2, RetryPolicy.builder().sleeper(sleeps::add).build(), meter, null);
-    pipeline(llm, out).limit(3).build().run();
+    pipeline(llm, out, seeds(3)).build().run();
     List<JsonNode> ex = lines(out.resolve("examples.jsonl"));
     assertThat(ex).hasSize(3);
     for (JsonNode e : ex) {
@@ -300,7 +305,7 @@ class FretPipelineTest {
 
   @Test
   void withoutLogprobsGradesAreParsedFromText(@TempDir Path out) throws Exception {
-    pipeline(client(server, EnumSet.of(Capability.JSON_OUTPUT), new UsageMeter(PriceTable.FREE)), out).limit(2).build().run();
+    pipeline(client(server, EnumSet.of(Capability.JSON_OUTPUT), new UsageMeter(PriceTable.FREE)), out, seeds(2)).build().run();
     List<JsonNode> ex = lines(out.resolve("examples.jsonl"));
     assertThat(ex).hasSize(2);
     for (JsonNode e : ex) {
@@ -311,15 +316,15 @@ class FretPipelineTest {
   @Test
   void aModelThatIgnoresTheFormatIsRepairedOrRejectedNeverCrashes(@TempDir Path out) throws Exception {
     server.ignoreFormatFor(1);
-    pipeline(client(server, EnumSet.allOf(Capability.class), new UsageMeter(PriceTable.FREE)), out.resolve("a")).limit(1).concurrency(1)
+    pipeline(client(server, EnumSet.allOf(Capability.class), new UsageMeter(PriceTable.FREE)), out.resolve("a"), seeds(1).concurrency(1))
         .build().run();
     assertThat(lines(out.resolve("a/examples.jsonl"))).hasSize(1);
     // the repair message was sent back
     assertThat(server.requests().get(1).body()).contains("That answer was refused: no JSON object in the answer");
 
     server.ignoreFormatFor(1000);
-    RunSummary s = pipeline(client(server, EnumSet.allOf(Capability.class), new UsageMeter(PriceTable.FREE)), out.resolve("b")).limit(3)
-        .attempts(2).build().run();
+    RunSummary s = pipeline(client(server, EnumSet.allOf(Capability.class), new UsageMeter(PriceTable.FREE)), out.resolve("b"),
+        seeds(3).attempts(2)).build().run();
     assertThat(s.rejected()).isEqualTo(3);
     assertThat(s.rejectReasons()).singleElement().satisfies(r -> {
       assertThat(r.reason()).isEqualTo("generate: no JSON object in the answer (after 2 attempts)");
@@ -334,15 +339,15 @@ class FretPipelineTest {
     });
     // rejected seeds count as done: a rerun does not pay for them again
     int before = server.requests().size();
-    assertThat(pipeline(client(server, EnumSet.allOf(Capability.class), new UsageMeter(PriceTable.FREE)), out.resolve("b")).limit(3)
-        .attempts(2).build().run().skipped()).isEqualTo(3);
+    assertThat(pipeline(client(server, EnumSet.allOf(Capability.class), new UsageMeter(PriceTable.FREE)), out.resolve("b"),
+        seeds(3).attempts(2)).build().run().skipped()).isEqualTo(3);
     assertThat(server.requests()).hasSize(before);
   }
 
   @Test
   void chattyAnswersWithExtraKeysBecomeExamplesAndTheExtrasAreOnlyProvenance(@TempDir Path out) throws Exception {
     server.generationStyle(FakeLlmServer.GenerationStyle.CHATTY);
-    RunSummary s = pipeline(client(server, EnumSet.allOf(Capability.class), new UsageMeter(PriceTable.FREE)), out).limit(4).build().run();
+    RunSummary s = pipeline(client(server, EnumSet.allOf(Capability.class), new UsageMeter(PriceTable.FREE)), out, seeds(4)).build().run();
     assertThat(s.rejected()).isZero();
     List<JsonNode> ex = lines(out.resolve("examples.jsonl"));
     assertThat(ex).hasSize(4);
@@ -361,8 +366,8 @@ class FretPipelineTest {
   @Test
   void aModelThatOnlyRefusesStopsTheRunEarlyNamingTheReasons(@TempDir Path out) throws Exception {
     server.generationStyle(FakeLlmServer.GenerationStyle.REFUSING);
-    FretPipeline.Builder b = pipeline(client(server, EnumSet.allOf(Capability.class), new UsageMeter(PriceTable.FREE)), out).limit(12)
-        .concurrency(2).attempts(2).earlyStop(4);
+    FretPipeline.Builder b = pipeline(client(server, EnumSet.allOf(Capability.class), new UsageMeter(PriceTable.FREE)), out,
+        seeds(12).attempts(2).earlyStop(4));
     TooManyRejectsException e = catchThrowableOfType(TooManyRejectsException.class, () -> b.build().run());
     assertThat(e).isNotNull();
     List<JsonNode> rejects = lines(out.resolve("rejects.jsonl"));
@@ -383,18 +388,18 @@ class FretPipelineTest {
     // the stop is for runs whose first seeds yield nothing: rejected, rejected, accepted goes on with earlyStop(3)...
     server.generationStyle(FakeLlmServer.GenerationStyle.FENCED);
     server.ignoreFormatFor(2);
-    RunSummary s = pipeline(client(server, EnumSet.allOf(Capability.class), new UsageMeter(PriceTable.FREE)), out.resolve("mixed"))
-        .limit(4).concurrency(1).attempts(1).earlyStop(3).build().run();
+    RunSummary s = pipeline(client(server, EnumSet.allOf(Capability.class), new UsageMeter(PriceTable.FREE)), out.resolve("mixed"),
+        seeds(4).concurrency(1).attempts(1).earlyStop(3)).build().run();
     assertThat(s.rejected()).isEqualTo(2);
     assertThat(s.written()).isEqualTo(2);
     // ... and stops with earlyStop(2)
     server.ignoreFormatFor(2);
     assertThatThrownBy(() -> pipeline(client(server, EnumSet.allOf(Capability.class), new UsageMeter(PriceTable.FREE)),
-        out.resolve("stopped")).limit(4).concurrency(1).attempts(1).earlyStop(2).build().run())
+        out.resolve("stopped"), seeds(4).concurrency(1).attempts(1).earlyStop(2)).build().run())
         .isInstanceOf(TooManyRejectsException.class).hasMessageContaining("the first 2 seeds");
     assertThat(lines(out.resolve("stopped/rejects.jsonl"))).hasSize(2);
     assertThat(lines(out.resolve("stopped/examples.jsonl"))).isEmpty();
-    assertThatThrownBy(() -> FretPipeline.builder().earlyStop(-1)).isInstanceOf(IllegalArgumentException.class)
+    assertThatThrownBy(() -> FretSettings.builder().earlyStop(-1)).isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("earlyStop must be >= 0");
   }
 
@@ -430,7 +435,8 @@ class FretPipelineTest {
         Message.user("<passage>\n" + planted.get(0).text() + "\n</passage>")), GenerationOptions.DEFAULT)).text();
     assertThat(unsafe).contains(FakeLlmServer.CANARY);
 
-    RunSummary s = FretPipeline.builder().llm(raw).embedder(embedder).corpus(planted).output(out).limit(6).concurrency(2).build().run();
+    RunSummary s = FretPipeline.builder().llm(raw).embedder(embedder).corpus(planted).output(out).settings(seeds(6).build()).build()
+        .run();
     assertThat(s.written() + s.rejected()).isEqualTo(6);
     for (String f : List.of("examples.jsonl", "rejects.jsonl", "manifest.json")) {
       if (Files.exists(out.resolve(f))) {
@@ -459,7 +465,7 @@ class FretPipelineTest {
     server.enqueue(Fault.truncated());
     server.dieAfter(150);
     Set<Capability> caps = EnumSet.allOf(Capability.class);
-    FretPipeline.Builder b = pipeline(client(server, caps, new UsageMeter(PriceTable.FREE)), out).limit(8).concurrency(2);
+    FretPipeline.Builder b = pipeline(client(server, caps, new UsageMeter(PriceTable.FREE)), out, seeds(8));
     assertThatThrownBy(() -> b.build().run()).isInstanceOf(LlmException.class).hasMessageContaining("run stopped after")
         .hasMessageContaining("Rerun the same command to resume");
     assertThat(sleeps).contains(Duration.ofSeconds(2));
@@ -468,7 +474,7 @@ class FretPipelineTest {
     assertThat(JSON.readTree(out.resolve("manifest.json").toFile()).path("status").asText()).isEqualTo("stopped");
 
     try (FakeLlmServer second = FakeLlmServer.start()) {
-      RunSummary s = pipeline(client(second, caps, new UsageMeter(PriceTable.FREE)), out).limit(8).build().run();
+      RunSummary s = pipeline(client(second, caps, new UsageMeter(PriceTable.FREE)), out, seeds(8)).build().run();
       assertThat(s.skipped()).isEqualTo(partial.size());
       List<JsonNode> all = lines(out.resolve("examples.jsonl"));
       assertThat(all).hasSize(8);
@@ -482,8 +488,8 @@ class FretPipelineTest {
   void aTornLastLineFromACrashIsCutAndItsSeedRedone(@TempDir Path out) throws Exception {
     Consumer<Integer> run = limit -> {
       try {
-        pipeline(client(server, EnumSet.allOf(Capability.class), new UsageMeter(PriceTable.FREE)), out)
-            .limit(limit).build().run();
+        pipeline(client(server, EnumSet.allOf(Capability.class), new UsageMeter(PriceTable.FREE)), out, seeds(limit))
+            .build().run();
       } catch (java.io.IOException e) {
         throw new java.io.UncheckedIOException(e);
       }
