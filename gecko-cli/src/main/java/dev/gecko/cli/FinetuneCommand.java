@@ -173,6 +173,7 @@ final class FinetuneCommand implements Callable<Integer> {
       putScore(summary, "baseValidationScore", r.baseScore());
       putScore(summary, "bestValidationScore", r.bestScore());
       summary.put("stoppedEarly", r.stoppedEarly());
+      summary.put("skippedSteps", r.skippedSteps());
       ArrayNode curve = summary.putArray("curve");
       for (StepStats s : r.curve()) {
         ObjectNode o = curve.addObject();

@@ -15,9 +15,11 @@ import java.util.Optional;
  * @param baseScore the validation score of the base model (NaN without validation)
  * @param bestScore the validation score of the kept weights (NaN without validation)
  * @param stoppedEarly whether early stopping ended training
+ * @param skippedSteps steps whose loss or gradient was not finite, skipped with the weights
+ *     unchanged (each logged as a warning; ten in a row fail the run as diverged)
  */
 public record FineTuneResult(Path modelDir, Optional<Path> int8Dir, List<StepStats> curve, long steps,
-    long bestStep, double baseScore, double bestScore, boolean stoppedEarly) {
+    long bestStep, double baseScore, double bestScore, boolean stoppedEarly, long skippedSteps) {
   /** Copies the curve. */
   public FineTuneResult {
     curve = List.copyOf(curve);

@@ -44,6 +44,7 @@ final class Checkpoint {
     h.put("sinceBest", s.sinceBest);
     h.put("lossSum", s.lossSum);
     h.put("lossCount", s.lossCount);
+    h.put("skippedSteps", s.skippedSteps);
     List<double[]> curve = new ArrayList<>();
     for (StepStats st : s.curve) {
       curve.add(new double[] {st.step(), st.trainLoss(), st.validationScore()});
@@ -150,6 +151,7 @@ final class Checkpoint {
       s.sinceBest = ((Number) h.get("sinceBest")).intValue();
       s.lossSum = number(h.get("lossSum"));
       s.lossCount = ((Number) h.get("lossCount")).intValue();
+      s.skippedSteps = h.get("skippedSteps") instanceof Number n ? n.longValue() : 0;
       for (Object o : (List<?>) h.get("curve")) {
         List<?> c = (List<?>) o;
         s.curve.add(new StepStats((long) number(c.get(0)), number(c.get(1)), number(c.get(2))));

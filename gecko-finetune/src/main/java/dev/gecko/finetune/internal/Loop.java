@@ -52,6 +52,8 @@ public final class Loop {
   /** The checkpoint file inside the output folder. */
   public static final String CHECKPOINT = "checkpoint.bin";
   private static final System.Logger LOG = System.getLogger(Loop.class.getName());
+  /** Steps in a row whose gradient was not finite after which a run fails as diverged. */
+  static final int MAX_SKIPPED_IN_A_ROW = 10;
 
   private final ModelPackage base;
   private final dev.gecko.train.adapter.TrainingData data;
@@ -222,6 +224,7 @@ public final class Loop {
       }
       long tokens = 0;
       long trainingNanos = 0; // optimizer steps only: validation and checkpoints are not in tokens/s
+      int skippedInARow = 0;
       while (s.step < total && !s.stopped) {
         int epoch = (int) (s.step / stepsPerEpoch);
         int[] order = order(trainRows.size(), config.seed() + epoch);
@@ -238,20 +241,35 @@ public final class Loop {
         double[] stepTokens = new double[1];
         long stepStart = System.nanoTime();
         double loss = gradients(encoder, manager, batch, stepTokens);
-        opt.step(lr);
+        boolean applied = opt.step(lr);
         trainingNanos += System.nanoTime() - stepStart;
         tokens += (long) stepTokens[0];
         s.step++;
-        s.lossSum += loss;
-        s.lossCount++;
+        if (applied) {
+          s.lossSum += loss;
+          s.lossCount++;
+          skippedInARow = 0;
+        } else {
+          s.skippedSteps++;
+          LOG.log(System.Logger.Level.WARNING, "step {0}: the loss or its gradient is not finite (loss {1}); the step was "
+              + "skipped, the weights are unchanged", s.step, loss);
+          if (++skippedInARow >= MAX_SKIPPED_IN_A_ROW) {
+            throw new IllegalStateException("training diverged: the gradients of steps " + (s.step - skippedInARow + 1) + "-"
+                + s.step + " were not finite (" + s.skippedSteps + " skipped in all); lower --lr, or check the data for "
+                + "texts that overflow the model");
+          }
+        }
         double seconds = trainingNanos / 1e9;
         Map<String, Double> metrics = new LinkedHashMap<>();
         metrics.put("loss", loss);
         metrics.put("tokens/s", tokens / Math.max(seconds, 1e-9));
+        if (s.skippedSteps > 0) {
+          metrics.put("skipped", (double) s.skippedSteps);
+        }
         boolean validate = s.step % config.validateEvery() == 0 || s.step == total;
         if (validate) {
           double score = validation == null ? Double.NaN : validation.score();
-          s.curve.add(new StepStats(s.step, s.lossSum / s.lossCount, score));
+          s.curve.add(new StepStats(s.step, s.lossCount == 0 ? Double.NaN : s.lossSum / s.lossCount, score));
           s.lossSum = 0;
           s.lossCount = 0;
           if (validation != null) {
@@ -294,7 +312,7 @@ public final class Loop {
       Files.deleteIfExists(ckpt);
       Files.deleteIfExists(ckpt.resolveSibling(CHECKPOINT + ".tmp")); // left by a kill during a checkpoint write
       return new FineTuneResult(written.dir(), Optional.ofNullable(written.int8Dir()), s.curve, s.step, s.bestStep,
-          s.baseScore, s.bestScore, s.stopped);
+          s.baseScore, s.bestScore, s.stopped, s.skippedSteps);
     }
   }
 
@@ -321,6 +339,7 @@ public final class Loop {
     p.put("baseValidationScore", s.baseScore);
     p.put("bestValidationScore", s.bestScore);
     p.put("stoppedEarly", s.stopped);
+    p.put("skippedSteps", s.skippedSteps);
     p.put("baseAverage", config.baseAverage());
     List<Map<String, Object>> curve = new ArrayList<>();
     for (StepStats st : s.curve) {
@@ -428,13 +447,18 @@ public final class Loop {
     }
   }
 
-  /** Full-width teacher vectors of every text, from ONNX Runtime on the base package, cached. */
+  /**
+   * Full-width teacher vectors of every text as the model in training sees it (cut at the
+   * maximum length), from ONNX Runtime on the base package, cached: at the full width the target
+   * is the base model's own vector of the same tokens, so the loss starts at (nearly) zero there and
+   * what the run learns goes to the smaller widths.
+   */
   private float[][] teacherVectors(ModelPackage pkg) throws IOException {
     EmbeddingCache cache = config.teacherCache() == null ? EmbeddingCache.inMemory()
         : EmbeddingCache.open(config.teacherCache());
     // The texts are rendered already: a package without prompts embeds them as they are.
     ModelPackage plain = ModelPackage.builder().name(pkg.name()).pooling(pkg.pooling())
-        .maxTokens(pkg.maxTokens()).model(pkg.model()).tokenizer(pkg.tokenizer()).dimensions(pkg.dimensions())
+        .maxTokens(Math.min(config.maxLength(), pkg.maxTokens())).model(pkg.model()).tokenizer(pkg.tokenizer()).dimensions(pkg.dimensions())
         .build();
     List<EmbedRequest> requests = new ArrayList<>(texts.size());
     for (String t : texts) {
@@ -557,6 +581,7 @@ public final class Loop {
     boolean stopped;
     double lossSum;
     int lossCount;
+    long skippedSteps;
     Map<String, float[]> bestWeights;
     final List<StepStats> curve = new ArrayList<>();
   }

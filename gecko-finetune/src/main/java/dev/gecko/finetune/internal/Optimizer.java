@@ -2,6 +2,8 @@ package dev.gecko.finetune.internal;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
 import dev.gecko.finetune.FineTuneConfig;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -10,8 +12,9 @@ import java.util.Map;
  * AdamW (Loshchilov and Hutter; beta 0.9 / 0.999, eps 1e-8, decoupled weight decay, none on
  * biases and layer norms) with global gradient-norm clipping (PyTorch's {@code
  * clip_grad_norm_}: every gradient scaled by {@code max / (norm + 1e-6)} when the norm of all of
- * them together exceeds {@code max}). Runs on the engine, in place; reads each parameter's
- * gradient through a handle it closes, and zeroes the gradients after the step. Owns its moment
+ * them together exceeds {@code max}); a step whose gradient is not finite is skipped. Runs on the
+ * engine, in place; reads each parameter's gradient through a handle it closes, and zeroes the
+ * gradients after the step. Owns its moment
  * arrays (in a sub-manager of the one given). Not thread-safe.
  */
 final class Optimizer {
@@ -56,15 +59,21 @@ final class Optimizer {
     return Math.sqrt(sq);
   }
 
-  /** One step at learning rate {@code lr}, then zeroes the gradients. */
-  void step(double lr) {
-    double clip = 1;
-    if (config.maxGradNorm() > 0) {
-      double norm = gradNorm();
-      if (norm > config.maxGradNorm()) {
-        clip = config.maxGradNorm() / (norm + 1e-6);
-      }
+  /**
+   * One step at learning rate {@code lr}, then zeroes the gradients. When the gradient is not
+   * finite (an infinity or NaN anywhere: an overflow in one batch), nothing but the gradients
+   * changes (they are zeroed) and this returns false: one such batch must not turn the moments,
+   * and through them every later step, into NaN.
+   *
+   * @return whether the step was applied
+   */
+  boolean step(double lr) {
+    double norm = gradNorm();
+    if (!Double.isFinite(norm)) {
+      zeroGradients();
+      return false;
     }
+    double clip = config.maxGradNorm() > 0 && norm > config.maxGradNorm() ? config.maxGradNorm() / (norm + 1e-6) : 1;
     t++;
     double bc1 = 1 - Math.pow(BETA1, t);
     double bc2 = 1 - Math.pow(BETA2, t);
@@ -92,8 +101,16 @@ final class Optimizer {
           upd.muli(lr / bc1);
           p.subi(upd);
         }
-        g.subi(g); // zero in place: the handle shares the gradient's storage
       }
+    }
+    zeroGradients();
+    return true;
+  }
+
+  /** Zeroes every trainable parameter's gradient in place (an assignment: a NaN does not survive it). */
+  void zeroGradients() {
+    for (String name : m.keySet()) {
+      JniUtils.zeroGrad((PtNDArray) encoder.parameters().get(name));
     }
   }
 }

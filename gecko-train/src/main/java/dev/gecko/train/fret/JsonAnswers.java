@@ -3,9 +3,14 @@ package dev.gecko.train.fret;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 
-/** Finds the first JSON object in an LLM's answer: tolerates code fences, prose before and after. */
+/**
+ * Finds the JSON objects in an LLM's answer: tolerates code fences, prose before and after, and
+ * answers that wrap the object asked for in another ({@code {"result": {...}}}).
+ */
 final class JsonAnswers {
   private static final ObjectMapper JSON = new ObjectMapper();
   /** Answers longer than this are not searched. */
@@ -15,10 +20,21 @@ final class JsonAnswers {
 
   private JsonAnswers() {}
 
+  /** Returns the first JSON object of the answer, if any. */
   static Optional<JsonNode> firstObject(String answer) {
+    return objects(answer).stream().findFirst();
+  }
+
+  /**
+   * Returns every JSON object that starts at one of the answer's first {@value #MAX_STARTS}
+   * opening braces, in the order of those braces: an outer object comes before the objects nested
+   * in it. Empty for a null answer or one over {@value #MAX_ANSWER_CHARS} characters.
+   */
+  static List<JsonNode> objects(String answer) {
     if (answer == null || answer.length() > MAX_ANSWER_CHARS) {
-      return Optional.empty();
+      return List.of();
     }
+    List<JsonNode> found = new ArrayList<>();
     int tries = 0;
     for (int start = answer.indexOf('{'); start >= 0 && tries < MAX_STARTS; start = answer.indexOf('{', start + 1), tries++) {
       int end = matchingBrace(answer, start);
@@ -28,13 +44,13 @@ final class JsonAnswers {
       try {
         JsonNode n = JSON.readTree(answer.substring(start, end + 1));
         if (n != null && n.isObject()) {
-          return Optional.of(n);
+          found.add(n);
         }
       } catch (IOException e) {
         // not JSON here: try the next brace
       }
     }
-    return Optional.empty();
+    return found;
   }
 
   /** Returns the index of the brace closing the one at {@code start}, respecting strings; -1 if none. */

@@ -14,7 +14,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -88,11 +87,26 @@ public final class QueryGenerator {
 
   /** Returns a GeneratedQuery or the reason for refusing the answer. */
   static Object validate(String answer, Passage seed) {
-    Optional<JsonNode> parsed = JsonAnswers.firstObject(answer);
-    if (parsed.isEmpty()) {
+    List<JsonNode> objects = JsonAnswers.objects(answer);
+    if (objects.isEmpty()) {
       return "no JSON object in the answer";
     }
-    JsonNode o = parsed.get();
+    // the first object that passes, so that a wrapper ({"result": {...}}) or an example echoed
+    // before the answer does not cost the seed; else the first object's reason
+    Object firstReason = null;
+    for (JsonNode o : objects) {
+      Object v = validate(o, seed);
+      if (v instanceof GeneratedQuery) {
+        return v;
+      }
+      if (firstReason == null) {
+        firstReason = v;
+      }
+    }
+    return firstReason;
+  }
+
+  private static Object validate(JsonNode o, Passage seed) {
     String[] names = {"task", "query"};
     for (int i = 0; i < names.length; i++) {
       List<String> found = keys(o, names[i]);

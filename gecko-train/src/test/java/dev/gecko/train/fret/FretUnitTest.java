@@ -40,6 +40,22 @@ class FretUnitTest {
   }
 
   @Test
+  void aWrappedAnswerOrAnEchoedExampleBeforeItStillYieldsTheQuery() {
+    GeneratedQuery wrapped = (GeneratedQuery) QueryGenerator.validate(
+        "{\"result\": {\"task\": \"Given a query, find a passage.\", \"query\": \"bee dance\"}}", SEED);
+    assertThat(wrapped.query()).isEqualTo("bee dance");
+    assertThat(wrapped.extra()).isEmpty(); // the wrapper is not the answer: its keys are not recorded
+    GeneratedQuery afterExample = (GeneratedQuery) QueryGenerator.validate("The format is {\"task\": \"...\", \"query\": \"...\"}."
+        + " Answer: {\"task\": \"Given a query, find a passage.\", \"query\": \"waggle dance\"}", SEED);
+    assertThat(afterExample.query()).isEqualTo("waggle dance");
+    // no object passes: the first one's reason
+    assertThat(QueryGenerator.validate("{\"task\": \"short\", \"query\": \"bee\"} {\"task\": \"Given a query, find a passage.\"}", SEED))
+        .asString().contains("task must be");
+    assertThat(JsonAnswers.objects("{\"a\": {\"b\": 1}} {\"c\": 2}")).extracting(n -> n.fieldNames().next())
+        .containsExactly("a", "b", "c");
+  }
+
+  @Test
   void extraKeysAreRecordedButNeverUsedAsTaskOrQuery() {
     String chatty = "Sure! Here is the JSON you asked for {as requested}:\n```json\n{\n  \"question\": \"what do bees do\",\n"
         + "  \"task\": \"Given a query, find a passage.\",\n  \"task_description\": \"Find passages about bees\",\n"
