@@ -8,6 +8,7 @@ import java.net.URI;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -20,6 +21,12 @@ import org.apache.spark.SparkFiles;
  * GeckoEmbedder} per model and options, created on first use and shared by every task thread,
  * never serialised. They live as long as the JVM (their native memory is freed when it exits).
  *
+ * <p>Coalescing is off in these embedders: the task threads share one embedder, and coalescing
+ * would let one task's texts ride in another's batch, so a partition's vectors would depend on
+ * what ran beside it. An int8 graph quantises activations per batch, so that would make a
+ * re-executed task (a retry, a speculative copy, a second {@code transform}) give different
+ * vectors for the same rows. Without it a partition's vectors depend only on its own rows, and
+ * Spark's tasks send full batches anyway.
  *
  * <p>Thread-safe.
  */
@@ -45,7 +52,8 @@ final class ExecutorEmbedders {
     return EMBEDDERS.computeIfAbsent(key, k -> {
       LOG.log(System.Logger.Level.INFO, "opening model {0} ({1} threads, {2} tokens per batch) for this JVM's tasks",
           k.model(), k.threads(), k.maxBatchTokens());
-      return GeckoEmbedder.builder().model(k.model()).threads(k.threads()).maxBatchTokens(k.maxBatchTokens()).build();
+      return GeckoEmbedder.builder().model(k.model()).threads(k.threads()).maxBatchTokens(k.maxBatchTokens())
+          .coalescingWindow(Duration.ZERO).build();
     });
   }
 
