@@ -144,7 +144,9 @@ final class GenerateCommand implements Callable<Integer> {
     UsageMeter meter = new UsageMeter(new PriceTable(priceInput, priceOutput));
     LlmClient client = LlmClients.standard(httpClient(), concurrency, RetryPolicy.builder().maxRetries(maxRetries).build(), meter,
         noCache ? null : (cache != null ? cache : out.resolve("cache")));
-    try (GeckoEmbedder embedder = models.open(); CliProgress reporter = new CliProgress(stderr, Duration.ofSeconds(progressSeconds))) {
+    // concurrent seeds' queries are never coalesced: with an int8 model a query's candidates would
+    // depend on which other queries shared its batch, and a rerun would not retrieve the same ones
+    try (GeckoEmbedder embedder = models.builder().coalescingWindow(Duration.ZERO).build(); CliProgress reporter = new CliProgress(stderr, Duration.ofSeconds(progressSeconds))) {
       FretSettings.Builder settings = FretSettings.builder().prompts(p).candidates(candidates)
           .negatives(NegativeSelection.valueOf(negatives.toUpperCase(Locale.ROOT))).generationTemperature(temperature)
           .attempts(attempts).concurrency(concurrency).earlyStop(earlyStop);

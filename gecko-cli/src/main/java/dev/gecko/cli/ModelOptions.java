@@ -19,7 +19,16 @@ final class ModelOptions {
    * @throws dev.gecko.core.ModelLoadException if the model does not open
    */
   GeckoEmbedder open() {
-    return threads.builder("--model", model).build();
+    return builder().build();
+  }
+
+  /**
+   * The builder of the model, for a command that sets more.
+   *
+   * @throws GeckoCli.UsageException if the options are bad (see {@link ThreadOptions#builder})
+   */
+  GeckoEmbedder.Builder builder() {
+    return threads.builder("--model", model);
   }
 
   /** The model's name as given, or the default's. */

@@ -65,7 +65,7 @@ class ChatModelLlmClientTest {
 
   @BeforeAll
   static void open() throws IOException {
-    embedder = GeckoEmbedder.builder().threads(2).build();
+    embedder = GeckoEmbedder.builder().threads(2).coalescingWindow(java.time.Duration.ZERO).build();
     corpus = Corpus.read(shared().resolve("data/beir/arguana/corpus.jsonl.gz"), 16);
   }
 

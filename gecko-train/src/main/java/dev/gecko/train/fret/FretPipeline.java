@@ -33,7 +33,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * The whole FRet distillation over a corpus, into a resumable run folder.
  *
  * <pre>{@code
- * try (GeckoEmbedder embedder = GeckoEmbedder.createDefault()) {
+ * try (GeckoEmbedder embedder = GeckoEmbedder.builder().coalescingWindow(Duration.ZERO).build()) {
  *   RunSummary s = FretPipeline.builder()
  *       .llm(llm).embedder(embedder)
  *       .corpus(Corpus.read(Path.of("corpus.jsonl"), Integer.MAX_VALUE))
@@ -304,7 +304,13 @@ public final class FretPipeline {
       return this;
     }
 
-    /** Sets the embedder used for retrieval (not closed by the pipeline). Required. */
+    /**
+     * Sets the embedder used for retrieval (not closed by the pipeline). Required. The run's
+     * concurrent seeds query it at once: with an int8 model, give one built with {@code
+     * coalescingWindow(Duration.ZERO)} so that a query's vector, and so its candidates, never
+     * depend on which other queries shared its batch (an int8 graph quantises activations per
+     * batch); {@code gecko generate} does.
+     */
     public Builder embedder(GeckoEmbedder embedder) {
       this.embedder = Objects.requireNonNull(embedder, "embedder is null");
       this.retriever = null;

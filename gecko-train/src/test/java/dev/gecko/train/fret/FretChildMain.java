@@ -48,7 +48,7 @@ public final class FretChildMain {
     }
     LlmClient http = LlmClients.openAiCompatible().baseUrl(args[0]).model("fake-llm").capabilities(EnumSet.allOf(Capability.class)).build();
     LlmClient llm = LlmClients.standard(http, 2, RetryPolicy.builder().build(), new UsageMeter(PriceTable.FREE), null);
-    try (GeckoEmbedder embedder = GeckoEmbedder.builder().intraOpThreads(1).build()) {
+    try (GeckoEmbedder embedder = GeckoEmbedder.builder().intraOpThreads(1).coalescingWindow(java.time.Duration.ZERO).build()) {
       FretPipeline.builder().llm(llm).embedder(embedder)
           .corpus(corpus())
           .output(Path.of(args[1])).settings(FretSettings.builder().limit(Integer.parseInt(args[2])).concurrency(2).build()).build().run();

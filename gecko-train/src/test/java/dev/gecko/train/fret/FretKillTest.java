@@ -61,7 +61,7 @@ class FretKillTest {
       LlmClient http = LlmClients.openAiCompatible().baseUrl(server.openAiBaseUrl()).model("fake-llm")
           .capabilities(EnumSet.allOf(Capability.class)).build();
       LlmClient llm = LlmClients.standard(http, 2, RetryPolicy.builder().build(), new UsageMeter(PriceTable.FREE), null);
-      try (GeckoEmbedder embedder = GeckoEmbedder.builder().threads(2).build()) {
+      try (GeckoEmbedder embedder = GeckoEmbedder.builder().threads(2).coalescingWindow(java.time.Duration.ZERO).build()) {
         RunSummary s = FretPipeline.builder().llm(llm).embedder(embedder)
             .corpus(FretChildMain.corpus())
             .output(out).settings(FretSettings.builder().limit(SEEDS).concurrency(2).build()).build().run();

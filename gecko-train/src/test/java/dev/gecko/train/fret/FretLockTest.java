@@ -89,7 +89,7 @@ class FretLockTest {
   void aRunningChildJvmHoldsTheFolderUntilItDiesThenTheRunResumesWithoutDuplicates(@TempDir Path dir) throws Exception {
     Path out = dir.resolve("run");
     try (FakeLlmServer busy = FakeLlmServer.start(); FakeLlmServer free = FakeLlmServer.start();
-        GeckoEmbedder embedder = GeckoEmbedder.builder().threads(2).build()) {
+        GeckoEmbedder embedder = GeckoEmbedder.builder().threads(2).coalescingWindow(java.time.Duration.ZERO).build()) {
       busy.pause(); // the child's first LLM call waits: it holds the folder for as long as this test needs
       Process child = childJvm(Files.createDirectories(dir).resolve("child.log"), busy.openAiBaseUrl(), out.toString(),
           Integer.toString(SEEDS));
