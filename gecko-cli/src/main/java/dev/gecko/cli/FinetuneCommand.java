@@ -55,6 +55,10 @@ final class FinetuneCommand implements Callable<Integer> {
   @Option(names = "--dims", split = ",", paramLabel = "N,N,...", description = "Matryoshka widths (default: full width only).")
   List<Integer> dims = new ArrayList<>();
 
+  @Option(names = "--dim-weights", split = ",", paramLabel = "X,X,...", description = "The weight of each --dims "
+      + "width's loss, in the same order (default: 1 each; a full width not in --dims is trained at weight 1).")
+  List<Double> dimWeights = new ArrayList<>();
+
   @Option(names = "--epochs", paramLabel = "N", description = "Epochs (default: 1).")
   int epochs = 1;
 
@@ -121,6 +125,10 @@ final class FinetuneCommand implements Callable<Integer> {
     if (quantize != null && !quantize.equals("int8")) {
       throw new GeckoCli.UsageException("--quantize: only int8 is supported, was '" + quantize + "'");
     }
+    if (!dimWeights.isEmpty() && dimWeights.size() != dims.size()) {
+      throw new GeckoCli.UsageException("--dim-weights: " + dimWeights.size() + " weights for " + dims.size()
+          + " widths in --dims" + (dims.isEmpty() ? " (give --dims too)" : ""));
+    }
     FineTuneObjective obj = objective == null ? null : parse(FineTuneObjective.class, "--objective", objective);
     PromptStyle style = parse(PromptStyle.class, "--prompts", prompts);
     PrintWriter err = spec.commandLine().getErr();
@@ -153,6 +161,13 @@ final class FinetuneCommand implements Callable<Integer> {
             .progress(progress);
         if (!dims.isEmpty()) {
           b.dims(dims.stream().mapToInt(Integer::intValue).toArray());
+        }
+        for (int i = 0; i < dimWeights.size(); i++) {
+          try {
+            b.dimWeight(dims.get(i), dimWeights.get(i));
+          } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--dim-weights: " + e.getMessage(), e);
+          }
         }
         if (validation != null) {
           b.validation(TrainingData.read(validation));

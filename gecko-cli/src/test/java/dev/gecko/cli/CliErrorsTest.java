@@ -104,6 +104,25 @@ class CliErrorsTest {
   }
 
   @Test
+  void finetuneWidthWeightsMustMatchTheWidths() throws Exception {
+    Path data = dir.resolve("pairs.tsv");
+    Files.writeString(data, "sentence1\tsentence2\tscore\na cat\ta dog\t1.0\n");
+    String out = dir.resolve("never-written").toString();
+    EmbedCommandTest.Run fewer = gecko("finetune", "--data", data.toString(), "--out", out, "--dims", "384,64",
+        "--dim-weights", "2");
+    assertThat(fewer.code()).as(fewer.err()).isEqualTo(2);
+    assertThat(fewer.err()).contains("--dim-weights: 1 weights for 2 widths in --dims");
+    EmbedCommandTest.Run alone = gecko("finetune", "--data", data.toString(), "--out", out, "--dim-weights", "2");
+    assertThat(alone.code()).isEqualTo(2);
+    assertThat(alone.err()).contains("(give --dims too)");
+    EmbedCommandTest.Run negative = gecko("finetune", "--data", data.toString(), "--out", out, "--dims", "384,64",
+        "--dim-weights", "1,-1");
+    assertThat(negative.code()).isEqualTo(2);
+    assertThat(negative.err()).contains("--dim-weights: a width's weight must be finite and >= 0, was -1.0");
+    assertThat(dir.resolve("never-written")).doesNotExist();
+  }
+
+  @Test
   void versionNamesTheBuild() {
     EmbedCommandTest.Run v = gecko("--version");
     assertThat(v.code()).isZero();

@@ -62,7 +62,7 @@ class GenerateFinetuneEvalTest {
     Path model = dir.resolve("trained");
     EmbedCommandTest.Run t = EmbedCommandTest.gecko("finetune", "--model", "all-MiniLM-L6-v2", "--data",
         train.toString(), "--validation", validation.toString(), "--out", model.toString(), "--dims", "384,64",
-        "--batch-size", "4", "--mini-batch-size", "4", "--max-length", "48", "--lr", "1e-4", "--quantize", "int8");
+        "--dim-weights", "1,2.5", "--batch-size", "4", "--mini-batch-size", "4", "--max-length", "48", "--lr", "1e-4", "--quantize", "int8");
     assertThat(t.code()).as(t.err()).isZero();
     JsonNode summary = JSON.readTree(t.out());
     assertThat(summary.get("model").asText()).isEqualTo(model.toString());
@@ -72,6 +72,8 @@ class GenerateFinetuneEvalTest {
     JsonNode manifest = JSON.readTree(model.resolve(ModelPackage.MANIFEST).toFile());
     assertThat(manifest.path("training").path("objective").asText()).isEqualTo("GECKO");
     assertThat(manifest.path("promptFormat").asText()).isEqualTo("gecko");
+    assertThat(manifest.path("training").path("widths").toString()).isEqualTo("[384,64]");
+    assertThat(manifest.path("training").path("widthWeights").toString()).isEqualTo("[1.0,2.5]");
 
     // the trained folder and its int8 twin load and embed at a Matryoshka width
     for (Path m : List.of(model, model.resolve("int8"))) {
