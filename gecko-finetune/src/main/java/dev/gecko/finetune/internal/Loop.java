@@ -251,8 +251,8 @@ public final class Loop {
           skippedInARow = 0;
         } else {
           s.skippedSteps++;
-          LOG.log(System.Logger.Level.WARNING, "step {0}: the loss or its gradient is not finite (loss {1}); the step was "
-              + "skipped, the weights are unchanged", s.step, loss);
+          LOG.log(System.Logger.Level.WARNING, "step {0}: the loss or its gradient is not finite (loss {1}; {2}); the step "
+              + "was skipped, the weights are unchanged", s.step, loss, opt.lastSkipReason());
           if (++skippedInARow >= MAX_SKIPPED_IN_A_ROW) {
             throw new IllegalStateException("training diverged: the gradients of steps " + (s.step - skippedInARow + 1) + "-"
                 + s.step + " were not finite (" + s.skippedSteps + " skipped in all); lower --lr, or check the data for "

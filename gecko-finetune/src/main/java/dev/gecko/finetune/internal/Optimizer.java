@@ -2,6 +2,7 @@ package dev.gecko.finetune.internal;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
 import dev.gecko.finetune.FineTuneConfig;
@@ -27,6 +28,7 @@ final class Optimizer {
   final Map<String, NDArray> m = new LinkedHashMap<>();
   final Map<String, NDArray> v = new LinkedHashMap<>();
   long t;
+  private String lastSkipReason = "";
 
   Optimizer(BertEncoder encoder, FineTuneConfig config, NDManager parent) {
     this.encoder = encoder;
@@ -70,6 +72,7 @@ final class Optimizer {
   boolean step(double lr) {
     double norm = gradNorm();
     if (!Double.isFinite(norm)) {
+      lastSkipReason = nonFiniteGradients();
       zeroGradients();
       return false;
     }
@@ -105,6 +108,46 @@ final class Optimizer {
     }
     zeroGradients();
     return true;
+  }
+
+  /** Why the last skipped step was skipped: which gradients held NaN or infinity ("" before any skip). */
+  String lastSkipReason() {
+    return lastSkipReason;
+  }
+
+  /**
+   * Names the parameters whose gradient holds NaN or infinity (the first three, and how many in
+   * all), or says that none does and the squared norm overflowed.
+   */
+  private String nonFiniteGradients() {
+    StringBuilder names = new StringBuilder();
+    int params = 0;
+    long nans = 0;
+    long infs = 0;
+    for (String name : m.keySet()) {
+      long nan;
+      long inf;
+      try (NDArray g = encoder.parameters().get(name).getGradient(); NDArray isNan = g.isNaN();
+          NDArray nanL = isNan.toType(DataType.INT64, false); NDArray nanSum = nanL.sum();
+          NDArray isInf = g.isInfinite(); NDArray infL = isInf.toType(DataType.INT64, false);
+          NDArray infSum = infL.sum()) {
+        nan = nanSum.getLong();
+        inf = infSum.getLong();
+      }
+      if (nan + inf > 0) {
+        if (params++ < 3) {
+          names.append(params > 1 ? ", " : "").append(name).append(" (").append(nan).append(" NaN, ").append(inf)
+              .append(" infinite)");
+        }
+        nans += nan;
+        infs += inf;
+      }
+    }
+    if (params == 0) {
+      return "no gradient holds NaN or infinity: their squared norm overflowed";
+    }
+    return params + " of " + m.size() + " parameters' gradients hold " + nans + " NaN and " + infs + " infinite values: "
+        + names + (params > 3 ? ", ..." : "");
   }
 
   /** Zeroes every trainable parameter's gradient in place (an assignment: a NaN does not survive it). */
