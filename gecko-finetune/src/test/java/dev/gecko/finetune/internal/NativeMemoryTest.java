@@ -12,7 +12,6 @@ import dev.gecko.finetune.PromptStyle;
 import dev.gecko.tokenizer.Encoding;
 import dev.gecko.tokenizer.GeckoTokenizer;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -29,10 +28,7 @@ class NativeMemoryTest {
     Torch.engine();
     try (NDManager root = NDManager.newBaseManager();
         GeckoTokenizer tok = TestModels.tokenizer(ModelPackage.builtIn("bge-small-en-v1.5"))) {
-      List<Encoding> texts = new ArrayList<>();
-      for (String t : List.of("one", "two words", "three little words", "four words in a row")) {
-        texts.add(tok.encode(t));
-      }
+      List<Encoding> texts = TestModels.fourShortTexts(tok);
       BertEncoder enc = BertEncoder.random(GradientTest.TINY, 3, root, DataType.FLOAT32);
       Optimizer opt = new Optimizer(enc, config(1.0), root);
       float[] before = enc.values("encoder.layer.0.attention.self.query.weight");

@@ -9,7 +9,6 @@ import dev.gecko.core.ModelPackage;
 import dev.gecko.core.Pooling;
 import dev.gecko.tokenizer.Encoding;
 import dev.gecko.tokenizer.GeckoTokenizer;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Function;
 import org.junit.jupiter.api.Test;
@@ -23,10 +22,7 @@ class OptimizerTest {
     Torch.engine();
     try (NDManager root = NDManager.newBaseManager();
         GeckoTokenizer tok = TestModels.tokenizer(ModelPackage.builtIn("bge-small-en-v1.5"))) {
-      List<Encoding> texts = new ArrayList<>();
-      for (String t : List.of("one", "two words", "three little words", "four words in a row")) {
-        texts.add(tok.encode(t));
-      }
+      List<Encoding> texts = TestModels.fourShortTexts(tok);
       BertEncoder enc = BertEncoder.random(GradientTest.TINY, 3, root, DataType.FLOAT32);
       Optimizer opt = new Optimizer(enc, NativeMemoryTest.config(1.0), root);
       Function<NDArray, NDArray> loss = e -> Objectives.gecko(e, new int[] {0, 1}, new int[] {2, 3}, new int[] {-1, -1},

@@ -35,6 +35,15 @@ public final class TestModels {
     }
   }
 
+  /** Four short texts of growing length (1 to 5 words), encoded: the tiny-model training tests' batch. */
+  public static List<dev.gecko.tokenizer.Encoding> fourShortTexts(GeckoTokenizer tok) {
+    List<dev.gecko.tokenizer.Encoding> texts = new ArrayList<>();
+    for (String t : List.of("one", "two words", "three little words", "four words in a row")) {
+      texts.add(tok.encode(t));
+    }
+    return texts;
+  }
+
   /** The first {@code n} texts of a golden file (short.jsonl, passages.jsonl). */
   public static List<String> golden(String file, int n) {
     List<String> out = new ArrayList<>();
