@@ -91,6 +91,10 @@ final class FinetuneCommand implements Callable<Integer> {
       + "after training (default: 0).")
   double baseAverage;
 
+  @Option(names = "--neighbour-group", paramLabel = "N", description = "mrl-distill: batches of groups of N "
+      + "texts that are nearest neighbours under the teacher (default: 0, random batches).")
+  int neighbourGroup;
+
   @Option(names = "--validate-every", paramLabel = "N", description = "Validate every N steps (default: 100).")
   int validateEvery = 100;
 
@@ -157,6 +161,7 @@ final class FinetuneCommand implements Callable<Integer> {
             .quantizeInt8(quantize != null)
             .seed(seed)
             .teacherCache(cache)
+            .neighbourGroup(neighbourGroup)
             .output(out)
             .progress(progress);
         if (!dims.isEmpty()) {

@@ -106,6 +106,7 @@ public final class FineTuner {
     private Path output;
     private boolean quantizeInt8;
     private Path teacherCache;
+    private int neighbourGroup;
     private ProgressListener progress = ProgressListener.none();
 
     private Builder() {}
@@ -345,6 +346,22 @@ public final class FineTuner {
       return this;
     }
 
+    /**
+     * For {@link FineTuneObjective#MRL_DISTILL}: makes each batch of groups of {@code size} texts
+     * that are nearest neighbours under the teacher (a seeded random text and its nearest unused
+     * ones), so that batches hold the fine distinctions a small width must keep, not mostly
+     * unrelated texts. 0 (default): random batches. The batch size should be a multiple of it.
+     *
+     * @throws IllegalArgumentException if 1 or negative
+     */
+    public Builder neighbourGroup(int size) {
+      if (size < 0 || size == 1) {
+        throw new IllegalArgumentException("neighbourGroup must be 0 (off) or >= 2, was " + size);
+      }
+      this.neighbourGroup = size;
+      return this;
+    }
+
     /** Receives progress: phase "training", unit "steps", metrics loss, tokens/s, validation. */
     public Builder progress(ProgressListener listener) {
       this.progress = Objects.requireNonNull(listener, "progress is null");
@@ -393,11 +410,18 @@ public final class FineTuner {
       for (int w : widths) {
         weights.add(dimWeights.getOrDefault(w, 1.0));
       }
+      if (neighbourGroup > 0 && obj != FineTuneObjective.MRL_DISTILL) {
+        throw new IllegalArgumentException("neighbourGroup applies to the mrl-distill objective only, not " + obj);
+      }
+      if (neighbourGroup > batchSize) {
+        throw new IllegalArgumentException("neighbourGroup " + neighbourGroup + " exceeds the batch size " + batchSize);
+      }
       checkWritable(output, resume);
       FineTuneConfig config = new FineTuneConfig(obj, widths, weights, epochs, batchSize, miniBatchSize,
           Math.min(maxLength, base.maxTokens()), learningRate, warmupRatio, weightDecay, maxGradNorm, temperature,
           cosentScale, positiveThreshold, allHardNegatives, promptStyle, freezeEmbeddings, baseAverage, seed,
-          validateEvery, keepBest, patience, checkpointEvery, resume, output, quantizeInt8, teacherCache);
+          validateEvery, keepBest, patience, checkpointEvery, resume, output, quantizeInt8, teacherCache,
+          neighbourGroup);
       return new FineTuner(this, config);
     }
 

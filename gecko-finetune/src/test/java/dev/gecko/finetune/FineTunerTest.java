@@ -96,6 +96,17 @@ class FineTunerTest {
   }
 
   @Test
+  void distillsInBatchesOfTeacherNeighbours(@TempDir Path tmp) throws Exception {
+    FineTuneResult r = small(tmp.resolve("nb")).validation(null).objective(FineTuneObjective.MRL_DISTILL)
+        .neighbourGroup(4).build().train();
+    assertThat(r.steps()).isEqualTo(3); // 24 texts, 10 % held out for validation, batches of 8
+    com.fasterxml.jackson.databind.JsonNode training = new com.fasterxml.jackson.databind.ObjectMapper().readTree(tmp.resolve("nb").resolve(ModelManifest.FILE_NAME).toFile())
+        .path("training");
+    assertThat(training.path("objective").asText()).isEqualTo("MRL_DISTILL");
+    assertThat(training.path("neighbourGroup").asInt()).isEqualTo(4);
+  }
+
+  @Test
   void badInputIsRefusedBeforeTraining(@TempDir Path tmp) throws IOException {
     Path empty = Files.writeString(tmp.resolve("empty.jsonl"), "");
     assertThatThrownBy(() -> TrainingData.read(empty)).isInstanceOf(InvalidDataException.class)
@@ -108,6 +119,12 @@ class FineTunerTest {
         .hasMessageContaining("positive");
     assertThatThrownBy(() -> small(tmp.resolve("o2")).dims(512, 64).build())
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("512").hasMessageContaining("384");
+    assertThatThrownBy(() -> small(tmp.resolve("o4")).neighbourGroup(4).build())
+        .isInstanceOf(IllegalArgumentException.class).hasMessage("neighbourGroup applies to the mrl-distill objective "
+            + "only, not COSENT");
+    assertThatThrownBy(() -> small(tmp.resolve("o5")).objective(FineTuneObjective.MRL_DISTILL).neighbourGroup(16).build())
+        .hasMessage("neighbourGroup 16 exceeds the batch size 8");
+    assertThatThrownBy(() -> FineTuner.builder().neighbourGroup(1)).hasMessageContaining("0 (off) or >= 2, was 1");
     Path notBert = Files.createDirectories(tmp.resolve("int8"));
     ModelPackage int8 = ModelPackage.builtIn("bge-small-en-v1.5-int8");
     Files.write(notBert.resolve("model.onnx"), int8.model().readAllBytes());

@@ -207,6 +207,14 @@ public final class Loop {
       Validation validation = gradedValidation ? stsValidation(val, evalEmbedder)
           : config.objective() == FineTuneObjective.GECKO ? retrievalValidation(val, evalEmbedder)
           : distillValidation(valRows, encoder, manager);
+      NeighbourBatches neighbours = null;
+      if (config.neighbourGroup() > 0) {
+        float[][] v = new float[trainRows.size()][];
+        for (int i = 0; i < v.length; i++) {
+          v[i] = teacher[trainRows.get(i).a()];
+        }
+        neighbours = new NeighbourBatches(v, config.neighbourGroup());
+      }
       Optimizer opt = new Optimizer(encoder, config, manager);
       State s = new State();
       int stepsPerEpoch = (trainRows.size() + config.batchSize() - 1) / config.batchSize();
@@ -225,9 +233,14 @@ public final class Loop {
       long tokens = 0;
       long trainingNanos = 0; // optimizer steps only: validation and checkpoints are not in tokens/s
       int skippedInARow = 0;
+      int orderEpoch = -1;
+      int[] order = null;
       while (s.step < total && !s.stopped) {
         int epoch = (int) (s.step / stepsPerEpoch);
-        int[] order = order(trainRows.size(), config.seed() + epoch);
+        if (epoch != orderEpoch) {
+          order = neighbours != null ? neighbours.order(config.seed() + epoch) : order(trainRows.size(), config.seed() + epoch);
+          orderEpoch = epoch;
+        }
         int first = (int) (s.step % stepsPerEpoch) * config.batchSize();
         List<Row> batch = new ArrayList<>();
         for (int i = first; i < Math.min(first + config.batchSize(), order.length); i++) {
@@ -341,6 +354,7 @@ public final class Loop {
     p.put("stoppedEarly", s.stopped);
     p.put("skippedSteps", s.skippedSteps);
     p.put("baseAverage", config.baseAverage());
+    p.put("neighbourGroup", config.neighbourGroup());
     List<Map<String, Object>> curve = new ArrayList<>();
     for (StepStats st : s.curve) {
       Map<String, Object> c = new LinkedHashMap<>();
