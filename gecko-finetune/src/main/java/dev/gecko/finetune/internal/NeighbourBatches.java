@@ -4,7 +4,6 @@ import dev.gecko.core.index.FlatIndex;
 import dev.gecko.core.index.SearchHit;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Random;
 
 /**
  * An epoch's order of rows in which each run of {@code group} consecutive rows holds a row and its
@@ -52,11 +51,6 @@ final class NeighbourBatches {
       }
       neighbours[i] = Arrays.copyOf(nb, c);
     }
-  }
-
-  /** Rows per group. */
-  int group() {
-    return group;
   }
 
   /** A permutation of the rows, grouped by neighbours, for the epoch seeded {@code seed}. */
