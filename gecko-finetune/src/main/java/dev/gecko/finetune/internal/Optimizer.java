@@ -116,14 +116,16 @@ final class Optimizer {
   }
 
   /**
-   * Names the parameters whose gradient holds NaN or infinity (the first three, and how many in
-   * all), or says that none does and the squared norm overflowed.
+   * Says which parameters' gradients hold NaN or infinity: how many, the values, and the one
+   * nearest the output in the model's order (back-propagation runs from the output down, so that
+   * is near where the first non-finite value arose); or that none does and the squared norm
+   * overflowed.
    */
   private String nonFiniteGradients() {
-    StringBuilder names = new StringBuilder();
     int params = 0;
     long nans = 0;
     long infs = 0;
+    String nearestOutput = null;
     for (String name : m.keySet()) {
       long nan;
       long inf;
@@ -135,19 +137,17 @@ final class Optimizer {
         inf = infSum.getLong();
       }
       if (nan + inf > 0) {
-        if (params++ < 3) {
-          names.append(params > 1 ? ", " : "").append(name).append(" (").append(nan).append(" NaN, ").append(inf)
-              .append(" infinite)");
-        }
+        params++;
         nans += nan;
         infs += inf;
+        nearestOutput = name;
       }
     }
     if (params == 0) {
       return "no gradient holds NaN or infinity: their squared norm overflowed";
     }
-    return params + " of " + m.size() + " parameters' gradients hold " + nans + " NaN and " + infs + " infinite values: "
-        + names + (params > 3 ? ", ..." : "");
+    return params + " of " + m.size() + " parameters' gradients hold " + nans + " NaN and " + infs
+        + " infinite values, the one nearest the output " + nearestOutput;
   }
 
   /** Zeroes every trainable parameter's gradient in place (an assignment: a NaN does not survive it). */
