@@ -25,8 +25,7 @@ class OptimizerTest {
       List<Encoding> texts = TestModels.fourShortTexts(tok);
       BertEncoder enc = BertEncoder.random(GradientTest.TINY, 3, root, DataType.FLOAT32);
       Optimizer opt = new Optimizer(enc, NativeMemoryTest.config(1.0), root);
-      Function<NDArray, NDArray> loss = e -> Objectives.gecko(e, new int[] {0, 1}, new int[] {2, 3}, new int[] {-1, -1},
-          new int[] {8, 4}, new double[] {1, 1}, 0.5, false);
+      Function<NDArray, NDArray> loss = NativeMemoryTest::tinyGeckoLoss;
 
       double l = GradCache.run(enc, root, texts, tok.padId(), Pooling.CLS, 2, loss, new double[1]);
       assertThat(opt.step(1e-3)).isTrue();
