@@ -95,6 +95,11 @@ final class FinetuneCommand implements Callable<Integer> {
       + "texts that are nearest neighbours under the teacher (default: 0, random batches).")
   int neighbourGroup;
 
+  @Option(names = "--reorder-dims", description = "Before training, order the model's hidden coordinates by "
+      + "their variance over the base model's vectors of the training texts (an exact reparametrisation that "
+      + "gives the Matryoshka widths the most varied coordinates).")
+  boolean reorderDims;
+
   @Option(names = "--validate-every", paramLabel = "N", description = "Validate every N steps (default: 100).")
   int validateEvery = 100;
 
@@ -162,6 +167,7 @@ final class FinetuneCommand implements Callable<Integer> {
             .seed(seed)
             .teacherCache(cache)
             .neighbourGroup(neighbourGroup)
+            .reorderDims(reorderDims)
             .output(out)
             .progress(progress);
         if (!dims.isEmpty()) {

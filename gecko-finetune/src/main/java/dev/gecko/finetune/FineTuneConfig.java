@@ -37,13 +37,15 @@ import java.util.List;
  * @param teacherCache the folder of the teacher-vector cache, or null for memory only
  * @param neighbourGroup for {@link FineTuneObjective#MRL_DISTILL}: batches made of groups of this
  *     many teacher neighbours (0: random batches)
+ * @param reorderDims before training, order the encoder's hidden coordinates by their variance over
+ *     the base model's vectors of the training texts (an exact reparametrisation)
  */
 public record FineTuneConfig(FineTuneObjective objective, List<Integer> dims, List<Double> dimWeights, int epochs,
     int batchSize, int miniBatchSize, int maxLength, double learningRate, double warmupRatio, double weightDecay,
     double maxGradNorm, double temperature, double cosentScale, double positiveThreshold, boolean allHardNegatives,
     PromptStyle promptStyle, boolean freezeEmbeddings, double baseAverage, long seed, int validateEvery,
     boolean keepBest, int patience, int checkpointEvery, boolean resume, Path output, boolean quantizeInt8, Path teacherCache,
-    int neighbourGroup) {
+    int neighbourGroup, boolean reorderDims) {
   /** Copies the lists. */
   public FineTuneConfig {
     dims = List.copyOf(dims);

@@ -107,6 +107,7 @@ public final class FineTuner {
     private boolean quantizeInt8;
     private Path teacherCache;
     private int neighbourGroup;
+    private boolean reorderDims;
     private ProgressListener progress = ProgressListener.none();
 
     private Builder() {}
@@ -362,6 +363,21 @@ public final class FineTuner {
       return this;
     }
 
+    /**
+     * Before training, orders the encoder's hidden coordinates (its residual stream) by their
+     * variance over the base model's full-width vectors of the training texts, most varying
+     * first. Permuting them in every weight is an exact symmetry of the network: the full-width
+     * vectors are the same up to the order of their coordinates, while each Matryoshka prefix
+     * starts from the coordinates that tell the texts apart most (bge-small-en-v1.5 truncated to 64
+     * on ArguAna without training: nDCG@10 42.97 as exported, 45.88 reordered). The written model
+     * keeps the new order. Costs one ONNX Runtime pass over the training texts (shared with
+     * MRL_DISTILL's teacher vectors). Default: off.
+     */
+    public Builder reorderDims(boolean reorder) {
+      this.reorderDims = reorder;
+      return this;
+    }
+
     /** Receives progress: phase "training", unit "steps", metrics loss, tokens/s, validation. */
     public Builder progress(ProgressListener listener) {
       this.progress = Objects.requireNonNull(listener, "progress is null");
@@ -421,7 +437,7 @@ public final class FineTuner {
           Math.min(maxLength, base.maxTokens()), learningRate, warmupRatio, weightDecay, maxGradNorm, temperature,
           cosentScale, positiveThreshold, allHardNegatives, promptStyle, freezeEmbeddings, baseAverage, seed,
           validateEvery, keepBest, patience, checkpointEvery, resume, output, quantizeInt8, teacherCache,
-          neighbourGroup);
+          neighbourGroup, reorderDims);
       return new FineTuner(this, config);
     }
 

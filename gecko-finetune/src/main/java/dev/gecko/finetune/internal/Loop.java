@@ -199,6 +199,15 @@ public final class Loop {
       if (config.objective() == FineTuneObjective.MRL_DISTILL) {
         teacher = teacherVectors(pkg);
       }
+      if (config.reorderDims() && !config.resume()) { // a checkpoint holds weights already in the new order
+        float[][] base = teacher != null ? teacher : teacherVectors(pkg);
+        int[] ids = trainTexts(trainRows);
+        float[][] trainVectors = new float[ids.length][];
+        for (int i = 0; i < ids.length; i++) {
+          trainVectors[i] = base[ids[i]];
+        }
+        HiddenOrder.apply(encoder, HiddenOrder.byVariance(trainVectors));
+      }
       Map<String, float[]> baseWeights = new LinkedHashMap<>();
       for (String name : encoder.parameters().keySet()) {
         baseWeights.put(name, encoder.values(name));
@@ -355,6 +364,7 @@ public final class Loop {
     p.put("skippedSteps", s.skippedSteps);
     p.put("baseAverage", config.baseAverage());
     p.put("neighbourGroup", config.neighbourGroup());
+    p.put("reorderDims", config.reorderDims());
     List<Map<String, Object>> curve = new ArrayList<>();
     for (StepStats st : s.curve) {
       Map<String, Object> c = new LinkedHashMap<>();
@@ -570,6 +580,21 @@ public final class Loop {
       }
       return n == 0 ? Double.NaN : -100 * sum / n;
     };
+  }
+
+  /** The distinct texts the training rows use (queries, positives, negatives), in increasing order. */
+  private static int[] trainTexts(List<Row> rows) {
+    java.util.BitSet used = new java.util.BitSet();
+    for (Row r : rows) {
+      used.set(r.a());
+      if (r.p() >= 0) {
+        used.set(r.p());
+      }
+      if (r.n() >= 0) {
+        used.set(r.n());
+      }
+    }
+    return used.stream().toArray();
   }
 
   static Map<String, float[]> snapshot(BertEncoder encoder) {
