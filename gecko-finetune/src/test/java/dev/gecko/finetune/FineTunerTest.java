@@ -107,6 +107,58 @@ class FineTunerTest {
   }
 
   @Test
+  void reorderedDimsAreTheBaseModelsCoordinatesPermuted(@TempDir Path tmp) throws Exception {
+    // trained 3 steps, then averaged back into the (reordered) base almost wholly: what is left is the base, reordered
+    Path out = tmp.resolve("reordered");
+    small(out).reorderDims(true).baseAverage(0.999999).checkpointEvery(1).build().train();
+    // interrupted and resumed: the same weights (the base kept for averaging is reordered on resume too)
+    Path resumed = tmp.resolve("resumed");
+    FineTuner crashing = small(resumed).reorderDims(true).baseAverage(0.999999).checkpointEvery(1).progress(p -> {
+      if (p.done() == 2) {
+        throw new IllegalStateException("simulated crash");
+      }
+    }).build();
+    assertThatThrownBy(crashing::train).hasMessageContaining("simulated crash");
+    small(resumed).reorderDims(true).baseAverage(0.999999).checkpointEvery(1).resume(true).build().train();
+    assertThat(Files.readAllBytes(resumed.resolve("model.onnx"))).isEqualTo(Files.readAllBytes(out.resolve("model.onnx")));
+    assertThat(new com.fasterxml.jackson.databind.ObjectMapper().readTree(out.resolve(ModelManifest.FILE_NAME).toFile())
+        .path("training").path("reorderDims").asBoolean()).isTrue();
+    List<String> texts = TestModels.golden("short.jsonl", 16);
+    try (GeckoEmbedder reordered = GeckoEmbedder.builder().model(ModelPackage.fromDirectory(out)).build();
+        GeckoEmbedder base = GeckoEmbedder.builder().model("all-MiniLM-L6-v2").build()) {
+      List<float[]> x = reordered.embedAll(texts, 384);
+      List<float[]> z = base.embedAll(texts, 384);
+      // the permutation, read off the first 4 texts: each reordered coordinate is the base coordinate of nearest values
+      int[] order = new int[384];
+      boolean identity = true;
+      for (int i = 0; i < 384; i++) {
+        int best = -1;
+        double bestDistance = Double.MAX_VALUE;
+        for (int j = 0; j < 384; j++) {
+          double distance = 0;
+          for (int t = 0; t < 4; t++) {
+            distance += Math.abs(z.get(t)[j] - x.get(t)[i]);
+          }
+          if (distance < bestDistance) {
+            bestDistance = distance;
+            best = j;
+          }
+        }
+        order[i] = best;
+        identity &= best == i;
+      }
+      assertThat(identity).as("coordinates reordered").isFalse();
+      assertThat(java.util.Arrays.stream(order).distinct().count()).isEqualTo(384);
+      for (int t = 0; t < texts.size(); t++) {
+        for (int i = 0; i < 384; i++) {
+          assertThat(x.get(t)[i]).as("text %d coordinate %d", t, i)
+              .isCloseTo(z.get(t)[order[i]], org.assertj.core.data.Offset.offset(2e-4f));
+        }
+      }
+    }
+  }
+
+  @Test
   void badInputIsRefusedBeforeTraining(@TempDir Path tmp) throws IOException {
     Path empty = Files.writeString(tmp.resolve("empty.jsonl"), "");
     assertThatThrownBy(() -> TrainingData.read(empty)).isInstanceOf(InvalidDataException.class)

@@ -199,7 +199,9 @@ public final class Loop {
       if (config.objective() == FineTuneObjective.MRL_DISTILL) {
         teacher = teacherVectors(pkg);
       }
-      if (config.reorderDims() && !config.resume()) { // a checkpoint holds weights already in the new order
+      // Reordered before the base weights are kept (base averaging and a best step 0 use them); on
+      // --resume, the checkpoint read below then overwrites the weights with its own (also reordered).
+      if (config.reorderDims()) {
         float[][] base = teacher != null ? teacher : teacherVectors(pkg);
         int[] ids = trainTexts(trainRows);
         float[][] trainVectors = new float[ids.length][];

@@ -1,0 +1,96 @@
+package dev.gecko.finetune.internal;
+
+import dev.gecko.core.EmbedRequest;
+import dev.gecko.core.GeckoEmbedder;
+import dev.gecko.core.index.FlatIndex;
+import dev.gecko.core.index.SearchHit;
+import dev.gecko.core.io.Passage;
+import dev.gecko.core.vector.VectorOps;
+import dev.gecko.eval.BeirDataset;
+import dev.gecko.eval.EmbeddingCache;
+import dev.gecko.eval.RetrievalMetrics;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One-off probe behind docs/finetuning.md's "reordered hidden coordinates" table: a model's
+ * retrieval nDCG@10 per width, truncated and renormalised, with its coordinates as exported and
+ * ordered by {@link HiddenOrder#byVariance} over the corpus vectors (no query or qrel decides the
+ * order). Embeds the way {@code gecko eval retrieval} does, through the same embedding cache, so
+ * the as-exported row equals that command's scores. Arguments: model, BEIR folder. Prints a
+ * markdown table to standard output.
+ */
+public final class PrefixOrderProbe {
+  private PrefixOrderProbe() {}
+
+  public static void main(String[] args) throws Exception {
+    BeirDataset data = BeirDataset.read(Path.of(args[1]));
+    int[] widths = {384, 256, 128, 64, 32};
+    try (GeckoEmbedder embedder = GeckoEmbedder.builder().model(args[0]).build()) {
+      List<EmbedRequest> queries = new ArrayList<>();
+      for (BeirDataset.Query q : data.queries()) {
+        queries.add(EmbedRequest.query(q.text()));
+      }
+      List<EmbedRequest> docs = new ArrayList<>();
+      for (Passage d : data.corpus()) {
+        docs.add(EmbedRequest.document(d.text().strip()).withTitle(d.title()));
+      }
+      EmbeddingCache cache = EmbeddingCache.openDefault();
+      List<float[]> qv = cache.embed(embedder, queries, "queries", p -> { });
+      List<float[]> dv = cache.embed(embedder, docs, "corpus", p -> { });
+      int width = dv.get(0).length;
+      int[] identity = new int[width];
+      for (int i = 0; i < width; i++) {
+        identity[i] = i;
+      }
+      int[] byVariance = HiddenOrder.byVariance(dv.toArray(new float[0][]));
+      System.out.print("| coordinates |");
+      for (int w : widths) {
+        System.out.print(" " + w + " |");
+      }
+      System.out.println();
+      System.out.println("|---|---:|---:|---:|---:|---:|");
+      for (Map.Entry<String, int[]> order : Map.of("as exported", identity, "by variance", byVariance).entrySet()
+          .stream().sorted(Map.Entry.comparingByKey()).toList()) {
+        System.out.print("| " + order.getKey() + " |");
+        for (int w : widths) {
+          System.out.printf(" %.2f |", ndcg10(data, qv, dv, order.getValue(), Math.min(w, width)));
+        }
+        System.out.println();
+      }
+    }
+  }
+
+  private static double ndcg10(BeirDataset data, List<float[]> qv, List<float[]> dv, int[] order, int w) {
+    FlatIndex index = FlatIndex.builder(w).build();
+    for (float[] v : dv) {
+      index.add(VectorOps.truncateAndNormalize(permute(v, order), w));
+    }
+    Map<String, Map<String, Double>> run = new HashMap<>();
+    int k = Math.min(1000, data.corpus().size());
+    for (int i = 0; i < qv.size(); i++) {
+      BeirDataset.Query q = data.queries().get(i);
+      Map<String, Double> ranked = new HashMap<>();
+      for (SearchHit h : index.search(VectorOps.truncateAndNormalize(permute(qv.get(i), order), w), k)) {
+        ranked.put(data.corpus().get(h.ordinal()).id(), (double) h.score());
+      }
+      String name = data.name().toLowerCase(java.util.Locale.ROOT);
+      if (name.contains("arguana") || name.contains("quora")) { // as gecko eval retrieval does by default
+        ranked.remove(q.id());
+      }
+      run.put(q.id(), ranked);
+    }
+    return 100 * RetrievalMetrics.evaluate(data.qrels(), run, List.of(10)).get("ndcg_at_10");
+  }
+
+  private static float[] permute(float[] v, int[] order) {
+    float[] p = new float[v.length];
+    for (int i = 0; i < v.length; i++) {
+      p[i] = v[order[i]];
+    }
+    return p;
+  }
+}
