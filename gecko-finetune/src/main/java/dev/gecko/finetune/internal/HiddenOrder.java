@@ -74,10 +74,12 @@ public final class HiddenOrder {
       }
       seen[o] = true;
     }
+    boolean exact64 = encoder.dataType() == ai.djl.ndarray.types.DataType.FLOAT64;
     for (String name : encoder.parameters().keySet()) {
       long[] shape = config.shape(name);
-      float[] w = encoder.values(name);
-      float[] p;
+      // moved as doubles, so a float64 encoder (the gradient tests') keeps its values exactly
+      double[] w = encoder.doubles(name);
+      double[] p;
       if (name.contains("LayerNorm") || name.endsWith("attention.output.dense.bias")
           || (name.endsWith("output.dense.bias") && !name.contains("attention"))) {
         p = vector(w, order);
@@ -93,12 +95,20 @@ public final class HiddenOrder {
       } else {
         throw new IllegalStateException("no hidden-coordinate rule for parameter " + name);
       }
-      encoder.set(name, p);
+      if (exact64) {
+        encoder.setDoubles(name, p);
+      } else {
+        float[] f = new float[p.length];
+        for (int i = 0; i < f.length; i++) {
+          f[i] = (float) p[i];
+        }
+        encoder.set(name, f);
+      }
     }
   }
 
-  private static float[] vector(float[] w, int[] order) {
-    float[] p = new float[w.length];
+  private static double[] vector(double[] w, int[] order) {
+    double[] p = new double[w.length];
     for (int i = 0; i < order.length; i++) {
       p[i] = w[order[i]];
     }
@@ -106,8 +116,8 @@ public final class HiddenOrder {
   }
 
   /** {@code [rows, cols]} row-major, columns permuted. */
-  private static float[] columns(float[] w, int rows, int cols, int[] order) {
-    float[] p = new float[w.length];
+  private static double[] columns(double[] w, int rows, int cols, int[] order) {
+    double[] p = new double[w.length];
     for (int r = 0; r < rows; r++) {
       int base = r * cols;
       for (int c = 0; c < cols; c++) {
@@ -118,8 +128,8 @@ public final class HiddenOrder {
   }
 
   /** {@code [rows, cols]} row-major, rows permuted. */
-  private static float[] rows(float[] w, int rows, int cols, int[] order) {
-    float[] p = new float[w.length];
+  private static double[] rows(double[] w, int rows, int cols, int[] order) {
+    double[] p = new double[w.length];
     for (int r = 0; r < rows; r++) {
       System.arraycopy(w, order[r] * cols, p, r * cols, cols);
     }
