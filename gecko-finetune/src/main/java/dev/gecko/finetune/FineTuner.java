@@ -370,8 +370,9 @@ public final class FineTuner {
      * vectors are the same up to the order of their coordinates, while each Matryoshka prefix
      * starts from the coordinates that tell the texts apart most (bge-small-en-v1.5 truncated to 64
      * on ArguAna without training: nDCG@10 42.97 as exported, 45.88 reordered). The written model
-     * keeps the new order. Costs one ONNX Runtime pass over the training texts (shared with
-     * MRL_DISTILL's teacher vectors). Default: off.
+     * keeps the new order. Costs one ONNX Runtime pass over the run's texts, training and
+     * validation (the same pass as MRL_DISTILL's teacher vectors); only the training texts decide
+     * the order. Default: off.
      */
     public Builder reorderDims(boolean reorder) {
       this.reorderDims = reorder;

@@ -80,11 +80,10 @@ public final class HiddenOrder {
       // moved as doubles, so a float64 encoder (the gradient tests') keeps its values exactly
       double[] w = encoder.doubles(name);
       double[] p;
-      if (name.contains("LayerNorm") || name.endsWith("attention.output.dense.bias")
-          || (name.endsWith("output.dense.bias") && !name.contains("attention"))) {
+      // "output.dense" is both projections back into the residual stream: attention's and the FFN's
+      if (name.contains("LayerNorm") || name.endsWith("output.dense.bias")) {
         p = vector(w, order);
-      } else if (name.endsWith("_embeddings.weight") || name.endsWith("attention.output.dense.weight")
-          || (name.endsWith("output.dense.weight") && !name.contains("attention"))) {
+      } else if (name.endsWith("_embeddings.weight") || name.endsWith("output.dense.weight")) {
         p = columns(w, (int) shape[0], (int) shape[1], order);
       } else if (name.endsWith("query.weight") || name.endsWith("key.weight") || name.endsWith("value.weight")
           || name.endsWith("intermediate.dense.weight")) {
