@@ -8,6 +8,7 @@ import dev.gecko.finetune.FineTuneResult;
 import dev.gecko.finetune.FineTuner;
 import dev.gecko.finetune.PromptStyle;
 import dev.gecko.finetune.StepStats;
+import dev.gecko.train.adapter.Basis;
 import dev.gecko.train.adapter.TrainingData;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -100,6 +101,12 @@ final class FinetuneCommand implements Callable<Integer> {
       + "gives the Matryoshka widths the most varied coordinates).")
   boolean reorderDims;
 
+  @Option(names = "--basis", paramLabel = "BASIS", description = "${COMPLETION-CANDIDATES}: the fixed output basis "
+      + "the model is trained through and written with as its adapter (default: IDENTITY, none; PRINCIPAL_AXES: the "
+      + "base model's principal axes over the training texts, so each Matryoshka prefix starts with the most it can "
+      + "keep; not with --reorder-dims).")
+  Basis basis = Basis.IDENTITY;
+
   @Option(names = "--validate-every", paramLabel = "N", description = "Validate every N steps (default: 100).")
   int validateEvery = 100;
 
@@ -168,6 +175,7 @@ final class FinetuneCommand implements Callable<Integer> {
             .teacherCache(cache)
             .neighbourGroup(neighbourGroup)
             .reorderDims(reorderDims)
+            .basis(basis)
             .output(out)
             .progress(progress);
         if (!dims.isEmpty()) {

@@ -104,7 +104,7 @@ class CliErrorsTest {
   }
 
   @Test
-  void finetuneWidthWeightsMustMatchTheWidths() throws Exception {
+  void finetuneWidthWeightsAndBasisAreCheckedBeforeTraining() throws Exception {
     Path data = dir.resolve("pairs.tsv");
     Files.writeString(data, "sentence1\tsentence2\tscore\na cat\ta dog\t1.0\n");
     String out = dir.resolve("never-written").toString();
@@ -119,6 +119,13 @@ class CliErrorsTest {
         "--dim-weights", "1,-1");
     assertThat(negative.code()).isEqualTo(2);
     assertThat(negative.err()).contains("--dim-weights: a width's weight must be finite and >= 0, was -1.0");
+    EmbedCommandTest.Run both = gecko("finetune", "--data", data.toString(), "--out", out, "--reorder-dims",
+        "--basis", "principal_axes");
+    assertThat(both.code()).as(both.err()).isEqualTo(2);
+    assertThat(both.err()).contains("reorderDims and basis PRINCIPAL_AXES together").contains("choose one");
+    EmbedCommandTest.Run unknown = gecko("finetune", "--data", data.toString(), "--out", out, "--basis", "pca");
+    assertThat(unknown.code()).isEqualTo(2);
+    assertThat(unknown.err()).contains("--basis").contains("PRINCIPAL_AXES");
     assertThat(dir.resolve("never-written")).doesNotExist();
   }
 

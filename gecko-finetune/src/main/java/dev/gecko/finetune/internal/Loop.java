@@ -14,8 +14,10 @@ import dev.gecko.core.ModelPackage;
 import dev.gecko.core.Progress;
 import dev.gecko.core.ProgressListener;
 import dev.gecko.core.TaskType;
+import dev.gecko.core.adapter.Adapter;
 import dev.gecko.core.internal.onnx.OnnxModel;
 import dev.gecko.core.io.Passage;
+import dev.gecko.core.vector.VectorOps;
 import dev.gecko.eval.BeirDataset;
 import dev.gecko.eval.EmbeddingCache;
 import dev.gecko.eval.EvalReport;
@@ -29,6 +31,7 @@ import dev.gecko.finetune.PromptStyle;
 import dev.gecko.finetune.StepStats;
 import dev.gecko.tokenizer.Encoding;
 import dev.gecko.tokenizer.GeckoTokenizer;
+import dev.gecko.train.adapter.Basis;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -69,6 +72,9 @@ public final class Loop {
   private List<Encoding> encodings;
   private long padId;
   private float[][] teacher;
+  /** The output basis transposed, {@code [H, H]} ({@code emb.matMul(basisT)} rows are {@code B u}), or null. */
+  private NDArray basisT;
+  private Adapter outputAdapter;
 
   /** A training row: text ids {query/sentence1/text, positive/sentence2 or -1, negative or -1}, score. */
   record Row(int a, int p, int n, double score) {}
@@ -210,11 +216,15 @@ public final class Loop {
         }
         HiddenOrder.apply(encoder, HiddenOrder.byVariance(trainVectors));
       }
+      if (config.basis() != Basis.IDENTITY) {
+        outputBasis(teacher != null ? teacher : teacherVectors(pkg), trainTexts(trainRows), manager);
+      }
       Map<String, float[]> baseWeights = new LinkedHashMap<>();
       for (String name : encoder.parameters().keySet()) {
         baseWeights.put(name, encoder.values(name));
       }
-      TorchEmbedder evalEmbedder = new TorchEmbedder(trainedPackage(), evalTokenizer, encoder, manager, 8192);
+      TorchEmbedder evalEmbedder = new TorchEmbedder(trainedPackage(), evalTokenizer, encoder, manager, 8192,
+          outputAdapter);
       Validation validation = gradedValidation ? stsValidation(val, evalEmbedder)
           : config.objective() == FineTuneObjective.GECKO ? retrievalValidation(val, evalEmbedder)
           : distillValidation(valRows, encoder, manager);
@@ -332,7 +342,7 @@ public final class Loop {
       }
       Map<String, Object> provenance = provenance(pkg, s, total, started);
       ModelWriter.Written written = ModelWriter.write(graph, mapping, encoder, pkg, trainedPackage(), style(),
-          config, provenance);
+          config, provenance, outputAdapter);
       Files.deleteIfExists(ckpt);
       Files.deleteIfExists(ckpt.resolveSibling(CHECKPOINT + ".tmp")); // left by a kill during a checkpoint write
       return new FineTuneResult(written.dir(), Optional.ofNullable(written.int8Dir()), s.curve, s.step, s.bestStep,
@@ -367,6 +377,7 @@ public final class Loop {
     p.put("baseAverage", config.baseAverage());
     p.put("neighbourGroup", config.neighbourGroup());
     p.put("reorderDims", config.reorderDims());
+    p.put("basis", config.basis().name());
     List<Map<String, Object>> curve = new ArrayList<>();
     for (StepStats st : s.curve) {
       Map<String, Object> c = new LinkedHashMap<>();
@@ -452,7 +463,11 @@ public final class Loop {
     return e;
   }
 
-  NDArray loss(NDArray emb, int[][] idx, double[] scores, List<Integer> ids) {
+  NDArray loss(NDArray pooled, int[][] idx, double[] scores, List<Integer> ids) {
+    NDArray emb = pooled;
+    if (basisT != null) { // v = B u; rotating before normalisation is the same as after
+      emb = pooled.matMul(basisT.getDataType() == pooled.getDataType() ? basisT : basisT.toType(pooled.getDataType(), false));
+    }
     switch (config.objective()) {
       case COSENT:
         return Objectives.cosent(emb, idx[0], idx[1], scores, widths, weights, config.cosentScale());
@@ -582,6 +597,38 @@ public final class Loop {
       }
       return n == 0 ? Double.NaN : -100 * sum / n;
     };
+  }
+
+  /**
+   * Computes the configured output basis from the base model's vectors of the training texts and
+   * keeps it twice: transposed on the device for the losses, and as the adapter the written
+   * package carries.
+   */
+  private void outputBasis(float[][] baseVectors, int[] trainIds, NDManager manager) {
+    double[][] unit = new double[trainIds.length][];
+    for (int i = 0; i < trainIds.length; i++) {
+      float[] v = VectorOps.normalize(baseVectors[trainIds[i]].clone());
+      unit[i] = new double[v.length];
+      for (int k = 0; k < v.length; k++) {
+        unit[i][k] = v[k];
+      }
+    }
+    float[][] b = config.basis().of(unit);
+    int h = b.length;
+    if (trainIds.length < h) {
+      LOG.log(System.Logger.Level.WARNING, "the {0} basis is fit on {1} training texts, fewer than the width {2}: "
+          + "its axes beyond the texts'' span are arbitrary, and other texts may lose more at small widths than "
+          + "without it", config.basis(), trainIds.length, h);
+    }
+    float[] t = new float[h * h];
+    for (int r = 0; r < h; r++) {
+      for (int c = 0; c < h; c++) {
+        t[c * h + r] = b[r][c];
+      }
+    }
+    basisT = manager.create(t, new Shape(h, h));
+    outputAdapter = Adapter.identity(h).withBasis(b).withMetadata(Map.of("basis", config.basis().name(),
+        "trainer", "gecko-finetune"));
   }
 
   /** The distinct texts the training rows use (queries, positives, negatives), in increasing order. */

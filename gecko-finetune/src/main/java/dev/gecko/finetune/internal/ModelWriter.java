@@ -2,6 +2,7 @@ package dev.gecko.finetune.internal;
 
 import dev.gecko.core.ModelManifest;
 import dev.gecko.core.ModelPackage;
+import dev.gecko.core.adapter.Adapter;
 import dev.gecko.core.internal.io.AtomicFiles;
 import dev.gecko.core.internal.onnx.OnnxModel;
 import dev.gecko.finetune.FineTuneConfig;
@@ -16,11 +17,15 @@ import java.util.Map;
 /**
  * Writes a trained model folder: the base package's own ONNX graph with the trained weights
  * copied into its initializers ({@code model.onnx}), its {@code tokenizer.json}, and a {@code
- * gecko-model.json} with the prompts of the training format and the training provenance; with
+ * gecko-model.json} with the prompts of the training format and the training provenance; with an
+ * output basis, {@code adapter.safetensors} (the basis, a zero residual) named by the manifest; with
  * int8, a second complete folder {@code int8/} whose graph is quantised by {@link Int8Quantizer}.
  * Stateless.
  */
 public final class ModelWriter {
+  /** The adapter's file name in a written folder. */
+  static final String ADAPTER_FILE = "adapter.safetensors";
+
   private ModelWriter() {}
 
   /** The folders written. */
@@ -34,8 +39,8 @@ public final class ModelWriter {
   }
 
   static Written write(OnnxModel graph, BertLayout.Mapping mapping, BertEncoder encoder, ModelPackage base,
-      ModelPackage trained, PromptStyle style, FineTuneConfig config, Map<String, Object> provenance)
-      throws IOException {
+      ModelPackage trained, PromptStyle style, FineTuneConfig config, Map<String, Object> provenance,
+      Adapter adapter) throws IOException {
     Path dir = config.output();
     byte[] model = trainedGraph(graph, mapping, encoder);
     byte[] tokenizer;
@@ -43,7 +48,7 @@ public final class ModelWriter {
       tokenizer = in.readAllBytes();
     }
     String name = base.name() + "-finetuned";
-    writeFolder(dir, model, tokenizer, manifest(name, base, trained, style, config, provenance));
+    writeFolder(dir, model, tokenizer, adapter, manifest(name, base, trained, style, config, provenance, adapter));
     Path int8 = null;
     if (config.quantizeInt8()) {
       int8 = dir.resolve("int8");
@@ -52,26 +57,36 @@ public final class ModelWriter {
       Map<String, Object> p = new LinkedHashMap<>(provenance);
       p.put("quantization", "int8 dynamic (weights per output column, symmetric int8 in [-64, 64]; "
           + "embedding tables uint8, zero point 128)");
-      writeFolder(int8, q, tokenizer, manifest(name + "-int8", base, trained, style, config, p));
+      writeFolder(int8, q, tokenizer, adapter, manifest(name + "-int8", base, trained, style, config, p, adapter));
     }
     return new Written(dir, int8);
   }
 
   private static ModelManifest manifest(String name, ModelPackage base, ModelPackage trained, PromptStyle style,
-      FineTuneConfig config, Map<String, Object> provenance) {
+      FineTuneConfig config, Map<String, Object> provenance, Adapter adapter) {
     ModelManifest m = ModelManifest.describing(trained).withName(name)
         .withDimensions(config.dims().get(0), config.dims());
     if (style == PromptStyle.GECKO) {
       m = new ModelManifest(m.name(), m.pooling(), m.maxTokens(), m.dimensions(), m.model(), m.tokenizer(), "gecko",
           Map.of(), null, m.matryoshkaDims(), null, null);
     }
+    if (adapter != null) {
+      m = m.withAdapter(ADAPTER_FILE);
+    }
     return m.withTraining(provenance);
   }
 
-  private static void writeFolder(Path dir, byte[] model, byte[] tokenizer, ModelManifest manifest)
+  private static void writeFolder(Path dir, byte[] model, byte[] tokenizer, Adapter adapter, ModelManifest manifest)
       throws IOException {
     AtomicFiles.write(dir.resolve("model.onnx"), model);
     AtomicFiles.write(dir.resolve("tokenizer.json"), tokenizer);
+    if (adapter != null) {
+      java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+      adapter.write(out);
+      AtomicFiles.write(dir.resolve(ADAPTER_FILE), out.toByteArray());
+    } else {
+      Files.deleteIfExists(dir.resolve(ADAPTER_FILE)); // a previous run's, which this model must not pick up
+    }
     manifest.write(dir.resolve(ModelManifest.FILE_NAME));
   }
 }

@@ -7,6 +7,7 @@ import dev.gecko.core.EmbedRequest;
 import dev.gecko.core.EmbedderMetrics;
 import dev.gecko.core.GeckoEmbedder;
 import dev.gecko.core.ModelPackage;
+import dev.gecko.core.adapter.Adapter;
 import dev.gecko.core.Progress;
 import dev.gecko.core.ProgressListener;
 import dev.gecko.core.vector.VectorOps;
@@ -34,6 +35,7 @@ public final class TorchEmbedder implements GeckoEmbedder {
   private final BertEncoder encoder;
   private final NDManager manager;
   private final int maxBatchTokens;
+  private final Adapter adapter;
   private long calls;
   private long texts;
   private long tokens;
@@ -42,6 +44,16 @@ public final class TorchEmbedder implements GeckoEmbedder {
 
   public TorchEmbedder(ModelPackage pkg, GeckoTokenizer tokenizer, BertEncoder encoder, NDManager manager,
       int maxBatchTokens) {
+    this(pkg, tokenizer, encoder, manager, maxBatchTokens, null);
+  }
+
+  /**
+   * As the other constructor, with an adapter applied to every pooled vector before truncation (as
+   * {@code GeckoEmbedder} applies a package's adapter); null for none.
+   */
+  public TorchEmbedder(ModelPackage pkg, GeckoTokenizer tokenizer, BertEncoder encoder, NDManager manager,
+      int maxBatchTokens, Adapter adapter) {
+    this.adapter = adapter;
     this.pkg = pkg;
     this.tokenizer = tokenizer;
     this.encoder = encoder;
@@ -82,7 +94,7 @@ public final class TorchEmbedder implements GeckoEmbedder {
     float[][] full = embedRendered(rendered, progress);
     List<float[]> out = new ArrayList<>(full.length);
     for (float[] v : full) {
-      out.add(VectorOps.truncateAndNormalize(v, dims));
+      out.add(VectorOps.truncateAndNormalize(adapter == null ? v : adapter.apply(v), dims));
     }
     return out;
   }

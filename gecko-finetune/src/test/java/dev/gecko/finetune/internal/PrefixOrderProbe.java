@@ -9,6 +9,7 @@ import dev.gecko.core.vector.VectorOps;
 import dev.gecko.eval.BeirDataset;
 import dev.gecko.eval.EmbeddingCache;
 import dev.gecko.eval.RetrievalMetrics;
+import dev.gecko.train.adapter.Basis;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -17,9 +18,10 @@ import java.util.Map;
 
 /**
  * One-off probe behind docs/finetuning.md's "reordered hidden coordinates" table: a model's
- * retrieval nDCG@10 per width, truncated and renormalised, with its coordinates as exported and
- * ordered by {@link HiddenOrder#byVariance} over the corpus vectors (no query or qrel decides the
- * order). Embeds the way {@code gecko eval retrieval} does, through the same embedding cache, so
+ * retrieval nDCG@10 per width, truncated and renormalised, with its coordinates as exported,
+ * ordered by {@link HiddenOrder#byVariance} over the corpus vectors, and rotated to the corpus
+ * vectors' principal axes ({@link Basis#PRINCIPAL_AXES}, what {@code --basis PRINCIPAL_AXES}
+ * starts from); no query or qrel decides the order or the axes. Embeds the way {@code gecko eval retrieval} does, through the same embedding cache, so
  * the as-exported row equals that command's scores. Arguments: model, BEIR folder. Prints a
  * markdown table to standard output.
  */
@@ -42,19 +44,33 @@ public final class PrefixOrderProbe {
       List<float[]> qv = cache.embed(embedder, queries, "queries", p -> { });
       List<float[]> dv = cache.embed(embedder, docs, "corpus", p -> { });
       int width = dv.get(0).length;
-      int[] identity = new int[width];
-      for (int i = 0; i < width; i++) {
-        identity[i] = i;
-      }
       int[] byVariance = HiddenOrder.byVariance(dv.toArray(new float[0][]));
+      double[][] unit = new double[dv.size()][];
+      for (int i = 0; i < unit.length; i++) {
+        float[] u = VectorOps.normalize(dv.get(i).clone());
+        unit[i] = new double[width];
+        for (int k = 0; k < width; k++) {
+          unit[i][k] = u[k];
+        }
+      }
+      float[][] axes = Basis.PRINCIPAL_AXES.of(unit);
+      float[][] identityBasis = new float[width][width];
+      float[][] varianceBasis = new float[width][width];
+      for (int i = 0; i < width; i++) {
+        identityBasis[i][i] = 1;
+        varianceBasis[i][byVariance[i]] = 1;
+      }
       System.out.print("| coordinates |");
       for (int w : widths) {
         System.out.print(" " + w + " |");
       }
       System.out.println();
       System.out.println("|---|---:|---:|---:|---:|---:|");
-      for (Map.Entry<String, int[]> order : Map.of("as exported", identity, "by variance", byVariance).entrySet()
-          .stream().sorted(Map.Entry.comparingByKey()).toList()) {
+      Map<String, float[][]> bases = new java.util.LinkedHashMap<>();
+      bases.put("as exported", identityBasis);
+      bases.put("by variance", varianceBasis);
+      bases.put("principal axes", axes);
+      for (Map.Entry<String, float[][]> order : bases.entrySet()) {
         System.out.print("| " + order.getKey() + " |");
         for (int w : widths) {
           System.out.printf(" %.2f |", ndcg10(data, qv, dv, order.getValue(), Math.min(w, width)));
@@ -64,17 +80,17 @@ public final class PrefixOrderProbe {
     }
   }
 
-  private static double ndcg10(BeirDataset data, List<float[]> qv, List<float[]> dv, int[] order, int w) {
+  private static double ndcg10(BeirDataset data, List<float[]> qv, List<float[]> dv, float[][] basis, int w) {
     FlatIndex index = FlatIndex.builder(w).build();
     for (float[] v : dv) {
-      index.add(VectorOps.truncateAndNormalize(permute(v, order), w));
+      index.add(VectorOps.truncateAndNormalize(rotate(v, basis), w));
     }
     Map<String, Map<String, Double>> run = new HashMap<>();
     int k = Math.min(1000, data.corpus().size());
     for (int i = 0; i < qv.size(); i++) {
       BeirDataset.Query q = data.queries().get(i);
       Map<String, Double> ranked = new HashMap<>();
-      for (SearchHit h : index.search(VectorOps.truncateAndNormalize(permute(qv.get(i), order), w), k)) {
+      for (SearchHit h : index.search(VectorOps.truncateAndNormalize(rotate(qv.get(i), basis), w), k)) {
         ranked.put(data.corpus().get(h.ordinal()).id(), (double) h.score());
       }
       String name = data.name().toLowerCase(java.util.Locale.ROOT);
@@ -86,10 +102,11 @@ public final class PrefixOrderProbe {
     return 100 * RetrievalMetrics.evaluate(data.qrels(), run, List.of(10)).get("ndcg_at_10");
   }
 
-  private static float[] permute(float[] v, int[] order) {
+  /** {@code B v}: rows of the basis are the new coordinates' axes (a permutation is a 0/1 basis). */
+  private static float[] rotate(float[] v, float[][] basis) {
     float[] p = new float[v.length];
     for (int i = 0; i < v.length; i++) {
-      p[i] = v[order[i]];
+      p[i] = VectorOps.dot(basis[i], v);
     }
     return p;
   }

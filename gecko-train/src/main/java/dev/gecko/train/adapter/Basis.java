@@ -17,5 +17,40 @@ public enum Basis {
    * re-normalisation that truncation applies), so the residual starts from a nested truncation
    * that keeps as much of the geometry as a rotation can.
    */
-  PRINCIPAL_AXES
+  PRINCIPAL_AXES;
+
+  /**
+   * Returns this basis for a set of full-width vectors: {@code d x d}, row {@code r} is the
+   * {@code r}-th axis ({@code v[r] = B[r] . u}), as {@code Adapter#withBasis} takes it. {@link
+   * #IDENTITY} ignores the vectors' values; {@link #PRINCIPAL_AXES} takes the eigenvectors of their
+   * uncentred second-moment matrix, by decreasing eigenvalue (ties by index), each signed so that
+   * its largest-magnitude entry is positive: the same vectors give the same basis.
+   *
+   * @param vectors at least one vector, all of one width (unit length is what the basis is meant
+   *     for: the second moment then weighs every text alike)
+   * @throws IllegalArgumentException if there is no vector or the widths differ
+   */
+  public float[][] of(double[][] vectors) {
+    if (vectors.length == 0) {
+      throw new IllegalArgumentException("a basis needs at least one vector");
+    }
+    int d = vectors[0].length;
+    for (int i = 0; i < vectors.length; i++) {
+      if (vectors[i].length != d) {
+        throw new IllegalArgumentException("vector " + i + " has width " + vectors[i].length + ", vector 0 " + d);
+      }
+    }
+    if (this == IDENTITY) {
+      float[][] b = new float[d][d];
+      for (int i = 0; i < d; i++) {
+        b[i][i] = 1;
+      }
+      return b;
+    }
+    int[] all = new int[vectors.length];
+    for (int i = 0; i < all.length; i++) {
+      all[i] = i;
+    }
+    return PrincipalAxes.of(vectors, java.util.List.of(all));
+  }
 }

@@ -1,6 +1,7 @@
 package dev.gecko.train.adapter;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import java.util.ArrayList;
@@ -90,5 +91,21 @@ class PrincipalAxesTest {
         assertThat(after).isCloseTo(before, within(1e-5));
       }
     }
+  }
+
+  @Test
+  void thePublicBasisIsThePrincipalAxesOfEveryVectorOrTheIdentity() {
+    double[][] x = anisotropic(500, 8, 3);
+    assertThat(Basis.PRINCIPAL_AXES.of(x)).isDeepEqualTo(PrincipalAxes.of(x, rows(x.length)));
+    float[][] identity = Basis.IDENTITY.of(x);
+    for (int i = 0; i < 8; i++) {
+      for (int j = 0; j < 8; j++) {
+        assertThat(identity[i][j]).isEqualTo(i == j ? 1f : 0f);
+      }
+    }
+    assertThatThrownBy(() -> Basis.PRINCIPAL_AXES.of(new double[0][]))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("at least one vector");
+    assertThatThrownBy(() -> Basis.PRINCIPAL_AXES.of(new double[][] {{1, 0}, {1, 0, 0}}))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("vector 1 has width 3");
   }
 }
