@@ -449,6 +449,11 @@ public final class FineTuner {
       for (int w : widths) {
         weights.add(dimWeights.getOrDefault(w, 1.0));
       }
+      if (obj == FineTuneObjective.MRL_DISTILL && batchSize < 3) {
+        throw new IllegalArgumentException("batchSize " + batchSize + " is too small for " + obj + ": each text's "
+            + "in-batch distribution is over the other texts, so with 2 it has a single candidate and the loss is "
+            + "always 0; use 3 or more (default 64)");
+      }
       if (neighbourGroup > 0 && obj != FineTuneObjective.MRL_DISTILL) {
         throw new IllegalArgumentException("neighbourGroup applies to the mrl-distill objective only, not " + obj);
       }

@@ -259,6 +259,9 @@ class FineTunerTest {
     assertThatThrownBy(() -> small(tmp.resolve("o5")).objective(FineTuneObjective.MRL_DISTILL).neighbourGroup(16).build())
         .hasMessage("neighbourGroup 16 exceeds the batch size 8");
     assertThatThrownBy(() -> FineTuner.builder().neighbourGroup(1)).hasMessageContaining("0 (off) or >= 2, was 1");
+    assertThatThrownBy(() -> small(tmp.resolve("o6")).objective(FineTuneObjective.MRL_DISTILL).batchSize(2).build())
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("batchSize 2 is too small for MRL_DISTILL")
+        .hasMessageContaining("the loss is always 0");
     Path notBert = Files.createDirectories(tmp.resolve("int8"));
     ModelPackage int8 = ModelPackage.builtIn("bge-small-en-v1.5-int8");
     Files.write(notBert.resolve("model.onnx"), int8.model().readAllBytes());

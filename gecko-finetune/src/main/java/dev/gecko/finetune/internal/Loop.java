@@ -17,7 +17,6 @@ import dev.gecko.core.TaskType;
 import dev.gecko.core.adapter.Adapter;
 import dev.gecko.core.internal.onnx.OnnxModel;
 import dev.gecko.core.io.Passage;
-import dev.gecko.core.vector.VectorOps;
 import dev.gecko.eval.BeirDataset;
 import dev.gecko.eval.EmbeddingCache;
 import dev.gecko.eval.EvalReport;
@@ -217,7 +216,7 @@ public final class Loop {
         HiddenOrder.apply(encoder, HiddenOrder.byVariance(trainVectors));
       }
       if (config.basis() != Basis.IDENTITY) {
-        outputBasis(teacher != null ? teacher : teacherVectors(pkg), trainTexts(trainRows), manager);
+        outputBasis(teacher != null ? teacher : teacherVectors(pkg), trainTexts(trainRows), manager, encoder.dataType());
       }
       Map<String, float[]> baseWeights = new LinkedHashMap<>();
       for (String name : encoder.parameters().keySet()) {
@@ -267,7 +266,7 @@ public final class Loop {
         for (int i = first; i < Math.min(first + config.batchSize(), order.length); i++) {
           batch.add(trainRows.get(order[i]));
         }
-        if (batch.size() < 2) { // a lone last row has no in-batch negatives: skip it
+        if (batch.size() < minBatch()) { // a last batch too small to teach anything: skip it
           s.step++;
           continue;
         }
@@ -455,6 +454,16 @@ public final class Loop {
         emb -> loss(emb, idx, scores, ids), tokens);
   }
 
+  /**
+   * The fewest rows a batch must hold to carry a signal: two for the contrastive losses (a row and
+   * another row's texts as its negative); three for self-distillation, where each text's in-batch
+   * distribution is over the other texts, so with two it has a single candidate and the loss is
+   * always zero.
+   */
+  private int minBatch() {
+    return config.objective() == FineTuneObjective.MRL_DISTILL ? 3 : 2;
+  }
+
   List<Encoding> encodings(List<Integer> ids) {
     List<Encoding> e = new ArrayList<>(ids.size());
     for (int id : ids) {
@@ -466,7 +475,7 @@ public final class Loop {
   NDArray loss(NDArray pooled, int[][] idx, double[] scores, List<Integer> ids) {
     NDArray emb = pooled;
     if (basisT != null) { // v = B u; rotating before normalisation is the same as after
-      emb = pooled.matMul(basisT.getDataType() == pooled.getDataType() ? basisT : basisT.toType(pooled.getDataType(), false));
+      emb = pooled.matMul(basisT);
     }
     switch (config.objective()) {
       case COSENT:
@@ -580,7 +589,7 @@ public final class Loop {
             ids.add(valRows.get(i).a);
           }
         }
-        if (ids.size() < 2) {
+        if (ids.size() < minBatch()) {
           continue;
         }
         try (NDManager sm = manager.newSubManager()) {
@@ -604,16 +613,12 @@ public final class Loop {
    * keeps it twice: transposed on the device for the losses, and as the adapter the written
    * package carries.
    */
-  private void outputBasis(float[][] baseVectors, int[] trainIds, NDManager manager) {
-    double[][] unit = new double[trainIds.length][];
+  private void outputBasis(float[][] baseVectors, int[] trainIds, NDManager manager, DataType dtype) {
+    float[][] trainVectors = new float[trainIds.length][];
     for (int i = 0; i < trainIds.length; i++) {
-      float[] v = VectorOps.normalize(baseVectors[trainIds[i]].clone());
-      unit[i] = new double[v.length];
-      for (int k = 0; k < v.length; k++) {
-        unit[i][k] = v[k];
-      }
+      trainVectors[i] = baseVectors[trainIds[i]];
     }
-    float[][] b = config.basis().of(unit);
+    float[][] b = config.basis().ofUnitVectors(trainVectors);
     int h = b.length;
     if (trainIds.length < h) {
       LOG.log(System.Logger.Level.WARNING, "the {0} basis is fit on {1} training texts, fewer than the width {2}: "
@@ -626,7 +631,8 @@ public final class Loop {
         t[c * h + r] = b[r][c];
       }
     }
-    basisT = manager.create(t, new Shape(h, h));
+    NDArray created = manager.create(t, new Shape(h, h));
+    basisT = dtype == created.getDataType() ? created : created.toType(dtype, false); // in the encoder's type, once
     outputAdapter = Adapter.identity(h).withBasis(b).withMetadata(Map.of("basis", config.basis().name(),
         "trainer", "gecko-finetune"));
   }

@@ -45,15 +45,7 @@ public final class PrefixOrderProbe {
       List<float[]> dv = cache.embed(embedder, docs, "corpus", p -> { });
       int width = dv.get(0).length;
       int[] byVariance = HiddenOrder.byVariance(dv.toArray(new float[0][]));
-      double[][] unit = new double[dv.size()][];
-      for (int i = 0; i < unit.length; i++) {
-        float[] u = VectorOps.normalize(dv.get(i).clone());
-        unit[i] = new double[width];
-        for (int k = 0; k < width; k++) {
-          unit[i][k] = u[k];
-        }
-      }
-      float[][] axes = Basis.PRINCIPAL_AXES.of(unit);
+      float[][] axes = Basis.PRINCIPAL_AXES.ofUnitVectors(dv.toArray(new float[0][]));
       float[][] identityBasis = new float[width][width];
       float[][] varianceBasis = new float[width][width];
       for (int i = 0; i < width; i++) {

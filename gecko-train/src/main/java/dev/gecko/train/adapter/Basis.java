@@ -53,4 +53,30 @@ public enum Basis {
     }
     return PrincipalAxes.of(vectors, java.util.List.of(all));
   }
+
+  /**
+   * Returns this basis for the given vectors scaled to unit length (copies; the arguments are
+   * not modified), so that every text weighs alike: {@link #of} on the normalised vectors.
+   *
+   * @param vectors at least one vector, all of one width, none of them zero
+   * @throws IllegalArgumentException if there is no vector, the widths differ or a vector is zero
+   */
+  public float[][] ofUnitVectors(float[][] vectors) {
+    double[][] unit = new double[vectors.length][];
+    for (int i = 0; i < vectors.length; i++) {
+      double norm = 0;
+      for (float x : vectors[i]) {
+        norm += (double) x * x;
+      }
+      if (!(norm > 0) || Double.isInfinite(norm)) {
+        throw new IllegalArgumentException("vector " + i + " has no direction (norm " + Math.sqrt(norm) + ")");
+      }
+      double inv = 1 / Math.sqrt(norm);
+      unit[i] = new double[vectors[i].length];
+      for (int k = 0; k < unit[i].length; k++) {
+        unit[i][k] = vectors[i][k] * inv;
+      }
+    }
+    return of(unit);
+  }
 }

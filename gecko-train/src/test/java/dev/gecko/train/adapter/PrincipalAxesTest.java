@@ -108,4 +108,36 @@ class PrincipalAxesTest {
     assertThatThrownBy(() -> Basis.PRINCIPAL_AXES.of(new double[][] {{1, 0}, {1, 0, 0}}))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("vector 1 has width 3");
   }
+
+  @Test
+  void unitVectorsWeighEveryTextAlikeAndAreNotModified() {
+    double[][] x = anisotropic(200, 6, 11);
+    float[][] scaled = new float[x.length][];
+    double[][] unit = new double[x.length][];
+    for (int i = 0; i < x.length; i++) {
+      double norm = 0;
+      for (double v : x[i]) {
+        norm += v * v;
+      }
+      norm = Math.sqrt(norm);
+      scaled[i] = new float[6];
+      unit[i] = new double[6];
+      for (int k = 0; k < 6; k++) {
+        scaled[i][k] = (float) (x[i][k] * (1 + i % 7)); // lengths that differ from text to text
+        unit[i][k] = scaled[i][k] / (norm * (1 + i % 7));
+      }
+    }
+    float[] first = scaled[0].clone();
+    float[][] b = Basis.PRINCIPAL_AXES.ofUnitVectors(scaled);
+    float[][] expected = Basis.PRINCIPAL_AXES.of(unit);
+    for (int r = 0; r < 6; r++) {
+      for (int c = 0; c < 6; c++) {
+        assertThat(b[r][c]).isCloseTo(expected[r][c], within(1e-5f));
+      }
+    }
+    assertThat(scaled[0]).containsExactly(first);
+    scaled[3] = new float[6];
+    assertThatThrownBy(() -> Basis.PRINCIPAL_AXES.ofUnitVectors(scaled))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("vector 3 has no direction");
+  }
 }
