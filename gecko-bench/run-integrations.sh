@@ -9,7 +9,8 @@
 #
 # usage: gecko-bench/run-integrations.sh               both, full corpus, 3 repeats (~20-30 min on 2 quiet cores)
 #        LIMIT=1000 REPEATS=1 gecko-bench/run-integrations.sh   a smoke run
-# env:   SHARED (default ../shared beside the repo), LIMIT (passages, 0 = all), REPEATS, ONLY=langchain4j|spring-ai
+# env:   SHARED (default ../shared beside the repo), LIMIT (passages, 0 = all), REPEATS, ONLY=langchain4j|spring-ai,
+#        BATCH_INDEPENDENT=true (LangChain4j section: also Gecko with batchIndependent(true), each passage alone)
 # output: stdout, and a copy in gecko-bench/target/integrations/report.md
 set -euo pipefail
 export ORT_DISABLE_TELEMETRY=1   # ONNX Runtime's telemetry client would resolve its collector (DNS)
@@ -27,7 +28,8 @@ echo "# run-integrations $(date -u +%FT%TZ), commit $(git rev-parse --short HEAD
   -Dmdep.outputFile="$root/gecko-bench/target/cp.txt" >/dev/null
 cp="$root/gecko-bench/target/classes:$(cat "$root/gecko-bench/target/cp.txt")"
 jvm=(java --add-modules jdk.incubator.vector -DOPT_OUT_TRACKING=true -Dai.djl.offline=true
-  -Dgecko.shared.dir="$shared" -Dlimit="${LIMIT:-0}" -Drepeats="${REPEATS:-3}" -cp "$cp")
+  -Dgecko.shared.dir="$shared" -Dlimit="${LIMIT:-0}" -Drepeats="${REPEATS:-3}"
+  -DbatchIndependent="${BATCH_INDEPENDENT:-false}" -cp "$cp")
 
 if [[ ${ONLY:-langchain4j} == langchain4j || -z ${ONLY:-} ]]; then
   echo; echo "## LangChain4j: EmbeddingStoreIngestor, bge-small-en-v1.5 int8   $(uptime)"

@@ -30,7 +30,10 @@ import java.util.Map;
  *
  * <p>System properties: {@code gecko.shared.dir} (default {@code ../shared}), {@code limit}
  * (passages, default all 8,674), {@code repeats} (default 3), {@code warmup} (passages, default
- * 256). Not thread-safe; a tool, not library API.
+ * 256), {@code batchIndependent} (default false; true adds a third peer, Gecko with {@code
+ * GeckoEmbedder.Builder.batchIndependent(true)}: every passage run alone, as LangChain4j runs it,
+ * so that an int8 graph's per-batch activation scales match LangChain4j's). Not thread-safe; a
+ * tool, not library API.
  */
 public final class LangChain4jIngestBenchmark {
   private LangChain4jIngestBenchmark() {}
@@ -58,12 +61,16 @@ public final class LangChain4jIngestBenchmark {
     int limit = Integer.getInteger("limit", 0);
     int repeats = Integer.getInteger("repeats", 3);
     int warmup = Integer.getInteger("warmup", 256);
+    boolean alone = Boolean.getBoolean("batchIndependent");
     List<String> texts = ArguAnaTexts.read(limit);
     List<Document> documents = texts.stream().map(Document::from).toList();
     System.out.printf("# LangChain4jIngestBenchmark: %d ArguAna passages, repeats %d, %d processors, Java %s, load %s%n",
         texts.size(), repeats, Runtime.getRuntime().availableProcessors(), Runtime.version(), ArguAnaTexts.load());
 
-    try (GeckoEmbeddingModel gecko = GeckoEmbeddingModel.builder().model("bge-small-en-v1.5-int8").build()) {
+    try (GeckoEmbeddingModel gecko = GeckoEmbeddingModel.builder().model("bge-small-en-v1.5-int8").build();
+        GeckoEmbedder aloneEmbedder = alone
+            ? GeckoEmbedder.builder().model("bge-small-en-v1.5-int8").batchIndependent(true).build() : null) {
+      GeckoEmbeddingModel geckoAlone = alone ? GeckoEmbeddingModel.builder().embedder(aloneEmbedder).build() : null;
       EmbeddingModel lc4j = new BgeSmallEnV15QuantizedEmbeddingModel();
       GeckoEmbedder embedder = gecko.embedder();
       long tokens = 0;
@@ -85,11 +92,16 @@ public final class LangChain4jIngestBenchmark {
       List<Document> warm = documents.subList(0, Math.min(warmup, documents.size()));
       ingest(gecko, warm, new CapturingStore());
       ingest(lc4j, warm, new CapturingStore());
+      if (alone) {
+        ingest(geckoAlone, warm, new CapturingStore());
+      }
 
       double[] tg = new double[repeats];
       double[] tl = new double[repeats];
+      double[] ta = new double[repeats];
       CapturingStore gStore = null;
       CapturingStore lStore = null;
+      CapturingStore aStore = null;
       for (int r = 0; r < repeats; r++) {
         String before = ArguAnaTexts.load();
         CapturingStore gs = new CapturingStore();
@@ -103,6 +115,13 @@ public final class LangChain4jIngestBenchmark {
         }
         gStore = gs;
         lStore = ls;
+        if (alone) { // last in every round: the two-peer comparison runs as without it
+          CapturingStore as = new CapturingStore();
+          ta[r] = ingest(geckoAlone, documents, as);
+          aStore = as;
+          System.out.printf("# run %d: gecko batchIndependent %.1f s (%.0f tokens/s), %.2fx langchain4j%n", r + 1, ta[r],
+              tokens / ta[r], tl[r] / ta[r]);
+        }
         System.out.printf("# run %d: gecko %.1f s (%.0f tokens/s), langchain4j %.1f s (%.0f tokens/s), ratio %.2fx;"
             + " load %s -> %s%n", r + 1, tg[r], tokens / tg[r], tl[r], tokens / tl[r], tl[r] / tg[r], before,
             ArguAnaTexts.load());
@@ -120,10 +139,26 @@ public final class LangChain4jIngestBenchmark {
       System.out.printf("| Gecko (GeckoEmbeddingModel) | %.1f | %.0f | %.1f |%n", mg, tokens / mg, texts.size() / mg);
       System.out.printf("| LangChain4j (BgeSmallEnV15QuantizedEmbeddingModel) | %.1f | %.0f | %.1f |%n", ml, tokens / ml,
           texts.size() / ml);
+      double ma = alone ? ArguAnaTexts.median(ta) : Double.NaN;
+      if (alone) {
+        System.out.printf("| Gecko, batchIndependent(true) | %.1f | %.0f | %.1f |%n", ma, tokens / ma, texts.size() / ma);
+      }
       System.out.printf("%nGecko / LangChain4j tokens/s: %.2fx (medians of %d interleaved runs; per run: %s)%n", ml / mg,
           repeats, Arrays.toString(ratios(tl, tg)));
       agreement("passages within 512 tokens", cos, isLong, false);
       agreement("passages beyond 512 tokens", cos, isLong, true);
+      if (alone) {
+        System.out.printf("%nGecko batchIndependent / LangChain4j tokens/s: %.2fx (per run: %s)%n", ml / ma,
+            Arrays.toString(ratios(tl, ta)));
+        double[] cosAlone = new double[texts.size()];
+        for (int i = 0; i < texts.size(); i++) {
+          cosAlone[i] = ArguAnaTexts.cosine(aStore.byText.get(texts.get(i)), lStore.byText.get(texts.get(i)));
+        }
+        System.out.print("batchIndependent: ");
+        agreement("passages within 512 tokens", cosAlone, isLong, false);
+        System.out.print("batchIndependent: ");
+        agreement("passages beyond 512 tokens", cosAlone, isLong, true);
+      }
     }
   }
 

@@ -44,13 +44,23 @@ public final class LoadBenchmark {
 
   /** One closed-loop measurement. */
   record Result(String peer, int callers, long calls, long tokens, double seconds, long p50Nanos, long p99Nanos,
-      double meanBatchSize) {}
+      double meanBatchSize, double batchFill, double cpuShare) {}
+
+  private static long processCpuNanos() {
+    return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+        .getProcessCpuTime();
+  }
 
   /** A peer: embeds one text, synchronously, thread-safe. */
   interface Peer extends AutoCloseable {
     void embed(String text);
 
     default double meanBatchSize() {
+      return Double.NaN;
+    }
+
+    /** Real tokens over padded tokens run (NaN where unknown). */
+    default double batchFill() {
       return Double.NaN;
     }
 
@@ -79,6 +89,8 @@ public final class LoadBenchmark {
             results.add(r);
             System.err.printf(Locale.ROOT, "round %d %-9s %3d callers: %8.1f calls/s, p50 %6.1f ms, p99 %6.1f ms%n",
                 round + 1, name, n, r.calls() / r.seconds(), r.p50Nanos() / 1e6, r.p99Nanos() / 1e6);
+            System.err.printf(Locale.ROOT, "    CPU busy %.0f %%, texts per batch %.1f, batch fill %.0f %%%n",
+                100 * r.cpuShare(), r.meanBatchSize(), 100 * r.batchFill());
           }
         }
       }
@@ -132,6 +144,11 @@ public final class LoadBenchmark {
       public double meanBatchSize() {
         EmbedderMetrics m = e.metrics();
         return m.meanBatchSize();
+      }
+
+      @Override
+      public double batchFill() {
+        return e.metrics().batchFill();
       }
 
       @Override
@@ -199,12 +216,14 @@ public final class LoadBenchmark {
       pool.execute(r);
     }
     ready.await();
+    long cpu0 = processCpuNanos();
     window[0] = System.nanoTime();
     window[1] = window[0] + duration.toNanos();
     go.countDown();
     pool.shutdown();
     pool.awaitTermination(duration.toSeconds() + 120, TimeUnit.SECONDS);
     double elapsed = (System.nanoTime() - window[0]) / 1e9;
+    double cpuShare = (processCpuNanos() - cpu0) / 1e9 / elapsed / Runtime.getRuntime().availableProcessors();
     long total = 0;
     for (long[] l : latencies) {
       total += l[l.length - 1];
@@ -218,7 +237,7 @@ public final class LoadBenchmark {
     }
     Arrays.sort(all);
     return new Result(name, n, calls.get(), tokenCount.get(), elapsed, quantile(all, 0.5), quantile(all, 0.99),
-        peer.meanBatchSize());
+        peer.meanBatchSize(), peer.batchFill(), cpuShare);
   }
 
   private static long quantile(long[] sorted, double q) {
@@ -226,16 +245,18 @@ public final class LoadBenchmark {
   }
 
   private static void printClosed(List<Result> results, int[] callers, List<String> peers) {
-    System.out.println("| callers | peer | calls/s | tokens/s | p50 ms | p99 ms | texts per batch | calls/s vs gecko-off |"
-        + " calls/s vs lc4j |");
-    System.out.println("|---|---|---|---|---|---|---|---|---|");
+    System.out.println("| callers | peer | calls/s | tokens/s | p50 ms | p99 ms | texts per batch | batch fill | CPU busy |"
+        + " calls/s vs gecko-off | calls/s vs lc4j |");
+    System.out.println("|---|---|---|---|---|---|---|---|---|---|---|");
     for (int n : callers) {
       for (String p : peers) {
         Result r = median(results, p, n);
         double rate = r.calls() / r.seconds();
-        System.out.printf(Locale.ROOT, "| %d | %s | %.1f | %.0f | %.2f | %.2f | %s | %s | %s |%n", n, p, rate,
-            r.tokens() / r.seconds(), r.p50Nanos() / 1e6, r.p99Nanos() / 1e6,
+        System.out.printf(Locale.ROOT, "| %d | %s | %.1f | %.0f | %.2f | %.2f | %s | %s | %.0f %% | %s | %s |%n", n, p,
+            rate, r.tokens() / r.seconds(), r.p50Nanos() / 1e6, r.p99Nanos() / 1e6,
             Double.isNaN(r.meanBatchSize()) ? "-" : String.format(Locale.ROOT, "%.1f", r.meanBatchSize()),
+            Double.isNaN(r.batchFill()) ? "-" : String.format(Locale.ROOT, "%.0f %%", 100 * r.batchFill()),
+            100 * r.cpuShare(),
             ratio(rate, median(results, "gecko-off", n)), ratio(rate, median(results, "lc4j", n)));
       }
     }
