@@ -449,7 +449,7 @@ public final class FineTuner {
       for (int w : widths) {
         weights.add(dimWeights.getOrDefault(w, 1.0));
       }
-      if (obj == FineTuneObjective.MRL_DISTILL && batchSize < 3) {
+      if (batchSize < Loop.minBatch(obj)) { // only mrl-distill asks more than the setter's 2
         throw new IllegalArgumentException("batchSize " + batchSize + " is too small for " + obj + ": each text's "
             + "in-batch distribution is over the other texts, so with 2 it has a single candidate and the loss is "
             + "always 0; use 3 or more (default 64)");

@@ -129,10 +129,7 @@ public final class LangChain4jIngestBenchmark {
 
       double mg = ArguAnaTexts.median(tg);
       double ml = ArguAnaTexts.median(tl);
-      double[] cos = new double[texts.size()];
-      for (int i = 0; i < texts.size(); i++) {
-        cos[i] = ArguAnaTexts.cosine(gStore.byText.get(texts.get(i)), lStore.byText.get(texts.get(i)));
-      }
+      double[] cos = cosines(texts, gStore, lStore);
       System.out.println();
       System.out.println("| peer | median s | tokens/s | passages/s |");
       System.out.println("|---|---:|---:|---:|");
@@ -150,10 +147,7 @@ public final class LangChain4jIngestBenchmark {
       if (alone) {
         System.out.printf("%nGecko batchIndependent / LangChain4j tokens/s: %.2fx (per run: %s)%n", ml / ma,
             Arrays.toString(ratios(tl, ta)));
-        double[] cosAlone = new double[texts.size()];
-        for (int i = 0; i < texts.size(); i++) {
-          cosAlone[i] = ArguAnaTexts.cosine(aStore.byText.get(texts.get(i)), lStore.byText.get(texts.get(i)));
-        }
+        double[] cosAlone = cosines(texts, aStore, lStore);
         System.out.print("batchIndependent: ");
         agreement("passages within 512 tokens", cosAlone, isLong, false);
         System.out.print("batchIndependent: ");
@@ -162,7 +156,16 @@ public final class LangChain4jIngestBenchmark {
     }
   }
 
-  static String[] ratios(double[] num, double[] den) {
+  /** Each text's cosine between the vectors two stores hold for it. */
+  static double[] cosines(List<String> texts, CapturingStore a, CapturingStore b) {
+    double[] cos = new double[texts.size()];
+    for (int i = 0; i < cos.length; i++) {
+      cos[i] = ArguAnaTexts.cosine(a.byText.get(texts.get(i)), b.byText.get(texts.get(i)));
+    }
+    return cos;
+  }
+
+    static String[] ratios(double[] num, double[] den) {
     String[] out = new String[num.length];
     for (int i = 0; i < num.length; i++) {
       out[i] = String.format("%.2fx", num[i] / den[i]);

@@ -207,16 +207,10 @@ public final class Loop {
       // Reordered before the base weights are kept (base averaging and a best step 0 use them); on
       // --resume, the checkpoint read below then overwrites the weights with its own (also reordered).
       if (config.reorderDims()) {
-        float[][] base = teacher != null ? teacher : teacherVectors(pkg);
-        int[] ids = trainTexts(trainRows);
-        float[][] trainVectors = new float[ids.length][];
-        for (int i = 0; i < ids.length; i++) {
-          trainVectors[i] = base[ids[i]];
-        }
-        HiddenOrder.apply(encoder, HiddenOrder.byVariance(trainVectors));
+        HiddenOrder.apply(encoder, HiddenOrder.byVariance(baseTrainVectors(pkg, trainRows)));
       }
       if (config.basis() != Basis.IDENTITY) {
-        outputBasis(teacher != null ? teacher : teacherVectors(pkg), trainTexts(trainRows), manager, encoder.dataType());
+        outputBasis(baseTrainVectors(pkg, trainRows), manager, encoder.dataType());
       }
       Map<String, float[]> baseWeights = new LinkedHashMap<>();
       for (String name : encoder.parameters().keySet()) {
@@ -266,7 +260,7 @@ public final class Loop {
         for (int i = first; i < Math.min(first + config.batchSize(), order.length); i++) {
           batch.add(trainRows.get(order[i]));
         }
-        if (batch.size() < minBatch()) { // a last batch too small to teach anything: skip it
+        if (batch.size() < minBatch(config.objective())) { // a last batch too small to teach anything: skip it
           s.step++;
           continue;
         }
@@ -460,8 +454,8 @@ public final class Loop {
    * distribution is over the other texts, so with two it has a single candidate and the loss is
    * always zero.
    */
-  private int minBatch() {
-    return config.objective() == FineTuneObjective.MRL_DISTILL ? 3 : 2;
+  public static int minBatch(FineTuneObjective objective) {
+    return objective == FineTuneObjective.MRL_DISTILL ? 3 : 2;
   }
 
   List<Encoding> encodings(List<Integer> ids) {
@@ -589,7 +583,7 @@ public final class Loop {
             ids.add(valRows.get(i).a);
           }
         }
-        if (ids.size() < minBatch()) {
+        if (ids.size() < minBatch(config.objective())) {
           continue;
         }
         try (NDManager sm = manager.newSubManager()) {
@@ -613,17 +607,13 @@ public final class Loop {
    * keeps it twice: transposed on the device for the losses, and as the adapter the written
    * package carries.
    */
-  private void outputBasis(float[][] baseVectors, int[] trainIds, NDManager manager, DataType dtype) {
-    float[][] trainVectors = new float[trainIds.length][];
-    for (int i = 0; i < trainIds.length; i++) {
-      trainVectors[i] = baseVectors[trainIds[i]];
-    }
+  private void outputBasis(float[][] trainVectors, NDManager manager, DataType dtype) {
     float[][] b = config.basis().ofUnitVectors(trainVectors);
     int h = b.length;
-    if (trainIds.length < h) {
+    if (trainVectors.length < h) {
       LOG.log(System.Logger.Level.WARNING, "the {0} basis is fit on {1} training texts, fewer than the width {2}: "
           + "its axes beyond the texts'' span are arbitrary, and other texts may lose more at small widths than "
-          + "without it", config.basis(), trainIds.length, h);
+          + "without it", config.basis(), trainVectors.length, h);
     }
     float[] t = new float[h * h];
     for (int r = 0; r < h; r++) {
@@ -635,6 +625,20 @@ public final class Loop {
     basisT = dtype == created.getDataType() ? created : created.toType(dtype, false); // in the encoder's type, once
     outputAdapter = Adapter.identity(h).withBasis(b).withMetadata(Map.of("basis", config.basis().name(),
         "trainer", "gecko-finetune"));
+  }
+
+  /**
+   * The base model's full-width vectors of the training split's distinct texts (no validation
+   * text): the teacher's where mrl-distill computed them, else one ONNX Runtime pass.
+   */
+  private float[][] baseTrainVectors(ModelPackage pkg, List<Row> trainRows) throws IOException {
+    float[][] base = teacher != null ? teacher : teacherVectors(pkg);
+    int[] ids = trainTexts(trainRows);
+    float[][] out = new float[ids.length][];
+    for (int i = 0; i < ids.length; i++) {
+      out[i] = base[ids[i]];
+    }
+    return out;
   }
 
   /** The distinct texts the training rows use (queries, positives, negatives), in increasing order. */

@@ -47,8 +47,14 @@ public final class ModelWriter {
     try (InputStream in = base.tokenizer().open()) {
       tokenizer = in.readAllBytes();
     }
+    byte[] adapterBytes = null;
+    if (adapter != null) {
+      java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+      adapter.write(out);
+      adapterBytes = out.toByteArray();
+    }
     String name = base.name() + "-finetuned";
-    writeFolder(dir, model, tokenizer, adapter, manifest(name, base, trained, style, config, provenance, adapter));
+    writeFolder(dir, model, tokenizer, adapterBytes, manifest(name, base, trained, style, config, provenance, adapter));
     Path int8 = null;
     if (config.quantizeInt8()) {
       int8 = dir.resolve("int8");
@@ -57,7 +63,7 @@ public final class ModelWriter {
       Map<String, Object> p = new LinkedHashMap<>(provenance);
       p.put("quantization", "int8 dynamic (weights per output column, symmetric int8 in [-64, 64]; "
           + "embedding tables uint8, zero point 128)");
-      writeFolder(int8, q, tokenizer, adapter, manifest(name + "-int8", base, trained, style, config, p, adapter));
+      writeFolder(int8, q, tokenizer, adapterBytes, manifest(name + "-int8", base, trained, style, config, p, adapter));
     }
     return new Written(dir, int8);
   }
@@ -76,14 +82,12 @@ public final class ModelWriter {
     return m.withTraining(provenance);
   }
 
-  private static void writeFolder(Path dir, byte[] model, byte[] tokenizer, Adapter adapter, ModelManifest manifest)
+  private static void writeFolder(Path dir, byte[] model, byte[] tokenizer, byte[] adapter, ModelManifest manifest)
       throws IOException {
     AtomicFiles.write(dir.resolve("model.onnx"), model);
     AtomicFiles.write(dir.resolve("tokenizer.json"), tokenizer);
     if (adapter != null) {
-      java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
-      adapter.write(out);
-      AtomicFiles.write(dir.resolve(ADAPTER_FILE), out.toByteArray());
+      AtomicFiles.write(dir.resolve(ADAPTER_FILE), adapter);
     } else {
       Files.deleteIfExists(dir.resolve(ADAPTER_FILE)); // a previous run's, which this model must not pick up
     }
