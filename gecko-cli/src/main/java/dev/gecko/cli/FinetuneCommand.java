@@ -3,6 +3,7 @@ package dev.gecko.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.gecko.core.TaskType;
 import dev.gecko.finetune.FineTuneObjective;
 import dev.gecko.finetune.FineTuneResult;
 import dev.gecko.finetune.FineTuner;
@@ -107,6 +108,12 @@ final class FinetuneCommand implements Callable<Integer> {
       + "keep; not with --reorder-dims).")
   Basis basis = Basis.IDENTITY;
 
+  @Option(names = "--basis-task", paramLabel = "TASK", description = "With "
+      + "--basis and mrl-distill: fit the basis on the training texts rendered for this task, with the model's prompt "
+      + "for it (retrieval-query: the axes of the texts as queries, which keep more of query-document scores at "
+      + "small widths when queries have a prompt of their own). Default: as trained (documents).")
+  TaskType basisTask;
+
   @Option(names = "--validate-every", paramLabel = "N", description = "Validate every N steps (default: 100).")
   int validateEvery = 100;
 
@@ -176,6 +183,7 @@ final class FinetuneCommand implements Callable<Integer> {
             .neighbourGroup(neighbourGroup)
             .reorderDims(reorderDims)
             .basis(basis)
+            .basisTask(basisTask)
             .output(out)
             .progress(progress);
         if (!dims.isEmpty()) {

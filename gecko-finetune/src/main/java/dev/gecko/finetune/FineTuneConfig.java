@@ -1,5 +1,6 @@
 package dev.gecko.finetune;
 
+import dev.gecko.core.TaskType;
 import dev.gecko.train.adapter.Basis;
 import java.nio.file.Path;
 import java.util.List;
@@ -42,13 +43,15 @@ import java.util.List;
  *     the base model's vectors of the training texts (an exact reparametrisation)
  * @param basis the fixed orthonormal output basis the model is trained through and written with
  *     (as the package's adapter); {@link Basis#IDENTITY}: none
+ * @param basisTask the task the training texts are rendered for when the basis is fit, or null
+ *     for the objective's own rendering (documents for {@link FineTuneObjective#MRL_DISTILL})
  */
 public record FineTuneConfig(FineTuneObjective objective, List<Integer> dims, List<Double> dimWeights, int epochs,
     int batchSize, int miniBatchSize, int maxLength, double learningRate, double warmupRatio, double weightDecay,
     double maxGradNorm, double temperature, double cosentScale, double positiveThreshold, boolean allHardNegatives,
     PromptStyle promptStyle, boolean freezeEmbeddings, double baseAverage, long seed, int validateEvery,
     boolean keepBest, int patience, int checkpointEvery, boolean resume, Path output, boolean quantizeInt8, Path teacherCache,
-    int neighbourGroup, boolean reorderDims, Basis basis) {
+    int neighbourGroup, boolean reorderDims, Basis basis, TaskType basisTask) {
   /** Copies the lists. */
   public FineTuneConfig {
     dims = List.copyOf(dims);

@@ -3,11 +3,13 @@ package dev.gecko.finetune;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.gecko.core.EmbedRequest;
 import dev.gecko.core.GeckoEmbedder;
 import dev.gecko.core.InvalidDataException;
 import dev.gecko.core.ModelLoadException;
 import dev.gecko.core.ModelManifest;
 import dev.gecko.core.ModelPackage;
+import dev.gecko.core.TaskType;
 import dev.gecko.core.adapter.Adapter;
 import dev.gecko.core.vector.VectorOps;
 import dev.gecko.finetune.internal.BertEncoder;
@@ -24,6 +26,7 @@ import ai.djl.ndarray.types.DataType;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -238,6 +241,50 @@ class FineTunerTest {
     }
     assertThatThrownBy(() -> small(tmp.resolve("both")).reorderDims(true).basis(Basis.PRINCIPAL_AXES).build())
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("choose one");
+  }
+
+  @Test
+  void basisTaskFitsTheAxesOfTheTextsRenderedForThatTask(@TempDir Path tmp) throws Exception {
+    // all-MiniLM-L6-v2 has no query prompt of its own: give it one, so that queries and documents differ
+    ModelPackage pkg = ModelPackage.builtIn("all-MiniLM-L6-v2").toBuilder()
+        .prompt(TaskType.RETRIEVAL_QUERY, "a question about this: {text}").build();
+    Path out = tmp.resolve("queries");
+    small(out).baseModel(pkg).objective(FineTuneObjective.MRL_DISTILL).basis(Basis.PRINCIPAL_AXES)
+        .basisTask(TaskType.RETRIEVAL_QUERY).build().train();
+    assertThat(ModelManifest.read(out.resolve(ModelManifest.FILE_NAME)).training())
+        .containsEntry("basisTask", "RETRIEVAL_QUERY");
+    float[][] b = Adapter.load(out.resolve("adapter.safetensors")).basis();
+    List<String> anchors = new ArrayList<>();
+    for (TrainingExample e : sts("train", 24).examples()) {
+      anchors.add(e.anchor());
+    }
+    float[][] asQueries;
+    float[][] asDocuments;
+    try (GeckoEmbedder base = GeckoEmbedder.builder().model(pkg).build()) {
+      asQueries = embed(base, anchors, TaskType.RETRIEVAL_QUERY);
+      asDocuments = embed(base, anchors, TaskType.RETRIEVAL_DOCUMENT);
+    }
+    float[][] queryAxes = Basis.PRINCIPAL_AXES.ofUnitVectors(asQueries);
+    float[][] documentAxes = Basis.PRINCIPAL_AXES.ofUnitVectors(asDocuments);
+    for (int r = 0; r < 8; r++) { // the leading axes, whose eigenvalues are well apart
+      assertThat(Math.abs(VectorOps.dot(b[r], queryAxes[r]))).as("axis %d", r).isGreaterThan(0.9999f);
+    }
+    assertThat(Math.abs(VectorOps.dot(b[0], documentAxes[0]))).as("the prompt moved the first axis").isLessThan(0.9999f);
+
+    assertThatThrownBy(() -> small(tmp.resolve("no-basis")).objective(FineTuneObjective.MRL_DISTILL)
+        .basisTask(TaskType.RETRIEVAL_QUERY).build())
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not basis IDENTITY with MRL_DISTILL");
+    assertThatThrownBy(() -> small(tmp.resolve("cosent")).basis(Basis.PRINCIPAL_AXES)
+        .basisTask(TaskType.RETRIEVAL_QUERY).build())
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not basis PRINCIPAL_AXES with COSENT");
+  }
+
+  private static float[][] embed(GeckoEmbedder embedder, List<String> texts, TaskType task) {
+    List<EmbedRequest> requests = new ArrayList<>();
+    for (String t : texts) {
+      requests.add(EmbedRequest.of(task, t));
+    }
+    return embedder.embedRequests(requests, embedder.dimensions()).toArray(new float[0][]);
   }
 
   @Test

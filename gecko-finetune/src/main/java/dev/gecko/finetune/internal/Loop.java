@@ -210,7 +210,8 @@ public final class Loop {
         HiddenOrder.apply(encoder, HiddenOrder.byVariance(baseTrainVectors(pkg, trainRows)));
       }
       if (config.basis() != Basis.IDENTITY) {
-        outputBasis(baseTrainVectors(pkg, trainRows), manager, encoder.dataType());
+        outputBasis(config.basisTask() == null ? baseTrainVectors(pkg, trainRows) : basisTaskVectors(pkg, train),
+            manager, encoder.dataType());
       }
       Map<String, float[]> baseWeights = new LinkedHashMap<>();
       for (String name : encoder.parameters().keySet()) {
@@ -371,6 +372,9 @@ public final class Loop {
     p.put("neighbourGroup", config.neighbourGroup());
     p.put("reorderDims", config.reorderDims());
     p.put("basis", config.basis().name());
+    if (config.basisTask() != null) {
+      p.put("basisTask", config.basisTask().name());
+    }
     List<Map<String, Object>> curve = new ArrayList<>();
     for (StepStats st : s.curve) {
       Map<String, Object> c = new LinkedHashMap<>();
@@ -497,18 +501,36 @@ public final class Loop {
    * docs/finetuning.md), from ONNX Runtime on the base package, cached.
    */
   private float[][] teacherVectors(ModelPackage pkg) throws IOException {
+    return baseVectors(pkg, texts, "teacher vectors");
+  }
+
+  /**
+   * The base model's full-width vectors of the training split's distinct texts rendered for the
+   * configured basis task (with the base package's prompt for it), for fitting the basis.
+   */
+  private float[][] basisTaskVectors(ModelPackage pkg, dev.gecko.train.adapter.TrainingData train)
+      throws IOException {
+    java.util.LinkedHashSet<String> rendered = new java.util.LinkedHashSet<>();
+    for (dev.gecko.train.adapter.TrainingExample e : train.examples()) {
+      rendered.add(pkg.render(EmbedRequest.of(config.basisTask(), e.anchor())));
+    }
+    return baseVectors(pkg, new ArrayList<>(rendered), "basis vectors (" + config.basisTask() + ")");
+  }
+
+  /** Full-width vectors of rendered texts from ONNX Runtime on the base package, cached. */
+  private float[][] baseVectors(ModelPackage pkg, List<String> rendered, String label) throws IOException {
     EmbeddingCache cache = config.teacherCache() == null ? EmbeddingCache.inMemory()
         : EmbeddingCache.open(config.teacherCache());
     // The texts are rendered already: a package without prompts embeds them as they are.
     ModelPackage plain = ModelPackage.builder().name(pkg.name()).pooling(pkg.pooling())
         .maxTokens(pkg.maxTokens()).model(pkg.model()).tokenizer(pkg.tokenizer()).dimensions(pkg.dimensions())
         .build();
-    List<EmbedRequest> requests = new ArrayList<>(texts.size());
-    for (String t : texts) {
+    List<EmbedRequest> requests = new ArrayList<>(rendered.size());
+    for (String t : rendered) {
       requests.add(EmbedRequest.of(t));
     }
     try (GeckoEmbedder ort = GeckoEmbedder.builder().model(plain).build()) {
-      List<float[]> v = cache.embed(ort, requests, "teacher vectors", progress);
+      List<float[]> v = cache.embed(ort, requests, label, progress);
       return v.toArray(new float[0][]);
     }
   }
@@ -624,7 +646,7 @@ public final class Loop {
     NDArray created = manager.create(t, new Shape(h, h));
     basisT = dtype == created.getDataType() ? created : created.toType(dtype, false); // in the encoder's type, once
     outputAdapter = Adapter.identity(h).withBasis(b).withMetadata(Map.of("basis", config.basis().name(),
-        "trainer", "gecko-finetune"));
+        "basisTask", config.basisTask() == null ? "as trained" : config.basisTask().name(), "trainer", "gecko-finetune"));
   }
 
   /**
