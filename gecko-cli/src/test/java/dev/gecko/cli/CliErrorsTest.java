@@ -126,6 +126,14 @@ class CliErrorsTest {
     EmbedCommandTest.Run unknown = gecko("finetune", "--data", data.toString(), "--out", out, "--basis", "pca");
     assertThat(unknown.code()).isEqualTo(2);
     assertThat(unknown.err()).contains("--basis").contains("PRINCIPAL_AXES");
+    EmbedCommandTest.Run taskAlone = gecko("finetune", "--data", data.toString(), "--out", out, "--basis-task",
+        "retrieval-query");
+    assertThat(taskAlone.code()).as(taskAlone.err()).isEqualTo(2);
+    assertThat(taskAlone.err()).contains("basisTask RETRIEVAL_QUERY applies to a basis other than IDENTITY");
+    EmbedCommandTest.Run badTask = gecko("finetune", "--data", data.toString(), "--out", out, "--basis",
+        "principal_axes", "--basis-task", "queries");
+    assertThat(badTask.code()).isEqualTo(2);
+    assertThat(badTask.err()).contains("unknown task type 'queries'").contains("retrieval-query");
     assertThat(dir.resolve("never-written")).doesNotExist();
   }
 
