@@ -11,7 +11,6 @@
 #        LIMIT=1000 REPEATS=1 gecko-bench/run-integrations.sh   a smoke run
 # env:   SHARED (default ../shared beside the repo), LIMIT (passages, 0 = all), REPEATS, ONLY=langchain4j|spring-ai,
 #        BATCH_INDEPENDENT=true (LangChain4j section: also Gecko with batchIndependent(true), each passage alone)
-#        UNPADDED_GRAPH=true (LangChain4j section: instead, also Gecko with unpaddedGraph(true))
 # output: stdout, and a copy in gecko-bench/target/integrations/report.md
 set -euo pipefail
 export ORT_DISABLE_TELEMETRY=1   # ONNX Runtime's telemetry client would resolve its collector (DNS)
@@ -30,7 +29,7 @@ echo "# run-integrations $(date -u +%FT%TZ), commit $(git rev-parse --short HEAD
 cp="$root/gecko-bench/target/classes:$(cat "$root/gecko-bench/target/cp.txt")"
 jvm=(java --add-modules jdk.incubator.vector -DOPT_OUT_TRACKING=true -Dai.djl.offline=true
   -Dgecko.shared.dir="$shared" -Dlimit="${LIMIT:-0}" -Drepeats="${REPEATS:-3}"
-  -DbatchIndependent="${BATCH_INDEPENDENT:-false}" -DunpaddedGraph="${UNPADDED_GRAPH:-false}" -cp "$cp")
+  -DbatchIndependent="${BATCH_INDEPENDENT:-false}" -cp "$cp")
 
 if [[ ${ONLY:-langchain4j} == langchain4j || -z ${ONLY:-} ]]; then
   echo; echo "## LangChain4j: EmbeddingStoreIngestor, bge-small-en-v1.5 int8   $(uptime)"

@@ -221,7 +221,6 @@ public interface GeckoEmbedder extends AutoCloseable {
     boolean batchIndependent;
     boolean fuseLayerNorm = true;
     boolean firstTokenOnly = true;
-    boolean unpaddedGraph;
     Duration coalescingWindow = DEFAULT_COALESCING_WINDOW;
     long maxQueuedTokens = DEFAULT_MAX_QUEUED_TOKENS;
     boolean rejectAsyncWhenFull = true;
@@ -359,25 +358,6 @@ public interface GeckoEmbedder extends AutoCloseable {
     }
 
     /**
-     * When true, a second session runs the graph without its attention mask ({@code
-     * dev.gecko.core.internal.onnx.MaskRemoval}) for every batch that holds no padding: a single
-     * text, or texts of one token count, where the mask adds zero to every attention score. The
-     * vectors are bit for bit those of the masked graph (checked on an unpadded input when the
-     * session opens); the saving is the mask's addition over every layer's {@code [rows, heads,
-     * tokens, tokens]} scores. Costs the second session's copy of the weights ONNX Runtime packs,
-     * its own memory arena, a second cached graph file and its load time (docs/performance.md); a
-     * graph without the pattern, one ONNX Runtime refuses, or one that fails the check runs every
-     * batch on the one session. Like {@link #fuseLayerNorm}, it needs the model in the Java heap
-     * once more. Measured on the 8,674 ArguAna passages through LangChain4j's ingestor, int8: 4.8 %
-     * more tokens/s, for 53 MiB more peak RSS and 0.15 s more to the first vector (fp32: 165 MiB
-     * and 0.3 s); docs/performance.md. Default false.
-     */
-    public Builder unpaddedGraph(boolean unpadded) {
-      this.unpaddedGraph = unpadded;
-      return this;
-    }
-
-    /**
      * Sets how long a batch not yet full may wait for other calls' texts while other batches run
      * (see "Many callers" in {@link GeckoEmbedder}). A call on an idle embedder never waits.
      * Default {@value #DEFAULT_COALESCING_WINDOW_MICROS} µs; {@link Duration#ZERO} turns coalescing
@@ -431,7 +411,7 @@ public interface GeckoEmbedder extends AutoCloseable {
     public GeckoEmbedder build() {
       ModelPackage pkg = model != null ? model : ModelPackage.builtIn(DEFAULT_MODEL);
       return OnnxEmbedder.open(pkg, new EmbedderSettings(threads, intraOpThreads, maxBatchTokens, maxBatchSize,
-          failOnTruncation, batchIndependent, fuseLayerNorm, firstTokenOnly, unpaddedGraph, coalescingWindow, maxQueuedTokens,
+          failOnTruncation, batchIndependent, fuseLayerNorm, firstTokenOnly, coalescingWindow, maxQueuedTokens,
           rejectAsyncWhenFull));
     }
   }

@@ -32,10 +32,8 @@ import java.util.Map;
  * (passages, default all 8,674), {@code repeats} (default 3), {@code warmup} (passages, default
  * 256), {@code batchIndependent} (default false; true adds a third peer, Gecko with {@code
  * GeckoEmbedder.Builder.batchIndependent(true)}: every passage run alone, as LangChain4j runs it,
- * so that an int8 graph's per-batch activation scales match LangChain4j's), {@code unpaddedGraph}
- * (default false; true adds instead a third peer, Gecko with {@code
- * GeckoEmbedder.Builder.unpaddedGraph(true)}: batches without padding on the graph without the
- * attention mask). Not thread-safe; a tool, not library API.
+ * so that an int8 graph's per-batch activation scales match LangChain4j's). Not thread-safe; a
+ * tool, not library API.
  */
 public final class LangChain4jIngestBenchmark {
   private LangChain4jIngestBenchmark() {}
@@ -63,13 +61,7 @@ public final class LangChain4jIngestBenchmark {
     int limit = Integer.getInteger("limit", 0);
     int repeats = Integer.getInteger("repeats", 3);
     int warmup = Integer.getInteger("warmup", 256);
-    boolean batchIndependent = Boolean.getBoolean("batchIndependent");
-    boolean unpadded = Boolean.getBoolean("unpaddedGraph");
-    if (batchIndependent && unpadded) {
-      throw new IllegalArgumentException("-DbatchIndependent and -DunpaddedGraph each add the third peer: choose one");
-    }
-    boolean alone = batchIndependent || unpadded;
-    String thirdName = batchIndependent ? "batchIndependent(true)" : "unpaddedGraph(true)";
+    boolean alone = Boolean.getBoolean("batchIndependent");
     List<String> texts = ArguAnaTexts.read(limit);
     List<Document> documents = texts.stream().map(Document::from).toList();
     System.out.printf("# LangChain4jIngestBenchmark: %d ArguAna passages, repeats %d, %d processors, Java %s, load %s%n",
@@ -77,8 +69,7 @@ public final class LangChain4jIngestBenchmark {
 
     try (GeckoEmbeddingModel gecko = GeckoEmbeddingModel.builder().model("bge-small-en-v1.5-int8").build();
         GeckoEmbedder aloneEmbedder = alone
-            ? GeckoEmbedder.builder().model("bge-small-en-v1.5-int8").batchIndependent(batchIndependent)
-                .unpaddedGraph(unpadded).build() : null) {
+            ? GeckoEmbedder.builder().model("bge-small-en-v1.5-int8").batchIndependent(true).build() : null) {
       GeckoEmbeddingModel geckoAlone = alone ? GeckoEmbeddingModel.builder().embedder(aloneEmbedder).build() : null;
       EmbeddingModel lc4j = new BgeSmallEnV15QuantizedEmbeddingModel();
       GeckoEmbedder embedder = gecko.embedder();
@@ -128,7 +119,7 @@ public final class LangChain4jIngestBenchmark {
           CapturingStore as = new CapturingStore();
           ta[r] = ingest(geckoAlone, documents, as);
           aStore = as;
-          System.out.printf("# run %d: gecko %s %.1f s (%.0f tokens/s), %.2fx langchain4j%n", r + 1, thirdName, ta[r],
+          System.out.printf("# run %d: gecko batchIndependent %.1f s (%.0f tokens/s), %.2fx langchain4j%n", r + 1, ta[r],
               tokens / ta[r], tl[r] / ta[r]);
         }
         System.out.printf("# run %d: gecko %.1f s (%.0f tokens/s), langchain4j %.1f s (%.0f tokens/s), ratio %.2fx;"
@@ -147,19 +138,19 @@ public final class LangChain4jIngestBenchmark {
           texts.size() / ml);
       double ma = alone ? ArguAnaTexts.median(ta) : Double.NaN;
       if (alone) {
-        System.out.printf("| Gecko, %s | %.1f | %.0f | %.1f |%n", thirdName, ma, tokens / ma, texts.size() / ma);
+        System.out.printf("| Gecko, batchIndependent(true) | %.1f | %.0f | %.1f |%n", ma, tokens / ma, texts.size() / ma);
       }
       System.out.printf("%nGecko / LangChain4j tokens/s: %.2fx (medians of %d interleaved runs; per run: %s)%n", ml / mg,
           repeats, Arrays.toString(ratios(tl, tg)));
       agreement("passages within 512 tokens", cos, isLong, false);
       agreement("passages beyond 512 tokens", cos, isLong, true);
       if (alone) {
-        System.out.printf("%nGecko %s / LangChain4j tokens/s: %.2fx (per run: %s); Gecko / Gecko %s: %.3fx (per run: %s)%n",
-            thirdName, ml / ma, Arrays.toString(ratios(tl, ta)), thirdName, ma / mg, Arrays.toString(ratios(ta, tg)));
+        System.out.printf("%nGecko batchIndependent / LangChain4j tokens/s: %.2fx (per run: %s)%n", ml / ma,
+            Arrays.toString(ratios(tl, ta)));
         double[] cosAlone = cosines(texts, aStore, lStore);
-        System.out.print(thirdName + ": ");
+        System.out.print("batchIndependent: ");
         agreement("passages within 512 tokens", cosAlone, isLong, false);
-        System.out.print(thirdName + ": ");
+        System.out.print("batchIndependent: ");
         agreement("passages beyond 512 tokens", cosAlone, isLong, true);
       }
     }

@@ -20,13 +20,10 @@ public final class FootprintCheck {
         + Runtime.getRuntime().maxMemory() / (1 << 20) + " MiB");
     double rssBefore = Uptime.statusMiB("VmRSS");
     long t0 = System.nanoTime();
-    // -Dgecko.fuse=false: the graph as shipped (for A/B of the graph rewrites); -Dgecko.unpadded=true: the second
-    // session for batches without padding; -Dgecko.model=NAME: another built-in model
-    boolean rewrites = Boolean.parseBoolean(System.getProperty("gecko.fuse", "true"));
-    try (GeckoEmbedder embedder = GeckoEmbedder.builder()
-        .model(System.getProperty("gecko.model", GeckoEmbedder.Builder.DEFAULT_MODEL))
-        .fuseLayerNorm(rewrites).firstTokenOnly(rewrites)
-        .unpaddedGraph(rewrites && Boolean.getBoolean("gecko.unpadded")).build()) {
+    // -Dgecko.fuse=false: the graph as shipped (for A/B of the graph rewrites)
+    try (GeckoEmbedder embedder = Boolean.parseBoolean(System.getProperty("gecko.fuse", "true"))
+        ? GeckoEmbedder.createDefault()
+        : GeckoEmbedder.builder().fuseLayerNorm(false).firstTokenOnly(false).build()) {
       float[] first = embedder.embed("The quick brown fox jumps over the lazy dog.");
       long t1 = System.nanoTime();
       long sinceJvmStart = System.currentTimeMillis() - ManagementFactory.getRuntimeMXBean().getStartTime();

@@ -39,9 +39,7 @@ import java.util.SplittableRandom;
  * session.intra_op.allow_spinning}), {@code dbb} ({@code session.dynamic_block_base}), {@code
  * tokens} (token budget per batch), {@code rows} (rows per batch), {@code prof} (ONNX Runtime
  * profile file prefix; empty: no profile), {@code fuse} (1: the graph after gecko-core's
- * {@code SkipLayerNormFusion}; 2: all of gecko-core's rewrites, as {@code GeckoEmbedder} loads the
- * graph; 3: those and the attention mask dropped, right only for batches without padding, such as
- * {@code rows=1}; default 0, the graph as shipped). Unset keys take Gecko's
+ * {@code SkipLayerNormFusion}, as {@code GeckoEmbedder} loads it; default 0, the graph as shipped). Unset keys take Gecko's
  * choices ({@code default}: arena=1, pattern=0, opt=all, threads=processors, spin=0, 2048 tokens,
  * 64 rows). A tool, not library API.
  */
@@ -67,12 +65,6 @@ public final class OrtOptionsProbe {
   static OrtSession open(byte[] model, Map<String, String> c) throws OrtException {
     if (c.get("fuse").equals("1")) {
       model = dev.gecko.core.internal.onnx.SkipLayerNormFusion.apply(model.clone()).model();
-    } else if (c.get("fuse").equals("2") || c.get("fuse").equals("3")) {
-      dev.gecko.core.internal.onnx.ModelRewriter.Result r = dev.gecko.core.internal.onnx.ModelRewriter.rewrite(
-          model.clone(), true, true, c.get("fuse").equals("3"));
-      System.out.printf("# fuse=%s: %d blocks fused, first token only %s, mask dropped %s%n", c.get("fuse"),
-          r.fusedBlocks(), r.firstTokenOnly(), r.maskDropped());
-      model = r.model();
     }
     OrtSession.SessionOptions o = new OrtSession.SessionOptions();
     o.setIntraOpNumThreads(Integer.parseInt(c.get("threads")));

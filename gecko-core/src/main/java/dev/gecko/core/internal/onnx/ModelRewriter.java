@@ -19,9 +19,7 @@ import java.util.zip.CRC32;
  * Applies gecko's graph rewrites to a serialised ONNX {@code ModelProto} in one pass, <b>in
  * place</b> where the layout allows (see {@link SkipLayerNormFusion#apply}): residual blocks fused
  * into {@code SkipLayerNormalization} ({@link SkipLayerNormFusion}), and, for models read at the
- * first token, the last layer computed for that token only ({@link ClsTokenPruning}); on request,
- * the attention mask dropped, for a second graph that runs batches without padding ({@link
- * MaskRemoval}).
+ * first token, the last layer computed for that token only ({@link ClsTokenPruning}).
  *
  * <p>Thread-safe: stateless (but {@link #rewrite} rewrites its argument).
  */
@@ -104,14 +102,7 @@ public final class ModelRewriter {
     private final boolean firstTokenOnly;
     private final PositionTable positionTable;
 
-    private final boolean maskDropped;
-
     Result(byte[] model, int fusedBlocks, boolean firstTokenOnly, PositionTable positionTable) {
-      this(model, fusedBlocks, firstTokenOnly, positionTable, false);
-    }
-
-    Result(byte[] model, int fusedBlocks, boolean firstTokenOnly, PositionTable positionTable, boolean maskDropped) {
-      this.maskDropped = maskDropped;
       this.model = model;
       this.fusedBlocks = fusedBlocks;
       this.firstTokenOnly = firstTokenOnly;
@@ -147,14 +138,9 @@ public final class ModelRewriter {
       return Optional.ofNullable(positionTable);
     }
 
-    /** Returns whether the attention mask's additions were removed (the graph then suits unpadded batches only). */
-    public boolean maskDropped() {
-      return maskDropped;
-    }
-
     /** Returns whether anything was rewritten. */
     public boolean changed() {
-      return fusedBlocks > 0 || firstTokenOnly || maskDropped;
+      return fusedBlocks > 0 || firstTokenOnly;
     }
   }
 
@@ -170,15 +156,6 @@ public final class ModelRewriter {
    *     is then untouched)
    */
   public static Result rewrite(byte[] model, boolean fuseLayerNorm, boolean firstTokenOnly) {
-    return rewrite(model, fuseLayerNorm, firstTokenOnly, false);
-  }
-
-  /**
-   * As {@link #rewrite(byte[], boolean, boolean)}, and with {@code dropMask} the attention mask's
-   * additions removed ({@link MaskRemoval}): the graph is then right only for batches without
-   * padding. {@link Result#maskDropped()} says whether that was done.
-   */
-  public static Result rewrite(byte[] model, boolean fuseLayerNorm, boolean firstTokenOnly, boolean dropMask) {
     try {
       Graph g = new Graph(model);
       PositionTable positions = PositionTable.find(g).orElse(null); // before the bytes are rewritten
@@ -188,9 +165,8 @@ public final class ModelRewriter {
       GraphRewrite rewrite = new GraphRewrite(g);
       int fused = fuseLayerNorm ? SkipLayerNormFusion.plan(rewrite) : 0;
       boolean pruned = firstTokenOnly && ClsTokenPruning.plan(rewrite);
-      boolean unmasked = dropMask && MaskRemoval.plan(rewrite) > 0;
       return rewrite.isEmpty() ? new Result(model, 0, false, positions)
-          : new Result(rewrite.write(), fused, pruned, positions, unmasked);
+          : new Result(rewrite.write(), fused, pruned, positions);
     } catch (IllegalArgumentException e) {
       throw e;
     } catch (RuntimeException e) {

@@ -12,7 +12,6 @@ package dev.gecko.core.internal.runtime;
  * @param batchIndependent run every text alone
  * @param fuseLayerNorm rewrite residual blocks into SkipLayerNormalization
  * @param firstTokenOnly cut a CLS-pooled graph's last layer to the first token
- * @param unpaddedGraph also load the graph without its attention mask, for batches without padding
  * @param coalescingWindow how long a batch not yet full may wait for other calls' texts; zero turns
  *     coalescing off
  * @param maxQueuedTokens the most tokens waiting to be coalesced
@@ -21,7 +20,7 @@ package dev.gecko.core.internal.runtime;
  */
 public record EmbedderSettings(int threads, int intraOpThreads, int maxBatchTokens, int maxBatchSize,
     boolean failOnTruncation, boolean batchIndependent, boolean fuseLayerNorm, boolean firstTokenOnly,
-    boolean unpaddedGraph, java.time.Duration coalescingWindow, long maxQueuedTokens, boolean rejectAsyncWhenFull) {
+    java.time.Duration coalescingWindow, long maxQueuedTokens, boolean rejectAsyncWhenFull) {
 
   /** Whether concurrent calls are gathered into shared batches. */
   public boolean coalescing() {

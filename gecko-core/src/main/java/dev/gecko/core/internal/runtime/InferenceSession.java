@@ -25,8 +25,6 @@ final class InferenceSession implements AutoCloseable {
   private final OrtEnvironment env;
   private final OrtSession.SessionOptions options;
   private final OrtSession session;
-  /** The graph without its attention mask, for batches without padding; null where there is none. */
-  private final OrtSession unpadded;
   private final String outputName;
   private final boolean takesTokenTypes;
   private final int width;
@@ -34,12 +32,11 @@ final class InferenceSession implements AutoCloseable {
   private final boolean firstTokenOnly;
   private final Pooling pooling;
 
-  InferenceSession(OrtEnvironment env, OrtSession.SessionOptions options, OrtSession session, OrtSession unpadded,
-      String outputName, boolean takesTokenTypes, int width, boolean firstTokenOnly, Pooling pooling) {
+  InferenceSession(OrtEnvironment env, OrtSession.SessionOptions options, OrtSession session, String outputName, boolean takesTokenTypes, int width,
+      boolean firstTokenOnly, Pooling pooling) {
     this.env = env;
     this.options = options;
     this.session = session;
-    this.unpadded = unpadded;
     this.outputName = outputName;
     this.takesTokenTypes = takesTokenTypes;
     this.width = width;
@@ -50,11 +47,6 @@ final class InferenceSession implements AutoCloseable {
   /** Returns the pooled width. */
   int width() {
     return width;
-  }
-
-  /** Whether batches without padding run on the graph without the attention mask. */
-  boolean hasUnpaddedGraph() {
-    return unpadded != null;
   }
 
   /** Whether the graph computes its last layer for the first token only. */
@@ -89,8 +81,7 @@ final class InferenceSession implements AutoCloseable {
       }
       FloatBuffer hidden = ws.hidden.duplicate().clear().limit(batch.rows() * outputTokens * width);
       output = OnnxTensor.createTensor(env, hidden, new long[] {batch.rows(), outputTokens, width});
-      OrtSession graph = unpadded != null && batch.paddingCount() == 0 ? unpadded : session;
-      graph.run(inputs, Map.of(outputName, output)).close();
+      session.run(inputs, Map.of(outputName, output)).close();
       return pool(hidden, batch, ws);
     } catch (OrtException e) {
       throw new InferenceException("ONNX Runtime failed on a batch of " + batch.rows() + " x "
@@ -138,7 +129,6 @@ final class InferenceSession implements AutoCloseable {
     }
     try (OrtRuntime.Call ignored = OrtRuntime.enter()) {
       SessionLoader.closeQuietly(session);
-      SessionLoader.closeQuietly(unpadded);
       options.close();
     } catch (IllegalStateException shuttingDown) {
       // lost the race with the JVM's shutdown: as above

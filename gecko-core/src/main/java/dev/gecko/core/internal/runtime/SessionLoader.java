@@ -41,19 +41,14 @@ final class SessionLoader {
 
   private SessionLoader() {}
 
-  /**
-   * A session, whether its graph's output holds the first token of each text only, and whether
-   * its graph had the layer-norm fusion applied.
-   */
+  /** A session, and whether its graph's output holds the first token of each text only. */
   static final class Loaded {
     final OrtSession session;
     final boolean firstTokenOnly;
-    final boolean fused;
 
-    Loaded(OrtSession session, boolean firstTokenOnly, boolean fused) {
+    Loaded(OrtSession session, boolean firstTokenOnly) {
       this.session = session;
       this.firstTokenOnly = firstTokenOnly;
-      this.fused = fused;
     }
   }
 
@@ -97,8 +92,6 @@ final class SessionLoader {
       throws IOException, OrtException {
     OrtSession.SessionOptions options = options(settings.intraOpThreads());
     OrtSession session = null;
-    OrtSession unpadded = null;
-    boolean opened = false;
     try {
       Loaded loaded = createSession(env, pkg, options, settings.fuseLayerNorm(),
           settings.firstTokenOnly() && pkg.pooling() == Pooling.CLS);
@@ -126,19 +119,12 @@ final class SessionLoader {
         throw new ModelLoadException(pkg.name() + ": package declares " + pkg.dimensions()
             + " dimensions but the graph outputs " + width);
       }
-      if (settings.unpaddedGraph()) {
-        unpadded = createUnpaddedSession(env, pkg, options, session, loaded.fused, loaded.firstTokenOnly);
-      }
-      InferenceSession result = new InferenceSession(env, options, session, unpadded, outputName,
-          inputs.contains(TOKEN_TYPE_IDS), width, loaded.firstTokenOnly, pkg.pooling());
-      opened = true;
-      return result;
-    } finally {
-      if (!opened) { // whatever failed, errors included: nothing native stays behind
-        closeQuietly(unpadded);
-        closeQuietly(session);
-        options.close();
-      }
+      return new InferenceSession(env, options, session, outputName, inputs.contains(TOKEN_TYPE_IDS), width,
+          loaded.firstTokenOnly, pkg.pooling());
+    } catch (IOException | OrtException | RuntimeException e) {
+      closeQuietly(session);
+      options.close();
+      throw e;
     }
   }
 
@@ -184,7 +170,7 @@ final class SessionLoader {
           // last layer left whole (no match); anything but one or three is not used
           int out = outputTokens(env, session);
           if (out == 3 || (out == 1 && firstTokenOnly)) {
-            return new Loaded(session, out == 1, fuse);
+            return new Loaded(session, out == 1);
           }
           session.close();
           LOG.log(System.Logger.Level.WARNING, () -> pkg.name() + ": the cached rewritten graph " + cached.get()
@@ -216,7 +202,7 @@ final class SessionLoader {
                 + " residual blocks run as SkipLayerNormalization; last layer for the first token only: "
                 + r.firstTokenOnly());
             cache.ifPresent(c -> c.store(r.model()));
-            return new Loaded(session, rewritten.firstTokenOnly(), rewritten.fusedBlocks() > 0);
+            return new Loaded(session, rewritten.firstTokenOnly());
           }
           session.close();
           LOG.log(System.Logger.Level.WARNING, () -> pkg.name() + ": the graph with its last layer cut to the first"
@@ -231,7 +217,7 @@ final class SessionLoader {
           }
         }
       } else if (rewritten != null && path.isEmpty()) {
-        return new Loaded(env.createSession(bytes, options), false, false); // untouched: no need to read it twice
+        return new Loaded(env.createSession(bytes, options), false); // untouched: no need to read it twice
       }
     }
     if (!checked && path.isPresent() && !tooLarge) {
@@ -249,108 +235,7 @@ final class SessionLoader {
     }
     return new Loaded(path.isPresent()
         ? env.createSession(path.get().toString(), options)
-        : env.createSession(pkg.model().readAllBytes(), options), false, false);
-  }
-
-  /**
-   * Creates the session of the graph without its attention mask ({@link ModelRewriter#rewrite(byte[],
-   * boolean, boolean, boolean)}), with the rewrites the main session's graph got, for batches
-   * without padding, and checks it: on the same unpadded input (two texts of five tokens) its
-   * output must equal the main session's bit for bit. Returns null where the graph has no mask to
-   * drop, is too large for one array or keeps its weights in other files, or (after a warning)
-   * cannot be read, is refused by ONNX Runtime or fails the check. Cached like the main rewritten
-   * graph.
-   */
-  static OrtSession createUnpaddedSession(OrtEnvironment env, ModelPackage pkg, OrtSession.SessionOptions options,
-      OrtSession masked, boolean fuse, boolean firstTokenOnly) {
-    Optional<ResourceCache.Derived> cache = rewrittenGraphCache(pkg, fuse, firstTokenOnly, true);
-    Optional<Path> cached = cache.flatMap(ResourceCache.Derived::find);
-    if (cached.isPresent()) {
-      OrtSession session = null;
-      try {
-        session = env.createSession(cached.get().toString(), options);
-        if (agrees(env, masked, session)) {
-          return session;
-        }
-      } catch (OrtException e) {
-        // rewritten again below
-      }
-      closeQuietly(session);
-      LOG.log(System.Logger.Level.WARNING, () -> pkg.name() + ": the cached unpadded graph " + cached.get()
-          + " failed its check; rewriting it again");
-    }
-    ModelRewriter.Result r;
-    try {
-      Optional<Path> path = pkg.model().path();
-      if (path.isPresent() && Files.size(path.get()) > MAX_FUSED_MODEL_BYTES) {
-        return null;
-      }
-      r = ModelRewriter.rewrite(pkg.model().readAllBytes(), fuse, firstTokenOnly, true);
-    } catch (IOException e) {
-      LOG.log(System.Logger.Level.WARNING, () -> pkg.model() + ": not read again for the graph without its attention "
-          + "mask (" + e.getMessage() + "); every batch runs with the mask");
-      return null;
-    } catch (IllegalArgumentException e) {
-      return null; // the main session already said why it loads the graph as shipped
-    }
-    if (!r.maskDropped() || r.firstTokenOnly() != firstTokenOnly) {
-      return null;
-    }
-    OrtSession session = null;
-    try {
-      session = env.createSession(r.model(), options);
-      if (agrees(env, masked, session)) {
-        cache.ifPresent(c -> c.store(r.model()));
-        LOG.log(System.Logger.Level.DEBUG, () -> pkg.name() + ": batches without padding run without the mask");
-        return session;
-      }
-      LOG.log(System.Logger.Level.WARNING, () -> pkg.name() + ": the graph without its attention mask does not give "
-          + "the masked graph's output on an unpadded input; every batch runs with the mask");
-    } catch (OrtException e) {
-      LOG.log(System.Logger.Level.WARNING, () -> pkg.name() + ": ONNX Runtime refused the graph without its attention "
-          + "mask (" + e.getMessage() + "); every batch runs with the mask");
-    }
-    closeQuietly(session);
-    return null;
-  }
-
-  /** Whether two sessions give the same output, bit for bit, for two texts of five tokens without padding. */
-  private static boolean agrees(OrtEnvironment env, OrtSession a, OrtSession b) {
-    float[] x = firstOutput(env, a);
-    float[] y = firstOutput(env, b);
-    return x != null && y != null && Arrays.equals(x, y);
-  }
-
-  /** The session's first output, flattened, for a fixed unpadded [2, 5] input; null where it cannot run it. */
-  private static float[] firstOutput(OrtEnvironment env, OrtSession session) {
-    Map<String, OnnxTensor> inputs = new HashMap<>();
-    try {
-      for (String name : session.getInputNames()) {
-        long[][] value = name.equals(INPUT_IDS) ? new long[][] {{1, 2, 3, 4, 5}, {5, 4, 3, 2, 1}}
-            : new long[2][5];
-        if (name.equals(ATTENTION_MASK)) {
-          Arrays.fill(value[0], 1);
-          Arrays.fill(value[1], 1);
-        }
-        inputs.put(name, OnnxTensor.createTensor(env, value));
-      }
-      Optional<String> output = OUTPUT_NAMES.stream().filter(session.getOutputNames()::contains).findFirst();
-      if (output.isEmpty()) {
-        return null;
-      }
-      try (OrtSession.Result r = session.run(inputs, Set.of(output.get()))) {
-        java.nio.FloatBuffer buf = ((OnnxTensor) r.get(0)).getFloatBuffer();
-        float[] out = new float[buf.remaining()];
-        buf.get(out);
-        return out;
-      }
-    } catch (OrtException | RuntimeException e) {
-      return null;
-    } finally {
-      for (OnnxTensor t : inputs.values()) {
-        t.close();
-      }
-    }
+        : env.createSession(pkg.model().readAllBytes(), options), false);
   }
 
   /**
@@ -370,19 +255,13 @@ final class SessionLoader {
 
   /** Where a rewritten graph of a model in a jar is kept; empty when there is nowhere to keep it. */
   private static Optional<ResourceCache.Derived> rewrittenGraphCache(ModelPackage pkg, boolean fuse, boolean first) {
-    return rewrittenGraphCache(pkg, fuse, first, false);
-  }
-
-  private static Optional<ResourceCache.Derived> rewrittenGraphCache(ModelPackage pkg, boolean fuse, boolean first,
-      boolean unmasked) {
     Optional<String> code = ModelRewriter.codeFingerprint();
     Optional<java.net.URL> url = pkg.model().resourceUrl();
     Optional<ResourceCache> cache = ResourceCache.configured();
     if (code.isEmpty() || url.isEmpty() || cache.isEmpty()) {
       return Optional.empty();
     }
-    String name = (fuse ? first ? "fused-first" : "fused" : first ? "first" : "whole") + (unmasked ? "-unmasked" : "");
-    return cache.get().derived(url.get(), name, code.get());
+    return cache.get().derived(url.get(), fuse ? first ? "fused-first" : "fused" : "first", code.get());
   }
 
   /**
