@@ -45,13 +45,16 @@ import java.util.List;
  *     (as the package's adapter); {@link Basis#IDENTITY}: none
  * @param basisTask the task the training texts are rendered for when the basis is fit, or null
  *     for the objective's own rendering (documents for {@link FineTuneObjective#MRL_DISTILL})
+ * @param distillQueries for {@link FineTuneObjective#MRL_DISTILL}: each text rendered as a query is
+ *     distilled against the batch's texts rendered as documents (else documents against documents)
  */
 public record FineTuneConfig(FineTuneObjective objective, List<Integer> dims, List<Double> dimWeights, int epochs,
     int batchSize, int miniBatchSize, int maxLength, double learningRate, double warmupRatio, double weightDecay,
     double maxGradNorm, double temperature, double cosentScale, double positiveThreshold, boolean allHardNegatives,
     PromptStyle promptStyle, boolean freezeEmbeddings, double baseAverage, long seed, int validateEvery,
     boolean keepBest, int patience, int checkpointEvery, boolean resume, Path output, boolean quantizeInt8, Path teacherCache,
-    int neighbourGroup, boolean reorderDims, Basis basis, TaskType basisTask) {
+    int neighbourGroup, boolean reorderDims, Basis basis, TaskType basisTask,
+    boolean distillQueries) {
   /** Copies the lists. */
   public FineTuneConfig {
     dims = List.copyOf(dims);

@@ -112,6 +112,7 @@ public final class FineTuner {
     private boolean reorderDims;
     private Basis basis = Basis.IDENTITY;
     private TaskType basisTask;
+    private boolean distillQueries;
     private ProgressListener progress = ProgressListener.none();
 
     private Builder() {}
@@ -420,6 +421,20 @@ public final class FineTuner {
       return this;
     }
 
+    /**
+     * For {@link FineTuneObjective#MRL_DISTILL}: distil how each text, rendered as a query (the
+     * base package's prompt for {@link TaskType#RETRIEVAL_QUERY}), scores against the batch's other
+     * texts rendered as documents, rather than documents against documents. The teacher's
+     * distribution is the base model's over the same pairs at full width. Retrieval ranks
+     * documents for a query, and when the model prompts queries differently from documents the two
+     * distributions differ; this trains the one retrieval uses. Each row then holds two texts, so a
+     * step costs about twice the encoder work of the default. Default: false.
+     */
+    public Builder distillQueries(boolean distillQueries) {
+      this.distillQueries = distillQueries;
+      return this;
+    }
+
     /** Receives progress: phase "training", unit "steps", metrics loss, tokens/s, validation. */
     public Builder progress(ProgressListener listener) {
       this.progress = Objects.requireNonNull(listener, "progress is null");
@@ -487,12 +502,15 @@ public final class FineTuner {
         throw new IllegalArgumentException("basisTask " + basisTask + " applies to a basis other than IDENTITY with "
             + "the mrl-distill objective, not basis " + basis + " with " + obj);
       }
+      if (distillQueries && obj != FineTuneObjective.MRL_DISTILL) {
+        throw new IllegalArgumentException("distillQueries applies to the mrl-distill objective only, not " + obj);
+      }
       checkWritable(output, resume);
       FineTuneConfig config = new FineTuneConfig(obj, widths, weights, epochs, batchSize, miniBatchSize,
           Math.min(maxLength, base.maxTokens()), learningRate, warmupRatio, weightDecay, maxGradNorm, temperature,
           cosentScale, positiveThreshold, allHardNegatives, promptStyle, freezeEmbeddings, baseAverage, seed,
           validateEvery, keepBest, patience, checkpointEvery, resume, output, quantizeInt8, teacherCache,
-          neighbourGroup, reorderDims, basis, basisTask);
+          neighbourGroup, reorderDims, basis, basisTask, distillQueries);
       return new FineTuner(this, config);
     }
 

@@ -279,6 +279,35 @@ class FineTunerTest {
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not basis PRINCIPAL_AXES with COSENT");
   }
 
+  @Test
+  void distillQueriesScoresTheTextsAsQueriesAgainstTheTextsAsDocuments(@TempDir Path tmp) throws Exception {
+    // all-MiniLM-L6-v2 renders queries as documents: each row's query and document are one text,
+    // and the query-document distillation is the document-document one, weight for weight
+    Path plain = tmp.resolve("plain");
+    Path same = tmp.resolve("same");
+    small(plain).validation(null).objective(FineTuneObjective.MRL_DISTILL).build().train();
+    small(same).validation(null).objective(FineTuneObjective.MRL_DISTILL).distillQueries(true).build().train();
+    assertThat(Files.readAllBytes(same.resolve("model.onnx"))).isEqualTo(Files.readAllBytes(plain.resolve("model.onnx")));
+    assertThat(ModelManifest.read(same.resolve(ModelManifest.FILE_NAME)).training())
+        .containsEntry("distillQueries", true);
+    assertThat(ModelManifest.read(plain.resolve(ModelManifest.FILE_NAME)).training()).doesNotContainKey("distillQueries");
+    // with a query prompt of its own the pairs differ, and so do the weights
+    ModelPackage prompted = ModelPackage.builtIn("all-MiniLM-L6-v2").toBuilder()
+        .prompt(TaskType.RETRIEVAL_QUERY, "a question about this: {text}").build();
+    Path promptedPlain = tmp.resolve("prompted-plain");
+    Path promptedQueries = tmp.resolve("prompted-queries");
+    small(promptedPlain).baseModel(prompted).validation(null).objective(FineTuneObjective.MRL_DISTILL).build().train();
+    FineTuneResult r = small(promptedQueries).baseModel(prompted).validation(null)
+        .objective(FineTuneObjective.MRL_DISTILL).distillQueries(true).build().train();
+    assertThat(r.steps()).isEqualTo(3);
+    assertThat(Files.readAllBytes(promptedQueries.resolve("model.onnx")))
+        .isNotEqualTo(Files.readAllBytes(promptedPlain.resolve("model.onnx")));
+
+    assertThatThrownBy(() -> small(tmp.resolve("cosent")).distillQueries(true).build())
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("distillQueries applies to the mrl-distill objective only, not COSENT");
+  }
+
   private static float[][] embed(GeckoEmbedder embedder, List<String> texts, TaskType task) {
     List<EmbedRequest> requests = new ArrayList<>();
     for (String t : texts) {

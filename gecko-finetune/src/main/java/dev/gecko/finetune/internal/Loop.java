@@ -167,8 +167,9 @@ public final class Loop {
           rows.add(new Row(id(renderQuery(e.task(), e.anchor())), id(renderDocument(e.positive())),
               e.negative() == null ? -1 : id(renderDocument(e.negative())), 0));
           break;
-        default:
-          rows.add(new Row(id(renderDocument(e.anchor())), -1, -1, 0));
+        default: // mrl-distill: the text as a document, and as a query where queries are distilled
+          rows.add(new Row(id(renderDocument(e.anchor())),
+              config.distillQueries() ? id(renderQuery(null, e.anchor())) : -1, -1, 0));
       }
     }
     return rows;
@@ -375,6 +376,9 @@ public final class Loop {
     if (config.basisTask() != null) {
       p.put("basisTask", config.basisTask().name());
     }
+    if (config.distillQueries()) {
+      p.put("distillQueries", true);
+    }
     List<Map<String, Object>> curve = new ArrayList<>();
     for (StepStats st : s.curve) {
       Map<String, Object> c = new LinkedHashMap<>();
@@ -437,19 +441,33 @@ public final class Loop {
    * gradients as one pass over the whole batch.
    */
   double gradients(BertEncoder encoder, NDManager manager, List<Row> batch, double[] tokens) {
-    Map<Integer, Integer> local = new LinkedHashMap<>();
-    int[][] idx = new int[3][batch.size()];
-    double[] scores = new double[batch.size()];
-    for (int i = 0; i < batch.size(); i++) {
-      Row r = batch.get(i);
-      idx[0][i] = local.computeIfAbsent(r.a, k -> local.size());
-      idx[1][i] = r.p < 0 ? -1 : local.computeIfAbsent(r.p, k -> local.size());
-      idx[2][i] = r.n < 0 ? -1 : local.computeIfAbsent(r.n, k -> local.size());
-      scores[i] = r.score;
+    Local l = new Local(batch);
+    return GradCache.run(encoder, manager, encodings(l.ids), padId, base.pooling(), config.miniBatchSize(),
+        emb -> loss(emb, l.idx, l.scores, l.ids), tokens);
+  }
+
+  /**
+   * A batch's distinct texts ({@code ids}, each once) and, for each row, the index among them of
+   * its anchor, positive and negative ({@code idx[0..2]}, -1 for none).
+   */
+  static final class Local {
+    final List<Integer> ids;
+    final int[][] idx;
+    final double[] scores;
+
+    Local(List<Row> batch) {
+      Map<Integer, Integer> local = new LinkedHashMap<>();
+      idx = new int[3][batch.size()];
+      scores = new double[batch.size()];
+      for (int i = 0; i < batch.size(); i++) {
+        Row r = batch.get(i);
+        idx[0][i] = local.computeIfAbsent(r.a, k -> local.size());
+        idx[1][i] = r.p < 0 ? -1 : local.computeIfAbsent(r.p, k -> local.size());
+        idx[2][i] = r.n < 0 ? -1 : local.computeIfAbsent(r.n, k -> local.size());
+        scores[i] = r.score;
+      }
+      ids = new ArrayList<>(local.keySet());
     }
-    List<Integer> ids = new ArrayList<>(local.keySet());
-    return GradCache.run(encoder, manager, encodings(ids), padId, base.pooling(), config.miniBatchSize(),
-        emb -> loss(emb, idx, scores, ids), tokens);
   }
 
   /**
@@ -489,6 +507,9 @@ public final class Loop {
         NDArray ta = emb.getManager().create(t, new Shape(ids.size(), teacher[0].length));
         if (emb.getDataType() != DataType.FLOAT32) {
           ta = ta.toType(emb.getDataType(), false);
+        }
+        if (config.distillQueries()) {
+          return Objectives.distillQueries(emb, ta, idx[1], idx[0], widths, weights, config.temperature());
         }
         return Objectives.distill(emb, ta, widths, weights, config.temperature());
       }
@@ -599,24 +620,19 @@ public final class Loop {
       double sum = 0;
       int n = 0;
       for (int start = 0; start + 1 < valRows.size(); start += config.batchSize()) {
-        List<Integer> ids = new ArrayList<>();
-        for (int i = start; i < Math.min(start + config.batchSize(), valRows.size()); i++) {
-          if (!ids.contains(valRows.get(i).a)) {
-            ids.add(valRows.get(i).a);
-          }
-        }
-        if (ids.size() < minBatch(config.objective())) {
+        Local l = new Local(valRows.subList(start, Math.min(start + config.batchSize(), valRows.size())));
+        if ((config.distillQueries() ? l.idx[0].length : l.ids.size()) < minBatch(config.objective())) {
           continue;
         }
         try (NDManager sm = manager.newSubManager()) {
           List<NDArray> parts = new ArrayList<>();
-          List<Encoding> enc = encodings(ids);
+          List<Encoding> enc = encodings(l.ids);
           for (int s = 0; s < enc.size(); s += config.miniBatchSize()) {
             parts.add(GradCache.detached(encoder, sm, dev.gecko.tokenizer.GeckoTokenizer.pad(
                 enc.subList(s, Math.min(s + config.miniBatchSize(), enc.size())), padId), base.pooling()));
           }
           NDArray emb = NDArrays.concat(new NDList(parts));
-          sum += GradCache.scalar(loss(emb, null, null, ids));
+          sum += GradCache.scalar(loss(emb, l.idx, l.scores, l.ids));
           n++;
         }
       }

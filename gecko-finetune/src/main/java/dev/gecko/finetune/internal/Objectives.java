@@ -128,7 +128,28 @@ public final class Objectives {
    * the model being trained at width m, j != i; mean over rows.
    */
   public static NDArray distill(NDArray emb, NDArray teacher, int[] widths, double[] weights, double tau) {
-    int n = (int) emb.getShape().get(0);
+    return distill(emb, teacher, null, null, widths, weights, tau);
+  }
+
+  /**
+   * Query-to-document self-distillation: as {@link #distill(NDArray, NDArray, int[], double[], double)},
+   * with row i's distribution taken over {@code cos(q_i, d_j)}, j != i, where {@code q_i} is the
+   * row of the i-th text rendered as a query and {@code d_j} the row of the j-th text rendered as
+   * a document, for the student at each width and the teacher at full width alike; mean over the
+   * texts. The pair (q_i, d_i) is the same text and is masked.
+   */
+  public static NDArray distillQueries(NDArray emb, NDArray teacher, int[] q, int[] d, int[] widths,
+      double[] weights, double tau) {
+    if (q.length != d.length) {
+      throw new IllegalArgumentException(q.length + " query rows but " + d.length + " document rows");
+    }
+    return distill(emb, teacher, q, d, widths, weights, tau);
+  }
+
+  /** Rows {@code q} against rows {@code d}, or every row against every row where they are null. */
+  private static NDArray distill(NDArray emb, NDArray teacher, int[] q, int[] d, int[] widths, double[] weights,
+      double tau) {
+    int n = q == null ? (int) emb.getShape().get(0) : q.length;
     NDManager m = emb.getManager();
     double[] mask = new double[n * n];
     for (int i = 0; i < n; i++) {
@@ -136,12 +157,14 @@ public final class Objectives {
     }
     NDArray maskA = m.create(mask, new Shape(n, n)).toType(emb.getDataType(), false);
     NDArray t = truncateNormalize(teacher, (int) teacher.getShape().get(1));
-    NDArray logT = t.matMul(t.transpose()).div(tau).add(maskA).logSoftmax(1);
+    NDArray logT = (q == null ? t.matMul(t.transpose()) : rows(t, q).matMul(rows(t, d).transpose()))
+        .div(tau).add(maskA).logSoftmax(1);
     NDArray pT = logT.exp();
     NDArray total = null;
     for (int w = 0; w < widths.length; w++) {
       NDArray e = truncateNormalize(emb, widths[w]);
-      NDArray logS = e.matMul(e.transpose()).div(tau).add(maskA).logSoftmax(1);
+      NDArray sims = q == null ? e.matMul(e.transpose()) : rows(e, q).matMul(rows(e, d).transpose());
+      NDArray logS = sims.div(tau).add(maskA).logSoftmax(1);
       NDArray loss = pT.mul(logT.sub(logS)).sum().div(n).mul(weights[w]);
       total = total == null ? loss : total.add(loss);
     }

@@ -64,13 +64,25 @@ class GradientTest {
   }
 
   static Function<NDArray, NDArray> distill() {
+    double[] t = teacher();
+    return e -> Objectives.distill(e, e.getManager().create(t, new ai.djl.ndarray.types.Shape(6, 5)), WIDTHS,
+        WEIGHTS, 0.5);
+  }
+
+  static double[] teacher() {
     double[] t = new double[6 * 5];
     Random r = new Random(3);
     for (int i = 0; i < t.length; i++) {
       t[i] = r.nextGaussian();
     }
-    return e -> Objectives.distill(e, e.getManager().create(t, new ai.djl.ndarray.types.Shape(6, 5)), WIDTHS,
-        WEIGHTS, 0.5);
+    return t;
+  }
+
+  /** Texts 0-2 as queries against texts 3-5 as documents (query i and document i: one text). */
+  static Function<NDArray, NDArray> distillQueries(int[] q, int[] d) {
+    double[] t = teacher();
+    return e -> Objectives.distillQueries(e, e.getManager().create(t, new ai.djl.ndarray.types.Shape(6, 5)), q, d,
+        WIDTHS, WEIGHTS, 0.5);
   }
 
   /** The loss and its gradients from autograd, via GradCache with the given mini-batch. */
@@ -154,8 +166,97 @@ class GradientTest {
   }
 
   @Test
+  void distillQueriesGradients() {
+    check(distillQueries(new int[] {0, 1, 2}, new int[] {3, 4, 5}), "mrl-distill, queries against documents");
+  }
+
+  @Test
+  void distillQueriesOfEveryRowAgainstEveryRowIsDistill() {
+    try (NDManager sm = manager.newSubManager()) {
+      NDArray e = sm.randomNormal(new ai.djl.ndarray.types.Shape(6, 8), DataType.FLOAT64);
+      int[] all = {0, 1, 2, 3, 4, 5};
+      assertThat(GradCache.scalar(distillQueries(all, all).apply(e)))
+          .isCloseTo(GradCache.scalar(distill().apply(e)), org.assertj.core.data.Offset.offset(1e-12));
+    }
+  }
+
+  /** The query-document loss against the formula computed here in plain float64. */
+  @Test
+  void distillQueriesMatchesItsDefinition() {
+    int[] q = {0, 1, 2};
+    int[] d = {3, 4, 5};
+    double[] t = teacher();
+    double tau = 0.5;
+    try (NDManager sm = manager.newSubManager()) {
+      NDArray arr = sm.randomNormal(new ai.djl.ndarray.types.Shape(6, 8), DataType.FLOAT64);
+      double[] e = arr.toDoubleArray();
+      double expected = 0;
+      double[] tLogits = logits(t, 5, 5, q, d, tau);
+      for (int w = 0; w < WIDTHS.length; w++) {
+        double[] sLogits = logits(e, 8, WIDTHS[w], q, d, tau);
+        double kl = 0;
+        for (int i = 0; i < 3; i++) {
+          double[] lt = logSoftmaxOffDiagonal(tLogits, i);
+          double[] ls = logSoftmaxOffDiagonal(sLogits, i);
+          for (int j = 0; j < 3; j++) {
+            if (j != i) {
+              kl += Math.exp(lt[j]) * (lt[j] - ls[j]);
+            }
+          }
+        }
+        expected += WEIGHTS[w] * kl / 3;
+      }
+      assertThat(expected).isGreaterThan(1e-3);
+      assertThat(GradCache.scalar(distillQueries(q, d).apply(arr)))
+          .isCloseTo(expected, org.assertj.core.data.Offset.offset(1e-10));
+    }
+  }
+
+  /** cos(row q_i, row d_j) / tau at width m of row-major vectors of width h, 3 x 3. */
+  private static double[] logits(double[] v, int h, int m, int[] q, int[] d, double tau) {
+    double[] out = new double[9];
+    for (int i = 0; i < 3; i++) {
+      for (int j = 0; j < 3; j++) {
+        double dot = 0;
+        double nq = 0;
+        double nd = 0;
+        for (int k = 0; k < m; k++) {
+          double a = v[q[i] * h + k];
+          double b = v[d[j] * h + k];
+          dot += a * b;
+          nq += a * a;
+          nd += b * b;
+        }
+        out[i * 3 + j] = dot / Math.sqrt(nq * nd) / tau;
+      }
+    }
+    return out;
+  }
+
+  private static double[] logSoftmaxOffDiagonal(double[] logits, int i) {
+    double max = Double.NEGATIVE_INFINITY;
+    for (int j = 0; j < 3; j++) {
+      if (j != i) {
+        max = Math.max(max, logits[i * 3 + j]);
+      }
+    }
+    double sum = 0;
+    for (int j = 0; j < 3; j++) {
+      if (j != i) {
+        sum += Math.exp(logits[i * 3 + j] - max);
+      }
+    }
+    double[] out = new double[3];
+    for (int j = 0; j < 3; j++) {
+      out[j] = logits[i * 3 + j] - max - Math.log(sum);
+    }
+    return out;
+  }
+
+  @Test
   void gradientCachingWithMiniBatch2GivesTheFullBatchGradients() {
-    for (Function<NDArray, NDArray> loss : List.of(gecko(false), cosent(), distill())) {
+    for (Function<NDArray, NDArray> loss : List.of(gecko(false), cosent(), distill(),
+        distillQueries(new int[] {0, 1, 2}, new int[] {3, 4, 5}))) {
       try (BertEncoder enc = BertEncoder.random(TINY, 5, manager, DataType.FLOAT64)) {
         Map<String, double[]> full = autograd(enc, loss, 64);
         Map<String, double[]> cached = autograd(enc, loss, 2);

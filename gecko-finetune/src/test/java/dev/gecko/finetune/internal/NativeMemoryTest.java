@@ -21,7 +21,7 @@ class NativeMemoryTest {
   static FineTuneConfig config(double maxGradNorm) {
     return new FineTuneConfig(FineTuneObjective.GECKO, List.of(8, 4), List.of(1.0, 1.0), 1, 4, 2, 32, 1e-3, 0, 0.01,
         maxGradNorm, 0.5, 20, 4, false, PromptStyle.MODEL, false, 0, 1, 100, true, 0, 0, false, Path.of("unused"), false,
-        null, 0, false, dev.gecko.train.adapter.Basis.IDENTITY, null);
+        null, 0, false, dev.gecko.train.adapter.Basis.IDENTITY, null, false);
   }
 
   /**
