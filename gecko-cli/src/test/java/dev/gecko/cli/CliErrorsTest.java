@@ -134,6 +134,9 @@ class CliErrorsTest {
         "principal_axes", "--basis-task", "queries");
     assertThat(badTask.code()).isEqualTo(2);
     assertThat(badTask.err()).contains("unknown task type 'queries'").contains("retrieval-query");
+    EmbedCommandTest.Run queries = gecko("finetune", "--data", data.toString(), "--out", out, "--distill-queries");
+    assertThat(queries.code()).as(queries.err()).isEqualTo(2);
+    assertThat(queries.err()).contains("distillQueries applies to the mrl-distill objective only, not COSENT");
     assertThat(dir.resolve("never-written")).doesNotExist();
   }
 

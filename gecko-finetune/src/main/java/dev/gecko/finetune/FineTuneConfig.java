@@ -44,7 +44,8 @@ import java.util.List;
  * @param basis the fixed orthonormal output basis the model is trained through and written with
  *     (as the package's adapter); {@link Basis#IDENTITY}: none
  * @param basisTask the task the training texts are rendered for when the basis is fit, or null
- *     for the objective's own rendering (documents for {@link FineTuneObjective#MRL_DISTILL})
+ *     for the objective's own rendering (documents for {@link FineTuneObjective#MRL_DISTILL}, and
+ *     queries too with {@code distillQueries})
  * @param distillQueries for {@link FineTuneObjective#MRL_DISTILL}: each text rendered as a query is
  *     distilled against the batch's texts rendered as documents (else documents against documents)
  */

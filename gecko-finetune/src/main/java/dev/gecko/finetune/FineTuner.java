@@ -407,7 +407,8 @@ public final class FineTuner {
     /**
      * The task the training texts are rendered for (the base package's prompt for it) when the
      * {@linkplain #basis(Basis) basis} is fit; null (the default): as the objective renders them,
-     * which for {@link FineTuneObjective#MRL_DISTILL} is as documents. Retrieval compares queries
+     * which for {@link FineTuneObjective#MRL_DISTILL} is as documents (and as queries too with
+     * {@link #distillQueries(boolean)}). Retrieval compares queries
      * with documents, and a query's part beyond the first {@code m} axes is what truncation to
      * {@code m} loses from every query-document score, so the axes of the texts rendered as queries
      * ({@link TaskType#RETRIEVAL_QUERY}) can keep more at small widths when the model prompts
