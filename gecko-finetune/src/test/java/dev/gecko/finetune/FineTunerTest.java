@@ -270,6 +270,14 @@ class FineTunerTest {
       assertThat(Math.abs(VectorOps.dot(b[r], queryAxes[r]))).as("axis %d", r).isGreaterThan(0.9999f);
     }
     assertThat(Math.abs(VectorOps.dot(b[0], documentAxes[0]))).as("the prompt moved the first axis").isLessThan(0.9999f);
+    // with --distill-queries the teacher already holds every training text as a query: the basis is fit on those
+    Path withQueries = tmp.resolve("with-queries");
+    small(withQueries).baseModel(pkg).objective(FineTuneObjective.MRL_DISTILL).basis(Basis.PRINCIPAL_AXES)
+        .basisTask(TaskType.RETRIEVAL_QUERY).distillQueries(true).build().train();
+    float[][] bq = Adapter.load(withQueries.resolve("adapter.safetensors")).basis();
+    for (int r = 0; r < 8; r++) {
+      assertThat(Math.abs(VectorOps.dot(bq[r], queryAxes[r]))).as("axis %d with distillQueries", r).isGreaterThan(0.9999f);
+    }
 
     assertThatThrownBy(() -> small(tmp.resolve("no-basis")).objective(FineTuneObjective.MRL_DISTILL)
         .basisTask(TaskType.RETRIEVAL_QUERY).build())

@@ -538,21 +538,39 @@ public final class Loop {
     return baseVectors(pkg, new ArrayList<>(rendered), "basis vectors (" + config.basisTask() + ")");
   }
 
-  /** Full-width vectors of rendered texts from ONNX Runtime on the base package, cached. */
+  /**
+   * Full-width vectors of rendered texts from ONNX Runtime on the base package, cached. A text the
+   * teacher vectors already hold (the same whole text, the same package) is taken from them rather
+   * than embedded again, as with {@code --distill-queries} every training text rendered as a query.
+   */
   private float[][] baseVectors(ModelPackage pkg, List<String> rendered, String label) throws IOException {
+    float[][] out = new float[rendered.size()][];
+    List<Integer> missing = new ArrayList<>();
+    List<EmbedRequest> requests = new ArrayList<>();
+    for (int i = 0; i < out.length; i++) {
+      Integer id = teacher == null ? null : textIds.get(rendered.get(i));
+      if (id != null) {
+        out[i] = teacher[id];
+      } else {
+        missing.add(i);
+        requests.add(EmbedRequest.of(rendered.get(i)));
+      }
+    }
+    if (requests.isEmpty()) {
+      return out;
+    }
     EmbeddingCache cache = config.teacherCache() == null ? EmbeddingCache.inMemory()
         : EmbeddingCache.open(config.teacherCache());
     // The texts are rendered already: a package without prompts embeds them as they are.
     ModelPackage plain = ModelPackage.builder().name(pkg.name()).pooling(pkg.pooling())
         .maxTokens(pkg.maxTokens()).model(pkg.model()).tokenizer(pkg.tokenizer()).dimensions(pkg.dimensions())
         .build();
-    List<EmbedRequest> requests = new ArrayList<>(rendered.size());
-    for (String t : rendered) {
-      requests.add(EmbedRequest.of(t));
-    }
     try (GeckoEmbedder ort = GeckoEmbedder.builder().model(plain).build()) {
       List<float[]> v = cache.embed(ort, requests, label, progress);
-      return v.toArray(new float[0][]);
+      for (int k = 0; k < missing.size(); k++) {
+        out[missing.get(k)] = v.get(k);
+      }
+      return out;
     }
   }
 
