@@ -3,6 +3,8 @@ package dev.gecko.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.gecko.core.ModelLoadException;
+import dev.gecko.core.ModelPackage;
 import dev.gecko.core.TaskType;
 import dev.gecko.finetune.FineTuneObjective;
 import dev.gecko.finetune.FineTuneResult;
@@ -14,6 +16,7 @@ import dev.gecko.train.adapter.TrainingData;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -159,13 +162,22 @@ final class FinetuneCommand implements Callable<Integer> {
     }
     FineTuneObjective obj = objective == null ? null : parse(FineTuneObjective.class, "--objective", objective);
     PromptStyle style = parse(PromptStyle.class, "--prompts", prompts);
+    ModelPackage basePackage;
+    try {
+      basePackage = ModelPackage.resolve(model);
+    } catch (RuntimeException e) {
+      if (!isFolder(model)) { // neither a built-in name nor a folder: a usage error
+        throw new GeckoCli.UsageException("--model: " + e.getMessage());
+      }
+      throw new ModelLoadException("--model " + model + ": the folder does not load: " + e.getMessage(), e);
+    }
     PrintWriter err = spec.commandLine().getErr();
     try (CliProgress progress = CliProgress.on(err)) {
       FineTuner.Builder b;
       FineTuner tuner;
       try {
         b = FineTuner.builder()
-            .baseModel(model)
+            .baseModel(basePackage)
             .data(TrainingData.read(data))
             .objective(obj)
             .epochs(epochs)
@@ -232,6 +244,14 @@ final class FinetuneCommand implements Callable<Integer> {
       spec.commandLine().getOut().println(JSON.writeValueAsString(summary));
     }
     return GeckoCli.EXIT_OK;
+  }
+
+  private static boolean isFolder(String path) {
+    try {
+      return Files.isDirectory(Path.of(path));
+    } catch (java.nio.file.InvalidPathException e) {
+      return false;
+    }
   }
 
   private static void putScore(ObjectNode o, String name, double v) {

@@ -137,6 +137,17 @@ class CliErrorsTest {
     EmbedCommandTest.Run queries = gecko("finetune", "--data", data.toString(), "--out", out, "--distill-queries");
     assertThat(queries.code()).as(queries.err()).isEqualTo(2);
     assertThat(queries.err()).contains("distillQueries applies to the mrl-distill objective only, not COSENT");
+    EmbedCommandTest.Run unknownModel = gecko("finetune", "--data", data.toString(), "--out", out, "--model",
+        "no-such-model");
+    assertThat(unknownModel.code()).as(unknownModel.err()).isEqualTo(2);
+    assertThat(unknownModel.err()).contains("--model: unknown model 'no-such-model'");
+    // a folder that is a model folder in name only: a model that cannot load (1), named as --model
+    Path broken = Files.createDirectories(dir.resolve("broken-model"));
+    Files.writeString(broken.resolve("gecko-model.json"), "{\"name\": \"broken\"}");
+    EmbedCommandTest.Run brokenModel = gecko("finetune", "--data", data.toString(), "--out", out, "--model",
+        broken.toString());
+    assertThat(brokenModel.code()).as(brokenModel.err()).isEqualTo(1);
+    assertThat(brokenModel.err()).contains("--model " + broken).contains("does not load");
     assertThat(dir.resolve("never-written")).doesNotExist();
   }
 

@@ -328,7 +328,13 @@ public final class FineTuner {
       return this;
     }
 
-    /** Continues from the output folder's checkpoint (default false). */
+    /**
+     * Continues from the output folder's checkpoint (default false). {@link #build()} refuses a
+     * checkpoint written by a run with another base model, other data or other settings that
+     * decide the run's course (it names each one that differs); the mini-batch size, validation
+     * and checkpoint cadence, patience, quantisation, the teacher cache and base averaging may
+     * change.
+     */
     public Builder resume(boolean resume) {
       this.resume = resume;
       return this;
@@ -506,12 +512,24 @@ public final class FineTuner {
       if (distillQueries && obj != FineTuneObjective.MRL_DISTILL) {
         throw new IllegalArgumentException("distillQueries applies to the mrl-distill objective only, not " + obj);
       }
+      if (base.adapter().isPresent()) {
+        throw new IllegalArgumentException("the base model " + base.name() + " carries an adapter ("
+            + base.adapter().get() + "): fine-tuning through it is not supported (the teacher, the losses and the "
+            + "written folder would drop it); start from the model without its adapter");
+      }
       checkWritable(output, resume);
       FineTuneConfig config = new FineTuneConfig(obj, widths, weights, epochs, batchSize, miniBatchSize,
           Math.min(maxLength, base.maxTokens()), learningRate, warmupRatio, weightDecay, maxGradNorm, temperature,
           cosentScale, positiveThreshold, allHardNegatives, promptStyle, freezeEmbeddings, baseAverage, seed,
           validateEvery, keepBest, patience, checkpointEvery, resume, output, quantizeInt8, teacherCache,
           neighbourGroup, reorderDims, basis, basisTask, distillQueries);
+      if (resume) {
+        try {
+          Loop.checkResumable(base, data, validation, config);
+        } catch (IOException e) {
+          throw new UncheckedIOException("cannot read the checkpoint in " + output + ": " + e.getMessage(), e);
+        }
+      }
       return new FineTuner(this, config);
     }
 

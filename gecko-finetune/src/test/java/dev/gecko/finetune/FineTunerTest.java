@@ -101,6 +101,59 @@ class FineTunerTest {
   }
 
   @Test
+  void aLastBatchTooSmallToTrainStillEndsTheRunWithAValidation(@TempDir Path tmp) throws Exception {
+    Path out = tmp.resolve("odd");
+    // a twin an earlier --quantize run left: this run writes none, so it must not stay beside new weights
+    Path staleTwin = Files.createDirectories(out.resolve("int8"));
+    Files.writeString(staleTwin.resolve(ModelManifest.FILE_NAME), "{}");
+    Files.writeString(staleTwin.resolve("model.onnx"), "old");
+    // 17 rows in batches of 8: steps of 8, 8 and 1 row; the third trains nothing, and is the last
+    FineTuneResult r = small(out).data(sts("train", 17)).keepBest(true).build().train();
+    assertThat(r.steps()).isEqualTo(3);
+    assertThat(r.curve()).extracting(StepStats::step).containsExactly(0L, 3L);
+    assertThat(r.bestStep()).isEqualTo(r.bestScore() > r.baseScore() ? 3 : 0);
+    assertThat(staleTwin).doesNotExist();
+  }
+
+  @Test
+  void validationRowsTooFewForOneBatchMeanNoValidationNotTheBaseKept(@TempDir Path tmp) throws Exception {
+    // mrl-distill scores batches of >= 3 texts: 2 validation rows make none, so nothing is scored
+    FineTuneResult r = small(tmp.resolve("few")).objective(FineTuneObjective.MRL_DISTILL).validation(sts("dev", 2))
+        .keepBest(true).build().train();
+    assertThat(r.steps()).isEqualTo(3);
+    assertThat(r.bestStep()).isEqualTo(3);
+    assertThat(Files.readAllBytes(tmp.resolve("few").resolve("model.onnx")))
+        .isNotEqualTo(ModelPackage.builtIn("all-MiniLM-L6-v2").model().readAllBytes());
+  }
+
+  @Test
+  void resumeRefusesACheckpointOfAnotherRunAndADamagedOne(@TempDir Path tmp) throws Exception {
+    Path out = tmp.resolve("r");
+    FineTuner crashing = small(out).checkpointEvery(1).progress(p -> {
+      if (p.done() == 2) {
+        throw new IllegalStateException("simulated crash");
+      }
+    }).build();
+    assertThatThrownBy(crashing::train).hasMessageContaining("simulated crash");
+    Path ckpt = out.resolve("checkpoint.bin");
+    assertThatThrownBy(() -> small(out).batchSize(4).resume(true).build())
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("cannot resume from " + ckpt)
+        .hasMessageContaining("batchSize 8 there, 4 here").hasMessageNotContaining("data ");
+    assertThatThrownBy(() -> small(out).data(sts("train", 25)).learningRate(2e-4).resume(true).build())
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("data ")
+        .hasMessageContaining("learningRate 1.0E-4 there, 2.0E-4 here");
+    // settings that leave the run's course alone may change
+    small(out).miniBatchSize(8).validateEvery(50).checkpointEvery(2).resume(true).build();
+    // a flipped byte among the weights: refused when read, not trained on
+    byte[] bytes = Files.readAllBytes(ckpt);
+    bytes[bytes.length / 2] ^= 0x10;
+    Files.write(ckpt, bytes);
+    FineTuner damaged = small(out).checkpointEvery(1).resume(true).build();
+    assertThatThrownBy(damaged::train).isInstanceOf(InvalidDataException.class)
+        .hasMessageContaining("checkpoint.bin").hasMessageContaining("damaged");
+  }
+
+  @Test
   void distillsInBatchesOfTeacherNeighbours(@TempDir Path tmp) throws Exception {
     FineTuneResult r = small(tmp.resolve("nb")).validation(null).objective(FineTuneObjective.MRL_DISTILL)
         .neighbourGroup(4).build().train();
@@ -354,6 +407,19 @@ class FineTunerTest {
         .write(notBert.resolve(ModelManifest.FILE_NAME));
     assertThatThrownBy(() -> small(tmp.resolve("o3")).baseModel(notBert.toString()).build())
         .isInstanceOf(ModelLoadException.class).hasMessageContaining("model.onnx");
+    // a base that carries an adapter: refused, since training would drop it silently
+    ModelPackage mini = ModelPackage.builtIn("all-MiniLM-L6-v2");
+    Path adapted = Files.createDirectories(tmp.resolve("adapted"));
+    Files.write(adapted.resolve("model.onnx"), mini.model().readAllBytes());
+    Files.write(adapted.resolve("tokenizer.json"), mini.tokenizer().readAllBytes());
+    try (var out = Files.newOutputStream(adapted.resolve("adapter.safetensors"))) {
+      Adapter.identity(384).write(out);
+    }
+    ModelManifest.describing(mini).withName("adapted").withAdapter("adapter.safetensors")
+        .write(adapted.resolve(ModelManifest.FILE_NAME));
+    assertThatThrownBy(() -> small(tmp.resolve("o7")).baseModel(adapted.toString()).build())
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("carries an adapter")
+        .hasMessageContaining("adapter.safetensors");
     Path file = Files.writeString(tmp.resolve("a-file"), "x");
     assertThatThrownBy(() -> small(file.resolve("out")).build()).hasMessageContaining("not writable");
   }

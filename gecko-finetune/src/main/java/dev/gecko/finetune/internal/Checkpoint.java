@@ -3,6 +3,7 @@ package dev.gecko.finetune.internal;
 import ai.djl.ndarray.NDArray;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.gecko.core.InvalidDataException;
+import dev.gecko.core.internal.io.AtomicFiles;
 import dev.gecko.finetune.StepStats;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
@@ -15,27 +16,32 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.zip.CRC32;
+import java.util.zip.CheckedInputStream;
+import java.util.zip.CheckedOutputStream;
 
 /**
  * A resumable checkpoint: the weights, AdamW's moments and step count, the best weights so far
- * and the loop's state (step, scores, curve), in one file written to a sibling temporary file
- * and moved into place, so that a kill at any moment leaves the previous checkpoint or the new
- * one, never half of one. Format: magic {@code GFTCKPT1}, a JSON header (length-prefixed), then
- * float32 arrays in the header's order. Stateless.
+ * and the loop's state (step, scores, curve), in one file written through {@link AtomicFiles}, so
+ * that a kill at any moment leaves the previous checkpoint or the new one, never half of one.
+ * Format: magic {@code GFTCKPT2}, a JSON header (length-prefixed; it records the run's identity,
+ * {@link Loop#checkResumable}), float32 arrays in the header's order, then the CRC-32 of all the
+ * bytes before it (a damaged file is refused, not trained on). Stateless.
  */
 final class Checkpoint {
-  private static final byte[] MAGIC = "GFTCKPT1".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] MAGIC = "GFTCKPT2".getBytes(StandardCharsets.US_ASCII);
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private Checkpoint() {}
 
-  static void write(Path file, BertEncoder encoder, Optimizer opt, Loop.State s) throws IOException {
+  static void write(Path file, BertEncoder encoder, Optimizer opt, Loop.State s, Map<String, Object> run)
+      throws IOException {
     Map<String, Object> h = new LinkedHashMap<>();
+    h.put("run", run);
     h.put("step", s.step);
     h.put("adamStep", opt.t);
     h.put("bestStep", s.bestStep);
@@ -65,8 +71,9 @@ final class Checkpoint {
     }
     h.put("arrays", arrays);
     byte[] header = JSON.writeValueAsBytes(sanitize(h));
-    Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-    try (DataOutputStream out = new DataOutputStream(new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 20))) {
+    AtomicFiles.write(file, stream -> {
+      CRC32 crc = new CRC32();
+      DataOutputStream out = new DataOutputStream(new CheckedOutputStream(new BufferedOutputStream(stream, 1 << 20), crc));
       out.write(MAGIC);
       out.writeInt(header.length);
       out.write(header);
@@ -90,8 +97,85 @@ final class Checkpoint {
         }
         writeFloats(out, values);
       }
+      out.flush();
+      new DataOutputStream(stream).writeLong(crc.getValue()); // the CRC-32 of all the bytes before it
+      stream.flush();
+    });
+  }
+
+  /**
+   * Compares the run identity a checkpoint was written with to {@code run}.
+   *
+   * @throws IllegalArgumentException naming each setting that differs
+   * @throws InvalidDataException if the file is not a checkpoint of this version
+   */
+  static void checkRun(Path file, Map<String, Object> run) throws IOException {
+    Map<String, Object> h;
+    try (DataInputStream in = new DataInputStream(new BufferedInputStream(Files.newInputStream(file), 1 << 16))) {
+      h = header(file, in);
+    } catch (EOFException e) {
+      throw new InvalidDataException(file.toString(), 0, "the checkpoint is truncated", e);
     }
-    Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    if (!(h.get("run") instanceof Map<?, ?> saved)) {
+      throw new InvalidDataException(file.toString(), 0, "the checkpoint does not record its run's settings (written "
+          + "by an older version): start over without resume");
+    }
+    Map<?, ?> now = JSON.convertValue(sanitize(run), Map.class);
+    List<String> differences = new ArrayList<>();
+    for (Map.Entry<?, ?> e : now.entrySet()) {
+      Object then = saved.get(e.getKey());
+      if (!JSON.readTree(JSON.writeValueAsString(then)).equals(JSON.readTree(JSON.writeValueAsString(e.getValue())))) {
+        differences.add(e.getKey() + " " + describe(e.getKey(), then) + " there, " + describe(e.getKey(), e.getValue())
+            + " here");
+      }
+    }
+    if (!differences.isEmpty()) {
+      throw new IllegalArgumentException("cannot resume from " + file + ": it was written by a run with other "
+          + "settings (" + String.join("; ", differences) + "); resume with the same settings, or start over "
+          + "without resume (the checkpoint is then replaced)");
+    }
+  }
+
+  /** A setting's value for a message: digests shortened, a missing one named. */
+  private static String describe(Object key, Object value) {
+    if (value == null) {
+      return "(not recorded)";
+    }
+    String v = String.valueOf(value);
+    return ("data".equals(key) || "validation".equals(key) || "baseFingerprint".equals(key)) && v.length() > 12
+        ? v.substring(0, 12) + "..." : v;
+  }
+
+  private static Map<String, Object> header(Path file, DataInputStream in) throws IOException {
+    byte[] magic = new byte[MAGIC.length];
+    in.readFully(magic);
+    if (!java.util.Arrays.equals(magic, MAGIC)) {
+      throw new InvalidDataException(file.toString(), 0, "not a gecko-finetune checkpoint of this version");
+    }
+    int length = in.readInt();
+    if (length < 2 || length > 1 << 26) {
+      throw new InvalidDataException(file.toString(), 0, "the checkpoint's header length " + length + " is out of range");
+    }
+    byte[] header = new byte[length];
+    in.readFully(header);
+    @SuppressWarnings("unchecked")
+    Map<String, Object> h = JSON.readValue(header, Map.class);
+    return h;
+  }
+
+  /**
+   * Deletes the temporary files that a kill during {@link #write} left beside {@code file} (and the
+   * one name earlier versions used).
+   */
+  static void deleteLeftovers(Path file) throws IOException {
+    String name = file.getFileName().toString();
+    Files.deleteIfExists(file.resolveSibling(name + ".tmp"));
+    try (java.nio.file.DirectoryStream<Path> tmps = Files.newDirectoryStream(file.toAbsolutePath().getParent(),
+        "." + name + ".*.tmp")) {
+      for (Path tmp : tmps) {
+        Files.deleteIfExists(tmp);
+      }
+    }
   }
 
   /** NaN is not JSON: written as null, read back as NaN. */
@@ -133,16 +217,10 @@ final class Checkpoint {
   }
 
   static void read(Path file, BertEncoder encoder, Optimizer opt, Loop.State s) throws IOException {
-    try (DataInputStream in = new DataInputStream(new BufferedInputStream(Files.newInputStream(file), 1 << 20))) {
-      byte[] magic = new byte[MAGIC.length];
-      in.readFully(magic);
-      if (!java.util.Arrays.equals(magic, MAGIC)) {
-        throw new InvalidDataException(file.toString(), 0, "not a gecko-finetune checkpoint");
-      }
-      byte[] header = new byte[in.readInt()];
-      in.readFully(header);
-      @SuppressWarnings("unchecked")
-      Map<String, Object> h = JSON.readValue(header, Map.class);
+    CRC32 crc = new CRC32();
+    try (DataInputStream raw = new DataInputStream(new BufferedInputStream(Files.newInputStream(file), 1 << 20));
+        DataInputStream in = new DataInputStream(new CheckedInputStream(raw, crc))) {
+      Map<String, Object> h = header(file, in);
       s.step = ((Number) h.get("step")).longValue();
       opt.t = ((Number) h.get("adamStep")).longValue();
       s.bestStep = ((Number) h.get("bestStep")).longValue();
@@ -161,7 +239,12 @@ final class Checkpoint {
         int colon = a.indexOf(':');
         String kind = a.substring(0, colon);
         String name = a.substring(colon + 1);
-        float[] values = new float[in.readInt()];
+        int n = in.readInt();
+        if (n < 0 || n > 1 << 28) {
+          throw new InvalidDataException(file.toString(), 0, "the checkpoint is damaged (array " + a + " of " + n
+              + " values)");
+        }
+        float[] values = new float[n];
         byte[] bytes = new byte[4 * values.length];
         in.readFully(bytes);
         ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(values);
@@ -181,6 +264,10 @@ final class Checkpoint {
             }
             s.bestWeights.put(name, values);
         }
+      }
+      long expected = raw.readLong();
+      if (expected != crc.getValue() || raw.read() != -1) {
+        throw new InvalidDataException(file.toString(), 0, "the checkpoint is damaged (its checksum does not match)");
       }
     } catch (EOFException e) {
       throw new InvalidDataException(file.toString(), 0, "the checkpoint is truncated", e);

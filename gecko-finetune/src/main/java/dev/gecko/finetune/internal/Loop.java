@@ -24,6 +24,7 @@ import dev.gecko.eval.RetrievalEvaluator;
 import dev.gecko.eval.StsDataset;
 import dev.gecko.eval.StsEvaluator;
 import dev.gecko.finetune.FineTuneConfig;
+import dev.gecko.train.adapter.TrainingData;
 import dev.gecko.finetune.FineTuneObjective;
 import dev.gecko.finetune.FineTuneResult;
 import dev.gecko.finetune.PromptStyle;
@@ -87,6 +88,58 @@ public final class Loop {
     this.progress = progress;
     this.widths = config.dims().stream().mapToInt(Integer::intValue).toArray();
     this.weights = config.dimWeights().stream().mapToDouble(Double::doubleValue).toArray();
+  }
+
+  /**
+   * The settings that decide a run's course, with digests of its base model and its data: a
+   * checkpoint resumes only a run that gives the same (see {@link #checkResumable}). Settings that
+   * leave the course alone may differ on resume: the mini-batch size (gradient caching gives the
+   * same gradients), validation cadence, patience, checkpoint cadence, quantisation, the teacher
+   * cache and the final base averaging.
+   */
+  static Map<String, Object> runIdentity(ModelPackage base, TrainingData data, TrainingData validation,
+      FineTuneConfig c) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("baseFingerprint", base.fingerprint());
+    m.put("data", digest(data));
+    m.put("validation", validation == null ? "a split of the data" : digest(validation));
+    m.put("objective", c.objective().name());
+    m.put("widths", c.dims());
+    m.put("widthWeights", c.dimWeights());
+    m.put("epochs", c.epochs());
+    m.put("batchSize", c.batchSize());
+    m.put("maxLength", c.maxLength());
+    m.put("learningRate", c.learningRate());
+    m.put("warmupRatio", c.warmupRatio());
+    m.put("weightDecay", c.weightDecay());
+    m.put("maxGradNorm", c.maxGradNorm());
+    m.put("temperature", c.temperature());
+    m.put("cosentScale", c.cosentScale());
+    m.put("positiveThreshold", c.positiveThreshold());
+    m.put("allHardNegatives", c.allHardNegatives());
+    m.put("promptStyle", String.valueOf(c.promptStyle()));
+    m.put("freezeEmbeddings", c.freezeEmbeddings());
+    m.put("seed", c.seed());
+    m.put("neighbourGroup", c.neighbourGroup());
+    m.put("reorderDims", c.reorderDims());
+    m.put("basis", c.basis().name());
+    m.put("basisTask", c.basisTask() == null ? "none" : c.basisTask().name());
+    m.put("distillQueries", c.distillQueries());
+    return m;
+  }
+
+  /**
+   * Checks that the checkpoint in {@code config.output()} was written by a run with the same
+   * {@linkplain #runIdentity identity}, reading its header only.
+   *
+   * @throws IllegalArgumentException naming each setting that differs
+   * @throws dev.gecko.core.InvalidDataException if the file is not a whole checkpoint of this
+   *     version
+   * @throws IOException if it cannot be read
+   */
+  public static void checkResumable(ModelPackage base, TrainingData data, TrainingData validation,
+      FineTuneConfig config) throws IOException {
+    Checkpoint.checkRun(config.output().resolve(CHECKPOINT), runIdentity(base, data, validation, config));
   }
 
   /**
@@ -262,23 +315,25 @@ public final class Loop {
         for (int i = first; i < Math.min(first + config.batchSize(), order.length); i++) {
           batch.add(trainRows.get(order[i]));
         }
-        if (batch.size() < minBatch(config.objective())) { // a last batch too small to teach anything: skip it
-          s.step++;
-          continue;
+        // a last batch too small to teach anything takes no step, but the run's end still validates
+        boolean trained = batch.size() >= minBatch(config.objective());
+        double loss = Double.NaN;
+        boolean applied = false;
+        if (trained) {
+          double lr = lr(s.step, total);
+          double[] stepTokens = new double[1];
+          long stepStart = System.nanoTime();
+          loss = gradients(encoder, manager, batch, stepTokens);
+          applied = opt.step(lr);
+          trainingNanos += System.nanoTime() - stepStart;
+          tokens += (long) stepTokens[0];
         }
-        double lr = lr(s.step, total);
-        double[] stepTokens = new double[1];
-        long stepStart = System.nanoTime();
-        double loss = gradients(encoder, manager, batch, stepTokens);
-        boolean applied = opt.step(lr);
-        trainingNanos += System.nanoTime() - stepStart;
-        tokens += (long) stepTokens[0];
         s.step++;
         if (applied) {
           s.lossSum += loss;
           s.lossCount++;
           skippedInARow = 0;
-        } else {
+        } else if (trained) {
           s.skippedSteps++;
           LOG.log(System.Logger.Level.WARNING, "step {0}: the loss or its gradient is not finite (loss {1}; {2}); the step "
               + "was skipped, the weights are unchanged", s.step, loss, opt.lastSkipReason());
@@ -290,7 +345,9 @@ public final class Loop {
         }
         double seconds = trainingNanos / 1e9;
         Map<String, Double> metrics = new LinkedHashMap<>();
-        metrics.put("loss", loss);
+        if (trained) {
+          metrics.put("loss", loss);
+        }
         metrics.put("tokens/s", tokens / Math.max(seconds, 1e-9));
         if (s.skippedSteps > 0) {
           metrics.put("skipped", (double) s.skippedSteps);
@@ -303,7 +360,8 @@ public final class Loop {
           s.lossCount = 0;
           if (validation != null) {
             metrics.put("validation", score);
-            if (score > s.bestScore) {
+            // a NaN score never wins; a NaN best (a base the validation could not score) loses to any number
+            if (score > s.bestScore || (Double.isNaN(s.bestScore) && !Double.isNaN(score))) {
               s.bestScore = score;
               s.bestStep = s.step;
               s.sinceBest = 0;
@@ -315,10 +373,10 @@ public final class Loop {
         }
         progress.onProgress(new Progress("training", "steps", s.step, total, metrics));
         if (config.checkpointEvery() > 0 && s.step % config.checkpointEvery() == 0 && s.step < total && !s.stopped) {
-          Checkpoint.write(ckpt, encoder, opt, s);
+          Checkpoint.write(ckpt, encoder, opt, s, runIdentity(base, data, validationData, config));
         }
       }
-      if (validation == null || !config.keepBest()) {
+      if (validation == null || !config.keepBest() || Double.isNaN(s.bestScore)) { // nothing scored: the last step
         s.bestStep = s.step;
       } else if (s.bestStep == 0) {
         restore(encoder, baseWeights);
@@ -339,7 +397,7 @@ public final class Loop {
       ModelWriter.Written written = ModelWriter.write(graph, mapping, encoder, pkg, trainedPackage(), style(),
           config, provenance, outputAdapter);
       Files.deleteIfExists(ckpt);
-      Files.deleteIfExists(ckpt.resolveSibling(CHECKPOINT + ".tmp")); // left by a kill during a checkpoint write
+      Checkpoint.deleteLeftovers(ckpt); // temporary files a kill during a checkpoint write left
       return new FineTuneResult(written.dir(), Optional.ofNullable(written.int8Dir()), s.curve, s.step, s.bestStep,
           s.baseScore, s.bestScore, s.stopped, s.skippedSteps);
     }
@@ -393,8 +451,12 @@ public final class Loop {
 
   /** SHA-256 over the training examples' fields, in order. */
   private String dataDigest() {
+    return digest(data);
+  }
+
+  private static String digest(TrainingData examples) {
     java.security.MessageDigest d = dev.gecko.core.internal.io.Hashes.sha256();
-    for (dev.gecko.train.adapter.TrainingExample e : data.examples()) {
+    for (dev.gecko.train.adapter.TrainingExample e : examples.examples()) {
       for (Object f : new Object[] {e.task(), e.anchor(), e.positive(), e.negative(), e.score()}) {
         d.update(String.valueOf(f).getBytes(java.nio.charset.StandardCharsets.UTF_8));
         d.update((byte) 0);
@@ -634,14 +696,22 @@ public final class Loop {
     if (valRows.size() < 2) {
       return null;
     }
+    List<Local> batches = new ArrayList<>();
+    for (int start = 0; start + 1 < valRows.size(); start += config.batchSize()) {
+      Local l = new Local(valRows.subList(start, Math.min(start + config.batchSize(), valRows.size())));
+      if ((config.distillQueries() ? l.idx[0].length : l.ids.size()) >= minBatch(config.objective())) {
+        batches.add(l);
+      }
+    }
+    if (batches.isEmpty()) {
+      LOG.log(System.Logger.Level.WARNING, "the {0} validation rows make no batch of {1} distinct texts: training "
+          + "runs without validation and keeps its last step", valRows.size(), minBatch(config.objective()));
+      return null;
+    }
     return () -> {
       double sum = 0;
       int n = 0;
-      for (int start = 0; start + 1 < valRows.size(); start += config.batchSize()) {
-        Local l = new Local(valRows.subList(start, Math.min(start + config.batchSize(), valRows.size())));
-        if ((config.distillQueries() ? l.idx[0].length : l.ids.size()) < minBatch(config.objective())) {
-          continue;
-        }
+      for (Local l : batches) {
         try (NDManager sm = manager.newSubManager()) {
           List<NDArray> parts = new ArrayList<>();
           List<Encoding> enc = encodings(l.ids);

@@ -64,6 +64,8 @@ public final class ModelWriter {
       p.put("quantization", "int8 dynamic (weights per output column, symmetric int8 in [-64, 64]; "
           + "embedding tables uint8, zero point 128)");
       writeFolder(int8, q, tokenizer, adapterBytes, manifest(name + "-int8", base, trained, style, config, p, adapter));
+    } else {
+      deleteFolder(dir.resolve("int8")); // a previous run's twin, which would no longer match these weights
     }
     return new Written(dir, int8);
   }
@@ -82,8 +84,29 @@ public final class ModelWriter {
     return m.withTraining(provenance);
   }
 
+  /** Removes the files {@link #writeFolder} writes, then the folder if that leaves it empty. */
+  private static void deleteFolder(Path dir) throws IOException {
+    if (!Files.isDirectory(dir)) {
+      return;
+    }
+    for (String f : new String[] {ModelManifest.FILE_NAME, "model.onnx", "tokenizer.json", ADAPTER_FILE}) {
+      Files.deleteIfExists(dir.resolve(f));
+    }
+    try (java.util.stream.Stream<Path> left = Files.list(dir)) {
+      if (left.findAny().isEmpty()) {
+        Files.delete(dir);
+      }
+    }
+  }
+
+  /**
+   * Writes one model folder, each file atomically; the manifest goes first and comes back last, so
+   * that a crash part-way leaves a folder that does not load rather than new weights under an old
+   * manifest.
+   */
   private static void writeFolder(Path dir, byte[] model, byte[] tokenizer, byte[] adapter, ModelManifest manifest)
       throws IOException {
+    Files.deleteIfExists(dir.resolve(ModelManifest.FILE_NAME));
     AtomicFiles.write(dir.resolve("model.onnx"), model);
     AtomicFiles.write(dir.resolve("tokenizer.json"), tokenizer);
     if (adapter != null) {
