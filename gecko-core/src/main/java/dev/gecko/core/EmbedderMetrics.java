@@ -9,15 +9,16 @@ import java.util.Objects;
  * batches and how full they were, and how long texts waited in the queue and batches ran. A
  * snapshot: {@link GeckoEmbedder#metrics()} returns a new one each time.
  *
- * @param calls embedding calls accepted (sync and async)
+ * @param calls embedding calls made (sync and async; refused ones included, see {@code rejected})
  * @param texts texts embedded
  * @param tokens tokens of those texts (prompts and special tokens included, after truncation)
  * @param paddedTokens tokens run, padding included ({@code rows x longest row} summed over batches)
  * @param batches inference batches run
  * @param coalescedBatches batches that held texts of more than one call
  * @param rejected async calls refused because the queue was full
- * @param queueWait how long texts waited between their call and the start of their batch
- * @param runTime how long batches ran (inference, pooling and normalisation)
+ * @param queueWait how long coalesced texts waited between their call and the start of their batch
+ *     (calls of more than {@code maxBatchSize} texts, and calls with coalescing off, are not queued)
+ * @param runTime how long batches ran (inference and pooling)
  */
 public record EmbedderMetrics(long calls, long texts, long tokens, long paddedTokens, long batches,
     long coalescedBatches, long rejected, LatencyHistogram queueWait, LatencyHistogram runTime) {

@@ -47,9 +47,13 @@ import java.util.Objects;
  * Builder#coalescingWindow(Duration)} for company. fp32 vectors equal a call's own batch's up to
  * float rounding (cosine >= 0.99999); int8 vectors show the documented batch effect; {@link
  * Builder#batchIndependent(boolean)} never coalesces. At most {@link
- * Builder#maxQueuedTokens(long)} tokens wait: past it synchronous calls wait and asynchronous
- * ones are refused (or wait, {@link Builder#rejectAsyncWhenFull(boolean)}). {@link #metrics()}
- * counts calls, batches, their fill, queue wait and run time.
+ * Builder#maxQueuedTokens(long)} tokens of coalesced calls wait: past it synchronous calls wait and
+ * asynchronous ones are refused (or wait, {@link Builder#rejectAsyncWhenFull(boolean)}); calls
+ * that are not coalesced (more than {@code maxBatchSize} texts, or coalescing off) are not
+ * counted against it. The futures of asynchronous calls complete on daemon callback threads
+ * ({@code gecko-callback-N}), never on a thread that runs batches, so a callback may call the
+ * embedder again, or close it. {@link #metrics()} counts calls, batches, their fill, queue wait and
+ * run time.
  *
  * <h2>Threads and resources</h2>
  * Thread-safe: share one instance across the application. It holds native memory (the ONNX
@@ -159,7 +163,14 @@ public interface GeckoEmbedder extends AutoCloseable {
       return CompletableFuture.failedFuture(new NullPointerException("request is null"));
     }
     CompletableFuture<List<float[]>> all = embedRequestsAsync(List.of(request), dims);
-    CompletableFuture<float[]> one = all.thenApply(l -> l.get(0));
+    CompletableFuture<float[]> one = new CompletableFuture<>();
+    all.whenComplete((l, e) -> { // not thenApply, which would wrap the failure in a CompletionException
+      if (e != null) {
+        one.completeExceptionally(e);
+      } else {
+        one.complete(l.get(0));
+      }
+    });
     one.whenComplete((v, e) -> {
       if (one.isCancelled()) {
         all.cancel(false); // so that the text leaves the queue

@@ -257,6 +257,53 @@ class CoalescingTest {
   }
 
   @Test
+  void callbacksOfAsyncCallsMayCallTheEmbedderAndCloseIt() throws Exception {
+    // one runner: a callback run on it that embeds again would wait for itself
+    for (GeckoEmbedder.Builder b : List.of(GeckoEmbedder.builder().model(fp32Package).threads(1),
+        GeckoEmbedder.builder().model(fp32Package).threads(1).coalescingWindow(Duration.ZERO))) {
+      GeckoEmbedder e = b.build();
+      float[] nested = e.embedAsync(EmbedRequest.of(TEXTS.get(0)), 16)
+          .thenApply(v -> e.embed(TEXTS.get(1), 16)).get(60, TimeUnit.SECONDS);
+      assertThat(nested).hasSize(16);
+      List<CompletableFuture<float[]>> calls = new ArrayList<>();
+      for (int i = 0; i < 6; i++) {
+        calls.add(e.embedAsync(EmbedRequest.of(TEXTS.get(i)), 16));
+      }
+      CompletableFuture.allOf(calls.toArray(new CompletableFuture<?>[0])).thenRun(e::close).get(60, TimeUnit.SECONDS);
+      assertThatThrownBy(() -> e.embed("after close", 8)).isInstanceOf(IllegalStateException.class);
+      // a failure reaches the caller as the synchronous call would throw it, not wrapped
+      assertThat(e.embedAsync(EmbedRequest.of("after close"), 8).handle((v, x) -> x).get(60, TimeUnit.SECONDS))
+          .isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
+    }
+  }
+
+  @Test
+  void aRowLimitAsLargeAsAnIntStillEmbeds() {
+    try (GeckoEmbedder e = GeckoEmbedder.builder().model(fp32Package).threads(2).maxBatchSize(Integer.MAX_VALUE)
+        .build()) {
+      assertThat(e.embed(TEXTS.get(3), 32)).hasSize(32);
+      List<float[]> all = e.embedAll(TEXTS, 32);
+      assertThat(all).hasSize(TEXTS.size());
+      assertThat(VectorOps.dot(all.get(3), e.embed(TEXTS.get(3), 32))).isGreaterThan(0.99999f);
+    }
+  }
+
+  @Test
+  void anInterruptedCallerStillGetsItsVectorsAndKeepsItsInterrupt() {
+    List<String> many = new ArrayList<>();
+    for (int i = 0; i < 600; i++) { // more than one window of 512 texts
+      many.add(TEXTS.get(i % TEXTS.size()));
+    }
+    Thread.currentThread().interrupt();
+    try {
+      assertThat(fp32.embedAll(many, 8)).hasSize(600);
+      assertThat(Thread.currentThread().isInterrupted()).isTrue();
+    } finally {
+      Thread.interrupted();
+    }
+  }
+
+  @Test
   void batchIndependentAndAZeroWindowNeverCoalesce() throws Exception {
     for (GeckoEmbedder.Builder b : List.of(
         GeckoEmbedder.builder().model(fp32Package).threads(2).batchIndependent(true),

@@ -237,10 +237,7 @@ final class BatchScheduler {
 
   private static List<Encoding> join(Future<List<Encoding>> future) {
     try {
-      return future.get();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted while tokenising", e);
+      return Futures.getUninterruptibly(future); // as every other wait of a call: an interrupt stays set
     } catch (ExecutionException e) {
       throw Futures.unchecked(e, "tokenising");
     }

@@ -143,6 +143,7 @@ final class Coalescer {
       if (activeRunners == 0) {
         activeRunners++;
         inline = true;
+        startHelpersFor(job, 1); // a call of several batches: its other batches beside the caller
       } else if (activeRunners < runners) {
         startHelper();
       }
@@ -199,10 +200,22 @@ final class Coalescer {
       if (activeRunners < runners) {
         startHelper();
       }
+      startHelpersFor(job, 1);
     } finally {
       lock.unlock();
     }
     return job.future;
+  }
+
+  /**
+   * Starts helpers, while runners are free, for the batches of {@code job} beyond the {@code
+   * covered} ones already given a runner (counted by its tokens over the batch budget), so that a
+   * single call of many texts uses the cores as a larger call does. Under the lock.
+   */
+  private void startHelpersFor(Job job, int covered) {
+    for (long more = job.tokens / maxBatchTokens + 1 - covered; more > 0 && activeRunners < runners; more--) {
+      startHelper();
+    }
   }
 
   private long queuedTokens() {
@@ -317,7 +330,7 @@ final class Coalescer {
       }
       List<Item> candidates = new ArrayList<>();
       Iterator<Item> it = queue.iterator();
-      while (it.hasNext() && candidates.size() < LOOKAHEAD_BATCHES * maxBatchSize) {
+      while (it.hasNext() && candidates.size() < (long) LOOKAHEAD_BATCHES * maxBatchSize) {
         candidates.add(it.next());
       }
       Item oldest = candidates.get(0);

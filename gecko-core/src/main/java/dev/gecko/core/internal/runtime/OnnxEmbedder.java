@@ -21,6 +21,10 @@ import java.util.Objects;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.FutureTask;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.ThreadPoolExecutor;
 
 /**
@@ -51,6 +55,15 @@ public final class OnnxEmbedder implements GeckoEmbedder {
   private final ThreadPoolExecutor coalescerThreads;
   /** Runs asynchronous calls that are not coalesced. */
   private final ThreadPoolExecutor asyncThreads;
+  /** Completes the futures of asynchronous calls, off the batch runners; grows as callbacks block. */
+  private final ThreadPoolExecutor callbacks = new ThreadPoolExecutor(0, Integer.MAX_VALUE, 30, TimeUnit.SECONDS,
+      new SynchronousQueue<>(), r -> {
+        Thread t = new Thread(r, "gecko-callback-" + CALLBACK_IDS.incrementAndGet());
+        t.setDaemon(true);
+        return t;
+      });
+  private static final AtomicLong CALLBACK_IDS = new AtomicLong();
+  private final Object closeLock = new Object();
 
   private OnnxEmbedder(ModelPackage pkg, GeckoTokenizer tokenizer, InferenceSession session, Adapter adapter,
       EmbedderSettings settings) {
@@ -255,10 +268,32 @@ public final class OnnxEmbedder implements GeckoEmbedder {
       gate.exit();
       return CompletableFuture.failedFuture(e);
     }
-    // the gate is left when the call ends; a call cancelled early leaves it at once (its texts are
-    // dropped from the queue, and a helper that runs a batch holds the gate itself)
-    future.whenComplete((v, e) -> gate.exit());
-    return future;
+    // The caller's future is another one, completed on a callback thread: the thread that completes
+    // the internal future is a batch runner (a helper, or another caller running its batch), and a
+    // callback run on it that calls the embedder (a nested embed, close()) would wait for itself.
+    // The completion is handed over before the gate is left, so close() cannot stop the callback
+    // threads under it. A call cancelled early leaves the gate at once (its texts are dropped from
+    // the queue, and a helper that runs a batch holds the gate itself).
+    CompletableFuture<List<float[]>> result = new CompletableFuture<>();
+    future.whenComplete((v, e) -> {
+      try {
+        callbacks.execute(() -> {
+          if (e != null) {
+            result.completeExceptionally(e instanceof CompletionException && e.getCause() != null ? e.getCause() : e);
+          } else {
+            result.complete(v);
+          }
+        });
+      } finally {
+        gate.exit();
+      }
+    });
+    result.whenComplete((v, e) -> {
+      if (result.isCancelled()) {
+        future.cancel(false); // so that its texts leave the queue
+      }
+    });
+    return result;
   }
 
   @Override
@@ -305,9 +340,16 @@ public final class OnnxEmbedder implements GeckoEmbedder {
    */
   @Override
   public void close() {
-    if (!gate.closeAndAwait()) {
-      return;
+    synchronized (closeLock) { // a second close() returns once the first has freed everything
+      if (!gate.closeAndAwait()) {
+        return;
+      }
+      release();
     }
+  }
+
+  private void release() {
+    callbacks.shutdown(); // completions already handed over still run
     scheduler.shutdown();
     asyncThreads.shutdownNow();
     if (coalescerThreads != null) {
