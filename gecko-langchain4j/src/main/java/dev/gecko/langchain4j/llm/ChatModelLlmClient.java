@@ -33,12 +33,18 @@ import dev.langchain4j.model.chat.request.ResponseFormat;
 import dev.langchain4j.model.chat.response.ChatResponse;
 import dev.langchain4j.model.output.FinishReason;
 import dev.langchain4j.model.output.TokenUsage;
+import java.io.IOException;
+import java.net.SocketTimeoutException;
+import java.net.http.HttpTimeoutException;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.EnumSet;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.Set;
+import java.util.regex.Pattern;
 
 /**
  * Any LangChain4j {@link ChatModel} (OpenAI, Anthropic, Ollama, Bedrock, Azure OpenAI, Vertex AI
@@ -71,7 +77,12 @@ import java.util.Set;
  * on retry: rate limits, server errors, timeouts and I/O failures are retryable; authentication,
  * invalid requests (content filters included), unknown models, unresolvable hosts and unsupported
  * features are not (an {@link HttpException}'s status decides through {@link
- * LlmException#forStatus}). LangChain4j's exceptions carry no {@code Retry-After}, so gecko's retry
+ * LlmException#forStatus}). A runtime exception LangChain4j does not map (its {@code
+ * JdkHttpClient} wraps a connection reset or refusal in a plain {@link RuntimeException}) is a
+ * retryable {@link ConnectionException} when its cause chain holds an {@link IOException} (a
+ * timeout: {@link LlmTimeoutException}), else a not retryable {@link ChatModelFailureException}.
+ * Messages never carry what looks like an API key ({@code Bearer ...}, {@code key=...}, {@code
+ * sk-...} are redacted). LangChain4j's exceptions carry no {@code Retry-After}, so gecko's retry
  * policy backs off on its own schedule. LangChain4j's models retry on their own too ({@code
  * maxRetries}, default 2 or 3 by provider): set it to 0 and let gecko's retry decorator do it (it
  * counts and logs each retry), or keep both knowing that attempts multiply.
@@ -80,6 +91,12 @@ import java.util.Set;
  * model: nothing here needs closing.
  */
 public final class ChatModelLlmClient implements LlmClient {
+  /** What looks like an API key in an exception's message: {@code Bearer ...}, {@code key=...}, {@code sk-...}. */
+  private static final Pattern BEARER = Pattern.compile("(?i)(bearer\\s+)[^\\s,;\"']+");
+  private static final Pattern KEY_PARAM = Pattern.compile(
+      "(?i)(\\b(?:api[-_]?key|x-goog-api-key|access[-_]?token|token|secret|authorization|key)\"?\\s*[=:]\\s*\"?)[^\\s&,;\"']+");
+  private static final Pattern SK = Pattern.compile("\\b(?:sk|pk|rk)-[A-Za-z0-9_-]{8,}");
+
   private final ChatModel chatModel;
   private final String model;
   private final Set<Capability> capabilities;
@@ -147,6 +164,10 @@ public final class ChatModelLlmClient implements LlmClient {
       response = chatModel.chat(b.build());
     } catch (LangChain4jException e) {
       throw map(e);
+    } catch (LlmException e) {
+      throw e; // a chat model built on gecko-train's own types
+    } catch (RuntimeException e) { // not mapped by LangChain4j: e.g. JdkHttpClient wraps an IOException in a plain one
+      throw mapUnexpected(e);
     }
     AiMessage ai = response == null ? null : response.aiMessage();
     if (ai == null) {
@@ -171,9 +192,9 @@ public final class ChatModelLlmClient implements LlmClient {
 
   /** LangChain4j's exception as gecko-train's: the type says whether a retry can help. */
   LlmException map(LangChain4jException e) {
-    String msg = model + ": " + e.getClass().getSimpleName() + ": " + e.getMessage();
+    String msg = model + ": " + e.getClass().getSimpleName() + ": " + redact(e.getMessage());
     if (e instanceof HttpException h) {
-      return LlmException.forStatus(msg, h.statusCode(), e.getMessage(), null, null, e);
+      return LlmException.forStatus(msg, h.statusCode(), redact(e.getMessage()), null, null, e);
     }
     if (e instanceof dev.langchain4j.exception.RateLimitException) {
       return new RateLimitException(msg, 429, null, null, null, e);
@@ -204,8 +225,49 @@ public final class ChatModelLlmClient implements LlmClient {
       return new LlmException(msg + " (check the base URL)", e); // not retryable
     }
     // an I/O failure wrapped by the HTTP client, or another framework error
-    return e.getCause() instanceof java.io.IOException ? new ConnectionException(msg, 0, null, null, null, e)
+    return e.getCause() instanceof IOException ? new ConnectionException(msg, 0, null, null, null, e)
         : new LlmException(msg, e);
+  }
+
+  /**
+   * A runtime exception that is not LangChain4j's as gecko-train's. LangChain4j's exception mapper
+   * passes runtime exceptions through as they are, and its {@code JdkHttpClient} wraps an {@link
+   * IOException} (connection refused or reset) in a plain {@link RuntimeException}: an I/O
+   * failure anywhere in the cause chain becomes a retryable {@link ConnectionException} (or {@link
+   * LlmTimeoutException} for a timeout), anything else a not retryable {@link
+   * ChatModelFailureException}. Messages are redacted of anything that looks like a key.
+   */
+  LlmException mapUnexpected(RuntimeException e) {
+    IOException io = null;
+    Set<Throwable> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+    for (Throwable t = e; t != null && seen.add(t); t = t.getCause()) {
+      if (t instanceof IOException found) {
+        io = found;
+        break;
+      }
+    }
+    if (io instanceof HttpTimeoutException || io instanceof SocketTimeoutException) {
+      return new LlmTimeoutException(model + ": timeout talking to the model server: " + describe(io), 0, null, null, null, e);
+    }
+    if (io != null) {
+      return new ConnectionException(model + ": I/O error talking to the model server: " + describe(io), 0, null, null, null, e);
+    }
+    return new ChatModelFailureException(model + ": the chat model failed unexpectedly: " + describe(e)
+        + " (not an error LangChain4j maps; not retried)", e);
+  }
+
+  private static String describe(Throwable t) {
+    return t.getClass().getName() + (t.getMessage() == null ? "" : ": " + redact(t.getMessage()));
+  }
+
+  /** Replaces what looks like an API key in a message ({@code Bearer ...}, {@code key=...}, {@code sk-...}) by [REDACTED]. */
+  static String redact(String message) {
+    if (message == null) {
+      return null;
+    }
+    String m = BEARER.matcher(message).replaceAll("$1[REDACTED]");
+    m = KEY_PARAM.matcher(m).replaceAll("$1[REDACTED]");
+    return SK.matcher(m).replaceAll("[REDACTED]");
   }
 
   @Override
@@ -270,7 +332,7 @@ public final class ChatModelLlmClient implements LlmClient {
       boolean json = jsonMode != null ? jsonMode
           : chatModel.supportedCapabilities().contains(dev.langchain4j.model.chat.Capability.RESPONSE_FORMAT_JSON_SCHEMA);
       Set<Capability> caps = json ? EnumSet.of(Capability.JSON_OUTPUT) : EnumSet.noneOf(Capability.class);
-      return new ChatModelLlmClient(chatModel, name, java.util.Collections.unmodifiableSet(caps));
+      return new ChatModelLlmClient(chatModel, name, Collections.unmodifiableSet(caps));
     }
   }
 }

@@ -10,6 +10,7 @@ import dev.gecko.core.io.Passage;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.gecko.core.GeckoEmbedder;
 import dev.gecko.core.index.SearchHit;
+import dev.gecko.train.llm.BadRequestException;
 import dev.gecko.train.llm.LlmClient;
 import dev.gecko.train.llm.LlmException;
 import dev.gecko.train.llm.UsageMeter;
@@ -46,9 +47,12 @@ import java.util.concurrent.atomic.AtomicReference;
  * task and query ({@link QueryGenerator}); retrieve the top N from the whole corpus ({@link
  * Retriever}); relabel them ({@link Relabeler}); positive = fused rank 1, hard negative = fused
  * rank N (or random, {@link NegativeSelection}). Seeds whose answers stay invalid go to {@code
- * rejects.jsonl}; an LLM failure that retries cannot fix stops the run (what was written stays), and
- * so does a start where every seed is rejected ({@link FretSettings.Builder#earlyStop(int)}, {@link
- * TooManyRejectsException}). The summary counts the rejects by reason ({@link
+ * rejects.jsonl}, and so do seeds whose request the server refuses as invalid ({@link
+ * BadRequestException}: HTTP 400, 413, 422, such as a content filter or a passage too long for the
+ * model; stage {@code request}); any other LLM failure that retries cannot fix (authentication, an
+ * unknown model, a server that stays down) stops the run (what was written stays), and so do a
+ * failure to write the output and a start where every seed is rejected ({@link
+ * FretSettings.Builder#earlyStop(int)}, {@link TooManyRejectsException}). The summary counts the rejects by reason ({@link
  * RunSummary#rejectReasons()}).
  *
  * <h2>Output folder</h2>
@@ -115,7 +119,7 @@ public final class FretPipeline {
     RunManifest.Config config = config(relabeler);
     String digest = sha256(JSON.writeValueAsString(config));
     List<Passage> seeds = b.corpus.subList(0, Math.min(s.limit(), b.corpus.size()));
-    try (OutputStore store = OutputStore.open(b.output, config, digest, b.newRun, b.clock)) {
+    try (OutputStore store = OutputStore.open(b.output, config, digest, b.newRun, b.clock, b.appender)) {
       List<Passage> todo = new ArrayList<>();
       for (Passage p : seeds) {
         if (!store.done().contains(p.id())) {
@@ -160,26 +164,42 @@ public final class FretPipeline {
               if (failure.get() != null || stopEarly.get() || Thread.currentThread().isInterrupted()) {
                 return;
               }
-              boolean isReject = false;
+              FretExample example = null;
+              RejectedAnswerException reject = null;
               try {
-                FretExample example = process(seed, generator, retriever, relabeler);
-                store.writeExample(example); // even while the run is stopping: it is paid for and valid
-                written.incrementAndGet();
+                example = process(seed, generator, retriever, relabeler);
               } catch (RejectedAnswerException e) {
-                store.writeReject(FretExamples.reject(seed.id(), e));
-                tally.add(e);
-                rejected.incrementAndGet();
-                isReject = true;
+                reject = e;
+              } catch (BadRequestException e) {
+                reject = requestRefused(e); // this seed's request (its passage, say): the next seed's may pass
               } catch (RuntimeException e) {
                 failure.compareAndSet(null, e);
                 return;
               }
+              try {
+                if (reject == null) {
+                  store.writeExample(example); // even while the run is stopping: it is paid for and valid
+                  written.incrementAndGet();
+                } else {
+                  store.writeReject(FretExamples.reject(seed.id(), reject));
+                  tally.add(reject);
+                  rejected.incrementAndGet();
+                }
+              } catch (RuntimeException e) { // the append failed: the run stops, the seed is in neither file
+                failure.compareAndSet(null, e);
+                return;
+              }
+              boolean isReject = reject != null;
               // the order in which seeds finish decides which are "the first": a seed's own index, taken once
               int index = finished.incrementAndGet() - skipped;
               if (isReject && index <= s.earlyStop() && earlyRejects.incrementAndGet() == s.earlyStop()) {
                 stopEarly.set(true); // the first earlyStop seeds were all rejected
               }
-              report.run();
+              try {
+                report.run();
+              } catch (RuntimeException e) { // a listener's failure stops the run, as on the calling thread
+                failure.compareAndSet(null, e);
+              }
             });
           }
         } finally {
@@ -227,6 +247,16 @@ public final class FretPipeline {
       throw new IOException("cannot write to the output folder " + b.output + ": " + e.getCause().getMessage(),
           e.getCause());
     }
+  }
+
+  /**
+   * A seed whose request the server refused as invalid (HTTP 400, 413, 422: a content filter, a
+   * passage too long for the model) as a reject of stage {@code request}: the reason names the
+   * status (so that seeds refused alike count together), the message the server's words.
+   */
+  static RejectedAnswerException requestRefused(BadRequestException e) {
+    String reason = "the LLM server refused the request as invalid" + (e.statusCode() > 0 ? " (HTTP " + e.statusCode() + ")" : "");
+    return new RejectedAnswerException("request", reason, "(" + e.getMessage() + ")", e.body());
   }
 
   private FretExample process(Passage seed, QueryGenerator generator, Retriever retriever, Relabeler relabeler) {
@@ -280,6 +310,7 @@ public final class FretPipeline {
     private ProgressListener progress = ProgressListener.none();
     private UsageMeter meter;
     private Clock clock = Clock.systemUTC();
+    private OutputStore.Appender appender = OutputStore.APPEND;
 
     Builder() {}
 
@@ -295,6 +326,7 @@ public final class FretPipeline {
       c.progress = progress;
       c.meter = meter;
       c.clock = clock;
+      c.appender = appender;
       return c;
     }
 
@@ -385,6 +417,12 @@ public final class FretPipeline {
     /** Sets the clock for manifest timestamps. */
     public Builder clock(Clock clock) {
       this.clock = Objects.requireNonNull(clock, "clock is null");
+      return this;
+    }
+
+    /** Sets how the output files are opened for appending (tests: one whose writes fail). */
+    Builder appender(OutputStore.Appender a) {
+      this.appender = Objects.requireNonNull(a, "appender is null");
       return this;
     }
 

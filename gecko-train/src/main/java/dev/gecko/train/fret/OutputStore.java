@@ -71,11 +71,26 @@ final class OutputStore implements Closeable {
    * @throws ResumeConflictException if the folder holds another configuration's run
    */
   static OutputStore open(Path dir, RunManifest.Config config, String digest, boolean newRun, Clock clock) throws IOException {
+    return open(dir, config, digest, newRun, clock, APPEND);
+  }
+
+  /** Opens a run file for appending lines. */
+  @FunctionalInterface
+  interface Appender {
+    FileChannel open(Path file) throws IOException;
+  }
+
+  /** The appender of a run: {@link FileChannel#open} with {@code CREATE, WRITE, APPEND}. */
+  static final Appender APPEND = f -> FileChannel.open(f, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+
+  /** As {@link #open(Path, RunManifest.Config, String, boolean, Clock)}, with the files' appender (tests give one that fails). */
+  static OutputStore open(Path dir, RunManifest.Config config, String digest, boolean newRun, Clock clock, Appender appender)
+      throws IOException {
     Files.createDirectories(dir);
     Path lockFile = dir.toRealPath().resolve(LOCK);
     FileChannel lock = lock(dir, lockFile);
     try {
-      return open(dir, config, digest, newRun, clock, lockFile, lock);
+      return open(dir, config, digest, newRun, clock, lockFile, lock, appender);
     } catch (IOException | RuntimeException | Error e) {
       unlock(lockFile, lock);
       throw e;
@@ -133,7 +148,7 @@ final class OutputStore implements Closeable {
   }
 
   private static OutputStore open(Path dir, RunManifest.Config config, String digest, boolean newRun, Clock clock, Path lockFile,
-      FileChannel lock) throws IOException {
+      FileChannel lock, Appender appender) throws IOException {
     Path manifestFile = dir.resolve(MANIFEST);
     Path examplesFile = dir.resolve(EXAMPLES);
     boolean hasData = Files.exists(examplesFile) || Files.exists(dir.resolve(REJECTS));
@@ -175,9 +190,9 @@ final class OutputStore implements Closeable {
     s.lock = lock;
     s.exampleCount = s.recover(examplesFile, true);
     s.rejectCount = s.recover(dir.resolve(REJECTS), true);
-    s.examples = FileChannel.open(examplesFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+    s.examples = appender.open(examplesFile);
     try {
-      s.rejects = FileChannel.open(dir.resolve(REJECTS), StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+      s.rejects = appender.open(dir.resolve(REJECTS));
     } catch (IOException | RuntimeException e) {
       s.examples.close();
       throw e;
@@ -297,14 +312,36 @@ final class OutputStore implements Closeable {
     return rejectCount;
   }
 
-  private static void append(FileChannel ch, Object line) {
+  /**
+   * Appends one line and forces it to disk. If that fails, the file is cut back to its size before
+   * the write, so that no torn fragment stays in the middle of the file (the next line would be
+   * appended after it), and the failure is thrown.
+   *
+   * @throws UncheckedIOException if the line cannot be written
+   */
+  static void append(FileChannel ch, Object line) {
+    ByteBuffer buf = ByteBuffer.wrap((FretExamples.write(line) + "\n").getBytes(StandardCharsets.UTF_8));
+    long before;
     try {
-      ByteBuffer buf = ByteBuffer.wrap((FretExamples.write(line) + "\n").getBytes(StandardCharsets.UTF_8));
+      before = ch.size();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot append to the run output: " + e.getMessage(), e);
+    }
+    try {
       while (buf.hasRemaining()) {
         ch.write(buf);
       }
       ch.force(false);
     } catch (IOException e) {
+      try {
+        if (ch.size() > before) {
+          ch.truncate(before);
+          ch.force(false);
+        }
+      } catch (IOException cut) {
+        e.addSuppressed(cut);
+        LOG.log(System.Logger.Level.WARNING, "cannot cut a partly written line from the run output: {0}", cut.getMessage());
+      }
       throw new UncheckedIOException("cannot append to the run output: " + e.getMessage(), e);
     }
   }

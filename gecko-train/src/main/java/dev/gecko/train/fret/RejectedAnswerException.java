@@ -4,7 +4,8 @@ import dev.gecko.core.GeckoException;
 
 /**
  * The LLM kept answering outside the expected schema (or pointed outside the candidate set) after
- * the bounded repair attempts. The pipeline records the seed in {@code rejects.jsonl} and goes on.
+ * the bounded repair attempts, or the server refused the seed's request as invalid (stage {@code
+ * request}). The pipeline records the seed in {@code rejects.jsonl} and goes on.
  */
 public final class RejectedAnswerException extends GeckoException {
   private static final long serialVersionUID = 1L;
@@ -27,7 +28,8 @@ public final class RejectedAnswerException extends GeckoException {
    * Creates an exception whose message adds a detail particular to this seed (such as counts) to
    * the reason; {@link #reason()} stays without it, so that seeds rejected for one cause share it.
    *
-   * @param stage {@code generate}, {@code ql}, {@code rc}, {@code retrieve} or {@code select}
+   * @param stage {@code generate}, {@code ql}, {@code rc}, {@code retrieve}, {@code select} or
+   *     {@code request}
    * @param reason why the last answer was refused
    * @param detail what is particular to this seed, or empty
    * @param lastAnswer the last answer, cut to 500 chars

@@ -20,13 +20,19 @@ import java.util.regex.Pattern;
  * relevance scorer (see {@link Scorer}), ranks the passages by each, and fuses the ranks as the
  * paper does: {@code R(q, p) = 1/rank_QL(p) + 1/rank_RC(p)} (ranks from 1, no constant).
  *
- * <p>Graded answers must be one of the labels 0-3; anything else is sent back once per remaining
- * attempt. A candidate whose grade stays invalid gets the lowest score under that scorer (so an
- * injected passage cannot promote itself); when most candidates stay invalid the seed is refused
+ * <p>Graded answers must be one of the labels 0-3 (a text answer may wrap its digit in markdown or
+ * a label: see {@link #textGrade}); anything else is sent back once per remaining attempt. A
+ * candidate whose grade stays invalid gets the lowest score under that scorer (so an injected
+ * passage cannot promote itself); when most candidates stay invalid the seed is refused
  * with {@link RejectedAnswerException}. Thread-safe.
  */
 public final class Relabeler {
-  private static final Pattern DIGIT = Pattern.compile("^\\s*([0-9]+)\\s*\\.?\\s*$");
+  /** Markdown emphasis and code marks, dropped before a text grade is read. */
+  private static final Pattern EMPHASIS = Pattern.compile("[*_`#~]+");
+  /** A leading label such as {@code Grade:} or {@code Relevance (0-3) =}: a letter first, up to the first colon or equals sign. */
+  private static final Pattern LABEL = Pattern.compile("^\\s*\\p{L}[^:=\\n]{0,40}[:=]");
+  /** A standalone number (not part of a word or a longer number), with a sign written against it. */
+  private static final Pattern NUMBER = Pattern.compile("(?<![\\p{Alnum}.,])[-+\u2212]?[0-9]+(?:[.,][0-9]+)?(?![\\p{Alnum}]|[.,][0-9])");
   private static final int LABELS = 4;
   private final LlmClient llm;
   private final Prompts prompts;
@@ -182,22 +188,44 @@ public final class Relabeler {
     throw new RejectedAnswerException(scorer.isQueryLikelihood() ? "ql" : "rc", reason + " (after " + attempts + " attempts)", answer);
   }
 
-  /** The grade parsed from text, or the reason it is refused. */
+  /**
+   * The grade parsed from text, or the reason it is refused. Real models wrap the digit ({@code
+   * **2**}, {@code Grade: 2}, {@code 2 - somewhat relevant}): markdown emphasis and a leading label
+   * are dropped (a label holding the only number, as in {@code Grade 2: relevant}, is kept), and
+   * the rest must hold exactly one standalone number, a whole grade 0-3. An answer with two
+   * numbers ({@code 2 or 3}) is ambiguous and refused, as is one outside the label set ({@code 7},
+   * {@code -1}, {@code 2.5}).
+   */
   static Object textGrade(String answer) {
-    Matcher m = DIGIT.matcher(answer == null ? "" : answer);
-    if (!m.matches()) {
+    String text = EMPHASIS.matcher(answer == null ? "" : answer).replaceAll("");
+    List<String> numbers = numbers(LABEL.matcher(text).replaceFirst(""));
+    if (numbers.isEmpty()) {
+      numbers = numbers(text); // "Grade 2: somewhat relevant": the grade was in what looked like a label
+    }
+    if (numbers.isEmpty()) {
       return "the answer is not a single grade digit";
     }
-    int g;
-    try {
-      g = Integer.parseInt(m.group(1));
-    } catch (NumberFormatException e) {
-      return "grade outside the label set 0-3";
+    if (numbers.size() > 1) {
+      return "the answer holds more than one number, so its grade is ambiguous";
     }
+    String n = numbers.get(0).replace('\u2212', '-');
+    if (!n.matches("[-+]?[0-9]{1,9}")) {
+      return "grade " + (n.length() > 12 ? n.substring(0, 12) + "..." : n) + " is outside the label set 0-3";
+    }
+    int g = Integer.parseInt(n);
     if (g < 0 || g >= LABELS) {
       return "grade " + g + " is outside the label set 0-3";
     }
     return (double) g;
+  }
+
+  private static List<String> numbers(String text) {
+    Matcher m = NUMBER.matcher(text);
+    List<String> out = new ArrayList<>();
+    while (m.find()) {
+      out.add(m.group());
+    }
+    return out;
   }
 
   /** Expected grade from the first generated token's top log-probabilities, or the refusal reason. */

@@ -21,6 +21,10 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /** POSTs JSON and maps failures onto the {@link LlmException} hierarchy. Thread-safe. */
 final class HttpTransport {
@@ -77,19 +81,7 @@ final class HttpTransport {
     if (LOG.isLoggable(System.Logger.Level.DEBUG)) {
       LOG.log(System.Logger.Level.DEBUG, "POST {0} headers={1} ({2} bytes)", uri, redact(headers), bytes.length);
     }
-    HttpResponse<String> resp;
-    try {
-      resp = http.send(rb.build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
-    } catch (HttpConnectTimeoutException e) {
-      throw new LlmTimeoutException("connect timeout to " + uri, 0, null, null, null, e);
-    } catch (HttpTimeoutException e) {
-      throw new LlmTimeoutException("no complete response from " + uri + " within " + requestTimeout, 0, null, null, null, e);
-    } catch (IOException e) {
-      throw new ConnectionException("I/O error talking to " + uri + ": " + e, 0, null, null, null, e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new LlmException("interrupted while calling " + uri, e);
-    }
+    HttpResponse<String> resp = exchange(uri, rb.build());
     String requestId = resp.headers().firstValue("x-request-id").orElse("");
     String text = scrub(resp.body());
     int status = resp.statusCode();
@@ -107,6 +99,41 @@ final class HttpTransport {
       }
     }
     throw error(uri, status, text, requestId, resp.headers().map());
+  }
+
+  /**
+   * Sends the request and reads the whole response within the request timeout. {@link
+   * HttpRequest#timeout} alone bounds only the wait for the response headers (a server that sends
+   * them and then stalls the body would hang the call), so the exchange is awaited with the
+   * timeout and cancelled (its connection aborted) when it runs out.
+   */
+  private HttpResponse<String> exchange(URI uri, HttpRequest request) {
+    CompletableFuture<HttpResponse<String>> future = http.sendAsync(request, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+    try {
+      return future.get(requestTimeout.toNanos(), TimeUnit.NANOSECONDS);
+    } catch (TimeoutException e) {
+      future.cancel(true);
+      throw new LlmTimeoutException("no complete response from " + uri + " within " + requestTimeout, 0, null, null, null, e);
+    } catch (InterruptedException e) {
+      future.cancel(true);
+      Thread.currentThread().interrupt();
+      throw new LlmException("interrupted while calling " + uri, e);
+    } catch (ExecutionException e) {
+      Throwable cause = e.getCause() == null ? e : e.getCause();
+      if (cause instanceof HttpConnectTimeoutException) {
+        throw new LlmTimeoutException("connect timeout to " + uri, 0, null, null, null, cause);
+      }
+      if (cause instanceof HttpTimeoutException) {
+        throw new LlmTimeoutException("no complete response from " + uri + " within " + requestTimeout, 0, null, null, null, cause);
+      }
+      if (cause instanceof IOException) {
+        throw new ConnectionException("I/O error talking to " + uri + ": " + cause, 0, null, null, null, cause);
+      }
+      if (cause instanceof Error err) {
+        throw err;
+      }
+      throw new LlmException("request to " + uri + " failed: " + cause, cause);
+    }
   }
 
   private String scrub(String body) {

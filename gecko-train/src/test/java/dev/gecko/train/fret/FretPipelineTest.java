@@ -404,6 +404,80 @@ class FretPipelineTest {
   }
 
   @Test
+  void aRejectThatCannotBeWrittenStopsTheRunAndTheSeedIsRedoneOnResume(@TempDir Path out) throws Exception {
+    server.generationStyle(FakeLlmServer.GenerationStyle.REFUSING);
+    OutputStore.Appender full = f -> f.endsWith(OutputStore.REJECTS)
+        ? new OutputStoreTest.FailingChannel(OutputStore.APPEND.open(f), 10) : OutputStore.APPEND.open(f);
+    FretPipeline.Builder b = pipeline(client(server, EnumSet.allOf(Capability.class), new UsageMeter(PriceTable.FREE)), out,
+        seeds(3).concurrency(1).attempts(1).earlyStop(0)).appender(full);
+    assertThatThrownBy(() -> b.build().run()).isInstanceOf(IOException.class).hasMessageContaining("run stopped after 0 new examples")
+        .hasMessageContaining("No space left on device");
+    assertThat(JSON.readTree(out.resolve("manifest.json").toFile()).path("status").asText()).isEqualTo("stopped");
+    assertThat(Files.readString(out.resolve("rejects.jsonl"))).as("no torn fragment").isEmpty();
+    assertThat(lines(out.resolve("examples.jsonl"))).isEmpty();
+
+    // the seed is in neither file, so a resume does it again
+    server.generationStyle(FakeLlmServer.GenerationStyle.FENCED);
+    RunSummary s = pipeline(client(server, EnumSet.allOf(Capability.class), new UsageMeter(PriceTable.FREE)), out,
+        seeds(3).concurrency(1).attempts(1).earlyStop(0)).build().run();
+    assertThat(s.skipped()).isZero();
+    assertThat(s.written()).isEqualTo(3);
+  }
+
+  @Test
+  void aRequestTheServerRefusesAsInvalidRejectsItsSeedOnlyWhileAuthAndNotFoundStopTheRun(@TempDir Path out) throws Exception {
+    Set<Capability> caps = EnumSet.allOf(Capability.class);
+    server.enqueue(Fault.status(400, Map.of(), "{\"error\":{\"message\":\"The response was filtered due to the prompt "
+        + "triggering content management policy\",\"code\":\"content_filter\"}}"));
+    RunSummary s = pipeline(client(server, caps, new UsageMeter(PriceTable.FREE)), out.resolve("filtered"), seeds(3).concurrency(1))
+        .build().run();
+    assertThat(s.written()).isEqualTo(2);
+    assertThat(s.rejected()).isEqualTo(1);
+    assertThat(s.rejectReasons()).singleElement().satisfies(r -> {
+      assertThat(r.reason()).isEqualTo("request: the LLM server refused the request as invalid (HTTP 400)");
+      assertThat(r.example()).contains("content_filter");
+    });
+    JsonNode reject = lines(out.resolve("filtered/rejects.jsonl")).get(0);
+    assertThat(reject.path("stage").asText()).isEqualTo("request");
+    assertThat(reject.path("reason").asText()).contains("HTTP 400").contains("content management policy");
+    assertThat(reject.path("seed_id").asText()).isEqualTo(corpus.get(0).id());
+    // a rerun does not send that seed's request again
+    int before = server.requests().size();
+    assertThat(pipeline(client(server, caps, new UsageMeter(PriceTable.FREE)), out.resolve("filtered"), seeds(3).concurrency(1))
+        .build().run().skipped()).isEqualTo(3);
+    assertThat(server.requests()).hasSize(before);
+
+    // 413 and 422 are refused requests too
+    server.enqueue(Fault.status(413, Map.of(), "{\"error\":{\"message\":\"prompt too long\"}}"));
+    server.enqueue(Fault.status(422, Map.of(), "{\"error\":{\"message\":\"unprocessable\"}}"));
+    RunSummary t = pipeline(client(server, caps, new UsageMeter(PriceTable.FREE)), out.resolve("sizes"), seeds(3).concurrency(1))
+        .build().run();
+    assertThat(t.rejectReasons()).extracting(RejectReason::reason).containsExactlyInAnyOrder(
+        "request: the LLM server refused the request as invalid (HTTP 413)", "request: the LLM server refused the request as invalid (HTTP 422)");
+
+    // authentication and unknown models still stop the run, with no reject written
+    for (int status : List.of(401, 403, 404)) {
+      Path dir = out.resolve("stop-" + status);
+      server.enqueue(Fault.status(status, Map.of(), "{\"error\":{\"message\":\"scripted " + status + "\"}}"));
+      assertThatThrownBy(() -> pipeline(client(server, caps, new UsageMeter(PriceTable.FREE)), dir, seeds(3).concurrency(1))
+          .build().run()).as("HTTP " + status).isInstanceOf(LlmException.class).hasMessageContaining("run stopped after 0 new examples")
+          .hasMessageContaining("HTTP " + status);
+      assertThat(lines(dir.resolve("rejects.jsonl"))).as("HTTP " + status).isEmpty();
+      assertThat(JSON.readTree(dir.resolve("manifest.json").toFile()).path("status").asText()).isEqualTo("stopped");
+    }
+
+    // a server that refuses every request is caught by the early stop
+    for (int i = 0; i < 10; i++) {
+      server.enqueue(Fault.status(400, Map.of(), "{\"error\":{\"message\":\"Unsupported parameter: 'max_tokens'\"}}"));
+    }
+    TooManyRejectsException e = catchThrowableOfType(TooManyRejectsException.class, () -> pipeline(client(server, caps,
+        new UsageMeter(PriceTable.FREE)), out.resolve("all-refused"), seeds(6).concurrency(1).earlyStop(3)).build().run());
+    assertThat(e).isNotNull().hasMessageContaining("the first 3 seeds it finished were all rejected")
+        .hasMessageContaining("request: the LLM server refused the request as invalid (HTTP 400)");
+    assertThat(lines(out.resolve("all-refused/rejects.jsonl"))).hasSize(3);
+  }
+
+  @Test
   void reasonsRejectedForOneCauseAreCountedTogether() {
     RejectTally t = new RejectTally();
     t.add(new RejectedAnswerException("rc", "most candidates got no valid grade; last: x", "(11 QL, 12 RC of 20 invalid)", "a1"));

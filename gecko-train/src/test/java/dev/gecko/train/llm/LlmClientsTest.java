@@ -16,6 +16,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.EnumSet;
 import java.util.List;
@@ -107,6 +108,48 @@ class LlmClientsTest {
     int start = prompt.indexOf("Query:") + "Query:".length();
     // "honey" and "dance" are in the passage (-0.5 each), "weather" is not (-4.0)
     assertThat(pl.suffixLogLikelihood(start)).isCloseTo(-5.0, within(1e-12));
+  }
+
+  @Test
+  void aBosTokenEchoedFirstWithShiftedOffsetsAsVllmDoesScoresTheSameQuery() {
+    LlmClient c = openAi(EnumSet.allOf(Capability.class));
+    String prompt = "Header\n\n<passage>\nHoney bees dance to show food.\n</passage>\nQuery: honey dance weather";
+    int start = prompt.indexOf("Query:") + "Query:".length();
+    double plain = c.promptLogprobs(prompt).suffixLogLikelihood(start);
+    assertThat(plain).isCloseTo(-5.0, within(1e-12));
+    for (String bos : List.of("<|begin_of_text|>", "<s>")) {
+      server.echoBos(bos);
+      PromptLogprobs pl = c.promptLogprobs(prompt);
+      assertThat(pl.tokens().get(0)).isEqualTo(bos);
+      assertThat(pl.offsets().get(1)).as("offsets count from the BOS token").isEqualTo(bos.length());
+      assertThat(pl.suffixLogLikelihood(start)).as(bos).isCloseTo(plain, within(1e-12));
+      // the whole prompt after the first char: the prompt's first token now has a log-probability
+      assertThat(pl.suffixLogLikelihood(prompt.indexOf("Query:"))).isCloseTo(plain - 1.0, within(1e-12));
+    }
+  }
+
+  @Test
+  void echoedTokensThatDoNotEndWithThePromptAreRefusedNotMisread() {
+    String prompt = "Passage: bees.\nQuery: honey dance";
+    int start = prompt.indexOf(" honey");
+    // a generated EOS token that decodes to nothing, after the prompt's tokens: not counted
+    PromptLogprobs eos = new PromptLogprobs(prompt, List.of("<s>", "Passage:", " bees.", "\nQuery:", " honey", " dance", ""),
+        Arrays.asList(Double.NaN, -1.0, -1.0, -1.0, -0.5, -0.25, -9.0), List.of(0, 3, 11, 17, 24, 30, 36), new Usage(6, 1));
+    assertThat(eos.suffixLogLikelihood(start)).isCloseTo(-0.75, within(1e-12));
+    // without usage counts the generated token is found too
+    PromptLogprobs noUsage = new PromptLogprobs(prompt, List.of("<s>", "Passage:", " bees.", "\nQuery:", " honey", " dance", " now"),
+        Arrays.asList(Double.NaN, -1.0, -1.0, -1.0, -0.5, -0.25, -9.0), List.of(0, 3, 11, 17, 24, 30, 36), Usage.ZERO);
+    assertThat(noUsage.suffixLogLikelihood(start)).isCloseTo(-0.75, within(1e-12));
+    // tokens of another text (a server that does not echo the prompt verbatim): refused, naming the problem
+    PromptLogprobs other = new PromptLogprobs(prompt, List.of("Passage:", " bees.", "\nQuery:", " money", " dance", " ."),
+        Arrays.asList(Double.NaN, -1.0, -1.0, -0.5, -0.25, -9.0), List.of(0, 8, 14, 21, 27, 33), new Usage(5, 1));
+    assertThatThrownBy(() -> other.suffixLogLikelihood(start)).isInstanceOf(MalformedResponseException.class)
+        .hasMessageContaining("cannot align the echoed prompt log-probabilities with the prompt");
+    // and through the client: a server answer whose tokens miss the query
+    server.enqueue(Fault.status(200, Map.of(), "{\"choices\":[{\"text\":\"x\",\"logprobs\":{\"tokens\":[\"Passage:\",\" bees.\",\" .\"],"
+        + "\"token_logprobs\":[null,-1.0,-0.3],\"text_offset\":[0,8,14]}}],\"usage\":{\"prompt_tokens\":2,\"completion_tokens\":1}}"));
+    PromptLogprobs cut = openAi(EnumSet.allOf(Capability.class)).promptLogprobs(prompt);
+    assertThatThrownBy(() -> cut.suffixLogLikelihood(start)).isInstanceOf(MalformedResponseException.class);
   }
 
   @Test
@@ -275,6 +318,24 @@ class LlmClientsTest {
     // and with retries, the next (fast) answer succeeds
     server.enqueue(Fault.slow(3000));
     assertThat(LlmClients.retrying(c, policy(2)).generate(LlmRequest.of("hi", GenerationOptions.DEFAULT)).text()).isNotNull();
+    assertThat(sleeps).hasSize(1);
+  }
+
+  @Test
+  void aBodyThatStallsAfterTheHeadersTimesOutInsteadOfHangingAndIsRetried() {
+    LlmClient c = LlmClients.openAiCompatible().baseUrl(server.openAiBaseUrl()).model("m").requestTimeout(Duration.ofMillis(500)).build();
+    server.enqueue(Fault.stalled(60_000));
+    long t0 = System.nanoTime();
+    assertThatThrownBy(() -> c.generate(LlmRequest.of("hi", GenerationOptions.DEFAULT)))
+        .isInstanceOfSatisfying(LlmTimeoutException.class, e -> {
+          assertThat(e.retryable()).isTrue();
+          assertThat(e.getMessage()).contains("no complete response").contains("within PT0.5S");
+        });
+    assertThat(Duration.ofNanos(System.nanoTime() - t0)).as("bounded by the request timeout, not the stall")
+        .isLessThan(Duration.ofSeconds(20));
+    // with retries, the next answer (not stalled) succeeds
+    server.enqueue(Fault.stalled(60_000));
+    assertThat(LlmClients.retrying(c, policy(2)).generate(LlmRequest.of("hi", GenerationOptions.DEFAULT)).text()).isNotEmpty();
     assertThat(sleeps).hasSize(1);
   }
 

@@ -65,8 +65,23 @@ public final class FakeLlmServer implements AutoCloseable {
   /** What a {@link GenerationStyle#REFUSING} model answers. */
   public static final String REFUSAL = "I cannot help with that.";
 
-  /** A scripted fault for one request. */
-  public record Fault(int status, Map<String, String> headers, String body, long delayMillis, boolean truncate) {
+  /**
+   * A scripted fault for one request.
+   *
+   * @param stallMillis when positive: a 200 whose headers (with the full Content-Length) and first
+   *     bytes are sent at once, then nothing for this long, then the connection closes
+   */
+  public record Fault(int status, Map<String, String> headers, String body, long delayMillis, boolean truncate, long stallMillis) {
+    /** A fault that does not stall. */
+    public Fault(int status, Map<String, String> headers, String body, long delayMillis, boolean truncate) {
+      this(status, headers, body, delayMillis, truncate, 0);
+    }
+
+    /** A 200 that sends its headers and a few bytes, then stalls the body for {@code millis}. */
+    public static Fault stalled(long millis) {
+      return new Fault(0, Map.of(), null, 0, false, millis);
+    }
+
     /** An HTTP error. */
     public static Fault status(int status, Map<String, String> headers, String body) {
       return new Fault(status, headers, body, 0, false);
@@ -103,6 +118,7 @@ public final class FakeLlmServer implements AutoCloseable {
   private volatile int dieAfter = Integer.MAX_VALUE;
   private volatile long delayMillis;
   private volatile GenerationStyle style = GenerationStyle.FENCED;
+  private volatile String echoBos;
   private final Object gate = new Object();
   private boolean paused;
 
@@ -147,6 +163,16 @@ public final class FakeLlmServer implements AutoCloseable {
   /** Sets how query generation answers are worded (default {@link GenerationStyle#FENCED}). */
   public void generationStyle(GenerationStyle s) {
     style = java.util.Objects.requireNonNull(s, "style is null");
+  }
+
+  /**
+   * Makes echo answers start like vLLM's for a tokenizer that adds a BOS token: {@code bos} (e.g.
+   * {@code "<|begin_of_text|>"}) is echoed first with a null log-probability, the prompt's first
+   * token gets one, and {@code text_offset} is the running sum of the echoed tokens' lengths from
+   * 0 (so every offset is shifted by the BOS token's length). Null: no BOS (the default).
+   */
+  public void echoBos(String bos) {
+    echoBos = bos;
   }
 
   /**
@@ -426,6 +452,20 @@ public final class FakeLlmServer implements AutoCloseable {
         send(ex, 404, Map.of(), "{\"error\":{\"message\":\"no route " + path + "\"}}");
         return;
       }
+      if (f != null && f.stallMillis() > 0) {
+        byte[] bytes = out.getBytes(StandardCharsets.UTF_8);
+        ex.getResponseHeaders().set("Content-Type", "application/json");
+        ex.sendResponseHeaders(200, bytes.length);
+        OutputStream os = ex.getResponseBody();
+        os.write(bytes, 0, Math.min(8, bytes.length));
+        os.flush();
+        try {
+          Thread.sleep(f.stallMillis()); // close() interrupts
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        throw new IOException("stalled on purpose");
+      }
       if (f != null && f.truncate()) {
         byte[] bytes = out.getBytes(StandardCharsets.UTF_8);
         ex.getResponseHeaders().set("Content-Type", "application/json");
@@ -504,12 +544,21 @@ public final class FakeLlmServer implements AutoCloseable {
     ArrayNode tokens = lp.putArray("tokens");
     ArrayNode values = lp.putArray("token_logprobs");
     ArrayNode offsets = lp.putArray("text_offset");
-    Matcher m = TOKEN.matcher(prompt);
-    boolean first = true;
+    String bos = echoBos;
     int count = 0;
+    int shift = 0;
+    if (bos != null) {
+      tokens.add(bos);
+      offsets.add(0);
+      values.addNull();
+      count++;
+      shift = bos.length(); // vLLM: text_offset sums the echoed tokens' lengths, the BOS token's included
+    }
+    Matcher m = TOKEN.matcher(prompt);
+    boolean first = bos == null;
     while (m.find()) {
       tokens.add(m.group());
-      offsets.add(m.start());
+      offsets.add(m.start() + shift);
       if (first) {
         values.addNull();
         first = false;
@@ -521,7 +570,7 @@ public final class FakeLlmServer implements AutoCloseable {
       count++;
     }
     tokens.add(" .");
-    offsets.add(prompt.length());
+    offsets.add(prompt.length() + shift);
     values.add(-0.3);
     r.putObject("usage").put("prompt_tokens", count).put("completion_tokens", 1).put("total_tokens", count + 1);
     return r;

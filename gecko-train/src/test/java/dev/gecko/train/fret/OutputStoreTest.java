@@ -1,0 +1,158 @@
+package dev.gecko.train.fret;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.MappedByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.ReadableByteChannel;
+import java.nio.channels.WritableByteChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A failed append leaves no torn fragment in the middle of a run file. */
+class OutputStoreTest {
+
+  @Test
+  void aWriteThatFailsHalfWayIsCutBackSoTheFileHoldsOnlyWholeLines(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("rejects.jsonl");
+    Files.writeString(file, "{\"seed_id\":\"a\"}\n", StandardCharsets.UTF_8);
+    FretReject line = new FretReject("b", "generate", "no JSON object in the answer", "I cannot help with that.");
+    try (FileChannel ch = new FailingChannel(OutputStore.APPEND.open(file), 10)) {
+      assertThatThrownBy(() -> OutputStore.append(ch, line)).isInstanceOf(UncheckedIOException.class)
+          .hasMessageContaining("cannot append to the run output").hasMessageContaining("No space left on device");
+    }
+    assertThat(Files.readString(file, StandardCharsets.UTF_8)).isEqualTo("{\"seed_id\":\"a\"}\n");
+    // the next append (the disk has room again) starts a line of its own
+    try (FileChannel ch = OutputStore.APPEND.open(file)) {
+      OutputStore.append(ch, line);
+    }
+    assertThat(Files.readAllLines(file, StandardCharsets.UTF_8)).hasSize(2).last().asString().startsWith("{\"seed_id\":\"b\"");
+  }
+
+  @Test
+  void aStoreWhoseRejectsFileFailsKeepsItWhole(@TempDir Path dir) throws Exception {
+    OutputStore.Appender failing = f -> f.endsWith(OutputStore.REJECTS) ? new FailingChannel(OutputStore.APPEND.open(f), 5)
+        : OutputStore.APPEND.open(f);
+    try (OutputStore s = OutputStore.open(dir, FretLockTest.CONFIG, "d", false, Clock.systemUTC(), failing)) {
+      assertThatThrownBy(() -> s.writeReject(new FretReject("x", "generate", "r", "a"))).isInstanceOf(UncheckedIOException.class);
+      assertThat(s.rejectCount()).isZero();
+    }
+    assertThat(Files.size(dir.resolve(OutputStore.REJECTS))).isZero();
+  }
+
+  /** A file channel that writes {@code budget} bytes, then fails every write as a full disk does. */
+  static final class FailingChannel extends FileChannel {
+    private final FileChannel inner;
+    private long budget;
+
+    FailingChannel(FileChannel inner, long budget) {
+      this.inner = inner;
+      this.budget = budget;
+    }
+
+    @Override
+    public int write(ByteBuffer src) throws IOException {
+      if (budget <= 0) {
+        throw new IOException("No space left on device");
+      }
+      int n = (int) Math.min(budget, src.remaining());
+      ByteBuffer part = src.slice();
+      part.limit(n);
+      int w = inner.write(part);
+      src.position(src.position() + w);
+      budget -= w;
+      return w;
+    }
+
+    @Override
+    public long write(ByteBuffer[] srcs, int offset, int length) throws IOException {
+      throw new IOException("No space left on device");
+    }
+
+    @Override
+    public int write(ByteBuffer src, long position) throws IOException {
+      throw new IOException("No space left on device");
+    }
+
+    @Override
+    public int read(ByteBuffer dst) throws IOException {
+      return inner.read(dst);
+    }
+
+    @Override
+    public long read(ByteBuffer[] dsts, int offset, int length) throws IOException {
+      return inner.read(dsts, offset, length);
+    }
+
+    @Override
+    public int read(ByteBuffer dst, long position) throws IOException {
+      return inner.read(dst, position);
+    }
+
+    @Override
+    public long position() throws IOException {
+      return inner.position();
+    }
+
+    @Override
+    public FileChannel position(long newPosition) throws IOException {
+      inner.position(newPosition);
+      return this;
+    }
+
+    @Override
+    public long size() throws IOException {
+      return inner.size();
+    }
+
+    @Override
+    public FileChannel truncate(long size) throws IOException {
+      inner.truncate(size);
+      return this;
+    }
+
+    @Override
+    public void force(boolean metaData) throws IOException {
+      inner.force(metaData);
+    }
+
+    @Override
+    public long transferTo(long position, long count, WritableByteChannel target) throws IOException {
+      return inner.transferTo(position, count, target);
+    }
+
+    @Override
+    public long transferFrom(ReadableByteChannel src, long position, long count) throws IOException {
+      throw new IOException("No space left on device");
+    }
+
+    @Override
+    public MappedByteBuffer map(MapMode mode, long position, long size) throws IOException {
+      return inner.map(mode, position, size);
+    }
+
+    @Override
+    public FileLock lock(long position, long size, boolean shared) throws IOException {
+      return inner.lock(position, size, shared);
+    }
+
+    @Override
+    public FileLock tryLock(long position, long size, boolean shared) throws IOException {
+      return inner.tryLock(position, size, shared);
+    }
+
+    @Override
+    protected void implCloseChannel() throws IOException {
+      inner.close();
+    }
+  }
+}

@@ -1,0 +1,97 @@
+package dev.gecko.train.fret;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.gecko.core.io.Passage;
+import dev.gecko.train.llm.Capability;
+import dev.gecko.train.llm.LlmClient;
+import dev.gecko.train.llm.LlmRequest;
+import dev.gecko.train.llm.LlmResponse;
+import dev.gecko.train.llm.Message;
+import dev.gecko.train.llm.Usage;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import org.junit.jupiter.api.Test;
+
+/** Text grades as real chat models word them: wrapped digits are read, ambiguous or out-of-range ones refused. */
+class RelabelerTest {
+
+  @Test
+  void aGradeDigitWrappedInMarkdownOrALabelIsRead() {
+    List<String> twos = List.of("2", " 2.", "**2**", "__2__", "`2`", "Grade: 2", "**Grade:** 2", "Grade: **2**",
+        "2 - somewhat relevant", "2 – somewhat relevant", "Relevance (0-3): 2", "Grade 2: somewhat relevant", "[2]",
+        "Answer = 2\n", "2, somewhat relevant", "I would grade it 2.");
+    for (String a : twos) {
+      assertThat(Relabeler.textGrade(a)).as(a).isEqualTo(2.0);
+    }
+    assertThat(Relabeler.textGrade("**0**")).isEqualTo(0.0);
+    assertThat(Relabeler.textGrade("Score: 3 (highly relevant)")).isEqualTo(3.0);
+  }
+
+  @Test
+  void ambiguousOrOutOfRangeGradesAreStillRefused() {
+    for (String a : List.of("2 or 3", "2/3", "Grade: 2-3", "**2** or **3**", "1, 2", "Relevance (0-3): 2 or 3", "3 out of 3")) {
+      assertThat(Relabeler.textGrade(a)).as(a).asString().contains("ambiguous");
+    }
+    for (String a : List.of("7", "**9**", "Grade: 10", "-1", "Grade: -1", "2.5", "99999999999999999999")) {
+      assertThat(Relabeler.textGrade(a)).as(a).asString().contains("outside the label set");
+    }
+    for (String a : List.of("", "The passage is relevant", "two", "2nd", "v2", "Grade:")) {
+      assertThat(Relabeler.textGrade(a)).as(a).isInstanceOf(String.class);
+    }
+    assertThat(Relabeler.textGrade(null)).isInstanceOf(String.class);
+  }
+
+  @Test
+  void aTextScorerAcceptsAWrappedGradeWithoutARepairTurn() {
+    ScriptedLlm llm = new ScriptedLlm("**Grade:** 2", "Relevance: 3 - highly relevant");
+    Relabeler r = new Relabeler(llm, Prompts.defaults(), Scorer.QL_JUDGED_TEXT, Scorer.RC_TEXT, 3);
+    Passage p = new Passage("p1", "Bees", "Honey bees dance to show where food is.");
+    assertThat(r.score(Scorer.QL_JUDGED_TEXT, "honey bees dance", p)).isEqualTo(2.0);
+    assertThat(r.score(Scorer.RC_TEXT, "honey bees dance", p)).isEqualTo(3.0);
+    assertThat(llm.requests).hasSize(2);
+    assertThat(llm.requests).allSatisfy(q -> assertThat(q.messages()).extracting(Message::content)
+        .noneMatch(c -> c.contains("That answer was refused")));
+  }
+
+  @Test
+  void anAmbiguousGradeIsSentBackWithItsReason() {
+    ScriptedLlm llm = new ScriptedLlm("2 or 3", "2");
+    Relabeler r = new Relabeler(llm, Prompts.defaults(), Scorer.QL_JUDGED_TEXT, Scorer.RC_TEXT, 3);
+    assertThat(r.score(Scorer.RC_TEXT, "q", new Passage("p1", "", "text"))).isEqualTo(2.0);
+    assertThat(llm.requests).hasSize(2);
+    assertThat(llm.requests.get(1).messages().get(llm.requests.get(1).messages().size() - 1).content())
+        .contains("That answer was refused").contains("ambiguous");
+  }
+
+  /** Answers from a script, in order; records the requests. */
+  private static final class ScriptedLlm implements LlmClient {
+    final ConcurrentLinkedQueue<String> answers;
+    final List<LlmRequest> requests = Collections.synchronizedList(new ArrayList<>());
+
+    ScriptedLlm(String... answers) {
+      this.answers = new ConcurrentLinkedQueue<>(List.of(answers));
+    }
+
+    @Override
+    public String model() {
+      return "scripted";
+    }
+
+    @Override
+    public Set<Capability> capabilities() {
+      return EnumSet.noneOf(Capability.class);
+    }
+
+    @Override
+    public LlmResponse generate(LlmRequest request) {
+      requests.add(request);
+      String a = answers.poll();
+      return new LlmResponse(a == null ? "" : a, List.of(), Usage.ZERO, "stop", "");
+    }
+  }
+}
