@@ -71,12 +71,14 @@ public final class QueryGenerator {
     String reason = "";
     String answer = "";
     for (int i = 0; i < attempts; i++) {
-      LlmResponse r = llm.generate(new LlmRequest(messages, options));
+      LlmRequest request = new LlmRequest(messages, options);
+      LlmResponse r = llm.generate(request);
       answer = r.text();
       Object v = validate(answer, seed);
       if (v instanceof GeneratedQuery) {
         return (GeneratedQuery) v;
       }
+      llm.refused(request);
       reason = (String) v;
       messages.add(Message.assistant(answer.length() > 2000 ? answer.substring(0, 2000) : answer));
       messages.add(Message.user("That answer was refused: " + reason + ". Reply with only a JSON object with exactly "

@@ -175,12 +175,14 @@ public final class Relabeler {
     String reason = "";
     String answer = "";
     for (int i = 0; i < attempts; i++) {
-      LlmResponse r = llm.generate(new LlmRequest(messages, options));
+      LlmRequest request = new LlmRequest(messages, options);
+      LlmResponse r = llm.generate(request);
       answer = r.text();
       Object v = logprobs ? expectedGrade(r) : textGrade(answer);
       if (v instanceof Double) {
         return (Double) v;
       }
+      llm.refused(request);
       reason = (String) v;
       messages.add(Message.assistant(answer.length() > 200 ? answer.substring(0, 200) : answer));
       messages.add(Message.user("That answer was refused: " + reason + ". Reply with the single digit 0, 1, 2 or 3 only."));

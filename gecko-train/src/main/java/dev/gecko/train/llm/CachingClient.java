@@ -17,7 +17,8 @@ import java.util.function.Supplier;
 
 /**
  * Answers repeated requests from disk. Key: SHA-256 of the canonical request JSON (kind, model,
- * messages, options; or the prompt). Never contains headers or API keys. Thread-safe: each entry is
+ * the client's capabilities, messages, options; or the prompt). Empty, blocked and cut-off answers
+ * are not stored. Never contains headers or API keys. Thread-safe: each entry is
  * written to a temporary file and moved into place, so readers see a whole entry or none.
  */
 final class CachingClient extends ForwardingLlmClient {
@@ -37,8 +38,19 @@ final class CachingClient extends ForwardingLlmClient {
   }
 
   static String key(String model, LlmRequest request) {
+    return key(model, java.util.Set.of(), request);
+  }
+
+  /**
+   * The key of a generation: the request, and what the client makes of it on the wire (JSON mode
+   * and log probabilities are sent only where the client declares them), so that switching a
+   * server option such as JSON mode off asks the LLM again rather than replaying the old answers.
+   */
+  static String key(String model, java.util.Set<Capability> capabilities, LlmRequest request) {
     ObjectNode n = HttpTransport.JSON.createObjectNode();
-    n.put("v", 1).put("kind", "generate").put("model", model);
+    n.put("v", 2).put("kind", "generate").put("model", model);
+    ArrayNode caps = n.putArray("capabilities");
+    capabilities.stream().map(Enum::name).sorted().forEach(caps::add);
     ArrayNode msgs = n.putArray("messages");
     for (Message m : request.messages()) {
       msgs.addObject().put("role", m.role().name().toLowerCase(Locale.ROOT)).put("content", m.content());
@@ -61,21 +73,46 @@ final class CachingClient extends ForwardingLlmClient {
 
   @Override
   public LlmResponse generate(LlmRequest request) {
-    return cached(key(inner.model(), request), CachingClient::responseFromJson, () -> inner.generate(request),
-        CachingClient::responseToJson);
+    return cached(key(inner.model(), inner.capabilities(), request), CachingClient::responseFromJson,
+        () -> inner.generate(request), CachingClient::responseToJson, CachingClient::worthKeeping);
+  }
+
+  /** Forgets the refused answer, so that the request goes to the LLM the next time it is made. */
+  @Override
+  public void refused(LlmRequest request) {
+    try {
+      Files.deleteIfExists(file(key(inner.model(), inner.capabilities(), request)));
+    } catch (IOException e) {
+      LOG.log(System.Logger.Level.WARNING, "cannot forget a refused answer in the cache: {0}", e.toString());
+    }
+    inner.refused(request);
+  }
+
+  /**
+   * Whether an answer is kept: not an empty one, a blocked one (a safety filter's verdict may not
+   * hold next time) or one cut off at the token limit, which the caller can only refuse; kept,
+   * they would be replayed on every rerun and their seeds rejected again at no cost.
+   */
+  static boolean worthKeeping(LlmResponse r) {
+    String finish = r.finishReason() == null ? "" : r.finishReason().toLowerCase(Locale.ROOT);
+    return !r.text().isBlank() && !finish.startsWith("blocked") && !finish.equals("length")
+        && !finish.equals("max_tokens") && !finish.equals("content_filter") && !finish.equals("safety")
+        && !finish.equals("recitation") && !finish.equals("prohibited_content") && !finish.equals("spii")
+        && !finish.equals("blocklist");
   }
 
   @Override
   public PromptLogprobs promptLogprobs(String prompt) {
     return cached(key(inner.model(), prompt), n -> promptFromJson(prompt, n), () -> inner.promptLogprobs(prompt),
-        CachingClient::promptToJson);
+        CachingClient::promptToJson, r -> true);
   }
 
   /**
    * Returns the entry stored under {@code key} if it reads back (a cache hit, counted on the meter);
    * else makes {@code call} and stores its result. An unreadable entry is logged and replaced.
    */
-  private <T> T cached(String key, Function<JsonNode, T> decode, Supplier<T> call, Function<T, ObjectNode> encode) {
+  private <T> T cached(String key, Function<JsonNode, T> decode, Supplier<T> call, Function<T, ObjectNode> encode,
+      java.util.function.Predicate<T> keep) {
     Path file = file(key);
     JsonNode entry = read(file);
     if (entry != null) {
@@ -88,7 +125,9 @@ final class CachingClient extends ForwardingLlmClient {
       }
     }
     T r = call.get();
-    write(file, encode.apply(r));
+    if (keep.test(r)) {
+      write(file, encode.apply(r));
+    }
     return r;
   }
 

@@ -42,6 +42,11 @@ abstract class ForwardingLlmClient implements LlmClient {
     return call(() -> inner.promptLogprobs(prompt));
   }
 
+  @Override
+  public void refused(LlmRequest request) {
+    inner.refused(request);
+  }
+
   /**
    * Runs one call to the inner client ({@code generate} or {@code promptLogprobs}) and returns its
    * result; the decorator's behaviour goes around it. This one only runs it.

@@ -37,4 +37,12 @@ public interface LlmClient {
   default PromptLogprobs promptLogprobs(String prompt) {
     throw new UnsupportedCapabilityException(Capability.PROMPT_LOGPROBS, model());
   }
+
+  /**
+   * Tells the client that the caller refused {@code request}'s answer (it did not parse, or did not
+   * fit what was asked), so that a client that keeps answers ({@link LlmClients#caching}) forgets
+   * it: a later run asks the LLM again instead of replaying a refused answer. Decorators pass it
+   * on; the default does nothing.
+   */
+  default void refused(LlmRequest request) {}
 }

@@ -100,6 +100,38 @@ class FretUnitTest {
   }
 
   @Test
+  void aRefusedAnswerIsReportedToTheClientSoThatACacheForgetsIt() {
+    List<dev.gecko.train.llm.LlmRequest> refused = new java.util.ArrayList<>();
+    java.util.Iterator<String> answers = List.of("I cannot help with that.",
+        "{\"task\": \"find how bees tell where food is\", \"query\": \"why do honey bees dance\"}").iterator();
+    dev.gecko.train.llm.LlmClient llm = new dev.gecko.train.llm.LlmClient() {
+      @Override
+      public String model() {
+        return "scripted";
+      }
+
+      @Override
+      public java.util.Set<dev.gecko.train.llm.Capability> capabilities() {
+        return java.util.Set.of();
+      }
+
+      @Override
+      public LlmResponse generate(dev.gecko.train.llm.LlmRequest request) {
+        return new LlmResponse(answers.next(), List.of(), new Usage(1, 1), "stop", "r");
+      }
+
+      @Override
+      public void refused(dev.gecko.train.llm.LlmRequest request) {
+        refused.add(request);
+      }
+    };
+    GeneratedQuery q = new QueryGenerator(llm, Prompts.defaults(), 0.7, 3).generate(SEED);
+    assertThat(q.query()).isEqualTo("why do honey bees dance");
+    assertThat(refused).hasSize(1); // the first request, whose answer held no JSON; not the repaired one
+    assertThat(refused.get(0).messages()).noneMatch(m -> m.content().contains("was refused"));
+  }
+
+  @Test
   void rrfFusesCompetitionRanksExactly() {
     List<Passage> c = List.of(new Passage("a", "", "a"), new Passage("b", "", "b"), new Passage("c", "", "c"), new Passage("d", "", "d"));
     double[] ql = {-3.0, -1.0, -2.0, -1.0};

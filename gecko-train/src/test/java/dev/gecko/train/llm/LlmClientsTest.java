@@ -400,6 +400,34 @@ class LlmClientsTest {
   }
 
   @Test
+  void cacheKeepsNoEmptyOrCutOffAnswerAndAsksAgainWhenJsonModeIsSwitchedOff(@TempDir Path dir) throws Exception {
+    UsageMeter meter = new UsageMeter(new PriceTable(1.0, 4.0));
+    LlmClient json = LlmClients.caching(openAi(EnumSet.of(Capability.JSON_OUTPUT)), dir, meter);
+    LlmRequest r = LlmRequest.of("hi", GenerationOptions.DEFAULT.withJsonOutput(true));
+    String empty = "{\"id\":\"c1\",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"\"},"
+        + "\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":0}}";
+    String cut = empty.replace("\"content\":\"\"", "\"content\":\"partial answer\"").replace("\"stop\"", "\"length\"");
+    server.enqueue(Fault.status(200, Map.of("Content-Type", "application/json"), empty));
+    server.enqueue(Fault.status(200, Map.of("Content-Type", "application/json"), cut));
+    assertThat(json.generate(r).text()).isEmpty();
+    assertThat(json.generate(r).finishReason()).isEqualTo("length");
+    LlmResponse good = json.generate(r);
+    assertThat(good.text()).isNotBlank();
+    assertThat(json.generate(r)).isEqualTo(good);
+    assertThat(server.requests()).hasSize(3); // the empty and the cut-off answer were asked again; the good one is kept
+    // an answer the caller refused is forgotten (through the decorators), so a rerun asks again
+    LlmClient decorated = LlmClients.metered(json, meter);
+    decorated.refused(r);
+    decorated.generate(r);
+    assertThat(server.requests()).hasSize(4);
+    // the same request through a client that sends no JSON mode is another request on the wire
+    LlmClient plain = LlmClients.caching(openAi(EnumSet.noneOf(Capability.class)), dir, meter);
+    plain.generate(r);
+    assertThat(server.requests()).hasSize(5);
+    assertThat(server.requests().get(4).body()).doesNotContain("response_format");
+  }
+
+  @Test
   void concurrencyLimitBoundsRequestsInFlight() throws Exception {
     LlmClient c = LlmClients.concurrencyLimited(openAi(EnumSet.noneOf(Capability.class)), 2);
     for (int i = 0; i < 8; i++) {
