@@ -80,8 +80,9 @@ final class FinetuneCommand implements Callable<Integer> {
   @Option(names = "--lr", paramLabel = "X", description = "Peak learning rate (default: 2e-5).")
   double lr = 2e-5;
 
-  @Option(names = "--temperature", paramLabel = "X", description = "Softmax temperature (default: 0.05).")
-  double temperature = 0.05;
+  @Option(names = "--temperature", paramLabel = "X", description = "Softmax temperature of the gecko and "
+      + "mrl-distill objectives (default: 0.05).")
+  Double temperature;
 
   @Option(names = "--all-hard-negatives", description = "Every row's hard negative in each softmax (default: own only).")
   boolean allHardNegatives;
@@ -185,7 +186,6 @@ final class FinetuneCommand implements Callable<Integer> {
             .miniBatchSize(miniBatchSize)
             .maxLength(maxLength)
             .learningRate(lr)
-            .temperature(temperature)
             .allHardNegatives(allHardNegatives)
             .promptStyle(style)
             .freezeEmbeddings(freezeEmbeddings)
@@ -204,6 +204,9 @@ final class FinetuneCommand implements Callable<Integer> {
             .distillQueries(distillQueries)
             .output(out)
             .progress(progress);
+        if (temperature != null) {
+          b.temperature(temperature);
+        }
         if (!dims.isEmpty()) {
           b.dims(dims.stream().mapToInt(Integer::intValue).toArray());
         }

@@ -93,6 +93,7 @@ public final class FineTuner {
     private double weightDecay = 0.01;
     private double maxGradNorm = 1.0;
     private double temperature = 0.05;
+    private boolean temperatureSet;
     private double cosentScale = 20;
     private double positiveThreshold = 4;
     private boolean allHardNegatives;
@@ -250,9 +251,13 @@ public final class FineTuner {
       return this;
     }
 
-    /** The softmax temperature of GECKO and MRL_DISTILL (default 0.05). */
+    /**
+     * The softmax temperature of GECKO and MRL_DISTILL (default 0.05); {@link #build()} refuses it
+     * with COSENT, whose scale is another setting.
+     */
     public Builder temperature(double tau) {
       this.temperature = positiveFinite(tau, "temperature");
+      this.temperatureSet = true;
       return this;
     }
 
@@ -265,7 +270,10 @@ public final class FineTuner {
       return this;
     }
 
-    /** Every row's hard negative in each row's softmax (sentence-transformers), not only its own (default: own). */
+    /**
+     * Every row's hard negative in each row's softmax (sentence-transformers), not only its own
+     * (default: own). GECKO only: {@link #build()} refuses it with another objective.
+     */
     public Builder allHardNegatives(boolean all) {
       this.allHardNegatives = all;
       return this;
@@ -494,6 +502,12 @@ public final class FineTuner {
         throw new IllegalArgumentException("batchSize " + batchSize + " is too small for " + obj + ": each text's "
             + "in-batch distribution is over the other texts, so with 2 it has a single candidate and the loss is "
             + "always 0; use 3 or more (default 64)");
+      }
+      if (temperatureSet && obj == FineTuneObjective.COSENT) {
+        throw new IllegalArgumentException("temperature applies to the GECKO and MRL_DISTILL objectives, not COSENT");
+      }
+      if (allHardNegatives && obj != FineTuneObjective.GECKO) {
+        throw new IllegalArgumentException("allHardNegatives applies to the GECKO objective only, not " + obj);
       }
       if (neighbourGroup > 0 && obj != FineTuneObjective.MRL_DISTILL) {
         throw new IllegalArgumentException("neighbourGroup applies to the mrl-distill objective only, not " + obj);

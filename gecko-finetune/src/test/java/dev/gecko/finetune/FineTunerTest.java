@@ -396,6 +396,12 @@ class FineTunerTest {
     assertThatThrownBy(() -> small(tmp.resolve("o5")).objective(FineTuneObjective.MRL_DISTILL).neighbourGroup(16).build())
         .hasMessage("neighbourGroup 16 exceeds the batch size 8");
     assertThatThrownBy(() -> FineTuner.builder().neighbourGroup(1)).hasMessageContaining("0 (off) or >= 2, was 1");
+    // options the objective would ignore are refused, not silently dropped
+    assertThatThrownBy(() -> small(tmp.resolve("o8")).temperature(0.1).build())
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("temperature applies to the GECKO and MRL_DISTILL objectives, not COSENT");
+    assertThatThrownBy(() -> small(tmp.resolve("o9")).objective(FineTuneObjective.MRL_DISTILL).allHardNegatives(true)
+        .build()).hasMessage("allHardNegatives applies to the GECKO objective only, not MRL_DISTILL");
     assertThatThrownBy(() -> small(tmp.resolve("o6")).objective(FineTuneObjective.MRL_DISTILL).batchSize(2).build())
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("batchSize 2 is too small for MRL_DISTILL")
         .hasMessageContaining("the loss is always 0");

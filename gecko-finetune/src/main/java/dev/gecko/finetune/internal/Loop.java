@@ -243,6 +243,13 @@ public final class Loop {
       val = split.validation();
     }
     List<Row> trainRows = rows(train);
+    if (config.objective() == FineTuneObjective.MRL_DISTILL) {
+      long paired = train.examples().stream().filter(e -> e.positive() != null || e.negative() != null).count();
+      if (paired > 0) {
+        LOG.log(System.Logger.Level.WARNING, "mrl-distill distils each row''s first text (anchor, sentence1 or text) "
+            + "only: the second and third texts of {0} rows are not used", paired);
+      }
+    }
     if (trainRows.size() < 2) {
       throw new dev.gecko.core.InvalidDataException("training data", 0, "fewer than 2 usable rows ("
           + trainRows.size() + ") for " + config.objective());
@@ -276,6 +283,10 @@ public final class Loop {
       Validation validation = gradedValidation ? stsValidation(val, evalEmbedder)
           : config.objective() == FineTuneObjective.GECKO ? retrievalValidation(val, evalEmbedder)
           : distillValidation(valRows, encoder, manager);
+      if (validation == null && config.patience() > 0) {
+        LOG.log(System.Logger.Level.WARNING, "no validation (too few held-out rows): patience {0} has nothing to "
+            + "wait on, and the last step is kept", config.patience());
+      }
       NeighbourBatches neighbours = null;
       if (config.neighbourGroup() > 0) {
         float[][] v = new float[trainRows.size()][];
