@@ -19,7 +19,17 @@ import org.apache.spark.SparkFiles;
 /**
  * The embedders of this JVM (a Spark executor, or the driver in local mode): one {@link
  * GeckoEmbedder} per model and options, created on first use and shared by every task thread,
- * never serialised. They live as long as the JVM (their native memory is freed when it exits).
+ * never serialised.
+ *
+ * <h2>Lifetime</h2>
+ * An embedder is never closed: it lives as long as the JVM, and its native memory (the ONNX
+ * Runtime session, the tokenizer, its threads) is freed when the JVM exits. So an executor holds
+ * one session per distinct {@code Key} (model path as {@link #resolve} returns it, threads, batch
+ * tokens) that any task of any job asked for, however long it runs; docs/spark.md says so to
+ * users. The key is the path, not the files: a model folder overwritten in place at the same path
+ * keeps serving the old weights on an executor that already opened it, until the executor
+ * restarts. (Keying on the files' sizes and times was not done: the old session could not be
+ * closed while a task may still hold it, and tasks of one job would mix weights mid-overwrite.)
  *
  * <p>Coalescing is off in these embedders: the task threads share one embedder, and coalescing
  * would let one task's texts ride in another's batch, so a partition's vectors would depend on

@@ -180,8 +180,7 @@ public final class FretSparkJob {
       }
       String created = previous != null ? previous.path("created").asText() : b.clock.instant().toString();
       Set<String> done = doneSeeds(out);
-      List<Tuple2<Long, String>> seeds = passages.map(p -> new Tuple2<>(p.ordinal, p.id))
-          .takeOrdered(b.settings.limit(), new OrdinalOrder());
+      List<Tuple2<Long, String>> seeds = seeds(passages.map(p -> new Tuple2<>(p.ordinal, p.id)), b.settings.limit(), size);
       List<Long> todo = new ArrayList<>();
       for (Tuple2<Long, String> s : seeds) {
         if (!done.contains(s._2())) {
@@ -439,6 +438,22 @@ public final class FretSparkJob {
   }
 
   // ------------------------------------------------------------------ corpus
+
+  /**
+   * The first {@code limit} of {@code size} (ordinal, id) pairs by ordinal. Never asks Spark for
+   * more than the corpus holds: {@code takeOrdered(k)} gives each task a buffer of 2k entries
+   * (Guava's {@code leastOf}) for k below 2^30, so an explicit limit far above the corpus (say
+   * 1,000,000,000 for "all") failed every task with OutOfMemoryError. When the limit covers the
+   * corpus (the default, {@link Integer#MAX_VALUE}), every pair is collected and sorted here.
+   */
+  static List<Tuple2<Long, String>> seeds(JavaRDD<Tuple2<Long, String>> ids, int limit, long size) {
+    if (limit >= size) {
+      List<Tuple2<Long, String>> all = new ArrayList<>(ids.collect());
+      all.sort(new OrdinalOrder());
+      return all;
+    }
+    return ids.takeOrdered(limit, new OrdinalOrder());
+  }
 
   private static JavaRDD<SeedText> passages(Dataset<Row> corpus) {
     StructType schema = corpus.schema();

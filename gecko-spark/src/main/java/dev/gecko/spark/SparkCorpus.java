@@ -5,7 +5,9 @@ import dev.gecko.core.io.Corpus;
 import dev.gecko.core.io.JsonlReader;
 import dev.gecko.core.io.LineReader;
 import dev.gecko.core.io.Passage;
+import java.io.Closeable;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -14,6 +16,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.Objects;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -25,6 +29,7 @@ import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
+import org.apache.spark.util.TaskCompletionListener;
 import scala.Tuple2;
 
 /**
@@ -48,9 +53,13 @@ import scala.Tuple2;
  * vectors here and in a single JVM. Ids must be unique within a file, as {@link Corpus} requires;
  * uniqueness across files is not checked here ({@link FretSparkJob} checks it).
  *
+ * <p>A file stays open while its task reads it: it is closed after its last line, or when the
+ * task ends first ({@code limit}, {@code take}, {@code show}, a bad line, a killed task).
+ *
  * <p>Stateless and thread-safe.
  */
 public final class SparkCorpus {
+  private static final System.Logger LOG = System.getLogger(SparkCorpus.class.getName());
   /** The schema of the rows read. */
   public static final StructType SCHEMA = new StructType().add("ordinal", DataTypes.LongType, false)
       .add("id", DataTypes.StringType, false).add("title", DataTypes.StringType, false)
@@ -93,7 +102,28 @@ public final class SparkCorpus {
     @Override
     public Iterator<Row> call(Tuple2<String, PortableDataStream> file) throws IOException {
       long base = (long) index.get(file._1()) << 32;
-      JsonlReader in = JsonlReader.of(LineReader.of(file._2().open(), file._1()));
+      InputStream stream = file._2().open();
+      JsonlReader in;
+      try {
+        in = JsonlReader.of(LineReader.of(stream, file._1()));
+      } catch (IOException | RuntimeException e) {
+        closeQuietly(stream, file._1());
+        throw e;
+      }
+      // The iterator closes the file at its end; a task that stops early (limit, take, show) or
+      // fails (a bad line) never gets there, so the task's end closes it too. The listener holds the
+      // reader only while it is open: a task of many files keeps no buffers of those it finished.
+      AtomicReference<JsonlReader> open = new AtomicReference<>(in);
+      TaskContext task = TaskContext.get();
+      if (task != null) {
+        String name = file._1();
+        task.addTaskCompletionListener((TaskCompletionListener) t -> {
+          JsonlReader r = open.getAndSet(null);
+          if (r != null) {
+            closeQuietly(r, name);
+          }
+        });
+      }
       Map<String, Integer> firstLine = new HashMap<>();
       return new Iterator<>() {
         private Row next = advance();
@@ -102,6 +132,7 @@ public final class SparkCorpus {
           try {
             ObjectNode o = in.next();
             if (o == null) {
+              open.set(null);
               in.close();
               return null;
             }
@@ -131,6 +162,14 @@ public final class SparkCorpus {
           return r;
         }
       };
+    }
+  }
+
+  private static void closeQuietly(Closeable c, String file) {
+    try {
+      c.close();
+    } catch (IOException | RuntimeException e) {
+      LOG.log(System.Logger.Level.WARNING, "cannot close corpus file " + file + ": " + e);
     }
   }
 

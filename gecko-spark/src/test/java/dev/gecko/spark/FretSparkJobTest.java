@@ -131,6 +131,58 @@ class FretSparkJobTest {
     return m;
   }
 
+  /**
+   * A limit far above the corpus (here 1,000,000,000, "all" written as a number) picks every
+   * passage: {@code takeOrdered(limit)} gave each task a buffer of 2 x limit entries and failed with
+   * OutOfMemoryError.
+   */
+  @Test
+  void seedsAreTheFirstPassagesByOrdinalWhateverTheLimit() {
+    List<scala.Tuple2<Long, String>> pairs = new ArrayList<>();
+    for (long o : new long[] {7, 3, 9, 1, 5, 4}) {
+      pairs.add(new scala.Tuple2<>(o, "p" + o));
+    }
+    org.apache.spark.api.java.JavaRDD<scala.Tuple2<Long, String>> ids =
+        org.apache.spark.api.java.JavaSparkContext.fromSparkContext(TestSpark.session().sparkContext()).parallelize(pairs, 3);
+    for (int limit : new int[] {Integer.MAX_VALUE, 1_000_000_000, 6}) {
+      assertThat(FretSparkJob.seeds(ids, limit, pairs.size())).as("limit %d", limit).extracting(scala.Tuple2::_2)
+          .containsExactly("p1", "p3", "p4", "p5", "p7", "p9");
+    }
+    assertThat(FretSparkJob.seeds(ids, 2, pairs.size())).extracting(scala.Tuple2::_2).containsExactly("p1", "p3");
+  }
+
+  /** The default settings ({@link FretSettings#limit()} = {@link Integer#MAX_VALUE}: every passage) run every passage once. */
+  @Test
+  void withNoLimitEveryPassageIsASeedExactlyOnce() throws Exception {
+    int passages = 8;
+    Path file = dir.resolve("arguana-8.jsonl");
+    StringBuilder b = new StringBuilder();
+    List<String> ids = new ArrayList<>();
+    for (Passage p : TestSpark.arguanaPassages(passages)) {
+      b.append(JSON.createObjectNode().put("_id", p.id()).put("title", p.title()).put("text", p.text())).append('\n');
+      ids.add(p.id());
+    }
+    Files.writeString(file, b.toString());
+    FretSettings settings = FretSettings.builder().candidates(3).concurrency(4).build();
+    assertThat(settings.limit()).as("the default limit: all").isEqualTo(Integer.MAX_VALUE);
+    Path out = dir.resolve("spark-no-limit");
+    FretSparkSummary s = job(out).settings(settings).seedsPerTask(3).shards(2).build()
+        .run(TestSpark.session(), SparkCorpus.read(TestSpark.session(), file.toString()));
+
+    assertThat(s.seeds()).isEqualTo(passages);
+    assertThat(s.skipped()).isZero();
+    Map<String, JsonNode> examples = lines(out, "examples.jsonl"); // fails on a seed seen twice
+    Map<String, JsonNode> rejects = lines(out, "rejects.jsonl");
+    assertThat(examples.keySet().stream().filter(rejects::containsKey)).as("seeds with an example and a reject").isEmpty();
+    List<String> seeds = new ArrayList<>();
+    for (Path part : FretSparkJob.parts(out)) {
+      seeds.addAll(Files.readAllLines(part.resolve("seeds.txt"), StandardCharsets.UTF_8));
+    }
+    assertThat(seeds).as("every passage a seed, exactly once").containsExactlyInAnyOrderElementsOf(ids);
+    assertThat(examples.size() + rejects.size()).isEqualTo(passages);
+    assertThat(s.written() + s.rejected()).isEqualTo(passages);
+  }
+
   @Test
   void sparkRunWithAKilledTaskEqualsGeckoGenerateAndReRunsDoOnlyWhatIsMissing() throws Exception {
     // the single-JVM reference: gecko generate, as a user runs it

@@ -1,5 +1,6 @@
 package dev.gecko.langchain4j.spi;
 
+import dev.gecko.core.GeckoEmbedder;
 import dev.gecko.langchain4j.GeckoEmbeddingModel;
 import dev.langchain4j.model.embedding.EmbeddingModel;
 import dev.langchain4j.spi.model.embedding.EmbeddingModelFactory;
@@ -12,21 +13,41 @@ import dev.langchain4j.spi.model.embedding.EmbeddingModelFactory;
  * (LangChain4j's {@code langchain4j-embeddings-*} jars, which {@code langchain4j-easy-rag} brings)
  * must exclude it.
  *
- * <p>Each {@link #create()} opens the default model ({@code bge-small-en-v1.5-int8}) at full width,
- * embedding as documents; the returned model owns its embedder (LangChain4j never closes it, so its
- * native memory lives until exit). Stateless and thread-safe.
+ * <h2>One shared model</h2>
+ * LangChain4j calls {@link #create()} each time it builds an ingestor or retriever without a model
+ * (every static {@code EmbeddingStoreIngestor.ingest(documents, store)} call, for one) and never
+ * closes what it gets. So every {@link #create()} returns the same model: the default model ({@code
+ * bge-small-en-v1.5-int8}) at full width, embedding as documents, opened on the first call (one
+ * ONNX session, tokenizer and thread pool per class loader that loads this class) and kept until
+ * the JVM exits. The model does not own its embedder: {@link GeckoEmbeddingModel#close()} on it does
+ * nothing, so no caller can close it under another. An opening that fails is not remembered: the
+ * next {@link #create()} tries again. Thread-safe.
  */
 public final class GeckoEmbeddingModelFactory implements EmbeddingModelFactory {
+  /** The shared model, once opened; guarded by {@code GeckoEmbeddingModelFactory.class}. */
+  private static volatile GeckoEmbeddingModel shared;
+
   /** Called by LangChain4j's service loader. */
   public GeckoEmbeddingModelFactory() {}
 
   /**
-   * Opens the default model.
+   * Returns the shared model (see the class description), opening it on the first call.
    *
    * @throws dev.gecko.core.ModelLoadException if it cannot be opened
    */
   @Override
   public EmbeddingModel create() {
-    return GeckoEmbeddingModel.builder().build();
+    GeckoEmbeddingModel m = shared;
+    if (m == null) {
+      synchronized (GeckoEmbeddingModelFactory.class) {
+        m = shared;
+        if (m == null) {
+          // built from an embedder, the model does not own it: close() on the model is a no-op
+          m = GeckoEmbeddingModel.of(GeckoEmbedder.createDefault());
+          shared = m;
+        }
+      }
+    }
+    return m;
   }
 }

@@ -40,6 +40,33 @@ class GeckoEmbeddingModelFactoryTest {
   }
 
   @Test
+  void everyCreateReturnsOneSharedModelThatNoCallerCanClose() {
+    // LangChain4j's service loader makes a new factory each time: the model is shared across them
+    GeckoEmbeddingModel first = (GeckoEmbeddingModel) new GeckoEmbeddingModelFactory().create();
+    GeckoEmbeddingModel second = (GeckoEmbeddingModel) new GeckoEmbeddingModelFactory().create();
+    assertThat(second).isSameAs(first);
+    first.close(); // a caller closing "its" model must not break the next one
+    GeckoEmbeddingModel third = (GeckoEmbeddingModel) new GeckoEmbeddingModelFactory().create();
+    assertThat(third).isSameAs(first);
+    assertThat(third.embed("still open").content().vector()).hasSize(384);
+  }
+
+  @Test
+  void modelLessIngestsAndRetrieversShareOneEmbedder() {
+    GeckoEmbedder shared = ((GeckoEmbeddingModel) new GeckoEmbeddingModelFactory().create()).embedder();
+    long before = shared.metrics().calls();
+    InMemoryEmbeddingStore<TextSegment> store = new InMemoryEmbeddingStore<>();
+    for (String text : TEXTS) {
+      EmbeddingStoreIngestor.ingest(Document.from(text), store); // each call asks the factory for a model
+    }
+    List<Content> hits = EmbeddingStoreContentRetriever.builder().embeddingStore(store).maxResults(1).build()
+        .retrieve(Query.from("when did the thirty years' war end?"));
+    assertThat(hits.get(0).textSegment().text()).isEqualTo(TEXTS.get(1));
+    // every ingest and the retriever's query ran on the one shared embedder
+    assertThat(shared.metrics().calls() - before).isEqualTo(TEXTS.size() + 1);
+  }
+
+  @Test
   void aModelLessIngestorAndRetrieverEmbedWithGecko() {
     InMemoryEmbeddingStore<TextSegment> store = new InMemoryEmbeddingStore<>();
     EmbeddingStoreIngestor.builder().embeddingStore(store).build()
