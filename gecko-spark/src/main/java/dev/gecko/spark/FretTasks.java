@@ -16,6 +16,7 @@ import dev.gecko.train.fret.FretExamples;
 import dev.gecko.train.fret.GeneratedQuery;
 import dev.gecko.train.fret.QueryGenerator;
 import dev.gecko.train.fret.RejectedAnswerException;
+import dev.gecko.train.llm.BadRequestException;
 import dev.gecko.train.fret.Relabeler;
 import dev.gecko.train.fret.Retriever;
 import dev.gecko.train.llm.LlmClient;
@@ -122,6 +123,9 @@ final class FretTasks {
             g = new Generated(seed._2(), q.task(), q.query(), q.extra(), null);
           } catch (RejectedAnswerException e) {
             g = new Generated(seed._2(), null, null, null, FretExamples.jsonLine(FretExamples.reject(seed._2().id, e)));
+          } catch (BadRequestException e) { // this seed's request (its passage, say): the next seed's may pass
+            g = new Generated(seed._2(), null, null, null,
+                FretExamples.jsonLine(FretExamples.reject(seed._2().id, FretExamples.requestRefused(e))));
           }
           if (s.hook() != null) {
             s.hook().afterSeed(0, place.partition(), place.attempt(), place.attemptId(), done.incrementAndGet());
@@ -244,6 +248,8 @@ final class FretTasks {
         return new String[] {"example", FretExamples.jsonLine(ex)};
       } catch (RejectedAnswerException e) {
         return new String[] {"reject", FretExamples.jsonLine(FretExamples.reject(p.id(), e))};
+      } catch (BadRequestException e) {
+        return new String[] {"reject", FretExamples.jsonLine(FretExamples.reject(p.id(), FretExamples.requestRefused(e)))};
       }
     }
 

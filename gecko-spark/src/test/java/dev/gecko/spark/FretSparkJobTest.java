@@ -183,6 +183,29 @@ class FretSparkJobTest {
     assertThat(s.written() + s.rejected()).isEqualTo(passages);
   }
 
+  /** As the local pipeline: a request the server refuses as invalid (HTTP 400) rejects its seed, and the job goes on. */
+  @Test
+  void aRequestRefusedAsInvalidRejectsItsSeedAndTheJobGoesOn() throws Exception {
+    int passages = 4;
+    Path file = dir.resolve("arguana-4.jsonl");
+    StringBuilder b = new StringBuilder();
+    for (Passage p : TestSpark.arguanaPassages(passages)) {
+      b.append(JSON.createObjectNode().put("_id", p.id()).put("title", p.title()).put("text", p.text())).append('\n');
+    }
+    Files.writeString(file, b.toString());
+    server.enqueue(Fault.status(400, Map.of(), "{\"error\":{\"message\":\"filtered\",\"code\":\"content_filter\"}}"));
+    Path out = dir.resolve("spark-refused");
+    FretSparkSummary s = job(out).settings(FretSettings.builder().candidates(3).concurrency(1).build()).seedsPerTask(4)
+        .shards(1).build().run(TestSpark.session(), SparkCorpus.read(TestSpark.session(), file.toString()));
+    Map<String, JsonNode> rejects = lines(out, "rejects.jsonl");
+    assertThat(rejects.values()).singleElement().satisfies(r -> {
+      assertThat(r.path("stage").asText()).isEqualTo("request");
+      assertThat(r.path("reason").asText()).contains("HTTP 400");
+    });
+    assertThat(lines(out, "examples.jsonl")).hasSize(passages - 1);
+    assertThat(s.written() + s.rejected()).isEqualTo(passages);
+  }
+
   @Test
   void sparkRunWithAKilledTaskEqualsGeckoGenerateAndReRunsDoOnlyWhatIsMissing() throws Exception {
     // the single-JVM reference: gecko generate, as a user runs it

@@ -83,6 +83,17 @@ public final class FretExamples {
   }
 
   /**
+   * A seed whose request the server refused as invalid (HTTP 400, 413, 422: a content filter, a
+   * passage too long for the model) as a reject of stage {@code request}, for {@link #reject}: the
+   * reason names the status (so that seeds refused alike count together), the answer the server's
+   * words. The local pipeline and the Spark job treat such a seed alike: rejected, the run goes on.
+   */
+  public static RejectedAnswerException requestRefused(dev.gecko.train.llm.BadRequestException e) {
+    String reason = "the LLM server refused the request as invalid" + (e.statusCode() > 0 ? " (HTTP " + e.statusCode() + ")" : "");
+    return new RejectedAnswerException("request", reason, "(" + e.getMessage() + ")", e.body());
+  }
+
+  /**
    * Returns the {@code rejects.jsonl} line of a seed: {@code seed_id}, {@code stage}, {@code
    * reason} (the exception's message) and {@code answer} (the last answer, cut to 500 chars).
    */

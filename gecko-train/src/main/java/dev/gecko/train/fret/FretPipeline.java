@@ -171,7 +171,7 @@ public final class FretPipeline {
               } catch (RejectedAnswerException e) {
                 reject = e;
               } catch (BadRequestException e) {
-                reject = requestRefused(e); // this seed's request (its passage, say): the next seed's may pass
+                reject = FretExamples.requestRefused(e); // this seed's request (its passage, say): the next seed's may pass
               } catch (RuntimeException e) {
                 failure.compareAndSet(null, e);
                 return;
@@ -247,16 +247,6 @@ public final class FretPipeline {
       throw new IOException("cannot write to the output folder " + b.output + ": " + e.getCause().getMessage(),
           e.getCause());
     }
-  }
-
-  /**
-   * A seed whose request the server refused as invalid (HTTP 400, 413, 422: a content filter, a
-   * passage too long for the model) as a reject of stage {@code request}: the reason names the
-   * status (so that seeds refused alike count together), the message the server's words.
-   */
-  static RejectedAnswerException requestRefused(BadRequestException e) {
-    String reason = "the LLM server refused the request as invalid" + (e.statusCode() > 0 ? " (HTTP " + e.statusCode() + ")" : "");
-    return new RejectedAnswerException("request", reason, "(" + e.getMessage() + ")", e.body());
   }
 
   private FretExample process(Passage seed, QueryGenerator generator, Retriever retriever, Relabeler relabeler) {
