@@ -232,7 +232,8 @@ public final class EmbeddingCache {
       try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
           FileLock lock = ch.lock()) {
         long size = ch.size();
-        if (size == 0) {
+        if (size < HEADER_BYTES) { // empty, or a header torn by a crash: the file starts again
+          ch.truncate(0);
           ch.write(header(), 0);
           size = HEADER_BYTES;
         } else {
@@ -245,6 +246,17 @@ public final class EmbeddingCache {
         ch.truncate(at);
       } catch (IOException e) {
         throw new IOException("cannot write embedding cache " + file + ": " + e.getMessage(), e);
+      }
+    }
+
+    private static void readFully(FileChannel ch, ByteBuffer buf, long position) throws IOException {
+      long at = position;
+      while (buf.hasRemaining()) {
+        int n = ch.read(buf, at);
+        if (n < 0) {
+          throw new java.io.EOFException("the file ended at byte " + at);
+        }
+        at += n;
       }
     }
 
@@ -267,30 +279,39 @@ public final class EmbeddingCache {
         if (size < HEADER_BYTES) {
           return; // an empty or torn header: the next write starts the file again
         }
-        ByteBuffer all = ByteBuffer.allocate((int) Math.min(size, Integer.MAX_VALUE - 8))
-            .order(ByteOrder.LITTLE_ENDIAN);
-        while (all.hasRemaining() && ch.read(all) >= 0) {
-          // read fully
-        }
-        all.flip();
+        ByteBuffer head = ByteBuffer.allocate(HEADER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        readFully(ch, head, 0);
+        head.flip();
         byte[] magic = new byte[MAGIC.length];
-        all.get(magic);
-        int w = all.getInt();
+        head.get(magic);
+        int w = head.getInt();
         byte[] print = new byte[32];
-        all.get(print);
+        head.get(print);
         if (!Arrays.equals(magic, MAGIC) || w != width || !Arrays.equals(print, fingerprint)) {
           throw new InvalidDataException(file.toString(), 0, "not this model's embedding cache at width " + width
               + " (header: width " + w + ", another model or format); delete the file to rebuild it");
         }
         int recordBytes = KEY_BYTES + 4 * width;
-        long records = (all.limit() - HEADER_BYTES) / recordBytes;
-        for (long r = 0; r < records; r++) {
-          byte[] key = new byte[KEY_BYTES];
-          all.get(key);
-          float[] v = new float[width];
-          all.asFloatBuffer().get(v);
-          all.position(all.position() + 4 * width);
-          vectors.put(new Key(key), v);
+        long records = (size - HEADER_BYTES) / recordBytes;
+        // in chunks of whole records: a file may be larger than one array
+        int perChunk = (int) Math.max(1, Math.min(records, (8 << 20) / recordBytes));
+        ByteBuffer chunk = ByteBuffer.allocate(perChunk * recordBytes).order(ByteOrder.LITTLE_ENDIAN);
+        long at = HEADER_BYTES;
+        for (long r = 0; r < records; ) {
+          int n = (int) Math.min(perChunk, records - r);
+          chunk.clear().limit(n * recordBytes);
+          readFully(ch, chunk, at);
+          chunk.flip();
+          for (int i = 0; i < n; i++) {
+            byte[] key = new byte[KEY_BYTES];
+            chunk.get(key);
+            float[] v = new float[width];
+            chunk.asFloatBuffer().get(v);
+            chunk.position(chunk.position() + 4 * width);
+            vectors.put(new Key(key), v);
+          }
+          at += (long) n * recordBytes;
+          r += n;
         }
         long good = HEADER_BYTES + records * recordBytes;
         if (good != size) {

@@ -147,6 +147,25 @@ class EvaluatorsTest {
   }
 
   @Test
+  void cacheStartsAgainAfterATornHeader() throws IOException {
+    Path dir = Files.createDirectories(tmp.resolve("cache-torn-header"));
+    StsEvaluator.builder(embedder).cache(EmbeddingCache.open(dir)).build().evaluate(sts);
+    Path file;
+    try (Stream<Path> files = Files.list(dir)) {
+      file = files.findFirst().orElseThrow();
+    }
+    long size = Files.size(file);
+    try (var ch = java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.WRITE)) {
+      ch.truncate(10); // a crash while the first header was written
+    }
+    StsEvaluator.builder(embedder).cache(EmbeddingCache.open(dir)).build().evaluate(sts);
+    assertThat(Files.size(file)).isEqualTo(size);
+    CountingEmbedder counting = new CountingEmbedder(embedder);
+    StsEvaluator.builder(counting).cache(EmbeddingCache.open(dir)).build().evaluate(sts);
+    assertThat(counting.texts.get()).as("every text from the rebuilt file").isZero();
+  }
+
+  @Test
   void widthsAreValidated() throws IOException {
     assertThatThrownBy(() -> StsEvaluator.builder(embedder).dims(List.of(512)).build())
         .hasMessageContaining("width 512 exceeds all-MiniLM-L6-v2's 384 dimensions");

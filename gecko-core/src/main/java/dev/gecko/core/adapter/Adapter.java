@@ -3,7 +3,6 @@ package dev.gecko.core.adapter;
 import dev.gecko.core.InvalidDataException;
 import dev.gecko.core.vector.VectorOps;
 import java.io.BufferedInputStream;
-import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -185,6 +184,15 @@ public final class Adapter {
     if ("1".equals(version) && c.tensors().containsKey("basis")) {
       throw new IllegalArgumentException(source + ": tensor 'basis' needs metadata 'version' '2', was '1'");
     }
+    // what the file says it computes must be what this class computes, else its vectors would be wrong
+    String input = c.metadata().getOrDefault("input", "l2-normalized-pooled");
+    if (!input.equals("l2-normalized-pooled")) {
+      throw new IllegalArgumentException(source + ": metadata 'input' must be 'l2-normalized-pooled', was '" + input + "'");
+    }
+    String residual = c.metadata().getOrDefault("residual", "true");
+    if (!residual.equals("true")) {
+      throw new IllegalArgumentException(source + ": metadata 'residual' must be 'true', was '" + residual + "'");
+    }
     String kindName = c.metadata().getOrDefault("kind", "");
     Map<String, String> extra = new LinkedHashMap<>(c.metadata());
     Adapter a;
@@ -251,9 +259,7 @@ public final class Adapter {
 
   /** Writes this adapter to a file, replacing it. */
   public void save(Path file) throws IOException {
-    try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(file))) {
-      write(out);
-    }
+    dev.gecko.core.internal.io.AtomicFiles.write(file, this::write); // old file or new, never half of one
   }
 
   /** Returns the kind of the residual function. */

@@ -74,15 +74,15 @@ final class SafeTensors {
       int[] shape = new int[shapeNode.size()];
       long count = 1;
       for (int i = 0; i < shape.length; i++) {
-        shape[i] = shapeNode.get(i).asInt(-1);
-        if (shape[i] < 0) {
-          throw new IllegalArgumentException(source + ": tensor '" + name + "' has a bad shape " + shapeNode);
+        JsonNode d = shapeNode.get(i);
+        shape[i] = d.canConvertToInt() && d.isIntegralNumber() ? d.asInt() : -1;
+        if (shape[i] < 0 || (count *= shape[i]) > Integer.MAX_VALUE / 4) { // no wrap-around: refused before it grows past
+          throw new IllegalArgumentException(source + ": tensor '" + name + "' has a bad or too large shape " + shapeNode);
         }
-        count *= shape[i];
       }
       long begin = offsets.get(0).asLong(-1);
       long end = offsets.get(1).asLong(-1);
-      if (begin < 0 || end > data.length || end - begin != count * 4) {
+      if (begin < 0 || end < begin || end > data.length || end - begin != count * 4) {
         throw new IllegalArgumentException(source + ": tensor '" + name + "' has data_offsets " + offsets
             + " that do not match its shape " + shapeNode + " or the " + data.length + "-byte data section");
       }

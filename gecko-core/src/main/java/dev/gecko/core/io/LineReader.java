@@ -58,6 +58,8 @@ public final class LineReader implements Closeable {
   private int limit;
   private byte[] lineBytes = new byte[256];
   private int line;
+  /** The longest line read: far beyond any text a model reads, short of what an array can hold. */
+  static final int MAX_LINE_BYTES = 256 << 20;
 
   private LineReader(InputStream bytes, BufferedReader chars, String source) {
     this.bytes = bytes;
@@ -85,9 +87,12 @@ public final class LineReader implements Closeable {
     }
     try {
       return of(in, file.toString());
-    } catch (IOException | RuntimeException e) {
+    } catch (RuntimeException e) {
       in.close();
       throw e;
+    } catch (IOException e) { // a folder opens on Linux and fails at the first read
+      in.close();
+      throw new IOException(file + ": cannot read: " + e.getMessage(), e);
     }
   }
 
@@ -135,7 +140,11 @@ public final class LineReader implements Closeable {
   public String readLine() throws IOException {
     String s;
     if (chars != null) {
-      s = chars.readLine();
+      try {
+        s = chars.readLine();
+      } catch (IOException e) {
+        throw new IOException(source + ": cannot read line " + (line + 1) + ": " + e.getMessage(), e);
+      }
     } else {
       int n;
       try {
@@ -145,6 +154,10 @@ public final class LineReader implements Closeable {
             + " compressed stream", e);
       } catch (ZipException e) {
         throw new InvalidDataException(source, line + 1, "corrupt gzip data (" + e.getMessage() + ")", e);
+      } catch (InvalidDataException e) {
+        throw e;
+      } catch (IOException e) { // a folder given as a file, a read error: name the file
+        throw new IOException(source + ": cannot read line " + (line + 1) + ": " + e.getMessage(), e);
       }
       if (n < 0) {
         return null;
@@ -185,8 +198,13 @@ public final class LineReader implements Closeable {
         end++;
       }
       int chunk = end - start;
+      if ((long) n + chunk > MAX_LINE_BYTES) {
+        throw new InvalidDataException(source, line + 1, "a line longer than " + (MAX_LINE_BYTES >> 20) + " MiB: "
+            + "line-based files need one record per line (a JSON array written on one line is not JSON Lines; "
+            + "a lone \\r does not end a line)");
+      }
       if (n + chunk > lineBytes.length) {
-        lineBytes = Arrays.copyOf(lineBytes, Math.max(n + chunk, lineBytes.length * 2));
+        lineBytes = Arrays.copyOf(lineBytes, (int) Math.min(MAX_LINE_BYTES, Math.max(n + chunk, 2L * lineBytes.length)));
       }
       System.arraycopy(buffer, start, lineBytes, n, chunk);
       n += chunk;

@@ -211,6 +211,21 @@ class AdapterTest {
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("weight");
     assertThatThrownBy(() -> Adapter.identity(4).apply(new float[5]))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("expects 4");
+    // an adapter that says it computes something else is refused, not applied as if it did not
+    byte[] notResidual = new String(good, java.nio.charset.StandardCharsets.ISO_8859_1)
+        .replace("\"residual\":\"true\"", "\"residual\":\"false\"").getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+    assertThatThrownBy(() -> Adapter.read(new ByteArrayInputStream(notResidual), "plain.safetensors"))
+        .isInstanceOf(dev.gecko.core.InvalidDataException.class).hasMessageContaining("plain.safetensors")
+        .hasMessageContaining("'residual' must be 'true'");
+    // a shape whose element count wraps around a long (2^62 - 1 floats: x4 is -4), offsets reversed
+    String header = "{\"__metadata__\":{\"format\":\"gecko-adapter\",\"version\":\"1\",\"kind\":\"linear\"},"
+        + "\"weight\":{\"dtype\":\"F32\",\"shape\":[2147483647,3,715827883],\"data_offsets\":[4,0]}}";
+    byte[] h = header.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    java.nio.ByteBuffer crafted = java.nio.ByteBuffer.allocate(8 + h.length + 8).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    crafted.putLong(h.length).put(h);
+    assertThatThrownBy(() -> Adapter.read(new ByteArrayInputStream(crafted.array()), "crafted.safetensors"))
+        .isInstanceOf(dev.gecko.core.InvalidDataException.class).hasMessageContaining("crafted.safetensors")
+        .hasMessageContaining("shape");
     Path wrongWidth = dir.resolve("a.safetensors");
     Adapter.identity(8).save(wrongWidth);
     ModelPackage pkg = ModelPackage.builtIn("bge-small-en-v1.5-int8").toBuilder()

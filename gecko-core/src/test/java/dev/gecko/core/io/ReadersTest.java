@@ -140,6 +140,9 @@ class ReadersTest {
     Path missing = dir.resolve("nope.jsonl");
     assertThatThrownBy(() -> Corpus.read(missing)).isInstanceOf(NoSuchFileException.class)
         .hasMessage(missing + ": file not found");
+    // a folder opens on Linux and fails at the first read: the message still names it
+    assertThatThrownBy(() -> Corpus.read(dir)).isInstanceOf(java.io.IOException.class)
+        .hasMessageContaining(dir.toString());
   }
 
   record Row(String name, int count) {
