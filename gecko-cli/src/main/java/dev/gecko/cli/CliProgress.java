@@ -2,12 +2,20 @@ package dev.gecko.cli;
 
 import dev.gecko.core.Progress;
 import dev.gecko.core.ProgressListener;
+import java.io.Console;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
@@ -29,13 +37,45 @@ final class CliProgress implements ProgressListener, AutoCloseable {
   private final long intervalNanos;
   private final boolean terminal;
   private Phase current;
+  private ScheduledExecutorService heartbeat;
+  private boolean closed;
 
   /**
-   * A display on {@code err} (a terminal bar when the JVM has a console), with plain lines at most
-   * {@code interval} apart.
+   * A display on {@code err} (a terminal bar when standard error is a terminal, {@link
+   * #stderrIsTerminal()}), with plain lines at most {@code interval} apart.
    */
   CliProgress(PrintWriter err, Duration interval) {
-    this(err, interval, System.console() != null);
+    this(err, interval, stderrIsTerminal());
+  }
+
+  /**
+   * Whether standard error is a terminal. {@code System.console()} alone does not say it: on Java
+   * 17-21 it tells whether standard input and output are (so {@code gecko eval ... 2> log} typed at a
+   * terminal drew a bar into the log), and from Java 22 it exists even when they are redirected.
+   * Where the process's descriptors can be read ({@code /proc/self/fd/2} on Linux), that decides;
+   * elsewhere the console must exist and, from Java 22, say it is a terminal.
+   */
+  static boolean stderrIsTerminal() {
+    Path fd = Path.of("/proc/self/fd/2");
+    if (Files.exists(fd, LinkOption.NOFOLLOW_LINKS)) {
+      try {
+        String target = Files.readSymbolicLink(fd).toString();
+        return target.startsWith("/dev/pts/") || target.startsWith("/dev/tty");
+      } catch (IOException | UnsupportedOperationException | SecurityException e) {
+        return false;
+      }
+    }
+    Console console = System.console();
+    if (console == null) {
+      return false;
+    }
+    try {
+      return (Boolean) Console.class.getMethod("isTerminal").invoke(console); // Java 22+
+    } catch (NoSuchMethodException e) {
+      return true; // before Java 22 a console exists only on a terminal
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      return false;
+    }
   }
 
   CliProgress(PrintWriter err, Duration interval, boolean terminal) {
@@ -54,6 +94,9 @@ final class CliProgress implements ProgressListener, AutoCloseable {
     if (current == null || !current.phase.equals(p.phase()) || p.done() < current.done) {
       finish();
       current = terminal ? new Bar(p, System.err) : new Lines(p);
+      if (!terminal && heartbeat == null && !closed) {
+        startHeartbeat();
+      }
     }
     current.update(p);
     if (p.finished()) {
@@ -70,7 +113,31 @@ final class CliProgress implements ProgressListener, AutoCloseable {
 
   @Override
   public synchronized void close() {
+    closed = true;
     finish();
+    if (heartbeat != null) {
+      heartbeat.shutdownNow();
+    }
+  }
+
+  /**
+   * Plain lines come at most {@code interval} apart even while no report arrives (a long batch, a
+   * slow LLM): a daemon thread repeats the last state, with its rate and ETA brought up to date.
+   */
+  private void startHeartbeat() {
+    heartbeat = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "gecko-progress");
+      t.setDaemon(true);
+      return t;
+    });
+    long period = Math.max(TimeUnit.MILLISECONDS.toNanos(10), intervalNanos / 4);
+    heartbeat.scheduleWithFixedDelay(this::tick, period, period, TimeUnit.NANOSECONDS);
+  }
+
+  private synchronized void tick() {
+    if (current instanceof Lines lines) {
+      lines.tick(System.nanoTime());
+    }
   }
 
   /** The metrics of a report as {@code ", name value"} pairs. */
@@ -177,6 +244,13 @@ final class CliProgress implements ProgressListener, AutoCloseable {
       err.printf(Locale.ROOT, "gecko: %s: %d/%d %s (%d%%), %.1f %s/s, ETA %s%s%n", p.phase(), p.done(), p.total(), p.unit(),
           percent, rate, p.unit(), eta, metrics(p));
       err.flush();
+    }
+
+    /** Repeats the last state if no line came for {@code interval}. */
+    void tick(long now) {
+      if (last != null && !last.finished() && now - lastLineNanos >= intervalNanos) {
+        line(last, now);
+      }
     }
 
     @Override

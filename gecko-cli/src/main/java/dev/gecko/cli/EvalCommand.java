@@ -59,6 +59,20 @@ final class EvalCommand implements Runnable {
     @Option(names = "--no-cache", description = "Do not read or write the embedding cache.")
     boolean noCache;
 
+    /** Refuses a --json target that could not be written, before the evaluation rather than after it. */
+    void checkJson() {
+      if (json == null) {
+        return;
+      }
+      if (java.nio.file.Files.isDirectory(json)) {
+        throw new GeckoCli.UsageException("--json: " + json + " is a folder; give a file name");
+      }
+      Path parent = json.toAbsolutePath().getParent();
+      if (parent != null && java.nio.file.Files.isDirectory(parent) && !java.nio.file.Files.isWritable(parent)) {
+        throw new GeckoCli.UsageException("--json: cannot write in " + parent);
+      }
+    }
+
 
     GeckoEmbedder open() {
       GeckoEmbedder embedder = models.open();
@@ -113,6 +127,7 @@ final class EvalCommand implements Runnable {
     @Override
     public Integer call() throws IOException {
       TaskType taskType = taskType();
+      common.checkJson();
       StsDataset dataset = StsDataset.read(CliFiles.readableFile("--data", data));
       EvalReport report;
       try (GeckoEmbedder embedder = common.open(); CliProgress progress = CliProgress.on(spec.commandLine().getErr())) {
@@ -155,6 +170,7 @@ final class EvalCommand implements Runnable {
 
     @Override
     public Integer call() throws IOException {
+      common.checkJson();
       BeirDataset dataset = BeirDataset.read(CliFiles.readableFolder("--data", data), split);
       String folder = dataset.name().toLowerCase(Locale.ROOT);
       boolean ignore = ignoreIdenticalIds != null ? ignoreIdenticalIds

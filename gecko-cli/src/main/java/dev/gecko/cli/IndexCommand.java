@@ -76,7 +76,11 @@ final class IndexCommand implements Callable<Integer> {
           index.add(v);
         }
       }
+      // a model folder is recorded as an absolute path, so that gecko search finds it from any folder
       String modelName = models.name();
+      if (!dev.gecko.core.ModelPackage.builtInNames().contains(modelName)) {
+        modelName = java.nio.file.Path.of(modelName).toAbsolutePath().normalize().toString();
+      }
       IndexDirectory.write(out, modelName, embedder.model(), index, docs);
       err.printf("gecko: wrote %s: %d documents, %d dims, %s, model %s%n", out, index.size(), width,
           index.precision().name().toLowerCase(java.util.Locale.ROOT), modelName);

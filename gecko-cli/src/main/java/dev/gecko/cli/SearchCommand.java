@@ -9,7 +9,6 @@ import dev.gecko.core.TaskType;
 import dev.gecko.core.index.SearchHit;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
@@ -59,9 +58,7 @@ final class SearchCommand implements Callable<Integer> {
     if (k < 1) {
       throw new GeckoCli.UsageException("--k must be >= 1, was " + k);
     }
-    if (!Files.isDirectory(indexDir)) {
-      throw new GeckoCli.UsageException("--index: " + indexDir + " is not a folder");
-    }
+    CliFiles.readableFolder("--index", indexDir); // a missing input is a failure (1), as in every command
     String q = String.join(" ", query).strip();
     if (q.isEmpty()) {
       throw new GeckoCli.UsageException("the query is empty");

@@ -132,45 +132,45 @@ final class TrainCommand implements Callable<Integer> {
     PrintWriter err = spec.commandLine().getErr();
     Path cacheDir = cache != null ? cache : EmbeddingCache.openDefault().directory().orElse(null);
     try (GeckoEmbedder embedder = models.open(); CliProgress progress = CliProgress.on(err)) {
-      Trainer.Builder b = Trainer.builder()
-          .embedder(embedder)
-          .data(TrainingData.read(data))
-          .output(out)
-          .cacheDir(cacheDir)
-          .adapterKind(kind)
-          .basis(basis)
-          .unsupervisedValidation(validateBy)
-          .epochs(epochs)
-          .batchSize(batchSize)
-          .learningRate(lr)
-          .patience(patience)
-          .seed(seed)
-          .temperature(temperature)
-          .topK(topK)
-          .reconstructionWeight(recWeight)
-          .structureWeight(structureWeight)
-          .positiveThreshold(positiveThreshold)
-          .mineHardNegatives(mineNegatives)
-          .progress(progress);
-      if (unsupervised) {
-        b.objective(Objective.UNSUPERVISED);
-      } else if (objective != null) {
-        b.objective(objective);
-      }
-      if (!dims.isEmpty()) {
-        b.dims(dims.stream().mapToInt(Integer::intValue).toArray());
-      }
-      if (hidden != null) {
-        b.hiddenSize(hidden);
-      }
-      if (validation != null) {
-        b.validationData(TrainingData.read(validation));
-      }
       Trainer trainer;
-      try {
+      try { // the options' values: a bad one is a usage error (2); what fails once training runs is a failure (1)
+        Trainer.Builder b = Trainer.builder()
+            .embedder(embedder)
+            .data(TrainingData.read(data))
+            .output(out)
+            .cacheDir(cacheDir)
+            .adapterKind(kind)
+            .basis(basis)
+            .unsupervisedValidation(validateBy)
+            .epochs(epochs)
+            .batchSize(batchSize)
+            .learningRate(lr)
+            .patience(patience)
+            .seed(seed)
+            .temperature(temperature)
+            .topK(topK)
+            .reconstructionWeight(recWeight)
+            .structureWeight(structureWeight)
+            .positiveThreshold(positiveThreshold)
+            .mineHardNegatives(mineNegatives)
+            .progress(progress);
+        if (unsupervised) {
+          b.objective(Objective.UNSUPERVISED);
+        } else if (objective != null) {
+          b.objective(objective);
+        }
+        if (!dims.isEmpty()) {
+          b.dims(dims.stream().mapToInt(Integer::intValue).toArray());
+        }
+        if (hidden != null) {
+          b.hiddenSize(hidden);
+        }
+        if (validation != null) {
+          b.validationData(TrainingData.read(validation));
+        }
         trainer = b.build();
       } catch (IllegalArgumentException e) {
-        throw new GeckoCli.UsageException("--out: " + e.getMessage());
+        throw new GeckoCli.UsageException(e.getMessage());
       }
       TrainingResult r = trainer.train();
       progress.close();
@@ -186,8 +186,6 @@ final class TrainCommand implements Callable<Integer> {
       TrainSummary summary = new TrainSummary(r.modelDir().toString(), r.improved(), r.bestEpoch(), r.baseValidationScore(),
           r.bestValidationScore(), r.stoppedEarly(), curve);
       spec.commandLine().getOut().println(JSON.writeValueAsString(summary));
-    } catch (IllegalArgumentException e) {
-      throw new GeckoCli.UsageException(e.getMessage());
     }
     return GeckoCli.EXIT_OK;
   }

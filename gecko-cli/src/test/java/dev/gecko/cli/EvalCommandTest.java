@@ -66,6 +66,10 @@ class EvalCommandTest {
         "--dims", "999", "--no-cache");
     assertThat(wide.code()).isEqualTo(GeckoCli.EXIT_USAGE);
     assertThat(wide.err()).contains("--dims: every width must be in [1, 384], was 999");
+    EmbedCommandTest.Run jsonFolder = gecko("eval", "sts", "--data", pairs(dir).toString(), "--model",
+        "all-MiniLM-L6-v2", "--json", dir.toString(), "--no-cache");
+    assertThat(jsonFolder.code()).isEqualTo(GeckoCli.EXIT_USAGE);
+    assertThat(jsonFolder.err()).contains("--json: " + dir + " is a folder").doesNotContain("embedding");
     Path bad = Files.writeString(dir.resolve("bad.tsv"), "subset\tsentence1\tsentence2\tscore\nx\ta\tb\n");
     EmbedCommandTest.Run r = gecko("eval", "sts", "--data", bad.toString(), "--no-cache");
     assertThat(r.code()).isEqualTo(GeckoCli.EXIT_FAILURE);
@@ -73,6 +77,18 @@ class EvalCommandTest {
     EmbedCommandTest.Run missing = gecko("eval", "retrieval", "--data", dir.toString(), "--no-cache");
     assertThat(missing.code()).isEqualTo(GeckoCli.EXIT_FAILURE);
     assertThat(missing.err()).contains("corpus.jsonl: missing (and no corpus.jsonl.gz)");
+  }
+
+  @Test
+  void plainLinesComeAtMostAnIntervalApartWhileNoReportArrives() throws InterruptedException {
+    StringWriter sink = new StringWriter();
+    try (CliProgress p = new CliProgress(new PrintWriter(sink), java.time.Duration.ofMillis(40), false)) {
+      p.onProgress(Progress.of("embedding corpus", "texts", 0, 100));
+      p.onProgress(Progress.of("embedding corpus", "texts", 1, 100)); // then a long silence
+      Thread.sleep(400);
+    }
+    assertThat(sink.toString().lines().filter(l -> l.startsWith("gecko: embedding corpus: 1/100 texts")).count())
+        .as(sink.toString()).isGreaterThanOrEqualTo(3);
   }
 
   @Test

@@ -85,6 +85,9 @@ class IndexSearchCommandTest {
     assertThat(gecko("search", "--index", dir.toString(), "q").err()).contains("is not a gecko index");
     assertThat(gecko("search", "--index", dir.toString(), "--k", "0", "q").code()).isEqualTo(2);
     assertThat(gecko("search", "--index", dir.toString()).code()).isEqualTo(2);
+    Run missing = gecko("search", "--index", dir.resolve("no-index").toString(), "q");
+    assertThat(missing.code()).isEqualTo(1); // a missing input, as --corpus or --data in the other commands
+    assertThat(missing.err()).contains("--index: folder not found");
   }
 
   /** Indexes {@link #CORPUS} into {@code dir/idx} (float32, 64 dims) with the given extra options. */
@@ -218,8 +221,10 @@ class IndexSearchCommandTest {
     }
     Files.writeString(model.resolve("gecko-model.json"),
         "{\"name\": \"my-bge\", \"pooling\": \"cls\", \"maxTokens\": 512}");
-    Path idx = indexed("--model", model.toString());
+    // given relative to the working folder, recorded absolute: gecko search finds it from anywhere
+    Path idx = indexed("--model", Path.of("").toAbsolutePath().relativize(model).toString());
     JsonNode manifest = JSON.readTree(idx.resolve("index.json").toFile());
+    assertThat(manifest.get("model").asText()).isEqualTo(model.toString());
     assertThat(manifest.get("modelName").asText()).isEqualTo("my-bge");
     assertThat(manifest.get("modelFingerprint").asText()).matches("[0-9a-f]{64}");
     Run ok = gecko("search", "--index", idx.toString(), "--k", "1", "--threads", "1", "borrow checker");
