@@ -388,7 +388,9 @@ public interface GeckoEmbedder extends AutoCloseable {
     /**
      * Sets the most tokens that wait to be coalesced (a call larger than that alone is let in when
      * nothing waits). Past it synchronous calls wait, and asynchronous ones are refused or wait
-     * ({@link #rejectAsyncWhenFull(boolean)}). Default {@value #DEFAULT_MAX_QUEUED_TOKENS}.
+     * ({@link #rejectAsyncWhenFull(boolean)}); calls that wait are let in in the order they came
+     * (small calls do not overtake a large one), and an asynchronous call that would be refused
+     * when full is refused too while others wait. Default {@value #DEFAULT_MAX_QUEUED_TOKENS}.
      *
      * @throws IllegalArgumentException if {@code tokens < 1}
      */

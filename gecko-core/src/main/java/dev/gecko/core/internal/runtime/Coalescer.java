@@ -56,6 +56,9 @@ final class Coalescer {
   private final Adapter adapter;
   private final int width;
   private final int maxBatchTokens;
+  /** Admission tickets of calls that wait for room in the queue: handed out, and let in. Under the lock. */
+  private long nextTicket;
+  private long nextAdmitted;
   private final int maxBatchSize;
   private final int runners;
   private final long windowNanos;
@@ -231,11 +234,17 @@ final class Coalescer {
   private boolean enqueue(Job job, boolean wait) {
     lock.lock();
     try {
-      while (queuedTokens > 0 && queuedTokens + job.tokens > maxQueuedTokens) {
-        if (!wait) {
+      if (!wait) { // refused while the queue is full or others wait for room (they came first)
+        if (nextTicket != nextAdmitted || (queuedTokens > 0 && queuedTokens + job.tokens > maxQueuedTokens)) {
           return false;
         }
-        changed.awaitUninterruptibly();
+      } else {
+        // first come, first admitted: small calls do not overtake a large one that waits for room
+        long ticket = nextTicket++;
+        while (ticket != nextAdmitted || (queuedTokens > 0 && queuedTokens + job.tokens > maxQueuedTokens)) {
+          changed.awaitUninterruptibly();
+        }
+        nextAdmitted++;
       }
       queue.addAll(job.items);
       queuedTokens += job.tokens;
