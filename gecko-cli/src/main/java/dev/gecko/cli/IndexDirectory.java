@@ -97,7 +97,7 @@ final class IndexDirectory {
   /**
    * Writes an index folder: vectors, docs, then the manifest.
    *
-   * @param model the model as the user named it (opened again by {@code gecko search})
+   * @param model the built-in name, or the model folder's absolute path (opened again by {@code gecko search})
    * @param pkg the package that made the vectors, fingerprinted into the manifest
    */
   static void write(Path dir, String model, ModelPackage pkg, FlatIndex index, List<Doc> docs) throws IOException {
