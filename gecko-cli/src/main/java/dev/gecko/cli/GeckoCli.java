@@ -13,6 +13,9 @@ import picocli.CommandLine.Option;
  *
  * <p>Exit codes: {@value #EXIT_OK} success, {@value #EXIT_FAILURE} failure (bad input file, model
  * that cannot load, I/O error), {@value #EXIT_USAGE} usage error (unknown option, bad value).
+ *
+ * <p>Not thread-safe: {@link #run(String[], PrintWriter, PrintWriter)} resets the JVM-wide {@code
+ * java.util.logging} configuration, so run one command line at a time per JVM.
  */
 @Command(
     name = "gecko",

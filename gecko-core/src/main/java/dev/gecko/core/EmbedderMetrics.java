@@ -7,7 +7,7 @@ import java.util.Objects;
 /**
  * What an embedder has done since it opened, for a service's operator: calls, texts, tokens,
  * batches and how full they were, and how long texts waited in the queue and batches ran. A
- * snapshot: {@link GeckoEmbedder#metrics()} returns a new one each time.
+ * snapshot: {@link GeckoEmbedder#metrics()} returns a new one each time. Immutable and thread-safe.
  *
  * @param calls embedding calls made (sync and async; refused ones included, see {@code rejected})
  * @param texts texts embedded
@@ -40,7 +40,7 @@ public record EmbedderMetrics(long calls, long texts, long tokens, long paddedTo
 
   /**
    * A histogram of durations in fixed buckets, 50 µs to 10 s on a 1-2.5-5 scale; the last bucket
-   * counts everything longer.
+   * counts everything longer. Immutable and thread-safe.
    *
    * @param upperBoundsMicros each bucket's inclusive upper bound in microseconds, ascending; the
    *     last is {@link Long#MAX_VALUE}

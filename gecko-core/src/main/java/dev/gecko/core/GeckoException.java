@@ -11,6 +11,8 @@ package dev.gecko.core;
  * (checked, declared by every method that touches files); content that cannot be used is an {@link
  * InvalidDataException}; a bad argument is {@link IllegalArgumentException}; using a closed object
  * is {@link IllegalStateException}.
+ *
+ * <p>Immutable once thrown; safe to hand to another thread.
  */
 public class GeckoException extends RuntimeException {
   private static final long serialVersionUID = 1L;

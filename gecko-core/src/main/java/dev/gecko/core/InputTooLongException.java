@@ -3,6 +3,8 @@ package dev.gecko.core;
 /**
  * Thrown when truncation is disabled ({@link GeckoEmbedder.Builder#failOnTruncation(boolean)})
  * and a text has more tokens than the model accepts.
+ *
+ * <p>Immutable once thrown; safe to hand to another thread.
  */
 public final class InputTooLongException extends IllegalArgumentException {
   private static final long serialVersionUID = 1L;

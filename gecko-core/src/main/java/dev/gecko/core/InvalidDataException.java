@@ -6,6 +6,8 @@ import java.util.Objects;
  * Content that cannot be used: a malformed line of a data file, a corrupt index or model file, an
  * LLM answer outside its schema. The message starts with where the problem is ({@code file:line:}
  * for line-oriented files, {@code file:} otherwise), then says what is wrong.
+ *
+ * <p>Immutable once thrown; safe to hand to another thread.
  */
 public class InvalidDataException extends GeckoException {
   private static final long serialVersionUID = 1L;

@@ -47,6 +47,9 @@ import java.util.stream.Collectors;
  * File names are relative to the folder and must stay inside it. Unknown fields are ignored, so
  * that a newer writer's manifest still opens.
  *
+ * <p>Immutable and thread-safe, provided the values nested in {@code training} (copied
+ * shallowly) are not changed.
+ *
  * @param name the model's name; required
  * @param pooling {@code "cls"} or {@code "mean"}; required
  * @param maxTokens the most tokens per text, special tokens included; at least 2

@@ -1,6 +1,6 @@
 package dev.gecko.core;
 
-/** How token vectors of the last hidden state become one text vector. */
+/** How token vectors of the last hidden state become one text vector. Immutable and thread-safe. */
 public enum Pooling {
   /** The first token's vector ({@code [CLS]}). */
   CLS,

@@ -9,7 +9,7 @@ import java.util.OptionalDouble;
 /**
  * A progress report of a long operation: embedding a list, evaluating, generating training data,
  * training. The same type for every producer, so that one listener (a progress bar, a log line, a
- * metrics gauge) serves them all.
+ * metrics gauge) serves them all. Immutable and thread-safe.
  *
  * @param phase what is being done, a short label ({@code "embedding corpus"}, {@code "epoch 3"})
  * @param unit what {@code done} and {@code total} count ({@code "texts"}, {@code "seeds"}, {@code

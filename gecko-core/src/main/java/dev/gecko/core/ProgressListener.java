@@ -8,6 +8,11 @@ package dev.gecko.core;
  * <p>Reports of one operation arrive one at a time, in order ({@code done} never decreases within
  * a phase), possibly from a thread other than the caller's. Implementations must be quick and must
  * not throw; what one throws is not caught by the operation.
+ *
+ * <p>Thread-safety: a listener used by one operation at a time need not be thread-safe (its
+ * reports never overlap, even when the operation's worker threads send them, as in FRet
+ * generation); one shared by operations that run at once (an evaluator run from several threads,
+ * say) must be.
  */
 @FunctionalInterface
 public interface ProgressListener {

@@ -3,7 +3,7 @@ package dev.gecko.core;
 /**
  * What an embedding is for. Each model maps task types to its own published prompt format (see
  * {@link ModelPackage#promptTemplate(TaskType)}); a model without a prompt for a task type embeds
- * the text as it is. Names follow Vertex AI's text-embedding task types.
+ * the text as it is. Names follow Vertex AI's text-embedding task types. Immutable and thread-safe.
  */
 public enum TaskType {
   /** A search query, to be matched against {@link #RETRIEVAL_DOCUMENT} embeddings. */

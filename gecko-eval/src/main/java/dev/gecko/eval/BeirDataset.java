@@ -37,7 +37,7 @@ public record BeirDataset(
     String name, List<Passage> corpus, List<Query> queries, Map<String, Map<String, Integer>> qrels) {
 
   /**
-   * A query.
+   * A query. Immutable and thread-safe.
    *
    * @param id the query id
    * @param text the text

@@ -29,7 +29,7 @@ import java.util.Objects;
 public record StsDataset(String name, List<Pair> pairs) {
 
   /**
-   * One pair.
+   * One pair. Immutable and thread-safe.
    *
    * @param sentence1 the first sentence
    * @param sentence2 the second sentence

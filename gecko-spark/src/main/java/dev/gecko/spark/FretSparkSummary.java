@@ -6,7 +6,7 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * What a {@link FretSparkJob} run did.
+ * What a {@link FretSparkJob} run did. Immutable and thread-safe.
  *
  * @param output the run folder
  * @param seeds the seeds of the run (the first {@code limit} passages)

@@ -78,6 +78,9 @@ import org.apache.spark.sql.types.StructType;
  * A transformer is a set of {@link Param}s: configure it on one thread, then use it from any; the
  * params are saved and loaded with {@link #write()} / {@link #load(String)} (and inside a saved
  * {@code Pipeline}). It owns no resources. {@link #lastCounters()} is not a param and is not saved.
+ * Thread-safe once configured: set its params on one thread, then call it from any threads at once
+ * (with concurrent calls, {@link #lastCounters()} gives the counters of the last {@link
+ * #transform(Dataset)} to start).
  */
 public final class GeckoEmbeddings extends Transformer implements DefaultParamsWritable {
   private static final long serialVersionUID = 1L;

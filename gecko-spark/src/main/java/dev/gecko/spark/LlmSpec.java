@@ -28,7 +28,7 @@ import java.util.Set;
 public final class LlmSpec implements Serializable {
   private static final long serialVersionUID = 1L;
 
-  /** The LLM's protocol. */
+  /** The LLM's protocol. Immutable and thread-safe. */
   public enum Provider {
     /** Any OpenAI-compatible server (OpenAI, vLLM, llama.cpp, Ollama, ...). */
     OPENAI,

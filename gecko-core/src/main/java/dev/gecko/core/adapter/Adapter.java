@@ -56,7 +56,7 @@ public final class Adapter {
   /** The metadata value of {@code "format"}. */
   public static final String FORMAT = "gecko-adapter";
 
-  /** The shape of the residual function {@code f}. */
+  /** The shape of the residual function {@code f}. Immutable and thread-safe. */
   public enum Kind {
     /** {@code f(u) = W u + b}. */
     LINEAR,

@@ -53,7 +53,7 @@ import java.util.Objects;
  * <p>Construction: {@link #builder(int)} for a new index, {@link #load(Path)} for a saved one.
  */
 public final class FlatIndex {
-  /** How vectors are stored. */
+  /** How vectors are stored. Immutable and thread-safe. */
   public enum Precision {
     /** 4 bytes per component, exact. */
     FLOAT32,
@@ -77,7 +77,7 @@ public final class FlatIndex {
     }
   }
 
-  /** How a query is scored against a stored vector; higher is better for all. */
+  /** How a query is scored against a stored vector; higher is better for all. Immutable and thread-safe. */
   public enum Metric {
     /** Dot product. */
     DOT,

@@ -1,7 +1,7 @@
 package dev.gecko.core.index;
 
 /**
- * One search result.
+ * One search result. Immutable and thread-safe.
  *
  * @param ordinal the position of the vector in the index (insertion order, from 0)
  * @param score the similarity (higher is better)

@@ -4,7 +4,7 @@ import java.util.Objects;
 
 /**
  * One passage of a corpus, as a line of a BEIR {@code corpus.jsonl} holds it. Read by {@link
- * Corpus#read(java.nio.file.Path)}.
+ * Corpus#read(java.nio.file.Path)}. Immutable and thread-safe.
  *
  * @param id the passage's id; never null or blank
  * @param title its title; empty when it has none

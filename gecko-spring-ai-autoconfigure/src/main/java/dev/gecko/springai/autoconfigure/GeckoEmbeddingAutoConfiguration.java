@@ -20,8 +20,8 @@ import org.springframework.context.annotation.Bean;
  *
  * <p>The bean owns its embedder and closes it when the application context closes. A property
  * value the model refuses (an unknown model, a width above the model's) stops the context with an
- * {@link InvalidConfigurationPropertyValueException} that names the property. Stateless; Spring
- * creates and owns the instance.
+ * {@link InvalidConfigurationPropertyValueException} that names the property. Stateless and
+ * thread-safe; Spring creates and owns the instance.
  */
 @AutoConfiguration
 @ConditionalOnClass({GeckoEmbeddingModel.class, EmbeddingModel.class})

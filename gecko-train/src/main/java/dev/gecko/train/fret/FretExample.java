@@ -12,7 +12,7 @@ import java.util.Map;
  * One line of a FRet run's {@code examples.jsonl}: a sentence-transformers triplet ({@code anchor},
  * {@code positive}, {@code negative}) with the task and its provenance. The format other tools read
  * (datasets' JSON loader, sentence-transformers' anchor/positive/negative columns), written and
- * read by Jackson databind.
+ * read by Jackson databind. Immutable and thread-safe.
  *
  * @param anchor the query (the triplet's anchor)
  * @param positive the text of the passage ranked first after relabeling (often not the seed)
@@ -54,7 +54,7 @@ public record FretExample(String anchor, String positive, String negative, Strin
   }
 
   /**
-   * One relabeled candidate.
+   * One relabeled candidate. Immutable and thread-safe.
    *
    * @param id the passage's id
    * @param rank its final rank (from 1)

@@ -80,7 +80,8 @@ import java.util.concurrent.atomic.AtomicReference;
  * concurrency} are not part of the digest (raising the limit extends a run).
  *
  * <p>A pipeline is single-use per {@link #run()} call at a time; it does not own the LLM client or
- * the embedder.
+ * the embedder. One {@link #run()} at a time: a second run started while one is under way, on this
+ * pipeline or any other writing the same folder, fails at once with {@link RunFolderInUseException}.
  */
 public final class FretPipeline {
   /**

@@ -5,7 +5,7 @@ import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 
 /**
  * One line of a FRet run's {@code rejects.jsonl}: a seed whose answers stayed invalid, or whose
- * request the LLM server refused as invalid.
+ * request the LLM server refused as invalid. Immutable and thread-safe.
  *
  * @param seedId the seed passage's id
  * @param stage where it was refused: {@code generate}, {@code ql}, {@code rc}, {@code retrieve},

@@ -57,7 +57,7 @@ public final class Prompts implements java.io.Serializable {
   private static final Pattern TAG = Pattern.compile("(?i)<\\s*/?\\s*(passage|query)\\b[^>]*>");
 
   /**
-   * A query generation example.
+   * A query generation example. Immutable and thread-safe.
    *
    * @param title passage title (may be empty)
    * @param text passage text
@@ -67,7 +67,7 @@ public final class Prompts implements java.io.Serializable {
   public record GenerationExample(String title, String text, String task, String query) implements java.io.Serializable {}
 
   /**
-   * A relevance example.
+   * A relevance example. Immutable and thread-safe.
    *
    * @param query the query
    * @param title passage title (may be empty)
@@ -77,7 +77,7 @@ public final class Prompts implements java.io.Serializable {
   public record RelevanceExample(String query, String title, String text, int grade) implements java.io.Serializable {}
 
   /**
-   * A query likelihood example: a passage and a query written from it.
+   * A query likelihood example: a passage and a query written from it. Immutable and thread-safe.
    *
    * @param title passage title (may be empty)
    * @param text passage text

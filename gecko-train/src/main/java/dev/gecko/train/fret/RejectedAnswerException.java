@@ -6,6 +6,8 @@ import dev.gecko.core.GeckoException;
  * The LLM kept answering outside the expected schema (or pointed outside the candidate set) after
  * the bounded repair attempts, or the server refused the seed's request as invalid (stage {@code
  * request}). The pipeline records the seed in {@code rejects.jsonl} and goes on.
+ *
+ * <p>Immutable once thrown; safe to hand to another thread.
  */
 public final class RejectedAnswerException extends GeckoException {
   private static final long serialVersionUID = 1L;

@@ -6,6 +6,8 @@ import dev.gecko.core.GeckoException;
  * The output folder holds a run made with another model, prompts, parameters or corpus; resuming
  * it would mix datasets. Ask for a new run ({@link FretPipeline.Builder#newRun(boolean)}, {@code
  * gecko generate --new-run}) to archive it and start over, or pick another folder.
+ *
+ * <p>Immutable once thrown; safe to hand to another thread.
  */
 public final class ResumeConflictException extends GeckoException {
   private static final long serialVersionUID = 1L;

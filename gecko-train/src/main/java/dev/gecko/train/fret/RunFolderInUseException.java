@@ -8,6 +8,8 @@ import dev.gecko.core.GeckoException;
  * on {@code run.lock} in the folder for the whole run and refuses a second writer at once, in this
  * process or another. The lock belongs to the running process: it goes when the run ends, fails,
  * or the process dies, so a leftover {@code run.lock} file never blocks a later run.
+ *
+ * <p>Immutable once thrown; safe to hand to another thread.
  */
 public final class RunFolderInUseException extends GeckoException {
   private static final long serialVersionUID = 1L;

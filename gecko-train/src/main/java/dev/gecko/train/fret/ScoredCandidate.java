@@ -2,7 +2,7 @@ package dev.gecko.train.fret;
 
 import dev.gecko.core.io.Passage;
 /**
- * One of the N retrieved passages after relabeling.
+ * One of the N retrieved passages after relabeling. Immutable and thread-safe.
  *
  * @param passage the passage
  * @param retrievalRank its rank from the retriever (1 = nearest)

@@ -5,7 +5,8 @@ import java.util.Set;
 
 /**
  * How a relabeling score was produced. Each example records the pair used. {@link #forQl(Set)} and
- * {@link #forRc(Set)} pick the most faithful one a client's capabilities allow.
+ * {@link #forRc(Set)} pick the most faithful one a client's capabilities allow. Immutable and
+ * thread-safe.
  */
 public enum Scorer {
   /**

@@ -12,6 +12,8 @@ import java.util.List;
  * {@code rejects.jsonl} and count as done, so after fixing the cause start a new run ({@link
  * FretPipeline.Builder#newRun(boolean)}, {@code gecko generate --new-run}) or use another folder.
  * The message names the three most common reasons with their counts and an example answer.
+ *
+ * <p>Immutable once thrown; safe to hand to another thread.
  */
 public final class TooManyRejectsException extends GeckoException {
   private static final long serialVersionUID = 1L;

@@ -11,7 +11,8 @@ import java.util.Optional;
  * RateLimitException}, {@link ServerException}, {@link LlmTimeoutException}, {@link
  * ConnectionException} and {@link MalformedResponseException} are retryable; {@link
  * AuthenticationException}, {@link BadRequestException}, {@link ModelNotFoundException} and
- * {@link UnsupportedCapabilityException} are not.
+ * {@link UnsupportedCapabilityException} are not. Immutable once thrown; safe to hand to another
+ * thread.
  *
  * <p>Messages and bodies never contain API keys (request headers are never included). Its fields
  * are set once, in the constructor, and it holds no resources, so it may be handed to another

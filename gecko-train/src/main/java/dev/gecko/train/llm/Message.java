@@ -9,7 +9,7 @@ import java.util.Objects;
  * @param content the text; never null
  */
 public record Message(Role role, String content) {
-  /** Who says a message. */
+  /** Who says a message. Immutable and thread-safe. */
   public enum Role {
     /** Instructions to the model. */
     SYSTEM,
