@@ -17,6 +17,8 @@ import java.util.TreeSet;
  * else by the mean reciprocal rank of each query's positive. Not thread-safe.
  */
 final class ContrastiveTask extends SupervisedTask {
+  /** The positive's document id in the MRR run: below every other id, so that it loses ties. */
+  private static final String POSITIVE = "a";
   /** Graded validation: Spearman over every validation pair; null for MRR. */
   private final ScoredPairs scoredValidation;
   /** MRR validation rows {@code {query, positive, negative or -1}}; empty with graded validation. */
@@ -32,7 +34,7 @@ final class ContrastiveTask extends SupervisedTask {
     kept(trainData, validationData);
     train.addAll(triplets(trainData, texts));
     if (graded) {
-      scoredValidation = ScoredPairs.of(validationData, texts);
+      scoredValidation = ScoredPairs.of(validationData, texts).requireOrderable("validation data");
     } else {
       scoredValidation = null;
       validation.addAll(triplets(validationData, texts));
@@ -50,6 +52,11 @@ final class ContrastiveTask extends SupervisedTask {
       if (e.score() == null || e.score() >= config.positiveThreshold()) {
         out.add(e);
       }
+    }
+    if (out.isEmpty() && data.size() > 0 && what.startsWith("training")) {
+      throw new IllegalArgumentException(what + ": every one of its " + data.size() + " scored pairs is below the "
+          + "positive threshold " + config.positiveThreshold() + ", so none trains as a positive pair; lower "
+          + "positiveThreshold (--positive-threshold)");
     }
     return TrainingData.of(out);
   }
@@ -123,20 +130,21 @@ final class ContrastiveTask extends SupervisedTask {
   /**
    * The weighted mean over the widths of the mean reciprocal rank ({@link RetrievalMetrics}' MRR)
    * of each of the first maxValidation rows' positive among all their positives and the row's own
-   * negative; the positive wins ties. A negative that is also another row's positive stands twice.
+   * negative; the positive loses ties. A negative that is also another row's positive stands twice.
    */
   private double mrr(Model model) {
     int m = Math.min(validation.size(), config.maxValidation());
     List<int[]> rows = validation.subList(0, m);
     Forward l = new Forward(rows.stream().flatMapToInt(Arrays::stream).toArray(), model, x);
     int[] cands = rows.stream().mapToInt(r -> l.of(r[1])).distinct().toArray();
-    // Document ids: RetrievalMetrics ranks equal scores by id descending, so "p" (the positive)
-    // goes before "n" (the row's negative) and "c..." (the candidates).
+    // Document ids: RetrievalMetrics ranks equal scores by id descending, so "a" (the positive)
+    // goes after "n" (the row's negative) and "c..." (the candidates): a tie never counts in the
+    // model's favour (a collapsed model, all cosines equal, scores 1/N, not 1).
     String[] candId = new String[cands.length];
     for (int c = 0; c < cands.length; c++) {
       candId[c] = "c" + c;
     }
-    Map<String, Integer> relevant = Map.of("p", 1);
+    Map<String, Integer> relevant = Map.of(POSITIVE, 1);
     int nw = widths.length;
     Losses.PrefixCos pc = new Losses.PrefixCos(nw);
     double[] mrr = new double[nw];
@@ -147,7 +155,7 @@ final class ContrastiveTask extends SupervisedTask {
       pc.compute(y, l.ys[positive], widths);
       for (int w = 0; w < nw; w++) {
         Map<String, Double> run = new HashMap<>(2 * cands.length + 4);
-        run.put("p", pc.cos[w]);
+        run.put(POSITIVE, pc.cos[w]);
         runs.add(run);
       }
       for (int c = 0; c < cands.length; c++) {

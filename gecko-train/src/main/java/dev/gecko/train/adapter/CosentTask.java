@@ -14,8 +14,8 @@ final class CosentTask extends SupervisedTask {
     ScoredPairs.require(trainData, "training data");
     ScoredPairs.require(validationData, "validation data");
     kept(trainData, validationData);
-    trainPairs = ScoredPairs.of(trainData, texts);
-    validation = ScoredPairs.of(validationData, texts);
+    trainPairs = ScoredPairs.of(trainData, texts).requireOrderable("training data");
+    validation = ScoredPairs.of(validationData, texts).requireOrderable("validation data");
     train.addAll(trainPairs.rows);
   }
 

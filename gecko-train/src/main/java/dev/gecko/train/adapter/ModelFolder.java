@@ -8,7 +8,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -24,6 +23,10 @@ final class ModelFolder {
   /** The adapter's file name in the folder. */
   static final String ADAPTER_FILE = "adapter.safetensors";
 
+  /** The files {@link #write} puts in a folder. */
+  private static final java.util.Set<String> OUR_FILES =
+      java.util.Set.of("model.onnx", "tokenizer.json", ADAPTER_FILE, ModelPackage.MANIFEST);
+
   private ModelFolder() {}
 
   /**
@@ -38,13 +41,30 @@ final class ModelFolder {
       if (!Files.isDirectory(dir)) {
         throw new IllegalArgumentException(dir + ": the output folder is a file");
       }
+      Path manifest = dir.resolve(ModelPackage.MANIFEST);
       try (Stream<Path> s = Files.list(dir)) {
-        if (s.findAny().isPresent() && !Files.exists(dir.resolve(ModelPackage.MANIFEST))) {
+        // an earlier output, or what an interrupted one left (its files without the manifest, written last)
+        boolean onlyOurs = s.map(f -> f.getFileName().toString())
+            .allMatch(n -> OUR_FILES.contains(n) || (n.startsWith(".") && n.endsWith(".tmp")));
+        if (!onlyOurs && !Files.exists(manifest)) {
           throw new IllegalArgumentException(dir + ": the output folder is not empty and holds no "
               + ModelPackage.MANIFEST + " (not an earlier output); refusing to write into it");
         }
       } catch (IOException e) {
         throw new IllegalArgumentException(dir + ": cannot list the output folder: " + e.getMessage(), e);
+      }
+      if (Files.exists(manifest)) {
+        Map<String, Object> training;
+        try {
+          training = ModelManifest.read(manifest).training();
+        } catch (IOException | RuntimeException e) {
+          throw new IllegalArgumentException(dir + ": the output folder's " + ModelPackage.MANIFEST + " cannot be read ("
+              + e.getMessage() + "); refusing to write into it", e);
+        }
+        if (training == null || training.isEmpty()) { // a model folder no training run wrote: a base model, say
+          throw new IllegalArgumentException(dir + ": the output folder holds a model that no training run wrote "
+              + "(its " + ModelPackage.MANIFEST + " has no training block); refusing to overwrite it");
+        }
       }
       if (!Files.isWritable(dir)) {
         throw new IllegalArgumentException(dir + ": the output folder is not writable");
@@ -73,6 +93,14 @@ final class ModelFolder {
     Path dir = config.output();
     checkUsable(dir);
     Files.createDirectories(dir);
+    if (base.model().path().isPresent()
+        && Files.isSameFile(base.model().path().get().toAbsolutePath().getParent(), dir)) {
+      throw new IllegalArgumentException(dir + ": the output folder is the base model's own folder; write to "
+          + "another one");
+    }
+    // the manifest goes first and comes back last: a run interrupted part-way leaves a folder that
+    // does not load (and that the next run may write into), never new files under an old manifest
+    Files.deleteIfExists(dir.resolve(ModelManifest.FILE_NAME));
     copy(base.model(), dir.resolve("model.onnx"));
     copy(base.tokenizer(), dir.resolve("tokenizer.json"));
     adapter.save(dir.resolve(ADAPTER_FILE));
@@ -111,7 +139,7 @@ final class ModelFolder {
       return;
     }
     try (InputStream in = from.open()) {
-      Files.copy(in, to, StandardCopyOption.REPLACE_EXISTING);
+      dev.gecko.core.internal.io.AtomicFiles.write(to, out -> in.transferTo(out));
     }
   }
 }

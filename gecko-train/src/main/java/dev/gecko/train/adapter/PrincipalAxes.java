@@ -28,6 +28,11 @@ final class PrincipalAxes {
         }
       }
     }
+    if (used.cardinality() < d) {
+      System.getLogger(PrincipalAxes.class.getName()).log(System.Logger.Level.WARNING, "the principal axes are fit on "
+          + used.cardinality() + " training texts, fewer than the width " + d + ": the axes beyond the texts' span "
+          + "are arbitrary, and other texts may lose more at small widths than without the basis");
+    }
     DMatrixRMaj m = new DMatrixRMaj(d, d);
     double[] data = m.data;
     for (int id = used.nextSetBit(0); id >= 0; id = used.nextSetBit(id + 1)) {

@@ -23,6 +23,30 @@ final class ScoredPairs {
   }
 
   /**
+   * Checks that the pairs can be ordered by their scores: Spearman's rho (validation) and CoSENT
+   * (training) need at least two pairs whose scores differ; all alike, the first is undefined (no
+   * epoch could beat another) and the second has nothing to learn.
+   *
+   * @param what what the data is, for the message ("validation data")
+   * @throws IllegalArgumentException if not
+   */
+  ScoredPairs requireOrderable(String what) {
+    if (scores.length < 2) {
+      throw new IllegalArgumentException(what + ": " + scores.length + " scored pair(s); at least 2 with different "
+          + "scores are needed to rank them (give more data, a larger validation fraction, or validation data)");
+    }
+    double first = scores[0];
+    for (double v : scores) {
+      if (v != first) {
+        return this;
+      }
+    }
+    throw new IllegalArgumentException(what + ": all " + scores.length + " scored pairs have the score " + first
+        + ", so they cannot be ranked (Spearman's rho is undefined, CoSENT has nothing to order); give pairs "
+        + "with different scores");
+  }
+
+  /**
    * Returns the examples, which must all be scored ({@link #require}), as scored pairs, their texts
    * given ids in {@code texts}.
    */

@@ -96,7 +96,8 @@ public final class Trainer {
    * written (so that a bad folder is refused before minutes of training, not after).
    *
    * @throws IllegalArgumentException if the output folder is a file, is not empty and holds no
-   *     {@code gecko-model.json}, or cannot be created or written
+   *     {@code gecko-model.json} (files an interrupted run left aside), holds a model that no
+   *     training run wrote, or cannot be created or written
    */
   public Trainer(TrainerConfig config) {
     this.config = Objects.requireNonNull(config, "config is null");
@@ -146,8 +147,19 @@ public final class Trainer {
       throw new IllegalArgumentException("width " + widths[widths.length - 1] + " exceeds the model's " + width);
     }
     double[] weights = new double[widths.length];
+    double weightSum = 0;
     for (int w = 0; w < widths.length; w++) {
       weights[w] = config.dimWeights().getOrDefault(widths[w], 1.0);
+      weightSum += weights[w];
+    }
+    for (int w : config.dimWeights().keySet()) {
+      if (Arrays.stream(widths).noneMatch(x -> x == w)) {
+        throw new IllegalArgumentException("a weight was given for width " + w + ", which is not trained "
+            + Arrays.toString(widths));
+      }
+    }
+    if (weightSum == 0) {
+      throw new IllegalArgumentException("every width's weight is 0: nothing would be trained or validated");
     }
     TrainingData data = config.data();
     Objective objective = config.objective() != null ? config.objective()

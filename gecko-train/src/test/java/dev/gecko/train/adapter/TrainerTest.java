@@ -326,6 +326,36 @@ class TrainerTest {
   }
 
   @Test
+  void dataThatCannotBeRankedAndFoldersThatAreNotOursAreRefusedWithTheCause() throws IOException {
+    // scores all alike: Spearman is undefined and CoSENT has nothing to order
+    List<TrainingExample> flat = new ArrayList<>();
+    for (int i = 0; i < 12; i++) {
+      TrainingExample e = sts.examples().get(i);
+      flat.add(TrainingExample.scored(e.anchor(), e.positive(), 1.0));
+    }
+    assertThatThrownBy(() -> base(TrainingData.of(flat), tmp.resolve("flat")).objective(Objective.COSENT).build()
+        .train()).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("training data: all").hasMessageContaining("scored pairs have the score 1.0");
+    // a threshold above every score: nothing trains as a positive pair, and the message says why
+    assertThatThrownBy(() -> base(sts, tmp.resolve("high")).objective(Objective.CONTRASTIVE).positiveThreshold(6)
+        .build().train()).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("positive threshold 6.0");
+    // a weight for a width that is not trained, and weights that are all 0
+    assertThatThrownBy(() -> base(sts, tmp.resolve("w")).dimWeight(64, 2).build().train())
+        .hasMessageContaining("a weight was given for width 64, which is not trained [32, 128, 384]");
+    assertThatThrownBy(() -> base(sts, tmp.resolve("w0")).dimWeight(384, 0).dimWeight(128, 0).dimWeight(32, 0).build()
+        .train()).hasMessageContaining("every width's weight is 0");
+    // a model folder no training wrote (a base model, say) is never overwritten
+    Path baseModel = Files.createDirectories(tmp.resolve("base-model"));
+    dev.gecko.core.ModelManifest.describing(embedder.model()).write(baseModel.resolve("gecko-model.json"));
+    assertThatThrownBy(() -> base(sts, baseModel).build())
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("no training block");
+    // what an interrupted run left (its files, the manifest not yet written) may be written over
+    Path interrupted = Files.createDirectories(tmp.resolve("interrupted"));
+    Files.writeString(interrupted.resolve("model.onnx"), "partial");
+    Files.writeString(interrupted.resolve(".adapter.safetensors.1234.tmp"), "partial");
+    base(sts, interrupted).epochs(1).build();
+  }
+
+  @Test
   void splitIsDeterministicAndKeepsEqualAnchorsTogether() {
     List<TrainingExample> rows = new ArrayList<>();
     for (int i = 0; i < 400; i++) {
