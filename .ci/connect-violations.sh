@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Prints the non-loopback connect() attempts recorded in strace traces (the files given, or every
-# file in the folders given): AF_INET/AF_INET6 connects whose address is not 127.0.0.0/8, ::1 or
-# ::ffff:127.x. Prints nothing when there are none.
+# Prints the network attempts recorded in strace traces (the files given, or every file in the
+# folders given) that are not loopback: AF_INET/AF_INET6 connect(), sendto() and sendmsg() whose
+# address is not 127.0.0.0/8, ::1 or ::ffff:127.x; and any to port 53, loopback included (a local
+# resolver, 127.0.0.53 or Docker's 127.0.0.11, forwards a DNS query beyond the machine). Prints
+# nothing when there are none.
 set -uo pipefail
 for f in "$@"; do
   if [ -d "$f" ]; then
@@ -9,4 +11,4 @@ for f in "$@"; do
   else
     grep -HE 'sa_family=AF_INET6?' "$f"
   fi
-done | grep -vE 'inet_addr\("127\.|inet_pton\(AF_INET6, "::1"|inet_pton\(AF_INET6, "::ffff:127\.' || true
+done | awk '/htons\(53\)/ || !/inet_addr\("127\.|inet_pton\(AF_INET6, "::1"|inet_pton\(AF_INET6, "::ffff:127\./' || true

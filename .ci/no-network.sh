@@ -9,7 +9,7 @@ set -uo pipefail
 trace="$(mktemp)"
 trap 'rm -f "$trace"' EXIT
 unshare -n -- sh -c 'ip link set lo up 2>/dev/null || true; exec "$@"' sh \
-  strace -f -qq --seccomp-bpf -e trace=connect -e signal=none -o "$trace" "$@"
+  strace -f -qq --seccomp-bpf -e trace=connect,sendto,sendmsg,sendmmsg -e signal=none -o "$trace" "$@"
 rc=$?
 violations="$("$(dirname "$0")/connect-violations.sh" "$trace")"
 if [ "${NO_NETWORK_EXPECT_VIOLATION:-}" = "1" ]; then

@@ -10,9 +10,14 @@ root="$(dirname "$here")"
 jar="$here/target/gecko-spark-0.1.0-SNAPSHOT.jar"
 cp_file="$here/target/classpath.txt"
 
+# Stale when a pom or a main source of gecko-spark or a module it uses is newer than the stamp the
+# last successful build left (Maven keeps an unchanged jar, so the jar's own time is not enough).
+stamp="$here/target/.gecko-built"
 stale() {
-  [ ! -f "$jar" ] || [ ! -f "$cp_file" ] && return 0
-  [ -n "$(find "$root" -maxdepth 4 \( -name pom.xml -o -path '*/src/main/*' \) -newer "$jar" -not -path '*/target/*' -print -quit 2>/dev/null)" ]
+  [ -f "$jar" ] && [ -f "$cp_file" ] && [ -f "$stamp" ] || return 0
+  [ -n "$(find "$root/pom.xml" "$here" "$root/gecko-train" "$root/gecko-eval" "$root/gecko-core" "$root/gecko-tokenizer" \
+    "$root/gecko-models" -type f \( -name pom.xml -o -path '*/src/main/*' \) -not -path '*/target/*' -newer "$stamp" \
+    -print -quit 2>/dev/null)" ]
 }
 
 if [ "${GECKO_SKIP_BUILD:-}" != "1" ] && stale; then
@@ -20,6 +25,7 @@ if [ "${GECKO_SKIP_BUILD:-}" != "1" ] && stale; then
   # compile scope: gecko's modules, Spark (provided) and the extra built-in models (provided)
   (cd "$root" && ./mvnw -q -B -DskipTests -pl gecko-spark -am package dependency:build-classpath \
     -Dmdep.includeScope=compile -Dmdep.outputFile=target/classpath.txt >&2)
+  touch "$stamp"
 fi
 
 java_bin="java"

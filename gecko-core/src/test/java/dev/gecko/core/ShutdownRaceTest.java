@@ -20,7 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code libonnxruntime.so} (exit 134 and an hs_err file).
  */
 class ShutdownRaceTest {
-  /** 50; CI's offline re-run of the suites lowers it with {@code -Dgecko.test.exitRaceRuns}. */
+  /** 50 (about 3 minutes on 2 cores); {@code -Dgecko.test.exitRaceRuns=N} changes it for a quicker local run. */
   static final int RUNS = Integer.getInteger("gecko.test.exitRaceRuns", 50);
 
   @TempDir Path work;
