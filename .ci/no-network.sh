@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Runs a command in an empty network namespace (only loopback, brought up) under strace, and
-# fails if the command - or any process it starts - tries to connect() to an address that is not
-# loopback. Nothing can leave the machine either way; strace still records every attempt.
+# fails if the command - or any process it starts - tries to reach an address that is not loopback
+# (connect, sendto, sendmsg) or sends a DNS query to any address (connect-violations.sh). Over IP
+# nothing can leave the namespace; strace records every attempt. (A resolver reached through a
+# Unix socket, nscd or systemd-resolved's, is not seen: the traced JVMs resolve nothing by design.)
 #
-#   .ci/no-network.sh CMD [ARGS...]            fail on any non-loopback connect attempt
+#   .ci/no-network.sh CMD [ARGS...]            fail on any non-loopback network attempt
 #   NO_NETWORK_EXPECT_VIOLATION=1 .ci/no-network.sh CMD   positive control: fail if none is seen
 set -uo pipefail
 trace="$(mktemp)"
@@ -14,16 +16,16 @@ rc=$?
 violations="$("$(dirname "$0")/connect-violations.sh" "$trace")"
 if [ "${NO_NETWORK_EXPECT_VIOLATION:-}" = "1" ]; then
   if [ -z "$violations" ]; then
-    echo "no-network: positive control FAILED: expected a non-loopback connect() from: $1" >&2
+    echo "no-network: positive control FAILED: expected a non-loopback network attempt (connect, send, DNS) from: $1" >&2
     exit 1
   fi
-  echo "no-network: positive control OK (a non-loopback connect() was detected)" >&2
+  echo "no-network: positive control OK (a non-loopback network attempt was detected)" >&2
   exit 0
 fi
 if [ -n "$violations" ]; then
-  echo "no-network: FAILED: non-loopback connect() attempts by: $1" >&2
+  echo "no-network: FAILED: non-loopback network attempts by: $1" >&2
   echo "$violations" | head -20 >&2
   exit 1
 fi
-echo "no-network: OK: no non-loopback connect() attempts by: $1 (exit $rc)" >&2
+echo "no-network: OK: no non-loopback network attempts by: $1 (exit $rc)" >&2
 exit $rc
