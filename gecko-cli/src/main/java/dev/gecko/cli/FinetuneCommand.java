@@ -223,8 +223,8 @@ final class FinetuneCommand implements Callable<Integer> {
         tuner = b.build();
       } catch (IllegalArgumentException | IllegalStateException e) {
         throw new GeckoCli.UsageException(e.getMessage());
-      } catch (UncheckedIOException e) {
-        throw new GeckoCli.UsageException("--out: " + e.getMessage());
+      } catch (UncheckedIOException e) { // an output folder that cannot be written, a checkpoint that cannot be read: 1
+        throw new IOException("--out: " + e.getMessage(), e.getCause());
       }
       FineTuneResult r = tuner.train();
       progress.close();

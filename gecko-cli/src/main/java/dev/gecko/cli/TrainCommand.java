@@ -14,6 +14,7 @@ import dev.gecko.train.adapter.TrainingData;
 import dev.gecko.train.adapter.TrainingResult;
 import dev.gecko.train.adapter.UnsupervisedValidation;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -171,6 +172,8 @@ final class TrainCommand implements Callable<Integer> {
         trainer = b.build();
       } catch (IllegalArgumentException e) {
         throw new GeckoCli.UsageException(e.getMessage());
+      } catch (UncheckedIOException e) { // an output folder that cannot be written: an I/O failure (1), as in index
+        throw new IOException("--out: " + e.getCause().getMessage(), e.getCause());
       }
       TrainingResult r = trainer.train();
       progress.close();

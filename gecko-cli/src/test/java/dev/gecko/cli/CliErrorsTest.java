@@ -223,6 +223,18 @@ class CliErrorsTest {
     EmbedCommandTest.Run f = gecko("train", "--data", data.toString(), "--out", file.toString(), "--unsupervised");
     assertThat(f.code()).isEqualTo(GeckoCli.EXIT_USAGE);
     assertThat(f.err()).contains(file + ": the output folder is a file");
+    // an output folder that cannot be created (under a file) is an I/O failure, 1, in every command
+    String under = file.resolve("out").toString();
+    EmbedCommandTest.Run t = gecko("train", "--data", data.toString(), "--out", under, "--unsupervised");
+    assertThat(t.code()).as(t.err()).isEqualTo(GeckoCli.EXIT_FAILURE);
+    assertThat(t.err()).contains("--out: ").contains("cannot be created");
+    Path pairs = Files.writeString(dir.resolve("pairs.tsv"), "sentence1\tsentence2\tscore\na cat\ta dog\t1.0\n");
+    EmbedCommandTest.Run ft = gecko("finetune", "--data", pairs.toString(), "--out", under);
+    assertThat(ft.code()).as(ft.err()).isEqualTo(GeckoCli.EXIT_FAILURE);
+    assertThat(ft.err()).contains("--out: ").contains("not writable");
+    Path corpus = Files.writeString(dir.resolve("c.jsonl"), "{\"id\": \"a\", \"text\": \"fine\"}\n");
+    EmbedCommandTest.Run ix = gecko("index", "--corpus", corpus.toString(), "--out", under, "--threads", "1");
+    assertThat(ix.code()).as(ix.err()).isEqualTo(GeckoCli.EXIT_FAILURE);
   }
 
   @Test

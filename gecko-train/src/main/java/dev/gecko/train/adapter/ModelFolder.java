@@ -5,6 +5,7 @@ import dev.gecko.core.ModelManifest;
 import dev.gecko.core.ModelPackage;
 import dev.gecko.core.adapter.Adapter;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,8 +34,9 @@ final class ModelFolder {
    * Checks that {@code dir} can become the output folder: new (creatable), empty, or an earlier
    * output (it holds the manifest), and writable.
    *
-   * @throws IllegalArgumentException if the folder is a file, is not empty and holds no {@code
-   *     gecko-model.json}, or cannot be created or written
+   * @throws IllegalArgumentException if the folder is a file, or is not empty and holds no {@code
+   *     gecko-model.json} (or a model no training wrote)
+   * @throws UncheckedIOException if it cannot be created or written
    */
   static void checkUsable(Path dir) {
     if (Files.exists(dir)) {
@@ -67,7 +69,8 @@ final class ModelFolder {
         }
       }
       if (!Files.isWritable(dir)) {
-        throw new IllegalArgumentException(dir + ": the output folder is not writable");
+        throw new UncheckedIOException(new java.nio.file.AccessDeniedException(dir.toString(), null,
+            "the output folder is not writable"));
       }
       return;
     }
@@ -76,8 +79,9 @@ final class ModelFolder {
       parent = parent.getParent();
     }
     if (parent == null || !Files.isDirectory(parent) || !Files.isWritable(parent)) {
-      throw new IllegalArgumentException(dir + ": the output folder cannot be created ("
-          + (parent == null ? "no existing parent" : parent + " is not a writable folder") + ")");
+      throw new UncheckedIOException(new java.nio.file.AccessDeniedException(dir.toString(), null,
+          "the output folder cannot be created ("
+          + (parent == null ? "no existing parent" : parent + " is not a writable folder") + ")"));
     }
   }
 
