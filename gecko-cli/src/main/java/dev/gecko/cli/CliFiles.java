@@ -45,4 +45,21 @@ final class CliFiles {
     }
     return dir;
   }
+
+  /**
+   * Checks, before the work that ends in writing it, that {@code file} could be written: not a
+   * folder, and its folder, where it exists, writable.
+   *
+   * @throws GeckoCli.UsageException if not (the command exits 2)
+   */
+  static Path writableFile(String option, Path file) {
+    if (Files.isDirectory(file)) {
+      throw new GeckoCli.UsageException(option + ": " + file + " is a folder; give a file name");
+    }
+    Path parent = file.toAbsolutePath().getParent();
+    if (parent != null && Files.isDirectory(parent) && !Files.isWritable(parent)) {
+      throw new GeckoCli.UsageException(option + ": cannot write in " + parent);
+    }
+    return file;
+  }
 }

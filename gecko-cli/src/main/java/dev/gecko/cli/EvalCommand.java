@@ -61,18 +61,10 @@ final class EvalCommand implements Runnable {
 
     /** Refuses a --json target that could not be written, before the evaluation rather than after it. */
     void checkJson() {
-      if (json == null) {
-        return;
-      }
-      if (java.nio.file.Files.isDirectory(json)) {
-        throw new GeckoCli.UsageException("--json: " + json + " is a folder; give a file name");
-      }
-      Path parent = json.toAbsolutePath().getParent();
-      if (parent != null && java.nio.file.Files.isDirectory(parent) && !java.nio.file.Files.isWritable(parent)) {
-        throw new GeckoCli.UsageException("--json: cannot write in " + parent);
+      if (json != null) {
+        CliFiles.writableFile("--json", json);
       }
     }
-
 
     GeckoEmbedder open() {
       GeckoEmbedder embedder = models.open();

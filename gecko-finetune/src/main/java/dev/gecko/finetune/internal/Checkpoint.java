@@ -1,6 +1,7 @@
 package dev.gecko.finetune.internal;
 
 import ai.djl.ndarray.NDArray;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.gecko.core.InvalidDataException;
 import dev.gecko.core.internal.io.AtomicFiles;
@@ -17,6 +18,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -120,13 +122,14 @@ final class Checkpoint {
       throw new InvalidDataException(file.toString(), 0, "the checkpoint does not record its run's settings (written "
           + "by an older version): start over without resume");
     }
-    Map<?, ?> now = JSON.convertValue(sanitize(run), Map.class);
+    // both sides as the file holds them: this run's settings written and read back as JSON
+    JsonNode then = JSON.valueToTree(saved);
+    JsonNode now = JSON.readTree(JSON.writeValueAsBytes(sanitize(run)));
     List<String> differences = new ArrayList<>();
-    for (Map.Entry<?, ?> e : now.entrySet()) {
-      Object then = saved.get(e.getKey());
-      if (!JSON.readTree(JSON.writeValueAsString(then)).equals(JSON.readTree(JSON.writeValueAsString(e.getValue())))) {
-        differences.add(e.getKey() + " " + describe(e.getKey(), then) + " there, " + describe(e.getKey(), e.getValue())
-            + " here");
+    for (Iterator<String> keys = now.fieldNames(); keys.hasNext(); ) {
+      String key = keys.next();
+      if (!now.get(key).equals(then.get(key))) {
+        differences.add(key + " " + describe(key, then.get(key)) + " there, " + describe(key, now.get(key)) + " here");
       }
     }
     if (!differences.isEmpty()) {
@@ -137,11 +140,11 @@ final class Checkpoint {
   }
 
   /** A setting's value for a message: digests shortened, a missing one named. */
-  private static String describe(Object key, Object value) {
+  private static String describe(String key, JsonNode value) {
     if (value == null) {
       return "(not recorded)";
     }
-    String v = String.valueOf(value);
+    String v = value.isTextual() ? value.asText() : value.toString();
     return ("data".equals(key) || "validation".equals(key) || "baseFingerprint".equals(key)) && v.length() > 12
         ? v.substring(0, 12) + "..." : v;
   }

@@ -300,6 +300,8 @@ public final class Loop {
       int stepsPerEpoch = (trainRows.size() + config.batchSize() - 1) / config.batchSize();
       long total = (long) stepsPerEpoch * config.epochs();
       Path ckpt = config.output().resolve(CHECKPOINT);
+      // digests of the whole data set, once per run: every checkpoint and the manifest carry them
+      Map<String, Object> identity = runIdentity(base, data, validationData, config);
       if (config.resume()) {
         Checkpoint.read(ckpt, encoder, opt, s);
       } else {
@@ -384,7 +386,7 @@ public final class Loop {
         }
         progress.onProgress(new Progress("training", "steps", s.step, total, metrics));
         if (config.checkpointEvery() > 0 && s.step % config.checkpointEvery() == 0 && s.step < total && !s.stopped) {
-          Checkpoint.write(ckpt, encoder, opt, s, runIdentity(base, data, validationData, config));
+          Checkpoint.write(ckpt, encoder, opt, s, identity);
         }
       }
       if (validation == null || !config.keepBest() || Double.isNaN(s.bestScore)) { // nothing scored: the last step
@@ -404,7 +406,7 @@ public final class Loop {
           encoder.set(name, w);
         }
       }
-      Map<String, Object> provenance = provenance(pkg, s, total, started);
+      Map<String, Object> provenance = provenance(pkg, s, total, started, (String) identity.get("data"));
       ModelWriter.Written written = ModelWriter.write(graph, mapping, encoder, pkg, trainedPackage(), style(),
           config, provenance, outputAdapter);
       Files.deleteIfExists(ckpt);
@@ -414,12 +416,13 @@ public final class Loop {
     }
   }
 
-  private Map<String, Object> provenance(ModelPackage pkg, State s, long total, long started) throws IOException {
+  private Map<String, Object> provenance(ModelPackage pkg, State s, long total, long started, String dataDigest)
+      throws IOException {
     Map<String, Object> p = new LinkedHashMap<>();
     p.put("trainer", "gecko-finetune");
     p.put("baseModel", pkg.name());
     p.put("baseFingerprint", pkg.fingerprint());
-    p.put("dataDigest", dataDigest());
+    p.put("dataDigest", dataDigest);
     p.put("examples", data.size());
     p.put("objective", config.objective().name());
     p.put("promptStyle", style().name());
@@ -460,11 +463,7 @@ public final class Loop {
     return p;
   }
 
-  /** SHA-256 over the training examples' fields, in order. */
-  private String dataDigest() {
-    return digest(data);
-  }
-
+  /** SHA-256 over the examples' fields, in order. */
   private static String digest(TrainingData examples) {
     java.security.MessageDigest d = dev.gecko.core.internal.io.Hashes.sha256();
     for (dev.gecko.train.adapter.TrainingExample e : examples.examples()) {

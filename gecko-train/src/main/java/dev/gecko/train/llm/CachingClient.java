@@ -37,10 +37,6 @@ final class CachingClient extends ForwardingLlmClient {
     }
   }
 
-  static String key(String model, LlmRequest request) {
-    return key(model, java.util.Set.of(), request);
-  }
-
   /**
    * The key of a generation: the request, and what the client makes of it on the wire (JSON mode
    * and log probabilities are sent only where the client declares them), so that switching a
@@ -95,11 +91,12 @@ final class CachingClient extends ForwardingLlmClient {
    */
   static boolean worthKeeping(LlmResponse r) {
     String finish = r.finishReason() == null ? "" : r.finishReason().toLowerCase(Locale.ROOT);
-    return !r.text().isBlank() && !finish.startsWith("blocked") && !finish.equals("length")
-        && !finish.equals("max_tokens") && !finish.equals("content_filter") && !finish.equals("safety")
-        && !finish.equals("recitation") && !finish.equals("prohibited_content") && !finish.equals("spii")
-        && !finish.equals("blocklist");
+    return !r.text().isBlank() && !finish.startsWith("blocked") && !UNKEPT_FINISH_REASONS.contains(finish);
   }
+
+  /** Finish reasons (OpenAI's and Gemini's, lower case) of answers cut off or filtered. */
+  private static final java.util.Set<String> UNKEPT_FINISH_REASONS = java.util.Set.of("length", "max_tokens",
+      "content_filter", "safety", "recitation", "prohibited_content", "spii", "blocklist");
 
   @Override
   public PromptLogprobs promptLogprobs(String prompt) {

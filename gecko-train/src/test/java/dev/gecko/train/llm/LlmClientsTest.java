@@ -21,6 +21,7 @@ import java.util.Collections;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.Random;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -395,8 +396,8 @@ class LlmClientsTest {
         assertThat(Files.readString(f)).doesNotContain(KEY).doesNotContain("sk-other");
       }
     }
-    assertThat(CachingClient.key("m", LlmRequest.of("x", GenerationOptions.DEFAULT)))
-        .isNotEqualTo(CachingClient.key("m2", LlmRequest.of("x", GenerationOptions.DEFAULT)));
+    assertThat(CachingClient.key("m", Set.of(), LlmRequest.of("x", GenerationOptions.DEFAULT)))
+        .isNotEqualTo(CachingClient.key("m2", Set.of(), LlmRequest.of("x", GenerationOptions.DEFAULT)));
   }
 
   @Test

@@ -200,10 +200,7 @@ final class Coalescer {
     }
     lock.lock();
     try {
-      if (activeRunners < runners) {
-        startHelper();
-      }
-      startHelpersFor(job, 1);
+      startHelpersFor(job, 0); // helpers run it all: one per batch while runners are free
     } finally {
       lock.unlock();
     }
