@@ -128,18 +128,26 @@ class EvaluatorsTest {
     }
   }
 
+  /** Evaluates the STS set once with a cache in {@code dir} and returns the cache's one file. */
+  private Path cacheFileOfOneRun(Path dir) throws IOException {
+    StsEvaluator.builder(embedder).cache(EmbeddingCache.open(dir)).build().evaluate(sts);
+    try (Stream<Path> files = Files.list(dir)) {
+      return files.findFirst().orElseThrow();
+    }
+  }
+
+  private static void truncate(Path file, long size) throws IOException {
+    try (var ch = java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.WRITE)) {
+      ch.truncate(size);
+    }
+  }
+
   @Test
   void cacheDropsATruncatedLastRecord() throws IOException {
     Path dir = Files.createDirectories(tmp.resolve("cache-truncated"));
-    StsEvaluator.builder(embedder).cache(EmbeddingCache.open(dir)).build().evaluate(sts);
-    Path file;
-    try (Stream<Path> files = Files.list(dir)) {
-      file = files.findFirst().orElseThrow();
-    }
+    Path file = cacheFileOfOneRun(dir);
     long size = Files.size(file);
-    try (var ch = java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.WRITE)) {
-      ch.truncate(size - 10);
-    }
+    truncate(file, size - 10);
     CountingEmbedder counting = new CountingEmbedder(embedder);
     StsEvaluator.builder(counting).cache(EmbeddingCache.open(dir)).build().evaluate(sts);
     assertThat(counting.texts.get()).isEqualTo(1);
@@ -149,15 +157,9 @@ class EvaluatorsTest {
   @Test
   void cacheStartsAgainAfterATornHeader() throws IOException {
     Path dir = Files.createDirectories(tmp.resolve("cache-torn-header"));
-    StsEvaluator.builder(embedder).cache(EmbeddingCache.open(dir)).build().evaluate(sts);
-    Path file;
-    try (Stream<Path> files = Files.list(dir)) {
-      file = files.findFirst().orElseThrow();
-    }
+    Path file = cacheFileOfOneRun(dir);
     long size = Files.size(file);
-    try (var ch = java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.WRITE)) {
-      ch.truncate(10); // a crash while the first header was written
-    }
+    truncate(file, 10); // a crash while the first header was written
     StsEvaluator.builder(embedder).cache(EmbeddingCache.open(dir)).build().evaluate(sts);
     assertThat(Files.size(file)).isEqualTo(size);
     CountingEmbedder counting = new CountingEmbedder(embedder);

@@ -53,6 +53,19 @@ class FineTunerTest {
         .output(out);
   }
 
+  /**
+   * Trains with a checkpoint after every step until a failure after step 2's report (an exception
+   * from the progress listener stands in for a kill): the last checkpoint is step 1's.
+   */
+  static void crashAfterStep2(FineTuner.Builder b) throws IOException {
+    FineTuner crashing = b.checkpointEvery(1).progress(p -> {
+      if (p.done() == 2) {
+        throw new IllegalStateException("simulated crash");
+      }
+    }).build();
+    assertThatThrownBy(crashing::train).hasMessageContaining("simulated crash");
+  }
+
   @Test
   void trainsExportsAndResumesToTheSameWeights(@TempDir Path tmp) throws Exception {
     Path a = tmp.resolve("a");
@@ -89,12 +102,7 @@ class FineTunerTest {
 
     // an interrupted run (aborted after step 2's report; its last checkpoint is step 1's) resumes to the same weights
     Path b = tmp.resolve("b");
-    FineTuner crashing = small(b).checkpointEvery(1).progress(p -> {
-      if (p.done() == 2) {
-        throw new IllegalStateException("simulated crash");
-      }
-    }).build();
-    assertThatThrownBy(crashing::train).hasMessageContaining("simulated crash");
+    crashAfterStep2(small(b));
     assertThat(Files.exists(b.resolve("checkpoint.bin"))).isTrue();
     small(b).checkpointEvery(1).resume(true).build().train();
     assertThat(Files.readAllBytes(b.resolve("model.onnx"))).isEqualTo(Files.readAllBytes(a.resolve("model.onnx")));
@@ -129,12 +137,7 @@ class FineTunerTest {
   @Test
   void resumeRefusesACheckpointOfAnotherRunAndADamagedOne(@TempDir Path tmp) throws Exception {
     Path out = tmp.resolve("r");
-    FineTuner crashing = small(out).checkpointEvery(1).progress(p -> {
-      if (p.done() == 2) {
-        throw new IllegalStateException("simulated crash");
-      }
-    }).build();
-    assertThatThrownBy(crashing::train).hasMessageContaining("simulated crash");
+    crashAfterStep2(small(out));
     Path ckpt = out.resolve("checkpoint.bin");
     assertThatThrownBy(() -> small(out).batchSize(4).resume(true).build())
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("cannot resume from " + ckpt)
@@ -171,12 +174,7 @@ class FineTunerTest {
     small(out).reorderDims(true).baseAverage(0.999999).checkpointEvery(1).build().train();
     // interrupted and resumed: the same weights (the base kept for averaging is reordered on resume too)
     Path resumed = tmp.resolve("resumed");
-    FineTuner crashing = small(resumed).reorderDims(true).baseAverage(0.999999).checkpointEvery(1).progress(p -> {
-      if (p.done() == 2) {
-        throw new IllegalStateException("simulated crash");
-      }
-    }).build();
-    assertThatThrownBy(crashing::train).hasMessageContaining("simulated crash");
+    crashAfterStep2(small(resumed).reorderDims(true).baseAverage(0.999999));
     small(resumed).reorderDims(true).baseAverage(0.999999).checkpointEvery(1).resume(true).build().train();
     assertThat(Files.readAllBytes(resumed.resolve("model.onnx"))).isEqualTo(Files.readAllBytes(out.resolve("model.onnx")));
     assertThat(new com.fasterxml.jackson.databind.ObjectMapper().readTree(out.resolve(ModelManifest.FILE_NAME).toFile())
@@ -246,13 +244,8 @@ class FineTunerTest {
 
     // interrupted and resumed: the same basis and weights
     Path resumed = tmp.resolve("resumed");
-    FineTuner crashing = small(resumed).objective(FineTuneObjective.MRL_DISTILL).basis(Basis.PRINCIPAL_AXES)
-        .baseAverage(0.999999).checkpointEvery(1).progress(p -> {
-          if (p.done() == 2) {
-            throw new IllegalStateException("simulated crash");
-          }
-        }).build();
-    assertThatThrownBy(crashing::train).hasMessageContaining("simulated crash");
+    crashAfterStep2(small(resumed).objective(FineTuneObjective.MRL_DISTILL).basis(Basis.PRINCIPAL_AXES)
+        .baseAverage(0.999999));
     small(resumed).objective(FineTuneObjective.MRL_DISTILL).basis(Basis.PRINCIPAL_AXES).baseAverage(0.999999)
         .checkpointEvery(1).resume(true).build().train();
     assertThat(Files.readAllBytes(resumed.resolve("model.onnx"))).isEqualTo(Files.readAllBytes(out.resolve("model.onnx")));

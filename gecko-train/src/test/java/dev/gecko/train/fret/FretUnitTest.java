@@ -101,34 +101,12 @@ class FretUnitTest {
 
   @Test
   void aRefusedAnswerIsReportedToTheClientSoThatACacheForgetsIt() {
-    List<dev.gecko.train.llm.LlmRequest> refused = new java.util.ArrayList<>();
-    java.util.Iterator<String> answers = List.of("I cannot help with that.",
-        "{\"task\": \"find how bees tell where food is\", \"query\": \"why do honey bees dance\"}").iterator();
-    dev.gecko.train.llm.LlmClient llm = new dev.gecko.train.llm.LlmClient() {
-      @Override
-      public String model() {
-        return "scripted";
-      }
-
-      @Override
-      public java.util.Set<dev.gecko.train.llm.Capability> capabilities() {
-        return java.util.Set.of();
-      }
-
-      @Override
-      public LlmResponse generate(dev.gecko.train.llm.LlmRequest request) {
-        return new LlmResponse(answers.next(), List.of(), new Usage(1, 1), "stop", "r");
-      }
-
-      @Override
-      public void refused(dev.gecko.train.llm.LlmRequest request) {
-        refused.add(request);
-      }
-    };
+    ScriptedLlm llm = new ScriptedLlm("I cannot help with that.",
+        "{\"task\": \"find how bees tell where food is\", \"query\": \"why do honey bees dance\"}");
     GeneratedQuery q = new QueryGenerator(llm, Prompts.defaults(), 0.7, 3).generate(SEED);
     assertThat(q.query()).isEqualTo("why do honey bees dance");
-    assertThat(refused).hasSize(1); // the first request, whose answer held no JSON; not the repaired one
-    assertThat(refused.get(0).messages()).noneMatch(m -> m.content().contains("was refused"));
+    assertThat(llm.refused).hasSize(1); // the first request, whose answer held no JSON; not the repaired one
+    assertThat(llm.refused.get(0).messages()).noneMatch(m -> m.content().contains("was refused"));
   }
 
   @Test

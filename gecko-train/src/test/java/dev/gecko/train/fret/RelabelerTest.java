@@ -3,18 +3,8 @@ package dev.gecko.train.fret;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.gecko.core.io.Passage;
-import dev.gecko.train.llm.Capability;
-import dev.gecko.train.llm.LlmClient;
-import dev.gecko.train.llm.LlmRequest;
-import dev.gecko.train.llm.LlmResponse;
 import dev.gecko.train.llm.Message;
-import dev.gecko.train.llm.Usage;
-import java.util.ArrayList;
-import java.util.Collections;
-import java.util.EnumSet;
 import java.util.List;
-import java.util.Set;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import org.junit.jupiter.api.Test;
 
 /** Text grades as real chat models word them: wrapped digits are read, ambiguous or out-of-range ones refused. */
@@ -66,32 +56,5 @@ class RelabelerTest {
     assertThat(llm.requests).hasSize(2);
     assertThat(llm.requests.get(1).messages().get(llm.requests.get(1).messages().size() - 1).content())
         .contains("That answer was refused").contains("ambiguous");
-  }
-
-  /** Answers from a script, in order; records the requests. */
-  private static final class ScriptedLlm implements LlmClient {
-    final ConcurrentLinkedQueue<String> answers;
-    final List<LlmRequest> requests = Collections.synchronizedList(new ArrayList<>());
-
-    ScriptedLlm(String... answers) {
-      this.answers = new ConcurrentLinkedQueue<>(List.of(answers));
-    }
-
-    @Override
-    public String model() {
-      return "scripted";
-    }
-
-    @Override
-    public Set<Capability> capabilities() {
-      return EnumSet.noneOf(Capability.class);
-    }
-
-    @Override
-    public LlmResponse generate(LlmRequest request) {
-      requests.add(request);
-      String a = answers.poll();
-      return new LlmResponse(a == null ? "" : a, List.of(), Usage.ZERO, "stop", "");
-    }
   }
 }
