@@ -21,8 +21,11 @@ final class ContrastiveTask extends SupervisedTask {
   private static final String POSITIVE = "a";
   /** Graded validation: Spearman over every validation pair; null for MRR. */
   private final ScoredPairs scoredValidation;
-  /** MRR validation rows {@code {query, positive, negative or -1}}; empty with graded validation. */
-  private final List<int[]> validation = new ArrayList<>();
+  /**
+   * MRR validation rows {@code {query, positive, negative or -1}}, up to maxValidation of them
+   * drawn with the seed; empty with graded validation.
+   */
+  private final List<int[]> validation;
 
   ContrastiveTask(TrainerConfig config, int[] widths, double[] weights, TrainingData trainData,
       TrainingData validationData, Texts texts) {
@@ -35,9 +38,10 @@ final class ContrastiveTask extends SupervisedTask {
     train.addAll(triplets(trainData, texts));
     if (graded) {
       scoredValidation = ScoredPairs.of(validationData, texts).requireOrderable("validation data");
+      validation = List.of();
     } else {
       scoredValidation = null;
-      validation.addAll(triplets(validationData, texts));
+      validation = validationSample(triplets(validationData, texts));
     }
   }
 
@@ -129,12 +133,11 @@ final class ContrastiveTask extends SupervisedTask {
 
   /**
    * The weighted mean over the widths of the mean reciprocal rank ({@link RetrievalMetrics}' MRR)
-   * of each of the first maxValidation rows' positive among all their positives and the row's own
+   * of each validation row's positive (up to maxValidation rows, drawn with the seed) among all their positives and the row's own
    * negative; the positive loses ties. A negative that is also another row's positive stands twice.
    */
   private double mrr(Model model) {
-    int m = Math.min(validation.size(), config.maxValidation());
-    List<int[]> rows = validation.subList(0, m);
+    List<int[]> rows = validation;
     Forward l = new Forward(rows.stream().flatMapToInt(Arrays::stream).toArray(), model, x);
     int[] cands = rows.stream().mapToInt(r -> l.of(r[1])).distinct().toArray();
     // Document ids: RetrievalMetrics ranks equal scores by id descending, so "a" (the positive)

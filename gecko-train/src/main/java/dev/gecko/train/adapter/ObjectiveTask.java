@@ -71,6 +71,30 @@ abstract class ObjectiveTask {
   }
 
   /**
+   * Up to {@code max} of {@code items}, drawn with the run's seed and kept in their order: a
+   * validation cap that takes the first rows would score only the start of a file sorted by
+   * topic or source. All of them when there are no more than {@code max}.
+   */
+  final <T> List<T> validationSample(List<T> items) {
+    int max = config.maxValidation();
+    if (items.size() <= max) {
+      return items;
+    }
+    int[] order = new int[items.size()];
+    for (int i = 0; i < order.length; i++) {
+      order[i] = i;
+    }
+    new Rng(Rng.mix(config.seed() ^ 0x76616c6964L)).shuffle(order); // "valid": its own stream of the seed
+    int[] chosen = Arrays.copyOf(order, max);
+    Arrays.sort(chosen);
+    List<T> sample = new ArrayList<>(max);
+    for (int i : chosen) {
+      sample.add(items.get(i));
+    }
+    return sample;
+  }
+
+  /**
    * What {@link #validate} measures, as the adapter's metadata records it: {@code spearman},
    * {@code mrr}, {@code similarity-preservation} or {@code neighbour-recall}.
    */

@@ -55,7 +55,8 @@ import java.util.stream.Stream;
  *       positive among all validation positives and its own negative, or, when every validation
  *       example carries a score, the same Spearman as COSENT over all of them (the graded signal
  *       rather than a binarised proxy); {@link Objective#UNSUPERVISED} by default minus the
- *       similarity-preservation loss on up to {@link Builder#maxValidation(int)} validation texts
+ *       similarity-preservation loss on up to {@link Builder#maxValidation(int)} validation texts that
+ *       no training example holds
  *       (neighbours taken among them), or with {@link UnsupervisedValidation#NEIGHBOURS} their
  *       neighbour recall (see {@link Builder#unsupervisedValidation}). Spearman is gecko-eval's
  *       {@code Correlation}, MRR and recall its {@code RetrievalMetrics}. The epoch with the best
@@ -615,7 +616,9 @@ public final class Trainer {
 
     /**
      * Sets the most validation rows (MRR) or texts (unsupervised, either validation) scored each epoch
-     * (default 1000); Spearman on scored pairs always uses every pair.
+     * (default 1000); where there are more, that many are drawn with the seed. Spearman on scored
+     * pairs always uses every pair. Unsupervised validation scores only the validation texts that
+     * no training example also holds.
      */
     public Builder maxValidation(int rows) {
       this.maxValidation = TrainerConfig.atLeast(rows, 1, "maxValidation");

@@ -16,8 +16,11 @@ import java.util.Set;
  * thread-safe.
  */
 final class UnsupervisedTask extends ObjectiveTask {
-  /** The validation texts (vector ids), at most maxValidation of them. */
-  private final List<Integer> validation = new ArrayList<>();
+  /**
+   * The validation texts (vector ids): texts of the validation examples that no training example
+   * holds, up to maxValidation of them drawn with the seed.
+   */
+  private final List<Integer> validation;
   /** Each training row's (text's) neighbours among the training texts. */
   private SimilarTexts.Neighbours trainNeighbours;
   private int[] valItems;
@@ -28,10 +31,21 @@ final class UnsupervisedTask extends ObjectiveTask {
       TrainingData validationData, Texts texts) {
     super(config, widths, weights);
     kept(trainData, validationData);
-    for (int id : distinct(trainData, texts)) {
+    Set<Integer> trainTexts = distinct(trainData, texts);
+    for (int id : trainTexts) {
       train.add(new int[] {id});
     }
-    validation.addAll(distinct(validationData, texts));
+    // The split is by anchor, so a validation example's texts may also stand in training examples
+    // (a sentence paired with several others): only the texts training never sees are held out.
+    Set<Integer> unseen = distinct(validationData, texts);
+    int all = unseen.size();
+    unseen.removeAll(trainTexts);
+    if (unseen.size() < 2) {
+      throw new IllegalArgumentException("the validation split has " + unseen.size() + " text(s) that the training"
+          + " split does not also hold (of its " + all + " distinct texts); the UNSUPERVISED objective validates on"
+          + " held-out texts: give more data, a larger validationFraction or validationData with other texts");
+    }
+    validation = validationSample(new ArrayList<>(unseen));
   }
 
   /** The distinct texts of the examples, as documents, in order of appearance. */
@@ -60,8 +74,7 @@ final class UnsupervisedTask extends ObjectiveTask {
     super.start(vectors, x);
     int[] items = train.stream().mapToInt(r -> r[0]).toArray();
     trainNeighbours = SimilarTexts.among(items, vectors, Math.min(config.topK(), items.length - 1));
-    valItems = validation.stream().limit(Math.min(validation.size(), config.maxValidation()))
-        .mapToInt(Integer::intValue).toArray();
+    valItems = validation.stream().mapToInt(Integer::intValue).toArray();
     valNeighbours = SimilarTexts.among(valItems, vectors, Math.min(config.topK(), valItems.length - 1));
   }
 

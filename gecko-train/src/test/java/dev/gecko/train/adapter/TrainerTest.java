@@ -86,6 +86,64 @@ class TrainerTest {
     }
   }
 
+  /** Texts of the STS pairs that no pair of {@code train} holds, and some that it does. */
+  private static List<String> texts(TrainingData data) {
+    List<String> out = new ArrayList<>();
+    for (TrainingExample e : data.examples()) {
+      out.add(e.anchor());
+      out.add(e.positive());
+    }
+    return out;
+  }
+
+  @Test
+  void unsupervisedValidationScoresOnlyTextsThatTrainingNeverSees() throws IOException {
+    TrainingData train = sts.limit(40);
+    List<String> seen = texts(train).subList(0, 12);
+    List<String> unseen = texts(sts).subList(80, 104); // pairs 40-51: not in train
+    unseen.removeAll(texts(train));
+    List<TrainingExample> mixed = new ArrayList<>();
+    for (int i = 0; i < Math.max(seen.size(), unseen.size()); i++) {
+      if (i < seen.size()) {
+        mixed.add(TrainingExample.text(seen.get(i)));
+      }
+      if (i < unseen.size()) {
+        mixed.add(TrainingExample.text(unseen.get(i)));
+      }
+    }
+    Trainer.Builder b = base(train, tmp.resolve("mixed")).objective(Objective.UNSUPERVISED).topK(3).epochs(1);
+    double withSeen = b.validationData(TrainingData.of(mixed)).build().train().baseValidationScore();
+    double heldOut = b.output(tmp.resolve("heldOut"))
+        .validationData(TrainingData.of(unseen.stream().map(TrainingExample::text).toList())).build().train()
+        .baseValidationScore();
+    // epoch 0 (the base model) is scored on the validation texts alone: the training texts among
+    // them are left out, so it scores exactly as the held-out texts by themselves
+    assertThat(withSeen).isEqualTo(heldOut);
+
+    TrainingData onlySeen = TrainingData.of(seen.stream().map(TrainingExample::text).toList());
+    assertThatThrownBy(() -> b.output(tmp.resolve("onlySeen")).validationData(onlySeen).build().train())
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("0 text(s) that the training split does not also hold")
+        .hasMessageContaining("of its 12 distinct texts");
+  }
+
+  @Test
+  void validationCapDrawsItsTextsWithTheSeedNotTheFileStart() throws IOException {
+    TrainingData train = sts.limit(40);
+    List<String> unseen = texts(sts).subList(80, 160);
+    unseen.removeAll(texts(train));
+    unseen = new ArrayList<>(new java.util.LinkedHashSet<>(unseen));
+    TrainingData val = TrainingData.of(unseen.stream().map(TrainingExample::text).toList());
+    TrainingData firstTen = TrainingData.of(unseen.subList(0, 10).stream().map(TrainingExample::text).toList());
+    Trainer.Builder b = base(train, tmp.resolve("a")).objective(Objective.UNSUPERVISED).topK(3).epochs(1)
+        .maxValidation(10);
+    double capped = b.validationData(val).build().train().baseValidationScore();
+    double again = b.output(tmp.resolve("b")).build().train().baseValidationScore();
+    double fileStart = b.output(tmp.resolve("c")).validationData(firstTen).build().train().baseValidationScore();
+    assertThat(again).isEqualTo(capped); // the same seed draws the same texts
+    assertThat(capped).isNotEqualTo(fileStart);
+  }
+
   @Test
   void principalAxesBasisKeepsFullWidthSimilaritiesAndMoreNeighbours() throws IOException {
     Trainer.Builder b = base(sts, tmp.resolve("pca")).objective(Objective.UNSUPERVISED).topK(5).epochs(1)
