@@ -231,7 +231,11 @@ class CliErrorsTest {
     Path pairs = Files.writeString(dir.resolve("pairs.tsv"), "sentence1\tsentence2\tscore\na cat\ta dog\t1.0\n");
     EmbedCommandTest.Run ft = gecko("finetune", "--data", pairs.toString(), "--out", under);
     assertThat(ft.code()).as(ft.err()).isEqualTo(GeckoCli.EXIT_FAILURE);
-    assertThat(ft.err()).contains("--out: ").contains("not writable");
+    assertThat(ft.err()).contains("--out: ").contains("cannot be created");
+    // finetune refuses a folder holding other files as train does (it would replace model.onnx there)
+    EmbedCommandTest.Run fb = gecko("finetune", "--data", pairs.toString(), "--out", busy.toString());
+    assertThat(fb.code()).as(fb.err()).isEqualTo(GeckoCli.EXIT_USAGE);
+    assertThat(fb.err()).contains(busy + ": the output folder is not empty and holds no gecko-model.json");
     Path corpus = Files.writeString(dir.resolve("c.jsonl"), "{\"id\": \"a\", \"text\": \"fine\"}\n");
     EmbedCommandTest.Run ix = gecko("index", "--corpus", corpus.toString(), "--out", under, "--threads", "1");
     assertThat(ix.code()).as(ix.err()).isEqualTo(GeckoCli.EXIT_FAILURE);

@@ -5,7 +5,9 @@ import dev.gecko.core.ModelLoadException;
 import dev.gecko.core.ModelPackage;
 import dev.gecko.core.ProgressListener;
 import dev.gecko.core.TaskType;
+import dev.gecko.core.internal.model.ModelFolderWriter;
 import dev.gecko.finetune.internal.Loop;
+import dev.gecko.finetune.internal.ModelWriter;
 import dev.gecko.train.adapter.Basis;
 import dev.gecko.train.adapter.TrainingData;
 import dev.gecko.train.adapter.TrainingExample;
@@ -16,6 +18,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
 import java.util.TreeMap;
 
 /**
@@ -531,7 +534,7 @@ public final class FineTuner {
             + base.adapter().get() + "): fine-tuning through it is not supported (the teacher, the losses and the "
             + "written folder would drop it); start from the model without its adapter");
       }
-      checkWritable(output, resume);
+      checkWritable(output, base, resume);
       FineTuneConfig config = new FineTuneConfig(obj, widths, weights, epochs, batchSize, miniBatchSize,
           Math.min(maxLength, base.maxTokens()), learningRate, warmupRatio, weightDecay, maxGradNorm, temperature,
           cosentScale, positiveThreshold, allHardNegatives, promptStyle, freezeEmbeddings, baseAverage, seed,
@@ -572,7 +575,10 @@ public final class FineTuner {
       return new InvalidDataException(where, 0, reason);
     }
 
-    private static void checkWritable(Path dir, boolean resume) {
+    private static void checkWritable(Path dir, ModelPackage base, boolean resume) {
+      // new, empty, an earlier run's output or what an interrupted one left; never a base model's
+      // folder or one holding other files (the run replaces model.onnx and tokenizer.json there)
+      ModelFolderWriter.checkOutput(dir, base, Set.of(Loop.CHECKPOINT, ModelWriter.INT8_FOLDER));
       try {
         Files.createDirectories(dir);
         Path probe = Files.createTempFile(dir, ".write-probe", ".tmp");

@@ -420,6 +420,22 @@ class FineTunerTest {
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("carries an adapter")
         .hasMessageContaining("adapter.safetensors");
     Path file = Files.writeString(tmp.resolve("a-file"), "x");
-    assertThatThrownBy(() -> small(file.resolve("out")).build()).hasMessageContaining("not writable");
+    assertThatThrownBy(() -> small(file.resolve("out")).build()).hasMessageContaining("cannot be created");
+    // the output folder: never a base model's (the run would replace its model.onnx) nor one with other files
+    Path base = Files.createDirectories(tmp.resolve("base"));
+    Files.write(base.resolve("model.onnx"), mini.model().readAllBytes());
+    Files.write(base.resolve("tokenizer.json"), mini.tokenizer().readAllBytes());
+    ModelManifest.describing(mini).withName("base").write(base.resolve(ModelManifest.FILE_NAME));
+    assertThatThrownBy(() -> small(base).baseModel(base.toString()).build())
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("no training run wrote");
+    assertThatThrownBy(() -> small(base).build()) // another base, the same folder: still not a run's output
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("no training run wrote");
+    Path notes = Files.createDirectories(tmp.resolve("notes"));
+    Files.writeString(notes.resolve("todo.txt"), "mine");
+    assertThatThrownBy(() -> small(notes).build()).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("not empty and holds no gecko-model.json");
+    assertThat(Files.readString(notes.resolve("todo.txt"))).isEqualTo("mine");
+    assertThatThrownBy(() -> small(file).build()).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("the output folder is a file");
   }
 }

@@ -3,13 +3,12 @@ package dev.gecko.finetune.internal;
 import dev.gecko.core.ModelManifest;
 import dev.gecko.core.ModelPackage;
 import dev.gecko.core.adapter.Adapter;
-import dev.gecko.core.internal.io.AtomicFiles;
+import dev.gecko.core.internal.model.ModelFolderWriter;
 import dev.gecko.core.internal.onnx.OnnxModel;
 import dev.gecko.finetune.FineTuneConfig;
 import dev.gecko.finetune.PromptStyle;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -24,7 +23,9 @@ import java.util.Map;
  */
 public final class ModelWriter {
   /** The adapter's file name in a written folder. */
-  static final String ADAPTER_FILE = "adapter.safetensors";
+  static final String ADAPTER_FILE = ModelFolderWriter.ADAPTER_FILE;
+  /** The int8 twin's folder inside the output folder. */
+  public static final String INT8_FOLDER = "int8";
 
   private ModelWriter() {}
 
@@ -57,15 +58,14 @@ public final class ModelWriter {
     writeFolder(dir, model, tokenizer, adapterBytes, manifest(name, base, trained, style, config, provenance, adapter));
     Path int8 = null;
     if (config.quantizeInt8()) {
-      int8 = dir.resolve("int8");
-      Files.createDirectories(int8);
+      int8 = dir.resolve(INT8_FOLDER);
       byte[] q = Int8Quantizer.quantize(OnnxModel.parse(model));
       Map<String, Object> p = new LinkedHashMap<>(provenance);
       p.put("quantization", "int8 dynamic (weights per output column, symmetric int8 in [-64, 64]; "
           + "embedding tables uint8, zero point 128)");
       writeFolder(int8, q, tokenizer, adapterBytes, manifest(name + "-int8", base, trained, style, config, p, adapter));
     } else {
-      deleteFolder(dir.resolve("int8")); // a previous run's twin, which would no longer match these weights
+      ModelFolderWriter.delete(dir.resolve(INT8_FOLDER)); // a previous run's twin, which would no longer match these weights
     }
     return new Written(dir, int8);
   }
@@ -84,36 +84,9 @@ public final class ModelWriter {
     return m.withTraining(provenance);
   }
 
-  /** Removes the files {@link #writeFolder} writes, then the folder if that leaves it empty. */
-  private static void deleteFolder(Path dir) throws IOException {
-    if (!Files.isDirectory(dir)) {
-      return;
-    }
-    for (String f : new String[] {ModelManifest.FILE_NAME, "model.onnx", "tokenizer.json", ADAPTER_FILE}) {
-      Files.deleteIfExists(dir.resolve(f));
-    }
-    try (java.util.stream.Stream<Path> left = Files.list(dir)) {
-      if (left.findAny().isEmpty()) {
-        Files.delete(dir);
-      }
-    }
-  }
-
-  /**
-   * Writes one model folder, each file atomically; the manifest goes first and comes back last, so
-   * that a crash part-way leaves a folder that does not load rather than new weights under an old
-   * manifest.
-   */
   private static void writeFolder(Path dir, byte[] model, byte[] tokenizer, byte[] adapter, ModelManifest manifest)
       throws IOException {
-    Files.deleteIfExists(dir.resolve(ModelManifest.FILE_NAME));
-    AtomicFiles.write(dir.resolve("model.onnx"), model);
-    AtomicFiles.write(dir.resolve("tokenizer.json"), tokenizer);
-    if (adapter != null) {
-      AtomicFiles.write(dir.resolve(ADAPTER_FILE), adapter);
-    } else {
-      Files.deleteIfExists(dir.resolve(ADAPTER_FILE)); // a previous run's, which this model must not pick up
-    }
-    manifest.write(dir.resolve(ModelManifest.FILE_NAME));
+    ModelFolderWriter.write(dir, out -> out.write(model), out -> out.write(tokenizer),
+        adapter == null ? null : out -> out.write(adapter), manifest);
   }
 }

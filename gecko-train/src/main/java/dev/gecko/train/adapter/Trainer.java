@@ -97,13 +97,13 @@ public final class Trainer {
    * written (so that a bad folder is refused before minutes of training, not after).
    *
    * @throws IllegalArgumentException if the output folder is a file, is not empty and holds no
-   *     {@code gecko-model.json} (files an interrupted run left aside), or holds a model that no
-   *     training run wrote
+   *     {@code gecko-model.json} (files an interrupted run left aside), holds a model that no
+   *     training run wrote, or is the base model's own folder
    * @throws java.io.UncheckedIOException if the output folder cannot be created or written
    */
   public Trainer(TrainerConfig config) {
     this.config = Objects.requireNonNull(config, "config is null");
-    ModelFolder.checkUsable(config.output());
+    ModelFolder.checkUsable(config.output(), config.baseModel());
   }
 
   /** Returns a new builder. */

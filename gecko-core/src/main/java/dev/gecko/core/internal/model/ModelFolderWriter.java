@@ -1,0 +1,144 @@
+package dev.gecko.core.internal.model;
+
+import dev.gecko.core.ModelManifest;
+import dev.gecko.core.ModelPackage;
+import dev.gecko.core.internal.io.AtomicFiles;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Stream;
+
+/**
+ * Writes the model folders that training runs produce (gecko-train's adapter trainer, gecko-finetune),
+ * one way for both: which folder may be written, and in what order its files go so that a crash
+ * part-way never leaves new weights under an old manifest. Internal.
+ *
+ * <p>Stateless and thread-safe; two runs writing one folder at once are not guarded against.
+ */
+public final class ModelFolderWriter {
+  /** The graph's file name in a written folder. */
+  public static final String MODEL_FILE = "model.onnx";
+  /** The tokenizer's file name in a written folder. */
+  public static final String TOKENIZER_FILE = "tokenizer.json";
+  /** The adapter's file name in a written folder. */
+  public static final String ADAPTER_FILE = "adapter.safetensors";
+
+  private static final Set<String> FOLDER_FILES = Set.of(MODEL_FILE, TOKENIZER_FILE, ADAPTER_FILE, ModelManifest.FILE_NAME);
+
+  private ModelFolderWriter() {}
+
+  /**
+   * Checks that {@code dir} may become a run's output folder: new (and creatable), empty, an
+   * earlier run's output (its manifest has a {@code training} block), or what an interrupted run
+   * left (only the folder's files, {@code alsoWritten} and temporary files, without the manifest,
+   * which goes last); writable; and not the folder of {@code base}'s own graph.
+   *
+   * @param alsoWritten names of further files or folders the run itself puts there (a checkpoint)
+   * @throws IllegalArgumentException if the folder is a file, holds anything else without a
+   *     manifest, holds a model no training run wrote (a base model, say), or is the base model's
+   * @throws UncheckedIOException if it cannot be created or written
+   */
+  public static void checkOutput(Path dir, ModelPackage base, Set<String> alsoWritten) {
+    if (Files.exists(dir)) {
+      checkExisting(dir, alsoWritten);
+      if (base != null && base.model().path().isPresent()) {
+        Path baseDir = base.model().path().get().toAbsolutePath().getParent();
+        try {
+          if (baseDir != null && Files.isSameFile(baseDir, dir)) {
+            throw new IllegalArgumentException(dir + ": the output folder is the base model's own folder; write to "
+                + "another one");
+          }
+        } catch (IOException e) {
+          throw new UncheckedIOException(dir + ": cannot compare the output folder with the base model's", e);
+        }
+      }
+      if (!Files.isWritable(dir)) {
+        throw new UncheckedIOException(new AccessDeniedException(dir.toString(), null,
+            "the output folder is not writable"));
+      }
+      return;
+    }
+    Path parent = dir.toAbsolutePath().getParent();
+    while (parent != null && !Files.exists(parent)) {
+      parent = parent.getParent();
+    }
+    if (parent == null || !Files.isDirectory(parent) || !Files.isWritable(parent)) {
+      throw new UncheckedIOException(new AccessDeniedException(dir.toString(), null,
+          "the output folder cannot be created ("
+          + (parent == null ? "no existing parent" : parent + " is not a writable folder") + ")"));
+    }
+  }
+
+  private static void checkExisting(Path dir, Set<String> alsoWritten) {
+    if (!Files.isDirectory(dir)) {
+      throw new IllegalArgumentException(dir + ": the output folder is a file");
+    }
+    Set<String> ours = new HashSet<>(FOLDER_FILES);
+    ours.addAll(alsoWritten);
+    Path manifest = dir.resolve(ModelManifest.FILE_NAME);
+    try (Stream<Path> s = Files.list(dir)) {
+      boolean onlyOurs = s.map(f -> f.getFileName().toString())
+          .allMatch(n -> ours.contains(n) || (n.startsWith(".") && n.endsWith(".tmp")));
+      if (!onlyOurs && !Files.exists(manifest)) {
+        throw new IllegalArgumentException(dir + ": the output folder is not empty and holds no "
+            + ModelManifest.FILE_NAME + " (not an earlier output); refusing to write into it");
+      }
+    } catch (IOException e) {
+      throw new IllegalArgumentException(dir + ": cannot list the output folder: " + e.getMessage(), e);
+    }
+    if (Files.exists(manifest)) {
+      Map<String, Object> training;
+      try {
+        training = ModelManifest.read(manifest).training();
+      } catch (IOException | RuntimeException e) {
+        throw new IllegalArgumentException(dir + ": the output folder's " + ModelManifest.FILE_NAME + " cannot be read ("
+            + e.getMessage() + "); refusing to write into it", e);
+      }
+      if (training == null || training.isEmpty()) {
+        throw new IllegalArgumentException(dir + ": the output folder holds a model that no training run wrote "
+            + "(its " + ModelManifest.FILE_NAME + " has no training block); refusing to overwrite it");
+      }
+    }
+  }
+
+  /**
+   * Writes one model folder (created if missing): the manifest is removed first, each file is
+   * replaced atomically, and the manifest comes back last, so that a crash part-way leaves a folder
+   * that does not load rather than new files under an old manifest.
+   *
+   * @param adapter the adapter's bytes, or null for none (a previous run's adapter is removed)
+   */
+  public static void write(Path dir, AtomicFiles.Body model, AtomicFiles.Body tokenizer, AtomicFiles.Body adapter,
+      ModelManifest manifest) throws IOException {
+    Files.createDirectories(dir);
+    Files.deleteIfExists(dir.resolve(ModelManifest.FILE_NAME));
+    AtomicFiles.write(dir.resolve(MODEL_FILE), model);
+    AtomicFiles.write(dir.resolve(TOKENIZER_FILE), tokenizer);
+    if (adapter != null) {
+      AtomicFiles.write(dir.resolve(ADAPTER_FILE), adapter);
+    } else {
+      Files.deleteIfExists(dir.resolve(ADAPTER_FILE)); // a previous run's, which this model must not pick up
+    }
+    manifest.write(dir.resolve(ModelManifest.FILE_NAME));
+  }
+
+  /** Removes the files {@link #write} writes (the manifest first), then the folder if that leaves it empty. */
+  public static void delete(Path dir) throws IOException {
+    if (!Files.isDirectory(dir)) {
+      return;
+    }
+    for (String f : new String[] {ModelManifest.FILE_NAME, MODEL_FILE, TOKENIZER_FILE, ADAPTER_FILE}) {
+      Files.deleteIfExists(dir.resolve(f));
+    }
+    try (Stream<Path> left = Files.list(dir)) {
+      if (left.findAny().isEmpty()) {
+        Files.delete(dir);
+      }
+    }
+  }
+}
