@@ -132,7 +132,7 @@ public final class OnnxEmbedder implements GeckoEmbedder {
           "opened %s (%d dims, %s pooling, %d threads, %d intra-op) in %d ms", pkg.name(), embedder.width,
           pkg.pooling(), settings.threads(), settings.intraOpThreads(), (System.nanoTime() - start) / 1_000_000));
       return embedder;
-    } catch (IOException | OrtException | RuntimeException | LinkageError e) { // LinkageError: native libraries
+    } catch (IOException | OrtException | RuntimeException | Error e) { // LinkageError: native libraries
       if (session != null) {
         session.close();
       }
@@ -149,6 +149,9 @@ public final class OnnxEmbedder implements GeckoEmbedder {
       }
       if (e instanceof GeckoException || e instanceof IllegalStateException) {
         throw (RuntimeException) e;
+      }
+      if (e instanceof Error && !(e instanceof LinkageError)) {
+        throw (Error) e; // out of memory, say: freed what was opened, and unchanged
       }
       throw new ModelLoadException("cannot open model " + pkg.name() + " (" + pkg.model() + "): " + e.getMessage(), e);
     }
