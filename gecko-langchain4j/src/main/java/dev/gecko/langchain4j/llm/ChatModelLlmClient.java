@@ -6,6 +6,7 @@ import dev.gecko.train.llm.Capability;
 import dev.gecko.train.llm.ConnectionException;
 import dev.gecko.train.llm.GenerationOptions;
 import dev.gecko.train.llm.LlmClient;
+import dev.gecko.train.llm.LlmClients;
 import dev.gecko.train.llm.LlmException;
 import dev.gecko.train.llm.LlmRequest;
 import dev.gecko.train.llm.LlmResponse;
@@ -27,6 +28,7 @@ import dev.langchain4j.exception.RetriableException;
 import dev.langchain4j.exception.TimeoutException;
 import dev.langchain4j.exception.UnresolvedModelServerException;
 import dev.langchain4j.exception.UnsupportedFeatureException;
+import dev.langchain4j.model.ModelProvider;
 import dev.langchain4j.model.chat.ChatModel;
 import dev.langchain4j.model.chat.request.ChatRequest;
 import dev.langchain4j.model.chat.request.ResponseFormat;
@@ -87,6 +89,15 @@ import java.util.regex.Pattern;
  * maxRetries}, default 2 or 3 by provider): set it to 0 and let gecko's retry decorator do it (it
  * counts and logs each retry), or keep both knowing that attempts multiply.
  *
+ * <h2>Cache key</h2>
+ * Its {@link #endpoint()}, part of the cache key of {@code LlmClients.caching}, is {@code
+ * langchain4j} and the chat model's {@link ModelProvider} ({@code langchain4j OPEN_AI}), or its
+ * class name where the provider is {@link ModelProvider#OTHER}. LangChain4j's chat models do not
+ * tell their base URL, so two chat models of one provider that serve a model under one name from
+ * different servers (two OpenAI-compatible servers, two Ollamas) look alike: where they share a
+ * cache folder, name each one's server with {@link Builder#endpoint(String)}, which adds the URL
+ * without user info or query ({@code langchain4j OPEN_AI http://localhost:8000/v1}).
+ *
  * <p>Thread-safe as far as the chat model is (LangChain4j's models are). It does not own the chat
  * model: nothing here needs closing.
  */
@@ -100,11 +111,13 @@ public final class ChatModelLlmClient implements LlmClient {
   private final ChatModel chatModel;
   private final String model;
   private final Set<Capability> capabilities;
+  private final String endpoint;
 
-  private ChatModelLlmClient(ChatModel chatModel, String model, Set<Capability> capabilities) {
+  private ChatModelLlmClient(ChatModel chatModel, String model, Set<Capability> capabilities, String endpoint) {
     this.chatModel = chatModel;
     this.model = model;
     this.capabilities = capabilities;
+    this.endpoint = endpoint;
   }
 
   /** Returns a new builder. */
@@ -130,6 +143,16 @@ public final class ChatModelLlmClient implements LlmClient {
   @Override
   public Set<Capability> capabilities() {
     return capabilities;
+  }
+
+  /**
+   * Returns {@code langchain4j}, the chat model's provider (its class name where the provider is
+   * {@link ModelProvider#OTHER}) and the URL given to {@link Builder#endpoint(String)} if any, as
+   * {@code langchain4j OLLAMA http://localhost:11434}. Never holds a secret.
+   */
+  @Override
+  public String endpoint() {
+    return endpoint;
   }
 
   /**
@@ -280,6 +303,7 @@ public final class ChatModelLlmClient implements LlmClient {
     private ChatModel chatModel;
     private String modelName;
     private Boolean jsonMode;
+    private String endpointUrl;
 
     private Builder() {}
 
@@ -313,6 +337,20 @@ public final class ChatModelLlmClient implements LlmClient {
     }
 
     /**
+     * Names the server the chat model talks to, such as the base URL given to its LangChain4j
+     * builder, so that cached answers of chat models of one provider at different servers are
+     * kept apart (see the class description). Only its scheme, host, port and path are kept: user
+     * info, query and fragment are dropped, so a URL that carries a key never reaches the cache
+     * or a log. Default: none (the provider alone).
+     *
+     * @throws IllegalArgumentException if it names neither a host nor a path
+     */
+    public Builder endpoint(String url) {
+      this.endpointUrl = LlmClients.endpointUrl(Objects.requireNonNull(url, "url is null"));
+      return this;
+    }
+
+    /**
      * Builds the client.
      *
      * @throws IllegalStateException if no chat model is set, or no model name is set and the chat
@@ -332,7 +370,10 @@ public final class ChatModelLlmClient implements LlmClient {
       boolean json = jsonMode != null ? jsonMode
           : chatModel.supportedCapabilities().contains(dev.langchain4j.model.chat.Capability.RESPONSE_FORMAT_JSON_SCHEMA);
       Set<Capability> caps = json ? EnumSet.of(Capability.JSON_OUTPUT) : EnumSet.noneOf(Capability.class);
-      return new ChatModelLlmClient(chatModel, name, Collections.unmodifiableSet(caps));
+      ModelProvider provider = chatModel.provider();
+      String source = provider == null || provider == ModelProvider.OTHER ? chatModel.getClass().getName() : provider.name();
+      String endpoint = "langchain4j " + source + (endpointUrl == null ? "" : " " + endpointUrl);
+      return new ChatModelLlmClient(chatModel, name, Collections.unmodifiableSet(caps), endpoint);
     }
   }
 }

@@ -205,6 +205,41 @@ class ChatModelLlmClientTest {
   }
 
   @Test
+  void theEndpointNamesTheProviderAndTheServerGivenSoThatTwoServersKeepTheirCachedAnswersApart(@TempDir Path dir)
+      throws IOException {
+    String secret = "SECRET-7788";
+    assertThat(ChatModelLlmClient.of(chatModel(), "fake-llm").endpoint()).isEqualTo("langchain4j OPEN_AI");
+    ChatModelLlmClient one = ChatModelLlmClient.builder().chatModel(chatModel()).modelName("fake-llm")
+        .endpoint("http://gecko:" + secret + "@One.test:8000/v1/?key=" + secret).build();
+    ChatModelLlmClient two = ChatModelLlmClient.builder().chatModel(chatModel()).modelName("fake-llm")
+        .endpoint("http://two.test:8000/v1").build();
+    assertThat(one.endpoint()).isEqualTo("langchain4j OPEN_AI http://one.test:8000/v1");
+    assertThat(two.endpoint()).isEqualTo("langchain4j OPEN_AI http://two.test:8000/v1");
+    assertThatThrownBy(() -> ChatModelLlmClient.builder().endpoint(" ")).isInstanceOf(IllegalArgumentException.class);
+    // a chat model of no known provider is named by its class
+    ChatModel custom = new ChatModel() { };
+    assertThat(ChatModelLlmClient.of(custom, "m").endpoint()).isEqualTo("langchain4j " + custom.getClass().getName());
+
+    // both chat models talk to the one loopback server here: the endpoints given keep their answers apart
+    UsageMeter meter = new UsageMeter(PriceTable.FREE);
+    LlmRequest req = LlmRequest.of("hello", GenerationOptions.DEFAULT);
+    LlmClients.caching(one, dir, meter).generate(req);
+    LlmClients.caching(two, dir, meter).generate(req);
+    assertThat(server.requests()).hasSize(2);
+    ChatModelLlmClient oneAgain = ChatModelLlmClient.builder().chatModel(chatModel()).modelName("fake-llm")
+        .endpoint("http://one.test:8000/v1").build();
+    LlmClients.caching(oneAgain, dir, meter).generate(req);
+    LlmClients.caching(two, dir, meter).generate(req);
+    assertThat(server.requests()).hasSize(2);
+    assertThat(meter.snapshot().cacheHits()).isEqualTo(2);
+    try (java.util.stream.Stream<Path> files = Files.walk(dir)) {
+      for (Path f : files.filter(Files::isRegularFile).toList()) {
+        assertThat(Files.readString(f)).doesNotContain(secret);
+      }
+    }
+  }
+
+  @Test
   void jsonModeFollowsTheChatModelsCapabilities() {
     ChatModel withSchema = OpenAiChatModel.builder().baseUrl(server.openAiBaseUrl()).apiKey("sk-test").modelName("m")
         .supportedCapabilities(Set.of(dev.langchain4j.model.chat.Capability.RESPONSE_FORMAT_JSON_SCHEMA)).build();

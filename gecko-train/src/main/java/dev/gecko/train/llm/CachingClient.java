@@ -16,10 +16,26 @@ import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
- * Answers repeated requests from disk. Key: SHA-256 of the canonical request JSON (kind, model,
- * the client's capabilities, messages, options; or the prompt). Empty, blocked and cut-off answers
- * are not stored. Never contains headers or API keys. Thread-safe: each entry is
- * written to a temporary file and moved into place, so readers see a whole entry or none.
+ * Answers repeated requests from disk, one JSON file per answer under {@code dir/xx/<key>.json}.
+ *
+ * <p>The key is the SHA-256 of a canonical JSON of: a format version; the kind of call ({@code
+ * generate} or {@code promptLogprobs}); where the answers come from, the inner client's {@link
+ * LlmClient#endpoint()} (provider kind and base URL, as {@code openai-compatible
+ * http://localhost:8000/v1}); the model name; and, for a generation, the client's capabilities,
+ * the messages and the options, or, for a scoring, the prompt. With the endpoint in the key, two
+ * servers that serve a model under one name (an Ollama and a vLLM both serving {@code llama3},
+ * OpenAI and a compatible gateway) may share one folder and never answer each other's requests;
+ * a client of the same server (another API key included) still hits. Neither the key nor an
+ * entry holds an API key, a header, or the user info or query of a URL: the endpoint never
+ * does, and an entry holds only the answer.
+ *
+ * <p>Entries written by older versions, before the endpoint was part of the key (generations keyed
+ * as version 2, scorings as version 1; now 3 and 2), are simply never hit again: the request goes
+ * to the LLM once more and its answer is stored under the new key. Nothing fails, nothing is
+ * overwritten, and the old files may be deleted at leisure.
+ *
+ * <p>Empty, blocked and cut-off answers are not stored. Thread-safe: each entry is written to a
+ * temporary file and moved into place, so readers see a whole entry or none.
  */
 final class CachingClient extends ForwardingLlmClient {
   private static final System.Logger LOG = System.getLogger(CachingClient.class.getName());
@@ -38,13 +54,14 @@ final class CachingClient extends ForwardingLlmClient {
   }
 
   /**
-   * The key of a generation: the request, and what the client makes of it on the wire (JSON mode
-   * and log probabilities are sent only where the client declares them), so that switching a
-   * server option such as JSON mode off asks the LLM again rather than replaying the old answers.
+   * The key of a generation: where it is sent ({@code endpoint}, {@code model}), the request, and
+   * what the client makes of it on the wire (JSON mode and log probabilities are sent only where
+   * the client declares them), so that switching server, or a server option such as JSON mode
+   * off, asks the LLM again rather than replaying the old answers.
    */
-  static String key(String model, java.util.Set<Capability> capabilities, LlmRequest request) {
+  static String key(String endpoint, String model, java.util.Set<Capability> capabilities, LlmRequest request) {
     ObjectNode n = HttpTransport.JSON.createObjectNode();
-    n.put("v", 2).put("kind", "generate").put("model", model);
+    n.put("v", 3).put("kind", "generate").put("endpoint", endpoint).put("model", model);
     ArrayNode caps = n.putArray("capabilities");
     capabilities.stream().map(Enum::name).sorted().forEach(caps::add);
     ArrayNode msgs = n.putArray("messages");
@@ -57,9 +74,10 @@ final class CachingClient extends ForwardingLlmClient {
     return sha256(n.toString());
   }
 
-  static String key(String model, String prompt) {
+  /** The key of a scoring of {@code prompt} at {@code endpoint} by {@code model}. */
+  static String key(String endpoint, String model, String prompt) {
     ObjectNode n = HttpTransport.JSON.createObjectNode();
-    n.put("v", 1).put("kind", "promptLogprobs").put("model", model).put("prompt", prompt);
+    n.put("v", 2).put("kind", "promptLogprobs").put("endpoint", endpoint).put("model", model).put("prompt", prompt);
     return sha256(n.toString());
   }
 
@@ -69,7 +87,7 @@ final class CachingClient extends ForwardingLlmClient {
 
   @Override
   public LlmResponse generate(LlmRequest request) {
-    return cached(key(inner.model(), inner.capabilities(), request), CachingClient::responseFromJson,
+    return cached(key(inner.endpoint(), inner.model(), inner.capabilities(), request), CachingClient::responseFromJson,
         () -> inner.generate(request), CachingClient::responseToJson, CachingClient::worthKeeping);
   }
 
@@ -77,7 +95,7 @@ final class CachingClient extends ForwardingLlmClient {
   @Override
   public void refused(LlmRequest request) {
     try {
-      Files.deleteIfExists(file(key(inner.model(), inner.capabilities(), request)));
+      Files.deleteIfExists(file(key(inner.endpoint(), inner.model(), inner.capabilities(), request)));
     } catch (IOException e) {
       LOG.log(System.Logger.Level.WARNING, "cannot forget a refused answer in the cache: {0}", e.toString());
     }
@@ -100,7 +118,7 @@ final class CachingClient extends ForwardingLlmClient {
 
   @Override
   public PromptLogprobs promptLogprobs(String prompt) {
-    return cached(key(inner.model(), prompt), n -> promptFromJson(prompt, n), () -> inner.promptLogprobs(prompt),
+    return cached(key(inner.endpoint(), inner.model(), prompt), n -> promptFromJson(prompt, n), () -> inner.promptLogprobs(prompt),
         CachingClient::promptToJson, r -> true);
   }
 

@@ -4,8 +4,8 @@ import java.util.Set;
 import java.util.function.Supplier;
 
 /**
- * The base of the decorators: forwards {@link #model()} and {@link #capabilities()} to the inner
- * client, runs each call to it through one hook, {@link #call(Supplier)}, and names itself {@code
+ * The base of the decorators: forwards {@link #model()}, {@link #capabilities()} and {@link
+ * #endpoint()} to the inner client, runs each call to it through one hook, {@link #call(Supplier)}, and names itself {@code
  * Name[inner]}. A decorator that treats every kind of call alike (retrying, limiting concurrency,
  * metering) overrides only the hook; one that does not (caching) overrides the calls themselves.
  *
@@ -30,6 +30,11 @@ abstract class ForwardingLlmClient implements LlmClient {
   @Override
   public final Set<Capability> capabilities() {
     return inner.capabilities();
+  }
+
+  @Override
+  public final String endpoint() {
+    return inner.endpoint();
   }
 
   @Override

@@ -16,7 +16,7 @@ import java.util.Set;
 final class GeminiClient extends HttpLlmClient {
 
   GeminiClient(String baseUrl, String model, Set<Capability> capabilities, HttpTransport transport) {
-    super(baseUrl, model, capabilities, transport);
+    super("gemini", baseUrl, model, capabilities, transport);
   }
 
   @Override

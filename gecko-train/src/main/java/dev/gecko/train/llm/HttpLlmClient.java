@@ -7,20 +7,30 @@ import java.util.Set;
 /**
  * The base of the HTTP clients: holds the base URL (without a trailing slash), the model, the
  * declared capabilities and the {@link HttpTransport}; refuses a generation that asks for top
- * log-probabilities the client does not declare before anything is sent; and names itself {@code
- * Name[baseUrl, model, capabilities]} (never with the API key). A subclass holds only its
- * protocol's mapping of requests and responses.
+ * log-probabilities the client does not declare before anything is sent; reports its {@link
+ * #endpoint()} as its provider kind and its base URL shorn of secrets ({@link
+ * LlmClients#endpointUrl}); and names itself {@code Name[url, model, capabilities]} with that same
+ * URL (never with the API key, nor user info or a query). A subclass holds only its protocol's
+ * mapping of requests and responses.
  *
  * <p>Immutable and thread-safe. It owns its transport, which holds nothing that needs closing.
  */
 abstract class HttpLlmClient implements LlmClient {
   private final String baseUrl;
+  private final String shownUrl;
+  private final String endpoint;
   private final String model;
   private final Set<Capability> capabilities;
   private final HttpTransport transport;
 
-  HttpLlmClient(String baseUrl, String model, Set<Capability> capabilities, HttpTransport transport) {
+  /**
+   * Creates a client of {@code provider} (the kind of server, such as {@code openai-compatible}:
+   * the first word of {@link #endpoint()}) at {@code baseUrl}.
+   */
+  HttpLlmClient(String provider, String baseUrl, String model, Set<Capability> capabilities, HttpTransport transport) {
     this.baseUrl = baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl;
+    this.shownUrl = LlmClients.endpointUrl(baseUrl);
+    this.endpoint = provider + " " + shownUrl;
     this.model = model;
     this.capabilities = Set.copyOf(capabilities);
     this.transport = transport;
@@ -34,6 +44,12 @@ abstract class HttpLlmClient implements LlmClient {
   @Override
   public final Set<Capability> capabilities() {
     return capabilities;
+  }
+
+  /** Returns the provider kind and the base URL without secrets, as {@code openai-compatible http://localhost:8000/v1}. */
+  @Override
+  public final String endpoint() {
+    return endpoint;
   }
 
   @Override
@@ -74,6 +90,6 @@ abstract class HttpLlmClient implements LlmClient {
 
   @Override
   public String toString() {
-    return getClass().getSimpleName() + "[" + baseUrl + ", " + model + ", " + capabilities + "]";
+    return getClass().getSimpleName() + "[" + shownUrl + ", " + model + ", " + capabilities + "]";
   }
 }

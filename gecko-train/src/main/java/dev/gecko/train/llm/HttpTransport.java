@@ -67,7 +67,12 @@ final class HttpTransport {
     }
   }
 
+  /**
+   * POSTs {@code body} to {@code uri}. Logs and exception messages show the URI without user info
+   * or query ({@link LlmClients#endpointUrl}), so no secret in the URL reaches them.
+   */
   Reply post(URI uri, JsonNode body) {
+    String shown = LlmClients.endpointUrl(uri.toString());
     byte[] bytes;
     try {
       bytes = JSON.writeValueAsBytes(body);
@@ -79,26 +84,26 @@ final class HttpTransport {
         .POST(HttpRequest.BodyPublishers.ofByteArray(bytes));
     headers.forEach(rb::header);
     if (LOG.isLoggable(System.Logger.Level.DEBUG)) {
-      LOG.log(System.Logger.Level.DEBUG, "POST {0} headers={1} ({2} bytes)", uri, redact(headers), bytes.length);
+      LOG.log(System.Logger.Level.DEBUG, "POST {0} headers={1} ({2} bytes)", shown, redact(headers), bytes.length);
     }
-    HttpResponse<String> resp = exchange(uri, rb.build());
+    HttpResponse<String> resp = exchange(shown, rb.build());
     String requestId = resp.headers().firstValue("x-request-id").orElse("");
     String text = scrub(resp.body());
     int status = resp.statusCode();
-    LOG.log(System.Logger.Level.DEBUG, "POST {0} -> {1} request-id={2}", uri, status, requestId);
+    LOG.log(System.Logger.Level.DEBUG, "POST {0} -> {1} request-id={2}", shown, status, requestId);
     if (status >= 200 && status < 300) {
       try {
         JsonNode json = JSON.readTree(text);
         if (json == null || !json.isObject()) {
-          throw new MalformedResponseException("response from " + uri + " is not a JSON object", status, text, requestId, null, null);
+          throw new MalformedResponseException("response from " + shown + " is not a JSON object", status, text, requestId, null, null);
         }
         return new Reply(json, requestId);
       } catch (IOException e) {
-        throw new MalformedResponseException("response from " + uri + " is not valid JSON (truncated?): " + e.getMessage().lines().findFirst().orElse(""),
+        throw new MalformedResponseException("response from " + shown + " is not valid JSON (truncated?): " + e.getMessage().lines().findFirst().orElse(""),
             status, text, requestId, null, e);
       }
     }
-    throw error(uri, status, text, requestId, resp.headers().map());
+    throw error(shown, status, text, requestId, resp.headers().map());
   }
 
   /**
@@ -107,32 +112,32 @@ final class HttpTransport {
    * them and then stalls the body would hang the call), so the exchange is awaited with the
    * timeout and cancelled (its connection aborted) when it runs out.
    */
-  private HttpResponse<String> exchange(URI uri, HttpRequest request) {
+  private HttpResponse<String> exchange(String shown, HttpRequest request) {
     CompletableFuture<HttpResponse<String>> future = http.sendAsync(request, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
     try {
       return future.get(requestTimeout.toNanos(), TimeUnit.NANOSECONDS);
     } catch (TimeoutException e) {
       future.cancel(true);
-      throw new LlmTimeoutException("no complete response from " + uri + " within " + requestTimeout, 0, null, null, null, e);
+      throw new LlmTimeoutException("no complete response from " + shown + " within " + requestTimeout, 0, null, null, null, e);
     } catch (InterruptedException e) {
       future.cancel(true);
       Thread.currentThread().interrupt();
-      throw new LlmException("interrupted while calling " + uri, e);
+      throw new LlmException("interrupted while calling " + shown, e);
     } catch (ExecutionException e) {
       Throwable cause = e.getCause() == null ? e : e.getCause();
       if (cause instanceof HttpConnectTimeoutException) {
-        throw new LlmTimeoutException("connect timeout to " + uri, 0, null, null, null, cause);
+        throw new LlmTimeoutException("connect timeout to " + shown, 0, null, null, null, cause);
       }
       if (cause instanceof HttpTimeoutException) {
-        throw new LlmTimeoutException("no complete response from " + uri + " within " + requestTimeout, 0, null, null, null, cause);
+        throw new LlmTimeoutException("no complete response from " + shown + " within " + requestTimeout, 0, null, null, null, cause);
       }
       if (cause instanceof IOException) {
-        throw new ConnectionException("I/O error talking to " + uri + ": " + cause, 0, null, null, null, cause);
+        throw new ConnectionException("I/O error talking to " + shown + ": " + cause, 0, null, null, null, cause);
       }
       if (cause instanceof Error err) {
         throw err;
       }
-      throw new LlmException("request to " + uri + " failed: " + cause, cause);
+      throw new LlmException("request to " + shown + " failed: " + cause, cause);
     }
   }
 
@@ -143,10 +148,10 @@ final class HttpTransport {
     return secret != null && body.contains(secret) ? body.replace(secret, "[REDACTED]") : body;
   }
 
-  private LlmException error(URI uri, int status, String body, String requestId, Map<String, java.util.List<String>> h) {
+  private LlmException error(String shown, int status, String body, String requestId, Map<String, java.util.List<String>> h) {
     String detail = errorMessage(body);
     Duration retryAfter = retryAfter(h, body).orElse(null);
-    String msg = "HTTP " + status + " from " + uri + (detail.isEmpty() ? "" : ": " + detail)
+    String msg = "HTTP " + status + " from " + shown + (detail.isEmpty() ? "" : ": " + detail)
         + (requestId.isEmpty() ? "" : " (request id " + requestId + ")");
     return LlmException.forStatus(msg, status, body, requestId, retryAfter, null);
   }

@@ -19,6 +19,25 @@ public interface LlmClient {
   Set<Capability> capabilities();
 
   /**
+   * Returns a stable identity of where this client's answers come from: the provider kind and,
+   * where the client knows it, the server's base URL, as in {@code openai-compatible
+   * http://localhost:8000/v1} or {@code gemini https://generativelanguage.googleapis.com}. It is
+   * part of the cache key of {@link LlmClients#caching} beside {@link #model()}, so that two
+   * servers that serve a model under one name (an Ollama and a vLLM, OpenAI and a compatible
+   * gateway) never answer each other's requests from a shared cache folder.
+   *
+   * <p>It must hold no secret: no API key or header, and no user info, query or fragment of a
+   * URL ({@link LlmClients#endpointUrl} reduces a URL to what may be shown). It must be the same
+   * from run to run for the same server, or cached answers are never found again. Decorators
+   * return their inner client's. The default is the implementing class's name, which tells
+   * providers apart but not two servers of one provider: a client that talks to a configurable
+   * server overrides it.
+   */
+  default String endpoint() {
+    return getClass().getName();
+  }
+
+  /**
    * Generates a reply.
    *
    * @throws LlmException on any failure (HTTP error, timeout, unreadable response)

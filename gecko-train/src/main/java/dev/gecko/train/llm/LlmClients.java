@@ -86,14 +86,57 @@ public final class LlmClients {
 
   /**
    * Answers repeated requests from files under {@code dir}, keyed by the SHA-256 of the canonical
-   * request (model, messages, options; or the scored prompt). Entries are written atomically;
-   * unreadable entries are ignored. Cache hits are counted on {@code meter}.
+   * request: where the answers come from ({@link LlmClient#endpoint()}: provider kind and base URL,
+   * never a secret), the model, the client's capabilities, and the messages and options (or the
+   * scored prompt). Clients of different servers may share {@code dir}: they never answer each
+   * other's requests. Entries are written atomically; unreadable entries are ignored. Cache hits
+   * are counted on {@code meter}.
    *
    * @throws java.io.UncheckedIOException if {@code dir} cannot be created
    */
   public static LlmClient caching(LlmClient client, Path dir, UsageMeter meter) {
     return new CachingClient(Objects.requireNonNull(client, "client is null"), Objects.requireNonNull(dir, "dir is null"),
         Objects.requireNonNull(meter, "meter is null"));
+  }
+
+  /**
+   * Returns {@code url} reduced to what identifies a server, for {@link LlmClient#endpoint()}: the
+   * scheme and host in lower case, the port unless it is the scheme's default, and the path
+   * without trailing slashes; never the user info, query or fragment, where secrets may sit
+   * ({@code https://user:pw@API.example.com:443/v1/?key=k} becomes {@code
+   * https://api.example.com/v1}). A string without a scheme is read as host, port and path ({@code
+   * localhost:11434}). It only cuts the string, so it accepts what {@link java.net.URI} would refuse.
+   *
+   * @throws IllegalArgumentException if it names neither a host nor a path (a blank string, say)
+   */
+  public static String endpointUrl(String url) {
+    Objects.requireNonNull(url, "url is null");
+    String s = url.strip();
+    for (char c : new char[] {'?', '#'}) {
+      int cut = s.indexOf(c);
+      if (cut >= 0) {
+        s = s.substring(0, cut);
+      }
+    }
+    int sep = s.indexOf("://");
+    String scheme = sep < 0 ? "" : s.substring(0, sep).toLowerCase(java.util.Locale.ROOT);
+    String rest = sep < 0 ? s : s.substring(sep + 3);
+    int slash = rest.indexOf('/');
+    String authority = slash < 0 ? rest : rest.substring(0, slash);
+    String path = slash < 0 ? "" : rest.substring(slash);
+    authority = authority.substring(authority.lastIndexOf('@') + 1).toLowerCase(java.util.Locale.ROOT);
+    String defaultPort = scheme.equals("http") ? ":80" : scheme.equals("https") ? ":443" : null;
+    if (defaultPort != null && authority.endsWith(defaultPort)) {
+      authority = authority.substring(0, authority.length() - defaultPort.length());
+    }
+    while (path.endsWith("/")) {
+      path = path.substring(0, path.length() - 1);
+    }
+    String out = (scheme.isEmpty() ? "" : scheme + "://") + authority + path;
+    if (authority.isEmpty() && path.isEmpty()) {
+      throw new IllegalArgumentException("not a URL: neither a host nor a path in '" + out + "'");
+    }
+    return out;
   }
 
   /**

@@ -12,7 +12,7 @@ import java.util.Set;
 final class OpenAiClient extends HttpLlmClient {
 
   OpenAiClient(String baseUrl, String model, Set<Capability> capabilities, HttpTransport transport) {
-    super(baseUrl, model, capabilities, transport);
+    super("openai-compatible", baseUrl, model, capabilities, transport);
   }
 
   @Override

@@ -29,18 +29,35 @@ class DecoratorsTest {
   private static final Usage PROMPT_USAGE = new Usage(5, 1);
   private final List<Duration> sleeps = Collections.synchronizedList(new ArrayList<>());
 
-  /** Answers from memory; fails with the queued exceptions first; can hold a call until released. */
+  /**
+   * Answers from memory, naming its endpoint in each answer; fails with the queued exceptions first;
+   * can hold a call until released.
+   */
   private static final class StubClient implements LlmClient {
     final Set<Capability> capabilities = Set.of(Capability.PROMPT_LOGPROBS);
+    final String endpoint;
     final ConcurrentLinkedQueue<LlmException> failures = new ConcurrentLinkedQueue<>();
     final AtomicInteger generateCalls = new AtomicInteger();
     final AtomicInteger promptCalls = new AtomicInteger();
     volatile CountDownLatch entered;
     volatile CountDownLatch release;
 
+    StubClient() {
+      this("stub http://stub.test/v1");
+    }
+
+    StubClient(String endpoint) {
+      this.endpoint = endpoint;
+    }
+
     @Override
     public String model() {
       return "stub-model";
+    }
+
+    @Override
+    public String endpoint() {
+      return endpoint;
     }
 
     @Override
@@ -52,14 +69,16 @@ class DecoratorsTest {
     public LlmResponse generate(LlmRequest request) {
       generateCalls.incrementAndGet();
       enter();
-      return new LlmResponse("answer to " + request.messages().get(0).content(), List.of(), GENERATE_USAGE, "stop", "");
+      return new LlmResponse("answer to " + request.messages().get(0).content() + " from " + endpoint, List.of(),
+          GENERATE_USAGE, "stop", "");
     }
 
     @Override
     public PromptLogprobs promptLogprobs(String prompt) {
       promptCalls.incrementAndGet();
       enter();
-      return new PromptLogprobs(prompt, List.of(prompt), List.of(Double.NaN), List.of(0), PROMPT_USAGE);
+      return new PromptLogprobs(prompt, List.of(prompt, endpoint), List.of(Double.NaN, -1.0), List.of(0, prompt.length()),
+          PROMPT_USAGE);
     }
 
     private void enter() {
@@ -104,12 +123,14 @@ class DecoratorsTest {
     decorators.forEach((name, d) -> {
       assertThat(d.model()).as(name).isEqualTo("stub-model");
       assertThat(d.capabilities()).as(name).isEqualTo(Set.of(Capability.PROMPT_LOGPROBS));
+      assertThat(d.endpoint()).as(name).isEqualTo("stub http://stub.test/v1");
       assertThat(d).as(name).hasToString(name);
     });
     LlmClient standard = LlmClients.standard(stub, 2, policy(1), meter, dir);
     assertThat(standard).hasToString("Caching[Metered[Retrying[ConcurrencyLimited[Stub]]], " + dir + "]");
     assertThat(standard.model()).isEqualTo("stub-model");
     assertThat(standard.capabilities()).isEqualTo(Set.of(Capability.PROMPT_LOGPROBS));
+    assertThat(standard.endpoint()).isEqualTo("stub http://stub.test/v1");
   }
 
   @Test
@@ -132,6 +153,7 @@ class DecoratorsTest {
     };
     UsageMeter meter = new UsageMeter(PriceTable.FREE);
     LlmClient stack = LlmClients.standard(plain, 1, policy(3), meter, dir);
+    assertThat(stack.endpoint()).as("the default: the implementing class").isEqualTo(plain.getClass().getName());
     assertThatThrownBy(() -> stack.promptLogprobs("hello"))
         .isInstanceOfSatisfying(UnsupportedCapabilityException.class, e -> {
           assertThat(e.capability()).isEqualTo(Capability.PROMPT_LOGPROBS);
@@ -173,6 +195,42 @@ class DecoratorsTest {
     assertThat(stub.generateCalls).as("the unreadable entry was replaced").hasValue(2);
     assertThat(stub.promptCalls).hasValue(2);
     assertThat(meter.snapshot().cacheHits()).isEqualTo(4);
+  }
+
+  @Test
+  void cachingKeepsTheAnswersOfTwoEndpointsOfOneModelNameApartInOneFolder(@TempDir Path dir) {
+    StubClient ollama = new StubClient("openai-compatible http://localhost:11434/v1");
+    StubClient vllm = new StubClient("openai-compatible http://localhost:8000/v1");
+    UsageMeter meter = new UsageMeter(PriceTable.FREE);
+    LlmClient fromOllama = LlmClients.caching(ollama, dir, meter);
+    LlmClient fromVllm = LlmClients.caching(vllm, dir, meter);
+    assertThat(fromOllama.model()).isEqualTo(fromVllm.model());
+    LlmRequest request = LlmRequest.of("hi", GenerationOptions.DEFAULT);
+    assertThat(fromOllama.generate(request).text()).isEqualTo("answer to hi from " + ollama.endpoint);
+    assertThat(fromOllama.promptLogprobs("Query: honey").tokens()).containsExactly("Query: honey", ollama.endpoint);
+    // the same request at the other server is asked there, not answered with the first one's entry
+    assertThat(fromVllm.generate(request).text()).isEqualTo("answer to hi from " + vllm.endpoint);
+    assertThat(fromVllm.promptLogprobs("Query: honey").tokens()).containsExactly("Query: honey", vllm.endpoint);
+    assertThat(vllm.generateCalls).hasValue(1);
+    assertThat(vllm.promptCalls).hasValue(1);
+    assertThat(meter.snapshot().cacheHits()).isZero();
+    // each endpoint still hits its own entries, through a new client and through the decorators too
+    StubClient ollamaAgain = new StubClient(ollama.endpoint);
+    LlmClient again = LlmClients.caching(LlmClients.retrying(ollamaAgain, policy(1)), dir, meter);
+    assertThat(again.generate(request).text()).isEqualTo("answer to hi from " + ollama.endpoint);
+    assertThat(again.promptLogprobs("Query: honey").tokens()).containsExactly("Query: honey", ollama.endpoint);
+    assertThat(fromVllm.generate(request).text()).isEqualTo("answer to hi from " + vllm.endpoint);
+    assertThat(ollamaAgain.generateCalls).hasValue(0);
+    assertThat(ollamaAgain.promptCalls).hasValue(0);
+    assertThat(ollama.generateCalls).hasValue(1);
+    assertThat(vllm.generateCalls).hasValue(1);
+    assertThat(meter.snapshot().cacheHits()).isEqualTo(3);
+    // refusing one endpoint's answer forgets that one only
+    fromVllm.refused(request);
+    fromOllama.generate(request);
+    fromVllm.generate(request);
+    assertThat(ollama.generateCalls).hasValue(1);
+    assertThat(vllm.generateCalls).hasValue(2);
   }
 
   @Test

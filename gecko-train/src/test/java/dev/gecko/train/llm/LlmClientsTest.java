@@ -396,8 +396,110 @@ class LlmClientsTest {
         assertThat(Files.readString(f)).doesNotContain(KEY).doesNotContain("sk-other");
       }
     }
-    assertThat(CachingClient.key("m", Set.of(), LlmRequest.of("x", GenerationOptions.DEFAULT)))
-        .isNotEqualTo(CachingClient.key("m2", Set.of(), LlmRequest.of("x", GenerationOptions.DEFAULT)));
+    LlmRequest x = LlmRequest.of("x", GenerationOptions.DEFAULT);
+    assertThat(CachingClient.key("e", "m", Set.of(), x)).isNotEqualTo(CachingClient.key("e", "m2", Set.of(), x))
+        .isNotEqualTo(CachingClient.key("e2", "m", Set.of(), x)).isEqualTo(CachingClient.key("e", "m", Set.of(), x));
+    assertThat(CachingClient.key("e", "m", "p")).isNotEqualTo(CachingClient.key("e2", "m", "p"))
+        .isNotEqualTo(CachingClient.key("e", "m2", "p")).isEqualTo(CachingClient.key("e", "m", "p"));
+  }
+
+  private LlmClient openAiAt(String baseUrl, String key) {
+    return LlmClients.openAiCompatible().baseUrl(baseUrl).apiKey(key).model("fake-model")
+        .capabilities(EnumSet.allOf(Capability.class)).requestTimeout(Duration.ofSeconds(20)).build();
+  }
+
+  @Test
+  void twoServersOfOneModelNameShareACacheFolderButNeverEachOthersAnswers(@TempDir Path dir) throws Exception {
+    FakeLlmServer other = FakeLlmServer.start();
+    try {
+      UsageMeter meter = new UsageMeter(PriceTable.FREE);
+      LlmClient here = LlmClients.caching(openAiAt(server.openAiBaseUrl(), KEY), dir, meter);
+      LlmClient there = LlmClients.caching(openAiAt(other.openAiBaseUrl(), KEY), dir, meter);
+      assertThat(here.model()).isEqualTo(there.model());
+      assertThat(here.endpoint()).isEqualTo("openai-compatible " + server.openAiBaseUrl());
+      assertThat(there.endpoint()).isEqualTo("openai-compatible " + other.openAiBaseUrl());
+      assertThat(LlmClients.gemini().baseUrl(server.geminiBaseUrl()).model("fake-model").build().endpoint())
+          .as("another provider at the same server is another endpoint").isEqualTo("gemini " + server.geminiBaseUrl());
+      LlmRequest r = rcRequest("honey bees", "Honey bees dance.", 4);
+      String prompt = "A\n<passage>\nx\n</passage>\nQuery: honey";
+      here.generate(r);
+      here.promptLogprobs(prompt);
+      there.generate(r);
+      there.promptLogprobs(prompt);
+      assertThat(server.requests()).hasSize(2);
+      assertThat(other.requests()).as("the other server was asked, not answered from the first one's entries").hasSize(2);
+      // each server's entries still answer it, also through a new client with another key and a trailing slash
+      LlmClient hereAgain = LlmClients.caching(openAiAt(server.openAiBaseUrl() + "/", "sk-other"), dir, meter);
+      here.generate(r);
+      there.generate(r);
+      there.promptLogprobs(prompt);
+      hereAgain.generate(r);
+      hereAgain.promptLogprobs(prompt);
+      assertThat(server.requests()).hasSize(2);
+      assertThat(other.requests()).hasSize(2);
+      assertThat(meter.snapshot().cacheHits()).isEqualTo(5);
+      try (Stream<Path> files = Files.walk(dir)) {
+        assertThat(files.filter(f -> f.toString().endsWith(".json"))).hasSize(4);
+      }
+    } finally {
+      other.close();
+    }
+  }
+
+  @Test
+  void theUserInfoAndQueryOfABaseUrlLeaveTheCacheKeyAsItIsAndReachNoFileNameOrMessage(@TempDir Path dir) throws Exception {
+    String secret = "pw-SECRET-4242";
+    String plainUrl = server.openAiBaseUrl();
+    LlmClient plain = openAiAt(plainUrl, KEY);
+    LlmClient withUser = openAiAt(plainUrl.replace("http://", "http://gecko:" + secret + "@"), KEY);
+    LlmClient withQuery = openAiAt(plainUrl + "?api_key=" + secret + "#" + secret, KEY);
+    LlmRequest r = LlmRequest.of("hi", GenerationOptions.DEFAULT);
+    String prompt = "A\n<passage>\nx\n</passage>\nQuery: honey";
+    for (LlmClient c : List.of(withUser, withQuery)) {
+      assertThat(c.endpoint()).isEqualTo(plain.endpoint()).isEqualTo("openai-compatible " + plainUrl);
+      assertThat(CachingClient.key(c.endpoint(), c.model(), c.capabilities(), r))
+          .isEqualTo(CachingClient.key(plain.endpoint(), plain.model(), plain.capabilities(), r));
+      assertThat(CachingClient.key(c.endpoint(), c.model(), prompt)).isEqualTo(CachingClient.key(plain.endpoint(), plain.model(), prompt));
+      assertThat(c.toString()).doesNotContain(secret).doesNotContain(KEY);
+    }
+    UsageMeter meter = new UsageMeter(PriceTable.FREE);
+    LlmClient cachedWithUser = LlmClients.caching(withUser, dir, meter);
+    LlmResponse first = cachedWithUser.generate(r);
+    PromptLogprobs scored = cachedWithUser.promptLogprobs(prompt);
+    assertThat(server.requests()).hasSize(2);
+    // the same server without the user info hits; so does the URL with a query (never called, so its odd path does not matter)
+    LlmClient cachedPlain = LlmClients.caching(plain, dir, meter);
+    assertThat(cachedPlain.generate(r)).isEqualTo(first);
+    assertThat(cachedPlain.promptLogprobs(prompt).tokens()).isEqualTo(scored.tokens());
+    assertThat(LlmClients.caching(withQuery, dir, meter).generate(r)).isEqualTo(first);
+    assertThat(server.requests()).hasSize(2);
+    assertThat(meter.snapshot().cacheHits()).isEqualTo(3);
+    try (Stream<Path> files = Files.walk(dir)) {
+      for (Path f : files.toList()) {
+        assertThat(f.toString()).doesNotContain(secret);
+        if (Files.isRegularFile(f)) {
+          assertThat(Files.readString(f)).doesNotContain(secret).doesNotContain("gecko:").doesNotContain(KEY);
+        }
+      }
+    }
+    // nor does an error message name the user info
+    server.enqueue(Fault.status(500, Map.of(), "{\"error\":{\"message\":\"busy\"}}"));
+    assertThatThrownBy(() -> withUser.generate(LlmRequest.of("another", GenerationOptions.DEFAULT)))
+        .isInstanceOf(ServerException.class).message().doesNotContain(secret).contains(plainUrl + "/chat/completions");
+  }
+
+  @Test
+  void endpointUrlsKeepTheServerAndDropWhatMayHoldASecret() {
+    assertThat(LlmClients.endpointUrl("https://user:pw@API.Example.com:443/v1/?key=k#frag")).isEqualTo("https://api.example.com/v1");
+    assertThat(LlmClients.endpointUrl("HTTP://LocalHost:80")).isEqualTo("http://localhost");
+    assertThat(LlmClients.endpointUrl("http://localhost:8000/v1")).isEqualTo("http://localhost:8000/v1");
+    assertThat(LlmClients.endpointUrl("http://localhost:443/v1")).isEqualTo("http://localhost:443/v1");
+    assertThat(LlmClients.endpointUrl("http://[::1]:11434//")).isEqualTo("http://[::1]:11434");
+    assertThat(LlmClients.endpointUrl("http://h/Models/V1")).as("a path keeps its case").isEqualTo("http://h/Models/V1");
+    assertThat(LlmClients.endpointUrl(" tok@localhost:11434 ")).as("no scheme").isEqualTo("localhost:11434");
+    assertThatThrownBy(() -> LlmClients.endpointUrl(" ")).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> LlmClients.endpointUrl("https://k3y@?q=k3y")).isInstanceOf(IllegalArgumentException.class)
+        .message().doesNotContain("k3y");
   }
 
   @Test
