@@ -253,10 +253,7 @@ public final class DistributedTopK {
      * @throws IllegalArgumentException if below 1
      */
     public Builder k(int k) {
-      if (k < 1) {
-        throw new IllegalArgumentException("k must be >= 1, was " + k);
-      }
-      this.k = k;
+      this.k = Args.positive(k, "k");
       return this;
     }
 
@@ -266,10 +263,7 @@ public final class DistributedTopK {
      * @throws IllegalArgumentException if below 1
      */
     public Builder shards(int n) {
-      if (n < 1) {
-        throw new IllegalArgumentException("shards must be >= 1, was " + n);
-      }
-      this.shards = n;
+      this.shards = Args.positive(n, "shards");
       return this;
     }
 
@@ -279,10 +273,7 @@ public final class DistributedTopK {
      * @throws IllegalArgumentException if below 1
      */
     public Builder queryBlocks(int n) {
-      if (n < 1) {
-        throw new IllegalArgumentException("queryBlocks must be >= 1, was " + n);
-      }
-      this.queryBlocks = n;
+      this.queryBlocks = Args.positive(n, "queryBlocks");
       return this;
     }
 

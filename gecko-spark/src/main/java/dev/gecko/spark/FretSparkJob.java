@@ -700,10 +700,7 @@ public final class FretSparkJob {
      * @throws IllegalArgumentException if below 1
      */
     public Builder threads(int n) {
-      if (n < 1) {
-        throw new IllegalArgumentException("threads must be >= 1, was " + n);
-      }
-      this.threads = n;
+      this.threads = Args.positive(n, "threads");
       return this;
     }
 
@@ -713,10 +710,7 @@ public final class FretSparkJob {
      * @throws IllegalArgumentException if below 1
      */
     public Builder maxBatchTokens(int n) {
-      if (n < 1) {
-        throw new IllegalArgumentException("maxBatchTokens must be >= 1, was " + n);
-      }
-      this.maxBatchTokens = n;
+      this.maxBatchTokens = Args.positive(n, "maxBatchTokens");
       return this;
     }
 
@@ -739,10 +733,7 @@ public final class FretSparkJob {
      * @throws IllegalArgumentException if below 1
      */
     public Builder waveSize(int n) {
-      if (n < 1) {
-        throw new IllegalArgumentException("waveSize must be >= 1, was " + n);
-      }
-      this.waveSize = n;
+      this.waveSize = Args.positive(n, "waveSize");
       return this;
     }
 
@@ -752,10 +743,7 @@ public final class FretSparkJob {
      * @throws IllegalArgumentException if below 1
      */
     public Builder seedsPerTask(int n) {
-      if (n < 1) {
-        throw new IllegalArgumentException("seedsPerTask must be >= 1, was " + n);
-      }
-      this.seedsPerTask = n;
+      this.seedsPerTask = Args.positive(n, "seedsPerTask");
       return this;
     }
 
@@ -765,10 +753,7 @@ public final class FretSparkJob {
      * @throws IllegalArgumentException if below 1
      */
     public Builder shards(int n) {
-      if (n < 1) {
-        throw new IllegalArgumentException("shards must be >= 1, was " + n);
-      }
-      this.shards = n;
+      this.shards = Args.positive(n, "shards");
       return this;
     }
 

@@ -316,10 +316,7 @@ public final class GeckoEmbeddings extends Transformer implements DefaultParamsW
    * @throws IllegalArgumentException if below 1
    */
   public GeckoEmbeddings setMaxBatchTokens(int tokens) {
-    if (tokens < 1) {
-      throw new IllegalArgumentException("maxBatchTokens must be >= 1, was " + tokens);
-    }
-    set(maxBatchTokens, tokens);
+    set(maxBatchTokens, Args.positive(tokens, "maxBatchTokens"));
     return this;
   }
 
@@ -329,10 +326,7 @@ public final class GeckoEmbeddings extends Transformer implements DefaultParamsW
    * @throws IllegalArgumentException if below 1
    */
   public GeckoEmbeddings setThreads(int n) {
-    if (n < 1) {
-      throw new IllegalArgumentException("threads must be >= 1, was " + n);
-    }
-    set(threads, n);
+    set(threads, Args.positive(n, "threads"));
     return this;
   }
 

@@ -234,10 +234,7 @@ public final class SparkRetrievalEvaluator {
      * @throws IllegalArgumentException if below 1
      */
     public Builder shards(int n) {
-      if (n < 1) {
-        throw new IllegalArgumentException("shards must be >= 1, was " + n);
-      }
-      this.shards = n;
+      this.shards = Args.positive(n, "shards");
       return this;
     }
 
@@ -248,10 +245,7 @@ public final class SparkRetrievalEvaluator {
      * @throws IllegalArgumentException if below 1
      */
     public Builder partitions(int n) {
-      if (n < 1) {
-        throw new IllegalArgumentException("partitions must be >= 1, was " + n);
-      }
-      this.partitions = n;
+      this.partitions = Args.positive(n, "partitions");
       return this;
     }
 
