@@ -56,7 +56,7 @@ public final class Objectives {
     double[] onehot = new double[b * cols];
     for (int i = 0; i < b; i++) {
       for (int j = 0; j < b; j++) {
-        if (j != i && pos[j] == pos[i]) {
+        if (j != i && (pos[j] == pos[i] || pos[j] == q[i])) { // the same text as the positive, or the query
           mask[i * cols + j] = MASKED;
         }
         if (j == i || q[j] == q[i] || q[j] == pos[i]) {

@@ -151,6 +151,21 @@ class GradientTest {
   }
 
   @Test
+  void geckoMasksAPairAndItsReverseInOneBatch() {
+    // rows (a, b) and (b, a): the other row's positive is this row's query and its query this
+    // row's positive, both masked: the positive stands alone and the loss is 0
+    try (NDManager sm = manager.newSubManager()) {
+      NDArray emb = sm.create(new float[] {1, 0.5f, -0.25f, 0.75f, 0.1f, 0.2f, 0.4f, -0.3f, 0.3f, -1, 0.5f, 0.2f, 0.9f,
+          -0.4f, 0.2f, 0.6f}, new ai.djl.ndarray.types.Shape(2, 8));
+      for (boolean all : new boolean[] {false, true}) {
+        float loss = Objectives.gecko(emb, new int[] {0, 1}, new int[] {1, 0}, new int[] {-1, -1}, WIDTHS, WEIGHTS,
+            0.05, all).toType(DataType.FLOAT32, false).getFloat();
+        assertThat(loss).as("allNegatives %s", all).isCloseTo(0f, org.assertj.core.api.Assertions.within(1e-6f));
+      }
+    }
+  }
+
+  @Test
   void geckoAllNegatives() {
     check(gecko(true), "gecko (all negatives)");
   }

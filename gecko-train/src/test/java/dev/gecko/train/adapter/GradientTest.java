@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.within;
 
 import dev.gecko.core.adapter.Adapter;
 import java.util.function.ToDoubleFunction;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -95,6 +96,19 @@ class GradientTest {
     int[] pos = {4, 5, 6, 6};
     int[] neg = {8, -1, 9, 8};
     check(kind, (y, x, g) -> Losses.contrastive(y, q, pos, neg, WIDTHS, WEIGHTS, 0.2, g), 10);
+  }
+
+  @Test
+  void aPairAndItsReverseInOneBatchHaveNothingToPushApart() {
+    // rows (a, b) and (b, a): row 0's other positive is its own query, its other query its own
+    // positive; both masked, the positive is alone in the softmax and the loss is 0
+    double[][] y = {{1, 0.5, -0.25, 0.75, 0.1, 0.2}, {0.3, -1, 0.5, 0.2, 0.9, -0.4}};
+    double[][] g = new double[2][6];
+    double loss = Losses.contrastive(y, new int[] {0, 1}, new int[] {1, 0}, new int[] {-1, -1}, new int[] {2, 6},
+        new double[] {1, 1}, 0.05, g);
+    assertThat(loss).isZero();
+    assertThat(g[0]).containsOnly(0.0);
+    assertThat(g[1]).containsOnly(0.0);
   }
 
   @ParameterizedTest
