@@ -21,11 +21,13 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Full-width embeddings kept on disk, keyed by the model's content and by the exact text the model
@@ -51,6 +53,10 @@ import java.util.Optional;
  *
  * <p>Vectors of int8 models depend slightly on the other texts of their inference batch, so a
  * cached int8 vector can differ in the last digits from a fresh one.
+ *
+ * <p>Memory: a cache object holds the vectors it was asked for or wrote, never a whole file; each
+ * call reads its file once, for the texts it does not hold yet, so a file grown over many runs
+ * costs a read, not the heap.
  *
  * <p>Thread-safe. Holds no open files between calls.
  */
@@ -132,10 +138,9 @@ public final class EmbeddingCache {
     }
     int width = embedder.dimensions();
     Store store = store(embedder.model(), width);
-    float[][] vectors = new float[unique.size()][];
+    float[][] vectors = store.getAll(unique);
     List<Integer> missing = new ArrayList<>();
     for (int u = 0; u < unique.size(); u++) {
-      vectors[u] = store.get(unique.get(u));
       if (vectors[u] == null) {
         missing.add(u);
       }
@@ -185,12 +190,18 @@ public final class EmbeddingCache {
     return s;
   }
 
-  /** The vectors of one model at one width; file null for memory only. */
+  /**
+   * The vectors of one model at one width; file null for memory only. Holds in memory only the
+   * vectors this process asked for or wrote, not the whole file: a file that has grown over many
+   * runs (every corpus ever evaluated with the model) is scanned for the texts asked for, so one
+   * small evaluation never loads it all.
+   */
   static final class Store {
     private final Path file;
     private final int width;
     private final byte[] fingerprint;
-    private Map<Key, float[]> vectors;
+    private final Map<Key, float[]> vectors = new HashMap<>();
+    private boolean warnedTorn;
 
     Store(Path file, int width, byte[] fingerprint) {
       this.file = file;
@@ -202,13 +213,40 @@ public final class EmbeddingCache {
       return Optional.ofNullable(file);
     }
 
-    synchronized float[] get(String rendered) throws IOException {
-      load();
-      return vectors.get(new Key(Hashes.sha256().digest(rendered.getBytes(StandardCharsets.UTF_8))));
+    /** The vectors held in memory (asked for or written by this process); for tests. */
+    synchronized int held() {
+      return vectors.size();
     }
 
+    /**
+     * Returns the vector of each rendered text, null where neither memory nor the file holds
+     * one; the file is read once, for the texts memory lacks.
+     */
+    synchronized float[][] getAll(List<String> rendered) throws IOException {
+      Key[] keys = new Key[rendered.size()];
+      Set<Key> wanted = new HashSet<>();
+      for (int i = 0; i < keys.length; i++) {
+        keys[i] = new Key(Hashes.sha256().digest(rendered.get(i).getBytes(StandardCharsets.UTF_8)));
+        if (!vectors.containsKey(keys[i])) {
+          wanted.add(keys[i]);
+        }
+      }
+      if (!wanted.isEmpty()) {
+        read(wanted);
+      }
+      float[][] out = new float[keys.length][];
+      for (int i = 0; i < keys.length; i++) {
+        out[i] = vectors.get(keys[i]);
+      }
+      return out;
+    }
+
+    /**
+     * Appends the records of texts this process does not hold yet. Another process may have
+     * appended the same text since this one read the file: a text may then stand twice, and either
+     * record serves (the same model's vector of the same text).
+     */
     synchronized void putAll(List<String> rendered, List<float[]> vecs) throws IOException {
-      load();
       int recordBytes = KEY_BYTES + 4 * width;
       ByteBuffer buf = ByteBuffer.allocate(recordBytes * rendered.size()).order(ByteOrder.LITTLE_ENDIAN);
       for (int i = 0; i < rendered.size(); i++) {
@@ -266,11 +304,8 @@ public final class EmbeddingCache {
       return header;
     }
 
-    private void load() throws IOException {
-      if (vectors != null) {
-        return;
-      }
-      vectors = new HashMap<>();
+    /** Reads the records of {@code wanted} from the file into memory (removing them from the set). */
+    private void read(Set<Key> wanted) throws IOException {
       if (file == null || !Files.exists(file)) {
         return;
       }
@@ -297,24 +332,28 @@ public final class EmbeddingCache {
         int perChunk = (int) Math.max(1, Math.min(records, (8 << 20) / recordBytes));
         ByteBuffer chunk = ByteBuffer.allocate(perChunk * recordBytes).order(ByteOrder.LITTLE_ENDIAN);
         long at = HEADER_BYTES;
-        for (long r = 0; r < records; ) {
+        byte[] key = new byte[KEY_BYTES];
+        for (long r = 0; r < records && !wanted.isEmpty(); ) {
           int n = (int) Math.min(perChunk, records - r);
           chunk.clear().limit(n * recordBytes);
           readFully(ch, chunk, at);
           chunk.flip();
           for (int i = 0; i < n; i++) {
-            byte[] key = new byte[KEY_BYTES];
-            chunk.get(key);
-            float[] v = new float[width];
-            chunk.asFloatBuffer().get(v);
-            chunk.position(chunk.position() + 4 * width);
-            vectors.put(new Key(key), v);
+            int start = i * recordBytes;
+            chunk.get(start, key);
+            Key k = new Key(key);
+            if (wanted.remove(k)) {
+              float[] v = new float[width];
+              chunk.slice(start + KEY_BYTES, 4 * width).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(v);
+              vectors.put(new Key(key.clone()), v);
+            }
           }
           at += (long) n * recordBytes;
           r += n;
         }
         long good = HEADER_BYTES + records * recordBytes;
-        if (good != size) {
+        if (good != size && !warnedTorn) {
+          warnedTorn = true;
           LOG.log(System.Logger.Level.WARNING, "{0}: ignoring a truncated last record ({1} bytes)", file, size - good);
         }
       } catch (IOException e) {

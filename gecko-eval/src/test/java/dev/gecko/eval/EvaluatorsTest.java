@@ -155,6 +155,30 @@ class EvaluatorsTest {
   }
 
   @Test
+  void cacheHoldsOnlyTheVectorsItIsAskedFor() throws IOException {
+    Path dir = Files.createDirectories(tmp.resolve("cache-partial"));
+    Path file = cacheFileOfOneRun(dir); // the 61 pairs' sentences
+    List<EmbedRequest> two = List.of(EmbedRequest.of(TaskType.SEMANTIC_SIMILARITY, sts.pairs().get(3).sentence1()),
+        EmbedRequest.of(TaskType.SEMANTIC_SIMILARITY, sts.pairs().get(40).sentence2()));
+    EmbeddingCache cache = EmbeddingCache.open(dir);
+    CountingEmbedder counting = new CountingEmbedder(embedder);
+    List<float[]> got = cache.embed(counting, two, "embedding", p -> { });
+    assertThat(counting.texts.get()).as("both from the file").isZero();
+    assertThat(cache.store(embedder.model(), 384).held()).as("and nothing else of it in memory").isEqualTo(2);
+    List<float[]> fresh = EmbeddingCache.inMemory().embed(embedder, two, "embedding", p -> { });
+    for (int i = 0; i < 2; i++) { // fp32: only float rounding differs with the batch's shape
+      assertThat(VectorOps.dot(got.get(i), fresh.get(i))).isGreaterThan(0.99999f);
+    }
+    // a text the file lacks is embedded and appended; the file's others stay on disk only
+    long size = Files.size(file);
+    List<EmbedRequest> fresher = List.of(EmbedRequest.of("a sentence no pair holds"));
+    cache.embed(counting, fresher, "embedding", p -> { });
+    assertThat(counting.texts.get()).isEqualTo(1);
+    assertThat(cache.store(embedder.model(), 384).held()).isEqualTo(3);
+    assertThat(Files.size(file)).isEqualTo(size + 32 + 4 * 384);
+  }
+
+  @Test
   void cacheStartsAgainAfterATornHeader() throws IOException {
     Path dir = Files.createDirectories(tmp.resolve("cache-torn-header"));
     Path file = cacheFileOfOneRun(dir);
