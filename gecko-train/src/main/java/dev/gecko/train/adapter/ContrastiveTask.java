@@ -1,5 +1,6 @@
 package dev.gecko.train.adapter;
 
+import dev.gecko.core.ProgressListener;
 import dev.gecko.eval.RetrievalMetrics;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -81,11 +82,11 @@ final class ContrastiveTask extends SupervisedTask {
   }
 
   @Override
-  void start(List<float[]> vectors, double[][] x) {
+  void start(List<float[]> vectors, double[][] x, ProgressListener progress) {
     if (config.mineHardNegatives()) {
       mineHardNegatives(vectors);
     }
-    super.start(vectors, x); // the structure regulariser's neighbours include mined negatives
+    super.start(vectors, x, progress); // the structure regulariser's neighbours include mined negatives
   }
 
   /**

@@ -1,5 +1,6 @@
 package dev.gecko.train.adapter;
 
+import dev.gecko.core.ProgressListener;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -105,7 +106,7 @@ abstract class ObjectiveTask {
    * length), {@code x} the same in double precision, which the caller rotates into the basis
    * after this call, in place. Objectives precompute neighbours or mine negatives here.
    */
-  void start(List<float[]> vectors, double[][] x) {
+  void start(List<float[]> vectors, double[][] x, ProgressListener progress) {
     this.x = x;
   }
 

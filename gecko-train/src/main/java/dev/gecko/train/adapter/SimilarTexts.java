@@ -1,5 +1,7 @@
 package dev.gecko.train.adapter;
 
+import dev.gecko.core.Progress;
+import dev.gecko.core.ProgressListener;
 import dev.gecko.core.index.SearchHit;
 import dev.gecko.core.internal.index.TopK;
 import dev.gecko.core.vector.VectorOps;
@@ -26,15 +28,22 @@ final class SimilarTexts {
 
   /**
    * Returns each of {@code items}' {@code k} most similar other items (vector ids), ties to the
-   * earlier item. Each pair's similarity is computed once.
+   * earlier item. Each pair's similarity is computed once; the work grows with the square of the
+   * items, so it reports to {@code progress} under {@link Trainer#NEIGHBOURS} (unit {@code
+   * "pairs"}) about a hundred times.
    */
-  static Neighbours among(int[] items, List<float[]> vectors, int k) {
+  static Neighbours among(int[] items, List<float[]> vectors, int k, ProgressListener progress) {
     int m = items.length;
     TopK[] tops = new TopK[m];
     for (int i = 0; i < m; i++) {
       tops[i] = new TopK(Math.max(k, 0));
     }
     if (k > 0) {
+      long total = (long) m * (m - 1) / 2;
+      long every = Math.max(1, total / 100);
+      long done = 0;
+      long next = every;
+      progress.onProgress(Progress.of(Trainer.NEIGHBOURS, "pairs", 0, total));
       // row r is offered the items before it, then those after it: in ascending position, the
       // order TopK breaks ties by
       for (int i = 0; i < m; i++) {
@@ -43,6 +52,11 @@ final class SimilarTexts {
           float s = VectorOps.dot(vi, vectors.get(items[j]));
           tops[i].offer(j, s);
           tops[j].offer(i, s);
+        }
+        done += m - i - 1;
+        if (done >= next || i == m - 1) {
+          progress.onProgress(Progress.of(Trainer.NEIGHBOURS, "pairs", done, total));
+          next = done + every;
         }
       }
     }

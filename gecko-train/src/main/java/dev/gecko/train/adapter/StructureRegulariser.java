@@ -1,5 +1,6 @@
 package dev.gecko.train.adapter;
 
+import dev.gecko.core.ProgressListener;
 import java.util.Arrays;
 import java.util.List;
 
@@ -15,10 +16,10 @@ final class StructureRegulariser {
   private final int[] index;
 
   /** Precomputes the neighbours of every text of the training rows ({@code -1}: absent). */
-  StructureRegulariser(TrainerConfig config, List<int[]> train, List<float[]> vectors) {
+  StructureRegulariser(TrainerConfig config, List<int[]> train, List<float[]> vectors, ProgressListener progress) {
     this.config = config;
     int[] items = train.stream().flatMapToInt(Arrays::stream).filter(id -> id >= 0).distinct().toArray();
-    neighbours = SimilarTexts.among(items, vectors, Math.min(config.topK(), items.length - 1));
+    neighbours = SimilarTexts.among(items, vectors, Math.min(config.topK(), items.length - 1), progress);
     index = new int[vectors.size()];
     Arrays.fill(index, -1);
     for (int i = 0; i < items.length; i++) {

@@ -1,5 +1,6 @@
 package dev.gecko.train.adapter;
 
+import dev.gecko.core.ProgressListener;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -16,10 +17,10 @@ abstract class SupervisedTask extends ObjectiveTask {
   }
 
   @Override
-  void start(List<float[]> vectors, double[][] x) {
-    super.start(vectors, x);
+  void start(List<float[]> vectors, double[][] x, ProgressListener progress) {
+    super.start(vectors, x, progress);
     if (config.structureWeight() > 0) {
-      structure = new StructureRegulariser(config, train, vectors);
+      structure = new StructureRegulariser(config, train, vectors, progress);
     }
   }
 

@@ -76,6 +76,12 @@ import java.util.stream.Stream;
 public final class Trainer {
   /** The phase of the reports while texts are embedded (unit {@code "texts"}). */
   public static final String EMBEDDING = "embedding";
+  /**
+   * The phase of the reports while each text's full-width nearest neighbours are found (unit
+   * {@code "pairs"}; the unsupervised objective and the structure regulariser): the work grows
+   * with the square of the texts.
+   */
+  public static final String NEIGHBOURS = "finding neighbours";
   /** The phase of the one report of the base's validation score (metric {@code validation}). */
   public static final String BASE_VALIDATION = "validating the base";
   /**
@@ -199,7 +205,7 @@ public final class Trainer {
     }
 
     Rng rng = new Rng(config.seed());
-    task.start(vectors, x);
+    task.start(vectors, x, this::report);
     float[][] basis = null;
     if (config.basis() == Basis.PRINCIPAL_AXES) {
       basis = PrincipalAxes.of(x, task.train);

@@ -1,5 +1,6 @@
 package dev.gecko.train.adapter;
 
+import dev.gecko.core.ProgressListener;
 import dev.gecko.eval.RetrievalMetrics;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -70,12 +71,12 @@ final class UnsupervisedTask extends ObjectiveTask {
   }
 
   @Override
-  void start(List<float[]> vectors, double[][] x) {
-    super.start(vectors, x);
+  void start(List<float[]> vectors, double[][] x, ProgressListener progress) {
+    super.start(vectors, x, progress);
     int[] items = train.stream().mapToInt(r -> r[0]).toArray();
-    trainNeighbours = SimilarTexts.among(items, vectors, Math.min(config.topK(), items.length - 1));
+    trainNeighbours = SimilarTexts.among(items, vectors, Math.min(config.topK(), items.length - 1), progress);
     valItems = validation.stream().mapToInt(Integer::intValue).toArray();
-    valNeighbours = SimilarTexts.among(valItems, vectors, Math.min(config.topK(), valItems.length - 1));
+    valNeighbours = SimilarTexts.among(valItems, vectors, Math.min(config.topK(), valItems.length - 1), progress);
   }
 
   @Override

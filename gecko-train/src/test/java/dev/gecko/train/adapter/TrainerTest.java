@@ -61,7 +61,12 @@ class TrainerTest {
     assertThat(r.curve().get(0).epoch()).isZero();
     assertThat(r.curve().get(1).trainLoss()).isPositive();
     assertThat(events).extracting(dev.gecko.core.Progress::phase)
-        .contains(Trainer.EMBEDDING, Trainer.BASE_VALIDATION, "epoch 1", "epoch 3");
+        .contains(Trainer.EMBEDDING, Trainer.NEIGHBOURS, Trainer.BASE_VALIDATION, "epoch 1", "epoch 3");
+    // the neighbour searches (training texts, then validation texts) report their pairs to the end
+    List<dev.gecko.core.Progress> pairs = events.stream().filter(p -> p.phase().equals(Trainer.NEIGHBOURS)).toList();
+    assertThat(pairs).extracting(dev.gecko.core.Progress::unit).containsOnly("pairs");
+    assertThat(pairs.get(0).done()).isZero();
+    assertThat(pairs).anyMatch(p -> p.finished() && p.total() > 1000);
     // each epoch's last report is finished and carries that epoch's validation score, as the curve has it
     for (int epoch = 1; epoch <= 3; epoch++) {
       String phase = "epoch " + epoch;
