@@ -232,7 +232,7 @@ final class GenerateCommand implements Callable<Integer> {
         }
         String effective = baseUrl != null ? baseUrl : environment.getOrDefault("OPENAI_BASE_URL", LlmClients.OPENAI_DEFAULT_BASE_URL);
         if (effective.startsWith(LlmClients.OPENAI_DEFAULT_BASE_URL) && blank(environment.get("OPENAI_API_KEY"))) {
-          throw new GeckoCli.UsageException("OPENAI_API_KEY is not set (needed for " + effective + ")");
+          throw new GeckoCli.UsageException("OPENAI_API_KEY is not set (needed for " + LlmClients.shownUrl(effective) + ")");
         }
         return b.build();
       }

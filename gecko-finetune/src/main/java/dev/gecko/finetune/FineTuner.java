@@ -351,7 +351,11 @@ public final class FineTuner {
       return this;
     }
 
-    /** The model folder to write; required. */
+    /**
+     * The model folder to write; required. New, empty, or a run's earlier output (one that holds
+     * a training manifest or a checkpoint); other files there are left as they are. See {@link
+     * #build()} for what is refused.
+     */
     public Builder output(Path dir) {
       this.output = Objects.requireNonNull(dir, "output is null");
       return this;
@@ -465,7 +469,9 @@ public final class FineTuner {
      *
      * @throws IllegalStateException if the base model, data or output is missing
      * @throws InvalidDataException if a row does not suit the objective (naming file and line)
-     * @throws IllegalArgumentException if a width exceeds the model's
+     * @throws IllegalArgumentException if a width exceeds the model's, or the output folder is a
+     *     file, holds a model no training run wrote (a base model's folder), or holds other files
+     *     and no sign of a run (neither a training manifest nor a checkpoint)
      * @throws ModelLoadException if the model is not a BERT-like graph this trainer recognises
      * @throws UncheckedIOException if the output folder cannot be created or written
      */
@@ -576,9 +582,11 @@ public final class FineTuner {
     }
 
     private static void checkWritable(Path dir, ModelPackage base, boolean resume) {
-      // new, empty, an earlier run's output or what an interrupted one left; never a base model's
-      // folder or one holding other files (the run replaces model.onnx and tokenizer.json there)
-      ModelFolderWriter.checkOutput(dir, base, Set.of(Loop.CHECKPOINT, ModelWriter.INT8_FOLDER));
+      // new, empty, an earlier run's output or what an interrupted one left (its checkpoint, or
+      // the checkpoint's temporary file); never a base model's folder or one holding other files
+      // and no sign of a run (the run replaces model.onnx and tokenizer.json there)
+      ModelFolderWriter.checkOutput(dir, base, Set.of(Loop.CHECKPOINT, Loop.CHECKPOINT + ".tmp",
+          ModelWriter.INT8_FOLDER));
       try {
         Files.createDirectories(dir);
         Path probe = Files.createTempFile(dir, ".write-probe", ".tmp");

@@ -437,5 +437,15 @@ class FineTunerTest {
     assertThat(Files.readString(notes.resolve("todo.txt"))).isEqualTo("mine");
     assertThatThrownBy(() -> small(file).build()).isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("the output folder is a file");
+    // an interrupted run's folder stays usable whatever else landed there (a log, a desktop's
+    // .DS_Store), and hidden files alone make no folder someone else's
+    Path interrupted = Files.createDirectories(tmp.resolve("interrupted"));
+    Files.writeString(interrupted.resolve("checkpoint.bin"), "x");
+    Files.writeString(interrupted.resolve("train.log"), "step 300");
+    assertThat(small(interrupted).build()).isNotNull();
+    Path hidden = Files.createDirectories(tmp.resolve("hidden"));
+    Files.writeString(hidden.resolve(".DS_Store"), "");
+    assertThat(small(hidden).build()).isNotNull();
+    assertThat(Files.readString(interrupted.resolve("train.log"))).isEqualTo("step 300");
   }
 }

@@ -120,7 +120,8 @@ public final class LlmSpec implements Serializable {
 
   @Override
   public String toString() {
-    return "LlmSpec[" + provider + ", " + model + (baseUrl != null ? ", " + baseUrl : "") + ", " + capabilities + "]";
+    return "LlmSpec[" + provider + ", " + model + (baseUrl != null ? ", " + LlmClients.shownUrl(baseUrl) : "") + ", "
+        + capabilities + "]";
   }
 
   /** Builds an {@link LlmSpec}. Setters validate at once. Reusable; not thread-safe. */
@@ -148,11 +149,18 @@ public final class LlmSpec implements Serializable {
      * Sets the base URL (default: the environment's {@code OPENAI_BASE_URL} / {@code
      * GEMINI_BASE_URL} on each JVM, else the provider's).
      *
-     * @throws IllegalArgumentException if it is not an http(s) URL
+     * @throws IllegalArgumentException if it is not an http(s) URL with a host name (the message
+     *     never shows its user info or query)
      */
     public Builder baseUrl(String url) {
       if (url == null || !(url.startsWith("http://") || url.startsWith("https://"))) {
-        throw new IllegalArgumentException("baseUrl must start with http:// or https://, was '" + url + "'");
+        throw new IllegalArgumentException("baseUrl must start with http:// or https://, was '"
+            + LlmClients.shownUrl(url) + "'");
+      }
+      try {
+        LlmClients.endpointUrl(url); // a URL the clients' builders take, checked on the driver
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("baseUrl: " + e.getMessage());
       }
       this.baseUrl = url;
       return this;

@@ -183,7 +183,7 @@ public final class Trainer {
       trainData = split.train();
       valData = split.validation();
     }
-    Texts texts = new Texts(config.queryTaskType(), config.documentTaskType());
+    Texts texts = new Texts(config.queryTaskType(), config.documentTaskType(), embedder.model()::render);
     ObjectiveTask task = ObjectiveTask.create(objective, config, widths, weights, trainData, valData, texts);
     int[] ws = widths;
     LOG.log(System.Logger.Level.INFO, () -> String.format(Locale.ROOT,

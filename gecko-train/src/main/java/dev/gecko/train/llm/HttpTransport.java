@@ -69,10 +69,10 @@ final class HttpTransport {
 
   /**
    * POSTs {@code body} to {@code uri}. Logs and exception messages show the URI without user info
-   * or query ({@link LlmClients#endpointUrl}), so no secret in the URL reaches them.
+   * or query ({@link LlmClients#shownUrl}), so no secret in the URL reaches them.
    */
   Reply post(URI uri, JsonNode body) {
-    String shown = LlmClients.endpointUrl(uri.toString());
+    String shown = LlmClients.shownUrl(uri.toString());
     byte[] bytes;
     try {
       bytes = JSON.writeValueAsBytes(body);

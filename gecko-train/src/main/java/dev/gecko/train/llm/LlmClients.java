@@ -1,10 +1,13 @@
 package dev.gecko.train.llm;
 
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -104,39 +107,63 @@ public final class LlmClients {
    * scheme and host in lower case, the port unless it is the scheme's default, and the path
    * without trailing slashes; never the user info, query or fragment, where secrets may sit
    * ({@code https://user:pw@API.example.com:443/v1/?key=k} becomes {@code
-   * https://api.example.com/v1}). A string without a scheme is read as host, port and path ({@code
-   * localhost:11434}). It only cuts the string, so it accepts what {@link java.net.URI} would refuse.
+   * https://api.example.com/v1}). Parsed by {@link URI}.
    *
-   * @throws IllegalArgumentException if it names neither a host nor a path (a blank string, say)
+   * @throws IllegalArgumentException if it is not a URL with a scheme and a host name (the message
+   *     shows it as {@link #shownUrl} does)
    */
   public static String endpointUrl(String url) {
     Objects.requireNonNull(url, "url is null");
+    URI u;
+    try {
+      u = new URI(url.strip());
+    } catch (URISyntaxException e) {
+      throw new IllegalArgumentException("not a URL: " + shownUrl(url));
+    }
+    if (u.getScheme() == null || u.getHost() == null) {
+      throw new IllegalArgumentException("not a URL with a scheme and a host name: " + shownUrl(url));
+    }
+    String scheme = u.getScheme().toLowerCase(Locale.ROOT);
+    int port = u.getPort();
+    boolean defaultPort = port < 0 || (scheme.equals("http") && port == 80) || (scheme.equals("https") && port == 443);
+    String path = u.getRawPath() == null ? "" : u.getRawPath();
+    while (path.endsWith("/")) {
+      path = path.substring(0, path.length() - 1);
+    }
+    return scheme + "://" + u.getHost().toLowerCase(Locale.ROOT) + (defaultPort ? "" : ":" + port) + path;
+  }
+
+  /**
+   * Returns {@code url} as messages and logs may show it: {@link #endpointUrl} where it parses;
+   * otherwise the string cut at its first {@code ?} or {@code #}, with everything between {@code
+   * ://} and the last {@code @} before the cut replaced by {@code ***}, so that neither a query
+   * nor user info is shown even in a malformed URL.
+   */
+  public static String shownUrl(String url) {
+    if (url == null) {
+      return "null";
+    }
     String s = url.strip();
+    try {
+      URI u = new URI(s);
+      if (u.getScheme() != null && u.getHost() != null) {
+        return endpointUrl(s);
+      }
+    } catch (URISyntaxException e) {
+      // shown redacted below
+    }
+    int at = s.lastIndexOf('@');
+    if (at >= 0) {
+      int sep = s.indexOf("://");
+      s = (sep >= 0 && sep < at ? s.substring(0, sep + 3) : "") + "***" + s.substring(at);
+    }
     for (char c : new char[] {'?', '#'}) {
       int cut = s.indexOf(c);
       if (cut >= 0) {
         s = s.substring(0, cut);
       }
     }
-    int sep = s.indexOf("://");
-    String scheme = sep < 0 ? "" : s.substring(0, sep).toLowerCase(java.util.Locale.ROOT);
-    String rest = sep < 0 ? s : s.substring(sep + 3);
-    int slash = rest.indexOf('/');
-    String authority = slash < 0 ? rest : rest.substring(0, slash);
-    String path = slash < 0 ? "" : rest.substring(slash);
-    authority = authority.substring(authority.lastIndexOf('@') + 1).toLowerCase(java.util.Locale.ROOT);
-    String defaultPort = scheme.equals("http") ? ":80" : scheme.equals("https") ? ":443" : null;
-    if (defaultPort != null && authority.endsWith(defaultPort)) {
-      authority = authority.substring(0, authority.length() - defaultPort.length());
-    }
-    while (path.endsWith("/")) {
-      path = path.substring(0, path.length() - 1);
-    }
-    String out = (scheme.isEmpty() ? "" : scheme + "://") + authority + path;
-    if (authority.isEmpty() && path.isEmpty()) {
-      throw new IllegalArgumentException("not a URL: neither a host nor a path in '" + out + "'");
-    }
-    return out;
+    return s;
   }
 
   /**
@@ -172,12 +199,18 @@ public final class LlmClients {
     /**
      * Sets the base URL.
      *
-     * @throws IllegalArgumentException if it is not an http(s) URL
+     * @throws IllegalArgumentException if it is not an http(s) URL with a host name (the message
+     *     never shows its user info or query)
      */
     public B baseUrl(String url) {
       Objects.requireNonNull(url, "baseUrl is null");
       if (!url.startsWith("http://") && !url.startsWith("https://")) {
-        throw new IllegalArgumentException("baseUrl must start with http:// or https://, was '" + url + "'");
+        throw new IllegalArgumentException("baseUrl must start with http:// or https://, was '" + shownUrl(url) + "'");
+      }
+      try {
+        endpointUrl(url);
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("baseUrl: " + e.getMessage());
       }
       this.baseUrl = url;
       return self();

@@ -496,7 +496,19 @@ class LlmClientsTest {
     assertThat(LlmClients.endpointUrl("http://localhost:443/v1")).isEqualTo("http://localhost:443/v1");
     assertThat(LlmClients.endpointUrl("http://[::1]:11434//")).isEqualTo("http://[::1]:11434");
     assertThat(LlmClients.endpointUrl("http://h/Models/V1")).as("a path keeps its case").isEqualTo("http://h/Models/V1");
-    assertThat(LlmClients.endpointUrl(" tok@localhost:11434 ")).as("no scheme").isEqualTo("localhost:11434");
+    assertThatThrownBy(() -> LlmClients.endpointUrl(" tok@localhost:11434 ")).as("no scheme")
+        .isInstanceOf(IllegalArgumentException.class).hasMessageNotContaining("tok");
+    // malformed URLs whose user info a string cut would have shown: refused, the secret never shown
+    for (String bad : new String[] {"https://bob:pa#ss@api.example.com/v1", "https://bob:a/b@host/v1",
+        "https://bob:p ss@host/v1"}) {
+      assertThatThrownBy(() -> LlmClients.endpointUrl(bad)).as(bad).isInstanceOf(IllegalArgumentException.class)
+          .hasMessageNotContaining("pa").hasMessageNotContaining("bob");
+      assertThat(LlmClients.shownUrl(bad)).as(bad).doesNotContain("bob").doesNotContain("pa");
+      assertThatThrownBy(() -> LlmClients.openAiCompatible().baseUrl(bad)).as(bad)
+          .isInstanceOf(IllegalArgumentException.class).hasMessageNotContaining("bob");
+    }
+    assertThat(LlmClients.shownUrl("htp://u:secret@host/v1?key=k")).isEqualTo("htp://host/v1");
+    assertThat(LlmClients.shownUrl("htp://u:sec ret@host/v1?key=k")).isEqualTo("htp://***@host/v1");
     assertThatThrownBy(() -> LlmClients.endpointUrl(" ")).isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> LlmClients.endpointUrl("https://k3y@?q=k3y")).isInstanceOf(IllegalArgumentException.class)
         .message().doesNotContain("k3y");

@@ -34,18 +34,21 @@ public final class ModelFolderWriter {
 
   /**
    * Checks that {@code dir} may become a run's output folder: new (and creatable), empty, an
-   * earlier run's output (its manifest has a {@code training} block), or what an interrupted run
-   * left (only the folder's files, {@code alsoWritten} and temporary files, without the manifest,
-   * which goes last); writable; and not the folder of {@code base}'s own graph.
+   * earlier run's output (its manifest has a {@code training} block, or it holds one of {@code
+   * runFiles}), or what an interrupted run left (only the folder's files, {@code runFiles} and
+   * hidden files such as temporary ones, without the manifest, which goes last); writable; and not
+   * the folder of {@code base}'s own graph. Files of other names are never touched by a run, but a
+   * folder of them with no sign of a run is refused: it is someone else's.
    *
-   * @param alsoWritten names of further files or folders the run itself puts there (a checkpoint)
-   * @throws IllegalArgumentException if the folder is a file, holds anything else without a
-   *     manifest, holds a model no training run wrote (a base model, say), or is the base model's
+   * @param runFiles names of further files or folders only the run itself puts there (a
+   *     checkpoint): one of them that is a file marks the folder as a run's, whatever else it holds
+   * @throws IllegalArgumentException if the folder is a file, holds other files and no sign of a
+   *     run, holds a model no training run wrote (a base model, say), or is the base model's
    * @throws UncheckedIOException if it cannot be created or written
    */
-  public static void checkOutput(Path dir, ModelPackage base, Set<String> alsoWritten) {
+  public static void checkOutput(Path dir, ModelPackage base, Set<String> runFiles) {
     if (Files.exists(dir)) {
-      checkExisting(dir, alsoWritten);
+      checkExisting(dir, runFiles);
       if (base != null && base.model().path().isPresent()) {
         Path baseDir = base.model().path().get().toAbsolutePath().getParent();
         try {
@@ -74,17 +77,18 @@ public final class ModelFolderWriter {
     }
   }
 
-  private static void checkExisting(Path dir, Set<String> alsoWritten) {
+  private static void checkExisting(Path dir, Set<String> runFiles) {
     if (!Files.isDirectory(dir)) {
       throw new IllegalArgumentException(dir + ": the output folder is a file");
     }
     Set<String> ours = new HashSet<>(FOLDER_FILES);
-    ours.addAll(alsoWritten);
+    ours.addAll(runFiles);
     Path manifest = dir.resolve(ModelManifest.FILE_NAME);
+    boolean runLeft = runFiles.stream().anyMatch(f -> Files.isRegularFile(dir.resolve(f)));
     try (Stream<Path> s = Files.list(dir)) {
-      boolean onlyOurs = s.map(f -> f.getFileName().toString())
-          .allMatch(n -> ours.contains(n) || (n.startsWith(".") && n.endsWith(".tmp")));
-      if (!onlyOurs && !Files.exists(manifest)) {
+      // hidden files (temporary files, a desktop's .DS_Store) say nothing about whose folder it is
+      boolean onlyOurs = s.map(f -> f.getFileName().toString()).allMatch(n -> ours.contains(n) || n.startsWith("."));
+      if (!onlyOurs && !runLeft && !Files.exists(manifest)) {
         throw new IllegalArgumentException(dir + ": the output folder is not empty and holds no "
             + ModelManifest.FILE_NAME + " (not an earlier output); refusing to write into it");
       }

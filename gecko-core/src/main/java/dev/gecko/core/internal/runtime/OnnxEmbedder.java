@@ -140,8 +140,8 @@ public final class OnnxEmbedder implements GeckoEmbedder {
         // it failed first, or ONNX Runtime did: wait for the tokenizer so that it can be freed too
         try {
           tokenizer = awaitTokenizer(tokenizerLoad);
-        } catch (IOException | RuntimeException ignored) {
-          // the first failure is the one to report
+        } catch (IOException | RuntimeException | Error second) {
+          e.addSuppressed(second); // the first failure is the one to report
         }
       }
       if (tokenizer != null) {
