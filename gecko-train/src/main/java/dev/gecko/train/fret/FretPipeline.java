@@ -120,7 +120,7 @@ public final class FretPipeline {
     RunManifest.Config config = config(relabeler);
     String digest = sha256(JSON.writeValueAsString(config));
     List<Passage> seeds = b.corpus.subList(0, Math.min(s.limit(), b.corpus.size()));
-    try (OutputStore store = OutputStore.open(b.output, config, digest, b.newRun, b.clock, b.appender)) {
+    try (OutputStore store = OutputStore.open(b.output, config, b.llm.endpoint(), digest, b.newRun, b.clock, b.appender)) {
       List<Passage> todo = new ArrayList<>();
       for (Passage p : seeds) {
         if (!store.done().contains(p.id())) {

@@ -71,7 +71,7 @@ final class OutputStore implements Closeable {
    * @throws ResumeConflictException if the folder holds another configuration's run
    */
   static OutputStore open(Path dir, RunManifest.Config config, String digest, boolean newRun, Clock clock) throws IOException {
-    return open(dir, config, digest, newRun, clock, APPEND);
+    return open(dir, config, null, digest, newRun, clock, APPEND);
   }
 
   /** Opens a run file for appending lines. */
@@ -84,13 +84,14 @@ final class OutputStore implements Closeable {
   static final Appender APPEND = f -> FileChannel.open(f, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
 
   /** As {@link #open(Path, RunManifest.Config, String, boolean, Clock)}, with the files' appender (tests give one that fails). */
-  static OutputStore open(Path dir, RunManifest.Config config, String digest, boolean newRun, Clock clock, Appender appender)
+  static OutputStore open(Path dir, RunManifest.Config config, String endpoint, String digest, boolean newRun, Clock clock,
+      Appender appender)
       throws IOException {
     Files.createDirectories(dir);
     Path lockFile = dir.toRealPath().resolve(LOCK);
     FileChannel lock = lock(dir, lockFile);
     try {
-      return open(dir, config, digest, newRun, clock, lockFile, lock, appender);
+      return open(dir, config, endpoint, digest, newRun, clock, lockFile, lock, appender);
     } catch (IOException | RuntimeException | Error e) {
       unlock(lockFile, lock);
       throw e;
@@ -147,12 +148,13 @@ final class OutputStore implements Closeable {
     }
   }
 
-  private static OutputStore open(Path dir, RunManifest.Config config, String digest, boolean newRun, Clock clock, Path lockFile,
-      FileChannel lock, Appender appender) throws IOException {
+  private static OutputStore open(Path dir, RunManifest.Config config, String endpoint, String digest, boolean newRun,
+      Clock clock, Path lockFile, FileChannel lock, Appender appender) throws IOException {
     Path manifestFile = dir.resolve(MANIFEST);
     Path examplesFile = dir.resolve(EXAMPLES);
     boolean hasData = Files.exists(examplesFile) || Files.exists(dir.resolve(REJECTS));
     String created = clock.instant().toString();
+    List<String> endpoints = new ArrayList<>(); // the servers of the run this one goes on with
     if (Files.exists(manifestFile) || hasData) {
       String conflict = null;
       RunManifest old = null;
@@ -182,9 +184,20 @@ final class OutputStore implements Closeable {
         archive(dir, clock);
       } else if (old != null) {
         created = old.created() != null ? old.created() : created;
+        if (old.llmEndpoints() != null) {
+          endpoints.addAll(old.llmEndpoints());
+        }
       }
     }
-    RunManifest m = new RunManifest(FORMAT, digest, created, config, null, null, null, null, null);
+    if (endpoint != null && !endpoints.contains(endpoint)) {
+      if (!endpoints.isEmpty()) { // the same model name from another server: said, and kept as provenance
+        LOG.log(System.Logger.Level.WARNING, "{0}: the run goes on with answers from {1} (before: {2})", dir, endpoint,
+            String.join(", ", endpoints));
+      }
+      endpoints.add(endpoint);
+    }
+    RunManifest m = new RunManifest(FORMAT, digest, created, config, endpoints.isEmpty() ? null : List.copyOf(endpoints),
+        null, null, null, null, null);
     OutputStore s = new OutputStore(dir, m, clock);
     s.lockFile = lockFile;
     s.lock = lock;
@@ -348,7 +361,8 @@ final class OutputStore implements Closeable {
 
   /** Rewrites the manifest with the current counts and status. */
   synchronized void writeManifest(String status, String error, UsageMeter.Snapshot usage, int seeds) {
-    RunManifest m = new RunManifest(manifest.format(), manifest.digest(), manifest.created(), manifest.config(), status,
+    RunManifest m = new RunManifest(manifest.format(), manifest.digest(), manifest.created(), manifest.config(),
+        manifest.llmEndpoints(), status,
         clock.instant().toString(), new RunManifest.Counts(exampleCount, rejectCount, seeds), usage, error);
     Path file = dir.resolve(MANIFEST);
     try {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import com.fasterxml.jackson.databind.JsonNode;
+import java.util.List;
 import dev.gecko.train.llm.UsageMeter;
 
 /**
@@ -12,14 +13,19 @@ import dev.gecko.train.llm.UsageMeter;
  * leniently (unknown keys are ignored, so a newer writer's additions do not break a resume check);
  * written by {@link OutputStore} only. Immutable.
  *
+ * @param llmEndpoints where the run's LLM answers came from ({@code LlmClient.endpoint()}), each
+ *     server once, in the order the runs used them: provenance, outside the digest (a server
+ *     restarted on another port, or another replica of the same model, may carry a run on);
+ *     null in manifests written before it was recorded
  * @param usageLastRun the LLM usage of the last run, null when no meter was given
  * @param error why the last run stopped, null unless {@code status} is {@code stopped}
  */
-@JsonPropertyOrder({"format", "digest", "created", "config", "status", "updated", "counts", "usageLastRun", "error"})
+@JsonPropertyOrder({"format", "digest", "created", "config", "llmEndpoints", "status", "updated", "counts", "usageLastRun",
+    "error"})
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @JsonIgnoreProperties(ignoreUnknown = true)
-record RunManifest(String format, String digest, String created, Config config, String status, String updated,
-    Counts counts, UsageMeter.Snapshot usageLastRun, String error) {
+record RunManifest(String format, String digest, String created, Config config, List<String> llmEndpoints, String status,
+    String updated, Counts counts, UsageMeter.Snapshot usageLastRun, String error) {
 
   /** Counts after the last run: lines in the two files and the seeds the last run was given. */
   @JsonPropertyOrder({"examples", "rejects", "seedsInLastRun"})

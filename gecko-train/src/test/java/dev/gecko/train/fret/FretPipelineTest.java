@@ -267,6 +267,8 @@ class FretPipelineTest {
     assertThatThrownBy(() -> pipeline(client(server, EnumSet.of(Capability.TOP_LOGPROBS), meter), out, seeds(8)).build().run())
         .isInstanceOf(ResumeConflictException.class).hasMessageContaining("scorers.ql");
     assertThat(lines(out.resolve("examples.jsonl"))).hasSize(8);
+    assertThat(JSON.readTree(out.resolve("manifest.json").toFile()).get("llmEndpoints"))
+        .extracting(JsonNode::asText).containsExactly("openai-compatible " + server.openAiBaseUrl());
     RunSummary fresh = pipeline(client(server, EnumSet.allOf(Capability.class), meter), out, seeds(2).candidates(10)).newRun(true)
         .build().run();
     assertThat(fresh.totalExamples()).isEqualTo(2);
@@ -552,6 +554,9 @@ class FretPipelineTest {
       assertThat(s.skipped()).isEqualTo(partial.size());
       List<JsonNode> all = lines(out.resolve("examples.jsonl"));
       assertThat(all).hasSize(8);
+      // the run went on on another server: both are on record, in order
+      assertThat(JSON.readTree(out.resolve("manifest.json").toFile()).get("llmEndpoints")).extracting(JsonNode::asText)
+          .containsExactly("openai-compatible " + server.openAiBaseUrl(), "openai-compatible " + second.openAiBaseUrl());
       Set<String> seeds = new HashSet<>();
       all.forEach(e -> assertThat(seeds.add(e.path("seed_id").asText())).isTrue());
       all.forEach(e -> checkExample(e, "ql-prompt-logprobs", "rc-top-logprobs"));

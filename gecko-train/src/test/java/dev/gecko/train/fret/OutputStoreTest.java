@@ -42,7 +42,7 @@ class OutputStoreTest {
   void aStoreWhoseRejectsFileFailsKeepsItWhole(@TempDir Path dir) throws Exception {
     OutputStore.Appender failing = f -> f.endsWith(OutputStore.REJECTS) ? new FailingChannel(OutputStore.APPEND.open(f), 5)
         : OutputStore.APPEND.open(f);
-    try (OutputStore s = OutputStore.open(dir, FretLockTest.CONFIG, "d", false, Clock.systemUTC(), failing)) {
+    try (OutputStore s = OutputStore.open(dir, FretLockTest.CONFIG, null, "d", false, Clock.systemUTC(), failing)) {
       assertThatThrownBy(() -> s.writeReject(new FretReject("x", "generate", "r", "a"))).isInstanceOf(UncheckedIOException.class);
       assertThat(s.rejectCount()).isZero();
     }

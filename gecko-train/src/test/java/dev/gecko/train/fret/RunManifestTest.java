@@ -26,7 +26,7 @@ class RunManifestTest {
 
   @Test
   void manifestLeavesOutWhatARunDidNotHaveAndReadsNewerKeys() throws Exception {
-    RunManifest m = new RunManifest(OutputStore.FORMAT, "d", "t0", null, "complete", "t1",
+    RunManifest m = new RunManifest(OutputStore.FORMAT, "d", "t0", null, null, "complete", "t1",
         new RunManifest.Counts(3, 1, 4), null, null);
     String json = JSON.writeValueAsString(m);
     assertThat(json).isEqualTo("{\"format\":\"gecko-fret/1\",\"digest\":\"d\",\"created\":\"t0\",\"status\":\"complete\","
