@@ -6,7 +6,7 @@ import java.util.List;
 
 /**
  * The run stopped early: the first seeds it finished were all rejected ({@link
- * FretPipeline.Builder#earlyStop(int)}), so the LLM's answers do not fit what the pipeline asks
+ * FretSettings.Builder#earlyStop(int)}), so the LLM's answers do not fit what the pipeline asks
  * (a model that refuses, a server that ignores the requested format or log-probabilities).
  * Continuing would only pay for more rejects. What was written stays; the rejected seeds are in
  * {@code rejects.jsonl} and count as done, so after fixing the cause start a new run ({@link
