@@ -153,16 +153,10 @@ public final class LlmSpec implements Serializable {
      *     never shows its user info or query)
      */
     public Builder baseUrl(String url) {
-      if (url == null || !(url.startsWith("http://") || url.startsWith("https://"))) {
-        throw new IllegalArgumentException("baseUrl must start with http:// or https://, was '"
-            + LlmClients.shownUrl(url) + "'");
+      if (url == null) {
+        throw new IllegalArgumentException("baseUrl must start with http:// or https://, was 'null'");
       }
-      try {
-        LlmClients.endpointUrl(url); // a URL the clients' builders take, checked on the driver
-      } catch (IllegalArgumentException e) {
-        throw new IllegalArgumentException("baseUrl: " + e.getMessage());
-      }
-      this.baseUrl = url;
+      this.baseUrl = LlmClients.checkBaseUrl(url); // the clients' own check, on the driver
       return this;
     }
 

@@ -134,13 +134,13 @@ final class ContrastiveTask extends SupervisedTask {
 
   /**
    * The weighted mean over the widths of the mean reciprocal rank ({@link RetrievalMetrics}' MRR)
-   * of each validation row's positive (up to maxValidation rows, drawn with the seed) among all their positives and the row's own
-   * negative; the positive loses ties. A negative that is also another row's positive stands twice.
+   * of each validation row's positive (up to maxValidation rows, drawn with the seed) among all
+   * their positives and the row's own negative; the positive loses ties. A negative that is also
+   * another row's positive stands twice.
    */
   private double mrr(Model model) {
-    List<int[]> rows = validation;
-    Forward l = new Forward(rows.stream().flatMapToInt(Arrays::stream).toArray(), model, x);
-    int[] cands = rows.stream().mapToInt(r -> l.of(r[1])).distinct().toArray();
+    Forward l = new Forward(validation.stream().flatMapToInt(Arrays::stream).toArray(), model, x);
+    int[] cands = validation.stream().mapToInt(r -> l.of(r[1])).distinct().toArray();
     // Document ids: RetrievalMetrics ranks equal scores by id descending, so "a" (the positive)
     // goes after "n" (the row's negative) and "c..." (the candidates): a tie never counts in the
     // model's favour (a collapsed model, all cosines equal, scores 1/N, not 1).
@@ -152,7 +152,7 @@ final class ContrastiveTask extends SupervisedTask {
     int nw = widths.length;
     Losses.PrefixCos pc = new Losses.PrefixCos(nw);
     double[] mrr = new double[nw];
-    for (int[] r : rows) {
+    for (int[] r : validation) {
       double[] y = l.ys[l.of(r[0])];
       int positive = l.of(r[1]);
       List<Map<String, Double>> runs = new ArrayList<>(nw);
@@ -179,7 +179,7 @@ final class ContrastiveTask extends SupervisedTask {
       }
       for (int w = 0; w < nw; w++) {
         int k = runs.get(w).size();
-        mrr[w] += RetrievalMetrics.evaluateQuery(relevant, runs.get(w), List.of(k)).get("mrr_at_" + k) / rows.size();
+        mrr[w] += RetrievalMetrics.evaluateQuery(relevant, runs.get(w), List.of(k)).get("mrr_at_" + k) / validation.size();
       }
     }
     double score = 0;

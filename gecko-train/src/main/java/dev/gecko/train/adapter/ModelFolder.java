@@ -9,7 +9,6 @@ import dev.gecko.core.internal.model.ModelFolderWriter;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.io.InputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -77,20 +76,15 @@ final class ModelFolder {
         .withDimensions(adapter.dimensions(), dims)
         .withAdapter(ADAPTER_FILE)
         .withTraining(training);
-    ModelFolderWriter.write(dir, copyOf(base.model(), dir.resolve(ModelFolderWriter.MODEL_FILE)),
-        copyOf(base.tokenizer(), dir.resolve(ModelFolderWriter.TOKENIZER_FILE)), adapter::write, manifest);
+    ModelFolderWriter.write(dir, copyOf(base.model()), copyOf(base.tokenizer()), adapter::write, manifest);
     return ModelPackage.fromDirectory(dir);
   }
 
-  /** The bytes of {@code from}; null when it already is {@code to} (nothing to copy). */
-  private static AtomicFiles.Body copyOf(ModelSource from, Path to) throws IOException {
-    if (from.path().isPresent() && Files.exists(to) && Files.isSameFile(from.path().get(), to)) {
-      return out -> {
-        try (InputStream in = Files.newInputStream(to)) {
-          in.transferTo(out);
-        }
-      };
-    }
+  /**
+   * The bytes of {@code from}, read when the file is written: the writer writes a temporary file
+   * and moves it into place, so {@code from} may be the file it replaces.
+   */
+  private static AtomicFiles.Body copyOf(ModelSource from) {
     return out -> {
       try (InputStream in = from.open()) {
         in.transferTo(out);

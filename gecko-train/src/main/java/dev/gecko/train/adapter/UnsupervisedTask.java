@@ -21,10 +21,9 @@ final class UnsupervisedTask extends ObjectiveTask {
    * The validation texts (vector ids): texts of the validation examples that no training example
    * holds, up to maxValidation of them drawn with the seed.
    */
-  private final List<Integer> validation;
+  private final int[] valItems;
   /** Each training row's (text's) neighbours among the training texts. */
   private SimilarTexts.Neighbours trainNeighbours;
-  private int[] valItems;
   /** Each validation text's neighbours among the validation texts. */
   private SimilarTexts.Neighbours valNeighbours;
 
@@ -46,7 +45,7 @@ final class UnsupervisedTask extends ObjectiveTask {
           + " split does not also hold (of its " + all + " distinct texts); the UNSUPERVISED objective validates on"
           + " held-out texts: give more data, a larger validationFraction or validationData with other texts");
     }
-    validation = validationSample(new ArrayList<>(unseen));
+    valItems = validationSample(new ArrayList<>(unseen)).stream().mapToInt(Integer::intValue).toArray();
   }
 
   /** The distinct texts of the examples, as documents, in order of appearance. */
@@ -75,7 +74,6 @@ final class UnsupervisedTask extends ObjectiveTask {
     super.start(vectors, x, progress);
     int[] items = train.stream().mapToInt(r -> r[0]).toArray();
     trainNeighbours = SimilarTexts.among(items, vectors, Math.min(config.topK(), items.length - 1), progress);
-    valItems = validation.stream().mapToInt(Integer::intValue).toArray();
     valNeighbours = SimilarTexts.among(valItems, vectors, Math.min(config.topK(), valItems.length - 1), progress);
   }
 

@@ -83,7 +83,11 @@ final class OutputStore implements Closeable {
   /** The appender of a run: {@link FileChannel#open} with {@code CREATE, WRITE, APPEND}. */
   static final Appender APPEND = f -> FileChannel.open(f, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
 
-  /** As {@link #open(Path, RunManifest.Config, String, boolean, Clock)}, with the files' appender (tests give one that fails). */
+  /**
+   * As {@link #open(Path, RunManifest.Config, String, boolean, Clock)}, with the LLM's {@code
+   * endpoint} to record in the manifest (null for none) and the files' appender (tests give one
+   * that fails).
+   */
   static OutputStore open(Path dir, RunManifest.Config config, String endpoint, String digest, boolean newRun, Clock clock,
       Appender appender)
       throws IOException {

@@ -123,6 +123,11 @@ public final class LlmClients {
     if (u.getScheme() == null || u.getHost() == null) {
       throw new IllegalArgumentException("not a URL with a scheme and a host name: " + shownUrl(url));
     }
+    return server(u);
+  }
+
+  /** Scheme, host, port unless the default, and path without trailing slashes of a URI with a host. */
+  private static String server(URI u) {
     String scheme = u.getScheme().toLowerCase(Locale.ROOT);
     int port = u.getPort();
     boolean defaultPort = port < 0 || (scheme.equals("http") && port == 80) || (scheme.equals("https") && port == 443);
@@ -147,7 +152,7 @@ public final class LlmClients {
     try {
       URI u = new URI(s);
       if (u.getScheme() != null && u.getHost() != null) {
-        return endpointUrl(s);
+        return server(u);
       }
     } catch (URISyntaxException e) {
       // shown redacted below
@@ -164,6 +169,26 @@ public final class LlmClients {
       }
     }
     return s;
+  }
+
+  /**
+   * Returns {@code url} if it can be a client's base URL: an http(s) URL with a host name. The
+   * check of {@link Builder#baseUrl}, for those that keep a base URL to build clients from later.
+   *
+   * @throws IllegalArgumentException if it is not (the message never shows its user info or
+   *     query)
+   */
+  public static String checkBaseUrl(String url) {
+    Objects.requireNonNull(url, "baseUrl is null");
+    if (!url.startsWith("http://") && !url.startsWith("https://")) {
+      throw new IllegalArgumentException("baseUrl must start with http:// or https://, was '" + shownUrl(url) + "'");
+    }
+    try {
+      endpointUrl(url);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("baseUrl: " + e.getMessage());
+    }
+    return url;
   }
 
   /**
@@ -203,16 +228,7 @@ public final class LlmClients {
      *     never shows its user info or query)
      */
     public B baseUrl(String url) {
-      Objects.requireNonNull(url, "baseUrl is null");
-      if (!url.startsWith("http://") && !url.startsWith("https://")) {
-        throw new IllegalArgumentException("baseUrl must start with http:// or https://, was '" + shownUrl(url) + "'");
-      }
-      try {
-        endpointUrl(url);
-      } catch (IllegalArgumentException e) {
-        throw new IllegalArgumentException("baseUrl: " + e.getMessage());
-      }
-      this.baseUrl = url;
+      this.baseUrl = checkBaseUrl(url);
       return self();
     }
 
