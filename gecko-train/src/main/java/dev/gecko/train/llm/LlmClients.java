@@ -173,7 +173,7 @@ public final class LlmClients {
 
   /**
    * Returns {@code url} if it can be a client's base URL: an http(s) URL with a host name. The
-   * check of {@link Builder#baseUrl}, for those that keep a base URL to build clients from later.
+   * check of {@link HttpBuilder#baseUrl}, for those that keep a base URL to build clients from later.
    *
    * @throws IllegalArgumentException if it is not (the message never shows its user info or
    *     query)
