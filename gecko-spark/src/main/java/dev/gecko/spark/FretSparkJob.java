@@ -14,6 +14,7 @@ import dev.gecko.train.fret.RejectReason;
 import dev.gecko.train.fret.ResumeConflictException;
 import dev.gecko.train.fret.RunFolderInUseException;
 import dev.gecko.train.fret.TooManyRejectsException;
+import dev.gecko.train.llm.LlmClient;
 import dev.gecko.train.llm.LlmException;
 import java.io.IOException;
 import java.io.Serializable;
@@ -94,7 +95,8 @@ import scala.Tuple2;
  * (counts). A run starts by listing the parts' seeds, so a job re-run over its own folder does only
  * the seeds that are missing; an interrupted run loses at most the parts not yet renamed. The
  * driver holds {@code DIR/run.lock} (one job per folder) and writes {@code DIR/manifest.json}:
- * configuration and digest (a re-run with another configuration is refused), status, counts.
+ * configuration and digest (a re-run with another configuration is refused), the LLM servers that
+ * answered ({@code llmEndpoints}, provenance outside the digest), status, counts.
  * sentence-transformers reads {@code DIR/parts/*}{@code /examples.jsonl}.
  *
  * <p>An LLM failure that retries cannot fix fails its task; once Spark's task retries are spent the
@@ -169,7 +171,8 @@ public final class FretSparkJob {
         throw new IllegalArgumentException("the corpus is empty");
       }
       ModelPackage model = ModelPackage.resolve(ExecutorEmbedders.resolve(b.model));
-      Relabeler relabeler = b.settings.relabeler(b.llm.http(System.getenv()));
+      LlmClient driverClient = b.llm.http(System.getenv());
+      Relabeler relabeler = b.settings.relabeler(driverClient);
       ObjectNode config = config(relabeler, model, size, corpusDigest(passages));
       String digest = Hashes.sha256Hex(config.toString());
       ObjectNode previous = readManifest(out);
@@ -179,6 +182,7 @@ public final class FretSparkJob {
             + digest.substring(0, 12) + "); use a new output folder or restore the old settings");
       }
       String created = previous != null ? previous.path("created").asText() : b.clock.instant().toString();
+      List<String> endpoints = endpoints(out, previous, driverClient.endpoint());
       Set<String> done = doneSeeds(out);
       List<Tuple2<Long, String>> seeds = seeds(passages.map(p -> new Tuple2<>(p.ordinal, p.id)), b.settings.limit(), size);
       List<Long> todo = new ArrayList<>();
@@ -189,7 +193,7 @@ public final class FretSparkJob {
       }
       int skipped = seeds.size() - todo.size();
       Counts counts = new Counts(jsc);
-      writeManifest(out, config, digest, created, "running", null, seeds.size(), skipped, 0, 0, counts);
+      writeManifest(out, config, digest, endpoints, created, "running", null, seeds.size(), skipped, 0, 0, counts);
       int written = 0;
       int rejected = 0;
       List<Path> newParts = new ArrayList<>();
@@ -219,7 +223,7 @@ public final class FretSparkJob {
                 + "LLM's answers do not fit what the pipeline asks (" + rejected + " seeds rejected; rejects in "
                 + out.resolve(PARTS) + "). Most common reasons:\n" + RejectReason.describe(reasons, 3)
                 + "\nFix the cause, then use another folder: rejected seeds count as done.";
-            writeManifest(out, config, digest, created, "stopped", msg, seeds.size(), skipped, written, rejected, counts);
+            writeManifest(out, config, digest, endpoints, created, "stopped", msg, seeds.size(), skipped, written, rejected, counts);
             throw new TooManyRejectsException(msg, reasons);
           }
           from += ordinals.size();
@@ -228,7 +232,7 @@ public final class FretSparkJob {
       } catch (RuntimeException e) {
         if (!(e instanceof TooManyRejectsException)) {
           String msg = "run stopped after " + written + " new examples: " + e.getMessage() + ". Run the job again to resume.";
-          writeManifest(out, config, digest, created, "stopped", msg, seeds.size(), skipped, written, rejected, counts);
+          writeManifest(out, config, digest, endpoints, created, "stopped", msg, seeds.size(), skipped, written, rejected, counts);
           LlmException llm = cause(e, LlmException.class);
           if (llm != null) {
             throw new LlmException(msg, e);
@@ -243,7 +247,7 @@ public final class FretSparkJob {
           byOrdinal.unpersist(false);
         }
       }
-      writeManifest(out, config, digest, created, "complete", null, seeds.size(), skipped, written, rejected, counts);
+      writeManifest(out, config, digest, endpoints, created, "complete", null, seeds.size(), skipped, written, rejected, counts);
       long total = totalExamples(out);
       return new FretSparkSummary(out, seeds.size(), skipped, written, rejected, total, digest, counts.calls.value(),
           counts.cacheHits.value(), counts.promptTokens.value(), counts.completionTokens.value(), counts.cost.value(),
@@ -534,14 +538,36 @@ public final class FretSparkJob {
     return c;
   }
 
-  private void writeManifest(Path out, ObjectNode config, String digest, String created, String status, String error, int seeds,
-      int skipped, int written, int rejected, Counts counts) throws IOException {
+  /**
+   * The LLM servers of the run so far: the previous manifest's, then this run's (as the driver
+   * resolves the spec: {@code LlmClient.endpoint()}, never a key) if it is new. Provenance only,
+   * outside the digest, as in {@link FretPipeline}'s manifest: a run that goes on on another server
+   * is logged, not refused.
+   */
+  static List<String> endpoints(Path out, ObjectNode previous, String endpoint) {
+    List<String> endpoints = new ArrayList<>();
+    if (previous != null) {
+      previous.path("llmEndpoints").forEach(e -> endpoints.add(e.asText()));
+    }
+    if (!endpoints.contains(endpoint)) {
+      if (!endpoints.isEmpty()) {
+        LOG.log(System.Logger.Level.WARNING, "{0}: the run goes on with answers from {1} (before: {2})", out, endpoint,
+            String.join(", ", endpoints));
+      }
+      endpoints.add(endpoint);
+    }
+    return List.copyOf(endpoints);
+  }
+
+  private void writeManifest(Path out, ObjectNode config, String digest, List<String> endpoints, String created, String status,
+      String error, int seeds, int skipped, int written, int rejected, Counts counts) throws IOException {
     ObjectNode m = JSON.createObjectNode();
     m.put("format", FORMAT).put("digest", digest).put("status", status);
     if (error != null) {
       m.put("error", error);
     }
     m.set("config", config);
+    endpoints.forEach(m.putArray("llmEndpoints")::add);
     m.putObject("counts").put("seeds", seeds).put("skipped", skipped).put("written", written).put("rejected", rejected)
         .put("totalExamples", totalExamples(out));
     m.putObject("usageLastRun").put("calls", counts.calls.value()).put("cacheHits", counts.cacheHits.value())

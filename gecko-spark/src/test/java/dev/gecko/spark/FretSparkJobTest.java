@@ -292,5 +292,20 @@ class FretSparkJobTest {
     JsonNode manifest = JSON.readTree(out.resolve(FretSparkJob.MANIFEST).toFile());
     assertThat(manifest.path("status").asText()).isEqualTo("complete");
     assertThat(manifest.path("counts").path("totalExamples").asLong()).isEqualTo(examples.size());
+    assertThat(manifest.get("llmEndpoints")).extracting(JsonNode::asText)
+        .containsExactly("openai-compatible " + server.openAiBaseUrl());
+  }
+
+  @Test
+  void aRunOnAnotherServerAddsItToTheManifestsEndpoints() {
+    Path out = Path.of("run");
+    ObjectNode previous = JSON.createObjectNode();
+    previous.putArray("llmEndpoints").add("openai-compatible http://127.0.0.1:1/v1");
+    assertThat(FretSparkJob.endpoints(out, null, "openai-compatible http://127.0.0.1:1/v1"))
+        .containsExactly("openai-compatible http://127.0.0.1:1/v1");
+    assertThat(FretSparkJob.endpoints(out, previous, "openai-compatible http://127.0.0.1:1/v1"))
+        .containsExactly("openai-compatible http://127.0.0.1:1/v1");
+    assertThat(FretSparkJob.endpoints(out, previous, "openai-compatible http://127.0.0.1:2/v1"))
+        .containsExactly("openai-compatible http://127.0.0.1:1/v1", "openai-compatible http://127.0.0.1:2/v1");
   }
 }
