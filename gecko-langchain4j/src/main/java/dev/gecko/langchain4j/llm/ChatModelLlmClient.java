@@ -24,6 +24,7 @@ import dev.langchain4j.data.message.UserMessage;
 import dev.langchain4j.exception.HttpException;
 import dev.langchain4j.exception.InvalidRequestException;
 import dev.langchain4j.exception.LangChain4jException;
+import dev.langchain4j.exception.NonRetriableException;
 import dev.langchain4j.exception.RetriableException;
 import dev.langchain4j.exception.TimeoutException;
 import dev.langchain4j.exception.UnresolvedModelServerException;
@@ -79,7 +80,12 @@ import java.util.regex.Pattern;
  * on retry: rate limits, server errors, timeouts and I/O failures are retryable; authentication,
  * invalid requests (content filters included), unknown models, unresolvable hosts and unsupported
  * features are not (an {@link HttpException}'s status decides through {@link
- * LlmException#forStatus}). A runtime exception LangChain4j does not map (its {@code
+ * LlmException#forStatus}), nor is any other {@link NonRetriableException}, whatever its cause;
+ * another LangChain4j exception (neither a {@link RetriableException} nor a {@link
+ * NonRetriableException}) is a retryable {@link ConnectionException} when its cause is an {@link
+ * IOException}, else not retryable. A blank system or user message, which LangChain4j's messages
+ * refuse, is a not retryable {@link BadRequestException} naming the message, and nothing is sent.
+ * A runtime exception LangChain4j does not map (its {@code
  * JdkHttpClient} wraps a connection reset or refusal in a plain {@link RuntimeException}) is a
  * retryable {@link ConnectionException} when its cause chain holds an {@link IOException} (a
  * timeout: {@link LlmTimeoutException}), else a not retryable {@link ChatModelFailureException}.
@@ -160,6 +166,7 @@ public final class ChatModelLlmClient implements LlmClient {
    * options, {@link ResponseFormat#JSON} where JSON output is asked for and declared.
    *
    * @throws UnsupportedCapabilityException if the options ask for top log-probabilities
+   * @throws BadRequestException if a system or user message is blank (naming it; not sent)
    * @throws LlmException on any failure of the chat model (see the class description)
    */
   @Override
@@ -169,14 +176,7 @@ public final class ChatModelLlmClient implements LlmClient {
     if (o.topLogprobs() > 0) {
       throw new UnsupportedCapabilityException(Capability.TOP_LOGPROBS, model);
     }
-    List<ChatMessage> messages = new ArrayList<>(request.messages().size());
-    for (Message m : request.messages()) {
-      messages.add(switch (m.role()) {
-        case SYSTEM -> SystemMessage.from(m.content());
-        case USER -> UserMessage.from(m.content());
-        case ASSISTANT -> AiMessage.from(m.content());
-      });
-    }
+    List<ChatMessage> messages = messages(request.messages());
     ChatRequest.Builder b = ChatRequest.builder().messages(messages).temperature(o.temperature())
         .maxOutputTokens(o.maxTokens());
     if (o.jsonOutput() && capabilities.contains(Capability.JSON_OUTPUT)) {
@@ -199,6 +199,36 @@ public final class ChatModelLlmClient implements LlmClient {
     }
     return new LlmResponse(ai.text() == null ? "" : ai.text(), List.of(), usage(response.tokenUsage()),
         finishReason(response.finishReason()), response.id());
+  }
+
+  /**
+   * The conversation as LangChain4j's messages. LangChain4j refuses a blank system or user text
+   * ({@link IllegalArgumentException}); that is a request no chat model can take, so it becomes a
+   * not retryable {@link BadRequestException} naming the message, as does any other message
+   * LangChain4j refuses.
+   */
+  private List<ChatMessage> messages(List<Message> conversation) {
+    List<ChatMessage> messages = new ArrayList<>(conversation.size());
+    for (int i = 0; i < conversation.size(); i++) {
+      Message m = conversation.get(i);
+      String which = "messages[" + i + "] (" + m.role().name().toLowerCase(Locale.ROOT) + ")";
+      // LangChain4j's test for blank (ValidationUtils.ensureNotBlank): nothing left after trim()
+      if (m.role() != Message.Role.ASSISTANT && m.content().trim().isEmpty()) {
+        throw new BadRequestException(model + ": " + which + " is blank; LangChain4j's chat models refuse a blank "
+            + m.role().name().toLowerCase(Locale.ROOT) + " message (not sent, not retried)", 0, null, null, null, null);
+      }
+      try {
+        messages.add(switch (m.role()) {
+          case SYSTEM -> SystemMessage.from(m.content());
+          case USER -> UserMessage.from(m.content());
+          case ASSISTANT -> AiMessage.from(m.content());
+        });
+      } catch (IllegalArgumentException e) {
+        throw new BadRequestException(model + ": LangChain4j refuses " + which + ": " + redact(e.getMessage())
+            + " (not sent, not retried)", 0, null, null, null, e);
+      }
+    }
+    return messages;
   }
 
   private static Usage usage(TokenUsage u) {
@@ -246,6 +276,9 @@ public final class ChatModelLlmClient implements LlmClient {
     }
     if (e instanceof UnresolvedModelServerException) {
       return new LlmException(msg + " (check the base URL)", e); // not retryable
+    }
+    if (e instanceof NonRetriableException) { // LangChain4j says a retry cannot help, whatever its cause
+      return new LlmException(msg, e); // not retryable
     }
     // an I/O failure wrapped by the HTTP client, or another framework error
     return e.getCause() instanceof IOException ? new ConnectionException(msg, 0, null, null, null, e)

@@ -3,6 +3,7 @@ package dev.gecko.langchain4j.llm;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
+import dev.gecko.train.llm.BadRequestException;
 import dev.gecko.train.llm.ConnectionException;
 import dev.gecko.train.llm.GenerationOptions;
 import dev.gecko.train.llm.LlmClient;
@@ -10,23 +11,29 @@ import dev.gecko.train.llm.LlmClients;
 import dev.gecko.train.llm.LlmException;
 import dev.gecko.train.llm.LlmRequest;
 import dev.gecko.train.llm.LlmTimeoutException;
+import dev.gecko.train.llm.Message;
 import dev.gecko.train.llm.PriceTable;
 import dev.gecko.train.llm.RetryPolicy;
 import dev.gecko.train.llm.UsageMeter;
 import dev.langchain4j.data.message.AiMessage;
+import dev.langchain4j.exception.LangChain4jException;
+import dev.langchain4j.exception.NonRetriableException;
 import dev.langchain4j.model.chat.ChatModel;
 import dev.langchain4j.model.chat.request.ChatRequest;
 import dev.langchain4j.model.chat.response.ChatResponse;
 import dev.langchain4j.model.output.TokenUsage;
 import java.io.IOException;
 import java.net.http.HttpTimeoutException;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 
 /**
  * Runtime exceptions LangChain4j passes through unmapped (its JdkHttpClient wraps an IOException in
- * a plain RuntimeException) become gecko-train's types: I/O failures retryable, the rest not.
+ * a plain RuntimeException) become gecko-train's types: I/O failures retryable, the rest not;
+ * LangChain4j's own non-retriable exceptions stay not retryable whatever their cause; messages
+ * LangChain4j refuses fail as bad requests before anything is sent.
  */
 class ChatModelLlmClientFailuresTest {
   private static final String KEY = "sk-proj-SECRET0123456789abcdef";
@@ -105,5 +112,63 @@ class ChatModelLlmClientFailuresTest {
     assertThat(always.calls).as("not retried").hasValue(1);
     assertThat(meter.snapshot().failures()).isEqualTo(1);
     assertThat(ChatModelLlmClient.redact("x-api-key: " + KEY + " token=abc")).doesNotContain(KEY).doesNotContain("abc");
+  }
+
+  @Test
+  void aBlankSystemOrUserMessageIsANotRetryableBadRequestNamingItAndNothingIsSent() {
+    FailingChatModel chat = new FailingChatModel(() -> new IllegalStateException("never called"), 0);
+    ChatModelLlmClient client = ChatModelLlmClient.of(chat, "stub");
+    LlmRequest blankUser = new LlmRequest(List.of(Message.system("Answer briefly."), Message.user(" \n\t")),
+        GenerationOptions.DEFAULT);
+    LlmException e = catchThrowableOfType(LlmException.class, () -> client.generate(blankUser));
+    assertThat(e).isInstanceOf(BadRequestException.class).hasMessageContaining("stub")
+        .hasMessageContaining("messages[1] (user) is blank");
+    assertThat(e.retryable()).isFalse();
+    LlmRequest blankSystem = new LlmRequest(List.of(Message.system(""), Message.user("hello")), GenerationOptions.DEFAULT);
+    assertThat(catchThrowableOfType(BadRequestException.class, () -> client.generate(blankSystem)))
+        .hasMessageContaining("messages[0] (system) is blank");
+    // what LangChain4j counts as blank: nothing left after trim(), control characters included
+    LlmRequest control = new LlmRequest(List.of(Message.user("\u0001")), GenerationOptions.DEFAULT);
+    assertThat(catchThrowableOfType(BadRequestException.class, () -> client.generate(control)))
+        .hasMessageContaining("messages[0] (user) is blank");
+    assertThat(chat.calls).as("nothing sent").hasValue(0);
+    // an empty assistant turn is a message LangChain4j takes: sent
+    LlmRequest emptyAnswer = new LlmRequest(List.of(Message.user("hello"), Message.assistant(""), Message.user("again")),
+        GenerationOptions.DEFAULT);
+    assertThat(client.generate(emptyAnswer).text()).isEqualTo("ok");
+    assertThat(chat.calls).hasValue(1);
+
+    // through the standard stack: not retried, a counted failure
+    UsageMeter meter = new UsageMeter(PriceTable.FREE);
+    FailingChatModel fresh = new FailingChatModel(() -> new IllegalStateException("never called"), 0);
+    assertThat(catchThrowableOfType(BadRequestException.class, () -> standard(fresh, meter).generate(blankUser))).isNotNull();
+    assertThat(fresh.calls).hasValue(0);
+    assertThat(meter.snapshot().failures()).isEqualTo(1);
+  }
+
+  @Test
+  void aNonRetriableExceptionIsNotRetriedEvenWithAnIoCause() {
+    IOException io = new IOException("stream closed");
+    List<Supplier<RuntimeException>> nonRetriable = List.of(
+        () -> new NonRetriableException("request refused", io),
+        () -> new NonRetriableException("request refused by a provider's own type", io) { }); // a subclass not listed
+    for (Supplier<RuntimeException> failure : nonRetriable) {
+      LlmException e = catchThrowableOfType(LlmException.class,
+          () -> ChatModelLlmClient.of(new FailingChatModel(failure, 1), "stub").generate(REQUEST));
+      assertThat(e).isNotInstanceOf(ConnectionException.class).hasMessageContaining("stub")
+          .hasMessageContaining("request refused").hasCause(failure.get());
+      assertThat(e.retryable()).isFalse();
+
+      UsageMeter meter = new UsageMeter(PriceTable.FREE);
+      FailingChatModel always = new FailingChatModel(failure, Integer.MAX_VALUE);
+      assertThat(catchThrowableOfType(LlmException.class, () -> standard(always, meter).generate(REQUEST))).isNotNull();
+      assertThat(always.calls).as("not retried").hasValue(1);
+      assertThat(meter.snapshot().failures()).isEqualTo(1);
+    }
+    // a LangChain4j exception that says neither, over an I/O failure, stays a retryable connection error
+    LlmException plain = catchThrowableOfType(LlmException.class, () -> ChatModelLlmClient.of(
+        new FailingChatModel(() -> new LangChain4jException("stream closed", io), 1), "stub").generate(REQUEST));
+    assertThat(plain).isInstanceOf(ConnectionException.class);
+    assertThat(plain.retryable()).isTrue();
   }
 }

@@ -18,6 +18,14 @@ import org.springframework.context.annotation.Bean;
  * unless the application defines an {@code EmbeddingModel} of its own, or selects another provider
  * with Spring AI's {@code spring.ai.model.embedding} property (any value but {@code gecko}).
  *
+ * <p>The conditions are on the class, so that where it backs off nothing of it is registered: the
+ * {@code gecko.embedding.*} properties are bound and validated only when Gecko's model is created,
+ * and a bad value among them cannot stop an application that embeds with a model of its own. The
+ * missing-bean condition sees the beans registered before this class is evaluated: the
+ * application's own (user configuration comes before auto-configuration) and those of
+ * auto-configurations ordered before it. It declares no order against other providers' embedding
+ * auto-configurations (see docs/integrations.md, "Beside another Spring AI provider").
+ *
  * <p>The bean owns its embedder and closes it when the application context closes. A property
  * value the model refuses (an unknown model, a width above the model's) stops the context with an
  * {@link InvalidConfigurationPropertyValueException} that names the property. Stateless and
@@ -27,6 +35,7 @@ import org.springframework.context.annotation.Bean;
 @ConditionalOnClass({GeckoEmbeddingModel.class, EmbeddingModel.class})
 @ConditionalOnProperty(name = GeckoEmbeddingAutoConfiguration.SPRING_AI_EMBEDDING_MODEL, havingValue = "gecko",
     matchIfMissing = true)
+@ConditionalOnMissingBean(EmbeddingModel.class)
 @EnableConfigurationProperties(GeckoEmbeddingProperties.class)
 public class GeckoEmbeddingAutoConfiguration {
   /** Spring AI's property that selects the embedding model's provider. */
@@ -42,7 +51,6 @@ public class GeckoEmbeddingAutoConfiguration {
    *     exceeds the model's (naming the property)
    */
   @Bean(destroyMethod = "close")
-  @ConditionalOnMissingBean(EmbeddingModel.class)
   public GeckoEmbeddingModel geckoEmbeddingModel(GeckoEmbeddingProperties properties) {
     GeckoEmbeddingModel.Builder b = GeckoEmbeddingModel.builder()
         .model(properties.getModel())

@@ -30,7 +30,9 @@ import org.springframework.ai.embedding.EmbeddingRequest;
 import org.springframework.ai.embedding.EmbeddingResponse;
 import org.springframework.ai.vectorstore.SearchRequest;
 import org.springframework.ai.vectorstore.SimpleVectorStore;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -76,6 +78,68 @@ class GeckoEmbeddingAutoConfigurationTest {
           EmbeddingResponse r = model.call(new EmbeddingRequest(List.of("a", "b"), null));
           assertThat(r.getResults().get(0).getOutput()).hasSize(128);
         });
+  }
+
+  /**
+   * The properties reach the model built from them, not only the properties bean: bge-small-en-v1.5
+   * (the default model) has a prompt for {@code RETRIEVAL_QUERY} only, so swapping the task types
+   * changes what the model embeds, and each vector equals the embedder's own for the configured
+   * task type (one text per call: int8 vectors do not depend on a batch then).
+   */
+  @Test
+  void taskTypesWidthAndBatchBudgetReachTheModel() {
+    String query = "who owns a value in rust?";
+    String text = "Each value in Rust has an owner.";
+    runner.withPropertyValues("gecko.embedding.query-task-type=clustering",
+        "gecko.embedding.document-task-type=retrieval-query", "gecko.embedding.dims=100",
+        "gecko.embedding.max-batch-tokens=16").run(context -> {
+          EmbeddingModel model = context.getBean(EmbeddingModel.class);
+          GeckoEmbedder embedder = context.getBean(GeckoEmbeddingModel.class).embedder();
+          assertThat(embedder.model().name()).isEqualTo("bge-small-en-v1.5-int8");
+          // the chosen task types render differently on this model, so the vectors below can tell them apart
+          assertThat(embedder.model().render(EmbedRequest.of(TaskType.CLUSTERING, query)))
+              .isNotEqualTo(embedder.model().render(EmbedRequest.of(TaskType.RETRIEVAL_QUERY, query)));
+          assertThat(embedder.model().render(EmbedRequest.of(TaskType.RETRIEVAL_QUERY, text)))
+              .isNotEqualTo(embedder.model().render(EmbedRequest.of(TaskType.RETRIEVAL_DOCUMENT, text)));
+
+          float[] plain = model.embed(query);
+          assertThat(plain).hasSize(100).containsExactly(embedder.embed(EmbedRequest.of(TaskType.CLUSTERING, query), 100));
+          assertThat(plain).isNotEqualTo(embedder.embed(EmbedRequest.of(TaskType.RETRIEVAL_QUERY, query), 100));
+
+          float[] document = model.embed(new Document(text));
+          assertThat(document).containsExactly(embedder.embed(EmbedRequest.of(TaskType.RETRIEVAL_QUERY, text), 100));
+          assertThat(document).isNotEqualTo(embedder.embed(EmbedRequest.of(TaskType.RETRIEVAL_DOCUMENT, text), 100));
+
+          // a budget of 16 padded tokens holds one of these texts (9 to 12 tokens each), never two:
+          // one batch per text, where the default budget (512) runs them as one batch
+          List<String> texts = List.of("Each value in Rust has an owner.", "The moon raises the tides twice a day.",
+              "Westphalia ended the Thirty Years' War.", "Bees dance to show where flowers are.");
+          long before = embedder.metrics().batches();
+          model.call(new EmbeddingRequest(texts, null));
+          assertThat(embedder.metrics().batches() - before).isEqualTo(texts.size());
+        });
+  }
+
+  /**
+   * The title key reaches the model: with {@code title-metadata-key=heading} a document's
+   * {@code heading} is its title (bge: {@code title text}), and its {@code title} is ordinary
+   * metadata, which changes nothing.
+   */
+  @Test
+  void theTitleMetadataKeyReachesTheModel() {
+    String text = "Each value in Rust has an owner.";
+    runner.withPropertyValues("gecko.embedding.title-metadata-key=heading").run(context -> {
+      EmbeddingModel model = context.getBean(EmbeddingModel.class);
+      GeckoEmbedder embedder = context.getBean(GeckoEmbeddingModel.class).embedder();
+      float[] untitled = model.embed(new Document(text));
+      assertThat(untitled).containsExactly(embedder.embed(EmbedRequest.document(text), 384));
+
+      float[] headed = model.embed(new Document(text, Map.of("heading", "Ownership")));
+      assertThat(headed).containsExactly(embedder.embed(EmbedRequest.document(text).withTitle("Ownership"), 384));
+      assertThat(headed).isNotEqualTo(untitled);
+
+      assertThat(model.embed(new Document(text, Map.of("title", "Ownership")))).containsExactly(untitled);
+    });
   }
 
   /** A model folder (a trained model's layout: manifest read with Jackson databind, an adapter) by path. */
@@ -126,6 +190,80 @@ class GeckoEmbeddingAutoConfigurationTest {
         .run(context -> assertThat(context).doesNotHaveBean(EmbeddingModel.class));
     runner.withPropertyValues("spring.ai.model.embedding=gecko", "gecko.embedding.model=all-MiniLM-L6-v2-int8")
         .run(context -> assertThat(context).hasSingleBean(GeckoEmbeddingModel.class));
+  }
+
+  /**
+   * Where the application embeds with its own model, {@code gecko.embedding.*} is neither bound
+   * nor validated: values Gecko would refuse do not stop the start.
+   */
+  @Test
+  void geckoEmbeddingIsNotBoundBesideTheApplicationsOwnModel() {
+    runner.withUserConfiguration(OwnModel.class)
+        .withPropertyValues("gecko.embedding.dims=0", "gecko.embedding.threads=many", "gecko.embedding.model=")
+        .run(context -> {
+          assertThat(context).hasNotFailed();
+          assertThat(context).hasSingleBean(EmbeddingModel.class);
+          assertThat(context.getBean(EmbeddingModel.class).dimensions()).isEqualTo(16);
+          assertThat(context).doesNotHaveBean(GeckoEmbeddingProperties.class);
+        });
+    // the same values fail the start where Gecko's model is made
+    runner.withPropertyValues("gecko.embedding.dims=0").run(context -> assertThat(context).hasFailed());
+  }
+
+  /** Another provider's embedding model: a stand-in that runs no model. */
+  static final class OtherProviderModel implements EmbeddingModel {
+    @Override
+    public EmbeddingResponse call(EmbeddingRequest request) {
+      throw new UnsupportedOperationException("a stand-in");
+    }
+
+    @Override
+    public float[] embed(Document document) {
+      throw new UnsupportedOperationException("a stand-in");
+    }
+  }
+
+  /** An auto-configuration ordered before Gecko's that registers another provider's model. */
+  @AutoConfiguration(before = GeckoEmbeddingAutoConfiguration.class)
+  static class ProviderBeforeGecko {
+    @Bean
+    OtherProviderModel otherProviderModel() {
+      return new OtherProviderModel();
+    }
+  }
+
+  /** The same, ordered after Gecko's and conditional on its own type only, as Spring AI's providers are. */
+  @AutoConfiguration(after = GeckoEmbeddingAutoConfiguration.class)
+  static class ProviderAfterGecko {
+    @Bean
+    @ConditionalOnMissingBean(OtherProviderModel.class)
+    OtherProviderModel otherProviderModel() {
+      return new OtherProviderModel();
+    }
+  }
+
+  /**
+   * Beside another provider's embedding auto-configuration, the outcome depends on which one
+   * Spring Boot evaluates first (docs/integrations.md): Gecko's backs off from a model registered
+   * before it, and its properties are not bound; one registered after it stands beside Gecko's.
+   */
+  @Test
+  void besideAnotherProviderTheOrderOfTheAutoConfigurationsDecides() {
+    new ApplicationContextRunner()
+        .withConfiguration(AutoConfigurations.of(GeckoEmbeddingAutoConfiguration.class, ProviderBeforeGecko.class))
+        .withPropertyValues("gecko.embedding.dims=0")
+        .run(context -> {
+          assertThat(context).hasNotFailed();
+          assertThat(context).hasSingleBean(EmbeddingModel.class).hasSingleBean(OtherProviderModel.class);
+          assertThat(context).doesNotHaveBean(GeckoEmbeddingProperties.class);
+        });
+    new ApplicationContextRunner()
+        .withConfiguration(AutoConfigurations.of(GeckoEmbeddingAutoConfiguration.class, ProviderAfterGecko.class))
+        .withPropertyValues("gecko.embedding.threads=1")
+        .run(context -> {
+          assertThat(context).hasSingleBean(GeckoEmbeddingModel.class).hasSingleBean(OtherProviderModel.class);
+          assertThat(context.getBeansOfType(EmbeddingModel.class)).hasSize(2);
+        });
   }
 
   @Test
