@@ -7,7 +7,10 @@ import java.util.Objects;
 /**
  * What an embedder has done since it opened, for a service's operator: calls, texts, tokens,
  * batches and how full they were, and how long texts waited in the queue and batches ran. A
- * snapshot: {@link GeckoEmbedder#metrics()} returns a new one each time. Immutable and thread-safe.
+ * snapshot: {@link GeckoEmbedder#metrics()} returns a new one each time. Its counters are read one
+ * after the other, not atomically together: taken while batches run, it may count a batch in one
+ * field and not yet in another (a ratio such as {@link #batchFill()} is then off by at most that
+ * batch); taken while the embedder is idle, it is exact. Immutable and thread-safe.
  *
  * @param calls embedding calls made (sync and async; refused ones included, see {@code rejected})
  * @param texts texts embedded

@@ -43,8 +43,9 @@ import java.util.Objects;
  * requests, say) are coalesced: their texts wait in one queue and are cut into shared batches by
  * the same least-padding rule, at most {@code threads / intraOpThreads} batches running at a time,
  * and each call gets its own vectors at its own width. On an idle embedder a call's batch starts at
- * once; while other batches run, a batch not yet full waits up to {@link
- * Builder#coalescingWindow(Duration)} for company. fp32 vectors equal a call's own batch's up to
+ * once, and a lone call never waits for company; while batches of other calls run, a batch not yet
+ * full waits for company until its oldest text has waited {@link
+ * Builder#coalescingWindow(Duration)} since it was queued. fp32 vectors equal a call's own batch's up to
  * float rounding (cosine >= 0.99999); int8 vectors show the documented batch effect; {@link
  * Builder#batchIndependent(boolean)} never coalesces. At most {@link
  * Builder#maxQueuedTokens(long)} tokens of coalesced calls wait: past it synchronous calls wait and
@@ -58,7 +59,7 @@ import java.util.Objects;
  * <h2>Threads and resources</h2>
  * Thread-safe: share one instance across the application. It holds native memory (the ONNX
  * Runtime session and the tokenizer). {@link #close()} waits for the calls it accepted (synchronous
- * and asynchronous), then frees it; later calls throw {@link IllegalStateException} (asynchronous
+ * and asynchronous, their futures completed), then frees it; later calls throw {@link IllegalStateException} (asynchronous
  * ones fail their future). {@code close()} is idempotent. A larger call uses up to {@link
  * Builder#threads(int)} threads: its batches run in parallel on the caller's thread and on daemon
  * helper threads that end after 30 s idle. Its batches are formed before any runs, so its vectors
@@ -369,8 +370,9 @@ public interface GeckoEmbedder extends AutoCloseable {
     }
 
     /**
-     * Sets how long a batch not yet full may wait for other calls' texts while other batches run
-     * (see "Many callers" in {@link GeckoEmbedder}). A call on an idle embedder never waits.
+     * Sets how long a queued text may wait for other calls' texts while batches of other calls run,
+     * counted from when it was let into the queue (see "Many callers" in {@link GeckoEmbedder}). A
+     * call on an idle embedder, and a lone call's further batches, never wait.
      * Default {@value #DEFAULT_COALESCING_WINDOW_MICROS} µs; {@link Duration#ZERO} turns coalescing
      * off: every call runs its own batches, as with {@link #batchIndependent(boolean)}.
      *

@@ -257,6 +257,57 @@ class CoalescingTest {
   }
 
   @Test
+  void aCancelledCallFreesItsRoomInTheQueueAtOnce() throws Exception {
+    List<EmbedRequest> longTexts = new ArrayList<>();
+    for (int i = 0; i < 16; i++) {
+      longTexts.add(EmbedRequest.of("a longer passage number " + i + " " + "with many words in it ".repeat(50)));
+    }
+    EmbedRequest small = EmbedRequest.of("one two three four five six seven eight nine ten ".repeat(4)); // ~42 tokens
+    try (GeckoEmbedder e = GeckoEmbedder.builder().model(fp32Package).threads(1).maxBatchTokens(16_384)
+        .maxQueuedTokens(64).build()) {
+      CompletableFuture<List<float[]>> busy = e.embedRequestsAsync(longTexts, 8); // one long batch on the only runner
+      // a refusal is counted before the call returns (its future fails a moment later, on a callback thread)
+      CompletableFuture<float[]> a;
+      long rejected;
+      long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+      do { // refused while the long call still waits in the queue; let in once its batch runs
+        rejected = e.metrics().rejected();
+        a = e.embedAsync(small, 8);
+      } while (e.metrics().rejected() > rejected && System.nanoTime() < until);
+      assertThat(e.metrics().rejected()).as("a small call let in beside the running batch").isEqualTo(rejected);
+      CompletableFuture<float[]> b = e.embedAsync(small, 8);
+      assertThat(b.handle((v, x) -> x).get(60, TimeUnit.SECONDS)).as("the queue holds a: full")
+          .isInstanceOf(RejectedExecutionException.class);
+      assertThat(a.cancel(false)).isTrue();
+      CompletableFuture<float[]> c = e.embedAsync(small, 8);
+      assertThat(e.metrics().rejected()).as("a's room was freed by its cancel, not at the next batch")
+          .isEqualTo(rejected + 1);
+      assertThat(c.get(120, TimeUnit.SECONDS)).hasSize(8);
+      assertThat(busy.get(120, TimeUnit.SECONDS)).hasSize(16);
+    }
+  }
+
+  @Test
+  void aLoneCallerNeverWaitsForCompanyEvenWithManyBatches() throws Exception {
+    // the longest window: a lone call's text that waited for company would wait a whole second
+    List<String> texts = new ArrayList<>(TEXTS); // 60 texts, over 512 tokens: two batches at once, on two runners
+    try (GeckoEmbedder e = GeckoEmbedder.builder().model(fp32Package).threads(2).coalescingWindow(Duration.ofSeconds(1))
+        .build()) {
+      List<float[]> sync = e.embedAll(texts, 32);
+      List<float[]> async = e.embedRequestsAsync(texts.stream().map(EmbedRequest::of).toList(), 32)
+          .get(60, TimeUnit.SECONDS);
+      EmbedderMetrics m = e.metrics();
+      assertThat(m.batches()).as("the calls ran as several batches").isGreaterThanOrEqualTo(4);
+      assertThat(m.queueWait().count()).isEqualTo(2L * texts.size());
+      // the longest queue wait's bucket: milliseconds here; waiting out the window puts it past 1 s
+      assertThat(m.queueWait().quantile(1.0)).isLessThanOrEqualTo(Duration.ofSeconds(1));
+      for (int i = 0; i < texts.size(); i++) {
+        assertThat(VectorOps.dot(sync.get(i), async.get(i))).isGreaterThan(0.99999f);
+      }
+    }
+  }
+
+  @Test
   void callbacksOfAsyncCallsMayCallTheEmbedderAndCloseIt() throws Exception {
     // one runner: a callback run on it that embeds again would wait for itself
     for (GeckoEmbedder.Builder b : List.of(GeckoEmbedder.builder().model(fp32Package).threads(1),

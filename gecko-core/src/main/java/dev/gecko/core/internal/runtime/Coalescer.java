@@ -15,7 +15,6 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -30,14 +29,18 @@ import java.util.concurrent.locks.ReentrantLock;
  * oldest queued text and
  * the texts cut into one batch with it (the queue's texts sorted by length and cut by {@link
  * BatchCutter}, least padding under the token budget), runs it and hands each text's vector to
- * its call, truncated to that call's width. On an idle embedder a call's batch starts at once;
- * while other batches run, a free runner with a batch not yet full waits up to {@code window} for
- * more texts. Each text's vector is computed exactly as in a batch of its own call (prompts applied
- * before tokenising, width applied after pooling); only the batch's shape differs.
+ * its call, truncated to that call's width. On an idle embedder a call's batch starts at once, and
+ * so do the further batches of a lone call; while batches of other calls run, a free runner with a
+ * batch not yet full (in texts or tokens) waits for more texts, until the oldest queued text has
+ * waited {@code window} since it was let in. Each text's vector is computed exactly as in a batch
+ * of its own call (prompts applied before tokenising, width applied after pooling); only the
+ * batch's shape differs.
  *
  * <p>Failures stay with their call: inputs are checked before they are queued, and a batch of
  * several calls that ONNX Runtime refuses is run again call by call, so that only the call at
- * fault fails. A call's future cancelled before its texts start is removed from the queue.
+ * fault fails; a failure that several calls do share reaches each as its own exception instance
+ * ({@link Futures#forCaller}). A call's future cancelled before its texts start is removed from
+ * the queue at once, freeing its room.
  *
  * <p>Back-pressure: at most {@code maxQueuedTokens} tokens wait in the queue (a call larger than
  * that alone is let in when the queue is empty); beyond it synchronous calls wait and
@@ -75,6 +78,8 @@ final class Coalescer {
   private final ArrayDeque<Item> queue = new ArrayDeque<>(); // guarded by lock
   private long queuedTokens; // guarded by lock
   private int activeRunners; // guarded by lock
+  /** The batches taken and not yet finished. Guarded by lock. */
+  private final List<List<Item>> running = new ArrayList<>();
 
   Coalescer(GeckoTokenizer tokenizer, InferenceSession session, Adapter adapter, EmbedderSettings s,
       Executor helperThreads, CallGate gate, WorkspacePool workspaces, Stats stats) {
@@ -102,6 +107,8 @@ final class Coalescer {
     final AtomicInteger remaining;
     final long tokens;
     final List<Item> items = new ArrayList<>();
+    /** When its texts were let into the queue (after any wait for room); the window counts from it. Under the lock. */
+    long admittedNanos;
 
     Job(List<Encoding> encodings, int dims) {
       this.dims = dims;
@@ -198,6 +205,11 @@ final class Coalescer {
           + queuedTokens() + " tokens wait, the limit is " + maxQueuedTokens + " (maxQueuedTokens); retry later"));
       return job.future;
     }
+    job.future.whenComplete((v, e) -> {
+      if (job.future.isCancelled()) {
+        dropQueued(job); // its room is free now, not at the next batch
+      }
+    });
     lock.lock();
     try {
       startHelpersFor(job, 0); // helpers run it all: one per batch while runners are free
@@ -243,6 +255,7 @@ final class Coalescer {
         }
         nextAdmitted++;
       }
+      job.admittedNanos = System.nanoTime();
       queue.addAll(job.items);
       queuedTokens += job.tokens;
       changed.signalAll();
@@ -259,6 +272,9 @@ final class Coalescer {
       helperThreads.execute(this::helperLoop);
     } catch (RejectedExecutionException e) {
       activeRunners--; // the embedder is closing: its callers hold the queue's work
+    } catch (Error e) {
+      activeRunners--; // no thread could be started: no runner counted that will never leave
+      throw e;
     }
   }
 
@@ -296,11 +312,21 @@ final class Coalescer {
     if (batch.isEmpty()) {
       return false;
     }
-    Workspace ws = workspaces.take();
     try {
-      run(batch, ws);
+      Workspace ws = workspaces.take();
+      try {
+        run(batch, ws);
+      } finally {
+        workspaces.giveBack(ws);
+      }
     } finally {
-      workspaces.giveBack(ws);
+      lock.lock();
+      try {
+        running.removeIf(b -> b == batch);
+        changed.signalAll();
+      } finally {
+        lock.unlock();
+      }
     }
     return true;
   }
@@ -308,8 +334,9 @@ final class Coalescer {
   /**
    * Removes and returns the batch of the oldest live text: up to {@value #LOOKAHEAD_BATCHES}
    * batches' worth of the oldest texts, sorted by length, cut by the least-padding rule; the piece
-   * holding the oldest text. Waits up to the window for more texts when the batch would not be
-   * full and other batches are running. Drops texts of cancelled calls.
+   * holding the oldest text. While batches of other calls than the oldest text's run and the queue
+   * would not fill a batch, waits for more texts until the oldest has waited the window since it
+   * was let in. Drops texts of cancelled calls.
    */
   private List<Item> take() {
     lock.lock();
@@ -318,10 +345,10 @@ final class Coalescer {
       if (queue.isEmpty()) {
         return List.of();
       }
-      if (windowNanos > 0 && activeRunners > 1 && queue.size() < maxBatchSize) {
-        long deadline = System.nanoTime() + windowNanos;
+      if (windowNanos > 0 && !batchFull() && othersRunning(queue.peekFirst().job())) {
+        long deadline = queue.peekFirst().job().admittedNanos + windowNanos;
         long left;
-        while (queue.size() < maxBatchSize && (left = deadline - System.nanoTime()) > 0) {
+        while (!batchFull() && (left = deadline - System.nanoTime()) > 0) {
           try {
             changed.awaitNanos(left);
           } catch (InterruptedException e) {
@@ -360,8 +387,51 @@ final class Coalescer {
       for (Item i : chosen) {
         queuedTokens -= i.length();
       }
+      running.add(chosen);
       changed.signalAll(); // room in the queue
       return chosen;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Whether the queue holds a full batch's texts or tokens. Under the lock. */
+  private boolean batchFull() {
+    return queue.size() >= maxBatchSize || queuedTokens >= maxBatchTokens;
+  }
+
+  /**
+   * Whether a batch that holds another call's texts than {@code job}'s is running: then the cores
+   * are busy and waiting for company costs little; a lone call's own batches never make it wait.
+   * Under the lock.
+   */
+  private boolean othersRunning(Job job) {
+    for (List<Item> batch : running) {
+      for (Item i : batch) {
+        if (i.job() != job) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  /** Removes a cancelled call's texts still queued and wakes those waiting for room. */
+  private void dropQueued(Job job) {
+    lock.lock();
+    try {
+      boolean removed = false;
+      for (Iterator<Item> it = queue.iterator(); it.hasNext(); ) {
+        Item i = it.next();
+        if (i.job() == job) {
+          it.remove();
+          queuedTokens -= i.length();
+          removed = true;
+        }
+      }
+      if (removed) {
+        changed.signalAll();
+      }
     } finally {
       lock.unlock();
     }
@@ -404,22 +474,26 @@ final class Coalescer {
         return;
       }
       for (Job job : jobs) { // only the call at fault fails
+        if (job.future.isDone()) {
+          continue; // cancelled meanwhile
+        }
         List<Item> own = new ArrayList<>();
         for (Item i : batch) {
           if (i.job() == job) {
             own.add(i);
           }
         }
+        long again = System.nanoTime();
         try {
-          deliver(own, runBatch(own, ws));
-        } catch (RuntimeException | Error again) {
-          job.future.completeExceptionally(again);
+          float[] pooled = runBatch(own, ws);
+          stats.runTime(System.nanoTime() - again);
+          deliver(own, pooled);
+        } catch (RuntimeException | Error failure) {
+          job.future.completeExceptionally(failure);
         }
       }
     } catch (RuntimeException | Error e) {
       fail(jobs, e);
-    } finally {
-      signal();
     }
   }
 
@@ -458,39 +532,10 @@ final class Coalescer {
     }
   }
 
+  /** Fails the calls of a batch; each gets its own exception instance when there are several. */
   private static void fail(Set<Job> jobs, Throwable e) {
     for (Job job : jobs) {
-      job.future.completeExceptionally(e);
-    }
-  }
-
-  private void signal() {
-    lock.lock();
-    try {
-      changed.signalAll();
-    } finally {
-      lock.unlock();
-    }
-  }
-
-  /** Waits (bounded) until no text is queued; used by tests and by close after new calls stop. */
-  boolean awaitEmpty(long timeout, TimeUnit unit) {
-    long deadline = System.nanoTime() + unit.toNanos(timeout);
-    lock.lock();
-    try {
-      while (!queue.isEmpty() || activeRunners > 0) {
-        long left = deadline - System.nanoTime();
-        if (left <= 0) {
-          return false;
-        }
-        changed.awaitNanos(left);
-      }
-      return true;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return false;
-    } finally {
-      lock.unlock();
+      job.future.completeExceptionally(jobs.size() == 1 || e instanceof Error ? e : Futures.forCaller(e));
     }
   }
 }

@@ -1,7 +1,9 @@
 package dev.gecko.core.internal.runtime;
 
+import dev.gecko.core.InferenceException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
 
 /** Waiting for helper-thread work of a call. Internal. Stateless and thread-safe. */
 final class Futures {
@@ -26,6 +28,24 @@ final class Futures {
         Thread.currentThread().interrupt();
       }
     }
+  }
+
+  /**
+   * A new exception for one caller of a failure that several callers share (a batch of several
+   * calls that failed as a whole): a thrown exception is mutable (suppressed exceptions, stack
+   * trace), so each caller gets its own, of the same kind where the kind is part of the contract
+   * ({@link InferenceException}, {@link IllegalStateException}, {@link RejectedExecutionException}),
+   * with the shared one as its cause.
+   */
+  static RuntimeException forCaller(Throwable shared) {
+    String message = shared.getMessage() != null ? shared.getMessage() : shared.toString();
+    if (shared instanceof InferenceException) {
+      return new InferenceException(message, shared);
+    }
+    if (shared instanceof RejectedExecutionException) {
+      return new RejectedExecutionException(message, shared);
+    }
+    return new IllegalStateException(message, shared);
   }
 
   /** The task's own unchecked exception or error, else the checked cause wrapped. */

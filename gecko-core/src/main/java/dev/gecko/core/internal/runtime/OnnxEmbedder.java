@@ -23,6 +23,7 @@ import java.util.concurrent.FutureTask;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -57,12 +58,19 @@ public final class OnnxEmbedder implements GeckoEmbedder {
   private final ThreadPoolExecutor asyncThreads;
   /** Completes the futures of asynchronous calls, off the batch runners; grows as callbacks block. */
   private final ThreadPoolExecutor callbacks = new ThreadPoolExecutor(0, Integer.MAX_VALUE, 30, TimeUnit.SECONDS,
-      new SynchronousQueue<>(), r -> {
-        Thread t = new Thread(r, "gecko-callback-" + CALLBACK_IDS.incrementAndGet());
-        t.setDaemon(true);
-        return t;
-      });
+      new SynchronousQueue<>(), r -> new CallbackThread(this, r));
   private static final AtomicLong CALLBACK_IDS = new AtomicLong();
+
+  /** A thread that completes this embedder's async futures (close() on it must not wait for itself). */
+  private static final class CallbackThread extends Thread {
+    final OnnxEmbedder owner;
+
+    CallbackThread(OnnxEmbedder owner, Runnable r) {
+      super(r, "gecko-callback-" + CALLBACK_IDS.incrementAndGet());
+      this.owner = owner;
+      setDaemon(true);
+    }
+  }
   private final Object closeLock = new Object();
 
   private OnnxEmbedder(ModelPackage pkg, GeckoTokenizer tokenizer, InferenceSession session, Adapter adapter,
@@ -270,6 +278,9 @@ public final class OnnxEmbedder implements GeckoEmbedder {
     } catch (RuntimeException e) { // a null or too long text: this call's future fails, alone
       gate.exit();
       return CompletableFuture.failedFuture(e);
+    } catch (Error e) { // out of memory, no thread: the gate is left all the same, or close() would hang
+      gate.exit();
+      throw e;
     }
     // The caller's future is another one, completed on a callback thread: the thread that completes
     // the internal future is a batch runner (a helper, or another caller running its batch), and a
@@ -279,14 +290,17 @@ public final class OnnxEmbedder implements GeckoEmbedder {
     // the queue, and a helper that runs a batch holds the gate itself).
     CompletableFuture<List<float[]>> result = new CompletableFuture<>();
     future.whenComplete((v, e) -> {
+      Runnable completion = () -> {
+        if (e != null) {
+          result.completeExceptionally(e instanceof CompletionException && e.getCause() != null ? e.getCause() : e);
+        } else {
+          result.complete(v);
+        }
+      };
       try {
-        callbacks.execute(() -> {
-          if (e != null) {
-            result.completeExceptionally(e instanceof CompletionException && e.getCause() != null ? e.getCause() : e);
-          } else {
-            result.complete(v);
-          }
-        });
+        callbacks.execute(completion);
+      } catch (RejectedExecutionException | Error noThread) {
+        completion.run(); // no callback thread could take it: completed here rather than never
       } finally {
         gate.exit();
       }
@@ -344,10 +358,26 @@ public final class OnnxEmbedder implements GeckoEmbedder {
   @Override
   public void close() {
     synchronized (closeLock) { // a second close() returns once the first has freed everything
-      if (!gate.closeAndAwait()) {
-        return;
+      if (gate.closeAndAwait()) {
+        release();
       }
-      release();
+    }
+    // The futures of accepted asynchronous calls are completed on the callback threads, handed over
+    // before their calls left the gate: wait for them too (outside the lock, so that a callback that
+    // calls close() itself does not block on it), unless this is such a thread, which would wait
+    // for itself.
+    if (!(Thread.currentThread() instanceof CallbackThread t && t.owner == this)) {
+      boolean interrupted = false;
+      while (!callbacks.isTerminated()) {
+        try {
+          callbacks.awaitTermination(1, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          interrupted = true;
+        }
+      }
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
     }
   }
 
