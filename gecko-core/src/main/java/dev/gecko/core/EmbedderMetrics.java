@@ -1,6 +1,7 @@
 package dev.gecko.core;
 
 import java.time.Duration;
+import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Objects;
 
@@ -58,6 +59,14 @@ public record EmbedderMetrics(long calls, long texts, long tokens, long paddedTo
         throw new IllegalArgumentException("one count per bucket: " + upperBoundsMicros.size() + " bounds, "
             + counts.size() + " counts");
       }
+      for (int i = 0; i < counts.size(); i++) {
+        if (counts.get(i) < 0) {
+          throw new IllegalArgumentException("counts[" + i + "] is negative: " + counts.get(i));
+        }
+        if (upperBoundsMicros.get(i) < 0 || i > 0 && upperBoundsMicros.get(i) <= upperBoundsMicros.get(i - 1)) {
+          throw new IllegalArgumentException("upper bounds must be non-negative and ascending: " + upperBoundsMicros);
+        }
+      }
     }
 
     /** Returns the number of durations recorded. */
@@ -87,10 +96,10 @@ public record EmbedderMetrics(long calls, long texts, long tokens, long paddedTo
         if (seen >= rank) {
           long bound = upperBoundsMicros.get(i) == Long.MAX_VALUE && i > 0 ? upperBoundsMicros.get(i - 1)
               : upperBoundsMicros.get(i);
-          return Duration.ofNanos(bound * 1000);
+          return Duration.of(bound, ChronoUnit.MICROS);
         }
       }
-      return Duration.ofNanos(upperBoundsMicros.get(counts.size() - 2) * 1000);
+      return Duration.of(upperBoundsMicros.get(counts.size() - 1), ChronoUnit.MICROS); // not reached: counts sum to total
     }
   }
 }

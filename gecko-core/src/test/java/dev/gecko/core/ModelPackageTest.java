@@ -125,6 +125,56 @@ class ModelPackageTest {
   }
 
   @Test
+  void sentenceTransformersValuesTheBuilderRefusesNameTheirFileAndField(@TempDir Path dir) throws Exception {
+    extract("gecko-models/all-minilm-l6-v2-q.onnx", dir.resolve("onnx/model.onnx"));
+    extract("gecko-models/all-minilm-l6-v2-q-tokenizer.json", dir.resolve("tokenizer.json"));
+    Files.writeString(dir.resolve("modules.json"), """
+        [{"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"}]""");
+    Files.createDirectories(dir.resolve("1_Pooling"));
+    Files.writeString(dir.resolve("1_Pooling/config.json"), """
+        {"word_embedding_dimension": 384, "pooling_mode_mean_tokens": true}""");
+    Path sbert = dir.resolve("sentence_bert_config.json");
+    Files.writeString(sbert, "{\"max_seq_length\": 1}");
+    assertThatThrownBy(() -> ModelPackage.fromDirectory(dir)).isInstanceOf(InvalidDataException.class)
+        .hasMessageContaining(sbert.toString()).hasMessageContaining("max_seq_length");
+    Files.writeString(sbert, "{\"max_seq_length\": 256}");
+    Path st = dir.resolve("config_sentence_transformers.json");
+    Files.writeString(st, "{\"prompts\": {\"query\": null}}");
+    assertThatThrownBy(() -> ModelPackage.fromDirectory(dir)).isInstanceOf(InvalidDataException.class)
+        .hasMessageContaining(st.toString()).hasMessageContaining("prompts.query").hasMessageContaining("string");
+    Files.writeString(st, "{\"prompts\": {\"query\": \"query: {text} \"}}");
+    assertThatThrownBy(() -> ModelPackage.fromDirectory(dir)).isInstanceOf(InvalidDataException.class)
+        .hasMessageContaining("prompts.query").hasMessageContaining("{text}");
+    Files.writeString(st, "{\"prompts\": {\"query\": \"q: \", \"query\": \"other: \"}}");
+    assertThatThrownBy(() -> ModelPackage.fromDirectory(dir)).hasMessageContaining(st.toString())
+        .hasMessageContaining("query");
+    Files.writeString(st, "{\"prompts\": {\"query\": \"q: \"}}");
+    assertThat(ModelPackage.fromDirectory(dir).promptTemplate(TaskType.RETRIEVAL_QUERY)).contains("q: {text}");
+    // a manifest path with a NUL character names the manifest
+    Path manifestDir = dir.resolve("m");
+    Files.createDirectories(manifestDir);
+    Files.writeString(manifestDir.resolve(ModelPackage.MANIFEST),
+        "{\"name\": \"x\", \"pooling\": \"cls\", \"maxTokens\": 128, \"model\": \"a\\u0000b.onnx\"}");
+    assertThatThrownBy(() -> ModelPackage.fromDirectory(manifestDir)).isInstanceOf(InvalidDataException.class)
+        .hasMessageContaining(ModelPackage.MANIFEST).hasMessageContaining("model");
+  }
+
+  @Test
+  void aBrokenTokenizerBesideAGoodGraphIsAModelLoadErrorNamingIt(@TempDir Path dir) throws Exception {
+    extract("gecko-models/bge-small-en-v1.5-q.onnx", dir.resolve("model.onnx"));
+    Files.writeString(dir.resolve("tokenizer.json"), "{\"not\": \"a tokenizer\"");
+    Files.writeString(dir.resolve(ModelPackage.MANIFEST), """
+        {"name": "x", "dimensions": 384, "pooling": "cls", "maxTokens": 512,
+         "model": "model.onnx", "tokenizer": "tokenizer.json"}""");
+    ModelPackage pkg = ModelPackage.fromDirectory(dir);
+    assertThatThrownBy(() -> GeckoEmbedder.builder().model(pkg).build()).isInstanceOf(ModelLoadException.class)
+        .hasMessageContaining("tokenizer.json");
+    Files.delete(dir.resolve("tokenizer.json"));
+    assertThatThrownBy(() -> GeckoEmbedder.builder().model(pkg).build()).isInstanceOf(ModelLoadException.class)
+        .hasMessageContaining("tokenizer.json");
+  }
+
+  @Test
   void builtInPromptsFollowThePublishedConfigurations() {
     ModelPackage bge = ModelPackage.builtIn("bge-small-en-v1.5-int8");
     assertThat(bge.render(EmbedRequest.query("q"))).isEqualTo("Represent this sentence for searching relevant passages: q");

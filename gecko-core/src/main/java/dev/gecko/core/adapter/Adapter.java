@@ -227,6 +227,9 @@ public final class Adapter {
    * @throws InvalidDataException if it is not a valid adapter
    */
   public static Adapter load(Path file) throws IOException {
+    if (Files.isDirectory(file)) { // opens on Linux, and the first read fails without a name
+      throw new IOException(file + ": is a folder, not an adapter file");
+    }
     try (InputStream in = new BufferedInputStream(Files.newInputStream(file))) {
       return read(in, file.toString());
     }

@@ -1,7 +1,9 @@
 package dev.gecko.core.adapter;
 
+import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.InputStream;
@@ -18,7 +20,9 @@ import java.util.Map;
  * header, raw little-endian data), for F32 tensors only.
  */
 final class SafeTensors {
-  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final ObjectMapper JSON = JsonMapper.builder()
+      .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION) // two entries for one tensor: refused, not the last
+      .build();
   /** Headers larger than this are refused: an adapter header is a few hundred bytes. */
   private static final long MAX_HEADER = 1 << 20;
 

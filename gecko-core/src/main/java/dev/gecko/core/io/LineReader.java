@@ -57,6 +57,8 @@ public final class LineReader implements Closeable {
   private int position;
   private int limit;
   private byte[] lineBytes = new byte[256];
+  /** The line being read on the decoded-text path. */
+  private final StringBuilder lineChars = new StringBuilder();
   private int line;
   /** The longest line read: far beyond any text a model reads, short of what an array can hold. */
   static final int MAX_LINE_BYTES = 256 << 20;
@@ -130,8 +132,8 @@ public final class LineReader implements Closeable {
   }
 
   /**
-   * Returns the next line without its terminator ({@code \n} or {@code \r\n}), or null at the
-   * end.
+   * Returns the next line without its terminator ({@code \n} or {@code \r\n}; a lone {@code \r}
+   * ends no line), or null at the end.
    *
    * @throws InvalidDataException if the line is not UTF-8 or the gzip data is corrupt or
    *     truncated (the message names the file and line)
@@ -141,7 +143,7 @@ public final class LineReader implements Closeable {
     String s;
     if (chars != null) {
       try {
-        s = chars.readLine();
+        s = readLineChars();
       } catch (IOException e) {
         throw new IOException(source + ": cannot read line " + (line + 1) + ": " + e.getMessage(), e);
       }
@@ -214,6 +216,31 @@ public final class LineReader implements Closeable {
       }
       position = limit;
     }
+  }
+
+  /**
+   * The next line of decoded text, ended as the byte path ends it: at {@code \n}, a {@code \r}
+   * before it dropped, a lone {@code \r} kept (so line numbers agree whichever way a file is read).
+   */
+  private String readLineChars() throws IOException {
+    lineChars.setLength(0);
+    int c = chars.read();
+    if (c < 0) {
+      return null;
+    }
+    while (c >= 0 && c != '\n') {
+      if (lineChars.length() >= MAX_LINE_BYTES) {
+        throw new InvalidDataException(source, line + 1, "a line longer than " + (MAX_LINE_BYTES >> 20)
+            + " Mi characters: line-based files need one record per line");
+      }
+      lineChars.append((char) c);
+      c = chars.read();
+    }
+    int n = lineChars.length();
+    if (n > 0 && lineChars.charAt(n - 1) == '\r') {
+      lineChars.setLength(n - 1);
+    }
+    return lineChars.toString();
   }
 
   private int stripCr(int n) {

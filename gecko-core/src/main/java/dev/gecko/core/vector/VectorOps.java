@@ -69,14 +69,19 @@ public final class VectorOps {
   public static float cosine(float[] a, float[] b) {
     checkSameLength(a, b);
     float dot = IMPL.dot(a, 0, b, 0, a.length);
-    double norms = Math.sqrt((double) IMPL.squaredNorm(a, 0, a.length) * IMPL.squaredNorm(b, 0, b.length));
-    return norms == 0 ? 0f : (float) (dot / norms);
+    float sa = IMPL.squaredNorm(a, 0, a.length);
+    float sb = IMPL.squaredNorm(b, 0, b.length);
+    if (Float.isFinite(dot) && Float.isFinite(sa) && Float.isFinite(sb) && sa >= Float.MIN_NORMAL
+        && sb >= Float.MIN_NORMAL) {
+      return (float) (dot / Math.sqrt((double) sa * sb));
+    }
+    return scaledCosine(a, b); // rare: a float sum overflowed or underflowed, or a vector is zero
   }
 
   /** Returns the Euclidean (L2) norm. */
   public static float norm(float[] a) {
     Objects.requireNonNull(a, "vector is null");
-    return (float) Math.sqrt(IMPL.squaredNorm(a, 0, a.length));
+    return (float) norm2(a, 0, a.length);
   }
 
   /**
@@ -86,7 +91,7 @@ public final class VectorOps {
    */
   public static float norm(float[] a, int offset, int length) {
     Objects.checkFromIndexSize(offset, length, a.length);
-    return (float) Math.sqrt(IMPL.squaredNorm(a, offset, length));
+    return (float) norm2(a, offset, length);
   }
 
   /** Scales {@code a} in place to unit L2 norm; a zero vector stays zero. Returns {@code a}. */
@@ -372,9 +377,79 @@ public final class VectorOps {
 
   private static void normalizeInPlace(float[] a, int offset, int length) {
     float sq = IMPL.squaredNorm(a, offset, length);
-    if (sq > 0f) {
+    if (sq >= Float.MIN_NORMAL && sq < Float.POSITIVE_INFINITY) {
       IMPL.scale(a, offset, length, (float) (1.0 / Math.sqrt(sq)));
+      return;
     }
+    // rare: components so large (beyond ~1e19) that the float sum of squares overflowed, or so
+    // small (below ~1e-19) that it underflowed: scaled by the largest magnitude, in double
+    double norm = norm2(a, offset, length);
+    if (norm > 0 && norm < Double.POSITIVE_INFINITY) {
+      double f = 1.0 / norm;
+      for (int i = offset; i < offset + length; i++) {
+        a[i] = (float) (a[i] * f);
+      }
+    }
+  }
+
+  /**
+   * The L2 norm in double: the SIMD float sum of squares where it neither overflowed nor
+   * underflowed, else the components scaled by the largest magnitude first. NaN for a vector with
+   * NaN, infinite for one with an infinite component.
+   */
+  private static double norm2(float[] a, int offset, int length) {
+    float sq = IMPL.squaredNorm(a, offset, length);
+    if ((sq >= Float.MIN_NORMAL && sq < Float.POSITIVE_INFINITY) || sq == 0f && maxAbs(a, offset, length) == 0f) {
+      return Math.sqrt(sq);
+    }
+    float max = maxAbs(a, offset, length);
+    if (!(max > 0f && max < Float.POSITIVE_INFINITY)) {
+      return max; // NaN or infinite
+    }
+    double s = 0;
+    for (int i = offset; i < offset + length; i++) {
+      double x = a[i] / (double) max;
+      s += x * x;
+    }
+    return max * Math.sqrt(s);
+  }
+
+  /** The largest magnitude; NaN if any component is NaN. */
+  private static float maxAbs(float[] a, int offset, int length) {
+    float max = 0f;
+    for (int i = offset; i < offset + length; i++) {
+      float x = Math.abs(a[i]);
+      if (x > max || Float.isNaN(x)) {
+        max = x;
+        if (Float.isNaN(x)) {
+          return x;
+        }
+      }
+    }
+    return max;
+  }
+
+  /** The cosine in double over the components scaled by each vector's largest magnitude. */
+  private static float scaledCosine(float[] a, float[] b) {
+    float maxA = maxAbs(a, 0, a.length);
+    float maxB = maxAbs(b, 0, b.length);
+    if (Float.isNaN(maxA) || Float.isNaN(maxB)) {
+      return Float.NaN;
+    }
+    if (maxA == 0f || maxB == 0f) {
+      return 0f;
+    }
+    double dot = 0;
+    double na = 0;
+    double nb = 0;
+    for (int i = 0; i < a.length; i++) {
+      double x = Float.isInfinite(maxA) ? (Float.isInfinite(a[i]) ? Math.signum(a[i]) : 0) : a[i] / (double) maxA;
+      double y = Float.isInfinite(maxB) ? (Float.isInfinite(b[i]) ? Math.signum(b[i]) : 0) : b[i] / (double) maxB;
+      dot += x * y;
+      na += x * x;
+      nb += y * y;
+    }
+    return (float) (dot / Math.sqrt(na * nb));
   }
 
   private static void checkSameLength(float[] a, float[] b) {

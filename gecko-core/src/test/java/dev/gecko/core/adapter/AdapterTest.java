@@ -72,6 +72,12 @@ class AdapterTest {
   }
 
   @Test
+  void loadingAFolderNamesIt(@TempDir Path dir) {
+    assertThatThrownBy(() -> Adapter.load(dir)).isInstanceOf(IOException.class)
+        .hasMessageContaining(dir.toString()).hasMessageContaining("folder");
+  }
+
+  @Test
   void applyComputesTheResidualMapOnTheNormalisedVector() {
     Random r = new Random(2);
     float[][] w1 = randomMatrix(r, 3, 4, 0.5);

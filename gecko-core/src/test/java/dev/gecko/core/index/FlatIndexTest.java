@@ -260,11 +260,15 @@ class FlatIndexTest {
 
   /** A version 2 file written here, byte by byte, with correct checksums over whatever payload is given. */
   private static byte[] handWritten(Precision precision, int dims, int count, ByteBuffer payload) {
+    return handWritten(precision, Metric.DOT, dims, count, payload);
+  }
+
+  private static byte[] handWritten(Precision precision, Metric metric, int dims, int count, ByteBuffer payload) {
     payload.flip();
     CRC32C crc = new CRC32C();
     crc.update(payload.duplicate());
     ByteBuffer header = ByteBuffer.allocate(FlatIndexFile.HEADER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
-    header.put("GKFX".getBytes(java.nio.charset.StandardCharsets.US_ASCII)).putInt(2).putInt(precision.ordinal()).putInt(0).putInt(dims).putInt(count)
+    header.put("GKFX".getBytes(java.nio.charset.StandardCharsets.US_ASCII)).putInt(2).putInt(precision.ordinal()).putInt(metric.ordinal()).putInt(dims).putInt(count)
         .putInt((int) crc.getValue());
     CRC32C headerCrc = new CRC32C();
     headerCrc.update(header.array(), 0, 28);
@@ -293,6 +297,27 @@ class FlatIndexTest {
     Path ok = dir.resolve("ok.gkfx");
     Files.write(ok, handWritten(Precision.FLOAT32, 3, 2, fine));
     assertThat(FlatIndex.load(ok).vector(1)).containsExactly(0f, 1f, 0f);
+  }
+
+  @Test
+  void loadingAFolderNamesIt() {
+    assertThatThrownBy(() -> FlatIndex.load(dir)).isInstanceOf(IOException.class)
+        .hasMessageContaining(dir.toString()).hasMessageContaining("folder");
+  }
+
+  @Test
+  void binaryCodesWithPaddingBitsSetAreRefusedOnLoad() throws IOException {
+    ByteBuffer codes = ByteBuffer.allocate(2 * 8).order(ByteOrder.LITTLE_ENDIAN);
+    codes.putLong(0b101L).putLong(0b011L | 1L << 10); // 3 dimensions: bit 10 is padding
+    Path bad = dir.resolve("padding.gkfx");
+    Files.write(bad, handWritten(Precision.BINARY, Metric.HAMMING, 3, 2, codes));
+    assertThatThrownBy(() -> FlatIndex.load(bad)).isInstanceOf(InvalidDataException.class)
+        .hasMessageContaining("padding.gkfx").hasMessageContaining("vector 1").hasMessageContaining("padding");
+    ByteBuffer fine = ByteBuffer.allocate(2 * 8).order(ByteOrder.LITTLE_ENDIAN);
+    fine.putLong(0b101L).putLong(0b011L);
+    Path ok = dir.resolve("binary.gkfx");
+    Files.write(ok, handWritten(Precision.BINARY, Metric.HAMMING, 3, 2, fine));
+    assertThat(FlatIndex.load(ok).vector(1)).containsExactly(1f, 1f, -1f);
   }
 
   @Test

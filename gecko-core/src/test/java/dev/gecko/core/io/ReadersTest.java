@@ -59,6 +59,23 @@ class ReadersTest {
   }
 
   @Test
+  void decodedTextEndsLinesAsBytesDo() throws IOException {
+    String text = "\uFEFFa\rb\nc\r\n\nlast";
+    List<String> fromChars = new ArrayList<>();
+    List<String> fromBytes = new ArrayList<>();
+    try (LineReader chars = LineReader.of(new java.io.StringReader(text), "text");
+        LineReader bytes = LineReader.of(new java.io.ByteArrayInputStream(text.getBytes(StandardCharsets.UTF_8)), "bytes")) {
+      for (String l; (l = chars.readLine()) != null; ) {
+        fromChars.add(l);
+      }
+      for (String l; (l = bytes.readLine()) != null; ) {
+        fromBytes.add(l);
+      }
+    }
+    assertThat(fromChars).containsExactly("a\rb", "c", "", "last").isEqualTo(fromBytes);
+  }
+
+  @Test
   void latin1BytesNameFileAndLine() throws IOException {
     byte[] latin1 = "{\"text\": \"ok\"}\n{\"text\": \"caf\u00e9\"}\n".getBytes(StandardCharsets.ISO_8859_1);
     Path f = write("latin1.jsonl", latin1);
@@ -89,6 +106,13 @@ class ReadersTest {
     Path header = write("header.jsonl.gz", new byte[] {0x1f, (byte) 0x8b, 1});
     assertThatThrownBy(() -> Corpus.read(header)).isInstanceOf(InvalidDataException.class)
         .hasMessageStartingWith(header + ": corrupt gzip header");
+  }
+
+  @Test
+  void aKeyTwiceInOneObjectIsAnErrorNotTheLastValue() throws IOException {
+    Path f = write("dup.jsonl", "{\"_id\": \"a\", \"text\": \"x\"}\n{\"_id\": \"b\", \"text\": \"y\", \"_id\": \"c\"}\n");
+    assertThatThrownBy(() -> Corpus.read(f)).isInstanceOf(InvalidDataException.class)
+        .hasMessageStartingWith(f + ":2:").hasMessageContaining("_id");
   }
 
   @Test

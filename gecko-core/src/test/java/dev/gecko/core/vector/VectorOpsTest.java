@@ -85,6 +85,26 @@ class VectorOpsTest {
   }
 
   @Test
+  void vectorsWhoseSquaresOverflowOrUnderflowAFloatStillNormalise() {
+    // 3e19^2 + 4e19^2 overflows a float sum; 3e-23^2 underflows to 0: both are ordinary directions
+    for (float scale : new float[] {1e19f, 1e-23f}) {
+      float[] v = {3 * scale, 0, 4 * scale, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+      assertThat(VectorOps.norm(v)).as("norm at scale %s", scale).isCloseTo(5 * scale, within(5 * scale * 1e-6f));
+      float[] w = v.clone();
+      w[2] = -w[2];
+      assertThat(VectorOps.cosine(v, v)).as("cosine at scale %s", scale).isCloseTo(1f, within(1e-6f));
+      assertThat(VectorOps.cosine(v, w)).isCloseTo(-7f / 25, within(1e-6f));
+      VectorOps.normalize(v);
+      assertThat(v[0]).as("normalised at scale %s", scale).isCloseTo(0.6f, within(1e-6f));
+      assertThat(v[2]).isCloseTo(0.8f, within(1e-6f));
+      assertThat(VectorOps.truncateAndNormalize(new float[] {3 * scale, 4 * scale, 7 * scale}, 2))
+          .containsExactly(new float[] {0.6f, 0.8f}, within(1e-6f));
+    }
+    assertThat(VectorOps.cosine(new float[] {1e20f}, new float[] {1e20f})).isEqualTo(1f);
+    assertThat(VectorOps.cosine(new float[] {Float.NaN, 1}, new float[] {1, 1})).isNaN();
+  }
+
+  @Test
   void normaliseGivesUnitNormAndCosineIsScaleFree() {
     float[] a = {3, 4, 0, 0, 0, 0, 0, 0, 0, 12};
     assertThat(VectorOps.norm(a)).isEqualTo(13f);

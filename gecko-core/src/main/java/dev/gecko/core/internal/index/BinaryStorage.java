@@ -1,5 +1,6 @@
 package dev.gecko.core.internal.index;
 
+import dev.gecko.core.InvalidDataException;
 import dev.gecko.core.vector.VectorOps;
 import java.io.IOException;
 import java.util.Arrays;
@@ -74,6 +75,25 @@ public final class BinaryStorage extends VectorStorage {
   @Override
   public void write(PayloadSink out) throws IOException {
     out.longs(bits, size * words);
+  }
+
+  /**
+   * Refuses a code whose bits past the last dimension (the last word's padding, zero in every file
+   * this library writes) are set: they would count in every Hamming distance and bend the scores.
+   */
+  @Override
+  public void checkValues(String file) {
+    int used = dimensions & 63;
+    if (used == 0) {
+      return; // the last word is full: no padding
+    }
+    long padding = -1L << used;
+    for (int i = 0; i < size; i++) {
+      if ((bits[i * words + words - 1] & padding) != 0) {
+        throw new InvalidDataException(file, 0, "vector " + i + " has bits set past its " + dimensions
+            + " dimensions (the padding of its last 64-bit word must be 0)");
+      }
+    }
   }
 
   @Override

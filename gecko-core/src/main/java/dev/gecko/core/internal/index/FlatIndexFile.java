@@ -7,6 +7,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -80,6 +81,9 @@ public final class FlatIndexFile {
   public static <S extends VectorStorage> S read(Path file, java.util.function.Function<Header, S> storageFor)
       throws IOException {
     String name = file.toString();
+    if (Files.isDirectory(file)) { // opens on Linux, and the first read fails without a name
+      throw new IOException(name + ": is a folder, not a flat index file");
+    }
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
       long length = ch.size();
       if (length < HEADER_BYTES) {

@@ -83,8 +83,23 @@ public final class AtomicFiles {
       } catch (AtomicMoveNotSupportedException e) {
         Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
       }
+      syncFolder(parent);
     } finally {
       Files.deleteIfExists(tmp);
+    }
+  }
+
+  /**
+   * Makes a rename in {@code dir} durable (the folder's entry flushed, so that a crash right after
+   * cannot bring the old file back, nor reorder files written one after the other). Best effort:
+   * where a folder cannot be opened for syncing (Windows, some file systems) the rename stands as
+   * the file system keeps it.
+   */
+  private static void syncFolder(Path dir) {
+    try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(dir, java.nio.file.StandardOpenOption.READ)) {
+      ch.force(true);
+    } catch (IOException | UnsupportedOperationException e) {
+      // not supported here: nothing more this process can do
     }
   }
 

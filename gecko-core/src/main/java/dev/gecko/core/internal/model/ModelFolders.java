@@ -1,8 +1,10 @@
 package dev.gecko.core.internal.model;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.gecko.core.InvalidDataException;
 import dev.gecko.core.ModelManifest;
 import dev.gecko.core.ModelPackage;
@@ -67,16 +69,16 @@ public final class ModelFolders {
         .model(file(dir, m.model(), file, "model"))
         .tokenizer(file(dir, m.tokenizer(), file, "tokenizer"));
     if (m.dimensions() != null) {
-      b.dimensions(m.dimensions());
+      setting(file, "dimensions", () -> b.dimensions(m.dimensions()));
     }
     if ("gecko".equals(m.promptFormat())) {
       b.geckoPrompts();
     }
-    m.prompts().forEach(b::prompt);
+    m.prompts().forEach((t, p) -> setting(file, "prompts." + t, () -> b.prompt(t, p)));
     if (m.defaultPrompt() != null) {
-      b.defaultPrompt(m.defaultPrompt());
+      setting(file, "defaultPrompt", () -> b.defaultPrompt(m.defaultPrompt()));
     }
-    m.matryoshkaDims().forEach(b::matryoshkaDim);
+    m.matryoshkaDims().forEach(d -> setting(file, "matryoshkaDims", () -> b.matryoshkaDim(d)));
     if (m.adapter() != null) {
       b.adapter(file(dir, m.adapter(), file, "adapter"));
     }
@@ -104,11 +106,13 @@ public final class ModelFolders {
           "only pooling_mode_cls_token and pooling_mode_mean_tokens are supported");
     }
     if (pool.has("word_embedding_dimension")) {
-      b.dimensions(integer(pool, "word_embedding_dimension", poolingConfig));
+      int width = integer(pool, "word_embedding_dimension", poolingConfig);
+      setting(poolingConfig, "word_embedding_dimension", () -> b.dimensions(width));
     }
     Path sbert = dir.resolve("sentence_bert_config.json");
     if (Files.exists(sbert)) {
-      b.maxTokens(integer(readJson(sbert), "max_seq_length", sbert), sbert + ": field 'max_seq_length'");
+      int max = integer(readJson(sbert), "max_seq_length", sbert);
+      setting(sbert, "max_seq_length", () -> b.maxTokens(max, sbert + ": field 'max_seq_length'"));
     } else {
       b.maxTokens(512, dir + ": maxTokens (512 where there is no sentence_bert_config.json with max_seq_length)");
     }
@@ -119,15 +123,24 @@ public final class ModelFolders {
       Iterator<Map.Entry<String, JsonNode>> it = st.path("prompts").fields();
       while (it.hasNext()) {
         Map.Entry<String, JsonNode> e = it.next();
+        String field = "prompts." + e.getKey();
+        if (!e.getValue().isTextual()) {
+          throw new InvalidDataException(stConfig.toString(), 0, "field '" + field + "' must be a string, was "
+              + e.getValue().getNodeType().name().toLowerCase(Locale.ROOT));
+        }
         String prefix = e.getValue().asText();
+        if (prefix.contains("{text}") || prefix.contains("{title}")) { // a prefix, not a template: the slot would fill twice
+          throw new InvalidDataException(stConfig.toString(), 0, "field '" + field + "' holds {text} or {title};"
+              + " a sentence-transformers prompt is a plain prefix");
+        }
         named.put(e.getKey(), prefix);
         for (TaskType t : taskTypesForPromptName(e.getKey())) {
-          b.prompt(t, prefix + "{text}");
+          setting(stConfig, field, () -> b.prompt(t, prefix + "{text}"));
         }
       }
       String defaultName = st.path("default_prompt_name").asText(null);
       if (defaultName != null && named.containsKey(defaultName)) {
-        b.defaultPrompt(named.get(defaultName) + "{text}");
+        setting(stConfig, "default_prompt_name", () -> b.defaultPrompt(named.get(defaultName) + "{text}"));
       }
     }
     String onnx = Files.exists(dir.resolve("model.onnx")) ? "model.onnx" : "onnx/model.onnx";
@@ -137,6 +150,15 @@ public final class ModelFolders {
     b.model(ModelSource.of(inside(dir, onnx, dir, onnx)));
     b.tokenizer(file(dir, "tokenizer.json", modules, "tokenizer"));
     return build(b, modules);
+  }
+
+  /** Runs a builder setter; its refusal becomes an error naming the file and field that gave the value. */
+  private static void setting(Path origin, String field, Runnable setter) {
+    try {
+      setter.run();
+    } catch (IllegalArgumentException | IllegalStateException e) {
+      throw new InvalidDataException(origin.toString(), 0, "field '" + field + "': " + e.getMessage(), e);
+    }
   }
 
   private static ModelPackage build(ModelPackage.Builder b, Path origin) {
@@ -167,7 +189,7 @@ public final class ModelFolders {
 
   /** Jackson, created on first use: built-in models never read a folder. */
   private static final class Json {
-    static final ObjectMapper MAPPER = new ObjectMapper();
+    static final ObjectMapper MAPPER = JsonMapper.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
   }
 
   private static JsonNode readJson(Path file) throws IOException {
@@ -208,7 +230,12 @@ public final class ModelFolders {
    */
   static Path inside(Path dir, String relative, Path origin, String what) throws IOException {
     Path base = dir.toAbsolutePath().normalize();
-    Path p = dir.resolve(relative).normalize();
+    Path p;
+    try {
+      p = dir.resolve(relative).normalize();
+    } catch (java.nio.file.InvalidPathException e) { // a NUL character, say
+      throw new InvalidDataException(origin.toString(), 0, what + " is not a valid path: " + e.getMessage(), e);
+    }
     if (!p.toAbsolutePath().normalize().startsWith(base)) {
       throw new InvalidDataException(origin.toString(), 0, what + " points outside the folder: " + relative);
     }

@@ -149,7 +149,9 @@ public final class OnnxEmbedder implements GeckoEmbedder {
         try {
           tokenizer = awaitTokenizer(tokenizerLoad);
         } catch (IOException | RuntimeException | Error second) {
-          e.addSuppressed(second); // the first failure is the one to report
+          if (second != e) { // the tokenizer's own failure, reported first, comes back as itself
+            e.addSuppressed(second); // the first failure is the one to report
+          }
         }
       }
       if (tokenizer != null) {
