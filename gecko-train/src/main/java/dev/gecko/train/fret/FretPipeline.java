@@ -176,6 +176,9 @@ public final class FretPipeline {
               } catch (RuntimeException e) {
                 failure.compareAndSet(null, e);
                 return;
+              } catch (Error e) { // out of memory, say: the run stops as "stopped", never "complete" without this seed
+                failure.compareAndSet(null, new IllegalStateException("seed " + seed.id() + ": " + e, e));
+                return;
               }
               try {
                 if (reject == null) {

@@ -80,7 +80,7 @@ public final class QueryGenerator {
       }
       llm.refused(request);
       reason = (String) v;
-      messages.add(Message.assistant(answer.length() > 2000 ? answer.substring(0, 2000) : answer));
+      messages.add(Message.assistant(cut(answer, 2000)));
       messages.add(Message.user("That answer was refused: " + reason + ". Reply with only a JSON object with exactly "
           + "two string keys, \"task\" and \"query\", for the passage above."));
     }
@@ -177,10 +177,15 @@ public final class QueryGenerator {
   }
 
   private static String cut(String s) {
-    if (s.length() <= MAX_EXTRA_CHARS) {
+    return cut(s, MAX_EXTRA_CHARS);
+  }
+
+  /** The first {@code max} chars of {@code s}, one fewer where that would end in half a surrogate pair. */
+  static String cut(String s, int max) {
+    if (s.length() <= max) {
       return s;
     }
-    int end = Character.isHighSurrogate(s.charAt(MAX_EXTRA_CHARS - 1)) ? MAX_EXTRA_CHARS - 1 : MAX_EXTRA_CHARS;
-    return s.substring(0, end); // never half a surrogate pair
+    int end = Character.isHighSurrogate(s.charAt(max - 1)) ? max - 1 : max;
+    return s.substring(0, end); // never half a surrogate pair (sent on, a lone half is invalid JSON text)
   }
 }

@@ -165,7 +165,15 @@ public final class Relabeler {
   double score(Scorer scorer, String query, Passage p) {
     if (scorer == Scorer.QL_PROMPT_LOGPROBS) {
       Prompts.LikelihoodPrompt lp = prompts.likelihoodPrompt(query, p);
-      return llm.promptLogprobs(lp.prompt()).suffixLogLikelihood(lp.queryStart());
+      try {
+        return llm.promptLogprobs(lp.prompt()).suffixLogLikelihood(lp.queryStart());
+      } catch (dev.gecko.train.llm.MalformedResponseException | IllegalArgumentException e) {
+        // the echo does not line up with the prompt (a character the tokenizer splits, echoed as
+        // U+FFFD or bytes): this grade is invalid, not the run; the same echo, replayed from the
+        // cache on a rerun, is refused the same way
+        throw new RejectedAnswerException("ql", "the echoed prompt tokens do not align with the prompt: "
+            + e.getMessage(), "");
+      }
     }
     List<Message> messages = new ArrayList<>(scorer.isQueryLikelihood()
         ? prompts.likelihoodJudgedMessages(query, p) : prompts.relevanceMessages(query, p));
@@ -184,7 +192,7 @@ public final class Relabeler {
       }
       llm.refused(request);
       reason = (String) v;
-      messages.add(Message.assistant(answer.length() > 200 ? answer.substring(0, 200) : answer));
+      messages.add(Message.assistant(QueryGenerator.cut(answer, 200)));
       messages.add(Message.user("That answer was refused: " + reason + ". Reply with the single digit 0, 1, 2 or 3 only."));
     }
     throw new RejectedAnswerException(scorer.isQueryLikelihood() ? "ql" : "rc", reason + " (after " + attempts + " attempts)", answer);

@@ -103,17 +103,18 @@ final class CachingClient extends ForwardingLlmClient {
   }
 
   /**
-   * Whether an answer is kept: not an empty one, a blocked one (a safety filter's verdict may not
-   * hold next time) or one cut off at the token limit, which the caller can only refuse; kept,
-   * they would be replayed on every rerun and their seeds rejected again at no cost.
+   * Whether an answer is kept: not an empty one or a blocked one (a safety filter's verdict may not
+   * hold next time). One cut off at the token limit is kept: the relabeler asks for a single token
+   * on purpose (its grades always end at the limit), and a caller that cannot use a cut answer
+   * refuses it ({@link #refused}), which forgets it here.
    */
   static boolean worthKeeping(LlmResponse r) {
     String finish = r.finishReason() == null ? "" : r.finishReason().toLowerCase(Locale.ROOT);
     return !r.text().isBlank() && !finish.startsWith("blocked") && !UNKEPT_FINISH_REASONS.contains(finish);
   }
 
-  /** Finish reasons (OpenAI's and Gemini's, lower case) of answers cut off or filtered. */
-  private static final java.util.Set<String> UNKEPT_FINISH_REASONS = java.util.Set.of("length", "max_tokens",
+  /** Finish reasons (OpenAI's and Gemini's, lower case) of answers filtered. */
+  private static final java.util.Set<String> UNKEPT_FINISH_REASONS = java.util.Set.of(
       "content_filter", "safety", "recitation", "prohibited_content", "spii", "blocklist");
 
   @Override

@@ -32,26 +32,51 @@ final class HttpTransport {
   static final ObjectMapper JSON = new ObjectMapper();
   private static final Set<String> SECRET_HEADERS = Set.of("authorization", "x-goog-api-key", "api-key", "x-api-key",
       "proxy-authorization", "cookie");
+  /** Header names that carry credentials by their look (a gateway's {@code Helicone-Auth}, {@code Ocp-Apim-Subscription-Key}). */
+  private static final java.util.regex.Pattern SECRET_NAME = java.util.regex.Pattern.compile(
+      "(?i).*(key|token|auth|secret|cookie|signature|password|credential|session).*");
 
   private final HttpClient http;
   private final Duration requestTimeout;
   private final Map<String, String> headers;
-  private final String secret;
+  /** The API key and the values of secret headers, as they may come back in an error body; longest first. */
+  private final java.util.List<String> secrets;
   private final Clock clock;
 
   HttpTransport(Duration connectTimeout, Duration requestTimeout, Map<String, String> headers, String secret, Clock clock) {
     this.http = HttpClient.newBuilder().connectTimeout(connectTimeout).version(HttpClient.Version.HTTP_1_1).build();
     this.requestTimeout = requestTimeout;
     this.headers = Map.copyOf(headers);
-    this.secret = secret == null || secret.isEmpty() ? null : secret;
+    java.util.Set<String> found = new java.util.HashSet<>();
+    this.headers.forEach((k, v) -> {
+      if (isSecret(k)) {
+        found.add(v);
+        int space = v.lastIndexOf(' '); // "Bearer <token>": the token alone, as a server may quote it
+        if (space >= 0) {
+          found.add(v.substring(space + 1));
+        }
+      }
+    });
+    found.removeIf(v -> v.length() < 8); // too short to be a credential, and too common to replace safely
+    if (secret != null && !secret.isEmpty()) {
+      found.add(secret); // the API key itself, whatever its length
+    }
+    java.util.List<String> list = new java.util.ArrayList<>(found);
+    list.sort(java.util.Comparator.comparingInt(String::length).reversed());
+    this.secrets = java.util.List.copyOf(list);
     this.clock = clock;
   }
 
   /** Returns the headers with secret values replaced by {@code [REDACTED]}, for logs. */
   static Map<String, String> redact(Map<String, String> headers) {
     Map<String, String> out = new LinkedHashMap<>();
-    headers.forEach((k, v) -> out.put(k, SECRET_HEADERS.contains(k.toLowerCase(Locale.ROOT)) ? "[REDACTED]" : v));
+    headers.forEach((k, v) -> out.put(k, isSecret(k) ? "[REDACTED]" : v));
     return out;
+  }
+
+  /** Whether a header's value is a credential: a known name, or a name that says so. */
+  static boolean isSecret(String headerName) {
+    return SECRET_HEADERS.contains(headerName.toLowerCase(Locale.ROOT)) || SECRET_NAME.matcher(headerName).matches();
   }
 
   /** Returns a number node's value, or negative infinity for null/missing/non-numbers. */
@@ -113,7 +138,7 @@ final class HttpTransport {
    * timeout and cancelled (its connection aborted) when it runs out.
    */
   private HttpResponse<String> exchange(String shown, HttpRequest request) {
-    CompletableFuture<HttpResponse<String>> future = http.sendAsync(request, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+    CompletableFuture<HttpResponse<String>> future = http.sendAsync(request, info -> new CappedText(MAX_BODY_BYTES));
     try {
       return future.get(requestTimeout.toNanos(), TimeUnit.NANOSECONDS);
     } catch (TimeoutException e) {
@@ -125,6 +150,10 @@ final class HttpTransport {
       throw new LlmException("interrupted while calling " + shown, e);
     } catch (ExecutionException e) {
       Throwable cause = e.getCause() == null ? e : e.getCause();
+      if (cause instanceof BodyTooLargeException) { // the same server would send it again: not retried
+        throw new LlmException("response from " + shown + " is larger than " + (MAX_BODY_BYTES >> 20)
+            + " MiB; refused", cause);
+      }
       if (cause instanceof HttpConnectTimeoutException) {
         throw new LlmTimeoutException("connect timeout to " + shown, 0, null, null, null, cause);
       }
@@ -141,11 +170,83 @@ final class HttpTransport {
     }
   }
 
+  /** The largest response body read: an LLM's answer, even with every prompt token's log-probabilities, is far smaller. */
+  static final int MAX_BODY_BYTES = 16 << 20;
+
+  /** A body longer than {@link #MAX_BODY_BYTES}. */
+  static final class BodyTooLargeException extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    BodyTooLargeException(long max) {
+      super("response body longer than " + max + " bytes");
+    }
+  }
+
+  /**
+   * Reads a body as UTF-8 text (malformed bytes replaced, as {@code BodyHandlers.ofString} does),
+   * up to {@code max} bytes; past it the exchange is cancelled and fails with {@link
+   * BodyTooLargeException}, so that a server streaming without end cannot fill the heap.
+   */
+  static final class CappedText implements HttpResponse.BodySubscriber<String> {
+    private final long max;
+    private final CompletableFuture<String> result = new CompletableFuture<>();
+    private final java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+    private java.util.concurrent.Flow.Subscription subscription;
+
+    CappedText(long max) {
+      this.max = max;
+    }
+
+    @Override
+    public java.util.concurrent.CompletionStage<String> getBody() {
+      return result;
+    }
+
+    @Override
+    public void onSubscribe(java.util.concurrent.Flow.Subscription s) {
+      subscription = s;
+      s.request(Long.MAX_VALUE);
+    }
+
+    @Override
+    public void onNext(java.util.List<java.nio.ByteBuffer> items) {
+      if (result.isDone()) {
+        return;
+      }
+      for (java.nio.ByteBuffer b : items) {
+        if (bytes.size() + (long) b.remaining() > max) {
+          subscription.cancel();
+          result.completeExceptionally(new BodyTooLargeException(max));
+          return;
+        }
+        byte[] chunk = new byte[b.remaining()];
+        b.get(chunk);
+        bytes.write(chunk, 0, chunk.length);
+      }
+    }
+
+    @Override
+    public void onError(Throwable t) {
+      result.completeExceptionally(t);
+    }
+
+    @Override
+    public void onComplete() {
+      result.complete(bytes.toString(StandardCharsets.UTF_8));
+    }
+  }
+
   private String scrub(String body) {
     if (body == null) {
       return "";
     }
-    return secret != null && body.contains(secret) ? body.replace(secret, "[REDACTED]") : body;
+    String out = body;
+    for (String s : secrets) {
+      if (out.contains(s)) {
+        out = out.replace(s, "[REDACTED]");
+      }
+    }
+    return out;
   }
 
   private LlmException error(String shown, int status, String body, String requestId, Map<String, java.util.List<String>> h) {

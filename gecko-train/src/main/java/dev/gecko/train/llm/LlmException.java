@@ -81,11 +81,21 @@ public class LlmException extends GeckoException {
       return new ModelNotFoundException(message + " (check the model name and base URL)", statusCode, body, requestId,
           null, cause);
     }
+    if (statusCode == 400 && body != null && ACCOUNT_REFUSALS.matcher(body).find()) {
+      // Gemini answers a bad or expired key (and an account the model is not open to) with 400: not
+      // this request's fault, and every later request would get the same
+      return new AuthenticationException(message + " (check the API key and the account's access to the model)",
+          statusCode, body, requestId, null, cause);
+    }
     if (statusCode == 400 || statusCode == 413 || statusCode == 422) {
       return new BadRequestException(message, statusCode, body, requestId, null, cause);
     }
     return new LlmException(message, statusCode, body, requestId, null, cause);
   }
+
+  /** Error reasons of a 400 that concern the key or account, not the request (Gemini's). */
+  private static final java.util.regex.Pattern ACCOUNT_REFUSALS = java.util.regex.Pattern.compile(
+      "API_KEY_INVALID|API_KEY_EXPIRED|API key not valid|API key expired|FAILED_PRECONDITION");
 
   static String truncate(String body) {
     if (body == null) {

@@ -9,7 +9,8 @@ import java.util.Random;
  * LlmException#retryable()} failures (408, 409, 429, 5xx, timeouts, I/O errors, unreadable
  * bodies), at most {@link Builder#maxRetries(int)} times, waiting {@code initial * multiplier^n}
  * capped at {@code maxBackoff}, with full jitter in {@code [50%, 100%]} of that, or the server's
- * {@code Retry-After} hint when it is longer (capped at {@code maxRetryAfter}). The hint is read by
+ * {@code Retry-After} hint when it is longer. A hint longer than {@code maxRetryAfter} (a daily
+ * quota, say) ends the retries at once: the failure is thrown, its hint said. The hint is read by
  * the HTTP client when the failure arrives, with the clock set on its builder ({@link
  * LlmClients.HttpBuilder#clock}); the policy itself needs no clock.
  *
@@ -58,7 +59,7 @@ public record RetryPolicy(int maxRetries, Duration initialBackoff, Duration maxB
     }
     Duration computed = Duration.ofMillis((long) (capped * jitter));
     Duration hint = failure.retryAfter().orElse(Duration.ZERO);
-    if (hint.compareTo(maxRetryAfter) > 0) {
+    if (hint.compareTo(maxRetryAfter) > 0) { // the retrying client gives up before asking for this
       hint = maxRetryAfter;
     }
     return hint.compareTo(computed) > 0 ? hint : computed;

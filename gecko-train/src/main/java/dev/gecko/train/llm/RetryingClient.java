@@ -25,6 +25,12 @@ final class RetryingClient extends ForwardingLlmClient {
           }
           throw e;
         }
+        Duration hint = e.retryAfter().orElse(Duration.ZERO);
+        if (hint.compareTo(policy.maxRetryAfter()) > 0) { // a daily quota, say: retrying sooner cannot help
+          e.addSuppressed(new LlmException("gave up at once: the server asks to wait " + hint.toSeconds()
+              + " s, longer than maxRetryAfter (" + policy.maxRetryAfter().toSeconds() + " s)", null));
+          throw e;
+        }
         Duration wait = policy.delay(retry, e);
         LOG.log(System.Logger.Level.WARNING, "LLM call failed ({0}); retry {1}/{2} in {3} ms", e.getMessage(), retry,
             policy.maxRetries(), wait.toMillis());

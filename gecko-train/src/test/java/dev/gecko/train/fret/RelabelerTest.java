@@ -1,6 +1,7 @@
 package dev.gecko.train.fret;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.gecko.core.io.Passage;
 import dev.gecko.train.llm.Message;
@@ -56,5 +57,36 @@ class RelabelerTest {
     assertThat(llm.requests).hasSize(2);
     assertThat(llm.requests.get(1).messages().get(llm.requests.get(1).messages().size() - 1).content())
         .contains("That answer was refused").contains("ambiguous");
+  }
+
+  @Test
+  void anEchoThatDoesNotAlignWithThePromptRejectsTheGradeNotTheRun() {
+    // a character the tokenizer splits comes back as U+FFFD pieces: the echo no longer spells the prompt
+    dev.gecko.train.llm.LlmClient echoing = new dev.gecko.train.llm.LlmClient() {
+      @Override
+      public String model() {
+        return "echoing";
+      }
+
+      @Override
+      public java.util.Set<dev.gecko.train.llm.Capability> capabilities() {
+        return java.util.EnumSet.of(dev.gecko.train.llm.Capability.PROMPT_LOGPROBS);
+      }
+
+      @Override
+      public dev.gecko.train.llm.LlmResponse generate(dev.gecko.train.llm.LlmRequest request) {
+        throw new AssertionError("not called");
+      }
+
+      @Override
+      public dev.gecko.train.llm.PromptLogprobs promptLogprobs(String prompt) {
+        return new dev.gecko.train.llm.PromptLogprobs(prompt, List.of("\uFFFD", "\uFFFD"), List.of(-1.0, -2.0),
+            List.of(0, 1), dev.gecko.train.llm.Usage.ZERO);
+      }
+    };
+    Relabeler r = new Relabeler(echoing, Prompts.defaults(), Scorer.QL_PROMPT_LOGPROBS, Scorer.RC_TEXT, 3);
+    assertThatThrownBy(() -> r.score(Scorer.QL_PROMPT_LOGPROBS, "bees \uD83D\uDC1D dance", new Passage("p1", "", "text")))
+        .isInstanceOfSatisfying(RejectedAnswerException.class, e -> assertThat(e.stage()).isEqualTo("ql"))
+        .hasMessageContaining("align");
   }
 }

@@ -515,7 +515,7 @@ class LlmClientsTest {
   }
 
   @Test
-  void cacheKeepsNoEmptyOrCutOffAnswerAndAsksAgainWhenJsonModeIsSwitchedOff(@TempDir Path dir) throws Exception {
+  void cacheKeepsNoEmptyAnswerKeepsACutOneUntilRefusedAndAsksAgainWhenJsonModeIsSwitchedOff(@TempDir Path dir) throws Exception {
     UsageMeter meter = new UsageMeter(new PriceTable(1.0, 4.0));
     LlmClient json = LlmClients.caching(openAi(EnumSet.of(Capability.JSON_OUTPUT)), dir, meter);
     LlmRequest r = LlmRequest.of("hi", GenerationOptions.DEFAULT.withJsonOutput(true));
@@ -525,21 +525,64 @@ class LlmClientsTest {
     server.enqueue(Fault.status(200, Map.of("Content-Type", "application/json"), empty));
     server.enqueue(Fault.status(200, Map.of("Content-Type", "application/json"), cut));
     assertThat(json.generate(r).text()).isEmpty();
-    assertThat(json.generate(r).finishReason()).isEqualTo("length");
-    LlmResponse good = json.generate(r);
-    assertThat(good.text()).isNotBlank();
-    assertThat(json.generate(r)).isEqualTo(good);
-    assertThat(server.requests()).hasSize(3); // the empty and the cut-off answer were asked again; the good one is kept
+    // cut at the token limit: kept (the relabeler's one-token grades always end so), until refused
+    LlmResponse cutAnswer = json.generate(r);
+    assertThat(cutAnswer.finishReason()).isEqualTo("length");
+    assertThat(json.generate(r)).isEqualTo(cutAnswer);
+    assertThat(server.requests()).hasSize(2); // the empty answer was asked again; the cut one is kept
     // an answer the caller refused is forgotten (through the decorators), so a rerun asks again
     LlmClient decorated = LlmClients.metered(json, meter);
     decorated.refused(r);
-    decorated.generate(r);
-    assertThat(server.requests()).hasSize(4);
+    LlmResponse good = decorated.generate(r);
+    assertThat(good.text()).isNotBlank();
+    assertThat(json.generate(r)).isEqualTo(good);
+    assertThat(server.requests()).hasSize(3);
     // the same request through a client that sends no JSON mode is another request on the wire
     LlmClient plain = LlmClients.caching(openAi(EnumSet.noneOf(Capability.class)), dir, meter);
     plain.generate(r);
-    assertThat(server.requests()).hasSize(5);
-    assertThat(server.requests().get(4).body()).doesNotContain("response_format");
+    assertThat(server.requests()).hasSize(4);
+    assertThat(server.requests().get(3).body()).doesNotContain("response_format");
+  }
+
+  @Test
+  void aResponseBodyPastTheCapIsRefusedWithoutRetryOrFillingTheHeap() {
+    String huge = "{\"id\":\"x\",\"pad\":\"" + "a".repeat(HttpTransport.MAX_BODY_BYTES) + "\"}";
+    server.enqueue(Fault.status(200, Map.of("Content-Type", "application/json"), huge));
+    LlmClient c = LlmClients.retrying(openAi(EnumSet.noneOf(Capability.class)), policy(3));
+    assertThatThrownBy(() -> c.generate(LlmRequest.of("hi", GenerationOptions.DEFAULT)))
+        .isInstanceOfSatisfying(LlmException.class, e -> assertThat(e.retryable()).isFalse())
+        .hasMessageContaining("larger than 16 MiB");
+    assertThat(server.requests()).hasSize(1);
+    assertThat(sleeps).isEmpty();
+    assertThat(c.generate(LlmRequest.of("hi", GenerationOptions.DEFAULT)).text()).as("the next answer reads").isNotEmpty();
+  }
+
+  @Test
+  void geminisBadKeyAnswerOf400IsAnAuthenticationFailureNotABadRequest() {
+    server.enqueue(Fault.status(400, Map.of(), "{\"error\":{\"code\":400,\"message\":\"API key not valid. Please pass a valid API"
+        + " key.\",\"status\":\"INVALID_ARGUMENT\",\"details\":[{\"@type\":\"type.googleapis.com/google.rpc.ErrorInfo\","
+        + "\"reason\":\"API_KEY_INVALID\",\"domain\":\"googleapis.com\"}]}}"));
+    LlmClient g = LlmClients.retrying(LlmClients.gemini().baseUrl(server.geminiBaseUrl()).apiKey(KEY).model("g").build(),
+        policy(3));
+    assertThatThrownBy(() -> g.generate(LlmRequest.of("hi", GenerationOptions.DEFAULT)))
+        .isInstanceOfSatisfying(AuthenticationException.class, e -> assertThat(e.retryable()).isFalse())
+        .hasMessageContaining("API key").hasMessageNotContaining(KEY);
+    // a 400 about the request itself stays a bad request (its seed is rejected, the run goes on)
+    server.enqueue(Fault.status(400, Map.of(), "{\"error\":{\"code\":400,\"message\":\"Request contains an invalid"
+        + " argument.\",\"status\":\"INVALID_ARGUMENT\"}}"));
+    assertThatThrownBy(() -> g.generate(LlmRequest.of("hi", GenerationOptions.DEFAULT))).isInstanceOf(BadRequestException.class);
+    assertThat(sleeps).isEmpty();
+  }
+
+  @Test
+  void aRetryAfterLongerThanTheCapGivesUpAtOnceSayingSo() {
+    server.enqueue(Fault.status(429, Map.of("Retry-After", "86400"), "{\"error\":{\"message\":\"daily quota\"}}"));
+    LlmClient c = LlmClients.retrying(openAi(EnumSet.noneOf(Capability.class)), policy(5));
+    assertThatThrownBy(() -> c.generate(LlmRequest.of("hi", GenerationOptions.DEFAULT)))
+        .isInstanceOfSatisfying(RateLimitException.class, e -> assertThat(e.getSuppressed()).singleElement()
+            .satisfies(s -> assertThat(s.getMessage()).contains("86400 s").contains("maxRetryAfter")));
+    assertThat(server.requests()).hasSize(1);
+    assertThat(sleeps).isEmpty();
   }
 
   @Test
@@ -566,9 +609,23 @@ class LlmClientsTest {
 
   @Test
   void secretHeadersAreRedactedForLogs() {
-    Map<String, String> h = HttpTransport.redact(Map.of("Authorization", "Bearer " + KEY, "x-goog-api-key", KEY, "OpenAI-Organization", "org-1"));
-    assertThat(h.toString()).doesNotContain(KEY).contains("org-1");
-    assertThat(h).containsEntry("Authorization", "[REDACTED]").containsEntry("x-goog-api-key", "[REDACTED]");
+    Map<String, String> h = HttpTransport.redact(Map.of("Authorization", "Bearer " + KEY, "x-goog-api-key", KEY, "OpenAI-Organization", "org-1",
+        "Helicone-Auth", "Bearer gateway-secret-1", "Ocp-Apim-Subscription-Key", "azure-secret-2"));
+    assertThat(h.toString()).doesNotContain(KEY).doesNotContain("gateway-secret-1").doesNotContain("azure-secret-2").contains("org-1");
+    assertThat(h).containsEntry("Authorization", "[REDACTED]").containsEntry("x-goog-api-key", "[REDACTED]")
+        .containsEntry("Helicone-Auth", "[REDACTED]");
+  }
+
+  @Test
+  void anErrorBodyQuotingAGatewaysCredentialHeaderIsScrubbedToo() {
+    server.enqueue(Fault.status(401, Map.of(), "{\"error\":{\"message\":\"bad gateway key gateway-secret-1\"}}"));
+    LlmClient c = LlmClients.openAiCompatible().baseUrl(server.openAiBaseUrl()).apiKey(KEY).model("m")
+        .header("Helicone-Auth", "Bearer gateway-secret-1").build();
+    assertThatThrownBy(() -> c.generate(LlmRequest.of("hi", GenerationOptions.DEFAULT)))
+        .isInstanceOfSatisfying(AuthenticationException.class, e -> {
+          assertThat(e.getMessage()).doesNotContain("gateway-secret-1").contains("[REDACTED]");
+          assertThat(e.body()).doesNotContain("gateway-secret-1");
+        });
   }
 
   @Test
