@@ -24,9 +24,11 @@ import java.util.Objects;
  * <p>{@link #read(Path)} reads a folder with {@code corpus.jsonl} (read by {@link Corpus}: {@code
  * _id}, optional {@code title}, {@code text}), {@code queries.jsonl} ({@code _id}, {@code text},
  * by the same id rule) and {@code qrels/test.tsv} ({@code query-id, corpus-id, score}, header row
- * optional); any of them may be gzipped ({@code corpus.jsonl.gz}). As BEIR's loader does, only
- * queries that have qrels are kept. Qrels may point at documents missing from the corpus (they
- * still count as relevant, as in MTEB).
+ * optional); any of them may be gzipped ({@code corpus.jsonl.gz}). Every corpus and query line
+ * needs its id ({@code _id} or {@code id}): qrels match by id, so a line numbered in place of one
+ * would match nothing. As BEIR's loader does, only queries that have qrels are kept. Qrels may point
+ * at documents missing from the corpus (they still count as relevant, as in MTEB; their number is
+ * logged); one query-document pair graded twice must agree.
  *
  * @param name a label for reports (the folder name)
  * @param corpus the documents, in file order; immutable
@@ -35,6 +37,7 @@ import java.util.Objects;
  */
 public record BeirDataset(
     String name, List<Passage> corpus, List<Query> queries, Map<String, Map<String, Integer>> qrels) {
+  private static final System.Logger LOG = System.getLogger(BeirDataset.class.getName());
 
   /**
    * A query. Immutable and thread-safe.
@@ -98,14 +101,27 @@ public record BeirDataset(
     Path queriesFile = require(dir, "queries.jsonl");
     Path qrelsFile = require(dir, "qrels/" + split + ".tsv");
 
-    Map<String, Map<String, Integer>> qrels = readQrels(qrelsFile);
-    List<Passage> corpus = Corpus.read(corpusFile);
+    Map<String, Integer> qrelsLines = new HashMap<>();
+    Map<String, Map<String, Integer>> qrels = readQrels(qrelsFile, qrelsLines);
+    List<Passage> corpus = new ArrayList<>();
+    Map<String, Integer> corpusLines = new HashMap<>();
+    try (JsonlReader in = JsonlReader.open(corpusFile)) {
+      ObjectNode o;
+      while ((o = in.next()) != null) {
+        Passage p = Corpus.passage(o, requireId(o, in));
+        Integer before = corpusLines.putIfAbsent(p.id(), in.lineNumber());
+        if (before != null) {
+          throw in.invalid("duplicate id '" + p.id() + "' (first on line " + before + ")");
+        }
+        corpus.add(p);
+      }
+    }
     List<Query> queries = new ArrayList<>();
     Map<String, Integer> queryLines = new HashMap<>();
     try (JsonlReader in = JsonlReader.open(queriesFile)) {
       ObjectNode o;
       while ((o = in.next()) != null) {
-        Passage q = Corpus.passage(o, in); // the corpus rule for ids and text
+        Passage q = Corpus.passage(o, requireId(o, in)); // the corpus rule for ids and text
         Integer before = queryLines.putIfAbsent(q.id(), in.lineNumber());
         if (before != null) {
           throw in.invalid("duplicate id '" + q.id() + "' (first on line " + before + ")");
@@ -117,16 +133,33 @@ public record BeirDataset(
     }
     for (String q : qrels.keySet()) {
       if (!queryLines.containsKey(q)) {
-        throw new InvalidDataException(qrelsFile.toString(), 0, "query-id '" + q + "' is not in " + queriesFile);
+        throw new InvalidDataException(qrelsFile.toString(), qrelsLines.get(q), "query-id '" + q + "' is not in "
+            + queriesFile);
       }
+    }
+    long missing = qrels.values().stream().flatMap(d -> d.keySet().stream()).distinct()
+        .filter(d -> !corpusLines.containsKey(d)).count();
+    if (missing > 0) {
+      LOG.log(System.Logger.Level.WARNING, "{0}: {1} judged documents are not in {2}; they count as relevant and are"
+          + " never retrieved (as in MTEB)", qrelsFile, missing, corpusFile);
     }
     Path abs = dir.toAbsolutePath().normalize();
     String name = abs.getFileName() == null ? abs.toString() : abs.getFileName().toString();
     return new BeirDataset(name, corpus, queries, qrels);
   }
 
-  private static Map<String, Map<String, Integer>> readQrels(Path file) throws IOException {
+  /** The reader, after checking that the line has an id field (BEIR files match by id). */
+  private static JsonlReader requireId(ObjectNode o, JsonlReader in) {
+    if (!o.hasNonNull("_id") && !o.hasNonNull("id")) {
+      throw in.invalid("no '_id': a BEIR file's lines need their ids (qrels match by id)");
+    }
+    return in;
+  }
+
+  private static Map<String, Map<String, Integer>> readQrels(Path file, Map<String, Integer> firstLines)
+      throws IOException {
     Map<String, Map<String, Integer>> qrels = new LinkedHashMap<>();
+    Map<String, Integer> pairLines = new HashMap<>();
     try (LineReader in = LineReader.open(file)) {
       String line;
       while ((line = in.readLine()) != null) {
@@ -146,7 +179,14 @@ public record BeirDataset(
         } catch (NumberFormatException e) {
           throw in.invalid("score is not an integer: '" + f[2] + "'");
         }
-        qrels.computeIfAbsent(f[0], k -> new LinkedHashMap<>()).put(f[1], grade);
+        firstLines.putIfAbsent(f[0], in.lineNumber());
+        Integer before = qrels.computeIfAbsent(f[0], k -> new LinkedHashMap<>()).putIfAbsent(f[1], grade);
+        if (before == null) {
+          pairLines.put(f[0] + "\t" + f[1], in.lineNumber());
+        } else if (before != grade) {
+          throw in.invalid("query-id '" + f[0] + "', corpus-id '" + f[1] + "' graded " + grade + " here and " + before
+              + " on line " + pairLines.get(f[0] + "\t" + f[1]));
+        }
       }
     }
     if (qrels.isEmpty()) {

@@ -61,6 +61,9 @@ import java.util.Set;
  * <p>Thread-safe. Holds no open files between calls.
  */
 public final class EmbeddingCache {
+  /** One monitor per cache file in this JVM, around its file lock. */
+  private static final java.util.concurrent.ConcurrentHashMap<Path, Object> FILE_LOCKS =
+      new java.util.concurrent.ConcurrentHashMap<>();
   private static final System.Logger LOG = System.getLogger(EmbeddingCache.class.getName());
   private static final byte[] MAGIC = "GKEMB002".getBytes(StandardCharsets.US_ASCII);
   private static final int KEY_BYTES = 32;
@@ -267,6 +270,14 @@ public final class EmbeddingCache {
       if (file == null || !buf.hasRemaining()) {
         return;
       }
+      // a file lock is held by the JVM, not the thread: two stores of this file in one JVM (two caches
+      // opened on one folder) would get OverlappingFileLockException, so they take turns here first
+      synchronized (FILE_LOCKS.computeIfAbsent(file.toAbsolutePath().normalize(), f -> new Object())) {
+        append(buf, recordBytes);
+      }
+    }
+
+    private void append(ByteBuffer buf, int recordBytes) throws IOException {
       try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
           FileLock lock = ch.lock()) {
         long size = ch.size();

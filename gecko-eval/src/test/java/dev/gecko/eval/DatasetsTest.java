@@ -79,8 +79,22 @@ class DatasetsTest {
     Fixtures.write(dir.resolve("corpus.jsonl"), "{\"_id\":\"d1\",\"text\":\"x\"}\n");
     Fixtures.write(dir.resolve("qrels/test.tsv"), "query-id\tcorpus-id\tscore\nq1\td1\tyes\n");
     assertThatThrownBy(() -> BeirDataset.read(dir)).hasMessageContaining("test.tsv:2: score is not an integer");
-    Fixtures.write(dir.resolve("qrels/test.tsv"), "q2\td1\t1\n");
-    assertThatThrownBy(() -> BeirDataset.read(dir)).hasMessageContaining("query-id 'q2' is not in");
+    Fixtures.write(dir.resolve("qrels/test.tsv"), "q1\td1\t1\nq2\td1\t1\n");
+    assertThatThrownBy(() -> BeirDataset.read(dir)).hasMessageContaining("test.tsv:2: query-id 'q2' is not in");
+    // one pair graded twice: the same grade is harmless, another is refused with both lines
+    Fixtures.write(dir.resolve("qrels/test.tsv"), "q1\td1\t1\nq1\td1\t1\n");
+    assertThat(BeirDataset.read(dir).qrels().get("q1")).containsExactly(java.util.Map.entry("d1", 1));
+    Fixtures.write(dir.resolve("qrels/test.tsv"), "q1\td1\t1\nq1\td1\t0\n");
+    assertThatThrownBy(() -> BeirDataset.read(dir)).hasMessageContaining("test.tsv:2:")
+        .hasMessageContaining("graded 0 here and 1 on line 1");
+    // a line without its id would be numbered and match no qrel: refused
+    Fixtures.write(dir.resolve("qrels/test.tsv"), "q1\td1\t1\n");
+    Fixtures.write(dir.resolve("queries.jsonl"), "{\"text\":\"y\"}\n");
+    assertThatThrownBy(() -> BeirDataset.read(dir)).hasMessageContaining("queries.jsonl:1: no '_id'");
+    Fixtures.write(dir.resolve("queries.jsonl"), "{\"_id\":\"q1\",\"text\":\"y\"}\n");
+    Fixtures.write(dir.resolve("corpus.jsonl"), "{\"_id\":\"d1\",\"text\":\"x\"}\n{\"text\":\"z\"}\n");
+    assertThatThrownBy(() -> BeirDataset.read(dir)).hasMessageContaining("corpus.jsonl:2: no '_id'");
+    Fixtures.write(dir.resolve("corpus.jsonl"), "{\"_id\":\"d1\",\"text\":\"x\"}\n");
     Files.delete(dir.resolve("queries.jsonl"));
     assertThatThrownBy(() -> BeirDataset.read(dir)).isInstanceOf(java.nio.file.NoSuchFileException.class)
         .hasMessageContaining("queries.jsonl: missing (and no queries.jsonl.gz)");

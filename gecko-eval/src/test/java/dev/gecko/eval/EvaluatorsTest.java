@@ -179,6 +179,40 @@ class EvaluatorsTest {
   }
 
   @Test
+  void twoCachesOnOneFolderInOneJvmAppendAtOnceWithoutLosingRecords() throws Exception {
+    Path dir = Files.createDirectories(tmp.resolve("cache-twice"));
+    EmbeddingCache.Store a = EmbeddingCache.open(dir).store(embedder.model(), 4);
+    EmbeddingCache.Store b = EmbeddingCache.open(dir).store(embedder.model(), 4);
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+    try {
+      List<java.util.concurrent.Future<?>> runs = new java.util.ArrayList<>();
+      for (EmbeddingCache.Store store : List.of(a, b)) {
+        String who = store == a ? "a" : "b";
+        runs.add(pool.submit(() -> {
+          for (int i = 0; i < 200; i++) { // one append per call: the file lock is taken 200 times on each side
+            store.putAll(List.of(who + i), List.of(new float[] {i, 1, 2, 3}));
+          }
+          return null;
+        }));
+      }
+      for (java.util.concurrent.Future<?> f : runs) {
+        f.get(60, java.util.concurrent.TimeUnit.SECONDS); // was: OverlappingFileLockException
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    List<String> all = new java.util.ArrayList<>();
+    for (int i = 0; i < 200; i++) {
+      all.add("a" + i);
+      all.add("b" + i);
+    }
+    float[][] read = EmbeddingCache.open(dir).store(embedder.model(), 4).getAll(all);
+    for (int i = 0; i < all.size(); i++) {
+      assertThat(read[i]).as(all.get(i)).containsExactly(i / 2, 1, 2, 3);
+    }
+  }
+
+  @Test
   void cacheStartsAgainAfterATornHeader() throws IOException {
     Path dir = Files.createDirectories(tmp.resolve("cache-torn-header"));
     Path file = cacheFileOfOneRun(dir);
