@@ -139,6 +139,10 @@ final class OutputStore implements Closeable {
     }
   }
 
+  private static boolean nonEmpty(Path file) throws IOException {
+    return Files.exists(file) && Files.size(file) > 0;
+  }
+
   /** Releases the lock (closing its channel releases it) and forgets the folder. */
   private static void unlock(Path lockFile, FileChannel ch) {
     try {
@@ -156,7 +160,8 @@ final class OutputStore implements Closeable {
       Clock clock, Path lockFile, FileChannel lock, Appender appender) throws IOException {
     Path manifestFile = dir.resolve(MANIFEST);
     Path examplesFile = dir.resolve(EXAMPLES);
-    boolean hasData = Files.exists(examplesFile) || Files.exists(dir.resolve(REJECTS));
+    // empty files are what a run killed before its first manifest leaves: nothing to protect
+    boolean hasData = nonEmpty(examplesFile) || nonEmpty(dir.resolve(REJECTS));
     String created = clock.instant().toString();
     List<String> endpoints = new ArrayList<>(); // the servers of the run this one goes on with
     if (Files.exists(manifestFile) || hasData) {

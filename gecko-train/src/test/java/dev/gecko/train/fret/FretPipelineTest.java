@@ -591,4 +591,20 @@ class FretPipelineTest {
     assertThatThrownBy(() -> run.accept(4)).isInstanceOf(dev.gecko.core.InvalidDataException.class)
         .hasMessageContaining("examples.jsonl:2: corrupt line in the middle of the file");
   }
+
+  @Test
+  void emptyDataFilesWithoutAManifestFromAVeryEarlyCrashStartAFreshRunButNonEmptyOnesAreProtected(@TempDir Path out)
+      throws Exception {
+    // a run killed after creating its files and before writing its first manifest
+    Files.createDirectories(out);
+    Files.writeString(out.resolve("examples.jsonl"), "");
+    Files.writeString(out.resolve("rejects.jsonl"), "");
+    RunSummary s = pipeline(client(server, EnumSet.allOf(Capability.class), new UsageMeter(PriceTable.FREE)), out,
+        seeds(2)).build().run();
+    assertThat(s.totalExamples()).isEqualTo(2);
+    // data without a manifest still refuses: its configuration is unknown
+    Files.delete(out.resolve("manifest.json"));
+    assertThatThrownBy(() -> pipeline(client(server, EnumSet.allOf(Capability.class), new UsageMeter(PriceTable.FREE)),
+        out, seeds(2)).build().run()).isInstanceOf(ResumeConflictException.class).hasMessageContaining("no manifest.json");
+  }
 }
