@@ -128,6 +128,11 @@ final class EmbedCommand implements Callable<Integer> {
         throw new UncheckedIOException(e);
       }
       out.flush();
+      // PrintWriter swallows write errors: a closed pipe (gecko embed ... | head -1) is seen only
+      // here, and there is no one left to write for
+      if (out.checkError()) {
+        throw new UncheckedIOException(new IOException("standard output closed; stopped embedding"));
+      }
       ids.clear();
       requests.clear();
     }

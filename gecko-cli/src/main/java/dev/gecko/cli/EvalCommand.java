@@ -53,7 +53,7 @@ final class EvalCommand implements Runnable {
 
     @Option(names = "--cache", paramLabel = "DIR",
         description = "Embedding cache folder (default: embeddings/ in the gecko cache folder: -Dgecko.cache.dir, "
-            + "$XDG_CACHE_HOME/gecko or ~/.cache/gecko).")
+            + "$XDG_CACHE_HOME/gecko or ~/.cache/gecko). One that cannot be written: memory only, with a warning.")
     Path cache;
 
     @Option(names = "--no-cache", description = "Do not read or write the embedding cache.")
@@ -78,11 +78,12 @@ final class EvalCommand implements Runnable {
       return embedder;
     }
 
-    EmbeddingCache openCache() throws java.io.IOException {
+    /** The cache, or null with --no-cache; one that cannot be written is replaced by memory, with a warning. */
+    EmbeddingCache openCache(PrintWriter err) {
       if (noCache) {
         return null;
       }
-      return cache != null ? EmbeddingCache.open(cache) : EmbeddingCache.openDefault();
+      return CliFiles.embeddingCache(cache, err);
     }
   }
 
@@ -122,8 +123,9 @@ final class EvalCommand implements Runnable {
       common.checkJson();
       StsDataset dataset = StsDataset.read(CliFiles.readableFile("--data", data));
       EvalReport report;
+      EmbeddingCache cache = common.openCache(spec.commandLine().getErr());
       try (GeckoEmbedder embedder = common.open(); CliProgress progress = CliProgress.on(spec.commandLine().getErr())) {
-        StsEvaluator.Builder b = StsEvaluator.builder(embedder).cache(common.openCache()).progress(progress)
+        StsEvaluator.Builder b = StsEvaluator.builder(embedder).cache(cache).progress(progress)
             .taskType(taskType);
         if (!common.dims.isEmpty()) {
           b.dims(common.dims);
@@ -168,8 +170,9 @@ final class EvalCommand implements Runnable {
       boolean ignore = ignoreIdenticalIds != null ? ignoreIdenticalIds
           : folder.contains("arguana") || folder.contains("quora");
       EvalReport report;
+      EmbeddingCache cache = common.openCache(spec.commandLine().getErr());
       try (GeckoEmbedder embedder = common.open(); CliProgress progress = CliProgress.on(spec.commandLine().getErr())) {
-        RetrievalEvaluator.Builder b = RetrievalEvaluator.builder(embedder).cache(common.openCache())
+        RetrievalEvaluator.Builder b = RetrievalEvaluator.builder(embedder).cache(cache)
             .progress(progress).ignoreIdenticalIds(ignore);
         if (!common.dims.isEmpty()) {
           b.dims(common.dims);

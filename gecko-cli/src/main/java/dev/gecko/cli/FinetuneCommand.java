@@ -224,7 +224,8 @@ final class FinetuneCommand implements Callable<Integer> {
       } catch (IllegalArgumentException | IllegalStateException e) {
         throw new GeckoCli.UsageException(e.getMessage());
       } catch (UncheckedIOException e) { // an output folder that cannot be written, a checkpoint that cannot be read: 1
-        throw new IOException("--out: " + e.getMessage(), e.getCause());
+        String message = GeckoCli.describe(e);
+        throw new IOException(aboutOutput(e) ? "--out: " + message : message, e.getCause());
       }
       FineTuneResult r = tuner.train();
       progress.close();
@@ -247,6 +248,25 @@ final class FinetuneCommand implements Callable<Integer> {
       spec.commandLine().getOut().println(JSON.writeValueAsString(summary));
     }
     return GeckoCli.EXIT_OK;
+  }
+
+  /**
+   * Whether a failure of the builder is the output folder's own (it cannot be created or written),
+   * not that of a file read there or elsewhere (a checkpoint, the model).
+   */
+  private boolean aboutOutput(UncheckedIOException e) {
+    String m = e.getMessage() == null ? "" : e.getMessage();
+    if (m.startsWith("output folder ")) {
+      return true;
+    }
+    if (e.getCause() instanceof java.nio.file.FileSystemException f && m.equals(f.toString()) && f.getFile() != null) {
+      try {
+        return Path.of(f.getFile()).toAbsolutePath().normalize().equals(out.toAbsolutePath().normalize());
+      } catch (java.nio.file.InvalidPathException x) {
+        return false;
+      }
+    }
+    return false;
   }
 
   private static boolean isFolder(String path) {

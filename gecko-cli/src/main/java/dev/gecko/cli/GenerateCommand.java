@@ -140,7 +140,7 @@ final class GenerateCommand implements Callable<Integer> {
     if (passages.isEmpty()) {
       throw new IllegalArgumentException(corpus + ": no passages");
     }
-    Prompts p = prompts == null ? Prompts.defaults() : Prompts.fromDirectory(prompts);
+    Prompts p = prompts == null ? Prompts.defaults() : readPrompts();
     UsageMeter meter = new UsageMeter(new PriceTable(priceInput, priceOutput));
     LlmClient client = LlmClients.standard(httpClient(), concurrency, RetryPolicy.builder().maxRetries(maxRetries).build(), meter,
         noCache ? null : (cache != null ? cache : out.resolve("cache")));
@@ -175,6 +175,20 @@ final class GenerateCommand implements Callable<Integer> {
     return GeckoCli.EXIT_OK;
   }
 
+  /**
+   * Reads --prompts: a missing folder is "folder not found", and every error in a file names the
+   * option and the file (bad data in a file: the command exits 1).
+   */
+  private Prompts readPrompts() throws IOException {
+    CliFiles.readableFolder("--prompts", prompts);
+    try {
+      return Prompts.fromDirectory(prompts);
+    } catch (IllegalArgumentException | dev.gecko.core.InvalidDataException | IOException e) {
+      // the message names the file (and line); not valid UTF-8, say, or a malformed example
+      throw new IOException("--prompts: " + GeckoCli.describe(e), e);
+    }
+  }
+
   /** The one JSON line {@code gecko generate} prints on stdout (a contract: keys and order are kept). */
   @JsonPropertyOrder({"examples", "manifest", "seeds", "skipped", "written", "rejected", "total_examples", "prompt_tokens",
       "completion_tokens", "cache_hits", "cost", "digest", "reject_reasons"})
@@ -188,10 +202,12 @@ final class GenerateCommand implements Callable<Integer> {
     if (!llm.equals("openai") && !llm.equals("gemini")) {
       throw new GeckoCli.UsageException("--llm must be openai or gemini, was '" + llm + "'");
     }
-    if (concurrency < 1 || attempts < 1 || maxRetries < 0 || timeoutSeconds < 1 || candidates < 2 || progressSeconds < 1) {
-      throw new GeckoCli.UsageException("--concurrency, --attempts, --timeout, --progress-interval must be >= 1, --candidates >= 2, "
-          + "--max-retries >= 0");
-    }
+    atLeast("--concurrency", concurrency, 1);
+    atLeast("--attempts", attempts, 1);
+    atLeast("--timeout", timeoutSeconds, 1);
+    atLeast("--progress-interval", progressSeconds, 1);
+    atLeast("--candidates", candidates, 2);
+    atLeast("--max-retries", maxRetries, 0);
     if (earlyStop < 0) {
       throw new GeckoCli.UsageException("--early-stop must be >= 0 (0: never stop early), was " + earlyStop);
     }
@@ -207,8 +223,23 @@ final class GenerateCommand implements Callable<Integer> {
     if (promptLogprobs && llm.equals("gemini")) {
       throw new GeckoCli.UsageException("--prompt-logprobs: Gemini returns logprobs of generated tokens only");
     }
-    if (priceInput < 0 || priceOutput < 0 || temperature < 0 || temperature > 2) {
-      throw new GeckoCli.UsageException("prices must be >= 0 and --temperature in [0, 2]");
+    // written so that NaN fails too (every comparison with NaN is false)
+    if (!(temperature >= 0 && temperature <= 2)) {
+      throw new GeckoCli.UsageException("--temperature must be in [0, 2], was " + temperature);
+    }
+    price("--price-input", priceInput);
+    price("--price-output", priceOutput);
+  }
+
+  private static void atLeast(String option, int value, int least) {
+    if (value < least) {
+      throw new GeckoCli.UsageException(option + " must be >= " + least + ", was " + value);
+    }
+  }
+
+  private static void price(String option, double value) {
+    if (!(Double.isFinite(value) && value >= 0)) {
+      throw new GeckoCli.UsageException(option + " must be a finite number >= 0, was " + value);
     }
   }
 
@@ -223,34 +254,53 @@ final class GenerateCommand implements Callable<Integer> {
     if (promptLogprobs) {
       caps.add(Capability.PROMPT_LOGPROBS);
     }
+    boolean openAi = llm.equals("openai");
+    String keyVariable = openAi ? "OPENAI_API_KEY" : "GEMINI_API_KEY";
+    String urlVariable = openAi ? "OPENAI_BASE_URL" : "GEMINI_BASE_URL";
+    // The client's settings come from this map, which the key check below reads too, so that the
+    // two agree: a blank variable counts as unset (the builders would take a blank GEMINI_API_KEY
+    // over a GOOGLE_API_KEY and send no key), and --base-url makes the URL variable irrelevant.
+    Map<String, String> env = new java.util.HashMap<>();
+    environment.forEach((k, v) -> {
+      if (v != null && !v.isBlank() && !(baseUrl != null && k.equals(urlVariable))) {
+        env.put(k, v);
+      }
+    });
+    String effectiveUrl;
+    if (baseUrl != null) {
+      effectiveUrl = baseUrl;
+    } else {
+      effectiveUrl = env.getOrDefault(urlVariable, openAi ? LlmClients.OPENAI_DEFAULT_BASE_URL : LlmClients.GEMINI_DEFAULT_BASE_URL);
+    }
+    String urlSource = baseUrl != null ? "--base-url" : env.containsKey(urlVariable) ? urlVariable : null;
     try {
-      if (llm.equals("openai")) {
-        LlmClients.OpenAiBuilder b = LlmClients.openAiCompatible().fromEnvironment(environment).model(llmModel).capabilities(caps)
-            .requestTimeout(Duration.ofSeconds(timeoutSeconds));
+      LlmClients.HttpBuilder<?> b;
+      try {
+        b = openAi ? LlmClients.openAiCompatible().fromEnvironment(env) : LlmClients.gemini().fromEnvironment(env);
         if (baseUrl != null) {
           b.baseUrl(baseUrl);
         }
-        String effective = baseUrl != null ? baseUrl : environment.getOrDefault("OPENAI_BASE_URL", LlmClients.OPENAI_DEFAULT_BASE_URL);
-        if (effective.startsWith(LlmClients.OPENAI_DEFAULT_BASE_URL) && blank(environment.get("OPENAI_API_KEY"))) {
-          throw new GeckoCli.UsageException("OPENAI_API_KEY is not set (needed for " + LlmClients.shownUrl(effective) + ")");
-        }
-        return b.build();
+      } catch (IllegalArgumentException e) {
+        throw new GeckoCli.UsageException((urlSource != null ? urlSource + ": " : "") + e.getMessage());
       }
-      LlmClients.GeminiBuilder b = LlmClients.gemini().fromEnvironment(environment).model(llmModel).capabilities(caps)
-          .requestTimeout(Duration.ofSeconds(timeoutSeconds));
-      if (baseUrl != null) {
-        b.baseUrl(baseUrl);
+      b.model(llmModel).capabilities(caps).requestTimeout(Duration.ofSeconds(timeoutSeconds));
+      String key = openAi ? env.get("OPENAI_API_KEY") : env.getOrDefault("GEMINI_API_KEY", env.get("GOOGLE_API_KEY"));
+      String officialHost = LlmClients.endpointUrl(openAi ? LlmClients.OPENAI_DEFAULT_BASE_URL : LlmClients.GEMINI_DEFAULT_BASE_URL);
+      String endpoint = LlmClients.endpointUrl(effectiveUrl);
+      if (key == null && host(endpoint).equals(host(officialHost))) {
+        throw new GeckoCli.UsageException(keyVariable + " is not set" + (openAi ? "" : " (nor GOOGLE_API_KEY)") + ": "
+            + LlmClients.shownUrl(effectiveUrl) + " needs an API key" + (urlSource == null
+            ? "; for another server give --base-url or " + urlVariable : ""));
       }
-      if (baseUrl == null && blank(environment.get("GEMINI_API_KEY")) && blank(environment.get("GOOGLE_API_KEY"))) {
-        throw new GeckoCli.UsageException("GEMINI_API_KEY is not set");
-      }
-      return b.build();
+      return openAi ? ((LlmClients.OpenAiBuilder) b).build() : ((LlmClients.GeminiBuilder) b).build();
     } catch (IllegalArgumentException e) {
       throw new GeckoCli.UsageException(e.getMessage());
     }
   }
 
-  private static boolean blank(String s) {
-    return s == null || s.isBlank();
+  /** The host of a URL that {@link LlmClients#endpointUrl} returned. */
+  private static String host(String endpoint) {
+    return java.net.URI.create(endpoint).getHost();
   }
+
 }

@@ -56,6 +56,8 @@ final class IndexCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw new GeckoCli.UsageException("--precision: " + e.getMessage());
     }
+    // checked before the corpus is read and embedded, as train and finetune check theirs
+    CliFiles.writableFolder("--out", out);
     List<EmbedRequest> requests = new ArrayList<>();
     List<IndexDirectory.Doc> docs = new ArrayList<>();
     for (Passage passage : Corpus.read(CliFiles.readableFile("--corpus", corpus))) {

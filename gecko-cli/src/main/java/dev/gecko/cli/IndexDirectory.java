@@ -1,6 +1,7 @@
 package dev.gecko.cli;
 
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.MapperFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -95,13 +96,16 @@ final class IndexDirectory {
   }
 
   /**
-   * Writes an index folder: vectors, docs, then the manifest.
+   * Writes an index folder: removes the manifest of an index already there, then writes vectors,
+   * docs and, last, the manifest, so that a run stopped part-way never leaves an old manifest over
+   * new vectors (a folder without one is an unfinished index, which {@link #read} refuses).
    *
    * @param model the built-in name, or the model folder's absolute path (opened again by {@code gecko search})
    * @param pkg the package that made the vectors, fingerprinted into the manifest
    */
   static void write(Path dir, String model, ModelPackage pkg, FlatIndex index, List<Doc> docs) throws IOException {
     Files.createDirectories(dir);
+    Files.deleteIfExists(dir.resolve(MANIFEST)); // first: until the new one is written, the folder is unfinished
     index.save(dir.resolve(VECTORS));
     try (BufferedWriter w = Files.newBufferedWriter(dir.resolve(DOCS), StandardCharsets.UTF_8)) {
       for (Doc d : docs) {
@@ -128,8 +132,8 @@ final class IndexDirectory {
       throw new IllegalArgumentException(dir + " is not a gecko index (no " + MANIFEST + "; create one with gecko index)");
     }
     Manifest m;
-    try {
-      m = JSON.readValue(manifest.toFile(), Manifest.class);
+    try (java.io.InputStream in = Files.newInputStream(manifest)) {
+      m = JSON.readValue(in, Manifest.class);
     } catch (MismatchedInputException e) {
       String field = e.getPath().stream().map(r -> r.getFieldName() != null ? r.getFieldName() : "[" + r.getIndex() + "]")
           .collect(Collectors.joining("."));
@@ -139,8 +143,12 @@ final class IndexDirectory {
       String want = e.getTargetType() == Integer.class ? "an integer" : e.getTargetType() == String.class
           ? "a non-empty string" : e.getTargetType().getSimpleName();
       throw new IllegalArgumentException(manifest + ": field \"" + field + "\" must be " + want);
-    } catch (IOException e) {
+    } catch (JsonProcessingException e) {
       throw new IllegalArgumentException(manifest + ": not valid JSON");
+    } catch (java.nio.file.FileSystemException e) {
+      throw e; // names the file and the reason (permission denied, say)
+    } catch (IOException e) {
+      throw new IOException(manifest + ": cannot be read: " + GeckoCli.describe(e), e);
     }
     if (m == null || !"gecko-index".equals(m.format())) {
       throw new IllegalArgumentException(manifest + ": not a gecko-index manifest (no \"format\": \"gecko-index\")");

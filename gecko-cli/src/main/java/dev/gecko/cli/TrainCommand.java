@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import dev.gecko.core.GeckoEmbedder;
-import dev.gecko.eval.EmbeddingCache;
 import dev.gecko.core.adapter.Adapter;
 import dev.gecko.train.adapter.Basis;
 import dev.gecko.train.adapter.EpochStats;
@@ -115,8 +114,12 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--mine-negatives", description = "Contrastive: mine a hard negative for rows without one.")
   boolean mineNegatives;
 
-  @Option(names = "--cache", paramLabel = "DIR", description = "Embedding cache folder (default: embeddings/ in the gecko cache folder).")
+  @Option(names = "--cache", paramLabel = "DIR", description = "Embedding cache folder (default: embeddings/ in the gecko cache folder: "
+      + "-Dgecko.cache.dir, $XDG_CACHE_HOME/gecko or ~/.cache/gecko). One that cannot be written: memory only, with a warning.")
   Path cache;
+
+  @Option(names = "--no-cache", description = "Do not read or write the embedding cache.")
+  boolean noCache;
 
 
   @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
@@ -131,7 +134,8 @@ final class TrainCommand implements Callable<Integer> {
       CliFiles.readableFile("--validation", validation);
     }
     PrintWriter err = spec.commandLine().getErr();
-    Path cacheDir = cache != null ? cache : EmbeddingCache.openDefault().directory().orElse(null);
+    // a cache that cannot be written only costs speed: in memory, with a warning
+    Path cacheDir = noCache ? null : CliFiles.embeddingCache(cache, err).directory().orElse(null);
     try (GeckoEmbedder embedder = models.open(); CliProgress progress = CliProgress.on(err)) {
       Trainer trainer;
       try { // the options' values: a bad one is a usage error (2); what fails once training runs is a failure (1)

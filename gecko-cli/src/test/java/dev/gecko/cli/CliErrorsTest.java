@@ -231,7 +231,8 @@ class CliErrorsTest {
     Path pairs = Files.writeString(dir.resolve("pairs.tsv"), "sentence1\tsentence2\tscore\na cat\ta dog\t1.0\n");
     EmbedCommandTest.Run ft = gecko("finetune", "--data", pairs.toString(), "--out", under);
     assertThat(ft.code()).as(ft.err()).isEqualTo(GeckoCli.EXIT_FAILURE);
-    assertThat(ft.err()).contains("--out: ").contains("cannot be created");
+    assertThat(ft.err()).contains("gecko: error: --out: " + under + ": the output folder cannot be created")
+        .doesNotContain("java.").doesNotContain("Exception");
     // finetune refuses a folder holding other files as train does (it would replace model.onnx there)
     EmbedCommandTest.Run fb = gecko("finetune", "--data", pairs.toString(), "--out", busy.toString());
     assertThat(fb.code()).as(fb.err()).isEqualTo(GeckoCli.EXIT_USAGE);
@@ -239,6 +240,18 @@ class CliErrorsTest {
     Path corpus = Files.writeString(dir.resolve("c.jsonl"), "{\"id\": \"a\", \"text\": \"fine\"}\n");
     EmbedCommandTest.Run ix = gecko("index", "--corpus", corpus.toString(), "--out", under, "--threads", "1");
     assertThat(ix.code()).as(ix.err()).isEqualTo(GeckoCli.EXIT_FAILURE);
+  }
+
+  @Test
+  void finetuneDoesNotBlameOutForACheckpointItCannotRead() throws Exception {
+    Path pairs = Files.writeString(dir.resolve("pairs.tsv"), "sentence1\tsentence2\tscore\na cat\ta dog\t1.0\n");
+    Path out = Files.createDirectories(dir.resolve("run"));
+    // a checkpoint that cannot be read (a folder where the file should be)
+    Files.writeString(Files.createDirectories(out.resolve("checkpoint.bin")).resolve("x"), "x");
+    EmbedCommandTest.Run r = gecko("finetune", "--data", pairs.toString(), "--out", out.toString(), "--resume");
+    assertThat(r.code()).as(r.err()).isEqualTo(GeckoCli.EXIT_FAILURE);
+    assertThat(r.err()).contains("gecko: error: cannot read the checkpoint in " + out).doesNotContain("--out")
+        .doesNotContain("Exception");
   }
 
   @Test

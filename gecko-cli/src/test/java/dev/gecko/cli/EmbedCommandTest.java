@@ -88,4 +88,77 @@ class EmbedCommandTest {
     assertThat(r.err()).contains("bad.jsonl:2: field 'text' must be a string (missing)");
     assertThat(r.out()).isEmpty();
   }
+
+  /** Standard output as a pipe whose reader left ({@code gecko embed ... | head -1}): the first bytes go, then EPIPE. */
+  private static final class ClosingPipe extends java.io.OutputStream {
+    private int accepted;
+    int refused;
+
+    @Override
+    public void write(int b) throws java.io.IOException {
+      write(new byte[] {(byte) b}, 0, 1);
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) throws java.io.IOException {
+      if (accepted >= 100) {
+        refused++;
+        throw new java.io.IOException("Broken pipe");
+      }
+      accepted += len;
+    }
+  }
+
+  @Test
+  void aClosedStandardOutputStopsTheRunWithExitOne(@TempDir Path dir) throws Exception {
+    // more texts than one chunk of output (256): the first chunk's lines meet the closed pipe
+    List<String> lines = new java.util.ArrayList<>();
+    for (int i = 0; i < 300; i++) {
+      lines.add("{\"id\": " + i + ", \"text\": \"text number " + i + "\"}");
+    }
+    Path in = Files.write(dir.resolve("big.jsonl"), lines);
+    ClosingPipe pipe = new ClosingPipe();
+    StringWriter err = new StringWriter();
+    int code = GeckoCli.run(new String[] {"embed", "--input", in.toString(), "--dims", "4", "--threads", "1"},
+        new PrintWriter(pipe, true), new PrintWriter(err));
+    assertThat(code).as(err.toString()).isEqualTo(GeckoCli.EXIT_FAILURE);
+    assertThat(pipe.refused).isPositive();
+    assertThat(err.toString()).contains("gecko: error: standard output closed").doesNotContain("Exception")
+        .doesNotContain("\tat ");
+  }
+
+  @Test
+  void aModelFolderWithABadValueIsAFailureNamingItsFileNotAUsageError(@TempDir Path dir) throws Exception {
+    // a sentence-transformers export whose sentence_bert_config.json holds a value the model refuses
+    Path model = dir.resolve("st-model");
+    extract("gecko-models/all-minilm-l6-v2-q.onnx", model.resolve("onnx/model.onnx"));
+    extract("gecko-models/all-minilm-l6-v2-q-tokenizer.json", model.resolve("tokenizer.json"));
+    Files.writeString(model.resolve("modules.json"),
+        "[{\"idx\": 1, \"name\": \"1\", \"path\": \"1_Pooling\", \"type\": \"sentence_transformers.models.Pooling\"}]");
+    Files.createDirectories(model.resolve("1_Pooling"));
+    Files.writeString(model.resolve("1_Pooling/config.json"),
+        "{\"word_embedding_dimension\": 384, \"pooling_mode_mean_tokens\": true}");
+    Path sbert = Files.writeString(model.resolve("sentence_bert_config.json"), "{\"max_seq_length\": 1}");
+    Run bad = gecko("embed", "--model", model.toString(), "--threads", "1", "hello");
+    assertThat(bad.code()).as(bad.err()).isEqualTo(GeckoCli.EXIT_FAILURE);
+    assertThat(bad.err()).contains(sbert.toString()).contains("max_seq_length").doesNotContain("usage error")
+        .doesNotContain("Exception");
+    assertThat(bad.out()).isEmpty();
+    // the same folder with a good value loads: the value was the fault
+    Files.writeString(sbert, "{\"max_seq_length\": 256}");
+    Run good = gecko("embed", "--model", model.toString(), "--dims", "8", "--threads", "1", "hello");
+    assertThat(good.code()).as(good.err()).isZero();
+    // a value that is neither a built-in name nor a folder stays a usage error
+    Run unknown = gecko("embed", "--model", dir.resolve("no-such-folder").toString(), "hello");
+    assertThat(unknown.code()).isEqualTo(GeckoCli.EXIT_USAGE);
+    assertThat(unknown.err()).contains("--model: unknown model");
+  }
+
+  private static void extract(String resource, Path target) throws java.io.IOException {
+    Files.createDirectories(target.getParent());
+    try (java.io.InputStream in = EmbedCommandTest.class.getClassLoader().getResourceAsStream(resource)) {
+      assertThat(in).as(resource).isNotNull();
+      Files.copy(in, target);
+    }
+  }
 }

@@ -55,6 +55,18 @@ class EvalCommandTest {
   }
 
   @Test
+  void aCacheThatCannotBeWrittenCostsOnlySpeed(@TempDir Path dir) throws Exception {
+    Path file = Files.writeString(dir.resolve("cache-is-a-file"), "mine");
+    EmbedCommandTest.Run r = gecko("eval", "sts", "--data", pairs(dir).toString(), "--model", "all-MiniLM-L6-v2-int8",
+        "--dims", "64", "--cache", file.toString(), "--threads", "1");
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(r.out()).contains("main score: cosine_spearman");
+    assertThat(r.err().lines().filter(l -> l.contains("embedding cache")))
+        .singleElement().asString().startsWith("gecko: warning: ").contains(file.toString());
+    assertThat(Files.readString(file)).isEqualTo("mine");
+  }
+
+  @Test
   void usageAndDataErrorsHaveTheirExitCodes(@TempDir Path dir) throws Exception {
     assertThat(gecko("eval").code()).isEqualTo(GeckoCli.EXIT_USAGE);
     assertThat(gecko("eval", "sts").code()).isEqualTo(GeckoCli.EXIT_USAGE);

@@ -249,4 +249,88 @@ class GenerateCommandTest {
     assertThat(JSON.readTree(lines.get(0)).path("scorer").path("ql").asText()).isEqualTo("ql-judged-top-logprobs");
     assertThat(dir.resolve("g/cache")).doesNotExist();
   }
+
+  @Test
+  void eachBadValueIsNamedWithItsOptionAndNaNOrInfinityIsAUsageError(@TempDir Path dir) {
+    // the corpus does not exist: a value that got past the checks would end in "file not found" (1)
+    String corpus = dir.resolve("missing.jsonl").toString();
+    String[][] cases = {
+        {"--temperature", "NaN", "--temperature must be in [0, 2], was NaN"},
+        {"--temperature", "Infinity", "--temperature must be in [0, 2], was Infinity"},
+        {"--temperature", "2.5", "--temperature must be in [0, 2], was 2.5"},
+        {"--price-input", "NaN", "--price-input must be a finite number >= 0, was NaN"},
+        {"--price-output", "Infinity", "--price-output must be a finite number >= 0, was Infinity"},
+        {"--price-output", "-1", "--price-output must be a finite number >= 0, was -1.0"},
+        {"--concurrency", "0", "--concurrency must be >= 1, was 0"},
+        {"--attempts", "0", "--attempts must be >= 1, was 0"},
+        {"--timeout", "0", "--timeout must be >= 1, was 0"},
+        {"--progress-interval", "0", "--progress-interval must be >= 1, was 0"},
+        {"--candidates", "1", "--candidates must be >= 2, was 1"},
+        {"--max-retries", "-1", "--max-retries must be >= 0, was -1"}};
+    for (String[] c : cases) {
+      Run r = gecko("generate", "--corpus", corpus, "--out", dir.resolve("o").toString(), "--llm", "openai",
+          "--base-url", server.openAiBaseUrl(), "--llm-model", "m", c[0], c[1]);
+      assertThat(r.code()).as(c[0] + " " + c[1] + ": " + r.err()).isEqualTo(GeckoCli.EXIT_USAGE);
+      assertThat(r.err()).as(c[0]).contains("gecko: error: " + c[2] + "\n");
+    }
+  }
+
+  @Test
+  void promptFilesErrorsNameTheOptionAndTheFile(@TempDir Path dir) throws Exception {
+    Path corpus = corpus(dir);
+    Path prompts = Files.createDirectories(dir.resolve("prompts"));
+    Path relevance = prompts.resolve("relevance.txt");
+    Files.write(relevance, "Grade the passage.\nCaf\u00e9.\n".getBytes(StandardCharsets.ISO_8859_1));
+    String[] args = {"generate", "--corpus", corpus.toString(), "--out", dir.resolve("o").toString(), "--llm", "openai",
+        "--base-url", server.openAiBaseUrl(), "--llm-model", "m", "--prompts", prompts.toString()};
+    Run latin1 = gecko(args);
+    assertThat(latin1.code()).as(latin1.err()).isEqualTo(GeckoCli.EXIT_FAILURE);
+    assertThat(latin1.err()).contains("gecko: error: --prompts: " + relevance + ":2: not valid UTF-8")
+        .doesNotContain("Input length");
+    Path missing = dir.resolve("no-prompts");
+    args[args.length - 1] = missing.toString();
+    Run none = gecko(args);
+    assertThat(none.code()).as(none.err()).isEqualTo(GeckoCli.EXIT_FAILURE);
+    assertThat(none.err()).contains(missing + ": --prompts: folder not found").doesNotContain("not a folder");
+    assertThat(dir.resolve("o")).doesNotExist();
+  }
+
+  @Test
+  void theApiKeyCheckDecidesFromWhatTheClientWillUse(@TempDir Path dir) throws Exception {
+    Path corpus = corpus(dir);
+    String out = dir.resolve("o").toString();
+    // OPENAI_BASE_URL set but empty: the client goes to api.openai.com, which needs a key
+    GenerateCommand.environment = Map.of("OPENAI_BASE_URL", "", "GEMINI_API_KEY", "gm-SECRET");
+    Run empty = gecko("generate", "--corpus", corpus.toString(), "--out", out, "--llm", "openai", "--llm-model", "m",
+        "--max-retries", "0", "--timeout", "5", "--limit", "1", "--threads", "1");
+    assertThat(empty.code()).as(empty.err()).isEqualTo(GeckoCli.EXIT_USAGE);
+    assertThat(empty.err()).contains("OPENAI_API_KEY is not set").doesNotContain("gm-SECRET");
+    // the official host written another way, and a blank key, are no key either
+    GenerateCommand.environment = Map.of("OPENAI_BASE_URL", "https://API.OpenAI.com/v1/", "OPENAI_API_KEY", "  ");
+    Run upper = gecko("generate", "--corpus", corpus.toString(), "--out", out, "--llm", "openai", "--llm-model", "m",
+        "--max-retries", "0", "--timeout", "5", "--limit", "1", "--threads", "1");
+    assertThat(upper.code()).as(upper.err()).isEqualTo(GeckoCli.EXIT_USAGE);
+    assertThat(upper.err()).contains("OPENAI_API_KEY is not set");
+    // a malformed base URL variable is named
+    GenerateCommand.environment = Map.of("OPENAI_BASE_URL", "ftp://example.com/v1", "OPENAI_API_KEY", "sk-SECRET");
+    Run ftp = gecko("generate", "--corpus", corpus.toString(), "--out", out, "--llm", "openai", "--llm-model", "m");
+    assertThat(ftp.code()).as(ftp.err()).isEqualTo(GeckoCli.EXIT_USAGE);
+    assertThat(ftp.err()).contains("OPENAI_BASE_URL: ").doesNotContain("sk-SECRET");
+    // Gemini: blank keys are no key, and the message never shows another variable's value
+    GenerateCommand.environment = Map.of("GEMINI_API_KEY", " ", "GOOGLE_API_KEY", "", "OPENAI_API_KEY", "sk-SECRET");
+    Run gemini = gecko("generate", "--corpus", corpus.toString(), "--out", out, "--llm", "gemini", "--llm-model", "g",
+        "--max-retries", "0", "--timeout", "5", "--limit", "1", "--threads", "1");
+    assertThat(gemini.code()).as(gemini.err()).isEqualTo(GeckoCli.EXIT_USAGE);
+    assertThat(gemini.err()).contains("GEMINI_API_KEY is not set").doesNotContain("sk-SECRET");
+    assertThat(dir.resolve("o")).doesNotExist();
+    // a blank GEMINI_API_KEY beside a GOOGLE_API_KEY: the check passes, so the client must send that key
+    GenerateCommand.environment = Map.of("GEMINI_API_KEY", "", "GOOGLE_API_KEY", "g-SECRET");
+    Run google = gecko("generate", "--corpus", corpus.toString(), "--out", out, "--llm", "gemini", "--base-url",
+        server.geminiBaseUrl(), "--llm-model", "gemini-fake", "--limit", "1", "--no-cache", "--threads", "2");
+    assertThat(google.code()).as(google.err()).isZero();
+    assertThat(google.out() + google.err()).doesNotContain("g-SECRET");
+    assertThat(server.requests()).isNotEmpty().allSatisfy(q -> assertThat(q.headers().entrySet().stream()
+        .filter(h -> h.getKey().equalsIgnoreCase("x-goog-api-key")).flatMap(h -> h.getValue().stream()).toList())
+        .containsExactly("g-SECRET"));
+  }
 }

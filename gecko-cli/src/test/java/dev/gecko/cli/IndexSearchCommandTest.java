@@ -249,4 +249,64 @@ class IndexSearchCommandTest {
     assertThat(gone.code()).isEqualTo(1);
     assertThat(gone.err()).contains("index.json: field \"model\": unknown model");
   }
+
+  @Test
+  void anOutputThatIsAFileIsRefusedBeforeTheCorpusIsEmbedded() throws Exception {
+    Path corpus = Files.write(dir.resolve("corpus.jsonl"), CORPUS);
+    Path readme = Files.writeString(dir.resolve("README.md"), "# mine\n");
+    Run r = gecko("index", "--corpus", corpus.toString(), "--out", readme.toString(), "--dims", "64", "--threads", "1");
+    assertThat(r.code()).as(r.err()).isEqualTo(GeckoCli.EXIT_USAGE); // as train and finetune: an output that is a file
+    assertThat(r.err()).contains("--out: " + readme + ": the output folder is a file").doesNotContain("indexing");
+    assertThat(Files.readString(readme)).isEqualTo("# mine\n");
+    // checked before the corpus is read: a bad corpus is not what is reported
+    Path bad = Files.writeString(dir.resolve("bad.jsonl"), "not json\n");
+    Run first = gecko("index", "--corpus", bad.toString(), "--out", readme.toString());
+    assertThat(first.code()).as(first.err()).isEqualTo(GeckoCli.EXIT_USAGE);
+    assertThat(first.err()).contains("the output folder is a file").doesNotContain("bad.jsonl");
+  }
+
+  @Test
+  void overwritingAnIndexRemovesItsManifestFirstSoAStoppedRunLeavesAnUnfinishedIndex() throws Exception {
+    Path idx = indexed();
+    assertThat(gecko("search", "--index", idx.toString(), "tides").code()).isZero();
+    // the next run stops part-way: its docs file cannot be written (a folder holds the name)
+    Files.delete(idx.resolve("docs.jsonl"));
+    Files.writeString(Files.createDirectories(idx.resolve("docs.jsonl")).resolve("keep"), "x");
+    Path two = Files.write(dir.resolve("two.jsonl"), CORPUS.subList(0, 2));
+    Run r = gecko("index", "--corpus", two.toString(), "--out", idx.toString(), "--dims", "64", "--threads", "1");
+    assertThat(r.code()).as(r.err()).isEqualTo(GeckoCli.EXIT_FAILURE);
+    // the old manifest is gone: it would describe 6 vectors over a file of 2
+    assertThat(idx.resolve("index.json")).doesNotExist();
+    Run s = gecko("search", "--index", idx.toString(), "tides");
+    assertThat(s.code()).isEqualTo(GeckoCli.EXIT_FAILURE);
+    assertThat(s.err()).contains(idx + " is not a gecko index (no index.json; create one with gecko index)");
+    // a finished overwrite writes the manifest again, last
+    Files.delete(idx.resolve("docs.jsonl/keep"));
+    Files.delete(idx.resolve("docs.jsonl"));
+    Run again = gecko("index", "--corpus", two.toString(), "--out", idx.toString(), "--dims", "64", "--threads", "1");
+    assertThat(again.code()).as(again.err()).isZero();
+    assertThat(JSON.readTree(idx.resolve("index.json").toFile()).get("count").asInt()).isEqualTo(2);
+    assertThat(gecko("search", "--index", idx.toString(), "--json", "ownership").out().lines()).hasSize(2);
+  }
+
+  @Test
+  void aManifestThatCannotBeReadIsNotCalledInvalidJson() throws Exception {
+    Path idx = indexed();
+    // a manifest whose read fails with an I/O error (reading /proc/self/mem at offset 0 always does,
+    // even as root, whom permissions would not stop)
+    Path mem = Path.of("/proc/self/mem");
+    org.junit.jupiter.api.Assumptions.assumeTrue(Files.isRegularFile(mem), "needs Linux's /proc/self/mem");
+    Files.delete(idx.resolve("index.json"));
+    Files.createSymbolicLink(idx.resolve("index.json"), mem);
+    Run s = gecko("search", "--index", idx.toString(), "tides");
+    assertThat(s.code()).isEqualTo(GeckoCli.EXIT_FAILURE);
+    assertThat(s.err()).contains(idx.resolve("index.json") + ": cannot be read: ").doesNotContain("not valid JSON")
+        .doesNotContain("Exception");
+    // while a file that is not JSON still says so
+    Files.delete(idx.resolve("index.json"));
+    Files.writeString(idx.resolve("index.json"), "{not json");
+    Run t = gecko("search", "--index", idx.toString(), "tides");
+    assertThat(t.code()).isEqualTo(GeckoCli.EXIT_FAILURE);
+    assertThat(t.err()).contains(idx.resolve("index.json") + ": not valid JSON");
+  }
 }

@@ -46,4 +46,27 @@ class TrainCommandTest {
     assertThat(r.code()).as(r.err()).isEqualTo(1);
     assertThat(r.err()).contains("COSENT");
   }
+
+  @Test
+  void aCacheThatCannotBeWrittenCostsOnlySpeedAndNoCacheUsesNone(@TempDir Path dir) throws Exception {
+    Path data = Files.write(dir.resolve("sts.tsv"), Files.readAllLines(STS_DEV).subList(0, 21));
+    Path file = Files.writeString(dir.resolve("cache-is-a-file"), "mine");
+    EmbedCommandTest.Run r = EmbedCommandTest.gecko("train", "--model", "bge-small-en-v1.5-int8", "--data",
+        data.toString(), "--out", dir.resolve("model").toString(), "--unsupervised", "--dims", "384,64", "--epochs",
+        "1", "--cache", file.toString(), "--threads", "1");
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(r.err().lines().filter(l -> l.startsWith("gecko: warning: ")).filter(l -> !l.contains("vector")))
+        .singleElement().asString().contains("cannot use the embedding cache").contains(file.toString())
+        .contains("in memory");
+    assertThat(Files.readString(file)).isEqualTo("mine");
+    assertThat(JSON.readTree(r.out()).get("model").asText()).isEqualTo(dir.resolve("model").toString());
+    // --no-cache, as in gecko eval: no cache is read or written, not even the one --cache names
+    Path unused = dir.resolve("unused-cache");
+    EmbedCommandTest.Run none = EmbedCommandTest.gecko("train", "--model", "bge-small-en-v1.5-int8", "--data",
+        data.toString(), "--out", dir.resolve("model2").toString(), "--unsupervised", "--dims", "384,64", "--epochs",
+        "1", "--no-cache", "--cache", unused.toString(), "--threads", "1");
+    assertThat(none.code()).as(none.err()).isZero();
+    assertThat(none.err()).doesNotContain("embedding cache");
+    assertThat(unused).doesNotExist();
+  }
 }

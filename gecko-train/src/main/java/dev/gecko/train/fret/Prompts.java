@@ -6,11 +6,16 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gecko.train.llm.Message;
+import dev.gecko.core.InvalidDataException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -126,11 +131,17 @@ public final class Prompts implements java.io.Serializable {
   /**
    * The defaults, with every file of {@link #FILES} found in {@code dir} replacing its default.
    *
+   * @throws java.nio.file.NoSuchFileException if {@code dir} does not exist ("folder not found")
    * @throws IOException if a file cannot be read
-   * @throws IllegalArgumentException if a file is malformed (the message names file, line, field)
+   * @throws IllegalArgumentException if {@code dir} is not a folder, or a file is malformed (the
+   *     message names file, line, field)
+   * @throws InvalidDataException if a file is not valid UTF-8 (the message names file and line)
    */
   public static Prompts fromDirectory(Path dir) throws IOException {
     Prompts p = defaults();
+    if (!Files.exists(dir)) {
+      throw new NoSuchFileException(dir.toString(), null, "folder not found");
+    }
     if (!Files.isDirectory(dir)) {
       throw new IllegalArgumentException(dir + ": not a folder");
     }
@@ -140,11 +151,11 @@ public final class Prompts implements java.io.Serializable {
     String qlj = read(dir, QUERY_LIKELIHOOD_JUDGED, p.likelihoodJudged);
     Path f;
     List<GenerationExample> ge = Files.exists(f = dir.resolve(QUERY_GENERATION_EXAMPLES))
-        ? generationExamples(parseLines(Files.readString(f), f.toString())) : p.generationExamples;
+        ? generationExamples(parseLines(readUtf8(f), f.toString())) : p.generationExamples;
     List<RelevanceExample> re = Files.exists(f = dir.resolve(RELEVANCE_EXAMPLES))
-        ? relevanceExamples(parseLines(Files.readString(f), f.toString())) : p.relevanceExamples;
+        ? relevanceExamples(parseLines(readUtf8(f), f.toString())) : p.relevanceExamples;
     List<LikelihoodExample> le = Files.exists(f = dir.resolve(QUERY_LIKELIHOOD_EXAMPLES))
-        ? likelihoodExamples(parseLines(Files.readString(f), f.toString())) : p.likelihoodExamples;
+        ? likelihoodExamples(parseLines(readUtf8(f), f.toString())) : p.likelihoodExamples;
     return new Prompts(gen, ge, rel, re, ql, qlj, le, p.maxPassageChars);
   }
 
@@ -312,7 +323,29 @@ public final class Prompts implements java.io.Serializable {
 
   private static String read(Path dir, String name, String fallback) throws IOException {
     Path f = dir.resolve(name);
-    return Files.exists(f) ? Files.readString(f) : fallback;
+    return Files.exists(f) ? readUtf8(f) : fallback;
+  }
+
+  /**
+   * Reads a prompt file as strict UTF-8.
+   *
+   * @throws InvalidDataException naming the file and the line of the first byte that is not UTF-8
+   */
+  private static String readUtf8(Path f) throws IOException {
+    byte[] bytes = Files.readAllBytes(f);
+    ByteBuffer in = ByteBuffer.wrap(bytes);
+    try {
+      return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+          .onUnmappableCharacter(CodingErrorAction.REPORT).decode(in).toString();
+    } catch (CharacterCodingException e) {
+      int line = 1;
+      for (int i = 0; i < in.position() && i < bytes.length; i++) {
+        if (bytes[i] == '\n') {
+          line++;
+        }
+      }
+      throw new InvalidDataException(f.toString(), line, "not valid UTF-8 (save the file as UTF-8)", e);
+    }
   }
 
   private static List<JsonNode> parseLines(String content, String source) {

@@ -168,6 +168,24 @@ class FretUnitTest {
   }
 
   @Test
+  void promptFilesThatAreNotUtf8OrAMissingFolderAreNamed(@TempDir Path dir) throws Exception {
+    Path relevance = dir.resolve(Prompts.RELEVANCE);
+    Files.write(relevance, "Grade the passage.\nCaf\u00e9 rules.\n".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+    assertThatThrownBy(() -> Prompts.fromDirectory(dir)).isInstanceOf(dev.gecko.core.InvalidDataException.class)
+        .hasMessage(relevance + ":2: not valid UTF-8 (save the file as UTF-8)");
+    Files.delete(relevance);
+    Path examples = dir.resolve(Prompts.QUERY_LIKELIHOOD_EXAMPLES);
+    Files.write(examples, new byte[] {'{', '"', 'q', (byte) 0xff, '"', '}', '\n'});
+    assertThatThrownBy(() -> Prompts.fromDirectory(dir)).isInstanceOf(dev.gecko.core.InvalidDataException.class)
+        .hasMessageStartingWith(examples + ":1: not valid UTF-8");
+    Path missing = dir.resolve("no-such-folder");
+    assertThatThrownBy(() -> Prompts.fromDirectory(missing)).isInstanceOf(java.nio.file.NoSuchFileException.class)
+        .hasMessage(missing + ": folder not found");
+    assertThatThrownBy(() -> Prompts.fromDirectory(examples)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessage(examples + ": not a folder");
+  }
+
+  @Test
   void corpusErrorsNameFileLineAndField(@TempDir Path dir) throws Exception {
     Path f = dir.resolve("c.jsonl");
     Files.writeString(f, "{\"_id\": \"a\", \"text\": \"x\"}\n\n{\"_id\": \"b\", \"title\": 3, \"text\": \"y\"}\n");
