@@ -171,6 +171,12 @@ public final class LlmClients {
     return s;
   }
 
+  /** An environment variable's value, null when it is missing or blank. */
+  static String set(Map<String, String> env, String name) {
+    String v = env.get(name);
+    return v == null || v.isBlank() ? null : v;
+  }
+
   /**
    * Returns {@code url} if it can be a client's base URL: an http(s) URL with a host name. The
    * check of {@link HttpBuilder#baseUrl}, for those that keep a base URL to build clients from later.
@@ -180,7 +186,7 @@ public final class LlmClients {
    */
   public static String checkBaseUrl(String url) {
     Objects.requireNonNull(url, "baseUrl is null");
-    if (!url.startsWith("http://") && !url.startsWith("https://")) {
+    if (!url.regionMatches(true, 0, "http://", 0, 7) && !url.regionMatches(true, 0, "https://", 0, 8)) {
       throw new IllegalArgumentException("baseUrl must start with http:// or https://, was '" + shownUrl(url) + "'");
     }
     try {
@@ -339,8 +345,9 @@ public final class LlmClients {
 
     /** Reads {@code OPENAI_API_KEY} and {@code OPENAI_BASE_URL} from {@code env} where set. */
     public OpenAiBuilder fromEnvironment(Map<String, String> env) {
-      if (env.get("OPENAI_API_KEY") != null) {
-        apiKey(env.get("OPENAI_API_KEY"));
+      String key = set(env, "OPENAI_API_KEY");
+      if (key != null) {
+        apiKey(key);
       }
       if (env.get("OPENAI_BASE_URL") != null && !env.get("OPENAI_BASE_URL").isBlank()) {
         baseUrl(env.get("OPENAI_BASE_URL"));
@@ -377,7 +384,8 @@ public final class LlmClients {
 
     /** Reads {@code GEMINI_API_KEY} (or {@code GOOGLE_API_KEY}) and {@code GEMINI_BASE_URL} from {@code env}. */
     public GeminiBuilder fromEnvironment(Map<String, String> env) {
-      String key = env.get("GEMINI_API_KEY") != null ? env.get("GEMINI_API_KEY") : env.get("GOOGLE_API_KEY");
+      // a blank variable is unset: GEMINI_API_KEY="" beside GOOGLE_API_KEY sends the Google key
+      String key = set(env, "GEMINI_API_KEY") != null ? set(env, "GEMINI_API_KEY") : set(env, "GOOGLE_API_KEY");
       if (key != null) {
         apiKey(key);
       }

@@ -637,5 +637,12 @@ class LlmClientsTest {
     assertThat(c.toString()).doesNotContain(KEY);
     assertThatThrownBy(() -> LlmClients.openAiCompatible().baseUrl("ftp://x")).isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> LlmClients.openAiCompatible().build()).isInstanceOf(IllegalStateException.class);
+    // a blank variable is unset: the Google key is sent, not an empty one
+    LlmClient g = LlmClients.gemini().fromEnvironment(Map.of("GEMINI_API_KEY", " ", "GOOGLE_API_KEY", KEY,
+        "GEMINI_BASE_URL", server.geminiBaseUrl())).model("g").build();
+    g.generate(LlmRequest.of("hi", GenerationOptions.DEFAULT));
+    assertThat(server.requests().get(1).headers().get("X-goog-api-key")).containsExactly(KEY);
+    // a scheme in capitals is still http(s)
+    assertThat(LlmClients.checkBaseUrl("HTTPS://api.example.com/v1")).isEqualTo("HTTPS://api.example.com/v1");
   }
 }
