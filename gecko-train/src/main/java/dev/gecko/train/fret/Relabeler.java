@@ -273,8 +273,17 @@ public final class Relabeler {
       z += w;
       e += k * w;
     }
+    double mass = z * Math.exp(max); // the probability the first token is a grade at all
+    if (mass < MIN_GRADE_MASS) {
+      // a refusal ("I ...") with a stray digit far down the list would renormalise into a confident grade
+      return String.format(java.util.Locale.ROOT, "the first token is mostly not a grade (p = %.3f that it is 0-3;"
+          + " answer '%s')", mass, first.token());
+    }
     return e / z;
   }
+
+  /** The least probability, summed over the labels 0-3, that the first token must give them to be read as a grade. */
+  static final double MIN_GRADE_MASS = 0.5;
 
   private static double logAdd(double a, double b) {
     if (a == Double.NEGATIVE_INFINITY) {
