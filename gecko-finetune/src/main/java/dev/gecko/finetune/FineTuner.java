@@ -41,8 +41,9 @@ import java.util.TreeMap;
  *     .train();
  * }</pre>
  *
- * <p>Not thread-safe: one {@link #train()} at a time. It owns no resource between calls: each
- * {@link #train()} opens the engine's native arrays and frees them before it returns.
+ * <p>Not thread-safe: one {@link #train()} at a time in a JVM (DJL's PyTorch gradient collector is
+ * process-wide), on any thread. It owns no resource between calls: each {@link #train()} opens the
+ * engine's native arrays and frees them before it returns.
  */
 public final class FineTuner {
   private final ModelPackage base;

@@ -145,8 +145,11 @@ class FineTunerTest {
     assertThatThrownBy(() -> small(out).data(sts("train", 25)).learningRate(2e-4).resume(true).build())
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("data ")
         .hasMessageContaining("learningRate 1.0E-4 there, 2.0E-4 here");
+    // the mini-batch size changes the computation path (gradient caching or not): the same only up to rounding
+    assertThatThrownBy(() -> small(out).miniBatchSize(8).resume(true).build())
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("miniBatchSize 4 there, 8 here");
     // settings that leave the run's course alone may change
-    small(out).miniBatchSize(8).validateEvery(50).checkpointEvery(2).resume(true).build();
+    small(out).validateEvery(50).checkpointEvery(2).resume(true).build();
     // a flipped byte among the weights: refused when read, not trained on
     byte[] bytes = Files.readAllBytes(ckpt);
     bytes[bytes.length / 2] ^= 0x10;
@@ -154,6 +157,80 @@ class FineTunerTest {
     FineTuner damaged = small(out).checkpointEvery(1).resume(true).build();
     assertThatThrownBy(damaged::train).isInstanceOf(InvalidDataException.class)
         .hasMessageContaining("checkpoint.bin").hasMessageContaining("damaged");
+  }
+
+  /**
+   * A learning rate of 1e38: step 1's update (lr / (1 - beta1) in float) makes the weights infinite
+   * or NaN, and every later gradient is not finite. 11 steps of 2 rows: the 10th skipped in a row,
+   * step 11, fails the run.
+   */
+  static FineTuner.Builder diverging(Path out) throws IOException {
+    return small(out).data(sts("train", 22)).validation(sts("dev", 4)).batchSize(2).maxLength(8).learningRate(1e38);
+  }
+
+  @Test
+  void aResumedRunFailsAsDivergedWhereTheUninterruptedOneDoes(@TempDir Path tmp) throws Exception {
+    Throwable whole = org.assertj.core.api.Assertions.catchThrowable(() -> diverging(tmp.resolve("a")).build().train());
+    assertThat(whole).isInstanceOf(IllegalStateException.class).hasMessageContaining("training diverged")
+        .hasMessageContaining("steps 2-11");
+    // interrupted after step 6's report: its last checkpoint is step 5's, four skipped steps in a row
+    Path b = tmp.resolve("b");
+    FineTuner crashing = diverging(b).checkpointEvery(1).progress(p -> {
+      if (p.done() == 6) {
+        throw new IllegalStateException("simulated crash");
+      }
+    }).build();
+    assertThatThrownBy(crashing::train).hasMessageContaining("simulated crash");
+    assertThatThrownBy(() -> diverging(b).checkpointEvery(1).resume(true).build().train())
+        .isInstanceOf(IllegalStateException.class).hasMessage(whole.getMessage());
+  }
+
+  @Test
+  void scoredValidationOfOneRowOrOneScoreMeansNoValidationNotAFailure(@TempDir Path tmp) throws Exception {
+    TrainingData flat = TrainingData.of(List.of(TrainingExample.scored("a man is eating", "a man eats food", 3),
+        TrainingExample.scored("a cat sleeps", "the dog runs", 3), TrainingExample.scored("it rains", "it is wet", 3)));
+    for (TrainingData validation : List.of(sts("dev", 1), flat)) {
+      FineTuneResult r = small(tmp.resolve("v" + validation.size())).validation(validation).keepBest(true).build()
+          .train();
+      assertThat(r.steps()).isEqualTo(3);
+      assertThat(r.bestStep()).as("no validation: the last step is kept").isEqualTo(3);
+      assertThat(r.baseScore()).isNaN();
+      assertThat(r.curve()).extracting(StepStats::step).containsExactly(3L);
+      assertThat(r.curve().get(0).validationScore()).isNaN();
+    }
+  }
+
+  @Test
+  void geckoRowsAllBelowThePositiveThresholdAreRefusedNamingIt(@TempDir Path tmp) throws Exception {
+    // STS scores are 0-5: under a threshold of 6 no row is a positive
+    assertThatThrownBy(() -> small(tmp.resolve("g")).objective(FineTuneObjective.GECKO).positiveThreshold(6).build()
+        .train())
+        .isInstanceOf(InvalidDataException.class).hasMessageContaining("positiveThreshold 6.0")
+        .hasMessageContaining("24 of 24 rows");
+  }
+
+  @Test
+  void trainsOnThreadsOtherThanTheOneThatStartedTheEngine(@TempDir Path tmp) throws Exception {
+    // PyTorch's grad mode is per thread, and the engine turned it off only on the thread that started it
+    Torch.engine();
+    boolean gradMode = ai.djl.pytorch.jni.JniUtils.isGradMode();
+    small(tmp.resolve("main")).data(sts("train", 16)).validation(sts("dev", 4)).build().train();
+    assertThat(ai.djl.pytorch.jni.JniUtils.isGradMode()).as("this thread's grad mode, restored").isEqualTo(gradMode);
+    byte[] expected = Files.readAllBytes(tmp.resolve("main").resolve("model.onnx"));
+    for (String name : List.of("first", "second")) {
+      java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
+      Thread t = new Thread(() -> {
+        try {
+          small(tmp.resolve(name)).data(sts("train", 16)).validation(sts("dev", 4)).build().train();
+        } catch (Throwable e) {
+          failure.set(e);
+        }
+      }, "fine-tune-" + name);
+      t.start();
+      t.join();
+      assertThat(failure.get()).as("run on thread " + name).isNull();
+      assertThat(Files.readAllBytes(tmp.resolve(name).resolve("model.onnx"))).as(name).isEqualTo(expected);
+    }
   }
 
   @Test

@@ -28,7 +28,7 @@ import java.util.zip.CheckedOutputStream;
 
 /**
  * A resumable checkpoint: the weights, AdamW's moments and step count, the best weights so far
- * and the loop's state (step, scores, curve), in one file written through {@link AtomicFiles}, so
+ * and the loop's state (step, scores, curve, skipped steps in all and in a row), in one file written through {@link AtomicFiles}, so
  * that a kill at any moment leaves the previous checkpoint or the new one, never half of one.
  * Format: magic {@code GFTCKPT2}, a JSON header (length-prefixed; it records the run's identity,
  * {@link Loop#checkResumable}), float32 arrays in the header's order, then the CRC-32 of all the
@@ -53,6 +53,7 @@ final class Checkpoint {
     h.put("lossSum", s.lossSum);
     h.put("lossCount", s.lossCount);
     h.put("skippedSteps", s.skippedSteps);
+    h.put("skippedInARow", s.skippedInARow);
     List<double[]> curve = new ArrayList<>();
     for (StepStats st : s.curve) {
       curve.add(new double[] {st.step(), st.trainLoss(), st.validationScore()});
@@ -233,6 +234,8 @@ final class Checkpoint {
       s.lossSum = number(h.get("lossSum"));
       s.lossCount = ((Number) h.get("lossCount")).intValue();
       s.skippedSteps = h.get("skippedSteps") instanceof Number n ? n.longValue() : 0;
+      // absent from checkpoints written before it was kept: read as none in a row
+      s.skippedInARow = h.get("skippedInARow") instanceof Number n ? n.intValue() : 0;
       for (Object o : (List<?>) h.get("curve")) {
         List<?> c = (List<?>) o;
         s.curve.add(new StepStats((long) number(c.get(0)), number(c.get(1)), number(c.get(2))));

@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
 import dev.gecko.core.EmbedRequest;
 import dev.gecko.core.GeckoEmbedder;
@@ -92,10 +93,11 @@ public final class Loop {
 
   /**
    * The settings that decide a run's course, with digests of its base model and its data: a
-   * checkpoint resumes only a run that gives the same (see {@link #checkResumable}). Settings that
-   * leave the course alone may differ on resume: the mini-batch size (gradient caching gives the
-   * same gradients), validation cadence, patience, checkpoint cadence, quantisation, the teacher
-   * cache and the final base averaging.
+   * checkpoint resumes only a run that gives the same (see {@link #checkResumable}). The
+   * mini-batch size is part of it: gradient caching gives the same gradients only up to rounding,
+   * so another value would not end with an uninterrupted run's weights. Settings that leave the
+   * course alone may differ on resume: validation cadence, patience, checkpoint cadence,
+   * quantisation, the teacher cache and the final base averaging.
    */
   static Map<String, Object> runIdentity(ModelPackage base, TrainingData data, TrainingData validation,
       FineTuneConfig c) {
@@ -108,6 +110,7 @@ public final class Loop {
     m.put("widthWeights", c.dimWeights());
     m.put("epochs", c.epochs());
     m.put("batchSize", c.batchSize());
+    m.put("miniBatchSize", c.miniBatchSize());
     m.put("maxLength", c.maxLength());
     m.put("learningRate", c.learningRate());
     m.put("warmupRatio", c.warmupRatio());
@@ -228,10 +231,25 @@ public final class Loop {
     return rows;
   }
 
-  /** Runs the training. */
+  /**
+   * Runs the training, on any thread: PyTorch's grad mode is per thread (the engine turns it off
+   * only on the thread that starts it), so it is turned off here for this thread, where the
+   * parameters are updated in place and autograd runs only inside gradient collectors, and
+   * restored on return.
+   */
   public FineTuneResult run() throws IOException {
     long started = System.nanoTime();
     Torch.engine();
+    boolean gradMode = JniUtils.isGradMode();
+    JniUtils.setGradMode(false);
+    try {
+      return train(started);
+    } finally {
+      JniUtils.setGradMode(gradMode);
+    }
+  }
+
+  private FineTuneResult train(long started) throws IOException {
     ModelPackage pkg = base;
     OnnxModel graph = graph(pkg);
     BertLayout.Mapping mapping = BertLayout.read(graph, pkg.model().toString());
@@ -243,6 +261,16 @@ public final class Loop {
       val = split.validation();
     }
     List<Row> trainRows = rows(train);
+    long belowThreshold = 0;
+    if (config.objective() == FineTuneObjective.GECKO) {
+      belowThreshold = train.examples().stream()
+          .filter(e -> e.score() != null && e.score() < config.positiveThreshold()).count();
+      if (belowThreshold > 0) {
+        LOG.log(System.Logger.Level.WARNING, "{0} of {1} training rows score below positiveThreshold {2} and are not "
+            + "trained on (the GECKO objective trains on positives only)", belowThreshold, train.size(),
+            config.positiveThreshold());
+      }
+    }
     if (config.objective() == FineTuneObjective.MRL_DISTILL) {
       long paired = train.examples().stream().filter(e -> e.positive() != null || e.negative() != null).count();
       if (paired > 0) {
@@ -252,7 +280,9 @@ public final class Loop {
     }
     if (trainRows.size() < 2) {
       throw new dev.gecko.core.InvalidDataException("training data", 0, "fewer than 2 usable rows ("
-          + trainRows.size() + ") for " + config.objective());
+          + trainRows.size() + ") for " + config.objective() + (belowThreshold == 0 ? ""
+          : ": " + belowThreshold + " of " + train.size() + " rows score below positiveThreshold "
+          + config.positiveThreshold() + " and are not positives; lower positiveThreshold or add rows"));
     }
     boolean gradedValidation = val.size() > 0 && val.allScored() && config.objective() != FineTuneObjective.MRL_DISTILL;
     List<Row> valRows = gradedValidation ? List.of() : rows(val);
@@ -314,7 +344,6 @@ public final class Loop {
       }
       long tokens = 0;
       long trainingNanos = 0; // optimizer steps only: validation and checkpoints are not in tokens/s
-      int skippedInARow = 0;
       int orderEpoch = -1;
       int[] order = null;
       while (s.step < total && !s.stopped) {
@@ -345,13 +374,13 @@ public final class Loop {
         if (applied) {
           s.lossSum += loss;
           s.lossCount++;
-          skippedInARow = 0;
+          s.skippedInARow = 0;
         } else if (trained) {
           s.skippedSteps++;
           LOG.log(System.Logger.Level.WARNING, "step {0}: the loss or its gradient is not finite (loss {1}; {2}); the step "
               + "was skipped, the weights are unchanged", s.step, loss, opt.lastSkipReason());
-          if (++skippedInARow >= MAX_SKIPPED_IN_A_ROW) {
-            throw new IllegalStateException("training diverged: the gradients of steps " + (s.step - skippedInARow + 1) + "-"
+          if (++s.skippedInARow >= MAX_SKIPPED_IN_A_ROW) {
+            throw new IllegalStateException("training diverged: the gradients of steps " + (s.step - s.skippedInARow + 1) + "-"
                 + s.step + " were not finite (" + s.skippedSteps + " skipped in all); lower --lr, or check the data for "
                 + "texts that overflow the model");
           }
@@ -665,6 +694,14 @@ public final class Loop {
     for (dev.gecko.train.adapter.TrainingExample e : val.examples()) {
       pairs.add(new StsDataset.Pair(e.anchor(), e.positive(), e.score()));
     }
+    // a rank correlation needs two pairs and two distinct gold scores: without them, no validation
+    java.util.DoubleSummaryStatistics scores = pairs.stream().mapToDouble(StsDataset.Pair::score).summaryStatistics();
+    if (pairs.size() < 2 || scores.getMin() == scores.getMax()) {
+      LOG.log(System.Logger.Level.WARNING, "the {0} scored validation rows {1}: training runs without validation and "
+          + "keeps its last step", pairs.size(), pairs.size() < 2 ? "are fewer than 2 pairs"
+          : "all have the same score, with which no correlation can be computed");
+      return null;
+    }
     StsDataset d = new StsDataset("validation", pairs);
     // a new in-memory cache each time: the weights change, the package's fingerprint does not
     return () -> weighted(StsEvaluator.builder(embedder).dims(config.dims()).cache(EmbeddingCache.inMemory()).build()
@@ -815,6 +852,8 @@ public final class Loop {
     double lossSum;
     int lossCount;
     long skippedSteps;
+    /** Steps skipped since the last one applied (a checkpoint keeps it: a resumed run fails where the whole one would). */
+    int skippedInARow;
     Map<String, float[]> bestWeights;
     final List<StepStats> curve = new ArrayList<>();
   }

@@ -19,7 +19,7 @@ import java.util.Map;
  * gecko-model.json} with the prompts of the training format and the training provenance; with an
  * output basis, {@code adapter.safetensors} (the basis, a zero residual) named by the manifest; with
  * int8, a second complete folder {@code int8/} whose graph is quantised by {@link Int8Quantizer}.
- * Stateless.
+ * An earlier run's {@code int8/} is removed before anything else is written. Stateless.
  */
 public final class ModelWriter {
   /** The adapter's file name in a written folder. */
@@ -55,6 +55,10 @@ public final class ModelWriter {
       adapterBytes = out.toByteArray();
     }
     String name = base.name() + "-finetuned";
+    // A previous run's twin would no longer match these weights: it goes before the main folder is
+    // replaced, so that a quantisation that fails (or a kill) after that leaves no int8 folder that
+    // loads beside the new weights, only the new fp32 folder.
+    ModelFolderWriter.delete(dir.resolve(INT8_FOLDER));
     writeFolder(dir, model, tokenizer, adapterBytes, manifest(name, base, trained, style, config, provenance, adapter));
     Path int8 = null;
     if (config.quantizeInt8()) {
@@ -64,8 +68,6 @@ public final class ModelWriter {
       p.put("quantization", "int8 dynamic (weights per output column, symmetric int8 in [-64, 64]; "
           + "embedding tables uint8, zero point 128)");
       writeFolder(int8, q, tokenizer, adapterBytes, manifest(name + "-int8", base, trained, style, config, p, adapter));
-    } else {
-      ModelFolderWriter.delete(dir.resolve(INT8_FOLDER)); // a previous run's twin, which would no longer match these weights
     }
     return new Written(dir, int8);
   }
