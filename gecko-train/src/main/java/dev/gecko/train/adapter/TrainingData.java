@@ -124,8 +124,9 @@ public final class TrainingData {
         continue;
       }
       String[] cells = line.split("\t", -1);
-      if (cells.length < columns.size()) {
-        throw in.invalid(cells.length + " columns, the header has " + columns.size());
+      if (cells.length != columns.size()) { // more: a tab inside a text, whose end would be dropped
+        throw in.invalid(cells.length + " columns, the header has " + columns.size()
+            + (cells.length > columns.size() ? " (a tab inside a text?)" : ""));
       }
       out.add(fromFields(name -> {
         int i = columns.indexOf(name);

@@ -1,0 +1,28 @@
+package dev.gecko.train.adapter;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.gecko.core.InvalidDataException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Reading training files: a row must have the header's cells, no fewer and no more. */
+class TrainingDataTest {
+  @Test
+  void aTsvRowWithMoreOrFewerCellsThanTheHeaderNamesFileAndLine(@TempDir Path dir) throws Exception {
+    Path ok = dir.resolve("ok.tsv");
+    Files.writeString(ok, "sentence1\tsentence2\tscore\na cat\ta kitten\t4.5\n");
+    assertThat(TrainingData.read(ok).examples()).hasSize(1);
+    Path more = dir.resolve("more.tsv");
+    Files.writeString(more, "sentence1\tsentence2\tscore\na cat\ta kitten\t4.5\na dog\twith\ta tab\t3.0\n");
+    assertThatThrownBy(() -> TrainingData.read(more)).isInstanceOf(InvalidDataException.class)
+        .hasMessageContaining("more.tsv:3").hasMessageContaining("4 columns, the header has 3");
+    Path fewer = dir.resolve("fewer.tsv");
+    Files.writeString(fewer, "sentence1\tsentence2\tscore\na cat\t4.5\n");
+    assertThatThrownBy(() -> TrainingData.read(fewer)).isInstanceOf(InvalidDataException.class)
+        .hasMessageContaining("fewer.tsv:2").hasMessageContaining("2 columns, the header has 3");
+  }
+}
