@@ -223,6 +223,16 @@ public final class FlatIndex {
       checkFit(precision[0], metric[0]);
       return storage(precision[0], h.dimensions());
     });
+    if (metric[0] == Metric.COSINE && precision[0] == Precision.FLOAT32) {
+      // a cosine index stores unit vectors and scores by dot product: any other norm would be scored as it is
+      for (int i = 0; i < storage.size(); i++) {
+        float norm = VectorOps.norm(storage.vector(i));
+        if (norm != 0f && Math.abs(norm - 1f) > 1e-3f) {
+          throw new InvalidDataException(file.toString(), 0, "vector " + i + " has norm " + norm
+              + "; a cosine index holds unit vectors");
+        }
+      }
+    }
     return new FlatIndex(storage.dimensions(), precision[0], metric[0], storage);
   }
 

@@ -300,6 +300,22 @@ class FlatIndexTest {
   }
 
   @Test
+  void aCosineIndexFileWhoseVectorsAreNotUnitIsRefusedOnLoad() throws IOException {
+    ByteBuffer floats = ByteBuffer.allocate(2 * 3 * 4).order(ByteOrder.LITTLE_ENDIAN);
+    floats.putFloat(1f).putFloat(0f).putFloat(0f).putFloat(0f).putFloat(2f).putFloat(0f);
+    Path bad = dir.resolve("cosine.gkfx");
+    Files.write(bad, handWritten(Precision.FLOAT32, Metric.COSINE, 3, 2, floats));
+    assertThatThrownBy(() -> FlatIndex.load(bad)).isInstanceOf(InvalidDataException.class)
+        .hasMessageContaining("cosine.gkfx").hasMessageContaining("vector 1").hasMessageContaining("unit");
+    // the same vectors under the dot product are fine
+    floats.rewind();
+    floats.position(floats.limit());
+    Path dot = dir.resolve("dot.gkfx");
+    Files.write(dot, handWritten(Precision.FLOAT32, Metric.DOT, 3, 2, floats));
+    assertThat(FlatIndex.load(dot).vector(1)).containsExactly(0f, 2f, 0f);
+  }
+
+  @Test
   void loadingAFolderNamesIt() {
     assertThatThrownBy(() -> FlatIndex.load(dir)).isInstanceOf(IOException.class)
         .hasMessageContaining(dir.toString()).hasMessageContaining("folder");
