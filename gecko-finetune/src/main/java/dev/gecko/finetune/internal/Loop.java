@@ -724,6 +724,9 @@ public final class Loop {
       if (e.negative() != null) {
         docs.computeIfAbsent(e.negative(), k -> "d" + docs.size());
       }
+      if (e.score() != null && e.score() < config.positiveThreshold()) {
+        continue; // not a positive, as in training: its texts stay in the corpus as distractors
+      }
       String qid = "q" + q++;
       queries.add(new BeirDataset.Query(qid, e.anchor()));
       qrels.put(qid, Map.of(pid, 1));
