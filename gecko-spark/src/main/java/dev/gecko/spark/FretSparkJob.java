@@ -204,7 +204,7 @@ public final class FretSparkJob {
           byOrdinal = passages.mapToPair(p -> new Tuple2<>(p.ordinal, p))
               .partitionBy(new HashPartitioner(Math.max(1, passages.getNumPartitions())))
               .persist(StorageLevel.MEMORY_AND_DISK());
-          shards = DistributedTopK.pack(corpusVectors(spark, passages), b.shards);
+          shards = DistributedTopK.pack(corpusVectors(spark, passages), shardsFor(size, model.dimensions(), b.shards));
         }
         int from = 0;
         boolean first = true;
@@ -238,6 +238,10 @@ public final class FretSparkJob {
             throw new LlmException(msg, e);
           }
         }
+        throw e;
+      } catch (IOException e) { // reading a part's counts: the manifest must not stay "running"
+        String msg = "run stopped after " + written + " new examples: " + e.getMessage() + ". Run the job again to resume.";
+        writeManifest(out, config, digest, endpoints, created, "stopped", msg, seeds.size(), skipped, written, rejected, counts);
         throw e;
       } finally {
         if (shards != null) {
@@ -471,12 +475,28 @@ public final class FretSparkJob {
     int id = schema.fieldIndex("id");
     int text = schema.fieldIndex("text");
     int title = names.contains("title") ? schema.fieldIndex("title") : -1;
+    org.apache.spark.sql.types.DataType idType = schema.apply("id").dataType();
+    if (!idType.equals(DataTypes.StringType) && !idType.equals(DataTypes.LongType)
+        && !idType.equals(DataTypes.IntegerType)) {
+      throw new IllegalArgumentException("corpus: column 'id' must be string, int or bigint, was " + idType.simpleString());
+    }
+    for (String c : List.of("text", "title")) {
+      if (names.contains(c) && !schema.apply(c).dataType().equals(DataTypes.StringType)) {
+        throw new IllegalArgumentException("corpus: column '" + c + "' must be string, was "
+            + schema.apply(c).dataType().simpleString());
+      }
+    }
     if (names.contains("ordinal")) {
       if (!schema.apply("ordinal").dataType().equals(DataTypes.LongType)) {
         throw new IllegalArgumentException("corpus: column 'ordinal' must be bigint");
       }
       int ord = schema.fieldIndex("ordinal");
-      return corpus.javaRDD().map(r -> seedText(r.getLong(ord), r, id, title, text));
+      return corpus.javaRDD().map(r -> {
+        if (r.isNullAt(ord)) {
+          throw new IllegalArgumentException("corpus row with id '" + r.get(id) + "': ordinal is null");
+        }
+        return seedText(r.getLong(ord), r, id, title, text);
+      });
     }
     return corpus.javaRDD().zipWithIndex().map(t -> seedText(t._2(), t._1(), id, title, text));
   }
@@ -486,7 +506,12 @@ public final class FretSparkJob {
       throw new IllegalArgumentException("corpus row " + ordinal + ": id and text must not be null");
     }
     String t = title < 0 || r.isNullAt(title) ? "" : r.getString(title);
-    return new SeedText(ordinal, String.valueOf(r.get(id)), t, r.getString(text));
+    String idText = String.valueOf(r.get(id));
+    if (idText.indexOf('\n') >= 0 || idText.indexOf('\r') >= 0) { // a part's seeds.txt holds one id per line
+      throw new IllegalArgumentException("corpus row " + ordinal + ": id '" + idText.replace("\n", "\\n")
+          .replace("\r", "\\r") + "' holds a line break");
+    }
+    return new SeedText(ordinal, idText, t, r.getString(text));
   }
 
   private static void checkUniqueIds(JavaRDD<SeedText> passages) {
@@ -494,6 +519,14 @@ public final class FretSparkJob {
         .filter(t -> t._2() > 1).take(1);
     if (!dup.isEmpty()) {
       throw new IllegalArgumentException("duplicate passage id '" + dup.get(0)._1() + "' (" + dup.get(0)._2() + " rows)");
+    }
+    // a given ordinal column must number the passages once each: a seed is found, named and
+    // written by its ordinal
+    List<Tuple2<Long, Integer>> dupOrdinal = passages.mapToPair(p -> new Tuple2<>(p.ordinal, 1))
+        .reduceByKey(Integer::sum).filter(t -> t._2() > 1).take(1);
+    if (!dupOrdinal.isEmpty()) {
+      throw new IllegalArgumentException("duplicate ordinal " + dupOrdinal.get(0)._1() + " (" + dupOrdinal.get(0)._2()
+          + " rows): column 'ordinal' must number the passages once each");
     }
   }
 
@@ -512,6 +545,19 @@ public final class FretSparkJob {
   }
 
   /** The corpus embedded as the single-JVM retriever embeds it: documents, with their title when not blank. */
+  /**
+   * At least {@code asked} shards, and enough that each holds its vectors in one Java array (at
+   * most 2^30 floats, 4 GiB: 2.8M passages at 384 dimensions), so that a corpus of any size is
+   * searched without an overflow after it has been embedded.
+   */
+  static int shardsFor(long passages, int dims, int asked) {
+    long needed = (passages * dims + (1L << 30) - 1) >> 30;
+    if (needed > Integer.MAX_VALUE) {
+      throw new IllegalArgumentException(passages + " passages of " + dims + " dimensions are too many to shard");
+    }
+    return Math.max(asked, (int) needed);
+  }
+
   private JavaRDD<TopKParts.Entry> corpusVectors(SparkSession spark, JavaRDD<SeedText> passages) {
     StructType schema = new StructType().add("ordinal", DataTypes.LongType, false).add("id", DataTypes.StringType, false)
         .add("title", DataTypes.StringType, true).add("text", DataTypes.StringType, false);
@@ -744,8 +790,8 @@ public final class FretSparkJob {
      * Sets what the run asks of the LLM and how it picks examples (default {@link
      * FretSettings#defaults()}): the same settings give the same examples as {@code FretPipeline}.
      * Here {@link FretSettings#concurrency()} is the seeds each task works on at once, and the
-     * LLM requests in flight per task; {@link FretSettings#earlyStop()} is also the first wave's
-     * size.
+     * LLM requests in flight per executor (its tasks share one client); {@link
+     * FretSettings#earlyStop()} is also the first wave's size.
      */
     public Builder settings(FretSettings s) {
       this.settings = Objects.requireNonNull(s, "settings is null");
@@ -774,7 +820,9 @@ public final class FretSparkJob {
     }
 
     /**
-     * Sets the corpus shards of the retrieval ({@link DistributedTopK.Builder#shards}). Default 4.
+     * Sets the corpus shards of the retrieval ({@link DistributedTopK.Builder#shards}). Default 4;
+     * a corpus too large for that many (over about 2.8M passages per shard at 384 dimensions) gets
+     * as many as it needs.
      *
      * @throws IllegalArgumentException if below 1
      */

@@ -112,12 +112,15 @@ public final class GeckoEmbeddings extends Transformer implements DefaultParamsW
     outputCol = new Param<>(this, "outputCol", "the vector column added");
     model = new Param<>(this, "model", "a built-in model name, a model folder every node sees, or the name of a folder "
         + "shipped with shipModelFolder / SparkContext.addArchive");
-    dims = new IntParam(this, "dims", "the Matryoshka width (1 to the model's width); 0 for the model's full width");
+    dims = new IntParam(this, "dims", "the Matryoshka width (1 to the model's width); 0 for the model's full width",
+        org.apache.spark.ml.param.ParamValidators.gtEq(0));
     taskType = new Param<>(this, "taskType", "a task type (" + Arrays.toString(TaskType.values())
         + ", any case, '-' for '_'); empty for the model's default prompt");
-    maxBatchTokens = new IntParam(this, "maxBatchTokens", "the most padded tokens in one inference batch");
+    maxBatchTokens = new IntParam(this, "maxBatchTokens", "the most padded tokens in one inference batch",
+        org.apache.spark.ml.param.ParamValidators.gtEq(1));
     threads = new IntParam(this, "threads", "threads of each executor's shared embedder: each task embeds on its own "
-        + "thread, plus up to threads - 1 helpers shared by the executor's tasks");
+        + "thread, plus up to threads - 1 helpers shared by the executor's tasks",
+        org.apache.spark.ml.param.ParamValidators.gtEq(1));
     failOnTruncation = new BooleanParam(this, "failOnTruncation", "fail the task on a text over the model's maximum "
         + "tokens instead of truncating it");
     vectorOutput = new BooleanParam(this, "vectorOutput", "output Spark ML vectors (doubles) instead of array<float>");
@@ -352,6 +355,19 @@ public final class GeckoEmbeddings extends Transformer implements DefaultParamsW
    */
   @Override
   public StructType transformSchema(StructType schema) {
+    // the params again: a ParamMap, copy(extra) or hand-edited saved metadata bypass the setters
+    for (Param<String> p : List.of(inputCol, outputCol, model)) {
+      String v = getOrDefault(p);
+      if (v == null || v.isBlank()) {
+        throw new IllegalArgumentException(p.name() + " must not be blank");
+      }
+    }
+    Args.positive(getThreads(), "threads");
+    Args.positive(getMaxBatchTokens(), "maxBatchTokens");
+    if (getDims() < 0) {
+      throw new IllegalArgumentException("dims must be >= 0 (0: the model's full width), was " + getDims());
+    }
+    parseTaskType(getTaskType());
     checkString(schema, getInputCol(), "inputCol");
     if (!getTitleCol().isEmpty()) {
       checkString(schema, getTitleCol(), "titleCol");

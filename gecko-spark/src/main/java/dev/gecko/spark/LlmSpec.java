@@ -21,7 +21,9 @@ import java.util.Set;
  *
  * <p>API keys never travel with it: each JVM reads {@code OPENAI_API_KEY} or {@code GEMINI_API_KEY}
  * (and the base URL variables, where no base URL is set) from its own environment, as {@code gecko
- * generate} does; set them on the executors with {@code spark.executorEnv.OPENAI_API_KEY}.
+ * generate} does; set them on the executors with {@code spark.executorEnv.OPENAI_API_KEY} (and add
+ * the name to {@code spark.redaction.regex}: docs/spark.md). A base URL with user info or a query is
+ * refused, since the spec is serialised to every executor.
  *
  * <p>Immutable and thread-safe. Holds no resources.
  */
@@ -156,7 +158,14 @@ public final class LlmSpec implements Serializable {
       if (url == null) {
         throw new IllegalArgumentException("baseUrl must start with http:// or https://, was 'null'");
       }
-      this.baseUrl = LlmClients.checkBaseUrl(url); // the clients' own check, on the driver
+      String checked = LlmClients.checkBaseUrl(url); // the clients' own check, on the driver
+      java.net.URI u = java.net.URI.create(checked.strip());
+      if (u.getRawUserInfo() != null || u.getRawQuery() != null || u.getRawFragment() != null) {
+        // it is serialised to every executor and may show in Spark's UI: no place for a credential
+        throw new IllegalArgumentException("baseUrl must not hold user info, a query or a fragment (it travels to every"
+            + " executor; give keys through the environment): " + LlmClients.shownUrl(checked));
+      }
+      this.baseUrl = checked;
       return this;
     }
 

@@ -1,6 +1,7 @@
 package dev.gecko.spark;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -294,6 +295,40 @@ class FretSparkJobTest {
     assertThat(manifest.path("counts").path("totalExamples").asLong()).isEqualTo(examples.size());
     assertThat(manifest.get("llmEndpoints")).extracting(JsonNode::asText)
         .containsExactly("openai-compatible " + server.openAiBaseUrl());
+  }
+
+  @Test
+  void corporaThatWouldLoseOrRepeatSeedsAreRefusedNamingTheColumnOrRow() {
+    org.apache.spark.sql.SparkSession spark = TestSpark.session();
+    org.apache.spark.sql.types.StructType schema = new org.apache.spark.sql.types.StructType()
+        .add("ordinal", org.apache.spark.sql.types.DataTypes.LongType, true)
+        .add("id", org.apache.spark.sql.types.DataTypes.StringType, true)
+        .add("text", org.apache.spark.sql.types.DataTypes.StringType, true);
+    java.util.function.Function<List<Row>, Dataset<Row>> corpus = rows -> spark.createDataFrame(rows, schema);
+    // an id with a line break: a part's seeds.txt holds one id per line, so a rerun would misread it
+    assertThatThrownBy(() -> job(dir.resolve("newline")).build().run(spark, corpus.apply(List.of(
+        org.apache.spark.sql.RowFactory.create(0L, "a\nb", "x"), org.apache.spark.sql.RowFactory.create(1L, "c", "y")))))
+        .hasMessageContaining("line break");
+    // two rows with one ordinal: seeds are found, named and written by ordinal
+    assertThatThrownBy(() -> job(dir.resolve("ordinal")).build().run(spark, corpus.apply(List.of(
+        org.apache.spark.sql.RowFactory.create(5L, "a", "x"), org.apache.spark.sql.RowFactory.create(5L, "b", "y")))))
+        .hasMessageContaining("duplicate ordinal 5");
+    assertThatThrownBy(() -> job(dir.resolve("nullOrdinal")).build().run(spark, corpus.apply(List.of(
+        org.apache.spark.sql.RowFactory.create(null, "a", "x")))))
+        .hasMessageContaining("ordinal is null");
+    // a text column of another type: named on the driver
+    org.apache.spark.sql.types.StructType numbers = new org.apache.spark.sql.types.StructType()
+        .add("id", org.apache.spark.sql.types.DataTypes.StringType).add("text", org.apache.spark.sql.types.DataTypes.IntegerType);
+    assertThatThrownBy(() -> job(dir.resolve("types")).build().run(spark, spark.createDataFrame(
+        List.of(org.apache.spark.sql.RowFactory.create("a", 1)), numbers)))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("column 'text' must be string");
+  }
+
+  @Test
+  void theShardsGrowWithTheCorpusSoThatEachFitsOneArray() {
+    assertThat(FretSparkJob.shardsFor(1000, 384, 4)).isEqualTo(4);
+    assertThat(FretSparkJob.shardsFor(22_000_000L, 384, 4)).as("22M passages: 8.4G floats").isEqualTo(8);
+    assertThat(FretSparkJob.shardsFor(100_000_000L, 384, 4)).isEqualTo(36);
   }
 
   @Test

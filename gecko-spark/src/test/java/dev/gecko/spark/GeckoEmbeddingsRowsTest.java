@@ -179,6 +179,13 @@ class GeckoEmbeddingsRowsTest {
         .hasMessageContaining("no column 'nope'");
     assertThatThrownBy(() -> new GeckoEmbeddings().setInputCol("id").setOutputCol("text").transformSchema(in.schema()))
         .hasMessageContaining("output column 'text' exists already");
+    // values that bypass the setters (a ParamMap, Spark's own set) are refused too, on the driver
+    GeckoEmbeddings fresh = new GeckoEmbeddings();
+    assertThatThrownBy(() -> fresh.set(fresh.threads(), 0)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("threads");
+    org.apache.spark.ml.param.ParamMap blankModel = new org.apache.spark.ml.param.ParamMap().put(fresh.model(), " ");
+    assertThatThrownBy(() -> fresh.transform(in, blankModel)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("model must not be blank");
   }
 
   @Test
