@@ -112,14 +112,24 @@ public final class SparkRetrievalEvaluator {
       }
     }
     List<Row> qrows = new ArrayList<>();
-    for (String[] q : queries) {
+    for (int i = 0; i < queries.size(); i++) {
+      String[] q = queries.get(i);
+      if (q == null || q.length < 2 || q[0] == null || q[1] == null) {
+        throw new IllegalArgumentException("queries[" + i + "] must be {id, text}, neither null");
+      }
       qrows.add(RowFactory.create(q[0], q[1]));
     }
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     Dataset<Row> qdf = spark.createDataFrame(jsc.parallelize(qrows, Math.max(1, Math.min(partitions, qrows.size()))), QUERIES);
     // MTEB: (title + " " + text).strip(); the documents' text stripped, as RetrievalEvaluator does
     Dataset<Row> docs = spark.createDataFrame(corpus.select("ordinal", "id", "title", "text").javaRDD()
-        .map(r -> RowFactory.create(r.getLong(0), r.getString(1), r.isNullAt(2) ? "" : r.getString(2), r.getString(3).strip())), CORPUS);
+        .map(r -> {
+          if (r.isNullAt(1) || r.isNullAt(3)) {
+            throw new IllegalArgumentException("corpus row " + (r.isNullAt(0) ? "?" : r.getLong(0)) + ": "
+                + (r.isNullAt(1) ? "id" : "text") + " is null");
+          }
+          return RowFactory.create(r.getLong(0), r.getString(1), r.isNullAt(2) ? "" : r.getString(2), r.getString(3).strip());
+        }), CORPUS);
     GeckoEmbeddings embed = embeddings.copy(new org.apache.spark.ml.param.ParamMap()).setDims(0).setVectorOutput(false)
         .setOutputCol("embedding").setInputCol("text");
     Dataset<Row> qvec = embed.copy(new org.apache.spark.ml.param.ParamMap()).setTitleCol("").setTaskType(TaskType.RETRIEVAL_QUERY)

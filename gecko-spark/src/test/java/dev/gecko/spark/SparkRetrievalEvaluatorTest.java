@@ -1,6 +1,7 @@
 package dev.gecko.spark;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -54,6 +55,16 @@ class SparkRetrievalEvaluatorTest {
     Files.writeString(dir.resolve("queries.jsonl"), q);
     Files.writeString(dir.resolve("qrels/test.tsv"), qrels);
     return dir;
+  }
+
+  @Test
+  void aQueryWithoutItsTextIsRefusedNamingIt() {
+    SparkRetrievalEvaluator e = SparkRetrievalEvaluator.builder(new GeckoEmbeddings().setModel(GeckoEmbeddingsTest.FP32))
+        .build();
+    org.apache.spark.sql.Dataset<org.apache.spark.sql.Row> corpus = TestSpark.session().emptyDataFrame();
+    List<String[]> queries = List.of(new String[] {"q1", "a query"}, new String[] {"q2", null});
+    assertThatThrownBy(() -> e.evaluate(TestSpark.session(), corpus, queries, Map.of("q1", Map.of("d1", 1)), "x"))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("queries[1]");
   }
 
   @Test
