@@ -607,4 +607,27 @@ class FretPipelineTest {
     assertThatThrownBy(() -> pipeline(client(server, EnumSet.allOf(Capability.class), new UsageMeter(PriceTable.FREE)),
         out, seeds(2)).build().run()).isInstanceOf(ResumeConflictException.class).hasMessageContaining("no manifest.json");
   }
+
+  @Test
+  void anErrorInAWorkerStopsTheRunAsStoppedNotComplete(@TempDir Path out) throws Exception {
+    LlmClient broken = new LlmClient() {
+      @Override
+      public String model() {
+        return "broken";
+      }
+
+      @Override
+      public Set<Capability> capabilities() {
+        return EnumSet.allOf(Capability.class);
+      }
+
+      @Override
+      public dev.gecko.train.llm.LlmResponse generate(dev.gecko.train.llm.LlmRequest request) {
+        throw new StackOverflowError("a bug deep in a client");
+      }
+    };
+    assertThatThrownBy(() -> pipeline(broken, out, seeds(2)).build().run()).isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("StackOverflowError").hasMessageContaining("Rerun the same command to resume");
+    assertThat(JSON.readTree(out.resolve("manifest.json").toFile()).path("status").asText()).isEqualTo("stopped");
+  }
 }
