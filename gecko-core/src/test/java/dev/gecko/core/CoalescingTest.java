@@ -288,6 +288,47 @@ class CoalescingTest {
   }
 
   @Test
+  void eachCoalescedBatchLogsOneDebugLineAndTheMetricsCountIt() throws Exception {
+    // System.Logger goes to java.util.logging here (no other backend on the test class path)
+    java.util.logging.Logger jul = java.util.logging.Logger.getLogger("dev.gecko.core.internal.runtime.Coalescer");
+    List<String> lines = Collections.synchronizedList(new ArrayList<>());
+    java.util.logging.Handler handler = new java.util.logging.Handler() {
+      @Override
+      public void publish(java.util.logging.LogRecord r) {
+        lines.add(r.getMessage());
+      }
+
+      @Override
+      public void flush() {}
+
+      @Override
+      public void close() {}
+    };
+    java.util.logging.Level before = jul.getLevel();
+    jul.setLevel(java.util.logging.Level.FINE);
+    jul.addHandler(handler);
+    try (GeckoEmbedder e = GeckoEmbedder.builder().model(fp32Package).threads(2).build()) {
+      List<CompletableFuture<float[]>> calls = new ArrayList<>();
+      for (int i = 0; i < 40; i++) {
+        calls.add(e.embedAsync(EmbedRequest.of(TEXTS.get(i)), 32));
+      }
+      for (CompletableFuture<float[]> f : calls) {
+        assertThat(f.get(60, TimeUnit.SECONDS)).hasSize(32);
+      }
+      EmbedderMetrics m = e.metrics();
+      assertThat(m.texts()).isEqualTo(40);
+      assertThat(m.runTime().count()).as("one run time per batch").isEqualTo(m.batches());
+      assertThat(m.queueWait().count()).as("one queue wait per text").isEqualTo(40);
+      assertThat(m.batchFill()).isGreaterThan(0).isLessThanOrEqualTo(1);
+      assertThat(lines).as("one debug line per batch").hasSize((int) m.batches())
+          .allSatisfy(l -> assertThat(l).matches("batch of \\d+ texts from \\d+ calls, \\d+ tokens \\(\\d+ padded\\), ran .* ms"));
+    } finally {
+      jul.removeHandler(handler);
+      jul.setLevel(before);
+    }
+  }
+
+  @Test
   void aLoneCallerNeverWaitsForCompanyEvenWithManyBatches() throws Exception {
     // the longest window: a lone call's text that waited for company would wait a whole second
     List<String> texts = new ArrayList<>(TEXTS); // 60 texts, over 512 tokens: two batches at once, on two runners
