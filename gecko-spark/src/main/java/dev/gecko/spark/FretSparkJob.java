@@ -7,6 +7,7 @@ import dev.gecko.core.ModelPackage;
 import dev.gecko.core.internal.io.AtomicFiles;
 import dev.gecko.core.internal.io.Hashes;
 import dev.gecko.core.io.Passage;
+import dev.gecko.train.fret.FretExamples;
 import dev.gecko.train.fret.FretPipeline;
 import dev.gecko.train.fret.FretSettings;
 import dev.gecko.train.fret.Relabeler;
@@ -586,23 +587,15 @@ public final class FretSparkJob {
 
   /**
    * The LLM servers of the run so far: the previous manifest's, then this run's (as the driver
-   * resolves the spec: {@code LlmClient.endpoint()}, never a key) if it is new. Provenance only,
-   * outside the digest, as in {@link FretPipeline}'s manifest: a run that goes on on another server
-   * is logged, not refused.
+   * resolves the spec: {@code LlmClient.endpoint()}, never a key), by {@link
+   * FretExamples#endpointsWith}'s rule, as in {@link FretPipeline}'s manifest.
    */
   static List<String> endpoints(Path out, ObjectNode previous, String endpoint) {
-    List<String> endpoints = new ArrayList<>();
+    List<String> before = new ArrayList<>();
     if (previous != null) {
-      previous.path("llmEndpoints").forEach(e -> endpoints.add(e.asText()));
+      previous.path("llmEndpoints").forEach(e -> before.add(e.asText()));
     }
-    if (!endpoints.contains(endpoint)) {
-      if (!endpoints.isEmpty()) {
-        LOG.log(System.Logger.Level.WARNING, "{0}: the run goes on with answers from {1} (before: {2})", out, endpoint,
-            String.join(", ", endpoints));
-      }
-      endpoints.add(endpoint);
-    }
-    return List.copyOf(endpoints);
+    return FretExamples.endpointsWith(out, before, endpoint);
   }
 
   private void writeManifest(Path out, ObjectNode config, String digest, List<String> endpoints, String created, String status,

@@ -21,9 +21,32 @@ import java.util.Random;
  * <p>Stateless and thread-safe (the LLM calls go through the relabeler's client).
  */
 public final class FretExamples {
+  private static final System.Logger LOG = System.getLogger(FretExamples.class.getName());
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private FretExamples() {}
+
+  /**
+   * The LLM servers of a run folder's manifest ({@code llmEndpoints}) once a run goes on there:
+   * those of the runs before, then {@code endpoint} if it is new. Provenance, outside the digest: a
+   * run that goes on on another server (the same model name) is logged as a warning and added, not
+   * refused. {@link FretPipeline}'s manifest and gecko-spark's keep the list by this one rule.
+   *
+   * @param folder the run folder, for the warning
+   * @param before the manifest's list so far (empty for a new run)
+   * @param endpoint this run's ({@code LlmClient.endpoint()}), or null to add none
+   */
+  public static List<String> endpointsWith(Object folder, List<String> before, String endpoint) {
+    List<String> endpoints = new ArrayList<>(before);
+    if (endpoint != null && !endpoints.contains(endpoint)) {
+      if (!endpoints.isEmpty()) {
+        LOG.log(System.Logger.Level.WARNING, "{0}: the run goes on with answers from {1} (before: {2})", folder, endpoint,
+            String.join(", ", endpoints));
+      }
+      endpoints.add(endpoint);
+    }
+    return List.copyOf(endpoints);
+  }
 
   /**
    * Relabels one seed's candidates and returns its {@code examples.jsonl} line.

@@ -163,7 +163,7 @@ final class OutputStore implements Closeable {
     // empty files are what a run killed before its first manifest leaves: nothing to protect
     boolean hasData = nonEmpty(examplesFile) || nonEmpty(dir.resolve(REJECTS));
     String created = clock.instant().toString();
-    List<String> endpoints = new ArrayList<>(); // the servers of the run this one goes on with
+    List<String> endpoints = new ArrayList<>(); // the servers of the runs this one goes on from
     if (Files.exists(manifestFile) || hasData) {
       String conflict = null;
       RunManifest old = null;
@@ -198,14 +198,8 @@ final class OutputStore implements Closeable {
         }
       }
     }
-    if (endpoint != null && !endpoints.contains(endpoint)) {
-      if (!endpoints.isEmpty()) { // the same model name from another server: said, and kept as provenance
-        LOG.log(System.Logger.Level.WARNING, "{0}: the run goes on with answers from {1} (before: {2})", dir, endpoint,
-            String.join(", ", endpoints));
-      }
-      endpoints.add(endpoint);
-    }
-    RunManifest m = new RunManifest(FORMAT, digest, created, config, endpoints.isEmpty() ? null : List.copyOf(endpoints),
+    List<String> all = FretExamples.endpointsWith(dir, endpoints, endpoint);
+    RunManifest m = new RunManifest(FORMAT, digest, created, config, all.isEmpty() ? null : all,
         null, null, null, null, null);
     OutputStore s = new OutputStore(dir, m, clock);
     s.lockFile = lockFile;
