@@ -416,36 +416,34 @@ final class Coalescer {
     return false;
   }
 
-  /** Removes a cancelled call's texts still queued and wakes those waiting for room. */
+  /** Removes a cancelled call's texts still queued, so that its room is free at once. */
   private void dropQueued(Job job) {
     lock.lock();
     try {
-      boolean removed = false;
-      for (Iterator<Item> it = queue.iterator(); it.hasNext(); ) {
-        Item i = it.next();
-        if (i.job() == job) {
-          it.remove();
-          queuedTokens -= i.length();
-          removed = true;
-        }
-      }
-      if (removed) {
-        changed.signalAll();
-      }
+      removeQueued(i -> i.job() == job);
     } finally {
       lock.unlock();
     }
   }
 
-  /** Removes texts of calls whose futures are done (cancelled, or failed elsewhere). */
+  /** Removes texts of calls whose futures are done (cancelled, or failed elsewhere). Under the lock. */
   private void dropCancelled() {
-    Iterator<Item> it = queue.iterator();
-    while (it.hasNext()) {
+    removeQueued(i -> i.job().future.isDone());
+  }
+
+  /** Removes the queued texts {@code which} picks, freeing their tokens, and wakes those waiting for room. Under the lock. */
+  private void removeQueued(java.util.function.Predicate<Item> which) {
+    boolean removed = false;
+    for (Iterator<Item> it = queue.iterator(); it.hasNext(); ) {
       Item i = it.next();
-      if (i.job().future.isDone()) {
+      if (which.test(i)) {
         it.remove();
         queuedTokens -= i.length();
+        removed = true;
       }
+    }
+    if (removed) {
+      changed.signalAll();
     }
   }
 
