@@ -71,8 +71,7 @@ public final class VectorOps {
     float dot = IMPL.dot(a, 0, b, 0, a.length);
     float sa = IMPL.squaredNorm(a, 0, a.length);
     float sb = IMPL.squaredNorm(b, 0, b.length);
-    if (Float.isFinite(dot) && Float.isFinite(sa) && Float.isFinite(sb) && sa >= Float.MIN_NORMAL
-        && sb >= Float.MIN_NORMAL) {
+    if (Float.isFinite(dot) && exact(sa) && exact(sb)) {
       return (float) (dot / Math.sqrt((double) sa * sb));
     }
     return scaledCosine(a, b); // rare: a float sum overflowed or underflowed, or a vector is zero
@@ -377,13 +376,13 @@ public final class VectorOps {
 
   private static void normalizeInPlace(float[] a, int offset, int length) {
     float sq = IMPL.squaredNorm(a, offset, length);
-    if (sq >= Float.MIN_NORMAL && sq < Float.POSITIVE_INFINITY) {
+    if (exact(sq)) {
       IMPL.scale(a, offset, length, (float) (1.0 / Math.sqrt(sq)));
       return;
     }
     // rare: components so large (beyond ~1e19) that the float sum of squares overflowed, or so
     // small (below ~1e-19) that it underflowed: scaled by the largest magnitude, in double
-    double norm = norm2(a, offset, length);
+    double norm = scaledNorm(a, offset, length);
     if (norm > 0 && norm < Double.POSITIVE_INFINITY) {
       double f = 1.0 / norm;
       for (int i = offset; i < offset + length; i++) {
@@ -392,19 +391,25 @@ public final class VectorOps {
     }
   }
 
-  /**
-   * The L2 norm in double: the SIMD float sum of squares where it neither overflowed nor
-   * underflowed, else the components scaled by the largest magnitude first. NaN for a vector with
-   * NaN, infinite for one with an infinite component.
-   */
+  /** Whether a float sum of squares neither overflowed nor underflowed (nor is zero): its root is the norm. */
+  private static boolean exact(float squaredNorm) {
+    return squaredNorm >= Float.MIN_NORMAL && squaredNorm < Float.POSITIVE_INFINITY;
+  }
+
+  /** The L2 norm in double: the SIMD float sum of squares where it is {@link #exact}, else {@link #scaledNorm}. */
   private static double norm2(float[] a, int offset, int length) {
     float sq = IMPL.squaredNorm(a, offset, length);
-    if ((sq >= Float.MIN_NORMAL && sq < Float.POSITIVE_INFINITY) || sq == 0f && maxAbs(a, offset, length) == 0f) {
-      return Math.sqrt(sq);
-    }
+    return exact(sq) ? Math.sqrt(sq) : scaledNorm(a, offset, length);
+  }
+
+  /**
+   * The L2 norm in double over the components scaled by the largest magnitude first: 0 for a zero
+   * vector, NaN for one with NaN, infinite for one with an infinite component.
+   */
+  private static double scaledNorm(float[] a, int offset, int length) {
     float max = maxAbs(a, offset, length);
     if (!(max > 0f && max < Float.POSITIVE_INFINITY)) {
-      return max; // NaN or infinite
+      return max; // zero, NaN or infinite
     }
     double s = 0;
     for (int i = offset; i < offset + length; i++) {
@@ -419,12 +424,10 @@ public final class VectorOps {
     float max = 0f;
     for (int i = offset; i < offset + length; i++) {
       float x = Math.abs(a[i]);
-      if (x > max || Float.isNaN(x)) {
-        max = x;
-        if (Float.isNaN(x)) {
-          return x;
-        }
+      if (Float.isNaN(x)) {
+        return x;
       }
+      max = Math.max(max, x);
     }
     return max;
   }
