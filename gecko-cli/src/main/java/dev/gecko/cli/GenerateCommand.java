@@ -257,21 +257,15 @@ final class GenerateCommand implements Callable<Integer> {
     boolean openAi = llm.equals("openai");
     String keyVariable = openAi ? "OPENAI_API_KEY" : "GEMINI_API_KEY";
     String urlVariable = openAi ? "OPENAI_BASE_URL" : "GEMINI_BASE_URL";
-    // The client's settings come from this map, which the key check below reads too, so that the
-    // two agree: a blank variable counts as unset (the builders would take a blank GEMINI_API_KEY
-    // over a GOOGLE_API_KEY and send no key), and --base-url makes the URL variable irrelevant.
+    // The client's settings come from this map: a blank variable is unset (as fromEnvironment reads
+    // it), and with --base-url the URL variable is dropped, so that a bad one it overrides is not
+    // refused; the key check below asks the builder what it resolved.
     Map<String, String> env = new java.util.HashMap<>();
     environment.forEach((k, v) -> {
       if (v != null && !v.isBlank() && !(baseUrl != null && k.equals(urlVariable))) {
         env.put(k, v);
       }
     });
-    String effectiveUrl;
-    if (baseUrl != null) {
-      effectiveUrl = baseUrl;
-    } else {
-      effectiveUrl = env.getOrDefault(urlVariable, openAi ? LlmClients.OPENAI_DEFAULT_BASE_URL : LlmClients.GEMINI_DEFAULT_BASE_URL);
-    }
     String urlSource = baseUrl != null ? "--base-url" : env.containsKey(urlVariable) ? urlVariable : null;
     try {
       LlmClients.HttpBuilder<?> b;
@@ -284,10 +278,10 @@ final class GenerateCommand implements Callable<Integer> {
         throw new GeckoCli.UsageException((urlSource != null ? urlSource + ": " : "") + e.getMessage());
       }
       b.model(llmModel).capabilities(caps).requestTimeout(Duration.ofSeconds(timeoutSeconds));
-      String key = openAi ? env.get("OPENAI_API_KEY") : env.getOrDefault("GEMINI_API_KEY", env.get("GOOGLE_API_KEY"));
+      // the URL and key the client will use, as the builder resolved them from the same map
+      String effectiveUrl = b.baseUrl();
       String officialHost = LlmClients.endpointUrl(openAi ? LlmClients.OPENAI_DEFAULT_BASE_URL : LlmClients.GEMINI_DEFAULT_BASE_URL);
-      String endpoint = LlmClients.endpointUrl(effectiveUrl);
-      if (key == null && host(endpoint).equals(host(officialHost))) {
+      if (!b.hasApiKey() && host(LlmClients.endpointUrl(effectiveUrl)).equals(host(officialHost))) {
         throw new GeckoCli.UsageException(keyVariable + " is not set" + (openAi ? "" : " (nor GOOGLE_API_KEY)") + ": "
             + LlmClients.shownUrl(effectiveUrl) + " needs an API key" + (urlSource == null
             ? "; for another server give --base-url or " + urlVariable : ""));

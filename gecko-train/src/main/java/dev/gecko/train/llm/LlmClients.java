@@ -238,6 +238,16 @@ public final class LlmClients {
       return self();
     }
 
+    /** The base URL the client will use: the one set, else the environment's, else the provider's. */
+    public String baseUrl() {
+      return baseUrl;
+    }
+
+    /** Whether an API key is set (here or from the environment); the key itself is never handed out. */
+    public boolean hasApiKey() {
+      return apiKey != null;
+    }
+
     /** Sets the API key (null or empty for none). Never logged. */
     public B apiKey(String key) {
       this.apiKey = key == null || key.isBlank() ? null : key.strip();
