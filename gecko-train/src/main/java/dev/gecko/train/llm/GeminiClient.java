@@ -58,7 +58,8 @@ final class GeminiClient extends HttpLlmClient {
     if (cand.isMissingNode()) {
       String block = json.path("promptFeedback").path("blockReason").asText("");
       if (block.isEmpty()) {
-        throw new MalformedResponseException("generateContent returned no candidates", 200, json.toString(), id, null, null);
+        // billed all the same: the usage goes with the failure, for the meter
+        throw new MalformedResponseException("generateContent returned no candidates", 200, json.toString(), id, usage);
       }
       return new LlmResponse("", List.of(), usage, "BLOCKED:" + block, id); // the caller treats it as a rejected answer
     }

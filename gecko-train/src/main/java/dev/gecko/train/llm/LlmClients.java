@@ -26,7 +26,9 @@ import java.util.Set;
  * }</pre>
  *
  * <p>The cache sits outside the meter so cached answers cost nothing; the meter sits outside the
- * retries so it counts each successful call once. {@link #standard} builds exactly this stack.
+ * retries so it counts each call once, as a call or a failure, while the tokens of every attempt
+ * the provider billed are counted, those of retried attempts too (see {@link #metered}). {@link
+ * #standard} builds exactly this stack.
  *
  * <h2>Environment</h2>
  * <table>
@@ -82,7 +84,15 @@ public final class LlmClients {
     return new ConcurrencyLimitedClient(Objects.requireNonNull(client, "client is null"), maxInFlight);
   }
 
-  /** Adds every successful call's token usage to {@code meter}. */
+  /**
+   * Adds every successful call's token usage to {@code meter}, and counts every failed call with
+   * the tokens billed for it ({@link LlmException#billedUsage()}: a 2xx answer rejected as
+   * unusable is billed all the same). Attempts that a {@link #retrying} client inside it retries
+   * are not calls or failures here, but their billed tokens are added as they are retried; so
+   * every billed attempt is counted once, and a metering client inside the retries instead counts
+   * each attempt as a call or a failure. This needs the retries to run on the calling thread, as
+   * {@link #retrying}'s do.
+   */
   public static LlmClient metered(LlmClient client, UsageMeter meter) {
     return new MeteredClient(Objects.requireNonNull(client, "client is null"), Objects.requireNonNull(meter, "meter is null"));
   }

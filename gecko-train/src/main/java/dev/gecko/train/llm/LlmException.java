@@ -14,6 +14,10 @@ import java.util.Optional;
  * {@link UnsupportedCapabilityException} are not. Immutable once thrown; safe to hand to another
  * thread.
  *
+ * <p>A failure may still have been billed: a server that answers 2xx bills the call even when its
+ * body is then rejected ({@link MalformedResponseException}); {@link #billedUsage()} holds the
+ * tokens its usage fields reported, which {@link LlmClients#metered} counts.
+ *
  * <p>Messages and bodies never contain API keys (request headers are never included). Its fields
  * are set once, in the constructor, and it holds no resources, so it may be handed to another
  * thread (as a pipeline does with a worker's failure); like any {@link Throwable}, it is not meant
@@ -28,6 +32,8 @@ public class LlmException extends GeckoException {
   private final String body;
   private final String requestId;
   private final transient Duration retryAfter;
+  private final long billedPromptTokens;
+  private final long billedCompletionTokens;
 
   /**
    * Creates an exception.
@@ -40,11 +46,19 @@ public class LlmException extends GeckoException {
    * @param cause the cause, or null
    */
   public LlmException(String message, int statusCode, String body, String requestId, Duration retryAfter, Throwable cause) {
+    this(message, statusCode, body, requestId, retryAfter, cause, null);
+  }
+
+  /** As the public constructor, with the tokens billed for the failed attempt ({@code null}: none). */
+  LlmException(String message, int statusCode, String body, String requestId, Duration retryAfter, Throwable cause,
+      Usage billedUsage) {
     super(message, cause);
     this.statusCode = statusCode;
     this.body = truncate(body);
     this.requestId = requestId == null ? "" : requestId;
     this.retryAfter = retryAfter;
+    this.billedPromptTokens = billedUsage == null ? 0 : billedUsage.promptTokens();
+    this.billedCompletionTokens = billedUsage == null ? 0 : billedUsage.completionTokens();
   }
 
   /** Creates an exception with only a message and cause. */
@@ -122,6 +136,18 @@ public class LlmException extends GeckoException {
   /** Returns the server's request id ({@code x-request-id}), or empty. */
   public String requestId() {
     return requestId;
+  }
+
+  /**
+   * Returns the tokens the provider billed for the attempt that failed with this exception: the
+   * usage fields of a 2xx answer that was then rejected ({@link MalformedResponseException}), or
+   * {@link Usage#ZERO} when nothing is known to be billed (an HTTP error, a timeout, a body that is
+   * not JSON). Only that one attempt's: a retrying client's earlier attempts are not added here
+   * (the metering decorator counts those as they are retried, see {@link LlmClients#metered}).
+   */
+  public Usage billedUsage() {
+    return billedPromptTokens == 0 && billedCompletionTokens == 0 ? Usage.ZERO
+        : new Usage(billedPromptTokens, billedCompletionTokens);
   }
 
   /** Returns the server's retry hint ({@code retry-after-ms}, {@code Retry-After}), if any. */

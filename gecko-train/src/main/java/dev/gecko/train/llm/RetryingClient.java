@@ -3,7 +3,14 @@ package dev.gecko.train.llm;
 import java.time.Duration;
 import java.util.function.Supplier;
 
-/** Retries retryable failures with exponential backoff, jitter and Retry-After. Thread-safe; waits on the caller's thread. */
+/**
+ * Retries retryable failures with exponential backoff, jitter and Retry-After. Thread-safe; waits
+ * and retries on the caller's thread.
+ *
+ * <p>A failure it retries is not thrown on, so the tokens billed for it ({@link
+ * LlmException#billedUsage()}) are handed to the metering decorators around it ({@link
+ * MeteredClient#retried}); the failure it throws in the end carries only its own attempt's.
+ */
 final class RetryingClient extends ForwardingLlmClient {
   private static final System.Logger LOG = System.getLogger(RetryingClient.class.getName());
   private final RetryPolicy policy;
@@ -31,6 +38,7 @@ final class RetryingClient extends ForwardingLlmClient {
               + " s, longer than maxRetryAfter (" + policy.maxRetryAfter().toSeconds() + " s)", null));
           throw e;
         }
+        MeteredClient.retried(e); // swallowed from here on: its billed tokens are counted now
         Duration wait = policy.delay(retry, e);
         LOG.log(System.Logger.Level.WARNING, "LLM call failed ({0}); retry {1}/{2} in {3} ms", e.getMessage(), retry,
             policy.maxRetries(), wait.toMillis());

@@ -31,8 +31,10 @@ public final class UsageMeter {
    *     LlmClients#standard} it sits outside the retries, so a failed call counts once, however
    *     many attempts it took
    * @param cacheHits calls answered from the on-disk cache (free)
-   * @param promptTokens prompt tokens billed
-   * @param completionTokens completion tokens billed
+   * @param promptTokens prompt tokens billed: those of the successful calls, and those of every
+   *     attempt that was billed but failed (a 2xx answer rejected as unusable, {@link
+   *     LlmException#billedUsage()}), whether it was retried or ended the call; each attempt once
+   * @param completionTokens completion tokens billed, counted as the prompt tokens
    * @param cost the price of those tokens
    */
   public record Snapshot(long calls, long failures, long cacheHits, long promptTokens, long completionTokens, double cost) {
@@ -48,8 +50,16 @@ public final class UsageMeter {
     completionTokens.add(usage.completionTokens());
   }
 
-  void recordFailure() {
+  /** Counts a failed call, and the tokens billed for its last attempt ({@link LlmException#billedUsage()}). */
+  void recordFailure(Usage billed) {
     failures.increment();
+    recordBilled(billed);
+  }
+
+  /** Adds tokens billed for an attempt that gave no answer; counts no call. */
+  void recordBilled(Usage billed) {
+    promptTokens.add(billed.promptTokens());
+    completionTokens.add(billed.completionTokens());
   }
 
   void recordCacheHit() {

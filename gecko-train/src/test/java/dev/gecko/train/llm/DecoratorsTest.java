@@ -275,6 +275,49 @@ class DecoratorsTest {
     assertThat(meter.snapshot().calls()).isZero();
   }
 
+  /** A 2xx answer that was billed and then rejected. */
+  private static MalformedResponseException billedRejection() {
+    return new MalformedResponseException("chat completion has no choices", 200, "{}", "", new Usage(7, 3));
+  }
+
+  @Test
+  void nestedRetriesAndAnInterruptedWaitLetTheMeterCountEachBilledAttemptOnce() {
+    StubClient stub = new StubClient();
+    UsageMeter meter = new UsageMeter(PriceTable.FREE);
+    LlmClient nested = LlmClients.metered(LlmClients.retrying(LlmClients.retrying(stub, policy(1)), policy(1)), meter);
+    for (int i = 0; i < 4; i++) {
+      stub.failures.add(billedRejection());
+    }
+    assertThatThrownBy(() -> nested.generate(LlmRequest.of("hi", GenerationOptions.DEFAULT)))
+        .isInstanceOf(MalformedResponseException.class);
+    assertThat(stub.generateCalls).hasValue(4);
+    UsageMeter.Snapshot s = meter.snapshot();
+    assertThat(s.failures()).isEqualTo(1);
+    assertThat(s.promptTokens()).isEqualTo(4 * 7);
+    assertThat(s.completionTokens()).isEqualTo(4 * 3);
+
+    // the wait before a retry is interrupted: the swallowed attempt was billed, the interruption adds nothing
+    UsageMeter other = new UsageMeter(PriceTable.FREE);
+    RetryPolicy interrupted = RetryPolicy.builder().maxRetries(3).sleeper(d -> {
+      throw new InterruptedException("stop");
+    }).build();
+    LlmClient c = LlmClients.metered(LlmClients.retrying(stub, interrupted), other);
+    stub.failures.add(billedRejection());
+    try {
+      assertThatThrownBy(() -> c.promptLogprobs("Query: honey")).isInstanceOf(LlmException.class)
+          .hasMessageContaining("interrupted while waiting to retry")
+          .satisfies(e -> assertThat(((LlmException) e).billedUsage()).isEqualTo(Usage.ZERO));
+    } finally {
+      assertThat(Thread.interrupted()).isTrue(); // and cleared for the next test
+    }
+    s = other.snapshot();
+    assertThat(s.calls()).isZero();
+    assertThat(s.failures()).isEqualTo(1);
+    assertThat(s.promptTokens()).isEqualTo(7);
+    assertThat(s.completionTokens()).isEqualTo(3);
+    assertThat(meter.snapshot().promptTokens()).as("a meter not around the call").isEqualTo(4 * 7);
+  }
+
   @Test
   void retryingRetriesPromptLogprobsAsGenerateAndNeverAProgrammingError() {
     StubClient stub = new StubClient();

@@ -355,6 +355,110 @@ class LlmClientsTest {
     assertThat(sleeps).hasSize(2);
   }
 
+  /** A 200 chat completion that reports usage but has no choice: billed, and unusable. */
+  private static final String NO_CHOICES = "{\"id\":\"chatcmpl-empty\",\"choices\":[],"
+      + "\"usage\":{\"prompt_tokens\":7,\"completion_tokens\":3,\"total_tokens\":10}}";
+
+  @Test
+  void aChatAnswerWithUsageButNoChoicesIsBilledSoEveryRetriedAttemptsTokensAreMetered() {
+    UsageMeter meter = new UsageMeter(new PriceTable(1.0, 4.0));
+    LlmClient c = LlmClients.standard(openAi(EnumSet.noneOf(Capability.class)), 1, policy(2), meter, null);
+    for (int i = 0; i < 3; i++) {
+      server.enqueue(Fault.status(200, Map.of("x-request-id", "req-empty-" + i), NO_CHOICES));
+    }
+    assertThatThrownBy(() -> c.generate(LlmRequest.of("hi", GenerationOptions.DEFAULT)))
+        .isInstanceOfSatisfying(MalformedResponseException.class, e -> {
+          assertThat(e.getMessage()).contains("no choices");
+          assertThat(e.requestId()).isEqualTo("req-empty-2");
+          assertThat(e.billedUsage()).as("its own attempt's tokens only").isEqualTo(new Usage(7, 3));
+        });
+    assertThat(server.requests()).hasSize(3);
+    UsageMeter.Snapshot s = meter.snapshot();
+    assertThat(s.calls()).isZero();
+    assertThat(s.failures()).as("one failed call, however many attempts").isEqualTo(1);
+    assertThat(s.promptTokens()).as("3 billed attempts").isEqualTo(3 * 7);
+    assertThat(s.completionTokens()).isEqualTo(3 * 3);
+    assertThat(s.cost()).isCloseTo(21 / 1e6 * 1.0 + 9 / 1e6 * 4.0, within(1e-12));
+
+    // two billed rejections, then an answer: one call, and the tokens of all three attempts
+    server.enqueue(Fault.status(200, Map.of(), NO_CHOICES));
+    server.enqueue(Fault.status(200, Map.of(), NO_CHOICES));
+    LlmResponse r = c.generate(LlmRequest.of("hi", GenerationOptions.DEFAULT));
+    assertThat(r.usage()).as("the answer's own usage").isEqualTo(new Usage(100, 10));
+    s = meter.snapshot();
+    assertThat(s.calls()).isEqualTo(1);
+    assertThat(s.failures()).isEqualTo(1);
+    assertThat(s.promptTokens()).isEqualTo(5 * 7 + 100);
+    assertThat(s.completionTokens()).isEqualTo(5 * 3 + 10);
+    assertThat(server.requests()).hasSize(6);
+  }
+
+  @Test
+  void anEchoWithUsageButNoUsableLogprobsIsMeteredOnEveryAttempt() {
+    UsageMeter meter = new UsageMeter(PriceTable.FREE);
+    LlmClient c = LlmClients.standard(openAi(EnumSet.allOf(Capability.class)), 1, policy(3), meter, null);
+    for (int i = 0; i < 4; i++) {
+      server.enqueue(Fault.status(200, Map.of(), "{\"choices\":[{\"text\":\"x\",\"logprobs\":{\"tokens\":[],"
+          + "\"token_logprobs\":[],\"text_offset\":[]}}],\"usage\":{\"prompt_tokens\":12,\"completion_tokens\":1}}"));
+    }
+    assertThatThrownBy(() -> c.promptLogprobs("Query: honey"))
+        .isInstanceOfSatisfying(MalformedResponseException.class, e -> {
+          assertThat(e.getMessage()).contains("no usable echo logprobs");
+          assertThat(e.billedUsage()).isEqualTo(new Usage(12, 1));
+        });
+    assertThat(server.requests()).hasSize(4);
+    UsageMeter.Snapshot s = meter.snapshot();
+    assertThat(s.calls()).isZero();
+    assertThat(s.failures()).isEqualTo(1);
+    assertThat(s.promptTokens()).isEqualTo(4 * 12);
+    assertThat(s.completionTokens()).isEqualTo(4);
+  }
+
+  @Test
+  void aGeminiAnswerWithUsageMetadataButNoCandidatesIsMeteredOnEveryAttempt() {
+    UsageMeter meter = new UsageMeter(PriceTable.FREE);
+    LlmClient g = LlmClients.gemini().baseUrl(server.geminiBaseUrl()).apiKey(KEY).model("g").build();
+    LlmClient c = LlmClients.standard(g, 1, policy(1), meter, null);
+    for (int i = 0; i < 2; i++) {
+      server.enqueue(Fault.status(200, Map.of(), "{\"responseId\":\"resp-empty\",\"usageMetadata\":{\"promptTokenCount\":5,"
+          + "\"candidatesTokenCount\":0,\"thoughtsTokenCount\":2,\"totalTokenCount\":7}}"));
+    }
+    assertThatThrownBy(() -> c.generate(LlmRequest.of("hi", GenerationOptions.DEFAULT)))
+        .isInstanceOfSatisfying(MalformedResponseException.class, e -> {
+          assertThat(e.getMessage()).contains("no candidates").doesNotContain(KEY);
+          assertThat(e.billedUsage()).isEqualTo(new Usage(5, 2));
+        });
+    assertThat(server.requests()).hasSize(2);
+    UsageMeter.Snapshot s = meter.snapshot();
+    assertThat(s.failures()).isEqualTo(1);
+    assertThat(s.promptTokens()).isEqualTo(2 * 5);
+    assertThat(s.completionTokens()).isEqualTo(2 * 2);
+  }
+
+  @Test
+  void metersInsideAndOutsideTheRetriesCountEachBilledAttemptOnce() {
+    UsageMeter perAttempt = new UsageMeter(PriceTable.FREE);
+    UsageMeter perCall = new UsageMeter(PriceTable.FREE);
+    LlmClient c = LlmClients.metered(
+        LlmClients.retrying(LlmClients.metered(openAi(EnumSet.noneOf(Capability.class)), perAttempt), policy(4)), perCall);
+    server.enqueue(Fault.status(200, Map.of(), NO_CHOICES));
+    server.enqueue(Fault.malformed()); // not JSON: nothing known to be billed
+    server.enqueue(Fault.status(503, Map.of(), "{\"error\":{\"message\":\"busy\"}}"));
+    server.enqueue(Fault.status(200, Map.of(), NO_CHOICES));
+    assertThat(c.generate(LlmRequest.of("hi", GenerationOptions.DEFAULT)).usage()).isEqualTo(new Usage(100, 10));
+    assertThat(server.requests()).hasSize(5);
+    UsageMeter.Snapshot inside = perAttempt.snapshot();
+    UsageMeter.Snapshot outside = perCall.snapshot();
+    assertThat(inside.calls()).isEqualTo(1);
+    assertThat(inside.failures()).as("each failed attempt").isEqualTo(4);
+    assertThat(outside.calls()).isEqualTo(1);
+    assertThat(outside.failures()).as("the call succeeded in the end").isZero();
+    for (UsageMeter.Snapshot s : List.of(inside, outside)) {
+      assertThat(s.promptTokens()).isEqualTo(7 + 7 + 100);
+      assertThat(s.completionTokens()).isEqualTo(3 + 3 + 10);
+    }
+  }
+
   @Test
   void connectionRefusedIsARetryableConnectionError() {
     String url = server.openAiBaseUrl();
