@@ -71,10 +71,14 @@ public final class FineTuner {
   }
 
   /**
-   * Trains and writes the model folder.
+   * Trains and writes the model folder. A step whose loss or gradient is not finite is skipped
+   * with the weights unchanged, and a validation whose vectors hold NaN or an infinity scores its
+   * step NaN (never the best): each is a warning through {@code System.Logger} naming the step, and
+   * training goes on (see {@link FineTuneResult}).
    *
    * @throws IOException if a file cannot be read or written
    * @throws ModelLoadException if the engine or the model cannot be loaded
+   * @throws IllegalStateException if training diverged: ten steps in a row were skipped
    */
   public FineTuneResult train() throws IOException {
     return new Loop(base, data, validation, config, progress).run();
@@ -316,7 +320,10 @@ public final class FineTuner {
       return this;
     }
 
-    /** Writes the weights of the best validation, the base's if none beat it (default true); false: the last weights. */
+    /**
+     * Writes the weights of the best validation, the base's if none beat it (default true); false: the
+     * last weights. A step scored NaN (its validation vectors were not finite) is never the best.
+     */
     public Builder keepBest(boolean keep) {
       this.keepBest = keep;
       return this;

@@ -185,6 +185,57 @@ class FineTunerTest {
         .isInstanceOf(IllegalStateException.class).hasMessage(whole.getMessage());
   }
 
+  /**
+   * The diverging learning rate over 4 steps: step 1's update makes the weights non-finite, steps
+   * 2-4 are skipped (3 in a row, short of failing the run), and every validation after step 0
+   * meets vectors with NaN: the STS validation (COSENT's scored pairs; before, it failed the run at
+   * step 1 with gecko-eval's "value 0 is NaN", a rank of a NaN cosine) and the distillation one
+   * (MRL_DISTILL). GECKO's retrieval validation: {@code RetrievalValidationTest}.
+   */
+  @Test
+  void aValidationWhoseVectorsAreNotFiniteScoresNaNWarnsAndTheRunKeepsTheLastGoodStep(@TempDir Path tmp)
+      throws Exception {
+    record Case(FineTuneObjective objective, TrainingData data, TrainingData validation, int batchSize, int texts) {}
+    List<Case> cases = List.of(
+        new Case(FineTuneObjective.COSENT, sts("train", 8), sts("dev", 4), 2, 8), // 4 pairs: 8 sentences
+        new Case(FineTuneObjective.MRL_DISTILL, sts("train", 12), sts("dev", 6), 3, 6)); // 2 batches of 3 texts
+    for (Case c : cases) {
+      Path out = tmp.resolve(c.objective().name());
+      FineTuneResult r;
+      List<String> warnings;
+      try (TestModels.LoopWarnings w = new TestModels.LoopWarnings()) {
+        r = diverging(out).objective(c.objective()).data(c.data()).validation(c.validation()).batchSize(c.batchSize())
+            .validateEvery(1).keepBest(true).build().train();
+        warnings = w.messages;
+      }
+      String what = c.objective().name();
+      assertThat(r.steps()).as(what).isEqualTo(4);
+      assertThat(r.skippedSteps()).as(what).isEqualTo(3);
+      assertThat(r.curve()).as(what).extracting(StepStats::step).containsExactly(0L, 1L, 2L, 3L, 4L);
+      assertThat(r.baseScore()).as(what).isFinite();
+      assertThat(r.curve().subList(1, 5)).as(what).allSatisfy(s -> assertThat(s.validationScore()).isNaN());
+      assertThat(r.bestStep()).as(what + ": the last good step, the base").isZero();
+      assertThat(r.bestScore()).as(what).isEqualTo(r.baseScore());
+      List<String> nonFinite = warnings.stream().filter(m -> m.contains("validation texts gave vectors")).toList();
+      assertThat(nonFinite).as(what).hasSize(4);
+      for (int step = 1; step <= 4; step++) {
+        assertThat(nonFinite.get(step - 1)).as(what).startsWith("step " + step + ": " + c.texts() + " of " + c.texts()
+            + " validation texts gave vectors with NaN or infinite components").contains("scored NaN");
+      }
+    }
+    // the base kept: its vectors, not the diverged ones
+    List<String> texts = TestModels.golden("short.jsonl", 4);
+    try (GeckoEmbedder trained = GeckoEmbedder.builder().model(ModelPackage.fromDirectory(tmp.resolve("COSENT")))
+        .build();
+        GeckoEmbedder base = GeckoEmbedder.builder().model("all-MiniLM-L6-v2").build()) {
+      List<float[]> x = trained.embedAll(texts, 384);
+      List<float[]> z = base.embedAll(texts, 384);
+      for (int t = 0; t < texts.size(); t++) {
+        assertThat(VectorOps.dot(x.get(t), z.get(t))).as("text %d", t).isGreaterThan(0.9999f);
+      }
+    }
+  }
+
   @Test
   void scoredValidationOfOneRowOrOneScoreMeansNoValidationNotAFailure(@TempDir Path tmp) throws Exception {
     TrainingData flat = TrainingData.of(List.of(TrainingExample.scored("a man is eating", "a man eats food", 3),

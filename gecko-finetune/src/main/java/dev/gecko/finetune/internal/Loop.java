@@ -335,7 +335,7 @@ public final class Loop {
       if (config.resume()) {
         Checkpoint.read(ckpt, encoder, opt, s);
       } else {
-        s.baseScore = validation == null ? Double.NaN : validation.score();
+        s.baseScore = validation == null ? Double.NaN : validation.score(0);
         s.bestScore = s.baseScore;
         s.bestStep = 0;
         if (validation != null) {
@@ -396,7 +396,7 @@ public final class Loop {
         }
         boolean validate = s.step % config.validateEvery() == 0 || s.step == total;
         if (validate) {
-          double score = validation == null ? Double.NaN : validation.score();
+          double score = validation == null ? Double.NaN : validation.score(s.step);
           s.curve.add(new StepStats(s.step, s.lossCount == 0 ? Double.NaN : s.lossSum / s.lossCount, score));
           s.lossSum = 0;
           s.lossCount = 0;
@@ -675,8 +675,61 @@ public final class Loop {
     }
   }
 
+  /**
+   * The validation of the model as it is at a step: higher is better, NaN for a step that cannot be
+   * scored. A validation text whose vector holds NaN or an infinity (weights that diverged, or a
+   * text that overflows the model: validation embeds whole texts, up to the package's maximum
+   * tokens) makes the step's score NaN, with a warning naming the step and the count of such
+   * texts. As with a step whose gradient is not finite (skipped with a warning), training goes on:
+   * a NaN score is never the best, so {@code keepBest} keeps the best step before it (the base
+   * when none beat it), and it counts as a validation without improvement for patience. Weights
+   * that diverged for good fail the run on their skipped steps ({@link #MAX_SKIPPED_IN_A_ROW}),
+   * not on their validation.
+   */
   interface Validation {
-    double score() throws IOException;
+    double score(long step) throws IOException;
+  }
+
+  /** Warns that a step's validation met vectors that are not finite, and returns its score: NaN. */
+  private static double notFinite(long step, long texts, long of) {
+    LOG.log(System.Logger.Level.WARNING, "step {0}: {1} of {2} validation texts gave vectors with NaN or infinite "
+        + "components (weights that diverged, or a text that overflows the model); the step is scored NaN, never the "
+        + "best, and training goes on", step, texts, of);
+    return Double.NaN;
+  }
+
+  /**
+   * An evaluator's validation through {@code embedder}, the model in training, scored NaN (see
+   * {@link Validation}) when a text it embedded gave a vector that is not finite: the evaluator's
+   * score of such vectors, or its failure on them (a rank correlation refuses NaN, a flat index
+   * holds finite vectors only), means nothing. Any other failure is the evaluator's own, and
+   * passes.
+   */
+  private static Validation finiteOnly(TorchEmbedder embedder, Validation evaluation) {
+    return step -> {
+      long nonFinite = embedder.nonFiniteTexts();
+      long texts = embedder.metrics().texts();
+      double score;
+      RuntimeException failure = null;
+      try {
+        score = evaluation.score(step);
+      } catch (RuntimeException e) {
+        score = Double.NaN;
+        failure = e;
+      }
+      nonFinite = embedder.nonFiniteTexts() - nonFinite;
+      if (nonFinite == 0) {
+        if (failure != null) {
+          throw failure;
+        }
+        return score;
+      }
+      if (failure != null) {
+        LOG.log(System.Logger.Level.DEBUG, "step " + step + ": the evaluator's failure on vectors that are not finite",
+            failure);
+      }
+      return notFinite(step, nonFinite, embedder.metrics().texts() - texts);
+    };
   }
 
   private double weighted(EvalReport report) {
@@ -704,14 +757,35 @@ public final class Loop {
     }
     StsDataset d = new StsDataset("validation", pairs);
     // a new in-memory cache each time: the weights change, the package's fingerprint does not
-    return () -> weighted(StsEvaluator.builder(embedder).dims(config.dims()).cache(EmbeddingCache.inMemory()).build()
-        .evaluate(d));
+    return finiteOnly(embedder, step -> weighted(StsEvaluator.builder(embedder).dims(config.dims())
+        .cache(EmbeddingCache.inMemory()).build().evaluate(d)));
   }
 
-  private Validation retrievalValidation(dev.gecko.train.adapter.TrainingData val, TorchEmbedder embedder) {
+  /**
+   * The GECKO objective's validation: nDCG@10 of a retrieval set made of the validation rows (see
+   * {@link #retrievalSet}) through the model in training; null where it has no query.
+   */
+  Validation retrievalValidation(dev.gecko.train.adapter.TrainingData val, TorchEmbedder embedder) {
+    BeirDataset d = retrievalSet(val);
+    if (d == null) {
+      return null;
+    }
+    return finiteOnly(embedder, step -> weighted(RetrievalEvaluator.builder(embedder).dims(config.dims())
+        .cache(EmbeddingCache.inMemory()).build().evaluate(d)));
+  }
+
+  /**
+   * The retrieval set of validation rows: each row with a positive is a query whose one relevant
+   * document is its positive; every positive and hard negative is in the corpus (each distinct text
+   * once). A scored row below {@code positiveThreshold} is not a positive, as in training: it is no
+   * query (a warning counts such rows), and its texts stay in the corpus as distractors. Null, with a
+   * warning, where no row is a query.
+   */
+  BeirDataset retrievalSet(dev.gecko.train.adapter.TrainingData val) {
     if (val.size() == 0) {
       return null;
     }
+    long below = 0;
     Map<String, String> docs = new LinkedHashMap<>();
     List<BeirDataset.Query> queries = new ArrayList<>();
     Map<String, Map<String, Integer>> qrels = new LinkedHashMap<>();
@@ -725,6 +799,7 @@ public final class Loop {
         docs.computeIfAbsent(e.negative(), k -> "d" + docs.size());
       }
       if (e.score() != null && e.score() < config.positiveThreshold()) {
+        below++;
         continue; // not a positive, as in training: its texts stay in the corpus as distractors
       }
       String qid = "q" + q++;
@@ -732,13 +807,19 @@ public final class Loop {
       qrels.put(qid, Map.of(pid, 1));
     }
     if (queries.isEmpty()) {
+      LOG.log(System.Logger.Level.WARNING, "none of the {0} validation rows is a query of the retrieval validation ({1} "
+          + "score below positiveThreshold {2}, {3} have no positive): training runs without validation and keeps its "
+          + "last step", val.size(), below, config.positiveThreshold(), val.size() - below);
       return null;
+    }
+    if (below > 0) {
+      LOG.log(System.Logger.Level.WARNING, "{0} of {1} validation rows score below positiveThreshold {2} and are not "
+          + "queries of the retrieval validation (their texts stay in its corpus as distractors)", below, val.size(),
+          config.positiveThreshold());
     }
     List<Passage> corpus = new ArrayList<>();
     docs.forEach((text, id) -> corpus.add(new Passage(id, "", text)));
-    BeirDataset d = new BeirDataset("validation", corpus, queries, qrels);
-    return () -> weighted(RetrievalEvaluator.builder(embedder).dims(config.dims()).cache(EmbeddingCache.inMemory())
-        .build().evaluate(d));
+    return new BeirDataset("validation", corpus, queries, qrels);
   }
 
   /** Minus the distillation loss (x100) over the held-out texts, in batches of the training batch size. */
@@ -758,9 +839,11 @@ public final class Loop {
           + "runs without validation and keeps its last step", valRows.size(), minBatch(config.objective()));
       return null;
     }
-    return () -> {
+    return step -> {
       double sum = 0;
       int n = 0;
+      long texts = 0;
+      long nonFinite = 0;
       for (Local l : batches) {
         try (NDManager sm = manager.newSubManager()) {
           List<NDArray> parts = new ArrayList<>();
@@ -770,12 +853,33 @@ public final class Loop {
                 enc.subList(s, Math.min(s + config.miniBatchSize(), enc.size())), padId), base.pooling()));
           }
           NDArray emb = NDArrays.concat(new NDList(parts));
+          texts += l.ids.size();
+          nonFinite += nonFiniteRows(emb);
           sum += GradCache.scalar(loss(emb, l.idx, l.scores, l.ids));
           n++;
         }
       }
+      if (nonFinite > 0) {
+        return notFinite(step, nonFinite, texts);
+      }
       return n == 0 ? Double.NaN : -100 * sum / n;
     };
+  }
+
+  /** The rows of a {@code [n, H]} array that hold NaN or an infinity. */
+  private static int nonFiniteRows(NDArray emb) {
+    float[] v = (emb.getDataType() == DataType.FLOAT32 ? emb : emb.toType(DataType.FLOAT32, false)).toFloatArray();
+    int h = (int) emb.getShape().get(1);
+    int rows = 0;
+    for (int r = 0; r < v.length / h; r++) {
+      for (int c = 0; c < h; c++) {
+        if (!Float.isFinite(v[r * h + c])) {
+          rows++;
+          break;
+        }
+      }
+    }
+    return rows;
   }
 
   /**

@@ -27,7 +27,9 @@ import java.util.concurrent.CompletableFuture;
  *
  * <p>Not thread-safe (the encoder is not): the async call runs on the caller's thread and returns a
  * completed future. Does not own the encoder or the tokenizer: {@link #close()} does nothing.
- * {@link #metrics()} counts calls, texts, tokens and batches; it times nothing.
+ * {@link #metrics()} counts calls, texts, tokens and batches; it times nothing. Vectors are
+ * returned as computed, NaN and infinities included (weights that diverged, or a text that
+ * overflows the model); {@link #nonFiniteTexts()} counts the texts that gave such a vector.
  */
 public final class TorchEmbedder implements GeckoEmbedder {
   private final ModelPackage pkg;
@@ -41,6 +43,7 @@ public final class TorchEmbedder implements GeckoEmbedder {
   private long tokens;
   private long paddedTokens;
   private long batches;
+  private long nonFinite;
 
   public TorchEmbedder(ModelPackage pkg, GeckoTokenizer tokenizer, BertEncoder encoder, NDManager manager,
       int maxBatchTokens) {
@@ -129,12 +132,32 @@ public final class TorchEmbedder implements GeckoEmbedder {
         int h = dimensions();
         for (int i = start; i < end; i++) {
           out[order[i]] = Arrays.copyOfRange(flat, (i - start) * h, (i - start + 1) * h);
+          if (!finite(out[order[i]])) {
+            nonFinite++;
+          }
         }
       }
       progress.onProgress(Progress.of("embedding", "texts", end, order.length));
       start = end;
     }
     return out;
+  }
+
+  /**
+   * The texts embedded so far (as {@code metrics().texts()} counts them) whose pooled vector held
+   * NaN or an infinity; such a vector stays so after truncation and normalisation.
+   */
+  public long nonFiniteTexts() {
+    return nonFinite;
+  }
+
+  private static boolean finite(float[] v) {
+    for (float x : v) {
+      if (!Float.isFinite(x)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   @Override

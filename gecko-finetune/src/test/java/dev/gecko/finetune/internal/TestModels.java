@@ -44,6 +44,37 @@ public final class TestModels {
     return texts;
   }
 
+  /**
+   * Collects the WARNING messages of {@link Loop}, formatted as System.Logger formats them, from
+   * construction to {@link #close()}. System.Logger goes to java.util.logging in these tests (no
+   * other backend is on the test class path).
+   */
+  public static final class LoopWarnings extends java.util.logging.Handler implements AutoCloseable {
+    private final java.util.logging.Logger jul = java.util.logging.Logger.getLogger(Loop.class.getName());
+    /** The messages so far, in order. */
+    public final List<String> messages = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    public LoopWarnings() {
+      jul.addHandler(this);
+    }
+
+    @Override
+    public void publish(java.util.logging.LogRecord r) {
+      if (r.getLevel() == java.util.logging.Level.WARNING) {
+        messages.add(r.getParameters() == null ? r.getMessage()
+            : java.text.MessageFormat.format(r.getMessage(), r.getParameters()));
+      }
+    }
+
+    @Override
+    public void flush() {}
+
+    @Override
+    public void close() {
+      jul.removeHandler(this);
+    }
+  }
+
   /** The first {@code n} texts of a golden file (short.jsonl, passages.jsonl). */
   public static List<String> golden(String file, int n) {
     List<String> out = new ArrayList<>();

@@ -1,0 +1,140 @@
+package dev.gecko.finetune.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import dev.gecko.core.ModelPackage;
+import dev.gecko.core.ProgressListener;
+import dev.gecko.core.internal.onnx.OnnxModel;
+import dev.gecko.core.io.Passage;
+import dev.gecko.eval.BeirDataset;
+import dev.gecko.finetune.FineTuneConfig;
+import dev.gecko.finetune.FineTuneObjective;
+import dev.gecko.finetune.PromptStyle;
+import dev.gecko.tokenizer.GeckoTokenizer;
+import dev.gecko.train.adapter.TrainingData;
+import dev.gecko.train.adapter.TrainingExample;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The GECKO objective's retrieval validation, on all-MiniLM-L6-v2 in the trainable model (no
+ * training): which rows are queries, and a step whose vectors are not finite.
+ */
+class RetrievalValidationTest {
+  private static final ModelPackage PKG = ModelPackage.builtIn("all-MiniLM-L6-v2");
+  private static NDManager manager;
+  private static GeckoTokenizer tokenizer;
+  private static BertEncoder encoder;
+  private static TorchEmbedder embedder;
+
+  /**
+   * Three positives (two unscored pairs, one scored at the threshold's side) and two rows scored
+   * below the default threshold 4 whose query is about another row's positive, not their own
+   * second text: counted as relevant pairs, they would rank their "positive" below that one.
+   */
+  static final TrainingData ROWS = TrainingData.of(List.of(
+      TrainingExample.triplet(null, "How do I bake bread at home?", "A simple recipe for baking homemade bread.", null),
+      TrainingExample.triplet(null, "What is the capital of France?", "Paris is the capital and largest city of France.",
+          null),
+      TrainingExample.scored("How far away is the moon?", "The Moon is about 384,000 km from Earth.", 4.5),
+      TrainingExample.scored("Baking bread at home with a simple recipe", "A chocolate cake needs cocoa and sugar.", 1),
+      TrainingExample.scored("The distance from the Earth to the Moon", "Tourists queue at the Eiffel Tower.", 0.5)));
+
+  @BeforeAll
+  static void load() {
+    Torch.engine();
+    manager = NDManager.newBaseManager();
+    tokenizer = TestModels.tokenizer(PKG);
+    OnnxModel graph = TestModels.graph(PKG);
+    encoder = BertEncoder.load(graph, BertLayout.read(graph, "all-MiniLM-L6-v2"), manager, DataType.FLOAT32);
+    embedder = new TorchEmbedder(PKG, tokenizer, encoder, manager, 8192);
+  }
+
+  @AfterAll
+  static void free() {
+    encoder.close();
+    tokenizer.close();
+    manager.close();
+  }
+
+  static Loop loop(double positiveThreshold) {
+    return loop(positiveThreshold, 384);
+  }
+
+  static Loop loop(double positiveThreshold, int width) {
+    FineTuneConfig c = new FineTuneConfig(FineTuneObjective.GECKO, List.of(width), List.of(1.0), 1, 4, 4, 32, 1e-5, 0,
+        0.01, 1, 0.05, 20, positiveThreshold, false, PromptStyle.MODEL, false, 0, 1, 100, true, 0, 0, false,
+        Path.of("unused"), false, null, 0, false, dev.gecko.train.adapter.Basis.IDENTITY, null, false);
+    return new Loop(PKG, ROWS, ROWS, c, ProgressListener.none());
+  }
+
+  @Test
+  void rowsBelowThePositiveThresholdAreNoRelevantPairsButStayAsDistractors() throws Exception {
+    double score;
+    try (TestModels.LoopWarnings w = new TestModels.LoopWarnings()) {
+      score = loop(4).retrievalValidation(ROWS, embedder).score(0);
+      assertThat(w.messages).containsExactly("2 of 5 validation rows score below positiveThreshold 4 and are not "
+          + "queries of the retrieval validation (their texts stay in its corpus as distractors)");
+    }
+    // counting them (a threshold no row is below): their queries find another row's positive first
+    double counted = loop(0).retrievalValidation(ROWS, embedder).score(0);
+    assertThat(loop(0).retrievalSet(ROWS).queries()).hasSize(5);
+    // 100.0 (each positive's query finds it first) against 80.36 on all-MiniLM-L6-v2
+    assertThat(score).as("nDCG@10 of the positives only").isCloseTo(100, org.assertj.core.data.Offset.offset(1e-9))
+        .isGreaterThan(counted + 10);
+    BeirDataset set = loop(4).retrievalSet(ROWS);
+    assertThat(set.queries()).extracting(BeirDataset.Query::text).containsExactly("How do I bake bread at home?",
+        "What is the capital of France?", "How far away is the moon?");
+    assertThat(set.qrels()).hasSize(3).allSatisfy((q, docs) -> assertThat(docs).hasSize(1).containsValue(1));
+    assertThat(set.corpus()).extracting(Passage::text).contains("A chocolate cake needs cocoa and sugar.",
+        "Tourists queue at the Eiffel Tower.").hasSize(5);
+  }
+
+  @Test
+  void noRowAtOrAboveTheThresholdMeansNoValidationWithAWarningNamingIt() {
+    TrainingData below = TrainingData.of(ROWS.examples().subList(3, 5));
+    try (TestModels.LoopWarnings w = new TestModels.LoopWarnings()) {
+      assertThat(loop(4).retrievalValidation(below, embedder)).isNull();
+      assertThat(w.messages).containsExactly("none of the 2 validation rows is a query of the retrieval validation "
+          + "(2 score below positiveThreshold 4, 0 have no positive): training runs without validation and keeps its "
+          + "last step");
+    }
+  }
+
+  @Test
+  void vectorsThatAreNotFiniteScoreTheStepNaNWithAWarningAndTheNextStepScoresAgain() throws Exception {
+    Loop.Validation validation = loop(4).retrievalValidation(ROWS, embedder);
+    double finite = validation.score(0);
+    assertThat(finite).isFinite();
+    String name = "encoder.layer.0.attention.self.query.weight";
+    float[] kept = encoder.values(name);
+    float[] nan = new float[kept.length];
+    Arrays.fill(nan, Float.NaN);
+    try (TestModels.LoopWarnings w = new TestModels.LoopWarnings()) {
+      encoder.set(name, nan);
+      // before: gecko-core's flat index refused the first NaN component, failing the run
+      assertThat(validation.score(7)).isNaN();
+      // 3 queries and 5 documents, each embedded once
+      assertThat(w.messages).containsExactly("step 7: 8 of 8 validation texts gave vectors with NaN or infinite "
+          + "components (weights that diverged, or a text that overflows the model); the step is scored NaN, never "
+          + "the best, and training goes on");
+    } finally {
+      encoder.set(name, kept);
+    }
+    assertThat(validation.score(8)).isEqualTo(finite);
+  }
+
+  @Test
+  void anEvaluatorFailureWithFiniteVectorsIsNotHidden() {
+    // widths above the model's 384 fail in the evaluator, whose vectors were all finite
+    assertThatThrownBy(() -> loop(4, 512).retrievalValidation(ROWS, embedder).score(0))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("512");
+  }
+}
