@@ -320,6 +320,8 @@ class CoalescingTest {
       assertThat(m.runTime().count()).as("one run time per batch").isEqualTo(m.batches());
       assertThat(m.queueWait().count()).as("one queue wait per text").isEqualTo(40);
       assertThat(m.batchFill()).isGreaterThan(0).isLessThanOrEqualTo(1);
+      // a batch's line is logged after its vectors are handed over: closing waits for the runners
+      e.close();
       assertThat(lines).as("one debug line per batch").hasSize((int) m.batches())
           .allSatisfy(l -> assertThat(l).matches("batch of \\d+ texts from \\d+ calls, \\d+ tokens \\(\\d+ padded\\), ran .* ms"));
     } finally {

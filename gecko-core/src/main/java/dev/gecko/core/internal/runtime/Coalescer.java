@@ -39,7 +39,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p>Failures stay with their call: inputs are checked before they are queued, and a batch of
  * several calls that ONNX Runtime refuses is run again call by call, so that only the call at
  * fault fails; a failure that several calls do share reaches each as its own exception instance
- * ({@link Futures#forCaller}). A call's future cancelled before its texts start is removed from
+ * ({@link Futures#forCaller}), except an {@link Error}, which reaches each as the same object. A call's future cancelled before its texts start is removed from
  * the queue at once, freeing its room.
  *
  * <p>Back-pressure: at most {@code maxQueuedTokens} tokens wait in the queue (a call larger than
@@ -319,6 +319,14 @@ final class Coalescer {
       } finally {
         workspaces.giveBack(ws);
       }
+    } catch (RuntimeException | Error e) {
+      // before run() could (no workspace: out of memory, say): the texts have left the queue, so
+      // their calls fail here rather than wait forever (and hold the embedder's gate)
+      Set<Job> jobs = new LinkedHashSet<>();
+      for (Item i : batch) {
+        jobs.add(i.job());
+      }
+      fail(jobs, e);
     } finally {
       lock.lock();
       try {
