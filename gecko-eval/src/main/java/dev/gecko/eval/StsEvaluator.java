@@ -53,7 +53,8 @@ public final class StsEvaluator {
    *
    * @throws InvalidDataException if every gold score is the same (a correlation with them is
    *     undefined), checked before anything is embedded
-   * @throws dev.gecko.core.GeckoException if the model gives every pair the same cosine at a width
+   * @throws dev.gecko.core.GeckoException if the model gives every pair the same cosine at a width,
+   *     or a vector with NaN or infinite components (the message names the pair)
    * @throws java.io.IOException if the embedding cache cannot be read or written
    * @throws IllegalStateException if the embedder is closed
    */
@@ -83,6 +84,12 @@ public final class StsEvaluator {
         float[] a = VectorOps.truncateAndNormalize(full.get(2 * i), d);
         float[] b = VectorOps.truncateAndNormalize(full.get(2 * i + 1), d);
         cos[i] = VectorOps.cosine(a, b);
+        if (Double.isNaN(cos[i])) {
+          StsDataset.Pair p = data.pairs().get(i);
+          throw new GeckoException(embedder.model().name() + " gives a vector with NaN or infinite components for pair "
+              + (i + 1) + " of " + data.name() + " (\"" + shorten(p.sentence1()) + "\" / \"" + shorten(p.sentence2())
+              + "\"): its cosine is undefined");
+        }
       }
       double spearman = 100 * Correlation.spearman(gold, cos);
       if (Double.isNaN(spearman)) {
@@ -101,6 +108,10 @@ public final class StsEvaluator {
     double seconds = (System.nanoTime() - start) / 1e9;
     return new EvalReport(embedder.model().name(), data.name(), "sts", MAIN_METRIC, scores, metrics,
         Map.of("sentence", template), Map.of("pairs", data.pairs().size()), seconds);
+  }
+
+  private static String shorten(String text) {
+    return text.length() <= 60 ? text : text.substring(0, 57) + "...";
   }
 
   private EmbedRequest request(String text) {

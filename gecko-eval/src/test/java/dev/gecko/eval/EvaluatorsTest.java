@@ -76,6 +76,17 @@ class EvaluatorsTest {
   }
 
   @Test
+  void aVectorWithNaNComponentsIsNamedByItsPairNotAnUndefinedRank() {
+    CountingEmbedder broken = new CountingEmbedder(embedder);
+    StsDataset.Pair third = sts.pairs().get(2);
+    broken.poisoned = third.sentence2();
+    assertThatThrownBy(() -> StsEvaluator.builder(broken).dims(List.of(64)).build().evaluate(sts))
+        .isInstanceOf(dev.gecko.core.GeckoException.class)
+        .hasMessageContaining("NaN or infinite components for pair 3 of " + sts.name())
+        .hasMessageContaining(third.sentence1().substring(0, Math.min(20, third.sentence1().length())));
+  }
+
+  @Test
   void retrievalOnArguAnaSliceIgnoresIdenticalIdsLikeMteb() throws IOException {
     EvalReport with = RetrievalEvaluator.builder(embedder).cache(sharedCache).ignoreIdenticalIds(true)
         .dims(List.of(384, 64)).build().evaluate(arguana);
@@ -266,6 +277,8 @@ class EvaluatorsTest {
     private final GeckoEmbedder delegate;
     final AtomicInteger texts = new AtomicInteger();
     final List<Integer> widths = new ArrayList<>();
+    /** A text whose vector comes back as NaNs (a model whose weights diverged), or null. */
+    String poisoned;
 
     CountingEmbedder(GeckoEmbedder delegate) {
       this.delegate = delegate;
@@ -292,7 +305,15 @@ class EvaluatorsTest {
     public List<float[]> embedRequests(List<EmbedRequest> requests, int dims, dev.gecko.core.ProgressListener progress) {
       texts.addAndGet(requests.size());
       widths.add(dims);
-      return delegate.embedRequests(requests, dims, progress);
+      List<float[]> vectors = new ArrayList<>(delegate.embedRequests(requests, dims, progress));
+      for (int i = 0; i < requests.size(); i++) {
+        if (requests.get(i).text().equals(poisoned)) {
+          float[] nan = new float[vectors.get(i).length];
+          java.util.Arrays.fill(nan, Float.NaN);
+          vectors.set(i, nan);
+        }
+      }
+      return vectors;
     }
 
     @Override
