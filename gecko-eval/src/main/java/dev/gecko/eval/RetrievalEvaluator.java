@@ -5,6 +5,7 @@ import dev.gecko.core.ProgressListener;
 import dev.gecko.core.EmbedRequest;
 import dev.gecko.core.GeckoEmbedder;
 import dev.gecko.core.TaskType;
+import dev.gecko.core.GeckoException;
 import dev.gecko.core.index.FlatIndex;
 import dev.gecko.core.index.SearchHit;
 import dev.gecko.core.vector.VectorOps;
@@ -59,6 +60,8 @@ public final class RetrievalEvaluator {
    * Scores a data set at every configured width.
    *
    * @throws java.io.IOException if the embedding cache cannot be read or written
+   * @throws GeckoException if the model gives a query or document a vector with NaN or infinite
+   *     components (the message names its id)
    * @throws IllegalStateException if the embedder is closed
    */
   public EvalReport evaluate(BeirDataset data) throws java.io.IOException {
@@ -75,6 +78,12 @@ public final class RetrievalEvaluator {
     }
     List<float[]> queryVectors = cache.embed(embedder, queryRequests, "embedding queries", progress);
     List<float[]> docVectors = cache.embed(embedder, docRequests, "embedding corpus", progress);
+    for (int i = 0; i < queryVectors.size(); i++) {
+      requireFinite(queryVectors.get(i), "query " + data.queries().get(i).id(), data);
+    }
+    for (int i = 0; i < docVectors.size(); i++) {
+      requireFinite(docVectors.get(i), "document " + data.corpus().get(i).id(), data);
+    }
 
     int maxK = Collections.max(ks);
     int topK = Math.min(maxK, data.corpus().size());
@@ -117,6 +126,15 @@ public final class RetrievalEvaluator {
     double seconds = (System.nanoTime() - start) / 1e9;
     return new EvalReport(embedder.model().name(), data.name(), "retrieval", MAIN_METRIC, scores, metrics, prompts,
         sizes, seconds);
+  }
+
+  private void requireFinite(float[] vector, String what, BeirDataset data) {
+    for (float x : vector) {
+      if (!Float.isFinite(x)) {
+        throw new GeckoException(embedder.model().name() + " gives a vector with NaN or infinite components for "
+            + what + " of " + data.name() + ": it cannot be ranked");
+      }
+    }
   }
 
   /** Builds a {@link RetrievalEvaluator}. Setters validate at once. Reusable; not thread-safe. */

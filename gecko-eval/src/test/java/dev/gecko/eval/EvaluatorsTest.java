@@ -87,6 +87,19 @@ class EvaluatorsTest {
   }
 
   @Test
+  void aDocumentVectorWithNaNComponentsIsNamedByItsId() {
+    CountingEmbedder broken = new CountingEmbedder(embedder);
+    java.util.Set<String> queryTexts = new java.util.HashSet<>();
+    arguana.queries().forEach(q -> queryTexts.add(q.text()));
+    dev.gecko.core.io.Passage fourth = arguana.corpus().stream().filter(p -> !queryTexts.contains(p.text().strip()))
+        .skip(3).findFirst().orElseThrow(); // in ArguAna a query is also a passage: this one is not
+    broken.poisoned = fourth.text().strip();
+    assertThatThrownBy(() -> RetrievalEvaluator.builder(broken).build().evaluate(arguana))
+        .isInstanceOf(dev.gecko.core.GeckoException.class)
+        .hasMessageContaining("NaN or infinite components for document " + fourth.id() + " of " + arguana.name());
+  }
+
+  @Test
   void retrievalOnArguAnaSliceIgnoresIdenticalIdsLikeMteb() throws IOException {
     EvalReport with = RetrievalEvaluator.builder(embedder).cache(sharedCache).ignoreIdenticalIds(true)
         .dims(List.of(384, 64)).build().evaluate(arguana);
