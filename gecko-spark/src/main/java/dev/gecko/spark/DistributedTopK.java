@@ -6,6 +6,7 @@ import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Objects;
+import java.util.UUID;
 import org.apache.spark.HashPartitioner;
 import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaRDD;
@@ -35,11 +36,15 @@ import scala.Tuple2;
  * Corpus rows are given an ordinal (an ordinal column, or their position in the dataset) and
  * dealt to {@code shards} shards by ordinal; each shard is packed once into one array and kept
  * (memory, then disk) for the search. Queries are cut into {@code queryBlocks} blocks; each (shard,
- * block) pair is one task, which builds the shard's flat index and searches the block's queries
- * for their top {@code k} there. Partial lists are merged per query (score descending, then
- * corpus ordinal ascending: the flat index's tie rule) down to {@code k}. A task holds one shard
- * (its vectors twice while the index is built) and one block: size {@code shards} so that a shard
- * fits an executor's memory ({@code rows / shards * dims * 4} bytes, twice).
+ * block) pair is one task, which searches the block's queries for their top {@code k} in the
+ * shard's flat index. Each executor builds a shard's index once, on the first task that needs it,
+ * and keeps it for the shard's other blocks (and, in {@link FretSparkJob}, for later waves): see
+ * {@link ExecutorIndexes} for its key, memory bound ({@code spark.gecko.indexCache.maxBytes},
+ * default a quarter of the heap) and eviction. Partial lists are merged per query (score
+ * descending, then corpus ordinal ascending: the flat index's tie rule) down to {@code k}. An
+ * executor holds the shards it was given, the indexes it keeps (up to the bound; while one is
+ * built its shard's vectors are held twice) and the blocks it searches: size {@code shards} so that
+ * a shard fits an executor's memory ({@code rows / shards * dims * 4} bytes, twice).
  *
  * <h2>Input and output</h2>
  * Both inputs have an id column (any type, compared as its string) and a vector column ({@code
@@ -54,7 +59,8 @@ import scala.Tuple2;
  * <p>Immutable and thread-safe; {@link #search} may be called from any thread. It owns no
  * resources: the packed shards a search persists stay cached while its result's lineage is
  * reachable (so that a second action on the result does not pack them again), and Spark's context
- * cleaner drops them once it is not.
+ * cleaner drops them once it is not; the executors' shard indexes are {@link ExecutorIndexes}'s,
+ * dropped when evicted or idle.
  */
 public final class DistributedTopK {
   /** The output schema. */
@@ -132,9 +138,18 @@ public final class DistributedTopK {
 
   /** Deals corpus entries to {@code shards} shards by ordinal and packs each (kept: memory, then disk). */
   static JavaRDD<TopKParts.Shard> pack(JavaRDD<TopKParts.Entry> entries, int shards) {
+    return pack(entries, shards, UUID.randomUUID().toString());
+  }
+
+  /**
+   * As {@link #pack(JavaRDD, int)}, the shards marked with {@code packId}: the key of their indexes
+   * in {@link ExecutorIndexes}, so it must be new for each packing (a random UUID).
+   */
+  static JavaRDD<TopKParts.Shard> pack(JavaRDD<TopKParts.Entry> entries, int shards, String packId) {
+    Objects.requireNonNull(packId, "packId is null");
     return entries.mapToPair(e -> new Tuple2<>((int) Math.floorMod(e.ordinal(), (long) shards), e))
         .partitionBy(new HashPartitioner(shards))
-        .mapPartitionsWithIndex((index, it) -> List.of(TopKParts.Shard.pack(index, values(it))).iterator(), true)
+        .mapPartitionsWithIndex((index, it) -> List.of(TopKParts.Shard.pack(packId, index, values(it))).iterator(), true)
         .persist(StorageLevel.MEMORY_AND_DISK());
   }
 
@@ -155,9 +170,9 @@ public final class DistributedTopK {
       if (shard.size() == 0) {
         return out.iterator();
       }
-      FlatIndex index = shard.index(precision, metric);
+      TopKParts.ShardIndex index = ExecutorIndexes.shared().get(shard, precision, metric); // once per executor
       for (TopKParts.Query q : pair._2()) {
-        out.add(new Tuple2<>(q.key(), TopKParts.Hits.of(q.id(), index.search(q.vector(), Math.min(k, shard.size())), shard)));
+        out.add(new Tuple2<>(q.key(), index.search(q.id(), q.vector(), k)));
       }
       return out.iterator();
     });

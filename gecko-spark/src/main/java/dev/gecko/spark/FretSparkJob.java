@@ -94,15 +94,27 @@ import scala.Tuple2;
  * the part there and writes nothing. A part holds {@code examples.jsonl} and {@code rejects.jsonl}
  * (the lines of {@code gecko generate}), {@code seeds.txt} (its seed ids) and {@code part.json}
  * (counts). A run starts by listing the parts' seeds, so a job re-run over its own folder does only
- * the seeds that are missing; an interrupted run loses at most the parts not yet renamed. The
- * driver holds {@code DIR/run.lock} (one job per folder) and writes {@code DIR/manifest.json}:
+ * the seeds that are missing; an interrupted run loses at most the parts not yet renamed.
+ *
+ * <p>A generate task commits its seeds' tasks and queries the same way, to {@code
+ * DIR/_generated/gen-<first seed's ordinal>-<digest of its seed ids>} (the wave's scratch, cleared
+ * after the wave and when a run starts): a computation of the same seeds that follows (Spark
+ * recomputing a lost cached partition, a retry, a speculative copy) reads them there instead of
+ * asking the LLM again, so the query a seed's candidates were retrieved for is the query they are
+ * relabelled against, with the response cache off too.
+ *
+ * <p>The driver holds {@code DIR/run.lock} (one job per folder) and writes {@code DIR/manifest.json}:
  * configuration and digest (a re-run with another configuration is refused), the LLM servers that
  * answered ({@code llmEndpoints}, provenance outside the digest), status, counts.
  * sentence-transformers reads {@code DIR/parts/*}{@code /examples.jsonl}.
  *
  * <p>An LLM failure that retries cannot fix fails its task; once Spark's task retries are spent the
  * run stops ({@link LlmException}; the manifest says {@code stopped}) with the parts already
- * renamed kept. When the first wave's seeds are all rejected the run stops with {@link
+ * renamed kept. A file a task or the driver cannot write or read (the run folder, the cache) stops
+ * it the same way with an {@link IOException}, and any other task failure with Spark's own {@code
+ * SparkException} (checked, though {@link #run} does not declare it: Spark's Java API throws it so).
+ * Their message, also the manifest's {@code error}, says how many examples the run wrote and why it
+ * stopped. When the first wave's seeds are all rejected the run stops with {@link
  * TooManyRejectsException}, as {@link FretPipeline} does.
  *
  * <p>A job is immutable and may run several times (one at a time per folder). It owns nothing but
@@ -115,6 +127,7 @@ public final class FretSparkJob {
   public static final String FORMAT = "gecko-fret-spark/1";
   static final String PARTS = "parts";
   static final String ATTEMPTS = "_attempts";
+  static final String GENERATED = "_generated";
   static final String MANIFEST = "manifest.json";
 
   private final Builder b;
@@ -136,7 +149,8 @@ public final class FretSparkJob {
    * @throws TooManyRejectsException if the first wave's seeds were all rejected (the run stopped)
    * @throws LlmException if LLM calls failed beyond the retries of every task attempt (the run stopped)
    * @throws IllegalArgumentException if the corpus lacks a column, has a null text or repeats an id
-   * @throws IOException if the folder cannot be used or written
+   * @throws IOException if the folder cannot be used or written, or a task could not read or write
+   *     a file beyond its retries (the run stopped)
    */
   public FretSparkSummary run(SparkSession spark, Dataset<Row> corpus) throws IOException {
     Objects.requireNonNull(spark, "spark is null");
@@ -164,6 +178,7 @@ public final class FretSparkJob {
   private FretSparkSummary runLocked(SparkSession spark, Dataset<Row> corpus, Path out) throws IOException {
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     deleteTree(out.resolve(ATTEMPTS)); // attempts of earlier runs never renamed: nobody else writes here now
+    deleteTree(out.resolve(GENERATED)); // an earlier run's queries: this run asks (or reads its cache) afresh
     JavaRDD<SeedText> passages = passages(corpus).persist(StorageLevel.MEMORY_AND_DISK());
     try {
       checkUniqueIds(passages);
@@ -199,13 +214,14 @@ public final class FretSparkJob {
       int rejected = 0;
       List<Path> newParts = new ArrayList<>();
       JavaRDD<TopKParts.Shard> shards = null;
+      String packId = java.util.UUID.randomUUID().toString();
       JavaPairRDD<Long, SeedText> byOrdinal = null;
       try {
         if (!todo.isEmpty()) {
           byOrdinal = passages.mapToPair(p -> new Tuple2<>(p.ordinal, p))
               .partitionBy(new HashPartitioner(Math.max(1, passages.getNumPartitions())))
               .persist(StorageLevel.MEMORY_AND_DISK());
-          shards = DistributedTopK.pack(corpusVectors(spark, passages), shardsFor(size, model.dimensions(), b.shards));
+          shards = DistributedTopK.pack(corpusVectors(spark, passages), shardsFor(size, model.dimensions(), b.shards), packId);
         }
         int from = 0;
         boolean first = true;
@@ -230,23 +246,34 @@ public final class FretSparkJob {
           from += ordinals.size();
           first = false;
         }
-      } catch (RuntimeException e) {
-        if (!(e instanceof TooManyRejectsException)) {
-          String msg = "run stopped after " + written + " new examples: " + e.getMessage() + ". Run the job again to resume.";
+      } catch (TooManyRejectsException e) {
+        throw e; // the manifest says why
+      } catch (Exception e) {
+        // A failed task reaches here as Spark's SparkException: a checked exception that Java does
+        // not see thrown (Scala declares none), so only a catch of Exception stops the run here.
+        LlmException llm = cause(e, LlmException.class);
+        // a task or the driver that could not write or read a file (the run folder, the cache):
+        // its own words, not Spark's stage report with the stack traces
+        IOException io = llm == null ? cause(e, IOException.class) : null;
+        String why = llm != null ? llm.getMessage() : io != null ? "I/O failure: " + io : firstLine(e);
+        String msg = "run stopped after " + written + " new examples: " + why + ". Run the job again to resume.";
+        Exception thrown = llm != null ? new LlmException(msg, e) : io != null ? new IOException(msg, e) : e;
+        try {
           writeManifest(out, config, digest, endpoints, created, "stopped", msg, seeds.size(), skipped, written, rejected, counts);
-          LlmException llm = cause(e, LlmException.class);
-          if (llm != null) {
-            throw new LlmException(msg, e);
-          }
+        } catch (IOException | RuntimeException m) {
+          thrown.addSuppressed(m); // the folder is not writable: the run's own failure comes first
         }
-        throw e;
-      } catch (IOException e) { // reading a part's counts: the manifest must not stay "running"
-        String msg = "run stopped after " + written + " new examples: " + e.getMessage() + ". Run the job again to resume.";
-        writeManifest(out, config, digest, endpoints, created, "stopped", msg, seeds.size(), skipped, written, rejected, counts);
-        throw e;
+        if (thrown instanceof IOException x) {
+          throw x;
+        }
+        if (thrown instanceof RuntimeException x) {
+          throw x;
+        }
+        throw e; // SparkException (a task's failure of another kind), rethrown as it came
       } finally {
         if (shards != null) {
           shards.unpersist(false);
+          ExecutorIndexes.releaseIfOpen(packId); // this JVM's (local mode); executors' are evicted or expire
         }
         if (byOrdinal != null) {
           byOrdinal.unpersist(false);
@@ -294,6 +321,11 @@ public final class FretSparkJob {
       List<Path> paths = new ArrayList<>();
       for (String p : parts) {
         paths.add(out.resolve(PARTS).resolve(p));
+      }
+      try {
+        deleteTree(out.resolve(GENERATED)); // the wave's queries are in its parts now
+      } catch (IOException | UncheckedIOException e) { // a straggling task attempt writing there: the next run clears it
+        LOG.log(System.Logger.Level.DEBUG, "could not clear " + out.resolve(GENERATED) + ": " + e);
       }
       return paths;
     } finally {
@@ -607,8 +639,16 @@ public final class FretSparkJob {
     }
     m.set("config", config);
     endpoints.forEach(m.putArray("llmEndpoints")::add);
-    m.putObject("counts").put("seeds", seeds).put("skipped", skipped).put("written", written).put("rejected", rejected)
-        .put("totalExamples", totalExamples(out));
+    ObjectNode c = m.putObject("counts").put("seeds", seeds).put("skipped", skipped).put("written", written)
+        .put("rejected", rejected);
+    try {
+      c.put("totalExamples", totalExamples(out));
+    } catch (IOException e) {
+      if (!"stopped".equals(status)) {
+        throw e;
+      }
+      c.putNull("totalExamples"); // a part that cannot be read may be why the run stopped: say so, not "running"
+    }
     m.putObject("usageLastRun").put("calls", counts.calls.value()).put("cacheHits", counts.cacheHits.value())
         .put("promptTokens", counts.promptTokens.value()).put("completionTokens", counts.completionTokens.value())
         .put("cost", counts.cost.value());
@@ -699,6 +739,16 @@ public final class FretSparkJob {
     } catch (UncheckedIOException e) {
       throw e.getCause();
     }
+  }
+
+  /** The first line of an exception's message (Spark's reports go on with stack traces), or its class. */
+  private static String firstLine(Throwable e) {
+    String m = e.getMessage();
+    if (m == null || m.isBlank()) {
+      return e.getClass().getName();
+    }
+    int nl = m.indexOf('\n');
+    return nl < 0 ? m : m.substring(0, nl);
   }
 
   private static <T extends Throwable> T cause(Throwable e, Class<T> type) {

@@ -1,5 +1,6 @@
 package dev.gecko.spark;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gecko.core.GeckoEmbedder;
@@ -28,9 +29,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -90,11 +94,26 @@ final class FretTasks {
     }
   }
 
+  /** The file of a committed stage-1 folder. */
+  static final String GENERATED_FILE = "generated.jsonl";
+
+  /** A task's folder name: its first seed's ordinal and a digest of its seed ids. */
+  static String name(String prefix, long firstOrdinal, List<String> ids) {
+    return String.format(Locale.ROOT, "%s-%016x-%s", prefix, firstOrdinal, Hashes.sha256Hex(String.join("\n", ids)).substring(0, 16));
+  }
+
   private static Path cache(Settings s) {
     return s.cacheDir() == null ? null : Path.of(s.cacheDir());
   }
 
-  /** Stage 1: a task and query per seed, or the seed's reject line. */
+  /**
+   * Stage 1: a task and query per seed, or the seed's reject line, written once per run: the
+   * first attempt of a task to finish commits its answers to {@code DIR/_generated/<name>} (a
+   * folder renamed into place, as a relabel task commits its part), and every later computation of
+   * the same seeds (a lost cached partition Spark recomputes, a retry, a speculative copy) reads
+   * them back instead of asking the LLM again. So a seed's query never changes between the search
+   * that finds its candidates and the relabelling that pairs them with it, cache or no cache.
+   */
   static final class GenerateTask implements PairFlatMapFunction<Iterator<Tuple2<Integer, SeedText>>, Integer, Generated> {
     private static final long serialVersionUID = 1L;
     private final Settings s;
@@ -106,17 +125,30 @@ final class FretTasks {
     }
 
     @Override
-    public Iterator<Tuple2<Integer, Generated>> call(Iterator<Tuple2<Integer, SeedText>> it) {
+    public Iterator<Tuple2<Integer, Generated>> call(Iterator<Tuple2<Integer, SeedText>> it) throws IOException {
       Place place = Place.current();
       List<Tuple2<Integer, SeedText>> seeds = new ArrayList<>();
       it.forEachRemaining(seeds::add);
+      if (seeds.isEmpty()) {
+        return List.<Tuple2<Integer, Generated>>of().iterator();
+      }
       seeds.sort((a, b) -> Integer.compare(a._1(), b._1()));
+      List<String> ids = new ArrayList<>();
+      for (Tuple2<Integer, SeedText> seed : seeds) {
+        ids.add(seed._2().id);
+      }
+      Path dir = Path.of(s.output()).resolve(FretSparkJob.GENERATED);
+      Path target = dir.resolve(name("gen", seeds.get(0)._2().ordinal, ids));
+      if (Files.isDirectory(target)) {
+        return read(target, seeds).iterator(); // generated before: the same queries, no LLM call
+      }
       UsageMeter meter = new UsageMeter(s.llm().prices());
       LlmClient llm = ExecutorLlms.forTask(s.llm(), s.fret().concurrency(), meter, cache(s));
       QueryGenerator generator = s.fret().queryGenerator(llm);
       AtomicInteger done = new AtomicInteger();
+      List<Tuple2<Integer, Generated>> out;
       try {
-        return parallel(seeds, s.fret().concurrency(), seed -> {
+        out = parallel(seeds, s.fret().concurrency(), seed -> {
           Generated g;
           try {
             GeneratedQuery q = generator.generate(seed._2().passage());
@@ -131,10 +163,75 @@ final class FretTasks {
             s.hook().afterSeed(0, place.partition(), place.attempt(), place.attemptId(), done.incrementAndGet());
           }
           return new Tuple2<>(seed._1(), g);
-        }).iterator();
+        });
       } finally {
         counts.add(meter.snapshot());
       }
+      StringBuilder lines = new StringBuilder();
+      for (Tuple2<Integer, Generated> t : out) {
+        lines.append(toJson(t._1(), t._2())).append('\n');
+      }
+      Path attempt = dir.resolve(target.getFileName() + ".attempt-" + place.attemptId());
+      FretSparkJob.deleteTree(attempt);
+      AtomicFiles.write(attempt.resolve(GENERATED_FILE), lines.toString().getBytes(StandardCharsets.UTF_8));
+      try {
+        Files.move(attempt, target, StandardCopyOption.ATOMIC_MOVE);
+      } catch (IOException e) {
+        if (!Files.isDirectory(target)) {
+          FretSparkJob.deleteTree(attempt);
+          throw e;
+        }
+        FretSparkJob.deleteTree(attempt); // another attempt committed first: its queries are the seeds' queries
+        return read(target, seeds).iterator();
+      }
+      return out.iterator();
+    }
+
+    private static ObjectNode toJson(int index, Generated g) {
+      ObjectNode o = JSON.createObjectNode().put("index", index).put("id", g.seed.id);
+      if (g.reject != null) {
+        o.put("reject", g.reject);
+      } else {
+        o.put("task", g.task).put("query", g.query);
+        if (g.extra != null) {
+          ObjectNode extra = o.putObject("extra");
+          g.extra.forEach(extra::put);
+        }
+      }
+      return o;
+    }
+
+    /** The committed answers of {@code seeds}, checked against them seed by seed. */
+    static List<Tuple2<Integer, Generated>> read(Path target, List<Tuple2<Integer, SeedText>> seeds) throws IOException {
+      Path file = target.resolve(GENERATED_FILE);
+      Map<Integer, JsonNode> byIndex = new HashMap<>();
+      for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+        if (!line.isBlank()) {
+          JsonNode n = JSON.readTree(line);
+          byIndex.put(n.path("index").asInt(), n);
+        }
+      }
+      List<Tuple2<Integer, Generated>> out = new ArrayList<>(seeds.size());
+      for (Tuple2<Integer, SeedText> seed : seeds) {
+        JsonNode n = byIndex.get(seed._1());
+        if (n == null || !seed._2().id.equals(n.path("id").asText()) || byIndex.size() != seeds.size()) {
+          throw new IOException(file + " does not hold the answers of its seeds (seed " + seed._2().id
+              + "): the run folder was changed while the job ran");
+        }
+        if (n.hasNonNull("reject")) {
+          out.add(new Tuple2<>(seed._1(), new Generated(seed._2(), null, null, null, n.get("reject").asText())));
+        } else {
+          Map<String, String> extra = new LinkedHashMap<>();
+          if (n.hasNonNull("extra")) {
+            for (Map.Entry<String, JsonNode> e : n.get("extra").properties()) {
+              extra.put(e.getKey(), e.getValue().asText());
+            }
+          }
+          out.add(new Tuple2<>(seed._1(), new Generated(seed._2(), n.path("task").asText(), n.path("query").asText(),
+              extra, null)));
+        }
+      }
+      return out;
     }
   }
 
@@ -202,8 +299,7 @@ final class FretTasks {
       for (Seed seed : seeds) {
         ids.add(seed.generated().seed.id);
       }
-      String name = String.format(Locale.ROOT, "part-%016x-%s", seeds.get(0).generated().seed.ordinal,
-          Hashes.sha256Hex(String.join("\n", ids)).substring(0, 16));
+      String name = name("part", seeds.get(0).generated().seed.ordinal, ids);
       Path out = Path.of(s.output());
       Path target = out.resolve(FretSparkJob.PARTS).resolve(name);
       if (Files.exists(target)) {

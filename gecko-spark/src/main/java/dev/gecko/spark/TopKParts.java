@@ -12,16 +12,22 @@ import java.util.List;
 final class TopKParts {
   private TopKParts() {}
 
-  /** One shard of the corpus: vectors in increasing corpus ordinal, packed in one array. */
+  /**
+   * One shard of the corpus: vectors in increasing corpus ordinal, packed in one array, and the id
+   * of the packing it belongs to (drawn once per {@link DistributedTopK#pack} call: what keeps
+   * {@link ExecutorIndexes} from confusing it with another corpus's shard of the same number).
+   */
   static final class Shard implements Serializable {
-    private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 2L;
+    final String packId;
     final int index;
     final int dims;
     final long[] ordinals;
     final String[] ids;
     final float[] vectors;
 
-    Shard(int index, int dims, long[] ordinals, String[] ids, float[] vectors) {
+    Shard(String packId, int index, int dims, long[] ordinals, String[] ids, float[] vectors) {
+      this.packId = packId;
       this.index = index;
       this.dims = dims;
       this.ordinals = ordinals;
@@ -34,7 +40,7 @@ final class TopKParts {
     }
 
     /** Packs (ordinal, id, vector) entries, sorting them by ordinal. */
-    static Shard pack(int index, Iterator<Entry> entries) {
+    static Shard pack(String packId, int index, Iterator<Entry> entries) {
       List<Entry> all = new ArrayList<>();
       entries.forEachRemaining(all::add);
       all.sort((a, b) -> Long.compare(a.ordinal, b.ordinal));
@@ -52,16 +58,43 @@ final class TopKParts {
         ids[i] = e.id;
         System.arraycopy(e.vector, 0, vectors, i * dims, dims);
       }
-      return new Shard(index, dims, ordinals, ids, vectors);
+      return new Shard(packId, index, dims, ordinals, ids, vectors);
+    }
+  }
+
+  /**
+   * A shard's flat index (local ordinal i is the shard's entry i) with the shard's ordinals and ids,
+   * so that hits are named from the very shard the index was built from. Immutable once built;
+   * concurrent searches are safe ({@link FlatIndex}'s rule).
+   */
+  static final class ShardIndex {
+    final FlatIndex index;
+    final long[] ordinals;
+    final String[] ids;
+
+    private ShardIndex(FlatIndex index, long[] ordinals, String[] ids) {
+      this.index = index;
+      this.ordinals = ordinals;
+      this.ids = ids;
     }
 
-    /** A flat index of this shard's vectors, in ordinal order (local ordinal i is entry i). */
-    FlatIndex index(FlatIndex.Precision precision, FlatIndex.Metric metric) {
-      FlatIndex index = FlatIndex.builder(Math.max(dims, 1)).precision(precision).metric(metric).build();
-      for (int i = 0; i < ids.length; i++) {
-        index.add(Arrays.copyOfRange(vectors, i * dims, (i + 1) * dims));
+    /** Builds the flat index of {@code shard}'s vectors, in ordinal order. */
+    static ShardIndex build(Shard shard, FlatIndex.Precision precision, FlatIndex.Metric metric) {
+      FlatIndex index = FlatIndex.builder(Math.max(shard.dims, 1)).precision(precision).metric(metric).build();
+      int dims = shard.dims;
+      for (int i = 0; i < shard.ids.length; i++) {
+        index.add(Arrays.copyOfRange(shard.vectors, i * dims, (i + 1) * dims));
       }
-      return index;
+      return new ShardIndex(index, shard.ordinals, shard.ids);
+    }
+
+    int size() {
+      return ids.length;
+    }
+
+    /** The top {@code k} (at most the shard's size) of one query here, as corpus ordinals and ids. */
+    Hits search(String queryId, float[] query, int k) {
+      return Hits.of(queryId, index.search(query, Math.min(k, size())), ordinals, ids);
     }
   }
 
@@ -90,15 +123,15 @@ final class TopKParts {
     }
 
     /** A shard's hits, mapped from local to corpus ordinals (the local order is the corpus order). */
-    static Hits of(String queryId, List<SearchHit> hits, Shard shard) {
+    static Hits of(String queryId, List<SearchHit> hits, long[] shardOrdinals, String[] shardIds) {
       float[] s = new float[hits.size()];
       long[] o = new long[hits.size()];
       String[] ids = new String[hits.size()];
       for (int i = 0; i < hits.size(); i++) {
         SearchHit h = hits.get(i);
         s[i] = h.score();
-        o[i] = shard.ordinals[h.ordinal()];
-        ids[i] = shard.ids[h.ordinal()];
+        o[i] = shardOrdinals[h.ordinal()];
+        ids[i] = shardIds[h.ordinal()];
       }
       return new Hits(queryId, s, o, ids);
     }
