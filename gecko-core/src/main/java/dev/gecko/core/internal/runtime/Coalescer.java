@@ -320,13 +320,19 @@ final class Coalescer {
         workspaces.giveBack(ws);
       }
     } catch (RuntimeException | Error e) {
-      // before run() could (no workspace: out of memory, say): the texts have left the queue, so
-      // their calls fail here rather than wait forever (and hold the embedder's gate)
+      // outside run()'s own handling (taking or giving back a workspace: out of memory, say): the
+      // texts have left the queue, so their calls fail here rather than wait forever (and hold the
+      // embedder's gate); a failure no call is left to receive is logged, not lost
       Set<Job> jobs = new LinkedHashSet<>();
+      boolean reached = false;
       for (Item i : batch) {
         jobs.add(i.job());
+        reached |= !i.job().future.isDone();
       }
       fail(jobs, e);
+      if (!reached) {
+        LOG.log(System.Logger.Level.ERROR, "a coalesced batch failed after its calls were answered", e);
+      }
     } finally {
       lock.lock();
       try {

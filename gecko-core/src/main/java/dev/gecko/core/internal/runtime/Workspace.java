@@ -23,9 +23,14 @@ final class Workspace {
   void ensure(int cells, int outputCells, int width, boolean meanPooling) {
     if (ids.capacity() < cells) {
       int grown = Math.max(cells, ids.capacity() + ids.capacity() / 2);
-      ids = longs(grown);
-      mask = longs(grown);
-      types = longs(grown);
+      LongBuffer newIds = longs(grown);
+      LongBuffer newMask = longs(grown);
+      LongBuffer newTypes = longs(grown);
+      // assigned together once all three exist: an OutOfMemoryError between them would otherwise
+      // leave ids grown and mask short, and every later batch of a size between would overflow
+      ids = newIds;
+      mask = newMask;
+      types = newTypes;
     }
     int floats = ids.capacity() * width;
     if (hidden.capacity() < outputCells * width) {
@@ -33,8 +38,9 @@ final class Workspace {
       hidden = ByteBuffer.allocateDirect(grown * Float.BYTES).order(ByteOrder.nativeOrder()).asFloatBuffer();
     }
     if (meanPooling && hiddenHeap.length < cells * width) {
+      long[] newMaskHeap = new long[ids.capacity()];
       hiddenHeap = new float[floats];
-      maskHeap = new long[ids.capacity()];
+      maskHeap = newMaskHeap;
     }
   }
 
