@@ -223,6 +223,15 @@ class FineTunerTest {
             + " validation texts gave vectors with NaN or infinite components").contains("scored NaN");
       }
     }
+    // keeping the last step instead: its weights diverged (3 skipped steps, too few to stop the run),
+    // so the run fails before it writes them
+    Path last = tmp.resolve("last");
+    assertThatThrownBy(() -> diverging(last).objective(FineTuneObjective.COSENT).data(sts("train", 8))
+        .validation(sts("dev", 4)).batchSize(2).validateEvery(1).keepBest(false).build().train())
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageStartingWith("training diverged: the weights of step 4 hold")
+        .hasMessageContaining("nothing was written");
+    assertThat(last.resolve("model.onnx")).doesNotExist();
     // the base kept: its vectors, not the diverged ones
     List<String> texts = TestModels.golden("short.jsonl", 4);
     try (GeckoEmbedder trained = GeckoEmbedder.builder().model(ModelPackage.fromDirectory(tmp.resolve("COSENT")))

@@ -435,6 +435,7 @@ public final class Loop {
           encoder.set(name, w);
         }
       }
+      requireFiniteWeights(encoder, s.bestStep);
       Map<String, Object> provenance = provenance(pkg, s, total, started, (String) identity.get("data"));
       ModelWriter.Written written = ModelWriter.write(graph, mapping, encoder, pkg, trainedPackage(), style(),
           config, provenance, outputAdapter);
@@ -684,17 +685,41 @@ public final class Loop {
    * a NaN score is never the best, so {@code keepBest} keeps the best step before it (the base
    * when none beat it), and it counts as a validation without improvement for patience. Weights
    * that diverged for good fail the run on their skipped steps ({@link #MAX_SKIPPED_IN_A_ROW}),
-   * not on their validation.
+   * or, when fewer steps were left, before they are written. The base model's validation (step 0)
+   * with such vectors fails the run at once: no later step could be scored.
    */
   interface Validation {
     double score(long step) throws IOException;
   }
 
+  /**
+   * Refuses to write weights that hold NaN or an infinity: a run whose last steps diverged (too few
+   * of them skipped in a row to stop it, or kept because nothing was scored) fails here instead of
+   * writing a model that embeds every text as NaN.
+   */
+  private static void requireFiniteWeights(BertEncoder encoder, long step) {
+    for (String name : encoder.parameters().keySet()) {
+      float[] w = encoder.values(name);
+      for (int i = 0; i < w.length; i++) {
+        if (!Float.isFinite(w[i])) {
+          throw new IllegalStateException("training diverged: the weights of step " + step + " hold " + w[i] + " in "
+              + name + "; nothing was written (lower the learning rate, or keep the best step with a validation)");
+        }
+      }
+    }
+  }
+
   /** Warns that a step's validation met vectors that are not finite, and returns its score: NaN. */
-  private static double notFinite(long step, long texts, long of) {
+  private static double notFinite(long step, long texts, long of, RuntimeException evaluatorFailure) {
+    if (step == 0) { // the base model: no training to blame, and every later score would be NaN too
+      throw new IllegalStateException("the base model gives " + texts + " of " + of + " validation texts vectors with "
+          + "NaN or infinite components, before any training: validation could score no step (a text that "
+          + "overflows the model?); fix or drop those validation texts");
+    }
     LOG.log(System.Logger.Level.WARNING, "step {0}: {1} of {2} validation texts gave vectors with NaN or infinite "
         + "components (weights that diverged, or a text that overflows the model); the step is scored NaN, never the "
-        + "best, and training goes on", step, texts, of);
+        + "best, and training goes on{3}", step, texts, of,
+        evaluatorFailure == null ? "" : " (the evaluator refused them: " + evaluatorFailure.getMessage() + ")");
     return Double.NaN;
   }
 
@@ -724,11 +749,7 @@ public final class Loop {
         }
         return score;
       }
-      if (failure != null) {
-        LOG.log(System.Logger.Level.DEBUG, "step " + step + ": the evaluator's failure on vectors that are not finite",
-            failure);
-      }
-      return notFinite(step, nonFinite, embedder.metrics().texts() - texts);
+      return notFinite(step, nonFinite, embedder.metrics().texts() - texts, failure);
     };
   }
 
@@ -860,7 +881,7 @@ public final class Loop {
         }
       }
       if (nonFinite > 0) {
-        return notFinite(step, nonFinite, texts);
+        return notFinite(step, nonFinite, texts, null);
       }
       return n == 0 ? Double.NaN : -100 * sum / n;
     };

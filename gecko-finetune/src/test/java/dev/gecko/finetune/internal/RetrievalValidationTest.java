@@ -122,13 +122,32 @@ class RetrievalValidationTest {
       // before: gecko-core's flat index refused the first NaN component, failing the run
       assertThat(validation.score(7)).isNaN();
       // 3 queries and 5 documents, each embedded once
-      assertThat(w.messages).containsExactly("step 7: 8 of 8 validation texts gave vectors with NaN or infinite "
-          + "components (weights that diverged, or a text that overflows the model); the step is scored NaN, never "
-          + "the best, and training goes on");
+      assertThat(w.messages).singleElement().asString().startsWith("step 7: 8 of 8 validation texts gave vectors with "
+          + "NaN or infinite components (weights that diverged, or a text that overflows the model); the step is "
+          + "scored NaN, never the best, and training goes on (the evaluator refused them: ")
+          .contains("for query q0 of validation");
     } finally {
       encoder.set(name, kept);
     }
     assertThat(validation.score(8)).isEqualTo(finite);
+  }
+
+  @Test
+  void aBaseModelWhoseValidationVectorsAreNotFiniteFailsBeforeAnyTraining() throws Exception {
+    Loop.Validation validation = loop(4).retrievalValidation(ROWS, embedder);
+    String name = "encoder.layer.0.attention.self.query.weight";
+    float[] kept = encoder.values(name);
+    float[] nan = new float[kept.length];
+    Arrays.fill(nan, Float.NaN);
+    try {
+      encoder.set(name, nan);
+      // every later step would score NaN too: patience would stop a run that never validated anything
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> validation.score(0))
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessageStartingWith("the base model gives 8 of 8 validation texts vectors with NaN or infinite components");
+    } finally {
+      encoder.set(name, kept);
+    }
   }
 
   @Test
