@@ -25,8 +25,9 @@ jvm=(java -DOPT_OUT_TRACKING=true -Dai.djl.offline=true -Dgecko.shared.dir="$sha
 
 echo "# run-peers $(date -u +%FT%TZ), commit $(git rev-parse --short HEAD), $(nproc) cpus"
 echo "# $(uptime)"
-"$mvn" -q -o -pl gecko-bench -am install -DskipTests 2>/dev/null || "$mvn" -q -pl gecko-bench -am install -DskipTests
-"$mvn" -q -o -pl gecko-bench dependency:build-classpath -Dmdep.outputFile=target/cp.txt >/dev/null
+# one reactor build: package, never install (nothing of the project goes into ~/.m2)
+build=(-q -pl gecko-bench -am -DskipTests package dependency:build-classpath -Dmdep.outputFile=target/cp.txt)
+"$mvn" -o "${build[@]}" >/dev/null 2>&1 || "$mvn" "${build[@]}" >/dev/null
 cp="$root/gecko-bench/target/classes:$(cat "$root/gecko-bench/target/cp.txt")"
 "${jvm[@]}" -cp "$cp" dev.gecko.bench.peers.TextSets "$out/sets"
 
