@@ -60,7 +60,7 @@ import scala.Tuple2;
  * resources: the packed shards a search persists stay cached while its result's lineage is
  * reachable (so that a second action on the result does not pack them again), and Spark's context
  * cleaner drops them once it is not; the executors' shard indexes are {@link ExecutorIndexes}'s,
- * dropped when evicted or idle.
+ * dropped when evicted, or when found idle at the cache's next use.
  */
 public final class DistributedTopK {
   /** The output schema. */

@@ -9,7 +9,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 import org.apache.spark.SparkConf;
@@ -37,14 +36,24 @@ import org.apache.spark.SparkEnv;
  * {@link FlatIndex} grows them, plus the shard's ordinals and ids) to the Spark conf {@value
  * #MAX_BYTES_CONF} (read once per JVM; default a quarter of the JVM's maximum heap, 0 to cache
  * nothing). Past it the least recently used indexes are dropped; an index larger than the whole
- * budget is built for its task alone, as without this cache. An index unused for the Spark conf
- * {@value #IDLE_CONF} (default 10 minutes; 0: until evicted) is dropped by a daemon thread, so an
- * executor that goes on to other work gives the memory back. An evicted index a task still
- * searches stays alive until that task lets it go, outside the bound.
+ * budget is built for its task alone, as without this cache. An index still being built is never
+ * evicted (a task asking for it would build a second copy): while builds are under way the cache
+ * may hold more than the bound, until the next index is added after they finish. An evicted index
+ * a task still searches stays alive until that task lets it go, outside the bound.
+ *
+ * <h2>Idle expiry: on the next use, no thread</h2>
+ * An index unused for the Spark conf {@value #IDLE_CONF} (default 10 minutes; 0: until evicted)
+ * is dropped the next time the cache is used (a task asks for an index, or a run releases its
+ * own), so an executor that goes on to other searches gives the memory back. The cache starts no
+ * thread (a thread per copy of this class would outlive a session's class loader, with Spark
+ * Connect's per-session class loaders): an executor that runs no search again keeps its indexes,
+ * up to the bound, until its next search or until its JVM exits.
  *
  * <p>Concurrent tasks that ask for the same index wait for one build (the second does not build a
- * copy). A build that fails (a vector with NaN, say) fails every task that waited for it and leaves
- * nothing cached.
+ * copy). A build that fails (a vector with NaN, say) fails every task that waited for it, each with
+ * an exception of its own (an {@link IllegalArgumentException} or {@link IllegalStateException}
+ * whose cause is the builder's; an {@link Error} as is), and leaves nothing cached: a task that
+ * asks after the failure builds again.
  *
  * <p>Thread-safe. The JVM's instance ({@link #shared()}) lives as long as the JVM; the cache owns
  * the indexes it holds, callers only borrow them (for searching: an index is never modified after
@@ -61,6 +70,11 @@ final class ExecutorIndexes {
   /** What makes two indexes differ: the packing of the corpus, the shard, how it is stored and scored. */
   record Key(String packId, int shard, FlatIndex.Precision precision, FlatIndex.Metric metric) {}
 
+  /** How an index is built ({@link TopKParts.ShardIndex#build}; tests put another in). */
+  interface Build {
+    TopKParts.ShardIndex build(TopKParts.Shard shard, FlatIndex.Precision precision, FlatIndex.Metric metric);
+  }
+
   /** One index, built or being built. */
   private static final class Slot {
     final CompletableFuture<TopKParts.ShardIndex> index = new CompletableFuture<>();
@@ -76,6 +90,7 @@ final class ExecutorIndexes {
   private final long maxBytes;
   private final long idleNanos;
   private final LongSupplier nanoClock;
+  private final Build build;
   /** Guarded by {@code this}; in access order, least recently used first. */
   private final LinkedHashMap<Key, Slot> slots = new LinkedHashMap<>(16, 0.75f, true);
   private long bytes;
@@ -84,15 +99,21 @@ final class ExecutorIndexes {
 
   /**
    * A cache of at most {@code maxBytes} (estimated) that drops an index unused for {@code idleNanos}
-   * ({@code 0}: never) when {@link #sweep} runs, timed by {@code nanoClock}.
+   * ({@code 0}: never) when it is next used ({@link #get}, {@link #release}), timed by {@code nanoClock}.
    */
   ExecutorIndexes(long maxBytes, long idleNanos, LongSupplier nanoClock) {
+    this(maxBytes, idleNanos, nanoClock, TopKParts.ShardIndex::build);
+  }
+
+  /** As the other constructor, building with {@code build} (for tests). */
+  ExecutorIndexes(long maxBytes, long idleNanos, LongSupplier nanoClock, Build build) {
     if (maxBytes < 0 || idleNanos < 0) {
       throw new IllegalArgumentException("maxBytes and idleNanos must be >= 0");
     }
     this.maxBytes = maxBytes;
     this.idleNanos = idleNanos;
     this.nanoClock = Objects.requireNonNull(nanoClock, "nanoClock is null");
+    this.build = Objects.requireNonNull(build, "build is null");
   }
 
   /** This JVM's cache, configured from the executor's Spark conf on first use (see the class comment). */
@@ -108,7 +129,6 @@ final class ExecutorIndexes {
           long max = conf == null || !conf.contains(MAX_BYTES_CONF) ? heapQuarter : conf.getSizeAsBytes(MAX_BYTES_CONF);
           long idleMs = conf == null || !conf.contains(IDLE_CONF) ? DEFAULT_IDLE_MS : conf.getTimeAsMs(IDLE_CONF);
           s = new ExecutorIndexes(Math.max(0, max), TimeUnit.MILLISECONDS.toNanos(Math.max(0, idleMs)), System::nanoTime);
-          s.startSweeper();
           shared = s;
         }
       }
@@ -124,24 +144,13 @@ final class ExecutorIndexes {
     }
   }
 
-  private void startSweeper() {
-    if (idleNanos == 0 || maxBytes == 0) {
-      return;
-    }
-    ScheduledThreadPoolExecutor pool = new ScheduledThreadPoolExecutor(1, r -> {
-      Thread t = new Thread(r, "gecko-index-cache-sweeper");
-      t.setDaemon(true);
-      return t;
-    });
-    long period = Math.max(TimeUnit.SECONDS.toNanos(1), idleNanos / 2);
-    pool.scheduleWithFixedDelay(this::sweep, period, period, TimeUnit.NANOSECONDS); // lives as long as the JVM
-  }
-
   /**
    * Returns the index of {@code shard} (of the packing {@code shard.packId}) for this precision and
-   * metric, building it here unless this JVM holds it or is building it.
+   * metric, building it here unless this JVM holds it or is building it. Drops the indexes that
+   * have been idle too long first.
    *
    * @throws IllegalArgumentException if the shard holds a vector the index refuses (NaN, infinity)
+   * @throws IllegalStateException if another task's build of this index failed in another way
    * @throws IllegalStateException if the task's thread is interrupted (Spark killed it) while it waits
    */
   TopKParts.ShardIndex get(TopKParts.Shard shard, FlatIndex.Precision precision, FlatIndex.Metric metric) {
@@ -149,33 +158,36 @@ final class ExecutorIndexes {
     long estimate = estimateBytes(shard, precision);
     if (estimate > maxBytes) {
       synchronized (this) {
+        sweep(nanoClock.getAsLong());
         builds++;
       }
-      return TopKParts.ShardIndex.build(shard, precision, metric); // over the whole budget: this task's alone
+      return build.build(shard, precision, metric); // over the whole budget: this task's alone
     }
     Slot slot;
-    boolean build = false;
+    boolean builder = false;
     synchronized (this) {
       long now = nanoClock.getAsLong();
       slot = slots.get(key);
+      if (slot != null) {
+        slot.lastUsed = now; // before the sweep: this one is in use
+        reuses++;
+      }
+      sweep(now);
       if (slot == null) {
         slot = new Slot(estimate, now);
         slots.put(key, slot);
         bytes += estimate;
         builds++;
-        build = true;
+        builder = true;
         evictBeyondBudget(key);
-      } else {
-        slot.lastUsed = now;
-        reuses++;
       }
     }
-    if (build) {
+    if (builder) {
       try {
-        slot.index.complete(TopKParts.ShardIndex.build(shard, precision, metric));
+        slot.index.complete(build.build(shard, precision, metric));
       } catch (RuntimeException | Error e) {
+        remove(key, slot); // first: a task that looks it up from now on builds again, never gets this failure
         slot.index.completeExceptionally(e);
-        remove(key, slot);
         throw e;
       }
     }
@@ -185,22 +197,36 @@ final class ExecutorIndexes {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted (task killed) while waiting for shard " + shard.index + "'s index", e);
     } catch (ExecutionException e) {
-      if (e.getCause() instanceof RuntimeException r) {
-        throw r;
-      }
-      if (e.getCause() instanceof Error err) {
-        throw err;
-      }
-      throw new IllegalStateException(e.getCause());
+      throw forWaiter(e.getCause()); // another task's build failed (the builder threw its own above)
     }
   }
 
-  /** Drops the least recently used slots, never {@code keep}, until the budget holds. Holding {@code this}. */
+  /**
+   * A new exception for one task that waited for a build another task's failure ended: a thrown
+   * exception is mutable (suppressed exceptions, stack trace), so each waiter gets its own, of the
+   * kind the contract names ({@link IllegalArgumentException}, else {@link IllegalStateException}),
+   * with the builder's as its cause; an {@link Error} is rethrown as is.
+   */
+  static RuntimeException forWaiter(Throwable failure) {
+    if (failure instanceof Error err) {
+      throw err;
+    }
+    String message = failure.getMessage() != null ? failure.getMessage() : failure.toString();
+    if (failure instanceof IllegalArgumentException) {
+      return new IllegalArgumentException(message, failure);
+    }
+    return new IllegalStateException(message, failure);
+  }
+
+  /**
+   * Drops the least recently used slots, never {@code keep} nor one still being built (a task
+   * asking for it would build it twice), until the budget holds. Holding {@code this}.
+   */
   private void evictBeyondBudget(Key keep) {
     Iterator<Map.Entry<Key, Slot>> it = slots.entrySet().iterator();
     while (bytes > maxBytes && it.hasNext()) {
       Map.Entry<Key, Slot> e = it.next();
-      if (!e.getKey().equals(keep)) {
+      if (!e.getKey().equals(keep) && e.getValue().index.isDone()) {
         it.remove();
         bytes -= e.getValue().bytes;
       }
@@ -213,12 +239,14 @@ final class ExecutorIndexes {
     }
   }
 
-  /** Drops the indexes unused for longer than the idle timeout (nothing when it is 0). */
-  synchronized void sweep() {
+  /**
+   * Drops the built indexes unused for longer than the idle timeout (nothing when it is 0).
+   * Holding {@code this}; called on every use of the cache, so that no thread is needed.
+   */
+  private void sweep(long now) {
     if (idleNanos == 0) {
       return;
     }
-    long now = nanoClock.getAsLong();
     Iterator<Map.Entry<Key, Slot>> it = slots.entrySet().iterator();
     while (it.hasNext()) {
       Slot s = it.next().getValue();
@@ -229,8 +257,9 @@ final class ExecutorIndexes {
     }
   }
 
-  /** Drops the indexes of one packing (its search or run is over). */
+  /** Drops the indexes of one packing (its search or run is over), and those idle too long. */
   synchronized void release(String packId) {
+    sweep(nanoClock.getAsLong());
     Iterator<Map.Entry<Key, Slot>> it = slots.entrySet().iterator();
     while (it.hasNext()) {
       Map.Entry<Key, Slot> e = it.next();
@@ -241,7 +270,13 @@ final class ExecutorIndexes {
     }
   }
 
-  /** The keys held, least recently used first (for tests). */
+  /** The build of {@code key} the cache holds, done or not, or null (for tests). */
+  synchronized CompletableFuture<TopKParts.ShardIndex> pending(Key key) {
+    Slot s = slots.get(key);
+    return s == null ? null : s.index;
+  }
+
+    /** The keys held, least recently used first (for tests). */
   synchronized List<Key> keys() {
     return new ArrayList<>(slots.keySet());
   }

@@ -111,8 +111,10 @@ import scala.Tuple2;
  * <p>An LLM failure that retries cannot fix fails its task; once Spark's task retries are spent the
  * run stops ({@link LlmException}; the manifest says {@code stopped}) with the parts already
  * renamed kept. A file a task or the driver cannot write or read (the run folder, the cache) stops
- * it the same way with an {@link IOException}, and any other task failure with Spark's own {@code
- * SparkException} (checked, though {@link #run} does not declare it: Spark's Java API throws it so).
+ * it the same way with an {@link IOException}, and any other task failure (Spark's own I/O failures,
+ * such as a shuffle file, and a class that does not serialize, included) with Spark's own {@code
+ * SparkException} (checked, though {@link #run} does not declare it: Spark's Java API throws it so);
+ * an interrupt of the driver's thread is rethrown as it came.
  * Their message, also the manifest's {@code error}, says how many examples the run wrote and why it
  * stopped. When the first wave's seeds are all rejected the run stops with {@link
  * TooManyRejectsException}, as {@link FretPipeline} does.
@@ -252,10 +254,13 @@ public final class FretSparkJob {
         // A failed task reaches here as Spark's SparkException: a checked exception that Java does
         // not see thrown (Scala declares none), so only a catch of Exception stops the run here.
         LlmException llm = cause(e, LlmException.class);
-        // a task or the driver that could not write or read a file (the run folder, the cache):
-        // its own words, not Spark's stage report with the stack traces
-        IOException io = llm == null ? cause(e, IOException.class) : null;
-        String why = llm != null ? llm.getMessage() : io != null ? "I/O failure: " + io : firstLine(e);
+        // a task or the driver that could not write or read a file of the job's (the run folder, the
+        // cache), marked so where it failed: its own words, not Spark's stage report with the stack
+        // traces. Any other I/O failure (Spark's shuffle or local disk, a class that does not
+        // serialize, a jar mismatch) is no file of the job's: Spark's exception, as it came. An
+        // interrupt (InterruptedException, ClosedByInterruptException) is never marked: rethrown as is.
+        RunFileException io = llm == null ? cause(e, RunFileException.class) : null;
+        String why = llm != null ? llm.getMessage() : io != null ? "I/O failure: " + io.getMessage() : firstLine(e);
         String msg = "run stopped after " + written + " new examples: " + why + ". Run the job again to resume.";
         Exception thrown = llm != null ? new LlmException(msg, e) : io != null ? new IOException(msg, e) : e;
         try {
@@ -269,7 +274,7 @@ public final class FretSparkJob {
         if (thrown instanceof RuntimeException x) {
           throw x;
         }
-        throw e; // SparkException (a task's failure of another kind), rethrown as it came
+        throw e; // SparkException (a task's failure of another kind), or an interrupt, rethrown as it came
       } finally {
         if (shards != null) {
           shards.unpersist(false);
@@ -698,29 +703,39 @@ public final class FretSparkJob {
     return n;
   }
 
+  /** The examples and rejects of {@code parts}; a part that cannot be read is a {@link RunFileException}. */
   private static int[] partCounts(List<Path> parts) throws IOException {
     int[] c = new int[2];
-    for (Path p : parts) {
-      JsonNode n = JSON.readTree(p.resolve("part.json").toFile());
-      c[0] += n.path("examples").asInt();
-      c[1] += n.path("rejects").asInt();
+    try {
+      for (Path p : parts) {
+        JsonNode n = JSON.readTree(p.resolve("part.json").toFile());
+        c[0] += n.path("examples").asInt();
+        c[1] += n.path("rejects").asInt();
+      }
+    } catch (IOException e) {
+      throw RunFileException.of(e);
     }
     return c;
   }
 
+  /** The reject reasons of {@code parts}; a part that cannot be read is a {@link RunFileException}. */
   private static List<RejectReason> reasons(List<Path> parts) throws IOException {
     Map<String, int[]> counts = new LinkedHashMap<>();
     Map<String, String> examples = new LinkedHashMap<>();
-    for (Path p : parts) {
-      for (String line : Files.readAllLines(p.resolve("rejects.jsonl"), StandardCharsets.UTF_8)) {
-        if (line.isBlank()) {
-          continue;
+    try {
+      for (Path p : parts) {
+        for (String line : Files.readAllLines(p.resolve("rejects.jsonl"), StandardCharsets.UTF_8)) {
+          if (line.isBlank()) {
+            continue;
+          }
+          JsonNode r = JSON.readTree(line);
+          String reason = r.path("reason").asText();
+          counts.computeIfAbsent(reason, k -> new int[1])[0]++;
+          examples.putIfAbsent(reason, r.path("answer").asText());
         }
-        JsonNode r = JSON.readTree(line);
-        String reason = r.path("reason").asText();
-        counts.computeIfAbsent(reason, k -> new int[1])[0]++;
-        examples.putIfAbsent(reason, r.path("answer").asText());
       }
+    } catch (IOException e) {
+      throw RunFileException.of(e);
     }
     List<RejectReason> out = new ArrayList<>();
     counts.forEach((reason, n) -> out.add(new RejectReason(reason, n[0], examples.get(reason))));

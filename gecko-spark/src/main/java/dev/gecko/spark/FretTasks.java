@@ -24,6 +24,7 @@ import dev.gecko.train.llm.LlmClient;
 import dev.gecko.train.llm.LlmException;
 import dev.gecko.train.llm.UsageMeter;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -106,6 +107,15 @@ final class FretTasks {
     return s.cacheDir() == null ? null : Path.of(s.cacheDir());
   }
 
+  /** The task's LLM client; a cache folder it cannot create is a failure of the job's files ({@link RunFileException}). */
+  private static LlmClient llm(Settings s, UsageMeter meter) throws IOException {
+    try {
+      return ExecutorLlms.forTask(s.llm(), s.fret().concurrency(), meter, cache(s));
+    } catch (UncheckedIOException e) {
+      throw RunFileException.of(e);
+    }
+  }
+
   /**
    * Stage 1: a task and query per seed, or the seed's reject line, written once per run: the
    * first attempt of a task to finish commits its answers to {@code DIR/_generated/<name>} (a
@@ -124,8 +134,17 @@ final class FretTasks {
       this.counts = counts;
     }
 
+    /** Runs the task; an I/O failure here is one of the run folder's or the cache's ({@link RunFileException}). */
     @Override
     public Iterator<Tuple2<Integer, Generated>> call(Iterator<Tuple2<Integer, SeedText>> it) throws IOException {
+      try {
+        return generate(it);
+      } catch (IOException e) { // the work itself throws no checked exception: only the files do
+        throw RunFileException.of(e);
+      }
+    }
+
+    private Iterator<Tuple2<Integer, Generated>> generate(Iterator<Tuple2<Integer, SeedText>> it) throws IOException {
       Place place = Place.current();
       List<Tuple2<Integer, SeedText>> seeds = new ArrayList<>();
       it.forEachRemaining(seeds::add);
@@ -143,7 +162,7 @@ final class FretTasks {
         return read(target, seeds).iterator(); // generated before: the same queries, no LLM call
       }
       UsageMeter meter = new UsageMeter(s.llm().prices());
-      LlmClient llm = ExecutorLlms.forTask(s.llm(), s.fret().concurrency(), meter, cache(s));
+      LlmClient llm = llm(s, meter);
       QueryGenerator generator = s.fret().queryGenerator(llm);
       AtomicInteger done = new AtomicInteger();
       List<Tuple2<Integer, Generated>> out;
@@ -275,8 +294,18 @@ final class FretTasks {
 
     private record Seed(int index, Generated generated, List<Candidate> candidates) {}
 
+    /** Runs the task; an I/O failure here is one of the run folder's or the cache's ({@link RunFileException}). */
     @Override
     public Iterator<String> call(Iterator<Tuple2<Integer, Tuple2<Iterable<Generated>, Iterable<Candidate>>>> it)
+        throws IOException {
+      try {
+        return relabel(it);
+      } catch (IOException e) { // the work itself throws no checked exception: only the files do
+        throw RunFileException.of(e);
+      }
+    }
+
+    private Iterator<String> relabel(Iterator<Tuple2<Integer, Tuple2<Iterable<Generated>, Iterable<Candidate>>>> it)
         throws IOException {
       Place place = Place.current();
       List<Seed> seeds = new ArrayList<>();
@@ -306,7 +335,7 @@ final class FretTasks {
         return List.of(name).iterator(); // another attempt of this task committed first
       }
       UsageMeter meter = new UsageMeter(s.llm().prices());
-      LlmClient llm = ExecutorLlms.forTask(s.llm(), s.fret().concurrency(), meter, cache(s));
+      LlmClient llm = llm(s, meter);
       Relabeler relabeler = s.fret().relabeler(llm);
       AtomicInteger done = new AtomicInteger();
       List<String[]> lines;

@@ -2,6 +2,7 @@ package dev.gecko.spark;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 import dev.gecko.core.index.FlatIndex;
 import java.util.ArrayList;
@@ -160,19 +161,190 @@ class ExecutorIndexesTest {
   }
 
   @Test
-  void idleIndexesAreDroppedAndAFinishedRunsAreReleased() {
+  void idleIndexesAreDroppedOnTheNextUseAndAFinishedRunsAreReleased() {
     AtomicLong now = new AtomicLong();
     ExecutorIndexes c = new ExecutorIndexes(1 << 20, TimeUnit.MINUTES.toNanos(10), now::get);
-    c.get(shard("a", 0, 10, 1), F32, DOT);
+    TopKParts.Shard a = shard("a", 0, 10, 1);
+    c.get(a, F32, DOT);
     now.addAndGet(TimeUnit.MINUTES.toNanos(6));
-    c.get(shard("b", 0, 10, 2), F32, DOT);
+    TopKParts.ShardIndex b0 = c.get(shard("b", 0, 10, 2), F32, DOT);
     c.get(shard("b", 1, 10, 3), F32, DOT);
     now.addAndGet(TimeUnit.MINUTES.toNanos(6));
-    c.sweep();
+    assertThat(c.keys()).as("nothing drops them between uses").hasSize(3);
+    // the next use: "a" has been idle 12 minutes and goes; "b"'s are 6 minutes idle and stay
+    assertThat(c.get(shard("b", 0, 10, 2), F32, DOT)).isSameAs(b0);
     assertThat(c.keys()).extracting(ExecutorIndexes.Key::packId).containsExactly("b", "b");
     c.release("b");
     assertThat(c.keys()).isEmpty();
     assertThat(c.bytes()).isZero();
+    // a release drops the idle indexes of other packings too
+    c.get(a, F32, DOT);
+    now.addAndGet(TimeUnit.MINUTES.toNanos(11));
+    c.release("none");
+    assertThat(c.keys()).isEmpty();
+    assertThat(c.bytes()).isZero();
+  }
+
+  /**
+   * The JVM's cache starts no thread: a sweeper thread (one per copy of the class, with Spark
+   * Connect's per-session class loaders) held the task's class loader until the JVM exited. Failed
+   * before the sweep moved into the cache's uses.
+   */
+  @Test
+  void theSharedCacheStartsNoThread() {
+    ExecutorIndexes.shared().get(shard("no-thread", 0, 10, 1), F32, DOT);
+    ExecutorIndexes.releaseIfOpen("no-thread");
+    assertThat(Thread.getAllStackTraces().keySet()).extracting(Thread::getName)
+        .noneMatch(n -> n.contains("index-cache"));
+  }
+
+  /** A build the test holds until it lets it go, on the shards of {@code packId}; others build at once. */
+  private static final class HeldBuild implements ExecutorIndexes.Build {
+    final CountDownLatch started = new CountDownLatch(1);
+    final CountDownLatch go = new CountDownLatch(1);
+    final AtomicLong builds = new AtomicLong();
+    final String packId;
+    final RuntimeException failure;
+
+    HeldBuild(String packId, RuntimeException failure) {
+      this.packId = packId;
+      this.failure = failure;
+    }
+
+    @Override
+    public TopKParts.ShardIndex build(TopKParts.Shard shard, FlatIndex.Precision precision, FlatIndex.Metric metric) {
+      if (shard.packId.equals(packId)) {
+        builds.incrementAndGet();
+        started.countDown();
+        try {
+          go.await();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new IllegalStateException(e);
+        }
+        if (failure != null) {
+          throw failure;
+        }
+      }
+      return TopKParts.ShardIndex.build(shard, precision, metric);
+    }
+  }
+
+  /**
+   * An index still being built is not evicted when another is added past the budget: a task
+   * asking for it waits for that build instead of starting a second one. Failed before: the
+   * building slot, least recently used, was evicted.
+   */
+  @Test
+  void anIndexStillBeingBuiltIsNotEvicted() throws Exception {
+    TopKParts.Shard s0 = shard("held", 0, 100, 1);
+    TopKParts.Shard s1 = shard("run", 1, 100, 2);
+    TopKParts.Shard s2 = shard("run", 2, 100, 3);
+    long one = ExecutorIndexes.estimateBytes(s0, F32);
+    HeldBuild held = new HeldBuild("held", null);
+    ExecutorIndexes c = new ExecutorIndexes(2 * one + one / 2, 0, System::nanoTime, held); // room for two
+    ExecutorService pool = Executors.newFixedThreadPool(2);
+    try {
+      Future<TopKParts.ShardIndex> first = pool.submit(() -> c.get(s0, F32, DOT));
+      held.started.await();
+      c.get(s1, F32, DOT);
+      c.get(s2, F32, DOT); // past the budget: s0 is the least recently used, but still building
+      assertThat(c.keys()).extracting(ExecutorIndexes.Key::shard).containsExactly(0, 2);
+      Future<TopKParts.ShardIndex> second = pool.submit(() -> c.get(shard("held", 0, 100, 1), F32, DOT));
+      held.go.countDown();
+      assertThat(second.get(1, TimeUnit.MINUTES)).isSameAs(first.get(1, TimeUnit.MINUTES));
+      assertThat(held.builds.get()).as("builds of the held shard").isEqualTo(1);
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  /**
+   * Tasks that waited for a build that failed each get an exception of their own, of the
+   * contract's kind, caused by the builder's (which the builder's task gets). Failed before: every
+   * waiter rethrew the builder's very object.
+   */
+  @Test
+  void eachTaskThatWaitedForAFailedBuildGetsItsOwnException() throws Exception {
+    IllegalArgumentException failure = new IllegalArgumentException("vector 3 of shard 0 is NaN");
+    HeldBuild held = new HeldBuild("held", failure);
+    ExecutorIndexes c = new ExecutorIndexes(1 << 20, 0, System::nanoTime, held);
+    TopKParts.Shard s = shard("held", 0, 10, 1);
+    int waiters = 2;
+    ExecutorService pool = Executors.newFixedThreadPool(1 + waiters);
+    try {
+      Future<TopKParts.ShardIndex> builder = pool.submit(() -> c.get(s, F32, DOT));
+      held.started.await();
+      List<Future<TopKParts.ShardIndex>> waiting = new ArrayList<>();
+      for (int i = 0; i < waiters; i++) {
+        waiting.add(pool.submit(() -> c.get(s, F32, DOT)));
+      }
+      while (c.reuses() < waiters) { // both found the build under way (no timing: they are waiting for it)
+        Thread.onSpinWait();
+      }
+      held.go.countDown();
+      assertThat(catchThrowable(builder::get)).hasCauseReference(failure);
+      List<Throwable> got = new ArrayList<>();
+      for (Future<TopKParts.ShardIndex> f : waiting) {
+        Throwable t = catchThrowable(f::get).getCause(); // ExecutionException's cause: what get threw
+        assertThat(t).isInstanceOf(IllegalArgumentException.class).isNotSameAs(failure)
+            .hasMessage(failure.getMessage()).hasCauseReference(failure);
+        got.add(t);
+      }
+      assertThat(got.get(0)).isNotSameAs(got.get(1));
+      assertThat(failure.getSuppressed()).isEmpty();
+    } finally {
+      pool.shutdownNow();
+    }
+    assertThat(c.keys()).isEmpty();
+    assertThat(c.bytes()).isZero();
+  }
+
+  /**
+   * A failed build leaves the cache before its failure is published: a task that looks the index
+   * up once the failure is out builds it again instead of failing with another task's error.
+   * Failed before: the failure was published first, and the failed slot stayed in the cache until
+   * the builder's task took the cache's lock to remove it (here: while the test holds that lock).
+   */
+  @Test
+  void aFailedBuildLeavesTheCacheBeforeItsFailureIsPublished() throws Exception {
+    IllegalArgumentException failure = new IllegalArgumentException("vector 3 of shard 0 is NaN");
+    HeldBuild held = new HeldBuild("held", failure);
+    ExecutorIndexes c = new ExecutorIndexes(1 << 20, 0, System::nanoTime, held);
+    TopKParts.Shard s = shard("held", 0, 10, 1);
+    ExecutorIndexes.Key key = new ExecutorIndexes.Key("held", 0, F32, DOT);
+    java.util.concurrent.atomic.AtomicReference<Thread> builderThread = new java.util.concurrent.atomic.AtomicReference<>();
+    ExecutorService pool = Executors.newFixedThreadPool(1);
+    try {
+      Future<TopKParts.ShardIndex> builder = pool.submit(() -> {
+        builderThread.set(Thread.currentThread());
+        return c.get(s, F32, DOT);
+      });
+      held.started.await();
+      synchronized (c) { // the cache's lock: the builder's task stops where it needs it
+        held.go.countDown();
+        Thread t = builderThread.get();
+        while (!(t.getState() == Thread.State.BLOCKED && inRemove(t))) {
+          Thread.onSpinWait();
+        }
+        java.util.concurrent.CompletableFuture<TopKParts.ShardIndex> pending = c.pending(key);
+        assertThat(pending == null || !pending.isCompletedExceptionally())
+            .as("a failure published while the failed build is still in the cache").isTrue();
+      }
+      assertThat(catchThrowable(builder::get)).hasCauseReference(failure);
+    } finally {
+      pool.shutdownNow();
+    }
+    assertThat(c.keys()).isEmpty();
+  }
+
+  private static boolean inRemove(Thread t) {
+    for (StackTraceElement e : t.getStackTrace()) {
+      if (e.getClassName().equals(ExecutorIndexes.class.getName()) && e.getMethodName().equals("remove")) {
+        return true;
+      }
+    }
+    return false;
   }
 
   @Test

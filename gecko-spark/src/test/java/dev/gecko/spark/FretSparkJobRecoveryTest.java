@@ -13,6 +13,8 @@ import dev.gecko.train.llm.Capability;
 import dev.gecko.train.llm.LlmException;
 import dev.gecko.train.testing.FakeLlmServer;
 import java.io.IOException;
+import java.io.NotSerializableException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,6 +25,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.spark.SparkException;
 import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Dataset;
@@ -91,7 +94,12 @@ class FretSparkJobRecoveryTest {
     /** The wave's part as its task names it, with a folder where part.json goes. */
     PART_JSON_A_FOLDER,
     /** The LLM fails beyond its retries in every attempt of the task. */
-    LLM_DOWN
+    LLM_DOWN,
+    /**
+     * Every attempt of the task fails with an I/O failure that is no file of the job's (as a class
+     * that does not serialize, or Spark's own shuffle files, would).
+     */
+    FOREIGN_IO
   }
 
   /**
@@ -116,6 +124,9 @@ class FretSparkJobRecoveryTest {
       int n = RELABELLED.computeIfAbsent(out, k -> new AtomicInteger()).incrementAndGet();
       if (failure == Failure.LLM_DOWN && n >= 3) {
         throw new LlmException("HTTP 503 from the test's LLM: down", null); // each attempt: the task fails
+      }
+      if (failure == Failure.FOREIGN_IO && n >= 3) {
+        throw new UncheckedIOException(new NotSerializableException("dev.example.NotSerializableThing"));
       }
       if (n != 3) {
         return;
@@ -203,6 +214,26 @@ class FretSparkJobRecoveryTest {
     assertThat(m.path("status").asText()).isEqualTo("stopped");
     assertThat(m.path("error").asText()).isEqualTo(thrown.getMessage());
     assertThat(FretSparkJob.parts(out)).as("the first wave's part, kept").hasSize(1);
+  }
+
+  /**
+   * An I/O failure in a task's cause chain that is not one of the job's files (here a {@link
+   * NotSerializableException}, as Spark's "Task not serializable" carries) is Spark's failure, not
+   * an {@link IOException} that tells the user to run the job again; the manifest still says
+   * stopped. Before the failures of the job's own files were marked, any {@link IOException} in
+   * the chain was taken for one.
+   */
+  @Test
+  void anIoFailureThatIsNoFileOfTheJobsStaysSparksException() throws Exception {
+    Path out = dir.resolve("foreign-io");
+    Throwable thrown = catchThrowable(() -> job(out).hook(new MidRun(out, Failure.FOREIGN_IO)).build()
+        .run(TestSpark.session(), corpus()));
+
+    assertThat(thrown).isInstanceOf(SparkException.class).isNotInstanceOf(IOException.class)
+        .hasRootCauseInstanceOf(NotSerializableException.class);
+    JsonNode m = manifest(out);
+    assertThat(m.path("status").asText()).isEqualTo("stopped");
+    assertThat(m.path("error").asText()).startsWith("run stopped after ").doesNotContain("I/O failure");
   }
 
   /**
