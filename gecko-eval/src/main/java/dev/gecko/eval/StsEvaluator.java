@@ -53,8 +53,9 @@ public final class StsEvaluator {
    *
    * @throws InvalidDataException if every gold score is the same (a correlation with them is
    *     undefined), checked before anything is embedded
-   * @throws dev.gecko.core.GeckoException if the model gives every pair the same cosine at a width,
-   *     or a vector with NaN or infinite components (the message names the pair)
+   * @throws UndefinedScoreException if the model gives every pair the same cosine at a width
+   * @throws dev.gecko.core.GeckoException if the model gives a vector with NaN or infinite
+   *     components (the message names the pair)
    * @throws java.io.IOException if the embedding cache cannot be read or written
    * @throws IllegalStateException if the embedder is closed
    */
@@ -93,7 +94,7 @@ public final class StsEvaluator {
       }
       double spearman = 100 * Correlation.spearman(gold, cos);
       if (Double.isNaN(spearman)) {
-        throw new GeckoException(embedder.model().name() + " gives every pair of " + data.name()
+        throw new UndefinedScoreException(embedder.model().name() + " gives every pair of " + data.name()
             + " the same cosine at width " + d + ": the correlation is undefined");
       }
       Map<String, Double> m = new LinkedHashMap<>();

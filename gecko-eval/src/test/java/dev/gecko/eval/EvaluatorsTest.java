@@ -87,6 +87,16 @@ class EvaluatorsTest {
   }
 
   @Test
+  void aModelThatGivesEveryPairTheSameCosineHasNoScore() {
+    CountingEmbedder collapsed = new CountingEmbedder(embedder);
+    collapsed.collapsed = true;
+    assertThatThrownBy(() -> StsEvaluator.builder(collapsed).dims(List.of(64)).build().evaluate(sts))
+        .isInstanceOf(UndefinedScoreException.class)
+        .hasMessage("all-MiniLM-L6-v2 gives every pair of " + sts.name() + " the same cosine at width 64: the "
+            + "correlation is undefined");
+  }
+
+  @Test
   void aDocumentVectorWithNaNComponentsIsNamedByItsId() {
     CountingEmbedder broken = new CountingEmbedder(embedder);
     java.util.Set<String> queryTexts = new java.util.HashSet<>();
@@ -292,6 +302,8 @@ class EvaluatorsTest {
     final List<Integer> widths = new ArrayList<>();
     /** A text whose vector comes back as NaNs (a model whose weights diverged), or null. */
     String poisoned;
+    /** Every vector the same (a collapsed model). */
+    boolean collapsed;
 
     CountingEmbedder(GeckoEmbedder delegate) {
       this.delegate = delegate;
@@ -320,6 +332,11 @@ class EvaluatorsTest {
       widths.add(dims);
       List<float[]> vectors = new ArrayList<>(delegate.embedRequests(requests, dims, progress));
       for (int i = 0; i < requests.size(); i++) {
+        if (collapsed) {
+          float[] same = new float[vectors.get(i).length];
+          same[0] = 1;
+          vectors.set(i, same);
+        }
         if (requests.get(i).text().equals(poisoned)) {
           float[] nan = new float[vectors.get(i).length];
           java.util.Arrays.fill(nan, Float.NaN);

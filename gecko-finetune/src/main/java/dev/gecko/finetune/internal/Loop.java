@@ -24,6 +24,7 @@ import dev.gecko.eval.EvalReport;
 import dev.gecko.eval.RetrievalEvaluator;
 import dev.gecko.eval.StsDataset;
 import dev.gecko.eval.StsEvaluator;
+import dev.gecko.eval.UndefinedScoreException;
 import dev.gecko.finetune.FineTuneConfig;
 import dev.gecko.train.adapter.TrainingData;
 import dev.gecko.finetune.FineTuneObjective;
@@ -727,8 +728,9 @@ public final class Loop {
    * An evaluator's validation through {@code embedder}, the model in training, scored NaN (see
    * {@link Validation}) when a text it embedded gave a vector that is not finite: the evaluator's
    * score of such vectors, or its failure on them (a rank correlation refuses NaN, a flat index
-   * holds finite vectors only), means nothing. Any other failure is the evaluator's own, and
-   * passes.
+   * holds finite vectors only), means nothing. A model that gives every STS pair the same cosine
+   * (collapsed: {@link UndefinedScoreException}) is scored NaN after step 0 with a warning too, and
+   * fails the run at step 0. Any other failure is the evaluator's own, and passes.
    */
   private static Validation finiteOnly(TorchEmbedder embedder, Validation evaluation) {
     return step -> {
@@ -744,6 +746,11 @@ public final class Loop {
       }
       nonFinite = embedder.nonFiniteTexts() - nonFinite;
       if (nonFinite == 0) {
+        if (failure instanceof UndefinedScoreException && step > 0) { // collapsed: every pair the same cosine
+          LOG.log(System.Logger.Level.WARNING, "step {0}: {1} (the model collapsed); the step is scored NaN, never "
+              + "the best, and training goes on", step, failure.getMessage());
+          return Double.NaN;
+        }
         if (failure != null) {
           throw failure;
         }
@@ -763,7 +770,7 @@ public final class Loop {
     return sum / wsum;
   }
 
-  private Validation stsValidation(dev.gecko.train.adapter.TrainingData val, TorchEmbedder embedder) {
+  Validation stsValidation(dev.gecko.train.adapter.TrainingData val, TorchEmbedder embedder) {
     List<StsDataset.Pair> pairs = new ArrayList<>();
     for (dev.gecko.train.adapter.TrainingExample e : val.examples()) {
       pairs.add(new StsDataset.Pair(e.anchor(), e.positive(), e.score()));

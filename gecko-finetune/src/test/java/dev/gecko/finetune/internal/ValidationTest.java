@@ -27,7 +27,7 @@ import org.junit.jupiter.api.Test;
  * The GECKO objective's retrieval validation, on all-MiniLM-L6-v2 in the trainable model (no
  * training): which rows are queries, and a step whose vectors are not finite.
  */
-class RetrievalValidationTest {
+class ValidationTest {
   private static final ModelPackage PKG = ModelPackage.builtIn("all-MiniLM-L6-v2");
   private static NDManager manager;
   private static GeckoTokenizer tokenizer;
@@ -142,11 +142,37 @@ class RetrievalValidationTest {
     try {
       encoder.set(name, nan);
       // every later step would score NaN too: patience would stop a run that never validated anything
-      org.assertj.core.api.Assertions.assertThatThrownBy(() -> validation.score(0))
+      assertThatThrownBy(() -> validation.score(0))
           .isInstanceOf(IllegalStateException.class)
           .hasMessageStartingWith("the base model gives 8 of 8 validation texts vectors with NaN or infinite components");
     } finally {
       encoder.set(name, kept);
+    }
+  }
+
+  @Test
+  void aCollapsedModelScoresItsStepNaNWithAWarningButACollapsedBaseFails() throws Exception {
+    TrainingData pairs = TrainingData.of(List.of(TrainingExample.scored("a man is eating", "a man eats food", 4.5),
+        TrainingExample.scored("a cat sleeps on the sofa", "the dog runs in the park", 0.5),
+        TrainingExample.scored("it rains in the city", "the streets are wet", 3)));
+    Loop.Validation validation = loop(4).stsValidation(pairs, embedder);
+    assertThat(validation.score(0)).isFinite();
+    // the last layer norm all zeros: every text's vector is zero, every cosine 0
+    String[] names = {"encoder.layer.5.output.LayerNorm.weight", "encoder.layer.5.output.LayerNorm.bias"};
+    float[][] kept = {encoder.values(names[0]), encoder.values(names[1])};
+    try (TestModels.LoopWarnings w = new TestModels.LoopWarnings()) {
+      for (String name : names) {
+        encoder.set(name, new float[kept[0].length]);
+      }
+      assertThat(validation.score(5)).isNaN();
+      assertThat(w.messages).singleElement().asString().startsWith("step 5: all-MiniLM-L6-v2 gives every pair of "
+          + "validation the same cosine at width 384").contains("(the model collapsed); the step is scored NaN");
+      // the base itself collapsed: no step could be scored
+      assertThatThrownBy(() -> validation.score(0))
+          .isInstanceOf(dev.gecko.eval.UndefinedScoreException.class);
+    } finally {
+      encoder.set(names[0], kept[0]);
+      encoder.set(names[1], kept[1]);
     }
   }
 
