@@ -324,14 +324,11 @@ final class Coalescer {
       // texts have left the queue, so their calls fail here rather than wait forever (and hold the
       // embedder's gate); a failure no call is left to receive is logged, not lost
       Set<Job> jobs = new LinkedHashSet<>();
-      boolean reached = false;
       for (Item i : batch) {
         jobs.add(i.job());
-        reached |= !i.job().future.isDone();
       }
-      fail(jobs, e);
-      if (!reached) {
-        LOG.log(System.Logger.Level.ERROR, "a coalesced batch failed after its calls were answered", e);
+      if (!fail(jobs, e)) {
+        LOG.log(System.Logger.Level.ERROR, "a coalesced batch failed after its calls were answered or cancelled", e);
       }
     } finally {
       lock.lock();
@@ -545,9 +542,12 @@ final class Coalescer {
   }
 
   /** Fails the calls of a batch; each gets its own exception instance when there are several. */
-  private static void fail(Set<Job> jobs, Throwable e) {
+  /** Fails each job's future with {@code e}; whether any of them took it (was not done already). */
+  private static boolean fail(Set<Job> jobs, Throwable e) {
+    boolean reached = false;
     for (Job job : jobs) {
-      job.future.completeExceptionally(jobs.size() == 1 || e instanceof Error ? e : Futures.forCaller(e));
+      reached |= job.future.completeExceptionally(jobs.size() == 1 || e instanceof Error ? e : Futures.forCaller(e));
     }
+    return reached;
   }
 }
