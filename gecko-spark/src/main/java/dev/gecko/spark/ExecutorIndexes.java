@@ -184,7 +184,11 @@ final class ExecutorIndexes {
     }
     if (builder) {
       try {
-        slot.index.complete(build.build(shard, precision, metric));
+        TopKParts.ShardIndex built = build.build(shard, precision, metric);
+        synchronized (this) {
+          slot.lastUsed = nanoClock.getAsLong(); // idle from now, not from when the build began
+        }
+        slot.index.complete(built);
       } catch (RuntimeException | Error e) {
         remove(key, slot); // first: a task that looks it up from now on builds again, never gets this failure
         slot.index.completeExceptionally(e);

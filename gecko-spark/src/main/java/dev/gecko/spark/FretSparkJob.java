@@ -242,7 +242,12 @@ public final class FretSparkJob {
                 + "LLM's answers do not fit what the pipeline asks (" + rejected + " seeds rejected; rejects in "
                 + out.resolve(PARTS) + "). Most common reasons:\n" + RejectReason.describe(reasons, 3)
                 + "\nFix the cause, then use another folder: rejected seeds count as done.";
-            writeManifest(out, config, digest, endpoints, created, "stopped", msg, seeds.size(), skipped, written, rejected, counts);
+            try {
+              writeManifest(out, config, digest, endpoints, created, "stopped", msg, seeds.size(), skipped, written,
+                  rejected, counts);
+            } catch (IOException x) {
+              throw RunFileException.of(x); // a file of the job's: the run stops as any such failure does
+            }
             throw new TooManyRejectsException(msg, reasons);
           }
           from += ordinals.size();

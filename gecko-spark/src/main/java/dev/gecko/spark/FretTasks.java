@@ -89,6 +89,9 @@ final class FretTasks {
       if (e.getCause() instanceof RuntimeException r) {
         throw r;
       }
+      if (e.getCause() instanceof Error err) {
+        throw err; // as it came: Spark treats an OutOfMemoryError as fatal to the executor
+      }
       throw new IllegalStateException(e.getCause());
     } finally {
       pool.shutdownNow();
