@@ -15,8 +15,8 @@ import java.util.Optional;
  * @param steps optimizer steps done
  * @param bestStep the step whose weights were kept (0: the base model); never a step scored NaN
  *     while another step, or the base, was scored
- * @param baseScore the validation score of the base model (NaN without validation, or where the
- *     base's vectors of a validation text were not finite)
+ * @param baseScore the validation score of the base model (NaN without validation; a base whose
+ *     validation vectors are not finite, or that gives every STS pair the same cosine, fails the run)
  * @param bestScore the validation score of the kept weights (NaN without validation, or where no
  *     step was scored)
  * @param stoppedEarly whether early stopping ended training

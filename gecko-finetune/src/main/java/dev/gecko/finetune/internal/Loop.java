@@ -403,7 +403,7 @@ public final class Loop {
           s.lossCount = 0;
           if (validation != null) {
             metrics.put("validation", score);
-            // a NaN score never wins; a NaN best (a base the validation could not score) loses to any number
+            // a NaN score never wins; a NaN best (a base that was not scored) loses to any number
             if (score > s.bestScore || (Double.isNaN(s.bestScore) && !Double.isNaN(score))) {
               s.bestScore = score;
               s.bestStep = s.step;
@@ -421,6 +421,7 @@ public final class Loop {
       }
       if (validation == null || !config.keepBest() || Double.isNaN(s.bestScore)) { // nothing scored: the last step
         s.bestStep = s.step;
+        s.bestScore = scoreAt(s.curve, s.step); // the kept weights' own score (NaN if not scored)
       } else if (s.bestStep == 0) {
         restore(encoder, baseWeights);
       } else if (s.bestWeights != null) {
@@ -436,7 +437,7 @@ public final class Loop {
           encoder.set(name, w);
         }
       }
-      requireFiniteWeights(encoder, s.bestStep);
+      requireFiniteWeights(encoder, s.bestStep, validation == null || !config.keepBest());
       Map<String, Object> provenance = provenance(pkg, s, total, started, (String) identity.get("data"));
       ModelWriter.Written written = ModelWriter.write(graph, mapping, encoder, pkg, trainedPackage(), style(),
           config, provenance, outputAdapter);
@@ -698,16 +699,27 @@ public final class Loop {
    * of them skipped in a row to stop it, or kept because nothing was scored) fails here instead of
    * writing a model that embeds every text as NaN.
    */
-  private static void requireFiniteWeights(BertEncoder encoder, long step) {
+  private static void requireFiniteWeights(BertEncoder encoder, long step, boolean keptLast) {
     for (String name : encoder.parameters().keySet()) {
       float[] w = encoder.values(name);
       for (int i = 0; i < w.length; i++) {
         if (!Float.isFinite(w[i])) {
           throw new IllegalStateException("training diverged: the weights of step " + step + " hold " + w[i] + " in "
-              + name + "; nothing was written (lower the learning rate, or keep the best step with a validation)");
+              + name + "; nothing was written (lower the learning rate"
+              + (keptLast ? ", or keep the best step with a validation)" : ")"));
         }
       }
     }
+  }
+
+  /** The validation score the curve holds for {@code step}; NaN if it was not validated. */
+  private static double scoreAt(List<StepStats> curve, long step) {
+    for (int i = curve.size() - 1; i >= 0; i--) {
+      if (curve.get(i).step() == step) {
+        return curve.get(i).validationScore();
+      }
+    }
+    return Double.NaN;
   }
 
   /** Warns that a step's validation met vectors that are not finite, and returns its score: NaN. */
@@ -715,7 +727,8 @@ public final class Loop {
     if (step == 0) { // the base model: no training to blame, and every later score would be NaN too
       throw new IllegalStateException("the base model gives " + texts + " of " + of + " validation texts vectors with "
           + "NaN or infinite components, before any training: validation could score no step (a text that "
-          + "overflows the model?); fix or drop those validation texts");
+          + "overflows the model?); fix or drop those validation texts"
+          + (evaluatorFailure == null ? "" : " (" + evaluatorFailure.getMessage() + ")"), evaluatorFailure);
     }
     LOG.log(System.Logger.Level.WARNING, "step {0}: {1} of {2} validation texts gave vectors with NaN or infinite "
         + "components (weights that diverged, or a text that overflows the model); the step is scored NaN, never the "
