@@ -72,6 +72,9 @@ class FineTunerTest {
     FineTuneResult r = small(a).checkpointEvery(1).build().train();
     assertThat(r.steps()).isEqualTo(3);
     assertThat(r.curve()).extracting(StepStats::step).containsExactly(0L, 3L);
+    // keepBest(false): the last step is kept, and the score reported is its own
+    assertThat(r.bestStep()).isEqualTo(3);
+    assertThat(r.bestScore()).isEqualTo(r.curve().get(1).validationScore());
     ModelManifest m = ModelManifest.read(a.resolve(ModelManifest.FILE_NAME));
     assertThat(m.training()).containsEntry("objective", "COSENT").containsEntry("baseModel", "all-MiniLM-L6-v2");
     assertThat(m.matryoshkaDims()).containsExactly(384, 64);
