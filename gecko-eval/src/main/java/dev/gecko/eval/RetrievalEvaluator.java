@@ -16,6 +16,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.IntFunction;
 
 /**
  * BEIR-style retrieval as MTEB scores it: queries embedded as {@link TaskType#RETRIEVAL_QUERY},
@@ -78,12 +79,8 @@ public final class RetrievalEvaluator {
     }
     List<float[]> queryVectors = cache.embed(embedder, queryRequests, "embedding queries", progress);
     List<float[]> docVectors = cache.embed(embedder, docRequests, "embedding corpus", progress);
-    for (int i = 0; i < queryVectors.size(); i++) {
-      requireFinite(queryVectors.get(i), "query " + data.queries().get(i).id(), data);
-    }
-    for (int i = 0; i < docVectors.size(); i++) {
-      requireFinite(docVectors.get(i), "document " + data.corpus().get(i).id(), data);
-    }
+    requireFinite(queryVectors, "query", i -> data.queries().get(i).id(), data);
+    requireFinite(docVectors, "document", i -> data.corpus().get(i).id(), data);
 
     int maxK = Collections.max(ks);
     int topK = Math.min(maxK, data.corpus().size());
@@ -128,11 +125,20 @@ public final class RetrievalEvaluator {
         sizes, seconds);
   }
 
-  private void requireFinite(float[] vector, String what, BeirDataset data) {
-    for (float x : vector) {
-      if (!Float.isFinite(x)) {
-        throw new GeckoException(embedder.model().name() + " gives a vector with NaN or infinite components for "
-            + what + " of " + data.name() + ": it cannot be ranked");
+  /**
+   * Refuses the first of {@code vectors} with NaN or an infinity, naming its text ({@code kind} and
+   * its id; the id and message are built only then). {@link FlatIndex} refuses such a vector too,
+   * but names only its component, and only once some width's index meets it (a component past that
+   * width is never seen there); this check runs once, at full width, before any index is built,
+   * queries first.
+   */
+  private void requireFinite(List<float[]> vectors, String kind, IntFunction<String> id, BeirDataset data) {
+    for (int i = 0; i < vectors.size(); i++) {
+      for (float x : vectors.get(i)) {
+        if (!Float.isFinite(x)) {
+          throw new GeckoException(embedder.model().name() + " gives a vector with NaN or infinite components for "
+              + kind + " " + id.apply(i) + " of " + data.name() + ": it cannot be ranked");
+        }
       }
     }
   }

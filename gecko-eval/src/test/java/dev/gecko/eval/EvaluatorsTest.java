@@ -110,6 +110,16 @@ class EvaluatorsTest {
   }
 
   @Test
+  void aQueryVectorWithNaNComponentsIsNamedByItsIdBeforeAnyDocument() {
+    CountingEmbedder broken = new CountingEmbedder(embedder);
+    BeirDataset.Query second = arguana.queries().get(1);
+    broken.poisoned = second.text(); // its passage may share the text: queries are named first
+    assertThatThrownBy(() -> RetrievalEvaluator.builder(broken).dims(List.of(64)).build().evaluate(arguana))
+        .isInstanceOf(dev.gecko.core.GeckoException.class)
+        .hasMessageContaining("NaN or infinite components for query " + second.id() + " of " + arguana.name());
+  }
+
+  @Test
   void retrievalOnArguAnaSliceIgnoresIdenticalIdsLikeMteb() throws IOException {
     EvalReport with = RetrievalEvaluator.builder(embedder).cache(sharedCache).ignoreIdenticalIds(true)
         .dims(List.of(384, 64)).build().evaluate(arguana);
