@@ -79,6 +79,8 @@ public final class FineTuner {
    * @throws IOException if a file cannot be read or written
    * @throws ModelLoadException if the engine or the model cannot be loaded
    * @throws IllegalStateException if training diverged: ten steps in a row were skipped
+   * @throws dev.gecko.eval.UndefinedScoreException if the base model, before any training, gives
+   *     every STS validation pair the same similarity (no step could be scored)
    */
   public FineTuneResult train() throws IOException {
     return new Loop(base, data, validation, config, progress).run();

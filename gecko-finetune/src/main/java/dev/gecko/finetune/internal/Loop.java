@@ -743,7 +743,8 @@ public final class Loop {
    * score of such vectors, or its failure on them (a rank correlation refuses NaN, a flat index
    * holds finite vectors only), means nothing. A model that gives every STS pair the same cosine
    * (collapsed: {@link UndefinedScoreException}) is scored NaN after step 0 with a warning too, and
-   * fails the run at step 0. Any other failure is the evaluator's own, and passes.
+   * fails the run at step 0 with an {@link UndefinedScoreException} that says the base model
+   * collapsed. Any other failure is the evaluator's own, and passes.
    */
   private static Validation finiteOnly(TorchEmbedder embedder, Validation evaluation) {
     return step -> {
@@ -759,7 +760,10 @@ public final class Loop {
       }
       nonFinite = embedder.nonFiniteTexts() - nonFinite;
       if (nonFinite == 0) {
-        if (failure instanceof UndefinedScoreException && step > 0) { // collapsed: every pair the same cosine
+        if (failure instanceof UndefinedScoreException) { // collapsed: every pair the same cosine
+          if (step == 0) { // the base model: no training to blame, and no later step could be scored
+            throw baseCollapsed((UndefinedScoreException) failure);
+          }
           LOG.log(System.Logger.Level.WARNING, "step {0}: {1} (the model collapsed); the step is scored NaN, never "
               + "the best, and training goes on", step, failure.getMessage());
           return Double.NaN;
@@ -771,6 +775,15 @@ public final class Loop {
       }
       return notFinite(step, nonFinite, embedder.metrics().texts() - texts, failure);
     };
+  }
+
+  /** The failure of a base model (step 0) that gives every validation pair the same cosine. */
+  private static UndefinedScoreException baseCollapsed(UndefinedScoreException evaluatorFailure) {
+    UndefinedScoreException e = new UndefinedScoreException("the base model gives every validation pair the same "
+        + "similarity, before any training: validation could score no step; check the base model and the validation "
+        + "texts (" + evaluatorFailure.getMessage() + ")");
+    e.initCause(evaluatorFailure);
+    return e;
   }
 
   private double weighted(EvalReport report) {

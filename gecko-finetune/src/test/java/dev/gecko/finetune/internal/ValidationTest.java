@@ -169,7 +169,12 @@ class ValidationTest {
           + "validation the same cosine at width 384").contains("(the model collapsed); the step is scored NaN");
       // the base itself collapsed: no step could be scored
       assertThatThrownBy(() -> validation.score(0))
-          .isInstanceOf(dev.gecko.eval.UndefinedScoreException.class);
+          .isInstanceOf(dev.gecko.eval.UndefinedScoreException.class)
+          .hasMessageStartingWith("the base model gives every validation pair the same similarity, before any "
+              + "training: validation could score no step")
+          .hasMessageEndingWith("(all-MiniLM-L6-v2 gives every pair of validation the same cosine at width 384: the "
+              + "correlation is undefined)")
+          .hasCauseInstanceOf(dev.gecko.eval.UndefinedScoreException.class);
     } finally {
       encoder.set(names[0], kept[0]);
       encoder.set(names[1], kept[1]);
