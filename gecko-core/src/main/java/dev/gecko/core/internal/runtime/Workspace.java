@@ -11,6 +11,16 @@ import java.nio.LongBuffer;
  * thread at a time.
  */
 final class Workspace {
+  /**
+   * Allocates a direct buffer of {@code bytes} bytes: {@link ByteBuffer#allocateDirect}, but in
+   * tests one that can fail (out of direct memory) half-way through a growth.
+   */
+  @FunctionalInterface
+  interface Allocator {
+    ByteBuffer allocateDirect(int bytes);
+  }
+
+  private final Allocator allocator;
   LongBuffer ids = LongBuffer.allocate(0);
   LongBuffer mask = LongBuffer.allocate(0);
   LongBuffer types = LongBuffer.allocate(0);
@@ -18,6 +28,15 @@ final class Workspace {
   /** Heap copies of the output and the mask for mean pooling (unused for CLS pooling). */
   float[] hiddenHeap = new float[0];
   long[] maskHeap = new long[0];
+
+  Workspace() {
+    this(ByteBuffer::allocateDirect);
+  }
+
+  /** For tests: a workspace whose direct buffers come from {@code allocator} (to make one fail). */
+  Workspace(Allocator allocator) {
+    this.allocator = allocator;
+  }
 
   /** Grows the buffers for {@code cells} input tokens and {@code outputCells} output rows. */
   void ensure(int cells, int outputCells, int width, boolean meanPooling) {
@@ -35,7 +54,7 @@ final class Workspace {
     int floats = ids.capacity() * width;
     if (hidden.capacity() < outputCells * width) {
       int grown = Math.max(outputCells, hidden.capacity() / width + hidden.capacity() / width / 2) * width;
-      hidden = ByteBuffer.allocateDirect(grown * Float.BYTES).order(ByteOrder.nativeOrder()).asFloatBuffer();
+      hidden = allocator.allocateDirect(grown * Float.BYTES).order(ByteOrder.nativeOrder()).asFloatBuffer();
     }
     if (meanPooling && hiddenHeap.length < cells * width) {
       long[] newMaskHeap = new long[ids.capacity()];
@@ -50,7 +69,7 @@ final class Workspace {
     return view.flip().limit(cells);
   }
 
-  private static LongBuffer longs(int n) {
-    return ByteBuffer.allocateDirect(n * Long.BYTES).order(ByteOrder.nativeOrder()).asLongBuffer();
+  private LongBuffer longs(int n) {
+    return allocator.allocateDirect(n * Long.BYTES).order(ByteOrder.nativeOrder()).asLongBuffer();
   }
 }
