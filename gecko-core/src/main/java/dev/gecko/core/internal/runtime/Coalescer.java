@@ -393,13 +393,27 @@ final class Coalescer {
         }
         start = end;
       }
+      // Everything that can allocate comes before the chosen texts leave the queue: an Error there
+      // (out of memory) leaves the queue and the counts as they were, where after it the texts would
+      // have left the queue unreturned and their callers would wait forever. Then only unlinking and
+      // arithmetic are left.
       Set<Item> taken = new LinkedHashSet<>(chosen);
-      queue.removeIf(taken::contains);
+      long takenTokens = 0;
       for (Item i : chosen) {
-        queuedTokens -= i.length();
+        takenTokens += i.length();
       }
-      running.add(chosen);
-      changed.signalAll(); // room in the queue
+      Iterator<Item> unlink = queue.iterator();
+      // room in the queue: signalled before the texts leave it (signalling may allocate), which no
+      // waiter can tell apart, as none runs before the lock is released
+      changed.signalAll();
+      running.add(chosen); // the last allocation (the list may grow): nothing changed if it fails
+      for (int left = taken.size(); left > 0 && unlink.hasNext(); ) {
+        if (taken.contains(unlink.next())) {
+          unlink.remove();
+          left--;
+        }
+      }
+      queuedTokens -= takenTokens;
       return chosen;
     } finally {
       lock.unlock();
