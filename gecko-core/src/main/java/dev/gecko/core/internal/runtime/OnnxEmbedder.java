@@ -48,7 +48,7 @@ public final class OnnxEmbedder implements GeckoEmbedder {
   private final int width;
   private final EmbedderSettings settings;
   private final CallGate gate = new CallGate();
-  private final Stats stats = new Stats();
+  private final Stats stats;
   private final WorkspacePool workspaces = new WorkspacePool();
   /** Null when coalescing is off. */
   private final Coalescer coalescer;
@@ -74,8 +74,9 @@ public final class OnnxEmbedder implements GeckoEmbedder {
   private final Object closeLock = new Object();
 
   private OnnxEmbedder(ModelPackage pkg, GeckoTokenizer tokenizer, InferenceSession session, Adapter adapter,
-      EmbedderSettings settings) {
+      EmbedderSettings settings, Stats stats) {
     this.pkg = pkg;
+    this.stats = stats;
     this.tokenizer = tokenizer;
     this.session = session;
     this.width = session.width();
@@ -99,15 +100,23 @@ public final class OnnxEmbedder implements GeckoEmbedder {
    * @throws IllegalStateException if the JVM is shutting down
    */
   public static OnnxEmbedder open(ModelPackage pkg, EmbedderSettings settings) {
+    return open(pkg, settings, new Stats());
+  }
+
+  /**
+   * For tests: opens a package whose embedder counts into {@code stats} (a test's counters can
+   * throw where a batch is counted); otherwise as {@link #open(ModelPackage, EmbedderSettings)}.
+   */
+  static OnnxEmbedder open(ModelPackage pkg, EmbedderSettings settings, Stats stats) {
     Objects.requireNonNull(pkg, "pkg is null");
     Objects.requireNonNull(settings, "settings is null");
     // The whole open is one native call for the shutdown gate: an exit waits for it to finish.
     try (OrtRuntime.Call ignored = OrtRuntime.enter()) {
-      return openGated(pkg, settings);
+      return openGated(pkg, settings, stats);
     }
   }
 
-  private static OnnxEmbedder openGated(ModelPackage pkg, EmbedderSettings settings) {
+  private static OnnxEmbedder openGated(ModelPackage pkg, EmbedderSettings settings, Stats stats) {
     long start = System.nanoTime();
     GeckoTokenizer tokenizer = null;
     InferenceSession session = null;
@@ -135,7 +144,7 @@ public final class OnnxEmbedder implements GeckoEmbedder {
       session = SessionLoader.open(env, pkg, settings);
       Adapter adapter = loadAdapter(pkg, session.width());
       tokenizer = awaitTokenizer(tokenizerLoad);
-      OnnxEmbedder embedder = new OnnxEmbedder(pkg, tokenizer, session, adapter, settings);
+      OnnxEmbedder embedder = new OnnxEmbedder(pkg, tokenizer, session, adapter, settings, stats);
       LOG.log(System.Logger.Level.DEBUG, () -> String.format(
           "opened %s (%d dims, %s pooling, %d threads, %d intra-op) in %d ms", pkg.name(), embedder.width,
           pkg.pooling(), settings.threads(), settings.intraOpThreads(), (System.nanoTime() - start) / 1_000_000));

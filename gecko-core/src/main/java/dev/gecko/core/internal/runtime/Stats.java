@@ -14,11 +14,23 @@ final class Stats {
   final LongAdder texts = new LongAdder();
   final LongAdder tokens = new LongAdder();
   final LongAdder paddedTokens = new LongAdder();
-  final LongAdder batches = new LongAdder();
+  final LongAdder batches;
   final LongAdder coalescedBatches = new LongAdder();
   final LongAdder rejected = new LongAdder();
   private final AtomicLongArray queueWait = new AtomicLongArray(BOUNDS_MICROS.length);
   private final AtomicLongArray runTime = new AtomicLongArray(BOUNDS_MICROS.length);
+
+  Stats() {
+    this(new LongAdder());
+  }
+
+  /**
+   * For tests: counters whose batch counter is {@code batches}, which {@link #batch} calls right
+   * after a batch's session run returned (a test's counter can throw there).
+   */
+  Stats(LongAdder batches) {
+    this.batches = batches;
+  }
 
   /** 50 µs, 100 µs, 250 µs, 500 µs, 1 ms ... 10 s, then everything longer. */
   private static long[] bounds() {

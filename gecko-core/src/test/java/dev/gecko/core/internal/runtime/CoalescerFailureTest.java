@@ -12,14 +12,12 @@ import dev.gecko.core.vector.VectorOps;
 import dev.gecko.tokenizer.Encoding;
 import dev.gecko.tokenizer.GeckoTokenizer;
 import java.io.InputStream;
-import java.lang.reflect.Field;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
@@ -28,6 +26,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -49,8 +48,9 @@ import org.junit.jupiter.api.Test;
  * ({@link HeldRunners}) until every call is queued, then running them on the test thread. Only an
  * {@link Error} cannot come from ONNX Runtime, and {@link InferenceSession} is final: the error is
  * thrown by the batch counter that the batch's run calls right after the session returns ({@link
- * FailingBatchCounter}, put in a public-API embedder's place by reflection), or by the workspace
- * pool before the batch runs.
+ * FailingBatchCounter}, the counter of an embedder opened as the builder opens one, through {@link
+ * OnnxEmbedder}'s seam for tests), or by the workspace pool before the batch runs (its seam for
+ * tests makes workspaces).
  */
 class CoalescerFailureTest {
   private static final String MODEL = "bge-small-en-v1.5";
@@ -105,6 +105,13 @@ class CoalescerFailureTest {
   /** The builder's defaults, but {@code threads} runners and a batch budget for long texts. */
   private static EmbedderSettings settings(int threads) {
     return new EmbedderSettings(threads, 1, MAX_BATCH_TOKENS, MAX_BATCH_SIZE, false, false, true, true,
+        GeckoEmbedder.Builder.DEFAULT_COALESCING_WINDOW, GeckoEmbedder.Builder.DEFAULT_MAX_QUEUED_TOKENS, true);
+  }
+
+  /** The settings {@code GeckoEmbedder.builder().threads(threads)} opens an embedder with. */
+  private static EmbedderSettings builderDefaults(int threads) {
+    return new EmbedderSettings(threads, 1, GeckoEmbedder.Builder.DEFAULT_MAX_BATCH_TOKENS,
+        GeckoEmbedder.Builder.DEFAULT_MAX_BATCH_SIZE, false, false, true, true,
         GeckoEmbedder.Builder.DEFAULT_COALESCING_WINDOW, GeckoEmbedder.Builder.DEFAULT_MAX_QUEUED_TOKENS, true);
   }
 
@@ -263,21 +270,12 @@ class CoalescerFailureTest {
     // the batch's workspace cannot be had (out of memory): the batch's calls are already taken
     // from the queue, so nothing but this runner can complete them
     OutOfMemoryError oom = new OutOfMemoryError("injected: no workspace");
-    WorkspacePool workspaces = new WorkspacePool();
-    Field free = WorkspacePool.class.getDeclaredField("free");
-    free.setAccessible(true);
-    free.set(workspaces, new ConcurrentLinkedDeque<Workspace>() {
-      private static final long serialVersionUID = 1L;
-      private boolean thrown;
-
-      @Override
-      public Workspace pollFirst() {
-        if (!thrown) {
-          thrown = true;
-          throw oom;
-        }
-        return super.pollFirst();
+    AtomicBoolean thrown = new AtomicBoolean();
+    WorkspacePool workspaces = new WorkspacePool(() -> {
+      if (thrown.compareAndSet(false, true)) {
+        throw oom; // the first workspace the pool makes
       }
+      return new Workspace();
     });
     Stats stats = new Stats();
     HeldRunners runners = new HeldRunners();
@@ -333,16 +331,6 @@ class CoalescerFailureTest {
     }
   }
 
-  /** Puts the counter in place of an embedder's batch counter. */
-  private static void install(GeckoEmbedder embedder, FailingBatchCounter counter) throws Exception {
-    Field statsField = OnnxEmbedder.class.getDeclaredField("stats");
-    statsField.setAccessible(true);
-    Stats stats = (Stats) statsField.get(embedder);
-    Field batches = Stats.class.getDeclaredField("batches");
-    batches.setAccessible(true);
-    batches.set(stats, counter);
-  }
-
   @Test
   void anErrorInABatchFailsItsCallersAndLeavesNeitherTheGateEnteredNorARunnerCounted() throws Exception {
     String[] texts = {"alpha one", "alpha two", "alpha three", "alpha four"};
@@ -350,9 +338,8 @@ class CoalescerFailureTest {
       assertThat(encode(t).length()).as("same lengths: one batch").isEqualTo(encode(texts[0]).length());
     }
     // one runner: a runner counted that no longer runs would leave every later call waiting
-    GeckoEmbedder embedder = GeckoEmbedder.builder().model(pkg).threads(1).build();
     FailingBatchCounter counter = new FailingBatchCounter();
-    install(embedder, counter);
+    GeckoEmbedder embedder = OnnxEmbedder.open(pkg, builderDefaults(1), new Stats(counter));
     CountDownLatch release = new CountDownLatch(1);
     try {
       // a synchronous call on an idle embedder runs its batch itself: the error is thrown to it
