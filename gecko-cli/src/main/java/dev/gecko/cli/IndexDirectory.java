@@ -40,11 +40,11 @@ import java.util.stream.Collectors;
  * precision, metric and count must be those of the vectors file and its count that of the docs
  * file; {@code vectors} and {@code docs} must name files inside the folder (no absolute path, no
  * {@code ..}, no symbolic link whose real path leaves the folder). {@link #checkModel} refuses a
- * model other than the one the vectors were made with: {@code model} is the name or folder given
- * to {@code gecko index}, {@code modelName} the package's name and {@code modelFingerprint}
- * {@code built-in:<name>} for a built-in model or {@code crc32c:<hex>} over a folder model's
- * graph, tokenizer.json, adapter and settings (pooling, maximum tokens, prompts). Version 1
- * manifests (no fingerprint) are refused with a message to re-create the index.
+ * model other than the one the vectors were made with: {@code model} is the built-in name given
+ * to {@code gecko index} or the model folder's absolute path, {@code modelName} the package's name
+ * and {@code modelFingerprint} its {@link ModelPackage#fingerprint()}, a SHA-256 (hex) over its
+ * settings (pooling, maximum tokens, declared width, prompts) and its graph, tokenizer and
+ * adapter. Version 1 manifests (no fingerprint) are refused with a message to re-create the index.
  */
 final class IndexDirectory {
   static final String MANIFEST = "index.json";
