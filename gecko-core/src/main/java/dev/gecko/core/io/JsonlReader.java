@@ -138,9 +138,16 @@ public final class JsonlReader implements Closeable {
     if (m == null) {
       return "not valid JSON";
     }
-    String first = m.lines().findFirst().orElse(m);
+    String first = JACKSON_LOCATION.matcher(m.lines().findFirst().orElse(m)).replaceAll("column $1");
     return (e instanceof JsonMappingException ? "" : "not valid JSON: ") + first;
   }
+
+  /**
+   * The location Jackson writes inside some messages ("start marker at [Source: REDACTED (...);
+   * line: 1, column: 1]"): each line is parsed alone, so only its column means anything.
+   */
+  private static final java.util.regex.Pattern JACKSON_LOCATION =
+      java.util.regex.Pattern.compile("\\[Source: [^\\]]*?line: \\d+, column: (\\d+)\\]");
 
   @Override
   public void close() throws IOException {

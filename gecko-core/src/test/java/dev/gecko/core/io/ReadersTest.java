@@ -126,6 +126,10 @@ class ReadersTest {
   void notJsonAndNotObjectsNameTheLine() throws IOException {
     Path f = write("bad.jsonl", "{\"text\": \"a\"}\n\n{oops\n");
     assertThatThrownBy(() -> Corpus.read(f)).hasMessageStartingWith(f + ":3: not valid JSON: ");
+    // an object cut short: Jackson's own location (its "line" is always 1 here) becomes the column
+    Path cut = write("cut.jsonl", "{\"text\": \"a\"}\n{\"text\": \"b\"\n");
+    assertThatThrownBy(() -> Corpus.read(cut)).hasMessageStartingWith(cut + ":2: not valid JSON: ")
+        .hasMessageEndingWith("(start marker at column 1)").hasMessageNotContaining("Source");
     Path g = write("array.jsonl", "[1, 2]\n");
     assertThatThrownBy(() -> Corpus.read(g)).hasMessage(g + ":1: expected a JSON object, found array");
   }
