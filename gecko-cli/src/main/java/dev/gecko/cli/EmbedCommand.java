@@ -28,9 +28,11 @@ import picocli.CommandLine.Parameters;
     name = "embed",
     mixinStandardHelpOptions = true,
     description = {
-      "Embed texts and print one JSON object per line: {\"id\": ..., \"embedding\": [...]}.",
-      "Texts come from the arguments, from --input (JSONL with \"text\" and optional \"id\", \"title\"),",
-      "or from standard input, one text per line."
+      "Embed texts and print one JSON object per line, in input order: {\"id\": ..., \"embedding\": [...]} "
+          + "(\"id\" only where the input gave one).",
+      "Texts come from the arguments, from --input (JSONL with \"text\" and optional \"id\", \"title\"), "
+          + "or from standard input, one text per line (an empty line is an empty text: output line n answers "
+          + "input line n)."
     })
 final class EmbedCommand implements Callable<Integer> {
   @picocli.CommandLine.Mixin ModelOptions models = new ModelOptions();
