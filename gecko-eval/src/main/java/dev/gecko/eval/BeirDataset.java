@@ -17,6 +17,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.Consumer;
 
 /**
  * A retrieval test set in the BEIR layout: a corpus, queries and graded relevance judgements.
@@ -104,33 +105,13 @@ public record BeirDataset(
     Map<String, Integer> qrelsLines = new HashMap<>();
     Map<String, Map<String, Integer>> qrels = readQrels(qrelsFile, qrelsLines);
     List<Passage> corpus = new ArrayList<>();
-    Map<String, Integer> corpusLines = new HashMap<>();
-    try (JsonlReader in = JsonlReader.open(corpusFile)) {
-      ObjectNode o;
-      while ((o = in.next()) != null) {
-        Passage p = Corpus.passage(o, requireId(o, in));
-        Integer before = corpusLines.putIfAbsent(p.id(), in.lineNumber());
-        if (before != null) {
-          throw in.invalid("duplicate id '" + p.id() + "' (first on line " + before + ")");
-        }
-        corpus.add(p);
-      }
-    }
+    Map<String, Integer> corpusLines = readTexts(corpusFile, corpus::add);
     List<Query> queries = new ArrayList<>();
-    Map<String, Integer> queryLines = new HashMap<>();
-    try (JsonlReader in = JsonlReader.open(queriesFile)) {
-      ObjectNode o;
-      while ((o = in.next()) != null) {
-        Passage q = Corpus.passage(o, requireId(o, in)); // the corpus rule for ids and text
-        Integer before = queryLines.putIfAbsent(q.id(), in.lineNumber());
-        if (before != null) {
-          throw in.invalid("duplicate id '" + q.id() + "' (first on line " + before + ")");
-        }
-        if (qrels.containsKey(q.id())) {
-          queries.add(new Query(q.id(), q.text()));
-        }
+    Map<String, Integer> queryLines = readTexts(queriesFile, q -> {
+      if (qrels.containsKey(q.id())) {
+        queries.add(new Query(q.id(), q.text()));
       }
-    }
+    });
     for (String q : qrels.keySet()) {
       if (!queryLines.containsKey(q)) {
         throw new InvalidDataException(qrelsFile.toString(), qrelsLines.get(q), "query-id '" + q + "' is not in "
@@ -146,6 +127,26 @@ public record BeirDataset(
     Path abs = dir.toAbsolutePath().normalize();
     String name = abs.getFileName() == null ? abs.toString() : abs.getFileName().toString();
     return new BeirDataset(name, corpus, queries, qrels);
+  }
+
+  /**
+   * Reads a BEIR JSON Lines file of texts with ids (the corpus rule for ids and text, every id
+   * given and unique) into {@code sink}, in order; returns each id's line.
+   */
+  private static Map<String, Integer> readTexts(Path file, Consumer<Passage> sink) throws IOException {
+    Map<String, Integer> lines = new HashMap<>();
+    try (JsonlReader in = JsonlReader.open(file)) {
+      ObjectNode o;
+      while ((o = in.next()) != null) {
+        Passage p = Corpus.passage(o, requireId(o, in));
+        Integer before = lines.putIfAbsent(p.id(), in.lineNumber());
+        if (before != null) {
+          throw in.invalid("duplicate id '" + p.id() + "' (first on line " + before + ")");
+        }
+        sink.accept(p);
+      }
+    }
+    return lines;
   }
 
   /** The reader, after checking that the line has an id field (BEIR files match by id). */
