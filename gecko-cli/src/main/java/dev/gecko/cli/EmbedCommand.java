@@ -31,8 +31,8 @@ import picocli.CommandLine.Parameters;
       "Embed texts and print one JSON object per line, in input order: {\"id\": ..., \"embedding\": [...]} "
           + "(\"id\" only where the input gave one).",
       "Texts come from the arguments, from --input (JSONL with \"text\" and optional \"id\", \"title\"), "
-          + "or from standard input, one text per line (an empty line is an empty text: output line n answers "
-          + "input line n)."
+          + "or from standard input (no text, or '-'), one text per line (an empty line is an empty text: output "
+          + "line n answers input line n)."
     })
 final class EmbedCommand implements Callable<Integer> {
   @picocli.CommandLine.Mixin ModelOptions models = new ModelOptions();
@@ -40,7 +40,7 @@ final class EmbedCommand implements Callable<Integer> {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final int CHUNK = 256;
 
-  @Parameters(paramLabel = "TEXT", arity = "0..*", description = "Texts to embed.")
+  @Parameters(paramLabel = "TEXT", arity = "0..*", description = "Texts to embed; '-' alone: read standard input.")
   List<String> texts = new ArrayList<>();
 
   @Option(names = "--input", paramLabel = "FILE", description = "JSONL file (or .jsonl.gz): objects with \"text\" and optional \"id\", \"title\".")
@@ -62,6 +62,9 @@ final class EmbedCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException {
+    if (texts.equals(List.of("-"))) {
+      texts = List.of(); // the usual spelling of standard input, read below as with no text given
+    }
     if (input != null && !texts.isEmpty()) {
       throw new GeckoCli.UsageException("give texts as arguments or --input, not both");
     }

@@ -47,6 +47,29 @@ class EmbedCommandTest {
   }
 
   @Test
+  void standardInputGivesOneVectorPerLineEmptyLinesIncludedWithNoTextOrADash() throws Exception {
+    java.io.InputStream kept = System.in;
+    try (GeckoEmbedder e = GeckoEmbedder.createDefault()) {
+      List<float[]> expected = e.embedAll(List.of("one", "", "two"), 8);
+      for (String[] args : new String[][] {{"embed", "--dims", "8"}, {"embed", "--dims", "8", "-"}}) {
+        System.setIn(new java.io.ByteArrayInputStream("one\n\ntwo\n".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        Run r = gecko(args);
+        assertThat(r.code()).as(r.err()).isZero();
+        List<String> lines = r.out().lines().toList();
+        assertThat(lines).as(String.join(" ", args)).hasSize(3);
+        for (int i = 0; i < 3; i++) {
+          JsonNode v = JSON.readTree(lines.get(i)).get("embedding");
+          for (int d = 0; d < 8; d++) {
+            assertThat((float) v.get(d).asDouble()).isEqualTo(expected.get(i)[d]);
+          }
+        }
+      }
+    } finally {
+      System.setIn(kept);
+    }
+  }
+
+  @Test
   void jsonlInputKeepsIdsAndUsesTitlesAndTask(@TempDir Path dir) throws Exception {
     Path in = dir.resolve("in.jsonl");
     Files.writeString(in, "{\"id\": \"a\", \"text\": \"rust ownership\", \"title\": \"Rust\"}\n\n{\"id\": 2, \"text\": \"borrowing\"}\n");
