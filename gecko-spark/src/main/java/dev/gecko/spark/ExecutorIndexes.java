@@ -280,7 +280,7 @@ final class ExecutorIndexes {
     return s == null ? null : s.index;
   }
 
-    /** The keys held, least recently used first (for tests). */
+  /** The keys held, least recently used first (for tests). */
   synchronized List<Key> keys() {
     return new ArrayList<>(slots.keySet());
   }

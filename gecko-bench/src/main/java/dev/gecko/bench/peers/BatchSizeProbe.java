@@ -96,10 +96,10 @@ public final class BatchSizeProbe {
     long end = start + duration.toNanos();
     List<Thread> running = new ArrayList<>();
     List<Throwable> failures = new java.util.concurrent.CopyOnWriteArrayList<>();
+    int wholeTokens = Arrays.stream(tokens).sum();
     for (int t = 0; t < workers; t++) {
       Random random = new Random(20241204L + 7919L * t);
       Thread thread = new Thread(() -> {
-        int wholeTokens = Arrays.stream(tokens).sum();
         while (System.nanoTime() < end) {
           if (b == WHOLE_SET) {
             embedder.embedAll(texts, embedder.dimensions());
@@ -141,11 +141,8 @@ public final class BatchSizeProbe {
     return r;
   }
 
+  /** The median of one column of the rounds' results (NaN for none). */
   private static double median(List<double[]> rs, int column) {
-    if (rs.isEmpty()) {
-      return Double.NaN;
-    }
-    double[] v = rs.stream().mapToDouble(r -> r[column]).sorted().toArray();
-    return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+    return rs.isEmpty() ? Double.NaN : PeerBenchmark.median(rs.stream().mapToDouble(r -> r[column]).toArray());
   }
 }

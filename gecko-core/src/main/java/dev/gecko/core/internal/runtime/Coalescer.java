@@ -555,8 +555,10 @@ final class Coalescer {
     }
   }
 
-  /** Fails the calls of a batch; each gets its own exception instance when there are several. */
-  /** Fails each job's future with {@code e}; whether any of them took it (was not done already). */
+  /**
+   * Fails the calls of a batch, each with its own exception instance when there are several (an
+   * {@link Error} as is); returns whether any of them took it (was not done already).
+   */
   private static boolean fail(Set<Job> jobs, Throwable e) {
     boolean reached = false;
     for (Job job : jobs) {
