@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Points ONNX Runtime at copies of its native libraries in the {@link ResourceCache}, so that a
@@ -24,6 +25,9 @@ import java.util.Optional;
  * runtime); ONNX Runtime is on the application class loader; the cache directory is not on a
  * {@code noexec} mount. Otherwise ONNX Runtime loads its libraries its own way. The properties
  * are cleared once ONNX Runtime has loaded. Has no effect once ONNX Runtime is loaded.
+ *
+ * <p>It also creates ONNX Runtime's environment on a thread with a stack large enough for ONNX
+ * Runtime's telemetry start-up (see {@link #load()}).
  */
 final class OrtLibraries {
   private static final String PREFIX = "onnxruntime.native.";
@@ -36,7 +40,9 @@ final class OrtLibraries {
    * call in a class loader loads ONNX Runtime (if nothing has yet), from the cached copies where
    * they apply; the properties are set only around that load and cleared after it, so that an ONNX
    * Runtime in another class loader (a second web application, a plugin) extracts its own copy as
-   * usual: one native library file cannot be loaded by two class loaders.
+   * usual: one native library file cannot be loaded by two class loaders. The environment is
+   * created on a thread of its own with a stack sized for the command line ({@code
+   * createOnLargeStack}).
    */
   static synchronized OrtEnvironment load() {
     if (done) {
@@ -45,9 +51,75 @@ final class OrtLibraries {
     done = true;
     List<String> set = preferCached();
     try {
-      return OrtEnvironment.getEnvironment();
+      return createOnLargeStack();
     } finally {
       set.forEach(System::clearProperty);
+    }
+  }
+
+  /**
+   * Creates ONNX Runtime's environment on a thread of its own whose stack grows with the process's
+   * command line. Where {@code ORT_DISABLE_TELEMETRY} is not set, ONNX Runtime 1.29's Linux build
+   * starts its telemetry client here, on the calling thread, with stack use that grows with the
+   * length of the command line (measured: a 5 KB class path overflows the JVM's default 1 MiB
+   * thread stack, 20 KB overflows 4 MiB, 99 KB passes with 32 MiB): the JVM dies with a
+   * segmentation fault and no error report. An application started from an IDE or with a long
+   * {@code -cp} has such a command line. Where the thread cannot be started (its stack cannot be
+   * reserved), the environment is created on the calling thread, as ONNX Runtime does.
+   */
+  private static OrtEnvironment createOnLargeStack() {
+    AtomicReference<OrtEnvironment> env = new AtomicReference<>();
+    AtomicReference<Throwable> failure = new AtomicReference<>();
+    Thread t = new Thread(null, () -> {
+      try {
+        env.set(OrtEnvironment.getEnvironment());
+      } catch (RuntimeException | Error e) {
+        failure.set(e);
+      }
+    }, "gecko-onnxruntime-init", stackBytes(commandLineBytes()));
+    t.setDaemon(true);
+    try {
+      t.start();
+    } catch (OutOfMemoryError e) {
+      return OrtEnvironment.getEnvironment();
+    }
+    boolean interrupted = false;
+    while (true) {
+      try {
+        t.join();
+        break;
+      } catch (InterruptedException e) {
+        interrupted = true; // the load cannot be stopped half-way: finish it, keep the flag
+      }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
+    Throwable f = failure.get();
+    if (f instanceof RuntimeException r) {
+      throw r;
+    }
+    if (f instanceof Error e) {
+      throw e;
+    }
+    return env.get();
+  }
+
+  /**
+   * The stack for {@link #createOnLargeStack}: 32 MiB plus 512 bytes a byte of command line (above
+   * the roughly 200-330 measured), at most 1 GiB. Reserved, not committed: only what ONNX Runtime
+   * touches becomes memory.
+   */
+  static long stackBytes(long commandLineBytes) {
+    return Math.min(1L << 30, (32L << 20) + 512L * Math.max(0, commandLineBytes));
+  }
+
+  /** The length of this process's command line ({@code /proc/self/cmdline}); 0 where it cannot be read. */
+  private static long commandLineBytes() {
+    try {
+      return Files.readAllBytes(Path.of("/proc/self/cmdline")).length;
+    } catch (IOException | RuntimeException e) {
+      return 0;
     }
   }
 
