@@ -10,7 +10,22 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 
-/** Checks on the files a command is given, before any model opens (an error then costs nothing). */
+/**
+ * Checks on the files a command is given, before any model opens (an error then costs nothing).
+ *
+ * <p>The one rule for outputs (a folder such as {@code --out}, a file such as {@code --json}), in
+ * every command, checked before any input is read or model opened:
+ *
+ * <ul>
+ *   <li>an output of the wrong kind, a file where a folder is needed or a folder where a file is
+ *       needed, is a usage error: the command exits 2 ({@link GeckoCli.UsageException});
+ *   <li>an output that cannot be written or created, a folder or file without write permission or
+ *       one that cannot be created (a file, or a folder without write permission, on the way to
+ *       it), is a failure: the command exits 1 ({@link IOException}).
+ * </ul>
+ *
+ * <p>Either message names the option, the path and the reason: {@code --out: DIR: ...}.
+ */
 final class CliFiles {
   private CliFiles() {}
 
@@ -77,13 +92,11 @@ final class CliFiles {
   }
 
   /**
-   * Checks, before the work that ends in writing it, that {@code dir} could be an output folder:
-   * an existing writable folder, or a new one whose nearest existing parent is a writable folder.
-   * The rule of gecko train and gecko finetune: an output that is a file is a usage error (2), one
-   * that cannot be created or written a failure (1).
+   * Checks that {@code dir} could be an output folder: an existing writable folder, or a new one
+   * whose nearest existing parent is a writable folder (the rule above).
    *
-   * @throws GeckoCli.UsageException if it is a file
-   * @throws AccessDeniedException if it cannot be written or created (the command exits 1)
+   * @throws GeckoCli.UsageException if it is a file (the command exits 2)
+   * @throws IOException if it cannot be written or created (the command exits 1)
    */
   static Path writableFolder(String option, Path dir) throws IOException {
     if (Files.exists(dir)) {
@@ -91,35 +104,52 @@ final class CliFiles {
         throw new GeckoCli.UsageException(option + ": " + dir + ": the output folder is a file");
       }
       if (!Files.isWritable(dir)) {
-        throw new AccessDeniedException(dir.toString(), null, option + ": the output folder is not writable");
+        throw new AccessDeniedException(null, null, option + ": " + dir + ": the output folder is not writable"
+            + " (permission denied)");
       }
       return dir;
     }
-    Path parent = dir.toAbsolutePath().getParent();
-    while (parent != null && !Files.exists(parent)) {
-      parent = parent.getParent();
-    }
-    if (parent == null || !Files.isDirectory(parent) || !Files.isWritable(parent)) {
-      throw new AccessDeniedException(dir.toString(), null, option + ": the output folder cannot be created ("
-          + (parent == null ? "no existing parent" : parent + " is not a writable folder") + ")");
-    }
+    creatable(option, dir, "the output folder");
     return dir;
   }
 
   /**
-   * Checks, before the work that ends in writing it, that {@code file} could be written: not a
-   * folder, and its folder, where it exists, writable.
+   * Checks that {@code file} could be an output file: not a folder, not an existing file that
+   * cannot be written, and in a folder that exists and is writable or can be created (the rule
+   * above).
    *
-   * @throws GeckoCli.UsageException if not (the command exits 2)
+   * @throws GeckoCli.UsageException if it is a folder (the command exits 2)
+   * @throws IOException if it cannot be written or created (the command exits 1)
    */
-  static Path writableFile(String option, Path file) {
+  static Path writableFile(String option, Path file) throws IOException {
     if (Files.isDirectory(file)) {
       throw new GeckoCli.UsageException(option + ": " + file + " is a folder; give a file name");
     }
-    Path parent = file.toAbsolutePath().getParent();
-    if (parent != null && Files.isDirectory(parent) && !Files.isWritable(parent)) {
-      throw new GeckoCli.UsageException(option + ": cannot write in " + parent);
+    if (Files.exists(file)) {
+      if (!Files.isWritable(file)) {
+        throw new AccessDeniedException(null, null, option + ": " + file + ": the file is not writable"
+            + " (permission denied)");
+      }
+      return file;
     }
+    creatable(option, file, "the file");
     return file;
+  }
+
+  /**
+   * Checks that {@code target}, which does not exist, can be created: its nearest existing parent
+   * is a writable folder.
+   */
+  private static void creatable(String option, Path target, String what) throws IOException {
+    Path parent = target.toAbsolutePath().getParent();
+    while (parent != null && !Files.exists(parent)) {
+      parent = parent.getParent();
+    }
+    String why = parent == null ? "no parent folder exists"
+        : !Files.isDirectory(parent) ? parent + " is a file"
+        : !Files.isWritable(parent) ? parent + " is not writable (permission denied)" : null;
+    if (why != null) {
+      throw new IOException(option + ": " + target + ": " + what + " cannot be created: " + why);
+    }
   }
 }

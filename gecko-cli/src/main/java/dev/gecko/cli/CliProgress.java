@@ -37,6 +37,8 @@ final class CliProgress implements ProgressListener, AutoCloseable {
   private final long intervalNanos;
   private final boolean terminal;
   private Phase current;
+  /** The report that ended the last phase, until another report comes. */
+  private Progress lastEnd;
   private ScheduledExecutorService heartbeat;
   private boolean closed;
 
@@ -91,6 +93,10 @@ final class CliProgress implements ProgressListener, AutoCloseable {
 
   @Override
   public synchronized void onProgress(Progress p) {
+    if (current == null && repeatsLastEnd(p)) {
+      return; // the final report again (a library may report a phase's end twice): it is on the display already
+    }
+    lastEnd = null;
     if (current == null || !current.phase.equals(p.phase()) || p.done() < current.done) {
       finish();
       current = terminal ? new Bar(p, System.err) : new Lines(p);
@@ -101,7 +107,14 @@ final class CliProgress implements ProgressListener, AutoCloseable {
     current.update(p);
     if (p.finished()) {
       finish();
+      lastEnd = p;
     }
+  }
+
+  /** Whether {@code p} is the same final report as the one that ended the last phase. */
+  private boolean repeatsLastEnd(Progress p) {
+    return lastEnd != null && p.finished() && p.phase().equals(lastEnd.phase()) && p.done() == lastEnd.done()
+        && p.total() == lastEnd.total();
   }
 
   private void finish() {

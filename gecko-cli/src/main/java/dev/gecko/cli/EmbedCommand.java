@@ -62,11 +62,11 @@ final class EmbedCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException {
+    if (input != null && !texts.isEmpty()) { // '-' too: standard input and --input are two inputs
+      throw new GeckoCli.UsageException("give texts as arguments (or '-' for standard input) or --input, not both");
+    }
     if (texts.equals(List.of("-"))) {
       texts = List.of(); // the usual spelling of standard input, read below as with no text given
-    }
-    if (input != null && !texts.isEmpty()) {
-      throw new GeckoCli.UsageException("give texts as arguments or --input, not both");
     }
     if (input != null) {
       CliFiles.readableFile("--input", input);

@@ -59,8 +59,11 @@ final class EvalCommand implements Runnable {
     @Option(names = "--no-cache", description = "Do not read or write the embedding cache.")
     boolean noCache;
 
-    /** Refuses a --json target that could not be written, before the evaluation rather than after it. */
-    void checkJson() {
+    /**
+     * Refuses a --json target that could not be written, before the evaluation rather than after
+     * it (the rule of {@link CliFiles}: a folder exits 2, a file that cannot be written or created 1).
+     */
+    void checkJson() throws IOException {
       if (json != null) {
         CliFiles.writableFile("--json", json);
       }

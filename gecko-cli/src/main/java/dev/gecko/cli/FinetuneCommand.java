@@ -11,6 +11,7 @@ import dev.gecko.finetune.FineTuneResult;
 import dev.gecko.finetune.FineTuner;
 import dev.gecko.finetune.PromptStyle;
 import dev.gecko.finetune.StepStats;
+import dev.gecko.finetune.UnsupportedModelException;
 import dev.gecko.train.adapter.Basis;
 import dev.gecko.train.adapter.TrainingData;
 import java.io.IOException;
@@ -19,9 +20,11 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -40,6 +43,15 @@ import picocli.CommandLine.Option;
     })
 final class FinetuneCommand implements Callable<Integer> {
   private static final ObjectMapper JSON = new ObjectMapper();
+  /** The options of FineTuner.Builder's settings, for the values it refuses. */
+  static final BuilderFlags FLAGS = BuilderFlags.of("dims", "--dims", "epochs", "--epochs", "batchSize", "--batch-size",
+      "miniBatchSize", "--mini-batch-size", "maxLength", "--max-length", "learningRate", "--lr", "temperature",
+      "--temperature", "allHardNegatives", "--all-hard-negatives", "promptStyle", "--prompts", "baseAverage",
+      "--base-average", "validateEvery", "--validate-every", "patience", "--patience", "checkpointEvery",
+      "--checkpoint-every", "neighbourGroup", "--neighbour-group", "reorderDims", "--reorder-dims", "basis", "--basis",
+      "basisTask", "--basis-task", "distillQueries", "--distill-queries", "objective", "--objective", "seed", "--seed",
+      "widths", "--dims", "widthWeights", "--dim-weights", "freezeEmbeddings", "--freeze-embeddings")
+      .about("Matryoshka width", "--dims").about("a Matryoshka width", "--dims");
 
   @Option(names = "--model", paramLabel = "MODEL", description = "Built-in fp32 model name or model folder "
       + "(default: bge-small-en-v1.5).")
@@ -172,6 +184,13 @@ final class FinetuneCommand implements Callable<Integer> {
       }
       throw new ModelLoadException("--model " + model + ": the folder does not load: " + e.getMessage(), e);
     }
+    for (int d : dims) { // as every command checks --dims: before any work, a usage error
+      if (d < 1 || d > basePackage.dimensions()) {
+        throw new GeckoCli.UsageException("--dims: every width must be in [1, " + basePackage.dimensions() + "], was "
+            + d);
+      }
+    }
+    CliFiles.writableFolder("--out", out); // before the data is read and the model's graph parsed
     PrintWriter err = spec.commandLine().getErr();
     try (CliProgress progress = CliProgress.on(err)) {
       FineTuner.Builder b;
@@ -222,7 +241,9 @@ final class FinetuneCommand implements Callable<Integer> {
         }
         tuner = b.build();
       } catch (IllegalArgumentException | IllegalStateException e) {
-        throw new GeckoCli.UsageException(e.getMessage());
+        throw FLAGS.usageError(e);
+      } catch (UnsupportedModelException e) { // a graph the fine-tuner cannot train: --model's value is refused (2)
+        throw new GeckoCli.UsageException(unsupported(e), e);
       } catch (UncheckedIOException e) { // an output folder that cannot be written, a checkpoint that cannot be read: 1
         String message = GeckoCli.describe(e);
         throw new IOException(aboutOutput(e) ? "--out: " + message : message, e.getCause());
@@ -283,11 +304,34 @@ final class FinetuneCommand implements Callable<Integer> {
     }
   }
 
+  /** How the name of a built-in int8 model ends; without it, the name of its fp32 twin. */
+  private static final String INT8_SUFFIX = "-int8";
+
+  /**
+   * The short message for a model graph the fine-tuner does not recognise: an int8 (quantised)
+   * graph, named with its fp32 twin where it is a built-in one, or another that is not BERT-like.
+   * What was not recognised (a long list of graph nodes) is the cause's message, which -v shows.
+   */
+  private String unsupported(UnsupportedModelException e) {
+    String m = e.getMessage() == null ? "" : e.getMessage();
+    boolean builtInInt8 = model.endsWith(INT8_SUFFIX) && ModelPackage.builtInNames().contains(model);
+    if (builtInInt8 || m.contains("QuantizeLinear") || m.contains("MatMulInteger") || m.contains("ConvInteger")) {
+      String fp32 = builtInInt8 ? model.substring(0, model.length() - INT8_SUFFIX.length()) : null;
+      return "--model " + model + ": an int8 model cannot be fine-tuned (its weights are quantised); "
+          + (fp32 != null && ModelPackage.builtInNames().contains(fp32) ? "fine-tune its fp32 twin, --model " + fp32
+          : "give an fp32 model") + " (--quantize int8 also writes an int8 twin of the result)";
+    }
+    return "--model " + model + ": not a model the fine-tuner can train (it trains BERT-like encoders); -v shows what"
+        + " it did not recognise";
+  }
+
   private static <E extends Enum<E>> E parse(Class<E> type, String option, String value) {
     try {
       return Enum.valueOf(type, value.toUpperCase(Locale.ROOT).replace('-', '_'));
     } catch (IllegalArgumentException e) {
-      throw new GeckoCli.UsageException(option + ": unknown value '" + value + "'");
+      String accepted = Arrays.stream(type.getEnumConstants())
+          .map(c -> c.name().toLowerCase(Locale.ROOT).replace('_', '-')).collect(Collectors.joining(", "));
+      throw new GeckoCli.UsageException(option + ": unknown value '" + value + "'; expected one of " + accepted);
     }
   }
 }

@@ -151,6 +151,11 @@ public final class GeckoCli implements Runnable {
     UsageException(String message) {
       super(message);
     }
+
+    /** A usage error found by {@code cause}, whose details -v shows. */
+    UsageException(String message, Throwable cause) {
+      super(message, cause);
+    }
   }
 
   /** The version Maven wrote into {@code version.properties} when it built the CLI. */

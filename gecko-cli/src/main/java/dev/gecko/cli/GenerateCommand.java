@@ -134,6 +134,11 @@ final class GenerateCommand implements Callable<Integer> {
   @Override
   public Integer call() throws IOException {
     validate();
+    // the outputs are checked before the corpus is read or an LLM is asked anything (see CliFiles)
+    CliFiles.writableFolder("--out", out);
+    if (cache != null && !noCache) {
+      CliFiles.writableFolder("--cache", cache);
+    }
     PrintWriter stdout = spec.commandLine().getOut();
     PrintWriter stderr = spec.commandLine().getErr();
     List<Passage> passages = Corpus.read(CliFiles.readableFile("--corpus", corpus), Integer.MAX_VALUE);

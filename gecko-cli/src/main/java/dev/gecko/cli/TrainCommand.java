@@ -41,6 +41,11 @@ final class TrainCommand implements Callable<Integer> {
   @picocli.CommandLine.Mixin ModelOptions models = new ModelOptions();
 
   private static final ObjectMapper JSON = new ObjectMapper();
+  /** The options of Trainer.Builder's settings, for the values it refuses. */
+  static final BuilderFlags FLAGS = BuilderFlags.of("dims", "--dims", "hiddenSize", "--hidden", "epochs", "--epochs",
+      "batchSize", "--batch-size", "learningRate", "--lr", "patience", "--patience", "temperature", "--temperature",
+      "topK", "--top-k", "reconstructionWeight", "--rec-weight", "structureWeight", "--structure-weight",
+      "positiveThreshold", "--positive-threshold", "objective", "--objective", "basis", "--basis");
 
 
   @Option(names = "--data", required = true, paramLabel = "FILE", description = "Training data file.")
@@ -133,10 +138,16 @@ final class TrainCommand implements Callable<Integer> {
     if (validation != null) {
       CliFiles.readableFile("--validation", validation);
     }
+    CliFiles.writableFolder("--out", out); // before the model opens and the data is embedded
     PrintWriter err = spec.commandLine().getErr();
     // a cache that cannot be written only costs speed: in memory, with a warning
     Path cacheDir = noCache ? null : CliFiles.embeddingCache(cache, err).directory().orElse(null);
     try (GeckoEmbedder embedder = models.open(); CliProgress progress = CliProgress.on(err)) {
+      for (int d : dims) { // as every command checks --dims: before any work, a usage error
+        if (d < 1 || d > embedder.dimensions()) {
+          throw new GeckoCli.UsageException("--dims: every width must be in [1, " + embedder.dimensions() + "], was " + d);
+        }
+      }
       Trainer trainer;
       try { // the options' values: a bad one is a usage error (2); what fails once training runs is a failure (1)
         Trainer.Builder b = Trainer.builder()
@@ -175,7 +186,7 @@ final class TrainCommand implements Callable<Integer> {
         }
         trainer = b.build();
       } catch (IllegalArgumentException e) {
-        throw new GeckoCli.UsageException(e.getMessage());
+        throw FLAGS.usageError(e);
       } catch (UncheckedIOException e) { // an output folder that cannot be written: an I/O failure (1), as in index
         throw new IOException("--out: " + e.getCause().getMessage(), e.getCause());
       }

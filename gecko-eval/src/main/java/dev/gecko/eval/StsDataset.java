@@ -62,8 +62,9 @@ public record StsDataset(String name, List<Pair> pairs) {
   /**
    * Reads a pairs TSV or an STS Benchmark CSV (see the class comment).
    *
-   * @throws InvalidDataException if a line is malformed (the message names file and line), or the
-   *     file holds fewer than 2 pairs
+   * @throws InvalidDataException if a line is malformed (the message names file and line), the
+   *     file holds fewer than 2 pairs, or every pair has the same gold score (no correlation with
+   *     them is defined; the message names {@code file} as given)
    * @throws IOException if the file cannot be read
    */
   public static StsDataset read(Path file) throws IOException {
@@ -106,6 +107,11 @@ public record StsDataset(String name, List<Pair> pairs) {
     }
     if (pairs.size() < 2) {
       throw new InvalidDataException(file.toString(), 0, "need at least 2 pairs, got " + pairs.size());
+    }
+    double first = pairs.get(0).score();
+    if (pairs.stream().allMatch(p -> p.score() == first)) { // named as the caller gave the file, not by label
+      throw new InvalidDataException(file.toString(), 0, "all " + pairs.size() + " gold scores are " + first
+          + ": a correlation with constant scores is undefined");
     }
     return new StsDataset(label(file), pairs);
   }

@@ -44,6 +44,16 @@ class DatasetsTest {
   }
 
   @Test
+  void constantGoldScoresAreRefusedNamingTheFileAsGiven() {
+    Path constant = tmp.resolve("constant.tsv");
+    Fixtures.write(constant, "subset\tsentence1\tsentence2\tscore\nx\ta\tb\t3.0\nx\tc\td\t3\n");
+    // the path as the caller gave it (here relative to the working folder), not the data set's label
+    Path given = Path.of("").toAbsolutePath().relativize(constant);
+    assertThatThrownBy(() -> StsDataset.read(given)).isInstanceOf(dev.gecko.core.InvalidDataException.class)
+        .hasMessage(given + ": all 2 gold scores are 3.0: a correlation with constant scores is undefined");
+  }
+
+  @Test
   void readsBeirFolderWithGzippedCorpusAndKeepsOnlyJudgedQueries() throws IOException {
     Path dir = Fixtures.arguanaSlice(tmp.resolve("arguana"), 5, 3);
     BeirDataset d = BeirDataset.read(dir);

@@ -482,7 +482,8 @@ public final class FineTuner {
      * @throws IllegalArgumentException if a width exceeds the model's, or the output folder is a
      *     file, holds a model no training run wrote (a base model's folder), or holds other files
      *     and no sign of a run (neither a training manifest nor a checkpoint)
-     * @throws ModelLoadException if the model is not a BERT-like graph this trainer recognises
+     * @throws ModelLoadException if the model cannot be loaded; an {@link UnsupportedModelException}
+     *     if it is not a BERT-like graph this trainer recognises (an int8 graph among them)
      * @throws UncheckedIOException if the output folder cannot be created or written
      */
     public FineTuner build() {

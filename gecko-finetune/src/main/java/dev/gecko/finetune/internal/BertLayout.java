@@ -1,6 +1,7 @@
 package dev.gecko.finetune.internal;
 
 import dev.gecko.core.internal.onnx.OnnxModel;
+import dev.gecko.finetune.UnsupportedModelException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;

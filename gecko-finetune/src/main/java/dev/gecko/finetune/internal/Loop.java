@@ -26,6 +26,7 @@ import dev.gecko.eval.StsDataset;
 import dev.gecko.eval.StsEvaluator;
 import dev.gecko.eval.UndefinedScoreException;
 import dev.gecko.finetune.FineTuneConfig;
+import dev.gecko.finetune.UnsupportedModelException;
 import dev.gecko.train.adapter.TrainingData;
 import dev.gecko.finetune.FineTuneObjective;
 import dev.gecko.finetune.FineTuneResult;
