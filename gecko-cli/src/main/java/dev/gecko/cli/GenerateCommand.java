@@ -8,6 +8,7 @@ import dev.gecko.core.io.Corpus;
 import dev.gecko.train.fret.FretPipeline;
 import dev.gecko.train.fret.FretSettings;
 import dev.gecko.train.fret.NegativeSelection;
+import dev.gecko.train.fret.NoExamplesException;
 import dev.gecko.core.io.Passage;
 import dev.gecko.train.fret.Prompts;
 import dev.gecko.train.fret.RejectReason;
@@ -158,8 +159,13 @@ final class GenerateCommand implements Callable<Integer> {
       if (limit != null) {
         settings.limit(limit);
       }
-      RunSummary s = FretPipeline.builder().llm(client).embedder(embedder).corpus(passages).output(out)
-          .settings(settings.build()).newRun(newRun).usageMeter(meter).progress(reporter).build().run();
+      RunSummary s;
+      try {
+        s = FretPipeline.builder().llm(client).embedder(embedder).corpus(passages).output(out)
+            .settings(settings.build()).newRun(newRun).usageMeter(meter).progress(reporter).build().run();
+      } catch (NoExamplesException e) {
+        s = e.summary(); // its summary is printed below, then why there is no example, and exit 1
+      }
       UsageMeter.Snapshot u = meter.snapshot();
       GenerateSummary summary = new GenerateSummary(s.examplesFile().toString(), s.manifestFile().toString(), s.seeds(),
           s.skipped(), s.written(), s.rejected(), s.totalExamples(), u.promptTokens(), u.completionTokens(), u.cacheHits(),

@@ -10,10 +10,12 @@ import dev.gecko.core.io.Passage;
 import dev.gecko.train.fret.FretExamples;
 import dev.gecko.train.fret.FretPipeline;
 import dev.gecko.train.fret.FretSettings;
+import dev.gecko.train.fret.NoExamplesException;
 import dev.gecko.train.fret.Relabeler;
 import dev.gecko.train.fret.RejectReason;
 import dev.gecko.train.fret.ResumeConflictException;
 import dev.gecko.train.fret.RunFolderInUseException;
+import dev.gecko.train.fret.RunSummary;
 import dev.gecko.train.fret.TooManyRejectsException;
 import dev.gecko.train.llm.LlmClient;
 import dev.gecko.train.llm.LlmException;
@@ -149,6 +151,9 @@ public final class FretSparkJob {
    * @throws RunFolderInUseException if another run holds the folder
    * @throws ResumeConflictException if the folder holds a run with another configuration
    * @throws TooManyRejectsException if the first wave's seeds were all rejected (the run stopped)
+   * @throws NoExamplesException if the run ends with no example in the folder (none written now or
+   *     by earlier runs; the manifest says {@code stopped}, {@link NoExamplesException#summary()}
+   *     holds the counts, its examples file the folder of parts)
    * @throws LlmException if LLM calls failed beyond the retries of every task attempt (the run stopped)
    * @throws IllegalArgumentException if the corpus lacks a column, has a null text or repeats an id
    * @throws IOException if the folder cannot be used or written, or a task could not read or write
@@ -289,8 +294,20 @@ public final class FretSparkJob {
           byOrdinal.unpersist(false);
         }
       }
-      writeManifest(out, config, digest, endpoints, created, "complete", null, seeds.size(), skipped, written, rejected, counts);
       long total = totalExamples(out);
+      if (total == 0 && !seeds.isEmpty()) {
+        // as the local pipeline: a run that leaves no dataset is not a success, whatever the cause
+        List<RejectReason> reasons = reasons(newParts);
+        String msg = "no examples in " + out.resolve(PARTS) + ": this run rejected " + rejected + " of its "
+            + todo.size() + " seeds and earlier runs of the folder wrote none (" + skipped + " seeds done before)"
+            + (reasons.isEmpty() ? "" : ". Most common reasons:\n" + RejectReason.describe(reasons, 3))
+            + "\nFix the cause, then use another folder: rejected seeds count as done.";
+        writeManifest(out, config, digest, endpoints, created, "stopped", msg, seeds.size(), skipped, written, rejected,
+            counts);
+        throw new NoExamplesException(msg, new RunSummary(out.resolve(PARTS), out.resolve(MANIFEST), seeds.size(),
+            skipped, written, rejected, 0, digest, reasons));
+      }
+      writeManifest(out, config, digest, endpoints, created, "complete", null, seeds.size(), skipped, written, rejected, counts);
       return new FretSparkSummary(out, seeds.size(), skipped, written, rejected, total, digest, counts.calls.value(),
           counts.cacheHits.value(), counts.promptTokens.value(), counts.completionTokens.value(), counts.cost.value(),
           reasons(newParts));

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gecko.train.fret.FretSettings;
+import dev.gecko.train.fret.NoExamplesException;
 import dev.gecko.cli.GeckoCli;
 import dev.gecko.core.io.Passage;
 import dev.gecko.train.llm.Capability;
@@ -205,6 +206,36 @@ class FretSparkJobTest {
     });
     assertThat(lines(out, "examples.jsonl")).hasSize(passages - 1);
     assertThat(s.written() + s.rejected()).isEqualTo(passages);
+  }
+
+  /**
+   * As the local pipeline: a run whose seeds are all rejected, fewer than the early stop watches,
+   * ends with no dataset: it fails and its manifest says why, rather than "complete" with nothing.
+   */
+  @Test
+  void aRunThatEndsWithNoExampleFailsAndItsManifestSaysWhy() throws Exception {
+    int passages = 2;
+    Path file = dir.resolve("arguana-2.jsonl");
+    StringBuilder b = new StringBuilder();
+    for (Passage p : TestSpark.arguanaPassages(passages)) {
+      b.append(JSON.createObjectNode().put("_id", p.id()).put("title", p.title()).put("text", p.text())).append('\n');
+    }
+    Files.writeString(file, b.toString());
+    for (int i = 0; i < passages; i++) {
+      server.enqueue(Fault.status(400, Map.of(), "{\"error\":{\"message\":\"filtered\",\"code\":\"content_filter\"}}"));
+    }
+    Path out = dir.resolve("spark-nothing");
+    FretSparkJob runJob = job(out).settings(FretSettings.builder().candidates(3).concurrency(1).build()).seedsPerTask(2)
+        .shards(1).build();
+    assertThatThrownBy(() -> runJob.run(TestSpark.session(), SparkCorpus.read(TestSpark.session(), file.toString())))
+        .isInstanceOfSatisfying(NoExamplesException.class, e -> {
+          assertThat(e.summary().rejected()).isEqualTo(passages);
+          assertThat(e.summary().totalExamples()).isZero();
+        })
+        .hasMessageContaining("no examples in").hasMessageContaining("rejected 2 of its 2 seeds").hasMessageContaining("HTTP 400");
+    JsonNode manifest = JSON.readTree(out.resolve(FretSparkJob.MANIFEST).toFile());
+    assertThat(manifest.path("status").asText()).isEqualTo("stopped");
+    assertThat(manifest.path("error").asText()).contains("no examples in");
   }
 
   @Test

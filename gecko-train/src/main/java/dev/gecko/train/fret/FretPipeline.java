@@ -52,7 +52,12 @@ import java.util.concurrent.atomic.AtomicReference;
  * model; stage {@code request}); any other LLM failure that retries cannot fix (authentication, an
  * unknown model, a server that stays down) stops the run (what was written stays), and so do a
  * failure to write the output and a start where every seed is rejected ({@link
- * FretSettings.Builder#earlyStop(int)}, {@link TooManyRejectsException}). The summary counts the rejects by reason ({@link
+ * FretSettings.Builder#earlyStop(int)}, {@link TooManyRejectsException}). A failure that stops the
+ * run names the seed and the stage it happened in ({@code generate}, {@code retrieve}, {@code
+ * relabel}, {@code write}). A run that ends with no example in its folder fails too ({@link
+ * NoExamplesException}): its seeds were all rejected and no earlier run wrote one; a run whose
+ * own seeds were all rejected while the folder holds examples from earlier runs succeeds (the
+ * dataset is there; its summary counts the rejects). The summary counts the rejects by reason ({@link
  * RunSummary#rejectReasons()}).
  *
  * <h2>Output folder</h2>
@@ -90,6 +95,11 @@ public final class FretPipeline {
    * cost}.
    */
   public static final String PHASE = "generating";
+  /**
+   * How long an interrupted {@link #run()} waits for its workers in flight to end before it
+   * closes the folder and releases its lock.
+   */
+  public static final java.time.Duration WORKER_GRACE = java.time.Duration.ofSeconds(10);
   private static final System.Logger LOG = System.getLogger(FretPipeline.class.getName());
   private static final ObjectMapper JSON = new ObjectMapper();
   private final Builder b;
@@ -110,7 +120,14 @@ public final class FretPipeline {
    * @throws ResumeConflictException if the folder holds another configuration's run
    * @throws TooManyRejectsException if the first seeds this run finished were all rejected (see
    *     {@link FretSettings.Builder#earlyStop(int)}; the run stopped)
-   * @throws LlmException if an LLM call failed beyond retries (the run stopped; rerun to resume)
+   * @throws NoExamplesException if the run ended with no example in the folder: every seed it
+   *     tried was rejected and no earlier run wrote an example, or it had nothing left to do in a
+   *     folder without examples (the manifest says {@code stopped})
+   * @throws LlmException if an LLM call failed beyond retries (the message names the seed and the
+   *     stage), or the calling thread was interrupted: then the workers are interrupted and waited
+   *     for, up to {@link #WORKER_GRACE}, before the folder is closed and its lock released, and
+   *     the thread's interrupt flag is set again when this returns (the run stopped; rerun to
+   *     resume)
    * @throws IOException if the output folder cannot be used or written
    */
   public RunSummary run() throws IOException {
@@ -120,6 +137,7 @@ public final class FretPipeline {
     RunManifest.Config config = config(relabeler);
     String digest = sha256(JSON.writeValueAsString(config));
     List<Passage> seeds = b.corpus.subList(0, Math.min(s.limit(), b.corpus.size()));
+    boolean interrupted = false;
     try (OutputStore store = OutputStore.open(b.output, config, b.llm.endpoint(), digest, b.newRun, b.clock, b.appender)) {
       List<Passage> todo = new ArrayList<>();
       for (Passage p : seeds) {
@@ -151,7 +169,7 @@ public final class FretPipeline {
         }
       };
       report.run();
-      AtomicReference<RuntimeException> failure = new AtomicReference<>();
+      AtomicReference<Failure> failure = new AtomicReference<>();
       if (!todo.isEmpty()) {
         Retriever retriever = b.retriever != null ? b.retriever : new Retriever(b.embedder, b.corpus);
         ExecutorService pool = Executors.newFixedThreadPool(s.concurrency(), r -> {
@@ -167,17 +185,18 @@ public final class FretPipeline {
               }
               FretExample example = null;
               RejectedAnswerException reject = null;
+              String[] stage = {"generate"};
               try {
-                example = process(seed, generator, retriever, relabeler);
+                example = process(seed, generator, retriever, relabeler, stage);
               } catch (RejectedAnswerException e) {
                 reject = e;
               } catch (BadRequestException e) {
                 reject = FretExamples.requestRefused(e); // this seed's request (its passage, say): the next seed's may pass
               } catch (RuntimeException e) {
-                failure.compareAndSet(null, e);
+                failure.compareAndSet(null, new Failure(seed.id(), stage[0], e));
                 return;
               } catch (Error e) { // out of memory, say: the run stops as "stopped", never "complete" without this seed
-                failure.compareAndSet(null, new IllegalStateException("seed " + seed.id() + ": " + e, e));
+                failure.compareAndSet(null, new Failure(seed.id(), stage[0], new IllegalStateException(e.toString(), e)));
                 return;
               }
               try {
@@ -190,7 +209,7 @@ public final class FretPipeline {
                   rejected.incrementAndGet();
                 }
               } catch (RuntimeException e) { // the append failed: the run stops, the seed is in neither file
-                failure.compareAndSet(null, e);
+                failure.compareAndSet(null, new Failure(seed.id(), "write", e));
                 return;
               }
               boolean isReject = reject != null;
@@ -202,7 +221,7 @@ public final class FretPipeline {
               try {
                 report.run();
               } catch (RuntimeException e) { // a listener's failure stops the run, as on the calling thread
-                failure.compareAndSet(null, e);
+                failure.compareAndSet(null, new Failure(seed.id(), "progress", e));
               }
             });
           }
@@ -213,18 +232,20 @@ public final class FretPipeline {
               // waiting for the workers in flight
             }
           } catch (InterruptedException e) {
-            pool.shutdownNow();
-            Thread.currentThread().interrupt();
-            failure.compareAndSet(null, new LlmException("interrupted", e));
+            failure.compareAndSet(null, new Failure(null, null, new LlmException("interrupted", e)));
+            interrupted = true;
+            stopWorkers(pool);
           }
         }
       }
       UsageMeter.Snapshot usage = b.meter == null ? null : b.meter.snapshot();
       List<RejectReason> reasons = tally.reasons();
-      RuntimeException f = failure.get();
-      if (f != null) {
+      Failure stop = failure.get();
+      if (stop != null) {
+        RuntimeException f = stop.error();
+        String where = stop.seedId() == null ? "" : "seed " + stop.seedId() + ", stage " + stop.stage() + ": ";
         String msg = "run stopped after " + written.get() + " new examples (" + store.exampleCount() + " in "
-            + b.output.resolve(OutputStore.EXAMPLES) + "): " + f.getMessage() + ". Rerun the same command to resume.";
+            + b.output.resolve(OutputStore.EXAMPLES) + "): " + where + f.getMessage() + ". Rerun the same command to resume.";
         store.writeManifest("stopped", msg, usage, seeds.size());
         if (f instanceof LlmException) {
           throw new LlmException(msg, f);
@@ -244,17 +265,63 @@ public final class FretPipeline {
         store.writeManifest("stopped", msg, usage, seeds.size());
         throw new TooManyRejectsException(msg, reasons);
       }
+      RunSummary summary = new RunSummary(b.output.resolve(OutputStore.EXAMPLES), b.output.resolve(OutputStore.MANIFEST),
+          seeds.size(), skipped, written.get(), rejected.get(), store.exampleCount(), digest, reasons);
+      if (summary.totalExamples() == 0) {
+        // nothing failed part-way, and yet no dataset: never "complete"
+        int tried = seeds.size() - skipped;
+        String msg = "run ended with no examples in " + b.output.resolve(OutputStore.EXAMPLES) + ": "
+            + (tried == 0 ? "this run had no seed left to do" : "this run tried " + tried + (tried == 1 ? " seed" : " seeds")
+                + " and rejected " + rejected.get())
+            + (skipped == 0 ? "" : "; the other " + skipped + (skipped == 1 ? " seed was" : " seeds were")
+                + " done by earlier runs, which wrote no example either")
+            + " (rejects in " + b.output.resolve(OutputStore.REJECTS) + ")."
+            + (reasons.isEmpty() ? " " : " Most common reasons:\n" + RejectReason.describe(reasons, 3) + "\n")
+            + "Fix the cause (the model, its server's options such as logprobs or JSON mode, the prompts), then start a new run "
+            + "(--new-run / newRun(true)) or use another folder: rejected seeds count as done, so a plain rerun skips them.";
+        store.writeManifest("stopped", msg, usage, seeds.size());
+        throw new NoExamplesException(msg, summary);
+      }
       store.writeManifest("complete", null, usage, seeds.size());
-      return new RunSummary(b.output.resolve(OutputStore.EXAMPLES), b.output.resolve(OutputStore.MANIFEST), seeds.size(),
-          skipped, written.get(), rejected.get(), store.exampleCount(), digest, reasons);
+      return summary;
     } catch (UncheckedIOException e) { // a worker's append failed
       throw new IOException("cannot write to the output folder " + b.output + ": " + e.getCause().getMessage(),
           e.getCause());
+    } finally {
+      if (interrupted) { // set again once the folder is written and closed (an interruptible channel would refuse it)
+        Thread.currentThread().interrupt();
+      }
     }
   }
 
-  private FretExample process(Passage seed, QueryGenerator generator, Retriever retriever, Relabeler relabeler) {
+  /**
+   * Interrupts the workers of an interrupted run ({@code shutdownNow}) and waits up to {@link
+   * #WORKER_GRACE} for those in flight to end (an interrupted LLM call or backoff ends at once; an
+   * embedder call finishes its batch), so that the store is closed and {@code run.lock} released
+   * with no worker still writing. Workers that outlast the wait are left to end on their own (a
+   * write of theirs then fails on the closed store); another interrupt cuts the wait short. The
+   * caller sets its interrupt flag again once the folder is closed.
+   */
+  private static void stopWorkers(ExecutorService pool) {
+    pool.shutdownNow();
+    try {
+      if (!pool.awaitTermination(WORKER_GRACE.toMillis(), TimeUnit.MILLISECONDS)) {
+        LOG.log(System.Logger.Level.WARNING, "FRet workers still running {0} s after the interrupt; closing the run anyway",
+            WORKER_GRACE.toSeconds());
+      }
+    } catch (InterruptedException again) {
+      // interrupted once more: stop waiting
+    }
+  }
+
+  /** A failure that stops the run: the seed and stage it happened in (null for none, as for an interrupt). */
+  private record Failure(String seedId, String stage, RuntimeException error) {}
+
+  /** Runs a seed's stages, setting {@code stage[0]} to each as it starts, so that a failure can name it. */
+  private FretExample process(Passage seed, QueryGenerator generator, Retriever retriever, Relabeler relabeler, String[] stage) {
+    stage[0] = "generate";
     GeneratedQuery g = generator.generate(seed);
+    stage[0] = "retrieve";
     List<SearchHit> hits = retriever.search(g.task(), g.query(), b.settings.candidates());
     List<Passage> cands = new ArrayList<>();
     float[] scores = new float[hits.size()];
@@ -262,6 +329,7 @@ public final class FretPipeline {
       cands.add(retriever.passages().get(hits.get(i).ordinal()));
       scores[i] = hits.get(i).score();
     }
+    stage[0] = "relabel";
     return FretExamples.example(seed, g, cands, scores, relabeler, b.settings.negatives(), b.settings.randomSeed());
   }
 

@@ -200,6 +200,14 @@ public final class Prompts implements java.io.Serializable {
 
   // ---- rendering ----
 
+  /**
+   * Whether {@code s} holds a delimiter tag as {@link #sanitize} finds them: {@code <passage>},
+   * {@code </ Query x>}, any case, white space after {@code <} and {@code /}, attributes.
+   */
+  static boolean hasDelimiterTag(String s) {
+    return TAG.matcher(s).find();
+  }
+
   /** Neutralises delimiter tags and cuts to {@code max} chars. */
   static String sanitize(String s, int max) {
     String t = TAG.matcher(s).replaceAll("[$1]");

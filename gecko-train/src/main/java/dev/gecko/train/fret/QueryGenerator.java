@@ -18,8 +18,10 @@ import java.util.Set;
 
 /**
  * FRet step 1: {@code LLM(P_QG, p_seed) -> (t, q)}. The answer must contain a JSON object with the
- * string keys {@code task} and {@code query}; the first parseable object is used, wherever it
- * stands (code fences and prose around it are fine). A refused answer is sent back with the
+ * string keys {@code task} and {@code query}; the first object that passes is used, wherever it
+ * stands (code fences, prose and stray braces around it are fine, and so are trailing commas, as
+ * in {@code {"query": "...",}}). An object that repeats the key it would give the task or query
+ * is refused (a parser keeps only one of the values). A refused answer is sent back with the
  * reason, at most {@code attempts} times in all.
  *
  * <p>Keys: the exact names win; a single case variant ({@code "Query"}) stands in for a missing
@@ -29,7 +31,10 @@ import java.util.Set;
  * to {@link #MAX_EXTRA_CHARS} chars); they never become the task or the query.
  *
  * <p>Validation of the two values: task 8-300 chars, query 2-{@link #MAX_QUERY_CHARS} chars,
- * single lines, no control characters, no delimiter tags, query not the passage copied.
+ * single lines (no control characters, and no U+2028/U+2029 line and paragraph separators), no
+ * bidirectional embedding, override or isolate controls (U+202A-U+202E, U+2066-U+2069; joiners
+ * and the bidi marks used in ordinary text pass), no delimiter tags (as {@link Prompts} finds
+ * them, {@code </ passage>} too, or the opening of one), query not the passage copied.
  * Thread-safe.
  */
 public final class QueryGenerator {
@@ -89,14 +94,14 @@ public final class QueryGenerator {
 
   /** Returns a GeneratedQuery or the reason for refusing the answer. */
   static Object validate(String answer, Passage seed) {
-    List<JsonNode> objects = JsonAnswers.objects(answer);
+    List<JsonAnswers.Found> objects = JsonAnswers.found(answer);
     if (objects.isEmpty()) {
       return "no JSON object in the answer";
     }
     // the first object that passes, so that a wrapper ({"result": {...}}) or an example echoed
     // before the answer does not cost the seed; else the first object's reason
     Object firstReason = null;
-    for (JsonNode o : objects) {
+    for (JsonAnswers.Found o : objects) {
       Object v = validate(o, seed);
       if (v instanceof GeneratedQuery) {
         return v;
@@ -108,7 +113,8 @@ public final class QueryGenerator {
     return firstReason;
   }
 
-  private static Object validate(JsonNode o, Passage seed) {
+  private static Object validate(JsonAnswers.Found f, Passage seed) {
+    JsonNode o = f.object();
     String[] names = {"task", "query"};
     for (int i = 0; i < names.length; i++) {
       List<String> found = keys(o, names[i]);
@@ -119,6 +125,9 @@ public final class QueryGenerator {
         return "ambiguous keys '" + String.join("', '", found) + "' for '" + names[i] + "'";
       }
       names[i] = found.get(0);
+      if (f.duplicateKeys().contains(names[i])) { // a parser keeps one value: which was meant is unknown
+        return "the JSON object repeats the key '" + names[i] + "'";
+      }
     }
     JsonNode t = o.get(names[0]);
     JsonNode q = o.get(names[1]);
@@ -134,11 +143,17 @@ public final class QueryGenerator {
       return "query must be 2 to " + MAX_QUERY_CHARS + " characters";
     }
     for (String s : List.of(task, query)) {
-      if (s.chars().anyMatch(c -> Character.isISOControl(c))) {
+      if (s.chars().anyMatch(c -> Character.isISOControl(c) || c == 0x2028 || c == 0x2029)) {
         return "task and query must be single lines without control characters";
       }
+      if (s.chars().anyMatch(QueryGenerator::isBidiControl)) {
+        return "task and query must not contain bidirectional embedding, override or isolate controls";
+      }
+      // the rule the prompts neutralise tags by, so that the query stored is the query scored;
+      // and any opening of a tag name, which a model may read as one all the same
       String lower = s.toLowerCase(Locale.ROOT);
-      if (lower.contains("<passage") || lower.contains("</passage") || lower.contains("<query") || lower.contains("</query")) {
+      if (Prompts.hasDelimiterTag(s) || lower.contains("<passage") || lower.contains("</passage") || lower.contains("<query")
+          || lower.contains("</query")) {
         return "task and query must not contain delimiter tags";
       }
     }
@@ -146,6 +161,15 @@ public final class QueryGenerator {
       return "query copies the passage";
     }
     return new GeneratedQuery(task, query, extra(o, Set.of(names)));
+  }
+
+  /**
+   * Whether {@code c} is a bidirectional embedding, override or isolate control (U+202A-U+202E,
+   * U+2066-U+2069): invisible, they reorder the text shown around them. The marks U+200E, U+200F
+   * and U+061C, and joiners such as U+200D, are ordinary text and pass.
+   */
+  static boolean isBidiControl(int c) {
+    return (c >= 0x202A && c <= 0x202E) || (c >= 0x2066 && c <= 0x2069);
   }
 
   /** The field holding {@code name}: the exact name if present, else all its case variants ({@code "Query"}). */

@@ -59,7 +59,7 @@ final class GeminiClient extends HttpLlmClient {
       String block = json.path("promptFeedback").path("blockReason").asText("");
       if (block.isEmpty()) {
         // billed all the same: the usage goes with the failure, for the meter
-        throw new MalformedResponseException("generateContent returned no candidates", 200, json.toString(), id, usage);
+        throw new MalformedResponseException("generateContent returned no candidates", 200, shownBody(json), id, usage);
       }
       return new LlmResponse("", List.of(), usage, "BLOCKED:" + block, id); // the caller treats it as a rejected answer
     }

@@ -2,6 +2,7 @@ package dev.gecko.train.llm;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.net.URI;
+import java.net.URISyntaxException;
 import java.util.Set;
 
 /**
@@ -28,8 +29,9 @@ abstract class HttpLlmClient implements LlmClient {
    * the first word of {@link #endpoint()}) at {@code baseUrl}.
    */
   HttpLlmClient(String provider, String baseUrl, String model, Set<Capability> capabilities, HttpTransport transport) {
-    this.baseUrl = baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl;
-    this.shownUrl = LlmClients.endpointUrl(baseUrl);
+    String url = LlmClients.checkBaseUrl(baseUrl); // white space around it stripped, as endpointUrl reads it
+    this.baseUrl = url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
+    this.shownUrl = LlmClients.endpointUrl(url);
     this.endpoint = provider + " " + shownUrl;
     this.model = model;
     this.capabilities = Set.copyOf(capabilities);
@@ -83,9 +85,29 @@ abstract class HttpLlmClient implements LlmClient {
     }
   }
 
-  /** POSTs {@code body} to {@code path} under the base URL ({@code path} starts with {@code /}). */
+  /**
+   * POSTs {@code body} to {@code path} under the base URL ({@code path} starts with {@code /}).
+   *
+   * @throws LlmException on any failure, one to make the request URL too (its message shows the
+   *     URL as {@link LlmClients#shownUrl} does, never the parser's, which quotes the whole URL)
+   */
   final HttpTransport.Reply post(String path, JsonNode body) {
-    return transport.post(URI.create(baseUrl + path), body);
+    URI uri;
+    try {
+      uri = new URI(baseUrl + path);
+    } catch (URISyntaxException | RuntimeException e) {
+      throw new LlmException("cannot make a request URL from " + shownUrl + " and " + path, null);
+    }
+    return transport.post(uri, body);
+  }
+
+  /**
+   * Returns {@code json} as text for an exception's body, the transport's secrets replaced: a
+   * tree parsed from a body holds its strings decoded, so a key the server echoed with JSON
+   * escapes (a character written as a Unicode escape, say) is whole again here.
+   */
+  final String shownBody(JsonNode json) {
+    return transport.scrub(json.toString());
   }
 
   @Override

@@ -41,6 +41,8 @@ final class HttpTransport {
   private final Map<String, String> headers;
   /** The API key and the values of secret headers, as they may come back in an error body; longest first. */
   private final java.util.List<String> secrets;
+  /** For each of {@link #secrets}, a pattern that also finds it written with JSON escapes ({@code \/}, {@code \}{@code u002d}). */
+  private final java.util.List<java.util.regex.Pattern> escapedSecrets;
   private final Clock clock;
 
   HttpTransport(Duration connectTimeout, Duration requestTimeout, Map<String, String> headers, String secret, Clock clock) {
@@ -64,7 +66,76 @@ final class HttpTransport {
     java.util.List<String> list = new java.util.ArrayList<>(found);
     list.sort(java.util.Comparator.comparingInt(String::length).reversed());
     this.secrets = java.util.List.copyOf(list);
+    this.escapedSecrets = list.stream().map(HttpTransport::escapedForm).toList();
     this.clock = clock;
+  }
+
+  /**
+   * A pattern that finds {@code secret} with any of its characters written as a JSON string
+   * escape: {@code \}{@code uXXXX} (hex digits in either case), and {@code \/}, {@code \"},
+   * {@code \\} for those three. Each character is one of a few fixed-length alternatives, so a
+   * search is linear in the text.
+   */
+  private static java.util.regex.Pattern escapedForm(String secret) {
+    StringBuilder re = new StringBuilder();
+    for (int i = 0; i < secret.length(); i++) {
+      char c = secret.charAt(i);
+      re.append("(?:").append(java.util.regex.Pattern.quote(String.valueOf(c)));
+      re.append("|\\\\u(?i:").append(String.format(Locale.ROOT, "%04x", (int) c)).append(')');
+      if (c == '/' || c == '"' || c == '\\') {
+        re.append("|\\\\").append(java.util.regex.Pattern.quote(String.valueOf(c)));
+      }
+      re.append(')');
+    }
+    return java.util.regex.Pattern.compile(re.toString());
+  }
+
+  /** Whether {@code name} is an HTTP token (RFC 9110 section 5.6.2), as a header name must be. */
+  static boolean isToken(String name) {
+    if (name.isEmpty()) {
+      return false;
+    }
+    for (int i = 0; i < name.length(); i++) {
+      char c = name.charAt(i);
+      boolean ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || "!#$%&'*+-.^_`|~".indexOf(c) >= 0;
+      if (!ok) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * The index of the first character of {@code value} that an HTTP header value cannot carry,
+   * or -1: the JDK's HTTP client accepts space, tab, visible ASCII and U+0080-U+00FF only (no
+   * line breaks or other controls, nothing past U+00FF such as a typographic quote), and throws
+   * an exception quoting the whole value for anything else.
+   */
+  static int invalidValueChar(String value) {
+    for (int i = 0; i < value.length(); i++) {
+      char c = value.charAt(i);
+      boolean ok = c == ' ' || c == '\t' || (c >= 0x21 && c <= 0x7e) || (c >= 0x80 && c <= 0xff);
+      if (!ok) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  /**
+   * Says what is wrong with the character at {@code index} of a header value, never showing the
+   * value: {@code contains a character not allowed in an HTTP header (position 1 of 24: U+201C)}.
+   */
+  static String describeInvalid(String value, int index) {
+    return "contains a character not allowed in an HTTP header (position " + (index + 1) + " of " + value.length() + ": "
+        + String.format(Locale.ROOT, "U+%04X", (int) value.charAt(index)) + ")";
+  }
+
+  /** {@code s} with every character outside visible ASCII shown as {@code U+XXXX}, for a message. */
+  static String printable(String s) {
+    StringBuilder b = new StringBuilder();
+    s.chars().forEach(c -> b.append(c >= 0x21 && c <= 0x7e ? String.valueOf((char) c) : String.format(Locale.ROOT, "U+%04X", c)));
+    return b.toString();
   }
 
   /** Returns the headers with secret values replaced by {@code [REDACTED]}, for logs. */
@@ -111,24 +182,35 @@ final class HttpTransport {
     if (LOG.isLoggable(System.Logger.Level.DEBUG)) {
       LOG.log(System.Logger.Level.DEBUG, "POST {0} headers={1} ({2} bytes)", shown, redact(headers), bytes.length);
     }
-    HttpResponse<String> resp = exchange(shown, rb.build());
+    HttpRequest request;
+    try {
+      request = rb.build();
+    } catch (IllegalArgumentException | IllegalStateException e) {
+      // the JDK's message quotes the offending header's value: never passed on
+      throw new LlmException("cannot make the request to " + shown + ": a header name or value is not valid HTTP", null);
+    }
+    HttpResponse<String> resp = exchange(shown, request);
     String requestId = resp.headers().firstValue("x-request-id").orElse("");
-    String text = scrub(resp.body());
+    String raw = resp.body() == null ? "" : resp.body();
     int status = resp.statusCode();
     LOG.log(System.Logger.Level.DEBUG, "POST {0} -> {1} request-id={2}", shown, status, requestId);
     if (status >= 200 && status < 300) {
+      String text = scrubLiteral(raw);
+      JsonNode json;
       try {
-        JsonNode json = JSON.readTree(text);
-        if (json == null || !json.isObject()) {
-          throw new MalformedResponseException("response from " + shown + " is not a JSON object", status, text, requestId, null, null);
-        }
-        return new Reply(json, requestId);
-      } catch (IOException e) {
-        throw new MalformedResponseException("response from " + shown + " is not valid JSON (truncated?): " + e.getMessage().lines().findFirst().orElse(""),
-            status, text, requestId, null, e);
+        json = JSON.readTree(text);
+      } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+        // the parser's own text only, without its location (which quotes the body); no cause, for the same reason
+        throw new MalformedResponseException("response from " + shown + " is not valid JSON (truncated?): "
+            + scrub(e.getOriginalMessage() == null ? "" : e.getOriginalMessage().lines().findFirst().orElse("")),
+            status, scrub(text), requestId, null, null);
       }
+      if (json == null || !json.isObject()) {
+        throw new MalformedResponseException("response from " + shown + " is not a JSON object", status, scrub(text), requestId, null, null);
+      }
+      return new Reply(json, requestId);
     }
-    throw error(shown, status, text, requestId, resp.headers().map());
+    throw error(shown, status, scrub(raw), requestId, resp.headers().map());
   }
 
   /**
@@ -236,14 +318,31 @@ final class HttpTransport {
     }
   }
 
-  private String scrub(String body) {
-    if (body == null) {
-      return "";
-    }
-    String out = body;
+  /** {@code text} with every secret, as it stands, replaced by {@code [REDACTED]} (fast: for 2xx bodies that are read on). */
+  private String scrubLiteral(String text) {
+    String out = text;
     for (String s : secrets) {
       if (out.contains(s)) {
         out = out.replace(s, "[REDACTED]");
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Returns {@code text} with every secret replaced by {@code [REDACTED]}, whether it stands as
+   * it is or with characters written as JSON escapes (a server that echoes the key in its error
+   * body may write {@code /} as {@code \/}, or any character as a Unicode escape). Every text
+   * that goes into an exception's message or body passes through here, decoded text too.
+   */
+  String scrub(String text) {
+    if (text == null) {
+      return "";
+    }
+    String out = scrubLiteral(text);
+    if (out.indexOf('\\') >= 0) {
+      for (java.util.regex.Pattern p : escapedSecrets) {
+        out = p.matcher(out).replaceAll("[REDACTED]");
       }
     }
     return out;
@@ -257,15 +356,16 @@ final class HttpTransport {
     return LlmException.forStatus(msg, status, body, requestId, retryAfter, null);
   }
 
-  private static String errorMessage(String body) {
+  /** The server's message in an error body (decoded from JSON, then scrubbed again), or the body itself on one line. */
+  private String errorMessage(String body) {
     try {
       JsonNode n = JSON.readTree(body);
       JsonNode m = n.path("error").path("message");
       if (m.isTextual()) {
-        return LlmException.truncate(m.asText());
+        return LlmException.truncate(scrub(m.asText()));
       }
       if (n.path("message").isTextual()) {
-        return LlmException.truncate(n.path("message").asText());
+        return LlmException.truncate(scrub(n.path("message").asText()));
       }
     } catch (IOException | RuntimeException e) {
       // not JSON: fall through
@@ -282,10 +382,9 @@ final class HttpTransport {
     });
     String ms = lower.get("retry-after-ms");
     if (ms != null) {
-      try {
-        return Optional.of(Duration.ofMillis((long) Double.parseDouble(ms)));
-      } catch (NumberFormatException e) {
-        // ignore
+      Optional<Duration> d = hint(ms, 1_000);
+      if (d.isPresent()) {
+        return d;
       }
     }
     String ra = lower.get("retry-after");
@@ -300,7 +399,10 @@ final class HttpTransport {
       for (JsonNode detail : JSON.readTree(body).path("error").path("details")) {
         String delay = detail.path("retryDelay").asText("");
         if (delay.endsWith("s")) {
-          return Optional.of(Duration.ofMillis((long) (Double.parseDouble(delay.substring(0, delay.length() - 1)) * 1000)));
+          Optional<Duration> d = hint(delay.substring(0, delay.length() - 1), 1);
+          if (d.isPresent()) {
+            return d;
+          }
         }
       }
     } catch (IOException | RuntimeException e) {
@@ -309,23 +411,103 @@ final class HttpTransport {
     return Optional.empty();
   }
 
-  /** Parses a Retry-After value: delta-seconds (possibly fractional) or an HTTP date. */
+  /**
+   * The longest hint a server's answer is read as: a wait of 10^9 seconds (over 31 years) or more
+   * reads as this, which is longer than any sensible {@link RetryPolicy#maxRetryAfter()}, so that
+   * a retrying client gives up at once rather than retry on its own backoff.
+   */
+  static final Duration MAX_HINT = Duration.ofSeconds(1_000_000_000L);
+  private static final java.util.regex.Pattern DECIMAL = java.util.regex.Pattern.compile("(\\d+)(?:\\.(\\d*))?");
+
+  /**
+   * A non-negative decimal number ({@code 30}, {@code 1.5}) of seconds ({@code perSecond} = 1)
+   * or milliseconds ({@code perSecond} = 1000) as a wait, {@link #MAX_HINT} at most; empty for
+   * anything else (a sign, an exponent, NaN, text).
+   */
+  private static Optional<Duration> hint(String value, int perSecond) {
+    java.util.regex.Matcher m = DECIMAL.matcher(value.strip());
+    if (!m.matches()) {
+      return Optional.empty();
+    }
+    String whole = m.group(1).replaceFirst("^0+(?=\\d)", "");
+    if (whole.length() > 15) { // past what a double holds exactly; far past MAX_HINT anyway
+      return Optional.of(MAX_HINT);
+    }
+    String frac = m.group(2) == null || m.group(2).isEmpty() ? "0" : m.group(2).substring(0, Math.min(m.group(2).length(), 9));
+    double seconds = Double.parseDouble(whole + "." + frac) / perSecond;
+    if (seconds >= MAX_HINT.getSeconds()) {
+      return Optional.of(MAX_HINT);
+    }
+    return Optional.of(Duration.ofMillis((long) (seconds * 1000)));
+  }
+
+  /**
+   * Parses a Retry-After value: delta-seconds (a fraction, which some servers send, is read too)
+   * or an HTTP date in any of the three forms RFC 9110 (section 5.6.7) has recipients accept:
+   * IMF-fixdate ({@code Sun, 06 Nov 1994 08:49:37 GMT}), the obsolete RFC 850 form ({@code
+   * Sunday, 06-Nov-94 08:49:37 GMT}, its two-digit year read as the year with those digits
+   * nearest to now, never more than 50 years ahead) and the asctime form ({@code Sun Nov  6
+   * 08:49:37 1994}). A date in the past is a wait of zero; a wait of 10^9 seconds or more is
+   * {@link #MAX_HINT}, so that the retries end at once. Empty for anything else.
+   */
   static Optional<Duration> parseRetryAfter(String value, Clock clock) {
-    try {
-      double seconds = Double.parseDouble(value);
-      if (seconds >= 0 && seconds < 1e9) {
-        return Optional.of(Duration.ofMillis((long) (seconds * 1000)));
-      }
+    String v = value.strip();
+    if (v.isEmpty()) {
       return Optional.empty();
-    } catch (NumberFormatException e) {
-      // maybe a date
     }
+    if (v.charAt(0) >= '0' && v.charAt(0) <= '9') {
+      return hint(v, 1);
+    }
+    Instant at = httpDate(v, clock);
+    if (at == null) {
+      return Optional.empty();
+    }
+    Duration d = Duration.between(clock.instant(), at);
+    return Optional.of(d.isNegative() ? Duration.ZERO : d.compareTo(MAX_HINT) > 0 ? MAX_HINT : d);
+  }
+
+  private static final java.util.regex.Pattern RFC_850 = java.util.regex.Pattern.compile(
+      "[A-Za-z]+, (\\d{2})-([A-Za-z]{3})-(\\d{2}) (\\d{2}):(\\d{2}):(\\d{2}) GMT");
+  private static final java.util.regex.Pattern ASCTIME = java.util.regex.Pattern.compile(
+      "[A-Za-z]{3} ([A-Za-z]{3}) ([ \\d]\\d) (\\d{2}):(\\d{2}):(\\d{2}) (\\d{4})");
+  private static final java.util.List<String> MONTHS = java.util.List.of("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug",
+      "sep", "oct", "nov", "dec");
+
+  /** An HTTP date in one of its three forms, or null. The day name is not checked against the date. */
+  private static Instant httpDate(String v, Clock clock) {
     try {
-      Instant at = ZonedDateTime.parse(value, DateTimeFormatter.RFC_1123_DATE_TIME).toInstant();
-      Duration d = Duration.between(clock.instant(), at);
-      return Optional.of(d.isNegative() ? Duration.ZERO : d);
+      return ZonedDateTime.parse(v, DateTimeFormatter.RFC_1123_DATE_TIME).toInstant();
     } catch (DateTimeParseException e) {
-      return Optional.empty();
+      // an obsolete form?
     }
+    try {
+      java.util.regex.Matcher m = RFC_850.matcher(v);
+      if (m.matches()) {
+        int now = clock.instant().atZone(java.time.ZoneOffset.UTC).getYear();
+        int year = now - Math.floorMod(now, 100) + Integer.parseInt(m.group(3));
+        if (year > now + 50) {
+          year -= 100;
+        } else if (year <= now - 50) {
+          year += 100;
+        }
+        return utc(year, m.group(2), m.group(1), m.group(4), m.group(5), m.group(6));
+      }
+      m = ASCTIME.matcher(v);
+      if (m.matches()) {
+        return utc(Integer.parseInt(m.group(6)), m.group(1), m.group(2).strip(), m.group(3), m.group(4), m.group(5));
+      }
+    } catch (java.time.DateTimeException | NumberFormatException e) {
+      // a 31st of February, say
+    }
+    return null;
+  }
+
+  private static Instant utc(int year, String month, String day, String hour, String minute, String second) {
+    int mon = MONTHS.indexOf(month.toLowerCase(Locale.ROOT)) + 1;
+    if (mon == 0) {
+      throw new java.time.DateTimeException("no month " + month);
+    }
+    return java.time.LocalDateTime.of(year, mon, Integer.parseInt(day), Integer.parseInt(hour), Integer.parseInt(minute),
+        Integer.parseInt(second)).toInstant(java.time.ZoneOffset.UTC);
   }
 }

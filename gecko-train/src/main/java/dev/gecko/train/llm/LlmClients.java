@@ -188,23 +188,27 @@ public final class LlmClients {
   }
 
   /**
-   * Returns {@code url} if it can be a client's base URL: an http(s) URL with a host name. The
-   * check of {@link HttpBuilder#baseUrl}, for those that keep a base URL to build clients from later.
+   * Returns {@code url} without leading and trailing white space (a line end copied from a CRLF
+   * {@code .env} file, say) if it can be a client's base URL: an http(s) URL with a host name. The
+   * check of {@link HttpBuilder#baseUrl}, for those that keep a base URL to build clients from
+   * later. The URL returned is the one requests are sent to; it may hold user info or a query,
+   * which no message, log or {@link LlmClient#endpoint()} ever shows ({@link #shownUrl}).
    *
    * @throws IllegalArgumentException if it is not (the message never shows its user info or
    *     query)
    */
   public static String checkBaseUrl(String url) {
     Objects.requireNonNull(url, "baseUrl is null");
-    if (!url.regionMatches(true, 0, "http://", 0, 7) && !url.regionMatches(true, 0, "https://", 0, 8)) {
-      throw new IllegalArgumentException("baseUrl must start with http:// or https://, was '" + shownUrl(url) + "'");
+    String u = url.strip();
+    if (!u.regionMatches(true, 0, "http://", 0, 7) && !u.regionMatches(true, 0, "https://", 0, 8)) {
+      throw new IllegalArgumentException("baseUrl must start with http:// or https://, was '" + shownUrl(u) + "'");
     }
     try {
-      endpointUrl(url);
+      endpointUrl(u);
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("baseUrl: " + e.getMessage());
     }
-    return url;
+    return u;
   }
 
   /**
@@ -229,6 +233,8 @@ public final class LlmClients {
     Duration requestTimeout = DEFAULT_REQUEST_TIMEOUT;
     Set<Capability> capabilities;
     Clock clock = Clock.systemUTC();
+    /** Headers the JDK's HTTP client refuses to let a caller set. */
+    private static final Set<String> RESTRICTED_HEADERS = Set.of("connection", "content-length", "expect", "host", "upgrade");
     final Map<String, String> extraHeaders = new LinkedHashMap<>();
 
     HttpBuilder(String baseUrl) {
@@ -238,7 +244,7 @@ public final class LlmClients {
     abstract B self();
 
     /**
-     * Sets the base URL.
+     * Sets the base URL, leading and trailing white space removed ({@link #checkBaseUrl}).
      *
      * @throws IllegalArgumentException if it is not an http(s) URL with a host name (the message
      *     never shows its user info or query)
@@ -258,7 +264,11 @@ public final class LlmClients {
       return apiKey != null;
     }
 
-    /** Sets the API key (null or empty for none). Never logged. */
+    /**
+     * Sets the API key (null or empty for none), leading and trailing white space removed. Never
+     * logged. A key with a character that an HTTP header cannot carry is refused by {@code
+     * build()}.
+     */
     public B apiKey(String key) {
       this.apiKey = key == null || key.isBlank() ? null : key.strip();
       return self();
@@ -308,14 +318,29 @@ public final class LlmClients {
     /**
      * Adds a header sent with every request (e.g. {@code OpenAI-Organization}).
      *
-     * @throws IllegalArgumentException for headers the client sets itself
+     * @throws IllegalArgumentException for headers the client sets itself, for those the JDK's
+     *     HTTP client refuses to send ({@code Connection}, {@code Content-Length}, {@code Expect},
+     *     {@code Host}, {@code Upgrade}), for a name that is not an HTTP token, and for a value with
+     *     a character an HTTP header cannot carry (a line break, a character past U+00FF such as a
+     *     typographic quote); the message gives its position, never the value
      */
     public B header(String name, String value) {
       String n = Objects.requireNonNull(name, "name is null").toLowerCase(java.util.Locale.ROOT);
+      Objects.requireNonNull(value, "value is null");
       if (n.equals("content-type") || n.equals("authorization") || n.equals("x-goog-api-key")) {
         throw new IllegalArgumentException("header " + name + " is set by the client");
       }
-      extraHeaders.put(name, Objects.requireNonNull(value, "value is null"));
+      if (RESTRICTED_HEADERS.contains(n)) {
+        throw new IllegalArgumentException("header " + name + " is set by the HTTP client and cannot be set");
+      }
+      if (!HttpTransport.isToken(name)) {
+        throw new IllegalArgumentException("'" + HttpTransport.printable(name) + "' is not a valid HTTP header name");
+      }
+      int bad = HttpTransport.invalidValueChar(value);
+      if (bad >= 0) {
+        throw new IllegalArgumentException("the value of header " + name + " " + HttpTransport.describeInvalid(value, bad));
+      }
+      extraHeaders.put(name, value);
       return self();
     }
 
@@ -330,10 +355,21 @@ public final class LlmClients {
       return capabilities != null ? capabilities : EnumSet.of(Capability.JSON_OUTPUT, Capability.TOP_LOGPROBS);
     }
 
-    /** Returns a transport that sends the extra headers, and the API key (if any) as {@code keyHeader: keyPrefix + key}. */
+    /**
+     * Returns a transport that sends the extra headers, and the API key (if any) as {@code
+     * keyHeader: keyPrefix + key}.
+     *
+     * @throws IllegalArgumentException if the API key has a character an HTTP header cannot carry
+     *     (the message gives its position, never the key)
+     */
     HttpTransport transport(String keyHeader, String keyPrefix) {
       Map<String, String> h = new LinkedHashMap<>(extraHeaders);
       if (apiKey != null) {
+        int bad = HttpTransport.invalidValueChar(apiKey);
+        if (bad >= 0) {
+          throw new IllegalArgumentException("the API key " + HttpTransport.describeInvalid(apiKey, bad)
+              + "; check for quotes or a line break copied with it");
+        }
         h.put(keyHeader, keyPrefix + apiKey);
       }
       return new HttpTransport(connectTimeout, requestTimeout, h, apiKey, clock);
@@ -379,6 +415,8 @@ public final class LlmClients {
      * Builds the client.
      *
      * @throws IllegalStateException if no model is set
+     * @throws IllegalArgumentException if the API key has a character an HTTP header cannot carry
+     *     (a typographic quote, a line break); the message gives its position, never the key
      */
     public LlmClient build() {
       checkModel();
@@ -419,7 +457,9 @@ public final class LlmClients {
      * Builds the client.
      *
      * @throws IllegalStateException if no model is set
-     * @throws IllegalArgumentException if the capabilities include {@link Capability#PROMPT_LOGPROBS}
+     * @throws IllegalArgumentException if the capabilities include {@link Capability#PROMPT_LOGPROBS},
+     *     or the API key has a character an HTTP header cannot carry (a typographic quote, a line
+     *     break; the message gives its position, never the key)
      */
     public LlmClient build() {
       checkModel();

@@ -38,7 +38,7 @@ final class OpenAiClient extends HttpLlmClient {
     JsonNode choice = json.path("choices").path(0);
     if (choice.isMissingNode()) {
       // billed all the same: the usage goes with the failure, for the meter
-      throw new MalformedResponseException("chat completion has no choices", 200, json.toString(), reply.requestId(), usage(json));
+      throw new MalformedResponseException("chat completion has no choices", 200, shownBody(json), reply.requestId(), usage(json));
     }
     String text = choice.path("message").path("content").asText("");
     List<TokenLogprob> lps = new ArrayList<>();
@@ -69,7 +69,7 @@ final class OpenAiClient extends HttpLlmClient {
     JsonNode offsets = lp.path("text_offset");
     if (!tokens.isArray() || tokens.size() == 0 || values.size() != tokens.size() || offsets.size() != tokens.size()) {
       throw new MalformedResponseException("completion has no usable echo logprobs (tokens/token_logprobs/text_offset);"
-          + " the server may not support echo with logprobs", 200, reply.json().toString(), reply.requestId(), usage(reply.json()));
+          + " the server may not support echo with logprobs", 200, shownBody(reply.json()), reply.requestId(), usage(reply.json()));
     }
     List<String> ts = new ArrayList<>();
     List<Double> vs = new ArrayList<>();

@@ -10,7 +10,8 @@ import java.util.Random;
  * bodies), at most {@link Builder#maxRetries(int)} times, waiting {@code initial * multiplier^n}
  * capped at {@code maxBackoff}, with full jitter in {@code [50%, 100%]} of that, or the server's
  * {@code Retry-After} hint when it is longer. A hint longer than {@code maxRetryAfter} (a daily
- * quota, say) ends the retries at once: the failure is thrown, its hint said. The hint is read by
+ * quota, say) ends the retries at once: the failure is thrown, its hint said; so does one too
+ * large to hold (10^9 seconds or more, read as that). The hint is read by
  * the HTTP client when the failure arrives, with the clock set on its builder ({@link
  * LlmClients.HttpBuilder#clock}); the policy itself needs no clock.
  *

@@ -325,8 +325,11 @@ class FretPipelineTest {
     assertThat(server.requests().get(1).body()).contains("That answer was refused: no JSON object in the answer");
 
     server.ignoreFormatFor(1000);
-    RunSummary s = pipeline(client(server, EnumSet.allOf(Capability.class), new UsageMeter(PriceTable.FREE)), out.resolve("b"),
-        seeds(3).attempts(2)).build().run();
+    // fewer seeds than the early stop watches, all rejected: no dataset, so the run fails all the same
+    NoExamplesException none = catchThrowableOfType(NoExamplesException.class, () -> pipeline(client(server,
+        EnumSet.allOf(Capability.class), new UsageMeter(PriceTable.FREE)), out.resolve("b"), seeds(3).attempts(2)).build().run());
+    assertThat(none).isNotNull();
+    RunSummary s = none.summary();
     assertThat(s.rejected()).isEqualTo(3);
     assertThat(s.rejectReasons()).singleElement().satisfies(r -> {
       assertThat(r.reason()).isEqualTo("generate: no JSON object in the answer (after 2 attempts)");
@@ -339,10 +342,10 @@ class FretPipelineTest {
       assertThat(r.path("stage").asText()).isEqualTo("generate");
       assertThat(r.path("reason").asText()).contains("after 2 attempts");
     });
-    // rejected seeds count as done: a rerun does not pay for them again
+    // rejected seeds count as done: a rerun does not pay for them again (and still has no dataset)
     int before = server.requests().size();
-    assertThat(pipeline(client(server, EnumSet.allOf(Capability.class), new UsageMeter(PriceTable.FREE)), out.resolve("b"),
-        seeds(3).attempts(2)).build().run().skipped()).isEqualTo(3);
+    assertThat(catchThrowableOfType(NoExamplesException.class, () -> pipeline(client(server, EnumSet.allOf(Capability.class),
+        new UsageMeter(PriceTable.FREE)), out.resolve("b"), seeds(3).attempts(2)).build().run()).summary().skipped()).isEqualTo(3);
     assertThat(server.requests()).hasSize(before);
   }
 
@@ -629,5 +632,144 @@ class FretPipelineTest {
     assertThatThrownBy(() -> pipeline(broken, out, seeds(2)).build().run()).isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("StackOverflowError").hasMessageContaining("Rerun the same command to resume");
     assertThat(JSON.readTree(out.resolve("manifest.json").toFile()).path("status").asText()).isEqualTo("stopped");
+  }
+
+  @Test
+  void aRunWhoseSeedsAreAllRejectedFailsWithoutExamplesEvenBelowTheEarlyStopButNotWhenTheFolderHasSome(@TempDir Path out)
+      throws Exception {
+    server.generationStyle(FakeLlmServer.GenerationStyle.REFUSING);
+    for (FretSettings.Builder settings : List.of(seeds(3).attempts(1), seeds(2).attempts(1).earlyStop(0))) {
+      Path dir = out.resolve("refused-" + settings.build().limit());
+      NoExamplesException e = catchThrowableOfType(NoExamplesException.class, () -> pipeline(client(server,
+          EnumSet.allOf(Capability.class), new UsageMeter(PriceTable.FREE)), dir, settings).build().run());
+      int n = settings.build().limit();
+      assertThat(e).as("a run with nothing to show is not a success").isNotNull()
+          .hasMessageContaining("run ended with no examples in " + dir.resolve("examples.jsonl"))
+          .hasMessageContaining("this run tried " + n + " seeds and rejected " + n)
+          .hasMessageContaining(n + " seeds: generate: no JSON object in the answer (after 1 attempts); e.g. answer: \""
+              + FakeLlmServer.REFUSAL + "\"")
+          .hasMessageContaining("--new-run");
+      assertThat(e.summary().totalExamples()).isZero();
+      assertThat(e.summary().rejected()).isEqualTo(n);
+      assertThat(e.reasons()).singleElement().satisfies(r -> assertThat(r.count()).isEqualTo(n));
+      JsonNode manifest = JSON.readTree(dir.resolve("manifest.json").toFile());
+      assertThat(manifest.path("status").asText()).isEqualTo("stopped");
+      assertThat(manifest.path("error").asText()).isEqualTo(e.getMessage());
+      assertThat(lines(dir.resolve("rejects.jsonl"))).hasSize(n);
+    }
+    // the same command again: nothing left to do, and still no dataset
+    int before = server.requests().size();
+    NoExamplesException again = catchThrowableOfType(NoExamplesException.class, () -> pipeline(client(server,
+        EnumSet.allOf(Capability.class), new UsageMeter(PriceTable.FREE)), out.resolve("refused-3"), seeds(3).attempts(1)).build().run());
+    assertThat(again).isNotNull().hasMessageContaining("this run had no seed left to do")
+        .hasMessageContaining("the other 3 seeds were done by earlier runs");
+    assertThat(again.summary().skipped()).isEqualTo(3);
+    assertThat(server.requests()).hasSize(before);
+
+    // a folder with examples from an earlier run: this run's seeds all rejected, the dataset is there
+    server.generationStyle(FakeLlmServer.GenerationStyle.FENCED);
+    Path kept = out.resolve("kept");
+    assertThat(pipeline(client(server, EnumSet.allOf(Capability.class), new UsageMeter(PriceTable.FREE)), kept, seeds(2).attempts(1)).build().run()
+        .written()).isEqualTo(2);
+    server.generationStyle(FakeLlmServer.GenerationStyle.REFUSING);
+    RunSummary extended = pipeline(client(server, EnumSet.allOf(Capability.class), new UsageMeter(PriceTable.FREE)), kept,
+        seeds(4).attempts(1)).build().run();
+    assertThat(extended.written()).isZero();
+    assertThat(extended.rejected()).isEqualTo(2);
+    assertThat(extended.totalExamples()).isEqualTo(2);
+    assertThat(JSON.readTree(kept.resolve("manifest.json").toFile()).path("status").asText()).isEqualTo("complete");
+    // and a rerun with nothing left to do in it succeeds
+    assertThat(pipeline(client(server, EnumSet.allOf(Capability.class), new UsageMeter(PriceTable.FREE)), kept, seeds(4).attempts(1))
+        .build().run().skipped()).isEqualTo(4);
+  }
+
+  @Test
+  void aFailureThatStopsTheRunNamesTheSeedAndTheStage(@TempDir Path out) throws Exception {
+    Set<Capability> caps = EnumSet.allOf(Capability.class);
+    // generation: the first request of the first seed
+    server.enqueue(Fault.status(401, Map.of(), "{\"error\":{\"message\":\"scripted 401\"}}"));
+    assertThatThrownBy(() -> pipeline(client(server, caps, new UsageMeter(PriceTable.FREE)), out.resolve("gen"), seeds(3).concurrency(1))
+        .build().run()).isInstanceOf(LlmException.class)
+        .hasMessageContaining("seed " + corpus.get(0).id() + ", stage generate: HTTP 401");
+    assertThat(JSON.readTree(out.resolve("gen/manifest.json").toFile()).path("error").asText())
+        .contains("seed " + corpus.get(0).id() + ", stage generate");
+    // relabelling: the seed's query was generated, a scoring request fails
+    server.enqueue(Fault.slow(0));
+    server.enqueue(Fault.status(404, Map.of(), "{\"error\":{\"message\":\"scripted 404\"}}"));
+    assertThatThrownBy(() -> pipeline(client(server, caps, new UsageMeter(PriceTable.FREE)), out.resolve("rel"), seeds(3).concurrency(1))
+        .build().run()).isInstanceOf(LlmException.class)
+        .hasMessageContaining("seed " + corpus.get(0).id() + ", stage relabel: HTTP 404");
+    // retrieval: an embedder that is closed
+    Retriever closed;
+    try (GeckoEmbedder e = GeckoEmbedder.builder().threads(1).coalescingWindow(Duration.ZERO).build()) {
+      closed = new Retriever(e, corpus.subList(0, 3));
+    }
+    assertThatThrownBy(() -> FretPipeline.builder().llm(client(server, caps, new UsageMeter(PriceTable.FREE))).retriever(closed)
+        .output(out.resolve("ret")).settings(seeds(3).concurrency(1).build()).build().run())
+        .hasMessageContaining("run stopped after 0 new examples").hasMessageContaining("seed " + corpus.get(0).id() + ", stage retrieve: ");
+  }
+
+  @Test
+  void anInterruptedRunWaitsForItsWorkersBeforeItClosesTheFolderAndKeepsTheInterrupt(@TempDir Path out) throws Exception {
+    java.util.concurrent.atomic.AtomicInteger order = new java.util.concurrent.atomic.AtomicInteger();
+    List<Integer> workersEnded = Collections.synchronizedList(new ArrayList<>());
+    java.util.concurrent.CountDownLatch entered = new java.util.concurrent.CountDownLatch(2);
+    LlmClient slowToStop = new LlmClient() {
+      @Override
+      public String model() {
+        return "slow-to-stop";
+      }
+
+      @Override
+      public Set<Capability> capabilities() {
+        return EnumSet.allOf(Capability.class);
+      }
+
+      @Override
+      public dev.gecko.train.llm.LlmResponse generate(LlmRequest request) {
+        entered.countDown();
+        try {
+          new java.util.concurrent.CountDownLatch(1).await(); // a call in flight, until interrupted
+          throw new AssertionError("not reached");
+        } catch (InterruptedException e) {
+          // a call that takes a moment to wind down (a socket to close, say)
+          long until = System.nanoTime() + 300_000_000L;
+          while (System.nanoTime() < until) {
+            try {
+              Thread.sleep(10);
+            } catch (InterruptedException again) {
+              // still winding down
+            }
+          }
+          workersEnded.add(order.incrementAndGet());
+          throw new LlmException("call interrupted", e);
+        }
+      }
+    };
+    java.util.concurrent.atomic.AtomicReference<Throwable> thrown = new java.util.concurrent.atomic.AtomicReference<>();
+    java.util.concurrent.atomic.AtomicInteger runEnded = new java.util.concurrent.atomic.AtomicInteger();
+    java.util.concurrent.atomic.AtomicBoolean flagKept = new java.util.concurrent.atomic.AtomicBoolean();
+    Thread caller = new Thread(() -> {
+      try {
+        pipeline(slowToStop, out, seeds(4)).build().run();
+      } catch (Throwable e) {
+        thrown.set(e);
+      }
+      runEnded.set(order.incrementAndGet());
+      flagKept.set(Thread.currentThread().isInterrupted());
+    });
+    caller.start();
+    entered.await();
+    caller.interrupt();
+    caller.join(60_000);
+    assertThat(caller.isAlive()).isFalse();
+    assertThat(workersEnded).as("both workers ended before run() returned").hasSize(2).allSatisfy(w -> assertThat(w).isLessThan(runEnded.get()));
+    assertThat(flagKept).isTrue();
+    assertThat(thrown.get()).isInstanceOf(LlmException.class).hasMessageContaining("run stopped after 0 new examples")
+        .hasMessageContaining("interrupted");
+    assertThat(JSON.readTree(out.resolve("manifest.json").toFile()).path("status").asText()).isEqualTo("stopped");
+    // the lock is released: another run can take the folder
+    assertThat(pipeline(client(server, EnumSet.allOf(Capability.class), new UsageMeter(PriceTable.FREE)), out, seeds(4)).newRun(true)
+        .build().run().totalExamples()).isEqualTo(4);
   }
 }

@@ -202,4 +202,88 @@ class FretUnitTest {
     assertThat(Corpus.read(f, 100)).containsExactly(new Passage("a", "", "x"), new Passage("2", "", "y"));
     assertThat(Corpus.read(f, 1)).containsExactly(new Passage("a", "", "x"));
   }
+
+  private static final String TASK = "Given a question, retrieve passages that answer it";
+
+  private static String answer(String query) {
+    return "{\"task\": \"" + TASK + "\", \"query\": \"" + query + "\"}";
+  }
+
+  @Test
+  void trailingCommasAsModelsWriteThemAreAcceptedInFencesToo() {
+    GeneratedQuery expected = new GeneratedQuery(TASK, "how do bees dance");
+    assertThat(QueryGenerator.validate("{\"task\": \"" + TASK + "\", \"query\": \"how do bees dance\",}", SEED)).isEqualTo(expected);
+    assertThat(QueryGenerator.validate("```json\n{\n  \"task\": \"" + TASK + "\",\n  \"query\": \"how do bees dance\",\n}\n```", SEED))
+        .isEqualTo(expected);
+    GeneratedQuery withArray = (GeneratedQuery) QueryGenerator.validate("Here you go:\n```json\n{\n  \"task\": \"" + TASK
+        + "\",\n  \"query\": \"how do bees dance\",\n  \"keywords\": [\"bees\", \"dance\",],\n}\n```", SEED);
+    assertThat(withArray.query()).isEqualTo("how do bees dance");
+    assertThat(withArray.extra()).containsEntry("keywords", "[\"bees\",\"dance\"]");
+  }
+
+  @Test
+  void anObjectThatRepeatsTheTaskOrQueryKeyIsRefusedNamingIt() {
+    // a parser keeps the last value: which one the model meant is unknown
+    assertThat(QueryGenerator.validate("{\"task\": \"" + TASK + "\", \"query\": \"bee dance\", \"query\": \"other thing\"}", SEED))
+        .isEqualTo("the JSON object repeats the key 'query'");
+    assertThat(QueryGenerator.validate("{\"task\": \"" + TASK + "\", \"task\": \"" + TASK + "\", \"query\": \"bee dance\"}", SEED))
+        .isEqualTo("the JSON object repeats the key 'task'");
+    assertThat(QueryGenerator.validate("{\"Query\": \"a b\", \"task\": \"" + TASK + "\", \"Query\": \"c d\"}", SEED))
+        .isEqualTo("the JSON object repeats the key 'Query'");
+    // a repeated key that is only provenance, or one nested deeper, does not cost the seed
+    GeneratedQuery g = (GeneratedQuery) QueryGenerator.validate("{\"task\": \"" + TASK + "\", \"query\": \"bee dance\", \"note\": \"a\","
+        + " \"note\": \"b\", \"meta\": {\"query\": 1, \"query\": 2}}", SEED);
+    assertThat(g.query()).isEqualTo("bee dance");
+    assertThat(JsonAnswers.found("{\"a\": 1, \"b\": {\"a\": 2, \"a\": 3}, \"a\": 4, \"a\": 5}")).first()
+        .satisfies(f -> assertThat(f.duplicateKeys()).containsExactly("a"));
+  }
+
+  @Test
+  void lineSeparatorsAndBidiControlsAreRefusedButJoinersAndMarksOfOrdinaryTextPass() {
+    for (String q : List.of("how do bees\u2028dance", "how do bees\u2029dance", "how do bees\u0085dance")) {
+      assertThat(QueryGenerator.validate(answer(q), SEED)).as(q).asString().contains("single lines");
+    }
+    for (String q : List.of("how do bees \u202Eecnad", "bees \u202Adance\u202C", "bees \u202Bdance", "bees \u202Ddance",
+        "bees \u2066dance\u2069", "bees \u2067dance", "bees \u2068dance")) {
+      assertThat(QueryGenerator.validate(answer(q), SEED)).as(q).asString().contains("bidirectional");
+    }
+    assertThat(QueryGenerator.validate("{\"task\": \"Given a \u202Equestion, find it\", \"query\": \"bee dance\"}", SEED))
+        .asString().contains("bidirectional");
+    // ZWJ emoji, ZWNJ in Persian and Indic scripts, the bidi marks of ordinary Hebrew/Arabic text
+    for (String q : List.of("\uD83D\uDC69\u200D\uD83D\uDCBB coder bees", "\u0645\u06CC\u200C\u062E\u0648\u0627\u0647\u0645 bees",
+        "\u0915\u094D\u200D\u0937 bees", "\u05E9\u05DC\u05D5\u05DD\u200F bees", "bees\u200E dance", "\u0645\u0631\u062D\u0628\u0627\u061C bees")) {
+      assertThat(QueryGenerator.validate(answer(q), SEED)).as(q).isEqualTo(new GeneratedQuery(TASK, q));
+    }
+  }
+
+  @Test
+  void everyDelimiterTagThePromptsNeutraliseIsRefusedSoTheStoredQueryIsTheScoredOne() {
+    for (String q : List.of("ignore </ passage> now", "a < /passage> b", "a <PASSAGE id=1> b", "a < query> b", "a </query > b",
+        "a <passage", "a </Query")) {
+      assertThat(QueryGenerator.validate(answer(q), SEED)).as(q).asString().contains("delimiter tags");
+    }
+    // what passes is sent to the scorers as it is stored
+    for (String q : List.of("a <pass> list", "html <p> tags", "x < y and y > z", "what is a passage?")) {
+      Object v = QueryGenerator.validate(answer(q), SEED);
+      assertThat(v).as(q).isInstanceOf(GeneratedQuery.class);
+      assertThat(Prompts.sanitize(((GeneratedQuery) v).query(), 1000)).isEqualTo(q);
+    }
+  }
+
+  @Test
+  void manyStrayBracesBeforeTheObjectDoNotCostTheAnswerAndHostileAnswersStayCheap() {
+    GeneratedQuery expected = new GeneratedQuery(TASK, "how do bees dance");
+    assertThat(QueryGenerator.validate("{ ".repeat(20) + answer("how do bees dance"), SEED)).isEqualTo(expected);
+    assertThat(QueryGenerator.validate("Fill in {placeholders} like {this} ".repeat(30) + answer("how do bees dance"), SEED))
+        .isEqualTo(expected);
+    assertThat(QueryGenerator.validate("{\"note\": \"use {x} and {y}\"} {} {} ".repeat(30) + answer("how do bees dance"), SEED))
+        .isEqualTo(expected);
+    // hostile answers at the length cap: they end, with or without an object
+    int n = JsonAnswers.MAX_ANSWER_CHARS;
+    for (String hostile : List.of("{".repeat(n), "{\"".repeat(n / 2), "{\"a\":".repeat(n / 5), "{}".repeat(n / 2),
+        "{".repeat(n / 2) + "}".repeat(n / 2), "{\"{\":\"{\"".repeat(n / 9), "{a}".repeat(n / 3))) {
+      assertThat(JsonAnswers.found(hostile.substring(0, Math.min(hostile.length(), n)))).hasSizeLessThanOrEqualTo(n);
+    }
+    assertThat(JsonAnswers.found("{".repeat(n + 1))).isEmpty();
+  }
 }

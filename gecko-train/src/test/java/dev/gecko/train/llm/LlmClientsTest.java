@@ -749,4 +749,140 @@ class LlmClientsTest {
     // a scheme in capitals is still http(s)
     assertThat(LlmClients.checkBaseUrl("HTTPS://api.example.com/v1")).isEqualTo("HTTPS://api.example.com/v1");
   }
+
+  @Test
+  void aBaseUrlWithALineEndOrSpacesAroundItIsStrippedAndNoMessageEverShowsItsUserInfoOrQuery() {
+    String secret = "hunter2-SECRET-pw";
+    String withUser = server.openAiBaseUrl().replace("http://", "http://gecko:" + secret + "@");
+    // as read from a CRLF .env file, or pasted with a space
+    for (String raw : List.of(withUser + "\r", withUser + "\r\n", " " + withUser + " ", withUser + "\t")) {
+      LlmClients.OpenAiBuilder b = LlmClients.openAiCompatible().baseUrl(raw).apiKey(KEY).model("m");
+      assertThat(b.baseUrl()).isEqualTo(withUser);
+      assertThat(LlmClients.checkBaseUrl(raw)).isEqualTo(withUser);
+      LlmClient c = b.build();
+      assertThat(c.endpoint()).isEqualTo("openai-compatible " + server.openAiBaseUrl());
+      assertThat(c.generate(LlmRequest.of("hi", GenerationOptions.DEFAULT)).text()).isNotEmpty();
+    }
+    assertThat(server.requests()).hasSize(4).allSatisfy(r -> assertThat(r.path()).isEqualTo("/v1/chat/completions"));
+    // a failure names the server only
+    server.enqueue(Fault.status(500, Map.of(), "{\"error\":{\"message\":\"busy\"}}"));
+    LlmClient c = LlmClients.openAiCompatible().baseUrl(withUser + "\r\n").model("m").build();
+    assertThatThrownBy(() -> c.generate(LlmRequest.of("again", GenerationOptions.DEFAULT))).isInstanceOf(ServerException.class)
+        .message().doesNotContain(secret).doesNotContain("gecko:").contains(server.openAiBaseUrl() + "/chat/completions");
+    // a query with a secret and a trailing space: the request goes out, and no message shows the query
+    LlmClient q = LlmClients.openAiCompatible().baseUrl(server.openAiBaseUrl() + "?key=" + secret + " ").model("m").build();
+    assertThat(q.toString()).doesNotContain(secret);
+    assertThatThrownBy(() -> q.generate(LlmRequest.of("hi", GenerationOptions.DEFAULT))).isInstanceOf(LlmException.class)
+        .message().doesNotContain(secret);
+  }
+
+  @Test
+  void anApiKeyOrHeaderValueAnHttpHeaderCannotCarryIsRefusedWhenBuiltWithoutShowingIt() {
+    String secret = "sk-proj-TOPSECRET123";
+    // typographic quotes copied with the key, or a line break inside it: the JDK's HTTP client
+    // would throw at the first request, quoting the whole header value
+    for (String bad : List.of("\u201c" + secret + "\u201d", "sk-proj-TOP\nSECRET123", "sk-proj-TOP\rSECRET123")) {
+      LlmClients.OpenAiBuilder b = LlmClients.openAiCompatible().baseUrl(server.openAiBaseUrl()).apiKey(bad).model("m");
+      assertThatThrownBy(b::build).as(bad).isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("the API key contains a character not allowed in an HTTP header (position ")
+          .message().doesNotContain("TOP").doesNotContain("SECRET");
+      assertThatThrownBy(() -> LlmClients.gemini().baseUrl(server.geminiBaseUrl()).apiKey(bad).model("g").build()).as(bad)
+          .isInstanceOf(IllegalArgumentException.class).message().doesNotContain("TOP").doesNotContain("SECRET");
+    }
+    assertThatThrownBy(() -> LlmClients.openAiCompatible().apiKey("\u201c" + secret + "\u201d").model("m").build())
+        .hasMessageContaining("(position 1 of 22: U+201C)");
+    assertThatThrownBy(() -> LlmClients.openAiCompatible().apiKey("sk-proj-TOP\nSECRET123").model("m").build())
+        .hasMessageContaining("(position 12 of 21: U+000A)");
+    assertThatThrownBy(() -> LlmClients.openAiCompatible().header("Helicone-Auth", "Bearer gw\u2013" + secret))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("Helicone-Auth").hasMessageContaining("U+2013")
+        .message().doesNotContain("SECRET");
+    assertThatThrownBy(() -> LlmClients.openAiCompatible().header("Bad Name", "v")).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("not a valid HTTP header name");
+    assertThatThrownBy(() -> LlmClients.openAiCompatible().header("Host", "example.com")).isInstanceOf(IllegalArgumentException.class);
+    assertThat(server.requests()).isEmpty();
+    // what a header can carry is sent: Latin-1, inner spaces and tabs
+    LlmClient ok = LlmClients.openAiCompatible().baseUrl(server.openAiBaseUrl()).apiKey(KEY).header("X-Team", "caf\u00e9 a\tb")
+        .model("m").build();
+    ok.generate(LlmRequest.of("hi", GenerationOptions.DEFAULT));
+    assertThat(server.requests()).hasSize(1);
+  }
+
+  @Test
+  void aKeyEchoedWithJsonEscapesInAnErrorOrMalformedBodyIsScrubbedToo() {
+    String slashKey = "sk-proj/TOPSECRET123";
+    // "/" written as "\/", and "-" written as a Unicode escape (either case of hex digits)
+    server.enqueue(Fault.status(401, Map.of(), "{\"error\":{\"message\":\"Incorrect API key provided: sk-proj\\/TOPSECRET123\"}}"));
+    LlmClient slash = LlmClients.openAiCompatible().baseUrl(server.openAiBaseUrl()).apiKey(slashKey).model("m").build();
+    assertThatThrownBy(() -> slash.generate(LlmRequest.of("hi", GenerationOptions.DEFAULT)))
+        .isInstanceOfSatisfying(AuthenticationException.class, e -> {
+          assertThat(e.getMessage()).doesNotContain("TOPSECRET").contains("[REDACTED]");
+          assertThat(e.body()).doesNotContain("TOPSECRET");
+        });
+    for (String escaped : List.of("sk\\u002dtest-SECRET-0123456789", "sk-test\\u002DSECRET\\u002d0123456789",
+        "\\u0073k-test-SECRET-0123456789")) {
+      server.enqueue(Fault.status(401, Map.of(), "{\"error\":{\"message\":\"Incorrect API key provided: " + escaped + "\"}}"));
+      LlmClient c = openAi(EnumSet.noneOf(Capability.class));
+      assertThatThrownBy(() -> c.generate(LlmRequest.of("hi", GenerationOptions.DEFAULT))).as(escaped)
+          .isInstanceOfSatisfying(AuthenticationException.class, e -> {
+            assertThat(e.getMessage()).doesNotContain(KEY).doesNotContain("SECRET-0123456789").contains("[REDACTED]");
+            assertThat(e.body()).doesNotContain("SECRET-0123456789");
+          });
+    }
+    // a 2xx body without choices, kept on the exception: its tree is decoded, so it is scrubbed again
+    server.enqueue(Fault.status(200, Map.of("Content-Type", "application/json"), "{\"id\":\"x\",\"echo\":\"sk\\u002dtest-SECRET-0123456789\","
+        + "\"choices\":[],\"usage\":{\"prompt_tokens\":1,\"completion_tokens\":1}}"));
+    LlmClient c = openAi(EnumSet.noneOf(Capability.class));
+    assertThatThrownBy(() -> c.generate(LlmRequest.of("hi", GenerationOptions.DEFAULT)))
+        .isInstanceOfSatisfying(MalformedResponseException.class, e -> {
+          assertThat(e.body()).doesNotContain(KEY).doesNotContain("SECRET-0123456789").contains("[REDACTED]");
+          assertThat(e.getMessage()).doesNotContain("SECRET");
+        });
+    // and one that is not JSON at all
+    server.enqueue(Fault.status(200, Map.of("Content-Type", "application/json"), "{\"echo\":\"sk\\u002dtest-SECRET-0123456789\", oops"));
+    assertThatThrownBy(() -> c.generate(LlmRequest.of("hi", GenerationOptions.DEFAULT)))
+        .isInstanceOfSatisfying(MalformedResponseException.class, e -> {
+          assertThat(e.body()).doesNotContain("SECRET-0123456789");
+          assertThat(e.getMessage()).doesNotContain("SECRET");
+        });
+  }
+
+  @Test
+  void aRetryAfterTooLargeToReadStillGivesUpAtOnceAndTheObsoleteDateFormsAreRead() {
+    for (String huge : List.of("1000000000", "9999999999", "99999999999999999999999999")) {
+      sleeps.clear();
+      int before = server.requests().size();
+      server.enqueue(Fault.status(429, Map.of("Retry-After", huge), "{\"error\":{\"message\":\"daily quota\"}}"));
+      LlmClient c = LlmClients.retrying(openAi(EnumSet.noneOf(Capability.class)), policy(5));
+      assertThatThrownBy(() -> c.generate(LlmRequest.of("hi", GenerationOptions.DEFAULT))).as(huge)
+          .isInstanceOfSatisfying(RateLimitException.class, e -> {
+            assertThat(e.retryAfter()).contains(HttpTransport.MAX_HINT);
+            assertThat(e.getSuppressed()).singleElement().satisfies(s -> assertThat(s.getMessage()).contains("gave up at once"));
+          });
+      assertThat(server.requests()).as(huge).hasSize(before + 1);
+      assertThat(sleeps).as(huge).isEmpty();
+    }
+    server.enqueue(Fault.status(429, Map.of("retry-after-ms", "99999999999999"), "{\"error\":{\"message\":\"quota\"}}"));
+    LlmClient c = LlmClients.retrying(openAi(EnumSet.noneOf(Capability.class)), policy(5));
+    assertThatThrownBy(() -> c.generate(LlmRequest.of("hi", GenerationOptions.DEFAULT))).isInstanceOf(RateLimitException.class);
+    assertThat(sleeps).isEmpty();
+
+    Clock clock = Clock.fixed(Instant.parse("2026-01-01T00:00:00Z"), ZoneOffset.UTC);
+    // RFC 9110 section 5.6.7: IMF-fixdate, and the obsolete RFC 850 and asctime forms
+    assertThat(HttpTransport.parseRetryAfter("Thu, 01 Jan 2026 00:00:30 GMT", clock)).contains(Duration.ofSeconds(30));
+    assertThat(HttpTransport.parseRetryAfter("Thursday, 01-Jan-26 00:00:30 GMT", clock)).contains(Duration.ofSeconds(30));
+    assertThat(HttpTransport.parseRetryAfter("Thu Jan  1 00:00:30 2026", clock)).contains(Duration.ofSeconds(30));
+    assertThat(HttpTransport.parseRetryAfter("Sat Jan 31 00:00:00 2026", clock)).contains(Duration.ofDays(30));
+    // a two-digit year more than 50 years ahead is the past one: a wait of zero
+    assertThat(HttpTransport.parseRetryAfter("Sunday, 06-Nov-94 08:49:37 GMT", clock)).contains(Duration.ZERO);
+    assertThat(HttpTransport.parseRetryAfter("Friday, 01-Jan-27 00:00:00 GMT", clock)).contains(Duration.ofDays(365));
+    assertThat(HttpTransport.parseRetryAfter("Fri Feb 30 00:00:00 2026", clock)).isEmpty();
+    assertThat(HttpTransport.parseRetryAfter("-5", clock)).isEmpty();
+    assertThat(HttpTransport.parseRetryAfter("NaN", clock)).isEmpty();
+    assertThat(HttpTransport.parseRetryAfter(" 7 ", clock)).contains(Duration.ofSeconds(7));
+    server.enqueue(Fault.status(503, Map.of("Retry-After", "Thu Jan  1 00:00:42 2026"), "busy"));
+    LlmClient dated = LlmClients.retrying(LlmClients.openAiCompatible().baseUrl(server.openAiBaseUrl()).model("m").clock(clock).build(),
+        policy(2));
+    dated.generate(LlmRequest.of("hi", GenerationOptions.DEFAULT));
+    assertThat(sleeps).containsExactly(Duration.ofSeconds(42));
+  }
 }
