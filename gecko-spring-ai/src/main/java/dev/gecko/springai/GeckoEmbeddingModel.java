@@ -95,6 +95,9 @@ public final class GeckoEmbeddingModel extends AbstractEmbeddingModel implements
    * Embeds the request's texts as the query task type (or the options' task type), at the
    * options' width.
    *
+   * @throws NullPointerException if the request, its instructions (a null list, which Spring AI's
+   *     {@link EmbeddingRequest} takes; nothing to embed is an empty list) or one of its texts is
+   *     null, naming which
    * @throws IllegalArgumentException if the options' width is outside 1 to the model's width, or
    *     they name another model
    * @throws IllegalStateException if the embedder is closed
@@ -102,11 +105,12 @@ public final class GeckoEmbeddingModel extends AbstractEmbeddingModel implements
   @Override
   public EmbeddingResponse call(EmbeddingRequest request) {
     Objects.requireNonNull(request, "request is null");
+    List<String> instructions = Objects.requireNonNull(request.getInstructions(), "the request's instructions are null");
     EmbeddingOptions options = request.getOptions();
     TaskType task = taskType(options, queryTaskType);
-    List<EmbedRequest> requests = new ArrayList<>(request.getInstructions().size());
+    List<EmbedRequest> requests = new ArrayList<>(instructions.size());
     int i = 0;
-    for (String text : request.getInstructions()) {
+    for (String text : instructions) {
       if (text == null) {
         throw new NullPointerException("instructions[" + i + "] is null");
       }

@@ -82,6 +82,25 @@ class GeckoEmbeddingModelTest {
   }
 
   @Test
+  void aRequestWithNullInstructionsIsRefusedNamingThemAndNothingRuns() {
+    CountingEmbedder counting = new CountingEmbedder(gecko);
+    GeckoEmbeddingModel model = GeckoEmbeddingModel.of(counting);
+    // Spring AI's EmbeddingRequest takes a null list
+    EmbeddingRequest nullList = new EmbeddingRequest(null, null);
+    assertThat(nullList.getInstructions()).isNull();
+    assertThatThrownBy(() -> model.call(nullList)).isInstanceOf(NullPointerException.class)
+        .hasMessage("the request's instructions are null");
+    assertThatThrownBy(() -> model.call(new EmbeddingRequest(null, options(null, 16))))
+        .isInstanceOf(NullPointerException.class).hasMessage("the request's instructions are null");
+    List<String> withNull = new ArrayList<>(List.of("a text"));
+    withNull.add(null);
+    assertThatThrownBy(() -> model.call(new EmbeddingRequest(withNull, null))).isInstanceOf(NullPointerException.class)
+        .hasMessage("instructions[1] is null");
+    assertThatThrownBy(() -> model.call(null)).isInstanceOf(NullPointerException.class).hasMessage("request is null");
+    assertThat(counting.embedCalls).hasValue(0);
+  }
+
+  @Test
   void dimensionsAndMetadataRunNoInference() {
     CountingEmbedder counting = new CountingEmbedder(gecko);
     GeckoEmbeddingModel model = GeckoEmbeddingModel.builder().embedder(counting).dims(256).build();

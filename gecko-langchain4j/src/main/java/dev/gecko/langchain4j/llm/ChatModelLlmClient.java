@@ -32,6 +32,7 @@ import dev.langchain4j.exception.UnsupportedFeatureException;
 import dev.langchain4j.model.ModelProvider;
 import dev.langchain4j.model.chat.ChatModel;
 import dev.langchain4j.model.chat.request.ChatRequest;
+import dev.langchain4j.model.chat.request.ChatRequestParameters;
 import dev.langchain4j.model.chat.request.ResponseFormat;
 import dev.langchain4j.model.chat.response.ChatResponse;
 import dev.langchain4j.model.output.FinishReason;
@@ -80,10 +81,15 @@ import java.util.regex.Pattern;
  * on retry: rate limits, server errors, timeouts and I/O failures are retryable; authentication,
  * invalid requests (content filters included), unknown models, unresolvable hosts and unsupported
  * features are not (an {@link HttpException}'s status decides through {@link
- * LlmException#forStatus}), nor is any other {@link NonRetriableException}, whatever its cause;
- * another LangChain4j exception (neither a {@link RetriableException} nor a {@link
- * NonRetriableException}) is a retryable {@link ConnectionException} when its cause is an {@link
- * IOException}, else not retryable. A blank system or user message, which LangChain4j's messages
+ * LlmException#forStatus}), nor is any other {@link NonRetriableException}, whatever its cause.
+ * An {@link UnsupportedFeatureException} (LangChain4j refused the request before sending it: JSON
+ * output, say, on a chat model without it) is a plain, not retryable {@link LlmException}, never a
+ * {@link BadRequestException}: it concerns the chat model and the client's settings, not one
+ * request, so every request like it would fail alike, and FRet's pipeline stops the run at once and
+ * names it (a {@code BadRequestException} would only reject that seed, stage {@code request}, and
+ * the run would go on failing seed after seed). Another LangChain4j exception (neither a {@link
+ * RetriableException} nor a {@link NonRetriableException}) is a retryable {@link
+ * ConnectionException} when its cause is an {@link IOException}, else not retryable. A blank system or user message, which LangChain4j's messages
  * refuse, is a not retryable {@link BadRequestException} naming the message, and nothing is sent.
  * A runtime exception LangChain4j does not map (its {@code
  * JdkHttpClient} wraps a connection reset or refusal in a plain {@link RuntimeException}) is a
@@ -94,6 +100,19 @@ import java.util.regex.Pattern;
  * policy backs off on its own schedule. LangChain4j's models retry on their own too ({@code
  * maxRetries}, default 2 or 3 by provider): set it to 0 and let gecko's retry decorator do it (it
  * counts and logs each retry), or keep both knowing that attempts multiply.
+ *
+ * <h2>Model name</h2>
+ * The client's {@link #model()} names the model in cache keys and run manifests, so it must be the
+ * model that answers. Where the chat model's {@link ChatModel#defaultRequestParameters() default
+ * request parameters} name a model (LangChain4j's provider modules set it from their builder's
+ * {@code modelName}), a different name is refused at build time, naming both, and every request
+ * names the model ({@code ChatRequest.modelName}), so the name in the cache key is the one sent.
+ * Where they name none (a chat model of your own, say), the client cannot check the name and does
+ * not send it: a provider that takes no model name per request refuses a request that carries one
+ * (LangChain4j's own check throws {@link UnsupportedFeatureException}, "'modelName' parameter is
+ * not supported yet by this model provider"), so sending it would fail every request. The name is
+ * then your word: give each differently configured chat model its own name, or two of them under
+ * one name share cached answers.
  *
  * <h2>Cache key</h2>
  * Its {@link #endpoint()}, part of the cache key of {@code LlmClients.caching}, is {@code
@@ -118,12 +137,16 @@ public final class ChatModelLlmClient implements LlmClient {
   private final String model;
   private final Set<Capability> capabilities;
   private final String endpoint;
+  /** Whether requests name the model: only where the chat model's default parameters name it (see the class description). */
+  private final boolean sendModelName;
 
-  private ChatModelLlmClient(ChatModel chatModel, String model, Set<Capability> capabilities, String endpoint) {
+  private ChatModelLlmClient(ChatModel chatModel, String model, Set<Capability> capabilities, String endpoint,
+      boolean sendModelName) {
     this.chatModel = chatModel;
     this.model = model;
     this.capabilities = capabilities;
     this.endpoint = endpoint;
+    this.sendModelName = sendModelName;
   }
 
   /** Returns a new builder. */
@@ -133,9 +156,12 @@ public final class ChatModelLlmClient implements LlmClient {
 
   /**
    * A client for {@code chatModel}, named {@code modelName} (part of cache keys and run
-   * manifests: give the provider's model name), with the capabilities the chat model lists.
+   * manifests: give the provider's model name), with the capabilities the chat model lists. The
+   * name must be the one the chat model is configured with where its default request parameters
+   * name one (see "Model name" in the class description).
    *
-   * @throws IllegalArgumentException if the name is blank
+   * @throws IllegalArgumentException if the name is blank, or differs from the model name of the
+   *     chat model's default request parameters
    */
   public static ChatModelLlmClient of(ChatModel chatModel, String modelName) {
     return builder().chatModel(chatModel).modelName(modelName).build();
@@ -167,7 +193,9 @@ public final class ChatModelLlmClient implements LlmClient {
    *
    * @throws UnsupportedCapabilityException if the options ask for top log-probabilities
    * @throws BadRequestException if a system or user message is blank (naming it; not sent)
-   * @throws LlmException on any failure of the chat model (see the class description)
+   * @throws LlmException on any failure of the chat model (see the class description); a feature
+   *     LangChain4j refuses for this chat model ({@link UnsupportedFeatureException}; not sent) is a
+   *     plain, not retryable one, not a {@link BadRequestException}
    */
   @Override
   public LlmResponse generate(LlmRequest request) {
@@ -179,6 +207,9 @@ public final class ChatModelLlmClient implements LlmClient {
     List<ChatMessage> messages = messages(request.messages());
     ChatRequest.Builder b = ChatRequest.builder().messages(messages).temperature(o.temperature())
         .maxOutputTokens(o.maxTokens());
+    if (sendModelName) { // the chat model's own name (checked at build time): the model the cache key names
+      b.modelName(model);
+    }
     if (o.jsonOutput() && capabilities.contains(Capability.JSON_OUTPUT)) {
       b.responseFormat(ResponseFormat.JSON);
     }
@@ -268,8 +299,13 @@ public final class ChatModelLlmClient implements LlmClient {
       return new ModelNotFoundException(msg + " (check the model name)", 0, null, null, null, e);
     }
     if (e instanceof UnsupportedFeatureException) {
-      return new BadRequestException(msg + (capabilities.contains(Capability.JSON_OUTPUT)
-          ? " (if the model refuses JSON output, build the client with jsonMode(false))" : ""), 0, null, null, null, e);
+      // LangChain4j refused the request before sending it, for a feature the client's settings ask
+      // for (JSON output, say): not this request's fault (never a BadRequestException, which rejects
+      // one seed and goes on), not retryable, so a FRet run stops at once and names it
+      return new LlmException(msg + " (LangChain4j refused the request before sending it: the chat model does not"
+          + " support a feature the client asks for, so every such request would fail alike; not retried"
+          + (capabilities.contains(Capability.JSON_OUTPUT)
+              ? "; if the model refuses JSON output, build the client with jsonMode(false))" : ")"), e);
     }
     if (e instanceof InvalidRequestException) { // content filters included
       return new BadRequestException(msg, 0, null, null, null, e);
@@ -348,7 +384,8 @@ public final class ChatModelLlmClient implements LlmClient {
 
     /**
      * Sets the model name the client reports (part of LLM cache keys and run manifests). Default:
-     * the chat model's default request parameters' model name, where it has one.
+     * the chat model's default request parameters' model name, where it has one; where it has one,
+     * a name given here must be that one ({@link #build()} checks it).
      *
      * @throws IllegalArgumentException if blank
      */
@@ -388,15 +425,25 @@ public final class ChatModelLlmClient implements LlmClient {
      *
      * @throws IllegalStateException if no chat model is set, or no model name is set and the chat
      *     model's default parameters name none
+     * @throws IllegalArgumentException if the model name set differs from the one the chat model's
+     *     default parameters name (the message names both)
      */
     public ChatModelLlmClient build() {
       if (chatModel == null) {
         throw new IllegalStateException("no chat model set: call chatModel(model)");
       }
-      String name = modelName;
-      if (name == null && chatModel.defaultRequestParameters() != null) {
-        name = chatModel.defaultRequestParameters().modelName();
+      ChatRequestParameters defaults = chatModel.defaultRequestParameters();
+      String own = defaults == null ? null : defaults.modelName();
+      if (own != null && own.isBlank()) {
+        own = null;
       }
+      if (modelName != null && own != null && !modelName.equals(own)) {
+        throw new IllegalArgumentException("modelName '" + modelName + "' differs from the model the chat model is"
+            + " configured with, '" + own + "' (its default request parameters): the client would name one model in"
+            + " cache keys and manifests while the other answers; give '" + own + "' or build the chat model with"
+            + " modelName(\"" + modelName + "\")");
+      }
+      String name = modelName != null ? modelName : own;
       if (name == null || name.isBlank()) {
         throw new IllegalStateException("no model name: call modelName(name) (the chat model's default parameters name none)");
       }
@@ -406,7 +453,7 @@ public final class ChatModelLlmClient implements LlmClient {
       ModelProvider provider = chatModel.provider();
       String source = provider == null || provider == ModelProvider.OTHER ? chatModel.getClass().getName() : provider.name();
       String endpoint = "langchain4j " + source + (endpointUrl == null ? "" : " " + endpointUrl);
-      return new ChatModelLlmClient(chatModel, name, Collections.unmodifiableSet(caps), endpoint);
+      return new ChatModelLlmClient(chatModel, name, Collections.unmodifiableSet(caps), endpoint, own != null);
     }
   }
 }

@@ -18,12 +18,17 @@ import dev.gecko.train.llm.UsageMeter;
 import dev.langchain4j.data.message.AiMessage;
 import dev.langchain4j.exception.LangChain4jException;
 import dev.langchain4j.exception.NonRetriableException;
+import dev.langchain4j.exception.UnsupportedFeatureException;
+import dev.langchain4j.internal.ChatRequestValidationUtils;
 import dev.langchain4j.model.chat.ChatModel;
 import dev.langchain4j.model.chat.request.ChatRequest;
+import dev.langchain4j.model.chat.request.ChatRequestParameters;
+import dev.langchain4j.model.chat.request.DefaultChatRequestParameters;
 import dev.langchain4j.model.chat.response.ChatResponse;
 import dev.langchain4j.model.output.TokenUsage;
 import java.io.IOException;
 import java.net.http.HttpTimeoutException;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
@@ -55,6 +60,23 @@ class ChatModelLlmClientFailuresTest {
       if (calls.getAndIncrement() < failures) {
         throw failure.get();
       }
+      return ChatResponse.builder().aiMessage(AiMessage.from("ok")).tokenUsage(new TokenUsage(3, 1)).build();
+    }
+  }
+
+  /**
+   * A chat model without JSON mode, as LangChain4j's providers without it are: LangChain4j's own
+   * check refuses {@code ResponseFormat.JSON} before anything is sent.
+   */
+  private static final class NoJsonChatModel implements ChatModel {
+    final AtomicInteger calls = new AtomicInteger();
+    final AtomicInteger sent = new AtomicInteger();
+
+    @Override
+    public ChatResponse doChat(ChatRequest request) {
+      calls.incrementAndGet();
+      ChatRequestValidationUtils.validate(request.parameters().responseFormat());
+      sent.incrementAndGet();
       return ChatResponse.builder().aiMessage(AiMessage.from("ok")).tokenUsage(new TokenUsage(3, 1)).build();
     }
   }
@@ -170,5 +192,72 @@ class ChatModelLlmClientFailuresTest {
         new FailingChatModel(() -> new LangChain4jException("stream closed", io), 1), "stub").generate(REQUEST));
     assertThat(plain).isInstanceOf(ConnectionException.class);
     assertThat(plain.retryable()).isTrue();
+  }
+
+  @Test
+  void anUnsupportedFeatureIsANotRetryableFailureThatStopsTheRunNotABadRequestOfOneSeed() {
+    NoJsonChatModel chat = new NoJsonChatModel();
+    ChatModelLlmClient client = ChatModelLlmClient.builder().chatModel(chat).modelName("stub").jsonMode(true).build();
+    LlmRequest json = LlmRequest.of("Answer in JSON.", GenerationOptions.DEFAULT.withJsonOutput(true));
+    LlmException e = catchThrowableOfType(LlmException.class, () -> client.generate(json));
+    // not a BadRequestException: FretPipeline would reject this one seed and go on failing every other alike
+    assertThat(e).isNotInstanceOf(BadRequestException.class).hasMessageContaining("stub")
+        .hasMessageContaining("JSON response format is not supported").hasMessageContaining("before sending it")
+        .hasMessageContaining("jsonMode(false)").hasCauseInstanceOf(UnsupportedFeatureException.class);
+    assertThat(e.retryable()).isFalse();
+    assertThat(chat.sent).as("nothing sent").hasValue(0);
+    // a plain request still goes through
+    assertThat(client.generate(REQUEST).text()).isEqualTo("ok");
+
+    // through the standard stack: not retried, a counted failure, still not a bad request
+    UsageMeter meter = new UsageMeter(PriceTable.FREE);
+    NoJsonChatModel fresh = new NoJsonChatModel();
+    LlmClient stack = LlmClients.standard(ChatModelLlmClient.builder().chatModel(fresh).modelName("stub").jsonMode(true)
+        .build(), 1, RetryPolicy.builder().maxRetries(3).sleeper(d -> { }).build(), meter, null);
+    LlmException viaStack = catchThrowableOfType(LlmException.class, () -> stack.generate(json));
+    assertThat(viaStack).isNotInstanceOf(BadRequestException.class);
+    assertThat(fresh.calls).as("not retried").hasValue(1);
+    assertThat(meter.snapshot().failures()).isEqualTo(1);
+  }
+
+  @Test
+  void aChatModelThatNamesNoModelGetsNoModelNameInItsRequestsAndOneThatNamesItGetsItsOwn() {
+    List<ChatRequest> seen = new ArrayList<>();
+    // a chat model of one's own, with no default parameters: the name cannot be checked, so it is not sent
+    // (a provider without per-request model names refuses a request that names one: LangChain4j's own check,
+    // ChatRequestValidationUtils.validateParameters)
+    ChatModel nameless = new ChatModel() {
+      @Override
+      public ChatResponse doChat(ChatRequest request) {
+        seen.add(request);
+        return ChatResponse.builder().aiMessage(AiMessage.from("ok")).build();
+      }
+    };
+    ChatModelLlmClient any = ChatModelLlmClient.builder().chatModel(nameless).modelName("my-model").build();
+    assertThat(any.model()).isEqualTo("my-model");
+    assertThat(any.generate(REQUEST).text()).isEqualTo("ok");
+    assertThat(seen).hasSize(1);
+    assertThat(seen.get(0).parameters().modelName()).isNull();
+
+    // a chat model that names its model, answering chat(ChatRequest) itself (no merging of its defaults):
+    // the request names the model the cache key names
+    ChatRequestParameters defaults = DefaultChatRequestParameters.builder().modelName("m-1").build();
+    ChatModel named = new ChatModel() {
+      @Override
+      public ChatRequestParameters defaultRequestParameters() {
+        return defaults;
+      }
+
+      @Override
+      public ChatResponse chat(ChatRequest request) {
+        seen.add(request);
+        return ChatResponse.builder().aiMessage(AiMessage.from("ok")).build();
+      }
+    };
+    seen.clear();
+    assertThat(ChatModelLlmClient.of(named, "m-1").generate(REQUEST).text()).isEqualTo("ok");
+    assertThat(seen).hasSize(1);
+    assertThat(seen.get(0).parameters().modelName()).isEqualTo("m-1");
+    assertThat(seen.get(0).modelName()).isEqualTo("m-1");
   }
 }

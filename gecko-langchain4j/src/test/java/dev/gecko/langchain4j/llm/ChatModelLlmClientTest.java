@@ -28,7 +28,12 @@ import dev.gecko.train.llm.ServerException;
 import dev.gecko.train.llm.UnsupportedCapabilityException;
 import dev.gecko.train.llm.UsageMeter;
 import dev.gecko.train.testing.FakeLlmServer;
+import dev.langchain4j.internal.ChatRequestValidationUtils;
+import dev.langchain4j.model.ModelProvider;
 import dev.langchain4j.model.chat.ChatModel;
+import dev.langchain4j.model.chat.request.ChatRequest;
+import dev.langchain4j.model.chat.request.ChatRequestParameters;
+import dev.langchain4j.model.chat.response.ChatResponse;
 import dev.langchain4j.model.openai.OpenAiChatModel;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -246,5 +251,61 @@ class ChatModelLlmClientTest {
     assertThat(ChatModelLlmClient.of(withSchema, "m").capabilities()).containsExactly(Capability.JSON_OUTPUT);
     assertThat(ChatModelLlmClient.builder().chatModel(withSchema).modelName("m").jsonMode(false).build().capabilities())
         .isEmpty();
+  }
+
+  @Test
+  void aModelNameOtherThanTheChatModelsOwnIsRefusedAndEveryRequestNamesTheModelTheCacheKeyNames() throws IOException {
+    // two chat models configured for different models under one label would share cached answers
+    assertThatThrownBy(() -> ChatModelLlmClient.of(chatModel(), "gpt-4o-mini"))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("'gpt-4o-mini'").hasMessageContaining("'fake-llm'");
+    assertThatThrownBy(() -> ChatModelLlmClient.builder().modelName("gpt-4o-mini").chatModel(chatModel()).build())
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("'gpt-4o-mini'").hasMessageContaining("'fake-llm'");
+    assertThat(server.requests()).isEmpty();
+
+    ChatModel other = OpenAiChatModel.builder().baseUrl(server.openAiBaseUrl()).apiKey("sk-test").modelName("other-llm")
+        .maxRetries(0).timeout(Duration.ofSeconds(20)).build();
+    LlmRequest req = LlmRequest.of("hello", GenerationOptions.DEFAULT);
+    ChatModelLlmClient.of(other, "other-llm").generate(req);
+    ChatModelLlmClient.of(chatModel(), "fake-llm").generate(req);
+    ChatModelLlmClient.builder().chatModel(other).build().generate(req);
+    List<String> sent = new ArrayList<>();
+    for (FakeLlmServer.Recorded r : server.requests()) {
+      sent.add(JSON.readTree(r.body()).path("model").asText());
+    }
+    assertThat(sent).containsExactly("other-llm", "fake-llm", "other-llm");
+  }
+
+  @Test
+  void aFeatureTheChatModelLacksStopsTheFretRunAtOnceInsteadOfRejectingSeedAfterSeed(@TempDir Path dir) throws IOException {
+    // a chat model without JSON mode, as LangChain4j's providers without it are: LangChain4j's own check
+    // refuses ResponseFormat.JSON before anything is sent; it answers through the real OpenAiChatModel otherwise
+    ChatModel openAi = chatModel();
+    ChatModel noJson = new ChatModel() {
+      @Override
+      public ChatResponse doChat(ChatRequest request) {
+        ChatRequestValidationUtils.validate(request.parameters().responseFormat());
+        return openAi.chat(request);
+      }
+
+      @Override
+      public ChatRequestParameters defaultRequestParameters() {
+        return openAi.defaultRequestParameters();
+      }
+
+      @Override
+      public ModelProvider provider() {
+        return ModelProvider.OPEN_AI;
+      }
+    };
+    ChatModelLlmClient client = ChatModelLlmClient.builder().chatModel(noJson).jsonMode(true).build();
+    assertThat(client.model()).isEqualTo("fake-llm");
+    Path out = dir.resolve("run");
+    UsageMeter meter = new UsageMeter(PriceTable.FREE);
+    Throwable e = org.assertj.core.api.Assertions.catchThrowable(() -> run(client, meter, out));
+    // the run stops on the first such failure, naming it: not every seed rejected as "refused as invalid"
+    assertThat(e).isInstanceOf(LlmException.class).hasMessageContaining("run stopped")
+        .hasMessageContaining("JSON response format is not supported").hasMessageContaining("jsonMode(false)");
+    assertThat(lines(out.resolve("rejects.jsonl"))).isEmpty();
+    assertThat(server.requests()).as("nothing sent").isEmpty();
   }
 }
