@@ -60,7 +60,8 @@ import java.util.Objects;
  * Thread-safe: share one instance across the application. It holds native memory (the ONNX
  * Runtime session and the tokenizer). {@link #close()} waits for the calls it accepted (synchronous
  * and asynchronous, their futures completed), then frees it; later calls throw {@link IllegalStateException} (asynchronous
- * ones fail their future). {@code close()} is idempotent. A larger call uses up to {@link
+ * ones fail their future). {@code close()} is idempotent; called from a progress listener of a call
+ * in flight, it returns at once and the last call to finish frees. A larger call uses up to {@link
  * Builder#threads(int)} threads: its batches run in parallel on the caller's thread and on daemon
  * helper threads that end after 30 s idle. Its batches are formed before any runs, so its vectors
  * do not depend on the number of threads or on scheduling.
@@ -143,7 +144,8 @@ public interface GeckoEmbedder extends AutoCloseable {
    * progress} (phase {@code "embedding"}, unit {@code "texts"}, metric {@code "tokens"}: the tokens
    * the model ran for the texts done so far, special tokens included, after truncation, padding
    * not counted): once before any work, then as each window of up to 512 texts is done, the last
-   * report with {@code done == total}. Reports come on the calling thread.
+   * report with {@code done == total}. Reports come on the calling thread. The listener may close
+   * this embedder: the call still completes (see {@link #close()}).
    *
    * @throws IllegalArgumentException if {@code dims} is not in {@code [1, dimensions()]}
    * @throws NullPointerException if the list, a request or the listener is null
@@ -198,7 +200,14 @@ public interface GeckoEmbedder extends AutoCloseable {
    */
   int countTokens(EmbedRequest request);
 
-  /** Waits for calls in flight, then frees native memory. Idempotent. */
+  /**
+   * Refuses later calls, waits for the calls in flight (their asynchronous futures completed), then
+   * frees native memory. Idempotent: a second close returns once the first has freed. A callback
+   * of an asynchronous call may close the embedder. So may the {@link ProgressListener} of a
+   * synchronous call: there close returns at once without waiting (it would wait for the call it
+   * runs in), the call goes on to return its vectors, and the last call in flight to finish frees
+   * the native memory.
+   */
   @Override
   void close();
 
@@ -247,8 +256,13 @@ public interface GeckoEmbedder extends AutoCloseable {
 
     /**
      * Sets the model by built-in name or folder path (see {@link ModelPackage#resolve(String)}).
+     * A folder is read now.
      *
+     * @throws NullPointerException if {@code nameOrPath} is null
      * @throws IllegalArgumentException if it is neither, or blank
+     * @throws InvalidDataException if the folder is not a model package or a file of it is
+     *     malformed (naming the file and field at fault)
+     * @throws java.io.UncheckedIOException if the folder's files cannot be read
      */
     public Builder model(String nameOrPath) {
       this.model = ModelPackage.resolve(nameOrPath);
@@ -422,6 +436,11 @@ public interface GeckoEmbedder extends AutoCloseable {
      * cannot be written only costs speed). See docs/embedding.md, "Opening fast".
      *
      * @throws ModelLoadException if the model cannot be loaded (the message names the file)
+     * @throws InvalidDataException if the package's adapter file is not a valid adapter (the
+     *     message names the file and the tensor or field at fault)
+     * @throws IllegalArgumentException if no model is set and the default model's artifact is not
+     *     on the classpath
+     * @throws IllegalStateException if the JVM is shutting down
      */
     public GeckoEmbedder build() {
       ModelPackage pkg = model != null ? model : ModelPackage.builtIn(DEFAULT_MODEL);

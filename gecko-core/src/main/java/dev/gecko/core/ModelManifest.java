@@ -6,10 +6,15 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.cfg.CoercionAction;
+import com.fasterxml.jackson.databind.cfg.CoercionInputShape;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.type.LogicalType;
 import dev.gecko.core.internal.io.AtomicFiles;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -61,7 +66,7 @@ import java.util.stream.Collectors;
  * @param prompts prompt templates by task type ({@code {text}}, optionally {@code {title}});
  *     applied after {@code promptFormat}'s
  * @param defaultPrompt the template for requests without a task type, or null
- * @param matryoshkaDims the widths the model was trained for, widest first (may be empty)
+ * @param matryoshkaDims the widths the model was trained for, strictly widest first (may be empty)
  * @param adapter the adapter's file name, or null
  * @param training provenance of a trained model (base model, data, objective, scores...), or null
  */
@@ -114,13 +119,20 @@ public record ModelManifest(String name, String pooling, int maxTokens, Integer 
     if (defaultPrompt != null && !defaultPrompt.contains("{text}")) {
       throw new IllegalArgumentException("field 'defaultPrompt' must contain {text}, was " + quote(defaultPrompt));
     }
-    matryoshkaDims = matryoshkaDims == null ? List.of() : List.copyOf(matryoshkaDims);
-    for (Integer d : matryoshkaDims) {
-      if (d == null || d < 1 || (dimensions != null && d > dimensions)) {
-        throw new IllegalArgumentException("field 'matryoshkaDims': every width must be in [1, "
-            + (dimensions == null ? "dimensions" : dimensions) + "], was " + matryoshkaDims);
+    if (matryoshkaDims != null) {
+      for (int i = 0; i < matryoshkaDims.size(); i++) {
+        Integer d = matryoshkaDims.get(i);
+        if (d == null || d < 1 || (dimensions != null && d > dimensions)) {
+          throw new IllegalArgumentException("field 'matryoshkaDims': every width must be in [1, "
+              + (dimensions == null ? "dimensions" : dimensions) + "], was " + d + " at [" + i + "] of " + matryoshkaDims);
+        }
+        if (i > 0 && d >= matryoshkaDims.get(i - 1)) {
+          throw new IllegalArgumentException("field 'matryoshkaDims': widths must be listed widest first, each once, but "
+              + d + " at [" + i + "] follows " + matryoshkaDims.get(i - 1) + " in " + matryoshkaDims);
+        }
       }
     }
+    matryoshkaDims = matryoshkaDims == null ? List.of() : List.copyOf(matryoshkaDims);
     training = training == null ? null : Collections.unmodifiableMap(new LinkedHashMap<>(training));
   }
 
@@ -128,6 +140,9 @@ public record ModelManifest(String name, String pooling, int maxTokens, Integer 
    * A manifest that describes {@code pkg} as a folder holding {@code model.onnx} and {@code
    * tokenizer.json} (its adapter, if any, is not carried over: set it with {@link
    * #withAdapter(String)}).
+   *
+   * @throws IllegalArgumentException if a value of the package is not a valid manifest value (its
+   *     Matryoshka widths not listed widest first, say)
    */
   public static ModelManifest describing(ModelPackage pkg) {
     Objects.requireNonNull(pkg, "pkg is null");
@@ -172,37 +187,76 @@ public record ModelManifest(String name, String pooling, int maxTokens, Integer 
   }
 
   /**
-   * Reads a manifest file.
+   * Reads a manifest file. Values must have their field's JSON type: a number where a string is
+   * expected (or a string or fraction where an integer is) is refused, not converted.
    *
    * @throws NoSuchFileException if it does not exist
    * @throws IOException if it cannot be read
-   * @throws InvalidDataException if it is not valid JSON or a field is wrong (naming the file and
-   *     the field)
+   * @throws InvalidDataException if it is not valid JSON, not a JSON object, or a field is wrong
+   *     (naming the file and the field)
    */
   public static ModelManifest read(Path file) throws IOException {
     Objects.requireNonNull(file, "file is null");
     if (!Files.exists(file)) {
       throw new NoSuchFileException(file.toString(), null, "file not found");
     }
+    JsonNode root;
     try {
-      return Json.MAPPER.readValue(file.toFile(), ModelManifest.class);
+      root = Json.MAPPER.readTree(file.toFile());
+    } catch (JsonProcessingException e) {
+      throw new InvalidDataException(file.toString(), 0, "not valid JSON: "
+          + e.getOriginalMessage().lines().findFirst().orElse(""), e);
+    }
+    if (root == null || !root.isObject()) {
+      throw new InvalidDataException(file.toString(), 0, "expected a JSON object, was "
+          + (root == null || root.isMissingNode() ? "an empty file" : root.getNodeType().name().toLowerCase(Locale.ROOT)));
+    }
+    try {
+      return Json.MAPPER.treeToValue(root, ModelManifest.class);
     } catch (ValueInstantiationException e) {
       Throwable cause = e.getCause() != null ? e.getCause() : e;
       throw new InvalidDataException(file.toString(), 0, cause.getMessage(), e);
     } catch (JsonMappingException e) {
       String field = e.getPath().stream().map(r -> r.getFieldName() != null ? r.getFieldName() : "[" + r.getIndex() + "]")
-          .collect(Collectors.joining("."));
+          .collect(Collectors.joining(".")).replace(".[", "[");
       String reason = e.getOriginalMessage().lines().findFirst().orElse("");
-      if (field.equals("prompts") && reason.contains("TaskType")) {
-        java.util.regex.Matcher key = java.util.regex.Pattern.compile("from String \"([^\"]*)\"").matcher(reason);
-        field = key.find() ? "prompts." + key.group(1) : field;
+      java.util.regex.Matcher key = java.util.regex.Pattern.compile("from String \"([^\"]*)\"").matcher(reason);
+      if (field.equals("prompts") && reason.contains("TaskType") && key.find()) {
+        field = "prompts." + key.group(1);
         reason = "unknown task type; expected one of " + List.of(TaskType.values());
+      } else if (e instanceof MismatchedInputException m && m.getTargetType() != null) {
+        reason = "must be " + expected(m.getTargetType()) + ", was " + found(root, e.getPath());
       }
       throw new InvalidDataException(file.toString(), 0, (field.isEmpty() ? "" : "field '" + field + "': ") + reason, e);
-    } catch (JsonProcessingException e) {
-      throw new InvalidDataException(file.toString(), 0, "not valid JSON: "
-          + e.getOriginalMessage().lines().findFirst().orElse(""), e);
+    } catch (JsonProcessingException e) { // a number too large for its field
+      throw new InvalidDataException(file.toString(), 0, e.getOriginalMessage().lines().findFirst().orElse(""), e);
     }
+  }
+
+  /** What a value of a field's Java type looks like in JSON. */
+  private static String expected(Class<?> type) {
+    if (type == int.class || type == Integer.class) {
+      return "an integer";
+    }
+    if (type == String.class) {
+      return "a string";
+    }
+    if (List.class.isAssignableFrom(type)) {
+      return "an array";
+    }
+    if (Map.class.isAssignableFrom(type)) {
+      return "an object";
+    }
+    return "a " + type.getSimpleName();
+  }
+
+  /** The JSON value at a mapping error's path, for its message. */
+  private static String found(JsonNode root, List<JsonMappingException.Reference> path) {
+    JsonNode n = root;
+    for (JsonMappingException.Reference r : path) {
+      n = r.getFieldName() != null ? n.path(r.getFieldName()) : n.path(r.getIndex());
+    }
+    return n.isMissingNode() ? "missing" : n.isTextual() ? "the string " + n : n.toString();
   }
 
   /**
@@ -230,6 +284,13 @@ public record ModelManifest(String name, String pooling, int maxTokens, Integer 
         .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
         .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
         .disable(SerializationFeature.FAIL_ON_EMPTY_BEANS)
+        // a value of the wrong JSON type is refused, not converted ("512" or 512.9 for 512, 5 for "5")
+        .withCoercionConfig(LogicalType.Integer, c -> c.setCoercion(CoercionInputShape.String, CoercionAction.Fail)
+            .setCoercion(CoercionInputShape.Float, CoercionAction.Fail)
+            .setCoercion(CoercionInputShape.Boolean, CoercionAction.Fail))
+        .withCoercionConfig(LogicalType.Textual, c -> c.setCoercion(CoercionInputShape.Integer, CoercionAction.Fail)
+            .setCoercion(CoercionInputShape.Float, CoercionAction.Fail)
+            .setCoercion(CoercionInputShape.Boolean, CoercionAction.Fail))
         .build();
   }
 }

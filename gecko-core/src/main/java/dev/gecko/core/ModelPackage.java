@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
@@ -68,7 +69,7 @@ public final class ModelPackage {
     this.maxTokensSource = b.maxTokensSource != null ? b.maxTokensSource : "maxTokens";
     this.prompts = Collections.unmodifiableMap(new EnumMap<>(b.prompts));
     this.defaultPrompt = b.defaultPrompt;
-    this.matryoshkaDims = List.copyOf(b.matryoshkaDims);
+    this.matryoshkaDims = b.matryoshkaDims.stream().distinct().sorted(Comparator.reverseOrder()).toList();
     this.model = b.model;
     this.tokenizer = b.tokenizer;
     this.adapter = b.adapter;
@@ -95,11 +96,15 @@ public final class ModelPackage {
   }
 
   /**
-   * Resolves a built-in name or a model folder path.
+   * Resolves a built-in name or a model folder path (read by {@link #fromDirectory(Path)}).
    *
+   * @throws NullPointerException if {@code nameOrPath} is null
    * @throws IllegalArgumentException if it is neither, or blank (an empty path would name the
-   *     current folder)
-   * @throws UncheckedIOException if the folder's files cannot be read
+   *     current folder), or the built-in model's artifact is not on the classpath
+   * @throws InvalidDataException if the folder is not a model package or a file of it is malformed
+   *     (naming the file and field at fault)
+   * @throws UncheckedIOException if the folder's files cannot be read (its cause a {@link
+   *     java.nio.file.NoSuchFileException} where a file it names does not exist)
    */
   public static ModelPackage resolve(String nameOrPath) {
     Objects.requireNonNull(nameOrPath, "model name or path is null");
@@ -184,7 +189,7 @@ public final class ModelPackage {
     return Optional.ofNullable(defaultPrompt);
   }
 
-  /** Returns the Matryoshka widths the model was trained for (empty if none were declared). */
+  /** Returns the Matryoshka widths the model was trained for, widest first (empty if none were declared). */
   public List<Integer> matryoshkaDims() {
     return matryoshkaDims;
   }
@@ -338,7 +343,10 @@ public final class ModelPackage {
       return this;
     }
 
-    /** Declares a Matryoshka width the model was trained for. */
+    /**
+     * Declares a Matryoshka width the model was trained for, in any order ({@link
+     * ModelPackage#matryoshkaDims()} lists them widest first, each once).
+     */
     public Builder matryoshkaDim(int dims) {
       if (dims < 1) {
         throw new IllegalArgumentException("Matryoshka width must be >= 1, was " + dims);

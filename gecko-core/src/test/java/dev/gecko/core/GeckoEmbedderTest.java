@@ -246,6 +246,32 @@ class GeckoEmbedderTest {
   }
 
   @Test
+  void aProgressListenerMayCloseTheEmbedderItReportsTo() {
+    List<EmbedRequest> many = new ArrayList<>();
+    for (int i = 0; i < 700; i++) { // two windows: a report between them
+      many.add(EmbedRequest.of("text number " + i));
+    }
+    List<EmbedRequest> few = List.of(EmbedRequest.of("a"), EmbedRequest.of("b")); // coalesced
+    for (List<EmbedRequest> requests : List.of(many, few)) {
+      GeckoEmbedder e = GeckoEmbedder.builder().model("bge-small-en-v1.5-int8").threads(2).build();
+      List<Progress> seen = new ArrayList<>();
+      // a hang detector, not a timing assertion: close() used to wait for the call it was called from
+      List<float[]> vectors = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(Duration.ofMinutes(3),
+          () -> e.embedRequests(requests, 8, p -> {
+            seen.add(p);
+            if (p.done() < p.total()) {
+              e.close();
+              e.close();
+            }
+          }));
+      assertThat(vectors).hasSize(requests.size()).allSatisfy(v -> assertThat(v).hasSize(8));
+      assertThat(seen.get(seen.size() - 1).done()).isEqualTo(requests.size());
+      assertThatThrownBy(() -> e.embed("x")).isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
+      org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(Duration.ofMinutes(1), e::close);
+    }
+  }
+
+  @Test
   void unknownModelNamesTheBuiltIns() {
     assertThatThrownBy(() -> GeckoEmbedder.builder().model("no-such-model"))
         .isInstanceOf(IllegalArgumentException.class)

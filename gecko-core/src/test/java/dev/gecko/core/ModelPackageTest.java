@@ -125,6 +125,55 @@ class ModelPackageTest {
   }
 
   @Test
+  void aManifestThatIsNotAnObjectIsRefusedNamingTheFile(@TempDir Path dir) throws Exception {
+    Path manifest = dir.resolve(ModelPackage.MANIFEST);
+    for (String notAnObject : new String[] {"null", "", "[1]", "\"x\""}) {
+      Files.writeString(manifest, notAnObject);
+      assertThatThrownBy(() -> ModelPackage.fromDirectory(dir)).as(notAnObject).isInstanceOf(InvalidDataException.class)
+          .hasMessageStartingWith(manifest + ": expected a JSON object");
+    }
+  }
+
+  @Test
+  void manifestValuesOfTheWrongJsonTypeAreRefusedNotConverted(@TempDir Path dir) throws Exception {
+    Path manifest = dir.resolve(ModelPackage.MANIFEST);
+    String[][] cases = {
+        {"\"maxTokens\": 512.9", "field 'maxTokens': must be an integer, was 512.9"},
+        {"\"maxTokens\": \"512\"", "field 'maxTokens': must be an integer, was the string \"512\""},
+        {"\"maxTokens\": 512, \"dimensions\": true", "field 'dimensions': must be an integer, was true"},
+        {"\"maxTokens\": 512, \"name\": 5", "field 'name': must be a string, was 5"},
+        {"\"maxTokens\": 512, \"prompts\": {\"RETRIEVAL_QUERY\": 1}", "field 'prompts.RETRIEVAL_QUERY': must be a string"},
+        {"\"maxTokens\": 512, \"matryoshkaDims\": [384, \"64\"]", "field 'matryoshkaDims[1]': must be an integer"},
+        {"\"maxTokens\": 512, \"matryoshkaDims\": [64, null]", "field 'matryoshkaDims'"},
+        {"\"maxTokens\": 512, \"matryoshkaDims\": [64, 384, 64]", "field 'matryoshkaDims': widths must be listed widest first"},
+        {"\"maxTokens\": 512, \"matryoshkaDims\": [384, 64, 64]", "field 'matryoshkaDims': widths must be listed widest first"},
+    };
+    for (String[] c : cases) {
+      String fields = c[0].contains("\"name\"") ? c[0] : c[0] + ", \"name\": \"x\"";
+      Files.writeString(manifest, "{\"pooling\": \"cls\", " + fields + "}");
+      assertThatThrownBy(() -> ModelManifest.read(manifest)).as(c[0]).isInstanceOf(InvalidDataException.class)
+          .hasMessageStartingWith(manifest + ": " + c[1]);
+    }
+    Files.writeString(manifest, "{\"name\": \"x\", \"pooling\": \"cls\", \"maxTokens\": 512, \"matryoshkaDims\": [64, null]}");
+    assertThatThrownBy(() -> ModelManifest.read(manifest)).hasMessageContaining("null at [1]");
+    assertThatThrownBy(() -> new ModelManifest("x", "cls", 512, null, null, null, null, null, null,
+        java.util.Arrays.asList(64, null), null, null)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("field 'matryoshkaDims'").hasMessageContaining("null at [1]");
+    Files.writeString(manifest, "{\"name\": \"x\", \"pooling\": \"cls\", \"maxTokens\": 512, \"matryoshkaDims\": [384, 128, 64]}");
+    assertThat(ModelManifest.read(manifest).matryoshkaDims()).containsExactly(384, 128, 64);
+  }
+
+  @Test
+  void anAbsolutePathInAManifestIsRefusedEvenInsideTheFolder(@TempDir Path dir) throws Exception {
+    Files.write(dir.resolve("model.onnx"), new byte[] {1});
+    Files.write(dir.resolve("tokenizer.json"), new byte[] {2});
+    Files.writeString(dir.resolve(ModelPackage.MANIFEST), "{\"name\": \"x\", \"pooling\": \"cls\", \"maxTokens\": 128,"
+        + " \"model\": \"" + dir.toAbsolutePath().resolve("model.onnx").toString().replace("\\", "\\\\") + "\"}");
+    assertThatThrownBy(() -> ModelPackage.fromDirectory(dir)).isInstanceOf(InvalidDataException.class)
+        .hasMessageContaining(ModelPackage.MANIFEST).hasMessageContaining("field 'model' must be a path relative to the folder");
+  }
+
+  @Test
   void sentenceTransformersValuesTheBuilderRefusesNameTheirFileAndField(@TempDir Path dir) throws Exception {
     extract("gecko-models/all-minilm-l6-v2-q.onnx", dir.resolve("onnx/model.onnx"));
     extract("gecko-models/all-minilm-l6-v2-q-tokenizer.json", dir.resolve("tokenizer.json"));
@@ -324,5 +373,14 @@ class ModelPackageTest {
       assertThat(pkg.maxTokens()).isLessThanOrEqualTo(BuiltInModels.positions(pkg.model()).getAsInt());
     }
     assertThat(BuiltInModels.positions(ModelSource.of(Path.of("bge-small-en-v1.5.onnx")))).isEmpty();
+  }
+
+  /** Widths declared in any order are held widest first, each once, so a manifest can always describe the package. */
+  @Test
+  void matryoshkaWidthsDeclaredInAnyOrderAreHeldWidestFirst() {
+    ModelPackage pkg = ModelPackage.builtIn("bge-small-en-v1.5-int8").toBuilder()
+        .matryoshkaDim(64).matryoshkaDim(384).matryoshkaDim(128).matryoshkaDim(64).build();
+    assertThat(pkg.matryoshkaDims()).containsExactly(384, 128, 64);
+    assertThat(ModelManifest.describing(pkg).matryoshkaDims()).containsExactly(384, 128, 64);
   }
 }

@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
@@ -47,14 +48,18 @@ import java.util.Objects;
  * adapter with a basis adds the F32 tensor {@code basis} ({@code [d, d]}, row {@code r} gives
  * {@code v[r] = basis[r] . u}) and is written as {@code "version": "2"}, so that a reader that
  * knows only version 1 refuses it instead of ignoring the basis; a version 1 file must not hold
- * one. Other metadata keys are kept and ignored. A model package names the file in its manifest
- * field {@code "adapter"}.
+ * one. Other metadata keys are kept and ignored. As the safetensors format requires, the tensors
+ * cover the data section back to back (in any header order): a file whose tensors overlap, leave a
+ * gap or are followed by more bytes is refused, so reading never decodes more than the file holds.
+ * A model package names the file in its manifest field {@code "adapter"}.
  *
  * <p>Immutable and thread-safe; holds no native resources. Accessors return copies.
  */
 public final class Adapter {
   /** The metadata value of {@code "format"}. */
   public static final String FORMAT = "gecko-adapter";
+  /** The metadata keys {@link #write} sets itself. */
+  private static final List<String> RESERVED_METADATA = List.of("format", "version", "kind", "input", "residual");
 
   /** The shape of the residual function {@code f}. Immutable and thread-safe. */
   public enum Kind {
@@ -128,14 +133,23 @@ public final class Adapter {
 
   /**
    * Returns a copy of this adapter carrying extra string metadata (for example the training
-   * command); the keys {@code format}, {@code version} and {@code kind} are reserved.
+   * command), added to what it carries. The format keys {@code format}, {@code version}, {@code
+   * kind}, {@code input} and {@code residual} are reserved: {@link #write} sets them from what this
+   * adapter computes.
+   *
+   * @throws IllegalArgumentException if {@code extra} holds a reserved key
+   * @throws NullPointerException if {@code extra}, a key or a value is null
    */
   public Adapter withMetadata(Map<String, String> extra) {
+    Objects.requireNonNull(extra, "metadata is null");
+    for (String key : extra.keySet()) {
+      if (RESERVED_METADATA.contains(key)) {
+        throw new IllegalArgumentException("metadata key '" + key + "' is reserved: the adapter file's " + RESERVED_METADATA
+            + " are written from what the adapter computes");
+      }
+    }
     Map<String, String> m = new LinkedHashMap<>(metadata);
-    m.putAll(Objects.requireNonNull(extra, "metadata is null"));
-    m.remove("format");
-    m.remove("version");
-    m.remove("kind");
+    m.putAll(extra);
     return new Adapter(kind, w1, b1, w2, b2, basis, m);
   }
 
@@ -195,6 +209,7 @@ public final class Adapter {
     }
     String kindName = c.metadata().getOrDefault("kind", "");
     Map<String, String> extra = new LinkedHashMap<>(c.metadata());
+    extra.keySet().removeAll(RESERVED_METADATA); // checked above; written again from what the adapter is
     Adapter a;
     try {
       switch (kindName.toLowerCase(Locale.ROOT)) {

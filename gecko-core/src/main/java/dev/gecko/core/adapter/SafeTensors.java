@@ -1,6 +1,7 @@
 package dev.gecko.core.adapter;
 
 import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
@@ -11,17 +12,23 @@ import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
  * A minimal reader and writer of the safetensors layout (little-endian u64 header length, JSON
- * header, raw little-endian data), for F32 tensors only.
+ * header, raw little-endian data), for F32 tensors only. The reader holds files to the format's
+ * rule that the tensors cover the data section exactly (no gap, no overlap, nothing after), so
+ * what it reads and decodes is bounded by the file's size.
  */
 final class SafeTensors {
   private static final ObjectMapper JSON = JsonMapper.builder()
       .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION) // two entries for one tensor: refused, not the last
+      .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS) // the header is one JSON object, then padding
       .build();
   /** Headers larger than this are refused: an adapter header is a few hundred bytes. */
   private static final long MAX_HEADER = 1 << 20;
@@ -29,6 +36,9 @@ final class SafeTensors {
   record Tensor(int[] shape, float[] data) {}
 
   record Contents(Map<String, String> metadata, Map<String, Tensor> tensors) {}
+
+  /** A tensor's header entry: where its bytes lie in the data section. */
+  private record Entry(String name, int[] shape, long begin, long end) {}
 
   private SafeTensors() {}
 
@@ -54,16 +64,15 @@ final class SafeTensors {
     if (root == null || !root.isObject()) {
       throw new IllegalArgumentException(source + ": safetensors header is not a JSON object");
     }
-    byte[] data = in.readAllBytes();
     Map<String, String> metadata = new LinkedHashMap<>();
-    Map<String, Tensor> tensors = new LinkedHashMap<>();
+    List<Entry> entries = new ArrayList<>();
     Iterator<Map.Entry<String, JsonNode>> it = root.fields();
     while (it.hasNext()) {
       Map.Entry<String, JsonNode> e = it.next();
       String name = e.getKey();
       JsonNode t = e.getValue();
       if (name.equals("__metadata__")) {
-        t.fields().forEachRemaining(m -> metadata.put(m.getKey(), m.getValue().asText()));
+        readMetadata(t, source, metadata);
         continue;
       }
       String dtype = t.path("dtype").asText("");
@@ -84,17 +93,67 @@ final class SafeTensors {
           throw new IllegalArgumentException(source + ": tensor '" + name + "' has a bad or too large shape " + shapeNode);
         }
       }
-      long begin = offsets.get(0).asLong(-1);
-      long end = offsets.get(1).asLong(-1);
-      if (begin < 0 || end < begin || end > data.length || end - begin != count * 4) {
+      long begin = offset(offsets.get(0));
+      long end = offset(offsets.get(1));
+      if (begin < 0 || end < begin || end - begin != count * 4) {
         throw new IllegalArgumentException(source + ": tensor '" + name + "' has data_offsets " + offsets
-            + " that do not match its shape " + shapeNode + " or the " + data.length + "-byte data section");
+            + " that do not match its shape " + shapeNode);
       }
-      float[] values = new float[(int) count];
-      ByteBuffer.wrap(data, (int) begin, (int) (end - begin)).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(values);
-      tensors.put(name, new Tensor(shape, values));
+      entries.add(new Entry(name, shape, begin, end));
     }
-    return new Contents(metadata, tensors);
+    return new Contents(metadata, readData(in, source, entries));
+  }
+
+  /**
+   * Reads the data section. The format requires the tensors to cover it back to back, in offset
+   * order, with no gap, no overlap and nothing after the last one: so the bytes read, and the floats
+   * decoded, are exactly the file's data, whatever its header claims (a header whose tensors all
+   * point at the same bytes would otherwise decode them once per tensor).
+   */
+  private static Map<String, Tensor> readData(InputStream in, String source, List<Entry> entries) throws IOException {
+    entries.sort(Comparator.comparingLong(Entry::begin).thenComparingLong(Entry::end));
+    Map<String, Tensor> tensors = new LinkedHashMap<>();
+    long at = 0;
+    for (Entry e : entries) {
+      if (e.begin() != at) {
+        throw new IllegalArgumentException(source + ": tensor '" + e.name() + "' has data_offsets [" + e.begin() + ", "
+            + e.end() + "], but the tensors must cover the data section back to back, without gap or overlap: "
+            + "the next tensor must begin at byte " + at);
+      }
+      int length = (int) (e.end() - e.begin());
+      byte[] bytes = in.readNBytes(length); // grows with what is read: a short file allocates no more than it holds
+      if (bytes.length < length) {
+        throw new IllegalArgumentException(source + ": truncated: tensor '" + e.name() + "' needs data bytes ["
+            + e.begin() + ", " + e.end() + "), the file ends at data byte " + (e.begin() + bytes.length));
+      }
+      float[] values = new float[length / 4];
+      ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(values);
+      tensors.put(e.name(), new Tensor(e.shape(), values));
+      at = e.end();
+    }
+    if (in.read() != -1) {
+      throw new IllegalArgumentException(source + ": data after the last tensor, which ends at data byte " + at
+          + ": the header does not describe the whole file (a damaged or foreign file)");
+    }
+    return tensors;
+  }
+
+  private static void readMetadata(JsonNode node, String source, Map<String, String> metadata) {
+    if (!node.isObject()) {
+      throw new IllegalArgumentException(source + ": '__metadata__' must be an object of strings");
+    }
+    node.fields().forEachRemaining(m -> {
+      if (!m.getValue().isTextual()) {
+        throw new IllegalArgumentException(source + ": metadata '" + m.getKey() + "' must be a string, was "
+            + m.getValue());
+      }
+      metadata.put(m.getKey(), m.getValue().asText());
+    });
+  }
+
+  /** A data offset: a non-negative JSON integer; -1 for anything else. */
+  private static long offset(JsonNode n) {
+    return n.isIntegralNumber() && n.canConvertToLong() ? n.asLong() : -1;
   }
 
   static void write(OutputStream out, Map<String, String> metadata, Map<String, Tensor> tensors) throws IOException {

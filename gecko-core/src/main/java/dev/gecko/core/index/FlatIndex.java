@@ -36,7 +36,14 @@ import java.util.Objects;
  * adding is done (and the index was safely published).
  *
  * <p>Only finite values are held: {@link #add} and {@link #search} refuse a vector with NaN or an
- * infinity, and {@link #load} refuses a file that holds one.
+ * infinity, and {@link #load} refuses a file that holds one. So that every {@link Metric#DOT} score
+ * is finite too, a dot-product index also refuses a vector (added, searched or loaded) whose
+ * squared L2 norm exceeds {@link #MAX_DOT_SQUARED_NORM} ({@code Float.MAX_VALUE / 16}, a norm of
+ * about 4.6e18): by Cauchy-Schwarz no dot product of two such vectors, nor any partial sum of one,
+ * passes {@code Float.MAX_VALUE / 16}, which leaves room for float rounding and int8
+ * quantisation ({@link #load} checks an int8 index's dequantised vectors, which rounding may
+ * lengthen up to twice, against 4.5 times that squared norm). Cosine indexes normalise instead;
+ * binary ones hold signs.
  *
  * <p>File format ({@link #save}, {@link #load}), all little-endian: a 32-byte header of the magic
  * {@code "GKFX"} (4 ASCII bytes), then int32 fields version (2), precision (0 float32, 1 int8,
@@ -86,6 +93,12 @@ public final class FlatIndex {
     /** {@code 1 - 2 * hamming / dimensions} over sign bits; binary precision only. */
     HAMMING
   }
+
+  /**
+   * The largest squared L2 norm of a vector in a {@link Metric#DOT} index or of a query of one:
+   * {@code Float.MAX_VALUE / 16}.
+   */
+  public static final double MAX_DOT_SQUARED_NORM = Float.MAX_VALUE / 16.0;
 
   private final int dimensions;
   private final Precision precision;
@@ -149,12 +162,13 @@ public final class FlatIndex {
    * Adds a vector (quantised as {@link #precision()} says; normalised first for cosine) and returns
    * its ordinal.
    *
-   * @throws IllegalArgumentException if its width differs from {@link #dimensions()}, or if it holds
-   *     NaN or an infinity (the message names the component)
+   * @throws IllegalArgumentException if its width differs from {@link #dimensions()}, if it holds
+   *     NaN or an infinity (the message names the vector's would-be ordinal and the component), or,
+   *     for {@link Metric#DOT}, if its squared norm exceeds {@link #MAX_DOT_SQUARED_NORM}
    * @throws IllegalStateException if the index is full (its array would pass 2^31 elements)
    */
   public int add(float[] vector) {
-    checkVector(vector);
+    checkVector(vector, "vector " + storage.size());
     storage.add(metric == Metric.COSINE ? VectorOps.normalize(vector.clone()) : vector);
     return storage.size() - 1;
   }
@@ -175,11 +189,12 @@ public final class FlatIndex {
    * holds fewer). The query is a float vector for every precision; it is quantised like the
    * stored vectors.
    *
-   * @throws IllegalArgumentException if {@code k < 1}, the query's width differs, or it holds NaN or
-   *     an infinity
+   * @throws IllegalArgumentException if {@code k < 1}, the query's width differs, it holds NaN or
+   *     an infinity, or, for {@link Metric#DOT}, its squared norm exceeds {@link
+   *     #MAX_DOT_SQUARED_NORM}
    */
   public List<SearchHit> search(float[] query, int k) {
-    checkVector(query);
+    checkVector(query, "query");
     if (k < 1) {
       throw new IllegalArgumentException("k must be >= 1, was " + k);
     }
@@ -206,7 +221,8 @@ public final class FlatIndex {
    * @throws InvalidDataException naming the file and the problem if it is not a flat index of this
    *     version (version 1 files, which have no checksums, are refused with a message to re-create
    *     the index), its length does not match its header, a checksum does not match (the file is
-   *     damaged), or it holds NaN or an infinity
+   *     damaged), it holds NaN or an infinity, or, for {@link Metric#DOT}, a vector whose squared
+   *     norm exceeds {@link #MAX_DOT_SQUARED_NORM}
    * @throws IOException if reading fails
    */
   public static FlatIndex load(Path file) throws IOException {
@@ -233,21 +249,51 @@ public final class FlatIndex {
         }
       }
     }
+    if (metric[0] == Metric.DOT) {
+      // int8 holds the quantised vectors, which rounding may lengthen up to twice the vector added
+      double limit = precision[0] == Precision.INT8 ? 4.5 * MAX_DOT_SQUARED_NORM : MAX_DOT_SQUARED_NORM;
+      for (int i = 0; i < storage.size(); i++) {
+        String tooLarge = normTooLarge(storage.vector(i), "vector " + i, limit);
+        if (tooLarge != null) {
+          throw new InvalidDataException(file.toString(), 0, tooLarge);
+        }
+      }
+    }
     return new FlatIndex(storage.dimensions(), precision[0], metric[0], storage);
   }
 
-  /** Checks the width and that every component is finite (NaN and infinities score as nonsense). */
-  private void checkVector(float[] vector) {
-    Objects.requireNonNull(vector, "vector is null");
+  /**
+   * Checks the width, that every component is finite (NaN and infinities score as nonsense) and,
+   * for dot products, that the norm keeps every score finite; {@code name} names the vector.
+   */
+  private void checkVector(float[] vector, String name) {
+    Objects.requireNonNull(vector, name + " is null");
     if (vector.length != dimensions) {
       throw new IllegalArgumentException("vector dimensions differ: " + vector.length + "!=" + dimensions);
     }
     for (int i = 0; i < vector.length; i++) {
       if (!Float.isFinite(vector[i])) {
-        throw new IllegalArgumentException("vector component " + i + " is " + vector[i]
+        throw new IllegalArgumentException(name + " component " + i + " is " + vector[i]
             + "; a flat index holds and searches finite values only");
       }
     }
+    String tooLarge = metric == Metric.DOT ? normTooLarge(vector, name, MAX_DOT_SQUARED_NORM) : null;
+    if (tooLarge != null) {
+      throw new IllegalArgumentException(tooLarge);
+    }
+  }
+
+  /** Why a finite vector's squared norm is above {@code limit}, or null if it is not. */
+  private static String normTooLarge(float[] vector, String name, double limit) {
+    double squared = 0;
+    for (float x : vector) {
+      squared += (double) x * x; // in double: cannot overflow for finite floats
+    }
+    if (squared <= limit) {
+      return null;
+    }
+    return String.format(Locale.ROOT, "%s has squared norm %.3g, above the %.3g a dot-product index allows, so its"
+        + " scores could overflow float; scale it down or use the cosine metric", name, squared, limit);
   }
 
   /** Refuses a metric that does not fit the precision. */

@@ -5,6 +5,7 @@ import java.io.BufferedInputStream;
 import java.io.BufferedReader;
 import java.io.Closeable;
 import java.io.EOFException;
+import java.io.FileInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.Reader;
@@ -13,12 +14,12 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Objects;
-import java.util.zip.GZIPInputStream;
 import java.util.zip.ZipException;
 
 /**
@@ -31,7 +32,9 @@ import java.util.zip.ZipException;
  *       naming the file and line ({@code corpus.jsonl:12: not valid UTF-8 ...}), never a bare
  *       {@code Input length = 1}.
  *   <li>Corrupt or truncated gzip data is an {@link InvalidDataException} naming the file and the
- *       line being read when the data ended or broke.
+ *       line being read when the data ended or broke. A file of several gzip members (as {@code
+ *       cat a.gz b.gz} makes) reads as their texts in order; bytes after a member that do not
+ *       begin another (a damaged member header, trailing junk) are such an error too, not ignored.
  *   <li>A file that does not exist or cannot be read is an {@link IOException} naming the file.
  * </ul>
  *
@@ -81,7 +84,7 @@ public final class LineReader implements Closeable {
     Objects.requireNonNull(file, "file is null");
     InputStream in;
     try {
-      in = Files.newInputStream(file);
+      in = streamOf(file);
     } catch (NoSuchFileException e) {
       throw new NoSuchFileException(file.toString(), null, "file not found");
     } catch (IOException e) {
@@ -99,6 +102,20 @@ public final class LineReader implements Closeable {
   }
 
   /**
+   * Opens {@code file}'s bytes. A pipe or device of the default file system ({@code /dev/stdin},
+   * a FIFO, a shell's {@code <(...)}) opens as a {@link FileInputStream}: the stream of {@link
+   * Files#newInputStream} answers {@code available()}, which the text decoder asks, by seeking,
+   * and a pipe fails that with "Illegal seek".
+   */
+  private static InputStream streamOf(Path file) throws IOException {
+    if (file.getFileSystem() == FileSystems.getDefault() && Files.exists(file) && !Files.isRegularFile(file)
+        && !Files.isDirectory(file)) {
+      return new FileInputStream(file.toFile());
+    }
+    return Files.newInputStream(file);
+  }
+
+  /**
    * Reads a stream (plain or gzip-compressed UTF-8 text), naming {@code source} in errors. The
    * reader owns the stream.
    */
@@ -113,9 +130,11 @@ public final class LineReader implements Closeable {
     InputStream body = buffered;
     if (b1 == GZIP_MAGIC_1 && b2 == GZIP_MAGIC_2) {
       try {
-        body = new GZIPInputStream(buffered, BUFFER);
-      } catch (ZipException | EOFException e) {
-        throw new InvalidDataException(source, 0, "corrupt gzip header (" + e.getMessage() + ")", e);
+        body = new StrictGzipInputStream(buffered, BUFFER);
+      } catch (EOFException e) {
+        throw new InvalidDataException(source, 0, "truncated gzip header: " + e.getMessage(), e);
+      } catch (ZipException e) {
+        throw new InvalidDataException(source, 0, "corrupt gzip header: " + e.getMessage(), e);
       }
     }
     return new LineReader(body, null, source);
@@ -153,9 +172,9 @@ public final class LineReader implements Closeable {
         n = readLineBytes();
       } catch (EOFException e) {
         throw new InvalidDataException(source, line + 1, "truncated gzip data: the file ends in the middle of its"
-            + " compressed stream", e);
+            + " compressed stream (" + e.getMessage() + ")", e);
       } catch (ZipException e) {
-        throw new InvalidDataException(source, line + 1, "corrupt gzip data (" + e.getMessage() + ")", e);
+        throw new InvalidDataException(source, line + 1, "corrupt gzip data: " + e.getMessage(), e);
       } catch (InvalidDataException e) {
         throw e;
       } catch (IOException e) { // a folder given as a file, a read error: name the file

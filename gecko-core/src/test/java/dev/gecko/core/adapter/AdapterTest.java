@@ -219,7 +219,7 @@ class AdapterTest {
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("expects 4");
     // an adapter that says it computes something else is refused, not applied as if it did not
     byte[] notResidual = new String(good, java.nio.charset.StandardCharsets.ISO_8859_1)
-        .replace("\"residual\":\"true\"", "\"residual\":\"false\"").getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+        .replace("\"residual\":\"true\"", "\"residual\":\"none\"").getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
     assertThatThrownBy(() -> Adapter.read(new ByteArrayInputStream(notResidual), "plain.safetensors"))
         .isInstanceOf(dev.gecko.core.InvalidDataException.class).hasMessageContaining("plain.safetensors")
         .hasMessageContaining("'residual' must be 'true'");
@@ -238,6 +238,95 @@ class AdapterTest {
         .adapter(ModelSource.of(wrongWidth)).build();
     assertThatThrownBy(() -> GeckoEmbedder.builder().model(pkg).build())
         .isInstanceOf(dev.gecko.core.ModelLoadException.class).hasMessageContaining("a.safetensors").hasMessageContaining("8 dimensions");
+  }
+
+  private static final String LINEAR_METADATA =
+      "\"__metadata__\":{\"format\":\"gecko-adapter\",\"version\":\"1\",\"kind\":\"linear\"}";
+
+  /** A safetensors file: the header (padded to 8 bytes), then {@code data}. */
+  private static byte[] safetensors(String header, byte[] data) {
+    byte[] h = header.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    int padded = (h.length + 7) / 8 * 8;
+    java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(8 + padded + data.length).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    b.putLong(padded).put(h);
+    while (b.position() < 8 + padded) {
+      b.put((byte) ' ');
+    }
+    return b.put(data).array();
+  }
+
+  private static String f32(String name, String shape, long begin, long end) {
+    return ",\"" + name + "\":{\"dtype\":\"F32\",\"shape\":" + shape + ",\"data_offsets\":[" + begin + "," + end + "]}";
+  }
+
+  @Test
+  void tensorsMustCoverTheDataBackToBackWithoutOverlapOrGap() throws IOException {
+    // in any header order, tensors that tile the data section read
+    byte[] tiled = safetensors("{" + LINEAR_METADATA + f32("bias", "[1]", 4, 8) + f32("weight", "[1,1]", 0, 4) + "}",
+        new byte[8]);
+    assertThat(Adapter.read(new ByteArrayInputStream(tiled), "tiled.safetensors").dimensions()).isEqualTo(1);
+    // entries that share bytes: each would be decoded again, a small file growing without bound in memory
+    StringBuilder shared = new StringBuilder("{" + LINEAR_METADATA + f32("weight", "[16,16]", 0, 1024)
+        + f32("bias", "[16]", 0, 64));
+    for (int i = 0; i < 50; i++) {
+      shared.append(f32("copy" + i, "[256]", 0, 1024));
+    }
+    byte[] overlapping = safetensors(shared + "}", new byte[1024]);
+    assertThatThrownBy(() -> Adapter.read(new ByteArrayInputStream(overlapping), "overlap.safetensors"))
+        .isInstanceOf(dev.gecko.core.InvalidDataException.class).hasMessageStartingWith("overlap.safetensors: ")
+        .hasMessageContaining("without gap or overlap");
+    byte[] gap = safetensors("{" + LINEAR_METADATA + f32("weight", "[1,1]", 0, 4) + f32("bias", "[1]", 8, 12) + "}",
+        new byte[12]);
+    assertThatThrownBy(() -> Adapter.read(new ByteArrayInputStream(gap), "gap.safetensors"))
+        .isInstanceOf(dev.gecko.core.InvalidDataException.class).hasMessageStartingWith("gap.safetensors: ")
+        .hasMessageContaining("'bias'").hasMessageContaining("must begin at byte 4");
+    byte[] textOffsets = safetensors("{" + LINEAR_METADATA + ",\"weight\":{\"dtype\":\"F32\",\"shape\":[1,1],"
+        + "\"data_offsets\":[\"0\",\"4\"]}" + f32("bias", "[1]", 4, 8) + "}", new byte[8]);
+    assertThatThrownBy(() -> Adapter.read(new ByteArrayInputStream(textOffsets), "text.safetensors"))
+        .isInstanceOf(dev.gecko.core.InvalidDataException.class).hasMessageContaining("'weight'")
+        .hasMessageContaining("data_offsets");
+  }
+
+  @Test
+  void dataAfterTheLastTensorIsRefusedWithoutReadingOnToTheEnd() throws IOException {
+    byte[] good = bytesOf(Adapter.identity(4));
+    byte[] junk = java.util.Arrays.copyOf(good, good.length + 3);
+    assertThatThrownBy(() -> Adapter.read(new ByteArrayInputStream(junk), "junk.safetensors"))
+        .isInstanceOf(dev.gecko.core.InvalidDataException.class).hasMessageStartingWith("junk.safetensors: ")
+        .hasMessageContaining("after the last tensor");
+    // a stream that goes on (a device, a sparse file of gigabytes): read to the header's end plus one byte
+    long length = good.length + (32L << 20);
+    long[] served = new long[1];
+    java.io.InputStream endless = new java.io.InputStream() {
+      @Override
+      public int read() {
+        if (served[0] == length) {
+          return -1;
+        }
+        int b = served[0] < good.length ? good[(int) served[0]] & 0xff : 0;
+        served[0]++;
+        return b;
+      }
+    };
+    assertThatThrownBy(() -> Adapter.read(endless, "long")).isInstanceOf(dev.gecko.core.InvalidDataException.class)
+        .hasMessageContaining("after the last tensor");
+    assertThat(served[0]).isEqualTo(good.length + 1L);
+  }
+
+  @Test
+  void formatMetadataKeysAreReservedAndNonStringMetadataIsRefused() throws IOException {
+    // what write() would save (input l2-normalized-pooled) and what metadata() said must not differ
+    for (String key : List.of("input", "residual", "format", "version", "kind")) {
+      assertThatThrownBy(() -> Adapter.identity(2).withMetadata(Map.of(key, "raw")))
+          .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("'" + key + "'").hasMessageContaining("reserved");
+    }
+    Adapter read = Adapter.read(new ByteArrayInputStream(bytesOf(Adapter.identity(2).withMetadata(Map.of("note", "n")))),
+        "mem");
+    assertThat(read.metadata()).containsExactly(Map.entry("note", "n"));
+    byte[] numeric = safetensors("{\"__metadata__\":{\"format\":\"gecko-adapter\",\"version\":1,\"kind\":\"linear\"}"
+        + f32("weight", "[1,1]", 0, 4) + f32("bias", "[1]", 4, 8) + "}", new byte[8]);
+    assertThatThrownBy(() -> Adapter.read(new ByteArrayInputStream(numeric), "numeric.safetensors"))
+        .isInstanceOf(dev.gecko.core.InvalidDataException.class).hasMessageContaining("'version' must be a string");
   }
 
   private static byte[] bytesOf(Adapter a) throws IOException {

@@ -258,6 +258,49 @@ class FlatIndexTest {
     assertThatThrownBy(() -> cosine.add(new float[] {Float.NaN, 1f, 1f})).hasMessageContaining("NaN");
   }
 
+  @Test
+  void dotProductIndexesRefuseVectorsWhoseScoresCouldOverflow() throws IOException {
+    FlatIndex index = FlatIndex.builder(2).build();
+    index.add(new float[] {1f, 0f});
+    // finite, but its dot product with the query below overflows: NaN or infinity, depending on the kernel
+    assertThatThrownBy(() -> index.add(new float[] {-3e38f, 3e38f})).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith("vector 1 has squared norm").hasMessageContaining("overflow");
+    assertThatThrownBy(() -> index.search(new float[] {3e38f, 3e38f}, 2)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith("query has squared norm");
+    assertThat(index.size()).isEqualTo(1);
+    // at the limit every score is finite, on whichever kernel runs
+    float edge = (float) Math.sqrt(FlatIndex.MAX_DOT_SQUARED_NORM / 2) * 0.999f;
+    for (Precision precision : new Precision[] {Precision.FLOAT32, Precision.INT8}) {
+      FlatIndex big = FlatIndex.builder(2).precision(precision).build();
+      big.add(new float[] {1f, 0f});
+      big.add(new float[] {-edge, edge});
+      big.add(new float[] {edge, edge});
+      List<SearchHit> hits = big.search(new float[] {edge, edge}, 3);
+      assertThat(hits).as(precision.name()).allSatisfy(h -> assertThat(h.score()).isFinite());
+      assertThat(hits.get(0).ordinal()).isEqualTo(2);
+    }
+    // a cosine index normalises such vectors instead
+    FlatIndex cosine = FlatIndex.builder(2).metric(Metric.COSINE).build();
+    cosine.add(new float[] {-3e38f, 3e38f});
+    assertThat(cosine.search(new float[] {3e38f, 3e38f}, 1).get(0).score()).isCloseTo(0f, within(1e-6f));
+    // and a dot-product file holding one is refused on load
+    ByteBuffer floats = ByteBuffer.allocate(2 * 2 * 4).order(ByteOrder.LITTLE_ENDIAN);
+    floats.putFloat(1f).putFloat(0f).putFloat(-3e38f).putFloat(3e38f);
+    Path huge = dir.resolve("huge.gkfx");
+    Files.write(huge, handWritten(Precision.FLOAT32, 2, 2, floats));
+    assertThatThrownBy(() -> FlatIndex.load(huge)).isInstanceOf(InvalidDataException.class)
+        .hasMessageContaining("huge.gkfx").hasMessageContaining("vector 1 has squared norm");
+  }
+
+  @Test
+  void aHeaderWhosePayloadPassesALongSaysSoWithoutWrappingAround() throws IOException {
+    Path file = dir.resolve("vast.gkfx");
+    Files.write(file, handWritten(Precision.FLOAT32, Integer.MAX_VALUE, Integer.MAX_VALUE, ByteBuffer.allocate(0)));
+    assertThatThrownBy(() -> FlatIndex.load(file)).isInstanceOf(InvalidDataException.class)
+        .hasMessageContaining("vast.gkfx").hasMessageContaining("needs more than " + Long.MAX_VALUE)
+        .hasMessageNotContaining("needs -");
+  }
+
   /** A version 2 file written here, byte by byte, with correct checksums over whatever payload is given. */
   private static byte[] handWritten(Precision precision, int dims, int count, ByteBuffer payload) {
     return handWritten(precision, Metric.DOT, dims, count, payload);

@@ -109,6 +109,39 @@ class ReadersTest {
   }
 
   @Test
+  void gzipMembersReadInOrderAndBytesAfterAMemberThatAreNoneAreAnError() throws IOException {
+    byte[] first = gzip("{\"_id\": \"a\", \"text\": \"x\"}\n");
+    byte[] second = gzip("{\"_id\": \"b\", \"text\": \"y\"}\n{\"_id\": \"c\", \"text\": \"z\"}\n");
+    byte[] both = Arrays.copyOf(first, first.length + second.length);
+    System.arraycopy(second, 0, both, first.length, second.length);
+    assertThat(Corpus.read(write("two.jsonl.gz", both))).extracting(Passage::id).containsExactly("a", "b", "c");
+    // the second member's header damaged: not a one-passage file
+    byte[] damaged = both.clone();
+    damaged[first.length] = 0;
+    Path bad = write("damaged.jsonl.gz", damaged);
+    assertThatThrownBy(() -> Corpus.read(bad)).isInstanceOf(InvalidDataException.class)
+        .hasMessageStartingWith(bad + ":2: corrupt gzip data: ")
+        .hasMessageContaining("after gzip member 1 (from byte " + first.length + ") is not another gzip member");
+    // a few bytes of junk after the last member, too few to be a header
+    Path junk = write("junk.jsonl.gz", Arrays.copyOf(first, first.length + 1));
+    assertThatThrownBy(() -> Corpus.read(junk)).isInstanceOf(InvalidDataException.class)
+        .hasMessageStartingWith(junk + ":").hasMessageContaining("not another gzip member");
+    // a member's data damaged: its checksum says so
+    byte[] flipped = both.clone();
+    flipped[first.length - 9] ^= 1; // the last byte of the first member's compressed data
+    Path crc = write("crc.jsonl.gz", flipped);
+    assertThatThrownBy(() -> Corpus.read(crc)).isInstanceOf(InvalidDataException.class)
+        .hasMessageStartingWith(crc + ":").hasMessageContaining("gzip");
+  }
+
+  @Test
+  void aFileOfTheGzipMagicAloneSaysItsHeaderIsCut() throws IOException {
+    Path magic = write("magic.jsonl.gz", new byte[] {0x1f, (byte) 0x8b});
+    assertThatThrownBy(() -> Corpus.read(magic)).isInstanceOf(InvalidDataException.class)
+        .hasMessage(magic + ": truncated gzip header: the data ends inside the header of gzip member 1");
+  }
+
+  @Test
   void aKeyTwiceInOneObjectIsAnErrorNotTheLastValue() throws IOException {
     Path f = write("dup.jsonl", "{\"_id\": \"a\", \"text\": \"x\"}\n{\"_id\": \"b\", \"text\": \"y\", \"_id\": \"c\"}\n");
     assertThatThrownBy(() -> Corpus.read(f)).isInstanceOf(InvalidDataException.class)
@@ -193,5 +226,26 @@ class ReadersTest {
     try (JsonlReader in = JsonlReader.open(g)) {
       assertThatThrownBy(() -> in.next(Row.class)).hasMessage(g + ":1: count must be >= 0");
     }
+  }
+
+  /** A pipe ({@code /dev/stdin}, a shell's {@code <(...)}) reads as a file does: it failed with "Illegal seek". */
+  @Test
+  void aPipeReadsAsAFileDoes() throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeTrue(System.getProperty("os.name").startsWith("Linux"), "mkfifo");
+    Path fifo = dir.resolve("corpus.fifo");
+    Process mk = new ProcessBuilder("mkfifo", fifo.toString()).inheritIO().start();
+    assertThat(mk.waitFor()).isZero();
+    Thread writer = new Thread(() -> {
+      try {
+        Files.writeString(fifo, "{\"_id\":\"a\",\"text\":\"first\"}\n{\"_id\":\"b\",\"text\":\"second\"}\n");
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    });
+    writer.start();
+    List<Passage> passages = Corpus.read(fifo);
+    writer.join();
+    assertThat(passages).extracting(Passage::id).containsExactly("a", "b");
+    assertThat(passages).extracting(Passage::text).containsExactly("first", "second");
   }
 }

@@ -74,6 +74,35 @@ class KernelsTest {
 
   @ParameterizedTest(name = "{0} size {1}")
   @MethodSource("cases")
+  void dotsOfVectorsAtTheFlatIndexNormLimitAreFiniteAndAgree(String name, int size) throws Exception {
+    VectorSupport impl = impl(name);
+    Random r = new Random(size * 13L + 5);
+    float[] a = randomFloats(r, size);
+    float[] b = randomFloats(r, size);
+    // scaled to the largest norm a dot-product FlatIndex accepts, b also as -a and a itself
+    double limit = Math.sqrt(dev.gecko.core.index.FlatIndex.MAX_DOT_SQUARED_NORM);
+    for (float[] v : new float[][] {a, b}) {
+      double norm = Math.sqrt(ScalarVectorSupport.INSTANCE.squaredNorm(v, 0, size));
+      for (int i = 0; i < size; i++) {
+        v[i] = (float) (v[i] / norm * limit * 0.999);
+      }
+    }
+    float[] minusA = new float[size];
+    for (int i = 0; i < size; i++) {
+      minusA[i] = -a[i];
+    }
+    for (float[] other : new float[][] {a, b, minusA}) {
+      double dot = 0;
+      for (int i = 0; i < size; i++) {
+        dot += (double) a[i] * other[i];
+      }
+      float got = impl.dot(a, 0, other, 0, size);
+      assertThat(got).isFinite().isCloseTo((float) dot, within((float) (1e-5 * size * limit * limit)));
+    }
+  }
+
+  @ParameterizedTest(name = "{0} size {1}")
+  @MethodSource("cases")
   void scaleMatchesTheOracle(String name, int size) throws Exception {
     VectorSupport impl = impl(name);
     Random r = new Random(size * 17L + 2);

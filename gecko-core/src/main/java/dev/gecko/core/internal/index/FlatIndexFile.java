@@ -129,10 +129,11 @@ public final class FlatIndexFile {
         throw new InvalidDataException(name, 0, "corrupt header: " + e.getMessage(), e);
       }
       long payload = storage.payloadBytes(count);
-      if (length != HEADER_BYTES + payload) {
+      if (payload > Long.MAX_VALUE - HEADER_BYTES || length != HEADER_BYTES + payload) {
         throw new InvalidDataException(name, 0, length + " bytes, but the header (" + storage.getClass().getSimpleName()
             .replace("Storage", "").toLowerCase(Locale.ROOT) + ", " + dims + " dimensions, " + count
-            + " vectors) needs " + (HEADER_BYTES + payload));
+            + " vectors) needs " + (payload > Long.MAX_VALUE - HEADER_BYTES ? "more than " + Long.MAX_VALUE
+                : String.valueOf(HEADER_BYTES + payload)));
       }
       PayloadSource source = new PayloadSource(ch, name);
       storage.read(source, count, name);

@@ -35,7 +35,8 @@ public final class Float32Storage extends VectorStorage {
 
   @Override
   public long payloadBytes(long count) {
-    return count * dimensions * 4;
+    long elements = count * dimensions; // below 2^62: a count is at most 2^31 - 1
+    return elements > Long.MAX_VALUE / 4 ? Long.MAX_VALUE : elements * 4;
   }
 
   @Override

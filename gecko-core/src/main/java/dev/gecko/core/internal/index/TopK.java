@@ -6,8 +6,9 @@ import java.util.List;
 
 /**
  * A bounded heap of the best hits so far, worst at the root; no allocation per candidate. Ties are
- * broken by the lower ordinal. The one top-k of the project ({@code FlatIndex}, the adapter
- * trainer's neighbour searches). Internal. Not thread-safe: one per search.
+ * broken by the lower ordinal. NaN ranks below every other score (a NaN is no match, not the best
+ * one). The one top-k of the project ({@code FlatIndex}, the adapter trainer's neighbour
+ * searches). Internal. Not thread-safe: one per search.
  */
 public final class TopK {
   private final float[] scores;
@@ -37,7 +38,7 @@ public final class TopK {
       scores[i] = score;
       ordinals[i] = ordinal;
       siftUp(i);
-    } else if (score > scores[0]) {
+    } else if (compare(score, scores[0]) > 0) {
       scores[0] = score;
       ordinals[0] = ordinal;
       siftDown(0);
@@ -52,14 +53,21 @@ public final class TopK {
     }
     // best first: higher score, then lower ordinal
     hits.sort((a, b) -> {
-      int c = Float.compare(b.score(), a.score());
+      int c = compare(b.score(), a.score());
       return c != 0 ? c : Integer.compare(a.ordinal(), b.ordinal());
     });
     return hits;
   }
 
+  /** Orders scores as {@link Float#compare} does, except that NaN is the lowest, not the highest. */
+  private static int compare(float s1, float s2) {
+    boolean nan1 = Float.isNaN(s1);
+    boolean nan2 = Float.isNaN(s2);
+    return nan1 || nan2 ? Boolean.compare(nan2, nan1) : Float.compare(s1, s2);
+  }
+
   private static boolean worse(float s1, int o1, float s2, int o2) {
-    int c = Float.compare(s1, s2);
+    int c = compare(s1, s2);
     return c != 0 ? c < 0 : o1 > o2;
   }
 

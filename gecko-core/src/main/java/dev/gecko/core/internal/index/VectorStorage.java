@@ -41,7 +41,10 @@ public abstract class VectorStorage {
   /** Offers every stored vector's score for a finite query of the index's width. */
   public abstract void search(float[] query, TopK top);
 
-  /** Returns the payload's length in bytes for {@code count} vectors. */
+  /**
+   * Returns the payload's length in bytes for {@code count} (at most 2^31 - 1) vectors, or {@link
+   * Long#MAX_VALUE} where it is longer (more than any file holds).
+   */
   public abstract long payloadBytes(long count);
 
   /** Writes the payload. */

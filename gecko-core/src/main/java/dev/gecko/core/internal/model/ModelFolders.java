@@ -230,12 +230,17 @@ public final class ModelFolders {
    */
   static Path inside(Path dir, String relative, Path origin, String what) throws IOException {
     Path base = dir.toAbsolutePath().normalize();
-    Path p;
+    Path given;
     try {
-      p = dir.resolve(relative).normalize();
+      given = dir.getFileSystem().getPath(relative);
     } catch (java.nio.file.InvalidPathException e) { // a NUL character, say
       throw new InvalidDataException(origin.toString(), 0, what + " is not a valid path: " + e.getMessage(), e);
     }
+    if (given.getRoot() != null) { // absolute, or rooted ("\\x", "C:x" on Windows): not relative to the folder
+      throw new InvalidDataException(origin.toString(), 0, what + " must be a path relative to the folder, was "
+          + relative);
+    }
+    Path p = dir.resolve(given).normalize();
     if (!p.toAbsolutePath().normalize().startsWith(base)) {
       throw new InvalidDataException(origin.toString(), 0, what + " points outside the folder: " + relative);
     }

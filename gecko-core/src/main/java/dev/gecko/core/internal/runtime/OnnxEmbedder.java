@@ -71,7 +71,6 @@ public final class OnnxEmbedder implements GeckoEmbedder {
       setDaemon(true);
     }
   }
-  private final Object closeLock = new Object();
 
   private OnnxEmbedder(ModelPackage pkg, GeckoTokenizer tokenizer, InferenceSession session, Adapter adapter,
       EmbedderSettings settings, Stats stats) {
@@ -232,7 +231,7 @@ public final class OnnxEmbedder implements GeckoEmbedder {
   public List<float[]> embedRequests(List<EmbedRequest> requests, int dims, ProgressListener progress) {
     Objects.requireNonNull(progress, "progress is null");
     List<String> rendered = render(requests, dims);
-    gate.enter();
+    gate.enterCall(); // on this thread: its listener may close the embedder
     try {
       stats.calls.increment();
       if (coalesces(rendered)) {
@@ -248,7 +247,7 @@ public final class OnnxEmbedder implements GeckoEmbedder {
       }
       return scheduler.embed(rendered, dims, progress);
     } finally {
-      gate.exit();
+      gate.exitCall();
     }
   }
 
@@ -365,18 +364,17 @@ public final class OnnxEmbedder implements GeckoEmbedder {
   /**
    * Waits for every call accepted (synchronous and asynchronous) to finish, then frees the native
    * memory; later calls throw {@link IllegalStateException} (asynchronous ones fail their future).
+   * Called from inside a synchronous call of this embedder (its progress listener), it does not
+   * wait for that call: it refuses later calls and returns, and the last call to finish frees.
    */
   @Override
   public void close() {
-    synchronized (closeLock) { // a second close() returns once the first has freed everything
-      if (gate.closeAndAwait()) {
-        release();
-      }
+    if (!gate.close(this::release)) {
+      return; // from inside a call of this embedder: the last call out frees everything
     }
     // The futures of accepted asynchronous calls are completed on the callback threads, handed over
-    // before their calls left the gate: wait for them too (outside the lock, so that a callback that
-    // calls close() itself does not block on it), unless this is such a thread, which would wait
-    // for itself.
+    // before their calls left the gate: wait for them too, unless this is such a thread, which would
+    // wait for itself.
     if (!(Thread.currentThread() instanceof CallbackThread t && t.owner == this)) {
       boolean interrupted = false;
       while (!callbacks.isTerminated()) {
