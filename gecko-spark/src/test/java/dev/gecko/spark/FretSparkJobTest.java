@@ -59,13 +59,19 @@ class FretSparkJobTest {
   @BeforeAll
   static void start() throws Exception {
     server = FakeLlmServer.start();
-    corpusFile = dir.resolve("arguana-200.jsonl");
+    corpusFile = corpusOf(SEEDS, "arguana-200.jsonl");
+  }
+
+  /** The first {@code passages} ArguAna passages as a JSON Lines corpus file named {@code name}. */
+  private static Path corpusOf(int passages, String name) throws Exception {
+    Path file = dir.resolve(name);
     StringBuilder b = new StringBuilder();
-    for (Passage p : TestSpark.arguanaPassages(SEEDS)) {
+    for (Passage p : TestSpark.arguanaPassages(passages)) {
       ObjectNode o = JSON.createObjectNode().put("_id", p.id()).put("title", p.title()).put("text", p.text());
       b.append(o).append('\n');
     }
-    Files.writeString(corpusFile, b.toString());
+    Files.writeString(file, b.toString());
+    return file;
   }
 
   @AfterAll
@@ -189,12 +195,7 @@ class FretSparkJobTest {
   @Test
   void aRequestRefusedAsInvalidRejectsItsSeedAndTheJobGoesOn() throws Exception {
     int passages = 4;
-    Path file = dir.resolve("arguana-4.jsonl");
-    StringBuilder b = new StringBuilder();
-    for (Passage p : TestSpark.arguanaPassages(passages)) {
-      b.append(JSON.createObjectNode().put("_id", p.id()).put("title", p.title()).put("text", p.text())).append('\n');
-    }
-    Files.writeString(file, b.toString());
+    Path file = corpusOf(passages, "arguana-4.jsonl");
     server.enqueue(Fault.status(400, Map.of(), "{\"error\":{\"message\":\"filtered\",\"code\":\"content_filter\"}}"));
     Path out = dir.resolve("spark-refused");
     FretSparkSummary s = job(out).settings(FretSettings.builder().candidates(3).concurrency(1).build()).seedsPerTask(4)
@@ -215,12 +216,7 @@ class FretSparkJobTest {
   @Test
   void aRunThatEndsWithNoExampleFailsAndItsManifestSaysWhy() throws Exception {
     int passages = 2;
-    Path file = dir.resolve("arguana-2.jsonl");
-    StringBuilder b = new StringBuilder();
-    for (Passage p : TestSpark.arguanaPassages(passages)) {
-      b.append(JSON.createObjectNode().put("_id", p.id()).put("title", p.title()).put("text", p.text())).append('\n');
-    }
-    Files.writeString(file, b.toString());
+    Path file = corpusOf(passages, "arguana-2.jsonl");
     for (int i = 0; i < passages; i++) {
       server.enqueue(Fault.status(400, Map.of(), "{\"error\":{\"message\":\"filtered\",\"code\":\"content_filter\"}}"));
     }
