@@ -16,8 +16,9 @@ import java.util.Set;
 
 /**
  * Finds the JSON objects in an LLM's answer: tolerates code fences, prose before and after, stray
- * braces in that prose, trailing commas ({@code {"a": 1,}}, as models often write), and answers
- * that wrap the object asked for in another ({@code {"result": {...}}}). Keys an object repeats at
+ * braces in that prose, trailing commas ({@code {"a": 1,}}, as models often write), single-quoted
+ * strings and keys ({@code {'a': 'b'}}, as a Python dict prints), line and block comments, and
+ * answers that wrap the object asked for in another ({@code {"result": {...}}}). Keys an object repeats at
  * its top level are reported ({@link Found#duplicateKeys()}), since a parser keeps only one of the
  * values and the caller must not be left to guess which was meant.
  *
@@ -28,7 +29,8 @@ import java.util.Set;
  * thread-safe.
  */
 final class JsonAnswers {
-  private static final JsonMapper JSON = JsonMapper.builder().enable(JsonReadFeature.ALLOW_TRAILING_COMMA).build();
+  private static final JsonMapper JSON = JsonMapper.builder().enable(JsonReadFeature.ALLOW_TRAILING_COMMA,
+      JsonReadFeature.ALLOW_SINGLE_QUOTES, JsonReadFeature.ALLOW_JAVA_COMMENTS).build();
   /** Answers longer than this are not searched. */
   static final int MAX_ANSWER_CHARS = 20_000;
   /**

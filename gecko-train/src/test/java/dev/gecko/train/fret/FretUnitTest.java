@@ -222,6 +222,16 @@ class FretUnitTest {
   }
 
   @Test
+  void singleQuotesAndCommentsAsModelsWriteThemAreAccepted() {
+    GeneratedQuery expected = new GeneratedQuery(TASK, "how do bees dance");
+    // a Python dict's spelling
+    assertThat(QueryGenerator.validate("{'task': '" + TASK + "', 'query': 'how do bees dance'}", SEED)).isEqualTo(expected);
+    // comments a model adds to explain itself
+    assertThat(QueryGenerator.validate("```json\n{\n  \"task\": \"" + TASK + "\", // the task\n  /* the query */ \"query\":"
+        + " \"how do bees dance\"\n}\n```", SEED)).isEqualTo(expected);
+  }
+
+  @Test
   void anObjectThatRepeatsTheTaskOrQueryKeyIsRefusedNamingIt() {
     // a parser keeps the last value: which one the model meant is unknown
     assertThat(QueryGenerator.validate("{\"task\": \"" + TASK + "\", \"query\": \"bee dance\", \"query\": \"other thing\"}", SEED))
