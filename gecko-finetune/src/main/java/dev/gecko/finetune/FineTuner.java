@@ -44,6 +44,16 @@ import java.util.TreeMap;
  * <p>Not thread-safe: one {@link #train()} at a time in a JVM (DJL's PyTorch gradient collector is
  * process-wide), on any thread. It owns no resource between calls: each {@link #train()} opens the
  * engine's native arrays and frees them before it returns.
+ *
+ * <p>No network: DJL's engine class calls home in its static initializer (the AWS metadata
+ * address 169.254.169.254, and an S3 telemetry URL on EC2) unless {@code OPT_OUT_TRACKING} or DJL's
+ * offline mode is set. So {@link #train()}, before it starts the engine, sets the system property
+ * {@code OPT_OUT_TRACKING=true} where neither the environment variable nor the system property
+ * {@code OPT_OUT_TRACKING} is set and DJL's offline mode ({@code ai.djl.offline}, {@code
+ * DJL_OFFLINE}) is off, and logs that once at DEBUG through {@code System.Logger}; an explicit
+ * value, {@code false} included, is respected. It is the only system property this module sets.
+ * (Code that initialises DJL's engine earlier in the same class loader, outside this module, calls
+ * home before that unless the application opted out.)
  */
 public final class FineTuner {
   private final ModelPackage base;
@@ -189,7 +199,10 @@ public final class FineTuner {
       return this;
     }
 
-    /** The weight of one width's loss (default 1). */
+    /**
+     * The weight of one width's loss (default 1); 0 leaves the width out of the loss and the
+     * validation score, and {@link #build()} refuses weights that are 0 for every width.
+     */
     public Builder dimWeight(int width, double weight) {
       if (!(weight >= 0) || Double.isInfinite(weight)) {
         throw new IllegalArgumentException("a width's weight must be finite and >= 0, was " + weight);
@@ -352,9 +365,10 @@ public final class FineTuner {
     /**
      * Continues from the output folder's checkpoint (default false). {@link #build()} refuses a
      * checkpoint written by a run with another base model, other data or other settings that
-     * decide the run's course (it names each one that differs); the mini-batch size, validation
-     * and checkpoint cadence, patience, quantisation, the teacher cache and base averaging may
-     * change.
+     * decide the run's course (it names each one that differs), the mini-batch size among them
+     * (gradient caching gives the whole batch's gradients only up to rounding, so another value
+     * would not end with the uninterrupted run's weights); validation and checkpoint cadence,
+     * patience, quantisation, the teacher cache and base averaging may change.
      */
     public Builder resume(boolean resume) {
       this.resume = resume;
@@ -479,9 +493,10 @@ public final class FineTuner {
      *
      * @throws IllegalStateException if the base model, data or output is missing
      * @throws InvalidDataException if a row does not suit the objective (naming file and line)
-     * @throws IllegalArgumentException if a width exceeds the model's, or the output folder is a
-     *     file, holds a model no training run wrote (a base model's folder), or holds other files
-     *     and no sign of a run (neither a training manifest nor a checkpoint)
+     * @throws IllegalArgumentException if a width exceeds the model's, every width's weight is 0,
+     *     or the output folder is a file, holds a model no training run wrote (a base model's
+     *     folder), or holds other files and no sign of a run (neither a training manifest nor a
+     *     checkpoint)
      * @throws ModelLoadException if the model cannot be loaded; an {@link UnsupportedModelException}
      *     if it is not a BERT-like graph this trainer recognises (an int8 graph among them)
      * @throws UncheckedIOException if the output folder cannot be created or written
@@ -515,8 +530,14 @@ public final class FineTuner {
         }
       }
       List<Double> weights = new ArrayList<>();
+      TreeMap<Integer, Double> byWidth = new TreeMap<>(java.util.Collections.reverseOrder());
       for (int w : widths) {
         weights.add(dimWeights.getOrDefault(w, 1.0));
+        byWidth.put(w, weights.get(weights.size() - 1));
+      }
+      if (weights.stream().noneMatch(x -> x > 0)) { // the loss would be 0 and only weight decay would move the model
+        throw new IllegalArgumentException("every Matryoshka width's weight is 0 " + byWidth + ": the loss would "
+            + "always be 0 (and validation scores 0/0); give at least one width a weight > 0");
       }
       if (batchSize < Loop.minBatch(obj)) { // only mrl-distill asks more than the setter's 2
         throw new IllegalArgumentException("batchSize " + batchSize + " is too small for " + obj + ": each text's "

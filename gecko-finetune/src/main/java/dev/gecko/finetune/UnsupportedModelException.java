@@ -13,4 +13,9 @@ public final class UnsupportedModelException extends ModelLoadException {
   public UnsupportedModelException(String message) {
     super(message);
   }
+
+  /** An exception with this message and the failure that showed what was not recognised. */
+  public UnsupportedModelException(String message, Throwable cause) {
+    super(message, cause);
+  }
 }

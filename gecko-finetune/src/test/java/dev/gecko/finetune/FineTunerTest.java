@@ -511,6 +511,30 @@ class FineTunerTest {
   }
 
   @Test
+  void widthWeightsThatAreAll0AreRefused(@TempDir Path tmp) throws IOException {
+    // the loss would always be 0 (and the validation score 0/0) while weight decay still moved the model
+    assertThatThrownBy(() -> small(tmp.resolve("o1")).dimWeight(384, 0).dimWeight(64, 0).build())
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("{384=0.0, 64=0.0}")
+        .hasMessageContaining("at least one width a weight > 0");
+    assertThat(small(tmp.resolve("o2")).dimWeight(384, 0).build().config().dimWeights()).containsExactly(0.0, 1.0);
+  }
+
+  /** A model file cut short is reported as damaged, with the parser's failure, not as a model of an unsupported kind. */
+  @Test
+  void aTruncatedModelFileIsADamagedModelNotAnUnsupportedOne(@TempDir Path tmp) throws IOException {
+    ModelPackage mini = ModelPackage.builtIn("all-MiniLM-L6-v2");
+    Path cut = Files.createDirectories(tmp.resolve("cut"));
+    byte[] model = mini.model().readAllBytes();
+    Files.write(cut.resolve("model.onnx"), java.util.Arrays.copyOf(model, model.length / 2));
+    Files.write(cut.resolve("tokenizer.json"), mini.tokenizer().readAllBytes());
+    ModelManifest.describing(mini).withName("cut").write(cut.resolve(ModelManifest.FILE_NAME));
+    assertThatThrownBy(() -> small(tmp.resolve("o")).baseModel(cut.toString()).build())
+        .isInstanceOf(ModelLoadException.class).isNotInstanceOf(UnsupportedModelException.class)
+        .hasMessageContaining("model.onnx").hasMessageContaining("not a well-formed ONNX model")
+        .hasCauseInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
   void badInputIsRefusedBeforeTraining(@TempDir Path tmp) throws IOException {
     Path empty = Files.writeString(tmp.resolve("empty.jsonl"), "");
     assertThatThrownBy(() -> TrainingData.read(empty)).isInstanceOf(InvalidDataException.class)

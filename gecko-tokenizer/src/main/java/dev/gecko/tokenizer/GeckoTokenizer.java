@@ -17,10 +17,13 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * batches padded to their longest row with the pad id that the tokenizer.json declares.
  *
  * <h2>Configuration</h2>
- * Truncation and padding settings stored in the tokenizer.json are ignored: some published files
- * carry stray values (all-MiniLM-L6-v2's pads every text to 128 tokens and cuts at 128 while the
- * model is used at 256). The maximum length is the one given to the {@link Builder}; padding is
- * always to the longest row of a batch.
+ * Padding settings stored in the tokenizer.json are ignored: padding is always to the longest row
+ * of a batch. Of its truncation settings only the length is read, and only as a default: the
+ * maximum length is the one given to {@link Builder#maxLength(int)}, else the tokenizer.json's
+ * truncation {@code max_length} (at least 2), else 512; truncation always keeps the first tokens
+ * (stride 0), whatever the file says. Some published files carry stray values (all-MiniLM-L6-v2's
+ * pads every text to 128 tokens and cuts at 128 while the model is used at 256, so a builder
+ * without {@code maxLength} cuts it at 128): give the model's own length where it is known.
  *
  * <h2>Input</h2>
  * A {@code null} text is rejected with a {@link NullPointerException} naming its index. Unpaired
@@ -38,8 +41,10 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  *
  * <h2>Threads and resources</h2>
  * Thread-safe: one instance may be shared by all threads. It holds native memory: {@link #close()}
- * frees it, waiting for encodes in flight; afterwards every method throws {@link
- * IllegalStateException}. {@code close()} is idempotent.
+ * frees it, waiting for encodes in flight; afterwards the methods that use the native tokenizer
+ * ({@link #encode}, {@link #encodeAll}, {@link #encodeBatch}, {@link #countTokens}) throw {@link
+ * IllegalStateException}, while those that need none ({@link #maxLength()}, {@link #padId()},
+ * {@link #pad(List)}) keep working. {@code close()} is idempotent.
  */
 public final class GeckoTokenizer implements AutoCloseable {
   private static final int DEFAULT_MAX_LENGTH = 512;
@@ -55,7 +60,7 @@ public final class GeckoTokenizer implements AutoCloseable {
     TokenizerNatives.ensureLoaded();
     TokenizersLibrary lib = TokenizersLibrary.LIB;
     long full = lib.createTokenizerFromString(json);
-    long truncating;
+    long truncating = 0;
     try {
       lib.disablePadding(full);
       lib.disableTruncation(full);
@@ -63,7 +68,19 @@ public final class GeckoTokenizer implements AutoCloseable {
       lib.disablePadding(truncating);
       lib.setTruncation(truncating, maxLength, "LONGEST_FIRST", 0);
     } catch (RuntimeException | Error e) {
-      lib.deleteTokenizer(full);
+      // both handles, whichever call failed: neither is reachable once the constructor throws
+      if (truncating != 0) {
+        try {
+          lib.deleteTokenizer(truncating);
+        } catch (RuntimeException | Error suppressed) {
+          e.addSuppressed(suppressed);
+        }
+      }
+      try {
+        lib.deleteTokenizer(full);
+      } catch (RuntimeException | Error suppressed) {
+        e.addSuppressed(suppressed);
+      }
       throw e;
     }
     this.fullHandle = full;
@@ -87,12 +104,12 @@ public final class GeckoTokenizer implements AutoCloseable {
     return builder().tokenizerJson(tokenizerJson).maxLength(maxLength).build();
   }
 
-  /** Returns the maximum number of tokens per text, special tokens included. */
+  /** Returns the maximum number of tokens per text, special tokens included; works after {@link #close()}. */
   public int maxLength() {
     return maxLength;
   }
 
-  /** Returns the id used for padding. */
+  /** Returns the id used for padding; works after {@link #close()}. */
   public long padId() {
     return padId;
   }
@@ -150,7 +167,8 @@ public final class GeckoTokenizer implements AutoCloseable {
   }
 
   /**
-   * Packs encodings into a batch padded to the longest of them.
+   * Packs encodings into a batch padded to the longest of them with {@link #padId()}; uses no native
+   * code, and works after {@link #close()}.
    *
    * @throws IllegalArgumentException if the list is empty
    */

@@ -167,9 +167,21 @@ class GeckoTokenizerTest {
   @Test
   void closedTokenizerRejectsCallsAndCloseIsIdempotent() throws IOException {
     GeckoTokenizer t = load(128);
+    Encoding before = t.encode("a short text");
     t.close();
     t.close();
+    // what the class comment says: the methods that use the native tokenizer throw
     assertThatThrownBy(() -> t.encode("x")).isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
+    assertThatThrownBy(() -> t.encodeAll(List.of("x"))).isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("closed");
+    assertThatThrownBy(() -> t.encodeBatch(List.of("x"))).isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("closed");
+    assertThatThrownBy(() -> t.countTokens("x")).isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("closed");
+    // and those that need none keep working
+    assertThat(t.maxLength()).isEqualTo(128);
+    assertThat(t.padId()).isEqualTo(tokenizer.padId());
+    assertThat(t.pad(List.of(before)).rows()).isEqualTo(1);
   }
 
   @Test

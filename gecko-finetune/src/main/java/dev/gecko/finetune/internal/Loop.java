@@ -156,13 +156,27 @@ public final class Loop {
     return BertLayout.read(graph(pkg), pkg.model().toString()).config().hidden();
   }
 
+  /**
+   * Parses a package's graph.
+   *
+   * @throws UnsupportedModelException if it is a well-formed graph with what the parser does not
+   *     read (weights in external data files, subgraphs)
+   * @throws ModelLoadException if it cannot be read or is not a well-formed ONNX model (a damaged or
+   *     truncated file)
+   */
   static OnnxModel graph(ModelPackage pkg) {
     try {
       return OnnxModel.parse(pkg.model().readAllBytes());
     } catch (IOException e) {
       throw new ModelLoadException("cannot read " + pkg.model() + ": " + e.getMessage(), e);
     } catch (IllegalArgumentException e) {
-      throw new UnsupportedModelException(pkg.model() + ": " + e.getMessage());
+      // OnnxModel.parse refuses both bytes that do not parse and a graph that parses but keeps what
+      // it does not read; the latter alone it calls "not supported"
+      if (String.valueOf(e.getMessage()).contains("not supported")) {
+        throw new UnsupportedModelException(pkg.model() + ": " + e.getMessage(), e);
+      }
+      throw new ModelLoadException(pkg.model() + " is not a well-formed ONNX model (a damaged or truncated file?): "
+          + e.getMessage(), e);
     }
   }
 

@@ -136,7 +136,8 @@ public final class Objectives {
    * with row i's distribution taken over {@code cos(q_i, d_j)}, j != i, where {@code q_i} is the
    * row of the i-th text rendered as a query and {@code d_j} the row of the j-th text rendered as
    * a document, for the student at each width and the teacher at full width alike; mean over the
-   * texts. The pair (q_i, d_i) is the same text and is masked.
+   * texts. The pair (q_i, d_i) is the same text and is masked, and so is every column j whose
+   * document is row i's ({@code d[j] == d[i]}: a text the batch holds twice).
    */
   public static NDArray distillQueries(NDArray emb, NDArray teacher, int[] q, int[] d, int[] widths,
       double[] weights, double tau) {
@@ -153,7 +154,13 @@ public final class Objectives {
     NDManager m = emb.getManager();
     double[] mask = new double[n * n];
     for (int i = 0; i < n; i++) {
-      mask[i * n + i] = MASKED;
+      for (int j = 0; j < n; j++) {
+        // the row's own text; with q and d, every column of its own document (a row repeated in a
+        // batch names the same document row, and its duplicate's column is that document too)
+        if (j == i || (d != null && d[j] == d[i])) {
+          mask[i * n + j] = MASKED;
+        }
+      }
     }
     NDArray maskA = m.create(mask, new Shape(n, n)).toType(emb.getDataType(), false);
     NDArray t = truncateNormalize(teacher, (int) teacher.getShape().get(1));

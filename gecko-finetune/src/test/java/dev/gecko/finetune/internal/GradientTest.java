@@ -200,38 +200,65 @@ class GradientTest {
   void distillQueriesMatchesItsDefinition() {
     int[] q = {0, 1, 2};
     int[] d = {3, 4, 5};
-    double[] t = teacher();
-    double tau = 0.5;
     try (NDManager sm = manager.newSubManager()) {
       NDArray arr = sm.randomNormal(new ai.djl.ndarray.types.Shape(6, 8), DataType.FLOAT64);
-      double[] e = arr.toDoubleArray();
-      double expected = 0;
-      double[] tLogits = logits(t, 5, 5, q, d, tau);
-      for (int w = 0; w < WIDTHS.length; w++) {
-        double[] sLogits = logits(e, 8, WIDTHS[w], q, d, tau);
-        double kl = 0;
-        for (int i = 0; i < 3; i++) {
-          double[] lt = logSoftmaxOffDiagonal(tLogits, i);
-          double[] ls = logSoftmaxOffDiagonal(sLogits, i);
-          for (int j = 0; j < 3; j++) {
-            if (j != i) {
-              kl += Math.exp(lt[j]) * (lt[j] - ls[j]);
-            }
-          }
-        }
-        expected += WEIGHTS[w] * kl / 3;
-      }
+      double expected = distillQueriesByDefinition(arr.toDoubleArray(), q, d, 0.5);
       assertThat(expected).isGreaterThan(1e-3);
       assertThat(GradCache.scalar(distillQueries(q, d).apply(arr)))
           .isCloseTo(expected, org.assertj.core.data.Offset.offset(1e-10));
     }
   }
 
-  /** cos(row q_i, row d_j) / tau at width m of row-major vectors of width h, 3 x 3. */
+  /**
+   * A text a batch holds twice gives two rows naming the same query and document rows: each row's
+   * own document is masked in both of its columns, its own and its duplicate's.
+   */
+  @Test
+  void distillQueriesMasksTheOwnDocumentOfARepeatedRow() {
+    int[] q = {0, 1, 2, 0};
+    int[] d = {3, 4, 5, 3};
+    try (NDManager sm = manager.newSubManager()) {
+      NDArray arr = sm.randomNormal(new ai.djl.ndarray.types.Shape(6, 8), DataType.FLOAT64);
+      double expected = distillQueriesByDefinition(arr.toDoubleArray(), q, d, 0.5);
+      assertThat(expected).isGreaterThan(1e-3);
+      assertThat(GradCache.scalar(distillQueries(q, d).apply(arr)))
+          .isCloseTo(expected, org.assertj.core.data.Offset.offset(1e-10));
+    }
+  }
+
+  /**
+   * KL(teacher || student) of each row's softmax over {@code cos(q_i, d_j) / tau}, every column j
+   * whose document is row i's left out, summed over the widths with their weights, mean over rows;
+   * the teacher at full width ({@link #teacher()}, 6 x 5), the student {@code e} 6 x 8.
+   */
+  private static double distillQueriesByDefinition(double[] e, int[] q, int[] d, double tau) {
+    int n = q.length;
+    double[] t = teacher();
+    double expected = 0;
+    double[] tLogits = logits(t, 5, 5, q, d, tau);
+    for (int w = 0; w < WIDTHS.length; w++) {
+      double[] sLogits = logits(e, 8, WIDTHS[w], q, d, tau);
+      double kl = 0;
+      for (int i = 0; i < n; i++) {
+        double[] lt = logSoftmaxOfOtherDocuments(tLogits, d, i);
+        double[] ls = logSoftmaxOfOtherDocuments(sLogits, d, i);
+        for (int j = 0; j < n; j++) {
+          if (d[j] != d[i]) {
+            kl += Math.exp(lt[j]) * (lt[j] - ls[j]);
+          }
+        }
+      }
+      expected += WEIGHTS[w] * kl / n;
+    }
+    return expected;
+  }
+
+  /** cos(row q_i, row d_j) / tau at width m of row-major vectors of width h, n x n. */
   private static double[] logits(double[] v, int h, int m, int[] q, int[] d, double tau) {
-    double[] out = new double[9];
-    for (int i = 0; i < 3; i++) {
-      for (int j = 0; j < 3; j++) {
+    int n = q.length;
+    double[] out = new double[n * n];
+    for (int i = 0; i < n; i++) {
+      for (int j = 0; j < n; j++) {
         double dot = 0;
         double nq = 0;
         double nd = 0;
@@ -242,28 +269,30 @@ class GradientTest {
           nq += a * a;
           nd += b * b;
         }
-        out[i * 3 + j] = dot / Math.sqrt(nq * nd) / tau;
+        out[i * n + j] = dot / Math.sqrt(nq * nd) / tau;
       }
     }
     return out;
   }
 
-  private static double[] logSoftmaxOffDiagonal(double[] logits, int i) {
+  /** Row i's log-softmax over the columns whose document is not row i's (the others' entries are not used). */
+  private static double[] logSoftmaxOfOtherDocuments(double[] logits, int[] d, int i) {
+    int n = d.length;
     double max = Double.NEGATIVE_INFINITY;
-    for (int j = 0; j < 3; j++) {
-      if (j != i) {
-        max = Math.max(max, logits[i * 3 + j]);
+    for (int j = 0; j < n; j++) {
+      if (d[j] != d[i]) {
+        max = Math.max(max, logits[i * n + j]);
       }
     }
     double sum = 0;
-    for (int j = 0; j < 3; j++) {
-      if (j != i) {
-        sum += Math.exp(logits[i * 3 + j] - max);
+    for (int j = 0; j < n; j++) {
+      if (d[j] != d[i]) {
+        sum += Math.exp(logits[i * n + j] - max);
       }
     }
-    double[] out = new double[3];
-    for (int j = 0; j < 3; j++) {
-      out[j] = logits[i * 3 + j] - max - Math.log(sum);
+    double[] out = new double[n];
+    for (int j = 0; j < n; j++) {
+      out[j] = logits[i * n + j] - max - Math.log(sum);
     }
     return out;
   }
