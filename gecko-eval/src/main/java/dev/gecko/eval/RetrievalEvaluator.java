@@ -21,7 +21,8 @@ import java.util.function.IntFunction;
 /**
  * BEIR-style retrieval as MTEB scores it: queries embedded as {@link TaskType#RETRIEVAL_QUERY},
  * documents as {@link TaskType#RETRIEVAL_DOCUMENT} with their title (each model applies its own
- * prompts; a model whose document prompt has no title slot sees {@code title + " " + text}),
+ * prompts; a model whose document prompt has no title slot sees {@code (title + " " + text).strip()},
+ * as MTEB embeds it: {@link #documentText}),
  * exact top-k by cosine over the whole corpus ({@link FlatIndex}), then the metrics of {@link
  * RetrievalMetrics} x100 for each cutoff. The main score is {@code ndcg_at_10}.
  *
@@ -74,8 +75,7 @@ public final class RetrievalEvaluator {
     }
     List<EmbedRequest> docRequests = new ArrayList<>(data.corpus().size());
     for (dev.gecko.core.io.Passage d : data.corpus()) {
-      // MTEB: (title + " " + text).strip(); ModelPackage.render joins and strips the same way.
-      docRequests.add(EmbedRequest.document(d.text().strip()).withTitle(d.title()));
+      docRequests.add(EmbedRequest.document(documentText(d.title(), d.text())).withTitle(d.title()));
     }
     List<float[]> queryVectors = cache.embed(embedder, queryRequests, "embedding queries", progress);
     List<float[]> docVectors = cache.embed(embedder, docRequests, "embedding corpus", progress);
@@ -123,6 +123,21 @@ public final class RetrievalEvaluator {
     double seconds = (System.nanoTime() - start) / 1e9;
     return new EvalReport(embedder.model().name(), data.name(), "retrieval", MAIN_METRIC, scores, metrics, prompts,
         sizes, seconds);
+  }
+
+  /**
+   * The text of a document's {@link TaskType#RETRIEVAL_DOCUMENT} request, to go with its title, so
+   * that the model sees what MTEB embeds: MTEB joins {@code (title + " " + text).strip()} on the raw
+   * text, and {@link dev.gecko.core.ModelPackage#render} joins a non-blank title the same way (for
+   * a prompt without a title slot). So the text is kept as it is, leading whitespace and line breaks
+   * included, but for its trailing whitespace, which that strip removes (a prompt with a title
+   * slot gets this text in its {@code {text}} slot); with a blank or null title MTEB's join is
+   * {@code text.strip()}, and so is the text. gecko-spark's evaluator embeds documents by this rule
+   * too.
+   */
+  public static String documentText(String title, String text) {
+    Objects.requireNonNull(text, "text is null");
+    return title == null || title.isBlank() ? text.strip() : text.stripTrailing();
   }
 
   /**

@@ -103,7 +103,7 @@ class EvaluatorsTest {
     arguana.queries().forEach(q -> queryTexts.add(q.text()));
     dev.gecko.core.io.Passage fourth = arguana.corpus().stream().filter(p -> !queryTexts.contains(p.text().strip()))
         .skip(3).findFirst().orElseThrow(); // in ArguAna a query is also a passage: this one is not
-    broken.poisoned = fourth.text().strip();
+    broken.poisoned = RetrievalEvaluator.documentText(fourth.title(), fourth.text());
     assertThatThrownBy(() -> RetrievalEvaluator.builder(broken).build().evaluate(arguana))
         .isInstanceOf(dev.gecko.core.GeckoException.class)
         .hasMessageContaining("NaN or infinite components for document " + fourth.id() + " of " + arguana.name());
@@ -147,6 +147,28 @@ class EvaluatorsTest {
         .evaluate(arguana);
     assertThat(alone.metrics().get(384)).isEqualTo(with.metrics().get(384));
     assertThat(with.prompts()).containsEntry("query", "{text}").containsEntry("document", "{text}");
+  }
+
+  /**
+   * A document is joined with its title as MTEB joins it, {@code (title + " " + text).strip()} on the
+   * raw text: a line break or spaces at the start of the text stay between title and text. Before,
+   * the text was stripped first ("Title Body text").
+   */
+  @Test
+  void documentsAreJoinedWithTheirTitlesAsMtebJoinsThem() throws IOException {
+    Path dir = Files.createDirectories(tmp.resolve("joined/qrels")).getParent();
+    Fixtures.write(dir.resolve("corpus.jsonl"), "{\"_id\":\"d1\",\"title\":\"Title\",\"text\":\"\\n  Body text \"}\n"
+        + "{\"_id\":\"d2\",\"title\":\"\",\"text\":\" \\n Untitled body\\n\"}\n"
+        + "{\"_id\":\"d3\",\"title\":\" Spaced title \",\"text\":\"\\tTabbed\\nlines\\n\"}\n");
+    Fixtures.write(dir.resolve("queries.jsonl"), "{\"_id\":\"q1\",\"text\":\"body\"}\n");
+    Fixtures.write(dir.resolve("qrels/test.tsv"), "query-id\tcorpus-id\tscore\nq1\td1\t1\n");
+    CountingEmbedder recording = new CountingEmbedder(embedder);
+    RetrievalEvaluator.builder(recording).dims(List.of(64)).build().evaluate(BeirDataset.read(dir));
+    List<String> seen = recording.requests.stream().filter(r -> r.taskType() == TaskType.RETRIEVAL_DOCUMENT)
+        .map(r -> embedder.model().render(r)).toList();
+    // what Python's (title + " " + text).strip() gives for each
+    assertThat(seen).containsExactlyInAnyOrder("Title \n  Body text", "Untitled body", "Spaced title  \tTabbed\nlines");
+    assertThat(RetrievalEvaluator.documentText(null, "\n x \n")).isEqualTo("x");
   }
 
   @Test
@@ -310,6 +332,8 @@ class EvaluatorsTest {
     private final GeckoEmbedder delegate;
     final AtomicInteger texts = new AtomicInteger();
     final List<Integer> widths = new ArrayList<>();
+    /** Every request of {@link #embedRequests}, in order. */
+    final List<EmbedRequest> requests = java.util.Collections.synchronizedList(new ArrayList<>());
     /** A text whose vector comes back as NaNs (a model whose weights diverged), or null. */
     String poisoned;
     /** Every vector the same (a collapsed model). */
@@ -340,6 +364,7 @@ class EvaluatorsTest {
     public List<float[]> embedRequests(List<EmbedRequest> requests, int dims, dev.gecko.core.ProgressListener progress) {
       texts.addAndGet(requests.size());
       widths.add(dims);
+      this.requests.addAll(requests);
       List<float[]> vectors = new ArrayList<>(delegate.embedRequests(requests, dims, progress));
       for (int i = 0; i < requests.size(); i++) {
         if (collapsed) {

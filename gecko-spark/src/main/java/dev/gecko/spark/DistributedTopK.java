@@ -49,10 +49,13 @@ import scala.Tuple2;
  * <h2>Input and output</h2>
  * Both inputs have an id column (any type, compared as its string) and a vector column ({@code
  * array<float>}, or Spark ML vectors, whose doubles are cast to floats). Rows with a null vector
- * take no part. A vector with another width than the corpus's, NaN or an infinity fails the job
- * (a flat index holds finite values of one width). Query ids need not be unique. The output has
- * one row per hit: {@code query_id} (string), {@code rank} (int, from 1), {@code id} (string),
- * {@code score} (float), {@code ordinal} (long: the corpus row's ordinal). Scores are those of
+ * take no part. A vector with another width than the corpus's, NaN or an infinity, a null id, or
+ * a null in the ordinal column fails the job (a flat index holds finite values of one width), the
+ * message naming the row: a corpus vector by its id and ordinal, a query by its id, a null by its
+ * column and row; so does, with the dot-product metric, a vector whose squared norm exceeds {@link
+ * FlatIndex#MAX_DOT_SQUARED_NORM} (its scores could overflow). Query ids need not be unique. The
+ * output has one row per hit: {@code query_id} (string), {@code rank} (int, from 1), {@code id}
+ * (string), {@code score} (float), {@code ordinal} (long: the corpus row's ordinal). Scores are those of
  * {@link FlatIndex} with the chosen precision and metric (default float32, dot product: the
  * cosine for the unit vectors {@link GeckoEmbeddings} writes).
  *
@@ -114,17 +117,36 @@ public final class DistributedTopK {
           + corpus.schema().fields()[cord].dataType().simpleString() + ", not bigint");
     }
 
+    // checked as they are read, naming the row: a null id or ordinal, a null, NaN or infinite component
+    String idName = idCol;
+    String ordinalName = ordinalCol;
     JavaRDD<TopKParts.Entry> entries;
     if (cord >= 0) {
-      entries = corpus.javaRDD().filter(r -> !r.isNullAt(cvec))
-          .map(r -> new TopKParts.Entry(r.getLong(cord), String.valueOf(r.get(cid)), floats(r.get(cvec))));
+      entries = corpus.javaRDD().filter(r -> !r.isNullAt(cvec)).map(r -> {
+        if (r.isNullAt(cord)) {
+          throw new IllegalArgumentException("corpus: ordinal column '" + ordinalName + "' is null in the row of id "
+              + (r.isNullAt(cid) ? "null" : "'" + r.get(cid) + "'"));
+        }
+        return entry(r, cid, cvec, r.getLong(cord), "the row of ordinal " + r.getLong(cord), idName);
+      });
     } else {
       entries = corpus.javaRDD().zipWithIndex().filter(t -> !t._1().isNullAt(cvec))
-          .map(t -> new TopKParts.Entry(t._2(), String.valueOf(t._1().get(cid)), floats(t._1().get(cvec))));
+          .map(t -> entry(t._1(), cid, cvec, t._2(), "row " + t._2() + " (from 0)", idName));
     }
     JavaRDD<TopKParts.Shard> packed = pack(entries, shards);
-    JavaRDD<TopKParts.Query> qs = queries.javaRDD().zipWithUniqueId().filter(t -> !t._1().isNullAt(qvec))
-        .map(t -> new TopKParts.Query(t._2(), String.valueOf(t._1().get(qid)), floats(t._1().get(qvec))));
+    JavaRDD<Row> queryRows = queries.javaRDD();
+    int queryPartitions = queryRows.getNumPartitions();
+    JavaRDD<TopKParts.Query> qs = queryRows.zipWithUniqueId().filter(t -> !t._1().isNullAt(qvec)).map(t -> {
+      Row r = t._1();
+      if (r.isNullAt(qid)) { // zipWithUniqueId numbers row i of partition p i * partitions + p
+        throw new IllegalArgumentException("queries: id column '" + idName + "' is null in row " + t._2() / queryPartitions
+            + " (from 0) of partition " + t._2() % queryPartitions);
+      }
+      String id = String.valueOf(r.get(qid));
+      float[] v = floats(r.get(qvec), TopKParts.Query.name(id));
+      TopKParts.requireFinite(v, TopKParts.Query.name(id));
+      return new TopKParts.Query(t._2(), id, v);
+    });
     JavaRDD<Row> rows = search(qs, packed, k, queryBlocks, precision, metric).flatMap(t -> {
       TopKParts.Hits h = t._2();
       List<Row> r = new ArrayList<>(h.size());
@@ -134,6 +156,15 @@ public final class DistributedTopK {
       return r.iterator();
     });
     return queries.sparkSession().createDataFrame(rows, SCHEMA);
+  }
+
+  /** A corpus row as an entry, refusing a null id ({@code row} names the row); its vector is checked when packed. */
+  private static TopKParts.Entry entry(Row r, int cid, int cvec, long ordinal, String row, String idName) {
+    if (r.isNullAt(cid)) {
+      throw new IllegalArgumentException("corpus: id column '" + idName + "' is null in " + row);
+    }
+    String id = String.valueOf(r.get(cid));
+    return new TopKParts.Entry(ordinal, id, floats(r.get(cvec), TopKParts.Entry.name(id, ordinal)));
   }
 
   /** Deals corpus entries to {@code shards} shards by ordinal and packs each (kept: memory, then disk). */
@@ -191,6 +222,15 @@ public final class DistributedTopK {
         return it.next()._2();
       }
     };
+  }
+
+  /** As {@link #floats(Object)}, a null component refused naming the vector as {@code name} says. */
+  static float[] floats(Object cell, String name) {
+    try {
+      return floats(cell);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(name + ": " + e.getMessage(), e);
+    }
   }
 
   /**

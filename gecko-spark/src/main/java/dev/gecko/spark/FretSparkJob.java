@@ -106,7 +106,9 @@ import scala.Tuple2;
  * relabelled against, with the response cache off too.
  *
  * <p>The driver holds {@code DIR/run.lock} (one job per folder) and writes {@code DIR/manifest.json}:
- * configuration and digest (a re-run with another configuration is refused), the LLM servers that
+ * configuration and digest (a re-run with another configuration is refused, naming the fields that
+ * differ; the embedder is known by its model's name, width and {@link ModelPackage#fingerprint()
+ * fingerprint}, so a model folder retrained in place is another configuration), the LLM servers that
  * answered ({@code llmEndpoints}, provenance outside the digest), status, counts.
  * sentence-transformers reads {@code DIR/parts/*}{@code /examples.jsonl}.
  *
@@ -200,9 +202,11 @@ public final class FretSparkJob {
       String digest = Hashes.sha256Hex(config.toString());
       ObjectNode previous = readManifest(out);
       if (previous != null && !digest.equals(previous.path("digest").asText())) {
+        List<String> diffs = FretExamples.configDifferences(previous.path("config"), config);
         throw new ResumeConflictException(out + " holds a run with a different configuration (digest "
             + previous.path("digest").asText().substring(0, Math.min(12, previous.path("digest").asText().length())) + ", now "
-            + digest.substring(0, 12) + "); use a new output folder or restore the old settings");
+            + digest.substring(0, 12) + "); differs in: " + (diffs.isEmpty() ? "format" : String.join(", ", diffs))
+            + "; use a new output folder or restore the old settings");
       }
       String created = previous != null ? previous.path("created").asText() : b.clock.instant().toString();
       List<String> endpoints = endpoints(out, previous, driverClient.endpoint());
@@ -575,11 +579,7 @@ public final class FretSparkJob {
   }
 
   private static void checkUniqueIds(JavaRDD<SeedText> passages) {
-    List<Tuple2<String, Integer>> dup = passages.mapToPair(p -> new Tuple2<>(p.id, 1)).reduceByKey(Integer::sum)
-        .filter(t -> t._2() > 1).take(1);
-    if (!dup.isEmpty()) {
-      throw new IllegalArgumentException("duplicate passage id '" + dup.get(0)._1() + "' (" + dup.get(0)._2() + " rows)");
-    }
+    checkUniqueIds(passages.map(p -> p.id), "passage");
     // a given ordinal column must number the passages once each: a seed is found, named and
     // written by its ordinal
     List<Tuple2<Long, Integer>> dupOrdinal = passages.mapToPair(p -> new Tuple2<>(p.ordinal, 1))
@@ -587,6 +587,18 @@ public final class FretSparkJob {
     if (!dupOrdinal.isEmpty()) {
       throw new IllegalArgumentException("duplicate ordinal " + dupOrdinal.get(0)._1() + " (" + dupOrdinal.get(0)._2()
           + " rows): column 'ordinal' must number the passages once each");
+    }
+  }
+
+  /**
+   * Refuses a repeated id (one shuffle of the ids), naming it: {@code duplicate <what> id 'x' (2
+   * rows)}. {@link SparkRetrievalEvaluator}'s documents are checked by this too.
+   */
+  static void checkUniqueIds(JavaRDD<String> ids, String what) {
+    List<Tuple2<String, Integer>> dup = ids.mapToPair(id -> new Tuple2<>(id, 1)).reduceByKey(Integer::sum)
+        .filter(t -> t._2() > 1).take(1);
+    if (!dup.isEmpty()) {
+      throw new IllegalArgumentException("duplicate " + what + " id '" + dup.get(0)._1() + "' (" + dup.get(0)._2() + " rows)");
     }
   }
 
@@ -635,7 +647,9 @@ public final class FretSparkJob {
     c.put("runner", "spark");
     c.putObject("llm").put("model", b.llm.model());
     c.putObject("scorers").put("ql", relabeler.qlScorer().id()).put("rc", relabeler.rcScorer().id());
-    c.putObject("embedder").put("model", model.name()).put("dimensions", model.dimensions());
+    // the fingerprint (graph, tokenizer, adapter, settings): a model folder retrained in place keeps its name and width
+    c.putObject("embedder").put("model", model.name()).put("dimensions", model.dimensions())
+        .put("fingerprint", model.fingerprint());
     FretSettings s = b.settings;
     c.putObject("parameters").put("candidates", s.candidates()).put("negatives", s.negatives().name().toLowerCase(Locale.ROOT))
         .put("randomSeed", s.randomSeed()).put("generationTemperature", s.generationTemperature()).put("attempts", s.attempts());

@@ -281,8 +281,8 @@ public final class GeckoEmbeddings extends Transformer implements DefaultParamsW
   }
 
   /**
-   * Sets the Matryoshka width (0: the model's full width); checked against the model's width where
-   * the tasks run.
+   * Sets the Matryoshka width (0: the model's full width); checked against the model's width by
+   * {@link #transformSchema} (where the driver finds the model) and where the tasks run.
    *
    * @throws IllegalArgumentException if negative
    */
@@ -350,8 +350,9 @@ public final class GeckoEmbeddings extends Transformer implements DefaultParamsW
   /**
    * Returns the input schema with the output column added.
    *
-   * @throws IllegalArgumentException if the text or title column is missing or not a string, or
-   *     the output column exists already
+   * @throws IllegalArgumentException if the text or title column is missing or not a string, the
+   *     output column exists already, or {@code dims} exceeds the model's width (checked where
+   *     this JVM finds the model: a built-in one, or a folder here)
    */
   @Override
   public StructType transformSchema(StructType schema) {
@@ -367,6 +368,7 @@ public final class GeckoEmbeddings extends Transformer implements DefaultParamsW
     if (getDims() < 0) {
       throw new IllegalArgumentException("dims must be >= 0 (0: the model's full width), was " + getDims());
     }
+    checkDimsFitModel();
     parseTaskType(getTaskType());
     checkString(schema, getInputCol(), "inputCol");
     if (!getTitleCol().isEmpty()) {
@@ -377,6 +379,30 @@ public final class GeckoEmbeddings extends Transformer implements DefaultParamsW
     }
     DataType type = getVectorOutput() ? new VectorUDT() : DataTypes.createArrayType(DataTypes.FloatType, false);
     return schema.add(new StructField(getOutputCol(), type, true, org.apache.spark.sql.types.Metadata.empty()));
+  }
+
+  /**
+   * Refuses a width above the model's here on the driver, rather than in every task attempt after
+   * each has loaded the model: the model's manifest is read (no inference session is opened). A
+   * model whose manifest does not declare its width (it is read from the graph), or one this JVM
+   * cannot find (a folder shipped only to the executors, a built-in model whose jar only they
+   * have), is left to the tasks, which check the width too.
+   */
+  private void checkDimsFitModel() {
+    int dims = getDims();
+    if (dims == 0) {
+      return;
+    }
+    ModelPackage pkg;
+    try {
+      pkg = ModelPackage.resolve(ExecutorEmbedders.resolve(getModel()));
+    } catch (IllegalArgumentException e) {
+      return; // not on this node (or a built-in's jar only on the executors): the tasks say so, or find it
+    }
+    if (pkg.dimensions() > 0 && dims > pkg.dimensions()) { // 0: not declared, read from the graph by the tasks
+      throw new IllegalArgumentException("param dims is " + dims + ", above the width of model " + pkg.name() + " ("
+          + pkg.dimensions() + "): set 1 to " + pkg.dimensions() + ", or 0 for the full width");
+    }
   }
 
   /**

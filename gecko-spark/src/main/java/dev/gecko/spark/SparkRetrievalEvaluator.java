@@ -26,8 +26,8 @@ import org.apache.spark.sql.types.StructType;
 /**
  * {@code gecko eval retrieval} with Spark doing the work: BEIR-style retrieval scored as gecko-eval's
  * {@link RetrievalEvaluator} scores it (the same requests: queries as {@link
- * TaskType#RETRIEVAL_QUERY}, documents as {@link TaskType#RETRIEVAL_DOCUMENT} with their title and
- * stripped text; the same exact top-k, through {@link DistributedTopK}; the same {@link
+ * TaskType#RETRIEVAL_QUERY}, documents as {@link TaskType#RETRIEVAL_DOCUMENT} with their title,
+ * joined as MTEB joins them ({@link RetrievalEvaluator#documentText}); the same exact top-k, through {@link DistributedTopK}; the same {@link
  * RetrievalMetrics}; the same {@link EvalReport}), with embedding and search distributed.
  *
  * <pre>{@code
@@ -100,7 +100,8 @@ public final class SparkRetrievalEvaluator {
    * {@link SparkCorpus}'s rows) against queries ({@code {id, text}} pairs) and qrels (query id to
    * document id to grade).
    *
-   * @throws IllegalArgumentException if a width exceeds the model's, or no query is in the qrels
+   * @throws IllegalArgumentException if a width exceeds the model's, no query is in the qrels, a
+   *     query or document id is repeated (the message names it), or the corpus is empty
    */
   public EvalReport evaluate(SparkSession spark, Dataset<Row> corpus, List<String[]> queries,
       Map<String, Map<String, Integer>> qrels, String name) {
@@ -112,37 +113,38 @@ public final class SparkRetrievalEvaluator {
       }
     }
     List<Row> qrows = new ArrayList<>();
+    Map<String, Integer> queryIndex = new HashMap<>();
     for (int i = 0; i < queries.size(); i++) {
       String[] q = queries.get(i);
       if (q == null || q.length < 2 || q[0] == null || q[1] == null) {
         throw new IllegalArgumentException("queries[" + i + "] must be {id, text}, neither null");
       }
+      Integer before = queryIndex.putIfAbsent(q[0], i);
+      if (before != null) { // one run entry per query id: a second query would take the first one's hits
+        throw new IllegalArgumentException("duplicate query id '" + q[0] + "' (queries[" + before + "] and queries[" + i + "])");
+      }
       qrows.add(RowFactory.create(q[0], q[1]));
     }
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     Dataset<Row> qdf = spark.createDataFrame(jsc.parallelize(qrows, Math.max(1, Math.min(partitions, qrows.size()))), QUERIES);
-    // MTEB: (title + " " + text).strip(); the documents' text stripped, as RetrievalEvaluator does
-    Dataset<Row> docs = spark.createDataFrame(corpus.select("ordinal", "id", "title", "text").javaRDD()
-        .map(r -> {
-          if (r.isNullAt(1) || r.isNullAt(3)) {
-            throw new IllegalArgumentException("corpus row " + (r.isNullAt(0) ? "?" : r.getLong(0)) + ": "
-                + (r.isNullAt(1) ? "id" : "text") + " is null");
-          }
-          return RowFactory.create(r.getLong(0), r.getString(1), r.isNullAt(2) ? "" : r.getString(2), r.getString(3).strip());
-        }), CORPUS);
+    Dataset<Row> docs = documents(spark, corpus);
+    // one run entry per document id: a second document of an id would take one of its top-k places unseen
+    FretSparkJob.checkUniqueIds(docs.javaRDD().map(r -> r.getString(1)), "document");
     GeckoEmbeddings embed = embeddings.copy(new org.apache.spark.ml.param.ParamMap()).setDims(0).setVectorOutput(false)
         .setOutputCol("embedding").setInputCol("text");
     Dataset<Row> qvec = embed.copy(new org.apache.spark.ml.param.ParamMap()).setTitleCol("").setTaskType(TaskType.RETRIEVAL_QUERY)
         .transform(qdf).cache();
     Dataset<Row> dvec = embed.copy(new org.apache.spark.ml.param.ParamMap()).setTitleCol("title")
         .setTaskType(TaskType.RETRIEVAL_DOCUMENT).transform(docs).select("ordinal", "id", "embedding").cache();
-    long documents = dvec.count();
-    int maxK = Collections.max(ks);
-    int topK = (int) Math.min(maxK, documents);
-
     Map<Integer, Double> scores = new LinkedHashMap<>();
     Map<Integer, Map<String, Double>> metrics = new LinkedHashMap<>();
+    long documents;
     try {
+      documents = dvec.count();
+      if (documents == 0) {
+        throw new IllegalArgumentException("the corpus of " + name + " is empty: there is nothing to retrieve");
+      }
+      int topK = (int) Math.min(Collections.max(ks), documents);
       for (int d : dims) {
         Dataset<Row> q = truncated(spark, qvec.select("id", "embedding"), d, false);
         Dataset<Row> c = truncated(spark, dvec, d, true);
@@ -177,6 +179,24 @@ public final class SparkRetrievalEvaluator {
         (System.nanoTime() - start) / 1e9);
   }
 
+  /**
+   * The corpus rows as they are embedded: a null title as empty, the text as {@link
+   * RetrievalEvaluator#documentText} gives it, so that joined with its title by the model's prompt
+   * it is MTEB's {@code (title + " " + text).strip()} on the raw text, as in the single-JVM
+   * evaluator. A null id or text fails the job, naming the row's ordinal.
+   */
+  static Dataset<Row> documents(SparkSession spark, Dataset<Row> corpus) {
+    return spark.createDataFrame(corpus.select("ordinal", "id", "title", "text").javaRDD()
+        .map(r -> {
+          if (r.isNullAt(1) || r.isNullAt(3)) {
+            throw new IllegalArgumentException("corpus row " + (r.isNullAt(0) ? "?" : r.getLong(0)) + ": "
+                + (r.isNullAt(1) ? "id" : "text") + " is null");
+          }
+          String title = r.isNullAt(2) ? "" : r.getString(2);
+          return RowFactory.create(r.getLong(0), r.getString(1), title, RetrievalEvaluator.documentText(title, r.getString(3)));
+        }), CORPUS);
+  }
+
   /** The vectors cut to {@code d} and normalised again, as the single-JVM evaluator cuts them. */
   private static Dataset<Row> truncated(SparkSession spark, Dataset<Row> in, int d, boolean withOrdinal) {
     StructType schema = in.schema();
@@ -207,15 +227,25 @@ public final class SparkRetrievalEvaluator {
     }
 
     /**
-     * Sets the widths to score (default: the model's full width).
+     * Sets the widths to score (default: the model's full width); a width repeated is scored once.
+     * Each is checked against the model's width by {@link #evaluate}.
      *
-     * @throws IllegalArgumentException if empty
+     * @throws NullPointerException if the list or a width is null
+     * @throws IllegalArgumentException if empty or a width is below 1
      */
     public Builder dims(List<Integer> widths) {
+      Objects.requireNonNull(widths, "dims is null");
       if (widths.isEmpty()) {
         throw new IllegalArgumentException("dims must not be empty");
       }
-      this.dims = List.copyOf(widths);
+      for (int i = 0; i < widths.size(); i++) {
+        Integer d = widths.get(i);
+        Objects.requireNonNull(d, "dims[" + i + "] is null");
+        if (d < 1) {
+          throw new IllegalArgumentException("every width must be >= 1, got " + d + " in " + widths);
+        }
+      }
+      this.dims = List.copyOf(new java.util.LinkedHashSet<>(widths));
       return this;
     }
 

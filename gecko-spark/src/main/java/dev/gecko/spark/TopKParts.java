@@ -39,7 +39,12 @@ final class TopKParts {
       return ids.length;
     }
 
-    /** Packs (ordinal, id, vector) entries, sorting them by ordinal. */
+    /**
+     * Packs (ordinal, id, vector) entries, sorting them by ordinal.
+     *
+     * @throws IllegalArgumentException naming the entry's id and ordinal if its width differs from
+     *     the shard's first, or it holds NaN or an infinity
+     */
     static Shard pack(String packId, int index, Iterator<Entry> entries) {
       List<Entry> all = new ArrayList<>();
       entries.forEachRemaining(all::add);
@@ -52,8 +57,9 @@ final class TopKParts {
         Entry e = all.get(i);
         if (e.vector.length != dims) {
           throw new IllegalArgumentException("corpus vectors differ in width: " + e.vector.length + "!=" + dims + " (id '"
-              + e.id + "')");
+              + e.id + "', ordinal " + e.ordinal + ")");
         }
+        requireFinite(e.vector, e.name());
         ordinals[i] = e.ordinal;
         ids[i] = e.id;
         System.arraycopy(e.vector, 0, vectors, i * dims, dims);
@@ -78,12 +84,23 @@ final class TopKParts {
       this.ids = ids;
     }
 
-    /** Builds the flat index of {@code shard}'s vectors, in ordinal order. */
+    /**
+     * Builds the flat index of {@code shard}'s vectors, in ordinal order.
+     *
+     * @throws IllegalArgumentException naming a vector's id and ordinal if the index refuses it (a
+     *     dot-product index: a squared norm above {@link FlatIndex#MAX_DOT_SQUARED_NORM})
+     */
     static ShardIndex build(Shard shard, FlatIndex.Precision precision, FlatIndex.Metric metric) {
       FlatIndex index = FlatIndex.builder(Math.max(shard.dims, 1)).precision(precision).metric(metric).build();
       int dims = shard.dims;
       for (int i = 0; i < shard.ids.length; i++) {
-        index.add(Arrays.copyOfRange(shard.vectors, i * dims, (i + 1) * dims));
+        try {
+          index.add(Arrays.copyOfRange(shard.vectors, i * dims, (i + 1) * dims));
+        } catch (IllegalArgumentException e) {
+          // the index names the vector by its place in this shard ("vector 3 has squared norm ..."): name it by id
+          String name = Entry.name(shard.ids[i], shard.ordinals[i]);
+          throw new IllegalArgumentException(renamed(e.getMessage(), "vector " + i, name), e);
+        }
       }
       return new ShardIndex(index, shard.ordinals, shard.ids);
     }
@@ -92,17 +109,70 @@ final class TopKParts {
       return ids.length;
     }
 
-    /** The top {@code k} (at most the shard's size) of one query here, as corpus ordinals and ids. */
+    /**
+     * The top {@code k} (at most the shard's size) of one query here, as corpus ordinals and ids.
+     *
+     * @throws IllegalArgumentException naming the query's id if its width differs from the
+     *     corpus's, or the index refuses it (NaN, an infinity, or for a dot-product index a squared
+     *     norm above {@link FlatIndex#MAX_DOT_SQUARED_NORM})
+     */
     Hits search(String queryId, float[] query, int k) {
-      return Hits.of(queryId, index.search(query, Math.min(k, size())), ordinals, ids);
+      String name = Query.name(queryId);
+      if (query.length != index.dimensions()) {
+        throw new IllegalArgumentException(name + " has " + query.length + " dimensions, the corpus's vectors "
+            + index.dimensions());
+      }
+      List<SearchHit> hits;
+      try {
+        hits = index.search(query, Math.min(k, size()));
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException(renamed(e.getMessage(), "query", name), e);
+      }
+      return Hits.of(queryId, hits, ordinals, ids);
     }
   }
 
   /** One corpus row on its way into a shard. */
-  record Entry(long ordinal, String id, float[] vector) implements Serializable {}
+  record Entry(long ordinal, String id, float[] vector) implements Serializable {
+    /** How messages name the entry. */
+    String name() {
+      return name(id, ordinal);
+    }
+
+    /** How messages name the corpus vector of {@code id} and {@code ordinal}. */
+    static String name(String id, long ordinal) {
+      return "corpus vector of id '" + id + "' (ordinal " + ordinal + ")";
+    }
+  }
 
   /** One query: a key unique in the search, its id, its vector. */
-  record Query(long key, String id, float[] vector) implements Serializable {}
+  record Query(long key, String id, float[] vector) implements Serializable {
+    /** How messages name the query of {@code id}. */
+    static String name(String id) {
+      return "query '" + id + "'";
+    }
+  }
+
+  /**
+   * Refuses a vector with NaN or an infinity, as {@link FlatIndex} would, but naming it as {@code
+   * name} says (the index knows a vector only by its place in a shard).
+   */
+  static void requireFinite(float[] vector, String name) {
+    for (int i = 0; i < vector.length; i++) {
+      if (!Float.isFinite(vector[i])) {
+        throw new IllegalArgumentException(name + " component " + i + " is " + vector[i]
+            + "; a flat index holds and searches finite values only");
+      }
+    }
+  }
+
+  /** {@code message} with its leading {@code was} (how the index named a vector) replaced by {@code name}. */
+  private static String renamed(String message, String was, String name) {
+    if (message != null && message.startsWith(was + " ")) {
+      return name + message.substring(was.length());
+    }
+    return name + ": " + message;
+  }
 
   /**
    * The best hits of one query so far, best first: score descending, then corpus ordinal

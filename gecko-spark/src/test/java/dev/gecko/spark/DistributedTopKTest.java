@@ -151,4 +151,60 @@ class DistributedTopKTest {
     assertThatThrownBy(() -> DistributedTopK.builder().precision(FlatIndex.Precision.BINARY).metric(FlatIndex.Metric.DOT).build())
         .hasMessageContaining("does not fit precision binary");
   }
+
+  /** The message of the first IllegalArgumentException in what {@code search} threw (a failed job's cause, or its own). */
+  private static String refusal(org.assertj.core.api.ThrowableAssert.ThrowingCallable search) {
+    Throwable t = org.assertj.core.api.Assertions.catchThrowable(search);
+    assertThat(t).as("a refusal").isNotNull();
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      if (c instanceof IllegalArgumentException) {
+        return c.getMessage();
+      }
+    }
+    throw new AssertionError("no IllegalArgumentException in", t);
+  }
+
+  /**
+   * A bad corpus vector is named by its id and ordinal, a bad query by its id, a null id or ordinal
+   * by its column and row. Before, a corpus vector was named by its place in its shard ("vector 1
+   * component 0 is NaN"), a query not at all ("query component 0 is NaN", "vector dimensions
+   * differ: 3!=2"), a null id became the id "null" and a null ordinal a bare NullPointerException.
+   */
+  @Test
+  void badRowsAreNamedByTheirIdOrdinalOrRow() {
+    StructType schema = new StructType().add("id", DataTypes.StringType, true)
+        .add("embedding", DataTypes.createArrayType(DataTypes.FloatType, false), true).add("ordinal", DataTypes.LongType, true);
+    float big = (float) Math.sqrt(FlatIndex.MAX_DOT_SQUARED_NORM); // a squared norm of twice the most a dot index allows
+    List<Row> good = List.of(RowFactory.create("d0", new float[] {1f, 0f}, 10L), RowFactory.create("d1", new float[] {0f, 1f}, 20L));
+    Dataset<Row> corpus = TestSpark.rows(good, schema, 1);
+    Dataset<Row> queries = TestSpark.rows(List.of(RowFactory.create("q-1", new float[] {1f, 1f}, null)), schema, 1);
+    DistributedTopK positions = DistributedTopK.builder().k(2).shards(1).queryBlocks(1).build();
+    DistributedTopK ordinals = DistributedTopK.builder().k(2).shards(1).queryBlocks(1).ordinalCol("ordinal").build();
+    java.util.function.Function<Row, Dataset<Row>> plus = r -> TestSpark.rows(List.of(good.get(0), good.get(1), r), schema, 1);
+
+    assertThat(refusal(() -> positions.search(queries, plus.apply(RowFactory.create("doc-B", new float[] {Float.NaN, 0f}, 5L)))
+        .collectAsList())).startsWith("corpus vector of id 'doc-B' (ordinal 2) component 0 is NaN");
+    assertThat(refusal(() -> ordinals.search(queries, plus.apply(RowFactory.create("doc-B", new float[] {0f,
+        Float.POSITIVE_INFINITY}, 2000L))).collectAsList())).startsWith("corpus vector of id 'doc-B' (ordinal 2000) component 1 is Infinity");
+    assertThat(refusal(() -> ordinals.search(queries, plus.apply(RowFactory.create("huge", new float[] {big, big}, 30L)))
+        .collectAsList())).startsWith("corpus vector of id 'huge' (ordinal 30) has squared norm");
+    assertThat(refusal(() -> ordinals.search(TestSpark.rows(List.of(RowFactory.create("q-17", new float[] {Float.NaN, 1f}, null)),
+        schema, 1), corpus).collectAsList())).startsWith("query 'q-17' component 0 is NaN");
+    assertThat(refusal(() -> ordinals.search(TestSpark.rows(List.of(RowFactory.create("q-17", new float[] {1f, 1f, 1f}, null)),
+        schema, 1), corpus).collectAsList())).isEqualTo("query 'q-17' has 3 dimensions, the corpus's vectors 2");
+    assertThat(refusal(() -> ordinals.search(TestSpark.rows(List.of(RowFactory.create("q-big", new float[] {big, big}, null)),
+        schema, 1), corpus).collectAsList())).startsWith("query 'q-big' has squared norm");
+    // nulls: named by column and row
+    assertThat(refusal(() -> positions.search(queries, plus.apply(RowFactory.create(null, new float[] {1f, 1f}, 5L)))
+        .collectAsList())).isEqualTo("corpus: id column 'id' is null in row 2 (from 0)");
+    assertThat(refusal(() -> ordinals.search(queries, plus.apply(RowFactory.create(null, new float[] {1f, 1f}, 5L)))
+        .collectAsList())).isEqualTo("corpus: id column 'id' is null in the row of ordinal 5");
+    assertThat(refusal(() -> ordinals.search(queries, plus.apply(RowFactory.create("d2", new float[] {1f, 1f}, null)))
+        .collectAsList())).isEqualTo("corpus: ordinal column 'ordinal' is null in the row of id 'd2'");
+    assertThat(refusal(() -> ordinals.search(TestSpark.rows(List.of(RowFactory.create("q0", new float[] {1f, 0f}, null),
+        RowFactory.create(null, new float[] {1f, 1f}, null)), schema, 1), corpus).collectAsList()))
+        .isEqualTo("queries: id column 'id' is null in row 1 (from 0) of partition 0");
+    // the good rows still search
+    assertThat(ordinals.search(queries, corpus).collectAsList()).hasSize(2);
+  }
 }

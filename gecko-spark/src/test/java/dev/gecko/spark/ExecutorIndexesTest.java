@@ -149,10 +149,12 @@ class ExecutorIndexesTest {
   @Test
   void aFailedBuildFailsItsTaskAndLeavesNothingCached() {
     ExecutorIndexes c = cache(1 << 20);
-    float[] nan = new float[DIMS];
-    nan[3] = Float.NaN;
-    TopKParts.Shard bad = TopKParts.Shard.pack("run", 0, List.of(new TopKParts.Entry(0, "x", nan)).iterator());
-    assertThatThrownBy(() -> c.get(bad, F32, DOT)).isInstanceOf(IllegalArgumentException.class);
+    // a vector the dot-product index refuses (packing refuses NaN already: see DistributedTopKTest)
+    float[] huge = new float[DIMS];
+    huge[3] = 2 * (float) Math.sqrt(dev.gecko.core.index.FlatIndex.MAX_DOT_SQUARED_NORM);
+    TopKParts.Shard bad = TopKParts.Shard.pack("run", 0, List.of(new TopKParts.Entry(0, "x", huge)).iterator());
+    assertThatThrownBy(() -> c.get(bad, F32, DOT)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith("corpus vector of id 'x' (ordinal 0) has squared norm");
     assertThat(c.keys()).isEmpty();
     assertThat(c.bytes()).isZero();
     assertThatThrownBy(() -> c.get(bad, F32, DOT)).as("tried again, not a cached failure")

@@ -234,6 +234,41 @@ class FretSparkJobTest {
     assertThat(manifest.path("error").asText()).contains("no examples in");
   }
 
+  /**
+   * A model folder retrained in place (same name, same width, other files) is another
+   * configuration: the run refuses to resume, naming the embedder's fingerprint. Before, the
+   * configuration knew the embedder by name and width only, and the run went on.
+   */
+  @Test
+  void aModelFolderRetrainedInPlaceDoesNotResume() throws Exception {
+    dev.gecko.core.ModelPackage builtIn = dev.gecko.core.ModelPackage.builtIn(dev.gecko.core.GeckoEmbedder.Builder.DEFAULT_MODEL);
+    Path model = Files.createDirectories(dir.resolve("retrained-model"));
+    try (java.io.InputStream m = builtIn.model().open(); java.io.InputStream t = builtIn.tokenizer().open()) {
+      Files.copy(m, model.resolve("model.onnx"));
+      Files.copy(t, model.resolve("tokenizer.json"));
+    }
+    dev.gecko.core.ModelManifest.describing(builtIn).write(model.resolve(dev.gecko.core.ModelPackage.MANIFEST));
+    Path file = corpusOf(2, "arguana-2-retrained.jsonl");
+    Path out = dir.resolve("spark-retrained");
+    java.util.function.Supplier<FretSparkJob> runJob = () -> job(out).model(model.toString())
+        .settings(FretSettings.builder().candidates(3).concurrency(1).build()).seedsPerTask(2).shards(1).build();
+    for (int i = 0; i < 2; i++) { // both seeds rejected at once: a short first run, its manifest written
+      server.enqueue(Fault.status(400, Map.of(), "{\"error\":{\"message\":\"filtered\",\"code\":\"content_filter\"}}"));
+    }
+    assertThatThrownBy(() -> runJob.get().run(TestSpark.session(), SparkCorpus.read(TestSpark.session(), file.toString())))
+        .isInstanceOf(NoExamplesException.class);
+    JsonNode embedder = JSON.readTree(out.resolve(FretSparkJob.MANIFEST).toFile()).path("config").path("embedder");
+    assertThat(embedder.path("fingerprint").asText()).isEqualTo(dev.gecko.core.ModelPackage.resolve(model.toString())
+        .fingerprint()).hasSize(64);
+
+    // "retrained": the tokenizer file rewritten (a blank line added: it reads and tokenizes as before)
+    Files.writeString(model.resolve("tokenizer.json"), "\n", java.nio.file.StandardOpenOption.APPEND);
+    assertThatThrownBy(() -> runJob.get().run(TestSpark.session(), SparkCorpus.read(TestSpark.session(), file.toString())))
+        .isInstanceOf(dev.gecko.train.fret.ResumeConflictException.class)
+        .hasMessageContaining("differs in: embedder.fingerprint (was '" + embedder.path("fingerprint").asText().substring(0, 20))
+        .hasMessageNotContaining("embedder.model").hasMessageNotContaining("embedder.dimensions");
+  }
+
   @Test
   void sparkRunWithAKilledTaskEqualsGeckoGenerateAndReRunsDoOnlyWhatIsMissing() throws Exception {
     // the single-JVM reference: gecko generate, as a user runs it

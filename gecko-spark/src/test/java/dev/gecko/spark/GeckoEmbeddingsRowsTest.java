@@ -188,6 +188,22 @@ class GeckoEmbeddingsRowsTest {
         .hasMessageContaining("model must not be blank");
   }
 
+  /**
+   * A width above the model's is refused by transformSchema, on the driver, from the model's
+   * manifest. Before, it was accepted there, and every task attempt failed after loading the model.
+   */
+  @Test
+  void dimsAboveTheModelsWidthAreRefusedOnTheDriver() {
+    org.apache.spark.sql.types.StructType schema = new org.apache.spark.sql.types.StructType().add("text", DataTypes.StringType);
+    GeckoEmbeddings wide = new GeckoEmbeddings().setModel(GeckoEmbeddingsTest.FP32).setDims(385);
+    assertThatThrownBy(() -> wide.transformSchema(schema)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("param dims is 385, above the width of model all-MiniLM-L6-v2 (384): set 1 to 384, or 0 for the full width");
+    assertThat(wide.setDims(384).transformSchema(schema).fieldNames()).containsExactly("text", "embedding");
+    // a model the driver does not find (shipped to the executors only, say) is left to the tasks
+    assertThat(new GeckoEmbeddings().setModel("no-such-model.zip").setDims(9999).transformSchema(schema).fieldNames())
+        .containsExactly("text", "embedding");
+  }
+
   @Test
   void aPipelineHoldingItSavesAndLoads(@TempDir Path dir) throws Exception {
     Dataset<Row> in = TestSpark.passages(passages, 2);

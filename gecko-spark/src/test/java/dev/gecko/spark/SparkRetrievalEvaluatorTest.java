@@ -67,6 +67,60 @@ class SparkRetrievalEvaluatorTest {
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("queries[1]");
   }
 
+  private static final org.apache.spark.sql.types.StructType CORPUS = new org.apache.spark.sql.types.StructType()
+      .add("ordinal", org.apache.spark.sql.types.DataTypes.LongType).add("id", org.apache.spark.sql.types.DataTypes.StringType)
+      .add("title", org.apache.spark.sql.types.DataTypes.StringType).add("text", org.apache.spark.sql.types.DataTypes.StringType);
+
+  private static org.apache.spark.sql.Dataset<org.apache.spark.sql.Row> corpus(Object[]... rows) {
+    List<org.apache.spark.sql.Row> r = new java.util.ArrayList<>();
+    for (Object[] row : rows) {
+      r.add(org.apache.spark.sql.RowFactory.create(row));
+    }
+    return TestSpark.rows(r, CORPUS, 1);
+  }
+
+  /**
+   * Widths are checked when set; a repeated query or document id and an empty corpus are refused,
+   * naming them. Before, dims(0) and a null width failed only in evaluate(), repeated ids were
+   * merged (the last hit of a document id kept, two top-k places for one id; a query id's hits
+   * pooled), and an empty corpus failed with "k must be >= 1, was 0".
+   */
+  @Test
+  void repeatedIdsAnEmptyCorpusAndBadWidthsAreRefusedNamingThem() {
+    GeckoEmbeddings fp32 = new GeckoEmbeddings().setModel(GeckoEmbeddingsTest.FP32);
+    assertThatThrownBy(() -> SparkRetrievalEvaluator.builder(fp32).dims(List.of(64, 0)))
+        .isInstanceOf(IllegalArgumentException.class).hasMessage("every width must be >= 1, got 0 in [64, 0]");
+    assertThatThrownBy(() -> SparkRetrievalEvaluator.builder(fp32).dims(java.util.Arrays.asList(64, null)))
+        .isInstanceOf(NullPointerException.class).hasMessage("dims[1] is null");
+    SparkRetrievalEvaluator e = SparkRetrievalEvaluator.builder(fp32).dims(List.of(64)).shards(1).partitions(1).build();
+    Map<String, Map<String, Integer>> qrels = Map.of("q1", Map.of("d1", 1));
+    List<String[]> queries = List.<String[]>of(new String[] {"q1", "who owns a value?"});
+    assertThatThrownBy(() -> e.evaluate(TestSpark.session(), corpus(new Object[] {0L, "d1", "", "a"}),
+        List.of(new String[] {"q1", "one"}, new String[] {"q2", "two"}, new String[] {"q1", "three"}), qrels, "x"))
+        .isInstanceOf(IllegalArgumentException.class).hasMessage("duplicate query id 'q1' (queries[0] and queries[2])");
+    assertThatThrownBy(() -> e.evaluate(TestSpark.session(), corpus(new Object[] {0L, "d1", "", "a value is owned"},
+        new Object[] {1L, "d2", "", "bees"}, new Object[] {2L, "d1", "", "owners own values"}), queries, qrels, "x"))
+        .isInstanceOf(IllegalArgumentException.class).hasMessage("duplicate document id 'd1' (2 rows)");
+    assertThatThrownBy(() -> e.evaluate(TestSpark.session(), corpus(), queries, qrels, "x"))
+        .isInstanceOf(IllegalArgumentException.class).hasMessage("the corpus of x is empty: there is nothing to retrieve");
+  }
+
+  /**
+   * Documents are embedded as MTEB joins them, {@code (title + " " + text).strip()} on the raw text:
+   * the text keeps its leading line break and spaces next to a title. Before, it was stripped first.
+   */
+  @Test
+  void documentsKeepTheirTextAsMtebJoinsItWithTheTitle() {
+    List<org.apache.spark.sql.Row> docs = SparkRetrievalEvaluator.documents(TestSpark.session(), corpus(
+        new Object[] {0L, "d1", "Title", "\n  Body text "}, new Object[] {1L, "d2", null, " \n Untitled body\n"},
+        new Object[] {2L, "d3", "  ", "\tbody\n"})).collectAsList();
+    dev.gecko.core.ModelPackage bge = dev.gecko.core.ModelPackage.resolve("bge-small-en-v1.5");
+    List<String> seen = docs.stream().map(r -> bge.render(dev.gecko.core.EmbedRequest.document(r.getString(3))
+        .withTitle(r.getString(2)))).toList();
+    // Python's (title + " " + text).strip() of each
+    assertThat(seen).containsExactly("Title \n  Body text", "Untitled body", "body");
+  }
+
   @Test
   void geckoEvalRetrievalNumbersReproduceThroughSpark(@TempDir Path dir) throws Exception {
     Path data = slice(dir.resolve("arguana-slice"), PASSAGES);

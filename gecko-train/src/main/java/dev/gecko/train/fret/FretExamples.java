@@ -1,6 +1,7 @@
 package dev.gecko.train.fret;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.gecko.core.io.Passage;
 import java.util.ArrayList;
@@ -9,6 +10,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Random;
+import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * FRet's last steps for one seed, as a function: relabel the retrieved candidates, select the
@@ -46,6 +49,52 @@ public final class FretExamples {
       endpoints.add(endpoint);
     }
     return List.copyOf(endpoints);
+  }
+
+  /**
+   * What differs between a run folder's configuration and this run's, for a {@link
+   * ResumeConflictException}'s message: each differing leaf as {@code path (was 'x', now 'y')}
+   * ({@code (absent)} for a missing or null key), paths dotted ({@code embedder.fingerprint}), keys in
+   * sorted order, at most 8. Numbers compare by value (42 read back as an int equals 42 written as
+   * a long). Empty if they are equal. {@link FretPipeline}'s manifest and gecko-spark's name their
+   * conflicts by this one rule.
+   */
+  public static List<String> configDifferences(JsonNode was, JsonNode now) {
+    Objects.requireNonNull(was, "was is null");
+    Objects.requireNonNull(now, "now is null");
+    List<String> out = new ArrayList<>();
+    diff("", was, now, out);
+    return List.copyOf(out);
+  }
+
+  private static void diff(String path, JsonNode a, JsonNode b, List<String> out) {
+    if (out.size() >= 8 || a.equals(b) || (absent(a) && absent(b))) {
+      return;
+    }
+    if (a.isNumber() && b.isNumber() && a.decimalValue().compareTo(b.decimalValue()) == 0) {
+      return; // 42 read back as an int equals 42 written as a long
+    }
+    if (a.isObject() && b.isObject()) {
+      Set<String> keys = new TreeSet<>();
+      a.fieldNames().forEachRemaining(keys::add);
+      b.fieldNames().forEachRemaining(keys::add);
+      for (String k : keys) {
+        diff(path.isEmpty() ? k : path + "." + k, a.path(k), b.path(k), out);
+      }
+      return;
+    }
+    String was = absent(a) ? "(absent)" : shorten(a.isTextual() ? a.asText() : a.toString());
+    String now = absent(b) ? "(absent)" : shorten(b.isTextual() ? b.asText() : b.toString());
+    out.add(path + " (was " + was + ", now " + now + ")");
+  }
+
+  /** A key that is missing, or null (how a record reads a key an earlier writer did not write). */
+  private static boolean absent(JsonNode n) {
+    return n.isMissingNode() || n.isNull();
+  }
+
+  private static String shorten(String s) {
+    return s.length() > 60 ? "'" + s.substring(0, 57) + "...'" : "'" + s + "'";
   }
 
   /**

@@ -71,7 +71,9 @@ import java.util.concurrent.atomic.AtomicReference;
  * final rank; a score is null where the LLM's grade stayed invalid, which ranks the candidate last
  * under that scorer). {@code rejects.jsonl}: {@code
  * seed_id}, {@code stage}, {@code reason}, {@code answer}. {@code manifest.json}: format, digest,
- * configuration (model, scorers, embedder, parameters, prompts, corpus digest), counts, status.
+ * configuration (model, scorers, embedder: its name, width and {@link
+ * dev.gecko.core.ModelPackage#fingerprint() fingerprint}, parameters, prompts, corpus digest),
+ * counts, status.
  * {@code run.lock}: held (an OS file lock) by the run writing the folder: a second writer, in this
  * process or another, is refused at once with {@link RunFolderInUseException}; the lock goes when
  * the run ends or its process dies.
@@ -80,7 +82,8 @@ import java.util.concurrent.atomic.AtomicReference;
  * Lines are appended, flushed and fsynced one by one. On start, a torn last line is cut off, and
  * seeds present in either file are skipped, so a restart after a crash or {@code kill -9} loses
  * nothing finished and writes no duplicates. If the manifest's digest differs from this
- * configuration's, {@link #run()} throws {@link ResumeConflictException} unless {@link
+ * configuration's (a model folder retrained in place included: its fingerprint changed), {@link
+ * #run()} throws {@link ResumeConflictException}, naming the fields that differ, unless {@link
  * Builder#newRun(boolean)} is set, which archives the old files. {@code limit} and {@code
  * concurrency} are not part of the digest (raising the limit extends a run).
  *
@@ -337,7 +340,7 @@ public final class FretPipeline {
     FretSettings s = b.settings;
     return new RunManifest.Config(new RunManifest.Llm(b.llm.model()),
         new RunManifest.Scorers(relabeler.qlScorer().id(), relabeler.rcScorer().id()),
-        new RunManifest.Embedder(b.embedder.model().name(), b.embedder.dimensions()),
+        new RunManifest.Embedder(b.embedder.model().name(), b.embedder.dimensions(), b.embedder.model().fingerprint()),
         new RunManifest.Parameters(s.candidates(), s.negatives().name().toLowerCase(java.util.Locale.ROOT), s.randomSeed(),
             s.generationTemperature(), s.attempts()),
         s.prompts().toJson(), new RunManifest.Corpus(b.corpus.size(), corpusDigest(b.corpus)));

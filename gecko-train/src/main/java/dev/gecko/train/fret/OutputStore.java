@@ -4,7 +4,6 @@ import dev.gecko.core.InvalidDataException;
 import dev.gecko.core.io.JsonlReader;
 import dev.gecko.core.internal.io.AtomicFiles;
 import dev.gecko.train.llm.UsageMeter;
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.Closeable;
@@ -176,8 +175,7 @@ final class OutputStore implements Closeable {
           conflict = manifestFile + " is not a run manifest (" + e.getMessage().lines().findFirst().orElse("") + ")";
         }
         if (old != null && !digest.equals(old.digest())) {
-          List<String> diffs = new ArrayList<>();
-          diff("", JSON.valueToTree(old.config()), JSON.valueToTree(config), diffs);
+          List<String> diffs = FretExamples.configDifferences(JSON.valueToTree(old.config()), JSON.valueToTree(config));
           String was = old.digest() == null ? "none" : abbrev(old.digest());
           conflict = dir + " holds a run with a different configuration (digest " + was
               + ", now " + abbrev(digest) + "); differs in: " + (diffs.isEmpty() ? "format" : String.join(", ", diffs));
@@ -218,31 +216,6 @@ final class OutputStore implements Closeable {
 
   private static String abbrev(String d) {
     return d.length() > 12 ? d.substring(0, 12) : d;
-  }
-
-  private static void diff(String path, JsonNode a, JsonNode b, List<String> out) {
-    if (out.size() >= 8 || a.equals(b)) {
-      return;
-    }
-    if (a.isNumber() && b.isNumber() && a.decimalValue().compareTo(b.decimalValue()) == 0) {
-      return; // 42 read back as an int equals 42 written as a long
-    }
-    if (a.isObject() && b.isObject()) {
-      Set<String> keys = new java.util.TreeSet<>();
-      a.fieldNames().forEachRemaining(keys::add);
-      b.fieldNames().forEachRemaining(keys::add);
-      for (String k : keys) {
-        diff(path.isEmpty() ? k : path + "." + k, a.path(k), b.path(k), out);
-      }
-      return;
-    }
-    String was = a.isMissingNode() ? "(absent)" : shorten(a.isTextual() ? a.asText() : a.toString());
-    String now = b.isMissingNode() ? "(absent)" : shorten(b.isTextual() ? b.asText() : b.toString());
-    out.add(path + " (was " + was + ", now " + now + ")");
-  }
-
-  private static String shorten(String s) {
-    return s.length() > 60 ? "'" + s.substring(0, 57) + "...'" : "'" + s + "'";
   }
 
   private static void archive(Path dir, Clock clock) throws IOException {

@@ -48,8 +48,15 @@ record RunManifest(String format, String digest, String created, Config config, 
   record Scorers(String ql, String rc) {
   }
 
-  @JsonPropertyOrder({"model", "dimensions"})
-  record Embedder(String model, int dimensions) {
+  /**
+   * The embedder that retrieved the candidates: its model's name and width, and its {@link
+   * dev.gecko.core.ModelPackage#fingerprint() fingerprint} (the content of its graph, tokenizer
+   * and adapter, and its settings), so that a model folder retrained in place under the same name
+   * and width is a different configuration. Null in manifests written before it was recorded (such
+   * a run does not resume: the difference is named).
+   */
+  @JsonPropertyOrder({"model", "dimensions", "fingerprint"})
+  record Embedder(String model, int dimensions, String fingerprint) {
   }
 
   @JsonPropertyOrder({"candidates", "negatives", "randomSeed", "generationTemperature", "attempts"})

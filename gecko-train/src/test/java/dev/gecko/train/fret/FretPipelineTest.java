@@ -208,6 +208,49 @@ class FretPipelineTest {
     return best;
   }
 
+  /** A model folder holding a copy of a built-in model's graph and tokenizer, described by its manifest. */
+  static Path modelFolder(String builtIn, Path dir) throws IOException {
+    dev.gecko.core.ModelPackage pkg = dev.gecko.core.ModelPackage.resolve(builtIn);
+    Files.createDirectories(dir);
+    try (var in = pkg.model().open()) {
+      Files.copy(in, dir.resolve("model.onnx"));
+    }
+    try (var in = pkg.tokenizer().open()) {
+      Files.copy(in, dir.resolve("tokenizer.json"));
+    }
+    dev.gecko.core.ModelManifest.describing(pkg).write(dir.resolve("gecko-model.json"));
+    return dir;
+  }
+
+  /**
+   * A model folder retrained in place (same name, same width, other files) is another
+   * configuration: the run refuses to resume, naming the embedder's fingerprint. Before, the
+   * embedder was known by name and width only, and the run went on mixing its old examples with the
+   * new model's.
+   */
+  @Test
+  void aModelFolderRetrainedInPlaceDoesNotResume(@TempDir Path tmp) throws Exception {
+    Path model = modelFolder(GeckoEmbedder.Builder.DEFAULT_MODEL, tmp.resolve("model"));
+    Path out = tmp.resolve("run");
+    List<Passage> few = corpus.subList(0, 6);
+    LlmClient llm = client(server, EnumSet.allOf(Capability.class), new UsageMeter(PriceTable.FREE));
+    try (GeckoEmbedder e = GeckoEmbedder.builder().model(model.toString()).coalescingWindow(Duration.ZERO).build()) {
+      RunSummary s = FretPipeline.builder().llm(llm).embedder(e).corpus(few).output(out)
+          .settings(seeds(2).candidates(4).build()).build().run();
+      assertThat(s.written()).isEqualTo(2);
+      assertThat(JSON.readTree(out.resolve("manifest.json").toFile()).path("config").path("embedder").path("fingerprint")
+          .asText()).isEqualTo(e.model().fingerprint()).hasSize(64);
+    }
+    // "retrained": the tokenizer file rewritten (a blank line added: it reads and tokenizes as before)
+    Files.writeString(model.resolve("tokenizer.json"), "\n", java.nio.file.StandardOpenOption.APPEND);
+    try (GeckoEmbedder e = GeckoEmbedder.builder().model(model.toString()).coalescingWindow(Duration.ZERO).build()) {
+      assertThatThrownBy(() -> FretPipeline.builder().llm(llm).embedder(e).corpus(few).output(out)
+          .settings(seeds(2).candidates(4).build()).build().run())
+          .isInstanceOf(ResumeConflictException.class).hasMessageContaining("differs in: embedder.fingerprint (was '")
+          .hasMessageNotContaining("embedder.model").hasMessageNotContaining("embedder.dimensions");
+    }
+  }
+
   @Test
   void endToEndWithPromptLogprobsMovesThePositiveAndResumesIdempotently(@TempDir Path out) throws Exception {
     // make the scorers prefer another passage for seed 1's query: the positive must move there
