@@ -46,7 +46,8 @@ import java.util.Set;
  * A file starts with a header (the magic {@code "GKEMB002"}, the width, the model's fingerprint)
  * that is checked on open; a file of another model or width is refused, naming it. Records are
  * appended under an exclusive file lock (several JVMs may share a folder); a truncated last record
- * (an interrupted run) is dropped on the next open. Where: {@link #open(Path)} a given folder,
+ * (an interrupted run) is dropped on the next open, and a record whose vector is not of unit
+ * length (zeros where the data never reached the disk) is ignored and its text embedded again. Where: {@link #open(Path)} a given folder,
  * {@link #openDefault()} {@code embeddings/} in the cache folder the library's other caches use
  * ({@code -Dgecko.cache.dir}, else {@code $XDG_CACHE_HOME/gecko}, else {@code ~/.cache/gecko}),
  * {@link #inMemory()} nowhere (vectors live as long as the cache object).
@@ -205,6 +206,7 @@ public final class EmbeddingCache {
     private final byte[] fingerprint;
     private final Map<Key, float[]> vectors = new HashMap<>();
     private boolean warnedTorn;
+    private boolean warnedDamaged;
 
     Store(Path file, int width, byte[] fingerprint) {
       this.file = file;
@@ -353,10 +355,17 @@ public final class EmbeddingCache {
             int start = i * recordBytes;
             chunk.get(start, key);
             Key k = new Key(key);
-            if (wanted.remove(k)) {
+            if (wanted.contains(k)) {
               float[] v = new float[width];
               chunk.slice(start + KEY_BYTES, 4 * width).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(v);
-              vectors.put(new Key(key.clone()), v);
+              if (plausible(v)) {
+                wanted.remove(k);
+                vectors.put(new Key(key.clone()), v);
+              } else if (!warnedDamaged) { // still wanted: a later record of it, or embedded again and appended
+                warnedDamaged = true;
+                LOG.log(System.Logger.Level.WARNING, "{0}: ignoring a damaged record at byte {1} (not a unit vector); "
+                    + "its text is embedded again", file, at + start);
+              }
             }
           }
           at += (long) n * recordBytes;
@@ -371,6 +380,22 @@ public final class EmbeddingCache {
         throw new IOException("cannot read embedding cache " + file + ": " + e.getMessage(), e);
       }
     }
+  }
+
+  /**
+   * Whether a record's vector can be what the embedder wrote: the embedder's full-width vectors
+   * are unit length (or zero), so a record whose data never reached the disk (zeros after a crash
+   * of the machine, with the file already longer) or was overwritten is told by its norm.
+   */
+  static boolean plausible(float[] v) {
+    double sq = 0;
+    for (float x : v) {
+      if (!Float.isFinite(x)) {
+        return false;
+      }
+      sq += (double) x * x;
+    }
+    return sq == 0 || Math.abs(sq - 1) <= 1e-3;
   }
 
   private record Key(byte[] bytes) {

@@ -221,6 +221,25 @@ class EvaluatorsTest {
   }
 
   @Test
+  void cacheIgnoresARecordWhoseDataNeverReachedTheDisk() throws IOException {
+    Path dir = Files.createDirectories(tmp.resolve("cache-zeroed"));
+    Path file = cacheFileOfOneRun(dir);
+    long size = Files.size(file);
+    // the last record's key kept, its vector zeroed from the middle on (a block that was never written)
+    int vectorBytes = 4 * 384;
+    try (var ch = java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.WRITE)) {
+      ch.write(java.nio.ByteBuffer.allocate(vectorBytes / 2), size - vectorBytes / 2);
+    }
+    CountingEmbedder counting = new CountingEmbedder(embedder);
+    EvalReport again = StsEvaluator.builder(counting).cache(EmbeddingCache.open(dir)).build().evaluate(sts);
+    assertThat(counting.texts.get()).as("the damaged record's text, embedded again").isEqualTo(1);
+    assertThat(Files.size(file)).as("and appended").isEqualTo(size + 32 + vectorBytes);
+    EvalReport fresh = StsEvaluator.builder(embedder).cache(EmbeddingCache.inMemory()).build().evaluate(sts);
+    assertThat(again.scores().keySet()).isEqualTo(fresh.scores().keySet());
+    again.scores().forEach((w, score) -> assertThat(score).as("width %d", w).isCloseTo(fresh.scores().get(w), within(1e-6)));
+  }
+
+  @Test
   void cacheHoldsOnlyTheVectorsItIsAskedFor() throws IOException {
     Path dir = Files.createDirectories(tmp.resolve("cache-partial"));
     Path file = cacheFileOfOneRun(dir); // the 61 pairs' sentences
@@ -256,7 +275,7 @@ class EvaluatorsTest {
         String who = store == a ? "a" : "b";
         runs.add(pool.submit(() -> {
           for (int i = 0; i < 200; i++) { // one append per call: the file lock is taken 200 times on each side
-            store.putAll(List.of(who + i), List.of(new float[] {i, 1, 2, 3}));
+            store.putAll(List.of(who + i), List.of(VectorOps.normalize(new float[] {i, 1, 2, 3})));
           }
           return null;
         }));
@@ -274,7 +293,7 @@ class EvaluatorsTest {
     }
     float[][] read = EmbeddingCache.open(dir).store(embedder.model(), 4).getAll(all);
     for (int i = 0; i < all.size(); i++) {
-      assertThat(read[i]).as(all.get(i)).containsExactly(i / 2, 1, 2, 3);
+      assertThat(read[i]).as(all.get(i)).containsExactly(VectorOps.normalize(new float[] {i / 2, 1, 2, 3}));
     }
   }
 
