@@ -121,6 +121,43 @@ class GeckoEmbeddingAutoConfigurationTest {
   }
 
   /**
+   * {@code threads} reaches the embedder. The embedder runs {@code threads} batches at a time:
+   * the calling thread and {@code threads - 1} helper threads ({@code gecko-infer-N}, started on a
+   * call's first batches and kept idle for 30 s). A call of 65 texts (more than a coalesced batch
+   * holds, so it is scheduled on its own) in one-text batches (a budget of 16 tokens) starts two new
+   * helpers with {@code threads=3} and none with {@code threads=1}.
+   */
+  @Test
+  void theThreadsPropertyReachesTheEmbedder() {
+    List<String> texts = IntStream.range(0, GeckoEmbedder.Builder.DEFAULT_MAX_BATCH_SIZE + 1).mapToObj(i -> "Sentence number " + i + " of the list.").toList();
+    for (int threads : new int[] {1, 3}) {
+      runner.withPropertyValues("gecko.embedding.threads=" + threads, "gecko.embedding.max-batch-tokens=16")
+          .run(context -> {
+            EmbeddingModel model = context.getBean(EmbeddingModel.class);
+            GeckoEmbedder embedder = context.getBean(GeckoEmbeddingModel.class).embedder();
+            Set<String> before = inferenceThreads();
+            long batches = embedder.metrics().batches();
+            model.call(new EmbeddingRequest(texts, null));
+            assertThat(embedder.metrics().batches() - batches).isEqualTo(texts.size());
+            Set<String> started = inferenceThreads();
+            started.removeAll(before);
+            assertThat(started).as("helper threads started with threads=%d", threads).hasSize(threads - 1);
+          });
+    }
+  }
+
+  /** The names of this JVM's live batch helper threads. */
+  private static Set<String> inferenceThreads() {
+    Set<String> names = new HashSet<>();
+    for (Thread t : Thread.getAllStackTraces().keySet()) {
+      if (t.getName().startsWith("gecko-infer-")) {
+        names.add(t.getName());
+      }
+    }
+    return names;
+  }
+
+  /**
    * The title key reaches the model: with {@code title-metadata-key=heading} a document's
    * {@code heading} is its title (bge: {@code title text}), and its {@code title} is ordinary
    * metadata, which changes nothing.
