@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Fine-tunes a whole BERT-family encoder (bge-small-en-v1.5, all-MiniLM-L6-v2, e5-small-v2, a
@@ -41,9 +42,12 @@ import java.util.TreeMap;
  *     .train();
  * }</pre>
  *
- * <p>Not thread-safe: one {@link #train()} at a time in a JVM (DJL's PyTorch gradient collector is
- * process-wide), on any thread. It owns no resource between calls: each {@link #train()} opens the
- * engine's native arrays and frees them before it returns.
+ * <p>Thread-safety: one {@link #train()} at a time in a JVM, on any thread. DJL's PyTorch gradient
+ * collector is process-wide, so a {@link #train()} called while another is running (of this or
+ * another {@code FineTuner}, on any thread, or from a progress listener) does not wait: it throws
+ * an {@link IllegalStateException} at once, before any work, and the running one goes on
+ * undisturbed. It owns no resource between calls: each {@link #train()} opens the engine's native
+ * arrays and frees them before it returns.
  *
  * <p>No network: DJL's engine class calls home in its static initializer (the AWS metadata
  * address 169.254.169.254, and an S3 telemetry URL on EC2) unless {@code OPT_OUT_TRACKING} or DJL's
@@ -61,6 +65,12 @@ public final class FineTuner {
   private final TrainingData validation;
   private final FineTuneConfig config;
   private final ProgressListener progress;
+  /**
+   * The thread whose {@link #train()} is running in this JVM, null when none: DJL's PyTorch
+   * gradient collector is one per process (a second one open at once throws), so two runs at once
+   * would fail part-way, whichever opened its collector second.
+   */
+  private static final AtomicReference<Thread> RUNNING = new AtomicReference<>();
 
   private FineTuner(Builder b, FineTuneConfig config) {
     this.base = b.base;
@@ -88,12 +98,26 @@ public final class FineTuner {
    *
    * @throws IOException if a file cannot be read or written
    * @throws ModelLoadException if the engine or the model cannot be loaded
-   * @throws IllegalStateException if training diverged: ten steps in a row were skipped
+   * @throws IllegalStateException if another {@code train()} is running in this JVM (thrown at once,
+   *     before any work; see the class comment), or if training diverged: ten steps in a row were
+   *     skipped
    * @throws dev.gecko.eval.UndefinedScoreException if the base model, before any training, gives
    *     every STS validation pair the same similarity (no step could be scored)
    */
   public FineTuneResult train() throws IOException {
-    return new Loop(base, data, validation, config, progress).run();
+    Thread self = Thread.currentThread();
+    Thread running = RUNNING.compareAndExchange(null, self);
+    if (running != null) {
+      throw new IllegalStateException("another FineTuner.train() is running in this JVM ("
+          + (running == self ? "on this thread: called from its progress listener?" : "on thread \""
+          + running.getName() + "\"") + "): DJL's PyTorch gradient collector is process-wide, so only one train() "
+          + "can run at a time; call it again after that one returns, or train in another JVM");
+    }
+    try {
+      return new Loop(base, data, validation, config, progress).run();
+    } finally {
+      RUNNING.set(null);
+    }
   }
 
   /** Builds a {@link FineTuner}; each setter validates at once, {@link #build()} the whole. Reusable; not thread-safe. */

@@ -297,6 +297,53 @@ class FineTunerTest {
   }
 
   @Test
+  void aSecondTrainAtOnceFailsFastAndTheFirstRunEndsAsALoneRunDoes(@TempDir Path tmp) throws Exception {
+    // DJL's PyTorch gradient collector is process-wide: without the guard, two runs at once failed part-way
+    // with DJL's "A PtGradientCollector is already collecting", whichever opened its collector second (here,
+    // where the first waits between its steps, the second would train whole inside it)
+    java.util.concurrent.atomic.AtomicInteger secondReports = new java.util.concurrent.atomic.AtomicInteger();
+    FineTuner second = small(tmp.resolve("second")).data(sts("train", 16)).validation(sts("dev", 4))
+        .progress(p -> secondReports.incrementAndGet()).build();
+    java.util.concurrent.atomic.AtomicReference<Throwable> otherThread = new java.util.concurrent.atomic.AtomicReference<>();
+    java.util.concurrent.atomic.AtomicReference<Throwable> sameThread = new java.util.concurrent.atomic.AtomicReference<>();
+    FineTuneResult first = small(tmp.resolve("first")).data(sts("train", 16)).validation(sts("dev", 4)).progress(p -> {
+      if (p.done() != 1) {
+        return;
+      }
+      // while the first run is between its steps 1 and 2: another thread's train(), then this thread's
+      Thread t = new Thread(() -> {
+        try {
+          second.train();
+        } catch (Throwable e) {
+          otherThread.set(e);
+        }
+      }, "second-fine-tune");
+      t.start();
+      try {
+        t.join();
+        second.train();
+      } catch (Throwable e) {
+        sameThread.set(e);
+      }
+    }).build().train();
+    assertThat(otherThread.get()).as("train() on another thread while one runs")
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("another FineTuner.train() is running in this JVM")
+        .hasMessageContaining("on thread \"" + Thread.currentThread().getName() + "\"")
+        .hasMessageContaining("DJL's PyTorch gradient collector is process-wide");
+    assertThat(sameThread.get()).as("train() from the running one's progress listener")
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("another FineTuner.train() is running in this JVM (on this thread");
+    assertThat(secondReports).as("the refused runs did no work").hasValue(0);
+    assertThat(tmp.resolve("second").resolve("model.onnx")).doesNotExist();
+    assertThat(first.steps()).isEqualTo(2);
+    // the guard is released on return, and the first run's weights are a lone run's
+    small(tmp.resolve("lone")).data(sts("train", 16)).validation(sts("dev", 4)).build().train();
+    assertThat(Files.readAllBytes(tmp.resolve("first").resolve("model.onnx")))
+        .isEqualTo(Files.readAllBytes(tmp.resolve("lone").resolve("model.onnx")));
+  }
+
+  @Test
   void distillsInBatchesOfTeacherNeighbours(@TempDir Path tmp) throws Exception {
     FineTuneResult r = small(tmp.resolve("nb")).validation(null).objective(FineTuneObjective.MRL_DISTILL)
         .neighbourGroup(4).build().train();
