@@ -169,12 +169,9 @@ public final class Loop {
       return OnnxModel.parse(pkg.model().readAllBytes());
     } catch (IOException e) {
       throw new ModelLoadException("cannot read " + pkg.model() + ": " + e.getMessage(), e);
+    } catch (OnnxModel.UnsupportedGraphException e) {
+      throw new UnsupportedModelException(pkg.model() + ": " + e.getMessage(), e);
     } catch (IllegalArgumentException e) {
-      // OnnxModel.parse refuses both bytes that do not parse and a graph that parses but keeps what
-      // it does not read; the latter alone it calls "not supported"
-      if (String.valueOf(e.getMessage()).contains("not supported")) {
-        throw new UnsupportedModelException(pkg.model() + ": " + e.getMessage(), e);
-      }
       throw new ModelLoadException(pkg.model() + " is not a well-formed ONNX model (a damaged or truncated file?): "
           + e.getMessage(), e);
     }

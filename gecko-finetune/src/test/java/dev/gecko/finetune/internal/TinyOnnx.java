@@ -41,6 +41,23 @@ final class TinyOnnx {
     return this;
   }
 
+  /** A float initializer whose data lies in an external file ({@code location}), as large exports keep it. */
+  TinyOnnx externalFloats(String name, long[] dims, String location) {
+    ByteArrayOutputStream t = new ByteArrayOutputStream();
+    for (long d : dims) {
+      varint(t, 1, d);
+    }
+    varint(t, 2, 1);
+    len(t, 8, name.getBytes(StandardCharsets.UTF_8));
+    ByteArrayOutputStream entry = new ByteArrayOutputStream();
+    len(entry, 1, "location".getBytes(StandardCharsets.UTF_8));
+    len(entry, 2, location.getBytes(StandardCharsets.UTF_8));
+    len(t, 13, entry.toByteArray()); // external_data
+    varint(t, 14, 1); // data_location: EXTERNAL
+    len(graph, 5, t.toByteArray());
+    return this;
+  }
+
   /** A node of the default domain. */
   TinyOnnx node(String name, String op, List<String> inputs, List<String> outputs) {
     ByteArrayOutputStream n = new ByteArrayOutputStream();

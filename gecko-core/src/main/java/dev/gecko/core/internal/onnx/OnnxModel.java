@@ -61,8 +61,9 @@ public final class OnnxModel {
   /**
    * Parses a model.
    *
-   * @throws IllegalArgumentException if the bytes are not a well-formed ONNX model, or it keeps
-   *     weights in external files or has subgraphs (not read here)
+   * @throws UnsupportedGraphException if it is a well-formed model that keeps weights in external
+   *     files or has subgraphs (not read here)
+   * @throws IllegalArgumentException if the bytes are not a well-formed ONNX model
    */
   public static OnnxModel parse(byte[] model) {
     Objects.requireNonNull(model, "model is null");
@@ -75,12 +76,24 @@ public final class OnnxModel {
       throw new IllegalArgumentException("malformed ONNX graph: " + e, e);
     }
     if (g.hasExternalData) {
-      throw new IllegalArgumentException("the graph keeps weights in external data files (not supported)");
+      throw new UnsupportedGraphException("the graph keeps weights in external data files (not supported)");
     }
     if (g.hasSubgraphs) {
-      throw new IllegalArgumentException("the graph has subgraphs (If/Loop/Scan; not supported)");
+      throw new UnsupportedGraphException("the graph has subgraphs (If/Loop/Scan; not supported)");
     }
     return new OnnxModel(g);
+  }
+
+  /**
+   * A well-formed model that holds what {@link #parse} does not read (weights in external data
+   * files, subgraphs), as against bytes that are not a model at all.
+   */
+  public static final class UnsupportedGraphException extends IllegalArgumentException {
+    private static final long serialVersionUID = 1L;
+
+    UnsupportedGraphException(String message) {
+      super(message);
+    }
   }
 
   /** Returns the nodes in graph order. */
