@@ -118,7 +118,9 @@ final class Optimizer {
   /**
    * Says which parameters' gradients hold NaN or infinity: how many, the values, and the one
    * nearest the output in the model's order (back-propagation runs from the output down, so that
-   * is near where the first non-finite value arose); or that none does and the squared norm
+   * is near where the first non-finite value arose), with the largest magnitude among the finite
+   * gradients above it (a huge one points at a gradient that grew on its way down and overflowed,
+   * a modest one at a value that overflowed there); or that none does and the squared norm
    * overflowed.
    */
   private String nonFiniteGradients() {
@@ -126,28 +128,44 @@ final class Optimizer {
     long nans = 0;
     long infs = 0;
     String nearestOutput = null;
+    String largestAbove = null; // among the finite gradients after nearestOutput
+    double largestAboveValue = 0;
     for (String name : m.keySet()) {
       long nan;
       long inf;
+      double maxAbs = 0;
       try (NDArray g = encoder.parameters().get(name).getGradient(); NDArray isNan = g.isNaN();
           NDArray nanL = isNan.toType(DataType.INT64, false); NDArray nanSum = nanL.sum();
           NDArray isInf = g.isInfinite(); NDArray infL = isInf.toType(DataType.INT64, false);
           NDArray infSum = infL.sum()) {
         nan = nanSum.getLong();
         inf = infSum.getLong();
+        if (nan + inf == 0) {
+          try (NDArray abs = g.abs(); NDArray max = abs.max(); NDArray d = max.toType(DataType.FLOAT64, false)) {
+            maxAbs = d.getDouble();
+          }
+        }
       }
       if (nan + inf > 0) {
         params++;
         nans += nan;
         infs += inf;
         nearestOutput = name;
+        largestAbove = null;
+        largestAboveValue = 0;
+      } else if (largestAbove == null || maxAbs > largestAboveValue) {
+        largestAbove = name;
+        largestAboveValue = maxAbs;
       }
     }
     if (params == 0) {
       return "no gradient holds NaN or infinity: their squared norm overflowed";
     }
     return params + " of " + m.size() + " parameters' gradients hold " + nans + " NaN and " + infs
-        + " infinite values, the one nearest the output " + nearestOutput;
+        + " infinite values, the one nearest the output " + nearestOutput
+        + (largestAbove == null ? " (no parameter above it)"
+            : " (the largest finite gradient above it: " + String.format(java.util.Locale.ROOT, "%.3g", largestAboveValue)
+                + " in " + largestAbove + ")");
   }
 
   /** Zeroes every trainable parameter's gradient in place (an assignment: a NaN does not survive it). */

@@ -39,7 +39,8 @@ class OptimizerTest {
       assertThat(opt.step(1e-3)).as("a step with a NaN gradient").isFalse();
       assertThat(opt.lastSkipReason()).as("the reason names the parameters").contains("NaN")
           .contains(opt.m.size() + " of " + opt.m.size() + " parameters' gradients")
-          .endsWith("nearest the output " + new java.util.ArrayList<>(opt.m.keySet()).get(opt.m.size() - 1));
+          .endsWith("nearest the output " + new java.util.ArrayList<>(opt.m.keySet()).get(opt.m.size() - 1)
+              + " (no parameter above it)");
       assertThat(enc.values(W)).as("weights after the skipped step").containsExactly(before);
       assertThat(opt.gradNorm()).as("the gradients are zeroed, NaN included").isZero();
       assertThat(opt.t).as("Adam's step count").isEqualTo(1);
@@ -58,6 +59,48 @@ class OptimizerTest {
       for (NDArray m : opt.m.values()) {
         assertThat(m.isNaN().any().getBoolean()).isFalse();
       }
+      enc.close();
+    }
+  }
+
+  /**
+   * A gradient that is not finite in one parameter only: the reason names it, and the largest
+   * finite gradient magnitude among the parameters above it (nearer the output), which tells a
+   * gradient that grew on its way down from a value that overflowed where the NaN shows.
+   */
+  @Test
+  void theReasonGivesTheLargestFiniteGradientAboveTheFirstNonFiniteOne() {
+    Torch.engine();
+    try (NDManager root = NDManager.newBaseManager();
+        GeckoTokenizer tok = TestModels.tokenizer(ModelPackage.builtIn("bge-small-en-v1.5"))) {
+      List<Encoding> texts = TestModels.fourShortTexts(tok);
+      BertEncoder enc = BertEncoder.random(GradientTest.TINY, 3, root, DataType.FLOAT32);
+      Optimizer opt = new Optimizer(enc, NativeMemoryTest.config(1.0), root);
+      GradCache.run(enc, root, texts, tok.padId(), Pooling.CLS, 2, NativeMemoryTest::tinyGeckoLoss, new double[1]);
+      List<String> names = new java.util.ArrayList<>(opt.m.keySet());
+      assertThat(names).contains(W);
+      try (NDArray g = enc.parameters().get(W).getGradient()) {
+        g.muli(Float.NaN); // in place: the parameter's own gradient
+      }
+      // what the reason should name: the largest |gradient| among the parameters after W
+      String largest = null;
+      double largestValue = -1;
+      for (String name : names.subList(names.indexOf(W) + 1, names.size())) {
+        try (NDArray g = enc.parameters().get(name).getGradient()) {
+          float[] v = g.toFloatArray();
+          for (float x : v) {
+            if (Math.abs(x) > largestValue) {
+              largestValue = Math.abs(x);
+              largest = name;
+            }
+          }
+        }
+      }
+      assertThat(largestValue).isPositive();
+      assertThat(opt.step(1e-3)).isFalse();
+      assertThat(opt.lastSkipReason()).startsWith("1 of " + names.size() + " parameters' gradients hold ")
+          .endsWith("nearest the output " + W + " (the largest finite gradient above it: "
+              + String.format(java.util.Locale.ROOT, "%.3g", largestValue) + " in " + largest + ")");
       enc.close();
     }
   }
