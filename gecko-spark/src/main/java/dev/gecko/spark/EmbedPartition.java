@@ -32,8 +32,11 @@ final class EmbedPartition implements MapPartitionsFunction<Row, Row> {
   /** Rows per embedder call: the embedder's own window, inside which it sorts by length and cuts batches. */
   static final int ROWS_PER_CALL = 512;
 
-  /** What to embed and how. Serializable. */
-  record Settings(String model, int threads, int maxBatchTokens, int dims, TaskType taskType,
+  /**
+   * What to embed and how. Serializable. {@code fingerprint} is the model's as the driver read it
+   * ({@link ExecutorEmbedders#driverFingerprint}), null where the driver does not find the model.
+   */
+  record Settings(String model, String fingerprint, int threads, int maxBatchTokens, int dims, TaskType taskType,
       boolean failOnTruncation, boolean vectorOutput) implements Serializable {}
 
   private final Settings settings;
@@ -54,13 +57,14 @@ final class EmbedPartition implements MapPartitionsFunction<Row, Row> {
 
   @Override
   public Iterator<Row> call(Iterator<Row> input) {
-    GeckoEmbedder embedder = ExecutorEmbedders.get(settings.model(), settings.threads(), settings.maxBatchTokens());
+    GeckoEmbedder embedder = ExecutorEmbedders.get(settings.model(), settings.threads(), settings.maxBatchTokens(),
+        settings.fingerprint());
     int dims = settings.dims() == 0 ? embedder.dimensions() : settings.dims();
     if (dims < 1 || dims > embedder.dimensions()) {
       throw new IllegalArgumentException("dims must be in [1, " + embedder.dimensions() + "] for model " + embedder.model().name()
           + ", was " + dims);
     }
-        return new Iterator<>() {
+    return new Iterator<>() {
       private List<Row> chunk = List.of();
       private int next;
       private long rowInPartition;

@@ -1,6 +1,7 @@
 package dev.gecko.spark;
 
 import dev.gecko.core.GeckoEmbedder;
+import dev.gecko.core.ModelLoadException;
 import dev.gecko.core.ModelPackage;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -18,18 +19,31 @@ import org.apache.spark.SparkFiles;
 
 /**
  * The embedders of this JVM (a Spark executor, or the driver in local mode): one {@link
- * GeckoEmbedder} per model and options, created on first use and shared by every task thread,
- * never serialised.
+ * GeckoEmbedder} per model, model files and options, created on first use and shared by every
+ * task thread, never serialised.
+ *
+ * <h2>Which files</h2>
+ * The driver reads the model once per {@code transform} (once per evaluation, once per FRet run)
+ * ({@link #driverFingerprint}: its {@link ModelPackage#fingerprint()}, SHA-256 of its settings and
+ * of its graph, tokenizer and adapter files) and ships that fingerprint with the tasks. Here an
+ * embedder is keyed by the model path as {@link #resolve} returns it, threads, batch tokens, and
+ * the fingerprint of the files it opened (computed once, when it opens, after its session has read
+ * them). A task gets the embedder whose files have the driver's fingerprint; where there is none
+ * it opens the model again, and if the files it finds do not have the driver's fingerprint (the
+ * folder changed after the driver looked, or this node's copy differs from the driver's) the task
+ * fails with a {@link ModelLoadException} naming the path. So a model folder retrained in place is
+ * picked up by the next {@code transform}, and no job mixes two versions of a model: tasks that
+ * open the folder mid-overwrite fail instead. A driver that cannot find the model (a folder
+ * shipped to the executors only, a built-in model whose jar only they have) sends no fingerprint:
+ * such tasks get the first embedder this JVM opened for the path and options, unchecked.
  *
  * <h2>Lifetime</h2>
- * An embedder is never closed: it lives as long as the JVM, and its native memory (the ONNX
- * Runtime session, the tokenizer, its threads) is freed when the JVM exits. So an executor holds
- * one session per distinct {@code Key} (model path as {@link #resolve} returns it, threads, batch
- * tokens) that any task of any job asked for, however long it runs; docs/spark.md says so to
- * users. The key is the path, not the files: a model folder overwritten in place at the same path
- * keeps serving the old weights on an executor that already opened it, until the executor
- * restarts. (Keying on the files' sizes and times was not done: the old session could not be
- * closed while a task may still hold it, and tasks of one job would mix weights mid-overwrite.)
+ * An embedder is never closed: a task may hold it for as long as it runs, and its native memory
+ * (the ONNX Runtime session, the tokenizer, its threads) is freed when the JVM exits. So an executor
+ * holds one session per distinct model version and options that any task of any job asked for,
+ * however long it runs: a model folder retrained in place N times costs N sessions (the graph's
+ * size each, plus its arena) on every executor that embedded with each version, until the executor
+ * restarts; docs/spark.md says so to users.
  *
  * <p>Coalescing is off in these embedders: the task threads share one embedder, and coalescing
  * would let one task's texts ride in another's batch, so a partition's vectors would depend on
@@ -42,29 +56,118 @@ import org.apache.spark.SparkFiles;
  */
 final class ExecutorEmbedders {
   private static final System.Logger LOG = System.getLogger(ExecutorEmbedders.class.getName());
-  private static final Map<Key, GeckoEmbedder> EMBEDDERS = new ConcurrentHashMap<>();
+  /** Per model path and options, the embedders opened, oldest first (an immutable list, replaced on an open). */
+  private static final Map<Key, List<Opened>> EMBEDDERS = new ConcurrentHashMap<>();
 
-  /** What makes two embedders differ: the model as resolved here, and the options that change how it runs. */
+  /** What makes two embedders differ besides their files: the model as resolved here, and the options that change it. */
   private record Key(String model, int threads, int maxBatchTokens) {}
+
+  /** An embedder and the fingerprint of the files it opened. */
+  private record Opened(String fingerprint, GeckoEmbedder embedder) {}
 
   private ExecutorEmbedders() {}
 
   /**
    * Returns this JVM's embedder for a model (built-in name, folder, or the name of a folder or
-   * archive shipped with {@code SparkContext.addFile}/{@code addArchive}) and options, opening it
-   * on first use.
+   * archive shipped with {@code SparkContext.addFile}/{@code addArchive}) and options whose files
+   * have the driver's {@code fingerprint}, opening it if there is none.
    *
+   * @param fingerprint the model's {@link ModelPackage#fingerprint()} as the driver read it ({@link
+   *     #driverFingerprint}); null where the driver cannot find the model: then the first embedder
+   *     opened here for the model and options, whatever its files
    * @throws IllegalArgumentException if the model is not found here (the message says where it looked)
-   * @throws dev.gecko.core.ModelLoadException if the model does not load
+   * @throws ModelLoadException if the model does not load, or its files here do not have the
+   *     driver's fingerprint (the message names the path)
    */
-  static GeckoEmbedder get(String model, int threads, int maxBatchTokens) {
+  static GeckoEmbedder get(String model, int threads, int maxBatchTokens, String fingerprint) {
     Key key = new Key(resolve(model), threads, maxBatchTokens);
-    return EMBEDDERS.computeIfAbsent(key, k -> {
-      LOG.log(System.Logger.Level.INFO, "opening model {0} ({1} threads, {2} tokens per batch) for this JVM's tasks",
-          k.model(), k.threads(), k.maxBatchTokens());
-      return GeckoEmbedder.builder().model(k.model()).threads(k.threads()).maxBatchTokens(k.maxBatchTokens())
-          .coalescingWindow(Duration.ZERO).build();
-    });
+    GeckoEmbedder found = find(EMBEDDERS.get(key), fingerprint);
+    if (found != null) {
+      return found;
+    }
+    // opened under the key's lock: tasks asking for the same model and options wait for one open
+    return find(EMBEDDERS.compute(key, (k, opened) -> {
+      List<Opened> before = opened == null ? List.of() : opened;
+      if (find(before, fingerprint) != null) {
+        return before;
+      }
+      List<Opened> after = new ArrayList<>(before);
+      after.add(open(k, fingerprint, before));
+      return List.copyOf(after);
+    }), fingerprint);
+  }
+
+  private static GeckoEmbedder find(List<Opened> opened, String fingerprint) {
+    if (opened == null || opened.isEmpty()) {
+      return null;
+    }
+    if (fingerprint == null) {
+      return opened.get(0).embedder();
+    }
+    for (Opened o : opened) {
+      if (o.fingerprint().equals(fingerprint)) {
+        return o.embedder();
+      }
+    }
+    return null;
+  }
+
+  private static Opened open(Key k, String expected, List<Opened> before) {
+    if (!before.isEmpty()) {
+      LOG.log(System.Logger.Level.WARNING, "a task asks for model {0} with other files (fingerprint {1}) than the "
+          + "{2} version(s) this JVM has open ({3}): opening its files again, beside the old, whose memory is held until "
+          + "this JVM exits; publish a retrained model under a new path to avoid this", k.model(),
+          expected == null ? "unchecked" : shortFingerprint(expected), before.size(),
+          before.stream().map(o -> shortFingerprint(o.fingerprint())).toList());
+    }
+    LOG.log(System.Logger.Level.INFO, "opening model {0} ({1} threads, {2} tokens per batch) for this JVM's tasks",
+        k.model(), k.threads(), k.maxBatchTokens());
+    ModelPackage pkg = ModelPackage.resolve(k.model());
+    GeckoEmbedder embedder = GeckoEmbedder.builder().model(pkg).threads(k.threads()).maxBatchTokens(k.maxBatchTokens())
+        .coalescingWindow(Duration.ZERO).build();
+    String here;
+    try {
+      // after the session has read the files, not before: files that change between the two reads
+      // give a fingerprint that differs from the driver's (the task fails), never a session of other
+      // files under the driver's fingerprint. The package caches it: hashed once per embedder.
+      here = pkg.fingerprint();
+    } catch (RuntimeException e) {
+      embedder.close();
+      throw e;
+    }
+    if (expected != null && !expected.equals(here)) {
+      embedder.close(); // no task has it yet
+      throw new ModelLoadException("the files of model " + k.model() + " on this node differ from what the driver saw "
+          + "when the job was defined (fingerprint here " + shortFingerprint(here) + ", the driver's "
+          + shortFingerprint(expected) + "): the model was changed after transform was called, or is being written, "
+          + "or this node's copy differs from the driver's. Call transform again once the model's files are complete "
+          + "and the same on every node (a retrained model is best published under a new path)");
+    }
+    return new Opened(here, embedder);
+  }
+
+  private static String shortFingerprint(String f) {
+    return f.length() > 12 ? f.substring(0, 12) : f;
+  }
+
+  /**
+   * The fingerprint of the model as this JVM (the driver) finds it, for the tasks to check ({@link
+   * #get}): computed from the model's files on each call (a folder's graph, tokenizer and adapter
+   * are read and hashed whole; a built-in model's jar entries cost nothing); null where this JVM
+   * does not find the model (a folder shipped to the executors only, a built-in model whose jar
+   * only they have).
+   *
+   * @throws dev.gecko.core.InvalidDataException if the folder is not a model package
+   * @throws UncheckedIOException if its files cannot be read
+   */
+  static String driverFingerprint(String model) {
+    ModelPackage pkg;
+    try {
+      pkg = ModelPackage.resolve(resolve(model));
+    } catch (IllegalArgumentException e) {
+      return null; // not on this node: the tasks find it, unchecked
+    }
+    return pkg.fingerprint();
   }
 
   /**

@@ -232,7 +232,8 @@ public final class FretSparkJob {
           byOrdinal = passages.mapToPair(p -> new Tuple2<>(p.ordinal, p))
               .partitionBy(new HashPartitioner(Math.max(1, passages.getNumPartitions())))
               .persist(StorageLevel.MEMORY_AND_DISK());
-          shards = DistributedTopK.pack(corpusVectors(spark, passages), shardsFor(size, model.dimensions(), b.shards), packId);
+          shards = DistributedTopK.pack(corpusVectors(spark, passages, model.fingerprint()),
+              shardsFor(size, model.dimensions(), b.shards), packId);
         }
         int from = 0;
         boolean first = true;
@@ -240,7 +241,7 @@ public final class FretSparkJob {
           int earlyStop = b.settings.earlyStop();
           int wave = first && earlyStop > 0 ? Math.min(earlyStop, b.waveSize) : b.waveSize;
           List<Long> ordinals = todo.subList(from, Math.min(todo.size(), from + wave));
-          List<Path> parts = runWave(jsc, ordinals, byOrdinal, shards, relabeler, out, counts);
+          List<Path> parts = runWave(jsc, ordinals, byOrdinal, shards, relabeler, out, counts, model.fingerprint());
           newParts.addAll(parts);
           int[] wr = partCounts(parts);
           written += wr[0];
@@ -323,7 +324,7 @@ public final class FretSparkJob {
   // ------------------------------------------------------------------ one wave
 
   private List<Path> runWave(JavaSparkContext jsc, List<Long> ordinals, JavaPairRDD<Long, SeedText> byOrdinal,
-      JavaRDD<TopKParts.Shard> shards, Relabeler relabeler, Path out, Counts counts) {
+      JavaRDD<TopKParts.Shard> shards, Relabeler relabeler, Path out, Counts counts, String modelFingerprint) {
     int tasks = Math.max(1, (ordinals.size() + b.seedsPerTask - 1) / b.seedsPerTask);
     WavePartitioner partitioner = new WavePartitioner(b.seedsPerTask, tasks);
     List<Tuple2<Long, Integer>> indexed = new ArrayList<>();
@@ -332,7 +333,7 @@ public final class FretSparkJob {
     }
     JavaPairRDD<Integer, SeedText> seeds = jsc.parallelizePairs(indexed, tasks).join(byOrdinal)
         .mapToPair(t -> new Tuple2<>(t._2()._1(), t._2()._2())).partitionBy(partitioner);
-    Settings s = settings(relabeler, out);
+    Settings s = settings(relabeler, out, modelFingerprint);
     JavaPairRDD<Integer, Generated> generated = seeds.mapPartitionsToPair(new FretTasks.GenerateTask(s, counts), true)
         .persist(StorageLevel.MEMORY_AND_DISK());
     try {
@@ -364,16 +365,20 @@ public final class FretSparkJob {
     }
   }
 
-  private Settings settings(Relabeler relabeler, Path out) {
+  private Settings settings(Relabeler relabeler, Path out, String modelFingerprint) {
     // the driver's scorers, forced: every task relabels as the configuration digest says
     FretSettings fret = b.settings.toBuilder().scorers(relabeler.qlScorer(), relabeler.rcScorer()).build();
-    return new Settings(b.llm, fret, b.model, b.threads, b.maxBatchTokens, out.toString(),
+    return new Settings(b.llm, fret, b.model, modelFingerprint, b.threads, b.maxBatchTokens, out.toString(),
         b.cacheDir == null ? null : b.cacheDir.toAbsolutePath().toString(), b.hook);
   }
 
-  /** Everything a task needs, serializable. */
-  record Settings(LlmSpec llm, FretSettings fret, String model, int threads, int maxBatchTokens, String output,
-      String cacheDir, TaskHook hook) implements Serializable {}
+  /**
+   * Everything a task needs, serializable. {@code modelFingerprint}: the embedder model's, as the
+   * driver read it for the run's configuration; the tasks embed with a model of those files or fail
+   * ({@link ExecutorEmbedders#get}).
+   */
+  record Settings(LlmSpec llm, FretSettings fret, String model, String modelFingerprint, int threads, int maxBatchTokens,
+      String output, String cacheDir, TaskHook hook) implements Serializable {}
 
   /** A passage and its corpus ordinal, serializable ({@link Passage} is not). */
   static final class SeedText implements Serializable {
@@ -630,14 +635,17 @@ public final class FretSparkJob {
     return Math.max(asked, (int) needed);
   }
 
-  private JavaRDD<TopKParts.Entry> corpusVectors(SparkSession spark, JavaRDD<SeedText> passages) {
+  /** The corpus embedded as documents, with the model of the run's configuration ({@code fingerprint}). */
+  private JavaRDD<TopKParts.Entry> corpusVectors(SparkSession spark, JavaRDD<SeedText> passages, String fingerprint) {
     StructType schema = new StructType().add("ordinal", DataTypes.LongType, false).add("id", DataTypes.StringType, false)
         .add("title", DataTypes.StringType, true).add("text", DataTypes.StringType, false);
     Dataset<Row> rows = spark.createDataFrame(passages.map(p -> RowFactory.create(p.ordinal, p.id,
         p.title.isBlank() ? null : p.title, p.text)), schema);
     GeckoEmbeddings embed = new GeckoEmbeddings().setModel(b.model).setThreads(b.threads).setMaxBatchTokens(b.maxBatchTokens)
         .setTaskType(dev.gecko.core.TaskType.RETRIEVAL_DOCUMENT).setTitleCol("title").setInputCol("text");
-    return embed.transform(rows).javaRDD().map(r -> new TopKParts.Entry(r.getLong(0), r.getString(1), DistributedTopK.floats(r.get(4))));
+    EmbeddingCounters counters = EmbeddingCounters.register(spark.sparkContext(), embed.uid());
+    return embed.transform(rows, counters, fingerprint).javaRDD()
+        .map(r -> new TopKParts.Entry(r.getLong(0), r.getString(1), DistributedTopK.floats(r.get(4))));
   }
 
   // ------------------------------------------------------------------ the folder

@@ -268,7 +268,7 @@ final class FretTasks {
 
     @Override
     public Iterator<TopKParts.Query> call(Iterator<Tuple2<Integer, Generated>> it) {
-      GeckoEmbedder embedder = ExecutorEmbedders.get(s.model(), s.threads(), s.maxBatchTokens());
+      GeckoEmbedder embedder = ExecutorEmbedders.get(s.model(), s.threads(), s.maxBatchTokens(), s.modelFingerprint());
       List<TopKParts.Query> out = new ArrayList<>();
       while (it.hasNext()) {
         Tuple2<Integer, Generated> t = it.next();

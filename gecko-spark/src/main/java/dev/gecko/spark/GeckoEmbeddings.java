@@ -52,10 +52,11 @@ import org.apache.spark.sql.types.StructType;
  * the embedder in calls of 512 rows, within which the embedder sorts by length and cuts batches of
  * at most {@link #setMaxBatchTokens(int) maxBatchTokens} padded tokens (docs/embedding.md). Output
  * rows keep their partition and order. Each executor JVM opens one {@link GeckoEmbedder} per model
- * and options, lazily, and shares it among all its task threads; it is never serialised and lives
- * as long as the executor. {@link #setThreads(int) threads} is that embedder's thread count: each
- * running task embeds on its own thread and up to {@code threads - 1} helper threads are shared by
- * all of them, so the default of 1 uses one core per task slot, as Spark schedules.
+ * (per version of its files: below) and options, lazily, and shares it among all its task
+ * threads; it is never serialised and lives as long as the executor. {@link #setThreads(int)
+ * threads} is that embedder's thread count: each running task embeds on its own thread and up to
+ * {@code threads - 1} helper threads are shared by all of them, so the default of 1 uses one core
+ * per task slot, as Spark schedules.
  *
  * <h2>Where the model comes from</h2>
  * A built-in name ({@link ModelPackage#builtInNames()}) loads from the classpath: ship the
@@ -64,6 +65,12 @@ import org.apache.spark.sql.types.StructType;
  * as an archive and adds it with {@code SparkContext.addArchive}, and the name it returns is the
  * model to set (a folder added from a distributed file system with {@code addFile(path, true)}
  * works the same way: set the path, its last segment is looked up with {@code SparkFiles}).
+ * Each {@link #transform(Dataset)} reads the model's files on the driver (their {@link
+ * ModelPackage#fingerprint() fingerprint}), and its tasks embed with those files or fail naming the
+ * model's path: a folder retrained in place is used by the next {@code transform}, never mixed
+ * with the old one in a job, and never silently replaced by the old weights an executor opened
+ * before (which that executor keeps in memory until it exits: docs/spark.md). A model the driver
+ * does not find (a folder shipped to the executors only) is not checked.
  *
  * <h2>Rows that are not plain text</h2>
  * A null text gives a null vector. Text whose Unicode was broken at its source (U+FFFD, or unpaired
@@ -417,18 +424,39 @@ public final class GeckoEmbeddings extends Transformer implements DefaultParamsW
   }
 
   /**
-   * Embeds the dataset, counting on {@code counters}. Lazy: nothing runs before an action.
+   * Embeds the dataset, counting on {@code counters}. Lazy: nothing runs before an action, but the
+   * model's files are read here, on the driver, once: the tasks embed with a model whose files have
+   * the same {@link ModelPackage#fingerprint() fingerprint}, and fail naming the model's path where
+   * they find other files (the folder changed after this call, or differs between nodes): call
+   * {@code transform} again for a model retrained in place. A model this JVM does not find (a
+   * folder shipped to the executors only) is not checked.
    *
    * @throws IllegalArgumentException as {@link #transformSchema} does
+   * @throws dev.gecko.core.InvalidDataException if the model folder the driver finds is not a model package
+   * @throws UncheckedIOException if the driver cannot read its files
    */
   public Dataset<Row> transform(Dataset<?> dataset, EmbeddingCounters counters) {
     Objects.requireNonNull(counters, "counters is null");
+    StructType out = transformSchema(dataset.schema()); // the params first, then the files
+    return transform(dataset, counters, out, ExecutorEmbedders.driverFingerprint(getModel()));
+  }
+
+  /**
+   * Embeds with a model fingerprint the caller read on the driver (one for all the transforms of a
+   * job that must embed with one model: an evaluation's queries and documents, a FRet run's corpus
+   * and queries).
+   */
+  Dataset<Row> transform(Dataset<?> dataset, EmbeddingCounters counters, String fingerprint) {
+    Objects.requireNonNull(counters, "counters is null");
+    return transform(dataset, counters, transformSchema(dataset.schema()), fingerprint);
+  }
+
+  private Dataset<Row> transform(Dataset<?> dataset, EmbeddingCounters counters, StructType out, String fingerprint) {
     StructType in = dataset.schema();
-    StructType out = transformSchema(in);
     int text = in.fieldIndex(getInputCol());
     int title = getTitleCol().isEmpty() ? -1 : in.fieldIndex(getTitleCol());
-    EmbedPartition.Settings s = new EmbedPartition.Settings(getModel(), getThreads(), getMaxBatchTokens(), getDims(),
-        parseTaskType(getTaskType()), getFailOnTruncation(), getVectorOutput());
+    EmbedPartition.Settings s = new EmbedPartition.Settings(getModel(), fingerprint, getThreads(), getMaxBatchTokens(),
+        getDims(), parseTaskType(getTaskType()), getFailOnTruncation(), getVectorOutput());
     return dataset.toDF().mapPartitions(new EmbedPartition(s, text, title, counters), Encoders.row(out));
   }
 

@@ -132,10 +132,16 @@ public final class SparkRetrievalEvaluator {
     FretSparkJob.checkUniqueIds(docs.javaRDD().map(r -> r.getString(1)), "document");
     GeckoEmbeddings embed = embeddings.copy(new org.apache.spark.ml.param.ParamMap()).setDims(0).setVectorOutput(false)
         .setOutputCol("embedding").setInputCol("text");
-    Dataset<Row> qvec = embed.copy(new org.apache.spark.ml.param.ParamMap()).setTitleCol("").setTaskType(TaskType.RETRIEVAL_QUERY)
-        .transform(qdf).cache();
-    Dataset<Row> dvec = embed.copy(new org.apache.spark.ml.param.ParamMap()).setTitleCol("title")
-        .setTaskType(TaskType.RETRIEVAL_DOCUMENT).transform(docs).select("ordinal", "id", "embedding").cache();
+    // queries and documents embedded with the model read above (its fingerprint), or the job fails
+    String fingerprint = model.fingerprint();
+    GeckoEmbeddings embedQueries = embed.copy(new org.apache.spark.ml.param.ParamMap()).setTitleCol("")
+        .setTaskType(TaskType.RETRIEVAL_QUERY);
+    Dataset<Row> qvec = embedQueries.transform(qdf, EmbeddingCounters.register(spark.sparkContext(), embedQueries.uid()),
+        fingerprint).cache();
+    GeckoEmbeddings embedDocuments = embed.copy(new org.apache.spark.ml.param.ParamMap()).setTitleCol("title")
+        .setTaskType(TaskType.RETRIEVAL_DOCUMENT);
+    Dataset<Row> dvec = embedDocuments.transform(docs, EmbeddingCounters.register(spark.sparkContext(),
+        embedDocuments.uid()), fingerprint).select("ordinal", "id", "embedding").cache();
     Map<Integer, Double> scores = new LinkedHashMap<>();
     Map<Integer, Map<String, Double>> metrics = new LinkedHashMap<>();
     long documents;

@@ -1,8 +1,12 @@
 package dev.gecko.spark;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.gecko.core.GeckoEmbedder;
+import dev.gecko.core.ModelLoadException;
+import dev.gecko.core.ModelPackage;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -10,6 +14,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class ExecutorEmbeddersTest {
   /**
@@ -19,8 +24,10 @@ class ExecutorEmbeddersTest {
   @Test
   void concurrentTasksNeverShareABatch() throws Exception {
     // options no other test uses, so this embedder sees only these calls
-    GeckoEmbedder embedder = ExecutorEmbedders.get(GeckoEmbedder.Builder.DEFAULT_MODEL, 2, 777);
-    assertThat(ExecutorEmbedders.get(GeckoEmbedder.Builder.DEFAULT_MODEL, 2, 777)).isSameAs(embedder);
+    String fingerprint = ExecutorEmbedders.driverFingerprint(GeckoEmbedder.Builder.DEFAULT_MODEL);
+    GeckoEmbedder embedder = ExecutorEmbedders.get(GeckoEmbedder.Builder.DEFAULT_MODEL, 2, 777, fingerprint);
+    assertThat(ExecutorEmbedders.get(GeckoEmbedder.Builder.DEFAULT_MODEL, 2, 777, fingerprint)).isSameAs(embedder);
+    assertThat(ExecutorEmbedders.get(GeckoEmbedder.Builder.DEFAULT_MODEL, 2, 777, null)).isSameAs(embedder);
     int callers = 8;
     int calls = 40;
     ExecutorService pool = Executors.newFixedThreadPool(callers);
@@ -46,5 +53,37 @@ class ExecutorEmbeddersTest {
     }
     assertThat(embedder.metrics().calls()).isEqualTo((long) callers * calls);
     assertThat(embedder.metrics().coalescedBatches()).isZero();
+  }
+
+  /**
+   * One embedder per version of a folder's files: the driver's fingerprint picks it; a version this
+   * JVM has open stays open (a task may hold it) and is still given for its fingerprint; files that
+   * differ from the driver's fail, naming the path; no fingerprint (a driver that does not find the
+   * model) gets the first version opened.
+   */
+  @Test
+  void embeddersAreKeyedByTheFilesTheDriverSaw(@TempDir Path dir) throws Exception {
+    Path folder = dir.resolve("versions-" + System.nanoTime());
+    GeckoEmbeddingsModelFilesTest.writeModel(ModelPackage.builtIn(GeckoEmbeddingsTest.FP32), folder);
+    String model = folder.toString();
+    String first = ExecutorEmbedders.driverFingerprint(model);
+    GeckoEmbedder v1 = ExecutorEmbedders.get(model, 1, 512, first);
+    assertThat(v1.model().name()).isEqualTo(GeckoEmbeddingsTest.FP32);
+
+    GeckoEmbeddingsModelFilesTest.writeModel(ModelPackage.builtIn(GeckoEmbedder.Builder.DEFAULT_MODEL), folder);
+    String second = ExecutorEmbedders.driverFingerprint(model);
+    assertThat(second).isNotEqualTo(first);
+    GeckoEmbedder v2 = ExecutorEmbedders.get(model, 1, 512, second);
+    assertThat(v2).isNotSameAs(v1);
+    assertThat(v2.model().name()).isEqualTo(GeckoEmbedder.Builder.DEFAULT_MODEL);
+    assertThat(ExecutorEmbedders.get(model, 1, 512, second)).isSameAs(v2);
+    assertThat(ExecutorEmbedders.get(model, 1, 512, first)).isSameAs(v1); // open here: the driver's version
+    assertThat(ExecutorEmbedders.get(model, 1, 512, null)).isSameAs(v1);
+    assertThat(v1.embed("still open")).hasSize(384);
+
+    assertThatThrownBy(() -> ExecutorEmbedders.get(model, 2, 512, first)) // not open with these options: the files are read
+        .isInstanceOf(ModelLoadException.class)
+        .hasMessageContaining("the files of model " + model + " on this node differ from what the driver saw")
+        .hasMessageContaining(second.substring(0, 12)).hasMessageContaining(first.substring(0, 12));
   }
 }

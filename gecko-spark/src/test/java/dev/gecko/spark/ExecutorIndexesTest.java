@@ -262,6 +262,41 @@ class ExecutorIndexesTest {
   }
 
   /**
+   * A task killed (its thread interrupted, as Spark's kill does) while it waits for another task's
+   * build of the same index fails with the documented exception, its thread still marked
+   * interrupted; the build goes on and is kept for the tasks that follow. No timing: the waiting
+   * thread is interrupted before it asks, so its wait ends at once.
+   */
+  @Test
+  void aTaskInterruptedWhileWaitingForAnotherTasksBuildFailsAndTheBuildGoesOn() throws Exception {
+    HeldBuild held = new HeldBuild("held", null);
+    ExecutorIndexes c = new ExecutorIndexes(1 << 20, 0, System::nanoTime, held);
+    TopKParts.Shard s = shard("held", 0, 10, 1);
+    ExecutorService pool = Executors.newFixedThreadPool(2);
+    try {
+      Future<TopKParts.ShardIndex> builder = pool.submit(() -> c.get(s, F32, DOT));
+      held.started.await();
+      Future<Throwable> killed = pool.submit(() -> {
+        Thread.currentThread().interrupt(); // Spark's kill, before or during the wait: the same to get()
+        Throwable t = catchThrowable(() -> c.get(shard("held", 0, 10, 1), F32, DOT));
+        return Thread.interrupted() ? t : new AssertionError("the interrupt was swallowed", t);
+      });
+      Throwable t = killed.get(1, TimeUnit.MINUTES);
+      assertThat(t).isInstanceOf(IllegalStateException.class)
+          .hasMessage("interrupted (task killed) while waiting for shard 0's index")
+          .hasCauseInstanceOf(InterruptedException.class);
+      assertThat(c.reuses()).as("it found the build under way").isEqualTo(1);
+      assertThat(c.keys()).as("the build is not dropped").containsExactly(new ExecutorIndexes.Key("held", 0, F32, DOT));
+      held.go.countDown();
+      TopKParts.ShardIndex built = builder.get(1, TimeUnit.MINUTES);
+      assertThat(c.get(shard("held", 0, 10, 1), F32, DOT)).isSameAs(built);
+      assertThat(held.builds.get()).isEqualTo(1);
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  /**
    * Tasks that waited for a build that failed each get an exception of their own, of the
    * contract's kind, caused by the builder's (which the builder's task gets). Failed before: every
    * waiter rethrew the builder's very object.

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.gecko.core.ModelPackage;
 import dev.gecko.core.io.Passage;
 import dev.gecko.spark.FretSparkJob.Generated;
 import dev.gecko.spark.FretSparkJob.SeedText;
@@ -246,7 +247,8 @@ class FretSparkJobRecoveryTest {
   void aStageOnePartitionComputedAgainReadsItsQueriesInsteadOfAskingTheLlm() throws Exception {
     Path out = dir.resolve("recomputed");
     FretSettings fret = FretSettings.builder().concurrency(2).build();
-    FretSparkJob.Settings s = new FretSparkJob.Settings(llm(), fret, MODEL, 1, 512, out.toString(), null, null);
+    FretSparkJob.Settings s = new FretSparkJob.Settings(llm(), fret, MODEL, ModelPackage.builtIn(MODEL).fingerprint(), 1, 512,
+        out.toString(), null, null);
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(TestSpark.session().sparkContext());
     List<Tuple2<Integer, SeedText>> seeds = new ArrayList<>();
     for (int i = 0; i < 4; i++) {
