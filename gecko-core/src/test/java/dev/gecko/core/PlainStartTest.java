@@ -18,7 +18,10 @@ import org.junit.jupiter.api.io.TempDir;
  * warning the user cannot act on: not SLF4J's "no providers" lines, not DJL's "Failed to detect
  * GPU count" (seen on machines with a CUDA runtime and no GPU, this one included), because neither
  * SLF4J nor DJL's platform detection is ever started. The only line allowed on standard error is
- * the Vector API advice, which names its remedy.
+ * the Vector API advice, which names its remedy. The JVM runs with {@code
+ * --enable-native-access=ALL-UNNAMED}, as README advises: on JDK 24+ the JDK itself warns, with its
+ * remedy, when ONNX Runtime and DJL load their native libraries through JNI without it (accepted
+ * and silent on 17).
  */
 class PlainStartTest {
   @TempDir Path dir;
@@ -32,7 +35,7 @@ class PlainStartTest {
     Path classes = Files.createTempFile(dir, "classes", ".log");
     Path err = Files.createTempFile(dir, "err", ".txt");
     ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Xlog:class+load=info:file=" + classes, "-DDJL_CACHE_DIR=" + djlCache,
+        "-Xlog:class+load=info:file=" + classes, "--enable-native-access=ALL-UNNAMED", "-DDJL_CACHE_DIR=" + djlCache,
         "-Dgecko.cache.dir=" + System.getProperty("gecko.cache.dir", dir.resolve("cache").toString()),
         "-cp", cp, PlainStartProbe.class.getName());
     pb.environment().put("ORT_DISABLE_TELEMETRY", "1");
