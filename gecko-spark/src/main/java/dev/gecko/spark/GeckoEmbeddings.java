@@ -4,10 +4,18 @@ import dev.gecko.core.GeckoEmbedder;
 import dev.gecko.core.ModelPackage;
 import dev.gecko.core.TaskType;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.DigestInputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
@@ -483,9 +491,15 @@ public final class GeckoEmbeddings extends Transformer implements DefaultParamsW
   }
 
   /**
-   * Ships a model folder to the executors: packs it as {@code <folder name>.zip} in a temporary
-   * folder and adds it with {@link SparkContext#addArchive(String)}, which unpacks it on every
-   * node. Returns the name to pass to {@link #setModel(String)}.
+   * Ships a model folder to the executors: packs it as {@code <folder name>-<content>.zip}, where
+   * {@code <content>} is the first 12 hex digits of a SHA-256 over the folder's file names and
+   * bytes, and adds it with {@link SparkContext#addArchive(String)}, which unpacks it on every node.
+   * Returns the name to pass to {@link #setModel(String)}. The name follows the content, so a folder
+   * retrained in place and shipped again gets a new name (Spark keeps an added file for the life of
+   * its context and refuses another file of the same name), and the same content shipped again gets
+   * the same name and archive, which Spark adds once. The archive lies in the JVM's temporary folder
+   * ({@code gecko-model-<content>}), written under a temporary name and moved into place; it is
+   * left there for Spark to serve.
    *
    * @throws IllegalArgumentException if {@code folder} is not a folder
    * @throws UncheckedIOException if it cannot be packed
@@ -496,22 +510,46 @@ public final class GeckoEmbeddings extends Transformer implements DefaultParamsW
       throw new IllegalArgumentException(folder + " is not a folder");
     }
     Path dir = folder.toAbsolutePath().normalize();
-    String name = dir.getFileName() + ".zip";
+    Path zip;
     try {
-      Path zip = Files.createTempDirectory("gecko-model-").resolve(name);
-      try (OutputStream os = Files.newOutputStream(zip); ZipOutputStream z = new ZipOutputStream(os);
+      Path tmp = Files.createTempFile("gecko-model-", ".zip.part");
+      MessageDigest sha;
+      try {
+        sha = MessageDigest.getInstance("SHA-256");
+      } catch (NoSuchAlgorithmException e) {
+        throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+      }
+      try (OutputStream os = Files.newOutputStream(tmp); ZipOutputStream z = new ZipOutputStream(os);
           Stream<Path> files = Files.walk(dir)) {
         for (Path f : (Iterable<Path>) files.filter(Files::isRegularFile).sorted()::iterator) {
-          z.putNextEntry(new ZipEntry(dir.relativize(f).toString().replace('\\', '/')));
-          Files.copy(f, z);
+          String entry = dir.relativize(f).toString().replace('\\', '/');
+          byte[] nameBytes = entry.getBytes(StandardCharsets.UTF_8);
+          sha.update(ByteBuffer.allocate(4).putInt(nameBytes.length).array());
+          sha.update(nameBytes);
+          sha.update(ByteBuffer.allocate(8).putLong(Files.size(f)).array());
+          z.putNextEntry(new ZipEntry(entry));
+          try (InputStream in = new DigestInputStream(Files.newInputStream(f), sha)) {
+            in.transferTo(z);
+          }
           z.closeEntry();
         }
+      } catch (IOException | RuntimeException e) {
+        Files.deleteIfExists(tmp);
+        throw e;
       }
-      sc.addArchive(zip.toString());
+      String content = HexFormat.of().formatHex(sha.digest()).substring(0, 12);
+      Path home = Files.createDirectories(tmp.resolveSibling("gecko-model-" + content));
+      zip = home.resolve(dir.getFileName() + "-" + content + ".zip");
+      if (Files.isRegularFile(zip)) {
+        Files.delete(tmp); // this content was shipped before: Spark adds that archive once
+      } else {
+        Files.move(tmp, zip, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+      }
     } catch (IOException e) {
       throw new UncheckedIOException("cannot pack " + dir + ": " + e.getMessage(), e);
     }
-    return name;
+    sc.addArchive(zip.toString());
+    return zip.getFileName().toString();
   }
 
   // ------------------------------------------------------------------ helpers

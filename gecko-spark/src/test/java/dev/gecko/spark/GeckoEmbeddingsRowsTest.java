@@ -242,7 +242,7 @@ class GeckoEmbeddingsRowsTest {
     }
     Files.writeString(folder.resolve(ModelPackage.MANIFEST), "{\"name\": \"bge-int8-copy\", \"pooling\": \"cls\", \"maxTokens\": 512}");
     String name = GeckoEmbeddings.shipModelFolder(TestSpark.session().sparkContext(), folder);
-    assertThat(name).isEqualTo(folder.getFileName() + ".zip");
+    assertThat(name).matches(java.util.regex.Pattern.quote(folder.getFileName().toString()) + "-[0-9a-f]{12}\\.zip");
     assertThat(Path.of(name)).doesNotExist(); // found through SparkFiles, not as a local path
 
     Dataset<Row> in = TestSpark.passages(passages.subList(0, 4), 2);
@@ -253,5 +253,40 @@ class GeckoEmbeddingsRowsTest {
     shipped.forEach((id, v) -> assertThat(v).as(id).containsExactly(builtInVectors.get(id)));
     assertThatThrownBy(() -> new GeckoEmbeddings().setModel("no-such-model.zip").transform(in).collectAsList())
         .hasMessageContaining("model 'no-such-model.zip' is not a built-in name");
+  }
+
+  /**
+   * A folder retrained in place and shipped again in the same Spark context gets a new name, whose
+   * tasks embed with the new files; the same content shipped again gets the same name. With one
+   * name per folder, Spark kept the first archive (or refused the second file of that name).
+   */
+  @Test
+  void aFolderRetrainedAndShippedAgainGetsANewNameAndItsNewFiles(@TempDir Path dir) throws Exception {
+    Path folder = Files.createDirectories(dir.resolve("retrained-" + System.nanoTime()));
+    writeModel(folder, ModelPackage.builtIn(GeckoEmbedder.Builder.DEFAULT_MODEL), "cls", 512);
+    org.apache.spark.SparkContext sc = TestSpark.session().sparkContext();
+    String first = GeckoEmbeddings.shipModelFolder(sc, folder);
+    assertThat(GeckoEmbeddings.shipModelFolder(sc, folder)).as("the same content shipped again").isEqualTo(first);
+
+    Dataset<Row> in = TestSpark.passages(passages.subList(0, 3), 1);
+    Map<String, float[]> before = GeckoEmbeddingsTest.vectors(new GeckoEmbeddings().setModel(first).transform(in), "embedding");
+    writeModel(folder, ModelPackage.builtIn("all-MiniLM-L6-v2"), "mean", 256); // retrained in place
+    String second = GeckoEmbeddings.shipModelFolder(sc, folder);
+    assertThat(second).isNotEqualTo(first);
+    Map<String, float[]> after = GeckoEmbeddingsTest.vectors(new GeckoEmbeddings().setModel(second).transform(in), "embedding");
+    Map<String, float[]> mini = GeckoEmbeddingsTest.vectors(new GeckoEmbeddings().setModel("all-MiniLM-L6-v2").transform(in), "embedding");
+    after.forEach((id, v) -> {
+      assertThat(v).as(id).containsExactly(mini.get(id));
+      assertThat(v).as(id).isNotEqualTo(before.get(id));
+    });
+  }
+
+  private static void writeModel(Path folder, ModelPackage source, String pooling, int maxTokens) throws Exception {
+    try (InputStream m = source.model().open(); InputStream t = source.tokenizer().open()) {
+      Files.copy(m, folder.resolve("model.onnx"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      Files.copy(t, folder.resolve("tokenizer.json"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    }
+    Files.writeString(folder.resolve(ModelPackage.MANIFEST),
+        "{\"name\": \"retrained\", \"pooling\": \"" + pooling + "\", \"maxTokens\": " + maxTokens + "}");
   }
 }
