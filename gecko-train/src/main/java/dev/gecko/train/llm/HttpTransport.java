@@ -22,9 +22,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 /** POSTs JSON and maps failures onto the {@link LlmException} hierarchy. Thread-safe. */
 final class HttpTransport {
@@ -216,40 +214,66 @@ final class HttpTransport {
   /**
    * Sends the request and reads the whole response within the request timeout. {@link
    * HttpRequest#timeout} alone bounds only the wait for the response headers (a server that sends
-   * them and then stalls the body would hang the call), so the exchange is awaited with the
-   * timeout and cancelled (its connection aborted) when it runs out.
+   * them and then stalls the body would hang the call), so the body's reader fails and cancels the
+   * exchange (its connection aborted) when the time left after the headers runs out.
+   *
+   * <p>The synchronous {@link HttpClient#send}, not {@code sendAsync(...).get(timeout)}: on JDK 25
+   * the future {@code sendAsync} returns is completed through the common {@code ForkJoinPool}, so
+   * with that pool's workers all blocked elsewhere in the application (one worker on a 2-core
+   * machine) no response ever arrived and every call ran into its timeout; {@code send} needs no
+   * pool thread ({@code LlmClientsTest}, on JDK 25).
    */
   private HttpResponse<String> exchange(String shown, HttpRequest request) {
-    CompletableFuture<HttpResponse<String>> future = http.sendAsync(request, info -> new CappedText(MAX_BODY_BYTES));
+    long deadline = System.nanoTime() + requestTimeout.toNanos();
+    CappedText[] body = new CappedText[1];
     try {
-      return future.get(requestTimeout.toNanos(), TimeUnit.NANOSECONDS);
-    } catch (TimeoutException e) {
-      future.cancel(true);
-      throw new LlmTimeoutException("no complete response from " + shown + " within " + requestTimeout, 0, null, null, null, e);
+      return http.send(request, info -> {
+        CappedText text = new CappedText(MAX_BODY_BYTES, deadline - System.nanoTime());
+        body[0] = text;
+        return text;
+      });
     } catch (InterruptedException e) {
-      future.cancel(true);
+      if (body[0] != null) {
+        body[0].abort(new IOException("interrupted"));
+      }
       Thread.currentThread().interrupt();
       throw new LlmException("interrupted while calling " + shown, e);
-    } catch (ExecutionException e) {
-      Throwable cause = e.getCause() == null ? e : e.getCause();
-      if (cause instanceof BodyTooLargeException) { // the same server would send it again: not retried
+    } catch (IOException e) {
+      if (causedBy(e, BodyTooLargeException.class)) { // the same server would send it again: not retried
         throw new LlmException("response from " + shown + " is larger than " + (MAX_BODY_BYTES >> 20)
-            + " MiB; refused", cause);
+            + " MiB; refused", e);
       }
-      if (cause instanceof HttpConnectTimeoutException) {
-        throw new LlmTimeoutException("connect timeout to " + shown, 0, null, null, null, cause);
+      if (causedBy(e, HttpConnectTimeoutException.class)) {
+        throw new LlmTimeoutException("connect timeout to " + shown, 0, null, null, null, e);
       }
-      if (cause instanceof HttpTimeoutException) {
-        throw new LlmTimeoutException("no complete response from " + shown + " within " + requestTimeout, 0, null, null, null, cause);
+      if (causedBy(e, HttpTimeoutException.class)) {
+        throw new LlmTimeoutException("no complete response from " + shown + " within " + requestTimeout, 0, null, null, null, e);
       }
-      if (cause instanceof IOException) {
-        throw new ConnectionException("I/O error talking to " + shown + ": " + cause, 0, null, null, null, cause);
-      }
-      if (cause instanceof Error err) {
-        throw err;
-      }
-      throw new LlmException("request to " + shown + " failed: " + cause, cause);
+      throw new ConnectionException("I/O error talking to " + shown + ": " + e, 0, null, null, null, e);
     }
+  }
+
+  /** Whether {@code e} or one of its causes is a {@code type} ({@code send} wraps the failures it rethrows). */
+  private static boolean causedBy(Throwable e, Class<? extends Throwable> type) {
+    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (type.isInstance(t)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Fails the bodies that run past their request's deadline; one daemon thread for the JVM. */
+  private static final java.util.concurrent.ScheduledThreadPoolExecutor DEADLINES = deadlines();
+
+  private static java.util.concurrent.ScheduledThreadPoolExecutor deadlines() {
+    java.util.concurrent.ScheduledThreadPoolExecutor e = new java.util.concurrent.ScheduledThreadPoolExecutor(1, r -> {
+      Thread t = new Thread(r, "gecko-llm-deadlines");
+      t.setDaemon(true);
+      return t;
+    });
+    e.setRemoveOnCancelPolicy(true); // a body read in time leaves nothing queued
+    return e;
   }
 
   /** The largest response body read: an LLM's answer, even with every prompt token's log-probabilities, is far smaller. */
@@ -266,17 +290,32 @@ final class HttpTransport {
 
   /**
    * Reads a body as UTF-8 text (malformed bytes replaced, as {@code BodyHandlers.ofString} does),
-   * up to {@code max} bytes; past it the exchange is cancelled and fails with {@link
-   * BodyTooLargeException}, so that a server streaming without end cannot fill the heap.
+   * up to {@code max} bytes and until a deadline; past either the exchange is cancelled and fails
+   * with {@link BodyTooLargeException} or {@link HttpTimeoutException}, so that a server streaming
+   * without end cannot fill the heap and one that stalls cannot hold the call.
    */
   static final class CappedText implements HttpResponse.BodySubscriber<String> {
     private final long max;
     private final CompletableFuture<String> result = new CompletableFuture<>();
     private final java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
-    private java.util.concurrent.Flow.Subscription subscription;
+    private final java.util.concurrent.ScheduledFuture<?> expiry;
+    private volatile java.util.concurrent.Flow.Subscription subscription;
 
-    CappedText(long max) {
+    /** Reads at most {@code max} bytes within {@code nanos} from now. */
+    CappedText(long max, long nanos) {
       this.max = max;
+      this.expiry = DEADLINES.schedule(
+          () -> abort(new HttpTimeoutException("the response body did not end in time")), Math.max(0, nanos), TimeUnit.NANOSECONDS);
+    }
+
+    /** Fails the body with {@code cause} and cancels the exchange, unless it has ended. */
+    void abort(IOException cause) {
+      if (result.completeExceptionally(cause)) {
+        java.util.concurrent.Flow.Subscription s = subscription;
+        if (s != null) {
+          s.cancel();
+        }
+      }
     }
 
     @Override
@@ -287,6 +326,10 @@ final class HttpTransport {
     @Override
     public void onSubscribe(java.util.concurrent.Flow.Subscription s) {
       subscription = s;
+      if (result.isDone()) {
+        s.cancel(); // ran out before the body began
+        return;
+      }
       s.request(Long.MAX_VALUE);
     }
 
@@ -297,8 +340,8 @@ final class HttpTransport {
       }
       for (java.nio.ByteBuffer b : items) {
         if (bytes.size() + (long) b.remaining() > max) {
-          subscription.cancel();
-          result.completeExceptionally(new BodyTooLargeException(max));
+          expiry.cancel(false);
+          abort(new BodyTooLargeException(max));
           return;
         }
         byte[] chunk = new byte[b.remaining()];
@@ -309,11 +352,13 @@ final class HttpTransport {
 
     @Override
     public void onError(Throwable t) {
+      expiry.cancel(false);
       result.completeExceptionally(t);
     }
 
     @Override
     public void onComplete() {
+      expiry.cancel(false);
       result.complete(bytes.toString(StandardCharsets.UTF_8));
     }
   }

@@ -340,6 +340,41 @@ class LlmClientsTest {
     assertThat(sleeps).hasSize(1);
   }
 
+  /**
+   * A call completes while every worker of the common {@code ForkJoinPool} is blocked elsewhere in
+   * the application (the test runs as many blocked tasks as the pool's parallelism, one on a 2-core
+   * machine). On JDK 25 the future of {@code HttpClient.sendAsync} completes through that pool, so
+   * the client that waited on it got no answer and ran into its timeout; JDK 17 does not show it.
+   */
+  @Test
+  void aCallIsAnsweredWhileTheCommonPoolIsBusy() throws Exception {
+    LlmClient c = LlmClients.openAiCompatible().baseUrl(server.openAiBaseUrl()).model("m")
+        .requestTimeout(Duration.ofSeconds(10)).build();
+    int workers = java.util.concurrent.ForkJoinPool.getCommonPoolParallelism();
+    java.util.concurrent.CountDownLatch blocked = new java.util.concurrent.CountDownLatch(workers);
+    java.util.concurrent.FutureTask<Void> release = new java.util.concurrent.FutureTask<>(() -> null);
+    List<java.util.concurrent.CompletableFuture<Void>> blockers = new ArrayList<>();
+    for (int i = 0; i < workers; i++) {
+      blockers.add(java.util.concurrent.CompletableFuture.runAsync(() -> {
+        blocked.countDown();
+        try {
+          release.get(); // a plain blocking wait: the pool starts no worker in its place
+        } catch (Exception e) {
+          throw new IllegalStateException(e);
+        }
+      }));
+    }
+    try {
+      assertThat(blocked.await(30, java.util.concurrent.TimeUnit.SECONDS)).as("the pool's workers are all blocked").isTrue();
+      assertThat(c.generate(LlmRequest.of("hi", GenerationOptions.DEFAULT)).text()).isNotEmpty();
+    } finally {
+      release.run();
+    }
+    for (java.util.concurrent.CompletableFuture<Void> b : blockers) {
+      b.get(30, java.util.concurrent.TimeUnit.SECONDS);
+    }
+  }
+
   @Test
   void truncatedAndMalformedBodiesAreRetryable() {
     LlmClient c = openAi(EnumSet.noneOf(Capability.class));
