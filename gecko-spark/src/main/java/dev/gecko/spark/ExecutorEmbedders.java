@@ -161,13 +161,24 @@ final class ExecutorEmbedders {
    * @throws UncheckedIOException if its files cannot be read
    */
   static String driverFingerprint(String model) {
-    ModelPackage pkg;
+    ModelPackage pkg = findHere(model);
+    return pkg == null ? null : pkg.fingerprint(); // null: not on this node, the tasks find it, unchecked
+  }
+
+  /**
+   * The model as this JVM finds it ({@link #resolve}, then {@link ModelPackage#resolve}: a folder's
+   * manifest is read), or null where it does not (a folder shipped to the executors only, a
+   * built-in model whose jar only they have).
+   *
+   * @throws dev.gecko.core.InvalidDataException if the folder is not a model package
+   * @throws UncheckedIOException if its files cannot be read
+   */
+  static ModelPackage findHere(String model) {
     try {
-      pkg = ModelPackage.resolve(resolve(model));
+      return ModelPackage.resolve(resolve(model));
     } catch (IllegalArgumentException e) {
-      return null; // not on this node: the tasks find it, unchecked
+      return null;
     }
-    return pkg.fingerprint();
   }
 
   /**

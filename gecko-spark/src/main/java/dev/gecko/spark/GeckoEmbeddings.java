@@ -3,6 +3,7 @@ package dev.gecko.spark;
 import dev.gecko.core.GeckoEmbedder;
 import dev.gecko.core.ModelPackage;
 import dev.gecko.core.TaskType;
+import dev.gecko.core.internal.io.Hashes;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -14,8 +15,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
@@ -408,10 +407,8 @@ public final class GeckoEmbeddings extends Transformer implements DefaultParamsW
     if (dims == 0) {
       return;
     }
-    ModelPackage pkg;
-    try {
-      pkg = ModelPackage.resolve(ExecutorEmbedders.resolve(getModel()));
-    } catch (IllegalArgumentException e) {
+    ModelPackage pkg = ExecutorEmbedders.findHere(getModel());
+    if (pkg == null) {
       return; // not on this node (or a built-in's jar only on the executors): the tasks say so, or find it
     }
     if (pkg.dimensions() > 0 && dims > pkg.dimensions()) { // 0: not declared, read from the graph by the tasks
@@ -513,12 +510,7 @@ public final class GeckoEmbeddings extends Transformer implements DefaultParamsW
     Path zip;
     try {
       Path tmp = Files.createTempFile("gecko-model-", ".zip.part");
-      MessageDigest sha;
-      try {
-        sha = MessageDigest.getInstance("SHA-256");
-      } catch (NoSuchAlgorithmException e) {
-        throw new IllegalStateException("SHA-256 is missing from this JVM", e);
-      }
+      MessageDigest sha = Hashes.sha256();
       try (OutputStream os = Files.newOutputStream(tmp); ZipOutputStream z = new ZipOutputStream(os);
           Stream<Path> files = Files.walk(dir)) {
         for (Path f : (Iterable<Path>) files.filter(Files::isRegularFile).sorted()::iterator) {
@@ -537,7 +529,7 @@ public final class GeckoEmbeddings extends Transformer implements DefaultParamsW
         Files.deleteIfExists(tmp);
         throw e;
       }
-      String content = HexFormat.of().formatHex(sha.digest()).substring(0, 12);
+      String content = Hashes.hex(sha).substring(0, 12);
       Path home = Files.createDirectories(tmp.resolveSibling("gecko-model-" + content));
       zip = home.resolve(dir.getFileName() + "-" + content + ".zip");
       if (Files.isRegularFile(zip)) {
