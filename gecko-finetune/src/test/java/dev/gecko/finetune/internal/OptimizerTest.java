@@ -3,12 +3,6 @@ package dev.gecko.finetune.internal;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
-import dev.gecko.core.ModelPackage;
-import dev.gecko.core.Pooling;
-import dev.gecko.tokenizer.Encoding;
-import dev.gecko.tokenizer.GeckoTokenizer;
 import java.util.List;
 import java.util.function.Function;
 import org.junit.jupiter.api.Test;
@@ -19,21 +13,17 @@ class OptimizerTest {
 
   @Test
   void aNonFiniteGradientSkipsTheStepAndLaterStepsStayFinite() {
-    Torch.engine();
-    try (NDManager root = NDManager.newBaseManager();
-        GeckoTokenizer tok = TestModels.tokenizer(ModelPackage.builtIn("bge-small-en-v1.5"))) {
-      List<Encoding> texts = TestModels.fourShortTexts(tok);
-      BertEncoder enc = BertEncoder.random(GradientTest.TINY, 3, root, DataType.FLOAT32);
-      Optimizer opt = new Optimizer(enc, NativeMemoryTest.config(1.0), root);
-      Function<NDArray, NDArray> loss = NativeMemoryTest::tinyGeckoLoss;
+    try (TinyTraining t = new TinyTraining()) {
+      BertEncoder enc = t.enc;
+      Optimizer opt = t.opt;
+      Function<NDArray, NDArray> loss = TinyTraining::tinyGeckoLoss;
 
-      double l = GradCache.run(enc, root, texts, tok.padId(), Pooling.CLS, 2, loss, new double[1]);
+      double l = t.gradients(loss);
       assertThat(opt.step(1e-3)).isTrue();
       assertThat(l).isFinite();
 
       float[] before = enc.values(W);
-      double nan = GradCache.run(enc, root, texts, tok.padId(), Pooling.CLS, 2, e -> loss.apply(e).mul(Float.NaN),
-          new double[1]);
+      double nan = t.gradients(e -> loss.apply(e).mul(Float.NaN));
       assertThat(nan).isNaN();
       assertThat(opt.gradNorm()).isNaN();
       assertThat(opt.step(1e-3)).as("a step with a NaN gradient").isFalse();
@@ -46,7 +36,7 @@ class OptimizerTest {
       assertThat(opt.t).as("Adam's step count").isEqualTo(1);
 
       for (int i = 0; i < 3; i++) {
-        GradCache.run(enc, root, texts, tok.padId(), Pooling.CLS, 2, loss, new double[1]);
+        t.gradients(loss);
         assertThat(opt.step(1e-3)).isTrue();
       }
       float[] after = enc.values(W);
@@ -59,7 +49,6 @@ class OptimizerTest {
       for (NDArray m : opt.m.values()) {
         assertThat(m.isNaN().any().getBoolean()).isFalse();
       }
-      enc.close();
     }
   }
 
@@ -70,13 +59,10 @@ class OptimizerTest {
    */
   @Test
   void theReasonGivesTheLargestFiniteGradientAboveTheFirstNonFiniteOne() {
-    Torch.engine();
-    try (NDManager root = NDManager.newBaseManager();
-        GeckoTokenizer tok = TestModels.tokenizer(ModelPackage.builtIn("bge-small-en-v1.5"))) {
-      List<Encoding> texts = TestModels.fourShortTexts(tok);
-      BertEncoder enc = BertEncoder.random(GradientTest.TINY, 3, root, DataType.FLOAT32);
-      Optimizer opt = new Optimizer(enc, NativeMemoryTest.config(1.0), root);
-      GradCache.run(enc, root, texts, tok.padId(), Pooling.CLS, 2, NativeMemoryTest::tinyGeckoLoss, new double[1]);
+    try (TinyTraining t = new TinyTraining()) {
+      BertEncoder enc = t.enc;
+      Optimizer opt = t.opt;
+      t.gradients(TinyTraining::tinyGeckoLoss);
       List<String> names = new java.util.ArrayList<>(opt.m.keySet());
       assertThat(names).contains(W);
       try (NDArray g = enc.parameters().get(W).getGradient()) {
@@ -101,7 +87,6 @@ class OptimizerTest {
       assertThat(opt.lastSkipReason()).startsWith("1 of " + names.size() + " parameters' gradients hold ")
           .endsWith("nearest the output " + W + " (the largest finite gradient above it: "
               + String.format(java.util.Locale.ROOT, "%.3g", largestValue) + " in " + largest + ")");
-      enc.close();
     }
   }
 }
