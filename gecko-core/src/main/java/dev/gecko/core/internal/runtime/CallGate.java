@@ -110,17 +110,9 @@ final class CallGate {
       return false;
     }
     closed = true;
-    boolean interrupted = false;
-    while (inside > 0) {
-      try {
-        wait();
-      } catch (InterruptedException e) {
-        interrupted = true;
-      }
-    }
-    if (interrupted) {
-      Thread.currentThread().interrupt();
-    }
+    // close(Runnable) sets what closing frees only on an open gate: a gate closed here has none, so
+    // no thread runs it and no last call out is kept from doing so while this waits
+    awaitLeft();
     return true;
   }
 
@@ -140,22 +132,7 @@ final class CallGate {
       if (callsOnThisThread.get() != null) {
         return false;
       }
-      boolean interrupted = false;
-      waiting++;
-      try {
-        while (inside > 0 || releasing) {
-          try {
-            wait();
-          } catch (InterruptedException e) {
-            interrupted = true;
-          }
-        }
-      } finally {
-        waiting--;
-      }
-      if (interrupted) {
-        Thread.currentThread().interrupt();
-      }
+      awaitLeft();
       if (this.release == null) {
         return true; // another close (or the last call out) has released
       }
@@ -163,6 +140,30 @@ final class CallGate {
     }
     runRelease(r);
     return true;
+  }
+
+  /**
+   * Waits, uninterruptibly, until no call is inside and no thread runs what closing frees; an
+   * interrupt that arrived meanwhile is restored. Counted in {@link #waiting} meanwhile, so that
+   * the last call out leaves the freeing to the waiter. Under the lock.
+   */
+  private void awaitLeft() {
+    boolean interrupted = false;
+    waiting++;
+    try {
+      while (inside > 0 || releasing) {
+        try {
+          wait();
+        } catch (InterruptedException e) {
+          interrupted = true;
+        }
+      }
+    } finally {
+      waiting--;
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   private Runnable takeRelease() {

@@ -39,8 +39,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p>Failures stay with their call: inputs are checked before they are queued, and a batch of
  * several calls that ONNX Runtime refuses is run again call by call, so that only the call at
  * fault fails; a failure that several calls do share reaches each as its own exception instance
- * ({@link Futures#forCaller}), except an {@link Error}, which reaches each as the same object. A call's future cancelled before its texts start is removed from
- * the queue at once, freeing its room.
+ * ({@link Futures#forCaller}), except an {@link Error}, which reaches each as the same object. A
+ * call's future cancelled before its texts start is removed from the queue at once, freeing its
+ * room.
  *
  * <p>Back-pressure: at most {@code maxQueuedTokens} tokens wait in the queue (a call larger than
  * that alone is let in when the queue is empty); beyond it synchronous calls wait and
@@ -322,18 +323,20 @@ final class Coalescer {
     } catch (RuntimeException | Error e) {
       // outside run()'s own handling (taking or giving back a workspace: out of memory, say): the
       // texts have left the queue, so their calls fail here rather than wait forever (and hold the
-      // embedder's gate); a failure no call is left to receive is logged, not lost
-      Set<Job> jobs = new LinkedHashSet<>();
-      for (Item i : batch) {
-        jobs.add(i.job());
-      }
-      if (!fail(jobs, e)) {
+      // embedder's gate); fail() allocates nothing of its own for an Error, which may be that the
+      // heap is full. A failure no call is left to receive is logged, not lost
+      if (!fail(batch, e)) {
         LOG.log(System.Logger.Level.ERROR, "a coalesced batch failed after its calls were answered or cancelled", e);
       }
     } finally {
       lock.lock();
       try {
-        running.removeIf(b -> b == batch);
+        for (int b = 0; b < running.size(); b++) { // by identity, allocating nothing (after an OOM too)
+          if (running.get(b) == batch) {
+            running.remove(b);
+            break;
+          }
+        }
         changed.signalAll();
       } finally {
         lock.unlock();
@@ -493,7 +496,7 @@ final class Coalescer {
       }
     } catch (InferenceException e) {
       if (jobs.size() == 1) {
-        fail(jobs, e);
+        fail(batch, e);
         return;
       }
       for (Job job : jobs) { // only the call at fault fails
@@ -516,7 +519,7 @@ final class Coalescer {
         }
       }
     } catch (RuntimeException | Error e) {
-      fail(jobs, e);
+      fail(batch, e);
     }
   }
 
@@ -557,12 +560,24 @@ final class Coalescer {
 
   /**
    * Fails the calls of a batch, each with its own exception instance when there are several (an
-   * {@link Error} as is); returns whether any of them took it (was not done already).
+   * {@link Error} as is); returns whether any of them took it (was not done already). Allocates
+   * nothing but what completing a future takes and, for an exception that several calls share,
+   * each caller's instance: it runs after an {@link OutOfMemoryError} too, and a call it leaves
+   * out would wait forever.
    */
-  private static boolean fail(Set<Job> jobs, Throwable e) {
+  private static boolean fail(List<Item> batch, Throwable e) {
+    // indexed loops, no iterator; a call's several texts are told apart by its future being done
+    Job first = batch.get(0).job();
+    boolean several = false;
+    for (int i = 1; i < batch.size() && !several; i++) {
+      several = batch.get(i).job() != first;
+    }
     boolean reached = false;
-    for (Job job : jobs) {
-      reached |= job.future.completeExceptionally(jobs.size() == 1 || e instanceof Error ? e : Futures.forCaller(e));
+    for (int i = 0; i < batch.size(); i++) {
+      CompletableFuture<List<float[]>> future = batch.get(i).job().future;
+      if (!future.isDone()) { // else failed already for an earlier text of its call, or cancelled
+        reached |= future.completeExceptionally(several && !(e instanceof Error) ? Futures.forCaller(e) : e);
+      }
     }
     return reached;
   }

@@ -16,15 +16,12 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
@@ -131,23 +128,6 @@ class CoalescerFailureTest {
     Encoding e = wide.encode(pkg.render(EmbedRequest.of(text)));
     assertThat(e.truncated()).isFalse();
     return e;
-  }
-
-  /** Helper runners held until the test runs them: the coalescer's batches form only from what was queued before. */
-  static final class HeldRunners implements Executor {
-    final BlockingQueue<Runnable> held = new LinkedBlockingQueue<>();
-
-    @Override
-    public void execute(Runnable r) {
-      held.add(r);
-    }
-
-    /** Waits for the next runner the coalescer starts. */
-    Runnable next() throws InterruptedException {
-      Runnable r = held.poll(WAIT_SECONDS, TimeUnit.SECONDS);
-      assertThat(r).as("a helper runner was started").isNotNull();
-      return r;
-    }
   }
 
   private static Throwable failure(CompletableFuture<?> f) throws Exception {
@@ -295,6 +275,47 @@ class CoalescerFailureTest {
     assertThat(coalescer.embed(List.of(encode("third caller")), 32).get(0)).hasSize(32);
     assertThat(runners.held).isEmpty();
     assertThat(gate.closeAndAwait()).isTrue();
+  }
+
+  @Test
+  void aFailureBeforeTheBatchRunsReachesEachCallOnceAsItsOwnInstanceOrAsItIsForALoneCall() throws Exception {
+    // taking the batch's workspace fails (not an Error): a failure the batch's calls share, one of
+    // which has two texts in the batch
+    List<RuntimeException> injected = new ArrayList<>();
+    WorkspacePool workspaces = new WorkspacePool(() -> {
+      RuntimeException e = new IllegalStateException("injected: no workspace " + injected.size());
+      injected.add(e);
+      throw e;
+    });
+    Encoding first = encode("first caller");
+    Encoding second = encode("second caller");
+    Encoding third = encode("third caller");
+    assertThat(List.of(second.length(), third.length())).as("same lengths: one batch").containsOnly(first.length());
+    HeldRunners runners = new HeldRunners();
+    CallGate gate = new CallGate();
+    Coalescer coalescer = new Coalescer(wide, session, null, settings(1), runners, gate, workspaces, new Stats());
+
+    CompletableFuture<List<float[]>> one = coalescer.submit(List.of(first), 32);
+    CompletableFuture<List<float[]>> two = coalescer.submit(List.of(second, third), 32);
+    runners.next().run(); // one batch of both calls' texts, which fails before it runs
+    assertThat(injected).as("one batch, one failure").hasSize(1);
+    Throwable shared = injected.get(0);
+    Throwable f1 = failure(one);
+    Throwable f2 = failure(two);
+    assertThat(f1).as("each caller's own instance").isNotSameAs(f2);
+    for (Throwable t : List.of(f1, f2)) {
+      assertThat(t).isInstanceOf(IllegalStateException.class).isNotSameAs(shared).hasMessage(shared.getMessage());
+      assertThat(t.getCause()).as("the one batch's failure").isSameAs(shared);
+      assertThat(t.getSuppressed()).isEmpty();
+    }
+
+    // a batch of one call's texts: the failure reaches it as it is
+    CompletableFuture<List<float[]>> alone = coalescer.submit(List.of(first, second), 32);
+    runners.next().run();
+    assertThat(injected).hasSize(2);
+    assertThat(failure(alone)).isSameAs(injected.get(1));
+    assertThat(runners.held).isEmpty();
+    assertThat(gate.closeAndAwait()).as("nothing left inside the gate").isTrue();
   }
 
   /**
