@@ -144,7 +144,7 @@ public final class DistributedTopK {
       }
       String id = String.valueOf(r.get(qid));
       float[] v = floats(r.get(qvec), TopKParts.Query.name(id));
-      TopKParts.requireFinite(v, TopKParts.Query.name(id));
+      FlatIndex.checkFinite(v, TopKParts.Query.name(id)); // width and norm: where it is searched
       return new TopKParts.Query(t._2(), id, v);
     });
     JavaRDD<Row> rows = search(qs, packed, k, queryBlocks, precision, metric).flatMap(t -> {

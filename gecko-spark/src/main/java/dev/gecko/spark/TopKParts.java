@@ -59,7 +59,7 @@ final class TopKParts {
           throw new IllegalArgumentException("corpus vectors differ in width: " + e.vector.length + "!=" + dims + " (id '"
               + e.id + "', ordinal " + e.ordinal + ")");
         }
-        requireFinite(e.vector, e.name());
+        FlatIndex.checkFinite(e.vector, e.name()); // width and norm: when a shard index is built
         ordinals[i] = e.ordinal;
         ids[i] = e.id;
         System.arraycopy(e.vector, 0, vectors, i * dims, dims);
@@ -94,13 +94,10 @@ final class TopKParts {
       FlatIndex index = FlatIndex.builder(Math.max(shard.dims, 1)).precision(precision).metric(metric).build();
       int dims = shard.dims;
       for (int i = 0; i < shard.ids.length; i++) {
-        try {
-          index.add(Arrays.copyOfRange(shard.vectors, i * dims, (i + 1) * dims));
-        } catch (IllegalArgumentException e) {
-          // the index names the vector by its place in this shard ("vector 3 has squared norm ..."): name it by id
-          String name = Entry.name(shard.ids[i], shard.ordinals[i]);
-          throw new IllegalArgumentException(renamed(e.getMessage(), "vector " + i, name), e);
-        }
+        float[] v = Arrays.copyOfRange(shard.vectors, i * dims, (i + 1) * dims);
+        // the index would name the vector by its place in this shard ("vector 3 ..."): checked first, named by id
+        FlatIndex.checkVector(v, index.dimensions(), metric, Entry.name(shard.ids[i], shard.ordinals[i]));
+        index.add(v);
       }
       return new ShardIndex(index, shard.ordinals, shard.ids);
     }
@@ -122,13 +119,8 @@ final class TopKParts {
         throw new IllegalArgumentException(name + " has " + query.length + " dimensions, the corpus's vectors "
             + index.dimensions());
       }
-      List<SearchHit> hits;
-      try {
-        hits = index.search(query, Math.min(k, size()));
-      } catch (IllegalArgumentException e) {
-        throw new IllegalArgumentException(renamed(e.getMessage(), "query", name), e);
-      }
-      return Hits.of(queryId, hits, ordinals, ids);
+      FlatIndex.checkVector(query, index.dimensions(), index.metric(), name); // the index would call it "query"
+      return Hits.of(queryId, index.search(query, Math.min(k, size())), ordinals, ids);
     }
   }
 
@@ -151,27 +143,6 @@ final class TopKParts {
     static String name(String id) {
       return "query '" + id + "'";
     }
-  }
-
-  /**
-   * Refuses a vector with NaN or an infinity, as {@link FlatIndex} would, but naming it as {@code
-   * name} says (the index knows a vector only by its place in a shard).
-   */
-  static void requireFinite(float[] vector, String name) {
-    for (int i = 0; i < vector.length; i++) {
-      if (!Float.isFinite(vector[i])) {
-        throw new IllegalArgumentException(name + " component " + i + " is " + vector[i]
-            + "; a flat index holds and searches finite values only");
-      }
-    }
-  }
-
-  /** {@code message} with its leading {@code was} (how the index named a vector) replaced by {@code name}. */
-  private static String renamed(String message, String was, String name) {
-    if (message != null && message.startsWith(was + " ")) {
-      return name + message.substring(was.length());
-    }
-    return name + ": " + message;
   }
 
   /**

@@ -43,7 +43,8 @@ import java.util.Objects;
  * passes {@code Float.MAX_VALUE / 16}, which leaves room for float rounding and int8
  * quantisation ({@link #load} checks an int8 index's dequantised vectors, which rounding may
  * lengthen up to twice, against 4.5 times that squared norm). Cosine indexes normalise instead;
- * binary ones hold signs.
+ * binary ones hold signs. Code that checks vectors before they reach an index, under names of its
+ * own (a row's id), applies these very checks with {@link #checkVector} and {@link #checkFinite}.
  *
  * <p>File format ({@link #save}, {@link #load}), all little-endian: a 32-byte header of the magic
  * {@code "GKFX"} (4 ASCII bytes), then int32 fields version (2), precision (0 float32, 1 int8,
@@ -168,7 +169,7 @@ public final class FlatIndex {
    * @throws IllegalStateException if the index is full (its array would pass 2^31 elements)
    */
   public int add(float[] vector) {
-    checkVector(vector, "vector " + storage.size());
+    checkVector(vector, dimensions, metric, "vector " + storage.size());
     storage.add(metric == Metric.COSINE ? VectorOps.normalize(vector.clone()) : vector);
     return storage.size() - 1;
   }
@@ -194,7 +195,7 @@ public final class FlatIndex {
    *     #MAX_DOT_SQUARED_NORM}
    */
   public List<SearchHit> search(float[] query, int k) {
-    checkVector(query, "query");
+    checkVector(query, dimensions, metric, "query");
     if (k < 1) {
       throw new IllegalArgumentException("k must be >= 1, was " + k);
     }
@@ -263,23 +264,57 @@ public final class FlatIndex {
   }
 
   /**
-   * Checks the width, that every component is finite (NaN and infinities score as nonsense) and,
-   * for dot products, that the norm keeps every score finite; {@code name} names the vector.
+   * Checks {@code vector} as {@link #add} and {@link #search} check theirs in an index of width
+   * {@code dimensions} and metric {@code metric}, naming it {@code name} in the message ({@code
+   * "vector 3"}, {@code "query"} there; a caller that knows the vector by another name, such as a
+   * row id, passes that name). It is refused, checked in this order, if it is null, its width is
+   * not {@code dimensions}, it holds NaN or an infinity ({@link #checkFinite}), or, for {@link
+   * Metric#DOT}, its squared norm exceeds {@link #MAX_DOT_SQUARED_NORM}. Thread-safe (reads {@code
+   * vector} only).
+   *
+   * @throws NullPointerException if {@code vector} is null (the message is {@code name + " is null"}),
+   *     or {@code metric} or {@code name} is
+   * @throws IllegalArgumentException if {@code dimensions < 1}, or the vector is refused: the
+   *     message names it (apart from a width that differs: {@code "vector dimensions differ: 2!=3"},
+   *     as {@link #add} has always said), and for a non-finite value the component and its value
    */
-  private void checkVector(float[] vector, String name) {
+  public static void checkVector(float[] vector, int dimensions, Metric metric, String name) {
+    Objects.requireNonNull(metric, "metric is null");
+    if (dimensions < 1) {
+      throw new IllegalArgumentException("dimensions must be >= 1, was " + dimensions);
+    }
+    Objects.requireNonNull(name, "name is null");
     Objects.requireNonNull(vector, name + " is null");
-    if (vector.length != dimensions) {
+    if (vector.length != dimensions) { // the width first, then the values, as add and search always checked
       throw new IllegalArgumentException("vector dimensions differ: " + vector.length + "!=" + dimensions);
     }
+    checkFinite(vector, name);
+    String tooLarge = metric == Metric.DOT ? normTooLarge(vector, name, MAX_DOT_SQUARED_NORM) : null;
+    if (tooLarge != null) {
+      throw new IllegalArgumentException(tooLarge);
+    }
+  }
+
+  /**
+   * Checks that {@code vector} holds only finite values, as {@link #add} and {@link #search} do (NaN
+   * and infinities score as nonsense), naming it {@code name} in the message: for a caller that
+   * checks values before it knows the width or metric of the index they go to (its width and norm
+   * are then {@link #checkVector}'s). Thread-safe (reads {@code vector} only).
+   *
+   * @throws NullPointerException if {@code vector} is null (the message is {@code name + " is null"}),
+   *     or {@code name} is
+   * @throws IllegalArgumentException naming the vector, the component and its value, if a
+   *     component is NaN or an infinity: {@code "<name> component 1 is NaN; a flat index holds and
+   *     searches finite values only"}
+   */
+  public static void checkFinite(float[] vector, String name) {
+    Objects.requireNonNull(name, "name is null");
+    Objects.requireNonNull(vector, name + " is null");
     for (int i = 0; i < vector.length; i++) {
       if (!Float.isFinite(vector[i])) {
         throw new IllegalArgumentException(name + " component " + i + " is " + vector[i]
             + "; a flat index holds and searches finite values only");
       }
-    }
-    String tooLarge = metric == Metric.DOT ? normTooLarge(vector, name, MAX_DOT_SQUARED_NORM) : null;
-    if (tooLarge != null) {
-      throw new IllegalArgumentException(tooLarge);
     }
   }
 

@@ -258,6 +258,58 @@ class FlatIndexTest {
     assertThatThrownBy(() -> cosine.add(new float[] {Float.NaN, 1f, 1f})).hasMessageContaining("NaN");
   }
 
+  /**
+   * checkVector and checkFinite refuse what add and search refuse, with their messages, the vector
+   * named as the caller says (gecko-spark names a corpus row by its id and ordinal, a query by its id).
+   */
+  @Test
+  void theChecksOfAddAndSearchNameTheVectorAsTheCallerSays() {
+    String row = "corpus vector of id 'doc-7' (ordinal 7)";
+    assertThatThrownBy(() -> FlatIndex.checkVector(new float[] {0.5f, Float.NaN, 0f}, 3, Metric.DOT, row))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage(row + " component 1 is NaN; a flat index holds and searches finite values only");
+    assertThatThrownBy(() -> FlatIndex.checkVector(new float[] {-3e38f, 3e38f}, 2, Metric.DOT, row))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith(row + " has squared norm").hasMessageContaining("overflow");
+    assertThatThrownBy(() -> FlatIndex.checkVector(null, 3, Metric.DOT, row)).isInstanceOf(NullPointerException.class)
+        .hasMessage(row + " is null");
+    // the width as add has always said it, and before the values (a vector too short and NaN is too short)
+    assertThatThrownBy(() -> FlatIndex.checkVector(new float[] {Float.NaN, 0f}, 3, Metric.DOT, row))
+        .hasMessage("vector dimensions differ: 2!=3");
+    assertThatThrownBy(() -> FlatIndex.checkVector(new float[0], 0, Metric.DOT, row))
+        .hasMessage("dimensions must be >= 1, was 0");
+    // the norm bound is the dot product's only
+    FlatIndex.checkVector(new float[] {-3e38f, 3e38f}, 2, Metric.COSINE, row);
+    FlatIndex.checkVector(new float[] {-3e38f, 3e38f}, 2, Metric.HAMMING, row);
+
+    assertThatThrownBy(() -> FlatIndex.checkFinite(new float[] {1f, Float.NEGATIVE_INFINITY}, "query 'q-1'"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("query 'q-1' component 1 is -Infinity; a flat index holds and searches finite values only");
+    assertThatThrownBy(() -> FlatIndex.checkFinite(null, "query 'q-1'")).hasMessage("query 'q-1' is null");
+    FlatIndex.checkFinite(new float[] {-3e38f, 3e38f}, "query 'q-1'"); // finite: width and norm are checkVector's
+
+    // the very checks of add ("vector <ordinal>") and search ("query"), message for message
+    FlatIndex index = FlatIndex.builder(2).build();
+    index.add(new float[] {1f, 0f});
+    for (float[] bad : new float[][] {{Float.NaN, 0f}, {0f, Float.POSITIVE_INFINITY}, {-3e38f, 3e38f}, {1f}}) {
+      String added = messageOf(() -> index.add(bad));
+      assertThat(added).isNotNull().isEqualTo(messageOf(() -> FlatIndex.checkVector(bad, 2, Metric.DOT, "vector 1")));
+      String searched = messageOf(() -> index.search(bad, 1));
+      assertThat(searched).isNotNull().isEqualTo(messageOf(() -> FlatIndex.checkVector(bad, 2, Metric.DOT, "query")));
+    }
+    assertThat(index.size()).isEqualTo(1);
+  }
+
+  /** The message of the IllegalArgumentException {@code r} throws, or null if it throws none. */
+  private static String messageOf(Runnable r) {
+    try {
+      r.run();
+      return null;
+    } catch (IllegalArgumentException e) {
+      return e.getMessage();
+    }
+  }
+
   @Test
   void dotProductIndexesRefuseVectorsWhoseScoresCouldOverflow() throws IOException {
     FlatIndex index = FlatIndex.builder(2).build();
