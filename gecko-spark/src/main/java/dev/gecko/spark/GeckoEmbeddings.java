@@ -3,25 +3,13 @@ package dev.gecko.spark;
 import dev.gecko.core.GeckoEmbedder;
 import dev.gecko.core.ModelPackage;
 import dev.gecko.core.TaskType;
-import dev.gecko.core.internal.io.Hashes;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.security.DigestInputStream;
-import java.security.MessageDigest;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
-import java.util.stream.Stream;
-import java.util.zip.ZipEntry;
-import java.util.zip.ZipOutputStream;
 import org.apache.spark.SparkContext;
 import org.apache.spark.ml.Transformer;
 import org.apache.spark.ml.linalg.VectorUDT;
@@ -494,9 +482,17 @@ public final class GeckoEmbeddings extends Transformer implements DefaultParamsW
    * Returns the name to pass to {@link #setModel(String)}. The name follows the content, so a folder
    * retrained in place and shipped again gets a new name (Spark keeps an added file for the life of
    * its context and refuses another file of the same name), and the same content shipped again gets
-   * the same name and archive, which Spark adds once. The archive lies in the JVM's temporary folder
-   * ({@code gecko-model-<content>}), written under a temporary name and moved into place; it is
-   * left there for Spark to serve.
+   * the same name and archive, which Spark adds once.
+   *
+   * <p>The archive lies in a folder of this JVM's own in its temporary folder ({@code
+   * java.io.tmpdir}), {@code gecko-model-<pid>-<16 random hex digits>}, written under a temporary
+   * name and moved into place. Spark serves it from there to executors for the life of the
+   * SparkContext (an executor that joins later fetches it then), so it stays while the JVM runs: a
+   * long-lived driver holds one archive per distinct content it shipped (a notebook that retrains
+   * and ships ten times holds ten). The archives and the folder are deleted when the JVM exits
+   * ({@link java.io.File#deleteOnExit}, after the shutdown hooks, Spark's stopping of its context
+   * among them, have run); a JVM that is killed or crashes leaves them behind. Other JVMs' archives,
+   * running or not, are never reused nor deleted.
    *
    * @throws IllegalArgumentException if {@code folder} is not a folder
    * @throws UncheckedIOException if it cannot be packed
@@ -506,40 +502,7 @@ public final class GeckoEmbeddings extends Transformer implements DefaultParamsW
     if (!Files.isDirectory(folder)) {
       throw new IllegalArgumentException(folder + " is not a folder");
     }
-    Path dir = folder.toAbsolutePath().normalize();
-    Path zip;
-    try {
-      Path tmp = Files.createTempFile("gecko-model-", ".zip.part");
-      MessageDigest sha = Hashes.sha256();
-      try (OutputStream os = Files.newOutputStream(tmp); ZipOutputStream z = new ZipOutputStream(os);
-          Stream<Path> files = Files.walk(dir)) {
-        for (Path f : (Iterable<Path>) files.filter(Files::isRegularFile).sorted()::iterator) {
-          String entry = dir.relativize(f).toString().replace('\\', '/');
-          byte[] nameBytes = entry.getBytes(StandardCharsets.UTF_8);
-          sha.update(ByteBuffer.allocate(4).putInt(nameBytes.length).array());
-          sha.update(nameBytes);
-          sha.update(ByteBuffer.allocate(8).putLong(Files.size(f)).array());
-          z.putNextEntry(new ZipEntry(entry));
-          try (InputStream in = new DigestInputStream(Files.newInputStream(f), sha)) {
-            in.transferTo(z);
-          }
-          z.closeEntry();
-        }
-      } catch (IOException | RuntimeException e) {
-        Files.deleteIfExists(tmp);
-        throw e;
-      }
-      String content = Hashes.hex(sha).substring(0, 12);
-      Path home = Files.createDirectories(tmp.resolveSibling("gecko-model-" + content));
-      zip = home.resolve(dir.getFileName() + "-" + content + ".zip");
-      if (Files.isRegularFile(zip)) {
-        Files.delete(tmp); // this content was shipped before: Spark adds that archive once
-      } else {
-        Files.move(tmp, zip, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot pack " + dir + ": " + e.getMessage(), e);
-    }
+    Path zip = ModelArchives.pack(folder);
     sc.addArchive(zip.toString());
     return zip.getFileName().toString();
   }

@@ -91,7 +91,9 @@ public final class GeckoSparkExample {
     }
     String command = args[first];
     GeckoSparkExample ex = new GeckoSparkExample(args, first + 1);
-    SparkSession.Builder b = SparkSession.builder().appName("gecko-spark " + command);
+    String logLevel = System.getProperty("gecko.spark.logLevel", "WARN");
+    // spark.log.level applies as the context starts, before its INFO lines of start-up
+    SparkSession.Builder b = SparkSession.builder().appName("gecko-spark " + command).config("spark.log.level", logLevel);
     if (master != null) {
       b.master(master);
     } else if (System.getProperty("spark.master") == null) {
@@ -99,7 +101,7 @@ public final class GeckoSparkExample {
     }
     long start = System.nanoTime();
     SparkSession spark = b.getOrCreate();
-    spark.sparkContext().setLogLevel(System.getProperty("gecko.spark.logLevel", "WARN"));
+    spark.sparkContext().setLogLevel(logLevel);
     double startup = (System.nanoTime() - start) / 1e9;
     boolean ok;
     try {
