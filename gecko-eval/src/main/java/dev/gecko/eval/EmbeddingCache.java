@@ -53,7 +53,11 @@ import java.util.Set;
  * {@link #inMemory()} nowhere (vectors live as long as the cache object).
  *
  * <p>Vectors of int8 models depend slightly on the other texts of their inference batch, so a
- * cached int8 vector can differ in the last digits from a fresh one.
+ * cached int8 vector can differ in the last digits from a fresh one. The key is the model, not how
+ * an embedder runs its graph: vectors written by an embedder built with {@code fuseLayerNorm(false)}
+ * or {@code firstTokenOnly(false)} serve one built with the defaults, and back. Those rewrites change
+ * fp32 vectors by float rounding only (2e-5) and int8 vectors within the quantisation noise
+ * (docs/embedding.md, "The graph ONNX Runtime runs").
  *
  * <p>Memory: a cache object holds the vectors it was asked for or wrote, never a whole file; each
  * call reads its file once, for the texts it does not hold yet, so a file grown over many runs
