@@ -28,7 +28,7 @@ module dev.gecko.core {
   exports dev.gecko.core.internal.io to dev.gecko.eval, dev.gecko.train, dev.gecko.finetune, dev.gecko.cli,
       dev.gecko.spark;
   exports dev.gecko.core.internal.onnx to dev.gecko.finetune;
-  exports dev.gecko.core.internal.model to dev.gecko.train, dev.gecko.finetune;
+  exports dev.gecko.core.internal.model to dev.gecko.eval, dev.gecko.train, dev.gecko.finetune;
 
   // ModelManifest, a record read by Jackson databind
   opens dev.gecko.core to com.fasterxml.jackson.databind;

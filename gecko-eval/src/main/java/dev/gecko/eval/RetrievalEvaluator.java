@@ -7,6 +7,7 @@ import dev.gecko.core.GeckoEmbedder;
 import dev.gecko.core.TaskType;
 import dev.gecko.core.GeckoException;
 import dev.gecko.core.index.FlatIndex;
+import dev.gecko.core.internal.model.PythonStrings;
 import dev.gecko.core.index.SearchHit;
 import dev.gecko.core.vector.VectorOps;
 import java.util.ArrayList;
@@ -132,12 +133,13 @@ public final class RetrievalEvaluator {
    * a prompt without a title slot). So the text is kept as it is, leading whitespace and line breaks
    * included, but for its trailing whitespace, which that strip removes (a prompt with a title
    * slot gets this text in its {@code {text}} slot); with a blank or null title MTEB's join is
-   * {@code text.strip()}, and so is the text. gecko-spark's evaluator embeds documents by this rule
-   * too.
+   * {@code text.strip()}, and so is the text. Whitespace is Python's ({@code strip()} there removes
+   * U+0085 and the no-break spaces too, which Java's {@link String#strip()} keeps). gecko-spark's
+   * evaluator embeds documents by this rule too.
    */
   public static String documentText(String title, String text) {
     Objects.requireNonNull(text, "text is null");
-    return title == null || title.isBlank() ? text.strip() : text.stripTrailing();
+    return title == null || PythonStrings.isBlank(title) ? PythonStrings.strip(text) : PythonStrings.stripTrailing(text);
   }
 
   /**

@@ -169,6 +169,10 @@ class EvaluatorsTest {
     // what Python's (title + " " + text).strip() gives for each
     assertThat(seen).containsExactlyInAnyOrder("Title \n  Body text", "Untitled body", "Spaced title  \tTabbed\nlines");
     assertThat(RetrievalEvaluator.documentText(null, "\n x \n")).isEqualTo("x");
+    // Python's strip, which takes no-break spaces and NEL too; a title of those is blank to it
+    assertThat(RetrievalEvaluator.documentText(null, "\u00a0x\u0085")).isEqualTo("x");
+    assertThat(RetrievalEvaluator.documentText("\u202f", "\u00a0x\u00a0")).isEqualTo("x");
+    assertThat(RetrievalEvaluator.documentText("Title", "\u00a0x\u00a0")).isEqualTo("\u00a0x");
   }
 
   @Test

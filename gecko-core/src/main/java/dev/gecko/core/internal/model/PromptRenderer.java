@@ -7,7 +7,8 @@ import dev.gecko.core.EmbedRequest;
  * {@code {title}} or {@code {text}} inside the substituted values is left as it is (a title
  * containing {@code {text}} does not get the body spliced into it). A missing title renders as
  * {@code none} in a {@code {title}} slot; where the template has no title slot and a title is
- * given, the text becomes {@code title + " " + text} first (the BEIR/MTEB convention); without a
+ * given, the text becomes {@code (title + " " + text).strip()} first, stripped as Python strips
+ * ({@link PythonStrings}; the BEIR/MTEB convention); without a
  * template the text (so titled) is used as it is. Internal: {@code ModelPackage.render} is the API.
  *
  * <p>Stateless and thread-safe.
@@ -21,8 +22,8 @@ public final class PromptRenderer {
   /** Renders {@code request} with {@code template} (null: no template). */
   public static String render(String template, EmbedRequest request) {
     String title = request.title();
-    boolean hasTitle = title != null && !title.isBlank();
-    String titled = hasTitle ? (title + " " + request.text()).strip() : request.text();
+    boolean hasTitle = title != null && !PythonStrings.isBlank(title);
+    String titled = hasTitle ? PythonStrings.strip(title + " " + request.text()) : request.text();
     if (template == null) {
       return titled;
     }
