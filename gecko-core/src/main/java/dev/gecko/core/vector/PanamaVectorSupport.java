@@ -7,6 +7,7 @@ import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.Vector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -16,6 +17,16 @@ import jdk.incubator.vector.VectorSpecies;
 final class PanamaVectorSupport implements VectorSupport {
   private static final VectorSpecies<Float> FLOATS = FloatVector.SPECIES_PREFERRED;
   private static final int F = FLOATS.length();
+  /** Whether {@link #sumLanes} sums pairwise: from JDK 24 on (see there). */
+  private static final boolean PAIRWISE_SUM = Runtime.version().feature() >= 24;
+  /**
+   * Lane {@code i} to {@code i ^ k}, for the pairwise sum of {@link #sumLanes} (4 to 16 lanes:
+   * 128 to 512 bits); null where the vector has too few lanes for that step.
+   */
+  private static final VectorShuffle<Float> SWAP_8 = F >= 16 ? VectorShuffle.fromOp(FLOATS, i -> i ^ 8) : null;
+  private static final VectorShuffle<Float> SWAP_4 = F >= 8 ? VectorShuffle.fromOp(FLOATS, i -> i ^ 4) : null;
+  private static final VectorShuffle<Float> SWAP_2 = VectorShuffle.fromOp(FLOATS, i -> i ^ 2);
+  private static final VectorShuffle<Float> SWAP_1 = VectorShuffle.fromOp(FLOATS, i -> i ^ 1);
   /** Ints for the int8 dot product: as wide as the preferred shape. */
   private static final VectorSpecies<Integer> INTS = IntVector.SPECIES_PREFERRED;
   /** Bytes and shorts with as many lanes as {@link #INTS}; null where that shape does not exist. */
@@ -71,13 +82,38 @@ final class PanamaVectorSupport implements VectorSupport {
       for (; i < bound; i += F) {
         acc1 = FloatVector.fromArray(FLOATS, a, aOffset + i).fma(FloatVector.fromArray(FLOATS, b, bOffset + i), acc1);
       }
-      sum = acc1.add(acc2).add(acc3.add(acc4)).reduceLanes(VectorOperators.ADD);
+      sum = sumLanes(acc1.add(acc2).add(acc3.add(acc4)));
     }
     // scalar tail
     for (; i < length; i++) {
       sum = Math.fma(a[aOffset + i], b[bOffset + i], sum);
     }
     return sum;
+  }
+
+  /**
+   * The sum of {@code v}'s lanes, in the same order in every JIT tier. {@code reduceLanes(ADD)}
+   * leaves the order of a float sum open: on JDK 17 to 23 every tier sums the lanes in lane order,
+   * but from JDK 24 on C2 compiles it to a pairwise sum while the interpreter and C1 still sum in
+   * lane order, so the same dot product changed in its last bit once its method was compiled (a
+   * search score, a norm). There, this sums pairwise in every tier: lane {@code i} plus lane {@code
+   * i ^ F/2}, then {@code i ^ F/4}, down to {@code i ^ 1} (lanewise adds and rearranges are exact
+   * in every tier); on JDK 25 with 512-bit vectors that is the order C2 itself uses, so compiled
+   * results are the bits they were.
+   */
+  private static float sumLanes(FloatVector v) {
+    if (!PAIRWISE_SUM) {
+      return v.reduceLanes(VectorOperators.ADD);
+    }
+    if (F >= 16) {
+      v = v.add(v.rearrange(SWAP_8));
+    }
+    if (F >= 8) {
+      v = v.add(v.rearrange(SWAP_4));
+    }
+    v = v.add(v.rearrange(SWAP_2));
+    v = v.add(v.rearrange(SWAP_1));
+    return v.lane(0);
   }
 
   @Override
@@ -105,7 +141,7 @@ final class PanamaVectorSupport implements VectorSupport {
         FloatVector v = FloatVector.fromArray(FLOATS, a, offset + i);
         acc1 = v.fma(v, acc1);
       }
-      sum = acc1.add(acc2).add(acc3.add(acc4)).reduceLanes(VectorOperators.ADD);
+      sum = sumLanes(acc1.add(acc2).add(acc3.add(acc4)));
     }
     for (; i < length; i++) {
       float v = a[offset + i];

@@ -72,6 +72,80 @@ class KernelsTest {
         within(delta));
   }
 
+  /**
+   * The Panama dot product and squared norm sum in one order, whatever the JIT tier: four lanewise
+   * FMA accumulators, combined as {@code (acc1 + acc2) + (acc3 + acc4)}, their lanes summed (in
+   * lane order up to JDK 23; from JDK 24 on pairwise, lane {@code i} plus lane {@code i ^ lanes/2},
+   * then {@code i ^ lanes/4}, ...), then the scalar tail. Checked bit for bit against that order
+   * written out in plain Java on every one of many calls, so that the interpreted, C1 and C2
+   * versions of the kernel all meet it ({@code reduceLanes(ADD)} alone sums pairwise once C2
+   * compiles it from JDK 24 on, and in lane order before).
+   */
+  @ParameterizedTest(name = "size {0}")
+  @org.junit.jupiter.params.provider.ValueSource(ints = {5, 16, 64, 207, 384, 1024})
+  void panamaSumsInOneOrderInEveryTier(int size) throws Exception {
+    VectorSupport impl = impl("panama");
+    int lanes = impl.vectorBitSize() / Float.SIZE;
+    Random r = new Random(size * 7L + 3);
+    float[] a = randomFloats(r, size + 3);
+    float[] b = randomFloats(r, size + 5);
+    int dotWant = Float.floatToRawIntBits(pairwiseDot(a, 3, b, 5, size, lanes));
+    int normWant = Float.floatToRawIntBits(pairwiseDot(a, 3, a, 3, size, lanes));
+    for (int call = 0; call < 30_000; call++) {
+      int dot = Float.floatToRawIntBits(impl.dot(a, 3, b, 5, size));
+      int norm = Float.floatToRawIntBits(impl.squaredNorm(a, 3, size));
+      if (dot != dotWant || norm != normWant) {
+        assertThat(Float.intBitsToFloat(dot)).as("dot, call %d", call).isEqualTo(Float.intBitsToFloat(dotWant));
+        assertThat(Float.intBitsToFloat(norm)).as("squared norm, call %d", call)
+            .isEqualTo(Float.intBitsToFloat(normWant));
+      }
+    }
+  }
+
+  /** The Panama kernels' summation order in plain Java (see {@link #panamaSumsInOneOrderInEveryTier}). */
+  private static float pairwiseDot(float[] a, int aOff, float[] b, int bOff, int n, int lanes) {
+    float[][] acc = new float[4][lanes];
+    int i = 0;
+    float sum = 0f;
+    if (n >= lanes) {
+      for (int unrolled = n - n % (4 * lanes); i < unrolled; i += 4 * lanes) {
+        for (int k = 0; k < 4; k++) {
+          for (int l = 0; l < lanes; l++) {
+            int at = i + k * lanes + l;
+            acc[k][l] = Math.fma(a[aOff + at], b[bOff + at], acc[k][l]);
+          }
+        }
+      }
+      for (int bound = n - n % lanes; i < bound; i += lanes) {
+        for (int l = 0; l < lanes; l++) {
+          acc[0][l] = Math.fma(a[aOff + i + l], b[bOff + i + l], acc[0][l]);
+        }
+      }
+      float[] v = new float[lanes];
+      for (int l = 0; l < lanes; l++) {
+        v[l] = (acc[0][l] + acc[1][l]) + (acc[2][l] + acc[3][l]);
+      }
+      if (Runtime.version().feature() >= 24) {
+        for (int step = lanes / 2; step >= 1; step /= 2) {
+          float[] w = new float[lanes];
+          for (int l = 0; l < lanes; l++) {
+            w[l] = v[l] + v[l ^ step];
+          }
+          v = w;
+        }
+        sum = v[0];
+      } else {
+        for (int l = 0; l < lanes; l++) {
+          sum += v[l];
+        }
+      }
+    }
+    for (; i < n; i++) {
+      sum = Math.fma(a[aOff + i], b[bOff + i], sum);
+    }
+    return sum;
+  }
+
   @ParameterizedTest(name = "{0} size {1}")
   @MethodSource("cases")
   void dotsOfVectorsAtTheFlatIndexNormLimitAreFiniteAndAgree(String name, int size) throws Exception {
