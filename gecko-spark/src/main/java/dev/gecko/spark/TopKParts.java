@@ -42,8 +42,8 @@ final class TopKParts {
     /**
      * Packs (ordinal, id, vector) entries, sorting them by ordinal.
      *
-     * @throws IllegalArgumentException naming the entry's id and ordinal if its width differs from
-     *     the shard's first, or it holds NaN or an infinity
+     * @throws IllegalArgumentException naming the entry's id and ordinal if it is empty, its width
+     *     differs from the shard's first, or it holds NaN or an infinity
      */
     static Shard pack(String packId, int index, Iterator<Entry> entries) {
       List<Entry> all = new ArrayList<>();
@@ -55,6 +55,9 @@ final class TopKParts {
       float[] vectors = new float[Math.multiplyExact(all.size(), dims)];
       for (int i = 0; i < all.size(); i++) {
         Entry e = all.get(i);
+        if (e.vector.length == 0) {
+          throw new IllegalArgumentException(e.name() + " is empty: a vector has at least one component");
+        }
         if (e.vector.length != dims) {
           throw new IllegalArgumentException("corpus vectors differ in width: " + e.vector.length + "!=" + dims + " (id '"
               + e.id + "', ordinal " + e.ordinal + ")");

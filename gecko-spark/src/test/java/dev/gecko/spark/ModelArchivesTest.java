@@ -41,13 +41,23 @@ class ModelArchivesTest {
     ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-Djava.io.tmpdir=" + tmp, "-cp", System.getProperty("java.class.path"), ModelArchivesExitProbe.class.getName(),
         folder.toString());
-    pb.redirectErrorStream(true);
+    // files, not pipes: the wait below is bounded whatever the child does, and what the JVM itself
+    // prints to stderr ("Picked up JAVA_TOOL_OPTIONS") is not taken for the probe's lines
+    Path stdout = dir.resolve("child-stdout.txt");
+    Path stderr = dir.resolve("child-stderr.txt");
+    pb.redirectOutput(stdout.toFile());
+    pb.redirectError(stderr.toFile());
     Process p = pb.start();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
-    assertThat(p.exitValue()).as(out).isZero();
+    boolean exited = p.waitFor(60, TimeUnit.SECONDS);
+    if (!exited) {
+      p.destroyForcibly();
+    }
+    String out = Files.readString(stdout, StandardCharsets.UTF_8);
+    String why = out + Files.readString(stderr, StandardCharsets.UTF_8);
+    assertThat(exited).as("the child exited: %s", why).isTrue();
+    assertThat(p.exitValue()).as(why).isZero();
     List<String> lines = out.lines().toList();
-    assertThat(lines).as(out).hasSize(2);
+    assertThat(lines).as(why).hasSize(2);
     Path theirs = Path.of(lines.get(0));
     assertThat(lines.get(1)).as("there while the JVM ran").isEqualTo("true");
     assertThat(theirs.getFileName()).isEqualTo(mine.getFileName());

@@ -1,5 +1,6 @@
 package dev.gecko.bench.integrations;
 
+import dev.gecko.core.internal.model.PythonStrings;
 import dev.gecko.core.io.Corpus;
 import dev.gecko.core.io.Passage;
 import java.io.IOException;
@@ -22,7 +23,7 @@ final class ArguAnaTexts {
     List<String> out = new ArrayList<>(corpus.size());
     for (Passage p : corpus) {
       String title = p.title() == null ? "" : p.title();
-      out.add((title + " " + p.text()).strip());
+      out.add(PythonStrings.strip(title + " " + p.text())); // as MTEB joins them, Python's whitespace
     }
     return out;
   }

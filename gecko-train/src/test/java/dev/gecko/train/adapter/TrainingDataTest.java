@@ -25,4 +25,13 @@ class TrainingDataTest {
     assertThatThrownBy(() -> TrainingData.read(fewer)).isInstanceOf(InvalidDataException.class)
         .hasMessageContaining("fewer.tsv:2").hasMessageContaining("2 columns, the header has 3");
   }
+
+  @Test
+  void aTitleJoinsItsTextAsMtebJoinsThemWithPythonsWhitespace(@TempDir Path dir) throws Exception {
+    Path jsonl = dir.resolve("titled.jsonl");
+    Files.writeString(jsonl, "{\"title\":\"\\u00a0Title\",\"text\":\"body\\u00a0\"}\n"
+        + "{\"title\":\"\\u202f\",\"text\":\" untitled \"}\n");
+    assertThat(TrainingData.read(jsonl).examples()).extracting(TrainingExample::anchor)
+        .containsExactly("Title body", " untitled ");
+  }
 }

@@ -576,7 +576,15 @@ final class Coalescer {
     for (int i = 0; i < batch.size(); i++) {
       CompletableFuture<List<float[]>> future = batch.get(i).job().future;
       if (!future.isDone()) { // else failed already for an earlier text of its call, or cancelled
-        reached |= future.completeExceptionally(several && !(e instanceof Error) ? Futures.forCaller(e) : e);
+        Throwable own = e;
+        if (several && !(e instanceof Error)) {
+          try {
+            own = Futures.forCaller(e);
+          } catch (Throwable noRoom) { // out of memory making the caller's copy: the shared one, not a caller left waiting
+            own = e;
+          }
+        }
+        reached |= future.completeExceptionally(own);
       }
     }
     return reached;
