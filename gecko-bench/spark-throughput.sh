@@ -14,7 +14,7 @@ out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
 
 ./mvnw -q -B -DskipTests -pl gecko-cli,gecko-spark -am package dependency:build-classpath \
-  -Dmdep.includeScope=compile -Dmdep.outputFile=target/classpath.txt >&2
+  -DincludeScope=compile -Dmdep.outputFile=target/classpath.txt >&2
 
 now() { date +%s.%N; }
 for r in $(seq 1 "$rounds"); do

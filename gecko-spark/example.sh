@@ -24,7 +24,7 @@ if [ "${GECKO_SKIP_BUILD:-}" != "1" ] && stale; then
   echo "gecko-spark: building (first use or sources changed)..." >&2
   # compile scope: gecko's modules, Spark (provided) and the extra built-in models (provided)
   (cd "$root" && ./mvnw -q -B -DskipTests -pl gecko-spark -am package dependency:build-classpath \
-    -Dmdep.includeScope=compile -Dmdep.outputFile=target/classpath.txt >&2)
+    -DincludeScope=compile -Dmdep.outputFile=target/classpath.txt >&2)
   touch "$stamp"
 fi
 
