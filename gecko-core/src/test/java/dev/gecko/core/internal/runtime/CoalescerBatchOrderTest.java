@@ -60,20 +60,12 @@ class CoalescerBatchOrderTest {
 
   /** The settings {@code GeckoEmbedder.builder().threads(1)} opens an embedder with: one runner. */
   private static EmbedderSettings settings() {
-    return new EmbedderSettings(1, 1, GeckoEmbedder.Builder.DEFAULT_MAX_BATCH_TOKENS,
-        GeckoEmbedder.Builder.DEFAULT_MAX_BATCH_SIZE, false, false, true, true,
-        GeckoEmbedder.Builder.DEFAULT_COALESCING_WINDOW, GeckoEmbedder.Builder.DEFAULT_MAX_QUEUED_TOKENS, true);
+    return CoalescerFixtures.builderDefaults(1);
   }
 
   /** A text of {@code word} repeated, whose rendered request is exactly {@code tokens} tokens long. */
   private static String text(String word, int tokens) {
-    for (int n = Math.max(1, tokens - 8); n <= tokens; n++) {
-      String t = (word + " ").repeat(n).trim();
-      if (encode(t).length() == tokens) {
-        return t;
-      }
-    }
-    throw new AssertionError("no repetition of '" + word + "' is " + tokens + " tokens long");
+    return CoalescerFixtures.textOfTokens(CoalescerBatchOrderTest::encode, word, tokens);
   }
 
   /** The encoding the embedder queues for a text (default prompt applied). */

@@ -105,22 +105,9 @@ class CoalescerFailureTest {
         GeckoEmbedder.Builder.DEFAULT_COALESCING_WINDOW, GeckoEmbedder.Builder.DEFAULT_MAX_QUEUED_TOKENS, true);
   }
 
-  /** The settings {@code GeckoEmbedder.builder().threads(threads)} opens an embedder with. */
-  private static EmbedderSettings builderDefaults(int threads) {
-    return new EmbedderSettings(threads, 1, GeckoEmbedder.Builder.DEFAULT_MAX_BATCH_TOKENS,
-        GeckoEmbedder.Builder.DEFAULT_MAX_BATCH_SIZE, false, false, true, true,
-        GeckoEmbedder.Builder.DEFAULT_COALESCING_WINDOW, GeckoEmbedder.Builder.DEFAULT_MAX_QUEUED_TOKENS, true);
-  }
-
   /** A text of {@code word} repeated, whose rendered request is exactly {@code tokens} tokens long. */
   private static String text(String word, int tokens) {
-    for (int n = Math.max(1, tokens - 8); n <= tokens; n++) {
-      String t = (word + " ").repeat(n).trim();
-      if (encode(t).length() == tokens) {
-        return t;
-      }
-    }
-    throw new AssertionError("no repetition of '" + word + "' is " + tokens + " tokens long");
+    return CoalescerFixtures.textOfTokens(CoalescerFailureTest::encode, word, tokens);
   }
 
   /** The encoding the embedder would queue for a text (default prompt applied), without truncation. */
@@ -362,7 +349,7 @@ class CoalescerFailureTest {
     }
     // one runner: a runner counted that no longer runs would leave every later call waiting
     FailingBatchCounter counter = new FailingBatchCounter();
-    GeckoEmbedder embedder = OnnxEmbedder.open(pkg, builderDefaults(1), new Stats(counter));
+    GeckoEmbedder embedder = OnnxEmbedder.open(pkg, CoalescerFixtures.builderDefaults(1), new Stats(counter));
     CountDownLatch release = new CountDownLatch(1);
     try {
       // a synchronous call on an idle embedder runs its batch itself: the error is thrown to it

@@ -1,0 +1,31 @@
+package dev.gecko.core.internal.runtime;
+
+import dev.gecko.core.GeckoEmbedder;
+import dev.gecko.tokenizer.Encoding;
+import java.util.function.Function;
+
+/** What the Coalescer's tests build their cases from. */
+final class CoalescerFixtures {
+  private CoalescerFixtures() {}
+
+  /** The settings {@code GeckoEmbedder.builder().threads(threads)} opens an embedder with. */
+  static EmbedderSettings builderDefaults(int threads) {
+    return new EmbedderSettings(threads, 1, GeckoEmbedder.Builder.DEFAULT_MAX_BATCH_TOKENS,
+        GeckoEmbedder.Builder.DEFAULT_MAX_BATCH_SIZE, false, false, true, true,
+        GeckoEmbedder.Builder.DEFAULT_COALESCING_WINDOW, GeckoEmbedder.Builder.DEFAULT_MAX_QUEUED_TOKENS, true);
+  }
+
+  /**
+   * A text of {@code word} repeated whose encoding ({@code encode}: as the embedder queues it) is
+   * exactly {@code tokens} tokens long.
+   */
+  static String textOfTokens(Function<String, Encoding> encode, String word, int tokens) {
+    for (int n = Math.max(1, tokens - 8); n <= tokens; n++) {
+      String t = (word + " ").repeat(n).trim();
+      if (encode.apply(t).length() == tokens) {
+        return t;
+      }
+    }
+    throw new AssertionError("no repetition of '" + word + "' is " + tokens + " tokens long");
+  }
+}
