@@ -101,8 +101,7 @@ class CoalescerFailureTest {
 
   /** The builder's defaults, but {@code threads} runners and a batch budget for long texts. */
   private static EmbedderSettings settings(int threads) {
-    return new EmbedderSettings(threads, 1, MAX_BATCH_TOKENS, MAX_BATCH_SIZE, false, false, true, true,
-        GeckoEmbedder.Builder.DEFAULT_COALESCING_WINDOW, GeckoEmbedder.Builder.DEFAULT_MAX_QUEUED_TOKENS, true);
+    return CoalescerFixtures.builderDefaults(threads, MAX_BATCH_TOKENS, MAX_BATCH_SIZE);
   }
 
   /** A text of {@code word} repeated, whose rendered request is exactly {@code tokens} tokens long. */

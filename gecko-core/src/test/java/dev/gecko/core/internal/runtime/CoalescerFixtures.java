@@ -10,8 +10,16 @@ final class CoalescerFixtures {
 
   /** The settings {@code GeckoEmbedder.builder().threads(threads)} opens an embedder with. */
   static EmbedderSettings builderDefaults(int threads) {
-    return new EmbedderSettings(threads, 1, GeckoEmbedder.Builder.DEFAULT_MAX_BATCH_TOKENS,
-        GeckoEmbedder.Builder.DEFAULT_MAX_BATCH_SIZE, false, false, true, true,
+    return builderDefaults(threads, GeckoEmbedder.Builder.DEFAULT_MAX_BATCH_TOKENS,
+        GeckoEmbedder.Builder.DEFAULT_MAX_BATCH_SIZE);
+  }
+
+  /**
+   * As {@link #builderDefaults(int)}, with a batch budget of {@code maxBatchTokens} tokens and
+   * {@code maxBatchSize} texts.
+   */
+  static EmbedderSettings builderDefaults(int threads, int maxBatchTokens, int maxBatchSize) {
+    return new EmbedderSettings(threads, 1, maxBatchTokens, maxBatchSize, false, false, true, true,
         GeckoEmbedder.Builder.DEFAULT_COALESCING_WINDOW, GeckoEmbedder.Builder.DEFAULT_MAX_QUEUED_TOKENS, true);
   }
 
