@@ -3,7 +3,7 @@ package dev.gecko.train.adapter;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gecko.core.InvalidDataException;
-import dev.gecko.core.internal.model.PythonStrings;
+import dev.gecko.core.internal.model.PromptRenderer;
 import dev.gecko.core.io.JsonlReader;
 import dev.gecko.core.io.LineReader;
 import java.io.IOException;
@@ -169,8 +169,7 @@ public final class TrainingData {
     String text = f.get("text");
     if (text != null) {
       String title = f.get("title");
-      String full = title == null || PythonStrings.isBlank(title) ? text : PythonStrings.strip(title + " " + text);
-      return new TrainingExample(task, full, null, null, null, where);
+      return new TrainingExample(task, PromptRenderer.titled(title, text), null, null, null, where);
     }
     throw invalid.apply("expected fields anchor/positive[/negative], query/positive, sentence1/sentence2[/score] or text");
   }

@@ -22,8 +22,8 @@ public final class PromptRenderer {
   /** Renders {@code request} with {@code template} (null: no template). */
   public static String render(String template, EmbedRequest request) {
     String title = request.title();
-    boolean hasTitle = title != null && !PythonStrings.isBlank(title);
-    String titled = hasTitle ? PythonStrings.strip(title + " " + request.text()) : request.text();
+    boolean hasTitle = hasTitle(title);
+    String titled = titled(title, request.text());
     if (template == null) {
       return titled;
     }
@@ -44,5 +44,18 @@ public final class PromptRenderer {
       }
     }
     return out.toString();
+  }
+
+  /**
+   * The text with its title joined in front, as where a template has no title slot: {@code
+   * (title + " " + text).strip()} with Python's whitespace, or {@code text} as it is where the title
+   * is null or blank (the BEIR/MTEB convention).
+   */
+  public static String titled(String title, String text) {
+    return hasTitle(title) ? PythonStrings.strip(title + " " + text) : text;
+  }
+
+  private static boolean hasTitle(String title) {
+    return title != null && !PythonStrings.isBlank(title);
   }
 }
