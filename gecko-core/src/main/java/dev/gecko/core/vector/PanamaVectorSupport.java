@@ -4,6 +4,7 @@ import java.util.Arrays;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.LongVector;
 import jdk.incubator.vector.Vector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
@@ -33,8 +34,21 @@ final class PanamaVectorSupport implements VectorSupport {
   private static final VectorSpecies<Byte> BYTES;
   private static final VectorSpecies<Short> SHORTS;
 
+  /**
+   * Longs for the group Hamming kernel, as wide as the preferred shape (4 or 8 lanes where {@link
+   * #BIT_COUNT} is set), and ints with as many lanes, for its output.
+   */
+  private static final VectorSpecies<Long> LONGS = LongVector.SPECIES_PREFERRED;
+  private static final VectorSpecies<Integer> LONG_INTS;
+  /**
+   * {@code VectorOperators.BIT_COUNT}, where the group Hamming kernel counts lanewise; null where
+   * it keeps the scalar loop (see {@link #bitCountOperator}).
+   */
+  private static final VectorOperators.Unary BIT_COUNT = bitCountOperator();
+
   static {
     int bits = VectorShape.preferredShape().vectorBitSize();
+    LONG_INTS = bits >= 128 ? VectorSpecies.of(int.class, VectorShape.forBitSize(bits / 2)) : null;
     // a byte vector needs at least 64 bits, so 8-bit products widen cleanly only from 256 bits up
     BYTES = bits >= 256 ? VectorSpecies.of(byte.class, VectorShape.forBitSize(bits / 4)) : null;
     SHORTS = bits >= 256 ? VectorSpecies.of(short.class, VectorShape.forBitSize(bits / 2)) : null;
@@ -45,6 +59,32 @@ final class PanamaVectorSupport implements VectorSupport {
       throw new UnsupportedOperationException("preferred vector size is "
           + VectorShape.preferredShape().vectorBitSize() + " bits; SIMD needs at least 128");
     }
+  }
+
+  /**
+   * {@code VectorOperators.BIT_COUNT}, looked up by name (JDK 17's incubator API, which this class
+   * compiles against, has none), where it is known to compile to vector instructions: JDK 25 (the
+   * release it was measured on) on x86-64 with 256-bit or wider vectors, where C2 emits {@code
+   * VPOPCNTQ} (AVX-512) or a table lookup (AVX2). Else null, and the group kernel keeps the scalar
+   * loop: with 128-bit vectors (SSE) the lanewise count fell back to a loop ten times slower than
+   * scalar bit counts, and other CPUs and releases were not measured.
+   */
+  static VectorOperators.Unary bitCountOperator() {
+    String arch = System.getProperty("os.arch", "");
+    if (Runtime.version().feature() < 25 || VectorShape.preferredShape().vectorBitSize() < 256
+        || !(arch.equals("amd64") || arch.equals("x86_64"))) {
+      return null;
+    }
+    try {
+      return (VectorOperators.Unary) VectorOperators.class.getField("BIT_COUNT").get(null);
+    } catch (ReflectiveOperationException | ClassCastException e) {
+      return null;
+    }
+  }
+
+  @Override
+  public boolean vectorBitCount() {
+    return BIT_COUNT != null;
   }
 
   @Override
@@ -266,11 +306,34 @@ final class PanamaVectorSupport implements VectorSupport {
 
   @Override
   public int hamming(long[] a, int aOffset, long[] b, int bOffset, int words) {
-    // JDK 17's incubator API has no lanewise bit count; Long.bitCount is a POPCNT intrinsic
+    // one code's few words: Long.bitCount, a POPCNT intrinsic (hammingGroups counts lanewise)
     int sum = 0;
     for (int i = 0; i < words; i++) {
       sum += Long.bitCount(a[aOffset + i] ^ b[bOffset + i]);
     }
     return sum;
+  }
+
+  @Override
+  public void hammingGroups(long[] query, long[] codes, int codesOffset, int groups, int[] out) {
+    if (BIT_COUNT == null) {
+      ScalarVectorSupport.hammingGroupsScalar(query, codes, codesOffset, groups, out);
+      return;
+    }
+    int words = query.length;
+    int lanes = LONGS.length(); // 4 or 8: divides the group
+    int group = VectorOps.HAMMING_GROUP * words;
+    for (int g = 0, base = codesOffset; g < groups; g++, base += group) {
+      for (int c = 0; c < VectorOps.HAMMING_GROUP; c += lanes) {
+        // one lane per code: each query word against the same word of 'lanes' codes, side by side
+        LongVector acc = LongVector.zero(LONGS);
+        for (int w = 0, o = base + c; w < words; w++, o += VectorOps.HAMMING_GROUP) {
+          acc = acc.add(LongVector.fromArray(LONGS, codes, o).lanewise(VectorOperators.XOR, query[w])
+              .lanewise(BIT_COUNT));
+        }
+        ((IntVector) acc.convertShape(VectorOperators.L2I, LONG_INTS, 0))
+            .intoArray(out, g * VectorOps.HAMMING_GROUP + c);
+      }
+    }
   }
 }

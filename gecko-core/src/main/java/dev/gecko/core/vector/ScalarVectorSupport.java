@@ -90,4 +90,49 @@ final class ScalarVectorSupport implements VectorSupport {
     }
     return sum;
   }
+
+  @Override
+  public void hammingGroups(long[] query, long[] codes, int codesOffset, int groups, int[] out) {
+    hammingGroupsScalar(query, codes, codesOffset, groups, out);
+  }
+
+  /**
+   * The group kernel in plain Java, also the Panama path's where the JDK has no lanewise bit count:
+   * eight sums, one per code of the group, each word of the query xor-ed with eight consecutive
+   * longs (one cache line).
+   */
+  static void hammingGroupsScalar(long[] query, long[] codes, int codesOffset, int groups, int[] out) {
+    int words = query.length;
+    int group = VectorOps.HAMMING_GROUP * words;
+    for (int g = 0, base = codesOffset; g < groups; g++, base += group) {
+      int s0 = 0;
+      int s1 = 0;
+      int s2 = 0;
+      int s3 = 0;
+      int s4 = 0;
+      int s5 = 0;
+      int s6 = 0;
+      int s7 = 0;
+      for (int w = 0, o = base; w < words; w++, o += VectorOps.HAMMING_GROUP) {
+        long q = query[w];
+        s0 += Long.bitCount(q ^ codes[o]);
+        s1 += Long.bitCount(q ^ codes[o + 1]);
+        s2 += Long.bitCount(q ^ codes[o + 2]);
+        s3 += Long.bitCount(q ^ codes[o + 3]);
+        s4 += Long.bitCount(q ^ codes[o + 4]);
+        s5 += Long.bitCount(q ^ codes[o + 5]);
+        s6 += Long.bitCount(q ^ codes[o + 6]);
+        s7 += Long.bitCount(q ^ codes[o + 7]);
+      }
+      int p = g * VectorOps.HAMMING_GROUP;
+      out[p] = s0;
+      out[p + 1] = s1;
+      out[p + 2] = s2;
+      out[p + 3] = s3;
+      out[p + 4] = s4;
+      out[p + 5] = s5;
+      out[p + 6] = s6;
+      out[p + 7] = s7;
+    }
+  }
 }

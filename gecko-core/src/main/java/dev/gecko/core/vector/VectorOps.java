@@ -39,6 +39,16 @@ public final class VectorOps {
   }
 
   /**
+   * Returns whether {@link #hammingGroups} counts bits with vector instructions in this JVM (JDK 25
+   * on x86-64 with AVX2 or AVX-512, and {@code --add-modules jdk.incubator.vector}). Where it does,
+   * a binary scan is fastest over codes laid out for it; where it does not, {@link #hammingMany}
+   * over codes stored one after another is as fast or faster.
+   */
+  public static boolean vectorBitCount() {
+    return IMPL.vectorBitCount();
+  }
+
+  /**
    * Returns the dot product of two vectors of equal length.
    *
    * @throws IllegalArgumentException if the lengths differ
@@ -349,9 +359,10 @@ public final class VectorOps {
     int words = query.length;
     Objects.checkFromIndexSize(codesOffset, Math.multiplyExact(words, count), codes.length);
     Objects.checkFromIndexSize(0, count, out.length);
-    // The same scalar code whichever provider runs: JDK 17's incubator API has no lanewise bit
-    // count, and Long.bitCount is a POPCNT intrinsic. Two codes per step for more independent
-    // work per iteration; one call per block keeps calls and bounds checks off the per-code path.
+    // The same scalar code whichever provider runs (Long.bitCount is a POPCNT intrinsic): codes
+    // stored one after another give a vector no lanes to count side by side; hammingGroups' layout
+    // does. Two codes per step for more independent work per iteration; one call per block keeps
+    // calls and bounds checks off the per-code path.
     int v = 0;
     int o = codesOffset;
     for (; v + 1 < count; v += 2, o += 2 * words) {
@@ -372,6 +383,30 @@ public final class VectorOps {
       }
       out[v] = s;
     }
+  }
+
+  /** Codes per group in the layout that {@link #hammingGroups} reads. */
+  public static final int HAMMING_GROUP = 8;
+
+  /**
+   * Writes to {@code out[0, groups * 8)} the Hamming distances of {@code query} to {@code groups *
+   * 8} bit vectors of {@code query.length} words each, stored from {@code codesOffset} in groups of
+   * {@value #HAMMING_GROUP} with their words interleaved: word {@code w} of code {@code c} of group
+   * {@code g} is {@code codes[codesOffset + (g * query.length + w) * 8 + c]}. The inner loop of a
+   * binary scan over codes laid out for it: each query word meets the same word of eight codes in
+   * one cache line, which the SIMD path counts lanewise where the JDK and CPU compile a vector bit
+   * count ({@link #vectorBitCount()}), and the scalar path with eight independent sums.
+   * Exact on every path. A group not wholly used (the last of a store whose size is not a multiple
+   * of eight) is scored whole; its unused codes' distances are the caller's to ignore.
+   *
+   * @throws IndexOutOfBoundsException if the codes or {@code out} are too short
+   */
+  public static void hammingGroups(long[] query, long[] codes, int codesOffset, int groups, int[] out) {
+    Objects.requireNonNull(query, "query is null");
+    Objects.checkFromIndexSize(codesOffset, Math.multiplyExact(Math.multiplyExact(query.length, HAMMING_GROUP), groups),
+        codes.length);
+    Objects.checkFromIndexSize(0, Math.multiplyExact(groups, HAMMING_GROUP), out.length);
+    IMPL.hammingGroups(query, codes, codesOffset, groups, out);
   }
 
   private static void normalizeInPlace(float[] a, int offset, int length) {

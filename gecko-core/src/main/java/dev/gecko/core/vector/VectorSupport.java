@@ -33,4 +33,16 @@ interface VectorSupport {
 
   /** Number of differing bits between {@code a[aOffset, +words)} and {@code b[bOffset, +words)}. */
   int hamming(long[] a, int aOffset, long[] b, int bOffset, int words);
+
+  /**
+   * Writes to {@code out[0, groups * 8)} the Hamming distances of {@code query} to the codes of
+   * {@code groups} groups of eight, interleaved from {@code codesOffset} as {@link
+   * VectorOps#hammingGroups} lays them out.
+   */
+  void hammingGroups(long[] query, long[] codes, int codesOffset, int groups, int[] out);
+
+  /** Whether {@link #hammingGroups} counts bits with vector instructions. */
+  default boolean vectorBitCount() {
+    return false;
+  }
 }

@@ -77,7 +77,8 @@ final class VectorizationProvider {
     try {
       VectorSupport panama = loadPanama();
       LOG.log(System.Logger.Level.INFO, "SIMD vector path on jdk.incubator.vector, "
-          + panama.vectorBitSize() + "-bit vectors");
+          + panama.vectorBitSize() + "-bit vectors" + (panama.vectorBitCount()
+          ? ", vector bit counts for binary search" : ""));
       return panama;
     } catch (UnsupportedOperationException e) {
       LOG.log(System.Logger.Level.WARNING, e.getMessage() + "; using the scalar vector path (this CPU has no"

@@ -416,6 +416,38 @@ class FlatIndexTest {
         .hasMessageContaining(dir.toString()).hasMessageContaining("folder");
   }
 
+  /**
+   * Binary codes are interleaved in groups of eight in memory and written code after code: a file
+   * of 11 vectors (one group and a part) holds each vector's sign bits in order, and loads back to
+   * the same vectors and hits.
+   */
+  @Test
+  void binaryFilesHoldTheCodesOneAfterAnother() throws IOException {
+    Random r = new Random(17);
+    int dims = 70;
+    FlatIndex index = FlatIndex.builder(dims).precision(Precision.BINARY).metric(Metric.HAMMING).build();
+    List<float[]> vectors = new ArrayList<>();
+    for (int i = 0; i < 11; i++) {
+      vectors.add(unit(r, dims));
+      index.add(vectors.get(i));
+    }
+    Path file = dir.resolve("eleven.gkfx");
+    index.save(file);
+    ByteBuffer payload = ByteBuffer.wrap(Files.readAllBytes(file)).order(ByteOrder.LITTLE_ENDIAN);
+    payload.position(32);
+    for (int i = 0; i < 11; i++) {
+      long[] expected = dev.gecko.core.vector.VectorOps.quantizeBinary(vectors.get(i));
+      assertThat(new long[] {payload.getLong(), payload.getLong()}).as("vector %d", i).containsExactly(expected);
+    }
+    assertThat(payload.hasRemaining()).isFalse();
+    FlatIndex back = FlatIndex.load(file);
+    for (int i = 0; i < 11; i++) {
+      assertThat(back.vector(i)).containsExactly(index.vector(i));
+      assertThat(back.search(vectors.get(i), 11)).isEqualTo(index.search(vectors.get(i), 11));
+      assertThat(index.search(vectors.get(i), 1).get(0).score()).isEqualTo(1f);
+    }
+  }
+
   @Test
   void binaryCodesWithPaddingBitsSetAreRefusedOnLoad() throws IOException {
     ByteBuffer codes = ByteBuffer.allocate(2 * 8).order(ByteOrder.LITTLE_ENDIAN);

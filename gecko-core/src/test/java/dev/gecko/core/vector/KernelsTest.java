@@ -231,6 +231,81 @@ class KernelsTest {
     assertThat(impl.hamming(a, 2, b, 0, size)).isEqualTo(expected);
   }
 
+  static Stream<Arguments> groupCases() {
+    List<Arguments> out = new ArrayList<>();
+    for (String impl : new String[] {"scalar", "panama"}) {
+      for (int words : new int[] {1, 2, 3, 6, 12, 16}) {
+        out.add(Arguments.of(impl, words));
+      }
+    }
+    return out.stream();
+  }
+
+  /**
+   * The group kernel gives each code of the interleaved layout its exact distance (bit by bit), at
+   * an offset, for group counts around a vector's lanes; random codes and the extremes (equal,
+   * complementary).
+   */
+  @ParameterizedTest(name = "{0} words {1}")
+  @MethodSource("groupCases")
+  void hammingGroupsAreExact(String name, int words) throws Exception {
+    VectorSupport impl = impl(name);
+    Random r = new Random(words * 13L + 5);
+    int group = VectorOps.HAMMING_GROUP;
+    for (int groups : new int[] {1, 2, 5, 129}) {
+      long[] query = r.longs(words).toArray();
+      int offset = 3 * group * words;
+      long[][] plain = new long[groups * group][];
+      long[] codes = new long[offset + groups * group * words + 1];
+      for (int i = 0; i < plain.length; i++) {
+        plain[i] = switch (i % 5) {
+          case 0 -> query.clone(); // distance 0
+          case 1 -> java.util.Arrays.stream(query).map(x -> ~x).toArray(); // every bit
+          default -> r.longs(words).toArray();
+        };
+        for (int w = 0; w < words; w++) {
+          codes[offset + (i / group * words + w) * group + i % group] = plain[i][w];
+        }
+      }
+      int[] out = new int[groups * group + 2];
+      impl.hammingGroups(query, codes, offset, groups, out);
+      for (int i = 0; i < plain.length; i++) {
+        int expected = 0;
+        for (int w = 0; w < words; w++) {
+          for (int bit = 0; bit < 64; bit++) {
+            if (((query[w] >>> bit) & 1) != ((plain[i][w] >>> bit) & 1)) {
+              expected++;
+            }
+          }
+        }
+        assertThat(out[i]).as("code %d of %d groups", i, groups).isEqualTo(expected);
+      }
+      assertThat(out[groups * group]).as("past the groups").isZero();
+      // and the same in every JIT tier: enough calls for C2 to compile the kernel
+      int[] again = new int[out.length];
+      for (int call = 0; call < 3_000; call++) {
+        impl.hammingGroups(query, codes, offset, groups, again);
+        if (!java.util.Arrays.equals(again, out)) {
+          assertThat(again).as("call %d", call).containsExactly(out);
+        }
+      }
+    }
+  }
+
+  /**
+   * Where the group kernel is meant to count lanewise (JDK 25 on x86-64 with 256-bit vectors or
+   * wider), it does: else the JDK 24+ run of these tests would test only the scalar loop twice.
+   */
+  @org.junit.jupiter.api.Test
+  void panamaCountsBitsLanewiseWhereItShould() throws Exception {
+    VectorSupport panama = impl("panama");
+    String arch = System.getProperty("os.arch");
+    boolean expected = Runtime.version().feature() >= 25 && panama.vectorBitSize() >= 256
+        && (arch.equals("amd64") || arch.equals("x86_64"));
+    assertThat(panama.vectorBitCount()).isEqualTo(expected);
+    assertThat(ScalarVectorSupport.INSTANCE.vectorBitCount()).isFalse();
+  }
+
   static Stream<Arguments> poolCases() {
     List<Arguments> out = new ArrayList<>();
     for (String impl : new String[] {"scalar", "panama"}) {

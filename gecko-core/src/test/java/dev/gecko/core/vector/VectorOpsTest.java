@@ -20,6 +20,30 @@ class VectorOpsTest {
   }
 
   @Test
+  void hammingGroupsEqualsOneHammingPerCodeOfTheInterleavedLayout() {
+    Random r = new Random(9);
+    int words = 6;
+    int groups = 3;
+    long[] query = r.longs(words).toArray();
+    long[] plain = r.longs(groups * 8L * words).toArray(); // code after code
+    long[] codes = new long[2 + plain.length];
+    for (int i = 0; i < groups * 8; i++) {
+      for (int w = 0; w < words; w++) {
+        codes[2 + (i / 8 * words + w) * 8 + i % 8] = plain[i * words + w];
+      }
+    }
+    int[] out = new int[groups * 8];
+    VectorOps.hammingGroups(query, codes, 2, groups, out);
+    for (int i = 0; i < groups * 8; i++) {
+      assertThat(out[i]).as("code %d", i).isEqualTo(VectorOps.hamming(query, 0, plain, i * words, words));
+    }
+    assertThatThrownBy(() -> VectorOps.hammingGroups(query, codes, 3, groups, out))
+        .isInstanceOf(IndexOutOfBoundsException.class);
+    assertThatThrownBy(() -> VectorOps.hammingGroups(query, codes, 2, groups, new int[groups * 8 - 1]))
+        .isInstanceOf(IndexOutOfBoundsException.class);
+  }
+
+  @Test
   void hammingManyEqualsOneHammingPerCode() {
     Random r = new Random(7);
     for (int words : new int[] {1, 3, 6, 16}) {

@@ -36,7 +36,12 @@ public final class PayloadSource {
   }
 
   long[] longs(int n) throws IOException {
-    long[] out = new long[n];
+    return longs(n, n);
+  }
+
+  /** Reads {@code n} longs into a new array of {@code length >= n} (the rest zero). */
+  long[] longs(int n, int length) throws IOException {
+    long[] out = new long[length];
     for (int i = 0; i < n; ) {
       fill(Math.min(buf.capacity(), (long) (n - i) * 8));
       int got = buf.remaining() / 8;
