@@ -28,6 +28,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.zip.CRC32C;
 
 /**
  * Full-width embeddings kept on disk, keyed by the model's content and by the exact text the model
@@ -39,15 +40,19 @@ import java.util.Set;
  * A model's vectors go to one file per model and width, named after the model and a hash of its
  * {@link ModelPackage#fingerprint()} (a SHA-256 over its settings and the content of its graph,
  * tokenizer and adapter): a model retrained in place, even of the same size, never reuses stale
- * vectors. Each record is the SHA-256 of the rendered text followed by the raw little-endian
- * vector.
+ * vectors. Each record is the SHA-256 of the rendered text, the raw little-endian vector, and a
+ * CRC-32C of those two.
  *
  * <h2>Files</h2>
- * A file starts with a header (the magic {@code "GKEMB002"}, the width, the model's fingerprint)
- * that is checked on open; a file of another model or width is refused, naming it. Records are
- * appended under an exclusive file lock (several JVMs may share a folder); a truncated last record
- * (an interrupted run) is dropped on the next open, and a record whose vector is not of unit
- * length (zeros where the data never reached the disk) is ignored and its text embedded again. Where: {@link #open(Path)} a given folder,
+ * A file ({@code <model>-<16 hex digits>.v3.f32}) starts with a header (the magic {@code
+ * "GKEMB003"}, the width, the model's fingerprint) that is checked on open; a file of another model
+ * or width is refused, naming it. Records are appended under an exclusive file lock (several JVMs
+ * may share a folder); a truncated last record (an interrupted run) is dropped on the next open,
+ * and a record whose checksum does not match (a flipped bit, zeros where the data never reached the
+ * disk) or whose vector is not of unit length is ignored, with one warning per file, and its text
+ * embedded again. Files of the format before the checksums ({@code GKEMB002}, named without {@code
+ * .v3}) are not read: an INFO line names such a file once, to be deleted when no older version of
+ * the library uses the folder. Where: {@link #open(Path)} a given folder,
  * {@link #openDefault()} {@code embeddings/} in the cache folder the library's other caches use
  * ({@code -Dgecko.cache.dir}, else {@code $XDG_CACHE_HOME/gecko}, else {@code ~/.cache/gecko}),
  * {@link #inMemory()} nowhere (vectors live as long as the cache object).
@@ -70,8 +75,10 @@ public final class EmbeddingCache {
   private static final java.util.concurrent.ConcurrentHashMap<Path, Object> FILE_LOCKS =
       new java.util.concurrent.ConcurrentHashMap<>();
   private static final System.Logger LOG = System.getLogger(EmbeddingCache.class.getName());
-  private static final byte[] MAGIC = "GKEMB002".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] MAGIC = "GKEMB003".getBytes(StandardCharsets.US_ASCII);
   private static final int KEY_BYTES = 32;
+  /** The record's CRC-32C, after its key and vector. */
+  private static final int CRC_BYTES = 4;
   private static final int HEADER_BYTES = MAGIC.length + 4 + 32;
   /** Texts per call to the embedder: big enough for length-sorted batches, small for progress. */
   static final int CHUNK = 256;
@@ -189,8 +196,14 @@ public final class EmbeddingCache {
     if (s == null) {
       Path file = null;
       if (dir != null) {
-        String safe = model.name().replaceAll("[^A-Za-z0-9._-]", "_");
-        file = dir.resolve(safe + "-" + Hashes.sha256Hex(id).substring(0, 16) + ".f32");
+        String stem = model.name().replaceAll("[^A-Za-z0-9._-]", "_") + "-" + Hashes.sha256Hex(id).substring(0, 16);
+        file = dir.resolve(stem + ".v3.f32");
+        Path older = dir.resolve(stem + ".f32"); // GKEMB002: records without checksums
+        if (Files.isRegularFile(older)) {
+          LOG.log(System.Logger.Level.INFO, "{0} holds this model''s vectors in an older format that this version "
+              + "does not read (it writes {1}); delete it when no older version of gecko uses this folder", older,
+              file.getFileName());
+        }
       }
       s = new Store(file, width, HexFormat.of().parseHex(fingerprint));
       stores.put(id, s);
@@ -256,7 +269,7 @@ public final class EmbeddingCache {
      * record serves (the same model's vector of the same text).
      */
     synchronized void putAll(List<String> rendered, List<float[]> vecs) throws IOException {
-      int recordBytes = KEY_BYTES + 4 * width;
+      int recordBytes = recordBytes();
       ByteBuffer buf = ByteBuffer.allocate(recordBytes * rendered.size()).order(ByteOrder.LITTLE_ENDIAN);
       for (int i = 0; i < rendered.size(); i++) {
         float[] v = vecs.get(i);
@@ -267,10 +280,14 @@ public final class EmbeddingCache {
         if (vectors.putIfAbsent(new Key(key), v.clone()) != null || file == null) {
           continue;
         }
+        int start = buf.position();
         buf.put(key);
         for (float f : v) {
           buf.putFloat(f);
         }
+        CRC32C crc = new CRC32C();
+        crc.update(buf.array(), start, buf.position() - start);
+        buf.putInt((int) crc.getValue());
       }
       buf.flip();
       if (file == null || !buf.hasRemaining()) {
@@ -315,6 +332,10 @@ public final class EmbeddingCache {
       }
     }
 
+    private int recordBytes() {
+      return KEY_BYTES + 4 * width + CRC_BYTES;
+    }
+
     private ByteBuffer header() {
       ByteBuffer header = ByteBuffer.allocate(HEADER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
       header.put(MAGIC).putInt(width).put(fingerprint).flip();
@@ -343,7 +364,7 @@ public final class EmbeddingCache {
           throw new InvalidDataException(file.toString(), 0, "not this model's embedding cache at width " + width
               + " (header: width " + w + ", another model or format); delete the file to rebuild it");
         }
-        int recordBytes = KEY_BYTES + 4 * width;
+        int recordBytes = recordBytes();
         long records = (size - HEADER_BYTES) / recordBytes;
         // in chunks of whole records: a file may be larger than one array
         int perChunk = (int) Math.max(1, Math.min(records, (8 << 20) / recordBytes));
@@ -362,13 +383,17 @@ public final class EmbeddingCache {
             if (wanted.contains(k)) {
               float[] v = new float[width];
               chunk.slice(start + KEY_BYTES, 4 * width).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(v);
-              if (plausible(v)) {
+              CRC32C crc = new CRC32C();
+              crc.update(chunk.slice(start, KEY_BYTES + 4 * width));
+              String damage = (int) crc.getValue() != chunk.getInt(start + KEY_BYTES + 4 * width)
+                  ? "its checksum does not match" : plausible(v) ? null : "not a unit vector";
+              if (damage == null) {
                 wanted.remove(k);
                 vectors.put(new Key(key.clone()), v);
               } else if (!warnedDamaged) { // still wanted: a later record of it, or embedded again and appended
                 warnedDamaged = true;
-                LOG.log(System.Logger.Level.WARNING, "{0}: ignoring a damaged record at byte {1} (not a unit vector); "
-                    + "its text is embedded again", file, at + start);
+                LOG.log(System.Logger.Level.WARNING, "{0}: ignoring a damaged record at byte {1} ({2}); "
+                    + "its text is embedded again", file, Long.toString(at + start), damage);
               }
             }
           }
@@ -378,7 +403,7 @@ public final class EmbeddingCache {
         long good = HEADER_BYTES + records * recordBytes;
         if (good != size && !warnedTorn) {
           warnedTorn = true;
-          LOG.log(System.Logger.Level.WARNING, "{0}: ignoring a truncated last record ({1} bytes)", file, size - good);
+          LOG.log(System.Logger.Level.WARNING, "{0}: ignoring a truncated last record ({1} bytes)", file, Long.toString(size - good));
         }
       } catch (IOException e) {
         throw new IOException("cannot read embedding cache " + file + ": " + e.getMessage(), e);

@@ -194,7 +194,7 @@ class EvaluatorsTest {
     assertThat(b.metrics()).isEqualTo(a.metrics());
     try (Stream<Path> files = Files.list(dir)) {
       assertThat(files.map(p -> p.getFileName().toString())).singleElement().asString()
-          .startsWith("all-MiniLM-L6-v2-").endsWith(".f32");
+          .startsWith("all-MiniLM-L6-v2-").endsWith(".v3.f32");
     }
   }
 
@@ -229,18 +229,62 @@ class EvaluatorsTest {
     Path dir = Files.createDirectories(tmp.resolve("cache-zeroed"));
     Path file = cacheFileOfOneRun(dir);
     long size = Files.size(file);
-    // the last record's key kept, its vector zeroed from the middle on (a block that was never written)
+    // the last record's key kept, its vector zeroed from the middle on and its checksum too (a block
+    // that was never written)
     int vectorBytes = 4 * 384;
     try (var ch = java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.WRITE)) {
-      ch.write(java.nio.ByteBuffer.allocate(vectorBytes / 2), size - vectorBytes / 2);
+      ch.write(java.nio.ByteBuffer.allocate(vectorBytes / 2 + 4), size - vectorBytes / 2 - 4);
     }
     CountingEmbedder counting = new CountingEmbedder(embedder);
     EvalReport again = StsEvaluator.builder(counting).cache(EmbeddingCache.open(dir)).build().evaluate(sts);
     assertThat(counting.texts.get()).as("the damaged record's text, embedded again").isEqualTo(1);
-    assertThat(Files.size(file)).as("and appended").isEqualTo(size + 32 + vectorBytes);
+    assertThat(Files.size(file)).as("and appended").isEqualTo(size + 32 + vectorBytes + 4);
     EvalReport fresh = StsEvaluator.builder(embedder).cache(EmbeddingCache.inMemory()).build().evaluate(sts);
     assertThat(again.scores().keySet()).isEqualTo(fresh.scores().keySet());
     again.scores().forEach((w, score) -> assertThat(score).as("width %d", w).isCloseTo(fresh.scores().get(w), within(1e-6)));
+  }
+
+  /**
+   * A flipped sign bit keeps a vector of unit length, so only the record's checksum tells it: the
+   * text is embedded again instead of scoring with a wrong vector.
+   */
+  @Test
+  void cacheIgnoresARecordWithAFlippedBitThatKeepsItsLength() throws IOException {
+    Path dir = Files.createDirectories(tmp.resolve("cache-flipped"));
+    Path file = cacheFileOfOneRun(dir);
+    long size = Files.size(file);
+    long signByte = size - 4 - 4 * 384 + 4 * 100 + 3; // the last record's component 100, its sign (little-endian)
+    try (var ch = java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.READ,
+        java.nio.file.StandardOpenOption.WRITE)) {
+      java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(1);
+      ch.read(b, signByte);
+      b.put(0, (byte) (b.get(0) ^ 0x80)).rewind();
+      ch.write(b, signByte);
+    }
+    CountingEmbedder counting = new CountingEmbedder(embedder);
+    EvalReport again = StsEvaluator.builder(counting).cache(EmbeddingCache.open(dir)).build().evaluate(sts);
+    assertThat(counting.texts.get()).as("the damaged record's text, embedded again").isEqualTo(1);
+    EvalReport fresh = StsEvaluator.builder(embedder).cache(EmbeddingCache.inMemory()).build().evaluate(sts);
+    again.scores().forEach((w, score) -> assertThat(score).as("width %d", w).isCloseTo(fresh.scores().get(w), within(1e-6)));
+  }
+
+  /** A file of the format before the checksums (same name without ".v3") is neither read nor refused. */
+  @Test
+  void aCacheFileOfTheOlderFormatIsLeftAloneAndNotRead() throws IOException {
+    Path dir = Files.createDirectories(tmp.resolve("cache-older"));
+    Path file = cacheFileOfOneRun(dir);
+    String name = file.getFileName().toString();
+    Path older = dir.resolve(name.substring(0, name.length() - ".v3.f32".length()) + ".f32");
+    byte[] olderBytes = "GKEMB002 whatever an older version wrote".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    Files.write(older, olderBytes);
+    Files.delete(file);
+    CountingEmbedder counting = new CountingEmbedder(embedder);
+    StsEvaluator.builder(counting).cache(EmbeddingCache.open(dir)).build().evaluate(sts);
+    CountingEmbedder all = new CountingEmbedder(embedder);
+    StsEvaluator.builder(all).cache(EmbeddingCache.inMemory()).build().evaluate(sts);
+    assertThat(counting.texts.get()).as("every text embedded: the older file is not read").isEqualTo(all.texts.get());
+    assertThat(older).hasBinaryContent(olderBytes);
+    assertThat(file).isRegularFile();
   }
 
   @Test
@@ -264,7 +308,7 @@ class EvaluatorsTest {
     cache.embed(counting, fresher, "embedding", p -> { });
     assertThat(counting.texts.get()).isEqualTo(1);
     assertThat(cache.store(embedder.model(), 384).held()).isEqualTo(3);
-    assertThat(Files.size(file)).isEqualTo(size + 32 + 4 * 384);
+    assertThat(Files.size(file)).isEqualTo(size + 32 + 4 * 384 + 4);
   }
 
   @Test
