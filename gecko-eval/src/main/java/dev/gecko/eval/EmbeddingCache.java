@@ -49,10 +49,10 @@ import java.util.zip.CRC32C;
  * or width is refused, naming it. Records are appended under an exclusive file lock (several JVMs
  * may share a folder); a truncated last record (an interrupted run) is dropped on the next open,
  * and a record whose checksum does not match (a flipped bit, zeros where the data never reached the
- * disk) or whose vector is not of unit length is ignored, with one warning per file, and its text
- * embedded again. Files of the format before the checksums ({@code GKEMB002}, named without {@code
- * .v3}) are not read: an INFO line names such a file once, to be deleted when no older version of
- * the library uses the folder. Where: {@link #open(Path)} a given folder,
+ * disk) or whose vector is not of unit length is ignored, with one warning per cache object and
+ * file, and its text embedded again. Files of the format before the checksums ({@code GKEMB002},
+ * named without {@code .v3}) are not read: an INFO line names such a file when a cache object first
+ * uses its model and width, to be deleted when no older version of the library uses the folder. Where: {@link #open(Path)} a given folder,
  * {@link #openDefault()} {@code embeddings/} in the cache folder the library's other caches use
  * ({@code -Dgecko.cache.dir}, else {@code $XDG_CACHE_HOME/gecko}, else {@code ~/.cache/gecko}),
  * {@link #inMemory()} nowhere (vectors live as long as the cache object).

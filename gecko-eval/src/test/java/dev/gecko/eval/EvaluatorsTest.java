@@ -268,6 +268,20 @@ class EvaluatorsTest {
     again.scores().forEach((w, score) -> assertThat(score).as("width %d", w).isCloseTo(fresh.scores().get(w), within(1e-6)));
   }
 
+  /**
+   * A record whose checksum matches but whose vector is not of unit length (not what an embedder
+   * writes) is not served; a unit vector beside it is.
+   */
+  @Test
+  void cacheIgnoresARecordWhoseVectorIsNotOfUnitLength() throws IOException {
+    Path dir = Files.createDirectories(tmp.resolve("cache-not-unit"));
+    EmbeddingCache.open(dir).store(embedder.model(), 4)
+        .putAll(List.of("long", "unit"), List.of(new float[] {2, 0, 0, 0}, new float[] {0, 1, 0, 0}));
+    float[][] read = EmbeddingCache.open(dir).store(embedder.model(), 4).getAll(List.of("long", "unit"));
+    assertThat(read[0]).isNull();
+    assertThat(read[1]).containsExactly(0, 1, 0, 0);
+  }
+
   /** A file of the format before the checksums (same name without ".v3") is neither read nor refused. */
   @Test
   void aCacheFileOfTheOlderFormatIsLeftAloneAndNotRead() throws IOException {

@@ -63,11 +63,13 @@ final class PanamaVectorSupport implements VectorSupport {
 
   /**
    * {@code VectorOperators.BIT_COUNT}, looked up by name (JDK 17's incubator API, which this class
-   * compiles against, has none), where it is known to compile to vector instructions: JDK 25 (the
-   * release it was measured on) on x86-64 with 256-bit or wider vectors, where C2 emits {@code
-   * VPOPCNTQ} (AVX-512) or a table lookup (AVX2). Else null, and the group kernel keeps the scalar
-   * loop: with 128-bit vectors (SSE) the lanewise count fell back to a loop ten times slower than
-   * scalar bit counts, and other CPUs and releases were not measured.
+   * compiles against, has none), where it was measured to compile to vector instructions: JDK 25
+   * (the newest release this provider loads on) on x86-64 with 256-bit or wider vectors, where C2
+   * emitted {@code VPOPCNTQ} (a CPU with AVX-512 VPOPCNTDQ) or, limited to AVX2, a sequence that was
+   * still 1.5-1.9x faster than scalar bit counts (docs/benchmarks.md). Else null, and the group
+   * kernel keeps the scalar loop: with 128-bit vectors (SSE only) the lanewise count ran far slower
+   * than scalar bit counts in a trial here, and JDK 19-24, AArch64 and AVX-512 CPUs without
+   * VPOPCNTDQ were not measured.
    */
   static VectorOperators.Unary bitCountOperator() {
     String arch = System.getProperty("os.arch", "");

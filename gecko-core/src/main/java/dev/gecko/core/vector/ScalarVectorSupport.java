@@ -99,7 +99,7 @@ final class ScalarVectorSupport implements VectorSupport {
   /**
    * The group kernel in plain Java, also the Panama path's where the JDK has no lanewise bit count:
    * eight sums, one per code of the group, each word of the query xor-ed with eight consecutive
-   * longs (one cache line).
+   * longs (64 bytes, a cache line's worth).
    */
   static void hammingGroupsScalar(long[] query, long[] codes, int codesOffset, int groups, int[] out) {
     int words = query.length;

@@ -42,7 +42,8 @@ public final class VectorOps {
    * Returns whether {@link #hammingGroups} counts bits with vector instructions in this JVM (JDK 25
    * on x86-64 with AVX2 or AVX-512, and {@code --add-modules jdk.incubator.vector}). Where it does,
    * a binary scan is fastest over codes laid out for it; where it does not, {@link #hammingMany}
-   * over codes stored one after another is as fast or faster.
+   * over codes stored one after another was faster at 128 and 256 dimensions on JDK 17, and slower
+   * at 384 and 1024 (docs/benchmarks.md, "Binary scan").
    */
   public static boolean vectorBitCount() {
     return IMPL.vectorBitCount();

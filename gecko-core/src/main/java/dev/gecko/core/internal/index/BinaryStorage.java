@@ -14,8 +14,8 @@ import java.io.IOException;
  * VectorOps#HAMMING_GROUP} with their words interleaved for {@link VectorOps#hammingGroups} (word
  * {@code w} of code {@code i} at {@code bits[(i / 8 * words + w) * 8 + i % 8]}, the array holding
  * whole groups, the unused codes of the last one zero); elsewhere as in the file, for {@link
- * VectorOps#hammingMany}, which is faster there than the group kernel's scalar loop at narrow
- * widths (docs/benchmarks.md). {@link #write} and {@link #read} convert.
+ * VectorOps#hammingMany}, which was faster there than the group kernel's scalar loop at the narrow
+ * widths, 128 and 256 dimensions (docs/benchmarks.md). {@link #write} and {@link #read} convert.
  */
 public final class BinaryStorage extends VectorStorage {
   /** Codes scored per kernel call (a 4 KiB distance buffer, in L1); a whole number of groups. */
