@@ -36,7 +36,7 @@ final class PanamaVectorSupport implements VectorSupport {
 
   /**
    * Longs for the group Hamming kernel, as wide as the preferred shape (4 or 8 lanes where {@link
-   * #BIT_COUNT} is set), and ints with as many lanes, for its output.
+   * #LANEWISE_HAMMING}), and ints with as many lanes, for its output.
    */
   private static final VectorSpecies<Long> LONGS = LongVector.SPECIES_PREFERRED;
   private static final VectorSpecies<Integer> LONG_INTS;
@@ -45,6 +45,23 @@ final class PanamaVectorSupport implements VectorSupport {
    * it keeps the scalar loop (see {@link #bitCountOperator}).
    */
   private static final VectorOperators.Unary BIT_COUNT = bitCountOperator();
+  /**
+   * Whether the group Hamming kernel counts lanewise: with {@link #BIT_COUNT}, else with bit
+   * arithmetic ({@link #swarHammingGroups}), on x86-64 with 256-bit or wider vectors, where both were
+   * measured faster than the scalar loop (docs/benchmarks.md, "Binary scan").
+   */
+  private static final boolean LANEWISE_HAMMING = VectorShape.preferredShape().vectorBitSize() >= 256 && x86();
+  private static final long ODD_BITS = 0x5555555555555555L;
+  private static final long PAIRS = 0x3333333333333333L;
+  private static final long NIBBLES = 0x0F0F0F0F0F0F0F0FL;
+  private static final long BYTE_PAIRS = 0x00FF00FF00FF00FFL;
+  /** Words whose per-byte bit counts (at most 8 each) a byte holds without overflow: 31 * 8 = 248. */
+  private static final int WORDS_PER_BYTE_SUM = 31;
+  /**
+   * The fewest words (384 dimensions) for which the bit-arithmetic group kernel was measured faster
+   * than the scalar scan of codes one after another; at 128 and 256 dimensions it was slower.
+   */
+  private static final int SWAR_MIN_WORDS = 6;
 
   static {
     int bits = VectorShape.preferredShape().vectorBitSize();
@@ -66,15 +83,13 @@ final class PanamaVectorSupport implements VectorSupport {
    * compiles against, has none), where it was measured to compile to vector instructions: JDK 25
    * (the newest release this provider loads on) on x86-64 with 256-bit or wider vectors, where C2
    * emitted {@code VPOPCNTQ} (a CPU with AVX-512 VPOPCNTDQ) or, limited to AVX2, a sequence that was
-   * still 1.5-1.9x faster than scalar bit counts (docs/benchmarks.md). Else null, and the group
-   * kernel keeps the scalar loop: with 128-bit vectors (SSE only) the lanewise count ran far slower
-   * than scalar bit counts in a trial here, and JDK 19-24, AArch64 and AVX-512 CPUs without
-   * VPOPCNTDQ were not measured.
+   * still 1.5-1.9x faster than scalar bit counts (docs/benchmarks.md). Else null: the group kernel
+   * counts with bit arithmetic where {@link #LANEWISE_HAMMING}, else with the scalar loop. With
+   * 128-bit vectors (SSE only) the lanewise count ran far slower than scalar bit counts in a trial
+   * here; JDK 19-24, AArch64 and AVX-512 CPUs without VPOPCNTDQ were not measured.
    */
   static VectorOperators.Unary bitCountOperator() {
-    String arch = System.getProperty("os.arch", "");
-    if (Runtime.version().feature() < 25 || VectorShape.preferredShape().vectorBitSize() < 256
-        || !(arch.equals("amd64") || arch.equals("x86_64"))) {
+    if (Runtime.version().feature() < 25 || VectorShape.preferredShape().vectorBitSize() < 256 || !x86()) {
       return null;
     }
     try {
@@ -84,9 +99,19 @@ final class PanamaVectorSupport implements VectorSupport {
     }
   }
 
+  private static boolean x86() {
+    String arch = System.getProperty("os.arch", "");
+    return arch.equals("amd64") || arch.equals("x86_64");
+  }
+
   @Override
   public boolean vectorBitCount() {
-    return BIT_COUNT != null;
+    return LANEWISE_HAMMING;
+  }
+
+  @Override
+  public boolean prefersHammingGroups(int words) {
+    return LANEWISE_HAMMING && (BIT_COUNT != null || words >= SWAR_MIN_WORDS);
   }
 
   @Override
@@ -318,8 +343,12 @@ final class PanamaVectorSupport implements VectorSupport {
 
   @Override
   public void hammingGroups(long[] query, long[] codes, int codesOffset, int groups, int[] out) {
-    if (BIT_COUNT == null) {
+    if (!LANEWISE_HAMMING) {
       ScalarVectorSupport.hammingGroupsScalar(query, codes, codesOffset, groups, out);
+      return;
+    }
+    if (BIT_COUNT == null) {
+      swarHammingGroups(query, codes, codesOffset, groups, out);
       return;
     }
     int words = query.length;
@@ -334,6 +363,39 @@ final class PanamaVectorSupport implements VectorSupport {
               .lanewise(BIT_COUNT));
         }
         ((IntVector) acc.convertShape(VectorOperators.L2I, LONG_INTS, 0))
+            .intoArray(out, g * VectorOps.HAMMING_GROUP + c);
+      }
+    }
+  }
+
+  /**
+   * The group kernel where the JDK has no lanewise bit count (JDK 17-24): each lane counts its
+   * code's bits with shifts, masks and adds (two-bit, four-bit, then byte sums), keeps per-byte sums
+   * over up to {@value #WORDS_PER_BYTE_SUM} words, and folds the bytes into one count at the end.
+   */
+  private static void swarHammingGroups(long[] query, long[] codes, int codesOffset, int groups, int[] out) {
+    int words = query.length;
+    int lanes = LONGS.length();
+    int group = VectorOps.HAMMING_GROUP * words;
+    for (int g = 0, base = codesOffset; g < groups; g++, base += group) {
+      for (int c = 0; c < VectorOps.HAMMING_GROUP; c += lanes) {
+        LongVector total = LongVector.zero(LONGS);
+        for (int from = 0; from < words; from += WORDS_PER_BYTE_SUM) {
+          int to = Math.min(words, from + WORDS_PER_BYTE_SUM);
+          LongVector bytes = LongVector.zero(LONGS);
+          for (int w = from, o = base + from * VectorOps.HAMMING_GROUP + c; w < to; w++, o += VectorOps.HAMMING_GROUP) {
+            LongVector x = LongVector.fromArray(LONGS, codes, o).lanewise(VectorOperators.XOR, query[w]);
+            x = x.sub(x.lanewise(VectorOperators.LSHR, 1).and(ODD_BITS)); // bits per 2-bit field
+            x = x.and(PAIRS).add(x.lanewise(VectorOperators.LSHR, 2).and(PAIRS)); // per 4-bit field
+            x = x.add(x.lanewise(VectorOperators.LSHR, 4)).and(NIBBLES); // per byte, at most 8
+            bytes = bytes.add(x);
+          }
+          // bytes (at most 248) to 16-bit fields, then the four fields' sum in the low 16 bits
+          LongVector sums = bytes.and(BYTE_PAIRS).add(bytes.lanewise(VectorOperators.LSHR, 8).and(BYTE_PAIRS));
+          sums = sums.add(sums.lanewise(VectorOperators.LSHR, 16));
+          total = total.add(sums.add(sums.lanewise(VectorOperators.LSHR, 32)).and(0xFFFFL));
+        }
+        ((IntVector) total.convertShape(VectorOperators.L2I, LONG_INTS, 0))
             .intoArray(out, g * VectorOps.HAMMING_GROUP + c);
       }
     }

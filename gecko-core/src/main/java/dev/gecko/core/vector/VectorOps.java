@@ -39,14 +39,15 @@ public final class VectorOps {
   }
 
   /**
-   * Returns whether {@link #hammingGroups} counts bits with vector instructions in this JVM (JDK 25
-   * on x86-64 with AVX2 or AVX-512, and {@code --add-modules jdk.incubator.vector}). Where it does,
-   * a binary scan is fastest over codes laid out for it; where it does not, {@link #hammingMany}
-   * over codes stored one after another was faster at 128 and 256 dimensions on JDK 17, and slower
-   * at 384 and 1024 (docs/benchmarks.md, "Binary scan").
+   * Returns whether, in this JVM, a binary scan over codes of {@code words} 64-bit words is faster
+   * with {@link #hammingGroups} over codes laid out for it than with {@link #hammingMany} over codes
+   * stored one after another, as measured (docs/benchmarks.md, "Binary scan"): on x86-64 with AVX2 or
+   * AVX-512 and {@code --add-modules jdk.incubator.vector}, at every width on JDK 25 (a vector bit
+   * count), and from 6 words (384 dimensions) on before it (bit arithmetic on vectors); never on the
+   * scalar path.
    */
-  public static boolean vectorBitCount() {
-    return IMPL.vectorBitCount();
+  public static boolean prefersHammingGroups(int words) {
+    return IMPL.prefersHammingGroups(words);
   }
 
   /**
@@ -396,7 +397,8 @@ public final class VectorOps {
    * {@code g} is {@code codes[codesOffset + (g * query.length + w) * 8 + c]}. The inner loop of a
    * binary scan over codes laid out for it: each query word meets the same word of eight codes in
    * one cache line, which the SIMD path counts lanewise where the JDK and CPU compile a vector bit
-   * count ({@link #vectorBitCount()}), and the scalar path with eight independent sums.
+   * count, or bit arithmetic where the JDK has none ({@link #prefersHammingGroups}), and the scalar
+   * path with eight independent sums.
    * Exact on every path. A group not wholly used (the last of a store whose size is not a multiple
    * of eight) is scored whole; its unused codes' distances are the caller's to ignore.
    *

@@ -45,4 +45,12 @@ interface VectorSupport {
   default boolean vectorBitCount() {
     return false;
   }
+
+  /**
+   * Whether {@link #hammingGroups} over codes of {@code words} words scans faster than {@link
+   * VectorOps#hammingMany} over the same codes one after another (as measured, docs/benchmarks.md).
+   */
+  default boolean prefersHammingGroups(int words) {
+    return false;
+  }
 }

@@ -78,7 +78,7 @@ final class VectorizationProvider {
       VectorSupport panama = loadPanama();
       LOG.log(System.Logger.Level.INFO, "SIMD vector path on jdk.incubator.vector, "
           + panama.vectorBitSize() + "-bit vectors" + (panama.vectorBitCount()
-          ? ", vector bit counts for binary search" : ""));
+          ? ", SIMD bit counts for binary search" : ""));
       return panama;
     } catch (UnsupportedOperationException e) {
       LOG.log(System.Logger.Level.WARNING, e.getMessage() + "; using the scalar vector path (this CPU has no"

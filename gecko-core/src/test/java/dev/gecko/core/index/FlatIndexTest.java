@@ -103,6 +103,27 @@ class FlatIndexTest {
     }
   }
 
+  /**
+   * Binary top-k at widths on both sides of where the SIMD scan switches layouts (384 dimensions on
+   * JDK 17-24), past two scan blocks and with a part group at the end.
+   */
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.ValueSource(ints = {100, 260, 400, 1100})
+  void binaryTopKMatchesTheNaiveOracleAtEveryWidth(int dims) {
+    Random r = new Random(dims);
+    FlatIndex index = FlatIndex.builder(dims).precision(Precision.BINARY).build();
+    List<float[]> vectors = new ArrayList<>();
+    for (int i = 0; i < 2053; i++) {
+      vectors.add(unit(r, dims));
+      index.add(vectors.get(i));
+    }
+    for (int q = 0; q < 10; q++) {
+      float[] query = unit(r, dims);
+      List<Integer> got = index.search(query, 10).stream().map(SearchHit::ordinal).collect(Collectors.toList());
+      assertThat(got).isEqualTo(oracle(vectors, query, 10, Precision.BINARY));
+    }
+  }
+
   @Test
   void scoresAreTheDocumentedOnes() {
     float[] a = {0.6f, 0.8f, 0f, 0f};

@@ -234,7 +234,7 @@ class KernelsTest {
   static Stream<Arguments> groupCases() {
     List<Arguments> out = new ArrayList<>();
     for (String impl : new String[] {"scalar", "panama"}) {
-      for (int words : new int[] {1, 2, 3, 6, 12, 16}) {
+      for (int words : new int[] {1, 2, 3, 6, 12, 16, 31, 32, 70}) { // 31: where byte sums are folded
         out.add(Arguments.of(impl, words));
       }
     }
@@ -293,17 +293,24 @@ class KernelsTest {
   }
 
   /**
-   * Where the group kernel is meant to count lanewise (JDK 25 on x86-64 with 256-bit vectors or
-   * wider), it does: else the JDK 24+ run of these tests would test only the scalar loop twice.
+   * Where the group kernel is meant to count lanewise (x86-64 with 256-bit vectors or wider: with
+   * the JDK's vector bit count on JDK 25, with bit arithmetic before), it does: else these tests
+   * would test only the scalar loop twice.
    */
   @org.junit.jupiter.api.Test
   void panamaCountsBitsLanewiseWhereItShould() throws Exception {
     VectorSupport panama = impl("panama");
     String arch = System.getProperty("os.arch");
-    boolean expected = Runtime.version().feature() >= 25 && panama.vectorBitSize() >= 256
-        && (arch.equals("amd64") || arch.equals("x86_64"));
+    boolean expected = panama.vectorBitSize() >= 256 && (arch.equals("amd64") || arch.equals("x86_64"));
     assertThat(panama.vectorBitCount()).isEqualTo(expected);
     assertThat(ScalarVectorSupport.INSTANCE.vectorBitCount()).isFalse();
+    // the group layout where it scans faster: every width with the JDK's bit count, 384 dims up without
+    boolean jdkBitCount = expected && Runtime.version().feature() >= 25;
+    assertThat(panama.prefersHammingGroups(2)).isEqualTo(jdkBitCount);
+    assertThat(panama.prefersHammingGroups(4)).isEqualTo(jdkBitCount);
+    assertThat(panama.prefersHammingGroups(6)).isEqualTo(expected);
+    assertThat(panama.prefersHammingGroups(16)).isEqualTo(expected);
+    assertThat(ScalarVectorSupport.INSTANCE.prefersHammingGroups(16)).isFalse();
   }
 
   static Stream<Arguments> poolCases() {

@@ -10,12 +10,11 @@ import java.io.IOException;
  *
  * <p>The file holds the codes one after another, word by word, as every version of the format
  * has. In memory they lie in the layout the JVM scans fastest: where {@link
- * VectorOps#vectorBitCount()} (a vector bit count, JDK 25 on x86-64), in groups of {@value
+ * VectorOps#prefersHammingGroups} (SIMD bit counts on x86-64), in groups of {@value
  * VectorOps#HAMMING_GROUP} with their words interleaved for {@link VectorOps#hammingGroups} (word
  * {@code w} of code {@code i} at {@code bits[(i / 8 * words + w) * 8 + i % 8]}, the array holding
  * whole groups, the unused codes of the last one zero); elsewhere as in the file, for {@link
- * VectorOps#hammingMany}, which was faster there than the group kernel's scalar loop at the narrow
- * widths, 128 and 256 dimensions (docs/benchmarks.md). {@link #write} and {@link #read} convert.
+ * VectorOps#hammingMany}. {@link #write} and {@link #read} convert.
  */
 public final class BinaryStorage extends VectorStorage {
   /** Codes scored per kernel call (a 4 KiB distance buffer, in L1); a whole number of groups. */
@@ -28,7 +27,7 @@ public final class BinaryStorage extends VectorStorage {
 
   /** An empty storage of vectors of {@code dimensions}, in this JVM's faster layout. */
   public BinaryStorage(int dimensions) {
-    this(dimensions, VectorOps.vectorBitCount());
+    this(dimensions, VectorOps.prefersHammingGroups(VectorOps.binaryWords(dimensions)));
   }
 
   /**
