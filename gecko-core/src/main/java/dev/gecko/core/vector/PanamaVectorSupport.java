@@ -48,7 +48,9 @@ final class PanamaVectorSupport implements VectorSupport {
   /**
    * Whether the group Hamming kernel counts lanewise: with {@link #BIT_COUNT}, else with bit
    * arithmetic ({@link #swarHammingGroups}), on x86-64 with 256-bit or wider vectors, where both were
-   * measured faster than the scalar loop (docs/benchmarks.md, "Binary scan").
+   * measured faster than the scalar scan, with 256- and 512-bit vectors, on JDK 25 and JDK 17 (the
+   * bit arithmetic from 384 dimensions up; docs/benchmarks.md, "Binary scan"). JDK 18-24 were not
+   * measured.
    */
   private static final boolean LANEWISE_HAMMING = VectorShape.preferredShape().vectorBitSize() >= 256 && x86();
   private static final long ODD_BITS = 0x5555555555555555L;

@@ -77,8 +77,9 @@ final class VectorizationProvider {
     try {
       VectorSupport panama = loadPanama();
       LOG.log(System.Logger.Level.INFO, "SIMD vector path on jdk.incubator.vector, "
-          + panama.vectorBitSize() + "-bit vectors" + (panama.vectorBitCount()
-          ? ", SIMD bit counts for binary search" : ""));
+          + panama.vectorBitSize() + "-bit vectors" + (panama.prefersHammingGroups(1)
+          ? ", SIMD bit counts for binary search" : panama.vectorBitCount()
+          ? ", SIMD bit counts for binary search at 384 dimensions and up" : ""));
       return panama;
     } catch (UnsupportedOperationException e) {
       LOG.log(System.Logger.Level.WARNING, e.getMessage() + "; using the scalar vector path (this CPU has no"
