@@ -285,9 +285,7 @@ public final class EmbeddingCache {
         for (float f : v) {
           buf.putFloat(f);
         }
-        CRC32C crc = new CRC32C();
-        crc.update(buf.array(), start, buf.position() - start);
-        buf.putInt((int) crc.getValue());
+        buf.putInt(crc(buf, start));
       }
       buf.flip();
       if (file == null || !buf.hasRemaining()) {
@@ -334,6 +332,13 @@ public final class EmbeddingCache {
 
     private int recordBytes() {
       return KEY_BYTES + 4 * width + CRC_BYTES;
+    }
+
+    /** The CRC-32C of the key and vector of the record at {@code start} in {@code records}. */
+    private int crc(ByteBuffer records, int start) {
+      CRC32C crc = new CRC32C();
+      crc.update(records.slice(start, KEY_BYTES + 4 * width)); // absolute: the buffer's position stays
+      return (int) crc.getValue();
     }
 
     private ByteBuffer header() {
@@ -383,9 +388,7 @@ public final class EmbeddingCache {
             if (wanted.contains(k)) {
               float[] v = new float[width];
               chunk.slice(start + KEY_BYTES, 4 * width).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(v);
-              CRC32C crc = new CRC32C();
-              crc.update(chunk.slice(start, KEY_BYTES + 4 * width));
-              String damage = (int) crc.getValue() != chunk.getInt(start + KEY_BYTES + 4 * width)
+              String damage = crc(chunk, start) != chunk.getInt(start + KEY_BYTES + 4 * width)
                   ? "its checksum does not match" : plausible(v) ? null : "not a unit vector";
               if (damage == null) {
                 wanted.remove(k);

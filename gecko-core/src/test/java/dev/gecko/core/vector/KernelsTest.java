@@ -22,13 +22,31 @@ class KernelsTest {
   static final int[] SIZES = {1, 3, 7, 8, 31, 64, 207, 384, 702, 768, 1024, 4098};
 
   static Stream<Arguments> cases() {
+    return bothImplementations(SIZES);
+  }
+
+  /** Each size for the scalar twin, then for Panama. */
+  static Stream<Arguments> bothImplementations(int... sizes) {
     List<Arguments> out = new ArrayList<>();
     for (String impl : new String[] {"scalar", "panama"}) {
-      for (int size : SIZES) {
+      for (int size : sizes) {
         out.add(Arguments.of(impl, size));
       }
     }
     return out.stream();
+  }
+
+  /** The number of bits in which {@code a[aOffset, +words)} and {@code b[bOffset, +words)} differ, bit by bit. */
+  static int differingBits(long[] a, int aOffset, long[] b, int bOffset, int words) {
+    int n = 0;
+    for (int i = 0; i < words; i++) {
+      for (int bit = 0; bit < 64; bit++) {
+        if (((a[aOffset + i] >>> bit) & 1) != ((b[bOffset + i] >>> bit) & 1)) {
+          n++;
+        }
+      }
+    }
+    return n;
   }
 
   static VectorSupport impl(String name) throws ReflectiveOperationException {
@@ -220,25 +238,11 @@ class KernelsTest {
     Random r = new Random(size * 7L + 4);
     long[] a = r.longs(size + 2).toArray();
     long[] b = r.longs(size).toArray();
-    int expected = 0;
-    for (int i = 0; i < size; i++) {
-      for (int bit = 0; bit < 64; bit++) {
-        if (((a[2 + i] >>> bit) & 1) != ((b[i] >>> bit) & 1)) {
-          expected++;
-        }
-      }
-    }
-    assertThat(impl.hamming(a, 2, b, 0, size)).isEqualTo(expected);
+    assertThat(impl.hamming(a, 2, b, 0, size)).isEqualTo(differingBits(a, 2, b, 0, size));
   }
 
   static Stream<Arguments> groupCases() {
-    List<Arguments> out = new ArrayList<>();
-    for (String impl : new String[] {"scalar", "panama"}) {
-      for (int words : new int[] {1, 2, 3, 6, 12, 16, 31, 32, 70}) { // 31: where byte sums are folded
-        out.add(Arguments.of(impl, words));
-      }
-    }
-    return out.stream();
+    return bothImplementations(1, 2, 3, 6, 12, 16, 31, 32, 70); // 31: where byte sums are folded
   }
 
   /**
@@ -270,15 +274,7 @@ class KernelsTest {
       int[] out = new int[groups * group + 2];
       impl.hammingGroups(query, codes, offset, groups, out);
       for (int i = 0; i < plain.length; i++) {
-        int expected = 0;
-        for (int w = 0; w < words; w++) {
-          for (int bit = 0; bit < 64; bit++) {
-            if (((query[w] >>> bit) & 1) != ((plain[i][w] >>> bit) & 1)) {
-              expected++;
-            }
-          }
-        }
-        assertThat(out[i]).as("code %d of %d groups", i, groups).isEqualTo(expected);
+        assertThat(out[i]).as("code %d of %d groups", i, groups).isEqualTo(differingBits(query, 0, plain[i], 0, words));
       }
       assertThat(out[groups * group]).as("past the groups").isZero();
       // and the same in every JIT tier: enough calls for C2 to compile the kernel
@@ -314,13 +310,7 @@ class KernelsTest {
   }
 
   static Stream<Arguments> poolCases() {
-    List<Arguments> out = new ArrayList<>();
-    for (String impl : new String[] {"scalar", "panama"}) {
-      for (int hidden : new int[] {1, 7, 31, 64, 207, 384, 768}) {
-        out.add(Arguments.of(impl, hidden));
-      }
-    }
-    return out.stream();
+    return bothImplementations(1, 7, 31, 64, 207, 384, 768);
   }
 
   @ParameterizedTest(name = "{0} hidden {1}")

@@ -158,12 +158,11 @@ public final class BinaryStorage extends VectorStorage {
     if (grouped) {
       long[] group = new long[GROUP * words];
       for (int start = 0; start < count; start += GROUP) {
-        int base = start * words;
         int codes = Math.min(GROUP, count - start);
-        System.arraycopy(read, base, group, 0, codes * words);
+        System.arraycopy(read, start * words, group, 0, codes * words);
         for (int c = 0; c < GROUP; c++) {
           for (int w = 0; w < words; w++) {
-            read[base + w * GROUP + c] = c < codes ? group[c * words + w] : 0L;
+            read[at(start + c, w)] = c < codes ? group[c * words + w] : 0L;
           }
         }
       }
