@@ -65,7 +65,11 @@ public final class FlatIndex {
   public enum Precision {
     /** 4 bytes per component, exact. */
     FLOAT32,
-    /** 1 byte per component plus one float scale per vector (symmetric, per vector). */
+    /**
+     * 1 byte per component plus one float scale per vector (symmetric, per vector); where the SIMD
+     * scan holds codes in groups (x86-64, {@code VectorOps.prefersInt8Groups()}), each vector is
+     * padded to a multiple of 32 bytes in memory, not in files.
+     */
     INT8,
     /** 1 bit per component: its sign. */
     BINARY;

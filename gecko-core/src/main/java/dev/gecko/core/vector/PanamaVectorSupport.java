@@ -5,6 +5,7 @@ import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.LongVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.Vector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
@@ -33,6 +34,19 @@ final class PanamaVectorSupport implements VectorSupport {
   /** Bytes and shorts with as many lanes as {@link #INTS}; null where that shape does not exist. */
   private static final VectorSpecies<Byte> BYTES;
   private static final VectorSpecies<Short> SHORTS;
+
+  /**
+   * Bytes at half the preferred width, widened to shorts at full width, for the group int8 kernel
+   * ({@link #int8DotGroups}); null where the preferred shape is narrower than 256 bits.
+   */
+  private static final VectorSpecies<Byte> HALF_BYTES;
+  private static final VectorSpecies<Short> FULL_SHORTS;
+  /**
+   * Whether the group int8 kernel runs on vectors: on x86-64 with 256-bit or wider vectors, where
+   * it was measured faster than {@link #int8Dot} code after code, on JDK 17 and 25 (docs/benchmarks.md,
+   * "Int8 scan"). 128-bit vectors were not measured.
+   */
+  private static final boolean INT8_GROUPS = VectorShape.preferredShape().vectorBitSize() >= 256 && x86();
 
   /**
    * Longs for the group Hamming kernel, as wide as the preferred shape (4 or 8 lanes where {@link
@@ -71,6 +85,8 @@ final class PanamaVectorSupport implements VectorSupport {
     // a byte vector needs at least 64 bits, so 8-bit products widen cleanly only from 256 bits up
     BYTES = bits >= 256 ? VectorSpecies.of(byte.class, VectorShape.forBitSize(bits / 4)) : null;
     SHORTS = bits >= 256 ? VectorSpecies.of(short.class, VectorShape.forBitSize(bits / 2)) : null;
+    HALF_BYTES = bits >= 256 ? VectorSpecies.of(byte.class, VectorShape.forBitSize(bits / 2)) : null;
+    FULL_SHORTS = bits >= 256 ? ShortVector.SPECIES_PREFERRED : null;
   }
 
   PanamaVectorSupport() {
@@ -331,6 +347,58 @@ final class PanamaVectorSupport implements VectorSupport {
     Vector<Short> va = ByteVector.fromArray(BYTES, a, aOffset).convertShape(VectorOperators.B2S, SHORTS, 0);
     Vector<Short> vb = ByteVector.fromArray(BYTES, b, bOffset).convertShape(VectorOperators.B2S, SHORTS, 0);
     return (IntVector) va.mul(vb).convertShape(VectorOperators.S2I, INTS, 0);
+  }
+
+  @Override
+  public boolean prefersInt8Groups() {
+    return INT8_GROUPS;
+  }
+
+  @Override
+  public void int8DotGroups(byte[] query, byte[] codes, int codesOffset, int groups, int[] out) {
+    if (!INT8_GROUPS) {
+      ScalarVectorSupport.INSTANCE.int8DotGroups(query, codes, codesOffset, groups, out);
+      return;
+    }
+    final int chunk = VectorOps.INT8_CHUNK;
+    final int group = VectorOps.INT8_GROUP;
+    int step = HALF_BYTES.length(); // 16 or 32 bytes: one or two steps per chunk
+    for (int g = 0, base = codesOffset; g < groups; g++, base += group * query.length) {
+      IntVector s0 = IntVector.zero(INTS);
+      IntVector s1 = s0;
+      IntVector s2 = s0;
+      IntVector s3 = s0;
+      for (int c = 0, o = base; c < query.length; c += chunk, o += group * chunk) {
+        for (int k = 0; k < chunk; k += step) {
+          ShortVector q = widen(query, c + k);
+          s0 = s0.add(pairSums(q, widen(codes, o + k)));
+          s1 = s1.add(pairSums(q, widen(codes, o + chunk + k)));
+          s2 = s2.add(pairSums(q, widen(codes, o + 2 * chunk + k)));
+          s3 = s3.add(pairSums(q, widen(codes, o + 3 * chunk + k)));
+        }
+      }
+      int p = g * group;
+      out[p] = s0.reduceLanes(VectorOperators.ADD);
+      out[p + 1] = s1.reduceLanes(VectorOperators.ADD);
+      out[p + 2] = s2.reduceLanes(VectorOperators.ADD);
+      out[p + 3] = s3.reduceLanes(VectorOperators.ADD);
+    }
+  }
+
+  /** Bytes {@code [offset, +HALF_BYTES.length())} sign-extended to a full-width short vector. */
+  private static ShortVector widen(byte[] a, int offset) {
+    return (ShortVector) ByteVector.fromArray(HALF_BYTES, a, offset).convertShape(VectorOperators.B2S, FULL_SHORTS, 0);
+  }
+
+  /**
+   * The products of {@code a} and {@code b} (each fits a short: at most 128 * 128), summed in
+   * adjacent pairs into ints: each int lane holds two products as its low and high halves, which
+   * shifts sign-extend and an add sums. Fewer instructions than widening the products to ints.
+   */
+  private static IntVector pairSums(ShortVector a, ShortVector b) {
+    IntVector p = a.mul(b).reinterpretAsInts();
+    return p.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+        .add(p.lanewise(VectorOperators.ASHR, 16));
   }
 
   @Override

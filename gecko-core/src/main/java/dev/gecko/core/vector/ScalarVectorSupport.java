@@ -83,6 +83,32 @@ final class ScalarVectorSupport implements VectorSupport {
   }
 
   @Override
+  public void int8DotGroups(byte[] query, byte[] codes, int codesOffset, int groups, int[] out) {
+    int chunk = VectorOps.INT8_CHUNK;
+    int group = VectorOps.INT8_GROUP;
+    for (int g = 0, base = codesOffset; g < groups; g++, base += group * query.length) {
+      int s0 = 0;
+      int s1 = 0;
+      int s2 = 0;
+      int s3 = 0;
+      for (int c = 0, o = base; c < query.length; c += chunk, o += group * chunk) {
+        for (int k = 0; k < chunk; k++) {
+          int q = query[c + k];
+          s0 += q * codes[o + k];
+          s1 += q * codes[o + chunk + k];
+          s2 += q * codes[o + 2 * chunk + k];
+          s3 += q * codes[o + 3 * chunk + k];
+        }
+      }
+      int p = g * group;
+      out[p] = s0;
+      out[p + 1] = s1;
+      out[p + 2] = s2;
+      out[p + 3] = s3;
+    }
+  }
+
+  @Override
   public int hamming(long[] a, int aOffset, long[] b, int bOffset, int words) {
     int sum = 0;
     for (int i = 0; i < words; i++) {

@@ -290,6 +290,58 @@ public final class VectorOps {
     return IMPL.int8Dot(a, aOffset, b, bOffset, length);
   }
 
+  /** Codes per group in the layout that {@link #int8DotGroups} reads. */
+  public static final int INT8_GROUP = 4;
+
+  /** Bytes of one code that lie together in the layout that {@link #int8DotGroups} reads. */
+  public static final int INT8_CHUNK = 32;
+
+  /**
+   * Returns the bytes of an int8 code of {@code dims} dimensions in the layout that {@link
+   * #int8DotGroups} reads: {@code dims} rounded up to a whole number of {@value #INT8_CHUNK}-byte
+   * chunks.
+   */
+  public static int int8GroupedLength(int dims) {
+    if (dims < 0) {
+      throw new IllegalArgumentException("dims must be >= 0, was " + dims);
+    }
+    return (int) (((long) dims + INT8_CHUNK - 1) / INT8_CHUNK * INT8_CHUNK);
+  }
+
+  /**
+   * Returns whether, in this JVM, an int8 scan is faster with {@link #int8DotGroups} over codes laid
+   * out for it than with {@link #int8Dot} over codes stored one after another, as measured
+   * (docs/benchmarks.md, "Int8 scan"): on x86-64 with AVX2 or AVX-512 and {@code --add-modules
+   * jdk.incubator.vector}; never on the scalar path, nor with 128-bit vectors (not measured).
+   */
+  public static boolean prefersInt8Groups() {
+    return IMPL.prefersInt8Groups();
+  }
+
+  /**
+   * Writes to {@code out[0, groups * 4)} the exact int8 dot products of {@code query} with the
+   * codes of {@code groups} groups of {@value #INT8_GROUP}, laid out in chunks: with {@code chunks
+   * = query.length / 32}, bytes {@code [32 * c, 32 * c + 32)} of code {@code j} of group {@code g}
+   * are {@code codes[codesOffset + ((g * chunks + c) * 4 + j) * 32, +32)}. {@code query} is the
+   * query's bytes zero-padded to {@link #int8GroupedLength}, and so is each code. The inner loop
+   * of an int8 scan over codes laid out for it: each chunk of the query, widened once, meets the
+   * same chunk of four codes. A group not wholly used (the last of a store whose size is not a
+   * multiple of four) is scored whole; its unused codes' products are the caller's to ignore.
+   *
+   * @throws IllegalArgumentException if {@code query.length} is not a multiple of 32
+   * @throws IndexOutOfBoundsException if the groups or {@code out} do not fit their arrays
+   */
+  public static void int8DotGroups(byte[] query, byte[] codes, int codesOffset, int groups, int[] out) {
+    Objects.requireNonNull(query, "query is null");
+    if (query.length % INT8_CHUNK != 0) {
+      throw new IllegalArgumentException("query length " + query.length + " is not a multiple of " + INT8_CHUNK);
+    }
+    Objects.checkFromIndexSize(codesOffset, Math.multiplyExact(Math.multiplyExact(query.length, INT8_GROUP), groups),
+        codes.length);
+    Objects.checkFromIndexSize(0, Math.multiplyExact(groups, INT8_GROUP), out.length);
+    IMPL.int8DotGroups(query, codes, codesOffset, groups, out);
+  }
+
   /** Returns the number of longs that hold {@code dims} sign bits: {@code ceil(dims / 64)}. */
   public static int binaryWords(int dims) {
     if (dims < 0) {

@@ -31,6 +31,21 @@ interface VectorSupport {
   /** Exact sum of {@code a[aOffset + i] * b[bOffset + i]} over signed bytes. */
   int int8Dot(byte[] a, int aOffset, byte[] b, int bOffset, int length);
 
+  /**
+   * Writes to {@code out[0, groups * 4)} the int8 dot products of {@code query} (zero-padded to
+   * whole chunks) with the codes of {@code groups} groups of four, laid out from {@code codesOffset}
+   * as {@link VectorOps#int8DotGroups} describes.
+   */
+  void int8DotGroups(byte[] query, byte[] codes, int codesOffset, int groups, int[] out);
+
+  /**
+   * Whether {@link #int8DotGroups} over codes laid out for it scans faster than {@link #int8Dot}
+   * code after code (as measured, docs/benchmarks.md).
+   */
+  default boolean prefersInt8Groups() {
+    return false;
+  }
+
   /** Number of differing bits between {@code a[aOffset, +words)} and {@code b[bOffset, +words)}. */
   int hamming(long[] a, int aOffset, long[] b, int bOffset, int words);
 

@@ -124,6 +124,42 @@ class FlatIndexTest {
     }
   }
 
+  /**
+   * Int8 top-k at widths around the group layout's 32-byte chunks (padded and whole), past the
+   * scan's 1024-code blocks and with a part group at the end: the same hits as scoring each
+   * vector's int8 code on its own.
+   */
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.ValueSource(ints = {5, 100, 384, 1100})
+  void int8TopKMatchesTheCodeByCodeScore(int dims) {
+    Random r = new Random(dims + 1);
+    FlatIndex index = FlatIndex.builder(dims).precision(Precision.INT8).build();
+    List<byte[]> codes = new ArrayList<>();
+    List<Float> scales = new ArrayList<>();
+    for (int i = 0; i < 2051; i++) {
+      float[] v = unit(r, dims);
+      index.add(v);
+      byte[] code = new byte[dims];
+      scales.add(VectorOps.quantizeInt8(v, code));
+      codes.add(code);
+    }
+    for (int q = 0; q < 10; q++) {
+      float[] query = unit(r, dims);
+      byte[] qb = new byte[dims];
+      float qs = VectorOps.quantizeInt8(query, qb);
+      float[] scores = new float[codes.size()];
+      for (int i = 0; i < scores.length; i++) {
+        scores[i] = VectorOps.int8Dot(qb, codes.get(i)) * scales.get(i) * qs;
+      }
+      List<Integer> expected = IntStream.range(0, scores.length).boxed()
+          .sorted(Comparator.<Integer>comparingDouble(i -> -scores[i]).thenComparing(i -> i)).limit(10)
+          .collect(Collectors.toList());
+      List<SearchHit> hits = index.search(query, 10);
+      assertThat(hits.stream().map(SearchHit::ordinal).collect(Collectors.toList())).isEqualTo(expected);
+      assertThat(hits.get(0).score()).isEqualTo(scores[expected.get(0)]);
+    }
+  }
+
   @Test
   void scoresAreTheDocumentedOnes() {
     float[] a = {0.6f, 0.8f, 0f, 0f};
@@ -457,7 +493,7 @@ class FlatIndexTest {
     ByteBuffer payload = ByteBuffer.wrap(Files.readAllBytes(file)).order(ByteOrder.LITTLE_ENDIAN);
     payload.position(32);
     for (int i = 0; i < 11; i++) {
-      long[] expected = dev.gecko.core.vector.VectorOps.quantizeBinary(vectors.get(i));
+      long[] expected = VectorOps.quantizeBinary(vectors.get(i));
       assertThat(new long[] {payload.getLong(), payload.getLong()}).as("vector %d", i).containsExactly(expected);
     }
     assertThat(payload.hasRemaining()).isFalse();
@@ -466,6 +502,43 @@ class FlatIndexTest {
       assertThat(back.vector(i)).containsExactly(index.vector(i));
       assertThat(back.search(vectors.get(i), 11)).isEqualTo(index.search(vectors.get(i), 11));
       assertThat(index.search(vectors.get(i), 1).get(0).score()).isEqualTo(1f);
+    }
+  }
+
+  /**
+   * Int8 codes are chunked in groups of four in memory and written code after code: a file of 6
+   * vectors of 40 dimensions (a group and a part, each code a chunk and a part) holds the scales,
+   * then each vector's bytes in order, and loads back to the same vectors and hits.
+   */
+  @Test
+  void int8FilesHoldTheCodesOneAfterAnother() throws IOException {
+    Random r = new Random(18);
+    int dims = 40;
+    FlatIndex index = FlatIndex.builder(dims).precision(Precision.INT8).build();
+    List<float[]> vectors = new ArrayList<>();
+    for (int i = 0; i < 6; i++) {
+      vectors.add(unit(r, dims));
+      index.add(vectors.get(i));
+    }
+    Path file = dir.resolve("six.gkfx");
+    index.save(file);
+    ByteBuffer payload = ByteBuffer.wrap(Files.readAllBytes(file)).order(ByteOrder.LITTLE_ENDIAN);
+    payload.position(32);
+    byte[][] expected = new byte[6][dims];
+    for (int i = 0; i < 6; i++) {
+      float scale = VectorOps.quantizeInt8(vectors.get(i), expected[i]);
+      assertThat(payload.getFloat()).as("scale %d", i).isEqualTo(scale);
+    }
+    for (int i = 0; i < 6; i++) {
+      byte[] code = new byte[dims];
+      payload.get(code);
+      assertThat(code).as("vector %d", i).containsExactly(expected[i]);
+    }
+    assertThat(payload.hasRemaining()).isFalse();
+    FlatIndex back = FlatIndex.load(file);
+    for (int i = 0; i < 6; i++) {
+      assertThat(back.vector(i)).containsExactly(index.vector(i));
+      assertThat(back.search(vectors.get(i), 6)).isEqualTo(index.search(vectors.get(i), 6));
     }
   }
 

@@ -309,6 +309,74 @@ class KernelsTest {
     assertThat(ScalarVectorSupport.INSTANCE.prefersHammingGroups(16)).isFalse();
   }
 
+  static Stream<Arguments> int8GroupCases() {
+    return bothImplementations(1, 2, 3, 12, 24, 32); // chunks of 32 bytes: 32 to 1024 dimensions
+  }
+
+  /**
+   * The int8 group kernel gives each code of the chunked layout its exact dot product with the
+   * query, at an offset, for group counts around a vector's lanes; random bytes over the whole
+   * range (-128 included), and the extremes: -128 against -128 all along (the largest products,
+   * 16384 each, summed in pairs) and against 127.
+   */
+  @ParameterizedTest(name = "{0} chunks {1}")
+  @MethodSource("int8GroupCases")
+  void int8DotGroupsAreExact(String name, int chunks) throws Exception {
+    VectorSupport impl = impl(name);
+    Random r = new Random(chunks * 19L + 6);
+    int group = VectorOps.INT8_GROUP;
+    int chunk = VectorOps.INT8_CHUNK;
+    int length = chunks * chunk;
+    for (int groups : new int[] {1, 2, 5, 129}) {
+      byte[] query = new byte[length];
+      r.nextBytes(query);
+      if (groups == 2) {
+        java.util.Arrays.fill(query, (byte) -128);
+      }
+      int offset = 3 * group * length;
+      byte[][] plain = new byte[groups * group][length];
+      byte[] codes = new byte[offset + groups * group * length + 1];
+      for (int i = 0; i < plain.length; i++) {
+        switch (i % 4) {
+          case 0 -> java.util.Arrays.fill(plain[i], (byte) -128);
+          case 1 -> java.util.Arrays.fill(plain[i], (byte) 127);
+          default -> r.nextBytes(plain[i]);
+        }
+        for (int k = 0; k < length; k++) {
+          codes[offset + ((i / group * chunks + k / chunk) * group + i % group) * chunk + k % chunk] = plain[i][k];
+        }
+      }
+      int[] out = new int[groups * group + 2];
+      impl.int8DotGroups(query, codes, offset, groups, out);
+      for (int i = 0; i < plain.length; i++) {
+        long expected = 0;
+        for (int k = 0; k < length; k++) {
+          expected += query[k] * plain[i][k];
+        }
+        assertThat(out[i]).as("code %d of %d groups", i, groups).isEqualTo((int) expected);
+      }
+      assertThat(out[groups * group]).as("past the groups").isZero();
+      // and the same in every JIT tier: enough calls for C2 to compile the kernel
+      int[] again = new int[out.length];
+      for (int call = 0; call < 3_000; call++) {
+        impl.int8DotGroups(query, codes, offset, groups, again);
+        if (!java.util.Arrays.equals(again, out)) {
+          assertThat(again).as("call %d", call).containsExactly(out);
+        }
+      }
+    }
+  }
+
+  /** Where the int8 group kernel is meant to run on vectors (x86-64, 256-bit vectors or wider), it does. */
+  @org.junit.jupiter.api.Test
+  void panamaUsesInt8GroupsWhereItShould() throws Exception {
+    VectorSupport panama = impl("panama");
+    String arch = System.getProperty("os.arch");
+    assertThat(panama.prefersInt8Groups())
+        .isEqualTo(panama.vectorBitSize() >= 256 && (arch.equals("amd64") || arch.equals("x86_64")));
+    assertThat(ScalarVectorSupport.INSTANCE.prefersInt8Groups()).isFalse();
+  }
+
   static Stream<Arguments> poolCases() {
     return bothImplementations(1, 7, 31, 64, 207, 384, 768);
   }

@@ -44,6 +44,39 @@ class VectorOpsTest {
   }
 
   @Test
+  void int8DotGroupsEqualsOneInt8DotPerCodeOfTheChunkedLayout() {
+    Random r = new Random(10);
+    int dims = 70; // three chunks, the last one padded
+    int padded = VectorOps.int8GroupedLength(dims);
+    assertThat(padded).isEqualTo(96);
+    int groups = 3;
+    byte[] query = new byte[padded];
+    byte[] plain = new byte[groups * 4 * dims]; // code after code
+    r.nextBytes(plain);
+    for (int k = 0; k < dims; k++) {
+      query[k] = (byte) r.nextInt();
+    }
+    byte[] codes = new byte[2 + groups * 4 * padded];
+    for (int i = 0; i < groups * 4; i++) {
+      for (int k = 0; k < dims; k++) {
+        codes[2 + ((i / 4 * 3 + k / 32) * 4 + i % 4) * 32 + k % 32] = plain[i * dims + k];
+      }
+    }
+    int[] out = new int[groups * 4];
+    VectorOps.int8DotGroups(query, codes, 2, groups, out);
+    for (int i = 0; i < groups * 4; i++) {
+      assertThat(out[i]).as("code %d", i).isEqualTo(VectorOps.int8Dot(query, 0, plain, i * dims, dims));
+    }
+    assertThatThrownBy(() -> VectorOps.int8DotGroups(query, codes, 3, groups, out))
+        .isInstanceOf(IndexOutOfBoundsException.class);
+    assertThatThrownBy(() -> VectorOps.int8DotGroups(query, codes, 2, groups, new int[groups * 4 - 1]))
+        .isInstanceOf(IndexOutOfBoundsException.class);
+    assertThatThrownBy(() -> VectorOps.int8DotGroups(new byte[dims], codes, 2, 1, out))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not a multiple of 32");
+    assertThatThrownBy(() -> VectorOps.int8GroupedLength(-1)).isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
   void hammingManyEqualsOneHammingPerCode() {
     Random r = new Random(7);
     for (int words : new int[] {1, 3, 6, 16}) {

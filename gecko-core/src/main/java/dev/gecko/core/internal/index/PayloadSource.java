@@ -53,10 +53,14 @@ public final class PayloadSource {
 
   byte[] bytes(int n) throws IOException {
     byte[] out = new byte[n];
-    ByteBuffer target = ByteBuffer.wrap(out);
-    readFully(target);
-    crc.update(out, 0, n);
+    bytes(out, 0, n);
     return out;
+  }
+
+  /** Reads {@code n} bytes into {@code out[offset, offset + n)}. */
+  void bytes(byte[] out, int offset, int n) throws IOException {
+    readFully(ByteBuffer.wrap(out, offset, n));
+    crc.update(out, offset, n);
   }
 
   private void fill(long bytes) throws IOException {
