@@ -68,7 +68,8 @@ public final class FlatIndex {
     /**
      * 1 byte per component plus one float scale per vector (symmetric, per vector); where the SIMD
      * scan holds codes in groups (x86-64, {@code VectorOps.prefersInt8Groups()}), each vector is
-     * padded to a multiple of 32 bytes in memory, not in files.
+     * padded to a multiple of 32 bytes in memory (not in files), unless the padded vectors would
+     * not fit one Java array and the unpadded ones would.
      */
     INT8,
     /** 1 bit per component: its sign. */

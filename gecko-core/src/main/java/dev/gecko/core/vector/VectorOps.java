@@ -302,17 +302,18 @@ public final class VectorOps {
    * chunks.
    */
   public static int int8GroupedLength(int dims) {
-    if (dims < 0) {
-      throw new IllegalArgumentException("dims must be >= 0, was " + dims);
+    if (dims < 0 || dims > Integer.MAX_VALUE - INT8_CHUNK + 1) {
+      throw new IllegalArgumentException("dims must be in [0, 2^31 - 32], was " + dims);
     }
-    return (int) (((long) dims + INT8_CHUNK - 1) / INT8_CHUNK * INT8_CHUNK);
+    return (dims + INT8_CHUNK - 1) / INT8_CHUNK * INT8_CHUNK;
   }
 
   /**
    * Returns whether, in this JVM, an int8 scan is faster with {@link #int8DotGroups} over codes laid
    * out for it than with {@link #int8Dot} over codes stored one after another, as measured
    * (docs/benchmarks.md, "Int8 scan"): on x86-64 with AVX2 or AVX-512 and {@code --add-modules
-   * jdk.incubator.vector}; never on the scalar path, nor with 128-bit vectors (not measured).
+   * jdk.incubator.vector}, at every width (widths that are not a multiple of 32, padded, were
+   * faster too); never on the scalar path, nor with 128-bit vectors (not measured).
    */
   public static boolean prefersInt8Groups() {
     return IMPL.prefersInt8Groups();
@@ -330,9 +331,12 @@ public final class VectorOps {
    *
    * @throws IllegalArgumentException if {@code query.length} is not a multiple of 32
    * @throws IndexOutOfBoundsException if the groups or {@code out} do not fit their arrays
+   * @throws ArithmeticException if the groups' length overflows an int
    */
   public static void int8DotGroups(byte[] query, byte[] codes, int codesOffset, int groups, int[] out) {
     Objects.requireNonNull(query, "query is null");
+    Objects.requireNonNull(codes, "codes is null");
+    Objects.requireNonNull(out, "out is null");
     if (query.length % INT8_CHUNK != 0) {
       throw new IllegalArgumentException("query length " + query.length + " is not a multiple of " + INT8_CHUNK);
     }

@@ -506,9 +506,11 @@ class FlatIndexTest {
   }
 
   /**
-   * Int8 codes are chunked in groups of four in memory and written code after code: a file of 6
-   * vectors of 40 dimensions (a group and a part, each code a chunk and a part) holds the scales,
-   * then each vector's bytes in order, and loads back to the same vectors and hits.
+   * Int8 files hold the codes one after another in whatever layout this JVM keeps them in memory
+   * (chunked in groups of four where {@link VectorOps#prefersInt8Groups}; StorageLayoutsTest forces
+   * both layouts): a file of 6 vectors of 40 dimensions (a group and a part, each code a chunk and a
+   * part) holds the scales, then each vector's bytes in order, and loads back to the same vectors
+   * and hits.
    */
   @Test
   void int8FilesHoldTheCodesOneAfterAnother() throws IOException {

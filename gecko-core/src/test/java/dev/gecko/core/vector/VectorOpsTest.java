@@ -74,6 +74,8 @@ class VectorOpsTest {
     assertThatThrownBy(() -> VectorOps.int8DotGroups(new byte[dims], codes, 2, 1, out))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not a multiple of 32");
     assertThatThrownBy(() -> VectorOps.int8GroupedLength(-1)).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> VectorOps.int8GroupedLength(Integer.MAX_VALUE)).isInstanceOf(IllegalArgumentException.class);
+    assertThat(VectorOps.int8GroupedLength(Integer.MAX_VALUE - 31)).isEqualTo(Integer.MAX_VALUE - 31);
   }
 
   @Test

@@ -16,7 +16,9 @@ import java.util.Arrays;
  * (byte {@code k} of code {@code i} at {@code bytes[((i / 4 * chunks + k / 32) * 4 + i % 4) * 32 +
  * k % 32]}, each code zero-padded to whole chunks, the array holding whole groups, the unused
  * codes of the last one zero); elsewhere as in the file, for {@link VectorOps#int8Dot}. {@link
- * #write} and {@link #read} convert.
+ * #write} and {@link #read} convert. Where padded groups would not fit one Java array but the
+ * codes would (2^31 bytes; a width far from a multiple of 32), the storage holds them code after
+ * code instead, so that every index that fits one layout loads and grows.
  */
 public final class Int8Storage extends VectorStorage {
   /** Codes scored per kernel call (a 4 KiB buffer of products, in L1); a whole number of groups. */
@@ -24,9 +26,9 @@ public final class Int8Storage extends VectorStorage {
   private static final int GROUP = VectorOps.INT8_GROUP;
   private static final int CHUNK = VectorOps.INT8_CHUNK;
 
-  private final boolean grouped;
+  private boolean grouped;
   /** Bytes of one code in {@link #bytes}: {@code dimensions}, or whole chunks where grouped. */
-  private final int stride;
+  private int stride;
   private byte[] bytes = new byte[0];
   private float[] scales = new float[0];
 
@@ -53,6 +55,9 @@ public final class Int8Storage extends VectorStorage {
 
   @Override
   public void add(float[] v) {
+    if (grouped && elements(size + 1L) > MAX_ARRAY) {
+      ungroup(size + 1L);
+    }
     long needed = elements(size + 1L);
     if (bytes.length < needed) {
       int length = capacity(bytes.length, needed);
@@ -67,6 +72,21 @@ public final class Int8Storage extends VectorStorage {
       scales[size] = VectorOps.quantizeInt8(v, 0, bytes, size * dimensions, dimensions);
     }
     size++;
+  }
+
+  /**
+   * Lays the codes out one after another, in an array with room for {@code count} (at least
+   * {@link #size}); where that does not fit one array either, {@link #capacity} says the index is
+   * full.
+   */
+  private void ungroup(long count) {
+    byte[] plain = new byte[capacity(0, count * dimensions)];
+    for (int i = 0; i < size; i++) {
+      get(i, plain, i * dimensions);
+    }
+    bytes = plain;
+    grouped = false;
+    stride = dimensions;
   }
 
   /** Places {@code code[offset, +dimensions)} as code {@code i}, chunk by chunk. */
@@ -147,6 +167,9 @@ public final class Int8Storage extends VectorStorage {
 
   @Override
   public void read(PayloadSource in, int count, String file) throws IOException {
+    if (grouped && elements(count) > MAX_ARRAY) {
+      ungroup(0); // empty: only the layout changes
+    }
     checkFits(count, file);
     scales = in.floats(count);
     if (!grouped) {
