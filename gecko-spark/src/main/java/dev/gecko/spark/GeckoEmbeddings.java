@@ -487,12 +487,13 @@ public final class GeckoEmbeddings extends Transformer implements DefaultParamsW
    * <p>The archive lies in a folder of this JVM's own in its temporary folder ({@code
    * java.io.tmpdir}), {@code gecko-model-<pid>-<16 random hex digits>}, written under a temporary
    * name and moved into place. Spark serves it from there to executors for the life of the
-   * SparkContext (an executor that joins later fetches it then), so it stays while the JVM runs: a
-   * long-lived driver holds one archive per distinct content it shipped (a notebook that retrains
-   * and ships ten times holds ten). The archives and the folder are deleted when the JVM exits
-   * ({@link java.io.File#deleteOnExit}, after the shutdown hooks, Spark's stopping of its context
-   * among them, have run); a JVM that is killed or crashes leaves them behind. Other JVMs' archives,
-   * running or not, are never reused nor deleted.
+   * SparkContext (an executor that joins later fetches it then), so it stays until that context
+   * stops: a driver holds one archive per distinct content it shipped to its current context (a
+   * notebook that retrains and ships ten times holds ten). When the context stops, its archives are
+   * deleted (a later context that ships the same folder packs it again); the folder goes when the
+   * JVM exits ({@link java.io.File#deleteOnExit}, after the shutdown hooks have run), with any
+   * archive left. A JVM that is killed or crashes leaves them behind. Other JVMs' archives, running
+   * or not, are never reused nor deleted.
    *
    * @throws IllegalArgumentException if {@code folder} is not a folder
    * @throws UncheckedIOException if it cannot be packed
@@ -504,6 +505,7 @@ public final class GeckoEmbeddings extends Transformer implements DefaultParamsW
     }
     Path zip = ModelArchives.pack(folder);
     sc.addArchive(zip.toString());
+    ModelArchives.shipped(sc, zip);
     return zip.getFileName().toString();
   }
 

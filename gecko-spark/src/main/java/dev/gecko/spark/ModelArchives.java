@@ -13,10 +13,17 @@ import java.nio.file.StandardCopyOption;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.HexFormat;
+import java.util.Map;
+import java.util.Set;
 import java.util.stream.Stream;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
+import org.apache.spark.SparkContext;
+import org.apache.spark.scheduler.SparkListener;
+import org.apache.spark.scheduler.SparkListenerApplicationEnd;
 
 /**
  * The model archives {@link GeckoEmbeddings#shipModelFolder} writes on the driver, and their
@@ -26,11 +33,15 @@ import java.util.zip.ZipOutputStream;
  * so none may go while this JVM runs. They, and the folder, are deleted when the JVM exits ({@link
  * java.io.File#deleteOnExit}, which runs after the shutdown hooks, Spark's among them, have
  * finished); a JVM that is killed or crashes leaves them. Archives left by other JVMs, running or
- * not, are never touched.
+ * not, are never touched. An archive shipped to a context ({@link #shipped}) is deleted sooner,
+ * when that context stops: a long-lived driver that stops and starts contexts (a notebook, a
+ * service) does not gather one archive per content it ever shipped; a later context that ships
+ * the same content packs it again.
  *
  * <p>Thread-safe: two threads packing the same content both end with the one archive.
  */
 final class ModelArchives {
+  private static final System.Logger LOG = System.getLogger(ModelArchives.class.getName());
   /**
    * This JVM's folder name: the pid says whose it is, the random digits that no other JVM (an
    * earlier one of that pid, or another user's guess) made it.
@@ -38,7 +49,50 @@ final class ModelArchives {
   private static final String HOME = "gecko-model-" + ProcessHandle.current().pid() + "-"
       + HexFormat.of().toHexDigits(new SecureRandom().nextLong());
 
+  /** The archives shipped to each context that has not stopped yet. Guarded by itself. */
+  private static final Map<SparkContext, Set<Path>> SHIPPED = new HashMap<>();
+
   private ModelArchives() {}
+
+  /**
+   * Records that {@code zip} was added to {@code sc}, so that it is deleted when {@code sc} stops
+   * (Spark posts the application's end to its listeners while it stops, before {@code stop()}
+   * returns, so before another context of this JVM can start and ship the same content).
+   */
+  static void shipped(SparkContext sc, Path zip) {
+    synchronized (SHIPPED) {
+      Set<Path> zips = SHIPPED.get(sc);
+      if (zips == null) {
+        zips = new HashSet<>();
+        SHIPPED.put(sc, zips);
+        sc.addSparkListener(new SparkListener() {
+          @Override
+          public void onApplicationEnd(SparkListenerApplicationEnd end) {
+            stopped(sc);
+          }
+        });
+      }
+      zips.add(zip);
+    }
+  }
+
+  /** Deletes the archives shipped to {@code sc}, which has stopped; where one cannot be, exit does. */
+  private static void stopped(SparkContext sc) {
+    Set<Path> zips;
+    synchronized (SHIPPED) {
+      zips = SHIPPED.remove(sc);
+    }
+    if (zips == null) {
+      return;
+    }
+    for (Path zip : zips) {
+      try {
+        Files.deleteIfExists(zip);
+      } catch (IOException e) {
+        LOG.log(System.Logger.Level.DEBUG, () -> "cannot delete " + zip + " now; it goes when the JVM exits", e);
+      }
+    }
+  }
 
   /** As {@link #pack(Path, Path)} under the JVM's temporary folder ({@code java.io.tmpdir}). */
   static Path pack(Path folder) {

@@ -2,9 +2,11 @@ package dev.gecko.spark;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -14,9 +16,10 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The archives {@link GeckoEmbeddings#shipModelFolder} writes stay while their JVM runs (Spark
  * serves them from their path for the life of its context) and go when it exits, folder included;
- * another JVM's archive of the same content is neither reused nor deleted. Before, every archive
- * stayed in the temporary folder for good, one per content shipped, and a second JVM reused the
- * first one's.
+ * another JVM's archive of the same content is neither reused nor deleted; an archive shipped to
+ * a context goes when that context stops. Before, every archive stayed in the temporary folder for
+ * good, one per content shipped, and a second JVM reused the first one's; then, until its JVM
+ * exited, however many contexts it had started and stopped.
  */
 class ModelArchivesTest {
   @TempDir Path dir;
@@ -38,25 +41,8 @@ class ModelArchivesTest {
       assertThat(files).as("no part file left").containsExactly(mine);
     }
 
-    ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Djava.io.tmpdir=" + tmp, "-cp", System.getProperty("java.class.path"), ModelArchivesExitProbe.class.getName(),
-        folder.toString());
-    // files, not pipes: the wait below is bounded whatever the child does, and what the JVM itself
-    // prints to stderr ("Picked up JAVA_TOOL_OPTIONS") is not taken for the probe's lines
-    Path stdout = dir.resolve("child-stdout.txt");
-    Path stderr = dir.resolve("child-stderr.txt");
-    pb.redirectOutput(stdout.toFile());
-    pb.redirectError(stderr.toFile());
-    Process p = pb.start();
-    boolean exited = p.waitFor(60, TimeUnit.SECONDS);
-    if (!exited) {
-      p.destroyForcibly();
-    }
-    String out = Files.readString(stdout, StandardCharsets.UTF_8);
-    String why = out + Files.readString(stderr, StandardCharsets.UTF_8);
-    assertThat(exited).as("the child exited: %s", why).isTrue();
-    assertThat(p.exitValue()).as(why).isZero();
-    List<String> lines = out.lines().toList();
+    List<String> lines = runChild(List.of("-Djava.io.tmpdir=" + tmp), ModelArchivesExitProbe.class, folder.toString());
+    String why = String.join("\n", lines);
     assertThat(lines).as(why).hasSize(2);
     Path theirs = Path.of(lines.get(0));
     assertThat(lines.get(1)).as("there while the JVM ran").isEqualTo("true");
@@ -70,5 +56,60 @@ class ModelArchivesTest {
     try (Stream<Path> left = Files.list(tmp)) {
       assertThat(left).containsExactly(mine.getParent());
     }
+  }
+
+  /**
+   * A driver that starts a context, ships a folder, stops the context, and does it again: the
+   * archive is there while its context runs, gone once it stopped, and packed again for the next
+   * context. Spark runs in a JVM of its own here (one context per JVM), with this JVM's options.
+   */
+  @Test
+  void anArchiveGoesWhenItsContextStops() throws Exception {
+    Path folder = Files.createDirectories(dir.resolve("my-model"));
+    Files.writeString(folder.resolve("model.onnx"), "not really a graph");
+    Path tmp = Files.createDirectories(dir.resolve("tmp"));
+    Path local = Files.createDirectories(dir.resolve("spark-local"));
+    List<String> options = new ArrayList<>(ManagementFactory.getRuntimeMXBean().getInputArguments());
+    options.removeIf(o -> o.startsWith("-Djava.io.tmpdir="));
+    options.add("-Djava.io.tmpdir=" + tmp);
+    List<String> lines = runChild(options, ContextArchivesProbe.class, folder.toString(), local.toString()).stream()
+        .filter(l -> l.startsWith("probe: ")).map(l -> l.substring("probe: ".length())).toList();
+    assertThat(lines).hasSize(4);
+    String first = lines.get(0);
+    assertThat(first).as("shipped: there while the context runs").endsWith(" true");
+    assertThat(lines.get(1)).as("deleted when the context stopped").isEqualTo("false");
+    assertThat(lines.get(2)).as("the same content shipped to the next context: packed again").isEqualTo(first);
+    assertThat(lines.get(3)).as("deleted when that context stopped").isEqualTo("false");
+    Path zip = Path.of(first.substring(0, first.length() - " true".length()));
+    assertThat(zip.getParent()).as("the JVM's folder, gone with it").doesNotExist();
+  }
+
+  /**
+   * Runs {@code main} in a JVM of its own with {@code options} and this JVM's class path, and
+   * returns its standard output's lines once it exited with 0 (within two minutes).
+   */
+  private List<String> runChild(List<String> options, Class<?> main, String... args) throws Exception {
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.addAll(options);
+    command.addAll(List.of("-cp", System.getProperty("java.class.path"), main.getName()));
+    command.addAll(List.of(args));
+    ProcessBuilder pb = new ProcessBuilder(command);
+    // files, not pipes: the wait below is bounded whatever the child does, and what the JVM itself
+    // prints to stderr ("Picked up JAVA_TOOL_OPTIONS") is not taken for the probe's lines
+    Path stdout = dir.resolve("child-stdout-" + main.getSimpleName() + ".txt");
+    Path stderr = dir.resolve("child-stderr-" + main.getSimpleName() + ".txt");
+    pb.redirectOutput(stdout.toFile());
+    pb.redirectError(stderr.toFile());
+    Process p = pb.start();
+    boolean exited = p.waitFor(120, TimeUnit.SECONDS);
+    if (!exited) {
+      p.destroyForcibly();
+    }
+    String out = Files.readString(stdout, StandardCharsets.UTF_8);
+    String why = out + Files.readString(stderr, StandardCharsets.UTF_8);
+    assertThat(exited).as("the child exited: %s", why).isTrue();
+    assertThat(p.exitValue()).as(why).isZero();
+    return out.lines().toList();
   }
 }
