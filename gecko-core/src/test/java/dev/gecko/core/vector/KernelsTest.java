@@ -49,6 +49,26 @@ class KernelsTest {
     return n;
   }
 
+  /**
+   * Runs {@code kernel} into a fresh array enough times for C2 to compile it, and checks that every
+   * call gives {@code out}: the same in every JIT tier.
+   */
+  static void sameInEveryTier(int[] out, java.util.function.Consumer<int[]> kernel) {
+    int[] again = new int[out.length];
+    for (int call = 0; call < 3_000; call++) {
+      kernel.accept(again);
+      if (!java.util.Arrays.equals(again, out)) {
+        assertThat(again).as("call %d", call).containsExactly(out);
+      }
+    }
+  }
+
+  /** Whether {@code panama} runs with 256-bit vectors or wider on x86-64, where the group kernels use them. */
+  static boolean wideOnX86(VectorSupport panama) {
+    String arch = System.getProperty("os.arch");
+    return panama.vectorBitSize() >= 256 && (arch.equals("amd64") || arch.equals("x86_64"));
+  }
+
   static VectorSupport impl(String name) throws ReflectiveOperationException {
     if (name.equals("scalar")) {
       return ScalarVectorSupport.INSTANCE;
@@ -277,14 +297,7 @@ class KernelsTest {
         assertThat(out[i]).as("code %d of %d groups", i, groups).isEqualTo(differingBits(query, 0, plain[i], 0, words));
       }
       assertThat(out[groups * group]).as("past the groups").isZero();
-      // and the same in every JIT tier: enough calls for C2 to compile the kernel
-      int[] again = new int[out.length];
-      for (int call = 0; call < 3_000; call++) {
-        impl.hammingGroups(query, codes, offset, groups, again);
-        if (!java.util.Arrays.equals(again, out)) {
-          assertThat(again).as("call %d", call).containsExactly(out);
-        }
-      }
+      sameInEveryTier(out, again -> impl.hammingGroups(query, codes, offset, groups, again));
     }
   }
 
@@ -296,8 +309,7 @@ class KernelsTest {
   @org.junit.jupiter.api.Test
   void panamaCountsBitsLanewiseWhereItShould() throws Exception {
     VectorSupport panama = impl("panama");
-    String arch = System.getProperty("os.arch");
-    boolean expected = panama.vectorBitSize() >= 256 && (arch.equals("amd64") || arch.equals("x86_64"));
+    boolean expected = wideOnX86(panama);
     assertThat(panama.vectorBitCount()).isEqualTo(expected);
     assertThat(ScalarVectorSupport.INSTANCE.vectorBitCount()).isFalse();
     // the group layout where it scans faster: every width with the JDK's bit count, 384 dims up without
@@ -356,14 +368,7 @@ class KernelsTest {
         assertThat(out[i]).as("code %d of %d groups", i, groups).isEqualTo((int) expected);
       }
       assertThat(out[groups * group]).as("past the groups").isZero();
-      // and the same in every JIT tier: enough calls for C2 to compile the kernel
-      int[] again = new int[out.length];
-      for (int call = 0; call < 3_000; call++) {
-        impl.int8DotGroups(query, codes, offset, groups, again);
-        if (!java.util.Arrays.equals(again, out)) {
-          assertThat(again).as("call %d", call).containsExactly(out);
-        }
-      }
+      sameInEveryTier(out, again -> impl.int8DotGroups(query, codes, offset, groups, again));
     }
   }
 
@@ -371,9 +376,7 @@ class KernelsTest {
   @org.junit.jupiter.api.Test
   void panamaUsesInt8GroupsWhereItShould() throws Exception {
     VectorSupport panama = impl("panama");
-    String arch = System.getProperty("os.arch");
-    assertThat(panama.prefersInt8Groups())
-        .isEqualTo(panama.vectorBitSize() >= 256 && (arch.equals("amd64") || arch.equals("x86_64")));
+    assertThat(panama.prefersInt8Groups()).isEqualTo(wideOnX86(panama));
     assertThat(ScalarVectorSupport.INSTANCE.prefersInt8Groups()).isFalse();
   }
 
