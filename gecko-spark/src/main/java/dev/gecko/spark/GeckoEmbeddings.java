@@ -485,17 +485,21 @@ public final class GeckoEmbeddings extends Transformer implements DefaultParamsW
    * the same name and archive, which Spark adds once.
    *
    * <p>The archive lies in a folder of this JVM's own in its temporary folder ({@code
-   * java.io.tmpdir}), {@code gecko-model-<pid>-<16 random hex digits>}, written under a temporary
-   * name and moved into place. Spark serves it from there to executors for the life of the
-   * SparkContext (an executor that joins later fetches it then), so it stays until that context
-   * stops: a driver holds one archive per distinct content it shipped to its current context (a
-   * notebook that retrains and ships ten times holds ten). When the context stops, its archives are
-   * deleted (a later context that ships the same folder packs it again); the folder goes when the
-   * JVM exits ({@link java.io.File#deleteOnExit}, after the shutdown hooks have run), with any
-   * archive left. A JVM that is killed or crashes leaves them behind. Other JVMs' archives, running
-   * or not, are never reused nor deleted.
+   * java.io.tmpdir}), {@code gecko-model-<pid>-<16 random hex digits>/context-<n>-<application
+   * id>}, written under a temporary name and moved into place. Spark serves it from there to
+   * executors for the life of the SparkContext (an executor that joins later fetches it then), so
+   * it stays until that context stops: a driver holds one archive per distinct content it shipped to
+   * its current context (a notebook that retrains and ships ten times holds ten). When the context
+   * stops, its archives are deleted with its folder (a later context that ships the same folder
+   * packs it again); the JVM's folder goes when the JVM exits ({@link java.io.File#deleteOnExit},
+   * after the shutdown hooks have run), with anything left (an archive whose context's end did not
+   * reach its listener: Spark drops events when its listener queue is full, and stops waiting for
+   * listeners after {@code spark.scheduler.listenerbus.exitTimeout} where that is set). A JVM that
+   * is killed or crashes leaves them behind. Other JVMs' archives, running or not, are never reused
+   * nor deleted.
    *
    * @throws IllegalArgumentException if {@code folder} is not a folder
+   * @throws IllegalStateException if {@code sc} is stopped
    * @throws UncheckedIOException if it cannot be packed
    */
   public static String shipModelFolder(SparkContext sc, Path folder) {
@@ -503,10 +507,7 @@ public final class GeckoEmbeddings extends Transformer implements DefaultParamsW
     if (!Files.isDirectory(folder)) {
       throw new IllegalArgumentException(folder + " is not a folder");
     }
-    Path zip = ModelArchives.pack(folder);
-    sc.addArchive(zip.toString());
-    ModelArchives.shipped(sc, zip);
-    return zip.getFileName().toString();
+    return ModelArchives.ship(sc, folder).getFileName().toString();
   }
 
   // ------------------------------------------------------------------ helpers

@@ -8,16 +8,17 @@ import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.Map;
-import java.util.Set;
+import java.util.WeakHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
@@ -29,16 +30,20 @@ import org.apache.spark.scheduler.SparkListenerApplicationEnd;
  * The model archives {@link GeckoEmbeddings#shipModelFolder} writes on the driver, and their
  * lifetime. Each JVM writes its archives into a folder of its own under the temporary folder,
  * {@code gecko-model-<pid>-<16 random hex digits>}, named once per JVM, so that no other JVM reuses
- * or deletes them: Spark serves an added archive from its path for the life of the SparkContext,
- * so none may go while this JVM runs. They, and the folder, are deleted when the JVM exits ({@link
- * java.io.File#deleteOnExit}, which runs after the shutdown hooks, Spark's among them, have
- * finished); a JVM that is killed or crashes leaves them. Archives left by other JVMs, running or
- * not, are never touched. An archive shipped to a context ({@link #shipped}) is deleted sooner,
- * when that context stops: a long-lived driver that stops and starts contexts (a notebook, a
- * service) does not gather one archive per content it ever shipped; a later context that ships
- * the same content packs it again.
+ * or deletes them; in it, each Spark context that was shipped a folder has a folder of its own
+ * ({@code context-<n>-<application id>}), so that no context serves an archive another one
+ * deletes. Spark serves an added archive from its path for the life of its context, so it stays
+ * while the context runs, and is deleted, with the context's folder, when the context stops (a
+ * {@link SparkListener} for the application's end): a driver that stops and starts contexts (a
+ * notebook, a service) does not gather archives; a later context that ships the same content packs
+ * it again. Whatever is left (Spark drops listener events when its queue is full, and stops
+ * waiting for listeners after {@code spark.scheduler.listenerbus.exitTimeout} where that is set)
+ * is deleted with the JVM's folder when the JVM exits ({@link java.io.File#deleteOnExit}, which
+ * runs after the shutdown hooks, Spark's among them, have finished); a JVM that is killed or crashes
+ * leaves it. Archives of other JVMs, running or not, are never touched.
  *
- * <p>Thread-safe: two threads packing the same content both end with the one archive.
+ * <p>Thread-safe: two threads shipping the same content to one context both end with the one
+ * archive.
  */
 final class ModelArchives {
   private static final System.Logger LOG = System.getLogger(ModelArchives.class.getName());
@@ -48,49 +53,64 @@ final class ModelArchives {
    */
   private static final String HOME = "gecko-model-" + ProcessHandle.current().pid() + "-"
       + HexFormat.of().toHexDigits(new SecureRandom().nextLong());
+  /** Characters of an application id kept in a folder name; others become {@code _}. */
+  private static final Pattern UNSAFE = Pattern.compile("[^A-Za-z0-9._-]");
 
-  /** The archives shipped to each context that has not stopped yet. Guarded by itself. */
-  private static final Map<SparkContext, Set<Path>> SHIPPED = new HashMap<>();
+  /**
+   * The folder name of each context that was shipped a folder, for as long as the context is
+   * referenced (weak: a context whose end never reached its listener is not kept). Guarded by
+   * itself.
+   */
+  private static final Map<SparkContext, String> CONTEXTS = new WeakHashMap<>();
+  private static final AtomicInteger CONTEXT_NUMBERS = new AtomicInteger();
 
   private ModelArchives() {}
 
   /**
-   * Records that {@code zip} was added to {@code sc}, so that it is deleted when {@code sc} stops
-   * (Spark posts the application's end to its listeners while it stops, before {@code stop()}
-   * returns, so before another context of this JVM can start and ship the same content).
+   * Packs {@code folder} into the folder of {@code sc} under this JVM's folder in the temporary
+   * folder ({@code java.io.tmpdir}), adds it with {@link SparkContext#addArchive}, and returns its
+   * path; the archive goes when {@code sc} stops (see the class comment).
+   *
+   * @throws IllegalStateException if {@code sc} is stopped
+   * @throws UncheckedIOException naming the folder if it cannot be packed
    */
-  static void shipped(SparkContext sc, Path zip) {
-    synchronized (SHIPPED) {
-      Set<Path> zips = SHIPPED.get(sc);
-      if (zips == null) {
-        zips = new HashSet<>();
-        SHIPPED.put(sc, zips);
+  static Path ship(SparkContext sc, Path folder) {
+    if (sc.isStopped()) {
+      throw new IllegalStateException("cannot ship " + folder + ": the Spark context is stopped");
+    }
+    Path tmp = Path.of(System.getProperty("java.io.tmpdir"));
+    String context;
+    synchronized (CONTEXTS) {
+      context = CONTEXTS.get(sc);
+      if (context == null) {
+        context = "context-" + CONTEXT_NUMBERS.incrementAndGet() + "-" + UNSAFE.matcher(sc.applicationId()).replaceAll("_");
+        Path dir = tmp.toAbsolutePath().resolve(HOME).resolve(context);
+        // the listener first: once the context is known here, its end reaches the listener
         sc.addSparkListener(new SparkListener() {
           @Override
           public void onApplicationEnd(SparkListenerApplicationEnd end) {
-            stopped(sc);
+            stopped(dir);
           }
         });
+        CONTEXTS.put(sc, context);
       }
-      zips.add(zip);
     }
+    Path zip = pack(folder, tmp, context);
+    sc.addArchive(zip.toString());
+    return zip;
   }
 
-  /** Deletes the archives shipped to {@code sc}, which has stopped; where one cannot be, exit does. */
-  private static void stopped(SparkContext sc) {
-    Set<Path> zips;
-    synchronized (SHIPPED) {
-      zips = SHIPPED.remove(sc);
-    }
-    if (zips == null) {
-      return;
-    }
-    for (Path zip : zips) {
-      try {
-        Files.deleteIfExists(zip);
-      } catch (IOException e) {
-        LOG.log(System.Logger.Level.DEBUG, () -> "cannot delete " + zip + " now; it goes when the JVM exits", e);
+  /** Deletes a stopped context's folder and its archives; what cannot be deleted now goes at exit. */
+  private static void stopped(Path dir) {
+    try (Stream<Path> files = Files.list(dir)) {
+      for (Path f : (Iterable<Path>) files::iterator) {
+        Files.deleteIfExists(f);
       }
+      Files.deleteIfExists(dir);
+    } catch (NoSuchFileException e) {
+      // never created, or already gone
+    } catch (IOException e) {
+      LOG.log(System.Logger.Level.DEBUG, () -> "cannot delete " + dir + " now; it goes when the JVM exits", e);
     }
   }
 
@@ -99,22 +119,30 @@ final class ModelArchives {
     return pack(folder, Path.of(System.getProperty("java.io.tmpdir")));
   }
 
+  /** As {@link #pack(Path, Path, String)} in this JVM's folder itself. */
+  static Path pack(Path folder, Path tmp) {
+    return pack(folder, tmp, null);
+  }
+
   /**
-   * Packs {@code folder} as {@code <tmp>/<this JVM's folder>/<folder name>-<content>.zip}, where
-   * {@code <content>} is the first 12 hex digits of a SHA-256 over the folder's file names, sizes
-   * and bytes, and returns the archive's path. Written under a temporary name and moved into place;
-   * where this JVM packed the same content before, that archive is returned (Spark adds a path
-   * once, and refuses a second path of the same name). The archive and its folder are deleted when
-   * the JVM exits (see the class comment).
+   * Packs {@code folder} as {@code <tmp>/<this JVM's folder>/<context>/<folder name>-<content>.zip}
+   * ({@code <context>} left out where null), where {@code <content>} is the first 12 hex digits of
+   * a SHA-256 over the folder's file names, sizes and bytes, and returns the archive's path.
+   * Written under a temporary name and moved into place; where the same content was packed there
+   * before, that archive is returned (Spark adds a path once, and refuses a second path of the same
+   * name). The archive and its folders are deleted when the JVM exits, if not before (see the class
+   * comment).
    *
    * @throws UncheckedIOException naming the folder if it cannot be packed
    */
-  static Path pack(Path folder, Path tmp) {
+  static Path pack(Path folder, Path tmp, String context) {
     Path dir = folder.toAbsolutePath().normalize();
     try {
-      Path home = Files.createDirectories(tmp.toAbsolutePath().resolve(HOME));
-      // registered before any archive in it, so deleted after them: the JVM deletes in reverse order of
-      // registration, and a second registration keeps the first one's place
+      Path jvm = tmp.toAbsolutePath().resolve(HOME);
+      Path home = Files.createDirectories(context == null ? jvm : jvm.resolve(context));
+      // registered before any archive in them, so deleted after them: the JVM deletes in reverse order
+      // of registration, and a second registration keeps the first one's place
+      jvm.toFile().deleteOnExit();
       home.toFile().deleteOnExit();
       Path part = Files.createTempFile(home, "packing-", ".zip.part");
       try {

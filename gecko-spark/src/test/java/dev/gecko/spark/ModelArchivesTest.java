@@ -60,8 +60,10 @@ class ModelArchivesTest {
 
   /**
    * A driver that starts a context, ships a folder, stops the context, and does it again: the
-   * archive is there while its context runs, gone once it stopped, and packed again for the next
-   * context. Spark runs in a JVM of its own here (one context per JVM), with this JVM's options.
+   * archive is there while its context runs, gone with the context's folder once it stopped, and
+   * packed again, in a folder of the next context's own, for the next context; a stopped context
+   * is refused. Spark runs in a JVM of its own here (one context per JVM), with this JVM's module
+   * options and system properties.
    */
   @Test
   void anArchiveGoesWhenItsContextStops() throws Exception {
@@ -69,19 +71,39 @@ class ModelArchivesTest {
     Files.writeString(folder.resolve("model.onnx"), "not really a graph");
     Path tmp = Files.createDirectories(dir.resolve("tmp"));
     Path local = Files.createDirectories(dir.resolve("spark-local"));
-    List<String> options = new ArrayList<>(ManagementFactory.getRuntimeMXBean().getInputArguments());
-    options.removeIf(o -> o.startsWith("-Djava.io.tmpdir="));
+    // what Spark needs (--add-opens and the like) and the tests' properties; no agents (a debugger's
+    // port is taken), and not JAVA_TOOL_OPTIONS twice (the child inherits the environment)
+    List<String> options = new ArrayList<>();
+    for (String o : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+      if ((o.startsWith("--add-") || o.startsWith("-D") || o.equals("-XX:+IgnoreUnrecognizedVMOptions"))
+          && !o.startsWith("-Djava.io.tmpdir=") && !(System.getenv("JAVA_TOOL_OPTIONS") + "").contains(o)) {
+        options.add(o);
+      }
+    }
     options.add("-Djava.io.tmpdir=" + tmp);
     List<String> lines = runChild(options, ContextArchivesProbe.class, folder.toString(), local.toString()).stream()
         .filter(l -> l.startsWith("probe: ")).map(l -> l.substring("probe: ".length())).toList();
-    assertThat(lines).hasSize(4);
-    String first = lines.get(0);
-    assertThat(first).as("shipped: there while the context runs").endsWith(" true");
+    assertThat(lines).hasSize(5);
+    Path first = archive(lines.get(0));
     assertThat(lines.get(1)).as("deleted when the context stopped").isEqualTo("false");
-    assertThat(lines.get(2)).as("the same content shipped to the next context: packed again").isEqualTo(first);
+    assertThat(first.getParent()).as("with the context's folder").doesNotExist();
+    Path second = archive(lines.get(2));
+    assertThat(second.getFileName()).as("the same content, the same name").isEqualTo(first.getFileName());
+    assertThat(second.getParent()).as("a folder of the next context's own").isNotEqualTo(first.getParent());
+    assertThat(second.getParent().getParent()).isEqualTo(first.getParent().getParent());
     assertThat(lines.get(3)).as("deleted when that context stopped").isEqualTo("false");
-    Path zip = Path.of(first.substring(0, first.length() - " true".length()));
-    assertThat(zip.getParent()).as("the JVM's folder, gone with it").doesNotExist();
+    assertThat(lines.get(4)).as("a stopped context refused").isEqualTo("true");
+    assertThat(first.getParent().getParent()).as("the JVM's folder, gone with it").doesNotExist();
+  }
+
+  /** The archive of a probe line {@code <archive> <there>}, which must say it was there. */
+  private static Path archive(String line) {
+    assertThat(line).as("shipped: there while the context runs").endsWith(" true");
+    Path zip = Path.of(line.substring(0, line.length() - " true".length()));
+    assertThat(zip.getFileName().toString()).matches("my-model-[0-9a-f]{12}\\.zip");
+    assertThat(zip.getParent().getFileName().toString()).startsWith("context-");
+    assertThat(zip.getParent().getParent().getFileName().toString()).startsWith("gecko-model-");
+    return zip;
   }
 
   /**
