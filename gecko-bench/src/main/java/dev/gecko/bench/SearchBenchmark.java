@@ -2,6 +2,7 @@ package dev.gecko.bench;
 
 import dev.gecko.core.index.FlatIndex;
 import dev.gecko.core.index.SearchHit;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
@@ -11,6 +12,7 @@ import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OperationsPerInvocation;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
@@ -19,8 +21,10 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * Exact top-10 over {@code n} random unit vectors of width 384 in one thread, per precision. The
- * queries cycle through 64 random unit vectors so no single query's branch pattern is learnt.
+ * Exact top-10 over {@code n} random unit vectors of width 384 in one thread, per precision, one
+ * query per call ({@code topK}) and {@value #BATCH} per {@code searchAll} call ({@code topKAll}, timed
+ * per query). The queries cycle through 64 random unit vectors so no single query's branch pattern
+ * is learnt.
  *
  * <p>Forks ask for transparent huge pages, as docs/search.md recommends for large indexes: the
  * binary scan's time otherwise depends on whether the kernel happens to back its 4.8 MB array
@@ -72,5 +76,20 @@ public class SearchBenchmark {
     float[] q = queries[next];
     next = (next + 1) & 63;
     return index.search(q, k);
+  }
+
+  /** Queries per call of {@link #topKAll}, half of the 64. */
+  static final int BATCH = 32;
+
+  /**
+   * The top-k of {@value #BATCH} queries in one {@code searchAll} call (alternately the first and
+   * second half of the 64); the score is per query, as {@link #topK}'s.
+   */
+  @Benchmark
+  @OperationsPerInvocation(BATCH)
+  public List<List<SearchHit>> topKAll() {
+    int from = next;
+    next = (next + BATCH) & 63;
+    return index.searchAll(Arrays.asList(queries).subList(from, from + BATCH), k);
   }
 }

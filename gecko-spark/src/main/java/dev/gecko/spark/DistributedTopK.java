@@ -202,8 +202,11 @@ public final class DistributedTopK {
         return out.iterator();
       }
       TopKParts.ShardIndex index = ExecutorIndexes.shared().get(shard, precision, metric); // once per executor
-      for (TopKParts.Query q : pair._2()) {
-        out.add(new Tuple2<>(q.key(), index.search(q.id(), q.vector(), k)));
+      // the block in one scan of the shard: its vectors read from memory once for many queries
+      List<TopKParts.Query> block = pair._2();
+      List<TopKParts.Hits> hits = index.searchAll(block, k);
+      for (int i = 0; i < block.size(); i++) {
+        out.add(new Tuple2<>(block.get(i).key(), hits.get(i)));
       }
       return out.iterator();
     });

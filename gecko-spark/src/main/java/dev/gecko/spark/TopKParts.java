@@ -117,13 +117,37 @@ final class TopKParts {
      *     norm above {@link FlatIndex#MAX_DOT_SQUARED_NORM})
      */
     Hits search(String queryId, float[] query, int k) {
+      check(queryId, query);
+      return Hits.of(queryId, index.search(query, Math.min(k, size())), ordinals, ids);
+    }
+
+    /**
+     * The top {@code k} here of each of {@code queries}, in their order, in one scan of the shard
+     * ({@link FlatIndex#searchAll}: the same hits as {@link #search} one by one).
+     *
+     * @throws IllegalArgumentException naming the first query that is refused, as {@link #search}
+     */
+    List<Hits> searchAll(List<Query> queries, int k) {
+      List<float[]> vectors = new ArrayList<>(queries.size());
+      for (Query q : queries) {
+        check(q.id(), q.vector());
+        vectors.add(q.vector());
+      }
+      List<List<SearchHit>> all = index.searchAll(vectors, Math.min(k, size()));
+      List<Hits> out = new ArrayList<>(all.size());
+      for (int i = 0; i < all.size(); i++) {
+        out.add(Hits.of(queries.get(i).id(), all.get(i), ordinals, ids));
+      }
+      return out;
+    }
+
+    private void check(String queryId, float[] query) {
       String name = Query.name(queryId);
       if (query.length != index.dimensions()) {
         throw new IllegalArgumentException(name + " has " + query.length + " dimensions, the corpus's vectors "
             + index.dimensions());
       }
       FlatIndex.checkVector(query, index.dimensions(), index.metric(), name); // the index would call it "query"
-      return Hits.of(queryId, index.search(query, Math.min(k, size())), ordinals, ids);
     }
   }
 

@@ -160,6 +160,61 @@ class FlatIndexTest {
     }
   }
 
+  /**
+   * searchAll gives each query exactly the hits and scores of search, for every precision and
+   * metric, over more queries than a tile (32) and more vectors than a stretch or block, with ties
+   * (duplicate vectors) broken the same way.
+   */
+  @ParameterizedTest
+  @EnumSource(Precision.class)
+  void searchAllEqualsSearchQueryByQuery(Precision precision) {
+    Random r = new Random(precision.ordinal() + 40);
+    for (Metric metric : Metric.values()) {
+      if ((precision == Precision.BINARY) != (metric == Metric.HAMMING)) {
+        continue;
+      }
+      for (int dims : new int[] {7, 384}) {
+        FlatIndex index = FlatIndex.builder(dims).precision(precision).metric(metric).build();
+        for (int i = 0; i < 1500; i++) {
+          float[] v = unit(r, dims);
+          index.add(v);
+          if (i % 100 == 0) {
+            index.add(v); // a tie
+          }
+        }
+        List<float[]> queries = new ArrayList<>();
+        for (int q = 0; q < 70; q++) {
+          queries.add(q % 10 == 0 ? index.vector(q) : unit(r, dims));
+        }
+        for (int k : new int[] {1, 10, 2000}) {
+          List<List<SearchHit>> all = index.searchAll(queries, k);
+          assertThat(all).hasSize(queries.size());
+          for (int q = 0; q < queries.size(); q++) {
+            assertThat(all.get(q)).as("%s %s %d dims, k %d, query %d", precision, metric, dims, k, q)
+                .isEqualTo(index.search(queries.get(q), k));
+          }
+        }
+      }
+    }
+  }
+
+  @Test
+  void searchAllNamesTheQueryItRefusesAndHandlesTheEdges() {
+    FlatIndex empty = FlatIndex.builder(3).build();
+    assertThat(empty.searchAll(List.of(new float[3], new float[3]), 5)).containsExactly(List.of(), List.of());
+    FlatIndex index = FlatIndex.builder(3).build();
+    index.add(new float[] {1, 0, 0});
+    assertThat(index.searchAll(List.of(), 5)).isEmpty();
+    float[] nan = {0, Float.NaN, 0};
+    assertThatThrownBy(() -> index.searchAll(List.of(new float[3], nan), 1))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("query 1 component 1 is NaN");
+    assertThatThrownBy(() -> index.searchAll(java.util.Arrays.asList(new float[3], null), 1))
+        .isInstanceOf(NullPointerException.class).hasMessage("query 1 is null");
+    assertThatThrownBy(() -> index.searchAll(List.of(new float[2]), 1)).hasMessageContaining("vector dimensions differ: 2!=3");
+    assertThatThrownBy(() -> index.searchAll(List.of(new float[3]), 0)).hasMessageContaining("k must be >= 1");
+    assertThatThrownBy(() -> index.searchAll(null, 1)).isInstanceOf(NullPointerException.class);
+  }
+
   @Test
   void scoresAreTheDocumentedOnes() {
     float[] a = {0.6f, 0.8f, 0f, 0f};

@@ -40,16 +40,19 @@ final class NeighbourBatches {
     for (float[] v : vectors) {
       index.add(v);
     }
-    for (int i = 0; i < n; i++) {
-      List<SearchHit> hits = index.search(vectors[i], k + 1);
-      int[] nb = new int[k];
-      int c = 0;
-      for (SearchHit h : hits) {
-        if (h.ordinal() != i && c < k) {
-          nb[c++] = h.ordinal();
+    // a thousand rows per scan: the index reads its vectors once for many queries
+    for (int from = 0; from < n; from += 1000) {
+      List<List<SearchHit>> all = index.searchAll(Arrays.asList(vectors).subList(from, Math.min(n, from + 1000)), k + 1);
+      for (int i = from; i < from + all.size(); i++) {
+        int[] nb = new int[k];
+        int c = 0;
+        for (SearchHit h : all.get(i - from)) {
+          if (h.ordinal() != i && c < k) {
+            nb[c++] = h.ordinal();
+          }
         }
+        neighbours[i] = Arrays.copyOf(nb, c);
       }
-      neighbours[i] = Arrays.copyOf(nb, c);
     }
   }
 

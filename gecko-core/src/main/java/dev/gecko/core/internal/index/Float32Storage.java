@@ -33,6 +33,35 @@ public final class Float32Storage extends VectorStorage {
     }
   }
 
+  /**
+   * Tiles the scan: queries in tiles of {@value #QUERY_TILE}, vectors in stretches of about {@value
+   * #STRETCH_BYTES} bytes (in the core's L2 cache), each stretch scored for every query of the tile
+   * before the next is read. Memory is then read once per tile, not once per query; the scores are
+   * {@link #search}'s, computed by the same kernel on the same operands.
+   */
+  @Override
+  public void searchAll(float[][] queries, TopK[] tops) {
+    int stretch = Math.max(1, STRETCH_BYTES / (4 * dimensions));
+    for (int tile = 0; tile < queries.length; tile += QUERY_TILE) {
+      int tileEnd = Math.min(queries.length, tile + QUERY_TILE);
+      for (int from = 0; from < size; from += stretch) {
+        int to = Math.min(size, from + stretch);
+        for (int q = tile; q < tileEnd; q++) {
+          float[] query = queries[q];
+          TopK top = tops[q];
+          for (int i = from, off = from * dimensions; i < to; i++, off += dimensions) {
+            top.offer(i, VectorOps.dot(query, 0, floats, off, dimensions));
+          }
+        }
+      }
+    }
+  }
+
+  /** Queries scored together against each stretch of vectors in {@link #searchAll}. */
+  private static final int QUERY_TILE = 32;
+  /** Bytes of vectors per stretch in {@link #searchAll}. */
+  private static final int STRETCH_BYTES = 256 * 1024;
+
   @Override
   public long payloadBytes(long count) {
     long elements = count * dimensions; // below 2^62: a count is at most 2^31 - 1

@@ -42,6 +42,19 @@ public abstract class VectorStorage {
   public abstract void search(float[] query, TopK top);
 
   /**
+   * Offers every stored vector's score for each query to its heap, {@code queries[i]} to {@code
+   * tops[i]}: the same scores, offered in the same order, as {@link #search} query by query. A
+   * storage whose scan is bound by memory reads (float32) overrides it to read each stretch of
+   * vectors once for several queries; int8 and binary scans are bound by their arithmetic, and
+   * tiling them measured no faster (docs/search.md).
+   */
+  public void searchAll(float[][] queries, TopK[] tops) {
+    for (int i = 0; i < queries.length; i++) {
+      search(queries[i], tops[i]);
+    }
+  }
+
+  /**
    * Returns the payload's length in bytes for {@code count} (at most 2^31 - 1) vectors, or {@link
    * Long#MAX_VALUE} where it is longer (more than any file holds).
    */
