@@ -133,13 +133,21 @@ final class TopKParts {
         check(q.id(), q.vector());
         vectors.add(q.vector());
       }
-      List<List<SearchHit>> all = index.searchAll(vectors, Math.min(k, size()));
-      List<Hits> out = new ArrayList<>(all.size());
-      for (int i = 0; i < all.size(); i++) {
-        out.add(Hits.of(queries.get(i).id(), all.get(i), ordinals, ids));
+      // in chunks, so that a large block holds only one chunk's heaps (and, for cosine, its
+      // normalised copies) besides the hits
+      List<Hits> out = new ArrayList<>(queries.size());
+      for (int from = 0; from < vectors.size(); from += SEARCH_CHUNK) {
+        List<List<SearchHit>> all =
+            index.searchAll(vectors.subList(from, Math.min(vectors.size(), from + SEARCH_CHUNK)), Math.min(k, size()));
+        for (int i = 0; i < all.size(); i++) {
+          out.add(Hits.of(queries.get(from + i).id(), all.get(i), ordinals, ids));
+        }
       }
       return out;
     }
+
+    /** Queries per {@link FlatIndex#searchAll} call: a whole number of its tiles of 32. */
+    private static final int SEARCH_CHUNK = 1024;
 
     private void check(String queryId, float[] query) {
       String name = Query.name(queryId);

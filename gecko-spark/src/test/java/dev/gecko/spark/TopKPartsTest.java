@@ -1,12 +1,55 @@
 package dev.gecko.spark;
 
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.gecko.core.index.FlatIndex;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Random;
 import org.junit.jupiter.api.Test;
 
-/** How packing a shard refuses a bad corpus vector: named by its id and ordinal. */
+/**
+ * How packing a shard refuses a bad corpus vector (named by its id and ordinal), and how a shard
+ * searches a block of queries.
+ */
 class TopKPartsTest {
+  /**
+   * A block of more queries than one scan takes (1,024) gets, query by query, the hits of one
+   * search each; a bad query anywhere in the block is named before anything is searched.
+   */
+  @Test
+  void aQueryBlockGetsTheHitsOfOneSearchEach() {
+    Random r = new Random(3);
+    List<TopKParts.Entry> entries = new ArrayList<>();
+    for (int i = 0; i < 300; i++) {
+      entries.add(new TopKParts.Entry(10 + i, "d" + i, random(r, 8)));
+    }
+    TopKParts.ShardIndex index = TopKParts.ShardIndex.build(TopKParts.Shard.pack("p", 0, entries.iterator()),
+        FlatIndex.Precision.FLOAT32, FlatIndex.Metric.COSINE);
+    List<TopKParts.Query> queries = new ArrayList<>();
+    for (int q = 0; q < 2100; q++) {
+      queries.add(new TopKParts.Query(q, "q" + q, random(r, 8)));
+    }
+    List<TopKParts.Hits> all = index.searchAll(queries, 5);
+    assertThat(all).hasSize(queries.size());
+    for (int q = 0; q < queries.size(); q++) {
+      TopKParts.Hits one = index.search("q" + q, queries.get(q).vector(), 5);
+      assertThat(all.get(q)).as("query %d", q).usingRecursiveComparison().isEqualTo(one);
+    }
+    queries.set(1500, new TopKParts.Query(1500, "q-bad", new float[] {0, 0, 0, Float.NaN, 0, 0, 0, 0}));
+    assertThatThrownBy(() -> index.searchAll(queries, 5)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith("query 'q-bad' component 3 is NaN");
+  }
+
+  private static float[] random(Random r, int dims) {
+    float[] v = new float[dims];
+    for (int i = 0; i < dims; i++) {
+      v[i] = (float) r.nextGaussian();
+    }
+    return v;
+  }
+
   @Test
   void anEmptyVectorIsRefusedByName() {
     List<TopKParts.Entry> entries = List.of(new TopKParts.Entry(0, "d0", new float[0]),

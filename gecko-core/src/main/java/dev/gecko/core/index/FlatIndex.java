@@ -213,29 +213,41 @@ public final class FlatIndex {
   /**
    * Returns the {@code k} best-scoring vectors for each of {@code queries}, in the order of the
    * queries: the same hits, with the same scores, as {@link #search} query by query, found in one
-   * scan that reads each stretch of stored vectors from memory once for a tile of queries instead
-   * of once per query. Faster wherever there are several queries at hand (an evaluation, a batch of
-   * requests, each vector's neighbours): docs/search.md has the measured gain. Every query is
-   * checked before the scan starts.
+   * scan. A float32 index reads each stretch of its vectors from memory once for a tile of 32
+   * queries instead of once per query, which makes many queries faster (docs/search.md has the
+   * measured gain); int8 and binary indexes score query by query, as fast as {@link #search}.
+   * Every query is checked before the scan starts.
+   *
+   * <p>Thread-safe as {@link #search} is. The query arrays are read during the call, not kept (and
+   * must not change during it). Every query's hits are held until the call returns, so split a
+   * very long list of queries into chunks (a few hundred to a few thousand, ideally multiples of
+   * 32).
    *
    * @throws NullPointerException if {@code queries} or one of them is null (the message names it:
    *     {@code "query 3 is null"})
-   * @throws IllegalArgumentException if {@code k < 1}, or a query is refused as {@link #search}
-   *     refuses one; the message names it ({@code "query 3 component 1 is NaN; ..."})
+   * @throws IllegalArgumentException if a query is refused as {@link #search} refuses one, the
+   *     message naming it ({@code "query 3 component 1 is NaN; ..."}, {@code "query 3: vector
+   *     dimensions differ: 2!=3"}), or if {@code k < 1}
    */
   public List<List<SearchHit>> searchAll(List<float[]> queries, int k) {
     Objects.requireNonNull(queries, "queries is null");
-    if (k < 1) {
-      throw new IllegalArgumentException("k must be >= 1, was " + k);
-    }
     float[][] prepared = new float[queries.size()][];
-    TopK[] tops = new TopK[prepared.length];
     int q = 0;
     for (float[] query : queries) {
-      checkVector(query, dimensions, metric, "query " + q);
-      prepared[q] = metric == Metric.COSINE ? VectorOps.normalize(query.clone()) : query;
-      tops[q] = new TopK(Math.min(k, Math.max(storage.size(), 1)));
-      q++;
+      String name = "query " + q;
+      Objects.requireNonNull(query, name + " is null");
+      if (query.length != dimensions) {
+        throw new IllegalArgumentException(name + ": vector dimensions differ: " + query.length + "!=" + dimensions);
+      }
+      checkVector(query, dimensions, metric, name);
+      prepared[q++] = metric == Metric.COSINE ? VectorOps.normalize(query.clone()) : query;
+    }
+    if (k < 1) { // after the queries, as search checks its query first
+      throw new IllegalArgumentException("k must be >= 1, was " + k);
+    }
+    TopK[] tops = new TopK[prepared.length];
+    for (int i = 0; i < tops.length; i++) {
+      tops[i] = new TopK(Math.min(k, Math.max(storage.size(), 1)));
     }
     storage.searchAll(prepared, tops);
     List<List<SearchHit>> hits = new ArrayList<>(tops.length);

@@ -175,24 +175,36 @@ class FlatIndexTest {
       }
       for (int dims : new int[] {7, 384}) {
         FlatIndex index = FlatIndex.builder(dims).precision(precision).metric(metric).build();
+        List<float[]> added = new ArrayList<>();
         for (int i = 0; i < 1500; i++) {
-          float[] v = unit(r, dims);
+          // ties: a vector again right after it, and 169/170, either side of a float32 stretch at 384 dims
+          float[] v = i % 100 == 1 || i == 170 ? added.get(i - 1) : unit(r, dims);
+          added.add(v);
           index.add(v);
-          if (i % 100 == 0) {
-            index.add(v); // a tie
-          }
         }
         List<float[]> queries = new ArrayList<>();
         for (int q = 0; q < 70; q++) {
-          queries.add(q % 10 == 0 ? index.vector(q) : unit(r, dims));
+          // every tie queried, some queries not unit length (cosine normalises them, dot does not)
+          float[] v = q % 10 == 0 ? added.get(q * 20 + 1).clone() : q == 1 ? added.get(170).clone() : unit(r, dims);
+          if (q % 3 == 0) {
+            for (int d = 0; d < dims; d++) {
+              v[d] *= 3f;
+            }
+          }
+          queries.add(v);
         }
+        List<float[]> copies = queries.stream().map(float[]::clone).collect(Collectors.toList());
         for (int k : new int[] {1, 10, 2000}) {
           List<List<SearchHit>> all = index.searchAll(queries, k);
           assertThat(all).hasSize(queries.size());
           for (int q = 0; q < queries.size(); q++) {
             assertThat(all.get(q)).as("%s %s %d dims, k %d, query %d", precision, metric, dims, k, q)
                 .isEqualTo(index.search(queries.get(q), k));
+            assertThat(queries.get(q)).as("query %d left as it was", q).containsExactly(copies.get(q));
           }
+        }
+        if (metric != Metric.HAMMING && dims == 384) { // a tie across the stretch boundary, k = 1: the lower ordinal
+          assertThat(index.searchAll(List.of(added.get(170)), 1).get(0).get(0).ordinal()).isEqualTo(169);
         }
       }
     }
@@ -210,8 +222,16 @@ class FlatIndexTest {
         .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("query 1 component 1 is NaN");
     assertThatThrownBy(() -> index.searchAll(java.util.Arrays.asList(new float[3], null), 1))
         .isInstanceOf(NullPointerException.class).hasMessage("query 1 is null");
-    assertThatThrownBy(() -> index.searchAll(List.of(new float[2]), 1)).hasMessageContaining("vector dimensions differ: 2!=3");
+    assertThatThrownBy(() -> index.searchAll(List.of(new float[3], new float[2]), 1))
+        .hasMessage("query 1: vector dimensions differ: 2!=3");
+    float[] inf = {0, 0, Float.NEGATIVE_INFINITY};
+    assertThatThrownBy(() -> index.searchAll(List.of(inf), 1)).hasMessageStartingWith("query 0 component 2 is -Infinity");
+    float[] huge = {3e18f, 3e18f, 3e18f};
+    assertThatThrownBy(() -> index.searchAll(List.of(huge), 1)).hasMessageStartingWith("query 0 ")
+        .hasMessageContaining("squared");
     assertThatThrownBy(() -> index.searchAll(List.of(new float[3]), 0)).hasMessageContaining("k must be >= 1");
+    assertThatThrownBy(() -> index.searchAll(List.of(nan), 0)).as("the query first, as search")
+        .hasMessageStartingWith("query 0 component 1 is NaN");
     assertThatThrownBy(() -> index.searchAll(null, 1)).isInstanceOf(NullPointerException.class);
   }
 

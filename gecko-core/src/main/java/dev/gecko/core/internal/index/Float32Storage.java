@@ -41,11 +41,11 @@ public final class Float32Storage extends VectorStorage {
    */
   @Override
   public void searchAll(float[][] queries, TopK[] tops) {
-    int stretch = Math.max(1, STRETCH_BYTES / (4 * dimensions));
+    int stretch = Math.max(1, STRETCH_BYTES / 4 / dimensions);
     for (int tile = 0; tile < queries.length; tile += QUERY_TILE) {
       int tileEnd = Math.min(queries.length, tile + QUERY_TILE);
-      for (int from = 0; from < size; from += stretch) {
-        int to = Math.min(size, from + stretch);
+      for (int from = 0, to; from < size; from = to) {
+        to = from + Math.min(stretch, size - from); // no overflow near 2^31 vectors
         for (int q = tile; q < tileEnd; q++) {
           float[] query = queries[q];
           TopK top = tops[q];
