@@ -18,8 +18,11 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Objects;
+import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
@@ -235,6 +238,25 @@ public final class Prompts implements java.io.Serializable {
     ObjectNode n = JSON.createObjectNode();
     n.put("task", task).put("query", query);
     return n.toString();
+  }
+
+  /**
+   * The queries the generation prompt shows (its few-shot answers, and the JSON objects in its
+   * instructions), stripped and in lower case: an answer that gives one of them back has copied the
+   * prompt, not read the passage.
+   */
+  Set<String> generationExampleQueries() {
+    Set<String> queries = new HashSet<>();
+    for (GenerationExample e : generationExamples) {
+      queries.add(e.query().strip().toLowerCase(Locale.ROOT));
+    }
+    for (JsonNode o : JsonAnswers.objects(generation)) {
+      JsonNode q = o.get("query");
+      if (q != null && q.isTextual()) {
+        queries.add(q.asText().strip().toLowerCase(Locale.ROOT));
+      }
+    }
+    return Set.copyOf(queries);
   }
 
   List<Message> generationMessages(Passage seed) {

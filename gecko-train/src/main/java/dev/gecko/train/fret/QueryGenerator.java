@@ -48,6 +48,8 @@ public final class QueryGenerator {
   private final Prompts prompts;
   private final GenerationOptions options;
   private final int attempts;
+  /** {@link Prompts#generationExampleQueries}: answers that copy them are refused. */
+  private final Set<String> exampleQueries;
 
   /**
    * Creates a generator.
@@ -58,6 +60,7 @@ public final class QueryGenerator {
   public QueryGenerator(LlmClient llm, Prompts prompts, double temperature, int attempts) {
     this.llm = Objects.requireNonNull(llm, "llm is null");
     this.prompts = Objects.requireNonNull(prompts, "prompts is null");
+    this.exampleQueries = prompts.generationExampleQueries();
     if (attempts < 1) {
       throw new IllegalArgumentException("attempts must be >= 1, was " + attempts);
     }
@@ -79,12 +82,16 @@ public final class QueryGenerator {
       LlmRequest request = new LlmRequest(messages, options);
       LlmResponse r = llm.generate(request);
       answer = r.text();
-      Object v = validate(answer, seed);
+      Object v = validate(answer, seed, exampleQueries);
       if (v instanceof GeneratedQuery) {
         return (GeneratedQuery) v;
       }
       llm.refused(request);
       reason = (String) v;
+      if (answer.isBlank()) {
+        // nothing to show back (providers refuse an empty assistant turn): the same request again
+        continue;
+      }
       messages.add(Message.assistant(cut(answer, 2000)));
       messages.add(Message.user("That answer was refused: " + reason + ". Reply with only a JSON object with exactly "
           + "two string keys, \"task\" and \"query\", for the passage above."));
@@ -94,6 +101,17 @@ public final class QueryGenerator {
 
   /** Returns a GeneratedQuery or the reason for refusing the answer. */
   static Object validate(String answer, Passage seed) {
+    return validate(answer, seed, Set.of());
+  }
+
+  /**
+   * Returns a GeneratedQuery or the reason for refusing the answer; a query among {@code
+   * exampleQueries} (the prompt's, stripped and in lower case) is refused as copied from the prompt.
+   */
+  static Object validate(String answer, Passage seed, Set<String> exampleQueries) {
+    if (answer.isBlank()) {
+      return "the answer is empty (cut at the token limit, or all spent on reasoning?)";
+    }
     List<JsonAnswers.Found> objects = JsonAnswers.found(answer);
     if (objects.isEmpty()) {
       return "no JSON object in the answer";
@@ -102,7 +120,7 @@ public final class QueryGenerator {
     // before the answer does not cost the seed; else the first object's reason
     Object firstReason = null;
     for (JsonAnswers.Found o : objects) {
-      Object v = validate(o, seed);
+      Object v = validate(o, seed, exampleQueries);
       if (v instanceof GeneratedQuery) {
         return v;
       }
@@ -113,7 +131,7 @@ public final class QueryGenerator {
     return firstReason;
   }
 
-  private static Object validate(JsonAnswers.Found f, Passage seed) {
+  private static Object validate(JsonAnswers.Found f, Passage seed, Set<String> exampleQueries) {
     JsonNode o = f.object();
     String[] names = {"task", "query"};
     for (int i = 0; i < names.length; i++) {
@@ -146,6 +164,9 @@ public final class QueryGenerator {
       if (s.chars().anyMatch(c -> Character.isISOControl(c) || c == 0x2028 || c == 0x2029)) {
         return "task and query must be single lines without control characters";
       }
+      if (hasLoneSurrogate(s)) { // written as '?' in UTF-8: the query stored would not be the query scored
+        return "task and query must be valid Unicode (a lone surrogate)";
+      }
       if (s.chars().anyMatch(QueryGenerator::isBidiControl)) {
         return "task and query must not contain bidirectional embedding, override or isolate controls";
       }
@@ -160,7 +181,23 @@ public final class QueryGenerator {
     if (query.length() > 40 && seed.text().strip().equals(query)) {
       return "query copies the passage";
     }
+    if (exampleQueries.contains(query.toLowerCase(Locale.ROOT))) {
+      return "the query is one of the prompt's examples, not one for this passage";
+    }
     return new GeneratedQuery(task, query, extra(o, Set.of(names)));
+  }
+
+  /** Whether {@code s} holds half of a UTF-16 surrogate pair without the other half. */
+  static boolean hasLoneSurrogate(String s) {
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+        i++;
+      } else if (Character.isSurrogate(c)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /**

@@ -192,6 +192,10 @@ public final class Relabeler {
       }
       llm.refused(request);
       reason = (String) v;
+      if (answer == null || answer.isBlank()) {
+        // nothing to show back (providers refuse an empty assistant turn): the same request again
+        continue;
+      }
       messages.add(Message.assistant(QueryGenerator.cut(answer, 200)));
       messages.add(Message.user("That answer was refused: " + reason + ". Reply with the single digit 0, 1, 2 or 3 only."));
     }

@@ -39,6 +39,10 @@ final class HttpTransport {
   private final Map<String, String> headers;
   /** The API key and the values of secret headers, as they may come back in an error body; longest first. */
   private final java.util.List<String> secrets;
+  /** The {@link #secrets} of {@value #MIN_SECRET} characters or more: those scrubbed from a 2xx body before it is read. */
+  private final java.util.List<String> answerSecrets;
+  /** The fewest characters of a secret header's value, or of the API key in a 2xx body, that are scrubbed. */
+  private static final int MIN_SECRET = 8;
   /** For each of {@link #secrets}, a pattern that also finds it written with JSON escapes ({@code \/}, {@code \}{@code u002d}). */
   private final java.util.List<java.util.regex.Pattern> escapedSecrets;
   private final Clock clock;
@@ -57,13 +61,16 @@ final class HttpTransport {
         }
       }
     });
-    found.removeIf(v -> v.length() < 8); // too short to be a credential, and too common to replace safely
+    found.removeIf(v -> v.length() < MIN_SECRET); // too short to be a credential, and too common to replace safely
     if (secret != null && !secret.isEmpty()) {
       found.add(secret); // the API key itself, whatever its length
     }
     java.util.List<String> list = new java.util.ArrayList<>(found);
     list.sort(java.util.Comparator.comparingInt(String::length).reversed());
     this.secrets = java.util.List.copyOf(list);
+    // a 2xx body is the model's answer: a short key ("ollama", "EMPTY", "test", a local server's
+    // placeholder) is ordinary text there, and replacing it would change the answer or break its JSON
+    this.answerSecrets = list.stream().filter(v -> v.length() >= MIN_SECRET).toList();
     this.escapedSecrets = list.stream().map(HttpTransport::escapedForm).toList();
     this.clock = clock;
   }
@@ -193,7 +200,7 @@ final class HttpTransport {
     int status = resp.statusCode();
     LOG.log(System.Logger.Level.DEBUG, "POST {0} -> {1} request-id={2}", shown, status, requestId);
     if (status >= 200 && status < 300) {
-      String text = scrubLiteral(raw);
+      String text = scrubLiteral(raw, answerSecrets);
       JsonNode json;
       try {
         json = JSON.readTree(text);
@@ -363,8 +370,8 @@ final class HttpTransport {
     }
   }
 
-  /** {@code text} with every secret, as it stands, replaced by {@code [REDACTED]} (fast: for 2xx bodies that are read on). */
-  private String scrubLiteral(String text) {
+  /** {@code text} with each of {@code secrets}, as it stands, replaced by {@code [REDACTED]} (fast: for 2xx bodies that are read on). */
+  private static String scrubLiteral(String text, java.util.List<String> secrets) {
     String out = text;
     for (String s : secrets) {
       if (out.contains(s)) {
@@ -384,7 +391,7 @@ final class HttpTransport {
     if (text == null) {
       return "";
     }
-    String out = scrubLiteral(text);
+    String out = scrubLiteral(text, secrets);
     if (out.indexOf('\\') >= 0) {
       for (java.util.regex.Pattern p : escapedSecrets) {
         out = p.matcher(out).replaceAll("[REDACTED]");
@@ -407,15 +414,28 @@ final class HttpTransport {
       JsonNode n = JSON.readTree(body);
       JsonNode m = n.path("error").path("message");
       if (m.isTextual()) {
-        return LlmException.truncate(scrub(m.asText()));
+        return shown(LlmException.truncate(scrub(m.asText())));
       }
       if (n.path("message").isTextual()) {
-        return LlmException.truncate(scrub(n.path("message").asText()));
+        return shown(LlmException.truncate(scrub(n.path("message").asText())));
       }
     } catch (IOException | RuntimeException e) {
       // not JSON: fall through
     }
-    return body == null ? "" : LlmException.truncate(body.strip()).replaceAll("\\s+", " ");
+    return body == null ? "" : shown(LlmException.truncate(body.strip()));
+  }
+
+  /**
+   * A server's message made safe for one log or terminal line: runs of whitespace become one
+   * space, and other control characters (an escape sequence that would repaint a terminal) and
+   * bidirectional controls are shown as {@code U+XXXX}.
+   */
+  static String shown(String message) {
+    StringBuilder b = new StringBuilder();
+    message.strip().replaceAll("\\s+", " ").chars().forEach(c -> b.append(Character.isISOControl(c)
+        || (c >= 0x202A && c <= 0x202E) || (c >= 0x2066 && c <= 0x2069) ? String.format(Locale.ROOT, "U+%04X", c)
+        : String.valueOf((char) c)));
+    return b.toString();
   }
 
   private Optional<Duration> retryAfter(Map<String, java.util.List<String>> h, String body) {

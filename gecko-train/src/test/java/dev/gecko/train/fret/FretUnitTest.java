@@ -55,6 +55,31 @@ class FretUnitTest {
         .containsExactly("a", "b", "c");
   }
 
+  /**
+   * An answer that gives back the prompt's own example (the instructions' JSON or a few-shot
+   * answer) has not read the passage: that object is refused, and a real answer after it is taken;
+   * an empty answer, a model that spent its tokens elsewhere, says so; a lone surrogate, which UTF-8
+   * cannot store, is refused.
+   */
+  @Test
+  void thePromptsExampleAnEmptyAnswerAndALoneSurrogateAreRefused() {
+    Prompts prompts = Prompts.defaults();
+    java.util.Set<String> examples = prompts.generationExampleQueries();
+    assertThat(examples).contains("when did the first transatlantic telegraph cable start working");
+    String echoed = "Format: {\"task\":\"Given a query, find a passage that has the answer to the query.\","
+        + "\"query\":\"When did the first transatlantic telegraph cable start working\"}";
+    assertThat(QueryGenerator.validate(echoed, SEED, examples)).asString().contains("prompt's examples");
+    GeneratedQuery mine = (GeneratedQuery) QueryGenerator.validate(echoed
+        + " Mine: {\"task\":\"Given a query, find a passage.\",\"query\":\"waggle dance\"}", SEED, examples);
+    assertThat(mine.query()).isEqualTo("waggle dance");
+    assertThat(QueryGenerator.validate(" ", SEED, examples)).asString().contains("empty");
+    assertThat(QueryGenerator.validate("{\"task\":\"Given a query, find a passage.\",\"query\":\"bee \\ud83d dance\"}", SEED))
+        .asString().contains("lone surrogate");
+    GeneratedQuery emoji = (GeneratedQuery) QueryGenerator.validate(
+        "{\"task\":\"Given a query, find a passage.\",\"query\":\"bee \\ud83d\\udc1d dance\"}", SEED);
+    assertThat(emoji.query()).isEqualTo("bee \ud83d\udc1d dance");
+  }
+
   @Test
   void extraKeysAreRecordedButNeverUsedAsTaskOrQuery() {
     String chatty = "Sure! Here is the JSON you asked for {as requested}:\n```json\n{\n  \"question\": \"what do bees do\",\n"
@@ -107,6 +132,17 @@ class FretUnitTest {
     assertThat(q.query()).isEqualTo("why do honey bees dance");
     assertThat(llm.refused).hasSize(1); // the first request, whose answer held no JSON; not the repaired one
     assertThat(llm.refused.get(0).messages()).noneMatch(m -> m.content().contains("was refused"));
+  }
+
+  /** An empty answer is not shown back as an empty model turn (providers refuse one): the request is sent again. */
+  @Test
+  void anEmptyAnswerIsAskedAgainWithoutAnEmptyTurn() {
+    ScriptedLlm llm = new ScriptedLlm("", "{\"task\": \"find how bees tell where food is\", \"query\": \"why do honey bees dance\"}");
+    GeneratedQuery q = new QueryGenerator(llm, Prompts.defaults(), 0.7, 3).generate(SEED);
+    assertThat(q.query()).isEqualTo("why do honey bees dance");
+    assertThat(llm.requests).hasSize(2);
+    assertThat(llm.requests.get(1).messages()).isEqualTo(llm.requests.get(0).messages());
+    assertThat(llm.requests.get(1).messages()).noneMatch(m -> m.content().isBlank());
   }
 
   @Test

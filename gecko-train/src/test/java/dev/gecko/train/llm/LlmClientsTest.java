@@ -842,6 +842,39 @@ class LlmClientsTest {
     assertThat(server.requests()).hasSize(1);
   }
 
+  /**
+   * A short placeholder key (a local server's "ollama", "EMPTY", "test") is ordinary text in an
+   * answer: the answer and its token counts come through as sent, while an error that quotes the
+   * key still hides it.
+   */
+  @Test
+  void aShortKeyDoesNotChangeAnAnswerButIsStillHiddenInErrors() {
+    for (String key : List.of("test", "1", "ollama")) {
+      server.enqueue(Fault.status(200, Map.of(), "{\"choices\":[{\"message\":{\"content\":\"how to test 1 ollama model\"}}],"
+          + "\"usage\":{\"prompt_tokens\":12,\"completion_tokens\":1}}"));
+      LlmClient c = LlmClients.openAiCompatible().baseUrl(server.openAiBaseUrl()).apiKey(key).model("m").build();
+      assertThat(c.generate(LlmRequest.of("hi", GenerationOptions.DEFAULT)).text()).as(key).isEqualTo("how to test 1 ollama model");
+    }
+    server.enqueue(Fault.status(401, Map.of(), "{\"error\":{\"message\":\"Incorrect API key provided: ollama\"}}"));
+    LlmClient c = LlmClients.openAiCompatible().baseUrl(server.openAiBaseUrl()).apiKey("ollama").model("m").build();
+    assertThatThrownBy(() -> c.generate(LlmRequest.of("hi", GenerationOptions.DEFAULT)))
+        .isInstanceOfSatisfying(AuthenticationException.class, e -> assertThat(e.getMessage()).doesNotContain("ollama"));
+  }
+
+  /** A server's message with an escape sequence or line breaks reaches a message as one visible line. */
+  @Test
+  void controlCharactersInAServersMessageAreShownNotPassedOn() {
+    server.enqueue(Fault.status(401, Map.of(), "{\"error\":{\"message\":\"\\u001b[2Jbad\\nINFO ok\"}}"));
+    LlmClient c = openAi(EnumSet.noneOf(Capability.class));
+    assertThatThrownBy(() -> c.generate(LlmRequest.of("hi", GenerationOptions.DEFAULT)))
+        .isInstanceOfSatisfying(AuthenticationException.class, e -> {
+          assertThat(e.getMessage()).contains("U+001B[2Jbad INFO ok").doesNotContain("\u001b").doesNotContain("\n");
+        });
+    server.enqueue(Fault.status(401, Map.of(), "plain \u001b[31m text\r\nmore"));
+    assertThatThrownBy(() -> c.generate(LlmRequest.of("hi", GenerationOptions.DEFAULT)))
+        .hasMessageContaining("plain U+001B[31m text more");
+  }
+
   @Test
   void aKeyEchoedWithJsonEscapesInAnErrorOrMalformedBodyIsScrubbedToo() {
     String slashKey = "sk-proj/TOPSECRET123";
