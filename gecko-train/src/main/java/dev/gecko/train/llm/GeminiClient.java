@@ -73,6 +73,10 @@ final class GeminiClient extends HttpLlmClient {
     JsonNode lr = cand.path("logprobsResult");
     JsonNode chosen = lr.path("chosenCandidates");
     JsonNode tops = lr.path("topCandidates");
+    if (!chosen.isMissingNode() && !chosen.isArray() || !tops.isMissingNode() && !tops.isArray()) {
+      throw new MalformedResponseException("generateContent's logprobsResult holds no arrays of candidates", 200,
+          shownBody(json), id, usage);
+    }
     for (int i = 0; i < chosen.size(); i++) {
       List<TokenLogprob.Alternative> top = new ArrayList<>();
       for (JsonNode a : tops.path(i).path("candidates")) {

@@ -157,7 +157,13 @@ final class HttpTransport {
 
   /** Returns a number node's value, or negative infinity for null/missing/non-numbers. */
   static double num(JsonNode n) {
-    return n != null && n.isNumber() ? n.asDouble() : Double.NEGATIVE_INFINITY;
+    if (n == null || !n.isNumber()) {
+      return Double.NEGATIVE_INFINITY;
+    }
+    double v = n.asDouble();
+    // a log probability is at most 0: a float's rounding above it is 0; what is not finite, or far
+    // above 0, is no probability at all (1e999 reads as infinity, and sums with -1e999 to NaN)
+    return Double.isNaN(v) || v > 1e-3 ? Double.NEGATIVE_INFINITY : Math.min(v, 0.0);
   }
 
   /** A parsed 2xx response: its JSON object, and the {@code x-request-id} header or empty. */

@@ -67,7 +67,8 @@ final class OpenAiClient extends HttpLlmClient {
     JsonNode tokens = lp.path("tokens");
     JsonNode values = lp.path("token_logprobs");
     JsonNode offsets = lp.path("text_offset");
-    if (!tokens.isArray() || tokens.size() == 0 || values.size() != tokens.size() || offsets.size() != tokens.size()) {
+    if (!tokens.isArray() || tokens.size() == 0 || !values.isArray() || values.size() != tokens.size()
+        || !offsets.isArray() || offsets.size() != tokens.size()) {
       throw new MalformedResponseException("completion has no usable echo logprobs (tokens/token_logprobs/text_offset);"
           + " the server may not support echo with logprobs", 200, shownBody(reply.json()), reply.requestId(), usage(reply.json()));
     }
@@ -76,7 +77,8 @@ final class OpenAiClient extends HttpLlmClient {
     List<Integer> os = new ArrayList<>();
     for (int i = 0; i < tokens.size(); i++) {
       ts.add(tokens.get(i).asText(""));
-      vs.add(values.get(i).isNumber() ? values.get(i).asDouble() : Double.NaN);
+      double v = values.get(i).isNumber() ? HttpTransport.num(values.get(i)) : Double.NaN; // null: no value (the first token)
+      vs.add(v == Double.NEGATIVE_INFINITY && values.get(i).isNumber() ? Double.NaN : v); // a broken value is no value
       os.add(offsets.get(i).asInt());
     }
     return new PromptLogprobs(prompt, ts, vs, os, usage(reply.json()));

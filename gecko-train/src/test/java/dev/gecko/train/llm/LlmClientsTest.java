@@ -207,6 +207,27 @@ class LlmClientsTest {
         .as("the header wins where there is one").startsWith("req-");
   }
 
+  /**
+   * Log probabilities of a shape or value no server should send: a candidate list that is an
+   * object is a malformed response, not a crash; a value that is not finite or far above 0 is no
+   * probability (negative infinity), a rounding just above 0 is 0.
+   */
+  @Test
+  void badlyShapedOrOutOfRangeLogprobsAreRefusedOrNeutralised() {
+    server.enqueue(Fault.status(200, Map.of(), "{\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"2\"}]},"
+        + "\"logprobsResult\":{\"chosenCandidates\":{\"token\":\"2\"},\"topCandidates\":[]}}]}"));
+    LlmClient g = LlmClients.gemini().baseUrl(server.geminiBaseUrl()).model("g").build();
+    assertThatThrownBy(() -> g.generate(LlmRequest.of("hi", GenerationOptions.DEFAULT)))
+        .isInstanceOf(MalformedResponseException.class).hasMessageContaining("logprobsResult");
+    server.enqueue(Fault.status(200, Map.of(), "{\"choices\":[{\"message\":{\"content\":\"2\"},\"logprobs\":{\"content\":["
+        + "{\"token\":\"2\",\"logprob\":1e999,\"top_logprobs\":[{\"token\":\"2\",\"logprob\":-1e999},"
+        + "{\"token\":\"3\",\"logprob\":0.0000001},{\"token\":\"1\",\"logprob\":5}]}]}}]}"));
+    LlmResponse r = openAi(EnumSet.noneOf(Capability.class)).generate(LlmRequest.of("hi", GenerationOptions.DEFAULT));
+    assertThat(r.logprobs().get(0).logprob()).isEqualTo(Double.NEGATIVE_INFINITY);
+    assertThat(r.logprobs().get(0).top()).extracting(TokenLogprob.Alternative::logprob)
+        .containsExactly(Double.NEGATIVE_INFINITY, 0.0, Double.NEGATIVE_INFINITY);
+  }
+
   @Test
   void geminiBlockedPromptsComeBackAsEmptyAnswersNotCrashes() {
     server.enqueue(Fault.status(200, Map.of(), "{\"promptFeedback\":{\"blockReason\":\"SAFETY\"},\"usageMetadata\":{\"promptTokenCount\":7}}"));
