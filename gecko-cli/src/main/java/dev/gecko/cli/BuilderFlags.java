@@ -32,10 +32,12 @@ final class BuilderFlags {
   private BuilderFlags(Map<String, String> options, Map<String, String> prefixes) {
     this.options = Map.copyOf(options);
     this.prefixes = new LinkedHashMap<>(prefixes);
-    // the longest first, so that basisTask is not read as basis; never inside a word or an option
-    this.settings = Pattern.compile("(?<![\\w-])(" + options.keySet().stream()
+    // the longest first, so that basisTask is not read as basis; never inside a word, an option or
+    // a file name or path (basis.csv, out/epochs): not after '.', '/' or '\\', nor before '/', '\\'
+    // or a '.' that a name goes on after (a sentence's full stop is fine)
+    this.settings = Pattern.compile("(?<![\\w./\\\\-])(" + options.keySet().stream()
         .sorted(Comparator.comparingInt(String::length).reversed()).map(Pattern::quote)
-        .collect(Collectors.joining("|")) + ")(?![\\w-])");
+        .collect(Collectors.joining("|")) + ")(?![\\w/\\\\-]|\\.\\w)");
   }
 
   /** Settings and their options, in pairs: {@code "batchSize", "--batch-size", ...}. */

@@ -130,6 +130,11 @@ final class CliFiles {
         throw new AccessDeniedException(null, null, option + ": " + file + ": the file is not writable"
             + " (permission denied)");
       }
+      Path folder = file.toAbsolutePath().getParent();
+      if (folder != null && !Files.isWritable(folder)) { // replaced atomically: a new file is written beside it
+        throw new AccessDeniedException(null, null, option + ": " + file + ": its folder " + folder
+            + " is not writable (permission denied)");
+      }
       return file;
     }
     creatable(option, file, "the file");

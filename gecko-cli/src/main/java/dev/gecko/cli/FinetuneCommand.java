@@ -163,6 +163,9 @@ final class FinetuneCommand implements Callable<Integer> {
   @Override
   public Integer call() throws IOException {
     CliFiles.readableFile("--data", data);
+    if (cache != null) {
+      CliFiles.writableFolder("--cache", cache); // before any work, as every output
+    }
     if (validation != null) {
       CliFiles.readableFile("--validation", validation);
     }

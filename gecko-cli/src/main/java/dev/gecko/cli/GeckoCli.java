@@ -50,7 +50,16 @@ public final class GeckoCli implements Runnable {
 
   /** Runs the command line and exits with its code. */
   public static void main(String[] args) {
-    System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+    System.exit(run(args, utf8(new java.io.FileOutputStream(java.io.FileDescriptor.out)), new PrintWriter(System.err, true)));
+  }
+
+  /**
+   * A writer of UTF-8 to {@code out}, flushed at each line: the command's output (JSON lines, ids,
+   * titles) is UTF-8 whatever the locale, as its inputs are read (System.out encodes in the
+   * locale's charset, so under {@code LANG=C} an id {@code naïve} would come out {@code na?ve}).
+   */
+  static PrintWriter utf8(java.io.OutputStream out) {
+    return new PrintWriter(new java.io.OutputStreamWriter(out, java.nio.charset.StandardCharsets.UTF_8), true);
   }
 
   /** Runs the command line with the given streams and returns the exit code (for tests). */

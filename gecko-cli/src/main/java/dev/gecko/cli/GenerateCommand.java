@@ -278,6 +278,9 @@ final class GenerateCommand implements Callable<Integer> {
       }
     });
     String urlSource = baseUrl != null ? "--base-url" : env.containsKey(urlVariable) ? urlVariable : null;
+    // the variable the key comes from, to name it when the key is refused (its value is never shown)
+    String keySource = env.containsKey(keyVariable) || openAi || !env.containsKey("GOOGLE_API_KEY") ? keyVariable
+        : "GOOGLE_API_KEY";
     try {
       LlmClients.HttpBuilder<?> b;
       try {
@@ -286,7 +289,7 @@ final class GenerateCommand implements Callable<Integer> {
           b.baseUrl(baseUrl);
         }
       } catch (IllegalArgumentException e) {
-        throw new GeckoCli.UsageException((urlSource != null ? urlSource + ": " : "") + e.getMessage());
+        throw new GeckoCli.UsageException(named(e, urlSource, keySource));
       }
       b.model(llmModel).capabilities(caps).requestTimeout(Duration.ofSeconds(timeoutSeconds));
       // the URL and key the client will use, as the builder resolved them from the same map
@@ -299,8 +302,15 @@ final class GenerateCommand implements Callable<Integer> {
       }
       return openAi ? ((LlmClients.OpenAiBuilder) b).build() : ((LlmClients.GeminiBuilder) b).build();
     } catch (IllegalArgumentException e) {
-      throw new GeckoCli.UsageException(e.getMessage());
+      throw new GeckoCli.UsageException(named(e, null, keySource));
     }
+  }
+
+  /** The builder's message, after the name of what it is about: the key's variable, else {@code source} if any. */
+  private static String named(IllegalArgumentException e, String source, String keySource) {
+    String message = String.valueOf(e.getMessage());
+    String about = message.contains("API key") ? keySource : source;
+    return (about != null ? about + ": " : "") + message;
   }
 
   /** The host of a URL that {@link LlmClients#endpointUrl} returned. */

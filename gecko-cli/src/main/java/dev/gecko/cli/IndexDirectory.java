@@ -270,6 +270,13 @@ final class IndexDirectory {
 
   static String snippet(String text) {
     String flat = text.replaceAll("\\s+", " ").strip();
-    return flat.length() <= SNIPPET_CHARS ? flat : flat.substring(0, SNIPPET_CHARS - 1).strip() + "...";
+    if (flat.length() <= SNIPPET_CHARS) {
+      return flat;
+    }
+    int cut = SNIPPET_CHARS - 1;
+    if (Character.isHighSurrogate(flat.charAt(cut - 1))) {
+      cut--; // not between the halves of a pair: the half alone is no character, and UTF-8 refuses it
+    }
+    return flat.substring(0, cut).strip() + "...";
   }
 }

@@ -134,6 +134,10 @@ class CliErrorsTest {
         "principal_axes", "--basis-task", "queries");
     assertThat(badTask.code()).isEqualTo(2);
     assertThat(badTask.err()).contains("unknown task type 'queries'").contains("retrieval-query");
+    Path aFile = Files.writeString(dir.resolve("not-a-folder"), "x");
+    EmbedCommandTest.Run cacheFile = gecko("finetune", "--data", data.toString(), "--out", out, "--cache", aFile.toString());
+    assertThat(cacheFile.code()).as(cacheFile.err()).isEqualTo(2);
+    assertThat(cacheFile.err()).contains("--cache: " + aFile + ": the output folder is a file");
     EmbedCommandTest.Run queries = gecko("finetune", "--data", data.toString(), "--out", out, "--distill-queries");
     assertThat(queries.code()).as(queries.err()).isEqualTo(2);
     assertThat(queries.err()).contains("--distill-queries applies to the mrl-distill objective only, not COSENT");

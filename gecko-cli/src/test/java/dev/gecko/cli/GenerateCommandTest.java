@@ -322,6 +322,13 @@ class GenerateCommandTest {
         "--max-retries", "0", "--timeout", "5", "--limit", "1", "--threads", "1");
     assertThat(gemini.code()).as(gemini.err()).isEqualTo(GeckoCli.EXIT_USAGE);
     assertThat(gemini.err()).contains("GEMINI_API_KEY is not set").doesNotContain("sk-SECRET");
+    // a key an HTTP header cannot carry (a pasted smart quote) is named by its variable, never shown
+    GenerateCommand.environment = Map.of("GOOGLE_API_KEY", "\u201cgk-SECRET\u201d");
+    Run quoted = gecko("generate", "--corpus", corpus.toString(), "--out", out, "--llm", "gemini", "--llm-model", "g",
+        "--max-retries", "0", "--timeout", "5", "--limit", "1", "--threads", "1");
+    assertThat(quoted.code()).as(quoted.err()).isEqualTo(GeckoCli.EXIT_USAGE);
+    assertThat(quoted.err()).contains("GOOGLE_API_KEY: the API key contains a character not allowed")
+        .doesNotContain("gk-SECRET");
     assertThat(dir.resolve("o")).doesNotExist();
     // a blank GEMINI_API_KEY beside a GOOGLE_API_KEY: the check passes, so the client must send that key
     GenerateCommand.environment = Map.of("GEMINI_API_KEY", "", "GOOGLE_API_KEY", "g-SECRET");

@@ -182,6 +182,30 @@ class OutputAndOptionErrorsTest {
         + " PRINCIPAL_AXES here); resume with the same settings"))
         .isEqualTo("other settings (--epochs 1 there, 2 here; --batch-size 8 there, 4 here; --basis IDENTITY there,"
         + " PRINCIPAL_AXES here); resume with the same settings");
+    // a user's file names and paths are left as they are; a sentence's full stop is not a file name
+    assertThat(flags.message("data/basis.csv: unknown data format; out/epochs/x.json and epochs.csv too"))
+        .isEqualTo("data/basis.csv: unknown data format; out/epochs/x.json and epochs.csv too");
+    assertThat(flags.message("basis.csv: unknown data format")).isEqualTo("basis.csv: unknown data format");
+    assertThat(flags.message("a value must be set for batchSize.")).isEqualTo("a value must be set for --batch-size.");
+  }
+
+  /** The command's output is UTF-8 whatever the locale, as its inputs are read. */
+  @Test
+  void standardOutputIsUtf8() {
+    java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+    PrintWriter out = GeckoCli.utf8(bytes);
+    out.println("{\"id\":\"na\u00efve \ud83d\udc1d\"}");
+    assertThat(bytes.toByteArray()).isEqualTo(("{\"id\":\"na\u00efve \ud83d\udc1d\"}" + System.lineSeparator())
+        .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+  }
+
+  /** A snippet is never cut between the halves of a surrogate pair (UTF-8 cannot write a half). */
+  @Test
+  void aSnippetKeepsWholeCharacters() {
+    String text = "a".repeat(238) + "\ud83d\ude00" + " and more text after it";
+    String snippet = IndexDirectory.snippet(text);
+    assertThat(snippet).isEqualTo("a".repeat(238) + "...");
+    assertThat(IndexDirectory.snippet("a".repeat(237) + "\ud83d\ude00" + "tail".repeat(10))).isEqualTo("a".repeat(237) + "\ud83d\ude00...");
   }
 
   @Test
