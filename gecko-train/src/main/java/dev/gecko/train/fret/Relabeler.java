@@ -165,8 +165,12 @@ public final class Relabeler {
   double score(Scorer scorer, String query, Passage p) {
     if (scorer == Scorer.QL_PROMPT_LOGPROBS) {
       Prompts.LikelihoodPrompt lp = prompts.likelihoodPrompt(query, p);
+      // outside the try: a server that gives no usable echo at all (after the client's retries)
+      // does not support this scorer, which stops the run; only an echo that does not line up
+      // with this prompt is this grade's problem
+      dev.gecko.train.llm.PromptLogprobs echo = llm.promptLogprobs(lp.prompt());
       try {
-        return llm.promptLogprobs(lp.prompt()).suffixLogLikelihood(lp.queryStart());
+        return echo.suffixLogLikelihood(lp.queryStart());
       } catch (dev.gecko.train.llm.MalformedResponseException | IllegalArgumentException e) {
         // the echo does not line up with the prompt (a character the tokenizer splits, echoed as
         // U+FFFD or bytes): this grade is invalid, not the run; the same echo, replayed from the

@@ -49,6 +49,40 @@ class RelabelerTest {
         .noneMatch(c -> c.contains("That answer was refused")));
   }
 
+  /**
+   * A server that gives no usable echo at all (after the client's retries) does not support the
+   * prompt-logprobs scorer: that stops the run, not one grade after another.
+   */
+  @Test
+  void aServerWithoutUsableEchoLogprobsIsNotOneRefusedGrade() {
+    ScriptedLlm script = new ScriptedLlm();
+    dev.gecko.train.llm.LlmClient noEcho = new dev.gecko.train.llm.LlmClient() {
+      @Override
+      public String model() {
+        return "no-echo";
+      }
+
+      @Override
+      public java.util.Set<dev.gecko.train.llm.Capability> capabilities() {
+        return java.util.EnumSet.of(dev.gecko.train.llm.Capability.PROMPT_LOGPROBS);
+      }
+
+      @Override
+      public dev.gecko.train.llm.LlmResponse generate(dev.gecko.train.llm.LlmRequest request) {
+        return script.generate(request);
+      }
+
+      @Override
+      public dev.gecko.train.llm.PromptLogprobs promptLogprobs(String prompt) {
+        throw new dev.gecko.train.llm.MalformedResponseException("completion has no usable echo logprobs", 200, "{}", "",
+            dev.gecko.train.llm.Usage.ZERO);
+      }
+    };
+    Relabeler r = new Relabeler(noEcho, Prompts.defaults(), Scorer.QL_PROMPT_LOGPROBS, Scorer.RC_TEXT, 3);
+    assertThatThrownBy(() -> r.score(Scorer.QL_PROMPT_LOGPROBS, "q", new Passage("p1", "", "text")))
+        .isInstanceOf(dev.gecko.train.llm.MalformedResponseException.class).hasMessageContaining("no usable echo");
+  }
+
   @Test
   void anAmbiguousGradeIsSentBackWithItsReason() {
     ScriptedLlm llm = new ScriptedLlm("2 or 3", "2");
