@@ -132,6 +132,8 @@ public final class ChatModelLlmClient implements LlmClient {
   private static final Pattern KEY_PARAM = Pattern.compile(
       "(?i)(\\b(?:api[-_]?key|x-goog-api-key|access[-_]?token|token|secret|authorization|key)\"?\\s*[=:]\\s*\"?)[^\\s&,;\"']+");
   private static final Pattern SK = Pattern.compile("\\b(?:sk|pk|rk)-[A-Za-z0-9_-]{8,}");
+  /** A Google API key: {@code AIza} and 35 more characters (30 or more matched). */
+  private static final Pattern GOOGLE_KEY = Pattern.compile("\\bAIza[0-9A-Za-z_-]{30,}");
 
   private final ChatModel chatModel;
   private final String model;
@@ -256,7 +258,7 @@ public final class ChatModelLlmClient implements LlmClient {
         });
       } catch (IllegalArgumentException e) {
         throw new BadRequestException(model + ": LangChain4j refuses " + which + ": " + redact(e.getMessage())
-            + " (not sent, not retried)", 0, null, null, null, e);
+            + " (not sent, not retried)", 0, null, null, null, RedactedCause.of(e));
       }
     }
     return messages;
@@ -278,25 +280,25 @@ public final class ChatModelLlmClient implements LlmClient {
   LlmException map(LangChain4jException e) {
     String msg = model + ": " + e.getClass().getSimpleName() + ": " + redact(e.getMessage());
     if (e instanceof HttpException h) {
-      return LlmException.forStatus(msg, h.statusCode(), redact(e.getMessage()), null, null, e);
+      return LlmException.forStatus(msg, h.statusCode(), redact(e.getMessage()), null, null, RedactedCause.of(e));
     }
     if (e instanceof dev.langchain4j.exception.RateLimitException) {
-      return new RateLimitException(msg, 429, null, null, null, e);
+      return new RateLimitException(msg, 429, null, null, null, RedactedCause.of(e));
     }
     if (e instanceof TimeoutException) {
-      return new LlmTimeoutException(msg, 0, null, null, null, e);
+      return new LlmTimeoutException(msg, 0, null, null, null, RedactedCause.of(e));
     }
     if (e instanceof dev.langchain4j.exception.InternalServerException) {
-      return new ServerException(msg, 0, null, null, null, e);
+      return new ServerException(msg, 0, null, null, null, RedactedCause.of(e));
     }
     if (e instanceof RetriableException) {
-      return new ConnectionException(msg, 0, null, null, null, e);
+      return new ConnectionException(msg, 0, null, null, null, RedactedCause.of(e));
     }
     if (e instanceof dev.langchain4j.exception.AuthenticationException) {
-      return new AuthenticationException(msg + " (check the API key)", 0, null, null, null, e);
+      return new AuthenticationException(msg + " (check the API key)", 0, null, null, null, RedactedCause.of(e));
     }
     if (e instanceof dev.langchain4j.exception.ModelNotFoundException) {
-      return new ModelNotFoundException(msg + " (check the model name)", 0, null, null, null, e);
+      return new ModelNotFoundException(msg + " (check the model name)", 0, null, null, null, RedactedCause.of(e));
     }
     if (e instanceof UnsupportedFeatureException) {
       // LangChain4j refused the request before sending it, for a feature the client's settings ask
@@ -305,20 +307,20 @@ public final class ChatModelLlmClient implements LlmClient {
       return new LlmException(msg + " (LangChain4j refused the request before sending it: the chat model does not"
           + " support a feature the client asks for, so every such request would fail alike; not retried"
           + (capabilities.contains(Capability.JSON_OUTPUT)
-              ? "; if the model refuses JSON output, build the client with jsonMode(false))" : ")"), e);
+              ? "; if the model refuses JSON output, build the client with jsonMode(false))" : ")"), RedactedCause.of(e));
     }
     if (e instanceof InvalidRequestException) { // content filters included
-      return new BadRequestException(msg, 0, null, null, null, e);
+      return new BadRequestException(msg, 0, null, null, null, RedactedCause.of(e));
     }
     if (e instanceof UnresolvedModelServerException) {
-      return new LlmException(msg + " (check the base URL)", e); // not retryable
+      return new LlmException(msg + " (check the base URL)", RedactedCause.of(e)); // not retryable
     }
     if (e instanceof NonRetriableException) { // LangChain4j says a retry cannot help, whatever its cause
-      return new LlmException(msg, e); // not retryable
+      return new LlmException(msg, RedactedCause.of(e)); // not retryable
     }
     // an I/O failure wrapped by the HTTP client, or another framework error
-    return e.getCause() instanceof IOException ? new ConnectionException(msg, 0, null, null, null, e)
-        : new LlmException(msg, e);
+    return e.getCause() instanceof IOException ? new ConnectionException(msg, 0, null, null, null, RedactedCause.of(e))
+        : new LlmException(msg, RedactedCause.of(e));
   }
 
   /**
@@ -339,13 +341,15 @@ public final class ChatModelLlmClient implements LlmClient {
       }
     }
     if (io instanceof HttpTimeoutException || io instanceof SocketTimeoutException) {
-      return new LlmTimeoutException(model + ": timeout talking to the model server: " + describe(io), 0, null, null, null, e);
+      return new LlmTimeoutException(model + ": timeout talking to the model server: " + describe(io), 0, null, null, null,
+          RedactedCause.of(e));
     }
     if (io != null) {
-      return new ConnectionException(model + ": I/O error talking to the model server: " + describe(io), 0, null, null, null, e);
+      return new ConnectionException(model + ": I/O error talking to the model server: " + describe(io), 0, null, null, null,
+          RedactedCause.of(e));
     }
     return new ChatModelFailureException(model + ": the chat model failed unexpectedly: " + describe(e)
-        + " (not an error LangChain4j maps; not retried)", e);
+        + " (not an error LangChain4j maps; not retried)", RedactedCause.of(e));
   }
 
   private static String describe(Throwable t) {
@@ -359,7 +363,35 @@ public final class ChatModelLlmClient implements LlmClient {
     }
     String m = BEARER.matcher(message).replaceAll("$1[REDACTED]");
     m = KEY_PARAM.matcher(m).replaceAll("$1[REDACTED]");
+    m = GOOGLE_KEY.matcher(m).replaceAll("[REDACTED]");
     return SK.matcher(m).replaceAll("[REDACTED]");
+  }
+
+  /**
+   * What stands for a framework's exception as the cause of ours: its class name and message,
+   * redacted of anything that looks like a key ({@link #redact}), its stack trace, and its causes
+   * alike; never the exception itself, whose message (or a cause's) a logger printing the stack
+   * trace would show unredacted. Its {@code toString()} reads as the original's.
+   */
+  static final class RedactedCause extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+    /** Causes followed, at most: a chain is short, and a cycle must end. */
+    private static final int MAX_DEPTH = 16;
+
+    private RedactedCause(Throwable t, int depth) {
+      super(t.getClass().getName() + (t.getMessage() == null ? "" : ": " + redact(t.getMessage())),
+          t.getCause() == null || t.getCause() == t || depth >= MAX_DEPTH ? null : new RedactedCause(t.getCause(), depth + 1));
+      setStackTrace(t.getStackTrace());
+    }
+
+    static RedactedCause of(Throwable t) {
+      return new RedactedCause(t, 0);
+    }
+
+    @Override
+    public String toString() {
+      return getMessage();
+    }
   }
 
   @Override

@@ -126,7 +126,15 @@ class ChatModelLlmClientFailuresTest {
         .hasMessageContaining("failed unexpectedly").hasMessageContaining("IllegalStateException")
         .hasMessageContaining("no serializer for request").hasMessageNotContaining(KEY).hasMessageNotContaining("SECRET");
     assertThat(e.retryable()).isFalse();
-    assertThat(e.getCause()).isInstanceOf(IllegalStateException.class);
+    // the cause stands for LangChain4j's exception: its class, stack trace and redacted message, never its key
+    assertThat(e.getCause()).isInstanceOf(ChatModelLlmClient.RedactedCause.class)
+        .hasMessageStartingWith("java.lang.IllegalStateException: no serializer for request").hasMessageNotContaining("SECRET");
+    assertThat(e.getCause().getStackTrace()).isNotEmpty();
+    java.io.StringWriter trace = new java.io.StringWriter();
+    e.printStackTrace(new java.io.PrintWriter(trace));
+    assertThat(trace.toString()).as("what a logger prints").doesNotContain("SECRET").contains("IllegalStateException");
+    String google = "AIzaSyA-0123456789abcdefghijklmnopqrstu";
+    assertThat(ChatModelLlmClient.redact("url https://host/v1/models/g?alt=sse " + google)).doesNotContain(google);
 
     UsageMeter meter = new UsageMeter(PriceTable.FREE);
     FailingChatModel always = new FailingChatModel(bug, Integer.MAX_VALUE);
@@ -178,7 +186,9 @@ class ChatModelLlmClientFailuresTest {
       LlmException e = catchThrowableOfType(LlmException.class,
           () -> ChatModelLlmClient.of(new FailingChatModel(failure, 1), "stub").generate(REQUEST));
       assertThat(e).isNotInstanceOf(ConnectionException.class).hasMessageContaining("stub")
-          .hasMessageContaining("request refused").hasCause(failure.get());
+          .hasMessageContaining("request refused");
+      assertThat(e.getCause()).hasMessage(failure.get().getClass().getName() + ": " + failure.get().getMessage());
+      assertThat(e.getCause().getCause()).hasMessage("java.io.IOException: stream closed");
       assertThat(e.retryable()).isFalse();
 
       UsageMeter meter = new UsageMeter(PriceTable.FREE);
@@ -203,7 +213,8 @@ class ChatModelLlmClientFailuresTest {
     // not a BadRequestException: FretPipeline would reject this one seed and go on failing every other alike
     assertThat(e).isNotInstanceOf(BadRequestException.class).hasMessageContaining("stub")
         .hasMessageContaining("JSON response format is not supported").hasMessageContaining("before sending it")
-        .hasMessageContaining("jsonMode(false)").hasCauseInstanceOf(UnsupportedFeatureException.class);
+        .hasMessageContaining("jsonMode(false)");
+    assertThat(e.getCause()).hasMessageStartingWith(UnsupportedFeatureException.class.getName());
     assertThat(e.retryable()).isFalse();
     assertThat(chat.sent).as("nothing sent").hasValue(0);
     // a plain request still goes through
