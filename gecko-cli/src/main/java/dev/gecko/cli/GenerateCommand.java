@@ -142,17 +142,20 @@ final class GenerateCommand implements Callable<Integer> {
     }
     PrintWriter stdout = spec.commandLine().getOut();
     PrintWriter stderr = spec.commandLine().getErr();
+    // the LLM's settings (URL, key) and the model's: usage errors before the corpus is read
+    LlmClient http = httpClient();
+    // concurrent seeds' queries are never coalesced: with an int8 model a query's candidates would
+    // depend on which other queries shared its batch, and a rerun would not retrieve the same ones
+    GeckoEmbedder.Builder model = models.builder().coalescingWindow(Duration.ZERO);
     List<Passage> passages = Corpus.read(CliFiles.readableFile("--corpus", corpus), Integer.MAX_VALUE);
     if (passages.isEmpty()) {
       throw new IllegalArgumentException(corpus + ": no passages");
     }
     Prompts p = prompts == null ? Prompts.defaults() : readPrompts();
     UsageMeter meter = new UsageMeter(new PriceTable(priceInput, priceOutput));
-    LlmClient client = LlmClients.standard(httpClient(), concurrency, RetryPolicy.builder().maxRetries(maxRetries).build(), meter,
+    LlmClient client = LlmClients.standard(http, concurrency, RetryPolicy.builder().maxRetries(maxRetries).build(), meter,
         noCache ? null : (cache != null ? cache : out.resolve("cache")));
-    // concurrent seeds' queries are never coalesced: with an int8 model a query's candidates would
-    // depend on which other queries shared its batch, and a rerun would not retrieve the same ones
-    try (GeckoEmbedder embedder = models.builder().coalescingWindow(Duration.ZERO).build(); CliProgress reporter = new CliProgress(stderr, Duration.ofSeconds(progressSeconds))) {
+    try (GeckoEmbedder embedder = model.build(); CliProgress reporter = new CliProgress(stderr, Duration.ofSeconds(progressSeconds))) {
       FretSettings.Builder settings = FretSettings.builder().prompts(p).candidates(candidates)
           .negatives(NegativeSelection.valueOf(negatives.toUpperCase(Locale.ROOT))).generationTemperature(temperature)
           .attempts(attempts).concurrency(concurrency).earlyStop(earlyStop);

@@ -58,6 +58,7 @@ final class IndexCommand implements Callable<Integer> {
     }
     // checked before the corpus is read and embedded, as train and finetune check theirs
     CliFiles.writableFolder("--out", out);
+    GeckoEmbedder.Builder model = models.builder(); // --model and --threads: usage errors before the corpus is read
     List<EmbedRequest> requests = new ArrayList<>();
     List<IndexDirectory.Doc> docs = new ArrayList<>();
     for (Passage passage : Corpus.read(CliFiles.readableFile("--corpus", corpus))) {
@@ -66,7 +67,7 @@ final class IndexCommand implements Callable<Integer> {
       docs.add(new IndexDirectory.Doc(passage.id(), passage.title(), IndexDirectory.snippet(passage.text())));
     }
     PrintWriter err = spec.commandLine().getErr();
-    try (GeckoEmbedder embedder = models.open()) {
+    try (GeckoEmbedder embedder = model.build()) {
       int width = dims == null ? embedder.dimensions() : dims;
       if (width < 1 || width > embedder.dimensions()) {
         throw new GeckoCli.UsageException("--dims must be in [1, " + embedder.dimensions() + "], was " + width);

@@ -103,6 +103,27 @@ class CliErrorsTest {
     assertThat(bad.err().lines().count()).isLessThanOrEqualTo(3);
   }
 
+  /** A model that does not exist is a usage error before the corpus is read (a large one takes long). */
+  @Test
+  void indexAndGenerateCheckTheModelBeforeReadingTheCorpus() throws Exception {
+    Path corpus = dir.resolve("corpus.jsonl");
+    Files.writeString(corpus, "{\"_id\":\"d1\",\"text\":\"bees\"}\n{\"_id\":\"d1\",\"text\":\"a duplicate id\"}\n");
+    EmbedCommandTest.Run index = gecko("index", "--corpus", corpus.toString(), "--out", dir.resolve("idx").toString(),
+        "--model", "no-such-model");
+    assertThat(index.code()).as(index.err()).isEqualTo(GeckoCli.EXIT_USAGE);
+    assertThat(index.err()).contains("--model").contains("no-such-model").doesNotContain("duplicate");
+    java.util.Map<String, String> environment = GenerateCommand.environment;
+    GenerateCommand.environment = java.util.Map.of("OPENAI_API_KEY", "sk-cli-SECRET");
+    try {
+      EmbedCommandTest.Run generate = gecko("generate", "--corpus", corpus.toString(), "--out", dir.resolve("gen").toString(),
+          "--llm", "openai", "--llm-model", "m", "--model", "no-such-model");
+      assertThat(generate.code()).as(generate.err()).isEqualTo(GeckoCli.EXIT_USAGE);
+      assertThat(generate.err()).contains("--model").contains("no-such-model").doesNotContain("duplicate");
+    } finally {
+      GenerateCommand.environment = environment;
+    }
+  }
+
   @Test
   void finetuneWidthWeightsAndBasisAreCheckedBeforeTraining() throws Exception {
     Path data = dir.resolve("pairs.tsv");
