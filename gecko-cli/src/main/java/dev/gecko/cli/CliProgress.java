@@ -55,7 +55,8 @@ final class CliProgress implements ProgressListener, AutoCloseable {
    * 17-21 it tells whether standard input and output are (so {@code gecko eval ... 2> log} typed at a
    * terminal drew a bar into the log), and from Java 22 it exists even when they are redirected.
    * Where the process's descriptors can be read ({@code /proc/self/fd/2} on Linux), that decides;
-   * elsewhere the console must exist and, from Java 22, say it is a terminal.
+   * where {@code /dev/fd/2} exists (macOS, the BSDs), it must be a character device; elsewhere
+   * (Windows) the console must exist and, from Java 22, say it is a terminal.
    */
   static boolean stderrIsTerminal() {
     Path fd = Path.of("/proc/self/fd/2");
@@ -67,6 +68,10 @@ final class CliProgress implements ProgressListener, AutoCloseable {
         return false;
       }
     }
+    Path devFd = Path.of("/dev/fd/2"); // macOS and the BSDs: what descriptor 2 is open on
+    if (Files.exists(devFd)) {
+      return isCharacterDevice(devFd);
+    }
     Console console = System.console();
     if (console == null) {
       return false;
@@ -76,6 +81,19 @@ final class CliProgress implements ProgressListener, AutoCloseable {
     } catch (NoSuchMethodException e) {
       return true; // before Java 22 a console exists only on a terminal
     } catch (ReflectiveOperationException | RuntimeException e) {
+      return false;
+    }
+  }
+
+  /**
+   * Whether {@code file} is a character device: a terminal, or {@code /dev/null}, where a bar does
+   * no harm; not a file or a pipe, where it would. False where the file system cannot tell.
+   */
+  static boolean isCharacterDevice(Path file) {
+    try {
+      int mode = (Integer) Files.getAttribute(file, "unix:mode");
+      return (mode & 0170000) == 0020000; // S_IFMT, S_IFCHR
+    } catch (IOException | UnsupportedOperationException | IllegalArgumentException | SecurityException | ClassCastException e) {
       return false;
     }
   }

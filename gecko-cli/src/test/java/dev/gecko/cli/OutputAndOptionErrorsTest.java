@@ -189,6 +189,18 @@ class OutputAndOptionErrorsTest {
     assertThat(flags.message("a value must be set for batchSize.")).isEqualTo("a value must be set for --batch-size.");
   }
 
+  /**
+   * Off Linux (macOS, the BSDs) stderr is taken for a terminal only where {@code /dev/fd/2} is a
+   * character device: a file or a pipe it is redirected to is not one.
+   */
+  @Test
+  void onlyACharacterDeviceCountsAsATerminal(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
+    assertThat(CliProgress.isCharacterDevice(Path.of("/dev/null"))).isTrue();
+    assertThat(CliProgress.isCharacterDevice(java.nio.file.Files.writeString(tmp.resolve("log"), "x"))).isFalse();
+    assertThat(CliProgress.isCharacterDevice(tmp)).isFalse();
+    assertThat(CliProgress.isCharacterDevice(tmp.resolve("missing"))).isFalse();
+  }
+
   /** The command's output is UTF-8 whatever the locale, as its inputs are read. */
   @Test
   void standardOutputIsUtf8() {
