@@ -55,7 +55,7 @@ final class CliProgress implements ProgressListener, AutoCloseable {
    * 17-21 it tells whether standard input and output are (so {@code gecko eval ... 2> log} typed at a
    * terminal drew a bar into the log), and from Java 22 it exists even when they are redirected.
    * Where the process's descriptors can be read ({@code /proc/self/fd/2} on Linux), that decides;
-   * where {@code /dev/fd/2} exists (macOS, the BSDs), it must be a character device; elsewhere
+   * where {@code /dev/fd/2} exists (macOS; not tried there), it must be a character device; elsewhere
    * (Windows) the console must exist and, from Java 22, say it is a terminal.
    */
   static boolean stderrIsTerminal() {
@@ -68,7 +68,7 @@ final class CliProgress implements ProgressListener, AutoCloseable {
         return false;
       }
     }
-    Path devFd = Path.of("/dev/fd/2"); // macOS and the BSDs: what descriptor 2 is open on
+    Path devFd = Path.of("/dev/fd/2"); // macOS: what descriptor 2 is open on
     if (Files.exists(devFd)) {
       return isCharacterDevice(devFd);
     }

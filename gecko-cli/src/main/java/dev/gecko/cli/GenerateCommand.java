@@ -147,11 +147,11 @@ final class GenerateCommand implements Callable<Integer> {
     // concurrent seeds' queries are never coalesced: with an int8 model a query's candidates would
     // depend on which other queries shared its batch, and a rerun would not retrieve the same ones
     GeckoEmbedder.Builder model = models.builder().coalescingWindow(Duration.ZERO);
+    Prompts p = prompts == null ? Prompts.defaults() : readPrompts();
     List<Passage> passages = Corpus.read(CliFiles.readableFile("--corpus", corpus), Integer.MAX_VALUE);
     if (passages.isEmpty()) {
       throw new IllegalArgumentException(corpus + ": no passages");
     }
-    Prompts p = prompts == null ? Prompts.defaults() : readPrompts();
     UsageMeter meter = new UsageMeter(new PriceTable(priceInput, priceOutput));
     LlmClient client = LlmClients.standard(http, concurrency, RetryPolicy.builder().maxRetries(maxRetries).build(), meter,
         noCache ? null : (cache != null ? cache : out.resolve("cache")));

@@ -17,7 +17,8 @@ public class ChatModelFailureException extends LlmException {
    * Creates an exception.
    *
    * @param message what failed
-   * @param cause the chat model's exception
+   * @param cause what stands for the chat model's exception: its class name, message (redacted of
+   *     anything that looks like a key) and stack trace
    */
   public ChatModelFailureException(String message, Throwable cause) {
     super(message, cause);

@@ -96,7 +96,9 @@ import java.util.regex.Pattern;
  * retryable {@link ConnectionException} when its cause chain holds an {@link IOException} (a
  * timeout: {@link LlmTimeoutException}), else a not retryable {@link ChatModelFailureException}.
  * Messages never carry what looks like an API key ({@code Bearer ...}, {@code key=...}, {@code
- * sk-...} are redacted). LangChain4j's exceptions carry no {@code Retry-After}, so gecko's retry
+ * sk-...}, {@code AIza...} are redacted), nor do causes: the cause is not LangChain4j's exception
+ * itself but a stand-in with its class name, redacted message and stack trace (its causes alike),
+ * so that a logger printing the stack trace shows no key. LangChain4j's exceptions carry no {@code Retry-After}, so gecko's retry
  * policy backs off on its own schedule. LangChain4j's models retry on their own too ({@code
  * maxRetries}, default 2 or 3 by provider): set it to 0 and let gecko's retry decorator do it (it
  * counts and logs each retry), or keep both knowing that attempts multiply.

@@ -18,11 +18,11 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashSet;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
@@ -242,21 +242,22 @@ public final class Prompts implements java.io.Serializable {
 
   /**
    * The queries the generation prompt shows (its few-shot answers, and the JSON objects in its
-   * instructions), stripped and in lower case: an answer that gives one of them back has copied the
-   * prompt, not read the passage.
+   * instructions), stripped and in lower case, each with the text of the passage it was written for
+   * (stripped; empty for the instructions' own): an answer that gives one back for another passage
+   * has copied the prompt, not read the passage.
    */
-  Set<String> generationExampleQueries() {
-    Set<String> queries = new HashSet<>();
-    for (GenerationExample e : generationExamples) {
-      queries.add(e.query().strip().toLowerCase(Locale.ROOT));
-    }
+  Map<String, String> generationExampleQueries() {
+    Map<String, String> queries = new HashMap<>();
     for (JsonNode o : JsonAnswers.objects(generation)) {
       JsonNode q = o.get("query");
       if (q != null && q.isTextual()) {
-        queries.add(q.asText().strip().toLowerCase(Locale.ROOT));
+        queries.put(q.asText().strip().toLowerCase(Locale.ROOT), "");
       }
     }
-    return Set.copyOf(queries);
+    for (GenerationExample e : generationExamples) {
+      queries.put(e.query().strip().toLowerCase(Locale.ROOT), e.text().strip());
+    }
+    return Map.copyOf(queries);
   }
 
   List<Message> generationMessages(Passage seed) {

@@ -48,8 +48,8 @@ public final class QueryGenerator {
   private final Prompts prompts;
   private final GenerationOptions options;
   private final int attempts;
-  /** {@link Prompts#generationExampleQueries}: answers that copy them are refused. */
-  private final Set<String> exampleQueries;
+  /** {@link Prompts#generationExampleQueries}: answers that copy them for another passage are refused. */
+  private final Map<String, String> exampleQueries;
 
   /**
    * Creates a generator.
@@ -87,7 +87,7 @@ public final class QueryGenerator {
         return (GeneratedQuery) v;
       }
       llm.refused(request);
-      reason = (String) v;
+      reason = answer.isBlank() ? v + " (finish reason '" + r.finishReason() + "')" : (String) v;
       if (answer.isBlank()) {
         // nothing to show back (providers refuse an empty assistant turn): the same request again
         continue;
@@ -101,16 +101,17 @@ public final class QueryGenerator {
 
   /** Returns a GeneratedQuery or the reason for refusing the answer. */
   static Object validate(String answer, Passage seed) {
-    return validate(answer, seed, Set.of());
+    return validate(answer, seed, Map.of());
   }
 
   /**
    * Returns a GeneratedQuery or the reason for refusing the answer; a query among {@code
-   * exampleQueries} (the prompt's, stripped and in lower case) is refused as copied from the prompt.
+   * exampleQueries} (the prompt's, stripped and in lower case, with the text of their passages) is
+   * refused as copied from the prompt, unless the seed is that example's own passage.
    */
-  static Object validate(String answer, Passage seed, Set<String> exampleQueries) {
+  static Object validate(String answer, Passage seed, Map<String, String> exampleQueries) {
     if (answer.isBlank()) {
-      return "the answer is empty (cut at the token limit, or all spent on reasoning?)";
+      return "the answer is empty";
     }
     List<JsonAnswers.Found> objects = JsonAnswers.found(answer);
     if (objects.isEmpty()) {
@@ -131,7 +132,7 @@ public final class QueryGenerator {
     return firstReason;
   }
 
-  private static Object validate(JsonAnswers.Found f, Passage seed, Set<String> exampleQueries) {
+  private static Object validate(JsonAnswers.Found f, Passage seed, Map<String, String> exampleQueries) {
     JsonNode o = f.object();
     String[] names = {"task", "query"};
     for (int i = 0; i < names.length; i++) {
@@ -181,7 +182,8 @@ public final class QueryGenerator {
     if (query.length() > 40 && seed.text().strip().equals(query)) {
       return "query copies the passage";
     }
-    if (exampleQueries.contains(query.toLowerCase(Locale.ROOT))) {
+    String examplePassage = exampleQueries.get(query.toLowerCase(Locale.ROOT));
+    if (examplePassage != null && !examplePassage.equals(seed.text().strip())) {
       return "the query is one of the prompt's examples, not one for this passage";
     }
     return new GeneratedQuery(task, query, extra(o, Set.of(names)));

@@ -168,7 +168,14 @@ public final class Relabeler {
       // outside the try: a server that gives no usable echo at all (after the client's retries)
       // does not support this scorer, which stops the run; only an echo that does not line up
       // with this prompt is this grade's problem
-      dev.gecko.train.llm.PromptLogprobs echo = llm.promptLogprobs(lp.prompt());
+      dev.gecko.train.llm.PromptLogprobs echo;
+      try {
+        echo = llm.promptLogprobs(lp.prompt());
+      } catch (dev.gecko.train.llm.MalformedResponseException e) {
+        throw new dev.gecko.train.llm.LlmException("the LLM server gives no usable echo of prompt log-probabilities, which"
+            + " the query-likelihood scorer " + scorer + " needs (" + e.getMessage() + "); use a server that supports echo"
+            + " with logprobs, or another scorer (gecko generate: leave out --prompt-logprobs)", e);
+      }
       try {
         return echo.suffixLogLikelihood(lp.queryStart());
       } catch (dev.gecko.train.llm.MalformedResponseException | IllegalArgumentException e) {

@@ -238,7 +238,7 @@ final class CachingClient extends ForwardingLlmClient {
       tokens.add(t.asText());
     }
     for (JsonNode t : n.get("logprobs")) {
-      lps.add(t.isNull() ? Double.NaN : t.asDouble());
+      lps.add(HttpTransport.echoValue(t)); // read as a live answer is
     }
     for (JsonNode t : n.get("offsets")) {
       offs.add(t.asInt());

@@ -155,7 +155,20 @@ final class HttpTransport {
     return SECRET_HEADERS.contains(headerName.toLowerCase(Locale.ROOT)) || SECRET_NAME.matcher(headerName).matches();
   }
 
-  /** Returns a number node's value, or negative infinity for null/missing/non-numbers. */
+  /**
+   * An echoed prompt token's log-probability as {@link PromptLogprobs} holds it: NaN for none (the
+   * first token's null, a non-number, or a value {@link #num} reads as no probability), else the
+   * value (at most 0). The same for a live answer and one replayed from a cache.
+   */
+  static double echoValue(JsonNode n) {
+    double v = n != null && n.isNumber() ? num(n) : Double.NaN;
+    return v == Double.NEGATIVE_INFINITY ? Double.NaN : v;
+  }
+
+  /**
+   * Returns a log-probability node's value (at most 0: a rounding just above 0 is 0), or negative
+   * infinity, no probability, for null, missing, a non-number, NaN or a value far above 0.
+   */
   static double num(JsonNode n) {
     if (n == null || !n.isNumber()) {
       return Double.NEGATIVE_INFINITY;
@@ -213,7 +226,7 @@ final class HttpTransport {
       } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
         // the parser's own text only, without its location (which quotes the body); no cause, for the same reason
         throw new MalformedResponseException("response from " + shown + " is not valid JSON (truncated?): "
-            + scrub(e.getOriginalMessage() == null ? "" : e.getOriginalMessage().lines().findFirst().orElse("")),
+            + shown(scrub(e.getOriginalMessage() == null ? "" : e.getOriginalMessage().lines().findFirst().orElse(""))),
             status, scrub(text), requestId, null, null);
       }
       if (json == null || !json.isObject()) {
@@ -439,8 +452,8 @@ final class HttpTransport {
   static String shown(String message) {
     StringBuilder b = new StringBuilder();
     message.strip().replaceAll("\\s+", " ").chars().forEach(c -> b.append(Character.isISOControl(c)
-        || (c >= 0x202A && c <= 0x202E) || (c >= 0x2066 && c <= 0x2069) ? String.format(Locale.ROOT, "U+%04X", c)
-        : String.valueOf((char) c)));
+        || c == 0x2028 || c == 0x2029 || (c >= 0x202A && c <= 0x202E) || (c >= 0x2066 && c <= 0x2069)
+        ? String.format(Locale.ROOT, "U+%04X", c) : String.valueOf((char) c)));
     return b.toString();
   }
 

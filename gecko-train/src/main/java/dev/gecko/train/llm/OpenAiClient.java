@@ -77,8 +77,7 @@ final class OpenAiClient extends HttpLlmClient {
     List<Integer> os = new ArrayList<>();
     for (int i = 0; i < tokens.size(); i++) {
       ts.add(tokens.get(i).asText(""));
-      double v = values.get(i).isNumber() ? HttpTransport.num(values.get(i)) : Double.NaN; // null: no value (the first token)
-      vs.add(v == Double.NEGATIVE_INFINITY && values.get(i).isNumber() ? Double.NaN : v); // a broken value is no value
+      vs.add(HttpTransport.echoValue(values.get(i))); // null (the first token) or a broken value: no value
       os.add(offsets.get(i).asInt());
     }
     return new PromptLogprobs(prompt, ts, vs, os, usage(reply.json()));

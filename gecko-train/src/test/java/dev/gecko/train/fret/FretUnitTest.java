@@ -64,8 +64,8 @@ class FretUnitTest {
   @Test
   void thePromptsExampleAnEmptyAnswerAndALoneSurrogateAreRefused() {
     Prompts prompts = Prompts.defaults();
-    java.util.Set<String> examples = prompts.generationExampleQueries();
-    assertThat(examples).contains("when did the first transatlantic telegraph cable start working");
+    Map<String, String> examples = prompts.generationExampleQueries();
+    assertThat(examples).containsKey("when did the first transatlantic telegraph cable start working");
     String echoed = "Format: {\"task\":\"Given a query, find a passage that has the answer to the query.\","
         + "\"query\":\"When did the first transatlantic telegraph cable start working\"}";
     assertThat(QueryGenerator.validate(echoed, SEED, examples)).asString().contains("prompt's examples");
@@ -73,6 +73,13 @@ class FretUnitTest {
         + " Mine: {\"task\":\"Given a query, find a passage.\",\"query\":\"waggle dance\"}", SEED, examples);
     assertThat(mine.query()).isEqualTo("waggle dance");
     assertThat(QueryGenerator.validate(" ", SEED, examples)).asString().contains("empty");
+    // a few-shot example's own passage as the seed: its query is the right one, not a copy
+    Map.Entry<String, String> shot = examples.entrySet().stream().filter(e -> !e.getValue().isEmpty()).findFirst().orElseThrow();
+    Passage own = new Passage("own", "", shot.getValue());
+    assertThat(QueryGenerator.validate("{\"task\":\"Given a query, find a passage.\",\"query\":\"" + shot.getKey() + "\"}", own,
+        examples)).isInstanceOf(GeneratedQuery.class);
+    assertThat(QueryGenerator.validate("{\"task\":\"Given a query, find a passage.\",\"query\":\"" + shot.getKey() + "\"}", SEED,
+        examples)).asString().contains("prompt's examples");
     assertThat(QueryGenerator.validate("{\"task\":\"Given a query, find a passage.\",\"query\":\"bee \\ud83d dance\"}", SEED))
         .asString().contains("lone surrogate");
     GeneratedQuery emoji = (GeneratedQuery) QueryGenerator.validate(
@@ -143,6 +150,15 @@ class FretUnitTest {
     assertThat(llm.requests).hasSize(2);
     assertThat(llm.requests.get(1).messages()).isEqualTo(llm.requests.get(0).messages());
     assertThat(llm.requests.get(1).messages()).noneMatch(m -> m.content().isBlank());
+    // and never answered at all: the reason says so, with the finish reason
+    ScriptedLlm silent = new ScriptedLlm();
+    assertThatThrownBy(() -> new QueryGenerator(silent, Prompts.defaults(), 0.7, 2).generate(SEED))
+        .isInstanceOf(RejectedAnswerException.class).hasMessageContaining("the answer is empty (finish reason 'stop')");
+    // a grade likewise: asked again, with no empty turn
+    ScriptedLlm grades = new ScriptedLlm("", "2");
+    Relabeler r = new Relabeler(grades, Prompts.defaults(), Scorer.QL_JUDGED_TEXT, Scorer.RC_TEXT, 3);
+    assertThat(r.score(Scorer.RC_TEXT, "q", new Passage("p1", "", "text"))).isEqualTo(2.0);
+    assertThat(grades.requests.get(1).messages()).isEqualTo(grades.requests.get(0).messages());
   }
 
   @Test

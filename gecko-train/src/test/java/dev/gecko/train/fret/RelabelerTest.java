@@ -80,7 +80,9 @@ class RelabelerTest {
     };
     Relabeler r = new Relabeler(noEcho, Prompts.defaults(), Scorer.QL_PROMPT_LOGPROBS, Scorer.RC_TEXT, 3);
     assertThatThrownBy(() -> r.score(Scorer.QL_PROMPT_LOGPROBS, "q", new Passage("p1", "", "text")))
-        .isInstanceOf(dev.gecko.train.llm.MalformedResponseException.class).hasMessageContaining("no usable echo");
+        .isInstanceOf(dev.gecko.train.llm.LlmException.class).isNotInstanceOf(RejectedAnswerException.class)
+        .hasMessageContaining("no usable echo").hasMessageContaining("--prompt-logprobs")
+        .satisfies(e -> assertThat(((dev.gecko.train.llm.LlmException) e).retryable()).isFalse());
   }
 
   @Test

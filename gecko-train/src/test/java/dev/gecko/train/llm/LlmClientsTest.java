@@ -151,6 +151,15 @@ class LlmClientsTest {
         + "\"token_logprobs\":[null,-1.0,-0.3],\"text_offset\":[0,8,14]}}],\"usage\":{\"prompt_tokens\":2,\"completion_tokens\":1}}"));
     PromptLogprobs cut = openAi(EnumSet.allOf(Capability.class)).promptLogprobs(prompt);
     assertThatThrownBy(() -> cut.suffixLogLikelihood(start)).isInstanceOf(MalformedResponseException.class);
+    // echo values out of range read as none (NaN), a rounding above 0 as 0; not arrays: malformed
+    server.enqueue(Fault.status(200, Map.of(), "{\"choices\":[{\"text\":\"x\",\"logprobs\":{\"tokens\":[\"a\",\"b\",\"c\",\"d\"],"
+        + "\"token_logprobs\":[null,1e999,0.0000001,-0.5],\"text_offset\":[0,1,2,3]}}]}"));
+    assertThat(openAi(EnumSet.allOf(Capability.class)).promptLogprobs("abcd").logprobs())
+        .containsExactly(Double.NaN, Double.NaN, 0.0, -0.5);
+    server.enqueue(Fault.status(200, Map.of(), "{\"choices\":[{\"text\":\"x\",\"logprobs\":{\"tokens\":[\"a\"],"
+        + "\"token_logprobs\":{\"a\":-1.0},\"text_offset\":[0]}}]}"));
+    assertThatThrownBy(() -> openAi(EnumSet.allOf(Capability.class)).promptLogprobs("a"))
+        .isInstanceOf(MalformedResponseException.class).hasMessageContaining("no usable echo logprobs");
   }
 
   @Test
