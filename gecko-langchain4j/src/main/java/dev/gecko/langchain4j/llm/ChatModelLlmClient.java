@@ -280,7 +280,8 @@ public final class ChatModelLlmClient implements LlmClient {
 
   /** LangChain4j's exception as gecko-train's: the type says whether a retry can help. */
   LlmException map(LangChain4jException e) {
-    String msg = model + ": " + e.getClass().getSimpleName() + ": " + redact(e.getMessage());
+    // LangChain4j's message may carry the server's raw body: redacted, and on one visible line
+    String msg = model + ": " + e.getClass().getSimpleName() + ": " + LlmException.oneLine(redact(e.getMessage()));
     if (e instanceof HttpException h) {
       return LlmException.forStatus(msg, h.statusCode(), redact(e.getMessage()), null, null, RedactedCause.of(e));
     }
@@ -355,7 +356,7 @@ public final class ChatModelLlmClient implements LlmClient {
   }
 
   private static String describe(Throwable t) {
-    return t.getClass().getName() + (t.getMessage() == null ? "" : ": " + redact(t.getMessage()));
+    return t.getClass().getName() + (t.getMessage() == null ? "" : ": " + LlmException.oneLine(redact(t.getMessage())));
   }
 
   /** Replaces what looks like an API key in a message ({@code Bearer ...}, {@code key=...}, {@code sk-...}) by [REDACTED]. */

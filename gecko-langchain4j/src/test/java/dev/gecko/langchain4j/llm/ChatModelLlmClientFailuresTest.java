@@ -133,6 +133,11 @@ class ChatModelLlmClientFailuresTest {
     java.io.StringWriter trace = new java.io.StringWriter();
     e.printStackTrace(new java.io.PrintWriter(trace));
     assertThat(trace.toString()).as("what a logger prints").doesNotContain("SECRET").contains("IllegalStateException");
+    // a server's raw body in LangChain4j's message reaches ours on one visible line
+    LlmException http = catchThrowableOfType(LlmException.class, () -> ChatModelLlmClient.of(new FailingChatModel(
+        () -> new dev.langchain4j.exception.HttpException(500, "{\"error\": \"\u001b[2Jdown\nINFO all fine\"}"), 1), "stub")
+        .generate(REQUEST));
+    assertThat(http.getMessage()).contains("U+001B[2Jdown INFO all fine").doesNotContain("\u001b").doesNotContain("\n");
     String google = "AIzaSyA-0123456789abcdefghijklmnopqrstu";
     assertThat(ChatModelLlmClient.redact("url https://host/v1/models/g?alt=sse " + google)).doesNotContain(google);
 

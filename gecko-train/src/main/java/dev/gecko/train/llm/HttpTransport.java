@@ -444,17 +444,9 @@ final class HttpTransport {
     return body == null ? "" : shown(LlmException.truncate(body.strip()));
   }
 
-  /**
-   * A server's message made safe for one log or terminal line: runs of whitespace become one
-   * space, and other control characters (an escape sequence that would repaint a terminal) and
-   * bidirectional controls are shown as {@code U+XXXX}.
-   */
+  /** {@link LlmException#oneLine}: a server's message made safe for one log or terminal line. */
   static String shown(String message) {
-    StringBuilder b = new StringBuilder();
-    message.strip().replaceAll("\\s+", " ").chars().forEach(c -> b.append(Character.isISOControl(c)
-        || c == 0x2028 || c == 0x2029 || (c >= 0x202A && c <= 0x202E) || (c >= 0x2066 && c <= 0x2069)
-        ? String.format(Locale.ROOT, "U+%04X", c) : String.valueOf((char) c)));
-    return b.toString();
+    return LlmException.oneLine(message);
   }
 
   private Optional<Duration> retryAfter(Map<String, java.util.List<String>> h, String body) {

@@ -111,6 +111,24 @@ public class LlmException extends GeckoException {
   private static final java.util.regex.Pattern ACCOUNT_REFUSALS = java.util.regex.Pattern.compile(
       "API_KEY_INVALID|API_KEY_EXPIRED|API key not valid|API key expired|FAILED_PRECONDITION");
 
+  /**
+   * Returns text from a server (an error message, a framework's exception message) made safe for
+   * one log or terminal line, as every client puts such text into an exception's message: runs of
+   * white space become one space, and other control characters (an escape sequence that would
+   * repaint a terminal), line and paragraph separators and bidirectional controls are shown as
+   * {@code U+XXXX}. Null gives the empty string. Thread-safe.
+   */
+  public static String oneLine(String serverText) {
+    if (serverText == null) {
+      return "";
+    }
+    StringBuilder b = new StringBuilder();
+    serverText.strip().replaceAll("\\s+", " ").chars().forEach(c -> b.append(Character.isISOControl(c)
+        || c == 0x2028 || c == 0x2029 || (c >= 0x202A && c <= 0x202E) || (c >= 0x2066 && c <= 0x2069)
+        ? String.format(java.util.Locale.ROOT, "U+%04X", c) : String.valueOf((char) c)));
+    return b.toString();
+  }
+
   static String truncate(String body) {
     if (body == null) {
       return "";
