@@ -564,9 +564,7 @@ class FlatIndexTest {
       index.add(vectors.get(i));
     }
     Path file = dir.resolve("eleven.gkfx");
-    index.save(file);
-    ByteBuffer payload = ByteBuffer.wrap(Files.readAllBytes(file)).order(ByteOrder.LITTLE_ENDIAN);
-    payload.position(32);
+    ByteBuffer payload = savedPayload(index, file);
     for (int i = 0; i < 11; i++) {
       long[] expected = VectorOps.quantizeBinary(vectors.get(i));
       assertThat(new long[] {payload.getLong(), payload.getLong()}).as("vector %d", i).containsExactly(expected);
@@ -578,6 +576,14 @@ class FlatIndexTest {
       assertThat(back.search(vectors.get(i), 11)).isEqualTo(index.search(vectors.get(i), 11));
       assertThat(index.search(vectors.get(i), 1).get(0).score()).isEqualTo(1f);
     }
+  }
+
+  /** Saves {@code index} as {@code file} and returns the file's payload: its bytes after the 32-byte header. */
+  private static ByteBuffer savedPayload(FlatIndex index, Path file) throws IOException {
+    index.save(file);
+    ByteBuffer payload = ByteBuffer.wrap(Files.readAllBytes(file)).order(ByteOrder.LITTLE_ENDIAN);
+    payload.position(32);
+    return payload;
   }
 
   /**
@@ -598,9 +604,7 @@ class FlatIndexTest {
       index.add(vectors.get(i));
     }
     Path file = dir.resolve("six.gkfx");
-    index.save(file);
-    ByteBuffer payload = ByteBuffer.wrap(Files.readAllBytes(file)).order(ByteOrder.LITTLE_ENDIAN);
-    payload.position(32);
+    ByteBuffer payload = savedPayload(index, file);
     byte[][] expected = new byte[6][dims];
     for (int i = 0; i < 6; i++) {
       float scale = VectorOps.quantizeInt8(vectors.get(i), expected[i]);

@@ -226,7 +226,7 @@ final class HttpTransport {
       } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
         // the parser's own text only, without its location (which quotes the body); no cause, for the same reason
         throw new MalformedResponseException("response from " + shown + " is not valid JSON (truncated?): "
-            + shown(scrub(e.getOriginalMessage() == null ? "" : e.getOriginalMessage().lines().findFirst().orElse(""))),
+            + LlmException.oneLine(scrub(e.getOriginalMessage() == null ? "" : e.getOriginalMessage().lines().findFirst().orElse(""))),
             status, scrub(text), requestId, null, null);
       }
       if (json == null || !json.isObject()) {
@@ -433,20 +433,15 @@ final class HttpTransport {
       JsonNode n = JSON.readTree(body);
       JsonNode m = n.path("error").path("message");
       if (m.isTextual()) {
-        return shown(LlmException.truncate(scrub(m.asText())));
+        return LlmException.oneLine(LlmException.truncate(scrub(m.asText())));
       }
       if (n.path("message").isTextual()) {
-        return shown(LlmException.truncate(scrub(n.path("message").asText())));
+        return LlmException.oneLine(LlmException.truncate(scrub(n.path("message").asText())));
       }
     } catch (IOException | RuntimeException e) {
       // not JSON: fall through
     }
-    return body == null ? "" : shown(LlmException.truncate(body.strip()));
-  }
-
-  /** {@link LlmException#oneLine}: a server's message made safe for one log or terminal line. */
-  static String shown(String message) {
-    return LlmException.oneLine(message);
+    return body == null ? "" : LlmException.oneLine(LlmException.truncate(body.strip()));
   }
 
   private Optional<Duration> retryAfter(Map<String, java.util.List<String>> h, String body) {

@@ -55,29 +55,10 @@ class RelabelerTest {
    */
   @Test
   void aServerWithoutUsableEchoLogprobsIsNotOneRefusedGrade() {
-    ScriptedLlm script = new ScriptedLlm();
-    dev.gecko.train.llm.LlmClient noEcho = new dev.gecko.train.llm.LlmClient() {
-      @Override
-      public String model() {
-        return "no-echo";
-      }
-
-      @Override
-      public java.util.Set<dev.gecko.train.llm.Capability> capabilities() {
-        return java.util.EnumSet.of(dev.gecko.train.llm.Capability.PROMPT_LOGPROBS);
-      }
-
-      @Override
-      public dev.gecko.train.llm.LlmResponse generate(dev.gecko.train.llm.LlmRequest request) {
-        return script.generate(request);
-      }
-
-      @Override
-      public dev.gecko.train.llm.PromptLogprobs promptLogprobs(String prompt) {
-        throw new dev.gecko.train.llm.MalformedResponseException("completion has no usable echo logprobs", 200, "{}", "",
-            dev.gecko.train.llm.Usage.ZERO);
-      }
-    };
+    dev.gecko.train.llm.LlmClient noEcho = echoOnly("no-echo", prompt -> {
+      throw new dev.gecko.train.llm.MalformedResponseException("completion has no usable echo logprobs", 200, "{}", "",
+          dev.gecko.train.llm.Usage.ZERO);
+    });
     Relabeler r = new Relabeler(noEcho, Prompts.defaults(), Scorer.QL_PROMPT_LOGPROBS, Scorer.RC_TEXT, 3);
     assertThatThrownBy(() -> r.score(Scorer.QL_PROMPT_LOGPROBS, "q", new Passage("p1", "", "text")))
         .isInstanceOf(dev.gecko.train.llm.LlmException.class).isNotInstanceOf(RejectedAnswerException.class)
@@ -98,10 +79,21 @@ class RelabelerTest {
   @Test
   void anEchoThatDoesNotAlignWithThePromptRejectsTheGradeNotTheRun() {
     // a character the tokenizer splits comes back as U+FFFD pieces: the echo no longer spells the prompt
-    dev.gecko.train.llm.LlmClient echoing = new dev.gecko.train.llm.LlmClient() {
+    dev.gecko.train.llm.LlmClient echoing = echoOnly("echoing", prompt -> new dev.gecko.train.llm.PromptLogprobs(prompt,
+        List.of("\uFFFD", "\uFFFD"), List.of(-1.0, -2.0), List.of(0, 1), dev.gecko.train.llm.Usage.ZERO));
+    Relabeler r = new Relabeler(echoing, Prompts.defaults(), Scorer.QL_PROMPT_LOGPROBS, Scorer.RC_TEXT, 3);
+    assertThatThrownBy(() -> r.score(Scorer.QL_PROMPT_LOGPROBS, "bees \uD83D\uDC1D dance", new Passage("p1", "", "text")))
+        .isInstanceOfSatisfying(RejectedAnswerException.class, e -> assertThat(e.stage()).isEqualTo("ql"))
+        .hasMessageContaining("align");
+  }
+
+  /** A client that gives prompt log-probabilities only, from {@code echo}; asked to generate, it fails the test. */
+  private static dev.gecko.train.llm.LlmClient echoOnly(String name,
+      java.util.function.Function<String, dev.gecko.train.llm.PromptLogprobs> echo) {
+    return new dev.gecko.train.llm.LlmClient() {
       @Override
       public String model() {
-        return "echoing";
+        return name;
       }
 
       @Override
@@ -116,13 +108,8 @@ class RelabelerTest {
 
       @Override
       public dev.gecko.train.llm.PromptLogprobs promptLogprobs(String prompt) {
-        return new dev.gecko.train.llm.PromptLogprobs(prompt, List.of("\uFFFD", "\uFFFD"), List.of(-1.0, -2.0),
-            List.of(0, 1), dev.gecko.train.llm.Usage.ZERO);
+        return echo.apply(prompt);
       }
     };
-    Relabeler r = new Relabeler(echoing, Prompts.defaults(), Scorer.QL_PROMPT_LOGPROBS, Scorer.RC_TEXT, 3);
-    assertThatThrownBy(() -> r.score(Scorer.QL_PROMPT_LOGPROBS, "bees \uD83D\uDC1D dance", new Passage("p1", "", "text")))
-        .isInstanceOfSatisfying(RejectedAnswerException.class, e -> assertThat(e.stage()).isEqualTo("ql"))
-        .hasMessageContaining("align");
   }
 }
