@@ -154,6 +154,83 @@ class IndexSearchCommandTest {
   }
 
   @Test
+  void aQueriesFileIsSearchedInOneRunWithTheSameHitsAsOneQueryAtATime() throws Exception {
+    Path idx = indexed();
+    Path queries = dir.resolve("queries.jsonl");
+    Files.write(queries, List.of(
+        "{\"_id\": \"q-rust\", \"text\": \"how does the borrow checker work\", \"metadata\": {}}",
+        "",
+        "{\"id\": 2, \"text\": \"why does the sea rise and fall\"}",
+        "{\"text\": \"what makes dough rise\"}"));
+    Run s = gecko("search", "--index", idx.toString(), "--queries", queries.toString(), "--k", "2", "--json",
+        "--threads", "1");
+    assertThat(s.code()).as(s.err()).isZero();
+    List<JsonNode> lines = s.out().lines().map(l -> {
+      try {
+        return JSON.readTree(l);
+      } catch (Exception e) {
+        throw new AssertionError(l, e);
+      }
+    }).toList();
+    assertThat(lines).hasSize(6);
+    assertThat(lines.get(0).fieldNames()).toIterable()
+        .containsExactly("query", "rank", "score", "id", "title", "snippet");
+    assertThat(lines).extracting(l -> l.get("query").asText())
+        .containsExactly("q-rust", "q-rust", "2", "2", "4", "4"); // ids as the corpus rule gives them
+    assertThat(lines).extracting(l -> l.get("rank").asInt()).containsExactly(1, 2, 1, 2, 1, 2);
+    assertThat(lines.get(0).get("id").asText()).isEqualTo("rust");
+    assertThat(lines.get(2).get("id").asText()).isEqualTo("tides");
+    assertThat(lines.get(4).get("id").asText()).isEqualTo("bread");
+    // each query's hits are those of a single-query search; the default model is int8, whose vectors
+    // depend on the batch (docs/embedding.md), so a batched query's scores match to about 1e-2
+    String[] texts = {"how does the borrow checker work", "why does the sea rise and fall", "what makes dough rise"};
+    for (int q = 0; q < texts.length; q++) {
+      Run one = gecko("search", "--index", idx.toString(), "--k", "2", "--json", "--threads", "1", texts[q]);
+      List<String> single = one.out().lines().toList();
+      for (int r = 0; r < 2; r++) {
+        JsonNode expected = JSON.readTree(single.get(r));
+        JsonNode got = lines.get(2 * q + r).deepCopy();
+        ((com.fasterxml.jackson.databind.node.ObjectNode) got).remove("query");
+        assertThat(got.get("id")).isEqualTo(expected.get("id"));
+        assertThat(got.get("score").floatValue()).isCloseTo(expected.get("score").floatValue(),
+            org.assertj.core.api.Assertions.within(0.02f));
+      }
+    }
+    // the readable form heads each list with its query
+    Run readable = gecko("search", "--index", idx.toString(), "--queries", queries.toString(), "--k", "1",
+        "--threads", "1");
+    assertThat(readable.code()).as(readable.err()).isZero();
+    assertThat(readable.out().lines().toList()).hasSize(3 * 3 + 2)
+        .startsWith("query q-rust: how does the borrow checker work");
+    assertThat(readable.out()).contains("query 2: why does the sea rise and fall")
+        .contains("query 4: what makes dough rise");
+  }
+
+  @Test
+  void aQueriesFileAndAQueryAreExclusiveAndBadQueriesAreNamed() throws Exception {
+    Path idx = indexed();
+    Path queries = dir.resolve("queries.jsonl");
+    Files.write(queries, List.of("{\"_id\": \"a\", \"text\": \"fine\"}", "{\"_id\": \"b\", \"query\": \"typo\"}"));
+    Run both = gecko("search", "--index", idx.toString(), "--queries", queries.toString(), "rust");
+    assertThat(both.code()).isEqualTo(2);
+    assertThat(both.err()).contains("either a QUERY or --queries");
+    Run neither = gecko("search", "--index", idx.toString());
+    assertThat(neither.code()).isEqualTo(2);
+    assertThat(neither.err()).contains("give a QUERY, or --queries FILE");
+    Run bad = gecko("search", "--index", idx.toString(), "--queries", queries.toString());
+    assertThat(bad.code()).isEqualTo(1);
+    assertThat(bad.err()).contains("queries.jsonl:2: field 'text' must be a string");
+    assertThat(bad.out()).isEmpty();
+    Files.write(queries, List.of("", " "));
+    Run empty = gecko("search", "--index", idx.toString(), "--queries", queries.toString());
+    assertThat(empty.code()).isEqualTo(1);
+    assertThat(empty.err()).contains("queries.jsonl: holds no queries");
+    Run missing = gecko("search", "--index", idx.toString(), "--queries", dir.resolve("nope.jsonl").toString());
+    assertThat(missing.code()).isEqualTo(1);
+    assertThat(missing.err()).contains("--queries").contains("nope.jsonl");
+  }
+
+  @Test
   void aManifestThatDisagreesWithItsFilesIsRefused() throws Exception {
     Path idx = indexed();
     byte[] good = Files.readAllBytes(idx.resolve("index.json"));
