@@ -70,6 +70,14 @@ public final class GeckoCli implements Runnable {
     cli.setErr(err);
     cli.setCaseInsensitiveEnumValuesAllowed(true);
     cli.registerConverter(dev.gecko.core.TaskType.class, TaskTypes::parse);
+    // the other enum options read as task types do: principal-axes is PRINCIPAL_AXES
+    cli.registerConverter(dev.gecko.train.adapter.Basis.class, TaskTypes.lenient(dev.gecko.train.adapter.Basis.class));
+    cli.registerConverter(dev.gecko.train.adapter.Objective.class,
+        TaskTypes.lenient(dev.gecko.train.adapter.Objective.class));
+    cli.registerConverter(dev.gecko.train.adapter.UnsupervisedValidation.class,
+        TaskTypes.lenient(dev.gecko.train.adapter.UnsupervisedValidation.class));
+    cli.registerConverter(dev.gecko.core.adapter.Adapter.Kind.class,
+        TaskTypes.lenient(dev.gecko.core.adapter.Adapter.Kind.class));
     // A usage error prints what is wrong and where to look, not the whole usage text.
     cli.setParameterExceptionHandler((e, args1) -> {
       CommandLine c = e.getCommandLine();

@@ -6,7 +6,11 @@ import java.util.Locale;
 import java.util.stream.Collectors;
 import picocli.CommandLine;
 
-/** Parses task types on the command line: any case, with {@code -} or {@code _} between words. */
+/**
+ * Parses task types, and the other enum options ({@code --basis}, {@code --kind}, ...), on the
+ * command line: any case, with {@code -} or {@code _} between words, so {@code principal-axes}
+ * reads as {@code PRINCIPAL_AXES} as {@code retrieval-query} reads as {@code RETRIEVAL_QUERY}.
+ */
 final class TaskTypes {
   private TaskTypes() {}
 
@@ -29,5 +33,23 @@ final class TaskTypes {
       }
     }
     throw new CommandLine.TypeConversionException("unknown task type '" + value + "'; expected one of " + names());
+  }
+
+  /**
+   * A converter for an enum option that reads any case, with {@code -} or {@code _} between words.
+   *
+   * @throws CommandLine.TypeConversionException (from the converter) naming the accepted values
+   */
+  static <E extends Enum<E>> CommandLine.ITypeConverter<E> lenient(Class<E> type) {
+    return value -> {
+      String name = value.strip().toUpperCase(Locale.ROOT).replace('-', '_');
+      for (E e : type.getEnumConstants()) {
+        if (e.name().equals(name)) {
+          return e;
+        }
+      }
+      throw new CommandLine.TypeConversionException("unknown value '" + value + "'; expected one of "
+          + Arrays.stream(type.getEnumConstants()).map(Enum::name).collect(Collectors.joining(", ")));
+    };
   }
 }

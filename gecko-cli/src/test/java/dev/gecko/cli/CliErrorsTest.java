@@ -141,12 +141,16 @@ class CliErrorsTest {
     assertThat(negative.code()).isEqualTo(2);
     assertThat(negative.err()).contains("--dim-weights: a width's weight must be finite and >= 0, was -1.0");
     EmbedCommandTest.Run both = gecko("finetune", "--data", data.toString(), "--out", out, "--reorder-dims",
-        "--basis", "principal_axes");
+        "--basis", "principal-axes"); // read as task types are: any case, - or _
+
     assertThat(both.code()).as(both.err()).isEqualTo(2);
     assertThat(both.err()).contains("--reorder-dims and --basis PRINCIPAL_AXES together").contains("choose one");
     EmbedCommandTest.Run unknown = gecko("finetune", "--data", data.toString(), "--out", out, "--basis", "pca");
     assertThat(unknown.code()).isEqualTo(2);
-    assertThat(unknown.err()).contains("--basis").contains("PRINCIPAL_AXES");
+    assertThat(unknown.err()).contains("--basis").contains("unknown value 'pca'").contains("PRINCIPAL_AXES");
+    EmbedCommandTest.Run trainBasis = gecko("train", "--data", data.toString(), "--out", out, "--basis", "pca");
+    assertThat(trainBasis.code()).isEqualTo(2);
+    assertThat(trainBasis.err()).contains("--basis").contains("IDENTITY, PRINCIPAL_AXES");
     EmbedCommandTest.Run taskAlone = gecko("finetune", "--data", data.toString(), "--out", out, "--basis-task",
         "retrieval-query");
     assertThat(taskAlone.code()).as(taskAlone.err()).isEqualTo(2);
