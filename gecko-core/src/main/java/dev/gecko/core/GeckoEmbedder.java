@@ -158,8 +158,8 @@ public interface GeckoEmbedder extends AutoCloseable {
    * (see "Many callers" in the class comment). The future fails, alone, with the exception the
    * synchronous call would throw (a null or too long text, a closed embedder) or with {@link
    * java.util.concurrent.RejectedExecutionException} when the queue is full ({@link
-   * Builder#rejectAsyncWhenFull(boolean)}). Cancelling it before its batch starts removes its text
-   * from the queue.
+   * Builder#rejectAsyncWhenFull(boolean)}). Cancelling it before its batch starts, or completing it
+   * any other way ({@code orTimeout}, {@code completeExceptionally}), removes its text from the queue.
    */
   default CompletableFuture<float[]> embedAsync(EmbedRequest request, int dims) {
     if (request == null) {
@@ -175,8 +175,8 @@ public interface GeckoEmbedder extends AutoCloseable {
       }
     });
     one.whenComplete((v, e) -> {
-      if (one.isCancelled()) {
-        all.cancel(false); // so that the text leaves the queue
+      if (!all.isDone()) {
+        all.cancel(false); // cancelled, timed out or completed by the caller: the text leaves the queue
       }
     });
     return one;
@@ -201,8 +201,9 @@ public interface GeckoEmbedder extends AutoCloseable {
   int countTokens(EmbedRequest request);
 
   /**
-   * Refuses later calls, waits for the calls in flight (their asynchronous futures completed), then
-   * frees native memory. Idempotent: a second close returns once the first has freed. A callback
+   * Refuses later calls, waits for the calls in flight (their asynchronous futures completed, and
+   * the dependent stages that run on the embedder's callback thread returned: a callback that
+   * blocks holds close up), then frees native memory. Idempotent: a second close returns once the first has freed. A callback
    * of an asynchronous call may close the embedder. So may the {@link ProgressListener} of a
    * synchronous call: there close returns at once without waiting (it would wait for the call it
    * runs in), the call goes on to return its vectors, and the last call in flight to finish frees

@@ -282,8 +282,42 @@ class CoalescingTest {
       CompletableFuture<float[]> c = e.embedAsync(small, 8);
       assertThat(e.metrics().rejected()).as("a's room was freed by its cancel, not at the next batch")
           .isEqualTo(rejected + 1);
-      assertThat(c.get(120, TimeUnit.SECONDS)).hasSize(8);
+      // completing a future any other way (orTimeout, completeExceptionally) frees its room too
+      assertThat(c.completeExceptionally(new java.util.concurrent.TimeoutException("gave up"))).isTrue();
+      CompletableFuture<float[]> d = e.embedAsync(small, 8);
+      assertThat(e.metrics().rejected()).as("c's room was freed when its caller gave up").isEqualTo(rejected + 1);
+      assertThat(d.get(120, TimeUnit.SECONDS)).hasSize(8);
       assertThat(busy.get(120, TimeUnit.SECONDS)).hasSize(16);
+      assertThat(e.metrics().texts()).as("a and c were never embedded").isEqualTo(16 + 1);
+    }
+  }
+
+  @Test
+  void aTextWithNoTokensIsRefusedAloneAndTheQueueGoesOn(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+      throws Exception {
+    // a tokenizer without special tokens ([CLS], [SEP]) gives an empty text no tokens at all
+    ClassLoader loader = CoalescingTest.class.getClassLoader();
+    try (var in = loader.getResourceAsStream("gecko-models/bge-small-en-v1.5-q.onnx")) {
+      java.nio.file.Files.copy(in, dir.resolve("model.onnx"));
+    }
+    var json = new com.fasterxml.jackson.databind.ObjectMapper();
+    try (var in = loader.getResourceAsStream("gecko-models/bge-small-en-v1.5-q-tokenizer.json")) {
+      var tokenizer = (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(in);
+      tokenizer.putNull("post_processor");
+      json.writeValue(dir.resolve("tokenizer.json").toFile(), tokenizer);
+    }
+    java.nio.file.Files.writeString(dir.resolve(ModelPackage.MANIFEST), """
+        {"name": "no-specials", "dimensions": 384, "pooling": "cls", "maxTokens": 512,
+         "model": "model.onnx", "tokenizer": "tokenizer.json"}""");
+    try (GeckoEmbedder e = GeckoEmbedder.builder().model(dir.toString()).threads(1).build()) {
+      assertThatThrownBy(() -> e.embedAll(List.of("fine", "also fine", ""), 8))
+          .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("text 2 encodes to no tokens");
+      CompletableFuture<float[]> empty = e.embedAsync(EmbedRequest.of(" "), 8);
+      CompletableFuture<float[]> neighbour = e.embedAsync(EmbedRequest.of("a neighbour"), 8);
+      assertThat(empty.handle((v, x) -> x).get(60, TimeUnit.SECONDS)).isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("no tokens");
+      assertThat(neighbour.get(60, TimeUnit.SECONDS)).hasSize(8);
+      assertThat(e.embed("still running", 8)).hasSize(8); // nothing is left stuck in the queue
     }
   }
 

@@ -224,12 +224,14 @@ final class BatchScheduler {
 
   private List<Encoding> encodeWindow(List<String> texts, int from, int to) {
     List<Encoding> encodings = tokenizer.encodeAll(texts.subList(from, to));
-    if (failOnTruncation) {
-      for (int i = 0; i < encodings.size(); i++) {
-        Encoding e = encodings.get(i);
-        if (e.truncated()) {
-          throw new InputTooLongException(from + i, e.originalLength(), tokenizer.maxLength());
-        }
+    for (int i = 0; i < encodings.size(); i++) {
+      Encoding e = encodings.get(i);
+      if (e.length() == 0) { // pooling would divide by zero; a batch cut would refuse it for all
+        throw new IllegalArgumentException("text " + (from + i) + " encodes to no tokens (an empty or blank text,"
+            + " and a tokenizer that adds no special tokens): there is nothing to embed");
+      }
+      if (failOnTruncation && e.truncated()) {
+        throw new InputTooLongException(from + i, e.originalLength(), tokenizer.maxLength());
       }
     }
     return encodings;

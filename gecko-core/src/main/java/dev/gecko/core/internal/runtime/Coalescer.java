@@ -158,6 +158,12 @@ final class Coalescer {
       } else if (activeRunners < runners) {
         startHelper();
       }
+    } catch (Error noThread) { // no helper thread could start (startHelper counted its own back)
+      if (inline) {
+        activeRunners--; // this caller will not run: no runner counted that never leaves
+      }
+      removeQueued(i -> i.job() == job); // nor texts left in the queue that nobody waits for
+      throw noThread;
     } finally {
       lock.unlock();
     }
@@ -214,6 +220,9 @@ final class Coalescer {
     lock.lock();
     try {
       startHelpersFor(job, 0); // helpers run it all: one per batch while runners are free
+    } catch (Error noThread) {
+      removeQueued(i -> i.job() == job); // the caller gets the Error, not a future: its texts go
+      throw noThread;
     } finally {
       lock.unlock();
     }

@@ -316,8 +316,9 @@ public final class OnnxEmbedder implements GeckoEmbedder {
       }
     });
     result.whenComplete((v, e) -> {
-      if (result.isCancelled()) {
-        future.cancel(false); // so that its texts leave the queue
+      if (!future.isDone()) {
+        // cancelled, timed out (orTimeout) or completed by the caller: its texts leave the queue
+        future.cancel(false);
       }
     });
     return result;
