@@ -247,6 +247,13 @@ public final class VectorOps {
       return 0f;
     }
     float inv = 127f / max;
+    if (Float.isInfinite(inv)) { // max below ~3.7e-37: in float every component would round to +-127
+      double wide = 127.0 / max;
+      for (int i = 0; i < length; i++) {
+        out[outOffset + i] = (byte) Math.max(-127, Math.min(127, Math.round(v[offset + i] * wide)));
+      }
+      return max / 127f;
+    }
     for (int i = 0; i < length; i++) {
       int q = Math.round(v[offset + i] * inv);
       out[outOffset + i] = (byte) Math.max(-127, Math.min(127, q));

@@ -326,10 +326,23 @@ class FlatIndexTest {
     Files.write(cut, java.util.Arrays.copyOf(bytes, bytes.length - 1));
     assertThatThrownBy(() -> FlatIndex.load(cut)).hasMessageContaining("cut.gkfx")
         .hasMessageContaining("needs " + bytes.length);
-    bytes[4] = 9;
+    bytes[4] = 3; // a flipped bit in the version: the checksum says the header is damaged
+    Path flipped = dir.resolve("flipped.gkfx");
+    Files.write(flipped, bytes);
+    assertThatThrownBy(() -> FlatIndex.load(flipped)).hasMessageContaining("format version 3")
+        .hasMessageContaining("or the file is damaged");
+    bytes[4] = 9; // a later version whose header checks out as this layout: only the version is named
+    java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+    crc.update(bytes, 0, 28);
+    java.nio.ByteBuffer.wrap(bytes, 28, 4).order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt((int) crc.getValue());
     Path future = dir.resolve("future.gkfx");
     Files.write(future, bytes);
-    assertThatThrownBy(() -> FlatIndex.load(future)).hasMessageContaining("format version 9");
+    assertThatThrownBy(() -> FlatIndex.load(future)).hasMessageContaining("format version 9")
+        .hasMessageNotContaining("damaged");
+    bytes[4] = 2; // version 2 again, the checksum now of the version 9 header
+    Path damaged = dir.resolve("damaged.gkfx");
+    Files.write(damaged, bytes);
+    assertThatThrownBy(() -> FlatIndex.load(damaged)).hasMessageContaining("header checksum mismatch");
   }
 
   private static FlatIndex filled(Precision precision, int dims, int count, long seed) {

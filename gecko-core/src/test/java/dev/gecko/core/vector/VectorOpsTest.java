@@ -205,6 +205,12 @@ class VectorOpsTest {
     }
     byte[] q = new byte[3];
     assertThat(VectorOps.quantizeInt8(new float[] {-2f, 1f, 0.5f}, q)).isEqualTo(2f / 127);
+    // tiny vectors keep their shape: 127 / max overflows a float below ~3.7e-37
+    byte[] tiny = new byte[3];
+    VectorOps.quantizeInt8(new float[] {1e-38f, -5e-39f, 1e-40f}, tiny);
+    assertThat(tiny[0]).isEqualTo((byte) 127);
+    assertThat((int) tiny[1]).isBetween(-64, -63); // -63.5 in exact arithmetic; subnormals round
+    assertThat(tiny[2]).isEqualTo((byte) 1);
     assertThat(q).containsExactly(-127, 64, 32);
     assertThatThrownBy(() -> VectorOps.quantizeInt8(new float[] {1f, Float.NaN}, new byte[2]))
         .hasMessageContaining("component 1 is NaN");

@@ -100,6 +100,14 @@ public final class FlatIndexFile {
         throw new InvalidDataException(name, 0, "not a Gecko flat index (magic is not GKFX)");
       }
       int version = header.getInt();
+      // the checksum covers the version too: a version 2 header that fails it is damaged, and an
+      // unknown version that fails it may be a damaged version 2 (a version 1 header has none)
+      int storedHeaderCrc = header.getInt(HEADER_CHECKED_BYTES);
+      boolean intact = storedHeaderCrc == headerCrc(header.array());
+      if (version == VERSION && !intact) {
+        throw new InvalidDataException(name, 0, "header checksum mismatch (CRC-32C stored " + hex(storedHeaderCrc)
+            + ", computed " + hex(headerCrc(header.array())) + "): the file is damaged; re-create the index");
+      }
       if (version == 1) {
         throw new InvalidDataException(name, 0, "flat index format version 1 has no checksums, so damage in it cannot"
             + " be told from data, and this build no longer reads it; re-create the index (gecko index, or add the"
@@ -107,18 +115,14 @@ public final class FlatIndexFile {
       }
       if (version != VERSION) {
         throw new InvalidDataException(name, 0, "flat index format version " + version + ", this build reads "
-            + VERSION);
+            + VERSION + (intact ? "" : "; or the file is damaged (its header checksum does not match as version "
+            + VERSION + "'s)"));
       }
       int p = header.getInt();
       int m = header.getInt();
       int dims = header.getInt();
       int count = header.getInt();
       int payloadCrc = header.getInt();
-      int storedHeaderCrc = header.getInt();
-      if (storedHeaderCrc != headerCrc(header.array())) {
-        throw new InvalidDataException(name, 0, "header checksum mismatch (CRC-32C stored " + hex(storedHeaderCrc)
-            + ", computed " + hex(headerCrc(header.array())) + "): the file is damaged; re-create the index");
-      }
       if (dims < 1 || count < 0) {
         throw new InvalidDataException(name, 0, "corrupt header (dimensions " + dims + ", count " + count + ")");
       }
