@@ -273,6 +273,23 @@ class FineTunerTest {
   }
 
   @Test
+  void dataTooSmallForOneTrainingBatchIsRefusedNotWrittenAsTheBaseModel(@TempDir Path tmp) throws Exception {
+    // mrl-distill needs 3 distinct texts in a batch: 5 rows of 2 texts would train nothing at all
+    TrainingData twoTexts = TrainingData.of(java.util.stream.IntStream.range(0, 5)
+        .mapToObj(i -> dev.gecko.train.adapter.TrainingExample.text(i % 2 == 0 ? "An even row." : "An odd row."))
+        .toList());
+    assertThatThrownBy(() -> small(tmp.resolve("m")).objective(FineTuneObjective.MRL_DISTILL).data(twoTexts)
+        .validation(twoTexts).build().train())
+        .isInstanceOf(InvalidDataException.class)
+        .hasMessageContaining("fewer than 3 distinct texts (2) in 5 training rows for MRL_DISTILL");
+    assertThat(tmp.resolve("m").resolve(dev.gecko.core.ModelPackage.MANIFEST)).doesNotExist();
+    TrainingData onePair = TrainingData.of(List.of(
+        dev.gecko.train.adapter.TrainingExample.scored("A man plays a guitar.", "Someone plays music.", 4)));
+    assertThatThrownBy(() -> small(tmp.resolve("c")).data(onePair).build().train())
+        .isInstanceOf(InvalidDataException.class).hasMessageContaining("fewer than 2 usable rows (1) for COSENT");
+  }
+
+  @Test
   void trainsOnThreadsOtherThanTheOneThatStartedTheEngine(@TempDir Path tmp) throws Exception {
     // PyTorch's grad mode is per thread, and the engine turned it off only on the thread that started it
     Torch.engine();

@@ -291,9 +291,17 @@ public final class Loop {
             + "only: the second and third texts of {0} rows are not used", paired);
       }
     }
-    if (trainRows.size() < 2) {
-      throw new dev.gecko.core.InvalidDataException("training data", 0, "fewer than 2 usable rows ("
-          + trainRows.size() + ") for " + config.objective() + (belowThreshold == 0 ? ""
+    if (config.objective() == FineTuneObjective.MRL_DISTILL) {
+      long distinct = trainRows.stream().mapToInt(Row::a).distinct().count();
+      if (distinct < minBatch(config.objective())) { // every batch would be too small: nothing would train
+        throw new dev.gecko.core.InvalidDataException("training data", 0, "fewer than " + minBatch(config.objective())
+            + " distinct texts (" + distinct + ") in " + trainRows.size() + " training rows for " + config.objective()
+            + ": each text is distilled against the others of its batch; add rows");
+      }
+    }
+    if (trainRows.size() < minBatch(config.objective())) {
+      throw new dev.gecko.core.InvalidDataException("training data", 0, "fewer than " + minBatch(config.objective())
+          + " usable rows (" + trainRows.size() + ") for " + config.objective() + (belowThreshold == 0 ? ""
           : ": " + belowThreshold + " of " + train.size() + " rows score below positiveThreshold "
           + config.positiveThreshold() + " and are not positives; lower positiveThreshold or add rows"));
     }
@@ -802,10 +810,26 @@ public final class Loop {
     double sum = 0;
     double wsum = 0;
     for (int w = 0; w < widths.length; w++) {
-      sum += weights[w] * report.scores().get(widths[w]);
-      wsum += weights[w];
+      if (weights[w] > 0) { // a width of weight 0 is not evaluated: its NaN must not spoil the score
+        sum += weights[w] * report.scores().get(widths[w]);
+        wsum += weights[w];
+      }
     }
     return sum / wsum;
+  }
+
+  /**
+   * The widths validation scores: those whose weight is above 0 (a width of weight 0 is left out of
+   * the validation score, so it is not evaluated, and cannot fail a step by collapsing).
+   */
+  List<Integer> validatedWidths() {
+    List<Integer> out = new ArrayList<>();
+    for (int w = 0; w < widths.length; w++) {
+      if (weights[w] > 0) {
+        out.add(widths[w]);
+      }
+    }
+    return out;
   }
 
   Validation stsValidation(dev.gecko.train.adapter.TrainingData val, TorchEmbedder embedder) {
@@ -823,7 +847,7 @@ public final class Loop {
     }
     StsDataset d = new StsDataset("validation", pairs);
     // a new in-memory cache each time: the weights change, the package's fingerprint does not
-    return finiteOnly(embedder, step -> weighted(StsEvaluator.builder(embedder).dims(config.dims())
+    return finiteOnly(embedder, step -> weighted(StsEvaluator.builder(embedder).dims(validatedWidths())
         .cache(EmbeddingCache.inMemory()).build().evaluate(d)));
   }
 
@@ -836,7 +860,7 @@ public final class Loop {
     if (d == null) {
       return null;
     }
-    return finiteOnly(embedder, step -> weighted(RetrievalEvaluator.builder(embedder).dims(config.dims())
+    return finiteOnly(embedder, step -> weighted(RetrievalEvaluator.builder(embedder).dims(validatedWidths())
         .cache(EmbeddingCache.inMemory()).build().evaluate(d)));
   }
 

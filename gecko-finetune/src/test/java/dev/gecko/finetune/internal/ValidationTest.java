@@ -76,6 +76,17 @@ class ValidationTest {
   }
 
   @Test
+  void aWidthOfWeight0IsNotValidatedSoItCannotSpoilTheScore() throws Exception {
+    FineTuneConfig c = new FineTuneConfig(FineTuneObjective.GECKO, List.of(384, 4), List.of(1.0, 0.0), 1, 4, 4, 32,
+        1e-5, 0, 0.01, 1, 0.05, 20, 4, false, PromptStyle.MODEL, false, 0, 1, 100, true, 0, 0, false,
+        Path.of("unused"), false, null, 0, false, dev.gecko.train.adapter.Basis.IDENTITY, null, false);
+    Loop weighted = new Loop(PKG, ROWS, ROWS, c, ProgressListener.none());
+    assertThat(weighted.validatedWidths()).containsExactly(384);
+    assertThat(weighted.retrievalValidation(ROWS, embedder).score(0))
+        .isEqualTo(loop(4).retrievalValidation(ROWS, embedder).score(0));
+  }
+
+  @Test
   void rowsBelowThePositiveThresholdAreNoRelevantPairsButStayAsDistractors() throws Exception {
     double score;
     try (TestModels.LoopWarnings w = new TestModels.LoopWarnings()) {
