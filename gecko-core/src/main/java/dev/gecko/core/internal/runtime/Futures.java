@@ -34,8 +34,8 @@ final class Futures {
    * A new exception for one caller of a failure that several callers share (a batch of several
    * calls that failed as a whole): a thrown exception is mutable (suppressed exceptions, stack
    * trace), so each caller gets its own, of the same kind where the kind is part of the contract
-   * ({@link InferenceException}, {@link IllegalStateException}, {@link RejectedExecutionException}),
-   * with the shared one as its cause.
+   * ({@link InferenceException}, {@link RejectedExecutionException}, {@link IllegalArgumentException};
+   * any other as {@link IllegalStateException}), with the shared one as its cause.
    */
   static RuntimeException forCaller(Throwable shared) {
     String message = shared.getMessage() != null ? shared.getMessage() : shared.toString();
@@ -44,6 +44,9 @@ final class Futures {
     }
     if (shared instanceof RejectedExecutionException) {
       return new RejectedExecutionException(message, shared);
+    }
+    if (shared instanceof IllegalArgumentException) {
+      return new IllegalArgumentException(message, shared);
     }
     return new IllegalStateException(message, shared);
   }

@@ -23,6 +23,8 @@ class FuturesTest {
         .hasMessage("full");
     assertThat(Futures.forCaller(new IllegalStateException("embedder is closed"))).isInstanceOf(IllegalStateException.class)
         .hasMessage("embedder is closed");
+    assertThat(Futures.forCaller(new IllegalArgumentException("text 2 encodes to no tokens")))
+        .isExactlyInstanceOf(IllegalArgumentException.class).hasMessage("text 2 encodes to no tokens");
     assertThat(Futures.forCaller(new NullPointerException())).isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("NullPointerException");
   }
