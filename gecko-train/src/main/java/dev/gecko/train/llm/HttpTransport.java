@@ -45,6 +45,8 @@ final class HttpTransport {
   private static final int MIN_SECRET = 8;
   /** For each of {@link #secrets}, a pattern that also finds it written with JSON escapes ({@code \/}, {@code \}{@code u002d}). */
   private final java.util.List<java.util.regex.Pattern> escapedSecrets;
+  /** The patterns of {@link #escapedSecrets} for the {@link #answerSecrets} only. */
+  private final java.util.List<java.util.regex.Pattern> escapedAnswerSecrets;
   private final Clock clock;
 
   HttpTransport(Duration connectTimeout, Duration requestTimeout, Map<String, String> headers, String secret, Clock clock) {
@@ -72,6 +74,7 @@ final class HttpTransport {
     // placeholder) is ordinary text there, and replacing it would change the answer or break its JSON
     this.answerSecrets = list.stream().filter(v -> v.length() >= MIN_SECRET).toList();
     this.escapedSecrets = list.stream().map(HttpTransport::escapedForm).toList();
+    this.escapedAnswerSecrets = answerSecrets.stream().map(HttpTransport::escapedForm).toList();
     this.clock = clock;
   }
 
@@ -220,6 +223,12 @@ final class HttpTransport {
     LOG.log(System.Logger.Level.DEBUG, "POST {0} -> {1} request-id={2}", shown, status, requestId);
     if (status >= 200 && status < 300) {
       String text = scrubLiteral(raw, answerSecrets);
+      if (!escapedAnswerSecrets.isEmpty() && text.indexOf('\\') >= 0) {
+        // a key echoed with JSON escapes ("\/", a Unicode escape) would be decoded into the answer
+        for (java.util.regex.Pattern p : escapedAnswerSecrets) {
+          text = p.matcher(text).replaceAll("[REDACTED]");
+        }
+      }
       JsonNode json;
       try {
         json = JSON.readTree(text);

@@ -935,6 +935,11 @@ class LlmClientsTest {
           assertThat(e.body()).doesNotContain(KEY).doesNotContain("SECRET-0123456789").contains("[REDACTED]");
           assertThat(e.getMessage()).doesNotContain("SECRET");
         });
+    // an answer that quotes the key with escapes: scrubbed before it is decoded into the text
+    server.enqueue(Fault.status(200, Map.of("Content-Type", "application/json"), "{\"choices\":[{\"message\":"
+        + "{\"content\":\"my key is sk\\u002Dtest-SECRET-0123456789\\nand more\"}}],"
+        + "\"usage\":{\"prompt_tokens\":1,\"completion_tokens\":1}}"));
+    assertThat(c.generate(LlmRequest.of("hi", GenerationOptions.DEFAULT)).text()).isEqualTo("my key is [REDACTED]\nand more");
     // and one that is not JSON at all
     server.enqueue(Fault.status(200, Map.of("Content-Type", "application/json"), "{\"echo\":\"sk\\u002dtest-SECRET-0123456789\", oops"));
     assertThatThrownBy(() -> c.generate(LlmRequest.of("hi", GenerationOptions.DEFAULT)))
