@@ -30,7 +30,8 @@ import picocli.CommandLine.Parameters;
  * "snippet"}}). With {@code --queries FILE} it searches every query of a JSONL file (the corpus
  * format, BEIR's {@code queries.jsonl}) in one batched embedding and one scan
  * ({@link dev.gecko.core.index.FlatIndex#searchAll}); each readable list then starts with a
- * {@code query <id>: <text>} line, and each JSON line starts with {@code "query": <id>}. The index
+ * {@code query <id>: <text>} line (the text as a snippet), and each JSON line starts with {@code
+ * "query": <id>}. The index
  * folder is checked first ({@link IndexDirectory#read}), and the model it names must be the one
  * its vectors were made with ({@link IndexDirectory#checkModel}).
  */

@@ -142,7 +142,6 @@ class CliErrorsTest {
     assertThat(negative.err()).contains("--dim-weights: a width's weight must be finite and >= 0, was -1.0");
     EmbedCommandTest.Run both = gecko("finetune", "--data", data.toString(), "--out", out, "--reorder-dims",
         "--basis", "principal-axes"); // read as task types are: any case, - or _
-
     assertThat(both.code()).as(both.err()).isEqualTo(2);
     assertThat(both.err()).contains("--reorder-dims and --basis PRINCIPAL_AXES together").contains("choose one");
     EmbedCommandTest.Run unknown = gecko("finetune", "--data", data.toString(), "--out", out, "--basis", "pca");

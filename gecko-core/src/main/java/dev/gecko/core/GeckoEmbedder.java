@@ -101,7 +101,9 @@ public interface GeckoEmbedder extends AutoCloseable {
   /**
    * Embeds one text with the model's default prompt, at width {@code dims}.
    *
-   * @throws IllegalArgumentException if {@code dims} is not in {@code [1, dimensions()]}
+   * @throws IllegalArgumentException if {@code dims} is not in {@code [1, dimensions()]}, or a
+   *     text encodes to no tokens (an empty text, with a tokenizer that adds no special tokens; the
+   *     message names its index)
    * @throws NullPointerException if {@code text} is null
    * @throws IllegalStateException if this embedder is closed
    */
@@ -112,7 +114,9 @@ public interface GeckoEmbedder extends AutoCloseable {
   /**
    * Embeds one request (text, task type, title) at width {@code dims}.
    *
-   * @throws IllegalArgumentException if {@code dims} is not in {@code [1, dimensions()]}
+   * @throws IllegalArgumentException if {@code dims} is not in {@code [1, dimensions()]}, or a
+   *     text encodes to no tokens (an empty text, with a tokenizer that adds no special tokens; the
+   *     message names its index)
    * @throws IllegalStateException if this embedder is closed
    */
   default float[] embed(EmbedRequest request, int dims) {
@@ -122,7 +126,9 @@ public interface GeckoEmbedder extends AutoCloseable {
   /**
    * Embeds texts with the model's default prompt, at width {@code dims}, in the given order.
    *
-   * @throws IllegalArgumentException if {@code dims} is not in {@code [1, dimensions()]}
+   * @throws IllegalArgumentException if {@code dims} is not in {@code [1, dimensions()]}, or a
+   *     text encodes to no tokens (an empty text, with a tokenizer that adds no special tokens; the
+   *     message names its index)
    * @throws NullPointerException if the list or a text is null (the message names its index)
    * @throws IllegalStateException if this embedder is closed
    */
@@ -131,7 +137,9 @@ public interface GeckoEmbedder extends AutoCloseable {
   /**
    * Embeds requests at width {@code dims}, in the given order.
    *
-   * @throws IllegalArgumentException if {@code dims} is not in {@code [1, dimensions()]}
+   * @throws IllegalArgumentException if {@code dims} is not in {@code [1, dimensions()]}, or a
+   *     text encodes to no tokens (an empty text, with a tokenizer that adds no special tokens; the
+   *     message names its index)
    * @throws NullPointerException if the list or a request is null (the message names its index)
    * @throws IllegalStateException if this embedder is closed
    */
@@ -147,7 +155,9 @@ public interface GeckoEmbedder extends AutoCloseable {
    * report with {@code done == total}. Reports come on the calling thread. The listener may close
    * this embedder: the call still completes (see {@link #close()}).
    *
-   * @throws IllegalArgumentException if {@code dims} is not in {@code [1, dimensions()]}
+   * @throws IllegalArgumentException if {@code dims} is not in {@code [1, dimensions()]}, or a
+   *     text encodes to no tokens (an empty text, with a tokenizer that adds no special tokens; the
+   *     message names its index)
    * @throws NullPointerException if the list, a request or the listener is null
    * @throws IllegalStateException if this embedder is closed
    */

@@ -211,7 +211,9 @@ public final class VectorOps {
 
   /**
    * Quantises {@code v} to signed bytes in {@code out} with one scale for the whole vector
-   * ({@code max|v| / 127}) and returns that scale; {@code v[i] ≈ out[i] * scale}.
+   * ({@code max|v| / 127}) and returns that scale; {@code v[i] ≈ out[i] * scale}. The codes keep
+   * the vector's shape at any magnitude, but below {@code max|v|} of about 1.8e-43 the scale
+   * underflows to 0, so such a vector scores 0 against every query.
    *
    * @throws IllegalArgumentException if the lengths differ or {@code v} holds NaN or infinity
    */

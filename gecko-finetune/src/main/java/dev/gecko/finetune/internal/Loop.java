@@ -379,7 +379,7 @@ public final class Loop {
           batch.add(trainRows.get(order[i]));
         }
         // a last batch too small to teach anything takes no step, but the run's end still validates
-        boolean trained = batch.size() >= minBatch(config.objective());
+        boolean trained = teaches(batch);
         double loss = Double.NaN;
         boolean applied = false;
         if (trained) {
@@ -602,6 +602,20 @@ public final class Loop {
    */
   public static int minBatch(FineTuneObjective objective) {
     return objective == FineTuneObjective.MRL_DISTILL ? 3 : 2;
+  }
+
+  /**
+   * Whether a batch carries a signal ({@link #minBatch}): its rows, or for self-distillation of
+   * documents its distinct texts (a text twice in a batch is one candidate, and with fewer than three
+   * the loss is always zero while weight decay would still move the weights).
+   */
+  private boolean teaches(List<Row> batch) {
+    return config.objective() == FineTuneObjective.MRL_DISTILL ? teaches(new Local(batch))
+        : batch.size() >= minBatch(config.objective());
+  }
+
+  private boolean teaches(Local l) {
+    return (config.distillQueries() ? l.idx[0].length : l.ids.size()) >= minBatch(config.objective());
   }
 
   List<Encoding> encodings(List<Integer> ids) {
@@ -920,7 +934,7 @@ public final class Loop {
     List<Local> batches = new ArrayList<>();
     for (int start = 0; start + 1 < valRows.size(); start += config.batchSize()) {
       Local l = new Local(valRows.subList(start, Math.min(start + config.batchSize(), valRows.size())));
-      if ((config.distillQueries() ? l.idx[0].length : l.ids.size()) >= minBatch(config.objective())) {
+      if (teaches(l)) {
         batches.add(l);
       }
     }

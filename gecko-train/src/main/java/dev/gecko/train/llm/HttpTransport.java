@@ -222,13 +222,8 @@ final class HttpTransport {
     int status = resp.statusCode();
     LOG.log(System.Logger.Level.DEBUG, "POST {0} -> {1} request-id={2}", shown, status, requestId);
     if (status >= 200 && status < 300) {
-      String text = scrubLiteral(raw, answerSecrets);
-      if (!escapedAnswerSecrets.isEmpty() && text.indexOf('\\') >= 0) {
-        // a key echoed with JSON escapes ("\/", a Unicode escape) would be decoded into the answer
-        for (java.util.regex.Pattern p : escapedAnswerSecrets) {
-          text = p.matcher(text).replaceAll("[REDACTED]");
-        }
-      }
+      // as it stands, and with JSON escapes ("\/", a Unicode escape), which decoding would undo
+      String text = scrubEscaped(scrubLiteral(raw, answerSecrets), escapedAnswerSecrets);
       JsonNode json;
       try {
         json = JSON.readTree(text);
@@ -419,9 +414,14 @@ final class HttpTransport {
     if (text == null) {
       return "";
     }
-    String out = scrubLiteral(text, secrets);
-    if (out.indexOf('\\') >= 0) {
-      for (java.util.regex.Pattern p : escapedSecrets) {
+    return scrubEscaped(scrubLiteral(text, secrets), escapedSecrets);
+  }
+
+  /** {@code text} with each match of {@code escaped} (see {@link #escapedForm}) replaced by {@code [REDACTED]}. */
+  private static String scrubEscaped(String text, java.util.List<java.util.regex.Pattern> escaped) {
+    String out = text;
+    if (!escaped.isEmpty() && out.indexOf('\\') >= 0) { // no escape, no escaped secret
+      for (java.util.regex.Pattern p : escaped) {
         out = p.matcher(out).replaceAll("[REDACTED]");
       }
     }

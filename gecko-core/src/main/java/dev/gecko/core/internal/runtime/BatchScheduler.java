@@ -98,6 +98,7 @@ final class BatchScheduler {
    * Tokenises texts on the calling thread, checking their length when truncation is refused.
    *
    * @throws dev.gecko.core.InputTooLongException naming the first text over the maximum
+   * @throws IllegalArgumentException naming the first text that encodes to no tokens
    */
   List<Encoding> encode(List<String> texts) {
     return encodeWindow(texts, 0, texts.size());

@@ -156,14 +156,8 @@ final class Coalescer {
         inline = true;
         startHelpersFor(job, 1); // a call of several batches: its other batches beside the caller
       } else if (activeRunners < runners) {
-        startHelper();
+        tryStartHelper(); // without one, the runners at work serve this call too
       }
-    } catch (Error noThread) { // no helper thread could start (startHelper counted its own back)
-      if (inline) {
-        activeRunners--; // this caller will not run: no runner counted that never leaves
-      }
-      removeQueued(i -> i.job() == job); // nor texts left in the queue that nobody waits for
-      throw noThread;
     } finally {
       lock.unlock();
     }
@@ -178,7 +172,7 @@ final class Coalescer {
           activeRunners--;
           changed.signalAll();
           if (!queue.isEmpty() && activeRunners < runners) {
-            startHelper(); // what came meanwhile does not wait for this caller's next call
+            tryStartHelper(); // what came meanwhile does not wait for this caller's next call
           }
         } finally {
           lock.unlock();
@@ -220,9 +214,11 @@ final class Coalescer {
     lock.lock();
     try {
       startHelpersFor(job, 0); // helpers run it all: one per batch while runners are free
-    } catch (Error noThread) {
-      removeQueued(i -> i.job() == job); // the caller gets the Error, not a future: its texts go
-      throw noThread;
+      if (activeRunners == 0) { // no thread could be started, and none is at work to run it
+        removeQueued(i -> i.job() == job);
+        job.future.completeExceptionally(new RejectedExecutionException(
+            "no helper thread could be started to run the call (see the logged error)"));
+      }
     } finally {
       lock.unlock();
     }
@@ -236,7 +232,9 @@ final class Coalescer {
    */
   private void startHelpersFor(Job job, int covered) {
     for (long more = job.tokens / maxBatchTokens + 1 - covered; more > 0 && activeRunners < runners; more--) {
-      startHelper();
+      if (!tryStartHelper()) {
+        return;
+      }
     }
   }
 
@@ -275,16 +273,25 @@ final class Coalescer {
     }
   }
 
-  /** Starts a helper runner; the caller holds the lock and has checked there is room. */
-  private void startHelper() {
+  /**
+   * Starts a helper runner; the caller holds the lock and has checked there is room. A thread that
+   * cannot be started (an {@link Error}: "unable to create native thread") is logged, not thrown:
+   * the runners at work, or the calling thread running its own batches, carry on without it.
+   *
+   * @return false if no thread could be started
+   */
+  private boolean tryStartHelper() {
     activeRunners++;
     try {
       helperThreads.execute(this::helperLoop);
+      return true;
     } catch (RejectedExecutionException e) {
       activeRunners--; // the embedder is closing: its callers hold the queue's work
+      return false;
     } catch (Error e) {
       activeRunners--; // no thread could be started: no runner counted that will never leave
-      throw e;
+      LOG.log(System.Logger.Level.ERROR, "could not start a helper thread for coalesced batches", e);
+      return false;
     }
   }
 
@@ -308,7 +315,7 @@ final class Coalescer {
         activeRunners--;
         changed.signalAll();
         if (!queue.isEmpty() && activeRunners < runners) {
-          startHelper(); // texts queued as this helper left
+          tryStartHelper(); // texts queued as this helper left
         }
       } finally {
         lock.unlock();

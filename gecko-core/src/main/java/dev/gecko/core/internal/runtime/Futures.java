@@ -45,7 +45,7 @@ final class Futures {
     if (shared instanceof RejectedExecutionException) {
       return new RejectedExecutionException(message, shared);
     }
-    if (shared instanceof IllegalArgumentException) {
+    if (shared.getClass() == IllegalArgumentException.class) { // not its subclasses, whose fields would be lost
       return new IllegalArgumentException(message, shared);
     }
     return new IllegalStateException(message, shared);

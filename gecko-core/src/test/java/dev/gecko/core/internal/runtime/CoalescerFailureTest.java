@@ -177,6 +177,45 @@ class CoalescerFailureTest {
   }
 
   @Test
+  void aHelperThreadThatCannotStartLeavesTheCallerToRunItsOwnBatchesAndFailsOnlyAnAsyncCallWithNoRunner()
+      throws Exception {
+    // an executor that cannot start threads, as a JVM at its thread limit ("unable to create native thread")
+    AtomicBoolean noThreads = new AtomicBoolean(true);
+    HeldRunners held = new HeldRunners();
+    java.util.concurrent.Executor threads = r -> {
+      if (noThreads.get()) {
+        throw new OutOfMemoryError("unable to create native thread: possibly out of memory or process/resource limits reached");
+      }
+      held.execute(r);
+    };
+    CallGate gate = new CallGate();
+    Coalescer coalescer = new Coalescer(wide, session, null, settings(2), threads, gate, new WorkspacePool(), new Stats());
+    // a synchronous call of two batches (9 x 480 tokens, over the 4,096-token budget) on an idle
+    // embedder: it would start a helper beside itself
+    String[] words = {"river", "garden", "violin", "harbour", "desert", "comet", "engine", "library", "mountain"};
+    List<String> texts = Arrays.stream(words).map(w -> text(w, 480)).toList();
+    List<Encoding> encodings = texts.stream().map(CoalescerFailureTest::encode).toList();
+    List<float[]> got = coalescer.embed(encodings, 64);
+    List<float[]> want = reference.embedAll(texts, 64);
+    for (int i = 0; i < texts.size(); i++) {
+      assertThat(VectorOps.cosine(got.get(i), want.get(i))).as("text %d, run by the caller itself", i)
+          .isGreaterThanOrEqualTo(0.99999f);
+    }
+    // an asynchronous call with no runner at work and none to start: refused, and not left queued
+    CompletableFuture<List<float[]>> async = coalescer.submit(List.of(encode(texts.get(0))), 64);
+    assertThat(failure(async)).isInstanceOf(java.util.concurrent.RejectedExecutionException.class)
+        .hasMessageContaining("no helper thread could be started");
+    // threads again: no runner left counted, nothing queued; a later async call runs
+    noThreads.set(false);
+    CompletableFuture<List<float[]>> later = coalescer.submit(List.of(encode(texts.get(1))), 64);
+    held.next().run();
+    assertThat(VectorOps.cosine(later.get(WAIT_SECONDS, TimeUnit.SECONDS).get(0), want.get(1)))
+        .isGreaterThanOrEqualTo(0.99999f);
+    assertThat(held.held).isEmpty();
+    assertThat(gate.closeAndAwait()).isTrue();
+  }
+
+  @Test
   void aFailureThatSeveralCallersOfOneBatchShareReachesEachAsItsOwnInstance() throws Exception {
     // a closed session refuses every batch (IllegalStateException, not an InferenceException that
     // would be run again call by call): a failure the batch's calls share
