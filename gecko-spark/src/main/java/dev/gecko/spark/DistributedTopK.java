@@ -53,7 +53,10 @@ import scala.Tuple2;
  * a null in the ordinal column fails the job (a flat index holds finite values of one width), the
  * message naming the row: a corpus vector by its id and ordinal, a query by its id, a null by its
  * column and row; so does, with the dot-product metric, a vector whose squared norm exceeds {@link
- * FlatIndex#MAX_DOT_SQUARED_NORM} (its scores could overflow). Query ids need not be unique. The
+ * FlatIndex#MAX_DOT_SQUARED_NORM} (its scores could overflow). Ordinals from an ordinal column
+ * must be unique: two corpus rows with one ordinal (and a vector) fail the job, naming the ordinal
+ * and their ids, since they would tie in whatever order the shuffle delivered them (the rows of an
+ * ordinal meet in one shard, so this costs no extra pass). Query ids need not be unique. The
  * output has one row per hit: {@code query_id} (string), {@code rank} (int, from 1), {@code id}
  * (string), {@code score} (float), {@code ordinal} (long: the corpus row's ordinal). Scores are those of
  * {@link FlatIndex} with the chosen precision and metric (default float32, dot product: the
@@ -361,8 +364,9 @@ public final class DistributedTopK {
 
     /**
      * Sets the corpus column (long) that orders the corpus, as insertion order orders a {@link
-     * FlatIndex}: ties go to the lower ordinal. Unset (the default): the rows' position in the
-     * corpus dataset.
+     * FlatIndex}: ties go to the lower ordinal. Its values must be unique and not null: a row
+     * without one, or two rows with one ordinal, fail the search's job, naming the row (its id) or
+     * the ordinal and its ids. Unset (the default): the rows' position in the corpus dataset.
      */
     public Builder ordinalCol(String name) {
       this.ordinalCol = Objects.requireNonNull(name, "ordinalCol is null");

@@ -25,7 +25,9 @@ import org.apache.spark.sql.RowFactory;
  * or, with {@code failOnTruncation}, fails the task with {@link InputTooLongException} whose index
  * is the row's position in its partition (Spark's failure names the partition). Each kind is counted on the {@link EmbeddingCounters}.
  *
- * <p>Serializable: carries settings only; the embedder is looked up on the executor.
+ * <p>Serializable: carries settings only; the embedder is looked up on the executor when the
+ * partition's first row is read, so an empty partition loads no model (nor fails on one that does
+ * not load: only a partition with rows checks the model and the width).
  */
 final class EmbedPartition implements MapPartitionsFunction<Row, Row> {
   private static final long serialVersionUID = 1L;
@@ -57,14 +59,10 @@ final class EmbedPartition implements MapPartitionsFunction<Row, Row> {
 
   @Override
   public Iterator<Row> call(Iterator<Row> input) {
-    GeckoEmbedder embedder = ExecutorEmbedders.get(settings.model(), settings.threads(), settings.maxBatchTokens(),
-        settings.fingerprint());
-    int dims = settings.dims() == 0 ? embedder.dimensions() : settings.dims();
-    if (dims < 1 || dims > embedder.dimensions()) {
-      throw new IllegalArgumentException("dims must be in [1, " + embedder.dimensions() + "] for model " + embedder.model().name()
-          + ", was " + dims);
-    }
     return new Iterator<>() {
+      /** This JVM's embedder, fetched on the partition's first row: an empty partition opens no model. */
+      private GeckoEmbedder embedder;
+      private int dims;
       private List<Row> chunk = List.of();
       private int next;
       private long rowInPartition;
@@ -76,6 +74,10 @@ final class EmbedPartition implements MapPartitionsFunction<Row, Row> {
         }
         if (!input.hasNext()) {
           return false;
+        }
+        if (embedder == null) {
+          embedder = embedder();
+          dims = dimsOf(embedder);
         }
         chunk = embedChunk(embedder, dims, input, rowInPartition);
         rowInPartition += chunk.size();
@@ -91,6 +93,28 @@ final class EmbedPartition implements MapPartitionsFunction<Row, Row> {
         return chunk.get(next++);
       }
     };
+  }
+
+  /**
+   * This JVM's shared embedder for the settings (model load and fingerprint check on first use:
+   * {@link ExecutorEmbedders#get}).
+   */
+  private GeckoEmbedder embedder() {
+    return ExecutorEmbedders.get(settings.model(), settings.threads(), settings.maxBatchTokens(), settings.fingerprint());
+  }
+
+  /**
+   * The width to embed at: the settings' (0: the model's full width).
+   *
+   * @throws IllegalArgumentException if it is above the model's width
+   */
+  private int dimsOf(GeckoEmbedder embedder) {
+    int dims = settings.dims() == 0 ? embedder.dimensions() : settings.dims();
+    if (dims < 1 || dims > embedder.dimensions()) {
+      throw new IllegalArgumentException("dims must be in [1, " + embedder.dimensions() + "] for model " + embedder.model().name()
+          + ", was " + dims);
+    }
+    return dims;
   }
 
   private List<Row> embedChunk(GeckoEmbedder embedder, int dims, Iterator<Row> input, long firstRow) {

@@ -166,6 +166,28 @@ final class ExecutorEmbedders {
   }
 
   /**
+   * The full width of {@code pkg}'s vectors, for the driver's checks and plans: the width its
+   * manifest declares ({@link ModelPackage#dimensions()}), or, where it declares none (the field is
+   * optional in {@code gecko-model.json}, and a sentence-transformers folder without {@code
+   * word_embedding_dimension} gives none: {@code dimensions()} is 0), the width of its graph, read
+   * by opening an embedder here once ({@link GeckoEmbedder#dimensions()}) and closing it. Only
+   * that second case loads the model on this JVM.
+   *
+   * @throws dev.gecko.core.ModelLoadException if the width has to be read from the graph and the
+   *     model does not load
+   */
+  static int width(ModelPackage pkg) {
+    Objects.requireNonNull(pkg, "pkg is null");
+    if (pkg.dimensions() > 0) {
+      return pkg.dimensions();
+    }
+    LOG.log(System.Logger.Level.DEBUG, "model {0} declares no width: opening it once to read the width of its graph", pkg.name());
+    try (GeckoEmbedder embedder = GeckoEmbedder.builder().model(pkg).threads(1).coalescingWindow(Duration.ZERO).build()) {
+      return embedder.dimensions();
+    }
+  }
+
+  /**
    * The model as this JVM finds it ({@link #resolve}, then {@link ModelPackage#resolve}: a folder's
    * manifest is read), or null where it does not (a folder shipped to the executors only, a
    * built-in model whose jar only they have).

@@ -52,6 +52,7 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StringType;
 import org.apache.spark.sql.types.StructType;
 import org.apache.spark.storage.StorageLevel;
 import org.apache.spark.util.DoubleAccumulator;
@@ -107,7 +108,8 @@ import scala.Tuple2;
  *
  * <p>The driver holds {@code DIR/run.lock} (one job per folder) and writes {@code DIR/manifest.json}:
  * configuration and digest (a re-run with another configuration is refused, naming the fields that
- * differ; the embedder is known by its model's name, width and {@link ModelPackage#fingerprint()
+ * differ; the embedder is known by its model's name, width (its manifest's, or where that declares
+ * none, its graph's, read by opening the model once on the driver) and {@link ModelPackage#fingerprint()
  * fingerprint}, so a model folder retrained in place is another configuration), the LLM servers that
  * answered ({@code llmEndpoints}, provenance outside the digest), status, counts.
  * sentence-transformers reads {@code DIR/parts/*}{@code /examples.jsonl}.
@@ -196,9 +198,12 @@ public final class FretSparkJob {
         throw new IllegalArgumentException("the corpus is empty");
       }
       ModelPackage model = ModelPackage.resolve(ExecutorEmbedders.resolve(b.model));
+      // the manifest's width, or where it declares none, the graph's (the model opened here once):
+      // the shards are planned and the configuration recorded with the width the tasks embed at
+      int width = ExecutorEmbedders.width(model);
       LlmClient driverClient = b.llm.http(System.getenv());
       Relabeler relabeler = b.settings.relabeler(driverClient);
-      ObjectNode config = config(relabeler, model, size, corpusDigest(passages));
+      ObjectNode config = config(relabeler, model, width, size, corpusDigest(passages));
       String digest = Hashes.sha256Hex(config.toString());
       ObjectNode previous = readManifest(out);
       if (previous != null && !digest.equals(previous.path("digest").asText())) {
@@ -233,7 +238,7 @@ public final class FretSparkJob {
               .partitionBy(new HashPartitioner(Math.max(1, passages.getNumPartitions())))
               .persist(StorageLevel.MEMORY_AND_DISK());
           shards = DistributedTopK.pack(corpusVectors(spark, passages, model.fingerprint()),
-              shardsFor(size, model.dimensions(), b.shards), packId);
+              shardsFor(size, width, b.shards), packId);
         }
         int from = 0;
         boolean first = true;
@@ -545,12 +550,12 @@ public final class FretSparkJob {
     int text = schema.fieldIndex("text");
     int title = names.contains("title") ? schema.fieldIndex("title") : -1;
     org.apache.spark.sql.types.DataType idType = schema.apply("id").dataType();
-    if (!idType.equals(DataTypes.StringType) && !idType.equals(DataTypes.LongType)
-        && !idType.equals(DataTypes.IntegerType)) {
+    // instanceof: a collated string (Spark 4: collate(id, 'UTF8_LCASE')) is a StringType not equal to DataTypes.StringType
+    if (!(idType instanceof StringType) && !idType.equals(DataTypes.LongType) && !idType.equals(DataTypes.IntegerType)) {
       throw new IllegalArgumentException("corpus: column 'id' must be string, int or bigint, was " + idType.simpleString());
     }
     for (String c : List.of("text", "title")) {
-      if (names.contains(c) && !schema.apply(c).dataType().equals(DataTypes.StringType)) {
+      if (names.contains(c) && !(schema.apply(c).dataType() instanceof StringType)) {
         throw new IllegalArgumentException("corpus: column '" + c + "' must be string, was "
             + schema.apply(c).dataType().simpleString());
       }
@@ -628,6 +633,9 @@ public final class FretSparkJob {
    * searched without an overflow after it has been embedded.
    */
   static int shardsFor(long passages, int dims, int asked) {
+    if (dims < 1) {
+      throw new IllegalArgumentException("dims must be >= 1 to plan the shards, was " + dims);
+    }
     long needed = (passages * dims + (1L << 30) - 1) >> 30;
     if (needed > Integer.MAX_VALUE) {
       throw new IllegalArgumentException(passages + " passages of " + dims + " dimensions are too many to shard");
@@ -650,13 +658,14 @@ public final class FretSparkJob {
 
   // ------------------------------------------------------------------ the folder
 
-  private ObjectNode config(Relabeler relabeler, ModelPackage model, long passages, String corpusDigest) {
+  /** The run's configuration; {@code width} is the model's full width ({@link ExecutorEmbedders#width}). */
+  private ObjectNode config(Relabeler relabeler, ModelPackage model, int width, long passages, String corpusDigest) {
     ObjectNode c = JSON.createObjectNode();
     c.put("runner", "spark");
     c.putObject("llm").put("model", b.llm.model());
     c.putObject("scorers").put("ql", relabeler.qlScorer().id()).put("rc", relabeler.rcScorer().id());
     // the fingerprint (graph, tokenizer, adapter, settings): a model folder retrained in place keeps its name and width
-    c.putObject("embedder").put("model", model.name()).put("dimensions", model.dimensions())
+    c.putObject("embedder").put("model", model.name()).put("dimensions", width)
         .put("fingerprint", model.fingerprint());
     FretSettings s = b.settings;
     c.putObject("parameters").put("candidates", s.candidates()).put("negatives", s.negatives().name().toLowerCase(Locale.ROOT))

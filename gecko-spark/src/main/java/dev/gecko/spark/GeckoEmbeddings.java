@@ -21,11 +21,13 @@ import org.apache.spark.ml.util.DefaultParamsReadable;
 import org.apache.spark.ml.util.DefaultParamsWritable;
 import org.apache.spark.ml.util.Identifiable;
 import org.apache.spark.ml.util.MLReader;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StringType;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 
@@ -450,7 +452,36 @@ public final class GeckoEmbeddings extends Transformer implements DefaultParamsW
     int title = getTitleCol().isEmpty() ? -1 : in.fieldIndex(getTitleCol());
     EmbedPartition.Settings s = new EmbedPartition.Settings(getModel(), fingerprint, getThreads(), getMaxBatchTokens(),
         getDims(), parseTaskType(getTaskType()), getFailOnTruncation(), getVectorOutput());
-    return dataset.toDF().mapPartitions(new EmbedPartition(s, text, title, counters), Encoders.row(out));
+    return withTypes(dataset.toDF().mapPartitions(new EmbedPartition(s, text, title, counters), Encoders.row(out)), out);
+  }
+
+  /**
+   * {@code rows} with the column types of {@code out}: Spark's row encoder gives a collated string
+   * column (Spark 4: {@code collate(text, 'UTF8_LCASE')}) back as a plain string, so such a column
+   * is cast back to its collation, and the output keeps the input's columns as they were. Rows whose
+   * types came through (no collated column) are returned as they are.
+   */
+  private static Dataset<Row> withTypes(Dataset<Row> rows, StructType out) {
+    StructField[] got = rows.schema().fields();
+    StructField[] want = out.fields();
+    boolean same = got.length == want.length;
+    for (int i = 0; same && i < got.length; i++) {
+      same = got[i].dataType().equals(want[i].dataType());
+    }
+    if (same) {
+      return rows;
+    }
+    // by position: renamed first, so that repeated column names select nothing ambiguous
+    String[] names = new String[got.length];
+    for (int i = 0; i < names.length; i++) {
+      names[i] = "_gecko_column_" + i;
+    }
+    Dataset<Row> renamed = rows.toDF(names);
+    Column[] columns = new Column[want.length];
+    for (int i = 0; i < want.length; i++) {
+      columns[i] = renamed.col(names[i]).cast(want[i].dataType()).as(want[i].name(), want[i].metadata());
+    }
+    return renamed.select(columns);
   }
 
   /** Returns the counters of the last {@link #transform(Dataset)} call, or null before any. */
@@ -478,7 +509,10 @@ public final class GeckoEmbeddings extends Transformer implements DefaultParamsW
   /**
    * Ships a model folder to the executors: packs it as {@code <folder name>-<content>.zip}, where
    * {@code <content>} is the first 12 hex digits of a SHA-256 over the folder's file names and
-   * bytes, and adds it with {@link SparkContext#addArchive(String)}, which unpacks it on every node.
+   * bytes, and {@code <folder name>} keeps the characters {@code [A-Za-z0-9._-]} of the folder's
+   * name, every other one replaced by {@code _} (Spark reads the archive's path as a URI: {@code
+   * v1#best} gives {@code v1_best-<content>.zip}, where {@code #} would start a fragment), and adds
+   * it with {@link SparkContext#addArchive(String)}, which unpacks it on every node.
    * Returns the name to pass to {@link #setModel(String)}. The name follows the content, so a folder
    * retrained in place and shipped again gets a new name (Spark keeps an added file for the life of
    * its context and refuses another file of the same name), and the same content shipped again gets
@@ -538,7 +572,9 @@ public final class GeckoEmbeddings extends Transformer implements DefaultParamsW
       throw new IllegalArgumentException(what + ": no column '" + column + "' in " + schema.simpleString());
     }
     DataType t = schema.apply(column).dataType();
-    if (!t.equals(DataTypes.StringType)) {
+    // instanceof, not equals: in Spark 4 a collated string column (collate(text, 'UTF8_LCASE')) has a
+    // StringType of its own collation, not equal to DataTypes.StringType; its values are Java strings too
+    if (!(t instanceof StringType)) {
       throw new IllegalArgumentException(what + ": column '" + column + "' is " + t.simpleString() + ", not a string");
     }
   }

@@ -53,7 +53,12 @@ final class ModelArchives {
    */
   private static final String HOME = "gecko-model-" + ProcessHandle.current().pid() + "-"
       + HexFormat.of().toHexDigits(new SecureRandom().nextLong());
-  /** Characters of an application id kept in a folder name; others become {@code _}. */
+  /**
+   * Characters of an application id kept in a folder name, and of a model folder's name kept in its
+   * archive's name; others become {@code _}. An archive's path reaches {@link SparkContext#addArchive}
+   * as a string that Spark reads as a URI: a {@code #} would start a fragment (Spark's name for the
+   * folder it unpacks into), a {@code ?} a query, a space or {@code %} an invalid or escaped one.
+   */
   private static final Pattern UNSAFE = Pattern.compile("[^A-Za-z0-9._-]");
 
   /**
@@ -114,6 +119,17 @@ final class ModelArchives {
     }
   }
 
+  /**
+   * The archive's file name: {@code <folder name>-<content>.zip}, the folder's name with every
+   * character outside {@code [A-Za-z0-9._-]} replaced by {@code _} ({@code v1#best} gives {@code
+   * v1_best-<content>.zip}).
+   */
+  static String archiveName(Path folder, String content) {
+    Path name = folder.getFileName();
+    String safe = UNSAFE.matcher(name == null ? "model" : name.toString()).replaceAll("_");
+    return safe + "-" + content + ".zip";
+  }
+
   /** As {@link #pack(Path, Path)} under the JVM's temporary folder ({@code java.io.tmpdir}). */
   static Path pack(Path folder) {
     return pack(folder, Path.of(System.getProperty("java.io.tmpdir")));
@@ -127,7 +143,8 @@ final class ModelArchives {
   /**
    * Packs {@code folder} as {@code <tmp>/<this JVM's folder>/<context>/<folder name>-<content>.zip}
    * ({@code <context>} left out where null), where {@code <content>} is the first 12 hex digits of
-   * a SHA-256 over the folder's file names, sizes and bytes, and returns the archive's path.
+   * a SHA-256 over the folder's file names, sizes and bytes, and {@code <folder name>} the folder's
+   * name kept to {@code [A-Za-z0-9._-]} ({@link #archiveName}), and returns the archive's path.
    * Written under a temporary name and moved into place; where the same content was packed there
    * before, that archive is returned (Spark adds a path once, and refuses a second path of the same
    * name). The archive and its folders are deleted when the JVM exits, if not before (see the class
@@ -163,7 +180,7 @@ final class ModelArchives {
           }
         }
         String content = Hashes.hex(sha).substring(0, 12);
-        Path zip = home.resolve(dir.getFileName() + "-" + content + ".zip");
+        Path zip = home.resolve(archiveName(dir, content));
         zip.toFile().deleteOnExit(); // before it exists: no moment where it is there and would be left
         if (!Files.isRegularFile(zip)) { // else: this content was shipped before, and Spark adds that archive once
           Files.move(part, zip, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);

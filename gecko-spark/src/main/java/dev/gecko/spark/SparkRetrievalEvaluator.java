@@ -52,6 +52,7 @@ public final class SparkRetrievalEvaluator {
       .add("text", DataTypes.StringType, false);
 
   private final GeckoEmbeddings embeddings;
+  /** The widths to score; null for the model's full width, learned by {@link #evaluate}. */
   private final List<Integer> dims;
   private final List<Integer> ks;
   private final boolean ignoreIdenticalIds;
@@ -100,16 +101,27 @@ public final class SparkRetrievalEvaluator {
    * {@link SparkCorpus}'s rows) against queries ({@code {id, text}} pairs) and qrels (query id to
    * document id to grade).
    *
+   * <p>The corpus's {@code ordinal} ({@code bigint}) orders it, as in {@link DistributedTopK}: ties
+   * between equal scores go to the lower ordinal, so ordinals must be unique and not null; a row
+   * without one or two rows with one fail the job (Spark's exception, whose cause names the row's
+   * id, or the ordinal and its ids).
+   *
    * @throws IllegalArgumentException if a width exceeds the model's, no query is in the qrels, a
-   *     query or document id is repeated (the message names it), or the corpus is empty
+   *     query or document id is repeated (the message names it), the corpus is empty, or its
+   *     ordinal column is not {@code bigint}
+   * @throws dev.gecko.core.ModelLoadException if the model's manifest declares no width and the
+   *     model does not load on the driver, where its width is read from its graph
    */
   public EvalReport evaluate(SparkSession spark, Dataset<Row> corpus, List<String[]> queries,
       Map<String, Map<String, Integer>> qrels, String name) {
     long start = System.nanoTime();
     ModelPackage model = ModelPackage.resolve(ExecutorEmbedders.resolve(embeddings.getModel()));
+    // the manifest's width, or where it declares none, the graph's (the model opened here once)
+    int width = ExecutorEmbedders.width(model);
+    List<Integer> dims = this.dims != null ? this.dims : List.of(width);
     for (int d : dims) {
-      if (d < 1 || d > model.dimensions()) {
-        throw new IllegalArgumentException("width " + d + " is not in [1, " + model.dimensions() + "]");
+      if (d < 1 || d > width) {
+        throw new IllegalArgumentException("width " + d + " is not in [1, " + width + "] for model " + model.name());
       }
     }
     List<Row> qrows = new ArrayList<>();
@@ -189,14 +201,31 @@ public final class SparkRetrievalEvaluator {
    * The corpus rows as they are embedded: a null title as empty, the text as {@link
    * RetrievalEvaluator#documentText} gives it, so that joined with its title by the model's prompt
    * it is MTEB's {@code (title + " " + text).strip()} on the raw text, as in the single-JVM
-   * evaluator. A null id or text fails the job, naming the row's ordinal.
+   * evaluator. A null ordinal fails the job naming the row's id (its position where the id is null
+   * too), a null id or text naming the row's ordinal; an ordinal column that is not {@code bigint}
+   * is refused here.
    */
   static Dataset<Row> documents(SparkSession spark, Dataset<Row> corpus) {
-    return spark.createDataFrame(corpus.select("ordinal", "id", "title", "text").javaRDD()
-        .map(r -> {
+    StructType schema = corpus.schema();
+    if (java.util.Arrays.asList(schema.fieldNames()).contains("ordinal")
+        && !schema.apply("ordinal").dataType().equals(DataTypes.LongType)) {
+      throw new IllegalArgumentException("corpus: column 'ordinal' is " + schema.apply("ordinal").dataType().simpleString()
+          + ", not bigint");
+    }
+    org.apache.spark.api.java.JavaRDD<Row> rows = corpus.select("ordinal", "id", "title", "text").javaRDD();
+    int partitions = rows.getNumPartitions();
+    // zipWithUniqueId runs no job (zipWithIndex would): row i of partition p is numbered i * partitions + p
+    return spark.createDataFrame(rows.zipWithUniqueId()
+        .map(t -> {
+          Row r = t._1();
+          if (r.isNullAt(0)) { // else Spark's bare "Value at index 0 is null"
+            throw new IllegalArgumentException("corpus: column 'ordinal' is null in " + (r.isNullAt(1)
+                ? "row " + t._2() / partitions + " (from 0) of partition " + t._2() % partitions + " (its id is null too)"
+                : "the row of id '" + r.get(1) + "'"));
+          }
           if (r.isNullAt(1) || r.isNullAt(3)) {
-            throw new IllegalArgumentException("corpus row " + (r.isNullAt(0) ? "?" : r.getLong(0)) + ": "
-                + (r.isNullAt(1) ? "id" : "text") + " is null");
+            throw new IllegalArgumentException("corpus row " + r.getLong(0) + ": " + (r.isNullAt(1) ? "id" : "text")
+                + " is null");
           }
           String title = r.isNullAt(2) ? "" : r.getString(2);
           return RowFactory.create(r.getLong(0), r.getString(1), title, RetrievalEvaluator.documentText(title, r.getString(3)));
@@ -234,7 +263,8 @@ public final class SparkRetrievalEvaluator {
 
     /**
      * Sets the widths to score (default: the model's full width); a width repeated is scored once.
-     * Each is checked against the model's width by {@link #evaluate}.
+     * Each is checked against the model's width by {@link #evaluate} (its manifest's, or where the
+     * manifest declares none, its graph's).
      *
      * @throws NullPointerException if the list or a width is null
      * @throws IllegalArgumentException if empty or a width is below 1
@@ -295,11 +325,12 @@ public final class SparkRetrievalEvaluator {
       return this;
     }
 
-    /** Builds the evaluator. */
+    /**
+     * Builds the evaluator. Without {@link #dims(List)}, it scores the model's full width, which {@link
+     * #evaluate} reads from the model's manifest, or, where the manifest declares none, from its
+     * graph (opening the model once on the driver).
+     */
     public SparkRetrievalEvaluator build() {
-      if (dims == null) {
-        dims = List.of(ModelPackage.resolve(ExecutorEmbedders.resolve(embeddings.getModel())).dimensions());
-      }
       return new SparkRetrievalEvaluator(this);
     }
   }

@@ -40,10 +40,14 @@ final class TopKParts {
     }
 
     /**
-     * Packs (ordinal, id, vector) entries, sorting them by ordinal.
+     * Packs (ordinal, id, vector) entries, sorting them by ordinal. Ordinals must be unique: they
+     * are the corpus order that breaks ties, and two entries of one ordinal would tie in the order
+     * the shuffle delivered them, which can change from run to run. Entries are dealt to shards by
+     * ordinal, so all entries of one ordinal meet in one shard and are caught here, at no extra cost.
      *
      * @throws IllegalArgumentException naming the entry's id and ordinal if it is empty, its width
-     *     differs from the shard's first, or it holds NaN or an infinity
+     *     differs from the shard's first, or it holds NaN or an infinity; naming the ordinal and (up
+     *     to three of) its ids, sorted, if entries share an ordinal
      */
     static Shard pack(String packId, int index, Iterator<Entry> entries) {
       List<Entry> all = new ArrayList<>();
@@ -55,6 +59,9 @@ final class TopKParts {
       float[] vectors = new float[Math.multiplyExact(all.size(), dims)];
       for (int i = 0; i < all.size(); i++) {
         Entry e = all.get(i);
+        if (i > 0 && all.get(i - 1).ordinal == e.ordinal) {
+          throw duplicateOrdinal(all, i - 1);
+        }
         if (e.vector.length == 0) {
           throw new IllegalArgumentException(e.name() + " is empty: a vector has at least one component");
         }
@@ -68,6 +75,20 @@ final class TopKParts {
         System.arraycopy(e.vector, 0, vectors, i * dims, dims);
       }
       return new Shard(packId, index, dims, ordinals, ids, vectors);
+    }
+
+    /** The refusal of the ordinal of {@code sorted[first]}, which the entries after it share: its ids, sorted. */
+    private static IllegalArgumentException duplicateOrdinal(List<Entry> sorted, int first) {
+      long ordinal = sorted.get(first).ordinal;
+      List<String> ids = new ArrayList<>();
+      for (int j = first; j < sorted.size() && sorted.get(j).ordinal == ordinal; j++) {
+        ids.add(sorted.get(j).id);
+      }
+      ids.sort(null); // the message does not depend on the order the shuffle delivered them in
+      List<String> named = ids.size() > 3 ? ids.subList(0, 3) : ids;
+      return new IllegalArgumentException("duplicate corpus ordinal " + ordinal + ": " + ids.size() + " rows have it (ids '"
+          + String.join("', '", named) + "'" + (ids.size() > named.size() ? ", ..." : "") + "); each corpus row needs an "
+          + "ordinal of its own (ordinals order the corpus and break ties between equal scores)");
     }
   }
 

@@ -207,4 +207,25 @@ class DistributedTopKTest {
     // the good rows still search
     assertThat(ordinals.search(queries, corpus).collectAsList()).hasSize(2);
   }
+
+  /**
+   * Two corpus rows with one ordinal are refused, naming the ordinal and their ids, whatever the
+   * shard count (the rows of an ordinal meet in one shard). Before, they were searched, and their
+   * tie (equal vectors: equal scores) went to whichever the shuffle delivered first.
+   */
+  @Test
+  void aRepeatedOrdinalIsRefusedNamingItsIds() {
+    StructType schema = new StructType().add("id", DataTypes.StringType, true)
+        .add("embedding", DataTypes.createArrayType(DataTypes.FloatType, false), true).add("ordinal", DataTypes.LongType, true);
+    List<Row> rows = List.of(RowFactory.create("d0", new float[] {1f, 0f}, 10L), RowFactory.create("twin-b", new float[] {0f, 1f}, 21L),
+        RowFactory.create("d2", new float[] {1f, 1f}, 30L), RowFactory.create("twin-a", new float[] {0f, 1f}, 21L),
+        RowFactory.create("no-vector", null, 21L)); // no vector: takes no part, so it repeats nothing
+    Dataset<Row> queries = TestSpark.rows(List.of(RowFactory.create("q", new float[] {0f, 1f}, null)), schema, 1);
+    for (int shards : new int[] {1, 3}) {
+      DistributedTopK topK = DistributedTopK.builder().k(2).shards(shards).queryBlocks(1).ordinalCol("ordinal").build();
+      assertThat(refusal(() -> topK.search(queries, TestSpark.rows(rows, schema, 2)).collectAsList())).as("%d shards", shards)
+          .isEqualTo("duplicate corpus ordinal 21: 2 rows have it (ids 'twin-a', 'twin-b'); each corpus row needs an ordinal "
+              + "of its own (ordinals order the corpus and break ties between equal scores)");
+    }
+  }
 }

@@ -359,6 +359,36 @@ class FretSparkJobTest {
         .containsExactly("openai-compatible " + server.openAiBaseUrl());
   }
 
+  /**
+   * A model folder whose manifest declares no width: the run records, and plans its shards with,
+   * the graph's width; and a corpus of collated string columns (Spark 4) is read as text. Before,
+   * the configuration recorded {@code "dimensions": 0} (and planned the shards for width 0), and
+   * the collated columns were refused as "must be string".
+   */
+  @Test
+  void aModelThatDeclaresNoWidthIsRecordedWithItsGraphsWidthAndCollatedColumnsAreText() throws Exception {
+    Path model = SparkRetrievalEvaluatorTest.writeModelWithoutWidth(dir.resolve("no-width-model"), MODEL);
+    Path file = corpusOf(2, "arguana-2-no-width.jsonl");
+    Path out = dir.resolve("spark-no-width");
+    Dataset<Row> read = SparkCorpus.read(TestSpark.session(), file.toString());
+    Dataset<Row> collated = read.select(org.apache.spark.sql.functions.col("ordinal"),
+        org.apache.spark.sql.functions.collate(org.apache.spark.sql.functions.col("id"), "UTF8_LCASE").as("id"),
+        org.apache.spark.sql.functions.collate(org.apache.spark.sql.functions.col("title"), "UTF8_LCASE").as("title"),
+        org.apache.spark.sql.functions.collate(org.apache.spark.sql.functions.col("text"), "UNICODE_CI").as("text"));
+    assertThat(collated.schema().apply("text").dataType()).isNotEqualTo(org.apache.spark.sql.types.DataTypes.StringType);
+    for (int i = 0; i < 2; i++) { // both seeds rejected at once: a short run, its manifest written
+      server.enqueue(Fault.status(400, Map.of(), "{\"error\":{\"message\":\"filtered\",\"code\":\"content_filter\"}}"));
+    }
+    FretSparkJob runJob = job(out).model(model.toString()).settings(FretSettings.builder().candidates(3).concurrency(1).build())
+        .seedsPerTask(2).shards(1).build();
+    assertThatThrownBy(() -> runJob.run(TestSpark.session(), collated)).isInstanceOf(NoExamplesException.class);
+    JsonNode embedder = JSON.readTree(out.resolve(FretSparkJob.MANIFEST).toFile()).path("config").path("embedder");
+    assertThat(embedder.path("dimensions").asInt()).isEqualTo(384);
+    assertThat(embedder.path("model").asText()).isEqualTo(MODEL);
+    assertThatThrownBy(() -> FretSparkJob.shardsFor(10, 0, 4)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("dims must be >= 1 to plan the shards, was 0");
+  }
+
   @Test
   void corporaThatWouldLoseOrRepeatSeedsAreRefusedNamingTheColumnOrRow() {
     org.apache.spark.sql.SparkSession spark = TestSpark.session();

@@ -232,6 +232,58 @@ class GeckoEmbeddingsRowsTest {
     assertThat(alone.extractParamMap().toString()).isEqualTo(embed.extractParamMap().toString());
   }
 
+  /**
+   * A collated string column (Spark 4: {@code collate(text, 'UTF8_LCASE')}) is text: embedded as
+   * the same column uncollated, its type kept in the output. Before, its type (a StringType of its
+   * collation, not equal to {@code DataTypes.StringType}) was refused as "not a string".
+   */
+  @Test
+  void collatedStringColumnsAreEmbeddedAsText() {
+    Dataset<Row> in = TestSpark.passages(passages.subList(0, 4), 2);
+    Dataset<Row> collated = in.select(org.apache.spark.sql.functions.col("id"),
+        org.apache.spark.sql.functions.collate(org.apache.spark.sql.functions.col("title"), "UTF8_LCASE").as("title"),
+        org.apache.spark.sql.functions.collate(org.apache.spark.sql.functions.col("text"), "UNICODE_CI").as("text"));
+    org.apache.spark.sql.types.DataType textType = collated.schema().apply("text").dataType();
+    assertThat(textType).isInstanceOf(org.apache.spark.sql.types.StringType.class).isNotEqualTo(DataTypes.StringType);
+    assertThat(collated.schema().apply("title").dataType()).isNotEqualTo(DataTypes.StringType);
+
+    GeckoEmbeddings embed = new GeckoEmbeddings().setModel(GeckoEmbeddingsTest.FP32).setTitleCol("title")
+        .setTaskType(TaskType.RETRIEVAL_DOCUMENT);
+    Dataset<Row> out = embed.transform(collated);
+    // the input's columns as they were, collations included (Spark's row encoder drops them: cast back)
+    assertThat(out.schema().apply("text").dataType()).isEqualTo(textType);
+    assertThat(out.schema().apply("title").dataType()).isEqualTo(collated.schema().apply("title").dataType());
+    assertThat(out.schema().fieldNames()).containsExactly("id", "title", "text", "embedding");
+    Map<String, float[]> got = GeckoEmbeddingsTest.vectors(out, "embedding");
+    Map<String, float[]> plain = GeckoEmbeddingsTest.vectors(embed.transform(in), "embedding");
+    assertThat(got).hasSize(4);
+    // the same texts, titles and batches (an fp32 model): the same vectors, bit for bit
+    got.forEach((id, v) -> assertThat(v).as(id).containsExactly(plain.get(id)));
+    // still refused: a column that is no string
+    assertThatThrownBy(() -> embed.transform(in.withColumn("text", org.apache.spark.sql.functions.length(
+        org.apache.spark.sql.functions.col("text"))))).isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("inputCol: column 'text' is int, not a string");
+  }
+
+  /**
+   * A partition without rows never fetches the executor's embedder, so it loads no model: with a
+   * model no node has, empty partitions finish and only a partition with a row fails, naming the
+   * model. Before, each task fetched the embedder (a model load, and a hash of its files) before
+   * reading its first row, and an empty partition failed on a model it would never use.
+   */
+  @Test
+  void anEmptyPartitionOpensNoModel() {
+    GeckoEmbeddings missing = new GeckoEmbeddings().setModel("no-such-model-" + System.nanoTime());
+    Dataset<Row> empty = TestSpark.rows(List.of(), TestSpark.PASSAGES, 3);
+    assertThat(missing.transform(empty).collectAsList()).isEmpty();
+    assertThat(missing.lastCounters().rows()).isZero();
+
+    // two empty partitions and one with a row: that one's task fails, naming the model
+    Dataset<Row> one = TestSpark.rows(List.of(RowFactory.create("d1", null, "some text")), TestSpark.PASSAGES, 3);
+    assertThatThrownBy(() -> missing.transform(one).collectAsList()).isInstanceOf(SparkException.class)
+        .hasMessageContaining("model '" + missing.getModel() + "' is not a built-in name");
+  }
+
   @Test
   void aModelFolderShippedWithTheJobLoadsOnTheExecutors(@TempDir Path dir) throws Exception {
     ModelPackage builtIn = ModelPackage.builtIn(GeckoEmbedder.Builder.DEFAULT_MODEL);

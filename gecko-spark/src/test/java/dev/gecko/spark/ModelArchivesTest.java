@@ -59,6 +59,31 @@ class ModelArchivesTest {
   }
 
   /**
+   * A folder whose name Spark would misread in the path it is given ({@code #} starts a URI
+   * fragment) is packed under a name of {@code [A-Za-z0-9._-]} only, which Spark adds and unpacks,
+   * and the executors find by it. Before, the archive of {@code v1#best} was {@code
+   * v1#best-<content>.zip}, which {@code addArchive} read as the file {@code v1} with the fragment
+   * {@code best-<content>.zip}, and failed with NoSuchFileException naming {@code .../v1}.
+   */
+  @Test
+  void aFolderNameWithAHashIsShippedUnderASafeName() throws Exception {
+    Path folder = Files.createDirectories(dir.resolve("v1#best"));
+    String content = "not really a graph " + System.nanoTime(); // new content: a new archive in the shared context
+    Files.writeString(folder.resolve("model.onnx"), content);
+    Path tmp = Files.createDirectories(dir.resolve("tmp"));
+    assertThat(ModelArchives.pack(folder, tmp).getFileName().toString()).matches("v1_best-[0-9a-f]{12}\\.zip");
+    assertThat(ModelArchives.archiveName(Path.of("/models/v2?x y%20+z"), "0123456789ab"))
+        .isEqualTo("v2_x_y_20_z-0123456789ab.zip");
+    assertThat(ModelArchives.archiveName(Path.of("/models/my-model.v2_final"), "0123456789ab"))
+        .as("safe characters are kept").isEqualTo("my-model.v2_final-0123456789ab.zip");
+
+    String name = GeckoEmbeddings.shipModelFolder(TestSpark.session().sparkContext(), folder);
+    assertThat(name).matches("v1_best-[0-9a-f]{12}\\.zip");
+    Path unpacked = Path.of(ExecutorEmbedders.resolve(name)); // as a task finds it, through SparkFiles
+    assertThat(unpacked.resolve("model.onnx")).hasContent(content);
+  }
+
+  /**
    * A driver that starts a context, ships a folder, stops the context, and does it again: the
    * archive is there while its context runs, gone with the context's folder once it stopped, and
    * packed again, in a folder of the next context's own, for the next context; a stopped context

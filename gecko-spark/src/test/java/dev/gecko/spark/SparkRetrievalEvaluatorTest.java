@@ -121,6 +121,97 @@ class SparkRetrievalEvaluatorTest {
     assertThat(seen).containsExactly("Title \n  Body text", "Untitled body", "body");
   }
 
+  /**
+   * A model folder whose manifest leaves out {@code dimensions} (optional: the width is the graph's)
+   * is scored at its graph's width by default, and widths are checked against it. Before,
+   * {@code ModelPackage.dimensions()} gave 0 for it: the default widths were [0], and evaluate
+   * failed with "width 0 is not in [1, 0]" (and every width set, with "[1, 0]").
+   */
+  @Test
+  void aModelWhoseManifestDeclaresNoWidthIsScoredAtItsGraphsWidth(@TempDir Path dir) throws Exception {
+    Path folder = writeModelWithoutWidth(dir.resolve("no-width-" + System.nanoTime()), GeckoEmbeddingsTest.FP32);
+    dev.gecko.core.ModelPackage pkg = dev.gecko.core.ModelPackage.resolve(folder.toString());
+    assertThat(pkg.dimensions()).as("the manifest declares no width").isZero();
+    assertThat(ExecutorEmbedders.width(pkg)).as("the graph's").isEqualTo(384);
+
+    org.apache.spark.sql.Dataset<org.apache.spark.sql.Row> docs = corpus(new Object[] {0L, "d1", "Rust", "Each value has an owner."},
+        new Object[] {1L, "d2", "Bees", "Bees make honey in hives."}, new Object[] {2L, "d3", "", "The owner drops the value."});
+    List<String[]> queries = List.of(new String[] {"q1", "who owns a value?"}, new String[] {"q2", "where is honey made"});
+    Map<String, Map<String, Integer>> qrels = Map.of("q1", Map.of("d1", 1), "q2", Map.of("d2", 1));
+    EvalReport folderReport = SparkRetrievalEvaluator.builder(new GeckoEmbeddings().setModel(folder.toString())).shards(2)
+        .partitions(2).ks(List.of(1, 10)).build().evaluate(TestSpark.session(), docs, queries, qrels, "tiny");
+    EvalReport builtIn = SparkRetrievalEvaluator.builder(new GeckoEmbeddings().setModel(GeckoEmbeddingsTest.FP32)).shards(2)
+        .partitions(2).ks(List.of(1, 10)).build().evaluate(TestSpark.session(), docs, queries, qrels, "tiny");
+    assertThat(folderReport.scores()).containsOnlyKeys(384);
+    // the same graph, tokenizer and batches: the same metrics
+    assertThat(folderReport.metrics()).isEqualTo(builtIn.metrics());
+    assertThat(folderReport.scores()).isEqualTo(builtIn.scores());
+    assertThat(folderReport.scores().get(384)).isGreaterThan(50.0); // nDCG@10: not NaN, not 0
+
+    EvalReport narrow = SparkRetrievalEvaluator.builder(new GeckoEmbeddings().setModel(folder.toString())).dims(List.of(384, 64))
+        .shards(1).partitions(1).ks(List.of(1)).build().evaluate(TestSpark.session(), docs, queries, qrels, "tiny");
+    assertThat(narrow.scores()).containsOnlyKeys(384, 64);
+    assertThatThrownBy(() -> SparkRetrievalEvaluator.builder(new GeckoEmbeddings().setModel(folder.toString()))
+        .dims(List.of(385)).build().evaluate(TestSpark.session(), docs, queries, qrels, "tiny"))
+        .isInstanceOf(IllegalArgumentException.class).hasMessage("width 385 is not in [1, 384] for model "
+            + GeckoEmbeddingsTest.FP32);
+  }
+
+  /**
+   * {@code builtIn}'s graph and tokenizer in {@code folder}, with a manifest that declares no
+   * width (as a hand-written or older one may: the field is optional).
+   */
+  static Path writeModelWithoutWidth(Path folder, String builtIn) throws Exception {
+    dev.gecko.core.ModelPackage source = dev.gecko.core.ModelPackage.builtIn(builtIn);
+    GeckoEmbeddingsModelFilesTest.writeModel(source, folder);
+    dev.gecko.core.ModelManifest m = dev.gecko.core.ModelManifest.describing(source);
+    new dev.gecko.core.ModelManifest(m.name(), m.pooling(), m.maxTokens(), null, m.model(), m.tokenizer(), m.promptFormat(),
+        m.prompts(), m.defaultPrompt(), m.matryoshkaDims(), null, null).write(folder.resolve(dev.gecko.core.ModelPackage.MANIFEST));
+    assertThat(Files.readString(folder.resolve(dev.gecko.core.ModelPackage.MANIFEST))).doesNotContain("dimensions");
+    return folder;
+  }
+
+  /**
+   * A null ordinal is refused naming the column and the row's id (its position where the id is
+   * null too), and two documents of one ordinal naming the ordinal and their ids. Before, a null
+   * ordinal failed with Spark's bare "Value at index 0 is null", and two rows of one ordinal tied
+   * in whatever order the shuffle delivered them.
+   */
+  @Test
+  void aNullOrRepeatedOrdinalIsRefusedNamingTheRow() {
+    assertThat(refusal(() -> SparkRetrievalEvaluator.documents(TestSpark.session(), corpus(
+        new Object[] {0L, "d1", "", "a"}, new Object[] {null, "d2", "", "b"})).collectAsList()))
+        .isEqualTo("corpus: column 'ordinal' is null in the row of id 'd2'");
+    assertThat(refusal(() -> SparkRetrievalEvaluator.documents(TestSpark.session(), corpus(
+        new Object[] {0L, "d1", "", "a"}, new Object[] {null, null, "", "b"})).collectAsList()))
+        .isEqualTo("corpus: column 'ordinal' is null in row 1 (from 0) of partition 0 (its id is null too)");
+    org.apache.spark.sql.types.StructType ints = new org.apache.spark.sql.types.StructType()
+        .add("ordinal", org.apache.spark.sql.types.DataTypes.IntegerType).add("id", org.apache.spark.sql.types.DataTypes.StringType)
+        .add("title", org.apache.spark.sql.types.DataTypes.StringType).add("text", org.apache.spark.sql.types.DataTypes.StringType);
+    assertThatThrownBy(() -> SparkRetrievalEvaluator.documents(TestSpark.session(), TestSpark.rows(
+        List.of(org.apache.spark.sql.RowFactory.create(0, "d1", "", "a")), ints, 1)))
+        .isInstanceOf(IllegalArgumentException.class).hasMessage("corpus: column 'ordinal' is int, not bigint");
+
+    SparkRetrievalEvaluator e = SparkRetrievalEvaluator.builder(new GeckoEmbeddings().setModel(GeckoEmbeddingsTest.FP32))
+        .dims(List.of(32)).shards(2).partitions(1).build();
+    assertThat(refusal(() -> e.evaluate(TestSpark.session(), corpus(new Object[] {0L, "d1", "", "a value is owned"},
+        new Object[] {7L, "d2", "", "bees"}, new Object[] {7L, "d3", "", "owners own values"}),
+        List.<String[]>of(new String[] {"q1", "who owns a value?"}), Map.of("q1", Map.of("d1", 1)), "x")))
+        .startsWith("duplicate corpus ordinal 7: 2 rows have it (ids 'd2', 'd3')");
+  }
+
+  /** The message of the first IllegalArgumentException in what {@code call} threw (a failed job's cause, or its own). */
+  private static String refusal(org.assertj.core.api.ThrowableAssert.ThrowingCallable call) {
+    Throwable t = org.assertj.core.api.Assertions.catchThrowable(call);
+    assertThat(t).as("a refusal").isNotNull();
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      if (c instanceof IllegalArgumentException) {
+        return c.getMessage();
+      }
+    }
+    throw new AssertionError("no IllegalArgumentException in", t);
+  }
+
   @Test
   void geckoEvalRetrievalNumbersReproduceThroughSpark(@TempDir Path dir) throws Exception {
     Path data = slice(dir.resolve("arguana-slice"), PASSAGES);

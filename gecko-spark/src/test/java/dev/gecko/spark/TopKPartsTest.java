@@ -50,6 +50,26 @@ class TopKPartsTest {
     return v;
   }
 
+  /**
+   * Entries that share an ordinal are refused, naming it and their ids in a fixed order (not the
+   * order they arrived in), at most three of them.
+   */
+  @Test
+  void aRepeatedOrdinalIsRefusedNamingItsIds() {
+    List<TopKParts.Entry> entries = new ArrayList<>();
+    for (String id : List.of("e", "b", "d", "a", "c")) {
+      entries.add(new TopKParts.Entry(8, id, new float[] {1f, 0f}));
+    }
+    entries.add(new TopKParts.Entry(3, "x", new float[] {0f, 1f}));
+    assertThatThrownBy(() -> TopKParts.Shard.pack("p", 0, entries.iterator()))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("duplicate corpus ordinal 8: 5 rows have it (ids 'a', 'b', 'c', ...); each corpus row needs an ordinal "
+            + "of its own (ordinals order the corpus and break ties between equal scores)");
+    TopKParts.Shard unique = TopKParts.Shard.pack("p", 0, List.of(new TopKParts.Entry(9, "y", new float[] {1f, 0f}),
+        new TopKParts.Entry(3, "x", new float[] {0f, 1f})).iterator());
+    assertThat(unique.ordinals).containsExactly(3, 9);
+  }
+
   @Test
   void anEmptyVectorIsRefusedByName() {
     List<TopKParts.Entry> entries = List.of(new TopKParts.Entry(0, "d0", new float[0]),
