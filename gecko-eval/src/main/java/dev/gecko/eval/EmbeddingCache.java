@@ -40,8 +40,8 @@ import java.util.zip.CRC32C;
  * A model's vectors go to one file per model and width, named after the model and a hash of its
  * {@link ModelPackage#fingerprint()} (a SHA-256 over its settings and the content of its graph,
  * tokenizer and adapter): a model retrained in place, even of the same size, never reuses stale
- * vectors. Each record is the SHA-256 of the rendered text, the raw little-endian vector, and a
- * CRC-32C of those two.
+ * vectors. Each record is the SHA-256 of the rendered text (its UTF-8, with a lone surrogate as
+ * U+FFFD, as the tokenizer reads it), the raw little-endian vector, and a CRC-32C of those two.
  *
  * <h2>Files</h2>
  * A file ({@code <model>-<16 hex digits>.v3.f32}) starts with a header (the magic {@code
@@ -52,7 +52,11 @@ import java.util.zip.CRC32C;
  * disk) or whose vector is not of unit length is ignored, with one warning per cache object and
  * file, and its text embedded again. Files of the format before the checksums ({@code GKEMB002},
  * named without {@code .v3}) are not read: an INFO line names such a file when a cache object first
- * uses its model and width, to be deleted when no older version of the library uses the folder. Where: {@link #open(Path)} a given folder,
+ * uses its model and width, to be deleted when no older version of the library uses the folder. A
+ * file that cannot be read or written (a full disk, a file of another user) costs speed only: one
+ * warning names it, and that model and width's vectors stay in memory for the rest of the cache
+ * object's life; a header of zeros (a machine that crashed as the file was made) counts as no
+ * header, and the next write starts the file again. Where: {@link #open(Path)} a given folder,
  * {@link #openDefault()} {@code embeddings/} in the cache folder the library's other caches use
  * ({@code -Dgecko.cache.dir}, else {@code $XDG_CACHE_HOME/gecko}, else {@code ~/.cache/gecko}),
  * {@link #inMemory()} nowhere (vectors live as long as the cache object).
@@ -128,7 +132,8 @@ public final class EmbeddingCache {
    * the cache as they come). Equal rendered texts share one array: do not modify them. Progress
    * goes to {@code progress} under {@code phase}, in units of distinct texts.
    *
-   * @throws IOException if the cache file cannot be read or written
+   * @throws IOException not for a cache file that cannot be read or written: that costs speed
+   *     only (one warning, then memory; see "Files" above)
    * @throws InvalidDataException if the model's cache file is not one of this model and width
    */
   public List<float[]> embed(GeckoEmbedder embedder, List<EmbedRequest> requests, String phase,
@@ -218,7 +223,8 @@ public final class EmbeddingCache {
    * small evaluation never loads it all.
    */
   static final class Store {
-    private final Path file;
+    /** The file, or null for memory only: from the start, or after the file failed to read or write. */
+    private Path file;
     private final int width;
     private final byte[] fingerprint;
     private final Map<Key, float[]> vectors = new HashMap<>();
@@ -248,13 +254,15 @@ public final class EmbeddingCache {
       Key[] keys = new Key[rendered.size()];
       Set<Key> wanted = new HashSet<>();
       for (int i = 0; i < keys.length; i++) {
-        keys[i] = new Key(Hashes.sha256().digest(rendered.get(i).getBytes(StandardCharsets.UTF_8)));
+        keys[i] = new Key(key(rendered.get(i)));
         if (!vectors.containsKey(keys[i])) {
           wanted.add(keys[i]);
         }
       }
-      if (!wanted.isEmpty()) {
-        read(wanted);
+      if (!wanted.isEmpty() && file != null) {
+        synchronized (fileMonitor()) {
+          read(wanted);
+        }
       }
       float[][] out = new float[keys.length][];
       for (int i = 0; i < keys.length; i++) {
@@ -276,7 +284,7 @@ public final class EmbeddingCache {
         if (v.length != width) {
           throw new IllegalArgumentException("vector width " + v.length + " != cache width " + width);
         }
-        byte[] key = Hashes.sha256().digest(rendered.get(i).getBytes(StandardCharsets.UTF_8));
+        byte[] key = key(rendered.get(i));
         if (vectors.putIfAbsent(new Key(key), v.clone()) != null || file == null) {
           continue;
         }
@@ -293,16 +301,60 @@ public final class EmbeddingCache {
       }
       // a file lock is held by the JVM, not the thread: two stores of this file in one JVM (two caches
       // opened on one folder) would get OverlappingFileLockException, so they take turns here first
-      synchronized (FILE_LOCKS.computeIfAbsent(file.toAbsolutePath().normalize(), f -> new Object())) {
-        append(buf, recordBytes);
+      try {
+        synchronized (fileMonitor()) {
+          append(buf, recordBytes);
+        }
+      } catch (IOException e) {
+        memoryOnly("write", e);
       }
     }
 
+    /**
+     * This JVM's monitor for the file. Reads take it too: closing any channel of a file drops the
+     * process's lock on it (POSIX), so a read that closed its channel while another store of the file
+     * held the lock would let another process append at the same time.
+     */
+    private Object fileMonitor() {
+      return FILE_LOCKS.computeIfAbsent(file.toAbsolutePath().normalize(), f -> new Object());
+    }
+
+    /** A file that failed: warned about once, then this store keeps its vectors in memory only. */
+    private void memoryOnly(String what, IOException e) {
+      LOG.log(System.Logger.Level.WARNING, "cannot {0} embedding cache {1} ({2}): this run keeps its vectors of "
+          + "this model in memory only", what, file, e.getMessage());
+      file = null;
+    }
+
+    /**
+     * The record key of a rendered text: the SHA-256 of its UTF-8, a lone surrogate written as
+     * U+FFFD (as the tokenizer reads it; {@code getBytes} would write {@code ?}, the key of another text).
+     */
+    static byte[] key(String rendered) {
+      String text = rendered;
+      for (int i = 0; i < text.length(); i++) {
+        char c = text.charAt(i);
+        if (Character.isSurrogate(c)) {
+          boolean paired = Character.isHighSurrogate(c) && i + 1 < text.length()
+              && Character.isLowSurrogate(text.charAt(i + 1));
+          if (paired) {
+            i++;
+          } else {
+            StringBuilder b = new StringBuilder(text);
+            b.setCharAt(i, '\uFFFD');
+            text = b.toString();
+          }
+        }
+      }
+      return Hashes.sha256().digest(text.getBytes(StandardCharsets.UTF_8));
+    }
+
     private void append(ByteBuffer buf, int recordBytes) throws IOException {
-      try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+      try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ,
+          StandardOpenOption.WRITE);
           FileLock lock = ch.lock()) {
         long size = ch.size();
-        if (size < HEADER_BYTES) { // empty, or a header torn by a crash: the file starts again
+        if (size < HEADER_BYTES || zeroHeader(ch)) { // empty, or a header torn by a crash: the file starts again
           ch.truncate(0);
           ch.write(header(), 0);
           size = HEADER_BYTES;
@@ -314,9 +366,19 @@ public final class EmbeddingCache {
           at += ch.write(buf, at);
         }
         ch.truncate(at);
-      } catch (IOException e) {
-        throw new IOException("cannot write embedding cache " + file + ": " + e.getMessage(), e);
       }
+    }
+
+    /** Whether the file's header is all zeros: made, then lost in a crash before its data reached the disk. */
+    private static boolean zeroHeader(FileChannel ch) throws IOException {
+      ByteBuffer head = ByteBuffer.allocate(HEADER_BYTES);
+      readFully(ch, head, 0);
+      for (int i = 0; i < HEADER_BYTES; i++) {
+        if (head.get(i) != 0) {
+          return false;
+        }
+      }
+      return true;
     }
 
     private static void readFully(FileChannel ch, ByteBuffer buf, long position) throws IOException {
@@ -354,7 +416,7 @@ public final class EmbeddingCache {
       }
       try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
         long size = ch.size();
-        if (size < HEADER_BYTES) {
+        if (size < HEADER_BYTES || zeroHeader(ch)) {
           return; // an empty or torn header: the next write starts the file again
         }
         ByteBuffer head = ByteBuffer.allocate(HEADER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
@@ -409,7 +471,7 @@ public final class EmbeddingCache {
           LOG.log(System.Logger.Level.WARNING, "{0}: ignoring a truncated last record ({1} bytes)", file, Long.toString(size - good));
         }
       } catch (IOException e) {
-        throw new IOException("cannot read embedding cache " + file + ": " + e.getMessage(), e);
+        memoryOnly("read", e);
       }
     }
   }

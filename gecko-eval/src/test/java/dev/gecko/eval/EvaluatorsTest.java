@@ -373,11 +373,53 @@ class EvaluatorsTest {
   }
 
   @Test
+  void cacheStartsAgainAfterAHeaderOfZeros() throws IOException {
+    Path dir = Files.createDirectories(tmp.resolve("cache-zero-header"));
+    Path file = cacheFileOfOneRun(dir);
+    long size = Files.size(file);
+    try (var ch = java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.WRITE)) {
+      ch.write(java.nio.ByteBuffer.allocate(8 + 4 + 32), 0); // the header: a crash after the file was made, before its data reached the disk
+    }
+    EvalReport again = StsEvaluator.builder(embedder).cache(EmbeddingCache.open(dir)).build().evaluate(sts);
+    assertThat(again.scores()).isNotEmpty();
+    assertThat(Files.size(file)).isEqualTo(size);
+    CountingEmbedder counting = new CountingEmbedder(embedder);
+    StsEvaluator.builder(counting).cache(EmbeddingCache.open(dir)).build().evaluate(sts);
+    assertThat(counting.texts.get()).as("every text from the rebuilt file").isZero();
+  }
+
+  @Test
+  void aCacheFileThatCannotBeReadOrWrittenCostsSpeedNotTheRun() throws IOException {
+    String name = cacheFileOfOneRun(Files.createDirectories(tmp.resolve("cache-name"))).getFileName().toString();
+    Path dir = Files.createDirectories(tmp.resolve("cache-blocked"));
+    Files.createDirectory(dir.resolve(name)); // where the file would go (a full disk or another user's file, as root)
+    EvalReport reference = StsEvaluator.builder(embedder).cache(EmbeddingCache.inMemory()).build().evaluate(sts);
+    EmbeddingCache cache = EmbeddingCache.open(dir);
+    EvalReport report = StsEvaluator.builder(embedder).cache(cache).build().evaluate(sts);
+    assertThat(report.metrics()).isEqualTo(reference.metrics());
+    CountingEmbedder counting = new CountingEmbedder(embedder);
+    StsEvaluator.builder(counting).cache(cache).build().evaluate(sts);
+    assertThat(counting.texts.get()).as("the same cache object keeps the vectors in memory").isZero();
+  }
+
+  @Test
+  void aLoneSurrogateIsKeyedAsTheTokenizerReadsItNotAsAnotherText() {
+    byte[] lone = EmbeddingCache.Store.key("x\uD83D");
+    assertThat(lone).isEqualTo(EmbeddingCache.Store.key("x\uFFFD"))
+        .isNotEqualTo(EmbeddingCache.Store.key("x?")); // what String.getBytes writes for it
+    assertThat(EmbeddingCache.Store.key("a\uD83D\uDE00b")).as("a pair is a character")
+        .isNotEqualTo(EmbeddingCache.Store.key("a\uFFFD\uFFFDb"));
+    assertThat(EmbeddingCache.Store.key("\uDE00\uD83D")).isEqualTo(EmbeddingCache.Store.key("\uFFFD\uFFFD"));
+  }
+
+  @Test
   void widthsAreValidated() throws IOException {
     assertThatThrownBy(() -> StsEvaluator.builder(embedder).dims(List.of(512)).build())
         .hasMessageContaining("width 512 exceeds all-MiniLM-L6-v2's 384 dimensions");
     assertThatThrownBy(() -> RetrievalEvaluator.builder(embedder).dims(List.of(0)))
         .hasMessageContaining("every width must be >= 1");
+    assertThatThrownBy(() -> RetrievalEvaluator.builder(embedder).ks(List.of(1, 5)))
+        .hasMessage("ks must include 10, the cutoff of the main score (nDCG@10), got [1, 5]");
   }
 
   @Test

@@ -149,7 +149,7 @@ class SparkRetrievalEvaluatorTest {
     assertThat(folderReport.scores().get(384)).isGreaterThan(50.0); // nDCG@10: not NaN, not 0
 
     EvalReport narrow = SparkRetrievalEvaluator.builder(new GeckoEmbeddings().setModel(folder.toString())).dims(List.of(384, 64))
-        .shards(1).partitions(1).ks(List.of(1)).build().evaluate(TestSpark.session(), docs, queries, qrels, "tiny");
+        .shards(1).partitions(1).ks(List.of(1, 10)).build().evaluate(TestSpark.session(), docs, queries, qrels, "tiny");
     assertThat(narrow.scores()).containsOnlyKeys(384, 64);
     assertThatThrownBy(() -> SparkRetrievalEvaluator.builder(new GeckoEmbeddings().setModel(folder.toString()))
         .dims(List.of(385)).build().evaluate(TestSpark.session(), docs, queries, qrels, "tiny"))

@@ -332,7 +332,11 @@ public final class GeckoTokenizer implements AutoCloseable {
     /** Reads the tokenizer from a {@code tokenizer.json} file. */
     public Builder tokenizerJson(Path path) throws IOException {
       Objects.requireNonNull(path, "path is null");
-      this.json = Files.readString(path, StandardCharsets.UTF_8);
+      try {
+        this.json = Files.readString(path, StandardCharsets.UTF_8);
+      } catch (java.nio.charset.CharacterCodingException e) { // whose message is only "Input length = 1"
+        throw new IOException(path + ": not UTF-8 text, as a tokenizer.json must be", e);
+      }
       this.source = path.toString();
       return this;
     }

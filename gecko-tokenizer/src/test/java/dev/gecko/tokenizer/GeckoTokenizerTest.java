@@ -162,6 +162,10 @@ class GeckoTokenizerTest {
     assertThatThrownBy(() -> GeckoTokenizer.fromFile(bad, 128))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("not valid JSON");
+    Files.write(bad, new byte[] {'{', (byte) 0xff, '}'});
+    assertThatThrownBy(() -> GeckoTokenizer.fromFile(bad, 128))
+        .isInstanceOf(IOException.class)
+        .hasMessage(bad + ": not UTF-8 text, as a tokenizer.json must be");
   }
 
   @Test
