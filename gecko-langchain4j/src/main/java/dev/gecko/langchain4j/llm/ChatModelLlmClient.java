@@ -282,8 +282,12 @@ public final class ChatModelLlmClient implements LlmClient {
   LlmException map(LangChain4jException e) {
     // LangChain4j's message may carry the server's raw body: redacted, and on one visible line
     String msg = model + ": " + e.getClass().getSimpleName() + ": " + LlmException.oneLine(redact(e.getMessage()));
-    if (e instanceof HttpException h) {
-      return LlmException.forStatus(msg, h.statusCode(), redact(e.getMessage()), null, null, RedactedCause.of(e));
+    // LangChain4j's provider models wrap the HTTP failure in their own type (400 in an
+    // InvalidRequestException, 401 in an AuthenticationException): its status and body decide, as
+    // in gecko's own clients (a 409 is retried; Gemini's 400 for a bad key is a key problem)
+    HttpException h = httpCause(e);
+    if (h != null) {
+      return LlmException.forStatus(msg, h.statusCode(), redact(h.getMessage()), null, null, RedactedCause.of(e));
     }
     if (e instanceof dev.langchain4j.exception.RateLimitException) {
       return new RateLimitException(msg, 429, null, null, null, RedactedCause.of(e));
@@ -324,6 +328,17 @@ public final class ChatModelLlmClient implements LlmClient {
     // an I/O failure wrapped by the HTTP client, or another framework error
     return e.getCause() instanceof IOException ? new ConnectionException(msg, 0, null, null, null, RedactedCause.of(e))
         : new LlmException(msg, RedactedCause.of(e));
+  }
+
+  /** The {@link HttpException} in {@code e}'s cause chain ({@code e} itself included), or null. */
+  private static HttpException httpCause(Throwable e) {
+    Set<Throwable> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+    for (Throwable t = e; t != null && seen.add(t); t = t.getCause()) {
+      if (t instanceof HttpException h) {
+        return h;
+      }
+    }
+    return null;
   }
 
   /**

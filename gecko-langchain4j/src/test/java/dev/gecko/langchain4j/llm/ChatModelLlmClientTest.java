@@ -191,22 +191,32 @@ class ChatModelLlmClientTest {
     LlmRequest req = LlmRequest.of("hello", GenerationOptions.DEFAULT);
     Map<Integer, Class<? extends LlmException>> cases = Map.of(429, RateLimitException.class, 500,
         ServerException.class, 503, ServerException.class, 401, AuthenticationException.class, 404,
-        ModelNotFoundException.class, 400, BadRequestException.class);
+        ModelNotFoundException.class, 400, BadRequestException.class, 409, ServerException.class);
     for (Map.Entry<Integer, Class<? extends LlmException>> c : cases.entrySet()) {
       server.enqueue(FakeLlmServer.Fault.status(c.getKey(), Map.of(), "{\"error\":{\"message\":\"scripted " + c.getKey() + "\"}}"));
       LlmException e = org.assertj.core.api.Assertions.catchThrowableOfType(LlmException.class, () -> client.generate(req));
       assertThat(e).as("HTTP " + c.getKey()).isInstanceOf(c.getValue());
-      assertThat(e.retryable()).as("HTTP " + c.getKey()).isEqualTo(c.getKey() == 429 || c.getKey() >= 500);
+      // LangChain4j wraps the HTTP failure in its own type: the status and body are read from its cause
+      assertThat(e.statusCode()).as("HTTP " + c.getKey()).isEqualTo(c.getKey());
+      assertThat(e.body()).as("HTTP " + c.getKey()).contains("scripted " + c.getKey());
+      assertThat(e.retryable()).as("HTTP " + c.getKey()).isEqualTo(c.getKey() == 429 || c.getKey() == 409
+          || c.getKey() >= 500);
     }
+    // a bad key that the server answers with 400 (Gemini's way) stops a run as a key problem, not as
+    // one bad request after another
+    server.enqueue(FakeLlmServer.Fault.status(400, Map.of(), "{\"error\":{\"code\":400,\"message\":\"API key not valid."
+        + " Please pass a valid API key.\",\"status\":\"INVALID_ARGUMENT\",\"details\":[{\"reason\":\"API_KEY_INVALID\"}]}}"));
+    assertThat(org.assertj.core.api.Assertions.catchThrowableOfType(LlmException.class, () -> client.generate(req)))
+        .isInstanceOf(AuthenticationException.class).hasMessageContaining("check the API key");
     // the chat model made one attempt per call (maxRetries 0): gecko's retry decorator decides
-    assertThat(server.requests()).hasSize(cases.size());
+    assertThat(server.requests()).hasSize(cases.size() + 1);
     // and through the standard stack a rate limit is retried, then answered
     server.enqueue(FakeLlmServer.Fault.status(429, Map.of("retry-after", "1"), "{\"error\":{\"message\":\"slow down\"}}"));
     UsageMeter meter = new UsageMeter(new PriceTable(0, 0));
     LlmResponse r = LlmClients.standard(client, 1, noSleep(), meter, null).generate(req);
     assertThat(r.text()).isNotEmpty();
     assertThat(meter.snapshot().calls()).isEqualTo(1);
-    assertThat(server.requests()).hasSize(cases.size() + 2);
+    assertThat(server.requests()).hasSize(cases.size() + 3);
   }
 
   @Test
