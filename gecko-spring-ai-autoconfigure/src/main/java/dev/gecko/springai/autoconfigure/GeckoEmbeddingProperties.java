@@ -10,12 +10,14 @@ import org.springframework.validation.Validator;
  * The {@code gecko.embedding.*} properties of {@link GeckoEmbeddingAutoConfiguration}. They validate
  * themselves ({@link Validator}: Spring Boot runs a properties bean's own validation after binding),
  * so that a value out of range stops the application context with a message that names the
- * property, its value and the rule; a value of the wrong type fails binding, named the same way.
+ * property, its value and the rule; a value of the wrong type fails binding, named the same way,
+ * and so does a key under {@code gecko.embedding} that is none of these (a misspelling such as
+ * {@code gecko.embedding.dimensions} would otherwise be ignored, and the vectors stay full width).
  *
  * <p>A mutable bean, bound once by Spring Boot at start-up and read by the auto-configuration; not
  * meant to be shared or changed afterwards (not thread-safe).
  */
-@ConfigurationProperties(prefix = GeckoEmbeddingProperties.PREFIX)
+@ConfigurationProperties(prefix = GeckoEmbeddingProperties.PREFIX, ignoreUnknownFields = false)
 public class GeckoEmbeddingProperties implements Validator {
   /** The properties' prefix. */
   public static final String PREFIX = "gecko.embedding";

@@ -312,7 +312,8 @@ class GeckoEmbeddingAutoConfigurationTest {
         "gecko.embedding.threads=0", "gecko.embedding.threads",
         "gecko.embedding.document-task-type=summary", "gecko.embedding.document-task-type",
         "gecko.embedding.model=no-such-model", "gecko.embedding.model",
-        "gecko.embedding.model=", "gecko.embedding.model");
+        "gecko.embedding.model=", "gecko.embedding.model",
+        "gecko.embedding.dimensions=256", "gecko.embedding.dimensions"); // a misspelling of dims: not ignored
     bad.forEach((property, name) -> runner.withPropertyValues("gecko.embedding.model=all-MiniLM-L6-v2-int8", property)
         .run(context -> {
           assertThat(context).as(property).hasFailed();
