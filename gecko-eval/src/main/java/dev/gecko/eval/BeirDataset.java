@@ -57,7 +57,8 @@ public record BeirDataset(
   /**
    * Validates and copies.
    *
-   * @throws IllegalArgumentException if the corpus or the queries are empty
+   * @throws IllegalArgumentException if the corpus or the queries are empty, or a document id or
+   *     query id is given twice (the evaluator keeps one vector and one ranking per id)
    */
   public BeirDataset {
     Objects.requireNonNull(name, "name is null");
@@ -71,6 +72,18 @@ public record BeirDataset(
     }
     if (queries.isEmpty()) {
       throw new IllegalArgumentException(name + ": no queries with qrels");
+    }
+    java.util.Set<String> seen = new java.util.HashSet<>();
+    for (Passage p : corpus) {
+      if (!seen.add(p.id())) {
+        throw new IllegalArgumentException(name + ": document id '" + p.id() + "' is given twice");
+      }
+    }
+    seen.clear();
+    for (Query q : queries) {
+      if (!seen.add(q.id())) {
+        throw new IllegalArgumentException(name + ": query id '" + q.id() + "' is given twice");
+      }
     }
   }
 

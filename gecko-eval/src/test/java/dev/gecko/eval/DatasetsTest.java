@@ -66,6 +66,19 @@ class DatasetsTest {
   }
 
   @Test
+  void aDatasetBuiltInCodeRefusesAnIdGivenTwice() {
+    List<dev.gecko.core.io.Passage> docs = List.of(new dev.gecko.core.io.Passage("d1", "", "one"),
+        new dev.gecko.core.io.Passage("d1", "", "two"));
+    List<BeirDataset.Query> queries = List.of(new BeirDataset.Query("q1", "which"));
+    java.util.Map<String, java.util.Map<String, Integer>> qrels = java.util.Map.of("q1", java.util.Map.of("d1", 1));
+    assertThatThrownBy(() -> new BeirDataset("mine", docs, queries, qrels))
+        .isInstanceOf(IllegalArgumentException.class).hasMessage("mine: document id 'd1' is given twice");
+    assertThatThrownBy(() -> new BeirDataset("mine", docs.subList(0, 1),
+        List.of(queries.get(0), new BeirDataset.Query("q1", "again")), qrels))
+        .isInstanceOf(IllegalArgumentException.class).hasMessage("mine: query id 'q1' is given twice");
+  }
+
+  @Test
   void readsTheFullArguAnaAsMtebDoes() throws IOException {
     BeirDataset d = BeirDataset.read(Fixtures.shared().resolve("data/beir/arguana"));
     assertThat(d.corpus()).hasSize(8674);
