@@ -50,13 +50,17 @@ public final class GeckoCli implements Runnable {
 
   /** Runs the command line and exits with its code. */
   public static void main(String[] args) {
-    System.exit(run(args, utf8(new java.io.FileOutputStream(java.io.FileDescriptor.out)), new PrintWriter(System.err, true)));
+    // both UTF-8 whatever the locale: a cron job's LANG=C would turn an id or a file name in a
+    // message into '?' (the terminal progress bar alone writes through System.err)
+    System.exit(run(args, utf8(new java.io.FileOutputStream(java.io.FileDescriptor.out)),
+        utf8(new java.io.FileOutputStream(java.io.FileDescriptor.err))));
   }
 
   /**
    * A writer of UTF-8 to {@code out}, flushed at each line: the command's output (JSON lines, ids,
-   * titles) is UTF-8 whatever the locale, as its inputs are read (System.out encodes in the
-   * locale's charset, so under {@code LANG=C} an id {@code naïve} would come out {@code na?ve}).
+   * titles) and its messages on standard error are UTF-8 whatever the locale, as its inputs are
+   * read (System.out encodes in the locale's charset, so under {@code LANG=C} an id {@code naïve}
+   * would come out {@code na?ve}).
    */
   static PrintWriter utf8(java.io.OutputStream out) {
     return new PrintWriter(new java.io.OutputStreamWriter(out, java.nio.charset.StandardCharsets.UTF_8), true);
@@ -139,6 +143,11 @@ public final class GeckoCli implements Runnable {
     java.util.logging.ConsoleHandler handler = new java.util.logging.ConsoleHandler();
     Level level = verbose ? Level.INFO : Level.WARNING;
     handler.setLevel(level);
+    try {
+      handler.setEncoding("UTF-8"); // as the command's own messages: library warnings name files and texts
+    } catch (java.io.UnsupportedEncodingException impossible) {
+      throw new AssertionError(impossible); // every JVM has UTF-8
+    }
     handler.setFormatter(new java.util.logging.SimpleFormatter() {
       @Override
       public String format(java.util.logging.LogRecord r) {
