@@ -59,6 +59,9 @@ final class ExecutorEmbedders {
   /** Per model path and options, the embedders opened, oldest first (an immutable list, replaced on an open). */
   private static final Map<Key, List<Opened>> EMBEDDERS = new ConcurrentHashMap<>();
 
+  /** Per key, the monitor its opens take turns on. */
+  private static final Map<Key, Object> OPENING = new ConcurrentHashMap<>();
+
   /** What makes two embedders differ besides their files: the model as resolved here, and the options that change it. */
   private record Key(String model, int threads, int maxBatchTokens) {}
 
@@ -85,16 +88,21 @@ final class ExecutorEmbedders {
     if (found != null) {
       return found;
     }
-    // opened under the key's lock: tasks asking for the same model and options wait for one open
-    return find(EMBEDDERS.compute(key, (k, opened) -> {
-      List<Opened> before = opened == null ? List.of() : opened;
-      if (find(before, fingerprint) != null) {
-        return before;
+    // opened under the key's own monitor: tasks asking for the same model and options wait for one
+    // open, and no other key waits (a ConcurrentHashMap.compute would hold its bin for the seconds
+    // an open takes, and the map's contract asks for short computations)
+    synchronized (OPENING.computeIfAbsent(key, k -> new Object())) {
+      List<Opened> before = EMBEDDERS.getOrDefault(key, List.of());
+      found = find(before, fingerprint);
+      if (found != null) {
+        return found;
       }
+      Opened opened = open(key, fingerprint, before);
       List<Opened> after = new ArrayList<>(before);
-      after.add(open(k, fingerprint, before));
-      return List.copyOf(after);
-    }), fingerprint);
+      after.add(opened);
+      EMBEDDERS.put(key, List.copyOf(after)); // only this key's monitor holder writes its entry
+      return opened.embedder();
+    }
   }
 
   private static GeckoEmbedder find(List<Opened> opened, String fingerprint) {
