@@ -183,7 +183,13 @@ public final class Trainer {
       trainData = split.train();
       valData = split.validation();
     }
-    Texts texts = new Texts(config.queryTaskType(), config.documentTaskType(), embedder.model()::render);
+    TaskType[] rendering = rendering(config.queryTaskType(), config.documentTaskType(), data, objective);
+    if (rendering[0] != config.queryTaskType()) {
+      LOG.log(System.Logger.Level.INFO, "{0}: anchors are rendered as RETRIEVAL_QUERY and positives and negatives as "
+          + "RETRIEVAL_DOCUMENT, as retrieval embeds them (queryTaskType and documentTaskType choose otherwise)",
+          data);
+    }
+    Texts texts = new Texts(rendering[0], rendering[1], embedder.model()::render);
     ObjectiveTask task = ObjectiveTask.create(objective, config, widths, weights, trainData, valData, texts);
     int[] ws = widths;
     LOG.log(System.Logger.Level.INFO, () -> String.format(Locale.ROOT,
@@ -343,6 +349,21 @@ public final class Trainer {
     LINEAR,
     /** No decay. */
     CONSTANT
+  }
+
+  /**
+   * The task types training renders queries (anchors) and documents with: those given (the
+   * config's) where either is set; else, for a supervised objective on rows read from a file's query fields
+   * ({@link TrainingData#hasQueryRows}: FRet's output, sentence-transformers retrieval sets),
+   * RETRIEVAL_QUERY and RETRIEVAL_DOCUMENT, the prompts {@code gecko eval retrieval} and search
+   * apply, so that the adapter is trained on the inputs it will see; else none (the model's
+   * default prompt, as for STS pairs and corpus texts).
+   */
+  static TaskType[] rendering(TaskType query, TaskType document, TrainingData data, Objective objective) {
+    if (query != null || document != null || objective == Objective.UNSUPERVISED || !data.hasQueryRows()) {
+      return new TaskType[] {query, document};
+    }
+    return new TaskType[] {TaskType.RETRIEVAL_QUERY, TaskType.RETRIEVAL_DOCUMENT};
   }
 
   /**

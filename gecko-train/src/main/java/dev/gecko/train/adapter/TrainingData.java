@@ -42,9 +42,16 @@ import java.util.function.Function;
  */
 public final class TrainingData {
   private final List<TrainingExample> examples;
+  /** Whether rows came from a file's query fields ({@code anchor}, {@code query}): retrieval rows. */
+  private final boolean queryRows;
+
+  private TrainingData(List<TrainingExample> examples, boolean queryRows) {
+    this.examples = List.copyOf(examples);
+    this.queryRows = queryRows;
+  }
 
   private TrainingData(List<TrainingExample> examples) {
-    this.examples = List.copyOf(examples);
+    this(examples, false);
   }
 
   /** Wraps examples (copied). */
@@ -76,11 +83,12 @@ public final class TrainingData {
           + " (optionally .gz)");
     }
     List<TrainingExample> out = new ArrayList<>();
+    boolean[] queryRows = new boolean[1];
     try (LineReader lines = LineReader.open(file)) {
       if (jsonl) {
-        readJsonl(JsonlReader.of(lines), out);
+        readJsonl(JsonlReader.of(lines), out, queryRows);
       } else if (tsv) {
-        readTsv(lines, out);
+        readTsv(lines, out, queryRows);
       } else {
         String line;
         while ((line = lines.readLine()) != null) {
@@ -93,10 +101,10 @@ public final class TrainingData {
     if (out.isEmpty()) {
       throw new InvalidDataException(file.toString(), 0, "no examples");
     }
-    return new TrainingData(out);
+    return new TrainingData(out, queryRows[0]);
   }
 
-  private static void readJsonl(JsonlReader in, List<TrainingExample> out) throws IOException {
+  private static void readJsonl(JsonlReader in, List<TrainingExample> out, boolean[] queryRows) throws IOException {
     ObjectNode row;
     while ((row = in.next()) != null) {
       ObjectNode r = row;
@@ -109,11 +117,11 @@ public final class TrainingData {
           throw in.invalid("field '" + name + "' must be a string or number");
         }
         return v.asText();
-      }, in.source() + ":" + in.lineNumber(), in::invalid));
+      }, in.source() + ":" + in.lineNumber(), in::invalid, queryRows));
     }
   }
 
-  private static void readTsv(LineReader in, List<TrainingExample> out) throws IOException {
+  private static void readTsv(LineReader in, List<TrainingExample> out, boolean[] queryRows) throws IOException {
     String header = in.readLine();
     if (header == null) {
       return;
@@ -132,7 +140,7 @@ public final class TrainingData {
       out.add(fromFields(name -> {
         int i = columns.indexOf(name);
         return i < 0 ? null : cells[i];
-      }, in.source() + ":" + in.lineNumber(), in::invalid));
+      }, in.source() + ":" + in.lineNumber(), in::invalid, queryRows));
     }
   }
 
@@ -140,7 +148,8 @@ public final class TrainingData {
     String get(String name);
   }
 
-  private static TrainingExample fromFields(Fields f, String where, Function<String, InvalidDataException> invalid) {
+  private static TrainingExample fromFields(Fields f, String where, Function<String, InvalidDataException> invalid,
+      boolean[] queryRows) {
     String task = f.get("task");
     String s1 = f.get("sentence1");
     if (s1 != null) {
@@ -161,6 +170,7 @@ public final class TrainingData {
     }
     String anchor = f.get("anchor") != null ? f.get("anchor") : f.get("query");
     if (anchor != null) {
+      queryRows[0] = true;
       String positive = require(f.get("positive"), "positive", invalid);
       String negative = f.get("negative");
       return new TrainingExample(task, anchor, positive, negative == null || negative.isEmpty() ? null : negative,
@@ -206,6 +216,16 @@ public final class TrainingData {
     return List.copyOf(s);
   }
 
+  /**
+   * Returns whether rows were read from a file's query fields ({@code anchor} or {@code query}, as
+   * FRet and sentence-transformers retrieval sets write them): their first text is a query and the
+   * others are documents, and {@link Trainer} renders them so unless told otherwise. False for data
+   * built with {@link #of}.
+   */
+  public boolean hasQueryRows() {
+    return queryRows;
+  }
+
   /** Returns whether every example has a positive. */
   public boolean allPaired() {
     return examples.stream().allMatch(e -> e.positive() != null);
@@ -236,12 +256,12 @@ public final class TrainingData {
       double u = (Rng.mix(seed ^ Rng.mix(e.anchor().hashCode())) >>> 11) * 0x1.0p-53;
       (u < validationFraction ? val : train).add(e);
     }
-    return new Split(new TrainingData(train), new TrainingData(val));
+    return new Split(new TrainingData(train, queryRows), new TrainingData(val, queryRows));
   }
 
   /** Returns a copy limited to the first {@code n} examples. */
   public TrainingData limit(int n) {
-    return new TrainingData(examples.subList(0, Math.min(n, examples.size())));
+    return new TrainingData(examples.subList(0, Math.min(n, examples.size())), queryRows);
   }
 
   @Override

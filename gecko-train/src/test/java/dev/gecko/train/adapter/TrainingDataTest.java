@@ -27,6 +27,32 @@ class TrainingDataTest {
   }
 
   @Test
+  void retrievalRowsAreTrainedAsRetrievalEmbedsThemAndOtherRowsWithTheModelsDefault(@TempDir Path dir)
+      throws Exception {
+    Path fret = Files.writeString(dir.resolve("examples.jsonl"),
+        "{\"anchor\": \"what feeds a starter\", \"positive\": \"Feed it flour and water.\", \"task\": \"t\"}\n");
+    Path pairs = Files.writeString(dir.resolve("pairs.tsv"), "sentence1\tsentence2\tscore\na cat\ta kitten\t4.5\n");
+    Path texts = Files.writeString(dir.resolve("corpus.txt"), "one text\nanother\n");
+    TrainingData queries = TrainingData.read(fret);
+    assertThat(queries.hasQueryRows()).isTrue();
+    assertThat(queries.split(0.5, 1).train().hasQueryRows()).isTrue();
+    assertThat(queries.limit(1).hasQueryRows()).isTrue();
+    assertThat(TrainingData.read(pairs).hasQueryRows()).isFalse();
+    assertThat(TrainingData.read(texts).hasQueryRows()).isFalse();
+    assertThat(TrainingData.of(queries.examples()).hasQueryRows()).as("built in code: the caller says").isFalse();
+    dev.gecko.core.TaskType q = dev.gecko.core.TaskType.RETRIEVAL_QUERY;
+    dev.gecko.core.TaskType d = dev.gecko.core.TaskType.RETRIEVAL_DOCUMENT;
+    // FRet's rows: queries as queries, passages as documents, as gecko eval retrieval renders them
+    assertThat(Trainer.rendering(null, null, queries, Objective.CONTRASTIVE)).containsExactly(q, d);
+    // the caller's choice wins; STS pairs, corpus texts and the unsupervised objective keep the default
+    assertThat(Trainer.rendering(dev.gecko.core.TaskType.SEMANTIC_SIMILARITY, null, queries, Objective.CONTRASTIVE))
+        .containsExactly(dev.gecko.core.TaskType.SEMANTIC_SIMILARITY, null);
+    assertThat(Trainer.rendering(null, null, TrainingData.read(pairs), Objective.CONTRASTIVE))
+        .containsExactly(null, null);
+    assertThat(Trainer.rendering(null, null, queries, Objective.UNSUPERVISED)).containsExactly(null, null);
+  }
+
+  @Test
   void aTitleJoinsItsTextAsMtebJoinsThemWithPythonsWhitespace(@TempDir Path dir) throws Exception {
     Path jsonl = dir.resolve("titled.jsonl");
     Files.writeString(jsonl, "{\"title\":\"\\u00a0Title\",\"text\":\"body\\u00a0\"}\n"
