@@ -76,6 +76,36 @@ class ModelPackageTest {
   }
 
   @Test
+  void aSentenceTransformersLayoutWithALayerGeckoWouldSkipIsRefused(@TempDir Path dir) throws Exception {
+    extract("gecko-models/all-minilm-l6-v2-q.onnx", dir.resolve("onnx/model.onnx"));
+    extract("gecko-models/all-minilm-l6-v2-q-tokenizer.json", dir.resolve("tokenizer.json"));
+    Files.createDirectories(dir.resolve("1_Pooling"));
+    Path pooling = dir.resolve("1_Pooling/config.json");
+    Path modules = dir.resolve("modules.json");
+    String transformerAndPooling = """
+        {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
+        {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"}""";
+    // a Dense projection after the pooling (LaBSE, distiluse-*): its vectors are not the pooled ones
+    Files.writeString(modules, "[" + transformerAndPooling + """
+        ,
+         {"idx": 2, "name": "2", "path": "2_Dense", "type": "sentence_transformers.models.Dense"}]""");
+    Files.writeString(pooling, "{\"word_embedding_dimension\": 384, \"pooling_mode_mean_tokens\": true}");
+    assertThatThrownBy(() -> ModelPackage.fromDirectory(dir)).isInstanceOf(InvalidDataException.class)
+        .hasMessageContaining("modules.json").hasMessageContaining("module 2 is a sentence_transformers.models.Dense");
+    Files.writeString(modules, "[" + transformerAndPooling + "]");
+    assertThat(ModelPackage.fromDirectory(dir).pooling()).isEqualTo(Pooling.MEAN);
+    // two modes are concatenated by sentence-transformers; either alone would be another vector
+    Files.writeString(pooling, "{\"pooling_mode_cls_token\": true, \"pooling_mode_mean_tokens\": true}");
+    assertThatThrownBy(() -> ModelPackage.fromDirectory(dir)).isInstanceOf(InvalidDataException.class)
+        .hasMessageContaining("config.json")
+        .hasMessageContaining("sets pooling_mode_cls_token and pooling_mode_mean_tokens");
+    Files.writeString(pooling, "{\"pooling_mode_max_tokens\": true}");
+    assertThatThrownBy(() -> ModelPackage.fromDirectory(dir)).hasMessageContaining("sets pooling_mode_max_tokens");
+    Files.writeString(pooling, "{\"pooling_mode_mean_tokens\": true, \"include_prompt\": false}");
+    assertThatThrownBy(() -> ModelPackage.fromDirectory(dir)).hasMessageContaining("include_prompt false");
+  }
+
+  @Test
   void manifestFolderLoadsAndHonoursItsPrompts(@TempDir Path dir) throws Exception {
     extract("gecko-models/bge-small-en-v1.5-q.onnx", dir.resolve("model.onnx"));
     extract("gecko-models/bge-small-en-v1.5-q-tokenizer.json", dir.resolve("tokenizer.json"));

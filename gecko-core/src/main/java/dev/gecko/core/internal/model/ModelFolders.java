@@ -90,20 +90,43 @@ public final class ModelFolders {
     ModelPackage.Builder b = ModelPackage.builder()
         .name(dir.getFileName() == null ? dir.toString() : dir.getFileName().toString());
     Path poolingConfig = dir.resolve("1_Pooling/config.json");
+    int index = 0;
     for (JsonNode module : readJson(modules)) {
-      if (module.path("type").asText("").endsWith("Pooling")) {
+      String type = module.path("type").asText("");
+      if (type.endsWith("Pooling")) {
         poolingConfig = inside(dir, module.path("path").asText("1_Pooling") + "/config.json", modules,
             "the Pooling module's \"path\"");
+      } else if (!type.endsWith(".Transformer") && !type.endsWith(".Normalize")) {
+        // a Dense projection (LaBSE, distiluse-*), a second pooling, a custom layer: skipped, the
+        // vectors would be another model's (of the transformer's width, not the layer's)
+        throw new InvalidDataException(modules.toString(), 0, "module " + index + " is a " + (type.isEmpty()
+            ? "module without a type" : type) + "; only a Transformer, a Pooling and a Normalize module are"
+            + " supported, and skipping any other would give other vectors than sentence-transformers does");
       }
+      index++;
     }
     JsonNode pool = readJson(poolingConfig);
-    if (pool.path("pooling_mode_cls_token").asBoolean(false)) {
+    List<String> modes = new java.util.ArrayList<>();
+    Iterator<Map.Entry<String, JsonNode>> fields = pool.fields();
+    while (fields.hasNext()) {
+      Map.Entry<String, JsonNode> f = fields.next();
+      if (f.getKey().startsWith("pooling_mode_") && f.getValue().asBoolean(false)) {
+        modes.add(f.getKey());
+      }
+    }
+    if (modes.equals(List.of("pooling_mode_cls_token"))) {
       b.pooling(Pooling.CLS);
-    } else if (pool.path("pooling_mode_mean_tokens").asBoolean(false)) {
+    } else if (modes.equals(List.of("pooling_mode_mean_tokens"))) {
       b.pooling(Pooling.MEAN);
     } else {
-      throw new InvalidDataException(poolingConfig.toString(), 0,
-          "only pooling_mode_cls_token and pooling_mode_mean_tokens are supported");
+      // several modes are concatenated by sentence-transformers: one alone would be another vector
+      throw new InvalidDataException(poolingConfig.toString(), 0, "pooling " + (modes.isEmpty() ? "sets no mode"
+          : "sets " + String.join(" and ", modes)) + "; only pooling_mode_cls_token or pooling_mode_mean_tokens,"
+          + " alone, is supported");
+    }
+    if (!pool.path("include_prompt").asBoolean(true)) {
+      throw new InvalidDataException(poolingConfig.toString(), 0, "include_prompt false (the prompt's tokens left out"
+          + " of the pooling) is not supported: Gecko pools the prompt's tokens with the text's");
     }
     if (pool.has("word_embedding_dimension")) {
       int width = integer(pool, "word_embedding_dimension", poolingConfig);
