@@ -106,6 +106,38 @@ class ModelPackageTest {
   }
 
   @Test
+  void aHuggingFaceHubSnapshotLoadsThroughItsLinksIntoBlobs(@TempDir Path dir) throws Exception {
+    // the hub cache: snapshots/REV/ holds links into the repository's blobs/
+    Path repo = dir.resolve("models--sentence-transformers--all-MiniLM-L6-v2");
+    Path blobs = Files.createDirectories(repo.resolve("blobs"));
+    Path snapshot = Files.createDirectories(repo.resolve("snapshots/c9745ed1d9f207416be6d2e6f8de32d1f16199bf"));
+    extract("gecko-models/all-minilm-l6-v2-q.onnx", blobs.resolve("a1"));
+    extract("gecko-models/all-minilm-l6-v2-q-tokenizer.json", blobs.resolve("b2"));
+    Files.writeString(blobs.resolve("c3"), "{\"word_embedding_dimension\": 384, \"pooling_mode_mean_tokens\": true}");
+    Files.createDirectories(snapshot.resolve("onnx"));
+    Files.createDirectories(snapshot.resolve("1_Pooling"));
+    Files.createSymbolicLink(snapshot.resolve("onnx/model.onnx"), Path.of("../../../blobs/a1"));
+    Files.createSymbolicLink(snapshot.resolve("tokenizer.json"), Path.of("../../blobs/b2"));
+    Files.createSymbolicLink(snapshot.resolve("1_Pooling/config.json"), Path.of("../../../blobs/c3"));
+    Files.writeString(snapshot.resolve("modules.json"), """
+        [{"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
+         {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"}]""");
+    ModelPackage pkg = ModelPackage.fromDirectory(snapshot);
+    assertThat(pkg.pooling()).isEqualTo(Pooling.MEAN);
+    try (GeckoEmbedder hub = GeckoEmbedder.builder().model(pkg).build();
+        GeckoEmbedder builtIn = GeckoEmbedder.builder().model("all-MiniLM-L6-v2-int8").build()) {
+      assertThat(hub.embed("hello", 64)).isEqualTo(builtIn.embed("hello", 64));
+    }
+    // a link anywhere else, another repository's blobs included, is still refused
+    Path other = Files.createDirectories(dir.resolve("models--someone--else/blobs"));
+    Files.copy(blobs.resolve("b2"), other.resolve("b2"));
+    Files.delete(snapshot.resolve("tokenizer.json"));
+    Files.createSymbolicLink(snapshot.resolve("tokenizer.json"), other.resolve("b2"));
+    assertThatThrownBy(() -> ModelPackage.fromDirectory(snapshot)).isInstanceOf(InvalidDataException.class)
+        .hasMessageContaining("points outside the folder");
+  }
+
+  @Test
   void manifestFolderLoadsAndHonoursItsPrompts(@TempDir Path dir) throws Exception {
     extract("gecko-models/bge-small-en-v1.5-q.onnx", dir.resolve("model.onnx"));
     extract("gecko-models/bge-small-en-v1.5-q-tokenizer.json", dir.resolve("tokenizer.json"));

@@ -27,7 +27,8 @@ import java.util.Map;
  * 1_Pooling/config.json}, {@code sentence_bert_config.json}, {@code
  * config_sentence_transformers.json}). Every file the package uses must lie inside the folder: a
  * path that leads out with {@code ..}, an absolute path, or a symbolic link whose target lies
- * outside the folder's real path is refused. Internal: {@link ModelPackage#fromDirectory(Path)} is
+ * outside the folder's real path is refused, except a link from a Hugging Face hub snapshot
+ * ({@code models--ORG--NAME/snapshots/REV/}) into its own repository's {@code blobs/}. Internal: {@link ModelPackage#fromDirectory(Path)} is
  * the API.
  *
  * <p>Stateless and thread-safe.
@@ -269,11 +270,24 @@ public final class ModelFolders {
     }
     if (Files.exists(p)) {
       Path real = p.toRealPath();
-      if (!real.startsWith(base.toRealPath())) {
+      Path folder = base.toRealPath();
+      if (!real.startsWith(folder) && !inHubBlobs(folder, real)) {
         throw new InvalidDataException(origin.toString(), 0, what + " points outside the folder: " + relative
             + " is a link to " + real);
       }
     }
     return p;
+  }
+
+  /**
+   * Whether {@code real} is a file of the Hugging Face hub cache's repository whose snapshot
+   * {@code folder} is: {@code models--ORG--NAME/snapshots/REV/} holds links into the same
+   * repository's {@code blobs/}, as {@code snapshot_download} and sentence-transformers leave it.
+   */
+  private static boolean inHubBlobs(Path folder, Path real) {
+    Path snapshots = folder.getParent();
+    Path repo = snapshots == null ? null : snapshots.getParent();
+    return repo != null && repo.getFileName() != null && snapshots.getFileName().toString().equals("snapshots")
+        && repo.getFileName().toString().startsWith("models--") && real.startsWith(repo.resolve("blobs"));
   }
 }
