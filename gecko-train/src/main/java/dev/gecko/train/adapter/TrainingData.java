@@ -83,12 +83,12 @@ public final class TrainingData {
           + " (optionally .gz)");
     }
     List<TrainingExample> out = new ArrayList<>();
-    boolean[] queryRows = new boolean[1];
+    ReadState state = new ReadState();
     try (LineReader lines = LineReader.open(file)) {
       if (jsonl) {
-        readJsonl(JsonlReader.of(lines), out, queryRows);
+        readJsonl(JsonlReader.of(lines), out, state);
       } else if (tsv) {
-        readTsv(lines, out, queryRows);
+        readTsv(lines, out, state);
       } else {
         String line;
         while ((line = lines.readLine()) != null) {
@@ -101,10 +101,22 @@ public final class TrainingData {
     if (out.isEmpty()) {
       throw new InvalidDataException(file.toString(), 0, "no examples");
     }
-    return new TrainingData(out, queryRows[0]);
+    if (state.scoredPairs > 0 && state.firstUnscoredPair != null) {
+      // a pair without a score in a scored file (a null, a misnamed column) would train as a positive
+      throw new InvalidDataException(state.firstUnscoredPair, 0, "a sentence pair without a score, where "
+          + state.scoredPairs + " other pairs of the file have one; give every pair a score or none");
+    }
+    return new TrainingData(out, state.queryRows);
   }
 
-  private static void readJsonl(JsonlReader in, List<TrainingExample> out, boolean[] queryRows) throws IOException {
+  /** What a read learns beyond the rows. */
+  private static final class ReadState {
+    boolean queryRows;
+    int scoredPairs;
+    String firstUnscoredPair;
+  }
+
+  private static void readJsonl(JsonlReader in, List<TrainingExample> out, ReadState state) throws IOException {
     ObjectNode row;
     while ((row = in.next()) != null) {
       ObjectNode r = row;
@@ -117,11 +129,11 @@ public final class TrainingData {
           throw in.invalid("field '" + name + "' must be a string or number");
         }
         return v.asText();
-      }, in.source() + ":" + in.lineNumber(), in::invalid, queryRows));
+      }, in.source() + ":" + in.lineNumber(), in::invalid, state));
     }
   }
 
-  private static void readTsv(LineReader in, List<TrainingExample> out, boolean[] queryRows) throws IOException {
+  private static void readTsv(LineReader in, List<TrainingExample> out, ReadState state) throws IOException {
     String header = in.readLine();
     if (header == null) {
       return;
@@ -140,7 +152,7 @@ public final class TrainingData {
       out.add(fromFields(name -> {
         int i = columns.indexOf(name);
         return i < 0 ? null : cells[i];
-      }, in.source() + ":" + in.lineNumber(), in::invalid, queryRows));
+      }, in.source() + ":" + in.lineNumber(), in::invalid, state));
     }
   }
 
@@ -149,11 +161,12 @@ public final class TrainingData {
   }
 
   private static TrainingExample fromFields(Fields f, String where, Function<String, InvalidDataException> invalid,
-      boolean[] queryRows) {
+      ReadState state) {
     String task = f.get("task");
     String s1 = f.get("sentence1");
     if (s1 != null) {
-      String s2 = require(f.get("sentence2"), "sentence2", invalid);
+      notBlank(s1, "sentence1", invalid);
+      String s2 = notBlank(require(f.get("sentence2"), "sentence2", invalid), "sentence2", invalid);
       String scoreText = f.get("score") != null ? f.get("score") : f.get("label");
       Double score = null;
       if (scoreText != null) {
@@ -166,22 +179,37 @@ public final class TrainingData {
           throw invalid.apply("score '" + scoreText + "' is not finite");
         }
       }
+      if (score != null) {
+        state.scoredPairs++;
+      } else if (state.firstUnscoredPair == null) {
+        state.firstUnscoredPair = where;
+      }
       return new TrainingExample(task, s1, s2, null, score, where);
     }
     String anchor = f.get("anchor") != null ? f.get("anchor") : f.get("query");
     if (anchor != null) {
-      queryRows[0] = true;
-      String positive = require(f.get("positive"), "positive", invalid);
+      state.queryRows = true;
+      notBlank(anchor, f.get("anchor") != null ? "anchor" : "query", invalid);
+      String positive = notBlank(require(f.get("positive"), "positive", invalid), "positive", invalid);
       String negative = f.get("negative");
       return new TrainingExample(task, anchor, positive, negative == null || negative.isEmpty() ? null : negative,
           null, where);
     }
     String text = f.get("text");
     if (text != null) {
+      notBlank(text, "text", invalid);
       String title = f.get("title");
       return new TrainingExample(task, PromptRenderer.titled(title, text), null, null, null, where);
     }
     throw invalid.apply("expected fields anchor/positive[/negative], query/positive, sentence1/sentence2[/score] or text");
+  }
+
+  /** A text must hold something: a blank one would be embedded as the special tokens alone, and trained on. */
+  private static String notBlank(String value, String field, Function<String, InvalidDataException> invalid) {
+    if (value.isBlank()) {
+      throw invalid.apply("field '" + field + "' is blank");
+    }
+    return value;
   }
 
   private static String require(String value, String field, Function<String, InvalidDataException> invalid) {

@@ -27,6 +27,29 @@ class TrainingDataTest {
   }
 
   @Test
+  void blankTextsAndAPairWithoutAScoreAmongScoredOnesAreRefusedNamingTheLine(@TempDir Path dir) throws Exception {
+    Path tsv = Files.writeString(dir.resolve("pairs.tsv"), "sentence1\tsentence2\tscore\na cat\t\t3.2\n");
+    assertThatThrownBy(() -> TrainingData.read(tsv)).isInstanceOf(InvalidDataException.class)
+        .hasMessageContaining("pairs.tsv:2").hasMessageContaining("field 'sentence2' is blank");
+    Path anchors = Files.writeString(dir.resolve("rows.jsonl"), "{\"anchor\": \" \", \"positive\": \"p\"}\n");
+    assertThatThrownBy(() -> TrainingData.read(anchors)).hasMessageContaining("rows.jsonl:1")
+        .hasMessageContaining("field 'anchor' is blank");
+    Path texts = Files.writeString(dir.resolve("corpus.jsonl"), "{\"text\": \"fine\"}\n{\"text\": \"\"}\n");
+    assertThatThrownBy(() -> TrainingData.read(texts)).hasMessageContaining("corpus.jsonl:2")
+        .hasMessageContaining("field 'text' is blank");
+    // a null score (or a misnamed column) among scored pairs would train that pair as a positive
+    Path mixed = Files.writeString(dir.resolve("mixed.jsonl"), String.join("\n",
+        "{\"sentence1\": \"a\", \"sentence2\": \"b\", \"score\": 4.5}",
+        "{\"sentence1\": \"c\", \"sentence2\": \"d\", \"score\": null}",
+        "{\"sentence1\": \"e\", \"sentence2\": \"f\", \"score\": 0.5}") + "\n");
+    assertThatThrownBy(() -> TrainingData.read(mixed)).isInstanceOf(InvalidDataException.class)
+        .hasMessageContaining("mixed.jsonl:2").hasMessageContaining("a sentence pair without a score, where 2 other");
+    Path unscored = Files.writeString(dir.resolve("unscored.jsonl"),
+        "{\"sentence1\": \"a\", \"sentence2\": \"b\"}\n{\"sentence1\": \"c\", \"sentence2\": \"d\"}\n");
+    assertThat(TrainingData.read(unscored).allScored()).as("no pair scored: pairs, as before").isFalse();
+  }
+
+  @Test
   void retrievalRowsAreTrainedAsRetrievalEmbedsThemAndOtherRowsWithTheModelsDefault(@TempDir Path dir)
       throws Exception {
     Path fret = Files.writeString(dir.resolve("examples.jsonl"),
