@@ -194,7 +194,9 @@ final class TrainCommand implements Callable<Integer> {
       progress.close();
       if (!r.improved()) {
         err.printf(Locale.ROOT, "gecko: warning: no epoch beat the base model's validation score (%.3f); the model"
-            + " written to %s is the base with an untrained adapter%n", r.baseValidationScore(), r.modelDir());
+            + " written to %s is %s%n", r.baseValidationScore(), r.modelDir(), basis == Basis.IDENTITY
+            ? "the base with an untrained adapter" : "the " + basis + " basis with an untrained residual (its truncated"
+            + " vectors are the rotation's, not the base's)");
         err.flush();
       }
       List<CurvePoint> curve = new ArrayList<>();

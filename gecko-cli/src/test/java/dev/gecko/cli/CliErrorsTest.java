@@ -297,6 +297,13 @@ class CliErrorsTest {
     JsonNode summary = JSON.readTree(r.out());
     assertThat(summary.get("improved").asBoolean()).isFalse();
     assertThat(summary.get("bestEpoch").asInt()).isZero();
-    assertThat(r.err()).contains("gecko: warning: no epoch beat the base model's validation score");
+    assertThat(r.err()).contains("gecko: warning: no epoch beat the base model's validation score")
+        .contains("is the base with an untrained adapter");
+    // with the principal axes the model written is the rotation, not the base
+    EmbedCommandTest.Run axes = gecko("train", "--model", "bge-small-en-v1.5-int8", "--data", data.toString(), "--out",
+        dir.resolve("axes").toString(), "--unsupervised", "--dims", "384,64", "--epochs", "1", "--lr", "1e-30",
+        "--basis", "principal-axes", "--cache", dir.resolve("cache").toString(), "--threads", "1");
+    assertThat(axes.code()).as(axes.err()).isZero();
+    assertThat(axes.err()).contains("is the PRINCIPAL_AXES basis with an untrained residual");
   }
 }
