@@ -138,6 +138,29 @@ class ModelPackageTest {
   }
 
   @Test
+  void aBuiltInModelHasOneFingerprintHoweverItsResourcesArePackaged(@TempDir Path dir) throws Exception {
+    ModelPackage builtIn = ModelPackage.builtIn("bge-small-en-v1.5-int8");
+    // the same bytes on an exploded class path (an IDE's, Spring Boot's nested jars, a stored entry)
+    Path root = Files.createDirectories(dir.resolve("classes/copy"));
+    try (InputStream in = builtIn.model().open()) {
+      Files.copy(in, root.resolve("model.onnx"));
+    }
+    try (InputStream in = builtIn.tokenizer().open()) {
+      Files.copy(in, root.resolve("tokenizer.json"));
+    }
+    try (java.net.URLClassLoader loader = new java.net.URLClassLoader(
+        new java.net.URL[] {dir.resolve("classes").toUri().toURL()}, null)) {
+      ModelPackage exploded = builtIn.toBuilder().model(ModelSource.ofResource("copy/model.onnx", loader))
+          .tokenizer(ModelSource.ofResource("copy/tokenizer.json", loader)).build();
+      assertThat(exploded.fingerprint()).isEqualTo(builtIn.fingerprint());
+      Files.write(root.resolve("tokenizer.json"), new byte[] {'{', '}'});
+      ModelPackage changed = builtIn.toBuilder().model(ModelSource.ofResource("copy/model.onnx", loader))
+          .tokenizer(ModelSource.ofResource("copy/tokenizer.json", loader)).build();
+      assertThat(changed.fingerprint()).isNotEqualTo(builtIn.fingerprint());
+    }
+  }
+
+  @Test
   void manifestFolderLoadsAndHonoursItsPrompts(@TempDir Path dir) throws Exception {
     extract("gecko-models/bge-small-en-v1.5-q.onnx", dir.resolve("model.onnx"));
     extract("gecko-models/bge-small-en-v1.5-q-tokenizer.json", dir.resolve("tokenizer.json"));

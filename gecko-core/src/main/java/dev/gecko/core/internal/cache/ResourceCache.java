@@ -376,7 +376,12 @@ public final class ResourceCache {
    * records them (nothing is read), or empty where {@code url} is not such an entry.
    */
   public static Optional<String> jarEntryIdentity(URL url) {
-    return Entry.of(url).map(e -> String.format("crc32:%08x-%d", e.crc, e.size));
+    return Entry.of(url).map(e -> crc32Identity(e.crc, e.size));
+  }
+
+  /** The identity of content of this CRC-32 and size, as {@link #jarEntryIdentity} gives it. */
+  public static String crc32Identity(long crc, long size) {
+    return String.format(java.util.Locale.ROOT, "crc32:%08x-%d", crc, size);
   }
 
   /** A compressed jar entry as the jar's central directory describes it. */
