@@ -222,8 +222,10 @@ public final class ModelPackage {
    * Returns what identifies the vectors this package makes, for caches and index manifests: a
    * SHA-256 (hex) over its settings (pooling, maximum tokens, width, prompts) and the content of
    * its graph, tokenizer and adapter. Files are hashed whole (a model retrained in place, of the
-   * same size, gets another fingerprint); a compressed jar entry (a built-in model) is identified
-   * by the CRC-32 and size its jar records, which costs nothing. Computed once per instance.
+   * same size, gets another fingerprint); a class-path resource (a built-in model) is identified
+   * by its CRC-32 and size, as its jar records them for a compressed entry (which costs nothing)
+   * or else computed from its bytes (a stored entry, an exploded class path, Spring Boot's nested
+   * jars), so one model has one fingerprint however it is deployed. Computed once per instance.
    *
    * @throws UncheckedIOException if a file cannot be read
    */

@@ -148,11 +148,25 @@ class ModelPackageTest {
     try (InputStream in = builtIn.tokenizer().open()) {
       Files.copy(in, root.resolve("tokenizer.json"));
     }
+    // and in a jar of its own with compressed entries, whose central directory records their CRC-32
+    // (the built-in may itself come from target/classes in a reactor build)
+    Path jar = dir.resolve("models.jar");
+    try (java.util.jar.JarOutputStream out = new java.util.jar.JarOutputStream(Files.newOutputStream(jar))) {
+      for (String name : List.of("model.onnx", "tokenizer.json")) {
+        out.putNextEntry(new java.util.jar.JarEntry("copy/" + name)); // DEFLATED, the default
+        Files.copy(root.resolve(name), out);
+        out.closeEntry();
+      }
+    }
     try (java.net.URLClassLoader loader = new java.net.URLClassLoader(
-        new java.net.URL[] {dir.resolve("classes").toUri().toURL()}, null)) {
+        new java.net.URL[] {dir.resolve("classes").toUri().toURL()}, null);
+        java.net.URLClassLoader jarLoader = new java.net.URLClassLoader(new java.net.URL[] {jar.toUri().toURL()}, null)) {
       ModelPackage exploded = builtIn.toBuilder().model(ModelSource.ofResource("copy/model.onnx", loader))
           .tokenizer(ModelSource.ofResource("copy/tokenizer.json", loader)).build();
-      assertThat(exploded.fingerprint()).isEqualTo(builtIn.fingerprint());
+      ModelPackage jarred = builtIn.toBuilder().model(ModelSource.ofResource("copy/model.onnx", jarLoader))
+          .tokenizer(ModelSource.ofResource("copy/tokenizer.json", jarLoader)).build();
+      assertThat(jarred.model().resourceUrl()).get().extracting(java.net.URL::getProtocol).isEqualTo("jar");
+      assertThat(exploded.fingerprint()).isEqualTo(jarred.fingerprint()).isEqualTo(builtIn.fingerprint());
       Files.write(root.resolve("tokenizer.json"), new byte[] {'{', '}'});
       ModelPackage changed = builtIn.toBuilder().model(ModelSource.ofResource("copy/model.onnx", loader))
           .tokenizer(ModelSource.ofResource("copy/tokenizer.json", loader)).build();

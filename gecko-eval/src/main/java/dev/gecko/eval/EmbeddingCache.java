@@ -54,8 +54,8 @@ import java.util.zip.CRC32C;
  * named without {@code .v3}) are not read: an INFO line names such a file when a cache object first
  * uses its model and width, to be deleted when no older version of the library uses the folder. A
  * file that cannot be read or written (a full disk, a file of another user) costs speed only: one
- * warning names it, and that model and width's vectors stay in memory for the rest of the cache
- * object's life; a header of zeros (a machine that crashed as the file was made) counts as no
+ * warning names it; a read that fails embeds its texts again, and a write that fails keeps that
+ * model and width's vectors in memory for the rest of the cache object's life; a header of zeros (a machine that crashed as the file was made) counts as no
  * header, and the next write starts the file again. Where: {@link #open(Path)} a given folder,
  * {@link #openDefault()} {@code embeddings/} in the cache folder the library's other caches use
  * ({@code -Dgecko.cache.dir}, else {@code $XDG_CACHE_HOME/gecko}, else {@code ~/.cache/gecko}),
@@ -229,6 +229,7 @@ public final class EmbeddingCache {
     private final byte[] fingerprint;
     private final Map<Key, float[]> vectors = new HashMap<>();
     private boolean warnedTorn;
+    private boolean warnedRead;
     private boolean warnedDamaged;
 
     Store(Path file, int width, byte[] fingerprint) {
@@ -306,7 +307,7 @@ public final class EmbeddingCache {
           append(buf, recordBytes);
         }
       } catch (IOException e) {
-        memoryOnly("write", e);
+        memoryOnly(e);
       }
     }
 
@@ -319,10 +320,10 @@ public final class EmbeddingCache {
       return FILE_LOCKS.computeIfAbsent(file.toAbsolutePath().normalize(), f -> new Object());
     }
 
-    /** A file that failed: warned about once, then this store keeps its vectors in memory only. */
-    private void memoryOnly(String what, IOException e) {
-      LOG.log(System.Logger.Level.WARNING, "cannot {0} embedding cache {1} ({2}): this run keeps its vectors of "
-          + "this model in memory only", what, file, e.getMessage());
+    /** A file that cannot be written: warned about once, then this store keeps its vectors in memory only. */
+    private void memoryOnly(IOException e) {
+      LOG.log(System.Logger.Level.WARNING, "cannot write embedding cache {0} ({1}): this run keeps its vectors of "
+          + "this model in memory only", file, e.getMessage());
       file = null;
     }
 
@@ -471,7 +472,13 @@ public final class EmbeddingCache {
           LOG.log(System.Logger.Level.WARNING, "{0}: ignoring a truncated last record ({1} bytes)", file, Long.toString(size - good));
         }
       } catch (IOException e) {
-        memoryOnly("read", e);
+        // this call's texts are embedded again; the file stays for writes and later reads (an
+        // interrupted read, a file another process was rewriting), where a failed write does not
+        if (!warnedRead) {
+          warnedRead = true;
+          LOG.log(System.Logger.Level.WARNING, "cannot read embedding cache {0} ({1}): its texts are embedded again",
+              file, e.getMessage());
+        }
       }
     }
   }

@@ -181,10 +181,10 @@ public final class RetrievalEvaluator {
     }
 
     /**
-     * Sets the cutoffs (default {@link RetrievalMetrics#DEFAULT_KS}); they must include 10, since
-     * the main score is nDCG@10.
+     * Sets the cutoffs (default {@link RetrievalMetrics#DEFAULT_KS}); 10 is added where it is not
+     * among them, since the main score is nDCG@10 (its metrics are then reported too).
      *
-     * @throws IllegalArgumentException if a cutoff is below 1, or 10 is not among them
+     * @throws IllegalArgumentException if the list is empty or a cutoff is below 1
      */
     public Builder ks(List<Integer> ks) {
       Objects.requireNonNull(ks, "ks is null");
@@ -196,10 +196,7 @@ public final class RetrievalEvaluator {
           throw new IllegalArgumentException("every cutoff must be >= 1, got " + ks);
         }
       }
-      if (!ks.contains(10)) { // the run holds the top max(ks) only: nDCG@10 could not be computed
-        throw new IllegalArgumentException("ks must include 10, the cutoff of the main score (nDCG@10), got " + ks);
-      }
-      this.ks = List.copyOf(ks);
+      this.ks = RetrievalMetrics.withMainCutoff(ks);
       return this;
     }
 

@@ -36,6 +36,19 @@ public final class RetrievalMetrics {
   /** The cutoffs MTEB reports. */
   public static final List<Integer> DEFAULT_KS = List.of(1, 3, 5, 10, 100, 1000);
 
+  /**
+   * Returns {@code ks} with 10 among them (added in order where missing): the main score is
+   * nDCG@10, and the run holds only the top {@code max(ks)} documents per query.
+   */
+  public static List<Integer> withMainCutoff(List<Integer> ks) {
+    java.util.TreeSet<Integer> sorted = new java.util.TreeSet<>(ks);
+    if (ks.contains(10)) {
+      return List.copyOf(ks);
+    }
+    sorted.add(10);
+    return List.copyOf(sorted);
+  }
+
   /** The metric families, in report order; names are MTEB's prefixes. */
   public static final List<String> FAMILIES = List.of("ndcg", "map", "recall", "precision", "mrr");
 

@@ -418,8 +418,9 @@ class EvaluatorsTest {
         .hasMessageContaining("width 512 exceeds all-MiniLM-L6-v2's 384 dimensions");
     assertThatThrownBy(() -> RetrievalEvaluator.builder(embedder).dims(List.of(0)))
         .hasMessageContaining("every width must be >= 1");
-    assertThatThrownBy(() -> RetrievalEvaluator.builder(embedder).ks(List.of(1, 5)))
-        .hasMessage("ks must include 10, the cutoff of the main score (nDCG@10), got [1, 5]");
+    assertThat(RetrievalMetrics.withMainCutoff(List.of(1, 5))).as("the main score's cutoff is added")
+        .containsExactly(1, 5, 10);
+    assertThat(RetrievalMetrics.withMainCutoff(List.of(100, 10, 1))).containsExactly(100, 10, 1);
   }
 
   @Test

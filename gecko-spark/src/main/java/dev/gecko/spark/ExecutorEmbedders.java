@@ -161,9 +161,9 @@ final class ExecutorEmbedders {
   /**
    * The fingerprint of the model as this JVM (the driver) finds it, for the tasks to check ({@link
    * #get}): computed from the model's files on each call (a folder's graph, tokenizer and adapter
-   * are read and hashed whole; a built-in model's jar entries cost nothing); null where this JVM
-   * does not find the model (a folder shipped to the executors only, a built-in model whose jar
-   * only they have).
+   * are read and hashed whole; a built-in model's compressed jar entries cost nothing, and other
+   * class-path resources are read once); null where this JVM does not find the model (a folder
+   * shipped to the executors only, a built-in model whose jar only they have).
    *
    * @throws dev.gecko.core.InvalidDataException if the folder is not a model package
    * @throws UncheckedIOException if its files cannot be read

@@ -288,18 +288,14 @@ public final class SparkRetrievalEvaluator {
     /**
      * Sets the cutoffs (default {@link RetrievalMetrics#DEFAULT_KS}).
      *
-     * @throws IllegalArgumentException if empty, a cutoff is below 1, or 10 (the main score's cutoff,
-     *     nDCG@10) is not among them
+     * @throws IllegalArgumentException if empty or a cutoff is below 1 (10, the main score's cutoff,
+     *     is added where it is not among them)
      */
     public Builder ks(List<Integer> cutoffs) {
       if (cutoffs.isEmpty() || cutoffs.stream().anyMatch(k -> k == null || k < 1)) {
         throw new IllegalArgumentException("every cutoff must be >= 1, got " + cutoffs);
       }
-      if (!cutoffs.contains(10)) { // the run holds the top max(ks) only: nDCG@10 could not be computed
-        throw new IllegalArgumentException("ks must include 10, the cutoff of the main score (nDCG@10), got "
-            + cutoffs);
-      }
-      this.ks = List.copyOf(cutoffs);
+      this.ks = RetrievalMetrics.withMainCutoff(cutoffs);
       return this;
     }
 

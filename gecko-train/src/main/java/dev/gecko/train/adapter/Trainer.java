@@ -183,7 +183,8 @@ public final class Trainer {
       trainData = split.train();
       valData = split.validation();
     }
-    TaskType[] rendering = rendering(config.queryTaskType(), config.documentTaskType(), data, objective);
+    TaskType[] rendering = rendering(config.queryTaskType(), config.documentTaskType(), data,
+        config.validationData(), objective);
     if (rendering[0] != config.queryTaskType()) {
       LOG.log(System.Logger.Level.INFO, "{0}: anchors are rendered as RETRIEVAL_QUERY and positives and negatives as "
           + "RETRIEVAL_DOCUMENT, as retrieval embeds them (queryTaskType and documentTaskType choose otherwise)",
@@ -354,13 +355,17 @@ public final class Trainer {
   /**
    * The task types training renders queries (anchors) and documents with: those given (the
    * config's) where either is set; else, for a supervised objective on rows read from a file's query fields
-   * ({@link TrainingData#hasQueryRows}: FRet's output, sentence-transformers retrieval sets),
+   * ({@link TrainingData#hasQueryRows}: FRet's output, query/positive triplets), and validation
+   * rows (where given apart) of that kind too,
    * RETRIEVAL_QUERY and RETRIEVAL_DOCUMENT, the prompts {@code gecko eval retrieval} and search
    * apply, so that the adapter is trained on the inputs it will see; else none (the model's
    * default prompt, as for STS pairs and corpus texts).
    */
-  static TaskType[] rendering(TaskType query, TaskType document, TrainingData data, Objective objective) {
-    if (query != null || document != null || objective == Objective.UNSUPERVISED || !data.hasQueryRows()) {
+  static TaskType[] rendering(TaskType query, TaskType document, TrainingData data, TrainingData validation,
+      Objective objective) {
+    // the validation rows are rendered as the training rows: both must be retrieval rows
+    if (query != null || document != null || objective == Objective.UNSUPERVISED || !data.hasQueryRows()
+        || (validation != null && !validation.hasQueryRows())) {
       return new TaskType[] {query, document};
     }
     return new TaskType[] {TaskType.RETRIEVAL_QUERY, TaskType.RETRIEVAL_DOCUMENT};
@@ -652,7 +657,10 @@ public final class Trainer {
       return this;
     }
 
-    /** Renders anchors (queries) with this task type's prompt; default null (the model's default prompt). */
+    /**
+     * Renders anchors (queries) with this task type's prompt. Default null: RETRIEVAL_QUERY for
+     * retrieval rows ({@link TrainingData#hasQueryRows}), else the model's default prompt.
+     */
     public Builder queryTaskType(TaskType type) {
       this.queryTaskType = type;
       return this;

@@ -55,8 +55,10 @@ import java.util.Objects;
  * @param mineHardNegatives CONTRASTIVE: whether rows without a negative get a mined one
  * @param hardNegativeRank the 0-based rank of a mined negative, {@code >= 0}
  * @param maxValidation the most validation rows (MRR) or texts (unsupervised) scored, {@code >= 1}
- * @param queryTaskType the task type anchors are rendered with, or null for the model's default
- * @param documentTaskType the task type other texts are rendered with, or null
+ * @param queryTaskType the task type anchors are rendered with, or null: RETRIEVAL_QUERY for
+ *     retrieval rows ({@link TrainingData#hasQueryRows}), else the model's default prompt
+ * @param documentTaskType the task type other texts are rendered with, or null: RETRIEVAL_DOCUMENT
+ *     for retrieval rows, else the model's default prompt
  * @param cacheDir the embedding cache folder, or null for memory only
  * @param output the model folder to write; required
  * @param outputName the name in the written manifest, or null for the base name + {@code

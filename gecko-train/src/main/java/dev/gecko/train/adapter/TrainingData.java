@@ -188,7 +188,9 @@ public final class TrainingData {
     }
     String anchor = f.get("anchor") != null ? f.get("anchor") : f.get("query");
     if (anchor != null) {
-      state.queryRows = true;
+      // a retrieval row: FRet's (it names its task) or one whose first text is called a query;
+      // sentence-transformers' plain anchor/positive sets (NLI, paraphrases) may be symmetric
+      state.queryRows |= task != null || f.get("anchor") == null;
       notBlank(anchor, f.get("anchor") != null ? "anchor" : "query", invalid);
       String positive = notBlank(require(f.get("positive"), "positive", invalid), "positive", invalid);
       String negative = f.get("negative");
@@ -197,9 +199,9 @@ public final class TrainingData {
     }
     String text = f.get("text");
     if (text != null) {
-      notBlank(text, "text", invalid);
-      String title = f.get("title");
-      return new TrainingExample(task, PromptRenderer.titled(title, text), null, null, null, where);
+      String titled = PromptRenderer.titled(f.get("title"), text); // a title alone is a text (BEIR has such documents)
+      notBlank(titled, "text", invalid);
+      return new TrainingExample(task, titled, null, null, null, where);
     }
     throw invalid.apply("expected fields anchor/positive[/negative], query/positive, sentence1/sentence2[/score] or text");
   }
@@ -245,10 +247,12 @@ public final class TrainingData {
   }
 
   /**
-   * Returns whether rows were read from a file's query fields ({@code anchor} or {@code query}, as
-   * FRet and sentence-transformers retrieval sets write them): their first text is a query and the
-   * others are documents, and {@link Trainer} renders them so unless told otherwise. False for data
-   * built with {@link #of}.
+   * Returns whether the file holds retrieval rows: rows with a {@code task} (FRet's output) or
+   * whose first text is a {@code query} field (MS MARCO-style triplets). Their first text is a
+   * query and the others are documents, and {@link Trainer} renders them so unless told otherwise.
+   * Plain {@code anchor}/{@code positive} rows (sentence-transformers' NLI and paraphrase sets,
+   * which may be symmetric) do not count. False for data built with {@link #of}: wrap the examples
+   * with {@code of} to train retrieval rows with the model's default prompt.
    */
   public boolean hasQueryRows() {
     return queryRows;

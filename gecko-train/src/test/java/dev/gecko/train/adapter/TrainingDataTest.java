@@ -37,6 +37,9 @@ class TrainingDataTest {
     Path texts = Files.writeString(dir.resolve("corpus.jsonl"), "{\"text\": \"fine\"}\n{\"text\": \"\"}\n");
     assertThatThrownBy(() -> TrainingData.read(texts)).hasMessageContaining("corpus.jsonl:2")
         .hasMessageContaining("field 'text' is blank");
+    Path titled = Files.writeString(dir.resolve("titled.jsonl"), "{\"title\": \"A title alone\", \"text\": \"\"}\n");
+    assertThat(TrainingData.read(titled).examples().get(0).anchor()).as("BEIR has title-only documents")
+        .isEqualTo("A title alone");
     // a null score (or a misnamed column) among scored pairs would train that pair as a positive
     Path mixed = Files.writeString(dir.resolve("mixed.jsonl"), String.join("\n",
         "{\"sentence1\": \"a\", \"sentence2\": \"b\", \"score\": 4.5}",
@@ -54,25 +57,36 @@ class TrainingDataTest {
       throws Exception {
     Path fret = Files.writeString(dir.resolve("examples.jsonl"),
         "{\"anchor\": \"what feeds a starter\", \"positive\": \"Feed it flour and water.\", \"task\": \"t\"}\n");
+    Path marco = Files.writeString(dir.resolve("triplets.jsonl"),
+        "{\"query\": \"what feeds a starter\", \"positive\": \"Feed it flour and water.\"}\n");
+    Path nli = Files.writeString(dir.resolve("nli.jsonl"),
+        "{\"anchor\": \"A man plays.\", \"positive\": \"Someone plays.\", \"negative\": \"Nobody plays.\"}\n");
     Path pairs = Files.writeString(dir.resolve("pairs.tsv"), "sentence1\tsentence2\tscore\na cat\ta kitten\t4.5\n");
     Path texts = Files.writeString(dir.resolve("corpus.txt"), "one text\nanother\n");
     TrainingData queries = TrainingData.read(fret);
     assertThat(queries.hasQueryRows()).isTrue();
     assertThat(queries.split(0.5, 1).train().hasQueryRows()).isTrue();
     assertThat(queries.limit(1).hasQueryRows()).isTrue();
+    assertThat(TrainingData.read(marco).hasQueryRows()).as("a query field").isTrue();
+    assertThat(TrainingData.read(nli).hasQueryRows()).as("plain anchor/positive: maybe symmetric").isFalse();
     assertThat(TrainingData.read(pairs).hasQueryRows()).isFalse();
     assertThat(TrainingData.read(texts).hasQueryRows()).isFalse();
     assertThat(TrainingData.of(queries.examples()).hasQueryRows()).as("built in code: the caller says").isFalse();
     dev.gecko.core.TaskType q = dev.gecko.core.TaskType.RETRIEVAL_QUERY;
     dev.gecko.core.TaskType d = dev.gecko.core.TaskType.RETRIEVAL_DOCUMENT;
     // FRet's rows: queries as queries, passages as documents, as gecko eval retrieval renders them
-    assertThat(Trainer.rendering(null, null, queries, Objective.CONTRASTIVE)).containsExactly(q, d);
-    // the caller's choice wins; STS pairs, corpus texts and the unsupervised objective keep the default
-    assertThat(Trainer.rendering(dev.gecko.core.TaskType.SEMANTIC_SIMILARITY, null, queries, Objective.CONTRASTIVE))
-        .containsExactly(dev.gecko.core.TaskType.SEMANTIC_SIMILARITY, null);
-    assertThat(Trainer.rendering(null, null, TrainingData.read(pairs), Objective.CONTRASTIVE))
+    assertThat(Trainer.rendering(null, null, queries, null, Objective.CONTRASTIVE)).containsExactly(q, d);
+    assertThat(Trainer.rendering(null, null, queries, queries, Objective.CONTRASTIVE)).containsExactly(q, d);
+    // validation rows given apart are rendered as the training rows: STS pairs keep the default
+    assertThat(Trainer.rendering(null, null, queries, TrainingData.read(pairs), Objective.CONTRASTIVE))
         .containsExactly(null, null);
-    assertThat(Trainer.rendering(null, null, queries, Objective.UNSUPERVISED)).containsExactly(null, null);
+    // the caller's choice wins; STS pairs, corpus texts and the unsupervised objective keep the default
+    assertThat(Trainer.rendering(dev.gecko.core.TaskType.SEMANTIC_SIMILARITY, null, queries, null,
+        Objective.CONTRASTIVE))
+        .containsExactly(dev.gecko.core.TaskType.SEMANTIC_SIMILARITY, null);
+    assertThat(Trainer.rendering(null, null, TrainingData.read(pairs), null, Objective.CONTRASTIVE))
+        .containsExactly(null, null);
+    assertThat(Trainer.rendering(null, null, queries, null, Objective.UNSUPERVISED)).containsExactly(null, null);
   }
 
   @Test
