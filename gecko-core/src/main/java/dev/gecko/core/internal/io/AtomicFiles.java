@@ -16,7 +16,9 @@ import java.util.concurrent.ThreadLocalRandom;
  * Writes a file so that a reader sees the old content or the new, never a part: the bytes go to a
  * temporary sibling ({@code .<name>.<random>.tmp}, created with the process's default permissions),
  * are forced to the device, and the sibling is moved over the target (atomically where the file
- * system allows; a plain replace otherwise). The one implementation of this pattern in the project.
+ * system allows; a plain replace otherwise). Temporary siblings of the same target older than an
+ * hour, left by a writer that was killed, are removed after a write. The one implementation of
+ * this pattern in the project.
  * Internal: not part of the API.
  *
  * <p>Bytes are written through {@code java.io} in chunks: NIO's channel streams copy a large heap
@@ -87,6 +89,49 @@ public final class AtomicFiles {
     } finally {
       Files.deleteIfExists(tmp);
     }
+    removeStaleSiblings(parent, target.getFileName().toString());
+  }
+
+  /** How old a temporary sibling must be to count as left by a writer that was killed. */
+  static final java.time.Duration STALE = java.time.Duration.ofHours(1);
+
+  /**
+   * Deletes the temporary siblings of {@code name} older than {@link #STALE}: a writer killed
+   * before its {@code finally} (Ctrl-C, kill -9 during a first model open) leaves one behind,
+   * as large as the file (a graph of 34 to 133 MB), which nothing else would ever remove. Best
+   * effort; a live writer's file is younger.
+   */
+  private static void removeStaleSiblings(Path dir, String name) {
+    java.nio.file.attribute.FileTime before = java.nio.file.attribute.FileTime.from(
+        java.time.Instant.now().minus(STALE));
+    String prefix = "." + name + ".";
+    try (java.nio.file.DirectoryStream<Path> siblings = Files.newDirectoryStream(dir,
+        p -> isTemporaryName(p.getFileName().toString(), prefix))) {
+      for (Path p : siblings) {
+        try {
+          if (Files.getLastModifiedTime(p).compareTo(before) < 0) {
+            Files.deleteIfExists(p);
+          }
+        } catch (IOException e) {
+          // another writer removed it, or it cannot be: left as it is
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      // the folder cannot be listed: nothing to clean here
+    }
+  }
+
+  /** Whether {@code file} is {@code <prefix><hex>.tmp}, a temporary sibling's name. */
+  private static boolean isTemporaryName(String file, String prefix) {
+    if (!file.startsWith(prefix) || !file.endsWith(".tmp") || file.length() <= prefix.length() + 4) {
+      return false;
+    }
+    for (int i = prefix.length(); i < file.length() - 4; i++) {
+      if (Character.digit(file.charAt(i), 16) < 0) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /**
