@@ -8,6 +8,7 @@ import dev.gecko.core.Progress;
 import dev.gecko.core.ProgressListener;
 import dev.gecko.core.internal.cache.ResourceCache;
 import dev.gecko.core.internal.io.Hashes;
+import dev.gecko.core.internal.io.Utf16;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -55,8 +56,9 @@ import java.util.zip.CRC32C;
  * uses its model and width, to be deleted when no older version of the library uses the folder. A
  * file that cannot be read or written (a full disk, a file of another user) costs speed only: one
  * warning names it; a read that fails embeds its texts again, and a write that fails keeps that
- * model and width's vectors in memory for the rest of the cache object's life; a header of zeros (a machine that crashed as the file was made) counts as no
- * header, and the next write starts the file again. Where: {@link #open(Path)} a given folder,
+ * model and width's vectors in memory for the rest of the cache object's life. A header of zeros
+ * (a machine that crashed as the file was made) counts as no header, and the next write starts the
+ * file again. Where: {@link #open(Path)} a given folder,
  * {@link #openDefault()} {@code embeddings/} in the cache folder the library's other caches use
  * ({@code -Dgecko.cache.dir}, else {@code $XDG_CACHE_HOME/gecko}, else {@code ~/.cache/gecko}),
  * {@link #inMemory()} nowhere (vectors live as long as the cache object).
@@ -332,22 +334,7 @@ public final class EmbeddingCache {
      * U+FFFD (as the tokenizer reads it; {@code getBytes} would write {@code ?}, the key of another text).
      */
     static byte[] key(String rendered) {
-      String text = rendered;
-      for (int i = 0; i < text.length(); i++) {
-        char c = text.charAt(i);
-        if (Character.isSurrogate(c)) {
-          boolean paired = Character.isHighSurrogate(c) && i + 1 < text.length()
-              && Character.isLowSurrogate(text.charAt(i + 1));
-          if (paired) {
-            i++;
-          } else {
-            StringBuilder b = new StringBuilder(text);
-            b.setCharAt(i, '\uFFFD');
-            text = b.toString();
-          }
-        }
-      }
-      return Hashes.sha256().digest(text.getBytes(StandardCharsets.UTF_8));
+      return Hashes.sha256().digest(Utf16.wellFormed(rendered).getBytes(StandardCharsets.UTF_8));
     }
 
     private void append(ByteBuffer buf, int recordBytes) throws IOException {
@@ -355,7 +342,7 @@ public final class EmbeddingCache {
           StandardOpenOption.WRITE);
           FileLock lock = ch.lock()) {
         long size = ch.size();
-        if (size < HEADER_BYTES || zeroHeader(ch)) { // empty, or a header torn by a crash: the file starts again
+        if (size < HEADER_BYTES || allZero(fileHeader(ch))) { // empty, or a header torn by a crash: the file starts again
           ch.truncate(0);
           ch.write(header(), 0);
           size = HEADER_BYTES;
@@ -370,11 +357,16 @@ public final class EmbeddingCache {
       }
     }
 
-    /** Whether the file's header is all zeros: made, then lost in a crash before its data reached the disk. */
-    private static boolean zeroHeader(FileChannel ch) throws IOException {
-      ByteBuffer head = ByteBuffer.allocate(HEADER_BYTES);
+    /** The file's header bytes (the file holds at least {@code HEADER_BYTES}), ready to read. */
+    private static ByteBuffer fileHeader(FileChannel ch) throws IOException {
+      ByteBuffer head = ByteBuffer.allocate(HEADER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
       readFully(ch, head, 0);
-      for (int i = 0; i < HEADER_BYTES; i++) {
+      return head.flip();
+    }
+
+    /** Whether a header is all zeros: made, then lost in a crash before its data reached the disk. */
+    private static boolean allZero(ByteBuffer head) {
+      for (int i = head.position(); i < head.limit(); i++) {
         if (head.get(i) != 0) {
           return false;
         }
@@ -417,12 +409,13 @@ public final class EmbeddingCache {
       }
       try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
         long size = ch.size();
-        if (size < HEADER_BYTES || zeroHeader(ch)) {
+        if (size < HEADER_BYTES) {
           return; // an empty or torn header: the next write starts the file again
         }
-        ByteBuffer head = ByteBuffer.allocate(HEADER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
-        readFully(ch, head, 0);
-        head.flip();
+        ByteBuffer head = fileHeader(ch);
+        if (allZero(head)) {
+          return; // likewise
+        }
         byte[] magic = new byte[MAGIC.length];
         head.get(magic);
         int w = head.getInt();

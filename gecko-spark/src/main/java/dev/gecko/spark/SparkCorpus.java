@@ -1,6 +1,7 @@
 package dev.gecko.spark;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.gecko.core.internal.io.Utf16;
 import dev.gecko.core.io.Corpus;
 import dev.gecko.core.io.JsonlReader;
 import dev.gecko.core.io.LineReader;
@@ -141,7 +142,8 @@ public final class SparkCorpus {
             if (before != null) {
               throw in.invalid("duplicate id '" + p.id() + "' (first on line " + before + ")");
             }
-            return RowFactory.create(base + in.lineNumber(), wellFormed(p.id()), wellFormed(p.title()), wellFormed(p.text()));
+            return RowFactory.create(base + in.lineNumber(), Utf16.wellFormed(p.id()),
+                Utf16.wellFormed(p.title()), Utf16.wellFormed(p.text()));
           } catch (IOException e) {
             throw new UncheckedIOException(e);
           }
@@ -171,28 +173,5 @@ public final class SparkCorpus {
     } catch (IOException | RuntimeException e) {
       LOG.log(System.Logger.Level.WARNING, "cannot close corpus file " + file + ": " + e);
     }
-  }
-
-  /** {@code s} with each unpaired surrogate replaced by U+FFFD, as the embedder replaces them. */
-  static String wellFormed(String s) {
-    StringBuilder b = null;
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      boolean paired = Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1));
-      if (paired) {
-        if (b != null) {
-          b.append(c).append(s.charAt(i + 1));
-        }
-        i++;
-      } else if (Character.isSurrogate(c)) {
-        if (b == null) {
-          b = new StringBuilder(s.length()).append(s, 0, i);
-        }
-        b.append('\uFFFD');
-      } else if (b != null) {
-        b.append(c);
-      }
-    }
-    return b == null ? s : b.toString();
   }
 }

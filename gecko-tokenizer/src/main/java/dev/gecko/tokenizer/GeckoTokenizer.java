@@ -287,9 +287,11 @@ public final class GeckoTokenizer implements AutoCloseable {
   }
 
   /**
-   * Replaces unpaired UTF-16 surrogates by U+FFFD. Returns {@code text} itself when it has none.
+   * Replaces unpaired UTF-16 surrogates by U+FFFD, as every encode does before the native
+   * tokenizer sees the text (which cannot take them). Returns {@code text} itself when it has none.
+   * Stateless and thread-safe.
    */
-  static String sanitize(String text) {
+  public static String sanitize(String text) {
     int n = text.length();
     int i = 0;
     while (i < n) {
