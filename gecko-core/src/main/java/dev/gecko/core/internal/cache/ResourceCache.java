@@ -379,8 +379,33 @@ public final class ResourceCache {
     return Entry.of(url).map(e -> crc32Identity(e.crc, e.size));
   }
 
-  /** The identity of content of this CRC-32 and size, as {@link #jarEntryIdentity} gives it. */
-  public static String crc32Identity(long crc, long size) {
+  /**
+   * Returns {@code "crc32:<crc>-<size>"} for any class-path resource: as {@link #jarEntryIdentity}
+   * where its jar records them (nothing is read), else computed from its bytes (a stored entry, an
+   * exploded class path, another jar handler's nested jars), so one content has one identity
+   * however it is packaged.
+   *
+   * @throws IOException if the resource cannot be read
+   */
+  public static String resourceIdentity(URL url) throws IOException {
+    Optional<String> recorded = jarEntryIdentity(url);
+    if (recorded.isPresent()) {
+      return recorded.get();
+    }
+    CRC32 crc = new CRC32();
+    long size = 0;
+    byte[] buffer = new byte[BUFFER];
+    java.net.URLConnection connection = url.openConnection();
+    connection.setUseCaches(false); // a jar opened for this read is closed with the stream
+    try (InputStream in = connection.getInputStream()) {
+      for (int n; (n = in.read(buffer)) >= 0; size += n) {
+        crc.update(buffer, 0, n);
+      }
+    }
+    return crc32Identity(crc.getValue(), size);
+  }
+
+  private static String crc32Identity(long crc, long size) {
     return String.format(java.util.Locale.ROOT, "crc32:%08x-%d", crc, size);
   }
 

@@ -42,31 +42,13 @@ public final class Fingerprints {
 
   private static void file(MessageDigest d, String role, ModelSource source) throws IOException {
     d.update(("\n" + role + "\n").getBytes(StandardCharsets.UTF_8));
-    if (source.resourceUrl().isPresent()) {
-      // a class-path resource is known by its CRC-32 and size however it is packaged: read from the
-      // jar's central directory where it records them, else computed from the bytes (a stored entry,
-      // an exploded class path, Spring Boot's nested jars), so one model has one fingerprint in
-      // every deployment
-      Optional<String> entry = source.resourceUrl().flatMap(ResourceCache::jarEntryIdentity);
-      d.update(entry.orElse(crc32Identity(source)).getBytes(StandardCharsets.UTF_8));
+    Optional<java.net.URL> resource = source.resourceUrl();
+    if (resource.isPresent()) { // one model has one fingerprint however its jar is packaged
+      d.update(ResourceCache.resourceIdentity(resource.get()).getBytes(StandardCharsets.UTF_8));
       return;
     }
     try (InputStream in = source.open()) {
       Hashes.update(d, in);
     }
-  }
-
-  /** The identity {@link ResourceCache#jarEntryIdentity} gives, computed from the bytes. */
-  private static String crc32Identity(ModelSource source) throws IOException {
-    java.util.zip.CRC32 crc = new java.util.zip.CRC32();
-    long size = 0;
-    byte[] buf = new byte[1 << 16];
-    try (InputStream in = source.open()) {
-      for (int n; (n = in.read(buf)) > 0; ) {
-        crc.update(buf, 0, n);
-        size += n;
-      }
-    }
-    return ResourceCache.crc32Identity(crc.getValue(), size);
   }
 }
