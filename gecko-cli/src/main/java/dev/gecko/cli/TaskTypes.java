@@ -26,13 +26,22 @@ final class TaskTypes {
    * @throws CommandLine.TypeConversionException naming the accepted values
    */
   static TaskType parse(String value) {
+    TaskType t = find(TaskType.class, value);
+    if (t == null) {
+      throw new CommandLine.TypeConversionException("unknown task type '" + value + "'; expected one of " + names());
+    }
+    return t;
+  }
+
+  /** The constant of {@code type} that {@code value} names in any case, {@code -} or {@code _} between words; or null. */
+  private static <E extends Enum<E>> E find(Class<E> type, String value) {
     String name = value.strip().toUpperCase(Locale.ROOT).replace('-', '_');
-    for (TaskType t : TaskType.values()) {
-      if (t.name().equals(name)) {
-        return t;
+    for (E e : type.getEnumConstants()) {
+      if (e.name().equals(name)) {
+        return e;
       }
     }
-    throw new CommandLine.TypeConversionException("unknown task type '" + value + "'; expected one of " + names());
+    return null;
   }
 
   /**
@@ -42,14 +51,12 @@ final class TaskTypes {
    */
   static <E extends Enum<E>> CommandLine.ITypeConverter<E> lenient(Class<E> type) {
     return value -> {
-      String name = value.strip().toUpperCase(Locale.ROOT).replace('-', '_');
-      for (E e : type.getEnumConstants()) {
-        if (e.name().equals(name)) {
-          return e;
-        }
+      E e = find(type, value);
+      if (e == null) {
+        throw new CommandLine.TypeConversionException("unknown value '" + value + "'; expected one of "
+            + Arrays.stream(type.getEnumConstants()).map(Enum::name).collect(Collectors.joining(", ")));
       }
-      throw new CommandLine.TypeConversionException("unknown value '" + value + "'; expected one of "
-          + Arrays.stream(type.getEnumConstants()).map(Enum::name).collect(Collectors.joining(", ")));
+      return e;
     };
   }
 }

@@ -41,10 +41,10 @@ public final class RetrievalMetrics {
    * nDCG@10, and the run holds only the top {@code max(ks)} documents per query.
    */
   public static List<Integer> withMainCutoff(List<Integer> ks) {
-    java.util.TreeSet<Integer> sorted = new java.util.TreeSet<>(ks);
     if (ks.contains(10)) {
       return List.copyOf(ks);
     }
+    java.util.TreeSet<Integer> sorted = new java.util.TreeSet<>(ks);
     sorted.add(10);
     return List.copyOf(sorted);
   }

@@ -365,7 +365,16 @@ class EvaluatorsTest {
     Path file = cacheFileOfOneRun(dir);
     long size = Files.size(file);
     truncate(file, 10); // a crash while the first header was written
-    StsEvaluator.builder(embedder).cache(EmbeddingCache.open(dir)).build().evaluate(sts);
+    assertTheNextRunRebuildsTheFile(dir, file, size);
+  }
+
+  /**
+   * A run on {@code dir} writes {@code file} again to its full {@code size}, and the run after it
+   * embeds nothing.
+   */
+  private void assertTheNextRunRebuildsTheFile(Path dir, Path file, long size) throws IOException {
+    EvalReport again = StsEvaluator.builder(embedder).cache(EmbeddingCache.open(dir)).build().evaluate(sts);
+    assertThat(again.scores()).isNotEmpty();
     assertThat(Files.size(file)).isEqualTo(size);
     CountingEmbedder counting = new CountingEmbedder(embedder);
     StsEvaluator.builder(counting).cache(EmbeddingCache.open(dir)).build().evaluate(sts);
@@ -380,12 +389,7 @@ class EvaluatorsTest {
     try (var ch = java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.WRITE)) {
       ch.write(java.nio.ByteBuffer.allocate(8 + 4 + 32), 0); // the header: a crash after the file was made, before its data reached the disk
     }
-    EvalReport again = StsEvaluator.builder(embedder).cache(EmbeddingCache.open(dir)).build().evaluate(sts);
-    assertThat(again.scores()).isNotEmpty();
-    assertThat(Files.size(file)).isEqualTo(size);
-    CountingEmbedder counting = new CountingEmbedder(embedder);
-    StsEvaluator.builder(counting).cache(EmbeddingCache.open(dir)).build().evaluate(sts);
-    assertThat(counting.texts.get()).as("every text from the rebuilt file").isZero();
+    assertTheNextRunRebuildsTheFile(dir, file, size);
   }
 
   @Test

@@ -152,18 +152,6 @@ class DistributedTopKTest {
         .hasMessageContaining("does not fit precision binary");
   }
 
-  /** The message of the first IllegalArgumentException in what {@code search} threw (a failed job's cause, or its own). */
-  private static String refusal(org.assertj.core.api.ThrowableAssert.ThrowingCallable search) {
-    Throwable t = org.assertj.core.api.Assertions.catchThrowable(search);
-    assertThat(t).as("a refusal").isNotNull();
-    for (Throwable c = t; c != null; c = c.getCause()) {
-      if (c instanceof IllegalArgumentException) {
-        return c.getMessage();
-      }
-    }
-    throw new AssertionError("no IllegalArgumentException in", t);
-  }
-
   /**
    * A bad corpus vector is named by its id and ordinal, a bad query by its id, a null id or ordinal
    * by its column and row. Before, a corpus vector was named by its place in its shard ("vector 1
@@ -182,26 +170,26 @@ class DistributedTopKTest {
     DistributedTopK ordinals = DistributedTopK.builder().k(2).shards(1).queryBlocks(1).ordinalCol("ordinal").build();
     java.util.function.Function<Row, Dataset<Row>> plus = r -> TestSpark.rows(List.of(good.get(0), good.get(1), r), schema, 1);
 
-    assertThat(refusal(() -> positions.search(queries, plus.apply(RowFactory.create("doc-B", new float[] {Float.NaN, 0f}, 5L)))
+    assertThat(TestSpark.refusal(() -> positions.search(queries, plus.apply(RowFactory.create("doc-B", new float[] {Float.NaN, 0f}, 5L)))
         .collectAsList())).startsWith("corpus vector of id 'doc-B' (ordinal 2) component 0 is NaN");
-    assertThat(refusal(() -> ordinals.search(queries, plus.apply(RowFactory.create("doc-B", new float[] {0f,
+    assertThat(TestSpark.refusal(() -> ordinals.search(queries, plus.apply(RowFactory.create("doc-B", new float[] {0f,
         Float.POSITIVE_INFINITY}, 2000L))).collectAsList())).startsWith("corpus vector of id 'doc-B' (ordinal 2000) component 1 is Infinity");
-    assertThat(refusal(() -> ordinals.search(queries, plus.apply(RowFactory.create("huge", new float[] {big, big}, 30L)))
+    assertThat(TestSpark.refusal(() -> ordinals.search(queries, plus.apply(RowFactory.create("huge", new float[] {big, big}, 30L)))
         .collectAsList())).startsWith("corpus vector of id 'huge' (ordinal 30) has squared norm");
-    assertThat(refusal(() -> ordinals.search(TestSpark.rows(List.of(RowFactory.create("q-17", new float[] {Float.NaN, 1f}, null)),
+    assertThat(TestSpark.refusal(() -> ordinals.search(TestSpark.rows(List.of(RowFactory.create("q-17", new float[] {Float.NaN, 1f}, null)),
         schema, 1), corpus).collectAsList())).startsWith("query 'q-17' component 0 is NaN");
-    assertThat(refusal(() -> ordinals.search(TestSpark.rows(List.of(RowFactory.create("q-17", new float[] {1f, 1f, 1f}, null)),
+    assertThat(TestSpark.refusal(() -> ordinals.search(TestSpark.rows(List.of(RowFactory.create("q-17", new float[] {1f, 1f, 1f}, null)),
         schema, 1), corpus).collectAsList())).isEqualTo("query 'q-17' has 3 dimensions, the corpus's vectors 2");
-    assertThat(refusal(() -> ordinals.search(TestSpark.rows(List.of(RowFactory.create("q-big", new float[] {big, big}, null)),
+    assertThat(TestSpark.refusal(() -> ordinals.search(TestSpark.rows(List.of(RowFactory.create("q-big", new float[] {big, big}, null)),
         schema, 1), corpus).collectAsList())).startsWith("query 'q-big' has squared norm");
     // nulls: named by column and row
-    assertThat(refusal(() -> positions.search(queries, plus.apply(RowFactory.create(null, new float[] {1f, 1f}, 5L)))
+    assertThat(TestSpark.refusal(() -> positions.search(queries, plus.apply(RowFactory.create(null, new float[] {1f, 1f}, 5L)))
         .collectAsList())).isEqualTo("corpus: id column 'id' is null in row 2 (from 0)");
-    assertThat(refusal(() -> ordinals.search(queries, plus.apply(RowFactory.create(null, new float[] {1f, 1f}, 5L)))
+    assertThat(TestSpark.refusal(() -> ordinals.search(queries, plus.apply(RowFactory.create(null, new float[] {1f, 1f}, 5L)))
         .collectAsList())).isEqualTo("corpus: id column 'id' is null in the row of ordinal 5");
-    assertThat(refusal(() -> ordinals.search(queries, plus.apply(RowFactory.create("d2", new float[] {1f, 1f}, null)))
+    assertThat(TestSpark.refusal(() -> ordinals.search(queries, plus.apply(RowFactory.create("d2", new float[] {1f, 1f}, null)))
         .collectAsList())).isEqualTo("corpus: ordinal column 'ordinal' is null in the row of id 'd2'");
-    assertThat(refusal(() -> ordinals.search(TestSpark.rows(List.of(RowFactory.create("q0", new float[] {1f, 0f}, null),
+    assertThat(TestSpark.refusal(() -> ordinals.search(TestSpark.rows(List.of(RowFactory.create("q0", new float[] {1f, 0f}, null),
         RowFactory.create(null, new float[] {1f, 1f}, null)), schema, 1), corpus).collectAsList()))
         .isEqualTo("queries: id column 'id' is null in row 1 (from 0) of partition 0");
     // the good rows still search
@@ -223,7 +211,7 @@ class DistributedTopKTest {
     Dataset<Row> queries = TestSpark.rows(List.of(RowFactory.create("q", new float[] {0f, 1f}, null)), schema, 1);
     for (int shards : new int[] {1, 3}) {
       DistributedTopK topK = DistributedTopK.builder().k(2).shards(shards).queryBlocks(1).ordinalCol("ordinal").build();
-      assertThat(refusal(() -> topK.search(queries, TestSpark.rows(rows, schema, 2)).collectAsList())).as("%d shards", shards)
+      assertThat(TestSpark.refusal(() -> topK.search(queries, TestSpark.rows(rows, schema, 2)).collectAsList())).as("%d shards", shards)
           .isEqualTo("duplicate corpus ordinal 21: 2 rows have it (ids 'twin-a', 'twin-b'); each corpus row needs an ordinal "
               + "of its own (ordinals order the corpus and break ties between equal scores)");
     }

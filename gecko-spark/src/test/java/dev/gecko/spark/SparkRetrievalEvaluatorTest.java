@@ -180,10 +180,10 @@ class SparkRetrievalEvaluatorTest {
    */
   @Test
   void aNullOrRepeatedOrdinalIsRefusedNamingTheRow() {
-    assertThat(refusal(() -> SparkRetrievalEvaluator.documents(TestSpark.session(), corpus(
+    assertThat(TestSpark.refusal(() -> SparkRetrievalEvaluator.documents(TestSpark.session(), corpus(
         new Object[] {0L, "d1", "", "a"}, new Object[] {null, "d2", "", "b"})).collectAsList()))
         .isEqualTo("corpus: column 'ordinal' is null in the row of id 'd2'");
-    assertThat(refusal(() -> SparkRetrievalEvaluator.documents(TestSpark.session(), corpus(
+    assertThat(TestSpark.refusal(() -> SparkRetrievalEvaluator.documents(TestSpark.session(), corpus(
         new Object[] {0L, "d1", "", "a"}, new Object[] {null, null, "", "b"})).collectAsList()))
         .isEqualTo("corpus: column 'ordinal' is null in row 1 (from 0) of partition 0 (its id is null too)");
     org.apache.spark.sql.types.StructType ints = new org.apache.spark.sql.types.StructType()
@@ -195,22 +195,10 @@ class SparkRetrievalEvaluatorTest {
 
     SparkRetrievalEvaluator e = SparkRetrievalEvaluator.builder(new GeckoEmbeddings().setModel(GeckoEmbeddingsTest.FP32))
         .dims(List.of(32)).shards(2).partitions(1).build();
-    assertThat(refusal(() -> e.evaluate(TestSpark.session(), corpus(new Object[] {0L, "d1", "", "a value is owned"},
+    assertThat(TestSpark.refusal(() -> e.evaluate(TestSpark.session(), corpus(new Object[] {0L, "d1", "", "a value is owned"},
         new Object[] {7L, "d2", "", "bees"}, new Object[] {7L, "d3", "", "owners own values"}),
         List.<String[]>of(new String[] {"q1", "who owns a value?"}), Map.of("q1", Map.of("d1", 1)), "x")))
         .startsWith("duplicate corpus ordinal 7: 2 rows have it (ids 'd2', 'd3')");
-  }
-
-  /** The message of the first IllegalArgumentException in what {@code call} threw (a failed job's cause, or its own). */
-  private static String refusal(org.assertj.core.api.ThrowableAssert.ThrowingCallable call) {
-    Throwable t = org.assertj.core.api.Assertions.catchThrowable(call);
-    assertThat(t).as("a refusal").isNotNull();
-    for (Throwable c = t; c != null; c = c.getCause()) {
-      if (c instanceof IllegalArgumentException) {
-        return c.getMessage();
-      }
-    }
-    throw new AssertionError("no IllegalArgumentException in", t);
   }
 
   @Test

@@ -25,6 +25,18 @@ final class TestSpark {
 
   private TestSpark() {}
 
+  /** The message of the first IllegalArgumentException in what {@code call} threw (a failed job's cause, or its own). */
+  static String refusal(org.assertj.core.api.ThrowableAssert.ThrowingCallable call) {
+    Throwable t = org.assertj.core.api.Assertions.catchThrowable(call);
+    org.assertj.core.api.Assertions.assertThat(t).as("a refusal").isNotNull();
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      if (c instanceof IllegalArgumentException) {
+        return c.getMessage();
+      }
+    }
+    throw new AssertionError("no IllegalArgumentException in", t);
+  }
+
   static synchronized SparkSession session() {
     if (session == null) {
       session = SparkSession.builder().master("local[2,3]").appName("gecko-spark-tests")

@@ -379,14 +379,15 @@ public final class Loop {
           batch.add(trainRows.get(order[i]));
         }
         // a last batch too small to teach anything takes no step, but the run's end still validates
-        boolean trained = teaches(batch);
+        Local local = new Local(batch);
+        boolean trained = teaches(local);
         double loss = Double.NaN;
         boolean applied = false;
         if (trained) {
           double lr = lr(s.step, total);
           double[] stepTokens = new double[1];
           long stepStart = System.nanoTime();
-          loss = gradients(encoder, manager, batch, stepTokens);
+          loss = gradients(encoder, manager, local, stepTokens);
           applied = opt.step(lr);
           trainingNanos += System.nanoTime() - stepStart;
           tokens += (long) stepTokens[0];
@@ -564,8 +565,7 @@ public final class Loop {
    * with autograd and back-propagates {@code sum(vectors * their gradient)}: the same parameter
    * gradients as one pass over the whole batch.
    */
-  double gradients(BertEncoder encoder, NDManager manager, List<Row> batch, double[] tokens) {
-    Local l = new Local(batch);
+  double gradients(BertEncoder encoder, NDManager manager, Local l, double[] tokens) {
     return GradCache.run(encoder, manager, encodings(l.ids), padId, base.pooling(), config.miniBatchSize(),
         emb -> loss(emb, l.idx, l.scores, l.ids), tokens);
   }
@@ -609,13 +609,9 @@ public final class Loop {
    * documents its distinct texts (a text twice in a batch is one candidate, and with fewer than three
    * the loss is always zero while weight decay would still move the weights).
    */
-  private boolean teaches(List<Row> batch) {
-    return config.objective() == FineTuneObjective.MRL_DISTILL ? teaches(new Local(batch))
-        : batch.size() >= minBatch(config.objective());
-  }
-
   private boolean teaches(Local l) {
-    return (config.distillQueries() ? l.idx[0].length : l.ids.size()) >= minBatch(config.objective());
+    boolean documents = config.objective() == FineTuneObjective.MRL_DISTILL && !config.distillQueries();
+    return (documents ? l.ids.size() : l.idx[0].length) >= minBatch(config.objective()); // idx[0]: one per row
   }
 
   List<Encoding> encodings(List<Integer> ids) {

@@ -285,7 +285,7 @@ public final class ChatModelLlmClient implements LlmClient {
     // LangChain4j's provider models wrap the HTTP failure in their own type (400 in an
     // InvalidRequestException, 401 in an AuthenticationException): its status and body decide, as
     // in gecko's own clients (a 409 is retried; Gemini's 400 for a bad key is a key problem)
-    HttpException h = httpCause(e);
+    HttpException h = inCauses(e, HttpException.class);
     if (h != null) {
       return LlmException.forStatus(msg, h.statusCode(), redact(h.getMessage()), null, null, RedactedCause.of(e));
     }
@@ -330,12 +330,12 @@ public final class ChatModelLlmClient implements LlmClient {
         : new LlmException(msg, RedactedCause.of(e));
   }
 
-  /** The {@link HttpException} in {@code e}'s cause chain ({@code e} itself included), or null. */
-  private static HttpException httpCause(Throwable e) {
+  /** The first {@code type} in {@code e}'s cause chain ({@code e} itself included, a cycle ended), or null. */
+  private static <T extends Throwable> T inCauses(Throwable e, Class<T> type) {
     Set<Throwable> seen = Collections.newSetFromMap(new IdentityHashMap<>());
     for (Throwable t = e; t != null && seen.add(t); t = t.getCause()) {
-      if (t instanceof HttpException h) {
-        return h;
+      if (type.isInstance(t)) {
+        return type.cast(t);
       }
     }
     return null;
@@ -350,14 +350,7 @@ public final class ChatModelLlmClient implements LlmClient {
    * ChatModelFailureException}. Messages are redacted of anything that looks like a key.
    */
   LlmException mapUnexpected(RuntimeException e) {
-    IOException io = null;
-    Set<Throwable> seen = Collections.newSetFromMap(new IdentityHashMap<>());
-    for (Throwable t = e; t != null && seen.add(t); t = t.getCause()) {
-      if (t instanceof IOException found) {
-        io = found;
-        break;
-      }
-    }
+    IOException io = inCauses(e, IOException.class);
     if (io instanceof HttpTimeoutException || io instanceof SocketTimeoutException) {
       return new LlmTimeoutException(model + ": timeout talking to the model server: " + describe(io), 0, null, null, null,
           RedactedCause.of(e));

@@ -354,12 +354,11 @@ public final class Trainer {
 
   /**
    * The task types training renders queries (anchors) and documents with: those given (the
-   * config's) where either is set; else, for a supervised objective on rows read from a file's query fields
-   * ({@link TrainingData#hasQueryRows}: FRet's output, query/positive triplets), and validation
-   * rows (where given apart) of that kind too,
-   * RETRIEVAL_QUERY and RETRIEVAL_DOCUMENT, the prompts {@code gecko eval retrieval} and search
-   * apply, so that the adapter is trained on the inputs it will see; else none (the model's
-   * default prompt, as for STS pairs and corpus texts).
+   * config's) where either is set; else, for a supervised objective on retrieval rows ({@link
+   * TrainingData#hasQueryRows}: FRet's output, query/positive triplets) whose validation rows
+   * (where given apart) are retrieval rows too, RETRIEVAL_QUERY and RETRIEVAL_DOCUMENT, the prompts
+   * {@code gecko eval retrieval} and search apply, so that the adapter is trained on the inputs it
+   * will see; else none (the model's default prompt, as for STS pairs and corpus texts).
    */
   static TaskType[] rendering(TaskType query, TaskType document, TrainingData data, TrainingData validation,
       Objective objective) {

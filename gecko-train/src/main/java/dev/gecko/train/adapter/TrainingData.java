@@ -42,16 +42,12 @@ import java.util.function.Function;
  */
 public final class TrainingData {
   private final List<TrainingExample> examples;
-  /** Whether rows came from a file's query fields ({@code anchor}, {@code query}): retrieval rows. */
+  /** Whether the file held retrieval rows ({@link #hasQueryRows}). */
   private final boolean queryRows;
 
   private TrainingData(List<TrainingExample> examples, boolean queryRows) {
     this.examples = List.copyOf(examples);
     this.queryRows = queryRows;
-  }
-
-  private TrainingData(List<TrainingExample> examples) {
-    this(examples, false);
   }
 
   /** Wraps examples (copied). */
@@ -60,7 +56,7 @@ public final class TrainingData {
     for (int i = 0; i < examples.size(); i++) {
       Objects.requireNonNull(examples.get(i), "examples[" + i + "] is null");
     }
-    return new TrainingData(examples);
+    return new TrainingData(examples, false);
   }
 
   /**

@@ -103,10 +103,11 @@ public final class FlatIndexFile {
       // the checksum covers the version too: a version 2 header that fails it is damaged, and an
       // unknown version that fails it may be a damaged version 2 (a version 1 header has none)
       int storedHeaderCrc = header.getInt(HEADER_CHECKED_BYTES);
-      boolean intact = storedHeaderCrc == headerCrc(header.array());
+      int computedHeaderCrc = headerCrc(header.array());
+      boolean intact = storedHeaderCrc == computedHeaderCrc;
       if (version == VERSION && !intact) {
         throw new InvalidDataException(name, 0, "header checksum mismatch (CRC-32C stored " + hex(storedHeaderCrc)
-            + ", computed " + hex(headerCrc(header.array())) + "): the file is damaged; re-create the index");
+            + ", computed " + hex(computedHeaderCrc) + "): the file is damaged; re-create the index");
       }
       if (version == 1) {
         throw new InvalidDataException(name, 0, "flat index format version 1 has no checksums, so damage in it cannot"
