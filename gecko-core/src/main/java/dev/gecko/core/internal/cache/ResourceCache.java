@@ -14,8 +14,11 @@ import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -52,6 +55,11 @@ public final class ResourceCache {
   public static final String DIR_PROPERTY = "gecko.cache.dir";
   private static final AtomicBoolean UNUSABLE_LOGGED = new AtomicBoolean();
   private static final int BUFFER = 1 << 18;
+  /** Days after their last use that other versions' derived files are removed. */
+  static final int SUPERSEDED_DAYS = 7;
+  private static final Duration SUPERSEDED = Duration.ofDays(SUPERSEDED_DAYS);
+  /** How stale a derived file's time may get before a use marks it used again. */
+  private static final Duration USE_MARK = Duration.ofDays(1);
 
   private final Path root;
 
@@ -142,8 +150,9 @@ public final class ResourceCache {
 
   /**
    * A file made from a jar entry by a recipe: {@code <copy stem>.<recipe>.v<version>.<crc>-<size>
-   * <ext>}, so that finding it also gives what to check it against. Storing one removes the
-   * recipe's files of other versions.
+   * <ext>}, so that finding it also gives what to check it against. Finding one marks it used
+   * (its modification time, refreshed at most daily); storing one removes the recipe's files of
+   * other versions unused for {@value ResourceCache#SUPERSEDED_DAYS} days.
    */
   public final class Derived {
     private final Path dir;
@@ -174,6 +183,7 @@ public final class ResourceCache {
           String[] crcSize = name.substring(prefix.length(), name.length() - extension.length()).split("-");
           if (crcSize.length == 2 && crcSize[0].matches("[0-9a-f]{8}") && crcSize[1].matches("[0-9]{1,18}")
               && sound(f, Long.parseLong(crcSize[1]), Long.parseLong(crcSize[0], 16))) {
+            markUsed(f);
             return Optional.of(f);
           }
         }
@@ -197,14 +207,31 @@ public final class ResourceCache {
       try (DirectoryStream<Path> files = Files.newDirectoryStream(dir)) {
         for (Path f : files) {
           String name = f.getFileName().toString();
-          if (name.startsWith(recipePrefix) && name.endsWith(extension) && !f.equals(file)) {
-            Files.deleteIfExists(f); // made by another version of the code: superseded
+          if (name.startsWith(recipePrefix) && name.endsWith(extension) && !f.equals(file)
+              && unusedFor(f, SUPERSEDED)) {
+            Files.deleteIfExists(f); // made by another version of the code, which no one has used lately
           }
         }
       } catch (IOException | RuntimeException e) {
         LOG.log(System.Logger.Level.DEBUG, () -> "cannot remove superseded files in " + dir + ": " + e);
       }
     }
+  }
+
+  /** Refreshes a used file's modification time where it is older than a day (best effort). */
+  private static void markUsed(Path file) {
+    try {
+      if (unusedFor(file, USE_MARK)) {
+        Files.setLastModifiedTime(file, FileTime.from(Instant.now()));
+      }
+    } catch (IOException | RuntimeException e) {
+      LOG.log(System.Logger.Level.DEBUG, () -> "cannot mark " + file + " used: " + e);
+    }
+  }
+
+  private static boolean unusedFor(Path file, Duration age) throws IOException {
+    return Files.getLastModifiedTime(file, LinkOption.NOFOLLOW_LINKS).toInstant()
+        .isBefore(Instant.now().minus(age));
   }
 
   private Path copyOf(Entry e) {

@@ -9,7 +9,10 @@ import java.net.URL;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.Optional;
 import java.util.Random;
 import java.util.jar.JarEntry;
@@ -170,8 +173,19 @@ class ResourceCacheTest {
     ResourceCache.Derived next = cache.derived(deflated, "fused", "2b").orElseThrow();
     assertThat(next.find()).isEmpty();
     next.store(rewritten);
-    assertThat(next.find()).hasValueSatisfying(p -> assertThat(p.getFileName().toString()).contains(".v2b."));
-    assertThat(file).doesNotExist(); // superseded by the new version's file
+    Path nextFile = next.find().orElseThrow();
+    assertThat(nextFile.getFileName().toString()).contains(".v2b.");
+    assertThat(file).exists(); // another version, used lately (a second library on the machine): kept
+    assertThat(fused.find()).contains(file);
+
+    Files.setLastModifiedTime(file, FileTime.from(Instant.now().minus(Duration.ofDays(30))));
+    Files.setLastModifiedTime(nextFile, FileTime.from(Instant.now().minus(Duration.ofDays(30))));
+    assertThat(next.find()).contains(nextFile); // a use marks it used
+    assertThat(Files.getLastModifiedTime(nextFile).toInstant()).isAfter(Instant.now().minus(Duration.ofHours(1)));
+    Files.setLastModifiedTime(file, FileTime.from(Instant.now().minus(Duration.ofDays(30))));
+    next.store(rewritten);
+    assertThat(file).doesNotExist(); // superseded, and unused for longer than a week
+    assertThat(next.find()).contains(nextFile);
     assertThat(other.find()).isPresent(); // another recipe: kept
   }
 
