@@ -34,6 +34,8 @@ import java.util.Map;
  * <p>Stateless and thread-safe.
  */
 public final class ModelFolders {
+  private static final System.Logger LOG = System.getLogger(ModelFolders.class.getName());
+
   private ModelFolders() {}
 
   /**
@@ -163,6 +165,14 @@ public final class ModelFolders {
         }
       }
       String defaultName = st.path("default_prompt_name").asText(null);
+      List<String> unused = named.keySet().stream()
+          .filter(n -> taskTypesForPromptName(n).isEmpty() && !n.equals(defaultName)).sorted().toList();
+      if (!unused.isEmpty()) {
+        LOG.log(System.Logger.Level.INFO, () -> stConfig + ": prompt" + (unused.size() == 1 ? " " : "s ")
+            + String.join(", ", unused) + " name" + (unused.size() == 1 ? "s" : "") + " no task type and "
+            + (unused.size() == 1 ? "is" : "are") + " not used; a gecko-model.json in the folder can map prompts to"
+            + " task types");
+      }
       if (defaultName != null && named.containsKey(defaultName)) {
         setting(stConfig, "default_prompt_name", () -> b.defaultPrompt(named.get(defaultName) + "{text}"));
       }
@@ -200,7 +210,13 @@ public final class ModelFolders {
       case "document":
       case "passage":
       case "corpus":
+      case "retrieval.passage": // jina-embeddings-v3's names
         return List.of(TaskType.RETRIEVAL_DOCUMENT);
+      case "retrieval.query":
+        return List.of(TaskType.RETRIEVAL_QUERY);
+      case "sts":
+      case "text-matching":
+        return List.of(TaskType.SEMANTIC_SIMILARITY);
       default:
         for (TaskType t : TaskType.values()) {
           if (t.name().equalsIgnoreCase(promptName)) {
