@@ -92,8 +92,8 @@ public final class ModelFolderWriter {
         throw new IllegalArgumentException(dir + ": the output folder is not empty and holds no "
             + ModelManifest.FILE_NAME + " (not an earlier output); refusing to write into it");
       }
-    } catch (IOException e) {
-      throw new IllegalArgumentException(dir + ": cannot list the output folder: " + e.getMessage(), e);
+    } catch (IOException e) { // a failure of the machine (permissions, I/O), not a bad argument
+      throw new UncheckedIOException(dir + ": cannot list the output folder", e);
     }
     if (Files.exists(manifest)) {
       Map<String, Object> training;
