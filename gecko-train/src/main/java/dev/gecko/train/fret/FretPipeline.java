@@ -248,7 +248,7 @@ public final class FretPipeline {
         RuntimeException f = stop.error();
         String where = stop.seedId() == null ? "" : "seed " + stop.seedId() + ", stage " + stop.stage() + ": ";
         String msg = "run stopped after " + written.get() + " new examples (" + store.exampleCount() + " in "
-            + b.output.resolve(OutputStore.EXAMPLES) + "): " + where + f.getMessage() + ". Rerun the same command to resume.";
+            + b.output.resolve(OutputStore.EXAMPLES) + "): " + where + describe(f) + ". Rerun the same command to resume.";
         store.writeManifest("stopped", msg, usage, seeds.size());
         if (f instanceof LlmException) {
           throw new LlmException(msg, f);
@@ -502,5 +502,17 @@ public final class FretPipeline {
       }
       return new FretPipeline(copy());
     }
+  }
+
+  /**
+   * A worker's failure as the run's message gives it: the message of the failures that explain
+   * themselves (an LLM's, an I/O error, a refused value), the type too for anything else (a
+   * {@code NullPointerException}'s message may be null, an index's says nothing of what failed).
+   */
+  static String describe(RuntimeException f) {
+    boolean explains = f instanceof LlmException || f instanceof UncheckedIOException
+        || f instanceof IllegalArgumentException || f instanceof IllegalStateException
+        || f instanceof dev.gecko.core.GeckoException;
+    return explains && f.getMessage() != null ? f.getMessage() : f.toString();
   }
 }

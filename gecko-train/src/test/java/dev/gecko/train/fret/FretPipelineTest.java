@@ -815,4 +815,14 @@ class FretPipelineTest {
     assertThat(pipeline(client(server, EnumSet.allOf(Capability.class), new UsageMeter(PriceTable.FREE)), out, seeds(4)).newRun(true)
         .build().run().totalExamples()).isEqualTo(4);
   }
+
+  @Test
+  void aWorkerDefectIsNamedByItsTypeWhereItsMessageSaysNothing() {
+    assertThat(FretPipeline.describe(new NullPointerException())).isEqualTo("java.lang.NullPointerException");
+    assertThat(FretPipeline.describe(new IndexOutOfBoundsException("Index 5 out of bounds for length 5")))
+        .isEqualTo("java.lang.IndexOutOfBoundsException: Index 5 out of bounds for length 5");
+    assertThat(FretPipeline.describe(new IllegalArgumentException("passage p1 is blank"))).isEqualTo("passage p1 is blank");
+    assertThat(FretPipeline.describe(new java.io.UncheckedIOException("cannot append", new java.io.IOException("disk full"))))
+        .isEqualTo("cannot append");
+  }
 }
