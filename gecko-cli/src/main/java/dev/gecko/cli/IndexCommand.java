@@ -34,7 +34,7 @@ final class IndexCommand implements Callable<Integer> {
   @Option(names = "--corpus", required = true, paramLabel = "FILE", description = "JSONL corpus (.jsonl or .jsonl.gz): \"_id\" or \"id\", \"text\", optional \"title\".")
   Path corpus;
 
-  @Option(names = "--out", required = true, paramLabel = "DIR", description = "Index folder to write (created; files in it are replaced).")
+  @Option(names = "--out", required = true, paramLabel = "DIR", description = "Index folder to write: new, empty, or an index to replace (a folder of other files is refused).")
   Path out;
 
 
@@ -58,13 +58,21 @@ final class IndexCommand implements Callable<Integer> {
     }
     // checked before the corpus is read and embedded, as train and finetune check theirs
     CliFiles.writableFolder("--out", out);
+    CliFiles.readableFile("--corpus", corpus);
+    IndexDirectory.checkOutput(out, corpus);
     GeckoEmbedder.Builder model = models.builder(); // --model and --threads: usage errors before the corpus is read
+    if (dims != null) {
+      models.checkDims("--dims", List.of(dims), false);
+    }
     List<EmbedRequest> requests = new ArrayList<>();
     List<IndexDirectory.Doc> docs = new ArrayList<>();
-    for (Passage passage : Corpus.read(CliFiles.readableFile("--corpus", corpus))) {
+    for (Passage passage : Corpus.read(corpus)) {
       String title = passage.hasTitle() ? passage.title() : null;
       requests.add(new EmbedRequest(passage.text(), TaskType.RETRIEVAL_DOCUMENT, title));
       docs.add(new IndexDirectory.Doc(passage.id(), passage.title(), IndexDirectory.snippet(passage.text())));
+    }
+    if (docs.isEmpty()) { // an index of nothing would answer every search with nothing
+      throw new dev.gecko.core.InvalidDataException(corpus.toString(), 0, "holds no passages");
     }
     PrintWriter err = spec.commandLine().getErr();
     try (GeckoEmbedder embedder = model.build()) {

@@ -19,6 +19,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -96,27 +97,79 @@ final class IndexDirectory {
   }
 
   /**
-   * Writes an index folder: removes the manifest of an index already there, then writes vectors,
-   * docs and, last, the manifest, so that a run stopped part-way never leaves an old manifest over
-   * new vectors (a folder without one is an unfinished index, which {@link #read} refuses).
+   * Checks, before any work, that {@code gecko index} may write {@code dir}: a new or empty folder
+   * (hidden files aside), an index, or an unfinished index (its vectors file, and docs file, alone). A folder of other
+   * files is someone else's, and a corpus that is one of the files the index writes would be
+   * overwritten by it.
+   *
+   * @throws GeckoCli.UsageException if the folder holds other files, or {@code corpus} is one of
+   *     its index files (exit 2)
+   * @throws IOException if the folder cannot be listed
+   */
+  static void checkOutput(Path dir, Path corpus) throws IOException {
+    if (!Files.isDirectory(dir)) {
+      return; // a new folder (a file in the way is CliFiles.writableFolder's to refuse)
+    }
+    List<String> visible = new ArrayList<>();
+    try (java.util.stream.Stream<Path> files = Files.list(dir)) {
+      files.map(f -> f.getFileName().toString()).filter(n -> !n.startsWith(".")).sorted().forEach(visible::add);
+    }
+    // an unfinished index (a run stopped before its manifest) holds its vectors file and nothing of others
+    boolean unfinishedIndex = visible.contains(VECTORS) && List.of(VECTORS, DOCS).containsAll(visible);
+    if (!visible.isEmpty() && !unfinishedIndex && !Files.exists(dir.resolve(MANIFEST))) {
+      throw new GeckoCli.UsageException("--out: " + dir + " is not empty (" + String.join(", ", visible.subList(0,
+          Math.min(3, visible.size()))) + (visible.size() > 3 ? ", ..." : "") + ") and holds no " + MANIFEST
+          + " (not an index); refusing to write into it: give a new or empty folder, or an index folder to replace");
+    }
+    for (String name : List.of(MANIFEST, VECTORS, DOCS)) {
+      Path file = dir.resolve(name);
+      if (Files.exists(file) && Files.exists(corpus) && Files.isSameFile(file, corpus)) {
+        throw new GeckoCli.UsageException("--corpus: " + corpus + " is the index's own " + name + " in --out " + dir
+            + ", which the index writes over; copy it elsewhere or give another --out");
+      }
+    }
+  }
+
+  /**
+   * Writes an index folder. The vectors and docs are written first under hidden names, so that a
+   * run that fails there (a full disk) leaves an index already in the folder as it was; then the
+   * old manifest is removed, the files are moved into place and the new manifest is written,
+   * last, so that a run stopped in between never leaves an old manifest over new vectors (a folder
+   * without one is an unfinished index, which {@link #read} refuses).
    *
    * @param model the built-in name, or the model folder's absolute path (opened again by {@code gecko search})
    * @param pkg the package that made the vectors, fingerprinted into the manifest
    */
   static void write(Path dir, String model, ModelPackage pkg, FlatIndex index, List<Doc> docs) throws IOException {
     Files.createDirectories(dir);
-    Files.deleteIfExists(dir.resolve(MANIFEST)); // first: until the new one is written, the folder is unfinished
-    index.save(dir.resolve(VECTORS));
-    try (BufferedWriter w = Files.newBufferedWriter(dir.resolve(DOCS), StandardCharsets.UTF_8)) {
-      for (Doc d : docs) {
-        w.write(JSON.writeValueAsString(d));
-        w.newLine();
+    Path vectorsNext = dir.resolve("." + VECTORS + ".next");
+    Path docsNext = dir.resolve("." + DOCS + ".next");
+    Path manifestNext = dir.resolve("." + MANIFEST + ".next");
+    try {
+      index.save(vectorsNext);
+      try (BufferedWriter w = Files.newBufferedWriter(docsNext, StandardCharsets.UTF_8)) {
+        for (Doc d : docs) {
+          w.write(JSON.writeValueAsString(d));
+          w.newLine();
+        }
+      }
+      Manifest m = new Manifest("gecko-index", VERSION, model, pkg.name(), pkg.fingerprint(), index.dimensions(),
+          lower(index.precision()), lower(index.metric()), index.size(), VECTORS, DOCS);
+      Files.writeString(manifestNext, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(m) + "\n");
+      // until here an index already in the folder is intact; until the manifest's move it is unfinished
+      Files.deleteIfExists(dir.resolve(MANIFEST));
+      Files.move(vectorsNext, dir.resolve(VECTORS), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+      Files.move(docsNext, dir.resolve(DOCS), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+      Files.move(manifestNext, dir.resolve(MANIFEST), StandardCopyOption.ATOMIC_MOVE); // last
+    } finally {
+      for (Path next : List.of(vectorsNext, docsNext, manifestNext)) {
+        try {
+          Files.deleteIfExists(next);
+        } catch (IOException e) {
+          // left behind (a folder in its place, say): hidden, and replaced by the next run
+        }
       }
     }
-    Manifest m = new Manifest("gecko-index", VERSION, model, pkg.name(), pkg.fingerprint(), index.dimensions(),
-        lower(index.precision()), lower(index.metric()), index.size(), VECTORS, DOCS);
-    // written last: a folder without it is an unfinished index
-    Files.writeString(dir.resolve(MANIFEST), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(m) + "\n");
   }
 
   /**

@@ -31,6 +31,32 @@ final class ModelOptions {
     return threads.builder("--model", model);
   }
 
+  /**
+   * Checks Matryoshka widths before any work (a data file read, a model's graph opened): each must
+   * be at least 1 and at most the width the model's package declares (where it declares one; a
+   * folder that does not, or does not resolve, is checked when it opens).
+   *
+   * @param several whether the option takes a list ({@code --dims 64,128}), for the message
+   * @throws GeckoCli.UsageException naming {@code option} for a width out of range (exit 2)
+   */
+  void checkDims(String option, java.util.Collection<Integer> dims, boolean several) {
+    if (dims.isEmpty()) {
+      return;
+    }
+    int width = 0;
+    try {
+      width = dev.gecko.core.ModelPackage.resolve(name()).dimensions();
+    } catch (RuntimeException e) {
+      // an unknown name or a folder that does not load: builder() and open() say so with their exit codes
+    }
+    for (int d : dims) {
+      if (d < 1 || (width > 0 && d > width)) {
+        throw new GeckoCli.UsageException(option + (several ? ": every width" : "") + " must be in [1, "
+            + (width > 0 ? String.valueOf(width) : "the model's width") + "], was " + d);
+      }
+    }
+  }
+
   /** The model's name as given, or the default's. */
   String name() {
     return model != null ? model : GeckoEmbedder.Builder.DEFAULT_MODEL;

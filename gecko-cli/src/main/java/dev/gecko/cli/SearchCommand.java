@@ -80,11 +80,12 @@ final class SearchCommand implements Callable<Integer> {
           ? "give either a QUERY or --queries, not both"
           : "give a QUERY, or --queries FILE");
     }
-    CliFiles.readableFolder("--index", indexDir); // a missing input is a failure (1), as in every command
     String q = hasQuery ? String.join(" ", query).strip() : null;
     if (hasQuery && q.isEmpty()) {
       throw new GeckoCli.UsageException("the query is empty");
     }
+    threads.check(); // the usage errors first, before the index's vectors are read
+    CliFiles.readableFolder("--index", indexDir); // a missing input is a failure (1), as in every command
     if (queriesFile != null) {
       CliFiles.readableFile("--queries", queriesFile);
     }
@@ -125,6 +126,10 @@ final class SearchCommand implements Callable<Integer> {
       }
     }
     out.flush();
+    // PrintWriter swallows write errors: a closed pipe or a full disk is seen only here (as in gecko embed)
+    if (out.checkError()) {
+      throw new IOException("standard output closed or not writable; the results were not all written");
+    }
     return GeckoCli.EXIT_OK;
   }
 

@@ -33,13 +33,22 @@ final class ThreadOptions {
         throw new GeckoCli.UsageException(option + ": " + e.getMessage());
       }
     }
+    check();
     if (threads != null) {
-      if (threads < 1) {
-        throw new GeckoCli.UsageException("--threads must be >= 1, was " + threads);
-      }
       b.threads(threads);
     }
     return b;
+  }
+
+  /**
+   * Checks the value before any work.
+   *
+   * @throws GeckoCli.UsageException if the threads are below 1 (exit 2)
+   */
+  void check() {
+    if (threads != null && threads < 1) {
+      throw new GeckoCli.UsageException("--threads must be >= 1, was " + threads);
+    }
   }
 
   private static boolean isFolder(String path) {

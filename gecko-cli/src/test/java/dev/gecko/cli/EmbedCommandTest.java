@@ -113,7 +113,8 @@ class EmbedCommandTest {
   }
 
   /** Standard output as a pipe whose reader left ({@code gecko embed ... | head -1}): the first bytes go, then EPIPE. */
-  private static final class ClosingPipe extends java.io.OutputStream {
+  /** An output stream that takes 100 bytes, then fails every write as a closed pipe does. */
+  static final class ClosingPipe extends java.io.OutputStream {
     private int accepted;
     int refused;
 

@@ -343,6 +343,72 @@ class IndexSearchCommandTest {
   }
 
   @Test
+  void anOverwriteThatFailsBeforeItsFilesAreWrittenLeavesTheOldIndexUsable() throws Exception {
+    Path idx = indexed();
+    String manifest = Files.readString(idx.resolve("index.json"));
+    // the next run cannot write its new docs file (a folder holds the hidden name it writes to first)
+    Files.writeString(Files.createDirectories(idx.resolve(".docs.jsonl.next")).resolve("keep"), "x");
+    Path two = Files.write(dir.resolve("two.jsonl"), CORPUS.subList(0, 2));
+    Run r = gecko("index", "--corpus", two.toString(), "--out", idx.toString(), "--dims", "64", "--threads", "1");
+    assertThat(r.code()).as(r.err()).isEqualTo(GeckoCli.EXIT_FAILURE);
+    assertThat(r.err()).contains(".docs.jsonl.next");
+    assertThat(idx.resolve("index.json")).hasContent(manifest.strip());
+    assertThat(idx.resolve(".vectors.gkfx.next")).doesNotExist(); // cleaned up
+    Run s = gecko("search", "--index", idx.toString(), "--json", "tides");
+    assertThat(s.code()).as(s.err()).isZero();
+    assertThat(s.out().lines()).hasSize(6);
+  }
+
+  @Test
+  void indexRefusesAFolderOfOtherFilesAndACorpusItWouldOverwrite() throws Exception {
+    Path corpus = Files.write(dir.resolve("corpus.jsonl"), CORPUS);
+    Path project = Files.createDirectories(dir.resolve("project"));
+    Files.writeString(project.resolve("notes.txt"), "mine");
+    Files.writeString(project.resolve("docs.jsonl"), "{\"text\": \"my own docs\"}\n");
+    Run r = gecko("index", "--corpus", corpus.toString(), "--out", project.toString(), "--dims", "64");
+    assertThat(r.code()).as(r.err()).isEqualTo(GeckoCli.EXIT_USAGE);
+    assertThat(r.err()).contains("--out: " + project + " is not empty (docs.jsonl, notes.txt) and holds no index.json");
+    // a folder of a docs.jsonl alone is not an unfinished index either (one has its vectors file)
+    Files.delete(project.resolve("notes.txt"));
+    Run alone = gecko("index", "--corpus", corpus.toString(), "--out", project.toString(), "--dims", "64");
+    assertThat(alone.code()).as(alone.err()).isEqualTo(GeckoCli.EXIT_USAGE);
+    assertThat(alone.err()).contains("is not empty (docs.jsonl) and holds no index.json");
+    assertThat(project.resolve("docs.jsonl")).hasContent("{\"text\": \"my own docs\"}");
+    assertThat(project.resolve("vectors.gkfx")).doesNotExist();
+
+    // an index folder is replaced, but not from its own docs file, which it would write over
+    Path idx = indexed();
+    Run own = gecko("index", "--corpus", idx.resolve("docs.jsonl").toString(), "--out", idx.toString());
+    assertThat(own.code()).as(own.err()).isEqualTo(GeckoCli.EXIT_USAGE);
+    assertThat(own.err()).contains("--corpus: " + idx.resolve("docs.jsonl") + " is the index's own docs.jsonl");
+
+    // a corpus with no passages indexes nothing: a failure naming the file
+    Path empty = Files.writeString(dir.resolve("empty.jsonl"), "\n");
+    Path fresh = dir.resolve("fresh");
+    Run none = gecko("index", "--corpus", empty.toString(), "--out", fresh.toString(), "--dims", "64");
+    assertThat(none.code()).as(none.err()).isEqualTo(GeckoCli.EXIT_FAILURE);
+    assertThat(none.err()).isEqualTo("gecko: error: " + empty + ": holds no passages\n");
+    assertThat(fresh.resolve("index.json")).doesNotExist();
+
+    // --dims out of range is refused before the corpus is read (a missing corpus is not reached)
+    Run wide = gecko("index", "--corpus", corpus.toString(), "--out", fresh.toString(), "--dims", "999");
+    assertThat(wide.code()).isEqualTo(GeckoCli.EXIT_USAGE);
+    assertThat(wide.err()).isEqualTo("gecko: error: --dims must be in [1, 384], was 999\n");
+  }
+
+  @Test
+  void searchStopsWithExitOneWhenStandardOutputIsClosed() throws Exception {
+    Path idx = indexed();
+    EmbedCommandTest.ClosingPipe pipe = new EmbedCommandTest.ClosingPipe();
+    java.io.StringWriter err = new java.io.StringWriter();
+    int code = GeckoCli.run(new String[] {"search", "--index", idx.toString(), "--json", "tides"},
+        new java.io.PrintWriter(pipe, true), new java.io.PrintWriter(err));
+    assertThat(code).as(err.toString()).isEqualTo(GeckoCli.EXIT_FAILURE);
+    assertThat(pipe.refused).isPositive();
+    assertThat(err.toString()).contains("gecko: error: standard output closed").doesNotContain("Exception");
+  }
+
+  @Test
   void overwritingAnIndexRemovesItsManifestFirstSoAStoppedRunLeavesAnUnfinishedIndex() throws Exception {
     Path idx = indexed();
     assertThat(gecko("search", "--index", idx.toString(), "tides").code()).isZero();
