@@ -24,7 +24,9 @@ import java.nio.file.Path;
  *       it), is a failure: the command exits 1 ({@link IOException}).
  * </ul>
  *
- * <p>Either message names the option, the path and the reason: {@code --out: DIR: ...}.
+ * <p>Either message names the option, the path and the reason: {@code --out: DIR: ...}. Inputs
+ * follow the same rule: one of the wrong kind is a usage error (2), one that is missing or cannot
+ * be read a failure (1).
  */
 final class CliFiles {
   private CliFiles() {}
@@ -60,14 +62,14 @@ final class CliFiles {
    *
    * @throws NoSuchFileException if it does not exist (the command exits 1, "file not found")
    * @throws AccessDeniedException if it cannot be read
-   * @throws IOException if it is a folder
+   * @throws GeckoCli.UsageException if it is a folder (the command exits 2, as for an output of the wrong kind)
    */
   static Path readableFile(String option, Path file) throws IOException {
     if (!Files.exists(file)) {
       throw new NoSuchFileException(file.toString(), null, option + ": file not found");
     }
     if (Files.isDirectory(file)) {
-      throw new IOException(file + ": " + option + " expects a file, this is a folder");
+      throw new GeckoCli.UsageException(file + ": " + option + " expects a file, this is a folder");
     }
     if (!Files.isReadable(file)) {
       throw new AccessDeniedException(file.toString(), null, option + ": permission denied");
@@ -79,14 +81,14 @@ final class CliFiles {
    * Checks that {@code dir} is a readable folder.
    *
    * @throws NoSuchFileException if it does not exist
-   * @throws IOException if it is not a folder
+   * @throws GeckoCli.UsageException if it is not a folder (the command exits 2)
    */
   static Path readableFolder(String option, Path dir) throws IOException {
     if (!Files.exists(dir)) {
       throw new NoSuchFileException(dir.toString(), null, option + ": folder not found");
     }
     if (!Files.isDirectory(dir)) {
-      throw new IOException(dir + ": " + option + " expects a folder, this is a file");
+      throw new GeckoCli.UsageException(dir + ": " + option + " expects a folder, this is a file");
     }
     return dir;
   }

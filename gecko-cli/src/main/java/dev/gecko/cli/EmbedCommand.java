@@ -71,6 +71,9 @@ final class EmbedCommand implements Callable<Integer> {
     if (input != null) {
       CliFiles.readableFile("--input", input);
     }
+    if (dims != null) {
+      models.checkDims("--dims", List.of(dims), false); // before the model opens
+    }
     PrintWriter out = spec.commandLine().getOut();
     try (GeckoEmbedder embedder = models.open()) {
       int width = dims == null ? embedder.dimensions() : dims;

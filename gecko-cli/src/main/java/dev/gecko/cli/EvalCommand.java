@@ -69,6 +69,12 @@ final class EvalCommand implements Runnable {
       }
     }
 
+    /** Checks the options that cost nothing to check (--dims, --threads, --model's name) before any data is read. */
+    void checkOptions() {
+      models.builder();
+      models.checkDims("--dims", dims, true);
+    }
+
     GeckoEmbedder open() {
       GeckoEmbedder embedder = models.open();
       for (int d : dims) {
@@ -124,6 +130,7 @@ final class EvalCommand implements Runnable {
     public Integer call() throws IOException {
       TaskType taskType = taskType();
       common.checkJson();
+      common.checkOptions();
       StsDataset dataset = StsDataset.read(CliFiles.readableFile("--data", data));
       EvalReport report;
       EmbeddingCache cache = common.openCache(spec.commandLine().getErr());
@@ -168,6 +175,7 @@ final class EvalCommand implements Runnable {
     @Override
     public Integer call() throws IOException {
       common.checkJson();
+      common.checkOptions();
       BeirDataset dataset = BeirDataset.read(CliFiles.readableFolder("--data", data), split);
       String folder = dataset.name().toLowerCase(Locale.ROOT);
       boolean ignore = ignoreIdenticalIds != null ? ignoreIdenticalIds

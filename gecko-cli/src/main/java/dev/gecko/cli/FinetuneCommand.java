@@ -155,7 +155,8 @@ final class FinetuneCommand implements Callable<Integer> {
   @Option(names = "--seed", paramLabel = "N", description = "Seed (default: 42).")
   long seed = 42;
 
-  @Option(names = "--cache", paramLabel = "DIR", description = "Teacher-vector cache folder (mrl-distill).")
+  @Option(names = "--cache", paramLabel = "DIR", description = "Teacher-vector cache folder (mrl-distill). One that "
+      + "cannot be written: memory only, with a warning, as in gecko train and gecko eval.")
   Path cache;
 
   @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
@@ -163,9 +164,6 @@ final class FinetuneCommand implements Callable<Integer> {
   @Override
   public Integer call() throws IOException {
     CliFiles.readableFile("--data", data);
-    if (cache != null) {
-      CliFiles.writableFolder("--cache", cache); // before any work, as every output
-    }
     if (validation != null) {
       CliFiles.readableFile("--validation", validation);
     }
@@ -195,13 +193,14 @@ final class FinetuneCommand implements Callable<Integer> {
     }
     CliFiles.writableFolder("--out", out); // before the data is read and the model's graph parsed
     PrintWriter err = spec.commandLine().getErr();
+    // a cache that cannot be used only costs speed (the rule of gecko train and gecko eval)
+    Path teacherCache = cache == null ? null : CliFiles.embeddingCache(cache, err).directory().orElse(null);
     try (CliProgress progress = CliProgress.on(err)) {
       FineTuner.Builder b;
       FineTuner tuner;
       try {
         b = FineTuner.builder()
             .baseModel(basePackage)
-            .data(TrainingData.read(data))
             .objective(obj)
             .epochs(epochs)
             .batchSize(batchSize)
@@ -218,7 +217,7 @@ final class FinetuneCommand implements Callable<Integer> {
             .resume(resume)
             .quantizeInt8(quantize != null)
             .seed(seed)
-            .teacherCache(cache)
+            .teacherCache(teacherCache)
             .neighbourGroup(neighbourGroup)
             .reorderDims(reorderDims)
             .basis(basis)
@@ -239,6 +238,7 @@ final class FinetuneCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--dim-weights: " + e.getMessage(), e);
           }
         }
+        b.data(TrainingData.read(data)); // last: every cheap setting above is checked before a large file is read
         if (validation != null) {
           b.validation(TrainingData.read(validation));
         }

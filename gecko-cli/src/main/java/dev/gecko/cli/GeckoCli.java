@@ -99,7 +99,7 @@ public final class GeckoCli implements Runnable {
       return new CommandLine.RunLast().execute(parseResult);
     });
     cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
-      commandLine.getErr().println("gecko: error: " + describe(e));
+      commandLine.getErr().println(errorLine(e, verbose(parseResult)));
       if (verbose(parseResult)) {
         e.printStackTrace(commandLine.getErr());
       }
@@ -110,6 +110,34 @@ public final class GeckoCli implements Runnable {
     out.flush();
     err.flush();
     return code;
+  }
+
+  /** The line a failed command prints: the problem, or for a defect its type and a request to report it. */
+  static String errorLine(Throwable e, boolean verbose) {
+    if (isBug(e)) {
+      return "gecko: error: internal error: " + e + (verbose ? "" : " (rerun with -v for the stack trace)")
+          + "; please report it";
+    }
+    if (e instanceof OutOfMemoryError) {
+      return "gecko: error: out of memory (" + e.getMessage() + "); give the JVM more (GECKO_JAVA_OPTS=-Xmx8g for"
+          + " the gecko script) or the command less at once";
+    }
+    return "gecko: error: " + describe(e);
+  }
+
+  /**
+   * Whether {@code e} is a defect of this program rather than a problem of the user's input or
+   * machine: its message alone (an index, {@code null}) would say nothing a user can act on, so
+   * the type is printed and a report asked for. The exceptions the commands and the library throw
+   * for bad input are {@link IllegalArgumentException}s, {@link IllegalStateException}s, I/O
+   * exceptions and {@link dev.gecko.core.GeckoException}s, none of them these.
+   */
+  static boolean isBug(Throwable e) {
+    return e instanceof NullPointerException || e instanceof ClassCastException
+        || e instanceof IndexOutOfBoundsException || e instanceof ArithmeticException
+        || e instanceof ArrayStoreException || e instanceof NegativeArraySizeException
+        || e instanceof java.util.ConcurrentModificationException
+        || (e instanceof Error && !(e instanceof OutOfMemoryError));
   }
 
   /**

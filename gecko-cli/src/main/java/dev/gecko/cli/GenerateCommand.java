@@ -116,7 +116,8 @@ final class GenerateCommand implements Callable<Integer> {
   @Option(names = "--price-output", paramLabel = "USD", defaultValue = "0", description = "Price per 1M completion tokens. Default: ${DEFAULT-VALUE}.")
   double priceOutput;
 
-  @Option(names = "--cache", paramLabel = "DIR", description = "Response cache folder. Default: DIR/cache.")
+  @Option(names = "--cache", paramLabel = "DIR", description = "Response cache folder (what lets a stopped run resume "
+      + "without paying for its answers again, so it must be writable). Default: DIR/cache.")
   Path cache;
 
   @Option(names = "--no-cache", description = "Do not cache responses on disk.")
@@ -213,6 +214,8 @@ final class GenerateCommand implements Callable<Integer> {
   }
 
   private void validate() {
+    llm = llm.toLowerCase(Locale.ROOT); // any case, as every option with a fixed set of values
+    negatives = negatives.toLowerCase(Locale.ROOT);
     if (!llm.equals("openai") && !llm.equals("gemini")) {
       throw new GeckoCli.UsageException("--llm must be openai or gemini, was '" + llm + "'");
     }

@@ -45,14 +45,19 @@ final class TrainCommand implements Callable<Integer> {
   static final BuilderFlags FLAGS = BuilderFlags.of("dims", "--dims", "hiddenSize", "--hidden", "epochs", "--epochs",
       "batchSize", "--batch-size", "learningRate", "--lr", "patience", "--patience", "temperature", "--temperature",
       "topK", "--top-k", "reconstructionWeight", "--rec-weight", "structureWeight", "--structure-weight",
-      "positiveThreshold", "--positive-threshold", "objective", "--objective", "basis", "--basis");
+      "positiveThreshold", "--positive-threshold", "objective", "--objective", "basis", "--basis",
+      "validationFraction", "--validation-fraction", "validationData", "--validation");
 
 
   @Option(names = "--data", required = true, paramLabel = "FILE", description = "Training data file.")
   Path data;
 
-  @Option(names = "--validation", paramLabel = "FILE", description = "Validation data (default: a 10%% split of --data).")
+  @Option(names = "--validation", paramLabel = "FILE", description = "Validation data (default: a split of --data, see --validation-fraction).")
   Path validation;
+
+  @Option(names = "--validation-fraction", paramLabel = "F",
+      description = "Share of --data held out for validation when --validation is not given, in (0, 1). Default: 0.1.")
+  Double validationFraction;
 
   @Option(names = "--out", required = true, paramLabel = "DIR", description = "Model folder to write.")
   Path out;
@@ -138,13 +143,17 @@ final class TrainCommand implements Callable<Integer> {
     if (validation != null) {
       CliFiles.readableFile("--validation", validation);
     }
+    if (validation != null && validationFraction != null) {
+      throw new GeckoCli.UsageException("--validation-fraction splits --data when there is no --validation; give one");
+    }
     CliFiles.writableFolder("--out", out); // before the model opens and the data is embedded
+    models.checkDims("--dims", dims, true);
     PrintWriter err = spec.commandLine().getErr();
     // a cache that cannot be written only costs speed: in memory, with a warning
     Path cacheDir = noCache ? null : CliFiles.embeddingCache(cache, err).directory().orElse(null);
     try (GeckoEmbedder embedder = models.open(); CliProgress progress = CliProgress.on(err)) {
-      for (int d : dims) { // as every command checks --dims: before any work, a usage error
-        if (d < 1 || d > embedder.dimensions()) {
+      for (int d : dims) { // checked above where the package declares its width; here for one that does not
+        if (d > embedder.dimensions()) {
           throw new GeckoCli.UsageException("--dims: every width must be in [1, " + embedder.dimensions() + "], was " + d);
         }
       }
@@ -152,7 +161,6 @@ final class TrainCommand implements Callable<Integer> {
       try { // the options' values: a bad one is a usage error (2); what fails once training runs is a failure (1)
         Trainer.Builder b = Trainer.builder()
             .embedder(embedder)
-            .data(TrainingData.read(data))
             .output(out)
             .cacheDir(cacheDir)
             .adapterKind(kind)
@@ -181,6 +189,11 @@ final class TrainCommand implements Callable<Integer> {
         if (hidden != null) {
           b.hiddenSize(hidden);
         }
+        if (validationFraction != null) {
+          b.validationFraction(validationFraction);
+        }
+        // the data last: every cheap setting above is checked before a large file is read
+        b.data(TrainingData.read(data));
         if (validation != null) {
           b.validationData(TrainingData.read(validation));
         }
@@ -190,7 +203,12 @@ final class TrainCommand implements Callable<Integer> {
       } catch (UncheckedIOException e) { // an output folder that cannot be written: an I/O failure (1), as in index
         throw new IOException("--out: " + e.getCause().getMessage(), e.getCause());
       }
-      TrainingResult r = trainer.train();
+      TrainingResult r;
+      try {
+        r = trainer.train();
+      } catch (IllegalArgumentException e) { // what the data turns out to lack (an empty split): a failure (1)
+        throw new IllegalArgumentException(FLAGS.message(e.getMessage()), e);
+      }
       progress.close();
       if (!r.improved()) {
         err.printf(Locale.ROOT, "gecko: warning: no epoch beat the base model's validation score (%.3f); the model"

@@ -49,7 +49,8 @@ class CliErrorsTest {
 
   /** A missing input file exits 1 with "file not found" from every command, before any model opens. */
   @ParameterizedTest
-  @ValueSource(strings = {"embed", "index", "eval-sts", "eval-retrieval", "train", "generate"})
+  @ValueSource(strings = {"embed", "index", "eval-sts", "eval-retrieval", "train", "finetune", "search-queries",
+      "generate"})
   void aMissingInputFileIsAFailureThatSaysSo(String command) {
     Path missing = dir.resolve("missing.jsonl");
     String m = missing.toString();
@@ -60,11 +61,32 @@ class CliErrorsTest {
       case "eval-sts" -> gecko("eval", "sts", "--data", m, "--no-cache");
       case "eval-retrieval" -> gecko("eval", "retrieval", "--data", m, "--no-cache");
       case "train" -> gecko("train", "--data", m, "--out", out);
+      case "finetune" -> gecko("finetune", "--data", m, "--out", out);
+      case "search-queries" -> gecko("search", "--index", dir.toString(), "--queries", m);
       default -> gecko("generate", "--corpus", m, "--out", out, "--llm", "openai", "--llm-model", "m",
           "--base-url", "http://127.0.0.1:9/v1");
     };
     assertThat(r.code()).as(r.err()).isEqualTo(GeckoCli.EXIT_FAILURE);
     assertThat(r.err()).contains(m + ": ").contains("not found");
+  }
+
+  /** An input of the wrong kind (a folder for a file, a file for a folder) is a usage error, as an output's is. */
+  @ParameterizedTest
+  @ValueSource(strings = {"embed", "index", "eval-retrieval", "finetune", "search"})
+  void anInputOfTheWrongKindIsAUsageError(String command) throws IOException {
+    String folder = dir.toString();
+    String file = Files.writeString(dir.resolve("a-file.jsonl"), "{\"text\": \"x\"}\n").toString();
+    String out = dir.resolve("out").toString();
+    EmbedCommandTest.Run r = switch (command) {
+      case "embed" -> gecko("embed", "--input", folder);
+      case "index" -> gecko("index", "--corpus", folder, "--out", out);
+      case "eval-retrieval" -> gecko("eval", "retrieval", "--data", file, "--no-cache");
+      case "finetune" -> gecko("finetune", "--data", folder, "--out", out);
+      default -> gecko("search", "--index", file, "query");
+    };
+    assertThat(r.code()).as(r.err()).isEqualTo(GeckoCli.EXIT_USAGE);
+    assertThat(r.err()).containsAnyOf("expects a file, this is a folder", "expects a folder, this is a file");
+    assertThat(dir.resolve("out")).doesNotExist();
   }
 
   @Test
@@ -158,10 +180,6 @@ class CliErrorsTest {
         "principal_axes", "--basis-task", "queries");
     assertThat(badTask.code()).isEqualTo(2);
     assertThat(badTask.err()).contains("unknown task type 'queries'").contains("retrieval-query");
-    Path aFile = Files.writeString(dir.resolve("not-a-folder"), "x");
-    EmbedCommandTest.Run cacheFile = gecko("finetune", "--data", data.toString(), "--out", out, "--cache", aFile.toString());
-    assertThat(cacheFile.code()).as(cacheFile.err()).isEqualTo(2);
-    assertThat(cacheFile.err()).contains("--cache: " + aFile + ": the output folder is a file");
     EmbedCommandTest.Run queries = gecko("finetune", "--data", data.toString(), "--out", out, "--distill-queries");
     assertThat(queries.code()).as(queries.err()).isEqualTo(2);
     assertThat(queries.err()).contains("--distill-queries applies to the mrl-distill objective only, not COSENT");
@@ -305,5 +323,20 @@ class CliErrorsTest {
         "--basis", "principal-axes", "--cache", dir.resolve("cache").toString(), "--threads", "1");
     assertThat(axes.code()).as(axes.err()).isZero();
     assertThat(axes.err()).contains("is the PRINCIPAL_AXES basis with an untrained residual");
+  }
+
+  @Test
+  void aDefectSaysItIsOneAndAsksForAReportWhileUserErrorsSayOnlyTheProblem() {
+    assertThat(GeckoCli.errorLine(new NullPointerException(), false)).isEqualTo(
+        "gecko: error: internal error: java.lang.NullPointerException (rerun with -v for the stack trace); please report it");
+    assertThat(GeckoCli.errorLine(new IndexOutOfBoundsException("Index 5 out of bounds for length 5"), true)).isEqualTo(
+        "gecko: error: internal error: java.lang.IndexOutOfBoundsException: Index 5 out of bounds for length 5;"
+            + " please report it");
+    assertThat(GeckoCli.errorLine(new IllegalArgumentException("--k must be >= 1, was 0"), false))
+        .isEqualTo("gecko: error: --k must be >= 1, was 0");
+    assertThat(GeckoCli.errorLine(new java.nio.file.NoSuchFileException("a.jsonl"), false))
+        .isEqualTo("gecko: error: a.jsonl: file not found");
+    assertThat(GeckoCli.errorLine(new OutOfMemoryError("Java heap space"), false))
+        .startsWith("gecko: error: out of memory (Java heap space); give the JVM more (GECKO_JAVA_OPTS=-Xmx8g");
   }
 }

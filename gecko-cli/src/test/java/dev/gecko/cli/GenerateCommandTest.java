@@ -214,8 +214,9 @@ class GenerateCommandTest {
     assertThat(bad.code()).isEqualTo(2);
     assertThat(bad.err()).contains("--llm must be openai or gemini");
     GenerateCommand.environment = Map.of();
-    Run noKey = gecko("generate", "--corpus", corpus.toString(), "--out", dir.resolve("o").toString(), "--llm", "openai",
-        "--llm-model", "gpt-4o-mini");
+    // any case, as every option with a fixed set of values: OpenAI and LAST are accepted, then the key is missing
+    Run noKey = gecko("generate", "--corpus", corpus.toString(), "--out", dir.resolve("o").toString(), "--llm", "OpenAI",
+        "--llm-model", "gpt-4o-mini", "--negatives", "LAST");
     assertThat(noKey.code()).isEqualTo(2);
     assertThat(noKey.err()).contains("OPENAI_API_KEY is not set");
     Run missing = gecko("generate", "--out", "x", "--llm", "openai", "--llm-model", "m");

@@ -60,10 +60,15 @@ class GenerateFinetuneEvalTest {
     Files.write(train, examples.subList(0, 9));
     Files.write(validation, examples.subList(9, 12));
     Path model = dir.resolve("trained");
+    Path cacheFile = Files.writeString(dir.resolve("cache-is-a-file"), "mine");
     EmbedCommandTest.Run t = EmbedCommandTest.gecko("finetune", "--model", "all-MiniLM-L6-v2", "--data",
         train.toString(), "--validation", validation.toString(), "--out", model.toString(), "--dims", "384,64",
-        "--dim-weights", "1,2.5", "--batch-size", "4", "--mini-batch-size", "4", "--max-length", "48", "--lr", "1e-4", "--quantize", "int8");
+        "--dim-weights", "1,2.5", "--batch-size", "4", "--mini-batch-size", "4", "--max-length", "48", "--lr", "1e-4",
+        "--quantize", "int8", "--cache", cacheFile.toString());
     assertThat(t.code()).as(t.err()).isZero();
+    // a cache that cannot be used costs only speed, as in gecko train and gecko eval
+    assertThat(t.err()).contains("gecko: warning: cannot use the embedding cache").contains(cacheFile.toString());
+    assertThat(Files.readString(cacheFile)).isEqualTo("mine");
     JsonNode summary = JSON.readTree(t.out());
     assertThat(summary.get("model").asText()).isEqualTo(model.toString());
     assertThat(summary.get("steps").asInt()).isEqualTo(3);

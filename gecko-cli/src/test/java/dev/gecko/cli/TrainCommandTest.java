@@ -69,4 +69,22 @@ class TrainCommandTest {
     assertThat(none.err()).doesNotContain("embedding cache");
     assertThat(unused).doesNotExist();
   }
+
+  @Test
+  void trainSpeaksOfItsOwnOptionsWhenTheValidationSplitIsEmpty(@TempDir Path dir) throws Exception {
+    Path data = Files.write(dir.resolve("five.tsv"), Files.readAllLines(STS_DEV).subList(0, 5));
+    EmbedCommandTest.Run r = EmbedCommandTest.gecko("train", "--model", "bge-small-en-v1.5-int8", "--data",
+        data.toString(), "--out", dir.resolve("o").toString(), "--epochs", "1", "--no-cache", "--threads", "1");
+    assertThat(r.code()).as(r.err()).isEqualTo(GeckoCli.EXIT_FAILURE);
+    assertThat(r.err()).contains("validation data: 1 scored pair(s)")
+        .contains("a larger --validation-fraction, or --validation)").doesNotContain("validationData");
+    EmbedCommandTest.Run fraction = EmbedCommandTest.gecko("train", "--data", data.toString(), "--out",
+        dir.resolve("o").toString(), "--validation-fraction", "1.5", "--no-cache");
+    assertThat(fraction.code()).as(fraction.err()).isEqualTo(GeckoCli.EXIT_USAGE);
+    assertThat(fraction.err()).contains("--validation-fraction");
+    EmbedCommandTest.Run both = EmbedCommandTest.gecko("train", "--data", data.toString(), "--out",
+        dir.resolve("o").toString(), "--validation-fraction", "0.5", "--validation", data.toString());
+    assertThat(both.code()).isEqualTo(GeckoCli.EXIT_USAGE);
+    assertThat(both.err()).contains("--validation-fraction splits --data when there is no --validation");
+  }
 }

@@ -33,7 +33,7 @@ final class ScoredPairs {
   ScoredPairs requireOrderable(String what) {
     if (scores.length < 2) {
       throw new IllegalArgumentException(what + ": " + scores.length + " scored pair(s); at least 2 with different "
-          + "scores are needed to rank them (give more data, a larger validation fraction, or validation data)");
+          + "scores are needed to rank them (give more data, a larger validationFraction, or validationData)");
     }
     double first = scores[0];
     for (double v : scores) {
