@@ -642,7 +642,7 @@ public final class FineTuner {
       // the checkpoint's temporary file); never a base model's folder or one holding other files
       // and no sign of a run (the run replaces model.onnx and tokenizer.json there)
       ModelFolderWriter.checkOutput(dir, base, Set.of(Loop.CHECKPOINT, Loop.CHECKPOINT + ".tmp",
-          ModelWriter.INT8_FOLDER));
+          ModelWriter.INT8_FOLDER), Loop.TRAINER);
       try {
         Files.createDirectories(dir);
         Path probe = Files.createTempFile(dir, ".write-probe", ".tmp");

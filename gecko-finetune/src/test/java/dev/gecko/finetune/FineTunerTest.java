@@ -663,6 +663,12 @@ class FineTunerTest {
     assertThatThrownBy(() -> small(notes).build()).isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("not empty and holds no gecko-model.json");
     assertThat(Files.readString(notes.resolve("todo.txt"))).isEqualTo("mine");
+    // an adapter training's output (gecko train): not a fine-tuning run's to replace
+    Path adapterRun = Files.createDirectories(tmp.resolve("adapter-run"));
+    ModelManifest.describing(mini).withTraining(java.util.Map.of("objective", "CONTRASTIVE", "adapterKind", "LINEAR"))
+        .write(adapterRun.resolve(ModelManifest.FILE_NAME)); // as gecko-train wrote it before it named itself
+    assertThatThrownBy(() -> small(adapterRun).build()).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("holds a model that gecko-train wrote; refusing to overwrite it with gecko-finetune's");
     assertThatThrownBy(() -> small(file).build()).isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("the output folder is a file");
     // an interrupted run's folder stays usable whatever else landed there (a log, a desktop's

@@ -16,6 +16,7 @@ import dev.gecko.core.Progress;
 import dev.gecko.core.ProgressListener;
 import dev.gecko.core.TaskType;
 import dev.gecko.core.adapter.Adapter;
+import dev.gecko.core.internal.model.ModelFolderWriter;
 import dev.gecko.core.internal.onnx.OnnxModel;
 import dev.gecko.core.io.Passage;
 import dev.gecko.eval.BeirDataset;
@@ -57,6 +58,8 @@ import java.util.Random;
 public final class Loop {
   /** The checkpoint file inside the output folder. */
   public static final String CHECKPOINT = "checkpoint.bin";
+  /** This trainer's name in a written folder's training block. */
+  public static final String TRAINER = "gecko-finetune";
   private static final System.Logger LOG = System.getLogger(Loop.class.getName());
   /** Steps in a row whose gradient was not finite after which a run fails as diverged. */
   static final int MAX_SKIPPED_IN_A_ROW = 10;
@@ -472,7 +475,7 @@ public final class Loop {
   private Map<String, Object> provenance(ModelPackage pkg, State s, long total, long started, String dataDigest)
       throws IOException {
     Map<String, Object> p = new LinkedHashMap<>();
-    p.put("trainer", "gecko-finetune");
+    p.put(ModelFolderWriter.TRAINER, TRAINER);
     p.put("baseModel", pkg.name());
     p.put("baseFingerprint", pkg.fingerprint());
     p.put("dataDigest", dataDigest);

@@ -36,7 +36,7 @@ final class ModelFolder {
    * @throws UncheckedIOException if it cannot be created or written
    */
   static void checkUsable(Path dir, ModelPackage base) {
-    ModelFolderWriter.checkOutput(dir, base, Set.of());
+    ModelFolderWriter.checkOutput(dir, base, Set.of(), ModelFolderWriter.GECKO_TRAIN);
   }
 
   /**
@@ -55,6 +55,7 @@ final class ModelFolder {
       dims.add(widths[w]);
     }
     Map<String, Object> training = new LinkedHashMap<>();
+    training.put(ModelFolderWriter.TRAINER, ModelFolderWriter.GECKO_TRAIN);
     training.put("baseModel", base.name());
     training.put("objective", objective.name());
     training.put("adapterKind", config.adapterKind().name());

@@ -411,6 +411,12 @@ class TrainerTest {
     dev.gecko.core.ModelManifest.describing(embedder.model()).write(baseModel.resolve("gecko-model.json"));
     assertThatThrownBy(() -> base(sts, baseModel).build())
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("no training block");
+    // nor one another trainer wrote: a fine-tuned encoder is not an adapter run's to replace
+    Path fineTuned = Files.createDirectories(tmp.resolve("fine-tuned"));
+    dev.gecko.core.ModelManifest.describing(embedder.model()).withTraining(java.util.Map.of("trainer", "gecko-finetune",
+        "objective", "GECKO")).write(fineTuned.resolve("gecko-model.json"));
+    assertThatThrownBy(() -> base(sts, fineTuned).build()).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("holds a model that gecko-finetune wrote; refusing to overwrite it with gecko-train's");
     // what an interrupted run left (its files, the manifest not yet written) may be written over
     Path interrupted = Files.createDirectories(tmp.resolve("interrupted"));
     Files.writeString(interrupted.resolve("model.onnx"), "partial");

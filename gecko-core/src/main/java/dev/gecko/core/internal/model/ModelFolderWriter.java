@@ -30,6 +30,11 @@ public final class ModelFolderWriter {
 
   private static final Set<String> FOLDER_FILES = Set.of(MODEL_FILE, TOKENIZER_FILE, ADAPTER_FILE, ModelManifest.FILE_NAME);
 
+  /** The training block's key naming the trainer that wrote a folder. */
+  public static final String TRAINER = "trainer";
+  /** The adapter trainer's name in {@value #TRAINER}. */
+  public static final String GECKO_TRAIN = "gecko-train";
+
   private ModelFolderWriter() {}
 
   /**
@@ -42,13 +47,17 @@ public final class ModelFolderWriter {
    *
    * @param runFiles names of further files or folders only the run itself puts there (a
    *     checkpoint): one of them that is a file marks the folder as a run's, whatever else it holds
+   * @param trainer the run's {@value #TRAINER} in the training block ({@code gecko-train},
+   *     {@code gecko-finetune}): a folder another trainer wrote is not this run's to replace (a
+   *     block without one is {@code gecko-train}'s, which wrote none before)
    * @throws IllegalArgumentException if the folder is a file, holds other files and no sign of a
-   *     run, holds a model no training run wrote (a base model, say), or is the base model's
-   * @throws UncheckedIOException if it cannot be created or written
+   *     run, holds a model no training run wrote (a base model, say) or another trainer wrote, or
+   *     is the base model's
+   * @throws UncheckedIOException if it cannot be created, listed or written
    */
-  public static void checkOutput(Path dir, ModelPackage base, Set<String> runFiles) {
+  public static void checkOutput(Path dir, ModelPackage base, Set<String> runFiles, String trainer) {
     if (Files.exists(dir)) {
-      checkExisting(dir, runFiles);
+      checkExisting(dir, runFiles, trainer);
       if (base != null && base.model().path().isPresent()) {
         Path baseDir = base.model().path().get().toAbsolutePath().getParent();
         try {
@@ -77,7 +86,7 @@ public final class ModelFolderWriter {
     }
   }
 
-  private static void checkExisting(Path dir, Set<String> runFiles) {
+  private static void checkExisting(Path dir, Set<String> runFiles, String trainer) {
     if (!Files.isDirectory(dir)) {
       throw new IllegalArgumentException(dir + ": the output folder is a file");
     }
@@ -106,6 +115,11 @@ public final class ModelFolderWriter {
       if (training == null || training.isEmpty()) {
         throw new IllegalArgumentException(dir + ": the output folder holds a model that no training run wrote "
             + "(its " + ModelManifest.FILE_NAME + " has no training block); refusing to overwrite it");
+      }
+      Object wrote = training.getOrDefault(TRAINER, GECKO_TRAIN);
+      if (!trainer.equals(wrote)) { // a fine-tuned encoder is not an adapter run's to replace, nor the reverse
+        throw new IllegalArgumentException(dir + ": the output folder holds a model that " + wrote + " wrote; refusing"
+            + " to overwrite it with " + trainer + "'s: give another folder");
       }
     }
   }
