@@ -21,7 +21,8 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * of a batch. Of its truncation settings only the length is read, and only as a default: the
  * maximum length is the one given to {@link Builder#maxLength(int)}, else the tokenizer.json's
  * truncation {@code max_length} (at least 2), else 512; truncation always keeps the first tokens
- * (stride 0), whatever the file says. Some published files carry stray values (all-MiniLM-L6-v2's
+ * (on the right, stride 0), whatever the file says (a {@code "direction": "Left"} included). Some
+ * published files carry stray values (all-MiniLM-L6-v2's
  * pads every text to 128 tokens and cuts at 128 while the model is used at 256, so a builder
  * without {@code maxLength} cuts it at 128): give the model's own length where it is known.
  *
@@ -66,6 +67,9 @@ public final class GeckoTokenizer implements AutoCloseable {
       lib.disableTruncation(full);
       truncating = lib.createTokenizerFromString(json);
       lib.disablePadding(truncating);
+      // cleared first: setTruncation keeps the file's other settings, and a file's "direction":
+      // "Left" would cut a long text's first tokens (and its prompt) instead of its last
+      lib.disableTruncation(truncating);
       lib.setTruncation(truncating, maxLength, "LONGEST_FIRST", 0);
     } catch (RuntimeException | Error e) {
       // both handles, whichever call failed: neither is reachable once the constructor throws

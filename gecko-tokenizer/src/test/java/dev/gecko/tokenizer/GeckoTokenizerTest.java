@@ -123,6 +123,27 @@ class GeckoTokenizerTest {
   }
 
   @Test
+  void truncationKeepsTheFirstTokensEvenWhereTheFileTruncatesFromTheLeft() throws IOException {
+    com.fasterxml.jackson.databind.node.ObjectNode json;
+    try (InputStream in = GeckoTokenizerTest.class.getResourceAsStream("/gecko-models/all-minilm-l6-v2-q-tokenizer.json")) {
+      json = (com.fasterxml.jackson.databind.node.ObjectNode) JSON.readTree(in);
+    }
+    ((com.fasterxml.jackson.databind.node.ObjectNode) json.get("truncation")).put("direction", "Left");
+    String text = "first words stay " + "word ".repeat(300) + "last words go";
+    try (GeckoTokenizer left = GeckoTokenizer.builder().tokenizerJson(
+        new java.io.ByteArrayInputStream(JSON.writeValueAsBytes(json)), "left-truncating-tokenizer.json").maxLength(16)
+        .build()) {
+      long[] expected = tokenizer.encode("first words stay " + "word ".repeat(12)).ids();
+      Encoding e = left.encode(text);
+      assertThat(e.truncated()).isTrue();
+      assertThat(e.ids()).hasSize(16);
+      assertThat(Arrays.copyOf(e.ids(), 15)).containsExactly(Arrays.copyOf(expected, 15)); // [CLS] first words ...
+      assertThat(e.ids()[15]).isEqualTo(102); // [SEP]
+      assertThat(left.encodeAll(List.of(text)).get(0).ids()).containsExactly(e.ids());
+    }
+  }
+
+  @Test
   void loneSurrogateDoesNotCorruptAnEmojiBesideIt() {
     String emoji = "\uD83D\uDE00"; // U+1F600
     long[] clean = tokenizer.encode("smile " + emoji + " now").ids();
