@@ -30,6 +30,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * pools ({@link #shutdown()}); not the tokenizer or the session.
  */
 final class BatchScheduler {
+  private static final System.Logger LOG = System.getLogger(BatchScheduler.class.getName());
   /**
    * Texts tokenised, sorted and batched together. Longer lists are cut into equal windows of at
    * most this many texts; the next window is tokenised on a helper thread while the current one
@@ -64,8 +65,11 @@ final class BatchScheduler {
   private final ThreadPoolExecutor tokenizerThreads;
   /** Batches of one call that run at a time (caller's thread included). */
   private final int parallelBatches;
-  /** Runs a call's further batches beside the caller's thread; null when batches run one at a time. */
-  private final ThreadPoolExecutor inferenceThreads;
+  /**
+   * Runs a call's further batches beside the caller's thread; null when batches run one at a time.
+   * Package-private: tests give it a thread factory that fails.
+   */
+  final ThreadPoolExecutor inferenceThreads;
 
   BatchScheduler(GeckoTokenizer tokenizer, InferenceSession session, Adapter adapter, EmbedderSettings s,
       WorkspacePool workspaces, Stats stats) {
@@ -270,20 +274,30 @@ final class BatchScheduler {
     BatchRun job = new BatchRun(batches, encodings, order, offset, dims, out);
     int helpers = Math.min(parallelBatches, batches.size()) - 1;
     for (int h = 0; h < helpers; h++) {
-      inferenceThreads.execute(() -> {
-        if (!job.enter()) {
-          return; // the caller already finished the window: nothing left to do
-        }
-        Workspace own = takeWorkspace();
-        try {
-          job.runBatches(own);
-        } catch (RuntimeException | Error e) {
-          job.fail(e);
-        } finally {
-          giveBack(own);
-          job.exit();
-        }
-      });
+      try {
+        inferenceThreads.execute(() -> {
+          if (!job.enter()) {
+            return; // the caller already finished the window: nothing left to do
+          }
+          Workspace own = null;
+          try {
+            own = takeWorkspace(); // inside: a helper that cannot get one must still leave the job
+            job.runBatches(own);
+          } catch (RuntimeException | Error e) {
+            job.fail(e);
+          } finally {
+            if (own != null) {
+              giveBack(own);
+            }
+            job.exit();
+          }
+        });
+      } catch (Error e) {
+        // no thread could be started ("unable to create native thread"): the caller and the
+        // helpers already started run the batches, and the call waits for them as always
+        LOG.log(System.Logger.Level.ERROR, "could not start a helper thread for a call's batches", e);
+        break;
+      }
     }
     try {
       job.runBatches(ws);
