@@ -450,7 +450,8 @@ public interface GeckoEmbedder extends AutoCloseable {
      * @throws InvalidDataException if the package's adapter file is not a valid adapter (the
      *     message names the file and the tensor or field at fault)
      * @throws IllegalArgumentException if no model is set and the default model's artifact is not
-     *     on the classpath
+     *     on the classpath, or if {@link #maxBatchTokens} and {@link #maxBatchSize} allow batches
+     *     whose hidden states (tokens times the model's width, as floats) pass one buffer's 2 GiB
      * @throws IllegalStateException if the JVM is shutting down
      */
     public GeckoEmbedder build() {

@@ -210,8 +210,9 @@ public final class ModelPackage {
   }
 
   /**
-   * Returns the text the model sees for a request: the request's task type's template (or the
-   * default prompt when it has none) applied to its text and title.
+   * Returns the text the model sees for a request: its task type's template, or the default
+   * prompt for a request without a task type, applied to its text and title. A task type without
+   * a template of its own gets no prompt (not the default one).
    */
   public String render(EmbedRequest request) {
     Objects.requireNonNull(request, "request is null");

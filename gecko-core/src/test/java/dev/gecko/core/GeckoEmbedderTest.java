@@ -282,4 +282,19 @@ class GeckoEmbedderTest {
         .hasMessageContaining("threads must be >= 1");
     assertThat(Arrays.asList(ModelPackage.builtInNames())).isNotEmpty();
   }
+
+  @Test
+  void batchSettingsWhoseBatchesCannotFitOneBufferAreRefusedWhenTheModelOpens() {
+    // 2,000,000 tokens x 384 floats: 3 GB of hidden states, which no Java buffer holds; this
+    // overflowed int arithmetic inside the first large batch before
+    assertThatThrownBy(() -> GeckoEmbedder.builder().model("all-MiniLM-L6-v2-int8").maxBatchTokens(2_000_000)
+        .maxBatchSize(8192).build()).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("maxBatchTokens 2000000 and maxBatchSize 8192 are too large for all-MiniLM-L6-v2-int8")
+        .hasMessageContaining("at most 1398101 tokens per batch");
+    // the budget alone is not the bound: 64 texts of at most 256 tokens never pad past 16,384
+    try (GeckoEmbedder e = GeckoEmbedder.builder().model("all-MiniLM-L6-v2-int8").maxBatchTokens(2_000_000)
+        .threads(1).build()) {
+      assertThat(e.embed("fine", 8)).hasSize(8);
+    }
+  }
 }

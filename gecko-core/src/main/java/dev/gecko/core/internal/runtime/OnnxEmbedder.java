@@ -96,6 +96,7 @@ public final class OnnxEmbedder implements GeckoEmbedder {
    * Opens a package.
    *
    * @throws ModelLoadException if it cannot be opened (the message names the model and file)
+   * @throws IllegalArgumentException if the batch settings make batches too large for one buffer
    * @throws IllegalStateException if the JVM is shutting down
    */
   public static OnnxEmbedder open(ModelPackage pkg, EmbedderSettings settings) {
@@ -110,9 +111,20 @@ public final class OnnxEmbedder implements GeckoEmbedder {
     Objects.requireNonNull(pkg, "pkg is null");
     Objects.requireNonNull(settings, "settings is null");
     // The whole open is one native call for the shutdown gate: an exit waits for it to finish.
+    OnnxEmbedder embedder;
     try (OrtRuntime.Call ignored = OrtRuntime.enter()) {
-      return openGated(pkg, settings, stats);
+      embedder = openGated(pkg, settings, stats);
     }
+    // a batch's padded tokens: at most the budget, or one text alone past it; at most maxBatchSize texts
+    long maxCells = Math.min(Math.max(settings.maxBatchTokens(), pkg.maxTokens()),
+        (long) settings.maxBatchSize() * pkg.maxTokens());
+    String tooLarge = Workspace.tooLarge(maxCells, embedder.width);
+    if (tooLarge != null) { // the width is the graph's: known once it is open
+      embedder.close();
+      throw new IllegalArgumentException("maxBatchTokens " + settings.maxBatchTokens() + " and maxBatchSize "
+          + settings.maxBatchSize() + " are too large for " + pkg.name() + ": " + tooLarge);
+    }
+    return embedder;
   }
 
   private static OnnxEmbedder openGated(ModelPackage pkg, EmbedderSettings settings, Stats stats) {

@@ -38,10 +38,24 @@ final class Workspace {
     this.allocator = allocator;
   }
 
+  /** The most bytes one buffer or array here may hold: a Java array's limit, just under 2 GiB. */
+  static final long MAX_BYTES = Integer.MAX_VALUE - 8;
+
+  /**
+   * Returns why batches of up to {@code maxCells} tokens (rows times padded length) at {@code
+   * width} cannot run, or null where they can: a batch's hidden states must fit one buffer.
+   */
+  static String tooLarge(long maxCells, int width) {
+    long bytes = maxCells * width * Float.BYTES;
+    return bytes <= MAX_BYTES ? null : "a batch of up to " + maxCells + " tokens at width " + width + " needs "
+        + bytes + " bytes of hidden states, more than one buffer holds (" + MAX_BYTES + "); at most "
+        + MAX_BYTES / ((long) width * Float.BYTES) + " tokens per batch";
+  }
+
   /** Grows the buffers for {@code cells} input tokens and {@code outputCells} output rows. */
   void ensure(int cells, int outputCells, int width, boolean meanPooling) {
     if (ids.capacity() < cells) {
-      int grown = Math.max(cells, ids.capacity() + ids.capacity() / 2);
+      int grown = grow(ids.capacity(), cells, Long.BYTES);
       LongBuffer newIds = longs(grown);
       LongBuffer newMask = longs(grown);
       LongBuffer newTypes = longs(grown);
@@ -51,16 +65,32 @@ final class Workspace {
       mask = newMask;
       types = newTypes;
     }
-    int floats = ids.capacity() * width;
-    if (hidden.capacity() < outputCells * width) {
-      int grown = Math.max(outputCells, hidden.capacity() / width + hidden.capacity() / width / 2) * width;
-      hidden = allocator.allocateDirect(grown * Float.BYTES).order(ByteOrder.nativeOrder()).asFloatBuffer();
+    if (hidden.capacity() < (long) outputCells * width) {
+      int rows = grow(hidden.capacity() / width, outputCells, (long) width * Float.BYTES);
+      hidden = allocator.allocateDirect(rows * width * Float.BYTES).order(ByteOrder.nativeOrder()).asFloatBuffer();
     }
-    if (meanPooling && hiddenHeap.length < cells * width) {
-      long[] newMaskHeap = new long[ids.capacity()];
-      hiddenHeap = new float[floats];
+    if (meanPooling && (maskHeap.length < cells || hiddenHeap.length < (long) cells * width)) {
+      int heapCells = grow(maskHeap.length, cells, (long) width * Float.BYTES);
+      long[] newMaskHeap = new long[heapCells];
+      hiddenHeap = new float[heapCells * width];
       maskHeap = newMaskHeap;
     }
+  }
+
+  /**
+   * A new capacity, in units of {@code unitBytes}, for at least {@code needed}: half again the
+   * current one (so that slowly growing batches do not reallocate every time), or just {@code
+   * needed} where that would pass {@link #MAX_BYTES}.
+   *
+   * @throws IllegalStateException if {@code needed} units pass it (the embedder's settings are
+   *     checked against {@link #tooLarge} when it opens, so no batch asks for that)
+   */
+  static int grow(int current, int needed, long unitBytes) {
+    long limit = MAX_BYTES / unitBytes;
+    if (needed > limit) {
+      throw new IllegalStateException(needed + " units of " + unitBytes + " bytes pass one buffer's " + MAX_BYTES);
+    }
+    return (int) Math.min(limit, Math.max(needed, current + (long) current / 2));
   }
 
   LongBuffer fill(LongBuffer target, LongBuffer source, int cells) {

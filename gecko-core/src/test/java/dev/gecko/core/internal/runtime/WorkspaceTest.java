@@ -103,4 +103,17 @@ class WorkspaceTest {
     assertHoldsInputs(ws, LARGE);
     assertHoldsOutput(ws, LARGE);
   }
+
+  @Test
+  void growthStopsAtWhatOneBufferHoldsAndSizesAreComputedWithoutOverflow() {
+    assertThat(Workspace.grow(0, 10, 4)).isEqualTo(10);
+    assertThat(Workspace.grow(100, 101, 4)).isEqualTo(150); // half again, for slowly growing batches
+    long limit = Workspace.MAX_BYTES / 1536; // units of 384 floats
+    assertThat(Workspace.grow((int) (limit - 10), (int) (limit - 5), 1536)).isEqualTo((int) limit); // not 1.5x past it
+    assertThat(Workspace.grow(1_500_000_000, 1_500_000_001, 1)).isEqualTo((int) Workspace.MAX_BYTES); // no int overflow
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> Workspace.grow(0, (int) limit + 1, 1536))
+        .isInstanceOf(IllegalStateException.class);
+    assertThat(Workspace.tooLarge(512L * 64, 384)).isNull();
+    assertThat(Workspace.tooLarge(2_000_000, 384)).contains("at width 384").contains("at most 1398101 tokens per batch");
+  }
 }
