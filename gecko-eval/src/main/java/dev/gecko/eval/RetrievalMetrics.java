@@ -33,8 +33,8 @@ import java.util.Objects;
  * Relevant documents that are missing from the corpus still count in R and the ideal DCG.
  */
 public final class RetrievalMetrics {
-  /** The cutoffs MTEB reports. */
-  public static final List<Integer> DEFAULT_KS = List.of(1, 3, 5, 10, 100, 1000);
+  /** The cutoffs MTEB reports (its retrieval tasks' {@code k_values}). */
+  public static final List<Integer> DEFAULT_KS = List.of(1, 3, 5, 10, 20, 100, 1000);
 
   /**
    * Returns {@code ks} with 10 among them (added in order where missing): the main score is

@@ -126,7 +126,8 @@ class EvaluatorsTest {
     EvalReport without = RetrievalEvaluator.builder(embedder).cache(sharedCache).build().evaluate(arguana);
     assertThat(with.metric()).isEqualTo("ndcg_at_10");
     assertThat(with.sizes()).containsEntry("queries", 10).containsEntry("documents", 30);
-    assertThat(with.metrics().get(384)).hasSize(30).containsKeys("ndcg_at_1000", "map_at_3", "mrr_at_100");
+    assertThat(with.metrics().get(384)).hasSize(35).containsKeys("ndcg_at_1000", "map_at_3", "mrr_at_100",
+        "ndcg_at_20"); // MTEB's cutoffs: 1, 3, 5, 10, 20, 100, 1000
     // each query is itself an argument in the corpus: kept, it takes rank 1 and pushes the
     // counter-argument down
     assertThat(without.metrics().get(384).get("precision_at_1")).isLessThan(20.0);

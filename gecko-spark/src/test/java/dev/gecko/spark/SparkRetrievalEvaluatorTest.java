@@ -11,6 +11,7 @@ import dev.gecko.cli.GeckoCli;
 import dev.gecko.core.io.Passage;
 import dev.gecko.eval.BeirDataset;
 import dev.gecko.eval.EvalReport;
+import dev.gecko.eval.RetrievalMetrics;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
@@ -229,7 +230,7 @@ class SparkRetrievalEvaluatorTest {
         compared++;
       }
     }
-    assertThat(compared).isEqualTo(2 * 5 * 6);
+    assertThat(compared).isEqualTo(2 * 5 * RetrievalMetrics.DEFAULT_KS.size());
     assertThat(sparkJson.path("scores").path("384").asDouble()).isGreaterThan(20);
   }
 }
