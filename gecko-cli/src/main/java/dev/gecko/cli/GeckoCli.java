@@ -96,7 +96,10 @@ public final class GeckoCli implements Runnable {
       if (verbose(parseResult)) {
         configureLogging(true);
       }
-      return new CommandLine.RunLast().execute(parseResult);
+      // picocli hands only Exceptions to the handler below: an Error (out of memory, a stack
+      // overflow, a native library that does not link) would leave with the JVM's own trace
+      return reportingErrors(() -> new CommandLine.RunLast().execute(parseResult),
+          parseResult.commandSpec().commandLine().getErr(), verbose(parseResult));
     });
     cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
       commandLine.getErr().println(errorLine(e, verbose(parseResult)));
@@ -110,6 +113,20 @@ public final class GeckoCli implements Runnable {
     out.flush();
     err.flush();
     return code;
+  }
+
+  /** Runs a command, printing an {@link Error} it throws as {@link #errorLine} does and returning 1. */
+  static int reportingErrors(java.util.function.IntSupplier command, PrintWriter err, boolean verbose) {
+    try {
+      return command.getAsInt();
+    } catch (Error e) {
+      err.println(errorLine(e, verbose));
+      if (verbose) {
+        e.printStackTrace(err);
+      }
+      err.flush();
+      return EXIT_FAILURE;
+    }
   }
 
   /** The line a failed command prints: the problem, or for a defect its type and a request to report it. */

@@ -116,10 +116,11 @@ final class IndexDirectory {
     }
     // an unfinished index (a run stopped before its manifest) holds its vectors file and nothing of others
     boolean unfinishedIndex = visible.contains(VECTORS) && List.of(VECTORS, DOCS).containsAll(visible);
-    if (!visible.isEmpty() && !unfinishedIndex && !Files.exists(dir.resolve(MANIFEST))) {
+    if (!visible.isEmpty() && !unfinishedIndex && !isIndexManifest(dir.resolve(MANIFEST))) {
       throw new GeckoCli.UsageException("--out: " + dir + " is not empty (" + String.join(", ", visible.subList(0,
-          Math.min(3, visible.size()))) + (visible.size() > 3 ? ", ..." : "") + ") and holds no " + MANIFEST
-          + " (not an index); refusing to write into it: give a new or empty folder, or an index folder to replace");
+          Math.min(3, visible.size()))) + (visible.size() > 3 ? ", ..." : "") + ") and holds no gecko index's "
+          + MANIFEST + " (not an index); refusing to write into it: give a new or empty folder, or an index folder"
+          + " to replace");
     }
     for (String name : List.of(MANIFEST, VECTORS, DOCS)) {
       Path file = dir.resolve(name);
@@ -127,6 +128,18 @@ final class IndexDirectory {
         throw new GeckoCli.UsageException("--corpus: " + corpus + " is the index's own " + name + " in --out " + dir
             + ", which the index writes over; copy it elsewhere or give another --out");
       }
+    }
+  }
+
+  /** Whether {@code file} is a gecko index's manifest ({@code "format": "gecko-index"}), not any index.json. */
+  private static boolean isIndexManifest(Path file) {
+    if (!Files.isRegularFile(file)) {
+      return false;
+    }
+    try {
+      return "gecko-index".equals(JSON.readTree(file.toFile()).path("format").asText(null));
+    } catch (IOException e) { // not JSON, or unreadable: not something this command may write over
+      return false;
     }
   }
 

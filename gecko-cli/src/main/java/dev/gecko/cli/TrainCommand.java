@@ -201,7 +201,7 @@ final class TrainCommand implements Callable<Integer> {
       } catch (IllegalArgumentException e) {
         throw FLAGS.usageError(e);
       } catch (UncheckedIOException e) { // an output folder that cannot be written: an I/O failure (1), as in index
-        throw new IOException("--out: " + e.getCause().getMessage(), e.getCause());
+        throw new IOException("--out: " + GeckoCli.describe(e), e.getCause());
       }
       TrainingResult r;
       try {

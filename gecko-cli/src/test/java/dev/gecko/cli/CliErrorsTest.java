@@ -338,5 +338,13 @@ class CliErrorsTest {
         .isEqualTo("gecko: error: a.jsonl: file not found");
     assertThat(GeckoCli.errorLine(new OutOfMemoryError("Java heap space"), false))
         .startsWith("gecko: error: out of memory (Java heap space); give the JVM more (GECKO_JAVA_OPTS=-Xmx8g");
+    // an Error, which picocli does not hand to the exception handler, is printed the same way
+    java.io.StringWriter err = new java.io.StringWriter();
+    int code = GeckoCli.reportingErrors(() -> {
+      throw new OutOfMemoryError("Java heap space");
+    }, new java.io.PrintWriter(err), false);
+    assertThat(code).isEqualTo(GeckoCli.EXIT_FAILURE);
+    assertThat(err.toString()).startsWith("gecko: error: out of memory (Java heap space)").doesNotContain("\tat ");
+    assertThat(GeckoCli.reportingErrors(() -> 0, new java.io.PrintWriter(err), false)).isZero();
   }
 }

@@ -367,12 +367,19 @@ class IndexSearchCommandTest {
     Files.writeString(project.resolve("docs.jsonl"), "{\"text\": \"my own docs\"}\n");
     Run r = gecko("index", "--corpus", corpus.toString(), "--out", project.toString(), "--dims", "64");
     assertThat(r.code()).as(r.err()).isEqualTo(GeckoCli.EXIT_USAGE);
-    assertThat(r.err()).contains("--out: " + project + " is not empty (docs.jsonl, notes.txt) and holds no index.json");
+    assertThat(r.err()).contains("--out: " + project + " is not empty (docs.jsonl, notes.txt) and holds no gecko"
+        + " index's index.json");
+    // an index.json of another program does not make the folder an index
+    Files.writeString(project.resolve("index.json"), "{\"pages\": 3}");
+    Run other = gecko("index", "--corpus", corpus.toString(), "--out", project.toString(), "--dims", "64");
+    assertThat(other.code()).as(other.err()).isEqualTo(GeckoCli.EXIT_USAGE);
+    assertThat(project.resolve("index.json")).hasContent("{\"pages\": 3}");
+    Files.delete(project.resolve("index.json"));
     // a folder of a docs.jsonl alone is not an unfinished index either (one has its vectors file)
     Files.delete(project.resolve("notes.txt"));
     Run alone = gecko("index", "--corpus", corpus.toString(), "--out", project.toString(), "--dims", "64");
     assertThat(alone.code()).as(alone.err()).isEqualTo(GeckoCli.EXIT_USAGE);
-    assertThat(alone.err()).contains("is not empty (docs.jsonl) and holds no index.json");
+    assertThat(alone.err()).contains("is not empty (docs.jsonl) and holds no gecko index's index.json");
     assertThat(project.resolve("docs.jsonl")).hasContent("{\"text\": \"my own docs\"}");
     assertThat(project.resolve("vectors.gkfx")).doesNotExist();
 
@@ -390,8 +397,9 @@ class IndexSearchCommandTest {
     assertThat(none.err()).isEqualTo("gecko: error: " + empty + ": holds no passages\n");
     assertThat(fresh.resolve("index.json")).doesNotExist();
 
-    // --dims out of range is refused before the corpus is read (a missing corpus is not reached)
-    Run wide = gecko("index", "--corpus", corpus.toString(), "--out", fresh.toString(), "--dims", "999");
+    // --dims out of range is refused before the corpus is read: its bad first line is not reached
+    Path badCorpus = Files.writeString(dir.resolve("bad.jsonl"), "{\"title\": \"no text\"}\n");
+    Run wide = gecko("index", "--corpus", badCorpus.toString(), "--out", fresh.toString(), "--dims", "999");
     assertThat(wide.code()).isEqualTo(GeckoCli.EXIT_USAGE);
     assertThat(wide.err()).isEqualTo("gecko: error: --dims must be in [1, 384], was 999\n");
   }

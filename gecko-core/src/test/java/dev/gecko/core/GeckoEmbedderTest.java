@@ -296,5 +296,10 @@ class GeckoEmbedderTest {
         .threads(1).build()) {
       assertThat(e.embed("fine", 8)).hasSize(8);
     }
+    // a [CLS]-pooled model whose graph computes the first token only holds one row per text
+    try (GeckoEmbedder e = GeckoEmbedder.builder().model("bge-small-en-v1.5-int8").maxBatchTokens(2_000_000)
+        .maxBatchSize(8192).threads(1).build()) {
+      assertThat(e.embed("fine", 8)).hasSize(8);
+    }
   }
 }

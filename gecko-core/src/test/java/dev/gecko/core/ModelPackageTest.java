@@ -330,6 +330,10 @@ class ModelPackageTest {
     }
     assertThat(logged).singleElement().asString().startsWith("INFO " + st + ": prompt separation names no task type"
         + " and is not used");
+    Files.writeString(st, "{\"prompts\": {\"query\": \"q: \", \"retrieval.query\": \"Q: \"}}");
+    assertThatThrownBy(() -> ModelPackage.fromDirectory(dir)).isInstanceOf(InvalidDataException.class)
+        .hasMessageContaining(st.toString()).hasMessageContaining("prompts 'query' and 'retrieval.query' are both for"
+            + " RETRIEVAL_QUERY");
     Files.writeString(st, "{\"prompts\": {\"query\": \"q: \"}}");
     // a manifest path with a NUL character names the manifest
     Path manifestDir = dir.resolve("m");

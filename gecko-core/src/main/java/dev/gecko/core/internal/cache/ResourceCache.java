@@ -207,9 +207,14 @@ public final class ResourceCache {
       try (DirectoryStream<Path> files = Files.newDirectoryStream(dir)) {
         for (Path f : files) {
           String name = f.getFileName().toString();
-          if (name.startsWith(recipePrefix) && name.endsWith(extension) && !f.equals(file)
-              && unusedFor(f, SUPERSEDED)) {
-            Files.deleteIfExists(f); // made by another version of the code, which no one has used lately
+          if (name.startsWith(recipePrefix) && name.endsWith(extension) && !f.equals(file)) {
+            try {
+              if (unusedFor(f, SUPERSEDED)) {
+                Files.deleteIfExists(f); // made by another version of the code, which no one has used lately
+              }
+            } catch (IOException e) { // gone meanwhile (another JVM's cleanup): the others still get theirs
+              LOG.log(System.Logger.Level.DEBUG, () -> "cannot remove " + f + ": " + e);
+            }
           }
         }
       } catch (IOException | RuntimeException e) {

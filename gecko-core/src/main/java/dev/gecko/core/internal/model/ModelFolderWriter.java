@@ -102,7 +102,8 @@ public final class ModelFolderWriter {
             + ModelManifest.FILE_NAME + " (not an earlier output); refusing to write into it");
       }
     } catch (IOException e) { // a failure of the machine (permissions, I/O), not a bad argument
-      throw new UncheckedIOException(dir + ": cannot list the output folder", e);
+      throw new UncheckedIOException(dir + ": cannot list the output folder ("
+          + (e instanceof java.nio.file.AccessDeniedException ? "permission denied" : e.toString()) + ")", e);
     }
     if (Files.exists(manifest)) {
       Map<String, Object> training;

@@ -146,6 +146,7 @@ public final class ModelFolders {
     if (Files.exists(stConfig)) {
       JsonNode st = readJson(stConfig);
       Map<String, String> named = new HashMap<>();
+      Map<TaskType, String> mappedBy = new java.util.EnumMap<>(TaskType.class);
       Iterator<Map.Entry<String, JsonNode>> it = st.path("prompts").fields();
       while (it.hasNext()) {
         Map.Entry<String, JsonNode> e = it.next();
@@ -161,6 +162,11 @@ public final class ModelFolders {
         }
         named.put(e.getKey(), prefix);
         for (TaskType t : taskTypesForPromptName(e.getKey())) {
+          String before = mappedBy.putIfAbsent(t, e.getKey());
+          if (before != null) { // which would win is the JSON's order: neither, said plainly
+            throw new InvalidDataException(stConfig.toString(), 0, "prompts '" + before + "' and '" + e.getKey()
+                + "' are both for " + t + "; keep one, or map prompts to task types in a gecko-model.json");
+          }
           setting(stConfig, field, () -> b.prompt(t, prefix + "{text}"));
         }
       }

@@ -31,6 +31,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 final class BatchScheduler {
   private static final System.Logger LOG = System.getLogger(BatchScheduler.class.getName());
+  private static final java.util.concurrent.atomic.AtomicBoolean HELPER_START_FAILED =
+      new java.util.concurrent.atomic.AtomicBoolean();
   /**
    * Texts tokenised, sorted and batched together. Longer lists are cut into equal windows of at
    * most this many texts; the next window is tokenised on a helper thread while the current one
@@ -295,7 +297,10 @@ final class BatchScheduler {
       } catch (Error e) {
         // no thread could be started ("unable to create native thread"): the caller and the
         // helpers already started run the batches, and the call waits for them as always
-        LOG.log(System.Logger.Level.ERROR, "could not start a helper thread for a call's batches", e);
+        if (HELPER_START_FAILED.compareAndSet(false, true)) { // once: it may recur at every call
+          LOG.log(System.Logger.Level.ERROR, "could not start a helper thread for a call's batches; calls run"
+              + " their batches on fewer threads while this lasts", e);
+        }
         break;
       }
     }

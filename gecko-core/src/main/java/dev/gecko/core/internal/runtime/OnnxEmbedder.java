@@ -118,7 +118,9 @@ public final class OnnxEmbedder implements GeckoEmbedder {
     // a batch's padded tokens: at most the budget, or one text alone past it; at most maxBatchSize texts
     long maxCells = Math.min(Math.max(settings.maxBatchTokens(), pkg.maxTokens()),
         (long) settings.maxBatchSize() * pkg.maxTokens());
-    String tooLarge = Workspace.tooLarge(maxCells, embedder.width);
+    long maxRows = Math.min(settings.maxBatchSize(), maxCells);
+    String tooLarge = Workspace.tooLarge(maxCells, maxRows, embedder.width, embedder.session.firstTokenOnly(),
+        pkg.pooling() == dev.gecko.core.Pooling.MEAN);
     if (tooLarge != null) { // the width is the graph's: known once it is open
       embedder.close();
       throw new IllegalArgumentException("maxBatchTokens " + settings.maxBatchTokens() + " and maxBatchSize "

@@ -42,14 +42,21 @@ final class Workspace {
   static final long MAX_BYTES = Integer.MAX_VALUE - 8;
 
   /**
-   * Returns why batches of up to {@code maxCells} tokens (rows times padded length) at {@code
-   * width} cannot run, or null where they can: a batch's hidden states must fit one buffer.
+   * Returns why batches of up to {@code maxCells} tokens (rows times padded length) and {@code
+   * maxRows} rows at {@code width} cannot run, or null where they can: each buffer {@link #ensure}
+   * makes must fit (the inputs; the hidden states, of every token or, for a graph that computes
+   * the first token only, of each row; the heap copy mean pooling reads).
    */
-  static String tooLarge(long maxCells, int width) {
-    long bytes = maxCells * width * Float.BYTES;
-    return bytes <= MAX_BYTES ? null : "a batch of up to " + maxCells + " tokens at width " + width + " needs "
-        + bytes + " bytes of hidden states, more than one buffer holds (" + MAX_BYTES + "); at most "
-        + MAX_BYTES / ((long) width * Float.BYTES) + " tokens per batch";
+  static String tooLarge(long maxCells, long maxRows, int width, boolean firstTokenOnly, boolean meanPooling) {
+    long floatsPerToken = (long) width * Float.BYTES;
+    long hiddenBytes = (firstTokenOnly ? maxRows : maxCells) * floatsPerToken;
+    long heapBytes = meanPooling ? maxCells * floatsPerToken : 0;
+    if (maxCells * Long.BYTES <= MAX_BYTES && hiddenBytes <= MAX_BYTES && heapBytes <= MAX_BYTES) {
+      return null;
+    }
+    long most = firstTokenOnly && !meanPooling ? MAX_BYTES / Long.BYTES : MAX_BYTES / floatsPerToken;
+    return "a batch of up to " + maxCells + " tokens (" + maxRows + " texts) at width " + width + " needs more than"
+        + " one buffer holds (" + MAX_BYTES + " bytes); at most " + most + " tokens per batch";
   }
 
   /** Grows the buffers for {@code cells} input tokens and {@code outputCells} output rows. */

