@@ -85,12 +85,21 @@ public final class RetrievalEvaluator {
 
     int maxK = Collections.max(ks);
     int topK = Math.min(maxK, data.corpus().size());
+    // The index keeps the lower ordinal of two equal scores at the top-k cut; documents go in by id
+    // descending (trec_eval's order), so that the larger id stays, as in MTEB's search and
+    // trec_eval's ranking: duplicate passages at rank 1000 then give MTEB's @1000 metrics.
+    Integer[] order = new Integer[data.corpus().size()];
+    for (int i = 0; i < order.length; i++) {
+      order[i] = i;
+    }
+    java.util.Arrays.sort(order, (a, b) -> RetrievalMetrics.compareCodePoints(data.corpus().get(b).id(),
+        data.corpus().get(a).id()));
     Map<Integer, Double> scores = new LinkedHashMap<>();
     Map<Integer, Map<String, Double>> metrics = new LinkedHashMap<>();
     for (int d : dims) {
       FlatIndex index = FlatIndex.builder(d).build();
-      for (float[] v : docVectors) {
-        index.add(VectorOps.truncateAndNormalize(v, d));
+      for (int o : order) {
+        index.add(VectorOps.truncateAndNormalize(docVectors.get(o), d));
       }
       Map<String, Map<String, Double>> run = new HashMap<>();
       String phase = "searching at " + d + " dims";
@@ -107,7 +116,7 @@ public final class RetrievalEvaluator {
           BeirDataset.Query q = data.queries().get(from + c);
           Map<String, Double> ranked = new HashMap<>(all.get(c).size() * 2);
           for (SearchHit h : all.get(c)) {
-            ranked.put(data.corpus().get(h.ordinal()).id(), (double) h.score());
+            ranked.put(data.corpus().get(order[h.ordinal()]).id(), (double) h.score());
           }
           if (ignoreIdenticalIds) {
             ranked.remove(q.id());

@@ -531,4 +531,25 @@ class EvaluatorsTest {
     @Override
     public void close() {}
   }
+
+  @Test
+  void equalScoresAtTheCutKeepTheLargerIdAsMtebAndTrecEvalDo() throws IOException {
+    // twelve copies of one passage (one vector: the cache embeds a text once) and a top-10 cut:
+    // which ten are kept is decided by id alone, the larger ids first, whatever the file order
+    List<dev.gecko.core.io.Passage> docs = new ArrayList<>();
+    for (int i = 0; i < 12; i++) {
+      docs.add(new dev.gecko.core.io.Passage(String.format("d%02d", i), "", "the same passage about tides"));
+    }
+    List<BeirDataset.Query> queries = List.of(new BeirDataset.Query("q1", "tides"),
+        new BeirDataset.Query("q2", "tides again"), new BeirDataset.Query("q3", "tides once more"));
+    java.util.Map<String, java.util.Map<String, Integer>> qrels = java.util.Map.of("q1", java.util.Map.of("d00", 1),
+        "q2", java.util.Map.of("d01", 1), "q3", java.util.Map.of("d11", 1));
+    EvalReport r = RetrievalEvaluator.builder(embedder).ks(List.of(1, 10)).dims(List.of(64)).build()
+        .evaluate(new BeirDataset("copies", docs, queries, qrels));
+    java.util.Map<String, Double> m = r.metrics().get(64);
+    // d00 and d01, the smallest ids, fall past the cut (the first in the file, kept before); d11,
+    // the largest, ranks first
+    assertThat(m.get("recall_at_10")).isCloseTo(100.0 / 3, within(1e-9));
+    assertThat(m.get("ndcg_at_1")).isCloseTo(100.0 / 3, within(1e-9));
+  }
 }

@@ -82,9 +82,13 @@ public final class SparkRetrievalEvaluator {
    * @throws IllegalArgumentException if a width exceeds the model's
    */
   public EvalReport evaluate(SparkSession spark, BeirDataset data) {
-    List<Row> rows = new ArrayList<>(data.corpus().size());
+    // ordinals by id descending: equal scores at the top-k cut keep the larger id, as the
+    // single-JVM evaluator, MTEB and trec_eval do
+    List<Passage> byId = new ArrayList<>(data.corpus());
+    byId.sort((a, b) -> java.util.Arrays.compare(b.id().codePoints().toArray(), a.id().codePoints().toArray()));
+    List<Row> rows = new ArrayList<>(byId.size());
     long ordinal = 0;
-    for (Passage p : data.corpus()) {
+    for (Passage p : byId) {
       rows.add(RowFactory.create(ordinal++, p.id(), p.title(), p.text()));
     }
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
@@ -104,7 +108,8 @@ public final class SparkRetrievalEvaluator {
    * <p>The corpus's {@code ordinal} ({@code bigint}) orders it, as in {@link DistributedTopK}: ties
    * between equal scores go to the lower ordinal, so ordinals must be unique and not null; a row
    * without one or two rows with one fail the job (Spark's exception, whose cause names the row's
-   * id, or the ordinal and its ids).
+   * id, or the ordinal and its ids). Ordinals given by id descending make the cut keep the larger
+   * id of equal scores, as MTEB and trec_eval do (the driver-side {@code evaluate} numbers them so).
    *
    * @throws IllegalArgumentException if a width exceeds the model's, no query is in the qrels, a
    *     query or document id is repeated (the message names it), the corpus is empty, or its

@@ -16,6 +16,7 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
@@ -232,5 +233,22 @@ class SparkRetrievalEvaluatorTest {
     }
     assertThat(compared).isEqualTo(2 * 5 * RetrievalMetrics.DEFAULT_KS.size());
     assertThat(sparkJson.path("scores").path("384").asDouble()).isGreaterThan(20);
+  }
+
+  @Test
+  void equalScoresAtTheCutKeepTheLargerIdAsTheSingleJvmEvaluatorDoes() throws Exception {
+    // twelve copies of one passage and a top-10 cut: which ten are kept is decided by id alone
+    List<Passage> docs = new ArrayList<>();
+    for (int i = 0; i < 12; i++) {
+      docs.add(new Passage(String.format("d%02d", i), "", "the same passage about tides"));
+    }
+    BeirDataset copies = new BeirDataset("copies", docs, List.of(new BeirDataset.Query("q1", "tides"),
+        new BeirDataset.Query("q2", "tides again"), new BeirDataset.Query("q3", "tides once more")),
+        Map.of("q1", Map.of("d00", 1), "q2", Map.of("d01", 1), "q3", Map.of("d11", 1)));
+    EvalReport r = SparkRetrievalEvaluator.builder(new GeckoEmbeddings().setModel(GeckoEmbeddingsTest.FP32))
+        .dims(List.of(64)).ks(List.of(1, 10)).shards(2).partitions(1).build().evaluate(TestSpark.session(), copies);
+    // d00 and d01, the smallest ids, fall past the cut; d11, the largest, ranks first
+    assertThat(r.metrics().get(64).get("recall_at_10")).isCloseTo(100.0 / 3, within(1e-9));
+    assertThat(r.metrics().get(64).get("ndcg_at_1")).isCloseTo(100.0 / 3, within(1e-9));
   }
 }
