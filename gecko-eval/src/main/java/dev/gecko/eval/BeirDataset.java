@@ -31,6 +31,9 @@ import java.util.function.Consumer;
  * at documents missing from the corpus (they still count as relevant, as in MTEB; their number is
  * logged); one query-document pair graded twice must agree.
  *
+ * <p>Immutable and thread-safe: the constructor copies the corpus, queries and qrels into
+ * unmodifiable collections; everything is held in memory, no file stays open.
+ *
  * @param name a label for reports (the folder name)
  * @param corpus the documents, in file order; immutable
  * @param queries the queries with qrels, in file order; immutable

@@ -74,7 +74,8 @@ import java.util.zip.CRC32C;
  * call reads its file once, for the texts it does not hold yet, so a file grown over many runs
  * costs a read, not the heap.
  *
- * <p>Thread-safe. Holds no open files between calls.
+ * <p>Thread-safe. Holds no open files between calls. It never closes the embedder given to {@code
+ * embed}: the caller owns and closes it.
  */
 public final class EmbeddingCache {
   /** One monitor per cache file in this JVM, around its file lock. */

@@ -20,6 +20,8 @@ import java.util.Objects;
  * {"<width>": main score}, "metrics": {"<width>": {"<name>": value}}, "prompts": {"<role>":
  * template}, "sizes": {"<what>": count}, "seconds"}}.
  *
+ * <p>Immutable and thread-safe: every map is copied, in its order, into an unmodifiable one.
+ *
  * @param model the model name
  * @param data the data set label
  * @param task {@code "sts"} or {@code "retrieval"}

@@ -23,6 +23,8 @@ import java.util.Objects;
  *       genre, file, year, id, score, sentence1, sentence2}, extra trailing columns ignored.
  * </ul>
  *
+ * <p>Immutable and thread-safe: the pairs are copied into an unmodifiable list; no file stays open.
+ *
  * @param name a label for reports (the file name)
  * @param pairs the pairs, in file order; immutable
  */

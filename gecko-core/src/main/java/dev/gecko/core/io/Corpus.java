@@ -28,7 +28,8 @@ import java.util.Objects;
  * A line that breaks the rule is an {@link InvalidDataException} naming the file, the line and the
  * field.
  *
- * <p>Stateless and thread-safe.
+ * <p>Stateless and thread-safe. {@code read} opens and closes its file itself; {@code passage}
+ * neither reads from nor closes the reader it is given (it names the file and line in errors).
  */
 public final class Corpus {
   private Corpus() {}

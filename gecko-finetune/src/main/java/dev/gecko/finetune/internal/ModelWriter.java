@@ -29,7 +29,7 @@ public final class ModelWriter {
 
   private ModelWriter() {}
 
-  /** The folders written. */
+  /** The folders written. Immutable. */
   public record Written(Path dir, Path int8Dir) {}
 
   /** The base graph with the encoder's weights in its initializers. */

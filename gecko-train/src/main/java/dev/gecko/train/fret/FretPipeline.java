@@ -87,9 +87,11 @@ import java.util.concurrent.atomic.AtomicReference;
  * Builder#newRun(boolean)} is set, which archives the old files. {@code limit} and {@code
  * concurrency} are not part of the digest (raising the limit extends a run).
  *
- * <p>A pipeline is single-use per {@link #run()} call at a time; it does not own the LLM client or
- * the embedder. One {@link #run()} at a time: a second run started while one is under way, on this
- * pipeline or any other writing the same folder, fails at once with {@link RunFolderInUseException}.
+ * <p>Thread-safe: a pipeline keeps a private copy of its builder's settings, so it may be shared,
+ * and {@link #run()} may be called from any thread, one run per output folder at a time (a second
+ * run started while one is under way, on this pipeline or any other writing the same folder, fails
+ * at once with {@link RunFolderInUseException}). Each run starts its own worker threads and stops
+ * them before it returns. It does not own the LLM client or the embedder: the caller closes them.
  */
 public final class FretPipeline {
   /**

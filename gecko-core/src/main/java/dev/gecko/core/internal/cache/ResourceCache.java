@@ -45,7 +45,11 @@ import java.util.zip.ZipEntry;
  *
  * <p>Where: {@code -Dgecko.cache.dir}, else {@code $XDG_CACHE_HOME/gecko}, else {@code
  * ~/.cache/gecko}; {@code -Dgecko.cache=false} turns it off. Directories it creates are private to
- * the user (POSIX {@code rwx------}). Stale files are not pruned.
+ * the user (POSIX {@code rwx------}). Copies of entries are never pruned; derived files of other
+ * code versions are, once unused for {@value #SUPERSEDED_DAYS} days.
+ *
+ * <p>Thread-safe, and safe across JVMs sharing the directory: fields are final, files are written
+ * to a temporary sibling and moved into place, and no file stays open between calls.
  */
 public final class ResourceCache {
   private static final System.Logger LOG = System.getLogger(ResourceCache.class.getName());
@@ -152,7 +156,8 @@ public final class ResourceCache {
    * A file made from a jar entry by a recipe: {@code <copy stem>.<recipe>.v<version>.<crc>-<size>
    * <ext>}, so that finding it also gives what to check it against. Finding one marks it used
    * (its modification time, refreshed at most daily); storing one removes the recipe's files of
-   * other versions unused for {@value ResourceCache#SUPERSEDED_DAYS} days.
+   * other versions unused for {@value ResourceCache#SUPERSEDED_DAYS} days. Immutable; {@code find}
+   * and {@code store} may run concurrently, in this JVM or others.
    */
   public final class Derived {
     private final Path dir;

@@ -8,7 +8,8 @@ import java.util.zip.CRC32C;
 
 /**
  * Little-endian payload writing with a running CRC-32C; with no stream it only computes the
- * checksum (the header, written first, holds it). Internal. Not thread-safe.
+ * checksum (the header, written first, holds it). Internal. Not thread-safe. Does not own the
+ * stream: its caller ({@link FlatIndexFile}) closes it.
  */
 public final class PayloadSink {
   private final OutputStream out;

@@ -7,7 +7,10 @@ import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.util.zip.CRC32C;
 
-/** Little-endian payload reading with a running CRC-32C. Internal. Not thread-safe. */
+/**
+ * Little-endian payload reading with a running CRC-32C. Internal. Not thread-safe. Does not own the
+ * channel: {@link FlatIndexFile} opens and closes it.
+ */
 public final class PayloadSource {
   private final FileChannel ch;
   private final String file;

@@ -10,7 +10,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
 
-/** The models whose weights ship in Maven artifacts, and their published configurations. */
+/**
+ * The models whose weights ship in Maven artifacts, and their published configurations. Stateless
+ * and thread-safe: the registry is filled once when the class initialises and only read afterwards.
+ */
 public final class BuiltInModels {
   private BuiltInModels() {}
 

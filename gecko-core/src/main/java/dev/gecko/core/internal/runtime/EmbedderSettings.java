@@ -4,6 +4,8 @@ package dev.gecko.core.internal.runtime;
  * The settings of {@code GeckoEmbedder.Builder}, validated there, as the runtime takes them.
  * Internal.
  *
+ * <p>Immutable and thread-safe.
+ *
  * @param threads threads one call may use
  * @param intraOpThreads ONNX Runtime's threads per batch
  * @param maxBatchTokens the most padded tokens in one batch
