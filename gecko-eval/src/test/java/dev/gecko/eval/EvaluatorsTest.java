@@ -552,4 +552,23 @@ class EvaluatorsTest {
     assertThat(m.get("recall_at_10")).isCloseTo(100.0 / 3, within(1e-9));
     assertThat(m.get("ndcg_at_1")).isCloseTo(100.0 / 3, within(1e-9));
   }
+
+  @Test
+  void anIdenticalIdIsDroppedAfterTheCutAsMtebDoes() throws IOException {
+    // twelve copies of one passage, a top-10 cut keeping d02..d11, and a query whose id is d11:
+    // MTEB removes it after its search, leaving 9 results, so d01 never slides into the run
+    List<dev.gecko.core.io.Passage> docs = new ArrayList<>();
+    for (int i = 0; i < 12; i++) {
+      docs.add(new dev.gecko.core.io.Passage(String.format("d%02d", i), "", "the same passage about tides"));
+    }
+    BeirDataset data = new BeirDataset("copies", docs, List.of(new BeirDataset.Query("d11", "tides"),
+        new BeirDataset.Query("q2", "tides again")), java.util.Map.of("d11", java.util.Map.of("d01", 1),
+        "q2", java.util.Map.of("d02", 1)));
+    EvalReport r = RetrievalEvaluator.builder(embedder).ks(List.of(1, 10)).dims(List.of(64)).ignoreIdenticalIds(true)
+        .build().evaluate(data);
+    // d11's d01 was cut before d11 itself was dropped; q2's d02, the tenth, stays
+    assertThat(r.metrics().get(64).get("recall_at_10")).isCloseTo(50.0, within(1e-9));
+    // d11's first result is d10 once it is dropped; q2's is d11
+    assertThat(r.metrics().get(64).get("ndcg_at_1")).isZero();
+  }
 }
