@@ -108,8 +108,9 @@ public final class FretExamples {
    * @param negatives how the hard negative is chosen
    * @param randomSeed the run's seed for {@link NegativeSelection#RANDOM}
    * @throws RejectedAnswerException if fewer than 2 candidates were retrieved (stage {@code
-   *     retrieve}), the LLM's grades stayed invalid (stage {@code ql} or {@code rc}), or the
-   *     selection fell outside the candidates (stage {@code select})
+   *     retrieve}), the LLM's grades stayed invalid (stage {@code ql} or {@code rc}), or no
+   *     candidate fits as the hard negative, or the selection fell outside the candidates (stage
+   *     {@code select})
    * @throws IllegalArgumentException if the candidates and scores differ in length
    * @throws dev.gecko.train.llm.LlmException if an LLM call failed beyond the client's retries
    */
@@ -126,12 +127,27 @@ public final class FretExamples {
     }
     List<ScoredCandidate> ranked = relabeler.relabel(query.query(), candidates, retrievalScores);
     ScoredCandidate pos = ranked.get(0);
+    // a hard negative is a passage the LLM judged, both ways, less relevant: never the seed (the
+    // query was written from it; it sinks to the bottom only when its grades were refused), never
+    // an ungraded candidate (a refused grade ranks last, though its relevance is unknown), never a
+    // copy of the positive's text
+    List<ScoredCandidate> eligible = new java.util.ArrayList<>();
+    for (ScoredCandidate c : ranked.subList(1, ranked.size())) {
+      if (!c.passage().id().equals(seed.id()) && Double.isFinite(c.ql()) && Double.isFinite(c.rc())
+          && !c.passage().text().equals(pos.passage().text())) {
+        eligible.add(c);
+      }
+    }
+    if (eligible.isEmpty()) {
+      throw new RejectedAnswerException("select", "no candidate fits as the hard negative (the others are the seed,"
+          + " ungraded or copies of the positive)", "");
+    }
     ScoredCandidate neg;
     if (negatives == NegativeSelection.LAST) {
-      neg = ranked.get(ranked.size() - 1);
+      neg = eligible.get(eligible.size() - 1);
     } else {
       Random r = new Random(randomSeed * 31 + seed.id().hashCode());
-      neg = ranked.get(1 + r.nextInt(ranked.size() - 1));
+      neg = eligible.get(r.nextInt(eligible.size()));
     }
     // the selection must come from the candidate set (defence in depth against any id confusion)
     if (!candidates.contains(pos.passage()) || !candidates.contains(neg.passage()) || pos == neg) {

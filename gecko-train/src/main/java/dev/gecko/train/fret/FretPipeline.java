@@ -175,8 +175,18 @@ public final class FretPipeline {
       };
       report.run();
       AtomicReference<Failure> failure = new AtomicReference<>();
+      Retriever retriever = null;
       if (!todo.isEmpty()) {
-        Retriever retriever = b.retriever != null ? b.retriever : new Retriever(b.embedder, b.corpus);
+        try { // embeds the whole corpus: a failure here stops the run as a worker's does, manifest and all
+          retriever = b.retriever != null ? b.retriever : new Retriever(b.embedder, b.corpus);
+        } catch (RuntimeException e) {
+          failure.set(new Failure(null, "embedding the corpus", e));
+        } catch (Error e) {
+          failure.set(new Failure(null, "embedding the corpus", new IllegalStateException(e.toString(), e)));
+        }
+      }
+      if (retriever != null) {
+        Retriever searcher = retriever;
         ExecutorService pool = Executors.newFixedThreadPool(s.concurrency(), r -> {
           Thread t = new Thread(r, "fret-worker");
           t.setDaemon(true);
@@ -192,7 +202,7 @@ public final class FretPipeline {
               RejectedAnswerException reject = null;
               String[] stage = {"generate"};
               try {
-                example = process(seed, generator, retriever, relabeler, stage);
+                example = process(seed, generator, searcher, relabeler, stage);
               } catch (RejectedAnswerException e) {
                 reject = e;
               } catch (BadRequestException e) {
@@ -248,27 +258,35 @@ public final class FretPipeline {
       Failure stop = failure.get();
       if (stop != null) {
         RuntimeException f = stop.error();
-        String where = stop.seedId() == null ? "" : "seed " + stop.seedId() + ", stage " + stop.stage() + ": ";
+        String where = stop.seedId() != null ? "seed " + stop.seedId() + ", stage " + stop.stage() + ": "
+            : stop.stage() != null ? stop.stage() + ": " : "";
         String msg = "run stopped after " + written.get() + " new examples (" + store.exampleCount() + " in "
             + b.output.resolve(OutputStore.EXAMPLES) + "): " + where + describe(f) + ". Rerun the same command to resume.";
-        store.writeManifest("stopped", msg, usage, seeds.size());
-        if (f instanceof LlmException) {
-          throw new LlmException(msg, f);
+        Exception stopped = f instanceof LlmException ? new LlmException(msg, f)
+            : f instanceof UncheckedIOException u ? new IOException(msg, u.getCause()) : new IllegalStateException(msg, f);
+        recordStop(store, msg, usage, seeds.size(), stopped); // a full disk may refuse the manifest too
+        if (stopped instanceof IOException io) {
+          throw io;
         }
-        if (f instanceof UncheckedIOException u) {
-          throw new IOException(msg, u.getCause());
-        }
-        throw new IllegalStateException(msg, f);
+        throw (RuntimeException) stopped;
       }
       if (stopEarly.get()) {
+        int earlier = store.exampleCount() - written.get(); // what earlier runs left in the folder
         String msg = "run stopped early: the first " + s.earlyStop() + " seeds it finished were all rejected, so the LLM's answers "
             + "do not fit what the pipeline asks (this run: " + written.get() + " examples written, " + rejected.get()
             + " seeds rejected; " + store.exampleCount() + " examples in " + b.output.resolve(OutputStore.EXAMPLES) + ", rejects in "
             + b.output.resolve(OutputStore.REJECTS) + "). Most common reasons:\n" + RejectReason.describe(reasons, 3)
-            + "\nFix the cause (the model, its server's options such as logprobs or JSON mode, the prompts), then start a new run "
-            + "(--new-run / newRun(true)) or use another folder: rejected seeds count as done, so a plain rerun skips them.";
-        store.writeManifest("stopped", msg, usage, seeds.size());
-        throw new TooManyRejectsException(msg, reasons);
+            + "\n" + (earlier > 0
+                ? "Fix the cause (the model, its server's options such as logprobs or JSON mode, the prompts), then remove"
+                    + " this run's lines from " + OutputStore.REJECTS + " and rerun: rejected seeds count as done, so a plain"
+                    + " rerun skips them. A new run (--new-run / newRun(true)) would archive the " + earlier + " examples"
+                    + " of earlier runs too."
+                : "Fix the cause (the model, its server's options such as logprobs or JSON mode, the prompts), then start a"
+                    + " new run (--new-run / newRun(true)) or use another folder: rejected seeds count as done, so a plain"
+                    + " rerun skips them.");
+        TooManyRejectsException stopped = new TooManyRejectsException(msg, reasons);
+        recordStop(store, msg, usage, seeds.size(), stopped);
+        throw stopped;
       }
       RunSummary summary = new RunSummary(b.output.resolve(OutputStore.EXAMPLES), b.output.resolve(OutputStore.MANIFEST),
           seeds.size(), skipped, written.get(), rejected.get(), store.exampleCount(), digest, reasons);
@@ -284,8 +302,9 @@ public final class FretPipeline {
             + (reasons.isEmpty() ? " " : " Most common reasons:\n" + RejectReason.describe(reasons, 3) + "\n")
             + "Fix the cause (the model, its server's options such as logprobs or JSON mode, the prompts), then start a new run "
             + "(--new-run / newRun(true)) or use another folder: rejected seeds count as done, so a plain rerun skips them.";
-        store.writeManifest("stopped", msg, usage, seeds.size());
-        throw new NoExamplesException(msg, summary);
+        NoExamplesException stopped = new NoExamplesException(msg, summary);
+        recordStop(store, msg, usage, seeds.size(), stopped);
+        throw stopped;
       }
       store.writeManifest("complete", null, usage, seeds.size());
       return summary;
@@ -316,6 +335,18 @@ public final class FretPipeline {
       }
     } catch (InterruptedException again) {
       // interrupted once more: stop waiting
+    }
+  }
+
+  /**
+   * Writes a stopping run's manifest; a failure to write it (the disk that failed the run, full)
+   * is added to {@code stopped} as suppressed, so that the run's own failure is what is reported.
+   */
+  private static void recordStop(OutputStore store, String msg, UsageMeter.Snapshot usage, int seeds, Exception stopped) {
+    try {
+      store.writeManifest("stopped", msg, usage, seeds);
+    } catch (UncheckedIOException e) {
+      stopped.addSuppressed(e);
     }
   }
 

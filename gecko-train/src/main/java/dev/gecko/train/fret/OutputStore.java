@@ -220,8 +220,14 @@ final class OutputStore implements Closeable {
 
   private static void archive(Path dir, Clock clock) throws IOException {
     Path to = dir.resolve("archive-" + clock.instant().toString().replace(':', '-'));
+    // the manifest first: from then on the folder holds no run that a plain rerun would resume, so
+    // a kill part-way leaves at worst files that a second --new-run archives beside the first
+    Path manifest = dir.resolve(MANIFEST);
     Files.createDirectories(to);
-    for (String f : List.of(EXAMPLES, REJECTS, MANIFEST)) {
+    if (Files.exists(manifest)) {
+      Files.move(manifest, to.resolve(MANIFEST));
+    }
+    for (String f : List.of(EXAMPLES, REJECTS)) {
       if (Files.exists(dir.resolve(f))) {
         Files.move(dir.resolve(f), to.resolve(f));
       }
@@ -284,12 +290,12 @@ final class OutputStore implements Closeable {
   }
 
   synchronized void writeExample(FretExample example) {
-    append(examples, example);
+    append(examples, EXAMPLES, example);
     exampleCount++;
   }
 
   synchronized void writeReject(FretReject reject) {
-    append(rejects, reject);
+    append(rejects, REJECTS, reject);
     rejectCount++;
   }
 
@@ -308,13 +314,13 @@ final class OutputStore implements Closeable {
    *
    * @throws UncheckedIOException if the line cannot be written
    */
-  static void append(FileChannel ch, Object line) {
+  static void append(FileChannel ch, String name, Object line) {
     ByteBuffer buf = ByteBuffer.wrap((FretExamples.write(line) + "\n").getBytes(StandardCharsets.UTF_8));
     long before;
     try {
       before = ch.size();
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot append to the run output: " + e.getMessage(), e);
+      throw new UncheckedIOException("cannot append to " + name + ": " + e.getMessage(), e);
     }
     try {
       while (buf.hasRemaining()) {
@@ -331,7 +337,7 @@ final class OutputStore implements Closeable {
         e.addSuppressed(cut);
         LOG.log(System.Logger.Level.WARNING, "cannot cut a partly written line from the run output: {0}", cut.getMessage());
       }
-      throw new UncheckedIOException("cannot append to the run output: " + e.getMessage(), e);
+      throw new UncheckedIOException("cannot append to " + name + ": " + e.getMessage(), e);
     }
   }
 

@@ -100,6 +100,10 @@ public final class Relabeler {
         ql[i] = Double.NEGATIVE_INFINITY; // a refused grade ranks last; it cannot promote its passage
         invalidQl++;
         last = e;
+      } catch (dev.gecko.train.llm.BadRequestException e) { // this candidate's prompt (a long passage, say)
+        ql[i] = Double.NEGATIVE_INFINITY;
+        invalidQl++;
+        last = refused("ql", candidates.get(i), e);
       }
       try {
         rc[i] = score(rcScorer, query, candidates.get(i));
@@ -107,6 +111,10 @@ public final class Relabeler {
         rc[i] = Double.NEGATIVE_INFINITY;
         invalidRc++;
         last = e;
+      } catch (dev.gecko.train.llm.BadRequestException e) {
+        rc[i] = Double.NEGATIVE_INFINITY;
+        invalidRc++;
+        last = refused("rc", candidates.get(i), e);
       }
     }
     if (2 * Math.max(invalidQl, invalidRc) > candidates.size()) {
@@ -114,6 +122,16 @@ public final class Relabeler {
           "(" + invalidQl + " QL, " + invalidRc + " RC of " + candidates.size() + " invalid)", last.lastAnswer());
     }
     return fuse(candidates, retrievalScores, ql, rc);
+  }
+
+  /**
+   * A candidate's grade request that the server refused as invalid (HTTP 400, 413, 422: its
+   * passage too long for the model's context, a content filter): that grade is invalid, as a
+   * refused answer is, and the seed goes on with the other candidates.
+   */
+  private static RejectedAnswerException refused(String stage, Passage candidate, dev.gecko.train.llm.BadRequestException e) {
+    return new RejectedAnswerException(stage, "the LLM server refused the request for candidate " + candidate.id()
+        + " as invalid" + (e.statusCode() > 0 ? " (HTTP " + e.statusCode() + ")" : ""), e.body() == null ? "" : e.body());
   }
 
   /**
@@ -172,9 +190,10 @@ public final class Relabeler {
       try {
         echo = llm.promptLogprobs(lp.prompt());
       } catch (dev.gecko.train.llm.MalformedResponseException e) {
-        throw new dev.gecko.train.llm.LlmException("the LLM server gives no usable echo of prompt log-probabilities, which"
-            + " the query-likelihood scorer " + scorer + " needs (" + e.getMessage() + "); use a server that supports echo"
-            + " with logprobs, or another scorer (gecko generate: leave out --prompt-logprobs)", e);
+        throw new dev.gecko.train.llm.LlmException("the LLM server gave no usable echo of prompt log-probabilities, which"
+            + " the query-likelihood scorer " + scorer + " needs (" + e.getMessage() + "), after the client's retries: if"
+            + " the connection is sound, use a server that supports echo with logprobs, or another scorer (gecko"
+            + " generate: leave out --prompt-logprobs)", e);
       }
       try {
         return echo.suffixLogLikelihood(lp.queryStart());

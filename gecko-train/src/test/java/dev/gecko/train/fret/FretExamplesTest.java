@@ -94,6 +94,37 @@ class FretExamplesTest {
   }
 
   @Test
+  void theHardNegativeIsNeverTheSeedNorACandidateLeftUngradedAndARefusedRequestCostsOnlyItsGrade() {
+    // the seed's grades come back without a grade (it sinks to the bottom of the fusion), and one
+    // candidate's grading prompt is refused by the server as too long (HTTP 400): the seed goes on
+    Passage seed = new Passage("s9", "", "UNGRADABLE Honey bees dance to show other bees where the flowers are.");
+    List<Passage> candidates = List.of(seed,
+        new Passage("p2", "", "Wasps build paper nests and hunt other insects."),
+        new Passage("p3", "Flowers", "Flowers attract honey bees with nectar; bees dance to share where flowers grow."),
+        new Passage("p5", "", "CONTEXT-OVERFLOW Granite is an igneous rock found in mountains."),
+        new Passage("p4", "", "Granite is an igneous rock."));
+    float[] scores = {0.9f, 0.5f, 0.7f, 0.2f, 0.1f};
+    List<ScoredCandidate> ranked = relabeler.relabel("bees dance flowers", candidates, scores);
+    assertThat(ranked.get(ranked.size() - 1).passage().id()).isIn("s9", "p5"); // the ungraded sink to the bottom
+    ObjectNode last = line(FretExamples.jsonLine(
+        FretExamples.example(seed, query(), candidates, scores, relabeler, NegativeSelection.LAST, 42)));
+    assertThat(last.path("positive_id").asText()).isEqualTo("p3");
+    assertThat(last.path("negative_id").asText()).isEqualTo("p4"); // the lowest that was graded both ways
+    for (long r = 0; r < 8; r++) {
+      ObjectNode random = line(FretExamples.jsonLine(
+          FretExamples.example(seed, query(), candidates, scores, relabeler, NegativeSelection.RANDOM, r)));
+      assertThat(random.path("negative_id").asText()).isIn("p2", "p4");
+    }
+    // a seed left with no candidate fit to be a negative (the rest: a copy of the positive) is rejected
+    Passage copy = new Passage("p3-copy", "Flowers", candidates.get(2).text());
+    RejectedAnswerException none = org.assertj.core.api.Assertions.catchThrowableOfType(RejectedAnswerException.class,
+        () -> FretExamples.example(seed, query(), List.of(seed, candidates.get(2), copy),
+            new float[] {0.9f, 0.7f, 0.6f}, relabeler, NegativeSelection.LAST, 1));
+    assertThat(none.stage()).isEqualTo("select");
+    assertThat(none.getMessage()).contains("no candidate fits as the hard negative");
+  }
+
+  @Test
   void seedRankIsNullWhenTheSeedWasNotRetrievedAndRandomNegativesAreReproducible() {
     List<Passage> others = CANDIDATES.subList(1, 4);
     float[] scores = {0.5f, 0.7f, 0.1f};

@@ -447,6 +447,15 @@ class FretPipelineTest {
         .isInstanceOf(TooManyRejectsException.class).hasMessageContaining("the first 2 seeds");
     assertThat(lines(out.resolve("stopped/rejects.jsonl"))).hasSize(2);
     assertThat(lines(out.resolve("stopped/examples.jsonl"))).isEmpty();
+    // a stop in a folder that holds an earlier run's examples does not advise a new run, which would archive them
+    assertThat(e).hasMessageContaining("start a new run (--new-run");
+    server.generationStyle(FakeLlmServer.GenerationStyle.REFUSING);
+    TooManyRejectsException resumed = catchThrowableOfType(TooManyRejectsException.class, () -> pipeline(client(server,
+        EnumSet.allOf(Capability.class), new UsageMeter(PriceTable.FREE)), out.resolve("mixed"),
+        seeds(12).concurrency(1).attempts(1).earlyStop(3)).build().run());
+    assertThat(resumed).isNotNull().hasMessageContaining("then remove this run's lines from rejects.jsonl and rerun")
+        .hasMessageContaining("would archive the 2 examples of earlier runs too");
+    assertThat(lines(out.resolve("mixed/examples.jsonl"))).hasSize(2);
     assertThatThrownBy(() -> FretSettings.builder().earlyStop(-1)).isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("earlyStop must be >= 0");
   }

@@ -27,13 +27,13 @@ class OutputStoreTest {
     Files.writeString(file, "{\"seed_id\":\"a\"}\n", StandardCharsets.UTF_8);
     FretReject line = new FretReject("b", "generate", "no JSON object in the answer", "I cannot help with that.");
     try (FileChannel ch = new FailingChannel(OutputStore.APPEND.open(file), 10)) {
-      assertThatThrownBy(() -> OutputStore.append(ch, line)).isInstanceOf(UncheckedIOException.class)
-          .hasMessageContaining("cannot append to the run output").hasMessageContaining("No space left on device");
+      assertThatThrownBy(() -> OutputStore.append(ch, "rejects.jsonl", line)).isInstanceOf(UncheckedIOException.class)
+          .hasMessageContaining("cannot append to rejects.jsonl").hasMessageContaining("No space left on device");
     }
     assertThat(Files.readString(file, StandardCharsets.UTF_8)).isEqualTo("{\"seed_id\":\"a\"}\n");
     // the next append (the disk has room again) starts a line of its own
     try (FileChannel ch = OutputStore.APPEND.open(file)) {
-      OutputStore.append(ch, line);
+      OutputStore.append(ch, "rejects.jsonl", line);
     }
     assertThat(Files.readAllLines(file, StandardCharsets.UTF_8)).hasSize(2).last().asString().startsWith("{\"seed_id\":\"b\"");
   }

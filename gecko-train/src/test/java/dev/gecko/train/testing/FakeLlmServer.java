@@ -371,6 +371,10 @@ public final class FakeLlmServer implements AutoCloseable {
     }
     boolean ql = system.contains("You judge query likelihood");
     if (ql || system.contains("You judge search results")) {
+      if (p.passage().contains("UNGRADABLE")) { // an answer with no grade among its top tokens
+        List<Object[]> alts = List.of(new Object[] {"I", -0.1}, new Object[] {"The", -2.5});
+        return new Answer("I cannot grade this.", List.<Object[]>of(new Object[] {"I", -0.1, alts}));
+      }
       if (p.passage().contains("GRADE-HACK")) {
         List<Object[]> alts = List.of(new Object[] {"9", -0.01}, new Object[] {"!", -5.0});
         return new Answer("9", List.<Object[]>of(new Object[] {"9", -0.01, alts}));
@@ -440,6 +444,11 @@ public final class FakeLlmServer implements AutoCloseable {
         return;
       }
       String path = ex.getRequestURI().getPath();
+      if (body.contains("CONTEXT-OVERFLOW") && body.contains("You judge")) { // a grading prompt too long for the model
+        send(ex, 400, Map.of(), "{\"error\":{\"message\":\"This model's maximum context length is 512 tokens.\","
+            + "\"type\":\"invalid_request_error\",\"code\":\"context_length_exceeded\"}}");
+        return;
+      }
       JsonNode req = JSON.readTree(body);
       String out;
       if (path.endsWith("/chat/completions")) {
