@@ -119,18 +119,18 @@ final class JsonAnswers {
   private static void scan(String s, int start, int[] match, int[] work) {
     int[] open = new int[16];
     int depth = 0;
-    boolean inString = false;
+    char quote = 0; // the quote of the string the scan is in: JSON's " or a Python dict's ', which the parser takes
     int i = start;
     for (; i < s.length(); i++) {
       char c = s.charAt(i);
-      if (inString) {
+      if (quote != 0) {
         if (c == '\\') {
           i++;
-        } else if (c == '"') {
-          inString = false;
+        } else if (c == quote) {
+          quote = 0;
         }
-      } else if (c == '"') {
-        inString = true;
+      } else if (c == '"' || c == '\'') {
+        quote = c;
       } else if (c == '{') {
         if (depth == open.length) {
           open = Arrays.copyOf(open, depth * 2);

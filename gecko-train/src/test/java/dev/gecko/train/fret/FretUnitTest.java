@@ -278,6 +278,11 @@ class FretUnitTest {
     GeneratedQuery expected = new GeneratedQuery(TASK, "how do bees dance");
     // a Python dict's spelling
     assertThat(QueryGenerator.validate("{'task': '" + TASK + "', 'query': 'how do bees dance'}", SEED)).isEqualTo(expected);
+    // braces and double quotes inside its single-quoted strings do not end the object early
+    assertThat(QueryGenerator.validate("Here: {'task': '" + TASK + "', 'query': 'how do bees dance {waggle}'}", SEED))
+        .isEqualTo(new GeneratedQuery(TASK, "how do bees dance {waggle}"));
+    assertThat(QueryGenerator.validate("{'task': '" + TASK + "', 'query': 'bees on a 5\" comb'}", SEED))
+        .isEqualTo(new GeneratedQuery(TASK, "bees on a 5\" comb"));
     // comments a model adds to explain itself
     assertThat(QueryGenerator.validate("```json\n{\n  \"task\": \"" + TASK + "\", // the task\n  /* the query */ \"query\":"
         + " \"how do bees dance\"\n}\n```", SEED)).isEqualTo(expected);
