@@ -381,8 +381,12 @@ class FineTunerTest {
     crashAfterStep2(small(resumed).reorderDims(true).baseAverage(0.999999));
     small(resumed).reorderDims(true).baseAverage(0.999999).checkpointEvery(1).resume(true).build().train();
     assertThat(Files.readAllBytes(resumed.resolve("model.onnx"))).isEqualTo(Files.readAllBytes(out.resolve("model.onnx")));
-    assertThat(new com.fasterxml.jackson.databind.ObjectMapper().readTree(out.resolve(ModelManifest.FILE_NAME).toFile())
-        .path("training").path("reorderDims").asBoolean()).isTrue();
+    com.fasterxml.jackson.databind.JsonNode training = new com.fasterxml.jackson.databind.ObjectMapper()
+        .readTree(out.resolve(ModelManifest.FILE_NAME).toFile()).path("training");
+    assertThat(training.path("reorderDims").asBoolean()).isTrue();
+    // the averaged weights written are no step's: the folder records their own validation score
+    assertThat(training.path("writtenValidationScore").isNumber()).as(training.toString()).isTrue();
+    assertThat(training.path("writtenValidationScore").asDouble()).isBetween(-100.0, 100.0);
     List<String> texts = TestModels.golden("short.jsonl", 16);
     try (GeckoEmbedder reordered = GeckoEmbedder.builder().model(ModelPackage.fromDirectory(out)).build();
         GeckoEmbedder base = GeckoEmbedder.builder().model("all-MiniLM-L6-v2").build()) {

@@ -451,6 +451,7 @@ public final class Loop {
       } else if (s.bestWeights != null) {
         restore(encoder, s.bestWeights);
       }
+      double writtenScore = Double.NaN;
       if (config.baseAverage() > 0) {
         for (String name : encoder.parameters().keySet()) {
           float[] w = encoder.values(name);
@@ -460,9 +461,15 @@ public final class Loop {
           }
           encoder.set(name, w);
         }
+        if (validation != null) { // the weights written are no step's: scored again, so that the folder says how they do
+          writtenScore = validation.score(s.step);
+        }
       }
       requireFiniteWeights(encoder, s.bestStep, validation == null || !config.keepBest());
       Map<String, Object> provenance = provenance(pkg, s, total, started, (String) identity.get("data"));
+      if (!Double.isNaN(writtenScore)) {
+        provenance.put("writtenValidationScore", writtenScore); // bestValidationScore: the chosen step, before averaging
+      }
       ModelWriter.Written written = ModelWriter.write(graph, mapping, encoder, pkg, trainedPackage(), style(),
           config, provenance, outputAdapter);
       Files.deleteIfExists(ckpt);
