@@ -516,7 +516,8 @@ public final class FineTuner {
      * created and checked for writing, so that nothing is refused after training started.
      *
      * @throws IllegalStateException if the base model, data or output is missing
-     * @throws InvalidDataException if a row does not suit the objective (naming file and line)
+     * @throws InvalidDataException if a row does not suit the objective (naming file and line), or,
+     *     with {@code resume}, the checkpoint is damaged or truncated (naming it)
      * @throws IllegalArgumentException if a width exceeds the model's, every width's weight is 0,
      *     or the output folder is a file, holds a model no training run wrote (a base model's
      *     folder), or holds other files and no sign of a run (neither a training manifest nor a

@@ -153,12 +153,11 @@ class FineTunerTest {
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("miniBatchSize 4 there, 8 here");
     // settings that leave the run's course alone may change
     small(out).validateEvery(50).checkpointEvery(2).resume(true).build();
-    // a flipped byte among the weights: refused when read, not trained on
+    // a flipped byte among the weights: refused when the run is built, before its setup, not trained on
     byte[] bytes = Files.readAllBytes(ckpt);
     bytes[bytes.length / 2] ^= 0x10;
     Files.write(ckpt, bytes);
-    FineTuner damaged = small(out).checkpointEvery(1).resume(true).build();
-    assertThatThrownBy(damaged::train).isInstanceOf(InvalidDataException.class)
+    assertThatThrownBy(() -> small(out).checkpointEvery(1).resume(true).build()).isInstanceOf(InvalidDataException.class)
         .hasMessageContaining("checkpoint.bin").hasMessageContaining("damaged");
   }
 

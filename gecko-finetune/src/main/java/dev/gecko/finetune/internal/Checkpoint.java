@@ -107,12 +107,15 @@ final class Checkpoint {
   }
 
   /**
-   * Compares the run identity a checkpoint was written with to {@code run}.
+   * Compares the run identity a checkpoint was written with to {@code run}, after checking the
+   * whole file against its CRC-32: a damaged checkpoint is refused when the run is built, before
+   * the setup (tokenising, teacher passes) that could take hours, not when it is read.
    *
    * @throws IllegalArgumentException naming each setting that differs
-   * @throws InvalidDataException if the file is not a checkpoint of this version
+   * @throws InvalidDataException if the file is not a checkpoint of this version, or is damaged
    */
   static void checkRun(Path file, Map<String, Object> run) throws IOException {
+    verify(file);
     Map<String, Object> h;
     try (DataInputStream in = new DataInputStream(new BufferedInputStream(Files.newInputStream(file), 1 << 16))) {
       h = header(file, in);
@@ -137,6 +140,30 @@ final class Checkpoint {
       throw new IllegalArgumentException("cannot resume from " + file + ": it was written by a run with other "
           + "settings (" + String.join("; ", differences) + "); resume with the same settings, or start over "
           + "without resume (the checkpoint is then replaced)");
+    }
+  }
+
+  /** Checks the file's CRC-32 (its last 8 bytes) against the bytes before it. */
+  private static void verify(Path file) throws IOException {
+    long size = Files.size(file);
+    if (size < Long.BYTES) {
+      throw new InvalidDataException(file.toString(), 0, "the checkpoint is truncated");
+    }
+    CRC32 crc = new CRC32();
+    try (java.io.InputStream in = Files.newInputStream(file)) {
+      byte[] buffer = new byte[1 << 20];
+      long left = size - Long.BYTES;
+      while (left > 0) {
+        int n = in.read(buffer, 0, (int) Math.min(buffer.length, left));
+        if (n < 0) {
+          throw new InvalidDataException(file.toString(), 0, "the checkpoint is truncated");
+        }
+        crc.update(buffer, 0, n);
+        left -= n;
+      }
+      if (new DataInputStream(in).readLong() != crc.getValue()) {
+        throw new InvalidDataException(file.toString(), 0, "the checkpoint is damaged (its checksum does not match)");
+      }
     }
   }
 

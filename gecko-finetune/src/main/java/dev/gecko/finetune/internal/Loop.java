@@ -138,11 +138,12 @@ public final class Loop {
 
   /**
    * Checks that the checkpoint in {@code config.output()} was written by a run with the same
-   * {@linkplain #runIdentity identity}, reading its header only.
+   * {@linkplain #runIdentity identity}: checks the whole file against its checksum, then reads its
+   * header.
    *
    * @throws IllegalArgumentException naming each setting that differs
    * @throws dev.gecko.core.InvalidDataException if the file is not a whole checkpoint of this
-   *     version
+   *     version, or is damaged
    * @throws IOException if it cannot be read
    */
   public static void checkResumable(ModelPackage base, TrainingData data, TrainingData validation,
