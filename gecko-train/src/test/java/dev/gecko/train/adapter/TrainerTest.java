@@ -421,7 +421,14 @@ class TrainerTest {
     Path interrupted = Files.createDirectories(tmp.resolve("interrupted"));
     Files.writeString(interrupted.resolve("model.onnx"), "partial");
     Files.writeString(interrupted.resolve(".adapter.safetensors.1234.tmp"), "partial");
-    base(sts, interrupted).epochs(1).build();
+    Files.writeString(interrupted.resolve(".model.onnx.abc0.tmp"), "partial graph"); // minutes old, not an hour
+    Files.writeString(interrupted.resolve(".notes.1234.tmp"), "someone else's");
+    base(sts, interrupted).epochs(1).build().train();
+    // the killed run's temporary files are gone once the folder is written; others' are not touched
+    assertThat(interrupted.resolve(".adapter.safetensors.1234.tmp")).doesNotExist();
+    assertThat(interrupted.resolve(".model.onnx.abc0.tmp")).doesNotExist();
+    assertThat(interrupted.resolve(".notes.1234.tmp")).exists();
+    assertThat(Files.size(interrupted.resolve("model.onnx"))).isGreaterThan(1000);
   }
 
   @Test

@@ -102,8 +102,20 @@ public final class AtomicFiles {
    * effort; a live writer's file is younger.
    */
   private static void removeStaleSiblings(Path dir, String name) {
-    java.nio.file.attribute.FileTime before = java.nio.file.attribute.FileTime.from(
-        java.time.Instant.now().minus(STALE));
+    removeSiblingsOlderThan(dir, name, java.time.Instant.now().minus(STALE));
+  }
+
+  /**
+   * Deletes every temporary sibling of {@code name} in {@code dir}, whatever its age: for a writer
+   * that owns the folder (a training run writing its output) once its files are in place, so that
+   * what a killed earlier run left (as large as a graph) does not stay. Best effort.
+   */
+  public static void removeTemporarySiblings(Path dir, String name) {
+    removeSiblingsOlderThan(dir, name, java.time.Instant.now().plusSeconds(1));
+  }
+
+  private static void removeSiblingsOlderThan(Path dir, String name, java.time.Instant instant) {
+    java.nio.file.attribute.FileTime before = java.nio.file.attribute.FileTime.from(instant);
     String prefix = "." + name + ".";
     try (java.nio.file.DirectoryStream<Path> siblings = Files.newDirectoryStream(dir,
         p -> isTemporaryName(p.getFileName().toString(), prefix))) {

@@ -128,7 +128,8 @@ public final class ModelFolderWriter {
   /**
    * Writes one model folder (created if missing): the manifest is removed first, each file is
    * replaced atomically, and the manifest comes back last, so that a crash part-way leaves a folder
-   * that does not load rather than new files under an old manifest.
+   * that does not load rather than new files under an old manifest. Then the temporary files a
+   * killed write left beside them (as large as the graph) are removed.
    *
    * @param adapter the adapter's bytes, or null for none (a previous run's adapter is removed)
    */
@@ -144,6 +145,9 @@ public final class ModelFolderWriter {
       Files.deleteIfExists(dir.resolve(ADAPTER_FILE)); // a previous run's, which this model must not pick up
     }
     manifest.write(dir.resolve(ModelManifest.FILE_NAME));
+    for (String f : FOLDER_FILES) { // what a run killed while writing (an earlier one, or this one's) left behind
+      AtomicFiles.removeTemporarySiblings(dir, f);
+    }
   }
 
   /** Removes the files {@link #write} writes (the manifest first), then the folder if that leaves it empty. */
@@ -152,6 +156,7 @@ public final class ModelFolderWriter {
       return;
     }
     for (String f : new String[] {ModelManifest.FILE_NAME, MODEL_FILE, TOKENIZER_FILE, ADAPTER_FILE}) {
+      AtomicFiles.removeTemporarySiblings(dir, f); // a killed write's leftovers would keep the folder
       Files.deleteIfExists(dir.resolve(f));
     }
     try (Stream<Path> left = Files.list(dir)) {
