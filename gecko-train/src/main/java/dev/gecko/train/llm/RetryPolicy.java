@@ -50,7 +50,11 @@ public record RetryPolicy(int maxRetries, Duration initialBackoff, Duration maxB
     return new Builder();
   }
 
-  /** Returns the wait before retry number {@code retry} (from 1) after {@code failure}. */
+  /**
+   * Returns the wait before retry number {@code retry} (from 1) after {@code failure}: the
+   * exponential backoff with jitter, or the server's Retry-After hint where longer, plus up to a
+   * tenth of it.
+   */
   Duration delay(int retry, LlmException failure) {
     double base = initialBackoff.toMillis() * Math.pow(multiplier, retry - 1);
     long capped = (long) Math.min(base, maxBackoff.toMillis());
@@ -63,7 +67,11 @@ public record RetryPolicy(int maxRetries, Duration initialBackoff, Duration maxB
     if (hint.compareTo(maxRetryAfter) > 0) { // the retrying client gives up before asking for this
       hint = maxRetryAfter;
     }
-    return hint.compareTo(computed) > 0 ? hint : computed;
+    if (hint.compareTo(computed) <= 0) {
+      return computed;
+    }
+    // up to a tenth more than the hint: calls told the same moment do not all come back at it
+    return hint.plusMillis((long) (hint.toMillis() * (jitter - 0.5) / 5));
   }
 
   /** Builds a {@link RetryPolicy}. Not thread-safe; reusable. */

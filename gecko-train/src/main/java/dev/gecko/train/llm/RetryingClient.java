@@ -7,6 +7,11 @@ import java.util.function.Supplier;
  * Retries retryable failures with exponential backoff, jitter and Retry-After. Thread-safe; waits
  * and retries on the caller's thread.
  *
+ * <p>A rate limit (HTTP 429) or a Retry-After hint pauses the whole client, not only the call
+ * that met it: until the wait it chose has passed, a new call waits before its first attempt, so
+ * that the other threads of a concurrent run stop adding to the limit instead of spending their
+ * retries on it. Calls already waiting to retry keep their own waits.
+ *
  * <p>A failure it retries is not thrown on, so the tokens billed for it ({@link
  * LlmException#billedUsage()}) are handed to the metering decorators around it ({@link
  * MeteredClient#retried}); the failure it throws in the end carries only its own attempt's.
@@ -14,14 +19,26 @@ import java.util.function.Supplier;
 final class RetryingClient extends ForwardingLlmClient {
   private static final System.Logger LOG = System.getLogger(RetryingClient.class.getName());
   private final RetryPolicy policy;
+  /** System.nanoTime() before which new calls wait: the end of the latest rate-limit pause. */
+  private final java.util.concurrent.atomic.AtomicLong pausedUntil;
 
   RetryingClient(LlmClient inner, RetryPolicy policy) {
     super("Retrying", inner);
     this.policy = policy;
+    this.pausedUntil = new java.util.concurrent.atomic.AtomicLong(System.nanoTime());
   }
 
   @Override
   <T extends CallResult> T call(Supplier<T> attempt) {
+    long left = pausedUntil.get() - System.nanoTime();
+    if (left > 0) { // another call met a rate limit: this one waits it out before adding to it
+      try {
+        policy.sleeper().sleep(Duration.ofNanos(left));
+      } catch (InterruptedException ie) {
+        Thread.currentThread().interrupt();
+        throw new LlmException("interrupted while waiting out the server's rate limit", ie);
+      }
+    }
     for (int retry = 1; ; retry++) {
       try {
         return attempt.get();
@@ -40,6 +57,10 @@ final class RetryingClient extends ForwardingLlmClient {
         }
         MeteredClient.retried(e); // swallowed from here on: its billed tokens are counted now
         Duration wait = policy.delay(retry, e);
+        if (e instanceof RateLimitException || e.retryAfter().isPresent()) {
+          long until = System.nanoTime() + wait.toNanos();
+          pausedUntil.accumulateAndGet(until, (a, b) -> a - b > 0 ? a : b); // the later of the two (nanoTime order)
+        }
         LOG.log(System.Logger.Level.WARNING, "LLM call failed ({0}); retry {1}/{2} in {3} ms", e.getMessage(), retry,
             policy.maxRetries(), wait.toMillis());
         try {
