@@ -428,6 +428,10 @@ class FineTunerTest {
     FineTuneResult rotated = small(out).objective(FineTuneObjective.MRL_DISTILL).basis(Basis.PRINCIPAL_AXES)
         .baseAverage(0.999999).checkpointEvery(1).quantizeInt8(true).build().train();
     assertThat(rotated.int8Dir()).isPresent();
+    // the int8 twin carries the fp32 model's validation scores, and says whose they are
+    assertThat(ModelManifest.read(rotated.int8Dir().get().resolve(ModelManifest.FILE_NAME)).training())
+        .containsKey("bestValidationScore").containsEntry("validationScoresOf",
+            "the fp32 model in the parent folder (this int8 graph was not validated)");
     assertThat(Files.readAllBytes(rotated.int8Dir().get().resolve("adapter.safetensors")))
         .isEqualTo(Files.readAllBytes(out.resolve("adapter.safetensors")));
     assertThat(ModelManifest.read(rotated.int8Dir().get().resolve(ModelManifest.FILE_NAME)).adapter())

@@ -392,7 +392,7 @@ public final class Loop {
           double[] stepTokens = new double[1];
           long stepStart = System.nanoTime();
           loss = gradients(encoder, manager, local, stepTokens);
-          applied = opt.step(lr);
+          applied = opt.step(lr, loss);
           trainingNanos += System.nanoTime() - stepStart;
           tokens += (long) stepTokens[0];
         }

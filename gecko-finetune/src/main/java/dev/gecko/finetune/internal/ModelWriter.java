@@ -67,6 +67,8 @@ public final class ModelWriter {
       Map<String, Object> p = new LinkedHashMap<>(provenance);
       p.put("quantization", "int8 dynamic (weights per output column, symmetric int8 in [-64, 64]; "
           + "embedding tables uint8, zero point 128)");
+      // the scores and curve above are the fp32 weights'; this graph was not validated itself
+      p.put("validationScoresOf", "the fp32 model in the parent folder (this int8 graph was not validated)");
       writeFolder(int8, q, tokenizer, adapterBytes, manifest(name + "-int8", base, trained, style, config, p, adapter));
     }
     return new Written(dir, int8);

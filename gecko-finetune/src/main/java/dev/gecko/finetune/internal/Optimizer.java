@@ -70,6 +70,19 @@ final class Optimizer {
    * @return whether the step was applied
    */
   boolean step(double lr) {
+    return step(lr, 0);
+  }
+
+  /**
+   * As {@link #step(double)}, for a batch whose loss was {@code loss}: a loss that is not finite
+   * skips the step too (its gradient, finite or not, is of a batch gone wrong).
+   */
+  boolean step(double lr, double loss) {
+    if (!Double.isFinite(loss)) {
+      lastSkipReason = "the loss is " + loss;
+      zeroGradients();
+      return false;
+    }
     double norm = gradNorm();
     if (!Double.isFinite(norm)) {
       lastSkipReason = nonFiniteGradients();

@@ -34,6 +34,14 @@ class OptimizerTest {
       assertThat(enc.values(W)).as("weights after the skipped step").containsExactly(before);
       assertThat(opt.gradNorm()).as("the gradients are zeroed, NaN included").isZero();
       assertThat(opt.t).as("Adam's step count").isEqualTo(1);
+      // a loss that is not finite skips its step whatever its gradient
+      t.gradients(loss);
+      assertThat(opt.gradNorm()).isFinite().isPositive();
+      assertThat(opt.step(1e-3, Double.POSITIVE_INFINITY)).as("a step with an infinite loss").isFalse();
+      assertThat(opt.lastSkipReason()).isEqualTo("the loss is Infinity");
+      assertThat(enc.values(W)).containsExactly(before);
+      assertThat(opt.gradNorm()).isZero();
+      assertThat(opt.t).isEqualTo(1);
 
       for (int i = 0; i < 3; i++) {
         t.gradients(loss);
