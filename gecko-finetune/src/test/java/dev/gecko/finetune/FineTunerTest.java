@@ -643,6 +643,18 @@ class FineTunerTest {
         .isInstanceOf(ModelLoadException.class).hasMessageContaining("model.onnx");
     // a base that carries an adapter: refused, since training would drop it silently
     ModelPackage mini = ModelPackage.builtIn("all-MiniLM-L6-v2");
+    // an fp16 graph (one weight, here): refused as a model of an unsupported kind, naming the weight
+    dev.gecko.core.internal.onnx.OnnxModel graph = dev.gecko.core.internal.onnx.OnnxModel.parse(mini.model().readAllBytes());
+    dev.gecko.core.internal.onnx.OnnxModel.Initializer weight = graph.initializers().values().stream()
+        .filter(i -> i.dataType() == 1 && i.size() > 1000).findFirst().orElseThrow();
+    Path half = Files.createDirectories(tmp.resolve("fp16"));
+    Files.write(half.resolve("model.onnx"), graph.edit().remove(weight.name())
+        .add(weight.name(), 10, weight.dims(), new byte[(int) weight.size() * 2]).write());
+    Files.write(half.resolve("tokenizer.json"), mini.tokenizer().readAllBytes());
+    ModelManifest.describing(mini).withName("half").write(half.resolve(ModelManifest.FILE_NAME));
+    assertThatThrownBy(() -> small(tmp.resolve("o10")).baseModel(half.toString()).build())
+        .isInstanceOf(UnsupportedModelException.class)
+        .hasMessageContaining("initializer '" + weight.name() + "' is float16, not float32: give the fp32 model");
     Path adapted = Files.createDirectories(tmp.resolve("adapted"));
     Files.write(adapted.resolve("model.onnx"), mini.model().readAllBytes());
     Files.write(adapted.resolve("tokenizer.json"), mini.tokenizer().readAllBytes());

@@ -45,6 +45,14 @@ public final class BertLayout {
    * @throws UnsupportedModelException naming what was not recognised
    */
   public static Mapping read(OnnxModel model, String what) {
+    for (OnnxModel.Initializer init : model.initializers().values()) {
+      String other = init.dataType() == 10 ? "float16" : init.dataType() == 16 ? "bfloat16"
+          : init.dataType() == 11 ? "float64" : null;
+      if (other != null) { // the trainer reads and writes float32 weights only
+        throw new UnsupportedModelException(what + ": initializer '" + init.name() + "' is " + other
+            + ", not float32: give the fp32 model");
+      }
+    }
     Map<String, String> found = new LinkedHashMap<>();
     List<String> buffers = new ArrayList<>();
     List<String> unknown = new ArrayList<>();
