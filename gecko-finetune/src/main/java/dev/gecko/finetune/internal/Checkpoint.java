@@ -115,13 +115,13 @@ final class Checkpoint {
    * @throws InvalidDataException if the file is not a checkpoint of this version, or is damaged
    */
   static void checkRun(Path file, Map<String, Object> run) throws IOException {
-    verify(file);
     Map<String, Object> h;
     try (DataInputStream in = new DataInputStream(new BufferedInputStream(Files.newInputStream(file), 1 << 16))) {
-      h = header(file, in);
+      h = header(file, in); // first: an older or foreign file is told as that, not as damaged
     } catch (EOFException e) {
       throw new InvalidDataException(file.toString(), 0, "the checkpoint is truncated", e);
     }
+    verify(file);
     if (!(h.get("run") instanceof Map<?, ?> saved)) {
       throw new InvalidDataException(file.toString(), 0, "the checkpoint does not record its run's settings (written "
           + "by an older version): start over without resume");
@@ -147,7 +147,7 @@ final class Checkpoint {
   private static void verify(Path file) throws IOException {
     long size = Files.size(file);
     if (size < Long.BYTES) {
-      throw new InvalidDataException(file.toString(), 0, "the checkpoint is truncated");
+      throw new InvalidDataException(file.toString(), 0, "the checkpoint is truncated: start over without resume");
     }
     CRC32 crc = new CRC32();
     try (java.io.InputStream in = Files.newInputStream(file)) {
@@ -156,13 +156,14 @@ final class Checkpoint {
       while (left > 0) {
         int n = in.read(buffer, 0, (int) Math.min(buffer.length, left));
         if (n < 0) {
-          throw new InvalidDataException(file.toString(), 0, "the checkpoint is truncated");
+          throw new InvalidDataException(file.toString(), 0, "the checkpoint is truncated: start over without resume");
         }
         crc.update(buffer, 0, n);
         left -= n;
       }
       if (new DataInputStream(in).readLong() != crc.getValue()) {
-        throw new InvalidDataException(file.toString(), 0, "the checkpoint is damaged (its checksum does not match)");
+        throw new InvalidDataException(file.toString(), 0, "the checkpoint is damaged (its checksum does not match):"
+            + " start over without resume (the checkpoint is then replaced)");
       }
     }
   }

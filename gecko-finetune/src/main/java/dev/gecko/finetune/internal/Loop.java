@@ -406,8 +406,8 @@ public final class Loop {
           LOG.log(System.Logger.Level.WARNING, "step {0}: the loss or its gradient is not finite (loss {1}; {2}); the step "
               + "was skipped, the weights are unchanged", s.step, loss, opt.lastSkipReason());
           if (++s.skippedInARow >= MAX_SKIPPED_IN_A_ROW) {
-            throw new IllegalStateException("training diverged: the gradients of steps " + (s.step - s.skippedInARow + 1) + "-"
-                + s.step + " were not finite (" + s.skippedSteps + " skipped in all); lower --lr, or check the data for "
+            throw new IllegalStateException("training diverged: the losses or gradients of steps " + (s.step - s.skippedInARow + 1)
+                + "-" + s.step + " were not finite (" + s.skippedSteps + " skipped in all); lower --lr, or check the data for "
                 + "texts that overflow the model");
           }
         }
@@ -463,7 +463,12 @@ public final class Loop {
           encoder.set(name, w);
         }
         if (validation != null) { // the weights written are no step's: scored again, so that the folder says how they do
-          writtenScore = validation.score(s.step);
+          try {
+            writtenScore = validation.score(s.step);
+          } catch (IOException | RuntimeException e) { // the trained model is still written; only this score is missing
+            LOG.log(System.Logger.Level.WARNING, "the averaged weights could not be validated ({0}); the model is"
+                + " written without writtenValidationScore", e.toString());
+          }
         }
       }
       requireFiniteWeights(encoder, s.bestStep, validation == null || !config.keepBest());

@@ -278,7 +278,8 @@ public final class FretPipeline {
             + b.output.resolve(OutputStore.REJECTS) + "). Most common reasons:\n" + RejectReason.describe(reasons, 3)
             + "\n" + (earlier > 0
                 ? "Fix the cause (the model, its server's options such as logprobs or JSON mode, the prompts), then remove"
-                    + " this run's lines from " + OutputStore.REJECTS + " and rerun: rejected seeds count as done, so a plain"
+                    + " this run's lines (the last " + rejected.get() + ") from " + OutputStore.REJECTS + " and rerun:"
+                    + " rejected seeds count as done, so a plain"
                     + " rerun skips them. A new run (--new-run / newRun(true)) would archive the " + earlier + " examples"
                     + " of earlier runs too."
                 : "Fix the cause (the model, its server's options such as logprobs or JSON mode, the prompts), then start a"

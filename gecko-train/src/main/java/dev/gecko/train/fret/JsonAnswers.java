@@ -131,6 +131,8 @@ final class JsonAnswers {
         }
       } else if (c == '"' || c == '\'') {
         quote = c;
+      } else if (commentEnd(s, i) > i) { // a comment (the parser takes them): an apostrophe in it is prose
+        i = commentEnd(s, i);
       } else if (c == '{') {
         if (depth == open.length) {
           open = Arrays.copyOf(open, depth * 2);
@@ -151,23 +153,44 @@ final class JsonAnswers {
 
   /** Marks the characters inside the strings of the object at {@code [start, end]}. */
   private static void markStrings(String s, int start, int end, boolean[] inObjectString) {
-    boolean inString = false;
+    char quote = 0; // as scan reads strings: either quote, comments skipped
     for (int i = start; i <= end; i++) {
       char c = s.charAt(i);
-      if (inString) {
+      if (quote != 0) {
         inObjectString[i] = true;
         if (c == '\\') {
           if (i + 1 <= end) {
             inObjectString[i + 1] = true;
           }
           i++;
-        } else if (c == '"') {
-          inString = false;
+        } else if (c == quote) {
+          quote = 0;
         }
-      } else if (c == '"') {
-        inString = true;
+      } else if (c == '"' || c == '\'') {
+        quote = c;
+      } else if (commentEnd(s, i) > i) {
+        i = commentEnd(s, i);
       }
     }
+  }
+
+  /**
+   * The index of the last character of the comment that starts at {@code i} ({@code //} to the
+   * end of the line, {@code /* ... *}{@code /}), or {@code i} where none starts there.
+   */
+  private static int commentEnd(String s, int i) {
+    if (s.charAt(i) != '/' || i + 1 >= s.length()) {
+      return i;
+    }
+    if (s.charAt(i + 1) == '/') {
+      int nl = s.indexOf('\n', i + 2);
+      return nl < 0 ? s.length() - 1 : nl - 1;
+    }
+    if (s.charAt(i + 1) == '*') {
+      int close = s.indexOf("*/", i + 2);
+      return close < 0 ? s.length() - 1 : close + 1;
+    }
+    return i;
   }
 
   /** The keys the top level of the (valid) object {@code text} repeats. */

@@ -93,6 +93,8 @@ public final class Relabeler {
     int invalidQl = 0;
     int invalidRc = 0;
     RejectedAnswerException last = null;
+    int refusedQl = 0;
+    int refusedRc = 0;
     for (int i = 0; i < candidates.size(); i++) {
       try {
         ql[i] = score(qlScorer, query, candidates.get(i));
@@ -101,6 +103,9 @@ public final class Relabeler {
         invalidQl++;
         last = e;
       } catch (dev.gecko.train.llm.BadRequestException e) { // this candidate's prompt (a long passage, say)
+        if (++refusedQl == 2 && refusedQl == i + 1) {
+          throw e; // the first two refused alike: the request itself, not a passage; the seed goes, as before
+        }
         ql[i] = Double.NEGATIVE_INFINITY;
         invalidQl++;
         last = refused("ql", candidates.get(i), e);
@@ -112,6 +117,9 @@ public final class Relabeler {
         invalidRc++;
         last = e;
       } catch (dev.gecko.train.llm.BadRequestException e) {
+        if (++refusedRc == 2 && refusedRc == i + 1) {
+          throw e;
+        }
         rc[i] = Double.NEGATIVE_INFINITY;
         invalidRc++;
         last = refused("rc", candidates.get(i), e);
@@ -127,11 +135,15 @@ public final class Relabeler {
   /**
    * A candidate's grade request that the server refused as invalid (HTTP 400, 413, 422: its
    * passage too long for the model's context, a content filter): that grade is invalid, as a
-   * refused answer is, and the seed goes on with the other candidates.
+   * refused answer is, and the seed goes on with the other candidates. Where the first two
+   * candidates' requests of a scorer are both refused, the request itself is at fault (a server
+   * that refuses the scorer's options): the failure is thrown and the seed rejected, as before.
    */
   private static RejectedAnswerException refused(String stage, Passage candidate, dev.gecko.train.llm.BadRequestException e) {
-    return new RejectedAnswerException(stage, "the LLM server refused the request for candidate " + candidate.id()
-        + " as invalid" + (e.statusCode() > 0 ? " (HTTP " + e.statusCode() + ")" : ""), e.body() == null ? "" : e.body());
+    // the reason is the same for every candidate, so that refused seeds count together; the id is detail
+    return new RejectedAnswerException(stage, "the LLM server refused a grading request as invalid"
+        + (e.statusCode() > 0 ? " (HTTP " + e.statusCode() + ")" : ""), "(candidate " + candidate.id() + ")",
+        e.body() == null ? "" : e.body());
   }
 
   /**

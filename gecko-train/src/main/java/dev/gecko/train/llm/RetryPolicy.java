@@ -9,7 +9,8 @@ import java.util.Random;
  * LlmException#retryable()} failures (408, 409, 429, 5xx, timeouts, I/O errors, unreadable
  * bodies), at most {@link Builder#maxRetries(int)} times, waiting {@code initial * multiplier^n}
  * capped at {@code maxBackoff}, with full jitter in {@code [50%, 100%]} of that, or the server's
- * {@code Retry-After} hint when it is longer. A hint longer than {@code maxRetryAfter} (a daily
+ * {@code Retry-After} hint when it is longer (plus up to a tenth of it, never past {@code
+ * maxRetryAfter}). A hint longer than {@code maxRetryAfter} (a daily
  * quota, say) ends the retries at once: the failure is thrown, its hint said; so does one too
  * large to hold (10^9 seconds or more, read as that). The hint is read by
  * the HTTP client when the failure arrives, with the clock set on its builder ({@link
@@ -45,6 +46,13 @@ public record RetryPolicy(int maxRetries, Duration initialBackoff, Duration maxB
     Objects.requireNonNull(random, "random is null");
   }
 
+  /** A number in [0, 1) from this policy's jitter source, for spreading waits. */
+  double jitter() {
+    synchronized (random) {
+      return random.nextDouble();
+    }
+  }
+
   /** Returns a builder with the defaults: 5 retries, 1 s initial, x2, max 60 s, Retry-After up to 5 min. */
   public static Builder builder() {
     return new Builder();
@@ -70,8 +78,10 @@ public record RetryPolicy(int maxRetries, Duration initialBackoff, Duration maxB
     if (hint.compareTo(computed) <= 0) {
       return computed;
     }
-    // up to a tenth more than the hint: calls told the same moment do not all come back at it
-    return hint.plusMillis((long) (hint.toMillis() * (jitter - 0.5) / 5));
+    // up to a tenth more than the hint (never past maxRetryAfter): calls told the same moment do
+    // not all come back at it
+    Duration spread = hint.plusMillis((long) (hint.toMillis() * (jitter - 0.5) / 5));
+    return spread.compareTo(maxRetryAfter) > 0 ? (hint.compareTo(maxRetryAfter) > 0 ? hint : maxRetryAfter) : spread;
   }
 
   /** Builds a {@link RetryPolicy}. Not thread-safe; reusable. */

@@ -7,10 +7,12 @@ import java.util.function.Supplier;
  * Retries retryable failures with exponential backoff, jitter and Retry-After. Thread-safe; waits
  * and retries on the caller's thread.
  *
- * <p>A rate limit (HTTP 429) or a Retry-After hint pauses the whole client, not only the call
- * that met it: until the wait it chose has passed, a new call waits before its first attempt, so
- * that the other threads of a concurrent run stop adding to the limit instead of spending their
- * retries on it. Calls already waiting to retry keep their own waits.
+ * <p>A Retry-After hint (a 429's, a 503's) pauses the whole client, not only the call that met
+ * it: until the wait it chose has passed, a new call waits before its first attempt (plus up to a
+ * tenth, so that the waiting calls do not all return at one moment), so that the other threads of
+ * a concurrent run stop adding to the limit instead of spending their retries on it. Calls already
+ * waiting to retry keep their own waits, and calls already queued on a concurrency limit beneath
+ * this client do not see the pause.
  *
  * <p>A failure it retries is not thrown on, so the tokens billed for it ({@link
  * LlmException#billedUsage()}) are handed to the metering decorators around it ({@link
@@ -30,10 +32,18 @@ final class RetryingClient extends ForwardingLlmClient {
 
   @Override
   <T extends CallResult> T call(Supplier<T> attempt) {
-    long left = pausedUntil.get() - System.nanoTime();
-    if (left > 0) { // another call met a rate limit: this one waits it out before adding to it
-      try {
-        policy.sleeper().sleep(Duration.ofNanos(left));
+    // another call met a rate limit: this one waits it out before adding to it, and again if the
+    // pause was pushed later meanwhile (a few times at most)
+    long waitedFor = System.nanoTime();
+    for (int round = 0; round < 3; round++) {
+      long until = pausedUntil.get();
+      long left = until - System.nanoTime();
+      if (left <= 0 || (round > 0 && until == waitedFor)) {
+        break;
+      }
+      waitedFor = until;
+      try { // plus up to a tenth, so that the calls waiting do not all come back at one moment
+        policy.sleeper().sleep(Duration.ofNanos(left + (long) (left * policy.jitter() / 10)));
       } catch (InterruptedException ie) {
         Thread.currentThread().interrupt();
         throw new LlmException("interrupted while waiting out the server's rate limit", ie);
@@ -57,7 +67,7 @@ final class RetryingClient extends ForwardingLlmClient {
         }
         MeteredClient.retried(e); // swallowed from here on: its billed tokens are counted now
         Duration wait = policy.delay(retry, e);
-        if (e instanceof RateLimitException || e.retryAfter().isPresent()) {
+        if (e.retryAfter().isPresent()) { // the server said how long: every call should hear it
           long until = System.nanoTime() + wait.toNanos();
           pausedUntil.accumulateAndGet(until, (a, b) -> a - b > 0 ? a : b); // the later of the two (nanoTime order)
         }

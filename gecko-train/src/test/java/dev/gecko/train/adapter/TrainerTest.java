@@ -421,12 +421,19 @@ class TrainerTest {
     Path interrupted = Files.createDirectories(tmp.resolve("interrupted"));
     Files.writeString(interrupted.resolve("model.onnx"), "partial");
     Files.writeString(interrupted.resolve(".adapter.safetensors.1234.tmp"), "partial");
-    Files.writeString(interrupted.resolve(".model.onnx.abc0.tmp"), "partial graph"); // minutes old, not an hour
+    // a killed earlier run's graph (older than this process, younger than an hour) and a file that
+    // another writer is writing now
+    Path killed = Files.writeString(interrupted.resolve(".model.onnx.abc0.tmp"), "partial graph");
+    Files.setLastModifiedTime(killed, java.nio.file.attribute.FileTime.from(
+        ProcessHandle.current().info().startInstant().orElseThrow().minusSeconds(60)));
+    Files.setLastModifiedTime(interrupted.resolve(".adapter.safetensors.1234.tmp"), Files.getLastModifiedTime(killed));
+    Path live = Files.writeString(interrupted.resolve(".tokenizer.json.beef.tmp"), "being written");
     Files.writeString(interrupted.resolve(".notes.1234.tmp"), "someone else's");
     base(sts, interrupted).epochs(1).build().train();
     // the killed run's temporary files are gone once the folder is written; others' are not touched
     assertThat(interrupted.resolve(".adapter.safetensors.1234.tmp")).doesNotExist();
     assertThat(interrupted.resolve(".model.onnx.abc0.tmp")).doesNotExist();
+    assertThat(live).exists(); // written since this process started: maybe another writer's
     assertThat(interrupted.resolve(".notes.1234.tmp")).exists();
     assertThat(Files.size(interrupted.resolve("model.onnx"))).isGreaterThan(1000);
   }

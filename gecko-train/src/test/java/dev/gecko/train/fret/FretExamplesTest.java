@@ -122,6 +122,12 @@ class FretExamplesTest {
             new float[] {0.9f, 0.7f, 0.6f}, relabeler, NegativeSelection.LAST, 1));
     assertThat(none.stage()).isEqualTo("select");
     assertThat(none.getMessage()).contains("no candidate fits as the hard negative");
+    // the first two grading requests refused alike: the request is at fault, not a passage, and the
+    // seed goes at once, as a refused request always did (the pipeline rejects it at stage request)
+    List<Passage> refusedFirst = List.of(candidates.get(3),
+        new Passage("p6", "", "CONTEXT-OVERFLOW Basalt is a volcanic rock."), candidates.get(1), candidates.get(2));
+    assertThatThrownBy(() -> FretExamples.example(seed, query(), refusedFirst, new float[] {0.9f, 0.8f, 0.5f, 0.4f},
+        relabeler, NegativeSelection.LAST, 1)).isInstanceOf(dev.gecko.train.llm.BadRequestException.class);
   }
 
   @Test

@@ -453,7 +453,7 @@ class FretPipelineTest {
     TooManyRejectsException resumed = catchThrowableOfType(TooManyRejectsException.class, () -> pipeline(client(server,
         EnumSet.allOf(Capability.class), new UsageMeter(PriceTable.FREE)), out.resolve("mixed"),
         seeds(12).concurrency(1).attempts(1).earlyStop(3)).build().run());
-    assertThat(resumed).isNotNull().hasMessageContaining("then remove this run's lines from rejects.jsonl and rerun")
+    assertThat(resumed).isNotNull().hasMessageContaining("then remove this run's lines (the last 3) from rejects.jsonl and rerun")
         .hasMessageContaining("would archive the 2 examples of earlier runs too");
     assertThat(lines(out.resolve("mixed/examples.jsonl"))).hasSize(2);
     assertThatThrownBy(() -> FretSettings.builder().earlyStop(-1)).isInstanceOf(IllegalArgumentException.class)

@@ -286,6 +286,9 @@ class FretUnitTest {
     // comments a model adds to explain itself
     assertThat(QueryGenerator.validate("```json\n{\n  \"task\": \"" + TASK + "\", // the task\n  /* the query */ \"query\":"
         + " \"how do bees dance\"\n}\n```", SEED)).isEqualTo(expected);
+    // an apostrophe in a comment is prose, not a string's quote
+    assertThat(QueryGenerator.validate("{\n  \"task\": \"" + TASK + "\", // the user's task\n  /* the model's query */"
+        + " \"query\": \"how do bees dance\"\n}", SEED)).isEqualTo(expected);
   }
 
   @Test

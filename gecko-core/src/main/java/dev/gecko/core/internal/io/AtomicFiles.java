@@ -106,13 +106,17 @@ public final class AtomicFiles {
   }
 
   /**
-   * Deletes every temporary sibling of {@code name} in {@code dir}, whatever its age: for a writer
-   * that owns the folder (a training run writing its output) once its files are in place, so that
-   * what a killed earlier run left (as large as a graph) does not stay. Best effort.
+   * Deletes the temporary siblings of {@code name} in {@code dir} last written before this process
+   * started: for a training run once its files are in place, so that what a killed earlier run
+   * left (as large as a graph) does not stay, while a concurrent writer's file, written to now, is
+   * left alone (where the start is unknown, those older than {@link #STALE}). Best effort.
    */
   public static void removeTemporarySiblings(Path dir, String name) {
-    removeSiblingsOlderThan(dir, name, java.time.Instant.now().plusSeconds(1));
+    removeSiblingsOlderThan(dir, name, PROCESS_START.orElse(java.time.Instant.now().minus(STALE)));
   }
+
+  private static final java.util.Optional<java.time.Instant> PROCESS_START =
+      ProcessHandle.current().info().startInstant();
 
   private static void removeSiblingsOlderThan(Path dir, String name, java.time.Instant instant) {
     java.nio.file.attribute.FileTime before = java.nio.file.attribute.FileTime.from(instant);

@@ -129,7 +129,8 @@ public final class ModelFolderWriter {
    * Writes one model folder (created if missing): the manifest is removed first, each file is
    * replaced atomically, and the manifest comes back last, so that a crash part-way leaves a folder
    * that does not load rather than new files under an old manifest. Then the temporary files a
-   * killed write left beside them (as large as the graph) are removed.
+   * killed earlier write left beside them (as large as the graph; older than this process) are
+   * removed.
    *
    * @param adapter the adapter's bytes, or null for none (a previous run's adapter is removed)
    */
