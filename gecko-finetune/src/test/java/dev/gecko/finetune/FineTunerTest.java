@@ -286,6 +286,12 @@ class FineTunerTest {
         dev.gecko.train.adapter.TrainingExample.scored("A man plays a guitar.", "Someone plays music.", 4)));
     assertThatThrownBy(() -> small(tmp.resolve("c")).data(onePair).build().train())
         .isInstanceOf(InvalidDataException.class).hasMessageContaining("fewer than 2 usable rows (1) for COSENT");
+    // read from a file: the message names it
+    Path file = Files.write(tmp.resolve("two-texts.jsonl"), java.util.stream.IntStream.range(0, 40)
+        .mapToObj(i -> "{\"text\": \"" + (i % 2 == 0 ? "An even row." : "An odd row.") + "\"}").toList());
+    assertThatThrownBy(() -> small(tmp.resolve("f")).objective(FineTuneObjective.MRL_DISTILL)
+        .data(TrainingData.read(file)).validation(null).build().train())
+        .isInstanceOf(InvalidDataException.class).hasMessageStartingWith(file + ": fewer than 3 distinct texts (2) in 40");
   }
 
   @Test

@@ -266,6 +266,16 @@ public final class Loop {
     }
   }
 
+  /** The file the training rows were read from ({@code file:line} sources), or "training data". */
+  private static String sourceFile(dev.gecko.train.adapter.TrainingData d) {
+    for (dev.gecko.train.adapter.TrainingExample e : d.examples()) {
+      if (e.source() != null && e.source().lastIndexOf(':') > 0) {
+        return e.source().substring(0, e.source().lastIndexOf(':'));
+      }
+    }
+    return "training data";
+  }
+
   private FineTuneResult train(long started) throws IOException {
     ModelPackage pkg = base;
     OnnxModel graph = graph(pkg);
@@ -295,17 +305,22 @@ public final class Loop {
             + "only: the second and third texts of {0} rows are not used", paired);
       }
     }
+    // named as the user knows it: the data's file, and how many of its rows the validation split took
+    String dataName = sourceFile(data);
+    String held = validationData != null || data.size() == train.size() ? ""
+        : " (" + (data.size() - train.size()) + " of its " + data.size() + " rows are held out for validation;"
+        + " separate validation data would leave them all to training)";
     if (config.objective() == FineTuneObjective.MRL_DISTILL) {
       long distinct = trainRows.stream().mapToInt(Row::a).distinct().count();
       if (distinct < minBatch(config.objective())) { // every batch would be too small: nothing would train
-        throw new dev.gecko.core.InvalidDataException("training data", 0, "fewer than " + minBatch(config.objective())
+        throw new dev.gecko.core.InvalidDataException(dataName, 0, "fewer than " + minBatch(config.objective())
             + " distinct texts (" + distinct + ") in " + trainRows.size() + " training rows for " + config.objective()
-            + ": each text is distilled against the others of its batch; add rows");
+            + held + ": each text is distilled against the others of its batch; add rows");
       }
     }
     if (trainRows.size() < minBatch(config.objective())) {
-      throw new dev.gecko.core.InvalidDataException("training data", 0, "fewer than " + minBatch(config.objective())
-          + " usable rows (" + trainRows.size() + ") for " + config.objective() + (belowThreshold == 0 ? ""
+      throw new dev.gecko.core.InvalidDataException(dataName, 0, "fewer than " + minBatch(config.objective())
+          + " usable rows (" + trainRows.size() + ") for " + config.objective() + held + (belowThreshold == 0 ? ""
           : ": " + belowThreshold + " of " + train.size() + " rows score below positiveThreshold "
           + config.positiveThreshold() + " and are not positives; lower positiveThreshold or add rows"));
     }
