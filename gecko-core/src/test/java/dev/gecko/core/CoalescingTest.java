@@ -322,25 +322,8 @@ class CoalescingTest {
 
   @Test
   void eachCoalescedBatchLogsOneDebugLineAndTheMetricsCountIt() throws Exception {
-    // System.Logger goes to java.util.logging here (no other backend on the test class path)
-    java.util.logging.Logger jul = java.util.logging.Logger.getLogger("dev.gecko.core.internal.runtime.Coalescer");
-    List<String> lines = Collections.synchronizedList(new ArrayList<>());
-    java.util.logging.Handler handler = new java.util.logging.Handler() {
-      @Override
-      public void publish(java.util.logging.LogRecord r) {
-        lines.add(r.getMessage());
-      }
-
-      @Override
-      public void flush() {}
-
-      @Override
-      public void close() {}
-    };
-    java.util.logging.Level before = jul.getLevel();
-    jul.setLevel(java.util.logging.Level.FINE);
-    jul.addHandler(handler);
-    try (GeckoEmbedder e = GeckoEmbedder.builder().model(fp32Package).threads(2).build()) {
+    try (LoggedLines log = new LoggedLines("dev.gecko.core.internal.runtime.Coalescer", java.util.logging.Level.FINE);
+        GeckoEmbedder e = GeckoEmbedder.builder().model(fp32Package).threads(2).build()) {
       List<CompletableFuture<float[]>> calls = new ArrayList<>();
       for (int i = 0; i < 40; i++) {
         calls.add(e.embedAsync(EmbedRequest.of(TEXTS.get(i)), 32));
@@ -355,11 +338,8 @@ class CoalescingTest {
       assertThat(m.batchFill()).isGreaterThan(0).isLessThanOrEqualTo(1);
       // a batch's line is logged after its vectors are handed over: closing waits for the runners
       e.close();
-      assertThat(lines).as("one debug line per batch").hasSize((int) m.batches())
+      assertThat(log.messages()).as("one debug line per batch").hasSize((int) m.batches())
           .allSatisfy(l -> assertThat(l).matches("batch of \\d+ texts from \\d+ calls, \\d+ tokens \\(\\d+ padded\\), ran .* ms"));
-    } finally {
-      jul.removeHandler(handler);
-      jul.setLevel(before);
     }
   }
 

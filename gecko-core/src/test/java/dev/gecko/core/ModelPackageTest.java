@@ -301,32 +301,14 @@ class ModelPackageTest {
     // jina-embeddings-v3's prompt names map; a name that maps to no task type is said to be unused
     Files.writeString(st, "{\"prompts\": {\"retrieval.query\": \"Q: \", \"retrieval.passage\": \"P: \","
         + " \"text-matching\": \"S: \", \"separation\": \"X: \"}}");
-    List<String> logged = new java.util.concurrent.CopyOnWriteArrayList<>();
-    java.util.logging.Logger jul = java.util.logging.Logger.getLogger(
-        dev.gecko.core.internal.model.ModelFolders.class.getName());
-    java.util.logging.Handler handler = new java.util.logging.Handler() {
-      @Override
-      public void publish(java.util.logging.LogRecord r) {
-        logged.add(r.getLevel() + " " + r.getMessage());
-      }
-
-      @Override
-      public void flush() {}
-
-      @Override
-      public void close() {}
-    };
-    java.util.logging.Level before = jul.getLevel();
-    jul.setLevel(java.util.logging.Level.INFO);
-    jul.addHandler(handler);
-    try {
+    List<String> logged;
+    try (LoggedLines log = new LoggedLines(dev.gecko.core.internal.model.ModelFolders.class.getName(),
+        java.util.logging.Level.INFO)) {
       ModelPackage jina = ModelPackage.fromDirectory(dir);
       assertThat(jina.promptTemplate(TaskType.RETRIEVAL_QUERY)).contains("Q: {text}");
       assertThat(jina.promptTemplate(TaskType.RETRIEVAL_DOCUMENT)).contains("P: {text}");
       assertThat(jina.promptTemplate(TaskType.SEMANTIC_SIMILARITY)).contains("S: {text}");
-    } finally {
-      jul.removeHandler(handler);
-      jul.setLevel(before);
+      logged = log.levelsAndMessages();
     }
     assertThat(logged).singleElement().asString().startsWith("INFO " + st + ": prompt separation names no task type"
         + " and is not used");

@@ -37,10 +37,7 @@ class BatchSchedulerFailureTest {
   @BeforeAll
   static void open() throws Exception {
     pkg = ModelPackage.builtIn(MODEL);
-    try (InputStream in = pkg.tokenizer().open()) {
-      tokenizer = GeckoTokenizer.builder().tokenizerJson(in, pkg.tokenizer().toString()).maxLength(pkg.maxTokens())
-          .build();
-    }
+    tokenizer = CoalescerFixtures.tokenizer(pkg, pkg.maxTokens());
     session = SessionLoader.open(OrtRuntime.environment(), pkg, settings());
   }
 

@@ -70,9 +70,7 @@ class CoalescerFailureTest {
   @BeforeAll
   static void open() throws Exception {
     pkg = ModelPackage.builtIn(MODEL);
-    try (InputStream in = pkg.tokenizer().open()) {
-      wide = GeckoTokenizer.builder().tokenizerJson(in, pkg.tokenizer().toString()).maxLength(2 * POSITIONS).build();
-    }
+    wide = CoalescerFixtures.tokenizer(pkg, 2 * POSITIONS);
     session = SessionLoader.open(OrtRuntime.environment(), pkg, settings(1));
     reference = GeckoEmbedder.builder().model(pkg).threads(1).coalescingWindow(Duration.ZERO)
         .maxBatchTokens(MAX_BATCH_TOKENS).build();

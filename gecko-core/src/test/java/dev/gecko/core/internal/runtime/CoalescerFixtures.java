@@ -1,7 +1,9 @@
 package dev.gecko.core.internal.runtime;
 
 import dev.gecko.core.GeckoEmbedder;
+import dev.gecko.core.ModelPackage;
 import dev.gecko.tokenizer.Encoding;
+import dev.gecko.tokenizer.GeckoTokenizer;
 import java.util.function.Function;
 
 /** What the Coalescer's tests build their cases from. */
@@ -21,6 +23,13 @@ final class CoalescerFixtures {
   static EmbedderSettings builderDefaults(int threads, int maxBatchTokens, int maxBatchSize) {
     return new EmbedderSettings(threads, 1, maxBatchTokens, maxBatchSize, false, false, true, true,
         GeckoEmbedder.Builder.DEFAULT_COALESCING_WINDOW, GeckoEmbedder.Builder.DEFAULT_MAX_QUEUED_TOKENS, true);
+  }
+
+  /** The tokenizer of {@code pkg}, allowed {@code maxLength} tokens; the caller closes it. */
+  static GeckoTokenizer tokenizer(ModelPackage pkg, int maxLength) throws java.io.IOException {
+    try (java.io.InputStream in = pkg.tokenizer().open()) {
+      return GeckoTokenizer.builder().tokenizerJson(in, pkg.tokenizer().toString()).maxLength(maxLength).build();
+    }
   }
 
   /**
