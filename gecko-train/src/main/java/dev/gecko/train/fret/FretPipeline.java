@@ -277,14 +277,10 @@ public final class FretPipeline {
             + " seeds rejected; " + store.exampleCount() + " examples in " + b.output.resolve(OutputStore.EXAMPLES) + ", rejects in "
             + b.output.resolve(OutputStore.REJECTS) + "). Most common reasons:\n" + RejectReason.describe(reasons, 3)
             + "\n" + (earlier > 0
-                ? "Fix the cause (the model, its server's options such as logprobs or JSON mode, the prompts), then remove"
-                    + " this run's lines (the last " + rejected.get() + ") from " + OutputStore.REJECTS + " and rerun:"
-                    + " rejected seeds count as done, so a plain"
-                    + " rerun skips them. A new run (--new-run / newRun(true)) would archive the " + earlier + " examples"
-                    + " of earlier runs too."
-                : "Fix the cause (the model, its server's options such as logprobs or JSON mode, the prompts), then start a"
-                    + " new run (--new-run / newRun(true)) or use another folder: rejected seeds count as done, so a plain"
-                    + " rerun skips them.");
+                ? FIX_THE_CAUSE + "remove this run's lines (the last " + rejected.get() + ") from " + OutputStore.REJECTS
+                    + " and rerun: rejected seeds count as done, so a plain rerun skips them. A new run (--new-run /"
+                    + " newRun(true)) would archive the " + earlier + " examples of earlier runs too."
+                : FIX_THE_CAUSE + START_OVER);
         TooManyRejectsException stopped = new TooManyRejectsException(msg, reasons);
         recordStop(store, msg, usage, seeds.size(), stopped);
         throw stopped;
@@ -301,8 +297,7 @@ public final class FretPipeline {
                 + " done by earlier runs, which wrote no example either")
             + " (rejects in " + b.output.resolve(OutputStore.REJECTS) + ")."
             + (reasons.isEmpty() ? " " : " Most common reasons:\n" + RejectReason.describe(reasons, 3) + "\n")
-            + "Fix the cause (the model, its server's options such as logprobs or JSON mode, the prompts), then start a new run "
-            + "(--new-run / newRun(true)) or use another folder: rejected seeds count as done, so a plain rerun skips them.";
+            + FIX_THE_CAUSE + START_OVER;
         NoExamplesException stopped = new NoExamplesException(msg, summary);
         recordStop(store, msg, usage, seeds.size(), stopped);
         throw stopped;
@@ -338,6 +333,13 @@ public final class FretPipeline {
       // interrupted once more: stop waiting
     }
   }
+
+  /** The advice of a run stopped for its rejects, before what to do next. */
+  private static final String FIX_THE_CAUSE =
+      "Fix the cause (the model, its server's options such as logprobs or JSON mode, the prompts), then ";
+  /** What to do next where the folder holds no example worth keeping. */
+  private static final String START_OVER = "start a new run (--new-run / newRun(true)) or use another folder:"
+      + " rejected seeds count as done, so a plain rerun skips them.";
 
   /**
    * Writes a stopping run's manifest; a failure to write it (the disk that failed the run, full)

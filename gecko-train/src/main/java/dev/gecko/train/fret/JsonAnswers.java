@@ -131,7 +131,7 @@ final class JsonAnswers {
         }
       } else if (c == '"' || c == '\'') {
         quote = c;
-      } else if (commentEnd(s, i) > i) { // a comment (the parser takes them): an apostrophe in it is prose
+      } else if (c == '/') { // a comment (the parser takes them): an apostrophe in it is prose
         i = commentEnd(s, i);
       } else if (c == '{') {
         if (depth == open.length) {
@@ -168,7 +168,7 @@ final class JsonAnswers {
         }
       } else if (c == '"' || c == '\'') {
         quote = c;
-      } else if (commentEnd(s, i) > i) {
+      } else if (c == '/') {
         i = commentEnd(s, i);
       }
     }

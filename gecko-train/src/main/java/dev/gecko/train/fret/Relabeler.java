@@ -88,48 +88,62 @@ public final class Relabeler {
    * @throws dev.gecko.train.llm.LlmException if an LLM call fails
    */
   public List<ScoredCandidate> relabel(String query, List<Passage> candidates, float[] retrievalScores) {
-    double[] ql = new double[candidates.size()];
-    double[] rc = new double[candidates.size()];
-    int invalidQl = 0;
-    int invalidRc = 0;
+    Grades ql = new Grades(qlScorer, "ql", candidates.size());
+    Grades rc = new Grades(rcScorer, "rc", candidates.size());
     RejectedAnswerException last = null;
-    int refusedQl = 0;
-    int refusedRc = 0;
     for (int i = 0; i < candidates.size(); i++) {
-      try {
-        ql[i] = score(qlScorer, query, candidates.get(i));
-      } catch (RejectedAnswerException e) {
-        ql[i] = Double.NEGATIVE_INFINITY; // a refused grade ranks last; it cannot promote its passage
-        invalidQl++;
-        last = e;
-      } catch (dev.gecko.train.llm.BadRequestException e) { // this candidate's prompt (a long passage, say)
-        if (++refusedQl == 2 && refusedQl == i + 1) {
-          throw e; // the first two refused alike: the request itself, not a passage; the seed goes, as before
+      for (Grades g : List.of(ql, rc)) {
+        RejectedAnswerException failed = g.grade(query, candidates, i);
+        if (failed != null) {
+          last = failed;
         }
-        ql[i] = Double.NEGATIVE_INFINITY;
-        invalidQl++;
-        last = refused("ql", candidates.get(i), e);
-      }
-      try {
-        rc[i] = score(rcScorer, query, candidates.get(i));
-      } catch (RejectedAnswerException e) {
-        rc[i] = Double.NEGATIVE_INFINITY;
-        invalidRc++;
-        last = e;
-      } catch (dev.gecko.train.llm.BadRequestException e) {
-        if (++refusedRc == 2 && refusedRc == i + 1) {
-          throw e;
-        }
-        rc[i] = Double.NEGATIVE_INFINITY;
-        invalidRc++;
-        last = refused("rc", candidates.get(i), e);
       }
     }
-    if (2 * Math.max(invalidQl, invalidRc) > candidates.size()) {
+    if (2 * Math.max(ql.invalid, rc.invalid) > candidates.size()) {
       throw new RejectedAnswerException(last.stage(), "most candidates got no valid grade; last: " + last.reason(),
-          "(" + invalidQl + " QL, " + invalidRc + " RC of " + candidates.size() + " invalid)", last.lastAnswer());
+          "(" + ql.invalid + " QL, " + rc.invalid + " RC of " + candidates.size() + " invalid)", last.lastAnswer());
     }
-    return fuse(candidates, retrievalScores, ql, rc);
+    return fuse(candidates, retrievalScores, ql.scores, rc.scores);
+  }
+
+  /** One scorer's grades of a seed's candidates, and how many were invalid or refused. Not thread-safe. */
+  private final class Grades {
+    private final Scorer scorer;
+    private final String stage;
+    final double[] scores;
+    int invalid;
+    private int refused;
+
+    Grades(Scorer scorer, String stage, int candidates) {
+      this.scorer = scorer;
+      this.stage = stage;
+      this.scores = new double[candidates];
+    }
+
+    /**
+     * Grades candidate {@code i}; an invalid grade ranks last (it cannot promote its passage) and
+     * is returned, null otherwise.
+     *
+     * @throws dev.gecko.train.llm.BadRequestException where this scorer's first two requests were
+     *     refused alike: the request itself, not a passage (see {@link #refused})
+     */
+    RejectedAnswerException grade(String query, List<Passage> candidates, int i) {
+      try {
+        scores[i] = score(scorer, query, candidates.get(i));
+        return null;
+      } catch (RejectedAnswerException e) {
+        scores[i] = Double.NEGATIVE_INFINITY;
+        invalid++;
+        return e;
+      } catch (dev.gecko.train.llm.BadRequestException e) { // this candidate's prompt (a long passage, say)
+        if (++refused == 2 && refused == i + 1) {
+          throw e; // the seed goes, as before
+        }
+        scores[i] = Double.NEGATIVE_INFINITY;
+        invalid++;
+        return refused(stage, candidates.get(i), e);
+      }
+    }
   }
 
   /**
