@@ -77,9 +77,7 @@ final class EmbedCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     try (GeckoEmbedder embedder = models.open()) {
       int width = dims == null ? embedder.dimensions() : dims;
-      if (width < 1 || width > embedder.dimensions()) {
-        throw new GeckoCli.UsageException("--dims must be in [1, " + embedder.dimensions() + "], was " + width);
-      }
+      ModelOptions.checkDims("--dims", List.of(width), false, embedder.dimensions());
       Batcher batcher = new Batcher(embedder, width, out);
       if (!texts.isEmpty()) {
         for (String t : texts) {

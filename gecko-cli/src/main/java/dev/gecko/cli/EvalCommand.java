@@ -77,12 +77,11 @@ final class EvalCommand implements Runnable {
 
     GeckoEmbedder open() {
       GeckoEmbedder embedder = models.open();
-      for (int d : dims) {
-        if (d < 1 || d > embedder.dimensions()) {
-          embedder.close();
-          throw new GeckoCli.UsageException("--dims: every width must be in [1, " + embedder.dimensions()
-              + "], was " + d);
-        }
+      try {
+        ModelOptions.checkDims("--dims", dims, true, embedder.dimensions());
+      } catch (GeckoCli.UsageException e) {
+        embedder.close();
+        throw e;
       }
       return embedder;
     }

@@ -102,11 +102,7 @@ public final class GeckoCli implements Runnable {
           parseResult.commandSpec().commandLine().getErr(), verbose(parseResult));
     });
     cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
-      commandLine.getErr().println(errorLine(e, verbose(parseResult)));
-      if (verbose(parseResult)) {
-        e.printStackTrace(commandLine.getErr());
-      }
-      commandLine.getErr().flush();
+      report(e, commandLine.getErr(), verbose(parseResult));
       return e instanceof UsageException ? EXIT_USAGE : EXIT_FAILURE;
     });
     int code = cli.execute(args);
@@ -120,13 +116,18 @@ public final class GeckoCli implements Runnable {
     try {
       return command.getAsInt();
     } catch (Error e) {
-      err.println(errorLine(e, verbose));
-      if (verbose) {
-        e.printStackTrace(err);
-      }
-      err.flush();
+      report(e, err, verbose);
       return EXIT_FAILURE;
     }
+  }
+
+  /** Prints a failure's {@link #errorLine}, and with -v its stack trace. */
+  private static void report(Throwable e, PrintWriter err, boolean verbose) {
+    err.println(errorLine(e, verbose));
+    if (verbose) {
+      e.printStackTrace(err);
+    }
+    err.flush();
   }
 
   /** The line a failed command prints: the problem, or for a defect its type and a request to report it. */

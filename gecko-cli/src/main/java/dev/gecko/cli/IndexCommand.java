@@ -77,9 +77,7 @@ final class IndexCommand implements Callable<Integer> {
     PrintWriter err = spec.commandLine().getErr();
     try (GeckoEmbedder embedder = model.build()) {
       int width = dims == null ? embedder.dimensions() : dims;
-      if (width < 1 || width > embedder.dimensions()) {
-        throw new GeckoCli.UsageException("--dims must be in [1, " + embedder.dimensions() + "], was " + width);
-      }
+      ModelOptions.checkDims("--dims", List.of(width), false, embedder.dimensions());
       FlatIndex index = FlatIndex.builder(width).precision(p).build();
       try (CliProgress progress = CliProgress.on(err)) {
         for (float[] v : embedder.embedRequests(requests, width,

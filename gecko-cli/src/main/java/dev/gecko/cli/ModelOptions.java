@@ -49,6 +49,16 @@ final class ModelOptions {
     } catch (RuntimeException e) {
       // an unknown name or a folder that does not load: builder() and open() say so with their exit codes
     }
+    checkDims(option, dims, several, width);
+  }
+
+  /**
+   * Checks Matryoshka widths against a model's {@code width} (0: unknown, only the lower bound is
+   * checked): before work with the declared width, or once the model is open with its own.
+   *
+   * @throws GeckoCli.UsageException naming {@code option} for a width out of range (exit 2)
+   */
+  static void checkDims(String option, java.util.Collection<Integer> dims, boolean several, int width) {
     for (int d : dims) {
       if (d < 1 || (width > 0 && d > width)) {
         throw new GeckoCli.UsageException(option + (several ? ": every width" : "") + " must be in [1, "

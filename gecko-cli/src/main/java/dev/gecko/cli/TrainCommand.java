@@ -152,11 +152,8 @@ final class TrainCommand implements Callable<Integer> {
     // a cache that cannot be written only costs speed: in memory, with a warning
     Path cacheDir = noCache ? null : CliFiles.embeddingCache(cache, err).directory().orElse(null);
     try (GeckoEmbedder embedder = models.open(); CliProgress progress = CliProgress.on(err)) {
-      for (int d : dims) { // checked above where the package declares its width; here for one that does not
-        if (d > embedder.dimensions()) {
-          throw new GeckoCli.UsageException("--dims: every width must be in [1, " + embedder.dimensions() + "], was " + d);
-        }
-      }
+      // checked above where the package declares its width; here for one that does not
+      ModelOptions.checkDims("--dims", dims, true, embedder.dimensions());
       Trainer trainer;
       try { // the options' values: a bad one is a usage error (2); what fails once training runs is a failure (1)
         Trainer.Builder b = Trainer.builder()
