@@ -87,6 +87,22 @@ final class BuilderFlags {
     return at == 0 || message.startsWith("(", at - 1) || at >= 2 && message.startsWith("; ", at - 2);
   }
 
+  /**
+   * A problem of the data that the built object found, worded with the options: the same source and
+   * line, the reason's settings spelled as {@link #message} does, the original as the cause (-v).
+   * Returns {@code e} itself where the reason names no setting.
+   */
+  dev.gecko.core.InvalidDataException reworded(dev.gecko.core.InvalidDataException e) {
+    String where = e.source() + (e.line() > 0 ? ":" + e.line() : "") + ": ";
+    String m = e.getMessage();
+    if (m == null || !m.startsWith(where)) {
+      return e;
+    }
+    String reason = m.substring(where.length());
+    String worded = message(reason);
+    return worded.equals(reason) ? e : new dev.gecko.core.InvalidDataException(e.source(), e.line(), worded, e);
+  }
+
   /** A usage error (exit 2) for a value the builder refused; the builder's exception is its cause (-v). */
   GeckoCli.UsageException usageError(RuntimeException e) {
     return new GeckoCli.UsageException(message(e.getMessage()), e);

@@ -50,7 +50,9 @@ final class FinetuneCommand implements Callable<Integer> {
       "--base-average", "validateEvery", "--validate-every", "patience", "--patience", "checkpointEvery",
       "--checkpoint-every", "neighbourGroup", "--neighbour-group", "reorderDims", "--reorder-dims", "basis", "--basis",
       "basisTask", "--basis-task", "distillQueries", "--distill-queries", "objective", "--objective", "seed", "--seed",
-      "widths", "--dims", "widthWeights", "--dim-weights", "freezeEmbeddings", "--freeze-embeddings")
+      "widths", "--dims", "widthWeights", "--dim-weights", "freezeEmbeddings", "--freeze-embeddings",
+      "positiveThreshold", "--positive-threshold", "baseFingerprint", "--model", "data", "--data", "validation",
+      "--validation")
       .about("Matryoshka width", "--dims").about("a Matryoshka width", "--dims");
 
   @Option(names = "--model", paramLabel = "MODEL", description = "Built-in fp32 model name or model folder "
@@ -95,6 +97,10 @@ final class FinetuneCommand implements Callable<Integer> {
   @Option(names = "--temperature", paramLabel = "X", description = "Softmax temperature of the gecko and "
       + "mrl-distill objectives (default: 0.05).")
   Double temperature;
+
+  @Option(names = "--positive-threshold", paramLabel = "X", description = "gecko on scored pairs: least score of a "
+      + "positive; rows below it are not trained on (default: 4).")
+  double positiveThreshold = 4;
 
   @Option(names = "--all-hard-negatives", description = "Every row's hard negative in each softmax (default: own only).")
   boolean allHardNegatives;
@@ -207,6 +213,7 @@ final class FinetuneCommand implements Callable<Integer> {
             .miniBatchSize(miniBatchSize)
             .maxLength(maxLength)
             .learningRate(lr)
+            .positiveThreshold(positiveThreshold)
             .allHardNegatives(allHardNegatives)
             .promptStyle(style)
             .freezeEmbeddings(freezeEmbeddings)
@@ -251,7 +258,12 @@ final class FinetuneCommand implements Callable<Integer> {
         String message = GeckoCli.describe(e);
         throw new IOException(aboutOutput(e) ? "--out: " + message : message, e.getCause());
       }
-      FineTuneResult r = tuner.train();
+      FineTuneResult r;
+      try {
+        r = tuner.train();
+      } catch (dev.gecko.core.InvalidDataException e) { // data the run cannot use: named with the options
+        throw FLAGS.reworded(e);
+      }
       progress.close();
       ObjectNode summary = JSON.createObjectNode();
       summary.put("model", r.modelDir().toString());

@@ -158,6 +158,23 @@ class OutputAndOptionErrorsTest {
         "--temperature applies to the GECKO and MRL_DISTILL objectives, not COSENT");
   }
 
+  @Test
+  void finetuneTakesThePositiveThresholdItsRefusalAsksFor() throws Exception {
+    Path pairs = Files.writeString(dir.resolve("scored.tsv"),
+        "sentence1\tsentence2\tscore\na cat\ta dog\t3.0\na car\ta bus\t3.0\na tree\ta bush\t3.0\n");
+    String[] run = {"finetune", "--objective", "gecko", "--data", pairs.toString(), "--validation", pairs.toString(),
+        "--out", dir.resolve("m").toString()};
+    EmbedCommandTest.Run below = gecko(run);
+    assertThat(below.code()).as(below.err()).isEqualTo(GeckoCli.EXIT_FAILURE); // the data's problem, not a usage error
+    assertThat(below.err()).contains(pairs + ": fewer than 2 usable rows (0) for GECKO: 3 of 3 rows score below "
+        + "--positive-threshold 4.0 and are not positives; lower --positive-threshold or add rows");
+    List<String> lower = new java.util.ArrayList<>(List.of(run));
+    lower.addAll(List.of("--positive-threshold", "3.5"));
+    EmbedCommandTest.Run still = gecko(lower.toArray(String[]::new));
+    assertThat(still.err()).as("the option reaches the fine-tuner").contains("--positive-threshold 3.5 and are not");
+    assertRefused(run, List.of("--positive-threshold", "NaN"), "--positive-threshold must be finite");
+  }
+
   private static void assertRefused(String[] base, List<String> extra, String message) {
     List<String> args = new java.util.ArrayList<>(List.of(base));
     args.addAll(extra);
