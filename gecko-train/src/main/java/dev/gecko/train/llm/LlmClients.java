@@ -212,11 +212,14 @@ public final class LlmClients {
   }
 
   /**
-   * The usual stack: cache (if {@code cacheDir} is not null) over meter over retries over a
-   * concurrency limit over {@code http}.
+   * The usual stack: cache (if {@code cacheDir} is not null) over meter over a concurrency limit
+   * over retries over {@code http}. The limit counts a call from its first attempt to its last, its
+   * waits between them included; so a call queued on the limit enters the retries only once a
+   * permit is free, and then waits out a rate-limit pause that another call met meanwhile
+   * ({@link #retrying}) before its first request.
    */
   public static LlmClient standard(LlmClient http, int maxInFlight, RetryPolicy policy, UsageMeter meter, Path cacheDir) {
-    LlmClient c = metered(retrying(concurrencyLimited(http, maxInFlight), policy), meter);
+    LlmClient c = metered(concurrencyLimited(retrying(http, policy), maxInFlight), meter);
     return cacheDir == null ? c : caching(c, cacheDir, meter);
   }
 

@@ -12,7 +12,7 @@ import java.util.function.Supplier;
  * tenth, so that the waiting calls do not all return at one moment), so that the other threads of
  * a concurrent run stop adding to the limit instead of spending their retries on it. Calls already
  * waiting to retry keep their own waits, and calls already queued on a concurrency limit beneath
- * this client do not see the pause.
+ * this client do not see the pause: put the limit above it, as {@link LlmClients#standard} does.
  *
  * <p>A failure it retries is not thrown on, so the tokens billed for it ({@link
  * LlmException#billedUsage()}) are handed to the metering decorators around it ({@link

@@ -127,7 +127,7 @@ class DecoratorsTest {
       assertThat(d).as(name).hasToString(name);
     });
     LlmClient standard = LlmClients.standard(stub, 2, policy(1), meter, dir);
-    assertThat(standard).hasToString("Caching[Metered[Retrying[ConcurrencyLimited[Stub]]], " + dir + "]");
+    assertThat(standard).hasToString("Caching[Metered[ConcurrencyLimited[Retrying[Stub]]], " + dir + "]");
     assertThat(standard.model()).isEqualTo("stub-model");
     assertThat(standard.capabilities()).isEqualTo(Set.of(Capability.PROMPT_LOGPROBS));
     assertThat(standard.endpoint()).isEqualTo("stub http://stub.test/v1");
@@ -364,5 +364,78 @@ class DecoratorsTest {
     second.join();
     assertThat(stub.promptCalls).hasValue(2);
     assertThat(stub.generateCalls).hasValue(1);
+  }
+
+  /**
+   * A call queued on the standard stack's concurrency limit while another call meets a rate limit
+   * waits out the server's Retry-After before its first request: the limit sits above the retries,
+   * so a queued call enters them only once a permit is free, and then sees the pause. (With the
+   * limit beneath them, it had passed the pause check already and was sent as soon as the
+   * rate-limited call freed its permit to wait.)
+   */
+  @Test
+  void aCallQueuedOnTheConcurrencyLimitWaitsOutARateLimitMetMeanwhile() throws Exception {
+    List<String> requests = Collections.synchronizedList(new ArrayList<>());
+    List<String> waits = Collections.synchronizedList(new ArrayList<>());
+    CountDownLatch entered = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    AtomicInteger calls = new AtomicInteger();
+    LlmClient server = new LlmClient() {
+      @Override
+      public String model() {
+        return "stub-model";
+      }
+
+      @Override
+      public String endpoint() {
+        return "stub http://stub.test/v1";
+      }
+
+      @Override
+      public Set<Capability> capabilities() {
+        return Set.of();
+      }
+
+      @Override
+      public LlmResponse generate(LlmRequest request) {
+        requests.add(Thread.currentThread().getName());
+        if (calls.incrementAndGet() == 1) { // the first request is answered 429 once the second call queues
+          entered.countDown();
+          try {
+            release.await();
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+          throw new RateLimitException("HTTP 429: slow down", 429, "slow down", "", Duration.ofSeconds(30), null);
+        }
+        return new LlmResponse("ok", List.of(), GENERATE_USAGE, "stop", "");
+      }
+
+      @Override
+      public PromptLogprobs promptLogprobs(String prompt) {
+        throw new UnsupportedOperationException();
+      }
+    };
+    // a sleeper that records who waited how long, without waiting: the pause stays on for the test
+    RetryPolicy policy = RetryPolicy.builder().maxRetries(2).random(new Random(1))
+        .sleeper(d -> waits.add(Thread.currentThread().getName() + " " + d.toSeconds())).build();
+    LlmClient stack = LlmClients.standard(server, 1, policy, new UsageMeter(PriceTable.FREE), null);
+    Thread first = new Thread(() -> stack.generate(LlmRequest.of("a", GenerationOptions.DEFAULT)), "first");
+    first.setDaemon(true);
+    first.start();
+    assertThat(entered.await(60, TimeUnit.SECONDS)).isTrue();
+    Thread second = new Thread(() -> stack.generate(LlmRequest.of("b", GenerationOptions.DEFAULT)), "second");
+    second.setDaemon(true);
+    second.start();
+    while (second.isAlive() && LockSupport.getBlocker(second) == null) {
+      Thread.onSpinWait(); // until the second call parks on the permit the first holds
+    }
+    release.countDown();
+    first.join(60_000);
+    second.join(60_000);
+    assertThat(requests).as("the rate-limited call retries before the queued one is sent")
+        .containsExactly("first", "first", "second");
+    assertThat(waits).as("the queued call waits out the pause before its first request")
+        .anySatisfy(w -> assertThat(w).matches("second (29|3[0-3])"));
   }
 }
