@@ -229,7 +229,10 @@ final class ExecutorEmbedders {
     }
     Path local = localPath(model);
     if (local != null && Files.isDirectory(local)) {
-      return local.toString();
+      // an archive unpacked in the working folder (a cluster's executors): its only sub-folder where
+      // it packed the folder itself, as for a shipped one below
+      Path dir = modelFolderIn(local);
+      return (dir != null ? dir : local).toString();
     }
     String name = lastSegment(model);
     List<String> looked = new ArrayList<>();

@@ -155,6 +155,9 @@ final class ModelArchives {
   static Path pack(Path folder, Path tmp, String context) {
     Path dir = folder.toAbsolutePath().normalize();
     try {
+      // a link to the folder (models/current -> models/v7) is packed as the folder: a walk does not
+      // enter the link it starts from, and the archive would be empty
+      Path root = dir.toRealPath();
       Path jvm = tmp.toAbsolutePath().resolve(HOME);
       Path home = Files.createDirectories(context == null ? jvm : jvm.resolve(context));
       // registered before any archive in them, so deleted after them: the JVM deletes in reverse order
@@ -165,9 +168,9 @@ final class ModelArchives {
       try {
         MessageDigest sha = Hashes.sha256();
         try (OutputStream os = Files.newOutputStream(part); ZipOutputStream z = new ZipOutputStream(os);
-            Stream<Path> files = Files.walk(dir)) {
+            Stream<Path> files = Files.walk(root)) {
           for (Path f : (Iterable<Path>) files.filter(Files::isRegularFile).sorted()::iterator) {
-            String entry = dir.relativize(f).toString().replace('\\', '/');
+            String entry = root.relativize(f).toString().replace('\\', '/');
             byte[] nameBytes = entry.getBytes(StandardCharsets.UTF_8);
             sha.update(ByteBuffer.allocate(4).putInt(nameBytes.length).array());
             sha.update(nameBytes);

@@ -112,8 +112,9 @@ public final class SparkRetrievalEvaluator {
    * id of equal scores, as MTEB and trec_eval do (the driver-side {@code evaluate} numbers them so).
    *
    * @throws IllegalArgumentException if a width exceeds the model's, no query is in the qrels, a
-   *     query or document id is repeated (the message names it), the corpus is empty, or its
-   *     ordinal column is not {@code bigint}
+   *     query or document id is repeated (the message names it), the corpus is empty, or one of its
+   *     columns has another type (the message names it: {@code ordinal bigint}, {@code id string,
+   *     int or bigint}, {@code title} and {@code text string})
    * @throws dev.gecko.core.ModelLoadException if the model's manifest declares no width and the
    *     model does not load on the driver, where its width is read from its graph
    */
@@ -207,8 +208,9 @@ public final class SparkRetrievalEvaluator {
    * RetrievalEvaluator#documentText} gives it, so that joined with its title by the model's prompt
    * it is MTEB's {@code (title + " " + text).strip()} on the raw text, as in the single-JVM
    * evaluator. A null ordinal fails the job naming the row's id (its position where the id is null
-   * too), a null id or text naming the row's ordinal; an ordinal column that is not {@code bigint}
-   * is refused here.
+   * too), a null id or text naming the row's ordinal; an ordinal column that is not {@code bigint},
+   * or a title or text column that is not {@code string}, is refused here, as an id column that is
+   * none of {@code string}, {@code int} and {@code bigint} (a number is read as its decimal digits).
    */
   static Dataset<Row> documents(SparkSession spark, Dataset<Row> corpus) {
     StructType schema = corpus.schema();
@@ -217,7 +219,19 @@ public final class SparkRetrievalEvaluator {
       throw new IllegalArgumentException("corpus: column 'ordinal' is " + schema.apply("ordinal").dataType().simpleString()
           + ", not bigint");
     }
-    org.apache.spark.api.java.JavaRDD<Row> rows = corpus.select("ordinal", "id", "title", "text").javaRDD();
+    List<String> names = java.util.Arrays.asList(schema.fieldNames());
+    for (String c : List.of("id", "title", "text")) { // else each task fails with a ClassCastException
+      org.apache.spark.sql.types.DataType t = names.contains(c) ? schema.apply(c).dataType() : DataTypes.StringType;
+      boolean numericId = c.equals("id") && (t.equals(DataTypes.IntegerType) || t.equals(DataTypes.LongType));
+      if (!t.equals(DataTypes.StringType) && !numericId) {
+        throw new IllegalArgumentException("corpus: column '" + c + "' is " + t.simpleString() + ", not string"
+            + (c.equals("id") ? " (nor int or bigint)" : ""));
+      }
+    }
+    // a numeric id as the qrels name it: its decimal digits
+    org.apache.spark.api.java.JavaRDD<Row> rows = corpus.select(org.apache.spark.sql.functions.col("ordinal"),
+        org.apache.spark.sql.functions.col("id").cast(DataTypes.StringType).as("id"),
+        org.apache.spark.sql.functions.col("title"), org.apache.spark.sql.functions.col("text")).javaRDD();
     int partitions = rows.getNumPartitions();
     // zipWithUniqueId runs no job (zipWithIndex would): row i of partition p is numbered i * partitions + p
     return spark.createDataFrame(rows.zipWithUniqueId()

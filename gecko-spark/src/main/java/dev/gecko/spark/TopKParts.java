@@ -56,7 +56,13 @@ final class TopKParts {
       int dims = all.isEmpty() ? 0 : all.get(0).vector.length;
       long[] ordinals = new long[all.size()];
       String[] ids = new String[all.size()];
-      float[] vectors = new float[Math.multiplyExact(all.size(), dims)];
+      if ((long) all.size() * dims > Integer.MAX_VALUE - 8) { // the most one Java array holds
+        throw new IllegalArgumentException("corpus shard " + index + " has " + all.size() + " vectors of " + dims
+            + " dimensions, more than one Java array holds: use more shards (rows are dealt to shards by ordinal modulo"
+            + " the shard count, so ordinals that share a factor with it, such as multiples of 10 in 10 shards, fill"
+            + " some shards and leave others empty)");
+      }
+      float[] vectors = new float[all.size() * dims];
       for (int i = 0; i < all.size(); i++) {
         Entry e = all.get(i);
         if (i > 0 && all.get(i - 1).ordinal == e.ordinal) {
@@ -173,8 +179,9 @@ final class TopKParts {
     private void check(String queryId, float[] query) {
       String name = Query.name(queryId);
       if (query.length != index.dimensions()) {
+        // shards check their own vectors' widths only: either side may be the odd one, so both are named
         throw new IllegalArgumentException(name + " has " + query.length + " dimensions, the corpus's vectors "
-            + index.dimensions());
+            + index.dimensions() + " (" + Entry.name(ids[0], ordinals[0]) + " among them)");
       }
       FlatIndex.checkVector(query, index.dimensions(), index.metric(), name); // the index would call it "query"
     }

@@ -179,7 +179,12 @@ class DistributedTopKTest {
     assertThat(TestSpark.refusal(() -> ordinals.search(TestSpark.rows(List.of(RowFactory.create("q-17", new float[] {Float.NaN, 1f}, null)),
         schema, 1), corpus).collectAsList())).startsWith("query 'q-17' component 0 is NaN");
     assertThat(TestSpark.refusal(() -> ordinals.search(TestSpark.rows(List.of(RowFactory.create("q-17", new float[] {1f, 1f, 1f}, null)),
-        schema, 1), corpus).collectAsList())).isEqualTo("query 'q-17' has 3 dimensions, the corpus's vectors 2");
+        schema, 1), corpus).collectAsList())).isEqualTo("query 'q-17' has 3 dimensions, the corpus's vectors 2 (corpus vector of id 'd0' (ordinal 10) among them)");
+    // corpus vectors of two widths in two shards, each of one width: the message names a vector of each side
+    DistributedTopK twoShards = DistributedTopK.builder().k(2).shards(2).queryBlocks(1).ordinalCol("ordinal").build();
+    assertThat(TestSpark.refusal(() -> twoShards.search(queries, TestSpark.rows(List.of(RowFactory.create("even", new float[] {1f, 0f}, 0L),
+        RowFactory.create("odd", new float[] {1f, 0f, 0f}, 1L)), schema, 1)).collectAsList()))
+        .isEqualTo("query 'q-1' has 2 dimensions, the corpus's vectors 3 (corpus vector of id 'odd' (ordinal 1) among them)");
     assertThat(TestSpark.refusal(() -> ordinals.search(TestSpark.rows(List.of(RowFactory.create("q-big", new float[] {big, big}, null)),
         schema, 1), corpus).collectAsList())).startsWith("query 'q-big' has squared norm");
     // nulls: named by column and row

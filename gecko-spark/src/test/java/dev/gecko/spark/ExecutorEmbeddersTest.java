@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.gecko.core.GeckoEmbedder;
 import dev.gecko.core.ModelLoadException;
 import dev.gecko.core.ModelPackage;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -85,5 +86,23 @@ class ExecutorEmbeddersTest {
         .isInstanceOf(ModelLoadException.class)
         .hasMessageContaining("the files of model " + model + " on this node differ from what the driver saw")
         .hasMessageContaining(second.substring(0, 12)).hasMessageContaining(first.substring(0, 12));
+  }
+
+  /**
+   * An archive unpacked in the working folder, as a cluster's executors find {@code --archives
+   * my-model.zip} (SparkFiles' root is the working folder there), that packed the folder itself:
+   * its only sub-folder is the model. Before, only a path found through SparkFiles was looked into,
+   * and the wrapper folder itself was opened as the model ("not a model package").
+   */
+  @Test
+  void aFolderHoldingOnlyTheModelFolderResolvesToIt(@TempDir Path dir) throws Exception {
+    Path wrapper = dir.resolve("my-model.zip");
+    Path model = Files.createDirectories(wrapper.resolve("my-model"));
+    Files.writeString(model.resolve("model.onnx"), "not really a graph");
+    assertThat(ExecutorEmbedders.resolve(wrapper.toString())).isEqualTo(model.toString());
+    assertThat(ExecutorEmbedders.resolve(model.toString())).as("the model folder itself").isEqualTo(model.toString());
+    Path other = Files.createDirectories(dir.resolve("not-a-model"));
+    assertThat(ExecutorEmbedders.resolve(other.toString())).as("no model inside: the folder, for the package to refuse")
+        .isEqualTo(other.toString());
   }
 }

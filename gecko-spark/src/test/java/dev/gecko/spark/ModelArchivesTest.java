@@ -84,6 +84,32 @@ class ModelArchivesTest {
   }
 
   /**
+   * A link to a model folder ({@code models/current -> models/v7}) is packed with the folder's files,
+   * under the link's name. Before, the walk stopped at the link it started from: the archive was
+   * empty, and every task failed to find a model.
+   */
+  @Test
+  void aLinkToAFolderIsPackedWithTheFolderFiles() throws Exception {
+    Path folder = Files.createDirectories(dir.resolve("v7"));
+    Files.writeString(folder.resolve("model.onnx"), "not really a graph");
+    Files.writeString(Files.createDirectories(folder.resolve("sub")).resolve("tokenizer.json"), "{}");
+    Path link;
+    try {
+      link = Files.createSymbolicLink(dir.resolve("current"), folder);
+    } catch (UnsupportedOperationException | java.io.IOException e) {
+      org.junit.jupiter.api.Assumptions.abort("no symbolic links here: " + e);
+      return;
+    }
+    Path zip = ModelArchives.pack(link, Files.createDirectories(dir.resolve("tmp")));
+    assertThat(zip.getFileName().toString()).matches("current-[0-9a-f]{12}\\.zip");
+    List<String> entries = new ArrayList<>();
+    try (java.util.zip.ZipFile z = new java.util.zip.ZipFile(zip.toFile())) {
+      z.stream().forEach(e -> entries.add(e.getName()));
+    }
+    assertThat(entries).containsExactly("model.onnx", "sub/tokenizer.json");
+  }
+
+  /**
    * A driver that starts a context, ships a folder, stops the context, and does it again: the
    * archive is there while its context runs, gone with the context's folder once it stopped, and
    * packed again, in a folder of the next context's own, for the next context; a stopped context

@@ -203,6 +203,34 @@ class SparkRetrievalEvaluatorTest {
         .startsWith("duplicate corpus ordinal 7: 2 rows have it (ids 'd2', 'd3')");
   }
 
+  /**
+   * A numeric id column is read as its digits, as the qrels name documents; a title or text column
+   * that is not a string is refused naming it. Before, every task failed with a ClassCastException
+   * ("Integer cannot be cast to String") that named no column.
+   */
+  @Test
+  void aNumericIdIsReadAsItsDigitsAndAColumnOfAnotherTypeIsNamed() {
+    org.apache.spark.sql.types.StructType intIds = new org.apache.spark.sql.types.StructType()
+        .add("ordinal", org.apache.spark.sql.types.DataTypes.LongType).add("id", org.apache.spark.sql.types.DataTypes.IntegerType)
+        .add("title", org.apache.spark.sql.types.DataTypes.StringType).add("text", org.apache.spark.sql.types.DataTypes.StringType);
+    List<org.apache.spark.sql.Row> docs = SparkRetrievalEvaluator.documents(TestSpark.session(), TestSpark.rows(
+        List.of(org.apache.spark.sql.RowFactory.create(0L, 17, "", "a")), intIds, 1)).collectAsList();
+    assertThat(docs).singleElement().satisfies(r -> assertThat(r.getString(1)).isEqualTo("17"));
+    org.apache.spark.sql.types.StructType intTitles = new org.apache.spark.sql.types.StructType()
+        .add("ordinal", org.apache.spark.sql.types.DataTypes.LongType).add("id", org.apache.spark.sql.types.DataTypes.StringType)
+        .add("title", org.apache.spark.sql.types.DataTypes.IntegerType).add("text", org.apache.spark.sql.types.DataTypes.StringType);
+    assertThatThrownBy(() -> SparkRetrievalEvaluator.documents(TestSpark.session(), TestSpark.rows(
+        List.of(org.apache.spark.sql.RowFactory.create(0L, "d1", 3, "a")), intTitles, 1)))
+        .isInstanceOf(IllegalArgumentException.class).hasMessage("corpus: column 'title' is int, not string");
+    org.apache.spark.sql.types.StructType doubleIds = new org.apache.spark.sql.types.StructType()
+        .add("ordinal", org.apache.spark.sql.types.DataTypes.LongType).add("id", org.apache.spark.sql.types.DataTypes.DoubleType)
+        .add("title", org.apache.spark.sql.types.DataTypes.StringType).add("text", org.apache.spark.sql.types.DataTypes.StringType);
+    assertThatThrownBy(() -> SparkRetrievalEvaluator.documents(TestSpark.session(), TestSpark.rows(
+        List.of(org.apache.spark.sql.RowFactory.create(0L, 1.5, "", "a")), doubleIds, 1)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("corpus: column 'id' is double, not string (nor int or bigint)");
+  }
+
   @Test
   void geckoEvalRetrievalNumbersReproduceThroughSpark(@TempDir Path dir) throws Exception {
     Path data = slice(dir.resolve("arguana-slice"), PASSAGES);
