@@ -344,12 +344,37 @@ public final class ChatModelLlmClient implements LlmClient {
   /**
    * A runtime exception that is not LangChain4j's as gecko-train's. LangChain4j's exception mapper
    * passes runtime exceptions through as they are, and its {@code JdkHttpClient} wraps an {@link
-   * IOException} (connection refused or reset) in a plain {@link RuntimeException}: an I/O
-   * failure anywhere in the cause chain becomes a retryable {@link ConnectionException} (or {@link
-   * LlmTimeoutException} for a timeout), anything else a not retryable {@link
-   * ChatModelFailureException}. Messages are redacted of anything that looks like a key.
+   * IOException} (connection refused or reset) or an {@link InterruptedException} in a plain
+   * {@link RuntimeException}, as some provider models (Vertex AI Gemini) wrap LangChain4j's own
+   * exceptions. In the cause chain, in this order: an interrupt becomes a not retryable {@link
+   * LlmException} saying so (the thread's interrupt flag set); a LangChain4j exception is {@linkplain
+   * #map mapped} as if thrown itself (a wrapped rate limit is still retried); a JSON codec's failure
+   * (a body that does not parse) a retryable {@link dev.gecko.train.llm.MalformedResponseException};
+   * an I/O failure a retryable {@link ConnectionException} (or {@link LlmTimeoutException} for a
+   * timeout); anything else a not retryable {@link ChatModelFailureException}. Messages are
+   * redacted of anything that looks like a key.
    */
   LlmException mapUnexpected(RuntimeException e) {
+    Throwable interrupt = inCauses(e, InterruptedException.class);
+    if (interrupt == null && Thread.currentThread().isInterrupted()) {
+      interrupt = inCauses(e, java.io.InterruptedIOException.class);
+      if (interrupt == null) {
+        interrupt = inCauses(e, java.nio.channels.ClosedByInterruptException.class);
+      }
+    }
+    if (interrupt != null) {
+      Thread.currentThread().interrupt();
+      return new LlmException(model + ": interrupted while calling the chat model", RedactedCause.of(e));
+    }
+    LangChain4jException wrapped = inCauses(e, LangChain4jException.class);
+    if (wrapped != null) {
+      return map(wrapped);
+    }
+    Throwable json = jsonFailure(e);
+    if (json != null) {
+      return new dev.gecko.train.llm.MalformedResponseException(model + ": the model server's answer does not parse: "
+          + describe(json), 0, null, null, null, RedactedCause.of(e));
+    }
     IOException io = inCauses(e, IOException.class);
     if (io instanceof HttpTimeoutException || io instanceof SocketTimeoutException) {
       return new LlmTimeoutException(model + ": timeout talking to the model server: " + describe(io), 0, null, null, null,
@@ -361,6 +386,20 @@ public final class ChatModelLlmClient implements LlmClient {
     }
     return new ChatModelFailureException(model + ": the chat model failed unexpectedly: " + describe(e)
         + " (not an error LangChain4j maps; not retried)", RedactedCause.of(e));
+  }
+
+  /** Jackson's failure to read a body (2.x's or 3.x's {@code JacksonException}) in the cause chain, or null. */
+  private static Throwable jsonFailure(Throwable e) {
+    Set<Throwable> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+    for (Throwable t = e; t != null && seen.add(t); t = t.getCause()) {
+      for (Class<?> c = t.getClass(); c != null; c = c.getSuperclass()) {
+        if (c.getName().equals("com.fasterxml.jackson.core.JacksonException")
+            || c.getName().equals("tools.jackson.core.JacksonException")) {
+          return t;
+        }
+      }
+    }
+    return null;
   }
 
   private static String describe(Throwable t) {

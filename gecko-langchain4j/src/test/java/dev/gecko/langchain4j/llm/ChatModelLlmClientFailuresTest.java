@@ -116,6 +116,56 @@ class ChatModelLlmClientFailuresTest {
     assertThat(meter.snapshot().failures()).isEqualTo(1);
   }
 
+  /**
+   * What some provider models (Vertex AI Gemini) and LangChain4j's own HTTP client wrap in a plain
+   * runtime exception keeps its meaning: a LangChain4j rate limit or server error is retried, an
+   * interrupt stops (not retried, the flag kept), and a body its JSON codec cannot read is a
+   * malformed answer. Before, each was a not retried "failed unexpectedly", so one quota error
+   * stopped a FRet run.
+   */
+  @Test
+  void wrappedLangChain4jErrorsInterruptsAndUnreadableBodiesKeepTheirMeaning() throws Exception {
+    LlmException limited = catchThrowableOfType(LlmException.class, () -> ChatModelLlmClient.of(new FailingChatModel(
+        () -> new RuntimeException(new dev.langchain4j.exception.RateLimitException("quota exceeded")), 1), "stub")
+        .generate(REQUEST));
+    assertThat(limited).isInstanceOf(dev.gecko.train.llm.RateLimitException.class).hasMessageContaining("quota exceeded");
+    assertThat(limited.retryable()).isTrue();
+    UsageMeter meter = new UsageMeter(PriceTable.FREE);
+    FailingChatModel busy = new FailingChatModel(() -> new RuntimeException("vertex",
+        new dev.langchain4j.exception.InternalServerException("backend error")), 1);
+    assertThat(standard(busy, meter).generate(REQUEST).text()).as("retried, then answered").isEqualTo("ok");
+    assertThat(busy.calls).hasValue(2);
+
+    LlmException garbled = catchThrowableOfType(LlmException.class, () -> ChatModelLlmClient.of(new FailingChatModel(
+        () -> new RuntimeException(new com.fasterxml.jackson.core.JsonParseException(null, "Unexpected character ('<')")),
+        1), "stub").generate(REQUEST));
+    assertThat(garbled).isInstanceOf(dev.gecko.train.llm.MalformedResponseException.class)
+        .hasMessageContaining("does not parse").hasMessageContaining("Unexpected character");
+    assertThat(garbled.retryable()).isTrue();
+
+    java.util.concurrent.atomic.AtomicReference<Throwable> thrown = new java.util.concurrent.atomic.AtomicReference<>();
+    java.util.concurrent.atomic.AtomicBoolean flagKept = new java.util.concurrent.atomic.AtomicBoolean();
+    FailingChatModel interrupted = new FailingChatModel(() -> {
+      Thread.currentThread().interrupt(); // as JdkHttpClient leaves it: the flag set, the exception wrapped
+      return new RuntimeException(new InterruptedException());
+    }, Integer.MAX_VALUE);
+    Thread t = new Thread(() -> {
+      try {
+        standard(interrupted, new UsageMeter(PriceTable.FREE)).generate(REQUEST);
+      } catch (Throwable x) {
+        thrown.set(x);
+      }
+      flagKept.set(Thread.currentThread().isInterrupted());
+    });
+    t.start();
+    t.join();
+    assertThat(thrown.get()).isInstanceOf(LlmException.class).isNotInstanceOf(ChatModelFailureException.class)
+        .hasMessageContaining("interrupted while calling the chat model");
+    assertThat(((LlmException) thrown.get()).retryable()).isFalse();
+    assertThat(flagKept).isTrue();
+    assertThat(interrupted.calls).as("not retried").hasValue(1);
+  }
+
   @Test
   void anyOtherRuntimeExceptionIsANotRetryableFailureNamingItWithoutTheKey() {
     Supplier<RuntimeException> bug = () -> new IllegalStateException("no serializer for request (Authorization: Bearer " + KEY
