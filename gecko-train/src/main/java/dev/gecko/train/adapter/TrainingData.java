@@ -190,7 +190,8 @@ public final class TrainingData {
       notBlank(anchor, f.get("anchor") != null ? "anchor" : "query", invalid);
       String positive = notBlank(require(f.get("positive"), "positive", invalid), "positive", invalid);
       String negative = f.get("negative");
-      return new TrainingExample(task, anchor, positive, negative == null || negative.isEmpty() ? null : negative,
+      // an empty or blank cell (a TSV row without one) is no negative, never a blank text to train on
+      return new TrainingExample(task, anchor, positive, negative == null || negative.isBlank() ? null : negative,
           null, where);
     }
     String text = f.get("text");

@@ -18,6 +18,8 @@ import java.util.Set;
  */
 abstract class HttpLlmClient implements LlmClient {
   private final String baseUrl;
+  /** The base URL's query with its {@code ?}, or empty: sent with every request. */
+  private final String query;
   private final String shownUrl;
   private final String endpoint;
   private final String model;
@@ -30,7 +32,14 @@ abstract class HttpLlmClient implements LlmClient {
    */
   HttpLlmClient(String provider, String baseUrl, String model, Set<Capability> capabilities, HttpTransport transport) {
     String url = LlmClients.checkBaseUrl(baseUrl); // white space around it stripped, as endpointUrl reads it
-    this.baseUrl = url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
+    // a query (Azure's api-version, a gateway's key) stays the request's query: the path goes before
+    // it, never into it; a fragment is never sent
+    int hash = url.indexOf('#');
+    String noFragment = hash < 0 ? url : url.substring(0, hash);
+    int question = noFragment.indexOf('?');
+    String base = question < 0 ? noFragment : noFragment.substring(0, question);
+    this.query = question < 0 || question == noFragment.length() - 1 ? "" : noFragment.substring(question);
+    this.baseUrl = base.endsWith("/") ? base.substring(0, base.length() - 1) : base;
     this.shownUrl = LlmClients.endpointUrl(url);
     this.endpoint = provider + " " + shownUrl;
     this.model = model;
@@ -94,7 +103,7 @@ abstract class HttpLlmClient implements LlmClient {
   final HttpTransport.Reply post(String path, JsonNode body) {
     URI uri;
     try {
-      uri = new URI(baseUrl + path);
+      uri = new URI(baseUrl + path + query);
     } catch (URISyntaxException | RuntimeException e) {
       throw new LlmException("cannot make a request URL from " + shownUrl + " and " + path, null);
     }

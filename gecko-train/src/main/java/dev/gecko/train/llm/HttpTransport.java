@@ -39,7 +39,7 @@ final class HttpTransport {
   private final Map<String, String> headers;
   /** The API key and the values of secret headers, as they may come back in an error body; longest first. */
   private final java.util.List<String> secrets;
-  /** The {@link #secrets} of {@value #MIN_SECRET} characters or more: those scrubbed from a 2xx body before it is read. */
+  /** The {@link #secrets} that look like credentials ({@link #credentialLike}): those scrubbed from a 2xx body before it is read. */
   private final java.util.List<String> answerSecrets;
   /** The fewest characters of a secret header's value, or of the API key in a 2xx body, that are scrubbed. */
   private static final int MIN_SECRET = 8;
@@ -50,6 +50,16 @@ final class HttpTransport {
   private final Clock clock;
 
   HttpTransport(Duration connectTimeout, Duration requestTimeout, Map<String, String> headers, String secret, Clock clock) {
+    this(connectTimeout, requestTimeout, headers, secret, java.util.Set.of(), clock);
+  }
+
+  /**
+   * As above, with the secrets of the base URL too ({@code urlSecrets}: its user info and query
+   * values), which a server or gateway may quote in an error page; those of {@value #MIN_SECRET}
+   * characters or more are scrubbed as a secret header's value is.
+   */
+  HttpTransport(Duration connectTimeout, Duration requestTimeout, Map<String, String> headers, String secret,
+      java.util.Set<String> urlSecrets, Clock clock) {
     this.http = HttpClient.newBuilder().connectTimeout(connectTimeout).version(HttpClient.Version.HTTP_1_1).build();
     this.requestTimeout = requestTimeout;
     this.headers = Map.copyOf(headers);
@@ -63,6 +73,7 @@ final class HttpTransport {
         }
       }
     });
+    found.addAll(urlSecrets);
     found.removeIf(v -> v.length() < MIN_SECRET); // too short to be a credential, and too common to replace safely
     if (secret != null && !secret.isEmpty()) {
       found.add(secret); // the API key itself, whatever its length
@@ -70,12 +81,26 @@ final class HttpTransport {
     java.util.List<String> list = new java.util.ArrayList<>(found);
     list.sort(java.util.Comparator.comparingInt(String::length).reversed());
     this.secrets = java.util.List.copyOf(list);
-    // a 2xx body is the model's answer: a short key ("ollama", "EMPTY", "test", a local server's
-    // placeholder) is ordinary text there, and replacing it would change the answer or break its JSON
-    this.answerSecrets = list.stream().filter(v -> v.length() >= MIN_SECRET).toList();
+    // a 2xx body is the model's answer: a local server's placeholder key ("ollama", "EMPTY",
+    // "anything", "sk-no-key-required", "12345678") is ordinary text there, and replacing it would
+    // change the answer or break its JSON; only what looks like a real credential is scrubbed
+    this.answerSecrets = list.stream().filter(HttpTransport::credentialLike).toList();
     this.escapedSecrets = list.stream().map(HttpTransport::escapedForm).toList();
     this.escapedAnswerSecrets = answerSecrets.stream().map(HttpTransport::escapedForm).toList();
     this.clock = clock;
+  }
+
+  /** The fewest characters of a secret scrubbed from a 2xx body. */
+  private static final int MIN_ANSWER_SECRET = 16;
+
+  /**
+   * Whether {@code secret} looks like a real credential rather than a placeholder: at least
+   * {@value #MIN_ANSWER_SECRET} characters, letters and digits among them (a provider's key, a
+   * random token). A word, a phrase or a number is not one, and may be ordinary text in an answer.
+   */
+  static boolean credentialLike(String secret) {
+    return secret.length() >= MIN_ANSWER_SECRET && secret.chars().anyMatch(Character::isLetter)
+        && secret.chars().anyMatch(Character::isDigit);
   }
 
   /**
@@ -546,6 +571,9 @@ final class HttpTransport {
     return Optional.of(d.isNegative() ? Duration.ZERO : d.compareTo(MAX_HINT) > 0 ? MAX_HINT : d);
   }
 
+  /** IMF-fixdate read without its day name, which the JDK's RFC 1123 parser checks against the date. */
+  private static final java.util.regex.Pattern IMF_FIXDATE = java.util.regex.Pattern.compile(
+      "[A-Za-z]{3}, (\\d{2}) ([A-Za-z]{3}) (\\d{4}) (\\d{2}):(\\d{2}):(\\d{2}) GMT");
   private static final java.util.regex.Pattern RFC_850 = java.util.regex.Pattern.compile(
       "[A-Za-z]+, (\\d{2})-([A-Za-z]{3})-(\\d{2}) (\\d{2}):(\\d{2}):(\\d{2}) GMT");
   private static final java.util.regex.Pattern ASCTIME = java.util.regex.Pattern.compile(
@@ -561,7 +589,11 @@ final class HttpTransport {
       // an obsolete form?
     }
     try {
-      java.util.regex.Matcher m = RFC_850.matcher(v);
+      java.util.regex.Matcher m = IMF_FIXDATE.matcher(v);
+      if (m.matches()) { // a day name that does not match the date (a server's bug): the date decides
+        return utc(Integer.parseInt(m.group(3)), m.group(2), m.group(1), m.group(4), m.group(5), m.group(6));
+      }
+      m = RFC_850.matcher(v);
       if (m.matches()) {
         int now = clock.instant().atZone(java.time.ZoneOffset.UTC).getYear();
         int year = now - Math.floorMod(now, 100) + Integer.parseInt(m.group(3));

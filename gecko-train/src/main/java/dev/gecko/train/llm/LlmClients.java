@@ -212,6 +212,44 @@ public final class LlmClients {
   }
 
   /**
+   * The parts of a base URL that may hold a secret: its user info (whole, and the part after
+   * {@code :}) and each query value, as written and decoded. Empty where there is none or the URL
+   * does not parse.
+   */
+  static Set<String> urlSecrets(String url) {
+    Set<String> out = new java.util.HashSet<>();
+    if (url == null) {
+      return out;
+    }
+    URI u;
+    try {
+      u = new URI(url.strip());
+    } catch (URISyntaxException e) {
+      return out;
+    }
+    String user = u.getRawUserInfo();
+    if (user != null) {
+      out.add(user);
+      out.add(user.substring(user.indexOf(':') + 1));
+      out.add(java.net.URLDecoder.decode(user.substring(user.indexOf(':') + 1), java.nio.charset.StandardCharsets.UTF_8));
+    }
+    String query = u.getRawQuery();
+    if (query != null) {
+      for (String pair : query.split("&")) {
+        String value = pair.substring(pair.indexOf('=') + 1);
+        out.add(value);
+        try {
+          out.add(java.net.URLDecoder.decode(value, java.nio.charset.StandardCharsets.UTF_8));
+        } catch (IllegalArgumentException e) {
+          // a malformed escape: the raw value stands for it
+        }
+      }
+    }
+    out.removeIf(String::isEmpty);
+    return out;
+  }
+
+  /**
    * The usual stack: cache (if {@code cacheDir} is not null) over meter over a concurrency limit
    * over retries over {@code http}. The limit counts a call from its first attempt to its last, its
    * waits between them included; so a call queued on the limit enters the retries only once a
@@ -375,7 +413,7 @@ public final class LlmClients {
         }
         h.put(keyHeader, keyPrefix + apiKey);
       }
-      return new HttpTransport(connectTimeout, requestTimeout, h, apiKey, clock);
+      return new HttpTransport(connectTimeout, requestTimeout, h, apiKey, urlSecrets(baseUrl), clock);
     }
 
     private static Duration positive(Duration d, String name) {

@@ -68,7 +68,7 @@ public class LlmException extends GeckoException {
 
   /**
    * The exception type for an HTTP status, the one place that decides it: 429 {@link
-   * RateLimitException}; 408, 409 and 5xx {@link ServerException}; 401 and 403 {@link
+   * RateLimitException} (but OpenAI's {@code insufficient_quota}, which no wait cures, a plain one); 408, 409 and 5xx {@link ServerException}; 401 and 403 {@link
    * AuthenticationException}; 404 {@link ModelNotFoundException}; 400, 413 and 422 {@link
    * BadRequestException}; any other a plain (not retryable) {@code LlmException}. The 401/403 and
    * 404 messages get a hint (check the API key; the model name and base URL).
@@ -82,6 +82,11 @@ public class LlmException extends GeckoException {
    */
   public static LlmException forStatus(String message, int statusCode, String body, String requestId,
       Duration retryAfter, Throwable cause) {
+    if (statusCode == 429 && body != null && body.contains("\"insufficient_quota\"")) {
+      // OpenAI's 429 for an account out of credit: no wait makes it succeed (not retryable)
+      return new LlmException(message + " (the account's quota or credit is used up: retrying cannot help)", statusCode,
+          body, requestId, null, cause);
+    }
     if (statusCode == 429) {
       return new RateLimitException(message, statusCode, body, requestId, retryAfter, cause);
     }

@@ -36,12 +36,12 @@ public record RetryPolicy(int maxRetries, Duration initialBackoff, Duration maxB
     if (maxRetries < 0) {
       throw new IllegalArgumentException("maxRetries must be >= 0, was " + maxRetries);
     }
-    if (multiplier < 1) {
-      throw new IllegalArgumentException("multiplier must be >= 1, was " + multiplier);
+    if (!(multiplier >= 1) || Double.isInfinite(multiplier)) { // NaN too: every wait would be 0
+      throw new IllegalArgumentException("multiplier must be finite and >= 1, was " + multiplier);
     }
-    Objects.requireNonNull(initialBackoff, "initialBackoff is null");
-    Objects.requireNonNull(maxBackoff, "maxBackoff is null");
-    Objects.requireNonNull(maxRetryAfter, "maxRetryAfter is null");
+    Builder.positive(initialBackoff, "initialBackoff");
+    Builder.positive(maxBackoff, "maxBackoff");
+    Builder.positive(maxRetryAfter, "maxRetryAfter");
     Objects.requireNonNull(sleeper, "sleeper is null");
     Objects.requireNonNull(random, "random is null");
   }
@@ -119,8 +119,8 @@ public record RetryPolicy(int maxRetries, Duration initialBackoff, Duration maxB
 
     /** Sets the growth factor (default 2). */
     public Builder multiplier(double m) {
-      if (m < 1) {
-        throw new IllegalArgumentException("multiplier must be >= 1, was " + m);
+      if (!(m >= 1) || Double.isInfinite(m)) { // NaN too: every wait would be 0
+        throw new IllegalArgumentException("multiplier must be finite and >= 1, was " + m);
       }
       this.multiplier = m;
       return this;
@@ -149,7 +149,7 @@ public record RetryPolicy(int maxRetries, Duration initialBackoff, Duration maxB
       return new RetryPolicy(maxRetries, initialBackoff, maxBackoff, multiplier, maxRetryAfter, sleeper, random);
     }
 
-    private static Duration positive(Duration d, String name) {
+    static Duration positive(Duration d, String name) {
       Objects.requireNonNull(d, name + " is null");
       if (d.isNegative()) {
         throw new IllegalArgumentException(name + " must be >= 0, was " + d);

@@ -50,6 +50,9 @@ class TrainingDataTest {
     Path unscored = Files.writeString(dir.resolve("unscored.jsonl"),
         "{\"sentence1\": \"a\", \"sentence2\": \"b\"}\n{\"sentence1\": \"c\", \"sentence2\": \"d\"}\n");
     assertThat(TrainingData.read(unscored).allScored()).as("no pair scored: pairs, as before").isFalse();
+    // a blank negative cell is no negative, as an empty one is, never a blank text trained as one
+    Path triplets = Files.writeString(dir.resolve("triplets.tsv"), "anchor\tpositive\tnegative\nq\tp\t  \nr\ts\t\n");
+    assertThat(TrainingData.read(triplets).examples()).extracting(TrainingExample::negative).containsOnlyNulls();
   }
 
   @Test

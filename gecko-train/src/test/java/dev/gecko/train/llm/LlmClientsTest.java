@@ -270,6 +270,9 @@ class LlmClientsTest {
   void retryAfterAsHttpDateUsesTheInjectedClock() {
     Clock clock = Clock.fixed(Instant.parse("2026-01-01T00:00:00Z"), ZoneOffset.UTC);
     assertThat(HttpTransport.parseRetryAfter("Thu, 01 Jan 2026 00:00:30 GMT", clock)).contains(Duration.ofSeconds(30));
+    // a day name that does not match the date (1 January 2026 is a Thursday): the date decides
+    assertThat(HttpTransport.parseRetryAfter("Wed, 01 Jan 2026 00:00:30 GMT", clock)).contains(Duration.ofSeconds(30));
+    assertThat(HttpTransport.parseRetryAfter("Wed, 30 Feb 2026 00:00:30 GMT", clock)).isEmpty();
     assertThat(HttpTransport.parseRetryAfter("1.5", clock)).contains(Duration.ofMillis(1500));
     assertThat(HttpTransport.parseRetryAfter("soon", clock)).isEmpty();
     server.enqueue(Fault.status(503, Map.of("Retry-After", "Thu, 01 Jan 2026 00:00:42 GMT"), "busy"));
@@ -642,7 +645,7 @@ class LlmClientsTest {
     LlmResponse first = cachedWithUser.generate(r);
     PromptLogprobs scored = cachedWithUser.promptLogprobs(prompt);
     assertThat(server.requests()).hasSize(2);
-    // the same server without the user info hits; so does the URL with a query (never called, so its odd path does not matter)
+    // the same server without the user info hits; so does the URL with a query (never called: the cache answers)
     LlmClient cachedPlain = LlmClients.caching(plain, dir, meter);
     assertThat(cachedPlain.generate(r)).isEqualTo(first);
     assertThat(cachedPlain.promptLogprobs(prompt).tokens()).isEqualTo(scored.tokens());
@@ -749,6 +752,30 @@ class LlmClientsTest {
     assertThat(sleeps).isEmpty();
   }
 
+  /**
+   * OpenAI's 429 for an account out of credit is not retried (before, each worker waited through
+   * every retry, about 31 s with the defaults, before failing); a policy whose multiplier is NaN,
+   * or a negative wait, is refused when built (a NaN multiplier made every wait 0).
+   */
+  @Test
+  void anExhaustedQuotaIsNotRetriedAndARetryPolicyWithoutRealWaitsIsRefused() {
+    server.enqueue(Fault.status(429, Map.of(), "{\"error\":{\"message\":\"You exceeded your current quota, please check your "
+        + "plan and billing details.\",\"type\":\"insufficient_quota\",\"code\":\"insufficient_quota\"}}"));
+    LlmClient c = LlmClients.retrying(openAi(EnumSet.noneOf(Capability.class)), policy(3));
+    assertThatThrownBy(() -> c.generate(LlmRequest.of("hi", GenerationOptions.DEFAULT)))
+        .isInstanceOfSatisfying(LlmException.class, e -> {
+          assertThat(e).isNotInstanceOf(RateLimitException.class).hasMessageContaining("retrying cannot help");
+          assertThat(e.retryable()).isFalse();
+        });
+    assertThat(server.requests()).hasSize(1);
+    assertThat(sleeps).isEmpty();
+    assertThatThrownBy(() -> RetryPolicy.builder().multiplier(Double.NaN)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("multiplier must be finite and >= 1, was NaN");
+    assertThatThrownBy(() -> new RetryPolicy(1, Duration.ofSeconds(-1), Duration.ofSeconds(1), 2, Duration.ofSeconds(1),
+        Sleeper.SYSTEM, new java.util.Random())).isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("initialBackoff must be >= 0, was PT-1S");
+  }
+
   @Test
   void aRetryAfterLongerThanTheCapGivesUpAtOnceSayingSo() {
     server.enqueue(Fault.status(429, Map.of("Retry-After", "86400"), "{\"error\":{\"message\":\"daily quota\"}}"));
@@ -840,11 +867,46 @@ class LlmClientsTest {
     LlmClient c = LlmClients.openAiCompatible().baseUrl(withUser + "\r\n").model("m").build();
     assertThatThrownBy(() -> c.generate(LlmRequest.of("again", GenerationOptions.DEFAULT))).isInstanceOf(ServerException.class)
         .message().doesNotContain(secret).doesNotContain("gecko:").contains(server.openAiBaseUrl() + "/chat/completions");
-    // a query with a secret and a trailing space: the request goes out, and no message shows the query
+    // a query with a secret and a trailing space: the request goes out with it, and no message shows it
     LlmClient q = LlmClients.openAiCompatible().baseUrl(server.openAiBaseUrl() + "?key=" + secret + " ").model("m").build();
     assertThat(q.toString()).doesNotContain(secret);
+    assertThat(q.generate(LlmRequest.of("hi", GenerationOptions.DEFAULT)).text()).isNotEmpty();
+    assertThat(server.requests().get(server.requests().size() - 1).query()).isEqualTo("key=" + secret);
+    server.enqueue(Fault.status(500, Map.of(), "{\"error\":{\"message\":\"busy\"}}"));
     assertThatThrownBy(() -> q.generate(LlmRequest.of("hi", GenerationOptions.DEFAULT))).isInstanceOf(LlmException.class)
         .message().doesNotContain(secret);
+  }
+
+  /**
+   * A base URL's query is sent with every request, after the path (Azure's {@code api-version}, a
+   * gateway's key); its values and the user info are scrubbed from what a server quotes back. Before,
+   * the path was appended to the query ({@code ?key=S/chat/completions}), every request went to the
+   * base path, and an error page quoting the request target showed the key.
+   */
+  @Test
+  void aBaseUrlsQueryFollowsThePathAndItsValuesAreScrubbedFromErrors() {
+    String secret = "AIzaSyQ-0123456789abcdef";
+    LlmClient c = LlmClients.openAiCompatible().baseUrl(server.openAiBaseUrl() + "/?api-version=2024-10-21&key=" + secret)
+        .model("m").build();
+    assertThat(c.generate(LlmRequest.of("hi", GenerationOptions.DEFAULT)).text()).isNotEmpty();
+    assertThat(server.requests()).singleElement().satisfies(r -> {
+      assertThat(r.path()).isEqualTo("/v1/chat/completions");
+      assertThat(r.query()).isEqualTo("api-version=2024-10-21&key=" + secret);
+    });
+    server.enqueue(Fault.status(404, Map.of(), "The requested URL /v1/chat/completions?key=" + secret + " was not found"));
+    assertThatThrownBy(() -> c.generate(LlmRequest.of("hi", GenerationOptions.DEFAULT)))
+        .isInstanceOfSatisfying(LlmException.class, e -> {
+          assertThat(e.getMessage()).doesNotContain(secret).contains("[REDACTED]");
+          assertThat(e.body()).doesNotContain(secret);
+        });
+    String password = "hunter2-SECRET-pw";
+    LlmClient u = LlmClients.openAiCompatible().baseUrl(server.openAiBaseUrl().replace("http://", "http://gecko:" + password
+        + "@")).model("m").build();
+    server.enqueue(Fault.status(500, Map.of(), "{\"error\":{\"message\":\"upstream rejected gecko:" + password + "\"}}"));
+    assertThatThrownBy(() -> u.generate(LlmRequest.of("hi", GenerationOptions.DEFAULT))).isInstanceOf(ServerException.class)
+        .message().doesNotContain(password);
+    assertThat(LlmClients.urlSecrets("https://u:p%40ss@h/v1?a=1&key=k%2Fx&flag")).contains("u:p%40ss", "p%40ss", "p@ss",
+        "1", "k%2Fx", "k/x", "flag");
   }
 
   @Test
@@ -885,12 +947,16 @@ class LlmClientsTest {
    */
   @Test
   void aShortKeyDoesNotChangeAnAnswerButIsStillHiddenInErrors() {
-    for (String key : List.of("test", "1", "ollama")) {
-      server.enqueue(Fault.status(200, Map.of(), "{\"choices\":[{\"message\":{\"content\":\"how to test 1 ollama model\"}}],"
-          + "\"usage\":{\"prompt_tokens\":12,\"completion_tokens\":1}}"));
+    // local servers' placeholder keys, short or long: words, phrases and numbers are text in an answer
+    String answer = "how to test 1 ollama model for anything at 1712345678 (sk-no-key-required)";
+    for (String key : List.of("test", "1", "ollama", "anything", "12345678", "sk-no-key-required")) {
+      server.enqueue(Fault.status(200, Map.of(), "{\"created\":1712345678,\"choices\":[{\"message\":{\"content\":\""
+          + answer + "\"}}],\"usage\":{\"prompt_tokens\":12,\"completion_tokens\":1}}"));
       LlmClient c = LlmClients.openAiCompatible().baseUrl(server.openAiBaseUrl()).apiKey(key).model("m").build();
-      assertThat(c.generate(LlmRequest.of("hi", GenerationOptions.DEFAULT)).text()).as(key).isEqualTo("how to test 1 ollama model");
+      assertThat(c.generate(LlmRequest.of("hi", GenerationOptions.DEFAULT)).text()).as(key).isEqualTo(answer);
     }
+    assertThat(HttpTransport.credentialLike("sk-proj-4fQ9xT2mZ8")).isTrue();
+    assertThat(HttpTransport.credentialLike("not-a-real-key-at-all")).isFalse();
     server.enqueue(Fault.status(401, Map.of(), "{\"error\":{\"message\":\"Incorrect API key provided: ollama\"}}"));
     LlmClient c = LlmClients.openAiCompatible().baseUrl(server.openAiBaseUrl()).apiKey("ollama").model("m").build();
     assertThatThrownBy(() -> c.generate(LlmRequest.of("hi", GenerationOptions.DEFAULT)))

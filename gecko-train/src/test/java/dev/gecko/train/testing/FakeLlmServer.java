@@ -104,7 +104,7 @@ public final class FakeLlmServer implements AutoCloseable {
   }
 
   /** One request as received. */
-  public record Recorded(String path, Map<String, List<String>> headers, String body) {}
+  public record Recorded(String path, Map<String, List<String>> headers, String body, String query) {}
 
   private final HttpServer server;
   private final ExecutorService pool;
@@ -411,7 +411,8 @@ public final class FakeLlmServer implements AutoCloseable {
   private void handleCounted(HttpExchange ex) throws IOException {
     try (ex) {
       String body = new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
-      requests.add(new Recorded(ex.getRequestURI().getPath(), Map.copyOf(ex.getRequestHeaders()), body));
+      requests.add(new Recorded(ex.getRequestURI().getPath(), Map.copyOf(ex.getRequestHeaders()), body,
+          ex.getRequestURI().getRawQuery()));
       synchronized (gate) {
         while (paused) {
           gate.wait(); // close() interrupts
