@@ -214,7 +214,9 @@ public interface GeckoEmbedder extends AutoCloseable {
    * Refuses later calls, waits for the calls in flight (their asynchronous futures completed, and
    * the dependent stages that run on the embedder's callback thread returned: a callback that
    * blocks holds close up), then frees native memory. Idempotent: a second close returns once the first has freed. A callback
-   * of an asynchronous call may close the embedder. So may the {@link ProgressListener} of a
+   * of an asynchronous call may close the embedder; there close waits for the calls in flight but
+   * for no callback thread (it would wait for itself), so another call's future may complete, and
+   * its dependent stages run, just after close returns. So may the {@link ProgressListener} of a
    * synchronous call: there close returns at once without waiting (it would wait for the call it
    * runs in), the call goes on to return its vectors, and the last call in flight to finish frees
    * the native memory.

@@ -162,24 +162,60 @@ final class Coalescer {
       lock.unlock();
     }
     if (inline) {
+      boolean counted = true;
       try {
-        while (!job.future.isDone() && runOneBatch()) {
-          // its own batch (and any that came before it)
+        boolean own = true;
+        while (counted) {
+          while ((!own || !job.future.isDone()) && runOneBatch()) {
+            // its own batch (and any that came before it); once it stays, what is queued
+          }
+          own = false;
+          counted = !tryLeave();
         }
       } finally {
-        lock.lock();
-        try {
-          activeRunners--;
-          changed.signalAll();
-          if (!queue.isEmpty() && activeRunners < runners) {
-            tryStartHelper(); // what came meanwhile does not wait for this caller's next call
-          }
-        } finally {
-          lock.unlock();
+        if (counted) {
+          leave();
         }
       }
     }
     return awaitUninterruptibly(job.future);
+  }
+
+  /**
+   * A runner about to leave: leaves, starting a helper for texts queued meanwhile (they do not
+   * wait for the next call), unless the queue holds texts, no other runner is at work and no
+   * helper could be started ("unable to create native thread"): then it stays, and runs them
+   * itself, so that no call waits forever for a runner.
+   *
+   * @return whether it left
+   */
+  private boolean tryLeave() {
+    lock.lock();
+    try {
+      activeRunners--;
+      changed.signalAll();
+      if (!queue.isEmpty() && activeRunners < runners && !tryStartHelper() && activeRunners == 0) {
+        activeRunners++; // stays: nobody else would run the queue
+        return false;
+      }
+      return true;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** A runner leaves whatever the queue holds (it failed), starting a helper for it where it can. */
+  private void leave() {
+    lock.lock();
+    try {
+      activeRunners--;
+      changed.signalAll();
+      if (!queue.isEmpty() && activeRunners < runners) {
+        tryStartHelper();
+      }
+    } finally {
+      lock.unlock();
+    }
   }
 
   private static <T> T awaitUninterruptibly(CompletableFuture<T> future) {
@@ -258,10 +294,21 @@ final class Coalescer {
       } else {
         // first come, first admitted: small calls do not overtake a large one that waits for room
         long ticket = nextTicket++;
-        while (ticket != nextAdmitted || (queuedTokens > 0 && queuedTokens + job.tokens > maxQueuedTokens)) {
-          changed.awaitUninterruptibly();
+        boolean admitted = false;
+        try {
+          while (ticket != nextAdmitted || (queuedTokens > 0 && queuedTokens + job.tokens > maxQueuedTokens)) {
+            changed.awaitUninterruptibly();
+          }
+          admitted = true;
+        } finally {
+          if (!admitted) { // an Error while waiting (out of memory): the ticket must not hold the line up for good
+            withdraw(ticket);
+          }
         }
         nextAdmitted++;
+        while (withdrawn.remove(nextAdmitted)) {
+          nextAdmitted++;
+        }
       }
       job.admittedNanos = System.nanoTime();
       queue.addAll(job.items);
@@ -271,6 +318,25 @@ final class Coalescer {
     } finally {
       lock.unlock();
     }
+  }
+
+  /** Tickets given up while waiting for room, to be skipped when their turn comes. Under the lock. */
+  private final Set<Long> withdrawn = new java.util.HashSet<>();
+
+  /**
+   * Gives up {@code ticket} (its caller failed while waiting): its turn passes to the next one at
+   * once if it has come, else when it comes. Under the lock.
+   */
+  private void withdraw(long ticket) {
+    if (ticket == nextAdmitted) {
+      nextAdmitted++;
+    } else {
+      withdrawn.add(ticket);
+    }
+    while (withdrawn.remove(nextAdmitted)) {
+      nextAdmitted++;
+    }
+    changed.signalAll();
   }
 
   /**
@@ -302,23 +368,20 @@ final class Coalescer {
    */
   private void helperLoop() {
     boolean entered = gate.tryEnterForCallsInside();
+    boolean counted = true;
     try {
-      while (entered && runOneBatch()) {
-        // next batch
+      while (entered && counted) {
+        while (runOneBatch()) {
+          // next batch
+        }
+        counted = !tryLeave();
       }
     } finally {
       if (entered) {
         gate.exit();
       }
-      lock.lock();
-      try {
-        activeRunners--;
-        changed.signalAll();
-        if (!queue.isEmpty() && activeRunners < runners) {
-          tryStartHelper(); // texts queued as this helper left
-        }
-      } finally {
-        lock.unlock();
+      if (counted) {
+        leave();
       }
     }
   }

@@ -213,6 +213,58 @@ class CoalescerFailureTest {
     assertThat(gate.closeAndAwait()).isTrue();
   }
 
+  /**
+   * A runner that leaves while another call's texts are queued and no helper thread can be
+   * started stays and runs them: here the caller running its own batch, whose async neighbour was
+   * queued (not refused: a runner was at work) while no thread could start. Before, the runner
+   * left, the neighbour waited forever with no runner, and so did close().
+   */
+  @Test
+  void aRunnerThatCannotHandOverStaysUntilTheQueueIsEmpty() throws Exception {
+    AtomicBoolean noThreads = new AtomicBoolean(false);
+    HeldRunners held = new HeldRunners();
+    java.util.concurrent.Executor threads = r -> {
+      if (noThreads.get()) {
+        throw new OutOfMemoryError("unable to create native thread: possibly out of memory or process/resource limits reached");
+      }
+      held.execute(r);
+    };
+    CountDownLatch inBatch = new CountDownLatch(1);
+    CountDownLatch go = new CountDownLatch(1);
+    LongAdder batches = new LongAdder() {
+      private static final long serialVersionUID = 1L;
+
+      @Override
+      public void increment() {
+        super.increment();
+        if (inBatch.getCount() > 0) { // the caller's own batch: held until the neighbour has queued
+          inBatch.countDown();
+          try {
+            go.await(WAIT_SECONDS, TimeUnit.SECONDS);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        }
+      }
+    };
+    CallGate gate = new CallGate();
+    Coalescer coalescer = new Coalescer(wide, session, null, settings(2), threads, gate, new WorkspacePool(),
+        new Stats(batches));
+    Future<List<float[]>> first = callers.submit(() -> coalescer.embed(List.of(encode("the first caller's text")), 32));
+    assertThat(inBatch.await(WAIT_SECONDS, TimeUnit.SECONDS)).isTrue();
+    noThreads.set(true);
+    CompletableFuture<List<float[]>> second = coalescer.submit(List.of(encode("a neighbour queued meanwhile")), 32);
+    assertThat(second).as("queued: a runner is at work").isNotDone();
+    go.countDown();
+    assertThat(first.get(WAIT_SECONDS, TimeUnit.SECONDS).get(0)).hasSize(32);
+    assertThat(second).as("run by the caller's thread before it left").isDone();
+    assertThat(VectorOps.cosine(second.get().get(0), reference.embed("a neighbour queued meanwhile", 32)))
+        .isGreaterThanOrEqualTo(0.99999f);
+    assertThat(held.held).isEmpty();
+    noThreads.set(false);
+    assertThat(gate.closeAndAwait()).isTrue();
+  }
+
   @Test
   void aFailureThatSeveralCallersOfOneBatchShareReachesEachAsItsOwnInstance() throws Exception {
     // a closed session refuses every batch (IllegalStateException, not an InferenceException that
