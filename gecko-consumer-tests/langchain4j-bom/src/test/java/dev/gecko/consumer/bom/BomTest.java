@@ -15,7 +15,7 @@ import org.w3c.dom.Element;
 import org.w3c.dom.Node;
 import org.w3c.dom.NodeList;
 
-/** gecko-bom lists every artifact the project publishes, and the Jackson line of the build. */
+/** gecko-bom lists every artifact the project publishes, and the Jackson line, ONNX Runtime and DJL of the build. */
 class BomTest {
   private static final Path ROOT = Path.of(System.getProperty("gecko.root", "../.."));
 
@@ -90,8 +90,10 @@ class BomTest {
   void theBomsJacksonIsTheBuildsAndItsVersionTheProjects() throws Exception {
     Element bom = read(ROOT.resolve("gecko-bom/pom.xml"));
     Element parent = read(ROOT.resolve("pom.xml"));
-    assertThat(child(childElement(bom, "properties"), "jackson.version"))
-        .isEqualTo(child(childElement(parent, "properties"), "jackson.version"));
+    for (String version : List.of("jackson.version", "onnxruntime.version", "djl.version", "pytorch.version")) {
+      assertThat(child(childElement(bom, "properties"), version)).as(version)
+          .isEqualTo(child(childElement(parent, "properties"), version));
+    }
     assertThat(child(childElement(bom, "properties"), "gecko.repository.url"))
         .isEqualTo(child(childElement(parent, "properties"), "gecko.repository.url"));
     assertThat(child(bom, "version")).isEqualTo(child(parent, "version"));
