@@ -906,9 +906,9 @@ public final class Loop {
   }
 
   /**
-   * The retrieval set of validation rows: each row with a positive is a query whose one relevant
-   * document is its positive; every positive and hard negative is in the corpus (each distinct text
-   * once). A scored row below {@code positiveThreshold} is not a positive, as in training: it is no
+   * The retrieval set of validation rows: each distinct query text of the rows with a positive is
+   * a query whose relevant documents are its rows' positives (several where rows share a query);
+   * every positive and hard negative is in the corpus (each distinct text once). A scored row below {@code positiveThreshold} is not a positive, as in training: it is no
    * query (a warning counts such rows), and its texts stay in the corpus as distractors. Null, with a
    * warning, where no row is a query.
    */
@@ -920,7 +920,7 @@ public final class Loop {
     Map<String, String> docs = new LinkedHashMap<>();
     List<BeirDataset.Query> queries = new ArrayList<>();
     Map<String, Map<String, Integer>> qrels = new LinkedHashMap<>();
-    int q = 0;
+    Map<String, String> queryIds = new LinkedHashMap<>(); // query text to id: rows of one query share it
     for (dev.gecko.train.adapter.TrainingExample e : val.examples()) {
       if (e.positive() == null) {
         continue;
@@ -933,9 +933,12 @@ public final class Loop {
         below++;
         continue; // not a positive, as in training: its texts stay in the corpus as distractors
       }
-      String qid = "q" + q++;
-      queries.add(new BeirDataset.Query(qid, e.anchor()));
-      qrels.put(qid, Map.of(pid, 1));
+      String qid = queryIds.computeIfAbsent(e.anchor(), k -> {
+        String id = "q" + queryIds.size();
+        queries.add(new BeirDataset.Query(id, k));
+        return id;
+      });
+      qrels.computeIfAbsent(qid, k -> new LinkedHashMap<>()).put(pid, 1);
     }
     if (queries.isEmpty()) {
       LOG.log(System.Logger.Level.WARNING, "none of the {0} validation rows is a query of the retrieval validation ({1} "

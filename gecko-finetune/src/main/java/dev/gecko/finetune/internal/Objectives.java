@@ -43,7 +43,8 @@ public final class Objectives {
    * against {@code cos(q_i, p_j)} for every j, {@code cos(q_i, q_j)} for j != i (same-tower
    * negatives) and the hard negatives: the row's own {@code n_i} ({@code allNegatives} false, the
    * paper) or every row's {@code n_j} (sentence-transformers' choice); mean over rows. Entries
-   * that are the same text as the row's positive or query are masked (never pushed away).
+   * that are the same text as the row's positive or query, and the positives of other rows of
+   * the same query, are masked (never pushed away).
    *
    * @param neg the row of each hard negative, or -1 for none
    */
@@ -56,7 +57,8 @@ public final class Objectives {
     double[] onehot = new double[b * cols];
     for (int i = 0; i < b; i++) {
       for (int j = 0; j < b; j++) {
-        if (j != i && (pos[j] == pos[i] || pos[j] == q[i])) { // the same text as the positive, or the query
+        // the same text as the positive, or the query; or another positive of the same query
+        if (j != i && (pos[j] == pos[i] || pos[j] == q[i] || q[j] == q[i])) {
           mask[i * cols + j] = MASKED;
         }
         if (j == i || q[j] == q[i] || q[j] == pos[i]) {

@@ -106,6 +106,26 @@ class ValidationTest {
         "Tourists queue at the Eiffel Tower.").hasSize(5);
   }
 
+  /**
+   * Rows of one query are one query of the retrieval validation, its positives all relevant: one
+   * is not a rival ranked against the other. Before, each row was a query of its own whose other
+   * positive counted as a wrong answer ranked above it.
+   */
+  @Test
+  void rowsOfOneQueryAreOneQueryWithEveryPositiveRelevant() {
+    TrainingData rows = TrainingData.of(List.of(
+        dev.gecko.train.adapter.TrainingExample.triplet(null, "How do I bake bread?", "Knead the dough and bake it.", null),
+        dev.gecko.train.adapter.TrainingExample.triplet(null, "How do I bake bread?", "Bread needs flour, water and yeast.",
+            null),
+        dev.gecko.train.adapter.TrainingExample.triplet(null, "How far away is the moon?", "The moon is 384,400 km away.",
+            null)));
+    BeirDataset set = loop(4).retrievalSet(rows);
+    assertThat(set.queries()).extracting(BeirDataset.Query::text).containsExactly("How do I bake bread?",
+        "How far away is the moon?");
+    assertThat(set.qrels().get(set.queries().get(0).id())).hasSize(2).containsOnlyKeys("d0", "d1");
+    assertThat(set.corpus()).hasSize(3);
+  }
+
   @Test
   void noRowAtOrAboveTheThresholdMeansNoValidationWithAWarningNamingIt() {
     TrainingData below = TrainingData.of(ROWS.examples().subList(3, 5));

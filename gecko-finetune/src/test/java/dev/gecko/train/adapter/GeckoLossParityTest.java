@@ -32,10 +32,10 @@ class GeckoLossParityTest {
       }
     }
     // rows: query, positive, negative (-1: none); row 3 repeats row 0's positive, row 4's query is
-    // row 1's positive, row 5's negative is its own positive
-    int[] q = {0, 1, 2, 5, 3, 6};
-    int[] pos = {3, 4, 7, 3, 8, 7};
-    int[] neg = {8, -1, 4, 1, 2, 7};
+    // row 1's positive, row 5's negative is its own positive, row 6 is another positive of row 0's query
+    int[] q = {0, 1, 2, 5, 3, 6, 0};
+    int[] pos = {3, 4, 7, 3, 8, 7, 4};
+    int[] neg = {8, -1, 4, 1, 2, 7, -1};
     int[] widthsAsc = {3, 6, 12};
     double[] weightsAsc = {0.25, 0.5, 1};
     double tau = 0.07;

@@ -135,12 +135,17 @@ final class ContrastiveTask extends SupervisedTask {
   /**
    * The weighted mean over the widths of the mean reciprocal rank ({@link RetrievalMetrics}' MRR)
    * of each validation row's positive (up to maxValidation rows, drawn with the seed) among all
-   * their positives and the row's own negative; the positive loses ties. A negative that is also
-   * another row's positive stands twice.
+   * their positives and the row's own negative; the positive loses ties. The other positives of the
+   * row's query (rows of the same query) are no candidates: they are relevant too, not rivals. A
+   * negative that is also another row's positive stands twice.
    */
   private double mrr(Model model) {
     Forward l = new Forward(validation.stream().flatMapToInt(Arrays::stream).toArray(), model, x);
     int[] cands = validation.stream().mapToInt(r -> l.of(r[1])).distinct().toArray();
+    Map<Integer, Set<Integer>> positivesOf = new HashMap<>();
+    for (int[] r : validation) {
+      positivesOf.computeIfAbsent(l.of(r[0]), k -> new java.util.HashSet<>()).add(l.of(r[1]));
+    }
     // Document ids: RetrievalMetrics ranks equal scores by id descending, so "a" (the positive)
     // goes after "n" (the row's negative) and "c..." (the candidates): a tie never counts in the
     // model's favour (a collapsed model, all cosines equal, scores 1/N, not 1).
@@ -155,6 +160,7 @@ final class ContrastiveTask extends SupervisedTask {
     for (int[] r : validation) {
       double[] y = l.ys[l.of(r[0])];
       int positive = l.of(r[1]);
+      Set<Integer> alsoRelevant = positivesOf.get(l.of(r[0]));
       List<Map<String, Double>> runs = new ArrayList<>(nw);
       pc.compute(y, l.ys[positive], widths);
       for (int w = 0; w < nw; w++) {
@@ -163,7 +169,7 @@ final class ContrastiveTask extends SupervisedTask {
         runs.add(run);
       }
       for (int c = 0; c < cands.length; c++) {
-        if (cands[c] != positive) {
+        if (!alsoRelevant.contains(cands[c])) { // the row's own positive, and the query's others
           pc.compute(y, l.ys[cands[c]], widths);
           for (int w = 0; w < nw; w++) {
             runs.get(w).put(candId[c], pc.cos[w]);

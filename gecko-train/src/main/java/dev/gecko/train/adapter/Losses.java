@@ -71,7 +71,8 @@ final class Losses {
    * against {@code cos(q_i, p_j)/tau} for all j, {@code cos(q_i, q_j)/tau} for j != i (same-tower
    * negatives) and {@code cos(q_i, n_i)/tau} (the row's own hard negative, if {@code neg[i] >=
    * 0}); mean over rows. Entries that are the same text as the row's positive or its query
-   * (duplicate positives, duplicate queries, a pair and its reverse in one batch) are masked out,
+   * (duplicate positives, duplicate queries, a pair and its reverse in one batch), and the
+   * positives of other rows of the same query (another positive of this query), are masked out,
    * so they are never pushed away.
    */
   static double contrastive(double[][] y, int[] q, int[] pos, int[] neg, int[] widths, double[] weights, double tau,
@@ -83,7 +84,7 @@ final class Losses {
     PrefixCos[] qn = new PrefixCos[b];
     for (int i = 0; i < b; i++) {
       for (int j = 0; j < b; j++) {
-        if (j == i || (pos[j] != pos[i] && pos[j] != q[i])) {
+        if (j == i || (pos[j] != pos[i] && pos[j] != q[i] && q[j] != q[i])) {
           qp[i][j] = new PrefixCos(nw).compute(y[q[i]], y[pos[j]], widths);
         }
         if (j != i && q[j] != q[i] && q[j] != pos[i]) {
