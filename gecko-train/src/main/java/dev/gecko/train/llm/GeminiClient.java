@@ -52,8 +52,8 @@ final class GeminiClient extends HttpLlmClient {
     JsonNode json = reply.json();
     String id = reply.requestIdOr("responseId");
     JsonNode usageNode = json.path("usageMetadata");
-    Usage usage = new Usage(usageNode.path("promptTokenCount").asLong(0),
-        usageNode.path("candidatesTokenCount").asLong(0) + usageNode.path("thoughtsTokenCount").asLong(0));
+    Usage usage = new Usage(HttpTransport.tokens(usageNode.path("promptTokenCount")),
+        HttpTransport.tokens(usageNode.path("candidatesTokenCount")) + HttpTransport.tokens(usageNode.path("thoughtsTokenCount")));
     JsonNode cand = json.path("candidates").path(0);
     if (cand.isMissingNode()) {
       String block = json.path("promptFeedback").path("blockReason").asText("");

@@ -90,6 +90,19 @@ final class HttpTransport {
     this.clock = clock;
   }
 
+  /** The most tokens a server's usage field is taken to count for one call: more is a broken report. */
+  static final long MAX_REPORTED_TOKENS = 1_000_000_000L;
+
+  /**
+   * A token count from a response's usage field: 0 where it is missing or not a number, a negative
+   * count as 0 and one above {@link #MAX_REPORTED_TOKENS} as that, so that a broken report cannot
+   * turn a run's totals and cost negative or overflow them.
+   */
+  static long tokens(JsonNode field) {
+    long n = field.isNumber() || field.isTextual() ? field.asLong(0) : 0;
+    return Math.max(0, Math.min(n, MAX_REPORTED_TOKENS));
+  }
+
   /** The fewest characters of a secret scrubbed from a 2xx body. */
   private static final int MIN_ANSWER_SECRET = 16;
 

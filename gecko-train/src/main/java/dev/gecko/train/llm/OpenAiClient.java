@@ -85,6 +85,6 @@ final class OpenAiClient extends HttpLlmClient {
 
   private static Usage usage(JsonNode json) {
     JsonNode u = json.path("usage");
-    return new Usage(u.path("prompt_tokens").asLong(0), u.path("completion_tokens").asLong(0));
+    return new Usage(HttpTransport.tokens(u.path("prompt_tokens")), HttpTransport.tokens(u.path("completion_tokens")));
   }
 }

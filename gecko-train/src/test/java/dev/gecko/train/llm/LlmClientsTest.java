@@ -776,6 +776,23 @@ class LlmClientsTest {
         .hasMessage("initialBackoff must be >= 0, was PT-1S");
   }
 
+  /**
+   * A broken usage report (a negative count, one of 9e18 tokens, a string) cannot turn the meter's
+   * totals negative or overflow them: counts are read between 0 and a billion per call.
+   */
+  @Test
+  void brokenUsageCountsAreBoundedSoTheTotalsStaySane() {
+    UsageMeter meter = new UsageMeter(PriceTable.FREE);
+    LlmClient c = LlmClients.metered(openAi(EnumSet.noneOf(Capability.class)), meter);
+    for (String usage : List.of("{\"prompt_tokens\":9.0e18,\"completion_tokens\":-5}",
+        "{\"prompt_tokens\":9.0e18,\"completion_tokens\":\"7\"}", "{\"prompt_tokens\":[1],\"completion_tokens\":null}")) {
+      server.enqueue(Fault.status(200, Map.of(), "{\"choices\":[{\"message\":{\"content\":\"ok\"}}],\"usage\":" + usage + "}"));
+      assertThat(c.generate(LlmRequest.of("hi", GenerationOptions.DEFAULT)).text()).isEqualTo("ok");
+    }
+    assertThat(meter.snapshot().promptTokens()).isEqualTo(2 * HttpTransport.MAX_REPORTED_TOKENS);
+    assertThat(meter.snapshot().completionTokens()).isEqualTo(7);
+  }
+
   @Test
   void aRetryAfterLongerThanTheCapGivesUpAtOnceSayingSo() {
     server.enqueue(Fault.status(429, Map.of("Retry-After", "86400"), "{\"error\":{\"message\":\"daily quota\"}}"));
