@@ -216,7 +216,8 @@ final class TrainCommand implements Callable<Integer> {
       }
       List<CurvePoint> curve = new ArrayList<>();
       for (EpochStats e : r.curve()) {
-        curve.add(new CurvePoint(e.epoch(), Double.isNaN(e.trainLoss()) ? null : e.trainLoss(), e.validationScore()));
+        curve.add(new CurvePoint(e.epoch(), Double.isNaN(e.trainLoss()) ? null : e.trainLoss(),
+            Double.isNaN(e.validationScore()) ? null : e.validationScore()));
       }
       TrainSummary summary = new TrainSummary(r.modelDir().toString(), r.improved(), r.bestEpoch(), r.baseValidationScore(),
           r.bestValidationScore(), r.stoppedEarly(), curve);
@@ -231,9 +232,12 @@ final class TrainCommand implements Callable<Integer> {
       boolean stoppedEarly, List<CurvePoint> curve) {
   }
 
-  /** One epoch of {@link TrainSummary#curve()}; {@code trainLoss} is left out when the epoch has none. */
+  /**
+   * One epoch of {@link TrainSummary#curve()}; {@code trainLoss} is left out when the epoch has none,
+   * {@code validationScore} when it was not a number (weights that diverged).
+   */
   @JsonPropertyOrder({"epoch", "trainLoss", "validationScore"})
   @JsonInclude(JsonInclude.Include.NON_NULL)
-  record CurvePoint(int epoch, Double trainLoss, double validationScore) {
+  record CurvePoint(int epoch, Double trainLoss, Double validationScore) {
   }
 }

@@ -68,7 +68,7 @@ final class ModelFolder {
       Map<String, Object> point = new LinkedHashMap<>();
       point.put("epoch", e.epoch());
       point.put("trainLoss", Double.isNaN(e.trainLoss()) ? null : e.trainLoss());
-      point.put("validationScore", e.validationScore());
+      point.put("validationScore", Double.isNaN(e.validationScore()) ? null : e.validationScore()); // JSON has no NaN
       points.add(point);
     }
     training.put("curve", points);

@@ -8,9 +8,15 @@ final class Stats {
 
   /**
    * Spearman's rank correlation with average ranks for ties ({@link Correlation#spearman}), with 0
-   * instead of NaN when a side is constant, so that validation scores always compare.
+   * instead of NaN when a side is constant, so that validation scores always compare; NaN where a
+   * value is not finite (the trainer then keeps its best epoch and says why).
    */
   static double spearman(double[] x, double[] y) {
+    for (int i = 0; i < x.length; i++) { // a vector that is not finite (weights that diverged): no score
+      if (!Double.isFinite(x[i]) || !Double.isFinite(y[i])) {
+        return Double.NaN;
+      }
+    }
     double r = Correlation.spearman(x, y);
     return Double.isNaN(r) ? 0 : r;
   }

@@ -231,6 +231,10 @@ public final class Trainer {
     // and log report it x 100.
     List<EpochStats> curve = new ArrayList<>();
     double best = task.validate(model);
+    if (Double.isNaN(best)) { // nothing could ever beat it: no epoch would be kept, silently
+      throw new IllegalStateException("the base model's validation score is not a number: its vectors of the "
+          + "validation texts are not finite");
+    }
     double[] bestParams = model.p.clone();
     int bestEpoch = 0;
     curve.add(new EpochStats(0, Double.NaN, percent(best), 0));
@@ -272,6 +276,11 @@ public final class Trainer {
       int e = epoch;
       LOG.log(System.Logger.Level.INFO, () -> String.format(Locale.ROOT, "epoch %d: loss %.5f, validation %.3f",
           e, meanLoss, percent(score)));
+      if (Double.isNaN(score)) {
+        LOG.log(System.Logger.Level.WARNING, "epoch {0}: the validation score is not a number (the adapter''s "
+            + "vectors are not finite: the weights diverged; a lower learning rate may help); epoch {1} stays the best",
+            epoch, bestEpoch);
+      }
       if (score > best) {
         best = score;
         bestParams = model.p.clone();

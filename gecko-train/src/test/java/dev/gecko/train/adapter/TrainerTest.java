@@ -213,6 +213,48 @@ class TrainerTest {
     assertThat(r.curve().get(r.curve().size() - 1).trainLoss()).isLessThan(r.curve().get(1).trainLoss());
   }
 
+  /**
+   * Weights that diverge (a learning rate of 1e38) make the validation vectors infinite or NaN:
+   * those epochs score NaN with a warning, and the base (epoch 0) stays the best. Before, the
+   * validation's rank correlation threw "value i is NaN", which read like bad data.
+   */
+  @Test
+  void divergingWeightsScoreNaNAndTheBestEpochIsKept() throws IOException {
+    java.util.List<String> warnings = new java.util.concurrent.CopyOnWriteArrayList<>();
+    java.util.logging.Logger jul = java.util.logging.Logger.getLogger(Trainer.class.getName());
+    java.util.logging.Handler h = new java.util.logging.Handler() {
+      @Override
+      public void publish(java.util.logging.LogRecord r) {
+        if (r.getLevel().intValue() >= java.util.logging.Level.WARNING.intValue()) {
+          warnings.add(java.text.MessageFormat.format(r.getMessage(), r.getParameters()));
+        }
+      }
+
+      @Override
+      public void flush() {}
+
+      @Override
+      public void close() {}
+    };
+    jul.addHandler(h);
+    try {
+      TrainingResult r = base(sts, tmp.resolve("nan")).objective(Objective.COSENT).learningRate(1e38).epochs(2)
+          .patience(5).build().train();
+      assertThat(r.bestEpoch()).isZero();
+      // the first epoch's huge weights give every pair the same cosine (Spearman 0), the second's NaN
+      assertThat(r.curve().get(r.curve().size() - 1).validationScore()).isNaN();
+      assertThat(warnings).anySatisfy(w -> assertThat(w).startsWith("epoch 2: the validation score is not a number")
+          .endsWith("epoch 0 stays the best"));
+      // the folder loads, its manifest's curve in plain JSON (no score for the NaN epoch)
+      JsonNode curve = new ObjectMapper().readTree(r.modelDir().resolve(ModelPackage.MANIFEST).toFile())
+          .path("training").path("curve");
+      assertThat(curve.get(curve.size() - 1).path("validationScore").isNull()).isTrue();
+      assertThat(ModelPackage.resolve(r.modelDir().toString()).dimensions()).isEqualTo(384);
+    } finally {
+      jul.removeHandler(h);
+    }
+  }
+
   @Test
   void keepsTheBestEpochAndWritesTheAdapterThatScoresIt() throws IOException {
     // CoSENT on real STS-B dev pairs, validated by Spearman x 100 on the seeded split's other
