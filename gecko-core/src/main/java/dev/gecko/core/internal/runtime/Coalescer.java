@@ -591,8 +591,13 @@ final class Coalescer {
         long again = System.nanoTime();
         try {
           float[] pooled = runBatch(own, ws);
-          stats.runTime(System.nanoTime() - again);
+          long ran = System.nanoTime() - again;
+          stats.runTime(ran);
           deliver(own, pooled);
+          if (LOG.isLoggable(System.Logger.Level.DEBUG)) { // a batch like any other: one line each
+            LOG.log(System.Logger.Level.DEBUG, String.format("batch of %d texts from 1 call, run again alone after a"
+                + " shared batch failed, ran %.2f ms", own.size(), ran / 1e6));
+          }
         } catch (RuntimeException | Error failure) {
           job.future.completeExceptionally(failure);
         }

@@ -139,7 +139,33 @@ class CoalescerFailureTest {
     CompletableFuture<List<float[]>> callBad = coalescer.submit(List.of(encode(bad)), 128);
     Runnable runner = runners.next();
     assertThat(runners.held).as("one runner for the three calls").isEmpty();
-    runner.run(); // here: the shared batch, then each call's texts again, alone
+    List<String> debug = java.util.Collections.synchronizedList(new ArrayList<>());
+    java.util.logging.Logger jul = java.util.logging.Logger.getLogger(Coalescer.class.getName());
+    java.util.logging.Level level = jul.getLevel();
+    java.util.logging.Handler lines = new java.util.logging.Handler() {
+      @Override
+      public void publish(java.util.logging.LogRecord r) {
+        debug.add(r.getMessage());
+      }
+
+      @Override
+      public void flush() {}
+
+      @Override
+      public void close() {}
+    };
+    jul.setLevel(java.util.logging.Level.FINE);
+    jul.addHandler(lines);
+    try {
+      runner.run(); // here: the shared batch, then each call's texts again, alone
+    } finally {
+      jul.removeHandler(lines);
+      jul.setLevel(level);
+    }
+    assertThat(debug).as("a debug line for each batch run again, none for the refused ones")
+        .filteredOn(l -> l.startsWith("batch of")).hasSize(2)
+        .allSatisfy(l -> assertThat(l).matches("batch of [12] texts from 1 call, run again alone after a shared batch"
+            + " failed, ran .* ms"));
 
     float[] wantA = reference.embed(a, 384);
     List<float[]> wantB = reference.embedAll(List.of(b1, b2), 64);
