@@ -71,7 +71,8 @@ final class GenerateCommand implements Callable<Integer> {
   @Option(names = "--llm-model", required = true, paramLabel = "NAME", description = "Model name sent to the server.")
   String llmModel;
 
-  @Option(names = "--concurrency", paramLabel = "N", defaultValue = "4", description = "Seeds and HTTP requests in flight. Default: ${DEFAULT-VALUE}.")
+  @Option(names = "--concurrency", paramLabel = "N", defaultValue = "4", description = "Seeds and LLM calls in flight (a call's waits between retries included). "
+      + "Default: ${DEFAULT-VALUE}.")
   int concurrency;
 
   @Option(names = "--limit", paramLabel = "N", description = "Use only the first N passages as seeds (all stay candidates).")

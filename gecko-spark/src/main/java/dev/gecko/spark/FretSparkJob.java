@@ -83,8 +83,8 @@ import scala.Tuple2;
  * embedded alone in the embedder's query format ({@link dev.gecko.train.fret.Retriever#queryRequest})
  * and searched in every shard; the same tasks then relabel each seed's candidates and write its
  * line ({@link dev.gecko.train.fret.FretExamples}). Each executor opens one embedder and one LLM
- * client stack (a concurrency limit of {@code concurrency} requests in flight per executor, the
- * retries of the {@link LlmSpec}), shared by its tasks; each task meters its calls and reads and
+ * client stack (the retries of the {@link LlmSpec} under a concurrency limit of {@code concurrency}
+ * calls in flight per executor, retry waits included), shared by its tasks; each task meters its calls and reads and
  * writes the response cache ({@code DIR/cache} by default: put it on the shared folder so that a
  * retried or re-run task pays for nothing twice).
  *
@@ -901,7 +901,7 @@ public final class FretSparkJob {
      * Sets what the run asks of the LLM and how it picks examples (default {@link
      * FretSettings#defaults()}): the same settings give the same examples as {@code FretPipeline}.
      * Here {@link FretSettings#concurrency()} is the seeds each task works on at once, and the
-     * LLM requests in flight per executor (its tasks share one client); {@link
+     * LLM calls in flight per executor, retry waits included (its tasks share one client); {@link
      * FretSettings#earlyStop()} is also the first wave's size.
      */
     public Builder settings(FretSettings s) {

@@ -22,6 +22,16 @@ public final class Objectives {
 
   private Objectives() {}
 
+  /** Whether text row {@code t} is a positive of row {@code i}'s query in the batch: its own, or another row's of that query. */
+  static boolean positiveOf(int[] q, int[] pos, int i, int t) {
+    for (int k = 0; k < q.length; k++) {
+      if (q[k] == q[i] && pos[k] == t) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** Truncates to m coordinates and L2-normalises each row. */
   static NDArray truncateNormalize(NDArray emb, int m) {
     NDArray t = m == emb.getShape().get(1) ? emb : emb.get(new NDIndex(":, :" + m));
@@ -43,8 +53,8 @@ public final class Objectives {
    * against {@code cos(q_i, p_j)} for every j, {@code cos(q_i, q_j)} for j != i (same-tower
    * negatives) and the hard negatives: the row's own {@code n_i} ({@code allNegatives} false, the
    * paper) or every row's {@code n_j} (sentence-transformers' choice); mean over rows. Entries
-   * that are the same text as the row's positive or query, and the positives of other rows of
-   * the same query, are masked (never pushed away).
+   * that are the same text as the row's query or as a positive of its query in the batch (its own,
+   * or another row's of the same query) are masked (never pushed away).
    *
    * @param neg the row of each hard negative, or -1 for none
    */
@@ -57,17 +67,17 @@ public final class Objectives {
     double[] onehot = new double[b * cols];
     for (int i = 0; i < b; i++) {
       for (int j = 0; j < b; j++) {
-        // the same text as the positive, or the query; or another positive of the same query
-        if (j != i && (pos[j] == pos[i] || pos[j] == q[i] || q[j] == q[i])) {
+        // the same text as the query, or as a positive of the query (its own, another row's of it)
+        if (j != i && (pos[j] == q[i] || positiveOf(q, pos, i, pos[j]))) {
           mask[i * cols + j] = MASKED;
         }
-        if (j == i || q[j] == q[i] || q[j] == pos[i]) {
+        if (j == i || q[j] == q[i] || positiveOf(q, pos, i, q[j])) {
           mask[i * cols + b + j] = MASKED;
         }
       }
       for (int j = 0; j < negCols; j++) {
         int n = allNegatives ? neg[j] : neg[i];
-        if (n < 0 || n == pos[i] || n == q[i]) {
+        if (n < 0 || n == q[i] || positiveOf(q, pos, i, n)) {
           mask[i * cols + 2 * b + j] = MASKED;
         }
       }

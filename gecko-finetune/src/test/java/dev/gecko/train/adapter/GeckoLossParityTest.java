@@ -32,10 +32,11 @@ class GeckoLossParityTest {
       }
     }
     // rows: query, positive, negative (-1: none); row 3 repeats row 0's positive, row 4's query is
-    // row 1's positive, row 5's negative is its own positive, row 6 is another positive of row 0's query
+    // row 1's positive, row 5's negative is its own positive, row 6 is another positive of row 0's
+    // query whose negative is row 0's positive, and row 4's query (3) is a positive of that query too
     int[] q = {0, 1, 2, 5, 3, 6, 0};
     int[] pos = {3, 4, 7, 3, 8, 7, 4};
-    int[] neg = {8, -1, 4, 1, 2, 7, -1};
+    int[] neg = {8, -1, 4, 1, 2, 7, 3};
     int[] widthsAsc = {3, 6, 12};
     double[] weightsAsc = {0.25, 0.5, 1};
     double tau = 0.07;

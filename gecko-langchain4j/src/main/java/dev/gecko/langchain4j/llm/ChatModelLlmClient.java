@@ -270,7 +270,7 @@ public final class ChatModelLlmClient implements LlmClient {
     if (u == null) {
       return Usage.ZERO;
     }
-    return new Usage(u.inputTokenCount() == null ? 0 : u.inputTokenCount(),
+    return Usage.reported(u.inputTokenCount() == null ? 0 : u.inputTokenCount(),
         u.outputTokenCount() == null ? 0 : u.outputTokenCount());
   }
 

@@ -166,6 +166,18 @@ class ChatModelLlmClientFailuresTest {
     assertThat(interrupted.calls).as("not retried").hasValue(1);
   }
 
+  /** A negative token count a chat model reports is read as 0, as gecko's own clients read one. */
+  @Test
+  void aBrokenTokenCountIsBounded() {
+    ChatModel negative = new ChatModel() {
+      @Override
+      public ChatResponse doChat(ChatRequest request) {
+        return ChatResponse.builder().aiMessage(AiMessage.from("ok")).tokenUsage(new TokenUsage(-5, 7)).build();
+      }
+    };
+    assertThat(ChatModelLlmClient.of(negative, "stub").generate(REQUEST).usage()).isEqualTo(new dev.gecko.train.llm.Usage(0, 7));
+  }
+
   @Test
   void anyOtherRuntimeExceptionIsANotRetryableFailureNamingItWithoutTheKey() {
     Supplier<RuntimeException> bug = () -> new IllegalStateException("no serializer for request (Authorization: Bearer " + KEY

@@ -141,6 +141,9 @@ final class ContrastiveTask extends SupervisedTask {
    */
   private double mrr(Model model) {
     Forward l = new Forward(validation.stream().flatMapToInt(Arrays::stream).toArray(), model, x);
+    if (!l.finite()) { // ranks of NaN cosines would still give a number
+      return Double.NaN;
+    }
     int[] cands = validation.stream().mapToInt(r -> l.of(r[1])).distinct().toArray();
     Map<Integer, Set<Integer>> positivesOf = new HashMap<>();
     for (int[] r : validation) {
@@ -177,7 +180,7 @@ final class ContrastiveTask extends SupervisedTask {
         }
       }
       int negative = l.of(r[2]);
-      if (negative >= 0 && negative != positive) {
+      if (negative >= 0 && !alsoRelevant.contains(negative)) { // a positive of the query is no rival
         pc.compute(y, l.ys[negative], widths);
         for (int w = 0; w < nw; w++) {
           runs.get(w).put("n", pc.cos[w]);

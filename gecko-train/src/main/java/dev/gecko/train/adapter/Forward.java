@@ -40,6 +40,18 @@ final class Forward {
     }
   }
 
+  /** Whether every output is finite: a validation of outputs that are not (diverged weights) scores NaN. */
+  boolean finite() {
+    for (double[] y : ys) {
+      for (double v : y) {
+        if (!Double.isFinite(v)) {
+          return false;
+        }
+      }
+    }
+    return true;
+  }
+
   /** The local index of vector id {@code g} ({@code -1} for an absent text, {@code g < 0}). */
   int of(int g) {
     return g < 0 ? -1 : local.get(g);

@@ -70,11 +70,21 @@ final class Losses {
    * Gecko eq. 3 at each width: for row i, softmax cross-entropy of {@code cos(q_i, p_i)/tau}
    * against {@code cos(q_i, p_j)/tau} for all j, {@code cos(q_i, q_j)/tau} for j != i (same-tower
    * negatives) and {@code cos(q_i, n_i)/tau} (the row's own hard negative, if {@code neg[i] >=
-   * 0}); mean over rows. Entries that are the same text as the row's positive or its query
-   * (duplicate positives, duplicate queries, a pair and its reverse in one batch), and the
-   * positives of other rows of the same query (another positive of this query), are masked out,
-   * so they are never pushed away.
+   * 0}); mean over rows. Entries that are the same text as the row's query or as a positive of
+   * its query in this batch (its own, or another row's of the same query: duplicate positives and
+   * queries, a pair and its reverse, several positives of one query) are masked out, so they are
+   * never pushed away.
    */
+  /** Whether text {@code t} is a positive of row {@code i}'s query in this batch: its own, or another row's of that query. */
+  static boolean positiveOf(int[] q, int[] pos, int i, int t) {
+    for (int k = 0; k < q.length; k++) {
+      if (q[k] == q[i] && pos[k] == t) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   static double contrastive(double[][] y, int[] q, int[] pos, int[] neg, int[] widths, double[] weights, double tau,
       double[][] g) {
     int b = q.length;
@@ -84,14 +94,14 @@ final class Losses {
     PrefixCos[] qn = new PrefixCos[b];
     for (int i = 0; i < b; i++) {
       for (int j = 0; j < b; j++) {
-        if (j == i || (pos[j] != pos[i] && pos[j] != q[i] && q[j] != q[i])) {
+        if (j == i || (pos[j] != q[i] && !positiveOf(q, pos, i, pos[j]))) {
           qp[i][j] = new PrefixCos(nw).compute(y[q[i]], y[pos[j]], widths);
         }
-        if (j != i && q[j] != q[i] && q[j] != pos[i]) {
+        if (j != i && q[j] != q[i] && !positiveOf(q, pos, i, q[j])) {
           qq[i][j] = new PrefixCos(nw).compute(y[q[i]], y[q[j]], widths);
         }
       }
-      if (neg[i] >= 0 && neg[i] != pos[i] && neg[i] != q[i]) {
+      if (neg[i] >= 0 && neg[i] != q[i] && !positiveOf(q, pos, i, neg[i])) {
         qn[i] = new PrefixCos(nw).compute(y[q[i]], y[neg[i]], widths);
       }
     }

@@ -77,6 +77,9 @@ final class ScoredPairs {
   double spearman(Model model, double[][] x, int[] widths, double[] weights, double weightSum) {
     int m = rows.size();
     Forward l = new Forward(rows.stream().flatMapToInt(Arrays::stream).toArray(), model, x);
+    if (!l.finite()) {
+      return Double.NaN;
+    }
     double score = 0;
     for (int w = 0; w < widths.length; w++) {
       double[] pred = new double[m];

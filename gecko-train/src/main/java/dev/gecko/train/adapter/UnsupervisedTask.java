@@ -115,6 +115,9 @@ final class UnsupervisedTask extends ObjectiveTask {
       }
     }
     Forward l = new Forward(ids.stream().mapToInt(Integer::intValue).toArray(), model, x);
+    if (!l.finite()) {
+      return Double.NaN;
+    }
     double[][] g = l.outputGradients();
     return -MatryoshkaTerms.loss(l, valItems, valNeighbours.ids(), valNeighbours.sims(), widths, weights,
         config.pairWeight(), 0, 1, g) / weightSum;
@@ -144,6 +147,9 @@ final class UnsupervisedTask extends ObjectiveTask {
       position.put(valItems[j], j);
     }
     Forward l = new Forward(valItems, model, x);
+    if (!l.finite()) { // ranks of NaN cosines would still give a number
+      return Double.NaN;
+    }
     int nw = widths.length;
     Losses.PrefixCos pc = new Losses.PrefixCos(nw);
     List<Integer> cutoff = List.of(k);

@@ -41,7 +41,7 @@ final class HttpTransport {
   private final java.util.List<String> secrets;
   /** The {@link #secrets} that look like credentials ({@link #credentialLike}): those scrubbed from a 2xx body before it is read. */
   private final java.util.List<String> answerSecrets;
-  /** The fewest characters of a secret header's value, or of the API key in a 2xx body, that are scrubbed. */
+  /** The fewest characters of a secret header's value or a base URL's secret that are scrubbed from an error body. */
   private static final int MIN_SECRET = 8;
   /** For each of {@link #secrets}, a pattern that also finds it written with JSON escapes ({@code \/}, {@code \}{@code u002d}). */
   private final java.util.List<java.util.regex.Pattern> escapedSecrets;
@@ -90,17 +90,13 @@ final class HttpTransport {
     this.clock = clock;
   }
 
-  /** The most tokens a server's usage field is taken to count for one call: more is a broken report. */
-  static final long MAX_REPORTED_TOKENS = 1_000_000_000L;
-
   /**
-   * A token count from a response's usage field: 0 where it is missing or not a number, a negative
-   * count as 0 and one above {@link #MAX_REPORTED_TOKENS} as that, so that a broken report cannot
-   * turn a run's totals and cost negative or overflow them.
+   * A token count from a response's usage field: 0 where it is missing or not a number, bounded as
+   * {@link Usage#reported} bounds it.
    */
   static long tokens(JsonNode field) {
     long n = field.isNumber() || field.isTextual() ? field.asLong(0) : 0;
-    return Math.max(0, Math.min(n, MAX_REPORTED_TOKENS));
+    return Math.max(0, Math.min(n, Usage.MAX_REPORTED_TOKENS));
   }
 
   /** The fewest characters of a secret scrubbed from a 2xx body. */

@@ -213,7 +213,10 @@ public final class LlmClients {
 
   /**
    * The parts of a base URL that may hold a secret: its user info (whole, and the part after
-   * {@code :}) and each query value, as written and decoded. Empty where there is none or the URL
+   * {@code :}), and the query values whose parameter name says so ({@code key}, {@code token},
+   * {@code sig}, as a secret header's name does) or that look like a credential (letters and digits,
+   * 16 characters or more), as written and decoded. Not a value such as {@code api-version}'s
+   * {@code 2024-10-21}, which an error message should show. Empty where there is none or the URL
    * does not parse.
    */
   static Set<String> urlSecrets(String url) {
@@ -236,12 +239,19 @@ public final class LlmClients {
     String query = u.getRawQuery();
     if (query != null) {
       for (String pair : query.split("&")) {
-        String value = pair.substring(pair.indexOf('=') + 1);
-        out.add(value);
+        int eq = pair.indexOf('=');
+        String name = eq < 0 ? "" : pair.substring(0, eq);
+        String value = pair.substring(eq + 1);
+        String decoded = value;
         try {
-          out.add(java.net.URLDecoder.decode(value, java.nio.charset.StandardCharsets.UTF_8));
+          decoded = java.net.URLDecoder.decode(value, java.nio.charset.StandardCharsets.UTF_8);
         } catch (IllegalArgumentException e) {
           // a malformed escape: the raw value stands for it
+        }
+        if ((!name.isEmpty() && (HttpTransport.isSecret(name) || name.equalsIgnoreCase("sig")))
+            || HttpTransport.credentialLike(decoded)) {
+          out.add(value);
+          out.add(decoded);
         }
       }
     }

@@ -113,11 +113,12 @@ class GradientTest {
 
   @Test
   void twoPositivesOfOneQueryInOneBatchAreNotPushedApartFromIt() {
-    // rows (q, p1) and (q, p2): p2 is another positive of q, not a negative of row 0 (and p1 not of
-    // row 1); the other row's query is q itself: each positive is alone in its softmax, the loss 0
+    // rows (q, p1, hard negative p2) and (q, p2): p2 is another positive of q, neither an in-batch
+    // nor a hard negative of row 0 (and p1 not of row 1); the other row's query is q itself: each
+    // positive is alone in its softmax, the loss 0
     double[][] y = {{1, 0.5, -0.25, 0.75, 0.1, 0.2}, {0.3, -1, 0.5, 0.2, 0.9, -0.4}, {-0.6, 0.2, 0.8, -0.1, 0.4, 1}};
     double[][] g = new double[3][6];
-    double loss = Losses.contrastive(y, new int[] {0, 0}, new int[] {1, 2}, new int[] {-1, -1}, new int[] {2, 6},
+    double loss = Losses.contrastive(y, new int[] {0, 0}, new int[] {1, 2}, new int[] {2, -1}, new int[] {2, 6},
         new double[] {1, 1}, 0.05, g);
     assertThat(loss).isZero();
     for (double[] row : g) {

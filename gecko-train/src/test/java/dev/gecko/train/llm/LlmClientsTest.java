@@ -789,7 +789,7 @@ class LlmClientsTest {
       server.enqueue(Fault.status(200, Map.of(), "{\"choices\":[{\"message\":{\"content\":\"ok\"}}],\"usage\":" + usage + "}"));
       assertThat(c.generate(LlmRequest.of("hi", GenerationOptions.DEFAULT)).text()).isEqualTo("ok");
     }
-    assertThat(meter.snapshot().promptTokens()).isEqualTo(2 * HttpTransport.MAX_REPORTED_TOKENS);
+    assertThat(meter.snapshot().promptTokens()).isEqualTo(2 * Usage.MAX_REPORTED_TOKENS);
     assertThat(meter.snapshot().completionTokens()).isEqualTo(7);
   }
 
@@ -922,8 +922,12 @@ class LlmClientsTest {
     server.enqueue(Fault.status(500, Map.of(), "{\"error\":{\"message\":\"upstream rejected gecko:" + password + "\"}}"));
     assertThatThrownBy(() -> u.generate(LlmRequest.of("hi", GenerationOptions.DEFAULT))).isInstanceOf(ServerException.class)
         .message().doesNotContain(password);
-    assertThat(LlmClients.urlSecrets("https://u:p%40ss@h/v1?a=1&key=k%2Fx&flag")).contains("u:p%40ss", "p%40ss", "p@ss",
-        "1", "k%2Fx", "k/x", "flag");
+    assertThat(LlmClients.urlSecrets("https://u:p%40ss@h/v1?a=1&key=k%2Fx&flag&sig=abc&d=Zx81kQ0pLm27Vb64"))
+        .containsExactlyInAnyOrder("u:p%40ss", "p%40ss", "p@ss", "k%2Fx", "k/x", "abc", "Zx81kQ0pLm27Vb64");
+    // a value an error should show is no secret: an unsupported api-version stays readable
+    server.enqueue(Fault.status(400, Map.of(), "{\"error\":{\"message\":\"api-version '2024-10-21' is not supported\"}}"));
+    assertThatThrownBy(() -> c.generate(LlmRequest.of("hi", GenerationOptions.DEFAULT))).isInstanceOf(BadRequestException.class)
+        .hasMessageContaining("api-version '2024-10-21' is not supported");
   }
 
   @Test

@@ -170,7 +170,8 @@ final class Coalescer {
             // its own batch (and any that came before it); once it stays, what is queued
           }
           own = false;
-          counted = !tryLeave();
+          counted = false; // staysOn uncounts this runner first, and counts it again if it stays
+          counted = staysOn();
         }
       } finally {
         if (counted) {
@@ -182,23 +183,24 @@ final class Coalescer {
   }
 
   /**
-   * A runner about to leave: leaves, starting a helper for texts queued meanwhile (they do not
-   * wait for the next call), unless the queue holds texts, no other runner is at work and no
-   * helper could be started ("unable to create native thread"): then it stays, and runs them
-   * itself, so that no call waits forever for a runner.
+   * A runner about to leave: leaves (uncounted), starting a helper for texts queued meanwhile
+   * (they do not wait for the next call), unless the queue holds texts, no other runner is at work
+   * and no helper could be started ("unable to create native thread"): then it stays, counted
+   * again, and runs them itself, so that no call waits forever for a runner. If it throws, the
+   * runner has left.
    *
-   * @return whether it left
+   * @return whether it stays
    */
-  private boolean tryLeave() {
+  private boolean staysOn() {
     lock.lock();
     try {
       activeRunners--;
       changed.signalAll();
       if (!queue.isEmpty() && activeRunners < runners && !tryStartHelper() && activeRunners == 0) {
         activeRunners++; // stays: nobody else would run the queue
-        return false;
+        return true;
       }
-      return true;
+      return false;
     } finally {
       lock.unlock();
     }
@@ -293,7 +295,7 @@ final class Coalescer {
         }
       } else {
         // first come, first admitted: small calls do not overtake a large one that waits for room
-        long ticket = nextTicket++;
+        Long ticket = nextTicket++; // boxed before the wait: withdrawing it after an Error allocates less
         boolean admitted = false;
         try {
           while (ticket != nextAdmitted || (queuedTokens > 0 && queuedTokens + job.tokens > maxQueuedTokens)) {
@@ -327,7 +329,7 @@ final class Coalescer {
    * Gives up {@code ticket} (its caller failed while waiting): its turn passes to the next one at
    * once if it has come, else when it comes. Under the lock.
    */
-  private void withdraw(long ticket) {
+  private void withdraw(Long ticket) {
     if (ticket == nextAdmitted) {
       nextAdmitted++;
     } else {
@@ -374,7 +376,8 @@ final class Coalescer {
         while (runOneBatch()) {
           // next batch
         }
-        counted = !tryLeave();
+        counted = false; // staysOn uncounts this runner first, and counts it again if it stays
+        counted = staysOn();
       }
     } finally {
       if (entered) {
