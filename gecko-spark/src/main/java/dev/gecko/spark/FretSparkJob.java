@@ -577,7 +577,8 @@ public final class FretSparkJob {
 
   private static SeedText seedText(long ordinal, Row r, int id, int title, int text) {
     if (r.isNullAt(id) || r.isNullAt(text)) {
-      throw new IllegalArgumentException("corpus row " + ordinal + ": id and text must not be null");
+      throw new IllegalArgumentException("corpus row " + ordinal + ": " + (r.isNullAt(id) ? "id" : "text")
+          + " is null" + (r.isNullAt(id) ? "" : " (id '" + r.get(id) + "')"));
     }
     String t = title < 0 || r.isNullAt(title) ? "" : r.getString(title);
     String idText = String.valueOf(r.get(id));

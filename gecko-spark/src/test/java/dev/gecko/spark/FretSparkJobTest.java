@@ -408,6 +408,13 @@ class FretSparkJobTest {
     assertThatThrownBy(() -> job(dir.resolve("nullOrdinal")).build().run(spark, corpus.apply(List.of(
         org.apache.spark.sql.RowFactory.create(null, "a", "x")))))
         .hasMessageContaining("ordinal is null");
+    // a null text or id: which one, and the row's id where it has one
+    assertThatThrownBy(() -> job(dir.resolve("nullText")).build().run(spark, corpus.apply(List.of(
+        org.apache.spark.sql.RowFactory.create(3L, "a", null)))))
+        .hasMessageContaining("corpus row 3: text is null (id 'a')");
+    assertThatThrownBy(() -> job(dir.resolve("nullId")).build().run(spark, corpus.apply(List.of(
+        org.apache.spark.sql.RowFactory.create(4L, null, "x")))))
+        .hasMessageContaining("corpus row 4: id is null");
     // a text column of another type: named on the driver
     org.apache.spark.sql.types.StructType numbers = new org.apache.spark.sql.types.StructType()
         .add("id", org.apache.spark.sql.types.DataTypes.StringType).add("text", org.apache.spark.sql.types.DataTypes.IntegerType);
