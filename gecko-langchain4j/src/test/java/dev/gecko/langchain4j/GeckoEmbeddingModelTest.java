@@ -69,9 +69,25 @@ class GeckoEmbeddingModelTest {
       assertThat(r.content().get(i).vector()).isEqualTo(direct.get(i));
       assertThat(VectorOps.norm(r.content().get(i).vector())).isCloseTo(1f, within(1e-5f));
     }
+    // in input order: each vector is its segment's own, embedded alone (fp32: up to float rounding)
+    for (int i : new int[] {0, 1, 17, 39}) {
+      assertThat(VectorOps.cosine(r.content().get(i).vector(), gecko.embed(expected.get(i), 128))).as("segment %d", i)
+          .isGreaterThan(0.99999f);
+    }
     // a title changes the vector (bge has no title slot: "title text")
     assertThat(direct.get(1)).isNotEqualTo(gecko.embed(EmbedRequest.document(segments.get(1).text()), 128));
     assertThat(r.tokenUsage().inputTokenCount()).isEqualTo(tokens);
+  }
+
+  @Test
+  void anEmptyListAndATitleThatIsNotAString() {
+    GeckoEmbeddingModel model = GeckoEmbeddingModel.of(gecko);
+    Response<List<Embedding>> none = model.embedAll(List.of());
+    assertThat(none.content()).isEmpty();
+    assertThat(none.tokenUsage().inputTokenCount()).isZero();
+    TextSegment numbered = TextSegment.from("The harvest of that year.", new Metadata().put("title", 1999));
+    assertThat(model.embed(numbered).content().vector())
+        .isEqualTo(gecko.embed(EmbedRequest.document(numbered.text()).withTitle("1999"), 384));
   }
 
   @Test

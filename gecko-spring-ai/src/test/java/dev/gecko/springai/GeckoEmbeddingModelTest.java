@@ -115,6 +115,18 @@ class GeckoEmbeddingModelTest {
   }
 
   @Test
+  void anEmptyRequestAndATitleThatIsNotAString() {
+    GeckoEmbeddingModel model = GeckoEmbeddingModel.builder().embedder(gecko).build();
+    EmbeddingResponse none = model.call(new EmbeddingRequest(List.of(), null));
+    assertThat(none.getResults()).isEmpty();
+    assertThat(none.getMetadata().getUsage().getPromptTokens()).isZero();
+    assertThat(model.embed(List.of(), options(null, 64), new TokenCountBatchingStrategy())).isEmpty();
+    Document numbered = new Document("The harvest of that year.", Map.of("title", 1999));
+    assertThat(model.embed(numbered)).isEqualTo(gecko.embed(EmbedRequest.document(numbered.getText()).withTitle("1999"),
+        384));
+  }
+
+  @Test
   void documentsAreOneCallAsDocumentsWithTitlesWhateverTheBatchingStrategy() {
     CountingEmbedder counting = new CountingEmbedder(gecko);
     GeckoEmbeddingModel model = GeckoEmbeddingModel.builder().embedder(counting).build();
