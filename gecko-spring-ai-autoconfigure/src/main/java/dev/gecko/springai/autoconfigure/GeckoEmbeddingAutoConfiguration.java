@@ -47,11 +47,13 @@ public class GeckoEmbeddingAutoConfiguration {
   /**
    * The embedding model, opened from the properties; closed with the context.
    *
-   * @throws InvalidConfigurationPropertyValueException if the model cannot be opened or the width
-   *     exceeds the model's (naming the property)
+   * @throws InvalidConfigurationPropertyValueException if a value breaks its rule ({@link
+   *     GeckoEmbeddingProperties#check}), the model cannot be opened or the width exceeds the
+   *     model's (naming the property)
    */
   @Bean(destroyMethod = "close")
   public GeckoEmbeddingModel geckoEmbeddingModel(GeckoEmbeddingProperties properties) {
+    properties.check();
     GeckoEmbeddingModel.Builder b = GeckoEmbeddingModel.builder()
         .model(properties.getModel())
         .documentTaskType(properties.getDocumentTaskType())

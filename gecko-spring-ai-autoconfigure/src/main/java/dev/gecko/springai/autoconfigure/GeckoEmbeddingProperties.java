@@ -3,14 +3,15 @@ package dev.gecko.springai.autoconfigure;
 import dev.gecko.core.GeckoEmbedder;
 import dev.gecko.core.TaskType;
 import org.springframework.boot.context.properties.ConfigurationProperties;
-import org.springframework.validation.Errors;
-import org.springframework.validation.Validator;
+import org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException;
 
 /**
- * The {@code gecko.embedding.*} properties of {@link GeckoEmbeddingAutoConfiguration}. They validate
- * themselves ({@link Validator}: Spring Boot runs a properties bean's own validation after binding),
- * so that a value out of range stops the application context with a message that names the
- * property, its value and the rule; a value of the wrong type fails binding, named the same way,
+ * The {@code gecko.embedding.*} properties of {@link GeckoEmbeddingAutoConfiguration}, which checks
+ * them ({@link #check}) before it opens the model, so that a value out of range stops the
+ * application context with a message that names the property, its value and the rule (Spring
+ * Boot's report of an {@link InvalidConfigurationPropertyValueException}). Not a Spring {@code
+ * Validator}: the properties bean would then be a second {@code Validator} bean of the application,
+ * and one injected by type would be ambiguous. a value of the wrong type fails binding, named the same way,
  * and so does a key under {@code gecko.embedding} that is none of these (a misspelling such as
  * {@code gecko.embedding.dimensions} would otherwise be ignored, and the vectors stay full width).
  *
@@ -18,7 +19,7 @@ import org.springframework.validation.Validator;
  * meant to be shared or changed afterwards (not thread-safe).
  */
 @ConfigurationProperties(prefix = GeckoEmbeddingProperties.PREFIX, ignoreUnknownFields = false)
-public class GeckoEmbeddingProperties implements Validator {
+public class GeckoEmbeddingProperties {
   /** The properties' prefix. */
   public static final String PREFIX = "gecko.embedding";
 
@@ -110,33 +111,34 @@ public class GeckoEmbeddingProperties implements Validator {
     this.maxBatchTokens = maxBatchTokens;
   }
 
-  /** Validates properties beans of this type. */
-  @Override
-  public boolean supports(Class<?> type) {
-    return GeckoEmbeddingProperties.class.isAssignableFrom(type);
-  }
-
-  /** Checks the bound values: a model named, widths, threads and budgets at least 1, task types set. */
-  @Override
-  public void validate(Object target, Errors errors) {
-    GeckoEmbeddingProperties p = (GeckoEmbeddingProperties) target;
-    if (p.model == null || p.model.isBlank()) {
-      errors.rejectValue("model", "blank", "must name a built-in model or a model folder");
+  /**
+   * Checks the bound values: a model named, widths, threads and budgets at least 1, task types set.
+   *
+   * @throws InvalidConfigurationPropertyValueException naming the first property whose value breaks
+   *     its rule, the value and the rule
+   */
+  public void check() {
+    if (model == null || model.isBlank()) {
+      throw invalid("model", model, "must name a built-in model or a model folder");
     }
-    atLeastOne(errors, "dims", p.dims);
-    atLeastOne(errors, "threads", p.threads);
-    atLeastOne(errors, "maxBatchTokens", p.maxBatchTokens);
-    if (p.documentTaskType == null) {
-      errors.rejectValue("documentTaskType", "null", "must be a task type");
+    atLeastOne("dims", dims);
+    atLeastOne("threads", threads);
+    atLeastOne("max-batch-tokens", maxBatchTokens);
+    if (documentTaskType == null) {
+      throw invalid("document-task-type", null, "must be a task type");
     }
-    if (p.queryTaskType == null) {
-      errors.rejectValue("queryTaskType", "null", "must be a task type");
+    if (queryTaskType == null) {
+      throw invalid("query-task-type", null, "must be a task type");
     }
   }
 
-  private static void atLeastOne(Errors errors, String field, Integer value) {
+  private static void atLeastOne(String property, Integer value) {
     if (value != null && value < 1) {
-      errors.rejectValue(field, "min", "must be at least 1, was " + value);
+      throw invalid(property, value, "must be at least 1, was " + value);
     }
+  }
+
+  private static InvalidConfigurationPropertyValueException invalid(String property, Object value, String rule) {
+    return new InvalidConfigurationPropertyValueException(PREFIX + "." + property, value, rule);
   }
 }

@@ -310,6 +310,8 @@ class GeckoEmbeddingAutoConfigurationTest {
         "gecko.embedding.dims=many", "gecko.embedding.dims",
         "gecko.embedding.dims=1000", "gecko.embedding.dims",
         "gecko.embedding.threads=0", "gecko.embedding.threads",
+        "gecko.embedding.max-batch-tokens=-1", "gecko.embedding.max-batch-tokens",
+        "gecko.embedding.query-task-type=", "gecko.embedding.query-task-type",
         "gecko.embedding.document-task-type=summary", "gecko.embedding.document-task-type",
         "gecko.embedding.model=no-such-model", "gecko.embedding.model",
         "gecko.embedding.model=", "gecko.embedding.model",
@@ -324,7 +326,55 @@ class GeckoEmbeddingAutoConfigurationTest {
           }
           assertThat(messages.toString()).as(property).contains(name);
         }));
+    // the rule too, as Spring Boot's failure report shows it
+    runner.withPropertyValues("gecko.embedding.model=all-MiniLM-L6-v2-int8", "gecko.embedding.dims=0").run(context -> {
+      StringBuilder messages = new StringBuilder();
+      for (Throwable c = context.getStartupFailure(); c != null; c = c.getCause()) {
+        messages.append(c.getMessage()).append('\n');
+      }
+      assertThat(messages.toString())
+          .contains("Property gecko.embedding.dims with value '0' is invalid: must be at least 1, was 0");
+    });
   }
+
+  /**
+   * An application's own Spring {@code Validator}, injected by type, stays the only one: Gecko's
+   * properties check their values in their setters. Before, the properties bean was a {@code
+   * Validator} too, and the injection failed as ambiguous.
+   */
+  @Test
+  void anApplicationsOwnValidatorStaysTheOnlyOne() {
+    runner.withPropertyValues("gecko.embedding.model=all-MiniLM-L6-v2-int8")
+        .withUserConfiguration(OwnValidator.class)
+        .run(context -> {
+          assertThat(context).hasNotFailed();
+          assertThat(context).hasSingleBean(org.springframework.validation.Validator.class);
+          assertThat(context.getBean(Injected.class).validator()).isSameAs(context.getBean("ownValidator"));
+        });
+  }
+
+  @org.springframework.context.annotation.Configuration(proxyBeanMethods = false)
+  static class OwnValidator {
+    @Bean
+    org.springframework.validation.Validator ownValidator() {
+      return new org.springframework.validation.Validator() {
+        @Override
+        public boolean supports(Class<?> type) {
+          return false;
+        }
+
+        @Override
+        public void validate(Object target, org.springframework.validation.Errors errors) {}
+      };
+    }
+
+    @Bean
+    Injected injected(org.springframework.validation.Validator validator) { // by type, as an application injects it
+      return new Injected(validator);
+    }
+  }
+
+  record Injected(org.springframework.validation.Validator validator) {}
 
   @Test
   void ideMetadataDescribesEveryProperty() throws Exception {
