@@ -13,7 +13,7 @@ import java.util.logging.Logger;
  * until {@link #close()}, which restores the logger (System.Logger goes to java.util.logging in
  * these tests: no other backend is on the test class path). Thread-safe.
  */
-final class LoggedLines implements AutoCloseable {
+public final class LoggedLines implements AutoCloseable {
   private final Logger jul;
   private final Level before;
   private final List<LogRecord> records = Collections.synchronizedList(new ArrayList<>());
@@ -30,7 +30,7 @@ final class LoggedLines implements AutoCloseable {
     public void close() {}
   };
 
-  LoggedLines(String logger, Level level) {
+  public LoggedLines(String logger, Level level) {
     this.jul = Logger.getLogger(logger);
     this.before = jul.getLevel();
     jul.setLevel(level);
@@ -38,14 +38,14 @@ final class LoggedLines implements AutoCloseable {
   }
 
   /** The messages so far, in order. */
-  List<String> messages() {
+  public List<String> messages() {
     synchronized (records) {
       return records.stream().map(LogRecord::getMessage).toList();
     }
   }
 
   /** The records so far, as {@code "<level> <message>"}. */
-  List<String> levelsAndMessages() {
+  public List<String> levelsAndMessages() {
     synchronized (records) {
       return records.stream().map(r -> r.getLevel() + " " + r.getMessage()).toList();
     }

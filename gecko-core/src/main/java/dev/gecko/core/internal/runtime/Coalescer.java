@@ -170,12 +170,12 @@ final class Coalescer {
             // its own batch (and any that came before it); once it stays, what is queued
           }
           own = false;
-          counted = false; // staysOn uncounts this runner first, and counts it again if it stays
-          counted = staysOn();
+          counted = false; // leave uncounts this runner first, and counts it again if it stays
+          counted = leave(true);
         }
       } finally {
         if (counted) {
-          leave();
+          leave(false);
         }
       }
     }
@@ -183,38 +183,24 @@ final class Coalescer {
   }
 
   /**
-   * A runner about to leave: leaves (uncounted), starting a helper for texts queued meanwhile
-   * (they do not wait for the next call), unless the queue holds texts, no other runner is at work
-   * and no helper could be started ("unable to create native thread"): then it stays, counted
-   * again, and runs them itself, so that no call waits forever for a runner. If it throws, the
-   * runner has left.
+   * A runner leaves (uncounted), starting a helper for texts queued meanwhile (they do not wait for
+   * the next call). Where {@code mayStay} (it is not leaving for a failure), the queue holds texts,
+   * no other runner is at work and no helper could be started ("unable to create native thread"),
+   * it stays instead, counted again, and runs them itself, so that no call waits forever for a
+   * runner. If it throws, the runner has left.
    *
    * @return whether it stays
    */
-  private boolean staysOn() {
+  private boolean leave(boolean mayStay) {
     lock.lock();
     try {
       activeRunners--;
       changed.signalAll();
-      if (!queue.isEmpty() && activeRunners < runners && !tryStartHelper() && activeRunners == 0) {
+      if (!queue.isEmpty() && activeRunners < runners && !tryStartHelper() && mayStay && activeRunners == 0) {
         activeRunners++; // stays: nobody else would run the queue
         return true;
       }
       return false;
-    } finally {
-      lock.unlock();
-    }
-  }
-
-  /** A runner leaves whatever the queue holds (it failed), starting a helper for it where it can. */
-  private void leave() {
-    lock.lock();
-    try {
-      activeRunners--;
-      changed.signalAll();
-      if (!queue.isEmpty() && activeRunners < runners) {
-        tryStartHelper();
-      }
     } finally {
       lock.unlock();
     }
@@ -307,10 +293,7 @@ final class Coalescer {
             withdraw(ticket);
           }
         }
-        nextAdmitted++;
-        while (withdrawn.remove(nextAdmitted)) {
-          nextAdmitted++;
-        }
+        passTurn();
       }
       job.admittedNanos = System.nanoTime();
       queue.addAll(job.items);
@@ -331,14 +314,19 @@ final class Coalescer {
    */
   private void withdraw(Long ticket) {
     if (ticket == nextAdmitted) {
-      nextAdmitted++;
+      passTurn();
     } else {
       withdrawn.add(ticket);
     }
+    changed.signalAll();
+  }
+
+  /** Passes the turn to admit on from the ticket whose turn it is, over those withdrawn. Under the lock. */
+  private void passTurn() {
+    nextAdmitted++;
     while (withdrawn.remove(nextAdmitted)) {
       nextAdmitted++;
     }
-    changed.signalAll();
   }
 
   /**
@@ -376,15 +364,15 @@ final class Coalescer {
         while (runOneBatch()) {
           // next batch
         }
-        counted = false; // staysOn uncounts this runner first, and counts it again if it stays
-        counted = staysOn();
+        counted = false; // leave uncounts this runner first, and counts it again if it stays
+        counted = leave(true);
       }
     } finally {
       if (entered) {
         gate.exit();
       }
       if (counted) {
-        leave();
+        leave(false);
       }
     }
   }

@@ -97,6 +97,19 @@ class CoalescerFailureTest {
     callers.shutdownNow();
   }
 
+  /**
+   * An executor that hands runners to {@code held} but, while {@code noThreads} is set, cannot start
+   * a thread, as a JVM at its thread limit ("unable to create native thread").
+   */
+  private static java.util.concurrent.Executor startingThreadsUnless(AtomicBoolean noThreads, HeldRunners held) {
+    return r -> {
+      if (noThreads.get()) {
+        throw new OutOfMemoryError("unable to create native thread: possibly out of memory or process/resource limits reached");
+      }
+      held.execute(r);
+    };
+  }
+
   /** The builder's defaults, but {@code threads} runners and a batch budget for long texts. */
   private static EmbedderSettings settings(int threads) {
     return CoalescerFixtures.builderDefaults(threads, MAX_BATCH_TOKENS, MAX_BATCH_SIZE);
@@ -139,28 +152,11 @@ class CoalescerFailureTest {
     CompletableFuture<List<float[]>> callBad = coalescer.submit(List.of(encode(bad)), 128);
     Runnable runner = runners.next();
     assertThat(runners.held).as("one runner for the three calls").isEmpty();
-    List<String> debug = java.util.Collections.synchronizedList(new ArrayList<>());
-    java.util.logging.Logger jul = java.util.logging.Logger.getLogger(Coalescer.class.getName());
-    java.util.logging.Level level = jul.getLevel();
-    java.util.logging.Handler lines = new java.util.logging.Handler() {
-      @Override
-      public void publish(java.util.logging.LogRecord r) {
-        debug.add(r.getMessage());
-      }
-
-      @Override
-      public void flush() {}
-
-      @Override
-      public void close() {}
-    };
-    jul.setLevel(java.util.logging.Level.FINE);
-    jul.addHandler(lines);
-    try {
+    List<String> debug;
+    try (dev.gecko.core.LoggedLines lines = new dev.gecko.core.LoggedLines(Coalescer.class.getName(),
+        java.util.logging.Level.FINE)) {
       runner.run(); // here: the shared batch, then each call's texts again, alone
-    } finally {
-      jul.removeHandler(lines);
-      jul.setLevel(level);
+      debug = lines.messages();
     }
     assertThat(debug).as("a debug line for each batch run again, none for the refused ones")
         .filteredOn(l -> l.startsWith("batch of")).hasSize(2)
@@ -206,12 +202,7 @@ class CoalescerFailureTest {
     // an executor that cannot start threads, as a JVM at its thread limit ("unable to create native thread")
     AtomicBoolean noThreads = new AtomicBoolean(true);
     HeldRunners held = new HeldRunners();
-    java.util.concurrent.Executor threads = r -> {
-      if (noThreads.get()) {
-        throw new OutOfMemoryError("unable to create native thread: possibly out of memory or process/resource limits reached");
-      }
-      held.execute(r);
-    };
+    java.util.concurrent.Executor threads = startingThreadsUnless(noThreads, held);
     CallGate gate = new CallGate();
     Coalescer coalescer = new Coalescer(wide, session, null, settings(2), threads, gate, new WorkspacePool(), new Stats());
     // a synchronous call of two batches (9 x 480 tokens, over the 4,096-token budget) on an idle
@@ -249,12 +240,7 @@ class CoalescerFailureTest {
   void aRunnerThatCannotHandOverStaysUntilTheQueueIsEmpty() throws Exception {
     AtomicBoolean noThreads = new AtomicBoolean(false);
     HeldRunners held = new HeldRunners();
-    java.util.concurrent.Executor threads = r -> {
-      if (noThreads.get()) {
-        throw new OutOfMemoryError("unable to create native thread: possibly out of memory or process/resource limits reached");
-      }
-      held.execute(r);
-    };
+    java.util.concurrent.Executor threads = startingThreadsUnless(noThreads, held);
     CountDownLatch inBatch = new CountDownLatch(1);
     CountDownLatch go = new CountDownLatch(1);
     LongAdder batches = new LongAdder() {
