@@ -332,10 +332,15 @@ public final class ChatModelLlmClient implements LlmClient {
 
   /** The first {@code type} in {@code e}'s cause chain ({@code e} itself included, a cycle ended), or null. */
   private static <T extends Throwable> T inCauses(Throwable e, Class<T> type) {
+    return type.cast(inCauses(e, type::isInstance));
+  }
+
+  /** The first throwable in {@code e}'s cause chain ({@code e} itself included, a cycle ended) that {@code which} picks, or null. */
+  private static Throwable inCauses(Throwable e, java.util.function.Predicate<Throwable> which) {
     Set<Throwable> seen = Collections.newSetFromMap(new IdentityHashMap<>());
     for (Throwable t = e; t != null && seen.add(t); t = t.getCause()) {
-      if (type.isInstance(t)) {
-        return type.cast(t);
+      if (which.test(t)) {
+        return t;
       }
     }
     return null;
@@ -370,7 +375,7 @@ public final class ChatModelLlmClient implements LlmClient {
     if (wrapped != null) {
       return map(wrapped);
     }
-    Throwable json = jsonFailure(e);
+    Throwable json = inCauses(e, ChatModelLlmClient::isJsonFailure);
     if (json != null) {
       return new dev.gecko.train.llm.MalformedResponseException(model + ": the model server's answer does not parse: "
           + describe(json), 0, null, null, null, RedactedCause.of(e));
@@ -388,18 +393,15 @@ public final class ChatModelLlmClient implements LlmClient {
         + " (not an error LangChain4j maps; not retried)", RedactedCause.of(e));
   }
 
-  /** Jackson's failure to read a body (2.x's or 3.x's {@code JacksonException}) in the cause chain, or null. */
-  private static Throwable jsonFailure(Throwable e) {
-    Set<Throwable> seen = Collections.newSetFromMap(new IdentityHashMap<>());
-    for (Throwable t = e; t != null && seen.add(t); t = t.getCause()) {
-      for (Class<?> c = t.getClass(); c != null; c = c.getSuperclass()) {
-        if (c.getName().equals("com.fasterxml.jackson.core.JacksonException")
-            || c.getName().equals("tools.jackson.core.JacksonException")) {
-          return t;
-        }
+  /** Whether {@code t} is Jackson's failure to read a body (2.x's or 3.x's {@code JacksonException}). */
+  private static boolean isJsonFailure(Throwable t) {
+    for (Class<?> c = t.getClass(); c != null; c = c.getSuperclass()) {
+      if (c.getName().equals("com.fasterxml.jackson.core.JacksonException")
+          || c.getName().equals("tools.jackson.core.JacksonException")) {
+        return true;
       }
     }
-    return null;
+    return false;
   }
 
   private static String describe(Throwable t) {

@@ -66,15 +66,6 @@ final class Losses {
     }
   }
 
-  /**
-   * Gecko eq. 3 at each width: for row i, softmax cross-entropy of {@code cos(q_i, p_i)/tau}
-   * against {@code cos(q_i, p_j)/tau} for all j, {@code cos(q_i, q_j)/tau} for j != i (same-tower
-   * negatives) and {@code cos(q_i, n_i)/tau} (the row's own hard negative, if {@code neg[i] >=
-   * 0}); mean over rows. Entries that are the same text as the row's query or as a positive of
-   * its query in this batch (its own, or another row's of the same query: duplicate positives and
-   * queries, a pair and its reverse, several positives of one query) are masked out, so they are
-   * never pushed away.
-   */
   /** Whether text {@code t} is a positive of row {@code i}'s query in this batch: its own, or another row's of that query. */
   static boolean positiveOf(int[] q, int[] pos, int i, int t) {
     for (int k = 0; k < q.length; k++) {
@@ -85,6 +76,15 @@ final class Losses {
     return false;
   }
 
+  /**
+   * Gecko eq. 3 at each width: for row i, softmax cross-entropy of {@code cos(q_i, p_i)/tau}
+   * against {@code cos(q_i, p_j)/tau} for all j, {@code cos(q_i, q_j)/tau} for j != i (same-tower
+   * negatives) and {@code cos(q_i, n_i)/tau} (the row's own hard negative, if {@code neg[i] >=
+   * 0}); mean over rows. Entries that are the same text as the row's query or as a positive of
+   * its query in this batch (its own, or another row's of the same query: duplicate positives and
+   * queries, a pair and its reverse, several positives of one query) are masked out, so they are
+   * never pushed away.
+   */
   static double contrastive(double[][] y, int[] q, int[] pos, int[] neg, int[] widths, double[] weights, double tau,
       double[][] g) {
     int b = q.length;

@@ -96,7 +96,7 @@ final class HttpTransport {
    */
   static long tokens(JsonNode field) {
     long n = field.isNumber() || field.isTextual() ? field.asLong(0) : 0;
-    return Math.max(0, Math.min(n, Usage.MAX_REPORTED_TOKENS));
+    return Usage.bounded(n);
   }
 
   /** The fewest characters of a secret scrubbed from a 2xx body. */

@@ -36,9 +36,7 @@ public record RetryPolicy(int maxRetries, Duration initialBackoff, Duration maxB
     if (maxRetries < 0) {
       throw new IllegalArgumentException("maxRetries must be >= 0, was " + maxRetries);
     }
-    if (!(multiplier >= 1) || Double.isInfinite(multiplier)) { // NaN too: every wait would be 0
-      throw new IllegalArgumentException("multiplier must be finite and >= 1, was " + multiplier);
-    }
+    Builder.multiplierOf(multiplier);
     Builder.positive(initialBackoff, "initialBackoff");
     Builder.positive(maxBackoff, "maxBackoff");
     Builder.positive(maxRetryAfter, "maxRetryAfter");
@@ -66,10 +64,7 @@ public record RetryPolicy(int maxRetries, Duration initialBackoff, Duration maxB
   Duration delay(int retry, LlmException failure) {
     double base = initialBackoff.toMillis() * Math.pow(multiplier, retry - 1);
     long capped = (long) Math.min(base, maxBackoff.toMillis());
-    double jitter;
-    synchronized (random) {
-      jitter = 0.5 + 0.5 * random.nextDouble();
-    }
+    double jitter = 0.5 + 0.5 * jitter();
     Duration computed = Duration.ofMillis((long) (capped * jitter));
     Duration hint = failure.retryAfter().orElse(Duration.ZERO);
     if (hint.compareTo(maxRetryAfter) > 0) { // the retrying client gives up before asking for this
@@ -81,7 +76,7 @@ public record RetryPolicy(int maxRetries, Duration initialBackoff, Duration maxB
     // up to a tenth more than the hint (never past maxRetryAfter): calls told the same moment do
     // not all come back at it
     Duration spread = hint.plusMillis((long) (hint.toMillis() * (jitter - 0.5) / 5));
-    return spread.compareTo(maxRetryAfter) > 0 ? (hint.compareTo(maxRetryAfter) > 0 ? hint : maxRetryAfter) : spread;
+    return spread.compareTo(maxRetryAfter) > 0 ? maxRetryAfter : spread; // the hint itself is capped above
   }
 
   /** Builds a {@link RetryPolicy}. Not thread-safe; reusable. */
@@ -119,10 +114,7 @@ public record RetryPolicy(int maxRetries, Duration initialBackoff, Duration maxB
 
     /** Sets the growth factor (default 2). */
     public Builder multiplier(double m) {
-      if (!(m >= 1) || Double.isInfinite(m)) { // NaN too: every wait would be 0
-        throw new IllegalArgumentException("multiplier must be finite and >= 1, was " + m);
-      }
-      this.multiplier = m;
+      this.multiplier = multiplierOf(m);
       return this;
     }
 
@@ -147,6 +139,13 @@ public record RetryPolicy(int maxRetries, Duration initialBackoff, Duration maxB
     /** Builds the policy. */
     public RetryPolicy build() {
       return new RetryPolicy(maxRetries, initialBackoff, maxBackoff, multiplier, maxRetryAfter, sleeper, random);
+    }
+
+    static double multiplierOf(double m) {
+      if (!(m >= 1) || Double.isInfinite(m)) { // NaN too: every wait would be 0
+        throw new IllegalArgumentException("multiplier must be finite and >= 1, was " + m);
+      }
+      return m;
     }
 
     static Duration positive(Duration d, String name) {

@@ -22,7 +22,8 @@ public record Usage(long promptTokens, long completionTokens) {
     return new Usage(bounded(promptTokens), bounded(completionTokens));
   }
 
-  private static long bounded(long n) {
+  /** A reported count between 0 and {@link #MAX_REPORTED_TOKENS}. */
+  static long bounded(long n) {
     return Math.max(0, Math.min(n, MAX_REPORTED_TOKENS));
   }
 
