@@ -206,16 +206,21 @@ public final class FretSparkJob {
       ObjectNode config = config(relabeler, model, width, size, corpusDigest(passages));
       String digest = Hashes.sha256Hex(config.toString());
       ObjectNode previous = readManifest(out);
+      Set<String> done = doneSeeds(out);
       if (previous != null && !digest.equals(previous.path("digest").asText())) {
         List<String> diffs = FretExamples.configDifferences(previous.path("config"), config);
-        throw new ResumeConflictException(out + " holds a run with a different configuration (digest "
+        String conflict = out + " holds a run with a different configuration (digest "
             + previous.path("digest").asText().substring(0, Math.min(12, previous.path("digest").asText().length())) + ", now "
-            + digest.substring(0, 12) + "); differs in: " + (diffs.isEmpty() ? "format" : String.join(", ", diffs))
-            + "; use a new output folder or restore the old settings");
+            + digest.substring(0, 12) + "); differs in: " + (diffs.isEmpty() ? "format" : String.join(", ", diffs));
+        if (!done.isEmpty()) {
+          throw new ResumeConflictException(conflict + "; use a new output folder or restore the old settings");
+        }
+        // that run committed no part (it stopped before its first seed was done): nothing to protect
+        LOG.log(System.Logger.Level.INFO, "{0}; that run wrote nothing, so this one starts afresh there", conflict);
+        previous = null;
       }
       String created = previous != null ? previous.path("created").asText() : b.clock.instant().toString();
       List<String> endpoints = endpoints(out, previous, driverClient.endpoint());
-      Set<String> done = doneSeeds(out);
       List<Tuple2<Long, String>> seeds = seeds(passages.map(p -> new Tuple2<>(p.ordinal, p.id)), b.settings.limit(), size);
       List<Long> todo = new ArrayList<>();
       for (Tuple2<Long, String> s : seeds) {

@@ -198,6 +198,11 @@ class FretSparkJobTest {
     Path file = corpusOf(passages, "arguana-4.jsonl");
     server.enqueue(Fault.status(400, Map.of(), "{\"error\":{\"message\":\"filtered\",\"code\":\"content_filter\"}}"));
     Path out = dir.resolve("spark-refused");
+    // the folder holds a run of another configuration that stopped before committing a part (a
+    // mistyped model name, say): nothing to protect, so this run starts there instead of refusing
+    Files.createDirectories(out);
+    Files.writeString(out.resolve(FretSparkJob.MANIFEST), "{\"format\":\"" + FretSparkJob.FORMAT
+        + "\",\"digest\":\"0123456789abcdef\",\"status\":\"stopped\",\"config\":{\"llm\":{\"model\":\"typo\"}}}");
     FretSparkSummary s = job(out).settings(FretSettings.builder().candidates(3).concurrency(1).build()).seedsPerTask(4)
         .shards(1).build().run(TestSpark.session(), SparkCorpus.read(TestSpark.session(), file.toString()));
     Map<String, JsonNode> rejects = lines(out, "rejects.jsonl");
@@ -207,6 +212,8 @@ class FretSparkJobTest {
     });
     assertThat(lines(out, "examples.jsonl")).hasSize(passages - 1);
     assertThat(s.written() + s.rejected()).isEqualTo(passages);
+    assertThat(JSON.readTree(out.resolve(FretSparkJob.MANIFEST).toFile()).path("digest").asText())
+        .isNotEqualTo("0123456789abcdef").hasSize(64);
   }
 
   /**

@@ -4,6 +4,7 @@ import dev.gecko.core.InvalidDataException;
 import dev.gecko.core.io.JsonlReader;
 import dev.gecko.core.internal.io.AtomicFiles;
 import dev.gecko.train.llm.UsageMeter;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.Closeable;
@@ -170,7 +171,10 @@ final class OutputStore implements Closeable {
         conflict = dir + " has " + EXAMPLES + " or " + REJECTS + " but no " + MANIFEST + ", so its configuration is unknown";
       } else {
         try {
-          old = JSON.readValue(manifestFile.toFile(), RunManifest.class);
+          // lenient at every depth: a newer writer's added key (in counts, say) must not read as "not a manifest"
+          old = JSON.readerFor(RunManifest.class)
+              .without(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+              .readValue(manifestFile.toFile());
         } catch (IOException e) {
           conflict = manifestFile + " is not a run manifest (" + e.getMessage().lines().findFirst().orElse("") + ")";
         }
@@ -181,7 +185,11 @@ final class OutputStore implements Closeable {
               + ", now " + abbrev(digest) + "); differs in: " + (diffs.isEmpty() ? "format" : String.join(", ", diffs));
         }
       }
-      if (conflict != null) {
+      if (conflict != null && old != null && !hasData && !newRun) {
+        // a run that stopped before writing a line (a mistyped model name, Ctrl-C while embedding
+        // the corpus): there is no dataset to protect, so its corrected rerun starts here afresh
+        LOG.log(System.Logger.Level.INFO, "{0}; that run wrote nothing, so this one starts afresh there", conflict);
+      } else if (conflict != null) {
         if (!newRun) {
           throw new ResumeConflictException(conflict + ". Refusing to mix datasets: use a new output folder, restore the "
               + "old settings, or ask for a new run (--new-run / newRun(true)) to archive the old files and start over.");
@@ -253,8 +261,18 @@ final class OutputStore implements Closeable {
         keep--;
       }
       if (keep < size) {
-        LOG.log(System.Logger.Level.WARNING, "{0}: cut a torn last line ({1} bytes) left by an interrupted run", file, size - keep);
-        ch.truncate(keep);
+        ByteBuffer tail = ByteBuffer.allocate((int) Math.min(size - keep, Integer.MAX_VALUE - 8));
+        ch.read(tail, keep);
+        if (wholeRecord(tail.array(), tail.position())) {
+          // a whole record without its newline (a hand edit that dropped the last one, or a write
+          // cut just before it): kept, and its line ended
+          LOG.log(System.Logger.Level.INFO, "{0}: the last line had no newline; added it", file);
+          ch.write(ByteBuffer.wrap(new byte[] {'\n'}), size);
+        } else {
+          LOG.log(System.Logger.Level.WARNING, "{0}: cut a torn last line ({1} bytes) left by an interrupted run", file,
+              size - keep);
+          ch.truncate(keep);
+        }
         ch.force(true);
       }
     }
@@ -283,6 +301,16 @@ final class OutputStore implements Closeable {
       }
     }
     return lines;
+  }
+
+  /** Whether {@code bytes} hold one whole JSON object with a seed id, as a line of a run file does. */
+  private static boolean wholeRecord(byte[] bytes, int length) {
+    try (com.fasterxml.jackson.core.JsonParser p = JSON.createParser(bytes, 0, length)) {
+      JsonNode n = JSON.readTree(p);
+      return n instanceof ObjectNode o && !o.path("seed_id").asText("").isEmpty() && p.nextToken() == null;
+    } catch (IOException e) {
+      return false;
+    }
   }
 
   Set<String> done() {

@@ -54,6 +54,7 @@ class FretLockTest {
     Clock clock = Clock.systemUTC();
     try (OutputStore first = OutputStore.open(dir, config, "d1", false, clock)) {
       first.writeManifest("running", null, null, 1);
+      first.writeReject(new FretReject("s0", "generate", "r", "a")); // a run with data: another configuration is refused
       assertThatThrownBy(() -> OutputStore.open(dir, config, "d1", false, clock)).isInstanceOf(RunFolderInUseException.class)
           .hasMessageContaining(dir + " is in use by another run in this process").hasMessageContaining("run.lock");
       assertThat(Files.readString(dir.resolve("run.lock"), StandardCharsets.UTF_8)).isEqualTo("process " + ProcessHandle.current().pid() + "\n");
@@ -64,6 +65,7 @@ class FretLockTest {
     // closed: the folder is free again
     try (OutputStore again = OutputStore.open(dir, config, "d1", false, clock)) {
       assertThat(again.exampleCount()).isZero();
+      assertThat(again.rejectCount()).isOne();
     }
   }
 

@@ -49,6 +49,62 @@ class OutputStoreTest {
     assertThat(Files.size(dir.resolve(OutputStore.REJECTS))).isZero();
   }
 
+  @Test
+  void aRunThatWroteNothingGivesWayToACorrectedRerunButOneWithDataDoesNot(@TempDir Path dir) throws Exception {
+    // a run stopped before its first line (a mistyped model answered 404): its manifest alone
+    try (OutputStore s = OutputStore.open(dir, FretLockTest.CONFIG, "d1", false, Clock.systemUTC())) {
+      s.writeManifest("stopped", "HTTP 404", null, 2);
+    }
+    try (OutputStore s = OutputStore.open(dir, FretLockTest.CONFIG, "d2", false, Clock.systemUTC())) {
+      s.writeManifest("running", null, null, 2);
+      s.writeReject(new FretReject("s1", "generate", "r", "a"));
+    }
+    assertThat(Files.readString(dir.resolve(OutputStore.MANIFEST))).contains("\"d2\"");
+    try (java.util.stream.Stream<Path> files = Files.list(dir)) {
+      assertThat(files.map(f -> f.getFileName().toString())).noneMatch(f -> f.startsWith("archive"));
+    }
+    // now it holds a dataset: another configuration is refused, and nothing moves
+    assertThatThrownBy(() -> OutputStore.open(dir, FretLockTest.CONFIG, "d3", false, Clock.systemUTC()))
+        .isInstanceOf(ResumeConflictException.class).hasMessageContaining("Refusing to mix datasets");
+    assertThat(Files.readAllLines(dir.resolve(OutputStore.REJECTS))).hasSize(1);
+  }
+
+  @Test
+  void aManifestWithKeysANewerVersionAddedAtAnyDepthStillResumes(@TempDir Path dir) throws Exception {
+    try (OutputStore s = OutputStore.open(dir, FretLockTest.CONFIG, "d", false, Clock.systemUTC())) {
+      s.writeReject(new FretReject("a", "generate", "r", "x"));
+      s.writeManifest("stopped", null, null, 2);
+    }
+    Path manifest = dir.resolve(OutputStore.MANIFEST);
+    String json = Files.readString(manifest);
+    assertThat(json).contains("\"counts\" : {").contains("\"llm\" : {");
+    Files.writeString(manifest, json.replace("\"counts\" : {", "\"counts\" : {\"duplicates\":0,")
+        .replace("\"llm\" : {", "\"llm\" : {\"reasoning\":\"high\","));
+    try (OutputStore s = OutputStore.open(dir, FretLockTest.CONFIG, "d", false, Clock.systemUTC())) {
+      assertThat(s.done()).containsExactly("a");
+    }
+  }
+
+  @Test
+  void aWholeLastRecordWithoutItsNewlineIsKeptAndATornOneIsCut(@TempDir Path dir) throws Exception {
+    try (OutputStore s = OutputStore.open(dir, FretLockTest.CONFIG, "d", false, Clock.systemUTC())) {
+      s.writeManifest("stopped", null, null, 5);
+    }
+    // a hand edit (the docs say to delete rejected seeds' lines) that dropped the final newline
+    Files.writeString(dir.resolve(OutputStore.REJECTS), "{\"seed_id\":\"a\",\"stage\":\"generate\"}\n"
+        + "{\"seed_id\":\"b\",\"stage\":\"generate\"}");
+    Files.writeString(dir.resolve(OutputStore.EXAMPLES), "{\"seed_id\":\"c\"}\n{\"seed_id\":\"d\",\"que");
+    try (OutputStore s = OutputStore.open(dir, FretLockTest.CONFIG, "d", false, Clock.systemUTC())) {
+      assertThat(s.done()).containsExactlyInAnyOrder("a", "b", "c");
+      assertThat(s.rejectCount()).isEqualTo(2);
+      assertThat(s.exampleCount()).isOne();
+      s.writeReject(new FretReject("e", "generate", "r", "x"));
+    }
+    assertThat(Files.readAllLines(dir.resolve(OutputStore.REJECTS))).hasSize(3)
+        .extracting(l -> l.substring(0, 14)).containsExactly("{\"seed_id\":\"a\"", "{\"seed_id\":\"b\"", "{\"seed_id\":\"e\"");
+    assertThat(Files.readString(dir.resolve(OutputStore.EXAMPLES))).isEqualTo("{\"seed_id\":\"c\"}\n");
+  }
+
   /** A file channel that writes {@code budget} bytes, then fails every write as a full disk does. */
   static final class FailingChannel extends FileChannel {
     private final FileChannel inner;
