@@ -74,6 +74,31 @@ class IndexSearchCommandTest {
     assertThat(t.out().lines().findFirst().orElseThrow()).contains("tides").contains("(untitled)");
   }
 
+  /**
+   * Corpus text is untrusted: a title or passage holding a terminal escape sequence (clear the
+   * screen, set the clipboard) is printed with its control characters as U+XXXX in the readable
+   * output, and kept as text, escaped, in the JSON output.
+   */
+  @Test
+  void controlCharactersInTheCorpusNeverReachTheTerminal() throws Exception {
+    Path corpus = dir.resolve("hostile.jsonl");
+    Files.write(corpus, List.of(
+        "{\"id\": \"esc\\u001b[31m\", \"title\": \"Tides\\u001b[2J\\nnew line\", \"text\": \"Ocean tides follow the Moon."
+            + "\\u001b]52;c;cGF5bG9hZA==\\u0007 \\u009b6n\"}",
+        "{\"id\": \"bees\", \"text\": \"Bees carry pollen between flowers.\"}"));
+    Path out = dir.resolve("hostile-idx");
+    Run r = gecko("index", "--corpus", corpus.toString(), "--out", out.toString(), "--dims", "64", "--threads", "1");
+    assertThat(r.code()).as(r.err()).isZero();
+    Run s = gecko("search", "--index", out.toString(), "--k", "1", "what makes the tides");
+    assertThat(s.code()).as(s.err()).isZero();
+    assertThat(s.out()).doesNotContain("\u001b").doesNotContain("\u0007").doesNotContain("\u009b")
+        .contains("escU+001B[31m").contains("TidesU+001B[2J new line").contains("U+001B]52;c;cGF5bG9hZA==U+0007 U+009B6n");
+    assertThat(s.out().lines()).hasSize(2);
+    Run j = gecko("search", "--index", out.toString(), "--k", "1", "--json", "what makes the tides");
+    assertThat(JSON.readTree(j.out()).get("title").asText()).isEqualTo("Tides\u001b[2J\nnew line");
+    assertThat(j.out()).doesNotContain("\u001b");
+  }
+
   @Test
   void badInputIsNamedAndExitCodesFollowTheContract() throws Exception {
     Path corpus = dir.resolve("bad.jsonl");

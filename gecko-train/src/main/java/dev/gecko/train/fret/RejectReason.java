@@ -1,5 +1,7 @@
 package dev.gecko.train.fret;
 
+import dev.gecko.train.llm.LlmException;
+
 import java.util.List;
 import java.util.Objects;
 
@@ -40,9 +42,12 @@ public record RejectReason(String reason, int count, String example) {
    * answer: "I cannot help with that."} (the answer on one line, cut to 100 chars).
    */
   public String describe() {
-    StringBuilder s = new StringBuilder().append(count).append(count == 1 ? " seed: " : " seeds: ").append(reason);
+    // untrusted text (an LLM's answer, a server's error body) on its way to a terminal: control
+    // characters and bidirectional overrides shown as U+XXXX, never sent to it
+    StringBuilder s = new StringBuilder().append(count).append(count == 1 ? " seed: " : " seeds: ")
+        .append(LlmException.oneLine(reason));
     if (!example.isEmpty()) {
-      String oneLine = example.replaceAll("\\s+", " ").strip();
+      String oneLine = LlmException.oneLine(example);
       s.append("; e.g. answer: \"").append(oneLine.length() > 100 ? oneLine.substring(0, 100) + "..." : oneLine).append('"');
     }
     return s.toString();

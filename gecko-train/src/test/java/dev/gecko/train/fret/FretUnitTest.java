@@ -20,6 +20,15 @@ class FretUnitTest {
   private static final Passage SEED = new Passage("s", "T", "Honey bees dance to show where food is.");
 
   @Test
+  void aRejectReasonShowsTheAnswersControlCharactersAsCodePointsNeverRaw() {
+    // an LLM's refusal with an escape sequence: the early-stop message goes to a terminal
+    RejectReason r = new RejectReason("generate: no JSON object in the answer", 3, "I \u001b[31mcannot\u001b[0m\nhelp \u202e");
+    assertThat(r.describe()).isEqualTo("3 seeds: generate: no JSON object in the answer; e.g. answer: "
+        + "\"I U+001B[31mcannotU+001B[0m help U+202E\"");
+    assertThat(RejectReason.describe(List.of(r), 3)).doesNotContain("\u001b").doesNotContain("\u202e");
+  }
+
+  @Test
   void lenientJsonFindsTheObjectInFencesAndProse() {
     assertThat(JsonAnswers.firstObject("```json\n{\"task\": \"a\", \"query\": \"b}\"}\n```").get().path("query").asText()).isEqualTo("b}");
     assertThat(JsonAnswers.firstObject("Sure! {broken {\"a\": 1} trailing {").get().path("a").asInt()).isEqualTo(1);
