@@ -149,6 +149,21 @@ class ReadersTest {
   }
 
   @Test
+  void aLoneSurrogateEscapeIsRefusedNamingLineAndFieldAndAWholePairIsRead() throws IOException {
+    // JSON's \\u escapes can spell half a pair, which UTF-8 cannot write back: a seed id or text
+    // written out as '?' would not be the one read
+    Path f = write("half.jsonl", "{\"id\": \"ok\", \"text\": \"a whole pair \\ud83d\\ude00\"}\n"
+        + "{\"id\": \"s\\ud800\", \"text\": \"b\"}\n");
+    assertThatThrownBy(() -> Corpus.read(f)).isInstanceOf(InvalidDataException.class)
+        .hasMessage(f + ":2: field '_id' or 'id' holds half of a surrogate pair (U+D800 at character 1) without its other "
+            + "half: not a character, and UTF-8 cannot write it");
+    Path t = write("half-text.jsonl", "{\"id\": 1, \"title\": \"t\", \"text\": \"cut at \\ud83d\"}\n");
+    assertThatThrownBy(() -> Corpus.read(t)).isInstanceOf(InvalidDataException.class)
+        .hasMessageStartingWith(t + ":1: field 'text' holds half of a surrogate pair (U+D83D at character 7)");
+    assertThat(Corpus.read(f, 1)).singleElement().extracting(Passage::text).isEqualTo("a whole pair \uD83D\uDE00");
+  }
+
+  @Test
   void contentAfterTheObjectIsAnErrorNotDropped() throws IOException {
     Path f = write("two.jsonl", "{\"id\": 1, \"text\": \"a\"} {\"id\": 2, \"text\": \"b\"}\n");
     assertThatThrownBy(() -> Corpus.read(f)).isInstanceOf(InvalidDataException.class)
