@@ -358,7 +358,7 @@ public final class Prompts implements java.io.Serializable {
   }
 
   /**
-   * Reads a prompt file as strict UTF-8.
+   * Reads a prompt file as strict UTF-8, without a leading byte order mark.
    *
    * @throws InvalidDataException naming the file and the line of the first byte that is not UTF-8
    */
@@ -366,8 +366,10 @@ public final class Prompts implements java.io.Serializable {
     byte[] bytes = Files.readAllBytes(f);
     ByteBuffer in = ByteBuffer.wrap(bytes);
     try {
-      return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+      String text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
           .onUnmappableCharacter(CodingErrorAction.REPORT).decode(in).toString();
+      // a byte order mark (editors on Windows write one): not part of the prompt, as in every other data file
+      return text.startsWith("\uFEFF") ? text.substring(1) : text;
     } catch (CharacterCodingException e) {
       int line = 1;
       for (int i = 0; i < in.position() && i < bytes.length; i++) {
@@ -395,7 +397,8 @@ public final class Prompts implements java.io.Serializable {
         o = ((ObjectNode) o).put("__line", source + ":" + n);
         out.add(o);
       } catch (IOException e) {
-        throw new IllegalArgumentException(source + ":" + n + ": not valid JSON");
+        String why = e instanceof com.fasterxml.jackson.core.JsonProcessingException j ? j.getOriginalMessage() : e.getMessage();
+        throw new IllegalArgumentException(source + ":" + n + ": not valid JSON (" + why + ")");
       }
     }
     return out;

@@ -234,6 +234,25 @@ class FretUnitTest {
   }
 
   @Test
+  void promptFilesSavedWithAByteOrderMarkReadAsWithoutAndBadJsonSaysWhy(@TempDir Path plain, @TempDir Path bom)
+      throws Exception {
+    String examples = "{\"title\": \"\", \"text\": \"Owls hunt at night.\", \"task\": \"Given a question, find its answer.\", "
+        + "\"query\": \"when do owls hunt\"}\n";
+    String prompt = "Write one query for the passage.\n";
+    Files.writeString(plain.resolve(Prompts.QUERY_GENERATION_EXAMPLES), examples);
+    Files.writeString(plain.resolve(Prompts.QUERY_GENERATION), prompt);
+    Files.writeString(bom.resolve(Prompts.QUERY_GENERATION_EXAMPLES), "\uFEFF" + examples);
+    Files.writeString(bom.resolve(Prompts.QUERY_GENERATION), "\uFEFF" + prompt);
+    Prompts a = Prompts.fromDirectory(plain);
+    Prompts b = Prompts.fromDirectory(bom);
+    assertThat(b.digest()).isEqualTo(a.digest());
+    assertThat(b.generationMessages(SEED).get(0).content()).isEqualTo("Write one query for the passage.");
+    Files.writeString(bom.resolve(Prompts.RELEVANCE_EXAMPLES), "{\"query\": \"q\", \"text\": \"t\" \"grade\": 2}\n");
+    assertThatThrownBy(() -> Prompts.fromDirectory(bom)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith(bom.resolve(Prompts.RELEVANCE_EXAMPLES) + ":1: not valid JSON (Unexpected character ('\"'");
+  }
+
+  @Test
   void promptFilesThatAreNotUtf8OrAMissingFolderAreNamed(@TempDir Path dir) throws Exception {
     Path relevance = dir.resolve(Prompts.RELEVANCE);
     Files.write(relevance, "Grade the passage.\nCaf\u00e9 rules.\n".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
