@@ -207,7 +207,9 @@ final class CliProgress implements ProgressListener, AutoCloseable {
 
     Bar(Progress first, PrintStream stream) {
       super(first);
+      // a resumed run's first report counts what earlier runs did: the rate and ETA count from it
       bar = new ProgressBarBuilder().setTaskName(first.phase()).setInitialMax(first.total())
+          .startsFrom(first.done(), Duration.ZERO)
           .setUnit(" " + first.unit(), 1).setStyle(ProgressBarStyle.COLORFUL_UNICODE_BLOCK).setUpdateIntervalMillis(250)
           .showSpeed().setConsumer(new ConsoleProgressBarConsumer(stream)).setMaxRenderedLength(120).build();
     }

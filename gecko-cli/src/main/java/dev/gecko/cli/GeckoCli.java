@@ -107,6 +107,12 @@ public final class GeckoCli implements Runnable {
     });
     int code = cli.execute(args);
     out.flush();
+    // PrintWriter swallows write errors: a closed pipe or a full disk under a command's output (a
+    // table, a summary that is a contract) is seen only here, and is no success
+    if (code == EXIT_OK && out.checkError()) {
+      err.println("gecko: error: standard output closed or not writable; the output was not all written");
+      code = EXIT_FAILURE;
+    }
     err.flush();
     return code;
   }

@@ -54,6 +54,18 @@ class EvalCommandTest {
     assertThat(r.out()).contains(String.format(java.util.Locale.ROOT, "%.2f", n.get("scores").get("384").asDouble()));
   }
 
+  /** The table is the command's output: lost (a full disk, a closed pipe), the run is no success. */
+  @Test
+  void aTableThatCannotBeWrittenExitsOne(@TempDir Path dir) throws Exception {
+    EmbedCommandTest.ClosingPipe pipe = new EmbedCommandTest.ClosingPipe();
+    java.io.StringWriter err = new java.io.StringWriter();
+    int code = GeckoCli.run(new String[] {"eval", "sts", "--data", pairs(dir).toString(), "--model", "all-MiniLM-L6-v2-int8",
+        "--dims", "64", "--no-cache", "--threads", "1"}, new java.io.PrintWriter(pipe, true), new java.io.PrintWriter(err));
+    assertThat(code).as(err.toString()).isEqualTo(GeckoCli.EXIT_FAILURE);
+    assertThat(pipe.refused).isPositive();
+    assertThat(err.toString()).contains("gecko: error: standard output closed or not writable");
+  }
+
   @Test
   void aCacheThatCannotBeWrittenCostsOnlySpeed(@TempDir Path dir) throws Exception {
     Path file = Files.writeString(dir.resolve("cache-is-a-file"), "mine");

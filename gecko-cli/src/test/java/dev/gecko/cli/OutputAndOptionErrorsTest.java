@@ -238,6 +238,29 @@ class OutputAndOptionErrorsTest {
     assertThat(IndexDirectory.snippet("a".repeat(237) + "\ud83d\ude00" + "tail".repeat(10))).isEqualTo("a".repeat(237) + "\ud83d\ude00...");
   }
 
+  /**
+   * A resumed run's first report already counts the seeds earlier runs did: the terminal bar's rate
+   * counts from there (one seed in a second or more), not 9,001 seeds in the run's first second.
+   */
+  @Test
+  void aResumedRunsTerminalBarCountsItsRateFromItsFirstReport() throws Exception {
+    java.io.ByteArrayOutputStream screen = new java.io.ByteArrayOutputStream();
+    java.io.PrintStream before = System.err;
+    System.setErr(new java.io.PrintStream(screen, true, java.nio.charset.StandardCharsets.UTF_8));
+    try (CliProgress p = new CliProgress(new PrintWriter(new StringWriter()), Duration.ofHours(1), true)) {
+      p.onProgress(Progress.of("generating", "seeds", 9000, 10000));
+      Thread.sleep(1100);
+      p.onProgress(Progress.of("generating", "seeds", 9001, 10000));
+    } finally {
+      System.setErr(before);
+    }
+    String last = screen.toString(java.nio.charset.StandardCharsets.UTF_8).replace('\n', '\r');
+    last = last.substring(last.lastIndexOf("generating"));
+    java.util.regex.Matcher rate = java.util.regex.Pattern.compile("([0-9.]+) seeds/s").matcher(last);
+    assertThat(rate.find()).as(last).isTrue();
+    assertThat(Double.parseDouble(rate.group(1))).as(last).isLessThan(10.0); // not some 9,000 a second
+  }
+
   @Test
   void aRepeatedFinalReportOfAFinishedPhasePrintsNothingMore() {
     StringWriter sink = new StringWriter();
