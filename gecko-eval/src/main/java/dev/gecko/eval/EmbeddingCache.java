@@ -138,6 +138,8 @@ public final class EmbeddingCache {
    * @throws IOException not for a cache file that cannot be read or written: that costs speed
    *     only (one warning, then memory; see "Files" above)
    * @throws InvalidDataException if the model's cache file is not one of this model and width
+   * @throws dev.gecko.core.InputTooLongException if the embedder refuses to truncate a text ({@code
+   *     failOnTruncation}); its index is the text's position in {@code requests}
    */
   public List<float[]> embed(GeckoEmbedder embedder, List<EmbedRequest> requests, String phase,
       ProgressListener progress) throws IOException {
@@ -181,7 +183,16 @@ public final class EmbeddingCache {
         batch.add(uniqueRequests.get(u));
         texts.add(unique.get(u));
       }
-      List<float[]> out = embedder.embedRequests(batch, width);
+      List<float[]> out;
+      try {
+        out = embedder.embedRequests(batch, width);
+      } catch (dev.gecko.core.InputTooLongException e) { // its index is in this chunk: name the caller's
+        int caller = firstRequestOf(index, chunk.get(e.index()));
+        dev.gecko.core.InputTooLongException named = new dev.gecko.core.InputTooLongException(caller, e.tokenCount(),
+            e.maxTokens());
+        named.initCause(e);
+        throw named;
+      }
       for (int j = 0; j < chunk.size(); j++) {
         vectors[chunk.get(j)] = out.get(j);
       }
@@ -475,6 +486,16 @@ public final class EmbeddingCache {
         }
       }
     }
+  }
+
+  /** The first position in the caller's requests of distinct text {@code u}. */
+  private static int firstRequestOf(int[] index, int u) {
+    for (int i = 0; i < index.length; i++) {
+      if (index[i] == u) {
+        return i;
+      }
+    }
+    throw new IllegalStateException("no request for text " + u);
   }
 
   /**

@@ -43,6 +43,22 @@ public final class StsEvaluator {
     this.progress = b.progress;
   }
 
+  private GeckoException notFinite(StsDataset data, int i) {
+    StsDataset.Pair p = data.pairs().get(i);
+    return new GeckoException(embedder.model().name() + " gives a vector with NaN or infinite components for pair "
+        + (i + 1) + " of " + data.name() + " (\"" + shorten(p.sentence1()) + "\" / \"" + shorten(p.sentence2())
+        + "\"): its cosine is undefined");
+  }
+
+  private static boolean finite(float[] v) {
+    for (float x : v) {
+      if (!Float.isFinite(x)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   /** Returns a builder for an evaluator that uses {@code embedder}. */
   public static Builder builder(GeckoEmbedder embedder) {
     return new Builder(embedder);
@@ -73,6 +89,11 @@ public final class StsEvaluator {
       requests.add(request(p.sentence2()));
     }
     List<float[]> full = cache.embed(embedder, requests, "embedding sentences", progress);
+    for (int i = 0; i < data.pairs().size(); i++) { // an infinite component survives normalising: no cosine to trust
+      if (!finite(full.get(2 * i)) || !finite(full.get(2 * i + 1))) {
+        throw notFinite(data, i);
+      }
+    }
     double[] gold = new double[data.pairs().size()];
     for (int i = 0; i < gold.length; i++) {
       gold[i] = data.pairs().get(i).score();
@@ -86,10 +107,7 @@ public final class StsEvaluator {
         float[] b = VectorOps.truncateAndNormalize(full.get(2 * i + 1), d);
         cos[i] = VectorOps.cosine(a, b);
         if (Double.isNaN(cos[i])) {
-          StsDataset.Pair p = data.pairs().get(i);
-          throw new GeckoException(embedder.model().name() + " gives a vector with NaN or infinite components for pair "
-              + (i + 1) + " of " + data.name() + " (\"" + shorten(p.sentence1()) + "\" / \"" + shorten(p.sentence2())
-              + "\"): its cosine is undefined");
+          throw notFinite(data, i);
         }
       }
       double spearman = 100 * Correlation.spearman(gold, cos);

@@ -87,6 +87,35 @@ class EvaluatorsTest {
   }
 
   @Test
+  void anInfiniteComponentIsNamedByItsPairNotScoredAsAnyOther() {
+    CountingEmbedder broken = new CountingEmbedder(embedder);
+    StsDataset.Pair second = sts.pairs().get(1);
+    broken.poisoned = second.sentence1();
+    broken.poison = Float.POSITIVE_INFINITY; // normalising leaves it as it is, and a cosine still comes out
+    assertThatThrownBy(() -> StsEvaluator.builder(broken).dims(List.of(384, 64)).build().evaluate(sts))
+        .isInstanceOf(dev.gecko.core.GeckoException.class)
+        .hasMessageContaining("NaN or infinite components for pair 2 of " + sts.name());
+  }
+
+  /**
+   * The cache embeds distinct texts, shortest first, in chunks: a text the embedder refuses to cut
+   * is named by its place in the caller's list, not in the chunk.
+   */
+  @Test
+  void aTextTooLongIsNamedByItsPlaceInTheCallersList() throws IOException {
+    try (GeckoEmbedder strict = GeckoEmbedder.builder().model("all-MiniLM-L6-v2").threads(1).failOnTruncation(true)
+        .build()) {
+      String tooLong = "word ".repeat(600);
+      // distinct texts a, the long one, bb; in the chunk, shortest first, the long one is third
+      List<EmbedRequest> requests = List.of(EmbedRequest.of("a"), EmbedRequest.of(tooLong), EmbedRequest.of("a"),
+          EmbedRequest.of("bb"));
+      assertThatThrownBy(() -> EmbeddingCache.inMemory().embed(strict, requests, "t", p -> {}))
+          .isInstanceOfSatisfying(dev.gecko.core.InputTooLongException.class, e -> assertThat(e.index()).isEqualTo(1))
+          .hasMessageStartingWith("text at index 1 has 602 tokens");
+    }
+  }
+
+  @Test
   void aModelThatGivesEveryPairTheSameCosineHasNoScore() {
     CountingEmbedder collapsed = new CountingEmbedder(embedder);
     collapsed.collapsed = true;
@@ -465,6 +494,8 @@ class EvaluatorsTest {
     final List<EmbedRequest> requests = java.util.Collections.synchronizedList(new ArrayList<>());
     /** A text whose vector comes back as NaNs (a model whose weights diverged), or null. */
     String poisoned;
+    /** The value every component of the poisoned text's vector takes. */
+    float poison = Float.NaN;
     /** Every vector the same (a collapsed model). */
     boolean collapsed;
 
@@ -503,7 +534,7 @@ class EvaluatorsTest {
         }
         if (requests.get(i).text().equals(poisoned)) {
           float[] nan = new float[vectors.get(i).length];
-          java.util.Arrays.fill(nan, Float.NaN);
+          java.util.Arrays.fill(nan, poison);
           vectors.set(i, nan);
         }
       }
