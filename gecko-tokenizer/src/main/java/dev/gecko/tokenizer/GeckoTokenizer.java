@@ -347,11 +347,24 @@ public final class GeckoTokenizer implements AutoCloseable {
       return this;
     }
 
-    /** Reads the tokenizer from a stream holding a {@code tokenizer.json}; does not close it. */
+    /**
+     * Reads the tokenizer from a stream holding a {@code tokenizer.json}; does not close it.
+     *
+     * @throws IOException if the stream cannot be read, or holds bytes that are not UTF-8 (the
+     *     message names {@code sourceName}): decoded leniently, a vocabulary entry saved in another
+     *     encoding would become another token and vectors would differ silently
+     */
     public Builder tokenizerJson(InputStream in, String sourceName) throws IOException {
       Objects.requireNonNull(in, "stream is null");
-      this.json = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-      this.source = Objects.requireNonNullElse(sourceName, "stream");
+      String name = Objects.requireNonNullElse(sourceName, "stream");
+      try {
+        this.json = StandardCharsets.UTF_8.newDecoder().onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
+            .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT)
+            .decode(java.nio.ByteBuffer.wrap(in.readAllBytes())).toString();
+      } catch (java.nio.charset.CharacterCodingException e) {
+        throw new IOException(name + ": not UTF-8 text, as a tokenizer.json must be", e);
+      }
+      this.source = name;
       return this;
     }
 

@@ -187,6 +187,11 @@ class GeckoTokenizerTest {
     assertThatThrownBy(() -> GeckoTokenizer.fromFile(bad, 128))
         .isInstanceOf(IOException.class)
         .hasMessage(bad + ": not UTF-8 text, as a tokenizer.json must be");
+    // from a stream (as the embedder reads a model folder's or jar's file) the same: a Latin-1 "é"
+    // decoded leniently would become U+FFFD, another vocabulary entry, and vectors would differ silently
+    byte[] latin1 = "{\"model\": {\"vocab\": {\"caf\u00e9\": 0}}}".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+    assertThatThrownBy(() -> GeckoTokenizer.builder().tokenizerJson(new java.io.ByteArrayInputStream(latin1), "model/tokenizer.json"))
+        .isInstanceOf(IOException.class).hasMessage("model/tokenizer.json: not UTF-8 text, as a tokenizer.json must be");
   }
 
   @Test
