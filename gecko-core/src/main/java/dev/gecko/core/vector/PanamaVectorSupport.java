@@ -90,9 +90,13 @@ final class PanamaVectorSupport implements VectorSupport {
   }
 
   PanamaVectorSupport() {
-    if (VectorShape.preferredShape().vectorBitSize() < 128) {
-      throw new UnsupportedOperationException("preferred vector size is "
-          + VectorShape.preferredShape().vectorBitSize() + " bits; SIMD needs at least 128");
+    int bits = VectorShape.preferredShape().vectorBitSize();
+    if (bits < 128) {
+      throw new UnsupportedOperationException("preferred vector size is " + bits + " bits; SIMD needs at least 128");
+    }
+    if (bits > 512) { // SVE up to 2048 bits: sumLanes folds at most 16 lanes, and nothing wider was tested
+      throw new UnsupportedOperationException("preferred vector size is " + bits + " bits; the SIMD kernels are "
+          + "written and tested for 128 to 512");
     }
   }
 

@@ -16,7 +16,7 @@ import java.util.Optional;
  * version ({@value #MIN_JAVA}..{@value #MAX_JAVA}, the releases whose incubator API we build
  * against and tested); a HotSpot VM with the C2 compiler on; module {@code jdk.incubator.vector}
  * in the module layer (the JVM was started with {@code --add-modules jdk.incubator.vector});
- * loading {@code PanamaVectorSupport} by name and a preferred vector size of at least 128 bits.
+ * loading {@code PanamaVectorSupport} by name and a preferred vector size of 128 to 512 bits.
  * Library code never sets system properties.
  */
 final class VectorizationProvider {
@@ -97,7 +97,7 @@ final class VectorizationProvider {
    * Package-private for tests, which compare it with the scalar twin in the same JVM.
    *
    * @throws ReflectiveOperationException if the class or its constructor is missing
-   * @throws UnsupportedOperationException if the CPU's preferred vector is under 128 bits
+   * @throws UnsupportedOperationException if the CPU's preferred vector is under 128 or over 512 bits
    */
   static VectorSupport loadPanama() throws ReflectiveOperationException {
     MethodHandles.Lookup lookup = MethodHandles.lookup();

@@ -121,7 +121,7 @@ final class SessionLoader {
       }
       return new InferenceSession(env, options, session, outputName, inputs.contains(TOKEN_TYPE_IDS), width,
           loaded.firstTokenOnly, pkg.pooling());
-    } catch (IOException | OrtException | RuntimeException e) {
+    } catch (IOException | OrtException | RuntimeException | Error e) {
       closeQuietly(session);
       options.close();
       throw e;
@@ -164,20 +164,27 @@ final class SessionLoader {
       Optional<ResourceCache.Derived> cache = rewrittenGraphCache(pkg, fuse, firstTokenOnly);
       Optional<Path> cached = cache.flatMap(ResourceCache.Derived::find);
       if (cached.isPresent()) {
+        OrtSession session = null;
         try {
-          OrtSession session = env.createSession(cached.get().toString(), options);
+          session = env.createSession(cached.get().toString(), options);
           // only graphs that passed the check below are stored, so three positions out mean a
           // last layer left whole (no match); anything but one or three is not used
           int out = outputTokens(env, session);
           if (out == 3 || (out == 1 && firstTokenOnly)) {
             return new Loaded(session, out == 1);
           }
-          session.close();
+          OrtSession failed = session;
+          session = null;
+          failed.close();
           LOG.log(System.Logger.Level.WARNING, () -> pkg.name() + ": the cached rewritten graph " + cached.get()
               + " failed its check; rewriting it again");
         } catch (OrtException e) {
+          closeQuietly(session); // the check's run failed: the session it ran on is not kept
           LOG.log(System.Logger.Level.WARNING, () -> pkg.name() + ": ONNX Runtime refused the cached rewritten graph "
               + cached.get() + " (" + e.getMessage() + "); rewriting it again");
+        } catch (RuntimeException | Error e) { // out of memory, say: nothing opened here is left open
+          closeQuietly(session);
+          throw e;
         }
       }
       byte[] bytes = pkg.model().readAllBytes();
@@ -204,7 +211,9 @@ final class SessionLoader {
             cache.ifPresent(c -> c.store(r.model()));
             return new Loaded(session, rewritten.firstTokenOnly());
           }
-          session.close();
+          OrtSession failed = session;
+          session = null;
+          failed.close();
           LOG.log(System.Logger.Level.WARNING, () -> pkg.name() + ": the graph with its last layer cut to the first"
               + " token failed its check; running the last layer whole");
           return createSession(env, pkg, options, fuse, false);
@@ -215,6 +224,9 @@ final class SessionLoader {
           if (firstTokenOnly && fuse) {
             return createSession(env, pkg, options, true, false);
           }
+        } catch (RuntimeException | Error e) { // out of memory, say: nothing opened here is left open
+          closeQuietly(session);
+          throw e;
         }
       } else if (rewritten != null && path.isEmpty()) {
         return new Loaded(env.createSession(bytes, options), false); // untouched: no need to read it twice
