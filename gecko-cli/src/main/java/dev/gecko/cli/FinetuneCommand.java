@@ -161,7 +161,8 @@ final class FinetuneCommand implements Callable<Integer> {
   @Option(names = "--seed", paramLabel = "N", description = "Seed (default: 42).")
   long seed = 42;
 
-  @Option(names = "--cache", paramLabel = "DIR", description = "Teacher-vector cache folder (mrl-distill). One that "
+  @Option(names = "--cache", paramLabel = "DIR", description = "Cache folder of the base model's vectors (the "
+      + "teacher of mrl-distill, and the vectors --reorder-dims and --basis are computed from). One that "
       + "cannot be written: memory only, with a warning, as in gecko train and gecko eval.")
   Path cache;
 

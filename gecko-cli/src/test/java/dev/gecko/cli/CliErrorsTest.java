@@ -302,6 +302,16 @@ class CliErrorsTest {
   }
 
   @Test
+  void finetuneResumingAFolderThatDoesNotExistLeavesNone() throws Exception {
+    Path pairs = Files.writeString(dir.resolve("pairs.tsv"), "sentence1\tsentence2\tscore\na cat\ta dog\t1.0\n");
+    Path typo = dir.resolve("rnu");
+    EmbedCommandTest.Run r = gecko("finetune", "--data", pairs.toString(), "--out", typo.toString(), "--resume");
+    assertThat(r.code()).as(r.err()).isEqualTo(GeckoCli.EXIT_USAGE);
+    assertThat(r.err()).contains("nothing to resume: " + typo.resolve("checkpoint.bin") + " does not exist");
+    assertThat(typo).doesNotExist();
+  }
+
+  @Test
   void trainSaysPlainlyWhenNoEpochBeatTheBase() throws Exception {
     List<String> lines = Files.readAllLines(Path.of(System.getProperty("gecko.shared.dir", "../../shared"),
         "data/sts/stsbenchmark/pairs.dev.tsv")).subList(0, 41);

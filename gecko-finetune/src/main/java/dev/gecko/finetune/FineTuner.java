@@ -614,14 +614,18 @@ public final class FineTuner {
     }
 
     private static void checkRows(TrainingData d, FineTuneObjective obj, String what) {
-      for (TrainingExample e : d.examples()) {
+      for (int i = 0; i < d.size(); i++) {
+        TrainingExample e = d.examples().get(i);
+        // rows read from a file name their file and line; rows built in code, their place and anchor
         String where = e.source() != null ? e.source() : what;
+        String row = e.source() != null ? "this row" : "row " + (i + 1) + " of " + d.size() + " (anchor \""
+            + (e.anchor().length() > 60 ? e.anchor().substring(0, 60) + "..." : e.anchor()) + "\")";
         if ((obj == FineTuneObjective.GECKO || obj == FineTuneObjective.COSENT) && e.positive() == null) {
           throw invalid(where, "the " + obj + " objective needs a positive in every row (anchor/positive or "
-              + "sentence1/sentence2); this row has none");
+              + "sentence1/sentence2); " + row + " has none");
         }
         if (obj == FineTuneObjective.COSENT && e.score() == null) {
-          throw invalid(where, "the COSENT objective needs a score in every row; this row has none");
+          throw invalid(where, "the COSENT objective needs a score in every row; " + row + " has none");
         }
       }
     }
@@ -644,15 +648,15 @@ public final class FineTuner {
       // and no sign of a run (the run replaces model.onnx and tokenizer.json there)
       ModelFolderWriter.checkOutput(dir, base, Set.of(Loop.CHECKPOINT, Loop.CHECKPOINT + ".tmp",
           ModelWriter.INT8_FOLDER), Loop.TRAINER);
+      if (resume && !Files.exists(dir.resolve(Loop.CHECKPOINT))) { // before the folder is made: a typo leaves none
+        throw new IllegalStateException("nothing to resume: " + dir.resolve(Loop.CHECKPOINT) + " does not exist");
+      }
       try {
         Files.createDirectories(dir);
         Path probe = Files.createTempFile(dir, ".write-probe", ".tmp");
         Files.delete(probe);
       } catch (IOException e) {
         throw new UncheckedIOException("output folder " + dir + " is not writable: " + e.getMessage(), e);
-      }
-      if (resume && !Files.exists(dir.resolve(Loop.CHECKPOINT))) {
-        throw new IllegalStateException("nothing to resume: " + dir.resolve(Loop.CHECKPOINT) + " does not exist");
       }
     }
 

@@ -259,7 +259,21 @@ class FineTunerTest {
       assertThat(r.baseScore()).isNaN();
       assertThat(r.curve()).extracting(StepStats::step).containsExactly(3L);
       assertThat(r.curve().get(0).validationScore()).isNaN();
+      // the manifest's JSON has no NaN: a missing score is null, as in the curve (it was the string "NaN")
+      com.fasterxml.jackson.databind.JsonNode training = new com.fasterxml.jackson.databind.ObjectMapper()
+          .readTree(r.modelDir().resolve(ModelManifest.FILE_NAME).toFile()).path("training");
+      assertThat(training.path("baseValidationScore").isNull()).as(training.toString()).isTrue();
+      assertThat(training.path("bestValidationScore").isNull()).as(training.toString()).isTrue();
     }
+  }
+
+  @Test
+  void aBadRowBuiltInCodeIsNamedByItsPlaceAndAnchor(@TempDir Path tmp) {
+    TrainingData rows = TrainingData.of(List.of(TrainingExample.scored("a man is eating", "a man eats food", 3),
+        TrainingExample.text("a row with no pair")));
+    assertThatThrownBy(() -> small(tmp.resolve("r")).objective(FineTuneObjective.COSENT).data(rows).build())
+        .isInstanceOf(InvalidDataException.class)
+        .hasMessageContaining("row 2 of 2 (anchor \"a row with no pair\") has none");
   }
 
   @Test
@@ -286,6 +300,15 @@ class FineTunerTest {
         dev.gecko.train.adapter.TrainingExample.scored("A man plays a guitar.", "Someone plays music.", 4)));
     assertThatThrownBy(() -> small(tmp.resolve("c")).data(onePair).build().train())
         .isInstanceOf(InvalidDataException.class).hasMessageContaining("fewer than 2 usable rows (1) for COSENT");
+    // positive pairs alone (every label 1): CoSENT, chosen for scored rows, would compare no pair
+    Path positives = Files.write(tmp.resolve("positives.jsonl"), java.util.stream.IntStream.range(0, 20)
+        .mapToObj(i -> "{\"sentence1\": \"Sentence " + i + ".\", \"sentence2\": \"Sentence number " + i
+            + ".\", \"label\": 1}").toList());
+    assertThatThrownBy(() -> small(tmp.resolve("p")).data(TrainingData.read(positives)).validation(null).build().train())
+        .isInstanceOf(InvalidDataException.class)
+        .hasMessageStartingWith(positives + ": every one of the ").hasMessageContaining("training rows has the score 1.0 (")
+        .hasMessageEndingWith("COSENT learns from rows with different scores; for positive pairs alone use the gecko objective");
+    assertThat(tmp.resolve("p").resolve(dev.gecko.core.ModelPackage.MANIFEST)).doesNotExist();
     // read from a file: the message names it
     Path file = Files.write(tmp.resolve("two-texts.jsonl"), java.util.stream.IntStream.range(0, 40)
         .mapToObj(i -> "{\"text\": \"" + (i % 2 == 0 ? "An even row." : "An odd row.") + "\"}").toList());

@@ -181,21 +181,28 @@ public final class Loop {
     }
   }
 
+  /** The prompt style, worked out once: every text rendered asks for it (a scan of the data each time was quadratic). */
+  private PromptStyle style;
+  private ModelPackage trainedPackage;
+
   PromptStyle style() {
-    if (config.promptStyle() != PromptStyle.AUTO) {
-      return config.promptStyle();
+    if (style == null) {
+      if (config.promptStyle() != PromptStyle.AUTO) {
+        style = config.promptStyle();
+      } else {
+        boolean tasks = data.examples().stream().anyMatch(e -> e.task() != null);
+        style = config.objective() == FineTuneObjective.GECKO && tasks ? PromptStyle.GECKO : PromptStyle.MODEL;
+      }
     }
-    boolean tasks = data.examples().stream().anyMatch(e -> e.task() != null);
-    return config.objective() == FineTuneObjective.GECKO && tasks ? PromptStyle.GECKO : PromptStyle.MODEL;
+    return style;
   }
 
   /** The package the trained model is described by (prompts of the chosen style). */
   ModelPackage trainedPackage() {
-    if (style() == PromptStyle.GECKO) {
-      ModelPackage.Builder b = base.toBuilder().geckoPrompts().defaultPrompt(null);
-      return b.build();
+    if (trainedPackage == null) {
+      trainedPackage = style() == PromptStyle.GECKO ? base.toBuilder().geckoPrompts().defaultPrompt(null).build() : base;
     }
-    return base;
+    return trainedPackage;
   }
 
   private int id(String rendered) {
@@ -317,6 +324,14 @@ public final class Loop {
             + " distinct texts (" + distinct + ") in " + trainRows.size() + " training rows for " + config.objective()
             + held + ": each text is distilled against the others of its batch; add rows");
       }
+    }
+    if (config.objective() == FineTuneObjective.COSENT && trainRows.size() >= 2
+        && trainRows.stream().mapToDouble(Row::score).distinct().count() < 2) {
+      // CoSENT learns from pairs of rows with different scores: every pair would be masked, the
+      // loss 0, and the base weights written out as a fine-tuned model
+      throw new dev.gecko.core.InvalidDataException(dataName, 0, "every one of the " + trainRows.size()
+          + " training rows has the score " + trainRows.get(0).score() + held + ": " + config.objective()
+          + " learns from rows with different scores; for positive pairs alone use the gecko objective");
     }
     if (trainRows.size() < minBatch(config.objective())) {
       throw new dev.gecko.core.InvalidDataException(dataName, 0, "fewer than " + minBatch(config.objective())
@@ -521,8 +536,8 @@ public final class Loop {
     p.put("steps", s.step);
     p.put("plannedSteps", total);
     p.put("bestStep", s.bestStep);
-    p.put("baseValidationScore", s.baseScore);
-    p.put("bestValidationScore", s.bestScore);
+    p.put("baseValidationScore", Double.isNaN(s.baseScore) ? null : s.baseScore); // no validation: JSON null, as in the curve
+    p.put("bestValidationScore", Double.isNaN(s.bestScore) ? null : s.bestScore);
     p.put("stoppedEarly", s.stopped);
     p.put("skippedSteps", s.skippedSteps);
     p.put("baseAverage", config.baseAverage());
@@ -640,9 +655,14 @@ public final class Loop {
    * documents its distinct texts (a text twice in a batch is one candidate, and with fewer than three
    * the loss is always zero while weight decay would still move the weights).
    */
-  private boolean teaches(Local l) {
-    boolean documents = config.objective() == FineTuneObjective.MRL_DISTILL && !config.distillQueries();
-    return (documents ? l.ids.size() : l.idx[0].length) >= minBatch(config.objective()); // idx[0]: one per row
+  boolean teaches(Local l) {
+    if (config.objective() != FineTuneObjective.MRL_DISTILL) {
+      return l.idx[0].length >= minBatch(config.objective()); // idx[0]: one per row
+    }
+    // self-distillation needs 3 distinct documents: with queries distilled too, rows [A, A, B] hold
+    // two, and every row's candidates are masked down to one text (a loss of exactly 0)
+    long documents = config.distillQueries() ? java.util.Arrays.stream(l.idx[0]).distinct().count() : l.ids.size();
+    return documents >= minBatch(config.objective());
   }
 
   List<Encoding> encodings(List<Integer> ids) {
@@ -742,8 +762,9 @@ public final class Loop {
   /**
    * The validation of the model as it is at a step: higher is better, NaN for a step that cannot be
    * scored. A validation text whose vector holds NaN or an infinity (weights that diverged, or a
-   * text that overflows the model: validation embeds whole texts, up to the package's maximum
-   * tokens) makes the step's score NaN, with a warning naming the step and the count of such
+   * text that overflows the model: STS and retrieval validation embed whole texts, up to the
+   * package's maximum tokens; mrl-distill's compares the texts as trained, cut at {@code
+   * maxLength}, with teacher vectors of the whole texts) makes the step's score NaN, with a warning naming the step and the count of such
    * texts. As with a step whose gradient is not finite (skipped with a warning), training goes on:
    * a NaN score is never the best, so {@code keepBest} keeps the best step before it (the base
    * when none beat it), and it counts as a validation without improvement for patience. Weights
@@ -914,6 +935,8 @@ public final class Loop {
    */
   BeirDataset retrievalSet(dev.gecko.train.adapter.TrainingData val) {
     if (val.size() == 0) {
+      LOG.log(System.Logger.Level.WARNING, "no validation rows (the held-out split took none; give more rows or "
+          + "separate validation data): training runs without validation and keeps its last step");
       return null;
     }
     long below = 0;
@@ -959,6 +982,9 @@ public final class Loop {
   /** Minus the distillation loss (x100) over the held-out texts, in batches of the training batch size. */
   private Validation distillValidation(List<Row> valRows, BertEncoder encoder, NDManager manager) {
     if (valRows.size() < 2) {
+      LOG.log(System.Logger.Level.WARNING, "{0} validation rows (the held-out split took too few to score; give "
+          + "more rows or separate validation data): training runs without validation and keeps its last step",
+          valRows.size());
       return null;
     }
     List<Local> batches = new ArrayList<>();

@@ -126,6 +126,38 @@ class ValidationTest {
     assertThat(set.corpus()).hasSize(3);
   }
 
+  /**
+   * mrl-distill distils each text against the other distinct texts of its batch; with queries
+   * distilled too, rows of documents [A, A, B] hold two, and every row's candidates are masked down
+   * to one text: such a batch takes no step (nor scores a validation), as [A, B] does without queries.
+   */
+  @Test
+  void aBatchOfTwoDistinctDocumentsTeachesNothingWhenQueriesAreDistilledToo() {
+    for (boolean queries : new boolean[] {false, true}) {
+      FineTuneConfig c = new FineTuneConfig(FineTuneObjective.MRL_DISTILL, List.of(384), List.of(1.0), 1, 4, 4, 32, 1e-5,
+          0, 0.01, 1, 0.05, 20, 4, false, PromptStyle.MODEL, false, 0, 1, 100, true, 0, 0, false, Path.of("unused"),
+          false, null, 0, false, dev.gecko.train.adapter.Basis.IDENTITY, null, queries);
+      Loop loop = new Loop(PKG, ROWS, ROWS, c, ProgressListener.none());
+      // documents 0, 0, 1 (their queries 2, 2, 3); then documents 0, 1, 4
+      Loop.Local twoDocuments = new Loop.Local(List.of(new Loop.Row(0, queries ? 2 : -1, -1, 0),
+          new Loop.Row(0, queries ? 2 : -1, -1, 0), new Loop.Row(1, queries ? 3 : -1, -1, 0)));
+      Loop.Local threeDocuments = new Loop.Local(List.of(new Loop.Row(0, queries ? 2 : -1, -1, 0),
+          new Loop.Row(1, queries ? 3 : -1, -1, 0), new Loop.Row(4, queries ? 5 : -1, -1, 0)));
+      assertThat(loop.teaches(twoDocuments)).as("queries distilled: %s", queries).isFalse();
+      assertThat(loop.teaches(threeDocuments)).as("queries distilled: %s", queries).isTrue();
+    }
+  }
+
+  @Test
+  void aSplitThatHeldOutNoRowMeansNoValidationWithAWarning() {
+    // a small data set's seeded 10 % split can take no row at all: said, not silent
+    try (TestModels.LoopWarnings w = new TestModels.LoopWarnings()) {
+      assertThat(loop(0).retrievalValidation(TrainingData.of(List.of()), embedder)).isNull();
+      assertThat(w.messages).containsExactly("no validation rows (the held-out split took none; give more rows or "
+          + "separate validation data): training runs without validation and keeps its last step");
+    }
+  }
+
   @Test
   void noRowAtOrAboveTheThresholdMeansNoValidationWithAWarningNamingIt() {
     TrainingData below = TrainingData.of(ROWS.examples().subList(3, 5));
