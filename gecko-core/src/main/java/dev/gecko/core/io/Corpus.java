@@ -3,6 +3,7 @@ package dev.gecko.core.io;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gecko.core.InvalidDataException;
+import dev.gecko.core.internal.io.Utf16;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -25,8 +26,8 @@ import java.util.Objects;
  *   <li>{@code title}: a string, optional ({@code null} or absent: no title).
  *   <li>Other fields (BEIR's {@code metadata}, say) are ignored; blank lines are skipped.
  * </ul>
- * Each is whole Unicode text: a lone half of a surrogate pair (a JSON escape such as
- * <code>"&#92;ud83d"</code> without its other half) is refused, as UTF-8 cannot write it back.
+ * Half a UTF-16 surrogate pair without the other (a JSON escape such as
+ * <code>"&#92;ud83d"</code> alone) becomes U+FFFD in each, as the tokenizer reads it.
  * A line that breaks the rule is an {@link InvalidDataException} naming the file, the line and the
  * field.
  *
@@ -90,31 +91,12 @@ public final class Corpus {
     if (title != null && !title.isNull() && !title.isTextual()) {
       throw in.invalid("field 'title' must be a string");
     }
+    // half a surrogate pair (a JSON escape such as "\\ud83d" alone, as text cut by UTF-16 unit
+    // leaves it) becomes U+FFFD, the tokenizer's rule: UTF-8 writes it back as read (it wrote '?',
+    // so a FRet seed id was stored as another id and redone on resume), as SparkCorpus does
     String titleText = title == null || title.isNull() ? "" : title.asText();
-    requireWholeCharacters(id, "_id' or 'id", in);
-    requireWholeCharacters(titleText, "title", in);
-    requireWholeCharacters(text.asText(), "text", in);
-    return new Passage(id != null ? id : Integer.toString(in.lineNumber()), titleText, text.asText());
-  }
-
-  /**
-   * Refuses half of a UTF-16 surrogate pair without the other (a JSON escape such as <code>"&#92;ud83d"</code>, as
-   * text cut by UTF-16 unit leaves it): UTF-8 has no such character, so what is written (an index's
-   * documents, a FRet run's examples and seed ids) would not be what was read.
-   */
-  private static void requireWholeCharacters(String s, String field, JsonlReader in) {
-    if (s == null) {
-      return;
-    }
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
-        i++;
-      } else if (Character.isSurrogate(c)) {
-        throw in.invalid(String.format(java.util.Locale.ROOT, "field '%s' holds half of a surrogate pair (U+%04X at "
-            + "character %d) without its other half: not a character, and UTF-8 cannot write it", field, (int) c, i));
-      }
-    }
+    return new Passage(Utf16.wellFormed(id != null ? id : Integer.toString(in.lineNumber())),
+        Utf16.wellFormed(titleText), Utf16.wellFormed(text.asText()));
   }
 
   /** The line's id by the rule above, or null when it has none. */

@@ -149,18 +149,19 @@ class ReadersTest {
   }
 
   @Test
-  void aLoneSurrogateEscapeIsRefusedNamingLineAndFieldAndAWholePairIsRead() throws IOException {
+  void halfASurrogatePairBecomesTheReplacementCharacterAsTheTokenizerReadsIt() throws IOException {
     // JSON's \\u escapes can spell half a pair, which UTF-8 cannot write back: a seed id or text
-    // written out as '?' would not be the one read
+    // written out as '?' would not be the one read; a whole pair is kept
     Path f = write("half.jsonl", "{\"id\": \"ok\", \"text\": \"a whole pair \\ud83d\\ude00\"}\n"
-        + "{\"id\": \"s\\ud800\", \"text\": \"b\"}\n");
+        + "{\"id\": \"s\\ud800\", \"title\": \"\\udc00t\", \"text\": \"cut at \\ud83d\"}\n"
+        + "{\"id\": \"s\\ud801\", \"text\": \"b\"}\n");
     assertThatThrownBy(() -> Corpus.read(f)).isInstanceOf(InvalidDataException.class)
-        .hasMessage(f + ":2: field '_id' or 'id' holds half of a surrogate pair (U+D800 at character 1) without its other "
-            + "half: not a character, and UTF-8 cannot write it");
-    Path t = write("half-text.jsonl", "{\"id\": 1, \"title\": \"t\", \"text\": \"cut at \\ud83d\"}\n");
-    assertThatThrownBy(() -> Corpus.read(t)).isInstanceOf(InvalidDataException.class)
-        .hasMessageStartingWith(t + ":1: field 'text' holds half of a surrogate pair (U+D83D at character 7)");
-    assertThat(Corpus.read(f, 1)).singleElement().extracting(Passage::text).isEqualTo("a whole pair \uD83D\uDE00");
+        .hasMessage(f + ":3: duplicate id 's\uFFFD' (first on line 2)");
+    List<Passage> two = Corpus.read(f, 2);
+    assertThat(two.get(0).text()).isEqualTo("a whole pair \uD83D\uDE00");
+    assertThat(two.get(1)).isEqualTo(new Passage("s\uFFFD", "\uFFFDt", "cut at \uFFFD"));
+    assertThat(new String(two.get(1).id().getBytes(StandardCharsets.UTF_8), StandardCharsets.UTF_8))
+        .isEqualTo(two.get(1).id());
   }
 
   @Test
