@@ -43,7 +43,7 @@ final class EmbedCommand implements Callable<Integer> {
   @Parameters(paramLabel = "TEXT", arity = "0..*", description = "Texts to embed; '-' alone: read standard input.")
   List<String> texts = new ArrayList<>();
 
-  @Option(names = "--input", paramLabel = "FILE", description = "JSONL file (or .jsonl.gz): objects with \"text\" and optional \"id\", \"title\".")
+  @Option(names = "--input", paramLabel = "FILE", description = "JSONL file (or .jsonl.gz): objects with \"text\" and optional \"id\" (or BEIR's \"_id\"), \"title\".")
   Path input;
 
   @Option(names = "--dims", paramLabel = "N", description = "Matryoshka width (1..model width). Default: full width.")

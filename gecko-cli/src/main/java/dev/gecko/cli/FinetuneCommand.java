@@ -162,7 +162,8 @@ final class FinetuneCommand implements Callable<Integer> {
   long seed = 42;
 
   @Option(names = "--cache", paramLabel = "DIR", description = "Cache folder of the base model's vectors (the "
-      + "teacher of mrl-distill, and the vectors --reorder-dims and --basis are computed from). One that "
+      + "teacher of mrl-distill, and the vectors --reorder-dims and --basis are computed from); default: none, "
+      + "memory only. One that "
       + "cannot be written: memory only, with a warning, as in gecko train and gecko eval.")
   Path cache;
 
