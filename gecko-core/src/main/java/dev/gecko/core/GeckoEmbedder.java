@@ -248,7 +248,6 @@ public interface GeckoEmbedder extends AutoCloseable {
 
     ModelPackage model;
     int threads = Runtime.getRuntime().availableProcessors();
-    boolean threadsSet;
     int intraOpThreads = 1;
     int maxBatchTokens = DEFAULT_MAX_BATCH_TOKENS;
     int maxBatchSize = DEFAULT_MAX_BATCH_SIZE;
@@ -298,19 +297,17 @@ public interface GeckoEmbedder extends AutoCloseable {
         throw new IllegalArgumentException("threads must be >= 1, was " + threads);
       }
       this.threads = threads;
-      this.threadsSet = true;
       return this;
     }
 
     /**
      * Sets ONNX Runtime's intra-op threads: how many threads work on one batch. Default 1. Raise
      * it (up to {@link #threads(int)}) to cut the latency of single long texts at some cost in
-     * throughput; {@code threads / intraOpThreads} batches then run at a time. Where {@code
-     * threads} is left at its default and this is larger (on a machine with fewer cores), {@code
-     * threads} becomes this; set both, and {@link #build()} refuses more intra-op threads than
-     * {@code threads}.
+     * throughput; {@code threads / intraOpThreads} batches then run at a time. Above {@code threads}
+     * (or the cores, where {@code threads} is left at its default), one batch runs at a time, on
+     * this many threads: a call then uses more threads than {@code threads}.
      *
-     * @throws IllegalArgumentException if {@code threads < 1}
+     * @throws IllegalArgumentException if {@code intraOpThreads < 1}
      */
     public Builder intraOpThreads(int threads) {
       if (threads < 1) {
@@ -457,20 +454,13 @@ public interface GeckoEmbedder extends AutoCloseable {
      * @throws InvalidDataException if the package's adapter file is not a valid adapter (the
      *     message names the file and the tensor or field at fault)
      * @throws IllegalArgumentException if no model is set and the default model's artifact is not
-     *     on the classpath, if {@link #maxBatchTokens} and {@link #maxBatchSize} allow batches
-     *     whose hidden states (tokens times the model's width, as floats) pass one buffer's 2 GiB,
-     *     or if {@link #intraOpThreads} is set above a {@link #threads} also set (one batch would
-     *     use more threads than a call may)
+     *     on the classpath, or if {@link #maxBatchTokens} and {@link #maxBatchSize} allow batches
+     *     whose hidden states (tokens times the model's width, as floats) pass one buffer's 2 GiB
      * @throws IllegalStateException if the JVM is shutting down
      */
     public GeckoEmbedder build() {
-      if (intraOpThreads > threads && threadsSet) {
-        throw new IllegalArgumentException("intraOpThreads " + intraOpThreads + " is more than threads " + threads
-            + ": one batch would run on more threads than a call may use");
-      }
-      int callThreads = Math.max(threads, intraOpThreads); // the default (the cores) grows to the intra-op threads
       ModelPackage pkg = model != null ? model : ModelPackage.builtIn(DEFAULT_MODEL);
-      return OnnxEmbedder.open(pkg, new EmbedderSettings(callThreads, intraOpThreads, maxBatchTokens, maxBatchSize,
+      return OnnxEmbedder.open(pkg, new EmbedderSettings(threads, intraOpThreads, maxBatchTokens, maxBatchSize,
           failOnTruncation, batchIndependent, fuseLayerNorm, firstTokenOnly, coalescingWindow, maxQueuedTokens,
           rejectAsyncWhenFull));
     }
