@@ -67,7 +67,9 @@ public final class Corpus {
         Passage p = passage(o, in);
         Integer before = firstLine.putIfAbsent(p.id(), in.lineNumber());
         if (before != null) {
-          throw in.invalid("duplicate id '" + p.id() + "' (first on line " + before + ")");
+          throw in.invalid("duplicate id '" + p.id() + "' (first on line " + before + ")"
+              + (p.id().indexOf('\uFFFD') >= 0 ? "; half a surrogate pair reads as U+FFFD, so ids that differ only "
+              + "there are one" : ""));
         }
         out.add(p);
       }

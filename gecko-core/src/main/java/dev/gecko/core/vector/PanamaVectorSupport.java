@@ -92,11 +92,12 @@ final class PanamaVectorSupport implements VectorSupport {
   PanamaVectorSupport() {
     int bits = VectorShape.preferredShape().vectorBitSize();
     if (bits < 128) {
-      throw new UnsupportedOperationException("preferred vector size is " + bits + " bits; SIMD needs at least 128");
+      throw new UnsupportedOperationException("preferred vector size is " + bits + " bits; SIMD needs at least 128 "
+          + "(this CPU has no usable SIMD)");
     }
     if (bits > 512) { // SVE up to 2048 bits: sumLanes folds at most 16 lanes, and nothing wider was tested
       throw new UnsupportedOperationException("preferred vector size is " + bits + " bits; the SIMD kernels are "
-          + "written and tested for 128 to 512");
+          + "written and tested for 128 to 512 bits");
     }
   }
 

@@ -82,8 +82,7 @@ final class VectorizationProvider {
           ? ", SIMD bit counts for binary search at 384 dimensions and up" : ""));
       return panama;
     } catch (UnsupportedOperationException e) {
-      LOG.log(System.Logger.Level.WARNING, e.getMessage() + "; using the scalar vector path (this CPU has no"
-          + " usable SIMD; nothing to configure)");
+      LOG.log(System.Logger.Level.WARNING, e.getMessage() + "; using the scalar vector path (nothing to configure)");
     } catch (ReflectiveOperationException | LinkageError | RuntimeException e) {
       LOG.log(System.Logger.Level.WARNING, "could not load the SIMD vector path (" + e
           + "); using the scalar vector path. Check that --add-modules jdk.incubator.vector is passed and the"
