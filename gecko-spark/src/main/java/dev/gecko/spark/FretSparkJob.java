@@ -153,7 +153,8 @@ public final class FretSparkJob {
    * Runs (or resumes) the job over {@code corpus}.
    *
    * @throws RunFolderInUseException if another run holds the folder
-   * @throws ResumeConflictException if the folder holds a run with another configuration
+   * @throws ResumeConflictException if the folder holds a run with another configuration that
+   *     committed parts (one that committed none is replaced)
    * @throws TooManyRejectsException if the first wave's seeds were all rejected (the run stopped)
    * @throws NoExamplesException if the run ends with no example in the folder (none written now or
    *     by earlier runs; the manifest says {@code stopped}, {@link NoExamplesException#summary()}

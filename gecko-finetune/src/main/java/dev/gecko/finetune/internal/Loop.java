@@ -503,7 +503,7 @@ public final class Loop {
       }
       requireFiniteWeights(encoder, s.bestStep, validation == null || !config.keepBest());
       Map<String, Object> provenance = provenance(pkg, s, total, started, (String) identity.get("data"));
-      if (!Double.isNaN(writtenScore)) {
+      if (Double.isFinite(writtenScore)) {
         provenance.put("writtenValidationScore", writtenScore); // bestValidationScore: the chosen step, before averaging
       }
       ModelWriter.Written written = ModelWriter.write(graph, mapping, encoder, pkg, trainedPackage(), style(),
@@ -536,8 +536,8 @@ public final class Loop {
     p.put("steps", s.step);
     p.put("plannedSteps", total);
     p.put("bestStep", s.bestStep);
-    p.put("baseValidationScore", Double.isNaN(s.baseScore) ? null : s.baseScore); // no validation: JSON null, as in the curve
-    p.put("bestValidationScore", Double.isNaN(s.bestScore) ? null : s.bestScore);
+    p.put("baseValidationScore", Double.isFinite(s.baseScore) ? s.baseScore : null); // none: JSON null, as in the curve
+    p.put("bestValidationScore", Double.isFinite(s.bestScore) ? s.bestScore : null);
     p.put("stoppedEarly", s.stopped);
     p.put("skippedSteps", s.skippedSteps);
     p.put("baseAverage", config.baseAverage());
@@ -935,8 +935,8 @@ public final class Loop {
    */
   BeirDataset retrievalSet(dev.gecko.train.adapter.TrainingData val) {
     if (val.size() == 0) {
-      LOG.log(System.Logger.Level.WARNING, "no validation rows (the held-out split took none; give more rows or "
-          + "separate validation data): training runs without validation and keeps its last step");
+      LOG.log(System.Logger.Level.WARNING, "no validation rows (none were given, or the held-out split took none: give "
+          + "more rows or validation data): training runs without validation and keeps its last step");
       return null;
     }
     long below = 0;
@@ -982,8 +982,8 @@ public final class Loop {
   /** Minus the distillation loss (x100) over the held-out texts, in batches of the training batch size. */
   private Validation distillValidation(List<Row> valRows, BertEncoder encoder, NDManager manager) {
     if (valRows.size() < 2) {
-      LOG.log(System.Logger.Level.WARNING, "{0} validation rows (the held-out split took too few to score; give "
-          + "more rows or separate validation data): training runs without validation and keeps its last step",
+      LOG.log(System.Logger.Level.WARNING, "{0} validation rows are too few to score (give more rows or validation "
+          + "data): training runs without validation and keeps its last step",
           valRows.size());
       return null;
     }

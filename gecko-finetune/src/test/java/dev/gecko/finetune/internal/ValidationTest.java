@@ -153,8 +153,8 @@ class ValidationTest {
     // a small data set's seeded 10 % split can take no row at all: said, not silent
     try (TestModels.LoopWarnings w = new TestModels.LoopWarnings()) {
       assertThat(loop(0).retrievalValidation(TrainingData.of(List.of()), embedder)).isNull();
-      assertThat(w.messages).containsExactly("no validation rows (the held-out split took none; give more rows or "
-          + "separate validation data): training runs without validation and keeps its last step");
+      assertThat(w.messages).containsExactly("no validation rows (none were given, or the held-out split took none: "
+          + "give more rows or validation data): training runs without validation and keeps its last step");
     }
   }
 

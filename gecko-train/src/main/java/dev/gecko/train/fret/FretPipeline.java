@@ -79,12 +79,14 @@ import java.util.concurrent.atomic.AtomicReference;
  * the run ends or its process dies.
  *
  * <h2>Resuming</h2>
- * Lines are appended, flushed and fsynced one by one. On start, a torn last line is cut off, and
- * seeds present in either file are skipped, so a restart after a crash or {@code kill -9} loses
- * nothing finished and writes no duplicates. If the manifest's digest differs from this
- * configuration's (a model folder retrained in place included: its fingerprint changed), {@link
+ * Lines are appended, flushed and fsynced one by one. On start, a torn last line is cut off (a
+ * whole record missing only its newline is kept and ended), and seeds present in either file are
+ * skipped, so a restart after a crash or {@code kill -9} loses nothing finished and writes no
+ * duplicates. If the manifest's digest differs from this configuration's (a model folder retrained
+ * in place included: its fingerprint changed) and the folder holds examples or rejects, {@link
  * #run()} throws {@link ResumeConflictException}, naming the fields that differ, unless {@link
- * Builder#newRun(boolean)} is set, which archives the old files. {@code limit} and {@code
+ * Builder#newRun(boolean)} is set, which archives the old files; a run that wrote neither leaves
+ * nothing to protect, and this one starts there afresh. {@code limit} and {@code
  * concurrency} are not part of the digest (raising the limit extends a run).
  *
  * <p>Thread-safe: a pipeline keeps a private copy of its builder's settings, so it may be shared,

@@ -261,9 +261,7 @@ final class OutputStore implements Closeable {
         keep--;
       }
       if (keep < size) {
-        ByteBuffer tail = ByteBuffer.allocate((int) Math.min(size - keep, Integer.MAX_VALUE - 8));
-        ch.read(tail, keep);
-        if (wholeRecord(tail.array(), tail.position())) {
+        if (size - keep <= MAX_RECORD_BYTES && wholeRecord(readTail(ch, keep, (int) (size - keep)))) {
           // a whole record without its newline (a hand edit that dropped the last one, or a write
           // cut just before it): kept, and its line ended
           LOG.log(System.Logger.Level.INFO, "{0}: the last line had no newline; added it", file);
@@ -303,9 +301,20 @@ final class OutputStore implements Closeable {
     return lines;
   }
 
+  /** The longest last line without a newline that is read to tell a whole record from a torn one. */
+  private static final int MAX_RECORD_BYTES = 16 << 20;
+
+  private static byte[] readTail(FileChannel ch, long from, int length) throws IOException {
+    ByteBuffer tail = ByteBuffer.allocate(length);
+    while (tail.hasRemaining() && ch.read(tail, from + tail.position()) >= 0) {
+      // a read may return fewer bytes than asked
+    }
+    return tail.array();
+  }
+
   /** Whether {@code bytes} hold one whole JSON object with a seed id, as a line of a run file does. */
-  private static boolean wholeRecord(byte[] bytes, int length) {
-    try (com.fasterxml.jackson.core.JsonParser p = JSON.createParser(bytes, 0, length)) {
+  private static boolean wholeRecord(byte[] bytes) {
+    try (com.fasterxml.jackson.core.JsonParser p = JSON.createParser(bytes)) {
       JsonNode n = JSON.readTree(p);
       return n instanceof ObjectNode o && !o.path("seed_id").asText("").isEmpty() && p.nextToken() == null;
     } catch (IOException e) {

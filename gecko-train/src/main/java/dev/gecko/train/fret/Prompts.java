@@ -398,7 +398,7 @@ public final class Prompts implements java.io.Serializable {
         out.add(o);
       } catch (IOException e) {
         String why = e instanceof com.fasterxml.jackson.core.JsonProcessingException j ? j.getOriginalMessage() : e.getMessage();
-        throw new IllegalArgumentException(source + ":" + n + ": not valid JSON (" + why + ")");
+        throw new IllegalArgumentException(source + ":" + n + ": not valid JSON (" + why + ")", e);
       }
     }
     return out;

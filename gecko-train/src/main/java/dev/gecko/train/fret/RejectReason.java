@@ -47,8 +47,11 @@ public record RejectReason(String reason, int count, String example) {
     StringBuilder s = new StringBuilder().append(count).append(count == 1 ? " seed: " : " seeds: ")
         .append(LlmException.oneLine(reason));
     if (!example.isEmpty()) {
-      String oneLine = LlmException.oneLine(example);
-      s.append("; e.g. answer: \"").append(oneLine.length() > 100 ? oneLine.substring(0, 100) + "..." : oneLine).append('"');
+      // cut to 100 characters before escaping, never between the halves of a pair or inside a U+XXXX
+      String flat = example.strip().replaceAll("\\s+", " ");
+      int cut = flat.length() <= 100 ? flat.length() : Character.isHighSurrogate(flat.charAt(99)) ? 99 : 100;
+      s.append("; e.g. answer: \"").append(LlmException.oneLine(flat.substring(0, cut)))
+          .append(cut < flat.length() ? "..." : "").append('"');
     }
     return s.toString();
   }

@@ -3,8 +3,8 @@ package dev.gecko.train.fret;
 import dev.gecko.core.GeckoException;
 
 /**
- * The output folder holds a run made with another model, prompts, parameters or corpus; resuming
- * it would mix datasets. Ask for a new run ({@link FretPipeline.Builder#newRun(boolean)}, {@code
+ * The output folder holds a run made with another model, prompts, parameters or corpus, and that
+ * run wrote examples or rejects; resuming it would mix datasets. Ask for a new run ({@link FretPipeline.Builder#newRun(boolean)}, {@code
  * gecko generate --new-run}) to archive it and start over, or pick another folder.
  *
  * <p>Immutable once thrown; safe to hand to another thread.
