@@ -129,6 +129,11 @@ final class CliProgress implements ProgressListener, AutoCloseable {
     }
   }
 
+  /** The count the terminal bar's rate and ETA count from; -1 without a bar. For tests. */
+  synchronized long barStart() {
+    return current instanceof Bar b ? b.bar.getStart() : -1;
+  }
+
   /** Whether {@code p} is the same final report as the one that ended the last phase. */
   private boolean repeatsLastEnd(Progress p) {
     return lastEnd != null && p.finished() && p.phase().equals(lastEnd.phase()) && p.done() == lastEnd.done()

@@ -37,7 +37,7 @@ import picocli.CommandLine.Parameters;
 final class EmbedCommand implements Callable<Integer> {
   @picocli.CommandLine.Mixin ModelOptions models = new ModelOptions();
 
-  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final ObjectMapper JSON = TerminalText.jsonMapper(); // corpus and LLM text inside
   private static final int CHUNK = 256;
 
   @Parameters(paramLabel = "TEXT", arity = "0..*", description = "Texts to embed; '-' alone: read standard input.")

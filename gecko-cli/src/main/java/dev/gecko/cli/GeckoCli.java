@@ -129,7 +129,7 @@ public final class GeckoCli implements Runnable {
 
   /** Prints a failure's {@link #errorLine}, and with -v its stack trace. */
   private static void report(Throwable e, PrintWriter err, boolean verbose) {
-    err.println(errorLine(e, verbose));
+    err.println(TerminalText.message(errorLine(e, verbose))); // messages quote texts, ids and server bodies
     if (verbose) {
       e.printStackTrace(err);
     }
@@ -203,8 +203,8 @@ public final class GeckoCli implements Runnable {
     handler.setFormatter(new java.util.logging.SimpleFormatter() {
       @Override
       public String format(java.util.logging.LogRecord r) {
-        return "gecko: " + r.getLevel().getName().toLowerCase(java.util.Locale.ROOT) + ": " + formatMessage(r)
-            + System.lineSeparator();
+        return "gecko: " + r.getLevel().getName().toLowerCase(java.util.Locale.ROOT) + ": "
+            + TerminalText.message(formatMessage(r)) + System.lineSeparator();
       }
     });
     root.addHandler(handler);

@@ -50,7 +50,7 @@ import picocli.CommandLine.Option;
 final class GenerateCommand implements Callable<Integer> {
   @picocli.CommandLine.Mixin ModelOptions models = new ModelOptions();
 
-  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final ObjectMapper JSON = TerminalText.jsonMapper(); // corpus and LLM text inside
   /** The environment; tests replace it. */
   static Map<String, String> environment = System.getenv();
 

@@ -2,6 +2,8 @@ package dev.gecko.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.TextNode;
+import dev.gecko.core.internal.io.Utf16;
 import dev.gecko.core.io.JsonlReader;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -41,6 +43,8 @@ final class JsonlTexts {
         JsonNode id = o.hasNonNull("_id") ? o.get("_id") : o.get("id");
         if (id != null && id.isNull()) {
           id = null;
+        } else if (id != null && id.isTextual()) { // half a surrogate pair: U+FFFD, as the corpus rule reads it
+          id = TextNode.valueOf(Utf16.wellFormed(id.asText()));
         }
         dev.gecko.core.io.Corpus.passage(o, in); // the corpus rule for id and title, so that errors match
         JsonNode title = o.get("title");

@@ -47,7 +47,7 @@ import picocli.CommandLine.Parameters;
 final class SearchCommand implements Callable<Integer> {
   @picocli.CommandLine.Mixin ThreadOptions threads = new ThreadOptions();
 
-  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final ObjectMapper JSON = TerminalText.jsonMapper(); // corpus and LLM text inside
 
   @Option(names = "--index", required = true, paramLabel = "DIR", description = "Index folder from 'gecko index'.")
   Path indexDir;
@@ -159,7 +159,7 @@ final class SearchCommand implements Callable<Integer> {
       SearchHit h = hits.get(r);
       IndexDirectory.Doc d = dir.docs.get(h.ordinal());
       out.printf(Locale.ROOT, "%2d. %7.4f  %-" + idWidth + "s  %s%n", r + 1, h.score(), readable(d.id()),
-          d.title().isEmpty() ? "(untitled)" : readable(d.title()));
+          d.title().isBlank() ? "(untitled)" : readable(d.title()));
       out.printf("             %s%n", readable(d.snippet()));
     }
   }

@@ -96,7 +96,16 @@ class IndexSearchCommandTest {
     assertThat(s.out().lines()).hasSize(2);
     Run j = gecko("search", "--index", out.toString(), "--k", "1", "--json", "what makes the tides");
     assertThat(JSON.readTree(j.out()).get("title").asText()).isEqualTo("Tides\u001b[2J\nnew line");
-    assertThat(j.out()).doesNotContain("\u001b");
+    assertThat(JSON.readTree(j.out()).get("snippet").asText()).contains("\u009b6n");
+    // the JSON is the same text to a reader, and safe on a terminal: C1 controls escaped too
+    assertThat(j.out()).doesNotContain("\u001b").doesNotContain("\u009b").doesNotContain("\u0007")
+        .contains("\\u009b6n");
+    // an error message quoting corpus text (a duplicate id) is as safe on standard error
+    Path dup = dir.resolve("dup.jsonl");
+    Files.write(dup, List.of("{\"id\": \"x\\u001b[2J\", \"text\": \"a\"}", "{\"id\": \"x\\u001b[2J\", \"text\": \"b\"}"));
+    Run e = gecko("index", "--corpus", dup.toString(), "--out", dir.resolve("dup-idx").toString(), "--dims", "64");
+    assertThat(e.code()).isEqualTo(GeckoCli.EXIT_FAILURE);
+    assertThat(e.err()).contains("duplicate id 'xU+001B[2J'").doesNotContain("\u001b");
   }
 
   @Test
