@@ -72,14 +72,32 @@ public class GeckoEmbeddingAutoConfiguration {
       return b.build();
     } catch (IllegalArgumentException e) {
       boolean width = e.getMessage() != null && e.getMessage().startsWith("dims ");
-      throw width
-          ? new InvalidConfigurationPropertyValueException(GeckoEmbeddingProperties.PREFIX + ".dims",
-              properties.getDims(), e.getMessage())
-          : new InvalidConfigurationPropertyValueException(GeckoEmbeddingProperties.PREFIX + ".model",
-              properties.getModel(), e.getMessage());
+      throw width ? invalid("dims", properties.getDims(), e) : invalid("model", properties.getModel(), e);
     } catch (GeckoException | UncheckedIOException e) {
-      throw new InvalidConfigurationPropertyValueException(GeckoEmbeddingProperties.PREFIX + ".model",
-          properties.getModel(), e.getMessage());
+      if (causedByError(e)) { // a native library that does not load, memory: not the property's value
+        throw e;
+      }
+      throw invalid("model", properties.getModel(), e);
     }
+  }
+
+  /**
+   * The property's value at fault, with the failure that says why attached (its stack trace and
+   * its own causes are printed with it; the exception's cause is fixed at null by Spring Boot).
+   */
+  private static InvalidConfigurationPropertyValueException invalid(String property, Object value, Exception e) {
+    InvalidConfigurationPropertyValueException x = new InvalidConfigurationPropertyValueException(
+        GeckoEmbeddingProperties.PREFIX + "." + property, value, e.getMessage());
+    x.addSuppressed(e);
+    return x;
+  }
+
+  private static boolean causedByError(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof Error) {
+        return true;
+      }
+    }
+    return false;
   }
 }

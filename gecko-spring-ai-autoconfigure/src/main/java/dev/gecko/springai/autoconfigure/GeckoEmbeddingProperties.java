@@ -39,7 +39,10 @@ public class GeckoEmbeddingProperties {
   /** The task type of plain texts (what vector stores search with). */
   private TaskType queryTaskType = TaskType.RETRIEVAL_QUERY;
 
-  /** The document metadata key whose value is the document's title; empty for none. */
+  /**
+   * The document metadata key whose value is the document's title; empty for none. Titles are
+   * embedded where documents embed as retrieval-document (Gecko's prompts have a title only there).
+   */
   private String titleMetadataKey = "title";
 
   /** CPU threads one call may use. Default: the available processors. */
@@ -90,7 +93,8 @@ public class GeckoEmbeddingProperties {
 
   /** Sets the title metadata key (empty or null for none). */
   public void setTitleMetadataKey(String titleMetadataKey) {
-    this.titleMetadataKey = titleMetadataKey == null || titleMetadataKey.isBlank() ? null : titleMetadataKey;
+    // stripped: a .properties file keeps trailing blanks, and "title " would match no metadata key
+    this.titleMetadataKey = titleMetadataKey == null || titleMetadataKey.isBlank() ? null : titleMetadataKey.strip();
   }
 
   public Integer getThreads() {

@@ -177,6 +177,36 @@ class GeckoEmbeddingAutoConfigurationTest {
 
       assertThat(model.embed(new Document(text, Map.of("title", "Ownership")))).containsExactly(untitled);
     });
+    // a trailing blank, as a .properties file keeps it, would have matched no metadata key
+    GeckoEmbeddingProperties p = new GeckoEmbeddingProperties();
+    p.setTitleMetadataKey("heading  ");
+    assertThat(p.getTitleMetadataKey()).isEqualTo("heading");
+  }
+
+  /**
+   * A model folder whose graph ONNX Runtime cannot read fails the start naming the property, with
+   * the library's own failure attached (the file and what is wrong with it, its stack trace).
+   * Before, it was dropped and only its message kept.
+   */
+  @Test
+  void aModelThatCannotBeOpenedNamesThePropertyAndKeepsTheCause(@org.junit.jupiter.api.io.TempDir Path dir)
+      throws Exception {
+    try (InputStream in = getClass().getClassLoader().getResourceAsStream("gecko-models/all-minilm-l6-v2-q-tokenizer.json")) {
+      java.nio.file.Files.copy(in, dir.resolve("tokenizer.json"));
+    }
+    java.nio.file.Files.write(dir.resolve("model.onnx"), new byte[] {1, 2, 3, 4, 5, 6, 7, 8});
+    java.nio.file.Files.writeString(dir.resolve(dev.gecko.core.ModelPackage.MANIFEST),
+        "{\"name\": \"broken\", \"pooling\": \"mean\", \"maxTokens\": 256}");
+    runner.withPropertyValues("gecko.embedding.model=" + dir).run(context -> {
+      assertThat(context).hasFailed();
+      List<Throwable> chain = new java.util.ArrayList<>();
+      for (Throwable c = context.getStartupFailure(); c != null; c = c.getCause()) {
+        chain.add(c);
+        chain.addAll(List.of(c.getSuppressed()));
+      }
+      assertThat(chain).anySatisfy(c -> assertThat(c.getMessage()).contains("gecko.embedding.model"));
+      assertThat(chain).anySatisfy(c -> assertThat(c).isInstanceOf(dev.gecko.core.GeckoException.class));
+    });
   }
 
   /** A model folder (a trained model's layout: manifest read with Jackson databind, an adapter) by path. */
