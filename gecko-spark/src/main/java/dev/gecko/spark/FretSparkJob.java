@@ -76,8 +76,8 @@ import scala.Tuple2;
  * The corpus (rows {@code ordinal}, {@code id}, {@code title}, {@code text}: {@link SparkCorpus}'s;
  * without {@code ordinal}, the rows' order) is embedded once as documents ({@link GeckoEmbeddings})
  * and packed into shards. The seeds are its first {@link FretSettings#limit() limit} passages by ordinal, less those the
- * folder already holds; they are done in waves (the first of {@code earlyStop} seeds, then {@link
- * Builder#waveSize(int) waveSize}), each wave in three stages: tasks of {@link
+ * folder already holds; they are done in waves (the first {@code earlyStop} seeds in waves of at
+ * most {@code waveSize}, then waves of {@link Builder#waveSize(int) waveSize}), each wave in three stages: tasks of {@link
  * Builder#seedsPerTask(int) seedsPerTask} seeds generate a task and query per seed ({@link
  * dev.gecko.train.fret.QueryGenerator}, up to {@code concurrency} seeds at once); each query is
  * embedded alone in the embedder's query format ({@link dev.gecko.train.fret.Retriever#queryRequest})
@@ -122,8 +122,8 @@ import scala.Tuple2;
  * SparkException} (checked, though {@link #run} does not declare it: Spark's Java API throws it so);
  * an interrupt of the driver's thread is rethrown as it came.
  * Their message, also the manifest's {@code error}, says how many examples the run wrote and why it
- * stopped. When the first wave's seeds are all rejected the run stops with {@link
- * TooManyRejectsException}, as {@link FretPipeline} does.
+ * stopped. When the first {@code earlyStop} seeds the run finished are all rejected, it stops
+ * with {@link TooManyRejectsException}, as {@link FretPipeline} does.
  *
  * <p>A job is immutable and may run several times (one at a time per folder). It owns nothing but
  * the lock it holds while running; it does not stop the Spark session.
@@ -155,7 +155,8 @@ public final class FretSparkJob {
    * @throws RunFolderInUseException if another run holds the folder
    * @throws ResumeConflictException if the folder holds a run with another configuration that
    *     committed parts (one that committed none is replaced)
-   * @throws TooManyRejectsException if the first wave's seeds were all rejected (the run stopped)
+   * @throws TooManyRejectsException if the first {@code earlyStop} seeds it finished were all rejected (the run
+   *     stopped)
    * @throws NoExamplesException if the run ends with no example in the folder (none written now or
    *     by earlier runs; the manifest says {@code stopped}, {@link NoExamplesException#summary()}
    *     holds the counts, its examples file the folder of parts)
@@ -191,6 +192,14 @@ public final class FretSparkJob {
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     deleteTree(out.resolve(ATTEMPTS)); // attempts of earlier runs never renamed: nobody else writes here now
     deleteTree(out.resolve(GENERATED)); // an earlier run's queries: this run asks (or reads its cache) afresh
+    // the model and the LLM client first: a mistyped model name or a missing API key is told before
+    // any pass over the corpus (on a large corpus, hours of reading and shuffling)
+    ModelPackage model = ModelPackage.resolve(ExecutorEmbedders.resolve(b.model));
+    // the manifest's width, or where it declares none, the graph's (the model opened here once):
+    // the shards are planned and the configuration recorded with the width the tasks embed at
+    int width = ExecutorEmbedders.width(model);
+    LlmClient driverClient = b.llm.http(System.getenv());
+    Relabeler relabeler = b.settings.relabeler(driverClient);
     JavaRDD<SeedText> passages = passages(corpus).persist(StorageLevel.MEMORY_AND_DISK());
     try {
       checkUniqueIds(passages);
@@ -198,12 +207,6 @@ public final class FretSparkJob {
       if (size == 0) {
         throw new IllegalArgumentException("the corpus is empty");
       }
-      ModelPackage model = ModelPackage.resolve(ExecutorEmbedders.resolve(b.model));
-      // the manifest's width, or where it declares none, the graph's (the model opened here once):
-      // the shards are planned and the configuration recorded with the width the tasks embed at
-      int width = ExecutorEmbedders.width(model);
-      LlmClient driverClient = b.llm.http(System.getenv());
-      Relabeler relabeler = b.settings.relabeler(driverClient);
       ObjectNode config = config(relabeler, model, width, size, corpusDigest(passages));
       String digest = Hashes.sha256Hex(config.toString());
       ObjectNode previous = readManifest(out);
@@ -247,19 +250,21 @@ public final class FretSparkJob {
               shardsFor(size, width, b.shards), packId);
         }
         int from = 0;
-        boolean first = true;
+        int finished = 0; // seeds this run finished: the early stop watches its first earlyStop, over waves
         while (from < todo.size()) {
           int earlyStop = b.settings.earlyStop();
-          int wave = first && earlyStop > 0 ? Math.min(earlyStop, b.waveSize) : b.waveSize;
+          boolean watching = earlyStop > 0 && finished < earlyStop;
+          int wave = watching ? Math.min(earlyStop - finished, b.waveSize) : b.waveSize;
           List<Long> ordinals = todo.subList(from, Math.min(todo.size(), from + wave));
           List<Path> parts = runWave(jsc, ordinals, byOrdinal, shards, relabeler, out, counts, model.fingerprint());
           newParts.addAll(parts);
           int[] wr = partCounts(parts);
           written += wr[0];
           rejected += wr[1];
-          if (first && earlyStop > 0 && ordinals.size() >= earlyStop && wr[0] == 0) {
+          finished += ordinals.size();
+          if (watching && finished >= earlyStop && written == 0) {
             List<RejectReason> reasons = reasons(newParts);
-            String msg = "run stopped early: the first " + ordinals.size() + " seeds it finished were all rejected, so the "
+            String msg = "run stopped early: the first " + finished + " seeds it finished were all rejected, so the "
                 + "LLM's answers do not fit what the pipeline asks (" + rejected + " seeds rejected; rejects in "
                 + out.resolve(PARTS) + "). Most common reasons:\n" + RejectReason.describe(reasons, 3)
                 + "\nFix the cause, then use another folder: rejected seeds count as done.";
@@ -272,7 +277,6 @@ public final class FretSparkJob {
             throw new TooManyRejectsException(msg, reasons);
           }
           from += ordinals.size();
-          first = false;
         }
       } catch (TooManyRejectsException e) {
         throw e; // the manifest says why
@@ -909,7 +913,8 @@ public final class FretSparkJob {
      * FretSettings#defaults()}): the same settings give the same examples as {@code FretPipeline}.
      * Here {@link FretSettings#concurrency()} is the seeds each task works on at once, and the
      * LLM calls in flight per executor, retry waits included (its tasks share one client); {@link
-     * FretSettings#earlyStop()} is also the first wave's size.
+     * FretSettings#earlyStop()} seeds are done first (in waves of at most {@code waveSize}), and
+     * the run stops there if all were rejected.
      */
     public Builder settings(FretSettings s) {
       this.settings = Objects.requireNonNull(s, "settings is null");

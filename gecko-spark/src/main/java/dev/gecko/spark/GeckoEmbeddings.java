@@ -456,17 +456,19 @@ public final class GeckoEmbeddings extends Transformer implements DefaultParamsW
   }
 
   /**
-   * {@code rows} with the column types of {@code out}: Spark's row encoder gives a collated string
-   * column (Spark 4: {@code collate(text, 'UTF8_LCASE')}) back as a plain string, so such a column
-   * is cast back to its collation, and the output keeps the input's columns as they were. Rows whose
-   * types came through (no collated column) are returned as they are.
+   * {@code rows} with the column types and metadata of {@code out}: Spark's row encoder gives a
+   * collated string column (Spark 4: {@code collate(text, 'UTF8_LCASE')}) back as a plain string,
+   * so such a column is cast back to its collation, and it drops every column's metadata (the ML
+   * attributes of a {@code StringIndexer}'s or {@code VectorAssembler}'s output, which later stages
+   * read), so that is put back: the output keeps the input's columns as they were. Rows whose types
+   * and metadata came through are returned as they are.
    */
   private static Dataset<Row> withTypes(Dataset<Row> rows, StructType out) {
     StructField[] got = rows.schema().fields();
     StructField[] want = out.fields();
     boolean same = got.length == want.length;
     for (int i = 0; same && i < got.length; i++) {
-      same = got[i].dataType().equals(want[i].dataType());
+      same = got[i].dataType().equals(want[i].dataType()) && got[i].metadata().equals(want[i].metadata());
     }
     if (same) {
       return rows;
@@ -479,7 +481,9 @@ public final class GeckoEmbeddings extends Transformer implements DefaultParamsW
     Dataset<Row> renamed = rows.toDF(names);
     Column[] columns = new Column[want.length];
     for (int i = 0; i < want.length; i++) {
-      columns[i] = renamed.col(names[i]).cast(want[i].dataType()).as(want[i].name(), want[i].metadata());
+      Column c = renamed.col(names[i]);
+      columns[i] = (got[i].dataType().equals(want[i].dataType()) ? c : c.cast(want[i].dataType()))
+          .as(want[i].name(), want[i].metadata());
     }
     return renamed.select(columns);
   }

@@ -223,7 +223,7 @@ public final class SparkRetrievalEvaluator {
     for (String c : List.of("id", "title", "text")) { // else each task fails with a ClassCastException
       org.apache.spark.sql.types.DataType t = names.contains(c) ? schema.apply(c).dataType() : DataTypes.StringType;
       boolean numericId = c.equals("id") && (t.equals(DataTypes.IntegerType) || t.equals(DataTypes.LongType));
-      if (!t.equals(DataTypes.StringType) && !numericId) {
+      if (!(t instanceof org.apache.spark.sql.types.StringType) && !numericId) { // collated strings are strings
         throw new IllegalArgumentException("corpus: column '" + c + "' is " + t.simpleString() + ", not string"
             + (c.equals("id") ? " (nor int or bigint)" : ""));
       }

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gecko.train.fret.FretSettings;
 import dev.gecko.train.fret.NoExamplesException;
+import dev.gecko.train.fret.TooManyRejectsException;
 import dev.gecko.cli.GeckoCli;
 import dev.gecko.core.io.Passage;
 import dev.gecko.train.llm.Capability;
@@ -239,6 +240,54 @@ class FretSparkJobTest {
     JsonNode manifest = JSON.readTree(out.resolve(FretSparkJob.MANIFEST).toFile());
     assertThat(manifest.path("status").asText()).isEqualTo("stopped");
     assertThat(manifest.path("error").asText()).contains("no examples in");
+  }
+
+  /**
+   * A model that does not resolve is told before any pass over the corpus: no Spark job runs.
+   * Before, the corpus was persisted, checked for duplicate ids (two shuffles) and counted first.
+   */
+  @Test
+  void aModelThatDoesNotResolveFailsBeforeAnyPassOverTheCorpus() throws Exception {
+    java.util.concurrent.atomic.AtomicInteger jobs = new java.util.concurrent.atomic.AtomicInteger();
+    SparkListener counting = new SparkListener() {
+      @Override
+      public void onJobStart(org.apache.spark.scheduler.SparkListenerJobStart start) {
+        jobs.incrementAndGet();
+      }
+    };
+    Dataset<Row> corpus = SparkCorpus.read(TestSpark.session(), corpusOf(4, "arguana-4b.jsonl").toString());
+    TestSpark.session().sparkContext().addSparkListener(counting);
+    try {
+      assertThatThrownBy(() -> job(dir.resolve("spark-no-model")).model("no-such-model").build()
+          .run(TestSpark.session(), corpus)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("no-such-model");
+      TestSpark.session().sparkContext().listenerBus().waitUntilEmpty(30_000);
+      assertThat(jobs.get()).isZero();
+    } finally {
+      TestSpark.session().sparkContext().removeSparkListener(counting);
+    }
+  }
+
+  /**
+   * The early stop watches the first {@code earlyStop} seeds the run finishes, over as many waves
+   * as that takes: with waves of 2 and an early stop of 6, six rejected seeds stop the run. Before,
+   * only a first wave of at least {@code earlyStop} seeds was watched, so with smaller waves every
+   * seed was sent to an LLM that answered nothing usable.
+   */
+  @Test
+  void theEarlyStopWatchesItsSeedsOverWavesSmallerThanIt() throws Exception {
+    int passages = 12;
+    Path file = corpusOf(passages, "arguana-12.jsonl");
+    for (int i = 0; i < 6; i++) { // as many refusals as seeds the early stop lets through
+      server.enqueue(Fault.status(400, Map.of(), "{\"error\":{\"message\":\"filtered\",\"code\":\"content_filter\"}}"));
+    }
+    Path out = dir.resolve("spark-early-stop");
+    FretSparkJob runJob = job(out).settings(FretSettings.builder().candidates(3).concurrency(1).earlyStop(6).build())
+        .waveSize(2).seedsPerTask(2).shards(1).build();
+    assertThatThrownBy(() -> runJob.run(TestSpark.session(), SparkCorpus.read(TestSpark.session(), file.toString())))
+        .isInstanceOf(TooManyRejectsException.class)
+        .hasMessageStartingWith("run stopped early: the first 6 seeds it finished were all rejected");
+    assertThat(lines(out, "rejects.jsonl")).hasSize(6);
+    assertThat(lines(out, "examples.jsonl")).isEmpty();
   }
 
   /**

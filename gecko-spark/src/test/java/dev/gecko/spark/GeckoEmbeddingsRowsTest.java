@@ -267,6 +267,24 @@ class GeckoEmbeddingsRowsTest {
   }
 
   /**
+   * The input's columns keep their metadata (the ML attributes a {@code StringIndexer} writes and a
+   * decision tree reads): Spark's row encoder drops every column's metadata, and the output came
+   * back without it whenever no column was collated.
+   */
+  @Test
+  void theInputColumnsKeepTheirMetadata() {
+    Dataset<Row> in = TestSpark.passages(passages.subList(0, 3), 2);
+    org.apache.spark.sql.types.Metadata meta = new org.apache.spark.sql.types.MetadataBuilder()
+        .putString("k", "v").putLong("levels", 3).build();
+    Dataset<Row> tagged = in.withColumn("id", org.apache.spark.sql.functions.col("id").as("id", meta));
+    assertThat(tagged.schema().apply("id").metadata()).isEqualTo(meta);
+    Dataset<Row> out = new GeckoEmbeddings().setModel(GeckoEmbeddingsTest.FP32).transform(tagged);
+    assertThat(out.schema().apply("id").metadata()).isEqualTo(meta);
+    assertThat(out.schema().apply("text").metadata()).isEqualTo(tagged.schema().apply("text").metadata());
+    assertThat(GeckoEmbeddingsTest.vectors(out, "embedding")).hasSize(3);
+  }
+
+  /**
    * A partition without rows never fetches the executor's embedder, so it loads no model: with a
    * model no node has, empty partitions finish and only a partition with a row fails, naming the
    * model. Before, each task fetched the embedder (a model load, and a hash of its files) before

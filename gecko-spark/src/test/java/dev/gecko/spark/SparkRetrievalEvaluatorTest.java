@@ -229,6 +229,17 @@ class SparkRetrievalEvaluatorTest {
         List.of(org.apache.spark.sql.RowFactory.create(0L, 1.5, "", "a")), doubleIds, 1)))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("corpus: column 'id' is double, not string (nor int or bigint)");
+    // a collated string column is a string, as GeckoEmbeddings and FretSparkJob read it (it was
+    // refused as "string collate UTF8_LCASE, not string")
+    org.apache.spark.sql.Dataset<org.apache.spark.sql.Row> plain = TestSpark.rows(
+        List.of(org.apache.spark.sql.RowFactory.create(0L, "d1", "T", "a")), new org.apache.spark.sql.types.StructType()
+            .add("ordinal", "bigint").add("id", "string").add("title", "string").add("text", "string"), 1);
+    org.apache.spark.sql.Dataset<org.apache.spark.sql.Row> collated = plain.select(org.apache.spark.sql.functions.col("ordinal"),
+        org.apache.spark.sql.functions.collate(org.apache.spark.sql.functions.col("id"), "UTF8_LCASE").as("id"),
+        org.apache.spark.sql.functions.collate(org.apache.spark.sql.functions.col("title"), "UTF8_LCASE").as("title"),
+        org.apache.spark.sql.functions.collate(org.apache.spark.sql.functions.col("text"), "UNICODE_CI").as("text"));
+    assertThat(SparkRetrievalEvaluator.documents(TestSpark.session(), collated).collectAsList())
+        .singleElement().satisfies(r -> assertThat(r.getString(1)).isEqualTo("d1"));
   }
 
   @Test

@@ -66,7 +66,7 @@ public final class GeckoSparkExample {
     for (int i = from; i < args.length; i++) {
       String a = args[i];
       if (!a.startsWith("--")) {
-        throw new IllegalArgumentException("unexpected argument '" + a + "'");
+        throw new UsageError("unexpected argument '" + a + "'");
       }
       if (i + 1 < args.length && !args[i + 1].startsWith("--")) {
         options.put(a.substring(2), args[++i]);
@@ -76,8 +76,32 @@ public final class GeckoSparkExample {
     }
   }
 
+  /** A command line this program does not accept: exit 2, with the usage line. */
+  private static final class UsageError extends IllegalArgumentException {
+    private static final long serialVersionUID = 1L;
+
+    UsageError(String message) {
+      super(message);
+    }
+  }
+
+  private static final Set<String> COMMANDS = Set.of("embed", "eval-retrieval", "generate", "check-embeddings",
+      "check-topk");
+  private static final String USAGE = "usage: GeckoSparkExample [--master M] embed|eval-retrieval|generate|"
+      + "check-embeddings|check-topk [options] (see docs/spark.md)";
+
   /** Runs a command; exits 0 when it (and its check) succeeded, 1 when not, 2 on a usage error. */
   public static void main(String[] args) throws Exception {
+    try {
+      run(args);
+    } catch (UsageError e) {
+      System.err.println("usage error: " + e.getMessage());
+      System.err.println(USAGE);
+      System.exit(2);
+    }
+  }
+
+  private static void run(String[] args) throws Exception {
     int first = 0;
     String master = null;
     if (args.length > 1 && args[0].equals("--master")) {
@@ -85,11 +109,12 @@ public final class GeckoSparkExample {
       first = 2;
     }
     if (args.length <= first) {
-      System.err.println("usage: GeckoSparkExample [--master M] embed|eval-retrieval|generate|check-embeddings|check-topk [options]"
-          + " (see docs/spark.md)");
-      System.exit(2);
+      throw new UsageError("no command");
     }
     String command = args[first];
+    if (!COMMANDS.contains(command)) { // before a Spark session starts
+      throw new UsageError("unknown command '" + command + "'");
+    }
     GeckoSparkExample ex = new GeckoSparkExample(args, first + 1);
     String logLevel = System.getProperty("gecko.spark.logLevel", "WARN");
     // spark.log.level applies as the context starts, before its INFO lines of start-up
@@ -125,13 +150,21 @@ public final class GeckoSparkExample {
   private String required(String name) {
     String v = options.get(name);
     if (v == null) {
-      throw new IllegalArgumentException("--" + name + " is required");
+      throw new UsageError("--" + name + " is required");
     }
     return v;
   }
 
   private int intOption(String name, int fallback) {
-    return options.containsKey(name) ? Integer.parseInt(options.get(name)) : fallback;
+    return options.containsKey(name) ? number(name, options.get(name)) : fallback;
+  }
+
+  private static int number(String option, String text) {
+    try {
+      return Integer.parseInt(text.strip());
+    } catch (NumberFormatException e) {
+      throw new UsageError("--" + option + ": '" + text + "' is not a whole number");
+    }
   }
 
   private String model() {
@@ -166,7 +199,7 @@ public final class GeckoSparkExample {
     if (options.containsKey("dims")) {
       List<Integer> dims = new ArrayList<>();
       for (String d : options.get("dims").split(",")) {
-        dims.add(Integer.parseInt(d.strip()));
+        dims.add(number("dims", d));
       }
       b.dims(dims);
     }
@@ -196,7 +229,7 @@ public final class GeckoSparkExample {
     FretSettings.Builder settings = FretSettings.builder().concurrency(intOption("concurrency", 4))
         .candidates(intOption("candidates", 20));
     if (options.containsKey("limit")) {
-      settings.limit(Integer.parseInt(options.get("limit")));
+      settings.limit(number("limit", options.get("limit")));
     }
     FretSparkSummary s = FretSparkJob.builder().llm(llm.build()).output(Path.of(required("out"))).model(model())
         .settings(settings.build()).shards(intOption("shards", 4)).build()
@@ -279,7 +312,7 @@ public final class GeckoSparkExample {
     boolean ok = true;
     boolean first = true;
     for (String p : options.getOrDefault("partitions", "4,1").split(",")) {
-      int partitions = Integer.parseInt(p.strip());
+      int partitions = number("partitions", p);
       // one partition is one task: let it use every core (vectors do not depend on threads)
       int threads = partitions == 1 ? spark.sparkContext().defaultParallelism() : 1;
       Map<String, float[]> spark1 = sparkVectors(spark, texts, model(), partitions, threads);
@@ -298,7 +331,7 @@ public final class GeckoSparkExample {
       ok &= min >= floor;
       o.putObject("partitions_" + p.strip()).put("min_cosine", min).put("mean_cosine", sum / texts.size()).put("threads", threads);
       if (first && options.containsKey("topk")) { // the same vectors, searched: saves embedding them again
-        ObjectNode t = topK(spark, data, spark1, Integer.parseInt(options.get("topk")));
+        ObjectNode t = topK(spark, data, spark1, number("topk", options.get("topk")));
         o.set("topk", t);
         ok &= t.path("ok").asBoolean();
       }

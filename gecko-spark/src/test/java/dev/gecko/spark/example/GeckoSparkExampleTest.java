@@ -1,0 +1,34 @@
+package dev.gecko.spark.example;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/** The example's command line: usage errors exit 2 with the usage line, before a Spark session starts. */
+class GeckoSparkExampleTest {
+
+  private static Process run(String... args) throws Exception {
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    List<String> command = new java.util.ArrayList<>(List.of(java, "-cp", System.getProperty("java.class.path"),
+        GeckoSparkExample.class.getName()));
+    command.addAll(List.of(args));
+    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+    assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
+    return p;
+  }
+
+  @Test
+  void usageErrorsExitTwoWithTheUsageLine() throws Exception {
+    for (String[] args : new String[][] {{}, {"frobnicate"}, {"embed", "stray"}, {"--master", "local[1]", "embed", "x"}}) {
+      Process p = run(args);
+      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      assertThat(p.exitValue()).as(out).isEqualTo(2);
+      assertThat(out).as(String.join(" ", args)).startsWith("usage error: ").contains("usage: GeckoSparkExample")
+          .doesNotContain("Exception").doesNotContain("SparkContext");
+    }
+  }
+}
