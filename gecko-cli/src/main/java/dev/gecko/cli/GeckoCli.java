@@ -130,8 +130,10 @@ public final class GeckoCli implements Runnable {
   /** Prints a failure's {@link #errorLine}, and with -v its stack trace. */
   private static void report(Throwable e, PrintWriter err, boolean verbose) {
     err.println(TerminalText.message(errorLine(e, verbose))); // messages quote texts, ids and server bodies
-    if (verbose) {
-      e.printStackTrace(err);
+    if (verbose) { // the trace repeats the messages: as safe on a terminal
+      java.io.StringWriter trace = new java.io.StringWriter();
+      e.printStackTrace(new PrintWriter(trace));
+      err.print(TerminalText.message(trace.toString()));
     }
     err.flush();
   }

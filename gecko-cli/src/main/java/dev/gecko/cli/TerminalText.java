@@ -66,7 +66,7 @@ final class TerminalText {
 
       @Override
       public SerializableString getEscapeSequence(int ch) {
-        return unsafe(ch) ? new SerializedString(String.format(Locale.ROOT, "\\u%04x", ch)) : null;
+        return unsafe(ch) ? new SerializedString(String.format(Locale.ROOT, "\\u%04X", ch)) : null;
       }
     }).build()).build();
   }

@@ -112,6 +112,23 @@ class EmbedCommandTest {
     assertThat(r.out()).isEmpty();
   }
 
+  /**
+   * Ids are corpus text: one with half a surrogate pair is written as U+FFFD (as index and search
+   * read it; UTF-8 wrote '?'), and one with a C1 control is escaped in the JSON, safe on a terminal.
+   */
+  @Test
+  void idsAreWrittenAsTheCorpusRuleReadsThemAndSafeOnATerminal(@TempDir Path dir) throws Exception {
+    Path in = dir.resolve("odd-ids.jsonl");
+    Files.writeString(in, "{\"id\": \"s\\ud800\", \"text\": \"a\"}\n{\"_id\": \"c\\u009b2J\", \"text\": \"b\"}\n");
+    Run r = gecko("embed", "--input", in.toString(), "--dims", "4", "--threads", "1");
+    assertThat(r.code()).as(r.err()).isZero();
+    List<String> lines = r.out().lines().toList();
+    assertThat(lines).hasSize(2);
+    assertThat(JSON.readTree(lines.get(0)).get("id").asText()).isEqualTo("s\uFFFD");
+    assertThat(lines.get(1)).startsWith("{\"id\":\"c\\u009B2J\"");
+    assertThat(JSON.readTree(lines.get(1)).get("id").asText()).isEqualTo("c\u009b2J");
+  }
+
   /** Standard output as a pipe whose reader left ({@code gecko embed ... | head -1}): the first bytes go, then EPIPE. */
   /** An output stream that takes 100 bytes, then fails every write as a closed pipe does. */
   static final class ClosingPipe extends java.io.OutputStream {

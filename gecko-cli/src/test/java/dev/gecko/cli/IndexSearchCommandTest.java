@@ -99,13 +99,17 @@ class IndexSearchCommandTest {
     assertThat(JSON.readTree(j.out()).get("snippet").asText()).contains("\u009b6n");
     // the JSON is the same text to a reader, and safe on a terminal: C1 controls escaped too
     assertThat(j.out()).doesNotContain("\u001b").doesNotContain("\u009b").doesNotContain("\u0007")
-        .contains("\\u009b6n");
+        .contains("\\u009B6n").contains("\\u001B[2J");
     // an error message quoting corpus text (a duplicate id) is as safe on standard error
     Path dup = dir.resolve("dup.jsonl");
     Files.write(dup, List.of("{\"id\": \"x\\u001b[2J\", \"text\": \"a\"}", "{\"id\": \"x\\u001b[2J\", \"text\": \"b\"}"));
     Run e = gecko("index", "--corpus", dup.toString(), "--out", dir.resolve("dup-idx").toString(), "--dims", "64");
     assertThat(e.code()).isEqualTo(GeckoCli.EXIT_FAILURE);
     assertThat(e.err()).contains("duplicate id 'xU+001B[2J'").doesNotContain("\u001b");
+    // with -v the stack trace repeats the message: as safe
+    Run v = gecko("index", "-v", "--corpus", dup.toString(), "--out", dir.resolve("dup-idx").toString(), "--dims", "64");
+    assertThat(v.code()).isEqualTo(GeckoCli.EXIT_FAILURE);
+    assertThat(v.err()).contains("\tat dev.gecko.").contains("xU+001B[2J").doesNotContain("\u001b");
   }
 
   @Test

@@ -256,6 +256,8 @@ class FretSparkJobTest {
       }
     };
     Dataset<Row> corpus = SparkCorpus.read(TestSpark.session(), corpusOf(4, "arguana-4b.jsonl").toString());
+    // reading ran a job of its own: its events are delivered before the listener is added
+    TestSpark.session().sparkContext().listenerBus().waitUntilEmpty(30_000);
     TestSpark.session().sparkContext().addSparkListener(counting);
     try {
       assertThatThrownBy(() -> job(dir.resolve("spark-no-model")).model("no-such-model").build()

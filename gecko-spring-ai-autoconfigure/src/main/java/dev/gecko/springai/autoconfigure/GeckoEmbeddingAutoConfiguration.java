@@ -49,7 +49,9 @@ public class GeckoEmbeddingAutoConfiguration {
    *
    * @throws InvalidConfigurationPropertyValueException if a value breaks its rule ({@link
    *     GeckoEmbeddingProperties#check}), the model cannot be opened or the width exceeds the
-   *     model's (naming the property)
+   *     model's (naming the property, the library's failure attached as a suppressed exception);
+   *     a failure caused by an {@link Error} (a native library that does not load) is thrown as
+   *     the library's own {@code GeckoException} instead, as it is no fault of the value
    */
   @Bean(destroyMethod = "close")
   public GeckoEmbeddingModel geckoEmbeddingModel(GeckoEmbeddingProperties properties) {
