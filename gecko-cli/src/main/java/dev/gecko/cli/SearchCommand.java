@@ -3,7 +3,6 @@ package dev.gecko.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import com.fasterxml.jackson.annotation.JsonUnwrapped;
-import dev.gecko.train.llm.LlmException;
 import dev.gecko.core.EmbedRequest;
 import dev.gecko.core.GeckoEmbedder;
 import dev.gecko.core.ModelPackage;
@@ -148,24 +147,21 @@ final class SearchCommand implements Callable<Integer> {
     // corpus text on its way to a terminal: control characters (an escape sequence that would
     // rewrite the screen or the clipboard) are shown as U+XXXX, never sent to it
     if (query != null) {
-      out.printf("query %s: %s%n", readable(query.id()), readable(IndexDirectory.snippet(query.text())));
+      out.printf("query %s: %s%n", TerminalText.line(query.id()),
+          TerminalText.line(IndexDirectory.snippet(query.text())));
     }
     int idWidth = 2;
     for (SearchHit h : hits) {
-      idWidth = Math.max(idWidth, readable(dir.docs.get(h.ordinal()).id()).length());
+      idWidth = Math.max(idWidth, TerminalText.line(dir.docs.get(h.ordinal()).id()).length());
     }
     idWidth = Math.min(idWidth, 40);
     for (int r = 0; r < hits.size(); r++) {
       SearchHit h = hits.get(r);
       IndexDirectory.Doc d = dir.docs.get(h.ordinal());
-      out.printf(Locale.ROOT, "%2d. %7.4f  %-" + idWidth + "s  %s%n", r + 1, h.score(), readable(d.id()),
-          d.title().isBlank() ? "(untitled)" : readable(d.title()));
-      out.printf("             %s%n", readable(d.snippet()));
+      out.printf(Locale.ROOT, "%2d. %7.4f  %-" + idWidth + "s  %s%n", r + 1, h.score(), TerminalText.line(d.id()),
+          d.title().isBlank() ? "(untitled)" : TerminalText.line(d.title()));
+      out.printf("             %s%n", TerminalText.line(d.snippet()));
     }
-  }
-
-  private static String readable(String text) {
-    return LlmException.oneLine(text);
   }
 
   /** One line of {@code gecko search --json} (a contract: keys and order are kept). */

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.core.io.CharacterEscapes;
 import com.fasterxml.jackson.core.io.SerializedString;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import dev.gecko.train.llm.LlmException;
 import java.util.Locale;
 
 /**
@@ -17,10 +18,17 @@ import java.util.Locale;
 final class TerminalText {
   private TerminalText() {}
 
-  /** Whether {@code c} is one a terminal acts on or that reorders text: C0, DEL, C1, line separators, bidi controls. */
+  /** Whether {@code c} is one a terminal acts on or that reorders text ({@link LlmException#terminalControl}). */
   static boolean unsafe(int c) {
-    return Character.isISOControl(c) || c == 0x2028 || c == 0x2029 || (c >= 0x202A && c <= 0x202E)
-        || (c >= 0x2066 && c <= 0x2069);
+    return LlmException.terminalControl(c);
+  }
+
+  /**
+   * Text for one line of readable output: runs of white space as one space, other {@linkplain
+   * #unsafe unsafe} characters as {@code U+XXXX} ({@link LlmException#oneLine}).
+   */
+  static String line(String text) {
+    return LlmException.oneLine(text);
   }
 
   /**

@@ -165,13 +165,10 @@ public final class RetrievalEvaluator {
    * queries first.
    */
   private void requireFinite(List<float[]> vectors, String kind, IntFunction<String> id, BeirDataset data) {
-    for (int i = 0; i < vectors.size(); i++) {
-      for (float x : vectors.get(i)) {
-        if (!Float.isFinite(x)) {
-          throw new GeckoException(embedder.model().name() + " gives a vector with NaN or infinite components for "
-              + kind + " " + id.apply(i) + " of " + data.name() + ": it cannot be ranked");
-        }
-      }
+    int broken = FiniteVectors.firstNotFinite(vectors);
+    if (broken >= 0) {
+      throw new GeckoException(embedder.model().name() + " gives a vector with NaN or infinite components for "
+          + kind + " " + id.apply(broken) + " of " + data.name() + ": it cannot be ranked");
     }
   }
 

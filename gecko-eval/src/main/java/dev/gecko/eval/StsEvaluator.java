@@ -50,15 +50,6 @@ public final class StsEvaluator {
         + "\"): its cosine is undefined");
   }
 
-  private static boolean finite(float[] v) {
-    for (float x : v) {
-      if (!Float.isFinite(x)) {
-        return false;
-      }
-    }
-    return true;
-  }
-
   /** Returns a builder for an evaluator that uses {@code embedder}. */
   public static Builder builder(GeckoEmbedder embedder) {
     return new Builder(embedder);
@@ -89,10 +80,9 @@ public final class StsEvaluator {
       requests.add(request(p.sentence2()));
     }
     List<float[]> full = cache.embed(embedder, requests, "embedding sentences", progress);
-    for (int i = 0; i < data.pairs().size(); i++) { // an infinite component survives normalising: no cosine to trust
-      if (!finite(full.get(2 * i)) || !finite(full.get(2 * i + 1))) {
-        throw notFinite(data, i);
-      }
+    int broken = FiniteVectors.firstNotFinite(full); // an infinite component survives normalising: no cosine to trust
+    if (broken >= 0) {
+      throw notFinite(data, broken / 2); // the sentences of pair i are texts 2i and 2i + 1
     }
     double[] gold = new double[data.pairs().size()];
     for (int i = 0; i < gold.length; i++) {

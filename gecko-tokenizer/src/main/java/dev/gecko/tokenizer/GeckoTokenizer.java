@@ -335,16 +335,15 @@ public final class GeckoTokenizer implements AutoCloseable {
 
     private Builder() {}
 
-    /** Reads the tokenizer from a {@code tokenizer.json} file. */
+    /**
+     * Reads the tokenizer from a {@code tokenizer.json} file, as {@link #tokenizerJson(InputStream,
+     * String)} reads a stream named by the path.
+     */
     public Builder tokenizerJson(Path path) throws IOException {
       Objects.requireNonNull(path, "path is null");
-      try {
-        this.json = Files.readString(path, StandardCharsets.UTF_8);
-      } catch (java.nio.charset.CharacterCodingException e) { // whose message is only "Input length = 1"
-        throw new IOException(path + ": not UTF-8 text, as a tokenizer.json must be", e);
+      try (InputStream in = Files.newInputStream(path)) {
+        return tokenizerJson(in, path.toString());
       }
-      this.source = path.toString();
-      return this;
     }
 
     /**

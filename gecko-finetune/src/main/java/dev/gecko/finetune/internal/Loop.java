@@ -71,6 +71,9 @@ public final class Loop {
   private final ProgressListener progress;
   private final int[] widths;
   private final double[] weights;
+  /** The prompt style of the training texts, and the package that describes the trained model with it. */
+  private final PromptStyle style;
+  private final ModelPackage trainedPackage;
 
   /** Distinct rendered texts of training and validation, and their tokens. */
   private final List<String> texts = new ArrayList<>();
@@ -94,6 +97,9 @@ public final class Loop {
     this.progress = progress;
     this.widths = config.dims().stream().mapToInt(Integer::intValue).toArray();
     this.weights = config.dimWeights().stream().mapToDouble(Double::doubleValue).toArray();
+    // once: every text rendered asks for them (a scan of the data for each was quadratic)
+    this.style = style(config, data);
+    this.trainedPackage = style == PromptStyle.GECKO ? base.toBuilder().geckoPrompts().defaultPrompt(null).build() : base;
   }
 
   /**
@@ -181,27 +187,20 @@ public final class Loop {
     }
   }
 
-  /** The prompt style, worked out once: every text rendered asks for it (a scan of the data each time was quadratic). */
-  private PromptStyle style;
-  private ModelPackage trainedPackage;
+  private static PromptStyle style(FineTuneConfig config, dev.gecko.train.adapter.TrainingData data) {
+    if (config.promptStyle() != PromptStyle.AUTO) {
+      return config.promptStyle();
+    }
+    boolean tasks = data.examples().stream().anyMatch(e -> e.task() != null);
+    return config.objective() == FineTuneObjective.GECKO && tasks ? PromptStyle.GECKO : PromptStyle.MODEL;
+  }
 
   PromptStyle style() {
-    if (style == null) {
-      if (config.promptStyle() != PromptStyle.AUTO) {
-        style = config.promptStyle();
-      } else {
-        boolean tasks = data.examples().stream().anyMatch(e -> e.task() != null);
-        style = config.objective() == FineTuneObjective.GECKO && tasks ? PromptStyle.GECKO : PromptStyle.MODEL;
-      }
-    }
     return style;
   }
 
   /** The package the trained model is described by (prompts of the chosen style). */
   ModelPackage trainedPackage() {
-    if (trainedPackage == null) {
-      trainedPackage = style() == PromptStyle.GECKO ? base.toBuilder().geckoPrompts().defaultPrompt(null).build() : base;
-    }
     return trainedPackage;
   }
 

@@ -11,7 +11,7 @@ import org.springframework.boot.context.properties.source.InvalidConfigurationPr
  * application context with a message that names the property, its value and the rule (Spring
  * Boot's report of an {@link InvalidConfigurationPropertyValueException}). Not a Spring {@code
  * Validator}: the properties bean would then be a second {@code Validator} bean of the application,
- * and one injected by type would be ambiguous. a value of the wrong type fails binding, named the same way,
+ * and one injected by type would be ambiguous. A value of the wrong type fails binding, named the same way,
  * and so does a key under {@code gecko.embedding} that is none of these (a misspelling such as
  * {@code gecko.embedding.dimensions} would otherwise be ignored, and the vectors stay full width).
  *

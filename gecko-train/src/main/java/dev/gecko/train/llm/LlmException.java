@@ -128,10 +128,19 @@ public class LlmException extends GeckoException {
       return "";
     }
     StringBuilder b = new StringBuilder();
-    serverText.strip().replaceAll("\\s+", " ").chars().forEach(c -> b.append(Character.isISOControl(c)
-        || c == 0x2028 || c == 0x2029 || (c >= 0x202A && c <= 0x202E) || (c >= 0x2066 && c <= 0x2069)
+    serverText.strip().replaceAll("\\s+", " ").chars().forEach(c -> b.append(terminalControl(c)
         ? String.format(java.util.Locale.ROOT, "U+%04X", c) : String.valueOf((char) c)));
     return b.toString();
+  }
+
+  /**
+   * Whether a terminal acts on {@code c} or it reorders the text shown: a C0 or C1 control, DEL,
+   * a line or paragraph separator, a bidirectional control. {@link #oneLine} shows these as {@code
+   * U+XXXX}. Thread-safe.
+   */
+  public static boolean terminalControl(int c) {
+    return Character.isISOControl(c) || c == 0x2028 || c == 0x2029 || (c >= 0x202A && c <= 0x202E)
+        || (c >= 0x2066 && c <= 0x2069);
   }
 
   static String truncate(String body) {
