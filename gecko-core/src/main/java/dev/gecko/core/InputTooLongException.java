@@ -14,11 +14,30 @@ public final class InputTooLongException extends IllegalArgumentException {
 
   /** Creates the exception for the text at {@code index} of a call. */
   public InputTooLongException(int index, int tokenCount, int maxTokens) {
-    super("text at index " + index + " has " + tokenCount + " tokens, more than the model's maximum of " + maxTokens
+    this(index, "text at index " + index, tokenCount, maxTokens);
+  }
+
+  private InputTooLongException(int index, String description, int tokenCount, int maxTokens) {
+    super(description + " has " + tokenCount + " tokens, more than the model's maximum of " + maxTokens
         + " (truncation is disabled)");
     this.index = index;
     this.tokenCount = tokenCount;
     this.maxTokens = maxTokens;
+  }
+
+  /**
+   * Returns an exception for the same text, with the same counts and this one as its cause, whose
+   * message names the text as {@code description} (for example {@code "document d12 of arguana"},
+   * never the text itself): for code that embeds on behalf of its own caller and knows the text
+   * by a name that means more than an index into a call it made.
+   *
+   * @param index the text's index as that caller counts ({@link #index()} of the result)
+   */
+  public InputTooLongException describedAs(int index, String description) {
+    InputTooLongException named = new InputTooLongException(index,
+        java.util.Objects.requireNonNull(description, "description is null"), tokenCount, maxTokens);
+    named.initCause(this);
+    return named;
   }
 
   /** Returns the index of the offending text in the call's input list. */

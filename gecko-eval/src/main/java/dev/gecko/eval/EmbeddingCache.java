@@ -132,7 +132,8 @@ public final class EmbeddingCache {
   /**
    * Returns full-width vectors aligned with {@code requests}, embedding only the rendered texts
    * the cache does not hold yet (each distinct text once, in chunks of similar length, appended to
-   * the cache as they come). Equal rendered texts share one array: do not modify them. Progress
+   * the cache as they come). The arrays are this call's own, never the cache's, but equal rendered
+   * texts of the call share one: modify one and its twins change too. Progress
    * goes to {@code progress} under {@code phase}, in units of distinct texts.
    *
    * @throws IOException not for a cache file that cannot be read or written: that costs speed
@@ -188,10 +189,7 @@ public final class EmbeddingCache {
         out = embedder.embedRequests(batch, width);
       } catch (dev.gecko.core.InputTooLongException e) { // its index is in this chunk: name the caller's
         int caller = firstRequestOf(index, chunk.get(e.index()));
-        dev.gecko.core.InputTooLongException named = new dev.gecko.core.InputTooLongException(caller, e.tokenCount(),
-            e.maxTokens());
-        named.initCause(e);
-        throw named;
+        throw e.describedAs(caller, "text at index " + caller);
       }
       for (int j = 0; j < chunk.size(); j++) {
         vectors[chunk.get(j)] = out.get(j);
@@ -281,7 +279,8 @@ public final class EmbeddingCache {
       }
       float[][] out = new float[keys.length][];
       for (int i = 0; i < keys.length; i++) {
-        out[i] = vectors.get(keys[i]);
+        float[] v = vectors.get(keys[i]);
+        out[i] = v == null ? null : v.clone(); // the cache's own arrays never reach a caller
       }
       return out;
     }

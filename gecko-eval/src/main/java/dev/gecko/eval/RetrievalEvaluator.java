@@ -6,6 +6,7 @@ import dev.gecko.core.EmbedRequest;
 import dev.gecko.core.GeckoEmbedder;
 import dev.gecko.core.TaskType;
 import dev.gecko.core.GeckoException;
+import dev.gecko.core.InputTooLongException;
 import dev.gecko.core.index.FlatIndex;
 import dev.gecko.core.internal.model.PythonStrings;
 import dev.gecko.core.index.SearchHit;
@@ -65,6 +66,9 @@ public final class RetrievalEvaluator {
    * @throws java.io.IOException if the embedding cache cannot be read or written
    * @throws GeckoException if the model gives a query or document a vector with NaN or infinite
    *     components (the message names its id)
+   * @throws InputTooLongException if the embedder refuses to truncate a text ({@code
+   *     failOnTruncation}); the message names the query or document by its id, and {@code index()}
+   *     is its position in the data set's queries or corpus
    * @throws IllegalStateException if the embedder is closed
    */
   public EvalReport evaluate(BeirDataset data) throws java.io.IOException {
@@ -78,8 +82,10 @@ public final class RetrievalEvaluator {
     for (dev.gecko.core.io.Passage d : data.corpus()) {
       docRequests.add(EmbedRequest.document(documentText(d.title(), d.text())).withTitle(d.title()));
     }
-    List<float[]> queryVectors = cache.embed(embedder, queryRequests, "embedding queries", progress);
-    List<float[]> docVectors = cache.embed(embedder, docRequests, "embedding corpus", progress);
+    List<float[]> queryVectors = embed(queryRequests, "embedding queries", "query", i -> data.queries().get(i).id(),
+        data);
+    List<float[]> docVectors = embed(docRequests, "embedding corpus", "document", i -> data.corpus().get(i).id(),
+        data);
     requireFinite(queryVectors, "query", i -> data.queries().get(i).id(), data);
     requireFinite(docVectors, "document", i -> data.corpus().get(i).id(), data);
 
@@ -155,6 +161,16 @@ public final class RetrievalEvaluator {
   public static String documentText(String title, String text) {
     Objects.requireNonNull(text, "text is null");
     return title == null || PythonStrings.isBlank(title) ? PythonStrings.strip(text) : PythonStrings.stripTrailing(text);
+  }
+
+  /** Embeds through the cache, naming a text that is too long by {@code kind} and its id. */
+  private List<float[]> embed(List<EmbedRequest> requests, String phase, String kind, IntFunction<String> id,
+      BeirDataset data) throws java.io.IOException {
+    try {
+      return cache.embed(embedder, requests, phase, progress);
+    } catch (InputTooLongException e) {
+      throw e.describedAs(e.index(), kind + " " + id.apply(e.index()) + " of " + data.name());
+    }
   }
 
   /**

@@ -7,6 +7,7 @@ import dev.gecko.core.InvalidDataException;
 
 import dev.gecko.core.EmbedRequest;
 import dev.gecko.core.GeckoEmbedder;
+import dev.gecko.core.InputTooLongException;
 import dev.gecko.core.TaskType;
 import dev.gecko.core.vector.VectorOps;
 import java.util.ArrayList;
@@ -64,6 +65,9 @@ public final class StsEvaluator {
    * @throws dev.gecko.core.GeckoException if the model gives a vector with NaN or infinite
    *     components (the message names the pair)
    * @throws java.io.IOException if the embedding cache cannot be read or written
+   * @throws InputTooLongException if the embedder refuses to truncate a sentence ({@code
+   *     failOnTruncation}); the message names its pair, counted from 1, and {@code index()} is
+   *     {@code 2 * (pair - 1)} for its first sentence, one more for its second
    * @throws IllegalStateException if the embedder is closed
    */
   public EvalReport evaluate(StsDataset data) throws java.io.IOException {
@@ -79,7 +83,13 @@ public final class StsEvaluator {
       requests.add(request(p.sentence1()));
       requests.add(request(p.sentence2()));
     }
-    List<float[]> full = cache.embed(embedder, requests, "embedding sentences", progress);
+    List<float[]> full;
+    try {
+      full = cache.embed(embedder, requests, "embedding sentences", progress);
+    } catch (InputTooLongException e) { // texts 2i and 2i + 1 are pair i's: name it as the data does
+      throw e.describedAs(e.index(), "sentence " + (e.index() % 2 + 1) + " of pair " + (e.index() / 2 + 1) + " of "
+          + data.name());
+    }
     int broken = FiniteVectors.firstNotFinite(full); // an infinite component survives normalising: no cosine to trust
     if (broken >= 0) {
       throw notFinite(data, broken / 2); // the sentences of pair i are texts 2i and 2i + 1

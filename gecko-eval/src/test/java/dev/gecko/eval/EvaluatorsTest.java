@@ -115,6 +115,37 @@ class EvaluatorsTest {
     }
   }
 
+  /** A caller that changes the vectors it got (normalises them, scales them) changes no later call's. */
+  @Test
+  void theCachesOwnVectorsNeverReachACaller() throws IOException {
+    EmbeddingCache cache = EmbeddingCache.inMemory();
+    List<EmbedRequest> requests = List.of(EmbedRequest.of("tides"), EmbedRequest.of("bees"));
+    float[] expected = cache.embed(embedder, requests, "t", p -> {}).get(0).clone();
+    java.util.Arrays.fill(cache.embed(embedder, requests, "t", p -> {}).get(0), 0f); // from memory, then zeroed
+    assertThat(cache.embed(embedder, requests, "t", p -> {}).get(0)).containsExactly(expected);
+  }
+
+  /** The evaluators name a text too long as their data does: a pair's sentence, a document's id. */
+  @Test
+  void evaluatorsNameATextTooLongByItsPairOrId() {
+    try (GeckoEmbedder strict = GeckoEmbedder.builder().model("all-MiniLM-L6-v2").threads(1).failOnTruncation(true)
+        .build()) {
+      String tooLong = "word ".repeat(600);
+      StsDataset pairs = new StsDataset("long-sts", List.of(new StsDataset.Pair("a cat", "a dog", 1),
+          new StsDataset.Pair("a bird", tooLong, 2)));
+      assertThatThrownBy(() -> StsEvaluator.builder(strict).dims(List.of(64)).build().evaluate(pairs))
+          .isInstanceOfSatisfying(dev.gecko.core.InputTooLongException.class, e -> assertThat(e.index()).isEqualTo(3))
+          .hasMessageStartingWith("sentence 2 of pair 2 of long-sts has 602 tokens");
+      List<dev.gecko.core.io.Passage> docs = List.of(new dev.gecko.core.io.Passage("d1", "", "tides"),
+          new dev.gecko.core.io.Passage("d2", "", tooLong));
+      BeirDataset beir = new BeirDataset("long-beir", docs, List.of(new BeirDataset.Query("q1", "tides")),
+          java.util.Map.of("q1", java.util.Map.of("d1", 1)));
+      assertThatThrownBy(() -> RetrievalEvaluator.builder(strict).dims(List.of(64)).build().evaluate(beir))
+          .isInstanceOfSatisfying(dev.gecko.core.InputTooLongException.class, e -> assertThat(e.index()).isEqualTo(1))
+          .hasMessageStartingWith("document d2 of long-beir has");
+    }
+  }
+
   @Test
   void aModelThatGivesEveryPairTheSameCosineHasNoScore() {
     CountingEmbedder collapsed = new CountingEmbedder(embedder);
