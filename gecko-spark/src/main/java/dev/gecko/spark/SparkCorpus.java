@@ -1,7 +1,7 @@
 package dev.gecko.spark;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.gecko.core.internal.io.Utf16;
+import dev.gecko.core.internal.io.CorpusIds;
 import dev.gecko.core.io.Corpus;
 import dev.gecko.core.io.JsonlReader;
 import dev.gecko.core.io.LineReader;
@@ -125,7 +125,7 @@ public final class SparkCorpus {
           }
         });
       }
-      Map<String, Integer> firstLine = new HashMap<>();
+      CorpusIds ids = new CorpusIds();
       return new Iterator<>() {
         private Row next = advance();
 
@@ -138,12 +138,8 @@ public final class SparkCorpus {
               return null;
             }
             Passage p = Corpus.passage(o, in);
-            Integer before = firstLine.putIfAbsent(p.id(), in.lineNumber());
-            if (before != null) {
-              throw in.invalid("duplicate id '" + p.id() + "' (first on line " + before + ")");
-            }
-            return RowFactory.create(base + in.lineNumber(), Utf16.wellFormed(p.id()),
-                Utf16.wellFormed(p.title()), Utf16.wellFormed(p.text()));
+            ids.add(p.id(), in);
+            return RowFactory.create(base + in.lineNumber(), p.id(), p.title(), p.text()); // well-formed UTF-16
           } catch (IOException e) {
             throw new UncheckedIOException(e);
           }

@@ -104,6 +104,25 @@ class SparkCorpusTest {
     assertThat(CountingFileSystem.OPEN.get()).as("streams left open").isEqualTo(open);
   }
 
+  /**
+   * Half a surrogate pair reads as U+FFFD in ids, titles and texts, as the model reads it; two ids
+   * that differ only there are one, and the refusal names both lines and says why.
+   */
+  @Test
+  void idsReadAsTheModelReadsThemAndARepeatedOneNamesBothLines() throws Exception {
+    Path halves = write("halves.jsonl", "{\"_id\":\"s\\ud83d\",\"title\":\"t\\udc00\",\"text\":\"one \\ud83d\"}",
+        "{\"_id\":\"u\",\"text\":\"two\"}");
+    List<Row> rows = SparkCorpus.read(TestSpark.session(), halves.toString()).orderBy("ordinal").collectAsList();
+    assertThat(rows).extracting(r -> r.getString(1)).containsExactly("s\uFFFD", "u");
+    assertThat(rows.get(0).getString(2)).isEqualTo("t\uFFFD");
+    assertThat(rows.get(0).getString(3)).isEqualTo("one \uFFFD");
+    Path repeated = write("repeated.jsonl", "{\"_id\":\"x\",\"text\":\"a\"}",
+        "{\"_id\":\"s\\ud83d\",\"text\":\"b\"}", "{\"_id\":\"s\\udc00\",\"text\":\"c\"}");
+    assertThatThrownBy(() -> SparkCorpus.read(TestSpark.session(), repeated.toString()).count())
+        .hasStackTraceContaining("repeated.jsonl:3: duplicate id 's\uFFFD' (first on line 2); half a surrogate pair "
+            + "reads as U+FFFD, so ids that differ only there are one");
+  }
+
   @Test
   void aTaskThatFailsOnABadLineClosesItsFile() throws Exception {
     Path f = write("bad.jsonl", "{\"_id\":\"a\",\"text\":\"one\"}", "{\"_id\":\"b\"}", "{\"_id\":\"c\",\"text\":\"three\"}");

@@ -3,13 +3,12 @@ package dev.gecko.core.io;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gecko.core.InvalidDataException;
+import dev.gecko.core.internal.io.CorpusIds;
 import dev.gecko.core.internal.io.Utf16;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -60,17 +59,12 @@ public final class Corpus {
       throw new IllegalArgumentException("limit must be >= 0, was " + limit);
     }
     List<Passage> out = new ArrayList<>();
-    Map<String, Integer> firstLine = new HashMap<>();
+    CorpusIds ids = new CorpusIds();
     try (JsonlReader in = JsonlReader.open(file)) {
       ObjectNode o;
       while (out.size() < limit && (o = in.next()) != null) {
         Passage p = passage(o, in);
-        Integer before = firstLine.putIfAbsent(p.id(), in.lineNumber());
-        if (before != null) {
-          throw in.invalid("duplicate id '" + p.id() + "' (first on line " + before + ")"
-              + (p.id().indexOf('\uFFFD') >= 0 ? "; half a surrogate pair reads as U+FFFD, so ids that differ only "
-              + "there are one" : ""));
-        }
+        ids.add(p.id(), in);
         out.add(p);
       }
     }

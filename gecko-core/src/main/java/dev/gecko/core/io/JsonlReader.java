@@ -62,6 +62,7 @@ public final class JsonlReader implements Closeable {
    * @throws InvalidDataException if the line is not one JSON object (the message names the file,
    *     the line and the parser's reason), or the bytes are not UTF-8 or not valid gzip
    * @throws IOException if reading fails
+   * @throws IllegalStateException if the reader is closed
    */
   public ObjectNode next() throws IOException {
     String line;

@@ -63,6 +63,7 @@ public final class LineReader implements Closeable {
   /** The line being read on the decoded-text path. */
   private final StringBuilder lineChars = new StringBuilder();
   private int line;
+  private boolean closed;
   /** The longest line read: far beyond any text a model reads, short of what an array can hold. */
   static final int MAX_LINE_BYTES = 256 << 20;
 
@@ -157,8 +158,12 @@ public final class LineReader implements Closeable {
    * @throws InvalidDataException if the line is not UTF-8 or the gzip data is corrupt or
    *     truncated (the message names the file and line)
    * @throws IOException if reading fails
+   * @throws IllegalStateException if the reader is closed
    */
   public String readLine() throws IOException {
+    if (closed) { // the buffer may still hold lines: a read after close must not seem to work
+      throw new IllegalStateException(source + ": the reader is closed");
+    }
     String s;
     if (chars != null) {
       try {
@@ -283,6 +288,7 @@ public final class LineReader implements Closeable {
 
   @Override
   public void close() throws IOException {
+    closed = true;
     if (bytes != null) {
       bytes.close();
     } else {

@@ -58,6 +58,21 @@ class ReadersTest {
     assertThat(lines(write("c.txt", gzip(text)))).containsExactly("first", "second é", "", "last");
   }
 
+  /** Lines still in the buffer are not handed out after close (bytes and decoded text alike). */
+  @Test
+  void aClosedReaderSaysSo() throws IOException {
+    Path f = write("closed.jsonl", "{\"text\": \"a\"}\n{\"text\": \"b\"}\n");
+    JsonlReader json = JsonlReader.open(f);
+    assertThat(json.next()).isNotNull();
+    json.close();
+    json.close(); // twice is fine
+    assertThatThrownBy(json::next).isInstanceOf(IllegalStateException.class).hasMessage(f + ": the reader is closed");
+    LineReader chars = LineReader.of(new java.io.StringReader("a\nb\n"), "text");
+    assertThat(chars.readLine()).isEqualTo("a");
+    chars.close();
+    assertThatThrownBy(chars::readLine).isInstanceOf(IllegalStateException.class).hasMessage("text: the reader is closed");
+  }
+
   @Test
   void decodedTextEndsLinesAsBytesDo() throws IOException {
     String text = "\uFEFFa\rb\nc\r\n\nlast";
@@ -196,6 +211,26 @@ class ReadersTest {
         new Passage("a", "T", "one"), new Passage("7", "", "two"), new Passage("c", "", "three"),
         new Passage("5", "", "no id: the line number"));
     assertThat(Corpus.read(f, 2)).hasSize(2);
+  }
+
+  /**
+   * Many ids (the id table grows several times) are all distinct, and an id repeated after them
+   * is named with the line it was first read on; an id and the line number another line takes as
+   * its id ("3") are one id, as they are one key downstream.
+   */
+  @Test
+  void aRepeatedIdIsFoundAmongManyWithItsFirstLine() throws IOException {
+    StringBuilder lines = new StringBuilder();
+    for (int i = 1; i <= 5000; i++) {
+      lines.append("{\"_id\": \"id-").append(i).append("\", \"text\": \"x\"}\n");
+    }
+    Path many = write("many.jsonl", lines.toString());
+    assertThat(Corpus.read(many)).hasSize(5000).extracting(Passage::id).doesNotHaveDuplicates();
+    Path repeated = write("repeated.jsonl", lines + "{\"_id\": \"id-17\", \"text\": \"y\"}\n");
+    assertThatThrownBy(() -> Corpus.read(repeated))
+        .hasMessage(repeated + ":5001: duplicate id 'id-17' (first on line 17)");
+    Path lineNumber = write("line.jsonl", "{\"_id\": \"3\", \"text\": \"x\"}\n{\"text\": \"y\"}\n{\"text\": \"z\"}\n");
+    assertThatThrownBy(() -> Corpus.read(lineNumber)).hasMessage(lineNumber + ":3: duplicate id '3' (first on line 1)");
   }
 
   @Test
