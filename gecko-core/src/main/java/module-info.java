@@ -11,7 +11,8 @@
 module dev.gecko.core {
   requires dev.gecko.tokenizer;
   requires com.microsoft.onnxruntime;
-  requires com.fasterxml.jackson.databind;
+  // transitive: dev.gecko.core.io's JsonlReader returns Jackson's ObjectNode
+  requires transitive com.fasterxml.jackson.databind;
   requires static jdk.incubator.vector;
   // the JIT checks of the Vector API guards; absent at run time, they are skipped
   requires static java.management;

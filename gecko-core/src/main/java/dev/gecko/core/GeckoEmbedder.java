@@ -368,8 +368,8 @@ public interface GeckoEmbedder extends AutoCloseable {
     /**
      * When true (the default), the graph's residual blocks ({@code MatMul -> Add(bias) ->
      * Add(residual) -> layer norm}) are rewritten into ONNX Runtime's fused {@code
-     * SkipLayerNormalization} before the session is created ({@link
-     * dev.gecko.core.internal.onnx.SkipLayerNormFusion}); a graph without that pattern, with weights in
+     * SkipLayerNormalization} before the session is created ({@code
+     * SkipLayerNormFusion}); a graph without that pattern, with weights in
      * external files, or one that ONNX Runtime refuses once rewritten, loads as shipped. The
      * rewrite reads the model file into the Java heap once (built-in models are read so anyway).
      * Same arithmetic, different rounding: fp32 vectors agree with the unfused graph to about

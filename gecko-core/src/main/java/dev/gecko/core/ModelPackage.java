@@ -306,10 +306,9 @@ public final class ModelPackage {
       return maxTokens(maxTokens, null);
     }
 
-    /** Sets the maximum tokens per text and where the value comes from (for messages; null: this builder). */
     /**
-     * Sets the maximum tokens per text and where that value was declared (named in errors, e.g. a
-     * manifest's field).
+     * Sets the maximum tokens per text and where that value was declared, named in errors (for
+     * example a manifest's field; null: this builder).
      */
     public Builder maxTokens(int maxTokens, String source) {
       if (maxTokens < 2) {
@@ -384,7 +383,10 @@ public final class ModelPackage {
      */
     public ModelPackage build() {
       if (name == null || pooling == null || model == null || tokenizer == null) {
-        throw new IllegalStateException("name, pooling, model and tokenizer are required");
+        throw new IllegalStateException("name, pooling, model and tokenizer are required; not set: " + String.join(", ",
+            java.util.stream.Stream.of(name == null ? "name" : null, pooling == null ? "pooling" : null,
+                model == null ? "model" : null, tokenizer == null ? "tokenizer" : null)
+                .filter(java.util.Objects::nonNull).toList()));
       }
       if (dimensions > 0) {
         for (int d : matryoshkaDims) {

@@ -528,7 +528,10 @@ public final class FineTuner {
      */
     public FineTuner build() {
       if (base == null || data == null || output == null) {
-        throw new IllegalStateException("baseModel, data and output are required");
+        throw new IllegalStateException("baseModel, data and output are required; not set: " + String.join(", ",
+            java.util.stream.Stream.of(base == null ? "baseModel" : null, data == null ? "data" : null,
+                output == null ? "output" : null)
+                .filter(java.util.Objects::nonNull).toList()));
       }
       FineTuneObjective obj = objective != null ? objective
           : data.allScored() ? FineTuneObjective.COSENT

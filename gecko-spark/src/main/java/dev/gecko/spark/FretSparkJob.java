@@ -973,7 +973,9 @@ public final class FretSparkJob {
      */
     public FretSparkJob build() {
       if (llm == null || output == null) {
-        throw new IllegalStateException("llm and output are required");
+        throw new IllegalStateException("llm and output are required; not set: " + String.join(", ",
+            java.util.stream.Stream.of(llm == null ? "llm" : null, output == null ? "output" : null)
+                .filter(java.util.Objects::nonNull).toList()));
       }
       Builder c = new Builder();
       c.llm = llm;

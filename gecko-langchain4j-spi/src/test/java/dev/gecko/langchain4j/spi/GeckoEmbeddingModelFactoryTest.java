@@ -46,6 +46,7 @@ class GeckoEmbeddingModelFactoryTest {
     GeckoEmbeddingModel second = (GeckoEmbeddingModel) new GeckoEmbeddingModelFactory().create();
     assertThat(second).isSameAs(first);
     first.close(); // a caller closing "its" model must not break the next one
+    first.embedder().close(); // nor closing the embedder the model shows
     GeckoEmbeddingModel third = (GeckoEmbeddingModel) new GeckoEmbeddingModelFactory().create();
     assertThat(third).isSameAs(first);
     assertThat(third.embed("still open").content().vector()).hasSize(384);

@@ -426,9 +426,13 @@ public final class Trainer {
 
     private Builder() {}
 
-    /** Sets the frozen base model (its adapter, if any, is ignored). Required. */
+    /**
+     * Sets the frozen base model (its adapter, if any, is ignored). Required, unless {@link
+     * #embedder} sets it; replaces an embedder set before (the trainer opens one of this model).
+     */
     public Builder baseModel(ModelPackage model) {
       this.baseModel = Objects.requireNonNull(model, "model is null");
+      this.embedder = null;
       return this;
     }
 
@@ -443,7 +447,7 @@ public final class Trainer {
 
     /**
      * Uses an open embedder of the base model instead of opening one (the caller keeps
-     * ownership). It must not have an adapter.
+     * ownership), and sets the base model to its model. It must not have an adapter.
      *
      * @throws IllegalArgumentException if it has an adapter
      */
@@ -714,7 +718,10 @@ public final class Trainer {
      */
     public TrainerConfig config() {
       if (baseModel == null || data == null || output == null) {
-        throw new IllegalStateException("baseModel, data and output are required");
+        throw new IllegalStateException("baseModel, data and output are required; not set: " + String.join(", ",
+            java.util.stream.Stream.of(baseModel == null ? "baseModel" : null, data == null ? "data" : null,
+                output == null ? "output" : null)
+                .filter(java.util.Objects::nonNull).toList()));
       }
       return new TrainerConfig(baseModel, embedder, data, validationData, objective, dims, dimWeights, kind, basis,
           unsupervisedValidation, hiddenSize, epochs, batchSize, learningRate, weightDecay, warmupFraction, schedule,

@@ -109,7 +109,7 @@ public record TrainerConfig(
    * @throws NullPointerException if a required or non-nullable setting is null (the message names
    *     it)
    * @throws IllegalArgumentException if a setting is out of its range (the message names it and
-   *     the value), or the embedder's model has an adapter
+   *     the value), or the embedder's model has an adapter or is not {@code baseModel} (by name)
    */
   public TrainerConfig {
     Objects.requireNonNull(baseModel, "baseModel is null");
@@ -117,6 +117,10 @@ public record TrainerConfig(
     Objects.requireNonNull(output, "output is null");
     if (embedder != null) {
       checkEmbedder(embedder);
+      if (embedder.model() != baseModel && !embedder.model().name().equals(baseModel.name())) {
+        throw new IllegalArgumentException("the embedder runs " + embedder.model().name() + " but baseModel is "
+            + baseModel.name() + ": training would use the embedder's model under the other's name");
+      }
     }
     dims = List.copyOf(Objects.requireNonNull(dims, "dims is null"));
     for (int d : dims) {

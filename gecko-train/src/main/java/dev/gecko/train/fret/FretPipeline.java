@@ -536,7 +536,10 @@ public final class FretPipeline {
      */
     public FretPipeline build() {
       if (llm == null || embedder == null || corpus == null || output == null) {
-        throw new IllegalStateException("llm, embedder, corpus and output are required");
+        throw new IllegalStateException("llm, embedder, corpus and output are required; not set: " + String.join(", ",
+            java.util.stream.Stream.of(llm == null ? "llm" : null, embedder == null ? "embedder" : null,
+                corpus == null ? "corpus" : null, output == null ? "output" : null)
+                .filter(java.util.Objects::nonNull).toList()));
       }
       return new FretPipeline(copy());
     }

@@ -77,6 +77,27 @@ class TrainerConfigTest {
     }
   }
 
+  /**
+   * The embedder and the base model name one model: the later setter wins in the builder, and the
+   * record refuses a pair that disagree, before the output folder is checked against the wrong one.
+   */
+  @Test
+  void anEmbedderAndABaseModelThatDisagreeAreRefused() throws Throwable {
+    try (dev.gecko.core.GeckoEmbedder e = dev.gecko.core.GeckoEmbedder.builder().model("bge-small-en-v1.5").threads(1)
+        .build()) {
+      TrainerConfig c = valid().embedder(e).config();
+      assertThat(c.embedder()).isSameAs(e);
+      assertThat(c.baseModel()).isSameAs(e.model());
+      TrainerConfig replaced = valid().embedder(e).baseModel("bge-small-en-v1.5-int8").config();
+      assertThat(replaced.embedder()).isNull();
+      assertThat(replaced.baseModel().name()).isEqualTo("bge-small-en-v1.5-int8");
+      assertThatThrownBy(() -> with(c, "baseModel", dev.gecko.core.ModelPackage.resolve("bge-small-en-v1.5-int8")))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessage("the embedder runs bge-small-en-v1.5 but baseModel is bge-small-en-v1.5-int8: training would use "
+              + "the embedder's model under the other's name");
+    }
+  }
+
   @Test
   void theBuilderChecksEachSettingAtOnceByTheSameRules() {
     assertThatThrownBy(() -> Trainer.builder().epochs(0)).hasMessage("epochs must be >= 1, was 0");
@@ -86,7 +107,7 @@ class TrainerConfigTest {
     // stricter than the record, as before: an explicit hidden size is at least 1 (0 means "the model's width")
     assertThatThrownBy(() -> Trainer.builder().hiddenSize(0)).hasMessage("hiddenSize must be >= 1, was 0");
     assertThatThrownBy(() -> Trainer.builder().baseModel("bge-small-en-v1.5-int8").data(DATA).build())
-        .isInstanceOf(IllegalStateException.class).hasMessage("baseModel, data and output are required");
+        .isInstanceOf(IllegalStateException.class).hasMessage("baseModel, data and output are required; not set: output");
   }
 
   @Test
