@@ -29,7 +29,8 @@ class GeckoSparkExampleTest {
 
   @Test
   void usageErrorsExitTwoWithTheUsageLine() throws Exception {
-    for (String[] args : new String[][] {{}, {"frobnicate"}, {"embed", "stray"}, {"--master", "local[1]", "embed", "x"}}) {
+    for (String[] args : new String[][] {{}, {"frobnicate"}, {"embed", "stray"}, {"--master", "local[1]", "embed", "x"},
+        {"check-embeddings", "--data", "x", "--min-cosine", "high"}, {"check-embeddings", "--min-cosine", "1.5"}}) {
       Process p = run(args);
       String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
       assertThat(p.exitValue()).as(out).isEqualTo(2);
