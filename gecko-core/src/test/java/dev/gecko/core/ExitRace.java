@@ -7,13 +7,24 @@ import java.util.concurrent.CountDownLatch;
 /**
  * The exit race of {@link ShutdownRaceTest}, in its own JVM: two threads embed with a shared
  * embedder, two threads open and close embedders, and the main thread calls {@code System.exit(0)}
- * after the delay given in milliseconds. Exits 0 unless the JVM dies.
+ * after the delay given in milliseconds. Exits 0 unless the JVM dies, or 3 if a racing thread
+ * failed before the exit began.
  */
 public final class ExitRace {
   private ExitRace() {}
 
+  /** Set just before {@code System.exit}: until then, every call must work. */
+  private static volatile boolean exiting;
+
   public static void main(String[] args) throws Exception {
     long delayMillis = Long.parseLong(args[0]);
+    // a racing thread that dies before the exit would leave no race to test: fail the run (exit 3)
+    Thread.setDefaultUncaughtExceptionHandler((thread, e) -> {
+      if (!exiting) {
+        e.printStackTrace();
+        Runtime.getRuntime().halt(3);
+      }
+    });
     GeckoEmbedder shared = GeckoEmbedder.builder().threads(1).build();
     List<String> texts = new ArrayList<>();
     for (int i = 0; i < 64; i++) {
@@ -48,6 +59,7 @@ public final class ExitRace {
     }
     started.await();
     Thread.sleep(delayMillis);
+    exiting = true;
     System.exit(0);
   }
 }

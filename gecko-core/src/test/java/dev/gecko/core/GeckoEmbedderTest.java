@@ -35,6 +35,7 @@ class GeckoEmbedderTest {
   @Test
   void defaultEmbedderIsTheInt8BgeModel() {
     try (GeckoEmbedder def = GeckoEmbedder.createDefault()) {
+      assertThat(GeckoEmbedder.Builder.DEFAULT_MODEL).isEqualTo("bge-small-en-v1.5-int8"); // README and docs say so
       assertThat(def.model().name()).isEqualTo(GeckoEmbedder.Builder.DEFAULT_MODEL);
       float[] v = def.embed("some text", 256);
       assertThat(v).hasSize(256);

@@ -103,7 +103,11 @@ class KernelsTest {
     float delta = 1e-5f * size;
     assertThat(impl.dot(a, offA, b, offB, size)).isCloseTo((float) dot, within(delta));
     assertThat(impl.squaredNorm(a, offA, size)).isCloseTo((float) sq, within(delta));
-    // and at offset 0 against the other implementation through the facade's arrays
+    // and at offset 0 against the other implementation through the facade's arrays (the scalar
+    // kernel has no other: the oracle above is its check)
+    if (impl == ScalarVectorSupport.INSTANCE) {
+      return;
+    }
     float[] a0 = java.util.Arrays.copyOfRange(a, offA, offA + size);
     float[] b0 = java.util.Arrays.copyOfRange(b, offB, offB + size);
     assertThat(impl.dot(a0, 0, b0, 0, size)).isCloseTo(ScalarVectorSupport.INSTANCE.dot(a0, 0, b0, 0, size),

@@ -575,6 +575,8 @@ class FretPipelineTest {
       }
     }
     List<JsonNode> ex = lines(out.resolve("examples.jsonl"));
+    assertThat(s.written()).isPositive();
+    int plantedSeen = 0;
     for (JsonNode e : ex) {
       assertThat(e.path("positive_id").asText()).isNotEqualTo("planted-grade");
       for (JsonNode c : e.path("candidates")) {
@@ -582,9 +584,11 @@ class FretPipelineTest {
           // its out-of-label-set grades were refused: null score, ranked last by both scorers
           assertThat(c.path("rc").isNull()).as(c.toString()).isTrue();
           assertThat(c.path("rc_rank").asInt()).isEqualTo(20);
+          plantedSeen++;
         }
       }
     }
+    assertThat(plantedSeen).as("examples with the planted passage among their candidates").isPositive();
     assertThat(server.requests()).anySatisfy(r -> assertThat(r.body()).contains("[passage]\\nOVERRIDE"));
   }
 

@@ -539,7 +539,7 @@ class LlmClientsTest {
     server.close();
     LlmClient c = LlmClients.openAiCompatible().baseUrl(url).model("m").build();
     assertThatThrownBy(() -> c.generate(LlmRequest.of("hi", GenerationOptions.DEFAULT)))
-        .isInstanceOfSatisfying(LlmException.class, e -> assertThat(e.retryable()).isTrue());
+        .isInstanceOfSatisfying(ConnectionException.class, e -> assertThat(e.retryable()).isTrue());
   }
 
   @Test
