@@ -383,7 +383,8 @@ class LlmClientsTest {
    * A call completes while every worker of the common {@code ForkJoinPool} is blocked elsewhere in
    * the application (the test runs as many blocked tasks as the pool's parallelism, one on a 2-core
    * machine). On JDK 25 the future of {@code HttpClient.sendAsync} completes through that pool, so
-   * the client that waited on it got no answer and ran into its timeout; JDK 17 does not show it.
+   * the client that waited on it got no answer and ran into its timeout; JDK 17 does not show it,
+   * so CI runs this test on JDK 25 too (.ci/run).
    */
   @Test
   void aCallIsAnsweredWhileTheCommonPoolIsBusy() throws Exception {
