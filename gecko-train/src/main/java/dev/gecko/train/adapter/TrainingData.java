@@ -25,18 +25,23 @@ import java.util.function.Function;
  *   <li>JSON Lines ({@code .jsonl}, {@code .json}, optionally {@code .gz}), one object a line:
  *       <ul>
  *         <li>FRet / sentence-transformers triplets: {@code anchor} (or {@code query}), {@code
- *             positive}, optional {@code negative}, optional {@code task}; other fields
- *             (provenance) are ignored;
+ *             positive}, optional {@code negative}, optional {@code task} (empty: none); FRet's
+ *             {@code positive_title} and {@code negative_title} are joined in front of their texts
+ *             as a corpus line's title is; other fields (provenance) are ignored, but a {@code
+ *             score} or {@code label} is refused (scored pairs are the next layout);
  *         <li>scored pairs: {@code sentence1}, {@code sentence2}, {@code score} (or {@code
  *             label});
  *         <li>a corpus: {@code text} with optional {@code title} (BEIR {@code corpus.jsonl}),
  *             read as {@code title + " " + text}.
  *       </ul>
- *   <li>TSV ({@code .tsv}) with a header row naming the same columns, for example the STS layout
- *       {@code subset, sentence1, sentence2, score}; plain tabs, no quoting.
+ *   <li>TSV ({@code .tsv}) with a header row naming the same columns (in any case, blanks around
+ *       them ignored), for example the STS layout {@code subset, sentence1, sentence2, score};
+ *       plain tabs, no quoting. The header row again further down (files joined) is refused.
  *   <li>Plain text ({@code .txt}): one unlabelled text a line; blank lines are skipped.
  * </ul>
- * A row that fits none of these, a missing field, or a bad score fails with the file and line.
+ * A row that fits none of these, a missing field, or a bad score fails with the file and line; so
+ * does a pair without a score that has a field like one ({@code similarity}, {@code gold_label}),
+ * which would otherwise train as a positive.
  *
  * <p>Immutable and thread-safe; it holds its examples in memory and no open file.
  */
@@ -116,15 +121,23 @@ public final class TrainingData {
     ObjectNode row;
     while ((row = in.next()) != null) {
       ObjectNode r = row;
-      out.add(fromFields(name -> {
-        JsonNode v = r.get(name);
-        if (v == null || v.isNull()) {
-          return null;
+      out.add(fromFields(new Fields() {
+        @Override
+        public String get(String name) {
+          JsonNode v = r.get(name);
+          if (v == null || v.isNull()) {
+            return null;
+          }
+          if (!v.isValueNode()) {
+            throw in.invalid("field '" + name + "' must be a string or number");
+          }
+          return v.asText();
         }
-        if (!v.isValueNode()) {
-          throw in.invalid("field '" + name + "' must be a string or number");
+
+        @Override
+        public Iterable<String> names() {
+          return r::fieldNames;
         }
-        return v.asText();
       }, in.source() + ":" + in.lineNumber(), in::invalid, state));
     }
   }
@@ -134,7 +147,15 @@ public final class TrainingData {
     if (header == null) {
       return;
     }
-    List<String> columns = List.of(header.split("\t", -1));
+    // column names as written by hand or by a spreadsheet: "Score", "score " and "score" are one
+    List<String> columns = new ArrayList<>();
+    for (String c : header.split("\t", -1)) {
+      String name = c.strip().toLowerCase(java.util.Locale.ROOT);
+      if (!name.isEmpty() && columns.contains(name)) {
+        throw in.invalid("the header names column '" + name + "' twice");
+      }
+      columns.add(name);
+    }
     String line;
     while ((line = in.readLine()) != null) {
       if (line.isBlank()) {
@@ -145,20 +166,53 @@ public final class TrainingData {
         throw in.invalid(cells.length + " columns, the header has " + columns.size()
             + (cells.length > columns.size() ? " (a tab inside a text?)" : ""));
       }
-      out.add(fromFields(name -> {
-        int i = columns.indexOf(name);
-        return i < 0 ? null : cells[i];
+      if (java.util.Arrays.stream(cells).map(c -> c.strip().toLowerCase(java.util.Locale.ROOT)).toList()
+          .equals(columns)) {
+        throw in.invalid("the header row again (files joined with their headers?)");
+      }
+      out.add(fromFields(new Fields() {
+        @Override
+        public String get(String name) {
+          int i = columns.indexOf(name);
+          return i < 0 ? null : cells[i];
+        }
+
+        @Override
+        public Iterable<String> names() {
+          return columns;
+        }
       }, in.source() + ":" + in.lineNumber(), in::invalid, state));
     }
   }
 
   private interface Fields {
+    /** The field's value, or null when the row has none (or a JSON null). */
     String get(String name);
+
+    /** The row's field names (a TSV's header, lower-cased). */
+    Iterable<String> names();
+  }
+
+  /**
+   * A field that looks like a score but is not read as one ({@code similarity}, {@code
+   * similarity_score}, {@code gold_label}), or null: a scored file whose score column is misnamed
+   * would otherwise train every pair as a positive.
+   */
+  private static String scoreLike(Fields f) {
+    for (String name : f.names()) {
+      String n = name.toLowerCase(java.util.Locale.ROOT);
+      if (!n.equals("score") && !n.equals("label")
+          && (n.contains("score") || n.contains("label") || n.contains("similarity"))) {
+        return name;
+      }
+    }
+    return null;
   }
 
   private static TrainingExample fromFields(Fields f, String where, Function<String, InvalidDataException> invalid,
       ReadState state) {
     String task = f.get("task");
+    task = task == null || task.isBlank() ? null : task; // an empty cell is no task, as an empty negative is none
     String s1 = f.get("sentence1");
     if (s1 != null) {
       notBlank(s1, "sentence1", invalid);
@@ -175,6 +229,10 @@ public final class TrainingData {
           throw invalid.apply("score '" + scoreText + "' is not finite");
         }
       }
+      if (score == null && scoreLike(f) != null) {
+        throw invalid.apply("field '" + scoreLike(f) + "' is not read as the score: name it 'score' or 'label' "
+            + "(without one, every pair trains as a positive)");
+      }
       if (score != null) {
         state.scoredPairs++;
       } else if (state.firstUnscoredPair == null) {
@@ -188,11 +246,19 @@ public final class TrainingData {
       // sentence-transformers' plain anchor/positive sets (NLI, paraphrases) may be symmetric
       state.queryRows |= task != null || f.get("anchor") == null;
       notBlank(anchor, f.get("anchor") != null ? "anchor" : "query", invalid);
-      String positive = notBlank(require(f.get("positive"), "positive", invalid), "positive", invalid);
+      String scored = f.get("score") != null ? "score" : f.get("label") != null ? "label" : null;
+      if (scored != null) { // a scored pair under other names: it would train as a positive, its score unread
+        throw invalid.apply("field '" + scored + "' on a row of " + (f.get("anchor") != null ? "anchor" : "query")
+            + "/positive, which is not read: scored pairs are sentence1/sentence2/score");
+      }
+      // FRet's examples carry their documents' titles apart: joined as a corpus line's are
+      String positive = notBlank(PromptRenderer.titled(f.get("positive_title"),
+          require(f.get("positive"), "positive", invalid)), "positive", invalid);
       String negative = f.get("negative");
       // an empty or blank cell (a TSV row without one) is no negative, never a blank text to train on
-      return new TrainingExample(task, anchor, positive, negative == null || negative.isBlank() ? null : negative,
-          null, where);
+      negative = negative == null || (negative.isBlank() && !hasText(f.get("negative_title"))) ? null
+          : PromptRenderer.titled(f.get("negative_title"), negative);
+      return new TrainingExample(task, anchor, positive, negative, null, where);
     }
     String text = f.get("text");
     if (text != null) {
@@ -201,6 +267,10 @@ public final class TrainingData {
       return new TrainingExample(task, titled, null, null, null, where);
     }
     throw invalid.apply("expected fields anchor/positive[/negative], query/positive, sentence1/sentence2[/score] or text");
+  }
+
+  private static boolean hasText(String s) {
+    return s != null && !s.isBlank();
   }
 
   /** A text must hold something: a blank one would be embedded as the special tokens alone, and trained on. */

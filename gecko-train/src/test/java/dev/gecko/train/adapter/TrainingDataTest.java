@@ -92,6 +92,48 @@ class TrainingDataTest {
     assertThat(Trainer.rendering(null, null, queries, null, Objective.UNSUPERVISED)).containsExactly(null, null);
   }
 
+  /** Files that trained every pair as a positive, or trained a header, without a word. */
+  @Test
+  void aScoreUnderAnotherNameOrAHeaderAgainIsRefusedNotTrainedOn(@TempDir Path dir) throws Exception {
+    // a TSV header in another case or with blanks around a name is the same header
+    Path cased = Files.writeString(dir.resolve("cased.tsv"), "Sentence1\tsentence2 \tScore\na cat\ta kitten\t4.5\n"
+        + "a dog\ta car\t0.5\n");
+    assertThat(TrainingData.read(cased).examples()).extracting(TrainingExample::score).containsExactly(4.5, 0.5);
+    Path similarity = Files.writeString(dir.resolve("similarity.jsonl"),
+        "{\"sentence1\": \"a\", \"sentence2\": \"b\", \"similarity_score\": 0.4}\n");
+    assertThatThrownBy(() -> TrainingData.read(similarity)).isInstanceOf(InvalidDataException.class)
+        .hasMessage(similarity + ":1: field 'similarity_score' is not read as the score: name it 'score' or 'label' "
+            + "(without one, every pair trains as a positive)");
+    Path anchorScore = Files.writeString(dir.resolve("anchor-score.jsonl"),
+        "{\"anchor\": \"a\", \"positive\": \"b\", \"score\": 0.1}\n");
+    assertThatThrownBy(() -> TrainingData.read(anchorScore)).isInstanceOf(InvalidDataException.class)
+        .hasMessage(anchorScore + ":1: field 'score' on a row of anchor/positive, which is not read: scored pairs are "
+            + "sentence1/sentence2/score");
+    Path joined = Files.writeString(dir.resolve("joined.tsv"), "anchor\tpositive\tnegative\nq\tp\tn\n"
+        + "anchor\tpositive\tnegative\nr\ts\tt\n");
+    assertThatThrownBy(() -> TrainingData.read(joined)).isInstanceOf(InvalidDataException.class)
+        .hasMessage(joined + ":3: the header row again (files joined with their headers?)");
+    Path twice = Files.writeString(dir.resolve("twice.tsv"), "sentence1\tSentence1\tscore\na\tb\t1\n");
+    assertThatThrownBy(() -> TrainingData.read(twice)).hasMessage(twice + ":1: the header names column 'sentence1' twice");
+    // an empty task cell is no task: these NLI rows stay symmetric, not retrieval rows
+    Path blankTask = Files.writeString(dir.resolve("blank-task.tsv"), "anchor\tpositive\ttask\nA man.\tSomeone.\t\n");
+    TrainingData nli = TrainingData.read(blankTask);
+    assertThat(nli.hasQueryRows()).isFalse();
+    assertThat(nli.examples().get(0).task()).isNull();
+  }
+
+  /** gecko generate's own rows: the documents' titles are trained as gecko eval embeds them. */
+  @Test
+  void fretTitlesJoinTheirDocuments(@TempDir Path dir) throws Exception {
+    Path fret = Files.writeString(dir.resolve("examples.jsonl"), "{\"anchor\": \"q\", \"positive\": \"\", "
+        + "\"negative\": \"body\", \"task\": \"t\", \"positive_title\": \"Zebra\", \"negative_title\": \"Horse\"}\n"
+        + "{\"anchor\": \"r\", \"positive\": \"text\", \"negative\": \"other\", \"task\": \"t\", "
+        + "\"positive_title\": \"\", \"negative_title\": null}\n");
+    assertThat(TrainingData.read(fret).examples()).extracting(TrainingExample::positive, TrainingExample::negative)
+        .containsExactly(org.assertj.core.groups.Tuple.tuple("Zebra", "Horse body"),
+            org.assertj.core.groups.Tuple.tuple("text", "other"));
+  }
+
   @Test
   void aTitleJoinsItsTextAsMtebJoinsThemWithPythonsWhitespace(@TempDir Path dir) throws Exception {
     Path jsonl = dir.resolve("titled.jsonl");
