@@ -62,6 +62,12 @@ public final class Prompts implements java.io.Serializable {
   public static final int DEFAULT_MAX_PASSAGE_CHARS = 3000;
 
   private static final ObjectMapper JSON = new ObjectMapper();
+  /** Reads example lines as JsonlReader reads data: a second object on a line, or a key twice, is an error. */
+  private static final ObjectMapper STRICT = com.fasterxml.jackson.databind.json.JsonMapper.builder()
+      .enable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+      .enable(com.fasterxml.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+      .build();
+  private static final System.Logger LOG = System.getLogger(Prompts.class.getName());
   private static final Pattern TAG = Pattern.compile("(?i)<\\s*/?\\s*(passage|query)\\b[^>]*>");
 
   /**
@@ -136,8 +142,9 @@ public final class Prompts implements java.io.Serializable {
    *
    * @throws java.nio.file.NoSuchFileException if {@code dir} does not exist ("folder not found")
    * @throws IOException if a file cannot be read
-   * @throws IllegalArgumentException if {@code dir} is not a folder, or a file is malformed (the
-   *     message names file, line, field)
+   * @throws IllegalArgumentException if {@code dir} is not a folder, holds none of {@link #FILES}
+   *     (a warning names each other file, which is ignored), or a file is malformed (the message
+   *     names file, line, field)
    * @throws InvalidDataException if a file is not valid UTF-8 (the message names file and line)
    */
   public static Prompts fromDirectory(Path dir) throws IOException {
@@ -147,6 +154,27 @@ public final class Prompts implements java.io.Serializable {
     }
     if (!Files.isDirectory(dir)) {
       throw new IllegalArgumentException(dir + ": not a folder");
+    }
+    // a file under a name this does not look for would be ignored, and the run (paid for) made with
+    // the default it meant to replace: say so, and refuse a folder that replaces nothing
+    List<String> others = new ArrayList<>();
+    boolean any = false;
+    try (java.util.stream.Stream<Path> files = Files.list(dir)) {
+      for (Path f : (Iterable<Path>) files.sorted()::iterator) {
+        String name = f.getFileName().toString();
+        if (FILES.contains(name)) {
+          any = true;
+        } else if (!name.startsWith(".") && Files.isRegularFile(f)) {
+          others.add(name);
+        }
+      }
+    }
+    if (!any) {
+      throw new IllegalArgumentException(dir + ": holds none of the prompt files " + FILES
+          + (others.isEmpty() ? "" : " (it holds " + others + ")"));
+    }
+    for (String name : others) {
+      LOG.log(System.Logger.Level.WARNING, "{0}: ignored: not one of the prompt files {1}", dir.resolve(name), FILES);
     }
     String gen = read(dir, QUERY_GENERATION, p.generation);
     String rel = read(dir, RELEVANCE, p.relevance);
@@ -390,7 +418,7 @@ public final class Prompts implements java.io.Serializable {
         continue;
       }
       try {
-        JsonNode o = JSON.readTree(line);
+        JsonNode o = STRICT.readTree(line);
         if (!o.isObject()) {
           throw new IllegalArgumentException(source + ":" + n + ": not a JSON object");
         }

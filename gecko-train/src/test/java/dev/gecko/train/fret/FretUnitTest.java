@@ -252,6 +252,26 @@ class FretUnitTest {
         .hasMessageStartingWith(bom.resolve(Prompts.RELEVANCE_EXAMPLES) + ":1: not valid JSON (Unexpected character ('\"'");
   }
 
+  /** A folder whose files are all misnamed replaces nothing; two objects on a line or a key twice are errors. */
+  @Test
+  void aPromptFolderThatReplacesNothingOrExamplesReadLooselyAreRefused(@TempDir Path dir) throws Exception {
+    Files.writeString(dir.resolve("query_generation.txt"), "Write one query.\n");
+    Files.writeString(dir.resolve(".hidden"), "x");
+    assertThatThrownBy(() -> Prompts.fromDirectory(dir)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessage(dir + ": holds none of the prompt files " + Prompts.FILES + " (it holds [query_generation.txt])");
+    String example = "{\"title\": \"\", \"text\": \"Owls hunt at night.\", \"task\": \"Find the answer.\", "
+        + "\"query\": \"when do owls hunt\"}";
+    Path examples = dir.resolve(Prompts.QUERY_GENERATION_EXAMPLES);
+    Files.writeString(examples, example + "\n");
+    assertThat(Prompts.fromDirectory(dir).generationExamples()).hasSize(1); // the misnamed file: a warning
+    Files.writeString(examples, example + " " + example + "\n");
+    assertThatThrownBy(() -> Prompts.fromDirectory(dir)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith(examples + ":1: not valid JSON (Trailing token");
+    Files.writeString(examples, example.replace("}", ", \"query\": \"again\"}") + "\n");
+    assertThatThrownBy(() -> Prompts.fromDirectory(dir)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith(examples + ":1: not valid JSON (Duplicate field 'query'");
+  }
+
   @Test
   void promptFilesThatAreNotUtf8OrAMissingFolderAreNamed(@TempDir Path dir) throws Exception {
     Path relevance = dir.resolve(Prompts.RELEVANCE);
