@@ -30,12 +30,16 @@ final class JsonlTexts {
    *
    * @throws IOException if it cannot be read
    * @throws dev.gecko.core.InvalidDataException for a line that is not a JSON object with a string
-   *     {@code text}, or whose id or title is malformed (naming the file and line)
+   *     {@code text}, or whose id or title is malformed (naming the file and line), or a file that
+   *     holds no line
    */
   static void read(Path file, Sink sink) throws IOException {
     try (JsonlReader in = JsonlReader.open(file)) {
-      ObjectNode o;
-      while ((o = in.next()) != null) {
+      ObjectNode o = in.next();
+      if (o == null) { // an empty output with exit 0 would pass for a file embedded
+        throw new dev.gecko.core.InvalidDataException(file.toString(), 0, "holds no texts");
+      }
+      for (; o != null; o = in.next()) {
         JsonNode text = o.get("text");
         if (text == null || !text.isTextual()) {
           throw in.invalid("field 'text' must be a string" + (text == null ? " (missing)" : ""));

@@ -110,6 +110,11 @@ class EmbedCommandTest {
     assertThat(r.code()).isEqualTo(1);
     assertThat(r.err()).contains("bad.jsonl:2: field 'text' must be a string (missing)");
     assertThat(r.out()).isEmpty();
+    Path empty = Files.writeString(dir.resolve("empty.jsonl"), "\n \n"); // an empty output would pass for done
+    Run none = gecko("embed", "--input", empty.toString());
+    assertThat(none.code()).isEqualTo(1);
+    assertThat(none.err()).isEqualTo("gecko: error: " + empty + ": holds no texts\n");
+    assertThat(none.out()).isEmpty();
   }
 
   /**

@@ -65,6 +65,20 @@ class ModelPackageTest {
     assertThat(pkg.promptTemplate(TaskType.RETRIEVAL_QUERY)).contains("query: {text}");
     assertThat(pkg.render(EmbedRequest.document("x").withTitle("T"))).isEqualTo("passage: T x");
     assertThat(pkg.defaultPrompt()).isEmpty();
+    // a default prompt that names none of the prompts, or prompts that are not an object, are
+    // refused as sentence-transformers refuses them, not read as no prompt
+    Path st = dir.resolve("config_sentence_transformers.json");
+    String config = Files.readString(st);
+    Files.writeString(st, "{\"prompts\": {\"query\": \"query: \"}, \"default_prompt_name\": \"classification\"}");
+    assertThatThrownBy(() -> ModelPackage.fromDirectory(dir)).isInstanceOf(InvalidDataException.class)
+        .hasMessage(st + ": field 'default_prompt_name': 'classification' is not one of its prompts [query]");
+    Files.writeString(st, "{\"prompts\": [\"query: \"]}");
+    assertThatThrownBy(() -> ModelPackage.fromDirectory(dir)).isInstanceOf(InvalidDataException.class)
+        .hasMessage(st + ": field 'prompts' must be an object of names and prefixes, was array");
+    Files.writeString(st, "{\"prompts\": {\"query\": \"query: \", \"passage\": \"passage: \"}, "
+        + "\"default_prompt_name\": \"passage\"}");
+    assertThat(ModelPackage.fromDirectory(dir).defaultPrompt()).contains("passage: {text}");
+    Files.writeString(st, config);
     try (GeckoEmbedder fromDir = GeckoEmbedder.builder().model(dir.toString()).build();
         GeckoEmbedder builtIn = GeckoEmbedder.builder().model("all-MiniLM-L6-v2-int8").build()) {
       List<float[]> a = fromDir.embedAll(TEXTS, 384);

@@ -105,7 +105,8 @@ public record BeirDataset(
    * Reads a split ({@code qrels/<split>.tsv}) of a BEIR folder.
    *
    * @throws NoSuchFileException if the folder or one of its files is missing
-   * @throws InvalidDataException if a file is malformed (the message names file, line and field)
+   * @throws InvalidDataException if a file is malformed (the message names file, line and field),
+   *     the corpus is empty, or no judged document is in it (the ids of corpus and qrels differ)
    * @throws IOException if a file cannot be read
    */
   public static BeirDataset read(Path dir, String split) throws IOException {
@@ -134,8 +135,16 @@ public record BeirDataset(
             + queriesFile);
       }
     }
-    long missing = qrels.values().stream().flatMap(d -> d.keySet().stream()).distinct()
-        .filter(d -> !corpusLines.containsKey(d)).count();
+    if (corpus.isEmpty()) {
+      throw new InvalidDataException(corpusFile.toString(), 0, "holds no documents");
+    }
+    List<String> judged = qrels.values().stream().flatMap(d -> d.keySet().stream()).distinct().toList();
+    long missing = judged.stream().filter(d -> !corpusLines.containsKey(d)).count();
+    if (missing > 0 && missing == judged.size()) { // every score would be 0: the ids do not match
+      String first = judged.get(0);
+      throw new InvalidDataException(qrelsFile.toString(), 0, "none of its " + judged.size()
+          + " judged documents is in " + corpusFile + " (corpus-id '" + first + "' is not; do the ids match?)");
+    }
     if (missing > 0) {
       LOG.log(System.Logger.Level.WARNING, "{0}: {1} judged documents are not in {2}; they count as relevant and are"
           + " never retrieved (as in MTEB)", qrelsFile, missing, corpusFile);

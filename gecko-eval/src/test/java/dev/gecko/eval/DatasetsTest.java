@@ -117,6 +117,14 @@ class DatasetsTest {
     Fixtures.write(dir.resolve("queries.jsonl"), "{\"_id\":\"q1\",\"text\":\"y\"}\n");
     Fixtures.write(dir.resolve("corpus.jsonl"), "{\"_id\":\"d1\",\"text\":\"x\"}\n{\"text\":\"z\"}\n");
     assertThatThrownBy(() -> BeirDataset.read(dir)).hasMessageContaining("corpus.jsonl:2: no '_id'");
+    // a corpus that is empty, or whose ids are none of those judged, would score 0 everywhere
+    Fixtures.write(dir.resolve("corpus.jsonl"), "\n");
+    assertThatThrownBy(() -> BeirDataset.read(dir)).isInstanceOf(dev.gecko.core.InvalidDataException.class)
+        .hasMessage(dir.resolve("corpus.jsonl") + ": holds no documents");
+    Fixtures.write(dir.resolve("corpus.jsonl"), "{\"_id\":\"doc-1\",\"text\":\"x\"}\n");
+    assertThatThrownBy(() -> BeirDataset.read(dir)).isInstanceOf(dev.gecko.core.InvalidDataException.class)
+        .hasMessage(dir.resolve("qrels/test.tsv") + ": none of its 1 judged documents is in " + dir.resolve("corpus.jsonl")
+            + " (corpus-id 'd1' is not; do the ids match?)");
     Fixtures.write(dir.resolve("corpus.jsonl"), "{\"_id\":\"d1\",\"text\":\"x\"}\n");
     Files.delete(dir.resolve("queries.jsonl"));
     assertThatThrownBy(() -> BeirDataset.read(dir)).isInstanceOf(java.nio.file.NoSuchFileException.class)

@@ -726,12 +726,38 @@ public final class FretSparkJob {
         .getBytes(StandardCharsets.UTF_8));
   }
 
+  /**
+   * Reads a run file that holds one JSON object (the manifest, a part's record).
+   *
+   * @throws IOException naming the file and line, if it is not one (a damaged or hand-edited
+   *     folder: an empty part record would count as no examples); mid-run, as any failure to read a
+   *     part, it stops the run
+   */
+  private static JsonNode readObject(Path f) throws IOException {
+    JsonNode n;
+    try {
+      n = JSON.readTree(f.toFile());
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw damaged(f, e.getLocation() == null ? 0 : e.getLocation().getLineNr(), e);
+    }
+    if (n == null || !n.isObject()) {
+      throw new IOException(f + ": not a JSON object; the run folder is damaged");
+    }
+    return n;
+  }
+
+  private static IOException damaged(Path f, int line, com.fasterxml.jackson.core.JsonProcessingException e) {
+    String why = e.getOriginalMessage() == null ? "" : e.getOriginalMessage().lines().findFirst().orElse("");
+    return new IOException(f + (line > 0 ? ":" + line : "") + ": not valid JSON (" + why
+        + "); the run folder is damaged", e);
+  }
+
   private static ObjectNode readManifest(Path out) throws IOException {
     Path f = out.resolve(MANIFEST);
     if (!Files.exists(f)) {
       return null;
     }
-    JsonNode n = JSON.readTree(f.toFile());
+    JsonNode n = readObject(f);
     if (!(n instanceof ObjectNode o) || !FORMAT.equals(o.path("format").asText())) {
       throw new ResumeConflictException(f + " is not a " + FORMAT + " manifest; use a new output folder");
     }
@@ -762,7 +788,7 @@ public final class FretSparkJob {
   private static long totalExamples(Path out) throws IOException {
     long n = 0;
     for (Path p : parts(out)) {
-      n += JSON.readTree(p.resolve("part.json").toFile()).path("examples").asLong();
+      n += readObject(p.resolve("part.json")).path("examples").asLong();
     }
     return n;
   }
@@ -772,7 +798,7 @@ public final class FretSparkJob {
     int[] c = new int[2];
     try {
       for (Path p : parts) {
-        JsonNode n = JSON.readTree(p.resolve("part.json").toFile());
+        JsonNode n = readObject(p.resolve("part.json"));
         c[0] += n.path("examples").asInt();
         c[1] += n.path("rejects").asInt();
       }
@@ -788,11 +814,19 @@ public final class FretSparkJob {
     Map<String, String> examples = new LinkedHashMap<>();
     try {
       for (Path p : parts) {
-        for (String line : Files.readAllLines(p.resolve("rejects.jsonl"), StandardCharsets.UTF_8)) {
+        Path file = p.resolve("rejects.jsonl");
+        int number = 0;
+        for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+          number++;
           if (line.isBlank()) {
             continue;
           }
-          JsonNode r = JSON.readTree(line);
+          JsonNode r;
+          try {
+            r = JSON.readTree(line);
+          } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw damaged(file, number, e);
+          }
           String reason = r.path("reason").asText();
           counts.computeIfAbsent(reason, k -> new int[1])[0]++;
           examples.putIfAbsent(reason, r.path("answer").asText());

@@ -240,6 +240,14 @@ class FretSparkJobTest {
     JsonNode manifest = JSON.readTree(out.resolve(FretSparkJob.MANIFEST).toFile());
     assertThat(manifest.path("status").asText()).isEqualTo("stopped");
     assertThat(manifest.path("error").asText()).contains("no examples in");
+    // the manifest damaged (cut short): named with its line, not Jackson's words about a "Source"
+    Path m = out.resolve(FretSparkJob.MANIFEST);
+    String whole = Files.readString(m);
+    Files.writeString(m, whole.substring(0, whole.indexOf('\n', 1) + 1));
+    assertThatThrownBy(() -> runJob.run(TestSpark.session(), SparkCorpus.read(TestSpark.session(), file.toString())))
+        .isInstanceOf(java.io.IOException.class)
+        .hasMessageStartingWith(m + ":2: not valid JSON (Unexpected end-of-input")
+        .hasMessageEndingWith("; the run folder is damaged");
   }
 
   /**

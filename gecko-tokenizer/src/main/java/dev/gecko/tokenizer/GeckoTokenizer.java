@@ -351,7 +351,8 @@ public final class GeckoTokenizer implements AutoCloseable {
      *
      * @throws IOException if the stream cannot be read, or holds bytes that are not UTF-8 (the
      *     message names {@code sourceName}): decoded leniently, a vocabulary entry saved in another
-     *     encoding would become another token and vectors would differ silently
+     *     encoding would become another token and vectors would differ silently. A leading byte
+     *     order mark is dropped.
      */
     public Builder tokenizerJson(InputStream in, String sourceName) throws IOException {
       Objects.requireNonNull(in, "stream is null");
@@ -360,6 +361,9 @@ public final class GeckoTokenizer implements AutoCloseable {
         this.json = StandardCharsets.UTF_8.newDecoder().onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
             .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT)
             .decode(java.nio.ByteBuffer.wrap(in.readAllBytes())).toString();
+        if (this.json.startsWith("\uFEFF")) { // a byte order mark (an editor on Windows): not JSON, as in every data file
+          this.json = this.json.substring(1);
+        }
       } catch (java.nio.charset.CharacterCodingException e) {
         throw new IOException(name + ": not UTF-8 text, as a tokenizer.json must be", e);
       }

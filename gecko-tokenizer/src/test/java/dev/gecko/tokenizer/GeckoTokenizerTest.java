@@ -194,6 +194,24 @@ class GeckoTokenizerTest {
         .isInstanceOf(IOException.class).hasMessage("model/tokenizer.json: not UTF-8 text, as a tokenizer.json must be");
   }
 
+  /** A tokenizer.json re-saved by an editor that writes a byte order mark reads as without one. */
+  @Test
+  void aByteOrderMarkIsNotPartOfTheJson() throws IOException {
+    byte[] json;
+    try (InputStream in = GeckoTokenizerTest.class.getResourceAsStream("/gecko-models/all-minilm-l6-v2-q-tokenizer.json")) {
+      json = in.readAllBytes();
+    }
+    byte[] marked = new byte[json.length + 3];
+    marked[0] = (byte) 0xEF;
+    marked[1] = (byte) 0xBB;
+    marked[2] = (byte) 0xBF;
+    System.arraycopy(json, 0, marked, 3, json.length);
+    try (GeckoTokenizer withMark = GeckoTokenizer.builder()
+        .tokenizerJson(new java.io.ByteArrayInputStream(marked), "bom-tokenizer.json").maxLength(128).build()) {
+      assertThat(withMark.encode("a short text about bees").ids()).containsExactly(tokenizer.encode("a short text about bees").ids());
+    }
+  }
+
   @Test
   void closedTokenizerRejectsCallsAndCloseIsIdempotent() throws IOException {
     GeckoTokenizer t = load(128);

@@ -147,7 +147,12 @@ public final class ModelFolders {
       JsonNode st = readJson(stConfig);
       Map<String, String> named = new HashMap<>();
       Map<TaskType, String> mappedBy = new java.util.EnumMap<>(TaskType.class);
-      Iterator<Map.Entry<String, JsonNode>> it = st.path("prompts").fields();
+      JsonNode prompts = st.path("prompts");
+      if (!prompts.isMissingNode() && !prompts.isNull() && !prompts.isObject()) {
+        throw new InvalidDataException(stConfig.toString(), 0, "field 'prompts' must be an object of names and "
+            + "prefixes, was " + prompts.getNodeType().name().toLowerCase(Locale.ROOT));
+      }
+      Iterator<Map.Entry<String, JsonNode>> it = prompts.fields();
       while (it.hasNext()) {
         Map.Entry<String, JsonNode> e = it.next();
         String field = "prompts." + e.getKey();
@@ -179,7 +184,11 @@ public final class ModelFolders {
             + (unused.size() == 1 ? "is" : "are") + " not used; a gecko-model.json in the folder can map prompts to"
             + " task types");
       }
-      if (defaultName != null && named.containsKey(defaultName)) {
+      if (defaultName != null && !named.containsKey(defaultName)) { // sentence-transformers refuses it too
+        throw new InvalidDataException(stConfig.toString(), 0, "field 'default_prompt_name': '" + defaultName
+            + "' is not one of its prompts " + new java.util.TreeSet<>(named.keySet()));
+      }
+      if (defaultName != null) {
         setting(stConfig, "default_prompt_name", () -> b.defaultPrompt(named.get(defaultName) + "{text}"));
       }
     }
