@@ -428,11 +428,14 @@ public final class Trainer {
 
     /**
      * Sets the frozen base model (its adapter, if any, is ignored). Required, unless {@link
-     * #embedder} sets it; replaces an embedder set before (the trainer opens one of this model).
+     * #embedder} sets it. An embedder set before is kept if it runs this model (by fingerprint),
+     * else dropped: the trainer then opens one of this model.
      */
     public Builder baseModel(ModelPackage model) {
       this.baseModel = Objects.requireNonNull(model, "model is null");
-      this.embedder = null;
+      if (embedder != null && !TrainerConfig.sameModel(embedder.model(), model)) {
+        this.embedder = null;
+      }
       return this;
     }
 

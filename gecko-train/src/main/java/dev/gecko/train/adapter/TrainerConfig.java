@@ -109,7 +109,8 @@ public record TrainerConfig(
    * @throws NullPointerException if a required or non-nullable setting is null (the message names
    *     it)
    * @throws IllegalArgumentException if a setting is out of its range (the message names it and
-   *     the value), or the embedder's model has an adapter or is not {@code baseModel} (by name)
+   *     the value), or the embedder's model has an adapter or is not {@code baseModel} (by
+   *     fingerprint, adapters aside)
    */
   public TrainerConfig {
     Objects.requireNonNull(baseModel, "baseModel is null");
@@ -117,7 +118,7 @@ public record TrainerConfig(
     Objects.requireNonNull(output, "output is null");
     if (embedder != null) {
       checkEmbedder(embedder);
-      if (embedder.model() != baseModel && !embedder.model().name().equals(baseModel.name())) {
+      if (!sameModel(embedder.model(), baseModel)) {
         throw new IllegalArgumentException("the embedder runs " + embedder.model().name() + " but baseModel is "
             + baseModel.name() + ": training would use the embedder's model under the other's name");
       }
@@ -155,6 +156,20 @@ public record TrainerConfig(
   }
 
   // The rules, shared with Trainer.Builder's setters so that both say the same.
+
+  /**
+   * Whether {@code a} and {@code b} are one model, their adapters aside (the base model's is
+   * ignored): the same package, or equal fingerprints (weights, tokenizer and settings), whatever
+   * their names.
+   */
+  static boolean sameModel(ModelPackage a, ModelPackage b) {
+    if (a == b) {
+      return true;
+    }
+    ModelPackage bare = a.adapter().isPresent() ? a.toBuilder().adapter(null).build() : a;
+    ModelPackage other = b.adapter().isPresent() ? b.toBuilder().adapter(null).build() : b;
+    return bare.fingerprint().equals(other.fingerprint());
+  }
 
   static GeckoEmbedder checkEmbedder(GeckoEmbedder embedder) {
     Objects.requireNonNull(embedder, "embedder is null");

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gecko.core.InvalidDataException;
 import dev.gecko.core.internal.model.PromptRenderer;
+import dev.gecko.core.internal.model.PythonStrings;
 import dev.gecko.core.io.JsonlReader;
 import dev.gecko.core.io.LineReader;
 import java.io.IOException;
@@ -201,7 +202,7 @@ public final class TrainingData {
   private static String scoreLike(Fields f) {
     for (String name : f.names()) {
       String n = name.toLowerCase(java.util.Locale.ROOT);
-      if (!n.equals("score") && !n.equals("label")
+      if (!name.equals("score") && !name.equals("label") // read as the score; "Score" in JSON is not
           && (n.contains("score") || n.contains("label") || n.contains("similarity"))) {
         return name;
       }
@@ -246,18 +247,18 @@ public final class TrainingData {
       // sentence-transformers' plain anchor/positive sets (NLI, paraphrases) may be symmetric
       state.queryRows |= task != null || f.get("anchor") == null;
       notBlank(anchor, f.get("anchor") != null ? "anchor" : "query", invalid);
-      String scored = f.get("score") != null ? "score" : f.get("label") != null ? "label" : null;
+      String scored = scoreField(f);
       if (scored != null) { // a scored pair under other names: it would train as a positive, its score unread
         throw invalid.apply("field '" + scored + "' on a row of " + (f.get("anchor") != null ? "anchor" : "query")
-            + "/positive, which is not read: scored pairs are sentence1/sentence2/score");
+            + "/positive is not read: drop or rename it (scored pairs are sentence1/sentence2/score)");
       }
       // FRet's examples carry their documents' titles apart: joined as a corpus line's are
       String positive = notBlank(PromptRenderer.titled(f.get("positive_title"),
           require(f.get("positive"), "positive", invalid)), "positive", invalid);
       String negative = f.get("negative");
       // an empty or blank cell (a TSV row without one) is no negative, never a blank text to train on
-      negative = negative == null || (negative.isBlank() && !hasText(f.get("negative_title"))) ? null
-          : PromptRenderer.titled(f.get("negative_title"), negative);
+      negative = negative == null ? null : PromptRenderer.titled(f.get("negative_title"), negative);
+      negative = negative == null || PythonStrings.isBlank(negative) || negative.isBlank() ? null : negative;
       return new TrainingExample(task, anchor, positive, negative, null, where);
     }
     String text = f.get("text");
@@ -269,8 +270,15 @@ public final class TrainingData {
     throw invalid.apply("expected fields anchor/positive[/negative], query/positive, sentence1/sentence2[/score] or text");
   }
 
-  private static boolean hasText(String s) {
-    return s != null && !s.isBlank();
+  /** A field called score or label, in any case, with a value, or null (FRet's "scorer" is none). */
+  private static String scoreField(Fields f) {
+    for (String name : f.names()) {
+      String n = name.toLowerCase(java.util.Locale.ROOT);
+      if ((n.equals("score") || n.equals("label")) && f.get(name) != null) {
+        return name;
+      }
+    }
+    return null;
   }
 
   /** A text must hold something: a blank one would be embedded as the special tokens alone, and trained on. */

@@ -157,19 +157,23 @@ public final class Prompts implements java.io.Serializable {
     }
     // a file under a name this does not look for would be ignored, and the run (paid for) made with
     // the default it meant to replace: say so, and refuse a folder that replaces nothing
+    // (found as the files are read below: by Files.exists, which ignores case where the file system does)
+    List<Path> found = new ArrayList<>();
+    for (String name : FILES) {
+      if (Files.exists(dir.resolve(name))) {
+        found.add(dir.resolve(name));
+      }
+    }
     List<String> others = new ArrayList<>();
-    boolean any = false;
     try (java.util.stream.Stream<Path> files = Files.list(dir)) {
       for (Path f : (Iterable<Path>) files.sorted()::iterator) {
         String name = f.getFileName().toString();
-        if (FILES.contains(name)) {
-          any = true;
-        } else if (!name.startsWith(".") && Files.isRegularFile(f)) {
+        if (!name.startsWith(".") && Files.isRegularFile(f) && !isOneOf(f, found)) {
           others.add(name);
         }
       }
     }
-    if (!any) {
+    if (found.isEmpty()) {
       throw new IllegalArgumentException(dir + ": holds none of the prompt files " + FILES
           + (others.isEmpty() ? "" : " (it holds " + others + ")"));
     }
@@ -378,6 +382,15 @@ public final class Prompts implements java.io.Serializable {
       }
       return new String(in.readAllBytes(), StandardCharsets.UTF_8);
     }
+  }
+
+  private static boolean isOneOf(Path f, List<Path> files) throws IOException {
+    for (Path g : files) {
+      if (Files.isSameFile(f, g)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static String read(Path dir, String name, String fallback) throws IOException {

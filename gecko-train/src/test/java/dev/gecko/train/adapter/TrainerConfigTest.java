@@ -78,8 +78,9 @@ class TrainerConfigTest {
   }
 
   /**
-   * The embedder and the base model name one model: the later setter wins in the builder, and the
-   * record refuses a pair that disagree, before the output folder is checked against the wrong one.
+   * The embedder and the base model name one model: a base model that is another replaces the
+   * embedder in the builder, and the record refuses a pair that disagree (by fingerprint), before
+   * the output folder is checked against the wrong one.
    */
   @Test
   void anEmbedderAndABaseModelThatDisagreeAreRefused() throws Throwable {
@@ -91,6 +92,10 @@ class TrainerConfigTest {
       TrainerConfig replaced = valid().embedder(e).baseModel("bge-small-en-v1.5-int8").config();
       assertThat(replaced.embedder()).isNull();
       assertThat(replaced.baseModel().name()).isEqualTo("bge-small-en-v1.5-int8");
+      // the same model named again (another instance, equal fingerprint) keeps the embedder, and its settings
+      TrainerConfig same = valid().embedder(e).baseModel("bge-small-en-v1.5").config();
+      assertThat(same.embedder()).isSameAs(e);
+      assertThat(with(c, "baseModel", dev.gecko.core.ModelPackage.resolve("bge-small-en-v1.5")).embedder()).isSameAs(e);
       assertThatThrownBy(() -> with(c, "baseModel", dev.gecko.core.ModelPackage.resolve("bge-small-en-v1.5-int8")))
           .isInstanceOf(IllegalArgumentException.class)
           .hasMessage("the embedder runs bge-small-en-v1.5 but baseModel is bge-small-en-v1.5-int8: training would use "

@@ -104,11 +104,14 @@ class TrainingDataTest {
     assertThatThrownBy(() -> TrainingData.read(similarity)).isInstanceOf(InvalidDataException.class)
         .hasMessage(similarity + ":1: field 'similarity_score' is not read as the score: name it 'score' or 'label' "
             + "(without one, every pair trains as a positive)");
+    Path capital = Files.writeString(dir.resolve("capital.jsonl"),
+        "{\"sentence1\": \"a\", \"sentence2\": \"b\", \"Score\": 4.5}\n");
+    assertThatThrownBy(() -> TrainingData.read(capital)).hasMessageStartingWith(capital + ":1: field 'Score' is not read");
     Path anchorScore = Files.writeString(dir.resolve("anchor-score.jsonl"),
         "{\"anchor\": \"a\", \"positive\": \"b\", \"score\": 0.1}\n");
     assertThatThrownBy(() -> TrainingData.read(anchorScore)).isInstanceOf(InvalidDataException.class)
-        .hasMessage(anchorScore + ":1: field 'score' on a row of anchor/positive, which is not read: scored pairs are "
-            + "sentence1/sentence2/score");
+        .hasMessage(anchorScore + ":1: field 'score' on a row of anchor/positive is not read: drop or rename it "
+            + "(scored pairs are sentence1/sentence2/score)");
     Path joined = Files.writeString(dir.resolve("joined.tsv"), "anchor\tpositive\tnegative\nq\tp\tn\n"
         + "anchor\tpositive\tnegative\nr\ts\tt\n");
     assertThatThrownBy(() -> TrainingData.read(joined)).isInstanceOf(InvalidDataException.class)
@@ -122,16 +125,20 @@ class TrainingDataTest {
     assertThat(nli.examples().get(0).task()).isNull();
   }
 
-  /** gecko generate's own rows: the documents' titles are trained as gecko eval embeds them. */
+  /**
+   * gecko generate's own rows: the documents' titles are joined in front of their texts, as gecko
+   * eval embeds titled documents for a model whose prompts have no title slot (bge, e5).
+   */
   @Test
   void fretTitlesJoinTheirDocuments(@TempDir Path dir) throws Exception {
     Path fret = Files.writeString(dir.resolve("examples.jsonl"), "{\"anchor\": \"q\", \"positive\": \"\", "
         + "\"negative\": \"body\", \"task\": \"t\", \"positive_title\": \"Zebra\", \"negative_title\": \"Horse\"}\n"
         + "{\"anchor\": \"r\", \"positive\": \"text\", \"negative\": \"other\", \"task\": \"t\", "
-        + "\"positive_title\": \"\", \"negative_title\": null}\n");
+        + "\"positive_title\": \"\", \"negative_title\": null, \"scorer\": {\"ql\": \"x\"}}\n"
+        + "{\"anchor\": \"s\", \"positive\": \"text\", \"negative\": \"\", \"negative_title\": \"\\u00a0\"}\n");
     assertThat(TrainingData.read(fret).examples()).extracting(TrainingExample::positive, TrainingExample::negative)
         .containsExactly(org.assertj.core.groups.Tuple.tuple("Zebra", "Horse body"),
-            org.assertj.core.groups.Tuple.tuple("text", "other"));
+            org.assertj.core.groups.Tuple.tuple("text", "other"), org.assertj.core.groups.Tuple.tuple("text", null));
   }
 
   @Test
