@@ -206,16 +206,16 @@ final class EvalCommand implements Runnable {
     for (Map.Entry<String, String> p : r.prompts().entrySet()) {
       out.printf("prompt %s: \"%s\"%n", p.getKey(), p.getValue());
     }
-    StringBuilder head = new StringBuilder(String.format("%6s", "width"));
+    StringBuilder head = new StringBuilder(String.format(Locale.ROOT, "%6s", "width"));
     for (String c : columns) {
-      head.append(String.format("  %15s", c));
+      head.append(String.format(Locale.ROOT, "  %15s", c));
     }
     out.println(head);
     for (Map.Entry<Integer, Map<String, Double>> e : r.metrics().entrySet()) {
-      StringBuilder row = new StringBuilder(String.format("%6d", e.getKey()));
+      StringBuilder row = new StringBuilder(String.format(Locale.ROOT, "%6d", e.getKey()));
       for (String c : columns) {
         Double v = e.getValue().get(c);
-        row.append(v == null ? String.format("  %15s", "-") : String.format(Locale.ROOT, "  %15.2f", v));
+        row.append(v == null ? String.format(Locale.ROOT, "  %15s", "-") : String.format(Locale.ROOT, "  %15.2f", v));
       }
       out.println(row);
     }

@@ -268,12 +268,13 @@ final class ExecutorEmbedders {
     }
   }
 
+  /** The last name of a path or URI, whichever separator the driver's system used ({@code D:\m\m.zip}). */
   static String lastSegment(String model) {
     String s = model;
-    while (s.endsWith("/") && s.length() > 1) {
+    while ((s.endsWith("/") || s.endsWith("\\")) && s.length() > 1) {
       s = s.substring(0, s.length() - 1);
     }
-    int slash = s.lastIndexOf('/');
+    int slash = Math.max(s.lastIndexOf('/'), s.lastIndexOf('\\'));
     return slash >= 0 ? s.substring(slash + 1) : s;
   }
 

@@ -22,6 +22,15 @@ class ExecutorEmbeddersTest {
    * Task threads share one embedder; were their calls coalesced, a partition's int8 vectors would
    * depend on the partitions that ran beside it, and a re-executed task would change them.
    */
+  /** A model shipped from a Windows driver is looked up by its file name, not its whole path. */
+  @Test
+  void theShippedNameIsTheLastSegmentWhateverTheDriversSeparator() {
+    assertThat(ExecutorEmbedders.lastSegment("D:\\models\\m.zip")).isEqualTo("m.zip");
+    assertThat(ExecutorEmbedders.lastSegment("C:\\models\\m\\")).isEqualTo("m");
+    assertThat(ExecutorEmbedders.lastSegment("hdfs://nn/models/m/")).isEqualTo("m");
+    assertThat(ExecutorEmbedders.lastSegment("m")).isEqualTo("m");
+  }
+
   @Test
   void concurrentTasksNeverShareABatch() throws Exception {
     // options no other test uses, so this embedder sees only these calls

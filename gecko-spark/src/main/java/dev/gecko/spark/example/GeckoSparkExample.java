@@ -143,7 +143,11 @@ public final class GeckoSparkExample {
         default -> throw new IllegalArgumentException("unknown command '" + command + "'");
       };
       out.put("master", spark.sparkContext().master()).put("session_start_seconds", round(startup));
-      System.out.println(out);
+      // UTF-8 whatever the platform's charset (Java 17 writes System.out in it: '?' for a path's "é")
+      java.io.PrintStream stdout = new java.io.PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out),
+          true, java.nio.charset.StandardCharsets.UTF_8);
+      stdout.println(out);
+      stdout.flush();
       ok = out.path("ok").asBoolean(true);
     } finally {
       spark.stop();

@@ -200,7 +200,7 @@ public final class ResourceCache {
 
     /** Stores {@code content} (best effort: a failure is logged once and otherwise ignored). */
     public void store(byte[] content) {
-      Path file = dir.resolve(prefix + String.format("%08x-%d", crc(content), content.length) + extension);
+      Path file = dir.resolve(prefix + String.format(java.util.Locale.ROOT, "%08x-%d", crc(content), content.length) + extension);
       boolean stored = ResourceCache.this.store(file, out -> {
         for (int from = 0; from < content.length; from += BUFFER) {
           out.write(content, from, Math.min(BUFFER, content.length - from));
@@ -246,7 +246,7 @@ public final class ResourceCache {
 
   private Path copyOf(Entry e) {
     String name = e.name.substring(e.name.lastIndexOf('/') + 1).replaceAll("[^A-Za-z0-9._-]", "_");
-    return root.resolve(String.format("%08x-%d", e.crc, e.size)).resolve(name.isEmpty() ? "entry" : name);
+    return root.resolve(String.format(java.util.Locale.ROOT, "%08x-%d", e.crc, e.size)).resolve(name.isEmpty() ? "entry" : name);
   }
 
   /** Whether {@code file} has the given size and CRC (streamed: graphs and libraries are large). */

@@ -561,7 +561,7 @@ final class Coalescer {
       if (LOG.isLoggable(System.Logger.Level.DEBUG)) {
         int longest = batch.stream().mapToInt(Item::length).max().orElse(0);
         long real = batch.stream().mapToLong(Item::length).sum();
-        LOG.log(System.Logger.Level.DEBUG, String.format("batch of %d texts from %d calls, %d tokens (%d padded),"
+        LOG.log(System.Logger.Level.DEBUG, String.format(java.util.Locale.ROOT, "batch of %d texts from %d calls, %d tokens (%d padded),"
             + " ran %.2f ms", batch.size(), jobs.size(), real, (long) batch.size() * longest, elapsed / 1e6));
       }
     } catch (InferenceException e) {
@@ -586,7 +586,7 @@ final class Coalescer {
           stats.runTime(ran);
           deliver(own, pooled);
           if (LOG.isLoggable(System.Logger.Level.DEBUG)) { // a batch like any other: one line each
-            LOG.log(System.Logger.Level.DEBUG, String.format("batch of %d texts from 1 call, run again alone after a"
+            LOG.log(System.Logger.Level.DEBUG, String.format(java.util.Locale.ROOT, "batch of %d texts from 1 call, run again alone after a"
                 + " shared batch failed, ran %.2f ms", own.size(), ran / 1e6));
           }
         } catch (RuntimeException | Error failure) {

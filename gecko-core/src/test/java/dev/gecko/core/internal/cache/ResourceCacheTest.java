@@ -150,6 +150,28 @@ class ResourceCacheTest {
     assertThat(derived.find()).isEmpty();
   }
 
+  /**
+   * Under a locale whose digits are not ASCII (Arabic, Persian), names are written as they are
+   * read: a stored graph is found again, and a copy lands where any other locale looks for it.
+   */
+  @Test
+  void namesAreTheSameUnderALocaleWithOtherDigits() throws IOException {
+    java.util.Locale saved = java.util.Locale.getDefault();
+    try {
+      java.util.Locale.setDefault(java.util.Locale.forLanguageTag("ar-SA"));
+      ResourceCache arabic = new ResourceCache(tmp.resolve("cache-ar"));
+      Path file = arabic.file(deflated).orElseThrow();
+      assertThat(file.getParent().getFileName().toString())
+          .isEqualTo(String.format(java.util.Locale.ROOT, "%08x-%d", crc(content), content.length));
+      ResourceCache.Derived fused = arabic.derived(deflated, "fused", "1a").orElseThrow();
+      byte[] rewritten = "a rewritten graph".getBytes(StandardCharsets.UTF_8);
+      fused.store(rewritten);
+      assertThat(fused.find()).as("the stored graph, found again").isPresent();
+    } finally {
+      java.util.Locale.setDefault(saved);
+    }
+  }
+
   @Test
   void keepsDerivedFilesByRecipeAndChecksThem() throws IOException {
     ResourceCache.Derived fused = cache.derived(deflated, "fused", "1a").orElseThrow();
