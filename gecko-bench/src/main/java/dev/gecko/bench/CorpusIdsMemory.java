@@ -15,7 +15,9 @@ import java.util.Map;
  * CorpusIds} (what {@code Corpus} and gecko-spark's {@code SparkCorpus} use) against the {@code
  * HashMap<String, Integer>} of id and line it replaced. Writes a corpus of {@code n} lines with ids
  * {@code doc-0} ... (once, at the path given), reads it through {@code JsonlReader} into one of the
- * two, and prints the heap retained after full collections, per id.
+ * two, and prints the heap retained after full collections, per id read. The map's figure includes
+ * the id strings, which a streaming reader ({@code SparkCorpus}) holds only there and {@code
+ * Corpus.read} keeps in its passages anyway.
  *
  * <pre>
  * java -Xmx8g -XX:+UseParallelGC -cp gecko-bench/target/benchmarks.jar dev.gecko.bench.CorpusIdsMemory ids.jsonl 5000000 map|ids
@@ -51,6 +53,7 @@ public final class CorpusIdsMemory {
     }
     long before = usedAfterGc();
     Object held;
+    int count;
     try (JsonlReader in = JsonlReader.open(file)) {
       ObjectNode o;
       if (args[2].equals("map")) {
@@ -59,17 +62,20 @@ public final class CorpusIdsMemory {
           firstLine.putIfAbsent(o.get("_id").asText(), in.lineNumber());
         }
         held = firstLine;
+        count = firstLine.size();
       } else {
         CorpusIds ids = new CorpusIds();
         while ((o = in.next()) != null) {
           ids.add(o.get("_id").asText(), in);
         }
         held = ids;
+        count = ids.size();
       }
     }
     long after = usedAfterGc();
-    System.out.printf(Locale.ROOT, "%s: %d ids, %.1f bytes per id (%d MiB)%n", args[2], n,
-        (after - before) / (double) n, (after - before) >> 20);
+    // per id read (the file may be an earlier run's, of another size than asked)
+    System.out.printf(Locale.ROOT, "%s: %d ids, %.1f bytes per id (%d MiB)%n", args[2], count,
+        (after - before) / (double) count, (after - before) >> 20);
     System.out.println(held.getClass().getSimpleName() + " kept until here");
   }
 }

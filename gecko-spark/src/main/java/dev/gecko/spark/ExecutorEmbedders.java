@@ -268,13 +268,18 @@ final class ExecutorEmbedders {
     }
   }
 
-  /** The last name of a path or URI, whichever separator the driver's system used ({@code D:\m\m.zip}). */
+  /**
+   * The last name of a path or URI; of a Windows driver's path ({@code D:\m\m.zip}, {@code
+   * \\host\share\m}) too, whose backslashes separate names. Elsewhere a backslash is part of a
+   * name, as POSIX allows.
+   */
   static String lastSegment(String model) {
+    boolean windows = model.matches("(?s)[A-Za-z]:[\\\\/].*|\\\\\\\\.*");
     String s = model;
-    while ((s.endsWith("/") || s.endsWith("\\")) && s.length() > 1) {
+    while ((s.endsWith("/") || (windows && s.endsWith("\\"))) && s.length() > 1) {
       s = s.substring(0, s.length() - 1);
     }
-    int slash = Math.max(s.lastIndexOf('/'), s.lastIndexOf('\\'));
+    int slash = windows ? Math.max(s.lastIndexOf('/'), s.lastIndexOf('\\')) : s.lastIndexOf('/');
     return slash >= 0 ? s.substring(slash + 1) : s;
   }
 

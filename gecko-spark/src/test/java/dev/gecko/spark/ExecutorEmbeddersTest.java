@@ -19,18 +19,23 @@ import org.junit.jupiter.api.io.TempDir;
 
 class ExecutorEmbeddersTest {
   /**
-   * Task threads share one embedder; were their calls coalesced, a partition's int8 vectors would
-   * depend on the partitions that ran beside it, and a re-executed task would change them.
+   * A model shipped from a Windows driver is looked up by its file name, not its whole path; on
+   * POSIX a backslash stays part of a name.
    */
-  /** A model shipped from a Windows driver is looked up by its file name, not its whole path. */
   @Test
   void theShippedNameIsTheLastSegmentWhateverTheDriversSeparator() {
     assertThat(ExecutorEmbedders.lastSegment("D:\\models\\m.zip")).isEqualTo("m.zip");
     assertThat(ExecutorEmbedders.lastSegment("C:\\models\\m\\")).isEqualTo("m");
+    assertThat(ExecutorEmbedders.lastSegment("\\\\host\\share\\m")).isEqualTo("m");
     assertThat(ExecutorEmbedders.lastSegment("hdfs://nn/models/m/")).isEqualTo("m");
+    assertThat(ExecutorEmbedders.lastSegment("/data/models/a\\b")).isEqualTo("a\\b");
     assertThat(ExecutorEmbedders.lastSegment("m")).isEqualTo("m");
   }
 
+  /**
+   * Task threads share one embedder; were their calls coalesced, a partition's int8 vectors would
+   * depend on the partitions that ran beside it, and a re-executed task would change them.
+   */
   @Test
   void concurrentTasksNeverShareABatch() throws Exception {
     // options no other test uses, so this embedder sees only these calls

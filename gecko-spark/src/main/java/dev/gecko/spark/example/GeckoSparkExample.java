@@ -144,10 +144,8 @@ public final class GeckoSparkExample {
       };
       out.put("master", spark.sparkContext().master()).put("session_start_seconds", round(startup));
       // UTF-8 whatever the platform's charset (Java 17 writes System.out in it: '?' for a path's "é")
-      java.io.PrintStream stdout = new java.io.PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out),
-          true, java.nio.charset.StandardCharsets.UTF_8);
+      java.io.PrintStream stdout = new java.io.PrintStream(System.out, true, java.nio.charset.StandardCharsets.UTF_8);
       stdout.println(out);
-      stdout.flush();
       ok = out.path("ok").asBoolean(true);
     } finally {
       spark.stop();

@@ -380,16 +380,8 @@ public final class Prompts implements java.io.Serializable {
       if (in == null) {
         throw new IOException("missing resource dev/gecko/train/fret/prompts/" + name);
       }
-      return lf(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
     }
-  }
-
-  /**
-   * Line ends as LF: prompts are hashed into run digests and LLM cache keys, and a file saved or
-   * checked out on Windows (CRLF) must give the same run as on Linux.
-   */
-  private static String lf(String text) {
-    return text.replace("\r\n", "\n");
   }
 
   private static boolean isOneOf(Path f, List<Path> files) throws IOException {
@@ -418,7 +410,7 @@ public final class Prompts implements java.io.Serializable {
       String text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
           .onUnmappableCharacter(CodingErrorAction.REPORT).decode(in).toString();
       // a byte order mark (editors on Windows write one): not part of the prompt, as in every other data file
-      return lf(text.startsWith("\uFEFF") ? text.substring(1) : text);
+      return text.startsWith("\uFEFF") ? text.substring(1) : text;
     } catch (CharacterCodingException e) {
       int line = 1;
       for (int i = 0; i < in.position() && i < bytes.length; i++) {

@@ -246,13 +246,6 @@ class FretUnitTest {
     Prompts a = Prompts.fromDirectory(plain);
     Prompts b = Prompts.fromDirectory(bom);
     assertThat(b.digest()).isEqualTo(a.digest());
-    // saved or checked out on Windows (CRLF): the same prompts, the same digest, the same run
-    Path crlf = Files.createDirectories(plain.resolve("crlf"));
-    Files.writeString(crlf.resolve(Prompts.QUERY_GENERATION_EXAMPLES), examples.replace("\n", "\r\n"));
-    Files.writeString(crlf.resolve(Prompts.QUERY_GENERATION), "Write one query\r\nfor the passage.\r\n");
-    Files.writeString(plain.resolve(Prompts.QUERY_GENERATION), "Write one query\nfor the passage.\n");
-    assertThat(Prompts.fromDirectory(crlf).digest()).isEqualTo(Prompts.fromDirectory(plain).digest());
-    Files.writeString(plain.resolve(Prompts.QUERY_GENERATION), prompt);
     assertThat(b.generationMessages(SEED).get(0).content()).isEqualTo("Write one query for the passage.");
     Files.writeString(bom.resolve(Prompts.RELEVANCE_EXAMPLES), "{\"query\": \"q\", \"text\": \"t\" \"grade\": 2}\n");
     assertThatThrownBy(() -> Prompts.fromDirectory(bom)).isInstanceOf(IllegalArgumentException.class)

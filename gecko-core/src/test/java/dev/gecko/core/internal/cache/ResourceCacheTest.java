@@ -59,7 +59,7 @@ class ResourceCacheTest {
     Path file = cache.file(deflated).orElseThrow();
     assertThat(file).hasBinaryContent(content);
     assertThat(file.getParent().getFileName().toString())
-        .isEqualTo(String.format("%08x-%d", crc(content), content.length));
+        .isEqualTo(String.format(java.util.Locale.ROOT, "%08x-%d", crc(content), content.length));
     assertThat(file.getFileName().toString()).isEqualTo("some_model.onnx");
     var written = Files.getLastModifiedTime(file);
 
@@ -158,7 +158,8 @@ class ResourceCacheTest {
   void namesAreTheSameUnderALocaleWithOtherDigits() throws IOException {
     java.util.Locale saved = java.util.Locale.getDefault();
     try {
-      java.util.Locale.setDefault(java.util.Locale.forLanguageTag("ar-SA"));
+      java.util.Locale.setDefault(java.util.Locale.forLanguageTag("ar-SA-u-nu-arab")); // Arabic-Indic digits
+      assertThat(String.format("%d", 7)).as("the locale's digits are not ASCII").isEqualTo("\u0667");
       ResourceCache arabic = new ResourceCache(tmp.resolve("cache-ar"));
       Path file = arabic.file(deflated).orElseThrow();
       assertThat(file.getParent().getFileName().toString())
@@ -183,7 +184,7 @@ class ResourceCacheTest {
     Path file = fused.find().orElseThrow();
     assertThat(file).hasBinaryContent(rewritten);
     assertThat(file.getFileName().toString()).isEqualTo(
-        String.format("some_model.fused.v1a.%08x-%d.onnx", crc(rewritten), rewritten.length));
+        String.format(java.util.Locale.ROOT, "some_model.fused.v1a.%08x-%d.onnx", crc(rewritten), rewritten.length));
     assertThat(other.find()).isEmpty();
     other.store(new byte[] {1, 2, 3});
 
