@@ -151,7 +151,7 @@ public final class TrainingData {
     // column names as written by hand or by a spreadsheet: "Score", "score " and "score" are one
     List<String> columns = new ArrayList<>();
     for (String c : header.split("\t", -1)) {
-      String name = c.strip().toLowerCase(java.util.Locale.ROOT);
+      String name = columnName(c);
       if (!name.isEmpty() && columns.contains(name)) {
         throw in.invalid("the header names column '" + name + "' twice");
       }
@@ -167,8 +167,7 @@ public final class TrainingData {
         throw in.invalid(cells.length + " columns, the header has " + columns.size()
             + (cells.length > columns.size() ? " (a tab inside a text?)" : ""));
       }
-      if (java.util.Arrays.stream(cells).map(c -> c.strip().toLowerCase(java.util.Locale.ROOT)).toList()
-          .equals(columns)) {
+      if (java.util.Arrays.stream(cells).map(TrainingData::columnName).toList().equals(columns)) {
         throw in.invalid("the header row again (files joined with their headers?)");
       }
       out.add(fromFields(new Fields() {
@@ -184,6 +183,11 @@ public final class TrainingData {
         }
       }, in.source() + ":" + in.lineNumber(), in::invalid, state));
     }
+  }
+
+  /** A TSV header cell as a column name: "Score", "score " and "score" are one. */
+  private static String columnName(String cell) {
+    return cell.strip().toLowerCase(java.util.Locale.ROOT);
   }
 
   private interface Fields {
@@ -230,8 +234,9 @@ public final class TrainingData {
           throw invalid.apply("score '" + scoreText + "' is not finite");
         }
       }
-      if (score == null && scoreLike(f) != null) {
-        throw invalid.apply("field '" + scoreLike(f) + "' is not read as the score: name it 'score' or 'label' "
+      String unread = score == null ? scoreLike(f) : null;
+      if (unread != null) {
+        throw invalid.apply("field '" + unread + "' is not read as the score: name it 'score' or 'label' "
             + "(without one, every pair trains as a positive)");
       }
       if (score != null) {
