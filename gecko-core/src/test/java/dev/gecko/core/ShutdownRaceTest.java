@@ -14,14 +14,17 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The JVM exits cleanly while other threads are inside ONNX Runtime: {@link ExitRace} in 50 fresh
- * JVMs, exiting after 0 to 1,225 ms (while models open, and while they embed). Before {@link
+ * The JVM exits cleanly while other threads are inside ONNX Runtime: {@link ExitRace} in 25 fresh
+ * JVMs, exiting after 0 to 1,200 ms (while models open, and while they embed). Before {@link
  * OrtRuntime} pinned the environment and gated native calls, most such runs died with SIGSEGV in
  * {@code libonnxruntime.so} (exit 134 and an hs_err file).
  */
 class ShutdownRaceTest {
-  /** 50 (about 3 minutes on 2 cores); {@code -Dgecko.test.exitRaceRuns=N} changes it for a quicker local run. */
-  static final int RUNS = Integer.getInteger("gecko.test.exitRaceRuns", 50);
+  /**
+   * 25 (about a minute on 2 cores), exiting 50 ms apart; {@code -Dgecko.test.exitRaceRuns=N} runs N,
+   * spread over the same 1.2 s.
+   */
+  static final int RUNS = Integer.getInteger("gecko.test.exitRaceRuns", 25);
 
   @TempDir Path work;
 
@@ -30,7 +33,7 @@ class ShutdownRaceTest {
     Path java = Path.of(System.getProperty("java.home"), "bin", "java");
     List<String> failures = new ArrayList<>();
     for (int run = 0; run < RUNS; run++) {
-      long delay = run * 25L;
+      long delay = RUNS == 1 ? 0 : run * 1200L / (RUNS - 1);
       ProcessBuilder pb = new ProcessBuilder(java.toString(),
           "-XX:ErrorFile=" + work.resolve("hs_err_" + run + "_%p.log"),
           "-Dgecko.cache.dir=" + System.getProperty("gecko.cache.dir", work.resolve("cache").toString()),

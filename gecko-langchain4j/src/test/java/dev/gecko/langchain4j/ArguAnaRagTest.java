@@ -32,7 +32,7 @@ import org.junit.jupiter.api.Test;
  * gold passage for exactly as many queries, at each cutoff, as {@code gecko eval retrieval}
  * ({@link RetrievalEvaluator}) says they should.
  *
- * <p>CI runs a slice (the first 100 queries; the first 600 passages plus their gold passages)
+ * <p>CI runs a slice (the first 50 queries; the first 300 passages plus their gold passages)
  * with all-MiniLM-L6-v2 (fp32: its vectors do not depend on the batch, so a query embedded alone
  * equals the evaluator's). {@code -Dgecko.arguana.full=true} runs all 1,406 queries over all
  * 8,674 passages (docs/integrations.md).
@@ -66,7 +66,7 @@ class ArguAnaRagTest {
   void langChain4jRetrievalFindsTheGoldPassageAsOftenAsTheEvaluator() throws IOException {
     BeirDataset full = BeirDataset.read(shared().resolve("data/beir/arguana"));
     boolean all = Boolean.getBoolean("gecko.arguana.full");
-    BeirDataset data = all ? full : slice(full, 100, 600);
+    BeirDataset data = all ? full : slice(full, 50, 300);
     try (GeckoEmbedder embedder = GeckoEmbedder.builder().model("all-MiniLM-L6-v2").build()) {
       EvalReport report = RetrievalEvaluator.builder(embedder).dims(List.of(384)).ks(KS).ignoreIdenticalIds(true)
           .build().evaluate(data);

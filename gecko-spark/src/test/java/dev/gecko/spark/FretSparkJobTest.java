@@ -45,7 +45,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class FretSparkJobTest {
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final int SEEDS = 200;
+  private static final int SEEDS = 100;
   /** An fp32 model: its vectors do not depend on the batch, so both runs retrieve the same neighbours. */
   private static final String MODEL = GeckoEmbeddingsTest.FP32;
   /** Neighbours relabelled per seed: 21 LLM calls a seed (the paper's 20 doubles the test's time, not what it checks). */
@@ -60,7 +60,7 @@ class FretSparkJobTest {
   @BeforeAll
   static void start() throws Exception {
     server = FakeLlmServer.start();
-    corpusFile = corpusOf(SEEDS, "arguana-200.jsonl");
+    corpusFile = corpusOf(SEEDS, "arguana-" + SEEDS + ".jsonl");
   }
 
   /** The first {@code passages} ArguAna passages as a JSON Lines corpus file named {@code name}. */
@@ -114,7 +114,7 @@ class FretSparkJobTest {
         .capabilities(EnumSet.of(Capability.JSON_OUTPUT, Capability.TOP_LOGPROBS)).requestTimeout(Duration.ofSeconds(30))
         .retries(5, Duration.ofMillis(10), Duration.ofMillis(200)).build();
     return FretSparkJob.builder().llm(llm).output(out).model(MODEL)
-        .settings(FretSettings.builder().limit(SEEDS).candidates(CANDIDATES).concurrency(8).build()).seedsPerTask(25).shards(3);
+        .settings(FretSettings.builder().limit(SEEDS).candidates(CANDIDATES).concurrency(8).build()).seedsPerTask(12).shards(3);
   }
 
   /** Every line of the run's parts: seed id to its example or reject, failing on a seed seen twice. */

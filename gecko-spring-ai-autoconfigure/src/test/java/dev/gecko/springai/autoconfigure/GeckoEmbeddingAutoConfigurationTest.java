@@ -433,7 +433,7 @@ class GeckoEmbeddingAutoConfigurationTest {
   }
 
   /**
-   * A SimpleVectorStore over 120 ArguAna passages, searched with 20 of its queries: the hits are
+   * A SimpleVectorStore over 60 ArguAna passages, searched with 12 of its queries: the hits are
    * those of an exact search over Gecko's own vectors (documents with titles, queries with the
    * query instruction), in the same order. (SimpleVectorStore embeds its documents one at a time,
    * so the expected vectors are made one at a time too: int8 vectors depend slightly on their batch.)
@@ -441,12 +441,12 @@ class GeckoEmbeddingAutoConfigurationTest {
   @Test
   void aSimpleVectorStoreSearchesRealTextWithGeckosVectors() throws Exception {
     BeirDataset arguana = BeirDataset.read(shared().resolve("data/beir/arguana"));
-    List<Passage> passages = arguana.corpus().subList(0, 120);
+    List<Passage> passages = arguana.corpus().subList(0, 60);
     Set<String> ids = new HashSet<>();
     passages.forEach(p -> ids.add(p.id()));
     List<BeirDataset.Query> queries = arguana.queries().stream()
-        .filter(q -> arguana.qrels().get(q.id()).keySet().stream().anyMatch(ids::contains)).limit(20).toList();
-    assertThat(queries).hasSize(20);
+        .filter(q -> arguana.qrels().get(q.id()).keySet().stream().anyMatch(ids::contains)).limit(12).toList();
+    assertThat(queries).hasSize(12);
     runner.run(context -> {
       EmbeddingModel model = context.getBean(EmbeddingModel.class);
       SimpleVectorStore store = SimpleVectorStore.builder(model).build();
@@ -477,7 +477,7 @@ class GeckoEmbeddingAutoConfigurationTest {
           goldInTop++;
         }
       }
-      // real retrieval, not chance (1 in 120): the counter-argument is usually among the hits, often first
+      // real retrieval, not chance (1 in 60): the counter-argument is usually among the hits, often first
       assertThat(goldInTop).isGreaterThan(2 * queries.size() / 3);
       assertThat(goldFirst).isGreaterThan(queries.size() / 4);
     });
