@@ -6,16 +6,21 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.gecko.train.fret.FretPipeline;
 import dev.gecko.train.fret.FretSettings;
 import dev.gecko.train.fret.NoExamplesException;
 import dev.gecko.train.fret.TooManyRejectsException;
-import dev.gecko.cli.GeckoCli;
+import dev.gecko.core.GeckoEmbedder;
+import dev.gecko.core.io.Corpus;
 import dev.gecko.core.io.Passage;
 import dev.gecko.train.llm.Capability;
+import dev.gecko.train.llm.LlmClient;
+import dev.gecko.train.llm.LlmClients;
+import dev.gecko.train.llm.PriceTable;
+import dev.gecko.train.llm.RetryPolicy;
+import dev.gecko.train.llm.UsageMeter;
 import dev.gecko.train.testing.FakeLlmServer;
 import dev.gecko.train.testing.FakeLlmServer.Fault;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -336,15 +341,20 @@ class FretSparkJobTest {
   }
 
   @Test
-  void sparkRunWithAKilledTaskEqualsGeckoGenerateAndReRunsDoOnlyWhatIsMissing() throws Exception {
-    // the single-JVM reference: gecko generate, as a user runs it
+  void sparkRunWithAKilledTaskEqualsTheSingleJvmPipelineAndReRunsDoOnlyWhatIsMissing() throws Exception {
+    // the single-JVM reference: FretPipeline set up as gecko generate sets it up (gecko generate --llm openai
+    // --base-url URL --llm-model fake-llm --model MODEL --limit SEEDS --candidates CANDIDATES --concurrency 8)
     Path ref = dir.resolve("reference");
-    StringWriter outText = new StringWriter();
-    StringWriter errText = new StringWriter();
-    int code = GeckoCli.run(new String[] {"generate", "--corpus", corpusFile.toString(), "--out", ref.toString(), "--llm", "openai",
-        "--base-url", server.openAiBaseUrl(), "--llm-model", "fake-llm", "--model", MODEL, "--limit", "" + SEEDS,
-        "--candidates", "" + CANDIDATES, "--concurrency", "8", "--progress-interval", "600"}, new PrintWriter(outText), new PrintWriter(errText));
-    assertThat(code).as(errText.toString()).isZero();
+    LlmClient http = LlmClients.openAiCompatible().baseUrl(server.openAiBaseUrl()).model("fake-llm")
+        .capabilities(EnumSet.of(Capability.JSON_OUTPUT, Capability.TOP_LOGPROBS)).requestTimeout(Duration.ofSeconds(30))
+        .build();
+    UsageMeter meter = new UsageMeter(PriceTable.FREE);
+    LlmClient llm = LlmClients.standard(http, 8, RetryPolicy.builder().maxRetries(5).build(), meter, ref.resolve("cache"));
+    try (GeckoEmbedder embedder = GeckoEmbedder.builder().model(MODEL).coalescingWindow(Duration.ZERO).build()) {
+      FretPipeline.builder().llm(llm).embedder(embedder).corpus(Corpus.read(corpusFile, Integer.MAX_VALUE)).output(ref)
+          .settings(FretSettings.builder().limit(SEEDS).candidates(CANDIDATES).concurrency(8).build()).usageMeter(meter)
+          .build().run();
+    }
     Map<String, JsonNode> refExamples = reference(ref.resolve("examples.jsonl"));
     Map<String, JsonNode> refRejects = reference(ref.resolve("rejects.jsonl"));
     assertThat(refExamples.size() + refRejects.size()).isEqualTo(SEEDS);

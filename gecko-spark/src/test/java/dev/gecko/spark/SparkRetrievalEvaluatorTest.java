@@ -7,13 +7,12 @@ import static org.assertj.core.api.Assertions.within;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.gecko.cli.GeckoCli;
+import dev.gecko.core.GeckoEmbedder;
 import dev.gecko.core.io.Passage;
 import dev.gecko.eval.BeirDataset;
 import dev.gecko.eval.EvalReport;
+import dev.gecko.eval.RetrievalEvaluator;
 import dev.gecko.eval.RetrievalMetrics;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -245,15 +244,13 @@ class SparkRetrievalEvaluatorTest {
   @Test
   void geckoEvalRetrievalNumbersReproduceThroughSpark(@TempDir Path dir) throws Exception {
     Path data = slice(dir.resolve("arguana-slice"), PASSAGES);
-    Path json = dir.resolve("cli.json");
-    StringWriter err = new StringWriter();
-    int code = GeckoCli.run(new String[] {"eval", "retrieval", "--data", data.toString(), "--model", GeckoEmbeddingsTest.FP32,
-        "--dims", "384,128", "--ignore-identical-ids", "--no-cache", "--json", json.toString()},
-        new PrintWriter(new StringWriter()), new PrintWriter(err));
-    assertThat(code).as(err.toString()).isZero();
-    JsonNode cli = JSON.readTree(json.toFile());
-
     BeirDataset slice = BeirDataset.read(data);
+    // the single-JVM evaluator that gecko eval retrieval runs (--model FP32 --dims 384,128 --ignore-identical-ids --no-cache)
+    JsonNode cli;
+    try (GeckoEmbedder embedder = GeckoEmbedder.builder().model(GeckoEmbeddingsTest.FP32).build()) {
+      cli = JSON.readTree(RetrievalEvaluator.builder(embedder).dims(List.of(384, 128)).ignoreIdenticalIds(true).build()
+          .evaluate(slice).toJson());
+    }
     assertThat(slice.queries().size()).isGreaterThan(40);
     EvalReport spark = SparkRetrievalEvaluator.builder(new GeckoEmbeddings().setModel(GeckoEmbeddingsTest.FP32)).dims(List.of(384, 128))
         .ignoreIdenticalIds(true).shards(3).partitions(4).build().evaluate(TestSpark.session(), slice);
