@@ -44,9 +44,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * FRet on Spark over 200 real ArguAna passages against the loopback fake LLM with scripted faults,
- * one relabel task killed mid-run and retried, compared with a single-JVM {@code gecko generate}
- * of the same seeds.
+ * FRet on Spark over 100 real ArguAna passages against the loopback fake LLM with scripted faults,
+ * one relabel task killed mid-run and retried, compared with the single-JVM {@code FretPipeline}
+ * that {@code gecko generate} runs, over the same seeds.
  */
 class FretSparkJobTest {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -346,8 +346,8 @@ class FretSparkJobTest {
     // --base-url URL --llm-model fake-llm --model MODEL --limit SEEDS --candidates CANDIDATES --concurrency 8)
     Path ref = dir.resolve("reference");
     LlmClient http = LlmClients.openAiCompatible().baseUrl(server.openAiBaseUrl()).model("fake-llm")
-        .capabilities(EnumSet.of(Capability.JSON_OUTPUT, Capability.TOP_LOGPROBS)).requestTimeout(Duration.ofSeconds(30))
-        .build();
+        .capabilities(EnumSet.of(Capability.JSON_OUTPUT, Capability.TOP_LOGPROBS))
+        .requestTimeout(LlmClients.DEFAULT_REQUEST_TIMEOUT).build();
     UsageMeter meter = new UsageMeter(PriceTable.FREE);
     LlmClient llm = LlmClients.standard(http, 8, RetryPolicy.builder().maxRetries(5).build(), meter, ref.resolve("cache"));
     try (GeckoEmbedder embedder = GeckoEmbedder.builder().model(MODEL).coalescingWindow(Duration.ZERO).build()) {
@@ -403,7 +403,7 @@ class FretSparkJobTest {
     }
     assertThat(retried).as("a part written by a retried attempt").isTrue();
 
-    // the examples equal gecko generate's, field by field
+    // the examples equal the single-JVM pipeline's, field by field
     assertThat(examples.keySet()).isEqualTo(refExamples.keySet());
     assertThat(rejects.keySet()).isEqualTo(refRejects.keySet());
     for (Map.Entry<String, JsonNode> e : examples.entrySet()) {
