@@ -13,9 +13,10 @@ import java.security.NoSuchAlgorithmException;
  * of its UTF-8 bytes, with its line: 20 bytes a slot in an open-addressing table filled to at most
  * 3/4, whatever the id's length. For 5 million ids {@code doc-0} ... this held 33.5 bytes per id
  * where the {@code HashMap<String, Integer>} it replaced held 110.6 (gecko-bench's {@code
- * CorpusIdsMemory}, JDK 17, 2026-12-07), the id strings included: a streaming reader (Spark's) holds
- * them only there, {@link dev.gecko.core.io.Corpus#read} keeps them in its passages anyway. Two distinct ids sharing those 128 bits, which would be
- * refused as one, is as likely as a collision of a 128-bit cryptographic hash.
+ * CorpusIdsMemory}, JDK 17, 2026-12-07), the id strings included: a streaming reader (Spark's)
+ * holds them only there, {@link dev.gecko.core.io.Corpus#read} keeps them in its passages anyway.
+ * Two distinct ids sharing those 128 bits, which would be refused as one, is as likely as a
+ * collision of a 128-bit cryptographic hash.
  *
  * <p>Internal: not part of the API. Not thread-safe: one instance per file read.
  */
