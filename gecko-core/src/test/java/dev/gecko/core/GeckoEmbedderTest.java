@@ -236,7 +236,9 @@ class GeckoEmbedderTest {
         return e.embedAll(many, 384);
       });
       started.await();
-      Thread.sleep(50);
+      while (e.metrics().calls() == 0 && !inFlight.isDone()) { // until the call is past the gate
+        Thread.sleep(1);
+      }
       e.close();
       assertThat(inFlight.get()).hasSize(many.size()).allSatisfy(v -> assertThat(v).hasSize(384));
       assertThatThrownBy(() -> e.embed("x")).isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
