@@ -352,7 +352,7 @@ class LlmClientsTest {
   @Test
   void slowAnswersPastTheTimeoutAreRetryableTimeouts() {
     server.enqueue(Fault.slow(3000));
-    LlmClient c = LlmClients.openAiCompatible().baseUrl(server.openAiBaseUrl()).model("m").requestTimeout(Duration.ofMillis(300)).build();
+    LlmClient c = LlmClients.openAiCompatible().baseUrl(server.openAiBaseUrl()).model("m").requestTimeout(Duration.ofSeconds(1)).build();
     assertThatThrownBy(() -> c.generate(LlmRequest.of("hi", GenerationOptions.DEFAULT)))
         .isInstanceOfSatisfying(LlmTimeoutException.class, e -> assertThat(e.retryable()).isTrue());
     // and with retries, the next (fast) answer succeeds
