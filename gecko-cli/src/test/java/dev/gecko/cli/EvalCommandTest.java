@@ -34,15 +34,23 @@ class EvalCommandTest {
     return Files.write(dir.resolve("pairs.tsv"), lines.subList(0, 31), StandardCharsets.UTF_8);
   }
 
+  /** Under a locale that writes decimal commas: the table and the progress lines still use points. */
   @Test
   void stsPrintsATableAndWritesJson(@TempDir Path dir) throws Exception {
     Path json = dir.resolve("out/sts.json");
-    EmbedCommandTest.Run r = gecko("eval", "sts", "--data", pairs(dir).toString(), "--model", "all-MiniLM-L6-v2",
-        "--dims", "384,64", "--json", json.toString(), "--cache", dir.resolve("cache").toString(), "--threads", "2");
+    java.util.Locale saved = java.util.Locale.getDefault();
+    EmbedCommandTest.Run r;
+    try {
+      java.util.Locale.setDefault(java.util.Locale.GERMANY);
+      r = gecko("eval", "sts", "--data", pairs(dir).toString(), "--model", "all-MiniLM-L6-v2",
+          "--dims", "384,64", "--json", json.toString(), "--cache", dir.resolve("cache").toString(), "--threads", "2");
+    } finally {
+      java.util.Locale.setDefault(saved);
+    }
     assertThat(r.code()).as(r.err()).isZero();
     assertThat(r.out()).contains("model: all-MiniLM-L6-v2", "cosine_spearman", "main score: cosine_spearman");
     assertThat(r.out().lines().filter(l -> l.matches("\\s+(384|64)\\s+\\d+\\.\\d\\d\\s+\\d+\\.\\d\\d"))).hasSize(2);
-    assertThat(r.err()).contains("gecko: embedding sentences: ");
+    assertThat(r.err()).contains("gecko: embedding sentences: ").doesNotContainPattern("\\d,\\d");
     JsonNode n = JSON.readTree(json.toFile());
     assertThat(n.get("model").asText()).isEqualTo("all-MiniLM-L6-v2");
     assertThat(n.get("data").asText()).endsWith("pairs.tsv");

@@ -320,8 +320,11 @@ class CoalescingTest {
     }
   }
 
+  /** Under a locale that writes decimal commas, which the line must not use. */
   @Test
   void eachCoalescedBatchLogsOneDebugLineAndTheMetricsCountIt() throws Exception {
+    java.util.Locale saved = java.util.Locale.getDefault();
+    java.util.Locale.setDefault(java.util.Locale.GERMANY);
     try (LoggedLines log = new LoggedLines("dev.gecko.core.internal.runtime.Coalescer", java.util.logging.Level.FINE);
         GeckoEmbedder e = GeckoEmbedder.builder().model(fp32Package).threads(2).build()) {
       List<CompletableFuture<float[]>> calls = new ArrayList<>();
@@ -339,7 +342,9 @@ class CoalescingTest {
       // a batch's line is logged after its vectors are handed over: closing waits for the runners
       e.close();
       assertThat(log.messages()).as("one debug line per batch").hasSize((int) m.batches())
-          .allSatisfy(l -> assertThat(l).matches("batch of \\d+ texts from \\d+ calls, \\d+ tokens \\(\\d+ padded\\), ran .* ms"));
+          .allSatisfy(l -> assertThat(l).matches("batch of \\d+ texts from \\d+ calls, \\d+ tokens \\(\\d+ padded\\), ran \\d+\\.\\d\\d ms"));
+    } finally {
+      java.util.Locale.setDefault(saved);
     }
   }
 

@@ -153,15 +153,19 @@ class CoalescerFailureTest {
     Runnable runner = runners.next();
     assertThat(runners.held).as("one runner for the three calls").isEmpty();
     List<String> debug;
+    java.util.Locale saved = java.util.Locale.getDefault();
+    java.util.Locale.setDefault(java.util.Locale.GERMANY); // decimal commas, which the lines must not use
     try (dev.gecko.core.LoggedLines lines = new dev.gecko.core.LoggedLines(Coalescer.class.getName(),
         java.util.logging.Level.FINE)) {
       runner.run(); // here: the shared batch, then each call's texts again, alone
       debug = lines.messages();
+    } finally {
+      java.util.Locale.setDefault(saved);
     }
     assertThat(debug).as("a debug line for each batch run again, none for the refused ones")
         .filteredOn(l -> l.startsWith("batch of")).hasSize(2)
         .allSatisfy(l -> assertThat(l).matches("batch of [12] texts from 1 call, run again alone after a shared batch"
-            + " failed, ran .* ms"));
+            + " failed, ran \\d+\\.\\d\\d ms"));
 
     float[] wantA = reference.embed(a, 384);
     List<float[]> wantB = reference.embedAll(List.of(b1, b2), 64);
