@@ -23,6 +23,11 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
 
 /**
  * The run folder: {@code examples.jsonl}, {@code rejects.jsonl} (append, flush and fsync per line;
@@ -34,6 +39,12 @@ import java.util.concurrent.ConcurrentHashMap;
  * a second store before it opens the lock file at all: on POSIX systems, closing any channel to a
  * file drops every lock the process holds on it, so the second store must not open and close one.
  * The lock file stays after the run and holds the owner's process id, for the refusal message.
+ *
+ * <p>Lines are written by the store's own thread, which nothing interrupts: an interrupt closes an
+ * NIO channel under every thread that uses it, and a run stops its workers by interrupting them, so
+ * a worker that was writing when the run stopped would otherwise lose the lines of every worker
+ * after it. A writing thread that is interrupted waits for its line all the same, then keeps its
+ * interrupt.
  * Thread-safe writes; the opener owns the store and closes it.
  */
 final class OutputStore implements Closeable {
@@ -57,6 +68,12 @@ final class OutputStore implements Closeable {
   private FileChannel rejects;
   private int exampleCount;
   private int rejectCount;
+  /** Writes the run files' lines (its thread starts with the first line). */
+  private final ExecutorService writer = Executors.newSingleThreadExecutor(r -> {
+    Thread t = new Thread(r, "gecko-fret-output");
+    t.setDaemon(true);
+    return t;
+  });
 
   private OutputStore(Path dir, RunManifest manifest, Clock clock) {
     this.dir = dir;
@@ -327,13 +344,47 @@ final class OutputStore implements Closeable {
   }
 
   synchronized void writeExample(FretExample example) {
-    append(examples, EXAMPLES, example);
+    onWriter(EXAMPLES, () -> append(examples, EXAMPLES, example));
     exampleCount++;
   }
 
   synchronized void writeReject(FretReject reject) {
-    append(rejects, REJECTS, reject);
+    onWriter(REJECTS, () -> append(rejects, REJECTS, reject));
     rejectCount++;
+  }
+
+  /** Runs {@code write} on the writer thread and waits for it, through interrupts. */
+  private void onWriter(String name, Runnable write) {
+    Future<?> done;
+    try {
+      done = writer.submit(write);
+    } catch (RejectedExecutionException e) {
+      throw new UncheckedIOException("cannot append to " + name + ": the run's output is closed",
+          new java.nio.channels.ClosedChannelException());
+    }
+    boolean interrupted = false;
+    try {
+      while (true) {
+        try {
+          done.get();
+          return;
+        } catch (InterruptedException e) {
+          interrupted = true; // the line is on its way: wait for it, then keep the interrupt
+        } catch (ExecutionException e) {
+          if (e.getCause() instanceof RuntimeException r) {
+            throw r;
+          }
+          if (e.getCause() instanceof Error err) {
+            throw err;
+          }
+          throw new IllegalStateException(e.getCause());
+        }
+      }
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
   }
 
   synchronized int exampleCount() {
@@ -394,6 +445,7 @@ final class OutputStore implements Closeable {
   /** Closes the files and releases the folder's lock, also when closing a file fails. Idempotent. */
   @Override
   public synchronized void close() throws IOException {
+    writer.shutdown(); // idle: each write waits for its line, under this store's lock
     try {
       if (examples != null) {
         examples.close();

@@ -49,6 +49,29 @@ class OutputStoreTest {
     assertThat(Files.size(dir.resolve(OutputStore.REJECTS))).isZero();
   }
 
+  /**
+   * A run stops its workers by interrupting them; a worker interrupted as it writes must neither
+   * lose its line nor close the file under the workers after it (an NIO channel closes when a
+   * thread that uses it is interrupted).
+   */
+  @Test
+  void anInterruptedWriterKeepsItsLineAndTheFileStaysOpenForTheOthers(@TempDir Path dir) throws Exception {
+    try (OutputStore s = OutputStore.open(dir, FretLockTest.CONFIG, "d", false, Clock.systemUTC())) {
+      Thread.currentThread().interrupt();
+      try {
+        s.writeReject(new FretReject("a", "generate", "r", "x"));
+      } finally {
+        assertThat(Thread.interrupted()).as("the interrupt is kept").isTrue();
+      }
+      Thread other = new Thread(() -> s.writeReject(new FretReject("b", "generate", "r", "x")));
+      other.start();
+      other.join();
+      s.writeReject(new FretReject("c", "generate", "r", "x"));
+      assertThat(s.rejectCount()).isEqualTo(3);
+    }
+    assertThat(Files.readAllLines(dir.resolve(OutputStore.REJECTS))).hasSize(3);
+  }
+
   @Test
   void aRunThatWroteNothingGivesWayToACorrectedRerunButOneWithDataDoesNot(@TempDir Path dir) throws Exception {
     // a run stopped before its first line (a mistyped model answered 404): its manifest alone
