@@ -91,17 +91,20 @@ public final class Relabeler {
     Grades ql = new Grades(qlScorer, "ql", candidates.size());
     Grades rc = new Grades(rcScorer, "rc", candidates.size());
     RejectedAnswerException last = null;
-    for (int i = 0; i < candidates.size(); i++) {
+    int n = candidates.size();
+    for (int i = 0; i < n; i++) {
       for (Grades g : List.of(ql, rc)) {
         RejectedAnswerException failed = g.grade(query, candidates, i);
         if (failed != null) {
           last = failed;
         }
       }
-    }
-    if (2 * Math.max(ql.invalid, rc.invalid) > candidates.size()) {
-      throw new RejectedAnswerException(last.stage(), "most candidates got no valid grade; last: " + last.reason(),
-          "(" + ql.invalid + " QL, " + rc.invalid + " RC of " + candidates.size() + " invalid)", last.lastAnswer());
+      if (2 * Math.max(ql.invalid, rc.invalid) > n) {
+        // the seed is lost whatever the other candidates' grades: they are not paid for
+        throw new RejectedAnswerException(last.stage(), "most candidates got no valid grade; last: " + last.reason(),
+            "(" + ql.invalid + " QL, " + rc.invalid + " RC of " + n + " invalid" + (i + 1 < n ? ", the last "
+                + (n - i - 1) + " not graded" : "") + ")", last.lastAnswer());
+      }
     }
     return fuse(candidates, retrievalScores, ql.scores, rc.scores);
   }
@@ -236,7 +239,7 @@ public final class Relabeler {
     boolean logprobs = scorer == Scorer.QL_JUDGED_TOP_LOGPROBS || scorer == Scorer.RC_TOP_LOGPROBS;
     GenerationOptions options = logprobs ? GenerationOptions.DEFAULT.withMaxTokens(1).withTopLogprobs(10)
         : GenerationOptions.DEFAULT.withMaxTokens(4);
-    String reason = "";
+    Refusal refusal = null;
     String answer = "";
     for (int i = 0; i < attempts; i++) {
       LlmRequest request = new LlmRequest(messages, options);
@@ -247,19 +250,32 @@ public final class Relabeler {
         return (Double) v;
       }
       llm.refused(request);
-      reason = (String) v;
+      refusal = (Refusal) v;
       if (answer == null || answer.isBlank()) {
         // nothing to show back (providers refuse an empty assistant turn): the same request again
         continue;
       }
       messages.add(Message.assistant(QueryGenerator.cut(answer, 200)));
-      messages.add(Message.user("That answer was refused: " + reason + ". Reply with the single digit 0, 1, 2 or 3 only."));
+      messages.add(Message.user("That answer was refused: " + refusal + ". Reply with the single digit 0, 1, 2 or 3 only."));
     }
-    throw new RejectedAnswerException(scorer.isQueryLikelihood() ? "ql" : "rc", reason + " (after " + attempts + " attempts)", answer);
+    throw new RejectedAnswerException(scorer.isQueryLikelihood() ? "ql" : "rc",
+        refusal.reason() + " (after " + attempts + " attempts)", refusal.detail().isEmpty() ? "" : "(" + refusal.detail() + ")",
+        answer);
   }
 
   /**
-   * The grade parsed from text, or the reason it is refused. Real models wrap the digit ({@code
+   * Why a grade was refused: a reason that is the same for every answer refused alike (seeds
+   * rejected for it count together in a run's summary), and what was particular to this answer.
+   */
+  record Refusal(String reason, String detail) {
+    @Override
+    public String toString() {
+      return detail.isEmpty() ? reason : reason + " (" + detail + ")";
+    }
+  }
+
+  /**
+   * The grade parsed from text (a {@code Double}), or why it is refused (a {@link Refusal}). Real models wrap the digit ({@code
    * **2**}, {@code Grade: 2}, {@code 2 - somewhat relevant}): markdown emphasis and a leading label
    * are dropped (a label holding the only number, as in {@code Grade 2: relevant}, is kept), and
    * the rest must hold exactly one standalone number, a whole grade 0-3. An answer with two
@@ -273,18 +289,18 @@ public final class Relabeler {
       numbers = numbers(text); // "Grade 2: somewhat relevant": the grade was in what looked like a label
     }
     if (numbers.isEmpty()) {
-      return "the answer is not a single grade digit";
+      return new Refusal("the answer is not a single grade digit", "");
     }
     if (numbers.size() > 1) {
-      return "the answer holds more than one number, so its grade is ambiguous";
+      return new Refusal("the answer holds more than one number, so its grade is ambiguous", "");
     }
     String n = numbers.get(0).replace('\u2212', '-');
     if (!n.matches("[-+]?[0-9]{1,9}")) {
-      return "grade " + (n.length() > 12 ? n.substring(0, 12) + "..." : n) + " is outside the label set 0-3";
+      return new Refusal("the grade is outside the label set 0-3", "grade " + (n.length() > 12 ? n.substring(0, 12) + "..." : n));
     }
     int g = Integer.parseInt(n);
     if (g < 0 || g >= LABELS) {
-      return "grade " + g + " is outside the label set 0-3";
+      return new Refusal("the grade is outside the label set 0-3", "grade " + g);
     }
     return (double) g;
   }
@@ -298,10 +314,13 @@ public final class Relabeler {
     return out;
   }
 
-  /** Expected grade from the first generated token's top log-probabilities, or the refusal reason. */
+  /**
+   * Expected grade from the first generated token's top log-probabilities (a {@code Double}), or why
+   * it is refused (a {@link Refusal}).
+   */
   static Object expectedGrade(LlmResponse r) {
     if (r.logprobs().isEmpty()) {
-      return "the response carries no log-probabilities";
+      return new Refusal("the response carries no log-probabilities", "");
     }
     TokenLogprob first = r.logprobs().get(0);
     double[] lse = new double[LABELS];
@@ -320,7 +339,7 @@ public final class Relabeler {
       }
     }
     if (!any) {
-      return "no grade 0-3 among the first token's likely tokens (answer '" + first.token() + "')";
+      return new Refusal("no grade 0-3 among the first token's likely tokens", "answer '" + first.token() + "'");
     }
     double max = Double.NEGATIVE_INFINITY;
     for (double v : lse) {
@@ -336,8 +355,8 @@ public final class Relabeler {
     double mass = z * Math.exp(max); // the probability the first token is a grade at all
     if (mass < MIN_GRADE_MASS) {
       // a refusal ("I ...") with a stray digit far down the list would renormalise into a confident grade
-      return String.format(java.util.Locale.ROOT, "the first token is mostly not a grade (p = %.3f that it is 0-3;"
-          + " answer '%s')", mass, first.token());
+      return new Refusal("the first token is mostly not a grade", String.format(java.util.Locale.ROOT,
+          "p = %.3f that it is 0-3; answer '%s'", mass, first.token()));
     }
     return e / z;
   }

@@ -199,7 +199,7 @@ class FretUnitTest {
     assertThat((Double) Relabeler.expectedGrade(r)).isCloseTo((3 * 0.6 + 2 * 0.3) / 0.9, within(1e-12));
     LlmResponse bad = new LlmResponse("9", List.of(new TokenLogprob("9", -0.1, List.of(new TokenLogprob.Alternative("9", -0.1)))),
         Usage.ZERO, "stop", "");
-    assertThat(Relabeler.expectedGrade(bad)).isInstanceOf(String.class);
+    assertThat(Relabeler.expectedGrade(bad)).isInstanceOf(Relabeler.Refusal.class);
     // a refusal with a stray digit far down the list is not a confident 3
     LlmResponse refusal = new LlmResponse("I", List.of(new TokenLogprob("I", Math.log(0.99), List.of(
         new TokenLogprob.Alternative("I", Math.log(0.99)), new TokenLogprob.Alternative("3", Math.log(1e-5))))),
@@ -207,7 +207,7 @@ class FretUnitTest {
     assertThat(Relabeler.expectedGrade(refusal)).asString().contains("mostly not a grade").contains("'I'");
     assertThat(Relabeler.textGrade(" 2.")).isEqualTo(2.0);
     assertThat(Relabeler.textGrade("7")).asString().contains("outside the label set");
-    assertThat(Relabeler.textGrade("The passage is relevant")).isInstanceOf(String.class);
+    assertThat(Relabeler.textGrade("The passage is relevant")).isInstanceOf(Relabeler.Refusal.class);
   }
 
   @Test

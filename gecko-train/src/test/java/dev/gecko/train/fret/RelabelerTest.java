@@ -32,9 +32,9 @@ class RelabelerTest {
       assertThat(Relabeler.textGrade(a)).as(a).asString().contains("outside the label set");
     }
     for (String a : List.of("", "The passage is relevant", "two", "2nd", "v2", "Grade:")) {
-      assertThat(Relabeler.textGrade(a)).as(a).isInstanceOf(String.class);
+      assertThat(Relabeler.textGrade(a)).as(a).isInstanceOf(Relabeler.Refusal.class);
     }
-    assertThat(Relabeler.textGrade(null)).isInstanceOf(String.class);
+    assertThat(Relabeler.textGrade(null)).isInstanceOf(Relabeler.Refusal.class);
   }
 
   @Test
@@ -64,6 +64,33 @@ class RelabelerTest {
         .isInstanceOf(dev.gecko.train.llm.LlmException.class).isNotInstanceOf(RejectedAnswerException.class)
         .hasMessageContaining("no usable echo").hasMessageContaining("--prompt-logprobs")
         .satisfies(e -> assertThat(((dev.gecko.train.llm.LlmException) e).retryable()).isFalse());
+  }
+
+  /**
+   * Once most candidates cannot get a valid grade, the seed is lost whatever the rest would get:
+   * they are not graded (each grade is a paid call, and a model that never grades would pay for
+   * them all). Refusals of different answers share their reason, so that a run's summary counts
+   * such seeds together.
+   */
+  @Test
+  void aSeedThatMostCandidatesCannotGradeStopsBeingGradedOnceItIsLost() {
+    ScriptedLlm llm = new ScriptedLlm(); // answers nothing a grade can be read from
+    Relabeler r = new Relabeler(llm, Prompts.defaults(), Scorer.QL_JUDGED_TEXT, Scorer.RC_TEXT, 1);
+    List<Passage> candidates = new java.util.ArrayList<>();
+    for (int i = 0; i < 10; i++) {
+      candidates.add(new Passage("p" + i, "", "passage " + i));
+    }
+    assertThatThrownBy(() -> r.relabel("q", candidates, new float[10]))
+        .isInstanceOfSatisfying(RejectedAnswerException.class, e -> assertThat(e.reason())
+            .isEqualTo("most candidates got no valid grade; last: the answer is not a single grade digit (after 1 attempts)"))
+        .hasMessageContaining("(6 QL, 6 RC of 10 invalid, the last 4 not graded)");
+    assertThat(llm.requests).as("a QL and an RC grade for each of the first 6 candidates").hasSize(12);
+
+    Relabeler.Refusal seven = (Relabeler.Refusal) Relabeler.textGrade("7");
+    Relabeler.Refusal nine = (Relabeler.Refusal) Relabeler.textGrade("Grade: 9");
+    assertThat(seven.reason()).isEqualTo(nine.reason()).isEqualTo("the grade is outside the label set 0-3");
+    assertThat(seven.detail()).isEqualTo("grade 7");
+    assertThat(nine).hasToString("the grade is outside the label set 0-3 (grade 9)");
   }
 
   @Test
