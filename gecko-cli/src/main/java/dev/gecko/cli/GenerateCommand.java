@@ -99,6 +99,10 @@ final class GenerateCommand implements Callable<Integer> {
   @Option(names = "--no-json-mode", description = "Do not ask the server for JSON mode (the prompt still asks for JSON).")
   boolean noJsonMode;
 
+  @Option(names = "--thinking-budget", paramLabel = "TOKENS", description = "Gemini only: tokens the model may think "
+      + "before it answers, added to each request's output limit (0 turns thinking off on Gemini 2.5 Flash). Default: the model's own.")
+  Integer thinkingBudget;
+
   @Option(names = "--temperature", paramLabel = "T", defaultValue = "0.7", description = "Query generation temperature. Default: ${DEFAULT-VALUE}.")
   double temperature;
 
@@ -241,6 +245,13 @@ final class GenerateCommand implements Callable<Integer> {
     if (promptLogprobs && llm.equals("gemini")) {
       throw new GeckoCli.UsageException("--prompt-logprobs: Gemini returns logprobs of generated tokens only");
     }
+    if (thinkingBudget != null && !llm.equals("gemini")) {
+      throw new GeckoCli.UsageException("--thinking-budget is for --llm gemini (an OpenAI-compatible server takes its"
+          + " reasoning settings on its own side)");
+    }
+    if (thinkingBudget != null) {
+      atLeast("--thinking-budget", thinkingBudget, 0);
+    }
     // written so that NaN fails too (every comparison with NaN is false)
     if (!(temperature >= 0 && temperature <= 2)) {
       throw new GeckoCli.UsageException("--temperature must be in [0, 2], was " + temperature);
@@ -306,6 +317,9 @@ final class GenerateCommand implements Callable<Integer> {
         throw new GeckoCli.UsageException(keyVariable + " is not set" + (openAi ? "" : " (nor GOOGLE_API_KEY)") + ": "
             + LlmClients.shownUrl(effectiveUrl) + " needs an API key" + (urlSource == null
             ? "; for another server give --base-url or " + urlVariable : ""));
+      }
+      if (thinkingBudget != null) {
+        ((LlmClients.GeminiBuilder) b).thinkingBudget(thinkingBudget);
       }
       return openAi ? ((LlmClients.OpenAiBuilder) b).build() : ((LlmClients.GeminiBuilder) b).build();
     } catch (IllegalArgumentException e) {

@@ -274,6 +274,14 @@ class GenerateCommandTest {
       assertThat(r.code()).as(c[0] + " " + c[1] + ": " + r.err()).isEqualTo(GeckoCli.EXIT_USAGE);
       assertThat(r.err()).as(c[0]).contains("gecko: error: " + c[2] + "\n");
     }
+    Run openAiBudget = gecko("generate", "--corpus", corpus, "--out", dir.resolve("o").toString(), "--llm", "openai",
+        "--base-url", server.openAiBaseUrl(), "--llm-model", "m", "--thinking-budget", "0");
+    assertThat(openAiBudget.code()).as(openAiBudget.err()).isEqualTo(GeckoCli.EXIT_USAGE);
+    assertThat(openAiBudget.err()).contains("gecko: error: --thinking-budget is for --llm gemini");
+    Run negative = gecko("generate", "--corpus", corpus, "--out", dir.resolve("o").toString(), "--llm", "gemini",
+        "--base-url", server.geminiBaseUrl(), "--llm-model", "m", "--thinking-budget", "-1");
+    assertThat(negative.code()).as(negative.err()).isEqualTo(GeckoCli.EXIT_USAGE);
+    assertThat(negative.err()).contains("gecko: error: --thinking-budget must be >= 0, was -1\n");
   }
 
   @Test

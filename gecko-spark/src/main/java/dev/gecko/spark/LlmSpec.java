@@ -14,7 +14,8 @@ import java.util.Set;
 
 /**
  * What an executor needs to build its LLM client, as a serializable value: the provider, base URL
- * and model, the capabilities declared, the timeouts and retries, and the prices. {@link
+ * and model, the capabilities declared, the timeouts and retries, a Gemini model's thinking
+ * budget, and the prices. {@link
  * FretSparkJob} ships it to the executors, each of which builds one client stack from it (gecko-train's
  * {@link LlmClients}: the HTTP client under a concurrency limit and retries, shared by the
  * executor's tasks; each task meters and caches over it).
@@ -48,6 +49,8 @@ public final class LlmSpec implements Serializable {
   private final Duration maxBackoff;
   private final double priceInput;
   private final double priceOutput;
+  /** A Gemini model's thinking budget, or null for none sent. */
+  private final Integer thinkingBudget;
 
   private LlmSpec(Builder b) {
     this.provider = b.provider;
@@ -60,6 +63,7 @@ public final class LlmSpec implements Serializable {
     this.maxBackoff = b.maxBackoff;
     this.priceInput = b.priceInput;
     this.priceOutput = b.priceOutput;
+    this.thinkingBudget = b.thinkingBudget;
   }
 
   /** Returns a builder for a client of {@code provider} and {@code model}. */
@@ -98,6 +102,9 @@ public final class LlmSpec implements Serializable {
     }
     LlmClients.GeminiBuilder b = LlmClients.gemini().fromEnvironment(env).model(model).capabilities(capabilities)
         .requestTimeout(requestTimeout);
+    if (thinkingBudget != null) {
+      b.thinkingBudget(thinkingBudget);
+    }
     if (baseUrl != null) {
       b.baseUrl(baseUrl);
     }
@@ -107,7 +114,7 @@ public final class LlmSpec implements Serializable {
   /** What identifies the client stack an executor builds (equal specs share one). */
   String key() {
     return provider + "|" + baseUrl + "|" + model + "|" + capabilities + "|" + requestTimeout + "|" + maxRetries + "|"
-        + initialBackoff + "|" + maxBackoff;
+        + initialBackoff + "|" + maxBackoff + "|" + thinkingBudget;
   }
 
   @Override
@@ -138,6 +145,7 @@ public final class LlmSpec implements Serializable {
     private Duration maxBackoff = Duration.ofSeconds(60);
     private double priceInput;
     private double priceOutput;
+    private Integer thinkingBudget;
 
     private Builder(Provider provider, String model) {
       this.provider = Objects.requireNonNull(provider, "provider is null");
@@ -224,6 +232,21 @@ public final class LlmSpec implements Serializable {
       new PriceTable(inputPerMillion, outputPerMillion); // validates
       this.priceInput = inputPerMillion;
       this.priceOutput = outputPerMillion;
+      return this;
+    }
+
+    /**
+     * Sets a Gemini model's thinking budget ({@link LlmClients.GeminiBuilder#thinkingBudget}; default:
+     * none sent, the model's own).
+     *
+     * @throws IllegalArgumentException if negative, or the provider is not {@link Provider#GEMINI}
+     */
+    public Builder thinkingBudget(int tokens) {
+      if (provider != Provider.GEMINI) {
+        throw new IllegalArgumentException("thinkingBudget is a Gemini setting; the provider is " + provider);
+      }
+      LlmClients.gemini().thinkingBudget(tokens); // validates
+      this.thinkingBudget = tokens;
       return this;
     }
 

@@ -19,4 +19,22 @@ class LlmSpecTest {
           .hasMessageNotContaining("s3cret").hasMessageNotContaining("s3 cret");
     }
   }
+
+  @Test
+  void aThinkingBudgetIsGeminisAndTravelsWithTheSpec() throws Exception {
+    assertThatThrownBy(() -> LlmSpec.builder(LlmSpec.Provider.OPENAI, "m").thinkingBudget(0))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("Gemini");
+    assertThatThrownBy(() -> LlmSpec.builder(LlmSpec.Provider.GEMINI, "m").thinkingBudget(-1))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("thinkingBudget must be >= 0");
+    LlmSpec off = LlmSpec.builder(LlmSpec.Provider.GEMINI, "gemini-2.5-flash").thinkingBudget(0).build();
+    LlmSpec plain = LlmSpec.builder(LlmSpec.Provider.GEMINI, "gemini-2.5-flash").build();
+    assertThat(off).as("an executor's client stack is shared by equal specs only").isNotEqualTo(plain);
+    java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+    try (java.io.ObjectOutputStream out = new java.io.ObjectOutputStream(bytes)) {
+      out.writeObject(off);
+    }
+    try (java.io.ObjectInputStream in = new java.io.ObjectInputStream(new java.io.ByteArrayInputStream(bytes.toByteArray()))) {
+      assertThat(in.readObject()).isEqualTo(off).isNotEqualTo(plain);
+    }
+  }
 }

@@ -14,9 +14,12 @@ import java.util.Set;
  * Thread-safe, as {@link HttpLlmClient}.
  */
 final class GeminiClient extends HttpLlmClient {
+  /** The thinking budget sent with each request, or -1 for none (the model's default). */
+  private final int thinkingBudget;
 
-  GeminiClient(String baseUrl, String model, Set<Capability> capabilities, HttpTransport transport) {
+  GeminiClient(String baseUrl, String model, Set<Capability> capabilities, HttpTransport transport, int thinkingBudget) {
     super("gemini", baseUrl, model, capabilities, transport);
+    this.thinkingBudget = thinkingBudget;
   }
 
   @Override
@@ -39,7 +42,11 @@ final class GeminiClient extends HttpLlmClient {
     }
     ObjectNode gc = body.putObject("generationConfig");
     gc.put("temperature", o.temperature());
-    gc.put("maxOutputTokens", o.maxTokens());
+    // a thinking model's thoughts count against maxOutputTokens: the budget comes on top of the answer's tokens
+    gc.put("maxOutputTokens", o.maxTokens() + Math.max(0, thinkingBudget));
+    if (thinkingBudget >= 0) {
+      gc.putObject("thinkingConfig").put("thinkingBudget", thinkingBudget);
+    }
     gc.put("candidateCount", 1);
     if (o.jsonOutput() && supports(Capability.JSON_OUTPUT)) {
       gc.put("responseMimeType", "application/json");
@@ -48,7 +55,9 @@ final class GeminiClient extends HttpLlmClient {
       gc.put("responseLogprobs", true);
       gc.put("logprobs", o.topLogprobs());
     }
-    HttpTransport.Reply reply = post("/v1beta/models/" + URLEncoder.encode(model(), StandardCharsets.UTF_8) + ":generateContent", body);
+    // "models/gemini-2.5-flash", as ListModels and Google's samples write it, names the same model
+    String name = model().startsWith("models/") ? model().substring("models/".length()) : model();
+    HttpTransport.Reply reply = post("/v1beta/models/" + URLEncoder.encode(name, StandardCharsets.UTF_8) + ":generateContent", body);
     JsonNode json = reply.json();
     String id = reply.requestIdOr("responseId");
     JsonNode usageNode = json.path("usageMetadata");
@@ -68,6 +77,17 @@ final class GeminiClient extends HttpLlmClient {
       if (!part.path("thought").asBoolean(false)) {
         text.append(part.path("text").asText(""));
       }
+    }
+    long thoughts = HttpTransport.tokens(usageNode.path("thoughtsTokenCount"));
+    if (text.length() == 0 && thoughts > 0 && thinkingBudget < 0 && "MAX_TOKENS".equals(cand.path("finishReason").asText(""))) {
+      // a model that thinks by default spends a grade's few tokens on thoughts: every request of the
+      // run would end so, so one clear stop rather than a rejected answer per seed (with a budget
+      // set, a request that thinks past it is that seed's rejected answer)
+      throw new LlmException("gemini model " + model() + " spent all its output tokens thinking (" + thoughts
+          + " thought tokens of maxOutputTokens " + o.maxTokens() + ") and gave no answer: set a thinking budget, which"
+          + " is added to each request's maxOutputTokens (thinkingBudget(0) turns thinking off where the model allows it,"
+          + " as Gemini 2.5 Flash does; gecko generate: --thinking-budget), or use a model that does not think",
+          200, shownBody(json), id, null, null, usage);
     }
     List<TokenLogprob> lps = new ArrayList<>();
     JsonNode lr = cand.path("logprobsResult");

@@ -47,6 +47,10 @@ final class HttpTransport {
   private final java.util.List<java.util.regex.Pattern> escapedSecrets;
   /** The patterns of {@link #escapedSecrets} for the {@link #answerSecrets} only. */
   private final java.util.List<java.util.regex.Pattern> escapedAnswerSecrets;
+  /** An API key shorter than {@value #MIN_SECRET} characters, found where it stands as a word (escaped or not). */
+  private final java.util.List<java.util.regex.Pattern> wordSecrets;
+  private static final String WORD_EDGE_BEFORE = "(?<![\\p{L}\\p{N}_\\-])";
+  private static final String WORD_EDGE_AFTER = "(?![\\p{L}\\p{N}_\\-])";
   private final Clock clock;
 
   HttpTransport(Duration connectTimeout, Duration requestTimeout, Map<String, String> headers, String secret, Clock clock) {
@@ -75,9 +79,15 @@ final class HttpTransport {
     });
     found.addAll(urlSecrets);
     found.removeIf(v -> v.length() < MIN_SECRET); // too short to be a credential, and too common to replace safely
-    if (secret != null && !secret.isEmpty()) {
-      found.add(secret); // the API key itself, whatever its length
+    java.util.List<java.util.regex.Pattern> words = new java.util.ArrayList<>();
+    if (secret != null && secret.length() >= MIN_SECRET) {
+      found.add(secret); // the API key itself
+    } else if (secret != null && !secret.isEmpty()) {
+      // a short key ("x", "none": a local server's placeholder) is scrubbed too, but only where it
+      // stands as a word of its own: replaced inside words, "x" would garble "max_tokens"
+      words.add(java.util.regex.Pattern.compile(WORD_EDGE_BEFORE + "(?:" + escapedForm(secret).pattern() + ")" + WORD_EDGE_AFTER));
     }
+    this.wordSecrets = java.util.List.copyOf(words);
     java.util.List<String> list = new java.util.ArrayList<>(found);
     list.sort(java.util.Comparator.comparingInt(String::length).reversed());
     this.secrets = java.util.List.copyOf(list);
@@ -448,7 +458,11 @@ final class HttpTransport {
     if (text == null) {
       return "";
     }
-    return scrubEscaped(scrubLiteral(text, secrets), escapedSecrets);
+    String out = scrubEscaped(scrubLiteral(text, secrets), escapedSecrets);
+    for (java.util.regex.Pattern p : wordSecrets) {
+      out = p.matcher(out).replaceAll("[REDACTED]");
+    }
+    return out;
   }
 
   /** {@code text} with each match of {@code escaped} (see {@link #escapedForm}) replaced by {@code [REDACTED]}. */

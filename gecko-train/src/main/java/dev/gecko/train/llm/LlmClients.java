@@ -21,14 +21,16 @@ import java.util.Set;
  *     .baseUrl("http://localhost:8000/v1").model("Qwen/Qwen2.5-7B-Instruct")
  *     .capabilities(EnumSet.allOf(Capability.class)).build();
  * LlmClient llm = LlmClients.caching(
- *     LlmClients.metered(LlmClients.retrying(LlmClients.concurrencyLimited(http, 8), RetryPolicy.builder().build()), meter),
+ *     LlmClients.metered(LlmClients.concurrencyLimited(LlmClients.retrying(http, RetryPolicy.builder().build()), 8), meter),
  *     Path.of("run/cache"), meter);
  * }</pre>
  *
  * <p>The cache sits outside the meter so cached answers cost nothing; the meter sits outside the
  * retries so it counts each call once, as a call or a failure, while the tokens of every attempt
- * the provider billed are counted, those of retried attempts too (see {@link #metered}). {@link
- * #standard} builds exactly this stack.
+ * the provider billed are counted, those of retried attempts too (see {@link #metered}). The
+ * concurrency limit sits outside the retries, so that a call waiting for a permit meets a
+ * rate-limit pause before its first request (see {@link #standard}). {@link #standard} builds
+ * exactly this stack.
  *
  * <h2>Environment</h2>
  * <table>
@@ -482,12 +484,35 @@ public final class LlmClients {
    * HttpBuilder}).
    */
   public static final class GeminiBuilder extends HttpBuilder<GeminiBuilder> {
+    private int thinkingBudget = -1;
+
     GeminiBuilder() {
       super(GEMINI_DEFAULT_BASE_URL);
     }
 
     @Override
     GeminiBuilder self() {
+      return this;
+    }
+
+    /**
+     * Sets how many tokens the model may think before it answers, sent as {@code
+     * generationConfig.thinkingConfig.thinkingBudget} and added to each request's {@code
+     * maxOutputTokens} (which counts thoughts too, so a grade's few tokens still fit). Gemini 2.5
+     * and later models think by default; given a grade's 1-4 tokens they spend them all on thoughts
+     * and answer nothing, which stops a run with an {@link LlmException} that says to set this.
+     * {@code 0} turns thinking off where the model allows it (Gemini 2.5 Flash and Flash-Lite);
+     * models that cannot stop thinking (Gemini 2.5 Pro) take a budget from 128. This is the
+     * Gemini 2.5 API's setting; models that are set by a thinking level instead may refuse it,
+     * and this client sends no level. Default: none sent, the model's own default.
+     *
+     * @throws IllegalArgumentException if negative
+     */
+    public GeminiBuilder thinkingBudget(int tokens) {
+      if (tokens < 0) {
+        throw new IllegalArgumentException("thinkingBudget must be >= 0, was " + tokens);
+      }
+      this.thinkingBudget = tokens;
       return this;
     }
 
@@ -518,7 +543,7 @@ public final class LlmClients {
       if (caps.contains(Capability.PROMPT_LOGPROBS)) {
         throw new IllegalArgumentException("Gemini returns log-probabilities of generated tokens only; PROMPT_LOGPROBS is not available");
       }
-      return new GeminiClient(baseUrl, model, caps, transport("x-goog-api-key", ""));
+      return new GeminiClient(baseUrl, model, caps, transport("x-goog-api-key", ""), thinkingBudget);
     }
   }
 }

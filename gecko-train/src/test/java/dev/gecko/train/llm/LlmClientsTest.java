@@ -182,6 +182,39 @@ class LlmClientsTest {
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("generated tokens only");
   }
 
+  /**
+   * A thinking Gemini model spends a grade's few output tokens on thoughts and answers nothing: the
+   * call fails at once, not retried, saying what to set; with a budget set, it is sent and added
+   * to the output limit. Google's "models/" prefix names the same model.
+   */
+  @Test
+  void geminiThinkingThatEatsTheAnswerStopsWithAHintAndABudgetIsSentOnTopOfTheLimit() throws Exception {
+    LlmClient thinking = LlmClients.retrying(LlmClients.gemini().baseUrl(server.geminiBaseUrl()).apiKey(KEY)
+        .model("models/gemini-2.5-pro").build(), policy(3));
+    server.enqueue(Fault.status(200, Map.of(), "{\"candidates\":[{\"content\":{\"role\":\"model\"},"
+        + "\"finishReason\":\"MAX_TOKENS\"}],\"usageMetadata\":{\"promptTokenCount\":50,\"thoughtsTokenCount\":4}}"));
+    assertThatThrownBy(() -> thinking.generate(rcRequest("q", "p", 0)))
+        .isInstanceOfSatisfying(LlmException.class, e -> {
+          assertThat(e.retryable()).isFalse();
+          assertThat(e.billedUsage()).isEqualTo(new Usage(50, 4));
+        })
+        .hasMessageContaining("spent all its output tokens thinking (4 thought tokens of maxOutputTokens 1)")
+        .hasMessageContaining("--thinking-budget").hasMessageNotContaining(KEY);
+    assertThat(server.requests()).hasSize(1);
+    assertThat(server.requests().get(0).path()).isEqualTo("/v1beta/models/gemini-2.5-pro:generateContent");
+    JsonNode plain = JSON.readTree(server.requests().get(0).body()).path("generationConfig");
+    assertThat(plain.path("maxOutputTokens").asInt()).isEqualTo(1);
+    assertThat(plain.has("thinkingConfig")).as("the model's own default").isFalse();
+
+    LlmClient budgeted = LlmClients.gemini().baseUrl(server.geminiBaseUrl()).apiKey(KEY).model("gemini-2.5-pro")
+        .thinkingBudget(128).build();
+    assertThat(budgeted.generate(rcRequest("honey bees dance", "Honey bees dance.", 0)).text()).isNotEmpty();
+    JsonNode sent = JSON.readTree(server.requests().get(1).body()).path("generationConfig");
+    assertThat(sent.path("thinkingConfig").path("thinkingBudget").asInt()).isEqualTo(128);
+    assertThat(sent.path("maxOutputTokens").asInt()).isEqualTo(128 + 1);
+    assertThatThrownBy(() -> LlmClients.gemini().thinkingBudget(-1)).isInstanceOf(IllegalArgumentException.class);
+  }
+
   @Test
   void bothHttpClientsDropATrailingSlashRefuseUndeclaredLogprobsAndNameThemselvesWithoutTheKey() {
     LlmClient o = LlmClients.openAiCompatible().baseUrl(server.openAiBaseUrl() + "/").apiKey(KEY).model("m")
@@ -997,6 +1030,19 @@ class LlmClientsTest {
     server.enqueue(Fault.status(401, Map.of(), "plain \u001b[31m text\r\nmore"));
     assertThatThrownBy(() -> c.generate(LlmRequest.of("hi", GenerationOptions.DEFAULT)))
         .hasMessageContaining("plain U+001B[31m text more");
+  }
+
+  /** A local server's placeholder key ("x") is scrubbed where it stands as a word, not inside other words. */
+  @Test
+  void aShortPlaceholderKeyIsScrubbedAsAWordWithoutGarblingTheMessage() {
+    server.enqueue(Fault.status(400, Map.of(), "{\"error\":{\"message\":\"max_tokens exceeds the context; key x, or \\u0078, "
+        + "is unknown\"}}"));
+    LlmClient c = LlmClients.openAiCompatible().baseUrl(server.openAiBaseUrl()).apiKey("x").model("m").build();
+    assertThatThrownBy(() -> c.generate(LlmRequest.of("hi", GenerationOptions.DEFAULT)))
+        .isInstanceOfSatisfying(BadRequestException.class, e -> {
+          assertThat(e.getMessage()).contains("max_tokens exceeds the context; key [REDACTED], or [REDACTED], is unknown");
+          assertThat(e.body()).contains("max_tokens").doesNotContain(" x,").doesNotContain("\\u0078");
+        });
   }
 
   @Test
