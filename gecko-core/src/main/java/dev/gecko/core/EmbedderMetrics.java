@@ -13,9 +13,10 @@ import java.util.Objects;
  * field and not yet in another (a ratio such as {@link #batchFill()} is then off by at most that
  * batch); taken while the embedder is idle, it is exact. Immutable and thread-safe.
  *
- * @param calls embedding calls an open embedder took in (sync and async, those refused for a full queue
- *     included, see {@code rejected}; not those refused before, for a request that is not valid, nor
- *     those made after close)
+ * @param calls embedding calls an open embedder took in (sync and async; included are those refused
+ *     for a full queue, see {@code rejected}, and those that fail on a text as it is tokenised: too
+ *     long with {@code failOnTruncation}, or without tokens; not those refused before they are taken
+ *     in, for a null text, a task type or width that is not valid, nor those made after close)
  * @param texts texts embedded
  * @param tokens tokens of those texts (prompts and special tokens included, after truncation)
  * @param paddedTokens tokens run, padding included ({@code rows x longest row} summed over batches)

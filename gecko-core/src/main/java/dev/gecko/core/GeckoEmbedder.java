@@ -152,8 +152,9 @@ public interface GeckoEmbedder extends AutoCloseable {
    * progress} (phase {@code "embedding"}, unit {@code "texts"}, metric {@code "tokens"}: the tokens
    * the model ran for the texts done so far, special tokens included, after truncation, padding
    * not counted): once before any work, then as each window of up to 512 texts is done, the last
-   * report with {@code done == total}. Reports come on the calling thread. The listener may close
-   * this embedder: the call still completes (see {@link #close()}).
+   * report with {@code done == total}; a call that is coalesced with others (one of at most {@code
+   * maxBatchSize} texts) reports only before and after its work. Reports come on the calling
+   * thread. The listener may close this embedder: the call still completes (see {@link #close()}).
    *
    * @throws IllegalArgumentException if {@code dims} is not in {@code [1, dimensions()]}, or a
    *     text encodes to no tokens (an empty text, with a tokenizer that adds no special tokens; the

@@ -220,7 +220,10 @@ class ModelPackageTest {
     Files.writeString(manifest, "{\"name\": \"x\", \"pooling\": \"cls\", \"maxTokens\": \"many\"}");
     assertThatThrownBy(() -> ModelPackage.fromDirectory(dir)).hasMessageContaining("maxTokens");
     Files.writeString(manifest, "{\"name\": \"x\", \"pooling\": \"cls\", \"maxTokens\": 128}");
-    assertThatThrownBy(() -> ModelPackage.fromDirectory(dir)).hasMessageContaining("model").hasMessageContaining("not found");
+    assertThatThrownBy(() -> ModelPackage.fromDirectory(dir)).isInstanceOf(java.nio.file.NoSuchFileException.class)
+        .hasMessage(dir.resolve("model.onnx") + ": file not found (field 'model' of " + manifest + ")");
+    assertThatThrownBy(() -> ModelPackage.resolve(dir.toString())).isInstanceOf(java.io.UncheckedIOException.class)
+        .hasCauseInstanceOf(java.nio.file.NoSuchFileException.class);
     Files.writeString(manifest, "{\"name\": \"x\", \"pooling\": \"cls\", \"maxTokens\": 128, \"model\": \"../../etc/passwd\"}");
     assertThatThrownBy(() -> ModelPackage.fromDirectory(dir)).hasMessageContaining("outside the folder");
     Files.writeString(manifest, "{broken");
@@ -505,6 +508,19 @@ class ModelPackageTest {
       assertThat(pkg.maxTokens()).isLessThanOrEqualTo(BuiltInModels.positions(pkg.model()).getAsInt());
     }
     assertThat(BuiltInModels.positions(ModelSource.of(Path.of("bge-small-en-v1.5.onnx")))).isEmpty();
+  }
+
+  /** What a package declares of its width is checked against its graph when the graph opens. */
+  @Test
+  void aDeclaredWidthOrMatryoshkaWidthTheGraphDoesNotHaveIsRefusedAtOpen() {
+    ModelPackage wider = ModelPackage.builtIn("all-MiniLM-L6-v2-int8").toBuilder().dimensions(512).build();
+    assertThatThrownBy(() -> GeckoEmbedder.builder().model(wider).build()).isInstanceOf(ModelLoadException.class)
+        .hasMessageContaining("package declares 512 dimensions but the graph outputs 384");
+    // no width declared: the builder cannot check the Matryoshka widths, the open does
+    ModelPackage matryoshka = ModelPackage.builtIn("all-MiniLM-L6-v2-int8").toBuilder().dimensions(0)
+        .matryoshkaDim(1024).matryoshkaDim(64).build();
+    assertThatThrownBy(() -> GeckoEmbedder.builder().model(matryoshka).build()).isInstanceOf(ModelLoadException.class)
+        .hasMessageContaining("package declares Matryoshka width 1024 but the graph outputs 384");
   }
 
   /** Widths declared in any order are held widest first, each once, so a manifest can always describe the package. */

@@ -78,7 +78,7 @@ public final class JsonlReader implements Closeable {
     } catch (JsonProcessingException e) {
       String m = e.getOriginalMessage();
       throw lines.invalid(m != null && m.startsWith("Trailing token")
-          ? "more content after the JSON object (one object per line)" : reason(e));
+          ? "more content after the JSON object (one object per line)" : reason(e), e);
     }
     if (!(node instanceof ObjectNode)) {
       throw lines.invalid("expected a JSON object, found " + (node == null ? "nothing" : node.getNodeType()
@@ -108,15 +108,23 @@ public final class JsonlReader implements Closeable {
     try {
       return JSON.treeToValue(node, type);
     } catch (ValueInstantiationException e) {
+      // the record's constructor refused a value: its message says why; a nested record's field is named
       Throwable cause = e.getCause() != null ? e.getCause() : e;
-      throw lines.invalid(cause.getMessage() == null ? cause.toString() : cause.getMessage());
+      String field = field(e);
+      throw lines.invalid((field.isEmpty() ? "" : "field '" + field + "': ")
+          + (cause.getMessage() == null ? cause.toString() : cause.getMessage()), cause);
     } catch (JsonMappingException e) {
-      String field = e.getPath().stream().map(r -> r.getFieldName() != null ? r.getFieldName()
-          : "[" + r.getIndex() + "]").collect(Collectors.joining("."));
-      throw lines.invalid((field.isEmpty() ? "" : "field '" + field + "': ") + reason(e));
+      String field = field(e);
+      throw lines.invalid((field.isEmpty() ? "" : "field '" + field + "': ") + reason(e), e);
     } catch (JsonProcessingException e) {
-      throw lines.invalid(reason(e));
+      throw lines.invalid(reason(e), e);
     }
+  }
+
+  /** The path of the field at fault ({@code a.b[2]}), or empty at the top level. */
+  private static String field(JsonMappingException e) {
+    return e.getPath().stream().map(r -> r.getFieldName() != null ? r.getFieldName()
+        : "[" + r.getIndex() + "]").collect(Collectors.joining("."));
   }
 
   /** Returns the number of the line last returned (1-based). */

@@ -286,6 +286,11 @@ public final class LineReader implements Closeable {
     return new InvalidDataException(source, line, reason);
   }
 
+  /** Returns an {@link InvalidDataException} for the line last returned, with the failure that found it. */
+  public InvalidDataException invalid(String reason, Throwable cause) {
+    return new InvalidDataException(source, line, reason, cause);
+  }
+
   @Override
   public void close() throws IOException {
     closed = true;

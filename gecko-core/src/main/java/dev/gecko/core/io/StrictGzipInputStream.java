@@ -84,7 +84,9 @@ final class StrictGzipInputStream extends InputStream {
       try {
         n = inflater.inflate(b, off, len);
       } catch (DataFormatException e) {
-        throw new ZipException("invalid compressed data in gzip member " + member + ": " + e.getMessage());
+        ZipException z = new ZipException("invalid compressed data in gzip member " + member + ": " + e.getMessage());
+        z.initCause(e);
+        throw z;
       }
       if (n > 0) {
         crc.update(b, off, n);

@@ -276,9 +276,18 @@ class ReadersTest {
     }
     Path g = write("neg.jsonl", "{\"name\": \"a\", \"count\": -1}\n");
     try (JsonlReader in = JsonlReader.open(g)) {
-      assertThatThrownBy(() -> in.next(Row.class)).hasMessage(g + ":1: count must be >= 0");
+      assertThatThrownBy(() -> in.next(Row.class)).hasMessage(g + ":1: count must be >= 0")
+          .hasCauseInstanceOf(IllegalArgumentException.class);
+    }
+    // a nested record that refuses a value: the field is named, and the refusal is the cause
+    Path h = write("nested.jsonl", "{\"id\": \"x\", \"row\": {\"name\": \"a\", \"count\": -1}}\n");
+    try (JsonlReader in = JsonlReader.open(h)) {
+      assertThatThrownBy(() -> in.next(Holder.class)).hasMessage(h + ":1: field 'row': count must be >= 0")
+          .hasCauseInstanceOf(IllegalArgumentException.class);
     }
   }
+
+  record Holder(String id, Row row) {}
 
   /** A pipe ({@code /dev/stdin}, a shell's {@code <(...)}) reads as a file does: it failed with "Illegal seek". */
   @Test

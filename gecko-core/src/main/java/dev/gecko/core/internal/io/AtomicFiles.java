@@ -86,9 +86,15 @@ public final class AtomicFiles {
         Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
       }
       syncFolder(parent);
-    } finally {
-      Files.deleteIfExists(tmp);
+    } catch (IOException | RuntimeException | Error e) {
+      try {
+        Files.deleteIfExists(tmp);
+      } catch (IOException | RuntimeException cleanup) {
+        e.addSuppressed(cleanup); // the write's own failure is the one reported
+      }
+      throw e;
     }
+    Files.deleteIfExists(tmp); // moved away: nothing left, unless the move copied
     removeStaleSiblings(parent, target.getFileName().toString());
   }
 

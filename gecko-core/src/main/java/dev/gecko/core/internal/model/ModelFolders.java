@@ -197,6 +197,10 @@ public final class ModelFolders {
       throw new InvalidDataException(dir.toString(), 0, "no model.onnx or onnx/model.onnx");
     }
     b.model(ModelSource.of(inside(dir, onnx, dir, onnx)));
+    if (!Files.isRegularFile(dir.resolve("tokenizer.json"))) {
+      throw new NoSuchFileException(dir.resolve("tokenizer.json").toString(), null,
+          "file not found (the tokenizer of a sentence-transformers folder)");
+    }
     b.tokenizer(file(dir, "tokenizer.json", modules, "tokenizer"));
     return build(b, modules);
   }
@@ -270,7 +274,11 @@ public final class ModelFolders {
   private static ModelSource file(Path dir, String relative, Path origin, String field) throws IOException {
     Path p = inside(dir, relative, origin, "field '" + field + "'");
     if (!Files.isRegularFile(p)) {
-      throw new InvalidDataException(origin.toString(), 0, "field '" + field + "': file not found: " + p);
+      // an I/O state (a download not finished, a file not copied), not malformed data: the same
+      // exception as a missing manifest, naming what asked for the file
+      throw new NoSuchFileException(p.toString(), null, Files.isDirectory(p)
+          ? "a folder, where field '" + field + "' of " + origin + " names a file"
+          : "file not found (field '" + field + "' of " + origin + ")");
     }
     return ModelSource.of(p);
   }

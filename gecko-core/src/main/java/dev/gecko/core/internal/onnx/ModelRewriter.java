@@ -92,7 +92,7 @@ public final class ModelRewriter {
       crc.update(name.getBytes(StandardCharsets.UTF_8));
       crc.update(bytes);
     });
-    return Optional.of(String.format("%08x", crc.getValue()));
+    return Optional.of(String.format(java.util.Locale.ROOT, "%08x", crc.getValue()));
   }
 
   /** The rewritten model and what was done to it. */

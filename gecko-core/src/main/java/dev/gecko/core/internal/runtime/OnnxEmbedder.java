@@ -158,7 +158,7 @@ public final class OnnxEmbedder implements GeckoEmbedder {
       Adapter adapter = loadAdapter(pkg, session.width());
       tokenizer = awaitTokenizer(tokenizerLoad);
       OnnxEmbedder embedder = new OnnxEmbedder(pkg, tokenizer, session, adapter, settings, stats);
-      LOG.log(System.Logger.Level.DEBUG, () -> String.format(
+      LOG.log(System.Logger.Level.DEBUG, () -> String.format(java.util.Locale.ROOT,
           "opened %s (%d dims, %s pooling, %d threads, %d intra-op) in %d ms", pkg.name(), embedder.width,
           pkg.pooling(), settings.threads(), settings.intraOpThreads(), (System.nanoTime() - start) / 1_000_000));
       return embedder;

@@ -119,6 +119,12 @@ final class SessionLoader {
         throw new ModelLoadException(pkg.name() + ": package declares " + pkg.dimensions()
             + " dimensions but the graph outputs " + width);
       }
+      for (int d : pkg.matryoshkaDims()) { // checked by the package's builder only where it declares its width
+        if (d > width) {
+          throw new ModelLoadException(pkg.name() + ": package declares Matryoshka width " + d
+              + " but the graph outputs " + width);
+        }
+      }
       return new InferenceSession(env, options, session, outputName, inputs.contains(TOKEN_TYPE_IDS), width,
           loaded.firstTokenOnly, pkg.pooling());
     } catch (IOException | OrtException | RuntimeException | Error e) {
