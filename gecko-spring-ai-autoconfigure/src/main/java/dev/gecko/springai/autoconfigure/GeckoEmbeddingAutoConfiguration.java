@@ -73,8 +73,14 @@ public class GeckoEmbeddingAutoConfiguration {
     try {
       return b.build();
     } catch (IllegalArgumentException e) {
-      boolean width = e.getMessage() != null && e.getMessage().startsWith("dims ");
-      throw width ? invalid("dims", properties.getDims(), e) : invalid("model", properties.getModel(), e);
+      String message = e.getMessage() == null ? "" : e.getMessage();
+      if (message.startsWith("dims ")) {
+        throw invalid("dims", properties.getDims(), e);
+      }
+      if (message.startsWith("maxBatchTokens ")) { // a batch of that budget would not fit the model's buffers
+        throw invalid("max-batch-tokens", properties.getMaxBatchTokens(), e);
+      }
+      throw invalid("model", properties.getModel(), e);
     } catch (GeckoException | UncheckedIOException e) {
       if (causedByError(e)) { // a native library that does not load, memory: not the property's value
         throw e;
