@@ -321,6 +321,8 @@ public final class EmbeddingCache {
         }
       } catch (IOException e) {
         memoryOnly(e);
+      } catch (java.nio.channels.OverlappingFileLockException e) { // a store of another class loader holds it
+        memoryOnly(new IOException("locked by another cache in this JVM", e));
       }
     }
 
@@ -330,7 +332,20 @@ public final class EmbeddingCache {
      * held the lock would let another process append at the same time.
      */
     private Object fileMonitor() {
-      return FILE_LOCKS.computeIfAbsent(file.toAbsolutePath().normalize(), f -> new Object());
+      return FILE_LOCKS.computeIfAbsent(sameFileKey(file), f -> new Object());
+    }
+
+    /**
+     * One key for every spelling of a file (a link to its folder, {@code ..}): its folder's real path
+     * and its name. The file itself may not exist yet, its folder does.
+     */
+    static Path sameFileKey(Path file) {
+      Path abs = file.toAbsolutePath().normalize();
+      try {
+        return abs.getParent().toRealPath().resolve(abs.getFileName());
+      } catch (IOException e) {
+        return abs;
+      }
     }
 
     /** A file that cannot be written: warned about once, then this store keeps its vectors in memory only. */

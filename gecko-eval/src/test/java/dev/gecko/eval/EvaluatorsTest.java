@@ -386,11 +386,13 @@ class EvaluatorsTest {
     assertThat(Files.size(file)).isEqualTo(size + 32 + 4 * 384 + 4);
   }
 
+  /** The second cache names the folder through a symbolic link: the same file, the same turns. */
   @Test
   void twoCachesOnOneFolderInOneJvmAppendAtOnceWithoutLosingRecords() throws Exception {
     Path dir = Files.createDirectories(tmp.resolve("cache-twice"));
+    Path link = Files.createSymbolicLink(tmp.resolve("cache-twice-link"), dir);
     EmbeddingCache.Store a = EmbeddingCache.open(dir).store(embedder.model(), 4);
-    EmbeddingCache.Store b = EmbeddingCache.open(dir).store(embedder.model(), 4);
+    EmbeddingCache.Store b = EmbeddingCache.open(link).store(embedder.model(), 4);
     java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2);
     try {
       List<java.util.concurrent.Future<?>> runs = new java.util.ArrayList<>();

@@ -341,6 +341,9 @@ public final class GeckoTokenizer implements AutoCloseable {
      */
     public Builder tokenizerJson(Path path) throws IOException {
       Objects.requireNonNull(path, "path is null");
+      if (Files.isDirectory(path)) { // opened without complaint on Linux, then "Is a directory" with no name
+        throw new java.nio.file.FileSystemException(path.toString(), null, "a folder, not a tokenizer.json file");
+      }
       try (InputStream in = Files.newInputStream(path)) {
         return tokenizerJson(in, path.toString());
       }
@@ -391,6 +394,8 @@ public final class GeckoTokenizer implements AutoCloseable {
      * @throws IllegalStateException if no tokenizer.json was given
      * @throws IllegalArgumentException if the tokenizer.json is not valid (the message names its
      *     source)
+     * @throws UnsatisfiedLinkError (or the unchecked exception of DJL's library loader) if the native
+     *     tokenizers library does not load on this platform, whatever the file
      */
     public GeckoTokenizer build() {
       if (json == null) {
@@ -398,6 +403,9 @@ public final class GeckoTokenizer implements AutoCloseable {
       }
       TokenizerJsonFacts facts = TokenizerJsonFacts.read(json, source);
       int max = maxLength != null ? maxLength : facts.maxLength(DEFAULT_MAX_LENGTH);
+      // outside the catch below: a native library that does not load (another C library, another
+      // CPU) is the machine's problem, not the file's, and is thrown as the loader threw it
+      TokenizerNatives.ensureLoaded();
       try {
         return new GeckoTokenizer(json, max, facts.padId());
       } catch (RuntimeException e) {

@@ -192,6 +192,11 @@ class GeckoTokenizerTest {
     byte[] latin1 = "{\"model\": {\"vocab\": {\"caf\u00e9\": 0}}}".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
     assertThatThrownBy(() -> GeckoTokenizer.builder().tokenizerJson(new java.io.ByteArrayInputStream(latin1), "model/tokenizer.json"))
         .isInstanceOf(IOException.class).hasMessage("model/tokenizer.json: not UTF-8 text, as a tokenizer.json must be");
+    // a folder where the file should be: named (reading it failed with a bare "Is a directory")
+    Path folder = bad.resolveSibling("a-folder");
+    Files.createDirectories(folder);
+    assertThatThrownBy(() -> GeckoTokenizer.fromFile(folder, 128))
+        .isInstanceOf(IOException.class).hasMessage(folder + ": a folder, not a tokenizer.json file");
   }
 
   /** A tokenizer.json re-saved by an editor that writes a byte order mark reads as without one. */
