@@ -103,6 +103,12 @@ public final class FineTuner {
    *     skipped
    * @throws dev.gecko.eval.UndefinedScoreException if the base model, before any training, gives
    *     every STS validation pair the same similarity (no step could be scored)
+   * @throws InvalidDataException if the training rows, once read as the objective reads them, cannot
+   *     train it: CoSENT rows that all have one score, GECKO rows of which fewer than two stay
+   *     positives above {@code positiveThreshold}, MRL-distill data of fewer than three distinct
+   *     texts (checked before the first step, after tokenising)
+   * @throws IllegalStateException also if the base model's own validation vectors are not finite
+   *     (step 0, before any update)
    */
   public FineTuneResult train() throws IOException {
     Thread self = Thread.currentThread();
@@ -513,7 +519,9 @@ public final class FineTuner {
 
     /**
      * Validates the whole and builds. The model's graph is read here, and the output folder is
-     * created and checked for writing, so that nothing is refused after training started.
+     * created and checked for writing, so that settings and files are not refused after training
+     * started; what the rows hold as a whole (their scores' spread, how many are positives) is
+     * checked by {@link FineTuner#train()} before its first step.
      *
      * @throws IllegalStateException if the base model, data or output is missing
      * @throws InvalidDataException if a row does not suit the objective (naming file and line), or,

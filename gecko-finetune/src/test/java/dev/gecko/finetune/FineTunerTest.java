@@ -159,6 +159,14 @@ class FineTunerTest {
     Files.write(ckpt, bytes);
     assertThatThrownBy(() -> small(out).checkpointEvery(1).resume(true).build()).isInstanceOf(InvalidDataException.class)
         .hasMessageContaining("checkpoint.bin").hasMessageContaining("damaged");
+    // a damaged byte in the JSON header, which no parser reads: damaged too (it was an UncheckedIOException)
+    bytes[bytes.length / 2] ^= 0x10; // the weights as they were
+    int brace = "GFTCKPT2".length() + Integer.BYTES; // after the magic and the header's length
+    assertThat((char) bytes[brace]).isEqualTo('{');
+    bytes[brace] = '#';
+    Files.write(ckpt, bytes);
+    assertThatThrownBy(() -> small(out).checkpointEvery(1).resume(true).build()).isInstanceOf(InvalidDataException.class)
+        .hasMessageContaining("checkpoint.bin").hasMessageContaining("damaged");
   }
 
   /**

@@ -118,8 +118,11 @@ final class Checkpoint {
     Map<String, Object> h;
     try (DataInputStream in = new DataInputStream(new BufferedInputStream(Files.newInputStream(file), 1 << 16))) {
       h = header(file, in); // first: an older or foreign file is told as that, not as damaged
-    } catch (EOFException e) {
-      throw new InvalidDataException(file.toString(), 0, "the checkpoint is truncated", e);
+    } catch (EOFException | com.fasterxml.jackson.core.JacksonException e) {
+      // a header that cannot be read: a damaged byte, or a length field that points past the end;
+      // the checksum tells a damaged file from a cut one
+      verify(file);
+      throw new InvalidDataException(file.toString(), 0, "the checkpoint's header cannot be read: start over without resume", e);
     }
     verify(file);
     if (!(h.get("run") instanceof Map<?, ?> saved)) {

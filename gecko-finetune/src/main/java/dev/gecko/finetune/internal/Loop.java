@@ -262,7 +262,7 @@ public final class Loop {
    */
   public FineTuneResult run() throws IOException {
     long started = System.nanoTime();
-    Torch.engine();
+    Torch.engine(); // started (or refused) before any work
     boolean gradMode = JniUtils.isGradMode();
     JniUtils.setGradMode(false);
     try {
@@ -342,7 +342,9 @@ public final class Loop {
     List<Row> valRows = gradedValidation ? List.of() : rows(val);
     try (GeckoTokenizer tokenizer = tokenizer(pkg, config.maxLength());
         GeckoTokenizer evalTokenizer = tokenizer(pkg, pkg.maxTokens());
-        NDManager manager = NDManager.newBaseManager();
+        // PyTorch's arrays whatever DJL's default engine is (DJL_DEFAULT_ENGINE, another engine on
+        // the class path): the optimizer and the gradient collectors work on PyTorch arrays
+        NDManager manager = Torch.engine().newBaseManager();
         BertEncoder encoder = BertEncoder.load(graph, mapping, manager, DataType.FLOAT32)) {
       encodings = tokenizer.encodeAll(texts);
       padId = tokenizer.padId();
@@ -462,7 +464,9 @@ public final class Loop {
               s.bestScore = score;
               s.bestStep = s.step;
               s.sinceBest = 0;
-              s.bestWeights = snapshot(encoder);
+              if (config.keepBest()) { // without it the last step's weights are written: no copy to hold
+                s.bestWeights = snapshot(encoder);
+              }
             } else if (config.patience() > 0 && ++s.sinceBest >= config.patience()) {
               s.stopped = true;
             }
