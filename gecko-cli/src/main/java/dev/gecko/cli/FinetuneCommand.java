@@ -175,7 +175,7 @@ final class FinetuneCommand implements Callable<Integer> {
     if (validation != null) {
       CliFiles.readableFile("--validation", validation);
     }
-    if (quantize != null && !quantize.equals("int8")) {
+    if (quantize != null && !quantize.equalsIgnoreCase("int8")) {
       throw new GeckoCli.UsageException("--quantize: only int8 is supported, was '" + quantize + "'");
     }
     if (!dimWeights.isEmpty() && dimWeights.size() != dims.size()) {
@@ -193,12 +193,10 @@ final class FinetuneCommand implements Callable<Integer> {
       }
       throw new ModelLoadException("--model " + model + ": the folder does not load: " + e.getMessage(), e);
     }
-    for (int d : dims) { // as every command checks --dims: before any work, a usage error
-      if (d < 1 || d > basePackage.dimensions()) {
-        throw new GeckoCli.UsageException("--dims: every width must be in [1, " + basePackage.dimensions() + "], was "
-            + d);
-      }
-    }
+    // as every command checks --dims: before any work, a usage error; a folder that declares no
+    // width (its gecko-model.json may leave it to the graph) has the upper bound checked by the
+    // fine-tuner, which reads the graph's width
+    ModelOptions.checkDims("--dims", dims, true, basePackage.dimensions());
     CliFiles.writableFolder("--out", out); // before the data is read and the model's graph parsed
     PrintWriter err = spec.commandLine().getErr();
     // a cache that cannot be used only costs speed (the rule of gecko train and gecko eval)

@@ -202,18 +202,36 @@ public final class GeckoCli implements Runnable {
     } catch (java.io.UnsupportedEncodingException impossible) {
       throw new AssertionError(impossible); // every JVM has UTF-8
     }
-    handler.setFormatter(new java.util.logging.SimpleFormatter() {
-      @Override
-      public String format(java.util.logging.LogRecord r) {
-        return "gecko: " + r.getLevel().getName().toLowerCase(java.util.Locale.ROOT) + ": "
-            + TerminalText.message(formatMessage(r)) + System.lineSeparator();
-      }
-    });
+    handler.setFormatter(new LogLineFormatter());
     root.addHandler(handler);
     root.setLevel(level);
     // DJL probes for CUDA when it picks its native library and warns on machines without a GPU
     // driver; that is noise for an embedding CLI.
     DJL_CUDA.setLevel(verbose ? Level.INFO : Level.SEVERE);
+  }
+
+  /**
+   * A library log record as one line: {@code gecko: <level>: <message>}, control characters shown
+   * as {@code U+XXXX}. A number parameter reads as Java writes it: {@code MessageFormat} would
+   * group it and use the default locale ("retry 1/5 in 1,000 ms", or "1.000 ms", one second, in
+   * German). Thread-safe (stateless).
+   */
+  static final class LogLineFormatter extends java.util.logging.SimpleFormatter {
+    @Override
+    public String format(java.util.logging.LogRecord r) {
+      Object[] params = r.getParameters();
+      if (params != null) {
+        Object[] plain = params.clone();
+        for (int i = 0; i < plain.length; i++) {
+          if (plain[i] instanceof Number n) {
+            plain[i] = String.valueOf(n);
+          }
+        }
+        r.setParameters(plain);
+      }
+      return "gecko: " + r.getLevel().getName().toLowerCase(java.util.Locale.ROOT) + ": "
+          + TerminalText.message(formatMessage(r)) + System.lineSeparator();
+    }
   }
 
   /** Held strongly: java.util.logging keeps only weak references to configured loggers. */

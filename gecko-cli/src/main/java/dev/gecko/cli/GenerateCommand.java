@@ -330,7 +330,7 @@ final class GenerateCommand implements Callable<Integer> {
   /** The builder's message, after the name of what it is about: the key's variable, else {@code source} if any. */
   private static String named(IllegalArgumentException e, String source, String keySource) {
     String message = String.valueOf(e.getMessage());
-    String about = message.contains("API key") ? keySource : source;
+    String about = message.contains("API key") ? keySource : message.startsWith("model name") ? "--llm-model" : source;
     return (about != null ? about + ": " : "") + message;
   }
 

@@ -91,7 +91,7 @@ final class IndexCommand implements Callable<Integer> {
         modelName = java.nio.file.Path.of(modelName).toAbsolutePath().normalize().toString();
       }
       IndexDirectory.write(out, modelName, embedder.model(), index, docs);
-      err.printf("gecko: wrote %s: %d documents, %d dims, %s, model %s%n", out, index.size(), width,
+      err.printf(java.util.Locale.ROOT, "gecko: wrote %s: %d documents, %d dims, %s, model %s%n", out, index.size(), width,
           index.precision().name().toLowerCase(java.util.Locale.ROOT), modelName);
       err.flush();
     }

@@ -195,6 +195,16 @@ class CliErrorsTest {
     assertThat(brokenModel.code()).as(brokenModel.err()).isEqualTo(1);
     assertThat(brokenModel.err()).contains("--model " + broken).contains("does not load");
     assertThat(dir.resolve("never-written")).doesNotExist();
+    // a folder whose manifest leaves the width to the graph (as it may): --dims is checked against the graph's
+    Path noWidth = Files.createDirectories(dir.resolve("no-width-model"));
+    dev.gecko.core.ModelPackage miniLm = dev.gecko.core.ModelPackage.builtIn("all-MiniLM-L6-v2");
+    Files.write(noWidth.resolve("model.onnx"), miniLm.model().readAllBytes());
+    Files.write(noWidth.resolve("tokenizer.json"), miniLm.tokenizer().readAllBytes());
+    Files.writeString(noWidth.resolve("gecko-model.json"), "{\"name\": \"no-width\", \"pooling\": \"mean\", \"maxTokens\": 256}");
+    EmbedCommandTest.Run tooWide = gecko("finetune", "--data", data.toString(), "--out", dir.resolve("o2").toString(),
+        "--model", noWidth.toString(), "--dims", "999,64");
+    assertThat(tooWide.code()).as(tooWide.err()).isEqualTo(2);
+    assertThat(tooWide.err()).contains("--dims").contains("999").contains("384").doesNotContain("[1, 0]");
   }
 
   @Test
@@ -356,5 +366,21 @@ class CliErrorsTest {
     assertThat(code).isEqualTo(GeckoCli.EXIT_FAILURE);
     assertThat(err.toString()).startsWith("gecko: error: out of memory (Java heap space)").doesNotContain("\tat ");
     assertThat(GeckoCli.reportingErrors(() -> 0, new java.io.PrintWriter(err), false)).isZero();
+  }
+
+  /** A library warning's numbers read as Java writes them, whatever the locale: "1000 ms", never "1.000 ms". */
+  @Test
+  void libraryWarningsWriteNumbersUngroupedWhateverTheLocale() {
+    java.util.Locale saved = java.util.Locale.getDefault();
+    try {
+      java.util.Locale.setDefault(java.util.Locale.GERMANY);
+      java.util.logging.LogRecord r = new java.util.logging.LogRecord(java.util.logging.Level.WARNING,
+          "LLM call failed ({0}); retry {1}/{2} in {3} ms, share {4}");
+      r.setParameters(new Object[] {"HTTP 429", 1, 5, 1500L, 0.25});
+      assertThat(new GeckoCli.LogLineFormatter().format(r))
+          .isEqualTo("gecko: warning: LLM call failed (HTTP 429); retry 1/5 in 1500 ms, share 0.25" + System.lineSeparator());
+    } finally {
+      java.util.Locale.setDefault(saved);
+    }
   }
 }

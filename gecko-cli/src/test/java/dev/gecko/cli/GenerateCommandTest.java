@@ -282,6 +282,10 @@ class GenerateCommandTest {
         "--base-url", server.geminiBaseUrl(), "--llm-model", "m", "--thinking-budget", "-1");
     assertThat(negative.code()).as(negative.err()).isEqualTo(GeckoCli.EXIT_USAGE);
     assertThat(negative.err()).contains("gecko: error: --thinking-budget must be >= 0, was -1\n");
+    Run blankModel = gecko("generate", "--corpus", corpus, "--out", dir.resolve("o").toString(), "--llm", "openai",
+        "--base-url", server.openAiBaseUrl(), "--llm-model", " ");
+    assertThat(blankModel.code()).as(blankModel.err()).isEqualTo(GeckoCli.EXIT_USAGE);
+    assertThat(blankModel.err()).contains("gecko: error: --llm-model: model name must not be blank\n");
   }
 
   @Test
