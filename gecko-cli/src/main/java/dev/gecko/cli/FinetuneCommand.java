@@ -191,7 +191,7 @@ final class FinetuneCommand implements Callable<Integer> {
       if (!isFolder(model)) { // neither a built-in name nor a folder: a usage error
         throw new GeckoCli.UsageException("--model: " + e.getMessage());
       }
-      throw new ModelLoadException("--model " + model + ": the folder does not load: " + e.getMessage(), e);
+      throw new ModelLoadException("--model " + model + ": the folder does not load: " + GeckoCli.describe(e), e);
     }
     // as every command checks --dims: before any work, a usage error; a folder that declares no
     // width (its gecko-model.json may leave it to the graph) has the upper bound checked by the

@@ -217,20 +217,27 @@ public final class GeckoCli implements Runnable {
    * German). Thread-safe (stateless).
    */
   static final class LogLineFormatter extends java.util.logging.SimpleFormatter {
+    /** A typed argument ({@code {0,number,#.#}}, {@code {1,choice,...}}) takes a number, not its text. */
+    private static final java.util.regex.Pattern TYPED = java.util.regex.Pattern.compile("\\{\\s*\\d+\\s*,");
+
     @Override
     public String format(java.util.logging.LogRecord r) {
+      java.util.logging.LogRecord shown = r;
       Object[] params = r.getParameters();
-      if (params != null) {
+      if (params != null && r.getMessage() != null && !TYPED.matcher(r.getMessage()).find()) {
         Object[] plain = params.clone();
         for (int i = 0; i < plain.length; i++) {
           if (plain[i] instanceof Number n) {
             plain[i] = String.valueOf(n);
           }
         }
-        r.setParameters(plain);
+        shown = new java.util.logging.LogRecord(r.getLevel(), r.getMessage()); // the record itself is left as it is
+        shown.setParameters(plain);
+        shown.setResourceBundle(r.getResourceBundle());
+        shown.setResourceBundleName(r.getResourceBundleName());
       }
       return "gecko: " + r.getLevel().getName().toLowerCase(java.util.Locale.ROOT) + ": "
-          + TerminalText.message(formatMessage(r)) + System.lineSeparator();
+          + TerminalText.message(formatMessage(shown)) + System.lineSeparator();
     }
   }
 

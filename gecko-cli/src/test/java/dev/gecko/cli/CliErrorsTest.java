@@ -379,6 +379,12 @@ class CliErrorsTest {
       r.setParameters(new Object[] {"HTTP 429", 1, 5, 1500L, 0.25});
       assertThat(new GeckoCli.LogLineFormatter().format(r))
           .isEqualTo("gecko: warning: LLM call failed (HTTP 429); retry 1/5 in 1500 ms, share 0.25" + System.lineSeparator());
+      assertThat(r.getParameters()[3]).as("the record is left as it is").isEqualTo(1500L);
+      // a typed argument is the logger's own choice of format: left to MessageFormat
+      java.util.logging.LogRecord typed = new java.util.logging.LogRecord(java.util.logging.Level.WARNING,
+          "{0,number,#} texts");
+      typed.setParameters(new Object[] {12345});
+      assertThat(new GeckoCli.LogLineFormatter().format(typed)).isEqualTo("gecko: warning: 12345 texts" + System.lineSeparator());
     } finally {
       java.util.Locale.setDefault(saved);
     }

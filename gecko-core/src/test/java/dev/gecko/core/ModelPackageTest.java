@@ -224,6 +224,11 @@ class ModelPackageTest {
         .hasMessage(dir.resolve("model.onnx") + ": file not found (field 'model' of " + manifest + ")");
     assertThatThrownBy(() -> ModelPackage.resolve(dir.toString())).isInstanceOf(java.io.UncheckedIOException.class)
         .hasCauseInstanceOf(java.nio.file.NoSuchFileException.class);
+    Files.createDirectories(dir.resolve("model.onnx"));
+    assertThatThrownBy(() -> ModelPackage.fromDirectory(dir)).isInstanceOf(java.nio.file.FileSystemException.class)
+        .isNotInstanceOf(java.nio.file.NoSuchFileException.class)
+        .hasMessage(dir.resolve("model.onnx") + ": a folder, where field 'model' of " + manifest + " names a file");
+    Files.delete(dir.resolve("model.onnx"));
     Files.writeString(manifest, "{\"name\": \"x\", \"pooling\": \"cls\", \"maxTokens\": 128, \"model\": \"../../etc/passwd\"}");
     assertThatThrownBy(() -> ModelPackage.fromDirectory(dir)).hasMessageContaining("outside the folder");
     Files.writeString(manifest, "{broken");

@@ -14,7 +14,6 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Objects;
-import java.util.stream.Collectors;
 
 /**
  * Reads JSON Lines: one JSON object per line, blank lines skipped, over a {@link LineReader} (so
@@ -121,10 +120,17 @@ public final class JsonlReader implements Closeable {
     }
   }
 
-  /** The path of the field at fault ({@code a.b[2]}), or empty at the top level. */
+  /** The path of the field at fault ({@code a.b[2].c}), or empty at the top level. */
   private static String field(JsonMappingException e) {
-    return e.getPath().stream().map(r -> r.getFieldName() != null ? r.getFieldName()
-        : "[" + r.getIndex() + "]").collect(Collectors.joining("."));
+    StringBuilder path = new StringBuilder();
+    for (JsonMappingException.Reference r : e.getPath()) {
+      if (r.getFieldName() != null) {
+        path.append(path.length() == 0 ? "" : ".").append(r.getFieldName());
+      } else {
+        path.append('[').append(r.getIndex()).append(']');
+      }
+    }
+    return path.toString();
   }
 
   /** Returns the number of the line last returned (1-based). */

@@ -118,10 +118,16 @@ final class Checkpoint {
     Map<String, Object> h;
     try (DataInputStream in = new DataInputStream(new BufferedInputStream(Files.newInputStream(file), 1 << 16))) {
       h = header(file, in); // first: an older or foreign file is told as that, not as damaged
-    } catch (EOFException | com.fasterxml.jackson.core.JacksonException e) {
-      // a header that cannot be read: a damaged byte, or a length field that points past the end;
-      // the checksum tells a damaged file from a cut one
-      verify(file);
+    } catch (EOFException e) {
+      throw new InvalidDataException(file.toString(), 0, "the checkpoint is truncated", e);
+    } catch (com.fasterxml.jackson.core.JacksonException e) {
+      // a header that is not JSON: a damaged byte, which the checksum then confirms
+      try {
+        verify(file);
+      } catch (InvalidDataException damaged) {
+        damaged.addSuppressed(e);
+        throw damaged;
+      }
       throw new InvalidDataException(file.toString(), 0, "the checkpoint's header cannot be read: start over without resume", e);
     }
     verify(file);

@@ -321,8 +321,9 @@ public final class FretPipeline {
    * #WORKER_GRACE} for those in flight to end (an interrupted LLM call or backoff ends at once; an
    * embedder call finishes its batch), so that the store is closed and {@code run.lock} released
    * with no worker still writing. Workers that outlast the wait are left to end on their own (a
-   * write of theirs then fails on the closed store); another interrupt cuts the wait short. The
-   * caller sets its interrupt flag again once the folder is closed.
+   * line already being written is finished before the store closes, which waits for it; a later
+   * write of theirs fails on the closed store); another interrupt cuts the wait short. The caller
+   * sets its interrupt flag again once the folder is closed.
    */
   private static void stopWorkers(ExecutorService pool) {
     pool.shutdownNow();

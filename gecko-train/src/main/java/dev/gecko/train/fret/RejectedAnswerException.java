@@ -13,6 +13,7 @@ public final class RejectedAnswerException extends GeckoException {
   private static final long serialVersionUID = 1L;
   private final String stage;
   private final String reason;
+  private final String detail;
   private final String lastAnswer;
 
   /**
@@ -40,6 +41,7 @@ public final class RejectedAnswerException extends GeckoException {
     super(stage + ": " + reason + (detail == null || detail.isEmpty() ? "" : " " + detail));
     this.stage = stage;
     this.reason = reason;
+    this.detail = detail == null ? "" : detail;
     this.lastAnswer = lastAnswer == null ? "" : lastAnswer.length() > 500 ? lastAnswer.substring(0, 500) : lastAnswer;
   }
 
@@ -51,6 +53,11 @@ public final class RejectedAnswerException extends GeckoException {
   /** Returns why the answer was refused, without the seed's detail (see the message for that). */
   public String reason() {
     return reason;
+  }
+
+  /** Returns what is particular to this seed (counts, the refused answer's token), or empty. */
+  public String detail() {
+    return detail;
   }
 
   /** Returns the last refused answer (cut to 500 chars). */

@@ -103,7 +103,8 @@ public final class Relabeler {
         // the seed is lost whatever the other candidates' grades: they are not paid for
         throw new RejectedAnswerException(last.stage(), "most candidates got no valid grade; last: " + last.reason(),
             "(" + ql.invalid + " QL, " + rc.invalid + " RC of " + n + " invalid" + (i + 1 < n ? ", the last "
-                + (n - i - 1) + " not graded" : "") + ")", last.lastAnswer());
+                + (n - i - 1) + " not graded" : "") + ")" + (last.detail().isEmpty() ? "" : " " + last.detail()),
+            last.lastAnswer());
       }
     }
     return fuse(candidates, retrievalScores, ql.scores, rc.scores);

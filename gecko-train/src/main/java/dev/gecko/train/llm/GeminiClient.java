@@ -17,8 +17,14 @@ final class GeminiClient extends HttpLlmClient {
   /** The thinking budget sent with each request, or -1 for none (the model's default). */
   private final int thinkingBudget;
 
+  /** The most output tokens of an answer whose thoughts would take them all, every time: a grade's. */
+  private static final int SHORT_ANSWER_TOKENS = 16;
+
   GeminiClient(String baseUrl, String model, Set<Capability> capabilities, HttpTransport transport, int thinkingBudget) {
-    super("gemini", baseUrl, model, capabilities, transport);
+    // "models/gemini-2.5-flash", as ListModels and Google's samples write it, names the same model
+    // (and the same run: the name goes into a run's digest and the cache's keys)
+    super("gemini", baseUrl, model.startsWith("models/") ? model.substring("models/".length()) : model, capabilities,
+        transport);
     this.thinkingBudget = thinkingBudget;
   }
 
@@ -55,9 +61,7 @@ final class GeminiClient extends HttpLlmClient {
       gc.put("responseLogprobs", true);
       gc.put("logprobs", o.topLogprobs());
     }
-    // "models/gemini-2.5-flash", as ListModels and Google's samples write it, names the same model
-    String name = model().startsWith("models/") ? model().substring("models/".length()) : model();
-    HttpTransport.Reply reply = post("/v1beta/models/" + URLEncoder.encode(name, StandardCharsets.UTF_8) + ":generateContent", body);
+    HttpTransport.Reply reply = post("/v1beta/models/" + URLEncoder.encode(model(), StandardCharsets.UTF_8) + ":generateContent", body);
     JsonNode json = reply.json();
     String id = reply.requestIdOr("responseId");
     JsonNode usageNode = json.path("usageMetadata");
@@ -79,10 +83,11 @@ final class GeminiClient extends HttpLlmClient {
       }
     }
     long thoughts = HttpTransport.tokens(usageNode.path("thoughtsTokenCount"));
-    if (text.length() == 0 && thoughts > 0 && thinkingBudget < 0 && "MAX_TOKENS".equals(cand.path("finishReason").asText(""))) {
-      // a model that thinks by default spends a grade's few tokens on thoughts: every request of the
-      // run would end so, so one clear stop rather than a rejected answer per seed (with a budget
-      // set, a request that thinks past it is that seed's rejected answer)
+    if (text.length() == 0 && thoughts > 0 && thinkingBudget < 0 && o.maxTokens() <= SHORT_ANSWER_TOKENS
+        && "MAX_TOKENS".equals(cand.path("finishReason").asText(""))) {
+      // a model that thinks by default spends a grade's few tokens on thoughts: every grade of the
+      // run would end so, so one clear stop rather than a rejected answer per seed (a longer answer
+      // that one request's thoughts used up, or one past a budget set, is that seed's rejected answer)
       throw new LlmException("gemini model " + model() + " spent all its output tokens thinking (" + thoughts
           + " thought tokens of maxOutputTokens " + o.maxTokens() + ") and gave no answer: set a thinking budget, which"
           + " is added to each request's maxOutputTokens (thinkingBudget(0) turns thinking off where the model allows it,"

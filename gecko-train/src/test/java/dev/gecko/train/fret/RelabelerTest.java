@@ -91,6 +91,13 @@ class RelabelerTest {
     assertThat(seven.reason()).isEqualTo(nine.reason()).isEqualTo("the grade is outside the label set 0-3");
     assertThat(seven.detail()).isEqualTo("grade 7");
     assertThat(nine).hasToString("the grade is outside the label set 0-3 (grade 9)");
+    // the refused answer's own detail stays in the seed's message, which rejects.jsonl records
+    ScriptedLlm sevens = new ScriptedLlm("7", "7", "7", "7");
+    Relabeler strict = new Relabeler(sevens, Prompts.defaults(), Scorer.QL_JUDGED_TEXT, Scorer.RC_TEXT, 1);
+    assertThatThrownBy(() -> strict.relabel("q", candidates.subList(0, 2), new float[2]))
+        .isInstanceOfSatisfying(RejectedAnswerException.class, e -> assertThat(e.reason())
+            .isEqualTo("most candidates got no valid grade; last: the grade is outside the label set 0-3 (after 1 attempts)"))
+        .hasMessageEndingWith("(2 QL, 2 RC of 2 invalid) (grade 7)");
   }
 
   @Test

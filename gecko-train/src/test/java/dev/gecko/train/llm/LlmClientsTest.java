@@ -205,11 +205,18 @@ class LlmClientsTest {
     JsonNode plain = JSON.readTree(server.requests().get(0).body()).path("generationConfig");
     assertThat(plain.path("maxOutputTokens").asInt()).isEqualTo(1);
     assertThat(plain.has("thinkingConfig")).as("the model's own default").isFalse();
+    assertThat(thinking.model()).as("one name for one model: a run's digest and the cache's keys").isEqualTo("gemini-2.5-pro");
+    // a longer answer (a query's JSON) whose thoughts one request used up: that answer is empty, the run goes on
+    server.enqueue(Fault.status(200, Map.of(), "{\"candidates\":[{\"content\":{\"role\":\"model\"},"
+        + "\"finishReason\":\"MAX_TOKENS\"}],\"usageMetadata\":{\"promptTokenCount\":50,\"thoughtsTokenCount\":300}}"));
+    LlmResponse longer = thinking.generate(LlmRequest.of("hi", GenerationOptions.DEFAULT.withMaxTokens(300)));
+    assertThat(longer.text()).isEmpty();
+    assertThat(server.requests()).hasSize(2);
 
     LlmClient budgeted = LlmClients.gemini().baseUrl(server.geminiBaseUrl()).apiKey(KEY).model("gemini-2.5-pro")
         .thinkingBudget(128).build();
     assertThat(budgeted.generate(rcRequest("honey bees dance", "Honey bees dance.", 0)).text()).isNotEmpty();
-    JsonNode sent = JSON.readTree(server.requests().get(1).body()).path("generationConfig");
+    JsonNode sent = JSON.readTree(server.requests().get(2).body()).path("generationConfig");
     assertThat(sent.path("thinkingConfig").path("thinkingBudget").asInt()).isEqualTo(128);
     assertThat(sent.path("maxOutputTokens").asInt()).isEqualTo(128 + 1);
     assertThatThrownBy(() -> LlmClients.gemini().thinkingBudget(-1)).isInstanceOf(IllegalArgumentException.class);

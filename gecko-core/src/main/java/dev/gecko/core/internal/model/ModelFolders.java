@@ -197,7 +197,7 @@ public final class ModelFolders {
       throw new InvalidDataException(dir.toString(), 0, "no model.onnx or onnx/model.onnx");
     }
     b.model(ModelSource.of(inside(dir, onnx, dir, onnx)));
-    if (!Files.isRegularFile(dir.resolve("tokenizer.json"))) {
+    if (!Files.exists(dir.resolve("tokenizer.json"))) {
       throw new NoSuchFileException(dir.resolve("tokenizer.json").toString(), null,
           "file not found (the tokenizer of a sentence-transformers folder)");
     }
@@ -273,12 +273,14 @@ public final class ModelFolders {
 
   private static ModelSource file(Path dir, String relative, Path origin, String field) throws IOException {
     Path p = inside(dir, relative, origin, "field '" + field + "'");
+    if (Files.isDirectory(p)) {
+      throw new java.nio.file.FileSystemException(p.toString(), null, "a folder, where field '" + field + "' of " + origin
+          + " names a file");
+    }
     if (!Files.isRegularFile(p)) {
       // an I/O state (a download not finished, a file not copied), not malformed data: the same
       // exception as a missing manifest, naming what asked for the file
-      throw new NoSuchFileException(p.toString(), null, Files.isDirectory(p)
-          ? "a folder, where field '" + field + "' of " + origin + " names a file"
-          : "file not found (field '" + field + "' of " + origin + ")");
+      throw new NoSuchFileException(p.toString(), null, "file not found (field '" + field + "' of " + origin + ")");
     }
     return ModelSource.of(p);
   }
