@@ -237,6 +237,13 @@ public final class EmbeddingCache {
   static final class Store {
     /** The file, or null for memory only: from the start, or after the file failed to read or write. */
     private Path file;
+    /**
+     * This JVM's monitor for the file, whatever path reached it ({@link #sameFileKey}); null without
+     * a file. Reads take it too: closing any channel of a file drops the process's lock on it
+     * (POSIX), so a read that closed its channel while another store of the file held the lock
+     * would let another process append at the same time.
+     */
+    private final Object monitor;
     private final int width;
     private final byte[] fingerprint;
     private final Map<Key, float[]> vectors = new HashMap<>();
@@ -246,6 +253,7 @@ public final class EmbeddingCache {
 
     Store(Path file, int width, byte[] fingerprint) {
       this.file = file;
+      this.monitor = file == null ? null : FILE_LOCKS.computeIfAbsent(sameFileKey(file), f -> new Object());
       this.width = width;
       this.fingerprint = fingerprint;
     }
@@ -273,7 +281,7 @@ public final class EmbeddingCache {
         }
       }
       if (!wanted.isEmpty() && file != null) {
-        synchronized (fileMonitor()) {
+        synchronized (monitor) {
           read(wanted);
         }
       }
@@ -316,7 +324,7 @@ public final class EmbeddingCache {
       // a file lock is held by the JVM, not the thread: two stores of this file in one JVM (two caches
       // opened on one folder) would get OverlappingFileLockException, so they take turns here first
       try {
-        synchronized (fileMonitor()) {
+        synchronized (monitor) {
           append(buf, recordBytes);
         }
       } catch (IOException e) {
@@ -324,15 +332,6 @@ public final class EmbeddingCache {
       } catch (java.nio.channels.OverlappingFileLockException e) { // a store of another class loader holds it
         memoryOnly(new IOException("locked by another cache in this JVM", e));
       }
-    }
-
-    /**
-     * This JVM's monitor for the file. Reads take it too: closing any channel of a file drops the
-     * process's lock on it (POSIX), so a read that closed its channel while another store of the file
-     * held the lock would let another process append at the same time.
-     */
-    private Object fileMonitor() {
-      return FILE_LOCKS.computeIfAbsent(sameFileKey(file), f -> new Object());
     }
 
     /**

@@ -197,11 +197,7 @@ public final class ModelFolders {
       throw new InvalidDataException(dir.toString(), 0, "no model.onnx or onnx/model.onnx");
     }
     b.model(ModelSource.of(inside(dir, onnx, dir, onnx)));
-    if (!Files.exists(dir.resolve("tokenizer.json"))) {
-      throw new NoSuchFileException(dir.resolve("tokenizer.json").toString(), null,
-          "file not found (the tokenizer of a sentence-transformers folder)");
-    }
-    b.tokenizer(file(dir, "tokenizer.json", modules, "tokenizer"));
+    b.tokenizer(file(dir, "tokenizer.json", modules, "tokenizer", "the tokenizer of a sentence-transformers folder"));
     return build(b, modules);
   }
 
@@ -272,6 +268,12 @@ public final class ModelFolders {
   }
 
   private static ModelSource file(Path dir, String relative, Path origin, String field) throws IOException {
+    return file(dir, relative, origin, field, "field '" + field + "' of " + origin);
+  }
+
+  /** As above; a missing file is said to be {@code wanted}'s. */
+  private static ModelSource file(Path dir, String relative, Path origin, String field, String wanted)
+      throws IOException {
     Path p = inside(dir, relative, origin, "field '" + field + "'");
     if (Files.isDirectory(p)) {
       throw new java.nio.file.FileSystemException(p.toString(), null, "a folder, where field '" + field + "' of " + origin
@@ -280,7 +282,7 @@ public final class ModelFolders {
     if (!Files.isRegularFile(p)) {
       // an I/O state (a download not finished, a file not copied), not malformed data: the same
       // exception as a missing manifest, naming what asked for the file
-      throw new NoSuchFileException(p.toString(), null, "file not found (field '" + field + "' of " + origin + ")");
+      throw new NoSuchFileException(p.toString(), null, "file not found (" + wanted + ")");
     }
     return ModelSource.of(p);
   }
