@@ -51,7 +51,7 @@ final class FinetuneCommand implements Callable<Integer> {
       "--checkpoint-every", "neighbourGroup", "--neighbour-group", "reorderDims", "--reorder-dims", "basis", "--basis",
       "basisTask", "--basis-task", "distillQueries", "--distill-queries", "objective", "--objective", "seed", "--seed",
       "widths", "--dims", "widthWeights", "--dim-weights", "freezeEmbeddings", "--freeze-embeddings",
-      "positiveThreshold", "--positive-threshold", "baseFingerprint", "--model", "data", "--data", "validation",
+      "positiveThreshold", "--positive-threshold", "teacherCache", "--cache", "baseFingerprint", "--model", "data", "--data", "validation",
       "--validation")
       .about("Matryoshka width", "--dims").about("a Matryoshka width", "--dims");
 
@@ -100,7 +100,7 @@ final class FinetuneCommand implements Callable<Integer> {
 
   @Option(names = "--positive-threshold", paramLabel = "X", description = "gecko on scored pairs: least score of a "
       + "positive; rows below it are not trained on (default: 4).")
-  double positiveThreshold = 4;
+  Double positiveThreshold;
 
   @Option(names = "--all-hard-negatives", description = "Every row's hard negative in each softmax (default: own only).")
   boolean allHardNegatives;
@@ -199,8 +199,6 @@ final class FinetuneCommand implements Callable<Integer> {
     ModelOptions.checkDims("--dims", dims, true, basePackage.dimensions());
     CliFiles.writableFolder("--out", out); // before the data is read and the model's graph parsed
     PrintWriter err = spec.commandLine().getErr();
-    // a cache that cannot be used only costs speed (the rule of gecko train and gecko eval)
-    Path teacherCache = cache == null ? null : CliFiles.embeddingCache(cache, err).directory().orElse(null);
     try (CliProgress progress = CliProgress.on(err)) {
       FineTuner.Builder b;
       FineTuner tuner;
@@ -213,7 +211,6 @@ final class FinetuneCommand implements Callable<Integer> {
             .miniBatchSize(miniBatchSize)
             .maxLength(maxLength)
             .learningRate(lr)
-            .positiveThreshold(positiveThreshold)
             .allHardNegatives(allHardNegatives)
             .promptStyle(style)
             .freezeEmbeddings(freezeEmbeddings)
@@ -224,7 +221,6 @@ final class FinetuneCommand implements Callable<Integer> {
             .resume(resume)
             .quantizeInt8(quantize != null)
             .seed(seed)
-            .teacherCache(teacherCache)
             .neighbourGroup(neighbourGroup)
             .reorderDims(reorderDims)
             .basis(basis)
@@ -234,6 +230,9 @@ final class FinetuneCommand implements Callable<Integer> {
             .progress(progress);
         if (temperature != null) {
           b.temperature(temperature);
+        }
+        if (positiveThreshold != null) {
+          b.positiveThreshold(positiveThreshold);
         }
         if (!dims.isEmpty()) {
           b.dims(dims.stream().mapToInt(Integer::intValue).toArray());
@@ -245,11 +244,16 @@ final class FinetuneCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--dim-weights: " + e.getMessage(), e);
           }
         }
+        b.teacherCache(cache); // build() checks that the run uses it; its folder is made after that
         b.data(TrainingData.read(data)); // last: every cheap setting above is checked before a large file is read
         if (validation != null) {
           b.validation(TrainingData.read(validation));
         }
         tuner = b.build();
+        // a cache that cannot be used only costs speed (the rule of gecko train and gecko eval)
+        if (cache != null && CliFiles.embeddingCache(cache, err).directory().isEmpty()) {
+          tuner = b.teacherCache(null).build();
+        }
       } catch (IllegalArgumentException | IllegalStateException e) {
         throw FLAGS.usageError(e);
       } catch (UnsupportedModelException e) { // a graph the fine-tuner cannot train: --model's value is refused (2)

@@ -148,6 +148,42 @@ final class TrainCommand implements Callable<Integer> {
     }
     CliFiles.writableFolder("--out", out); // before the model opens and the data is embedded
     models.checkDims("--dims", dims, true);
+    models.threads.check();
+    Trainer.Builder b;
+    try { // the options' values, before the cache folder is made and the model opens: a bad one is a usage error (2)
+      b = Trainer.builder()
+          .output(out)
+          .adapterKind(kind)
+          .basis(basis)
+          .unsupervisedValidation(validateBy)
+          .epochs(epochs)
+          .batchSize(batchSize)
+          .learningRate(lr)
+          .patience(patience)
+          .seed(seed)
+          .temperature(temperature)
+          .topK(topK)
+          .reconstructionWeight(recWeight)
+          .structureWeight(structureWeight)
+          .positiveThreshold(positiveThreshold)
+          .mineHardNegatives(mineNegatives);
+      if (unsupervised) {
+        b.objective(Objective.UNSUPERVISED);
+      } else if (objective != null) {
+        b.objective(objective);
+      }
+      if (!dims.isEmpty()) {
+        b.dims(dims.stream().mapToInt(Integer::intValue).toArray());
+      }
+      if (hidden != null) {
+        b.hiddenSize(hidden);
+      }
+      if (validationFraction != null) {
+        b.validationFraction(validationFraction);
+      }
+    } catch (IllegalArgumentException e) {
+      throw FLAGS.usageError(e);
+    }
     PrintWriter err = spec.commandLine().getErr();
     // a cache that cannot be written only costs speed: in memory, with a warning
     Path cacheDir = noCache ? null : CliFiles.embeddingCache(cache, err).directory().orElse(null);
@@ -155,40 +191,8 @@ final class TrainCommand implements Callable<Integer> {
       // checked above where the package declares its width; here for one that does not
       ModelOptions.checkDims("--dims", dims, true, embedder.dimensions());
       Trainer trainer;
-      try { // the options' values: a bad one is a usage error (2); what fails once training runs is a failure (1)
-        Trainer.Builder b = Trainer.builder()
-            .embedder(embedder)
-            .output(out)
-            .cacheDir(cacheDir)
-            .adapterKind(kind)
-            .basis(basis)
-            .unsupervisedValidation(validateBy)
-            .epochs(epochs)
-            .batchSize(batchSize)
-            .learningRate(lr)
-            .patience(patience)
-            .seed(seed)
-            .temperature(temperature)
-            .topK(topK)
-            .reconstructionWeight(recWeight)
-            .structureWeight(structureWeight)
-            .positiveThreshold(positiveThreshold)
-            .mineHardNegatives(mineNegatives)
-            .progress(progress);
-        if (unsupervised) {
-          b.objective(Objective.UNSUPERVISED);
-        } else if (objective != null) {
-          b.objective(objective);
-        }
-        if (!dims.isEmpty()) {
-          b.dims(dims.stream().mapToInt(Integer::intValue).toArray());
-        }
-        if (hidden != null) {
-          b.hiddenSize(hidden);
-        }
-        if (validationFraction != null) {
-          b.validationFraction(validationFraction);
-        }
+      try { // what is checked against the model and the data: a bad value is a usage error (2)
+        b.embedder(embedder).cacheDir(cacheDir).progress(progress);
         // the data last: every cheap setting above is checked before a large file is read
         b.data(TrainingData.read(data));
         if (validation != null) {

@@ -1,7 +1,6 @@
 package dev.gecko.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 import dev.gecko.core.Progress;
 import java.io.PrintWriter;
@@ -76,14 +75,34 @@ class OutputAndOptionErrorsTest {
     assertThat(r.out()).isEmpty(); // eval printed its table, then failed
   }
 
-  /** Not as root, whom no permission stops: the case is skipped there. */
+  @ParameterizedTest
+  @ValueSource(strings = {"train", "finetune"})
+  void aBadOptionValueIsAUsageErrorBeforeTheCacheFolderIsMade(String command) throws Exception {
+    Path cache = dir.resolve("cache");
+    Path out = dir.resolve("out");
+    List<String> args = new java.util.ArrayList<>(List.of(writing(command, out)));
+    args.addAll(List.of("--cache", cache.toString(), "--epochs", "0"));
+    EmbedCommandTest.Run r = gecko(args.toArray(String[]::new));
+    assertThat(r.code()).as(r.err()).isEqualTo(GeckoCli.EXIT_USAGE);
+    assertThat(r.err()).startsWith("gecko: error: --epochs");
+    assertThat(cache).doesNotExist();
+    assertThat(out).doesNotExist();
+  }
+
+  /**
+   * As root, whom no permission stops, the folder still reads as writable: there the CLI's
+   * writability check is told that it is not, so that the refusal is tested on every machine.
+   */
   @ParameterizedTest
   @ValueSource(strings = {"index", "train", "finetune", "generate", "eval"})
   void anOutputInAReadOnlyFolderIsAFailureBeforeAnyWork(String command) throws Exception {
     Path readOnly = Files.createDirectories(dir.resolve("read-only"));
     Files.setPosixFilePermissions(readOnly, PosixFilePermissions.fromString("r-xr-xr-x"));
+    java.util.function.Predicate<Path> real = CliFiles.writable;
+    if (Files.isWritable(readOnly)) { // root
+      CliFiles.writable = p -> !p.toAbsolutePath().equals(readOnly.toAbsolutePath()) && real.test(p);
+    }
     try {
-      assumeFalse(Files.isWritable(readOnly), "running as root: a read-only folder is writable");
       Path target = readOnly.resolve(command.equals("eval") ? "out.json" : "out");
       EmbedCommandTest.Run r = gecko(writing(command, target));
       assertThat(r.code()).as(r.err()).isEqualTo(GeckoCli.EXIT_FAILURE);
@@ -92,6 +111,7 @@ class OutputAndOptionErrorsTest {
           .doesNotContain("embedding");
       assertThat(r.out()).isEmpty();
     } finally {
+      CliFiles.writable = real;
       Files.setPosixFilePermissions(readOnly, PosixFilePermissions.fromString("rwxr-xr-x"));
     }
   }
@@ -156,6 +176,13 @@ class OutputAndOptionErrorsTest {
     assertRefused(base, List.of("--prompts", "foo"), "--prompts: unknown value 'foo'; expected one of auto, gecko, model");
     assertRefused(base, List.of("--temperature", "0.1"),
         "--temperature applies to the GECKO and MRL_DISTILL objectives, not COSENT");
+    assertRefused(base, List.of("--positive-threshold", "3"),
+        "--positive-threshold applies to the GECKO objective only, not COSENT");
+    Path cache = dir.resolve("unused-cache");
+    assertRefused(base, List.of("--cache", cache.toString()), "--cache holds the base model's vectors for the "
+        + "mrl-distill objective, --reorder-dims or a basis other than IDENTITY; with COSENT and none of them it "
+        + "would never be used");
+    assertThat(cache).as("refused before its folder is made").doesNotExist();
   }
 
   @Test

@@ -48,6 +48,26 @@ class TrainCommandTest {
   }
 
   @Test
+  void aBadOptionValueIsRefusedBeforeTheCacheFolderIsMadeOrTheModelOpens(@TempDir Path dir) throws Exception {
+    Path data = Files.write(dir.resolve("sts.tsv"), Files.readAllLines(STS_DEV).subList(0, 21));
+    // a model folder in name only: opened first, it would fail the run (1) before any option is read
+    Path broken = Files.createDirectories(dir.resolve("broken-model"));
+    Files.writeString(broken.resolve("gecko-model.json"), "{\"name\": \"broken\"}");
+    for (String[] bad : List.of(new String[] {"--threads", "0"}, new String[] {"--epochs", "0"},
+        new String[] {"--batch-size", "1"}, new String[] {"--lr", "-1"})) {
+      Path cache = dir.resolve("cache-" + bad[0].substring(2));
+      List<String> args = new ArrayList<>(List.of("train", "--model", broken.toString(), "--data", data.toString(),
+          "--out", dir.resolve("model").toString(), "--unsupervised", "--cache", cache.toString()));
+      args.addAll(List.of(bad));
+      EmbedCommandTest.Run r = EmbedCommandTest.gecko(args.toArray(String[]::new));
+      assertThat(r.code()).as(r.err()).isEqualTo(2);
+      assertThat(r.err()).as(bad[0]).contains(bad[0]);
+      assertThat(cache).as(bad[0]).doesNotExist();
+      assertThat(dir.resolve("model")).doesNotExist();
+    }
+  }
+
+  @Test
   void aCacheThatCannotBeWrittenCostsOnlySpeedAndNoCacheUsesNone(@TempDir Path dir) throws Exception {
     Path data = Files.write(dir.resolve("sts.tsv"), Files.readAllLines(STS_DEV).subList(0, 21));
     Path file = Files.writeString(dir.resolve("cache-is-a-file"), "mine");

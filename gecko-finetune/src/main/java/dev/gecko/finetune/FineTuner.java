@@ -144,6 +144,7 @@ public final class FineTuner {
     private double maxGradNorm = 1.0;
     private double temperature = 0.05;
     private boolean temperatureSet;
+    private boolean positiveThresholdSet;
     private double cosentScale = 20;
     private double positiveThreshold = 4;
     private boolean allHardNegatives;
@@ -314,12 +315,16 @@ public final class FineTuner {
       return this;
     }
 
-    /** The score threshold that makes a scored pair a positive for GECKO (default 4). */
+    /**
+     * The score threshold that makes a scored pair a positive for GECKO (default 4); {@link #build()}
+     * refuses it with another objective, which uses no such threshold.
+     */
     public Builder positiveThreshold(double threshold) {
       if (!Double.isFinite(threshold)) {
         throw new IllegalArgumentException("positiveThreshold must be finite");
       }
       this.positiveThreshold = threshold;
+      this.positiveThresholdSet = true;
       return this;
     }
 
@@ -421,7 +426,11 @@ public final class FineTuner {
       return this;
     }
 
-    /** Where the teacher vectors of MRL_DISTILL are cached (default: memory only). */
+    /**
+     * Where the base model's vectors are cached (default: memory only): the teacher of MRL_DISTILL,
+     * and the vectors {@link #reorderDims(boolean)} and a {@link #basis(Basis)} are computed from.
+     * {@link #build()} refuses it where none of them is used.
+     */
     public Builder teacherCache(Path dir) {
       this.teacherCache = dir;
       return this;
@@ -431,7 +440,8 @@ public final class FineTuner {
      * For {@link FineTuneObjective#MRL_DISTILL}: makes each batch of groups of {@code size} texts
      * that are nearest neighbours under the teacher (a seeded random text and its nearest unused
      * ones), so that batches hold the fine distinctions a small width must keep, not mostly
-     * unrelated texts. 0 (default): random batches. The batch size should be a multiple of it.
+     * unrelated texts. 0 (default): random batches. The batch size should be a multiple of it
+     * (training warns when it is not).
      *
      * @throws IllegalArgumentException if 1 or negative
      */
@@ -526,10 +536,10 @@ public final class FineTuner {
      * @throws IllegalStateException if the base model, data or output is missing
      * @throws InvalidDataException if a row does not suit the objective (naming file and line), or,
      *     with {@code resume}, the checkpoint is damaged or truncated (naming it)
-     * @throws IllegalArgumentException if a width exceeds the model's, every width's weight is 0,
-     *     or the output folder is a file, holds a model no training run wrote (a base model's
-     *     folder), or holds other files and no sign of a run (neither a training manifest nor a
-     *     checkpoint)
+     * @throws IllegalArgumentException if a width exceeds the model's, every width's weight is 0, a
+     *     setting was given that the objective never uses (each setter says which), or the output
+     *     folder is a file, holds a model no training run wrote (a base model's folder), or holds
+     *     other files and no sign of a run (neither a training manifest nor a checkpoint)
      * @throws ModelLoadException if the model cannot be loaded; an {@link UnsupportedModelException}
      *     if it is not a BERT-like graph this trainer recognises (an int8 graph among them)
      * @throws UncheckedIOException if the output folder cannot be created or written
@@ -582,6 +592,14 @@ public final class FineTuner {
       }
       if (temperatureSet && obj == FineTuneObjective.COSENT) {
         throw new IllegalArgumentException("temperature applies to the GECKO and MRL_DISTILL objectives, not COSENT");
+      }
+      if (positiveThresholdSet && obj != FineTuneObjective.GECKO) {
+        throw new IllegalArgumentException("positiveThreshold applies to the GECKO objective only, not " + obj);
+      }
+      if (teacherCache != null && obj != FineTuneObjective.MRL_DISTILL && !reorderDims && basis == Basis.IDENTITY) {
+        throw new IllegalArgumentException("teacherCache holds the base model's vectors for the mrl-distill objective,"
+            + " reorderDims or a basis other than IDENTITY; with " + obj + " and none of them it would never be"
+            + " used");
       }
       if (allHardNegatives && obj != FineTuneObjective.GECKO) {
         throw new IllegalArgumentException("allHardNegatives applies to the GECKO objective only, not " + obj);

@@ -667,6 +667,13 @@ class FineTunerTest {
         .hasMessage("temperature applies to the GECKO and MRL_DISTILL objectives, not COSENT");
     assertThatThrownBy(() -> small(tmp.resolve("o9")).objective(FineTuneObjective.MRL_DISTILL).allHardNegatives(true)
         .build()).hasMessage("allHardNegatives applies to the GECKO objective only, not MRL_DISTILL");
+    assertThatThrownBy(() -> small(tmp.resolve("o10")).positiveThreshold(3).build())
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("positiveThreshold applies to the GECKO objective only, not COSENT");
+    assertThatThrownBy(() -> small(tmp.resolve("o11")).teacherCache(tmp.resolve("cache")).build())
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("teacherCache")
+        .hasMessageContaining("with COSENT and none of them it would never be used");
+    assertThat(tmp.resolve("cache")).doesNotExist();
     assertThatThrownBy(() -> small(tmp.resolve("o6")).objective(FineTuneObjective.MRL_DISTILL).batchSize(2).build())
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("batchSize 2 is too small for MRL_DISTILL")
         .hasMessageContaining("the loss is always 0");

@@ -375,6 +375,11 @@ public final class Loop {
       }
       NeighbourBatches neighbours = null;
       if (config.neighbourGroup() > 0) {
+        if (config.batchSize() % config.neighbourGroup() != 0) {
+          LOG.log(System.Logger.Level.WARNING, "neighbourGroup {0} does not divide batchSize {1}: groups that straddle"
+              + " two batches are split between them; a multiple of the group keeps each group in one batch",
+              Integer.toString(config.neighbourGroup()), Integer.toString(config.batchSize()));
+        }
         float[][] v = new float[trainRows.size()][];
         for (int i = 0; i < v.length; i++) {
           v[i] = teacher[trainRows.get(i).a()];
