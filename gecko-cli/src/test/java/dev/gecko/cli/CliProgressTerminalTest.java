@@ -30,6 +30,9 @@ class CliProgressTerminalTest {
     assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
     assertThat(p.exitValue()).as(Files.readString(out)).isZero();
     String err = Files.readString(log, StandardCharsets.UTF_8);
+    // the set-up itself: stdout is script's pseudo-terminal, and Java's console sees it (else
+    // stderr's plain lines would prove nothing)
+    assertThat(Files.readString(out)).containsPattern("stdout is /dev/pts/\\d+, console: true");
     assertThat(Files.readString(out)).contains("stderr is a terminal: false");
     assertThat(err).doesNotContain("\r").doesNotContain("\u001b");
     List<String> lines = err.lines().filter(l -> l.startsWith("gecko: probe: ")).toList();

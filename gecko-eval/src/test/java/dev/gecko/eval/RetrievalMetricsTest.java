@@ -89,6 +89,7 @@ class RetrievalMetricsTest {
   @Test
   void queryWithoutRelevantDocumentsScoresZeroAndCounts() {
     Map<String, Double> none = RetrievalMetrics.evaluateQuery(Map.of("x", 0), run("x", 0.9, "y", 0.1), KS);
+    assertThat(none).hasSize(5 * KS.size());
     assertThat(none.values()).allSatisfy(v -> assertThat(v).isZero());
 
     Map<String, Map<String, Integer>> qrels = Map.of("q1", Q1_QRELS, "q3", Map.of("x", 0));
@@ -109,6 +110,7 @@ class RetrievalMetricsTest {
   @Test
   void emptyRunForAJudgedQueryScoresZero() {
     Map<String, Double> m = RetrievalMetrics.evaluateQuery(Map.of("d", 1), Map.of(), KS);
+    assertThat(m).hasSize(5 * KS.size());
     assertThat(m.values()).allSatisfy(v -> assertThat(v).isZero());
   }
 

@@ -277,7 +277,8 @@ class FlatIndexTest {
     assertThatThrownBy(() -> FlatIndex.builder(3).precision(Precision.BINARY).metric(Metric.DOT).build())
         .hasMessageContaining("metric dot does not fit precision binary");
     assertThatThrownBy(() -> FlatIndex.builder(3).metric(Metric.HAMMING).build())
-        .isInstanceOf(IllegalArgumentException.class);
+        .isInstanceOf(IllegalArgumentException.class).hasMessage("metric hamming does not fit precision float32: binary"
+            + " uses hamming, float32 and int8 use dot or cosine");
     assertThatThrownBy(() -> Precision.parse("fp16")).hasMessageContaining("expected float32, int8 or binary");
     assertThat(Precision.parse("INT8")).isEqualTo(Precision.INT8);
   }

@@ -395,9 +395,13 @@ class LlmClientsTest {
     LlmClient c = LlmClients.openAiCompatible().baseUrl(server.openAiBaseUrl()).model("m").requestTimeout(Duration.ofSeconds(1)).build();
     assertThatThrownBy(() -> c.generate(LlmRequest.of("hi", GenerationOptions.DEFAULT)))
         .isInstanceOfSatisfying(LlmTimeoutException.class, e -> assertThat(e.retryable()).isTrue());
-    // and with retries, the next (fast) answer succeeds
-    server.enqueue(Fault.slow(3000));
-    assertThat(LlmClients.retrying(c, policy(2)).generate(LlmRequest.of("hi", GenerationOptions.DEFAULT)).text()).isNotNull();
+    // and with retries, the next (fast) answer succeeds; a roomier timeout, so that the fast answer
+    // is not itself timed out on a loaded machine
+    LlmClient roomy = LlmClients.openAiCompatible().baseUrl(server.openAiBaseUrl()).model("m")
+        .requestTimeout(Duration.ofSeconds(3)).build();
+    server.enqueue(Fault.slow(60_000));
+    assertThat(LlmClients.retrying(roomy, policy(2)).generate(LlmRequest.of("hi", GenerationOptions.DEFAULT)).text())
+        .isNotNull();
     assertThat(sleeps).hasSize(1);
   }
 
@@ -413,9 +417,13 @@ class LlmClientsTest {
         });
     assertThat(Duration.ofNanos(System.nanoTime() - t0)).as("bounded by the request timeout, not the stall")
         .isLessThan(Duration.ofSeconds(20));
-    // with retries, the next answer (not stalled) succeeds
+    // with retries, the next answer (not stalled) succeeds; a roomier timeout, so that the fast answer
+    // is not itself timed out on a loaded machine
+    LlmClient roomy = LlmClients.openAiCompatible().baseUrl(server.openAiBaseUrl()).model("m")
+        .requestTimeout(Duration.ofSeconds(3)).build();
     server.enqueue(Fault.stalled(60_000));
-    assertThat(LlmClients.retrying(c, policy(2)).generate(LlmRequest.of("hi", GenerationOptions.DEFAULT)).text()).isNotEmpty();
+    assertThat(LlmClients.retrying(roomy, policy(2)).generate(LlmRequest.of("hi", GenerationOptions.DEFAULT)).text())
+        .isNotEmpty();
     assertThat(sleeps).hasSize(1);
   }
 
