@@ -58,7 +58,8 @@ import java.util.Objects;
  *
  * <h2>Threads and resources</h2>
  * Thread-safe: share one instance across the application. It holds native memory (the ONNX
- * Runtime session and the tokenizer). {@link #close()} waits for the calls it accepted (synchronous
+ * Runtime session and the tokenizer), which the code that built it owns and frees with {@link
+ * #close()} (try-with-resources, or the application's shutdown). {@link #close()} waits for the calls it accepted (synchronous
  * and asynchronous, their futures completed), then frees it; later calls throw {@link IllegalStateException} (asynchronous
  * ones fail their future). {@code close()} is idempotent; called from a progress listener of a call
  * in flight, it returns at once and the last call to finish frees. A larger call uses up to {@link
@@ -227,7 +228,7 @@ public interface GeckoEmbedder extends AutoCloseable {
 
   /**
    * Builds a {@link GeckoEmbedder}. Each setter validates its argument at once. Reusable; not
-   * thread-safe.
+   * thread-safe. Each {@link #build()} opens a new embedder, which the caller owns and closes.
    */
   final class Builder {
     /** The model used when none is set. */

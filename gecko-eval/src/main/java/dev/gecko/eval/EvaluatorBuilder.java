@@ -8,6 +8,8 @@ import java.util.Objects;
 /**
  * What every evaluator's builder sets: the embedder, the Matryoshka widths to report, an
  * embedding cache and a progress listener. Setters validate at once. Reusable; not thread-safe.
+ * It keeps references to the embedder, cache and listener it is given, not ownership: the caller
+ * closes the embedder.
  *
  * @param <B> the concrete builder
  */

@@ -188,7 +188,10 @@ public final class RetrievalEvaluator {
     }
   }
 
-  /** Builds a {@link RetrievalEvaluator}. Setters validate at once. Reusable; not thread-safe. */
+  /**
+   * Builds a {@link RetrievalEvaluator}. Setters validate at once. Reusable; not thread-safe. It
+   * keeps a reference to the embedder, not ownership (see {@link EvaluatorBuilder}).
+   */
   public static final class Builder extends EvaluatorBuilder<Builder> {
     private List<Integer> ks = RetrievalMetrics.DEFAULT_KS;
     private boolean ignoreIdenticalIds;

@@ -137,7 +137,10 @@ public final class StsEvaluator {
     return taskType == null ? EmbedRequest.of(text) : EmbedRequest.of(taskType, text);
   }
 
-  /** Builds a {@link StsEvaluator}. Setters validate at once. Reusable; not thread-safe. */
+  /**
+   * Builds a {@link StsEvaluator}. Setters validate at once. Reusable; not thread-safe. It keeps a
+   * reference to the embedder, not ownership (see {@link EvaluatorBuilder}).
+   */
   public static final class Builder extends EvaluatorBuilder<Builder> {
     private TaskType taskType = TaskType.SEMANTIC_SIMILARITY;
 

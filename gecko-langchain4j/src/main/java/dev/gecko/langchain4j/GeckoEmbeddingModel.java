@@ -246,8 +246,9 @@ public final class GeckoEmbeddingModel implements EmbeddingModel, TokenCountEsti
 
   /**
    * Builds a {@link GeckoEmbeddingModel}. Each setter validates at once; {@link #build()} checks
-   * the rest. Not thread-safe; reusable (each {@code build()} with {@link #model(String)} opens a
-   * new embedder).
+   * the rest. Not thread-safe; reusable. An embedder given to {@link #embedder(GeckoEmbedder)}
+   * stays the caller's; each {@code build()} with {@link #model(String)} opens a new embedder,
+   * which the model built owns (see the class description).
    */
   public static final class Builder {
     private GeckoEmbedder embedder;

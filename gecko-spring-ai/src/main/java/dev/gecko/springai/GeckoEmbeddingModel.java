@@ -242,7 +242,9 @@ public final class GeckoEmbeddingModel extends AbstractEmbeddingModel implements
 
   /**
    * Builds a {@link GeckoEmbeddingModel}. Each setter validates at once; {@link #build()} checks
-   * the rest. Not thread-safe; reusable.
+   * the rest. Not thread-safe; reusable. An embedder given to {@link #embedder(GeckoEmbedder)}
+   * stays the caller's; each {@code build()} with a model name or folder opens a new embedder,
+   * which the model built owns (see the class description).
    */
   public static final class Builder {
     private GeckoEmbedder embedder;

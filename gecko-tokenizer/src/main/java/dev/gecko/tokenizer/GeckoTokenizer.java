@@ -41,8 +41,8 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * that a start prints no SLF4J or CUDA warnings (where that cannot be done, DJL loads it).
  *
  * <h2>Threads and resources</h2>
- * Thread-safe: one instance may be shared by all threads. It holds native memory: {@link #close()}
- * frees it, waiting for encodes in flight; afterwards the methods that use the native tokenizer
+ * Thread-safe: one instance may be shared by all threads. It holds native memory, which the code
+ * that built it owns: {@link #close()} frees it, waiting for encodes in flight; afterwards the methods that use the native tokenizer
  * ({@link #encode}, {@link #encodeAll}, {@link #encodeBatch}, {@link #countTokens}) throw {@link
  * IllegalStateException}, while those that need none ({@link #maxLength()}, {@link #padId()},
  * {@link #pad(List)}) keep working. {@code close()} is idempotent.
@@ -326,7 +326,8 @@ public final class GeckoTokenizer implements AutoCloseable {
   }
 
   /**
-   * Builds a {@link GeckoTokenizer}. Reusable; not thread-safe.
+   * Builds a {@link GeckoTokenizer}. Reusable; not thread-safe. Each {@link #build()} returns a new
+   * tokenizer, which the caller owns and closes.
    */
   public static final class Builder {
     private String json;

@@ -26,7 +26,8 @@ import java.util.Objects;
  * wrong type or a value the type's constructor refuses becomes an {@link InvalidDataException}
  * naming the file, line and field.
  *
- * <p>Not thread-safe. Owns its {@link LineReader}.
+ * <p>Not thread-safe. Owns its {@link LineReader}, and through it the file or stream:
+ * {@link #close()} closes them; the caller closes the reader.
  */
 public final class JsonlReader implements Closeable {
   private static final ObjectMapper JSON = JsonMapper.builder()

@@ -402,7 +402,11 @@ public final class FretPipeline {
     return Hashes.sha256Hex(s);
   }
 
-  /** Builds a {@link FretPipeline}. Setters validate at once. Not thread-safe; reusable. */
+  /**
+   * Builds a {@link FretPipeline}. Setters validate at once. Not thread-safe; reusable. It keeps
+   * references to the LLM client, embedder and listener it is given, not ownership: the caller
+   * closes the embedder.
+   */
   public static final class Builder {
     private LlmClient llm;
     private GeckoEmbedder embedder;
