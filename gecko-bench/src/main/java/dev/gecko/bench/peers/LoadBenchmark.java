@@ -121,6 +121,10 @@ public final class LoadBenchmark {
         if (window != null) {
           b.coalescingWindow(Duration.ofNanos(Long.parseLong(window) * 1000));
         }
+        Integer intraOp = Integer.getInteger("intraOpThreads");
+        if (intraOp != null) {
+          b.intraOpThreads(intraOp);
+        }
         return gecko(b.build());
       }
       case "gecko-off":
