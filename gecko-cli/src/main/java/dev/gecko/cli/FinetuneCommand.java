@@ -162,9 +162,9 @@ final class FinetuneCommand implements Callable<Integer> {
   long seed = 42;
 
   @Option(names = "--cache", paramLabel = "DIR", description = "Cache folder of the base model's vectors (the "
-      + "teacher of mrl-distill, and the vectors --reorder-dims and --basis are computed from); default: none, "
-      + "memory only. One that "
-      + "cannot be written: memory only, with a warning, as in gecko train and gecko eval.")
+      + "teacher of mrl-distill, and the vectors --reorder-dims and --basis are computed from; refused where none "
+      + "of them is used); default: none, memory only. One that cannot be written: memory only, with a warning, as "
+      + "in gecko train and gecko eval.")
   Path cache;
 
   @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
@@ -250,7 +250,8 @@ final class FinetuneCommand implements Callable<Integer> {
           b.validation(TrainingData.read(validation));
         }
         tuner = b.build();
-        // a cache that cannot be used only costs speed (the rule of gecko train and gecko eval)
+        // a cache that cannot be used only costs speed (the rule of gecko train and gecko eval); the
+        // second build reads the model's graph again, a cost paid only on that rare path
         if (cache != null && CliFiles.embeddingCache(cache, err).directory().isEmpty()) {
           tuner = b.teacherCache(null).build();
         }

@@ -181,22 +181,28 @@ class CoalescingTest {
         }
       }));
     }
-    assertThat(loaded.await(120, TimeUnit.SECONDS)).as("40 calls accepted").isTrue();
-    e.close(); // waits for every accepted call
-    List<CompletableFuture<float[]>> atClose;
-    synchronized (accepted) {
-      atClose = new ArrayList<>(accepted);
-    }
-    // every call accepted before close returned is done by then (a worker may list its last one later)
-    assertThat(atClose).hasSizeGreaterThanOrEqualTo(40).allSatisfy(f -> assertThat(f).as("accepted before close").isDone());
-    pool.shutdown();
-    assertThat(pool.awaitTermination(120, TimeUnit.SECONDS)).isTrue();
-    for (Future<?> w : workers) {
-      w.get(); // a worker that failed fails the test
-    }
-    assertThat(refused).as("each worker stops at its first refused call").hasValue(8);
-    for (CompletableFuture<float[]> f : accepted) {
-      assertThat(f.get()).hasSize(32);
+    try {
+      assertThat(loaded.await(120, TimeUnit.SECONDS)).as("40 calls accepted").isTrue();
+      e.close(); // waits for every accepted call
+      List<CompletableFuture<float[]>> atClose;
+      synchronized (accepted) {
+        atClose = new ArrayList<>(accepted);
+      }
+      // every call accepted before close returned is done by then (a worker may list its last one later)
+      assertThat(atClose).hasSizeGreaterThanOrEqualTo(40)
+          .allSatisfy(f -> assertThat(f).as("accepted before close").isDone());
+      pool.shutdown();
+      assertThat(pool.awaitTermination(120, TimeUnit.SECONDS)).isTrue();
+      for (Future<?> w : workers) {
+        w.get(); // a worker that failed fails the test
+      }
+      assertThat(refused).as("each worker stops at its first refused call").hasValue(8);
+      for (CompletableFuture<float[]> f : accepted) {
+        assertThat(f.get()).hasSize(32);
+      }
+    } finally { // a failure above leaves no worker calling an open embedder into the next tests
+      e.close();
+      pool.shutdownNow();
     }
     assertThatThrownBy(() -> e.embed("after close", 8)).isInstanceOf(IllegalStateException.class);
     assertThat(e.embedAsync(EmbedRequest.of("after close"), 8)).isCompletedExceptionally();
