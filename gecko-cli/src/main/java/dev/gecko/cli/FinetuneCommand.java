@@ -51,8 +51,8 @@ final class FinetuneCommand implements Callable<Integer> {
       "--checkpoint-every", "neighbourGroup", "--neighbour-group", "reorderDims", "--reorder-dims", "basis", "--basis",
       "basisTask", "--basis-task", "distillQueries", "--distill-queries", "objective", "--objective", "seed", "--seed",
       "widths", "--dims", "widthWeights", "--dim-weights", "freezeEmbeddings", "--freeze-embeddings",
-      "positiveThreshold", "--positive-threshold", "teacherCache", "--cache", "baseFingerprint", "--model", "data", "--data", "validation",
-      "--validation")
+      "positiveThreshold", "--positive-threshold", "teacherCache", "--cache", "baseFingerprint", "--model", "data",
+      "--data", "validation", "--validation")
       .about("Matryoshka width", "--dims").about("a Matryoshka width", "--dims");
 
   @Option(names = "--model", paramLabel = "MODEL", description = "Built-in fp32 model name or model folder "

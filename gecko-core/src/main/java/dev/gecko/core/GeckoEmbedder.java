@@ -57,15 +57,16 @@ import java.util.Objects;
  * run time.
  *
  * <h2>Threads and resources</h2>
- * Thread-safe: share one instance across the application. It holds native memory (the ONNX
- * Runtime session and the tokenizer), which the code that built it owns and frees with {@link
- * #close()} (try-with-resources, or the application's shutdown). {@link #close()} waits for the calls it accepted (synchronous
- * and asynchronous, their futures completed), then frees it; later calls throw {@link IllegalStateException} (asynchronous
- * ones fail their future). {@code close()} is idempotent; called from a progress listener of a call
- * in flight, it returns at once and the last call to finish frees. A larger call uses up to {@link
- * Builder#threads(int)} threads: its batches run in parallel on the caller's thread and on daemon
- * helper threads that end after 30 s idle. Its batches are formed before any runs, so its vectors
- * do not depend on the number of threads or on scheduling.
+ * Thread-safe: share one instance across the application. It holds native memory (the ONNX Runtime
+ * session and the tokenizer), which the code that built it owns and frees with {@link #close()}
+ * (try-with-resources, or the application's shutdown). {@link #close()} waits for the calls it
+ * accepted (synchronous and asynchronous, their futures completed), then frees it; later calls
+ * throw {@link IllegalStateException} (asynchronous ones fail their future). {@code close()} is
+ * idempotent; called from a progress listener of a call in flight, it returns at once and the last
+ * call to finish frees. A larger call uses up to {@link Builder#threads(int)} threads: its batches
+ * run in parallel on the caller's thread and on daemon helper threads that end after 30 s idle. Its
+ * batches are formed before any runs, so its vectors do not depend on the number of threads or on
+ * scheduling.
  */
 public interface GeckoEmbedder extends AutoCloseable {
 

@@ -165,8 +165,8 @@ class CoalescingTest {
         for (int i = 0; ; i += 5) {
           List<CompletableFuture<float[]>> burst = new ArrayList<>();
           for (int j = 0; j < 5; j++) {
-            CompletableFuture<float[]> f = e.embedAsync(EmbedRequest.of(TEXTS.get((thread * 41 + i + j) % TEXTS.size())),
-                32);
+            String text = TEXTS.get((thread * 41 + i + j) % TEXTS.size());
+            CompletableFuture<float[]> f = e.embedAsync(EmbedRequest.of(text), 32);
             Throwable failure = f.isCompletedExceptionally() ? f.handle((v, x) -> x).join() : null;
             if (failure instanceof IllegalStateException) {
               refused.incrementAndGet();

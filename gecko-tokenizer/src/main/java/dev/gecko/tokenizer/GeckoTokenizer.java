@@ -42,10 +42,10 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  *
  * <h2>Threads and resources</h2>
  * Thread-safe: one instance may be shared by all threads. It holds native memory, which the code
- * that built it owns: {@link #close()} frees it, waiting for encodes in flight; afterwards the methods that use the native tokenizer
- * ({@link #encode}, {@link #encodeAll}, {@link #encodeBatch}, {@link #countTokens}) throw {@link
- * IllegalStateException}, while those that need none ({@link #maxLength()}, {@link #padId()},
- * {@link #pad(List)}) keep working. {@code close()} is idempotent.
+ * that built it owns: {@link #close()} frees it, waiting for encodes in flight; afterwards the
+ * methods that use the native tokenizer ({@link #encode}, {@link #encodeAll}, {@link #encodeBatch},
+ * {@link #countTokens}) throw {@link IllegalStateException}, while those that need none ({@link
+ * #maxLength()}, {@link #padId()}, {@link #pad(List)}) keep working. {@code close()} is idempotent.
  */
 public final class GeckoTokenizer implements AutoCloseable {
   private static final int DEFAULT_MAX_LENGTH = 512;
